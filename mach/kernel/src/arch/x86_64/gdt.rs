@@ -1,0 +1,78 @@
+//! The global descriptor table and the task-state segment.
+//!
+//! Segment order is fixed by `syscall`/`sysret`, which derive the selectors
+//! from the STAR MSR: kernel code 0x08, kernel data 0x10, user data 0x18
+//! (0x1b with RPL 3), user code 0x20 (0x23). The TSS gives the CPU a known
+//! good stack for double faults, NMIs and machine checks (interrupt stack
+//! table entries), so a kernel stack overflow still produces a report.
+
+use core::cell::UnsafeCell;
+use spin::Once;
+use x86_64::instructions::segmentation::{Segment, CS, DS, ES, SS};
+use x86_64::instructions::tables::load_tss;
+use x86_64::structures::gdt::{Descriptor, GlobalDescriptorTable, SegmentSelector};
+use x86_64::structures::tss::TaskStateSegment;
+use x86_64::VirtAddr;
+
+/// Interrupt stack table slots (1-based in the IDT, 0-based in the TSS).
+pub const DOUBLE_FAULT_STACK: u16 = 1;
+pub const NMI_STACK: u16 = 2;
+pub const MACHINE_CHECK_STACK: u16 = 3;
+
+const EMERGENCY_STACK_SIZE: usize = 16 * 1024;
+
+/// Memory only the CPU writes (on exception entry); `UnsafeCell` keeps it
+/// in writable memory and tells Rust it may change behind its back.
+#[repr(align(16))]
+struct EmergencyStack(UnsafeCell<[u8; EMERGENCY_STACK_SIZE]>);
+
+// SAFETY: Rust code never reads or writes the stack's bytes; only the CPU
+// does, on exception entry, so sharing the static between contexts is sound.
+unsafe impl Sync for EmergencyStack {}
+
+impl EmergencyStack {
+    const fn new() -> Self {
+        Self(UnsafeCell::new([0; EMERGENCY_STACK_SIZE]))
+    }
+}
+
+static DOUBLE_FAULT_STACK_MEMORY: EmergencyStack = EmergencyStack::new();
+static NMI_STACK_MEMORY: EmergencyStack = EmergencyStack::new();
+static MACHINE_CHECK_STACK_MEMORY: EmergencyStack = EmergencyStack::new();
+
+static TSS: Once<TaskStateSegment> = Once::new();
+static GDT: Once<(GlobalDescriptorTable, SegmentSelector, SegmentSelector, SegmentSelector)> = Once::new();
+
+fn stack_top(stack: &'static EmergencyStack) -> VirtAddr {
+    VirtAddr::from_ptr(stack.0.get()) + EMERGENCY_STACK_SIZE as u64
+}
+
+pub fn init() {
+    let tss = TSS.call_once(|| {
+        let mut tss = TaskStateSegment::new();
+        tss.interrupt_stack_table[(DOUBLE_FAULT_STACK - 1) as usize] = stack_top(&DOUBLE_FAULT_STACK_MEMORY);
+        tss.interrupt_stack_table[(NMI_STACK - 1) as usize] = stack_top(&NMI_STACK_MEMORY);
+        tss.interrupt_stack_table[(MACHINE_CHECK_STACK - 1) as usize] = stack_top(&MACHINE_CHECK_STACK_MEMORY);
+        tss
+    });
+    let (gdt, code, data, tss_selector) = GDT.call_once(|| {
+        let mut gdt = GlobalDescriptorTable::new();
+        let code = gdt.append(Descriptor::kernel_code_segment());
+        let data = gdt.append(Descriptor::kernel_data_segment());
+        gdt.append(Descriptor::user_data_segment());
+        gdt.append(Descriptor::user_code_segment());
+        let tss_selector = gdt.append(Descriptor::tss_segment(tss));
+        (gdt, code, data, tss_selector)
+    });
+    gdt.load();
+    // SAFETY: the selectors name the descriptors just loaded: a 64-bit code
+    // segment and a data segment of ring 0, and the TSS above, which lives
+    // in a static for the kernel's lifetime.
+    unsafe {
+        CS::set_reg(*code);
+        SS::set_reg(*data);
+        DS::set_reg(*data);
+        ES::set_reg(*data);
+        load_tss(*tss_selector);
+    }
+}

@@ -1,0 +1,158 @@
+//! Time on x86_64: the TSC as the clock, the local APIC timer as the tick.
+//!
+//! At boot both are calibrated against PIT channel 2 over 10 ms (the PIT's
+//! 1.193182 MHz input is the one frequency a PC guarantees). The local APIC
+//! timer, rather than the PIT, drives the periodic tick because it is per-CPU
+//! and needs no legacy interrupt controller: the 8259s are masked for good.
+//! Under `-icount` all three advance with executed instructions, so boot
+//! figures are repeatable.
+
+use super::idt::{SPURIOUS_VECTOR, TIMER_VECTOR};
+use super::{paging, port};
+use crate::memory::PhysicalAddress;
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+
+static TSC_AT_ENTRY: AtomicU64 = AtomicU64::new(0);
+static TSC_HZ: AtomicU64 = AtomicU64::new(0);
+static TIMER_HZ: AtomicU32 = AtomicU32::new(0);
+static APIC_BASE: AtomicU64 = AtomicU64::new(0);
+
+const PIT_HZ: u64 = 1_193_182;
+const CALIBRATION_MS: u64 = 10;
+
+// Local APIC register offsets.
+const APIC_TASK_PRIORITY: u64 = 0x80;
+const APIC_END_OF_INTERRUPT: u64 = 0xb0;
+const APIC_SPURIOUS: u64 = 0xf0;
+const APIC_TIMER_VECTOR: u64 = 0x320;
+const APIC_TIMER_INITIAL: u64 = 0x380;
+const APIC_TIMER_CURRENT: u64 = 0x390;
+const APIC_TIMER_DIVIDE: u64 = 0x3e0;
+const APIC_ENABLE: u32 = 1 << 8;
+const TIMER_PERIODIC: u32 = 1 << 17;
+const TIMER_MASKED: u32 = 1 << 16;
+const DIVIDE_BY_16: u32 = 0x3;
+
+fn read_tsc() -> u64 {
+    // SAFETY: rdtsc only reads the time-stamp counter.
+    unsafe { core::arch::x86_64::_rdtsc() }
+}
+
+pub fn record_kernel_entry() {
+    TSC_AT_ENTRY.store(read_tsc(), Ordering::Relaxed);
+}
+
+fn tsc_to_nanoseconds(ticks: u64) -> u64 {
+    let hz = TSC_HZ.load(Ordering::Relaxed);
+    if hz == 0 {
+        return 0;
+    }
+    (ticks as u128 * 1_000_000_000 / hz as u128) as u64
+}
+
+pub fn nanoseconds_since_kernel_entry() -> u64 {
+    tsc_to_nanoseconds(read_tsc().saturating_sub(TSC_AT_ENTRY.load(Ordering::Relaxed)))
+}
+
+/// QEMU starts the TSC at zero when the machine starts.
+pub fn nanoseconds_since_reset() -> u64 {
+    tsc_to_nanoseconds(read_tsc())
+}
+
+pub fn hz() -> u32 {
+    TIMER_HZ.load(Ordering::Relaxed)
+}
+
+fn apic_write(register: u64, value: u32) {
+    let address = (APIC_BASE.load(Ordering::Relaxed) + register) as *mut u32;
+    // SAFETY: APIC_BASE is the local APIC's register page, mapped uncached in
+    // the device window by `init`; `register` is one of its 32-bit registers.
+    unsafe { address.write_volatile(value) }
+}
+
+fn apic_read(register: u64) -> u32 {
+    let address = (APIC_BASE.load(Ordering::Relaxed) + register) as *const u32;
+    // SAFETY: as for `apic_write`.
+    unsafe { address.read_volatile() }
+}
+
+/// Acknowledges the interrupt being handled to the local APIC.
+pub fn end_of_interrupt() {
+    if APIC_BASE.load(Ordering::Relaxed) != 0 {
+        apic_write(APIC_END_OF_INTERRUPT, 0);
+    }
+}
+
+/// Masks both 8259 PICs after moving their vectors to 0x20..0x30, so a stray
+/// legacy interrupt can never look like a CPU exception.
+fn disable_legacy_pics() {
+    for (command, data, offset, cascade) in [(0x20, 0x21, 0x20, 4), (0xa0, 0xa1, 0x28, 2)] {
+        port::write_u8(command, 0x11); // initialise, expect ICW4
+        port::write_u8(data, offset);
+        port::write_u8(data, cascade);
+        port::write_u8(data, 0x01); // 8086 mode
+        port::write_u8(data, 0xff); // mask everything
+    }
+}
+
+/// Runs PIT channel 2 as a one-shot for `CALIBRATION_MS` and returns how far
+/// the TSC and the APIC timer (counting down from its maximum) moved.
+fn calibrate() -> (u64, u64) {
+    const GATE: u8 = 1 << 0;
+    const SPEAKER: u8 = 1 << 1;
+    const OUTPUT: u8 = 1 << 5;
+    let count = (PIT_HZ * CALIBRATION_MS / 1000) as u16;
+    // Mode 0 (interrupt on terminal count): the output drops when the mode
+    // is set and rises when the count, started by writing it with the gate
+    // high, reaches zero.
+    let control = port::read_u8(0x61) & !SPEAKER;
+    port::write_u8(0x61, control | GATE);
+    port::write_u8(0x43, 0b1011_0000); // channel 2, low then high byte, mode 0
+    apic_write(APIC_TIMER_DIVIDE, DIVIDE_BY_16);
+    apic_write(APIC_TIMER_VECTOR, TIMER_MASKED);
+    port::write_u8(0x42, count as u8);
+    port::write_u8(0x42, (count >> 8) as u8);
+    let tsc_start = read_tsc();
+    apic_write(APIC_TIMER_INITIAL, u32::MAX);
+    // Bounded: a PIT that never fires must not hang the boot.
+    for _ in 0..100_000_000u64 {
+        if port::read_u8(0x61) & OUTPUT != 0 {
+            break;
+        }
+        core::hint::spin_loop();
+    }
+    let apic_elapsed = (u32::MAX - apic_read(APIC_TIMER_CURRENT)) as u64;
+    let tsc_elapsed = read_tsc() - tsc_start;
+    apic_write(APIC_TIMER_INITIAL, 0);
+    port::write_u8(0x61, control & !GATE);
+    (tsc_elapsed, apic_elapsed)
+}
+
+/// Starts the periodic tick at `hz` on vector `TIMER_VECTOR`.
+pub fn init(hz: u32) {
+    const APIC_BASE_MSR: u32 = 0x1b;
+    disable_legacy_pics();
+    // SAFETY: reading IA32_APIC_BASE has no side effects.
+    let base = unsafe { x86_64::registers::model_specific::Msr::new(APIC_BASE_MSR).read() } & 0xffff_f000;
+    let virtual_base = paging::map_device(PhysicalAddress(base), 1).expect("cannot map the local APIC");
+    APIC_BASE.store(virtual_base, Ordering::Relaxed);
+    apic_write(APIC_TASK_PRIORITY, 0);
+    apic_write(APIC_SPURIOUS, APIC_ENABLE | SPURIOUS_VECTOR as u32);
+
+    let (tsc_elapsed, apic_elapsed) = calibrate();
+    let per_second = 1000 / CALIBRATION_MS;
+    TSC_HZ.store(tsc_elapsed * per_second, Ordering::Relaxed);
+    let apic_hz = apic_elapsed * per_second;
+    let initial = (apic_hz / hz as u64).clamp(1, u32::MAX as u64) as u32;
+    TIMER_HZ.store(hz, Ordering::Relaxed);
+    apic_write(APIC_TIMER_DIVIDE, DIVIDE_BY_16);
+    apic_write(APIC_TIMER_VECTOR, TIMER_VECTOR as u32 | TIMER_PERIODIC);
+    apic_write(APIC_TIMER_INITIAL, initial);
+    log::info!(
+        "local APIC timer: {} Hz tick ({} counts of {} Hz), TSC {} MHz",
+        hz,
+        initial,
+        apic_hz,
+        TSC_HZ.load(Ordering::Relaxed) / 1_000_000
+    );
+}

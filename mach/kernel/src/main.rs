@@ -1,0 +1,89 @@
+//! Mach_R: a Mach-style, port-based microkernel.
+//!
+//! The kernel exposes tasks, threads, ports with rights, messages and the
+//! memory operations a user-level pager needs; everything else lives in
+//! user-space servers. This crate is the kernel binary.
+//!
+//! Layout of the crate:
+//! - `arch/<name>/`: everything specific to one architecture, behind the small
+//!   interface documented in `arch/mod.rs`. Nothing outside `arch` touches
+//!   CPU registers, page-table formats or device ports.
+//! - `boot_info`: what the boot loader told us, in an architecture-neutral form.
+//! - `memory/`: physical frames and the kernel heap.
+//! - `log`, `time`, `panic`: the console logger, uptime, the panic handler.
+//! - `ktest/`: the in-kernel test runner (feature `ktest`).
+//!
+//! Design rules: `unsafe` lives in `arch/` and in the few audited spots that
+//! say why (`// SAFETY:`); the kernel never trusts user space; every failure
+//! is a typed error, and a kernel bug stops the machine with a clear report.
+#![no_std]
+#![no_main]
+#![deny(unsafe_op_in_unsafe_fn)]
+// The kernel's interfaces (unmap, protect, frame free, ...) are built ahead
+// of their first callers outside the tests (user tasks come next), and each
+// build (normal, test) leaves some of the other's code unused.
+#![allow(dead_code)]
+
+extern crate alloc;
+
+mod arch;
+mod boot_info;
+mod command_line;
+mod klog;
+#[cfg(feature = "ktest")]
+mod ktest;
+mod memory;
+mod panic;
+mod time;
+
+use boot_info::BootInfo;
+
+/// The architecture-neutral start of the kernel, called by the architecture's
+/// entry code once the CPU, the console, physical memory, the kernel page
+/// tables, the heap and the timer are up.
+pub fn kernel_main(boot: &BootInfo) -> ! {
+    print_banner(boot);
+
+    #[cfg(feature = "ktest")]
+    ktest::run(boot);
+
+    #[cfg(not(feature = "ktest"))]
+    {
+        log::info!("ready");
+        // Nothing to run yet: wait for interrupts forever (Ctrl-A X leaves QEMU).
+        arch::cpu::idle_forever()
+    }
+}
+
+fn print_banner(boot: &BootInfo) {
+    let frames = memory::frame::statistics();
+    let kib = |frames: usize| frames * memory::PAGE_SIZE / 1024;
+    log::info!(
+        "Mach_R {} ({}) booted by {}",
+        env!("CARGO_PKG_VERSION"),
+        arch::NAME,
+        boot.loader_name.as_str()
+    );
+    log::info!(
+        "memory: {} MiB usable, {} KiB free, {} KiB kernel image, {} KiB in {} boot module(s)",
+        kib(frames.usable) / 1024,
+        kib(frames.free),
+        boot.kernel_image.size() / 1024,
+        boot.modules.iter().map(|module| module.range.size()).sum::<u64>() / 1024,
+        boot.modules.len()
+    );
+    for module in &boot.modules {
+        log::info!(
+            "module {} at {:#x}, {} bytes",
+            module.command_line.as_str(),
+            module.range.start,
+            module.range.size()
+        );
+    }
+    log::info!(
+        "boot took {} us since reset ({} us in the kernel), timer at {} Hz",
+        time::since_reset().as_micros(),
+        time::uptime().as_micros(),
+        time::timer_hz()
+    );
+}

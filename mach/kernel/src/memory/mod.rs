@@ -1,0 +1,154 @@
+//! Physical memory: addresses, frames, the frame allocator and the kernel heap.
+//!
+//! Virtual memory (page tables) is per architecture: see `arch::paging`.
+//! All physical memory is also mapped at a fixed offset in the kernel half
+//! (the direct map), so the kernel reaches any frame through
+//! `arch::paging::direct_map`.
+
+pub mod frame;
+pub mod heap;
+
+pub const PAGE_SIZE: usize = 4096;
+
+/// A physical address. Never dereferenced directly: the kernel reaches
+/// physical memory through the direct map.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PhysicalAddress(pub u64);
+
+impl PhysicalAddress {
+    pub const fn is_page_aligned(self) -> bool {
+        self.0 % PAGE_SIZE as u64 == 0
+    }
+
+    pub const fn align_down(self) -> Self {
+        Self(self.0 & !(PAGE_SIZE as u64 - 1))
+    }
+
+    pub const fn align_up(self) -> Self {
+        Self((self.0 + PAGE_SIZE as u64 - 1) & !(PAGE_SIZE as u64 - 1))
+    }
+}
+
+impl core::fmt::LowerHex for PhysicalAddress {
+    fn fmt(&self, formatter: &mut core::fmt::Formatter) -> core::fmt::Result {
+        core::fmt::LowerHex::fmt(&self.0, formatter)
+    }
+}
+
+/// A half-open range `[start, end)` of physical memory.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PhysicalRange {
+    pub start: PhysicalAddress,
+    pub end: PhysicalAddress,
+}
+
+impl PhysicalRange {
+    pub const fn new(start: u64, end: u64) -> Self {
+        Self { start: PhysicalAddress(start), end: PhysicalAddress(end) }
+    }
+
+    pub const fn size(&self) -> u64 {
+        self.end.0.saturating_sub(self.start.0)
+    }
+
+    pub fn overlaps(&self, other: &PhysicalRange) -> bool {
+        self.start < other.end && other.start < self.end
+    }
+
+    /// The smallest page-aligned range that covers this one.
+    pub const fn page_aligned_outward(&self) -> Self {
+        Self { start: self.start.align_down(), end: self.end.align_up() }
+    }
+}
+
+/// One page frame of physical memory, named by its start address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Frame(PhysicalAddress);
+
+impl Frame {
+    /// The frame starting at `address`, which must be page aligned.
+    pub const fn containing(address: PhysicalAddress) -> Self {
+        Self(address.align_down())
+    }
+
+    pub const fn from_number(number: usize) -> Self {
+        Self(PhysicalAddress((number * PAGE_SIZE) as u64))
+    }
+
+    pub const fn start(self) -> PhysicalAddress {
+        self.0
+    }
+
+    pub const fn number(self) -> usize {
+        (self.0 .0 / PAGE_SIZE as u64) as usize
+    }
+}
+
+bitflags::bitflags! {
+    /// Access rights of a mapping, in architecture-neutral terms; each
+    /// architecture's page-table code translates them. Every mapping is
+    /// readable; anything not granted here is refused.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct PageFlags: u32 {
+        const WRITABLE = 1 << 0;
+        const EXECUTABLE = 1 << 1;
+        /// Reachable from user mode.
+        const USER = 1 << 2;
+        /// Device registers: no caching.
+        const UNCACHED = 1 << 3;
+    }
+}
+
+/// Why a page-table operation failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MapError {
+    /// The virtual address is not page aligned or not canonical.
+    InvalidAddress,
+    /// Something is already mapped there.
+    AlreadyMapped,
+    /// Nothing is mapped there.
+    NotMapped,
+    /// The address lies inside a large page, which these operations do not split.
+    InsideLargePage,
+    /// No frame was left for an intermediate page table.
+    OutOfMemory,
+}
+
+/// Read-only view of physical memory the kernel keeps reserved for the
+/// kernel's lifetime (boot modules), through the direct map.
+pub fn physical_bytes(range: PhysicalRange) -> &'static [u8] {
+    let start = crate::arch::paging::direct_map_address(range.start);
+    // SAFETY: callers pass ranges the frame allocator never hands out (boot
+    // modules are reserved at init), so nothing writes them; the direct map
+    // covers all usable RAM, where the loader put them.
+    unsafe { core::slice::from_raw_parts(start as *const u8, range.size() as usize) }
+}
+
+#[cfg(feature = "ktest")]
+mod tests {
+    use super::*;
+    use crate::boot_info::RegionKind;
+    use crate::{ensure, ktest};
+
+    ktest! {
+        fn all_usable_ram_is_managed() {
+            let boot = crate::boot_info::get();
+            let usable_pages: u64 = boot
+                .memory_map
+                .iter()
+                .filter(|region| region.kind == RegionKind::Usable)
+                .map(|region| (region.range.end.align_down().0.saturating_sub(region.range.start.align_up().0)) / PAGE_SIZE as u64)
+                .sum();
+            let reserved_pages = (0x10_0000 + boot.kernel_image.size()) / PAGE_SIZE as u64
+                + boot.modules.iter().map(|module| module.range.size().div_ceil(PAGE_SIZE as u64)).sum::<u64>();
+            let managed = frame::statistics().usable as u64;
+            // The frame bitmap takes 1 page per 128 MiB, a few more pages at most.
+            let bitmap_pages = usable_pages.div_ceil(32768) + 1;
+            ensure!(
+                managed <= usable_pages && managed + reserved_pages + bitmap_pages + 2 >= usable_pages,
+                "{managed} pages managed of {usable_pages} usable ({reserved_pages} reserved)"
+            );
+            Ok(())
+        }
+    }
+}

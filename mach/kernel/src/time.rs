@@ -1,0 +1,69 @@
+//! Uptime and the timer tick count, in architecture-neutral terms.
+//!
+//! The architecture provides a free-running clock (the TSC on x86_64,
+//! calibrated against the PIT at boot) and a periodic timer interrupt that
+//! calls [`tick`]. Before calibration the clock reads zero.
+
+use core::sync::atomic::{AtomicU64, Ordering};
+use core::time::Duration;
+
+static TICKS: AtomicU64 = AtomicU64::new(0);
+
+/// Time since the kernel took over the CPU.
+pub fn uptime() -> Duration {
+    Duration::from_nanos(crate::arch::timer::nanoseconds_since_kernel_entry())
+}
+
+/// Time since the machine was reset (firmware and loader included).
+pub fn since_reset() -> Duration {
+    Duration::from_nanos(crate::arch::timer::nanoseconds_since_reset())
+}
+
+/// Timer interrupts taken since the timer started.
+pub fn ticks() -> u64 {
+    TICKS.load(Ordering::Relaxed)
+}
+
+/// The timer interrupt rate.
+pub fn timer_hz() -> u32 {
+    crate::arch::timer::hz()
+}
+
+/// Called by the architecture's timer interrupt handler.
+pub fn tick() {
+    TICKS.fetch_add(1, Ordering::Relaxed);
+}
+
+#[cfg(feature = "ktest")]
+mod tests {
+    use super::*;
+    use crate::{ensure, ktest};
+
+    ktest! {
+        fn timer_ticks_advance() {
+            let start = ticks();
+            let deadline = uptime() + Duration::from_secs(2);
+            while ticks() < start + 3 && uptime() < deadline {
+                crate::arch::cpu::wait_for_interrupt();
+            }
+            ensure!(ticks() >= start + 3, "ticks went from {start} to {} in 2 s", ticks());
+            Ok(())
+        }
+
+        fn uptime_is_monotonic_and_matches_ticks() {
+            let first = uptime();
+            let start_ticks = ticks();
+            while ticks() < start_ticks + 5 {
+                crate::arch::cpu::wait_for_interrupt();
+            }
+            let elapsed = uptime() - first;
+            let expected = Duration::from_micros(5_000_000 / timer_hz() as u64);
+            // Five ticks span between four and six periods, whatever the phase.
+            ensure!(
+                elapsed >= expected * 4 / 5 && elapsed <= expected * 6 / 5 + Duration::from_millis(2),
+                "5 ticks took {elapsed:?}, expected about {expected:?}"
+            );
+            Ok(())
+        }
+    }
+}
