@@ -49,7 +49,13 @@ pub fn kernel_main(boot: &BootInfo) -> ! {
 
     #[cfg(not(feature = "ktest"))]
     {
-        log::info!("ready");
+        // scripts/bench reads the raw counter: under `-icount shift=0` it
+        // counts guest instructions since reset.
+        log::info!(
+            "ready (cycle counter {}, {} since kernel entry)",
+            arch::timer::raw_counter(),
+            arch::timer::raw_counter() - arch::timer::raw_counter_at_kernel_entry()
+        );
         // Nothing to run yet: wait for interrupts forever (Ctrl-A X leaves QEMU).
         arch::cpu::idle_forever()
     }

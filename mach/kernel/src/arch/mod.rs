@@ -13,7 +13,7 @@
 //!   address space's `map`, `unmap`, `translate`, `protect` (with TLB
 //!   invalidation on this CPU);
 //! - `timer`: `hz`, `nanoseconds_since_kernel_entry`,
-//!   `nanoseconds_since_reset`; the timer interrupt calls `time::tick`;
+//!   `nanoseconds_since_reset`, `raw_counter`; the timer interrupt calls `time::tick`;
 //! - `exit_qemu` and `stop_after_fatal_error`.
 //!
 //! The architecture's entry point brings up the CPU, console, boot

@@ -38,6 +38,16 @@ fn read_tsc() -> u64 {
     unsafe { core::arch::x86_64::_rdtsc() }
 }
 
+/// The raw time-stamp counter (for benchmarks).
+pub fn raw_counter() -> u64 {
+    read_tsc()
+}
+
+/// The raw time-stamp counter when the kernel took over.
+pub fn raw_counter_at_kernel_entry() -> u64 {
+    TSC_AT_ENTRY.load(Ordering::Relaxed)
+}
+
 pub fn record_kernel_entry() {
     TSC_AT_ENTRY.store(read_tsc(), Ordering::Relaxed);
 }
