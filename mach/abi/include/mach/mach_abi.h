@@ -1,0 +1,437 @@
+/* mach_abi.h: the Mach_R message and trap ABI for C.
+ *
+ * GENERATED from the mach-abi crate (mach/abi/src); do not edit.
+ * Regenerate: cargo run -p mach-abi --example render-header
+ */
+#ifndef MACH_ABI_H
+#define MACH_ABI_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+typedef uint32_t mach_port_name_t;
+typedef uint32_t mach_port_t;
+typedef int32_t kern_return_t;
+typedef kern_return_t mach_msg_return_t;
+typedef uint32_t mach_msg_bits_t;
+typedef uint32_t mach_msg_size_t;
+typedef int32_t mach_msg_id_t;
+typedef int32_t mach_msg_option_t;
+typedef uint32_t mach_msg_timeout_t;
+typedef uint32_t mach_msg_type_name_t;
+typedef uint32_t mach_msg_descriptor_type_t;
+typedef uint32_t mach_msg_copy_options_t;
+typedef uint32_t mach_port_right_t;
+typedef uint32_t mach_port_type_t;
+typedef int32_t mach_port_flavor_t;
+typedef int32_t mach_port_delta_t;
+typedef uint32_t mach_port_mscount_t;
+
+/* kern_return_t values */
+#define KERN_SUCCESS 0
+#define KERN_INVALID_ADDRESS 1
+#define KERN_PROTECTION_FAILURE 2
+#define KERN_NO_SPACE 3
+#define KERN_INVALID_ARGUMENT 4
+#define KERN_FAILURE 5
+#define KERN_RESOURCE_SHORTAGE 6
+#define KERN_NOT_RECEIVER 7
+#define KERN_NO_ACCESS 8
+#define KERN_MEMORY_FAILURE 9
+#define KERN_MEMORY_ERROR 10
+#define KERN_ALREADY_IN_SET 11
+#define KERN_NOT_IN_SET 12
+#define KERN_NAME_EXISTS 13
+#define KERN_ABORTED 14
+#define KERN_INVALID_NAME 15
+#define KERN_INVALID_TASK 16
+#define KERN_INVALID_RIGHT 17
+#define KERN_INVALID_VALUE 18
+#define KERN_UREFS_OVERFLOW 19
+#define KERN_INVALID_CAPABILITY 20
+#define KERN_RIGHT_EXISTS 21
+#define KERN_INVALID_HOST 22
+#define KERN_MEMORY_PRESENT 23
+#define KERN_INVALID_PROCESSOR_SET 26
+#define KERN_POLICY_LIMIT 27
+#define KERN_INVALID_POLICY 28
+#define KERN_INVALID_OBJECT 29
+#define KERN_ALREADY_WAITING 30
+#define KERN_EXCEPTION_PROTECTED 32
+#define KERN_INVALID_SECURITY 35
+#define KERN_TERMINATED 37
+#define KERN_NOT_SUPPORTED 46
+#define KERN_NOT_WAITING 48
+#define KERN_OPERATION_TIMED_OUT 49
+#define KERN_INSUFFICIENT_BUFFER_SIZE 52
+#define KERN_DENIED 53
+#define KERN_NOT_FOUND 56
+
+/* mach_msg_return_t values */
+#define MACH_MSG_SUCCESS 0x0
+#define MACH_SEND_IN_PROGRESS 0x10000001
+#define MACH_SEND_INVALID_DATA 0x10000002
+#define MACH_SEND_INVALID_DEST 0x10000003
+#define MACH_SEND_TIMED_OUT 0x10000004
+#define MACH_SEND_INVALID_VOUCHER 0x10000005
+#define MACH_SEND_INTERRUPTED 0x10000007
+#define MACH_SEND_MSG_TOO_SMALL 0x10000008
+#define MACH_SEND_INVALID_REPLY 0x10000009
+#define MACH_SEND_INVALID_RIGHT 0x1000000a
+#define MACH_SEND_INVALID_NOTIFY 0x1000000b
+#define MACH_SEND_INVALID_MEMORY 0x1000000c
+#define MACH_SEND_NO_BUFFER 0x1000000d
+#define MACH_SEND_TOO_LARGE 0x1000000e
+#define MACH_SEND_INVALID_TYPE 0x1000000f
+#define MACH_SEND_INVALID_HEADER 0x10000010
+#define MACH_SEND_INVALID_TRAILER 0x10000011
+#define MACH_RCV_IN_PROGRESS 0x10004001
+#define MACH_RCV_INVALID_NAME 0x10004002
+#define MACH_RCV_TIMED_OUT 0x10004003
+#define MACH_RCV_TOO_LARGE 0x10004004
+#define MACH_RCV_INTERRUPTED 0x10004005
+#define MACH_RCV_PORT_CHANGED 0x10004006
+#define MACH_RCV_INVALID_NOTIFY 0x10004007
+#define MACH_RCV_INVALID_DATA 0x10004008
+#define MACH_RCV_PORT_DIED 0x10004009
+#define MACH_RCV_IN_SET 0x1000400a
+#define MACH_RCV_HEADER_ERROR 0x1000400b
+#define MACH_RCV_BODY_ERROR 0x1000400c
+#define MACH_RCV_INVALID_TYPE 0x1000400d
+#define MACH_RCV_SCATTER_SMALL 0x1000400e
+#define MACH_RCV_INVALID_TRAILER 0x1000400f
+
+/* Trap numbers (see docs/abi.md) */
+#define MACH_TRAP_MACH_MSG 1
+#define MACH_TRAP_MACH_REPLY_PORT 2
+#define MACH_TRAP_TASK_SELF 3
+#define MACH_TRAP_THREAD_SELF 4
+#define MACH_TRAP_HOST_SELF 5
+#define MACH_TRAP_PORT_ALLOCATE 10
+#define MACH_TRAP_PORT_DEALLOCATE 11
+#define MACH_TRAP_PORT_DESTROY 12
+#define MACH_TRAP_PORT_MOD_REFS 13
+#define MACH_TRAP_PORT_INSERT_RIGHT 14
+#define MACH_TRAP_PORT_EXTRACT_RIGHT 15
+#define MACH_TRAP_PORT_MOVE_MEMBER 16
+#define MACH_TRAP_PORT_GET_ATTRIBUTES 17
+#define MACH_TRAP_PORT_SET_ATTRIBUTES 18
+#define MACH_TRAP_PORT_REQUEST_NOTIFICATION 19
+#define MACH_TRAP_PORT_TYPE 20
+#define MACH_TRAP_TASK_CREATE 30
+#define MACH_TRAP_TASK_TERMINATE 31
+#define MACH_TRAP_TASK_SUSPEND 32
+#define MACH_TRAP_TASK_RESUME 33
+#define MACH_TRAP_TASK_INFO 34
+#define MACH_TRAP_THREAD_CREATE 40
+#define MACH_TRAP_THREAD_TERMINATE 41
+#define MACH_TRAP_THREAD_SUSPEND 42
+#define MACH_TRAP_THREAD_RESUME 43
+#define MACH_TRAP_THREAD_GET_STATE 44
+#define MACH_TRAP_THREAD_SET_STATE 45
+#define MACH_TRAP_THREAD_INFO 46
+#define MACH_TRAP_THREAD_SWITCH 47
+#define MACH_TRAP_CLOCK_GET_TIME 50
+#define MACH_TRAP_DEBUG_PRINT 51
+#define MACH_TRAP_VM_ALLOCATE 60
+#define MACH_TRAP_VM_DEALLOCATE 61
+#define MACH_TRAP_VM_PROTECT 62
+#define MACH_TRAP_VM_INHERIT 63
+#define MACH_TRAP_VM_REGION 64
+#define MACH_TRAP_VM_READ 65
+#define MACH_TRAP_VM_WRITE 66
+#define MACH_TRAP_VM_MAP 67
+#define MACH_TRAP_MEMORY_OBJECT_CREATE 70
+#define MACH_TRAP_MEMORY_OBJECT_DATA_SUPPLY 71
+#define MACH_TRAP_MEMORY_OBJECT_DATA_UNAVAILABLE 72
+#define MACH_TRAP_MEMORY_OBJECT_LOCK_REQUEST 73
+#define MACH_TRAP_MEMORY_OBJECT_DESTROY 74
+#define MACH_TRAP_TASK_SET_PAGER 75
+#define MACH_TRAP_TASK_SET_EXCEPTION_PORT 80
+#define MACH_TRAP_TASK_GET_EXCEPTION_PORT 81
+#define MACH_TRAP_THREAD_SET_EXCEPTION_PORT 82
+#define MACH_TRAP_THREAD_GET_EXCEPTION_PORT 83
+#define MACH_TRAP_DEVICE_MAP_MEMORY 90
+#define MACH_TRAP_DEVICE_DMA_ALLOCATE 91
+#define MACH_TRAP_INTERRUPT_BIND 92
+#define MACH_TRAP_INTERRUPT_ACKNOWLEDGE 93
+#define MACH_TRAP_IO_PORT_ACCESS 94
+
+/* mach_port_right_t */
+#define MACH_PORT_RIGHT_SEND 0
+#define MACH_PORT_RIGHT_RECEIVE 1
+#define MACH_PORT_RIGHT_SEND_ONCE 2
+#define MACH_PORT_RIGHT_PORT_SET 3
+#define MACH_PORT_RIGHT_DEAD_NAME 4
+
+/* Dispositions (mach_msg_type_name_t) */
+#define MACH_MSG_TYPE_MOVE_RECEIVE 16
+#define MACH_MSG_TYPE_MOVE_SEND 17
+#define MACH_MSG_TYPE_MOVE_SEND_ONCE 18
+#define MACH_MSG_TYPE_COPY_SEND 19
+#define MACH_MSG_TYPE_MAKE_SEND 20
+#define MACH_MSG_TYPE_MAKE_SEND_ONCE 21
+
+/* Descriptor types */
+#define MACH_MSG_PORT_DESCRIPTOR 0
+#define MACH_MSG_OOL_DESCRIPTOR 1
+#define MACH_MSG_OOL_PORTS_DESCRIPTOR 2
+
+/* Copy options */
+#define MACH_MSG_PHYSICAL_COPY 0
+#define MACH_MSG_VIRTUAL_COPY 1
+
+/* Port attribute flavors */
+#define MACH_PORT_LIMITS_INFO 1
+#define MACH_PORT_RECEIVE_STATUS 2
+#define MACH_PORT_DNREQUESTS_SIZE 3
+
+/* Notification ids (octal, as in Mach) */
+#define MACH_NOTIFY_PORT_DELETED 0101
+#define MACH_NOTIFY_PORT_DESTROYED 0105
+#define MACH_NOTIFY_NO_SENDERS 0106
+#define MACH_NOTIFY_SEND_ONCE 0107
+#define MACH_NOTIFY_DEAD_NAME 0110
+
+/* Other constants */
+#define MACH_PORT_NULL 0
+#define MACH_PORT_DEAD 0xffffffffu
+#define MACH_PORT_INDEX_MAX 0xfffffeu
+#define MACH_PORT_RIGHT_NUMBER 5
+#define MACH_PORT_TYPE_NONE 0x0u
+#define MACH_PORT_TYPE_SEND 0x10000u
+#define MACH_PORT_TYPE_RECEIVE 0x20000u
+#define MACH_PORT_TYPE_SEND_ONCE 0x40000u
+#define MACH_PORT_TYPE_PORT_SET 0x80000u
+#define MACH_PORT_TYPE_DEAD_NAME 0x100000u
+#define MACH_PORT_TYPE_SEND_RECEIVE 0x30000u
+#define MACH_PORT_TYPE_DNREQUEST 0x80000000u
+#define MACH_MSG_TYPE_PORT_NAME 15
+#define MACH_MSG_TYPE_PORT_RECEIVE 16
+#define MACH_MSG_TYPE_PORT_SEND 17
+#define MACH_MSG_TYPE_PORT_SEND_ONCE 18
+#define MACH_MSG_MASK 0x3e00u
+#define MACH_MSG_IPC_SPACE 0x2000u
+#define MACH_MSG_VM_SPACE 0x1000u
+#define MACH_MSG_IPC_KERNEL 0x800u
+#define MACH_MSG_VM_KERNEL 0x400u
+#define MACH_MSGH_BITS_ZERO 0x0u
+#define MACH_MSGH_BITS_REMOTE_MASK 0x1fu
+#define MACH_MSGH_BITS_LOCAL_MASK 0x1f00u
+#define MACH_MSGH_BITS_VOUCHER_MASK 0x1f0000u
+#define MACH_MSGH_BITS_PORTS_MASK 0x1f1f1fu
+#define MACH_MSGH_BITS_COMPLEX 0x80000000u
+#define MACH_MSGH_BITS_USER 0x801f1f1fu
+#define MACH_MSG_OPTION_NONE 0x0u
+#define MACH_SEND_MSG 0x1u
+#define MACH_RCV_MSG 0x2u
+#define MACH_RCV_LARGE 0x4u
+#define MACH_SEND_TIMEOUT 0x10u
+#define MACH_SEND_INTERRUPT 0x40u
+#define MACH_RCV_TIMEOUT 0x100u
+#define MACH_RCV_INTERRUPT 0x400u
+#define MACH_MSG_OPTION_USER 0x557u
+#define MACH_MSG_TIMEOUT_NONE 0
+#define MACH_MSG_TRAILER_FORMAT_0 0
+#define MACH_MSG_HEADER_SIZE 24
+#define MACH_MSG_BODY_SIZE 4
+#define MACH_MSG_DESCRIPTOR_SIZE 16
+#define MACH_MSG_TRAILER_SIZE 16
+#define MACH_MSG_SIZE_MAX 65536
+#define MACH_MSG_SIZE_MIN 24
+#define MACH_MSG_DESCRIPTORS_MAX 256
+#define MACH_MSG_OOL_PORTS_MAX 1024
+#define MACH_MSG_OOL_SIZE_MAX 0x40000000u
+#define MACH_PORT_QLIMIT_ZERO 0
+#define MACH_PORT_QLIMIT_DEFAULT 5
+#define MACH_PORT_QLIMIT_MAX 1024
+#define MACH_PORT_LIMITS_INFO_COUNT 1
+#define MACH_PORT_RECEIVE_STATUS_COUNT 10
+#define MACH_NOTIFY_FIRST 64
+#define MACH_NOTIFY_LAST 127
+#define MACH_TRAP_COUNT 100
+#define SWITCH_OPTION_NONE 0
+#define SWITCH_OPTION_DEPRESS 1
+#define SWITCH_OPTION_WAIT 2
+
+/* Macros */
+#define MACH_PORT_INDEX(name) ((name) >> 8)
+#define MACH_PORT_GEN(name) ((name) & 0xffu)
+#define MACH_PORT_MAKE(index, gen) (((index) << 8) | ((gen) & 0xffu))
+#define MACH_PORT_VALID(name) ((name) != MACH_PORT_NULL && (name) != MACH_PORT_DEAD)
+#define MACH_PORT_TYPE(right) (1u << ((right) + 16))
+#define MACH_MSGH_BITS(remote, local) ((remote) | ((local) << 8))
+#define MACH_MSGH_BITS_SET_PORTS(remote, local, voucher) (((remote) & MACH_MSGH_BITS_REMOTE_MASK) | (((local) << 8) & MACH_MSGH_BITS_LOCAL_MASK) | (((voucher) << 16) & MACH_MSGH_BITS_VOUCHER_MASK))
+#define MACH_MSGH_BITS_SET(remote, local, voucher, other) (MACH_MSGH_BITS_SET_PORTS(remote, local, voucher) | ((other) & ~MACH_MSGH_BITS_PORTS_MASK))
+#define MACH_MSGH_BITS_REMOTE(bits) ((bits) & MACH_MSGH_BITS_REMOTE_MASK)
+#define MACH_MSGH_BITS_LOCAL(bits) (((bits) & MACH_MSGH_BITS_LOCAL_MASK) >> 8)
+#define MACH_MSGH_BITS_VOUCHER(bits) (((bits) & MACH_MSGH_BITS_VOUCHER_MASK) >> 16)
+#define MACH_MSGH_BITS_IS_COMPLEX(bits) (((bits) & MACH_MSGH_BITS_COMPLEX) != 0)
+#define MACH_NOTIFICATION_REQUEST(id, disposition) (((id) & 0xffffu) | (((disposition) & 0xffu) << 16))
+
+/* Structures: 4-byte packed like xnu, little-endian. */
+#pragma pack(push, 4)
+typedef struct { /* Rust: MachMsgHeader */
+    mach_msg_bits_t msgh_bits;
+    mach_msg_size_t msgh_size;
+    mach_port_t msgh_remote_port;
+    mach_port_t msgh_local_port;
+    mach_port_name_t msgh_voucher_port;
+    mach_msg_id_t msgh_id;
+} mach_msg_header_t;
+typedef struct { /* Rust: MachMsgBody */
+    mach_msg_size_t msgh_descriptor_count;
+} mach_msg_body_t;
+typedef struct { /* Rust: MachMsgPortDescriptor */
+    mach_port_t name;
+    uint32_t pad1;
+    uint16_t pad2;
+    uint8_t disposition;
+    uint8_t type;
+    uint32_t pad3;
+} mach_msg_port_descriptor_t;
+typedef struct { /* Rust: MachMsgOolDescriptor */
+    uint64_t address;
+    uint8_t deallocate;
+    uint8_t copy;
+    uint8_t pad1;
+    uint8_t type;
+    mach_msg_size_t size;
+} mach_msg_ool_descriptor_t;
+typedef struct { /* Rust: MachMsgOolPortsDescriptor */
+    uint64_t address;
+    uint8_t deallocate;
+    uint8_t copy;
+    uint8_t disposition;
+    uint8_t type;
+    mach_msg_size_t count;
+} mach_msg_ool_ports_descriptor_t;
+typedef struct { /* Rust: MachMsgTrailer */
+    uint32_t msgh_trailer_type;
+    mach_msg_size_t msgh_trailer_size;
+    uint32_t msgh_seqno;
+    uint32_t msgh_sender;
+} mach_msg_trailer_t;
+typedef struct { /* Rust: NameNotification */
+    mach_msg_header_t not_header;
+    mach_port_name_t not_port;
+} mach_port_deleted_notification_t;
+typedef struct { /* Rust: NameNotification */
+    mach_msg_header_t not_header;
+    mach_port_name_t not_port;
+} mach_dead_name_notification_t;
+typedef struct { /* Rust: NoSendersNotification */
+    mach_msg_header_t not_header;
+    uint32_t not_count;
+} mach_no_senders_notification_t;
+typedef struct { /* Rust: PortDestroyedNotification */
+    mach_msg_header_t not_header;
+    mach_msg_body_t not_body;
+    mach_msg_port_descriptor_t not_port;
+} mach_port_destroyed_notification_t;
+typedef struct { /* Rust: MachMsgHeader */
+    mach_msg_header_t not_header;
+} mach_send_once_notification_t;
+typedef struct { /* Rust: PortLimits */
+    uint32_t mpl_qlimit;
+} mach_port_limits_t;
+typedef struct { /* Rust: PortStatus */
+    mach_port_name_t mps_pset;
+    uint32_t mps_seqno;
+    uint32_t mps_mscount;
+    uint32_t mps_qlimit;
+    uint32_t mps_msgcount;
+    uint32_t mps_sorights;
+    uint32_t mps_srights;
+    uint32_t mps_pdrequest;
+    uint32_t mps_nsrequest;
+    uint32_t mps_flags;
+} mach_port_status_t;
+typedef struct { /* Rust: MachTimespec */
+    uint32_t tv_sec;
+    int32_t tv_nsec;
+} mach_timespec_t;
+#pragma pack(pop)
+
+/* Layout checks: sizes and offsets measured on the Rust definitions. */
+_Static_assert(sizeof(mach_msg_header_t) == 24, "sizeof(mach_msg_header_t)");
+_Static_assert(offsetof(mach_msg_header_t, msgh_bits) == 0, "offsetof(mach_msg_header_t, msgh_bits)");
+_Static_assert(offsetof(mach_msg_header_t, msgh_size) == 4, "offsetof(mach_msg_header_t, msgh_size)");
+_Static_assert(offsetof(mach_msg_header_t, msgh_remote_port) == 8, "offsetof(mach_msg_header_t, msgh_remote_port)");
+_Static_assert(offsetof(mach_msg_header_t, msgh_local_port) == 12, "offsetof(mach_msg_header_t, msgh_local_port)");
+_Static_assert(offsetof(mach_msg_header_t, msgh_voucher_port) == 16, "offsetof(mach_msg_header_t, msgh_voucher_port)");
+_Static_assert(offsetof(mach_msg_header_t, msgh_id) == 20, "offsetof(mach_msg_header_t, msgh_id)");
+_Static_assert(sizeof(mach_msg_body_t) == 4, "sizeof(mach_msg_body_t)");
+_Static_assert(offsetof(mach_msg_body_t, msgh_descriptor_count) == 0, "offsetof(mach_msg_body_t, msgh_descriptor_count)");
+_Static_assert(sizeof(mach_msg_port_descriptor_t) == 16, "sizeof(mach_msg_port_descriptor_t)");
+_Static_assert(offsetof(mach_msg_port_descriptor_t, name) == 0, "offsetof(mach_msg_port_descriptor_t, name)");
+_Static_assert(offsetof(mach_msg_port_descriptor_t, pad1) == 4, "offsetof(mach_msg_port_descriptor_t, pad1)");
+_Static_assert(offsetof(mach_msg_port_descriptor_t, pad2) == 8, "offsetof(mach_msg_port_descriptor_t, pad2)");
+_Static_assert(offsetof(mach_msg_port_descriptor_t, disposition) == 10, "offsetof(mach_msg_port_descriptor_t, disposition)");
+_Static_assert(offsetof(mach_msg_port_descriptor_t, type) == 11, "offsetof(mach_msg_port_descriptor_t, type)");
+_Static_assert(offsetof(mach_msg_port_descriptor_t, pad3) == 12, "offsetof(mach_msg_port_descriptor_t, pad3)");
+_Static_assert(sizeof(mach_msg_ool_descriptor_t) == 16, "sizeof(mach_msg_ool_descriptor_t)");
+_Static_assert(offsetof(mach_msg_ool_descriptor_t, address) == 0, "offsetof(mach_msg_ool_descriptor_t, address)");
+_Static_assert(offsetof(mach_msg_ool_descriptor_t, deallocate) == 8, "offsetof(mach_msg_ool_descriptor_t, deallocate)");
+_Static_assert(offsetof(mach_msg_ool_descriptor_t, copy) == 9, "offsetof(mach_msg_ool_descriptor_t, copy)");
+_Static_assert(offsetof(mach_msg_ool_descriptor_t, pad1) == 10, "offsetof(mach_msg_ool_descriptor_t, pad1)");
+_Static_assert(offsetof(mach_msg_ool_descriptor_t, type) == 11, "offsetof(mach_msg_ool_descriptor_t, type)");
+_Static_assert(offsetof(mach_msg_ool_descriptor_t, size) == 12, "offsetof(mach_msg_ool_descriptor_t, size)");
+_Static_assert(sizeof(mach_msg_ool_ports_descriptor_t) == 16, "sizeof(mach_msg_ool_ports_descriptor_t)");
+_Static_assert(offsetof(mach_msg_ool_ports_descriptor_t, address) == 0, "offsetof(mach_msg_ool_ports_descriptor_t, address)");
+_Static_assert(offsetof(mach_msg_ool_ports_descriptor_t, deallocate) == 8, "offsetof(mach_msg_ool_ports_descriptor_t, deallocate)");
+_Static_assert(offsetof(mach_msg_ool_ports_descriptor_t, copy) == 9, "offsetof(mach_msg_ool_ports_descriptor_t, copy)");
+_Static_assert(offsetof(mach_msg_ool_ports_descriptor_t, disposition) == 10, "offsetof(mach_msg_ool_ports_descriptor_t, disposition)");
+_Static_assert(offsetof(mach_msg_ool_ports_descriptor_t, type) == 11, "offsetof(mach_msg_ool_ports_descriptor_t, type)");
+_Static_assert(offsetof(mach_msg_ool_ports_descriptor_t, count) == 12, "offsetof(mach_msg_ool_ports_descriptor_t, count)");
+_Static_assert(sizeof(mach_msg_trailer_t) == 16, "sizeof(mach_msg_trailer_t)");
+_Static_assert(offsetof(mach_msg_trailer_t, msgh_trailer_type) == 0, "offsetof(mach_msg_trailer_t, msgh_trailer_type)");
+_Static_assert(offsetof(mach_msg_trailer_t, msgh_trailer_size) == 4, "offsetof(mach_msg_trailer_t, msgh_trailer_size)");
+_Static_assert(offsetof(mach_msg_trailer_t, msgh_seqno) == 8, "offsetof(mach_msg_trailer_t, msgh_seqno)");
+_Static_assert(offsetof(mach_msg_trailer_t, msgh_sender) == 12, "offsetof(mach_msg_trailer_t, msgh_sender)");
+_Static_assert(sizeof(mach_port_deleted_notification_t) == 28, "sizeof(mach_port_deleted_notification_t)");
+_Static_assert(offsetof(mach_port_deleted_notification_t, not_header) == 0, "offsetof(mach_port_deleted_notification_t, not_header)");
+_Static_assert(offsetof(mach_port_deleted_notification_t, not_port) == 24, "offsetof(mach_port_deleted_notification_t, not_port)");
+_Static_assert(sizeof(mach_dead_name_notification_t) == 28, "sizeof(mach_dead_name_notification_t)");
+_Static_assert(offsetof(mach_dead_name_notification_t, not_header) == 0, "offsetof(mach_dead_name_notification_t, not_header)");
+_Static_assert(offsetof(mach_dead_name_notification_t, not_port) == 24, "offsetof(mach_dead_name_notification_t, not_port)");
+_Static_assert(sizeof(mach_no_senders_notification_t) == 28, "sizeof(mach_no_senders_notification_t)");
+_Static_assert(offsetof(mach_no_senders_notification_t, not_header) == 0, "offsetof(mach_no_senders_notification_t, not_header)");
+_Static_assert(offsetof(mach_no_senders_notification_t, not_count) == 24, "offsetof(mach_no_senders_notification_t, not_count)");
+_Static_assert(sizeof(mach_port_destroyed_notification_t) == 44, "sizeof(mach_port_destroyed_notification_t)");
+_Static_assert(offsetof(mach_port_destroyed_notification_t, not_header) == 0, "offsetof(mach_port_destroyed_notification_t, not_header)");
+_Static_assert(offsetof(mach_port_destroyed_notification_t, not_body) == 24, "offsetof(mach_port_destroyed_notification_t, not_body)");
+_Static_assert(offsetof(mach_port_destroyed_notification_t, not_port) == 28, "offsetof(mach_port_destroyed_notification_t, not_port)");
+_Static_assert(sizeof(mach_send_once_notification_t) == 24, "sizeof(mach_send_once_notification_t)");
+_Static_assert(offsetof(mach_send_once_notification_t, not_header) == 0, "offsetof(mach_send_once_notification_t, not_header)");
+_Static_assert(sizeof(mach_port_limits_t) == 4, "sizeof(mach_port_limits_t)");
+_Static_assert(offsetof(mach_port_limits_t, mpl_qlimit) == 0, "offsetof(mach_port_limits_t, mpl_qlimit)");
+_Static_assert(sizeof(mach_port_status_t) == 40, "sizeof(mach_port_status_t)");
+_Static_assert(offsetof(mach_port_status_t, mps_pset) == 0, "offsetof(mach_port_status_t, mps_pset)");
+_Static_assert(offsetof(mach_port_status_t, mps_seqno) == 4, "offsetof(mach_port_status_t, mps_seqno)");
+_Static_assert(offsetof(mach_port_status_t, mps_mscount) == 8, "offsetof(mach_port_status_t, mps_mscount)");
+_Static_assert(offsetof(mach_port_status_t, mps_qlimit) == 12, "offsetof(mach_port_status_t, mps_qlimit)");
+_Static_assert(offsetof(mach_port_status_t, mps_msgcount) == 16, "offsetof(mach_port_status_t, mps_msgcount)");
+_Static_assert(offsetof(mach_port_status_t, mps_sorights) == 20, "offsetof(mach_port_status_t, mps_sorights)");
+_Static_assert(offsetof(mach_port_status_t, mps_srights) == 24, "offsetof(mach_port_status_t, mps_srights)");
+_Static_assert(offsetof(mach_port_status_t, mps_pdrequest) == 28, "offsetof(mach_port_status_t, mps_pdrequest)");
+_Static_assert(offsetof(mach_port_status_t, mps_nsrequest) == 32, "offsetof(mach_port_status_t, mps_nsrequest)");
+_Static_assert(offsetof(mach_port_status_t, mps_flags) == 36, "offsetof(mach_port_status_t, mps_flags)");
+_Static_assert(sizeof(mach_timespec_t) == 8, "sizeof(mach_timespec_t)");
+_Static_assert(offsetof(mach_timespec_t, tv_sec) == 0, "offsetof(mach_timespec_t, tv_sec)");
+_Static_assert(offsetof(mach_timespec_t, tv_nsec) == 4, "offsetof(mach_timespec_t, tv_nsec)");
+
+/* Macro checks: results computed by the Rust const fns. */
+_Static_assert(MACH_PORT_INDEX(0x1234u) == 18u, "MACH_PORT_INDEX(0x1234u)");
+_Static_assert(MACH_PORT_GEN(0x1234u) == 52u, "MACH_PORT_GEN(0x1234u)");
+_Static_assert(MACH_PORT_MAKE(0x12u, 0x3456u) == 4694u, "MACH_PORT_MAKE(0x12u, 0x3456u)");
+_Static_assert(MACH_PORT_TYPE(MACH_PORT_RIGHT_DEAD_NAME) == 1048576u, "MACH_PORT_TYPE(MACH_PORT_RIGHT_DEAD_NAME)");
+_Static_assert(MACH_MSGH_BITS(17u, 21u) == 5393u, "MACH_MSGH_BITS(17u, 21u)");
+_Static_assert(MACH_MSGH_BITS_SET_PORTS(19u, 21u, 0u) == 5395u, "MACH_MSGH_BITS_SET_PORTS(19u, 21u, 0u)");
+_Static_assert(MACH_MSGH_BITS_SET(19u, 21u, 0u, MACH_MSGH_BITS_COMPLEX) == 2147489043u, "MACH_MSGH_BITS_SET(19u, 21u, 0u, MACH_MSGH_BITS_COMPLEX)");
+_Static_assert(MACH_MSGH_BITS_REMOTE(0x80001513u) == 19u, "MACH_MSGH_BITS_REMOTE(0x80001513u)");
+_Static_assert(MACH_MSGH_BITS_LOCAL(0x80001513u) == 21u, "MACH_MSGH_BITS_LOCAL(0x80001513u)");
+_Static_assert(MACH_MSGH_BITS_IS_COMPLEX(0x80001513u) == 1u, "MACH_MSGH_BITS_IS_COMPLEX(0x80001513u)");
+_Static_assert(MACH_NOTIFICATION_REQUEST(MACH_NOTIFY_DEAD_NAME, 21u) == 1376328u, "MACH_NOTIFICATION_REQUEST(MACH_NOTIFY_DEAD_NAME, 21u)");
+
+#endif /* MACH_ABI_H */
