@@ -24,6 +24,23 @@ build_kernel() {
     "$(sysroot_tool llvm-objcopy)" -O binary "$BUILD/x86_64/mach-$variant.elf" "$BUILD/x86_64/mach-$variant.bin"
 }
 
+# build_user_programs: the kernel's user-mode test programs, as static
+# non-PIE executables (the kernel's own code-model flags do not apply).
+# Leaves them in $BUILD/x86_64/user/usertest-<program>; `user_test_modules`
+# gives the matching -initrd list.
+build_user_programs() {
+    local target_dir="$ROOT/target/user"
+    RUSTFLAGS="-C relocation-model=static -C force-frame-pointers=yes" \
+        cargo +"$TOOLCHAIN" build --quiet --release -p mach-usertests --target x86_64-unknown-none \
+        --target-dir "$target_dir"
+    mkdir -p "$BUILD/x86_64/user"
+    local program
+    for program in hello spinner faulter bad-pointers; do
+        "$(sysroot_tool llvm-objcopy)" --strip-debug \
+            "$target_dir/x86_64-unknown-none/release/$program" "$BUILD/x86_64/user/usertest-$program"
+    done
+}
+
 # qemu_x86_64 IMAGE [QEMU ARGS...]: the standard machine. The caller adds
 # -serial/-display choices, -append and any timeout.
 qemu_x86_64() {
@@ -43,4 +60,13 @@ qemu_test() {
         qemu-system-x86_64 -accel tcg -machine q35 -cpu qemu64 -m "${MACH_MEMORY:-128M}" \
         -no-reboot -nic none -display none -monitor none -serial stdio \
         -device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel "$image" "$@" </dev/null
+}
+
+# user_test_modules: the -initrd argument that loads every user test program.
+user_test_modules() {
+    local list="" program
+    for program in "$BUILD"/x86_64/user/usertest-*; do
+        list="$list,$program"
+    done
+    echo "${list#,}"
 }

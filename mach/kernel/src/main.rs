@@ -27,14 +27,23 @@
 extern crate alloc;
 
 mod arch;
+mod arena;
 mod boot_info;
 mod command_line;
+mod exception;
 mod klog;
 #[cfg(feature = "ktest")]
 mod ktest;
+mod loader;
 mod memory;
 mod panic;
+mod scheduler;
+mod task;
+mod thread;
 mod time;
+mod trap;
+#[cfg(feature = "ktest")]
+mod usertest;
 
 use boot_info::BootInfo;
 
@@ -43,12 +52,14 @@ use boot_info::BootInfo;
 /// tables, the heap and the timer are up.
 pub fn kernel_main(boot: &BootInfo) -> ! {
     print_banner(boot);
+    scheduler::start(BOOT_THREAD_PRIORITY);
 
     #[cfg(feature = "ktest")]
     ktest::run(boot);
 
     #[cfg(not(feature = "ktest"))]
     {
+        start_first_task(boot);
         // scripts/bench reads the raw counter: under `-icount shift=0` it
         // counts guest instructions since reset.
         log::info!(
@@ -56,8 +67,30 @@ pub fn kernel_main(boot: &BootInfo) -> ! {
             arch::timer::raw_counter(),
             arch::timer::raw_counter() - arch::timer::raw_counter_at_kernel_entry()
         );
-        // Nothing to run yet: wait for interrupts forever (Ctrl-A X leaves QEMU).
-        arch::cpu::idle_forever()
+        // The boot thread's work is done; the idle thread takes over when
+        // nothing else runs (Ctrl-A X leaves QEMU).
+        loop {
+            scheduler::block_current(None);
+        }
+    }
+}
+
+/// The boot thread runs above every user thread so it finishes booting
+/// (and, in test builds, keeps control of the tests) whatever they do.
+const BOOT_THREAD_PRIORITY: u8 = 30;
+
+/// Starts the first boot module as the first user task (the bootstrap
+/// task, once it exists; any executable module until then).
+#[cfg(not(feature = "ktest"))]
+fn start_first_task(boot: &BootInfo) {
+    let Some(module) = boot.modules.first() else {
+        log::info!("no boot modules: no user task to start");
+        return;
+    };
+    let image = memory::physical_bytes(module.range);
+    match task::spawn(module.name(), image, thread::DEFAULT_PRIORITY, 0) {
+        Ok(task) => log::info!("started task {} ({task:?}) from boot module {}", module.name(), module.command_line.as_str()),
+        Err(error) => log::error!("cannot start boot module {}: {error:?}", module.name()),
     }
 }
 

@@ -40,7 +40,16 @@ static DOUBLE_FAULT_STACK_MEMORY: EmergencyStack = EmergencyStack::new();
 static NMI_STACK_MEMORY: EmergencyStack = EmergencyStack::new();
 static MACHINE_CHECK_STACK_MEMORY: EmergencyStack = EmergencyStack::new();
 
-static TSS: Once<TaskStateSegment> = Once::new();
+/// The TSS: the CPU reads `privilege_stack_table[0]` (the kernel stack for
+/// entries from user mode) and the IST stacks; the scheduler rewrites the
+/// former on every switch, hence the `UnsafeCell`.
+struct TssCell(UnsafeCell<TaskStateSegment>);
+
+// SAFETY: one CPU; the scheduler writes the TSS only with interrupts off,
+// and the CPU reads it only on a privilege change, never concurrently.
+unsafe impl Sync for TssCell {}
+
+static TSS: TssCell = TssCell(UnsafeCell::new(TaskStateSegment::new()));
 static GDT: Once<(GlobalDescriptorTable, SegmentSelector, SegmentSelector, SegmentSelector)> = Once::new();
 
 fn stack_top(stack: &'static EmergencyStack) -> VirtAddr {
@@ -48,20 +57,20 @@ fn stack_top(stack: &'static EmergencyStack) -> VirtAddr {
 }
 
 pub fn init() {
-    let tss = TSS.call_once(|| {
-        let mut tss = TaskStateSegment::new();
-        tss.interrupt_stack_table[(DOUBLE_FAULT_STACK - 1) as usize] = stack_top(&DOUBLE_FAULT_STACK_MEMORY);
-        tss.interrupt_stack_table[(NMI_STACK - 1) as usize] = stack_top(&NMI_STACK_MEMORY);
-        tss.interrupt_stack_table[(MACHINE_CHECK_STACK - 1) as usize] = stack_top(&MACHINE_CHECK_STACK_MEMORY);
-        tss
-    });
+    // SAFETY: init runs once, on the boot CPU, before the TSS is loaded, so
+    // nothing else reads or writes it now.
+    let tss = unsafe { &mut *TSS.0.get() };
+    tss.interrupt_stack_table[(DOUBLE_FAULT_STACK - 1) as usize] = stack_top(&DOUBLE_FAULT_STACK_MEMORY);
+    tss.interrupt_stack_table[(NMI_STACK - 1) as usize] = stack_top(&NMI_STACK_MEMORY);
+    tss.interrupt_stack_table[(MACHINE_CHECK_STACK - 1) as usize] = stack_top(&MACHINE_CHECK_STACK_MEMORY);
     let (gdt, code, data, tss_selector) = GDT.call_once(|| {
         let mut gdt = GlobalDescriptorTable::new();
         let code = gdt.append(Descriptor::kernel_code_segment());
         let data = gdt.append(Descriptor::kernel_data_segment());
         gdt.append(Descriptor::user_data_segment());
         gdt.append(Descriptor::user_code_segment());
-        let tss_selector = gdt.append(Descriptor::tss_segment(tss));
+        // SAFETY: the TSS is a static, valid for the kernel's lifetime.
+        let tss_selector = gdt.append(unsafe { Descriptor::tss_segment_unchecked(TSS.0.get()) });
         (gdt, code, data, tss_selector)
     });
     gdt.load();
@@ -75,4 +84,12 @@ pub fn init() {
         ES::set_reg(*data);
         load_tss(*tss_selector);
     }
+}
+
+/// Sets the stack the CPU switches to on an interrupt or exception from
+/// user mode.
+pub fn set_kernel_stack(top: u64) {
+    // SAFETY: interrupts are off in the kernel (one CPU), so no privilege
+    // change can read the TSS while this field is written.
+    unsafe { (*TSS.0.get()).privilege_stack_table[0] = VirtAddr::new(top) };
 }

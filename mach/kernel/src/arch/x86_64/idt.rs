@@ -121,11 +121,19 @@ pub fn init() {
 /// Called by `trap_common` with the saved registers.
 #[unsafe(no_mangle)]
 extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
+    let from_user = frame.cs & 3 == 3;
     match frame.vector {
+        0..=31 if from_user => crate::exception::user_fault(crate::exception::UserFault {
+            name: exception_name(frame.vector),
+            instruction_pointer: frame.rip,
+            address: (frame.vector == PAGE_FAULT).then(x86_64::registers::control::Cr2::read_raw),
+            error_code: frame.error_code,
+        }),
         0..=31 => report_exception_and_stop(frame),
         vector if vector == TIMER_VECTOR as u64 => {
             crate::time::tick();
             timer::end_of_interrupt();
+            crate::scheduler::on_tick();
         }
         vector if vector == SPURIOUS_VECTOR as u64 => {}
         vector => {
@@ -255,4 +263,12 @@ mod tests {
             Ok(())
         }
     }
+}
+
+/// Called by `syscall_entry` with the user's saved registers: trap number in
+/// RAX, arguments in RDI, RSI, RDX, R10, R8, R9, result back in RAX.
+#[unsafe(no_mangle)]
+extern "C" fn syscall_dispatch(frame: &mut TrapFrame) {
+    let arguments = [frame.rdi, frame.rsi, frame.rdx, frame.r10, frame.r8, frame.r9];
+    frame.rax = crate::trap::dispatch(frame.rax, arguments);
 }

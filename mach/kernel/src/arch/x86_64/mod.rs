@@ -6,9 +6,10 @@
 //! (calibrated against PIT channel 2), and `isa-debug-exit` for tests.
 
 pub mod console;
+pub mod context;
 pub mod cpu;
 mod gdt;
-mod idt;
+pub mod idt;
 mod multiboot;
 pub mod paging;
 mod port;
@@ -37,6 +38,7 @@ extern "C" fn x86_64_entry(multiboot_magic: u32, multiboot_info: u32) -> ! {
     klog::init(command_line::log_level(&boot.command_line));
     gdt::init();
     idt::init();
+    context::init();
     memory::frame::init(&boot, paging::EARLY_DIRECT_MAP_END);
     paging::init_kernel_address_space(&boot);
     timer::init(command_line::timer_hz(&boot.command_line));

@@ -102,15 +102,29 @@ unsafe impl FrameAllocator<Size4KiB> for TableFrames {
     }
 }
 
-struct KernelAddressSpace {
+/// One set of 4-level page tables, reached through the direct map.
+///
+/// The kernel has one (in `KERNEL_SPACE`); each task has one whose upper
+/// half (PML4 entries 256..512) points at the kernel's own tables, so every
+/// address space sees the same kernel. All 256 kernel PML4 entries exist
+/// from boot on, so later kernel mappings reach every space at once.
+/// Frames mapped in the user half belong to the tables and are freed with
+/// them.
+pub struct PageTables {
     tables: OffsetPageTable<'static>,
     root: PhysFrame,
 }
 
-// SAFETY: the page tables are reached only through the mutex below.
-unsafe impl Send for KernelAddressSpace {}
+// SAFETY: a `PageTables` is owned by one holder (the kernel's static mutex,
+// or one task's address space behind the task's lock); its frames are
+// reachable only through it.
+unsafe impl Send for PageTables {}
 
-static KERNEL_SPACE: spin::Mutex<Option<KernelAddressSpace>> = spin::Mutex::new(None);
+static KERNEL_SPACE: spin::Mutex<Option<PageTables>> = spin::Mutex::new(None);
+
+/// Highest user address + 1: the lower canonical half.
+pub const USER_END: u64 = 0x0000_8000_0000_0000;
+const KERNEL_HALF_FIRST_ENTRY: usize = 256;
 
 fn hardware_flags(flags: PageFlags) -> PageTableFlags {
     let mut result = PageTableFlags::PRESENT;
@@ -140,23 +154,189 @@ fn neutral_flags(flags: PageTableFlags) -> PageFlags {
     result
 }
 
+fn to_phys_frame(frame: Frame) -> PhysFrame {
+    PhysFrame::containing_address(PhysAddr::new(frame.start().0))
+}
+
+fn from_phys_frame(frame: PhysFrame) -> Frame {
+    Frame::containing(PhysicalAddress(frame.start_address().as_u64()))
+}
+
+/// The page table stored in `frame`.
+///
+/// # Safety
+/// `frame` must hold a page table owned by the caller's `PageTables` (or be
+/// a fresh frame about to become one), and no other reference to it may be
+/// live while the result is used.
+unsafe fn table_in(frame: PhysFrame) -> &'static mut PageTable {
+    let address = direct_map_address(PhysicalAddress(frame.start_address().as_u64())) as *mut PageTable;
+    // SAFETY: the direct map covers all RAM read-write; exclusivity is the
+    // caller's promise.
+    unsafe { &mut *address }
+}
+
+fn page_at(virtual_address: u64) -> Result<Page<Size4KiB>, MapError> {
+    let address = VirtAddr::try_new(virtual_address).map_err(|_| MapError::InvalidAddress)?;
+    Page::from_start_address(address).map_err(|_| MapError::InvalidAddress)
+}
+
+impl PageTables {
+    /// Empty tables in a fresh frame.
+    fn empty() -> Result<Self, MapError> {
+        let root = to_phys_frame(frame::allocate().map_err(|_| MapError::OutOfMemory)?);
+        // SAFETY: the frame was just allocated, so it is ours alone.
+        let table = unsafe { table_in(root) };
+        *table = PageTable::new();
+        // SAFETY: `table` is a valid, exclusively owned top-level table and
+        // the direct map is at DIRECT_MAP_BASE.
+        let tables = unsafe { OffsetPageTable::new(table, VirtAddr::new(DIRECT_MAP_BASE)) };
+        Ok(Self { tables, root })
+    }
+
+    /// Tables for a new task: an empty user half and the kernel's upper half.
+    pub fn new_user() -> Result<Self, MapError> {
+        let mut tables = Self::empty()?;
+        let kernel = KERNEL_SPACE.lock();
+        let kernel = kernel.as_ref().expect("user page tables made before the kernel's");
+        for index in KERNEL_HALF_FIRST_ENTRY..512 {
+            tables.tables.level_4_table_mut()[index] = kernel.tables.level_4_table()[index].clone();
+        }
+        Ok(tables)
+    }
+
+    /// The physical frame of the top-level table (what CR3 holds).
+    pub fn root(&self) -> Frame {
+        from_phys_frame(self.root)
+    }
+
+    /// Maps `frame` at the page-aligned `virtual_address`. User mappings
+    /// must lie in the user half; kernel mappings in the kernel half.
+    pub fn map(&mut self, virtual_address: u64, frame: Frame, flags: PageFlags) -> Result<(), MapError> {
+        let page = page_at(virtual_address)?;
+        let user = flags.contains(PageFlags::USER);
+        if user != (virtual_address < USER_END) {
+            return Err(MapError::InvalidAddress);
+        }
+        let parent_flags = if user {
+            PageTableFlags::PRESENT | PageTableFlags::WRITABLE | PageTableFlags::USER_ACCESSIBLE
+        } else {
+            PageTableFlags::PRESENT | PageTableFlags::WRITABLE
+        };
+        // SAFETY: mapping a frame the caller owns at a free address cannot
+        // alias memory Rust code uses: user pages are never dereferenced by
+        // the kernel through user addresses, and kernel callers own the frame.
+        let result = unsafe {
+            self.tables.map_to_with_table_flags(page, to_phys_frame(frame), hardware_flags(flags), parent_flags, &mut TableFrames)
+        };
+        match result {
+            Ok(flush) => {
+                flush.flush();
+                Ok(())
+            }
+            Err(MapToError::PageAlreadyMapped(_)) => Err(MapError::AlreadyMapped),
+            Err(MapToError::ParentEntryHugePage) => Err(MapError::InsideLargePage),
+            Err(MapToError::FrameAllocationFailed) => Err(MapError::OutOfMemory),
+        }
+    }
+
+    /// Removes the mapping at `virtual_address` and returns its frame.
+    pub fn unmap(&mut self, virtual_address: u64) -> Result<Frame, MapError> {
+        let page = page_at(virtual_address)?;
+        match self.tables.unmap(page) {
+            Ok((frame, flush)) => {
+                flush.flush();
+                Ok(from_phys_frame(frame))
+            }
+            Err(UnmapError::PageNotMapped) => Err(MapError::NotMapped),
+            Err(UnmapError::ParentEntryHugePage) => Err(MapError::InsideLargePage),
+            Err(UnmapError::InvalidFrameAddress(_)) => Err(MapError::InvalidAddress),
+        }
+    }
+
+    /// Changes the rights of the mapping at `virtual_address`.
+    pub fn protect(&mut self, virtual_address: u64, flags: PageFlags) -> Result<(), MapError> {
+        use x86_64::structures::paging::mapper::FlagUpdateError;
+        let page = page_at(virtual_address)?;
+        // SAFETY: changing rights cannot make memory reachable that was not;
+        // the caller owns the mapping it changes.
+        match unsafe { self.tables.update_flags(page, hardware_flags(flags)) } {
+            Ok(flush) => {
+                flush.flush();
+                Ok(())
+            }
+            Err(FlagUpdateError::PageNotMapped) => Err(MapError::NotMapped),
+            Err(FlagUpdateError::ParentEntryHugePage) => Err(MapError::InsideLargePage),
+        }
+    }
+
+    /// Where `virtual_address` leads, with the mapping's rights, if mapped.
+    pub fn translate(&self, virtual_address: u64) -> Option<(PhysicalAddress, PageFlags)> {
+        let address = VirtAddr::try_new(virtual_address).ok()?;
+        match self.tables.translate(address) {
+            TranslateResult::Mapped { frame, offset, flags } => {
+                Some((PhysicalAddress(frame.start_address().as_u64() + offset), neutral_flags(flags)))
+            }
+            _ => None,
+        }
+    }
+
+    /// Makes these tables the CPU's current ones.
+    pub fn activate(&self) {
+        if Cr3::read().0 != self.root {
+            // SAFETY: every `PageTables` maps the kernel half identically, so
+            // the running kernel code, data and stack stay mapped.
+            unsafe { Cr3::write(self.root, Cr3Flags::empty()) };
+        }
+    }
+
+    /// Frees every user page, every user-half table and the top-level
+    /// table. The kernel half is shared and left alone. The caller makes
+    /// sure these tables are not the CPU's current ones.
+    pub fn destroy_user(self) {
+        assert!(Cr3::read().0 != self.root, "destroying the active page tables");
+        // SAFETY: `self` is consumed: nothing else reaches these tables.
+        let top = unsafe { table_in(self.root) };
+        for entry in top.iter().take(KERNEL_HALF_FIRST_ENTRY) {
+            if let Ok(frame) = entry.frame() {
+                free_table_tree(frame, 3);
+            }
+        }
+        let _ = frame::free(from_phys_frame(self.root));
+    }
+}
+
+/// Frees the table in `frame` at `level` (3 = PDPT, 2 = PD, 1 = PT), the
+/// tables below it and the pages they map.
+fn free_table_tree(table_frame: PhysFrame, level: u8) {
+    // SAFETY: called only from `destroy_user`, which owns the whole tree.
+    let table = unsafe { table_in(table_frame) };
+    for entry in table.iter() {
+        let Ok(frame) = entry.frame() else { continue }; // not present, or a huge page (never in user halves)
+        if level == 1 {
+            let _ = frame::free(from_phys_frame(frame));
+        } else {
+            free_table_tree(frame, level - 1);
+        }
+    }
+    let _ = frame::free(from_phys_frame(table_frame));
+}
+
 /// Builds the kernel's page tables (direct map of all usable RAM, the kernel
-/// image by section) and switches to them, dropping the boot tables'
-/// identity map.
+/// image by section, all kernel-half top-level entries) and switches to
+/// them, dropping the boot tables' identity map.
 pub fn init_kernel_address_space(boot: &BootInfo) {
-    let root = frame::allocate().expect("no frame for the kernel's top-level page table");
-    let root_table = direct_map_address(root.start()) as *mut PageTable;
-    // SAFETY: the frame was just allocated, so it is ours alone; it lies in
-    // the first GiB (the allocator hands out low frames first and the bitmap
-    // sits there), which the boot tables map at the direct-map base.
-    let tables = unsafe {
-        root_table.write(PageTable::new());
-        OffsetPageTable::new(&mut *root_table, VirtAddr::new(DIRECT_MAP_BASE))
-    };
-    let mut space = KernelAddressSpace { tables, root: PhysFrame::containing_address(PhysAddr::new(root.start().0)) };
+    let mut space = PageTables::empty().expect("no frame for the kernel's top-level page table");
     map_direct(&mut space, boot);
     map_kernel_image(&mut space);
-
+    for index in KERNEL_HALF_FIRST_ENTRY..512 {
+        if space.tables.level_4_table()[index].is_unused() {
+            let table = TableFrames.allocate_frame().expect("no frame for kernel page tables");
+            // SAFETY: a fresh frame, ours alone.
+            *unsafe { table_in(table) } = PageTable::new();
+            space.tables.level_4_table_mut()[index]
+                .set_frame(table, PageTableFlags::PRESENT | PageTableFlags::WRITABLE);
+        }
+    }
     // SAFETY: the new tables map the kernel image exactly where it runs, the
     // stack in use, and the direct map; global pages are only kernel pages.
     unsafe {
@@ -166,7 +346,7 @@ pub fn init_kernel_address_space(boot: &BootInfo) {
     *KERNEL_SPACE.lock() = Some(space);
 }
 
-fn map_direct(space: &mut KernelAddressSpace, boot: &BootInfo) {
+fn map_direct(space: &mut PageTables, boot: &BootInfo) {
     let flags = PageTableFlags::PRESENT | PageTableFlags::WRITABLE | PageTableFlags::NO_EXECUTE | PageTableFlags::GLOBAL;
     for region in boot.memory_map.iter().filter(|region| region.kind == RegionKind::Usable) {
         let start = region.range.start.0 / LARGE_PAGE_SIZE * LARGE_PAGE_SIZE;
@@ -186,7 +366,7 @@ fn map_direct(space: &mut KernelAddressSpace, boot: &BootInfo) {
     }
 }
 
-fn map_kernel_image(space: &mut KernelAddressSpace) {
+fn map_kernel_image(space: &mut PageTables) {
     let sections = [
         (Symbol::TextStart, Symbol::RodataStart, PageFlags::EXECUTABLE),
         (Symbol::RodataStart, Symbol::DataStart, PageFlags::empty()),
@@ -197,34 +377,12 @@ fn map_kernel_image(space: &mut KernelAddressSpace) {
     for (start, end, flags) in sections {
         for virtual_address in (symbol_address(start)..symbol_address(end)).step_by(PAGE_SIZE) {
             let frame = Frame::containing(PhysicalAddress(virtual_address - KERNEL_VIRTUAL_BASE));
-            map_in(space, virtual_address, frame, flags).expect("cannot map the kernel image");
+            space.map(virtual_address, frame, flags).expect("cannot map the kernel image");
         }
     }
 }
 
-fn page_at(virtual_address: u64) -> Result<Page<Size4KiB>, MapError> {
-    let address = VirtAddr::try_new(virtual_address).map_err(|_| MapError::InvalidAddress)?;
-    Page::from_start_address(address).map_err(|_| MapError::InvalidAddress)
-}
-
-fn map_in(space: &mut KernelAddressSpace, virtual_address: u64, frame: Frame, flags: PageFlags) -> Result<(), MapError> {
-    let page = page_at(virtual_address)?;
-    let physical = PhysFrame::containing_address(PhysAddr::new(frame.start().0));
-    // SAFETY: mapping a frame the caller owns at a free kernel address cannot
-    // break Rust's guarantees for memory already in use; callers of `map`
-    // own the frame (see its contract).
-    match unsafe { space.tables.map_to(page, physical, hardware_flags(flags), &mut TableFrames) } {
-        Ok(flush) => {
-            flush.flush();
-            Ok(())
-        }
-        Err(MapToError::PageAlreadyMapped(_)) => Err(MapError::AlreadyMapped),
-        Err(MapToError::ParentEntryHugePage) => Err(MapError::InsideLargePage),
-        Err(MapToError::FrameAllocationFailed) => Err(MapError::OutOfMemory),
-    }
-}
-
-fn with_space<T>(action: impl FnOnce(&mut KernelAddressSpace) -> T) -> T {
+fn with_space<T>(action: impl FnOnce(&mut PageTables) -> T) -> T {
     let mut guard = KERNEL_SPACE.lock();
     action(guard.as_mut().expect("kernel address space used before init"))
 }
@@ -232,55 +390,27 @@ fn with_space<T>(action: impl FnOnce(&mut KernelAddressSpace) -> T) -> T {
 /// Maps `frame` at the page-aligned kernel address `virtual_address`.
 /// The caller owns `frame`; the mapping is visible at once on this CPU.
 pub fn map(virtual_address: u64, frame: Frame, flags: PageFlags) -> Result<(), MapError> {
-    with_space(|space| map_in(space, virtual_address, frame, flags))
+    with_space(|space| space.map(virtual_address, frame, flags))
 }
 
-/// Removes the mapping at `virtual_address` and returns the frame it mapped.
+/// Removes the kernel mapping at `virtual_address` and returns its frame.
 pub fn unmap(virtual_address: u64) -> Result<Frame, MapError> {
-    let page = page_at(virtual_address)?;
-    with_space(|space| match space.tables.unmap(page) {
-        Ok((frame, flush)) => {
-            flush.flush();
-            Ok(Frame::containing(PhysicalAddress(frame.start_address().as_u64())))
-        }
-        Err(UnmapError::PageNotMapped) => Err(MapError::NotMapped),
-        Err(UnmapError::ParentEntryHugePage) => Err(MapError::InsideLargePage),
-        Err(UnmapError::InvalidFrameAddress(_)) => Err(MapError::InvalidAddress),
-    })
+    with_space(|space| space.unmap(virtual_address))
 }
 
-/// Changes the rights of the mapping at `virtual_address`.
+/// Changes the rights of the kernel mapping at `virtual_address`.
 pub fn protect(virtual_address: u64, flags: PageFlags) -> Result<(), MapError> {
-    let page = page_at(virtual_address)?;
-    with_space(|space| {
-        // SAFETY: changing rights cannot make memory reachable that was not;
-        // the caller owns the mapping it changes.
-        match unsafe { space.tables.update_flags(page, hardware_flags(flags)) } {
-            Ok(flush) => {
-                flush.flush();
-                Ok(())
-            }
-            Err(x86_64::structures::paging::mapper::FlagUpdateError::PageNotMapped) => Err(MapError::NotMapped),
-            Err(x86_64::structures::paging::mapper::FlagUpdateError::ParentEntryHugePage) => {
-                Err(MapError::InsideLargePage)
-            }
-        }
-    })
+    with_space(|space| space.protect(virtual_address, flags))
 }
 
-/// Where `virtual_address` leads, with the mapping's rights, if mapped.
+/// Where the kernel address `virtual_address` leads, if mapped.
 pub fn translate(virtual_address: u64) -> Option<(PhysicalAddress, PageFlags)> {
-    let address = VirtAddr::try_new(virtual_address).ok()?;
-    with_space(|space| translate_in(space, address))
+    with_space(|space| space.translate(virtual_address))
 }
 
-fn translate_in(space: &KernelAddressSpace, address: VirtAddr) -> Option<(PhysicalAddress, PageFlags)> {
-    match space.tables.translate(address) {
-        TranslateResult::Mapped { frame, offset, flags } => {
-            Some((PhysicalAddress(frame.start_address().as_u64() + offset), neutral_flags(flags)))
-        }
-        _ => None,
-    }
+/// Switches back to the kernel's own tables (before a task's are destroyed).
+pub fn activate_kernel() {
+    with_space(|space| space.activate());
 }
 
 /// True if `length` bytes from `virtual_address` are mapped in the kernel's
@@ -292,9 +422,7 @@ pub fn is_kernel_readable(virtual_address: u64, length: u64) -> bool {
     let Some(end) = virtual_address.checked_add(length) else { return false };
     let first = virtual_address / PAGE_SIZE as u64;
     let last = (end - 1) / PAGE_SIZE as u64;
-    (first..=last).all(|page| {
-        VirtAddr::try_new(page * PAGE_SIZE as u64).is_ok_and(|address| translate_in(space, address).is_some())
-    })
+    (first..=last).all(|page| space.translate(page * PAGE_SIZE as u64).is_some())
 }
 
 static NEXT_DEVICE_PAGE: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(DEVICE_WINDOW_BASE);

@@ -7,8 +7,10 @@
  * match `TrapFrame` in idt.rs. The CPU aligned the stack to 16 bytes before
  * its pushes; 22 quadwords keep it aligned for the call.
  *
- * Kernel mode only for now: user-mode entry (swapgs, the per-thread kernel
- * stack from the TSS) is added with user tasks.
+ * From user mode the CPU has already switched to the thread's kernel stack
+ * (TSS.rsp0); we swap GS so the kernel finds its per-CPU area there, and
+ * swap back on the way out. `syscall_entry` builds the same frame by hand
+ * and leaves through the same `trap_return`.
  */
     .text
     .balign 16
@@ -28,7 +30,10 @@ trap_stubs:
     .endr
 
 trap_common:
-    pushq %rax
+    testb $3, 24(%rsp)                   /* CS of the interrupted code */
+    jz 1f
+    swapgs
+1:  pushq %rax
     pushq %rbx
     pushq %rcx
     pushq %rdx
@@ -46,6 +51,8 @@ trap_common:
     mov %rsp, %rdi
     cld
     call trap_dispatch
+    .global trap_return
+trap_return:
     popq %r15
     popq %r14
     popq %r13
@@ -61,5 +68,83 @@ trap_common:
     popq %rcx
     popq %rbx
     popq %rax
-    add $16, %rsp
-    iretq
+    add $16, %rsp                        /* vector and error code */
+    testb $3, 8(%rsp)
+    jz 2f
+    swapgs
+2:  iretq
+
+/*
+ * `syscall` from user mode: RCX = user RIP, R11 = user RFLAGS, interrupts
+ * off (SFMASK). Builds a TrapFrame on the thread's kernel stack, with vector
+ * SYSCALL_VECTOR, and calls syscall_dispatch(&mut TrapFrame). Returns with
+ * iretq, which restores RFLAGS and RSP exactly and is safe for any RIP the
+ * frame may hold after thread_set_state (sysret would #GP in kernel mode on
+ * a non-canonical RIP).
+ */
+    .global syscall_entry
+syscall_entry:
+    swapgs
+    mov %rsp, %gs:8                      /* per-CPU scratch: user RSP */
+    mov %gs:0, %rsp                      /* this thread's kernel stack top */
+    pushq $0x1b                          /* SS: user data, RPL 3 */
+    pushq %gs:8                          /* RSP */
+    pushq %r11                           /* RFLAGS */
+    pushq $0x23                          /* CS: user code, RPL 3 */
+    pushq %rcx                           /* RIP */
+    pushq $0                             /* error code */
+    pushq $0x100                         /* SYSCALL_VECTOR */
+    pushq %rax
+    pushq %rbx
+    pushq %rcx
+    pushq %rdx
+    pushq %rsi
+    pushq %rdi
+    pushq %rbp
+    pushq %r8
+    pushq %r9
+    pushq %r10
+    pushq %r11
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    mov %rsp, %rdi
+    cld
+    call syscall_dispatch
+    jmp trap_return
+
+/*
+ * switch_kernel_context(save: *mut u64, load: u64): saves the callee-saved
+ * registers on the current kernel stack, stores its RSP in *save, switches to
+ * the stack `load` and restores that thread's callee-saved registers. The
+ * caller-saved ones are saved by the Rust caller per the C ABI.
+ */
+    .global switch_kernel_context
+switch_kernel_context:
+    pushq %rbp
+    pushq %rbx
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    mov %rsp, (%rdi)
+    mov %rsi, %rsp
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %rbx
+    popq %rbp
+    ret
+
+/* A new thread's first switch "returns" here, onto its initial TrapFrame. */
+    .global new_thread_start
+new_thread_start:
+    jmp trap_return
+
+/* A new kernel thread's first switch "returns" here with its body in R15. */
+    .global kernel_thread_start
+kernel_thread_start:
+    call *%r15
+    ud2

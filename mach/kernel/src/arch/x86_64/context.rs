@@ -1,0 +1,235 @@
+//! Threads as the CPU sees them: kernel stacks, saved kernel contexts, the
+//! saved user registers, FPU/SSE state, and the switch between threads.
+//!
+//! Every thread has its own kernel stack. When a thread enters the kernel
+//! from user mode (trap, interrupt or `syscall`), its user registers are
+//! saved as a [`TrapFrame`] at the very top of that stack; so for any thread
+//! not running user code, `user_registers` finds them there. A thread that is
+//! switched away also leaves its callee-saved registers on its stack and the
+//! stack pointer in its [`ThreadContext`].
+//!
+//! FPU/SSE state is saved eagerly (`fxsave64`/`fxrstor64` on every switch):
+//! 512 bytes, a few hundred cycles, and no device-not-available trap to get
+//! right. Lazy switching can come later if measurements ask for it.
+
+use super::idt::TrapFrame;
+use super::paging;
+use crate::memory::{frame, Frame, PAGE_SIZE};
+use alloc::boxed::Box;
+use core::cell::UnsafeCell;
+use x86_64::registers::model_specific::{Efer, EferFlags, GsBase, KernelGsBase, LStar, Msr, SFMask};
+use x86_64::registers::rflags::RFlags;
+use x86_64::VirtAddr;
+
+/// The vector number `syscall_entry` stores in its frame.
+pub const SYSCALL_VECTOR: u64 = 0x100;
+const USER_CODE_SELECTOR: u64 = 0x23;
+const USER_DATA_SELECTOR: u64 = 0x1b;
+/// Interrupts on; nothing else a user may set but the arithmetic flags,
+/// direction and the trap flag for debuggers.
+const USER_FLAGS_ALLOWED: u64 = 0x0000_0cd5 | (1 << 8);
+const USER_FLAGS_FORCED: u64 = 1 << 9 | 1 << 1;
+
+pub const KERNEL_STACK_PAGES: usize = 4;
+
+/// What `syscall_entry` finds through GS: the kernel stack of the running
+/// thread and a slot for the user stack pointer.
+#[repr(C)]
+struct PerCpu {
+    kernel_stack_top: u64,
+    user_stack_scratch: u64,
+}
+
+struct PerCpuCell(UnsafeCell<PerCpu>);
+// SAFETY: one CPU; the scheduler writes the area with interrupts off, and
+// `syscall_entry` reads it on entry, never concurrently.
+unsafe impl Sync for PerCpuCell {}
+
+static PER_CPU: PerCpuCell = PerCpuCell(UnsafeCell::new(PerCpu { kernel_stack_top: 0, user_stack_scratch: 0 }));
+
+unsafe extern "C" {
+    fn syscall_entry();
+    fn new_thread_start();
+    fn kernel_thread_start();
+    fn switch_kernel_context(save: *mut u64, load: u64);
+}
+
+/// Turns on `syscall`/`sysret`, SSE for user code, and the per-CPU area.
+pub fn init() {
+    const STAR: u32 = 0xc000_0081;
+    // SAFETY: these MSR writes configure the `syscall` instruction to enter
+    // `syscall_entry` on the kernel code segment with interrupts, traps and
+    // alignment checks off; the selectors match the GDT's fixed order.
+    unsafe {
+        Efer::update(|flags| flags.insert(EferFlags::SYSTEM_CALL_EXTENSIONS));
+        Msr::new(STAR).write((0x10u64 << 48) | (0x08u64 << 32));
+        LStar::write(VirtAddr::new(syscall_entry as *const () as u64));
+        SFMask::write(RFlags::INTERRUPT_FLAG | RFlags::TRAP_FLAG | RFlags::DIRECTION_FLAG | RFlags::ALIGNMENT_CHECK | RFlags::NESTED_TASK);
+        GsBase::write(VirtAddr::from_ptr(PER_CPU.0.get()));
+        KernelGsBase::write(VirtAddr::new(0));
+    }
+    // SSE for user code (the kernel itself is built without it).
+    // SAFETY: clearing EM and setting MP/OSFXSR/OSXMMEXCPT enables SSE and
+    // fxsave; the kernel never uses SSE registers, so nothing changes for it.
+    unsafe {
+        use x86_64::registers::control::{Cr0, Cr0Flags, Cr4, Cr4Flags};
+        Cr0::update(|flags| {
+            flags.remove(Cr0Flags::EMULATE_COPROCESSOR);
+            flags.insert(Cr0Flags::MONITOR_COPROCESSOR);
+        });
+        Cr4::update(|flags| flags.insert(Cr4Flags::OSFXSR | Cr4Flags::OSXMMEXCPT_ENABLE));
+    }
+}
+
+/// A thread's kernel stack: physically contiguous frames used through the
+/// direct map.
+pub struct KernelStack {
+    first: Frame,
+}
+
+impl KernelStack {
+    pub fn new() -> Result<Self, frame::FrameError> {
+        Ok(Self { first: frame::allocate_contiguous(KERNEL_STACK_PAGES, 1)? })
+    }
+
+    pub fn top(&self) -> u64 {
+        (paging::direct_map_address(self.first.start()) + KERNEL_STACK_PAGES * PAGE_SIZE) as u64
+    }
+
+    fn user_frame_address(&self) -> u64 {
+        self.top() - size_of::<TrapFrame>() as u64
+    }
+}
+
+impl Drop for KernelStack {
+    fn drop(&mut self) {
+        frame::free_contiguous(self.first, KERNEL_STACK_PAGES).expect("kernel stack freed twice");
+    }
+}
+
+#[repr(C, align(16))]
+struct FpuArea([u8; 512]);
+
+impl FpuArea {
+    /// The state `fninit` plus the default MXCSR would give: all exceptions
+    /// masked, round to nearest.
+    fn initial() -> Box<Self> {
+        let mut area = Box::new(FpuArea([0; 512]));
+        area.0[0..2].copy_from_slice(&0x037fu16.to_le_bytes());
+        area.0[24..28].copy_from_slice(&0x1f80u32.to_le_bytes());
+        area
+    }
+}
+
+/// What a switched-out thread leaves behind.
+pub struct ThreadContext {
+    saved_stack_pointer: u64,
+    fpu: Box<FpuArea>,
+    kernel_stack_top: u64,
+}
+
+/// Where a new user thread starts.
+#[derive(Clone, Copy, Debug)]
+pub struct UserEntry {
+    pub instruction_pointer: u64,
+    pub stack_pointer: u64,
+    pub argument: u64,
+}
+
+impl ThreadContext {
+    /// The context of the code running now (the boot thread, which becomes
+    /// the idle thread); filled in by its first switch.
+    pub fn current_boot() -> Self {
+        Self { saved_stack_pointer: 0, fpu: FpuArea::initial(), kernel_stack_top: 0 }
+    }
+
+    /// A kernel thread that runs `body` when first switched to.
+    pub fn new_kernel(stack: &KernelStack, body: fn() -> !) -> Self {
+        // What switch_kernel_context pops: r15 = body, five more registers,
+        // then the return address. After the `ret` the stack pointer is
+        // 16-byte aligned, as `call` in the trampoline expects.
+        let switch_frame = [body as *const () as u64, 0, 0, 0, 0, 0, kernel_thread_start as *const () as u64];
+        let switch_address = stack.top() - 16 - size_of_val(&switch_frame) as u64;
+        // SAFETY: the stack was just allocated for this thread; the write
+        // stays inside it and is 8-aligned.
+        unsafe { (switch_address as *mut [u64; 7]).write(switch_frame) };
+        Self { saved_stack_pointer: switch_address, fpu: FpuArea::initial(), kernel_stack_top: stack.top() }
+    }
+
+    /// A thread that will enter user mode at `entry` when first switched to.
+    pub fn new_user(stack: &KernelStack, entry: UserEntry) -> Self {
+        let frame_address = stack.user_frame_address();
+        let frame = TrapFrame {
+            r15: 0, r14: 0, r13: 0, r12: 0, r11: 0, r10: 0, r9: 0, r8: 0,
+            rbp: 0, rdi: entry.argument, rsi: 0, rdx: 0, rcx: 0, rbx: 0, rax: 0,
+            vector: SYSCALL_VECTOR,
+            error_code: 0,
+            rip: entry.instruction_pointer,
+            cs: USER_CODE_SELECTOR,
+            rflags: USER_FLAGS_FORCED,
+            rsp: entry.stack_pointer,
+            ss: USER_DATA_SELECTOR,
+        };
+        // Below the frame: what switch_kernel_context pops (six callee-saved
+        // registers) and the address it returns to.
+        let switch_frame = [0u64, 0, 0, 0, 0, 0, new_thread_start as *const () as u64];
+        let switch_address = frame_address - size_of_val(&switch_frame) as u64;
+        // SAFETY: the stack's frames were just allocated for this thread and
+        // nothing else uses them; both writes stay inside the stack and are
+        // 8-aligned (the top is page aligned, TrapFrame is 22 words).
+        unsafe {
+            (frame_address as *mut TrapFrame).write(frame);
+            (switch_address as *mut [u64; 7]).write(switch_frame);
+        }
+        Self { saved_stack_pointer: switch_address, fpu: FpuArea::initial(), kernel_stack_top: stack.top() }
+    }
+}
+
+/// The saved user registers of a thread that is not running user code.
+///
+/// # Safety
+/// `stack` must belong to a thread that entered the kernel from user mode
+/// (or was made by `new_user`), and the caller must hold the kernel lock so
+/// no one else touches the frame.
+pub unsafe fn user_registers(stack: &KernelStack) -> &mut TrapFrame {
+    // SAFETY: the caller's contract; the address is inside the stack and
+    // aligned for TrapFrame.
+    unsafe { &mut *(stack.user_frame_address() as *mut TrapFrame) }
+}
+
+/// Makes a user-supplied register set safe to return to: user selectors,
+/// only harmless flags (interrupts always on), a user-half instruction and
+/// stack pointer (`iretq` to a non-canonical address would fault in the
+/// kernel).
+pub fn sanitize_user_registers(frame: &mut TrapFrame) -> bool {
+    frame.cs = USER_CODE_SELECTOR;
+    frame.ss = USER_DATA_SELECTOR;
+    frame.rflags = (frame.rflags & USER_FLAGS_ALLOWED) | USER_FLAGS_FORCED;
+    frame.rip < paging::USER_END && frame.rsp < paging::USER_END
+}
+
+/// Switches from the running thread to `to`.
+///
+/// # Safety
+/// `from` must be the context of the thread running now and `to` that of a
+/// different, live thread; both must stay allocated until this call returns
+/// in `from`'s thread (the scheduler frees threads only when they are not
+/// running). Interrupts must be off.
+pub unsafe fn switch(from: *mut ThreadContext, to: *const ThreadContext) {
+    // SAFETY: the caller guarantees both contexts are live and distinct.
+    unsafe {
+        let (from, to) = (&mut *from, &*to);
+        if to.kernel_stack_top != 0 {
+            set_kernel_stack(to.kernel_stack_top);
+        }
+        core::arch::asm!("fxsave64 [{}]", in(reg) from.fpu.0.as_mut_ptr(), options(nostack));
+        core::arch::asm!("fxrstor64 [{}]", in(reg) to.fpu.0.as_ptr(), options(nostack));
+        switch_kernel_context(&mut from.saved_stack_pointer, to.saved_stack_pointer);
+    }
+}
+
+fn set_kernel_stack(top: u64) {
+    super::gdt::set_kernel_stack(top);
+    // SAFETY: one CPU, interrupts off: `syscall_entry` cannot run now.
+    unsafe { (*PER_CPU.0.get()).kernel_stack_top = top };
+}

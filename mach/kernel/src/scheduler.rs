@@ -1,0 +1,365 @@
+//! The scheduler: 32 priority levels, round robin within a level, a timer-
+//! driven quantum, blocking with deadlines, and an idle thread.
+//!
+//! All kernel objects (tasks, threads, the run queues) live in one
+//! [`Kernel`] behind one lock, taken with interrupts off. There is one CPU
+//! and kernel code runs with interrupts off, so the lock is never contended;
+//! it makes the rule explicit and keeps interrupt handlers from re-entering.
+//!
+//! A switch is decided under the lock ([`pick_next`] returns the two
+//! contexts) and carried out after the lock is dropped, so the next thread
+//! never finds it held.
+//!
+//! Priority inheritance across RPC (later): when a client blocks in an RPC
+//! on a port whose receiver thread is known (the direct-handoff path), the
+//! receiver runs with `max(own, client)` until it replies; `Thread` gains a
+//! `base_priority` and the effective priority is recomputed on reply.
+//! Everything here already reads `priority` only through the run queues, so
+//! that is a local change.
+
+use crate::arch::context::ThreadContext;
+use crate::arena::Arena;
+use crate::task::{Task, TaskId};
+use crate::thread::{Thread, ThreadId, ThreadState, WaitResult, PRIORITY_LEVELS};
+use alloc::collections::{BTreeSet, VecDeque};
+use alloc::vec::Vec;
+
+pub struct Kernel {
+    pub tasks: Arena<Task>,
+    pub threads: Arena<Thread>,
+    pub scheduler: Scheduler,
+    /// The last few freed tasks and what they printed, for the kernel tests.
+    #[cfg(feature = "ktest")]
+    pub freed_tasks: VecDeque<(TaskId, alloc::string::String)>,
+}
+
+pub struct Scheduler {
+    run_queues: [VecDeque<ThreadId>; PRIORITY_LEVELS],
+    /// Bit n set: run queue n may be non-empty.
+    ready_levels: u32,
+    current: Option<ThreadId>,
+    idle: Option<ThreadId>,
+    /// (deadline tick, thread) of blocked threads with a deadline.
+    sleepers: BTreeSet<(u64, ThreadId)>,
+    /// Dead threads not yet freed (one of them may still be on the CPU).
+    zombies: Vec<ThreadId>,
+    quantum_left: u64,
+    pub context_switches: u64,
+}
+
+const EMPTY_QUEUE: VecDeque<ThreadId> = VecDeque::new();
+/// Ticks a thread runs before others of its priority get the CPU.
+const QUANTUM_MILLISECONDS: u64 = 10;
+
+static KERNEL: spin::Mutex<Kernel> = spin::Mutex::new(Kernel {
+    tasks: Arena::new(),
+    threads: Arena::new(),
+    #[cfg(feature = "ktest")]
+    freed_tasks: VecDeque::new(),
+    scheduler: Scheduler {
+        run_queues: [EMPTY_QUEUE; PRIORITY_LEVELS],
+        ready_levels: 0,
+        current: None,
+        idle: None,
+        sleepers: BTreeSet::new(),
+        zombies: Vec::new(),
+        quantum_left: 0,
+        context_switches: 0,
+    },
+});
+
+/// Runs `action` on the kernel's objects, interrupts off, under the lock.
+pub fn with_kernel<R>(action: impl FnOnce(&mut Kernel) -> R) -> R {
+    crate::arch::cpu::without_interrupts(|| action(&mut KERNEL.lock()))
+}
+
+fn quantum_ticks() -> u64 {
+    (crate::time::timer_hz() as u64 * QUANTUM_MILLISECONDS / 1000).max(1)
+}
+
+impl Kernel {
+    pub fn current_thread(&self) -> ThreadId {
+        self.scheduler.current.expect("no current thread before the scheduler started")
+    }
+
+    pub fn current_task(&self) -> Option<TaskId> {
+        self.threads.get(self.current_thread()).and_then(|thread| thread.task)
+    }
+
+    fn is_runnable(&self, id: ThreadId) -> bool {
+        let Some(thread) = self.threads.get(id) else { return false };
+        let task_suspended = thread
+            .task
+            .and_then(|task| self.tasks.get(task))
+            .is_some_and(|task| task.suspend_count > 0);
+        thread.state == ThreadState::Ready && thread.suspend_count == 0 && !task_suspended
+    }
+
+    /// Puts a ready thread at the back of its priority's queue.
+    pub fn make_runnable(&mut self, id: ThreadId) {
+        if Some(id) == self.scheduler.idle || !self.is_runnable(id) {
+            return;
+        }
+        let thread = self.threads.get_mut(id).expect("runnable thread exists");
+        if thread.queued {
+            return;
+        }
+        thread.queued = true;
+        let level = thread.priority as usize;
+        self.scheduler.run_queues[level].push_back(id);
+        self.scheduler.ready_levels |= 1 << level;
+    }
+
+    /// Wakes a blocked thread with `result`. No effect on other states.
+    pub fn wake(&mut self, id: ThreadId, result: WaitResult) {
+        let Some(thread) = self.threads.get_mut(id) else { return };
+        if thread.state != ThreadState::Blocked {
+            return;
+        }
+        thread.state = ThreadState::Ready;
+        thread.wait_result = Some(result);
+        if let Some(deadline) = thread.deadline.take() {
+            self.scheduler.sleepers.remove(&(deadline, id));
+        }
+        self.make_runnable(id);
+    }
+
+    /// Adds a new thread to `task` (or a kernel thread) and makes it ready.
+    pub fn add_thread(&mut self, thread: Thread) -> ThreadId {
+        let task = thread.task;
+        let id = self.threads.insert(thread);
+        if let Some(task) = task.and_then(|task| self.tasks.get_mut(task)) {
+            task.threads.push(id);
+        }
+        self.make_runnable(id);
+        id
+    }
+
+    /// Marks a thread dead; it is freed once it is off the CPU.
+    pub fn terminate_thread(&mut self, id: ThreadId) {
+        let Some(thread) = self.threads.get_mut(id) else { return };
+        if thread.state == ThreadState::Dead {
+            return;
+        }
+        thread.state = ThreadState::Dead;
+        if let Some(deadline) = thread.deadline.take() {
+            self.scheduler.sleepers.remove(&(deadline, id));
+        }
+        // Leave no dead entry in a run queue: a thread created and killed
+        // without ever running would otherwise stay there for good.
+        if core::mem::take(&mut thread.queued) {
+            self.scheduler.run_queues[thread.priority as usize].retain(|&queued| queued != id);
+        }
+        self.scheduler.zombies.push(id);
+    }
+
+    /// Terminates every thread of `task`; the task and its memory go with
+    /// its last thread.
+    pub fn terminate_task(&mut self, task: TaskId) {
+        let Some(object) = self.tasks.get_mut(task) else { return };
+        object.terminated = true;
+        let threads = object.threads.clone();
+        if threads.is_empty() {
+            self.free_task(task);
+        }
+        for thread in threads {
+            self.terminate_thread(thread);
+        }
+    }
+
+    fn free_task(&mut self, task: TaskId) {
+        if let Some(mut object) = self.tasks.remove(task) {
+            if let Some(tables) = object.page_tables.take() {
+                tables.destroy_user();
+            }
+            #[cfg(feature = "ktest")]
+            {
+                if self.freed_tasks.len() == 8 {
+                    self.freed_tasks.pop_front();
+                }
+                self.freed_tasks.push_back((task, core::mem::take(&mut object.output)));
+            }
+        }
+    }
+
+    /// Frees dead threads other than `keep` (the one still on the CPU).
+    fn reap(&mut self, keep: ThreadId) {
+        let mut index = 0;
+        while index < self.scheduler.zombies.len() {
+            let id = self.scheduler.zombies[index];
+            if id == keep {
+                index += 1;
+                continue;
+            }
+            self.scheduler.zombies.swap_remove(index);
+            let Some(thread) = self.threads.remove(id) else { continue };
+            let Some(task) = thread.task else { continue };
+            let Some(object) = self.tasks.get_mut(task) else { continue };
+            object.threads.retain(|&other| other != id);
+            if object.threads.is_empty() && object.terminated {
+                self.free_task(task);
+            }
+        }
+    }
+
+    fn highest_ready_level(&self) -> Option<usize> {
+        (self.scheduler.ready_levels != 0).then(|| 31 - self.scheduler.ready_levels.leading_zeros() as usize)
+    }
+
+    fn pop_runnable(&mut self) -> Option<ThreadId> {
+        while let Some(level) = self.highest_ready_level() {
+            let Some(id) = self.scheduler.run_queues[level].pop_front() else {
+                self.scheduler.ready_levels &= !(1 << level);
+                continue;
+            };
+            if let Some(thread) = self.threads.get_mut(id) {
+                thread.queued = false;
+            }
+            if self.is_runnable(id) {
+                return Some(id);
+            }
+        }
+        None
+    }
+
+    /// Chooses the thread to run next and prepares the switch: the new
+    /// thread's page tables become current. Returns the contexts to switch
+    /// between, or None to keep running the current thread.
+    fn pick_next(&mut self) -> Option<(*mut ThreadContext, *const ThreadContext)> {
+        let current = self.current_thread();
+        if self.threads.get(current).is_some_and(|thread| thread.state == ThreadState::Running) {
+            self.threads.get_mut(current).expect("current thread").state = ThreadState::Ready;
+            self.make_runnable(current);
+        }
+        let next = match self.pop_runnable() {
+            Some(next) => next,
+            None if self.is_runnable(current) || current == self.idle_thread() => current,
+            None => self.idle_thread(),
+        };
+        self.threads.get_mut(next).expect("next thread").state = ThreadState::Running;
+        self.scheduler.quantum_left = quantum_ticks();
+        if next == current {
+            self.reap(current);
+            return None;
+        }
+        self.scheduler.current = Some(next);
+        self.scheduler.context_switches += 1;
+        match self.threads.get(next).and_then(|thread| thread.task).and_then(|task| self.tasks.get(task)) {
+            Some(task) => task.page_tables.as_ref().expect("a live task has page tables").activate(),
+            None => crate::arch::paging::activate_kernel(),
+        }
+        self.reap(current);
+        let from: *mut ThreadContext = &mut self.threads.get_mut(current).expect("current thread").context;
+        let to: *const ThreadContext = &self.threads.get(next).expect("next thread").context;
+        Some((from, to))
+    }
+
+    fn idle_thread(&self) -> ThreadId {
+        self.scheduler.idle.expect("scheduler started without an idle thread")
+    }
+}
+
+/// Gives the CPU to the most urgent runnable thread (maybe the caller).
+pub fn reschedule() {
+    crate::arch::cpu::without_interrupts(|| {
+        let switch = KERNEL.lock().pick_next();
+        if let Some((from, to)) = switch {
+            // SAFETY: `pick_next` returned the running thread's context and a
+            // different live thread's; dead threads are freed only by `reap`,
+            // never while on the CPU, so both outlive the switch. Interrupts
+            // are off.
+            unsafe { crate::arch::context::switch(from, to) };
+        }
+    });
+}
+
+/// The running thread steps back behind the others of its priority.
+pub fn yield_now() {
+    reschedule();
+}
+
+/// Blocks the running thread until `wake` or the absolute tick `deadline`.
+pub fn block_current(deadline: Option<u64>) -> WaitResult {
+    with_kernel(|kernel| {
+        let current = kernel.current_thread();
+        let thread = kernel.threads.get_mut(current).expect("current thread");
+        thread.state = ThreadState::Blocked;
+        thread.wait_result = None;
+        thread.deadline = deadline;
+        if let Some(deadline) = deadline {
+            kernel.scheduler.sleepers.insert((deadline, current));
+        }
+    });
+    reschedule();
+    with_kernel(|kernel| {
+        let current = kernel.current_thread();
+        kernel.threads.get_mut(current).and_then(|thread| thread.wait_result.take()).unwrap_or(WaitResult::Woken)
+    })
+}
+
+/// Sleeps for at least `ticks` full timer periods (the current period is
+/// already partly over, so the deadline is one tick further).
+pub fn sleep_ticks(ticks: u64) {
+    block_current(Some(crate::time::ticks() + ticks.max(1) + 1));
+}
+
+/// The timer tick: wakes expired sleepers, charges the running thread and
+/// preempts it when its quantum is used up or a more urgent thread is ready.
+pub fn on_tick() {
+    let preempt = with_kernel(|kernel| {
+        let Some(current) = kernel.scheduler.current else { return false };
+        let now = crate::time::ticks();
+        while let Some(&(deadline, id)) = kernel.scheduler.sleepers.first() {
+            if deadline > now {
+                break;
+            }
+            kernel.wake(id, WaitResult::TimedOut);
+        }
+        let current_priority = kernel.threads.get_mut(current).map(|thread| {
+            thread.ticks_run += 1;
+            thread.priority as usize
+        });
+        kernel.scheduler.quantum_left = kernel.scheduler.quantum_left.saturating_sub(1);
+        let more_urgent = kernel.highest_ready_level().is_some_and(|level| current_priority.is_none_or(|own| level > own));
+        let idle = Some(current) == kernel.scheduler.idle;
+        more_urgent || (kernel.scheduler.quantum_left == 0 && (idle || kernel.highest_ready_level().is_some()))
+    });
+    if preempt {
+        reschedule();
+    }
+}
+
+/// Preempts the running thread if a more urgent one became ready (called on
+/// the way back to user mode, after a trap may have woken someone).
+pub fn preempt_if_needed() {
+    let needed = with_kernel(|kernel| {
+        let Some(current) = kernel.scheduler.current else { return false };
+        let running = kernel.threads.get(current).is_some_and(|thread| thread.state == ThreadState::Running);
+        let own = kernel.threads.get(current).map(|thread| thread.priority as usize).unwrap_or(0);
+        !running || kernel.highest_ready_level().is_some_and(|level| level > own)
+    });
+    if needed {
+        reschedule();
+    }
+}
+
+fn idle_loop() -> ! {
+    crate::arch::cpu::idle_forever()
+}
+
+/// Turns the boot code into the first kernel thread (it keeps running) and
+/// creates the idle thread. Called once, before any other thread exists.
+pub fn start(boot_thread_priority: u8) {
+    let idle_stack = crate::arch::context::KernelStack::new().expect("no memory for the idle thread");
+    let idle_context = ThreadContext::new_kernel(&idle_stack, idle_loop);
+    with_kernel(|kernel| {
+        let boot = Thread::new(None, "boot".into(), boot_thread_priority, ThreadContext::current_boot(), None);
+        let boot = kernel.threads.insert(boot);
+        kernel.threads.get_mut(boot).expect("boot thread").state = ThreadState::Running;
+        kernel.scheduler.current = Some(boot);
+        let mut idle = Thread::new(None, "idle".into(), 0, idle_context, Some(idle_stack));
+        idle.state = ThreadState::Ready;
+        kernel.scheduler.idle = Some(kernel.threads.insert(idle));
+        kernel.scheduler.quantum_left = quantum_ticks();
+    });
+}

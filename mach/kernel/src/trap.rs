@@ -1,0 +1,120 @@
+//! The trap layer: one safe function per trap, behind a thin dispatcher.
+//!
+//! The architecture's `syscall` entry saves the user registers and calls
+//! [`dispatch`] with the trap number and six argument registers (see
+//! docs/abi.md for the convention). Everything from here on is safe Rust:
+//! arguments are plain integers, user pointers are [`UserBuffer`]
+//! allegations checked by `memory::user`, and each trap returns a
+//! `Result<(), KernReturn>` turned into the value of the return register.
+//!
+//! Traps not yet implemented by this kernel (the port, task and thread
+//! traps arrive with the IPC space; the VM, pager, exception and device
+//! groups later) answer `KERN_NOT_SUPPORTED` and log the trap's name once
+//! per boot, so a program sees a clear error, never a false success.
+
+use crate::memory::user::{self, UserBuffer, UserMemoryError};
+use crate::scheduler::{self, with_kernel};
+use mach_abi::{KernReturn, Trap, SWITCH_OPTION_DEPRESS, SWITCH_OPTION_NONE, SWITCH_OPTION_WAIT};
+
+/// Longest text one `debug_print` writes.
+pub const DEBUG_PRINT_LIMIT: usize = 4096;
+/// Bytes of each task's console output kept for inspection (kernel tests).
+pub const CAPTURE_LIMIT: usize = 8192;
+
+impl From<UserMemoryError> for KernReturn {
+    fn from(error: UserMemoryError) -> Self {
+        match error {
+            UserMemoryError::OutOfRange | UserMemoryError::Unmapped(_) => KernReturn::InvalidAddress,
+            UserMemoryError::Protection(_) => KernReturn::ProtectionFailure,
+            UserMemoryError::TooLong => KernReturn::InvalidArgument,
+        }
+    }
+}
+
+/// Runs trap `number` for the current thread and returns the value for the
+/// user's return register.
+pub fn dispatch(number: u64, arguments: [u64; 6]) -> u64 {
+    let Some(trap) = u32::try_from(number).ok().and_then(Trap::from_u32) else {
+        return KernReturn::InvalidArgument as u64;
+    };
+    let result = match trap {
+        Trap::DebugPrint => debug_print(UserBuffer::new(arguments[0], arguments[1] as usize)),
+        Trap::ThreadSwitch => thread_switch(arguments[1], arguments[2]),
+        Trap::ClockGetTime => clock_get_time(arguments[0]),
+        other => not_supported(other),
+    };
+    scheduler::preempt_if_needed();
+    match result {
+        Ok(()) => KernReturn::Success as u64,
+        Err(error) => error as u64,
+    }
+}
+
+fn not_supported(trap: Trap) -> Result<(), KernReturn> {
+    static REPORTED: spin::Mutex<u128> = spin::Mutex::new(0);
+    let bit = 1u128 << (trap as u32 % 128);
+    let first_time = crate::arch::cpu::without_interrupts(|| {
+        let mut reported = REPORTED.lock();
+        let first = *reported & bit == 0;
+        *reported |= bit;
+        first
+    });
+    if first_time {
+        log::warn!("trap {} is not implemented by this kernel yet", trap.c_name());
+    }
+    Err(KernReturn::NotSupported)
+}
+
+/// `debug_print(text, length)`: writes text to the kernel console, prefixed
+/// by the task's name at the start of each line, for early bring-up and
+/// tests before the console server exists.
+fn debug_print(text: UserBuffer) -> Result<(), KernReturn> {
+    if text.length > DEBUG_PRINT_LIMIT {
+        return Err(KernReturn::InvalidArgument);
+    }
+    let mut bytes = alloc::vec![0u8; text.length];
+    with_kernel(|kernel| {
+        let task = kernel.current_task().ok_or(KernReturn::InvalidTask)?;
+        let task = kernel.tasks.get_mut(task).ok_or(KernReturn::InvalidTask)?;
+        let tables = task.page_tables.as_ref().ok_or(KernReturn::InvalidTask)?;
+        user::copy_from_user(tables, text, &mut bytes)?;
+        let text = core::str::from_utf8(&bytes).map_err(|_| KernReturn::InvalidArgument)?;
+        task.capture_output(text);
+        for line in text.split_inclusive('\n') {
+            crate::print!("[{}] {}", task.name, line);
+        }
+        if !text.ends_with('\n') && !text.is_empty() {
+            crate::println!();
+        }
+        Ok(())
+    })
+}
+
+/// `thread_switch(hint, option, timeout_ms)`: yield, or sleep for
+/// `timeout_ms` with `SWITCH_OPTION_WAIT`. The hint is not used yet (it
+/// names a thread to hand off to, which needs thread ports).
+fn thread_switch(option: u64, timeout_milliseconds: u64) -> Result<(), KernReturn> {
+    match option as u32 {
+        SWITCH_OPTION_NONE => scheduler::yield_now(),
+        SWITCH_OPTION_WAIT => {
+            let ticks = timeout_milliseconds.saturating_mul(crate::time::timer_hz() as u64).div_ceil(1000);
+            scheduler::sleep_ticks(ticks);
+        }
+        // Priority depression needs a base/effective priority split that
+        // arrives with priority inheritance; refuse rather than pretend.
+        SWITCH_OPTION_DEPRESS => return Err(KernReturn::NotSupported),
+        _ => return Err(KernReturn::InvalidArgument),
+    }
+    Ok(())
+}
+
+/// `clock_get_time(time_out)`: writes the nanoseconds since boot (u64).
+fn clock_get_time(address: u64) -> Result<(), KernReturn> {
+    let now = crate::time::uptime().as_nanos() as u64;
+    with_kernel(|kernel| {
+        let task = kernel.current_task().ok_or(KernReturn::InvalidTask)?;
+        let tables = kernel.tasks.get(task).and_then(|task| task.page_tables.as_ref()).ok_or(KernReturn::InvalidTask)?;
+        user::copy_to_user(tables, UserBuffer::new(address, 8), &now.to_le_bytes())?;
+        Ok(())
+    })
+}

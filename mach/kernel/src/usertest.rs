@@ -1,0 +1,188 @@
+//! Kernel tests that run user programs (`mach/usertests`, loaded as boot
+//! modules named `usertest-<program>`) and check what they did.
+
+use crate::ktest::Failure;
+use crate::scheduler::{self, with_kernel};
+use crate::task::{self, TaskId};
+use crate::{ensure, ensure_eq, ktest};
+use alloc::string::String;
+use alloc::vec::Vec;
+
+const LOW: u8 = 10;
+const HIGH: u8 = 20;
+
+fn module(program: &str) -> Result<&'static [u8], Failure> {
+    let boot = crate::boot_info::get();
+    let module = boot
+        .modules
+        .iter()
+        .find(|module| module.name() == alloc::format!("usertest-{program}"))
+        .ok_or_else(|| alloc::format!("boot module usertest-{program} missing"))?;
+    Ok(crate::memory::physical_bytes(module.range))
+}
+
+fn spawn(program: &str, priority: u8, argument: u64) -> Result<TaskId, Failure> {
+    Ok(task::spawn(program, module(program)?, priority, argument)?)
+}
+
+/// What `task` printed so far, or what it had printed when it was freed.
+fn output(task: TaskId) -> Option<String> {
+    with_kernel(|kernel| {
+        if let Some(object) = kernel.tasks.get(task) {
+            return Some(object.output.clone());
+        }
+        kernel.freed_tasks.iter().find(|(id, _)| *id == task).map(|(_, output)| output.clone())
+    })
+}
+
+fn exists(task: TaskId) -> bool {
+    with_kernel(|kernel| kernel.tasks.get(task).is_some())
+}
+
+/// Sleeps a tick at a time until `done` holds or `milliseconds` pass.
+fn wait_until(milliseconds: u64, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = crate::time::uptime() + core::time::Duration::from_millis(milliseconds);
+    while crate::time::uptime() < deadline {
+        if done() {
+            return true;
+        }
+        scheduler::sleep_ticks(1);
+    }
+    done()
+}
+
+fn wait_for_text(task: TaskId, text: &str, milliseconds: u64) -> Result<(), Failure> {
+    let seen = wait_until(milliseconds, || output(task).is_some_and(|output| output.contains(text)));
+    ensure!(seen, "task never printed {text:?}; it printed {:?}", output(task).unwrap_or_default());
+    Ok(())
+}
+
+fn terminate(task: TaskId) -> Result<(), Failure> {
+    with_kernel(|kernel| kernel.terminate_task(task));
+    ensure!(wait_until(1000, || !exists(task)), "task {task:?} still exists after termination");
+    Ok(())
+}
+
+fn resources() -> (usize, usize, usize, usize) {
+    let (heap, _) = crate::memory::heap::usage();
+    let (tasks, threads) = with_kernel(|kernel| (kernel.tasks.len(), kernel.threads.len()));
+    (crate::memory::frame::statistics().free, heap, tasks, threads)
+}
+
+/// Counts the lines of `output` that start with `prefix`.
+fn lines_starting(output: &str, prefix: &str) -> usize {
+    output.lines().filter(|line| line.starts_with(prefix)).count()
+}
+
+ktest! {
+    fn user_task_runs_sleeps_and_reads_the_clock() {
+        let task = spawn("hello", HIGH, 0x1234)?;
+        wait_for_text(task, "hello from user mode, argument 0x1234", 2000)?;
+        wait_for_text(task, "tick 3 after", 3000)?;
+        let text = output(task).unwrap_or_default();
+        let third = text.lines().find(|line| line.starts_with("tick 3 after")).unwrap_or("");
+        let milliseconds: u64 = third.trim_start_matches("tick 3 after ").trim_end_matches(" ms").parse().unwrap_or(0);
+        ensure!(milliseconds >= 30, "three 10 ms sleeps took {milliseconds} ms");
+        terminate(task)
+    }
+
+    fn bad_pointers_get_error_codes() {
+        let task = spawn("bad-pointers", HIGH, 0)?;
+        // KERN_INVALID_ADDRESS 1, KERN_PROTECTION_FAILURE 2, KERN_INVALID_ARGUMENT 4.
+        wait_for_text(task, "bad pointer results: [1, 1, 1, 1, 1, 4, 2, 1, 1, 4]", 2000)?;
+        terminate(task)
+    }
+
+    fn faults_kill_only_the_faulting_task() {
+        let survivor = spawn("hello", HIGH, 0)?;
+        wait_for_text(survivor, "tick 1 after", 2000)?;
+        for kind in 1..=6u64 {
+            let faulter = spawn("faulter", HIGH, kind)?;
+            ensure!(wait_until(2000, || !exists(faulter)), "faulter kind {kind} still alive");
+            let text = output(faulter).unwrap_or_default();
+            ensure!(text.contains(&alloc::format!("about to fault, kind {kind}")), "faulter {kind} printed {text:?}");
+            ensure!(!text.contains("still alive"), "fault kind {kind} did not stop the task");
+        }
+        let ticks_before = lines_starting(&output(survivor).unwrap_or_default(), "tick ");
+        ensure!(
+            wait_until(2000, || lines_starting(&output(survivor).unwrap_or_default(), "tick ") > ticks_before + 2),
+            "the other task stopped running"
+        );
+        terminate(survivor)
+    }
+
+    fn a_spinning_task_is_preempted_by_more_urgent_threads() {
+        let spinner = spawn("spinner", LOW, 0)?;
+        wait_for_text(spinner, "spun 1", 5000)?;
+        // This (boot) thread outranks the spinner: getting here again after
+        // each sleep is itself preemption. A more urgent user task must run too.
+        let urgent = spawn("hello", HIGH, 0)?;
+        wait_for_text(urgent, "tick 5 after", 3000)?;
+        terminate(urgent)?;
+        terminate(spinner)
+    }
+
+    fn equal_priorities_share_the_processor() {
+        let first = spawn("spinner", LOW, 0)?;
+        let second = spawn("spinner", LOW, 0)?;
+        let both = wait_until(10_000, || {
+            [first, second].iter().all(|&task| output(task).is_some_and(|text| text.contains("spun 2")))
+        });
+        ensure!(both, "round robin: {:?} / {:?}", output(first), output(second));
+        terminate(first)?;
+        terminate(second)
+    }
+
+    fn task_create_and_destroy_cycles_leak_nothing() {
+        // Warm up: the first cycles may grow the heap and the object tables.
+        for _ in 0..20 {
+            let task = spawn("hello", LOW, 0)?;
+            terminate(task)?;
+        }
+        let before = resources();
+        for _ in 0..1000 {
+            let task = spawn("hello", LOW, 0)?;
+            with_kernel(|kernel| kernel.terminate_task(task));
+            scheduler::yield_now();
+        }
+        ensure!(wait_until(2000, || resources().2 == before.2), "tasks left behind");
+        ensure_eq!(resources(), before);
+        Ok(())
+    }
+
+    fn malformed_executables_are_refused_without_leaks() {
+        use crate::loader::ElfError;
+        let good = module("hello")?;
+        let before = resources();
+        let patched = |offset: usize, bytes: &[u8]| -> Vec<u8> {
+            let mut image = good.to_vec();
+            image[offset..offset + bytes.len()].copy_from_slice(bytes);
+            image
+        };
+        let program_header = u64::from_le_bytes(good[32..40].try_into().map_err(|_| "short header")?) as usize;
+        // The first program header of our images is PHDR, the second the first LOAD.
+        let load = program_header + 56;
+        let cases: Vec<(&str, Vec<u8>, ElfError)> = alloc::vec![
+            ("empty", Vec::new(), ElfError::Malformed),
+            ("garbage", alloc::vec![0x5a; 4096], ElfError::Malformed),
+            ("truncated", good[..200].to_vec(), ElfError::Malformed),
+            ("32-bit class", patched(4, &[1]), ElfError::Malformed),
+            ("wrong machine", patched(18, &183u16.to_le_bytes()), ElfError::WrongMachine(183)),
+            ("shared object", patched(16, &3u16.to_le_bytes()), ElfError::NotExecutable(3)),
+            ("entry outside code", patched(24, &0x10u64.to_le_bytes()), ElfError::EntryOutsideCode),
+            ("segment in kernel half", patched(load + 16, &0xffff_8000_0000_0000u64.to_le_bytes()), ElfError::SegmentOutsideUserSpace),
+            ("segment in null page", patched(load + 16, &0u64.to_le_bytes()), ElfError::SegmentOutsideUserSpace),
+            ("file size over memory size", patched(load + 32, &0x10_0000u64.to_le_bytes()), ElfError::SegmentFileSizeExceedsMemorySize),
+            ("segment beyond the file", patched(load + 8, &0x7fff_0000u64.to_le_bytes()), ElfError::SegmentOutsideFile),
+            ("huge segment", patched(load + 40, &0x7000_0000_0000u64.to_le_bytes()), ElfError::TooLarge(0x7000_0000_0000)),
+            ("segment into the stack", patched(load + 16, &0x7fff_fefe_0000u64.to_le_bytes()), ElfError::SegmentOutsideUserSpace),
+            ("writable and executable", patched(load + 4, &7u32.to_le_bytes()), ElfError::WritableAndExecutable),
+        ];
+        for (name, image, expected) in cases {
+            let outcome = task::spawn(name, &image, LOW, 0);
+            ensure!(outcome == Err(task::SpawnError::Elf(expected)), "{name}: got {outcome:?}, expected {expected:?}");
+        }
+        ensure_eq!(resources(), before);
+        Ok(())
+    }
+}
