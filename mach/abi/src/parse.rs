@@ -207,6 +207,31 @@ fn valid_remote(value: u32) -> bool {
 /// being `MACH_PORT_NULL` is the kernel's `MACH_SEND_INVALID_DEST`, not a
 /// parse error.
 pub fn parse(bytes: &[u8]) -> Result<MessageView<'_>, ParseError> {
+    parse_message(bytes, Direction::Send)
+}
+
+/// Checks a received buffer: the message (`msgh_size` bytes) followed by
+/// the trailer. Same checks as [`parse`], except that the remote
+/// (reply) port may be absent, as it is in a message that had no reply port.
+/// Generated server code and libmach use this on what `mach_msg` received.
+pub fn parse_received(bytes: &[u8]) -> Result<(MessageView<'_>, MachMsgTrailer), ParseError> {
+    let header = MachMsgHeader::read_from(bytes).ok_or(ParseError::TooSmall { length: bytes.len() })?;
+    let size = header.size as usize;
+    let trailer_bytes = size
+        .checked_add(MACH_MSG_TRAILER_SIZE)
+        .and_then(|end| bytes.get(size..end))
+        .ok_or(ParseError::SizeMismatch { header_size: header.size, length: bytes.len() })?;
+    let trailer = MachMsgTrailer::read_from(trailer_bytes).ok_or(ParseError::TooSmall { length: bytes.len() })?;
+    Ok((parse_message(&bytes[..size], Direction::Receive)?, trailer))
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    Send,
+    Receive,
+}
+
+fn parse_message(bytes: &[u8], direction: Direction) -> Result<MessageView<'_>, ParseError> {
     let length = bytes.len();
     if length < MACH_MSG_SIZE_MIN {
         return Err(ParseError::TooSmall { length });
@@ -225,7 +250,7 @@ pub fn parse(bytes: &[u8]) -> Result<MessageView<'_>, ParseError> {
         return Err(ParseError::ReservedBits { bits: header.bits });
     }
     let remote = msgh_bits_remote(header.bits);
-    if !valid_remote(remote) {
+    if !valid_remote(remote) && !(direction == Direction::Receive && remote == 0) {
         return Err(ParseError::InvalidHeaderDisposition { field: HeaderPort::Remote, value: remote });
     }
     let local = msgh_bits_local(header.bits);

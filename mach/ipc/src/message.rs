@@ -1,0 +1,765 @@
+//! Kernel-internal messages, and the copyin (send) and copyout (receive)
+//! that turn user bytes into them and back.
+//!
+//! A [`KernelMessage`] holds its inline bytes and, instead of names, the
+//! rights themselves ([`CarriedRight`]) and tokens for out-of-line memory.
+//! Copyin is all-or-nothing: the whole message is validated against copies
+//! of the sender's entries before any entry changes, so a failed send leaves
+//! the sender exactly as it was.
+
+use alloc::collections::BTreeMap;
+use alloc::vec;
+use alloc::vec::Vec;
+
+use mach_abi::{
+    msgh_bits, parse, receive_fits, CopyOption, Descriptor, Disposition, MachMsgHeader, MachMsgReturn, MachMsgTrailer,
+    MessageEncoder, NotifyId, PortName, MACH_MSGH_BITS_COMPLEX, MACH_MSG_BODY_SIZE, MACH_MSG_DESCRIPTOR_SIZE,
+    MACH_MSG_HEADER_SIZE, MACH_MSG_IPC_SPACE, MACH_MSG_SIZE_MAX, MACH_MSG_TRAILER_SIZE, MACH_MSG_VM_SPACE,
+    MACH_PORT_DEAD, MACH_PORT_NULL,
+};
+
+use crate::notify::{Notification, NotificationKind};
+use crate::port::Receiver;
+use crate::right::{take_right, CarriedRight, EntryRights, RightKind, Taken};
+use crate::{Ipc, PortId, ReceiveError, SendError, SendOutcome, SpaceId};
+
+/// The kernel's access to a task's memory for out-of-line data, supplied
+/// per call (the sender's on send, the receiver's on receive). The IPC core
+/// never touches memory itself.
+pub trait TaskMemory {
+    /// Captures `size` bytes at `address` of the sender for transfer
+    /// (copied now for `PhysicalCopy`, shared copy-on-write for
+    /// `VirtualCopy`); returns a token for the captured region.
+    fn capture_region(&mut self, address: u64, size: u32, copy: CopyOption) -> Result<u64, MachMsgReturn>;
+    /// Reads an out-of-line array of `count` port names of the sender.
+    fn read_port_names(&mut self, address: u64, count: u32) -> Result<Vec<PortName>, MachMsgReturn>;
+    /// Deallocates the sender's range after a successful send that asked
+    /// for it (`deallocate = 1`).
+    fn deallocate(&mut self, address: u64, size: u64);
+    /// Maps a captured region into the receiver; returns its address.
+    fn map_region(&mut self, token: u64, size: u32) -> Result<u64, MachMsgReturn>;
+    /// Writes names into new memory of the receiver; returns its address.
+    fn write_port_names(&mut self, names: &[PortName]) -> Result<u64, MachMsgReturn>;
+}
+
+/// One descriptor of a kernel message.
+#[derive(Debug, PartialEq, Eq)]
+pub enum MessageItem {
+    /// A port right, or `None` for `MACH_PORT_NULL`.
+    Port(Option<CarriedRight>),
+    /// Out-of-line memory captured under `token` (`None` for size 0).
+    Memory { token: Option<u64>, size: u32, copy: CopyOption },
+    /// Out-of-line port rights, all of one kind.
+    Ports { rights: Vec<Option<CarriedRight>>, disposition: Disposition, copy: CopyOption },
+}
+
+/// A message inside the kernel.
+#[derive(Debug, PartialEq, Eq)]
+pub struct KernelMessage {
+    pub(crate) id: i32,
+    pub(crate) destination: CarriedRight,
+    pub(crate) reply: Option<CarriedRight>,
+    pub(crate) complex: bool,
+    pub(crate) items: Vec<MessageItem>,
+    pub(crate) inline_data: Vec<u8>,
+    /// Task id of the sender for the trailer (0: the kernel).
+    pub(crate) sender: u32,
+    pub(crate) charged_to: Option<SpaceId>,
+    pub(crate) arrival: u64,
+}
+
+impl KernelMessage {
+    /// A message from the kernel (a reply of a kernel server, say): inline
+    /// data only, to `destination`, optionally with a reply right.
+    pub fn from_kernel(destination: CarriedRight, id: i32, reply: Option<CarriedRight>, inline_data: Vec<u8>) -> KernelMessage {
+        KernelMessage {
+            id,
+            destination,
+            reply,
+            complex: false,
+            items: Vec::new(),
+            inline_data,
+            sender: 0,
+            charged_to: None,
+            arrival: 0,
+        }
+    }
+
+    pub(crate) fn from_notification(notification: Notification) -> KernelMessage {
+        let Notification { destination, kind } = notification;
+        let id = kind.id() as i32;
+        let (items, inline_data) = match kind {
+            NotificationKind::PortDeleted { name } | NotificationKind::DeadName { name } => {
+                (Vec::new(), name.to_le_bytes().to_vec())
+            }
+            NotificationKind::NoSenders { make_send_count } => (Vec::new(), make_send_count.to_le_bytes().to_vec()),
+            NotificationKind::SendOnce => (Vec::new(), Vec::new()),
+            NotificationKind::PortDestroyed { receive } => (vec![MessageItem::Port(Some(receive))], Vec::new()),
+        };
+        let complex = !items.is_empty();
+        KernelMessage { id, destination, reply: None, complex, items, inline_data, sender: 0, charged_to: None, arrival: 0 }
+    }
+
+    /// `msgh_id`.
+    pub fn id(&self) -> i32 {
+        self.id
+    }
+
+    /// Inline bytes after the header and descriptors.
+    pub fn inline_data(&self) -> &[u8] {
+        &self.inline_data
+    }
+
+    /// The descriptors.
+    pub fn items(&self) -> &[MessageItem] {
+        &self.items
+    }
+
+    /// Takes the reply right out (a kernel server replies through it).
+    pub fn take_reply(&mut self) -> Option<CarriedRight> {
+        self.reply.take()
+    }
+
+    /// The size the message has in the receiver's buffer, trailer excluded.
+    pub fn size(&self) -> usize {
+        MACH_MSG_HEADER_SIZE
+            + if self.complex { MACH_MSG_BODY_SIZE + self.items.len() * MACH_MSG_DESCRIPTOR_SIZE } else { 0 }
+            + self.inline_data.len()
+    }
+
+    /// Every right the message holds (destination first) and its memory tokens.
+    pub(crate) fn into_parts(self) -> (Vec<CarriedRight>, Vec<u64>) {
+        let mut rights = vec![self.destination];
+        rights.extend(self.reply);
+        let mut regions = Vec::new();
+        for item in self.items {
+            match item {
+                MessageItem::Port(right) => rights.extend(right),
+                MessageItem::Memory { token, .. } => regions.extend(token),
+                MessageItem::Ports { rights: list, .. } => rights.extend(list.into_iter().flatten()),
+            }
+        }
+        (rights, regions)
+    }
+
+    /// Every right the message holds, borrowed.
+    pub(crate) fn rights(&self) -> impl Iterator<Item = &CarriedRight> {
+        let items = self.items.iter().flat_map(|item| -> Vec<&CarriedRight> {
+            match item {
+                MessageItem::Port(right) => right.iter().collect(),
+                MessageItem::Memory { .. } => Vec::new(),
+                MessageItem::Ports { rights, .. } => rights.iter().flatten().collect(),
+            }
+        });
+        core::iter::once(&self.destination).chain(self.reply.iter()).chain(items)
+    }
+
+    /// Ports whose receive rights travel in this message.
+    fn receive_rights(&self) -> impl Iterator<Item = PortId> + '_ {
+        self.rights().filter_map(|right| match right.port() {
+            Some((port, RightKind::Receive)) => Some(port),
+            _ => None,
+        })
+    }
+}
+
+/// Receive options (from the `mach_msg` option word).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReceiveOptions {
+    /// `MACH_RCV_LARGE`: a too-large message stays queued.
+    pub large: bool,
+}
+
+/// A received message, ready for the receiver's buffer.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Received {
+    /// The message bytes with the trailer appended.
+    pub bytes: Vec<u8>,
+    /// The port it was received from.
+    pub port: PortId,
+    /// `MACH_MSG_IPC_SPACE` and/or `MACH_MSG_VM_SPACE` when rights or
+    /// memory could not be given to the receiver (they were destroyed);
+    /// the kernel returns `MACH_RCV_BODY_ERROR | bits` with the message.
+    pub lost: u32,
+}
+
+/// Where a right being copied in sits in the message (for error codes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Role {
+    Destination,
+    Reply,
+    Body,
+}
+
+impl Role {
+    fn error(self) -> MachMsgReturn {
+        match self {
+            Role::Destination => MachMsgReturn::SendInvalidDest,
+            Role::Reply => MachMsgReturn::SendInvalidReply,
+            Role::Body => MachMsgReturn::SendInvalidRight,
+        }
+    }
+}
+
+/// A descriptor, validated, waiting for its rights and memory.
+enum PlannedItem {
+    Port { name: PortName, disposition: Disposition },
+    Memory { address: u64, size: u32, deallocate: bool, copy: CopyOption },
+    Ports { address: u64, names: Vec<PortName>, disposition: Disposition, deallocate: bool, copy: CopyOption },
+}
+
+impl Ipc {
+    /// The send half of `mach_msg`: copies `bytes` in from `space` and
+    /// queues the message. `QueueFull` and every error leave all state as
+    /// it was. Sends through a send-once right ignore the queue limit
+    /// (replies and notifications can never block).
+    pub fn send(&mut self, space: SpaceId, bytes: &[u8], memory: &mut dyn TaskMemory) -> Result<SendOutcome, SendError> {
+        let message = self.copyin_message(space, bytes, memory, None)?;
+        self.enqueue(message).ok_or(SendError::Failed(MachMsgReturn::SendInvalidDest))
+    }
+
+    /// The RPC fast path: when a thread of `receiver` waits in a receive on
+    /// `receive_name` (a receive right or port set) and the destination of
+    /// the message is that port (or a member of that set) with an empty
+    /// queue, the message is copied in from `sender` and straight out into
+    /// `receiver`, never queued. Otherwise `HandoffNotPossible` with nothing
+    /// changed: the kernel falls back to [`Ipc::send`].
+    #[allow(clippy::too_many_arguments)]
+    pub fn send_direct(
+        &mut self,
+        sender: SpaceId,
+        bytes: &[u8],
+        sender_memory: &mut dyn TaskMemory,
+        receiver: SpaceId,
+        receive_name: PortName,
+        receive_size: usize,
+        receiver_memory: &mut dyn TaskMemory,
+    ) -> Result<Received, SendError> {
+        let target = self.handoff_target(receiver, receive_name).ok_or(SendError::HandoffNotPossible)?;
+        let message = self.copyin_message(sender, bytes, sender_memory, Some(target))?;
+        let destination = message.destination.port().map(|(port, _)| port);
+        let Some(port) = destination else {
+            self.release_message(message);
+            return Err(SendError::Failed(MachMsgReturn::SendInvalidDest));
+        };
+        if !receive_fits(message.size(), receive_size) {
+            // The receiver will see MACH_RCV_TOO_LARGE when it takes it from
+            // the queue; the send itself succeeded.
+            return match self.enqueue(message) {
+                Some(_) => Err(SendError::HandoffNotPossible),
+                None => Err(SendError::Failed(MachMsgReturn::SendInvalidDest)),
+            };
+        }
+        let seqno = self.next_seqno(port);
+        Ok(self.copyout_message(receiver, message, port, seqno, receiver_memory))
+    }
+
+    /// The receive half of `mach_msg` on a receive right or port set.
+    pub fn receive(
+        &mut self,
+        space: SpaceId,
+        name: PortName,
+        receive_size: usize,
+        options: ReceiveOptions,
+        memory: &mut dyn TaskMemory,
+    ) -> Result<Received, ReceiveError> {
+        let port = self.pick_receive_port(space, name)?.ok_or(ReceiveError::Empty)?;
+        let size = self.port(port).and_then(|p| p.queue.front()).map(KernelMessage::size).ok_or(ReceiveError::Empty)?;
+        if !receive_fits(size, receive_size) {
+            let needed = size + MACH_MSG_TRAILER_SIZE;
+            if !options.large {
+                if let Some(message) = self.dequeue(port) {
+                    self.release_message(message);
+                }
+            }
+            return Err(ReceiveError::TooLarge { needed });
+        }
+        let seqno = self.port(port).map_or(0, |p| p.seqno);
+        let message = self.dequeue(port).ok_or(ReceiveError::Empty)?;
+        Ok(self.copyout_message(space, message, port, seqno, memory))
+    }
+
+    /// Queues a message the kernel built (a kernel server's reply). Ignores
+    /// queue limits; a message to a dead port is destroyed (`None`).
+    pub fn send_kernel_message(&mut self, message: KernelMessage) -> Option<SendOutcome> {
+        for right in message.rights() {
+            let right_copy = match right {
+                CarriedRight::Port { port, kind } => CarriedRight::Port { port: *port, kind: *kind },
+                CarriedRight::Dead => CarriedRight::Dead,
+            };
+            self.unhold(&right_copy);
+        }
+        self.enqueue_kernel_message(message)
+    }
+
+    /// Takes the next message queued on a kernel port. The kernel then holds
+    /// its rights and must give each back (reply, release).
+    pub fn receive_kernel_message(&mut self, port: PortId) -> Option<KernelMessage> {
+        if self.port(port)?.receiver != Receiver::Kernel {
+            return None;
+        }
+        let mut message = self.dequeue(port)?;
+        // The destination right is consumed by the receipt.
+        let destination = core::mem::replace(&mut message.destination, CarriedRight::Dead);
+        self.destroy_consumed_destination(destination);
+        for right in message.rights().filter_map(CarriedRight::port).collect::<Vec<_>>() {
+            self.hold(&CarriedRight::Port { port: right.0, kind: right.1 });
+        }
+        Some(message)
+    }
+
+    // ---- Internals ----
+
+    /// The ports a waiting receiver on `name` takes messages from.
+    fn handoff_target(&self, space: SpaceId, name: PortName) -> Option<HandoffTarget> {
+        match self.entry_rights(space, name).ok()? {
+            EntryRights::Port { port, receive: true, .. } => Some(HandoffTarget::Port(port)),
+            EntryRights::PortSet { set } => Some(HandoffTarget::Set(set)),
+            _ => None,
+        }
+    }
+
+    /// Chooses the port to take the next message from.
+    fn pick_receive_port(&self, space: SpaceId, name: PortName) -> Result<Option<PortId>, ReceiveError> {
+        let rights = self
+            .entry_rights(space, name)
+            .map_err(|_| ReceiveError::Failed(MachMsgReturn::ReceiveInvalidName))?;
+        match rights {
+            EntryRights::Port { port, receive: true, .. } => {
+                Ok(self.port(port).filter(|p| !p.queue.is_empty()).map(|_| port))
+            }
+            EntryRights::PortSet { set } => {
+                let set_object = self.port_set(set).ok_or(ReceiveError::Failed(MachMsgReturn::ReceiveInvalidName))?;
+                Ok(set_object
+                    .members()
+                    .filter_map(|member| self.port(member)?.head_arrival().map(|arrival| (arrival, member)))
+                    .min()
+                    .map(|(_, member)| member))
+            }
+            EntryRights::DeadName { .. } => Err(ReceiveError::Failed(MachMsgReturn::ReceivePortDied)),
+            _ => Err(ReceiveError::Failed(MachMsgReturn::ReceiveInvalidName)),
+        }
+    }
+
+    fn next_seqno(&mut self, port: PortId) -> u32 {
+        let Some(port_object) = self.port_mut(port) else { return 0 };
+        let seqno = port_object.seqno;
+        port_object.seqno = port_object.seqno.wrapping_add(1);
+        seqno
+    }
+
+    fn dequeue(&mut self, port: PortId) -> Option<KernelMessage> {
+        let port_object = self.port_mut(port)?;
+        let message = port_object.queue.pop_front()?;
+        port_object.seqno = port_object.seqno.wrapping_add(1);
+        if let Some(space) = message.charged_to {
+            if let Some(space_object) = self.space_mut(space) {
+                space_object.queued_messages = space_object.queued_messages.saturating_sub(1);
+            }
+        }
+        for carried in message.receive_rights().collect::<Vec<_>>() {
+            if let Some(port_object) = self.port_mut(carried) {
+                port_object.receiver = Receiver::InTransit { queued_on: None };
+            }
+        }
+        Some(message)
+    }
+
+    /// Destroys a message that is not in any queue.
+    pub(crate) fn release_message(&mut self, message: KernelMessage) {
+        let mut work = Vec::new();
+        // Not queued, so not charged to any space any more.
+        let message = KernelMessage { charged_to: None, ..message };
+        self.discard_message(message, &mut work);
+        self.destroy_rights(work);
+    }
+
+    /// The destination right of a received message is used up: a send right
+    /// is released (maybe firing no-senders), a send-once right simply ends.
+    fn destroy_consumed_destination(&mut self, destination: CarriedRight) {
+        match destination.port() {
+            Some((port, RightKind::SendOnce)) => {
+                if let Some(port_object) = self.port_mut(port) {
+                    port_object.send_once_rights = port_object.send_once_rights.saturating_sub(1);
+                }
+                self.free_if_unreferenced(port);
+            }
+            Some((port, RightKind::Send)) => self.release_send(port),
+            _ => self.destroy_rights(vec![destination]),
+        }
+    }
+
+    /// True when queueing a message carrying the receive right of `carried`
+    /// on `destination` would make a cycle no space could ever reach.
+    fn is_circular(&self, destination: PortId, carried: PortId) -> bool {
+        let mut current = destination;
+        for _ in 0..=self.ports.len() {
+            if current == carried {
+                return true;
+            }
+            match self.port(current).map(|p| p.receiver) {
+                Some(Receiver::InTransit { queued_on: Some(next) }) => current = next,
+                _ => return false,
+            }
+        }
+        true
+    }
+
+    /// Queues a message (limits already checked by the caller). A message to
+    /// a dead port, or one that would close a cycle, is destroyed: `None`.
+    fn enqueue(&mut self, mut message: KernelMessage) -> Option<SendOutcome> {
+        let Some((port, _)) = message.destination.port() else {
+            self.release_message(message);
+            return None;
+        };
+        let alive = self.port(port).is_some_and(|p| p.is_alive());
+        let circular = message.receive_rights().any(|carried| self.is_circular(port, carried));
+        if !alive || circular {
+            self.release_message(message);
+            return None;
+        }
+        self.arrival_clock += 1;
+        message.arrival = self.arrival_clock;
+        if let Some(space) = message.charged_to {
+            match self.space_mut(space) {
+                Some(space_object) => space_object.queued_messages += 1,
+                None => message.charged_to = None,
+            }
+        }
+        for carried in message.receive_rights().collect::<Vec<_>>() {
+            if let Some(port_object) = self.port_mut(carried) {
+                port_object.receiver = Receiver::InTransit { queued_on: Some(port) };
+            }
+        }
+        let port_object = self.port_mut(port)?;
+        port_object.queue.push_back(message);
+        Some(SendOutcome { port, port_set: port_object.port_set, receiver: port_object.receiver })
+    }
+
+    pub(crate) fn enqueue_kernel_message(&mut self, message: KernelMessage) -> Option<SendOutcome> {
+        self.enqueue(message)
+    }
+
+    /// Copies a message in from `space`: validation, then (if everything is
+    /// valid) the rights are taken and memory captured. With `handoff`, the
+    /// destination must be that port or a member of that set with an empty
+    /// queue, and queue limits do not apply.
+    fn copyin_message(
+        &mut self,
+        space: SpaceId,
+        bytes: &[u8],
+        memory: &mut dyn TaskMemory,
+        handoff: Option<HandoffTarget>,
+    ) -> Result<KernelMessage, SendError> {
+        let view = parse(bytes).map_err(|error| SendError::Failed(error.to_mach_msg_return()))?;
+        let space_object = self.space(space).ok_or(SendError::Failed(MachMsgReturn::SendInvalidDest))?;
+        let header = view.header;
+        let destination_disposition = view.remote_disposition().ok_or(MachMsgReturn::SendInvalidHeader)?;
+        if !mach_abi::port_name_is_valid(header.remote_port) {
+            return Err(MachMsgReturn::SendInvalidDest.into());
+        }
+        let reply_disposition = match (header.local_port, view.local_disposition()) {
+            (MACH_PORT_NULL, _) => None,
+            (_, Some(disposition)) => Some(disposition),
+            (_, None) => return Err(MachMsgReturn::SendInvalidReply.into()),
+        };
+        let task_id = space_object.task_id;
+        let queue_full_limit = space_object.limits.max_queued_messages;
+        let queued = space_object.queued_messages;
+
+        // Plan the descriptors (reads out-of-line name arrays).
+        let mut planned = Vec::with_capacity(view.descriptor_count());
+        for descriptor in view.descriptors() {
+            planned.push(match descriptor {
+                Descriptor::Port { name, disposition } => PlannedItem::Port { name, disposition },
+                Descriptor::OutOfLineMemory { address, size, deallocate, copy } => {
+                    PlannedItem::Memory { address, size, deallocate, copy }
+                }
+                Descriptor::OutOfLinePorts { address, count, disposition, deallocate, copy } => {
+                    let names = if count == 0 { Vec::new() } else { memory.read_port_names(address, count)? };
+                    if names.len() != count as usize {
+                        return Err(MachMsgReturn::SendInvalidMemory.into());
+                    }
+                    PlannedItem::Ports { address, names, disposition, deallocate, copy }
+                }
+            });
+        }
+
+        // Validation pass on copies of the entries: nothing changes yet.
+        let mut simulated: BTreeMap<PortName, EntryRights> = BTreeMap::new();
+        let mut simulate = |ipc: &Ipc, name: PortName, disposition: Disposition, role: Role| -> Result<Option<Taken>, SendError> {
+            if role == Role::Body && !mach_abi::port_name_is_valid(name) {
+                return Ok(None);
+            }
+            let entry = match simulated.get_mut(&name) {
+                Some(entry) => entry,
+                None => {
+                    let rights = ipc.entry_rights(space, name).map_err(|_| role.error())?;
+                    simulated.entry(name).or_insert(rights)
+                }
+            };
+            let taken = take_right(entry, disposition).map_err(|_| role.error())?;
+            Ok(Some(taken))
+        };
+        let destination = simulate(self, header.remote_port, destination_disposition, Role::Destination)?;
+        let destination_port = match destination {
+            Some(Taken::Port { port, kind, .. }) if kind != RightKind::Receive => port,
+            _ => return Err(MachMsgReturn::SendInvalidDest.into()),
+        };
+        let destination_is_send_once = matches!(destination, Some(Taken::Port { kind: RightKind::SendOnce, .. }));
+        if let Some(disposition) = reply_disposition {
+            if header.local_port != MACH_PORT_DEAD {
+                simulate(self, header.local_port, disposition, Role::Reply)?;
+            }
+        }
+        let mut moved_receive = Vec::new();
+        for item in &planned {
+            let rights: &[PortName] = match item {
+                PlannedItem::Port { name, .. } => core::slice::from_ref(name),
+                PlannedItem::Ports { names, .. } => names,
+                PlannedItem::Memory { .. } => &[],
+            };
+            let disposition = match item {
+                PlannedItem::Port { disposition, .. } | PlannedItem::Ports { disposition, .. } => *disposition,
+                PlannedItem::Memory { .. } => continue,
+            };
+            for name in rights {
+                if let Some(Taken::Port { port, kind: RightKind::Receive, .. }) = simulate(self, *name, disposition, Role::Body)? {
+                    moved_receive.push(port);
+                }
+            }
+        }
+
+        // Destination checks: handoff target, queue limit, cycles, bounds.
+        let destination_object = self.port(destination_port).ok_or(MachMsgReturn::SendInvalidDest)?;
+        match handoff {
+            Some(target) => {
+                let matches_target = match target {
+                    HandoffTarget::Port(port) => port == destination_port,
+                    HandoffTarget::Set(set) => destination_object.port_set == Some(set),
+                };
+                if !matches_target || !destination_object.queue.is_empty() {
+                    return Err(SendError::HandoffNotPossible);
+                }
+            }
+            None => {
+                if !destination_is_send_once && destination_object.is_full() {
+                    return Err(SendError::QueueFull { port: destination_port });
+                }
+                if queued >= queue_full_limit {
+                    return Err(MachMsgReturn::SendNoBuffer.into());
+                }
+            }
+        }
+        if moved_receive.iter().any(|carried| self.is_circular(destination_port, *carried)) {
+            return Err(MachMsgReturn::SendInvalidRight.into());
+        }
+
+        // Capture memory; on failure release what was captured.
+        let mut tokens = Vec::new();
+        for item in &planned {
+            if let PlannedItem::Memory { address, size, copy, .. } = item {
+                if *size == 0 {
+                    tokens.push(None);
+                    continue;
+                }
+                match memory.capture_region(*address, *size, *copy) {
+                    Ok(token) => tokens.push(Some(token)),
+                    Err(error) => {
+                        self.released_regions.extend(tokens.into_iter().flatten());
+                        return Err(error.into());
+                    }
+                }
+            }
+        }
+
+        // Commit: the same transitions on the real entries.
+        let commit = |ipc: &mut Ipc, name: PortName, disposition: Disposition| -> Option<CarriedRight> {
+            if name == MACH_PORT_DEAD {
+                return Some(CarriedRight::Dead);
+            }
+            if name == MACH_PORT_NULL {
+                return None;
+            }
+            ipc.commit_take(space, name, disposition).ok()
+        };
+        let destination = commit(self, header.remote_port, destination_disposition).unwrap_or(CarriedRight::Dead);
+        let reply = reply_disposition.and_then(|disposition| commit(self, header.local_port, disposition));
+        let mut items = Vec::with_capacity(planned.len());
+        let mut tokens = tokens.into_iter();
+        for item in planned {
+            items.push(match item {
+                PlannedItem::Port { name, disposition } => MessageItem::Port(commit(self, name, disposition)),
+                PlannedItem::Memory { address, size, deallocate, copy } => {
+                    if deallocate && size > 0 {
+                        memory.deallocate(address, size as u64);
+                    }
+                    MessageItem::Memory { token: tokens.next().flatten(), size, copy }
+                }
+                PlannedItem::Ports { address, names, disposition, deallocate, copy } => {
+                    if deallocate && !names.is_empty() {
+                        memory.deallocate(address, names.len() as u64 * 4);
+                    }
+                    let rights = names.iter().map(|name| commit(self, *name, disposition)).collect();
+                    MessageItem::Ports { rights, disposition, copy }
+                }
+            });
+        }
+        Ok(KernelMessage {
+            id: header.id,
+            destination,
+            reply,
+            complex: view.is_complex(),
+            items,
+            inline_data: view.inline_data.to_vec(),
+            sender: task_id,
+            charged_to: if handoff.is_some() { None } else { Some(space) },
+            arrival: 0,
+        })
+    }
+
+    /// Copies a message out into `space`: names for its rights, addresses
+    /// for its memory, the header swapped to the receiver's view, the
+    /// trailer appended.
+    fn copyout_message(
+        &mut self,
+        space: SpaceId,
+        message: KernelMessage,
+        port: PortId,
+        seqno: u32,
+        memory: &mut dyn TaskMemory,
+    ) -> Received {
+        let KernelMessage { id, destination, reply, complex, items, inline_data, sender, .. } = message;
+        let mut lost = 0;
+        let destination_type = match destination.port() {
+            Some((_, kind)) => kind.received_type(),
+            None => mach_abi::MACH_MSG_TYPE_PORT_SEND,
+        };
+        self.destroy_consumed_destination(destination);
+        let local_port = self.space(space).and_then(|s| s.name_of(port)).unwrap_or(MACH_PORT_NULL);
+        let (remote_port, reply_type) = match reply {
+            None => (MACH_PORT_NULL, 0),
+            Some(right) => {
+                let kind = right.port().map_or(RightKind::Send, |(_, kind)| kind);
+                match self.copyout_right(space, right) {
+                    Some(name) => (name, kind.received_type()),
+                    None => {
+                        lost |= MACH_MSG_IPC_SPACE;
+                        (MACH_PORT_NULL, 0)
+                    }
+                }
+            }
+        };
+        let mut descriptors = Vec::with_capacity(items.len());
+        for item in items {
+            descriptors.push(match item {
+                MessageItem::Port(right) => {
+                    let disposition = right.as_ref().and_then(CarriedRight::port).map_or(Disposition::MoveSend, |(_, kind)| received_disposition(kind));
+                    let name = match right {
+                        None => MACH_PORT_NULL,
+                        Some(right) => self.copyout_right(space, right).unwrap_or_else(|| {
+                            lost |= MACH_MSG_IPC_SPACE;
+                            MACH_PORT_NULL
+                        }),
+                    };
+                    Descriptor::Port { name, disposition }
+                }
+                MessageItem::Memory { token, size, copy } => {
+                    let address = match token {
+                        None => 0,
+                        Some(token) => memory.map_region(token, size).unwrap_or_else(|_| {
+                            self.released_regions.push(token);
+                            lost |= MACH_MSG_VM_SPACE;
+                            0
+                        }),
+                    };
+                    let size = if address == 0 { 0 } else { size };
+                    Descriptor::OutOfLineMemory { address, size, deallocate: false, copy }
+                }
+                MessageItem::Ports { rights, disposition, copy } => {
+                    let mut names = Vec::with_capacity(rights.len());
+                    for right in rights {
+                        names.push(match right {
+                            None => MACH_PORT_NULL,
+                            Some(right) => self.copyout_right(space, right).unwrap_or_else(|| {
+                                lost |= MACH_MSG_IPC_SPACE;
+                                MACH_PORT_NULL
+                            }),
+                        });
+                    }
+                    let count = names.len() as u32;
+                    let address = if names.is_empty() {
+                        0
+                    } else {
+                        memory.write_port_names(&names).unwrap_or_else(|_| {
+                            // The rights now have names in the receiver but
+                            // the array cannot reach it: destroy them.
+                            for name in &names {
+                                if mach_abi::port_name_is_valid(*name) {
+                                    let _ = self.deallocate_one_right(space, *name);
+                                }
+                            }
+                            lost |= MACH_MSG_VM_SPACE;
+                            0
+                        })
+                    };
+                    let disposition = received_disposition(right_kind_of(disposition));
+                    Descriptor::OutOfLinePorts { address, count: if address == 0 { 0 } else { count }, disposition, deallocate: false, copy }
+                }
+            });
+        }
+        let header = MachMsgHeader {
+            bits: msgh_bits(reply_type, destination_type) | if complex { MACH_MSGH_BITS_COMPLEX } else { 0 },
+            size: 0,
+            remote_port,
+            local_port,
+            voucher_port: MACH_PORT_NULL,
+            id,
+        };
+        let mut bytes = vec![0u8; MACH_MSG_SIZE_MAX + MACH_MSG_TRAILER_SIZE];
+        let mut encoder = MessageEncoder::new(&mut bytes, header, complex);
+        for descriptor in descriptors {
+            // A copied-in message had at most the maximum number of
+            // descriptors and size, so the encoder cannot fail here.
+            let _ = encoder.descriptor(descriptor);
+        }
+        let _ = encoder.inline_data(&inline_data);
+        let length = encoder.finish().unwrap_or(MACH_MSG_HEADER_SIZE);
+        bytes.truncate(length);
+        bytes.extend_from_slice(&MachMsgTrailer::new(seqno, sender).to_bytes());
+        Received { bytes, port, lost }
+    }
+
+    /// Removes one right a failed copyout had just named.
+    fn deallocate_one_right(&mut self, space: SpaceId, name: PortName) -> Result<(), mach_abi::KernReturn> {
+        match self.entry_rights(space, name)? {
+            EntryRights::Port { receive: true, .. } => self.mod_refs(space, name, mach_abi::PortRight::Receive, -1),
+            _ => self.deallocate(space, name),
+        }
+    }
+}
+
+/// What a receiver waiting for a handoff takes messages from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum HandoffTarget {
+    Port(PortId),
+    Set(crate::PortSetId),
+}
+
+fn received_disposition(kind: RightKind) -> Disposition {
+    match kind {
+        RightKind::Receive => Disposition::MoveReceive,
+        RightKind::Send => Disposition::MoveSend,
+        RightKind::SendOnce => Disposition::MoveSendOnce,
+    }
+}
+
+fn right_kind_of(disposition: Disposition) -> RightKind {
+    match disposition.received_right() {
+        mach_abi::PortRight::Receive => RightKind::Receive,
+        mach_abi::PortRight::SendOnce => RightKind::SendOnce,
+        _ => RightKind::Send,
+    }
+}
+
+const _: () = assert!(NotifyId::SendOnce as u32 == 0o107);
