@@ -75,3 +75,164 @@ pub fn clock_get_time() -> Result<u64, KernReturn> {
     to_result(unsafe { raw_trap(Trap::ClockGetTime as u64, [&raw mut nanoseconds as u64, 0, 0, 0, 0, 0]) })?;
     Ok(nanoseconds)
 }
+
+use mach_abi::{MachMsgReturn, PortName, PortRight};
+
+fn trap_value(number: Trap, arguments: [u64; 6]) -> u64 {
+    // SAFETY: callers pass only values (names, numbers), never pointers.
+    unsafe { raw_trap(number as u64, arguments) }
+}
+
+/// A send right to the caller's own task port.
+pub fn task_self() -> PortName {
+    trap_value(Trap::TaskSelf, [0; 6]) as PortName
+}
+
+/// A send right to the calling thread's port.
+pub fn thread_self() -> PortName {
+    trap_value(Trap::ThreadSelf, [0; 6]) as PortName
+}
+
+/// A new receive right, for replies.
+pub fn mach_reply_port() -> PortName {
+    trap_value(Trap::MachReplyPort, [0; 6]) as PortName
+}
+
+/// A message buffer: 8-byte aligned, as message headers and descriptors want.
+#[repr(C, align(8))]
+pub struct MessageBuffer<const N: usize>(pub [u8; N]);
+
+impl<const N: usize> MessageBuffer<N> {
+    pub const fn new() -> Self {
+        Self([0; N])
+    }
+}
+
+impl<const N: usize> Default for MessageBuffer<N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// `mach_msg` on `buffer`: sends its first `send_size` bytes (with
+/// `MACH_SEND_MSG`), then receives into the whole buffer (with
+/// `MACH_RCV_MSG`) from `receive_name`. `timeout` is in milliseconds and
+/// only counts with `MACH_SEND_TIMEOUT` / `MACH_RCV_TIMEOUT`.
+pub fn mach_msg<const N: usize>(
+    buffer: &mut MessageBuffer<N>,
+    option: u32,
+    send_size: usize,
+    receive_name: PortName,
+    timeout: u32,
+) -> Result<(), MachMsgReturn> {
+    if send_size > N {
+        return Err(MachMsgReturn::SendTooLarge);
+    }
+    let arguments = [buffer.0.as_mut_ptr() as u64, option as u64, send_size as u64, N as u64, receive_name as u64, timeout as u64];
+    // SAFETY: the kernel writes at most N bytes into `buffer`, which we own
+    // mutably for the call.
+    let code = unsafe { raw_trap(Trap::MachMsg as u64, arguments) };
+    match u32::try_from(code).ok().and_then(MachMsgReturn::from_u32) {
+        Some(MachMsgReturn::Success) => Ok(()),
+        Some(error) => Err(error),
+        None => Err(MachMsgReturn::SendInvalidHeader),
+    }
+}
+
+/// Traps that write one or two 32-bit results.
+fn trap_with_outputs(number: Trap, mut arguments: [u64; 6], outputs: &[usize]) -> Result<[u32; 2], KernReturn> {
+    let mut results = [0u32; 2];
+    for (index, &slot) in outputs.iter().enumerate() {
+        arguments[slot] = &raw mut results[index] as u64;
+    }
+    // SAFETY: the kernel writes 4 bytes into each of `results`' elements
+    // whose addresses we placed in the output slots; nothing else.
+    to_result(unsafe { raw_trap(number as u64, arguments) })?;
+    Ok(results)
+}
+
+pub fn port_allocate(task: PortName, right: PortRight) -> Result<PortName, KernReturn> {
+    Ok(trap_with_outputs(Trap::PortAllocate, [task as u64, right as u64, 0, 0, 0, 0], &[2])?[0])
+}
+
+pub fn port_deallocate(task: PortName, name: PortName) -> Result<(), KernReturn> {
+    trap(Trap::PortDeallocate, [task as u64, name as u64, 0, 0, 0, 0])
+}
+
+pub fn port_destroy(task: PortName, name: PortName) -> Result<(), KernReturn> {
+    trap(Trap::PortDestroy, [task as u64, name as u64, 0, 0, 0, 0])
+}
+
+pub fn port_mod_refs(task: PortName, name: PortName, right: PortRight, delta: i32) -> Result<(), KernReturn> {
+    trap(Trap::PortModRefs, [task as u64, name as u64, right as u64, delta as u32 as u64, 0, 0])
+}
+
+pub fn port_insert_right(task: PortName, name: PortName, right: PortName, disposition: u32) -> Result<(), KernReturn> {
+    trap(Trap::PortInsertRight, [task as u64, name as u64, right as u64, disposition as u64, 0, 0])
+}
+
+/// Returns the right's new name in the caller's space and its received type.
+pub fn port_extract_right(task: PortName, name: PortName, disposition: u32) -> Result<(PortName, u32), KernReturn> {
+    let [right, kind] = trap_with_outputs(Trap::PortExtractRight, [task as u64, name as u64, disposition as u64, 0, 0, 0], &[3, 4])?;
+    Ok((right, kind))
+}
+
+pub fn port_move_member(task: PortName, member: PortName, after: PortName) -> Result<(), KernReturn> {
+    trap(Trap::PortMoveMember, [task as u64, member as u64, after as u64, 0, 0, 0])
+}
+
+pub fn port_type(task: PortName, name: PortName) -> Result<u32, KernReturn> {
+    Ok(trap_with_outputs(Trap::PortType, [task as u64, name as u64, 0, 0, 0, 0], &[2])?[0])
+}
+
+/// Reads a port attribute flavor into `words`; returns how many were written.
+pub fn port_get_attributes(task: PortName, name: PortName, flavor: u32, words: &mut [u32]) -> Result<usize, KernReturn> {
+    let mut count = words.len() as u32;
+    let arguments = [task as u64, name as u64, flavor as u64, words.as_mut_ptr() as u64, &raw mut count as u64, 0];
+    // SAFETY: the kernel writes at most `count` (= words.len()) words into
+    // `words` and one into `count`, both ours.
+    to_result(unsafe { raw_trap(Trap::PortGetAttributes as u64, arguments) })?;
+    Ok(count as usize)
+}
+
+pub fn port_set_attributes(task: PortName, name: PortName, flavor: u32, words: &[u32]) -> Result<(), KernReturn> {
+    trap(Trap::PortSetAttributes, [task as u64, name as u64, flavor as u64, words.as_ptr() as u64, words.len() as u64, 0])
+}
+
+/// Requests notification `message_id` on `name`, sent to `notify` (used with
+/// `notify_disposition`); returns the previous request's send-once right.
+pub fn port_request_notification(
+    task: PortName,
+    name: PortName,
+    message_id: u32,
+    sync: u32,
+    notify: PortName,
+    notify_disposition: u32,
+) -> Result<PortName, KernReturn> {
+    let request = mach_abi::pack_notification_request(message_id, notify_disposition);
+    Ok(trap_with_outputs(Trap::PortRequestNotification, [task as u64, name as u64, request, sync as u64, notify as u64, 0], &[5])?[0])
+}
+
+pub fn task_terminate(task: PortName) -> Result<(), KernReturn> {
+    trap(Trap::TaskTerminate, [task as u64, 0, 0, 0, 0, 0])
+}
+
+pub fn task_suspend(task: PortName) -> Result<(), KernReturn> {
+    trap(Trap::TaskSuspend, [task as u64, 0, 0, 0, 0, 0])
+}
+
+pub fn task_resume(task: PortName) -> Result<(), KernReturn> {
+    trap(Trap::TaskResume, [task as u64, 0, 0, 0, 0, 0])
+}
+
+pub fn thread_terminate(thread: PortName) -> Result<(), KernReturn> {
+    trap(Trap::ThreadTerminate, [thread as u64, 0, 0, 0, 0, 0])
+}
+
+pub fn thread_suspend(thread: PortName) -> Result<(), KernReturn> {
+    trap(Trap::ThreadSuspend, [thread as u64, 0, 0, 0, 0, 0])
+}
+
+pub fn thread_resume(thread: PortName) -> Result<(), KernReturn> {
+    trap(Trap::ThreadResume, [thread as u64, 0, 0, 0, 0, 0])
+}

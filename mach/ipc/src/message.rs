@@ -366,7 +366,7 @@ impl Ipc {
     }
 
     /// Destroys a message that is not in any queue.
-    pub(crate) fn release_message(&mut self, message: KernelMessage) {
+    pub fn release_message(&mut self, message: KernelMessage) {
         let mut work = Vec::new();
         // Not queued, so not charged to any space any more.
         let message = KernelMessage { charged_to: None, ..message };

@@ -16,10 +16,20 @@ pub struct Id<T> {
     _object: PhantomData<fn() -> T>,
 }
 
+/// Generations wrap within 30 bits, so an id fits in 62 bits and a kernel
+/// object tag (two bits) fits beside it in a port's 64-bit object word.
+const GENERATION_MASK: u32 = (1 << 30) - 1;
+
 impl<T> Id<T> {
-    /// A number for logs and `ps`: stable for the object's life.
+    /// A number for logs and `ps`, and the id's form inside port tags:
+    /// stable for the object's life, never above 2^62.
     pub fn number(&self) -> u64 {
         (self.generation as u64) << 32 | self.index as u64
+    }
+
+    /// The id a `number()` came from (which may since have gone stale).
+    pub fn from_number(number: u64) -> Self {
+        Self { index: number as u32, generation: (number >> 32) as u32 & GENERATION_MASK, _object: PhantomData }
     }
 }
 
@@ -98,7 +108,7 @@ impl<T> Arena<T> {
             return None;
         }
         let object = slot.object.take()?;
-        slot.generation = slot.generation.wrapping_add(1);
+        slot.generation = slot.generation.wrapping_add(1) & GENERATION_MASK;
         self.free.push(id.index);
         self.live -= 1;
         Some(*object)

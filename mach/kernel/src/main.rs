@@ -31,6 +31,7 @@ mod arena;
 mod boot_info;
 mod command_line;
 mod exception;
+mod ipc;
 mod klog;
 #[cfg(feature = "ktest")]
 mod ktest;

@@ -28,6 +28,12 @@ pub struct Kernel {
     pub tasks: Arena<Task>,
     pub threads: Arena<Thread>,
     pub scheduler: Scheduler,
+    /// Every port, port set and IPC space.
+    pub ipc: mach_ipc::Ipc,
+    /// Threads blocked in `mach_msg`, by what they wait for.
+    pub wait_queues: crate::ipc::wait::WaitQueues,
+    /// Numbers the spaces (the sender id in message trailers).
+    next_space_number: u32,
     /// The last few freed tasks and what they printed, for the kernel tests.
     #[cfg(feature = "ktest")]
     pub freed_tasks: VecDeque<(TaskId, alloc::string::String)>,
@@ -51,26 +57,15 @@ const EMPTY_QUEUE: VecDeque<ThreadId> = VecDeque::new();
 /// Ticks a thread runs before others of its priority get the CPU.
 const QUANTUM_MILLISECONDS: u64 = 10;
 
-static KERNEL: spin::Mutex<Kernel> = spin::Mutex::new(Kernel {
-    tasks: Arena::new(),
-    threads: Arena::new(),
-    #[cfg(feature = "ktest")]
-    freed_tasks: VecDeque::new(),
-    scheduler: Scheduler {
-        run_queues: [EMPTY_QUEUE; PRIORITY_LEVELS],
-        ready_levels: 0,
-        current: None,
-        idle: None,
-        sleepers: BTreeSet::new(),
-        zombies: Vec::new(),
-        quantum_left: 0,
-        context_switches: 0,
-    },
-});
+/// Most tasks at once: each costs kernel memory (page tables, a space, a
+/// port), so the count is bounded.
+pub const MAX_TASKS: usize = 1024;
+
+static KERNEL: spin::Mutex<Option<Kernel>> = spin::Mutex::new(None);
 
 /// Runs `action` on the kernel's objects, interrupts off, under the lock.
 pub fn with_kernel<R>(action: impl FnOnce(&mut Kernel) -> R) -> R {
-    crate::arch::cpu::without_interrupts(|| action(&mut KERNEL.lock()))
+    crate::arch::cpu::without_interrupts(|| action(KERNEL.lock().as_mut().expect("kernel objects used before scheduler::start")))
 }
 
 fn quantum_ticks() -> u64 {
@@ -110,12 +105,30 @@ impl Kernel {
         self.scheduler.ready_levels |= 1 << level;
     }
 
+    /// Creates a task with an empty IPC space and a task port.
+    pub fn create_task(&mut self, name: &str, tables: crate::arch::paging::PageTables) -> Result<TaskId, crate::task::SpawnError> {
+        if self.tasks.len() >= MAX_TASKS {
+            tables.destroy_user();
+            return Err(crate::task::SpawnError::TooManyTasks);
+        }
+        self.next_space_number = self.next_space_number.wrapping_add(1);
+        let space = self.ipc.create_space(self.next_space_number, mach_ipc::SpaceLimits::default());
+        let task = self.tasks.insert(Task::new(name.into(), tables, space));
+        let port = self.ipc.allocate_kernel_port(crate::ipc::object::KernelObjectRef::Task(task).tag());
+        self.tasks.get_mut(task).expect("task just made").port = Some(port);
+        Ok(task)
+    }
+
     /// Wakes a blocked thread with `result`. No effect on other states.
     pub fn wake(&mut self, id: ThreadId, result: WaitResult) {
         let Some(thread) = self.threads.get_mut(id) else { return };
         if thread.state != ThreadState::Blocked {
             return;
         }
+        if let Some(key) = thread.waiting_on.take() {
+            self.wait_queues.remove(key, id);
+        }
+        let thread = self.threads.get_mut(id).expect("thread exists");
         thread.state = ThreadState::Ready;
         thread.wait_result = Some(result);
         if let Some(deadline) = thread.deadline.take() {
@@ -128,6 +141,10 @@ impl Kernel {
     pub fn add_thread(&mut self, thread: Thread) -> ThreadId {
         let task = thread.task;
         let id = self.threads.insert(thread);
+        if task.is_some() {
+            let port = self.ipc.allocate_kernel_port(crate::ipc::object::KernelObjectRef::Thread(id).tag());
+            self.threads.get_mut(id).expect("thread just made").port = Some(port);
+        }
         if let Some(task) = task.and_then(|task| self.tasks.get_mut(task)) {
             task.threads.push(id);
         }
@@ -145,6 +162,10 @@ impl Kernel {
         if let Some(deadline) = thread.deadline.take() {
             self.scheduler.sleepers.remove(&(deadline, id));
         }
+        if let Some(key) = thread.waiting_on.take() {
+            self.wait_queues.remove(key, id);
+        }
+        let thread = self.threads.get_mut(id).expect("thread exists");
         // Leave no dead entry in a run queue: a thread created and killed
         // without ever running would otherwise stay there for good.
         if core::mem::take(&mut thread.queued) {
@@ -172,6 +193,13 @@ impl Kernel {
             if let Some(tables) = object.page_tables.take() {
                 tables.destroy_user();
             }
+            if let Err(error) = self.ipc.destroy_space(object.space) {
+                log::error!("destroying the IPC space of task {}: {error:?}", object.name);
+            }
+            if let Some(port) = object.port {
+                let _ = self.ipc.destroy_kernel_port(port);
+            }
+            crate::ipc::settle(self);
             #[cfg(feature = "ktest")]
             {
                 if self.freed_tasks.len() == 8 {
@@ -193,6 +221,10 @@ impl Kernel {
             }
             self.scheduler.zombies.swap_remove(index);
             let Some(thread) = self.threads.remove(id) else { continue };
+            if let Some(port) = thread.port {
+                let _ = self.ipc.destroy_kernel_port(port);
+                crate::ipc::settle(self);
+            }
             let Some(task) = thread.task else { continue };
             let Some(object) = self.tasks.get_mut(task) else { continue };
             object.threads.retain(|&other| other != id);
@@ -262,7 +294,7 @@ impl Kernel {
 /// Gives the CPU to the most urgent runnable thread (maybe the caller).
 pub fn reschedule() {
     crate::arch::cpu::without_interrupts(|| {
-        let switch = KERNEL.lock().pick_next();
+        let switch = KERNEL.lock().as_mut().and_then(Kernel::pick_next);
         if let Some((from, to)) = switch {
             // SAFETY: `pick_next` returned the running thread's context and a
             // different live thread's; dead threads are freed only by `reap`,
@@ -278,23 +310,41 @@ pub fn yield_now() {
     reschedule();
 }
 
-/// Blocks the running thread until `wake` or the absolute tick `deadline`.
-pub fn block_current(deadline: Option<u64>) -> WaitResult {
-    with_kernel(|kernel| {
-        let current = kernel.current_thread();
-        let thread = kernel.threads.get_mut(current).expect("current thread");
+impl Kernel {
+    /// Marks the running thread blocked (in `queue`, if given) until `wake`
+    /// or the absolute tick `deadline`. The caller then drops the lock and
+    /// calls [`finish_block`]: deciding to wait and queueing happen under
+    /// one lock, so no wake-up can fall between them.
+    pub fn prepare_block(&mut self, deadline: Option<u64>, queue: Option<crate::ipc::wait::WaitKey>) {
+        let current = self.current_thread();
+        let thread = self.threads.get_mut(current).expect("current thread");
         thread.state = ThreadState::Blocked;
         thread.wait_result = None;
         thread.deadline = deadline;
+        thread.waiting_on = queue;
         if let Some(deadline) = deadline {
-            kernel.scheduler.sleepers.insert((deadline, current));
+            self.scheduler.sleepers.insert((deadline, current));
         }
-    });
+        if let Some(key) = queue {
+            self.wait_queues.push(key, current);
+        }
+    }
+}
+
+/// Gives up the processor after `Kernel::prepare_block` and returns why the
+/// thread woke.
+pub fn finish_block() -> WaitResult {
     reschedule();
     with_kernel(|kernel| {
         let current = kernel.current_thread();
         kernel.threads.get_mut(current).and_then(|thread| thread.wait_result.take()).unwrap_or(WaitResult::Woken)
     })
+}
+
+/// Blocks the running thread until `wake` or the absolute tick `deadline`.
+pub fn block_current(deadline: Option<u64>) -> WaitResult {
+    with_kernel(|kernel| kernel.prepare_block(deadline, None));
+    finish_block()
 }
 
 /// Sleeps for at least `ticks` full timer periods (the current period is
@@ -306,7 +356,9 @@ pub fn sleep_ticks(ticks: u64) {
 /// The timer tick: wakes expired sleepers, charges the running thread and
 /// preempts it when its quantum is used up or a more urgent thread is ready.
 pub fn on_tick() {
-    let preempt = with_kernel(|kernel| {
+    let preempt = crate::arch::cpu::without_interrupts(|| {
+        let mut guard = KERNEL.lock();
+        let Some(kernel) = guard.as_mut() else { return false }; // ticks before the scheduler starts
         let Some(current) = kernel.scheduler.current else { return false };
         let now = crate::time::ticks();
         while let Some(&(deadline, id)) = kernel.scheduler.sleepers.first() {
@@ -352,6 +404,27 @@ fn idle_loop() -> ! {
 pub fn start(boot_thread_priority: u8) {
     let idle_stack = crate::arch::context::KernelStack::new().expect("no memory for the idle thread");
     let idle_context = ThreadContext::new_kernel(&idle_stack, idle_loop);
+    crate::arch::cpu::without_interrupts(|| {
+        *KERNEL.lock() = Some(Kernel {
+            tasks: Arena::new(),
+            threads: Arena::new(),
+            ipc: mach_ipc::Ipc::new(),
+            wait_queues: crate::ipc::wait::WaitQueues::new(),
+            next_space_number: 0,
+            #[cfg(feature = "ktest")]
+            freed_tasks: VecDeque::new(),
+            scheduler: Scheduler {
+                run_queues: [EMPTY_QUEUE; PRIORITY_LEVELS],
+                ready_levels: 0,
+                current: None,
+                idle: None,
+                sleepers: BTreeSet::new(),
+                zombies: Vec::new(),
+                quantum_left: 0,
+                context_switches: 0,
+            },
+        });
+    });
     with_kernel(|kernel| {
         let boot = Thread::new(None, "boot".into(), boot_thread_priority, ThreadContext::current_boot(), None);
         let boot = kernel.threads.insert(boot);

@@ -12,6 +12,10 @@ pub type TaskId = crate::arena::Id<Task>;
 
 pub struct Task {
     pub name: String,
+    /// Its IPC space: the names it holds rights under.
+    pub space: mach_ipc::SpaceId,
+    /// Its task port (a kernel port tagged with this task).
+    pub port: Option<mach_ipc::PortId>,
     pub page_tables: Option<PageTables>,
     pub threads: Vec<ThreadId>,
     pub suspend_count: u32,
@@ -22,9 +26,11 @@ pub struct Task {
 }
 
 impl Task {
-    pub fn new(name: String, page_tables: PageTables) -> Self {
+    pub fn new(name: String, page_tables: PageTables, space: mach_ipc::SpaceId) -> Self {
         Self {
             name,
+            space,
+            port: None,
             page_tables: Some(page_tables),
             threads: Vec::new(),
             suspend_count: 0,
@@ -52,14 +58,28 @@ impl Task {
 pub enum SpawnError {
     Elf(crate::loader::ElfError),
     OutOfMemory,
+    /// The kernel's task limit is reached.
+    TooManyTasks,
 }
 
 /// Starts a task running `image` (an ELF executable) with one thread at
 /// `priority`, passing `argument` in the first argument register.
 pub fn spawn(name: &str, image: &[u8], priority: u8, argument: u64) -> Result<TaskId, SpawnError> {
+    spawn_with(name, image, priority, |_, _| argument)
+}
+
+/// Like [`spawn`], but `setup` runs under the kernel lock once the task and
+/// its IPC space exist, before its thread can run, and returns the argument
+/// (it may, say, give the task rights and pass their names).
+pub fn spawn_with(
+    name: &str,
+    image: &[u8],
+    priority: u8,
+    setup: impl FnOnce(&mut crate::scheduler::Kernel, TaskId) -> u64,
+) -> Result<TaskId, SpawnError> {
     use crate::arch::context::{KernelStack, ThreadContext};
     use crate::thread::Thread;
-    let (tables, entry) = crate::loader::load(image, argument).map_err(SpawnError::Elf)?;
+    let (tables, mut entry) = crate::loader::load(image, 0).map_err(SpawnError::Elf)?;
     let stack = match KernelStack::new() {
         Ok(stack) => stack,
         Err(_) => {
@@ -67,10 +87,11 @@ pub fn spawn(name: &str, image: &[u8], priority: u8, argument: u64) -> Result<Ta
             return Err(SpawnError::OutOfMemory);
         }
     };
-    let context = ThreadContext::new_user(&stack, entry);
-    Ok(crate::scheduler::with_kernel(|kernel| {
-        let task = kernel.tasks.insert(Task::new(name.into(), tables));
+    crate::scheduler::with_kernel(|kernel| {
+        let task = kernel.create_task(name, tables)?;
+        entry.argument = setup(kernel, task);
+        let context = ThreadContext::new_user(&stack, entry);
         kernel.add_thread(Thread::new(Some(task), name.into(), priority, context, Some(stack)));
-        task
-    }))
+        Ok(task)
+    })
 }

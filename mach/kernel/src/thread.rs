@@ -50,6 +50,10 @@ pub struct Thread {
     pub deadline: Option<u64>,
     /// Timer ticks spent on the CPU.
     pub ticks_run: u64,
+    /// The wait queue it sits in while blocked in IPC.
+    pub waiting_on: Option<crate::ipc::wait::WaitKey>,
+    /// Its thread port (a kernel port tagged with this thread).
+    pub port: Option<mach_ipc::PortId>,
     pub context: ThreadContext,
     /// None for the boot thread, which runs on the boot stack.
     pub kernel_stack: Option<KernelStack>,
@@ -67,6 +71,8 @@ impl Thread {
             wait_result: None,
             deadline: None,
             ticks_run: 0,
+            waiting_on: None,
+            port: None,
             context,
             kernel_stack: stack,
         }

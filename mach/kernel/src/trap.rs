@@ -7,11 +7,12 @@
 //! allegations checked by `memory::user`, and each trap returns a
 //! `Result<(), KernReturn>` turned into the value of the return register.
 //!
-//! Traps not yet implemented by this kernel (the port, task and thread
-//! traps arrive with the IPC space; the VM, pager, exception and device
-//! groups later) answer `KERN_NOT_SUPPORTED` and log the trap's name once
-//! per boot, so a program sees a clear error, never a false success.
+//! Traps not yet implemented by this kernel (task and thread creation,
+//! state and info; host_self; the VM, pager, exception and device groups)
+//! answer `KERN_NOT_SUPPORTED` and log the trap's name once per boot, so a
+//! program sees a clear error, never a false success.
 
+use crate::ipc::port_traps::{self, Control};
 use crate::memory::user::{self, UserBuffer, UserMemoryError};
 use crate::scheduler::{self, with_kernel};
 use mach_abi::{KernReturn, Trap, SWITCH_OPTION_DEPRESS, SWITCH_OPTION_NONE, SWITCH_OPTION_WAIT};
@@ -38,16 +39,43 @@ pub fn dispatch(number: u64, arguments: [u64; 6]) -> u64 {
         return KernReturn::InvalidArgument as u64;
     };
     let result = match trap {
+        // These answer with a value, not a return code.
+        Trap::MachMsg => return finish(crate::ipc::mach_msg::mach_msg(arguments) as u64),
+        Trap::MachReplyPort => return finish(port_traps::reply_port() as u64),
+        Trap::TaskSelf => return finish(port_traps::task_self() as u64),
+        Trap::ThreadSelf => return finish(port_traps::thread_self() as u64),
+        Trap::PortAllocate => port_traps::port_allocate(arguments),
+        Trap::PortDeallocate => port_traps::port_deallocate(arguments),
+        Trap::PortDestroy => port_traps::port_destroy(arguments),
+        Trap::PortModRefs => port_traps::port_mod_refs(arguments),
+        Trap::PortInsertRight => port_traps::port_insert_right(arguments),
+        Trap::PortExtractRight => port_traps::port_extract_right(arguments),
+        Trap::PortMoveMember => port_traps::port_move_member(arguments),
+        Trap::PortGetAttributes => port_traps::port_get_attributes(arguments),
+        Trap::PortSetAttributes => port_traps::port_set_attributes(arguments),
+        Trap::PortRequestNotification => port_traps::port_request_notification(arguments),
+        Trap::PortType => port_traps::port_type(arguments),
+        Trap::TaskTerminate => port_traps::task_control(arguments[0], Control::Terminate),
+        Trap::TaskSuspend => port_traps::task_control(arguments[0], Control::Suspend),
+        Trap::TaskResume => port_traps::task_control(arguments[0], Control::Resume),
+        Trap::ThreadTerminate => port_traps::thread_control(arguments[0], Control::Terminate),
+        Trap::ThreadSuspend => port_traps::thread_control(arguments[0], Control::Suspend),
+        Trap::ThreadResume => port_traps::thread_control(arguments[0], Control::Resume),
         Trap::DebugPrint => debug_print(UserBuffer::new(arguments[0], arguments[1] as usize)),
         Trap::ThreadSwitch => thread_switch(arguments[1], arguments[2]),
         Trap::ClockGetTime => clock_get_time(arguments[0]),
         other => not_supported(other),
     };
-    scheduler::preempt_if_needed();
-    match result {
+    finish(match result {
         Ok(()) => KernReturn::Success as u64,
         Err(error) => error as u64,
-    }
+    })
+}
+
+/// On the way back to user mode: let a more urgent thread the trap woke run.
+fn finish(value: u64) -> u64 {
+    scheduler::preempt_if_needed();
+    value
 }
 
 fn not_supported(trap: Trap) -> Result<(), KernReturn> {

@@ -186,3 +186,122 @@ ktest! {
         Ok(())
     }
 }
+
+/// Gives `server` a new receive right; returns its name.
+fn serve(kernel: &mut crate::scheduler::Kernel, server: TaskId) -> u32 {
+    let space = kernel.tasks.get(server).expect("server task").space;
+    kernel.ipc.allocate(space, mach_abi::PortRight::Receive).expect("a fresh space has room")
+}
+
+/// Gives `client` a send right to `server`'s port `name`, under that name.
+fn give_send_right(kernel: &mut crate::scheduler::Kernel, server: TaskId, name: u32, client: TaskId) -> u32 {
+    let server_space = kernel.tasks.get(server).expect("server task").space;
+    let client_space = kernel.tasks.get(client).expect("client task").space;
+    kernel
+        .ipc
+        .insert_right(client_space, name, server_space, name, mach_abi::Disposition::MakeSend as u32)
+        .expect("a fresh space has the name free");
+    name
+}
+
+fn ipc_state_is_consistent() -> Result<(), Failure> {
+    let result = with_kernel(|kernel| kernel.ipc.check_invariants());
+    ensure!(result.is_ok(), "IPC invariants broken: {result:?}");
+    Ok(())
+}
+
+/// Frames, tasks, threads and ports must be back exactly; the heap may
+/// differ by the slack of containers that keep their capacity (run queues,
+/// wait queues), whose high-water mark depends on timing. A leak per port
+/// or per message would exceed the slack by far: each run makes 10,000
+/// ports or 1,000 calls.
+fn ensure_nothing_left(before: (usize, usize, usize, usize, usize)) -> Result<(), Failure> {
+    const HEAP_SLACK: usize = 1024;
+    let after = ipc_resources();
+    ensure!(
+        (after.0, after.2, after.3, after.4) == (before.0, before.2, before.3, before.4) && after.1 <= before.1 + HEAP_SLACK,
+        "resources (frames, heap, tasks, threads, ports) before {before:?}, after {after:?}"
+    );
+    Ok(())
+}
+
+fn ipc_resources() -> (usize, usize, usize, usize, usize) {
+    // The record of freed tasks' output is the tests' own heap use.
+    with_kernel(|kernel| kernel.freed_tasks.clear());
+    let (frames, heap, tasks, threads) = resources();
+    (frames, heap, tasks, threads, with_kernel(|kernel| kernel.ipc.port_count()))
+}
+
+/// Spawns an echo server and a client making `calls` RPCs to it.
+fn echo_pair(calls: u64) -> Result<(TaskId, TaskId), Failure> {
+    let mut service = 0;
+    let server = task::spawn_with("ipc-echo", module("ipc-echo")?, HIGH, |kernel, server| {
+        service = serve(kernel, server);
+        service as u64
+    })?;
+    let client = task::spawn_with("ipc-client", module("ipc-client")?, HIGH, |kernel, client| {
+        give_send_right(kernel, server, service, client) as u64 | calls << 32
+    })?;
+    Ok((server, client))
+}
+
+ktest! {
+    fn ipc_checks_from_one_task() {
+        // The second run must leave memory exactly as it found it: the
+        // first may grow tables to their working size.
+        for round in 0..2 {
+            let before = ipc_resources();
+            let task = spawn("ipc-checks", HIGH, 0)?;
+            wait_for_text(task, "ipc-checks: ", 10_000)?;
+            let text = output(task).unwrap_or_default();
+            ensure!(text.contains(" 0 failed"), "ipc-checks reported failures:\n{text}");
+            ipc_state_is_consistent()?;
+            terminate(task)?;
+            ipc_state_is_consistent()?;
+            if round == 1 {
+                ensure_nothing_left(before)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn rpc_between_two_tasks() {
+        for round in 0..2 {
+            let before = ipc_resources();
+            let (server, client) = echo_pair(1000)?;
+            wait_for_text(client, "ipc-client: ", 20_000)?;
+            let text = output(client).unwrap_or_default();
+            ensure!(text.contains("ipc-client: 1 passed, 0 failed"), "client said:\n{text}");
+            ensure!(text.contains("rpc round trip: 1000 calls"), "client said:\n{text}");
+            ipc_state_is_consistent()?;
+            terminate(client)?;
+            terminate(server)?;
+            ipc_state_is_consistent()?;
+            if round == 1 {
+                ensure_nothing_left(before)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn a_dying_server_does_not_strand_its_client() {
+        // The "server" never receives; when it dies, the queued request and
+        // its reply right are destroyed, which sends the client a send-once
+        // notification: the client's call returns instead of hanging.
+        let mut service = 0;
+        let sink = task::spawn_with("hello", module("hello")?, HIGH, |kernel, sink| {
+            service = serve(kernel, sink);
+            0
+        })?;
+        let client = task::spawn_with("ipc-client", module("ipc-client")?, LOW, |kernel, client| {
+            give_send_right(kernel, sink, service, client) as u64 | 1 << 32
+        })?;
+        ensure!(wait_until(2000, || with_kernel(|kernel| !kernel.wait_queues.is_empty())), "client never blocked");
+        terminate(sink)?;
+        wait_for_text(client, "ipc-client: ", 2000)?;
+        let text = output(client).unwrap_or_default();
+        ensure!(text.contains("check wrong replies FAILED: got 1"), "client said:\n{text}");
+        terminate(client)?;
+        ipc_state_is_consistent()
+    }
+}

@@ -33,3 +33,74 @@ impl Write for Line {
         Ok(())
     }
 }
+
+/// Counts checks and prints each failure; `finish` prints the summary line
+/// the kernel test looks for: `<program>: N passed, N failed`.
+pub struct Checks {
+    program: &'static str,
+    passed: u32,
+    failed: u32,
+}
+
+impl Checks {
+    pub const fn new(program: &'static str) -> Self {
+        Self { program, passed: 0, failed: 0 }
+    }
+
+    /// Records `got == expected` for the check `name`.
+    pub fn equal<T: PartialEq + core::fmt::Debug>(&mut self, name: &str, got: T, expected: T) {
+        if got == expected {
+            self.passed += 1;
+        } else {
+            self.failed += 1;
+            print(format_args!("check {name} FAILED: got {got:?}, expected {expected:?}\n"));
+        }
+    }
+
+    pub fn finish(&self) {
+        print(format_args!("{}: {} passed, {} failed\n", self.program, self.passed, self.failed));
+    }
+}
+
+pub mod message {
+    //! Small helpers to build and read the test messages.
+    use libmach::abi::{msgh_bits, MachMsgHeader, PortName};
+    use libmach::trap::MessageBuffer;
+
+    pub const HEADER: usize = 24;
+
+    /// Writes a header and `words` of inline data; returns the size.
+    pub fn write<const N: usize>(
+        buffer: &mut MessageBuffer<N>,
+        remote: PortName,
+        remote_disposition: u32,
+        local: PortName,
+        local_disposition: u32,
+        id: i32,
+        words: &[u32],
+    ) -> usize {
+        let size = HEADER + words.len() * 4;
+        let header = MachMsgHeader {
+            bits: msgh_bits(remote_disposition, local_disposition),
+            size: size as u32,
+            remote_port: remote,
+            local_port: local,
+            voucher_port: 0,
+            id,
+        };
+        let fields = [header.bits, header.size, header.remote_port, header.local_port, header.voucher_port, header.id as u32];
+        for (index, word) in fields.iter().chain(words).enumerate() {
+            buffer.0[index * 4..index * 4 + 4].copy_from_slice(&word.to_le_bytes());
+        }
+        size
+    }
+
+    /// The `index`th 32-bit word of the buffer (0..6 are the header).
+    pub fn word<const N: usize>(buffer: &MessageBuffer<N>, index: usize) -> u32 {
+        u32::from_le_bytes(buffer.0[index * 4..index * 4 + 4].try_into().unwrap_or([0; 4]))
+    }
+
+    pub fn id<const N: usize>(buffer: &MessageBuffer<N>) -> i32 {
+        word(buffer, 5) as i32
+    }
+}

@@ -67,6 +67,11 @@ fn for_each_piece(
     Ok(())
 }
 
+/// Checks that the whole range may be written by the user.
+pub fn check_writable(tables: &PageTables, buffer: UserBuffer) -> Result<(), UserMemoryError> {
+    check(tables, buffer, true)
+}
+
 /// Checks the whole range first, so a failed copy changes nothing.
 fn check(tables: &PageTables, buffer: UserBuffer, write: bool) -> Result<(), UserMemoryError> {
     for_each_piece(tables, buffer, write, |_, _| {})

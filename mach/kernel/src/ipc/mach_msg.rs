@@ -1,0 +1,202 @@
+//! The `mach_msg` trap: an optional send, then an optional receive, each
+//! with an optional timeout.
+//!
+//! Send: the message is copied in from the caller's buffer (size checked
+//! first), `Ipc::send` copies its rights in and queues it, and a receiver
+//! waiting on the port (or its set) is woken. A full queue blocks the
+//! sender on the port's `Send` wait queue until a receive makes room, the
+//! timeout passes (`MACH_SEND_TIMEOUT`), or the port dies.
+//!
+//! Receive: the caller's buffer is checked writable first, so a received
+//! message is never lost to a bad buffer; `Ipc::receive` takes the next
+//! message of the right or set and copies its rights out; the bytes (with
+//! the trailer) go to the buffer and a sender blocked on the queue is woken.
+//! An empty queue blocks the receiver until a send, the timeout
+//! (`MACH_RCV_TIMEOUT`) or the port's death.
+//!
+//! Out-of-line memory and out-of-line port arrays are refused with
+//! `MACH_SEND_INVALID_MEMORY` until the kernel's VM transfers them.
+
+use super::wait::WaitKey;
+use super::{deliver_outcome, settle, wake_one};
+use crate::memory::user::{self, UserBuffer};
+use crate::scheduler::{self, with_kernel, Kernel};
+use crate::thread::WaitResult;
+use alloc::vec::Vec;
+use mach_abi::{
+    CopyOption, MachMsgReturn, PortName, MACH_MSG_OPTION_USER, MACH_MSG_SIZE_MAX, MACH_MSG_SIZE_MIN, MACH_MSG_TRAILER_SIZE,
+    MACH_RCV_LARGE, MACH_RCV_MSG, MACH_RCV_TIMEOUT, MACH_SEND_MSG, MACH_SEND_TIMEOUT,
+};
+use mach_ipc::{ReceiveError, ReceiveOptions, SendError, SpaceId, TaskMemory};
+
+/// The part of `TaskMemory` the kernel supports today: no out-of-line data.
+struct InlineOnly;
+
+impl TaskMemory for InlineOnly {
+    fn capture_region(&mut self, _address: u64, _size: u32, _copy: CopyOption) -> Result<u64, MachMsgReturn> {
+        Err(MachMsgReturn::SendInvalidMemory)
+    }
+
+    fn read_port_names(&mut self, _address: u64, _count: u32) -> Result<Vec<PortName>, MachMsgReturn> {
+        Err(MachMsgReturn::SendInvalidMemory)
+    }
+
+    fn deallocate(&mut self, _address: u64, _size: u64) {
+        // Nothing is ever captured, so nothing is ever deallocated.
+    }
+
+    fn map_region(&mut self, _token: u64, _size: u32) -> Result<u64, MachMsgReturn> {
+        Err(MachMsgReturn::ReceiveInvalidData)
+    }
+
+    fn write_port_names(&mut self, _names: &[PortName]) -> Result<u64, MachMsgReturn> {
+        Err(MachMsgReturn::ReceiveInvalidData)
+    }
+}
+
+/// One step of a blocking operation, decided under the kernel lock.
+enum Step {
+    Done(MachMsgReturn),
+    /// The thread is queued and marked blocked: give up the processor.
+    Wait,
+}
+
+/// `mach_msg(message, option, send_size, receive_size, receive_name, timeout)`.
+pub fn mach_msg(arguments: [u64; 6]) -> MachMsgReturn {
+    let [address, option, send_size, receive_size, receive_name, timeout] = arguments;
+    let option = option as u32;
+    if option as u64 != arguments[1] || option & !MACH_MSG_OPTION_USER != 0 {
+        return MachMsgReturn::SendInvalidHeader;
+    }
+    let deadline = |flag: u32| (option & flag != 0).then(|| deadline_after(timeout as u32));
+    if option & MACH_SEND_MSG != 0 {
+        let code = send(address, send_size, deadline(MACH_SEND_TIMEOUT));
+        if code != MachMsgReturn::Success {
+            return code;
+        }
+    }
+    if option & MACH_RCV_MSG != 0 {
+        let Ok(name) = u32::try_from(receive_name) else { return MachMsgReturn::ReceiveInvalidName };
+        let options = ReceiveOptions { large: option & MACH_RCV_LARGE != 0 };
+        return receive(address, receive_size, name, options, deadline(MACH_RCV_TIMEOUT));
+    }
+    MachMsgReturn::Success
+}
+
+/// The tick by which a wait of `milliseconds` ends; `Some(now)` for a poll.
+fn deadline_after(milliseconds: u32) -> u64 {
+    let ticks = (milliseconds as u64 * crate::time::timer_hz() as u64).div_ceil(1000);
+    crate::time::ticks() + if milliseconds == 0 { 0 } else { ticks + 1 }
+}
+
+fn current_space(kernel: &Kernel) -> Option<(crate::task::TaskId, SpaceId)> {
+    let task = kernel.current_task()?;
+    Some((task, kernel.tasks.get(task)?.space))
+}
+
+fn send(address: u64, size: u64, deadline: Option<u64>) -> MachMsgReturn {
+    if size < MACH_MSG_SIZE_MIN as u64 || size % 4 != 0 {
+        return MachMsgReturn::SendMsgTooSmall;
+    }
+    if size > MACH_MSG_SIZE_MAX as u64 {
+        return MachMsgReturn::SendTooLarge;
+    }
+    let mut bytes = alloc::vec![0u8; size as usize];
+    loop {
+        let step = with_kernel(|kernel| {
+            let Some((task, space)) = current_space(kernel) else { return Step::Done(MachMsgReturn::SendInvalidDest) };
+            let tables = kernel.tasks.get(task).and_then(|task| task.page_tables.as_ref()).expect("a running task has page tables");
+            if user::copy_from_user(tables, UserBuffer::new(address, bytes.len()), &mut bytes).is_err() {
+                return Step::Done(MachMsgReturn::SendInvalidData);
+            }
+            match kernel.ipc.send(space, &bytes, &mut InlineOnly) {
+                Ok(outcome) => {
+                    deliver_outcome(kernel, outcome);
+                    settle(kernel);
+                    Step::Done(MachMsgReturn::Success)
+                }
+                Err(SendError::QueueFull { port }) => wait_or_time_out(kernel, deadline, WaitKey::Send(port), MachMsgReturn::SendTimedOut),
+                Err(SendError::Failed(code)) => {
+                    settle(kernel);
+                    Step::Done(code)
+                }
+                Err(SendError::HandoffNotPossible) => Step::Done(MachMsgReturn::SendInvalidDest),
+            }
+        });
+        match step {
+            Step::Done(code) => return code,
+            Step::Wait => {
+                if scheduler::finish_block() == WaitResult::TimedOut {
+                    return MachMsgReturn::SendTimedOut;
+                }
+            }
+        }
+    }
+}
+
+/// Blocks on `key` until `deadline` (or for good), or answers `timed_out`
+/// if the deadline has already come.
+fn wait_or_time_out(kernel: &mut Kernel, deadline: Option<u64>, key: WaitKey, timed_out: MachMsgReturn) -> Step {
+    if deadline.is_some_and(|deadline| deadline <= crate::time::ticks()) {
+        return Step::Done(timed_out);
+    }
+    kernel.prepare_block(deadline, Some(key));
+    Step::Wait
+}
+
+/// What a receive on `name` in `space` waits for.
+fn receive_wait_key(kernel: &Kernel, space: SpaceId, name: PortName) -> Option<WaitKey> {
+    match kernel.ipc.space(space)?.entry(name)?.rights {
+        mach_ipc::right::EntryRights::Port { port, receive: true, .. } => Some(WaitKey::Receive(port)),
+        mach_ipc::right::EntryRights::PortSet { set } => Some(WaitKey::ReceiveSet(set)),
+        _ => None,
+    }
+}
+
+fn receive(address: u64, size: u64, name: PortName, options: ReceiveOptions, deadline: Option<u64>) -> MachMsgReturn {
+    let size = size.min((MACH_MSG_SIZE_MAX + MACH_MSG_TRAILER_SIZE) as u64) as usize;
+    loop {
+        let step = with_kernel(|kernel| {
+            let Some((task, space)) = current_space(kernel) else { return Step::Done(MachMsgReturn::ReceiveInvalidName) };
+            let Kernel { ipc, tasks, .. } = &mut *kernel;
+            let tables = tasks.get(task).and_then(|task| task.page_tables.as_ref()).expect("a running task has page tables");
+            if user::check_writable(tables, UserBuffer::new(address, size)).is_err() {
+                return Step::Done(MachMsgReturn::ReceiveInvalidData);
+            }
+            match ipc.receive(space, name, size, options, &mut InlineOnly) {
+                Ok(received) => {
+                    user::copy_to_user(tables, UserBuffer::new(address, size), &received.bytes)
+                        .expect("the receive buffer was checked writable under this lock");
+                    wake_one(kernel, WaitKey::Send(received.port));
+                    settle(kernel);
+                    Step::Done(if received.lost == 0 {
+                        MachMsgReturn::Success
+                    } else {
+                        MachMsgReturn::ReceiveBodyError
+                    })
+                }
+                Err(ReceiveError::Empty) => match receive_wait_key(kernel, space, name) {
+                    Some(key) => wait_or_time_out(kernel, deadline, key, MachMsgReturn::ReceiveTimedOut),
+                    None => Step::Done(MachMsgReturn::ReceiveInvalidName),
+                },
+                Err(ReceiveError::TooLarge { needed }) => {
+                    if options.large {
+                        // Mach's rule: the needed size goes in msgh_size.
+                        let _ = user::write_u32(tables, address + 4, needed as u32);
+                    }
+                    settle(kernel);
+                    Step::Done(MachMsgReturn::ReceiveTooLarge)
+                }
+                Err(ReceiveError::Failed(code)) => Step::Done(code),
+            }
+        });
+        match step {
+            Step::Done(code) => return code,
+            Step::Wait => {
+                if scheduler::finish_block() == WaitResult::TimedOut {
+                    return MachMsgReturn::ReceiveTimedOut;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,86 @@
+//! The kernel side of Mach IPC: where `mach_ipc`'s object model meets
+//! threads, blocking and user memory.
+//!
+//! - [`mach_msg`]: the `mach_msg` trap: copy a message in, send it, block on
+//!   a full queue or an empty one, copy a received message out;
+//! - [`port_traps`]: the port-management traps and the task/thread traps
+//!   that take a task or thread port as their authority;
+//! - [`wait`]: wait queues of threads blocked in IPC;
+//! - [`object`]: how kernel objects (tasks, threads) are tagged on ports.
+//!
+//! The IPC state (`Kernel::ipc`) never blocks: it answers "queue full" or
+//! "empty" and this module decides to wait, and it reports which port got a
+//! message so this module wakes the right thread. After every operation
+//! that may destroy ports or queue notifications, [`settle`] delivers the
+//! notifications and wakes threads whose wait can no longer succeed.
+
+pub mod mach_msg;
+pub mod object;
+pub mod port_traps;
+pub mod wait;
+
+use crate::scheduler::Kernel;
+use crate::thread::WaitResult;
+use mach_ipc::{Receiver, SendOutcome};
+use wait::WaitKey;
+
+/// Wakes the first thread still waiting on `key`. True if one was woken.
+pub fn wake_one(kernel: &mut Kernel, key: WaitKey) -> bool {
+    while let Some(thread) = kernel.wait_queues.pop(key) {
+        let waiting = kernel.threads.get_mut(thread).filter(|thread| thread.waiting_on == Some(key));
+        if let Some(thread_object) = waiting {
+            thread_object.waiting_on = None;
+            kernel.wake(thread, WaitResult::Woken);
+            return true;
+        }
+    }
+    false
+}
+
+/// A message was queued: wake a receiver of its port (or of the port's set),
+/// or, for a kernel port, take the message off the queue.
+pub fn deliver_outcome(kernel: &mut Kernel, outcome: SendOutcome) {
+    match outcome.receiver {
+        Receiver::Space { .. } => {
+            if !wake_one(kernel, WaitKey::Receive(outcome.port)) {
+                if let Some(set) = outcome.port_set {
+                    wake_one(kernel, WaitKey::ReceiveSet(set));
+                }
+            }
+        }
+        Receiver::Kernel => {
+            // Task and thread ports are operated on through traps, not
+            // messages (kernel-object RPCs come with the interface
+            // generator). A message sent to one is destroyed, its rights
+            // released, so a sender learns of its error by the reply port's
+            // send-once notification rather than by waiting forever.
+            while let Some(message) = kernel.ipc.receive_kernel_message(outcome.port) {
+                log::debug!("message {} to a kernel port destroyed", message.id());
+                kernel.ipc.release_message(message);
+            }
+        }
+        Receiver::InTransit { .. } | Receiver::Dead => {}
+    }
+}
+
+/// Delivers pending notifications and wakes every thread waiting on a port
+/// or port set that is gone (or whose receive right left the space): its
+/// retried `mach_msg` then reports the error.
+pub fn settle(kernel: &mut Kernel) {
+    for outcome in kernel.ipc.deliver_notifications() {
+        deliver_outcome(kernel, outcome);
+    }
+    let hopeless: alloc::vec::Vec<WaitKey> = kernel
+        .wait_queues
+        .keys()
+        .filter(|key| match *key {
+            WaitKey::Receive(port) | WaitKey::Send(port) => {
+                !kernel.ipc.port(port).is_some_and(|port| matches!(port.receiver(), Receiver::Space { .. }))
+            }
+            WaitKey::ReceiveSet(set) => kernel.ipc.port_set(set).is_none(),
+        })
+        .collect();
+    for key in hopeless {
+        while wake_one(kernel, key) {}
+    }
+}

@@ -1,0 +1,294 @@
+//! Port-management traps, and the task and thread traps that take a task
+//! or thread port as their authority.
+//!
+//! Every trap that names a task takes a *name* of its task port in the
+//! caller's space: holding a send right to a task's port is the only way to
+//! operate on its rights or threads (a task's own port is what `task_self`
+//! returns). Output pointers are checked writable before anything changes,
+//! so a bad pointer fails the trap with nothing done.
+
+use super::object::{task_named, thread_named};
+use super::settle;
+use crate::memory::user::{self, UserBuffer};
+use crate::scheduler::{self, with_kernel, Kernel};
+use crate::task::TaskId;
+use alloc::vec::Vec;
+use mach_abi::{KernReturn, PortName, MACH_PORT_NULL};
+use mach_ipc::SpaceId;
+
+/// Most 32-bit words an attribute flavor reads or writes.
+const ATTRIBUTE_WORDS_MAX: u32 = 16;
+
+struct Caller {
+    task: TaskId,
+    space: SpaceId,
+}
+
+fn caller(kernel: &Kernel) -> Result<Caller, KernReturn> {
+    let task = kernel.current_task().ok_or(KernReturn::InvalidTask)?;
+    Ok(Caller { task, space: kernel.tasks.get(task).ok_or(KernReturn::InvalidTask)?.space })
+}
+
+fn name(value: u64) -> Result<PortName, KernReturn> {
+    u32::try_from(value).map_err(|_| KernReturn::InvalidName)
+}
+
+fn small(value: u64) -> Result<u32, KernReturn> {
+    u32::try_from(value).map_err(|_| KernReturn::InvalidValue)
+}
+
+/// The space of the task whose port the caller names `task`.
+fn target_space(kernel: &Kernel, caller: &Caller, task: u64) -> Result<SpaceId, KernReturn> {
+    let task = task_named(kernel, caller.space, name(task)?)?;
+    Ok(kernel.tasks.get(task).ok_or(KernReturn::InvalidTask)?.space)
+}
+
+/// Checks that the caller may have `count` words written at `address`.
+fn check_output(kernel: &Kernel, caller: &Caller, address: u64, count: usize) -> Result<(), KernReturn> {
+    let tables = kernel.tasks.get(caller.task).and_then(|task| task.page_tables.as_ref()).ok_or(KernReturn::InvalidTask)?;
+    user::check_writable(tables, UserBuffer::new(address, count * 4))?;
+    Ok(())
+}
+
+/// Writes words the caller's output pointer was checked for.
+fn write_output(kernel: &Kernel, caller: &Caller, address: u64, words: &[u32]) {
+    let tables = kernel.tasks.get(caller.task).and_then(|task| task.page_tables.as_ref()).expect("checked above");
+    let bytes: Vec<u8> = words.iter().flat_map(|word| word.to_le_bytes()).collect();
+    user::copy_to_user(tables, UserBuffer::new(address, bytes.len()), &bytes).expect("output checked writable under this lock");
+}
+
+fn read_words(kernel: &Kernel, caller: &Caller, address: u64, count: u32) -> Result<Vec<u32>, KernReturn> {
+    let tables = kernel.tasks.get(caller.task).and_then(|task| task.page_tables.as_ref()).ok_or(KernReturn::InvalidTask)?;
+    let mut bytes = alloc::vec![0u8; count as usize * 4];
+    user::copy_from_user(tables, UserBuffer::new(address, bytes.len()), &mut bytes)?;
+    Ok(bytes.chunks(4).map(|chunk| u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]])).collect())
+}
+
+/// Runs a port operation under the kernel lock and settles IPC after it.
+fn operate(action: impl FnOnce(&mut Kernel, &Caller) -> Result<(), KernReturn>) -> Result<(), KernReturn> {
+    with_kernel(|kernel| {
+        let caller = caller(kernel)?;
+        let result = action(kernel, &caller);
+        settle(kernel);
+        result
+    })
+}
+
+/// `mach_reply_port()`, `task_self()`, `thread_self()`: these return a name
+/// directly (`MACH_PORT_NULL` on failure), as in Mach.
+pub fn reply_port() -> PortName {
+    with_kernel(|kernel| {
+        let caller = caller(kernel).ok()?;
+        kernel.ipc.reply_port(caller.space).ok()
+    })
+    .unwrap_or(MACH_PORT_NULL)
+}
+
+pub fn task_self() -> PortName {
+    with_kernel(|kernel| {
+        let caller = caller(kernel).ok()?;
+        let port = kernel.tasks.get(caller.task)?.port?;
+        let right = kernel.ipc.make_send(port).ok()?;
+        kernel.ipc.insert_carried(caller.space, right).ok()
+    })
+    .unwrap_or(MACH_PORT_NULL)
+}
+
+pub fn thread_self() -> PortName {
+    with_kernel(|kernel| {
+        let caller = caller(kernel).ok()?;
+        let port = kernel.threads.get(kernel.current_thread())?.port?;
+        let right = kernel.ipc.make_send(port).ok()?;
+        kernel.ipc.insert_carried(caller.space, right).ok()
+    })
+    .unwrap_or(MACH_PORT_NULL)
+}
+
+pub fn port_allocate([task, right, name_out, ..]: [u64; 6]) -> Result<(), KernReturn> {
+    operate(|kernel, caller| {
+        let space = target_space(kernel, caller, task)?;
+        check_output(kernel, caller, name_out, 1)?;
+        let right = mach_ipc::right::port_right_from_u32(small(right)?)?;
+        let allocated = kernel.ipc.allocate(space, right)?;
+        write_output(kernel, caller, name_out, &[allocated]);
+        Ok(())
+    })
+}
+
+pub fn port_deallocate([task, port, ..]: [u64; 6]) -> Result<(), KernReturn> {
+    operate(|kernel, caller| {
+        let space = target_space(kernel, caller, task)?;
+        kernel.ipc.deallocate(space, name(port)?)
+    })
+}
+
+pub fn port_destroy([task, port, ..]: [u64; 6]) -> Result<(), KernReturn> {
+    operate(|kernel, caller| {
+        let space = target_space(kernel, caller, task)?;
+        kernel.ipc.destroy(space, name(port)?)
+    })
+}
+
+pub fn port_mod_refs([task, port, right, delta, ..]: [u64; 6]) -> Result<(), KernReturn> {
+    operate(|kernel, caller| {
+        let space = target_space(kernel, caller, task)?;
+        let right = mach_ipc::right::port_right_from_u32(small(right)?)?;
+        kernel.ipc.mod_refs(space, name(port)?, right, delta as i32)
+    })
+}
+
+pub fn port_insert_right([task, port, right_name, disposition, ..]: [u64; 6]) -> Result<(), KernReturn> {
+    operate(|kernel, caller| {
+        let space = target_space(kernel, caller, task)?;
+        kernel.ipc.insert_right(space, name(port)?, caller.space, name(right_name)?, small(disposition)?)
+    })
+}
+
+pub fn port_extract_right([task, port, disposition, right_out, type_out, ..]: [u64; 6]) -> Result<(), KernReturn> {
+    operate(|kernel, caller| {
+        let space = target_space(kernel, caller, task)?;
+        check_output(kernel, caller, right_out, 1)?;
+        check_output(kernel, caller, type_out, 1)?;
+        let (right, received_type) = kernel.ipc.extract_right(space, name(port)?, small(disposition)?)?;
+        // A right exists once: if it cannot be given to the caller it must
+        // go back to the IPC state, rebuilt from what it named.
+        let named = right.port();
+        let inserted = match kernel.ipc.insert_carried(caller.space, right) {
+            Ok(inserted) => inserted,
+            Err(error) => {
+                let right = match named {
+                    Some((port, kind)) => mach_ipc::CarriedRight::Port { port, kind },
+                    None => mach_ipc::CarriedRight::Dead,
+                };
+                kernel.ipc.release(right);
+                return Err(error);
+            }
+        };
+        write_output(kernel, caller, right_out, &[inserted]);
+        write_output(kernel, caller, type_out, &[received_type]);
+        Ok(())
+    })
+}
+
+pub fn port_move_member([task, member, after, ..]: [u64; 6]) -> Result<(), KernReturn> {
+    operate(|kernel, caller| {
+        let space = target_space(kernel, caller, task)?;
+        kernel.ipc.move_member(space, name(member)?, name(after)?)
+    })
+}
+
+pub fn port_get_attributes([task, port, flavor, info_out, count_in_out, ..]: [u64; 6]) -> Result<(), KernReturn> {
+    operate(|kernel, caller| {
+        let space = target_space(kernel, caller, task)?;
+        let capacity = *read_words(kernel, caller, count_in_out, 1)?.first().unwrap_or(&0);
+        check_output(kernel, caller, count_in_out, 1)?;
+        let words = kernel.ipc.get_attributes(space, name(port)?, small(flavor)?)?.to_words();
+        if words.len() > capacity as usize {
+            return Err(KernReturn::InvalidArgument);
+        }
+        check_output(kernel, caller, info_out, words.len())?;
+        write_output(kernel, caller, info_out, &words);
+        write_output(kernel, caller, count_in_out, &[words.len() as u32]);
+        Ok(())
+    })
+}
+
+pub fn port_set_attributes([task, port, flavor, info, count, ..]: [u64; 6]) -> Result<(), KernReturn> {
+    operate(|kernel, caller| {
+        let space = target_space(kernel, caller, task)?;
+        let count = small(count)?;
+        if count > ATTRIBUTE_WORDS_MAX {
+            return Err(KernReturn::InvalidArgument);
+        }
+        let words = read_words(kernel, caller, info, count)?;
+        kernel.ipc.set_attributes(space, name(port)?, small(flavor)?, &words)
+    })
+}
+
+pub fn port_request_notification([task, port, request, sync, notify, previous_out]: [u64; 6]) -> Result<(), KernReturn> {
+    operate(|kernel, caller| {
+        let space = target_space(kernel, caller, task)?;
+        check_output(kernel, caller, previous_out, 1)?;
+        let (message_id, disposition) = mach_abi::unpack_notification_request(request);
+        let previous = kernel.ipc.request_notification(space, name(port)?, message_id, small(sync)?, name(notify)?, disposition)?;
+        write_output(kernel, caller, previous_out, &[previous]);
+        Ok(())
+    })
+}
+
+pub fn port_type([task, port, type_out, ..]: [u64; 6]) -> Result<(), KernReturn> {
+    operate(|kernel, caller| {
+        let space = target_space(kernel, caller, task)?;
+        check_output(kernel, caller, type_out, 1)?;
+        let port_type = kernel.ipc.port_type(space, name(port)?)?;
+        write_output(kernel, caller, type_out, &[port_type]);
+        Ok(())
+    })
+}
+
+/// What a task or thread operation does.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Control {
+    Terminate,
+    Suspend,
+    Resume,
+}
+
+/// `task_terminate`, `task_suspend`, `task_resume` on the task whose port
+/// the caller names. Terminating or suspending itself does not return to
+/// the caller until resumed (or ever, for terminate).
+pub fn task_control(task: u64, control: Control) -> Result<(), KernReturn> {
+    operate(|kernel, caller| {
+        let target = task_named(kernel, caller.space, name(task)?)?;
+        apply_task_control(kernel, target, control)
+    })?;
+    // The caller may have stopped itself: `preempt_if_needed` switches away.
+    scheduler::preempt_if_needed();
+    Ok(())
+}
+
+fn apply_task_control(kernel: &mut Kernel, target: TaskId, control: Control) -> Result<(), KernReturn> {
+    match control {
+        Control::Terminate => kernel.terminate_task(target),
+        Control::Suspend => {
+            let task = kernel.tasks.get_mut(target).ok_or(KernReturn::InvalidTask)?;
+            task.suspend_count = task.suspend_count.checked_add(1).ok_or(KernReturn::InvalidValue)?;
+        }
+        Control::Resume => {
+            let task = kernel.tasks.get_mut(target).ok_or(KernReturn::InvalidTask)?;
+            if task.suspend_count == 0 {
+                return Err(KernReturn::Failure); // Mach: resuming a task that is not suspended
+            }
+            task.suspend_count -= 1;
+            for thread in task.threads.clone() {
+                kernel.make_runnable(thread);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `thread_terminate`, `thread_suspend`, `thread_resume`.
+pub fn thread_control(thread: u64, control: Control) -> Result<(), KernReturn> {
+    operate(|kernel, caller| {
+        let target = thread_named(kernel, caller.space, name(thread)?)?;
+        match control {
+            Control::Terminate => kernel.terminate_thread(target),
+            Control::Suspend => {
+                let object = kernel.threads.get_mut(target).ok_or(KernReturn::InvalidArgument)?;
+                object.suspend_count = object.suspend_count.checked_add(1).ok_or(KernReturn::InvalidValue)?;
+            }
+            Control::Resume => {
+                let object = kernel.threads.get_mut(target).ok_or(KernReturn::InvalidArgument)?;
+                if object.suspend_count == 0 {
+                    return Err(KernReturn::Failure);
+                }
+                object.suspend_count -= 1;
+                kernel.make_runnable(target);
+            }
+        }
+        Ok(())
+    })?;
+    scheduler::preempt_if_needed();
+    Ok(())
+}
