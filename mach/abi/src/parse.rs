@@ -239,7 +239,7 @@ fn parse_message(bytes: &[u8], direction: Direction) -> Result<MessageView<'_>, 
     if length > MACH_MSG_SIZE_MAX {
         return Err(ParseError::TooLarge { length });
     }
-    if length % 4 != 0 {
+    if !length.is_multiple_of(4) {
         return Err(ParseError::Misaligned { length });
     }
     let header = MachMsgHeader::read_from(bytes).ok_or(ParseError::TooSmall { length })?;
@@ -250,7 +250,7 @@ fn parse_message(bytes: &[u8], direction: Direction) -> Result<MessageView<'_>, 
         return Err(ParseError::ReservedBits { bits: header.bits });
     }
     let remote = msgh_bits_remote(header.bits);
-    if !valid_remote(remote) && !(direction == Direction::Receive && remote == 0) {
+    if !(valid_remote(remote) || (direction == Direction::Receive && remote == 0)) {
         return Err(ParseError::InvalidHeaderDisposition { field: HeaderPort::Remote, value: remote });
     }
     let local = msgh_bits_local(header.bits);

@@ -53,6 +53,27 @@ fn complex_message_round_trips() {
 }
 
 #[test]
+fn received_messages_parse_with_their_trailer() {
+    // A delivered message has no reply port (remote disposition 0) and
+    // carries received types; it is followed by the trailer.
+    let mut buffer = vec![0u8; 256];
+    let header = MachMsgHeader { bits: msgh_bits(0, MACH_MSG_TYPE_PORT_SEND_ONCE), local_port: 0x105, id: 7, ..Default::default() };
+    let mut encoder = MessageEncoder::new(&mut buffer, header, false);
+    encoder.descriptor(Descriptor::Port { name: 0x200, disposition: Disposition::MoveReceive }).unwrap();
+    let length = encoder.finish().unwrap();
+    buffer.truncate(length);
+    assert!(matches!(parse(&buffer), Err(ParseError::InvalidHeaderDisposition { field: HeaderPort::Remote, value: 0 })));
+    buffer.extend_from_slice(&MachMsgTrailer::new(3, 9).to_bytes());
+    let (view, trailer) = parse_received(&buffer).unwrap();
+    assert_eq!(trailer, MachMsgTrailer::new(3, 9));
+    assert_eq!(view.header.local_port, 0x105);
+    assert_eq!(view.descriptor_count(), 1);
+    // Missing trailer bytes.
+    assert!(matches!(parse_received(&buffer[..length + 8]), Err(ParseError::SizeMismatch { .. })));
+    assert!(parse_received(&[0u8; 3]).is_err());
+}
+
+#[test]
 fn size_errors() {
     assert_eq!(parse(&[0u8; 20]), Err(ParseError::TooSmall { length: 20 }));
     let mut bytes = encode(&[], b"abcd");
@@ -178,6 +199,7 @@ proptest! {
     #[test]
     fn random_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
         let _ = parse(&bytes);
+        let _ = parse_received(&bytes);
     }
 
     #[test]

@@ -49,6 +49,7 @@ pub mod port_set;
 pub mod right;
 pub mod space;
 
+use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 
 use mach_abi::{KernReturn, MachMsgReturn, PortName};
@@ -139,7 +140,7 @@ pub struct Ipc {
     pub(crate) ports: Arena<Port>,
     pub(crate) port_sets: Arena<PortSet>,
     pub(crate) spaces: Arena<Space>,
-    pub(crate) outbox: Vec<Notification>,
+    pub(crate) outbox: VecDeque<Notification>,
     /// Out-of-line memory tokens of destroyed messages, for the kernel's VM
     /// to free ([`Ipc::take_released_regions`]).
     pub(crate) released_regions: Vec<u64>,
@@ -303,7 +304,7 @@ impl Ipc {
     pub(crate) fn release_send_once(&mut self, port: PortId) {
         let Some(port_object) = self.port_mut(port) else { return };
         if port_object.is_alive() {
-            self.outbox.push(Notification {
+            self.outbox.push_back(Notification {
                 destination: CarriedRight::Port { port, kind: RightKind::SendOnce },
                 kind: NotificationKind::SendOnce,
             });
@@ -326,7 +327,7 @@ impl Ipc {
             return;
         }
         if let Some((destination, _)) = port_object.requests.no_senders.take() {
-            self.outbox.push(Notification { destination, kind: NotificationKind::NoSenders { make_send_count } });
+            self.outbox.push_back(Notification { destination, kind: NotificationKind::NoSenders { make_send_count } });
         }
     }
 
@@ -346,7 +347,7 @@ impl Ipc {
             port_object.receiver = Receiver::InTransit { queued_on: None };
             let set = port_object.port_set.take();
             self.leave_port_set(port, set);
-            self.outbox.push(Notification {
+            self.outbox.push_back(Notification {
                 destination,
                 kind: NotificationKind::PortDestroyed { receive: CarriedRight::Port { port, kind: RightKind::Receive } },
             });
@@ -372,7 +373,7 @@ impl Ipc {
                     }
                 }
             }
-            self.outbox.push(Notification { destination, kind: NotificationKind::DeadName { name } });
+            self.outbox.push_back(Notification { destination, kind: NotificationKind::DeadName { name } });
         }
         if let Some((right, _)) = no_senders {
             work.push(right);
@@ -438,10 +439,7 @@ impl Ipc {
     /// the outbox is empty; `Some(None)` when it was destroyed instead
     /// (its port died); `Some(Some(outcome))` when it was queued.
     pub fn deliver_notification(&mut self) -> Option<Option<SendOutcome>> {
-        if self.outbox.is_empty() {
-            return None;
-        }
-        let notification = self.outbox.remove(0);
+        let notification = self.outbox.pop_front()?;
         let message = KernelMessage::from_notification(notification);
         Some(self.enqueue_kernel_message(message))
     }

@@ -236,20 +236,18 @@ impl Ipc {
         receiver_memory: &mut dyn TaskMemory,
     ) -> Result<Received, SendError> {
         let target = self.handoff_target(receiver, receive_name).ok_or(SendError::HandoffNotPossible)?;
+        // A received message is exactly as long as the sent one; if it does
+        // not fit, the normal path queues it and the receiver gets
+        // MACH_RCV_TOO_LARGE (or MACH_RCV_LARGE's size) from its receive.
+        if !receive_fits(bytes.len(), receive_size) {
+            return Err(SendError::HandoffNotPossible);
+        }
         let message = self.copyin_message(sender, bytes, sender_memory, Some(target))?;
         let destination = message.destination.port().map(|(port, _)| port);
         let Some(port) = destination else {
             self.release_message(message);
             return Err(SendError::Failed(MachMsgReturn::SendInvalidDest));
         };
-        if !receive_fits(message.size(), receive_size) {
-            // The receiver will see MACH_RCV_TOO_LARGE when it takes it from
-            // the queue; the send itself succeeded.
-            return match self.enqueue(message) {
-                Some(_) => Err(SendError::HandoffNotPossible),
-                None => Err(SendError::Failed(MachMsgReturn::SendInvalidDest)),
-            };
-        }
         let seqno = self.next_seqno(port);
         Ok(self.copyout_message(receiver, message, port, seqno, receiver_memory))
     }

@@ -245,7 +245,7 @@ impl Ipc {
     pub(crate) fn cancel_dead_name_request(&mut self, space: SpaceId, name: PortName, port: PortId) {
         let request = self.port_mut(port).and_then(|p| p.requests.dead_name.remove(&(space, name)));
         if let Some(destination) = request {
-            self.outbox.push(Notification { destination, kind: NotificationKind::PortDeleted { name } });
+            self.outbox.push_back(Notification { destination, kind: NotificationKind::PortDeleted { name } });
         }
     }
 
@@ -869,7 +869,7 @@ impl Ipc {
             // A dead-name request on a name that is already dead fires at once.
             if let Some(destination) = new_right {
                 let _ = self.add_dead_references(space, name, 1);
-                self.outbox.push(Notification { destination, kind: NotificationKind::DeadName { name } });
+                self.outbox.push_back(Notification { destination, kind: NotificationKind::DeadName { name } });
             }
             return Ok(MACH_PORT_NULL);
         };

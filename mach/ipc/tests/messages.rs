@@ -386,8 +386,15 @@ fn direct_handoff() {
         Err(SendError::HandoffNotPossible)
     );
     check(&ipc);
-    // Through a port set.
+    // A receive buffer too small for the message: no handoff, nothing sent.
     receive(&mut ipc, server, port).unwrap();
+    assert_eq!(
+        ipc.send_direct(client, &bytes, &mut FakeMemory::default(), server, port, 24, &mut memory),
+        Err(SendError::HandoffNotPossible)
+    );
+    assert_eq!(ipc.port(port_id).unwrap().message_count(), 0);
+    check(&ipc);
+    // Through a port set.
     let set = ipc.allocate(server, PortRight::PortSet).unwrap();
     ipc.move_member(server, port, set).unwrap();
     let received = ipc.send_direct(client, &bytes, &mut FakeMemory::default(), server, set, 1024, &mut memory).unwrap();

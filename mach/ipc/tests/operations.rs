@@ -119,7 +119,7 @@ fn send_once_deallocated_sends_a_send_once_notification() {
     let server = new_space(&mut ipc, 1);
     let client = new_space(&mut ipc, 2);
     let port = ipc.allocate(server, PortRight::Receive).unwrap();
-    let once = 0x777_00;
+    let once = 0x7_7700;
     ipc.insert_right(client, once, server, port, Disposition::MakeSendOnce as u32).unwrap();
     assert_eq!(ipc.port_type(client, once), Ok(MACH_PORT_TYPE_SEND_ONCE));
     assert_eq!(ipc.port(ipc.port_of(server, port).unwrap()).unwrap().send_once_rights(), 1);
