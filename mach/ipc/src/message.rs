@@ -280,14 +280,21 @@ impl Ipc {
     /// Queues a message the kernel built (a kernel server's reply). Ignores
     /// queue limits; a message to a dead port is destroyed (`None`).
     pub fn send_kernel_message(&mut self, message: KernelMessage) -> Option<SendOutcome> {
-        for right in message.rights() {
-            let right_copy = match right {
-                CarriedRight::Port { port, kind } => CarriedRight::Port { port: *port, kind: *kind },
-                CarriedRight::Dead => CarriedRight::Dead,
-            };
-            self.unhold(&right_copy);
+        let rights: Vec<(PortId, RightKind)> = message.rights().filter_map(CarriedRight::port).collect();
+        for (port, kind) in rights {
+            self.unhold(&CarriedRight::Port { port, kind });
         }
         self.enqueue_kernel_message(message)
+    }
+
+    /// Destroys a message the kernel holds (a request it has finished
+    /// with): every right left in it is released, its memory freed.
+    pub fn release_kernel_message(&mut self, message: KernelMessage) {
+        let rights: Vec<(PortId, RightKind)> = message.rights().filter_map(CarriedRight::port).collect();
+        for (port, kind) in rights {
+            self.unhold(&CarriedRight::Port { port, kind });
+        }
+        self.release_message(message);
     }
 
     /// Takes the next message queued on a kernel port. The kernel then holds

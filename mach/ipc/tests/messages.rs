@@ -440,3 +440,45 @@ fn dead_rights_travel_as_dead() {
     }
     assert_eq!(ipc.port_count(), 1, "the victim is freed with its last dead right");
 }
+
+#[test]
+fn kernel_server_round_trip() {
+    let mut ipc = Ipc::new();
+    let task = new_space(&mut ipc, 5);
+    let task_port = ipc.allocate_kernel_port(42);
+    let right = ipc.make_send(task_port).unwrap();
+    let task_name = ipc.insert_carried(task, right).unwrap();
+    let reply = ipc.allocate(task, PortRight::Receive).unwrap();
+    let carried = port_with_send(&mut ipc, task);
+    let bytes = message(
+        (task_name, Disposition::CopySend),
+        Some((reply, Disposition::MakeSendOnce)),
+        &[port_descriptor(carried, Disposition::CopySend)],
+        b"info",
+    );
+    let outcome = send(&mut ipc, task, &bytes).unwrap();
+    assert_eq!(outcome.receiver, Receiver::Kernel);
+    let mut request = ipc.receive_kernel_message(task_port).unwrap();
+    check(&ipc);
+    assert_eq!(request.inline_data(), b"info");
+    assert_eq!(request.id(), 1000);
+    assert!(matches!(request.items()[0], MessageItem::Port(Some(CarriedRight::Port { kind: RightKind::Send, .. }))));
+    let reply_right = request.take_reply().unwrap();
+    // The kernel drops the rest of the request.
+    let MessageItem::Port(Some(_)) = &request.items()[0] else { panic!("port item") };
+    let carried_id = ipc.port_of(task, carried).unwrap();
+    assert_eq!(ipc.port(carried_id).unwrap().send_rights(), 2);
+    let answer = KernelMessage::from_kernel(reply_right, 1100, None, b"done".to_vec());
+    ipc.send_kernel_message(answer).unwrap();
+    check(&ipc);
+    let received = receive(&mut ipc, task, reply).unwrap();
+    assert_eq!(received.header.id, 1100);
+    assert_eq!(received.data, b"done");
+    assert_eq!(received.trailer.sender, 0);
+    // Not a kernel port: nothing to take.
+    let user_port = ipc.port_of(task, reply).unwrap();
+    assert!(ipc.receive_kernel_message(user_port).is_none());
+    ipc.release_kernel_message(request);
+    check(&ipc);
+    assert_eq!(ipc.port(carried_id).unwrap().send_rights(), 1);
+}
