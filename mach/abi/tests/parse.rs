@@ -194,7 +194,7 @@ fn descriptor_strategy() -> impl Strategy<Value = Descriptor> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(ProptestConfig::with_cases(cases(256)))]
 
     #[test]
     fn random_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
@@ -236,4 +236,10 @@ proptest! {
         prop_assert_eq!(view.descriptors().collect::<Vec<_>>(), descriptors);
         prop_assert_eq!(&view.inline_data[..data.len()], &data[..]);
     }
+}
+
+/// Cases per property: `MACH_PROPTEST_CASES` (set by `scripts/fuzz.d/ipc`
+/// for long runs) or the default that keeps `cargo test` quick.
+fn cases(default: u32) -> u32 {
+    std::env::var("MACH_PROPTEST_CASES").ok().and_then(|text| text.parse().ok()).unwrap_or(default)
 }

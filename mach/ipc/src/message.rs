@@ -14,7 +14,7 @@ use alloc::vec::Vec;
 use mach_abi::{
     msgh_bits, parse, receive_fits, CopyOption, Descriptor, Disposition, MachMsgHeader, MachMsgReturn, MachMsgTrailer,
     MessageEncoder, NotifyId, PortName, MACH_MSGH_BITS_COMPLEX, MACH_MSG_BODY_SIZE, MACH_MSG_DESCRIPTOR_SIZE,
-    MACH_MSG_HEADER_SIZE, MACH_MSG_IPC_SPACE, MACH_MSG_SIZE_MAX, MACH_MSG_TRAILER_SIZE, MACH_MSG_VM_SPACE,
+    MACH_MSG_HEADER_SIZE, MACH_MSG_IPC_SPACE, MACH_MSG_TRAILER_SIZE, MACH_MSG_VM_SPACE,
     MACH_PORT_DEAD, MACH_PORT_NULL,
 };
 
@@ -634,6 +634,7 @@ impl Ipc {
         seqno: u32,
         memory: &mut dyn TaskMemory,
     ) -> Received {
+        let size = message.size();
         let KernelMessage { id, destination, reply, complex, items, inline_data, sender, .. } = message;
         let mut lost = 0;
         let destination_type = match destination.port() {
@@ -721,7 +722,7 @@ impl Ipc {
             voucher_port: MACH_PORT_NULL,
             id,
         };
-        let mut bytes = vec![0u8; MACH_MSG_SIZE_MAX + MACH_MSG_TRAILER_SIZE];
+        let mut bytes = vec![0u8; size];
         let mut encoder = MessageEncoder::new(&mut bytes, header, complex);
         for descriptor in descriptors {
             // A copied-in message had at most the maximum number of

@@ -468,7 +468,7 @@ impl Harness {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(192))]
+    #![proptest_config(ProptestConfig::with_cases(cases(192)))]
 
     #[test]
     fn random_right_operations_match_the_model(operations in prop::collection::vec(operation_strategy(), 1..80)) {
@@ -567,4 +567,10 @@ proptest! {
         prop_assert!(ipc.check_invariants().is_ok(), "{:?}", ipc.check_invariants());
         prop_assert_eq!(ipc.port_count(), 0);
     }
+}
+
+/// Cases per property: `MACH_PROPTEST_CASES` (set by `scripts/fuzz.d/ipc`
+/// for long runs) or the default that keeps `cargo test` quick.
+fn cases(default: u32) -> u32 {
+    std::env::var("MACH_PROPTEST_CASES").ok().and_then(|text| text.parse().ok()).unwrap_or(default)
 }
