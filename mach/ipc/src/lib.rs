@@ -174,6 +174,16 @@ impl Ipc {
         self.ports.len()
     }
 
+    /// Number of port sets.
+    pub fn port_set_count(&self) -> usize {
+        self.port_sets.len()
+    }
+
+    /// Number of spaces.
+    pub fn space_count(&self) -> usize {
+        self.spaces.len()
+    }
+
     /// Notifications waiting in the outbox.
     pub fn pending_notifications(&self) -> impl Iterator<Item = &Notification> {
         self.outbox.iter()

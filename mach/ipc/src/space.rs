@@ -706,11 +706,12 @@ impl Ipc {
     }
 
     /// Gives a kernel-held right a name in `space` (the kernel's copyout:
-    /// `task_self`, `mach_reply_port`, rights in kernel replies). Returns the
-    /// name (`MACH_PORT_DEAD` for a dead right).
-    pub fn insert_carried(&mut self, space: SpaceId, right: CarriedRight) -> Result<PortName, KernReturn> {
+    /// `task_self`, rights in kernel replies). Returns the name
+    /// (`MACH_PORT_DEAD` for a dead right). On failure (`KERN_INVALID_TASK`,
+    /// `KERN_NO_SPACE`) the right is handed back, still held by the kernel.
+    pub fn insert_carried(&mut self, space: SpaceId, right: CarriedRight) -> Result<PortName, (KernReturn, CarriedRight)> {
         if self.space(space).is_none() {
-            return Err(KernReturn::InvalidTask);
+            return Err((KernReturn::InvalidTask, right));
         }
         let needs_entry = match right.port() {
             Some((port, RightKind::SendOnce)) => self.port(port).is_some_and(Port::is_alive),
@@ -718,10 +719,11 @@ impl Ipc {
             None => false,
         };
         if needs_entry && self.space(space).is_some_and(Space::is_full) {
-            return Err(KernReturn::NoSpace);
+            return Err((KernReturn::NoSpace, right));
         }
         self.unhold(&right);
-        self.copyout_right(space, right).ok_or(KernReturn::NoSpace)
+        // Cannot fail: the space has room, or the right joins a name.
+        Ok(self.copyout_right(space, right).unwrap_or(MACH_PORT_NULL))
     }
 
     /// `mach_reply_port`: a new receive right in `space`.

@@ -482,3 +482,26 @@ fn kernel_server_round_trip() {
     check(&ipc);
     assert_eq!(ipc.port(carried_id).unwrap().send_rights(), 1);
 }
+
+#[test]
+fn destroying_a_very_long_chain_does_not_recurse() {
+    // 5000 ports, each one's receive right queued on the next: destroying
+    // the outermost must walk the chain with the work list, not the stack.
+    let mut ipc = Ipc::new();
+    let space = ipc.create_space(1, SpaceLimits { max_entries: 8, max_queued_messages: 10_000 });
+    let mut inner = ipc.allocate(space, PortRight::Receive).unwrap();
+    for _ in 0..5000 {
+        let outer = ipc.allocate(space, PortRight::Receive).unwrap();
+        let bytes = message((outer, Disposition::MakeSend), None, &[port_descriptor(inner, Disposition::MoveReceive)], &[]);
+        ipc.send(space, &bytes, &mut FakeMemory::default()).unwrap();
+        inner = outer;
+    }
+    assert_eq!(ipc.port_count(), 5001);
+    // Messages inside ports in transit still count against their sender.
+    assert_eq!(ipc.space(space).unwrap().queued_messages(), 5000);
+    check(&ipc);
+    ipc.destroy(space, inner).unwrap();
+    check(&ipc);
+    assert_eq!(ipc.port_count(), 0);
+    assert_eq!(ipc.space(space).unwrap().queued_messages(), 0);
+}

@@ -296,3 +296,18 @@ fn destroy_receive_turns_senders_into_dead_names() {
     let bytes = message((0x900, Disposition::CopySend), None, &[], &[]);
     assert_eq!(send(&mut ipc, client, &bytes), Err(SendError::Failed(MachMsgReturn::SendInvalidDest)));
 }
+
+#[test]
+fn insert_carried_into_a_full_space_hands_the_right_back() {
+    let mut ipc = Ipc::new();
+    let full = ipc.create_space(1, SpaceLimits { max_entries: 1, max_queued_messages: 1 });
+    ipc.allocate(full, PortRight::DeadName).unwrap();
+    let kernel_port = ipc.allocate_kernel_port(1);
+    let right = ipc.make_send(kernel_port).unwrap();
+    let (error, right) = ipc.insert_carried(full, right).unwrap_err();
+    assert_eq!(error, KernReturn::NoSpace);
+    check(&ipc);
+    ipc.release(right);
+    assert_eq!(ipc.port(kernel_port).unwrap().send_rights(), 0);
+    check(&ipc);
+}
