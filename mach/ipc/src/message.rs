@@ -85,6 +85,11 @@ impl KernelMessage {
         }
     }
 
+    fn with_items(mut self, items: Vec<MessageItem>) -> KernelMessage {
+        self.items = items;
+        self
+    }
+
     pub(crate) fn from_notification(notification: Notification) -> KernelMessage {
         let Notification { destination, kind } = notification;
         let id = kind.id() as i32;
@@ -457,142 +462,126 @@ impl Ipc {
         handoff: Option<HandoffTarget>,
     ) -> Result<KernelMessage, SendError> {
         let view = parse(bytes).map_err(|error| SendError::Failed(error.to_mach_msg_return()))?;
-        let space_object = self.space(space).ok_or(SendError::Failed(MachMsgReturn::SendInvalidDest))?;
-        let header = view.header;
-        let destination_disposition = view.remote_disposition().ok_or(MachMsgReturn::SendInvalidHeader)?;
-        if !mach_abi::port_name_is_valid(header.remote_port) {
-            return Err(MachMsgReturn::SendInvalidDest.into());
-        }
-        let reply_disposition = match (header.local_port, view.local_disposition()) {
-            (MACH_PORT_NULL, _) => None,
-            (_, Some(disposition)) => Some(disposition),
-            (_, None) => return Err(MachMsgReturn::SendInvalidReply.into()),
-        };
-        let task_id = space_object.task_id;
-        let queue_full_limit = space_object.limits.max_queued_messages;
-        let queued = space_object.queued_messages;
+        let sender = self.space(space).ok_or(SendError::Failed(MachMsgReturn::SendInvalidDest))?.task_id;
+        let plan = plan_copyin(&view, memory)?;
+        let checked = self.validate_rights(space, &plan)?;
+        self.check_destination(space, &checked, handoff)?;
+        let tokens = self.capture_memory(&plan.items, memory)?;
+        let mut message = self.commit_copyin(space, plan, tokens, memory);
+        message.id = view.header.id;
+        message.complex = view.is_complex();
+        message.inline_data = view.inline_data.to_vec();
+        message.sender = sender;
+        message.charged_to = if handoff.is_some() { None } else { Some(space) };
+        Ok(message)
+    }
 
-        // Plan the descriptors (reads out-of-line name arrays).
-        let mut planned = Vec::with_capacity(view.descriptor_count());
-        for descriptor in view.descriptors() {
-            planned.push(match descriptor {
-                Descriptor::Port { name, disposition } => PlannedItem::Port { name, disposition },
-                Descriptor::OutOfLineMemory { address, size, deallocate, copy } => {
-                    PlannedItem::Memory { address, size, deallocate, copy }
-                }
-                Descriptor::OutOfLinePorts { address, count, disposition, deallocate, copy } => {
-                    let names = if count == 0 { Vec::new() } else { memory.read_port_names(address, count)? };
-                    if names.len() != count as usize {
-                        return Err(MachMsgReturn::SendInvalidMemory.into());
-                    }
-                    PlannedItem::Ports { address, names, disposition, deallocate, copy }
-                }
-            });
-        }
-
-        // Validation pass on copies of the entries: nothing changes yet.
+    /// The validation pass: every right of the message is taken from copies
+    /// of the sender's entries, in message order, so nothing changes yet.
+    fn validate_rights(&self, space: SpaceId, plan: &CopyinPlan) -> Result<CheckedRights, SendError> {
         let mut simulated: BTreeMap<PortName, EntryRights> = BTreeMap::new();
-        let mut simulate = |ipc: &Ipc, name: PortName, disposition: Disposition, role: Role| -> Result<Option<Taken>, SendError> {
-            if role == Role::Body && !mach_abi::port_name_is_valid(name) {
+        let mut simulate = |name: PortName, disposition: Disposition, role: Role| -> Result<Option<Taken>, SendError> {
+            if role != Role::Destination && !mach_abi::port_name_is_valid(name) {
+                // NULL and DEAD carry no right (DEAD travels as dead).
                 return Ok(None);
             }
             let entry = match simulated.get_mut(&name) {
                 Some(entry) => entry,
                 None => {
-                    let rights = ipc.entry_rights(space, name).map_err(|_| role.error())?;
+                    let rights = self.entry_rights(space, name).map_err(|_| role.error())?;
                     simulated.entry(name).or_insert(rights)
                 }
             };
-            let taken = take_right(entry, disposition).map_err(|_| role.error())?;
-            Ok(Some(taken))
+            Ok(Some(take_right(entry, disposition).map_err(|_| role.error())?))
         };
-        let destination = simulate(self, header.remote_port, destination_disposition, Role::Destination)?;
-        let destination_port = match destination {
-            Some(Taken::Port { port, kind, .. }) if kind != RightKind::Receive => port,
-            _ => return Err(MachMsgReturn::SendInvalidDest.into()),
-        };
-        let destination_is_send_once = matches!(destination, Some(Taken::Port { kind: RightKind::SendOnce, .. }));
-        if let Some(disposition) = reply_disposition {
-            if header.local_port != MACH_PORT_DEAD {
-                simulate(self, header.local_port, disposition, Role::Reply)?;
-            }
+        let (destination_name, destination_disposition) = plan.destination;
+        let (destination_port, destination_is_send_once) =
+            match simulate(destination_name, destination_disposition, Role::Destination)? {
+                Some(Taken::Port { port, kind: RightKind::Send, .. }) => (port, false),
+                Some(Taken::Port { port, kind: RightKind::SendOnce, .. }) => (port, true),
+                _ => return Err(MachMsgReturn::SendInvalidDest.into()),
+            };
+        if let Some((name, disposition)) = plan.reply {
+            simulate(name, disposition, Role::Reply)?;
         }
         let mut moved_receive = Vec::new();
-        for item in &planned {
-            let rights: &[PortName] = match item {
-                PlannedItem::Port { name, .. } => core::slice::from_ref(name),
-                PlannedItem::Ports { names, .. } => names,
-                PlannedItem::Memory { .. } => &[],
-            };
-            let disposition = match item {
-                PlannedItem::Port { disposition, .. } | PlannedItem::Ports { disposition, .. } => *disposition,
-                PlannedItem::Memory { .. } => continue,
-            };
-            for name in rights {
-                if let Some(Taken::Port { port, kind: RightKind::Receive, .. }) = simulate(self, *name, disposition, Role::Body)? {
+        for item in &plan.items {
+            for (name, disposition) in item.rights() {
+                if let Some(Taken::Port { port, kind: RightKind::Receive, .. }) = simulate(name, disposition, Role::Body)? {
                     moved_receive.push(port);
                 }
             }
         }
+        Ok(CheckedRights { destination_port, destination_is_send_once, moved_receive })
+    }
 
-        // Destination checks: handoff target, queue limit, cycles, bounds.
-        let destination_object = self.port(destination_port).ok_or(MachMsgReturn::SendInvalidDest)?;
+    /// Handoff target, queue limit, the sender's bound, and cycles.
+    fn check_destination(&self, space: SpaceId, checked: &CheckedRights, handoff: Option<HandoffTarget>) -> Result<(), SendError> {
+        let destination = checked.destination_port;
+        let port = self.port(destination).ok_or(MachMsgReturn::SendInvalidDest)?;
         match handoff {
             Some(target) => {
                 let matches_target = match target {
-                    HandoffTarget::Port(port) => port == destination_port,
-                    HandoffTarget::Set(set) => destination_object.port_set == Some(set),
+                    HandoffTarget::Port(wanted) => wanted == destination,
+                    HandoffTarget::Set(set) => port.port_set == Some(set),
                 };
-                if !matches_target || !destination_object.queue.is_empty() {
+                if !matches_target || !port.queue.is_empty() {
                     return Err(SendError::HandoffNotPossible);
                 }
             }
             None => {
-                if !destination_is_send_once && destination_object.is_full() {
-                    return Err(SendError::QueueFull { port: destination_port });
+                if !checked.destination_is_send_once && port.is_full() {
+                    return Err(SendError::QueueFull { port: destination });
                 }
-                if queued >= queue_full_limit {
+                let sender = self.space(space).ok_or(MachMsgReturn::SendInvalidDest)?;
+                if sender.queued_messages >= sender.limits.max_queued_messages {
                     return Err(MachMsgReturn::SendNoBuffer.into());
                 }
             }
         }
-        if moved_receive.iter().any(|carried| self.is_circular(destination_port, *carried)) {
+        if checked.moved_receive.iter().any(|carried| self.is_circular(destination, *carried)) {
             return Err(MachMsgReturn::SendInvalidRight.into());
         }
+        Ok(())
+    }
 
-        // Capture memory; on failure release what was captured.
+    /// Captures every out-of-line region; on failure releases what was
+    /// captured and fails the send.
+    fn capture_memory(&mut self, items: &[PlannedItem], memory: &mut dyn TaskMemory) -> Result<Vec<Option<u64>>, SendError> {
         let mut tokens = Vec::new();
-        for item in &planned {
-            if let PlannedItem::Memory { address, size, copy, .. } = item {
-                if *size == 0 {
-                    tokens.push(None);
-                    continue;
-                }
-                match memory.capture_region(*address, *size, *copy) {
-                    Ok(token) => tokens.push(Some(token)),
-                    Err(error) => {
-                        self.released_regions.extend(tokens.into_iter().flatten());
-                        return Err(error.into());
-                    }
+        for item in items {
+            let PlannedItem::Memory { address, size, copy, .. } = *item else { continue };
+            if size == 0 {
+                tokens.push(None);
+                continue;
+            }
+            match memory.capture_region(address, size, copy) {
+                Ok(token) => tokens.push(Some(token)),
+                Err(error) => {
+                    self.released_regions.extend(tokens.into_iter().flatten());
+                    return Err(error.into());
                 }
             }
         }
+        Ok(tokens)
+    }
 
-        // Commit: the same transitions on the real entries.
+    /// The commit pass: the same transitions as `validate_rights`, on the
+    /// real entries (so they cannot fail), and the sender's deallocations.
+    fn commit_copyin(&mut self, space: SpaceId, plan: CopyinPlan, tokens: Vec<Option<u64>>, memory: &mut dyn TaskMemory) -> KernelMessage {
         let commit = |ipc: &mut Ipc, name: PortName, disposition: Disposition| -> Option<CarriedRight> {
-            if name == MACH_PORT_DEAD {
-                return Some(CarriedRight::Dead);
+            match name {
+                MACH_PORT_NULL => None,
+                MACH_PORT_DEAD => Some(CarriedRight::Dead),
+                _ => ipc.commit_take(space, name, disposition).ok(),
             }
-            if name == MACH_PORT_NULL {
-                return None;
-            }
-            ipc.commit_take(space, name, disposition).ok()
         };
-        let destination = commit(self, header.remote_port, destination_disposition).unwrap_or(CarriedRight::Dead);
-        let reply = reply_disposition.and_then(|disposition| commit(self, header.local_port, disposition));
-        let mut items = Vec::with_capacity(planned.len());
+        let (destination_name, destination_disposition) = plan.destination;
+        let destination = commit(self, destination_name, destination_disposition).unwrap_or(CarriedRight::Dead);
+        let reply = plan.reply.and_then(|(name, disposition)| commit(self, name, disposition));
+        let mut items = Vec::with_capacity(plan.items.len());
         let mut tokens = tokens.into_iter();
-        for item in planned {
+        for item in plan.items {
             items.push(match item {
                 PlannedItem::Port { name, disposition } => MessageItem::Port(commit(self, name, disposition)),
                 PlannedItem::Memory { address, size, deallocate, copy } => {
@@ -610,17 +599,7 @@ impl Ipc {
                 }
             });
         }
-        Ok(KernelMessage {
-            id: header.id,
-            destination,
-            reply,
-            complex: view.is_complex(),
-            items,
-            inline_data: view.inline_data.to_vec(),
-            sender: task_id,
-            charged_to: if handoff.is_some() { None } else { Some(space) },
-            arrival: 0,
-        })
+        KernelMessage::from_kernel(destination, 0, reply, Vec::new()).with_items(items)
     }
 
     /// Copies a message out into `space`: names for its rights, addresses
@@ -656,64 +635,8 @@ impl Ipc {
                 }
             }
         };
-        let mut descriptors = Vec::with_capacity(items.len());
-        for item in items {
-            descriptors.push(match item {
-                MessageItem::Port(right) => {
-                    let disposition = right.as_ref().and_then(CarriedRight::port).map_or(Disposition::MoveSend, |(_, kind)| received_disposition(kind));
-                    let name = match right {
-                        None => MACH_PORT_NULL,
-                        Some(right) => self.copyout_right(space, right).unwrap_or_else(|| {
-                            lost |= MACH_MSG_IPC_SPACE;
-                            MACH_PORT_NULL
-                        }),
-                    };
-                    Descriptor::Port { name, disposition }
-                }
-                MessageItem::Memory { token, size, copy } => {
-                    let address = match token {
-                        None => 0,
-                        Some(token) => memory.map_region(token, size).unwrap_or_else(|_| {
-                            self.released_regions.push(token);
-                            lost |= MACH_MSG_VM_SPACE;
-                            0
-                        }),
-                    };
-                    let size = if address == 0 { 0 } else { size };
-                    Descriptor::OutOfLineMemory { address, size, deallocate: false, copy }
-                }
-                MessageItem::Ports { rights, disposition, copy } => {
-                    let mut names = Vec::with_capacity(rights.len());
-                    for right in rights {
-                        names.push(match right {
-                            None => MACH_PORT_NULL,
-                            Some(right) => self.copyout_right(space, right).unwrap_or_else(|| {
-                                lost |= MACH_MSG_IPC_SPACE;
-                                MACH_PORT_NULL
-                            }),
-                        });
-                    }
-                    let count = names.len() as u32;
-                    let address = if names.is_empty() {
-                        0
-                    } else {
-                        memory.write_port_names(&names).unwrap_or_else(|_| {
-                            // The rights now have names in the receiver but
-                            // the array cannot reach it: destroy them.
-                            for name in &names {
-                                if mach_abi::port_name_is_valid(*name) {
-                                    let _ = self.deallocate_one_right(space, *name);
-                                }
-                            }
-                            lost |= MACH_MSG_VM_SPACE;
-                            0
-                        })
-                    };
-                    let disposition = received_disposition(right_kind_of(disposition));
-                    Descriptor::OutOfLinePorts { address, count: if address == 0 { 0 } else { count }, disposition, deallocate: false, copy }
-                }
-            });
-        }
+        let descriptors: Vec<Descriptor> =
+            items.into_iter().map(|item| self.copyout_item(space, item, memory, &mut lost)).collect();
         let header = MachMsgHeader {
             bits: msgh_bits(reply_type, destination_type) | if complex { MACH_MSGH_BITS_COMPLEX } else { 0 },
             size: 0,
@@ -736,11 +659,117 @@ impl Ipc {
         Received { bytes, port, lost }
     }
 
+    /// Copies one descriptor out: rights get names (or NULL, setting
+    /// `MACH_MSG_IPC_SPACE` in `lost`), memory gets mapped (or address 0,
+    /// setting `MACH_MSG_VM_SPACE`).
+    fn copyout_item(&mut self, space: SpaceId, item: MessageItem, memory: &mut dyn TaskMemory, lost: &mut u32) -> Descriptor {
+        let mut name_right = |ipc: &mut Ipc, right: Option<CarriedRight>| match right {
+            None => MACH_PORT_NULL,
+            Some(right) => ipc.copyout_right(space, right).unwrap_or_else(|| {
+                *lost |= MACH_MSG_IPC_SPACE;
+                MACH_PORT_NULL
+            }),
+        };
+        match item {
+            MessageItem::Port(right) => {
+                let kind = right.as_ref().and_then(CarriedRight::port).map_or(RightKind::Send, |(_, kind)| kind);
+                Descriptor::Port { name: name_right(self, right), disposition: received_disposition(kind) }
+            }
+            MessageItem::Memory { token, size, copy } => {
+                let address = match token {
+                    None => 0,
+                    Some(token) => memory.map_region(token, size).unwrap_or_else(|_| {
+                        self.released_regions.push(token);
+                        *lost |= MACH_MSG_VM_SPACE;
+                        0
+                    }),
+                };
+                Descriptor::OutOfLineMemory { address, size: if address == 0 { 0 } else { size }, deallocate: false, copy }
+            }
+            MessageItem::Ports { rights, disposition, copy } => {
+                let names: Vec<PortName> = rights.into_iter().map(|right| name_right(self, right)).collect();
+                let address = if names.is_empty() {
+                    0
+                } else {
+                    memory.write_port_names(&names).unwrap_or_else(|_| {
+                        // The rights have names in the receiver but the
+                        // array cannot reach it: destroy them again.
+                        for name in names.iter().filter(|name| mach_abi::port_name_is_valid(**name)) {
+                            let _ = self.deallocate_one_right(space, *name);
+                        }
+                        *lost |= MACH_MSG_VM_SPACE;
+                        0
+                    })
+                };
+                let count = if address == 0 { 0 } else { names.len() as u32 };
+                let disposition = received_disposition(right_kind_of(disposition));
+                Descriptor::OutOfLinePorts { address, count, disposition, deallocate: false, copy }
+            }
+        }
+    }
+
     /// Removes one right a failed copyout had just named.
     fn deallocate_one_right(&mut self, space: SpaceId, name: PortName) -> Result<(), mach_abi::KernReturn> {
         match self.entry_rights(space, name)? {
             EntryRights::Port { receive: true, .. } => self.mod_refs(space, name, mach_abi::PortRight::Receive, -1),
             _ => self.deallocate(space, name),
+        }
+    }
+}
+
+/// The header rights and descriptors of a message being copied in.
+struct CopyinPlan {
+    destination: (PortName, Disposition),
+    reply: Option<(PortName, Disposition)>,
+    items: Vec<PlannedItem>,
+}
+
+/// What validation learned about the message.
+struct CheckedRights {
+    destination_port: PortId,
+    destination_is_send_once: bool,
+    moved_receive: Vec<PortId>,
+}
+
+/// Reads the header's rights and the descriptors into a plan (reading
+/// out-of-line name arrays from the sender, which changes nothing).
+fn plan_copyin(view: &mach_abi::MessageView<'_>, memory: &mut dyn TaskMemory) -> Result<CopyinPlan, SendError> {
+    let header = view.header;
+    let destination_disposition = view.remote_disposition().ok_or(MachMsgReturn::SendInvalidHeader)?;
+    if !mach_abi::port_name_is_valid(header.remote_port) {
+        return Err(MachMsgReturn::SendInvalidDest.into());
+    }
+    let reply = match (header.local_port, view.local_disposition()) {
+        (MACH_PORT_NULL, _) => None,
+        (name, Some(disposition)) => Some((name, disposition)),
+        (_, None) => return Err(MachMsgReturn::SendInvalidReply.into()),
+    };
+    let mut items = Vec::with_capacity(view.descriptor_count());
+    for descriptor in view.descriptors() {
+        items.push(match descriptor {
+            Descriptor::Port { name, disposition } => PlannedItem::Port { name, disposition },
+            Descriptor::OutOfLineMemory { address, size, deallocate, copy } => {
+                PlannedItem::Memory { address, size, deallocate, copy }
+            }
+            Descriptor::OutOfLinePorts { address, count, disposition, deallocate, copy } => {
+                let names = if count == 0 { Vec::new() } else { memory.read_port_names(address, count)? };
+                if names.len() != count as usize {
+                    return Err(MachMsgReturn::SendInvalidMemory.into());
+                }
+                PlannedItem::Ports { address, names, disposition, deallocate, copy }
+            }
+        });
+    }
+    Ok(CopyinPlan { destination: (header.remote_port, destination_disposition), reply, items })
+}
+
+impl PlannedItem {
+    /// The (name, disposition) pairs of the rights this descriptor carries.
+    fn rights(&self) -> Vec<(PortName, Disposition)> {
+        match self {
+            PlannedItem::Port { name, disposition } => vec![(*name, *disposition)],
+            PlannedItem::Ports { names, disposition, .. } => names.iter().map(|name| (*name, *disposition)).collect(),
+            PlannedItem::Memory { .. } => Vec::new(),
         }
     }
 }
