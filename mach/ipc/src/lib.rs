@@ -212,27 +212,45 @@ impl Ipc {
     }
 
     /// Re-tags a port (0 detaches the kernel object).
-    pub fn set_kernel_object(&mut self, port: PortId, object: KernelObject) -> Result<(), KernReturn> {
-        self.port_mut(port).ok_or(KernReturn::InvalidName)?.kernel_object = object;
+    pub fn set_kernel_object(
+        &mut self,
+        port: PortId,
+        object: KernelObject,
+    ) -> Result<(), KernReturn> {
+        self.port_mut(port)
+            .ok_or(KernReturn::InvalidName)?
+            .kernel_object = object;
         Ok(())
     }
 
     /// Makes a send right to a live port for the kernel to hand out
     /// (`task_self`...). Counts as a make-send.
     pub fn make_send(&mut self, port: PortId) -> Result<CarriedRight, KernReturn> {
-        let port_object = self.port_mut(port).filter(|p| p.is_alive()).ok_or(KernReturn::InvalidName)?;
+        let port_object = self
+            .port_mut(port)
+            .filter(|p| p.is_alive())
+            .ok_or(KernReturn::InvalidName)?;
         port_object.make_send_count = port_object.make_send_count.wrapping_add(1);
         port_object.send_rights += 1;
         port_object.kernel_held.send += 1;
-        Ok(CarriedRight::Port { port, kind: RightKind::Send })
+        Ok(CarriedRight::Port {
+            port,
+            kind: RightKind::Send,
+        })
     }
 
     /// Makes a send-once right to a live port for the kernel.
     pub fn make_send_once(&mut self, port: PortId) -> Result<CarriedRight, KernReturn> {
-        let port_object = self.port_mut(port).filter(|p| p.is_alive()).ok_or(KernReturn::InvalidName)?;
+        let port_object = self
+            .port_mut(port)
+            .filter(|p| p.is_alive())
+            .ok_or(KernReturn::InvalidName)?;
         port_object.send_once_rights += 1;
         port_object.kernel_held.send_once += 1;
-        Ok(CarriedRight::Port { port, kind: RightKind::SendOnce })
+        Ok(CarriedRight::Port {
+            port,
+            kind: RightKind::SendOnce,
+        })
     }
 
     /// Gives back a right the kernel held, destroying it (send-once rights
@@ -249,7 +267,10 @@ impl Ipc {
             return Err(KernReturn::InvalidRight);
         }
         port_object.receiver = Receiver::InTransit { queued_on: None };
-        self.destroy_rights(alloc::vec![CarriedRight::Port { port, kind: RightKind::Receive }]);
+        self.destroy_rights(alloc::vec![CarriedRight::Port {
+            port,
+            kind: RightKind::Receive
+        }]);
         Ok(())
     }
 
@@ -293,16 +314,27 @@ impl Ipc {
         while let Some(right) = work.pop() {
             match right {
                 CarriedRight::Dead => {}
-                CarriedRight::Port { port, kind: RightKind::Send } => self.release_send(port),
-                CarriedRight::Port { port, kind: RightKind::SendOnce } => self.release_send_once(port),
-                CarriedRight::Port { port, kind: RightKind::Receive } => self.destroy_receive(port, &mut work),
+                CarriedRight::Port {
+                    port,
+                    kind: RightKind::Send,
+                } => self.release_send(port),
+                CarriedRight::Port {
+                    port,
+                    kind: RightKind::SendOnce,
+                } => self.release_send_once(port),
+                CarriedRight::Port {
+                    port,
+                    kind: RightKind::Receive,
+                } => self.destroy_receive(port, &mut work),
             }
         }
     }
 
     /// One send right is gone.
     pub(crate) fn release_send(&mut self, port: PortId) {
-        let Some(port_object) = self.port_mut(port) else { return };
+        let Some(port_object) = self.port_mut(port) else {
+            return;
+        };
         port_object.send_rights = port_object.send_rights.saturating_sub(1);
         self.check_no_senders(port);
         self.free_if_unreferenced(port);
@@ -312,10 +344,15 @@ impl Ipc {
     /// is used to send it a send-once notification (Mach's rule); otherwise
     /// it is simply gone.
     pub(crate) fn release_send_once(&mut self, port: PortId) {
-        let Some(port_object) = self.port_mut(port) else { return };
+        let Some(port_object) = self.port_mut(port) else {
+            return;
+        };
         if port_object.is_alive() {
             self.outbox.push_back(Notification {
-                destination: CarriedRight::Port { port, kind: RightKind::SendOnce },
+                destination: CarriedRight::Port {
+                    port,
+                    kind: RightKind::SendOnce,
+                },
                 kind: NotificationKind::SendOnce,
             });
             return;
@@ -327,22 +364,31 @@ impl Ipc {
     /// Fires the no-senders request if the port has no send right left and
     /// its make-send count reached the request's threshold.
     pub(crate) fn check_no_senders(&mut self, port: PortId) {
-        let Some(port_object) = self.port_mut(port) else { return };
+        let Some(port_object) = self.port_mut(port) else {
+            return;
+        };
         if !port_object.is_alive() || port_object.send_rights != 0 {
             return;
         }
         let make_send_count = port_object.make_send_count;
-        let ready = matches!(port_object.requests.no_senders, Some((_, sync)) if make_send_count >= sync);
+        let ready =
+            matches!(port_object.requests.no_senders, Some((_, sync)) if make_send_count >= sync);
         if !ready {
             return;
         }
         if let Some((destination, _)) = port_object.requests.no_senders.take() {
-            self.outbox.push_back(Notification { destination, kind: NotificationKind::NoSenders { make_send_count } });
+            self.outbox.push_back(Notification {
+                destination,
+                kind: NotificationKind::NoSenders { make_send_count },
+            });
         }
     }
 
     pub(crate) fn free_if_unreferenced(&mut self, port: PortId) {
-        if self.port(port).is_some_and(|p| p.is_unreferenced() && p.queue.is_empty() && p.requests.is_empty()) {
+        if self
+            .port(port)
+            .is_some_and(|p| p.is_unreferenced() && p.queue.is_empty() && p.requests.is_empty())
+        {
             self.ports.remove(port.0);
         }
     }
@@ -350,7 +396,9 @@ impl Ipc {
     /// The receive right of `port`, already detached from its holder
     /// (receiver is `InTransit`), is destroyed.
     fn destroy_receive(&mut self, port: PortId, work: &mut Vec<CarriedRight>) {
-        let Some(port_object) = self.port_mut(port) else { return };
+        let Some(port_object) = self.port_mut(port) else {
+            return;
+        };
         // Mach: a port-destroyed request rescues the receive right, which
         // travels back to the requester in the notification.
         if let Some(destination) = port_object.requests.port_destroyed.take() {
@@ -359,7 +407,12 @@ impl Ipc {
             self.leave_port_set(port, set);
             self.outbox.push_back(Notification {
                 destination,
-                kind: NotificationKind::PortDestroyed { receive: CarriedRight::Port { port, kind: RightKind::Receive } },
+                kind: NotificationKind::PortDestroyed {
+                    receive: CarriedRight::Port {
+                        port,
+                        kind: RightKind::Receive,
+                    },
+                },
             });
             return;
         }
@@ -383,7 +436,10 @@ impl Ipc {
                     }
                 }
             }
-            self.outbox.push_back(Notification { destination, kind: NotificationKind::DeadName { name } });
+            self.outbox.push_back(Notification {
+                destination,
+                kind: NotificationKind::DeadName { name },
+            });
         }
         if let Some((right, _)) = no_senders {
             work.push(right);
@@ -397,13 +453,21 @@ impl Ipc {
     /// Turns the entry `name` of `space`, which names the now dead `port`,
     /// into a dead name keeping its user references.
     fn entry_to_dead_name(&mut self, space: SpaceId, name: PortName, port: PortId) {
-        let Some(space_object) = self.spaces.get_mut(space.0) else { return };
-        let Some(entry) = space_object.entries.get_mut(&name) else { return };
+        let Some(space_object) = self.spaces.get_mut(space.0) else {
+            return;
+        };
+        let Some(entry) = space_object.entries.get_mut(&name) else {
+            return;
+        };
         let (references, was_send, was_send_once) = match entry.rights {
-            right::EntryRights::Port { port: entry_port, send_references, .. } if entry_port == port => {
-                (send_references, send_references > 0, false)
+            right::EntryRights::Port {
+                port: entry_port,
+                send_references,
+                ..
+            } if entry_port == port => (send_references, send_references > 0, false),
+            right::EntryRights::SendOnce { port: entry_port } if entry_port == port => {
+                (1, false, true)
             }
-            right::EntryRights::SendOnce { port: entry_port } if entry_port == port => (1, false, true),
             _ => return,
         };
         space_object.names_by_port.remove(&port);
