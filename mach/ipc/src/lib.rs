@@ -56,7 +56,9 @@ use mach_abi::{KernReturn, MachMsgReturn, PortName};
 
 use arena::{Arena, ArenaId};
 pub use invariants::InvariantViolation;
-pub use message::{KernelMessage, MessageItem, ReceiveOptions, Received, TaskMemory};
+pub use message::{
+    KernelMessage, KernelMessageTooLarge, MessageItem, ReceiveOptions, Received, TaskMemory,
+};
 pub use notify::{Notification, NotificationKind};
 pub use port::{KernelObject, Port, Receiver};
 pub use port_set::PortSet;

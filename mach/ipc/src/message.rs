@@ -84,8 +84,23 @@ pub struct KernelMessage {
 
 impl KernelMessage {
     /// A message from the kernel (a reply of a kernel server, say): inline
-    /// data only, to `destination`, optionally with a reply right.
+    /// data only, to `destination`, optionally with a reply right. The data
+    /// is zero-padded to 4 bytes; data that would make the message larger
+    /// than `MACH_MSG_SIZE_MAX` is refused and the rights are handed back.
     pub fn from_kernel(
+        destination: CarriedRight,
+        id: i32,
+        reply: Option<CarriedRight>,
+        mut inline_data: Vec<u8>,
+    ) -> Result<KernelMessage, KernelMessageTooLarge> {
+        if inline_data.len() > mach_abi::MACH_MSG_SIZE_MAX - MACH_MSG_HEADER_SIZE {
+            return Err(KernelMessageTooLarge { destination, reply });
+        }
+        inline_data.resize(inline_data.len().next_multiple_of(4), 0);
+        Ok(KernelMessage::bare(destination, id, reply, inline_data))
+    }
+
+    fn bare(
         destination: CarriedRight,
         id: i32,
         reply: Option<CarriedRight>,
@@ -207,6 +222,14 @@ impl KernelMessage {
             _ => None,
         })
     }
+}
+
+/// [`KernelMessage::from_kernel`] refused data too large for a message;
+/// the rights it was given come back.
+#[derive(Debug, PartialEq, Eq)]
+pub struct KernelMessageTooLarge {
+    pub destination: CarriedRight,
+    pub reply: Option<CarriedRight>,
 }
 
 /// Receive options (from the `mach_msg` option word).
@@ -799,7 +822,7 @@ impl Ipc {
                 }
             });
         }
-        KernelMessage::from_kernel(destination, 0, reply, Vec::new()).with_items(items)
+        KernelMessage::bare(destination, 0, reply, Vec::new()).with_items(items)
     }
 
     /// Copies a message out into `space`: names for its rights, addresses

@@ -904,12 +904,18 @@ fn kernel_server_round_trip() {
     };
     let carried_id = ipc.port_of(task, carried).unwrap();
     assert_eq!(ipc.port(carried_id).unwrap().send_rights(), 2);
-    let answer = KernelMessage::from_kernel(reply_right, 1100, None, b"done".to_vec());
+    // Too much data is refused and the reply right comes back.
+    let refused = KernelMessage::from_kernel(reply_right, 1100, None, vec![0; MACH_MSG_SIZE_MAX])
+        .unwrap_err();
+    assert!(refused.reply.is_none());
+    let reply_right = refused.destination;
+    // Data is padded to 4 bytes.
+    let answer = KernelMessage::from_kernel(reply_right, 1100, None, b"done!".to_vec()).unwrap();
     ipc.send_kernel_message(answer).unwrap();
     check(&ipc);
     let received = receive(&mut ipc, task, reply).unwrap();
     assert_eq!(received.header.id, 1100);
-    assert_eq!(received.data, b"done");
+    assert_eq!(received.data, b"done!\0\0\0");
     assert_eq!(received.trailer.sender, 0);
     // Not a kernel port: nothing to take.
     let user_port = ipc.port_of(task, reply).unwrap();
