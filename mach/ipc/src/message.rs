@@ -224,6 +224,13 @@ impl KernelMessage {
     }
 }
 
+/// What a receive waits on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReceiveSource {
+    Port(PortId),
+    Set(crate::PortSetId),
+}
+
 /// [`KernelMessage::from_kernel`] refused data too large for a message;
 /// the rights it was given come back.
 #[derive(Debug, PartialEq, Eq)]
@@ -419,18 +426,45 @@ impl Ipc {
         Some(message)
     }
 
+    /// What a receive on `name` in `space` waits for: a port or a port set.
+    /// The kernel records a blocked receiver under this key, and wakes it
+    /// when a [`SendOutcome`] names that port or set.
+    pub fn receive_source(
+        &self,
+        space: SpaceId,
+        name: PortName,
+    ) -> Result<ReceiveSource, MachMsgReturn> {
+        match self.entry_rights(space, name) {
+            Ok(EntryRights::Port {
+                port,
+                receive: true,
+                ..
+            }) => Ok(ReceiveSource::Port(port)),
+            Ok(EntryRights::PortSet { set }) => Ok(ReceiveSource::Set(set)),
+            Ok(EntryRights::DeadName { .. }) => Err(MachMsgReturn::ReceivePortDied),
+            _ => Err(MachMsgReturn::ReceiveInvalidName),
+        }
+    }
+
+    /// The port a message from `space` would go to, read from the header
+    /// without validating or changing anything: lets the kernel look for a
+    /// waiting receiver (on the port, or on `Port::port_set`) before choosing
+    /// between [`Ipc::send_direct`] and [`Ipc::send`].
+    pub fn destination_of(&self, space: SpaceId, bytes: &[u8]) -> Option<PortId> {
+        let header = MachMsgHeader::read_from(bytes)?;
+        match self.entry_rights(space, header.remote_port).ok()? {
+            EntryRights::Port { port, .. } | EntryRights::SendOnce { port } => Some(port),
+            _ => None,
+        }
+    }
+
     // ---- Internals ----
 
     /// The ports a waiting receiver on `name` takes messages from.
     fn handoff_target(&self, space: SpaceId, name: PortName) -> Option<HandoffTarget> {
-        match self.entry_rights(space, name).ok()? {
-            EntryRights::Port {
-                port,
-                receive: true,
-                ..
-            } => Some(HandoffTarget::Port(port)),
-            EntryRights::PortSet { set } => Some(HandoffTarget::Set(set)),
-            _ => None,
+        match self.receive_source(space, name).ok()? {
+            ReceiveSource::Port(port) => Some(HandoffTarget::Port(port)),
+            ReceiveSource::Set(set) => Some(HandoffTarget::Set(set)),
         }
     }
 

@@ -689,6 +689,18 @@ fn direct_handoff() {
         b"rpc",
     );
     let mut memory = FakeMemory::default();
+    // The kernel finds the destination and what the receiver waits on.
+    let port_id = ipc.port_of(server, port).unwrap();
+    assert_eq!(ipc.destination_of(client, &bytes), Some(port_id));
+    assert_eq!(ipc.destination_of(client, &[0; 4]), None);
+    assert_eq!(
+        ipc.receive_source(server, port),
+        Ok(ReceiveSource::Port(port_id))
+    );
+    assert_eq!(
+        ipc.receive_source(client, send_name),
+        Err(MachMsgReturn::ReceiveInvalidName)
+    );
     let received = ipc
         .send_direct(
             client,
