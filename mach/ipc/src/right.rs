@@ -7,7 +7,7 @@
 //! on the real entries; since the function is pure, the second pass cannot
 //! fail where the first succeeded, and a failed send changes nothing.
 
-use mach_abi::{Disposition, KernReturn, PortRight};
+use mach_abi::Disposition;
 
 use crate::{PortId, PortSetId};
 
@@ -213,11 +213,6 @@ pub fn take_right(entry: &mut EntryRights, disposition: Disposition) -> Result<T
     };
     *entry = next;
     Ok(taken)
-}
-
-/// The right named by a `mach_port_right_t` in `mod_refs`, checked.
-pub fn port_right_from_u32(value: u32) -> Result<PortRight, KernReturn> {
-    PortRight::from_u32(value).ok_or(KernReturn::InvalidValue)
 }
 
 /// True when a dead name's or send right's references may grow by `delta`.
