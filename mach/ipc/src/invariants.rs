@@ -301,15 +301,23 @@ impl Ipc {
             let mut current = port.receiver;
             for _ in 0..=self.ports.len() {
                 match current {
-                    Receiver::InTransit { queued_on: Some(next) } => match self.port(next) {
+                    Receiver::InTransit {
+                        queued_on: Some(next),
+                    } => match self.port(next) {
                         Some(next_port) => current = next_port.receiver,
-                        None => return fail(format!("{port_id:?} is queued on the freed port {next:?}")),
+                        None => {
+                            return fail(format!(
+                                "{port_id:?} is queued on the freed port {next:?}"
+                            ))
+                        }
                     },
                     _ => break,
                 }
             }
             if matches!(current, Receiver::InTransit { queued_on: Some(_) }) {
-                return fail(format!("{port_id:?} is in a cycle of ports queued inside each other"));
+                return fail(format!(
+                    "{port_id:?} is in a cycle of ports queued inside each other"
+                ));
             }
             if port.queue_limit > mach_abi::MACH_PORT_QLIMIT_MAX {
                 return fail(format!("{port_id:?} has queue limit {}", port.queue_limit));
