@@ -970,3 +970,45 @@ fn destroying_a_very_long_chain_does_not_recurse() {
     assert_eq!(ipc.port_count(), 0);
     assert_eq!(ipc.space(space).unwrap().queued_messages(), 0);
 }
+
+#[test]
+fn received_send_right_saturates_at_the_reference_limit() {
+    let mut ipc = Ipc::new();
+    let (server, port, client, send_name) = client_server(&mut ipc);
+    // The server already holds the maximum references to `watched`.
+    let watched = ipc.allocate(client, PortRight::Receive).unwrap();
+    ipc.insert_right(
+        server,
+        0x9900,
+        client,
+        watched,
+        Disposition::MakeSend as u32,
+    )
+    .unwrap();
+    ipc.mod_refs(
+        server,
+        0x9900,
+        PortRight::Send,
+        USER_REFERENCES_MAX as i32 - 1,
+    )
+    .unwrap();
+    let bytes = message(
+        (send_name, Disposition::CopySend),
+        None,
+        &[port_descriptor(watched, Disposition::MakeSend)],
+        &[],
+    );
+    send(&mut ipc, client, &bytes).unwrap();
+    let received = receive(&mut ipc, server, port).unwrap();
+    assert_eq!(
+        received.descriptors[0],
+        port_descriptor(0x9900, Disposition::MoveSend)
+    );
+    assert_eq!(
+        ipc.get_refs(server, 0x9900, PortRight::Send),
+        Ok(USER_REFERENCES_MAX)
+    );
+    let watched_id = ipc.port_of(client, watched).unwrap();
+    assert_eq!(ipc.port(watched_id).unwrap().send_rights(), 1);
+    assert_eq!(ipc.port(watched_id).unwrap().make_send_count(), 2);
+}
