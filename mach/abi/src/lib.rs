@@ -40,7 +40,10 @@ pub mod trap;
 pub use c_header::{render_c_header, C_HEADER_PATH};
 pub use message::*;
 pub use notify::*;
-pub use parse::{parse, parse_received, Descriptor, EncodeError, HeaderPort, MessageEncoder, MessageView, ParseError};
+pub use parse::{
+    parse, parse_received, Descriptor, EncodeError, HeaderPort, MessageEncoder, MessageView,
+    ParseError,
+};
 pub use port::*;
 pub use return_code::*;
 pub use trap::*;

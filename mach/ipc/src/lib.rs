@@ -49,13 +49,17 @@ pub mod port_set;
 pub mod right;
 pub mod space;
 
+use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 
 use mach_abi::{KernReturn, MachMsgReturn, PortName};
 
 use arena::{Arena, ArenaId};
 pub use invariants::InvariantViolation;
-pub use message::{KernelMessage, MessageItem, ReceiveOptions, Received, TaskMemory};
+pub use message::{
+    KernelMessage, KernelMessageTooLarge, MessageItem, ReceiveOptions, ReceiveSource, Received,
+    TaskMemory,
+};
 pub use notify::{Notification, NotificationKind};
 pub use port::{KernelObject, Port, Receiver};
 pub use port_set::PortSet;
@@ -139,7 +143,7 @@ pub struct Ipc {
     pub(crate) ports: Arena<Port>,
     pub(crate) port_sets: Arena<PortSet>,
     pub(crate) spaces: Arena<Space>,
-    pub(crate) outbox: Vec<Notification>,
+    pub(crate) outbox: VecDeque<Notification>,
     /// Out-of-line memory tokens of destroyed messages, for the kernel's VM
     /// to free ([`Ipc::take_released_regions`]).
     pub(crate) released_regions: Vec<u64>,
@@ -173,6 +177,16 @@ impl Ipc {
         self.ports.len()
     }
 
+    /// Number of port sets.
+    pub fn port_set_count(&self) -> usize {
+        self.port_sets.len()
+    }
+
+    /// Number of spaces.
+    pub fn space_count(&self) -> usize {
+        self.spaces.len()
+    }
+
     /// Notifications waiting in the outbox.
     pub fn pending_notifications(&self) -> impl Iterator<Item = &Notification> {
         self.outbox.iter()
@@ -201,27 +215,45 @@ impl Ipc {
     }
 
     /// Re-tags a port (0 detaches the kernel object).
-    pub fn set_kernel_object(&mut self, port: PortId, object: KernelObject) -> Result<(), KernReturn> {
-        self.port_mut(port).ok_or(KernReturn::InvalidName)?.kernel_object = object;
+    pub fn set_kernel_object(
+        &mut self,
+        port: PortId,
+        object: KernelObject,
+    ) -> Result<(), KernReturn> {
+        self.port_mut(port)
+            .ok_or(KernReturn::InvalidName)?
+            .kernel_object = object;
         Ok(())
     }
 
     /// Makes a send right to a live port for the kernel to hand out
     /// (`task_self`...). Counts as a make-send.
     pub fn make_send(&mut self, port: PortId) -> Result<CarriedRight, KernReturn> {
-        let port_object = self.port_mut(port).filter(|p| p.is_alive()).ok_or(KernReturn::InvalidName)?;
+        let port_object = self
+            .port_mut(port)
+            .filter(|p| p.is_alive())
+            .ok_or(KernReturn::InvalidName)?;
         port_object.make_send_count = port_object.make_send_count.wrapping_add(1);
         port_object.send_rights += 1;
         port_object.kernel_held.send += 1;
-        Ok(CarriedRight::Port { port, kind: RightKind::Send })
+        Ok(CarriedRight::Port {
+            port,
+            kind: RightKind::Send,
+        })
     }
 
     /// Makes a send-once right to a live port for the kernel.
     pub fn make_send_once(&mut self, port: PortId) -> Result<CarriedRight, KernReturn> {
-        let port_object = self.port_mut(port).filter(|p| p.is_alive()).ok_or(KernReturn::InvalidName)?;
+        let port_object = self
+            .port_mut(port)
+            .filter(|p| p.is_alive())
+            .ok_or(KernReturn::InvalidName)?;
         port_object.send_once_rights += 1;
         port_object.kernel_held.send_once += 1;
-        Ok(CarriedRight::Port { port, kind: RightKind::SendOnce })
+        Ok(CarriedRight::Port {
+            port,
+            kind: RightKind::SendOnce,
+        })
     }
 
     /// Gives back a right the kernel held, destroying it (send-once rights
@@ -238,7 +270,10 @@ impl Ipc {
             return Err(KernReturn::InvalidRight);
         }
         port_object.receiver = Receiver::InTransit { queued_on: None };
-        self.destroy_rights(alloc::vec![CarriedRight::Port { port, kind: RightKind::Receive }]);
+        self.destroy_rights(alloc::vec![CarriedRight::Port {
+            port,
+            kind: RightKind::Receive
+        }]);
         Ok(())
     }
 
@@ -282,16 +317,27 @@ impl Ipc {
         while let Some(right) = work.pop() {
             match right {
                 CarriedRight::Dead => {}
-                CarriedRight::Port { port, kind: RightKind::Send } => self.release_send(port),
-                CarriedRight::Port { port, kind: RightKind::SendOnce } => self.release_send_once(port),
-                CarriedRight::Port { port, kind: RightKind::Receive } => self.destroy_receive(port, &mut work),
+                CarriedRight::Port {
+                    port,
+                    kind: RightKind::Send,
+                } => self.release_send(port),
+                CarriedRight::Port {
+                    port,
+                    kind: RightKind::SendOnce,
+                } => self.release_send_once(port),
+                CarriedRight::Port {
+                    port,
+                    kind: RightKind::Receive,
+                } => self.destroy_receive(port, &mut work),
             }
         }
     }
 
     /// One send right is gone.
     pub(crate) fn release_send(&mut self, port: PortId) {
-        let Some(port_object) = self.port_mut(port) else { return };
+        let Some(port_object) = self.port_mut(port) else {
+            return;
+        };
         port_object.send_rights = port_object.send_rights.saturating_sub(1);
         self.check_no_senders(port);
         self.free_if_unreferenced(port);
@@ -301,10 +347,15 @@ impl Ipc {
     /// is used to send it a send-once notification (Mach's rule); otherwise
     /// it is simply gone.
     pub(crate) fn release_send_once(&mut self, port: PortId) {
-        let Some(port_object) = self.port_mut(port) else { return };
+        let Some(port_object) = self.port_mut(port) else {
+            return;
+        };
         if port_object.is_alive() {
-            self.outbox.push(Notification {
-                destination: CarriedRight::Port { port, kind: RightKind::SendOnce },
+            self.outbox.push_back(Notification {
+                destination: CarriedRight::Port {
+                    port,
+                    kind: RightKind::SendOnce,
+                },
                 kind: NotificationKind::SendOnce,
             });
             return;
@@ -316,22 +367,31 @@ impl Ipc {
     /// Fires the no-senders request if the port has no send right left and
     /// its make-send count reached the request's threshold.
     pub(crate) fn check_no_senders(&mut self, port: PortId) {
-        let Some(port_object) = self.port_mut(port) else { return };
+        let Some(port_object) = self.port_mut(port) else {
+            return;
+        };
         if !port_object.is_alive() || port_object.send_rights != 0 {
             return;
         }
         let make_send_count = port_object.make_send_count;
-        let ready = matches!(port_object.requests.no_senders, Some((_, sync)) if make_send_count >= sync);
+        let ready =
+            matches!(port_object.requests.no_senders, Some((_, sync)) if make_send_count >= sync);
         if !ready {
             return;
         }
         if let Some((destination, _)) = port_object.requests.no_senders.take() {
-            self.outbox.push(Notification { destination, kind: NotificationKind::NoSenders { make_send_count } });
+            self.outbox.push_back(Notification {
+                destination,
+                kind: NotificationKind::NoSenders { make_send_count },
+            });
         }
     }
 
     pub(crate) fn free_if_unreferenced(&mut self, port: PortId) {
-        if self.port(port).is_some_and(|p| p.is_unreferenced() && p.queue.is_empty() && p.requests.is_empty()) {
+        if self
+            .port(port)
+            .is_some_and(|p| p.is_unreferenced() && p.queue.is_empty() && p.requests.is_empty())
+        {
             self.ports.remove(port.0);
         }
     }
@@ -339,16 +399,23 @@ impl Ipc {
     /// The receive right of `port`, already detached from its holder
     /// (receiver is `InTransit`), is destroyed.
     fn destroy_receive(&mut self, port: PortId, work: &mut Vec<CarriedRight>) {
-        let Some(port_object) = self.port_mut(port) else { return };
+        let Some(port_object) = self.port_mut(port) else {
+            return;
+        };
         // Mach: a port-destroyed request rescues the receive right, which
         // travels back to the requester in the notification.
         if let Some(destination) = port_object.requests.port_destroyed.take() {
             port_object.receiver = Receiver::InTransit { queued_on: None };
             let set = port_object.port_set.take();
             self.leave_port_set(port, set);
-            self.outbox.push(Notification {
+            self.outbox.push_back(Notification {
                 destination,
-                kind: NotificationKind::PortDestroyed { receive: CarriedRight::Port { port, kind: RightKind::Receive } },
+                kind: NotificationKind::PortDestroyed {
+                    receive: CarriedRight::Port {
+                        port,
+                        kind: RightKind::Receive,
+                    },
+                },
             });
             return;
         }
@@ -372,7 +439,10 @@ impl Ipc {
                     }
                 }
             }
-            self.outbox.push(Notification { destination, kind: NotificationKind::DeadName { name } });
+            self.outbox.push_back(Notification {
+                destination,
+                kind: NotificationKind::DeadName { name },
+            });
         }
         if let Some((right, _)) = no_senders {
             work.push(right);
@@ -386,13 +456,21 @@ impl Ipc {
     /// Turns the entry `name` of `space`, which names the now dead `port`,
     /// into a dead name keeping its user references.
     fn entry_to_dead_name(&mut self, space: SpaceId, name: PortName, port: PortId) {
-        let Some(space_object) = self.spaces.get_mut(space.0) else { return };
-        let Some(entry) = space_object.entries.get_mut(&name) else { return };
+        let Some(space_object) = self.spaces.get_mut(space.0) else {
+            return;
+        };
+        let Some(entry) = space_object.entries.get_mut(&name) else {
+            return;
+        };
         let (references, was_send, was_send_once) = match entry.rights {
-            right::EntryRights::Port { port: entry_port, send_references, .. } if entry_port == port => {
-                (send_references, send_references > 0, false)
+            right::EntryRights::Port {
+                port: entry_port,
+                send_references,
+                ..
+            } if entry_port == port => (send_references, send_references > 0, false),
+            right::EntryRights::SendOnce { port: entry_port } if entry_port == port => {
+                (1, false, true)
             }
-            right::EntryRights::SendOnce { port: entry_port } if entry_port == port => (1, false, true),
             _ => return,
         };
         space_object.names_by_port.remove(&port);
@@ -438,10 +516,7 @@ impl Ipc {
     /// the outbox is empty; `Some(None)` when it was destroyed instead
     /// (its port died); `Some(Some(outcome))` when it was queued.
     pub fn deliver_notification(&mut self) -> Option<Option<SendOutcome>> {
-        if self.outbox.is_empty() {
-            return None;
-        }
-        let notification = self.outbox.remove(0);
+        let notification = self.outbox.pop_front()?;
         let message = KernelMessage::from_notification(notification);
         Some(self.enqueue_kernel_message(message))
     }

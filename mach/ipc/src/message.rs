@@ -12,10 +12,10 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use mach_abi::{
-    msgh_bits, parse, receive_fits, CopyOption, Descriptor, Disposition, MachMsgHeader, MachMsgReturn, MachMsgTrailer,
-    MessageEncoder, NotifyId, PortName, MACH_MSGH_BITS_COMPLEX, MACH_MSG_BODY_SIZE, MACH_MSG_DESCRIPTOR_SIZE,
-    MACH_MSG_HEADER_SIZE, MACH_MSG_IPC_SPACE, MACH_MSG_SIZE_MAX, MACH_MSG_TRAILER_SIZE, MACH_MSG_VM_SPACE,
-    MACH_PORT_DEAD, MACH_PORT_NULL,
+    msgh_bits, parse, receive_fits, CopyOption, Descriptor, Disposition, MachMsgHeader,
+    MachMsgReturn, MachMsgTrailer, MessageEncoder, NotifyId, PortName, MACH_MSGH_BITS_COMPLEX,
+    MACH_MSG_BODY_SIZE, MACH_MSG_DESCRIPTOR_SIZE, MACH_MSG_HEADER_SIZE, MACH_MSG_IPC_SPACE,
+    MACH_MSG_TRAILER_SIZE, MACH_MSG_VM_SPACE, MACH_PORT_DEAD, MACH_PORT_NULL,
 };
 
 use crate::notify::{Notification, NotificationKind};
@@ -30,9 +30,15 @@ pub trait TaskMemory {
     /// Captures `size` bytes at `address` of the sender for transfer
     /// (copied now for `PhysicalCopy`, shared copy-on-write for
     /// `VirtualCopy`); returns a token for the captured region.
-    fn capture_region(&mut self, address: u64, size: u32, copy: CopyOption) -> Result<u64, MachMsgReturn>;
+    fn capture_region(
+        &mut self,
+        address: u64,
+        size: u32,
+        copy: CopyOption,
+    ) -> Result<u64, MachMsgReturn>;
     /// Reads an out-of-line array of `count` port names of the sender.
-    fn read_port_names(&mut self, address: u64, count: u32) -> Result<Vec<PortName>, MachMsgReturn>;
+    fn read_port_names(&mut self, address: u64, count: u32)
+        -> Result<Vec<PortName>, MachMsgReturn>;
     /// Deallocates the sender's range after a successful send that asked
     /// for it (`deallocate = 1`).
     fn deallocate(&mut self, address: u64, size: u64);
@@ -48,9 +54,17 @@ pub enum MessageItem {
     /// A port right, or `None` for `MACH_PORT_NULL`.
     Port(Option<CarriedRight>),
     /// Out-of-line memory captured under `token` (`None` for size 0).
-    Memory { token: Option<u64>, size: u32, copy: CopyOption },
+    Memory {
+        token: Option<u64>,
+        size: u32,
+        copy: CopyOption,
+    },
     /// Out-of-line port rights, all of one kind.
-    Ports { rights: Vec<Option<CarriedRight>>, disposition: Disposition, copy: CopyOption },
+    Ports {
+        rights: Vec<Option<CarriedRight>>,
+        disposition: Disposition,
+        copy: CopyOption,
+    },
 }
 
 /// A message inside the kernel.
@@ -70,8 +84,28 @@ pub struct KernelMessage {
 
 impl KernelMessage {
     /// A message from the kernel (a reply of a kernel server, say): inline
-    /// data only, to `destination`, optionally with a reply right.
-    pub fn from_kernel(destination: CarriedRight, id: i32, reply: Option<CarriedRight>, inline_data: Vec<u8>) -> KernelMessage {
+    /// data only, to `destination`, optionally with a reply right. The data
+    /// is zero-padded to 4 bytes; data that would make the message larger
+    /// than `MACH_MSG_SIZE_MAX` is refused and the rights are handed back.
+    pub fn from_kernel(
+        destination: CarriedRight,
+        id: i32,
+        reply: Option<CarriedRight>,
+        mut inline_data: Vec<u8>,
+    ) -> Result<KernelMessage, KernelMessageTooLarge> {
+        if inline_data.len() > mach_abi::MACH_MSG_SIZE_MAX - MACH_MSG_HEADER_SIZE {
+            return Err(KernelMessageTooLarge { destination, reply });
+        }
+        inline_data.resize(inline_data.len().next_multiple_of(4), 0);
+        Ok(KernelMessage::bare(destination, id, reply, inline_data))
+    }
+
+    fn bare(
+        destination: CarriedRight,
+        id: i32,
+        reply: Option<CarriedRight>,
+        inline_data: Vec<u8>,
+    ) -> KernelMessage {
         KernelMessage {
             id,
             destination,
@@ -85,6 +119,11 @@ impl KernelMessage {
         }
     }
 
+    fn with_items(mut self, items: Vec<MessageItem>) -> KernelMessage {
+        self.items = items;
+        self
+    }
+
     pub(crate) fn from_notification(notification: Notification) -> KernelMessage {
         let Notification { destination, kind } = notification;
         let id = kind.id() as i32;
@@ -92,12 +131,26 @@ impl KernelMessage {
             NotificationKind::PortDeleted { name } | NotificationKind::DeadName { name } => {
                 (Vec::new(), name.to_le_bytes().to_vec())
             }
-            NotificationKind::NoSenders { make_send_count } => (Vec::new(), make_send_count.to_le_bytes().to_vec()),
+            NotificationKind::NoSenders { make_send_count } => {
+                (Vec::new(), make_send_count.to_le_bytes().to_vec())
+            }
             NotificationKind::SendOnce => (Vec::new(), Vec::new()),
-            NotificationKind::PortDestroyed { receive } => (vec![MessageItem::Port(Some(receive))], Vec::new()),
+            NotificationKind::PortDestroyed { receive } => {
+                (vec![MessageItem::Port(Some(receive))], Vec::new())
+            }
         };
         let complex = !items.is_empty();
-        KernelMessage { id, destination, reply: None, complex, items, inline_data, sender: 0, charged_to: None, arrival: 0 }
+        KernelMessage {
+            id,
+            destination,
+            reply: None,
+            complex,
+            items,
+            inline_data,
+            sender: 0,
+            charged_to: None,
+            arrival: 0,
+        }
     }
 
     /// `msgh_id`.
@@ -123,7 +176,11 @@ impl KernelMessage {
     /// The size the message has in the receiver's buffer, trailer excluded.
     pub fn size(&self) -> usize {
         MACH_MSG_HEADER_SIZE
-            + if self.complex { MACH_MSG_BODY_SIZE + self.items.len() * MACH_MSG_DESCRIPTOR_SIZE } else { 0 }
+            + if self.complex {
+                MACH_MSG_BODY_SIZE + self.items.len() * MACH_MSG_DESCRIPTOR_SIZE
+            } else {
+                0
+            }
             + self.inline_data.len()
     }
 
@@ -136,7 +193,9 @@ impl KernelMessage {
             match item {
                 MessageItem::Port(right) => rights.extend(right),
                 MessageItem::Memory { token, .. } => regions.extend(token),
-                MessageItem::Ports { rights: list, .. } => rights.extend(list.into_iter().flatten()),
+                MessageItem::Ports { rights: list, .. } => {
+                    rights.extend(list.into_iter().flatten())
+                }
             }
         }
         (rights, regions)
@@ -151,7 +210,9 @@ impl KernelMessage {
                 MessageItem::Ports { rights, .. } => rights.iter().flatten().collect(),
             }
         });
-        core::iter::once(&self.destination).chain(self.reply.iter()).chain(items)
+        core::iter::once(&self.destination)
+            .chain(self.reply.iter())
+            .chain(items)
     }
 
     /// Ports whose receive rights travel in this message.
@@ -161,6 +222,21 @@ impl KernelMessage {
             _ => None,
         })
     }
+}
+
+/// What a receive waits on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReceiveSource {
+    Port(PortId),
+    Set(crate::PortSetId),
+}
+
+/// [`KernelMessage::from_kernel`] refused data too large for a message;
+/// the rights it was given come back.
+#[derive(Debug, PartialEq, Eq)]
+pub struct KernelMessageTooLarge {
+    pub destination: CarriedRight,
+    pub reply: Option<CarriedRight>,
 }
 
 /// Receive options (from the `mach_msg` option word).
@@ -203,9 +279,23 @@ impl Role {
 
 /// A descriptor, validated, waiting for its rights and memory.
 enum PlannedItem {
-    Port { name: PortName, disposition: Disposition },
-    Memory { address: u64, size: u32, deallocate: bool, copy: CopyOption },
-    Ports { address: u64, names: Vec<PortName>, disposition: Disposition, deallocate: bool, copy: CopyOption },
+    Port {
+        name: PortName,
+        disposition: Disposition,
+    },
+    Memory {
+        address: u64,
+        size: u32,
+        deallocate: bool,
+        copy: CopyOption,
+    },
+    Ports {
+        address: u64,
+        names: Vec<PortName>,
+        disposition: Disposition,
+        deallocate: bool,
+        copy: CopyOption,
+    },
 }
 
 impl Ipc {
@@ -213,9 +303,15 @@ impl Ipc {
     /// queues the message. `QueueFull` and every error leave all state as
     /// it was. Sends through a send-once right ignore the queue limit
     /// (replies and notifications can never block).
-    pub fn send(&mut self, space: SpaceId, bytes: &[u8], memory: &mut dyn TaskMemory) -> Result<SendOutcome, SendError> {
+    pub fn send(
+        &mut self,
+        space: SpaceId,
+        bytes: &[u8],
+        memory: &mut dyn TaskMemory,
+    ) -> Result<SendOutcome, SendError> {
         let message = self.copyin_message(space, bytes, memory, None)?;
-        self.enqueue(message).ok_or(SendError::Failed(MachMsgReturn::SendInvalidDest))
+        self.enqueue(message)
+            .ok_or(SendError::Failed(MachMsgReturn::SendInvalidDest))
     }
 
     /// The RPC fast path: when a thread of `receiver` waits in a receive on
@@ -235,21 +331,21 @@ impl Ipc {
         receive_size: usize,
         receiver_memory: &mut dyn TaskMemory,
     ) -> Result<Received, SendError> {
-        let target = self.handoff_target(receiver, receive_name).ok_or(SendError::HandoffNotPossible)?;
+        let target = self
+            .handoff_target(receiver, receive_name)
+            .ok_or(SendError::HandoffNotPossible)?;
+        // A received message is exactly as long as the sent one; if it does
+        // not fit, the normal path queues it and the receiver gets
+        // MACH_RCV_TOO_LARGE (or MACH_RCV_LARGE's size) from its receive.
+        if !receive_fits(bytes.len(), receive_size) {
+            return Err(SendError::HandoffNotPossible);
+        }
         let message = self.copyin_message(sender, bytes, sender_memory, Some(target))?;
         let destination = message.destination.port().map(|(port, _)| port);
         let Some(port) = destination else {
             self.release_message(message);
             return Err(SendError::Failed(MachMsgReturn::SendInvalidDest));
         };
-        if !receive_fits(message.size(), receive_size) {
-            // The receiver will see MACH_RCV_TOO_LARGE when it takes it from
-            // the queue; the send itself succeeded.
-            return match self.enqueue(message) {
-                Some(_) => Err(SendError::HandoffNotPossible),
-                None => Err(SendError::Failed(MachMsgReturn::SendInvalidDest)),
-            };
-        }
         let seqno = self.next_seqno(port);
         Ok(self.copyout_message(receiver, message, port, seqno, receiver_memory))
     }
@@ -263,8 +359,14 @@ impl Ipc {
         options: ReceiveOptions,
         memory: &mut dyn TaskMemory,
     ) -> Result<Received, ReceiveError> {
-        let port = self.pick_receive_port(space, name)?.ok_or(ReceiveError::Empty)?;
-        let size = self.port(port).and_then(|p| p.queue.front()).map(KernelMessage::size).ok_or(ReceiveError::Empty)?;
+        let port = self
+            .pick_receive_port(space, name)?
+            .ok_or(ReceiveError::Empty)?;
+        let size = self
+            .port(port)
+            .and_then(|p| p.queue.front())
+            .map(KernelMessage::size)
+            .ok_or(ReceiveError::Empty)?;
         if !receive_fits(size, receive_size) {
             let needed = size + MACH_MSG_TRAILER_SIZE;
             if !options.large {
@@ -282,14 +384,23 @@ impl Ipc {
     /// Queues a message the kernel built (a kernel server's reply). Ignores
     /// queue limits; a message to a dead port is destroyed (`None`).
     pub fn send_kernel_message(&mut self, message: KernelMessage) -> Option<SendOutcome> {
-        for right in message.rights() {
-            let right_copy = match right {
-                CarriedRight::Port { port, kind } => CarriedRight::Port { port: *port, kind: *kind },
-                CarriedRight::Dead => CarriedRight::Dead,
-            };
-            self.unhold(&right_copy);
+        let rights: Vec<(PortId, RightKind)> =
+            message.rights().filter_map(CarriedRight::port).collect();
+        for (port, kind) in rights {
+            self.unhold(&CarriedRight::Port { port, kind });
         }
         self.enqueue_kernel_message(message)
+    }
+
+    /// Destroys a message the kernel holds (a request it has finished
+    /// with): every right left in it is released, its memory freed.
+    pub fn release_kernel_message(&mut self, message: KernelMessage) {
+        let rights: Vec<(PortId, RightKind)> =
+            message.rights().filter_map(CarriedRight::port).collect();
+        for (port, kind) in rights {
+            self.unhold(&CarriedRight::Port { port, kind });
+        }
+        self.release_message(message);
     }
 
     /// Takes the next message queued on a kernel port. The kernel then holds
@@ -302,47 +413,104 @@ impl Ipc {
         // The destination right is consumed by the receipt.
         let destination = core::mem::replace(&mut message.destination, CarriedRight::Dead);
         self.destroy_consumed_destination(destination);
-        for right in message.rights().filter_map(CarriedRight::port).collect::<Vec<_>>() {
-            self.hold(&CarriedRight::Port { port: right.0, kind: right.1 });
+        for right in message
+            .rights()
+            .filter_map(CarriedRight::port)
+            .collect::<Vec<_>>()
+        {
+            self.hold(&CarriedRight::Port {
+                port: right.0,
+                kind: right.1,
+            });
         }
         Some(message)
+    }
+
+    /// What a receive on `name` in `space` waits for: a port or a port set.
+    /// The kernel records a blocked receiver under this key, and wakes it
+    /// when a [`SendOutcome`] names that port or set.
+    pub fn receive_source(
+        &self,
+        space: SpaceId,
+        name: PortName,
+    ) -> Result<ReceiveSource, MachMsgReturn> {
+        match self.entry_rights(space, name) {
+            Ok(EntryRights::Port {
+                port,
+                receive: true,
+                ..
+            }) => Ok(ReceiveSource::Port(port)),
+            Ok(EntryRights::PortSet { set }) => Ok(ReceiveSource::Set(set)),
+            Ok(EntryRights::DeadName { .. }) => Err(MachMsgReturn::ReceivePortDied),
+            _ => Err(MachMsgReturn::ReceiveInvalidName),
+        }
+    }
+
+    /// The port a message from `space` would go to, read from the header
+    /// without validating or changing anything: lets the kernel look for a
+    /// waiting receiver (on the port, or on `Port::port_set`) before choosing
+    /// between [`Ipc::send_direct`] and [`Ipc::send`].
+    pub fn destination_of(&self, space: SpaceId, bytes: &[u8]) -> Option<PortId> {
+        let header = MachMsgHeader::read_from(bytes)?;
+        match self.entry_rights(space, header.remote_port).ok()? {
+            EntryRights::Port { port, .. } | EntryRights::SendOnce { port } => Some(port),
+            _ => None,
+        }
     }
 
     // ---- Internals ----
 
     /// The ports a waiting receiver on `name` takes messages from.
     fn handoff_target(&self, space: SpaceId, name: PortName) -> Option<HandoffTarget> {
-        match self.entry_rights(space, name).ok()? {
-            EntryRights::Port { port, receive: true, .. } => Some(HandoffTarget::Port(port)),
-            EntryRights::PortSet { set } => Some(HandoffTarget::Set(set)),
-            _ => None,
+        match self.receive_source(space, name).ok()? {
+            ReceiveSource::Port(port) => Some(HandoffTarget::Port(port)),
+            ReceiveSource::Set(set) => Some(HandoffTarget::Set(set)),
         }
     }
 
     /// Chooses the port to take the next message from.
-    fn pick_receive_port(&self, space: SpaceId, name: PortName) -> Result<Option<PortId>, ReceiveError> {
+    fn pick_receive_port(
+        &self,
+        space: SpaceId,
+        name: PortName,
+    ) -> Result<Option<PortId>, ReceiveError> {
         let rights = self
             .entry_rights(space, name)
             .map_err(|_| ReceiveError::Failed(MachMsgReturn::ReceiveInvalidName))?;
         match rights {
-            EntryRights::Port { port, receive: true, .. } => {
-                Ok(self.port(port).filter(|p| !p.queue.is_empty()).map(|_| port))
-            }
+            EntryRights::Port {
+                port,
+                receive: true,
+                ..
+            } => Ok(self
+                .port(port)
+                .filter(|p| !p.queue.is_empty())
+                .map(|_| port)),
             EntryRights::PortSet { set } => {
-                let set_object = self.port_set(set).ok_or(ReceiveError::Failed(MachMsgReturn::ReceiveInvalidName))?;
+                let set_object = self
+                    .port_set(set)
+                    .ok_or(ReceiveError::Failed(MachMsgReturn::ReceiveInvalidName))?;
                 Ok(set_object
                     .members()
-                    .filter_map(|member| self.port(member)?.head_arrival().map(|arrival| (arrival, member)))
+                    .filter_map(|member| {
+                        self.port(member)?
+                            .head_arrival()
+                            .map(|arrival| (arrival, member))
+                    })
                     .min()
                     .map(|(_, member)| member))
             }
-            EntryRights::DeadName { .. } => Err(ReceiveError::Failed(MachMsgReturn::ReceivePortDied)),
+            EntryRights::DeadName { .. } => {
+                Err(ReceiveError::Failed(MachMsgReturn::ReceivePortDied))
+            }
             _ => Err(ReceiveError::Failed(MachMsgReturn::ReceiveInvalidName)),
         }
     }
 
     fn next_seqno(&mut self, port: PortId) -> u32 {
-        let Some(port_object) = self.port_mut(port) else { return 0 };
+        let Some(port_object) = self.port_mut(port) else {
+            return 0;
+        };
         let seqno = port_object.seqno;
         port_object.seqno = port_object.seqno.wrapping_add(1);
         seqno
@@ -369,7 +537,10 @@ impl Ipc {
     pub fn release_message(&mut self, message: KernelMessage) {
         let mut work = Vec::new();
         // Not queued, so not charged to any space any more.
-        let message = KernelMessage { charged_to: None, ..message };
+        let message = KernelMessage {
+            charged_to: None,
+            ..message
+        };
         self.discard_message(message, &mut work);
         self.destroy_rights(work);
     }
@@ -398,7 +569,9 @@ impl Ipc {
                 return true;
             }
             match self.port(current).map(|p| p.receiver) {
-                Some(Receiver::InTransit { queued_on: Some(next) }) => current = next,
+                Some(Receiver::InTransit {
+                    queued_on: Some(next),
+                }) => current = next,
                 _ => return false,
             }
         }
@@ -413,7 +586,9 @@ impl Ipc {
             return None;
         };
         let alive = self.port(port).is_some_and(|p| p.is_alive());
-        let circular = message.receive_rights().any(|carried| self.is_circular(port, carried));
+        let circular = message
+            .receive_rights()
+            .any(|carried| self.is_circular(port, carried));
         if !alive || circular {
             self.release_message(message);
             return None;
@@ -428,12 +603,18 @@ impl Ipc {
         }
         for carried in message.receive_rights().collect::<Vec<_>>() {
             if let Some(port_object) = self.port_mut(carried) {
-                port_object.receiver = Receiver::InTransit { queued_on: Some(port) };
+                port_object.receiver = Receiver::InTransit {
+                    queued_on: Some(port),
+                };
             }
         }
         let port_object = self.port_mut(port)?;
         port_object.queue.push_back(message);
-        Some(SendOutcome { port, port_set: port_object.port_set, receiver: port_object.receiver })
+        Some(SendOutcome {
+            port,
+            port_set: port_object.port_set,
+            receiver: port_object.receiver,
+        })
     }
 
     pub(crate) fn enqueue_kernel_message(&mut self, message: KernelMessage) -> Option<SendOutcome> {
@@ -452,170 +633,230 @@ impl Ipc {
         handoff: Option<HandoffTarget>,
     ) -> Result<KernelMessage, SendError> {
         let view = parse(bytes).map_err(|error| SendError::Failed(error.to_mach_msg_return()))?;
-        let space_object = self.space(space).ok_or(SendError::Failed(MachMsgReturn::SendInvalidDest))?;
-        let header = view.header;
-        let destination_disposition = view.remote_disposition().ok_or(MachMsgReturn::SendInvalidHeader)?;
-        if !mach_abi::port_name_is_valid(header.remote_port) {
-            return Err(MachMsgReturn::SendInvalidDest.into());
-        }
-        let reply_disposition = match (header.local_port, view.local_disposition()) {
-            (MACH_PORT_NULL, _) => None,
-            (_, Some(disposition)) => Some(disposition),
-            (_, None) => return Err(MachMsgReturn::SendInvalidReply.into()),
-        };
-        let task_id = space_object.task_id;
-        let queue_full_limit = space_object.limits.max_queued_messages;
-        let queued = space_object.queued_messages;
+        let sender = self
+            .space(space)
+            .ok_or(SendError::Failed(MachMsgReturn::SendInvalidDest))?
+            .task_id;
+        let plan = plan_copyin(&view, memory)?;
+        let checked = self.validate_rights(space, &plan)?;
+        self.check_destination(space, &checked, handoff)?;
+        let tokens = self.capture_memory(&plan.items, memory)?;
+        let mut message = self.commit_copyin(space, plan, tokens, memory);
+        message.id = view.header.id;
+        message.complex = view.is_complex();
+        message.inline_data = view.inline_data.to_vec();
+        message.sender = sender;
+        message.charged_to = if handoff.is_some() { None } else { Some(space) };
+        Ok(message)
+    }
 
-        // Plan the descriptors (reads out-of-line name arrays).
-        let mut planned = Vec::with_capacity(view.descriptor_count());
-        for descriptor in view.descriptors() {
-            planned.push(match descriptor {
-                Descriptor::Port { name, disposition } => PlannedItem::Port { name, disposition },
-                Descriptor::OutOfLineMemory { address, size, deallocate, copy } => {
-                    PlannedItem::Memory { address, size, deallocate, copy }
-                }
-                Descriptor::OutOfLinePorts { address, count, disposition, deallocate, copy } => {
-                    let names = if count == 0 { Vec::new() } else { memory.read_port_names(address, count)? };
-                    if names.len() != count as usize {
-                        return Err(MachMsgReturn::SendInvalidMemory.into());
-                    }
-                    PlannedItem::Ports { address, names, disposition, deallocate, copy }
-                }
-            });
-        }
-
-        // Validation pass on copies of the entries: nothing changes yet.
+    /// The validation pass: every right of the message is taken from copies
+    /// of the sender's entries, in message order, so nothing changes yet.
+    fn validate_rights(
+        &self,
+        space: SpaceId,
+        plan: &CopyinPlan,
+    ) -> Result<CheckedRights, SendError> {
         let mut simulated: BTreeMap<PortName, EntryRights> = BTreeMap::new();
-        let mut simulate = |ipc: &Ipc, name: PortName, disposition: Disposition, role: Role| -> Result<Option<Taken>, SendError> {
-            if role == Role::Body && !mach_abi::port_name_is_valid(name) {
+        let mut simulate = |name: PortName,
+                            disposition: Disposition,
+                            role: Role|
+         -> Result<Option<Taken>, SendError> {
+            if role != Role::Destination && !mach_abi::port_name_is_valid(name) {
+                // NULL and DEAD carry no right (DEAD travels as dead).
                 return Ok(None);
             }
             let entry = match simulated.get_mut(&name) {
                 Some(entry) => entry,
                 None => {
-                    let rights = ipc.entry_rights(space, name).map_err(|_| role.error())?;
+                    let rights = self.entry_rights(space, name).map_err(|_| role.error())?;
                     simulated.entry(name).or_insert(rights)
                 }
             };
-            let taken = take_right(entry, disposition).map_err(|_| role.error())?;
-            Ok(Some(taken))
+            Ok(Some(
+                take_right(entry, disposition).map_err(|_| role.error())?,
+            ))
         };
-        let destination = simulate(self, header.remote_port, destination_disposition, Role::Destination)?;
-        let destination_port = match destination {
-            Some(Taken::Port { port, kind, .. }) if kind != RightKind::Receive => port,
-            _ => return Err(MachMsgReturn::SendInvalidDest.into()),
-        };
-        let destination_is_send_once = matches!(destination, Some(Taken::Port { kind: RightKind::SendOnce, .. }));
-        if let Some(disposition) = reply_disposition {
-            if header.local_port != MACH_PORT_DEAD {
-                simulate(self, header.local_port, disposition, Role::Reply)?;
-            }
+        let (destination_name, destination_disposition) = plan.destination;
+        let (destination_port, destination_is_send_once) =
+            match simulate(destination_name, destination_disposition, Role::Destination)? {
+                Some(Taken::Port {
+                    port,
+                    kind: RightKind::Send,
+                    ..
+                }) => (port, false),
+                Some(Taken::Port {
+                    port,
+                    kind: RightKind::SendOnce,
+                    ..
+                }) => (port, true),
+                _ => return Err(MachMsgReturn::SendInvalidDest.into()),
+            };
+        if let Some((name, disposition)) = plan.reply {
+            simulate(name, disposition, Role::Reply)?;
         }
         let mut moved_receive = Vec::new();
-        for item in &planned {
-            let rights: &[PortName] = match item {
-                PlannedItem::Port { name, .. } => core::slice::from_ref(name),
-                PlannedItem::Ports { names, .. } => names,
-                PlannedItem::Memory { .. } => &[],
-            };
-            let disposition = match item {
-                PlannedItem::Port { disposition, .. } | PlannedItem::Ports { disposition, .. } => *disposition,
-                PlannedItem::Memory { .. } => continue,
-            };
-            for name in rights {
-                if let Some(Taken::Port { port, kind: RightKind::Receive, .. }) = simulate(self, *name, disposition, Role::Body)? {
+        for item in &plan.items {
+            for (name, disposition) in item.rights() {
+                if let Some(Taken::Port {
+                    port,
+                    kind: RightKind::Receive,
+                    ..
+                }) = simulate(name, disposition, Role::Body)?
+                {
                     moved_receive.push(port);
                 }
             }
         }
+        Ok(CheckedRights {
+            destination_port,
+            destination_is_send_once,
+            moved_receive,
+        })
+    }
 
-        // Destination checks: handoff target, queue limit, cycles, bounds.
-        let destination_object = self.port(destination_port).ok_or(MachMsgReturn::SendInvalidDest)?;
+    /// Handoff target, queue limit, the sender's bound, and cycles.
+    fn check_destination(
+        &self,
+        space: SpaceId,
+        checked: &CheckedRights,
+        handoff: Option<HandoffTarget>,
+    ) -> Result<(), SendError> {
+        let destination = checked.destination_port;
+        let port = self
+            .port(destination)
+            .ok_or(MachMsgReturn::SendInvalidDest)?;
         match handoff {
             Some(target) => {
                 let matches_target = match target {
-                    HandoffTarget::Port(port) => port == destination_port,
-                    HandoffTarget::Set(set) => destination_object.port_set == Some(set),
+                    HandoffTarget::Port(wanted) => wanted == destination,
+                    HandoffTarget::Set(set) => port.port_set == Some(set),
                 };
-                if !matches_target || !destination_object.queue.is_empty() {
+                if !matches_target || !port.queue.is_empty() {
                     return Err(SendError::HandoffNotPossible);
                 }
             }
             None => {
-                if !destination_is_send_once && destination_object.is_full() {
-                    return Err(SendError::QueueFull { port: destination_port });
+                if !checked.destination_is_send_once && port.is_full() {
+                    return Err(SendError::QueueFull { port: destination });
                 }
-                if queued >= queue_full_limit {
+                let sender = self.space(space).ok_or(MachMsgReturn::SendInvalidDest)?;
+                if sender.queued_messages >= sender.limits.max_queued_messages {
                     return Err(MachMsgReturn::SendNoBuffer.into());
                 }
             }
         }
-        if moved_receive.iter().any(|carried| self.is_circular(destination_port, *carried)) {
+        if checked
+            .moved_receive
+            .iter()
+            .any(|carried| self.is_circular(destination, *carried))
+        {
             return Err(MachMsgReturn::SendInvalidRight.into());
         }
+        Ok(())
+    }
 
-        // Capture memory; on failure release what was captured.
+    /// Captures every out-of-line region; on failure releases what was
+    /// captured and fails the send.
+    fn capture_memory(
+        &mut self,
+        items: &[PlannedItem],
+        memory: &mut dyn TaskMemory,
+    ) -> Result<Vec<Option<u64>>, SendError> {
         let mut tokens = Vec::new();
-        for item in &planned {
-            if let PlannedItem::Memory { address, size, copy, .. } = item {
-                if *size == 0 {
-                    tokens.push(None);
-                    continue;
-                }
-                match memory.capture_region(*address, *size, *copy) {
-                    Ok(token) => tokens.push(Some(token)),
-                    Err(error) => {
-                        self.released_regions.extend(tokens.into_iter().flatten());
-                        return Err(error.into());
-                    }
+        for item in items {
+            let PlannedItem::Memory {
+                address,
+                size,
+                copy,
+                ..
+            } = *item
+            else {
+                continue;
+            };
+            if size == 0 {
+                tokens.push(None);
+                continue;
+            }
+            match memory.capture_region(address, size, copy) {
+                Ok(token) => tokens.push(Some(token)),
+                Err(error) => {
+                    self.released_regions.extend(tokens.into_iter().flatten());
+                    return Err(error.into());
                 }
             }
         }
+        Ok(tokens)
+    }
 
-        // Commit: the same transitions on the real entries.
-        let commit = |ipc: &mut Ipc, name: PortName, disposition: Disposition| -> Option<CarriedRight> {
-            if name == MACH_PORT_DEAD {
-                return Some(CarriedRight::Dead);
-            }
-            if name == MACH_PORT_NULL {
-                return None;
-            }
-            ipc.commit_take(space, name, disposition).ok()
-        };
-        let destination = commit(self, header.remote_port, destination_disposition).unwrap_or(CarriedRight::Dead);
-        let reply = reply_disposition.and_then(|disposition| commit(self, header.local_port, disposition));
-        let mut items = Vec::with_capacity(planned.len());
+    /// The commit pass: the same transitions as `validate_rights`, on the
+    /// real entries (so they cannot fail), and the sender's deallocations.
+    fn commit_copyin(
+        &mut self,
+        space: SpaceId,
+        plan: CopyinPlan,
+        tokens: Vec<Option<u64>>,
+        memory: &mut dyn TaskMemory,
+    ) -> KernelMessage {
+        let commit =
+            |ipc: &mut Ipc, name: PortName, disposition: Disposition| -> Option<CarriedRight> {
+                match name {
+                    MACH_PORT_NULL => None,
+                    MACH_PORT_DEAD => Some(CarriedRight::Dead),
+                    _ => ipc.commit_take(space, name, disposition).ok(),
+                }
+            };
+        let (destination_name, destination_disposition) = plan.destination;
+        let destination =
+            commit(self, destination_name, destination_disposition).unwrap_or(CarriedRight::Dead);
+        let reply = plan
+            .reply
+            .and_then(|(name, disposition)| commit(self, name, disposition));
+        let mut items = Vec::with_capacity(plan.items.len());
         let mut tokens = tokens.into_iter();
-        for item in planned {
+        for item in plan.items {
             items.push(match item {
-                PlannedItem::Port { name, disposition } => MessageItem::Port(commit(self, name, disposition)),
-                PlannedItem::Memory { address, size, deallocate, copy } => {
+                PlannedItem::Port { name, disposition } => {
+                    MessageItem::Port(commit(self, name, disposition))
+                }
+                PlannedItem::Memory {
+                    address,
+                    size,
+                    deallocate,
+                    copy,
+                } => {
                     if deallocate && size > 0 {
                         memory.deallocate(address, size as u64);
                     }
-                    MessageItem::Memory { token: tokens.next().flatten(), size, copy }
+                    MessageItem::Memory {
+                        token: tokens.next().flatten(),
+                        size,
+                        copy,
+                    }
                 }
-                PlannedItem::Ports { address, names, disposition, deallocate, copy } => {
+                PlannedItem::Ports {
+                    address,
+                    names,
+                    disposition,
+                    deallocate,
+                    copy,
+                } => {
                     if deallocate && !names.is_empty() {
                         memory.deallocate(address, names.len() as u64 * 4);
                     }
-                    let rights = names.iter().map(|name| commit(self, *name, disposition)).collect();
-                    MessageItem::Ports { rights, disposition, copy }
+                    let rights = names
+                        .iter()
+                        .map(|name| commit(self, *name, disposition))
+                        .collect();
+                    MessageItem::Ports {
+                        rights,
+                        disposition,
+                        copy,
+                    }
                 }
             });
         }
-        Ok(KernelMessage {
-            id: header.id,
-            destination,
-            reply,
-            complex: view.is_complex(),
-            items,
-            inline_data: view.inline_data.to_vec(),
-            sender: task_id,
-            charged_to: if handoff.is_some() { None } else { Some(space) },
-            arrival: 0,
-        })
+        KernelMessage::bare(destination, 0, reply, Vec::new()).with_items(items)
     }
 
     /// Copies a message out into `space`: names for its rights, addresses
@@ -629,14 +870,27 @@ impl Ipc {
         seqno: u32,
         memory: &mut dyn TaskMemory,
     ) -> Received {
-        let KernelMessage { id, destination, reply, complex, items, inline_data, sender, .. } = message;
+        let size = message.size();
+        let KernelMessage {
+            id,
+            destination,
+            reply,
+            complex,
+            items,
+            inline_data,
+            sender,
+            ..
+        } = message;
         let mut lost = 0;
         let destination_type = match destination.port() {
             Some((_, kind)) => kind.received_type(),
             None => mach_abi::MACH_MSG_TYPE_PORT_SEND,
         };
         self.destroy_consumed_destination(destination);
-        let local_port = self.space(space).and_then(|s| s.name_of(port)).unwrap_or(MACH_PORT_NULL);
+        let local_port = self
+            .space(space)
+            .and_then(|s| s.name_of(port))
+            .unwrap_or(MACH_PORT_NULL);
         let (remote_port, reply_type) = match reply {
             None => (MACH_PORT_NULL, 0),
             Some(right) => {
@@ -650,73 +904,20 @@ impl Ipc {
                 }
             }
         };
-        let mut descriptors = Vec::with_capacity(items.len());
-        for item in items {
-            descriptors.push(match item {
-                MessageItem::Port(right) => {
-                    let disposition = right.as_ref().and_then(CarriedRight::port).map_or(Disposition::MoveSend, |(_, kind)| received_disposition(kind));
-                    let name = match right {
-                        None => MACH_PORT_NULL,
-                        Some(right) => self.copyout_right(space, right).unwrap_or_else(|| {
-                            lost |= MACH_MSG_IPC_SPACE;
-                            MACH_PORT_NULL
-                        }),
-                    };
-                    Descriptor::Port { name, disposition }
-                }
-                MessageItem::Memory { token, size, copy } => {
-                    let address = match token {
-                        None => 0,
-                        Some(token) => memory.map_region(token, size).unwrap_or_else(|_| {
-                            self.released_regions.push(token);
-                            lost |= MACH_MSG_VM_SPACE;
-                            0
-                        }),
-                    };
-                    let size = if address == 0 { 0 } else { size };
-                    Descriptor::OutOfLineMemory { address, size, deallocate: false, copy }
-                }
-                MessageItem::Ports { rights, disposition, copy } => {
-                    let mut names = Vec::with_capacity(rights.len());
-                    for right in rights {
-                        names.push(match right {
-                            None => MACH_PORT_NULL,
-                            Some(right) => self.copyout_right(space, right).unwrap_or_else(|| {
-                                lost |= MACH_MSG_IPC_SPACE;
-                                MACH_PORT_NULL
-                            }),
-                        });
-                    }
-                    let count = names.len() as u32;
-                    let address = if names.is_empty() {
-                        0
-                    } else {
-                        memory.write_port_names(&names).unwrap_or_else(|_| {
-                            // The rights now have names in the receiver but
-                            // the array cannot reach it: destroy them.
-                            for name in &names {
-                                if mach_abi::port_name_is_valid(*name) {
-                                    let _ = self.deallocate_one_right(space, *name);
-                                }
-                            }
-                            lost |= MACH_MSG_VM_SPACE;
-                            0
-                        })
-                    };
-                    let disposition = received_disposition(right_kind_of(disposition));
-                    Descriptor::OutOfLinePorts { address, count: if address == 0 { 0 } else { count }, disposition, deallocate: false, copy }
-                }
-            });
-        }
+        let descriptors: Vec<Descriptor> = items
+            .into_iter()
+            .map(|item| self.copyout_item(space, item, memory, &mut lost))
+            .collect();
         let header = MachMsgHeader {
-            bits: msgh_bits(reply_type, destination_type) | if complex { MACH_MSGH_BITS_COMPLEX } else { 0 },
+            bits: msgh_bits(reply_type, destination_type)
+                | if complex { MACH_MSGH_BITS_COMPLEX } else { 0 },
             size: 0,
             remote_port,
             local_port,
             voucher_port: MACH_PORT_NULL,
             id,
         };
-        let mut bytes = vec![0u8; MACH_MSG_SIZE_MAX + MACH_MSG_TRAILER_SIZE];
+        let mut bytes = vec![0u8; size];
         let mut encoder = MessageEncoder::new(&mut bytes, header, complex);
         for descriptor in descriptors {
             // A copied-in message had at most the maximum number of
@@ -730,11 +931,191 @@ impl Ipc {
         Received { bytes, port, lost }
     }
 
+    /// Copies one descriptor out: rights get names (or NULL, setting
+    /// `MACH_MSG_IPC_SPACE` in `lost`), memory gets mapped (or address 0,
+    /// setting `MACH_MSG_VM_SPACE`).
+    fn copyout_item(
+        &mut self,
+        space: SpaceId,
+        item: MessageItem,
+        memory: &mut dyn TaskMemory,
+        lost: &mut u32,
+    ) -> Descriptor {
+        let mut name_right = |ipc: &mut Ipc, right: Option<CarriedRight>| match right {
+            None => MACH_PORT_NULL,
+            Some(right) => ipc.copyout_right(space, right).unwrap_or_else(|| {
+                *lost |= MACH_MSG_IPC_SPACE;
+                MACH_PORT_NULL
+            }),
+        };
+        match item {
+            MessageItem::Port(right) => {
+                let kind = right
+                    .as_ref()
+                    .and_then(CarriedRight::port)
+                    .map_or(RightKind::Send, |(_, kind)| kind);
+                Descriptor::Port {
+                    name: name_right(self, right),
+                    disposition: received_disposition(kind),
+                }
+            }
+            MessageItem::Memory { token, size, copy } => {
+                let address = match token {
+                    None => 0,
+                    Some(token) => memory.map_region(token, size).unwrap_or_else(|_| {
+                        self.released_regions.push(token);
+                        *lost |= MACH_MSG_VM_SPACE;
+                        0
+                    }),
+                };
+                Descriptor::OutOfLineMemory {
+                    address,
+                    size: if address == 0 { 0 } else { size },
+                    deallocate: false,
+                    copy,
+                }
+            }
+            MessageItem::Ports {
+                rights,
+                disposition,
+                copy,
+            } => {
+                let names: Vec<PortName> = rights
+                    .into_iter()
+                    .map(|right| name_right(self, right))
+                    .collect();
+                let address = if names.is_empty() {
+                    0
+                } else {
+                    memory.write_port_names(&names).unwrap_or_else(|_| {
+                        // The rights have names in the receiver but the
+                        // array cannot reach it: destroy them again.
+                        for name in names
+                            .iter()
+                            .filter(|name| mach_abi::port_name_is_valid(**name))
+                        {
+                            let _ = self.deallocate_one_right(space, *name);
+                        }
+                        *lost |= MACH_MSG_VM_SPACE;
+                        0
+                    })
+                };
+                let count = if address == 0 { 0 } else { names.len() as u32 };
+                let disposition = received_disposition(right_kind_of(disposition));
+                Descriptor::OutOfLinePorts {
+                    address,
+                    count,
+                    disposition,
+                    deallocate: false,
+                    copy,
+                }
+            }
+        }
+    }
+
     /// Removes one right a failed copyout had just named.
-    fn deallocate_one_right(&mut self, space: SpaceId, name: PortName) -> Result<(), mach_abi::KernReturn> {
+    fn deallocate_one_right(
+        &mut self,
+        space: SpaceId,
+        name: PortName,
+    ) -> Result<(), mach_abi::KernReturn> {
         match self.entry_rights(space, name)? {
-            EntryRights::Port { receive: true, .. } => self.mod_refs(space, name, mach_abi::PortRight::Receive, -1),
+            EntryRights::Port { receive: true, .. } => {
+                self.mod_refs(space, name, mach_abi::PortRight::Receive, -1)
+            }
             _ => self.deallocate(space, name),
+        }
+    }
+}
+
+/// The header rights and descriptors of a message being copied in.
+struct CopyinPlan {
+    destination: (PortName, Disposition),
+    reply: Option<(PortName, Disposition)>,
+    items: Vec<PlannedItem>,
+}
+
+/// What validation learned about the message.
+struct CheckedRights {
+    destination_port: PortId,
+    destination_is_send_once: bool,
+    moved_receive: Vec<PortId>,
+}
+
+/// Reads the header's rights and the descriptors into a plan (reading
+/// out-of-line name arrays from the sender, which changes nothing).
+fn plan_copyin(
+    view: &mach_abi::MessageView<'_>,
+    memory: &mut dyn TaskMemory,
+) -> Result<CopyinPlan, SendError> {
+    let header = view.header;
+    let destination_disposition = view
+        .remote_disposition()
+        .ok_or(MachMsgReturn::SendInvalidHeader)?;
+    if !mach_abi::port_name_is_valid(header.remote_port) {
+        return Err(MachMsgReturn::SendInvalidDest.into());
+    }
+    let reply = match (header.local_port, view.local_disposition()) {
+        (MACH_PORT_NULL, _) => None,
+        (name, Some(disposition)) => Some((name, disposition)),
+        (_, None) => return Err(MachMsgReturn::SendInvalidReply.into()),
+    };
+    let mut items = Vec::with_capacity(view.descriptor_count());
+    for descriptor in view.descriptors() {
+        items.push(match descriptor {
+            Descriptor::Port { name, disposition } => PlannedItem::Port { name, disposition },
+            Descriptor::OutOfLineMemory {
+                address,
+                size,
+                deallocate,
+                copy,
+            } => PlannedItem::Memory {
+                address,
+                size,
+                deallocate,
+                copy,
+            },
+            Descriptor::OutOfLinePorts {
+                address,
+                count,
+                disposition,
+                deallocate,
+                copy,
+            } => {
+                let names = if count == 0 {
+                    Vec::new()
+                } else {
+                    memory.read_port_names(address, count)?
+                };
+                if names.len() != count as usize {
+                    return Err(MachMsgReturn::SendInvalidMemory.into());
+                }
+                PlannedItem::Ports {
+                    address,
+                    names,
+                    disposition,
+                    deallocate,
+                    copy,
+                }
+            }
+        });
+    }
+    Ok(CopyinPlan {
+        destination: (header.remote_port, destination_disposition),
+        reply,
+        items,
+    })
+}
+
+impl PlannedItem {
+    /// The (name, disposition) pairs of the rights this descriptor carries.
+    fn rights(&self) -> Vec<(PortName, Disposition)> {
+        match self {
+            PlannedItem::Port { name, disposition } => vec![(*name, *disposition)],
+            PlannedItem::Ports {
+                names, disposition, ..
+            } => names.iter().map(|name| (*name, *disposition)).collect(),
+            PlannedItem::Memory { .. } => Vec::new(),
         }
     }
 }
