@@ -37,6 +37,10 @@ fn small(value: u64) -> Result<u32, KernReturn> {
     u32::try_from(value).map_err(|_| KernReturn::InvalidValue)
 }
 
+fn port_right(value: u64) -> Result<mach_abi::PortRight, KernReturn> {
+    mach_abi::PortRight::from_u32(small(value)?).ok_or(KernReturn::InvalidValue)
+}
+
 /// The space of the task whose port the caller names `task`.
 fn target_space(kernel: &Kernel, caller: &Caller, task: u64) -> Result<SpaceId, KernReturn> {
     let task = task_named(kernel, caller.space, name(task)?)?;
@@ -88,18 +92,29 @@ pub fn task_self() -> PortName {
     with_kernel(|kernel| {
         let caller = caller(kernel).ok()?;
         let port = kernel.tasks.get(caller.task)?.port?;
-        let right = kernel.ipc.make_send(port).ok()?;
-        kernel.ipc.insert_carried(caller.space, right).ok()
+        give_send_right(kernel, caller.space, port)
     })
     .unwrap_or(MACH_PORT_NULL)
+}
+
+/// Makes a send right to `port` and names it in `space`; a right that
+/// cannot be named (the space is full) goes back to the IPC state.
+fn give_send_right(kernel: &mut Kernel, space: SpaceId, port: mach_ipc::PortId) -> Option<PortName> {
+    let right = kernel.ipc.make_send(port).ok()?;
+    match kernel.ipc.insert_carried(space, right) {
+        Ok(name) => Some(name),
+        Err((_, right)) => {
+            kernel.ipc.release(right);
+            None
+        }
+    }
 }
 
 pub fn thread_self() -> PortName {
     with_kernel(|kernel| {
         let caller = caller(kernel).ok()?;
         let port = kernel.threads.get(kernel.current_thread())?.port?;
-        let right = kernel.ipc.make_send(port).ok()?;
-        kernel.ipc.insert_carried(caller.space, right).ok()
+        give_send_right(kernel, caller.space, port)
     })
     .unwrap_or(MACH_PORT_NULL)
 }
@@ -108,7 +123,7 @@ pub fn port_allocate([task, right, name_out, ..]: [u64; 6]) -> Result<(), KernRe
     operate(|kernel, caller| {
         let space = target_space(kernel, caller, task)?;
         check_output(kernel, caller, name_out, 1)?;
-        let right = mach_ipc::right::port_right_from_u32(small(right)?)?;
+        let right = port_right(right)?;
         let allocated = kernel.ipc.allocate(space, right)?;
         write_output(kernel, caller, name_out, &[allocated]);
         Ok(())
@@ -132,7 +147,7 @@ pub fn port_destroy([task, port, ..]: [u64; 6]) -> Result<(), KernReturn> {
 pub fn port_mod_refs([task, port, right, delta, ..]: [u64; 6]) -> Result<(), KernReturn> {
     operate(|kernel, caller| {
         let space = target_space(kernel, caller, task)?;
-        let right = mach_ipc::right::port_right_from_u32(small(right)?)?;
+        let right = port_right(right)?;
         kernel.ipc.mod_refs(space, name(port)?, right, delta as i32)
     })
 }
@@ -150,16 +165,11 @@ pub fn port_extract_right([task, port, disposition, right_out, type_out, ..]: [u
         check_output(kernel, caller, right_out, 1)?;
         check_output(kernel, caller, type_out, 1)?;
         let (right, received_type) = kernel.ipc.extract_right(space, name(port)?, small(disposition)?)?;
-        // A right exists once: if it cannot be given to the caller it must
-        // go back to the IPC state, rebuilt from what it named.
-        let named = right.port();
+        // A right exists once: if the caller cannot take it, it goes back
+        // to the IPC state.
         let inserted = match kernel.ipc.insert_carried(caller.space, right) {
             Ok(inserted) => inserted,
-            Err(error) => {
-                let right = match named {
-                    Some((port, kind)) => mach_ipc::CarriedRight::Port { port, kind },
-                    None => mach_ipc::CarriedRight::Dead,
-                };
+            Err((error, right)) => {
                 kernel.ipc.release(right);
                 return Err(error);
             }
