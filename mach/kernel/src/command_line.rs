@@ -4,7 +4,10 @@
 //! - `hz=N`: timer interrupt rate (10..=10000, default 100);
 //! - `log=error|warn|info|debug|trace`: console log level (default info);
 //! - `ktest.fault=KIND`: in a test build, provoke one CPU fault instead of
-//!   running the test cases (see `ktest::fault`).
+//!   running the test cases (see `ktest::fault`);
+//! - `ktest.bench=1`: in a test build, run the kernel micro-benchmarks
+//!   instead of the test cases;
+//! - `ktest.modules=N`: how many `ktest-module-*` boot modules to expect.
 //!
 //! Unknown options are logged and ignored, as Linux does, so an old kernel
 //! boots with a newer script.

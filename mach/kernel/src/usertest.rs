@@ -305,3 +305,29 @@ ktest! {
         ipc_state_is_consistent()
     }
 }
+
+/// `ktest.bench`: runs the kernel micro-benchmarks (`ipc-bench` against an
+/// echo server, a yielder beside it) and reports whether they completed.
+/// The figures are the program's own `bench` lines on the console.
+pub fn run_benchmarks() -> bool {
+    let result = (|| -> Result<(), Failure> {
+        let mut service = 0;
+        let server = task::spawn_with("ipc-echo", module("ipc-echo")?, HIGH, |kernel, server| {
+            service = serve(kernel, server);
+            service as u64
+        })?;
+        let yielder = spawn("yielder", HIGH, 0)?;
+        let bench = task::spawn_with("ipc-bench", module("ipc-bench")?, HIGH, |kernel, bench| {
+            give_send_right(kernel, server, service, bench) as u64
+        })?;
+        wait_for_text(bench, "bench done", 120_000)?;
+        for task in [bench, yielder, server] {
+            terminate(task)?;
+        }
+        Ok(())
+    })();
+    if let Err(failure) = &result {
+        crate::println!("benchmarks did not complete: {failure}");
+    }
+    result.is_ok()
+}

@@ -144,6 +144,10 @@ pub fn run(boot: &BootInfo) -> ! {
     if let Some(kind) = crate::command_line::option(&boot.command_line, "ktest.fault") {
         fault::provoke(kind);
     }
+    if crate::command_line::option(&boot.command_line, "ktest.bench").is_some() {
+        let completed = crate::usertest::run_benchmarks();
+        crate::arch::exit_qemu(if completed { crate::arch::QemuExit::Success } else { crate::arch::QemuExit::Failure });
+    }
     let cases = registered_cases();
     crate::println!("running {} kernel test cases", cases.len());
     let (mut passed, mut failed) = (0usize, 0usize);

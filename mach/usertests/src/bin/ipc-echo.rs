@@ -11,7 +11,7 @@ libmach::entry!(main);
 
 fn main(argument: u64) {
     let service = argument as u32;
-    let mut buffer = MessageBuffer::<256>::new();
+    let mut buffer = MessageBuffer::<2048>::new();
     let mut served = 0u64;
     loop {
         if let Err(error) = mach_msg(&mut buffer, MACH_RCV_MSG, 0, service, 0) {
@@ -20,8 +20,8 @@ fn main(argument: u64) {
         }
         let size = message::word(&buffer, 1) as usize;
         let reply_port = message::word(&buffer, 2);
-        let words = (size.saturating_sub(message::HEADER) / 4).min(32);
-        let mut body = [0u32; 32];
+        let words = (size.saturating_sub(message::HEADER) / 4).min(400);
+        let mut body = [0u32; 400];
         for (index, slot) in body.iter_mut().enumerate().take(words) {
             *slot = message::word(&buffer, 6 + index);
         }
