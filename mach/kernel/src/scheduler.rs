@@ -51,6 +51,9 @@ pub struct Scheduler {
     zombies: Vec<ThreadId>,
     quantum_left: u64,
     pub context_switches: u64,
+    /// A thread that just got a message handed to it: run it next if it is
+    /// as urgent as anything ready (the RPC fast path's direct switch).
+    pub handoff: Option<ThreadId>,
 }
 
 const EMPTY_QUEUE: VecDeque<ThreadId> = VecDeque::new();
@@ -238,6 +241,25 @@ impl Kernel {
         (self.scheduler.ready_levels != 0).then(|| 31 - self.scheduler.ready_levels.leading_zeros() as usize)
     }
 
+    /// The handoff target, taken off the back of its run queue (where its
+    /// wake-up just put it), if nothing more urgent is ready.
+    fn take_handoff(&mut self) -> Option<ThreadId> {
+        let target = self.scheduler.handoff.take()?;
+        let level = self.threads.get(target)?.priority as usize;
+        if !self.is_runnable(target) || self.highest_ready_level().is_some_and(|highest| highest > level) {
+            return None;
+        }
+        if self.scheduler.run_queues[level].back() != Some(&target) {
+            return None;
+        }
+        self.scheduler.run_queues[level].pop_back();
+        if self.scheduler.run_queues[level].is_empty() {
+            self.scheduler.ready_levels &= !(1 << level);
+        }
+        self.threads.get_mut(target)?.queued = false;
+        Some(target)
+    }
+
     fn pop_runnable(&mut self) -> Option<ThreadId> {
         while let Some(level) = self.highest_ready_level() {
             let Some(id) = self.scheduler.run_queues[level].pop_front() else {
@@ -263,7 +285,7 @@ impl Kernel {
             self.threads.get_mut(current).expect("current thread").state = ThreadState::Ready;
             self.make_runnable(current);
         }
-        let next = match self.pop_runnable() {
+        let next = match self.take_handoff().or_else(|| self.pop_runnable()) {
             Some(next) => next,
             None if self.is_runnable(current) || current == self.idle_thread() => current,
             None => self.idle_thread(),
@@ -422,6 +444,7 @@ pub fn start(boot_thread_priority: u8) {
                 zombies: Vec::new(),
                 quantum_left: 0,
                 context_switches: 0,
+                handoff: None,
             },
         });
     });

@@ -52,6 +52,11 @@ pub struct Thread {
     pub ticks_run: u64,
     /// The wait queue it sits in while blocked in IPC.
     pub waiting_on: Option<crate::ipc::wait::WaitKey>,
+    /// Where a receive it is blocked in wants its message: a sender may
+    /// deliver straight into it (the RPC fast path).
+    pub pending_receive: Option<crate::ipc::mach_msg::PendingReceive>,
+    /// The result of a receive completed by such a direct delivery.
+    pub delivered: Option<mach_abi::MachMsgReturn>,
     /// Its thread port (a kernel port tagged with this thread).
     pub port: Option<mach_ipc::PortId>,
     pub context: ThreadContext,
@@ -72,6 +77,8 @@ impl Thread {
             deadline: None,
             ticks_run: 0,
             waiting_on: None,
+            pending_receive: None,
+            delivered: None,
             port: None,
             context,
             kernel_stack: stack,

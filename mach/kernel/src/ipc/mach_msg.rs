@@ -54,6 +54,14 @@ impl TaskMemory for InlineOnly {
     }
 }
 
+/// A receive a thread is blocked in: where its message should go.
+#[derive(Clone, Copy, Debug)]
+pub struct PendingReceive {
+    pub name: PortName,
+    pub address: u64,
+    pub size: usize,
+}
+
 /// One step of a blocking operation, decided under the kernel lock.
 enum Step {
     Done(MachMsgReturn),
@@ -109,6 +117,9 @@ fn send(address: u64, size: u64, deadline: Option<u64>) -> MachMsgReturn {
             if user::copy_from_user(tables, UserBuffer::new(address, bytes.len()), &mut bytes).is_err() {
                 return Step::Done(MachMsgReturn::SendInvalidData);
             }
+            if let Some(code) = hand_off(kernel, space, &bytes) {
+                return Step::Done(code);
+            }
             match kernel.ipc.send(space, &bytes, &mut InlineOnly) {
                 Ok(outcome) => {
                     deliver_outcome(kernel, outcome);
@@ -132,6 +143,48 @@ fn send(address: u64, size: u64, deadline: Option<u64>) -> MachMsgReturn {
             }
         }
     }
+}
+
+/// The RPC fast path: if a thread is already blocked receiving from the
+/// message's destination (or its set), the message goes straight from the
+/// sender's bytes into that thread's buffer, never queued, and the
+/// scheduler switches to that thread next. `None`: no such receiver, or the
+/// IPC state declined (messages queued ahead, buffer too small); the caller
+/// takes the ordinary path.
+fn hand_off(kernel: &mut Kernel, space: SpaceId, bytes: &[u8]) -> Option<MachMsgReturn> {
+    let port = kernel.ipc.destination_of(space, bytes)?;
+    let set = kernel.ipc.port(port)?.port_set();
+    let (receiver, key) = [Some(WaitKey::Receive(port)), set.map(WaitKey::ReceiveSet)]
+        .into_iter()
+        .flatten()
+        .find_map(|key| Some((kernel.wait_queues.first(key)?, key)))?;
+    let thread = kernel.threads.get(receiver)?;
+    let (pending, receiver_task) = (thread.pending_receive?, thread.task?);
+    let Kernel { ipc, tasks, .. } = &mut *kernel;
+    let receiver_task = tasks.get(receiver_task)?;
+    let tables = receiver_task.page_tables.as_ref()?;
+    let buffer = UserBuffer::new(pending.address, pending.size);
+    user::check_writable(tables, buffer).ok()?;
+    let code = match ipc.send_direct(space, bytes, &mut InlineOnly, receiver_task.space, pending.name, pending.size, &mut InlineOnly) {
+        Ok(received) => {
+            user::copy_to_user(tables, buffer, &received.bytes).expect("receiver buffer checked writable under this lock");
+            if received.lost == 0 { MachMsgReturn::Success } else { MachMsgReturn::ReceiveBodyError }
+        }
+        Err(SendError::HandoffNotPossible) => return None,
+        Err(SendError::QueueFull { .. }) => return None,
+        Err(SendError::Failed(code)) => {
+            settle(kernel);
+            return Some(code);
+        }
+    };
+    let thread = kernel.threads.get_mut(receiver)?;
+    thread.delivered = Some(code);
+    thread.pending_receive = None;
+    debug_assert_eq!(thread.waiting_on, Some(key));
+    kernel.wake(receiver, WaitResult::Woken);
+    kernel.scheduler.handoff = Some(receiver);
+    settle(kernel);
+    Some(MachMsgReturn::Success)
 }
 
 /// Blocks on `key` until `deadline` (or for good), or answers `timed_out`
@@ -176,7 +229,16 @@ fn receive(address: u64, size: u64, name: PortName, options: ReceiveOptions, dea
                     })
                 }
                 Err(ReceiveError::Empty) => match receive_wait_key(kernel, space, name) {
-                    Some(key) => wait_or_time_out(kernel, deadline, key, MachMsgReturn::ReceiveTimedOut),
+                    Some(key) => {
+                        let step = wait_or_time_out(kernel, deadline, key, MachMsgReturn::ReceiveTimedOut);
+                        if matches!(step, Step::Wait) {
+                            let current = kernel.current_thread();
+                            let thread = kernel.threads.get_mut(current).expect("current thread");
+                            thread.pending_receive = Some(PendingReceive { name, address, size });
+                            thread.delivered = None;
+                        }
+                        step
+                    }
                     None => Step::Done(MachMsgReturn::ReceiveInvalidName),
                 },
                 Err(ReceiveError::TooLarge { needed }) => {
@@ -193,7 +255,18 @@ fn receive(address: u64, size: u64, name: PortName, options: ReceiveOptions, dea
         match step {
             Step::Done(code) => return code,
             Step::Wait => {
-                if scheduler::finish_block() == WaitResult::TimedOut {
+                let woke = scheduler::finish_block();
+                // A sender may have delivered straight into our buffer.
+                let delivered = with_kernel(|kernel| {
+                    let current = kernel.current_thread();
+                    let thread = kernel.threads.get_mut(current).expect("current thread");
+                    thread.pending_receive = None;
+                    thread.delivered.take()
+                });
+                if let Some(code) = delivered {
+                    return code;
+                }
+                if woke == WaitResult::TimedOut {
                     return MachMsgReturn::ReceiveTimedOut;
                 }
             }

@@ -38,6 +38,11 @@ impl WaitQueues {
         thread
     }
 
+    /// The longest-waiting thread on `key`, left in the queue.
+    pub fn first(&self, key: WaitKey) -> Option<ThreadId> {
+        self.queues.get(&key)?.front().copied()
+    }
+
     /// Takes `thread` off `key`'s queue (it woke for another reason).
     pub fn remove(&mut self, key: WaitKey, thread: ThreadId) {
         if let Some(queue) = self.queues.get_mut(&key) {
