@@ -15,6 +15,7 @@ use crate::message::*;
 use crate::notify::*;
 use crate::port::*;
 use crate::return_code::*;
+use crate::thread_state::*;
 use crate::trap::*;
 
 /// Path of the generated header, relative to the crate's directory.
@@ -28,6 +29,58 @@ struct StructLayout {
 }
 
 const STRUCTS: &[StructLayout] = &[
+    StructLayout {
+        c_name: "x86_thread_state64_t",
+        rust_name: "X86ThreadState64",
+        size: size_of::<X86ThreadState64>(),
+        fields: &[
+            ("uint64_t", "__rax", offset_of!(X86ThreadState64, rax)),
+            ("uint64_t", "__rbx", offset_of!(X86ThreadState64, rbx)),
+            ("uint64_t", "__rcx", offset_of!(X86ThreadState64, rcx)),
+            ("uint64_t", "__rdx", offset_of!(X86ThreadState64, rdx)),
+            ("uint64_t", "__rdi", offset_of!(X86ThreadState64, rdi)),
+            ("uint64_t", "__rsi", offset_of!(X86ThreadState64, rsi)),
+            ("uint64_t", "__rbp", offset_of!(X86ThreadState64, rbp)),
+            ("uint64_t", "__rsp", offset_of!(X86ThreadState64, rsp)),
+            ("uint64_t", "__r8", offset_of!(X86ThreadState64, r8)),
+            ("uint64_t", "__r9", offset_of!(X86ThreadState64, r9)),
+            ("uint64_t", "__r10", offset_of!(X86ThreadState64, r10)),
+            ("uint64_t", "__r11", offset_of!(X86ThreadState64, r11)),
+            ("uint64_t", "__r12", offset_of!(X86ThreadState64, r12)),
+            ("uint64_t", "__r13", offset_of!(X86ThreadState64, r13)),
+            ("uint64_t", "__r14", offset_of!(X86ThreadState64, r14)),
+            ("uint64_t", "__r15", offset_of!(X86ThreadState64, r15)),
+            ("uint64_t", "__rip", offset_of!(X86ThreadState64, rip)),
+            ("uint64_t", "__rflags", offset_of!(X86ThreadState64, rflags)),
+            ("uint64_t", "__cs", offset_of!(X86ThreadState64, cs)),
+            ("uint64_t", "__fs", offset_of!(X86ThreadState64, fs)),
+            ("uint64_t", "__gs", offset_of!(X86ThreadState64, gs)),
+        ],
+    },
+    StructLayout {
+        c_name: "task_basic_info_data_t",
+        rust_name: "TaskBasicInfo",
+        size: size_of::<TaskBasicInfo>(),
+        fields: &[
+            ("uint32_t", "suspend_count", offset_of!(TaskBasicInfo, suspend_count)),
+            ("uint32_t", "thread_count", offset_of!(TaskBasicInfo, thread_count)),
+            ("uint32_t", "resident_pages", offset_of!(TaskBasicInfo, resident_pages)),
+            ("uint32_t", "port_names", offset_of!(TaskBasicInfo, port_names)),
+            ("uint64_t", "cpu_ticks", offset_of!(TaskBasicInfo, cpu_ticks)),
+        ],
+    },
+    StructLayout {
+        c_name: "thread_basic_info_data_t",
+        rust_name: "ThreadBasicInfo",
+        size: size_of::<ThreadBasicInfo>(),
+        fields: &[
+            ("uint32_t", "run_state", offset_of!(ThreadBasicInfo, run_state)),
+            ("uint32_t", "priority", offset_of!(ThreadBasicInfo, priority)),
+            ("uint32_t", "suspend_count", offset_of!(ThreadBasicInfo, suspend_count)),
+            ("uint32_t", "reserved", offset_of!(ThreadBasicInfo, reserved)),
+            ("uint64_t", "cpu_ticks", offset_of!(ThreadBasicInfo, cpu_ticks)),
+        ],
+    },
     StructLayout {
         c_name: "mach_msg_header_t",
         rust_name: "MachMsgHeader",
@@ -507,6 +560,16 @@ const CONSTANTS: &[(&str, u64, bool)] = &[
     ("SWITCH_OPTION_NONE", SWITCH_OPTION_NONE as u64, false),
     ("SWITCH_OPTION_DEPRESS", SWITCH_OPTION_DEPRESS as u64, false),
     ("SWITCH_OPTION_WAIT", SWITCH_OPTION_WAIT as u64, false),
+    ("x86_THREAD_STATE64", X86_THREAD_STATE64 as u64, false),
+    ("x86_THREAD_STATE64_COUNT", X86_THREAD_STATE64_COUNT as u64, false),
+    ("TASK_BASIC_INFO", TASK_BASIC_INFO as u64, false),
+    ("TASK_BASIC_INFO_COUNT", TASK_BASIC_INFO_COUNT as u64, false),
+    ("THREAD_BASIC_INFO", THREAD_BASIC_INFO as u64, false),
+    ("THREAD_BASIC_INFO_COUNT", THREAD_BASIC_INFO_COUNT as u64, false),
+    ("TH_STATE_RUNNING", TH_STATE_RUNNING as u64, false),
+    ("TH_STATE_STOPPED", TH_STATE_STOPPED as u64, false),
+    ("TH_STATE_WAITING", TH_STATE_WAITING as u64, false),
+    ("TH_STATE_HALTED", TH_STATE_HALTED as u64, false),
 ];
 
 /// Function-like macros, each with a sample call whose result the header

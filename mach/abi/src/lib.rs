@@ -35,6 +35,7 @@ pub mod notify;
 pub mod parse;
 pub mod port;
 pub mod return_code;
+pub mod thread_state;
 pub mod trap;
 
 pub use c_header::{render_c_header, C_HEADER_PATH};
@@ -46,6 +47,7 @@ pub use parse::{
 };
 pub use port::*;
 pub use return_code::*;
+pub use thread_state::*;
 pub use trap::*;
 
 /// A numeric value that names no variant of the enum it was converted to.

@@ -40,6 +40,7 @@ mod memory;
 mod panic;
 mod scheduler;
 mod task;
+mod task_traps;
 mod thread;
 mod time;
 mod trap;

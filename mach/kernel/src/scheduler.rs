@@ -165,8 +165,13 @@ impl Kernel {
         if let Some(deadline) = thread.deadline.take() {
             self.scheduler.sleepers.remove(&(deadline, id));
         }
+        let port = thread.port.take();
         if let Some(key) = thread.waiting_on.take() {
             self.wait_queues.remove(key, id);
+        }
+        if let Some(port) = port {
+            let _ = self.ipc.destroy_kernel_port(port);
+            crate::ipc::settle(self);
         }
         let thread = self.threads.get_mut(id).expect("thread exists");
         // Leave no dead entry in a run queue: a thread created and killed
@@ -181,14 +186,27 @@ impl Kernel {
     /// its last thread.
     pub fn terminate_task(&mut self, task: TaskId) {
         let Some(object) = self.tasks.get_mut(task) else { return };
+        if object.terminated {
+            return;
+        }
         object.terminated = true;
+        // Its rights and its port die now, as in Mach: holders of send
+        // rights see dead names and get their notifications at once.
+        let (space, port) = (object.space, object.port.take());
         let threads = object.threads.clone();
+        if let Err(error) = self.ipc.destroy_space(space) {
+            log::error!("destroying the IPC space of task {task:?}: {error:?}");
+        }
+        if let Some(port) = port {
+            let _ = self.ipc.destroy_kernel_port(port);
+        }
         if threads.is_empty() {
             self.free_task(task);
         }
         for thread in threads {
             self.terminate_thread(thread);
         }
+        crate::ipc::settle(self);
     }
 
     fn free_task(&mut self, task: TaskId) {
@@ -196,13 +214,6 @@ impl Kernel {
             if let Some(tables) = object.page_tables.take() {
                 tables.destroy_user();
             }
-            if let Err(error) = self.ipc.destroy_space(object.space) {
-                log::error!("destroying the IPC space of task {}: {error:?}", object.name);
-            }
-            if let Some(port) = object.port {
-                let _ = self.ipc.destroy_kernel_port(port);
-            }
-            crate::ipc::settle(self);
             #[cfg(feature = "ktest")]
             {
                 if self.freed_tasks.len() == 8 {
@@ -224,10 +235,6 @@ impl Kernel {
             }
             self.scheduler.zombies.swap_remove(index);
             let Some(thread) = self.threads.remove(id) else { continue };
-            if let Some(port) = thread.port {
-                let _ = self.ipc.destroy_kernel_port(port);
-                crate::ipc::settle(self);
-            }
             let Some(task) = thread.task else { continue };
             let Some(object) = self.tasks.get_mut(task) else { continue };
             object.threads.retain(|&other| other != id);

@@ -7,8 +7,8 @@
 //! allegations checked by `memory::user`, and each trap returns a
 //! `Result<(), KernReturn>` turned into the value of the return register.
 //!
-//! Traps not yet implemented by this kernel (task and thread creation,
-//! state and info; host_self; the VM, pager, exception and device groups)
+//! Traps not yet implemented by this kernel (host_self; the VM, pager,
+//! exception and device groups)
 //! answer `KERN_NOT_SUPPORTED` and log the trap's name once per boot, so a
 //! program sees a clear error, never a false success.
 
@@ -61,6 +61,12 @@ pub fn dispatch(number: u64, arguments: [u64; 6]) -> u64 {
         Trap::ThreadTerminate => port_traps::thread_control(arguments[0], Control::Terminate),
         Trap::ThreadSuspend => port_traps::thread_control(arguments[0], Control::Suspend),
         Trap::ThreadResume => port_traps::thread_control(arguments[0], Control::Resume),
+        Trap::TaskCreate => crate::task_traps::task_create(arguments),
+        Trap::TaskInfo => crate::task_traps::task_info(arguments),
+        Trap::ThreadCreate => crate::task_traps::thread_create(arguments),
+        Trap::ThreadGetState => crate::task_traps::thread_get_state(arguments),
+        Trap::ThreadSetState => crate::task_traps::thread_set_state(arguments),
+        Trap::ThreadInfo => crate::task_traps::thread_info(arguments),
         Trap::DebugPrint => debug_print(UserBuffer::new(arguments[0], arguments[1] as usize)),
         Trap::ThreadSwitch => thread_switch(arguments[1], arguments[2]),
         Trap::ClockGetTime => clock_get_time(arguments[0]),

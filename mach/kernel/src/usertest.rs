@@ -246,6 +246,22 @@ fn echo_pair(calls: u64) -> Result<(TaskId, TaskId), Failure> {
 }
 
 ktest! {
+    fn task_and_thread_traps_from_user_mode() {
+        for round in 0..2 {
+            let before = ipc_resources();
+            let task = spawn("task-checks", HIGH, 0)?;
+            ensure!(wait_until(10_000, || !exists(task)), "task-checks did not terminate itself");
+            let text = output(task).unwrap_or_default();
+            ensure!(text.contains("task-checks: ") && text.contains(" 0 failed"), "task-checks said:\n{text}");
+            ensure!(text.contains("terminating myself") && !text.contains("still here"), "task_terminate(self) returned:\n{text}");
+            ipc_state_is_consistent()?;
+            if round == 1 {
+                ensure_nothing_left(before)?;
+            }
+        }
+        Ok(())
+    }
+
     fn ipc_checks_from_one_task() {
         // The second run must leave memory exactly as it found it: the
         // first may grow tables to their working size.

@@ -253,6 +253,16 @@ typedef uint32_t mach_port_mscount_t;
 #define SWITCH_OPTION_NONE 0
 #define SWITCH_OPTION_DEPRESS 1
 #define SWITCH_OPTION_WAIT 2
+#define x86_THREAD_STATE64 4
+#define x86_THREAD_STATE64_COUNT 42
+#define TASK_BASIC_INFO 5
+#define TASK_BASIC_INFO_COUNT 6
+#define THREAD_BASIC_INFO 3
+#define THREAD_BASIC_INFO_COUNT 6
+#define TH_STATE_RUNNING 1
+#define TH_STATE_STOPPED 2
+#define TH_STATE_WAITING 3
+#define TH_STATE_HALTED 5
 
 /* Macros */
 #define MACH_PORT_INDEX(name) ((name) >> 8)
@@ -271,6 +281,43 @@ typedef uint32_t mach_port_mscount_t;
 
 /* Structures: 4-byte packed like xnu, little-endian. */
 #pragma pack(push, 4)
+typedef struct { /* Rust: X86ThreadState64 */
+    uint64_t __rax;
+    uint64_t __rbx;
+    uint64_t __rcx;
+    uint64_t __rdx;
+    uint64_t __rdi;
+    uint64_t __rsi;
+    uint64_t __rbp;
+    uint64_t __rsp;
+    uint64_t __r8;
+    uint64_t __r9;
+    uint64_t __r10;
+    uint64_t __r11;
+    uint64_t __r12;
+    uint64_t __r13;
+    uint64_t __r14;
+    uint64_t __r15;
+    uint64_t __rip;
+    uint64_t __rflags;
+    uint64_t __cs;
+    uint64_t __fs;
+    uint64_t __gs;
+} x86_thread_state64_t;
+typedef struct { /* Rust: TaskBasicInfo */
+    uint32_t suspend_count;
+    uint32_t thread_count;
+    uint32_t resident_pages;
+    uint32_t port_names;
+    uint64_t cpu_ticks;
+} task_basic_info_data_t;
+typedef struct { /* Rust: ThreadBasicInfo */
+    uint32_t run_state;
+    uint32_t priority;
+    uint32_t suspend_count;
+    uint32_t reserved;
+    uint64_t cpu_ticks;
+} thread_basic_info_data_t;
 typedef struct { /* Rust: MachMsgHeader */
     mach_msg_bits_t msgh_bits;
     mach_msg_size_t msgh_size;
@@ -354,6 +401,40 @@ typedef struct { /* Rust: MachTimespec */
 #pragma pack(pop)
 
 /* Layout checks: sizes and offsets measured on the Rust definitions. */
+_Static_assert(sizeof(x86_thread_state64_t) == 168, "sizeof(x86_thread_state64_t)");
+_Static_assert(offsetof(x86_thread_state64_t, __rax) == 0, "offsetof(x86_thread_state64_t, __rax)");
+_Static_assert(offsetof(x86_thread_state64_t, __rbx) == 8, "offsetof(x86_thread_state64_t, __rbx)");
+_Static_assert(offsetof(x86_thread_state64_t, __rcx) == 16, "offsetof(x86_thread_state64_t, __rcx)");
+_Static_assert(offsetof(x86_thread_state64_t, __rdx) == 24, "offsetof(x86_thread_state64_t, __rdx)");
+_Static_assert(offsetof(x86_thread_state64_t, __rdi) == 32, "offsetof(x86_thread_state64_t, __rdi)");
+_Static_assert(offsetof(x86_thread_state64_t, __rsi) == 40, "offsetof(x86_thread_state64_t, __rsi)");
+_Static_assert(offsetof(x86_thread_state64_t, __rbp) == 48, "offsetof(x86_thread_state64_t, __rbp)");
+_Static_assert(offsetof(x86_thread_state64_t, __rsp) == 56, "offsetof(x86_thread_state64_t, __rsp)");
+_Static_assert(offsetof(x86_thread_state64_t, __r8) == 64, "offsetof(x86_thread_state64_t, __r8)");
+_Static_assert(offsetof(x86_thread_state64_t, __r9) == 72, "offsetof(x86_thread_state64_t, __r9)");
+_Static_assert(offsetof(x86_thread_state64_t, __r10) == 80, "offsetof(x86_thread_state64_t, __r10)");
+_Static_assert(offsetof(x86_thread_state64_t, __r11) == 88, "offsetof(x86_thread_state64_t, __r11)");
+_Static_assert(offsetof(x86_thread_state64_t, __r12) == 96, "offsetof(x86_thread_state64_t, __r12)");
+_Static_assert(offsetof(x86_thread_state64_t, __r13) == 104, "offsetof(x86_thread_state64_t, __r13)");
+_Static_assert(offsetof(x86_thread_state64_t, __r14) == 112, "offsetof(x86_thread_state64_t, __r14)");
+_Static_assert(offsetof(x86_thread_state64_t, __r15) == 120, "offsetof(x86_thread_state64_t, __r15)");
+_Static_assert(offsetof(x86_thread_state64_t, __rip) == 128, "offsetof(x86_thread_state64_t, __rip)");
+_Static_assert(offsetof(x86_thread_state64_t, __rflags) == 136, "offsetof(x86_thread_state64_t, __rflags)");
+_Static_assert(offsetof(x86_thread_state64_t, __cs) == 144, "offsetof(x86_thread_state64_t, __cs)");
+_Static_assert(offsetof(x86_thread_state64_t, __fs) == 152, "offsetof(x86_thread_state64_t, __fs)");
+_Static_assert(offsetof(x86_thread_state64_t, __gs) == 160, "offsetof(x86_thread_state64_t, __gs)");
+_Static_assert(sizeof(task_basic_info_data_t) == 24, "sizeof(task_basic_info_data_t)");
+_Static_assert(offsetof(task_basic_info_data_t, suspend_count) == 0, "offsetof(task_basic_info_data_t, suspend_count)");
+_Static_assert(offsetof(task_basic_info_data_t, thread_count) == 4, "offsetof(task_basic_info_data_t, thread_count)");
+_Static_assert(offsetof(task_basic_info_data_t, resident_pages) == 8, "offsetof(task_basic_info_data_t, resident_pages)");
+_Static_assert(offsetof(task_basic_info_data_t, port_names) == 12, "offsetof(task_basic_info_data_t, port_names)");
+_Static_assert(offsetof(task_basic_info_data_t, cpu_ticks) == 16, "offsetof(task_basic_info_data_t, cpu_ticks)");
+_Static_assert(sizeof(thread_basic_info_data_t) == 24, "sizeof(thread_basic_info_data_t)");
+_Static_assert(offsetof(thread_basic_info_data_t, run_state) == 0, "offsetof(thread_basic_info_data_t, run_state)");
+_Static_assert(offsetof(thread_basic_info_data_t, priority) == 4, "offsetof(thread_basic_info_data_t, priority)");
+_Static_assert(offsetof(thread_basic_info_data_t, suspend_count) == 8, "offsetof(thread_basic_info_data_t, suspend_count)");
+_Static_assert(offsetof(thread_basic_info_data_t, reserved) == 12, "offsetof(thread_basic_info_data_t, reserved)");
+_Static_assert(offsetof(thread_basic_info_data_t, cpu_ticks) == 16, "offsetof(thread_basic_info_data_t, cpu_ticks)");
 _Static_assert(sizeof(mach_msg_header_t) == 24, "sizeof(mach_msg_header_t)");
 _Static_assert(offsetof(mach_msg_header_t, msgh_bits) == 0, "offsetof(mach_msg_header_t, msgh_bits)");
 _Static_assert(offsetof(mach_msg_header_t, msgh_size) == 4, "offsetof(mach_msg_header_t, msgh_size)");

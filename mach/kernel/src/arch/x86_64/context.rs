@@ -233,3 +233,30 @@ fn set_kernel_stack(top: u64) {
     // SAFETY: one CPU, interrupts off: `syscall_entry` cannot run now.
     unsafe { (*PER_CPU.0.get()).kernel_stack_top = top };
 }
+
+/// The user registers as the `x86_THREAD_STATE64` flavor.
+pub fn thread_state(frame: &TrapFrame) -> mach_abi::X86ThreadState64 {
+    mach_abi::X86ThreadState64 {
+        rax: frame.rax, rbx: frame.rbx, rcx: frame.rcx, rdx: frame.rdx, rdi: frame.rdi, rsi: frame.rsi,
+        rbp: frame.rbp, rsp: frame.rsp, r8: frame.r8, r9: frame.r9, r10: frame.r10, r11: frame.r11,
+        r12: frame.r12, r13: frame.r13, r14: frame.r14, r15: frame.r15, rip: frame.rip, rflags: frame.rflags,
+        cs: frame.cs, fs: 0, gs: 0,
+    }
+}
+
+/// Installs `state` as the user registers, made safe first; refuses (and
+/// changes nothing) when the instruction or stack pointer is not a user
+/// address.
+pub fn set_thread_state(frame: &mut TrapFrame, state: &mach_abi::X86ThreadState64) -> bool {
+    let mut candidate = TrapFrame {
+        r15: state.r15, r14: state.r14, r13: state.r13, r12: state.r12, r11: state.r11, r10: state.r10,
+        r9: state.r9, r8: state.r8, rbp: state.rbp, rdi: state.rdi, rsi: state.rsi, rdx: state.rdx,
+        rcx: state.rcx, rbx: state.rbx, rax: state.rax, vector: frame.vector, error_code: frame.error_code,
+        rip: state.rip, cs: state.cs, rflags: state.rflags, rsp: state.rsp, ss: frame.ss,
+    };
+    if !sanitize_user_registers(&mut candidate) {
+        return false;
+    }
+    *frame = candidate;
+    true
+}

@@ -25,7 +25,7 @@ const STUB_SIZE: u64 = 16;
 
 /// The registers `trap_entry.S` saves, lowest address first.
 #[repr(C)]
-#[derive(Debug)]
+#[derive(Clone, Copy, Debug)]
 pub struct TrapFrame {
     pub r15: u64,
     pub r14: u64,

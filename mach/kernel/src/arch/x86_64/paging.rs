@@ -305,6 +305,25 @@ impl PageTables {
     }
 }
 
+impl PageTables {
+    /// Pages mapped in the user half.
+    pub fn user_page_count(&self) -> usize {
+        // SAFETY: `&self` keeps the tables alive and unchanged; reads only.
+        let top = unsafe { table_in(self.root) };
+        top.iter().take(KERNEL_HALF_FIRST_ENTRY).filter_map(|entry| entry.frame().ok()).map(|frame| count_leaves(frame, 3)).sum()
+    }
+}
+
+fn count_leaves(table_frame: PhysFrame, level: u8) -> usize {
+    // SAFETY: called from `user_page_count`, which holds the tables; reads only.
+    let table = unsafe { table_in(table_frame) };
+    table
+        .iter()
+        .filter_map(|entry| entry.frame().ok())
+        .map(|frame| if level == 1 { 1 } else { count_leaves(frame, level - 1) })
+        .sum()
+}
+
 /// Frees the table in `frame` at `level` (3 = PDPT, 2 = PD, 1 = PT), the
 /// tables below it and the pages they map.
 fn free_table_tree(table_frame: PhysFrame, level: u8) {

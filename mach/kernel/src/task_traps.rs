@@ -1,0 +1,209 @@
+//! Traps that create tasks and threads and read or change their state.
+//!
+//! As everywhere, the authority is a send right to the task or thread
+//! port, named in the caller's space. A new thread starts suspended (as in
+//! Mach): its creator sets its registers with `thread_set_state` and starts
+//! it with `thread_resume`.
+
+use crate::arch::context::{self, KernelStack, ThreadContext, UserEntry};
+use crate::arch::paging::PageTables;
+use crate::ipc::object::{task_named, thread_named};
+use crate::memory::user::{self, UserBuffer};
+use crate::scheduler::{with_kernel, Kernel};
+use crate::thread::{Thread, ThreadState, DEFAULT_PRIORITY};
+use alloc::vec::Vec;
+use mach_abi::{
+    KernReturn, PortName, TaskBasicInfo, ThreadBasicInfo, X86ThreadState64, TASK_BASIC_INFO, TASK_BASIC_INFO_COUNT,
+    THREAD_BASIC_INFO, THREAD_BASIC_INFO_COUNT, TH_STATE_HALTED, TH_STATE_RUNNING, TH_STATE_STOPPED, TH_STATE_WAITING,
+    X86_THREAD_STATE64, X86_THREAD_STATE64_COUNT,
+};
+use mach_ipc::SpaceId;
+
+struct Caller {
+    task: crate::task::TaskId,
+    space: SpaceId,
+}
+
+fn caller(kernel: &Kernel) -> Result<Caller, KernReturn> {
+    let task = kernel.current_task().ok_or(KernReturn::InvalidTask)?;
+    Ok(Caller { task, space: kernel.tasks.get(task).ok_or(KernReturn::InvalidTask)?.space })
+}
+
+/// Reads `count_in_out` (the caller's buffer size in words), checks both
+/// output buffers, writes `words` and the count.
+fn write_flavor(kernel: &Kernel, caller: &Caller, info_out: u64, count_in_out: u64, words: &[u32]) -> Result<(), KernReturn> {
+    let tables = kernel.tasks.get(caller.task).and_then(|task| task.page_tables.as_ref()).ok_or(KernReturn::InvalidTask)?;
+    let mut capacity = [0u8; 4];
+    user::copy_from_user(tables, UserBuffer::new(count_in_out, 4), &mut capacity)?;
+    if (u32::from_le_bytes(capacity) as usize) < words.len() {
+        return Err(KernReturn::InvalidArgument);
+    }
+    user::check_writable(tables, UserBuffer::new(info_out, words.len() * 4))?;
+    user::check_writable(tables, UserBuffer::new(count_in_out, 4))?;
+    let bytes: Vec<u8> = words.iter().flat_map(|word| word.to_le_bytes()).collect();
+    user::copy_to_user(tables, UserBuffer::new(info_out, bytes.len()), &bytes)?;
+    user::write_u32(tables, count_in_out, words.len() as u32)?;
+    Ok(())
+}
+
+/// Names a send right to `port` in the caller's space for an output.
+fn give_send_right(kernel: &mut Kernel, space: SpaceId, port: mach_ipc::PortId) -> Result<PortName, KernReturn> {
+    let right = kernel.ipc.make_send(port)?;
+    kernel.ipc.insert_carried(space, right).map_err(|(error, right)| {
+        kernel.ipc.release(right);
+        error
+    })
+}
+
+/// `task_create(parent, inherit_memory, child_out)`: a new task with an
+/// empty address space and IPC space, and no threads.
+pub fn task_create([parent, inherit_memory, child_out, ..]: [u64; 6]) -> Result<(), KernReturn> {
+    if inherit_memory != 0 {
+        // Inheriting memory is copy-on-write VM work (the kernel's VM part 2).
+        return Err(KernReturn::NotSupported);
+    }
+    let tables = PageTables::new_user().map_err(|_| KernReturn::ResourceShortage)?;
+    with_kernel(|kernel| {
+        let caller = match caller(kernel) {
+            Ok(caller) => caller,
+            Err(error) => {
+                tables.destroy_user();
+                return Err(error);
+            }
+        };
+        let check = task_named(kernel, caller.space, parent as PortName).and_then(|_| {
+            let own = kernel.tasks.get(caller.task).and_then(|task| task.page_tables.as_ref()).ok_or(KernReturn::InvalidTask)?;
+            user::check_writable(own, UserBuffer::new(child_out, 4)).map_err(KernReturn::from)
+        });
+        if let Err(error) = check {
+            tables.destroy_user();
+            return Err(error);
+        }
+        let parent_name = kernel.tasks.get(caller.task).map(|task| task.name.clone()).unwrap_or_default();
+        let child = kernel.create_task(&parent_name, tables).map_err(|_| KernReturn::ResourceShortage)?;
+        let port = kernel.tasks.get(child).and_then(|task| task.port).ok_or(KernReturn::Failure)?;
+        let name = give_send_right(kernel, caller.space, port)?;
+        let own = kernel.tasks.get(caller.task).and_then(|task| task.page_tables.as_ref()).expect("checked above");
+        user::write_u32(own, child_out, name)?;
+        Ok(())
+    })
+}
+
+/// `thread_create(task, thread_out)`: a suspended thread in `task`.
+pub fn thread_create([task, thread_out, ..]: [u64; 6]) -> Result<(), KernReturn> {
+    let stack = KernelStack::new().map_err(|_| KernReturn::ResourceShortage)?;
+    with_kernel(|kernel| {
+        let caller = caller(kernel)?;
+        let target = task_named(kernel, caller.space, task as PortName)?;
+        let own = kernel.tasks.get(caller.task).and_then(|task| task.page_tables.as_ref()).ok_or(KernReturn::InvalidTask)?;
+        user::check_writable(own, UserBuffer::new(thread_out, 4))?;
+        let target_object = kernel.tasks.get(target).ok_or(KernReturn::InvalidTask)?;
+        if target_object.threads.len() >= crate::thread::MAX_THREADS_PER_TASK {
+            return Err(KernReturn::ResourceShortage);
+        }
+        let name = target_object.name.clone();
+        let context = ThreadContext::new_user(&stack, UserEntry { instruction_pointer: 0, stack_pointer: 0, argument: 0 });
+        let mut thread = Thread::new(Some(target), name, DEFAULT_PRIORITY, context, Some(stack));
+        thread.suspend_count = 1;
+        let id = kernel.add_thread(thread);
+        let port = kernel.threads.get(id).and_then(|thread| thread.port).ok_or(KernReturn::Failure)?;
+        let name = give_send_right(kernel, caller.space, port)?;
+        let own = kernel.tasks.get(caller.task).and_then(|task| task.page_tables.as_ref()).expect("checked above");
+        user::write_u32(own, thread_out, name)?;
+        Ok(())
+    })
+}
+
+/// `thread_get_state(thread, x86_THREAD_STATE64, state_out, count_in_out)`.
+pub fn thread_get_state([thread, flavor, state_out, count_in_out, ..]: [u64; 6]) -> Result<(), KernReturn> {
+    if flavor != X86_THREAD_STATE64 as u64 {
+        return Err(KernReturn::InvalidArgument);
+    }
+    with_kernel(|kernel| {
+        let caller = caller(kernel)?;
+        let target = thread_named(kernel, caller.space, thread as PortName)?;
+        let stack = kernel.threads.get(target).and_then(|thread| thread.kernel_stack.as_ref()).ok_or(KernReturn::InvalidArgument)?;
+        // SAFETY: a user thread's stack holds its saved user registers at the
+        // top whenever it is in the kernel or not yet started; the kernel
+        // lock is held.
+        let state = context::thread_state(unsafe { context::user_registers(stack) });
+        let words = state.to_words();
+        debug_assert_eq!(words.len(), X86_THREAD_STATE64_COUNT as usize);
+        write_flavor(kernel, &caller, state_out, count_in_out, &words)
+    })
+}
+
+/// `thread_set_state(thread, x86_THREAD_STATE64, state, count)`.
+pub fn thread_set_state([thread, flavor, state, count, ..]: [u64; 6]) -> Result<(), KernReturn> {
+    if flavor != X86_THREAD_STATE64 as u64 || count != X86_THREAD_STATE64_COUNT as u64 {
+        return Err(KernReturn::InvalidArgument);
+    }
+    with_kernel(|kernel| {
+        let caller = caller(kernel)?;
+        let target = thread_named(kernel, caller.space, thread as PortName)?;
+        let own = kernel.tasks.get(caller.task).and_then(|task| task.page_tables.as_ref()).ok_or(KernReturn::InvalidTask)?;
+        let mut bytes = [0u8; X86_THREAD_STATE64_COUNT as usize * 4];
+        user::copy_from_user(own, UserBuffer::new(state, bytes.len()), &mut bytes)?;
+        let words: Vec<u32> = bytes.chunks(4).map(|chunk| u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]])).collect();
+        let state = X86ThreadState64::from_words(&words).ok_or(KernReturn::InvalidArgument)?;
+        let stack = kernel.threads.get(target).and_then(|thread| thread.kernel_stack.as_ref()).ok_or(KernReturn::InvalidArgument)?;
+        // SAFETY: as in `thread_get_state`.
+        let frame = unsafe { context::user_registers(stack) };
+        if context::set_thread_state(frame, &state) {
+            Ok(())
+        } else {
+            Err(KernReturn::InvalidArgument)
+        }
+    })
+}
+
+/// `task_info(task, TASK_BASIC_INFO, info_out, count_in_out)`.
+pub fn task_info([task, flavor, info_out, count_in_out, ..]: [u64; 6]) -> Result<(), KernReturn> {
+    if flavor != TASK_BASIC_INFO as u64 {
+        return Err(KernReturn::InvalidArgument);
+    }
+    with_kernel(|kernel| {
+        let caller = caller(kernel)?;
+        let target = task_named(kernel, caller.space, task as PortName)?;
+        let object = kernel.tasks.get(target).ok_or(KernReturn::InvalidTask)?;
+        let cpu_ticks = object.threads.iter().filter_map(|&thread| kernel.threads.get(thread)).map(|thread| thread.ticks_run).sum();
+        let info = TaskBasicInfo {
+            suspend_count: object.suspend_count,
+            thread_count: object.threads.len() as u32,
+            resident_pages: object.page_tables.as_ref().map_or(0, PageTables::user_page_count) as u32,
+            port_names: kernel.ipc.space(object.space).map_or(0, |space| space.entries().count()) as u32,
+            cpu_ticks,
+        };
+        let words = [info.suspend_count, info.thread_count, info.resident_pages, info.port_names, cpu_ticks as u32, (cpu_ticks >> 32) as u32];
+        debug_assert_eq!(words.len(), TASK_BASIC_INFO_COUNT as usize);
+        write_flavor(kernel, &caller, info_out, count_in_out, &words)
+    })
+}
+
+/// `thread_info(thread, THREAD_BASIC_INFO, info_out, count_in_out)`.
+pub fn thread_info([thread, flavor, info_out, count_in_out, ..]: [u64; 6]) -> Result<(), KernReturn> {
+    if flavor != THREAD_BASIC_INFO as u64 {
+        return Err(KernReturn::InvalidArgument);
+    }
+    with_kernel(|kernel| {
+        let caller = caller(kernel)?;
+        let target = thread_named(kernel, caller.space, thread as PortName)?;
+        let object = kernel.threads.get(target).ok_or(KernReturn::InvalidArgument)?;
+        let run_state = match object.state {
+            _ if object.suspend_count > 0 => TH_STATE_STOPPED,
+            ThreadState::Ready | ThreadState::Running => TH_STATE_RUNNING,
+            ThreadState::Blocked => TH_STATE_WAITING,
+            ThreadState::Dead => TH_STATE_HALTED,
+        };
+        let info = ThreadBasicInfo {
+            run_state,
+            priority: object.priority as u32,
+            suspend_count: object.suspend_count,
+            reserved: 0,
+            cpu_ticks: object.ticks_run,
+        };
+        let words = [info.run_state, info.priority, info.suspend_count, info.reserved, info.cpu_ticks as u32, (info.cpu_ticks >> 32) as u32];
+        debug_assert_eq!(words.len(), THREAD_BASIC_INFO_COUNT as usize);
+        write_flavor(kernel, &caller, info_out, count_in_out, &words)
+    })
+}
