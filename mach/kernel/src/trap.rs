@@ -32,9 +32,25 @@ impl From<UserMemoryError> for KernReturn {
     }
 }
 
+/// Test builds: check the IPC invariants after every trap (the adversary
+/// test turns this on) and stop at the first trap that breaks them.
+#[cfg(feature = "ktest")]
+pub static CHECK_EVERY_TRAP: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
 /// Runs trap `number` for the current thread and returns the value for the
 /// user's return register.
 pub fn dispatch(number: u64, arguments: [u64; 6]) -> u64 {
+    let value = dispatch_unchecked(number, arguments);
+    #[cfg(feature = "ktest")]
+    if CHECK_EVERY_TRAP.load(core::sync::atomic::Ordering::Relaxed) {
+        if let Err(violation) = with_kernel(|kernel| kernel.ipc.check_invariants()) {
+            panic!("trap {number} {arguments:#x?} returned {value:#x} and broke the IPC invariants: {violation:?}");
+        }
+    }
+    value
+}
+
+fn dispatch_unchecked(number: u64, arguments: [u64; 6]) -> u64 {
     let Some(trap) = u32::try_from(number).ok().and_then(Trap::from_u32) else {
         return KernReturn::InvalidArgument as u64;
     };

@@ -246,6 +246,39 @@ fn echo_pair(calls: u64) -> Result<(TaskId, TaskId), Failure> {
 }
 
 ktest! {
+    fn an_adversary_cannot_hurt_the_kernel() {
+        // `ktest.adversary=SEED:OPERATIONS` (scripts/fuzz) picks the run.
+        let boot = crate::boot_info::get();
+        let (seed, operations) = crate::command_line::option(&boot.command_line, "ktest.adversary")
+            .and_then(|value| value.split_once(':'))
+            .and_then(|(seed, operations)| Some((seed.parse::<u64>().ok()?, operations.parse::<u64>().ok()?)))
+            .unwrap_or((1, 10_000));
+        let frames_before = crate::memory::frame::statistics().free;
+        let ports_before = with_kernel(|kernel| kernel.ipc.port_count());
+        crate::trap::CHECK_EVERY_TRAP.store(true, core::sync::atomic::Ordering::Relaxed);
+        for run in 0..2 {
+            let task = spawn("adversary", LOW, (seed + run) & 0xffff_ffff | operations << 32)?;
+            let done = wait_until(300_000, || output(task).is_some_and(|text| text.contains("adversary: done")) || !exists(task));
+            let text = output(task).unwrap_or_default();
+            ensure!(done && text.contains("adversary: done"), "adversary seed {} did not finish: {text}", seed + run);
+            ipc_state_is_consistent()?;
+            terminate(task)?;
+            ipc_state_is_consistent()?;
+        }
+        crate::trap::CHECK_EVERY_TRAP.store(false, core::sync::atomic::Ordering::Relaxed);
+        with_kernel(|kernel| kernel.freed_tasks.clear());
+        ensure_eq!(with_kernel(|kernel| kernel.ipc.port_count()), ports_before);
+        // Frames: the heap may have grown by whole chunks while it ran; every
+        // other frame (page tables, stacks, user pages) must be back.
+        let (_, heap_total) = crate::memory::heap::usage();
+        let frames_after = crate::memory::frame::statistics().free;
+        ensure!(
+            frames_after + heap_total / crate::memory::PAGE_SIZE >= frames_before,
+            "frames leaked: {frames_before} free before, {frames_after} after (heap holds {heap_total} bytes)"
+        );
+        Ok(())
+    }
+
     fn task_and_thread_traps_from_user_mode() {
         for round in 0..2 {
             let before = ipc_resources();

@@ -56,7 +56,7 @@ pub fn deliver_outcome(kernel: &mut Kernel, outcome: SendOutcome) {
             // send-once notification rather than by waiting forever.
             while let Some(message) = kernel.ipc.receive_kernel_message(outcome.port) {
                 log::debug!("message {} to a kernel port destroyed", message.id());
-                kernel.ipc.release_message(message);
+                kernel.ipc.release_kernel_message(message);
             }
         }
         Receiver::InTransit { .. } | Receiver::Dead => {}

@@ -148,10 +148,13 @@ pub fn run(boot: &BootInfo) -> ! {
         let completed = crate::usertest::run_benchmarks();
         crate::arch::exit_qemu(if completed { crate::arch::QemuExit::Success } else { crate::arch::QemuExit::Failure });
     }
-    let cases = registered_cases();
+    // `ktest.filter=TEXT` runs only the cases whose path contains TEXT.
+    let filter = crate::command_line::option(&boot.command_line, "ktest.filter").unwrap_or("");
+    let cases: alloc::vec::Vec<&TestCase> =
+        registered_cases().iter().filter(|case| case.module.contains(filter) || case.name.contains(filter)).collect();
     crate::println!("running {} kernel test cases", cases.len());
     let (mut passed, mut failed) = (0usize, 0usize);
-    for case in cases {
+    for case in cases.iter() {
         match (case.run)() {
             Ok(()) => {
                 passed += 1;

@@ -91,6 +91,14 @@ fn main(_argument: u64) {
     checks.equal("too large, dropped", send(port, Disposition::CopySend, 4, &[0; 20], 0, 0).and_then(|()| receive(&mut tiny, port, 0, 0)), Err(MachMsgReturn::ReceiveTooLarge));
     checks.equal("dropped message is gone", receive(&mut buffer, port, MACH_RCV_TIMEOUT, 0), Err(MachMsgReturn::ReceiveTimedOut));
 
+    // Regression (found by the adversary): a message to a kernel port (our
+    // task port) carrying a right is destroyed by the kernel, and the right
+    // it carried is given back properly. The kernel test then checks the
+    // IPC invariants.
+    let mut to_kernel = MessageBuffer::<256>::new();
+    let size = message::write(&mut to_kernel, task, Disposition::CopySend as u32, port, Disposition::MakeSend as u32, 9, &[]);
+    checks.equal("message with a right to a kernel port", mach_msg(&mut to_kernel, MACH_SEND_MSG, size, 0, 0), Ok(()));
+
     // Port sets.
     let set = port_allocate(task, PortRight::PortSet).unwrap_or(0);
     checks.equal("port set type", port_type(task, set), Ok(MACH_PORT_TYPE_PORT_SET));
