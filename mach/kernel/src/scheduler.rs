@@ -64,6 +64,11 @@ const QUANTUM_MILLISECONDS: u64 = 10;
 /// port), so the count is bounded.
 pub const MAX_TASKS: usize = 1024;
 
+/// What one task may hold in the kernel's IPC state: names, and messages
+/// it has sent that still sit in queues. With 64 KiB at most per message,
+/// one task's queued messages hold at most 4 MiB of kernel heap.
+pub const TASK_IPC_LIMITS: mach_ipc::SpaceLimits = mach_ipc::SpaceLimits { max_entries: 4096, max_queued_messages: 64 };
+
 static KERNEL: spin::Mutex<Option<Kernel>> = spin::Mutex::new(None);
 
 /// Runs `action` on the kernel's objects, interrupts off, under the lock.
@@ -115,7 +120,7 @@ impl Kernel {
             return Err(crate::task::SpawnError::TooManyTasks);
         }
         self.next_space_number = self.next_space_number.wrapping_add(1);
-        let space = self.ipc.create_space(self.next_space_number, mach_ipc::SpaceLimits::default());
+        let space = self.ipc.create_space(self.next_space_number, TASK_IPC_LIMITS);
         let task = self.tasks.insert(Task::new(name.into(), tables, space));
         let port = self.ipc.allocate_kernel_port(crate::ipc::object::KernelObjectRef::Task(task).tag());
         self.tasks.get_mut(task).expect("task just made").port = Some(port);

@@ -109,7 +109,15 @@ fn send(address: u64, size: u64, deadline: Option<u64>) -> MachMsgReturn {
     if size > MACH_MSG_SIZE_MAX as u64 {
         return MachMsgReturn::SendTooLarge;
     }
-    let mut bytes = alloc::vec![0u8; size as usize];
+    // The message is copied into kernel heap: refuse rather than exhaust it.
+    if !crate::memory::can_spare(size as usize) {
+        return MachMsgReturn::SendNoBuffer;
+    }
+    let mut bytes = Vec::new();
+    if bytes.try_reserve_exact(size as usize).is_err() {
+        return MachMsgReturn::SendNoBuffer;
+    }
+    bytes.resize(size as usize, 0);
     loop {
         let step = with_kernel(|kernel| {
             let Some((task, space)) = current_space(kernel) else { return Step::Done(MachMsgReturn::SendInvalidDest) };

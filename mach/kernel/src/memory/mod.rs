@@ -115,6 +115,19 @@ pub enum MapError {
     OutOfMemory,
 }
 
+/// Memory the kernel keeps back from requests made on behalf of tasks, so
+/// a task that asks for too much gets an error while the kernel itself can
+/// still allocate page tables, stacks and bookkeeping.
+pub const KERNEL_RESERVE_BYTES: usize = 2 * 1024 * 1024;
+
+/// True if `bytes` can be allocated for a task and leave the reserve.
+pub fn can_spare(bytes: usize) -> bool {
+    let (used, total) = heap::usage();
+    let heap_free = total.saturating_sub(used);
+    let frames_free = frame::statistics().free * PAGE_SIZE;
+    heap_free + frames_free >= bytes + KERNEL_RESERVE_BYTES
+}
+
 /// Read-only view of physical memory the kernel keeps reserved for the
 /// kernel's lifetime (boot modules), through the direct map.
 pub fn physical_bytes(range: PhysicalRange) -> &'static [u8] {

@@ -166,6 +166,40 @@ fn main(_argument: u64) {
     let arrived = message::word(&buffer, 7);
     checks.equal("the receive right arrived", port_type(task, arrived), Ok(MACH_PORT_TYPE_RECEIVE));
 
+    // Limits: a task gets an error, never the kernel's memory. Names: at
+    // most 4096 per task. Queued messages: at most 64 sent by one task.
+    let mut held = [0u32; 4096];
+    let mut count = 0;
+    let outcome = loop {
+        match port_allocate(task, PortRight::Receive) {
+            Ok(name) if count < held.len() => {
+                held[count] = name;
+                count += 1;
+            }
+            Ok(name) => {
+                let _ = port_destroy(task, name);
+                break Ok(());
+            }
+            Err(error) => break Err(error),
+        }
+    };
+    checks.equal("the name limit answers KERN_NO_SPACE", outcome, Err(KernReturn::NoSpace));
+    for name in &held[..count] {
+        let _ = port_destroy(task, *name);
+    }
+    let sink = new_port(task);
+    checks.equal("raise a queue limit", port_set_attributes(task, sink, LIMITS_INFO, &[1024]), Ok(()));
+    let mut sent = 0;
+    let outcome = loop {
+        match send(sink, Disposition::CopySend, 1, &[0; 8], MACH_SEND_TIMEOUT, 0) {
+            Ok(()) if sent < 1000 => sent += 1,
+            other => break other,
+        }
+    };
+    checks.equal("the queued-message limit answers MACH_SEND_NO_BUFFER", (outcome, sent), (Err(MachMsgReturn::SendNoBuffer), 64));
+    checks.equal("destroy the full port", port_destroy(task, sink), Ok(()));
+    checks.equal("sending works again", send(port, Disposition::CopySend, 1, &[], 0, 0).and_then(|()| receive(&mut buffer, port, 0, 0)), Ok(()));
+
     // Many port allocations and destructions leave nothing behind (the
     // kernel test compares its memory before and after this task).
     let mut cycles_ok = true;
