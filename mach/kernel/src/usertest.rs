@@ -370,6 +370,7 @@ pub fn run_benchmarks() -> bool {
             give_send_right(kernel, server, service, bench) as u64
         })?;
         wait_for_text(bench, "bench done", 120_000)?;
+        crate::println!("bench counter_hz {}", crate::arch::timer::raw_counter_hz());
         for task in [bench, yielder, server] {
             terminate(task)?;
         }

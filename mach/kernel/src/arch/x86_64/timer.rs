@@ -38,6 +38,11 @@ fn read_tsc() -> u64 {
     unsafe { core::arch::x86_64::_rdtsc() }
 }
 
+/// The time-stamp counter's calibrated frequency.
+pub fn raw_counter_hz() -> u64 {
+    TSC_HZ.load(Ordering::Relaxed)
+}
+
 /// The raw time-stamp counter (for benchmarks).
 pub fn raw_counter() -> u64 {
     read_tsc()
