@@ -67,13 +67,19 @@ pub fn thread_sleep(milliseconds: u64) -> Result<(), KernReturn> {
     trap(Trap::ThreadSwitch, [0, mach_abi::SWITCH_OPTION_WAIT as u64, milliseconds, 0, 0, 0])
 }
 
+/// Time since the kernel started, as Mach's `mach_timespec_t`.
+pub fn clock_get_timespec() -> Result<mach_abi::MachTimespec, KernReturn> {
+    let mut time = mach_abi::MachTimespec::default();
+    // SAFETY: the kernel writes one `mach_timespec_t` (8 bytes) at the
+    // address of `time`, which we own and may overwrite.
+    to_result(unsafe { raw_trap(Trap::ClockGetTime as u64, [&raw mut time as u64, 0, 0, 0, 0, 0]) })?;
+    Ok(time)
+}
+
 /// Nanoseconds since the kernel started.
 pub fn clock_get_time() -> Result<u64, KernReturn> {
-    let mut nanoseconds = 0u64;
-    // SAFETY: the kernel writes 8 bytes at the address of `nanoseconds`,
-    // which we own and may overwrite.
-    to_result(unsafe { raw_trap(Trap::ClockGetTime as u64, [&raw mut nanoseconds as u64, 0, 0, 0, 0, 0]) })?;
-    Ok(nanoseconds)
+    let time = clock_get_timespec()?;
+    Ok(time.seconds as u64 * 1_000_000_000 + time.nanoseconds.max(0) as u64)
 }
 
 use mach_abi::{MachMsgReturn, PortName, PortRight};

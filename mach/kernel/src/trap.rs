@@ -158,13 +158,17 @@ fn thread_switch(option: u64, timeout_milliseconds: u64) -> Result<(), KernRetur
     Ok(())
 }
 
-/// `clock_get_time(time_out)`: writes the nanoseconds since boot (u64).
+/// `clock_get_time(time_out)`: writes a `mach_timespec_t` (seconds,
+/// nanoseconds) of the time since boot.
 fn clock_get_time(address: u64) -> Result<(), KernReturn> {
-    let now = crate::time::uptime().as_nanos() as u64;
+    let now = crate::time::uptime();
+    let mut bytes = [0u8; 8];
+    bytes[..4].copy_from_slice(&(now.as_secs() as u32).to_le_bytes());
+    bytes[4..].copy_from_slice(&(now.subsec_nanos() as i32).to_le_bytes());
     with_kernel(|kernel| {
         let task = kernel.current_task().ok_or(KernReturn::InvalidTask)?;
         let tables = kernel.tasks.get(task).and_then(|task| task.page_tables.as_ref()).ok_or(KernReturn::InvalidTask)?;
-        user::copy_to_user(tables, UserBuffer::new(address, 8), &now.to_le_bytes())?;
+        user::copy_to_user(tables, UserBuffer::new(address, 8), &bytes)?;
         Ok(())
     })
 }
