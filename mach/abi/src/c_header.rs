@@ -11,6 +11,7 @@
 use core::fmt::{self, Write};
 use core::mem::{offset_of, size_of};
 
+use crate::bootstrap::*;
 use crate::message::*;
 use crate::notify::*;
 use crate::port::*;
@@ -29,6 +30,28 @@ struct StructLayout {
 }
 
 const STRUCTS: &[StructLayout] = &[
+    StructLayout {
+        c_name: "boot_module_t",
+        rust_name: "BootModule",
+        size: size_of::<BootModule>(),
+        fields: &[
+            ("uint64_t", "address", offset_of!(BootModule, address)),
+            ("uint64_t", "size", offset_of!(BootModule, size)),
+            ("char", "name[BOOTSTRAP_MODULE_NAME_MAX]", offset_of!(BootModule, name)),
+        ],
+    },
+    StructLayout {
+        c_name: "bootstrap_info_t",
+        rust_name: "BootstrapInfo",
+        size: size_of::<BootstrapInfo>(),
+        fields: &[
+            ("uint32_t", "magic", offset_of!(BootstrapInfo, magic)),
+            ("uint32_t", "version", offset_of!(BootstrapInfo, version)),
+            ("uint32_t", "host_port", offset_of!(BootstrapInfo, host_port)),
+            ("uint32_t", "module_count", offset_of!(BootstrapInfo, module_count)),
+            ("boot_module_t", "modules[BOOTSTRAP_MODULES_MAX]", offset_of!(BootstrapInfo, modules)),
+        ],
+    },
     StructLayout {
         c_name: "x86_thread_state64_t",
         rust_name: "X86ThreadState64",
@@ -560,6 +583,10 @@ const CONSTANTS: &[(&str, u64, bool)] = &[
     ("SWITCH_OPTION_NONE", SWITCH_OPTION_NONE as u64, false),
     ("SWITCH_OPTION_DEPRESS", SWITCH_OPTION_DEPRESS as u64, false),
     ("SWITCH_OPTION_WAIT", SWITCH_OPTION_WAIT as u64, false),
+    ("BOOTSTRAP_INFO_MAGIC", BOOTSTRAP_INFO_MAGIC as u64, false),
+    ("BOOTSTRAP_INFO_VERSION", BOOTSTRAP_INFO_VERSION as u64, false),
+    ("BOOTSTRAP_MODULES_MAX", BOOTSTRAP_MODULES_MAX as u64, false),
+    ("BOOTSTRAP_MODULE_NAME_MAX", BOOTSTRAP_MODULE_NAME_MAX as u64, false),
     ("x86_THREAD_STATE64", X86_THREAD_STATE64 as u64, false),
     ("x86_THREAD_STATE64_COUNT", X86_THREAD_STATE64_COUNT as u64, false),
     ("TASK_BASIC_INFO", TASK_BASIC_INFO as u64, false),
@@ -745,7 +772,9 @@ pub fn render_c_header<W: Write>(out: &mut W) -> fmt::Result {
             "_Static_assert(sizeof({0}) == {1}, \"sizeof({0})\");",
             layout.c_name, layout.size
         )?;
-        for (_, name, offset) in layout.fields {
+        for (_, declared, offset) in layout.fields {
+            // An array field is declared `name[N]`; its offset is `name`'s.
+            let name = declared.split('[').next().unwrap_or(declared);
             writeln!(
                 out,
                 "_Static_assert(offsetof({0}, {name}) == {offset}, \"offsetof({0}, {name})\");",

@@ -29,6 +29,7 @@
 
 mod code_enum;
 
+pub mod bootstrap;
 pub mod c_header;
 pub mod message;
 pub mod notify;
@@ -38,6 +39,7 @@ pub mod return_code;
 pub mod thread_state;
 pub mod trap;
 
+pub use bootstrap::*;
 pub use c_header::{render_c_header, C_HEADER_PATH};
 pub use message::*;
 pub use notify::*;

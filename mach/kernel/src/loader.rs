@@ -204,3 +204,21 @@ pub fn load(file: &[u8], argument: u64) -> Result<(PageTables, UserEntry), ElfEr
 }
 
 const _: () = assert!(STACK_TOP < USER_END);
+
+/// Copies `bytes` into fresh frames mapped at the page-aligned `address`
+/// of `tables` with `flags` (the bootstrap task's module copies and info
+/// page). On error the caller destroys the tables.
+pub fn copy_into(tables: &mut PageTables, address: u64, bytes: &[u8], flags: PageFlags) -> Result<(), ElfError> {
+    let end = address.checked_add(bytes.len() as u64).ok_or(ElfError::SegmentOutsideUserSpace)?;
+    if address % PAGE_SIZE as u64 != 0 || end > STACK_TOP - STACK_SIZE - PAGE_SIZE as u64 {
+        return Err(ElfError::SegmentOutsideUserSpace);
+    }
+    for (index, chunk) in bytes.chunks(PAGE_SIZE).enumerate() {
+        let page = address + (index * PAGE_SIZE) as u64;
+        let kernel_page = page_for(tables, page, flags)?;
+        // SAFETY: a fresh, zeroed frame mapped above, reached through the
+        // direct map; the chunk is at most a page.
+        unsafe { core::ptr::copy_nonoverlapping(chunk.as_ptr(), kernel_page as *mut u8, chunk.len()) };
+    }
+    Ok(())
+}

@@ -29,6 +29,7 @@ extern crate alloc;
 mod arch;
 mod arena;
 mod boot_info;
+mod bootstrap;
 mod command_line;
 mod exception;
 mod ipc;
@@ -81,18 +82,19 @@ pub fn kernel_main(boot: &BootInfo) -> ! {
 /// (and, in test builds, keeps control of the tests) whatever they do.
 const BOOT_THREAD_PRIORITY: u8 = 30;
 
-/// Starts the first boot module as the first user task (the bootstrap
-/// task, once it exists; any executable module until then).
+/// Starts the first boot module as the bootstrap task, with the others
+/// readable by it (see `bootstrap`).
 #[cfg(not(feature = "ktest"))]
 fn start_first_task(boot: &BootInfo) {
-    let Some(module) = boot.modules.first() else {
+    let Some((first, others)) = boot.modules.split_first() else {
         log::info!("no boot modules: no user task to start");
         return;
     };
-    let image = memory::physical_bytes(module.range);
-    match task::spawn(module.name(), image, thread::DEFAULT_PRIORITY, 0) {
-        Ok(task) => log::info!("started task {} ({task:?}) from boot module {}", module.name(), module.command_line.as_str()),
-        Err(error) => log::error!("cannot start boot module {}: {error:?}", module.name()),
+    let image = memory::physical_bytes(first.range);
+    let others: alloc::vec::Vec<&boot_info::Module> = others.iter().collect();
+    match bootstrap::start(first.name(), image, &others, thread::DEFAULT_PRIORITY) {
+        Ok(task) => log::info!("started bootstrap task {} ({task:?}) with {} more module(s)", first.name(), others.len()),
+        Err(error) => log::error!("cannot start boot module {}: {error:?}", first.name()),
     }
 }
 

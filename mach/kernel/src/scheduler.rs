@@ -32,6 +32,9 @@ pub struct Kernel {
     pub ipc: mach_ipc::Ipc,
     /// Threads blocked in `mach_msg`, by what they wait for.
     pub wait_queues: crate::ipc::wait::WaitQueues,
+    /// The host's name port (`host_self`) and privileged port (bootstrap's).
+    pub host_name_port: Option<mach_ipc::PortId>,
+    pub host_privileged_port: Option<mach_ipc::PortId>,
     /// Numbers the spaces (the sender id in message trailers).
     next_space_number: u32,
     /// The last few freed tasks and what they printed, for the kernel tests.
@@ -444,6 +447,8 @@ pub fn start(boot_thread_priority: u8) {
             threads: Arena::new(),
             ipc: mach_ipc::Ipc::new(),
             wait_queues: crate::ipc::wait::WaitQueues::new(),
+            host_name_port: None,
+            host_privileged_port: None,
             next_space_number: 0,
             #[cfg(feature = "ktest")]
             freed_tasks: VecDeque::new(),
@@ -461,6 +466,9 @@ pub fn start(boot_thread_priority: u8) {
         });
     });
     with_kernel(|kernel| {
+        use crate::ipc::object::KernelObjectRef;
+        kernel.host_name_port = Some(kernel.ipc.allocate_kernel_port(KernelObjectRef::Host { privileged: false }.tag()));
+        kernel.host_privileged_port = Some(kernel.ipc.allocate_kernel_port(KernelObjectRef::Host { privileged: true }.tag()));
         let boot = Thread::new(None, "boot".into(), boot_thread_priority, ThreadContext::current_boot(), None);
         let boot = kernel.threads.insert(boot);
         kernel.threads.get_mut(boot).expect("boot thread").state = ThreadState::Running;

@@ -7,8 +7,8 @@
 //! allegations checked by `memory::user`, and each trap returns a
 //! `Result<(), KernReturn>` turned into the value of the return register.
 //!
-//! Traps not yet implemented by this kernel (host_self; the VM, pager,
-//! exception and device groups)
+//! Traps not yet implemented by this kernel (the VM, pager, exception and
+//! device groups)
 //! answer `KERN_NOT_SUPPORTED` and log the trap's name once per boot, so a
 //! program sees a clear error, never a false success.
 
@@ -60,6 +60,7 @@ fn dispatch_unchecked(number: u64, arguments: [u64; 6]) -> u64 {
         Trap::MachReplyPort => return finish(port_traps::reply_port() as u64),
         Trap::TaskSelf => return finish(port_traps::task_self() as u64),
         Trap::ThreadSelf => return finish(port_traps::thread_self() as u64),
+        Trap::HostSelf => return finish(port_traps::host_self() as u64),
         Trap::PortAllocate => port_traps::port_allocate(arguments),
         Trap::PortDeallocate => port_traps::port_deallocate(arguments),
         Trap::PortDestroy => port_traps::port_destroy(arguments),

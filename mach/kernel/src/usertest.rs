@@ -246,6 +246,23 @@ fn echo_pair(calls: u64) -> Result<(TaskId, TaskId), Failure> {
 }
 
 ktest! {
+    fn the_bootstrap_task_gets_the_host_port_and_the_modules() {
+        let boot = crate::boot_info::get();
+        let modules: Vec<&crate::boot_info::Module> = boot.modules.iter().collect();
+        for round in 0..2 {
+            let before = ipc_resources();
+            let task = crate::bootstrap::start("boot-checks", module("boot-checks")?, &modules, HIGH)?;
+            wait_for_text(task, "boot-checks: ", 5000)?;
+            let text = output(task).unwrap_or_default();
+            ensure!(text.contains(" 0 failed"), "boot-checks said:\n{text}");
+            terminate(task)?;
+            if round == 1 {
+                ensure_nothing_left(before)?;
+            }
+        }
+        Ok(())
+    }
+
     fn an_adversary_cannot_hurt_the_kernel() {
         // `ktest.adversary=SEED:OPERATIONS` (scripts/fuzz) picks the run.
         let boot = crate::boot_info::get();

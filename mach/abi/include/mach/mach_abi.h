@@ -253,6 +253,10 @@ typedef uint32_t mach_port_mscount_t;
 #define SWITCH_OPTION_NONE 0
 #define SWITCH_OPTION_DEPRESS 1
 #define SWITCH_OPTION_WAIT 2
+#define BOOTSTRAP_INFO_MAGIC 1229083213
+#define BOOTSTRAP_INFO_VERSION 1
+#define BOOTSTRAP_MODULES_MAX 15
+#define BOOTSTRAP_MODULE_NAME_MAX 48
 #define x86_THREAD_STATE64 4
 #define x86_THREAD_STATE64_COUNT 42
 #define TASK_BASIC_INFO 5
@@ -281,6 +285,18 @@ typedef uint32_t mach_port_mscount_t;
 
 /* Structures: 4-byte packed like xnu, little-endian. */
 #pragma pack(push, 4)
+typedef struct { /* Rust: BootModule */
+    uint64_t address;
+    uint64_t size;
+    char name[BOOTSTRAP_MODULE_NAME_MAX];
+} boot_module_t;
+typedef struct { /* Rust: BootstrapInfo */
+    uint32_t magic;
+    uint32_t version;
+    uint32_t host_port;
+    uint32_t module_count;
+    boot_module_t modules[BOOTSTRAP_MODULES_MAX];
+} bootstrap_info_t;
 typedef struct { /* Rust: X86ThreadState64 */
     uint64_t __rax;
     uint64_t __rbx;
@@ -401,6 +417,16 @@ typedef struct { /* Rust: MachTimespec */
 #pragma pack(pop)
 
 /* Layout checks: sizes and offsets measured on the Rust definitions. */
+_Static_assert(sizeof(boot_module_t) == 64, "sizeof(boot_module_t)");
+_Static_assert(offsetof(boot_module_t, address) == 0, "offsetof(boot_module_t, address)");
+_Static_assert(offsetof(boot_module_t, size) == 8, "offsetof(boot_module_t, size)");
+_Static_assert(offsetof(boot_module_t, name) == 16, "offsetof(boot_module_t, name)");
+_Static_assert(sizeof(bootstrap_info_t) == 976, "sizeof(bootstrap_info_t)");
+_Static_assert(offsetof(bootstrap_info_t, magic) == 0, "offsetof(bootstrap_info_t, magic)");
+_Static_assert(offsetof(bootstrap_info_t, version) == 4, "offsetof(bootstrap_info_t, version)");
+_Static_assert(offsetof(bootstrap_info_t, host_port) == 8, "offsetof(bootstrap_info_t, host_port)");
+_Static_assert(offsetof(bootstrap_info_t, module_count) == 12, "offsetof(bootstrap_info_t, module_count)");
+_Static_assert(offsetof(bootstrap_info_t, modules) == 16, "offsetof(bootstrap_info_t, modules)");
 _Static_assert(sizeof(x86_thread_state64_t) == 168, "sizeof(x86_thread_state64_t)");
 _Static_assert(offsetof(x86_thread_state64_t, __rax) == 0, "offsetof(x86_thread_state64_t, __rax)");
 _Static_assert(offsetof(x86_thread_state64_t, __rbx) == 8, "offsetof(x86_thread_state64_t, __rbx)");

@@ -11,12 +11,16 @@ use mach_ipc::SpaceId;
 const TAG_SHIFT: u32 = 62;
 const TASK_TAG: u64 = 1;
 const THREAD_TAG: u64 = 2;
+const HOST_TAG: u64 = 3;
 const ID_MASK: u64 = (1 << TAG_SHIFT) - 1;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KernelObjectRef {
     Task(TaskId),
     Thread(ThreadId),
+    /// The host: its name port (`host_self`, anyone) or its privileged port
+    /// (the bootstrap task's, handed on narrowly).
+    Host { privileged: bool },
 }
 
 impl KernelObjectRef {
@@ -24,6 +28,7 @@ impl KernelObjectRef {
         match self {
             KernelObjectRef::Task(task) => TASK_TAG << TAG_SHIFT | task.number() & ID_MASK,
             KernelObjectRef::Thread(thread) => THREAD_TAG << TAG_SHIFT | thread.number() & ID_MASK,
+            KernelObjectRef::Host { privileged } => HOST_TAG << TAG_SHIFT | privileged as u64,
         }
     }
 
@@ -32,6 +37,7 @@ impl KernelObjectRef {
         match tag >> TAG_SHIFT {
             TASK_TAG => Some(KernelObjectRef::Task(TaskId::from_number(id))),
             THREAD_TAG => Some(KernelObjectRef::Thread(ThreadId::from_number(id))),
+            HOST_TAG => Some(KernelObjectRef::Host { privileged: id == 1 }),
             _ => None,
         }
     }

@@ -99,7 +99,7 @@ pub fn task_self() -> PortName {
 
 /// Makes a send right to `port` and names it in `space`; a right that
 /// cannot be named (the space is full) goes back to the IPC state.
-fn give_send_right(kernel: &mut Kernel, space: SpaceId, port: mach_ipc::PortId) -> Option<PortName> {
+pub fn give_send_right(kernel: &mut Kernel, space: SpaceId, port: mach_ipc::PortId) -> Option<PortName> {
     let right = kernel.ipc.make_send(port).ok()?;
     match kernel.ipc.insert_carried(space, right) {
         Ok(name) => Some(name),
@@ -108,6 +108,15 @@ fn give_send_right(kernel: &mut Kernel, space: SpaceId, port: mach_ipc::PortId) 
             None
         }
     }
+}
+
+pub fn host_self() -> PortName {
+    with_kernel(|kernel| {
+        let caller = caller(kernel).ok()?;
+        let port = kernel.host_name_port?;
+        give_send_right(kernel, caller.space, port)
+    })
+    .unwrap_or(MACH_PORT_NULL)
 }
 
 pub fn thread_self() -> PortName {

@@ -1,0 +1,45 @@
+//! Started the way the kernel starts the bootstrap task: checks the info
+//! page (magic, version), the privileged host port, `host_self`, and that
+//! each `ktest-module-N` module reads back as `ktest module N` lines.
+#![no_std]
+#![no_main]
+
+use libmach::abi::{BootstrapInfo, Trap, BOOTSTRAP_INFO_MAGIC, BOOTSTRAP_INFO_VERSION, MACH_PORT_TYPE_SEND};
+use libmach::trap::{port_type, raw_trap, task_self};
+use mach_usertests::Checks;
+
+libmach::entry!(main);
+
+fn main(info_address: u64) {
+    let mut checks = Checks::new("boot-checks");
+    // SAFETY: the kernel maps a BootstrapInfo, read-only, at the address in
+    // our first argument; it stays mapped for the task's life.
+    let info = unsafe { &*(info_address as *const BootstrapInfo) };
+    checks.equal("magic", info.magic, BOOTSTRAP_INFO_MAGIC);
+    checks.equal("version", info.version, BOOTSTRAP_INFO_VERSION);
+    let task = task_self();
+    checks.equal("host port is a send right", port_type(task, info.host_port), Ok(MACH_PORT_TYPE_SEND));
+    // SAFETY: host_self takes no arguments and only returns a name.
+    let host_name = unsafe { raw_trap(Trap::HostSelf as u64, [0; 6]) } as u32;
+    checks.equal("host_self gives a send right", port_type(task, host_name), Ok(MACH_PORT_TYPE_SEND));
+    checks.equal("host_self is not the privileged port", host_name != info.host_port, true);
+    let mut seen = 0;
+    for module in &info.modules[..info.module_count as usize] {
+        let name = module.name();
+        let Some(number) = name.strip_prefix(b"ktest-module-") else { continue };
+        seen += 1;
+        // SAFETY: the kernel mapped `size` bytes of the module read-only at
+        // `address` for the task's life.
+        let bytes = unsafe { core::slice::from_raw_parts(module.address as *const u8, module.size as usize) };
+        let mut line = [0u8; 32];
+        let prefix = b"ktest module ";
+        line[..prefix.len()].copy_from_slice(prefix);
+        line[prefix.len()..prefix.len() + number.len()].copy_from_slice(number);
+        line[prefix.len() + number.len()] = b'\n';
+        let line = &line[..prefix.len() + number.len() + 1];
+        let intact = bytes.len() % line.len() == 0 && bytes.chunks(line.len()).all(|chunk| chunk == line);
+        checks.equal("module contents", intact, true);
+    }
+    checks.equal("both test modules listed", seen, 2);
+    checks.finish();
+}
