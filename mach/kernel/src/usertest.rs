@@ -140,7 +140,7 @@ ktest! {
             terminate(task)?;
         }
         let before = resources();
-        for _ in 0..1000 {
+        for _ in 0..10_000 {
             let task = spawn("hello", LOW, 0)?;
             with_kernel(|kernel| kernel.terminate_task(task));
             scheduler::yield_now();

@@ -166,6 +166,23 @@ fn main(_argument: u64) {
     let arrived = message::word(&buffer, 7);
     checks.equal("the receive right arrived", port_type(task, arrived), Ok(MACH_PORT_TYPE_RECEIVE));
 
+    // Every send disposition in a descriptor, and the type it arrives as.
+    let subject = new_port(task);
+    let _ = port_mod_refs(task, subject, PortRight::Send, 3);
+    let once_for_move = port_extract_right(task, subject, Disposition::MakeSendOnce as u32).map(|(name, _)| name).unwrap_or(0);
+    for (disposition, carried, received_type) in [
+        (Disposition::CopySend, subject, 17u8),
+        (Disposition::MakeSend, subject, 17),
+        (Disposition::MoveSend, subject, 17),
+        (Disposition::MakeSendOnce, subject, 18),
+        (Disposition::MoveSendOnce, once_for_move, 18),
+    ] {
+        let sent = send_right(port, carried, disposition, 60);
+        let got = sent.and_then(|()| receive(&mut buffer, port, 0, 0)).map(|()| (buffer.0[38], message::word(&buffer, 6)));
+        checks.equal("disposition arrives as its received type", got, Ok((received_type, 1)));
+    }
+    checks.equal("moved a send reference away and back", port_type(task, subject), Ok(MACH_PORT_TYPE_RECEIVE | MACH_PORT_TYPE_SEND));
+
     // Limits: a task gets an error, never the kernel's memory. Names: at
     // most 4096 per task. Queued messages: at most 64 sent by one task.
     let mut held = [0u32; 4096];
