@@ -40,7 +40,7 @@ pub fn start(name: &str, image: &[u8], modules: &[&Module], priority: u8) -> Res
 fn prepare(kernel: &mut crate::scheduler::Kernel, task: TaskId, modules: &[&Module]) -> Result<(), SpawnError> {
     let host = kernel.host_privileged_port.ok_or(SpawnError::OutOfMemory)?;
     let space = kernel.tasks.get(task).ok_or(SpawnError::OutOfMemory)?.space;
-    let host_name = crate::ipc::port_traps::give_send_right(kernel, space, host).ok_or(SpawnError::OutOfMemory)?;
+    let host_name = crate::ipc::port_traps::give_send_right(kernel, space, host).map_err(|_| SpawnError::OutOfMemory)?;
     let tables = kernel.tasks.get_mut(task).and_then(|task| task.page_tables.as_mut()).ok_or(SpawnError::OutOfMemory)?;
     let mut info = BootstrapInfo {
         magic: BOOTSTRAP_INFO_MAGIC,

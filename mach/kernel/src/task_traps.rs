@@ -8,6 +8,7 @@
 use crate::arch::context::{self, KernelStack, ThreadContext, UserEntry};
 use crate::arch::paging::PageTables;
 use crate::ipc::object::{task_named, thread_named};
+use crate::ipc::port_traps::{caller, give_send_right, Caller};
 use crate::memory::user::{self, UserBuffer};
 use crate::scheduler::{with_kernel, Kernel};
 use crate::thread::{Thread, ThreadState, DEFAULT_PRIORITY};
@@ -17,17 +18,6 @@ use mach_abi::{
     THREAD_BASIC_INFO, THREAD_BASIC_INFO_COUNT, TH_STATE_HALTED, TH_STATE_RUNNING, TH_STATE_STOPPED, TH_STATE_WAITING,
     X86_THREAD_STATE64, X86_THREAD_STATE64_COUNT,
 };
-use mach_ipc::SpaceId;
-
-struct Caller {
-    task: crate::task::TaskId,
-    space: SpaceId,
-}
-
-fn caller(kernel: &Kernel) -> Result<Caller, KernReturn> {
-    let task = kernel.current_task().ok_or(KernReturn::InvalidTask)?;
-    Ok(Caller { task, space: kernel.tasks.get(task).ok_or(KernReturn::InvalidTask)?.space })
-}
 
 /// Reads `count_in_out` (the caller's buffer size in words), checks both
 /// output buffers, writes `words` and the count.
@@ -44,15 +34,6 @@ fn write_flavor(kernel: &Kernel, caller: &Caller, info_out: u64, count_in_out: u
     user::copy_to_user(tables, UserBuffer::new(info_out, bytes.len()), &bytes)?;
     user::write_u32(tables, count_in_out, words.len() as u32)?;
     Ok(())
-}
-
-/// Names a send right to `port` in the caller's space for an output.
-fn give_send_right(kernel: &mut Kernel, space: SpaceId, port: mach_ipc::PortId) -> Result<PortName, KernReturn> {
-    let right = kernel.ipc.make_send(port)?;
-    kernel.ipc.insert_carried(space, right).map_err(|(error, right)| {
-        kernel.ipc.release(right);
-        error
-    })
 }
 
 /// `task_create(parent, inherit_memory, child_out)`: a new task with an

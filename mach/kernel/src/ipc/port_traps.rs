@@ -19,12 +19,13 @@ use mach_ipc::SpaceId;
 /// Most 32-bit words an attribute flavor reads or writes.
 const ATTRIBUTE_WORDS_MAX: u32 = 16;
 
-struct Caller {
-    task: TaskId,
-    space: SpaceId,
+/// The task making the trap and its IPC space.
+pub struct Caller {
+    pub task: TaskId,
+    pub space: SpaceId,
 }
 
-fn caller(kernel: &Kernel) -> Result<Caller, KernReturn> {
+pub fn caller(kernel: &Kernel) -> Result<Caller, KernReturn> {
     let task = kernel.current_task().ok_or(KernReturn::InvalidTask)?;
     Ok(Caller { task, space: kernel.tasks.get(task).ok_or(KernReturn::InvalidTask)?.space })
 }
@@ -92,29 +93,26 @@ pub fn task_self() -> PortName {
     with_kernel(|kernel| {
         let caller = caller(kernel).ok()?;
         let port = kernel.tasks.get(caller.task)?.port?;
-        give_send_right(kernel, caller.space, port)
+        give_send_right(kernel, caller.space, port).ok()
     })
     .unwrap_or(MACH_PORT_NULL)
 }
 
 /// Makes a send right to `port` and names it in `space`; a right that
 /// cannot be named (the space is full) goes back to the IPC state.
-pub fn give_send_right(kernel: &mut Kernel, space: SpaceId, port: mach_ipc::PortId) -> Option<PortName> {
-    let right = kernel.ipc.make_send(port).ok()?;
-    match kernel.ipc.insert_carried(space, right) {
-        Ok(name) => Some(name),
-        Err((_, right)) => {
-            kernel.ipc.release(right);
-            None
-        }
-    }
+pub fn give_send_right(kernel: &mut Kernel, space: SpaceId, port: mach_ipc::PortId) -> Result<PortName, KernReturn> {
+    let right = kernel.ipc.make_send(port)?;
+    kernel.ipc.insert_carried(space, right).map_err(|(error, right)| {
+        kernel.ipc.release(right);
+        error
+    })
 }
 
 pub fn host_self() -> PortName {
     with_kernel(|kernel| {
         let caller = caller(kernel).ok()?;
         let port = kernel.host_name_port?;
-        give_send_right(kernel, caller.space, port)
+        give_send_right(kernel, caller.space, port).ok()
     })
     .unwrap_or(MACH_PORT_NULL)
 }
@@ -123,7 +121,7 @@ pub fn thread_self() -> PortName {
     with_kernel(|kernel| {
         let caller = caller(kernel).ok()?;
         let port = kernel.threads.get(kernel.current_thread())?.port?;
-        give_send_right(kernel, caller.space, port)
+        give_send_right(kernel, caller.space, port).ok()
     })
     .unwrap_or(MACH_PORT_NULL)
 }

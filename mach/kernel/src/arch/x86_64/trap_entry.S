@@ -12,6 +12,25 @@
  * swap back on the way out. `syscall_entry` builds the same frame by hand
  * and leaves through the same `trap_return`.
  */
+/* The general registers, in TrapFrame order (rax highest). */
+    .macro SAVE_GENERAL_REGISTERS
+    pushq %rax
+    pushq %rbx
+    pushq %rcx
+    pushq %rdx
+    pushq %rsi
+    pushq %rdi
+    pushq %rbp
+    pushq %r8
+    pushq %r9
+    pushq %r10
+    pushq %r11
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    .endm
+
     .text
     .balign 16
     .global trap_stubs
@@ -33,21 +52,7 @@ trap_common:
     testb $3, 24(%rsp)                   /* CS of the interrupted code */
     jz 1f
     swapgs
-1:  pushq %rax
-    pushq %rbx
-    pushq %rcx
-    pushq %rdx
-    pushq %rsi
-    pushq %rdi
-    pushq %rbp
-    pushq %r8
-    pushq %r9
-    pushq %r10
-    pushq %r11
-    pushq %r12
-    pushq %r13
-    pushq %r14
-    pushq %r15
+1:  SAVE_GENERAL_REGISTERS
     mov %rsp, %rdi
     cld
     call trap_dispatch
@@ -94,21 +99,7 @@ syscall_entry:
     pushq %rcx                           /* RIP */
     pushq $0                             /* error code */
     pushq $0x100                         /* SYSCALL_VECTOR */
-    pushq %rax
-    pushq %rbx
-    pushq %rcx
-    pushq %rdx
-    pushq %rsi
-    pushq %rdi
-    pushq %rbp
-    pushq %r8
-    pushq %r9
-    pushq %r10
-    pushq %r11
-    pushq %r12
-    pushq %r13
-    pushq %r14
-    pushq %r15
+    SAVE_GENERAL_REGISTERS
     mov %rsp, %rdi
     cld
     call syscall_dispatch
