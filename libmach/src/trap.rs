@@ -242,3 +242,59 @@ pub fn thread_suspend(thread: PortName) -> Result<(), KernReturn> {
 pub fn thread_resume(thread: PortName) -> Result<(), KernReturn> {
     trap(Trap::ThreadResume, [thread as u64, 0, 0, 0, 0, 0])
 }
+
+/// `vm_allocate`: `address` is the wished-for address (with
+/// `VM_FLAGS_FIXED`) or where to start looking (`VM_FLAGS_ANYWHERE`).
+pub fn vm_allocate(task: PortName, address: u64, size: u64, flags: u32) -> Result<u64, KernReturn> {
+    let mut address = address;
+    // SAFETY: the kernel reads and writes the 8 bytes of `address`, ours.
+    to_result(unsafe { raw_trap(Trap::VmAllocate as u64, [task as u64, &raw mut address as u64, size, flags as u64, 0, 0]) })?;
+    Ok(address)
+}
+
+pub fn vm_deallocate(task: PortName, address: u64, size: u64) -> Result<(), KernReturn> {
+    trap(Trap::VmDeallocate, [task as u64, address, size, 0, 0, 0])
+}
+
+pub fn vm_protect(task: PortName, address: u64, size: u64, set_maximum: bool, protection: u32) -> Result<(), KernReturn> {
+    trap(Trap::VmProtect, [task as u64, address, size, set_maximum as u64, protection as u64, 0])
+}
+
+pub fn vm_inherit(task: PortName, address: u64, size: u64, inheritance: u32) -> Result<(), KernReturn> {
+    trap(Trap::VmInherit, [task as u64, address, size, inheritance as u64, 0, 0])
+}
+
+/// The first region at or above `address`: (start, size, basic info).
+pub fn vm_region(task: PortName, address: u64) -> Result<(u64, u64, mach_abi::VmRegionBasicInfo), KernReturn> {
+    let mut start = address;
+    let mut size = 0u64;
+    let mut info = mach_abi::VmRegionBasicInfo::default();
+    let mut count = mach_abi::VM_REGION_BASIC_INFO_COUNT;
+    let arguments = [
+        task as u64,
+        &raw mut start as u64,
+        &raw mut size as u64,
+        mach_abi::VM_REGION_BASIC_INFO as u64,
+        &raw mut info as u64,
+        &raw mut count as u64,
+    ];
+    // SAFETY: the kernel writes `start`, `size`, `info` and `count`, all ours
+    // and as large as the flavor says.
+    to_result(unsafe { raw_trap(Trap::VmRegion as u64, arguments) })?;
+    Ok((start, size, info))
+}
+
+/// Copies `data` into `task` at `address`.
+pub fn vm_write(task: PortName, address: u64, data: &[u8]) -> Result<(), KernReturn> {
+    trap(Trap::VmWrite, [task as u64, address, data.as_ptr() as u64, data.len() as u64, 0, 0])
+}
+
+/// Copies `size` bytes of `task` at `address` into new memory of the
+/// caller; returns its address (free it with `vm_deallocate`).
+pub fn vm_read(task: PortName, address: u64, size: u64) -> Result<u64, KernReturn> {
+    let mut data = 0u64;
+    let mut count = 0u32;
+    // SAFETY: the kernel writes 8 bytes into `data` and 4 into `count`.
+    to_result(unsafe { raw_trap(Trap::VmRead as u64, [task as u64, address, size, &raw mut data as u64, &raw mut count as u64, 0]) })?;
+    Ok(data)
+}

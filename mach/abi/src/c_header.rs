@@ -18,6 +18,7 @@ use crate::port::*;
 use crate::return_code::*;
 use crate::thread_state::*;
 use crate::trap::*;
+use crate::vm::*;
 
 /// Path of the generated header, relative to the crate's directory.
 pub const C_HEADER_PATH: &str = "include/mach/mach_abi.h";
@@ -30,6 +31,17 @@ struct StructLayout {
 }
 
 const STRUCTS: &[StructLayout] = &[
+    StructLayout {
+        c_name: "vm_region_basic_info_data_t",
+        rust_name: "VmRegionBasicInfo",
+        size: size_of::<VmRegionBasicInfo>(),
+        fields: &[
+            ("uint32_t", "protection", offset_of!(VmRegionBasicInfo, protection)),
+            ("uint32_t", "max_protection", offset_of!(VmRegionBasicInfo, max_protection)),
+            ("uint32_t", "inheritance", offset_of!(VmRegionBasicInfo, inheritance)),
+            ("uint32_t", "resident_pages", offset_of!(VmRegionBasicInfo, resident_pages)),
+        ],
+    },
     StructLayout {
         c_name: "boot_module_t",
         rust_name: "BootModule",
@@ -587,6 +599,20 @@ const CONSTANTS: &[(&str, u64, bool)] = &[
     ("BOOTSTRAP_INFO_VERSION", BOOTSTRAP_INFO_VERSION as u64, false),
     ("BOOTSTRAP_MODULES_MAX", BOOTSTRAP_MODULES_MAX as u64, false),
     ("BOOTSTRAP_MODULE_NAME_MAX", BOOTSTRAP_MODULE_NAME_MAX as u64, false),
+    ("VM_PROT_NONE", VM_PROT_NONE as u64, false),
+    ("VM_PROT_READ", VM_PROT_READ as u64, false),
+    ("VM_PROT_WRITE", VM_PROT_WRITE as u64, false),
+    ("VM_PROT_EXECUTE", VM_PROT_EXECUTE as u64, false),
+    ("VM_PROT_DEFAULT", VM_PROT_DEFAULT as u64, false),
+    ("VM_PROT_ALL", VM_PROT_ALL as u64, false),
+    ("VM_INHERIT_SHARE", VM_INHERIT_SHARE as u64, false),
+    ("VM_INHERIT_COPY", VM_INHERIT_COPY as u64, false),
+    ("VM_INHERIT_NONE", VM_INHERIT_NONE as u64, false),
+    ("VM_INHERIT_DEFAULT", VM_INHERIT_DEFAULT as u64, false),
+    ("VM_FLAGS_FIXED", VM_FLAGS_FIXED as u64, false),
+    ("VM_FLAGS_ANYWHERE", VM_FLAGS_ANYWHERE as u64, false),
+    ("VM_REGION_BASIC_INFO", VM_REGION_BASIC_INFO as u64, false),
+    ("VM_REGION_BASIC_INFO_COUNT", VM_REGION_BASIC_INFO_COUNT as u64, false),
     ("x86_THREAD_STATE64", X86_THREAD_STATE64 as u64, false),
     ("x86_THREAD_STATE64_COUNT", X86_THREAD_STATE64_COUNT as u64, false),
     ("TASK_BASIC_INFO", TASK_BASIC_INFO as u64, false),

@@ -38,6 +38,7 @@ pub mod port;
 pub mod return_code;
 pub mod thread_state;
 pub mod trap;
+pub mod vm;
 
 pub use bootstrap::*;
 pub use c_header::{render_c_header, C_HEADER_PATH};
@@ -51,6 +52,7 @@ pub use port::*;
 pub use return_code::*;
 pub use thread_state::*;
 pub use trap::*;
+pub use vm::*;
 
 /// A numeric value that names no variant of the enum it was converted to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -8,7 +8,6 @@
 //! bootstrap task starts every other server (issue 6).
 
 use crate::boot_info::Module;
-use crate::memory::PageFlags;
 use crate::task::{self, SpawnError, TaskId};
 use mach_abi::{BootModule, BootstrapInfo, BOOTSTRAP_INFO_MAGIC, BOOTSTRAP_INFO_VERSION, BOOTSTRAP_MODULES_MAX, BOOTSTRAP_MODULE_NAME_MAX};
 
@@ -41,7 +40,8 @@ fn prepare(kernel: &mut crate::scheduler::Kernel, task: TaskId, modules: &[&Modu
     let host = kernel.host_privileged_port.ok_or(SpawnError::OutOfMemory)?;
     let space = kernel.tasks.get(task).ok_or(SpawnError::OutOfMemory)?.space;
     let host_name = crate::ipc::port_traps::give_send_right(kernel, space, host).map_err(|_| SpawnError::OutOfMemory)?;
-    let tables = kernel.tasks.get_mut(task).and_then(|task| task.page_tables.as_mut()).ok_or(SpawnError::OutOfMemory)?;
+    let object = kernel.tasks.get_mut(task).ok_or(SpawnError::OutOfMemory)?;
+    let (tables, vm) = (object.page_tables.as_mut().ok_or(SpawnError::OutOfMemory)?, &mut object.vm);
     let mut info = BootstrapInfo {
         magic: BOOTSTRAP_INFO_MAGIC,
         version: BOOTSTRAP_INFO_VERSION,
@@ -52,7 +52,7 @@ fn prepare(kernel: &mut crate::scheduler::Kernel, task: TaskId, modules: &[&Modu
     let mut address = MODULES_BASE;
     for (slot, module) in info.modules.iter_mut().zip(modules) {
         let bytes = crate::memory::physical_bytes(module.range);
-        crate::loader::copy_into(tables, address, bytes, PageFlags::USER).map_err(SpawnError::Elf)?;
+        crate::loader::copy_into(tables, vm, address, bytes).map_err(SpawnError::Elf)?;
         let mut name = [0u8; BOOTSTRAP_MODULE_NAME_MAX];
         let source = module.name().as_bytes();
         let length = source.len().min(BOOTSTRAP_MODULE_NAME_MAX);
@@ -64,7 +64,7 @@ fn prepare(kernel: &mut crate::scheduler::Kernel, task: TaskId, modules: &[&Modu
     if modules.len() > BOOTSTRAP_MODULES_MAX {
         log::warn!("{} boot modules; the bootstrap task sees the first {BOOTSTRAP_MODULES_MAX}", modules.len());
     }
-    crate::loader::copy_into(tables, INFO_ADDRESS, info_bytes(&info).as_slice(), PageFlags::USER).map_err(SpawnError::Elf)
+    crate::loader::copy_into(tables, vm, INFO_ADDRESS, info_bytes(&info).as_slice()).map_err(SpawnError::Elf)
 }
 
 /// The info page's bytes, field by field in the `repr(C)` layout.

@@ -179,10 +179,43 @@ fn load_segment(tables: &mut PageTables, file: &[u8], segment: &Segment) -> Resu
     Ok(())
 }
 
+/// A region of a loaded image: start, end, VM protection.
+pub type LoadedRegion = (u64, u64, u32);
+
+/// The regions the pages of `ranges` ended up with: consecutive pages of
+/// equal rights form one region (segments sharing a page got the union).
+fn regions_of(tables: &PageTables, ranges: &[(u64, u64)]) -> alloc::vec::Vec<LoadedRegion> {
+    let mut pages: alloc::vec::Vec<(u64, u32)> = alloc::vec::Vec::new();
+    for &(start, end) in ranges {
+        for page in (start..end).step_by(PAGE_SIZE) {
+            if let Some((_, flags)) = tables.translate(page) {
+                let mut protection = mach_abi::VM_PROT_READ;
+                if flags.contains(PageFlags::WRITABLE) {
+                    protection |= mach_abi::VM_PROT_WRITE;
+                }
+                if flags.contains(PageFlags::EXECUTABLE) {
+                    protection |= mach_abi::VM_PROT_EXECUTE;
+                }
+                pages.push((page, protection));
+            }
+        }
+    }
+    pages.sort_unstable();
+    pages.dedup_by_key(|(page, _)| *page);
+    let mut regions: alloc::vec::Vec<LoadedRegion> = alloc::vec::Vec::new();
+    for (page, protection) in pages {
+        match regions.last_mut() {
+            Some((_, end, last)) if *end == page && *last == protection => *end += PAGE_SIZE as u64,
+            _ => regions.push((page, page + PAGE_SIZE as u64, protection)),
+        }
+    }
+    regions
+}
+
 /// Builds the page tables of a new task from `file`: its segments, and a
-/// stack of `STACK_SIZE` under `STACK_TOP` with a guard page below. On any
-/// error everything allocated is freed.
-pub fn load(file: &[u8], argument: u64) -> Result<(PageTables, UserEntry), ElfError> {
+/// stack of `STACK_SIZE` under `STACK_TOP` with a guard page below, and the
+/// regions describing them. On any error everything allocated is freed.
+pub fn load(file: &[u8], argument: u64) -> Result<(PageTables, UserEntry, alloc::vec::Vec<LoadedRegion>), ElfError> {
     let (segments, entry) = validate(file)?;
     let mut tables = PageTables::new_user().map_err(|_| ElfError::OutOfMemory)?;
     let result = (|| {
@@ -195,7 +228,18 @@ pub fn load(file: &[u8], argument: u64) -> Result<(PageTables, UserEntry), ElfEr
         Ok(())
     })();
     match result {
-        Ok(()) => Ok((tables, UserEntry { instruction_pointer: entry, stack_pointer: STACK_TOP, argument })),
+        Ok(()) => {
+            let mut ranges: alloc::vec::Vec<(u64, u64)> = segments
+                .iter()
+                .map(|segment| {
+                    let start = segment.virtual_address / PAGE_SIZE as u64 * PAGE_SIZE as u64;
+                    (start, (segment.virtual_address + segment.memory_size).next_multiple_of(PAGE_SIZE as u64))
+                })
+                .collect();
+            ranges.push((STACK_TOP - STACK_SIZE, STACK_TOP));
+            let regions = regions_of(&tables, &ranges);
+            Ok((tables, UserEntry { instruction_pointer: entry, stack_pointer: STACK_TOP, argument }, regions))
+        }
         Err(error) => {
             tables.destroy_user();
             Err(error)
@@ -205,10 +249,12 @@ pub fn load(file: &[u8], argument: u64) -> Result<(PageTables, UserEntry), ElfEr
 
 const _: () = assert!(STACK_TOP < USER_END);
 
-/// Copies `bytes` into fresh frames mapped at the page-aligned `address`
-/// of `tables` with `flags` (the bootstrap task's module copies and info
-/// page). On error the caller destroys the tables.
-pub fn copy_into(tables: &mut PageTables, address: u64, bytes: &[u8], flags: PageFlags) -> Result<(), ElfError> {
+/// Copies `bytes` into fresh frames mapped read-only at the page-aligned
+/// `address` of a task, recorded as a region of its map (the bootstrap
+/// task's module copies and info page). On error the caller terminates the
+/// task.
+pub fn copy_into(tables: &mut PageTables, vm: &mut crate::vm::VmMap, address: u64, bytes: &[u8]) -> Result<(), ElfError> {
+    let flags = PageFlags::USER;
     let end = address.checked_add(bytes.len() as u64).ok_or(ElfError::SegmentOutsideUserSpace)?;
     if address % PAGE_SIZE as u64 != 0 || end > STACK_TOP - STACK_SIZE - PAGE_SIZE as u64 {
         return Err(ElfError::SegmentOutsideUserSpace);
@@ -220,5 +266,9 @@ pub fn copy_into(tables: &mut PageTables, address: u64, bytes: &[u8], flags: Pag
         // direct map; the chunk is at most a page.
         unsafe { core::ptr::copy_nonoverlapping(chunk.as_ptr(), kernel_page as *mut u8, chunk.len()) };
     }
-    Ok(())
+    let pages_end = address + (bytes.len() as u64).next_multiple_of(PAGE_SIZE as u64).max(PAGE_SIZE as u64);
+    if bytes.is_empty() {
+        page_for(tables, address, flags)?;
+    }
+    vm.insert(address, pages_end, mach_abi::VM_PROT_READ, mach_abi::VM_PROT_READ).map_err(|_| ElfError::OverlappingSegments)
 }

@@ -45,6 +45,8 @@ mod task_traps;
 mod thread;
 mod time;
 mod trap;
+mod vm;
+mod vm_traps;
 #[cfg(feature = "ktest")]
 mod usertest;
 

@@ -219,6 +219,7 @@ impl Kernel {
 
     fn free_task(&mut self, task: TaskId) {
         if let Some(mut object) = self.tasks.remove(task) {
+            object.vm.destroy();
             if let Some(tables) = object.page_tables.take() {
                 tables.destroy_user();
             }

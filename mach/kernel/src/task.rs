@@ -14,6 +14,8 @@ pub struct Task {
     pub name: String,
     /// Its IPC space: the names it holds rights under.
     pub space: mach_ipc::SpaceId,
+    /// Its regions and the anonymous memory behind them.
+    pub vm: crate::vm::VmMap,
     /// Its task port (a kernel port tagged with this task).
     pub port: Option<mach_ipc::PortId>,
     pub page_tables: Option<PageTables>,
@@ -30,6 +32,7 @@ impl Task {
         Self {
             name,
             space,
+            vm: crate::vm::VmMap::default(),
             port: None,
             page_tables: Some(page_tables),
             threads: Vec::new(),
@@ -79,7 +82,7 @@ pub fn spawn_with(
 ) -> Result<TaskId, SpawnError> {
     use crate::arch::context::{KernelStack, ThreadContext};
     use crate::thread::Thread;
-    let (tables, mut entry) = crate::loader::load(image, 0).map_err(SpawnError::Elf)?;
+    let (tables, mut entry, regions) = crate::loader::load(image, 0).map_err(SpawnError::Elf)?;
     let stack = match KernelStack::new() {
         Ok(stack) => stack,
         Err(_) => {
@@ -89,6 +92,10 @@ pub fn spawn_with(
     };
     crate::scheduler::with_kernel(|kernel| {
         let task = kernel.create_task(name, tables)?;
+        let vm = &mut kernel.tasks.get_mut(task).expect("task just made").vm;
+        for (start, end, protection) in regions {
+            vm.insert(start, end, protection, mach_abi::VM_PROT_ALL).expect("loaded regions do not overlap");
+        }
         entry.argument = setup(kernel, task);
         let context = ThreadContext::new_user(&stack, entry);
         kernel.add_thread(Thread::new(Some(task), name.into(), priority, context, Some(stack)));

@@ -7,8 +7,8 @@
 //! allegations checked by `memory::user`, and each trap returns a
 //! `Result<(), KernReturn>` turned into the value of the return register.
 //!
-//! Traps not yet implemented by this kernel (the VM, pager, exception and
-//! device groups)
+//! Traps not yet implemented by this kernel (`vm_map`, the pager,
+//! exception and device groups)
 //! answer `KERN_NOT_SUPPORTED` and log the trap's name once per boot, so a
 //! program sees a clear error, never a false success.
 
@@ -84,6 +84,13 @@ fn dispatch_unchecked(number: u64, arguments: [u64; 6]) -> u64 {
         Trap::ThreadGetState => crate::task_traps::thread_get_state(arguments),
         Trap::ThreadSetState => crate::task_traps::thread_set_state(arguments),
         Trap::ThreadInfo => crate::task_traps::thread_info(arguments),
+        Trap::VmAllocate => crate::vm_traps::vm_allocate(arguments),
+        Trap::VmDeallocate => crate::vm_traps::vm_deallocate(arguments),
+        Trap::VmProtect => crate::vm_traps::vm_protect(arguments),
+        Trap::VmInherit => crate::vm_traps::vm_inherit(arguments),
+        Trap::VmRegion => crate::vm_traps::vm_region(arguments),
+        Trap::VmRead => crate::vm_traps::vm_read(arguments),
+        Trap::VmWrite => crate::vm_traps::vm_write(arguments),
         Trap::DebugPrint => debug_print(UserBuffer::new(arguments[0], arguments[1] as usize)),
         Trap::ThreadSwitch => thread_switch(arguments[1], arguments[2]),
         Trap::ClockGetTime => clock_get_time(arguments[0]),

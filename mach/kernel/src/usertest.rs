@@ -246,6 +246,22 @@ fn echo_pair(calls: u64) -> Result<(TaskId, TaskId), Failure> {
 }
 
 ktest! {
+    fn virtual_memory_traps_from_user_mode() {
+        for round in 0..2 {
+            let before = ipc_resources();
+            let task = spawn("vm-checks", HIGH, 0)?;
+            wait_for_text(task, "vm-checks: ", 10_000)?;
+            let text = output(task).unwrap_or_default();
+            ensure!(text.contains(" 0 failed"), "vm-checks said:\n{text}");
+            terminate(task)?;
+            ensure!(wait_until(2000, || with_kernel(|kernel| kernel.tasks.len()) == before.2), "the child task is still there");
+            if round == 1 {
+                ensure_nothing_left(before)?;
+            }
+        }
+        Ok(())
+    }
+
     fn the_bootstrap_task_gets_the_host_port_and_the_modules() {
         let boot = crate::boot_info::get();
         let modules: Vec<&crate::boot_info::Module> = boot.modules.iter().collect();

@@ -257,6 +257,20 @@ typedef uint32_t mach_port_mscount_t;
 #define BOOTSTRAP_INFO_VERSION 1
 #define BOOTSTRAP_MODULES_MAX 15
 #define BOOTSTRAP_MODULE_NAME_MAX 48
+#define VM_PROT_NONE 0
+#define VM_PROT_READ 1
+#define VM_PROT_WRITE 2
+#define VM_PROT_EXECUTE 4
+#define VM_PROT_DEFAULT 3
+#define VM_PROT_ALL 7
+#define VM_INHERIT_SHARE 0
+#define VM_INHERIT_COPY 1
+#define VM_INHERIT_NONE 2
+#define VM_INHERIT_DEFAULT 1
+#define VM_FLAGS_FIXED 0
+#define VM_FLAGS_ANYWHERE 1
+#define VM_REGION_BASIC_INFO 10
+#define VM_REGION_BASIC_INFO_COUNT 4
 #define x86_THREAD_STATE64 4
 #define x86_THREAD_STATE64_COUNT 42
 #define TASK_BASIC_INFO 5
@@ -285,6 +299,12 @@ typedef uint32_t mach_port_mscount_t;
 
 /* Structures: 4-byte packed like xnu, little-endian. */
 #pragma pack(push, 4)
+typedef struct { /* Rust: VmRegionBasicInfo */
+    uint32_t protection;
+    uint32_t max_protection;
+    uint32_t inheritance;
+    uint32_t resident_pages;
+} vm_region_basic_info_data_t;
 typedef struct { /* Rust: BootModule */
     uint64_t address;
     uint64_t size;
@@ -417,6 +437,11 @@ typedef struct { /* Rust: MachTimespec */
 #pragma pack(pop)
 
 /* Layout checks: sizes and offsets measured on the Rust definitions. */
+_Static_assert(sizeof(vm_region_basic_info_data_t) == 16, "sizeof(vm_region_basic_info_data_t)");
+_Static_assert(offsetof(vm_region_basic_info_data_t, protection) == 0, "offsetof(vm_region_basic_info_data_t, protection)");
+_Static_assert(offsetof(vm_region_basic_info_data_t, max_protection) == 4, "offsetof(vm_region_basic_info_data_t, max_protection)");
+_Static_assert(offsetof(vm_region_basic_info_data_t, inheritance) == 8, "offsetof(vm_region_basic_info_data_t, inheritance)");
+_Static_assert(offsetof(vm_region_basic_info_data_t, resident_pages) == 12, "offsetof(vm_region_basic_info_data_t, resident_pages)");
 _Static_assert(sizeof(boot_module_t) == 64, "sizeof(boot_module_t)");
 _Static_assert(offsetof(boot_module_t, address) == 0, "offsetof(boot_module_t, address)");
 _Static_assert(offsetof(boot_module_t, size) == 8, "offsetof(boot_module_t, size)");

@@ -1,0 +1,228 @@
+//! The virtual-memory traps, on any task whose port the caller names:
+//! `vm_allocate`, `vm_deallocate`, `vm_protect`, `vm_inherit`,
+//! `vm_region`, `vm_read`, `vm_write`.
+//!
+//! Copies between tasks go a page at a time through a kernel buffer, from
+//! frames the source maps readable to frames the destination maps
+//! writable; a range that is not allocated, or lacks the right protection,
+//! fails the whole trap before anything is written.
+
+use crate::ipc::object::task_named;
+use crate::ipc::port_traps::caller;
+use crate::memory::user::{self, UserBuffer};
+use crate::memory::PAGE_SIZE;
+use crate::scheduler::{with_kernel, Kernel};
+use crate::task::TaskId;
+use crate::vm::{self, checked_range};
+use mach_abi::{KernReturn, PortName, VM_FLAGS_ANYWHERE, VM_FLAGS_FIXED, VM_PROT_DEFAULT, VM_PROT_READ, VM_PROT_WRITE, VM_REGION_BASIC_INFO};
+
+const PAGE: u64 = PAGE_SIZE as u64;
+/// Largest `vm_read` / `vm_write` in one trap.
+const COPY_LIMIT: u64 = 64 * 1024 * 1024;
+
+/// The caller's task and the target task its `task` name refers to.
+fn tasks(kernel: &Kernel, task: u64) -> Result<(TaskId, TaskId), KernReturn> {
+    let caller = caller(kernel)?;
+    let target = task_named(kernel, caller.space, u32::try_from(task).map_err(|_| KernReturn::InvalidName)? as PortName)?;
+    Ok((caller.task, target))
+}
+
+fn write_output(kernel: &Kernel, task: TaskId, address: u64, bytes: &[u8]) -> Result<(), KernReturn> {
+    let tables = kernel.tasks.get(task).and_then(|task| task.page_tables.as_ref()).ok_or(KernReturn::InvalidTask)?;
+    user::copy_to_user(tables, UserBuffer::new(address, bytes.len()), bytes)?;
+    Ok(())
+}
+
+fn read_input(kernel: &Kernel, task: TaskId, address: u64, bytes: &mut [u8]) -> Result<(), KernReturn> {
+    let tables = kernel.tasks.get(task).and_then(|task| task.page_tables.as_ref()).ok_or(KernReturn::InvalidTask)?;
+    user::copy_from_user(tables, UserBuffer::new(address, bytes.len()), bytes)?;
+    Ok(())
+}
+
+fn check_output(kernel: &Kernel, task: TaskId, address: u64, length: usize) -> Result<(), KernReturn> {
+    let tables = kernel.tasks.get(task).and_then(|task| task.page_tables.as_ref()).ok_or(KernReturn::InvalidTask)?;
+    user::check_writable(tables, UserBuffer::new(address, length))?;
+    Ok(())
+}
+
+/// `vm_allocate(task, address_in_out, size, flags)`: zeroed, read-write.
+pub fn vm_allocate([task, address_in_out, size, flags, ..]: [u64; 6]) -> Result<(), KernReturn> {
+    with_kernel(|kernel| {
+        let (caller, target) = tasks(kernel, task)?;
+        let mut requested = [0u8; 8];
+        read_input(kernel, caller, address_in_out, &mut requested)?;
+        check_output(kernel, caller, address_in_out, 8)?;
+        let requested = u64::from_le_bytes(requested);
+        let size = size.checked_next_multiple_of(PAGE).ok_or(KernReturn::InvalidArgument)?;
+        let object = kernel.tasks.get_mut(target).ok_or(KernReturn::InvalidTask)?;
+        let start = match flags as u32 {
+            VM_FLAGS_ANYWHERE => object.vm.find_space(size, requested).ok_or(KernReturn::NoSpace)?,
+            VM_FLAGS_FIXED => requested,
+            _ => return Err(KernReturn::InvalidArgument),
+        };
+        let (start, end) = checked_range(start, size)?;
+        let tables = object.page_tables.as_mut().ok_or(KernReturn::InvalidTask)?;
+        vm::allocate(&mut object.vm, tables, start, end, VM_PROT_DEFAULT)?;
+        write_output(kernel, caller, address_in_out, &start.to_le_bytes())
+    })
+}
+
+/// `vm_deallocate(task, address, size)`: frees whatever of the range is allocated.
+pub fn vm_deallocate([task, address, size, ..]: [u64; 6]) -> Result<(), KernReturn> {
+    with_kernel(|kernel| {
+        let (_, target) = tasks(kernel, task)?;
+        let size = size.checked_next_multiple_of(PAGE).ok_or(KernReturn::InvalidArgument)?;
+        let (start, end) = checked_range(address & !(PAGE - 1), size)?;
+        let object = kernel.tasks.get_mut(target).ok_or(KernReturn::InvalidTask)?;
+        let tables = object.page_tables.as_mut().ok_or(KernReturn::InvalidTask)?;
+        object.vm.deallocate(tables, start, end);
+        Ok(())
+    })
+}
+
+/// `vm_protect(task, address, size, set_maximum, protection)`.
+pub fn vm_protect([task, address, size, set_maximum, protection, ..]: [u64; 6]) -> Result<(), KernReturn> {
+    with_kernel(|kernel| {
+        let (_, target) = tasks(kernel, task)?;
+        let size = size.checked_next_multiple_of(PAGE).ok_or(KernReturn::InvalidArgument)?;
+        let (start, end) = checked_range(address & !(PAGE - 1), size)?;
+        let protection = u32::try_from(protection).map_err(|_| KernReturn::InvalidArgument)?;
+        let object = kernel.tasks.get_mut(target).ok_or(KernReturn::InvalidTask)?;
+        let tables = object.page_tables.as_mut().ok_or(KernReturn::InvalidTask)?;
+        object.vm.protect(tables, start, end, set_maximum != 0, protection)?;
+        Ok(())
+    })
+}
+
+/// `vm_inherit(task, address, size, inheritance)`.
+pub fn vm_inherit([task, address, size, inheritance, ..]: [u64; 6]) -> Result<(), KernReturn> {
+    with_kernel(|kernel| {
+        let (_, target) = tasks(kernel, task)?;
+        let size = size.checked_next_multiple_of(PAGE).ok_or(KernReturn::InvalidArgument)?;
+        let (start, end) = checked_range(address & !(PAGE - 1), size)?;
+        let inheritance = u32::try_from(inheritance).map_err(|_| KernReturn::InvalidArgument)?;
+        let object = kernel.tasks.get_mut(target).ok_or(KernReturn::InvalidTask)?;
+        object.vm.inherit(start, end, inheritance)?;
+        Ok(())
+    })
+}
+
+/// `vm_region(task, address_in_out, size_out, flavor, info_out, count_in_out)`:
+/// the first region at or above the address.
+pub fn vm_region([task, address_in_out, size_out, flavor, info_out, count_in_out]: [u64; 6]) -> Result<(), KernReturn> {
+    if flavor != VM_REGION_BASIC_INFO as u64 {
+        return Err(KernReturn::InvalidArgument);
+    }
+    with_kernel(|kernel| {
+        let (caller, target) = tasks(kernel, task)?;
+        let mut address = [0u8; 8];
+        read_input(kernel, caller, address_in_out, &mut address)?;
+        let mut capacity = [0u8; 4];
+        read_input(kernel, caller, count_in_out, &mut capacity)?;
+        if u32::from_le_bytes(capacity) < mach_abi::VM_REGION_BASIC_INFO_COUNT {
+            return Err(KernReturn::InvalidArgument);
+        }
+        for (output, length) in [(address_in_out, 8), (size_out, 8), (info_out, 16), (count_in_out, 4)] {
+            check_output(kernel, caller, output, length)?;
+        }
+        let object = kernel.tasks.get(target).ok_or(KernReturn::InvalidTask)?;
+        let (start, region) = object.vm.region_from(u64::from_le_bytes(address)).ok_or(KernReturn::InvalidAddress)?;
+        let tables = object.page_tables.as_ref().ok_or(KernReturn::InvalidTask)?;
+        let resident = object.vm.resident_pages(tables, start, region.end);
+        let mut info = [0u8; 16];
+        for (index, word) in [region.protection, region.max_protection, region.inheritance, resident].iter().enumerate() {
+            info[index * 4..index * 4 + 4].copy_from_slice(&word.to_le_bytes());
+        }
+        write_output(kernel, caller, address_in_out, &start.to_le_bytes())?;
+        write_output(kernel, caller, size_out, &(region.end - start).to_le_bytes())?;
+        write_output(kernel, caller, info_out, &info)?;
+        write_output(kernel, caller, count_in_out, &mach_abi::VM_REGION_BASIC_INFO_COUNT.to_le_bytes())
+    })
+}
+
+/// Checks that `[address, address + length)` of `task` is allocated with
+/// `access`, so a copy of it cannot fail half way.
+fn check_access(kernel: &Kernel, task: TaskId, address: u64, length: u64, access: u32) -> Result<(), KernReturn> {
+    let end = address.checked_add(length).ok_or(KernReturn::InvalidAddress)?;
+    let object = kernel.tasks.get(task).ok_or(KernReturn::InvalidTask)?;
+    let mut page = address & !(PAGE - 1);
+    while page < end {
+        let (_, region) = object.vm.region_at(page).ok_or(KernReturn::InvalidAddress)?;
+        if access & !region.protection != 0 {
+            return Err(KernReturn::ProtectionFailure);
+        }
+        page = region.end.min(end.next_multiple_of(PAGE));
+    }
+    Ok(())
+}
+
+/// Copies `length` bytes from `source` (at `from`) to `destination` (at
+/// `to`), a page-sized piece at a time, both ranges checked beforehand.
+fn copy_between(kernel: &mut Kernel, source: TaskId, from: u64, destination: TaskId, to: u64, length: u64) -> Result<(), KernReturn> {
+    let mut buffer = [0u8; PAGE_SIZE];
+    let mut done = 0u64;
+    while done < length {
+        let piece = (length - done).min(PAGE - (from + done) % PAGE).min(PAGE - (to + done) % PAGE) as usize;
+        {
+            let object = kernel.tasks.get_mut(source).ok_or(KernReturn::InvalidTask)?;
+            let tables = object.page_tables.as_mut().ok_or(KernReturn::InvalidTask)?;
+            let frame = object.vm.touch(tables, (from + done) & !(PAGE - 1), VM_PROT_READ)?;
+            let base = crate::arch::paging::direct_map_address(frame.start()) + ((from + done) % PAGE) as usize;
+            // SAFETY: `frame` belongs to the source task's map (held under the
+            // kernel lock); `base..+piece` stays within that page.
+            buffer[..piece].copy_from_slice(unsafe { core::slice::from_raw_parts(base as *const u8, piece) });
+        }
+        {
+            let object = kernel.tasks.get_mut(destination).ok_or(KernReturn::InvalidTask)?;
+            let tables = object.page_tables.as_mut().ok_or(KernReturn::InvalidTask)?;
+            let frame = object.vm.touch(tables, (to + done) & !(PAGE - 1), VM_PROT_WRITE)?;
+            let base = crate::arch::paging::direct_map_address(frame.start()) + ((to + done) % PAGE) as usize;
+            // SAFETY: as above, for the destination's page.
+            unsafe { core::slice::from_raw_parts_mut(base as *mut u8, piece) }.copy_from_slice(&buffer[..piece]);
+        }
+        done += piece as u64;
+    }
+    Ok(())
+}
+
+/// `vm_write(task, address, data, count)`: copies `count` bytes from the
+/// caller's `data` into `task` at `address`, which must be writable.
+pub fn vm_write([task, address, data, count, ..]: [u64; 6]) -> Result<(), KernReturn> {
+    if count > COPY_LIMIT {
+        return Err(KernReturn::InvalidArgument);
+    }
+    with_kernel(|kernel| {
+        let (caller, target) = tasks(kernel, task)?;
+        check_access(kernel, caller, data, count, VM_PROT_READ)?;
+        check_access(kernel, target, address, count, VM_PROT_WRITE)?;
+        copy_between(kernel, caller, data, target, address, count)
+    })
+}
+
+/// `vm_read(task, address, size, data_out, count_out)`: copies the range
+/// into new memory of the caller and returns its address and size.
+pub fn vm_read([task, address, size, data_out, count_out, ..]: [u64; 6]) -> Result<(), KernReturn> {
+    if size > COPY_LIMIT || size == 0 {
+        return Err(KernReturn::InvalidArgument);
+    }
+    with_kernel(|kernel| {
+        let (caller, target) = tasks(kernel, task)?;
+        check_output(kernel, caller, data_out, 8)?;
+        check_output(kernel, caller, count_out, 4)?;
+        check_access(kernel, target, address, size, VM_PROT_READ)?;
+        let pages = size.next_multiple_of(PAGE);
+        let object = kernel.tasks.get_mut(caller).ok_or(KernReturn::InvalidTask)?;
+        let start = object.vm.find_space(pages, 0).ok_or(KernReturn::NoSpace)?;
+        let tables = object.page_tables.as_mut().ok_or(KernReturn::InvalidTask)?;
+        vm::allocate(&mut object.vm, tables, start, start + pages, VM_PROT_DEFAULT).map_err(KernReturn::from)?;
+        if let Err(error) = copy_between(kernel, target, address, caller, start, size) {
+            let object = kernel.tasks.get_mut(caller).ok_or(KernReturn::InvalidTask)?;
+            let tables = object.page_tables.as_mut().ok_or(KernReturn::InvalidTask)?;
+            object.vm.deallocate(tables, start, start + pages);
+            return Err(error);
+        }
+        write_output(kernel, caller, data_out, &start.to_le_bytes())?;
+        write_output(kernel, caller, count_out, &(size as u32).to_le_bytes())
+    })
+}
+
