@@ -45,7 +45,12 @@ const TRAPS: &[Trap] = &[
     Trap::PortExtractRight, Trap::PortMoveMember, Trap::PortGetAttributes, Trap::PortSetAttributes,
     Trap::PortRequestNotification, Trap::PortType, Trap::TaskInfo, Trap::ThreadCreate, Trap::ThreadGetState,
     Trap::ThreadSetState, Trap::ThreadInfo, Trap::ThreadSwitch, Trap::ClockGetTime, Trap::DebugPrint, Trap::VmAllocate,
+    Trap::VmAllocate, Trap::VmDeallocate, Trap::VmProtect, Trap::VmInherit, Trap::VmRegion, Trap::VmRead, Trap::VmWrite,
 ];
+
+/// Where the VM traps aim: the area `vm_allocate` hands out, so they hit
+/// real regions without unmapping this program's own code, data or stack.
+const VM_AREA: u64 = 0x0000_0001_0000_0000;
 
 fn main(argument: u64) {
     let mut random = Random((argument as u32 as u64) | 0x9e37_79b9_0000_0000);
@@ -106,6 +111,26 @@ fn main(argument: u64) {
             Trap::DebugPrint => {
                 arguments[0] = [0, 0xffff_ffff_8010_0000, 0x10_0000_0000, u64::MAX - 3][random.below(4) as usize];
                 arguments[1] = random.below(64);
+            }
+            Trap::VmAllocate | Trap::VmDeallocate | Trap::VmProtect | Trap::VmInherit | Trap::VmRegion | Trap::VmRead | Trap::VmWrite => {
+                // Addresses in the allocation area (some unaligned), sizes
+                // mostly small; vm_allocate's address is read from scratch.
+                let address = VM_AREA + random.below(64) * 4096 + if random.below(8) == 0 { random.below(4096) } else { 0 };
+                let size = if random.below(16) == 0 { random.next() } else { random.below(8) * 4096 + random.below(2) * random.below(4096) };
+                match trap {
+                    Trap::VmAllocate => {
+                        // SAFETY: the first scratch word is ours.
+                        unsafe { core::ptr::write_volatile(scratch as *mut u64, address) };
+                        arguments = [arguments[0], scratch, size, random.below(3), 0, 0];
+                    }
+                    Trap::VmWrite => arguments = [arguments[0], address, scratch + 64, size.min(4096), 0, 0],
+                    Trap::VmRead => arguments = [arguments[0], address, size, scratch + 8, scratch + 16, 0],
+                    Trap::VmRegion => arguments = [arguments[0], scratch, scratch + 8, 10, scratch + 16, scratch + 32],
+                    _ => {
+                        arguments[1] = address;
+                        arguments[2] = size;
+                    }
+                }
             }
             // Random registers for itself would just crash this task.
             Trap::ThreadSetState if arguments[0] as u32 == own_thread => arguments[0] = 0,
