@@ -12,6 +12,7 @@ use core::fmt::{self, Write};
 use core::mem::{offset_of, size_of};
 
 use crate::bootstrap::*;
+use crate::exception::*;
 use crate::message::*;
 use crate::notify::*;
 use crate::port::*;
@@ -595,6 +596,18 @@ const CONSTANTS: &[(&str, u64, bool)] = &[
     ("SWITCH_OPTION_NONE", SWITCH_OPTION_NONE as u64, false),
     ("SWITCH_OPTION_DEPRESS", SWITCH_OPTION_DEPRESS as u64, false),
     ("SWITCH_OPTION_WAIT", SWITCH_OPTION_WAIT as u64, false),
+    ("EXC_BAD_ACCESS", EXC_BAD_ACCESS as u64, false),
+    ("EXC_BAD_INSTRUCTION", EXC_BAD_INSTRUCTION as u64, false),
+    ("EXC_ARITHMETIC", EXC_ARITHMETIC as u64, false),
+    ("EXC_BREAKPOINT", EXC_BREAKPOINT as u64, false),
+    ("EXC_MASK_BAD_ACCESS", EXC_MASK_BAD_ACCESS as u64, false),
+    ("EXC_MASK_BAD_INSTRUCTION", EXC_MASK_BAD_INSTRUCTION as u64, false),
+    ("EXC_MASK_ARITHMETIC", EXC_MASK_ARITHMETIC as u64, false),
+    ("EXC_MASK_BREAKPOINT", EXC_MASK_BREAKPOINT as u64, false),
+    ("EXC_MASK_ALL", EXC_MASK_ALL as u64, false),
+    ("EXCEPTION_RAISE_ID", EXCEPTION_RAISE_ID as u64, false),
+    ("EXCEPTION_RAISE_REPLY_ID", EXCEPTION_RAISE_REPLY_ID as u64, false),
+    ("EXCEPTION_RAISE_SIZE", EXCEPTION_RAISE_SIZE as u64, false),
     ("BOOTSTRAP_INFO_MAGIC", BOOTSTRAP_INFO_MAGIC as u64, false),
     ("BOOTSTRAP_INFO_VERSION", BOOTSTRAP_INFO_VERSION as u64, false),
     ("BOOTSTRAP_MODULES_MAX", BOOTSTRAP_MODULES_MAX as u64, false),

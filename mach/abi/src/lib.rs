@@ -31,6 +31,7 @@ mod code_enum;
 
 pub mod bootstrap;
 pub mod c_header;
+pub mod exception;
 pub mod message;
 pub mod notify;
 pub mod parse;
@@ -41,6 +42,7 @@ pub mod trap;
 pub mod vm;
 
 pub use bootstrap::*;
+pub use exception::*;
 pub use c_header::{render_c_header, C_HEADER_PATH};
 pub use message::*;
 pub use notify::*;

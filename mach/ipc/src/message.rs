@@ -100,6 +100,23 @@ impl KernelMessage {
         Ok(KernelMessage::bare(destination, id, reply, inline_data))
     }
 
+    /// A message the kernel builds that also carries port rights (as port
+    /// descriptors, in order), such as an exception message carrying the
+    /// faulting thread's and task's ports. The rights are kernel-held and
+    /// travel with the message.
+    pub fn from_kernel_with_ports(
+        destination: CarriedRight,
+        id: i32,
+        reply: Option<CarriedRight>,
+        ports: Vec<CarriedRight>,
+        inline_data: Vec<u8>,
+    ) -> Result<KernelMessage, KernelMessageTooLarge> {
+        let mut message = KernelMessage::from_kernel(destination, id, reply, inline_data)?;
+        message.complex = true;
+        message.items = ports.into_iter().map(|right| MessageItem::Port(Some(right))).collect();
+        Ok(message)
+    }
+
     fn bare(
         destination: CarriedRight,
         id: i32,

@@ -1,8 +1,10 @@
 //! What happens when user code faults.
 //!
-//! Until exception ports exist (they turn a fault into a message to the
-//! thread's or task's exception server), a fault in user mode terminates the
-//! faulting task with a clear log line; the kernel and every other task go on.
+//! The fault becomes an `exception_raise` message to the thread's exception
+//! port, else its task's (see `mach_abi::exception`); the thread waits for
+//! the verdict and resumes on `KERN_SUCCESS`. With no handler, or no handler
+//! that accepts, the task is terminated with a clear log line; the kernel
+//! and every other task go on.
 
 use crate::scheduler::{self, with_kernel};
 
@@ -10,15 +12,21 @@ use crate::scheduler::{self, with_kernel};
 #[derive(Clone, Copy, Debug)]
 pub struct UserFault {
     pub name: &'static str,
+    /// The CPU's exception vector.
+    pub vector: u64,
     pub instruction_pointer: u64,
     /// The address the access went to, for memory faults.
     pub address: Option<u64>,
     pub error_code: u64,
 }
 
-/// Terminates the current task for `fault` and runs something else. Never
-/// returns to the faulting thread.
+/// Offers `fault` to the exception handlers; if none takes it, terminates
+/// the current task and runs something else (never returning to the
+/// faulting thread).
 pub fn user_fault(fault: UserFault) {
+    if offer_to_handlers(&fault) {
+        return;
+    }
     with_kernel(|kernel| {
         let thread = kernel.current_thread();
         let Some(task) = kernel.current_task() else {
@@ -43,4 +51,144 @@ pub fn user_fault(fault: UserFault) {
     });
     scheduler::reschedule();
     unreachable!("a terminated thread was scheduled again");
+}
+
+/// An exception port: which exceptions it takes, and the kernel-held send
+/// right the messages go through.
+#[derive(Debug)]
+pub struct Handler {
+    pub mask: u32,
+    pub right: mach_ipc::CarriedRight,
+}
+
+/// The Mach exception type of a CPU exception, and its two codes.
+fn classify(fault: &UserFault) -> (u32, [i64; 2]) {
+    use mach_abi::{KernReturn, EXC_ARITHMETIC, EXC_BAD_ACCESS, EXC_BAD_INSTRUCTION, EXC_BREAKPOINT};
+    match fault.name {
+        "page fault" => {
+            let code = if fault.error_code & 1 != 0 { KernReturn::ProtectionFailure } else { KernReturn::InvalidAddress };
+            (EXC_BAD_ACCESS, [code as i64, fault.address.unwrap_or(0) as i64])
+        }
+        "general protection fault" | "stack-segment fault" | "segment not present" | "alignment check" => {
+            (EXC_BAD_ACCESS, [KernReturn::ProtectionFailure as i64, fault.instruction_pointer as i64])
+        }
+        "divide error" | "x87 floating-point error" | "SIMD floating-point error" | "overflow" | "bound range exceeded" => {
+            (EXC_ARITHMETIC, [fault.vector as i64, fault.instruction_pointer as i64])
+        }
+        "breakpoint" | "debug" => (EXC_BREAKPOINT, [fault.vector as i64, fault.instruction_pointer as i64]),
+        _ => (EXC_BAD_INSTRUCTION, [fault.vector as i64, fault.instruction_pointer as i64]),
+    }
+}
+
+/// Which handler a raise goes to.
+#[derive(Clone, Copy)]
+enum Level {
+    Thread,
+    Task,
+}
+
+/// Sends `exception_raise` to the handler at `level`, if it takes this
+/// exception, and blocks the thread on the reply. False: no such handler,
+/// or it could not be sent to (its port is dead).
+fn raise(kernel: &mut crate::scheduler::Kernel, level: Level, exception: u32, code: [i64; 2]) -> bool {
+    use mach_abi::{ExceptionRaiseBody, EXCEPTION_RAISE_ID};
+    let thread = kernel.current_thread();
+    let Some(task) = kernel.current_task() else { return false };
+    let handler_port = match level {
+        Level::Thread => kernel.threads.get(thread).and_then(|thread| thread.exception_handler.as_ref()),
+        Level::Task => kernel.tasks.get(task).and_then(|task| task.exception_handler.as_ref()),
+    }
+    .filter(|handler| handler.mask & (1 << exception) != 0)
+    .and_then(|handler| handler.right.port())
+    .map(|(port, _)| port);
+    let (Some(handler_port), Some(thread_port), Some(task_port)) = (
+        handler_port,
+        kernel.threads.get(thread).and_then(|thread| thread.port),
+        kernel.tasks.get(task).and_then(|task| task.port),
+    ) else {
+        return false;
+    };
+    let reply_port = kernel.ipc.allocate_kernel_port(0);
+    let rights = (
+        kernel.ipc.make_send(handler_port),
+        kernel.ipc.make_send_once(reply_port),
+        kernel.ipc.make_send(thread_port),
+        kernel.ipc.make_send(task_port),
+    );
+    let (Ok(destination), Ok(reply), Ok(thread_right), Ok(task_right)) = rights else {
+        for right in [rights.0, rights.1, rights.2, rights.3].into_iter().flatten() {
+            kernel.ipc.release(right);
+        }
+        let _ = kernel.ipc.destroy_kernel_port(reply_port);
+        return false;
+    };
+    let body = ExceptionRaiseBody { exception, code_count: 2, code };
+    let mut inline = alloc::vec::Vec::with_capacity(24);
+    inline.extend_from_slice(&body.exception.to_le_bytes());
+    inline.extend_from_slice(&body.code_count.to_le_bytes());
+    for value in code {
+        inline.extend_from_slice(&value.to_le_bytes());
+    }
+    let message = mach_ipc::KernelMessage::from_kernel_with_ports(destination, EXCEPTION_RAISE_ID, Some(reply), alloc::vec![thread_right, task_right], inline)
+        .expect("an exception message is far below the size limit");
+    kernel.exception_waits.insert(reply_port, thread);
+    match kernel.ipc.send_kernel_message(message) {
+        Some(outcome) => crate::ipc::deliver_outcome(kernel, outcome),
+        None => {
+            // The handler's port died: the message was destroyed, its reply
+            // right with it (a send-once notification will not come either,
+            // the reply port being ours).
+            kernel.exception_waits.remove(&reply_port);
+            let _ = kernel.ipc.destroy_kernel_port(reply_port);
+            crate::ipc::settle(kernel);
+            return false;
+        }
+    }
+    kernel.prepare_block(None, None);
+    crate::ipc::settle(kernel);
+    true
+}
+
+/// A message arrived on an exception reply port: the handler's reply, or
+/// the send-once notification of a handler that died without replying.
+/// Records the verdict in the waiting thread and wakes it.
+pub fn take_reply(kernel: &mut crate::scheduler::Kernel, port: mach_ipc::PortId) {
+    use mach_abi::{KernReturn, EXCEPTION_RAISE_REPLY_ID};
+    let Some(thread) = kernel.exception_waits.remove(&port) else { return };
+    let mut verdict = KernReturn::Failure;
+    while let Some(message) = kernel.ipc.receive_kernel_message(port) {
+        if message.id() == EXCEPTION_RAISE_REPLY_ID {
+            let data = message.inline_data();
+            if data.len() >= 4 {
+                let code = u32::from_le_bytes([data[0], data[1], data[2], data[3]]);
+                verdict = KernReturn::from_u32(code).unwrap_or(KernReturn::Failure);
+            }
+        }
+        kernel.ipc.release_kernel_message(message);
+    }
+    let _ = kernel.ipc.destroy_kernel_port(port);
+    if let Some(object) = kernel.threads.get_mut(thread) {
+        object.exception_reply = Some(verdict);
+    }
+    kernel.wake(thread, crate::thread::WaitResult::Woken);
+}
+
+/// Offers `fault` to the thread's then the task's exception handler. True
+/// if one handled it (the thread resumes, perhaps with new registers).
+fn offer_to_handlers(fault: &UserFault) -> bool {
+    let (exception, code) = classify(fault);
+    for level in [Level::Thread, Level::Task] {
+        if !with_kernel(|kernel| raise(kernel, level, exception, code)) {
+            continue;
+        }
+        scheduler::finish_block();
+        let verdict = with_kernel(|kernel| {
+            let thread = kernel.current_thread();
+            kernel.threads.get_mut(thread).and_then(|thread| thread.exception_reply.take())
+        });
+        if verdict == Some(mach_abi::KernReturn::Success) {
+            return true;
+        }
+    }
+    false
 }

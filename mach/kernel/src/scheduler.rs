@@ -32,6 +32,8 @@ pub struct Kernel {
     pub ipc: mach_ipc::Ipc,
     /// Threads blocked in `mach_msg`, by what they wait for.
     pub wait_queues: crate::ipc::wait::WaitQueues,
+    /// Threads waiting for an exception reply, by the kernel reply port.
+    pub exception_waits: alloc::collections::BTreeMap<mach_ipc::PortId, ThreadId>,
     /// The host's name port (`host_self`) and privileged port (bootstrap's).
     pub host_name_port: Option<mach_ipc::PortId>,
     pub host_privileged_port: Option<mach_ipc::PortId>,
@@ -174,6 +176,11 @@ impl Kernel {
             self.scheduler.sleepers.remove(&(deadline, id));
         }
         let port = thread.port.take();
+        let handler = thread.exception_handler.take();
+        if let Some(handler) = handler {
+            self.ipc.release(handler.right);
+        }
+        let thread = self.threads.get_mut(id).expect("thread exists");
         if let Some(key) = thread.waiting_on.take() {
             self.wait_queues.remove(key, id);
         }
@@ -201,7 +208,11 @@ impl Kernel {
         // Its rights and its port die now, as in Mach: holders of send
         // rights see dead names and get their notifications at once.
         let (space, port) = (object.space, object.port.take());
+        let handler = object.exception_handler.take();
         let threads = object.threads.clone();
+        if let Some(handler) = handler {
+            self.ipc.release(handler.right);
+        }
         if let Err(error) = self.ipc.destroy_space(space) {
             log::error!("destroying the IPC space of task {task:?}: {error:?}");
         }
@@ -448,6 +459,7 @@ pub fn start(boot_thread_priority: u8) {
             threads: Arena::new(),
             ipc: mach_ipc::Ipc::new(),
             wait_queues: crate::ipc::wait::WaitQueues::new(),
+            exception_waits: alloc::collections::BTreeMap::new(),
             host_name_port: None,
             host_privileged_port: None,
             next_space_number: 0,

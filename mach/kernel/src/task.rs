@@ -16,6 +16,8 @@ pub struct Task {
     pub space: mach_ipc::SpaceId,
     /// Its regions and the anonymous memory behind them.
     pub vm: crate::vm::VmMap,
+    /// Where its threads' faults go when theirs do not take them.
+    pub exception_handler: Option<crate::exception::Handler>,
     /// Its task port (a kernel port tagged with this task).
     pub port: Option<mach_ipc::PortId>,
     pub page_tables: Option<PageTables>,
@@ -33,6 +35,7 @@ impl Task {
             name,
             space,
             vm: crate::vm::VmMap::default(),
+            exception_handler: None,
             port: None,
             page_tables: Some(page_tables),
             threads: Vec::new(),

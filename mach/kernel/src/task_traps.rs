@@ -188,3 +188,78 @@ pub fn thread_info([thread, flavor, info_out, count_in_out, ..]: [u64; 6]) -> Re
         write_flavor(kernel, &caller, info_out, count_in_out, &words)
     })
 }
+
+/// Whose exception port a trap names.
+#[derive(Clone, Copy)]
+pub enum ExceptionTarget {
+    Task,
+    Thread,
+}
+
+/// `task_set_exception_port` / `thread_set_exception_port(target, mask,
+/// port)`: the caller's send right `port` (copied) takes the exceptions in
+/// `mask`; `MACH_PORT_NULL` removes the handler.
+pub fn set_exception_port(which: ExceptionTarget, [target, mask, port, ..]: [u64; 6]) -> Result<(), KernReturn> {
+    let mask = u32::try_from(mask).map_err(|_| KernReturn::InvalidArgument)?;
+    if mask & !mach_abi::EXC_MASK_ALL != 0 {
+        return Err(KernReturn::InvalidArgument);
+    }
+    with_kernel(|kernel| {
+        let caller = caller(kernel)?;
+        let target = target as PortName;
+        // Resolve the target before taking the right, so a bad target
+        // leaves the caller's rights untouched.
+        let handler_slot = match which {
+            ExceptionTarget::Task => HandlerSlot::Task(task_named(kernel, caller.space, target)?),
+            ExceptionTarget::Thread => HandlerSlot::Thread(thread_named(kernel, caller.space, target)?),
+        };
+        let handler = if port == 0 {
+            None
+        } else {
+            let (right, _) = kernel.ipc.extract_right(caller.space, port as PortName, mach_abi::Disposition::CopySend as u32)?;
+            Some(crate::exception::Handler { mask, right })
+        };
+        let previous = match handler_slot {
+            HandlerSlot::Task(task) => core::mem::replace(&mut kernel.tasks.get_mut(task).ok_or(KernReturn::InvalidTask)?.exception_handler, handler),
+            HandlerSlot::Thread(thread) => {
+                core::mem::replace(&mut kernel.threads.get_mut(thread).ok_or(KernReturn::InvalidArgument)?.exception_handler, handler)
+            }
+        };
+        if let Some(previous) = previous {
+            kernel.ipc.release(previous.right);
+        }
+        crate::ipc::settle(kernel);
+        Ok(())
+    })
+}
+
+enum HandlerSlot {
+    Task(crate::task::TaskId),
+    Thread(crate::thread::ThreadId),
+}
+
+/// `task_get_exception_port` / `thread_get_exception_port(target,
+/// exception, port_out)`: a send right to the port that takes `exception`,
+/// or `MACH_PORT_NULL`.
+pub fn get_exception_port(which: ExceptionTarget, [target, exception, port_out, ..]: [u64; 6]) -> Result<(), KernReturn> {
+    with_kernel(|kernel| {
+        let caller = caller(kernel)?;
+        let own = kernel.tasks.get(caller.task).and_then(|task| task.page_tables.as_ref()).ok_or(KernReturn::InvalidTask)?;
+        user::check_writable(own, UserBuffer::new(port_out, 4))?;
+        let target = target as PortName;
+        let handler = match which {
+            ExceptionTarget::Task => kernel.tasks.get(task_named(kernel, caller.space, target)?).and_then(|task| task.exception_handler.as_ref()),
+            ExceptionTarget::Thread => {
+                kernel.threads.get(thread_named(kernel, caller.space, target)?).and_then(|thread| thread.exception_handler.as_ref())
+            }
+        };
+        let port = handler.filter(|handler| exception < 32 && handler.mask & (1 << exception) != 0).and_then(|handler| handler.right.port());
+        let name = match port {
+            Some((port, _)) => give_send_right(kernel, caller.space, port)?,
+            None => mach_abi::MACH_PORT_NULL,
+        };
+        let own = kernel.tasks.get(caller.task).and_then(|task| task.page_tables.as_ref()).expect("checked above");
+        user::write_u32(own, port_out, name)?;
+        Ok(())
+    })
+}

@@ -60,6 +60,10 @@ pub struct Thread {
     pub pending_receive: Option<crate::ipc::mach_msg::PendingReceive>,
     /// The result of a receive completed by such a direct delivery.
     pub delivered: Option<mach_abi::MachMsgReturn>,
+    /// Where its faults go first (`thread_set_exception_port`).
+    pub exception_handler: Option<crate::exception::Handler>,
+    /// The reply to the exception it is waiting on, once it came.
+    pub exception_reply: Option<mach_abi::KernReturn>,
     /// Its thread port (a kernel port tagged with this thread).
     pub port: Option<mach_ipc::PortId>,
     pub context: ThreadContext,
@@ -82,6 +86,8 @@ impl Thread {
             waiting_on: None,
             pending_receive: None,
             delivered: None,
+            exception_handler: None,
+            exception_reply: None,
             port: None,
             context,
             kernel_stack: stack,

@@ -7,8 +7,8 @@
 //! allegations checked by `memory::user`, and each trap returns a
 //! `Result<(), KernReturn>` turned into the value of the return register.
 //!
-//! Traps not yet implemented by this kernel (`vm_map`, the pager,
-//! exception and device groups)
+//! Traps not yet implemented by this kernel (`vm_map`, the pager and
+//! device groups)
 //! answer `KERN_NOT_SUPPORTED` and log the trap's name once per boot, so a
 //! program sees a clear error, never a false success.
 
@@ -84,6 +84,10 @@ fn dispatch_unchecked(number: u64, arguments: [u64; 6]) -> u64 {
         Trap::ThreadGetState => crate::task_traps::thread_get_state(arguments),
         Trap::ThreadSetState => crate::task_traps::thread_set_state(arguments),
         Trap::ThreadInfo => crate::task_traps::thread_info(arguments),
+        Trap::TaskSetExceptionPort => crate::task_traps::set_exception_port(crate::task_traps::ExceptionTarget::Task, arguments),
+        Trap::ThreadSetExceptionPort => crate::task_traps::set_exception_port(crate::task_traps::ExceptionTarget::Thread, arguments),
+        Trap::TaskGetExceptionPort => crate::task_traps::get_exception_port(crate::task_traps::ExceptionTarget::Task, arguments),
+        Trap::ThreadGetExceptionPort => crate::task_traps::get_exception_port(crate::task_traps::ExceptionTarget::Thread, arguments),
         Trap::VmAllocate => crate::vm_traps::vm_allocate(arguments),
         Trap::VmDeallocate => crate::vm_traps::vm_deallocate(arguments),
         Trap::VmProtect => crate::vm_traps::vm_protect(arguments),

@@ -245,7 +245,64 @@ fn echo_pair(calls: u64) -> Result<(TaskId, TaskId), Failure> {
     Ok((server, client))
 }
 
+/// Spawns an exception handler (refusing every exception if `refuse`) and a
+/// victim whose task exception port is the handler's port.
+fn exception_pair(refuse: bool) -> Result<(TaskId, TaskId), Failure> {
+    let mut service = 0;
+    let handler = task::spawn_with("exc-handler", module("exc-handler")?, HIGH, |kernel, handler| {
+        service = serve(kernel, handler);
+        service as u64 | (refuse as u64) << 32
+    })?;
+    let victim = task::spawn_with("exc-victim", module("exc-victim")?, LOW, |kernel, victim| {
+        give_send_right(kernel, handler, service, victim) as u64
+    })?;
+    Ok((handler, victim))
+}
+
 ktest! {
+    fn every_exception_kind_is_handled_and_resumed() {
+        for round in 0..2 {
+            let before = ipc_resources();
+            let (handler, victim) = exception_pair(false)?;
+            wait_for_text(victim, "exc-victim: done", 5000)?;
+            let text = output(victim).unwrap_or_default();
+            for kind in ["invalid opcode", "breakpoint", "divide error", "bad access", "privileged instruction"] {
+                ensure!(text.contains(&alloc::format!("survived {kind}")), "victim did not survive {kind}:\n{text}");
+            }
+            let handled = output(handler).unwrap_or_default();
+            // EXC_BAD_INSTRUCTION 2, EXC_BREAKPOINT 6, EXC_ARITHMETIC 3,
+            // EXC_BAD_ACCESS 1 (at address 8, then the #GP of hlt).
+            for line in ["exception 2 ", "exception 6 ", "exception 3 ", "exception 1 code 0x1 0x8", "exception 1 code 0x2 "] {
+                ensure!(handled.contains(line), "handler did not see {line:?}:\n{handled}");
+            }
+            terminate(victim)?;
+            terminate(handler)?;
+            ipc_state_is_consistent()?;
+            if round == 1 {
+                ensure_nothing_left(before)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn a_refused_exception_terminates_the_task() {
+        let (handler, victim) = exception_pair(true)?;
+        ensure!(wait_until(5000, || !exists(victim)), "the victim outlived a refused exception");
+        let text = output(victim).unwrap_or_default();
+        ensure!(!text.contains("survived"), "victim went on after a refused exception:\n{text}");
+        terminate(handler)?;
+        ipc_state_is_consistent()
+    }
+
+    fn a_dead_handler_means_termination() {
+        let (handler, victim) = exception_pair(false)?;
+        // Kill the handler before the victim runs: its port dies, so the
+        // fault finds no live handler.
+        terminate(handler)?;
+        ensure!(wait_until(5000, || !exists(victim)), "the victim outlived its dead handler");
+        ipc_state_is_consistent()
+    }
+
     fn virtual_memory_traps_from_user_mode() {
         for round in 0..2 {
             let before = ipc_resources();

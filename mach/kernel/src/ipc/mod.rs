@@ -48,6 +48,9 @@ pub fn deliver_outcome(kernel: &mut Kernel, outcome: SendOutcome) {
                 }
             }
         }
+        Receiver::Kernel if kernel.exception_waits.contains_key(&outcome.port) => {
+            crate::exception::take_reply(kernel, outcome.port);
+        }
         Receiver::Kernel => {
             // Task and thread ports are operated on through traps, not
             // messages (kernel-object RPCs come with the interface

@@ -46,6 +46,7 @@ const TRAPS: &[Trap] = &[
     Trap::PortRequestNotification, Trap::PortType, Trap::TaskInfo, Trap::ThreadCreate, Trap::ThreadGetState,
     Trap::ThreadSetState, Trap::ThreadInfo, Trap::ThreadSwitch, Trap::ClockGetTime, Trap::DebugPrint, Trap::VmAllocate,
     Trap::VmAllocate, Trap::VmDeallocate, Trap::VmProtect, Trap::VmInherit, Trap::VmRegion, Trap::VmRead, Trap::VmWrite,
+    Trap::TaskSetExceptionPort, Trap::ThreadSetExceptionPort, Trap::TaskGetExceptionPort, Trap::ThreadGetExceptionPort,
 ];
 
 /// Where the VM traps aim: the area `vm_allocate` hands out, so they hit

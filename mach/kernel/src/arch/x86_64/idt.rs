@@ -65,16 +65,21 @@ struct Gate {
     reserved: u32,
 }
 
+/// Vectors user code may raise itself with `int3` / `into`.
+const USER_RAISABLE: [u64; 2] = [3, 4];
+const PRESENT_INTERRUPT_GATE: u8 = 0x8e;
+const USER_CALLABLE: u8 = 3 << 5;
+
 impl Gate {
-    /// A present, ring-0 interrupt gate (interrupts off on entry).
-    fn interrupt(handler: u64, interrupt_stack: u16) -> Self {
+    /// A present interrupt gate (interrupts off on entry); `user` lets ring
+    /// 3 raise it with an `int` instruction.
+    fn interrupt(handler: u64, interrupt_stack: u16, user: bool) -> Self {
         const KERNEL_CODE: u16 = 0x08;
-        const PRESENT_INTERRUPT_GATE: u8 = 0x8e;
         Self {
             offset_low: handler as u16,
             selector: KERNEL_CODE,
             interrupt_stack: interrupt_stack as u8,
-            attributes: PRESENT_INTERRUPT_GATE,
+            attributes: PRESENT_INTERRUPT_GATE | if user { USER_CALLABLE } else { 0 },
             offset_middle: (handler >> 16) as u16,
             offset_high: (handler >> 32) as u32,
             reserved: 0,
@@ -105,7 +110,7 @@ pub fn init() {
                 MACHINE_CHECK => gdt::MACHINE_CHECK_STACK,
                 _ => 0,
             };
-            *gate = Gate::interrupt(stub_address(vector), stack);
+            *gate = Gate::interrupt(stub_address(vector), stack, USER_RAISABLE.contains(&vector));
         }
         InterruptDescriptorTable(gates)
     });
@@ -125,6 +130,7 @@ extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
     match frame.vector {
         0..=31 if from_user => crate::exception::user_fault(crate::exception::UserFault {
             name: exception_name(frame.vector),
+            vector: frame.vector,
             instruction_pointer: frame.rip,
             address: (frame.vector == PAGE_FAULT).then(x86_64::registers::control::Cr2::read_raw),
             error_code: frame.error_code,
@@ -246,7 +252,8 @@ mod tests {
             for (vector, gate) in idt.0.iter().enumerate() {
                 let handler = gate.offset_low as u64 | (gate.offset_middle as u64) << 16 | (gate.offset_high as u64) << 32;
                 ensure_eq!(handler, stub_address(vector as u64));
-                ensure_eq!(gate.attributes, 0x8e);
+                let expected = if USER_RAISABLE.contains(&(vector as u64)) { 0xee } else { 0x8e };
+                ensure_eq!(gate.attributes, expected);
             }
             Ok(())
         }
