@@ -32,6 +32,8 @@ pub struct Kernel {
     pub ipc: mach_ipc::Ipc,
     /// Threads blocked in `mach_msg`, by what they wait for.
     pub wait_queues: crate::ipc::wait::WaitQueues,
+    /// Out-of-line memory of messages in flight.
+    pub captured: crate::ipc::ool::CapturedRegions,
     /// Threads waiting for an exception reply, by the kernel reply port.
     pub exception_waits: alloc::collections::BTreeMap<mach_ipc::PortId, ThreadId>,
     /// The host's name port (`host_self`) and privileged port (bootstrap's).
@@ -460,6 +462,7 @@ pub fn start(boot_thread_priority: u8) {
             ipc: mach_ipc::Ipc::new(),
             wait_queues: crate::ipc::wait::WaitQueues::new(),
             exception_waits: alloc::collections::BTreeMap::new(),
+            captured: crate::ipc::ool::CapturedRegions::default(),
             host_name_port: None,
             host_privileged_port: None,
             next_space_number: 0,

@@ -260,6 +260,22 @@ fn exception_pair(refuse: bool) -> Result<(TaskId, TaskId), Failure> {
 }
 
 ktest! {
+    fn out_of_line_memory_and_rights_in_messages() {
+        for round in 0..2 {
+            let before = ipc_resources();
+            let task = spawn("ool-checks", HIGH, 0)?;
+            wait_for_text(task, "ool-checks: ", 20_000)?;
+            let text = output(task).unwrap_or_default();
+            ensure!(text.contains(" 0 failed"), "ool-checks said:\n{text}");
+            terminate(task)?;
+            ensure_eq!(with_kernel(|kernel| kernel.captured.len()), 0);
+            if round == 1 {
+                ensure_nothing_left(before)?;
+            }
+        }
+        Ok(())
+    }
+
     fn every_exception_kind_is_handled_and_resumed() {
         for round in 0..2 {
             let before = ipc_resources();

@@ -14,10 +14,10 @@
 //! An empty queue blocks the receiver until a send, the timeout
 //! (`MACH_RCV_TIMEOUT`) or the port's death.
 //!
-//! Out-of-line memory and out-of-line port arrays are refused with
-//! `MACH_SEND_INVALID_MEMORY` until the kernel's VM transfers them.
+//! Out-of-line memory and port arrays go through `ool::TaskAccess`.
 
 use super::wait::WaitKey;
+use super::ool::TaskAccess;
 use super::{deliver_outcome, settle, wake_one};
 use crate::memory::user::{self, UserBuffer};
 use crate::scheduler::{self, with_kernel, Kernel};
@@ -128,7 +128,10 @@ fn send(address: u64, size: u64, deadline: Option<u64>) -> MachMsgReturn {
             if let Some(code) = hand_off(kernel, space, &bytes) {
                 return Step::Done(code);
             }
-            match kernel.ipc.send(space, &bytes, &mut InlineOnly) {
+            let Kernel { ipc, tasks, captured, .. } = &mut *kernel;
+            let object = tasks.get_mut(task).expect("current task");
+            let mut memory = TaskAccess { tables: object.page_tables.as_mut().expect("a running task has page tables"), vm: &mut object.vm, captured };
+            match ipc.send(space, &bytes, &mut memory) {
                 Ok(outcome) => {
                     deliver_outcome(kernel, outcome);
                     settle(kernel);
@@ -160,6 +163,12 @@ fn send(address: u64, size: u64, deadline: Option<u64>) -> MachMsgReturn {
 /// IPC state declined (messages queued ahead, buffer too small); the caller
 /// takes the ordinary path.
 fn hand_off(kernel: &mut Kernel, space: SpaceId, bytes: &[u8]) -> Option<MachMsgReturn> {
+    // Out-of-line data needs both tasks' memory at once; such messages take
+    // the queued path (the fast path is for small RPCs anyway).
+    let header = mach_abi::MachMsgHeader::read_from(bytes)?;
+    if mach_abi::msgh_bits_is_complex(header.bits) {
+        return None;
+    }
     let port = kernel.ipc.destination_of(space, bytes)?;
     let set = kernel.ipc.port(port)?.port_set();
     let (receiver, key) = [Some(WaitKey::Receive(port)), set.map(WaitKey::ReceiveSet)]
@@ -219,13 +228,16 @@ fn receive(address: u64, size: u64, name: PortName, options: ReceiveOptions, dea
     loop {
         let step = with_kernel(|kernel| {
             let Some((task, space)) = current_space(kernel) else { return Step::Done(MachMsgReturn::ReceiveInvalidName) };
-            let Kernel { ipc, tasks, .. } = &mut *kernel;
-            let tables = tasks.get(task).and_then(|task| task.page_tables.as_ref()).expect("a running task has page tables");
+            let Kernel { ipc, tasks, captured, .. } = &mut *kernel;
+            let object = tasks.get_mut(task).expect("current task");
+            let tables = object.page_tables.as_mut().expect("a running task has page tables");
             if user::check_writable(tables, UserBuffer::new(address, size)).is_err() {
                 return Step::Done(MachMsgReturn::ReceiveInvalidData);
             }
-            match ipc.receive(space, name, size, options, &mut InlineOnly) {
+            let mut memory = TaskAccess { tables, vm: &mut object.vm, captured };
+            match ipc.receive(space, name, size, options, &mut memory) {
                 Ok(received) => {
+                    let tables = memory.tables;
                     user::copy_to_user(tables, UserBuffer::new(address, size), &received.bytes)
                         .expect("the receive buffer was checked writable under this lock");
                     wake_one(kernel, WaitKey::Send(received.port));
@@ -250,6 +262,7 @@ fn receive(address: u64, size: u64, name: PortName, options: ReceiveOptions, dea
                     None => Step::Done(MachMsgReturn::ReceiveInvalidName),
                 },
                 Err(ReceiveError::TooLarge { needed }) => {
+                    let tables = memory.tables;
                     if options.large {
                         // Mach's rule: the needed size goes in msgh_size.
                         let _ = user::write_u32(tables, address + 4, needed as u32);

@@ -16,6 +16,7 @@
 
 pub mod mach_msg;
 pub mod object;
+pub mod ool;
 pub mod port_traps;
 pub mod wait;
 
@@ -70,6 +71,9 @@ pub fn deliver_outcome(kernel: &mut Kernel, outcome: SendOutcome) {
 /// or port set that is gone (or whose receive right left the space): its
 /// retried `mach_msg` then reports the error.
 pub fn settle(kernel: &mut Kernel) {
+    for token in kernel.ipc.take_released_regions() {
+        kernel.captured.release(token);
+    }
     for outcome in kernel.ipc.deliver_notifications() {
         deliver_outcome(kernel, outcome);
     }
