@@ -217,3 +217,7 @@ pub struct MachTimespec {
 }
 
 const _: () = assert!(core::mem::size_of::<MachTimespec>() == 8);
+
+/// Message id of an interrupt delivered to a bound port; the body is the
+/// line number (`u32`). The line stays masked until `interrupt_acknowledge`.
+pub const INTERRUPT_MESSAGE_ID: i32 = 2900;

@@ -31,6 +31,7 @@ mod arena;
 mod boot_info;
 mod bootstrap;
 mod command_line;
+mod device;
 mod exception;
 mod ipc;
 mod klog;

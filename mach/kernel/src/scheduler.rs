@@ -32,6 +32,8 @@ pub struct Kernel {
     pub ipc: mach_ipc::Ipc,
     /// Threads blocked in `mach_msg`, by what they wait for.
     pub wait_queues: crate::ipc::wait::WaitQueues,
+    /// The port each interrupt line is bound to (a kernel-held send right).
+    pub interrupt_handlers: [Option<mach_ipc::CarriedRight>; 24],
     /// Out-of-line memory of messages in flight.
     pub captured: crate::ipc::ool::CapturedRegions,
     /// Threads waiting for an exception reply, by the kernel reply port.
@@ -232,7 +234,9 @@ impl Kernel {
 
     fn free_task(&mut self, task: TaskId) {
         if let Some(mut object) = self.tasks.remove(task) {
-            object.vm.destroy();
+            if let Some(tables) = object.page_tables.as_mut() {
+                object.vm.destroy(tables);
+            }
             if let Some(tables) = object.page_tables.take() {
                 tables.destroy_user();
             }
@@ -463,6 +467,7 @@ pub fn start(boot_thread_priority: u8) {
             wait_queues: crate::ipc::wait::WaitQueues::new(),
             exception_waits: alloc::collections::BTreeMap::new(),
             captured: crate::ipc::ool::CapturedRegions::default(),
+            interrupt_handlers: [const { None }; 24],
             host_name_port: None,
             host_privileged_port: None,
             next_space_number: 0,

@@ -7,8 +7,8 @@
 //! allegations checked by `memory::user`, and each trap returns a
 //! `Result<(), KernReturn>` turned into the value of the return register.
 //!
-//! Traps not yet implemented by this kernel (`vm_map`, the pager and
-//! device groups)
+//! Traps not yet implemented by this kernel (`vm_map`, the memory-object
+//! and pager group, `io_port_access`)
 //! answer `KERN_NOT_SUPPORTED` and log the trap's name once per boot, so a
 //! program sees a clear error, never a false success.
 
@@ -88,6 +88,10 @@ fn dispatch_unchecked(number: u64, arguments: [u64; 6]) -> u64 {
         Trap::ThreadSetExceptionPort => crate::task_traps::set_exception_port(crate::task_traps::ExceptionTarget::Thread, arguments),
         Trap::TaskGetExceptionPort => crate::task_traps::get_exception_port(crate::task_traps::ExceptionTarget::Task, arguments),
         Trap::ThreadGetExceptionPort => crate::task_traps::get_exception_port(crate::task_traps::ExceptionTarget::Thread, arguments),
+        Trap::DeviceMapMemory => crate::device::device_map_memory(arguments),
+        Trap::DeviceDmaAllocate => crate::device::device_dma_allocate(arguments),
+        Trap::InterruptBind => crate::device::interrupt_bind(arguments),
+        Trap::InterruptAcknowledge => crate::device::interrupt_acknowledge(arguments),
         Trap::VmAllocate => crate::vm_traps::vm_allocate(arguments),
         Trap::VmDeallocate => crate::vm_traps::vm_deallocate(arguments),
         Trap::VmProtect => crate::vm_traps::vm_protect(arguments),

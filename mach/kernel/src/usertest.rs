@@ -260,6 +260,25 @@ fn exception_pair(refuse: bool) -> Result<(TaskId, TaskId), Failure> {
 }
 
 ktest! {
+    fn device_memory_dma_and_interrupts_for_a_driver() {
+        for round in 0..2 {
+            let before = ipc_resources();
+            let task = task::spawn_with("device-checks", module("device-checks")?, HIGH, |kernel, task| {
+                let space = kernel.tasks.get(task).expect("task").space;
+                let host = kernel.host_privileged_port.expect("host port");
+                crate::ipc::port_traps::give_send_right(kernel, space, host).unwrap_or(0) as u64
+            })?;
+            wait_for_text(task, "device-checks: ", 10_000)?;
+            let text = output(task).unwrap_or_default();
+            ensure!(text.contains(" 0 failed"), "device-checks said:\n{text}");
+            terminate(task)?;
+            if round == 1 {
+                ensure_nothing_left(before)?;
+            }
+        }
+        Ok(())
+    }
+
     fn out_of_line_memory_and_rights_in_messages() {
         for round in 0..2 {
             let before = ipc_resources();

@@ -28,6 +28,9 @@ pub struct Region {
     pub protection: u32,
     pub max_protection: u32,
     pub inheritance: u32,
+    /// Device registers: the frames are not RAM the kernel owns, so they are
+    /// only ever unmapped, never freed, and their protection is fixed.
+    pub device: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -135,7 +138,29 @@ impl VmMap {
         if !self.is_free(start, end) {
             return Err(VmError::NoSpace);
         }
-        let region = Region { end, protection, max_protection, inheritance: VM_INHERIT_DEFAULT };
+        let region = Region { end, protection, max_protection, inheritance: VM_INHERIT_DEFAULT, device: false };
+        self.regions.insert(start, region);
+        Ok(())
+    }
+
+    /// Maps `pages` device frames from `physical` at `[start, ..)`, uncached,
+    /// read-write, as a device region.
+    pub fn insert_device(&mut self, tables: &mut PageTables, start: u64, physical: u64, pages: u64) -> Result<(), VmError> {
+        let end = start + pages * PAGE;
+        if !self.is_free(start, end) {
+            return Err(VmError::NoSpace);
+        }
+        let flags = PageFlags::USER | PageFlags::WRITABLE | PageFlags::UNCACHED;
+        for index in 0..pages {
+            let frame = Frame::containing(crate::memory::PhysicalAddress(physical + index * PAGE));
+            if tables.map(start + index * PAGE, frame, flags).is_err() {
+                for mapped in 0..index {
+                    let _ = tables.unmap(start + mapped * PAGE);
+                }
+                return Err(VmError::OutOfMemory);
+            }
+        }
+        let region = Region { end, protection: VM_PROT_WRITE | mach_abi::VM_PROT_READ, max_protection: VM_PROT_WRITE | mach_abi::VM_PROT_READ, inheritance: mach_abi::VM_INHERIT_NONE, device: true };
         self.regions.insert(start, region);
         Ok(())
     }
@@ -193,7 +218,9 @@ impl VmMap {
             let region = self.regions.remove(&region_start).expect("listed above");
             for page in (region_start..region.end).step_by(PAGE_SIZE) {
                 if let Ok(frame) = tables.unmap(page) {
-                    let _ = frame::free(frame);
+                    if !region.device {
+                        let _ = frame::free(frame);
+                    }
                 }
                 if let Some(frame) = self.parked.remove(&page) {
                     let _ = frame::free(frame);
@@ -207,6 +234,9 @@ impl VmMap {
     pub fn protect(&mut self, tables: &mut PageTables, start: u64, end: u64, set_maximum: bool, protection: u32) -> Result<(), VmError> {
         check_protection(protection)?;
         self.update(start, end, |region| {
+            if region.device {
+                return Err(VmError::ProtectionFailure);
+            }
             if set_maximum {
                 region.max_protection = protection;
                 region.protection &= protection;
@@ -284,10 +314,16 @@ impl VmMap {
         (start..end).step_by(PAGE_SIZE).filter(|&page| tables.translate(page).is_some() || self.parked.contains_key(&page)).count() as u32
     }
 
-    /// Frees parked frames (the page tables free the mapped ones).
-    pub fn destroy(&mut self) {
+    /// Frees parked frames and takes device mappings out of the page tables
+    /// (which then free every frame still mapped: the task's own RAM).
+    pub fn destroy(&mut self, tables: &mut PageTables) {
         for (_, frame) in core::mem::take(&mut self.parked) {
             let _ = frame::free(frame);
+        }
+        for (&start, region) in self.regions.iter().filter(|(_, region)| region.device) {
+            for page in (start..region.end).step_by(PAGE_SIZE) {
+                let _ = tables.unmap(page);
+            }
         }
         self.regions.clear();
     }

@@ -253,6 +253,7 @@ typedef uint32_t mach_port_mscount_t;
 #define SWITCH_OPTION_NONE 0
 #define SWITCH_OPTION_DEPRESS 1
 #define SWITCH_OPTION_WAIT 2
+#define INTERRUPT_MESSAGE_ID 2900
 #define EXC_BAD_ACCESS 1
 #define EXC_BAD_INSTRUCTION 2
 #define EXC_ARITHMETIC 3

@@ -47,6 +47,7 @@ const TRAPS: &[Trap] = &[
     Trap::ThreadSetState, Trap::ThreadInfo, Trap::ThreadSwitch, Trap::ClockGetTime, Trap::DebugPrint, Trap::VmAllocate,
     Trap::VmAllocate, Trap::VmDeallocate, Trap::VmProtect, Trap::VmInherit, Trap::VmRegion, Trap::VmRead, Trap::VmWrite,
     Trap::TaskSetExceptionPort, Trap::ThreadSetExceptionPort, Trap::TaskGetExceptionPort, Trap::ThreadGetExceptionPort,
+    Trap::DeviceMapMemory, Trap::DeviceDmaAllocate, Trap::InterruptBind, Trap::InterruptAcknowledge, Trap::IoPortAccess,
 ];
 
 /// Where the VM traps aim: the area `vm_allocate` hands out, so they hit

@@ -142,6 +142,13 @@ extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
             crate::scheduler::on_tick();
         }
         vector if vector == SPURIOUS_VECTOR as u64 => {}
+        vector if super::ioapic::line_of_vector(vector).is_some() => {
+            let line = super::ioapic::line_of_vector(vector).expect("checked");
+            // The line stays masked until the driver acknowledges it.
+            super::ioapic::mask(line);
+            timer::end_of_interrupt();
+            crate::device::interrupt(line);
+        }
         vector => {
             log::warn!("unexpected interrupt vector {vector}");
             timer::end_of_interrupt();

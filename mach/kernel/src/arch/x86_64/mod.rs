@@ -10,6 +10,7 @@ pub mod context;
 pub mod cpu;
 mod gdt;
 pub mod idt;
+pub mod ioapic;
 mod multiboot;
 pub mod paging;
 mod port;
@@ -42,6 +43,7 @@ extern "C" fn x86_64_entry(multiboot_magic: u32, multiboot_info: u32) -> ! {
     memory::frame::init(&boot, paging::EARLY_DIRECT_MAP_END);
     paging::init_kernel_address_space(&boot);
     timer::init(command_line::timer_hz(&boot.command_line));
+    ioapic::init();
     let boot = boot_info::set(boot);
     cpu::enable_interrupts();
     crate::kernel_main(boot)
