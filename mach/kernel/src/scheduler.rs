@@ -54,7 +54,7 @@ pub struct Scheduler {
     ready_levels: u32,
     current: Option<ThreadId>,
     idle: Option<ThreadId>,
-    /// (deadline tick, thread) of blocked threads with a deadline.
+    /// (deadline in uptime nanoseconds, thread) of blocked threads with one.
     sleepers: BTreeSet<(u64, ThreadId)>,
     /// Dead threads not yet freed (one of them may still be on the CPU).
     zombies: Vec<ThreadId>,
@@ -367,7 +367,7 @@ pub fn yield_now() {
 
 impl Kernel {
     /// Marks the running thread blocked (in `queue`, if given) until `wake`
-    /// or the absolute tick `deadline`. The caller then drops the lock and
+    /// or `deadline` (see [`deadline_after`]). The caller then drops the lock and
     /// calls [`finish_block`]: deciding to wait and queueing happen under
     /// one lock, so no wake-up can fall between them.
     pub fn prepare_block(&mut self, deadline: Option<u64>, queue: Option<crate::ipc::wait::WaitKey>) {
@@ -396,16 +396,28 @@ pub fn finish_block() -> WaitResult {
     })
 }
 
-/// Blocks the running thread until `wake` or the absolute tick `deadline`.
+/// Blocks the running thread until `wake` or `deadline` (see [`deadline_after`]).
 pub fn block_current(deadline: Option<u64>) -> WaitResult {
     with_kernel(|kernel| kernel.prepare_block(deadline, None));
     finish_block()
 }
 
-/// Sleeps for at least `ticks` full timer periods (the current period is
-/// already partly over, so the deadline is one tick further).
-pub fn sleep_ticks(ticks: u64) {
-    block_current(Some(crate::time::ticks() + ticks.max(1) + 1));
+/// Deadlines are nanoseconds of uptime, the clock `clock_get_time` reads,
+/// so a thread that waited until a deadline sees at least that much time
+/// pass. They are checked at every tick, so a wait ends within one tick
+/// period after its deadline.
+pub fn deadline_after(duration: core::time::Duration) -> u64 {
+    (crate::time::uptime() + duration).as_nanos() as u64
+}
+
+/// True once `deadline` has passed.
+pub fn deadline_passed(deadline: u64) -> bool {
+    crate::time::uptime().as_nanos() as u64 >= deadline
+}
+
+/// Sleeps for at least `duration`.
+pub fn sleep_for(duration: core::time::Duration) {
+    block_current(Some(deadline_after(duration)));
 }
 
 /// The timer tick: wakes expired sleepers, charges the running thread and
@@ -415,7 +427,7 @@ pub fn on_tick() {
         let mut guard = KERNEL.lock();
         let Some(kernel) = guard.as_mut() else { return false }; // ticks before the scheduler starts
         let Some(current) = kernel.scheduler.current else { return false };
-        let now = crate::time::ticks();
+        let now = crate::time::uptime().as_nanos() as u64;
         while let Some(&(deadline, id)) = kernel.scheduler.sleepers.first() {
             if deadline > now {
                 break;

@@ -50,19 +50,25 @@ mod tests {
             Ok(())
         }
 
-        fn uptime_is_monotonic_and_matches_ticks() {
+        fn ticks_never_outrun_the_clock() {
+            // Five ticks span at least four periods whatever the phase. Only
+            // the lower bound is a property of the kernel: a loaded host may
+            // deliver ticks late, never early. (The TSC and the APIC timer are
+            // calibrated separately, hence a few percent of slack.)
             let first = uptime();
             let start_ticks = ticks();
             while ticks() < start_ticks + 5 {
                 crate::arch::cpu::wait_for_interrupt();
             }
             let elapsed = uptime() - first;
-            let expected = Duration::from_micros(5_000_000 / timer_hz() as u64);
-            // Five ticks span between four and six periods, whatever the phase.
-            ensure!(
-                elapsed >= expected * 4 / 5 && elapsed <= expected * 6 / 5 + Duration::from_millis(2),
-                "5 ticks took {elapsed:?}, expected about {expected:?}"
-            );
+            let period = Duration::from_micros(1_000_000 / timer_hz() as u64);
+            ensure!(elapsed >= period * 4 * 9 / 10, "5 ticks took only {elapsed:?}, a period is {period:?}");
+            let mut last = uptime();
+            for _ in 0..1000 {
+                let now = uptime();
+                ensure!(now >= last, "uptime went back from {last:?} to {now:?}");
+                last = now;
+            }
             Ok(())
         }
     }

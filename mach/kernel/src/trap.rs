@@ -162,10 +162,7 @@ fn debug_print(text: UserBuffer) -> Result<(), KernReturn> {
 fn thread_switch(option: u64, timeout_milliseconds: u64) -> Result<(), KernReturn> {
     match option as u32 {
         SWITCH_OPTION_NONE => scheduler::yield_now(),
-        SWITCH_OPTION_WAIT => {
-            let ticks = timeout_milliseconds.saturating_mul(crate::time::timer_hz() as u64).div_ceil(1000);
-            scheduler::sleep_ticks(ticks);
-        }
+        SWITCH_OPTION_WAIT => scheduler::sleep_for(core::time::Duration::from_millis(timeout_milliseconds.min(u64::MAX / 2_000_000))),
         // Priority depression needs a base/effective priority split that
         // arrives with priority inheritance; refuse rather than pretend.
         SWITCH_OPTION_DEPRESS => return Err(KernReturn::NotSupported),

@@ -46,7 +46,7 @@ fn wait_until(milliseconds: u64, mut done: impl FnMut() -> bool) -> bool {
         if done() {
             return true;
         }
-        scheduler::sleep_ticks(1);
+        scheduler::sleep_for(core::time::Duration::from_millis(1));
     }
     done()
 }

@@ -91,10 +91,9 @@ pub fn mach_msg(arguments: [u64; 6]) -> MachMsgReturn {
     MachMsgReturn::Success
 }
 
-/// The tick by which a wait of `milliseconds` ends; `Some(now)` for a poll.
+/// When a wait of `milliseconds` ends (now, for a poll).
 fn deadline_after(milliseconds: u32) -> u64 {
-    let ticks = (milliseconds as u64 * crate::time::timer_hz() as u64).div_ceil(1000);
-    crate::time::ticks() + if milliseconds == 0 { 0 } else { ticks + 1 }
+    scheduler::deadline_after(core::time::Duration::from_millis(milliseconds as u64))
 }
 
 fn current_space(kernel: &Kernel) -> Option<(crate::task::TaskId, SpaceId)> {
@@ -207,7 +206,7 @@ fn hand_off(kernel: &mut Kernel, space: SpaceId, bytes: &[u8]) -> Option<MachMsg
 /// Blocks on `key` until `deadline` (or for good), or answers `timed_out`
 /// if the deadline has already come.
 fn wait_or_time_out(kernel: &mut Kernel, deadline: Option<u64>, key: WaitKey, timed_out: MachMsgReturn) -> Step {
-    if deadline.is_some_and(|deadline| deadline <= crate::time::ticks()) {
+    if deadline.is_some_and(scheduler::deadline_passed) {
         return Step::Done(timed_out);
     }
     kernel.prepare_block(deadline, Some(key));
