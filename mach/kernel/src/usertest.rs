@@ -193,15 +193,13 @@ fn serve(kernel: &mut crate::scheduler::Kernel, server: TaskId) -> u32 {
     kernel.ipc.allocate(space, mach_abi::PortRight::Receive).expect("a fresh space has room")
 }
 
-/// Gives `client` a send right to `server`'s port `name`, under that name.
+/// Gives `client` a send right to `server`'s receive right `name`; returns
+/// the name the client's space chose for it.
 fn give_send_right(kernel: &mut crate::scheduler::Kernel, server: TaskId, name: u32, client: TaskId) -> u32 {
     let server_space = kernel.tasks.get(server).expect("server task").space;
     let client_space = kernel.tasks.get(client).expect("client task").space;
-    kernel
-        .ipc
-        .insert_right(client_space, name, server_space, name, mach_abi::Disposition::MakeSend as u32)
-        .expect("a fresh space has the name free");
-    name
+    let (right, _) = kernel.ipc.extract_right(server_space, name, mach_abi::Disposition::MakeSend as u32).expect("the server holds the receive right");
+    kernel.ipc.insert_carried(client_space, right).map_err(|(error, _)| error).expect("a fresh space has room")
 }
 
 fn ipc_state_is_consistent() -> Result<(), Failure> {
@@ -491,12 +489,19 @@ pub fn run_benchmarks() -> bool {
             service as u64
         })?;
         let yielder = spawn("yielder", HIGH, 0)?;
+        let mut exception_service = 0;
+        let handler = task::spawn_with("exc-handler", module("exc-handler")?, HIGH, |kernel, handler| {
+            exception_service = serve(kernel, handler);
+            exception_service as u64
+        })?;
         let bench = task::spawn_with("ipc-bench", module("ipc-bench")?, HIGH, |kernel, bench| {
-            give_send_right(kernel, server, service, bench) as u64
+            let echo = give_send_right(kernel, server, service, bench) as u64;
+            let exceptions = give_send_right(kernel, handler, exception_service, bench) as u64;
+            echo | exceptions << 32
         })?;
         wait_for_text(bench, "bench done", 120_000)?;
         crate::println!("bench counter_hz {}", crate::arch::timer::raw_counter_hz());
-        for task in [bench, yielder, server] {
+        for task in [bench, yielder, server, handler] {
             terminate(task)?;
         }
         Ok(())

@@ -55,11 +55,40 @@ fn main(argument: u64) {
     measure("rpc_round_trip", 5_000, || rpc(&[], &mut buffer));
     let kilobyte = [0x5a5a_5a5au32; 256];
     measure("rpc_round_trip_1k_inline", 2_000, || rpc(&kilobyte, &mut buffer));
+    // Out-of-line memory: 1 MiB to our own port and back out, by copy and by
+    // move (the moved region is received, then handed back by the next move).
+    let mib: u64 = 1 << 20;
+    let mut region = vm_allocate(task, 0, mib, libmach::abi::VM_FLAGS_ANYWHERE).unwrap_or(0);
+    let ool = |deallocate: bool, region: &mut u64, buffer: &mut MessageBuffer<2048>| {
+        let header = libmach::abi::MachMsgHeader { bits: libmach::abi::msgh_bits(Disposition::CopySend as u32, 0), size: 0, remote_port: own, local_port: 0, voucher_port: 0, id: 1 };
+        let mut encoder = libmach::abi::MessageEncoder::new(&mut buffer.0, header, true);
+        let _ = encoder.descriptor(libmach::abi::Descriptor::OutOfLineMemory { address: *region, size: mib as u32, deallocate, copy: libmach::abi::CopyOption::VirtualCopy });
+        let size = encoder.finish().unwrap_or(0);
+        let _ = mach_msg(buffer, MACH_SEND_MSG | MACH_RCV_MSG, size, own, 0);
+        let received = buffer.0[28..36].try_into().map(u64::from_le_bytes).unwrap_or(0);
+        if deallocate {
+            *region = received;
+        } else {
+            let _ = vm_deallocate(task, received, mib);
+        }
+    };
+    measure("ool_1mib_copy", 50, || ool(false, &mut region, &mut buffer));
+    measure("ool_1mib_move", 50, || ool(true, &mut region, &mut buffer));
     // Each yield runs the yielder once: two switches through the scheduler.
     let start = ticks();
     for _ in 0..5_000 {
         let _ = thread_yield();
     }
     println!("bench thread_switch_via_scheduler {}", (ticks() - start) / 10_000);
+    // An exception round trip: fault, exception_raise to the handler task,
+    // thread_set_state, reply, resume (argument bits 32.. name the send
+    // right to the handler's port, set as our task's exception port).
+    let handler = (argument >> 32) as u32;
+    // SAFETY: names only.
+    unsafe { raw_trap(libmach::abi::Trap::TaskSetExceptionPort as u64, [task as u64, libmach::abi::EXC_MASK_ALL as u64, handler as u64, 0, 0, 0]) };
+    measure("exception_round_trip", 500, || {
+        // SAFETY: ud2 faults; the handler steps over it (r12 = 2 bytes).
+        unsafe { core::arch::asm!("mov r12, 2", "ud2", out("r12") _) };
+    });
     println!("bench done");
 }
