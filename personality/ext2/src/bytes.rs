@@ -22,10 +22,6 @@ pub fn read_u32(buffer: &[u8], offset: usize) -> u32 {
     ])
 }
 
-pub fn write_u8(buffer: &mut [u8], offset: usize, value: u8) {
-    buffer[offset] = value;
-}
-
 pub fn write_u16(buffer: &mut [u8], offset: usize, value: u16) {
     buffer[offset..offset + 2].copy_from_slice(&value.to_le_bytes());
 }

@@ -7,17 +7,12 @@ use crate::bytes::{read_u16, read_u32, write_u16, write_u32};
 
 /// Offset of `i_block` (12 direct, indirect, double, triple pointers).
 pub const BLOCK_POINTERS_OFFSET: usize = 40;
-/// Number of `i_block` slots.
-pub const BLOCK_POINTER_COUNT: usize = 15;
 /// Direct block pointers.
 pub const DIRECT_BLOCKS: usize = 12;
 /// Bytes of a fast symlink target kept in `i_block`.
 pub const FAST_SYMLINK_MAX: usize = 60;
 /// `i_flags` bit: the directory carries an htree index.
 pub const FLAG_INDEX: u32 = 0x1000;
-/// `i_flags` bits this library refuses to interpret (extents, inline data).
-pub const FLAG_EXTENTS: u32 = 0x80000;
-pub const FLAG_INLINE_DATA: u32 = 0x1000_0000;
 /// The ext2 link limit.
 pub const LINK_MAX: u32 = 32000;
 

@@ -21,11 +21,8 @@ pub const STATE_CLEAN: u16 = 1;
 pub const STATE_ERRORS: u16 = 2;
 
 /// Compatible features (safe to ignore for reading and writing).
-pub const COMPAT_DIR_PREALLOC: u32 = 0x1;
 pub const COMPAT_HAS_JOURNAL: u32 = 0x4;
-pub const COMPAT_EXT_ATTR: u32 = 0x8;
 pub const COMPAT_RESIZE_INODE: u32 = 0x10;
-pub const COMPAT_DIR_INDEX: u32 = 0x20;
 
 /// Incompatible features.
 pub const INCOMPAT_FILETYPE: u32 = 0x2;
@@ -89,6 +86,7 @@ impl Features {
 
 macro_rules! field_u32 {
     ($get:ident, $set:ident, $offset:expr) => {
+        #[allow(dead_code)]
         pub fn $get(&self) -> u32 {
             read_u32(&self.raw, $offset)
         }
@@ -101,6 +99,7 @@ macro_rules! field_u32 {
 
 macro_rules! field_u16 {
     ($get:ident, $set:ident, $offset:expr) => {
+        #[allow(dead_code)]
         pub fn $get(&self) -> u16 {
             read_u16(&self.raw, $offset)
         }
