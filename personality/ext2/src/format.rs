@@ -39,6 +39,10 @@ pub struct FormatOptions {
     pub inode_count: u32,
     /// Percentage of blocks reserved for the superuser.
     pub reserved_percent: u32,
+    /// Blocks per group (a multiple of 8, at most 8 × block size); 0 means
+    /// the largest, as mke2fs chooses. Small groups make small test images
+    /// with many groups (`mke2fs -g`).
+    pub blocks_per_group: u32,
     pub volume_name: [u8; 16],
     pub uuid: [u8; 16],
     /// Creation time, seconds since the epoch.
@@ -53,6 +57,7 @@ impl Default for FormatOptions {
             bytes_per_inode: 4096,
             inode_count: 0,
             reserved_percent: 5,
+            blocks_per_group: 0,
             volume_name: [0; 16],
             uuid: [0; 16],
             time: 0,
@@ -74,7 +79,11 @@ pub fn format<D: BlockDevice>(device: &mut D, options: &FormatOptions) -> Result
         return Err(Error::InvalidArgument("reserved percentage above 50"));
     }
     let first_data_block: u64 = if block_size == 1024 { 1 } else { 0 };
-    let blocks_per_group = 8 * block_size;
+    let blocks_per_group = match options.blocks_per_group as u64 {
+        0 => 8 * block_size,
+        chosen if chosen % 8 == 0 && chosen >= 256 && chosen <= 8 * block_size => chosen,
+        _ => return Err(Error::InvalidArgument("blocks per group must be a multiple of 8 from 256 to 8 x block size")),
+    };
     let mut blocks = (device.size() / block_size).min(u32::MAX as u64);
     let inodes_per_block = block_size / options.inode_size as u64;
 
@@ -90,6 +99,10 @@ pub fn format<D: BlockDevice>(device: &mut D, options: &FormatOptions) -> Result
         inodes_per_group = inodes_per_group.div_ceil(rounding) * rounding;
         inodes_per_group = inodes_per_group.min(8 * block_size).min(65528 / rounding * rounding);
         let descriptor_blocks = (group_count * DESCRIPTOR_SIZE as u64).div_ceil(block_size);
+        let first_overhead = group_overhead(0, descriptor_blocks, inodes_per_group, options.inode_size as u64, block_size);
+        if first_overhead + MINIMUM_LAST_GROUP_DATA_BLOCKS > blocks_per_group {
+            return Err(Error::InvalidArgument("groups too small for their inode tables: fewer inodes or larger groups"));
+        }
         let last = group_count - 1;
         let last_size = blocks - first_data_block - last * blocks_per_group;
         let overhead = group_overhead(last, descriptor_blocks, inodes_per_group, options.inode_size as u64, block_size);
