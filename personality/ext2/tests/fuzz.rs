@@ -60,16 +60,19 @@ fn structure_offsets(image: &[u8]) -> Vec<(usize, usize)> {
     for (offset, width) in [(0, 4), (4, 4), (12, 4), (16, 4), (20, 4), (24, 4), (32, 4), (40, 4), (58, 2), (76, 4), (84, 4), (88, 2), (92, 4), (96, 4), (100, 4), (206, 2)] {
         targets.push((1024 + offset, width));
     }
-    let block_size = 1024usize << u32::from_le_bytes(image[1048..1052].try_into().unwrap()).min(2);
-    let first_data_block = u32::from_le_bytes(image[1044..1048].try_into().unwrap()) as usize;
+    // The image may already be damaged: read its numbers defensively.
+    let word = |offset: usize| image.get(offset..offset + 4).map_or(0, |bytes| u32::from_le_bytes(bytes.try_into().unwrap()) as usize);
+    let half = |offset: usize| image.get(offset..offset + 2).map_or(0, |bytes| u16::from_le_bytes(bytes.try_into().unwrap()) as usize);
+    let block_size = 1024usize << word(1048).min(2);
+    let first_data_block = word(1044).min(1);
     let table = (first_data_block + 1) * block_size;
     for group in 0..4 {
         for (offset, width) in [(0, 4), (4, 4), (8, 4), (12, 2), (14, 2), (16, 2)] {
             targets.push((table + group * 32 + offset, width));
         }
     }
-    let inode_table = u32::from_le_bytes(image[table + 8..table + 12].try_into().unwrap()) as usize * block_size;
-    let inode_size = if u32::from_le_bytes(image[1100..1104].try_into().unwrap()) == 0 { 128 } else { u16::from_le_bytes(image[1112..1114].try_into().unwrap()) as usize };
+    let inode_table = word(table + 8).min(1 << 20) * block_size;
+    let inode_size = if word(1100) == 0 { 128 } else { half(1112).clamp(128, 1024) };
     for inode in 1..40usize {
         let base = inode_table + (inode - 1) * inode_size;
         for (offset, width) in [(0, 2), (4, 4), (26, 2), (28, 4), (32, 4), (104, 4), (108, 4)] {
@@ -118,7 +121,7 @@ fn hostile_value(random: &mut Random, width: usize) -> u32 {
 
 /// Damages one image copy according to the case's seed.
 fn corrupt(image: &mut Vec<u8>, random: &mut Random) {
-    let block_size = 1024usize << u32::from_le_bytes(image[1048..1052].try_into().unwrap()).min(2);
+    let block_size = 1024usize << image.get(1048).map_or(0, |&log| log.min(2));
     for _ in 0..1 + random.below(3) {
         match random.below(5) {
             0 => {
