@@ -107,7 +107,9 @@ fn parse_rootfs_arguments(arguments: &[String]) -> Result<RootfsArguments, Strin
 }
 
 fn parse_number(option: &str, value: &str) -> Result<u32, String> {
-    value.parse().map_err(|_| format!("{option}: '{value}' is not a number"))
+    value
+        .parse()
+        .map_err(|_| format!("{option}: '{value}' is not a number"))
 }
 
 /// "64M", "512K", "1G" or a plain byte count.
@@ -126,7 +128,10 @@ fn parse_size(value: &str) -> Result<u64, String> {
 }
 
 fn default_time() -> u32 {
-    if let Some(seconds) = std::env::var("SOURCE_DATE_EPOCH").ok().and_then(|text| text.parse().ok()) {
+    if let Some(seconds) = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|text| text.parse().ok())
+    {
         return seconds;
     }
     std::time::SystemTime::now()
@@ -170,8 +175,13 @@ fn build_rootfs(arguments: &RootfsArguments) -> Result<(), String> {
         ..FormatOptions::default()
     };
     format(&mut device, &options).map_err(|error| format!("format: {error}"))?;
-    let mount = MountOptions { time: arguments.time, cache_blocks: 4096, ..MountOptions::default() };
-    let mut filesystem = Filesystem::mount(device, mount).map_err(|error| format!("mount: {error}"))?;
+    let mount = MountOptions {
+        time: arguments.time,
+        cache_blocks: 4096,
+        ..MountOptions::default()
+    };
+    let mut filesystem =
+        Filesystem::mount(device, mount).map_err(|error| format!("mount: {error}"))?;
     let mut copier = tree::Copier::new(&mut filesystem, arguments.time);
     if let Some(from) = &arguments.from {
         copier.copy_tree(from)?;
@@ -181,7 +191,9 @@ fn build_rootfs(arguments: &RootfsArguments) -> Result<(), String> {
     }
     let counts = copier.counts();
     let statistics = filesystem.statistics();
-    filesystem.unmount().map_err(|error| format!("unmount: {error}"))?;
+    filesystem
+        .unmount()
+        .map_err(|error| format!("unmount: {error}"))?;
     println!(
         "mkimage: {}: {} directories, {} files, {} symlinks, {} special files; {}/{} blocks and {}/{} inodes free",
         arguments.out.display(),

@@ -10,9 +10,11 @@ use crate::device::BlockDevice;
 use crate::directory::{self, DirectoryEntry, EntryHeader};
 use crate::error::Error;
 use crate::group::{GroupDescriptor, DESCRIPTOR_SIZE};
-use crate::inode::{FileKind, Inode, Metadata, DIRECT_BLOCKS, FAST_SYMLINK_MAX, FLAG_INDEX, LINK_MAX};
+use crate::inode::{
+    FileKind, Inode, Metadata, DIRECT_BLOCKS, FAST_SYMLINK_MAX, FLAG_INDEX, LINK_MAX,
+};
 use crate::superblock::{
-    Superblock, INCOMPAT_FILETYPE, MAGIC, RO_COMPAT_LARGE_FILE, ROOT_INODE, STATE_CLEAN,
+    Superblock, INCOMPAT_FILETYPE, MAGIC, ROOT_INODE, RO_COMPAT_LARGE_FILE, STATE_CLEAN,
     STATE_ERRORS, SUPERBLOCK_OFFSET, SUPERBLOCK_SIZE,
 };
 use crate::Result;
@@ -39,7 +41,12 @@ pub struct MountOptions {
 
 impl Default for MountOptions {
     fn default() -> Self {
-        MountOptions { read_only: false, cache_blocks: 1024, write_through: false, time: 0 }
+        MountOptions {
+            read_only: false,
+            cache_blocks: 1024,
+            write_through: false,
+            time: 0,
+        }
     }
 }
 
@@ -125,7 +132,9 @@ impl<D: BlockDevice> Filesystem<D> {
         let table_block = superblock.first_data_block() as u64 + 1;
         device.read_at(table_block * block_size, &mut table)?;
         for group in 0..geometry.group_count as usize {
-            groups.push(GroupDescriptor::from_bytes(&table[group * DESCRIPTOR_SIZE..]));
+            groups.push(GroupDescriptor::from_bytes(
+                &table[group * DESCRIPTOR_SIZE..],
+            ));
         }
         let metadata_ranges = metadata_ranges(&superblock, &groups, &geometry)?;
         check_group_counts(&superblock, &groups)?;
@@ -139,7 +148,11 @@ impl<D: BlockDevice> Filesystem<D> {
         let was_clean = state & STATE_CLEAN != 0 && state & STATE_ERRORS == 0;
         let mut filesystem = Filesystem {
             device,
-            cache: BlockCache::new(block_size as usize, options.cache_blocks, options.write_through),
+            cache: BlockCache::new(
+                block_size as usize,
+                options.cache_blocks,
+                options.write_through,
+            ),
             has_file_type: features.incompatible & INCOMPAT_FILETYPE != 0,
             next_generation: superblock.write_time() ^ superblock.inodes_count(),
             superblock,
@@ -189,7 +202,8 @@ impl<D: BlockDevice> Filesystem<D> {
             block_size: self.block_size,
             blocks: self.superblock.blocks_count() as u64,
             free_blocks,
-            available_blocks: free_blocks.saturating_sub(self.superblock.reserved_blocks_count() as u64),
+            available_blocks: free_blocks
+                .saturating_sub(self.superblock.reserved_blocks_count() as u64),
             inodes: self.superblock.inodes_count() as u64,
             free_inodes: self.superblock.free_inodes_count() as u64,
             name_max: directory::NAME_MAX as u32,
@@ -227,7 +241,9 @@ impl<D: BlockDevice> Filesystem<D> {
     /// `stat` of an inode.
     pub fn metadata(&mut self, inode: u32) -> Result<Metadata> {
         let inode = self.load_inode(inode)?;
-        inode.metadata().ok_or(Error::Corrupt("inode in use has an invalid mode"))
+        inode
+            .metadata()
+            .ok_or(Error::Corrupt("inode in use has an invalid mode"))
     }
 
     /// Changes permissions, owner and times.
@@ -262,7 +278,9 @@ impl<D: BlockDevice> Filesystem<D> {
     pub fn lookup(&mut self, directory: u32, name: &[u8]) -> Result<u32> {
         let directory = self.load_directory(directory)?;
         match self.find_entry(&directory, name)? {
-            Some(location) => self.check_inode_number(location.header.inode).map(|_| location.header.inode),
+            Some(location) => self
+                .check_inode_number(location.header.inode)
+                .map(|_| location.header.inode),
             None => Err(Error::NotFound),
         }
     }
@@ -291,24 +309,75 @@ impl<D: BlockDevice> Filesystem<D> {
     }
 
     /// Creates a regular file; returns its inode number.
-    pub fn create(&mut self, directory: u32, name: &[u8], permissions: u16, uid: u32, gid: u32, time: u32) -> Result<u32> {
-        self.make_node(directory, name, FileKind::RegularFile, permissions, uid, gid, time, NodeContent::Empty)
+    pub fn create(
+        &mut self,
+        directory: u32,
+        name: &[u8],
+        permissions: u16,
+        uid: u32,
+        gid: u32,
+        time: u32,
+    ) -> Result<u32> {
+        self.make_node(
+            directory,
+            name,
+            FileKind::RegularFile,
+            permissions,
+            uid,
+            gid,
+            time,
+            NodeContent::Empty,
+        )
     }
 
     /// Creates a directory; returns its inode number.
-    pub fn make_directory(&mut self, directory: u32, name: &[u8], permissions: u16, uid: u32, gid: u32, time: u32) -> Result<u32> {
-        self.make_node(directory, name, FileKind::Directory, permissions, uid, gid, time, NodeContent::Empty)
+    pub fn make_directory(
+        &mut self,
+        directory: u32,
+        name: &[u8],
+        permissions: u16,
+        uid: u32,
+        gid: u32,
+        time: u32,
+    ) -> Result<u32> {
+        self.make_node(
+            directory,
+            name,
+            FileKind::Directory,
+            permissions,
+            uid,
+            gid,
+            time,
+            NodeContent::Empty,
+        )
     }
 
     /// Creates a symbolic link to `target`; returns its inode number.
-    pub fn symlink(&mut self, directory: u32, name: &[u8], target: &[u8], uid: u32, gid: u32, time: u32) -> Result<u32> {
+    pub fn symlink(
+        &mut self,
+        directory: u32,
+        name: &[u8],
+        target: &[u8],
+        uid: u32,
+        gid: u32,
+        time: u32,
+    ) -> Result<u32> {
         if target.is_empty() {
             return Err(Error::InvalidArgument("empty symlink target"));
         }
         if target.len() >= self.block_size as usize {
             return Err(Error::NameTooLong);
         }
-        self.make_node(directory, name, FileKind::Symlink, 0o777, uid, gid, time, NodeContent::Symlink(target))
+        self.make_node(
+            directory,
+            name,
+            FileKind::Symlink,
+            0o777,
+            uid,
+            gid,
+            time,
+            NodeContent::Symlink(target),
+        )
     }
 
     /// Creates a device, FIFO or socket inode. `device` is (major, minor) for
@@ -330,13 +399,33 @@ impl<D: BlockDevice> Filesystem<D> {
                 if device.0 > 0xFFF || device.1 > 0xF_FFFF {
                     return Err(Error::InvalidArgument("device number out of range"));
                 }
-                self.make_node(directory, name, kind, permissions, uid, gid, time, NodeContent::Device(device))
+                self.make_node(
+                    directory,
+                    name,
+                    kind,
+                    permissions,
+                    uid,
+                    gid,
+                    time,
+                    NodeContent::Device(device),
+                )
             }
-            FileKind::Fifo | FileKind::Socket | FileKind::RegularFile => {
-                self.make_node(directory, name, kind, permissions, uid, gid, time, NodeContent::Empty)
+            FileKind::Fifo | FileKind::Socket | FileKind::RegularFile => self.make_node(
+                directory,
+                name,
+                kind,
+                permissions,
+                uid,
+                gid,
+                time,
+                NodeContent::Empty,
+            ),
+            FileKind::Directory => {
+                self.make_directory(directory, name, permissions, uid, gid, time)
             }
-            FileKind::Directory => self.make_directory(directory, name, permissions, uid, gid, time),
-            FileKind::Symlink => Err(Error::InvalidArgument("use symlink() to make a symbolic link")),
+            FileKind::Symlink => Err(Error::InvalidArgument(
+                "use symlink() to make a symbolic link",
+            )),
         }
     }
 
@@ -412,7 +501,9 @@ impl<D: BlockDevice> Filesystem<D> {
             return Err(Error::NotADirectory);
         }
         if target.number == parent.number || target.number == ROOT_INODE {
-            return Err(Error::Corrupt("directory entry names its own directory or the root"));
+            return Err(Error::Corrupt(
+                "directory entry names its own directory or the root",
+            ));
         }
         if !self.directory_is_empty(&target)? {
             return Err(Error::DirectoryNotEmpty);
@@ -443,7 +534,9 @@ impl<D: BlockDevice> Filesystem<D> {
         }
         directory::check_new_name(new_name)?;
         let old_parent = self.load_directory(old_directory)?;
-        let source_location = self.find_entry(&old_parent, old_name)?.ok_or(Error::NotFound)?;
+        let source_location = self
+            .find_entry(&old_parent, old_name)?
+            .ok_or(Error::NotFound)?;
         let mut source = self.load_inode(source_location.header.inode)?;
         let source_is_directory = source.kind() == Some(FileKind::Directory);
         let moves_between_directories = old_directory != new_directory;
@@ -474,9 +567,16 @@ impl<D: BlockDevice> Filesystem<D> {
                 }
                 // Replace in place: the name never disappears.
                 let has_file_type = self.has_file_type;
-                self.cache.update(&mut self.device, existing.physical, |block| {
-                    directory::set_entry_inode(block, existing.header.offset, source.number, file_type, has_file_type)
-                })?;
+                self.cache
+                    .update(&mut self.device, existing.physical, |block| {
+                        directory::set_entry_inode(
+                            block,
+                            existing.header.offset,
+                            source.number,
+                            file_type,
+                            has_file_type,
+                        )
+                    })?;
                 Self::clear_index_flag(&mut new_parent);
                 if target_is_directory {
                     new_parent.set_links(new_parent.links().saturating_sub(1).max(2));
@@ -494,7 +594,10 @@ impl<D: BlockDevice> Filesystem<D> {
                 }
             }
             None => {
-                if source_is_directory && moves_between_directories && new_parent.links() + 1 > LINK_MAX {
+                if source_is_directory
+                    && moves_between_directories
+                    && new_parent.links() + 1 > LINK_MAX
+                {
                     return Err(Error::TooManyLinks);
                 }
                 self.add_entry(&mut new_parent, new_name, source.number, file_type)?;
@@ -504,7 +607,9 @@ impl<D: BlockDevice> Filesystem<D> {
         // The old entry goes after the new one exists (reloaded: the new
         // entry may have changed the same directory).
         let mut old_parent = self.load_directory(old_directory)?;
-        let source_location = self.find_entry(&old_parent, old_name)?.ok_or(Error::Corrupt("renamed entry vanished"))?;
+        let source_location = self
+            .find_entry(&old_parent, old_name)?
+            .ok_or(Error::Corrupt("renamed entry vanished"))?;
         self.remove_entry_at(&mut old_parent, &source_location)?;
         old_parent.set_modification_time(time);
         old_parent.set_change_time(time);
@@ -536,7 +641,11 @@ impl<D: BlockDevice> Filesystem<D> {
         match inode.kind() {
             Some(FileKind::RegularFile) => {}
             Some(FileKind::Directory) => return Err(Error::IsADirectory),
-            _ => return Err(Error::InvalidArgument("read of a file that is not a regular file")),
+            _ => {
+                return Err(Error::InvalidArgument(
+                    "read of a file that is not a regular file",
+                ))
+            }
         }
         let size = inode.size();
         if offset >= size {
@@ -569,9 +678,15 @@ impl<D: BlockDevice> Filesystem<D> {
         match inode.kind() {
             Some(FileKind::RegularFile) => {}
             Some(FileKind::Directory) => return Err(Error::IsADirectory),
-            _ => return Err(Error::InvalidArgument("write to a file that is not a regular file")),
+            _ => {
+                return Err(Error::InvalidArgument(
+                    "write to a file that is not a regular file",
+                ))
+            }
         }
-        let end = offset.checked_add(data.len() as u64).ok_or(Error::FileTooLarge)?;
+        let end = offset
+            .checked_add(data.len() as u64)
+            .ok_or(Error::FileTooLarge)?;
         self.check_file_size(end)?;
         self.note_time(time);
         let mut done = 0;
@@ -614,7 +729,11 @@ impl<D: BlockDevice> Filesystem<D> {
         match inode.kind() {
             Some(FileKind::RegularFile) => {}
             Some(FileKind::Directory) => return Err(Error::IsADirectory),
-            _ => return Err(Error::InvalidArgument("truncate of a file that is not a regular file")),
+            _ => {
+                return Err(Error::InvalidArgument(
+                    "truncate of a file that is not a regular file",
+                ))
+            }
         }
         self.check_file_size(size)?;
         self.note_time(time);
@@ -624,7 +743,10 @@ impl<D: BlockDevice> Filesystem<D> {
             let within = (size % self.block_size) as usize;
             if within != 0 {
                 if let Some(physical) = self.lookup_block(&inode, size / self.block_size)? {
-                    self.cache.update(&mut self.device, physical as u64, |block| block[within..].fill(0))?;
+                    self.cache
+                        .update(&mut self.device, physical as u64, |block| {
+                            block[within..].fill(0)
+                        })?;
                 }
             }
         }
@@ -642,15 +764,21 @@ impl<D: BlockDevice> Filesystem<D> {
         }
         let size = inode.size() as usize;
         if size == 0 || size >= self.block_size as usize {
-            return Err(Error::Corrupt("symlink size is zero or not below the block size"));
+            return Err(Error::Corrupt(
+                "symlink size is zero or not below the block size",
+            ));
         }
         if self.is_fast_symlink(&inode) {
             if size >= FAST_SYMLINK_MAX {
-                return Err(Error::Corrupt("fast symlink longer than the inode's block area"));
+                return Err(Error::Corrupt(
+                    "fast symlink longer than the inode's block area",
+                ));
             }
             return Ok(inode.block_area()[..size].to_vec());
         }
-        let physical = self.lookup_block(&inode, 0)?.ok_or(Error::Corrupt("slow symlink without a data block"))?;
+        let physical = self
+            .lookup_block(&inode, 0)?
+            .ok_or(Error::Corrupt("slow symlink without a data block"))?;
         let block = self.cache.read(&mut self.device, physical as u64)?;
         Ok(block[..size].to_vec())
     }
@@ -700,7 +828,9 @@ impl<D: BlockDevice> Filesystem<D> {
     fn load_inode(&mut self, number: u32) -> Result<Inode> {
         let inode = self.read_inode_raw(number)?;
         if inode.kind().is_none() || inode.links() == 0 {
-            return Err(Error::Corrupt("a referenced inode is free or has an invalid mode"));
+            return Err(Error::Corrupt(
+                "a referenced inode is free or has an invalid mode",
+            ));
         }
         Ok(inode)
     }
@@ -716,7 +846,9 @@ impl<D: BlockDevice> Filesystem<D> {
     fn write_inode(&mut self, inode: &Inode) -> Result<()> {
         let (block, offset) = self.inode_position(inode.number)?;
         let bytes = inode.as_bytes();
-        self.cache.update(&mut self.device, block, |data| data[offset..offset + bytes.len()].copy_from_slice(bytes))
+        self.cache.update(&mut self.device, block, |data| {
+            data[offset..offset + bytes.len()].copy_from_slice(bytes)
+        })
     }
 
     fn entry_type(&self, inode: &Inode) -> u8 {
@@ -728,7 +860,11 @@ impl<D: BlockDevice> Filesystem<D> {
     }
 
     fn is_fast_symlink(&self, inode: &Inode) -> bool {
-        let attribute_sectors = if inode.file_acl() != 0 { self.block_size / 512 } else { 0 };
+        let attribute_sectors = if inode.file_acl() != 0 {
+            self.block_size / 512
+        } else {
+            0
+        };
         inode.sectors() == attribute_sectors
     }
 
@@ -752,7 +888,8 @@ impl<D: BlockDevice> Filesystem<D> {
         if size > REVISION_0_MAX_SIZE {
             let features = self.superblock.feature_read_only_compatible();
             if features & RO_COMPAT_LARGE_FILE == 0 {
-                self.superblock.set_feature_read_only_compatible(features | RO_COMPAT_LARGE_FILE);
+                self.superblock
+                    .set_feature_read_only_compatible(features | RO_COMPAT_LARGE_FILE);
                 self.backups_dirty = true;
             }
         }
@@ -816,7 +953,12 @@ impl<D: BlockDevice> Filesystem<D> {
         Ok(number)
     }
 
-    fn fill_new_node(&mut self, inode: &mut Inode, parent: u32, content: NodeContent<'_>) -> Result<()> {
+    fn fill_new_node(
+        &mut self,
+        inode: &mut Inode,
+        parent: u32,
+        content: NodeContent<'_>,
+    ) -> Result<()> {
         match (inode.kind(), content) {
             (Some(FileKind::Directory), _) => {
                 let physical = self.allocate_block(self.group_start_goal(inode.number))?;
@@ -824,10 +966,27 @@ impl<D: BlockDevice> Filesystem<D> {
                 let has_file_type = self.has_file_type;
                 let directory_type = if has_file_type { 2 } else { 0 };
                 let number = inode.number;
-                self.cache.overwrite(&mut self.device, physical as u64, |block| {
-                    directory::write_entry(block, 0, number, 12, b".", directory_type, has_file_type);
-                    directory::write_entry(block, 12, parent, block_size - 12, b"..", directory_type, has_file_type);
-                })?;
+                self.cache
+                    .overwrite(&mut self.device, physical as u64, |block| {
+                        directory::write_entry(
+                            block,
+                            0,
+                            number,
+                            12,
+                            b".",
+                            directory_type,
+                            has_file_type,
+                        );
+                        directory::write_entry(
+                            block,
+                            12,
+                            parent,
+                            block_size - 12,
+                            b"..",
+                            directory_type,
+                            has_file_type,
+                        );
+                    })?;
                 inode.set_block_pointer(0, physical);
                 inode.set_sectors(self.block_size / 512);
                 inode.set_size(self.block_size);
@@ -837,9 +996,10 @@ impl<D: BlockDevice> Filesystem<D> {
                     inode.block_area_mut()[..target.len()].copy_from_slice(target);
                 } else {
                     let physical = self.allocate_block(self.group_start_goal(inode.number))?;
-                    self.cache.overwrite(&mut self.device, physical as u64, |block| {
-                        block[..target.len()].copy_from_slice(target)
-                    })?;
+                    self.cache
+                        .overwrite(&mut self.device, physical as u64, |block| {
+                            block[..target.len()].copy_from_slice(target)
+                        })?;
                     inode.set_block_pointer(0, physical);
                     inode.set_sectors(self.block_size / 512);
                 }
@@ -869,7 +1029,12 @@ impl<D: BlockDevice> Filesystem<D> {
         let is_directory = inode.kind() == Some(FileKind::Directory);
         let has_blocks = match inode.kind() {
             Some(FileKind::Symlink) => !self.is_fast_symlink(&inode),
-            Some(FileKind::CharacterDevice | FileKind::BlockDevice | FileKind::Fifo | FileKind::Socket) => false,
+            Some(
+                FileKind::CharacterDevice
+                | FileKind::BlockDevice
+                | FileKind::Fifo
+                | FileKind::Socket,
+            ) => false,
             _ => true,
         };
         if has_blocks {
@@ -900,7 +1065,9 @@ impl<D: BlockDevice> Filesystem<D> {
         }
         let references = read_u32(data, 4);
         if references > 1 {
-            self.cache.update(&mut self.device, block as u64, |data| write_u32(data, 4, references - 1))?;
+            self.cache.update(&mut self.device, block as u64, |data| {
+                write_u32(data, 4, references - 1)
+            })?;
         } else {
             self.free_block(block)?;
         }
@@ -910,7 +1077,10 @@ impl<D: BlockDevice> Filesystem<D> {
     }
 
     fn next_generation(&mut self) -> u32 {
-        self.next_generation = self.next_generation.wrapping_mul(1_103_515_245).wrapping_add(12345);
+        self.next_generation = self
+            .next_generation
+            .wrapping_mul(1_103_515_245)
+            .wrapping_add(12345);
         self.next_generation
     }
 
@@ -921,12 +1091,14 @@ impl<D: BlockDevice> Filesystem<D> {
     }
 
     fn group_base(&self, group: u32) -> u64 {
-        self.superblock.first_data_block() as u64 + group as u64 * self.superblock.blocks_per_group() as u64
+        self.superblock.first_data_block() as u64
+            + group as u64 * self.superblock.blocks_per_group() as u64
     }
 
     fn blocks_in_group(&self, group: u32) -> u64 {
         let base = self.group_base(group);
-        (self.superblock.blocks_count() as u64 - base).min(self.superblock.blocks_per_group() as u64)
+        (self.superblock.blocks_count() as u64 - base)
+            .min(self.superblock.blocks_per_group() as u64)
     }
 
     fn group_start_goal(&self, inode: u32) -> u64 {
@@ -934,13 +1106,17 @@ impl<D: BlockDevice> Filesystem<D> {
     }
 
     fn is_metadata(&self, block: u64) -> bool {
-        let position = self.metadata_ranges.partition_point(|&(start, _)| start <= block);
+        let position = self
+            .metadata_ranges
+            .partition_point(|&(start, _)| start <= block);
         position > 0 && block < self.metadata_ranges[position - 1].1
     }
 
     /// A block number read from disk must name a data block of this file system.
     fn check_data_block(&self, block: u64) -> Result<()> {
-        if block < self.superblock.first_data_block() as u64 || block >= self.superblock.blocks_count() as u64 {
+        if block < self.superblock.first_data_block() as u64
+            || block >= self.superblock.blocks_count() as u64
+        {
             return Err(Error::Corrupt("block number outside the file system"));
         }
         if self.is_metadata(block) {
@@ -956,7 +1132,11 @@ impl<D: BlockDevice> Filesystem<D> {
             return Err(Error::NoSpace);
         }
         let first = self.superblock.first_data_block() as u64;
-        let goal = if goal >= first && goal < self.superblock.blocks_count() as u64 { goal } else { first };
+        let goal = if goal >= first && goal < self.superblock.blocks_count() as u64 {
+            goal
+        } else {
+            first
+        };
         let blocks_per_group = self.superblock.blocks_per_group() as u64;
         let group_count = self.groups.len() as u32;
         let start_group = ((goal - first) / blocks_per_group) as u32;
@@ -970,7 +1150,9 @@ impl<D: BlockDevice> Filesystem<D> {
             let start = if step == 0 { (goal - base) as usize } else { 0 };
             let bitmap = self.groups[group as usize].block_bitmap() as u64;
             if let Some(bit) = self.find_free_bit(bitmap, start, limit, base, true)? {
-                self.cache.update(&mut self.device, bitmap, |data| data[bit / 8] |= 1 << (bit % 8))?;
+                self.cache.update(&mut self.device, bitmap, |data| {
+                    data[bit / 8] |= 1 << (bit % 8)
+                })?;
                 let descriptor = &mut self.groups[group as usize];
                 descriptor.set_free_blocks(descriptor.free_blocks() - 1);
                 let free = self.superblock.free_blocks_count();
@@ -984,7 +1166,14 @@ impl<D: BlockDevice> Filesystem<D> {
     /// First clear bit in `[start, limit)` then `[0, start)`, skipping
     /// metadata blocks when `skip_metadata` (a hostile bitmap may call an
     /// inode table free).
-    fn find_free_bit(&mut self, bitmap: u64, start: usize, limit: usize, base: u64, skip_metadata: bool) -> Result<Option<usize>> {
+    fn find_free_bit(
+        &mut self,
+        bitmap: u64,
+        start: usize,
+        limit: usize,
+        base: u64,
+        skip_metadata: bool,
+    ) -> Result<Option<usize>> {
         for (from, to) in [(start, limit), (0, start.min(limit))] {
             let mut bit = from;
             while bit < to {
@@ -1020,7 +1209,9 @@ impl<D: BlockDevice> Filesystem<D> {
             was_set
         })?;
         if !was_set {
-            return Err(Error::Corrupt("a file block is already free in the bitmap (shared or freed twice)"));
+            return Err(Error::Corrupt(
+                "a file block is already free in the bitmap (shared or freed twice)",
+            ));
         }
         let descriptor = &mut self.groups[group];
         descriptor.set_free_blocks(descriptor.free_blocks() + 1);
@@ -1078,7 +1269,9 @@ impl<D: BlockDevice> Filesystem<D> {
                 first_clear_bit(data, start, inodes_per_group as usize)
             };
             if let Some(bit) = found {
-                self.cache.update(&mut self.device, bitmap, |data| data[bit / 8] |= 1 << (bit % 8))?;
+                self.cache.update(&mut self.device, bitmap, |data| {
+                    data[bit / 8] |= 1 << (bit % 8)
+                })?;
                 let descriptor = &mut self.groups[group as usize];
                 descriptor.set_free_inodes(descriptor.free_inodes() - 1);
                 if is_directory {
@@ -1162,7 +1355,13 @@ impl<D: BlockDevice> Filesystem<D> {
     /// Makes logical block `logical` point at `physical`, allocating
     /// (zeroed) indirect blocks on the way, from `goal` on. The data block is
     /// already written. With `physical` 0 it only makes the indirect blocks.
-    fn link_block(&mut self, inode: &mut Inode, logical: u64, physical: u32, goal: &mut u64) -> Result<()> {
+    fn link_block(
+        &mut self,
+        inode: &mut Inode,
+        logical: u64,
+        physical: u32,
+        goal: &mut u64,
+    ) -> Result<()> {
         let (slot, depth, indices) = self.map_path(logical)?;
         if depth == 0 {
             inode.set_block_pointer(slot, physical);
@@ -1175,19 +1374,23 @@ impl<D: BlockDevice> Filesystem<D> {
         } else {
             self.check_data_block(parent as u64)?;
         }
-        for level in 0..depth {
-            let offset = indices[level] as usize * 4;
+        for (level, &index) in indices[..depth].iter().enumerate() {
+            let offset = index as usize * 4;
             if level + 1 == depth {
                 let current = read_u32(self.cache.read(&mut self.device, parent as u64)?, offset);
                 if current != physical {
-                    self.cache.update(&mut self.device, parent as u64, |data| write_u32(data, offset, physical))?;
+                    self.cache.update(&mut self.device, parent as u64, |data| {
+                        write_u32(data, offset, physical)
+                    })?;
                 }
                 return Ok(());
             }
             let child = read_u32(self.cache.read(&mut self.device, parent as u64)?, offset);
             let child = if child == 0 {
                 let fresh = self.allocate_zeroed_block(inode, goal)?;
-                self.cache.update(&mut self.device, parent as u64, |data| write_u32(data, offset, fresh))?;
+                self.cache.update(&mut self.device, parent as u64, |data| {
+                    write_u32(data, offset, fresh)
+                })?;
                 fresh
             } else {
                 self.check_data_block(child as u64)?;
@@ -1201,24 +1404,35 @@ impl<D: BlockDevice> Filesystem<D> {
     fn allocate_zeroed_block(&mut self, inode: &mut Inode, goal: &mut u64) -> Result<u32> {
         let block = self.allocate_block(*goal)?;
         *goal = block as u64 + 1;
-        self.cache.overwrite(&mut self.device, block as u64, |_| {})?;
+        self.cache
+            .overwrite(&mut self.device, block as u64, |_| {})?;
         inode.set_sectors(inode.sectors() + self.block_size / 512);
         Ok(block)
     }
 
     /// Writes `piece` at byte `within` of logical block `logical`,
     /// allocating the block (data first, then the pointer to it).
-    fn write_block_piece(&mut self, inode: &mut Inode, logical: u64, within: usize, piece: &[u8], goal: &mut u32) -> Result<()> {
+    fn write_block_piece(
+        &mut self,
+        inode: &mut Inode,
+        logical: u64,
+        within: usize,
+        piece: &[u8],
+        goal: &mut u32,
+    ) -> Result<()> {
         if let Some(physical) = self.lookup_block(inode, logical)? {
-            self.cache.update(&mut self.device, physical as u64, |block| {
-                block[within..within + piece.len()].copy_from_slice(piece)
-            })?;
+            self.cache
+                .update(&mut self.device, physical as u64, |block| {
+                    block[within..within + piece.len()].copy_from_slice(piece)
+                })?;
             *goal = physical + 1;
             return Ok(());
         }
         if *goal == 0 {
             *goal = match logical.checked_sub(1) {
-                Some(previous) => self.lookup_block(inode, previous)?.map_or(0, |block| block + 1),
+                Some(previous) => self
+                    .lookup_block(inode, previous)?
+                    .map_or(0, |block| block + 1),
                 None => 0,
             };
             if *goal == 0 {
@@ -1233,9 +1447,10 @@ impl<D: BlockDevice> Filesystem<D> {
             *goal = indirect_goal as u32;
         }
         let physical = self.allocate_block(*goal as u64)?;
-        self.cache.overwrite(&mut self.device, physical as u64, |block| {
-            block[within..within + piece.len()].copy_from_slice(piece)
-        })?;
+        self.cache
+            .overwrite(&mut self.device, physical as u64, |block| {
+                block[within..within + piece.len()].copy_from_slice(piece)
+            })?;
         inode.set_sectors(inode.sectors() + self.block_size / 512);
         if let Err(error) = self.link_block(inode, logical, physical, &mut (physical as u64 + 1)) {
             self.free_block(physical)?;
@@ -1260,7 +1475,11 @@ impl<D: BlockDevice> Filesystem<D> {
                     inode.set_block_pointer(slot, 0);
                 }
             }
-            let roots = [(12, 1, DIRECT_BLOCKS as u64), (13, 2, DIRECT_BLOCKS as u64 + per), (14, 3, DIRECT_BLOCKS as u64 + per + per * per)];
+            let roots = [
+                (12, 1, DIRECT_BLOCKS as u64),
+                (13, 2, DIRECT_BLOCKS as u64 + per),
+                (14, 3, DIRECT_BLOCKS as u64 + per + per * per),
+            ];
             for (slot, depth, base) in roots {
                 let block = inode.block_pointer(slot);
                 let remaining = self.free_subtree(block, depth, base, keep, &mut freed)?;
@@ -1268,7 +1487,11 @@ impl<D: BlockDevice> Filesystem<D> {
             }
             Ok(())
         })();
-        inode.set_sectors(inode.sectors().saturating_sub(freed * (self.block_size / 512)));
+        inode.set_sectors(
+            inode
+                .sectors()
+                .saturating_sub(freed * (self.block_size / 512)),
+        );
         result
     }
 
@@ -1277,7 +1500,14 @@ impl<D: BlockDevice> Filesystem<D> {
     /// beyond `keep`; returns the pointer to keep (0 if the root was freed).
     /// Bounded: every freed block must be set in the bitmap, so a block met
     /// twice (a cycle or a shared block) stops the walk with an error.
-    fn free_subtree(&mut self, block: u32, depth: u32, base: u64, keep: u64, freed: &mut u64) -> Result<u32> {
+    fn free_subtree(
+        &mut self,
+        block: u32,
+        depth: u32,
+        base: u64,
+        keep: u64,
+        freed: &mut u64,
+    ) -> Result<u32> {
         if block == 0 {
             return Ok(0);
         }
@@ -1300,9 +1530,12 @@ impl<D: BlockDevice> Filesystem<D> {
             if child == 0 {
                 continue;
             }
-            let remaining = self.free_subtree(child, depth - 1, base + index * child_span, keep, freed)?;
+            let remaining =
+                self.free_subtree(child, depth - 1, base + index * child_span, keep, freed)?;
             if remaining != child && base < keep {
-                self.cache.update(&mut self.device, block as u64, |data| write_u32(data, offset, remaining))?;
+                self.cache.update(&mut self.device, block as u64, |data| {
+                    write_u32(data, offset, remaining)
+                })?;
             }
         }
         if base >= keep {
@@ -1317,8 +1550,10 @@ impl<D: BlockDevice> Filesystem<D> {
 
     fn directory_block_count(&self, directory: &Inode) -> Result<u64> {
         let size = directory.size();
-        if size % self.block_size != 0 {
-            return Err(Error::Corrupt("directory size is not a multiple of the block size"));
+        if !size.is_multiple_of(self.block_size) {
+            return Err(Error::Corrupt(
+                "directory size is not a multiple of the block size",
+            ));
         }
         let blocks = size / self.block_size;
         if blocks > self.superblock.blocks_count() as u64 {
@@ -1340,7 +1575,11 @@ impl<D: BlockDevice> Filesystem<D> {
             let mut previous_offset = None;
             for header in directory::parse_block(block, self.has_file_type)? {
                 if header.inode != 0 && header.name(block) == name {
-                    return Ok(Some(EntryLocation { physical, header, previous_offset }));
+                    return Ok(Some(EntryLocation {
+                        physical,
+                        header,
+                        previous_offset,
+                    }));
                 }
                 previous_offset = Some(header.offset);
             }
@@ -1371,7 +1610,13 @@ impl<D: BlockDevice> Filesystem<D> {
     }
 
     /// Adds an entry to `directory` (whose inode the caller writes after).
-    fn add_entry(&mut self, directory: &mut Inode, name: &[u8], inode: u32, file_type: u8) -> Result<()> {
+    fn add_entry(
+        &mut self,
+        directory: &mut Inode,
+        name: &[u8],
+        inode: u32,
+        file_type: u8,
+    ) -> Result<()> {
         let needed = directory::record_length_for(name.len());
         let has_file_type = self.has_file_type;
         let block_count = self.directory_block_count(directory)?;
@@ -1388,10 +1633,26 @@ impl<D: BlockDevice> Filesystem<D> {
                 self.cache.update(&mut self.device, physical, |block| {
                     let used = header.used_length();
                     if used == 0 {
-                        directory::write_entry(block, header.offset, inode, header.record_length, name, file_type, has_file_type);
+                        directory::write_entry(
+                            block,
+                            header.offset,
+                            inode,
+                            header.record_length,
+                            name,
+                            file_type,
+                            has_file_type,
+                        );
                     } else {
                         directory::set_record_length(block, header.offset, used);
-                        directory::write_entry(block, header.offset + used, inode, header.record_length - used, name, file_type, has_file_type);
+                        directory::write_entry(
+                            block,
+                            header.offset + used,
+                            inode,
+                            header.record_length - used,
+                            name,
+                            file_type,
+                            has_file_type,
+                        );
                     }
                 })?;
                 return Ok(());
@@ -1408,11 +1669,14 @@ impl<D: BlockDevice> Filesystem<D> {
         };
         let physical = self.allocate_block(goal)?;
         let block_size = self.block_size as usize;
-        self.cache.overwrite(&mut self.device, physical as u64, |block| {
-            directory::write_entry(block, 0, inode, block_size, name, file_type, has_file_type)
-        })?;
+        self.cache
+            .overwrite(&mut self.device, physical as u64, |block| {
+                directory::write_entry(block, 0, inode, block_size, name, file_type, has_file_type)
+            })?;
         directory.set_sectors(directory.sectors() + self.block_size / 512);
-        if let Err(error) = self.link_block(directory, block_count, physical, &mut (physical as u64 + 1)) {
+        if let Err(error) =
+            self.link_block(directory, block_count, physical, &mut (physical as u64 + 1))
+        {
             self.free_block(physical)?;
             directory.set_sectors(directory.sectors().saturating_sub(self.block_size / 512));
             return Err(error);
@@ -1428,23 +1692,36 @@ impl<D: BlockDevice> Filesystem<D> {
         Self::clear_index_flag(directory);
         let header = location.header;
         let previous = location.previous_offset;
-        self.cache.update(&mut self.device, location.physical, |block| match previous {
-            Some(previous_offset) => {
-                let merged = header.offset + header.record_length - previous_offset;
-                directory::set_record_length(block, previous_offset, merged);
-            }
-            None => write_u32(block, header.offset, 0),
-        })
+        self.cache.update(
+            &mut self.device,
+            location.physical,
+            |block| match previous {
+                Some(previous_offset) => {
+                    let merged = header.offset + header.record_length - previous_offset;
+                    directory::set_record_length(block, previous_offset, merged);
+                }
+                None => write_u32(block, header.offset, 0),
+            },
+        )
     }
 
     /// Points a directory's ".." at `parent`.
     fn set_parent_entry(&mut self, directory: &Inode, parent: u32) -> Result<()> {
-        let location = self.find_entry(directory, b"..")?.ok_or(Error::Corrupt("directory without a '..' entry"))?;
+        let location = self
+            .find_entry(directory, b"..")?
+            .ok_or(Error::Corrupt("directory without a '..' entry"))?;
         let has_file_type = self.has_file_type;
         let file_type = if has_file_type { 2 } else { 0 };
-        self.cache.update(&mut self.device, location.physical, |block| {
-            directory::set_entry_inode(block, location.header.offset, parent, file_type, has_file_type)
-        })
+        self.cache
+            .update(&mut self.device, location.physical, |block| {
+                directory::set_entry_inode(
+                    block,
+                    location.header.offset,
+                    parent,
+                    file_type,
+                    has_file_type,
+                )
+            })
     }
 
     /// Walks ".." from `destination` up to the root; meeting `source` means
@@ -1469,12 +1746,15 @@ impl<D: BlockDevice> Filesystem<D> {
         let group_count = self.groups.len() as u32;
         let mut table = vec![0u8; (self.descriptor_blocks as u64 * self.block_size) as usize];
         for (group, descriptor) in self.groups.iter().enumerate() {
-            table[group * DESCRIPTOR_SIZE..(group + 1) * DESCRIPTOR_SIZE].copy_from_slice(descriptor.as_bytes());
+            table[group * DESCRIPTOR_SIZE..(group + 1) * DESCRIPTOR_SIZE]
+                .copy_from_slice(descriptor.as_bytes());
         }
         let first = self.superblock.first_data_block() as u64;
-        self.device.write_at((first + 1) * self.block_size, &table)?;
+        self.device
+            .write_at((first + 1) * self.block_size, &table)?;
         self.superblock.set_block_group_number(0);
-        self.device.write_at(SUPERBLOCK_OFFSET, self.superblock.as_bytes())?;
+        self.device
+            .write_at(SUPERBLOCK_OFFSET, self.superblock.as_bytes())?;
         if self.backups_dirty {
             for group in 1..group_count {
                 if !self.superblock.group_has_superblock(group) {
@@ -1483,7 +1763,8 @@ impl<D: BlockDevice> Filesystem<D> {
                 let base = self.group_base(group);
                 let mut copy = self.superblock.clone();
                 copy.set_block_group_number(group as u16);
-                self.device.write_at(base * self.block_size, copy.as_bytes())?;
+                self.device
+                    .write_at(base * self.block_size, copy.as_bytes())?;
                 self.device.write_at((base + 1) * self.block_size, &table)?;
             }
             self.backups_dirty = false;
@@ -1523,12 +1804,15 @@ impl<D: BlockDevice> Filesystem<D> {
         let mut inode = self.load_directory(directory)?;
         while inode.size() < size {
             let count = inode.size() / self.block_size;
-            let goal = self.lookup_block(&inode, count - 1)?.map_or(0, |block| block as u64 + 1);
+            let goal = self
+                .lookup_block(&inode, count - 1)?
+                .map_or(0, |block| block as u64 + 1);
             let physical = self.allocate_block(goal)?;
             let block_size = self.block_size as usize;
-            self.cache.overwrite(&mut self.device, physical as u64, |block| {
-                directory::set_record_length(block, 0, block_size)
-            })?;
+            self.cache
+                .overwrite(&mut self.device, physical as u64, |block| {
+                    directory::set_record_length(block, 0, block_size)
+                })?;
             inode.set_sectors(inode.sectors() + self.block_size / 512);
             self.link_block(&mut inode, count, physical, &mut (physical as u64 + 1))?;
             inode.set_size(inode.size() + self.block_size);
@@ -1548,7 +1832,7 @@ fn first_clear_bit(bitmap: &[u8], from: usize, to: usize) -> Option<usize> {
     let to = to.min(bitmap.len() * 8);
     let mut bit = from;
     while bit < to {
-        if bit % 8 == 0 && bitmap[bit / 8] == 0xFF {
+        if bit.is_multiple_of(8) && bitmap[bit / 8] == 0xFF {
             bit += 8;
             continue;
         }
@@ -1568,33 +1852,53 @@ pub(crate) struct Geometry {
 
 /// The superblock's numbers must agree with each other and fit the device;
 /// everything later relies on these bounds.
-pub(crate) fn check_geometry(superblock: &Superblock, block_size: u64, device_size: u64) -> Result<Geometry> {
+pub(crate) fn check_geometry(
+    superblock: &Superblock,
+    block_size: u64,
+    device_size: u64,
+) -> Result<Geometry> {
     let blocks_per_group = superblock.blocks_per_group() as u64;
     let inodes_per_group = superblock.inodes_per_group() as u64;
-    if blocks_per_group == 0 || blocks_per_group > 8 * block_size || blocks_per_group % 8 != 0 {
-        return Err(Error::Corrupt("blocks per group is zero, not a multiple of 8, or more than a bitmap holds"));
+    if blocks_per_group == 0
+        || blocks_per_group > 8 * block_size
+        || !blocks_per_group.is_multiple_of(8)
+    {
+        return Err(Error::Corrupt(
+            "blocks per group is zero, not a multiple of 8, or more than a bitmap holds",
+        ));
     }
     if inodes_per_group == 0 || inodes_per_group > 8 * block_size {
-        return Err(Error::Corrupt("inodes per group is zero or more than a bitmap holds"));
+        return Err(Error::Corrupt(
+            "inodes per group is zero or more than a bitmap holds",
+        ));
     }
     let expected_first = if block_size == 1024 { 1 } else { 0 };
     if superblock.first_data_block() != expected_first {
-        return Err(Error::Corrupt("first data block does not match the block size"));
+        return Err(Error::Corrupt(
+            "first data block does not match the block size",
+        ));
     }
     let blocks = superblock.blocks_count() as u64;
     if blocks <= expected_first as u64 + 1 {
         return Err(Error::Corrupt("block count too small"));
     }
-    if blocks.checked_mul(block_size).is_none_or(|bytes| bytes > device_size) {
+    if blocks
+        .checked_mul(block_size)
+        .is_none_or(|bytes| bytes > device_size)
+    {
         return Err(Error::Corrupt("block count larger than the device"));
     }
     let group_count = superblock.group_count();
     if superblock.inodes_count() as u64 != inodes_per_group * group_count as u64 {
-        return Err(Error::Corrupt("inode count is not inodes per group times the group count"));
+        return Err(Error::Corrupt(
+            "inode count is not inodes per group times the group count",
+        ));
     }
     let inode_size = superblock.inode_size() as u64;
     if inode_size < 128 || !inode_size.is_power_of_two() || inode_size > block_size {
-        return Err(Error::Corrupt("inode size is not a power of two between 128 and the block size"));
+        return Err(Error::Corrupt(
+            "inode size is not a power of two between 128 and the block size",
+        ));
     }
     let first_inode = superblock.first_inode();
     if first_inode < 11 || first_inode >= superblock.inodes_count() {
@@ -1602,7 +1906,9 @@ pub(crate) fn check_geometry(superblock: &Superblock, block_size: u64, device_si
     }
     let descriptor_blocks = (group_count as u64 * DESCRIPTOR_SIZE as u64).div_ceil(block_size);
     if expected_first as u64 + 1 + descriptor_blocks > blocks {
-        return Err(Error::Corrupt("group descriptor table larger than the file system"));
+        return Err(Error::Corrupt(
+            "group descriptor table larger than the file system",
+        ));
     }
     let inode_table_blocks = (inodes_per_group * inode_size).div_ceil(block_size);
     Ok(Geometry {
@@ -1614,7 +1920,11 @@ pub(crate) fn check_geometry(superblock: &Superblock, block_size: u64, device_si
 
 /// Each group's superblock copy, descriptor table, bitmaps and inode table,
 /// checked to lie inside the file system and not to overlap.
-fn metadata_ranges(superblock: &Superblock, groups: &[GroupDescriptor], geometry: &Geometry) -> Result<Vec<(u64, u64)>> {
+fn metadata_ranges(
+    superblock: &Superblock,
+    groups: &[GroupDescriptor],
+    geometry: &Geometry,
+) -> Result<Vec<(u64, u64)>> {
     let blocks = superblock.blocks_count() as u64;
     let first = superblock.first_data_block() as u64;
     let per_group = superblock.blocks_per_group() as u64;
@@ -1630,11 +1940,19 @@ fn metadata_ranges(superblock: &Superblock, groups: &[GroupDescriptor], geometry
         let inode_bitmap = descriptor.inode_bitmap() as u64;
         let inode_table = descriptor.inode_table() as u64;
         let table_end = inode_table + geometry.inode_table_blocks as u64;
-        if block_bitmap < first || block_bitmap >= blocks || inode_bitmap < first || inode_bitmap >= blocks {
-            return Err(Error::Corrupt("a group's bitmap lies outside the file system"));
+        if block_bitmap < first
+            || block_bitmap >= blocks
+            || inode_bitmap < first
+            || inode_bitmap >= blocks
+        {
+            return Err(Error::Corrupt(
+                "a group's bitmap lies outside the file system",
+            ));
         }
         if inode_table < first || table_end > blocks {
-            return Err(Error::Corrupt("a group's inode table lies outside the file system"));
+            return Err(Error::Corrupt(
+                "a group's inode table lies outside the file system",
+            ));
         }
         ranges.push((block_bitmap, block_bitmap + 1));
         ranges.push((inode_bitmap, inode_bitmap + 1));
@@ -1657,7 +1975,9 @@ fn check_group_counts(superblock: &Superblock, groups: &[GroupDescriptor]) -> Re
             return Err(Error::Corrupt("a group's free count exceeds its size"));
         }
         if descriptor.used_directories() > inodes_per_group {
-            return Err(Error::Corrupt("a group's directory count exceeds its inodes"));
+            return Err(Error::Corrupt(
+                "a group's directory count exceeds its inodes",
+            ));
         }
     }
     Ok(())

@@ -119,12 +119,16 @@ pub struct Superblock {
 impl Superblock {
     /// A zeroed superblock (for `format`).
     pub fn zeroed() -> Self {
-        Superblock { raw: alloc::vec![0; SUPERBLOCK_SIZE] }
+        Superblock {
+            raw: alloc::vec![0; SUPERBLOCK_SIZE],
+        }
     }
 
     /// Wraps raw bytes read from the device.
     pub fn from_bytes(raw: &[u8]) -> Self {
-        Superblock { raw: raw[..SUPERBLOCK_SIZE].to_vec() }
+        Superblock {
+            raw: raw[..SUPERBLOCK_SIZE].to_vec(),
+        }
     }
 
     /// The raw bytes to write.
@@ -159,7 +163,11 @@ impl Superblock {
     field_u16!(block_group_number, set_block_group_number, 90);
     field_u32!(feature_compatible, set_feature_compatible, 92);
     field_u32!(feature_incompatible, set_feature_incompatible, 96);
-    field_u32!(feature_read_only_compatible, set_feature_read_only_compatible, 100);
+    field_u32!(
+        feature_read_only_compatible,
+        set_feature_read_only_compatible,
+        100
+    );
     field_u16!(reserved_gdt_blocks_raw, set_reserved_gdt_blocks, 206);
     field_u32!(mkfs_time, set_mkfs_time, 264);
     field_u16!(min_extra_inode_size, set_min_extra_inode_size, 348);
@@ -250,7 +258,7 @@ impl Superblock {
 }
 
 fn is_power_of(mut number: u32, base: u32) -> bool {
-    while number > 1 && number % base == 0 {
+    while number > 1 && number.is_multiple_of(base) {
         number /= base;
     }
     number == 1
@@ -265,15 +273,26 @@ mod tests {
         let mut superblock = Superblock::zeroed();
         superblock.set_revision(1);
         superblock.set_feature_read_only_compatible(RO_COMPAT_SPARSE_SUPER);
-        let groups: Vec<u32> = (0..60).filter(|&group| superblock.group_has_superblock(group)).collect();
+        let groups: Vec<u32> = (0..60)
+            .filter(|&group| superblock.group_has_superblock(group))
+            .collect();
         assert_eq!(groups, [0, 1, 3, 5, 7, 9, 25, 27, 49]);
     }
 
     #[test]
     fn unsupported_incompatible_features_are_named() {
-        let features = Features { incompatible: 0x40 | INCOMPAT_FILETYPE, ..Features::default() };
+        let features = Features {
+            incompatible: 0x40 | INCOMPAT_FILETYPE,
+            ..Features::default()
+        };
         assert_eq!(features.first_unsupported_incompatible(), Some("extent"));
-        let features = Features { incompatible: 0x4, ..Features::default() };
-        assert_eq!(features.first_unsupported_incompatible(), Some("needs_recovery"));
+        let features = Features {
+            incompatible: 0x4,
+            ..Features::default()
+        };
+        assert_eq!(
+            features.first_unsupported_incompatible(),
+            Some("needs_recovery")
+        );
     }
 }

@@ -13,10 +13,22 @@ use ext2::{BlockDevice, FileKind, Filesystem, ROOT_INODE};
 /// One file of a tree snapshot (paths relative to the root, '/'-joined).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Node {
-    Directory { permissions: u16 },
-    File { permissions: u16, links: u32, contents: Vec<u8> },
-    Symlink { target: Vec<u8> },
-    Special { kind: FileKind, permissions: u16, device: Option<(u32, u32)> },
+    Directory {
+        permissions: u16,
+    },
+    File {
+        permissions: u16,
+        links: u32,
+        contents: Vec<u8>,
+    },
+    Symlink {
+        target: Vec<u8>,
+    },
+    Special {
+        kind: FileKind,
+        permissions: u16,
+        device: Option<(u32, u32)>,
+    },
 }
 
 /// A tree snapshot: path → node.
@@ -37,22 +49,38 @@ pub fn image_tree<D: BlockDevice>(filesystem: &mut Filesystem<D>) -> Result<Tree
             if name == "." || name == ".." || (path.is_empty() && name == "lost+found") {
                 continue;
             }
-            let child_path = if path.is_empty() { name } else { format!("{path}/{name}") };
+            let child_path = if path.is_empty() {
+                name
+            } else {
+                format!("{path}/{name}")
+            };
             let metadata = filesystem.metadata(entry.inode)?;
             let node = match metadata.kind {
                 FileKind::Directory => {
                     pending.push((entry.inode, child_path.clone()));
-                    Node::Directory { permissions: metadata.permissions }
+                    Node::Directory {
+                        permissions: metadata.permissions,
+                    }
                 }
                 FileKind::RegularFile => {
                     let size = metadata.size.min(256 << 20) as usize;
                     let mut contents = vec![0; size];
                     let count = filesystem.read(entry.inode, 0, &mut contents)?;
                     contents.truncate(count);
-                    Node::File { permissions: metadata.permissions, links: metadata.links, contents }
+                    Node::File {
+                        permissions: metadata.permissions,
+                        links: metadata.links,
+                        contents,
+                    }
                 }
-                FileKind::Symlink => Node::Symlink { target: filesystem.read_link(entry.inode)? },
-                kind => Node::Special { kind, permissions: metadata.permissions, device: metadata.device },
+                FileKind::Symlink => Node::Symlink {
+                    target: filesystem.read_link(entry.inode)?,
+                },
+                kind => Node::Special {
+                    kind,
+                    permissions: metadata.permissions,
+                    device: metadata.device,
+                },
             };
             tree.insert(child_path, node);
         }
@@ -71,7 +99,11 @@ pub fn host_tree(root: &Path) -> Tree {
             if path.is_empty() && name == "lost+found" {
                 continue;
             }
-            let child_path = if path.is_empty() { name } else { format!("{path}/{name}") };
+            let child_path = if path.is_empty() {
+                name
+            } else {
+                format!("{path}/{name}")
+            };
             let metadata = std::fs::symlink_metadata(entry.path()).unwrap();
             let permissions = (metadata.mode() & 0o7777) as u16;
             let file_type = metadata.file_type();
@@ -79,9 +111,19 @@ pub fn host_tree(root: &Path) -> Tree {
                 pending.push((entry.path(), child_path.clone()));
                 Node::Directory { permissions }
             } else if file_type.is_file() {
-                Node::File { permissions, links: metadata.nlink() as u32, contents: std::fs::read(entry.path()).unwrap() }
+                Node::File {
+                    permissions,
+                    links: metadata.nlink() as u32,
+                    contents: std::fs::read(entry.path()).unwrap(),
+                }
             } else if file_type.is_symlink() {
-                Node::Symlink { target: std::fs::read_link(entry.path()).unwrap().as_os_str().as_bytes().to_vec() }
+                Node::Symlink {
+                    target: std::fs::read_link(entry.path())
+                        .unwrap()
+                        .as_os_str()
+                        .as_bytes()
+                        .to_vec(),
+                }
             } else {
                 let kind = if file_type.is_char_device() {
                     FileKind::CharacterDevice
@@ -92,11 +134,19 @@ pub fn host_tree(root: &Path) -> Tree {
                 } else {
                     FileKind::Socket
                 };
-                let device = matches!(kind, FileKind::CharacterDevice | FileKind::BlockDevice).then(|| {
-                    let raw = metadata.rdev();
-                    (((raw >> 8) & 0xFFF) as u32, ((raw & 0xFF) | ((raw >> 12) & 0xFFF00)) as u32)
-                });
-                Node::Special { kind, permissions, device }
+                let device = matches!(kind, FileKind::CharacterDevice | FileKind::BlockDevice)
+                    .then(|| {
+                        let raw = metadata.rdev();
+                        (
+                            ((raw >> 8) & 0xFFF) as u32,
+                            ((raw & 0xFF) | ((raw >> 12) & 0xFFF00)) as u32,
+                        )
+                    });
+                Node::Special {
+                    kind,
+                    permissions,
+                    device,
+                }
             };
             tree.insert(child_path, node);
         }
@@ -109,7 +159,11 @@ pub fn assert_same_tree(expected: &Tree, actual: &Tree, context: &str) {
     for (path, node) in expected {
         match actual.get(path) {
             None => panic!("{context}: {path} missing"),
-            Some(other) if other != node => panic!("{context}: {path} differs:\nexpected {}\nactual   {}", describe(node), describe(other)),
+            Some(other) if other != node => panic!(
+                "{context}: {path} differs:\nexpected {}\nactual   {}",
+                describe(node),
+                describe(other)
+            ),
             _ => {}
         }
     }
@@ -124,9 +178,9 @@ pub fn without_set_id_bits(tree: &Tree) -> Tree {
         .map(|(path, node)| {
             let mut node = node.clone();
             match &mut node {
-                Node::Directory { permissions } | Node::File { permissions, .. } | Node::Special { permissions, .. } => {
-                    *permissions &= 0o777
-                }
+                Node::Directory { permissions }
+                | Node::File { permissions, .. }
+                | Node::Special { permissions, .. } => *permissions &= 0o777,
                 Node::Symlink { .. } => {}
             }
             (path.clone(), node)
@@ -136,15 +190,25 @@ pub fn without_set_id_bits(tree: &Tree) -> Tree {
 
 fn describe(node: &Node) -> String {
     match node {
-        Node::File { permissions, links, contents } => {
-            format!("file {permissions:o} links {links} size {} checksum {:x}", contents.len(), checksum(contents))
+        Node::File {
+            permissions,
+            links,
+            contents,
+        } => {
+            format!(
+                "file {permissions:o} links {links} size {} checksum {:x}",
+                contents.len(),
+                checksum(contents)
+            )
         }
         other => format!("{other:?}"),
     }
 }
 
 fn checksum(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |state, &byte| (state ^ byte as u64).wrapping_mul(0x0100_0000_01b3))
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |state, &byte| {
+        (state ^ byte as u64).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// A fresh scratch directory for one test.
@@ -159,17 +223,28 @@ pub fn scratch(name: &str) -> PathBuf {
 pub fn run_tool(tool: &str, arguments: &[&str]) -> (bool, String) {
     let output = Command::new(tool)
         .args(arguments)
-        .env("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+        .env(
+            "PATH",
+            "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        )
         .output()
         .unwrap_or_else(|error| panic!("cannot run {tool} (install e2fsprogs): {error}"));
-    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
     (output.status.success(), text)
 }
 
 /// `e2fsck -fn` must find nothing to fix.
 pub fn assert_e2fsck_clean(image: &Path) {
     let (clean, output) = run_tool("e2fsck", &["-fn", image.to_str().unwrap()]);
-    assert!(clean, "e2fsck -fn {} is not clean:\n{output}", image.display());
+    assert!(
+        clean,
+        "e2fsck -fn {} is not clean:\n{output}",
+        image.display()
+    );
 }
 
 /// A deterministic pseudo-random generator (xorshift64*), so every test
