@@ -287,25 +287,55 @@ impl<D: BlockDevice> Filesystem<D> {
 
     /// Every entry of a directory, "." and ".." included, in disk order.
     pub fn read_directory(&mut self, directory: u32) -> Result<Vec<DirectoryEntry>> {
-        let directory = self.load_directory(directory)?;
         let mut entries = Vec::new();
-        for index in 0..self.directory_block_count(&directory)? {
-            let physical = self.directory_block(&directory, index)?;
-            let block = self.cache.read(&mut self.device, physical)?;
-            for header in directory::parse_block(block, self.has_file_type)? {
-                if header.inode != 0 {
-                    entries.push(DirectoryEntry {
-                        inode: header.inode,
-                        name: header.name(block).to_vec(),
-                        file_type: header.file_type,
-                    });
-                }
+        let mut position = 0;
+        loop {
+            let (mut batch, next) = self.read_directory_from(directory, position, usize::MAX)?;
+            entries.append(&mut batch);
+            match next {
+                Some(next) => position = next,
+                None => return Ok(entries),
             }
         }
-        for entry in &entries {
-            self.check_inode_number(entry.inode)?;
+    }
+
+    /// Up to `limit` entries from byte `position` of the directory (0 at
+    /// the start), and the position to continue from (`None` at the end):
+    /// what `getdents` with a `telldir` cookie needs. Positions are record
+    /// offsets, stable while the directory does not change; one that does
+    /// not fall on a record starts at the next record.
+    pub fn read_directory_from(
+        &mut self,
+        directory: u32,
+        position: u64,
+        limit: usize,
+    ) -> Result<(Vec<DirectoryEntry>, Option<u64>)> {
+        let directory = self.load_directory(directory)?;
+        let mut entries = Vec::new();
+        let block_count = self.directory_block_count(&directory)?;
+        let first_block = position / self.block_size;
+        for index in first_block..block_count {
+            let physical = self.directory_block(&directory, index)?;
+            let block = self.cache.read(&mut self.device, physical)?;
+            let skip_below = if index == first_block { (position % self.block_size) as usize } else { 0 };
+            for header in directory::parse_block(block, self.has_file_type)? {
+                if header.offset < skip_below || header.inode == 0 {
+                    continue;
+                }
+                if entries.len() == limit {
+                    return Ok((entries, Some(index * self.block_size + header.offset as u64)));
+                }
+                if header.inode > self.superblock.inodes_count() {
+                    return Err(Error::InvalidInode(header.inode));
+                }
+                entries.push(DirectoryEntry {
+                    inode: header.inode,
+                    name: header.name(block).to_vec(),
+                    file_type: header.file_type,
+                });
+            }
         }
-        Ok(entries)
+        Ok((entries, None))
     }
 
     /// Creates a regular file; returns its inode number.

@@ -394,8 +394,21 @@ enum Outcome {
     Walked(usize),
 }
 
+/// Extra base images from `EXT2_FUZZ_IMAGES` (a directory): the long run
+/// adds images made by mke2fs (resize_inode, dir_index, htree directories).
+fn external_images() -> Vec<Vec<u8>> {
+    let Ok(directory) = std::env::var("EXT2_FUZZ_IMAGES") else { return Vec::new() };
+    let mut paths: Vec<_> = std::fs::read_dir(&directory)
+        .unwrap_or_else(|error| panic!("EXT2_FUZZ_IMAGES={directory}: {error}"))
+        .map(|entry| entry.unwrap().path())
+        .collect();
+    paths.sort();
+    paths.iter().map(|path| std::fs::read(path).unwrap()).collect()
+}
+
 fn run_cases(first_seed: u64, cases: u64) {
-    let bases = base_images();
+    let mut bases = base_images();
+    bases.extend(external_images());
     let mut failures = Vec::new();
     let (mut refused, mut files_read) = (0u64, 0usize);
     for seed in first_seed..first_seed + cases {

@@ -553,3 +553,26 @@ fn device_errors_are_reported() {
     }
     assert!(failed);
 }
+
+#[test]
+fn directories_can_be_read_in_pieces_with_positions() {
+    let mut filesystem = fresh(1024);
+    let directory = filesystem.make_directory(ROOT_INODE, b"d", 0o755, 0, 0, 1).unwrap();
+    for index in 0..150 {
+        filesystem.create(directory, format!("name-{index}").as_bytes(), 0o644, 0, 0, 1).unwrap();
+    }
+    let whole = filesystem.read_directory(directory).unwrap();
+    assert_eq!(whole.len(), 152);
+    let mut pieces = Vec::new();
+    let mut position = Some(0);
+    let mut calls = 0;
+    while let Some(at) = position {
+        let (mut batch, next) = filesystem.read_directory_from(directory, at, 7).unwrap();
+        assert!(batch.len() <= 7);
+        pieces.append(&mut batch);
+        position = next;
+        calls += 1;
+    }
+    assert_eq!(pieces, whole);
+    assert_eq!(calls, 152usize.div_ceil(7));
+}
