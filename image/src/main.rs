@@ -7,6 +7,8 @@
 //!         [--inodes N] [--devices <spec>] [--label NAME] [--time SECONDS]
 //! ```
 //! Every file is owned by uid 0 / gid 0; permission bits come from the host.
+//! The image gets one inode per 4 KiB, or twice the tree's entries plus 256
+//! if that is more, or `--inodes`.
 //! Host hard links stay hard links, holes (all-zero blocks) stay holes, and
 //! symbolic links, FIFOs and device nodes are copied as they are. Because a
 //! non-root user cannot make /dev nodes on the host, `--devices` names a
@@ -27,6 +29,7 @@ use ext2::{format, Filesystem, FormatOptions, MountOptions};
 use crate::file_device::FileDevice;
 
 /// Parsed command line of `mkimage rootfs`.
+#[derive(Debug)]
 struct RootfsArguments {
     size: u64,
     block_size: u32,
@@ -165,10 +168,21 @@ fn build_rootfs(arguments: &RootfsArguments) -> Result<(), String> {
     let mut volume_name = [0u8; 16];
     let label = arguments.label.as_bytes();
     volume_name[..label.len().min(16)].copy_from_slice(&label[..label.len().min(16)]);
+    // Enough inodes for the tree and the device nodes, with room to grow.
+    let needed = match &arguments.from {
+        Some(from) => tree::count_entries(from)?,
+        None => 0,
+    };
+    let inode_count = arguments.inodes.max(
+        needed
+            .saturating_mul(2)
+            .saturating_add(256)
+            .min(u32::MAX as u64) as u32,
+    );
     let options = FormatOptions {
         block_size: arguments.block_size,
         inode_size: arguments.inode_size,
-        inode_count: arguments.inodes,
+        inode_count,
         volume_name,
         uuid: derive_uuid(arguments),
         time: arguments.time,
@@ -207,4 +221,79 @@ fn build_rootfs(arguments: &RootfsArguments) -> Result<(), String> {
         statistics.inodes
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(arguments: &[&str]) -> Vec<String> {
+        arguments.iter().map(|text| text.to_string()).collect()
+    }
+
+    #[test]
+    fn sizes_take_binary_suffixes() {
+        assert_eq!(parse_size("64M"), Ok(64 << 20));
+        assert_eq!(parse_size("512k"), Ok(512 << 10));
+        assert_eq!(parse_size("1G"), Ok(1 << 30));
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("99999999999999999G").is_err());
+    }
+
+    #[test]
+    fn rootfs_arguments_parse_and_require_size_and_out() {
+        let parsed = parse_rootfs_arguments(&strings(&[
+            "--size",
+            "8M",
+            "--out",
+            "disk.img",
+            "--block-size",
+            "4096",
+            "--inode-size",
+            "128",
+            "--time",
+            "7",
+            "--label",
+            "root",
+        ]))
+        .unwrap();
+        assert_eq!(
+            (
+                parsed.size,
+                parsed.block_size,
+                parsed.inode_size,
+                parsed.time
+            ),
+            (8 << 20, 4096, 128, 7)
+        );
+        assert_eq!(parsed.out, PathBuf::from("disk.img"));
+        assert!(parse_rootfs_arguments(&strings(&["--out", "disk.img"]))
+            .unwrap_err()
+            .contains("--size"));
+        assert!(parse_rootfs_arguments(&strings(&["--size", "8M"]))
+            .unwrap_err()
+            .contains("--out"));
+        assert!(parse_rootfs_arguments(&strings(&["--size"]))
+            .unwrap_err()
+            .contains("needs a value"));
+        assert!(parse_rootfs_arguments(&strings(&["--colour", "red"]))
+            .unwrap_err()
+            .contains("unknown option"));
+    }
+
+    #[test]
+    fn equal_inputs_give_equal_uuids() {
+        let parsed =
+            parse_rootfs_arguments(&strings(&["--size", "8M", "--out", "a", "--time", "5"]))
+                .unwrap();
+        let again =
+            parse_rootfs_arguments(&strings(&["--size", "8M", "--out", "b", "--time", "5"]))
+                .unwrap();
+        assert_eq!(derive_uuid(&parsed), derive_uuid(&again));
+        let later =
+            parse_rootfs_arguments(&strings(&["--size", "8M", "--out", "a", "--time", "6"]))
+                .unwrap();
+        assert_ne!(derive_uuid(&parsed), derive_uuid(&later));
+    }
 }

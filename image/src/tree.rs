@@ -264,6 +264,29 @@ impl<'a, D: BlockDevice> Copier<'a, D> {
     }
 }
 
+/// Number of entries under `root` (symbolic links not followed), to size
+/// the inode tables.
+pub fn count_entries(root: &Path) -> Result<u64, String> {
+    let mut count = 0u64;
+    let mut pending = vec![root.to_path_buf()];
+    while let Some(directory) = pending.pop() {
+        for entry in
+            fs::read_dir(&directory).map_err(|error| format!("{}: {error}", directory.display()))?
+        {
+            let entry = entry.map_err(|error| format!("{}: {error}", directory.display()))?;
+            count += 1;
+            if entry
+                .file_type()
+                .map_err(|error| format!("{}: {error}", entry.path().display()))?
+                .is_dir()
+            {
+                pending.push(entry.path());
+            }
+        }
+    }
+    Ok(count)
+}
+
 fn read_full(file: &mut fs::File, buffer: &mut [u8]) -> std::io::Result<usize> {
     let mut total = 0;
     while total < buffer.len() {

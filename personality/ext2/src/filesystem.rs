@@ -317,13 +317,20 @@ impl<D: BlockDevice> Filesystem<D> {
         for index in first_block..block_count {
             let physical = self.directory_block(&directory, index)?;
             let block = self.cache.read(&mut self.device, physical)?;
-            let skip_below = if index == first_block { (position % self.block_size) as usize } else { 0 };
+            let skip_below = if index == first_block {
+                (position % self.block_size) as usize
+            } else {
+                0
+            };
             for header in directory::parse_block(block, self.has_file_type)? {
                 if header.offset < skip_below || header.inode == 0 {
                     continue;
                 }
                 if entries.len() == limit {
-                    return Ok((entries, Some(index * self.block_size + header.offset as u64)));
+                    return Ok((
+                        entries,
+                        Some(index * self.block_size + header.offset as u64),
+                    ));
                 }
                 if header.inode > self.superblock.inodes_count() {
                     return Err(Error::InvalidInode(header.inode));
@@ -1250,16 +1257,17 @@ impl<D: BlockDevice> Filesystem<D> {
         Ok(())
     }
 
-    /// Picks a group for a new inode: files go beside their parent;
-    /// directories go to a group with at least average free inodes and
-    /// blocks and the fewest directories, to spread the tree.
+    /// Picks a group for a new inode: files and nested directories go
+    /// beside their parent; top-level directories go to a group with at
+    /// least average free inodes and blocks and the fewest directories, to
+    /// spread independent trees (Linux's Orlov allocator, simplified).
     fn allocate_inode(&mut self, parent: u32, is_directory: bool) -> Result<u32> {
         if self.superblock.free_inodes_count() == 0 {
             return Err(Error::NoInodes);
         }
         let group_count = self.groups.len() as u32;
         let mut start_group = self.group_of_inode(parent);
-        if is_directory && self.spread_directories && group_count > 1 {
+        if is_directory && self.spread_directories && group_count > 1 && parent == ROOT_INODE {
             let average_inodes = self.superblock.free_inodes_count() / group_count;
             let average_blocks = self.superblock.free_blocks_count() / group_count;
             let mut best: Option<(u32, u32)> = None;

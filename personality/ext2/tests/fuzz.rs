@@ -397,13 +397,18 @@ enum Outcome {
 /// Extra base images from `EXT2_FUZZ_IMAGES` (a directory): the long run
 /// adds images made by mke2fs (resize_inode, dir_index, htree directories).
 fn external_images() -> Vec<Vec<u8>> {
-    let Ok(directory) = std::env::var("EXT2_FUZZ_IMAGES") else { return Vec::new() };
+    let Ok(directory) = std::env::var("EXT2_FUZZ_IMAGES") else {
+        return Vec::new();
+    };
     let mut paths: Vec<_> = std::fs::read_dir(&directory)
         .unwrap_or_else(|error| panic!("EXT2_FUZZ_IMAGES={directory}: {error}"))
         .map(|entry| entry.unwrap().path())
         .collect();
     paths.sort();
-    paths.iter().map(|path| std::fs::read(path).unwrap()).collect()
+    paths
+        .iter()
+        .map(|path| std::fs::read(path).unwrap())
+        .collect()
 }
 
 fn run_cases(first_seed: u64, cases: u64) {

@@ -557,9 +557,20 @@ fn device_errors_are_reported() {
 #[test]
 fn directories_can_be_read_in_pieces_with_positions() {
     let mut filesystem = fresh(1024);
-    let directory = filesystem.make_directory(ROOT_INODE, b"d", 0o755, 0, 0, 1).unwrap();
+    let directory = filesystem
+        .make_directory(ROOT_INODE, b"d", 0o755, 0, 0, 1)
+        .unwrap();
     for index in 0..150 {
-        filesystem.create(directory, format!("name-{index}").as_bytes(), 0o644, 0, 0, 1).unwrap();
+        filesystem
+            .create(
+                directory,
+                format!("name-{index}").as_bytes(),
+                0o644,
+                0,
+                0,
+                1,
+            )
+            .unwrap();
     }
     let whole = filesystem.read_directory(directory).unwrap();
     assert_eq!(whole.len(), 152);
