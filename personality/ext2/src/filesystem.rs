@@ -1,6 +1,7 @@
 //! A mounted file system: mount checks, allocation, block maps, and the
 //! inode-number based operations the file server calls.
 
+use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::vec;
 use alloc::vec::Vec;
 
@@ -99,6 +100,10 @@ pub struct Filesystem<D: BlockDevice> {
     metadata_ranges: Vec<(u64, u64)>,
     backups_dirty: bool,
     spread_directories: bool,
+    /// Open counts the file server registered ([`Filesystem::open_inode`]).
+    open_inodes: BTreeMap<u32, u32>,
+    /// Inodes whose last link went while open: freed at the last close.
+    orphans: BTreeSet<u32>,
     latest_time: u32,
     next_generation: u32,
 }
@@ -165,6 +170,8 @@ impl<D: BlockDevice> Filesystem<D> {
             metadata_ranges,
             backups_dirty: false,
             spread_directories: true,
+            open_inodes: BTreeMap::new(),
+            orphans: BTreeSet::new(),
             latest_time: options.time,
         };
         if !read_only {
@@ -227,6 +234,14 @@ impl<D: BlockDevice> Filesystem<D> {
     /// mounted) and gives the device back.
     pub fn unmount(mut self) -> Result<D> {
         if !self.read_only {
+            // Unmounting closes everything: orphans go now.
+            let orphans: Vec<u32> = self.orphans.iter().copied().collect();
+            for number in orphans {
+                self.orphans.remove(&number);
+                let inode = self.read_inode_raw(number)?;
+                let time = self.latest_time;
+                self.delete_inode(inode, time)?;
+            }
             if self.was_clean {
                 let state = self.superblock.state();
                 self.superblock.set_state(state | STATE_CLEAN);
@@ -519,10 +534,43 @@ impl<D: BlockDevice> Filesystem<D> {
         target.set_links(target.links().saturating_sub(1));
         target.set_change_time(time);
         if target.links() == 0 {
-            self.delete_inode(target, time)
+            self.drop_inode(target, time)
         } else {
             self.write_inode(&target)
         }
+    }
+
+    /// Registers one more open of `inode`: if its last link goes while it
+    /// is open, it stays allocated (link count 0) until the matching
+    /// [`Filesystem::close_inode`], as POSIX wants for unlinked open files.
+    pub fn open_inode(&mut self, inode: u32) -> Result<()> {
+        self.load_inode(inode)?;
+        let count = self.open_inodes.entry(inode).or_insert(0);
+        *count = count
+            .checked_add(1)
+            .ok_or(Error::InvalidArgument("open count overflow"))?;
+        Ok(())
+    }
+
+    /// Drops one open of `inode`; at the last close of an inode that has
+    /// no links any more, frees it.
+    pub fn close_inode(&mut self, inode: u32, time: u32) -> Result<()> {
+        let count = self
+            .open_inodes
+            .get_mut(&inode)
+            .ok_or(Error::InvalidArgument("close of an inode that is not open"))?;
+        *count -= 1;
+        if *count > 0 {
+            return Ok(());
+        }
+        self.open_inodes.remove(&inode);
+        if self.orphans.remove(&inode) {
+            self.check_writable()?;
+            self.note_time(time);
+            let orphan = self.read_inode_raw(inode)?;
+            self.delete_inode(orphan, time)?;
+        }
+        Ok(())
     }
 
     /// Removes the empty directory `name`.
@@ -551,7 +599,9 @@ impl<D: BlockDevice> Filesystem<D> {
         parent.set_modification_time(time);
         parent.set_change_time(time);
         self.write_inode(&parent)?;
-        self.delete_inode(target, time)
+        let mut target = target;
+        target.set_links(0);
+        self.drop_inode(target, time)
     }
 
     /// Renames `old_name` in `old_directory` to `new_name` in
@@ -618,13 +668,14 @@ impl<D: BlockDevice> Filesystem<D> {
                 if target_is_directory {
                     new_parent.set_links(new_parent.links().saturating_sub(1).max(2));
                     self.write_inode(&new_parent)?;
-                    self.delete_inode(target, time)?;
+                    target.set_links(0);
+                    self.drop_inode(target, time)?;
                 } else {
                     self.write_inode(&new_parent)?;
                     target.set_links(target.links().saturating_sub(1));
                     target.set_change_time(time);
                     if target.links() == 0 {
-                        self.delete_inode(target, time)?;
+                        self.drop_inode(target, time)?;
                     } else {
                         self.write_inode(&target)?;
                     }
@@ -864,7 +915,8 @@ impl<D: BlockDevice> Filesystem<D> {
     /// Reads an inode that must be in use.
     fn load_inode(&mut self, number: u32) -> Result<Inode> {
         let inode = self.read_inode_raw(number)?;
-        if inode.kind().is_none() || inode.links() == 0 {
+        let orphan = inode.links() == 0 && self.orphans.contains(&number);
+        if inode.kind().is_none() || (inode.links() == 0 && !orphan) {
             return Err(Error::Corrupt(
                 "a referenced inode is free or has an invalid mode",
             ));
@@ -1057,6 +1109,17 @@ impl<D: BlockDevice> Filesystem<D> {
         let cleared = Inode::zeroed(inode.number, self.superblock.inode_size() as usize);
         self.write_inode(&cleared)?;
         self.free_inode(inode.number, is_directory)
+    }
+
+    /// The last link of `inode` is gone: free it, or keep it as an orphan
+    /// while it is open.
+    fn drop_inode(&mut self, inode: Inode, time: u32) -> Result<()> {
+        if self.open_inodes.contains_key(&inode.number) {
+            self.write_inode(&inode)?;
+            self.orphans.insert(inode.number);
+            return Ok(());
+        }
+        self.delete_inode(inode, time)
     }
 
     /// Frees an inode whose last link is gone: its blocks, its attribute

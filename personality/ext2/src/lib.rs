@@ -45,7 +45,7 @@ mod inode;
 mod path;
 mod superblock;
 
-pub use cache::BlockCache;
+pub use cache::{BlockCache, CacheStatistics};
 pub use device::{BlockDevice, DeviceError, MemoryDevice};
 pub use directory::DirectoryEntry;
 pub use error::Error;

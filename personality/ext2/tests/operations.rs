@@ -587,3 +587,51 @@ fn directories_can_be_read_in_pieces_with_positions() {
     assert_eq!(pieces, whole);
     assert_eq!(calls, 152usize.div_ceil(7));
 }
+
+#[test]
+fn unlinked_open_files_live_until_the_last_close() {
+    let mut filesystem = fresh(1024);
+    let before = filesystem.statistics();
+    let file = filesystem
+        .create(ROOT_INODE, b"open", 0o644, 0, 0, 1)
+        .unwrap();
+    filesystem.write(file, 0, &[3u8; 5000], 1).unwrap();
+    filesystem.open_inode(file).unwrap();
+    filesystem.open_inode(file).unwrap();
+    filesystem.unlink(ROOT_INODE, b"open", 2).unwrap();
+    assert_eq!(filesystem.lookup(ROOT_INODE, b"open"), Err(Error::NotFound));
+    let mut buffer = [0u8; 5000];
+    assert_eq!(filesystem.read(file, 0, &mut buffer).unwrap(), 5000);
+    filesystem.write(file, 5000, b"more", 3).unwrap();
+    assert_eq!(filesystem.metadata(file).unwrap().links, 0);
+    filesystem.close_inode(file, 4).unwrap();
+    assert!(
+        filesystem.read(file, 0, &mut buffer).is_ok(),
+        "still open once"
+    );
+    filesystem.close_inode(file, 5).unwrap();
+    assert!(
+        filesystem.metadata(file).is_err(),
+        "freed at the last close"
+    );
+    assert_eq!(filesystem.statistics(), before);
+    assert!(filesystem.close_inode(file, 6).is_err());
+
+    // A replacing rename and unmount release orphans too.
+    let victim = filesystem
+        .create(ROOT_INODE, b"victim", 0o644, 0, 0, 7)
+        .unwrap();
+    filesystem.write(victim, 0, &[1u8; 3000], 7).unwrap();
+    filesystem
+        .create(ROOT_INODE, b"winner", 0o644, 0, 0, 7)
+        .unwrap();
+    filesystem.open_inode(victim).unwrap();
+    filesystem
+        .rename(ROOT_INODE, b"winner", ROOT_INODE, b"victim", 8)
+        .unwrap();
+    assert_eq!(filesystem.read(victim, 0, &mut buffer).unwrap(), 3000);
+    let expected_free = filesystem.statistics().free_blocks + 3;
+    let device = filesystem.unmount().unwrap();
+    let filesystem = Filesystem::mount(device, MountOptions::default()).unwrap();
+    assert_eq!(filesystem.statistics().free_blocks, expected_free);
+}
