@@ -516,6 +516,11 @@ fn run_case(seed: u64, steps: usize) -> MemoryDevice {
         },
     )
     .unwrap();
+    run_case_on(seed, steps, device, block_size)
+}
+
+/// Runs one seeded case on a formatted device (ours or mke2fs's).
+fn run_case_on(seed: u64, steps: usize, device: MemoryDevice, block_size: u32) -> MemoryDevice {
     let cache_blocks = [16, 64, 1024][(seed % 3) as usize];
     let options = MountOptions {
         cache_blocks,
@@ -590,6 +595,31 @@ fn run_case(seed: u64, steps: usize) -> MemoryDevice {
 fn random_operations_agree_with_the_model() {
     for seed in 1..=24 {
         run_case(seed, 300);
+    }
+}
+
+#[cfg(feature = "interop")]
+#[test]
+fn random_operations_on_mke2fs_images_pass_e2fsck() {
+    let directory = support::scratch("model-mke2fs");
+    let configurations: [&[&str]; 3] = [
+        &["-b", "1024"],
+        &["-b", "4096", "-I", "128"],
+        &["-b", "1024", "-r", "0"],
+    ];
+    for (index, arguments) in configurations.iter().enumerate() {
+        let image = directory.join(format!("mke2fs-{index}"));
+        let mut all = vec!["-q", "-F", "-t", "ext2"];
+        all.extend_from_slice(arguments);
+        all.push(image.to_str().unwrap());
+        all.push("12M");
+        let (success, output) = support::run_tool("mke2fs", &all);
+        assert!(success, "{output}");
+        let block_size = if arguments[1] == "4096" { 4096 } else { 1024 };
+        let device = MemoryDevice::from_bytes(std::fs::read(&image).unwrap());
+        let device = run_case_on(200 + index as u64, 400, device, block_size);
+        std::fs::write(&image, device.bytes()).unwrap();
+        support::assert_e2fsck_clean(&image);
     }
 }
 
