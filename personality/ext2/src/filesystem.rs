@@ -638,49 +638,8 @@ impl<D: BlockDevice> Filesystem<D> {
             }
         }
         self.note_time(time);
-        let file_type = self.entry_type(&source);
         match existing {
-            Some(existing) => {
-                let mut target = self.load_inode(existing.header.inode)?;
-                let target_is_directory = target.kind() == Some(FileKind::Directory);
-                if target_is_directory && !source_is_directory {
-                    return Err(Error::IsADirectory);
-                }
-                if !target_is_directory && source_is_directory {
-                    return Err(Error::NotADirectory);
-                }
-                if target_is_directory && !self.directory_is_empty(&target)? {
-                    return Err(Error::DirectoryNotEmpty);
-                }
-                // Replace in place: the name never disappears.
-                let has_file_type = self.has_file_type;
-                self.cache
-                    .update(&mut self.device, existing.physical, |block| {
-                        directory::set_entry_inode(
-                            block,
-                            existing.header.offset,
-                            source.number,
-                            file_type,
-                            has_file_type,
-                        )
-                    })?;
-                Self::clear_index_flag(&mut new_parent);
-                if target_is_directory {
-                    new_parent.set_links(new_parent.links().saturating_sub(1).max(2));
-                    self.write_inode(&new_parent)?;
-                    target.set_links(0);
-                    self.drop_inode(target, time)?;
-                } else {
-                    self.write_inode(&new_parent)?;
-                    target.set_links(target.links().saturating_sub(1));
-                    target.set_change_time(time);
-                    if target.links() == 0 {
-                        self.drop_inode(target, time)?;
-                    } else {
-                        self.write_inode(&target)?;
-                    }
-                }
-            }
+            Some(existing) => self.replace_entry(&mut new_parent, &existing, &source, time)?,
             None => {
                 if source_is_directory
                     && moves_between_directories
@@ -688,6 +647,7 @@ impl<D: BlockDevice> Filesystem<D> {
                 {
                     return Err(Error::TooManyLinks);
                 }
+                let file_type = self.entry_type(&source);
                 self.add_entry(&mut new_parent, new_name, source.number, file_type)?;
                 self.write_inode(&new_parent)?;
             }
@@ -718,6 +678,52 @@ impl<D: BlockDevice> Filesystem<D> {
         source = self.load_inode(source.number)?;
         source.set_change_time(time);
         self.write_inode(&source)
+    }
+
+    /// rename's replacing half: points the existing entry at `source` (so
+    /// the name never disappears) and drops the target's link; a directory
+    /// target must be empty and takes its ".." link from the parent.
+    fn replace_entry(
+        &mut self,
+        parent: &mut Inode,
+        existing: &EntryLocation,
+        source: &Inode,
+        time: u32,
+    ) -> Result<()> {
+        let mut target = self.load_inode(existing.header.inode)?;
+        let source_is_directory = source.kind() == Some(FileKind::Directory);
+        let target_is_directory = target.kind() == Some(FileKind::Directory);
+        if target_is_directory && !source_is_directory {
+            return Err(Error::IsADirectory);
+        }
+        if !target_is_directory && source_is_directory {
+            return Err(Error::NotADirectory);
+        }
+        if target_is_directory && !self.directory_is_empty(&target)? {
+            return Err(Error::DirectoryNotEmpty);
+        }
+        let has_file_type = self.has_file_type;
+        let file_type = self.entry_type(source);
+        let offset = existing.header.offset;
+        let number = source.number;
+        self.cache
+            .update(&mut self.device, existing.physical, |block| {
+                directory::set_entry_inode(block, offset, number, file_type, has_file_type)
+            })?;
+        Self::clear_index_flag(parent);
+        if target_is_directory {
+            parent.set_links(parent.links().saturating_sub(1).max(2));
+            target.set_links(0);
+        } else {
+            target.set_links(target.links().saturating_sub(1));
+            target.set_change_time(time);
+        }
+        self.write_inode(parent)?;
+        if target.links() == 0 {
+            self.drop_inode(target, time)
+        } else {
+            self.write_inode(&target)
+        }
     }
 
     // ----- file contents ----------------------------------------------------
