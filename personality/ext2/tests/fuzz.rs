@@ -326,6 +326,9 @@ fn exercise(image: Vec<u8>, random: &mut Random) -> Outcome {
             let _ = filesystem.lookup(directory, &entry.name);
         }
     }
+    if let Some(&directory) = directories.last() {
+        let _ = filesystem.read_directory_from(directory, random.below(8192), 5);
+    }
     let _ = filesystem.resolve(b"/etc/nested/file-1");
     let _ = filesystem.resolve(b"/loop");
     let _ = filesystem.resolve(b"/short");
@@ -342,7 +345,39 @@ fn exercise(image: Vec<u8>, random: &mut Random) -> Outcome {
         let directory = pick(random, &directories);
         let file = pick(random, &files);
         let name = format!("n{}", random.below(6));
-        let _ = match random.below(9) {
+        let _ = match random.below(12) {
+            9 => filesystem.open_inode(file).and_then(|()| {
+                let removed = match filesystem.read_directory(directory) {
+                    Ok(entries) => match entries.last() {
+                        Some(entry) => filesystem.unlink(directory, &entry.name, time),
+                        None => Ok(()),
+                    },
+                    Err(error) => Err(error),
+                };
+                let _ = filesystem.write(file, random.below(50_000), &[2u8; 3000], time);
+                filesystem.close_inode(file, time).and(removed)
+            }),
+            10 => filesystem.set_attributes(
+                file,
+                ext2::SetAttributes {
+                    permissions: Some(0o600),
+                    uid: Some(random.next() as u32),
+                    modification_time: Some(time),
+                    ..ext2::SetAttributes::default()
+                },
+            ),
+            11 => filesystem
+                .make_node_of_kind(
+                    directory,
+                    name.as_bytes(),
+                    FileKind::BlockDevice,
+                    0o600,
+                    (random.below(5000) as u32, random.below(2_000_000) as u32),
+                    0,
+                    0,
+                    time,
+                )
+                .map(|_| ()),
             0 => filesystem
                 .create(directory, name.as_bytes(), 0o644, 0, 0, time)
                 .map(|_| ()),
