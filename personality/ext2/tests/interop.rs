@@ -378,7 +378,14 @@ fn check_written_image(mirror: Mirror, image: &Path, name: &str) {
 
 #[test]
 fn images_we_format_and_write_pass_e2fsck_and_debugfs_sees_the_tree() {
-    for (block_size, inode_size) in [(1024u32, 128u32), (1024, 256), (2048, 256), (4096, 128)] {
+    for (block_size, inode_size) in [
+        (1024u32, 128u32),
+        (1024, 256),
+        (2048, 128),
+        (2048, 256),
+        (4096, 128),
+        (4096, 256),
+    ] {
         let name = format!("ours-{block_size}-{inode_size}");
         let directory = scratch(&name);
         let image = directory.join("image");
