@@ -144,10 +144,17 @@ impl<D: BlockDevice> Filesystem<D> {
         let metadata_ranges = metadata_ranges(&superblock, &groups, &geometry)?;
         check_group_counts(&superblock, &groups)?;
 
-        let free_blocks: u32 = groups.iter().map(|group| group.free_blocks()).sum();
-        let free_inodes: u32 = groups.iter().map(|group| group.free_inodes()).sum();
-        superblock.set_free_blocks_count(free_blocks);
-        superblock.set_free_inodes_count(free_inodes);
+        // Summed wide: hostile counts (each at most a group's size) could
+        // pass u32 on a huge device.
+        let free_blocks: u64 = groups.iter().map(|group| group.free_blocks() as u64).sum();
+        let free_inodes: u64 = groups.iter().map(|group| group.free_inodes() as u64).sum();
+        if free_blocks > superblock.blocks_count() as u64
+            || free_inodes > superblock.inodes_count() as u64
+        {
+            return Err(Error::Corrupt("group free counts exceed the file system's size"));
+        }
+        superblock.set_free_blocks_count(free_blocks as u32);
+        superblock.set_free_inodes_count(free_inodes as u32);
 
         let state = superblock.state();
         let was_clean = state & STATE_CLEAN != 0 && state & STATE_ERRORS == 0;
@@ -1322,7 +1329,7 @@ impl<D: BlockDevice> Filesystem<D> {
         let descriptor = &mut self.groups[group];
         descriptor.set_free_blocks(descriptor.free_blocks() + 1);
         let free = self.superblock.free_blocks_count();
-        self.superblock.set_free_blocks_count(free + 1);
+        self.superblock.set_free_blocks_count(free.saturating_add(1));
         Ok(())
     }
 
@@ -1412,7 +1419,7 @@ impl<D: BlockDevice> Filesystem<D> {
             descriptor.set_used_directories(descriptor.used_directories().saturating_sub(1));
         }
         let free = self.superblock.free_inodes_count();
-        self.superblock.set_free_inodes_count(free + 1);
+        self.superblock.set_free_inodes_count(free.saturating_add(1));
         Ok(())
     }
 
