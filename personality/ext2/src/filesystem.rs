@@ -151,7 +151,9 @@ impl<D: BlockDevice> Filesystem<D> {
         if free_blocks > superblock.blocks_count() as u64
             || free_inodes > superblock.inodes_count() as u64
         {
-            return Err(Error::Corrupt("group free counts exceed the file system's size"));
+            return Err(Error::Corrupt(
+                "group free counts exceed the file system's size",
+            ));
         }
         superblock.set_free_blocks_count(free_blocks as u32);
         superblock.set_free_inodes_count(free_inodes as u32);
@@ -256,6 +258,46 @@ impl<D: BlockDevice> Filesystem<D> {
             self.sync()?;
         }
         Ok(self.device)
+    }
+
+    /// Recounts every bitmap and checks the group descriptors and the
+    /// superblock against it (what e2fsck's pass 5 checks for counts):
+    /// `Corrupt` names the first disagreement. Reads every bitmap block.
+    pub fn verify_free_counts(&mut self) -> Result<()> {
+        let inodes_per_group = self.superblock.inodes_per_group() as usize;
+        let (mut total_blocks, mut total_inodes) = (0u64, 0u64);
+        for group in 0..self.groups.len() {
+            let block_limit = self.blocks_in_group(group as u32) as usize;
+            let descriptor = self.groups[group];
+            let bitmap = self
+                .cache
+                .read(&mut self.device, descriptor.block_bitmap() as u64)?;
+            let free_blocks = count_clear_bits(bitmap, block_limit);
+            let bitmap = self
+                .cache
+                .read(&mut self.device, descriptor.inode_bitmap() as u64)?;
+            let free_inodes = count_clear_bits(bitmap, inodes_per_group);
+            if free_blocks != descriptor.free_blocks() as u64 {
+                return Err(Error::Corrupt(
+                    "a group's free block count disagrees with its bitmap",
+                ));
+            }
+            if free_inodes != descriptor.free_inodes() as u64 {
+                return Err(Error::Corrupt(
+                    "a group's free inode count disagrees with its bitmap",
+                ));
+            }
+            total_blocks += free_blocks;
+            total_inodes += free_inodes;
+        }
+        if total_blocks != self.superblock.free_blocks_count() as u64
+            || total_inodes != self.superblock.free_inodes_count() as u64
+        {
+            return Err(Error::Corrupt(
+                "superblock free counts disagree with the groups",
+            ));
+        }
+        Ok(())
     }
 
     // ----- attributes -------------------------------------------------------
@@ -1329,7 +1371,8 @@ impl<D: BlockDevice> Filesystem<D> {
         let descriptor = &mut self.groups[group];
         descriptor.set_free_blocks(descriptor.free_blocks() + 1);
         let free = self.superblock.free_blocks_count();
-        self.superblock.set_free_blocks_count(free.saturating_add(1));
+        self.superblock
+            .set_free_blocks_count(free.saturating_add(1));
         Ok(())
     }
 
@@ -1419,7 +1462,8 @@ impl<D: BlockDevice> Filesystem<D> {
             descriptor.set_used_directories(descriptor.used_directories().saturating_sub(1));
         }
         let free = self.superblock.free_inodes_count();
-        self.superblock.set_free_inodes_count(free.saturating_add(1));
+        self.superblock
+            .set_free_inodes_count(free.saturating_add(1));
         Ok(())
     }
 
@@ -1939,6 +1983,22 @@ enum NodeContent<'a> {
     Empty,
     Symlink(&'a [u8]),
     Device((u32, u32)),
+}
+
+/// Clear bits among the first `limit` bits of a bitmap.
+fn count_clear_bits(bitmap: &[u8], limit: usize) -> u64 {
+    let limit = limit.min(bitmap.len() * 8);
+    let whole_bytes = limit / 8;
+    let mut clear: u64 = bitmap[..whole_bytes]
+        .iter()
+        .map(|byte| byte.count_zeros() as u64)
+        .sum();
+    for bit in whole_bytes * 8..limit {
+        if bitmap[bit / 8] & (1 << (bit % 8)) == 0 {
+            clear += 1;
+        }
+    }
+    clear
 }
 
 /// First clear bit in `[from, to)` of a bitmap, skipping full bytes.

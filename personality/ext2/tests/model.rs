@@ -377,8 +377,12 @@ impl Harness {
         }
     }
 
-    /// The library's tree must be the model's, node for node.
+    /// The library's tree must be the model's, node for node, and the
+    /// free counts must match the bitmaps.
     fn compare(&mut self, context: &str) {
+        self.fs()
+            .verify_free_counts()
+            .unwrap_or_else(|error| panic!("{context}: {error}"));
         let mut pending = vec![ROOT];
         while let Some(directory) = pending.pop() {
             let inode = self.model.inode[&directory];

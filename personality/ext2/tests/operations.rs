@@ -37,6 +37,7 @@ fn format_makes_root_and_lost_and_found() {
     let metadata = filesystem.metadata(lost_and_found).unwrap();
     assert_eq!((metadata.size, metadata.permissions), (16384, 0o700));
     assert_eq!(filesystem.metadata(ROOT_INODE).unwrap().links, 3);
+    filesystem.verify_free_counts().unwrap();
 }
 
 #[test]
@@ -76,8 +77,10 @@ fn free_counts_stay_exact() {
     let during = filesystem.statistics();
     assert_eq!(before.free_blocks - during.free_blocks, 33);
     assert_eq!(before.free_inodes - during.free_inodes, 1);
+    filesystem.verify_free_counts().unwrap();
     filesystem.unlink(ROOT_INODE, b"f", 3).unwrap();
     assert_eq!(filesystem.statistics(), before);
+    filesystem.verify_free_counts().unwrap();
 }
 
 #[test]
