@@ -95,6 +95,13 @@ pub fn parse_block(block: &[u8], has_file_type: bool) -> Result<Vec<EntryHeader>
                 "directory entry name length does not fit its record",
             ));
         }
+        // An unused record's name is never read, but its length must not
+        // point past the record either: a hostile one reads as no name.
+        let name_length = if HEADER_SIZE + name_length > record_length {
+            0
+        } else {
+            name_length
+        };
         entries.push(EntryHeader {
             offset,
             inode,
@@ -186,6 +193,18 @@ mod tests {
             parse_block(&block, true).is_err(),
             "name longer than its record"
         );
+    }
+
+    #[test]
+    fn an_unused_record_with_a_hostile_name_length_has_no_name() {
+        // Regression: rmdir's emptiness check sliced such a name out of the
+        // block (found by the long fuzz run).
+        let mut block = alloc::vec![0u8; 1024];
+        write_entry(&mut block, 0, 0, 1024, b"", 0, false);
+        crate::bytes::write_u16(&mut block, 6, 0xFFFF);
+        let entries = parse_block(&block, false).unwrap();
+        assert_eq!(entries[0].name_length, 0);
+        assert_eq!(entries[0].name(&block), b"");
     }
 
     #[test]

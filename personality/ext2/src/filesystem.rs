@@ -11,12 +11,13 @@ use crate::device::BlockDevice;
 use crate::directory::{self, DirectoryEntry, EntryHeader};
 use crate::error::Error;
 use crate::group::{GroupDescriptor, DESCRIPTOR_SIZE};
+use crate::htree;
 use crate::inode::{
     FileKind, Inode, Metadata, DIRECT_BLOCKS, FAST_SYMLINK_MAX, FLAG_INDEX, LINK_MAX,
 };
 use crate::superblock::{
-    Superblock, INCOMPAT_FILETYPE, MAGIC, ROOT_INODE, RO_COMPAT_LARGE_FILE, STATE_CLEAN,
-    STATE_ERRORS, SUPERBLOCK_OFFSET, SUPERBLOCK_SIZE,
+    Superblock, COMPAT_DIR_INDEX, INCOMPAT_FILETYPE, MAGIC, ROOT_INODE, RO_COMPAT_LARGE_FILE,
+    STATE_CLEAN, STATE_ERRORS, SUPERBLOCK_OFFSET, SUPERBLOCK_SIZE,
 };
 use crate::Result;
 
@@ -104,6 +105,10 @@ pub struct Filesystem<D: BlockDevice> {
     open_inodes: BTreeMap<u32, u32>,
     /// Inodes whose last link went while open: freed at the last close.
     orphans: BTreeSet<u32>,
+    /// Lookups answered through an htree index, and those that fell back
+    /// to a linear scan (for tests and benchmarks).
+    index_lookups: u64,
+    index_fallbacks: u64,
     latest_time: u32,
     next_generation: u32,
 }
@@ -181,6 +186,8 @@ impl<D: BlockDevice> Filesystem<D> {
             spread_directories: true,
             open_inodes: BTreeMap::new(),
             orphans: BTreeSet::new(),
+            index_lookups: 0,
+            index_fallbacks: 0,
             latest_time: options.time,
         };
         if !read_only {
@@ -204,6 +211,12 @@ impl<D: BlockDevice> Filesystem<D> {
     /// Block size in bytes.
     pub fn block_size(&self) -> u64 {
         self.block_size
+    }
+
+    /// How many lookups used an htree index, and how many found it unusable
+    /// and scanned linearly.
+    pub fn index_statistics(&self) -> (u64, u64) {
+        (self.index_lookups, self.index_fallbacks)
     }
 
     /// Cache counters.
@@ -1727,6 +1740,118 @@ impl<D: BlockDevice> Filesystem<D> {
     }
 
     fn find_entry(&mut self, directory: &Inode, name: &[u8]) -> Result<Option<EntryLocation>> {
+        let indexed = directory.flags() & FLAG_INDEX != 0
+            && self.superblock.features().compatible & COMPAT_DIR_INDEX != 0;
+        if indexed {
+            // Any doubt about the index (or an error on its path) falls back
+            // to the linear scan, which is always valid.
+            if let Ok(Some(found)) = self.find_entry_indexed(directory, name) {
+                return Ok(found);
+            }
+            self.index_fallbacks += 1;
+        }
+        self.find_entry_linear(directory, name)
+    }
+
+    /// Looks `name` up through the htree index: `Ok(None)` when the index
+    /// cannot be used, else the definitive answer.
+    fn find_entry_indexed(
+        &mut self,
+        directory: &Inode,
+        name: &[u8],
+    ) -> Result<Option<Option<EntryLocation>>> {
+        let block_count = self.directory_block_count(directory)?;
+        let root_physical = self.directory_block(directory, 0)?;
+        let root = self.cache.read(&mut self.device, root_physical)?.to_vec();
+        let Some(info) = htree::parse_root(&root) else {
+            return Ok(None);
+        };
+        let mut version = info.hash_version;
+        if version <= htree::HASH_TEA
+            && self.superblock.flags() & htree::SUPERBLOCK_FLAG_UNSIGNED_HASH != 0
+        {
+            version += 3;
+        }
+        let Some(hash) = htree::name_hash(name, version, self.superblock.hash_seed()) else {
+            return Ok(None);
+        };
+        let Some((mut logical, mut tail)) = htree::choose_entry(&root, 32, hash) else {
+            return Ok(None);
+        };
+        let mut root_tail = tail;
+        let mut table_block = root.clone();
+        if info.levels == 1 {
+            if logical as u64 >= block_count {
+                return Ok(None);
+            }
+            let node_physical = self.directory_block(directory, logical as u64)?;
+            let node = self.cache.read(&mut self.device, node_physical)?.to_vec();
+            let Some((leaf, node_tail)) = htree::choose_entry(&node, 8, hash) else {
+                return Ok(None);
+            };
+            logical = leaf;
+            tail = node_tail;
+            table_block = node;
+        }
+        // The leaf, then any leaves a hash collision run spills into; the
+        // run is bounded by the table's count.
+        loop {
+            if logical as u64 >= block_count {
+                return Ok(None);
+            }
+            if let Some(found) = self.find_entry_in_block(directory, logical as u64, name)? {
+                self.index_lookups += 1;
+                return Ok(Some(Some(found)));
+            }
+            match tail.continuation(&table_block, hash) {
+                Some(Some(next)) => logical = next,
+                Some(None) => {
+                    self.index_lookups += 1;
+                    return Ok(Some(None));
+                }
+                // The table ended: at the root that is the last leaf; in an
+                // interior node the run could go on in the next node, which
+                // only happens if the root's next hash continues ours.
+                None => {
+                    if info.levels == 1
+                        && matches!(root_tail.continuation(&root, hash), Some(Some(_)))
+                    {
+                        return Ok(None);
+                    }
+                    self.index_lookups += 1;
+                    return Ok(Some(None));
+                }
+            }
+        }
+    }
+
+    fn find_entry_in_block(
+        &mut self,
+        directory: &Inode,
+        index: u64,
+        name: &[u8],
+    ) -> Result<Option<EntryLocation>> {
+        let physical = self.directory_block(directory, index)?;
+        let block = self.cache.read(&mut self.device, physical)?;
+        let mut previous_offset = None;
+        for header in directory::parse_block(block, self.has_file_type)? {
+            if header.inode != 0 && header.name(block) == name {
+                return Ok(Some(EntryLocation {
+                    physical,
+                    header,
+                    previous_offset,
+                }));
+            }
+            previous_offset = Some(header.offset);
+        }
+        Ok(None)
+    }
+
+    fn find_entry_linear(
+        &mut self,
+        directory: &Inode,
+        name: &[u8],
+    ) -> Result<Option<EntryLocation>> {
         for index in 0..self.directory_block_count(directory)? {
             let physical = self.directory_block(directory, index)?;
             let block = self.cache.read(&mut self.device, physical)?;
@@ -1750,8 +1875,11 @@ impl<D: BlockDevice> Filesystem<D> {
             let physical = self.directory_block(directory, index)?;
             let block = self.cache.read(&mut self.device, physical)?;
             for header in directory::parse_block(block, self.has_file_type)? {
+                if header.inode == 0 {
+                    continue;
+                }
                 let name = header.name(block);
-                if header.inode != 0 && name != b"." && name != b".." {
+                if name != b"." && name != b".." {
                     return Ok(false);
                 }
             }

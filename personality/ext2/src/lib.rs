@@ -41,6 +41,7 @@ mod error;
 mod filesystem;
 mod format;
 mod group;
+mod htree;
 mod inode;
 mod path;
 mod superblock;

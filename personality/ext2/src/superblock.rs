@@ -23,6 +23,7 @@ pub const STATE_ERRORS: u16 = 2;
 /// Compatible features (safe to ignore for reading and writing).
 pub const COMPAT_HAS_JOURNAL: u32 = 0x4;
 pub const COMPAT_RESIZE_INODE: u32 = 0x10;
+pub const COMPAT_DIR_INDEX: u32 = 0x20;
 
 /// Incompatible features.
 pub const INCOMPAT_FILETYPE: u32 = 0x2;
@@ -171,6 +172,17 @@ impl Superblock {
     field_u16!(reserved_gdt_blocks_raw, set_reserved_gdt_blocks, 206);
     field_u32!(mkfs_time, set_mkfs_time, 264);
     field_u16!(min_extra_inode_size, set_min_extra_inode_size, 348);
+    field_u32!(flags, set_flags, 352);
+
+    /// The htree hash seed (`s_hash_seed`).
+    pub fn hash_seed(&self) -> [u32; 4] {
+        [
+            read_u32(&self.raw, 236),
+            read_u32(&self.raw, 240),
+            read_u32(&self.raw, 244),
+            read_u32(&self.raw, 248),
+        ]
+    }
     field_u16!(want_extra_inode_size, set_want_extra_inode_size, 350);
 
     /// Sets the 16-byte UUID.

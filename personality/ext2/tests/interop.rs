@@ -636,3 +636,78 @@ fn the_state_flag_tracks_mounts() {
     let (_, state) = run_tool("dumpe2fs", &["-h", image.to_str().unwrap()]);
     assert!(state.contains("Filesystem state:         clean"), "{state}");
 }
+
+#[test]
+fn lookups_use_htree_indexes_of_every_hash_version() {
+    // (hash, superblock flags: 1 signed / 2 unsigned chars, entries); 6000
+    // entries of 1 KiB blocks need a two-level index.
+    let configurations = [
+        ("half_md4", 1, 3000),
+        ("half_md4", 2, 3000),
+        ("tea", 1, 3000),
+        ("tea", 2, 3000),
+        ("legacy", 1, 3000),
+        ("legacy", 2, 3000),
+        ("half_md4", 1, 6000),
+    ];
+    for (hash, flags, entries) in configurations {
+        let context = format!("{hash} flags {flags} {entries} entries");
+        let directory = scratch(&format!("htree-{hash}-{flags}-{entries}"));
+        let host = directory.join("host");
+        let image = directory.join("image");
+        std::fs::create_dir_all(host.join("indexed")).unwrap();
+        let names: Vec<String> = (0..entries)
+            .map(|index| format!("name-{index}-caf\u{e9}-\u{fc}"))
+            .collect();
+        for name in &names {
+            std::fs::write(host.join("indexed").join(name), b"").unwrap();
+        }
+        mke2fs(&image, "32M", &["-b", "1024", "-N", "8192"], Some(&host));
+        for command in [
+            format!("ssv def_hash_version {hash}"),
+            format!("ssv flags {flags}"),
+        ] {
+            let (success, output) =
+                run_tool("debugfs", &["-w", "-R", &command, image.to_str().unwrap()]);
+            assert!(success, "{context}: {output}");
+        }
+        let _ = run_tool("e2fsck", &["-fyD", image.to_str().unwrap()]);
+        assert_e2fsck_clean(&image);
+        if entries > 5000 {
+            let (_, dump) = run_tool(
+                "debugfs",
+                &["-R", "htree /indexed", image.to_str().unwrap()],
+            );
+            assert!(
+                dump.contains("Indirect levels: 1"),
+                "{context}: expected a two-level index:\n{}",
+                &dump[..dump.len().min(600)]
+            );
+        }
+        let mut filesystem = mount(&image, true).unwrap();
+        let indexed = filesystem.resolve(b"/indexed").unwrap();
+        assert_ne!(
+            filesystem.metadata(indexed).unwrap().flags & 0x1000,
+            0,
+            "{context}: not indexed"
+        );
+        for name in &names {
+            filesystem
+                .lookup(indexed, name.as_bytes())
+                .unwrap_or_else(|error| panic!("{context}: {name}: {error}"));
+        }
+        for index in 0..200 {
+            let missing = format!("missing-{index}");
+            assert_eq!(
+                filesystem.lookup(indexed, missing.as_bytes()),
+                Err(Error::NotFound),
+                "{context}"
+            );
+        }
+        assert_eq!(
+            filesystem.index_statistics(),
+            (entries as u64 + 200, 0),
+            "{context}: every lookup through the index"
+        );
+    }
+}
