@@ -46,9 +46,34 @@ fn base_images() -> Vec<Vec<u8>> {
             )
             .unwrap();
             populate(&mut filesystem);
-            filesystem.unmount().unwrap().into_bytes()
+            let indexed = filesystem.resolve(b"/etc").unwrap();
+            let mut image = filesystem.unmount().unwrap().into_bytes();
+            mark_indexed(&mut image, &[ROOT_INODE, indexed]);
+            image
         })
         .collect()
+}
+
+/// Sets dir_index and the index flag on these (linear) directories, so the
+/// htree lookup path meets garbage where it expects an index and must fall
+/// back to a linear scan.
+fn mark_indexed(image: &mut [u8], directories: &[u32]) {
+    let word = |image: &[u8], offset: usize| {
+        u32::from_le_bytes(image[offset..offset + 4].try_into().unwrap())
+    };
+    image[1024 + 92] |= 0x20;
+    let block_size = 1024usize << word(image, 1048);
+    let inodes_per_group = word(image, 1064) as usize;
+    let inode_size = u16::from_le_bytes([image[1112], image[1113]]) as usize;
+    let table = (word(image, 1044) as usize + 1) * block_size;
+    for &inode in directories {
+        let group = (inode as usize - 1) / inodes_per_group;
+        let index = (inode as usize - 1) % inodes_per_group;
+        let inode_table = word(image, table + group * 32 + 8) as usize * block_size;
+        let flags = inode_table + index * inode_size + 32;
+        let value = word(image, flags) | 0x1000;
+        image[flags..flags + 4].copy_from_slice(&value.to_le_bytes());
+    }
 }
 
 fn populate(filesystem: &mut Filesystem<MemoryDevice>) {
@@ -59,12 +84,16 @@ fn populate(filesystem: &mut Filesystem<MemoryDevice>) {
     let nested = filesystem
         .make_directory(directory, b"nested", 0o755, 0, 0, 7)
         .unwrap();
-    for index in 0..24u32 {
+    for index in 0..60u32 {
         let parent = if index % 2 == 0 { directory } else { nested };
         let file = filesystem
             .create(parent, format!("file-{index}").as_bytes(), 0o644, 0, 0, 7)
             .unwrap();
-        let length = [10usize, 1500, 14_000, 80_000][index as usize % 4];
+        let length = if index < 24 {
+            [10usize, 1500, 14_000, 80_000][index as usize % 4]
+        } else {
+            0
+        };
         filesystem.write(file, 0, &random.bytes(length), 7).unwrap();
     }
     let sparse = filesystem
