@@ -76,6 +76,20 @@ pub struct SetAttributes {
     pub change_time: Option<u32>,
 }
 
+/// An htree walk from the root to the leaf a name hashes to.
+struct IndexProbe {
+    hash: u32,
+    /// Logical block of the leaf the name hashes to.
+    leaf: u32,
+    two_levels: bool,
+    root: Vec<u8>,
+    root_tail: htree::IndexTail,
+    /// The table (root or interior node) that chose the leaf.
+    table_block: Vec<u8>,
+    tail: htree::IndexTail,
+    block_count: u64,
+}
+
 /// Where a named entry sits in a directory.
 #[derive(Debug, Clone, Copy)]
 struct EntryLocation {
@@ -589,7 +603,7 @@ impl<D: BlockDevice> Filesystem<D> {
             return Err(Error::IsADirectory);
         }
         self.note_time(time);
-        self.remove_entry_at(&mut parent, &location)?;
+        self.remove_entry_at(&location)?;
         parent.set_modification_time(time);
         parent.set_change_time(time);
         self.write_inode(&parent)?;
@@ -656,7 +670,7 @@ impl<D: BlockDevice> Filesystem<D> {
             return Err(Error::DirectoryNotEmpty);
         }
         self.note_time(time);
-        self.remove_entry_at(&mut parent, &location)?;
+        self.remove_entry_at(&location)?;
         parent.set_links(parent.links().saturating_sub(1).max(2));
         parent.set_modification_time(time);
         parent.set_change_time(time);
@@ -720,7 +734,7 @@ impl<D: BlockDevice> Filesystem<D> {
         let source_location = self
             .find_entry(&old_parent, old_name)?
             .ok_or(Error::Corrupt("renamed entry vanished"))?;
-        self.remove_entry_at(&mut old_parent, &source_location)?;
+        self.remove_entry_at(&source_location)?;
         old_parent.set_modification_time(time);
         old_parent.set_change_time(time);
         if source_is_directory && moves_between_directories {
@@ -772,7 +786,7 @@ impl<D: BlockDevice> Filesystem<D> {
             .update(&mut self.device, existing.physical, |block| {
                 directory::set_entry_inode(block, offset, number, file_type, has_file_type)
             })?;
-        Self::clear_index_flag(parent);
+        // Same name, same leaf: an htree index stays valid.
         if target_is_directory {
             parent.set_links(parent.links().saturating_sub(1).max(2));
             target.set_links(0);
@@ -1753,13 +1767,9 @@ impl<D: BlockDevice> Filesystem<D> {
         self.find_entry_linear(directory, name)
     }
 
-    /// Looks `name` up through the htree index: `Ok(None)` when the index
-    /// cannot be used, else the definitive answer.
-    fn find_entry_indexed(
-        &mut self,
-        directory: &Inode,
-        name: &[u8],
-    ) -> Result<Option<Option<EntryLocation>>> {
+    /// Walks the htree index of `directory` to the leaf where `name`
+    /// belongs: `Ok(None)` when the index cannot be used.
+    fn index_probe(&mut self, directory: &Inode, name: &[u8]) -> Result<Option<IndexProbe>> {
         let block_count = self.directory_block_count(directory)?;
         let root_physical = self.directory_block(directory, 0)?;
         let root = self.cache.read(&mut self.device, root_physical)?.to_vec();
@@ -1775,35 +1785,63 @@ impl<D: BlockDevice> Filesystem<D> {
         let Some(hash) = htree::name_hash(name, version, self.superblock.hash_seed()) else {
             return Ok(None);
         };
-        let Some((mut logical, mut tail)) = htree::choose_entry(&root, 32, hash) else {
+        let Some((mut leaf, root_tail)) = htree::choose_entry(&root, 32, hash) else {
             return Ok(None);
         };
-        let mut root_tail = tail;
+        let mut tail = root_tail;
         let mut table_block = root.clone();
+        let mut node = None;
         if info.levels == 1 {
-            if logical as u64 >= block_count {
+            if leaf == 0 || leaf as u64 >= block_count {
                 return Ok(None);
             }
-            let node_physical = self.directory_block(directory, logical as u64)?;
-            let node = self.cache.read(&mut self.device, node_physical)?.to_vec();
-            let Some((leaf, node_tail)) = htree::choose_entry(&node, 8, hash) else {
+            let node_physical = self.directory_block(directory, leaf as u64)?;
+            let node_block = self.cache.read(&mut self.device, node_physical)?.to_vec();
+            let Some((node_leaf, node_tail)) = htree::choose_entry(&node_block, 8, hash) else {
                 return Ok(None);
             };
-            logical = leaf;
+            node = Some(leaf);
+            leaf = node_leaf;
             tail = node_tail;
-            table_block = node;
+            table_block = node_block;
         }
+        if leaf == 0 || leaf as u64 >= block_count || Some(leaf) == node {
+            return Ok(None);
+        }
+        Ok(Some(IndexProbe {
+            hash,
+            leaf,
+            two_levels: info.levels == 1,
+            root,
+            root_tail,
+            table_block,
+            tail,
+            block_count,
+        }))
+    }
+
+    /// Looks `name` up through the htree index: `Ok(None)` when the index
+    /// cannot be used, else the definitive answer.
+    fn find_entry_indexed(
+        &mut self,
+        directory: &Inode,
+        name: &[u8],
+    ) -> Result<Option<Option<EntryLocation>>> {
+        let Some(mut probe) = self.index_probe(directory, name)? else {
+            return Ok(None);
+        };
+        let mut logical = probe.leaf;
         // The leaf, then any leaves a hash collision run spills into; the
         // run is bounded by the table's count.
         loop {
-            if logical as u64 >= block_count {
+            if logical == 0 || logical as u64 >= probe.block_count {
                 return Ok(None);
             }
             if let Some(found) = self.find_entry_in_block(directory, logical as u64, name)? {
                 self.index_lookups += 1;
                 return Ok(Some(Some(found)));
             }
-            match tail.continuation(&table_block, hash) {
+            match probe.tail.continuation(&probe.table_block, probe.hash) {
                 Some(Some(next)) => logical = next,
                 Some(None) => {
                     self.index_lookups += 1;
@@ -1813,8 +1851,11 @@ impl<D: BlockDevice> Filesystem<D> {
                 // interior node the run could go on in the next node, which
                 // only happens if the root's next hash continues ours.
                 None => {
-                    if info.levels == 1
-                        && matches!(root_tail.continuation(&root, hash), Some(Some(_)))
+                    if probe.two_levels
+                        && matches!(
+                            probe.root_tail.continuation(&probe.root, probe.hash),
+                            Some(Some(_))
+                        )
                     {
                         return Ok(None);
                     }
@@ -1823,6 +1864,56 @@ impl<D: BlockDevice> Filesystem<D> {
                 }
             }
         }
+    }
+
+    /// Puts an entry in the first record of directory block `index` with
+    /// room for it; `false` when the block is full.
+    fn insert_into_block(
+        &mut self,
+        directory: &Inode,
+        index: u64,
+        name: &[u8],
+        inode: u32,
+        file_type: u8,
+    ) -> Result<bool> {
+        let needed = directory::record_length_for(name.len());
+        let has_file_type = self.has_file_type;
+        let physical = self.directory_block(directory, index)?;
+        let space = {
+            let block = self.cache.read(&mut self.device, physical)?;
+            directory::parse_block(block, has_file_type)?
+                .into_iter()
+                .find(|header| header.record_length - header.used_length() >= needed)
+        };
+        let Some(header) = space else {
+            return Ok(false);
+        };
+        self.cache.update(&mut self.device, physical, |block| {
+            let used = header.used_length();
+            if used == 0 {
+                directory::write_entry(
+                    block,
+                    header.offset,
+                    inode,
+                    header.record_length,
+                    name,
+                    file_type,
+                    has_file_type,
+                );
+            } else {
+                directory::set_record_length(block, header.offset, used);
+                directory::write_entry(
+                    block,
+                    header.offset + used,
+                    inode,
+                    header.record_length - used,
+                    name,
+                    file_type,
+                    has_file_type,
+                );
+            }
+        })?;
+        Ok(true)
     }
 
     fn find_entry_in_block(
@@ -1903,44 +1994,23 @@ impl<D: BlockDevice> Filesystem<D> {
         inode: u32,
         file_type: u8,
     ) -> Result<()> {
-        let needed = directory::record_length_for(name.len());
         let has_file_type = self.has_file_type;
         let block_count = self.directory_block_count(directory)?;
+        if directory.flags() & FLAG_INDEX != 0
+            && self.superblock.features().compatible & COMPAT_DIR_INDEX != 0
+        {
+            // Keep the index: the entry goes in the leaf its hash selects,
+            // if that leaf has room. Otherwise (a leaf split would be
+            // needed) the directory drops its index and goes linear.
+            if let Ok(Some(probe)) = self.index_probe(directory, name) {
+                if self.insert_into_block(directory, probe.leaf as u64, name, inode, file_type)? {
+                    return Ok(());
+                }
+            }
+            Self::clear_index_flag(directory);
+        }
         for index in 0..block_count {
-            let physical = self.directory_block(directory, index)?;
-            let space = {
-                let block = self.cache.read(&mut self.device, physical)?;
-                directory::parse_block(block, has_file_type)?
-                    .into_iter()
-                    .find(|header| header.record_length - header.used_length() >= needed)
-            };
-            if let Some(header) = space {
-                Self::clear_index_flag(directory);
-                self.cache.update(&mut self.device, physical, |block| {
-                    let used = header.used_length();
-                    if used == 0 {
-                        directory::write_entry(
-                            block,
-                            header.offset,
-                            inode,
-                            header.record_length,
-                            name,
-                            file_type,
-                            has_file_type,
-                        );
-                    } else {
-                        directory::set_record_length(block, header.offset, used);
-                        directory::write_entry(
-                            block,
-                            header.offset + used,
-                            inode,
-                            header.record_length - used,
-                            name,
-                            file_type,
-                            has_file_type,
-                        );
-                    }
-                })?;
+            if self.insert_into_block(directory, index, name, inode, file_type)? {
                 return Ok(());
             }
         }
@@ -1973,9 +2043,9 @@ impl<D: BlockDevice> Filesystem<D> {
     }
 
     /// Removes an entry: merged into the previous record, or marked unused
-    /// when it is the first of its block.
-    fn remove_entry_at(&mut self, directory: &mut Inode, location: &EntryLocation) -> Result<()> {
-        Self::clear_index_flag(directory);
+    /// when it is the first of its block. An htree index stays valid: the
+    /// remaining names keep their leaves.
+    fn remove_entry_at(&mut self, location: &EntryLocation) -> Result<()> {
         let header = location.header;
         let previous = location.previous_offset;
         self.cache.update(

@@ -496,12 +496,67 @@ fn indexed_directories_are_read_and_writing_drops_the_index() {
         mirror.write(&format!("indexed/new-{index}"), 0, b"new");
     }
     mirror.rename("indexed/a-fairly-long-file-name-00001", "indexed/renamed");
+    // Enough new names to fill some leaf: the directory goes linear.
+    for index in 0..3000 {
+        mirror.write(&format!("indexed/more-{index}"), 0, b"more");
+    }
     let flags = {
         let inode = mirror.filesystem.resolve(b"/indexed").unwrap();
         mirror.filesystem.metadata(inode).unwrap().flags
     };
-    assert_eq!(flags & 0x1000, 0, "the index flag must be cleared on write");
+    assert_eq!(flags & 0x1000, 0, "a full leaf must drop the index");
     check_written_image(mirror, &image, "htree");
+}
+
+#[test]
+fn changes_that_fit_the_leaves_keep_the_htree_index() {
+    let directory = scratch("htree-kept");
+    let host = directory.join("host");
+    let image = directory.join("image");
+    std::fs::create_dir_all(host.join("indexed")).unwrap();
+    for index in 0..3000 {
+        std::fs::write(host.join("indexed").join(format!("entry-{index:05}")), b"").unwrap();
+    }
+    mke2fs(&image, "32M", &["-b", "1024"], Some(&host));
+    let _ = run_tool("e2fsck", &["-fyD", image.to_str().unwrap()]);
+    let filesystem = mount(&image, false).unwrap();
+    let mut mirror = Mirror {
+        host,
+        filesystem,
+        time: TIME,
+    };
+    // Every other name goes, so every leaf has room for a few new ones.
+    for index in (0..3000).step_by(2) {
+        mirror.unlink(&format!("indexed/entry-{index:05}"));
+    }
+    for index in 0..60 {
+        mirror.write(&format!("indexed/new-{index}"), 0, b"new");
+    }
+    mirror.rename("indexed/entry-00001", "indexed/new-0");
+    mirror.make_directory("indexed/subdirectory");
+    let indexed = mirror.filesystem.resolve(b"/indexed").unwrap();
+    assert_ne!(
+        mirror.filesystem.metadata(indexed).unwrap().flags & 0x1000,
+        0,
+        "index dropped"
+    );
+    let before = mirror.filesystem.index_statistics();
+    for index in (1..3000).step_by(2).skip(1) {
+        mirror
+            .filesystem
+            .lookup(indexed, format!("entry-{index:05}").as_bytes())
+            .unwrap();
+    }
+    for index in 0..60 {
+        mirror
+            .filesystem
+            .lookup(indexed, format!("new-{index}").as_bytes())
+            .unwrap();
+    }
+    let after = mirror.filesystem.index_statistics();
+    assert_eq!(after.1, before.1, "no lookup fell back to a linear scan");
+    assert_eq!(after.0 - before.0, 1499 + 60);
+    check_written_image(mirror, &image, "htree-kept");
 }
 
 #[test]
