@@ -148,6 +148,9 @@ impl<D: BlockDevice> Filesystem<D> {
         if let Some(name) = features.first_unsupported_incompatible() {
             return Err(Error::UnsupportedFeature(name));
         }
+        if let Some(name) = features.unsupported_compatible() {
+            return Err(Error::UnsupportedFeature(name));
+        }
         let read_only = options.read_only || features.forces_read_only();
         let geometry = check_geometry(&superblock, block_size, device.size())?;
 

@@ -24,6 +24,7 @@ pub const STATE_ERRORS: u16 = 2;
 pub const COMPAT_HAS_JOURNAL: u32 = 0x4;
 pub const COMPAT_RESIZE_INODE: u32 = 0x10;
 pub const COMPAT_DIR_INDEX: u32 = 0x20;
+pub const COMPAT_SPARSE_SUPER2: u32 = 0x200;
 
 /// Incompatible features.
 pub const INCOMPAT_FILETYPE: u32 = 0x2;
@@ -75,6 +76,17 @@ impl Features {
             }
         }
         Some("unknown incompatible feature")
+    }
+
+    /// A compatible feature that changes the layout this library assumes:
+    /// sparse_super2 keeps superblock copies only in the groups
+    /// `s_backup_bgs` names, which the metadata checks do not model.
+    pub fn unsupported_compatible(&self) -> Option<&'static str> {
+        if self.compatible & COMPAT_SPARSE_SUPER2 != 0 {
+            Some("sparse_super2")
+        } else {
+            None
+        }
     }
 
     /// Whether a feature forces a read-only mount: an unknown

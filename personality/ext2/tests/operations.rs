@@ -481,6 +481,10 @@ fn bad_superblocks_are_refused_with_a_clear_error() {
         Some(Error::UnsupportedFeature("64bit"))
     );
     assert_eq!(
+        mount_with(&|bytes| bytes[1024 + 93] |= 0x02),
+        Some(Error::UnsupportedFeature("sparse_super2"))
+    );
+    assert_eq!(
         mount_with(&|bytes| bytes[1024 + 96] |= 0x04),
         Some(Error::UnsupportedFeature("needs_recovery"))
     );
