@@ -79,6 +79,10 @@ pub struct SetAttributes {
 /// An htree walk from the root to the leaf a name hashes to.
 struct IndexProbe {
     hash: u32,
+    /// Hash version in effect (signedness folded in).
+    version: u8,
+    /// Logical block of the table that chose the leaf (0: the root).
+    table_logical: u32,
     /// Logical block of the leaf the name hashes to.
     leaf: u32,
     two_levels: bool,
@@ -1813,6 +1817,8 @@ impl<D: BlockDevice> Filesystem<D> {
         }
         Ok(Some(IndexProbe {
             hash,
+            version,
+            table_logical: node.unwrap_or(0),
             leaf,
             two_levels: info.levels == 1,
             root,
@@ -1867,6 +1873,83 @@ impl<D: BlockDevice> Filesystem<D> {
                 }
             }
         }
+    }
+
+    /// Splits the full leaf `probe.leaf` of an indexed directory: the upper
+    /// half of its entries, by hash, moves to a new block appended to the
+    /// directory and indexed right after the leaf. `false` (nothing
+    /// changed) when the table is full (a node split or a new level would
+    /// be needed), the leaf is part of a hash-collision run, or its entries
+    /// share one hash. The new block is written before the index names it.
+    fn split_leaf(&mut self, directory: &mut Inode, probe: &IndexProbe) -> Result<bool> {
+        let table_physical = self.directory_block(directory, probe.table_logical as u64)?;
+        let table = self.cache.read(&mut self.device, table_physical)?.to_vec();
+        if !probe.tail.can_add_after_chosen(&table) {
+            return Ok(false);
+        }
+        let block_count = self.directory_block_count(directory)?;
+        if directory.size() + self.block_size > u32::MAX as u64 || block_count > 0x0FFF_FFFF {
+            return Ok(false);
+        }
+        let leaf_physical = self.directory_block(directory, probe.leaf as u64)?;
+        let seed = self.superblock.hash_seed();
+        let mut entries = Vec::new();
+        {
+            let block = self.cache.read(&mut self.device, leaf_physical)?;
+            for header in directory::parse_block(block, self.has_file_type)? {
+                if header.inode == 0 {
+                    continue;
+                }
+                let name = header.name(block).to_vec();
+                let Some(hash) = htree::name_hash(&name, probe.version, seed) else {
+                    return Ok(false);
+                };
+                entries.push((hash, header.inode, header.file_type, name));
+            }
+        }
+        entries.sort_by_key(|entry| entry.0);
+        // Split between two different hashes, as near the middle as can be.
+        let middle = entries.len() / 2;
+        let boundary = |index: usize| {
+            index > 0 && index < entries.len() && entries[index].0 != entries[index - 1].0
+        };
+        let Some(split) = (0..entries.len())
+            .flat_map(|distance| [middle + distance, middle.wrapping_sub(distance)])
+            .find(|&index| boundary(index))
+        else {
+            return Ok(false);
+        };
+        let split_hash = entries[split].0;
+        let goal = self.directory_block(directory, block_count - 1)? + 1;
+        let new_physical = self.allocate_block(goal)?;
+        let has_file_type = self.has_file_type;
+        self.cache
+            .overwrite(&mut self.device, new_physical as u64, |block| {
+                write_compact_entries(block, &entries[split..], has_file_type)
+            })?;
+        directory.set_sectors(directory.sectors() + self.block_size / 512);
+        if let Err(error) = self.link_block(
+            directory,
+            block_count,
+            new_physical,
+            &mut (new_physical as u64 + 1),
+        ) {
+            self.free_block(new_physical)?;
+            directory.set_sectors(directory.sectors().saturating_sub(self.block_size / 512));
+            return Err(error);
+        }
+        directory.set_size(directory.size() + self.block_size);
+        self.cache
+            .update(&mut self.device, leaf_physical, |block| {
+                block.fill(0);
+                write_compact_entries(block, &entries[..split], has_file_type)
+            })?;
+        let tail = probe.tail;
+        self.cache
+            .update(&mut self.device, table_physical, |block| {
+                tail.add_after_chosen(block, split_hash, block_count as u32)
+            })?;
+        Ok(true)
     }
 
     /// Puts an entry in the first record of directory block `index` with
@@ -2008,6 +2091,19 @@ impl<D: BlockDevice> Filesystem<D> {
             if let Ok(Some(probe)) = self.index_probe(directory, name) {
                 if self.insert_into_block(directory, probe.leaf as u64, name, inode, file_type)? {
                     return Ok(());
+                }
+                if self.split_leaf(directory, &probe)? {
+                    if let Ok(Some(probe)) = self.index_probe(directory, name) {
+                        if self.insert_into_block(
+                            directory,
+                            probe.leaf as u64,
+                            name,
+                            inode,
+                            file_type,
+                        )? {
+                            return Ok(());
+                        }
+                    }
                 }
             }
             Self::clear_index_flag(directory);
@@ -2184,6 +2280,33 @@ enum NodeContent<'a> {
     Empty,
     Symlink(&'a [u8]),
     Device((u32, u32)),
+}
+
+/// Writes `(hash, inode, file type, name)` entries packed from the start of
+/// a directory block, the last record reaching the block's end.
+fn write_compact_entries(
+    block: &mut [u8],
+    entries: &[(u32, u32, u8, Vec<u8>)],
+    has_file_type: bool,
+) {
+    let mut offset = 0;
+    for (index, (_, inode, file_type, name)) in entries.iter().enumerate() {
+        let length = if index + 1 == entries.len() {
+            block.len() - offset
+        } else {
+            directory::record_length_for(name.len())
+        };
+        directory::write_entry(
+            block,
+            offset,
+            *inode,
+            length,
+            name,
+            *file_type,
+            has_file_type,
+        );
+        offset += length;
+    }
 }
 
 /// Clear bits among the first `limit` bits of a bitmap.

@@ -10,7 +10,7 @@
 //! checked; any doubt makes the caller fall back to a linear scan, which is
 //! always valid for ext2 directories.
 
-use crate::bytes::{read_u16, read_u32, read_u8};
+use crate::bytes::{read_u16, read_u32, read_u8, write_u16, write_u32};
 
 /// Hash versions, as stored in `dx_root_info` and `s_def_hash_version`.
 pub const HASH_LEGACY: u8 = 0;
@@ -272,8 +272,10 @@ pub fn choose_entry(block: &[u8], table: usize, hash: u32) -> Option<(u32, Index
         logical,
         IndexTail {
             table,
+            chosen,
             next: chosen + 1,
             count,
+            limit,
         },
     ))
 }
@@ -282,11 +284,34 @@ pub fn choose_entry(block: &[u8], table: usize, hash: u32) -> Option<(u32, Index
 #[derive(Clone, Copy)]
 pub struct IndexTail {
     table: usize,
+    chosen: usize,
     next: usize,
     count: usize,
+    limit: usize,
 }
 
 impl IndexTail {
+    /// Whether a leaf split can add an entry to this table, and the split
+    /// is plain: the chosen entry neither continues a hash-collision run
+    /// nor is continued by the next one.
+    pub fn can_add_after_chosen(&self, block: &[u8]) -> bool {
+        let continues =
+            |index: usize| index < self.count && read_u32(block, self.table + index * 8) & 1 != 0;
+        self.count < self.limit
+            && !(self.chosen > 0 && continues(self.chosen))
+            && !continues(self.chosen + 1)
+    }
+
+    /// Inserts `(hash, logical)` right after the chosen entry.
+    pub fn add_after_chosen(&self, block: &mut [u8], hash: u32, logical: u32) {
+        let position = self.table + (self.chosen + 1) * 8;
+        let end = self.table + self.count * 8;
+        block.copy_within(position..end, position + 8);
+        write_u32(block, position, hash);
+        write_u32(block, position + 4, logical);
+        write_u16(block, self.table + 2, (self.count + 1) as u16);
+    }
+
     /// The next entry's leaf, if its hash (low bit masked: set, it marks a
     /// collision run spilling over) equals `hash`, so the name may be there
     /// too, as Linux's `ext4_htree_next_block` decides. `None` when the

@@ -766,3 +766,81 @@ fn lookups_use_htree_indexes_of_every_hash_version() {
         );
     }
 }
+
+#[test]
+fn full_leaves_split_and_keep_the_htree_index() {
+    let directory = scratch("htree-split");
+    let host = directory.join("host");
+    let image = directory.join("image");
+    std::fs::create_dir_all(host.join("indexed")).unwrap();
+    for index in 0..300 {
+        std::fs::write(host.join("indexed").join(format!("entry-{index:05}")), b"").unwrap();
+    }
+    mke2fs(&image, "32M", &["-b", "1024"], Some(&host));
+    let _ = run_tool("e2fsck", &["-fyD", image.to_str().unwrap()]);
+    let (_, index_before) = run_tool(
+        "debugfs",
+        &["-R", "htree /indexed", image.to_str().unwrap()],
+    );
+    assert!(
+        index_before.contains("Number of entries (count)"),
+        "not indexed:\n{index_before}"
+    );
+    let filesystem = mount(&image, false).unwrap();
+    let mut mirror = Mirror {
+        host,
+        filesystem,
+        time: TIME,
+    };
+    for index in 0..2000 {
+        mirror.write(
+            &format!("indexed/added-{index}-{}", "x".repeat(index % 40)),
+            0,
+            b"",
+        );
+    }
+    let indexed = mirror.filesystem.resolve(b"/indexed").unwrap();
+    assert_ne!(
+        mirror.filesystem.metadata(indexed).unwrap().flags & 0x1000,
+        0,
+        "index dropped"
+    );
+    assert!(
+        mirror.filesystem.metadata(indexed).unwrap().size > 20 * 1024,
+        "leaves were split"
+    );
+    let before = mirror.filesystem.index_statistics();
+    for index in 0..2000 {
+        let name = format!("added-{index}-{}", "x".repeat(index % 40));
+        mirror.filesystem.lookup(indexed, name.as_bytes()).unwrap();
+    }
+    for index in 0..300 {
+        mirror
+            .filesystem
+            .lookup(indexed, format!("entry-{index:05}").as_bytes())
+            .unwrap();
+    }
+    let after = mirror.filesystem.index_statistics();
+    assert_eq!(
+        (after.0 - before.0, after.1 - before.1),
+        (2300, 0),
+        "every lookup through the index"
+    );
+    // e2fsck -fn (inside) checks every leaf's hashes against the index.
+    check_written_image(mirror, &image, "htree-split");
+    let (_, after) = run_tool(
+        "debugfs",
+        &["-R", "htree /indexed", image.to_str().unwrap()],
+    );
+    let count = |dump: &str| -> u32 {
+        let line = dump
+            .lines()
+            .find(|line| line.starts_with("Number of entries (count)"))
+            .unwrap();
+        line.rsplit(' ').next().unwrap().trim().parse().unwrap()
+    };
+    assert!(
+        count(&after) > count(&index_before) + 20,
+        "the root indexes the new leaves"
+    );
+}
