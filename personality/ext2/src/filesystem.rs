@@ -5,7 +5,7 @@ use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::vec;
 use alloc::vec::Vec;
 
-use crate::bytes::{read_u32, write_u32};
+use crate::bytes::{read_u16, read_u32, write_u16, write_u32};
 use crate::cache::{BlockCache, CacheStatistics};
 use crate::device::BlockDevice;
 use crate::directory::{self, DirectoryEntry, EntryHeader};
@@ -1952,6 +1952,103 @@ impl<D: BlockDevice> Filesystem<D> {
         Ok(true)
     }
 
+    /// Makes room in a full index table: a one-level index gets a second
+    /// level (the root's entries move to a new interior node, which the
+    /// root then points to); a full interior node is split in two, the
+    /// upper half indexed from the root. `false` (nothing changed) when the
+    /// root of a two-level index is full too (a third level is largedir's)
+    /// or no split point avoids a hash-collision run.
+    fn grow_index(&mut self, directory: &mut Inode, probe: &IndexProbe) -> Result<bool> {
+        let block_count = self.directory_block_count(directory)?;
+        if directory.size() + self.block_size > u32::MAX as u64 || block_count > 0x0FFF_FFFF {
+            return Ok(false);
+        }
+        let block_size = self.block_size as usize;
+        let node_limit = (block_size - 8) / 8;
+        let root_physical = self.directory_block(directory, 0)?;
+        let (moved, first_block, hashes_from) = if !probe.two_levels {
+            let root = &probe.root;
+            let count = read_u16(root, 34) as usize;
+            if count > node_limit || 32 + count * 8 > block_size {
+                return Ok(false);
+            }
+            (root[40..32 + count * 8].to_vec(), read_u32(root, 36), None)
+        } else {
+            if !probe.root_tail.can_add_after_chosen(&probe.root) {
+                return Ok(false);
+            }
+            let node = &probe.table_block;
+            let count = read_u16(node, 10) as usize;
+            if count < 2 || 8 + count * 8 > block_size {
+                return Ok(false);
+            }
+            // Split where the entry does not continue a collision run.
+            let middle = count / 2;
+            let plain = |index: usize| {
+                index >= 1 && index < count && read_u32(node, 8 + index * 8) & 1 == 0
+            };
+            let Some(split) = (0..count)
+                .flat_map(|distance| [middle + distance, middle.wrapping_sub(distance)])
+                .find(|&index| plain(index))
+            else {
+                return Ok(false);
+            };
+            let split_hash = read_u32(node, 8 + split * 8);
+            let first = read_u32(node, 8 + split * 8 + 4);
+            (
+                node[8 + (split + 1) * 8..8 + count * 8].to_vec(),
+                first,
+                Some((split, split_hash)),
+            )
+        };
+        // The new interior node: a fake empty record, then the table.
+        let goal = self.directory_block(directory, block_count - 1)? + 1;
+        let node_physical = self.allocate_block(goal)?;
+        let moved_count = moved.len() / 8 + 1;
+        self.cache
+            .overwrite(&mut self.device, node_physical as u64, |block| {
+                directory::set_record_length(block, 0, block_size);
+                write_u16(block, 8, node_limit as u16);
+                write_u16(block, 10, moved_count as u16);
+                write_u32(block, 12, first_block);
+                block[16..16 + moved.len()].copy_from_slice(&moved);
+            })?;
+        directory.set_sectors(directory.sectors() + self.block_size / 512);
+        if let Err(error) = self.link_block(
+            directory,
+            block_count,
+            node_physical,
+            &mut (node_physical as u64 + 1),
+        ) {
+            self.free_block(node_physical)?;
+            directory.set_sectors(directory.sectors().saturating_sub(self.block_size / 512));
+            return Err(error);
+        }
+        directory.set_size(directory.size() + self.block_size);
+        let new_logical = block_count as u32;
+        match hashes_from {
+            None => {
+                // One entry left in the root, pointing at the new node.
+                self.cache.update(&mut self.device, root_physical, |root| {
+                    write_u16(root, 34, 1);
+                    write_u32(root, 36, new_logical);
+                    root[30] = 1;
+                })?;
+            }
+            Some((split, split_hash)) => {
+                let old_node = self.directory_block(directory, probe.table_logical as u64)?;
+                self.cache.update(&mut self.device, old_node, |node| {
+                    write_u16(node, 10, split as u16)
+                })?;
+                let tail = probe.root_tail;
+                self.cache.update(&mut self.device, root_physical, |root| {
+                    tail.add_after_chosen(root, split_hash, new_logical)
+                })?;
+            }
+        }
+        Ok(true)
+    }
+
     /// Puts an entry in the first record of directory block `index` with
     /// room for it; `false` when the block is full.
     fn insert_into_block(
@@ -2088,21 +2185,30 @@ impl<D: BlockDevice> Filesystem<D> {
             // Keep the index: the entry goes in the leaf its hash selects,
             // if that leaf has room. Otherwise (a leaf split would be
             // needed) the directory drops its index and goes linear.
-            if let Ok(Some(probe)) = self.index_probe(directory, name) {
-                if self.insert_into_block(directory, probe.leaf as u64, name, inode, file_type)? {
-                    return Ok(());
-                }
-                if self.split_leaf(directory, &probe)? {
-                    if let Ok(Some(probe)) = self.index_probe(directory, name) {
-                        if self.insert_into_block(
-                            directory,
-                            probe.leaf as u64,
-                            name,
-                            inode,
-                            file_type,
-                        )? {
-                            return Ok(());
-                        }
+            if let Ok(Some(mut probe)) = self.index_probe(directory, name) {
+                // At most: grow the index (a new level or a node split),
+                // split the leaf, insert.
+                for _ in 0..3 {
+                    if self.insert_into_block(
+                        directory,
+                        probe.leaf as u64,
+                        name,
+                        inode,
+                        file_type,
+                    )? {
+                        return Ok(());
+                    }
+                    let grown = if probe.tail.is_full() {
+                        self.grow_index(directory, &probe)?
+                    } else {
+                        self.split_leaf(directory, &probe)?
+                    };
+                    if !grown {
+                        break;
+                    }
+                    match self.index_probe(directory, name) {
+                        Ok(Some(next)) => probe = next,
+                        _ => break,
                     }
                 }
             }

@@ -302,6 +302,11 @@ impl IndexTail {
             && !continues(self.chosen + 1)
     }
 
+    /// Whether the table has no free entry.
+    pub fn is_full(&self) -> bool {
+        self.count >= self.limit
+    }
+
     /// Inserts `(hash, logical)` right after the chosen entry.
     pub fn add_after_chosen(&self, block: &mut [u8], hash: u32, logical: u32) {
         let position = self.table + (self.chosen + 1) * 8;

@@ -457,7 +457,7 @@ fn writes_to_mke2fs_images_pass_e2fsck() {
 }
 
 #[test]
-fn indexed_directories_are_read_and_writing_drops_the_index() {
+fn indexed_directories_are_read_and_written() {
     let directory = scratch("htree");
     let host = directory.join("host");
     let image = directory.join("image");
@@ -496,7 +496,7 @@ fn indexed_directories_are_read_and_writing_drops_the_index() {
         mirror.write(&format!("indexed/new-{index}"), 0, b"new");
     }
     mirror.rename("indexed/a-fairly-long-file-name-00001", "indexed/renamed");
-    // Enough new names to fill some leaf: the directory goes linear.
+    // Many more names: leaves split, the index grows and stays.
     for index in 0..3000 {
         mirror.write(&format!("indexed/more-{index}"), 0, b"more");
     }
@@ -504,7 +504,7 @@ fn indexed_directories_are_read_and_writing_drops_the_index() {
         let inode = mirror.filesystem.resolve(b"/indexed").unwrap();
         mirror.filesystem.metadata(inode).unwrap().flags
     };
-    assert_eq!(flags & 0x1000, 0, "a full leaf must drop the index");
+    assert_ne!(flags & 0x1000, 0, "the index must survive growth");
     check_written_image(mirror, &image, "htree");
 }
 
@@ -843,4 +843,120 @@ fn full_leaves_split_and_keep_the_htree_index() {
         count(&after) > count(&index_before) + 20,
         "the root indexes the new leaves"
     );
+}
+
+#[test]
+fn growing_an_index_adds_a_level_and_splits_nodes() {
+    let directory = scratch("htree-grow");
+    let host = directory.join("host");
+    let image = directory.join("image");
+    std::fs::create_dir_all(host.join("indexed")).unwrap();
+    for index in 0..300 {
+        std::fs::write(host.join("indexed").join(format!("entry-{index:05}")), b"").unwrap();
+    }
+    mke2fs(&image, "32M", &["-b", "1024", "-N", "16384"], Some(&host));
+    let _ = run_tool("e2fsck", &["-fyD", image.to_str().unwrap()]);
+    let (_, index_before) = run_tool(
+        "debugfs",
+        &["-R", "htree /indexed", image.to_str().unwrap()],
+    );
+    assert!(
+        index_before.contains("Indirect levels: 0"),
+        "{index_before}"
+    );
+    let filesystem = mount(&image, false).unwrap();
+    let mut mirror = Mirror {
+        host,
+        filesystem,
+        time: TIME,
+    };
+    // 1 KiB blocks: the root indexes at most 124 leaves and a node 127, so
+    // this many names need a second level and then a node split.
+    let names: Vec<String> = (0..9000)
+        .map(|index| format!("grown-{index}-{}", "y".repeat(index % 30)))
+        .collect();
+    for name in &names {
+        mirror.write(&format!("indexed/{name}"), 0, b"");
+    }
+    let indexed = mirror.filesystem.resolve(b"/indexed").unwrap();
+    assert_ne!(
+        mirror.filesystem.metadata(indexed).unwrap().flags & 0x1000,
+        0,
+        "index dropped"
+    );
+    let before = mirror.filesystem.index_statistics();
+    for name in &names {
+        mirror.filesystem.lookup(indexed, name.as_bytes()).unwrap();
+    }
+    let after = mirror.filesystem.index_statistics();
+    assert_eq!(
+        (after.0 - before.0, after.1 - before.1),
+        (9000, 0),
+        "every lookup through the index"
+    );
+    check_written_image(mirror, &image, "htree-grow");
+    let (_, index_after) = run_tool(
+        "debugfs",
+        &["-R", "htree /indexed", image.to_str().unwrap()],
+    );
+    assert!(
+        index_after.contains("Indirect levels: 1"),
+        "no second level:\n{}",
+        &index_after[..index_after.len().min(800)]
+    );
+    let root_entries = index_after
+        .lines()
+        .find(|line| line.starts_with("Number of entries (count)"))
+        .and_then(|line| line.rsplit(' ').next())
+        .and_then(|count| count.trim().parse::<u32>().ok())
+        .unwrap();
+    assert!(root_entries >= 2, "the interior node was never split");
+}
+
+#[test]
+fn an_index_that_cannot_be_used_falls_back_and_is_dropped_on_write() {
+    let directory = scratch("htree-unusable");
+    let host = directory.join("host");
+    let image = directory.join("image");
+    std::fs::create_dir_all(host.join("indexed")).unwrap();
+    for index in 0..500 {
+        std::fs::write(host.join("indexed").join(format!("entry-{index:05}")), b"").unwrap();
+    }
+    mke2fs(&image, "16M", &["-b", "1024"], Some(&host));
+    let _ = run_tool("e2fsck", &["-fyD", image.to_str().unwrap()]);
+    // An unknown hash version in the index root (dx_root_info byte 4).
+    let (_, blocks) = run_tool(
+        "debugfs",
+        &["-R", "blocks /indexed", image.to_str().unwrap()],
+    );
+    let root_block: usize = blocks
+        .split_whitespace()
+        .find_map(|word| word.parse().ok())
+        .unwrap();
+    let mut bytes = std::fs::read(&image).unwrap();
+    bytes[root_block * 1024 + 28] = 9;
+    std::fs::write(&image, &bytes).unwrap();
+    let filesystem = mount(&image, false).unwrap();
+    let mut mirror = Mirror {
+        host,
+        filesystem,
+        time: TIME,
+    };
+    let indexed = mirror.filesystem.resolve(b"/indexed").unwrap();
+    for index in (0..500).step_by(7) {
+        mirror
+            .filesystem
+            .lookup(indexed, format!("entry-{index:05}").as_bytes())
+            .unwrap();
+    }
+    let (indexed_lookups, fallbacks) = mirror.filesystem.index_statistics();
+    assert_eq!(indexed_lookups, 0);
+    assert!(fallbacks >= 72, "lookups must fall back to linear scans");
+    mirror.write("indexed/new", 0, b"new");
+    assert_eq!(
+        mirror.filesystem.metadata(indexed).unwrap().flags & 0x1000,
+        0,
+        "index not dropped"
+    );
+    check_written_image(mirror, &image, "htree-unusable");
 }
