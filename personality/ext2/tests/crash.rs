@@ -100,8 +100,12 @@ fn workload(filesystem: &mut Filesystem<RecordingDevice>, sync_between: bool) {
         .unwrap();
 }
 
-fn check_every_prefix(write_through: bool, name: &str) {
-    let base = base_image();
+fn check_every_prefix(
+    base: Vec<u8>,
+    work: impl Fn(&mut Filesystem<RecordingDevice>, bool),
+    write_through: bool,
+    name: &str,
+) {
     let device = RecordingDevice {
         inner: MemoryDevice::from_bytes(base.clone()),
         writes: Vec::new(),
@@ -113,7 +117,7 @@ fn check_every_prefix(write_through: bool, name: &str) {
         ..MountOptions::default()
     };
     let mut filesystem = Filesystem::mount(device, options).unwrap();
-    workload(&mut filesystem, !write_through);
+    work(&mut filesystem, !write_through);
     let device = filesystem.unmount().unwrap();
     let writes = device.writes;
     let directory = scratch(&format!("crash-{name}"));
@@ -148,10 +152,87 @@ fn check_every_prefix(write_through: bool, name: &str) {
 
 #[test]
 fn a_crash_at_any_write_is_repairable_write_through() {
-    check_every_prefix(true, "write-through");
+    check_every_prefix(base_image(), workload, true, "write-through");
 }
 
 #[test]
 fn a_crash_at_any_write_is_repairable_write_back() {
-    check_every_prefix(false, "write-back");
+    check_every_prefix(base_image(), workload, false, "write-back");
+}
+
+/// An image made by mke2fs whose /indexed directory e2fsck -D indexed.
+fn indexed_base_image() -> Vec<u8> {
+    let directory = scratch("crash-htree-base");
+    let tree = directory.join("tree");
+    std::fs::create_dir_all(tree.join("indexed")).unwrap();
+    for index in 0..400 {
+        std::fs::write(tree.join("indexed").join(format!("entry-{index:05}")), b"").unwrap();
+    }
+    let image = directory.join("image");
+    let (success, output) = run_tool(
+        "mke2fs",
+        &[
+            "-q",
+            "-F",
+            "-t",
+            "ext2",
+            "-b",
+            "1024",
+            "-N",
+            "8192",
+            "-d",
+            tree.to_str().unwrap(),
+            image.to_str().unwrap(),
+            "16M",
+        ],
+    );
+    assert!(success, "{output}");
+    let _ = run_tool("e2fsck", &["-fyD", image.to_str().unwrap()]);
+    std::fs::read(&image).unwrap()
+}
+
+/// Insertions that split htree leaves and grow the index, and removals.
+fn indexed_workload(filesystem: &mut Filesystem<RecordingDevice>, sync_between: bool) {
+    let indexed = filesystem.resolve(b"/indexed").unwrap();
+    for index in 0..3000 {
+        filesystem
+            .create(
+                indexed,
+                format!("added-{index}-{}", "q".repeat(index % 25)).as_bytes(),
+                0o644,
+                0,
+                0,
+                30,
+            )
+            .unwrap();
+        if sync_between && index % 500 == 0 {
+            filesystem.sync().unwrap();
+        }
+    }
+    for index in (0..400).step_by(3) {
+        filesystem
+            .unlink(indexed, format!("entry-{index:05}").as_bytes(), 31)
+            .unwrap();
+    }
+    assert_ne!(
+        filesystem.metadata(indexed).unwrap().flags & 0x1000,
+        0,
+        "the index must stay"
+    );
+}
+
+#[test]
+fn a_crash_while_an_htree_index_grows_is_repairable() {
+    check_every_prefix(
+        indexed_base_image(),
+        indexed_workload,
+        true,
+        "htree-write-through",
+    );
+    check_every_prefix(
+        indexed_base_image(),
+        indexed_workload,
+        false,
+        "htree-write-back",
+    );
 }
