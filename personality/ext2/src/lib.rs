@@ -14,8 +14,17 @@
 //!    [`Filesystem::create`], [`Filesystem::read`], [`Filesystem::write`],
 //!    [`Filesystem::rename`]... or by path with [`Filesystem::resolve`].
 //!    Time stamps come from the caller (`time` arguments): there is no clock here.
+//!    A file server registers open files with [`Filesystem::open_inode`] and
+//!    [`Filesystem::close_inode`], so an unlinked open file lives until its
+//!    last close.
 //! 4. [`Filesystem::sync`] writes back the block cache; [`Filesystem::unmount`]
 //!    syncs, marks the file system clean and returns the device.
+//!
+//! Supported: revisions 0 and 1, 1/2/4 KiB blocks, any inode size, sparse
+//! superblocks, `filetype`, `large_file`, `flex_bg`, htree directories
+//! (looked up through the index and kept indexed as they grow). Other
+//! incompatible features are refused by name; unknown read-only-compatible
+//! features and journals mount read-only (see `docs/ext2.md`).
 //!
 //! # Invariants
 //! - Every number read from the disk (block and inode numbers, record lengths,
