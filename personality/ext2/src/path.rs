@@ -41,8 +41,8 @@ impl<D: BlockDevice> Filesystem<D> {
     }
 
     /// Resolves `path` from directory `start` (an absolute path starts at
-    /// the root). Bounded: at most [`SYMLINK_LIMIT`] links, and the pending
-    /// path never exceeds [`PATH_MAX`] bytes.
+    /// the root). Bounded: at most `SYMLINK_LIMIT` (40) links, and the pending
+    /// path never exceeds `PATH_MAX` (4096) bytes.
     pub fn resolve_at(&mut self, start: u32, path: &[u8], follow_final: bool) -> Result<u32> {
         if path.len() > PATH_MAX {
             return Err(Error::NameTooLong);
