@@ -447,6 +447,13 @@ fn exercise(image: Vec<u8>, random: &mut Random) -> Outcome {
                 .map(|_| ()),
         };
     }
+    // The long run's nearly full htree directory: enough insertions to
+    // split leaves and grow the index on a damaged image.
+    if let Ok(big) = filesystem.resolve(b"/big") {
+        for index in 0..40 {
+            let _ = filesystem.create(big, format!("grow-{index}").as_bytes(), 0o644, 0, 0, time);
+        }
+    }
     let _ = filesystem.sync();
     let _ = filesystem.unmount();
     Outcome::Walked(files.len())
