@@ -450,8 +450,11 @@ fn exercise(image: Vec<u8>, random: &mut Random) -> Outcome {
     // The long run's nearly full htree directory: enough insertions to
     // split leaves and grow the index on a damaged image.
     if let Ok(big) = filesystem.resolve(b"/big") {
-        for index in 0..40 {
-            let _ = filesystem.create(big, format!("grow-{index}").as_bytes(), 0o644, 0, 0, time);
+        // 150 long names split leaves, add a level and split a node (on
+        // the undamaged image).
+        for index in 0..150 {
+            let name = format!("grow-{index}-with-a-longer-name-to-fill-leaves");
+            let _ = filesystem.create(big, name.as_bytes(), 0o644, 0, 0, time);
         }
     }
     let _ = filesystem.sync();
