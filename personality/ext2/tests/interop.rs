@@ -133,7 +133,8 @@ fn reads_mke2fs_images_of_every_geometry() {
         ("2k-nofiletype", &["-b", "2048", "-O", "^filetype"]),
     ];
     for (name, arguments) in configurations {
-        let image = scratch(&format!("geometry-{name}")).join("image");
+        let directory = scratch(&format!("geometry-{name}"));
+        let image = directory.join("image");
         mke2fs(&image, "24M", arguments, Some(&host));
         let mut filesystem =
             mount(&image, true).unwrap_or_else(|error| panic!("{name}: mount: {error}"));
@@ -156,7 +157,8 @@ fn reads_mke2fs_images_of_every_geometry() {
 
 #[test]
 fn reads_nodes_made_by_debugfs() {
-    let image = scratch("debugfs-nodes").join("image");
+    let directory = scratch("debugfs-nodes");
+    let image = directory.join("image");
     mke2fs(&image, "8M", &["-b", "1024"], None);
     let source = image.with_file_name("source");
     std::fs::write(&source, b"written by debugfs\n").unwrap();
@@ -561,7 +563,8 @@ fn changes_that_fit_the_leaves_keep_the_htree_index() {
 
 #[test]
 fn files_past_two_gibibytes_set_large_file() {
-    let image = scratch("large-file").join("image");
+    let directory = scratch("large-file");
+    let image = directory.join("image");
     mke2fs(&image, "16M", &["-b", "1024", "-O", "^large_file"], None);
     let (_, before) = run_tool("dumpe2fs", &["-h", image.to_str().unwrap()]);
     assert!(
@@ -652,7 +655,8 @@ fn unsupported_features_are_refused_by_name_and_journals_mount_read_only() {
 
 #[test]
 fn the_state_flag_tracks_mounts() {
-    let image = scratch("state").join("image");
+    let directory = scratch("state");
+    let image = directory.join("image");
     mke2fs(&image, "8M", &["-b", "1024"], None);
     let mut device = load(&image);
     {

@@ -211,12 +211,37 @@ fn checksum(bytes: &[u8]) -> u64 {
     })
 }
 
+/// A scratch directory, removed when dropped unless the test is failing
+/// (so a failure's images stay for inspection).
+pub struct Scratch(PathBuf);
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for Scratch {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
 /// A fresh scratch directory for one test.
-pub fn scratch(name: &str) -> PathBuf {
+pub fn scratch(name: &str) -> Scratch {
     let path = std::env::temp_dir().join(format!("ext2-test-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&path);
     std::fs::create_dir_all(&path).unwrap();
-    path
+    Scratch(path)
 }
 
 /// Runs an e2fsprogs tool (from /sbin too) and returns (success, output).
