@@ -1,0 +1,266 @@
+//! A write-back block cache, sized in blocks, with clock (second-chance)
+//! replacement and ordered write-back.
+//!
+//! Ordering rule: every dirty block remembers when it was first dirtied since
+//! it was last written. Write-back (on [`BlockCache::sync`] or when a dirty
+//! block is evicted) writes dirty blocks in that order, and evicting a dirty
+//! block first writes every block dirtied before it. Since the file system
+//! dirties data and bitmaps before the inode, and the inode before the
+//! directory entry, the device sees them in that order. In write-through mode
+//! each change goes to the device at once, in exactly the order made.
+
+use alloc::collections::BTreeMap;
+use alloc::vec;
+use alloc::vec::Vec;
+
+use crate::device::BlockDevice;
+use crate::error::Error;
+
+struct Slot {
+    block: u64,
+    data: Vec<u8>,
+    referenced: bool,
+    dirty: bool,
+    dirty_sequence: u64,
+}
+
+/// Counters for benchmarks and tests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CacheStatistics {
+    pub hits: u64,
+    pub misses: u64,
+    pub blocks_written: u64,
+}
+
+/// The cache. Holds at most `capacity` blocks of `block_size` bytes.
+pub struct BlockCache {
+    block_size: usize,
+    capacity: usize,
+    write_through: bool,
+    slots: Vec<Slot>,
+    index: BTreeMap<u64, usize>,
+    hand: usize,
+    sequence: u64,
+    statistics: CacheStatistics,
+}
+
+impl BlockCache {
+    /// A cache of `capacity` blocks (at least 16 are kept, so an operation's
+    /// working set of indirect blocks always fits).
+    pub fn new(block_size: usize, capacity: usize, write_through: bool) -> Self {
+        BlockCache {
+            block_size,
+            capacity: capacity.max(16),
+            write_through,
+            slots: Vec::new(),
+            index: BTreeMap::new(),
+            hand: 0,
+            sequence: 0,
+            statistics: CacheStatistics::default(),
+        }
+    }
+
+    /// The block size in bytes.
+    pub fn block_size(&self) -> usize {
+        self.block_size
+    }
+
+    /// Hit, miss and write counters.
+    pub fn statistics(&self) -> CacheStatistics {
+        self.statistics
+    }
+
+    /// The block's contents.
+    pub fn read<D: BlockDevice>(&mut self, device: &mut D, block: u64) -> Result<&[u8], Error> {
+        let slot = self.slot_for(device, block, true)?;
+        Ok(&self.slots[slot].data)
+    }
+
+    /// Changes the block's contents through `change` and marks it dirty.
+    pub fn update<D: BlockDevice, R>(
+        &mut self,
+        device: &mut D,
+        block: u64,
+        change: impl FnOnce(&mut [u8]) -> R,
+    ) -> Result<R, Error> {
+        let slot = self.slot_for(device, block, true)?;
+        let result = change(&mut self.slots[slot].data);
+        self.mark_dirty(device, slot)?;
+        Ok(result)
+    }
+
+    /// Replaces the whole block without reading it first: `fill` receives a
+    /// zeroed buffer.
+    pub fn overwrite<D: BlockDevice>(
+        &mut self,
+        device: &mut D,
+        block: u64,
+        fill: impl FnOnce(&mut [u8]),
+    ) -> Result<(), Error> {
+        let slot = self.slot_for(device, block, false)?;
+        self.slots[slot].data.fill(0);
+        fill(&mut self.slots[slot].data);
+        self.mark_dirty(device, slot)
+    }
+
+    /// Writes every dirty block, oldest change first, then flushes the device.
+    pub fn sync<D: BlockDevice>(&mut self, device: &mut D) -> Result<(), Error> {
+        self.write_dirty_up_to(device, u64::MAX)?;
+        device.flush()?;
+        Ok(())
+    }
+
+    /// Forgets every cached block without writing (after the device was
+    /// changed behind the cache's back).
+    pub fn discard(&mut self) {
+        self.slots.clear();
+        self.index.clear();
+        self.hand = 0;
+    }
+
+    fn mark_dirty<D: BlockDevice>(&mut self, device: &mut D, slot: usize) -> Result<(), Error> {
+        if self.write_through {
+            let offset = self.slots[slot].block * self.block_size as u64;
+            device.write_at(offset, &self.slots[slot].data)?;
+            self.statistics.blocks_written += 1;
+            return Ok(());
+        }
+        if !self.slots[slot].dirty {
+            self.sequence += 1;
+            self.slots[slot].dirty = true;
+            self.slots[slot].dirty_sequence = self.sequence;
+        }
+        Ok(())
+    }
+
+    fn write_dirty_up_to<D: BlockDevice>(
+        &mut self,
+        device: &mut D,
+        limit: u64,
+    ) -> Result<(), Error> {
+        let mut order: Vec<(u64, usize)> = self
+            .slots
+            .iter()
+            .enumerate()
+            .filter(|(_, slot)| slot.dirty && slot.dirty_sequence <= limit)
+            .map(|(position, slot)| (slot.dirty_sequence, position))
+            .collect();
+        order.sort_unstable();
+        for (_, position) in order {
+            let offset = self.slots[position].block * self.block_size as u64;
+            device.write_at(offset, &self.slots[position].data)?;
+            self.slots[position].dirty = false;
+            self.statistics.blocks_written += 1;
+        }
+        Ok(())
+    }
+
+    fn slot_for<D: BlockDevice>(
+        &mut self,
+        device: &mut D,
+        block: u64,
+        load: bool,
+    ) -> Result<usize, Error> {
+        if let Some(&slot) = self.index.get(&block) {
+            self.statistics.hits += 1;
+            self.slots[slot].referenced = true;
+            return Ok(slot);
+        }
+        self.statistics.misses += 1;
+        let offset = block
+            .checked_mul(self.block_size as u64)
+            .ok_or(Error::Corrupt("block number overflows the device"))?;
+        let slot = if self.slots.len() < self.capacity {
+            self.slots.push(Slot {
+                block,
+                data: vec![0; self.block_size],
+                referenced: true,
+                dirty: false,
+                dirty_sequence: 0,
+            });
+            self.slots.len() - 1
+        } else {
+            let victim = self.choose_victim();
+            if self.slots[victim].dirty {
+                let limit = self.slots[victim].dirty_sequence;
+                self.write_dirty_up_to(device, limit)?;
+            }
+            self.index.remove(&self.slots[victim].block);
+            self.slots[victim].block = block;
+            self.slots[victim].referenced = true;
+            victim
+        };
+        if load {
+            if let Err(error) = device.read_at(offset, &mut self.slots[slot].data) {
+                // The slot holds no valid block now: park it on an impossible
+                // block number so it is reused first and never found.
+                self.slots[slot].block = u64::MAX;
+                self.slots[slot].referenced = false;
+                return Err(error.into());
+            }
+        }
+        self.index.insert(block, slot);
+        Ok(slot)
+    }
+
+    /// Clock: skip (and clear) referenced slots; at most two sweeps.
+    fn choose_victim(&mut self) -> usize {
+        for _ in 0..2 * self.slots.len() {
+            let position = self.hand;
+            self.hand = (self.hand + 1) % self.slots.len();
+            if self.slots[position].referenced {
+                self.slots[position].referenced = false;
+            } else {
+                return position;
+            }
+        }
+        self.hand
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::device::MemoryDevice;
+
+    #[test]
+    fn evicting_a_dirty_block_writes_older_dirty_blocks_first() {
+        let mut device = MemoryDevice::new(64 * 1024);
+        let mut cache = BlockCache::new(1024, 16, false);
+        for block in 0..16u64 {
+            cache
+                .update(&mut device, block, |data| data[0] = block as u8 + 1)
+                .unwrap();
+        }
+        assert_eq!(
+            device.bytes()[0],
+            0,
+            "write-back must not write before eviction"
+        );
+        // Touch 16 more blocks: evictions must write blocks 0..16 in order.
+        for block in 16..32u64 {
+            cache.read(&mut device, block).unwrap();
+        }
+        for block in 0..16usize {
+            assert_eq!(device.bytes()[block * 1024], block as u8 + 1);
+        }
+    }
+
+    #[test]
+    fn sync_writes_everything_and_reads_see_updates() {
+        let mut device = MemoryDevice::new(64 * 1024);
+        let mut cache = BlockCache::new(1024, 16, false);
+        cache.overwrite(&mut device, 3, |data| data[5] = 9).unwrap();
+        assert_eq!(cache.read(&mut device, 3).unwrap()[5], 9);
+        cache.sync(&mut device).unwrap();
+        assert_eq!(device.bytes()[3 * 1024 + 5], 9);
+    }
+
+    #[test]
+    fn read_past_the_device_is_an_error_and_leaves_no_stale_entry() {
+        let mut device = MemoryDevice::new(4 * 1024);
+        let mut cache = BlockCache::new(1024, 16, false);
+        assert!(cache.read(&mut device, 10).is_err());
+        assert!(cache.read(&mut device, 10).is_err());
+    }
+}
