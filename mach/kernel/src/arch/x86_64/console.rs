@@ -23,6 +23,8 @@ pub fn init() {
     port::write_u8(LINE_CONTROL, 0x03);
     port::write_u8(FIFO_CONTROL, 0xc7);
     port::write_u8(MODEM_CONTROL, 0x03);
+    // The firmware leaves its last line unterminated ("Booting from ROM..").
+    write_str("\n");
 }
 
 fn write_byte(byte: u8) {
