@@ -256,7 +256,7 @@ const _: () = assert!(STACK_TOP < USER_END);
 pub fn copy_into(tables: &mut PageTables, vm: &mut crate::vm::VmMap, address: u64, bytes: &[u8]) -> Result<(), ElfError> {
     let flags = PageFlags::USER;
     let end = address.checked_add(bytes.len() as u64).ok_or(ElfError::SegmentOutsideUserSpace)?;
-    if address % PAGE_SIZE as u64 != 0 || end > STACK_TOP - STACK_SIZE - PAGE_SIZE as u64 {
+    if !address.is_multiple_of(PAGE_SIZE as u64) || end > STACK_TOP - STACK_SIZE - PAGE_SIZE as u64 {
         return Err(ElfError::SegmentOutsideUserSpace);
     }
     for (index, chunk) in bytes.chunks(PAGE_SIZE).enumerate() {

@@ -107,7 +107,7 @@ pub fn thread_get_state([thread, flavor, state_out, count_in_out, ..]: [u64; 6])
         // SAFETY: a user thread's stack holds its saved user registers at the
         // top whenever it is in the kernel or not yet started; the kernel
         // lock is held.
-        let state = context::thread_state(unsafe { context::user_registers(stack) });
+        let state = context::thread_state(&unsafe { context::user_registers(stack) });
         let words = state.to_words();
         debug_assert_eq!(words.len(), X86_THREAD_STATE64_COUNT as usize);
         write_flavor(kernel, &caller, state_out, count_in_out, &words)
@@ -127,9 +127,9 @@ pub fn thread_set_state([thread, flavor, state, count, ..]: [u64; 6]) -> Result<
         user::copy_from_user(own, UserBuffer::new(state, bytes.len()), &mut bytes)?;
         let words: Vec<u32> = bytes.chunks(4).map(|chunk| u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]])).collect();
         let state = X86ThreadState64::from_words(&words).ok_or(KernReturn::InvalidArgument)?;
-        let stack = kernel.threads.get(target).and_then(|thread| thread.kernel_stack.as_ref()).ok_or(KernReturn::InvalidArgument)?;
+        let stack = kernel.threads.get_mut(target).and_then(|thread| thread.kernel_stack.as_mut()).ok_or(KernReturn::InvalidArgument)?;
         // SAFETY: as in `thread_get_state`.
-        let frame = unsafe { context::user_registers(stack) };
+        let frame = unsafe { context::user_registers_mut(stack) };
         if context::set_thread_state(frame, &state) {
             Ok(())
         } else {

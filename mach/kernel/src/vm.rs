@@ -98,7 +98,7 @@ pub const USER_LIMIT: u64 = crate::loader::STACK_TOP;
 /// Checks a user range: page aligned, non-empty, inside [PAGE, USER_LIMIT).
 pub fn checked_range(address: u64, size: u64) -> Result<(u64, u64), VmError> {
     let end = address.checked_add(size).ok_or(VmError::InvalidRange)?;
-    if size == 0 || address % PAGE != 0 || size % PAGE != 0 || address < PAGE || end > USER_LIMIT {
+    if size == 0 || !address.is_multiple_of(PAGE) || !size.is_multiple_of(PAGE) || address < PAGE || end > USER_LIMIT {
         return Err(VmError::InvalidRange);
     }
     Ok((address, end))

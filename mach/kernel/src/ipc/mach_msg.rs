@@ -102,7 +102,7 @@ fn current_space(kernel: &Kernel) -> Option<(crate::task::TaskId, SpaceId)> {
 }
 
 fn send(address: u64, size: u64, deadline: Option<u64>) -> MachMsgReturn {
-    if size < MACH_MSG_SIZE_MIN as u64 || size % 4 != 0 {
+    if size < MACH_MSG_SIZE_MIN as u64 || !size.is_multiple_of(4) {
         return MachMsgReturn::SendMsgTooSmall;
     }
     if size > MACH_MSG_SIZE_MAX as u64 {

@@ -198,7 +198,7 @@ pub fn init(boot: &BootInfo, reachable_end: PhysicalAddress) {
     log::info!(
         "{} frames of usable RAM ({} MiB), bitmap of {} bytes at {:#x}",
         bitmap.statistics.usable,
-        bitmap.statistics.usable * PAGE_SIZE >> 20,
+        (bitmap.statistics.usable * PAGE_SIZE) >> 20,
         bitmap_bytes,
         bitmap_range.start
     );

@@ -18,7 +18,7 @@ pub struct PhysicalAddress(pub u64);
 
 impl PhysicalAddress {
     pub const fn is_page_aligned(self) -> bool {
-        self.0 % PAGE_SIZE as u64 == 0
+        self.0.is_multiple_of(PAGE_SIZE as u64)
     }
 
     pub const fn align_down(self) -> Self {

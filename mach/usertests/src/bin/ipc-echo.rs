@@ -31,7 +31,7 @@ fn main(argument: u64) {
             println!("echo: reply failed: {error:?}");
         }
         served += 1;
-        if served % 1000 == 0 {
+        if served.is_multiple_of(1000) {
             println!("echo: served {served}");
         }
     }

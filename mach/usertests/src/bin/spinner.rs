@@ -11,7 +11,7 @@ fn main(_argument: u64) {
     let mut rounds: u64 = 0;
     loop {
         rounds = core::hint::black_box(rounds + 1);
-        if rounds % (1 << 20) == 0 {
+        if rounds.is_multiple_of(1 << 20) {
             println!("spun {}", rounds >> 20);
         }
     }

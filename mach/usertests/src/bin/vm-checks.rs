@@ -86,7 +86,7 @@ fn main(_argument: u64) {
     checks.equal("write code", vm_write(child, code, &[0xf3, 0x90, 0xeb, 0xfc]), Ok(()));
     checks.equal("make it executable", vm_protect(child, code, PAGE, false, VM_PROT_READ | VM_PROT_EXECUTE), Ok(()));
     let stack = vm_allocate(child, 0, 4 * PAGE, VM_FLAGS_ANYWHERE).unwrap_or(0);
-    checks.equal("read the code back", vm_read(child, code, 4).map(|address| &bytes_at(address, 4)[..] == [0xf3, 0x90, 0xeb, 0xfc]), Ok(true));
+    checks.equal("read the code back", vm_read(child, code, 4).map(|address| bytes_at(address, 4)[..] == [0xf3, 0x90, 0xeb, 0xfc]), Ok(true));
     let mut thread = 0u32;
     // SAFETY: the kernel writes the thread's name into `thread`.
     unsafe { raw_trap(Trap::ThreadCreate as u64, [child as u64, &raw mut thread as u64, 0, 0, 0, 0]) };

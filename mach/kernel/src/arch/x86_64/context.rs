@@ -185,15 +185,26 @@ impl ThreadContext {
     }
 }
 
-/// The saved user registers of a thread that is not running user code.
+/// A copy of the saved user registers of a thread not running user code.
 ///
 /// # Safety
 /// `stack` must belong to a thread that entered the kernel from user mode
 /// (or was made by `new_user`), and the caller must hold the kernel lock so
-/// no one else touches the frame.
-pub unsafe fn user_registers(stack: &KernelStack) -> &mut TrapFrame {
+/// no one changes the frame meanwhile.
+pub unsafe fn user_registers(stack: &KernelStack) -> TrapFrame {
     // SAFETY: the caller's contract; the address is inside the stack and
     // aligned for TrapFrame.
+    unsafe { (stack.user_frame_address() as *const TrapFrame).read() }
+}
+
+/// The saved user registers of a thread not running user code, to change.
+///
+/// # Safety
+/// As for [`user_registers`]; `&mut` on the stack makes this the only
+/// access to the frame while the result lives.
+pub unsafe fn user_registers_mut(stack: &mut KernelStack) -> &mut TrapFrame {
+    // SAFETY: as for `user_registers`, with exclusive access through the
+    // `&mut` borrow of the stack that owns the frame.
     unsafe { &mut *(stack.user_frame_address() as *mut TrapFrame) }
 }
 

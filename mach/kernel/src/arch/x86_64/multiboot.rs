@@ -71,8 +71,7 @@ pub fn parse(magic: u32, info: u32) -> Result<BootInfo, BootError> {
     }
     let info = info as u64;
     let flags: u32 = read(info + FLAGS)?;
-    let mut boot = BootInfo::default();
-    boot.kernel_image = paging::kernel_image_physical_range();
+    let mut boot = BootInfo { kernel_image: paging::kernel_image_physical_range(), ..BootInfo::default() };
 
     if flags & HAS_LOADER_NAME != 0 {
         boot.loader_name = read_string(read::<u32>(info + LOADER_NAME)? as u64)?;
