@@ -33,7 +33,12 @@ build_user_programs() {
     RUSTFLAGS="-C relocation-model=static -C force-frame-pointers=yes" \
         cargo +"$TOOLCHAIN" build --quiet --release -p mach-usertests --target x86_64-unknown-none \
         --target-dir "$target_dir"
+    RUSTFLAGS="-C relocation-model=static -C force-frame-pointers=yes" \
+        cargo +"$TOOLCHAIN" build --quiet --release -p mach-bootstrap --target x86_64-unknown-none \
+        --target-dir "$target_dir"
     mkdir -p "$BUILD/x86_64/user"
+    "$(sysroot_tool llvm-objcopy)" --strip-debug \
+        "$target_dir/x86_64-unknown-none/release/bootstrap" "$BUILD/x86_64/bootstrap"
     local program
     for program in hello spinner faulter bad-pointers ipc-echo ipc-client ipc-checks ipc-bench yielder task-checks adversary boot-checks vm-checks exc-victim exc-handler ool-checks device-checks; do
         "$(sysroot_tool llvm-objcopy)" --strip-debug \
@@ -62,9 +67,10 @@ qemu_test() {
         -device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel "$image" "$@" </dev/null
 }
 
-# user_test_modules: the -initrd argument that loads every user test program.
+# user_test_modules: the -initrd argument that loads every user test program
+# (and the bootstrap task, which a kernel test starts too).
 user_test_modules() {
-    local list="" program
+    local list="$BUILD/x86_64/bootstrap" program
     for program in "$BUILD"/x86_64/user/usertest-*; do
         list="$list,$program"
     done

@@ -257,7 +257,38 @@ fn exception_pair(refuse: bool) -> Result<(TaskId, TaskId), Failure> {
     Ok((handler, victim))
 }
 
+/// The boot module built from `personality/bootstrap`.
+fn bootstrap_image() -> Result<&'static [u8], Failure> {
+    let boot = crate::boot_info::get();
+    let module = boot.modules.iter().find(|module| module.name() == "bootstrap").ok_or("boot module bootstrap missing")?;
+    Ok(crate::memory::physical_bytes(module.range))
+}
+
 ktest! {
+    fn the_bootstrap_task_starts_programs_from_its_modules() {
+        let boot = crate::boot_info::get();
+        let hello: Vec<&crate::boot_info::Module> = boot.modules.iter().filter(|module| module.name() == "usertest-hello").collect();
+        let before_tasks = with_kernel(|kernel| kernel.tasks.len());
+        let bootstrap = crate::bootstrap::start("bootstrap", bootstrap_image()?, &hello, HIGH)?;
+        wait_for_text(bootstrap, "bootstrap: started 1 task(s)", 5000)?;
+        // The child was built from user space; find it by what it prints.
+        let child = || {
+            with_kernel(|kernel| {
+                kernel
+                    .tasks
+                    .iter()
+                    .find(|(id, task)| *id != bootstrap && task.output.contains("hello from user mode"))
+                    .map(|(id, _)| id)
+            })
+        };
+        ensure!(wait_until(3000, || child().is_some_and(|task| output(task).is_some_and(|text| text.contains("tick 2")))), "the started program never ran");
+        let child = child().ok_or("child vanished")?;
+        terminate(child)?;
+        terminate(bootstrap)?;
+        ensure_eq!(with_kernel(|kernel| kernel.tasks.len()), before_tasks);
+        ipc_state_is_consistent()
+    }
+
     fn device_memory_dma_and_interrupts_for_a_driver() {
         for round in 0..2 {
             let before = ipc_resources();

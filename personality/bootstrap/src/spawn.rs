@@ -1,0 +1,150 @@
+//! Starting a program in a new task, entirely from user space: the kernel
+//! only provides tasks, threads and memory operations on them.
+//!
+//! 1. `task_create` gives an empty task;
+//! 2. for each loadable segment, `vm_allocate` at its address, `vm_write`
+//!    the file bytes (the rest stays zero) and `vm_protect` it to the
+//!    segment's rights (never write and execute together);
+//! 3. a stack from `vm_allocate`;
+//! 4. `thread_create` (suspended), `thread_set_state` (entry point, stack),
+//!    `thread_resume`.
+//!
+//! The image is checked by goblin and by the kernel (whose VM traps refuse
+//! bad addresses); a failure terminates the half-built task.
+
+use alloc::vec::Vec;
+use goblin::elf::program_header::{PF_W, PF_X, PT_LOAD};
+use goblin::elf::{header, Elf};
+use libmach::abi::{KernReturn, PortName, Trap, VM_FLAGS_ANYWHERE, VM_FLAGS_FIXED, VM_PROT_EXECUTE, VM_PROT_READ, VM_PROT_WRITE, X86_THREAD_STATE64, X86_THREAD_STATE64_COUNT};
+use libmach::trap::{raw_trap, task_self, task_terminate, thread_resume, vm_allocate, vm_protect, vm_write};
+
+const PAGE: u64 = 4096;
+const STACK_SIZE: u64 = 256 * 1024;
+
+#[derive(Debug)]
+#[allow(dead_code)] // the kernel's code is read through Debug in the report
+pub enum SpawnError {
+    NotAnExecutable,
+    Kernel(KernReturn),
+}
+
+impl From<KernReturn> for SpawnError {
+    fn from(error: KernReturn) -> Self {
+        SpawnError::Kernel(error)
+    }
+}
+
+fn check(code: u64) -> Result<(), KernReturn> {
+    match KernReturn::from_u32(code as u32) {
+        Some(KernReturn::Success) => Ok(()),
+        Some(error) => Err(error),
+        None => Err(KernReturn::Failure),
+    }
+}
+
+fn task_create() -> Result<PortName, KernReturn> {
+    let mut child = 0u32;
+    // SAFETY: the kernel writes the new task's name into `child`, ours.
+    check(unsafe { raw_trap(Trap::TaskCreate as u64, [task_self() as u64, 0, &raw mut child as u64, 0, 0, 0]) })?;
+    Ok(child)
+}
+
+fn thread_create(task: PortName) -> Result<PortName, KernReturn> {
+    let mut thread = 0u32;
+    // SAFETY: the kernel writes the new thread's name into `thread`, ours.
+    check(unsafe { raw_trap(Trap::ThreadCreate as u64, [task as u64, &raw mut thread as u64, 0, 0, 0, 0]) })?;
+    Ok(thread)
+}
+
+fn set_entry(thread: PortName, entry: u64, stack_top: u64) -> Result<(), KernReturn> {
+    let mut state = [0u32; X86_THREAD_STATE64_COUNT as usize];
+    // Fields of x86_thread_state64_t, as (index, value): rsp 7, rip 16.
+    for (field, value) in [(7usize, stack_top), (16, entry)] {
+        state[field * 2] = value as u32;
+        state[field * 2 + 1] = (value >> 32) as u32;
+    }
+    // SAFETY: the kernel only reads `state`.
+    check(unsafe {
+        raw_trap(Trap::ThreadSetState as u64, [thread as u64, X86_THREAD_STATE64 as u64, state.as_ptr() as u64, X86_THREAD_STATE64_COUNT as u64, 0, 0])
+    })
+}
+
+struct Segment {
+    start: u64,
+    end: u64,
+    file_offset: usize,
+    file_size: usize,
+    address: u64,
+    protection: u32,
+}
+
+fn segments(image: &[u8], elf: &Elf) -> Result<Vec<Segment>, SpawnError> {
+    let mut segments = Vec::new();
+    for header in elf.program_headers.iter().filter(|header| header.p_type == PT_LOAD && header.p_memsz > 0) {
+        let end = header.p_vaddr.checked_add(header.p_memsz).ok_or(SpawnError::NotAnExecutable)?;
+        let file_end = header.p_offset.checked_add(header.p_filesz).ok_or(SpawnError::NotAnExecutable)?;
+        if header.p_filesz > header.p_memsz || file_end > image.len() as u64 {
+            return Err(SpawnError::NotAnExecutable);
+        }
+        let mut protection = VM_PROT_READ;
+        if header.p_flags & PF_W != 0 {
+            protection |= VM_PROT_WRITE;
+        }
+        if header.p_flags & PF_X != 0 {
+            protection |= VM_PROT_EXECUTE;
+        }
+        segments.push(Segment {
+            start: header.p_vaddr / PAGE * PAGE,
+            end: end.div_ceil(PAGE) * PAGE,
+            file_offset: header.p_offset as usize,
+            file_size: header.p_filesz as usize,
+            address: header.p_vaddr,
+            protection,
+        });
+    }
+    Ok(segments)
+}
+
+/// Builds a task running `image` and returns its task port's name.
+pub fn start(image: &[u8]) -> Result<PortName, SpawnError> {
+    let elf = Elf::parse(image).map_err(|_| SpawnError::NotAnExecutable)?;
+    if !elf.is_64 || elf.header.e_machine != header::EM_X86_64 || elf.header.e_type != header::ET_EXEC {
+        return Err(SpawnError::NotAnExecutable);
+    }
+    let segments = segments(image, &elf)?;
+    let task = task_create()?;
+    let built = build(task, image, &segments, elf.header.e_entry);
+    if built.is_err() {
+        let _ = task_terminate(task);
+    }
+    built.map(|()| task)
+}
+
+fn build(task: PortName, image: &[u8], segments: &[Segment], entry: u64) -> Result<(), SpawnError> {
+    // Segments may share a page; allocate each page once, write all the
+    // bytes, then give each page the union of its segments' rights.
+    let mut allocated: Vec<(u64, u64)> = Vec::new();
+    for segment in segments {
+        let mut page = segment.start;
+        while page < segment.end {
+            if !allocated.iter().any(|&(start, end)| (start..end).contains(&page)) {
+                vm_allocate(task, page, PAGE, VM_FLAGS_FIXED)?;
+                allocated.push((page, page + PAGE));
+            }
+            page += PAGE;
+        }
+        vm_write(task, segment.address, &image[segment.file_offset..segment.file_offset + segment.file_size])?;
+    }
+    for &(page, _) in &allocated {
+        let protection = segments
+            .iter()
+            .filter(|segment| (segment.start..segment.end).contains(&page))
+            .fold(0, |rights, segment| rights | segment.protection);
+        vm_protect(task, page, PAGE, false, protection)?;
+    }
+    let stack = vm_allocate(task, 0, STACK_SIZE, VM_FLAGS_ANYWHERE)?;
+    let thread = thread_create(task)?;
+    set_entry(thread, entry, stack + STACK_SIZE)?;
+    thread_resume(thread)?;
+    Ok(())
+}
