@@ -1,0 +1,582 @@
+//! The printf engine: parses a C format string and renders each conversion.
+//!
+//! It knows nothing about C varargs: the caller supplies an [`Arguments`]
+//! source (the C edge reads a `va_list`; tests use a vector) and an [`Output`]
+//! sink. Floating point is rendered from Rust's `core::fmt`, which prints the
+//! exact decimal expansion rounded half-to-even at any precision, so `%e`,
+//! `%f` and `%g` are correctly rounded like glibc's.
+//!
+//! Supported: flags `- + space # 0 '`, width and precision (numbers or `*`),
+//! lengths `hh h l ll q j z Z t L`, conversions `d i u o x X c s p n % e E f F
+//! g G a A` and `m` (the message for the errno value the source provides).
+//! Not supported: positional arguments (`%1$d`); such a specification, like
+//! any unknown one, is copied to the output verbatim, as glibc does for
+//! unknown conversions.
+#![forbid(unsafe_code)]
+
+use alloc::string::String;
+use core::fmt::Write;
+
+/// The C length modifier of a conversion.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Length {
+    Default,
+    Char,
+    Short,
+    Long,
+    LongLong,
+    IntMax,
+    Size,
+    PointerDifference,
+    LongDouble,
+}
+
+/// Where conversion arguments come from.
+pub trait Arguments {
+    /// The next integer argument's full 64-bit slot; the engine truncates it.
+    fn next_integer(&mut self) -> u64;
+    /// The next `double`.
+    fn next_double(&mut self) -> f64;
+    /// The next `long double`, rounded to the nearest `f64`.
+    fn next_long_double(&mut self) -> f64;
+    /// The bytes of the next C string argument, stopping at NUL or after
+    /// `limit` bytes; `None` for a null pointer.
+    fn next_string(&mut self, limit: Option<usize>) -> Option<&[u8]>;
+    /// Stores `count` through the next argument (a pointer sized by `length`).
+    fn store_count(&mut self, length: Length, count: usize);
+    /// The message for the current `errno` (for `%m`).
+    fn error_message(&mut self) -> &'static str {
+        "Unknown error"
+    }
+}
+
+/// Where rendered bytes go.
+pub trait Output {
+    /// Writes all of `bytes`, or fails (the stream's error is already recorded).
+    fn write_bytes(&mut self, bytes: &[u8]) -> Result<(), OutputError>;
+}
+
+/// The sink refused bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OutputError;
+
+impl Output for alloc::vec::Vec<u8> {
+    fn write_bytes(&mut self, bytes: &[u8]) -> Result<(), OutputError> {
+        self.extend_from_slice(bytes);
+        Ok(())
+    }
+}
+
+#[derive(Clone, Copy, Default)]
+struct Flags {
+    left: bool,
+    plus: bool,
+    space: bool,
+    alternate: bool,
+    zero: bool,
+}
+
+struct Specification {
+    flags: Flags,
+    width: usize,
+    precision: Option<usize>,
+    length: Length,
+}
+
+/// Counts bytes as they pass to the sink.
+struct CountingOutput<'a, O: Output> {
+    inner: &'a mut O,
+    count: usize,
+}
+
+impl<O: Output> CountingOutput<'_, O> {
+    fn put(&mut self, bytes: &[u8]) -> Result<(), OutputError> {
+        self.count += bytes.len();
+        self.inner.write_bytes(bytes)
+    }
+
+    fn repeat(&mut self, byte: u8, count: usize) -> Result<(), OutputError> {
+        let chunk = [byte; 64];
+        let mut remaining = count;
+        while remaining > 0 {
+            let step = remaining.min(chunk.len());
+            self.put(&chunk[..step])?;
+            remaining -= step;
+        }
+        Ok(())
+    }
+}
+
+/// Renders `format` with `arguments` into `output`; returns the byte count.
+pub fn format<A: Arguments, O: Output>(format: &[u8], arguments: &mut A, output: &mut O) -> Result<usize, OutputError> {
+    let mut out = CountingOutput { inner: output, count: 0 };
+    let mut index = 0;
+    while index < format.len() {
+        let literal_end = format[index..].iter().position(|&b| b == b'%').map_or(format.len(), |p| index + p);
+        if literal_end > index {
+            out.put(&format[index..literal_end])?;
+        }
+        if literal_end >= format.len() {
+            break;
+        }
+        index = convert(format, literal_end, arguments, &mut out)?;
+    }
+    Ok(out.count)
+}
+
+/// Renders one specification starting at `start` (a `%`); returns the index after it.
+fn convert<A: Arguments, O: Output>(format: &[u8], start: usize, arguments: &mut A, out: &mut CountingOutput<'_, O>) -> Result<usize, OutputError> {
+    let mut index = start + 1;
+    let at = |i: usize| format.get(i).copied().unwrap_or(0);
+    let mut flags = Flags::default();
+    loop {
+        match at(index) {
+            b'-' => flags.left = true,
+            b'+' => flags.plus = true,
+            b' ' => flags.space = true,
+            b'#' => flags.alternate = true,
+            b'0' => flags.zero = true,
+            b'\'' => {}
+            _ => break,
+        }
+        index += 1;
+    }
+    let mut width = 0usize;
+    if at(index) == b'*' {
+        let value = arguments.next_integer() as i32;
+        if value < 0 {
+            flags.left = true;
+        }
+        width = value.unsigned_abs() as usize;
+        index += 1;
+    } else {
+        while at(index).is_ascii_digit() {
+            width = width.saturating_mul(10).saturating_add((at(index) - b'0') as usize);
+            index += 1;
+        }
+    }
+    let mut precision = None;
+    if at(index) == b'.' {
+        index += 1;
+        if at(index) == b'*' {
+            let value = arguments.next_integer() as i32;
+            precision = if value < 0 { None } else { Some(value as usize) };
+            index += 1;
+        } else {
+            let mut value = 0usize;
+            while at(index).is_ascii_digit() {
+                value = value.saturating_mul(10).saturating_add((at(index) - b'0') as usize);
+                index += 1;
+            }
+            precision = Some(value);
+        }
+    }
+    let length = match (at(index), at(index + 1)) {
+        (b'h', b'h') => { index += 2; Length::Char }
+        (b'h', _) => { index += 1; Length::Short }
+        (b'l', b'l') => { index += 2; Length::LongLong }
+        (b'l', _) => { index += 1; Length::Long }
+        (b'q', _) => { index += 1; Length::LongLong }
+        (b'j', _) => { index += 1; Length::IntMax }
+        (b'z', _) | (b'Z', _) => { index += 1; Length::Size }
+        (b't', _) => { index += 1; Length::PointerDifference }
+        (b'L', _) => { index += 1; Length::LongDouble }
+        _ => Length::Default,
+    };
+    let specification = Specification { flags, width, precision, length };
+    let conversion = at(index);
+    index += 1;
+    match conversion {
+        b'd' | b'i' => {
+            let raw = arguments.next_integer();
+            let value = signed_value(raw, length);
+            integer(out, &specification, value.unsigned_abs(), value < 0, 10, false, true)?;
+        }
+        b'u' | b'o' | b'x' | b'X' => {
+            let raw = arguments.next_integer();
+            let base = match conversion { b'o' => 8, b'u' => 10, _ => 16 };
+            integer(out, &specification, unsigned_value(raw, length), false, base, conversion == b'X', false)?;
+        }
+        b'c' => {
+            let byte = arguments.next_integer() as u32;
+            let mut encoded = [0u8; 4];
+            let used = if length == Length::Long && byte >= 0x80 {
+                char::from_u32(byte).unwrap_or('?').encode_utf8(&mut encoded).len()
+            } else {
+                encoded[0] = byte as u8;
+                1
+            };
+            padded(out, &specification, b"", &encoded[..used], false)?;
+        }
+        b's' => {
+            let limit = specification.precision;
+            let text: alloc::vec::Vec<u8> = match arguments.next_string(limit) {
+                Some(bytes) => bytes.to_vec(),
+                None if limit.is_none_or(|l| l >= 6) => b"(null)".to_vec(),
+                None => alloc::vec::Vec::new(),
+            };
+            padded(out, &specification, b"", &text, false)?;
+        }
+        b'm' => {
+            let message = arguments.error_message().as_bytes();
+            let shown = &message[..specification.precision.map_or(message.len(), |p| p.min(message.len()))];
+            padded(out, &specification, b"", shown, false)?;
+        }
+        b'p' => {
+            let value = arguments.next_integer();
+            if value == 0 {
+                padded(out, &specification, b"", b"(nil)", false)?;
+            } else {
+                let mut pointer = specification;
+                pointer.flags.alternate = true;
+                pointer.length = Length::Long;
+                integer(out, &pointer, value, false, 16, false, false)?;
+            }
+        }
+        b'n' => arguments.store_count(length, out.count),
+        b'%' => out.put(b"%")?,
+        b'e' | b'E' | b'f' | b'F' | b'g' | b'G' | b'a' | b'A' => {
+            let value = if length == Length::LongDouble { arguments.next_long_double() } else { arguments.next_double() };
+            floating(out, &specification, value, conversion)?;
+        }
+        _ => {
+            // Unknown conversion: copy the specification as written.
+            let end = index.min(format.len());
+            out.put(&format[start..end])?;
+            return Ok(end);
+        }
+    }
+    Ok(index)
+}
+
+/// Sign-extends an integer argument from its C type.
+pub fn signed_value(raw: u64, length: Length) -> i64 {
+    match length {
+        Length::Char => raw as i8 as i64,
+        Length::Short => raw as i16 as i64,
+        Length::Default => raw as i32 as i64,
+        _ => raw as i64,
+    }
+}
+
+/// Zero-extends an integer argument from its C type.
+pub fn unsigned_value(raw: u64, length: Length) -> u64 {
+    match length {
+        Length::Char => raw as u8 as u64,
+        Length::Short => raw as u16 as u64,
+        Length::Default => raw as u32 as u64,
+        _ => raw,
+    }
+}
+
+fn sign_prefix(flags: &Flags, negative: bool) -> &'static [u8] {
+    if negative {
+        b"-"
+    } else if flags.plus {
+        b"+"
+    } else if flags.space {
+        b" "
+    } else {
+        b""
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn integer<O: Output>(out: &mut CountingOutput<'_, O>, specification: &Specification, magnitude: u64, negative: bool, base: u64, upper: bool, signed: bool) -> Result<(), OutputError> {
+    let digits_table: &[u8; 16] = if upper { b"0123456789ABCDEF" } else { b"0123456789abcdef" };
+    let mut buffer = [0u8; 24];
+    let mut position = buffer.len();
+    let mut value = magnitude;
+    while value != 0 {
+        position -= 1;
+        buffer[position] = digits_table[(value % base) as usize];
+        value /= base;
+    }
+    let digits = &buffer[position..];
+    let flags = &specification.flags;
+    let mut minimum_digits = specification.precision.unwrap_or(1);
+    if base == 8 && flags.alternate && minimum_digits <= digits.len() {
+        // "#o" guarantees a leading zero.
+        minimum_digits = digits.len() + 1;
+    }
+    let prefix: &[u8] = if signed {
+        sign_prefix(flags, negative)
+    } else if base == 16 && flags.alternate && magnitude != 0 {
+        if upper { b"0X" } else { b"0x" }
+    } else {
+        b""
+    };
+    let zeros = minimum_digits.saturating_sub(digits.len());
+    let body = prefix.len() + zeros + digits.len();
+    let pad = specification.width.saturating_sub(body);
+    let zero_pad = flags.zero && !flags.left && specification.precision.is_none();
+    if !flags.left && !zero_pad {
+        out.repeat(b' ', pad)?;
+    }
+    out.put(prefix)?;
+    if zero_pad {
+        out.repeat(b'0', pad)?;
+    }
+    out.repeat(b'0', zeros)?;
+    out.put(digits)?;
+    if flags.left {
+        out.repeat(b' ', pad)?;
+    }
+    Ok(())
+}
+
+/// Writes `prefix` and `body` justified in the field; zero padding goes
+/// between them when asked for.
+fn padded<O: Output>(out: &mut CountingOutput<'_, O>, specification: &Specification, prefix: &[u8], body: &[u8], zero_allowed: bool) -> Result<(), OutputError> {
+    let flags = &specification.flags;
+    let pad = specification.width.saturating_sub(prefix.len() + body.len());
+    let zero_pad = zero_allowed && flags.zero && !flags.left;
+    if !flags.left && !zero_pad {
+        out.repeat(b' ', pad)?;
+    }
+    out.put(prefix)?;
+    if zero_pad {
+        out.repeat(b'0', pad)?;
+    }
+    out.put(body)?;
+    if flags.left {
+        out.repeat(b' ', pad)?;
+    }
+    Ok(())
+}
+
+fn floating<O: Output>(out: &mut CountingOutput<'_, O>, specification: &Specification, value: f64, conversion: u8) -> Result<(), OutputError> {
+    let upper = conversion.is_ascii_uppercase();
+    let negative = value.is_sign_negative();
+    let flags = specification.flags;
+    let sign = sign_prefix(&flags, negative);
+    if !value.is_finite() {
+        let text: &[u8] = match (value.is_nan(), upper) {
+            (true, false) => b"nan",
+            (true, true) => b"NAN",
+            (false, false) => b"inf",
+            (false, true) => b"INF",
+        };
+        return padded(out, specification, sign, text, false);
+    }
+    let magnitude = value.abs();
+    let mut body = String::new();
+    let mut prefix = String::from(core::str::from_utf8(sign).unwrap_or(""));
+    match conversion.to_ascii_lowercase() {
+        b'f' => fixed(&mut body, magnitude, specification.precision.unwrap_or(6), flags.alternate),
+        b'e' => {
+            exponential(&mut body, magnitude, specification.precision.unwrap_or(6), flags.alternate);
+        }
+        b'g' => general(&mut body, magnitude, specification.precision.unwrap_or(6), flags.alternate),
+        _ => {
+            prefix.push_str("0x");
+            hexadecimal(&mut body, magnitude, specification.precision);
+        }
+    }
+    if upper {
+        body.make_ascii_uppercase();
+        prefix.make_ascii_uppercase();
+    }
+    padded(out, specification, prefix.as_bytes(), body.as_bytes(), true)
+}
+
+/// `%f` body of a non-negative finite value.
+pub fn fixed(body: &mut String, magnitude: f64, precision: usize, alternate: bool) {
+    let _ = write!(body, "{:.*}", precision, magnitude);
+    if precision == 0 && alternate {
+        body.push('.');
+    }
+}
+
+/// `%e` body; returns the decimal exponent.
+pub fn exponential(body: &mut String, magnitude: f64, precision: usize, alternate: bool) -> i32 {
+    let mut rust = String::new();
+    let _ = write!(rust, "{:.*e}", precision, magnitude);
+    let (mantissa, exponent_text) = rust.split_once('e').unwrap_or((&rust, "0"));
+    let exponent: i32 = exponent_text.parse().unwrap_or(0);
+    body.push_str(mantissa);
+    if precision == 0 && alternate {
+        body.push('.');
+    }
+    let _ = write!(body, "e{}{:02}", if exponent < 0 { '-' } else { '+' }, exponent.unsigned_abs());
+    exponent
+}
+
+/// `%g` body: `%e` or `%f` style by the exponent, trailing zeros removed
+/// unless `alternate`.
+pub fn general(body: &mut String, magnitude: f64, precision: usize, alternate: bool) {
+    let significant = if precision == 0 { 1 } else { precision };
+    let mut probe = String::new();
+    let exponent = if magnitude == 0.0 { 0 } else { exponential(&mut probe, magnitude, significant - 1, false) };
+    if (significant as i64) > exponent as i64 && exponent >= -4 {
+        fixed(body, magnitude, (significant as i64 - 1 - exponent as i64) as usize, alternate);
+        if !alternate {
+            strip_fraction_zeros(body, body.len());
+        } else if !body.contains('.') {
+            body.push('.');
+        }
+    } else {
+        exponential(body, magnitude, significant - 1, alternate);
+        if !alternate {
+            let mantissa_end = body.find('e').unwrap_or(body.len());
+            strip_fraction_zeros(body, mantissa_end);
+        }
+    }
+}
+
+/// Removes trailing zeros (and a bare point) of the fraction ending at `end`.
+fn strip_fraction_zeros(body: &mut String, end: usize) {
+    let head = &body[..end];
+    if !head.contains('.') {
+        return;
+    }
+    let trimmed = head.trim_end_matches('0');
+    let trimmed = trimmed.strip_suffix('.').unwrap_or(trimmed);
+    let cut = trimmed.len();
+    body.replace_range(cut..end, "");
+}
+
+/// `%a` body (after "0x") of a non-negative finite double.
+pub fn hexadecimal(body: &mut String, magnitude: f64, precision: Option<usize>) {
+    let bits = magnitude.to_bits();
+    let biased = ((bits >> 52) & 0x7ff) as i32;
+    let mut fraction = bits & ((1u64 << 52) - 1);
+    let (mut leading, exponent) = if biased == 0 {
+        (0u64, if fraction == 0 { 0 } else { -1022 })
+    } else {
+        (1u64, biased - 1023)
+    };
+    let mut digits = 13usize;
+    if let Some(wanted) = precision {
+        if wanted < 13 {
+            let drop = 4 * (13 - wanted) as u32;
+            let full = leading << 52 | fraction;
+            let kept = full >> drop;
+            let remainder = full & ((1u64 << drop) - 1);
+            let half = 1u64 << (drop - 1);
+            let rounded = kept + u64::from(remainder > half || (remainder == half && kept & 1 == 1));
+            leading = rounded >> (4 * wanted as u32);
+            fraction = (rounded & ((1u64 << (4 * wanted as u32)) - 1)) << drop;
+            digits = wanted;
+        } else {
+            digits = wanted;
+        }
+    } else {
+        while digits > 0 && (fraction >> (4 * (13 - digits))) & 0xf == 0 {
+            digits -= 1;
+        }
+    }
+    let _ = write!(body, "{:x}", leading);
+    if digits > 0 {
+        body.push('.');
+        for position in 0..digits {
+            let digit = if position < 13 { (fraction >> (48 - 4 * position)) & 0xf } else { 0 };
+            let _ = write!(body, "{:x}", digit);
+        }
+    }
+    let _ = write!(body, "p{}{}", if exponent < 0 { '-' } else { '+' }, exponent.unsigned_abs());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec::Vec;
+
+    #[derive(Debug, Clone)]
+    enum Value {
+        Int(i64),
+        Double(f64),
+        Text(Option<&'static str>),
+    }
+
+    struct TestArguments {
+        values: Vec<Value>,
+        next: usize,
+        stored: Vec<usize>,
+    }
+
+    impl Arguments for TestArguments {
+        fn next_integer(&mut self) -> u64 {
+            self.next += 1;
+            match self.values[self.next - 1] { Value::Int(v) => v as u64, _ => panic!("type") }
+        }
+        fn next_double(&mut self) -> f64 {
+            self.next += 1;
+            match self.values[self.next - 1] { Value::Double(v) => v, _ => panic!("type") }
+        }
+        fn next_long_double(&mut self) -> f64 {
+            self.next_double()
+        }
+        fn next_string(&mut self, limit: Option<usize>) -> Option<&[u8]> {
+            self.next += 1;
+            match &self.values[self.next - 1] {
+                Value::Text(Some(t)) => Some(&t.as_bytes()[..limit.map_or(t.len(), |l| l.min(t.len()))]),
+                Value::Text(None) => None,
+                _ => panic!("type"),
+            }
+        }
+        fn store_count(&mut self, _length: Length, count: usize) {
+            self.next += 1;
+            self.stored.push(count);
+        }
+    }
+
+    fn render(format_text: &str, values: &[Value]) -> String {
+        let mut arguments = TestArguments { values: values.to_vec(), next: 0, stored: Vec::new() };
+        let mut output = Vec::new();
+        let count = format(format_text.as_bytes(), &mut arguments, &mut output).unwrap();
+        assert_eq!(count, output.len());
+        String::from_utf8(output).unwrap()
+    }
+
+    use Value::*;
+
+    #[test]
+    fn integers() {
+        assert_eq!(render("%d|%5d|%-5d|%05d|%+d|% d", &[Int(42), Int(-42), Int(7), Int(-7), Int(3), Int(3)]), "42|  -42|7    |-0007|+3| 3");
+        assert_eq!(render("%.3d|%.0d|%8.3x|%#o|%#x|%#X|%o", &[Int(5), Int(0), Int(255), Int(8), Int(255), Int(255), Int(0)]), "005||     0ff|010|0xff|0XFF|0");
+        assert_eq!(render("%hhd %hu %ld %llu %zu", &[Int(300), Int(-1), Int(-5), Int(-1), Int(9)]), "44 65535 -5 18446744073709551615 9");
+        assert_eq!(render("%*d|%-*d|%.*d", &[Int(4), Int(1), Int(-4), Int(2), Int(3), Int(9)]), "   1|2   |009");
+        assert_eq!(render("%u", &[Int(-1)]), "4294967295");
+    }
+
+    #[test]
+    fn strings_characters_pointers() {
+        assert_eq!(render("%s|%.2s|%6s|%-6s|%c%c", &[Text(Some("hello")), Text(Some("hello")), Text(Some("ab")), Text(Some("ab")), Int(65), Int(66)]), "hello|he|    ab|ab    |AB");
+        assert_eq!(render("%s|%.3s", &[Text(None), Text(None)]), "(null)|");
+        assert_eq!(render("%p|%p", &[Int(0), Int(0x1234)]), "(nil)|0x1234");
+        assert_eq!(render("100%%%q", &[]), "100%%q");
+    }
+
+    #[test]
+    fn floats() {
+        assert_eq!(render("%f|%.2f|%10.3f|%-10.1f|%010.2f", &[Double(3.14159), Double(2.675), Double(-1.5), Double(2.25), Double(-3.5)]), "3.141590|2.67|    -1.500|2.2       |-000003.50");
+        assert_eq!(render("%e|%.0e|%E|%#.0e", &[Double(12345.678), Double(2.5), Double(1e-300), Double(3.0)]), "1.234568e+04|2e+00|1.000000E-300|3.e+00");
+        assert_eq!(render("%g|%g|%g|%g|%#g|%.3g|%g", &[Double(100000.0), Double(1000000.0), Double(0.0001), Double(0.00001), Double(1.0), Double(3.14159), Double(0.0)]), "100000|1e+06|0.0001|1e-05|1.00000|3.14|0");
+        assert_eq!(render("%a|%A|%.1a|%a|%.0a", &[Double(1.0), Double(-0.5), Double(1.96875), Double(0.0), Double(1.5)]), "0x1p+0|-0X1P-1|0x2.0p+0|0x0p+0|0x2p+0");
+        assert_eq!(render("%f|%F|%e|%5.1f", &[Double(f64::INFINITY), Double(f64::NEG_INFINITY), Double(f64::NAN), Double(f64::INFINITY)]), "inf|-INF|nan|  inf");
+        assert_eq!(render("%.0f|%.0f|%.20f", &[Double(0.5), Double(1.5), Double(0.1)]), "0|2|0.10000000000000000555");
+    }
+
+    #[test]
+    fn count_store() {
+        let mut arguments = TestArguments { values: alloc::vec![Text(Some("abc")), Int(0)], next: 0, stored: Vec::new() };
+        let mut output = Vec::new();
+        format(b"%s%n!", &mut arguments, &mut output).unwrap();
+        assert_eq!(arguments.stored, alloc::vec![3]);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+        #[test]
+        fn decimal_matches_rust(value in proptest::num::i64::ANY, width in 0usize..30) {
+            let text = render(&alloc::format!("%{}lld", width), &[Int(value)]);
+            proptest::prop_assert_eq!(text, alloc::format!("{:>width$}", value, width = width));
+        }
+        #[test]
+        fn exponential_round_trips(value in proptest::num::f64::NORMAL) {
+            let text = render("%.17e", &[Double(value)]);
+            proptest::prop_assert_eq!(text.parse::<f64>().unwrap(), value);
+        }
+    }
+}
