@@ -18,6 +18,8 @@ mod number {
     pub const RT_SIGACTION: usize = 13;
     pub const RT_SIGPROCMASK: usize = 14;
     pub const IOCTL: usize = 16;
+    pub const PREAD64: usize = 17;
+    pub const PWRITE64: usize = 18;
     pub const SELECT: usize = 23;
     pub const DUP: usize = 32;
     pub const NANOSLEEP: usize = 35;
@@ -115,6 +117,12 @@ pub unsafe fn read(fd: i32, buffer: *mut u8, count: usize) -> Result<usize, Errn
 /// # Safety
 /// `buffer` must be readable for `count` bytes.
 pub unsafe fn write(fd: i32, buffer: *const u8, count: usize) -> Result<usize, Errno> { call!(number::WRITE, fd, buffer, count) }
+/// # Safety
+/// `buffer` must be writable for `count` bytes.
+pub unsafe fn read_at(fd: i32, buffer: *mut u8, count: usize, offset: i64) -> Result<usize, Errno> { call!(number::PREAD64, fd, buffer, count, offset) }
+/// # Safety
+/// `buffer` must be readable for `count` bytes.
+pub unsafe fn write_at(fd: i32, buffer: *const u8, count: usize, offset: i64) -> Result<usize, Errno> { call!(number::PWRITE64, fd, buffer, count, offset) }
 /// # Safety
 /// `path` must be a NUL-terminated string.
 pub unsafe fn open_at(dir: i32, path: *const u8, flags: i32, mode: u32) -> Result<usize, Errno> { call!(number::OPENAT, dir, path, flags, mode) }

@@ -10,7 +10,7 @@
 //! C pointers because they come from C callers; the back end never reads them
 //! itself except where documented (paths are NUL-terminated C strings).
 //!
-//! The function set: read, write, open_at, close, seek, stat_at, fstat, pipe2,
+//! The function set: read, write, read_at, write_at, open_at, close, seek, stat_at, fstat, pipe2,
 //! dup, dup3, fcntl, ioctl, poll, select, getdents, mkdir_at, unlink_at,
 //! rename_at, link_at, symlink_at, readlink_at, access_at, chdir, fchdir,
 //! getcwd, chmod_at, fchmod, chown_at, truncate, ftruncate, fsync, umask, mmap,
