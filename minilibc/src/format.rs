@@ -80,7 +80,6 @@ struct Specification {
     flags: Flags,
     width: usize,
     precision: Option<usize>,
-    length: Length,
 }
 
 /// Counts bytes as they pass to the sink.
@@ -183,19 +182,19 @@ fn convert<A: Arguments, O: Output>(format: &[u8], start: usize, arguments: &mut
         (b'L', _) => { index += 1; Length::LongDouble }
         _ => Length::Default,
     };
-    let specification = Specification { flags, width, precision, length };
+    let specification = Specification { flags, width, precision };
     let conversion = at(index);
     index += 1;
     match conversion {
         b'd' | b'i' => {
             let raw = arguments.next_integer();
             let value = signed_value(raw, length);
-            integer(out, &specification, value.unsigned_abs(), value < 0, 10, false, true)?;
+            integer(out, &specification, value.unsigned_abs(), value < 0, 10, false, true, false)?;
         }
         b'u' | b'o' | b'x' | b'X' => {
             let raw = arguments.next_integer();
             let base = match conversion { b'o' => 8, b'u' => 10, _ => 16 };
-            integer(out, &specification, unsigned_value(raw, length), false, base, conversion == b'X', false)?;
+            integer(out, &specification, unsigned_value(raw, length), false, base, conversion == b'X', false, false)?;
         }
         b'c' => {
             let byte = arguments.next_integer() as u32;
@@ -227,10 +226,7 @@ fn convert<A: Arguments, O: Output>(format: &[u8], start: usize, arguments: &mut
             if value == 0 {
                 padded(out, &specification, b"", b"(nil)", false)?;
             } else {
-                let mut pointer = specification;
-                pointer.flags.alternate = true;
-                pointer.length = Length::Long;
-                integer(out, &pointer, value, false, 16, false, false)?;
+                integer(out, &specification, value, false, 16, false, true, true)?;
             }
         }
         b'n' => arguments.store_count(length, out.count),
@@ -282,7 +278,7 @@ fn sign_prefix(flags: &Flags, negative: bool) -> &'static [u8] {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn integer<O: Output>(out: &mut CountingOutput<'_, O>, specification: &Specification, magnitude: u64, negative: bool, base: u64, upper: bool, signed: bool) -> Result<(), OutputError> {
+fn integer<O: Output>(out: &mut CountingOutput<'_, O>, specification: &Specification, magnitude: u64, negative: bool, base: u64, upper: bool, signed: bool, pointer: bool) -> Result<(), OutputError> {
     let digits_table: &[u8; 16] = if upper { b"0123456789ABCDEF" } else { b"0123456789abcdef" };
     let mut buffer = [0u8; 24];
     let mut position = buffer.len();
@@ -299,7 +295,15 @@ fn integer<O: Output>(out: &mut CountingOutput<'_, O>, specification: &Specifica
         // "#o" guarantees a leading zero.
         minimum_digits = digits.len() + 1;
     }
-    let prefix: &[u8] = if signed {
+    // %p is printed like %#lx, with the sign flags of a signed conversion (as glibc does).
+    let pointer_prefix: &[u8] = match sign_prefix(flags, false) {
+        b"+" => b"+0x",
+        b" " => b" 0x",
+        _ => b"0x",
+    };
+    let prefix: &[u8] = if pointer {
+        pointer_prefix
+    } else if signed {
         sign_prefix(flags, negative)
     } else if base == 16 && flags.alternate && magnitude != 0 {
         if upper { b"0X" } else { b"0x" }
@@ -371,6 +375,10 @@ fn floating<O: Output>(out: &mut CountingOutput<'_, O>, specification: &Specific
         _ => {
             prefix.push_str("0x");
             hexadecimal(&mut body, magnitude, specification.precision);
+            if flags.alternate && !body.contains('.') {
+                let exponent_at = body.find('p').unwrap_or(body.len());
+                body.insert(exponent_at, '.');
+            }
         }
     }
     if upper {
@@ -544,7 +552,8 @@ mod tests {
     fn strings_characters_pointers() {
         assert_eq!(render("%s|%.2s|%6s|%-6s|%c%c", &[Text(Some("hello")), Text(Some("hello")), Text(Some("ab")), Text(Some("ab")), Int(65), Int(66)]), "hello|he|    ab|ab    |AB");
         assert_eq!(render("%s|%.3s", &[Text(None), Text(None)]), "(null)|");
-        assert_eq!(render("%p|%p", &[Int(0), Int(0x1234)]), "(nil)|0x1234");
+        assert_eq!(render("%p|%p|%+p|%#08p", &[Int(0), Int(0x1234), Int(1), Int(0xab)]), "(nil)|0x1234|+0x1|0x0000ab");
+        assert_eq!(render("%#a|%#.0a", &[Double(0.5), Double(1.0)]), "0x1.p-1|0x1.p+0");
         assert_eq!(render("100%%%q", &[]), "100%%q");
     }
 

@@ -377,7 +377,8 @@ fn scan_characters<I: Input, D: Destinations>(reader: &mut Reader<'_, I>, count:
     if !suppress {
         destinations.end_text(false);
     }
-    if taken < count { Outcome::InputFailure } else { Outcome::Continue }
+    // A short read still counts when it got at least one byte (glibc does so).
+    if taken == 0 { Outcome::InputFailure } else { Outcome::Continue }
 }
 
 #[cfg(test)]

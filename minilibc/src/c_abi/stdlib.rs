@@ -217,34 +217,44 @@ pub extern "C" fn srandom(seed: u32) {
     srand(seed)
 }
 
-#[no_mangle]
-pub unsafe extern "C" fn qsort(base: *mut u8, count: usize, size: usize, compare: unsafe extern "C" fn(*const u8, *const u8) -> i32) {
+/// Sorts with the stable merge sort, or the in-place heapsort when the
+/// scratch copy cannot be allocated.
+unsafe fn sort_elements(base: *mut u8, count: usize, size: usize, mut compare: impl FnMut(*const u8, *const u8) -> i32) {
+    let Some(total) = count.checked_mul(size) else { return };
     if size == 0 || count < 2 {
         return;
     }
+    let scratch = super::memory::malloc(total);
+    if !scratch.is_null() {
+        // SAFETY: `base` holds `count` elements of `size` bytes; scratch is ours.
+        unsafe {
+            let data = core::slice::from_raw_parts_mut(base, total);
+            let spare = core::slice::from_raw_parts_mut(scratch, total);
+            crate::sort::merge_sort(data, size, spare, &mut |a, b| compare(a.as_ptr(), b.as_ptr()).cmp(&0));
+            super::memory::free(scratch);
+        }
+        return;
+    }
     let element = |index: usize| base.wrapping_add(index * size);
+    let compare_cell = core::cell::RefCell::new(compare);
     crate::sort::heap_sort(
         count,
-        // SAFETY: indices are below `count`; the comparator is the caller's.
-        |i, j| unsafe { compare(element(i), element(j)) }.cmp(&0),
+        |i, j| (compare_cell.borrow_mut())(element(i), element(j)).cmp(&0),
         // SAFETY: distinct elements of `size` bytes inside the array.
         |i, j| unsafe { ptr::swap_nonoverlapping(element(i), element(j), size) },
     );
 }
 
 #[no_mangle]
+pub unsafe extern "C" fn qsort(base: *mut u8, count: usize, size: usize, compare: unsafe extern "C" fn(*const u8, *const u8) -> i32) {
+    // SAFETY: the comparator is the caller's and gets elements of the array.
+    unsafe { sort_elements(base, count, size, |a, b| compare(a, b)) }
+}
+
+#[no_mangle]
 pub unsafe extern "C" fn qsort_r(base: *mut u8, count: usize, size: usize, compare: unsafe extern "C" fn(*const u8, *const u8, *mut u8) -> i32, argument: *mut u8) {
-    if size == 0 || count < 2 {
-        return;
-    }
-    let element = |index: usize| base.wrapping_add(index * size);
-    crate::sort::heap_sort(
-        count,
-        // SAFETY: as qsort.
-        |i, j| unsafe { compare(element(i), element(j), argument) }.cmp(&0),
-        // SAFETY: as qsort.
-        |i, j| unsafe { ptr::swap_nonoverlapping(element(i), element(j), size) },
-    );
+    // SAFETY: as qsort.
+    unsafe { sort_elements(base, count, size, |a, b| compare(a, b, argument)) }
 }
 
 #[no_mangle]
