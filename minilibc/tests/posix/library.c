@@ -1,0 +1,81 @@
+/* Time, getopt, environment, conversions, locale and other library corners. */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <time.h>
+#include <locale.h>
+#include <limits.h>
+#include <getopt.h>
+#include <ctype.h>
+#include <unistd.h>
+#include <sys/time.h>
+#include <sys/utsname.h>
+#include "check.h"
+
+int main(void) {
+    time_t fixed = 1700000000;
+    struct tm broken;
+    CHECK(gmtime_r(&fixed, &broken) && broken.tm_year == 123 && broken.tm_mon == 10 && broken.tm_mday == 14 && broken.tm_hour == 22);
+    char text[128];
+    CHECK(strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S %a %b %j %p", &broken) > 0);
+    CHECK(strcmp(text, "2023-11-14 22:13:20 Tue Nov 318 PM") == 0);
+    CHECK(strftime(text, 5, "%Y-%m-%d", &broken) == 0);
+    broken.tm_mday += 30;
+    time_t later = timegm(&broken);
+    CHECK(later == fixed + 30 * 86400 && broken.tm_mon == 11 && broken.tm_mday == 14);
+    CHECK(difftime(later, fixed) == 30 * 86400.0);
+    struct timespec start, stop, pause_time = {0, 20000000};
+    CHECK(clock_gettime(CLOCK_MONOTONIC, &start) == 0 && nanosleep(&pause_time, NULL) == 0 && clock_gettime(CLOCK_MONOTONIC, &stop) == 0);
+    long elapsed = (stop.tv_sec - start.tv_sec) * 1000000000L + (stop.tv_nsec - start.tv_nsec);
+    CHECK(elapsed >= 20000000);
+    struct timeval now;
+    CHECK(gettimeofday(&now, NULL) == 0 && now.tv_sec > 1600000000 && time(NULL) >= now.tv_sec);
+    CHECK(clock() >= 0);
+
+    char *arguments[] = {"program", "-a", "-b", "value", "-cvalue2", "--long", "--with=x", "--with", "y", "-z", "file", NULL};
+    int count = 11, option, seen_a = 0, long_flag = 0;
+    char collected[128] = "";
+    static struct option options[] = {{"long", no_argument, NULL, 'l'}, {"with", required_argument, NULL, 'w'}, {NULL, 0, NULL, 0}};
+    opterr = 0;
+    while ((option = getopt_long(count, arguments, "ab:c:", options, NULL)) != -1) {
+        switch (option) {
+        case 'a': seen_a = 1; break;
+        case 'b': case 'c': case 'w': strcat(collected, optarg); strcat(collected, ","); break;
+        case 'l': long_flag = 1; break;
+        default: strcat(collected, "?");
+        }
+    }
+    CHECK(seen_a && long_flag && strcmp(collected, "value,value2,x,y,?") == 0 && optind == 10 && strcmp(arguments[optind], "file") == 0);
+
+    CHECK(strtol("2147483648", NULL, 10) == 2147483648L);
+    errno = 0;
+    CHECK(strtol("99999999999999999999", NULL, 10) == LONG_MAX && errno == ERANGE);
+    errno = 0;
+    CHECK(strtoul("-1", NULL, 10) == ULONG_MAX && errno == 0);
+    CHECK(strtol("12", NULL, 99) == 0 && errno == EINVAL);
+    CHECK(atoi("  -42x") == -42 && atof("1e3") == 1000.0);
+    div_t quotient = div(-7, 2);
+    CHECK(quotient.quot == -3 && quotient.rem == -1 && abs(-5) == 5 && labs(-5L) == 5);
+    srand(7);
+    int first = rand();
+    srand(7);
+    CHECK(rand() == first && first >= 0 && first <= RAND_MAX);
+
+    CHECK(setlocale(LC_ALL, "C") != NULL && strcmp(setlocale(LC_ALL, NULL), "C") == 0);
+    CHECK(setlocale(LC_ALL, "xx_YY.bogus") == NULL);
+    CHECK(strcmp(localeconv()->decimal_point, ".") == 0);
+    CHECK(isalpha('a') && !isalpha('1') && isspace('\t') && toupper('q') == 'Q' && !isdigit(EOF) && !isalpha(200));
+
+    char *formatted = NULL;
+    CHECK(asprintf(&formatted, "%s-%05.1f-%x", "mix", 3.14159, 255) == 12 && strcmp(formatted, "mix-003.1-ff") == 0);
+    free(formatted);
+    struct utsname name;
+    CHECK(uname(&name) == 0 && strlen(name.sysname) > 0);
+    CHECK(sysconf(_SC_PAGESIZE) == 4096 && sysconf(-5) == -1 && errno == EINVAL);
+    char *duplicate = strdup("copy me");
+    CHECK(duplicate && strcmp(duplicate, "copy me") == 0);
+    free(duplicate);
+    FINISH();
+}
