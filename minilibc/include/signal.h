@@ -93,8 +93,8 @@ struct sigaction {
 #define sa_sigaction __sa_handler.__action
 
 void (*signal(int number, void (*handler)(int)))(int);
-int sigaction(int number, const struct sigaction *restrict action, struct sigaction *restrict old);
-int sigprocmask(int how, const sigset_t *restrict set, sigset_t *restrict old);
+int sigaction(int number, const struct sigaction *__restrict action, struct sigaction *__restrict old);
+int sigprocmask(int how, const sigset_t *__restrict set, sigset_t *__restrict old);
 int sigemptyset(sigset_t *set);
 int sigfillset(sigset_t *set);
 int sigaddset(sigset_t *set, int number);

@@ -22,13 +22,13 @@ void *memalign(size_t alignment, size_t size);
 void *valloc(size_t size);
 size_t malloc_usable_size(void *block);
 
-long strtol(const char *restrict text, char **restrict end, int base);
-long long strtoll(const char *restrict text, char **restrict end, int base);
-unsigned long strtoul(const char *restrict text, char **restrict end, int base);
-unsigned long long strtoull(const char *restrict text, char **restrict end, int base);
-double strtod(const char *restrict text, char **restrict end);
-float strtof(const char *restrict text, char **restrict end);
-long double strtold(const char *restrict text, char **restrict end);
+long strtol(const char *__restrict text, char **__restrict end, int base);
+long long strtoll(const char *__restrict text, char **__restrict end, int base);
+unsigned long strtoul(const char *__restrict text, char **__restrict end, int base);
+unsigned long long strtoull(const char *__restrict text, char **__restrict end, int base);
+double strtod(const char *__restrict text, char **__restrict end);
+float strtof(const char *__restrict text, char **__restrict end);
+long double strtold(const char *__restrict text, char **__restrict end);
 int atoi(const char *text);
 long atol(const char *text);
 long long atoll(const char *text);
@@ -67,13 +67,13 @@ int mkstemp(char *template_name);
 int mkostemp(char *template_name, int flags);
 int mkstemps(char *template_name, int suffix_length);
 char *mkdtemp(char *template_name);
-char *realpath(const char *restrict path, char *restrict resolved);
+char *realpath(const char *__restrict path, char *__restrict resolved);
 
 int mblen(const char *text, size_t length);
-int mbtowc(wchar_t *restrict wide, const char *restrict text, size_t length);
+int mbtowc(wchar_t *__restrict wide, const char *__restrict text, size_t length);
 int wctomb(char *text, wchar_t wide);
-size_t mbstowcs(wchar_t *restrict wide, const char *restrict text, size_t count);
-size_t wcstombs(char *restrict text, const wchar_t *restrict wide, size_t count);
+size_t mbstowcs(wchar_t *__restrict wide, const char *__restrict text, size_t count);
+size_t wcstombs(char *__restrict text, const wchar_t *__restrict wide, size_t count);
 const char *getprogname(void);
 __MINILIBC_END
 #endif

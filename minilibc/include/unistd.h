@@ -52,7 +52,7 @@ int unlink(const char *path);
 int unlinkat(int dir, const char *path, int flags);
 int link(const char *old_path, const char *new_path);
 int symlink(const char *target, const char *path);
-ssize_t readlink(const char *restrict path, char *restrict buffer, size_t size);
+ssize_t readlink(const char *__restrict path, char *__restrict buffer, size_t size);
 int truncate(const char *path, off_t length);
 int ftruncate(int fd, off_t length);
 int fsync(int fd);

@@ -12,6 +12,6 @@ typedef struct {
 #define FD_SET(fd, set) ((set)->fds_bits[__FD_WORD(fd)] |= __FD_MASK(fd))
 #define FD_CLR(fd, set) ((set)->fds_bits[__FD_WORD(fd)] &= ~__FD_MASK(fd))
 #define FD_ISSET(fd, set) (((set)->fds_bits[__FD_WORD(fd)] & __FD_MASK(fd)) != 0)
-int select(int count, fd_set *restrict read_set, fd_set *restrict write_set, fd_set *restrict except_set, struct timeval *restrict timeout);
+int select(int count, fd_set *__restrict read_set, fd_set *__restrict write_set, fd_set *__restrict except_set, struct timeval *__restrict timeout);
 __MINILIBC_END
 #endif

@@ -58,10 +58,10 @@ struct stat {
 #define S_IWRITE S_IWUSR
 #define S_IEXEC S_IXUSR
 
-int stat(const char *restrict path, struct stat *restrict buffer);
-int lstat(const char *restrict path, struct stat *restrict buffer);
+int stat(const char *__restrict path, struct stat *__restrict buffer);
+int lstat(const char *__restrict path, struct stat *__restrict buffer);
 int fstat(int fd, struct stat *buffer);
-int fstatat(int dir, const char *restrict path, struct stat *restrict buffer, int flags);
+int fstatat(int dir, const char *__restrict path, struct stat *__restrict buffer, int flags);
 int chmod(const char *path, mode_t mode);
 int fchmod(int fd, mode_t mode);
 int mkdir(const char *path, mode_t mode);

@@ -7,7 +7,7 @@ struct timezone {
     int tz_minuteswest;
     int tz_dsttime;
 };
-int gettimeofday(struct timeval *restrict time, void *restrict zone);
+int gettimeofday(struct timeval *__restrict time, void *__restrict zone);
 #define timerclear(t) ((t)->tv_sec = (t)->tv_usec = 0)
 #define timerisset(t) ((t)->tv_sec || (t)->tv_usec)
 #define timercmp(a, b, op) ((a)->tv_sec == (b)->tv_sec ? (a)->tv_usec op (b)->tv_usec : (a)->tv_sec op (b)->tv_sec)
