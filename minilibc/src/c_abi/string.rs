@@ -6,31 +6,37 @@ use core::ptr;
 
 #[no_mangle]
 pub unsafe extern "C" fn strlen(text: *const u8) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let mut cursor = text;
-    // SAFETY: `text` is NUL-terminated. The word loop reads aligned 8-byte
-    // words, which never cross a page boundary, so it cannot fault even when
-    // it reads past the terminator; bytes past the terminator are not used.
+    use core::arch::x86_64::{__m128i, _mm_cmpeq_epi8, _mm_load_si128, _mm_movemask_epi8, _mm_or_si128, _mm_setzero_si128};
+    // SAFETY: `text` is NUL-terminated. The scan reads aligned 16-byte
+    // blocks (SSE2 is part of x86_64), starting at the block holding `text`;
+    // an aligned block never crosses a page boundary, so it cannot fault
+    // even where it reads bytes outside the string, and bytes before `text`
+    // are masked out.
     unsafe {
-        while (cursor as usize) % 8 != 0 {
-            if *cursor == 0 {
-                return cursor as usize - text as usize;
-            }
-            cursor = cursor.add(1);
+        let zero = _mm_setzero_si128();
+        let offset = text as usize & 15;
+        let mut block = text.sub(offset) as *const __m128i;
+        let mask = (_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_load_si128(block), zero)) as u32) >> offset;
+        if mask != 0 {
+            return mask.trailing_zeros() as usize;
         }
         loop {
-            let word = ptr::read_volatile(cursor as *const u64);
-            if (word.wrapping_sub(ONES) & !word & HIGHS) != 0 {
-                break;
+            block = block.add(1);
+            let first = _mm_cmpeq_epi8(_mm_load_si128(block), zero);
+            if (block as usize) & 31 == 0 {
+                // Two blocks per step once 32-byte aligned (same page).
+                let second = _mm_cmpeq_epi8(_mm_load_si128(block.add(1)), zero);
+                if _mm_movemask_epi8(_mm_or_si128(first, second)) == 0 {
+                    block = block.add(1);
+                    continue;
+                }
             }
-            cursor = cursor.add(8);
-        }
-        while *cursor != 0 {
-            cursor = cursor.add(1);
+            let mask = _mm_movemask_epi8(first) as u32;
+            if mask != 0 {
+                return block as usize - text as usize + mask.trailing_zeros() as usize;
+            }
         }
     }
-    cursor as usize - text as usize
 }
 
 #[no_mangle]
