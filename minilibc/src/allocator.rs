@@ -41,7 +41,7 @@ fn class_capacity(class: usize) -> usize {
     } else {
         let step = class - SMALL_CLASSES; // 0 -> 768, 1 -> 1024, 2 -> 1536 ...
         let power = 512usize << (step / 2 + 1);
-        if step % 2 == 0 { power / 4 * 3 } else { power }
+        if step.is_multiple_of(2) { power / 4 * 3 } else { power }
     }
 }
 
@@ -216,7 +216,7 @@ impl<S: PageSource> Allocator<S> {
             return raw;
         }
         let address = raw as usize;
-        if address % alignment == 0 {
+        if address.is_multiple_of(alignment) {
             return raw;
         }
         let aligned = (address + HEADER).next_multiple_of(alignment);

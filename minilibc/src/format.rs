@@ -559,9 +559,9 @@ mod tests {
 
     #[test]
     fn floats() {
-        assert_eq!(render("%f|%.2f|%10.3f|%-10.1f|%010.2f", &[Double(3.14159), Double(2.675), Double(-1.5), Double(2.25), Double(-3.5)]), "3.141590|2.67|    -1.500|2.2       |-000003.50");
+        assert_eq!(render("%f|%.2f|%10.3f|%-10.1f|%010.2f", &[Double(1.23456), Double(2.675), Double(-1.5), Double(2.25), Double(-3.5)]), "1.234560|2.67|    -1.500|2.2       |-000003.50");
         assert_eq!(render("%e|%.0e|%E|%#.0e", &[Double(12345.678), Double(2.5), Double(1e-300), Double(3.0)]), "1.234568e+04|2e+00|1.000000E-300|3.e+00");
-        assert_eq!(render("%g|%g|%g|%g|%#g|%.3g|%g", &[Double(100000.0), Double(1000000.0), Double(0.0001), Double(0.00001), Double(1.0), Double(3.14159), Double(0.0)]), "100000|1e+06|0.0001|1e-05|1.00000|3.14|0");
+        assert_eq!(render("%g|%g|%g|%g|%#g|%.3g|%g", &[Double(100000.0), Double(1000000.0), Double(0.0001), Double(0.00001), Double(1.0), Double(1.23456), Double(0.0)]), "100000|1e+06|0.0001|1e-05|1.00000|1.23|0");
         assert_eq!(render("%a|%A|%.1a|%a|%.0a", &[Double(1.0), Double(-0.5), Double(1.96875), Double(0.0), Double(1.5)]), "0x1p+0|-0X1P-1|0x2.0p+0|0x0p+0|0x2p+0");
         assert_eq!(render("%f|%F|%e|%5.1f", &[Double(f64::INFINITY), Double(f64::NEG_INFINITY), Double(f64::NAN), Double(f64::INFINITY)]), "inf|-INF|nan|  inf");
         assert_eq!(render("%.0f|%.0f|%.20f", &[Double(0.5), Double(1.5), Double(0.1)]), "0|2|0.10000000000000000555");

@@ -16,7 +16,7 @@ struct SharedConventions(LocaleConventions);
 unsafe impl Sync for SharedConventions {}
 
 static C_CONVENTIONS: SharedConventions = SharedConventions(LocaleConventions {
-    strings: [b".\0".as_ptr(), b"\0".as_ptr(), b"\0".as_ptr(), b"\0".as_ptr(), b"\0".as_ptr(), b"\0".as_ptr(), b"\0".as_ptr(), b"\0".as_ptr(), b"\0".as_ptr(), b"\0".as_ptr()],
+    strings: [c".".as_ptr().cast::<u8>(), c"".as_ptr().cast::<u8>(), c"".as_ptr().cast::<u8>(), c"".as_ptr().cast::<u8>(), c"".as_ptr().cast::<u8>(), c"".as_ptr().cast::<u8>(), c"".as_ptr().cast::<u8>(), c"".as_ptr().cast::<u8>(), c"".as_ptr().cast::<u8>(), c"".as_ptr().cast::<u8>()],
     numbers: [127; 14],
 });
 
@@ -31,11 +31,11 @@ pub unsafe extern "C" fn setlocale(category: i32, locale: *const u8) -> *const u
         return ptr::null();
     }
     if locale.is_null() {
-        return b"C\0".as_ptr();
+        return c"C".as_ptr().cast::<u8>();
     }
     // SAFETY: NUL-terminated locale name.
     match unsafe { c_string(locale) } {
-        b"" | b"C" | b"POSIX" | b"C.UTF-8" | b"C.utf8" => b"C\0".as_ptr(),
+        b"" | b"C" | b"POSIX" | b"C.UTF-8" | b"C.utf8" => c"C".as_ptr().cast::<u8>(),
         _ => ptr::null(),
     }
 }

@@ -241,7 +241,7 @@ pub extern "C" fn aligned_alloc(alignment: usize, size: usize) -> *mut u8 {
 
 #[no_mangle]
 pub unsafe extern "C" fn posix_memalign(result: *mut *mut u8, alignment: usize, size: usize) -> i32 {
-    if !alignment.is_power_of_two() || alignment % core::mem::size_of::<usize>() != 0 {
+    if !alignment.is_power_of_two() || !alignment.is_multiple_of(core::mem::size_of::<usize>()) {
         return EINVAL;
     }
     let block = with_heap(|heap| heap.allocate_aligned(alignment, size)).unwrap_or(ptr::null_mut());

@@ -229,7 +229,7 @@ pub unsafe extern "C" fn execvpe(file: *const u8, arguments: *const *const u8, e
         if name.contains(&b'/') {
             return execve(file, arguments, environment);
         }
-        let path_variable = super::runtime::getenv(b"PATH\0".as_ptr());
+        let path_variable = super::runtime::getenv(c"PATH".as_ptr().cast::<u8>());
         let search: &[u8] = if path_variable.is_null() { b"/bin:/usr/bin" } else { c_string(path_variable) };
         let mut last_error = ENOENT;
         for directory in search.split(|&b| b == b':') {
@@ -959,8 +959,8 @@ pub unsafe fn spawn_shell(command: *const u8, prepare_child: impl FnOnce()) -> i
         match platform::fork() {
             Ok(0) => {
                 prepare_child();
-                let arguments = [b"sh\0".as_ptr(), b"-c\0".as_ptr(), command, ptr::null()];
-                let _ = platform::execve(b"/bin/sh\0".as_ptr(), arguments.as_ptr(), environ.get() as *const *const u8);
+                let arguments = [c"sh".as_ptr().cast::<u8>(), c"-c".as_ptr().cast::<u8>(), command, ptr::null()];
+                let _ = platform::execve(c"/bin/sh".as_ptr().cast::<u8>(), arguments.as_ptr(), environ.get() as *const *const u8);
                 platform::exit_group(127)
             }
             Ok(pid) => pid as i32,

@@ -240,11 +240,10 @@ unsafe fn install_entry(name: &[u8], entry: *mut u8) -> i32 {
     // SAFETY: environ is valid; we only write to arrays we allocated.
     unsafe {
         if let Some(index) = find_variable(name) {
-            if environ.get() != OWNED_ENVIRONMENT.get() {
-                if copy_environment(0) != 0 {
+            if environ.get() != OWNED_ENVIRONMENT.get()
+                && copy_environment(0) != 0 {
                     return -1;
                 }
-            }
             *environ.get().add(index) = entry;
             return 0;
         }
@@ -417,7 +416,7 @@ pub extern "C" fn __minilibc_program_name() -> *mut u8 {
 pub unsafe extern "C" fn getprogname() -> *const u8 {
     let name = PROGRAM_NAME.get();
     if name.is_null() {
-        return b"\0".as_ptr();
+        return c"".as_ptr().cast::<u8>();
     }
     // SAFETY: argv[0] is NUL-terminated.
     unsafe {

@@ -511,11 +511,10 @@ pub unsafe extern "C" fn fgets(destination: *mut u8, size: i32, file: *mut File)
         let limit = size as usize - 1;
         let mut done = 0;
         while done < limit {
-            if file.direction != Direction::Reading || file.position >= file.length {
-                if !prepare_read(file) || (file.position >= file.length && !fill(file)) {
+            if (file.direction != Direction::Reading || file.position >= file.length)
+                && (!prepare_read(file) || (file.position >= file.length && !fill(file))) {
                     break;
                 }
-            }
             let available = (file.length - file.position).min(limit - done);
             let start = file.buffer.add(file.position);
             let newline = memchr(start, b'\n' as i32, available);

@@ -233,7 +233,7 @@ static ASCII_TIME: CGlobal<[u8; 32]> = CGlobal::new([0; 32]);
 pub unsafe extern "C" fn asctime_r(time: *const CTime, buffer: *mut u8) -> *mut u8 {
     // SAFETY: a readable struct tm; the buffer holds 26 bytes.
     unsafe {
-        let length = strftime(buffer, 26, b"%a %b %e %H:%M:%S %Y\n\0".as_ptr(), time);
+        let length = strftime(buffer, 26, c"%a %b %e %H:%M:%S %Y\n".as_ptr().cast::<u8>(), time);
         if length == 0 {
             set_errno(EOVERFLOW);
             return ptr::null_mut();

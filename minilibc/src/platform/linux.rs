@@ -216,7 +216,9 @@ pub fn exit_group(status: i32) -> ! {
     unsafe {
         syscall6(number::EXIT_GROUP, status as usize, 0, 0, 0, 0, 0);
     }
-    loop {}
+    loop {
+        core::hint::spin_loop();
+    }
 }
 /// # Safety
 /// `status` null or writable; `usage` null or writable for a `struct rusage`.
