@@ -824,7 +824,9 @@ pub unsafe extern "C" fn getopt_long(count: i32, arguments: *const *mut u8, opti
                     option_index += 1;
                 }
                 let Some((found, option)) = chosen else {
-                    report(*arguments, "unrecognized option '--", name);
+                    let mut quoted: Vec<u8> = name.to_vec();
+                    quoted.push(b'\'');
+                    report(*arguments, "unrecognized option '--", &quoted);
                     optopt.set(0);
                     return b'?' as i32;
                 };
@@ -833,14 +835,18 @@ pub unsafe extern "C" fn getopt_long(count: i32, arguments: *const *mut u8, opti
                 }
                 match (option.has_argument, inline_value) {
                     (0, Some(_)) => {
-                        report(*arguments, "option doesn't allow an argument: --", name);
+                        let mut quoted: Vec<u8> = name.to_vec();
+                        quoted.extend_from_slice(b"' doesn't allow an argument");
+                        report(*arguments, "option '--", &quoted);
                         optopt.set(option.value);
                         return b'?' as i32;
                     }
                     (_, Some(start)) => optarg.set(argument.add(start)),
                     (1, None) => {
                         if optind.get() >= count {
-                            report(*arguments, "option requires an argument: --", name);
+                            let mut quoted: Vec<u8> = name.to_vec();
+                            quoted.extend_from_slice(b"' requires an argument");
+                            report(*arguments, "option '--", &quoted);
                             optopt.set(option.value);
                             return if colon_mode { b':' } else { b'?' } as i32;
                         }

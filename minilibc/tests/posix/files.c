@@ -98,6 +98,24 @@ int main(void) {
     CHECK(fgets(line, sizeof line, file) && strcmp(line, "prefix: No such file or directory\n") == 0);
     fclose(file);
 
+    /* fscanf from a stream, and an unbuffered stream visible at once. */
+    file = fopen("scan.txt", "w+");
+    fprintf(file, "12 0x1f 3.5 word [bracketed] 77\n");
+    rewind(file);
+    int number, hex, last;
+    double real;
+    char word[16], inner[16];
+    CHECK(fscanf(file, "%d %i %lf %15s [%15[^]]] %d", &number, &hex, &real, word, inner, &last) == 6);
+    CHECK(number == 12 && hex == 31 && real == 3.5 && strcmp(word, "word") == 0 && strcmp(inner, "bracketed") == 0 && last == 77);
+    CHECK(fscanf(file, "%d", &number) == EOF);
+    fclose(file);
+    file = fopen("scan.txt", "w");
+    CHECK(setvbuf(file, NULL, _IONBF, 0) == 0 && fputs("now", file) >= 0);
+    CHECK(stat("scan.txt", &info) == 0 && info.st_size == 3);
+    CHECK(setvbuf(file, NULL, 7, 0) != 0);
+    fclose(file);
+    unlink("scan.txt");
+
     CHECK(unlink("b.txt") == 0 && unlink("c.txt") == 0 && unlink("d.txt") == 0 && unlink("stdio.txt") == 0 && unlink("perror.txt") == 0);
     CHECK(chdir("/") == 0 && rmdir(directory) == 0);
     FINISH();
