@@ -42,6 +42,9 @@ pub trait Arguments {
     /// The bytes of the next C string argument, stopping at NUL or after
     /// `limit` bytes; `None` for a null pointer.
     fn next_string(&mut self, limit: Option<usize>) -> Option<&[u8]>;
+    /// The next `wchar_t` string argument encoded as UTF-8, at most `limit`
+    /// bytes and whole characters only; `None` for a null pointer.
+    fn next_wide_string(&mut self, limit: Option<usize>) -> Option<alloc::vec::Vec<u8>>;
     /// Stores `count` through the next argument (a pointer sized by `length`).
     fn store_count(&mut self, length: Length, count: usize);
     /// The message for the current `errno` (for `%m`).
@@ -207,10 +210,12 @@ fn convert<A: Arguments, O: Output>(format: &[u8], start: usize, arguments: &mut
             };
             padded(out, &specification, b"", &encoded[..used], false)?;
         }
-        b's' => {
+        b's' | b'S' => {
             let limit = specification.precision;
-            let text: alloc::vec::Vec<u8> = match arguments.next_string(limit) {
-                Some(bytes) => bytes.to_vec(),
+            let wide = conversion == b'S' || length == Length::Long;
+            let text: Option<alloc::vec::Vec<u8>> = if wide { arguments.next_wide_string(limit) } else { arguments.next_string(limit).map(|bytes| bytes.to_vec()) };
+            let text: alloc::vec::Vec<u8> = match text {
+                Some(bytes) => bytes,
                 None if limit.is_none_or(|l| l >= 6) => b"(null)".to_vec(),
                 None => alloc::vec::Vec::new(),
             };
@@ -522,6 +527,9 @@ mod tests {
                 Value::Text(None) => None,
                 _ => panic!("type"),
             }
+        }
+        fn next_wide_string(&mut self, limit: Option<usize>) -> Option<Vec<u8>> {
+            self.next_string(limit).map(|bytes| bytes.to_vec())
         }
         fn store_count(&mut self, _length: Length, count: usize) {
             self.next += 1;

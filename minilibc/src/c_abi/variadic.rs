@@ -94,6 +94,30 @@ impl Arguments for VaArguments {
             Some(core::slice::from_raw_parts(text, length))
         }
     }
+    fn next_wide_string(&mut self, limit: Option<usize>) -> Option<alloc::vec::Vec<u8>> {
+        let text: *const u32 = self.next_pointer();
+        if text.is_null() {
+            return None;
+        }
+        let limit = limit.unwrap_or(usize::MAX);
+        let mut encoded = alloc::vec::Vec::new();
+        let mut index = 0;
+        loop {
+            // SAFETY: %ls promises a NUL-terminated wchar_t string.
+            let unit = unsafe { *text.add(index) };
+            if unit == 0 {
+                break;
+            }
+            let mut buffer = [0u8; 4];
+            let character = char::from_u32(unit).unwrap_or(char::REPLACEMENT_CHARACTER).encode_utf8(&mut buffer);
+            if encoded.len() + character.len() > limit {
+                break;
+            }
+            encoded.extend_from_slice(character.as_bytes());
+            index += 1;
+        }
+        Some(encoded)
+    }
     fn store_count(&mut self, length: Length, count: usize) {
         let target: *mut u8 = self.next_pointer();
         if target.is_null() {
