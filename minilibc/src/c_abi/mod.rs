@@ -18,6 +18,7 @@ pub mod stdlib;
 pub mod string;
 pub mod time;
 pub mod variadic;
+pub mod wide;
 
 use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicI32, Ordering};

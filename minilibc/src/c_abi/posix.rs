@@ -1002,3 +1002,74 @@ pub unsafe extern "C" fn system(command: *const u8) -> i32 {
         }
     }
 }
+
+// ---- resources ----
+
+#[no_mangle]
+pub unsafe extern "C" fn getrusage(who: i32, usage: *mut u8) -> i32 {
+    // SAFETY: a writable struct rusage.
+    c_result(unsafe { platform::getrusage(who, usage) }) as i32
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn getrlimit(resource: i32, limit: *mut u64) -> i32 {
+    // SAFETY: a writable struct rlimit.
+    c_result(unsafe { platform::prlimit(resource, ptr::null(), limit) }) as i32
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn setrlimit(resource: i32, limit: *const u64) -> i32 {
+    // SAFETY: a readable struct rlimit.
+    c_result(unsafe { platform::prlimit(resource, limit, ptr::null_mut()) }) as i32
+}
+
+// ---- libgen.h ----
+
+static PATH_DOT: CGlobal<[u8; 2]> = CGlobal::new(*b".\0");
+
+/// POSIX basename: may modify `path` (strips trailing slashes).
+#[no_mangle]
+pub unsafe extern "C" fn basename(path: *mut u8) -> *mut u8 {
+    // SAFETY: null or a writable NUL-terminated path.
+    unsafe {
+        if path.is_null() || *path == 0 {
+            return PATH_DOT.as_ptr() as *mut u8;
+        }
+        let mut end = c_string(path).len();
+        while end > 1 && *path.add(end - 1) == b'/' {
+            end -= 1;
+            *path.add(end) = 0;
+        }
+        let bytes = core::slice::from_raw_parts(path, end);
+        match bytes.iter().rposition(|&b| b == b'/') {
+            Some(slash) if end > 1 => path.add(slash + 1),
+            _ => path,
+        }
+    }
+}
+
+/// POSIX dirname: modifies `path`.
+#[no_mangle]
+pub unsafe extern "C" fn dirname(path: *mut u8) -> *mut u8 {
+    // SAFETY: null or a writable NUL-terminated path.
+    unsafe {
+        if path.is_null() || *path == 0 {
+            return PATH_DOT.as_ptr() as *mut u8;
+        }
+        let mut end = c_string(path).len();
+        while end > 1 && *path.add(end - 1) == b'/' {
+            end -= 1;
+        }
+        while end > 0 && *path.add(end - 1) != b'/' {
+            end -= 1;
+        }
+        if end == 0 {
+            return PATH_DOT.as_ptr() as *mut u8;
+        }
+        while end > 1 && *path.add(end - 1) == b'/' {
+            end -= 1;
+        }
+        *path.add(end) = 0;
+        path
+    }
+}

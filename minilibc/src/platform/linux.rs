@@ -70,6 +70,8 @@ mod number {
     pub const PIPE2: usize = 293;
     pub const DUP3: usize = 292;
     pub const GETRANDOM: usize = 318;
+    pub const GETRUSAGE: usize = 98;
+    pub const PRLIMIT64: usize = 302;
 }
 
 #[inline(always)]
@@ -263,6 +265,12 @@ pub unsafe fn uname(name: *mut u8) -> Result<usize, Errno> { call!(number::UNAME
 /// # Safety
 /// `buffer` writable for `length` bytes.
 pub unsafe fn getrandom(buffer: *mut u8, length: usize, flags: u32) -> Result<usize, Errno> { call!(number::GETRANDOM, buffer, length, flags) }
+/// # Safety
+/// `usage` writable for a `struct rusage`.
+pub unsafe fn getrusage(who: i32, usage: *mut u8) -> Result<usize, Errno> { call!(number::GETRUSAGE, who, usage) }
+/// # Safety
+/// `new` null or a readable `struct rlimit`, `old` null or writable.
+pub unsafe fn prlimit(resource: i32, new: *const u64, old: *mut u64) -> Result<usize, Errno> { call!(number::PRLIMIT64, 0, resource, new, old) }
 /// Points the thread register (%fs) at `block`, the thread control block.
 ///
 /// # Safety

@@ -12,6 +12,10 @@
 #include <unistd.h>
 #include <sys/time.h>
 #include <sys/utsname.h>
+#include <sys/resource.h>
+#include <libgen.h>
+#include <wchar.h>
+#include <wctype.h>
 #include "check.h"
 
 int main(void) {
@@ -74,6 +78,18 @@ int main(void) {
     struct utsname name;
     CHECK(uname(&name) == 0 && strlen(name.sysname) > 0);
     CHECK(sysconf(_SC_PAGESIZE) == 4096 && sysconf(-5) == -1 && errno == EINVAL);
+    struct rlimit limit;
+    CHECK(getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur > 0 && setrlimit(RLIMIT_NOFILE, &limit) == 0);
+    struct rusage usage;
+    CHECK(getrusage(RUSAGE_SELF, &usage) == 0 && usage.ru_maxrss > 0);
+    char path1[] = "/usr/lib/", path2[] = "/usr/lib/", path3[] = "file";
+    CHECK(strcmp(basename(path1), "lib") == 0 && strcmp(dirname(path2), "/usr") == 0 && strcmp(dirname(path3), ".") == 0);
+    wchar_t wide[8];
+    wcscpy(wide, L"wide");
+    CHECK(wcslen(wide) == 4 && wcscmp(wide, L"wide") == 0 && wcschr(wide, L'd') == wide + 2 && iswalpha(L'x') && towupper(L'q') == L'Q');
+    char narrow[4];
+    mbstate_t state = {0};
+    CHECK(wcrtomb(narrow, L'A', &state) == 1 && narrow[0] == 'A' && btowc('b') == L'b' && mbsinit(&state));
     char *duplicate = strdup("copy me");
     CHECK(duplicate && strcmp(duplicate, "copy me") == 0);
     free(duplicate);
