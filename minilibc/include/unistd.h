@@ -47,6 +47,7 @@ int fchdir(int fd);
 char *getcwd(char *buffer, size_t size);
 int chown(const char *path, uid_t user, gid_t group);
 int lchown(const char *path, uid_t user, gid_t group);
+int fchown(int fd, uid_t user, gid_t group);
 int rmdir(const char *path);
 int unlink(const char *path);
 int unlinkat(int dir, const char *path, int flags);

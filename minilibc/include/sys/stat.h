@@ -67,5 +67,9 @@ int fchmod(int fd, mode_t mode);
 int mkdir(const char *path, mode_t mode);
 int mkdirat(int dir, const char *path, mode_t mode);
 mode_t umask(mode_t mask);
+int utimensat(int dir, const char *path, const struct timespec times[2], int flags);
+int futimens(int fd, const struct timespec times[2]);
+#define UTIME_NOW ((1L << 30) - 1L)
+#define UTIME_OMIT ((1L << 30) - 2L)
 __MINILIBC_END
 #endif

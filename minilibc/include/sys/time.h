@@ -7,6 +7,7 @@ struct timezone {
     int tz_minuteswest;
     int tz_dsttime;
 };
+int utimes(const char *path, const struct timeval times[2]);
 int gettimeofday(struct timeval *__restrict time, void *__restrict zone);
 #define timerclear(t) ((t)->tv_sec = (t)->tv_usec = 0)
 #define timerisset(t) ((t)->tv_sec || (t)->tv_usec)

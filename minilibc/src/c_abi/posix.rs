@@ -1073,3 +1073,49 @@ pub unsafe extern "C" fn dirname(path: *mut u8) -> *mut u8 {
         path
     }
 }
+
+// ---- file times ----
+
+/// `utime(path, {actime, modtime})`; null times mean "now".
+#[no_mangle]
+pub unsafe extern "C" fn utime(path: *const u8, times: *const i64) -> i32 {
+    // SAFETY: NUL-terminated path; `times` null or a struct utimbuf.
+    unsafe {
+        if times.is_null() {
+            return c_result(platform::utimens_at(AT_FDCWD, path, ptr::null(), 0)) as i32;
+        }
+        let both = [*times, 0, *times.add(1), 0];
+        c_result(platform::utimens_at(AT_FDCWD, path, both.as_ptr(), 0)) as i32
+    }
+}
+
+/// `utimes(path, timeval[2])`.
+#[no_mangle]
+pub unsafe extern "C" fn utimes(path: *const u8, times: *const i64) -> i32 {
+    // SAFETY: NUL-terminated path; `times` null or two timevals.
+    unsafe {
+        if times.is_null() {
+            return c_result(platform::utimens_at(AT_FDCWD, path, ptr::null(), 0)) as i32;
+        }
+        let both = [*times, *times.add(1) * 1000, *times.add(2), *times.add(3) * 1000];
+        c_result(platform::utimens_at(AT_FDCWD, path, both.as_ptr(), 0)) as i32
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn utimensat(dir: i32, path: *const u8, times: *const i64, flags: i32) -> i32 {
+    // SAFETY: C's contract.
+    c_result(unsafe { platform::utimens_at(dir, path, times, flags) }) as i32
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn futimens(fd: i32, times: *const i64) -> i32 {
+    // SAFETY: C's contract; a null path makes utimensat act on `fd`.
+    c_result(unsafe { platform::utimens_at(fd, ptr::null(), times, 0) }) as i32
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn fchown(fd: i32, user: u32, group: u32) -> i32 {
+    // SAFETY: an empty path with AT_EMPTY_PATH (0x1000) names `fd` itself.
+    c_result(unsafe { platform::chown_at(fd, c"".as_ptr().cast::<u8>(), user, group, 0x1000) }) as i32
+}

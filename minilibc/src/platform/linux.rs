@@ -71,6 +71,7 @@ mod number {
     pub const DUP3: usize = 292;
     pub const GETRANDOM: usize = 318;
     pub const GETRUSAGE: usize = 98;
+    pub const UTIMENSAT: usize = 280;
     pub const PRLIMIT64: usize = 302;
 }
 
@@ -271,6 +272,9 @@ pub unsafe fn getrusage(who: i32, usage: *mut u8) -> Result<usize, Errno> { call
 /// # Safety
 /// `new` null or a readable `struct rlimit`, `old` null or writable.
 pub unsafe fn prlimit(resource: i32, new: *const u64, old: *mut u64) -> Result<usize, Errno> { call!(number::PRLIMIT64, 0, resource, new, old) }
+/// # Safety
+/// `path` null (then `dir` is the file) or NUL-terminated; `times` null or two timespecs.
+pub unsafe fn utimens_at(dir: i32, path: *const u8, times: *const i64, flags: i32) -> Result<usize, Errno> { call!(number::UTIMENSAT, dir, path, times, flags) }
 /// Points the thread register (%fs) at `block`, the thread control block.
 ///
 /// # Safety

@@ -17,7 +17,7 @@
 //! munmap, mprotect, brk, fork, execve, exit_group, wait4, kill, getpid,
 //! getppid, gettid, getuid/geteuid/getgid/getegid, setpgid, getpgid, setsid,
 //! getsid, sigaction, sigprocmask, sigpending, sigsuspend, alarm, clock_gettime,
-//! clock_getres, nanosleep, uname, getrandom, getrusage, prlimit,
+//! clock_getres, nanosleep, uname, getrandom, getrusage, prlimit, utimens_at,
 //! set_thread_pointer.
 
 #[cfg(target_os = "linux")]
