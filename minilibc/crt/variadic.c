@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <math.h>
 #include <errno.h>
 
@@ -131,6 +132,20 @@ int ioctl(int fd, unsigned long request, ...) {
     unsigned long argument = va_arg(arguments, unsigned long);
     va_end(arguments);
     return __minilibc_ioctl(fd, request, argument);
+}
+
+void *__minilibc_mremap(void *address, size_t old_length, size_t new_length, int flags, void *new_address);
+
+/* mremap takes a new address only with MREMAP_FIXED. */
+void *mremap(void *address, size_t old_length, size_t new_length, int flags, ...) {
+    void *new_address = NULL;
+    if (flags & MREMAP_FIXED) {
+        va_list arguments;
+        va_start(arguments, flags);
+        new_address = va_arg(arguments, void *);
+        va_end(arguments);
+    }
+    return __minilibc_mremap(address, old_length, new_length, flags, new_address);
 }
 
 /* execl family: count the arguments, copy them into an array on the stack. */

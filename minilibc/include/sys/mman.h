@@ -16,5 +16,8 @@ __MINILIBC_BEGIN
 void *mmap(void *address, size_t length, int protection, int flags, int fd, off_t offset);
 int munmap(void *address, size_t length);
 int mprotect(void *address, size_t length, int protection);
+#define MREMAP_MAYMOVE 1
+#define MREMAP_FIXED 2
+void *mremap(void *address, size_t old_length, size_t new_length, int flags, ...);
 __MINILIBC_END
 #endif

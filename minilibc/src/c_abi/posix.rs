@@ -114,6 +114,18 @@ pub unsafe extern "C" fn mmap(address: *mut u8, length: usize, protection: i32, 
 }
 
 #[no_mangle]
+pub unsafe extern "C" fn __minilibc_mremap(address: *mut u8, old_length: usize, new_length: usize, flags: i32, new_address: *mut u8) -> *mut u8 {
+    // SAFETY: C's mremap contract.
+    match unsafe { platform::mremap(address, old_length, new_length, flags, new_address) } {
+        Ok(mapped) => mapped as *mut u8,
+        Err(error) => {
+            set_errno(error.0);
+            usize::MAX as *mut u8
+        }
+    }
+}
+
+#[no_mangle]
 pub extern "C" fn dup2(old: i32, new: i32) -> i32 {
     if old == new {
         // dup3 refuses equal descriptors; dup2 checks validity and returns it.

@@ -14,6 +14,7 @@ mod number {
     pub const MMAP: usize = 9;
     pub const MPROTECT: usize = 10;
     pub const MUNMAP: usize = 11;
+    pub const MREMAP: usize = 25;
     pub const BRK: usize = 12;
     pub const RT_SIGACTION: usize = 13;
     pub const RT_SIGPROCMASK: usize = 14;
@@ -205,6 +206,9 @@ pub unsafe fn mmap(address: *mut u8, length: usize, protection: i32, flags: i32,
 /// # Safety
 /// The range must not hold live Rust objects.
 pub unsafe fn munmap(address: *mut u8, length: usize) -> Result<usize, Errno> { call!(number::MUNMAP, address, length) }
+/// # Safety
+/// The usual `mremap` contract.
+pub unsafe fn mremap(address: *mut u8, old_length: usize, new_length: usize, flags: i32, new_address: *mut u8) -> Result<usize, Errno> { call!(number::MREMAP, address, old_length, new_length, flags, new_address, 0) }
 /// # Safety
 /// The usual `mprotect` contract.
 pub unsafe fn mprotect(address: *mut u8, length: usize, protection: i32) -> Result<usize, Errno> { call!(number::MPROTECT, address, length, protection) }

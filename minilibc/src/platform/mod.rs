@@ -14,7 +14,7 @@
 //! dup, dup3, fcntl, ioctl, poll, select, getdents, mkdir_at, unlink_at,
 //! rename_at, link_at, symlink_at, readlink_at, access_at, chdir, fchdir,
 //! getcwd, chmod_at, fchmod, chown_at, truncate, ftruncate, fsync, umask, mmap,
-//! munmap, mprotect, brk, fork, execve, exit_group, wait4, kill, getpid,
+//! munmap, mremap, mprotect, brk, fork, execve, exit_group, wait4, kill, getpid,
 //! getppid, gettid, getuid/geteuid/getgid/getegid, setpgid, getpgid, setsid,
 //! getsid, sigaction, sigprocmask, sigpending, sigsuspend, alarm, clock_gettime,
 //! clock_getres, nanosleep, uname, getrandom, getrusage, prlimit, utimens_at,
