@@ -34,6 +34,8 @@ int fclose(FILE *stream);
 FILE *tmpfile(void);
 char *tmpnam(char *buffer);
 FILE *popen(const char *command, const char *mode);
+FILE *fmemopen(void *__restrict buffer, size_t size, const char *__restrict mode);
+FILE *open_memstream(char **pointer, size_t *size);
 int pclose(FILE *stream);
 
 size_t fread(void *__restrict destination, size_t size, size_t count, FILE *__restrict stream);

@@ -54,7 +54,136 @@ pub struct File {
     error: bool,
     /// The child of `popen`, 0 otherwise.
     child: i32,
+    /// Where the bytes live: the descriptor `fd`, or memory.
+    backend: Backend,
     next: *mut File,
+}
+
+/// The storage under a stream.
+enum Backend {
+    Descriptor,
+    /// `fmemopen`: a caller's (or our) buffer of fixed `size`.
+    FixedMemory { base: *mut u8, size: usize, length: usize, position: usize, owned: bool },
+    /// `open_memstream`: a growing malloc'ed buffer published through the
+    /// caller's pointer and size at every flush.
+    GrowingMemory { buffer: *mut u8, capacity: usize, length: usize, position: usize, pointer_out: *mut *mut u8, size_out: *mut usize },
+}
+
+const ENOSPC: i32 = 28;
+const ENOMEM: i32 = 12;
+
+/// Reads up to `count` bytes from the stream's storage.
+fn raw_read(file: &mut File, destination: *mut u8, count: usize) -> Result<usize, platform::Errno> {
+    match &mut file.backend {
+        // SAFETY: the caller's destination holds `count` bytes.
+        Backend::Descriptor => unsafe { platform::read(file.fd, destination, count) },
+        Backend::FixedMemory { base, length, position, .. } => {
+            let take = length.saturating_sub(*position).min(count);
+            // SAFETY: position + take <= length <= size of the buffer.
+            unsafe { memcpy(destination, base.add(*position), take) };
+            *position += take;
+            Ok(take)
+        }
+        Backend::GrowingMemory { buffer, length, position, .. } => {
+            let take = length.saturating_sub(*position).min(count);
+            // SAFETY: within the buffer's length.
+            unsafe { memcpy(destination, buffer.add(*position), take) };
+            *position += take;
+            Ok(take)
+        }
+    }
+}
+
+/// Writes all of `data` to the stream's storage.
+fn raw_write_all(file: &mut File, data: &[u8]) -> Result<(), ()> {
+    match &mut file.backend {
+        Backend::Descriptor => write_all(file.fd, data),
+        Backend::FixedMemory { base, size, length, position, .. } => {
+            let room = size.saturating_sub(*position);
+            let take = room.min(data.len());
+            // SAFETY: position + take <= size.
+            unsafe { memcpy(base.add(*position), data.as_ptr(), take) };
+            *position += take;
+            *length = (*length).max(*position);
+            if *position < *size {
+                // fmemopen keeps the contents NUL-terminated when there is room (as glibc).
+                // SAFETY: position < size.
+                unsafe { *base.add(*position) = 0 };
+            }
+            if take < data.len() {
+                set_errno(ENOSPC);
+                return Err(());
+            }
+            Ok(())
+        }
+        Backend::GrowingMemory { buffer, capacity, length, position, pointer_out, size_out } => {
+            let end = *position + data.len();
+            if end + 1 > *capacity {
+                let grown = (end + 1).max(*capacity * 2).max(64);
+                // SAFETY: our malloc'ed buffer.
+                let block = unsafe { realloc(*buffer, grown) };
+                if block.is_null() {
+                    set_errno(ENOMEM);
+                    return Err(());
+                }
+                *buffer = block;
+                *capacity = grown;
+            }
+            // SAFETY: the buffer holds `end + 1` bytes; the gap left by a seek past the end is zero-filled.
+            unsafe {
+                if *position > *length {
+                    super::memory::memset(buffer.add(*length), 0, *position - *length);
+                }
+                memcpy(buffer.add(*position), data.as_ptr(), data.len());
+                *position = end;
+                *length = (*length).max(end);
+                *buffer.add(*length) = 0;
+                **pointer_out = *buffer;
+                **size_out = *position;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Moves the stream's storage position.
+fn raw_seek(file: &mut File, offset: i64, whence: i32) -> Result<usize, platform::Errno> {
+    let (length, position, limit) = match &mut file.backend {
+        Backend::Descriptor => return platform::seek(file.fd, offset, whence),
+        Backend::FixedMemory { length, position, size, .. } => (*length, position, *size),
+        Backend::GrowingMemory { length, position, .. } => (*length, position, isize::MAX as usize),
+    };
+    let origin = match whence {
+        0 => 0,
+        1 => *position as i64,
+        _ => length as i64,
+    };
+    let target = origin.checked_add(offset).filter(|&t| t >= 0 && t as u64 <= limit as u64).ok_or(platform::Errno(EINVAL))?;
+    *position = target as usize;
+    Ok(target as usize)
+}
+
+/// Releases the stream's storage.
+fn raw_close(file: &mut File) -> Result<usize, platform::Errno> {
+    match &mut file.backend {
+        Backend::Descriptor => platform::close(file.fd),
+        Backend::FixedMemory { base, owned, .. } => {
+            if *owned {
+                // SAFETY: our own buffer.
+                unsafe { free(*base) };
+            }
+            Ok(0)
+        }
+        Backend::GrowingMemory { pointer_out, size_out, buffer, position, .. } => {
+            // The caller owns the buffer now (and frees it).
+            // SAFETY: the caller's pointer and size locations.
+            unsafe {
+                **pointer_out = *buffer;
+                **size_out = *position;
+            }
+            Ok(0)
+        }
+    }
 }
 
 #[no_mangle]
@@ -80,6 +209,7 @@ fn new_file(fd: i32, readable: bool, writable: bool, buffering: Buffering) -> *m
         end_of_file: false,
         error: false,
         child: 0,
+        backend: Backend::Descriptor,
         next: OPEN_FILES.get(),
     }));
     OPEN_FILES.set(file);
@@ -133,7 +263,7 @@ fn flush_output(file: &mut File) -> i32 {
     }
     // SAFETY: the buffer holds `pending` bytes.
     let data = unsafe { core::slice::from_raw_parts(file.buffer, pending) };
-    if write_all(file.fd, data).is_err() {
+    if raw_write_all(file, data).is_err() {
         file.error = true;
         return EOF;
     }
@@ -145,7 +275,7 @@ fn discard_input(file: &mut File) {
     if file.direction == Direction::Reading {
         let unread = file.length - file.position;
         if unread > 0 {
-            let _ = platform::seek(file.fd, -(unread as i64), 1);
+            let _ = raw_seek(file, -(unread as i64), 1);
         }
     }
     file.position = 0;
@@ -193,7 +323,7 @@ fn put_bytes(file: &mut File, data: &[u8]) -> Result<(), OutputError> {
         }
         file.direction = Direction::Writing;
         if data.len() >= file.capacity {
-            return write_all(file.fd, data).map_err(|_| {
+            return raw_write_all(file, data).map_err(|_| {
                 file.error = true;
                 OutputError
             });
@@ -236,7 +366,7 @@ fn fill(file: &mut File) -> bool {
     if file.end_of_file {
         return false;
     }
-    if file.fd == 0 {
+    if file.fd == 0 && matches!(file.backend, Backend::Descriptor) {
         let output = stdout.get();
         if !output.is_null() {
             // SAFETY: stdout is a live stream.
@@ -250,8 +380,8 @@ fn fill(file: &mut File) -> bool {
     if !ensure_buffer(file) {
         return false;
     }
-    // SAFETY: the buffer holds `capacity` bytes.
-    match unsafe { platform::read(file.fd, file.buffer, file.capacity) } {
+    let (buffer, capacity) = (file.buffer, file.capacity);
+    match raw_read(file, buffer, capacity) {
         Ok(0) => {
             file.end_of_file = true;
             false
@@ -473,7 +603,7 @@ pub unsafe extern "C" fn fread(destination: *mut u8, size: usize, count: usize, 
                 break;
             }
             if total - done >= BUFFER_SIZE {
-                match platform::read(file.fd, destination.add(done), total - done) {
+                match raw_read(file, destination.add(done), total - done) {
                     Ok(0) => {
                         file.end_of_file = true;
                         break;
@@ -618,7 +748,7 @@ pub unsafe extern "C" fn fseeko(file: *mut File, offset: i64, whence: i32) -> i3
     file.position = 0;
     file.length = 0;
     file.direction = Direction::Idle;
-    if c_result(platform::seek(file.fd, offset, whence)) < 0 {
+    if c_result(raw_seek(file, offset, whence)) < 0 {
         return -1;
     }
     file.end_of_file = false;
@@ -635,7 +765,7 @@ pub unsafe extern "C" fn fseek(file: *mut File, offset: i64, whence: i32) -> i32
 pub unsafe extern "C" fn ftello(file: *mut File) -> i64 {
     // SAFETY: C's contract.
     let file = unsafe { stream(file) };
-    let position = c_result(platform::seek(file.fd, 0, 1));
+    let position = c_result(raw_seek(file, 0, 1));
     if position < 0 {
         return -1;
     }
@@ -708,7 +838,12 @@ pub unsafe extern "C" fn fileno(file: *mut File) -> i32 {
         return -1;
     }
     // SAFETY: C's contract.
-    unsafe { stream(file).fd }
+    let file = unsafe { stream(file) };
+    if !matches!(file.backend, Backend::Descriptor) {
+        set_errno(EBADF);
+        return -1;
+    }
+    file.fd
 }
 
 #[no_mangle]
@@ -864,7 +999,7 @@ pub unsafe extern "C" fn fclose(file: *mut File) -> i32 {
         } else {
             flush_output(stream_ref)
         };
-        let closed = c_result(platform::close(stream_ref.fd));
+        let closed = c_result(raw_close(stream_ref));
         forget(file);
         release_buffer(stream_ref);
         for standard in [&stdin, &stdout, &stderr] {
@@ -1039,6 +1174,61 @@ pub unsafe extern "C" fn remove(path: *const u8) -> i32 {
                 -1
             }
         }
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn fmemopen(buffer: *mut u8, size: usize, mode: *const u8) -> *mut File {
+    // SAFETY: NUL-terminated mode; `buffer` null or `size` bytes.
+    unsafe {
+        let mode_text = c_string(mode);
+        let Some((_, readable, writable)) = parse_mode(mode_text) else {
+            set_errno(EINVAL);
+            return ptr::null_mut();
+        };
+        if size == 0 {
+            set_errno(EINVAL);
+            return ptr::null_mut();
+        }
+        let owned = buffer.is_null();
+        let base = if owned { super::memory::calloc(1, size) } else { buffer };
+        if base.is_null() {
+            return ptr::null_mut();
+        }
+        let (length, position) = match mode_text[0] {
+            b'r' => (if owned { 0 } else { size }, 0),
+            b'w' => {
+                *base = 0;
+                (0, 0)
+            }
+            _ => {
+                let end = super::string::strnlen(base, size);
+                (end, end)
+            }
+        };
+        let file = new_file(-1, readable, writable, Buffering::Full);
+        (*file).backend = Backend::FixedMemory { base, size, length, position, owned };
+        file
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn open_memstream(pointer: *mut *mut u8, size: *mut usize) -> *mut File {
+    if pointer.is_null() || size.is_null() {
+        set_errno(EINVAL);
+        return ptr::null_mut();
+    }
+    let buffer = super::memory::calloc(1, 64);
+    if buffer.is_null() {
+        return ptr::null_mut();
+    }
+    // SAFETY: the caller's locations are writable.
+    unsafe {
+        *pointer = buffer;
+        *size = 0;
+        let file = new_file(-1, false, true, Buffering::Full);
+        (*file).backend = Backend::GrowingMemory { buffer, capacity: 64, length: 0, position: 0, pointer_out: pointer, size_out: size };
+        file
     }
 }
 

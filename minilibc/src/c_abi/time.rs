@@ -272,21 +272,31 @@ pub unsafe extern "C" fn ctime_r(time: *const i64, buffer: *mut u8) -> *mut u8 {
     }
 }
 
-/// `struct tms` and `times`: user and system time of the process.
+/// `struct tms` and `times`: user and system CPU time of the process and
+/// of its waited-for children, in clock ticks (100 per second); returns the
+/// elapsed ticks of the monotonic clock.
 #[no_mangle]
 pub unsafe extern "C" fn times(buffer: *mut i64) -> i64 {
-    let ticks = clock() / 10_000;
-    // SAFETY: a writable struct tms (4 clock_t).
-    unsafe {
-        if !buffer.is_null() {
-            *buffer = ticks;
-            *buffer.add(1) = 0;
-            *buffer.add(2) = 0;
-            *buffer.add(3) = 0;
+    // struct rusage starts with ru_utime and ru_stime (two timevals).
+    let ticks = |usage: &[i64; 18], index: usize| usage[index] * 100 + usage[index + 1] / 10_000;
+    if !buffer.is_null() {
+        let mut own = [0i64; 18];
+        let mut children = [0i64; 18];
+        // SAFETY: local rusage records; `buffer` is a writable struct tms (4 clock_t).
+        unsafe {
+            if c_result(platform::getrusage(0, own.as_mut_ptr() as *mut u8)) < 0 || c_result(platform::getrusage(-1, children.as_mut_ptr() as *mut u8)) < 0 {
+                return -1;
+            }
+            *buffer = ticks(&own, 0);
+            *buffer.add(1) = ticks(&own, 2);
+            *buffer.add(2) = ticks(&children, 0);
+            *buffer.add(3) = ticks(&children, 2);
         }
     }
     let mut now = [0i64; 2];
     // SAFETY: a local timespec; clock 1 is CLOCK_MONOTONIC.
-    let _ = unsafe { platform::clock_gettime(1, now.as_mut_ptr()) };
+    if c_result(unsafe { platform::clock_gettime(1, now.as_mut_ptr()) }) < 0 {
+        return -1;
+    }
     now[0] * 100 + now[1] / 10_000_000
 }

@@ -116,6 +116,28 @@ int main(void) {
     fclose(file);
     unlink("scan.txt");
 
+    /* Memory streams. */
+    char memory[32] = "abc def 12";
+    FILE *reader = fmemopen(memory, strlen(memory), "r");
+    char first[8];
+    int twelve;
+    CHECK(reader && fscanf(reader, "%7s %*s %d", first, &twelve) == 2 && strcmp(first, "abc") == 0 && twelve == 12);
+    CHECK(fgetc(reader) == EOF && feof(reader) && fseek(reader, 4, SEEK_SET) == 0 && fgetc(reader) == 'd' && ftell(reader) == 5);
+    CHECK(fclose(reader) == 0 && fileno(stdin) == 0);
+    FILE *writer = fmemopen(memory, sizeof memory, "w");
+    CHECK(writer && fprintf(writer, "%d-%s", 7, "seven") == 7 && fflush(writer) == 0 && strcmp(memory, "7-seven") == 0);
+    CHECK(fprintf(writer, "%040d", 1) == 40 && fflush(writer) == EOF);
+    fclose(writer);
+    char *grown = NULL;
+    size_t grown_size = 0;
+    FILE *memstream = open_memstream(&grown, &grown_size);
+    CHECK(memstream != NULL);
+    for (int i = 0; i < 1000; i++) fprintf(memstream, "%d,", i);
+    CHECK(fflush(memstream) == 0 && grown_size == 3890 && strncmp(grown, "0,1,2,", 6) == 0);
+    fputs("end", memstream);
+    CHECK(fclose(memstream) == 0 && grown_size == 3893 && strcmp(grown + 3890, "end") == 0);
+    free(grown);
+
     CHECK(unlink("b.txt") == 0 && unlink("c.txt") == 0 && unlink("d.txt") == 0 && unlink("stdio.txt") == 0 && unlink("perror.txt") == 0);
     CHECK(chdir("/") == 0 && rmdir(directory) == 0);
     FINISH();
