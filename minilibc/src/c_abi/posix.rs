@@ -746,6 +746,9 @@ pub static opterr: CGlobal<i32> = CGlobal::new(1);
 pub static optopt: CGlobal<i32> = CGlobal::new(0);
 /// Position inside a cluster of short options ("-abc").
 static CLUSTER_POSITION: CGlobal<usize> = CGlobal::new(0);
+/// The `optind` the cluster position belongs to; a program that moves
+/// `optind` itself (to rescan, say) starts a fresh argument.
+static CLUSTER_INDEX: CGlobal<i32> = CGlobal::new(0);
 
 /// C's `struct option`.
 #[repr(C)]
@@ -803,6 +806,10 @@ pub unsafe extern "C" fn getopt_long(count: i32, arguments: *const *mut u8, opti
             return -1;
         }
         let text = c_string(argument);
+        if CLUSTER_INDEX.get() != index || CLUSTER_POSITION.get() >= text.len() {
+            CLUSTER_POSITION.set(0);
+        }
+        CLUSTER_INDEX.set(index);
         if CLUSTER_POSITION.get() == 0 {
             if text.len() < 2 || text[0] != b'-' {
                 return -1;

@@ -13,6 +13,7 @@
 #include <sys/time.h>
 #include <sys/utsname.h>
 #include <sys/resource.h>
+#include <sys/times.h>
 #include <libgen.h>
 #include <wchar.h>
 #include <wctype.h>
@@ -52,6 +53,16 @@ int main(void) {
         }
     }
     CHECK(seen_a && long_flag && strcmp(collected, "value,value2,x,y,?") == 0 && optind == 10 && strcmp(arguments[optind], "file") == 0);
+
+    char *again[] = {"program", "-xy", "-x", NULL};
+    int letters = 0;
+    optind = 1;
+    while (getopt(3, again, "xy") != -1) letters++;
+    optind = 1;
+    while (getopt(3, again, "xy") != -1) letters++;
+    CHECK(letters == 6 && optind == 3);
+    struct tms usage_times;
+    CHECK(times(&usage_times) != (clock_t)-1 && usage_times.tms_utime >= 0);
 
     CHECK(strtol("2147483648", NULL, 10) == 2147483648L);
     errno = 0;
