@@ -1,6 +1,31 @@
 //! POSIX error numbers (Linux numbering) and their messages, for `strerror`.
 #![forbid(unsafe_code)]
 
+/// Error numbers minilibc itself reports (Linux numbering, the values of
+/// `<errno.h>`; crt/layout_checks.c verifies the header agrees).
+pub const EPERM: i32 = 1;
+pub const ENOENT: i32 = 2;
+pub const ESRCH: i32 = 3;
+pub const EINTR: i32 = 4;
+pub const EIO: i32 = 5;
+pub const EBADF: i32 = 9;
+pub const ECHILD: i32 = 10;
+pub const EAGAIN: i32 = 11;
+pub const ENOMEM: i32 = 12;
+pub const EACCES: i32 = 13;
+pub const EEXIST: i32 = 17;
+pub const ENOTDIR: i32 = 20;
+pub const EISDIR: i32 = 21;
+pub const EINVAL: i32 = 22;
+pub const ENOTTY: i32 = 25;
+pub const ENOSPC: i32 = 28;
+pub const ESPIPE: i32 = 29;
+pub const ERANGE: i32 = 34;
+pub const ENAMETOOLONG: i32 = 36;
+pub const ENOSYS: i32 = 38;
+pub const EOVERFLOW: i32 = 75;
+pub const EILSEQ: i32 = 84;
+
 /// Message for error `number`, or `None` when it is not an error number we know.
 pub fn message(number: i32) -> Option<&'static str> {
     Some(match number {

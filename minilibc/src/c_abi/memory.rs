@@ -9,9 +9,8 @@ use crate::allocator::{Allocator, PageSource};
 use core::arch::asm;
 use core::ptr;
 use core::sync::atomic::{AtomicBool, Ordering};
+use crate::errno_table::{EINVAL, ENOMEM};
 
-const ENOMEM: i32 = 12;
-const EINVAL: i32 = 22;
 
 #[no_mangle]
 pub unsafe extern "C" fn memcpy(destination: *mut u8, source: *const u8, count: usize) -> *mut u8 {

@@ -9,11 +9,8 @@ use super::{c_result, c_string, set_errno, CGlobal};
 use crate::platform::{self, KernelSignalAction, AT_FDCWD};
 use alloc::vec::Vec;
 use core::ptr;
+use crate::errno_table::{EBADF, EINTR, EINVAL, ENAMETOOLONG, ENOENT, ENOMEM, ENOTDIR, ENOTTY};
 
-const EINVAL: i32 = 22;
-const ENOENT: i32 = 2;
-const ENOMEM: i32 = 12;
-const ENOTTY: i32 = 25;
 const AT_SYMLINK_NOFOLLOW: i32 = 0x100;
 const AT_REMOVEDIR: i32 = 0x200;
 
@@ -252,7 +249,7 @@ pub unsafe extern "C" fn execvpe(file: *const u8, arguments: *const *const u8, e
             candidate.push(0);
             if let Err(error) = platform::execve(candidate.as_ptr(), arguments, environment) {
                 // EACCES is remembered but the search goes on, as in glibc.
-                if error.0 != ENOENT && error.0 != 20 {
+                if error.0 != ENOENT && error.0 != ENOTDIR {
                     last_error = error.0;
                 }
             }
@@ -323,7 +320,7 @@ pub unsafe extern "C" fn gethostname(name: *mut u8, size: usize) -> i32 {
         let node = &record[65..130];
         let length = node.iter().position(|&b| b == 0).unwrap_or(65);
         if length >= size {
-            set_errno(36);
+            set_errno(ENAMETOOLONG);
             return -1;
         }
         memcpy(name, node.as_ptr(), length);
@@ -654,7 +651,7 @@ pub unsafe extern "C" fn readdir(directory: *mut Directory) -> *mut u8 {
 #[no_mangle]
 pub unsafe extern "C" fn closedir(directory: *mut Directory) -> i32 {
     if directory.is_null() {
-        set_errno(9);
+        set_errno(EBADF);
         return -1;
     }
     // SAFETY: a DIR from opendir, not used again.
@@ -1013,7 +1010,7 @@ pub unsafe extern "C" fn system(command: *const u8) -> i32 {
         // SAFETY: a valid status word.
         match unsafe { platform::wait4(pid, &mut status, 0, ptr::null_mut()) } {
             Ok(_) => return status,
-            Err(error) if error.0 == 4 => continue,
+            Err(error) if error.0 == EINTR => continue,
             Err(error) => {
                 set_errno(error.0);
                 return -1;

@@ -6,9 +6,8 @@ use super::{c_string, c_string_length, set_errno, CGlobal};
 use crate::platform;
 use alloc::vec::Vec;
 use core::ptr;
+use crate::errno_table::{EINVAL, ENOMEM};
 
-const EINVAL: i32 = 22;
-const ENOMEM: i32 = 12;
 
 /// `char **environ`.
 #[no_mangle]

@@ -16,13 +16,11 @@ use crate::scan::{self, Destinations, Input};
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::ptr;
+use crate::errno_table::{EBADF, EINTR, EINVAL, EISDIR, ENOMEM, ENOSPC, EOVERFLOW};
 
 /// `BUFSIZ`.
 pub const BUFFER_SIZE: usize = 8192;
 const EOF: i32 = -1;
-const EBADF: i32 = 9;
-const EINVAL: i32 = 22;
-const EOVERFLOW: i32 = 75;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Direction {
@@ -69,8 +67,6 @@ enum Backend {
     GrowingMemory { buffer: *mut u8, capacity: usize, length: usize, position: usize, pointer_out: *mut *mut u8, size_out: *mut usize },
 }
 
-const ENOSPC: i32 = 28;
-const ENOMEM: i32 = 12;
 
 /// Reads up to `count` bytes from the stream's storage.
 fn raw_read(file: &mut File, destination: *mut u8, count: usize) -> Result<usize, platform::Errno> {
@@ -241,7 +237,7 @@ fn write_all(fd: i32, mut data: &[u8]) -> Result<(), ()> {
         // SAFETY: a valid slice.
         match unsafe { platform::write(fd, data.as_ptr(), data.len()) } {
             Ok(written) => data = &data[written..],
-            Err(error) if error.0 == 4 => continue,
+            Err(error) if error.0 == EINTR => continue,
             Err(error) => {
                 set_errno(error.0);
                 return Err(());
@@ -1130,7 +1126,7 @@ pub unsafe extern "C" fn pclose(file: *mut File) -> i32 {
         loop {
             match platform::wait4(pid, &mut status, 0, ptr::null_mut()) {
                 Ok(_) => return status,
-                Err(error) if error.0 == 4 => continue,
+                Err(error) if error.0 == EINTR => continue,
                 Err(error) => {
                     set_errno(error.0);
                     return -1;
@@ -1168,7 +1164,7 @@ pub unsafe extern "C" fn remove(path: *const u8) -> i32 {
     unsafe {
         match platform::unlink_at(AT_FDCWD, path, 0) {
             Ok(_) => 0,
-            Err(error) if error.0 == 21 => c_result(platform::unlink_at(AT_FDCWD, path, 0x200)) as i32,
+            Err(error) if error.0 == EISDIR => c_result(platform::unlink_at(AT_FDCWD, path, 0x200)) as i32,
             Err(error) => {
                 set_errno(error.0);
                 -1

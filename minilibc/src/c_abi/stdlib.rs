@@ -5,10 +5,8 @@ use super::{c_string, set_errno, CGlobal};
 use crate::number;
 use crate::platform::{self, AT_FDCWD};
 use core::ptr;
+use crate::errno_table::{EEXIST, EILSEQ, EINVAL, ERANGE};
 
-const EINVAL: i32 = 22;
-const ERANGE: i32 = 34;
-const EEXIST: i32 = 17;
 
 /// Stores the end pointer for the strto* family.
 unsafe fn set_end(end: *mut *mut u8, text: *const u8, consumed: usize) {
@@ -373,7 +371,7 @@ pub unsafe extern "C" fn wctomb(text: *mut u8, wide: i32) -> i32 {
         return 0;
     }
     if !(0..256).contains(&wide) {
-        set_errno(84);
+        set_errno(EILSEQ);
         return -1;
     }
     // SAFETY: room for MB_CUR_MAX (1) byte.
@@ -410,7 +408,7 @@ pub unsafe extern "C" fn wcstombs(text: *mut u8, wide: *const i32, count: usize)
         loop {
             let character = *wide.add(index);
             if !(0..256).contains(&character) {
-                set_errno(84);
+                set_errno(EILSEQ);
                 return usize::MAX;
             }
             if character == 0 {

@@ -3,6 +3,7 @@
 use super::memory::{malloc, memcpy, memset};
 use super::{c_string, c_string_length, CGlobal};
 use core::ptr;
+use crate::errno_table::{ERANGE};
 
 #[no_mangle]
 pub unsafe extern "C" fn strlen(text: *const u8) -> usize {
@@ -490,7 +491,7 @@ impl core::fmt::Write for FixedWriter<'_> {
 #[no_mangle]
 pub unsafe extern "C" fn strerror_r(number: i32, buffer: *mut u8, size: usize) -> i32 {
     if size == 0 {
-        return 34;
+        return ERANGE;
     }
     // SAFETY: `buffer` holds `size` bytes; strerror's result is NUL-terminated.
     unsafe {
@@ -499,7 +500,7 @@ pub unsafe extern "C" fn strerror_r(number: i32, buffer: *mut u8, size: usize) -
         let copied = length.min(size - 1);
         memcpy(buffer, message, copied);
         *buffer.add(copied) = 0;
-        if copied < length { 34 } else { 0 }
+        if copied < length { ERANGE } else { 0 }
     }
 }
 

@@ -6,8 +6,8 @@ use crate::calendar::{self, BrokenDownTime};
 use crate::format::{Output, OutputError};
 use crate::platform;
 use core::ptr;
+use crate::errno_table::{EOVERFLOW};
 
-const EOVERFLOW: i32 = 75;
 
 /// C's `struct tm` (glibc layout).
 #[repr(C)]

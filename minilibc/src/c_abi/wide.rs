@@ -6,8 +6,8 @@
 
 use super::set_errno;
 use core::ptr;
+use crate::errno_table::{EILSEQ};
 
-const EILSEQ: i32 = 84;
 const WEOF: u32 = 0xffff_ffff;
 
 #[no_mangle]
