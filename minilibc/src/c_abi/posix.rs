@@ -6,7 +6,7 @@
 use super::memory::{free, malloc, memcpy, memset};
 use super::runtime::environ;
 use super::{c_result, c_string, set_errno, CGlobal};
-use crate::platform::{self, KernelSignalAction, AT_FDCWD};
+use crate::platform::{self, AT_FDCWD};
 use alloc::vec::Vec;
 use core::ptr;
 use crate::errno_table::{EBADF, EINTR, EINVAL, ENAMETOOLONG, ENOENT, ENOMEM, ENOTDIR, ENOTTY};
@@ -369,46 +369,30 @@ pub struct SignalAction {
     restorer: usize,
 }
 
-const SA_RESTORER: u64 = 0x0400_0000;
 const SA_RESTART: i32 = 0x1000_0000;
-
-core::arch::global_asm!(
-    ".globl __minilibc_signal_return", ".type __minilibc_signal_return,@function",
-    "__minilibc_signal_return:", "mov eax, 15", "syscall",
-);
-
-extern "C" {
-    fn __minilibc_signal_return();
-}
 
 #[no_mangle]
 pub unsafe extern "C" fn sigaction(signal: i32, new: *const SignalAction, old: *mut SignalAction) -> i32 {
     // SAFETY: `new` and `old` are null or valid records.
     unsafe {
-        let kernel_new = if new.is_null() {
+        let new_action = if new.is_null() {
             None
         } else {
-            Some(KernelSignalAction {
-                handler: (*new).handler,
-                flags: (*new).flags as u32 as u64 | SA_RESTORER,
-                restorer: __minilibc_signal_return as unsafe extern "C" fn() as usize,
-                mask: (*new).mask,
-            })
+            Some(platform::SignalAction { handler: (*new).handler, flags: (*new).flags as u32 as u64, mask: (*new).mask })
         };
-        let mut kernel_old = KernelSignalAction::default();
-        let result = platform::sigaction(
-            signal,
-            kernel_new.as_ref().map_or(ptr::null(), |a| a as *const _),
-            if old.is_null() { ptr::null_mut() } else { &mut kernel_old },
-        );
-        if c_result(result) < 0 {
-            return -1;
-        }
-        if !old.is_null() {
-            *old = SignalAction { handler: kernel_old.handler, mask: kernel_old.mask, flags: (kernel_old.flags & !SA_RESTORER) as i32, restorer: 0 };
+        match platform::sigaction(signal, new_action) {
+            Ok(previous) => {
+                if !old.is_null() {
+                    *old = SignalAction { handler: previous.handler, mask: previous.mask, flags: previous.flags as i32, restorer: 0 };
+                }
+                0
+            }
+            Err(error) => {
+                set_errno(error.0);
+                -1
+            }
         }
     }
-    0
 }
 
 #[no_mangle]
@@ -929,41 +913,40 @@ pub unsafe extern "C" fn ttyname(fd: i32) -> *mut u8 {
     if isatty(fd) == 0 {
         return ptr::null_mut();
     }
-    let mut link = *b"/proc/self/fd/\0\0\0\0\0\0\0\0\0\0\0\0";
-    let digits = alloc::format!("{}", fd);
-    link[14..14 + digits.len()].copy_from_slice(digits.as_bytes());
     let buffer = NAME.as_ptr() as *mut u8;
-    // SAFETY: NUL-terminated link path; the buffer holds 64 bytes.
+    // SAFETY: the buffer holds 64 bytes; we keep one for the NUL.
     unsafe {
-        let length = readlink(link.as_ptr(), buffer, 63);
-        if length < 0 {
-            return ptr::null_mut();
+        match platform::descriptor_path(fd, buffer, 63) {
+            Ok(length) => *buffer.add(length) = 0,
+            Err(error) => {
+                set_errno(error.0);
+                return ptr::null_mut();
+            }
         }
-        *buffer.add(length as usize) = 0;
     }
     buffer
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn realpath(path: *const u8, resolved: *mut u8) -> *mut u8 {
-    // Resolution is done by the file system: open the path and read back the
-    // name the kernel has for it.
+    // Resolution is done by the file system: open the path and ask for the
+    // name the system has for the descriptor.
     // SAFETY: NUL-terminated path; `resolved` null or PATH_MAX (4096) bytes.
     unsafe {
         let fd = c_result(platform::open_at(AT_FDCWD, path, 0o10000000 | 0o2000000, 0)); // O_PATH|O_CLOEXEC
         if fd < 0 {
             return ptr::null_mut();
         }
-        let mut link = *b"/proc/self/fd/\0\0\0\0\0\0\0\0\0\0\0\0";
-        let digits = alloc::format!("{}", fd);
-        link[14..14 + digits.len()].copy_from_slice(digits.as_bytes());
         let mut buffer = [0u8; 4096];
-        let length = readlink(link.as_ptr(), buffer.as_mut_ptr(), 4095);
+        let length = platform::descriptor_path(fd as i32, buffer.as_mut_ptr(), 4095);
         let _ = platform::close(fd as i32);
-        if length < 0 {
-            return ptr::null_mut();
-        }
-        let length = length as usize;
+        let length = match length {
+            Ok(length) => length,
+            Err(error) => {
+                set_errno(error.0);
+                return ptr::null_mut();
+            }
+        };
         let target = if resolved.is_null() { malloc(length + 1) } else { resolved };
         if target.is_null() {
             return target;
@@ -975,7 +958,7 @@ pub unsafe extern "C" fn realpath(path: *const u8, resolved: *mut u8) -> *mut u8
 }
 
 /// Used by `system` and `popen`: runs `/bin/sh -c command` in a child.
-pub unsafe fn spawn_shell(command: *const u8, prepare_child: impl FnOnce()) -> i32 {
+pub unsafe fn spawn_shell(command: *const u8, prepare_child: impl Fn()) -> i32 {
     // SAFETY: NUL-terminated command; the child only calls async-signal-safe code.
     unsafe {
         match platform::fork() {
@@ -996,27 +979,54 @@ pub unsafe fn spawn_shell(command: *const u8, prepare_child: impl FnOnce()) -> i
 
 #[no_mangle]
 pub unsafe extern "C" fn system(command: *const u8) -> i32 {
+    const SIGINT: i32 = 2;
+    const SIGQUIT: i32 = 3;
+    const SIGCHLD: i32 = 17;
     if command.is_null() {
         return 1;
     }
     super::stdio::flush_all_streams();
+    // As POSIX asks: the caller ignores SIGINT and SIGQUIT and blocks SIGCHLD
+    // while the command runs; the child gets the original dispositions back.
+    let ignore = platform::SignalAction { handler: 1, flags: 0, mask: 0 };
+    let old_interrupt = platform::sigaction(SIGINT, Some(ignore));
+    let old_quit = platform::sigaction(SIGQUIT, Some(ignore));
+    let block = 1u64 << (SIGCHLD - 1);
+    let mut old_mask = 0u64;
+    // SAFETY: valid masks.
+    let _ = unsafe { platform::sigprocmask(0, &block, &mut old_mask) };
+    let restore = || {
+        if let Ok(action) = old_interrupt {
+            let _ = platform::sigaction(SIGINT, Some(action));
+        }
+        if let Ok(action) = old_quit {
+            let _ = platform::sigaction(SIGQUIT, Some(action));
+        }
+        // SAFETY: a valid mask.
+        let _ = unsafe { platform::sigprocmask(2, &old_mask, ptr::null_mut()) };
+    };
     // SAFETY: NUL-terminated command.
-    let pid = unsafe { spawn_shell(command, || {}) };
-    if pid < 0 {
-        return -1;
-    }
-    let mut status = 0;
-    loop {
-        // SAFETY: a valid status word.
-        match unsafe { platform::wait4(pid, &mut status, 0, ptr::null_mut()) } {
-            Ok(_) => return status,
-            Err(error) if error.0 == EINTR => continue,
-            Err(error) => {
-                set_errno(error.0);
-                return -1;
+    let pid = unsafe { spawn_shell(command, restore) };
+    let mut status = -1;
+    if pid > 0 {
+        loop {
+            let mut word = 0;
+            // SAFETY: a valid status word.
+            match unsafe { platform::wait4(pid, &mut word, 0, ptr::null_mut()) } {
+                Ok(_) => {
+                    status = word;
+                    break;
+                }
+                Err(error) if error.0 == EINTR => continue,
+                Err(error) => {
+                    set_errno(error.0);
+                    break;
+                }
             }
         }
     }
+    restore();
+    status
 }
 
 // ---- resources ----

@@ -143,10 +143,9 @@ pub extern "C" fn abort() -> ! {
     const SIGABRT: i32 = 6;
     let _ = platform::kill(platform::getpid(), SIGABRT);
     // The signal was caught and the handler returned: reset it and retry.
-    let default_action = platform::KernelSignalAction::default();
-    // SAFETY: a valid record; the old action is not wanted.
+    let _ = platform::sigaction(SIGABRT, Some(platform::SignalAction::default()));
+    // SAFETY: a valid mask; the old mask is not wanted.
     unsafe {
-        let _ = platform::sigaction(SIGABRT, &default_action, ptr::null_mut());
         let unblock = 1u64 << (SIGABRT - 1);
         let _ = platform::sigprocmask(1, &unblock, ptr::null_mut());
     }

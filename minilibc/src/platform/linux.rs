@@ -1,7 +1,7 @@
 //! Linux x86_64 back end: every primitive is one `syscall` instruction.
 #![allow(clippy::missing_safety_doc)]
 
-use super::{Errno, KernelSignalAction};
+use super::{Errno, SignalAction};
 use core::arch::asm;
 
 mod number {
@@ -242,9 +242,68 @@ pub fn setpgid(pid: i32, group: i32) -> Result<usize, Errno> { call!(number::SET
 pub fn getpgid(pid: i32) -> Result<usize, Errno> { call!(number::GETPGID, pid) }
 pub fn setsid() -> Result<usize, Errno> { call!(number::SETSID) }
 pub fn getsid(pid: i32) -> Result<usize, Errno> { call!(number::GETSID, pid) }
+/// The kernel's `struct sigaction` on x86_64.
+#[repr(C)]
+#[derive(Default)]
+struct KernelSignalAction {
+    handler: usize,
+    flags: u64,
+    restorer: usize,
+    mask: u64,
+}
+
+/// Linux requires a user-space restorer that calls rt_sigreturn when a handler returns.
+const SA_RESTORER: u64 = 0x0400_0000;
+
+core::arch::global_asm!(
+    ".globl __minilibc_signal_return", ".type __minilibc_signal_return,@function",
+    "__minilibc_signal_return:", "mov eax, 15", "syscall",
+);
+
+extern "C" {
+    fn __minilibc_signal_return();
+}
+
+/// Installs `new` (if any) for `signal` and returns the previous action.
+pub fn sigaction(signal: i32, new: Option<SignalAction>) -> Result<SignalAction, Errno> {
+    let kernel_new = new.map(|action| KernelSignalAction {
+        handler: action.handler,
+        flags: action.flags | SA_RESTORER,
+        restorer: __minilibc_signal_return as unsafe extern "C" fn() as usize,
+        mask: action.mask,
+    });
+    let mut kernel_old = KernelSignalAction::default();
+    let new_pointer = kernel_new.as_ref().map_or(core::ptr::null(), |action| action as *const KernelSignalAction);
+    call!(number::RT_SIGACTION, signal, new_pointer, &mut kernel_old as *mut KernelSignalAction, 8)?;
+    Ok(SignalAction { handler: kernel_old.handler, flags: kernel_old.flags & !SA_RESTORER, mask: kernel_old.mask })
+}
+
+/// The path name the system has for open descriptor `fd`, written into
+/// `buffer` (not NUL-terminated); returns its length.
+///
 /// # Safety
-/// `new` and `old` null or valid records.
-pub unsafe fn sigaction(signal: i32, new: *const KernelSignalAction, old: *mut KernelSignalAction) -> Result<usize, Errno> { call!(number::RT_SIGACTION, signal, new, old, 8) }
+/// `buffer` writable for `size` bytes.
+pub unsafe fn descriptor_path(fd: i32, buffer: *mut u8, size: usize) -> Result<usize, Errno> {
+    let mut link = [0u8; 32];
+    let prefix = b"/proc/self/fd/";
+    link[..prefix.len()].copy_from_slice(prefix);
+    let mut digits = [0u8; 12];
+    let mut value = fd.unsigned_abs();
+    let mut count = 0;
+    loop {
+        digits[count] = b'0' + (value % 10) as u8;
+        count += 1;
+        value /= 10;
+        if value == 0 {
+            break;
+        }
+    }
+    for index in 0..count {
+        link[prefix.len() + index] = digits[count - 1 - index];
+    }
+    // SAFETY: `link` is NUL-terminated (zero-filled); the caller's buffer holds `size` bytes.
+    unsafe { readlink_at(AT_FDCWD, link.as_ptr(), buffer, size) }
+}
 /// # Safety
 /// `new` and `old` null or valid 64-bit masks.
 pub unsafe fn sigprocmask(how: i32, new: *const u64, old: *mut u64) -> Result<usize, Errno> { call!(number::RT_SIGPROCMASK, how, new, old, 8) }

@@ -18,6 +18,7 @@
 //! getppid, gettid, getuid/geteuid/getgid/getegid, setpgid, getpgid, setsid,
 //! getsid, sigaction, sigprocmask, sigpending, sigsuspend, alarm, clock_gettime,
 //! clock_getres, nanosleep, uname, getrandom, getrusage, prlimit, utimens_at,
+//! descriptor_path,
 //! set_thread_pointer.
 
 #[cfg(target_os = "linux")]
@@ -29,12 +30,13 @@ pub use linux::*;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Errno(pub i32);
 
-/// The kernel-side signal action record the back end installs.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default)]
-pub struct KernelSignalAction {
+/// A signal disposition as minilibc sees it: the handler (0 = default,
+/// 1 = ignore, else a function), the SA_* flags of `<signal.h>` and the
+/// 64-bit mask blocked while it runs. How the handler returns (Linux's
+/// restorer trampoline, a Mach reply) is the back end's business.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SignalAction {
     pub handler: usize,
     pub flags: u64,
-    pub restorer: usize,
     pub mask: u64,
 }

@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <sys/wait.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/select.h>
 #include "check.h"
 
@@ -63,6 +64,10 @@ int main(void) {
     status = system("exit 3");
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 3);
     CHECK(system(NULL) != 0);
+    struct sigaction interrupt;
+    CHECK(sigaction(SIGINT, NULL, &interrupt) == 0 && interrupt.sa_handler == SIG_DFL);
+    status = system("kill -INT $PPID; exit 4");
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 4);
 
     FILE *pipe_stream = popen("echo popen works; echo second", "r");
     CHECK(pipe_stream != NULL);
