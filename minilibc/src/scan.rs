@@ -461,6 +461,9 @@ mod tests {
         assert_eq!(run("a%d", "b1").0, 0);
         assert_eq!(run("%d%%", "5%").0, 1);
         assert_eq!(run("%[", "x").0, 0);
+        // Regression: a short %c field still counts, as in glibc.
+        assert_eq!(run("%3c", "ab"), (1, alloc::vec![Text("ab".into())]));
+        assert_eq!(run("%3c", "").0, -1);
     }
 
     proptest::proptest! {

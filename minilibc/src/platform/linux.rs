@@ -88,7 +88,7 @@ fn result(value: usize) -> Result<usize, Errno> {
 /// # Safety
 /// The arguments must be valid for system call `number`.
 #[inline(always)]
-pub unsafe fn syscall6(number: usize, a: usize, b: usize, c: usize, d: usize, e: usize, f: usize) -> usize {
+unsafe fn syscall6(number: usize, a: usize, b: usize, c: usize, d: usize, e: usize, f: usize) -> usize {
     let value: usize;
     // SAFETY: the caller guarantees the arguments suit the call; the kernel
     // clobbers only rcx, r11 and rax.
