@@ -370,6 +370,13 @@ fn floating<O: Output>(out: &mut CountingOutput<'_, O>, specification: &Specific
     }
     let magnitude = value.abs();
     let mut body = String::new();
+    // The body is at most ~310 integer digits plus the precision; reserving
+    // it up front turns an impossible request (%.2000000000f) into an
+    // output error (printf returns -1) instead of an allocation abort.
+    let needed = specification.precision.unwrap_or(6).saturating_add(400);
+    if body.try_reserve(needed).is_err() {
+        return Err(OutputError);
+    }
     let mut prefix = String::from(core::str::from_utf8(sign).unwrap_or(""));
     match conversion.to_ascii_lowercase() {
         b'f' => fixed(&mut body, magnitude, specification.precision.unwrap_or(6), flags.alternate),
@@ -393,9 +400,21 @@ fn floating<O: Output>(out: &mut CountingOutput<'_, O>, specification: &Specific
     padded(out, specification, prefix.as_bytes(), body.as_bytes(), true)
 }
 
+/// Every finite double is exact with 1074 fraction digits (and at most 767
+/// significant ones), so digits past this many are zeros. `core::fmt`
+/// refuses precisions above 65535, so larger ones are formatted here and
+/// padded with zeros, which is exact.
+const EXACT_DIGITS: usize = 1100;
+
+fn push_zeros(body: &mut String, count: usize) {
+    body.extend(core::iter::repeat_n('0', count));
+}
+
 /// `%f` body of a non-negative finite value.
 pub fn fixed(body: &mut String, magnitude: f64, precision: usize, alternate: bool) {
-    let _ = write!(body, "{:.*}", precision, magnitude);
+    let shown = precision.min(EXACT_DIGITS);
+    let _ = write!(body, "{:.*}", shown, magnitude);
+    push_zeros(body, precision - shown);
     if precision == 0 && alternate {
         body.push('.');
     }
@@ -404,10 +423,12 @@ pub fn fixed(body: &mut String, magnitude: f64, precision: usize, alternate: boo
 /// `%e` body; returns the decimal exponent.
 pub fn exponential(body: &mut String, magnitude: f64, precision: usize, alternate: bool) -> i32 {
     let mut rust = String::new();
-    let _ = write!(rust, "{:.*e}", precision, magnitude);
+    let shown = precision.min(EXACT_DIGITS);
+    let _ = write!(rust, "{:.*e}", shown, magnitude);
     let (mantissa, exponent_text) = rust.split_once('e').unwrap_or((&rust, "0"));
     let exponent: i32 = exponent_text.parse().unwrap_or(0);
     body.push_str(mantissa);
+    push_zeros(body, precision - shown);
     if precision == 0 && alternate {
         body.push('.');
     }
@@ -573,6 +594,11 @@ mod tests {
         assert_eq!(render("%a|%A|%.1a|%a|%.0a", &[Double(1.0), Double(-0.5), Double(1.96875), Double(0.0), Double(1.5)]), "0x1p+0|-0X1P-1|0x2.0p+0|0x0p+0|0x2p+0");
         assert_eq!(render("%f|%F|%e|%5.1f", &[Double(f64::INFINITY), Double(f64::NEG_INFINITY), Double(f64::NAN), Double(f64::INFINITY)]), "inf|-INF|nan|  inf");
         assert_eq!(render("%.0f|%.0f|%.20f", &[Double(0.5), Double(1.5), Double(0.1)]), "0|2|0.10000000000000000555");
+        // Regression: precisions beyond core::fmt's limit (65535) are exact zeros.
+        let long = render("%.70000f", &[Double(0.1)]);
+        assert_eq!(long.len(), 70002);
+        assert!(long.starts_with("0.1000000000000000055511151231257827") && long.ends_with("0000"));
+        assert_eq!(render("%.70000e", &[Double(2.0)]).len(), 70006);
     }
 
     #[test]
