@@ -186,6 +186,10 @@ fn convert<A: Arguments, O: Output>(format: &[u8], start: usize, arguments: &mut
         _ => Length::Default,
     };
     let specification = Specification { flags, width, precision };
+    if index >= format.len() {
+        // A '%' that ends the format is an error (glibc returns -1 too).
+        return Err(OutputError);
+    }
     let conversion = at(index);
     index += 1;
     match conversion {
@@ -583,7 +587,11 @@ mod tests {
         assert_eq!(render("%s|%.3s", &[Text(None), Text(None)]), "(null)|");
         assert_eq!(render("%p|%p|%+p|%#08p", &[Int(0), Int(0x1234), Int(1), Int(0xab)]), "(nil)|0x1234|+0x1|0x0000ab");
         assert_eq!(render("%#a|%#.0a", &[Double(0.5), Double(1.0)]), "0x1.p-1|0x1.p+0");
-        assert_eq!(render("100%%%q", &[]), "100%%q");
+        assert_eq!(render("100%%%y", &[]), "100%%y");
+        let mut output = Vec::new();
+        let mut none = TestArguments { values: Vec::new(), next: 0, stored: Vec::new() };
+        assert_eq!(format(b"abc%", &mut none, &mut output), Err(OutputError));
+        assert_eq!(format(b"100%%%q", &mut none, &mut output), Err(OutputError));
     }
 
     #[test]

@@ -322,7 +322,9 @@ fn scan_float<I: Input, D: Destinations>(reader: &mut Reader<'_, I>, limit: usiz
         float_prefix(&candidate[..so_far.len() + 1])
     });
     let parsed = number::parse_float(&buffer[..taken]);
-    if parsed.consumed == 0 || parsed.consumed != taken {
+    // An incomplete tail such as the "e" of "1e" has been read and cannot be
+    // pushed back; like glibc, convert the valid prefix.
+    if parsed.consumed == 0 {
         return Outcome::Stop;
     }
     if !suppress {
@@ -461,6 +463,8 @@ mod tests {
         assert_eq!(run("a%d", "b1").0, 0);
         assert_eq!(run("%d%%", "5%").0, 1);
         assert_eq!(run("%[", "x").0, 0);
+        // Regression: "1e" converts its valid prefix, as in glibc.
+        assert_eq!(run("%lf", "1e"), (1, alloc::vec![Float(1.0)]));
         // Regression: a short %c field still counts, as in glibc.
         assert_eq!(run("%3c", "ab"), (1, alloc::vec![Text("ab".into())]));
         assert_eq!(run("%3c", "").0, -1);
