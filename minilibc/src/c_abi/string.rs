@@ -449,27 +449,22 @@ pub fn error_message(number: i32) -> &'static str {
 
 #[no_mangle]
 pub extern "C" fn strerror(number: i32) -> *mut u8 {
-    let message = error_message(number);
-    // Messages are Rust strings without NUL, so copy into a static buffer
-    // large enough for the longest one (as C allows: the next call may
-    // overwrite it).
-    static BUFFER: CGlobal<[u8; 80]> = CGlobal::new([0; 80]);
-    let buffer = BUFFER.as_ptr() as *mut u8;
-    let mut text = [0u8; 80];
-    let used = if crate::errno_table::message(number).is_some() {
-        let length = message.len().min(79);
-        text[..length].copy_from_slice(&message.as_bytes()[..length]);
-        length
-    } else {
+    if let Some(message) = crate::errno_table::terminated_message(number) {
+        return message.as_ptr() as *mut u8;
+    }
+    // Unknown numbers are formatted into a static buffer, which the next
+    // such call may overwrite (as C allows).
+    static BUFFER: CGlobal<[u8; 40]> = CGlobal::new([0; 40]);
+    let mut text = [0u8; 40];
+    let used = {
         use core::fmt::Write;
         let mut writer = FixedWriter { bytes: &mut text, used: 0 };
         let _ = write!(writer, "Unknown error {}", number);
         writer.used
     };
     text[used] = 0;
-    // SAFETY: BUFFER is 80 bytes and `text` is 80 bytes.
-    unsafe { memcpy(buffer, text.as_ptr(), 80) };
-    buffer
+    BUFFER.set(text);
+    BUFFER.as_ptr() as *mut u8
 }
 
 /// Writes into a fixed byte array, truncating, keeping one byte for a NUL.
