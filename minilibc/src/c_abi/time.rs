@@ -27,6 +27,8 @@ pub struct CTime {
 }
 
 const UTC: &[u8] = b"UTC\0";
+/// glibc names gmtime's zone "GMT" and a UTC local time "UTC"; we do too.
+const GMT: &[u8] = b"GMT\0";
 
 #[no_mangle]
 pub static tzname: CGlobal<[*const u8; 2]> = CGlobal::new([UTC.as_ptr(), UTC.as_ptr()]);
@@ -38,7 +40,7 @@ pub static daylight: CGlobal<i32> = CGlobal::new(0);
 #[no_mangle]
 pub extern "C" fn tzset() {}
 
-fn to_c(time: &BrokenDownTime) -> CTime {
+fn to_c(time: &BrokenDownTime, zone: &'static [u8]) -> CTime {
     CTime {
         second: time.second,
         minute: time.minute,
@@ -50,7 +52,7 @@ fn to_c(time: &BrokenDownTime) -> CTime {
         day_of_year: time.day_of_year,
         daylight_saving: 0,
         offset_seconds: 0,
-        zone: UTC.as_ptr(),
+        zone: zone.as_ptr(),
     }
 }
 
@@ -132,13 +134,13 @@ pub extern "C" fn difftime(end: i64, start: i64) -> f64 {
     end as f64 - start as f64
 }
 
-#[no_mangle]
-pub unsafe extern "C" fn gmtime_r(time: *const i64, result: *mut CTime) -> *mut CTime {
+/// Breaks `*time` down into `*result`, naming the zone `zone`.
+unsafe fn break_down_into(time: *const i64, result: *mut CTime, zone: &'static [u8]) -> *mut CTime {
     // SAFETY: readable time, writable result.
     unsafe {
         match calendar::break_down(*time) {
             Some(broken) => {
-                *result = to_c(&broken);
+                *result = to_c(&broken, zone);
                 result
             }
             None => {
@@ -147,6 +149,12 @@ pub unsafe extern "C" fn gmtime_r(time: *const i64, result: *mut CTime) -> *mut 
             }
         }
     }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn gmtime_r(time: *const i64, result: *mut CTime) -> *mut CTime {
+    // SAFETY: forwarded.
+    unsafe { break_down_into(time, result, GMT) }
 }
 
 static SHARED_TIME: CGlobal<CTime> = CGlobal::new(CTime { second: 0, minute: 0, hour: 0, day_of_month: 0, month: 0, year: 0, day_of_week: 0, day_of_year: 0, daylight_saving: 0, offset_seconds: 0, zone: ptr::null() });
@@ -159,24 +167,31 @@ pub unsafe extern "C" fn gmtime(time: *const i64) -> *mut CTime {
 
 #[no_mangle]
 pub unsafe extern "C" fn localtime_r(time: *const i64, result: *mut CTime) -> *mut CTime {
-    // SAFETY: forwarded (UTC only).
-    unsafe { gmtime_r(time, result) }
+    // SAFETY: forwarded (local time is UTC).
+    unsafe { break_down_into(time, result, UTC) }
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn localtime(time: *const i64) -> *mut CTime {
-    // SAFETY: forwarded.
-    unsafe { gmtime(time) }
+    // SAFETY: forwarded into the static result C allows.
+    unsafe { localtime_r(time, SHARED_TIME.as_ptr()) }
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn timegm(time: *mut CTime) -> i64 {
-    // SAFETY: a writable struct tm; it is normalized in place as C requires.
+    // SAFETY: forwarded.
+    unsafe { normalize(time, GMT) }
+}
+
+/// Seconds since the epoch of `*time`, which is normalized in place (as C
+/// requires of mktime) and given the zone name `zone`.
+unsafe fn normalize(time: *mut CTime, zone: &'static [u8]) -> i64 {
+    // SAFETY: a writable struct tm.
     unsafe {
         let seconds = calendar::seconds_since_epoch(&from_c(&*time));
         match calendar::break_down(seconds) {
             Some(broken) => {
-                *time = to_c(&broken);
+                *time = to_c(&broken, zone);
                 seconds
             }
             None => {
@@ -189,8 +204,8 @@ pub unsafe extern "C" fn timegm(time: *mut CTime) -> i64 {
 
 #[no_mangle]
 pub unsafe extern "C" fn mktime(time: *mut CTime) -> i64 {
-    // SAFETY: forwarded (UTC only).
-    unsafe { timegm(time) }
+    // SAFETY: forwarded (local time is UTC).
+    unsafe { normalize(time, UTC) }
 }
 
 struct Bounded {
@@ -218,7 +233,8 @@ pub unsafe extern "C" fn strftime(buffer: *mut u8, capacity: usize, format_text:
     let mut output = Bounded { buffer, capacity, written: 0, overflow: false };
     // SAFETY: NUL-terminated format, readable struct tm, `capacity` bytes.
     unsafe {
-        let result = calendar::format_time(c_string(format_text), &from_c(&*time), "UTC", &mut output);
+        let zone = if (*time).zone.is_null() { "" } else { core::str::from_utf8(c_string((*time).zone)).unwrap_or("") };
+        let result = calendar::format_time(c_string(format_text), &from_c(&*time), zone, &mut output);
         if result.is_err() || output.overflow {
             return 0;
         }
