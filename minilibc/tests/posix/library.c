@@ -19,7 +19,13 @@
 #include <wctype.h>
 #include "check.h"
 
+static int constructed;
+__attribute__((constructor)) static void construct(void) { constructed = 42; }
+__attribute__((destructor)) static void destruct(void) { printf("destructor ran after main\n"); }
+
 int main(void) {
+    CHECK(constructed == 42);
+    CHECK(((unsigned long)__builtin_frame_address(0) & 15) == 0);
     time_t fixed = 1700000000;
     struct tm broken;
     CHECK(gmtime_r(&fixed, &broken) && broken.tm_year == 123 && broken.tm_mon == 10 && broken.tm_mday == 14 && broken.tm_hour == 22);
