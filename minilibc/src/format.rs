@@ -9,9 +9,9 @@
 //! Supported: flags `- + space # 0 '`, width and precision (numbers or `*`),
 //! lengths `hh h l ll q j z Z t L`, conversions `d i u o x X c s p n % e E f F
 //! g G a A` and `m` (the message for the errno value the source provides).
-//! Not supported: positional arguments (`%1$d`); such a specification, like
-//! any unknown one, is copied to the output verbatim, as glibc does for
-//! unknown conversions.
+//! Positional arguments (`%2$d`, `%*3$d`) are supported: a first pass finds
+//! each argument's kind so the source can step to any of them. Unknown
+//! conversions are copied to the output verbatim, as glibc does.
 #![forbid(unsafe_code)]
 
 use alloc::string::String;
@@ -47,6 +47,12 @@ pub trait Arguments {
     fn next_wide_string(&mut self, limit: Option<usize>) -> Option<alloc::vec::Vec<u8>>;
     /// Stores `count` through the next argument (a pointer sized by `length`).
     fn store_count(&mut self, length: Length, count: usize);
+    /// Positional formats (`%n$`): the kinds of arguments 1..=n, given once
+    /// before rendering; afterwards `select` chooses the argument the next
+    /// `next_*` call returns.
+    fn begin_positional(&mut self, kinds: &[ArgumentKind]);
+    /// Makes the next `next_*` call read argument `position` (1-based).
+    fn select(&mut self, position: usize);
     /// The message for the current `errno` (for `%m`).
     fn error_message(&mut self) -> &'static str {
         "Unknown error"
@@ -112,6 +118,9 @@ impl<O: Output> CountingOutput<'_, O> {
 /// Renders `format` with `arguments` into `output`; returns the byte count.
 pub fn format<A: Arguments, O: Output>(format: &[u8], arguments: &mut A, output: &mut O) -> Result<usize, OutputError> {
     let mut out = CountingOutput { inner: output, count: 0 };
+    if let Some(kinds) = positional_kinds(format) {
+        arguments.begin_positional(&kinds);
+    }
     let mut index = 0;
     while index < format.len() {
         let literal_end = format[index..].iter().position(|&b| b == b'%').map_or(format.len(), |p| index + p);
@@ -126,10 +135,53 @@ pub fn format<A: Arguments, O: Output>(format: &[u8], arguments: &mut A, output:
     Ok(out.count)
 }
 
-/// Renders one specification starting at `start` (a `%`); returns the index after it.
-fn convert<A: Arguments, O: Output>(format: &[u8], start: usize, arguments: &mut A, out: &mut CountingOutput<'_, O>) -> Result<usize, OutputError> {
-    let mut index = start + 1;
+/// How a width or precision is given.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Count {
+    Absent,
+    Literal(usize),
+    /// `*` (the next argument) or `*m$` (argument m).
+    Argument(Option<usize>),
+}
+
+/// One conversion specification, parsed without touching the arguments.
+struct Parsed {
+    /// `%n$`: the 1-based argument the value comes from.
+    value_position: Option<usize>,
+    flags: Flags,
+    width: Count,
+    precision: Count,
+    length: Length,
+    /// 0 when the format ends inside the specification.
+    conversion: u8,
+    /// Index just after the specification.
+    end: usize,
+}
+
+/// Reads "digits$" at `index`: the position and the index after '$'.
+fn position_at(format: &[u8], index: usize) -> Option<(usize, usize)> {
+    let digits = format[index.min(format.len())..].iter().take_while(|b| b.is_ascii_digit()).count();
+    if digits == 0 || format.get(index + digits) != Some(&b'$') {
+        return None;
+    }
+    let mut value = 0usize;
+    for &digit in &format[index..index + digits] {
+        value = value.saturating_mul(10).saturating_add((digit - b'0') as usize);
+    }
+    if value == 0 {
+        return None;
+    }
+    Some((value, index + digits + 1))
+}
+
+fn parse_specification(format: &[u8], start: usize) -> Parsed {
     let at = |i: usize| format.get(i).copied().unwrap_or(0);
+    let mut index = start + 1;
+    let mut value_position = None;
+    if let Some((position, next)) = position_at(format, index) {
+        value_position = Some(position);
+        index = next;
+    }
     let mut flags = Flags::default();
     loop {
         match at(index) {
@@ -143,36 +195,36 @@ fn convert<A: Arguments, O: Output>(format: &[u8], start: usize, arguments: &mut
         }
         index += 1;
     }
-    let mut width = 0usize;
-    if at(index) == b'*' {
-        let value = arguments.next_integer() as i32;
-        if value < 0 {
-            flags.left = true;
-        }
-        width = value.unsigned_abs() as usize;
-        index += 1;
-    } else {
-        while at(index).is_ascii_digit() {
-            width = width.saturating_mul(10).saturating_add((at(index) - b'0') as usize);
-            index += 1;
-        }
-    }
-    let mut precision = None;
-    if at(index) == b'.' {
-        index += 1;
-        if at(index) == b'*' {
-            let value = arguments.next_integer() as i32;
-            precision = if value < 0 { None } else { Some(value as usize) };
-            index += 1;
+    let read_count = |index: &mut usize| -> Count {
+        if at(*index) == b'*' {
+            *index += 1;
+            match position_at(format, *index) {
+                Some((position, next)) => {
+                    *index = next;
+                    Count::Argument(Some(position))
+                }
+                None => Count::Argument(None),
+            }
         } else {
             let mut value = 0usize;
-            while at(index).is_ascii_digit() {
-                value = value.saturating_mul(10).saturating_add((at(index) - b'0') as usize);
-                index += 1;
+            let begin = *index;
+            while at(*index).is_ascii_digit() {
+                value = value.saturating_mul(10).saturating_add((at(*index) - b'0') as usize);
+                *index += 1;
             }
-            precision = Some(value);
+            if *index == begin { Count::Absent } else { Count::Literal(value) }
         }
-    }
+    };
+    let width = read_count(&mut index);
+    let precision = if at(index) == b'.' {
+        index += 1;
+        match read_count(&mut index) {
+            Count::Absent => Count::Literal(0),
+            other => other,
+        }
+    } else {
+        Count::Absent
+    };
     let length = match (at(index), at(index + 1)) {
         (b'h', b'h') => { index += 2; Length::Char }
         (b'h', _) => { index += 1; Length::Short }
@@ -185,13 +237,104 @@ fn convert<A: Arguments, O: Output>(format: &[u8], start: usize, arguments: &mut
         (b'L', _) => { index += 1; Length::LongDouble }
         _ => Length::Default,
     };
-    let specification = Specification { flags, width, precision };
-    if index >= format.len() {
+    let conversion = if index < format.len() { format[index] } else { 0 };
+    Parsed { value_position, flags, width, precision, length, conversion, end: (index + 1).min(format.len()) }
+}
+
+/// The kind of slot an argument occupies, for positional (`%n$`) formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArgumentKind {
+    /// Integers, characters and every pointer (%s, %p, %n).
+    Word,
+    Double,
+    LongDouble,
+}
+
+/// For a format using `%n$`, the kind of each argument 1..=max; `None` for
+/// an ordinary format.
+fn positional_kinds(format: &[u8]) -> Option<alloc::vec::Vec<ArgumentKind>> {
+    let mut kinds: alloc::vec::Vec<ArgumentKind> = alloc::vec::Vec::new();
+    let mut positional = false;
+    let record = |kinds: &mut alloc::vec::Vec<ArgumentKind>, position: usize, kind: ArgumentKind| {
+        // NL_ARGMAX is 4096 in glibc; larger positions are ignored.
+        if position <= 4096 {
+            if kinds.len() < position {
+                kinds.resize(position, ArgumentKind::Word);
+            }
+            kinds[position - 1] = kind;
+        }
+    };
+    let mut index = 0;
+    while let Some(offset) = format[index..].iter().position(|&b| b == b'%') {
+        let parsed = parse_specification(format, index + offset);
+        index = parsed.end;
+        for count in [parsed.width, parsed.precision] {
+            if let Count::Argument(Some(position)) = count {
+                positional = true;
+                record(&mut kinds, position, ArgumentKind::Word);
+            }
+        }
+        if let Some(position) = parsed.value_position {
+            positional = true;
+            let kind = match parsed.conversion {
+                b'e' | b'E' | b'f' | b'F' | b'g' | b'G' | b'a' | b'A' if parsed.length == Length::LongDouble => ArgumentKind::LongDouble,
+                b'e' | b'E' | b'f' | b'F' | b'g' | b'G' | b'a' | b'A' => ArgumentKind::Double,
+                _ => ArgumentKind::Word,
+            };
+            if parsed.conversion != b'%' && parsed.conversion != b'm' {
+                record(&mut kinds, position, kind);
+            }
+        }
+        if index >= format.len() {
+            break;
+        }
+    }
+    if positional { Some(kinds) } else { None }
+}
+
+/// Resolves a width or precision given by argument.
+fn count_value<A: Arguments>(count: Count, arguments: &mut A) -> Option<i32> {
+    match count {
+        Count::Absent | Count::Literal(_) => None,
+        Count::Argument(position) => {
+            if let Some(position) = position {
+                arguments.select(position);
+            }
+            Some(arguments.next_integer() as i32)
+        }
+    }
+}
+
+/// Renders one specification starting at `start` (a `%`); returns the index after it.
+fn convert<A: Arguments, O: Output>(format: &[u8], start: usize, arguments: &mut A, out: &mut CountingOutput<'_, O>) -> Result<usize, OutputError> {
+    let parsed = parse_specification(format, start);
+    if parsed.conversion == 0 {
         // A '%' that ends the format is an error (glibc returns -1 too).
         return Err(OutputError);
     }
-    let conversion = at(index);
-    index += 1;
+    let mut flags = parsed.flags;
+    let width = match (parsed.width, count_value(parsed.width, arguments)) {
+        (_, Some(value)) => {
+            if value < 0 {
+                flags.left = true;
+            }
+            value.unsigned_abs() as usize
+        }
+        (Count::Literal(value), None) => value,
+        _ => 0,
+    };
+    let precision = match (parsed.precision, count_value(parsed.precision, arguments)) {
+        (_, Some(value)) => if value < 0 { None } else { Some(value as usize) },
+        (Count::Literal(value), None) => Some(value),
+        _ => None,
+    };
+    if let Some(position) = parsed.value_position {
+        arguments.select(position);
+    }
+    let length = parsed.length;
+    let specification = Specification { flags, width, precision };
+    let conversion = parsed.conversion;
+    let index = parsed.end;
     match conversion {
         b'd' | b'i' => {
             let raw = arguments.next_integer();
@@ -556,6 +699,10 @@ mod tests {
         fn next_wide_string(&mut self, limit: Option<usize>) -> Option<Vec<u8>> {
             self.next_string(limit).map(|bytes| bytes.to_vec())
         }
+        fn begin_positional(&mut self, _kinds: &[ArgumentKind]) {}
+        fn select(&mut self, position: usize) {
+            self.next = position - 1;
+        }
         fn store_count(&mut self, _length: Length, count: usize) {
             self.next += 1;
             self.stored.push(count);
@@ -607,6 +754,13 @@ mod tests {
         assert_eq!(long.len(), 70002);
         assert!(long.starts_with("0.1000000000000000055511151231257827") && long.ends_with("0000"));
         assert_eq!(render("%.70000e", &[Double(2.0)]).len(), 70006);
+    }
+
+    #[test]
+    fn positional() {
+        assert_eq!(render("%2$s %1$s %2$s", &[Text(Some("world")), Text(Some("hello"))]), "hello world hello");
+        assert_eq!(render("%1$*2$d|%1$-*3$d|", &[Int(7), Int(4), Int(3)]), "   7|7  |");
+        assert_eq!(render("%3$.*2$f %1$c", &[Int(65), Int(2), Double(1.23456)]), "1.23 A");
     }
 
     #[test]

@@ -1262,7 +1262,7 @@ pub unsafe extern "C" fn vfprintf(file: *mut File, format_text: *const u8, argum
     unsafe {
         let file = stream(file);
         let mut output = StreamOutput { file, saw_newline: false };
-        let result = format::format(c_string(format_text), &mut VaArguments(arguments), &mut output);
+        let result = format::format(c_string(format_text), &mut VaArguments::new(arguments), &mut output);
         let newline = output.saw_newline;
         let flushed = finish_write(file, newline);
         if flushed != 0 {
@@ -1302,7 +1302,7 @@ impl Output for BoundedOutput {
 pub unsafe extern "C" fn vsnprintf(buffer: *mut u8, size: usize, format_text: *const u8, arguments: *mut VaListTag) -> i32 {
     let mut output = BoundedOutput { buffer, capacity: size, written: 0 };
     // SAFETY: C's contract.
-    let result = unsafe { format::format(c_string(format_text), &mut VaArguments(arguments), &mut output) };
+    let result = unsafe { format::format(c_string(format_text), &mut VaArguments::new(arguments), &mut output) };
     if size > 0 {
         // SAFETY: written < size.
         unsafe { *buffer.add(output.written) = 0 };
@@ -1321,7 +1321,7 @@ pub unsafe extern "C" fn vasprintf(result: *mut *mut u8, format_text: *const u8,
     let mut output: Vec<u8> = Vec::new();
     // SAFETY: C's contract.
     unsafe {
-        let count = count_to_int(format::format(c_string(format_text), &mut VaArguments(arguments), &mut output));
+        let count = count_to_int(format::format(c_string(format_text), &mut VaArguments::new(arguments), &mut output));
         if count < 0 {
             return -1;
         }
@@ -1340,7 +1340,7 @@ pub unsafe extern "C" fn vasprintf(result: *mut *mut u8, format_text: *const u8,
 pub unsafe extern "C" fn vdprintf(fd: i32, format_text: *const u8, arguments: *mut VaListTag) -> i32 {
     let mut output: Vec<u8> = Vec::new();
     // SAFETY: C's contract.
-    let count = count_to_int(unsafe { format::format(c_string(format_text), &mut VaArguments(arguments), &mut output) });
+    let count = count_to_int(unsafe { format::format(c_string(format_text), &mut VaArguments::new(arguments), &mut output) });
     if count < 0 || write_all(fd, &output).is_err() {
         return -1;
     }
@@ -1461,14 +1461,16 @@ impl Destinations for VaDestinations {
 
 #[no_mangle]
 pub unsafe extern "C" fn vsscanf(text: *const u8, format_text: *const u8, arguments: *mut VaListTag) -> i32 {
-    let mut destinations = VaDestinations { arguments: VaArguments(arguments), text: ptr::null_mut(), text_length: 0 };
+    // SAFETY: the caller's live va_list.
+    let mut destinations = VaDestinations { arguments: unsafe { VaArguments::new(arguments) }, text: ptr::null_mut(), text_length: 0 };
     // SAFETY: C's contract.
     unsafe { scan::scan(c_string(format_text), &mut StringInput { text, index: 0 }, &mut destinations) }
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn vfscanf(file: *mut File, format_text: *const u8, arguments: *mut VaListTag) -> i32 {
-    let mut destinations = VaDestinations { arguments: VaArguments(arguments), text: ptr::null_mut(), text_length: 0 };
+    // SAFETY: the caller's live va_list.
+    let mut destinations = VaDestinations { arguments: unsafe { VaArguments::new(arguments) }, text: ptr::null_mut(), text_length: 0 };
     // SAFETY: C's contract.
     unsafe { scan::scan(c_string(format_text), &mut StreamInput(stream(file)), &mut destinations) }
 }

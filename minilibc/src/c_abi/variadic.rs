@@ -8,9 +8,11 @@
 //! doubles from the vector register save area, `long double` always from the
 //! overflow area (16-byte aligned).
 
-use crate::format::{Arguments, Length};
+use crate::format::{ArgumentKind, Arguments, Length};
+use alloc::vec::Vec;
 
 #[repr(C)]
+#[derive(Clone, Copy)]
 pub struct VaListTag {
     general_offset: u32,
     floating_offset: u32,
@@ -19,15 +21,30 @@ pub struct VaListTag {
 }
 
 /// A cursor over a caller's `va_list`.
-pub struct VaArguments(pub *mut VaListTag);
+pub struct VaArguments {
+    list: *mut VaListTag,
+    /// The list as it was at the start, and the argument kinds, for
+    /// positional (`%n$`) formats, which step back to any argument.
+    start: VaListTag,
+    kinds: Vec<ArgumentKind>,
+}
 
 impl VaArguments {
+    /// Wraps a caller's `va_list`.
+    ///
+    /// # Safety
+    /// `list` must be a live `va_list` for the whole use of the cursor.
+    pub unsafe fn new(list: *mut VaListTag) -> Self {
+        // SAFETY: per the contract.
+        VaArguments { list, start: unsafe { *list }, kinds: Vec::new() }
+    }
+
     /// The next integer or pointer argument.
     pub fn next_word(&mut self) -> u64 {
         // SAFETY: the C caller passed a live va_list whose next argument is an
         // integer or pointer (the format string says so).
         unsafe {
-            let tag = &mut *self.0;
+            let tag = &mut *self.list;
             if tag.general_offset < 48 {
                 let value = *(tag.register_save_area.add(tag.general_offset as usize) as *const u64);
                 tag.general_offset += 8;
@@ -43,7 +60,7 @@ impl VaArguments {
     pub fn next_f64(&mut self) -> f64 {
         // SAFETY: as `next_word`, for a double argument.
         unsafe {
-            let tag = &mut *self.0;
+            let tag = &mut *self.list;
             if tag.floating_offset < 176 {
                 let value = *(tag.register_save_area.add(tag.floating_offset as usize) as *const f64);
                 tag.floating_offset += 16;
@@ -59,7 +76,7 @@ impl VaArguments {
     pub fn next_long_double(&mut self) -> f64 {
         // SAFETY: as `next_word`, for a long double (passed in memory).
         unsafe {
-            let tag = &mut *self.0;
+            let tag = &mut *self.list;
             let aligned = (tag.overflow_area as usize).next_multiple_of(16) as *mut u8;
             let mut bytes = [0u8; 10];
             core::ptr::copy_nonoverlapping(aligned, bytes.as_mut_ptr(), 10);
@@ -117,6 +134,27 @@ impl Arguments for VaArguments {
             index += 1;
         }
         Some(encoded)
+    }
+    fn begin_positional(&mut self, kinds: &[ArgumentKind]) {
+        self.kinds = kinds.to_vec();
+    }
+    fn select(&mut self, position: usize) {
+        // SAFETY: rewinding to the saved start of the same live va_list,
+        // then stepping over the earlier arguments by their kinds.
+        unsafe { *self.list = self.start };
+        for index in 0..position.saturating_sub(1) {
+            match self.kinds.get(index).copied().unwrap_or(ArgumentKind::Word) {
+                ArgumentKind::Word => {
+                    self.next_word();
+                }
+                ArgumentKind::Double => {
+                    self.next_f64();
+                }
+                ArgumentKind::LongDouble => {
+                    VaArguments::next_long_double(self);
+                }
+            }
+        }
     }
     fn store_count(&mut self, length: Length, count: usize) {
         let target: *mut u8 = self.next_pointer();

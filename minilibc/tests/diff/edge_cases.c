@@ -47,8 +47,18 @@ static void stream_edges(void) {
   printf("17 %d\n", fclose(fopen("/nonexistent/dir/file", "r") ? stdin : stdin) == 0 ? 0 : 1);
 }
 
+/* Positional arguments (%n$), including ones past the registers. */
+static void positional_edges(void) {
+  printf("%2$s %1$s!\n", "world", "hello");
+  printf("%3$*1$.*2$f|%4$c|%3$e\n", 10, 3, 3.14159265, 'Z');
+  printf("%1$d %1$x %1$o %2$Lf\n", 255, 2.5L);
+  char b[64]; int n = snprintf(b, sizeof b, "%2$.*1$s|%3$s", 3, "abcdef", "xyz"); printf("%d %s\n", n, b);
+  printf("%1$d %2$f %3$d %4$f %5$d %6$f %7$d %8$f %9$d %10$f %11$s\n", 1, 2.0, 3, 4.0, 5, 6.0, 7, 8.0, 9, 10.0, "eleven");
+}
+
 int main(void) {
   printf_edges();
+  positional_edges();
   stream_edges();
   int a=0,b=0,r; char s[32]="", t[32]="";
   r = sscanf("12 34", "%d%*[ ]%d", &a, &b); printf("1 %d %d %d\n", r, a, b);
