@@ -335,9 +335,31 @@ fn put_bytes(file: &mut File, data: &[u8]) -> Result<(), OutputError> {
 fn finish_write(file: &mut File, wrote_newline: bool) -> i32 {
     match file.buffering {
         Buffering::Unbuffered => flush_output(file),
-        Buffering::Line if wrote_newline => flush_output(file),
+        Buffering::Line if wrote_newline => flush_through_last_newline(file),
         _ => 0,
     }
+}
+
+/// Line buffering: writes the pending output up to and including its last
+/// newline and keeps the rest buffered (as glibc does).
+fn flush_through_last_newline(file: &mut File) -> i32 {
+    if file.direction != Direction::Writing || file.length == 0 {
+        return 0;
+    }
+    // SAFETY: the buffer holds `length` pending bytes.
+    let pending = unsafe { core::slice::from_raw_parts(file.buffer, file.length) };
+    let Some(last_newline) = pending.iter().rposition(|&b| b == b'\n') else { return 0 };
+    let through = last_newline + 1;
+    if raw_write_all(file, &pending[..through]).is_err() {
+        file.error = true;
+        file.length = 0;
+        return EOF;
+    }
+    let rest = file.length - through;
+    // SAFETY: moving the unwritten tail to the front of the buffer.
+    unsafe { super::memory::memmove(file.buffer, file.buffer.add(through), rest) };
+    file.length = rest;
+    0
 }
 
 fn prepare_read(file: &mut File) -> bool {

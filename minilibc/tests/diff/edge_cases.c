@@ -56,8 +56,17 @@ static void positional_edges(void) {
   printf("%1$d %2$f %3$d %4$f %5$d %6$f %7$d %8$f %9$d %10$f %11$s\n", 1, 2.0, 3, 4.0, 5, 6.0, 7, 8.0, 9, 10.0, "eleven");
 }
 
+/* A line-buffered stream writes through its last newline only. */
+static void line_buffer_edges(void) {
+  const char *name = "edge_cases_line.tmp";
+  FILE *f = fopen(name, "w+"); setvbuf(f, NULL, _IOLBF, 0); fputs("ab\ncd", f); fprintf(f, "%d\nxy", 5);
+  FILE *g = fopen(name, "r"); char l[16] = {0}; size_t n = fread(l, 1, 15, g); printf("[%.*s] %zu\n", (int)n, l, n); fclose(g); fclose(f);
+  g = fopen(name, "r"); n = fread(l, 1, 15, g); printf("[%.*s] %zu\n", (int)n, l, n); fclose(g); unlink(name);
+}
+
 int main(void) {
   printf_edges();
+  line_buffer_edges();
   positional_edges();
   stream_edges();
   int a=0,b=0,r; char s[32]="", t[32]="";
