@@ -21,6 +21,15 @@ pub trait PageSource {
     /// # Safety
     /// `address`/`bytes` must be exactly one earlier mapping, no longer used.
     unsafe fn unmap(&mut self, address: *mut u8, bytes: usize);
+    /// Resizes a mapping, possibly moving it, keeping its contents; null when
+    /// the source cannot (the allocator then copies).
+    ///
+    /// # Safety
+    /// `address`/`bytes` must be exactly one earlier mapping.
+    unsafe fn remap(&mut self, address: *mut u8, bytes: usize, new_bytes: usize) -> *mut u8 {
+        let _ = (address, bytes, new_bytes);
+        ptr::null_mut()
+    }
 }
 
 const HEADER: usize = 16;
@@ -190,6 +199,21 @@ impl<S: PageSource> Allocator<S> {
         if size <= capacity && word0 & ALIGNED_VIEW_FLAG == 0 && !shrinks_a_lot {
             return payload;
         }
+        if word0 & DIRECT_FLAG != 0 && word0 & ALIGNED_VIEW_FLAG == 0 && size > LARGEST_CLASS {
+            // A large block grows or shrinks in place (or moves) without copying.
+            if let Some(total) = size.checked_add(HEADER).and_then(|t| round_up(t, PAGE)).filter(|&t| t <= isize::MAX as usize) {
+                // SAFETY: direct blocks are whole mappings starting at the header.
+                let mapping = unsafe { self.source.remap(payload.sub(HEADER), capacity + HEADER, total) };
+                if !mapping.is_null() {
+                    // SAFETY: the new mapping holds the header and `size` bytes.
+                    unsafe {
+                        let moved = mapping.add(HEADER);
+                        Self::set_header(moved, (total - HEADER) | DIRECT_FLAG, 0);
+                        return moved;
+                    }
+                }
+            }
+        }
         let fresh = self.allocate(size);
         if fresh.is_null() {
             return fresh;
@@ -249,6 +273,11 @@ mod tests {
             self.live -= bytes;
             // SAFETY: same layout as in `map`.
             unsafe { dealloc(address, Layout::from_size_align(bytes, PAGE).unwrap()) }
+        }
+        unsafe fn remap(&mut self, address: *mut u8, bytes: usize, new_bytes: usize) -> *mut u8 {
+            self.live = self.live - bytes + new_bytes;
+            // SAFETY: same layout as in `map`; realloc keeps the alignment.
+            unsafe { std::alloc::realloc(address, Layout::from_size_align(bytes, PAGE).unwrap(), new_bytes) }
         }
     }
 

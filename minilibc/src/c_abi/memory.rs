@@ -148,6 +148,13 @@ impl PageSource for PlatformPages {
         // SAFETY: the allocator returns exactly one of its own mappings.
         let _ = unsafe { crate::platform::munmap(address, bytes) };
     }
+    unsafe fn remap(&mut self, address: *mut u8, bytes: usize, new_bytes: usize) -> *mut u8 {
+        // SAFETY: one of our mappings; MREMAP_MAYMOVE lets the kernel move it.
+        match unsafe { crate::platform::mremap(address, bytes, new_bytes, 1, ptr::null_mut()) } {
+            Ok(moved) => moved as *mut u8,
+            Err(_) => ptr::null_mut(),
+        }
+    }
 }
 
 static HEAP: CGlobal<Allocator<PlatformPages>> = CGlobal(core::cell::UnsafeCell::new(Allocator::new(PlatformPages)));
