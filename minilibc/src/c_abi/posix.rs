@@ -494,6 +494,8 @@ const CFLAG: usize = 8;
 const LFLAG: usize = 12;
 const CONTROL_CHARACTERS: usize = 17;
 
+/// # Safety
+/// `terminal` must point to a C `struct termios`.
 unsafe fn flag(terminal: *mut u8, offset: usize) -> *mut u32 {
     // SAFETY: the caller's termios has the field.
     unsafe { terminal.add(offset) as *mut u32 }
@@ -740,6 +742,8 @@ pub struct LongOption {
     value: i32,
 }
 
+/// # Safety
+/// `program` must be a NUL-terminated string (argv[0]).
 unsafe fn report(program: *const u8, message: &str, detail: &[u8]) {
     if opterr.get() == 0 {
         return;
@@ -958,6 +962,9 @@ pub unsafe extern "C" fn realpath(path: *const u8, resolved: *mut u8) -> *mut u8
 }
 
 /// Used by `system` and `popen`: runs `/bin/sh -c command` in a child.
+///
+/// # Safety
+/// `command` must be NUL-terminated; `prepare_child` runs in the forked child and must only make system calls.
 pub unsafe fn spawn_shell(command: *const u8, prepare_child: impl Fn()) -> i32 {
     // SAFETY: NUL-terminated command; the child only calls async-signal-safe code.
     unsafe {

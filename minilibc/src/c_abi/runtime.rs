@@ -187,6 +187,9 @@ pub unsafe extern "C" fn __assert_fail(expression: *const u8, file: *const u8, l
 }
 
 /// Index of the entry for `name` (the part before '=') in `environ`.
+///
+/// # Safety
+/// `environ` must be a valid NULL-terminated array of NUL-terminated strings.
 unsafe fn find_variable(name: &[u8]) -> Option<usize> {
     let table = environ.get();
     if table.is_null() {
@@ -209,6 +212,8 @@ unsafe fn find_variable(name: &[u8]) -> Option<usize> {
     }
 }
 
+/// # Safety
+/// As `find_variable`.
 unsafe fn environment_length() -> usize {
     let table = environ.get();
     let mut count = 0;
@@ -234,6 +239,9 @@ pub unsafe extern "C" fn getenv(name: *const u8) -> *mut u8 {
 }
 
 /// Puts `entry` ("NAME=value", kept by pointer) in the environment.
+///
+/// # Safety
+/// As `find_variable`; `entry` must stay valid while it is in the environment.
 unsafe fn install_entry(name: &[u8], entry: *mut u8) -> i32 {
     // SAFETY: environ is valid; we only write to arrays we allocated.
     unsafe {
@@ -257,6 +265,9 @@ unsafe fn install_entry(name: &[u8], entry: *mut u8) -> i32 {
 }
 
 /// Moves the environment into a malloc'ed array with `extra` spare slots.
+///
+/// # Safety
+/// As `find_variable`.
 unsafe fn copy_environment(extra: usize) -> i32 {
     // SAFETY: environ is a valid NULL-terminated array.
     unsafe {

@@ -9,6 +9,9 @@ use crate::errno_table::{EEXIST, EILSEQ, EINVAL, ERANGE};
 
 
 /// Stores the end pointer for the strto* family.
+///
+/// # Safety
+/// `end` must be null or writable; `consumed` must lie within `text`.
 unsafe fn set_end(end: *mut *mut u8, text: *const u8, consumed: usize) {
     if !end.is_null() {
         // SAFETY: `end` is writable; `consumed` is within the string.
@@ -16,6 +19,8 @@ unsafe fn set_end(end: *mut *mut u8, text: *const u8, consumed: usize) {
     }
 }
 
+/// # Safety
+/// `text` NUL-terminated; `end` null or writable.
 unsafe fn signed_conversion(text: *const u8, end: *mut *mut u8, base: i32, minimum: i64, maximum: i64) -> i64 {
     // SAFETY: NUL-terminated text.
     unsafe {
@@ -32,6 +37,8 @@ unsafe fn signed_conversion(text: *const u8, end: *mut *mut u8, base: i32, minim
     }
 }
 
+/// # Safety
+/// `text` NUL-terminated; `end` null or writable.
 unsafe fn unsigned_conversion(text: *const u8, end: *mut *mut u8, base: i32, maximum: u64) -> u64 {
     // SAFETY: NUL-terminated text.
     unsafe {
@@ -217,6 +224,9 @@ pub extern "C" fn srandom(seed: u32) {
 
 /// Sorts with the stable merge sort, or the in-place heapsort when the
 /// scratch copy cannot be allocated.
+///
+/// # Safety
+/// `base` must hold `count` elements of `size` bytes; `compare` receives pointers to them.
 unsafe fn sort_elements(base: *mut u8, count: usize, size: usize, mut compare: impl FnMut(*const u8, *const u8) -> i32) {
     let Some(total) = count.checked_mul(size) else { return };
     if size == 0 || count < 2 {
@@ -267,6 +277,9 @@ pub unsafe extern "C" fn bsearch(key: *const u8, base: *const u8, count: usize, 
 
 /// Replaces the trailing `suffix_length` bytes before the 6 X's and tries
 /// `create` until it does not fail with EEXIST.
+///
+/// # Safety
+/// `template` must be a writable NUL-terminated string.
 unsafe fn fill_template(template: *mut u8, suffix_length: usize, mut create: impl FnMut(*const u8) -> Result<usize, platform::Errno>) -> isize {
     // SAFETY: a writable NUL-terminated template.
     unsafe {

@@ -335,6 +335,9 @@ pub unsafe extern "C" fn memccpy(destination: *mut u8, source: *const u8, byte: 
 }
 
 /// A 256-bit membership set of the bytes of a C string.
+///
+/// # Safety
+/// `accept` must be NUL-terminated.
 unsafe fn byte_set(accept: *const u8) -> [bool; 256] {
     let mut set = [false; 256];
     // SAFETY: NUL-terminated.

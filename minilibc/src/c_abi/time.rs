@@ -135,6 +135,9 @@ pub extern "C" fn difftime(end: i64, start: i64) -> f64 {
 }
 
 /// Breaks `*time` down into `*result`, naming the zone `zone`.
+///
+/// # Safety
+/// `time` readable, `result` a writable `struct tm`.
 unsafe fn break_down_into(time: *const i64, result: *mut CTime, zone: &'static [u8]) -> *mut CTime {
     // SAFETY: readable time, writable result.
     unsafe {
@@ -185,6 +188,9 @@ pub unsafe extern "C" fn timegm(time: *mut CTime) -> i64 {
 
 /// Seconds since the epoch of `*time`, which is normalized in place (as C
 /// requires of mktime) and given the zone name `zone`.
+///
+/// # Safety
+/// `time` must be a writable `struct tm`.
 unsafe fn normalize(time: *mut CTime, zone: &'static [u8]) -> i64 {
     // SAFETY: a writable struct tm.
     unsafe {
