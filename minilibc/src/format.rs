@@ -8,7 +8,7 @@
 //!
 //! Supported: flags `- + space # 0 '`, width and precision (numbers or `*`),
 //! lengths `hh h l ll q j z Z t L`, conversions `d i u o x X c s p n % e E f F
-//! g G a A` and `m` (the message for the errno value the source provides).
+//! g G a A`, `m`, and `C`/`S` (= `lc`/`ls`) (the message for the errno value the source provides).
 //! Positional arguments (`%2$d`, `%*3$d`) are supported: a first pass finds
 //! each argument's kind so the source can step to any of them. Unknown
 //! conversions are copied to the output verbatim, as glibc does.
@@ -346,10 +346,10 @@ fn convert<A: Arguments, O: Output>(format: &[u8], start: usize, arguments: &mut
             let base = match conversion { b'o' => 8, b'u' => 10, _ => 16 };
             integer(out, &specification, unsigned_value(raw, length), false, base, conversion == b'X', false, false)?;
         }
-        b'c' => {
+        b'c' | b'C' => {
             let byte = arguments.next_integer() as u32;
             let mut encoded = [0u8; 4];
-            let used = if length == Length::Long && byte >= 0x80 {
+            let used = if (length == Length::Long || conversion == b'C') && byte >= 0x80 {
                 char::from_u32(byte).unwrap_or('?').encode_utf8(&mut encoded).len()
             } else {
                 encoded[0] = byte as u8;

@@ -3,7 +3,8 @@
 //!
 //! Supported: white space and literal matching, `%*` suppression, field
 //! widths, lengths `hh h l ll q j z t L`, conversions `d i u o x X p f e g a E
-//! F G A s c [...] n %`. Numbers are read greedily (one byte of look-ahead, as
+//! F G A s c [...] n %` (with `l`, `s c [` store `wchar_t`s, one per byte, as
+//! in the C locale). Numbers are read greedily (one byte of look-ahead, as
 //! C requires), then parsed by [`crate::number`].
 #![forbid(unsafe_code)]
 
@@ -24,8 +25,9 @@ pub trait Destinations {
     fn store_unsigned(&mut self, length: Length, value: u64);
     fn store_float(&mut self, length: Length, value: f64);
     fn store_pointer(&mut self, value: usize);
-    /// Starts a `%s`, `%c` or `%[` target (takes the pointer argument).
-    fn begin_text(&mut self);
+    /// Starts a `%s`, `%c` or `%[` target (takes the pointer argument);
+    /// `wide` (the `l` length) stores each byte as a `wchar_t`.
+    fn begin_text(&mut self, wide: bool);
     fn push_text(&mut self, byte: u8);
     /// Ends the text; `terminate` appends a NUL.
     fn end_text(&mut self, terminate: bool);
@@ -173,16 +175,16 @@ pub fn scan<I: Input, D: Destinations>(format: &[u8], input: &mut I, destination
             }
             b's' => {
                 reader.skip_space();
-                scan_text(&mut reader, limit, |b| !is_space(b), true, suppress, destinations)
+                scan_text(&mut reader, limit, |b| !is_space(b), length == Length::Long, suppress, destinations)
             }
             b'c' => {
                 let count = if width == 0 { 1 } else { width };
-                scan_characters(&mut reader, count, suppress, destinations)
+                scan_characters(&mut reader, count, length == Length::Long, suppress, destinations)
             }
             b'[' => match parse_set(format, index) {
                 Some((set, next)) => {
                     index = next;
-                    scan_text(&mut reader, limit, |b| set.0[b as usize], true, suppress, destinations)
+                    scan_text(&mut reader, limit, |b| set.0[b as usize], length == Length::Long, suppress, destinations)
                 }
                 None => Outcome::Stop,
             },
@@ -333,14 +335,14 @@ fn scan_float<I: Input, D: Destinations>(reader: &mut Reader<'_, I>, limit: usiz
     Outcome::Continue
 }
 
-fn scan_text<I: Input, D: Destinations>(reader: &mut Reader<'_, I>, limit: usize, accept: impl Fn(u8) -> bool, terminate: bool, suppress: bool, destinations: &mut D) -> Outcome {
+fn scan_text<I: Input, D: Destinations>(reader: &mut Reader<'_, I>, limit: usize, accept: impl Fn(u8) -> bool, wide: bool, suppress: bool, destinations: &mut D) -> Outcome {
     match reader.peek() {
         None => return Outcome::InputFailure,
         Some(byte) if !accept(byte) => return Outcome::Stop,
         Some(_) => {}
     }
     if !suppress {
-        destinations.begin_text();
+        destinations.begin_text(wide);
     }
     let mut count = 0;
     while count < limit {
@@ -355,17 +357,17 @@ fn scan_text<I: Input, D: Destinations>(reader: &mut Reader<'_, I>, limit: usize
         count += 1;
     }
     if !suppress {
-        destinations.end_text(terminate);
+        destinations.end_text(true);
     }
     Outcome::Continue
 }
 
-fn scan_characters<I: Input, D: Destinations>(reader: &mut Reader<'_, I>, count: usize, suppress: bool, destinations: &mut D) -> Outcome {
+fn scan_characters<I: Input, D: Destinations>(reader: &mut Reader<'_, I>, count: usize, wide: bool, suppress: bool, destinations: &mut D) -> Outcome {
     if reader.peek().is_none() {
         return Outcome::InputFailure;
     }
     if !suppress {
-        destinations.begin_text();
+        destinations.begin_text(wide);
     }
     let mut taken = 0;
     while taken < count {
@@ -422,7 +424,7 @@ mod tests {
         fn store_pointer(&mut self, value: usize) {
             self.0.push(Stored::Unsigned(value as u64));
         }
-        fn begin_text(&mut self) {
+        fn begin_text(&mut self, _wide: bool) {
             self.1.clear();
         }
         fn push_text(&mut self, byte: u8) {

@@ -1408,6 +1408,8 @@ struct VaDestinations {
     arguments: VaArguments,
     text: *mut u8,
     text_length: usize,
+    /// The current text target is a `wchar_t` array.
+    text_wide: bool,
 }
 
 /// Converts a double to the x87 80-bit format (exact).
@@ -1464,19 +1466,33 @@ impl Destinations for VaDestinations {
         // SAFETY: %p stores through a void**.
         unsafe { *target = value }
     }
-    fn begin_text(&mut self) {
+    fn begin_text(&mut self, wide: bool) {
         self.text = self.arguments.next_pointer();
         self.text_length = 0;
+        self.text_wide = wide;
     }
     fn push_text(&mut self, byte: u8) {
-        // SAFETY: the format's width (or the caller's care) bounds the text.
-        unsafe { *self.text.add(self.text_length) = byte };
+        // SAFETY: the format's width (or the caller's care) bounds the text;
+        // a wide target holds 4-byte wchar_t units.
+        unsafe {
+            if self.text_wide {
+                (self.text as *mut i32).add(self.text_length).write_unaligned(byte as i32);
+            } else {
+                *self.text.add(self.text_length) = byte;
+            }
+        }
         self.text_length += 1;
     }
     fn end_text(&mut self, terminate: bool) {
         if terminate {
-            // SAFETY: as push_text, one more byte for the NUL.
-            unsafe { *self.text.add(self.text_length) = 0 };
+            // SAFETY: as push_text, one more unit for the terminator.
+            unsafe {
+                if self.text_wide {
+                    (self.text as *mut i32).add(self.text_length).write_unaligned(0);
+                } else {
+                    *self.text.add(self.text_length) = 0;
+                }
+            }
         }
     }
 }
@@ -1484,7 +1500,7 @@ impl Destinations for VaDestinations {
 #[no_mangle]
 pub unsafe extern "C" fn vsscanf(text: *const u8, format_text: *const u8, arguments: *mut VaListTag) -> i32 {
     // SAFETY: the caller's live va_list.
-    let mut destinations = VaDestinations { arguments: unsafe { VaArguments::new(arguments) }, text: ptr::null_mut(), text_length: 0 };
+    let mut destinations = VaDestinations { arguments: unsafe { VaArguments::new(arguments) }, text: ptr::null_mut(), text_length: 0, text_wide: false };
     // SAFETY: C's contract.
     unsafe { scan::scan(c_string(format_text), &mut StringInput { text, index: 0 }, &mut destinations) }
 }
@@ -1492,7 +1508,7 @@ pub unsafe extern "C" fn vsscanf(text: *const u8, format_text: *const u8, argume
 #[no_mangle]
 pub unsafe extern "C" fn vfscanf(file: *mut File, format_text: *const u8, arguments: *mut VaListTag) -> i32 {
     // SAFETY: the caller's live va_list.
-    let mut destinations = VaDestinations { arguments: unsafe { VaArguments::new(arguments) }, text: ptr::null_mut(), text_length: 0 };
+    let mut destinations = VaDestinations { arguments: unsafe { VaArguments::new(arguments) }, text: ptr::null_mut(), text_length: 0, text_wide: false };
     // SAFETY: C's contract.
     unsafe { scan::scan(c_string(format_text), &mut StreamInput(stream(file)), &mut destinations) }
 }

@@ -104,6 +104,9 @@ int main(void) {
     wchar_t wide[8];
     wcscpy(wide, L"wide");
     CHECK(wcslen(wide) == 4 && wcscmp(wide, L"wide") == 0 && wcschr(wide, L'd') == wide + 2 && iswalpha(L'x') && towupper(L'q') == L'Q');
+    wchar_t word_wide[16], set_wide[16], pair[2];
+    CHECK(sscanf("hello wide xyz", "%15ls %15l[a-z] %2lc", word_wide, set_wide, pair) == 3);
+    CHECK(wcscmp(word_wide, L"hello") == 0 && wcscmp(set_wide, L"wide") == 0 && pair[0] == L'x' && pair[1] == L'y');
     char narrow[4];
     mbstate_t state = {0};
     CHECK(wcrtomb(narrow, L'A', &state) == 1 && narrow[0] == 'A' && btowc('b') == L'b' && mbsinit(&state));
