@@ -19,8 +19,11 @@
 //! C error value); the library is single-threaded (errno is one global).
 // Without the C edge the crate is an ordinary std library (so `cargo test`
 // and host tools can build its staticlib/rlib with the default unwinding
-// profile); with `c-abi` it is the no_std runtime (built with panic=abort).
-#![cfg_attr(feature = "c-abi", no_std)]
+// profile). The C edge needs panic=abort (a no_std staticlib cannot unwind
+// on stable Rust), so `c-abi` takes effect only in such builds (scripts/mcc
+// makes them); elsewhere, e.g. a workspace-wide `--all-features` check, the
+// crate still builds, as the std library without the C edge.
+#![cfg_attr(all(feature = "c-abi", panic = "abort"), no_std)]
 
 extern crate alloc;
 
@@ -35,5 +38,5 @@ pub mod sort;
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 pub mod platform;
 
-#[cfg(feature = "c-abi")]
+#[cfg(all(feature = "c-abi", panic = "abort"))]
 pub mod c_abi;
