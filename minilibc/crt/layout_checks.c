@@ -19,6 +19,8 @@
 #include <termios.h>
 #include <time.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 
 #define CHECK(condition) _Static_assert(condition, #condition)
 
@@ -39,6 +41,8 @@ CHECK(sizeof(sigset_t) == 8);
 CHECK(sizeof(struct tm) == 56 && offsetof(struct tm, tm_gmtoff) == 40 && offsetof(struct tm, tm_zone) == 48);
 CHECK(offsetof(struct lconv, int_frac_digits) == 80 && sizeof(struct lconv) == 96);
 CHECK(sizeof(fpos_t) == 8);
+CHECK(sizeof(struct passwd) == 48 && offsetof(struct passwd, pw_uid) == 16 && offsetof(struct passwd, pw_gecos) == 24);
+CHECK(sizeof(struct group) == 32 && offsetof(struct group, gr_gid) == 16 && offsetof(struct group, gr_mem) == 24);
 CHECK(sizeof(div_t) == 8 && sizeof(ldiv_t) == 16);
 /* jmp_buf: 8 saved registers, then the sigsetjmp flag at 64 and mask at 72 (runtime.rs asm). */
 CHECK(sizeof(jmp_buf) == 80 && offsetof(struct __jmp_buf_tag, __mask_saved) == 64 && offsetof(struct __jmp_buf_tag, __mask) == 72);

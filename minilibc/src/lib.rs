@@ -27,6 +27,7 @@
 
 extern crate alloc;
 
+pub mod account;
 pub mod allocator;
 pub mod calendar;
 pub mod errno_table;

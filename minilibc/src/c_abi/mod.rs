@@ -7,6 +7,7 @@
 //! through `crate::platform`.
 #![allow(clippy::missing_safety_doc, non_camel_case_types, non_upper_case_globals, clippy::not_unsafe_ptr_arg_deref)]
 
+pub mod accounts;
 pub mod ctype;
 pub mod locale;
 pub mod math;

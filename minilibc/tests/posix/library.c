@@ -15,6 +15,8 @@
 #include <sys/resource.h>
 #include <sys/times.h>
 #include <libgen.h>
+#include <pwd.h>
+#include <grp.h>
 #include <wchar.h>
 #include <wctype.h>
 #include "check.h"
@@ -110,6 +112,16 @@ int main(void) {
     char narrow[4];
     mbstate_t state = {0};
     CHECK(wcrtomb(narrow, L'A', &state) == 1 && narrow[0] == 'A' && btowc('b') == L'b' && mbsinit(&state));
+    struct passwd *root = getpwuid(0);
+    CHECK(root != NULL && strcmp(root->pw_name, "root") == 0 && root->pw_uid == 0 && root->pw_dir[0] == '/');
+    CHECK(getpwnam("root") != NULL && getpwnam("root")->pw_gid == 0);
+    CHECK(getpwnam("no-such-user-here") == NULL && getpwuid(4000000000u) == NULL);
+    struct passwd entry, *found;
+    char small[8];
+    CHECK(getpwuid_r(0, &entry, small, sizeof small, &found) == ERANGE && found == NULL);
+    struct group *root_group = getgrgid(0);
+    CHECK(root_group != NULL && strcmp(root_group->gr_name, "root") == 0 && root_group->gr_mem != NULL);
+    CHECK(getgrnam("root") != NULL && getgrnam("no-such-group-here") == NULL);
     char *duplicate = strdup("copy me");
     CHECK(duplicate && strcmp(duplicate, "copy me") == 0);
     free(duplicate);
