@@ -765,10 +765,65 @@ pub unsafe extern "C" fn getopt(count: i32, arguments: *const *mut u8, options: 
     unsafe { getopt_long(count, arguments, options, ptr::null(), ptr::null_mut()) }
 }
 
-/// POSIX getopt with GNU long options. Parsing stops at the first
-/// non-option argument (no permutation, as with POSIXLY_CORRECT).
+/// getopt with GNU long options and GNU argument order: unless the option
+/// string starts with '+' (or '-') or POSIXLY_CORRECT is set, non-option
+/// arguments are stepped over and, as options after them are consumed,
+/// moved behind those options, so that when -1 is returned `optind` points
+/// at the first non-option and all of them follow, in their order.
 #[no_mangle]
 pub unsafe extern "C" fn getopt_long(count: i32, arguments: *const *mut u8, options: *const u8, long_options: *const LongOption, long_index: *mut i32) -> i32 {
+    // SAFETY: argv has `count` entries; `options` is NUL-terminated.
+    unsafe {
+        if optind.get() == 0 {
+            optind.set(1);
+            CLUSTER_POSITION.set(0);
+        }
+        let first = optind.get();
+        if first >= count || (*arguments.add(first as usize)).is_null() {
+            return -1;
+        }
+        let in_order = matches!(c_string(options).first(), Some(b'+' | b'-')) || !super::runtime::getenv(c"POSIXLY_CORRECT".as_ptr().cast::<u8>()).is_null();
+        if !in_order {
+            let mut next = first;
+            loop {
+                if next >= count || (*arguments.add(next as usize)).is_null() {
+                    return -1;
+                }
+                let text = c_string(*arguments.add(next as usize));
+                if text.len() > 1 && text[0] == b'-' {
+                    break;
+                }
+                next += 1;
+            }
+            optind.set(next);
+        }
+        let resumed = optind.get();
+        let result = getopt_in_order(count, arguments, options, long_options, long_index);
+        if resumed > first {
+            // Move the arguments this call consumed in front of the skipped ones.
+            let consumed = optind.get() - resumed;
+            let vector = arguments as *mut *mut u8;
+            for _ in 0..consumed {
+                let moved = *vector.add((optind.get() - 1) as usize);
+                let mut slot = optind.get() - 1;
+                while slot > first {
+                    *vector.add(slot as usize) = *vector.add(slot as usize - 1);
+                    slot -= 1;
+                }
+                *vector.add(first as usize) = moved;
+            }
+            optind.set(first + consumed);
+        }
+        result
+    }
+}
+
+/// POSIX getopt with GNU long options, in argument order: parsing stops at
+/// the first non-option argument.
+///
+/// # Safety
+/// As `getopt_long`.
+unsafe fn getopt_in_order(count: i32, arguments: *const *mut u8, options: *const u8, long_options: *const LongOption, long_index: *mut i32) -> i32 {
     // SAFETY: argv has `count` NUL-terminated strings; `options` is
     // NUL-terminated; `long_options` ends with a zero record.
     unsafe {

@@ -47,7 +47,7 @@ int main(void) {
     CHECK(gettimeofday(&now, NULL) == 0 && now.tv_sec > 1600000000 && time(NULL) >= now.tv_sec);
     CHECK(clock() >= 0);
 
-    char *arguments[] = {"program", "-a", "-b", "value", "-cvalue2", "--long", "--with=x", "--with", "y", "-z", "file", NULL};
+    char *arguments[] = {"program", "-a", "-b", "value", "-cvalue2", "--long", "--with=x", "--with", "y", "file", "-z", NULL};
     int count = 11, option, seen_a = 0, long_flag = 0;
     char collected[128] = "";
     static struct option options[] = {{"long", no_argument, NULL, 'l'}, {"with", required_argument, NULL, 'w'}, {NULL, 0, NULL, 0}};
@@ -62,6 +62,15 @@ int main(void) {
     }
     CHECK(seen_a && long_flag && strcmp(collected, "value,value2,x,y,?") == 0 && optind == 10 && strcmp(arguments[optind], "file") == 0);
 
+    /* GNU argument order: non-options are moved behind the options. */
+    char *mixed[] = {"program", "one", "-x", "two", "-yb", "arg", "three", "--", "-x", NULL};
+    int seen = 0;
+    optind = 1;
+    while ((option = getopt(9, mixed, "xyb:")) != -1) seen = seen * 10 + (option == 'x' ? 1 : option == 'y' ? 2 : option == 'b' ? 3 : 9);
+    CHECK(seen == 123 && optind == 5 && strcmp(mixed[5], "one") == 0 && strcmp(mixed[6], "two") == 0 && strcmp(mixed[7], "three") == 0 && strcmp(mixed[8], "-x") == 0);
+    char *ordered[] = {"program", "one", "-x", NULL};
+    optind = 0; /* full reinitialisation (glibc picks the ordering mode only then) */
+    CHECK(getopt(3, ordered, "+x") == -1 && optind == 1);
     char *again[] = {"program", "-xy", "-x", NULL};
     int letters = 0;
     optind = 1;
