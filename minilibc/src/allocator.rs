@@ -50,7 +50,11 @@ fn class_capacity(class: usize) -> usize {
     } else {
         let step = class - SMALL_CLASSES; // 0 -> 768, 1 -> 1024, 2 -> 1536 ...
         let power = 512usize << (step / 2 + 1);
-        if step.is_multiple_of(2) { power / 4 * 3 } else { power }
+        if step.is_multiple_of(2) {
+            power / 4 * 3
+        } else {
+            power
+        }
     }
 }
 
@@ -75,14 +79,24 @@ fn round_up(value: usize, to: usize) -> Option<usize> {
 
 impl<S: PageSource> Allocator<S> {
     pub const fn new(source: S) -> Self {
-        Allocator { source, free_lists: [ptr::null_mut(); CLASS_COUNT], cursor: 0, end: 0 }
+        Allocator {
+            source,
+            free_lists: [ptr::null_mut(); CLASS_COUNT],
+            cursor: 0,
+            end: 0,
+        }
     }
 
     /// # Safety
     /// `payload` must be a live payload of this allocator.
     unsafe fn header(payload: *mut u8) -> (usize, usize) {
         // SAFETY: live payloads are preceded by their 16-byte header.
-        unsafe { (*(payload.sub(HEADER) as *const usize), *(payload.sub(HEADER - 8) as *const usize)) }
+        unsafe {
+            (
+                *(payload.sub(HEADER) as *const usize),
+                *(payload.sub(HEADER - 8) as *const usize),
+            )
+        }
     }
 
     /// # Safety
@@ -132,7 +146,9 @@ impl<S: PageSource> Allocator<S> {
     }
 
     fn allocate_direct(&mut self, size: usize) -> *mut u8 {
-        let Some(total) = size.checked_add(HEADER).and_then(|t| round_up(t, PAGE)) else { return ptr::null_mut() };
+        let Some(total) = size.checked_add(HEADER).and_then(|t| round_up(t, PAGE)) else {
+            return ptr::null_mut();
+        };
         if total > isize::MAX as usize {
             return ptr::null_mut();
         }
@@ -178,7 +194,9 @@ impl<S: PageSource> Allocator<S> {
             unsafe { self.source.unmap(payload.sub(HEADER), capacity + HEADER) };
             return;
         }
-        let Some(class) = class_for(capacity) else { return };
+        let Some(class) = class_for(capacity) else {
+            return;
+        };
         // SAFETY: the payload is at least 16 bytes and no longer in use.
         unsafe { *(payload as *mut *mut u8) = self.free_lists[class] };
         self.free_lists[class] = payload;
@@ -201,9 +219,16 @@ impl<S: PageSource> Allocator<S> {
         }
         if word0 & DIRECT_FLAG != 0 && word0 & ALIGNED_VIEW_FLAG == 0 && size > LARGEST_CLASS {
             // A large block grows or shrinks in place (or moves) without copying.
-            if let Some(total) = size.checked_add(HEADER).and_then(|t| round_up(t, PAGE)).filter(|&t| t <= isize::MAX as usize) {
+            if let Some(total) = size
+                .checked_add(HEADER)
+                .and_then(|t| round_up(t, PAGE))
+                .filter(|&t| t <= isize::MAX as usize)
+            {
                 // SAFETY: direct blocks are whole mappings starting at the header.
-                let mapping = unsafe { self.source.remap(payload.sub(HEADER), capacity + HEADER, total) };
+                let mapping = unsafe {
+                    self.source
+                        .remap(payload.sub(HEADER), capacity + HEADER, total)
+                };
                 if !mapping.is_null() {
                     // SAFETY: the new mapping holds the header and `size` bytes.
                     unsafe {
@@ -234,7 +259,9 @@ impl<S: PageSource> Allocator<S> {
         if alignment <= HEADER {
             return self.allocate(size);
         }
-        let Some(padded) = size.checked_add(alignment + HEADER) else { return ptr::null_mut() };
+        let Some(padded) = size.checked_add(alignment + HEADER) else {
+            return ptr::null_mut();
+        };
         let raw = self.allocate(padded);
         if raw.is_null() {
             return raw;
@@ -248,7 +275,11 @@ impl<S: PageSource> Allocator<S> {
         // SAFETY: `aligned - 16 >= raw` and the view lies inside the block.
         unsafe {
             let capacity = Self::header(raw).0 & !FLAG_MASK;
-            Self::set_header(aligned as *mut u8, (capacity - offset) | ALIGNED_VIEW_FLAG, offset);
+            Self::set_header(
+                aligned as *mut u8,
+                (capacity - offset) | ALIGNED_VIEW_FLAG,
+                offset,
+            );
         }
         aligned as *mut u8
     }
@@ -277,7 +308,13 @@ mod tests {
         unsafe fn remap(&mut self, address: *mut u8, bytes: usize, new_bytes: usize) -> *mut u8 {
             self.live = self.live - bytes + new_bytes;
             // SAFETY: same layout as in `map`; realloc keeps the alignment.
-            unsafe { std::alloc::realloc(address, Layout::from_size_align(bytes, PAGE).unwrap(), new_bytes) }
+            unsafe {
+                std::alloc::realloc(
+                    address,
+                    Layout::from_size_align(bytes, PAGE).unwrap(),
+                    new_bytes,
+                )
+            }
         }
     }
 

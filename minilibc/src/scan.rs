@@ -75,7 +75,8 @@ fn parse_set(format: &[u8], mut index: usize) -> Option<(ByteSet, usize)> {
             break;
         }
         first = false;
-        if format.get(index + 1) == Some(&b'-') && format.get(index + 2).is_some_and(|&b| b != b']') {
+        if format.get(index + 1) == Some(&b'-') && format.get(index + 2).is_some_and(|&b| b != b']')
+        {
             let end = format[index + 2];
             for member in byte..=end.max(byte) {
                 set[member as usize] = true;
@@ -139,19 +140,48 @@ pub fn scan<I: Input, D: Destinations>(format: &[u8], input: &mut I, destination
         }
         let mut width = 0usize;
         while at(index).is_ascii_digit() {
-            width = width.saturating_mul(10).saturating_add((at(index) - b'0') as usize);
+            width = width
+                .saturating_mul(10)
+                .saturating_add((at(index) - b'0') as usize);
             index += 1;
         }
         let length = match (at(index), at(index + 1)) {
-            (b'h', b'h') => { index += 2; Length::Char }
-            (b'h', _) => { index += 1; Length::Short }
-            (b'l', b'l') => { index += 2; Length::LongLong }
-            (b'l', _) => { index += 1; Length::Long }
-            (b'q', _) => { index += 1; Length::LongLong }
-            (b'j', _) => { index += 1; Length::IntMax }
-            (b'z', _) => { index += 1; Length::Size }
-            (b't', _) => { index += 1; Length::PointerDifference }
-            (b'L', _) => { index += 1; Length::LongDouble }
+            (b'h', b'h') => {
+                index += 2;
+                Length::Char
+            }
+            (b'h', _) => {
+                index += 1;
+                Length::Short
+            }
+            (b'l', b'l') => {
+                index += 2;
+                Length::LongLong
+            }
+            (b'l', _) => {
+                index += 1;
+                Length::Long
+            }
+            (b'q', _) => {
+                index += 1;
+                Length::LongLong
+            }
+            (b'j', _) => {
+                index += 1;
+                Length::IntMax
+            }
+            (b'z', _) => {
+                index += 1;
+                Length::Size
+            }
+            (b't', _) => {
+                index += 1;
+                Length::PointerDifference
+            }
+            (b'L', _) => {
+                index += 1;
+                Length::LongDouble
+            }
             _ => Length::Default,
         };
         let conversion = at(index);
@@ -166,8 +196,21 @@ pub fn scan<I: Input, D: Destinations>(format: &[u8], input: &mut I, destination
             }
             b'd' | b'i' | b'u' | b'o' | b'x' | b'X' | b'p' => {
                 reader.skip_space();
-                let base = match conversion { b'd' | b'u' => 10, b'i' => 0, b'o' => 8, _ => 16 };
-                scan_integer(&mut reader, base, limit, conversion, length, suppress, destinations)
+                let base = match conversion {
+                    b'd' | b'u' => 10,
+                    b'i' => 0,
+                    b'o' => 8,
+                    _ => 16,
+                };
+                scan_integer(
+                    &mut reader,
+                    base,
+                    limit,
+                    conversion,
+                    length,
+                    suppress,
+                    destinations,
+                )
             }
             b'f' | b'e' | b'g' | b'a' | b'E' | b'F' | b'G' | b'A' => {
                 reader.skip_space();
@@ -175,16 +218,36 @@ pub fn scan<I: Input, D: Destinations>(format: &[u8], input: &mut I, destination
             }
             b's' => {
                 reader.skip_space();
-                scan_text(&mut reader, limit, |b| !is_space(b), length == Length::Long, suppress, destinations)
+                scan_text(
+                    &mut reader,
+                    limit,
+                    |b| !is_space(b),
+                    length == Length::Long,
+                    suppress,
+                    destinations,
+                )
             }
             b'c' => {
                 let count = if width == 0 { 1 } else { width };
-                scan_characters(&mut reader, count, length == Length::Long, suppress, destinations)
+                scan_characters(
+                    &mut reader,
+                    count,
+                    length == Length::Long,
+                    suppress,
+                    destinations,
+                )
             }
             b'[' => match parse_set(format, index) {
                 Some((set, next)) => {
                     index = next;
-                    scan_text(&mut reader, limit, |b| set.0[b as usize], length == Length::Long, suppress, destinations)
+                    scan_text(
+                        &mut reader,
+                        limit,
+                        |b| set.0[b as usize],
+                        length == Length::Long,
+                        suppress,
+                        destinations,
+                    )
                 }
                 None => Outcome::Stop,
             },
@@ -207,7 +270,12 @@ pub fn scan<I: Input, D: Destinations>(format: &[u8], input: &mut I, destination
 }
 
 /// Collects up to `limit` bytes accepted by `accept(collected, byte)`.
-fn collect<I: Input>(reader: &mut Reader<'_, I>, limit: usize, buffer: &mut [u8; 512], mut accept: impl FnMut(&[u8], u8) -> bool) -> usize {
+fn collect<I: Input>(
+    reader: &mut Reader<'_, I>,
+    limit: usize,
+    buffer: &mut [u8; 512],
+    mut accept: impl FnMut(&[u8], u8) -> bool,
+) -> usize {
     let mut length = 0;
     while length < limit.min(buffer.len()) {
         let Some(byte) = reader.peek() else { break };
@@ -221,7 +289,15 @@ fn collect<I: Input>(reader: &mut Reader<'_, I>, limit: usize, buffer: &mut [u8;
     length
 }
 
-fn scan_integer<I: Input, D: Destinations>(reader: &mut Reader<'_, I>, base: u32, limit: usize, conversion: u8, length: Length, suppress: bool, destinations: &mut D) -> Outcome {
+fn scan_integer<I: Input, D: Destinations>(
+    reader: &mut Reader<'_, I>,
+    base: u32,
+    limit: usize,
+    conversion: u8,
+    length: Length,
+    suppress: bool,
+    destinations: &mut D,
+) -> Outcome {
     if reader.peek().is_none() {
         return Outcome::InputFailure;
     }
@@ -250,18 +326,26 @@ fn scan_integer<I: Input, D: Destinations>(reader: &mut Reader<'_, I>, base: u32
     });
     let text = &buffer[..taken];
     let parse_base = if base == 0 { 0 } else { base };
-    let Some(parsed) = number::parse_integer(text, parse_base) else { return Outcome::Stop };
+    let Some(parsed) = number::parse_integer(text, parse_base) else {
+        return Outcome::Stop;
+    };
     if parsed.consumed == 0 {
         return Outcome::Stop;
     }
     if !suppress {
         if conversion == b'p' {
-            destinations.store_pointer(if parsed.negative { parsed.magnitude.wrapping_neg() } else { parsed.magnitude } as usize);
+            destinations.store_pointer(if parsed.negative {
+                parsed.magnitude.wrapping_neg()
+            } else {
+                parsed.magnitude
+            } as usize);
         } else if conversion == b'd' || conversion == b'i' {
-            let (value, _, _) = number::parse_signed(text, parse_base, i64::MIN, i64::MAX).unwrap_or((0, 0, false));
+            let (value, _, _) =
+                number::parse_signed(text, parse_base, i64::MIN, i64::MAX).unwrap_or((0, 0, false));
             destinations.store_signed(length, value);
         } else {
-            let (value, _, _) = number::parse_unsigned(text, parse_base, u64::MAX).unwrap_or((0, 0, false));
+            let (value, _, _) =
+                number::parse_unsigned(text, parse_base, u64::MAX).unwrap_or((0, 0, false));
             destinations.store_unsigned(length, value);
         }
     }
@@ -283,8 +367,11 @@ fn float_prefix(candidate: &[u8]) -> bool {
         }
     }
     let hex = body.len() >= 2 && body[0] == b'0' && body[1] | 0x20 == b'x';
-    let (digits, exponent_letter, is_digit): (&[u8], u8, fn(u8) -> bool) =
-        if hex { (&body[2..], b'p', |b: u8| b.is_ascii_hexdigit()) } else { (body, b'e', |b: u8| b.is_ascii_digit()) };
+    let (digits, exponent_letter, is_digit): (&[u8], u8, fn(u8) -> bool) = if hex {
+        (&body[2..], b'p', |b: u8| b.is_ascii_hexdigit())
+    } else {
+        (body, b'e', |b: u8| b.is_ascii_digit())
+    };
     if body == b"0" || (hex && digits.is_empty()) {
         return true;
     }
@@ -312,7 +399,13 @@ fn float_prefix(candidate: &[u8]) -> bool {
     true
 }
 
-fn scan_float<I: Input, D: Destinations>(reader: &mut Reader<'_, I>, limit: usize, length: Length, suppress: bool, destinations: &mut D) -> Outcome {
+fn scan_float<I: Input, D: Destinations>(
+    reader: &mut Reader<'_, I>,
+    limit: usize,
+    length: Length,
+    suppress: bool,
+    destinations: &mut D,
+) -> Outcome {
     if reader.peek().is_none() {
         return Outcome::InputFailure;
     }
@@ -335,7 +428,14 @@ fn scan_float<I: Input, D: Destinations>(reader: &mut Reader<'_, I>, limit: usiz
     Outcome::Continue
 }
 
-fn scan_text<I: Input, D: Destinations>(reader: &mut Reader<'_, I>, limit: usize, accept: impl Fn(u8) -> bool, wide: bool, suppress: bool, destinations: &mut D) -> Outcome {
+fn scan_text<I: Input, D: Destinations>(
+    reader: &mut Reader<'_, I>,
+    limit: usize,
+    accept: impl Fn(u8) -> bool,
+    wide: bool,
+    suppress: bool,
+    destinations: &mut D,
+) -> Outcome {
     match reader.peek() {
         None => return Outcome::InputFailure,
         Some(byte) if !accept(byte) => return Outcome::Stop,
@@ -362,7 +462,13 @@ fn scan_text<I: Input, D: Destinations>(reader: &mut Reader<'_, I>, limit: usize
     Outcome::Continue
 }
 
-fn scan_characters<I: Input, D: Destinations>(reader: &mut Reader<'_, I>, count: usize, wide: bool, suppress: bool, destinations: &mut D) -> Outcome {
+fn scan_characters<I: Input, D: Destinations>(
+    reader: &mut Reader<'_, I>,
+    count: usize,
+    wide: bool,
+    suppress: bool,
+    destinations: &mut D,
+) -> Outcome {
     if reader.peek().is_none() {
         return Outcome::InputFailure;
     }
@@ -382,7 +488,11 @@ fn scan_characters<I: Input, D: Destinations>(reader: &mut Reader<'_, I>, count:
         destinations.end_text(false);
     }
     // A short read still counts when it got at least one byte (glibc does so).
-    if taken == 0 { Outcome::InputFailure } else { Outcome::Continue }
+    if taken == 0 {
+        Outcome::InputFailure
+    } else {
+        Outcome::Continue
+    }
 }
 
 #[cfg(test)]
@@ -413,10 +523,15 @@ mod tests {
     struct Collected(Vec<Stored>, String);
     impl Destinations for Collected {
         fn store_signed(&mut self, length: Length, value: i64) {
-            self.0.push(Stored::Signed(crate::format::signed_value(value as u64, length)));
+            self.0.push(Stored::Signed(crate::format::signed_value(
+                value as u64,
+                length,
+            )));
         }
         fn store_unsigned(&mut self, length: Length, value: u64) {
-            self.0.push(Stored::Unsigned(crate::format::unsigned_value(value, length)));
+            self.0.push(Stored::Unsigned(crate::format::unsigned_value(
+                value, length,
+            )));
         }
         fn store_float(&mut self, _length: Length, value: f64) {
             self.0.push(Stored::Float(value));
@@ -447,12 +562,36 @@ mod tests {
 
     #[test]
     fn numbers_and_text() {
-        assert_eq!(run("%d %x %o %i", " -12 ff 17 0x10"), (4, alloc::vec![Signed(-12), Unsigned(255), Unsigned(15), Signed(16)]));
-        assert_eq!(run("%f,%lg", "1.5,2e3"), (2, alloc::vec![Float(1.5), Float(2000.0)]));
-        assert_eq!(run("%3d%d", "12345"), (2, alloc::vec![Signed(123), Signed(45)]));
-        assert_eq!(run("%s %3c", "hello abc"), (2, alloc::vec![Text("hello".into()), Text("abc".into())]));
-        assert_eq!(run("%[a-c]%[^\n]", "abcabXYZ rest\n"), (2, alloc::vec![Text("abcab".into()), Text("XYZ rest".into())]));
-        assert_eq!(run("%*d %d%n", "1 2"), (1, alloc::vec![Signed(2), Signed(3)]));
+        assert_eq!(
+            run("%d %x %o %i", " -12 ff 17 0x10"),
+            (
+                4,
+                alloc::vec![Signed(-12), Unsigned(255), Unsigned(15), Signed(16)]
+            )
+        );
+        assert_eq!(
+            run("%f,%lg", "1.5,2e3"),
+            (2, alloc::vec![Float(1.5), Float(2000.0)])
+        );
+        assert_eq!(
+            run("%3d%d", "12345"),
+            (2, alloc::vec![Signed(123), Signed(45)])
+        );
+        assert_eq!(
+            run("%s %3c", "hello abc"),
+            (2, alloc::vec![Text("hello".into()), Text("abc".into())])
+        );
+        assert_eq!(
+            run("%[a-c]%[^\n]", "abcabXYZ rest\n"),
+            (
+                2,
+                alloc::vec![Text("abcab".into()), Text("XYZ rest".into())]
+            )
+        );
+        assert_eq!(
+            run("%*d %d%n", "1 2"),
+            (1, alloc::vec![Signed(2), Signed(3)])
+        );
         assert_eq!(run("%hhd", "300"), (1, alloc::vec![Signed(44)]));
     }
 

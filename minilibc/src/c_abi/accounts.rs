@@ -34,9 +34,22 @@ pub struct Group {
 
 const STORAGE: usize = 4096;
 
-static USER: CGlobal<Passwd> = CGlobal::new(Passwd { name: ptr::null_mut(), password: ptr::null_mut(), user: 0, group: 0, comment: ptr::null_mut(), home: ptr::null_mut(), shell: ptr::null_mut() });
+static USER: CGlobal<Passwd> = CGlobal::new(Passwd {
+    name: ptr::null_mut(),
+    password: ptr::null_mut(),
+    user: 0,
+    group: 0,
+    comment: ptr::null_mut(),
+    home: ptr::null_mut(),
+    shell: ptr::null_mut(),
+});
 static USER_TEXT: CGlobal<[u8; STORAGE]> = CGlobal::new([0; STORAGE]);
-static GROUP: CGlobal<Group> = CGlobal::new(Group { name: ptr::null_mut(), password: ptr::null_mut(), group: 0, members: ptr::null_mut() });
+static GROUP: CGlobal<Group> = CGlobal::new(Group {
+    name: ptr::null_mut(),
+    password: ptr::null_mut(),
+    group: 0,
+    members: ptr::null_mut(),
+});
 static GROUP_TEXT: CGlobal<[u8; STORAGE]> = CGlobal::new([0; STORAGE]);
 
 /// Copies NUL-terminated strings into a caller's buffer.
@@ -95,14 +108,25 @@ fn scan_file(path: &core::ffi::CStr, mut visit: impl FnMut(&[u8]) -> bool) -> bo
 ///
 /// # Safety
 /// `result` writable; `buffer` holds `capacity` bytes.
-unsafe fn find_user(matches: impl Fn(&crate::account::UserRecord) -> bool, result: *mut Passwd, buffer: *mut u8, capacity: usize) -> Result<bool, i32> {
+unsafe fn find_user(
+    matches: impl Fn(&crate::account::UserRecord) -> bool,
+    result: *mut Passwd,
+    buffer: *mut u8,
+    capacity: usize,
+) -> Result<bool, i32> {
     let mut outcome = Ok(false);
     scan_file(c"/etc/passwd", |line| {
-        let Some(record) = parse_user(line) else { return false };
+        let Some(record) = parse_user(line) else {
+            return false;
+        };
         if !matches(&record) {
             return false;
         }
-        let mut packer = Packer { buffer, capacity, used: 0 };
+        let mut packer = Packer {
+            buffer,
+            capacity,
+            used: 0,
+        };
         let filled = (|| {
             Some(Passwd {
                 name: packer.put(record.name)?,
@@ -131,24 +155,40 @@ unsafe fn find_user(matches: impl Fn(&crate::account::UserRecord) -> bool, resul
 ///
 /// # Safety
 /// `result` writable; `buffer` holds `capacity` bytes.
-unsafe fn find_group(matches: impl Fn(&crate::account::GroupRecord) -> bool, result: *mut Group, buffer: *mut u8, capacity: usize) -> Result<bool, i32> {
+unsafe fn find_group(
+    matches: impl Fn(&crate::account::GroupRecord) -> bool,
+    result: *mut Group,
+    buffer: *mut u8,
+    capacity: usize,
+) -> Result<bool, i32> {
     let mut outcome = Ok(false);
     scan_file(c"/etc/group", |line| {
-        let Some(record) = parse_group(line) else { return false };
+        let Some(record) = parse_group(line) else {
+            return false;
+        };
         if !matches(&record) {
             return false;
         }
         // The member array goes first (pointer-aligned), then the strings.
-        let count = if record.members.is_empty() { 0 } else { record.members.split(|&b| b == b',').count() };
+        let count = if record.members.is_empty() {
+            0
+        } else {
+            record.members.split(|&b| b == b',').count()
+        };
         let array_bytes = (count + 1) * core::mem::size_of::<*mut u8>();
-        let aligned_start = (buffer as usize).next_multiple_of(core::mem::align_of::<*mut u8>()) - buffer as usize;
+        let aligned_start =
+            (buffer as usize).next_multiple_of(core::mem::align_of::<*mut u8>()) - buffer as usize;
         if aligned_start + array_bytes > capacity {
             outcome = Err(ERANGE);
             return true;
         }
         // SAFETY: the array fits in the caller's buffer (checked above).
         let members = unsafe { buffer.add(aligned_start) } as *mut *mut u8;
-        let mut packer = Packer { buffer, capacity, used: aligned_start + array_bytes };
+        let mut packer = Packer {
+            buffer,
+            capacity,
+            used: aligned_start + array_bytes,
+        };
         let mut filled = true;
         if count > 0 {
             for (index, member) in record.members.split(|&b| b == b',').enumerate() {
@@ -166,7 +206,12 @@ unsafe fn find_group(matches: impl Fn(&crate::account::GroupRecord) -> bool, res
         outcome = match (filled, name, password) {
             // SAFETY: a writable struct group, per the caller.
             (true, Some(name), Some(password)) => unsafe {
-                *result = Group { name, password, group: record.group, members };
+                *result = Group {
+                    name,
+                    password,
+                    group: record.group,
+                    members,
+                };
                 Ok(true)
             },
             _ => Err(ERANGE),
@@ -196,25 +241,55 @@ unsafe fn finish<T>(found: Result<bool, i32>, entry: *mut T, result: *mut *mut T
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn getpwnam_r(name: *const u8, entry: *mut Passwd, buffer: *mut u8, capacity: usize, result: *mut *mut Passwd) -> i32 {
+pub unsafe extern "C" fn getpwnam_r(
+    name: *const u8,
+    entry: *mut Passwd,
+    buffer: *mut u8,
+    capacity: usize,
+    result: *mut *mut Passwd,
+) -> i32 {
     // SAFETY: NUL-terminated name; C's contract for the rest.
     unsafe {
         let wanted = c_string(name);
-        finish(find_user(|record| record.name == wanted, entry, buffer, capacity), entry, result)
+        finish(
+            find_user(|record| record.name == wanted, entry, buffer, capacity),
+            entry,
+            result,
+        )
     }
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn getpwuid_r(user: u32, entry: *mut Passwd, buffer: *mut u8, capacity: usize, result: *mut *mut Passwd) -> i32 {
+pub unsafe extern "C" fn getpwuid_r(
+    user: u32,
+    entry: *mut Passwd,
+    buffer: *mut u8,
+    capacity: usize,
+    result: *mut *mut Passwd,
+) -> i32 {
     // SAFETY: C's contract.
-    unsafe { finish(find_user(|record| record.user == user, entry, buffer, capacity), entry, result) }
+    unsafe {
+        finish(
+            find_user(|record| record.user == user, entry, buffer, capacity),
+            entry,
+            result,
+        )
+    }
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn getpwnam(name: *const u8) -> *mut Passwd {
     let mut result = ptr::null_mut();
     // SAFETY: static storage for the non-reentrant variant.
-    let error = unsafe { getpwnam_r(name, USER.as_ptr(), USER_TEXT.as_ptr() as *mut u8, STORAGE, &mut result) };
+    let error = unsafe {
+        getpwnam_r(
+            name,
+            USER.as_ptr(),
+            USER_TEXT.as_ptr() as *mut u8,
+            STORAGE,
+            &mut result,
+        )
+    };
     if error != 0 {
         set_errno(error);
     }
@@ -225,7 +300,15 @@ pub unsafe extern "C" fn getpwnam(name: *const u8) -> *mut Passwd {
 pub unsafe extern "C" fn getpwuid(user: u32) -> *mut Passwd {
     let mut result = ptr::null_mut();
     // SAFETY: static storage for the non-reentrant variant.
-    let error = unsafe { getpwuid_r(user, USER.as_ptr(), USER_TEXT.as_ptr() as *mut u8, STORAGE, &mut result) };
+    let error = unsafe {
+        getpwuid_r(
+            user,
+            USER.as_ptr(),
+            USER_TEXT.as_ptr() as *mut u8,
+            STORAGE,
+            &mut result,
+        )
+    };
     if error != 0 {
         set_errno(error);
     }
@@ -233,25 +316,55 @@ pub unsafe extern "C" fn getpwuid(user: u32) -> *mut Passwd {
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn getgrnam_r(name: *const u8, entry: *mut Group, buffer: *mut u8, capacity: usize, result: *mut *mut Group) -> i32 {
+pub unsafe extern "C" fn getgrnam_r(
+    name: *const u8,
+    entry: *mut Group,
+    buffer: *mut u8,
+    capacity: usize,
+    result: *mut *mut Group,
+) -> i32 {
     // SAFETY: NUL-terminated name; C's contract for the rest.
     unsafe {
         let wanted = c_string(name);
-        finish(find_group(|record| record.name == wanted, entry, buffer, capacity), entry, result)
+        finish(
+            find_group(|record| record.name == wanted, entry, buffer, capacity),
+            entry,
+            result,
+        )
     }
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn getgrgid_r(group: u32, entry: *mut Group, buffer: *mut u8, capacity: usize, result: *mut *mut Group) -> i32 {
+pub unsafe extern "C" fn getgrgid_r(
+    group: u32,
+    entry: *mut Group,
+    buffer: *mut u8,
+    capacity: usize,
+    result: *mut *mut Group,
+) -> i32 {
     // SAFETY: C's contract.
-    unsafe { finish(find_group(|record| record.group == group, entry, buffer, capacity), entry, result) }
+    unsafe {
+        finish(
+            find_group(|record| record.group == group, entry, buffer, capacity),
+            entry,
+            result,
+        )
+    }
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn getgrnam(name: *const u8) -> *mut Group {
     let mut result = ptr::null_mut();
     // SAFETY: static storage for the non-reentrant variant.
-    let error = unsafe { getgrnam_r(name, GROUP.as_ptr(), GROUP_TEXT.as_ptr() as *mut u8, STORAGE, &mut result) };
+    let error = unsafe {
+        getgrnam_r(
+            name,
+            GROUP.as_ptr(),
+            GROUP_TEXT.as_ptr() as *mut u8,
+            STORAGE,
+            &mut result,
+        )
+    };
     if error != 0 {
         set_errno(error);
     }
@@ -262,7 +375,15 @@ pub unsafe extern "C" fn getgrnam(name: *const u8) -> *mut Group {
 pub unsafe extern "C" fn getgrgid(group: u32) -> *mut Group {
     let mut result = ptr::null_mut();
     // SAFETY: static storage for the non-reentrant variant.
-    let error = unsafe { getgrgid_r(group, GROUP.as_ptr(), GROUP_TEXT.as_ptr() as *mut u8, STORAGE, &mut result) };
+    let error = unsafe {
+        getgrgid_r(
+            group,
+            GROUP.as_ptr(),
+            GROUP_TEXT.as_ptr() as *mut u8,
+            STORAGE,
+            &mut result,
+        )
+    };
     if error != 0 {
         set_errno(error);
     }

@@ -16,7 +16,18 @@ struct SharedConventions(LocaleConventions);
 unsafe impl Sync for SharedConventions {}
 
 static C_CONVENTIONS: SharedConventions = SharedConventions(LocaleConventions {
-    strings: [c".".as_ptr().cast::<u8>(), c"".as_ptr().cast::<u8>(), c"".as_ptr().cast::<u8>(), c"".as_ptr().cast::<u8>(), c"".as_ptr().cast::<u8>(), c"".as_ptr().cast::<u8>(), c"".as_ptr().cast::<u8>(), c"".as_ptr().cast::<u8>(), c"".as_ptr().cast::<u8>(), c"".as_ptr().cast::<u8>()],
+    strings: [
+        c".".as_ptr().cast::<u8>(),
+        c"".as_ptr().cast::<u8>(),
+        c"".as_ptr().cast::<u8>(),
+        c"".as_ptr().cast::<u8>(),
+        c"".as_ptr().cast::<u8>(),
+        c"".as_ptr().cast::<u8>(),
+        c"".as_ptr().cast::<u8>(),
+        c"".as_ptr().cast::<u8>(),
+        c"".as_ptr().cast::<u8>(),
+        c"".as_ptr().cast::<u8>(),
+    ],
     numbers: [127; 14],
 });
 

@@ -6,11 +6,10 @@
 
 use super::{set_errno, CGlobal};
 use crate::allocator::{Allocator, PageSource};
+use crate::errno_table::{EINVAL, ENOMEM};
 use core::arch::asm;
 use core::ptr;
 use core::sync::atomic::{AtomicBool, Ordering};
-use crate::errno_table::{EINVAL, ENOMEM};
-
 
 #[no_mangle]
 pub unsafe extern "C" fn memcpy(destination: *mut u8, source: *const u8, count: usize) -> *mut u8 {
@@ -157,7 +156,8 @@ impl PageSource for PlatformPages {
     }
 }
 
-static HEAP: CGlobal<Allocator<PlatformPages>> = CGlobal(core::cell::UnsafeCell::new(Allocator::new(PlatformPages)));
+static HEAP: CGlobal<Allocator<PlatformPages>> =
+    CGlobal(core::cell::UnsafeCell::new(Allocator::new(PlatformPages)));
 static HEAP_BUSY: AtomicBool = AtomicBool::new(false);
 
 /// Runs `action` on the heap; a re-entrant call (a signal handler that
@@ -207,7 +207,9 @@ pub extern "C" fn calloc(count: usize, size: usize) -> *mut u8 {
 #[no_mangle]
 pub unsafe extern "C" fn realloc(block: *mut u8, size: usize) -> *mut u8 {
     // SAFETY: C's contract: null or a live block.
-    out_of_memory_if_null(with_heap(|heap| unsafe { heap.reallocate(block, size) }).unwrap_or(ptr::null_mut()))
+    out_of_memory_if_null(
+        with_heap(|heap| unsafe { heap.reallocate(block, size) }).unwrap_or(ptr::null_mut()),
+    )
 }
 
 #[no_mangle]
@@ -237,7 +239,9 @@ pub extern "C" fn memalign(alignment: usize, size: usize) -> *mut u8 {
         set_errno(EINVAL);
         return ptr::null_mut();
     }
-    out_of_memory_if_null(with_heap(|heap| heap.allocate_aligned(alignment, size)).unwrap_or(ptr::null_mut()))
+    out_of_memory_if_null(
+        with_heap(|heap| heap.allocate_aligned(alignment, size)).unwrap_or(ptr::null_mut()),
+    )
 }
 
 #[no_mangle]
@@ -246,7 +250,11 @@ pub extern "C" fn aligned_alloc(alignment: usize, size: usize) -> *mut u8 {
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn posix_memalign(result: *mut *mut u8, alignment: usize, size: usize) -> i32 {
+pub unsafe extern "C" fn posix_memalign(
+    result: *mut *mut u8,
+    alignment: usize,
+    size: usize,
+) -> i32 {
     if !alignment.is_power_of_two() || !alignment.is_multiple_of(core::mem::size_of::<usize>()) {
         return EINVAL;
     }

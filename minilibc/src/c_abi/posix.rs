@@ -6,10 +6,10 @@
 use super::memory::{free, malloc, memcpy, memset};
 use super::runtime::environ;
 use super::{c_result, c_string, set_errno, CGlobal};
+use crate::errno_table::{EBADF, EINTR, EINVAL, ENAMETOOLONG, ENOENT, ENOMEM, ENOTDIR, ENOTTY};
 use crate::platform::{self, AT_FDCWD};
 use alloc::vec::Vec;
 use core::ptr;
-use crate::errno_table::{EBADF, EINTR, EINVAL, ENAMETOOLONG, ENOENT, ENOMEM, ENOTDIR, ENOTTY};
 
 const AT_SYMLINK_NOFOLLOW: i32 = 0x100;
 const AT_REMOVEDIR: i32 = 0x200;
@@ -99,7 +99,14 @@ pub extern "C" fn poll(fds: *mut u8, count: u64, timeout: i32) -> i32 {
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn mmap(address: *mut u8, length: usize, protection: i32, flags: i32, fd: i32, offset: i64) -> *mut u8 {
+pub unsafe extern "C" fn mmap(
+    address: *mut u8,
+    length: usize,
+    protection: i32,
+    flags: i32,
+    fd: i32,
+    offset: i64,
+) -> *mut u8 {
     // SAFETY: C's mmap contract.
     match unsafe { platform::mmap(address, length, protection, flags, fd, offset) } {
         Ok(mapped) => mapped as *mut u8,
@@ -111,7 +118,13 @@ pub unsafe extern "C" fn mmap(address: *mut u8, length: usize, protection: i32, 
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn __minilibc_mremap(address: *mut u8, old_length: usize, new_length: usize, flags: i32, new_address: *mut u8) -> *mut u8 {
+pub unsafe extern "C" fn __minilibc_mremap(
+    address: *mut u8,
+    old_length: usize,
+    new_length: usize,
+    flags: i32,
+    new_address: *mut u8,
+) -> *mut u8 {
     // SAFETY: C's mremap contract.
     match unsafe { platform::mremap(address, old_length, new_length, flags, new_address) } {
         Ok(mapped) => mapped as *mut u8,
@@ -127,7 +140,11 @@ pub extern "C" fn dup2(old: i32, new: i32) -> i32 {
     if old == new {
         // dup3 refuses equal descriptors; dup2 checks validity and returns it.
         // SAFETY: F_GETFD takes no pointer.
-        return if c_result(unsafe { platform::fcntl(old, 1, 0) }) < 0 { -1 } else { new };
+        return if c_result(unsafe { platform::fcntl(old, 1, 0) }) < 0 {
+            -1
+        } else {
+            new
+        };
     }
     c_result(platform::dup3(old, new, 0)) as i32
 }
@@ -227,7 +244,11 @@ pub unsafe extern "C" fn execvp(file: *const u8, arguments: *const *const u8) ->
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn execvpe(file: *const u8, arguments: *const *const u8, environment: *const *const u8) -> i32 {
+pub unsafe extern "C" fn execvpe(
+    file: *const u8,
+    arguments: *const *const u8,
+    environment: *const *const u8,
+) -> i32 {
     // SAFETY: NUL-terminated file name; NULL-terminated arrays.
     unsafe {
         let name = c_string(file);
@@ -239,11 +260,19 @@ pub unsafe extern "C" fn execvpe(file: *const u8, arguments: *const *const u8, e
             return execve(file, arguments, environment);
         }
         let path_variable = super::runtime::getenv(c"PATH".as_ptr().cast::<u8>());
-        let search: &[u8] = if path_variable.is_null() { b"/bin:/usr/bin" } else { c_string(path_variable) };
+        let search: &[u8] = if path_variable.is_null() {
+            b"/bin:/usr/bin"
+        } else {
+            c_string(path_variable)
+        };
         let mut last_error = ENOENT;
         for directory in search.split(|&b| b == b':') {
             let mut candidate: Vec<u8> = Vec::with_capacity(directory.len() + name.len() + 2);
-            candidate.extend_from_slice(if directory.is_empty() { b"." } else { directory });
+            candidate.extend_from_slice(if directory.is_empty() {
+                b"."
+            } else {
+                directory
+            });
             candidate.push(b'/');
             candidate.extend_from_slice(name);
             candidate.push(0);
@@ -272,7 +301,10 @@ pub extern "C" fn sleep(seconds: u32) -> u32 {
 
 #[no_mangle]
 pub extern "C" fn usleep(microseconds: u32) -> i32 {
-    let request = [(microseconds / 1_000_000) as i64, (microseconds % 1_000_000) as i64 * 1000];
+    let request = [
+        (microseconds / 1_000_000) as i64,
+        (microseconds % 1_000_000) as i64 * 1000,
+    ];
     // SAFETY: valid timespec.
     c_result(unsafe { platform::nanosleep(request.as_ptr(), ptr::null_mut()) }) as i32
 }
@@ -372,18 +404,31 @@ pub struct SignalAction {
 const SA_RESTART: i32 = 0x1000_0000;
 
 #[no_mangle]
-pub unsafe extern "C" fn sigaction(signal: i32, new: *const SignalAction, old: *mut SignalAction) -> i32 {
+pub unsafe extern "C" fn sigaction(
+    signal: i32,
+    new: *const SignalAction,
+    old: *mut SignalAction,
+) -> i32 {
     // SAFETY: `new` and `old` are null or valid records.
     unsafe {
         let new_action = if new.is_null() {
             None
         } else {
-            Some(platform::SignalAction { handler: (*new).handler, flags: (*new).flags as u32 as u64, mask: (*new).mask })
+            Some(platform::SignalAction {
+                handler: (*new).handler,
+                flags: (*new).flags as u32 as u64,
+                mask: (*new).mask,
+            })
         };
         match platform::sigaction(signal, new_action) {
             Ok(previous) => {
                 if !old.is_null() {
-                    *old = SignalAction { handler: previous.handler, mask: previous.mask, flags: previous.flags as i32, restorer: 0 };
+                    *old = SignalAction {
+                        handler: previous.handler,
+                        mask: previous.mask,
+                        flags: previous.flags as i32,
+                        restorer: 0,
+                    };
                 }
                 0
             }
@@ -397,8 +442,18 @@ pub unsafe extern "C" fn sigaction(signal: i32, new: *const SignalAction, old: *
 
 #[no_mangle]
 pub extern "C" fn signal(number: i32, handler: usize) -> usize {
-    let new = SignalAction { handler, mask: 0, flags: SA_RESTART, restorer: 0 };
-    let mut old = SignalAction { handler: 0, mask: 0, flags: 0, restorer: 0 };
+    let new = SignalAction {
+        handler,
+        mask: 0,
+        flags: SA_RESTART,
+        restorer: 0,
+    };
+    let mut old = SignalAction {
+        handler: 0,
+        mask: 0,
+        flags: 0,
+        restorer: 0,
+    };
     // SAFETY: valid records.
     if unsafe { sigaction(number, &new, &mut old) } < 0 {
         return usize::MAX; // SIG_ERR
@@ -418,7 +473,11 @@ pub extern "C" fn raise(signal: i32) -> i32 {
 }
 
 fn signal_bit(signal: i32) -> Option<u64> {
-    if (1..=64).contains(&signal) { Some(1u64 << (signal - 1)) } else { None }
+    if (1..=64).contains(&signal) {
+        Some(1u64 << (signal - 1))
+    } else {
+        None
+    }
 }
 
 #[no_mangle]
@@ -543,7 +602,13 @@ pub unsafe extern "C" fn cfsetospeed(terminal: *mut u8, speed: u32) -> i32 {
 #[no_mangle]
 pub unsafe extern "C" fn cfsetispeed(terminal: *mut u8, speed: u32) -> i32 {
     // SAFETY: forwarded.
-    unsafe { if speed == 0 { 0 } else { cfsetospeed(terminal, speed) } }
+    unsafe {
+        if speed == 0 {
+            0
+        } else {
+            cfsetospeed(terminal, speed)
+        }
+    }
 }
 
 #[no_mangle]
@@ -605,7 +670,12 @@ pub unsafe extern "C" fn opendir(path: *const u8) -> *mut Directory {
 
 #[no_mangle]
 pub extern "C" fn fdopendir(fd: i32) -> *mut Directory {
-    alloc::boxed::Box::into_raw(alloc::boxed::Box::new(Directory { fd, buffer: alloc::vec![0; DIRECTORY_BUFFER_WORDS], position: 0, length: 0 }))
+    alloc::boxed::Box::into_raw(alloc::boxed::Box::new(Directory {
+        fd,
+        buffer: alloc::vec![0; DIRECTORY_BUFFER_WORDS],
+        position: 0,
+        length: 0,
+    }))
 }
 
 #[no_mangle]
@@ -615,7 +685,11 @@ pub unsafe extern "C" fn readdir(directory: *mut Directory) -> *mut u8 {
         let directory = &mut *directory;
         if directory.position >= directory.length {
             let bytes = directory.buffer.len() * 8;
-            match platform::getdents(directory.fd, directory.buffer.as_mut_ptr() as *mut u8, bytes) {
+            match platform::getdents(
+                directory.fd,
+                directory.buffer.as_mut_ptr() as *mut u8,
+                bytes,
+            ) {
                 Ok(0) => return ptr::null_mut(),
                 Ok(length) => {
                     directory.length = length;
@@ -668,7 +742,12 @@ pub unsafe extern "C" fn alphasort(left: *const *const u8, right: *const *const 
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn scandir(path: *const u8, list: *mut *mut *mut u8, filter: Option<unsafe extern "C" fn(*const u8) -> i32>, compare: Option<unsafe extern "C" fn(*const *const u8, *const *const u8) -> i32>) -> i32 {
+pub unsafe extern "C" fn scandir(
+    path: *const u8,
+    list: *mut *mut *mut u8,
+    filter: Option<unsafe extern "C" fn(*const u8) -> i32>,
+    compare: Option<unsafe extern "C" fn(*const *const u8, *const *const u8) -> i32>,
+) -> i32 {
     // SAFETY: NUL-terminated path; `list` writable; callbacks are C functions.
     unsafe {
         let directory = opendir(path);
@@ -700,10 +779,18 @@ pub unsafe extern "C" fn scandir(path: *const u8, list: *mut *mut *mut u8, filte
         if let Some(order) = compare {
             let count = entries.len();
             let cell = core::cell::RefCell::new(&mut entries);
-            crate::sort::heap_sort(count, |i, j| {
-                let v = cell.borrow();
-                order(&v[i] as *const *mut u8 as *const *const u8, &v[j] as *const *mut u8 as *const *const u8).cmp(&0)
-            }, |i, j| cell.borrow_mut().swap(i, j));
+            crate::sort::heap_sort(
+                count,
+                |i, j| {
+                    let v = cell.borrow();
+                    order(
+                        &v[i] as *const *mut u8 as *const *const u8,
+                        &v[j] as *const *mut u8 as *const *const u8,
+                    )
+                    .cmp(&0)
+                },
+                |i, j| cell.borrow_mut().swap(i, j),
+            );
         }
         let array = malloc(entries.len().max(1) * 8) as *mut *mut u8;
         if array.is_null() {
@@ -771,7 +858,13 @@ pub unsafe extern "C" fn getopt(count: i32, arguments: *const *mut u8, options: 
 /// moved behind those options, so that when -1 is returned `optind` points
 /// at the first non-option and all of them follow, in their order.
 #[no_mangle]
-pub unsafe extern "C" fn getopt_long(count: i32, arguments: *const *mut u8, options: *const u8, long_options: *const LongOption, long_index: *mut i32) -> i32 {
+pub unsafe extern "C" fn getopt_long(
+    count: i32,
+    arguments: *const *mut u8,
+    options: *const u8,
+    long_options: *const LongOption,
+    long_index: *mut i32,
+) -> i32 {
     // SAFETY: argv has `count` entries; `options` is NUL-terminated.
     unsafe {
         if optind.get() == 0 {
@@ -782,7 +875,8 @@ pub unsafe extern "C" fn getopt_long(count: i32, arguments: *const *mut u8, opti
         if first >= count || (*arguments.add(first as usize)).is_null() {
             return -1;
         }
-        let in_order = matches!(c_string(options).first(), Some(b'+' | b'-')) || !super::runtime::getenv(c"POSIXLY_CORRECT".as_ptr().cast::<u8>()).is_null();
+        let in_order = matches!(c_string(options).first(), Some(b'+' | b'-'))
+            || !super::runtime::getenv(c"POSIXLY_CORRECT".as_ptr().cast::<u8>()).is_null();
         if !in_order {
             let mut next = first;
             loop {
@@ -823,7 +917,13 @@ pub unsafe extern "C" fn getopt_long(count: i32, arguments: *const *mut u8, opti
 ///
 /// # Safety
 /// As `getopt_long`.
-unsafe fn getopt_in_order(count: i32, arguments: *const *mut u8, options: *const u8, long_options: *const LongOption, long_index: *mut i32) -> i32 {
+unsafe fn getopt_in_order(
+    count: i32,
+    arguments: *const *mut u8,
+    options: *const u8,
+    long_options: *const LongOption,
+    long_index: *mut i32,
+) -> i32 {
     // SAFETY: argv has `count` NUL-terminated strings; `options` is
     // NUL-terminated; `long_options` ends with a zero record.
     unsafe {
@@ -933,7 +1033,11 @@ unsafe fn getopt_in_order(count: i32, arguments: *const *mut u8, options: *const
                 optind.set(index + 1);
             }
         };
-        let found = if letter == b':' { None } else { spec.iter().position(|&b| b == letter) };
+        let found = if letter == b':' {
+            None
+        } else {
+            spec.iter().position(|&b| b == letter)
+        };
         let Some(at) = found else {
             optopt.set(letter as i32);
             report(*arguments, "invalid option -- '", &[letter, b'\'']);
@@ -952,7 +1056,11 @@ unsafe fn getopt_in_order(count: i32, arguments: *const *mut u8, options: *const
                 if optind.get() >= count {
                     optopt.set(letter as i32);
                     if !colon_mode {
-                        report(*arguments, "option requires an argument -- '", &[letter, b'\'']);
+                        report(
+                            *arguments,
+                            "option requires an argument -- '",
+                            &[letter, b'\''],
+                        );
                     }
                     return if colon_mode { b':' } else { b'?' } as i32;
                 }
@@ -1006,7 +1114,11 @@ pub unsafe extern "C" fn realpath(path: *const u8, resolved: *mut u8) -> *mut u8
                 return ptr::null_mut();
             }
         };
-        let target = if resolved.is_null() { malloc(length + 1) } else { resolved };
+        let target = if resolved.is_null() {
+            malloc(length + 1)
+        } else {
+            resolved
+        };
         if target.is_null() {
             return target;
         }
@@ -1026,8 +1138,17 @@ pub unsafe fn spawn_shell(command: *const u8, prepare_child: impl Fn()) -> i32 {
         match platform::fork() {
             Ok(0) => {
                 prepare_child();
-                let arguments = [c"sh".as_ptr().cast::<u8>(), c"-c".as_ptr().cast::<u8>(), command, ptr::null()];
-                let _ = platform::execve(c"/bin/sh".as_ptr().cast::<u8>(), arguments.as_ptr(), environ.get() as *const *const u8);
+                let arguments = [
+                    c"sh".as_ptr().cast::<u8>(),
+                    c"-c".as_ptr().cast::<u8>(),
+                    command,
+                    ptr::null(),
+                ];
+                let _ = platform::execve(
+                    c"/bin/sh".as_ptr().cast::<u8>(),
+                    arguments.as_ptr(),
+                    environ.get() as *const *const u8,
+                );
                 platform::exit_group(127)
             }
             Ok(pid) => pid as i32,
@@ -1050,7 +1171,11 @@ pub unsafe extern "C" fn system(command: *const u8) -> i32 {
     super::stdio::flush_all_streams();
     // As POSIX asks: the caller ignores SIGINT and SIGQUIT and blocks SIGCHLD
     // while the command runs; the child gets the original dispositions back.
-    let ignore = platform::SignalAction { handler: 1, flags: 0, mask: 0 };
+    let ignore = platform::SignalAction {
+        handler: 1,
+        flags: 0,
+        mask: 0,
+    };
     let old_interrupt = platform::sigaction(SIGINT, Some(ignore));
     let old_quit = platform::sigaction(SIGQUIT, Some(ignore));
     let block = 1u64 << (SIGCHLD - 1);
@@ -1185,13 +1310,23 @@ pub unsafe extern "C" fn utimes(path: *const u8, times: *const i64) -> i32 {
         if times.is_null() {
             return c_result(platform::utimens_at(AT_FDCWD, path, ptr::null(), 0)) as i32;
         }
-        let both = [*times, *times.add(1) * 1000, *times.add(2), *times.add(3) * 1000];
+        let both = [
+            *times,
+            *times.add(1) * 1000,
+            *times.add(2),
+            *times.add(3) * 1000,
+        ];
         c_result(platform::utimens_at(AT_FDCWD, path, both.as_ptr(), 0)) as i32
     }
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn utimensat(dir: i32, path: *const u8, times: *const i64, flags: i32) -> i32 {
+pub unsafe extern "C" fn utimensat(
+    dir: i32,
+    path: *const u8,
+    times: *const i64,
+    flags: i32,
+) -> i32 {
     // SAFETY: C's contract.
     c_result(unsafe { platform::utimens_at(dir, path, times, flags) }) as i32
 }
@@ -1205,5 +1340,6 @@ pub unsafe extern "C" fn futimens(fd: i32, times: *const i64) -> i32 {
 #[no_mangle]
 pub unsafe extern "C" fn fchown(fd: i32, user: u32, group: u32) -> i32 {
     // SAFETY: an empty path with AT_EMPTY_PATH (0x1000) names `fd` itself.
-    c_result(unsafe { platform::chown_at(fd, c"".as_ptr().cast::<u8>(), user, group, 0x1000) }) as i32
+    c_result(unsafe { platform::chown_at(fd, c"".as_ptr().cast::<u8>(), user, group, 0x1000) })
+        as i32
 }

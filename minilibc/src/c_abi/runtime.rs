@@ -3,11 +3,10 @@
 
 use super::memory::{free, malloc, memcpy};
 use super::{c_string, c_string_length, set_errno, CGlobal};
+use crate::errno_table::{EINVAL, ENOMEM};
 use crate::platform;
 use alloc::vec::Vec;
 use core::ptr;
-use crate::errno_table::{EINVAL, ENOMEM};
-
 
 /// `char **environ`.
 #[no_mangle]
@@ -37,7 +36,11 @@ extern "C" {
 ///
 /// # Safety
 /// The range must be a linker-built array of constructor pointers.
-unsafe fn run_array(start: *const Option<unsafe extern "C" fn()>, end: *const Option<unsafe extern "C" fn()>, backwards: bool) {
+unsafe fn run_array(
+    start: *const Option<unsafe extern "C" fn()>,
+    end: *const Option<unsafe extern "C" fn()>,
+    backwards: bool,
+) {
     let count = (end as usize - start as usize) / core::mem::size_of::<usize>();
     for step in 0..count {
         let index = if backwards { count - 1 - step } else { step };
@@ -71,8 +74,16 @@ pub unsafe extern "C" fn __minilibc_start(stack: *const usize) -> ! {
         *block.add(5) = (stack as usize).rotate_left(17) ^ 0x5a5a_3c3c_9696_0f0f;
         let _ = platform::set_thread_pointer(block as *mut u8);
         super::stdio::initialize_standard_streams();
-        run_array(__preinit_array_start.as_ptr(), __preinit_array_end.as_ptr(), false);
-        run_array(__init_array_start.as_ptr(), __init_array_end.as_ptr(), false);
+        run_array(
+            __preinit_array_start.as_ptr(),
+            __preinit_array_end.as_ptr(),
+            false,
+        );
+        run_array(
+            __init_array_start.as_ptr(),
+            __init_array_end.as_ptr(),
+            false,
+        );
         let status = main(argument_count, arguments, environment);
         exit(status)
     }
@@ -105,7 +116,11 @@ pub extern "C" fn atexit(function: extern "C" fn()) -> i32 {
 }
 
 #[no_mangle]
-pub extern "C" fn __cxa_atexit(function: extern "C" fn(*mut u8), argument: *mut u8, _dso: *mut u8) -> i32 {
+pub extern "C" fn __cxa_atexit(
+    function: extern "C" fn(*mut u8),
+    argument: *mut u8,
+    _dso: *mut u8,
+) -> i32 {
     register_exit_handler(ExitHandler::WithArgument(function, argument))
 }
 
@@ -162,7 +177,12 @@ pub extern "C" fn __stack_chk_fail() -> ! {
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn __assert_fail(expression: *const u8, file: *const u8, line: u32, function: *const u8) -> ! {
+pub unsafe extern "C" fn __assert_fail(
+    expression: *const u8,
+    file: *const u8,
+    line: u32,
+    function: *const u8,
+) -> ! {
     // SAFETY: the assert macro passes string literals.
     unsafe {
         super::stdio::flush_all_streams();
@@ -246,10 +266,9 @@ unsafe fn install_entry(name: &[u8], entry: *mut u8) -> i32 {
     // SAFETY: environ is valid; we only write to arrays we allocated.
     unsafe {
         if let Some(index) = find_variable(name) {
-            if environ.get() != OWNED_ENVIRONMENT.get()
-                && copy_environment(0) != 0 {
-                    return -1;
-                }
+            if environ.get() != OWNED_ENVIRONMENT.get() && copy_environment(0) != 0 {
+                return -1;
+            }
             *environ.get().add(index) = entry;
             return 0;
         }
@@ -316,7 +335,11 @@ pub unsafe extern "C" fn setenv(name: *const u8, value: *const u8, overwrite: i3
         }
         memcpy(entry, name, name_bytes.len());
         *entry.add(name_bytes.len()) = b'=';
-        memcpy(entry.add(name_bytes.len() + 1), value, value_bytes.len() + 1);
+        memcpy(
+            entry.add(name_bytes.len() + 1),
+            value,
+            value_bytes.len() + 1,
+        );
         install_entry(name_bytes, entry)
     }
 }

@@ -2,12 +2,14 @@
 
 use super::memory::{malloc, memcpy, memset};
 use super::{c_string, c_string_length, CGlobal};
+use crate::errno_table::ERANGE;
 use core::ptr;
-use crate::errno_table::{ERANGE};
 
 #[no_mangle]
 pub unsafe extern "C" fn strlen(text: *const u8) -> usize {
-    use core::arch::x86_64::{__m128i, _mm_cmpeq_epi8, _mm_load_si128, _mm_movemask_epi8, _mm_or_si128, _mm_setzero_si128};
+    use core::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_load_si128, _mm_movemask_epi8, _mm_or_si128, _mm_setzero_si128,
+    };
     // SAFETY: `text` is NUL-terminated. The scan reads aligned 16-byte
     // blocks (SSE2 is part of x86_64), starting at the block holding `text`;
     // an aligned block never crosses a page boundary, so it cannot fault
@@ -17,7 +19,8 @@ pub unsafe extern "C" fn strlen(text: *const u8) -> usize {
         let zero = _mm_setzero_si128();
         let offset = text as usize & 15;
         let mut block = text.sub(offset) as *const __m128i;
-        let mask = (_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_load_si128(block), zero)) as u32) >> offset;
+        let mask =
+            (_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_load_si128(block), zero)) as u32) >> offset;
         if mask != 0 {
             return mask.trailing_zeros() as usize;
         }
@@ -210,7 +213,11 @@ pub unsafe extern "C" fn strchr(text: *const u8, byte: i32) -> *mut u8 {
     // SAFETY: NUL-terminated.
     unsafe {
         let found = strchrnul(text, byte);
-        if *found == byte as u8 { found } else { ptr::null_mut() }
+        if *found == byte as u8 {
+            found
+        } else {
+            ptr::null_mut()
+        }
     }
 }
 
@@ -258,7 +265,10 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     let first = needle[0];
     let mut start = 0;
     while start + needle.len() <= haystack.len() {
-        match haystack[start..haystack.len() - needle.len() + 1].iter().position(|&b| b == first) {
+        match haystack[start..haystack.len() - needle.len() + 1]
+            .iter()
+            .position(|&b| b == first)
+        {
             Some(offset) => {
                 let candidate = start + offset;
                 if &haystack[candidate..candidate + needle.len()] == needle {
@@ -301,7 +311,12 @@ pub unsafe extern "C" fn strcasestr(haystack: *const u8, needle: *const u8) -> *
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn memmem(haystack: *const u8, haystack_length: usize, needle: *const u8, needle_length: usize) -> *mut u8 {
+pub unsafe extern "C" fn memmem(
+    haystack: *const u8,
+    haystack_length: usize,
+    needle: *const u8,
+    needle_length: usize,
+) -> *mut u8 {
     // SAFETY: readable ranges, per the caller.
     unsafe {
         let hay = core::slice::from_raw_parts(haystack, haystack_length);
@@ -320,7 +335,12 @@ pub unsafe extern "C" fn mempcpy(destination: *mut u8, source: *const u8, count:
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn memccpy(destination: *mut u8, source: *const u8, byte: i32, count: usize) -> *mut u8 {
+pub unsafe extern "C" fn memccpy(
+    destination: *mut u8,
+    source: *const u8,
+    byte: i32,
+    count: usize,
+) -> *mut u8 {
     // SAFETY: ranges valid for `count` bytes.
     unsafe {
         for index in 0..count {
@@ -352,7 +372,10 @@ pub unsafe extern "C" fn strspn(text: *const u8, accept: *const u8) -> usize {
     // SAFETY: both NUL-terminated.
     unsafe {
         let set = byte_set(accept);
-        c_string(text).iter().take_while(|&&b| set[b as usize]).count()
+        c_string(text)
+            .iter()
+            .take_while(|&&b| set[b as usize])
+            .count()
     }
 }
 
@@ -361,7 +384,10 @@ pub unsafe extern "C" fn strcspn(text: *const u8, reject: *const u8) -> usize {
     // SAFETY: both NUL-terminated.
     unsafe {
         let set = byte_set(reject);
-        c_string(text).iter().take_while(|&&b| !set[b as usize]).count()
+        c_string(text)
+            .iter()
+            .take_while(|&&b| !set[b as usize])
+            .count()
     }
 }
 
@@ -370,7 +396,11 @@ pub unsafe extern "C" fn strpbrk(text: *const u8, accept: *const u8) -> *mut u8 
     // SAFETY: both NUL-terminated.
     unsafe {
         let index = strcspn(text, accept);
-        if *text.add(index) == 0 { ptr::null_mut() } else { text.add(index) as *mut u8 }
+        if *text.add(index) == 0 {
+            ptr::null_mut()
+        } else {
+            text.add(index) as *mut u8
+        }
     }
 }
 
@@ -383,7 +413,11 @@ pub unsafe extern "C" fn strtok(text: *mut u8, delimiters: *const u8) -> *mut u8
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn strtok_r(text: *mut u8, delimiters: *const u8, saved: *mut *mut u8) -> *mut u8 {
+pub unsafe extern "C" fn strtok_r(
+    text: *mut u8,
+    delimiters: *const u8,
+    saved: *mut *mut u8,
+) -> *mut u8 {
     // SAFETY: `text` (or the saved position) and `delimiters` are NUL-terminated.
     unsafe {
         let mut start = if text.is_null() { *saved } else { text };
@@ -461,7 +495,10 @@ pub extern "C" fn strerror(number: i32) -> *mut u8 {
     let mut text = [0u8; 40];
     let used = {
         use core::fmt::Write;
-        let mut writer = FixedWriter { bytes: &mut text, used: 0 };
+        let mut writer = FixedWriter {
+            bytes: &mut text,
+            used: 0,
+        };
         let _ = write!(writer, "Unknown error {}", number);
         writer.used
     };
@@ -498,14 +535,54 @@ pub unsafe extern "C" fn strerror_r(number: i32, buffer: *mut u8, size: usize) -
         let copied = length.min(size - 1);
         memcpy(buffer, message, copied);
         *buffer.add(copied) = 0;
-        if copied < length { ERANGE } else { 0 }
+        if copied < length {
+            ERANGE
+        } else {
+            0
+        }
     }
 }
 
 #[no_mangle]
 pub extern "C" fn strsignal(signal: i32) -> *mut u8 {
-    const NAMES: [&str; 32] = ["Unknown signal 0\0", "Hangup\0", "Interrupt\0", "Quit\0", "Illegal instruction\0", "Trace/breakpoint trap\0", "Aborted\0", "Bus error\0", "Floating point exception\0", "Killed\0", "User defined signal 1\0", "Segmentation fault\0", "User defined signal 2\0", "Broken pipe\0", "Alarm clock\0", "Terminated\0", "Stack fault\0", "Child exited\0", "Continued\0", "Stopped (signal)\0", "Stopped\0", "Stopped (tty input)\0", "Stopped (tty output)\0", "Urgent I/O condition\0", "CPU time limit exceeded\0", "File size limit exceeded\0", "Virtual timer expired\0", "Profiling timer expired\0", "Window changed\0", "I/O possible\0", "Power failure\0", "Bad system call\0"];
-    let name = NAMES.get(signal as usize).copied().unwrap_or("Unknown signal\0");
+    const NAMES: [&str; 32] = [
+        "Unknown signal 0\0",
+        "Hangup\0",
+        "Interrupt\0",
+        "Quit\0",
+        "Illegal instruction\0",
+        "Trace/breakpoint trap\0",
+        "Aborted\0",
+        "Bus error\0",
+        "Floating point exception\0",
+        "Killed\0",
+        "User defined signal 1\0",
+        "Segmentation fault\0",
+        "User defined signal 2\0",
+        "Broken pipe\0",
+        "Alarm clock\0",
+        "Terminated\0",
+        "Stack fault\0",
+        "Child exited\0",
+        "Continued\0",
+        "Stopped (signal)\0",
+        "Stopped\0",
+        "Stopped (tty input)\0",
+        "Stopped (tty output)\0",
+        "Urgent I/O condition\0",
+        "CPU time limit exceeded\0",
+        "File size limit exceeded\0",
+        "Virtual timer expired\0",
+        "Profiling timer expired\0",
+        "Window changed\0",
+        "I/O possible\0",
+        "Power failure\0",
+        "Bad system call\0",
+    ];
+    let name = NAMES
+        .get(signal as usize)
+        .copied()
+        .unwrap_or("Unknown signal\0");
     name.as_ptr() as *mut u8
 }
 
@@ -529,10 +606,18 @@ pub unsafe extern "C" fn bcopy(source: *const u8, destination: *mut u8, count: u
 
 #[no_mangle]
 pub extern "C" fn ffs(value: i32) -> i32 {
-    if value == 0 { 0 } else { value.trailing_zeros() as i32 + 1 }
+    if value == 0 {
+        0
+    } else {
+        value.trailing_zeros() as i32 + 1
+    }
 }
 
 #[no_mangle]
 pub extern "C" fn ffsl(value: i64) -> i32 {
-    if value == 0 { 0 } else { value.trailing_zeros() as i32 + 1 }
+    if value == 0 {
+        0
+    } else {
+        value.trailing_zeros() as i32 + 1
+    }
 }

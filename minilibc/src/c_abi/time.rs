@@ -3,11 +3,10 @@
 
 use super::{c_result, c_string, set_errno, CGlobal};
 use crate::calendar::{self, BrokenDownTime};
+use crate::errno_table::EOVERFLOW;
 use crate::format::{Output, OutputError};
 use crate::platform;
 use core::ptr;
-use crate::errno_table::{EOVERFLOW};
-
 
 /// C's `struct tm` (glibc layout).
 #[repr(C)]
@@ -160,7 +159,19 @@ pub unsafe extern "C" fn gmtime_r(time: *const i64, result: *mut CTime) -> *mut 
     unsafe { break_down_into(time, result, GMT) }
 }
 
-static SHARED_TIME: CGlobal<CTime> = CGlobal::new(CTime { second: 0, minute: 0, hour: 0, day_of_month: 0, month: 0, year: 0, day_of_week: 0, day_of_year: 0, daylight_saving: 0, offset_seconds: 0, zone: ptr::null() });
+static SHARED_TIME: CGlobal<CTime> = CGlobal::new(CTime {
+    second: 0,
+    minute: 0,
+    hour: 0,
+    day_of_month: 0,
+    month: 0,
+    year: 0,
+    day_of_week: 0,
+    day_of_year: 0,
+    daylight_saving: 0,
+    offset_seconds: 0,
+    zone: ptr::null(),
+});
 
 #[no_mangle]
 pub unsafe extern "C" fn gmtime(time: *const i64) -> *mut CTime {
@@ -228,19 +239,36 @@ impl Output for Bounded {
             return Err(OutputError);
         }
         // SAFETY: room checked against the caller's capacity.
-        unsafe { super::memory::memcpy(self.buffer.add(self.written), bytes.as_ptr(), bytes.len()) };
+        unsafe {
+            super::memory::memcpy(self.buffer.add(self.written), bytes.as_ptr(), bytes.len())
+        };
         self.written += bytes.len();
         Ok(())
     }
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn strftime(buffer: *mut u8, capacity: usize, format_text: *const u8, time: *const CTime) -> usize {
-    let mut output = Bounded { buffer, capacity, written: 0, overflow: false };
+pub unsafe extern "C" fn strftime(
+    buffer: *mut u8,
+    capacity: usize,
+    format_text: *const u8,
+    time: *const CTime,
+) -> usize {
+    let mut output = Bounded {
+        buffer,
+        capacity,
+        written: 0,
+        overflow: false,
+    };
     // SAFETY: NUL-terminated format, readable struct tm, `capacity` bytes.
     unsafe {
-        let zone = if (*time).zone.is_null() { "" } else { core::str::from_utf8(c_string((*time).zone)).unwrap_or("") };
-        let result = calendar::format_time(c_string(format_text), &from_c(&*time), zone, &mut output);
+        let zone = if (*time).zone.is_null() {
+            ""
+        } else {
+            core::str::from_utf8(c_string((*time).zone)).unwrap_or("")
+        };
+        let result =
+            calendar::format_time(c_string(format_text), &from_c(&*time), zone, &mut output);
         if result.is_err() || output.overflow {
             return 0;
         }
@@ -255,7 +283,12 @@ static ASCII_TIME: CGlobal<[u8; 32]> = CGlobal::new([0; 32]);
 pub unsafe extern "C" fn asctime_r(time: *const CTime, buffer: *mut u8) -> *mut u8 {
     // SAFETY: a readable struct tm; the buffer holds 26 bytes.
     unsafe {
-        let length = strftime(buffer, 26, c"%a %b %e %H:%M:%S %Y\n".as_ptr().cast::<u8>(), time);
+        let length = strftime(
+            buffer,
+            26,
+            c"%a %b %e %H:%M:%S %Y\n".as_ptr().cast::<u8>(),
+            time,
+        );
         if length == 0 {
             set_errno(EOVERFLOW);
             return ptr::null_mut();
@@ -306,7 +339,9 @@ pub unsafe extern "C" fn times(buffer: *mut i64) -> i64 {
         let mut children = [0i64; 18];
         // SAFETY: local rusage records; `buffer` is a writable struct tms (4 clock_t).
         unsafe {
-            if c_result(platform::getrusage(0, own.as_mut_ptr() as *mut u8)) < 0 || c_result(platform::getrusage(-1, children.as_mut_ptr() as *mut u8)) < 0 {
+            if c_result(platform::getrusage(0, own.as_mut_ptr() as *mut u8)) < 0
+                || c_result(platform::getrusage(-1, children.as_mut_ptr() as *mut u8)) < 0
+            {
                 return -1;
             }
             *buffer = ticks(&own, 0);

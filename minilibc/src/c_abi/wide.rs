@@ -5,8 +5,8 @@
 //! (EILSEQ).
 
 use super::set_errno;
+use crate::errno_table::EILSEQ;
 use core::ptr;
-use crate::errno_table::{EILSEQ};
 
 const WEOF: u32 = 0xffff_ffff;
 
@@ -53,7 +53,11 @@ pub unsafe extern "C" fn wcscpy(destination: *mut i32, source: *const i32) -> *m
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn wcsncpy(destination: *mut i32, source: *const i32, count: usize) -> *mut i32 {
+pub unsafe extern "C" fn wcsncpy(
+    destination: *mut i32,
+    source: *const i32,
+    count: usize,
+) -> *mut i32 {
     // SAFETY: the destination holds `count` characters.
     unsafe {
         let mut index = 0;
@@ -109,14 +113,22 @@ pub unsafe extern "C" fn wcsrchr(text: *const i32, character: i32) -> *mut i32 {
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn wmemcpy(destination: *mut i32, source: *const i32, count: usize) -> *mut i32 {
+pub unsafe extern "C" fn wmemcpy(
+    destination: *mut i32,
+    source: *const i32,
+    count: usize,
+) -> *mut i32 {
     // SAFETY: valid disjoint ranges.
     unsafe { ptr::copy_nonoverlapping(source, destination, count) };
     destination
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn wmemmove(destination: *mut i32, source: *const i32, count: usize) -> *mut i32 {
+pub unsafe extern "C" fn wmemmove(
+    destination: *mut i32,
+    source: *const i32,
+    count: usize,
+) -> *mut i32 {
     // SAFETY: valid ranges.
     unsafe { ptr::copy(source, destination, count) };
     destination
@@ -162,12 +174,20 @@ pub unsafe extern "C" fn wmemchr(text: *const i32, character: i32, count: usize)
 
 #[no_mangle]
 pub extern "C" fn btowc(byte: i32) -> u32 {
-    if (0..256).contains(&byte) { byte as u32 } else { WEOF }
+    if (0..256).contains(&byte) {
+        byte as u32
+    } else {
+        WEOF
+    }
 }
 
 #[no_mangle]
 pub extern "C" fn wctob(character: u32) -> i32 {
-    if character < 256 { character as i32 } else { -1 }
+    if character < 256 {
+        character as i32
+    } else {
+        -1
+    }
 }
 
 #[no_mangle]
@@ -176,7 +196,12 @@ pub extern "C" fn mbsinit(_state: *const u8) -> i32 {
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn mbrtowc(wide: *mut i32, text: *const u8, length: usize, _state: *mut u8) -> usize {
+pub unsafe extern "C" fn mbrtowc(
+    wide: *mut i32,
+    text: *const u8,
+    length: usize,
+    _state: *mut u8,
+) -> usize {
     if text.is_null() {
         return 0;
     }
@@ -217,7 +242,11 @@ macro_rules! wide_class {
     ($name:ident, $narrow:path) => {
         #[no_mangle]
         pub extern "C" fn $name(character: u32) -> i32 {
-            if character < 128 { $narrow(character as i32) } else { 0 }
+            if character < 128 {
+                $narrow(character as i32)
+            } else {
+                0
+            }
         }
     };
 }
@@ -237,10 +266,18 @@ wide_class!(iswxdigit, super::ctype::isxdigit);
 
 #[no_mangle]
 pub extern "C" fn towlower(character: u32) -> u32 {
-    if character < 128 { super::ctype::tolower(character as i32) as u32 } else { character }
+    if character < 128 {
+        super::ctype::tolower(character as i32) as u32
+    } else {
+        character
+    }
 }
 
 #[no_mangle]
 pub extern "C" fn towupper(character: u32) -> u32 {
-    if character < 128 { super::ctype::toupper(character as i32) as u32 } else { character }
+    if character < 128 {
+        super::ctype::toupper(character as i32) as u32
+    } else {
+        character
+    }
 }

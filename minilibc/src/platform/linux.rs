@@ -88,7 +88,15 @@ fn result(value: usize) -> Result<usize, Errno> {
 /// # Safety
 /// The arguments must be valid for system call `number`.
 #[inline(always)]
-unsafe fn syscall6(number: usize, a: usize, b: usize, c: usize, d: usize, e: usize, f: usize) -> usize {
+unsafe fn syscall6(
+    number: usize,
+    a: usize,
+    b: usize,
+    c: usize,
+    d: usize,
+    e: usize,
+    f: usize,
+) -> usize {
     let value: usize;
     // SAFETY: the caller guarantees the arguments suit the call; the kernel
     // clobbers only rcx, r11 and rax.
@@ -117,107 +125,252 @@ pub const AT_FDCWD: i32 = -100;
 
 /// # Safety
 /// `buffer` must be writable for `count` bytes.
-pub unsafe fn read(fd: i32, buffer: *mut u8, count: usize) -> Result<usize, Errno> { call!(number::READ, fd, buffer, count) }
+pub unsafe fn read(fd: i32, buffer: *mut u8, count: usize) -> Result<usize, Errno> {
+    call!(number::READ, fd, buffer, count)
+}
 /// # Safety
 /// `buffer` must be readable for `count` bytes.
-pub unsafe fn write(fd: i32, buffer: *const u8, count: usize) -> Result<usize, Errno> { call!(number::WRITE, fd, buffer, count) }
+pub unsafe fn write(fd: i32, buffer: *const u8, count: usize) -> Result<usize, Errno> {
+    call!(number::WRITE, fd, buffer, count)
+}
 /// # Safety
 /// `buffer` must be writable for `count` bytes.
-pub unsafe fn read_at(fd: i32, buffer: *mut u8, count: usize, offset: i64) -> Result<usize, Errno> { call!(number::PREAD64, fd, buffer, count, offset) }
+pub unsafe fn read_at(fd: i32, buffer: *mut u8, count: usize, offset: i64) -> Result<usize, Errno> {
+    call!(number::PREAD64, fd, buffer, count, offset)
+}
 /// # Safety
 /// `buffer` must be readable for `count` bytes.
-pub unsafe fn write_at(fd: i32, buffer: *const u8, count: usize, offset: i64) -> Result<usize, Errno> { call!(number::PWRITE64, fd, buffer, count, offset) }
+pub unsafe fn write_at(
+    fd: i32,
+    buffer: *const u8,
+    count: usize,
+    offset: i64,
+) -> Result<usize, Errno> {
+    call!(number::PWRITE64, fd, buffer, count, offset)
+}
 /// # Safety
 /// `path` must be a NUL-terminated string.
-pub unsafe fn open_at(dir: i32, path: *const u8, flags: i32, mode: u32) -> Result<usize, Errno> { call!(number::OPENAT, dir, path, flags, mode) }
-pub fn close(fd: i32) -> Result<usize, Errno> { call!(number::CLOSE, fd) }
-pub fn seek(fd: i32, offset: i64, whence: i32) -> Result<usize, Errno> { call!(number::LSEEK, fd, offset, whence) }
+pub unsafe fn open_at(dir: i32, path: *const u8, flags: i32, mode: u32) -> Result<usize, Errno> {
+    call!(number::OPENAT, dir, path, flags, mode)
+}
+pub fn close(fd: i32) -> Result<usize, Errno> {
+    call!(number::CLOSE, fd)
+}
+pub fn seek(fd: i32, offset: i64, whence: i32) -> Result<usize, Errno> {
+    call!(number::LSEEK, fd, offset, whence)
+}
 /// # Safety
 /// `path` NUL-terminated, `stat` writable for one `struct stat`.
-pub unsafe fn stat_at(dir: i32, path: *const u8, stat: *mut u8, flags: i32) -> Result<usize, Errno> { call!(number::NEWFSTATAT, dir, path, stat, flags) }
+pub unsafe fn stat_at(
+    dir: i32,
+    path: *const u8,
+    stat: *mut u8,
+    flags: i32,
+) -> Result<usize, Errno> {
+    call!(number::NEWFSTATAT, dir, path, stat, flags)
+}
 /// # Safety
 /// `stat` writable for one `struct stat`.
-pub unsafe fn fstat(fd: i32, stat: *mut u8) -> Result<usize, Errno> { call!(number::FSTAT, fd, stat) }
+pub unsafe fn fstat(fd: i32, stat: *mut u8) -> Result<usize, Errno> {
+    call!(number::FSTAT, fd, stat)
+}
 /// # Safety
 /// `fds` writable for two ints.
-pub unsafe fn pipe2(fds: *mut i32, flags: i32) -> Result<usize, Errno> { call!(number::PIPE2, fds, flags) }
-pub fn dup(fd: i32) -> Result<usize, Errno> { call!(number::DUP, fd) }
-pub fn dup3(old: i32, new: i32, flags: i32) -> Result<usize, Errno> { call!(number::DUP3, old, new, flags) }
+pub unsafe fn pipe2(fds: *mut i32, flags: i32) -> Result<usize, Errno> {
+    call!(number::PIPE2, fds, flags)
+}
+pub fn dup(fd: i32) -> Result<usize, Errno> {
+    call!(number::DUP, fd)
+}
+pub fn dup3(old: i32, new: i32, flags: i32) -> Result<usize, Errno> {
+    call!(number::DUP3, old, new, flags)
+}
 /// # Safety
 /// `argument` must suit `command`.
-pub unsafe fn fcntl(fd: i32, command: i32, argument: usize) -> Result<usize, Errno> { call!(number::FCNTL, fd, command, argument) }
+pub unsafe fn fcntl(fd: i32, command: i32, argument: usize) -> Result<usize, Errno> {
+    call!(number::FCNTL, fd, command, argument)
+}
 /// # Safety
 /// `argument` must suit `request`.
-pub unsafe fn ioctl(fd: i32, request: u64, argument: usize) -> Result<usize, Errno> { call!(number::IOCTL, fd, request, argument) }
+pub unsafe fn ioctl(fd: i32, request: u64, argument: usize) -> Result<usize, Errno> {
+    call!(number::IOCTL, fd, request, argument)
+}
 /// # Safety
 /// `fds` valid for `count` pollfd records.
-pub unsafe fn poll(fds: *mut u8, count: u64, timeout_ms: i32) -> Result<usize, Errno> { call!(number::POLL, fds, count, timeout_ms) }
+pub unsafe fn poll(fds: *mut u8, count: u64, timeout_ms: i32) -> Result<usize, Errno> {
+    call!(number::POLL, fds, count, timeout_ms)
+}
 /// # Safety
 /// Set pointers null or valid fd_sets; `timeout` null or a timeval.
-pub unsafe fn select(count: i32, read: *mut u8, write: *mut u8, except: *mut u8, timeout: *mut u8) -> Result<usize, Errno> { call!(number::SELECT, count, read, write, except, timeout, 0) }
+pub unsafe fn select(
+    count: i32,
+    read: *mut u8,
+    write: *mut u8,
+    except: *mut u8,
+    timeout: *mut u8,
+) -> Result<usize, Errno> {
+    call!(number::SELECT, count, read, write, except, timeout, 0)
+}
 /// # Safety
 /// `buffer` writable for `count` bytes; fills `linux_dirent64` records, which
 /// is minilibc's `struct dirent` layout.
-pub unsafe fn getdents(fd: i32, buffer: *mut u8, count: usize) -> Result<usize, Errno> { call!(number::GETDENTS64, fd, buffer, count) }
+pub unsafe fn getdents(fd: i32, buffer: *mut u8, count: usize) -> Result<usize, Errno> {
+    call!(number::GETDENTS64, fd, buffer, count)
+}
 /// # Safety
 /// `path` NUL-terminated.
-pub unsafe fn mkdir_at(dir: i32, path: *const u8, mode: u32) -> Result<usize, Errno> { call!(number::MKDIRAT, dir, path, mode) }
+pub unsafe fn mkdir_at(dir: i32, path: *const u8, mode: u32) -> Result<usize, Errno> {
+    call!(number::MKDIRAT, dir, path, mode)
+}
 /// # Safety
 /// `path` NUL-terminated.
-pub unsafe fn unlink_at(dir: i32, path: *const u8, flags: i32) -> Result<usize, Errno> { call!(number::UNLINKAT, dir, path, flags) }
+pub unsafe fn unlink_at(dir: i32, path: *const u8, flags: i32) -> Result<usize, Errno> {
+    call!(number::UNLINKAT, dir, path, flags)
+}
 /// # Safety
 /// Both paths NUL-terminated.
-pub unsafe fn rename_at(old_dir: i32, old: *const u8, new_dir: i32, new: *const u8) -> Result<usize, Errno> { call!(number::RENAMEAT, old_dir, old, new_dir, new) }
+pub unsafe fn rename_at(
+    old_dir: i32,
+    old: *const u8,
+    new_dir: i32,
+    new: *const u8,
+) -> Result<usize, Errno> {
+    call!(number::RENAMEAT, old_dir, old, new_dir, new)
+}
 /// # Safety
 /// Both paths NUL-terminated.
-pub unsafe fn link_at(old_dir: i32, old: *const u8, new_dir: i32, new: *const u8, flags: i32) -> Result<usize, Errno> { call!(number::LINKAT, old_dir, old, new_dir, new, flags, 0) }
+pub unsafe fn link_at(
+    old_dir: i32,
+    old: *const u8,
+    new_dir: i32,
+    new: *const u8,
+    flags: i32,
+) -> Result<usize, Errno> {
+    call!(number::LINKAT, old_dir, old, new_dir, new, flags, 0)
+}
 /// # Safety
 /// Both strings NUL-terminated.
-pub unsafe fn symlink_at(target: *const u8, dir: i32, path: *const u8) -> Result<usize, Errno> { call!(number::SYMLINKAT, target, dir, path) }
+pub unsafe fn symlink_at(target: *const u8, dir: i32, path: *const u8) -> Result<usize, Errno> {
+    call!(number::SYMLINKAT, target, dir, path)
+}
 /// # Safety
 /// `path` NUL-terminated, `buffer` writable for `size` bytes.
-pub unsafe fn readlink_at(dir: i32, path: *const u8, buffer: *mut u8, size: usize) -> Result<usize, Errno> { call!(number::READLINKAT, dir, path, buffer, size) }
+pub unsafe fn readlink_at(
+    dir: i32,
+    path: *const u8,
+    buffer: *mut u8,
+    size: usize,
+) -> Result<usize, Errno> {
+    call!(number::READLINKAT, dir, path, buffer, size)
+}
 /// # Safety
 /// `path` NUL-terminated.
-pub unsafe fn access_at(dir: i32, path: *const u8, mode: i32) -> Result<usize, Errno> { call!(number::FACCESSAT, dir, path, mode) }
+pub unsafe fn access_at(dir: i32, path: *const u8, mode: i32) -> Result<usize, Errno> {
+    call!(number::FACCESSAT, dir, path, mode)
+}
 /// # Safety
 /// `path` NUL-terminated.
-pub unsafe fn chdir(path: *const u8) -> Result<usize, Errno> { call!(number::CHDIR, path) }
-pub fn fchdir(fd: i32) -> Result<usize, Errno> { call!(number::FCHDIR, fd) }
+pub unsafe fn chdir(path: *const u8) -> Result<usize, Errno> {
+    call!(number::CHDIR, path)
+}
+pub fn fchdir(fd: i32) -> Result<usize, Errno> {
+    call!(number::FCHDIR, fd)
+}
 /// # Safety
 /// `buffer` writable for `size` bytes.
-pub unsafe fn getcwd(buffer: *mut u8, size: usize) -> Result<usize, Errno> { call!(number::GETCWD, buffer, size) }
+pub unsafe fn getcwd(buffer: *mut u8, size: usize) -> Result<usize, Errno> {
+    call!(number::GETCWD, buffer, size)
+}
 /// # Safety
 /// `path` NUL-terminated.
-pub unsafe fn chmod_at(dir: i32, path: *const u8, mode: u32) -> Result<usize, Errno> { call!(number::FCHMODAT, dir, path, mode) }
-pub fn fchmod(fd: i32, mode: u32) -> Result<usize, Errno> { call!(number::FCHMOD, fd, mode) }
+pub unsafe fn chmod_at(dir: i32, path: *const u8, mode: u32) -> Result<usize, Errno> {
+    call!(number::FCHMODAT, dir, path, mode)
+}
+pub fn fchmod(fd: i32, mode: u32) -> Result<usize, Errno> {
+    call!(number::FCHMOD, fd, mode)
+}
 /// # Safety
 /// `path` NUL-terminated.
-pub unsafe fn chown_at(dir: i32, path: *const u8, user: u32, group: u32, flags: i32) -> Result<usize, Errno> { call!(number::FCHOWNAT, dir, path, user, group, flags, 0) }
+pub unsafe fn chown_at(
+    dir: i32,
+    path: *const u8,
+    user: u32,
+    group: u32,
+    flags: i32,
+) -> Result<usize, Errno> {
+    call!(number::FCHOWNAT, dir, path, user, group, flags, 0)
+}
 /// # Safety
 /// `path` NUL-terminated.
-pub unsafe fn truncate(path: *const u8, length: i64) -> Result<usize, Errno> { call!(number::TRUNCATE, path, length) }
-pub fn ftruncate(fd: i32, length: i64) -> Result<usize, Errno> { call!(number::FTRUNCATE, fd, length) }
-pub fn fsync(fd: i32) -> Result<usize, Errno> { call!(number::FSYNC, fd) }
-pub fn umask(mask: u32) -> u32 { call!(number::UMASK, mask).unwrap_or(0) as u32 }
+pub unsafe fn truncate(path: *const u8, length: i64) -> Result<usize, Errno> {
+    call!(number::TRUNCATE, path, length)
+}
+pub fn ftruncate(fd: i32, length: i64) -> Result<usize, Errno> {
+    call!(number::FTRUNCATE, fd, length)
+}
+pub fn fsync(fd: i32) -> Result<usize, Errno> {
+    call!(number::FSYNC, fd)
+}
+pub fn umask(mask: u32) -> u32 {
+    call!(number::UMASK, mask).unwrap_or(0) as u32
+}
 /// # Safety
 /// The usual `mmap` contract.
-pub unsafe fn mmap(address: *mut u8, length: usize, protection: i32, flags: i32, fd: i32, offset: i64) -> Result<usize, Errno> { call!(number::MMAP, address, length, protection, flags, fd, offset) }
+pub unsafe fn mmap(
+    address: *mut u8,
+    length: usize,
+    protection: i32,
+    flags: i32,
+    fd: i32,
+    offset: i64,
+) -> Result<usize, Errno> {
+    call!(number::MMAP, address, length, protection, flags, fd, offset)
+}
 /// # Safety
 /// The range must not hold live Rust objects.
-pub unsafe fn munmap(address: *mut u8, length: usize) -> Result<usize, Errno> { call!(number::MUNMAP, address, length) }
+pub unsafe fn munmap(address: *mut u8, length: usize) -> Result<usize, Errno> {
+    call!(number::MUNMAP, address, length)
+}
 /// # Safety
 /// The usual `mremap` contract.
-pub unsafe fn mremap(address: *mut u8, old_length: usize, new_length: usize, flags: i32, new_address: *mut u8) -> Result<usize, Errno> { call!(number::MREMAP, address, old_length, new_length, flags, new_address, 0) }
+pub unsafe fn mremap(
+    address: *mut u8,
+    old_length: usize,
+    new_length: usize,
+    flags: i32,
+    new_address: *mut u8,
+) -> Result<usize, Errno> {
+    call!(
+        number::MREMAP,
+        address,
+        old_length,
+        new_length,
+        flags,
+        new_address,
+        0
+    )
+}
 /// # Safety
 /// The usual `mprotect` contract.
-pub unsafe fn mprotect(address: *mut u8, length: usize, protection: i32) -> Result<usize, Errno> { call!(number::MPROTECT, address, length, protection) }
+pub unsafe fn mprotect(address: *mut u8, length: usize, protection: i32) -> Result<usize, Errno> {
+    call!(number::MPROTECT, address, length, protection)
+}
 /// Returns the new break (the old one when `address` is refused), as Linux does.
-pub fn brk(address: usize) -> usize { call!(number::BRK, address).unwrap_or(0) }
-pub fn fork() -> Result<usize, Errno> { call!(number::FORK) }
+pub fn brk(address: usize) -> usize {
+    call!(number::BRK, address).unwrap_or(0)
+}
+pub fn fork() -> Result<usize, Errno> {
+    call!(number::FORK)
+}
 /// # Safety
 /// NUL-terminated path and NULL-terminated argument/environment arrays.
-pub unsafe fn execve(path: *const u8, arguments: *const *const u8, environment: *const *const u8) -> Result<usize, Errno> { call!(number::EXECVE, path, arguments, environment) }
+pub unsafe fn execve(
+    path: *const u8,
+    arguments: *const *const u8,
+    environment: *const *const u8,
+) -> Result<usize, Errno> {
+    call!(number::EXECVE, path, arguments, environment)
+}
 pub fn exit_group(status: i32) -> ! {
     // SAFETY: exit_group takes no pointers and does not return.
     unsafe {
@@ -229,19 +382,50 @@ pub fn exit_group(status: i32) -> ! {
 }
 /// # Safety
 /// `status` null or writable; `usage` null or writable for a `struct rusage`.
-pub unsafe fn wait4(pid: i32, status: *mut i32, options: i32, usage: *mut u8) -> Result<usize, Errno> { call!(number::WAIT4, pid, status, options, usage) }
-pub fn kill(pid: i32, signal: i32) -> Result<usize, Errno> { call!(number::KILL, pid, signal) }
-pub fn getpid() -> i32 { call!(number::GETPID).unwrap_or(0) as i32 }
-pub fn getppid() -> i32 { call!(number::GETPPID).unwrap_or(0) as i32 }
-pub fn gettid() -> i32 { call!(number::GETTID).unwrap_or(0) as i32 }
-pub fn getuid() -> u32 { call!(number::GETUID).unwrap_or(0) as u32 }
-pub fn geteuid() -> u32 { call!(number::GETEUID).unwrap_or(0) as u32 }
-pub fn getgid() -> u32 { call!(number::GETGID).unwrap_or(0) as u32 }
-pub fn getegid() -> u32 { call!(number::GETEGID).unwrap_or(0) as u32 }
-pub fn setpgid(pid: i32, group: i32) -> Result<usize, Errno> { call!(number::SETPGID, pid, group) }
-pub fn getpgid(pid: i32) -> Result<usize, Errno> { call!(number::GETPGID, pid) }
-pub fn setsid() -> Result<usize, Errno> { call!(number::SETSID) }
-pub fn getsid(pid: i32) -> Result<usize, Errno> { call!(number::GETSID, pid) }
+pub unsafe fn wait4(
+    pid: i32,
+    status: *mut i32,
+    options: i32,
+    usage: *mut u8,
+) -> Result<usize, Errno> {
+    call!(number::WAIT4, pid, status, options, usage)
+}
+pub fn kill(pid: i32, signal: i32) -> Result<usize, Errno> {
+    call!(number::KILL, pid, signal)
+}
+pub fn getpid() -> i32 {
+    call!(number::GETPID).unwrap_or(0) as i32
+}
+pub fn getppid() -> i32 {
+    call!(number::GETPPID).unwrap_or(0) as i32
+}
+pub fn gettid() -> i32 {
+    call!(number::GETTID).unwrap_or(0) as i32
+}
+pub fn getuid() -> u32 {
+    call!(number::GETUID).unwrap_or(0) as u32
+}
+pub fn geteuid() -> u32 {
+    call!(number::GETEUID).unwrap_or(0) as u32
+}
+pub fn getgid() -> u32 {
+    call!(number::GETGID).unwrap_or(0) as u32
+}
+pub fn getegid() -> u32 {
+    call!(number::GETEGID).unwrap_or(0) as u32
+}
+pub fn setpgid(pid: i32, group: i32) -> Result<usize, Errno> {
+    call!(number::SETPGID, pid, group)
+}
+pub fn getpgid(pid: i32) -> Result<usize, Errno> {
+    call!(number::GETPGID, pid)
+}
+pub fn setsid() -> Result<usize, Errno> {
+    call!(number::SETSID)
+}
+pub fn getsid(pid: i32) -> Result<usize, Errno> {
+    call!(number::GETSID, pid)
+}
 /// The kernel's `struct sigaction` on x86_64.
 #[repr(C)]
 #[derive(Default)]
@@ -256,8 +440,11 @@ struct KernelSignalAction {
 const SA_RESTORER: u64 = 0x0400_0000;
 
 core::arch::global_asm!(
-    ".globl __minilibc_signal_return", ".type __minilibc_signal_return,@function",
-    "__minilibc_signal_return:", "mov eax, 15", "syscall",
+    ".globl __minilibc_signal_return",
+    ".type __minilibc_signal_return,@function",
+    "__minilibc_signal_return:",
+    "mov eax, 15",
+    "syscall",
 );
 
 extern "C" {
@@ -273,9 +460,21 @@ pub fn sigaction(signal: i32, new: Option<SignalAction>) -> Result<SignalAction,
         mask: action.mask,
     });
     let mut kernel_old = KernelSignalAction::default();
-    let new_pointer = kernel_new.as_ref().map_or(core::ptr::null(), |action| action as *const KernelSignalAction);
-    call!(number::RT_SIGACTION, signal, new_pointer, &mut kernel_old as *mut KernelSignalAction, 8)?;
-    Ok(SignalAction { handler: kernel_old.handler, flags: kernel_old.flags & !SA_RESTORER, mask: kernel_old.mask })
+    let new_pointer = kernel_new.as_ref().map_or(core::ptr::null(), |action| {
+        action as *const KernelSignalAction
+    });
+    call!(
+        number::RT_SIGACTION,
+        signal,
+        new_pointer,
+        &mut kernel_old as *mut KernelSignalAction,
+        8
+    )?;
+    Ok(SignalAction {
+        handler: kernel_old.handler,
+        flags: kernel_old.flags & !SA_RESTORER,
+        mask: kernel_old.mask,
+    })
 }
 
 /// The path name the system has for open descriptor `fd`, written into
@@ -306,40 +505,71 @@ pub unsafe fn descriptor_path(fd: i32, buffer: *mut u8, size: usize) -> Result<u
 }
 /// # Safety
 /// `new` and `old` null or valid 64-bit masks.
-pub unsafe fn sigprocmask(how: i32, new: *const u64, old: *mut u64) -> Result<usize, Errno> { call!(number::RT_SIGPROCMASK, how, new, old, 8) }
+pub unsafe fn sigprocmask(how: i32, new: *const u64, old: *mut u64) -> Result<usize, Errno> {
+    call!(number::RT_SIGPROCMASK, how, new, old, 8)
+}
 /// # Safety
 /// `set` writable.
-pub unsafe fn sigpending(set: *mut u64) -> Result<usize, Errno> { call!(number::RT_SIGPENDING, set, 8) }
+pub unsafe fn sigpending(set: *mut u64) -> Result<usize, Errno> {
+    call!(number::RT_SIGPENDING, set, 8)
+}
 /// # Safety
 /// `mask` readable.
-pub unsafe fn sigsuspend(mask: *const u64) -> Result<usize, Errno> { call!(number::RT_SIGSUSPEND, mask, 8) }
-pub fn alarm(seconds: u32) -> u32 { call!(number::ALARM, seconds).unwrap_or(0) as u32 }
+pub unsafe fn sigsuspend(mask: *const u64) -> Result<usize, Errno> {
+    call!(number::RT_SIGSUSPEND, mask, 8)
+}
+pub fn alarm(seconds: u32) -> u32 {
+    call!(number::ALARM, seconds).unwrap_or(0) as u32
+}
 /// # Safety
 /// `time` writable for a `struct timespec`.
-pub unsafe fn clock_gettime(clock: i32, time: *mut i64) -> Result<usize, Errno> { call!(number::CLOCK_GETTIME, clock, time) }
+pub unsafe fn clock_gettime(clock: i32, time: *mut i64) -> Result<usize, Errno> {
+    call!(number::CLOCK_GETTIME, clock, time)
+}
 /// # Safety
 /// `time` null or writable for a `struct timespec`.
-pub unsafe fn clock_getres(clock: i32, time: *mut i64) -> Result<usize, Errno> { call!(number::CLOCK_GETRES, clock, time) }
+pub unsafe fn clock_getres(clock: i32, time: *mut i64) -> Result<usize, Errno> {
+    call!(number::CLOCK_GETRES, clock, time)
+}
 /// # Safety
 /// `request` readable, `remaining` null or writable.
-pub unsafe fn nanosleep(request: *const i64, remaining: *mut i64) -> Result<usize, Errno> { call!(number::NANOSLEEP, request, remaining) }
+pub unsafe fn nanosleep(request: *const i64, remaining: *mut i64) -> Result<usize, Errno> {
+    call!(number::NANOSLEEP, request, remaining)
+}
 /// # Safety
 /// `name` writable for a `struct utsname`.
-pub unsafe fn uname(name: *mut u8) -> Result<usize, Errno> { call!(number::UNAME, name) }
+pub unsafe fn uname(name: *mut u8) -> Result<usize, Errno> {
+    call!(number::UNAME, name)
+}
 /// # Safety
 /// `buffer` writable for `length` bytes.
-pub unsafe fn getrandom(buffer: *mut u8, length: usize, flags: u32) -> Result<usize, Errno> { call!(number::GETRANDOM, buffer, length, flags) }
+pub unsafe fn getrandom(buffer: *mut u8, length: usize, flags: u32) -> Result<usize, Errno> {
+    call!(number::GETRANDOM, buffer, length, flags)
+}
 /// # Safety
 /// `usage` writable for a `struct rusage`.
-pub unsafe fn getrusage(who: i32, usage: *mut u8) -> Result<usize, Errno> { call!(number::GETRUSAGE, who, usage) }
+pub unsafe fn getrusage(who: i32, usage: *mut u8) -> Result<usize, Errno> {
+    call!(number::GETRUSAGE, who, usage)
+}
 /// # Safety
 /// `new` null or a readable `struct rlimit`, `old` null or writable.
-pub unsafe fn prlimit(resource: i32, new: *const u64, old: *mut u64) -> Result<usize, Errno> { call!(number::PRLIMIT64, 0, resource, new, old) }
+pub unsafe fn prlimit(resource: i32, new: *const u64, old: *mut u64) -> Result<usize, Errno> {
+    call!(number::PRLIMIT64, 0, resource, new, old)
+}
 /// # Safety
 /// `path` null (then `dir` is the file) or NUL-terminated; `times` null or two timespecs.
-pub unsafe fn utimens_at(dir: i32, path: *const u8, times: *const i64, flags: i32) -> Result<usize, Errno> { call!(number::UTIMENSAT, dir, path, times, flags) }
+pub unsafe fn utimens_at(
+    dir: i32,
+    path: *const u8,
+    times: *const i64,
+    flags: i32,
+) -> Result<usize, Errno> {
+    call!(number::UTIMENSAT, dir, path, times, flags)
+}
 /// Points the thread register (%fs) at `block`, the thread control block.
 ///
 /// # Safety
 /// `block` must stay valid for the life of the process.
-pub unsafe fn set_thread_pointer(block: *mut u8) -> Result<usize, Errno> { call!(number::ARCH_PRCTL, 0x1002, block) }
+pub unsafe fn set_thread_pointer(block: *mut u8) -> Result<usize, Errno> {
+    call!(number::ARCH_PRCTL, 0x1002, block)
+}
