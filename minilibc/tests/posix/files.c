@@ -139,6 +139,14 @@ int main(void) {
     free(grown);
 
     CHECK(unlink("b.txt") == 0 && unlink("c.txt") == 0 && unlink("d.txt") == 0 && unlink("stdio.txt") == 0 && unlink("perror.txt") == 0);
+    /* freopen on a standard stream keeps its descriptor number. */
+    CHECK(freopen("redirect.txt", "w", stderr) == stderr && fileno(stderr) == 2);
+    fprintf(stderr, "redirected %d", 42);
+    fflush(stderr);
+    file = fopen("redirect.txt", "r");
+    CHECK(file && fgets(line, sizeof line, file) && strcmp(line, "redirected 42") == 0);
+    fclose(file);
+    CHECK(unlink("redirect.txt") == 0);
     CHECK(chdir("/") == 0 && rmdir(directory) == 0);
     FINISH();
 }
