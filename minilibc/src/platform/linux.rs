@@ -72,6 +72,7 @@ mod number {
     pub const DUP3: usize = 292;
     pub const GETRANDOM: usize = 318;
     pub const GETRUSAGE: usize = 98;
+    pub const SCHED_GETAFFINITY: usize = 204;
     pub const UTIMENSAT: usize = 280;
     pub const PRLIMIT64: usize = 302;
 }
@@ -565,6 +566,12 @@ pub unsafe fn utimens_at(
     flags: i32,
 ) -> Result<usize, Errno> {
     call!(number::UTIMENSAT, dir, path, times, flags)
+}
+/// The number of processors this process may run on.
+pub fn processor_count() -> Result<usize, Errno> {
+    let mut mask = [0u64; 16];
+    let bytes = call!(number::SCHED_GETAFFINITY, 0, core::mem::size_of_val(&mask), mask.as_mut_ptr())?;
+    Ok(mask[..bytes / 8].iter().map(|word| word.count_ones() as usize).sum())
 }
 /// Points the thread register (%fs) at `block`, the thread control block.
 ///

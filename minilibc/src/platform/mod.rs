@@ -18,7 +18,7 @@
 //! getppid, gettid, getuid/geteuid/getgid/getegid, setpgid, getpgid, setsid,
 //! getsid, sigaction, sigprocmask, sigpending, sigsuspend, alarm, clock_gettime,
 //! clock_getres, nanosleep, uname, getrandom, getrusage, prlimit, utimens_at,
-//! descriptor_path,
+//! descriptor_path, processor_count,
 //! set_thread_pointer.
 
 #[cfg(target_os = "linux")]

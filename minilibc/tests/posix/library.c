@@ -108,6 +108,7 @@ int main(void) {
     CHECK(sysconf(_SC_PAGESIZE) == 4096 && sysconf(-5) == -1 && errno == EINVAL);
     struct rlimit limit;
     CHECK(getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur > 0 && setrlimit(RLIMIT_NOFILE, &limit) == 0);
+    CHECK(sysconf(_SC_OPEN_MAX) == (long)limit.rlim_cur && sysconf(_SC_NPROCESSORS_ONLN) >= 1 && sysconf(_SC_ARG_MAX) >= 131072 && sysconf(_SC_CLK_TCK) == 100);
     struct rusage usage;
     CHECK(getrusage(RUSAGE_SELF, &usage) == 0 && usage.ru_maxrss > 0);
     char path1[] = "/usr/lib/", path2[] = "/usr/lib/", path3[] = "file";
