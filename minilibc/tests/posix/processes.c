@@ -6,6 +6,8 @@
 #include <unistd.h>
 #include <sys/wait.h>
 #include <poll.h>
+#include <sys/ioctl.h>
+#include <termios.h>
 #include <signal.h>
 #include <sys/select.h>
 #include "check.h"
@@ -109,6 +111,12 @@ int main(void) {
     struct timeval timeout = {1, 0};
     CHECK(select(fds[0] + 1, &readable, NULL, NULL, &timeout) == 1 && FD_ISSET(fds[0], &readable));
     CHECK(isatty(fds[0]) == 0 && errno == ENOTTY);
+    struct winsize size;
+    CHECK(ioctl(fds[0], TIOCGWINSZ, &size) == -1 && errno == ENOTTY);
+    int available = -1;
+    CHECK(ioctl(fds[0], FIONREAD, &available) == 0 && available == 1);
+    struct termios terminal;
+    CHECK(tcgetattr(fds[0], &terminal) == -1 && errno == ENOTTY);
     close(fds[0]);
     close(fds[1]);
     CHECK(getppid() > 0 && getpid() > 0 && getpid() != getppid());
