@@ -114,11 +114,42 @@ pub unsafe extern "C" fn bcmp(left: *const u8, right: *const u8, count: usize) -
 
 #[no_mangle]
 pub unsafe extern "C" fn memchr(haystack: *const u8, byte: i32, count: usize) -> *mut u8 {
-    // SAFETY: the range is readable.
-    let bytes = unsafe { core::slice::from_raw_parts(haystack, count) };
-    match bytes.iter().position(|&b| b == byte as u8) {
-        Some(index) => haystack.wrapping_add(index) as *mut u8,
-        None => ptr::null_mut(),
+    use core::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_load_si128, _mm_movemask_epi8, _mm_set1_epi8,
+    };
+    if count == 0 {
+        return ptr::null_mut();
+    }
+    let start = haystack as usize;
+    let end = start.saturating_add(count);
+    // SAFETY: the range [haystack, haystack + count) is readable. The scan
+    // reads aligned 16-byte blocks covering it (SSE2 is part of x86_64); an
+    // aligned block never crosses a page boundary, so bytes of a block that
+    // lie outside the range cannot fault, and they are masked out.
+    unsafe {
+        let needle = _mm_set1_epi8(byte as u8 as i8);
+        let mut block = start & !15;
+        let mut mask = (_mm_movemask_epi8(_mm_cmpeq_epi8(
+            _mm_load_si128(block as *const __m128i),
+            needle,
+        )) as u32)
+            & (0xffff << (start - block));
+        loop {
+            if block + 16 > end {
+                mask &= (1u32 << (end - block)) - 1;
+            }
+            if mask != 0 {
+                return (block + mask.trailing_zeros() as usize) as *mut u8;
+            }
+            block += 16;
+            if block >= end {
+                return ptr::null_mut();
+            }
+            mask = _mm_movemask_epi8(_mm_cmpeq_epi8(
+                _mm_load_si128(block as *const __m128i),
+                needle,
+            )) as u32;
+        }
     }
 }
 

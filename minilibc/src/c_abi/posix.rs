@@ -332,19 +332,35 @@ pub extern "C" fn sysconf(name: i32) -> i64 {
     let soft_limit = |resource: i32| -> Option<u64> {
         let mut limit = [0u64; 2];
         // SAFETY: a writable struct rlimit.
-        unsafe { platform::prlimit(resource, ptr::null(), limit.as_mut_ptr()) }.ok().map(|_| limit[0])
+        unsafe { platform::prlimit(resource, ptr::null(), limit.as_mut_ptr()) }
+            .ok()
+            .map(|_| limit[0])
     };
     // An infinite limit reads as -1, as POSIX asks for "no limit".
-    let as_long = |value: u64| if value == u64::MAX { -1 } else { value.min(i64::MAX as u64) as i64 };
+    let as_long = |value: u64| {
+        if value == u64::MAX {
+            -1
+        } else {
+            value.min(i64::MAX as u64) as i64
+        }
+    };
     let value = match name {
         // ARG_MAX: a quarter of the stack limit, at least 128 KiB (as Linux computes it).
-        0 => soft_limit(RLIMIT_STACK).map(|stack| if stack == u64::MAX { 2 * 1024 * 1024 } else { (stack / 4).max(131072) as i64 }),
+        0 => soft_limit(RLIMIT_STACK).map(|stack| {
+            if stack == u64::MAX {
+                2 * 1024 * 1024
+            } else {
+                (stack / 4).max(131072) as i64
+            }
+        }),
         1 => soft_limit(RLIMIT_NPROC).map(as_long),
         2 => Some(100),
         3 => Some(65536),
         4 => soft_limit(RLIMIT_NOFILE).map(as_long),
         30 => Some(4096),
-        83 | 84 => platform::processor_count().ok().map(|count| count.max(1) as i64),
+        83 | 84 => platform::processor_count()
+            .ok()
+            .map(|count| count.max(1) as i64),
         _ => None,
     };
     match value {

@@ -570,8 +570,16 @@ pub unsafe fn utimens_at(
 /// The number of processors this process may run on.
 pub fn processor_count() -> Result<usize, Errno> {
     let mut mask = [0u64; 16];
-    let bytes = call!(number::SCHED_GETAFFINITY, 0, core::mem::size_of_val(&mask), mask.as_mut_ptr())?;
-    Ok(mask[..bytes / 8].iter().map(|word| word.count_ones() as usize).sum())
+    let bytes = call!(
+        number::SCHED_GETAFFINITY,
+        0,
+        core::mem::size_of_val(&mask),
+        mask.as_mut_ptr()
+    )?;
+    Ok(mask[..bytes / 8]
+        .iter()
+        .map(|word| word.count_ones() as usize)
+        .sum())
 }
 /// Points the thread register (%fs) at `block`, the thread control block.
 ///

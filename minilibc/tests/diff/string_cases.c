@@ -36,6 +36,10 @@ int main(void) {
             char *text = (char *)buffer + offset;
             char needle[4] = {(char)('a' + random_below(4)), (char)('a' + random_below(4)), 0, 0};
             char *c = strchr(text, needle[0]), *r = strrchr(text, needle[0]), *s = strstr(text, needle);
+            size_t span = random_below(length + 1);
+            unsigned char *hit = memchr(text, needle[0], span);
+            unsigned char *miss = memchr(buffer + offset, 0x100 + needle[0], 0);
+            printf("memchr %ld %d\n", hit ? (long)(hit - (unsigned char *)text) : -1L, miss == NULL);
             printf("find %ld %ld %ld %zu %zu\n", c ? (long)(c - text) : -1L, r ? (long)(r - text) : -1L, s ? (long)(s - text) : -1L,
                    strspn(text, "abc"), strcspn(text, "d\xff"));
             break;
