@@ -1,0 +1,59 @@
+/* Compile-time checks that minilibc's C headers agree with the layouts and
+ * numbers the Rust side (src/c_abi, src/errno_table.rs) and the Linux back
+ * end assume. scripts/mcc compiles this file when it builds libc.a, so a
+ * header that drifts breaks the build instead of corrupting memory. */
+#include <dirent.h>
+#include <errno.h>
+#include <locale.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/select.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <termios.h>
+#include <time.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+
+#define CHECK(condition) _Static_assert(condition, #condition)
+
+/* Kernel records the Linux back end fills directly. */
+CHECK(sizeof(struct stat) == 144 && offsetof(struct stat, st_size) == 48 && offsetof(struct stat, st_mtim) == 88);
+CHECK(offsetof(struct dirent, d_reclen) == 16 && offsetof(struct dirent, d_type) == 18 && offsetof(struct dirent, d_name) == 19);
+CHECK(sizeof(struct timespec) == 16 && sizeof(struct timeval) == 16);
+CHECK(sizeof(struct utsname) == 390 && offsetof(struct utsname, nodename) == 65);
+CHECK(sizeof(struct pollfd) == 8 && sizeof(fd_set) == 128 && sizeof(struct winsize) == 8);
+CHECK(sizeof(struct rlimit) == 16 && sizeof(struct rusage) == 144);
+/* termios: the kernel's record (36 bytes) is a prefix; posix.rs uses these offsets. */
+CHECK(offsetof(struct termios, c_cflag) == 8 && offsetof(struct termios, c_lflag) == 12 && offsetof(struct termios, c_cc) == 17);
+CHECK(VMIN == 6 && VTIME == 5 && NCCS >= 19);
+
+/* Records the Rust edge defines with #[repr(C)]. */
+CHECK(sizeof(struct sigaction) == 32 && offsetof(struct sigaction, sa_mask) == 8 && offsetof(struct sigaction, sa_flags) == 16 && offsetof(struct sigaction, sa_restorer) == 24);
+CHECK(sizeof(sigset_t) == 8);
+CHECK(sizeof(struct tm) == 56 && offsetof(struct tm, tm_gmtoff) == 40 && offsetof(struct tm, tm_zone) == 48);
+CHECK(offsetof(struct lconv, int_frac_digits) == 80 && sizeof(struct lconv) == 96);
+CHECK(sizeof(fpos_t) == 8);
+CHECK(sizeof(struct passwd) == 48 && offsetof(struct passwd, pw_uid) == 16 && offsetof(struct passwd, pw_gecos) == 24);
+CHECK(sizeof(struct group) == 32 && offsetof(struct group, gr_gid) == 16 && offsetof(struct group, gr_mem) == 24);
+CHECK(sizeof(div_t) == 8 && sizeof(ldiv_t) == 16);
+/* jmp_buf: 8 saved registers, then the sigsetjmp flag at 64 and mask at 72 (runtime.rs asm). */
+CHECK(sizeof(jmp_buf) == 80 && offsetof(struct __jmp_buf_tag, __mask_saved) == 64 && offsetof(struct __jmp_buf_tag, __mask) == 72);
+
+/* Numbers used by the Rust side. */
+CHECK(EPERM == 1 && ENOENT == 2 && ESRCH == 3 && EINTR == 4 && EIO == 5 && EBADF == 9 && ECHILD == 10);
+CHECK(EAGAIN == 11 && ENOMEM == 12 && EACCES == 13 && EEXIST == 17 && ENOTDIR == 20 && EISDIR == 21);
+CHECK(EINVAL == 22 && ENOTTY == 25 && ENOSPC == 28 && ESPIPE == 29 && ERANGE == 34 && ENAMETOOLONG == 36);
+CHECK(ENOSYS == 38 && EOVERFLOW == 75 && EILSEQ == 84);
+CHECK(BUFSIZ == 8192 && _IOFBF == 0 && _IOLBF == 1 && _IONBF == 2 && EOF == -1);
+CHECK(O_CREAT == 0100 && O_EXCL == 0200 && O_TRUNC == 01000 && O_APPEND == 02000 && O_CLOEXEC == 02000000 && O_DIRECTORY == 0200000);
+CHECK(SA_SIGINFO == 4 && SA_RESTART == 0x10000000 && SIG_BLOCK == 0 && SIG_SETMASK == 2 && SIGABRT == 6);
+CHECK(CLOCKS_PER_SEC == 1000000 && CLOCK_MONOTONIC == 1 && CLOCK_PROCESS_CPUTIME_ID == 2);
+CHECK(LC_ALL == 6 && RAND_MAX == 2147483647);

@@ -1,0 +1,17 @@
+#ifndef _GRP_H
+#define _GRP_H
+#include <bits/types.h>
+__MINILIBC_BEGIN
+/* Read from /etc/group. */
+struct group {
+    char *gr_name;
+    char *gr_passwd;
+    gid_t gr_gid;
+    char **gr_mem;
+};
+struct group *getgrnam(const char *name);
+struct group *getgrgid(gid_t group);
+int getgrnam_r(const char *name, struct group *entry, char *buffer, size_t size, struct group **result);
+int getgrgid_r(gid_t group, struct group *entry, char *buffer, size_t size, struct group **result);
+__MINILIBC_END
+#endif

@@ -1,0 +1,337 @@
+//! Memory primitives (`memcpy`...) and the `malloc` family.
+//!
+//! The copy and fill loops are `rep movsb`/`rep stosb`, which modern x86_64
+//! cores run at full bandwidth, and which cannot be turned back into calls to
+//! `memcpy` by the compiler (a plain Rust loop could recurse into itself).
+
+use super::{set_errno, CGlobal};
+use crate::allocator::{Allocator, PageSource};
+use crate::errno_table::{EINVAL, ENOMEM};
+use core::arch::asm;
+use core::ptr;
+use core::sync::atomic::{AtomicBool, Ordering};
+
+#[no_mangle]
+pub unsafe extern "C" fn memcpy(destination: *mut u8, source: *const u8, count: usize) -> *mut u8 {
+    use core::arch::x86_64::{__m128i, _mm_loadu_si128, _mm_storeu_si128};
+    // SAFETY: the caller guarantees both ranges are valid for `count` bytes
+    // and disjoint. Small copies use overlapping unaligned loads and stores
+    // of the first and last bytes (all loads happen before any store, so
+    // the overlap inside one range is harmless); `rep movsb` has a start-up
+    // cost that dominates below about 64 bytes.
+    unsafe {
+        if count <= 64 {
+            if count >= 32 {
+                let a = _mm_loadu_si128(source as *const __m128i);
+                let b = _mm_loadu_si128(source.add(16) as *const __m128i);
+                let c = _mm_loadu_si128(source.add(count - 32) as *const __m128i);
+                let d = _mm_loadu_si128(source.add(count - 16) as *const __m128i);
+                _mm_storeu_si128(destination as *mut __m128i, a);
+                _mm_storeu_si128(destination.add(16) as *mut __m128i, b);
+                _mm_storeu_si128(destination.add(count - 32) as *mut __m128i, c);
+                _mm_storeu_si128(destination.add(count - 16) as *mut __m128i, d);
+            } else if count >= 16 {
+                let a = _mm_loadu_si128(source as *const __m128i);
+                let b = _mm_loadu_si128(source.add(count - 16) as *const __m128i);
+                _mm_storeu_si128(destination as *mut __m128i, a);
+                _mm_storeu_si128(destination.add(count - 16) as *mut __m128i, b);
+            } else if count >= 8 {
+                let a = ptr::read_unaligned(source as *const u64);
+                let b = ptr::read_unaligned(source.add(count - 8) as *const u64);
+                ptr::write_unaligned(destination as *mut u64, a);
+                ptr::write_unaligned(destination.add(count - 8) as *mut u64, b);
+            } else if count >= 4 {
+                let a = ptr::read_unaligned(source as *const u32);
+                let b = ptr::read_unaligned(source.add(count - 4) as *const u32);
+                ptr::write_unaligned(destination as *mut u32, a);
+                ptr::write_unaligned(destination.add(count - 4) as *mut u32, b);
+            } else {
+                for index in 0..count {
+                    *destination.add(index) = *source.add(index);
+                }
+            }
+            return destination;
+        }
+        asm!("rep movsb", inout("rcx") count => _, inout("rdi") destination => _, inout("rsi") source => _, options(nostack, preserves_flags));
+    }
+    destination
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn memmove(destination: *mut u8, source: *const u8, count: usize) -> *mut u8 {
+    if (destination as usize).wrapping_sub(source as usize) >= count {
+        // Forward copy is safe: the destination does not start inside the source.
+        // SAFETY: valid ranges, per the caller.
+        return unsafe { memcpy(destination, source, count) };
+    }
+    // SAFETY: copying backwards (direction flag set, then cleared as the ABI requires).
+    unsafe {
+        asm!("std", "rep movsb", "cld",
+             inout("rcx") count => _, inout("rdi") destination.wrapping_add(count).wrapping_sub(1) => _,
+             inout("rsi") source.wrapping_add(count).wrapping_sub(1) => _, options(nostack));
+    }
+    destination
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn memset(destination: *mut u8, value: i32, count: usize) -> *mut u8 {
+    // SAFETY: the caller guarantees the range is writable.
+    unsafe {
+        asm!("rep stosb", inout("rcx") count => _, inout("rdi") destination => _, in("al") value as u8, options(nostack, preserves_flags));
+    }
+    destination
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn memcmp(left: *const u8, right: *const u8, count: usize) -> i32 {
+    let mut index = 0;
+    // SAFETY: both ranges are readable for `count` bytes.
+    unsafe {
+        while index + 8 <= count {
+            let a = ptr::read_unaligned(left.add(index) as *const u64);
+            let b = ptr::read_unaligned(right.add(index) as *const u64);
+            if a != b {
+                break;
+            }
+            index += 8;
+        }
+        while index < count {
+            let (a, b) = (*left.add(index), *right.add(index));
+            if a != b {
+                return a as i32 - b as i32;
+            }
+            index += 1;
+        }
+    }
+    0
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn bcmp(left: *const u8, right: *const u8, count: usize) -> i32 {
+    // SAFETY: same contract as memcmp.
+    unsafe { memcmp(left, right, count) }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn memchr(haystack: *const u8, byte: i32, count: usize) -> *mut u8 {
+    use core::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_load_si128, _mm_movemask_epi8, _mm_set1_epi8,
+    };
+    if count == 0 {
+        return ptr::null_mut();
+    }
+    let start = haystack as usize;
+    let end = start.saturating_add(count);
+    // SAFETY: the range [haystack, haystack + count) is readable. The scan
+    // reads aligned 16-byte blocks covering it (SSE2 is part of x86_64); an
+    // aligned block never crosses a page boundary, so bytes of a block that
+    // lie outside the range cannot fault, and they are masked out.
+    unsafe {
+        let needle = _mm_set1_epi8(byte as u8 as i8);
+        let mut block = start & !15;
+        let mut mask = (_mm_movemask_epi8(_mm_cmpeq_epi8(
+            _mm_load_si128(block as *const __m128i),
+            needle,
+        )) as u32)
+            & (0xffff << (start - block));
+        loop {
+            if block + 16 > end {
+                mask &= (1u32 << (end - block)) - 1;
+            }
+            if mask != 0 {
+                return (block + mask.trailing_zeros() as usize) as *mut u8;
+            }
+            block += 16;
+            if block >= end {
+                return ptr::null_mut();
+            }
+            mask = _mm_movemask_epi8(_mm_cmpeq_epi8(
+                _mm_load_si128(block as *const __m128i),
+                needle,
+            )) as u32;
+        }
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn memrchr(haystack: *const u8, byte: i32, count: usize) -> *mut u8 {
+    // SAFETY: the range is readable.
+    let bytes = unsafe { core::slice::from_raw_parts(haystack, count) };
+    match bytes.iter().rposition(|&b| b == byte as u8) {
+        Some(index) => haystack.wrapping_add(index) as *mut u8,
+        None => ptr::null_mut(),
+    }
+}
+
+/// Pages from anonymous private mappings.
+pub struct PlatformPages;
+
+impl PageSource for PlatformPages {
+    fn map(&mut self, bytes: usize) -> *mut u8 {
+        // SAFETY: an anonymous mapping at a kernel-chosen address aliases nothing.
+        match unsafe { crate::platform::mmap(ptr::null_mut(), bytes, 3, 0x22, -1, 0) } {
+            Ok(address) => address as *mut u8,
+            Err(_) => ptr::null_mut(),
+        }
+    }
+    unsafe fn unmap(&mut self, address: *mut u8, bytes: usize) {
+        // SAFETY: the allocator returns exactly one of its own mappings.
+        let _ = unsafe { crate::platform::munmap(address, bytes) };
+    }
+    unsafe fn remap(&mut self, address: *mut u8, bytes: usize, new_bytes: usize) -> *mut u8 {
+        // SAFETY: one of our mappings; MREMAP_MAYMOVE lets the kernel move it.
+        match unsafe { crate::platform::mremap(address, bytes, new_bytes, 1, ptr::null_mut()) } {
+            Ok(moved) => moved as *mut u8,
+            Err(_) => ptr::null_mut(),
+        }
+    }
+}
+
+static HEAP: CGlobal<Allocator<PlatformPages>> =
+    CGlobal(core::cell::UnsafeCell::new(Allocator::new(PlatformPages)));
+static HEAP_BUSY: AtomicBool = AtomicBool::new(false);
+
+/// Runs `action` on the heap; a re-entrant call (a signal handler that
+/// interrupted malloc) gets `None` instead of corrupting the free lists.
+fn with_heap<R>(action: impl FnOnce(&mut Allocator<PlatformPages>) -> R) -> Option<R> {
+    if HEAP_BUSY.swap(true, Ordering::Acquire) {
+        return None;
+    }
+    // SAFETY: HEAP_BUSY gives this call exclusive access.
+    let result = action(unsafe { &mut *HEAP.0.get() });
+    HEAP_BUSY.store(false, Ordering::Release);
+    Some(result)
+}
+
+fn out_of_memory_if_null(block: *mut u8) -> *mut u8 {
+    if block.is_null() {
+        set_errno(ENOMEM);
+    }
+    block
+}
+
+#[no_mangle]
+pub extern "C" fn malloc(size: usize) -> *mut u8 {
+    out_of_memory_if_null(with_heap(|heap| heap.allocate(size)).unwrap_or(ptr::null_mut()))
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn free(block: *mut u8) {
+    // SAFETY: C's contract: null or a live block from this malloc.
+    with_heap(|heap| unsafe { heap.free(block) });
+}
+
+#[no_mangle]
+pub extern "C" fn calloc(count: usize, size: usize) -> *mut u8 {
+    let Some(total) = count.checked_mul(size) else {
+        set_errno(ENOMEM);
+        return ptr::null_mut();
+    };
+    let block = malloc(total);
+    if !block.is_null() {
+        // SAFETY: fresh block of `total` bytes (recycled blocks are not zero).
+        unsafe { memset(block, 0, total) };
+    }
+    block
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn realloc(block: *mut u8, size: usize) -> *mut u8 {
+    // SAFETY: C's contract: null or a live block.
+    out_of_memory_if_null(
+        with_heap(|heap| unsafe { heap.reallocate(block, size) }).unwrap_or(ptr::null_mut()),
+    )
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn reallocarray(block: *mut u8, count: usize, size: usize) -> *mut u8 {
+    match count.checked_mul(size) {
+        // SAFETY: forwarded contract.
+        Some(total) => unsafe { realloc(block, total) },
+        None => {
+            set_errno(ENOMEM);
+            ptr::null_mut()
+        }
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn malloc_usable_size(block: *mut u8) -> usize {
+    if block.is_null() {
+        return 0;
+    }
+    // SAFETY: live block, per the caller.
+    with_heap(|heap| unsafe { heap.usable_size(block) }).unwrap_or(0)
+}
+
+#[no_mangle]
+pub extern "C" fn memalign(alignment: usize, size: usize) -> *mut u8 {
+    if !alignment.is_power_of_two() {
+        set_errno(EINVAL);
+        return ptr::null_mut();
+    }
+    out_of_memory_if_null(
+        with_heap(|heap| heap.allocate_aligned(alignment, size)).unwrap_or(ptr::null_mut()),
+    )
+}
+
+#[no_mangle]
+pub extern "C" fn aligned_alloc(alignment: usize, size: usize) -> *mut u8 {
+    memalign(alignment, size)
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn posix_memalign(
+    result: *mut *mut u8,
+    alignment: usize,
+    size: usize,
+) -> i32 {
+    if !alignment.is_power_of_two() || !alignment.is_multiple_of(core::mem::size_of::<usize>()) {
+        return EINVAL;
+    }
+    let block = with_heap(|heap| heap.allocate_aligned(alignment, size)).unwrap_or(ptr::null_mut());
+    if block.is_null() {
+        return ENOMEM;
+    }
+    // SAFETY: `result` is writable, per the caller.
+    unsafe { *result = block };
+    0
+}
+
+#[no_mangle]
+pub extern "C" fn valloc(size: usize) -> *mut u8 {
+    memalign(4096, size)
+}
+
+/// Rust's own allocations inside minilibc use malloc too.
+struct MallocForRust;
+
+// SAFETY: malloc/memalign return suitably aligned fresh blocks or null.
+unsafe impl core::alloc::GlobalAlloc for MallocForRust {
+    unsafe fn alloc(&self, layout: core::alloc::Layout) -> *mut u8 {
+        memalign(layout.align(), layout.size())
+    }
+    unsafe fn dealloc(&self, block: *mut u8, _layout: core::alloc::Layout) {
+        // SAFETY: blocks come from `alloc`.
+        unsafe { free(block) }
+    }
+    unsafe fn realloc(&self, block: *mut u8, layout: core::alloc::Layout, size: usize) -> *mut u8 {
+        if layout.align() <= 16 {
+            // SAFETY: blocks come from `alloc`.
+            unsafe { realloc(block, size) }
+        } else {
+            let fresh = memalign(layout.align(), size);
+            if !fresh.is_null() {
+                // SAFETY: both live, distinct.
+                unsafe {
+                    memcpy(fresh, block, layout.size().min(size));
+                    free(block);
+                }
+            }
+            fresh
+        }
+    }
+}
+
+#[global_allocator]
+static RUST_ALLOCATOR: MallocForRust = MallocForRust;

@@ -1,0 +1,590 @@
+//! Linux x86_64 back end: every primitive is one `syscall` instruction.
+#![allow(clippy::missing_safety_doc)]
+
+use super::{Errno, SignalAction};
+use core::arch::asm;
+
+mod number {
+    pub const READ: usize = 0;
+    pub const WRITE: usize = 1;
+    pub const CLOSE: usize = 3;
+    pub const FSTAT: usize = 5;
+    pub const POLL: usize = 7;
+    pub const LSEEK: usize = 8;
+    pub const MMAP: usize = 9;
+    pub const MPROTECT: usize = 10;
+    pub const MUNMAP: usize = 11;
+    pub const MREMAP: usize = 25;
+    pub const BRK: usize = 12;
+    pub const RT_SIGACTION: usize = 13;
+    pub const RT_SIGPROCMASK: usize = 14;
+    pub const IOCTL: usize = 16;
+    pub const PREAD64: usize = 17;
+    pub const PWRITE64: usize = 18;
+    pub const SELECT: usize = 23;
+    pub const DUP: usize = 32;
+    pub const NANOSLEEP: usize = 35;
+    pub const ALARM: usize = 37;
+    pub const GETPID: usize = 39;
+    pub const FORK: usize = 57;
+    pub const EXECVE: usize = 59;
+    pub const WAIT4: usize = 61;
+    pub const KILL: usize = 62;
+    pub const UNAME: usize = 63;
+    pub const FCNTL: usize = 72;
+    pub const FSYNC: usize = 74;
+    pub const TRUNCATE: usize = 76;
+    pub const FTRUNCATE: usize = 77;
+    pub const GETCWD: usize = 79;
+    pub const CHDIR: usize = 80;
+    pub const FCHDIR: usize = 81;
+    pub const FCHMOD: usize = 91;
+    pub const UMASK: usize = 95;
+    pub const GETUID: usize = 102;
+    pub const GETGID: usize = 104;
+    pub const GETEUID: usize = 107;
+    pub const GETEGID: usize = 108;
+    pub const SETPGID: usize = 109;
+    pub const GETPPID: usize = 110;
+    pub const SETSID: usize = 112;
+    pub const GETPGID: usize = 121;
+    pub const GETSID: usize = 124;
+    pub const RT_SIGPENDING: usize = 127;
+    pub const RT_SIGSUSPEND: usize = 130;
+    pub const ARCH_PRCTL: usize = 158;
+    pub const GETTID: usize = 186;
+    pub const GETDENTS64: usize = 217;
+    pub const CLOCK_GETTIME: usize = 228;
+    pub const CLOCK_GETRES: usize = 229;
+    pub const EXIT_GROUP: usize = 231;
+    pub const OPENAT: usize = 257;
+    pub const MKDIRAT: usize = 258;
+    pub const FCHOWNAT: usize = 260;
+    pub const NEWFSTATAT: usize = 262;
+    pub const UNLINKAT: usize = 263;
+    pub const RENAMEAT: usize = 264;
+    pub const LINKAT: usize = 265;
+    pub const SYMLINKAT: usize = 266;
+    pub const READLINKAT: usize = 267;
+    pub const FCHMODAT: usize = 268;
+    pub const FACCESSAT: usize = 269;
+    pub const PIPE2: usize = 293;
+    pub const DUP3: usize = 292;
+    pub const GETRANDOM: usize = 318;
+    pub const GETRUSAGE: usize = 98;
+    pub const SCHED_GETAFFINITY: usize = 204;
+    pub const UTIMENSAT: usize = 280;
+    pub const PRLIMIT64: usize = 302;
+}
+
+#[inline(always)]
+fn result(value: usize) -> Result<usize, Errno> {
+    if value > -4096isize as usize {
+        Err(Errno(-(value as isize) as i32))
+    } else {
+        Ok(value)
+    }
+}
+
+/// # Safety
+/// The arguments must be valid for system call `number`.
+#[inline(always)]
+unsafe fn syscall6(
+    number: usize,
+    a: usize,
+    b: usize,
+    c: usize,
+    d: usize,
+    e: usize,
+    f: usize,
+) -> usize {
+    let value: usize;
+    // SAFETY: the caller guarantees the arguments suit the call; the kernel
+    // clobbers only rcx, r11 and rax.
+    unsafe {
+        asm!("syscall", inlateout("rax") number => value, in("rdi") a, in("rsi") b, in("rdx") c,
+             in("r10") d, in("r8") e, in("r9") f, lateout("rcx") _, lateout("r11") _,
+             options(nostack));
+    }
+    value
+}
+
+macro_rules! call {
+    ($n:expr) => { call!($n, 0, 0, 0, 0, 0, 0) };
+    ($n:expr, $a:expr) => { call!($n, $a, 0, 0, 0, 0, 0) };
+    ($n:expr, $a:expr, $b:expr) => { call!($n, $a, $b, 0, 0, 0, 0) };
+    ($n:expr, $a:expr, $b:expr, $c:expr) => { call!($n, $a, $b, $c, 0, 0, 0) };
+    ($n:expr, $a:expr, $b:expr, $c:expr, $d:expr) => { call!($n, $a, $b, $c, $d, 0, 0) };
+    ($n:expr, $a:expr, $b:expr, $c:expr, $d:expr, $e:expr, $f:expr) => {
+        // SAFETY: each wrapper below is an `unsafe fn` whose contract is the
+        // system call's own; pointers are forwarded unchanged.
+        result(unsafe { syscall6($n, $a as usize, $b as usize, $c as usize, $d as usize, $e as usize, $f as usize) })
+    };
+}
+
+pub const AT_FDCWD: i32 = -100;
+
+/// # Safety
+/// `buffer` must be writable for `count` bytes.
+pub unsafe fn read(fd: i32, buffer: *mut u8, count: usize) -> Result<usize, Errno> {
+    call!(number::READ, fd, buffer, count)
+}
+/// # Safety
+/// `buffer` must be readable for `count` bytes.
+pub unsafe fn write(fd: i32, buffer: *const u8, count: usize) -> Result<usize, Errno> {
+    call!(number::WRITE, fd, buffer, count)
+}
+/// # Safety
+/// `buffer` must be writable for `count` bytes.
+pub unsafe fn read_at(fd: i32, buffer: *mut u8, count: usize, offset: i64) -> Result<usize, Errno> {
+    call!(number::PREAD64, fd, buffer, count, offset)
+}
+/// # Safety
+/// `buffer` must be readable for `count` bytes.
+pub unsafe fn write_at(
+    fd: i32,
+    buffer: *const u8,
+    count: usize,
+    offset: i64,
+) -> Result<usize, Errno> {
+    call!(number::PWRITE64, fd, buffer, count, offset)
+}
+/// # Safety
+/// `path` must be a NUL-terminated string.
+pub unsafe fn open_at(dir: i32, path: *const u8, flags: i32, mode: u32) -> Result<usize, Errno> {
+    call!(number::OPENAT, dir, path, flags, mode)
+}
+pub fn close(fd: i32) -> Result<usize, Errno> {
+    call!(number::CLOSE, fd)
+}
+pub fn seek(fd: i32, offset: i64, whence: i32) -> Result<usize, Errno> {
+    call!(number::LSEEK, fd, offset, whence)
+}
+/// # Safety
+/// `path` NUL-terminated, `stat` writable for one `struct stat`.
+pub unsafe fn stat_at(
+    dir: i32,
+    path: *const u8,
+    stat: *mut u8,
+    flags: i32,
+) -> Result<usize, Errno> {
+    call!(number::NEWFSTATAT, dir, path, stat, flags)
+}
+/// # Safety
+/// `stat` writable for one `struct stat`.
+pub unsafe fn fstat(fd: i32, stat: *mut u8) -> Result<usize, Errno> {
+    call!(number::FSTAT, fd, stat)
+}
+/// # Safety
+/// `fds` writable for two ints.
+pub unsafe fn pipe2(fds: *mut i32, flags: i32) -> Result<usize, Errno> {
+    call!(number::PIPE2, fds, flags)
+}
+pub fn dup(fd: i32) -> Result<usize, Errno> {
+    call!(number::DUP, fd)
+}
+pub fn dup3(old: i32, new: i32, flags: i32) -> Result<usize, Errno> {
+    call!(number::DUP3, old, new, flags)
+}
+/// # Safety
+/// `argument` must suit `command`.
+pub unsafe fn fcntl(fd: i32, command: i32, argument: usize) -> Result<usize, Errno> {
+    call!(number::FCNTL, fd, command, argument)
+}
+/// # Safety
+/// `argument` must suit `request`.
+pub unsafe fn ioctl(fd: i32, request: u64, argument: usize) -> Result<usize, Errno> {
+    call!(number::IOCTL, fd, request, argument)
+}
+/// # Safety
+/// `fds` valid for `count` pollfd records.
+pub unsafe fn poll(fds: *mut u8, count: u64, timeout_ms: i32) -> Result<usize, Errno> {
+    call!(number::POLL, fds, count, timeout_ms)
+}
+/// # Safety
+/// Set pointers null or valid fd_sets; `timeout` null or a timeval.
+pub unsafe fn select(
+    count: i32,
+    read: *mut u8,
+    write: *mut u8,
+    except: *mut u8,
+    timeout: *mut u8,
+) -> Result<usize, Errno> {
+    call!(number::SELECT, count, read, write, except, timeout, 0)
+}
+/// # Safety
+/// `buffer` writable for `count` bytes; fills `linux_dirent64` records, which
+/// is minilibc's `struct dirent` layout.
+pub unsafe fn getdents(fd: i32, buffer: *mut u8, count: usize) -> Result<usize, Errno> {
+    call!(number::GETDENTS64, fd, buffer, count)
+}
+/// # Safety
+/// `path` NUL-terminated.
+pub unsafe fn mkdir_at(dir: i32, path: *const u8, mode: u32) -> Result<usize, Errno> {
+    call!(number::MKDIRAT, dir, path, mode)
+}
+/// # Safety
+/// `path` NUL-terminated.
+pub unsafe fn unlink_at(dir: i32, path: *const u8, flags: i32) -> Result<usize, Errno> {
+    call!(number::UNLINKAT, dir, path, flags)
+}
+/// # Safety
+/// Both paths NUL-terminated.
+pub unsafe fn rename_at(
+    old_dir: i32,
+    old: *const u8,
+    new_dir: i32,
+    new: *const u8,
+) -> Result<usize, Errno> {
+    call!(number::RENAMEAT, old_dir, old, new_dir, new)
+}
+/// # Safety
+/// Both paths NUL-terminated.
+pub unsafe fn link_at(
+    old_dir: i32,
+    old: *const u8,
+    new_dir: i32,
+    new: *const u8,
+    flags: i32,
+) -> Result<usize, Errno> {
+    call!(number::LINKAT, old_dir, old, new_dir, new, flags, 0)
+}
+/// # Safety
+/// Both strings NUL-terminated.
+pub unsafe fn symlink_at(target: *const u8, dir: i32, path: *const u8) -> Result<usize, Errno> {
+    call!(number::SYMLINKAT, target, dir, path)
+}
+/// # Safety
+/// `path` NUL-terminated, `buffer` writable for `size` bytes.
+pub unsafe fn readlink_at(
+    dir: i32,
+    path: *const u8,
+    buffer: *mut u8,
+    size: usize,
+) -> Result<usize, Errno> {
+    call!(number::READLINKAT, dir, path, buffer, size)
+}
+/// # Safety
+/// `path` NUL-terminated.
+pub unsafe fn access_at(dir: i32, path: *const u8, mode: i32) -> Result<usize, Errno> {
+    call!(number::FACCESSAT, dir, path, mode)
+}
+/// # Safety
+/// `path` NUL-terminated.
+pub unsafe fn chdir(path: *const u8) -> Result<usize, Errno> {
+    call!(number::CHDIR, path)
+}
+pub fn fchdir(fd: i32) -> Result<usize, Errno> {
+    call!(number::FCHDIR, fd)
+}
+/// # Safety
+/// `buffer` writable for `size` bytes.
+pub unsafe fn getcwd(buffer: *mut u8, size: usize) -> Result<usize, Errno> {
+    call!(number::GETCWD, buffer, size)
+}
+/// # Safety
+/// `path` NUL-terminated.
+pub unsafe fn chmod_at(dir: i32, path: *const u8, mode: u32) -> Result<usize, Errno> {
+    call!(number::FCHMODAT, dir, path, mode)
+}
+pub fn fchmod(fd: i32, mode: u32) -> Result<usize, Errno> {
+    call!(number::FCHMOD, fd, mode)
+}
+/// # Safety
+/// `path` NUL-terminated.
+pub unsafe fn chown_at(
+    dir: i32,
+    path: *const u8,
+    user: u32,
+    group: u32,
+    flags: i32,
+) -> Result<usize, Errno> {
+    call!(number::FCHOWNAT, dir, path, user, group, flags, 0)
+}
+/// # Safety
+/// `path` NUL-terminated.
+pub unsafe fn truncate(path: *const u8, length: i64) -> Result<usize, Errno> {
+    call!(number::TRUNCATE, path, length)
+}
+pub fn ftruncate(fd: i32, length: i64) -> Result<usize, Errno> {
+    call!(number::FTRUNCATE, fd, length)
+}
+pub fn fsync(fd: i32) -> Result<usize, Errno> {
+    call!(number::FSYNC, fd)
+}
+pub fn umask(mask: u32) -> u32 {
+    call!(number::UMASK, mask).unwrap_or(0) as u32
+}
+/// # Safety
+/// The usual `mmap` contract.
+pub unsafe fn mmap(
+    address: *mut u8,
+    length: usize,
+    protection: i32,
+    flags: i32,
+    fd: i32,
+    offset: i64,
+) -> Result<usize, Errno> {
+    call!(number::MMAP, address, length, protection, flags, fd, offset)
+}
+/// # Safety
+/// The range must not hold live Rust objects.
+pub unsafe fn munmap(address: *mut u8, length: usize) -> Result<usize, Errno> {
+    call!(number::MUNMAP, address, length)
+}
+/// # Safety
+/// The usual `mremap` contract.
+pub unsafe fn mremap(
+    address: *mut u8,
+    old_length: usize,
+    new_length: usize,
+    flags: i32,
+    new_address: *mut u8,
+) -> Result<usize, Errno> {
+    call!(
+        number::MREMAP,
+        address,
+        old_length,
+        new_length,
+        flags,
+        new_address,
+        0
+    )
+}
+/// # Safety
+/// The usual `mprotect` contract.
+pub unsafe fn mprotect(address: *mut u8, length: usize, protection: i32) -> Result<usize, Errno> {
+    call!(number::MPROTECT, address, length, protection)
+}
+/// Returns the new break (the old one when `address` is refused), as Linux does.
+pub fn brk(address: usize) -> usize {
+    call!(number::BRK, address).unwrap_or(0)
+}
+pub fn fork() -> Result<usize, Errno> {
+    call!(number::FORK)
+}
+/// # Safety
+/// NUL-terminated path and NULL-terminated argument/environment arrays.
+pub unsafe fn execve(
+    path: *const u8,
+    arguments: *const *const u8,
+    environment: *const *const u8,
+) -> Result<usize, Errno> {
+    call!(number::EXECVE, path, arguments, environment)
+}
+pub fn exit_group(status: i32) -> ! {
+    // SAFETY: exit_group takes no pointers and does not return.
+    unsafe {
+        syscall6(number::EXIT_GROUP, status as usize, 0, 0, 0, 0, 0);
+    }
+    loop {
+        core::hint::spin_loop();
+    }
+}
+/// # Safety
+/// `status` null or writable; `usage` null or writable for a `struct rusage`.
+pub unsafe fn wait4(
+    pid: i32,
+    status: *mut i32,
+    options: i32,
+    usage: *mut u8,
+) -> Result<usize, Errno> {
+    call!(number::WAIT4, pid, status, options, usage)
+}
+pub fn kill(pid: i32, signal: i32) -> Result<usize, Errno> {
+    call!(number::KILL, pid, signal)
+}
+pub fn getpid() -> i32 {
+    call!(number::GETPID).unwrap_or(0) as i32
+}
+pub fn getppid() -> i32 {
+    call!(number::GETPPID).unwrap_or(0) as i32
+}
+pub fn gettid() -> i32 {
+    call!(number::GETTID).unwrap_or(0) as i32
+}
+pub fn getuid() -> u32 {
+    call!(number::GETUID).unwrap_or(0) as u32
+}
+pub fn geteuid() -> u32 {
+    call!(number::GETEUID).unwrap_or(0) as u32
+}
+pub fn getgid() -> u32 {
+    call!(number::GETGID).unwrap_or(0) as u32
+}
+pub fn getegid() -> u32 {
+    call!(number::GETEGID).unwrap_or(0) as u32
+}
+pub fn setpgid(pid: i32, group: i32) -> Result<usize, Errno> {
+    call!(number::SETPGID, pid, group)
+}
+pub fn getpgid(pid: i32) -> Result<usize, Errno> {
+    call!(number::GETPGID, pid)
+}
+pub fn setsid() -> Result<usize, Errno> {
+    call!(number::SETSID)
+}
+pub fn getsid(pid: i32) -> Result<usize, Errno> {
+    call!(number::GETSID, pid)
+}
+/// The kernel's `struct sigaction` on x86_64.
+#[repr(C)]
+#[derive(Default)]
+struct KernelSignalAction {
+    handler: usize,
+    flags: u64,
+    restorer: usize,
+    mask: u64,
+}
+
+/// Linux requires a user-space restorer that calls rt_sigreturn when a handler returns.
+const SA_RESTORER: u64 = 0x0400_0000;
+
+core::arch::global_asm!(
+    ".globl __minilibc_signal_return",
+    ".type __minilibc_signal_return,@function",
+    "__minilibc_signal_return:",
+    "mov eax, 15",
+    "syscall",
+);
+
+extern "C" {
+    fn __minilibc_signal_return();
+}
+
+/// Installs `new` (if any) for `signal` and returns the previous action.
+pub fn sigaction(signal: i32, new: Option<SignalAction>) -> Result<SignalAction, Errno> {
+    let kernel_new = new.map(|action| KernelSignalAction {
+        handler: action.handler,
+        flags: action.flags | SA_RESTORER,
+        restorer: __minilibc_signal_return as unsafe extern "C" fn() as usize,
+        mask: action.mask,
+    });
+    let mut kernel_old = KernelSignalAction::default();
+    let new_pointer = kernel_new.as_ref().map_or(core::ptr::null(), |action| {
+        action as *const KernelSignalAction
+    });
+    call!(
+        number::RT_SIGACTION,
+        signal,
+        new_pointer,
+        &mut kernel_old as *mut KernelSignalAction,
+        8
+    )?;
+    Ok(SignalAction {
+        handler: kernel_old.handler,
+        flags: kernel_old.flags & !SA_RESTORER,
+        mask: kernel_old.mask,
+    })
+}
+
+/// The path name the system has for open descriptor `fd`, written into
+/// `buffer` (not NUL-terminated); returns its length.
+///
+/// # Safety
+/// `buffer` writable for `size` bytes.
+pub unsafe fn descriptor_path(fd: i32, buffer: *mut u8, size: usize) -> Result<usize, Errno> {
+    let mut link = [0u8; 32];
+    let prefix = b"/proc/self/fd/";
+    link[..prefix.len()].copy_from_slice(prefix);
+    let mut digits = [0u8; 12];
+    let mut value = fd.unsigned_abs();
+    let mut count = 0;
+    loop {
+        digits[count] = b'0' + (value % 10) as u8;
+        count += 1;
+        value /= 10;
+        if value == 0 {
+            break;
+        }
+    }
+    for index in 0..count {
+        link[prefix.len() + index] = digits[count - 1 - index];
+    }
+    // SAFETY: `link` is NUL-terminated (zero-filled); the caller's buffer holds `size` bytes.
+    unsafe { readlink_at(AT_FDCWD, link.as_ptr(), buffer, size) }
+}
+/// # Safety
+/// `new` and `old` null or valid 64-bit masks.
+pub unsafe fn sigprocmask(how: i32, new: *const u64, old: *mut u64) -> Result<usize, Errno> {
+    call!(number::RT_SIGPROCMASK, how, new, old, 8)
+}
+/// # Safety
+/// `set` writable.
+pub unsafe fn sigpending(set: *mut u64) -> Result<usize, Errno> {
+    call!(number::RT_SIGPENDING, set, 8)
+}
+/// # Safety
+/// `mask` readable.
+pub unsafe fn sigsuspend(mask: *const u64) -> Result<usize, Errno> {
+    call!(number::RT_SIGSUSPEND, mask, 8)
+}
+pub fn alarm(seconds: u32) -> u32 {
+    call!(number::ALARM, seconds).unwrap_or(0) as u32
+}
+/// # Safety
+/// `time` writable for a `struct timespec`.
+pub unsafe fn clock_gettime(clock: i32, time: *mut i64) -> Result<usize, Errno> {
+    call!(number::CLOCK_GETTIME, clock, time)
+}
+/// # Safety
+/// `time` null or writable for a `struct timespec`.
+pub unsafe fn clock_getres(clock: i32, time: *mut i64) -> Result<usize, Errno> {
+    call!(number::CLOCK_GETRES, clock, time)
+}
+/// # Safety
+/// `request` readable, `remaining` null or writable.
+pub unsafe fn nanosleep(request: *const i64, remaining: *mut i64) -> Result<usize, Errno> {
+    call!(number::NANOSLEEP, request, remaining)
+}
+/// # Safety
+/// `name` writable for a `struct utsname`.
+pub unsafe fn uname(name: *mut u8) -> Result<usize, Errno> {
+    call!(number::UNAME, name)
+}
+/// # Safety
+/// `buffer` writable for `length` bytes.
+pub unsafe fn getrandom(buffer: *mut u8, length: usize, flags: u32) -> Result<usize, Errno> {
+    call!(number::GETRANDOM, buffer, length, flags)
+}
+/// # Safety
+/// `usage` writable for a `struct rusage`.
+pub unsafe fn getrusage(who: i32, usage: *mut u8) -> Result<usize, Errno> {
+    call!(number::GETRUSAGE, who, usage)
+}
+/// # Safety
+/// `new` null or a readable `struct rlimit`, `old` null or writable.
+pub unsafe fn prlimit(resource: i32, new: *const u64, old: *mut u64) -> Result<usize, Errno> {
+    call!(number::PRLIMIT64, 0, resource, new, old)
+}
+/// # Safety
+/// `path` null (then `dir` is the file) or NUL-terminated; `times` null or two timespecs.
+pub unsafe fn utimens_at(
+    dir: i32,
+    path: *const u8,
+    times: *const i64,
+    flags: i32,
+) -> Result<usize, Errno> {
+    call!(number::UTIMENSAT, dir, path, times, flags)
+}
+/// The number of processors this process may run on.
+pub fn processor_count() -> Result<usize, Errno> {
+    let mut mask = [0u64; 16];
+    let bytes = call!(
+        number::SCHED_GETAFFINITY,
+        0,
+        core::mem::size_of_val(&mask),
+        mask.as_mut_ptr()
+    )?;
+    Ok(mask[..bytes / 8]
+        .iter()
+        .map(|word| word.count_ones() as usize)
+        .sum())
+}
+/// Points the thread register (%fs) at `block`, the thread control block.
+///
+/// # Safety
+/// `block` must stay valid for the life of the process.
+pub unsafe fn set_thread_pointer(block: *mut u8) -> Result<usize, Errno> {
+    call!(number::ARCH_PRCTL, 0x1002, block)
+}

@@ -1,0 +1,42 @@
+//! The platform boundary: the fixed set of primitives minilibc needs from the
+//! operating system. Everything above this module is portable.
+//!
+//! Every function returns `Result<usize, Errno>` (or a plain value when the
+//! primitive cannot fail); `Errno` carries the POSIX error number using the
+//! Linux numbering, which is also the numbering minilibc's `<errno.h>` exposes.
+//! A back end is one module exporting exactly these functions with these
+//! signatures (`linux` today; `mach` later, sending messages to the file,
+//! process and memory servers). Pointer arguments are passed through as raw
+//! C pointers because they come from C callers; the back end never reads them
+//! itself except where documented (paths are NUL-terminated C strings).
+//!
+//! The function set: read, write, read_at, write_at, open_at, close, seek, stat_at, fstat, pipe2,
+//! dup, dup3, fcntl, ioctl, poll, select, getdents, mkdir_at, unlink_at,
+//! rename_at, link_at, symlink_at, readlink_at, access_at, chdir, fchdir,
+//! getcwd, chmod_at, fchmod, chown_at, truncate, ftruncate, fsync, umask, mmap,
+//! munmap, mremap, mprotect, brk, fork, execve, exit_group, wait4, kill, getpid,
+//! getppid, gettid, getuid/geteuid/getgid/getegid, setpgid, getpgid, setsid,
+//! getsid, sigaction, sigprocmask, sigpending, sigsuspend, alarm, clock_gettime,
+//! clock_getres, nanosleep, uname, getrandom, getrusage, prlimit, utimens_at,
+//! descriptor_path, processor_count,
+//! set_thread_pointer.
+
+#[cfg(target_os = "linux")]
+mod linux;
+#[cfg(target_os = "linux")]
+pub use linux::*;
+
+/// A POSIX error number (Linux numbering).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Errno(pub i32);
+
+/// A signal disposition as minilibc sees it: the handler (0 = default,
+/// 1 = ignore, else a function), the SA_* flags of `<signal.h>` and the
+/// 64-bit mask blocked while it runs. How the handler returns (Linux's
+/// restorer trampoline, a Mach reply) is the back end's business.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SignalAction {
+    pub handler: usize,
+    pub flags: u64,
+    pub mask: u64,
+}

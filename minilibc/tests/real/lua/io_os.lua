@@ -1,0 +1,42 @@
+-- io and os libraries: files, seeking, lines, temporary names, dates, environment.
+local name = os.tmpname()
+local file = assert(io.open(name, "w"))
+for i = 1, 500 do file:write(i, " ", i * i, "\n") end
+file:write(string.format("%.3f\n", 1 / 3))
+print(file:seek("cur"), file:seek("set", 10), file:seek("end"))
+file:close()
+local count, sum = 0, 0
+for line in io.lines(name) do
+  local a, b = line:match("^(%d+) (%d+)$")
+  if a then count = count + 1; sum = sum + tonumber(b) end
+end
+print(count, sum)
+file = assert(io.open(name, "r"))
+print(file:read("n", "n"), file:read("l"), file:read(5), file:read("L"))
+file:seek("set", 0)
+local all = file:read("a")
+print(#all, all:sub(-6))
+print(file:read("a") == "", file:read("l"), file:read(0))
+file:close()
+print(io.type(file), io.type(io.stdout), io.type(42))
+file = assert(io.open(name, "a+"))
+file:write("appended\n")
+file:seek("set", 0)
+print(file:read("l"))
+file:close()
+local renamed = name .. ".moved"
+print(os.rename(name, renamed), io.open(name) == nil)
+print(select(2, io.open("/nonexistent/file")))
+print(os.remove(renamed), (select(2, os.remove(renamed)):gsub("^.*: ", "")))
+print(os.time({year = 2020, month = 2, day = 29, hour = 12, min = 30, sec = 15}))
+print(os.date("!%Y-%m-%d %H:%M:%S %A %B %j", 1700000000), os.date("!*t", 86400 * 365).year)
+local now = os.time()
+print(type(now), now > 1600000000, os.difftime(now + 10, now), type(os.clock()))
+print(os.getenv("MINILIBC_LUA_TEST"), os.getenv("NO_SUCH_VARIABLE_HERE"))
+io.write("written ", 1, " ", 2.5, "\n")
+io.stdout:write(string.rep("=", 20), "\n")
+print(pcall(string.rep, "x", -1), tostring(io.stderr):match("^file"))
+local handle = io.popen("echo from a shell")
+print(handle:read("a"))
+print(handle:close())
+print(os.execute("exit 3"))
