@@ -87,10 +87,15 @@ pub fn device_dma_allocate([device, size, address_out, physical_out, ..]: [u64; 
         user::check_writable(tables, UserBuffer::new(physical_out, 8))?;
         let start = task.vm.find_space(size, 0).ok_or(KernReturn::NoSpace)?;
         let pages = (size / PAGE) as usize;
-        let first = frame::allocate_contiguous(pages, 1).map_err(|_| KernReturn::ResourceShortage)?;
+        task.vm.charge(pages).map_err(|_| KernReturn::ResourceShortage)?;
+        let Ok(first) = frame::allocate_contiguous(pages, 1) else {
+            task.vm.uncharge(pages);
+            return Err(KernReturn::ResourceShortage);
+        };
         let flags = vm::page_flags(VM_PROT_DEFAULT).expect("read-write maps");
         if let Err(error) = task.vm.insert(start, start + size, VM_PROT_DEFAULT, mach_abi::VM_PROT_ALL) {
             let _ = frame::free_contiguous(first, pages);
+            task.vm.uncharge(pages);
             return Err(error.into());
         }
         for index in 0..pages {
@@ -104,6 +109,7 @@ pub fn device_dma_allocate([device, size, address_out, physical_out, ..]: [u64; 
                 for rest in index..pages {
                     let _ = frame::free(crate::memory::Frame::from_number(first.number() + rest));
                 }
+                task.vm.uncharge(pages - index);
                 task.vm.deallocate(tables, start, start + size);
                 return Err(KernReturn::ResourceShortage);
             }

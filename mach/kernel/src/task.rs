@@ -95,10 +95,13 @@ pub fn spawn_with(
     };
     crate::scheduler::with_kernel(|kernel| {
         let task = kernel.create_task(name, tables)?;
-        let vm = &mut kernel.tasks.get_mut(task).expect("task just made").vm;
+        let object = kernel.tasks.get_mut(task).expect("task just made");
+        let pages = object.page_tables.as_ref().map_or(0, |tables| tables.user_page_count());
         for (start, end, protection) in regions {
-            vm.insert(start, end, protection, mach_abi::VM_PROT_ALL).expect("loaded regions do not overlap");
+            object.vm.insert(start, end, protection, mach_abi::VM_PROT_ALL).expect("loaded regions do not overlap");
         }
+        // The image is bounded by the loader (256 MiB); record what it holds.
+        let _ = object.vm.charge(pages);
         entry.argument = setup(kernel, task);
         let context = ThreadContext::new_user(&stack, entry);
         kernel.add_thread(Thread::new(Some(task), name.into(), priority, context, Some(stack)));

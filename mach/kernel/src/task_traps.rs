@@ -151,7 +151,7 @@ pub fn task_info([task, flavor, info_out, count_in_out, ..]: [u64; 6]) -> Result
         let info = TaskBasicInfo {
             suspend_count: object.suspend_count,
             thread_count: object.threads.len() as u32,
-            resident_pages: object.page_tables.as_ref().map_or(0, PageTables::user_page_count) as u32,
+            resident_pages: object.vm.resident() as u32,
             port_names: kernel.ipc.space(object.space).map_or(0, |space| space.entries().count()) as u32,
             cpu_ticks,
         };

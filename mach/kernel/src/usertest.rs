@@ -202,6 +202,18 @@ fn give_send_right(kernel: &mut crate::scheduler::Kernel, server: TaskId, name: 
     kernel.ipc.insert_carried(client_space, right).map_err(|(error, _)| error).expect("a fresh space has room")
 }
 
+/// Every task's count of resident pages matches its page tables.
+fn memory_accounting_is_exact() -> Result<(), Failure> {
+    let wrong = with_kernel(|kernel| {
+        kernel.tasks.iter().find_map(|(id, task)| {
+            let counted = task.page_tables.as_ref().map_or(0, |tables| task.vm.count_resident(tables));
+            (counted != task.vm.resident()).then(|| (id, task.vm.resident(), counted))
+        })
+    });
+    ensure!(wrong.is_none(), "task {:?} records {} resident pages but holds {}", wrong.map(|w| w.0), wrong.map_or(0, |w| w.1), wrong.map_or(0, |w| w.2));
+    Ok(())
+}
+
 fn ipc_state_is_consistent() -> Result<(), Failure> {
     let result = with_kernel(|kernel| kernel.ipc.check_invariants());
     ensure!(result.is_ok(), "IPC invariants broken: {result:?}");
@@ -300,6 +312,7 @@ ktest! {
             wait_for_text(task, "device-checks: ", 10_000)?;
             let text = output(task).unwrap_or_default();
             ensure!(text.contains(" 0 failed"), "device-checks said:\n{text}");
+            memory_accounting_is_exact()?;
             terminate(task)?;
             if round == 1 {
                 ensure_nothing_left(before)?;
@@ -315,6 +328,7 @@ ktest! {
             wait_for_text(task, "ool-checks: ", 20_000)?;
             let text = output(task).unwrap_or_default();
             ensure!(text.contains(" 0 failed"), "ool-checks said:\n{text}");
+            memory_accounting_is_exact()?;
             terminate(task)?;
             ensure_eq!(with_kernel(|kernel| kernel.captured.len()), 0);
             if round == 1 {
@@ -371,9 +385,20 @@ ktest! {
         for round in 0..2 {
             let before = ipc_resources();
             let task = spawn("vm-checks", HIGH, 0)?;
-            wait_for_text(task, "vm-checks: ", 10_000)?;
+            wait_for_text(task, "vm-checks: ", 30_000)?;
             let text = output(task).unwrap_or_default();
             ensure!(text.contains(" 0 failed"), "vm-checks said:\n{text}");
+            memory_accounting_is_exact()?;
+            // It allocated 1 MiB at a time up to 64 MiB or its limit.
+            let reached: usize = text
+                .lines()
+                .find_map(|line| line.strip_prefix("allocated ")?.strip_suffix(" MiB in 1 MiB steps")?.parse().ok())
+                .ok_or("vm-checks did not report its allocation")?;
+            let limit_mib = crate::vm::task_page_limit() / 256;
+            ensure!(reached == 64 || reached <= limit_mib, "allocated {reached} MiB with a limit of {limit_mib} MiB");
+            if limit_mib < 60 {
+                ensure!(reached < 64, "the per-task limit of {limit_mib} MiB was not enforced");
+            }
             terminate(task)?;
             ensure!(wait_until(2000, || with_kernel(|kernel| kernel.tasks.len()) == before.2), "the child task is still there");
             if round == 1 {

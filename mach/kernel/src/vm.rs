@@ -88,6 +88,15 @@ pub struct VmMap {
     regions: BTreeMap<u64, Region>,
     /// Frames of pages in `VM_PROT_NONE` regions, by page address.
     parked: BTreeMap<u64, Frame>,
+    /// Frames of RAM this map owns (mapped or parked; device pages are not
+    /// RAM and not counted): what the task's memory costs the machine.
+    resident: usize,
+}
+
+/// Most pages of RAM one task may hold: half of usable memory, so no task
+/// can starve the others (the kernel keeps its own reserve besides).
+pub fn task_page_limit() -> usize {
+    (frame::statistics().usable / 2).max(1024)
 }
 
 /// Lowest address `vm_allocate` anywhere hands out, and the end of the
@@ -105,6 +114,26 @@ pub fn checked_range(address: u64, size: u64) -> Result<(u64, u64), VmError> {
 }
 
 impl VmMap {
+    /// Pages of RAM the map holds.
+    pub fn resident(&self) -> usize {
+        self.resident
+    }
+
+    /// Records `pages` more pages of RAM given to the map, or refuses if
+    /// that would pass the task's limit.
+    pub fn charge(&mut self, pages: usize) -> Result<(), VmError> {
+        if self.resident + pages > task_page_limit() {
+            return Err(VmError::OutOfMemory);
+        }
+        self.resident += pages;
+        Ok(())
+    }
+
+    /// Records pages given back.
+    pub fn uncharge(&mut self, pages: usize) {
+        self.resident = self.resident.saturating_sub(pages);
+    }
+
     /// The region containing `address`, with its start.
     pub fn region_at(&self, address: u64) -> Option<(u64, Region)> {
         let (&start, &region) = self.regions.range(..=address).next_back()?;
@@ -220,10 +249,12 @@ impl VmMap {
                 if let Ok(frame) = tables.unmap(page) {
                     if !region.device {
                         let _ = frame::free(frame);
+                        self.uncharge(1);
                     }
                 }
                 if let Some(frame) = self.parked.remove(&page) {
                     let _ = frame::free(frame);
+                    self.uncharge(1);
                 }
             }
         }
@@ -295,12 +326,17 @@ impl VmMap {
             return Ok(Frame::containing(physical));
         }
         let flags = page_flags(region.protection).ok_or(VmError::ProtectionFailure)?;
-        let frame = frame::allocate().map_err(|_| VmError::OutOfMemory)?;
+        self.charge(1)?;
+        let Ok(frame) = frame::allocate() else {
+            self.uncharge(1);
+            return Err(VmError::OutOfMemory);
+        };
         let address = crate::arch::paging::direct_map_address(frame.start());
         // SAFETY: the frame was just allocated, so nothing else uses it.
         unsafe { core::ptr::write_bytes(address as *mut u8, 0, PAGE_SIZE) };
         if let Err(error) = tables.map(page, frame, flags) {
             let _ = frame::free(frame);
+            self.uncharge(1);
             return Err(match error {
                 MapError::OutOfMemory => VmError::OutOfMemory,
                 _ => VmError::InvalidRange,
@@ -314,12 +350,25 @@ impl VmMap {
         (start..end).step_by(PAGE_SIZE).filter(|&page| tables.translate(page).is_some() || self.parked.contains_key(&page)).count() as u32
     }
 
+    /// Recounts the RAM pages the map holds (mapped outside device regions,
+    /// or parked), for tests of the `resident` bookkeeping.
+    pub fn count_resident(&self, tables: &PageTables) -> usize {
+        let mapped: usize = self
+            .regions
+            .iter()
+            .filter(|(_, region)| !region.device)
+            .map(|(&start, region)| (start..region.end).step_by(PAGE_SIZE).filter(|&page| tables.translate(page).is_some()).count())
+            .sum();
+        mapped + self.parked.len()
+    }
+
     /// Frees parked frames and takes device mappings out of the page tables
     /// (which then free every frame still mapped: the task's own RAM).
     pub fn destroy(&mut self, tables: &mut PageTables) {
         for (_, frame) in core::mem::take(&mut self.parked) {
             let _ = frame::free(frame);
         }
+        self.resident = 0;
         for (&start, region) in self.regions.iter().filter(|(_, region)| region.device) {
             for page in (start..region.end).step_by(PAGE_SIZE) {
                 let _ = tables.unmap(page);
@@ -332,7 +381,7 @@ impl VmMap {
 /// Allocates `[start, end)` as a new region with `protection` and gives
 /// every page a zeroed frame. On failure nothing is left allocated.
 pub fn allocate(vm: &mut VmMap, tables: &mut PageTables, start: u64, end: u64, protection: u32) -> Result<(), VmError> {
-    if !crate::memory::can_spare((end - start) as usize) {
+    if !crate::memory::can_spare((end - start) as usize) || vm.resident + ((end - start) / PAGE) as usize > task_page_limit() {
         return Err(VmError::OutOfMemory);
     }
     vm.insert(start, end, protection, VM_PROT_ALL)?;

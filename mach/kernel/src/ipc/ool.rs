@@ -126,11 +126,17 @@ impl TaskMemory for TaskAccess<'_> {
     fn map_region(&mut self, token: u64, _size: u32) -> Result<u64, MachMsgReturn> {
         let captured = self.captured.regions.remove(&token).ok_or(MachMsgReturn::ReceiveInvalidData)?;
         let pages = captured.frames.len() as u64;
+        if self.vm.charge(pages as usize).is_err() {
+            self.captured.regions.insert(token, captured);
+            return Err(MachMsgReturn::ReceiveInvalidData);
+        }
         let Some(start) = self.vm.find_space(pages * PAGE, 0) else {
+            self.vm.uncharge(pages as usize);
             self.captured.regions.insert(token, captured);
             return Err(MachMsgReturn::ReceiveInvalidData);
         };
         if self.vm.insert(start, start + pages * PAGE, VM_PROT_DEFAULT, mach_abi::VM_PROT_ALL).is_err() {
+            self.vm.uncharge(pages as usize);
             self.captured.regions.insert(token, captured);
             return Err(MachMsgReturn::ReceiveInvalidData);
         }
@@ -140,6 +146,7 @@ impl TaskMemory for TaskAccess<'_> {
             let page = start + index as u64 * PAGE;
             if self.tables.map(page, frame, flags).is_err() {
                 let _ = frame::free(frame);
+                self.vm.uncharge(1);
             }
         }
         Ok(start + offset)

@@ -106,5 +106,28 @@ fn main(_argument: u64) {
     checks.equal("the child runs", (thread_info[0], thread_info[4] > 0), (1, true));
     checks.equal("child has code, stack and a thread", &info_words(Trap::TaskInfo, child, TASK_BASIC_INFO)[..3], &[0u32, 1, 5][..]);
     checks.equal("terminate the child", task_terminate(child), Ok(()));
+
+    // A task's memory is bounded: 1 MiB at a time until the kernel says no
+    // (half of RAM per task) or 64 MiB; the kernel test checks the figure.
+    let mut chunks = [0u64; 64];
+    let mut reached = 0;
+    let mut refusal = Ok(());
+    while reached < chunks.len() {
+        match vm_allocate(task, 0, 1 << 20, VM_FLAGS_ANYWHERE) {
+            Ok(address) => {
+                chunks[reached] = address;
+                reached += 1;
+            }
+            Err(error) => {
+                refusal = Err(error);
+                break;
+            }
+        }
+    }
+    checks.equal("stopped by the limit, or got them all", refusal == Err(KernReturn::ResourceShortage) || reached == 64, true);
+    mach_usertests::println!("allocated {reached} MiB in 1 MiB steps");
+    for &address in &chunks[..reached] {
+        let _ = vm_deallocate(task, address, 1 << 20);
+    }
     checks.finish();
 }
