@@ -54,6 +54,9 @@ impl TaskMemory for InlineOnly {
     }
 }
 
+/// Messages up to this size are copied in on the kernel stack.
+const SMALL_MESSAGE: usize = 512;
+
 /// A receive a thread is blocked in: where its message should go.
 #[derive(Clone, Copy, Debug)]
 pub struct PendingReceive {
@@ -108,29 +111,33 @@ fn send(address: u64, size: u64, deadline: Option<u64>) -> MachMsgReturn {
     if size > MACH_MSG_SIZE_MAX as u64 {
         return MachMsgReturn::SendTooLarge;
     }
-    // The message is copied into kernel heap: refuse rather than exhaust it.
-    if !crate::memory::can_spare(size as usize) {
-        return MachMsgReturn::SendNoBuffer;
-    }
-    let mut bytes = Vec::new();
-    if bytes.try_reserve_exact(size as usize).is_err() {
-        return MachMsgReturn::SendNoBuffer;
-    }
-    bytes.resize(size as usize, 0);
+    // Small messages (RPCs) are copied in on the kernel stack; larger ones
+    // into kernel heap, refused rather than exhausting it.
+    let mut small = [0u8; SMALL_MESSAGE];
+    let mut large = Vec::new();
+    let bytes: &mut [u8] = if size as usize <= SMALL_MESSAGE {
+        &mut small[..size as usize]
+    } else {
+        if !crate::memory::can_spare(size as usize) || large.try_reserve_exact(size as usize).is_err() {
+            return MachMsgReturn::SendNoBuffer;
+        }
+        large.resize(size as usize, 0);
+        &mut large
+    };
     loop {
         let step = with_kernel(|kernel| {
             let Some((task, space)) = current_space(kernel) else { return Step::Done(MachMsgReturn::SendInvalidDest) };
             let tables = kernel.tasks.get(task).and_then(|task| task.page_tables.as_ref()).expect("a running task has page tables");
-            if user::copy_from_user(tables, UserBuffer::new(address, bytes.len()), &mut bytes).is_err() {
+            if user::copy_from_user(tables, UserBuffer::new(address, bytes.len()), bytes).is_err() {
                 return Step::Done(MachMsgReturn::SendInvalidData);
             }
-            if let Some(code) = hand_off(kernel, space, &bytes) {
+            if let Some(code) = hand_off(kernel, space, bytes) {
                 return Step::Done(code);
             }
             let Kernel { ipc, tasks, captured, .. } = &mut *kernel;
             let object = tasks.get_mut(task).expect("current task");
             let mut memory = TaskAccess { tables: object.page_tables.as_mut().expect("a running task has page tables"), vm: &mut object.vm, captured };
-            match ipc.send(space, &bytes, &mut memory) {
+            match ipc.send(space, bytes, &mut memory) {
                 Ok(outcome) => {
                     deliver_outcome(kernel, outcome);
                     settle(kernel);

@@ -88,6 +88,7 @@ pub fn settle(kernel: &mut Kernel) {
         })
         .collect();
     for key in hopeless {
+        // (`keys` may list a key twice; the second round finds nobody.)
         while wake_one(kernel, key) {}
     }
 }

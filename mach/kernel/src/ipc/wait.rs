@@ -1,7 +1,12 @@
 //! Wait queues: threads blocked in `mach_msg`, first come first served.
+//!
+//! One list of (what, who) in arrival order. Blocked threads are few (at
+//! most one entry per thread), so a linear scan is cheap, and once the list
+//! has grown to its working size blocking and waking allocate nothing —
+//! which matters on the RPC path, where every call blocks twice.
 
 use crate::thread::ThreadId;
-use alloc::collections::{BTreeMap, VecDeque};
+use alloc::vec::Vec;
 use mach_ipc::{PortId, PortSetId};
 
 /// What a blocked thread waits for.
@@ -16,48 +21,42 @@ pub enum WaitKey {
 }
 
 pub struct WaitQueues {
-    queues: BTreeMap<WaitKey, VecDeque<ThreadId>>,
+    waiting: Vec<(WaitKey, ThreadId)>,
 }
 
 impl WaitQueues {
     pub const fn new() -> Self {
-        Self { queues: BTreeMap::new() }
+        Self { waiting: Vec::new() }
     }
 
     pub fn push(&mut self, key: WaitKey, thread: ThreadId) {
-        self.queues.entry(key).or_default().push_back(thread);
-    }
-
-    /// Takes the longest-waiting thread off `key`'s queue.
-    pub fn pop(&mut self, key: WaitKey) -> Option<ThreadId> {
-        let queue = self.queues.get_mut(&key)?;
-        let thread = queue.pop_front();
-        if queue.is_empty() {
-            self.queues.remove(&key);
-        }
-        thread
+        self.waiting.push((key, thread));
     }
 
     /// The longest-waiting thread on `key`, left in the queue.
     pub fn first(&self, key: WaitKey) -> Option<ThreadId> {
-        self.queues.get(&key)?.front().copied()
+        self.waiting.iter().find(|(waiting_for, _)| *waiting_for == key).map(|&(_, thread)| thread)
+    }
+
+    /// Takes the longest-waiting thread off `key`'s queue.
+    pub fn pop(&mut self, key: WaitKey) -> Option<ThreadId> {
+        let index = self.waiting.iter().position(|(waiting_for, _)| *waiting_for == key)?;
+        Some(self.waiting.remove(index).1)
     }
 
     /// Takes `thread` off `key`'s queue (it woke for another reason).
     pub fn remove(&mut self, key: WaitKey, thread: ThreadId) {
-        if let Some(queue) = self.queues.get_mut(&key) {
-            queue.retain(|&waiting| waiting != thread);
-            if queue.is_empty() {
-                self.queues.remove(&key);
-            }
+        if let Some(index) = self.waiting.iter().position(|&entry| entry == (key, thread)) {
+            self.waiting.remove(index);
         }
     }
 
+    /// Every key someone waits on (a key may repeat).
     pub fn keys(&self) -> impl Iterator<Item = WaitKey> + '_ {
-        self.queues.keys().copied()
+        self.waiting.iter().map(|&(key, _)| key)
     }
 
     pub fn is_empty(&self) -> bool {
-        self.queues.is_empty()
+        self.waiting.is_empty()
     }
 }
