@@ -16,12 +16,7 @@ pub struct FileDevice {
 impl FileDevice {
     /// Creates (or truncates) `path` as a sparse file of `size` bytes.
     pub fn create(path: &Path, size: u64) -> io::Result<Self> {
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(path)?;
+        let file = OpenOptions::new().read(true).write(true).create(true).truncate(true).open(path)?;
         file.set_len(size)?;
         Ok(FileDevice { file, size })
     }
@@ -33,32 +28,20 @@ impl BlockDevice for FileDevice {
     }
 
     fn read_at(&mut self, offset: u64, buffer: &mut [u8]) -> Result<(), DeviceError> {
-        if offset
-            .checked_add(buffer.len() as u64)
-            .is_none_or(|end| end > self.size)
-        {
+        if offset.checked_add(buffer.len() as u64).is_none_or(|end| end > self.size) {
             return Err(DeviceError::OutOfRange);
         }
-        self.file
-            .read_exact_at(buffer, offset)
-            .map_err(|_| DeviceError::Io("read of the image file failed"))
+        self.file.read_exact_at(buffer, offset).map_err(|_| DeviceError::Io("read of the image file failed"))
     }
 
     fn write_at(&mut self, offset: u64, data: &[u8]) -> Result<(), DeviceError> {
-        if offset
-            .checked_add(data.len() as u64)
-            .is_none_or(|end| end > self.size)
-        {
+        if offset.checked_add(data.len() as u64).is_none_or(|end| end > self.size) {
             return Err(DeviceError::OutOfRange);
         }
-        self.file
-            .write_all_at(data, offset)
-            .map_err(|_| DeviceError::Io("write of the image file failed"))
+        self.file.write_all_at(data, offset).map_err(|_| DeviceError::Io("write of the image file failed"))
     }
 
     fn flush(&mut self) -> Result<(), DeviceError> {
-        self.file
-            .sync_data()
-            .map_err(|_| DeviceError::Io("sync of the image file failed"))
+        self.file.sync_data().map_err(|_| DeviceError::Io("sync of the image file failed"))
     }
 }

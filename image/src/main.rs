@@ -87,9 +87,7 @@ fn parse_rootfs_arguments(arguments: &[String]) -> Result<RootfsArguments, Strin
     let mut position = 0;
     while position < arguments.len() {
         let option = arguments[position].as_str();
-        let value = arguments
-            .get(position + 1)
-            .ok_or_else(|| format!("{option} needs a value\n{}", usage()))?;
+        let value = arguments.get(position + 1).ok_or_else(|| format!("{option} needs a value\n{}", usage()))?;
         match option {
             "--size" => size = Some(parse_size(value)?),
             "--block-size" => parsed.block_size = parse_number(option, value)?,
@@ -110,9 +108,7 @@ fn parse_rootfs_arguments(arguments: &[String]) -> Result<RootfsArguments, Strin
 }
 
 fn parse_number(option: &str, value: &str) -> Result<u32, String> {
-    value
-        .parse()
-        .map_err(|_| format!("{option}: '{value}' is not a number"))
+    value.parse().map_err(|_| format!("{option}: '{value}' is not a number"))
 }
 
 /// "64M", "512K", "1G" or a plain byte count.
@@ -131,10 +127,7 @@ fn parse_size(value: &str) -> Result<u64, String> {
 }
 
 fn default_time() -> u32 {
-    if let Some(seconds) = std::env::var("SOURCE_DATE_EPOCH")
-        .ok()
-        .and_then(|text| text.parse().ok())
-    {
+    if let Some(seconds) = std::env::var("SOURCE_DATE_EPOCH").ok().and_then(|text| text.parse().ok()) {
         return seconds;
     }
     std::time::SystemTime::now()
@@ -173,12 +166,7 @@ fn build_rootfs(arguments: &RootfsArguments) -> Result<(), String> {
         Some(from) => tree::count_entries(from)?,
         None => 0,
     };
-    let inode_count = arguments.inodes.max(
-        needed
-            .saturating_mul(2)
-            .saturating_add(256)
-            .min(u32::MAX as u64) as u32,
-    );
+    let inode_count = arguments.inodes.max(needed.saturating_mul(2).saturating_add(256).min(u32::MAX as u64) as u32);
     let options = FormatOptions {
         block_size: arguments.block_size,
         inode_size: arguments.inode_size,
@@ -189,13 +177,8 @@ fn build_rootfs(arguments: &RootfsArguments) -> Result<(), String> {
         ..FormatOptions::default()
     };
     format(&mut device, &options).map_err(|error| format!("format: {error}"))?;
-    let mount = MountOptions {
-        time: arguments.time,
-        cache_blocks: 4096,
-        ..MountOptions::default()
-    };
-    let mut filesystem =
-        Filesystem::mount(device, mount).map_err(|error| format!("mount: {error}"))?;
+    let mount = MountOptions { time: arguments.time, cache_blocks: 4096, ..MountOptions::default() };
+    let mut filesystem = Filesystem::mount(device, mount).map_err(|error| format!("mount: {error}"))?;
     let mut copier = tree::Copier::new(&mut filesystem, arguments.time);
     if let Some(from) = &arguments.from {
         copier.copy_tree(from)?;
@@ -205,9 +188,7 @@ fn build_rootfs(arguments: &RootfsArguments) -> Result<(), String> {
     }
     let counts = copier.counts();
     let statistics = filesystem.statistics();
-    filesystem
-        .unmount()
-        .map_err(|error| format!("unmount: {error}"))?;
+    filesystem.unmount().map_err(|error| format!("unmount: {error}"))?;
     println!(
         "mkimage: {}: {} directories, {} files, {} symlinks, {} special files; {}/{} blocks and {}/{} inodes free",
         arguments.out.display(),
@@ -258,42 +239,20 @@ mod tests {
             "root",
         ]))
         .unwrap();
-        assert_eq!(
-            (
-                parsed.size,
-                parsed.block_size,
-                parsed.inode_size,
-                parsed.time
-            ),
-            (8 << 20, 4096, 128, 7)
-        );
+        assert_eq!((parsed.size, parsed.block_size, parsed.inode_size, parsed.time), (8 << 20, 4096, 128, 7));
         assert_eq!(parsed.out, PathBuf::from("disk.img"));
-        assert!(parse_rootfs_arguments(&strings(&["--out", "disk.img"]))
-            .unwrap_err()
-            .contains("--size"));
-        assert!(parse_rootfs_arguments(&strings(&["--size", "8M"]))
-            .unwrap_err()
-            .contains("--out"));
-        assert!(parse_rootfs_arguments(&strings(&["--size"]))
-            .unwrap_err()
-            .contains("needs a value"));
-        assert!(parse_rootfs_arguments(&strings(&["--colour", "red"]))
-            .unwrap_err()
-            .contains("unknown option"));
+        assert!(parse_rootfs_arguments(&strings(&["--out", "disk.img"])).unwrap_err().contains("--size"));
+        assert!(parse_rootfs_arguments(&strings(&["--size", "8M"])).unwrap_err().contains("--out"));
+        assert!(parse_rootfs_arguments(&strings(&["--size"])).unwrap_err().contains("needs a value"));
+        assert!(parse_rootfs_arguments(&strings(&["--colour", "red"])).unwrap_err().contains("unknown option"));
     }
 
     #[test]
     fn equal_inputs_give_equal_uuids() {
-        let parsed =
-            parse_rootfs_arguments(&strings(&["--size", "8M", "--out", "a", "--time", "5"]))
-                .unwrap();
-        let again =
-            parse_rootfs_arguments(&strings(&["--size", "8M", "--out", "b", "--time", "5"]))
-                .unwrap();
+        let parsed = parse_rootfs_arguments(&strings(&["--size", "8M", "--out", "a", "--time", "5"])).unwrap();
+        let again = parse_rootfs_arguments(&strings(&["--size", "8M", "--out", "b", "--time", "5"])).unwrap();
         assert_eq!(derive_uuid(&parsed), derive_uuid(&again));
-        let later =
-            parse_rootfs_arguments(&strings(&["--size", "8M", "--out", "a", "--time", "6"]))
-                .unwrap();
+        let later = parse_rootfs_arguments(&strings(&["--size", "8M", "--out", "a", "--time", "6"])).unwrap();
         assert_ne!(derive_uuid(&parsed), derive_uuid(&later));
     }
 }

@@ -39,11 +39,7 @@ fn tool(name: &str, arguments: &[&str]) -> (bool, String) {
         .unwrap_or_else(|error| panic!("cannot run {name} (install e2fsprogs): {error}"));
     (
         output.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        ),
+        format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr)),
     )
 }
 
@@ -70,15 +66,7 @@ fn mkimage_builds_a_root_disk_that_e2fsck_accepts() {
     for (block_size, inode_size) in [("1024", "128"), ("4096", "256")] {
         let image = directory.join(format!("root-{block_size}.img"));
         let output = Command::new(env!("CARGO_BIN_EXE_mkimage"))
-            .args([
-                "rootfs",
-                "--size",
-                "16M",
-                "--block-size",
-                block_size,
-                "--inode-size",
-                inode_size,
-            ])
+            .args(["rootfs", "--size", "16M", "--block-size", block_size, "--inode-size", inode_size])
             .args([
                 "--from",
                 tree.to_str().unwrap(),
@@ -91,60 +79,28 @@ fn mkimage_builds_a_root_disk_that_e2fsck_accepts() {
             ])
             .output()
             .unwrap();
-        assert!(
-            output.status.success(),
-            "mkimage failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        assert!(output.status.success(), "mkimage failed: {}", String::from_utf8_lossy(&output.stderr));
         let (clean, report) = tool("e2fsck", &["-fn", image.to_str().unwrap()]);
         assert!(clean, "e2fsck:\n{report}");
         let out = directory.join(format!("rdump-{block_size}"));
         std::fs::create_dir(&out).unwrap();
-        let (success, report) = tool(
-            "debugfs",
-            &[
-                "-R",
-                &format!("rdump /bin /etc {}", out.display()),
-                image.to_str().unwrap(),
-            ],
-        );
+        let (success, report) =
+            tool("debugfs", &["-R", &format!("rdump /bin /etc {}", out.display()), image.to_str().unwrap()]);
         assert!(success, "{report}");
-        assert_eq!(
-            std::fs::read(out.join("bin/msh")).unwrap(),
-            std::fs::read(tree.join("bin/msh")).unwrap()
-        );
-        assert_eq!(
-            std::fs::read(out.join("etc/init.d/rc")).unwrap(),
-            b"#!/bin/msh\necho up\n"
-        );
-        assert_eq!(
-            std::fs::read_link(out.join("bin/motd-link")).unwrap(),
-            Path::new("../etc/motd")
-        );
+        assert_eq!(std::fs::read(out.join("bin/msh")).unwrap(), std::fs::read(tree.join("bin/msh")).unwrap());
+        assert_eq!(std::fs::read(out.join("etc/init.d/rc")).unwrap(), b"#!/bin/msh\necho up\n");
+        assert_eq!(std::fs::read_link(out.join("bin/motd-link")).unwrap(), Path::new("../etc/motd"));
         let (_, listing) = tool("debugfs", &["-R", "ls -l /dev", image.to_str().unwrap()]);
+        assert!(listing.contains("console") && listing.contains("vda") && listing.contains("null"), "{listing}");
+        let (_, stat) = tool("debugfs", &["-R", "stat /dev/console", image.to_str().unwrap()]);
         assert!(
-            listing.contains("console") && listing.contains("vda") && listing.contains("null"),
-            "{listing}"
-        );
-        let (_, stat) = tool(
-            "debugfs",
-            &["-R", "stat /dev/console", image.to_str().unwrap()],
-        );
-        assert!(
-            stat.contains("Type: character special")
-                && stat.contains("Device major/minor number: 05:01"),
+            stat.contains("Type: character special") && stat.contains("Device major/minor number: 05:01"),
             "{stat}"
         );
         let (_, stat) = tool("debugfs", &["-R", "stat /dev/big", image.to_str().unwrap()]);
-        assert!(
-            stat.contains("Device major/minor number: 300:70000"),
-            "{stat}"
-        );
+        assert!(stat.contains("Device major/minor number: 300:70000"), "{stat}");
         let (_, stat) = tool("debugfs", &["-R", "stat /bin/msh", image.to_str().unwrap()]);
-        assert!(
-            stat.contains("Links: 2") && stat.contains("User:     0   Group:     0"),
-            "{stat}"
-        );
+        assert!(stat.contains("Links: 2") && stat.contains("User:     0   Group:     0"), "{stat}");
         let (_, stat) = tool("debugfs", &["-R", "stat /sparse", image.to_str().unwrap()]);
         assert!(
             stat.contains("Size: 5242880") && stat.contains("Blockcount: 0"),
@@ -155,10 +111,7 @@ fn mkimage_builds_a_root_disk_that_e2fsck_accepts() {
 
 #[test]
 fn mkimage_reports_bad_arguments() {
-    let output = Command::new(env!("CARGO_BIN_EXE_mkimage"))
-        .args(["rootfs", "--size", "lots"])
-        .output()
-        .unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_mkimage")).args(["rootfs", "--size", "lots"]).output().unwrap();
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("--size"));
     let directory = scratch("too-small");

@@ -134,7 +134,8 @@ pub fn mach_msg<const N: usize>(
     if send_size > N {
         return Err(MachMsgReturn::SendTooLarge);
     }
-    let arguments = [buffer.0.as_mut_ptr() as u64, option as u64, send_size as u64, N as u64, receive_name as u64, timeout as u64];
+    let arguments =
+        [buffer.0.as_mut_ptr() as u64, option as u64, send_size as u64, N as u64, receive_name as u64, timeout as u64];
     // SAFETY: the kernel writes at most N bytes into `buffer`, which we own
     // mutably for the call.
     let code = unsafe { raw_trap(Trap::MachMsg as u64, arguments) };
@@ -179,7 +180,8 @@ pub fn port_insert_right(task: PortName, name: PortName, right: PortName, dispos
 
 /// Returns the right's new name in the caller's space and its received type.
 pub fn port_extract_right(task: PortName, name: PortName, disposition: u32) -> Result<(PortName, u32), KernReturn> {
-    let [right, kind] = trap_with_outputs(Trap::PortExtractRight, [task as u64, name as u64, disposition as u64, 0, 0, 0], &[3, 4])?;
+    let [right, kind] =
+        trap_with_outputs(Trap::PortExtractRight, [task as u64, name as u64, disposition as u64, 0, 0, 0], &[3, 4])?;
     Ok((right, kind))
 }
 
@@ -192,7 +194,12 @@ pub fn port_type(task: PortName, name: PortName) -> Result<u32, KernReturn> {
 }
 
 /// Reads a port attribute flavor into `words`; returns how many were written.
-pub fn port_get_attributes(task: PortName, name: PortName, flavor: u32, words: &mut [u32]) -> Result<usize, KernReturn> {
+pub fn port_get_attributes(
+    task: PortName,
+    name: PortName,
+    flavor: u32,
+    words: &mut [u32],
+) -> Result<usize, KernReturn> {
     let mut count = words.len() as u32;
     let arguments = [task as u64, name as u64, flavor as u64, words.as_mut_ptr() as u64, &raw mut count as u64, 0];
     // SAFETY: the kernel writes at most `count` (= words.len()) words into
@@ -202,7 +209,10 @@ pub fn port_get_attributes(task: PortName, name: PortName, flavor: u32, words: &
 }
 
 pub fn port_set_attributes(task: PortName, name: PortName, flavor: u32, words: &[u32]) -> Result<(), KernReturn> {
-    trap(Trap::PortSetAttributes, [task as u64, name as u64, flavor as u64, words.as_ptr() as u64, words.len() as u64, 0])
+    trap(
+        Trap::PortSetAttributes,
+        [task as u64, name as u64, flavor as u64, words.as_ptr() as u64, words.len() as u64, 0],
+    )
 }
 
 /// Requests notification `message_id` on `name`, sent to `notify` (used with
@@ -216,7 +226,11 @@ pub fn port_request_notification(
     notify_disposition: u32,
 ) -> Result<PortName, KernReturn> {
     let request = mach_abi::pack_notification_request(message_id, notify_disposition);
-    Ok(trap_with_outputs(Trap::PortRequestNotification, [task as u64, name as u64, request, sync as u64, notify as u64, 0], &[5])?[0])
+    Ok(trap_with_outputs(
+        Trap::PortRequestNotification,
+        [task as u64, name as u64, request, sync as u64, notify as u64, 0],
+        &[5],
+    )?[0])
 }
 
 pub fn task_terminate(task: PortName) -> Result<(), KernReturn> {
@@ -248,7 +262,9 @@ pub fn thread_resume(thread: PortName) -> Result<(), KernReturn> {
 pub fn vm_allocate(task: PortName, address: u64, size: u64, flags: u32) -> Result<u64, KernReturn> {
     let mut address = address;
     // SAFETY: the kernel reads and writes the 8 bytes of `address`, ours.
-    to_result(unsafe { raw_trap(Trap::VmAllocate as u64, [task as u64, &raw mut address as u64, size, flags as u64, 0, 0]) })?;
+    to_result(unsafe {
+        raw_trap(Trap::VmAllocate as u64, [task as u64, &raw mut address as u64, size, flags as u64, 0, 0])
+    })?;
     Ok(address)
 }
 
@@ -256,7 +272,13 @@ pub fn vm_deallocate(task: PortName, address: u64, size: u64) -> Result<(), Kern
     trap(Trap::VmDeallocate, [task as u64, address, size, 0, 0, 0])
 }
 
-pub fn vm_protect(task: PortName, address: u64, size: u64, set_maximum: bool, protection: u32) -> Result<(), KernReturn> {
+pub fn vm_protect(
+    task: PortName,
+    address: u64,
+    size: u64,
+    set_maximum: bool,
+    protection: u32,
+) -> Result<(), KernReturn> {
     trap(Trap::VmProtect, [task as u64, address, size, set_maximum as u64, protection as u64, 0])
 }
 
@@ -295,6 +317,8 @@ pub fn vm_read(task: PortName, address: u64, size: u64) -> Result<u64, KernRetur
     let mut data = 0u64;
     let mut count = 0u32;
     // SAFETY: the kernel writes 8 bytes into `data` and 4 into `count`.
-    to_result(unsafe { raw_trap(Trap::VmRead as u64, [task as u64, address, size, &raw mut data as u64, &raw mut count as u64, 0]) })?;
+    to_result(unsafe {
+        raw_trap(Trap::VmRead as u64, [task as u64, address, size, &raw mut data as u64, &raw mut count as u64, 0])
+    })?;
     Ok(data)
 }

@@ -85,21 +85,10 @@ mod tests {
     fn users() {
         let record = parse_user(b"root:x:0:0:root:/root:/bin/sh\n").unwrap();
         assert_eq!(
-            (
-                record.name,
-                record.user,
-                record.group,
-                record.home,
-                record.shell
-            ),
+            (record.name, record.user, record.group, record.home, record.shell),
             (&b"root"[..], 0, 0, &b"/root"[..], &b"/bin/sh"[..])
         );
-        assert_eq!(
-            parse_user(b"nobody:x:65534:65534::/nonexistent:")
-                .unwrap()
-                .comment,
-            b""
-        );
+        assert_eq!(parse_user(b"nobody:x:65534:65534::/nonexistent:").unwrap().comment, b"");
         assert_eq!(parse_user(b"bad:x:notanumber:0:::"), None);
         assert_eq!(parse_user(b"short:x:1:2"), None);
         assert_eq!(parse_user(b"extra:x:1:2:c:h:s:more"), None);
@@ -111,10 +100,7 @@ mod tests {
     #[test]
     fn groups() {
         let record = parse_group(b"wheel:x:10:alice,bob\n").unwrap();
-        assert_eq!(
-            (record.name, record.group, record.members),
-            (&b"wheel"[..], 10, &b"alice,bob"[..])
-        );
+        assert_eq!((record.name, record.group, record.members), (&b"wheel"[..], 10, &b"alice,bob"[..]));
         assert_eq!(parse_group(b"empty:x:5:").unwrap().members, b"");
         assert_eq!(parse_group(b"broken:x::"), None);
     }

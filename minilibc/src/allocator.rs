@@ -79,24 +79,14 @@ fn round_up(value: usize, to: usize) -> Option<usize> {
 
 impl<S: PageSource> Allocator<S> {
     pub const fn new(source: S) -> Self {
-        Allocator {
-            source,
-            free_lists: [ptr::null_mut(); CLASS_COUNT],
-            cursor: 0,
-            end: 0,
-        }
+        Allocator { source, free_lists: [ptr::null_mut(); CLASS_COUNT], cursor: 0, end: 0 }
     }
 
     /// # Safety
     /// `payload` must be a live payload of this allocator.
     unsafe fn header(payload: *mut u8) -> (usize, usize) {
         // SAFETY: live payloads are preceded by their 16-byte header.
-        unsafe {
-            (
-                *(payload.sub(HEADER) as *const usize),
-                *(payload.sub(HEADER - 8) as *const usize),
-            )
-        }
+        unsafe { (*(payload.sub(HEADER) as *const usize), *(payload.sub(HEADER - 8) as *const usize)) }
     }
 
     /// # Safety
@@ -219,16 +209,11 @@ impl<S: PageSource> Allocator<S> {
         }
         if word0 & DIRECT_FLAG != 0 && word0 & ALIGNED_VIEW_FLAG == 0 && size > LARGEST_CLASS {
             // A large block grows or shrinks in place (or moves) without copying.
-            if let Some(total) = size
-                .checked_add(HEADER)
-                .and_then(|t| round_up(t, PAGE))
-                .filter(|&t| t <= isize::MAX as usize)
+            if let Some(total) =
+                size.checked_add(HEADER).and_then(|t| round_up(t, PAGE)).filter(|&t| t <= isize::MAX as usize)
             {
                 // SAFETY: direct blocks are whole mappings starting at the header.
-                let mapping = unsafe {
-                    self.source
-                        .remap(payload.sub(HEADER), capacity + HEADER, total)
-                };
+                let mapping = unsafe { self.source.remap(payload.sub(HEADER), capacity + HEADER, total) };
                 if !mapping.is_null() {
                     // SAFETY: the new mapping holds the header and `size` bytes.
                     unsafe {
@@ -275,11 +260,7 @@ impl<S: PageSource> Allocator<S> {
         // SAFETY: `aligned - 16 >= raw` and the view lies inside the block.
         unsafe {
             let capacity = Self::header(raw).0 & !FLAG_MASK;
-            Self::set_header(
-                aligned as *mut u8,
-                (capacity - offset) | ALIGNED_VIEW_FLAG,
-                offset,
-            );
+            Self::set_header(aligned as *mut u8, (capacity - offset) | ALIGNED_VIEW_FLAG, offset);
         }
         aligned as *mut u8
     }
@@ -308,13 +289,7 @@ mod tests {
         unsafe fn remap(&mut self, address: *mut u8, bytes: usize, new_bytes: usize) -> *mut u8 {
             self.live = self.live - bytes + new_bytes;
             // SAFETY: same layout as in `map`; realloc keeps the alignment.
-            unsafe {
-                std::alloc::realloc(
-                    address,
-                    Layout::from_size_align(bytes, PAGE).unwrap(),
-                    new_bytes,
-                )
-            }
+            unsafe { std::alloc::realloc(address, Layout::from_size_align(bytes, PAGE).unwrap(), new_bytes) }
         }
     }
 

@@ -39,16 +39,11 @@ pub fn civil_from_days(days: i64) -> (i64, i64, i64) {
     let shifted = days + 719468;
     let era = shifted.div_euclid(146097);
     let day_of_era = shifted - era * 146097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;
+    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;
     let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
     let month_index = (5 * day_of_year + 2) / 153;
     let day = day_of_year - (153 * month_index + 2) / 5 + 1;
-    let month = if month_index < 10 {
-        month_index + 3
-    } else {
-        month_index - 9
-    };
+    let month = if month_index < 10 { month_index + 3 } else { month_index - 9 };
     let year = year_of_era + era * 400 + i64::from(month <= 2);
     (year, month, day)
 }
@@ -85,15 +80,7 @@ pub fn seconds_since_epoch(time: &BrokenDownTime) -> i64 {
     days * 86400 + time.hour as i64 * 3600 + time.minute as i64 * 60 + time.second as i64
 }
 
-const DAY_NAMES: [&str; 7] = [
-    "Sunday",
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-];
+const DAY_NAMES: [&str; 7] = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
 const MONTH_NAMES: [&str; 12] = [
     "January",
     "February",
@@ -113,9 +100,7 @@ struct Adapter<'a, O: Output>(&'a mut O, usize);
 impl<O: Output> Write for Adapter<'_, O> {
     fn write_str(&mut self, text: &str) -> core::fmt::Result {
         self.1 += text.len();
-        self.0
-            .write_bytes(text.as_bytes())
-            .map_err(|_| core::fmt::Error)
+        self.0.write_bytes(text.as_bytes()).map_err(|_| core::fmt::Error)
     }
 }
 
@@ -150,20 +135,11 @@ pub fn format_time<O: Output>(
     Ok(out.1)
 }
 
-fn render<W: Write>(
-    format: &[u8],
-    time: &BrokenDownTime,
-    zone_name: &str,
-    out: &mut W,
-) -> core::fmt::Result {
+fn render<W: Write>(format: &[u8], time: &BrokenDownTime, zone_name: &str, out: &mut W) -> core::fmt::Result {
     let day_name = DAY_NAMES[time.day_of_week.rem_euclid(7) as usize];
     let month_name = MONTH_NAMES[time.month.rem_euclid(12) as usize];
     let year = time.year as i64 + 1900;
-    let hour12 = if time.hour % 12 == 0 {
-        12
-    } else {
-        time.hour % 12
-    };
+    let hour12 = if time.hour % 12 == 0 { 12 } else { time.hour % 12 };
     let mut index = 0;
     while index < format.len() {
         let byte = format[index];
@@ -196,21 +172,9 @@ fn render<W: Write>(
             )?,
             b'C' => write!(out, "{:02}", year.div_euclid(100))?,
             b'd' => write!(out, "{:02}", time.day_of_month)?,
-            b'D' => write!(
-                out,
-                "{:02}/{:02}/{:02}",
-                time.month + 1,
-                time.day_of_month,
-                year.rem_euclid(100)
-            )?,
+            b'D' => write!(out, "{:02}/{:02}/{:02}", time.month + 1, time.day_of_month, year.rem_euclid(100))?,
             b'e' => write!(out, "{:2}", time.day_of_month)?,
-            b'F' => write!(
-                out,
-                "{}-{:02}-{:02}",
-                year,
-                time.month + 1,
-                time.day_of_month
-            )?,
+            b'F' => write!(out, "{}-{:02}-{:02}", year, time.month + 1, time.day_of_month)?,
             b'G' => write!(out, "{}", iso_week(time).0)?,
             b'g' => write!(out, "{:02}", iso_week(time).0.rem_euclid(100))?,
             b'H' => write!(out, "{:02}", time.hour)?,
@@ -232,35 +196,13 @@ fn render<W: Write>(
             b's' => write!(out, "{}", seconds_since_epoch(time))?,
             b'S' => write!(out, "{:02}", time.second)?,
             b't' => out.write_char('\t')?,
-            b'T' | b'X' => write!(
-                out,
-                "{:02}:{:02}:{:02}",
-                time.hour, time.minute, time.second
-            )?,
-            b'u' => write!(
-                out,
-                "{}",
-                if time.day_of_week == 0 {
-                    7
-                } else {
-                    time.day_of_week
-                }
-            )?,
+            b'T' | b'X' => write!(out, "{:02}:{:02}:{:02}", time.hour, time.minute, time.second)?,
+            b'u' => write!(out, "{}", if time.day_of_week == 0 { 7 } else { time.day_of_week })?,
             b'U' => write!(out, "{:02}", (time.day_of_year + 7 - time.day_of_week) / 7)?,
             b'V' => write!(out, "{:02}", iso_week(time).1)?,
             b'w' => write!(out, "{}", time.day_of_week)?,
-            b'W' => write!(
-                out,
-                "{:02}",
-                (time.day_of_year + 7 - (time.day_of_week + 6) % 7) / 7
-            )?,
-            b'x' => write!(
-                out,
-                "{:02}/{:02}/{:02}",
-                time.month + 1,
-                time.day_of_month,
-                year.rem_euclid(100)
-            )?,
+            b'W' => write!(out, "{:02}", (time.day_of_year + 7 - (time.day_of_week + 6) % 7) / 7)?,
+            b'x' => write!(out, "{:02}/{:02}/{:02}", time.month + 1, time.day_of_month, year.rem_euclid(100))?,
             b'y' => write!(out, "{:02}", year.rem_euclid(100))?,
             b'Y' => write!(out, "{}", year)?,
             b'z' => out.write_str("+0000")?,
@@ -283,28 +225,10 @@ mod tests {
     #[test]
     fn known_dates() {
         let time = break_down(951782400).unwrap(); // 2000-02-29 00:00:00
-        assert_eq!(
-            (
-                time.year,
-                time.month,
-                time.day_of_month,
-                time.day_of_week,
-                time.day_of_year
-            ),
-            (100, 1, 29, 2, 59)
-        );
+        assert_eq!((time.year, time.month, time.day_of_month, time.day_of_week, time.day_of_year), (100, 1, 29, 2, 59));
         let mut out = Vec::new();
-        format_time(
-            b"%Y-%m-%d %H:%M:%S %a %b %j %U %W %V %G %%",
-            &time,
-            "UTC",
-            &mut out,
-        )
-        .unwrap();
-        assert_eq!(
-            core::str::from_utf8(&out).unwrap(),
-            "2000-02-29 00:00:00 Tue Feb 060 09 09 09 2000 %"
-        );
+        format_time(b"%Y-%m-%d %H:%M:%S %a %b %j %U %W %V %G %%", &time, "UTC", &mut out).unwrap();
+        assert_eq!(core::str::from_utf8(&out).unwrap(), "2000-02-29 00:00:00 Tue Feb 060 09 09 09 2000 %");
         assert_eq!(break_down(-1).unwrap().year, 69);
     }
 

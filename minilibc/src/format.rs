@@ -116,24 +116,14 @@ impl<O: Output> CountingOutput<'_, O> {
 }
 
 /// Renders `format` with `arguments` into `output`; returns the byte count.
-pub fn format<A: Arguments, O: Output>(
-    format: &[u8],
-    arguments: &mut A,
-    output: &mut O,
-) -> Result<usize, OutputError> {
-    let mut out = CountingOutput {
-        inner: output,
-        count: 0,
-    };
+pub fn format<A: Arguments, O: Output>(format: &[u8], arguments: &mut A, output: &mut O) -> Result<usize, OutputError> {
+    let mut out = CountingOutput { inner: output, count: 0 };
     if let Some(kinds) = positional_kinds(format) {
         arguments.begin_positional(&kinds);
     }
     let mut index = 0;
     while index < format.len() {
-        let literal_end = format[index..]
-            .iter()
-            .position(|&b| b == b'%')
-            .map_or(format.len(), |p| index + p);
+        let literal_end = format[index..].iter().position(|&b| b == b'%').map_or(format.len(), |p| index + p);
         if literal_end > index {
             out.put(&format[index..literal_end])?;
         }
@@ -170,18 +160,13 @@ struct Parsed {
 
 /// Reads "digits$" at `index`: the position and the index after '$'.
 fn position_at(format: &[u8], index: usize) -> Option<(usize, usize)> {
-    let digits = format[index.min(format.len())..]
-        .iter()
-        .take_while(|b| b.is_ascii_digit())
-        .count();
+    let digits = format[index.min(format.len())..].iter().take_while(|b| b.is_ascii_digit()).count();
     if digits == 0 || format.get(index + digits) != Some(&b'$') {
         return None;
     }
     let mut value = 0usize;
     for &digit in &format[index..index + digits] {
-        value = value
-            .saturating_mul(10)
-            .saturating_add((digit - b'0') as usize);
+        value = value.saturating_mul(10).saturating_add((digit - b'0') as usize);
     }
     if value == 0 {
         return None;
@@ -224,9 +209,7 @@ fn parse_specification(format: &[u8], start: usize) -> Parsed {
             let mut value = 0usize;
             let begin = *index;
             while at(*index).is_ascii_digit() {
-                value = value
-                    .saturating_mul(10)
-                    .saturating_add((at(*index) - b'0') as usize);
+                value = value.saturating_mul(10).saturating_add((at(*index) - b'0') as usize);
                 *index += 1;
             }
             if *index == begin {
@@ -285,20 +268,8 @@ fn parse_specification(format: &[u8], start: usize) -> Parsed {
         }
         _ => Length::Default,
     };
-    let conversion = if index < format.len() {
-        format[index]
-    } else {
-        0
-    };
-    Parsed {
-        value_position,
-        flags,
-        width,
-        precision,
-        length,
-        conversion,
-        end: (index + 1).min(format.len()),
-    }
+    let conversion = if index < format.len() { format[index] } else { 0 };
+    Parsed { value_position, flags, width, precision, length, conversion, end: (index + 1).min(format.len()) }
 }
 
 /// The kind of slot an argument occupies, for positional (`%n$`) formats.
@@ -315,16 +286,15 @@ pub enum ArgumentKind {
 fn positional_kinds(format: &[u8]) -> Option<alloc::vec::Vec<ArgumentKind>> {
     let mut kinds: alloc::vec::Vec<ArgumentKind> = alloc::vec::Vec::new();
     let mut positional = false;
-    let record =
-        |kinds: &mut alloc::vec::Vec<ArgumentKind>, position: usize, kind: ArgumentKind| {
-            // NL_ARGMAX is 4096 in glibc; larger positions are ignored.
-            if position <= 4096 {
-                if kinds.len() < position {
-                    kinds.resize(position, ArgumentKind::Word);
-                }
-                kinds[position - 1] = kind;
+    let record = |kinds: &mut alloc::vec::Vec<ArgumentKind>, position: usize, kind: ArgumentKind| {
+        // NL_ARGMAX is 4096 in glibc; larger positions are ignored.
+        if position <= 4096 {
+            if kinds.len() < position {
+                kinds.resize(position, ArgumentKind::Word);
             }
-        };
+            kinds[position - 1] = kind;
+        }
+    };
     let mut index = 0;
     while let Some(offset) = format[index..].iter().position(|&b| b == b'%') {
         let parsed = parse_specification(format, index + offset);
@@ -338,9 +308,7 @@ fn positional_kinds(format: &[u8]) -> Option<alloc::vec::Vec<ArgumentKind>> {
         if let Some(position) = parsed.value_position {
             positional = true;
             let kind = match parsed.conversion {
-                b'e' | b'E' | b'f' | b'F' | b'g' | b'G' | b'a' | b'A'
-                    if parsed.length == Length::LongDouble =>
-                {
+                b'e' | b'E' | b'f' | b'F' | b'g' | b'G' | b'a' | b'A' if parsed.length == Length::LongDouble => {
                     ArgumentKind::LongDouble
                 }
                 b'e' | b'E' | b'f' | b'F' | b'g' | b'G' | b'a' | b'A' => ArgumentKind::Double,
@@ -412,27 +380,14 @@ fn convert<A: Arguments, O: Output>(
         arguments.select(position);
     }
     let length = parsed.length;
-    let specification = Specification {
-        flags,
-        width,
-        precision,
-    };
+    let specification = Specification { flags, width, precision };
     let conversion = parsed.conversion;
     let index = parsed.end;
     match conversion {
         b'd' | b'i' => {
             let raw = arguments.next_integer();
             let value = signed_value(raw, length);
-            integer(
-                out,
-                &specification,
-                value.unsigned_abs(),
-                value < 0,
-                10,
-                false,
-                true,
-                false,
-            )?;
+            integer(out, &specification, value.unsigned_abs(), value < 0, 10, false, true, false)?;
         }
         b'u' | b'o' | b'x' | b'X' => {
             let raw = arguments.next_integer();
@@ -441,25 +396,13 @@ fn convert<A: Arguments, O: Output>(
                 b'u' => 10,
                 _ => 16,
             };
-            integer(
-                out,
-                &specification,
-                unsigned_value(raw, length),
-                false,
-                base,
-                conversion == b'X',
-                false,
-                false,
-            )?;
+            integer(out, &specification, unsigned_value(raw, length), false, base, conversion == b'X', false, false)?;
         }
         b'c' | b'C' => {
             let byte = arguments.next_integer() as u32;
             let mut encoded = [0u8; 4];
             let used = if (length == Length::Long || conversion == b'C') && byte >= 0x80 {
-                char::from_u32(byte)
-                    .unwrap_or('?')
-                    .encode_utf8(&mut encoded)
-                    .len()
+                char::from_u32(byte).unwrap_or('?').encode_utf8(&mut encoded).len()
             } else {
                 encoded[0] = byte as u8;
                 1
@@ -483,9 +426,7 @@ fn convert<A: Arguments, O: Output>(
         }
         b'm' => {
             let message = arguments.error_message().as_bytes();
-            let shown = &message[..specification
-                .precision
-                .map_or(message.len(), |p| p.min(message.len()))];
+            let shown = &message[..specification.precision.map_or(message.len(), |p| p.min(message.len()))];
             padded(out, &specification, b"", shown, false)?;
         }
         b'p' => {
@@ -499,11 +440,8 @@ fn convert<A: Arguments, O: Output>(
         b'n' => arguments.store_count(length, out.count),
         b'%' => out.put(b"%")?,
         b'e' | b'E' | b'f' | b'F' | b'g' | b'G' | b'a' | b'A' => {
-            let value = if length == Length::LongDouble {
-                arguments.next_long_double()
-            } else {
-                arguments.next_double()
-            };
+            let value =
+                if length == Length::LongDouble { arguments.next_long_double() } else { arguments.next_double() };
             floating(out, &specification, value, conversion)?;
         }
         _ => {
@@ -559,11 +497,7 @@ fn integer<O: Output>(
     signed: bool,
     pointer: bool,
 ) -> Result<(), OutputError> {
-    let digits_table: &[u8; 16] = if upper {
-        b"0123456789ABCDEF"
-    } else {
-        b"0123456789abcdef"
-    };
+    let digits_table: &[u8; 16] = if upper { b"0123456789ABCDEF" } else { b"0123456789abcdef" };
     let mut buffer = [0u8; 24];
     let mut position = buffer.len();
     let mut value = magnitude;
@@ -627,9 +561,7 @@ fn padded<O: Output>(
     zero_allowed: bool,
 ) -> Result<(), OutputError> {
     let flags = &specification.flags;
-    let pad = specification
-        .width
-        .saturating_sub(prefix.len() + body.len());
+    let pad = specification.width.saturating_sub(prefix.len() + body.len());
     let zero_pad = zero_allowed && flags.zero && !flags.left;
     if !flags.left && !zero_pad {
         out.repeat(b' ', pad)?;
@@ -675,26 +607,11 @@ fn floating<O: Output>(
     }
     let mut prefix = String::from(core::str::from_utf8(sign).unwrap_or(""));
     match conversion.to_ascii_lowercase() {
-        b'f' => fixed(
-            &mut body,
-            magnitude,
-            specification.precision.unwrap_or(6),
-            flags.alternate,
-        ),
+        b'f' => fixed(&mut body, magnitude, specification.precision.unwrap_or(6), flags.alternate),
         b'e' => {
-            exponential(
-                &mut body,
-                magnitude,
-                specification.precision.unwrap_or(6),
-                flags.alternate,
-            );
+            exponential(&mut body, magnitude, specification.precision.unwrap_or(6), flags.alternate);
         }
-        b'g' => general(
-            &mut body,
-            magnitude,
-            specification.precision.unwrap_or(6),
-            flags.alternate,
-        ),
+        b'g' => general(&mut body, magnitude, specification.precision.unwrap_or(6), flags.alternate),
         _ => {
             prefix.push_str("0x");
             hexadecimal(&mut body, magnitude, specification.precision);
@@ -743,12 +660,7 @@ pub fn exponential(body: &mut String, magnitude: f64, precision: usize, alternat
     if precision == 0 && alternate {
         body.push('.');
     }
-    let _ = write!(
-        body,
-        "e{}{:02}",
-        if exponent < 0 { '-' } else { '+' },
-        exponent.unsigned_abs()
-    );
+    let _ = write!(body, "e{}{:02}", if exponent < 0 { '-' } else { '+' }, exponent.unsigned_abs());
     exponent
 }
 
@@ -757,18 +669,9 @@ pub fn exponential(body: &mut String, magnitude: f64, precision: usize, alternat
 pub fn general(body: &mut String, magnitude: f64, precision: usize, alternate: bool) {
     let significant = if precision == 0 { 1 } else { precision };
     let mut probe = String::new();
-    let exponent = if magnitude == 0.0 {
-        0
-    } else {
-        exponential(&mut probe, magnitude, significant - 1, false)
-    };
+    let exponent = if magnitude == 0.0 { 0 } else { exponential(&mut probe, magnitude, significant - 1, false) };
     if (significant as i64) > exponent as i64 && exponent >= -4 {
-        fixed(
-            body,
-            magnitude,
-            (significant as i64 - 1 - exponent as i64) as usize,
-            alternate,
-        );
+        fixed(body, magnitude, (significant as i64 - 1 - exponent as i64) as usize, alternate);
         if !alternate {
             strip_fraction_zeros(body, body.len());
         } else if !body.contains('.') {
@@ -800,11 +703,8 @@ pub fn hexadecimal(body: &mut String, magnitude: f64, precision: Option<usize>) 
     let bits = magnitude.to_bits();
     let biased = ((bits >> 52) & 0x7ff) as i32;
     let mut fraction = bits & ((1u64 << 52) - 1);
-    let (mut leading, exponent) = if biased == 0 {
-        (0u64, if fraction == 0 { 0 } else { -1022 })
-    } else {
-        (1u64, biased - 1023)
-    };
+    let (mut leading, exponent) =
+        if biased == 0 { (0u64, if fraction == 0 { 0 } else { -1022 }) } else { (1u64, biased - 1023) };
     let mut digits = 13usize;
     if let Some(wanted) = precision {
         if wanted < 13 {
@@ -813,8 +713,7 @@ pub fn hexadecimal(body: &mut String, magnitude: f64, precision: Option<usize>) 
             let kept = full >> drop;
             let remainder = full & ((1u64 << drop) - 1);
             let half = 1u64 << (drop - 1);
-            let rounded =
-                kept + u64::from(remainder > half || (remainder == half && kept & 1 == 1));
+            let rounded = kept + u64::from(remainder > half || (remainder == half && kept & 1 == 1));
             leading = rounded >> (4 * wanted as u32);
             fraction = (rounded & ((1u64 << (4 * wanted as u32)) - 1)) << drop;
             digits = wanted;
@@ -830,20 +729,11 @@ pub fn hexadecimal(body: &mut String, magnitude: f64, precision: Option<usize>) 
     if digits > 0 {
         body.push('.');
         for position in 0..digits {
-            let digit = if position < 13 {
-                (fraction >> (48 - 4 * position)) & 0xf
-            } else {
-                0
-            };
+            let digit = if position < 13 { (fraction >> (48 - 4 * position)) & 0xf } else { 0 };
             let _ = write!(body, "{:x}", digit);
         }
     }
-    let _ = write!(
-        body,
-        "p{}{}",
-        if exponent < 0 { '-' } else { '+' },
-        exponent.unsigned_abs()
-    );
+    let _ = write!(body, "p{}{}", if exponent < 0 { '-' } else { '+' }, exponent.unsigned_abs());
 }
 
 #[cfg(test)]
@@ -885,9 +775,7 @@ mod tests {
         fn next_string(&mut self, limit: Option<usize>) -> Option<&[u8]> {
             self.next += 1;
             match &self.values[self.next - 1] {
-                Value::Text(Some(t)) => {
-                    Some(&t.as_bytes()[..limit.map_or(t.len(), |l| l.min(t.len()))])
-                }
+                Value::Text(Some(t)) => Some(&t.as_bytes()[..limit.map_or(t.len(), |l| l.min(t.len()))]),
                 Value::Text(None) => None,
                 _ => panic!("type"),
             }
@@ -906,11 +794,7 @@ mod tests {
     }
 
     fn render(format_text: &str, values: &[Value]) -> String {
-        let mut arguments = TestArguments {
-            values: values.to_vec(),
-            next: 0,
-            stored: Vec::new(),
-        };
+        let mut arguments = TestArguments { values: values.to_vec(), next: 0, stored: Vec::new() };
         let mut output = Vec::new();
         let count = format(format_text.as_bytes(), &mut arguments, &mut output).unwrap();
         assert_eq!(count, output.len());
@@ -922,33 +806,18 @@ mod tests {
     #[test]
     fn integers() {
         assert_eq!(
-            render(
-                "%d|%5d|%-5d|%05d|%+d|% d",
-                &[Int(42), Int(-42), Int(7), Int(-7), Int(3), Int(3)]
-            ),
+            render("%d|%5d|%-5d|%05d|%+d|% d", &[Int(42), Int(-42), Int(7), Int(-7), Int(3), Int(3)]),
             "42|  -42|7    |-0007|+3| 3"
         );
         assert_eq!(
-            render(
-                "%.3d|%.0d|%8.3x|%#o|%#x|%#X|%o",
-                &[Int(5), Int(0), Int(255), Int(8), Int(255), Int(255), Int(0)]
-            ),
+            render("%.3d|%.0d|%8.3x|%#o|%#x|%#X|%o", &[Int(5), Int(0), Int(255), Int(8), Int(255), Int(255), Int(0)]),
             "005||     0ff|010|0xff|0XFF|0"
         );
         assert_eq!(
-            render(
-                "%hhd %hu %ld %llu %zu",
-                &[Int(300), Int(-1), Int(-5), Int(-1), Int(9)]
-            ),
+            render("%hhd %hu %ld %llu %zu", &[Int(300), Int(-1), Int(-5), Int(-1), Int(9)]),
             "44 65535 -5 18446744073709551615 9"
         );
-        assert_eq!(
-            render(
-                "%*d|%-*d|%.*d",
-                &[Int(4), Int(1), Int(-4), Int(2), Int(3), Int(9)]
-            ),
-            "   1|2   |009"
-        );
+        assert_eq!(render("%*d|%-*d|%.*d", &[Int(4), Int(1), Int(-4), Int(2), Int(3), Int(9)]), "   1|2   |009");
         assert_eq!(render("%u", &[Int(-1)]), "4294967295");
     }
 
@@ -957,33 +826,16 @@ mod tests {
         assert_eq!(
             render(
                 "%s|%.2s|%6s|%-6s|%c%c",
-                &[
-                    Text(Some("hello")),
-                    Text(Some("hello")),
-                    Text(Some("ab")),
-                    Text(Some("ab")),
-                    Int(65),
-                    Int(66)
-                ]
+                &[Text(Some("hello")), Text(Some("hello")), Text(Some("ab")), Text(Some("ab")), Int(65), Int(66)]
             ),
             "hello|he|    ab|ab    |AB"
         );
         assert_eq!(render("%s|%.3s", &[Text(None), Text(None)]), "(null)|");
-        assert_eq!(
-            render("%p|%p|%+p|%#08p", &[Int(0), Int(0x1234), Int(1), Int(0xab)]),
-            "(nil)|0x1234|+0x1|0x0000ab"
-        );
-        assert_eq!(
-            render("%#a|%#.0a", &[Double(0.5), Double(1.0)]),
-            "0x1.p-1|0x1.p+0"
-        );
+        assert_eq!(render("%p|%p|%+p|%#08p", &[Int(0), Int(0x1234), Int(1), Int(0xab)]), "(nil)|0x1234|+0x1|0x0000ab");
+        assert_eq!(render("%#a|%#.0a", &[Double(0.5), Double(1.0)]), "0x1.p-1|0x1.p+0");
         assert_eq!(render("100%%%y", &[]), "100%%y");
         let mut output = Vec::new();
-        let mut none = TestArguments {
-            values: Vec::new(),
-            next: 0,
-            stored: Vec::new(),
-        };
+        let mut none = TestArguments { values: Vec::new(), next: 0, stored: Vec::new() };
         assert_eq!(format(b"abc%", &mut none, &mut output), Err(OutputError));
         assert_eq!(format(b"100%%%q", &mut none, &mut output), Err(OutputError));
     }
@@ -993,21 +845,12 @@ mod tests {
         assert_eq!(
             render(
                 "%f|%.2f|%10.3f|%-10.1f|%010.2f",
-                &[
-                    Double(1.23456),
-                    Double(2.675),
-                    Double(-1.5),
-                    Double(2.25),
-                    Double(-3.5)
-                ]
+                &[Double(1.23456), Double(2.675), Double(-1.5), Double(2.25), Double(-3.5)]
             ),
             "1.234560|2.67|    -1.500|2.2       |-000003.50"
         );
         assert_eq!(
-            render(
-                "%e|%.0e|%E|%#.0e",
-                &[Double(12345.678), Double(2.5), Double(1e-300), Double(3.0)]
-            ),
+            render("%e|%.0e|%E|%#.0e", &[Double(12345.678), Double(2.5), Double(1e-300), Double(3.0)]),
             "1.234568e+04|2e+00|1.000000E-300|3.e+00"
         );
         assert_eq!(
@@ -1026,34 +869,17 @@ mod tests {
             "100000|1e+06|0.0001|1e-05|1.00000|1.23|0"
         );
         assert_eq!(
-            render(
-                "%a|%A|%.1a|%a|%.0a",
-                &[
-                    Double(1.0),
-                    Double(-0.5),
-                    Double(1.96875),
-                    Double(0.0),
-                    Double(1.5)
-                ]
-            ),
+            render("%a|%A|%.1a|%a|%.0a", &[Double(1.0), Double(-0.5), Double(1.96875), Double(0.0), Double(1.5)]),
             "0x1p+0|-0X1P-1|0x2.0p+0|0x0p+0|0x2p+0"
         );
         assert_eq!(
             render(
                 "%f|%F|%e|%5.1f",
-                &[
-                    Double(f64::INFINITY),
-                    Double(f64::NEG_INFINITY),
-                    Double(f64::NAN),
-                    Double(f64::INFINITY)
-                ]
+                &[Double(f64::INFINITY), Double(f64::NEG_INFINITY), Double(f64::NAN), Double(f64::INFINITY)]
             ),
             "inf|-INF|nan|  inf"
         );
-        assert_eq!(
-            render("%.0f|%.0f|%.20f", &[Double(0.5), Double(1.5), Double(0.1)]),
-            "0|2|0.10000000000000000555"
-        );
+        assert_eq!(render("%.0f|%.0f|%.20f", &[Double(0.5), Double(1.5), Double(0.1)]), "0|2|0.10000000000000000555");
         // Regression: precisions beyond core::fmt's limit (65535) are exact zeros.
         let long = render("%.70000f", &[Double(0.1)]);
         assert_eq!(long.len(), 70002);
@@ -1063,30 +889,15 @@ mod tests {
 
     #[test]
     fn positional() {
-        assert_eq!(
-            render(
-                "%2$s %1$s %2$s",
-                &[Text(Some("world")), Text(Some("hello"))]
-            ),
-            "hello world hello"
-        );
-        assert_eq!(
-            render("%1$*2$d|%1$-*3$d|", &[Int(7), Int(4), Int(3)]),
-            "   7|7  |"
-        );
-        assert_eq!(
-            render("%3$.*2$f %1$c", &[Int(65), Int(2), Double(1.23456)]),
-            "1.23 A"
-        );
+        assert_eq!(render("%2$s %1$s %2$s", &[Text(Some("world")), Text(Some("hello"))]), "hello world hello");
+        assert_eq!(render("%1$*2$d|%1$-*3$d|", &[Int(7), Int(4), Int(3)]), "   7|7  |");
+        assert_eq!(render("%3$.*2$f %1$c", &[Int(65), Int(2), Double(1.23456)]), "1.23 A");
     }
 
     #[test]
     fn count_store() {
-        let mut arguments = TestArguments {
-            values: alloc::vec![Text(Some("abc")), Int(0)],
-            next: 0,
-            stored: Vec::new(),
-        };
+        let mut arguments =
+            TestArguments { values: alloc::vec![Text(Some("abc")), Int(0)], next: 0, stored: Vec::new() };
         let mut output = Vec::new();
         format(b"%s%n!", &mut arguments, &mut output).unwrap();
         assert_eq!(arguments.stored, alloc::vec![3]);

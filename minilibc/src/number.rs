@@ -47,8 +47,7 @@ pub fn parse_integer(text: &[u8], base: u32) -> Option<ParsedInteger> {
         index += 1;
     }
     let mut base = base;
-    let has_hex_prefix =
-        at(index) == b'0' && (at(index + 1) | 0x20) == b'x' && digit_value(at(index + 2)) < 16;
+    let has_hex_prefix = at(index) == b'0' && (at(index + 1) | 0x20) == b'x' && digit_value(at(index + 2)) < 16;
     if (base == 0 || base == 16) && has_hex_prefix {
         base = 16;
         index += 2;
@@ -60,59 +59,29 @@ pub fn parse_integer(text: &[u8], base: u32) -> Option<ParsedInteger> {
     let mut overflow = false;
     while digit_value(at(index)) < base {
         let digit = digit_value(at(index)) as u64;
-        match magnitude
-            .checked_mul(base as u64)
-            .and_then(|v| v.checked_add(digit))
-        {
+        match magnitude.checked_mul(base as u64).and_then(|v| v.checked_add(digit)) {
             Some(value) => magnitude = value,
             None => overflow = true,
         }
         index += 1;
     }
     if index == digits_start {
-        return Some(ParsedInteger {
-            magnitude: 0,
-            negative: false,
-            consumed: 0,
-            overflow: false,
-        });
+        return Some(ParsedInteger { magnitude: 0, negative: false, consumed: 0, overflow: false });
     }
     if overflow {
         magnitude = u64::MAX;
     }
-    Some(ParsedInteger {
-        magnitude,
-        negative,
-        consumed: index,
-        overflow,
-    })
+    Some(ParsedInteger { magnitude, negative, consumed: index, overflow })
 }
 
 /// `strtoll` semantics: (value, consumed, out of range).
-pub fn parse_signed(
-    text: &[u8],
-    base: u32,
-    minimum: i64,
-    maximum: i64,
-) -> Option<(i64, usize, bool)> {
+pub fn parse_signed(text: &[u8], base: u32, minimum: i64, maximum: i64) -> Option<(i64, usize, bool)> {
     let parsed = parse_integer(text, base)?;
-    let limit = if parsed.negative {
-        minimum.unsigned_abs()
-    } else {
-        maximum as u64
-    };
+    let limit = if parsed.negative { minimum.unsigned_abs() } else { maximum as u64 };
     if parsed.overflow || parsed.magnitude > limit {
-        return Some((
-            if parsed.negative { minimum } else { maximum },
-            parsed.consumed,
-            true,
-        ));
+        return Some((if parsed.negative { minimum } else { maximum }, parsed.consumed, true));
     }
-    let value = if parsed.negative {
-        (parsed.magnitude as i64).wrapping_neg()
-    } else {
-        parsed.magnitude as i64
-    };
+    let value = if parsed.negative { (parsed.magnitude as i64).wrapping_neg() } else { parsed.magnitude as i64 };
     Some((value, parsed.consumed, false))
 }
 
@@ -122,11 +91,7 @@ pub fn parse_unsigned(text: &[u8], base: u32, maximum: u64) -> Option<(u64, usiz
     if parsed.overflow || parsed.magnitude > maximum {
         return Some((maximum, parsed.consumed, true));
     }
-    let value = if parsed.negative {
-        parsed.magnitude.wrapping_neg() & maximum
-    } else {
-        parsed.magnitude
-    };
+    let value = if parsed.negative { parsed.magnitude.wrapping_neg() & maximum } else { parsed.magnitude };
     Some((value, parsed.consumed, false))
 }
 
@@ -189,9 +154,7 @@ pub fn parse_float(text: &[u8]) -> ParsedFloat {
 
 /// Parses like `strtof`: decimal input is rounded once, straight to `f32`.
 pub fn parse_float_single(text: &[u8]) -> (f32, usize, bool) {
-    let parsed = parse_float_with(text, |decimal| {
-        decimal.parse::<f32>().ok().map(|v| v as f64)
-    });
+    let parsed = parse_float_with(text, |decimal| decimal.parse::<f32>().ok().map(|v| v as f64));
     let single = parsed.value as f32;
     let range = parsed.range_error
         || (single.is_infinite() && parsed.value.is_finite())
@@ -201,11 +164,7 @@ pub fn parse_float_single(text: &[u8]) -> (f32, usize, bool) {
 }
 
 fn parse_float_with(text: &[u8], decimal_parser: impl Fn(&str) -> Option<f64>) -> ParsedFloat {
-    let nothing = ParsedFloat {
-        value: 0.0,
-        consumed: 0,
-        range_error: false,
-    };
+    let nothing = ParsedFloat { value: 0.0, consumed: 0, range_error: false };
     let mut index = 0;
     while index < text.len() && is_space(text[index]) {
         index += 1;
@@ -219,41 +178,22 @@ fn parse_float_with(text: &[u8], decimal_parser: impl Fn(&str) -> Option<f64>) -
     let rest = &text[index..];
     let signed = |value: f64| if negative { -value } else { value };
     if starts_with_ignoring_case(rest, b"inf") {
-        let length = if starts_with_ignoring_case(rest, b"infinity") {
-            8
-        } else {
-            3
-        };
-        return ParsedFloat {
-            value: signed(f64::INFINITY),
-            consumed: index + length,
-            range_error: false,
-        };
+        let length = if starts_with_ignoring_case(rest, b"infinity") { 8 } else { 3 };
+        return ParsedFloat { value: signed(f64::INFINITY), consumed: index + length, range_error: false };
     }
     if starts_with_ignoring_case(rest, b"nan") {
         let mut length = 3;
         if rest.get(3) == Some(&b'(') {
-            let inner = rest[4..]
-                .iter()
-                .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
-                .count();
+            let inner = rest[4..].iter().take_while(|b| b.is_ascii_alphanumeric() || **b == b'_').count();
             if rest.get(4 + inner) == Some(&b')') {
                 length = 5 + inner;
             }
         }
-        return ParsedFloat {
-            value: signed(f64::NAN),
-            consumed: index + length,
-            range_error: false,
-        };
+        return ParsedFloat { value: signed(f64::NAN), consumed: index + length, range_error: false };
     }
     if rest.len() >= 2 && rest[0] == b'0' && rest[1] | 0x20 == b'x' {
         if let Some((value, length, range_error)) = parse_hexadecimal_float(&rest[2..], negative) {
-            return ParsedFloat {
-                value,
-                consumed: index + 2 + length,
-                range_error,
-            };
+            return ParsedFloat { value, consumed: index + 2 + length, range_error };
         }
     }
     let (length, nonzero) = decimal_extent(rest);
@@ -265,11 +205,7 @@ fn parse_float_with(text: &[u8], decimal_parser: impl Fn(&str) -> Option<f64>) -
         return nothing;
     };
     let range_error = value.is_infinite() || (nonzero && value.abs() < f64::MIN_POSITIVE);
-    ParsedFloat {
-        value,
-        consumed: index + length,
-        range_error,
-    }
+    ParsedFloat { value, consumed: index + length, range_error }
 }
 
 /// Parses the part after "0x"; `None` when no hex digit follows.
@@ -344,11 +280,7 @@ pub fn compose_double(mantissa: u64, exponent: i64, sticky: bool) -> f64 {
     if binary_exponent > 1023 {
         return f64::INFINITY;
     }
-    let shift = if binary_exponent >= -1022 {
-        11
-    } else {
-        11 + (-1022 - binary_exponent)
-    };
+    let shift = if binary_exponent >= -1022 { 11 } else { 11 + (-1022 - binary_exponent) };
     if shift >= 120 {
         return 0.0;
     }
@@ -358,11 +290,7 @@ pub fn compose_double(mantissa: u64, exponent: i64, sticky: bool) -> f64 {
     let half = 1u128 << (shift - 1);
     let round_up = remainder > half || (remainder == half && (sticky || kept & 1 == 1));
     let kept = kept + round_up as u64;
-    let bits = if binary_exponent >= -1022 {
-        (((binary_exponent + 1022) as u64) << 52) + kept
-    } else {
-        kept
-    };
+    let bits = if binary_exponent >= -1022 { (((binary_exponent + 1022) as u64) << 52) + kept } else { kept };
     if bits >= 0x7ff0_0000_0000_0000 {
         return f64::INFINITY;
     }
@@ -371,9 +299,7 @@ pub fn compose_double(mantissa: u64, exponent: i64, sticky: bool) -> f64 {
 
 /// Converts an x87 80-bit extended value (its 10 bytes, little-endian) to the nearest `f64`.
 pub fn extended_to_double(bytes: [u8; 10]) -> f64 {
-    let mantissa = u64::from_le_bytes([
-        bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
-    ]);
+    let mantissa = u64::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7]]);
     let sign_exponent = u16::from_le_bytes([bytes[8], bytes[9]]);
     let negative = sign_exponent & 0x8000 != 0;
     let biased = (sign_exponent & 0x7fff) as i64;
@@ -384,11 +310,7 @@ pub fn extended_to_double(bytes: [u8; 10]) -> f64 {
             f64::NAN
         }
     } else {
-        let exponent = if biased == 0 {
-            -16382 - 63
-        } else {
-            biased - 16383 - 63
-        };
+        let exponent = if biased == 0 { -16382 - 63 } else { biased - 16383 - 63 };
         compose_double(mantissa, exponent, false)
     };
     if negative {
@@ -404,39 +326,15 @@ mod tests {
 
     #[test]
     fn integers() {
-        assert_eq!(
-            parse_signed(b"  -123abc", 10, i64::MIN, i64::MAX),
-            Some((-123, 6, false))
-        );
-        assert_eq!(
-            parse_signed(b"0x1F", 0, i64::MIN, i64::MAX),
-            Some((31, 4, false))
-        );
-        assert_eq!(
-            parse_signed(b"0x", 16, i64::MIN, i64::MAX),
-            Some((0, 1, false))
-        );
-        assert_eq!(
-            parse_signed(b"017", 0, i64::MIN, i64::MAX),
-            Some((15, 3, false))
-        );
-        assert_eq!(
-            parse_signed(b"99999999999999999999", 10, i64::MIN, i64::MAX),
-            Some((i64::MAX, 20, true))
-        );
-        assert_eq!(
-            parse_signed(b"-9223372036854775808", 10, i64::MIN, i64::MAX),
-            Some((i64::MIN, 20, false))
-        );
-        assert_eq!(
-            parse_signed(b"xyz", 10, i64::MIN, i64::MAX),
-            Some((0, 0, false))
-        );
+        assert_eq!(parse_signed(b"  -123abc", 10, i64::MIN, i64::MAX), Some((-123, 6, false)));
+        assert_eq!(parse_signed(b"0x1F", 0, i64::MIN, i64::MAX), Some((31, 4, false)));
+        assert_eq!(parse_signed(b"0x", 16, i64::MIN, i64::MAX), Some((0, 1, false)));
+        assert_eq!(parse_signed(b"017", 0, i64::MIN, i64::MAX), Some((15, 3, false)));
+        assert_eq!(parse_signed(b"99999999999999999999", 10, i64::MIN, i64::MAX), Some((i64::MAX, 20, true)));
+        assert_eq!(parse_signed(b"-9223372036854775808", 10, i64::MIN, i64::MAX), Some((i64::MIN, 20, false)));
+        assert_eq!(parse_signed(b"xyz", 10, i64::MIN, i64::MAX), Some((0, 0, false)));
         assert_eq!(parse_signed(b"1", 37, i64::MIN, i64::MAX), None);
-        assert_eq!(
-            parse_unsigned(b"-1", 10, u64::MAX),
-            Some((u64::MAX, 2, false))
-        );
+        assert_eq!(parse_unsigned(b"-1", 10, u64::MAX), Some((u64::MAX, 2, false)));
         assert_eq!(parse_unsigned(b"zz", 36, u64::MAX), Some((1295, 2, false)));
     }
 

@@ -75,8 +75,7 @@ fn parse_set(format: &[u8], mut index: usize) -> Option<(ByteSet, usize)> {
             break;
         }
         first = false;
-        if format.get(index + 1) == Some(&b'-') && format.get(index + 2).is_some_and(|&b| b != b']')
-        {
+        if format.get(index + 1) == Some(&b'-') && format.get(index + 2).is_some_and(|&b| b != b']') {
             let end = format[index + 2];
             for member in byte..=end.max(byte) {
                 set[member as usize] = true;
@@ -140,9 +139,7 @@ pub fn scan<I: Input, D: Destinations>(format: &[u8], input: &mut I, destination
         }
         let mut width = 0usize;
         while at(index).is_ascii_digit() {
-            width = width
-                .saturating_mul(10)
-                .saturating_add((at(index) - b'0') as usize);
+            width = width.saturating_mul(10).saturating_add((at(index) - b'0') as usize);
             index += 1;
         }
         let length = match (at(index), at(index + 1)) {
@@ -202,15 +199,7 @@ pub fn scan<I: Input, D: Destinations>(format: &[u8], input: &mut I, destination
                     b'o' => 8,
                     _ => 16,
                 };
-                scan_integer(
-                    &mut reader,
-                    base,
-                    limit,
-                    conversion,
-                    length,
-                    suppress,
-                    destinations,
-                )
+                scan_integer(&mut reader, base, limit, conversion, length, suppress, destinations)
             }
             b'f' | b'e' | b'g' | b'a' | b'E' | b'F' | b'G' | b'A' => {
                 reader.skip_space();
@@ -218,36 +207,16 @@ pub fn scan<I: Input, D: Destinations>(format: &[u8], input: &mut I, destination
             }
             b's' => {
                 reader.skip_space();
-                scan_text(
-                    &mut reader,
-                    limit,
-                    |b| !is_space(b),
-                    length == Length::Long,
-                    suppress,
-                    destinations,
-                )
+                scan_text(&mut reader, limit, |b| !is_space(b), length == Length::Long, suppress, destinations)
             }
             b'c' => {
                 let count = if width == 0 { 1 } else { width };
-                scan_characters(
-                    &mut reader,
-                    count,
-                    length == Length::Long,
-                    suppress,
-                    destinations,
-                )
+                scan_characters(&mut reader, count, length == Length::Long, suppress, destinations)
             }
             b'[' => match parse_set(format, index) {
                 Some((set, next)) => {
                     index = next;
-                    scan_text(
-                        &mut reader,
-                        limit,
-                        |b| set.0[b as usize],
-                        length == Length::Long,
-                        suppress,
-                        destinations,
-                    )
+                    scan_text(&mut reader, limit, |b| set.0[b as usize], length == Length::Long, suppress, destinations)
                 }
                 None => Outcome::Stop,
             },
@@ -334,18 +303,14 @@ fn scan_integer<I: Input, D: Destinations>(
     }
     if !suppress {
         if conversion == b'p' {
-            destinations.store_pointer(if parsed.negative {
-                parsed.magnitude.wrapping_neg()
-            } else {
-                parsed.magnitude
-            } as usize);
+            destinations.store_pointer(
+                if parsed.negative { parsed.magnitude.wrapping_neg() } else { parsed.magnitude } as usize,
+            );
         } else if conversion == b'd' || conversion == b'i' {
-            let (value, _, _) =
-                number::parse_signed(text, parse_base, i64::MIN, i64::MAX).unwrap_or((0, 0, false));
+            let (value, _, _) = number::parse_signed(text, parse_base, i64::MIN, i64::MAX).unwrap_or((0, 0, false));
             destinations.store_signed(length, value);
         } else {
-            let (value, _, _) =
-                number::parse_unsigned(text, parse_base, u64::MAX).unwrap_or((0, 0, false));
+            let (value, _, _) = number::parse_unsigned(text, parse_base, u64::MAX).unwrap_or((0, 0, false));
             destinations.store_unsigned(length, value);
         }
     }
@@ -367,11 +332,8 @@ fn float_prefix(candidate: &[u8]) -> bool {
         }
     }
     let hex = body.len() >= 2 && body[0] == b'0' && body[1] | 0x20 == b'x';
-    let (digits, exponent_letter, is_digit): (&[u8], u8, fn(u8) -> bool) = if hex {
-        (&body[2..], b'p', |b: u8| b.is_ascii_hexdigit())
-    } else {
-        (body, b'e', |b: u8| b.is_ascii_digit())
-    };
+    let (digits, exponent_letter, is_digit): (&[u8], u8, fn(u8) -> bool) =
+        if hex { (&body[2..], b'p', |b: u8| b.is_ascii_hexdigit()) } else { (body, b'e', |b: u8| b.is_ascii_digit()) };
     if body == b"0" || (hex && digits.is_empty()) {
         return true;
     }
@@ -523,15 +485,10 @@ mod tests {
     struct Collected(Vec<Stored>, String);
     impl Destinations for Collected {
         fn store_signed(&mut self, length: Length, value: i64) {
-            self.0.push(Stored::Signed(crate::format::signed_value(
-                value as u64,
-                length,
-            )));
+            self.0.push(Stored::Signed(crate::format::signed_value(value as u64, length)));
         }
         fn store_unsigned(&mut self, length: Length, value: u64) {
-            self.0.push(Stored::Unsigned(crate::format::unsigned_value(
-                value, length,
-            )));
+            self.0.push(Stored::Unsigned(crate::format::unsigned_value(value, length)));
         }
         fn store_float(&mut self, _length: Length, value: f64) {
             self.0.push(Stored::Float(value));
@@ -564,34 +521,16 @@ mod tests {
     fn numbers_and_text() {
         assert_eq!(
             run("%d %x %o %i", " -12 ff 17 0x10"),
-            (
-                4,
-                alloc::vec![Signed(-12), Unsigned(255), Unsigned(15), Signed(16)]
-            )
+            (4, alloc::vec![Signed(-12), Unsigned(255), Unsigned(15), Signed(16)])
         );
-        assert_eq!(
-            run("%f,%lg", "1.5,2e3"),
-            (2, alloc::vec![Float(1.5), Float(2000.0)])
-        );
-        assert_eq!(
-            run("%3d%d", "12345"),
-            (2, alloc::vec![Signed(123), Signed(45)])
-        );
-        assert_eq!(
-            run("%s %3c", "hello abc"),
-            (2, alloc::vec![Text("hello".into()), Text("abc".into())])
-        );
+        assert_eq!(run("%f,%lg", "1.5,2e3"), (2, alloc::vec![Float(1.5), Float(2000.0)]));
+        assert_eq!(run("%3d%d", "12345"), (2, alloc::vec![Signed(123), Signed(45)]));
+        assert_eq!(run("%s %3c", "hello abc"), (2, alloc::vec![Text("hello".into()), Text("abc".into())]));
         assert_eq!(
             run("%[a-c]%[^\n]", "abcabXYZ rest\n"),
-            (
-                2,
-                alloc::vec![Text("abcab".into()), Text("XYZ rest".into())]
-            )
+            (2, alloc::vec![Text("abcab".into()), Text("XYZ rest".into())])
         );
-        assert_eq!(
-            run("%*d %d%n", "1 2"),
-            (1, alloc::vec![Signed(2), Signed(3)])
-        );
+        assert_eq!(run("%*d %d%n", "1 2"), (1, alloc::vec![Signed(2), Signed(3)]));
         assert_eq!(run("%hhd", "300"), (1, alloc::vec![Signed(44)]));
     }
 

@@ -7,11 +7,7 @@
 use core::cmp::Ordering;
 
 /// Sorts `count` elements ascending, given `compare(i, j)` and `swap(i, j)`.
-pub fn heap_sort(
-    count: usize,
-    mut compare: impl FnMut(usize, usize) -> Ordering,
-    mut swap: impl FnMut(usize, usize),
-) {
+pub fn heap_sort(count: usize, mut compare: impl FnMut(usize, usize) -> Ordering, mut swap: impl FnMut(usize, usize)) {
     if count < 2 {
         return;
     }
@@ -66,10 +62,8 @@ pub fn merge_sort(
         for index in run_start + 1..run_end {
             let mut position = index;
             while position > run_start
-                && compare(
-                    &data[(position - 1) * size..position * size],
-                    &data[position * size..(position + 1) * size],
-                ) == Ordering::Greater
+                && compare(&data[(position - 1) * size..position * size], &data[position * size..(position + 1) * size])
+                    == Ordering::Greater
             {
                 swap_elements(data, size, position - 1);
                 position -= 1;
@@ -79,31 +73,23 @@ pub fn merge_sort(
     let mut width = RUN;
     let mut sorted_in_data = true;
     while width < count {
-        let (source, target): (&[u8], &mut [u8]) = if sorted_in_data {
-            (data, scratch)
-        } else {
-            (scratch, data)
-        };
+        let (source, target): (&[u8], &mut [u8]) = if sorted_in_data { (data, scratch) } else { (scratch, data) };
         for start in (0..count).step_by(2 * width) {
             let middle = (start + width).min(count);
             let end = (start + 2 * width).min(count);
             let (mut left, mut right, mut output) = (start, middle, start);
             while left < middle && right < end {
-                let take_right = compare(
-                    &source[right * size..(right + 1) * size],
-                    &source[left * size..(left + 1) * size],
-                ) == Ordering::Less;
+                let take_right =
+                    compare(&source[right * size..(right + 1) * size], &source[left * size..(left + 1) * size])
+                        == Ordering::Less;
                 let from = if take_right { &mut right } else { &mut left };
-                target[output * size..(output + 1) * size]
-                    .copy_from_slice(&source[*from * size..(*from + 1) * size]);
+                target[output * size..(output + 1) * size].copy_from_slice(&source[*from * size..(*from + 1) * size]);
                 *from += 1;
                 output += 1;
             }
-            target[output * size..(output + middle - left) * size]
-                .copy_from_slice(&source[left * size..middle * size]);
+            target[output * size..(output + middle - left) * size].copy_from_slice(&source[left * size..middle * size]);
             output += middle - left;
-            target[output * size..(output + end - right) * size]
-                .copy_from_slice(&source[right * size..end * size]);
+            target[output * size..(output + end - right) * size].copy_from_slice(&source[right * size..end * size]);
         }
         sorted_in_data = !sorted_in_data;
         width *= 2;
@@ -114,10 +100,7 @@ pub fn merge_sort(
 }
 
 /// Binary search for `bsearch`: index of an element comparing equal.
-pub fn binary_search(
-    count: usize,
-    mut compare_with_key: impl FnMut(usize) -> Ordering,
-) -> Option<usize> {
+pub fn binary_search(count: usize, mut compare_with_key: impl FnMut(usize) -> Ordering) -> Option<usize> {
     let (mut low, mut high) = (0usize, count);
     while low < high {
         let middle = low + (high - low) / 2;

@@ -122,31 +122,11 @@ const STRUCTS: &[StructLayout] = &[
         rust_name: "MachMsgHeader",
         size: size_of::<MachMsgHeader>(),
         fields: &[
-            (
-                "mach_msg_bits_t",
-                "msgh_bits",
-                offset_of!(MachMsgHeader, bits),
-            ),
-            (
-                "mach_msg_size_t",
-                "msgh_size",
-                offset_of!(MachMsgHeader, size),
-            ),
-            (
-                "mach_port_t",
-                "msgh_remote_port",
-                offset_of!(MachMsgHeader, remote_port),
-            ),
-            (
-                "mach_port_t",
-                "msgh_local_port",
-                offset_of!(MachMsgHeader, local_port),
-            ),
-            (
-                "mach_port_name_t",
-                "msgh_voucher_port",
-                offset_of!(MachMsgHeader, voucher_port),
-            ),
+            ("mach_msg_bits_t", "msgh_bits", offset_of!(MachMsgHeader, bits)),
+            ("mach_msg_size_t", "msgh_size", offset_of!(MachMsgHeader, size)),
+            ("mach_port_t", "msgh_remote_port", offset_of!(MachMsgHeader, remote_port)),
+            ("mach_port_t", "msgh_local_port", offset_of!(MachMsgHeader, local_port)),
+            ("mach_port_name_t", "msgh_voucher_port", offset_of!(MachMsgHeader, voucher_port)),
             ("mach_msg_id_t", "msgh_id", offset_of!(MachMsgHeader, id)),
         ],
     },
@@ -154,34 +134,18 @@ const STRUCTS: &[StructLayout] = &[
         c_name: "mach_msg_body_t",
         rust_name: "MachMsgBody",
         size: size_of::<MachMsgBody>(),
-        fields: &[(
-            "mach_msg_size_t",
-            "msgh_descriptor_count",
-            offset_of!(MachMsgBody, descriptor_count),
-        )],
+        fields: &[("mach_msg_size_t", "msgh_descriptor_count", offset_of!(MachMsgBody, descriptor_count))],
     },
     StructLayout {
         c_name: "mach_msg_port_descriptor_t",
         rust_name: "MachMsgPortDescriptor",
         size: size_of::<MachMsgPortDescriptor>(),
         fields: &[
-            (
-                "mach_port_t",
-                "name",
-                offset_of!(MachMsgPortDescriptor, name),
-            ),
+            ("mach_port_t", "name", offset_of!(MachMsgPortDescriptor, name)),
             ("uint32_t", "pad1", offset_of!(MachMsgPortDescriptor, pad1)),
             ("uint16_t", "pad2", offset_of!(MachMsgPortDescriptor, pad2)),
-            (
-                "uint8_t",
-                "disposition",
-                offset_of!(MachMsgPortDescriptor, disposition),
-            ),
-            (
-                "uint8_t",
-                "type",
-                offset_of!(MachMsgPortDescriptor, descriptor_type),
-            ),
+            ("uint8_t", "disposition", offset_of!(MachMsgPortDescriptor, disposition)),
+            ("uint8_t", "type", offset_of!(MachMsgPortDescriptor, descriptor_type)),
             ("uint32_t", "pad3", offset_of!(MachMsgPortDescriptor, pad3)),
         ],
     },
@@ -190,28 +154,12 @@ const STRUCTS: &[StructLayout] = &[
         rust_name: "MachMsgOolDescriptor",
         size: size_of::<MachMsgOolDescriptor>(),
         fields: &[
-            (
-                "uint64_t",
-                "address",
-                offset_of!(MachMsgOolDescriptor, address),
-            ),
-            (
-                "uint8_t",
-                "deallocate",
-                offset_of!(MachMsgOolDescriptor, deallocate),
-            ),
+            ("uint64_t", "address", offset_of!(MachMsgOolDescriptor, address)),
+            ("uint8_t", "deallocate", offset_of!(MachMsgOolDescriptor, deallocate)),
             ("uint8_t", "copy", offset_of!(MachMsgOolDescriptor, copy)),
             ("uint8_t", "pad1", offset_of!(MachMsgOolDescriptor, pad1)),
-            (
-                "uint8_t",
-                "type",
-                offset_of!(MachMsgOolDescriptor, descriptor_type),
-            ),
-            (
-                "mach_msg_size_t",
-                "size",
-                offset_of!(MachMsgOolDescriptor, size),
-            ),
+            ("uint8_t", "type", offset_of!(MachMsgOolDescriptor, descriptor_type)),
+            ("mach_msg_size_t", "size", offset_of!(MachMsgOolDescriptor, size)),
         ],
     },
     StructLayout {
@@ -219,36 +167,12 @@ const STRUCTS: &[StructLayout] = &[
         rust_name: "MachMsgOolPortsDescriptor",
         size: size_of::<MachMsgOolPortsDescriptor>(),
         fields: &[
-            (
-                "uint64_t",
-                "address",
-                offset_of!(MachMsgOolPortsDescriptor, address),
-            ),
-            (
-                "uint8_t",
-                "deallocate",
-                offset_of!(MachMsgOolPortsDescriptor, deallocate),
-            ),
-            (
-                "uint8_t",
-                "copy",
-                offset_of!(MachMsgOolPortsDescriptor, copy),
-            ),
-            (
-                "uint8_t",
-                "disposition",
-                offset_of!(MachMsgOolPortsDescriptor, disposition),
-            ),
-            (
-                "uint8_t",
-                "type",
-                offset_of!(MachMsgOolPortsDescriptor, descriptor_type),
-            ),
-            (
-                "mach_msg_size_t",
-                "count",
-                offset_of!(MachMsgOolPortsDescriptor, count),
-            ),
+            ("uint64_t", "address", offset_of!(MachMsgOolPortsDescriptor, address)),
+            ("uint8_t", "deallocate", offset_of!(MachMsgOolPortsDescriptor, deallocate)),
+            ("uint8_t", "copy", offset_of!(MachMsgOolPortsDescriptor, copy)),
+            ("uint8_t", "disposition", offset_of!(MachMsgOolPortsDescriptor, disposition)),
+            ("uint8_t", "type", offset_of!(MachMsgOolPortsDescriptor, descriptor_type)),
+            ("mach_msg_size_t", "count", offset_of!(MachMsgOolPortsDescriptor, count)),
         ],
     },
     StructLayout {
@@ -256,22 +180,10 @@ const STRUCTS: &[StructLayout] = &[
         rust_name: "MachMsgTrailer",
         size: size_of::<MachMsgTrailer>(),
         fields: &[
-            (
-                "uint32_t",
-                "msgh_trailer_type",
-                offset_of!(MachMsgTrailer, trailer_type),
-            ),
-            (
-                "mach_msg_size_t",
-                "msgh_trailer_size",
-                offset_of!(MachMsgTrailer, trailer_size),
-            ),
+            ("uint32_t", "msgh_trailer_type", offset_of!(MachMsgTrailer, trailer_type)),
+            ("mach_msg_size_t", "msgh_trailer_size", offset_of!(MachMsgTrailer, trailer_size)),
             ("uint32_t", "msgh_seqno", offset_of!(MachMsgTrailer, seqno)),
-            (
-                "uint32_t",
-                "msgh_sender",
-                offset_of!(MachMsgTrailer, sender),
-            ),
+            ("uint32_t", "msgh_sender", offset_of!(MachMsgTrailer, sender)),
         ],
     },
     StructLayout {
@@ -279,16 +191,8 @@ const STRUCTS: &[StructLayout] = &[
         rust_name: "NameNotification",
         size: size_of::<NameNotification>(),
         fields: &[
-            (
-                "mach_msg_header_t",
-                "not_header",
-                offset_of!(NameNotification, header),
-            ),
-            (
-                "mach_port_name_t",
-                "not_port",
-                offset_of!(NameNotification, name),
-            ),
+            ("mach_msg_header_t", "not_header", offset_of!(NameNotification, header)),
+            ("mach_port_name_t", "not_port", offset_of!(NameNotification, name)),
         ],
     },
     StructLayout {
@@ -296,16 +200,8 @@ const STRUCTS: &[StructLayout] = &[
         rust_name: "NameNotification",
         size: size_of::<NameNotification>(),
         fields: &[
-            (
-                "mach_msg_header_t",
-                "not_header",
-                offset_of!(NameNotification, header),
-            ),
-            (
-                "mach_port_name_t",
-                "not_port",
-                offset_of!(NameNotification, name),
-            ),
+            ("mach_msg_header_t", "not_header", offset_of!(NameNotification, header)),
+            ("mach_port_name_t", "not_port", offset_of!(NameNotification, name)),
         ],
     },
     StructLayout {
@@ -313,16 +209,8 @@ const STRUCTS: &[StructLayout] = &[
         rust_name: "NoSendersNotification",
         size: size_of::<NoSendersNotification>(),
         fields: &[
-            (
-                "mach_msg_header_t",
-                "not_header",
-                offset_of!(NoSendersNotification, header),
-            ),
-            (
-                "uint32_t",
-                "not_count",
-                offset_of!(NoSendersNotification, make_send_count),
-            ),
+            ("mach_msg_header_t", "not_header", offset_of!(NoSendersNotification, header)),
+            ("uint32_t", "not_count", offset_of!(NoSendersNotification, make_send_count)),
         ],
     },
     StructLayout {
@@ -330,21 +218,9 @@ const STRUCTS: &[StructLayout] = &[
         rust_name: "PortDestroyedNotification",
         size: size_of::<PortDestroyedNotification>(),
         fields: &[
-            (
-                "mach_msg_header_t",
-                "not_header",
-                offset_of!(PortDestroyedNotification, header),
-            ),
-            (
-                "mach_msg_body_t",
-                "not_body",
-                offset_of!(PortDestroyedNotification, body),
-            ),
-            (
-                "mach_msg_port_descriptor_t",
-                "not_port",
-                offset_of!(PortDestroyedNotification, right),
-            ),
+            ("mach_msg_header_t", "not_header", offset_of!(PortDestroyedNotification, header)),
+            ("mach_msg_body_t", "not_body", offset_of!(PortDestroyedNotification, body)),
+            ("mach_msg_port_descriptor_t", "not_port", offset_of!(PortDestroyedNotification, right)),
         ],
     },
     StructLayout {
@@ -357,58 +233,22 @@ const STRUCTS: &[StructLayout] = &[
         c_name: "mach_port_limits_t",
         rust_name: "PortLimits",
         size: size_of::<PortLimits>(),
-        fields: &[(
-            "uint32_t",
-            "mpl_qlimit",
-            offset_of!(PortLimits, queue_limit),
-        )],
+        fields: &[("uint32_t", "mpl_qlimit", offset_of!(PortLimits, queue_limit))],
     },
     StructLayout {
         c_name: "mach_port_status_t",
         rust_name: "PortStatus",
         size: size_of::<PortStatus>(),
         fields: &[
-            (
-                "mach_port_name_t",
-                "mps_pset",
-                offset_of!(PortStatus, port_set),
-            ),
+            ("mach_port_name_t", "mps_pset", offset_of!(PortStatus, port_set)),
             ("uint32_t", "mps_seqno", offset_of!(PortStatus, seqno)),
-            (
-                "uint32_t",
-                "mps_mscount",
-                offset_of!(PortStatus, make_send_count),
-            ),
-            (
-                "uint32_t",
-                "mps_qlimit",
-                offset_of!(PortStatus, queue_limit),
-            ),
-            (
-                "uint32_t",
-                "mps_msgcount",
-                offset_of!(PortStatus, message_count),
-            ),
-            (
-                "uint32_t",
-                "mps_sorights",
-                offset_of!(PortStatus, send_once_rights),
-            ),
-            (
-                "uint32_t",
-                "mps_srights",
-                offset_of!(PortStatus, send_rights),
-            ),
-            (
-                "uint32_t",
-                "mps_pdrequest",
-                offset_of!(PortStatus, port_destroyed_request),
-            ),
-            (
-                "uint32_t",
-                "mps_nsrequest",
-                offset_of!(PortStatus, no_senders_request),
-            ),
+            ("uint32_t", "mps_mscount", offset_of!(PortStatus, make_send_count)),
+            ("uint32_t", "mps_qlimit", offset_of!(PortStatus, queue_limit)),
+            ("uint32_t", "mps_msgcount", offset_of!(PortStatus, message_count)),
+            ("uint32_t", "mps_sorights", offset_of!(PortStatus, send_once_rights)),
+            ("uint32_t", "mps_srights", offset_of!(PortStatus, send_rights)),
+            ("uint32_t", "mps_pdrequest", offset_of!(PortStatus, port_destroyed_request)),
+            ("uint32_t", "mps_nsrequest", offset_of!(PortStatus, no_senders_request)),
             ("uint32_t", "mps_flags", offset_of!(PortStatus, flags)),
         ],
     },
@@ -448,94 +288,30 @@ const CONSTANTS: &[(&str, u64, bool)] = &[
     ("MACH_PORT_NULL", MACH_PORT_NULL as u64, false),
     ("MACH_PORT_DEAD", MACH_PORT_DEAD as u64, true),
     ("MACH_PORT_INDEX_MAX", MACH_PORT_INDEX_MAX as u64, true),
-    (
-        "MACH_PORT_RIGHT_NUMBER",
-        MACH_PORT_RIGHT_NUMBER as u64,
-        false,
-    ),
+    ("MACH_PORT_RIGHT_NUMBER", MACH_PORT_RIGHT_NUMBER as u64, false),
     ("MACH_PORT_TYPE_NONE", MACH_PORT_TYPE_NONE as u64, true),
     ("MACH_PORT_TYPE_SEND", MACH_PORT_TYPE_SEND as u64, true),
-    (
-        "MACH_PORT_TYPE_RECEIVE",
-        MACH_PORT_TYPE_RECEIVE as u64,
-        true,
-    ),
-    (
-        "MACH_PORT_TYPE_SEND_ONCE",
-        MACH_PORT_TYPE_SEND_ONCE as u64,
-        true,
-    ),
-    (
-        "MACH_PORT_TYPE_PORT_SET",
-        MACH_PORT_TYPE_PORT_SET as u64,
-        true,
-    ),
-    (
-        "MACH_PORT_TYPE_DEAD_NAME",
-        MACH_PORT_TYPE_DEAD_NAME as u64,
-        true,
-    ),
-    (
-        "MACH_PORT_TYPE_SEND_RECEIVE",
-        MACH_PORT_TYPE_SEND_RECEIVE as u64,
-        true,
-    ),
-    (
-        "MACH_PORT_TYPE_DNREQUEST",
-        MACH_PORT_TYPE_DNREQUEST as u64,
-        true,
-    ),
-    (
-        "MACH_MSG_TYPE_PORT_NAME",
-        MACH_MSG_TYPE_PORT_NAME as u64,
-        false,
-    ),
-    (
-        "MACH_MSG_TYPE_PORT_RECEIVE",
-        MACH_MSG_TYPE_PORT_RECEIVE as u64,
-        false,
-    ),
-    (
-        "MACH_MSG_TYPE_PORT_SEND",
-        MACH_MSG_TYPE_PORT_SEND as u64,
-        false,
-    ),
-    (
-        "MACH_MSG_TYPE_PORT_SEND_ONCE",
-        MACH_MSG_TYPE_PORT_SEND_ONCE as u64,
-        false,
-    ),
+    ("MACH_PORT_TYPE_RECEIVE", MACH_PORT_TYPE_RECEIVE as u64, true),
+    ("MACH_PORT_TYPE_SEND_ONCE", MACH_PORT_TYPE_SEND_ONCE as u64, true),
+    ("MACH_PORT_TYPE_PORT_SET", MACH_PORT_TYPE_PORT_SET as u64, true),
+    ("MACH_PORT_TYPE_DEAD_NAME", MACH_PORT_TYPE_DEAD_NAME as u64, true),
+    ("MACH_PORT_TYPE_SEND_RECEIVE", MACH_PORT_TYPE_SEND_RECEIVE as u64, true),
+    ("MACH_PORT_TYPE_DNREQUEST", MACH_PORT_TYPE_DNREQUEST as u64, true),
+    ("MACH_MSG_TYPE_PORT_NAME", MACH_MSG_TYPE_PORT_NAME as u64, false),
+    ("MACH_MSG_TYPE_PORT_RECEIVE", MACH_MSG_TYPE_PORT_RECEIVE as u64, false),
+    ("MACH_MSG_TYPE_PORT_SEND", MACH_MSG_TYPE_PORT_SEND as u64, false),
+    ("MACH_MSG_TYPE_PORT_SEND_ONCE", MACH_MSG_TYPE_PORT_SEND_ONCE as u64, false),
     ("MACH_MSG_MASK", MACH_MSG_MASK as u64, true),
     ("MACH_MSG_IPC_SPACE", MACH_MSG_IPC_SPACE as u64, true),
     ("MACH_MSG_VM_SPACE", MACH_MSG_VM_SPACE as u64, true),
     ("MACH_MSG_IPC_KERNEL", MACH_MSG_IPC_KERNEL as u64, true),
     ("MACH_MSG_VM_KERNEL", MACH_MSG_VM_KERNEL as u64, true),
     ("MACH_MSGH_BITS_ZERO", MACH_MSGH_BITS_ZERO as u64, true),
-    (
-        "MACH_MSGH_BITS_REMOTE_MASK",
-        MACH_MSGH_BITS_REMOTE_MASK as u64,
-        true,
-    ),
-    (
-        "MACH_MSGH_BITS_LOCAL_MASK",
-        MACH_MSGH_BITS_LOCAL_MASK as u64,
-        true,
-    ),
-    (
-        "MACH_MSGH_BITS_VOUCHER_MASK",
-        MACH_MSGH_BITS_VOUCHER_MASK as u64,
-        true,
-    ),
-    (
-        "MACH_MSGH_BITS_PORTS_MASK",
-        MACH_MSGH_BITS_PORTS_MASK as u64,
-        true,
-    ),
-    (
-        "MACH_MSGH_BITS_COMPLEX",
-        MACH_MSGH_BITS_COMPLEX as u64,
-        true,
-    ),
+    ("MACH_MSGH_BITS_REMOTE_MASK", MACH_MSGH_BITS_REMOTE_MASK as u64, true),
+    ("MACH_MSGH_BITS_LOCAL_MASK", MACH_MSGH_BITS_LOCAL_MASK as u64, true),
+    ("MACH_MSGH_BITS_VOUCHER_MASK", MACH_MSGH_BITS_VOUCHER_MASK as u64, true),
+    ("MACH_MSGH_BITS_PORTS_MASK", MACH_MSGH_BITS_PORTS_MASK as u64, true),
+    ("MACH_MSGH_BITS_COMPLEX", MACH_MSGH_BITS_COMPLEX as u64, true),
     ("MACH_MSGH_BITS_USER", MACH_MSGH_BITS_USER as u64, true),
     ("MACH_MSG_OPTION_NONE", MACH_MSG_OPTION_NONE as u64, true),
     ("MACH_SEND_MSG", MACH_SEND_MSG as u64, true),
@@ -547,49 +323,21 @@ const CONSTANTS: &[(&str, u64, bool)] = &[
     ("MACH_RCV_INTERRUPT", MACH_RCV_INTERRUPT as u64, true),
     ("MACH_MSG_OPTION_USER", MACH_MSG_OPTION_USER as u64, true),
     ("MACH_MSG_TIMEOUT_NONE", MACH_MSG_TIMEOUT_NONE as u64, false),
-    (
-        "MACH_MSG_TRAILER_FORMAT_0",
-        MACH_MSG_TRAILER_FORMAT_0 as u64,
-        false,
-    ),
+    ("MACH_MSG_TRAILER_FORMAT_0", MACH_MSG_TRAILER_FORMAT_0 as u64, false),
     ("MACH_MSG_HEADER_SIZE", MACH_MSG_HEADER_SIZE as u64, false),
     ("MACH_MSG_BODY_SIZE", MACH_MSG_BODY_SIZE as u64, false),
-    (
-        "MACH_MSG_DESCRIPTOR_SIZE",
-        MACH_MSG_DESCRIPTOR_SIZE as u64,
-        false,
-    ),
+    ("MACH_MSG_DESCRIPTOR_SIZE", MACH_MSG_DESCRIPTOR_SIZE as u64, false),
     ("MACH_MSG_TRAILER_SIZE", MACH_MSG_TRAILER_SIZE as u64, false),
     ("MACH_MSG_SIZE_MAX", MACH_MSG_SIZE_MAX as u64, false),
     ("MACH_MSG_SIZE_MIN", MACH_MSG_SIZE_MIN as u64, false),
-    (
-        "MACH_MSG_DESCRIPTORS_MAX",
-        MACH_MSG_DESCRIPTORS_MAX as u64,
-        false,
-    ),
-    (
-        "MACH_MSG_OOL_PORTS_MAX",
-        MACH_MSG_OOL_PORTS_MAX as u64,
-        false,
-    ),
+    ("MACH_MSG_DESCRIPTORS_MAX", MACH_MSG_DESCRIPTORS_MAX as u64, false),
+    ("MACH_MSG_OOL_PORTS_MAX", MACH_MSG_OOL_PORTS_MAX as u64, false),
     ("MACH_MSG_OOL_SIZE_MAX", MACH_MSG_OOL_SIZE_MAX, true),
     ("MACH_PORT_QLIMIT_ZERO", MACH_PORT_QLIMIT_ZERO as u64, false),
-    (
-        "MACH_PORT_QLIMIT_DEFAULT",
-        MACH_PORT_QLIMIT_DEFAULT as u64,
-        false,
-    ),
+    ("MACH_PORT_QLIMIT_DEFAULT", MACH_PORT_QLIMIT_DEFAULT as u64, false),
     ("MACH_PORT_QLIMIT_MAX", MACH_PORT_QLIMIT_MAX as u64, false),
-    (
-        "MACH_PORT_LIMITS_INFO_COUNT",
-        PORT_LIMITS_INFO_COUNT as u64,
-        false,
-    ),
-    (
-        "MACH_PORT_RECEIVE_STATUS_COUNT",
-        PORT_RECEIVE_STATUS_COUNT as u64,
-        false,
-    ),
+    ("MACH_PORT_LIMITS_INFO_COUNT", PORT_LIMITS_INFO_COUNT as u64, false),
+    ("MACH_PORT_RECEIVE_STATUS_COUNT", PORT_RECEIVE_STATUS_COUNT as u64, false),
     ("MACH_NOTIFY_FIRST", MACH_NOTIFY_FIRST as u64, false),
     ("MACH_NOTIFY_LAST", MACH_NOTIFY_LAST as u64, false),
     ("MACH_TRAP_COUNT", MACH_TRAP_COUNT as u64, false),
@@ -686,14 +434,8 @@ fn render_enum<W: Write, T: Copy>(
 pub fn render_c_header<W: Write>(out: &mut W) -> fmt::Result {
     writeln!(out, "/* mach_abi.h: the Mach_R message and trap ABI for C.")?;
     writeln!(out, " *")?;
-    writeln!(
-        out,
-        " * GENERATED from the mach-abi crate (mach/abi/src); do not edit."
-    )?;
-    writeln!(
-        out,
-        " * Regenerate: cargo run -p mach-abi --example render-header"
-    )?;
+    writeln!(out, " * GENERATED from the mach-abi crate (mach/abi/src); do not edit.")?;
+    writeln!(out, " * Regenerate: cargo run -p mach-abi --example render-header")?;
     writeln!(out, " */")?;
     writeln!(out, "#ifndef MACH_ABI_H")?;
     writeln!(out, "#define MACH_ABI_H")?;
@@ -705,14 +447,7 @@ pub fn render_c_header<W: Write>(out: &mut W) -> fmt::Result {
         writeln!(out, "typedef {c_type} {name};")?;
     }
     writeln!(out)?;
-    render_enum(
-        out,
-        "kern_return_t values",
-        KernReturn::ALL,
-        KernReturn::c_name,
-        KernReturn::as_u32,
-        false,
-    )?;
+    render_enum(out, "kern_return_t values", KernReturn::ALL, KernReturn::c_name, KernReturn::as_u32, false)?;
     render_enum(
         out,
         "mach_msg_return_t values",
@@ -721,22 +456,8 @@ pub fn render_c_header<W: Write>(out: &mut W) -> fmt::Result {
         MachMsgReturn::as_u32,
         true,
     )?;
-    render_enum(
-        out,
-        "Trap numbers (see docs/abi.md)",
-        Trap::ALL,
-        Trap::c_name,
-        Trap::as_u32,
-        false,
-    )?;
-    render_enum(
-        out,
-        "mach_port_right_t",
-        PortRight::ALL,
-        PortRight::c_name,
-        PortRight::as_u32,
-        false,
-    )?;
+    render_enum(out, "Trap numbers (see docs/abi.md)", Trap::ALL, Trap::c_name, Trap::as_u32, false)?;
+    render_enum(out, "mach_port_right_t", PortRight::ALL, PortRight::c_name, PortRight::as_u32, false)?;
     render_enum(
         out,
         "Dispositions (mach_msg_type_name_t)",
@@ -745,30 +466,9 @@ pub fn render_c_header<W: Write>(out: &mut W) -> fmt::Result {
         Disposition::as_u32,
         false,
     )?;
-    render_enum(
-        out,
-        "Descriptor types",
-        DescriptorType::ALL,
-        DescriptorType::c_name,
-        DescriptorType::as_u32,
-        false,
-    )?;
-    render_enum(
-        out,
-        "Copy options",
-        CopyOption::ALL,
-        CopyOption::c_name,
-        CopyOption::as_u32,
-        false,
-    )?;
-    render_enum(
-        out,
-        "Port attribute flavors",
-        PortFlavor::ALL,
-        PortFlavor::c_name,
-        PortFlavor::as_u32,
-        false,
-    )?;
+    render_enum(out, "Descriptor types", DescriptorType::ALL, DescriptorType::c_name, DescriptorType::as_u32, false)?;
+    render_enum(out, "Copy options", CopyOption::ALL, CopyOption::c_name, CopyOption::as_u32, false)?;
+    render_enum(out, "Port attribute flavors", PortFlavor::ALL, PortFlavor::c_name, PortFlavor::as_u32, false)?;
     writeln!(out, "/* Notification ids (octal, as in Mach) */")?;
     for &id in NotifyId::ALL {
         writeln!(out, "#define {} 0{:o}", id.c_name(), id.as_u32())?;
@@ -788,10 +488,7 @@ pub fn render_c_header<W: Write>(out: &mut W) -> fmt::Result {
         writeln!(out, "#define {signature} {body}")?;
     }
     writeln!(out)?;
-    writeln!(
-        out,
-        "/* Structures: 4-byte packed like xnu, little-endian. */"
-    )?;
+    writeln!(out, "/* Structures: 4-byte packed like xnu, little-endian. */")?;
     writeln!(out, "#pragma pack(push, 4)")?;
     for layout in STRUCTS {
         writeln!(out, "typedef struct {{ /* Rust: {} */", layout.rust_name)?;
@@ -802,16 +499,9 @@ pub fn render_c_header<W: Write>(out: &mut W) -> fmt::Result {
     }
     writeln!(out, "#pragma pack(pop)")?;
     writeln!(out)?;
-    writeln!(
-        out,
-        "/* Layout checks: sizes and offsets measured on the Rust definitions. */"
-    )?;
+    writeln!(out, "/* Layout checks: sizes and offsets measured on the Rust definitions. */")?;
     for layout in STRUCTS {
-        writeln!(
-            out,
-            "_Static_assert(sizeof({0}) == {1}, \"sizeof({0})\");",
-            layout.c_name, layout.size
-        )?;
+        writeln!(out, "_Static_assert(sizeof({0}) == {1}, \"sizeof({0})\");", layout.c_name, layout.size)?;
         for (_, declared, offset) in layout.fields {
             // An array field is declared `name[N]`; its offset is `name`'s.
             let name = declared.split('[').next().unwrap_or(declared);
@@ -823,52 +513,28 @@ pub fn render_c_header<W: Write>(out: &mut W) -> fmt::Result {
         }
     }
     writeln!(out)?;
-    writeln!(
-        out,
-        "/* Macro checks: results computed by the Rust const fns. */"
-    )?;
+    writeln!(out, "/* Macro checks: results computed by the Rust const fns. */")?;
     let samples: [(&str, u64); 11] = [
         ("MACH_PORT_INDEX(0x1234u)", port_index(0x1234) as u64),
         ("MACH_PORT_GEN(0x1234u)", port_generation(0x1234) as u64),
-        (
-            "MACH_PORT_MAKE(0x12u, 0x3456u)",
-            port_make(0x12, 0x3456) as u64,
-        ),
-        (
-            "MACH_PORT_TYPE(MACH_PORT_RIGHT_DEAD_NAME)",
-            port_type_of(PortRight::DeadName) as u64,
-        ),
+        ("MACH_PORT_MAKE(0x12u, 0x3456u)", port_make(0x12, 0x3456) as u64),
+        ("MACH_PORT_TYPE(MACH_PORT_RIGHT_DEAD_NAME)", port_type_of(PortRight::DeadName) as u64),
         ("MACH_MSGH_BITS(17u, 21u)", msgh_bits(17, 21) as u64),
-        (
-            "MACH_MSGH_BITS_SET_PORTS(19u, 21u, 0u)",
-            msgh_bits_set_ports(19, 21, 0) as u64,
-        ),
+        ("MACH_MSGH_BITS_SET_PORTS(19u, 21u, 0u)", msgh_bits_set_ports(19, 21, 0) as u64),
         (
             "MACH_MSGH_BITS_SET(19u, 21u, 0u, MACH_MSGH_BITS_COMPLEX)",
             msgh_bits_set(19, 21, 0, MACH_MSGH_BITS_COMPLEX) as u64,
         ),
-        (
-            "MACH_MSGH_BITS_REMOTE(0x80001513u)",
-            msgh_bits_remote(0x8000_1513) as u64,
-        ),
-        (
-            "MACH_MSGH_BITS_LOCAL(0x80001513u)",
-            msgh_bits_local(0x8000_1513) as u64,
-        ),
-        (
-            "MACH_MSGH_BITS_IS_COMPLEX(0x80001513u)",
-            msgh_bits_is_complex(0x8000_1513) as u64,
-        ),
+        ("MACH_MSGH_BITS_REMOTE(0x80001513u)", msgh_bits_remote(0x8000_1513) as u64),
+        ("MACH_MSGH_BITS_LOCAL(0x80001513u)", msgh_bits_local(0x8000_1513) as u64),
+        ("MACH_MSGH_BITS_IS_COMPLEX(0x80001513u)", msgh_bits_is_complex(0x8000_1513) as u64),
         (
             "MACH_NOTIFICATION_REQUEST(MACH_NOTIFY_DEAD_NAME, 21u)",
             pack_notification_request(NotifyId::DeadName.as_u32(), 21),
         ),
     ];
     for (expression, value) in samples {
-        writeln!(
-            out,
-            "_Static_assert({expression} == {value}u, \"{expression}\");"
-        )?;
+        writeln!(out, "_Static_assert({expression} == {value}u, \"{expression}\");")?;
     }
     writeln!(out)?;
     writeln!(out, "#endif /* MACH_ABI_H */")

@@ -42,14 +42,11 @@ pub mod trap;
 pub mod vm;
 
 pub use bootstrap::*;
-pub use exception::*;
 pub use c_header::{render_c_header, C_HEADER_PATH};
+pub use exception::*;
 pub use message::*;
 pub use notify::*;
-pub use parse::{
-    parse, parse_received, Descriptor, EncodeError, HeaderPort, MessageEncoder, MessageView,
-    ParseError,
-};
+pub use parse::{parse, parse_received, Descriptor, EncodeError, HeaderPort, MessageEncoder, MessageView, ParseError};
 pub use port::*;
 pub use return_code::*;
 pub use thread_state::*;

@@ -120,21 +120,13 @@ const _: () = assert!(core::mem::size_of::<MachMsgHeader>() == MACH_MSG_HEADER_S
 const _: () = assert!(core::mem::size_of::<MachMsgBody>() == MACH_MSG_BODY_SIZE);
 const _: () = assert!(core::mem::size_of::<MachMsgPortDescriptor>() == MACH_MSG_DESCRIPTOR_SIZE);
 const _: () = assert!(core::mem::size_of::<MachMsgOolDescriptor>() == MACH_MSG_DESCRIPTOR_SIZE);
-const _: () =
-    assert!(core::mem::size_of::<MachMsgOolPortsDescriptor>() == MACH_MSG_DESCRIPTOR_SIZE);
+const _: () = assert!(core::mem::size_of::<MachMsgOolPortsDescriptor>() == MACH_MSG_DESCRIPTOR_SIZE);
 const _: () = assert!(core::mem::size_of::<MachMsgTrailer>() == MACH_MSG_TRAILER_SIZE);
 const _: () = assert!(core::mem::align_of::<MachMsgOolDescriptor>() == 4);
-const _: () = assert!(
-    core::mem::offset_of!(MachMsgPortDescriptor, descriptor_type)
-        == MACH_MSG_DESCRIPTOR_TYPE_OFFSET
-);
-const _: () = assert!(
-    core::mem::offset_of!(MachMsgOolDescriptor, descriptor_type) == MACH_MSG_DESCRIPTOR_TYPE_OFFSET
-);
-const _: () = assert!(
-    core::mem::offset_of!(MachMsgOolPortsDescriptor, descriptor_type)
-        == MACH_MSG_DESCRIPTOR_TYPE_OFFSET
-);
+const _: () = assert!(core::mem::offset_of!(MachMsgPortDescriptor, descriptor_type) == MACH_MSG_DESCRIPTOR_TYPE_OFFSET);
+const _: () = assert!(core::mem::offset_of!(MachMsgOolDescriptor, descriptor_type) == MACH_MSG_DESCRIPTOR_TYPE_OFFSET);
+const _: () =
+    assert!(core::mem::offset_of!(MachMsgOolPortsDescriptor, descriptor_type) == MACH_MSG_DESCRIPTOR_TYPE_OFFSET);
 const _: () = assert!(core::mem::offset_of!(MachMsgHeader, id) == 20);
 const _: () = assert!(core::mem::offset_of!(MachMsgOolDescriptor, size) == 12);
 
@@ -322,12 +314,7 @@ impl MachMsgTrailer {
     /// The trailer's 16 bytes, as appended after the message.
     pub fn to_bytes(&self) -> [u8; MACH_MSG_TRAILER_SIZE] {
         let mut bytes = [0u8; MACH_MSG_TRAILER_SIZE];
-        let words = [
-            self.trailer_type,
-            self.trailer_size,
-            self.seqno,
-            self.sender,
-        ];
+        let words = [self.trailer_type, self.trailer_size, self.seqno, self.sender];
         for (chunk, word) in bytes.chunks_exact_mut(4).zip(words) {
             chunk.copy_from_slice(&word.to_le_bytes());
         }
@@ -362,17 +349,13 @@ pub fn read_u64(bytes: &[u8], offset: usize) -> Option<u64> {
 /// Writes a little-endian `u32` at `offset`; `None` past the end.
 pub fn write_u32(bytes: &mut [u8], offset: usize, value: u32) -> Option<()> {
     let end = offset.checked_add(4)?;
-    bytes
-        .get_mut(offset..end)?
-        .copy_from_slice(&value.to_le_bytes());
+    bytes.get_mut(offset..end)?.copy_from_slice(&value.to_le_bytes());
     Some(())
 }
 
 /// Writes a little-endian `u64` at `offset`; `None` past the end.
 pub fn write_u64(bytes: &mut [u8], offset: usize, value: u64) -> Option<()> {
     let end = offset.checked_add(8)?;
-    bytes
-        .get_mut(offset..end)?
-        .copy_from_slice(&value.to_le_bytes());
+    bytes.get_mut(offset..end)?.copy_from_slice(&value.to_le_bytes());
     Some(())
 }

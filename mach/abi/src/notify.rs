@@ -40,10 +40,7 @@ impl NotifyId {
     /// no-senders and port-destroyed. Port-deleted comes with a dead-name
     /// request; send-once needs no request.
     pub const fn is_requestable(self) -> bool {
-        matches!(
-            self,
-            NotifyId::DeadName | NotifyId::NoSenders | NotifyId::PortDestroyed
-        )
+        matches!(self, NotifyId::DeadName | NotifyId::NoSenders | NotifyId::PortDestroyed)
     }
 }
 

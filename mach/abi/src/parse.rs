@@ -53,9 +53,9 @@ impl ParseError {
     /// for each case).
     pub const fn to_mach_msg_return(self) -> MachMsgReturn {
         match self {
-            ParseError::TooSmall { .. }
-            | ParseError::Misaligned { .. }
-            | ParseError::DescriptorsExceedSize { .. } => MachMsgReturn::SendMsgTooSmall,
+            ParseError::TooSmall { .. } | ParseError::Misaligned { .. } | ParseError::DescriptorsExceedSize { .. } => {
+                MachMsgReturn::SendMsgTooSmall
+            }
             ParseError::TooLarge { .. }
             | ParseError::TooManyDescriptors { .. }
             | ParseError::OutOfLineTooLarge { .. } => MachMsgReturn::SendTooLarge,
@@ -74,72 +74,34 @@ impl ParseError {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Descriptor {
     /// A port right.
-    Port {
-        name: PortName,
-        disposition: Disposition,
-    },
+    Port { name: PortName, disposition: Disposition },
     /// Out-of-line memory.
-    OutOfLineMemory {
-        address: u64,
-        size: u32,
-        deallocate: bool,
-        copy: CopyOption,
-    },
+    OutOfLineMemory { address: u64, size: u32, deallocate: bool, copy: CopyOption },
     /// An out-of-line array of `count` names, all with one disposition.
-    OutOfLinePorts {
-        address: u64,
-        count: u32,
-        disposition: Disposition,
-        deallocate: bool,
-        copy: CopyOption,
-    },
+    OutOfLinePorts { address: u64, count: u32, disposition: Disposition, deallocate: bool, copy: CopyOption },
 }
 
 impl Descriptor {
     /// Decodes and validates the 16 bytes of descriptor number `index`.
-    pub fn decode(
-        bytes: &[u8; MACH_MSG_DESCRIPTOR_SIZE],
-        index: usize,
-    ) -> Result<Descriptor, ParseError> {
+    pub fn decode(bytes: &[u8; MACH_MSG_DESCRIPTOR_SIZE], index: usize) -> Result<Descriptor, ParseError> {
         let type_value = bytes[MACH_MSG_DESCRIPTOR_TYPE_OFFSET];
-        let descriptor_type = DescriptorType::from_u32(type_value as u32).ok_or(
-            ParseError::InvalidDescriptorType {
-                index,
-                value: type_value,
-            },
-        )?;
-        let disposition = |value: u8| {
-            Disposition::from_u32(value as u32)
-                .ok_or(ParseError::InvalidDisposition { index, value })
-        };
-        let copy = |value: u8| {
-            CopyOption::from_u32(value as u32).ok_or(ParseError::InvalidCopyOption { index, value })
-        };
+        let descriptor_type = DescriptorType::from_u32(type_value as u32)
+            .ok_or(ParseError::InvalidDescriptorType { index, value: type_value })?;
+        let disposition =
+            |value: u8| Disposition::from_u32(value as u32).ok_or(ParseError::InvalidDisposition { index, value });
+        let copy = |value: u8| CopyOption::from_u32(value as u32).ok_or(ParseError::InvalidCopyOption { index, value });
         let word = |offset: usize| {
-            u32::from_le_bytes([
-                bytes[offset],
-                bytes[offset + 1],
-                bytes[offset + 2],
-                bytes[offset + 3],
-            ])
+            u32::from_le_bytes([bytes[offset], bytes[offset + 1], bytes[offset + 2], bytes[offset + 3]])
         };
         let address = word(0) as u64 | ((word(4) as u64) << 32);
         match descriptor_type {
-            DescriptorType::Port => Ok(Descriptor::Port {
-                name: word(0),
-                disposition: disposition(bytes[10])?,
-            }),
+            DescriptorType::Port => Ok(Descriptor::Port { name: word(0), disposition: disposition(bytes[10])? }),
             DescriptorType::OutOfLineMemory => {
                 let size = word(12);
                 if size as u64 > MACH_MSG_OOL_SIZE_MAX {
                     return Err(ParseError::OutOfLineTooLarge { index });
                 }
-                Ok(Descriptor::OutOfLineMemory {
-                    address,
-                    size,
-                    deallocate: bytes[8] != 0,
-                    copy: copy(bytes[9])?,
-                })
+                Ok(Descriptor::OutOfLineMemory { address, size, deallocate: bytes[8] != 0, copy: copy(bytes[9])? })
             }
             DescriptorType::OutOfLinePorts => {
                 let count = word(12);
@@ -166,25 +128,14 @@ impl Descriptor {
                 bytes[10] = disposition as u8;
                 bytes[MACH_MSG_DESCRIPTOR_TYPE_OFFSET] = DescriptorType::Port as u8;
             }
-            Descriptor::OutOfLineMemory {
-                address,
-                size,
-                deallocate,
-                copy,
-            } => {
+            Descriptor::OutOfLineMemory { address, size, deallocate, copy } => {
                 bytes[0..8].copy_from_slice(&address.to_le_bytes());
                 bytes[8] = deallocate as u8;
                 bytes[9] = copy as u8;
                 bytes[MACH_MSG_DESCRIPTOR_TYPE_OFFSET] = DescriptorType::OutOfLineMemory as u8;
                 bytes[12..16].copy_from_slice(&size.to_le_bytes());
             }
-            Descriptor::OutOfLinePorts {
-                address,
-                count,
-                disposition,
-                deallocate,
-                copy,
-            } => {
+            Descriptor::OutOfLinePorts { address, count, disposition, deallocate, copy } => {
                 bytes[0..8].copy_from_slice(&address.to_le_bytes());
                 bytes[8] = deallocate as u8;
                 bytes[9] = copy as u8;
@@ -231,14 +182,11 @@ impl<'a> MessageView<'a> {
     /// The descriptors, decoded. [`parse`] validated each already, so the
     /// iterator yields no errors for a view it returned.
     pub fn descriptors(&self) -> impl Iterator<Item = Descriptor> + 'a {
-        self.descriptor_bytes
-            .chunks_exact(MACH_MSG_DESCRIPTOR_SIZE)
-            .enumerate()
-            .filter_map(|(index, chunk)| {
-                let mut bytes = [0u8; MACH_MSG_DESCRIPTOR_SIZE];
-                bytes.copy_from_slice(chunk);
-                Descriptor::decode(&bytes, index).ok()
-            })
+        self.descriptor_bytes.chunks_exact(MACH_MSG_DESCRIPTOR_SIZE).enumerate().filter_map(|(index, chunk)| {
+            let mut bytes = [0u8; MACH_MSG_DESCRIPTOR_SIZE];
+            bytes.copy_from_slice(chunk);
+            Descriptor::decode(&bytes, index).ok()
+        })
     }
 }
 
@@ -274,20 +222,13 @@ pub fn parse(bytes: &[u8]) -> Result<MessageView<'_>, ParseError> {
 /// (reply) port may be absent, as it is in a message that had no reply port.
 /// Generated server code and libmach use this on what `mach_msg` received.
 pub fn parse_received(bytes: &[u8]) -> Result<(MessageView<'_>, MachMsgTrailer), ParseError> {
-    let header = MachMsgHeader::read_from(bytes).ok_or(ParseError::TooSmall {
-        length: bytes.len(),
-    })?;
+    let header = MachMsgHeader::read_from(bytes).ok_or(ParseError::TooSmall { length: bytes.len() })?;
     let size = header.size as usize;
     let trailer_bytes = size
         .checked_add(MACH_MSG_TRAILER_SIZE)
         .and_then(|end| bytes.get(size..end))
-        .ok_or(ParseError::SizeMismatch {
-            header_size: header.size,
-            length: bytes.len(),
-        })?;
-    let trailer = MachMsgTrailer::read_from(trailer_bytes).ok_or(ParseError::TooSmall {
-        length: bytes.len(),
-    })?;
+        .ok_or(ParseError::SizeMismatch { header_size: header.size, length: bytes.len() })?;
+    let trailer = MachMsgTrailer::read_from(trailer_bytes).ok_or(ParseError::TooSmall { length: bytes.len() })?;
     Ok((parse_message(&bytes[..size], Direction::Receive)?, trailer))
 }
 
@@ -310,44 +251,28 @@ fn parse_message(bytes: &[u8], direction: Direction) -> Result<MessageView<'_>, 
     }
     let header = MachMsgHeader::read_from(bytes).ok_or(ParseError::TooSmall { length })?;
     if header.size as usize != length {
-        return Err(ParseError::SizeMismatch {
-            header_size: header.size,
-            length,
-        });
+        return Err(ParseError::SizeMismatch { header_size: header.size, length });
     }
     if header.bits & !MACH_MSGH_BITS_USER != 0 {
         return Err(ParseError::ReservedBits { bits: header.bits });
     }
     let remote = msgh_bits_remote(header.bits);
     if !(valid_remote(remote) || (direction == Direction::Receive && remote == 0)) {
-        return Err(ParseError::InvalidHeaderDisposition {
-            field: HeaderPort::Remote,
-            value: remote,
-        });
+        return Err(ParseError::InvalidHeaderDisposition { field: HeaderPort::Remote, value: remote });
     }
     let local = msgh_bits_local(header.bits);
     if local != 0 && !valid_remote(local) {
-        return Err(ParseError::InvalidHeaderDisposition {
-            field: HeaderPort::Local,
-            value: local,
-        });
+        return Err(ParseError::InvalidHeaderDisposition { field: HeaderPort::Local, value: local });
     }
     let voucher = msgh_bits_voucher(header.bits);
     if voucher != 0 {
-        return Err(ParseError::InvalidHeaderDisposition {
-            field: HeaderPort::Voucher,
-            value: voucher,
-        });
+        return Err(ParseError::InvalidHeaderDisposition { field: HeaderPort::Voucher, value: voucher });
     }
     if header.voucher_port != 0 {
         return Err(ParseError::VoucherNotSupported);
     }
     if !msgh_bits_is_complex(header.bits) {
-        return Ok(MessageView {
-            header,
-            descriptor_bytes: &[],
-            inline_data: &bytes[MACH_MSG_HEADER_SIZE..],
-        });
+        return Ok(MessageView { header, descriptor_bytes: &[], inline_data: &bytes[MACH_MSG_HEADER_SIZE..] });
     }
     let descriptors_start = MACH_MSG_HEADER_SIZE + MACH_MSG_BODY_SIZE;
     let count = read_u32(bytes, MACH_MSG_HEADER_SIZE).ok_or(ParseError::TooSmall { length })?;
@@ -359,19 +284,12 @@ fn parse_message(bytes: &[u8], direction: Direction) -> Result<MessageView<'_>, 
         return Err(ParseError::DescriptorsExceedSize { count, length });
     }
     let descriptor_bytes = &bytes[descriptors_start..descriptors_end];
-    for (index, chunk) in descriptor_bytes
-        .chunks_exact(MACH_MSG_DESCRIPTOR_SIZE)
-        .enumerate()
-    {
+    for (index, chunk) in descriptor_bytes.chunks_exact(MACH_MSG_DESCRIPTOR_SIZE).enumerate() {
         let mut raw = [0u8; MACH_MSG_DESCRIPTOR_SIZE];
         raw.copy_from_slice(chunk);
         Descriptor::decode(&raw, index)?;
     }
-    Ok(MessageView {
-        header,
-        descriptor_bytes,
-        inline_data: &bytes[descriptors_end..],
-    })
+    Ok(MessageView { header, descriptor_bytes, inline_data: &bytes[descriptors_end..] })
 }
 
 /// Why [`MessageEncoder`] could not encode.
@@ -447,10 +365,7 @@ impl<'a> MessageEncoder<'a> {
         if end > MACH_MSG_SIZE_MAX {
             return Err(EncodeError::TooLarge);
         }
-        let target = self
-            .buffer
-            .get_mut(self.length..end)
-            .ok_or(EncodeError::BufferTooSmall { needed: end })?;
+        let target = self.buffer.get_mut(self.length..end).ok_or(EncodeError::BufferTooSmall { needed: end })?;
         target.copy_from_slice(data);
         self.length = end;
         Ok(())
@@ -459,27 +374,18 @@ impl<'a> MessageEncoder<'a> {
     /// Writes the header (and body) and returns the message length.
     pub fn finish(self) -> Result<usize, EncodeError> {
         if self.buffer.len() < self.length {
-            return Err(EncodeError::BufferTooSmall {
-                needed: self.length,
-            });
+            return Err(EncodeError::BufferTooSmall { needed: self.length });
         }
         let mut header = self.header;
         header.size = self.length as u32;
         if self.complex {
             header.bits |= MACH_MSGH_BITS_COMPLEX;
-            write_u32(self.buffer, MACH_MSG_HEADER_SIZE, self.descriptor_count).ok_or(
-                EncodeError::BufferTooSmall {
-                    needed: self.length,
-                },
-            )?;
+            write_u32(self.buffer, MACH_MSG_HEADER_SIZE, self.descriptor_count)
+                .ok_or(EncodeError::BufferTooSmall { needed: self.length })?;
         } else {
             header.bits &= !MACH_MSGH_BITS_COMPLEX;
         }
-        header
-            .write_to(self.buffer)
-            .ok_or(EncodeError::BufferTooSmall {
-                needed: self.length,
-            })?;
+        header.write_to(self.buffer).ok_or(EncodeError::BufferTooSmall { needed: self.length })?;
         Ok(self.length)
     }
 }

@@ -118,9 +118,7 @@ impl Disposition {
     pub const fn received_right(self) -> PortRight {
         match self {
             Disposition::MoveReceive => PortRight::Receive,
-            Disposition::MoveSend | Disposition::CopySend | Disposition::MakeSend => {
-                PortRight::Send
-            }
+            Disposition::MoveSend | Disposition::CopySend | Disposition::MakeSend => PortRight::Send,
             Disposition::MoveSendOnce | Disposition::MakeSendOnce => PortRight::SendOnce,
         }
     }

@@ -103,14 +103,56 @@ impl X86ThreadState64 {
         for (index, field) in fields.iter_mut().enumerate() {
             *field = words[index * 2] as u64 | (words[index * 2 + 1] as u64) << 32;
         }
-        let [rax, rbx, rcx, rdx, rdi, rsi, rbp, rsp, r8, r9, r10, r11, r12, r13, r14, r15, rip, rflags, cs, fs, gs] = fields;
-        Some(Self { rax, rbx, rcx, rdx, rdi, rsi, rbp, rsp, r8, r9, r10, r11, r12, r13, r14, r15, rip, rflags, cs, fs, gs })
+        let [rax, rbx, rcx, rdx, rdi, rsi, rbp, rsp, r8, r9, r10, r11, r12, r13, r14, r15, rip, rflags, cs, fs, gs] =
+            fields;
+        Some(Self {
+            rax,
+            rbx,
+            rcx,
+            rdx,
+            rdi,
+            rsi,
+            rbp,
+            rsp,
+            r8,
+            r9,
+            r10,
+            r11,
+            r12,
+            r13,
+            r14,
+            r15,
+            rip,
+            rflags,
+            cs,
+            fs,
+            gs,
+        })
     }
 
     fn as_array(&self) -> [u64; 21] {
         [
-            self.rax, self.rbx, self.rcx, self.rdx, self.rdi, self.rsi, self.rbp, self.rsp, self.r8, self.r9, self.r10, self.r11,
-            self.r12, self.r13, self.r14, self.r15, self.rip, self.rflags, self.cs, self.fs, self.gs,
+            self.rax,
+            self.rbx,
+            self.rcx,
+            self.rdx,
+            self.rdi,
+            self.rsi,
+            self.rbp,
+            self.rsp,
+            self.r8,
+            self.r9,
+            self.r10,
+            self.r11,
+            self.r12,
+            self.r13,
+            self.r14,
+            self.r15,
+            self.rip,
+            self.rflags,
+            self.cs,
+            self.fs,
+            self.gs,
         ]
     }
 }

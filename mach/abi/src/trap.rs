@@ -116,14 +116,7 @@ impl Trap {
     /// The trap's arguments in register order (names as in `docs/abi.md`).
     pub const fn argument_names(self) -> &'static [&'static str] {
         match self {
-            Trap::MachMsg => &[
-                "msg",
-                "option",
-                "send_size",
-                "receive_size",
-                "receive_name",
-                "timeout",
-            ],
+            Trap::MachMsg => &["msg", "option", "send_size", "receive_size", "receive_name", "timeout"],
             Trap::MachReplyPort | Trap::TaskSelf | Trap::ThreadSelf | Trap::HostSelf => &[],
             Trap::PortAllocate => &["task", "right", "name_out"],
             Trap::PortDeallocate | Trap::PortDestroy => &["task", "name"],
@@ -133,9 +126,7 @@ impl Trap {
             Trap::PortMoveMember => &["task", "member", "after"],
             Trap::PortGetAttributes => &["task", "name", "flavor", "info_out", "count_in_out"],
             Trap::PortSetAttributes => &["task", "name", "flavor", "info", "count"],
-            Trap::PortRequestNotification => {
-                &["task", "name", "request", "sync", "notify", "previous_out"]
-            }
+            Trap::PortRequestNotification => &["task", "name", "request", "sync", "notify", "previous_out"],
             Trap::PortType => &["task", "name", "type_out"],
             Trap::TaskCreate => &["parent", "inherit_memory", "child_out"],
             Trap::TaskTerminate | Trap::TaskSuspend | Trap::TaskResume => &["task"],
@@ -152,36 +143,18 @@ impl Trap {
             Trap::VmDeallocate => &["task", "address", "size"],
             Trap::VmProtect => &["task", "address", "size", "set_maximum", "protection"],
             Trap::VmInherit => &["task", "address", "size", "inheritance"],
-            Trap::VmRegion => &[
-                "task",
-                "address_in_out",
-                "size_out",
-                "flavor",
-                "info_out",
-                "count_in_out",
-            ],
+            Trap::VmRegion => &["task", "address_in_out", "size_out", "flavor", "info_out", "count_in_out"],
             Trap::VmRead => &["task", "address", "size", "data_out", "count_out"],
             Trap::VmWrite => &["task", "address", "data", "count"],
-            Trap::VmMap => &[
-                "task",
-                "address_in_out",
-                "size",
-                "flags",
-                "memory_object",
-                "offset",
-            ],
+            Trap::VmMap => &["task", "address_in_out", "size", "flags", "memory_object", "offset"],
             Trap::MemoryObjectCreate => &["pager", "size", "object_out"],
             Trap::MemoryObjectDataSupply => &["object", "offset", "data", "size", "lock"],
             Trap::MemoryObjectDataUnavailable => &["object", "offset", "size"],
             Trap::MemoryObjectLockRequest => &["object", "offset", "size", "lock"],
             Trap::MemoryObjectDestroy => &["object", "reason"],
             Trap::TaskSetPager => &["task", "pager"],
-            Trap::TaskSetExceptionPort | Trap::ThreadSetExceptionPort => {
-                &["target", "exception_mask", "port"]
-            }
-            Trap::TaskGetExceptionPort | Trap::ThreadGetExceptionPort => {
-                &["target", "exception", "port_out"]
-            }
+            Trap::TaskSetExceptionPort | Trap::ThreadSetExceptionPort => &["target", "exception_mask", "port"],
+            Trap::TaskGetExceptionPort | Trap::ThreadGetExceptionPort => &["target", "exception", "port_out"],
             Trap::DeviceMapMemory => &["device", "physical_address", "size", "address_out"],
             Trap::DeviceDmaAllocate => &["device", "size", "address_out", "physical_out"],
             Trap::InterruptBind => &["device", "interrupt", "port"],

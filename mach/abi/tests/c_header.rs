@@ -63,14 +63,7 @@ int build(request_t *request) {
     )
     .unwrap();
     let output = match Command::new("gcc")
-        .args([
-            "-std=c11",
-            "-Wall",
-            "-Wextra",
-            "-Werror",
-            "-fsyntax-only",
-            "-I",
-        ])
+        .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-fsyntax-only", "-I"])
         .arg(&directory)
         .arg(&source)
         .output()
@@ -79,9 +72,5 @@ int build(request_t *request) {
         Err(error) => panic!("gcc is required for this test (apt-get install gcc): {error}"),
     };
     let _ = std::fs::remove_dir_all(&directory);
-    assert!(
-        output.status.success(),
-        "gcc rejected the header:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert!(output.status.success(), "gcc rejected the header:\n{}", String::from_utf8_lossy(&output.stderr));
 }

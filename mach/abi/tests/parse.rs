@@ -15,11 +15,8 @@ fn header(remote: Disposition, local: u32) -> MachMsgHeader {
 
 fn encode(descriptors: &[Descriptor], data: &[u8]) -> Vec<u8> {
     let mut buffer = vec![0u8; MACH_MSG_SIZE_MAX];
-    let mut encoder = MessageEncoder::new(
-        &mut buffer,
-        header(Disposition::CopySend, Disposition::MakeSendOnce as u32),
-        false,
-    );
+    let mut encoder =
+        MessageEncoder::new(&mut buffer, header(Disposition::CopySend, Disposition::MakeSendOnce as u32), false);
     for descriptor in descriptors {
         encoder.descriptor(*descriptor).unwrap();
     }
@@ -46,10 +43,7 @@ fn simple_message_round_trips() {
 #[test]
 fn complex_message_round_trips() {
     let descriptors = [
-        Descriptor::Port {
-            name: 0x305,
-            disposition: Disposition::MoveReceive,
-        },
+        Descriptor::Port { name: 0x305, disposition: Disposition::MoveReceive },
         Descriptor::OutOfLineMemory {
             address: 0x7fff_0000_1000,
             size: 8192,
@@ -88,20 +82,12 @@ fn received_messages_parse_with_their_trailer() {
         ..Default::default()
     };
     let mut encoder = MessageEncoder::new(&mut buffer, header, false);
-    encoder
-        .descriptor(Descriptor::Port {
-            name: 0x200,
-            disposition: Disposition::MoveReceive,
-        })
-        .unwrap();
+    encoder.descriptor(Descriptor::Port { name: 0x200, disposition: Disposition::MoveReceive }).unwrap();
     let length = encoder.finish().unwrap();
     buffer.truncate(length);
     assert!(matches!(
         parse(&buffer),
-        Err(ParseError::InvalidHeaderDisposition {
-            field: HeaderPort::Remote,
-            value: 0
-        })
+        Err(ParseError::InvalidHeaderDisposition { field: HeaderPort::Remote, value: 0 })
     ));
     buffer.extend_from_slice(&MachMsgTrailer::new(3, 9).to_bytes());
     let (view, trailer) = parse_received(&buffer).unwrap();
@@ -109,10 +95,7 @@ fn received_messages_parse_with_their_trailer() {
     assert_eq!(view.header.local_port, 0x105);
     assert_eq!(view.descriptor_count(), 1);
     // Missing trailer bytes.
-    assert!(matches!(
-        parse_received(&buffer[..length + 8]),
-        Err(ParseError::SizeMismatch { .. })
-    ));
+    assert!(matches!(parse_received(&buffer[..length + 8]), Err(ParseError::SizeMismatch { .. })));
     assert!(parse_received(&[0u8; 3]).is_err());
 }
 
@@ -124,117 +107,46 @@ fn size_errors() {
     assert_eq!(parse(&bytes), Err(ParseError::Misaligned { length: 29 }));
     bytes.pop();
     write_u32(&mut bytes, 4, 24).unwrap();
-    assert_eq!(
-        parse(&bytes),
-        Err(ParseError::SizeMismatch {
-            header_size: 24,
-            length: 28
-        })
-    );
+    assert_eq!(parse(&bytes), Err(ParseError::SizeMismatch { header_size: 24, length: 28 }));
     let big = vec![0u8; MACH_MSG_SIZE_MAX + 4];
-    assert_eq!(
-        parse(&big),
-        Err(ParseError::TooLarge {
-            length: MACH_MSG_SIZE_MAX + 4
-        })
-    );
-    assert_eq!(
-        ParseError::TooSmall { length: 0 }.to_mach_msg_return(),
-        MachMsgReturn::SendMsgTooSmall
-    );
-    assert_eq!(
-        ParseError::TooLarge { length: 0 }.to_mach_msg_return(),
-        MachMsgReturn::SendTooLarge
-    );
+    assert_eq!(parse(&big), Err(ParseError::TooLarge { length: MACH_MSG_SIZE_MAX + 4 }));
+    assert_eq!(ParseError::TooSmall { length: 0 }.to_mach_msg_return(), MachMsgReturn::SendMsgTooSmall);
+    assert_eq!(ParseError::TooLarge { length: 0 }.to_mach_msg_return(), MachMsgReturn::SendTooLarge);
 }
 
 #[test]
 fn header_bit_errors() {
     let mut bytes = encode(&[], &[]);
-    write_u32(
-        &mut bytes,
-        0,
-        msgh_bits(Disposition::CopySend as u32, 0) | 0x0100_0000,
-    )
-    .unwrap();
-    assert!(matches!(
-        parse(&bytes),
-        Err(ParseError::ReservedBits { .. })
-    ));
+    write_u32(&mut bytes, 0, msgh_bits(Disposition::CopySend as u32, 0) | 0x0100_0000).unwrap();
+    assert!(matches!(parse(&bytes), Err(ParseError::ReservedBits { .. })));
     write_u32(&mut bytes, 0, msgh_bits(Disposition::MoveReceive as u32, 0)).unwrap();
     let error = parse(&bytes).unwrap_err();
-    assert_eq!(
-        error,
-        ParseError::InvalidHeaderDisposition {
-            field: HeaderPort::Remote,
-            value: 16
-        }
-    );
+    assert_eq!(error, ParseError::InvalidHeaderDisposition { field: HeaderPort::Remote, value: 16 });
     assert_eq!(error.to_mach_msg_return(), MachMsgReturn::SendInvalidHeader);
     write_u32(&mut bytes, 0, msgh_bits(Disposition::CopySend as u32, 3)).unwrap();
-    assert_eq!(
-        parse(&bytes),
-        Err(ParseError::InvalidHeaderDisposition {
-            field: HeaderPort::Local,
-            value: 3
-        })
-    );
-    write_u32(
-        &mut bytes,
-        0,
-        msgh_bits_set_ports(Disposition::CopySend as u32, 0, 17),
-    )
-    .unwrap();
-    assert_eq!(
-        parse(&bytes),
-        Err(ParseError::InvalidHeaderDisposition {
-            field: HeaderPort::Voucher,
-            value: 17
-        })
-    );
+    assert_eq!(parse(&bytes), Err(ParseError::InvalidHeaderDisposition { field: HeaderPort::Local, value: 3 }));
+    write_u32(&mut bytes, 0, msgh_bits_set_ports(Disposition::CopySend as u32, 0, 17)).unwrap();
+    assert_eq!(parse(&bytes), Err(ParseError::InvalidHeaderDisposition { field: HeaderPort::Voucher, value: 17 }));
     write_u32(&mut bytes, 0, msgh_bits(Disposition::CopySend as u32, 0)).unwrap();
     write_u32(&mut bytes, 16, 5).unwrap();
-    assert_eq!(
-        parse(&bytes).unwrap_err().to_mach_msg_return(),
-        MachMsgReturn::SendInvalidVoucher
-    );
+    assert_eq!(parse(&bytes).unwrap_err().to_mach_msg_return(), MachMsgReturn::SendInvalidVoucher);
 }
 
 #[test]
 fn descriptor_errors() {
-    let port = Descriptor::Port {
-        name: 5,
-        disposition: Disposition::MoveSend,
-    };
+    let port = Descriptor::Port { name: 5, disposition: Disposition::MoveSend };
     let mut bytes = encode(&[port], &[]);
     bytes[28 + 11] = 7;
-    assert_eq!(
-        parse(&bytes),
-        Err(ParseError::InvalidDescriptorType { index: 0, value: 7 })
-    );
+    assert_eq!(parse(&bytes), Err(ParseError::InvalidDescriptorType { index: 0, value: 7 }));
     bytes[28 + 11] = 0;
     bytes[28 + 10] = 22;
     let error = parse(&bytes).unwrap_err();
-    assert_eq!(
-        error,
-        ParseError::InvalidDisposition {
-            index: 0,
-            value: 22
-        }
-    );
+    assert_eq!(error, ParseError::InvalidDisposition { index: 0, value: 22 });
     assert_eq!(error.to_mach_msg_return(), MachMsgReturn::SendInvalidType);
-    let memory = Descriptor::OutOfLineMemory {
-        address: 0,
-        size: 1,
-        deallocate: false,
-        copy: CopyOption::PhysicalCopy,
-    };
+    let memory = Descriptor::OutOfLineMemory { address: 0, size: 1, deallocate: false, copy: CopyOption::PhysicalCopy };
     let mut bytes = encode(&[port, memory], &[]);
     bytes[44 + 9] = 2;
-    assert_eq!(
-        parse(&bytes),
-        Err(ParseError::InvalidCopyOption { index: 1, value: 2 })
-    );
+    assert_eq!(parse(&bytes), Err(ParseError::InvalidCopyOption { index: 1, value: 2 }));
     let ports = Descriptor::OutOfLinePorts {
         address: 0,
         count: 1,
@@ -244,40 +156,20 @@ fn descriptor_errors() {
     };
     let mut bytes = encode(&[ports], &[]);
     write_u32(&mut bytes, 28 + 12, MACH_MSG_OOL_PORTS_MAX as u32 + 1).unwrap();
-    assert_eq!(
-        parse(&bytes),
-        Err(ParseError::OutOfLineTooLarge { index: 0 })
-    );
+    assert_eq!(parse(&bytes), Err(ParseError::OutOfLineTooLarge { index: 0 }));
 }
 
 #[test]
 fn descriptor_count_errors() {
-    let port = Descriptor::Port {
-        name: 5,
-        disposition: Disposition::MoveSend,
-    };
+    let port = Descriptor::Port { name: 5, disposition: Disposition::MoveSend };
     let mut bytes = encode(&[port], &[]);
     write_u32(&mut bytes, 24, 2).unwrap();
-    assert_eq!(
-        parse(&bytes),
-        Err(ParseError::DescriptorsExceedSize {
-            count: 2,
-            length: 44
-        })
-    );
+    assert_eq!(parse(&bytes), Err(ParseError::DescriptorsExceedSize { count: 2, length: 44 }));
     write_u32(&mut bytes, 24, MACH_MSG_DESCRIPTORS_MAX as u32 + 1).unwrap();
-    assert!(matches!(
-        parse(&bytes),
-        Err(ParseError::TooManyDescriptors { .. })
-    ));
+    assert!(matches!(parse(&bytes), Err(ParseError::TooManyDescriptors { .. })));
     // Complex bit on a bare header: no room for the body.
     let mut bare = encode(&[], &[]);
-    write_u32(
-        &mut bare,
-        0,
-        msgh_bits(Disposition::CopySend as u32, 0) | MACH_MSGH_BITS_COMPLEX,
-    )
-    .unwrap();
+    write_u32(&mut bare, 0, msgh_bits(Disposition::CopySend as u32, 0) | MACH_MSGH_BITS_COMPLEX).unwrap();
     assert!(matches!(parse(&bare), Err(ParseError::TooSmall { .. })));
 }
 
@@ -285,28 +177,17 @@ fn descriptor_count_errors() {
 fn encoder_errors() {
     let mut small = [0u8; 20];
     let encoder = MessageEncoder::new(&mut small, MachMsgHeader::default(), false);
-    assert_eq!(
-        encoder.finish(),
-        Err(EncodeError::BufferTooSmall { needed: 24 })
-    );
+    assert_eq!(encoder.finish(), Err(EncodeError::BufferTooSmall { needed: 24 }));
     let mut buffer = [0u8; 64];
     let mut encoder = MessageEncoder::new(&mut buffer, MachMsgHeader::default(), false);
     encoder.inline_data(&[1]).unwrap();
     assert_eq!(
-        encoder
-            .descriptor(Descriptor::Port {
-                name: 1,
-                disposition: Disposition::CopySend
-            })
-            .err(),
+        encoder.descriptor(Descriptor::Port { name: 1, disposition: Disposition::CopySend }).err(),
         Some(EncodeError::DescriptorAfterData)
     );
     let mut big = vec![0u8; MACH_MSG_SIZE_MAX + 16];
     let mut encoder = MessageEncoder::new(&mut big, MachMsgHeader::default(), false);
-    assert_eq!(
-        encoder.inline_data(&vec![0u8; MACH_MSG_SIZE_MAX]).err(),
-        Some(EncodeError::TooLarge)
-    );
+    assert_eq!(encoder.inline_data(&vec![0u8; MACH_MSG_SIZE_MAX]).err(), Some(EncodeError::TooLarge));
 }
 
 #[test]
@@ -318,10 +199,7 @@ fn numbering_follows_mach() {
         MachMsgReturn::decode(0x1000_400c | MACH_MSG_IPC_SPACE),
         Some((MachMsgReturn::ReceiveBodyError, MACH_MSG_IPC_SPACE))
     );
-    assert!(
-        MachMsgReturn::SendTimedOut.is_send_error()
-            && !MachMsgReturn::SendTimedOut.is_receive_error()
-    );
+    assert!(MachMsgReturn::SendTimedOut.is_send_error() && !MachMsgReturn::SendTimedOut.is_receive_error());
     assert!(MachMsgReturn::ReceiveTooLarge.is_receive_error());
     assert_eq!(NotifyId::NoSenders as u32, 70);
     assert_eq!(MACH_PORT_TYPE_RECEIVE, 0x20000);
@@ -330,57 +208,26 @@ fn numbering_follows_mach() {
     assert_eq!(Trap::from_u32(1), Some(Trap::MachMsg));
     assert!(Trap::VmMap.is_reserved() && !Trap::DebugPrint.is_reserved());
     assert_eq!(Trap::MachMsg.argument_count(), 6);
-    assert!(Trap::ALL
-        .iter()
-        .all(|trap| trap.argument_count() <= 6 && (trap.as_u32()) < MACH_TRAP_COUNT));
-    assert_eq!(
-        unpack_notification_request(pack_notification_request(0o110, 21)),
-        (0o110, 21)
-    );
+    assert!(Trap::ALL.iter().all(|trap| trap.argument_count() <= 6 && (trap.as_u32()) < MACH_TRAP_COUNT));
+    assert_eq!(unpack_notification_request(pack_notification_request(0o110, 21)), (0o110, 21));
     assert!(receive_fits(100, 116) && !receive_fits(100, 115));
     let trailer = MachMsgTrailer::new(7, 9);
-    assert_eq!(
-        MachMsgTrailer::read_from(&trailer.to_bytes()),
-        Some(trailer)
-    );
+    assert_eq!(MachMsgTrailer::read_from(&trailer.to_bytes()), Some(trailer));
 }
 
 fn descriptor_strategy() -> impl Strategy<Value = Descriptor> {
     let disposition = prop::sample::select(Disposition::ALL.to_vec());
     let copy = prop::sample::select(CopyOption::ALL.to_vec());
     prop_oneof![
-        (any::<u32>(), disposition.clone())
-            .prop_map(|(name, disposition)| Descriptor::Port { name, disposition }),
-        (
-            any::<u64>(),
-            0..=MACH_MSG_OOL_SIZE_MAX as u32,
-            any::<bool>(),
-            copy.clone()
-        )
-            .prop_map(
-                |(address, size, deallocate, copy)| Descriptor::OutOfLineMemory {
-                    address,
-                    size,
-                    deallocate,
-                    copy
-                }
-            ),
-        (
-            any::<u64>(),
-            0..=MACH_MSG_OOL_PORTS_MAX as u32,
-            disposition,
-            any::<bool>(),
-            copy
-        )
-            .prop_map(|(address, count, disposition, deallocate, copy)| {
-                Descriptor::OutOfLinePorts {
-                    address,
-                    count,
-                    disposition,
-                    deallocate,
-                    copy,
-                }
-            }),
+        (any::<u32>(), disposition.clone()).prop_map(|(name, disposition)| Descriptor::Port { name, disposition }),
+        (any::<u64>(), 0..=MACH_MSG_OOL_SIZE_MAX as u32, any::<bool>(), copy.clone()).prop_map(
+            |(address, size, deallocate, copy)| Descriptor::OutOfLineMemory { address, size, deallocate, copy }
+        ),
+        (any::<u64>(), 0..=MACH_MSG_OOL_PORTS_MAX as u32, disposition, any::<bool>(), copy).prop_map(
+            |(address, count, disposition, deallocate, copy)| {
+                Descriptor::OutOfLinePorts { address, count, disposition, deallocate, copy }
+            }
+        ),
     ]
 }
 
@@ -432,8 +279,5 @@ proptest! {
 /// Cases per property: `MACH_PROPTEST_CASES` (set by `scripts/fuzz.d/ipc`
 /// for long runs) or the default that keeps `cargo test` quick.
 fn cases(default: u32) -> u32 {
-    std::env::var("MACH_PROPTEST_CASES")
-        .ok()
-        .and_then(|text| text.parse().ok())
-        .unwrap_or(default)
+    std::env::var("MACH_PROPTEST_CASES").ok().and_then(|text| text.parse().ok()).unwrap_or(default)
 }

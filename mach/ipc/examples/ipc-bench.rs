@@ -30,9 +30,7 @@ fn encode(
     descriptors: &[Descriptor],
     data: &[u8],
 ) -> Vec<u8> {
-    let (reply_name, reply_bits) = reply.map_or((MACH_PORT_NULL, 0), |(name, disposition)| {
-        (name, disposition as u32)
-    });
+    let (reply_name, reply_bits) = reply.map_or((MACH_PORT_NULL, 0), |(name, disposition)| (name, disposition as u32));
     let header = MachMsgHeader {
         bits: msgh_bits(destination.1 as u32, reply_bits),
         remote_port: destination.0,
@@ -60,29 +58,22 @@ fn measure(label: &str, iterations: u32, mut body: impl FnMut()) -> String {
         body();
     }
     let nanoseconds = start.elapsed().as_nanos() as f64 / iterations as f64;
-    format!(
-        "{label:<48} {nanoseconds:>10.0} ns/op  ({:.0} ops/s)",
-        1e9 / nanoseconds
-    )
+    format!("{label:<48} {nanoseconds:>10.0} ns/op  ({:.0} ops/s)", 1e9 / nanoseconds)
 }
 
 fn main() {
-    let iterations = std::env::var("IPC_BENCH_ITERATIONS")
-        .ok()
-        .and_then(|text| text.parse().ok())
-        .unwrap_or(200_000u32);
+    let iterations =
+        std::env::var("IPC_BENCH_ITERATIONS").ok().and_then(|text| text.parse().ok()).unwrap_or(200_000u32);
     let mut ipc = Ipc::new();
     let server = ipc.create_space(1, SpaceLimits::default());
     let client = ipc.create_space(2, SpaceLimits::default());
     let service = ipc.allocate(server, PortRight::Receive).expect("allocate");
-    ipc.insert_right(client, 0x100, server, service, Disposition::MakeSend as u32)
-        .expect("grant");
+    ipc.insert_right(client, 0x100, server, service, Disposition::MakeSend as u32).expect("grant");
     let reply = ipc.allocate(client, PortRight::Receive).expect("allocate");
     let carried: Vec<PortName> = (0..8)
         .map(|_| {
             let name = ipc.allocate(client, PortRight::Receive).expect("allocate");
-            ipc.insert_right(client, name, client, name, Disposition::MakeSend as u32)
-                .expect("make send");
+            ipc.insert_right(client, name, client, name, Disposition::MakeSend as u32).expect("make send");
             name
         })
         .collect();
@@ -90,148 +81,55 @@ fn main() {
     let mut lines = Vec::new();
 
     let simple = encode((0x100, Disposition::CopySend), None, &[], &[0u8; 32]);
-    lines.push(measure(
-        "send + receive, 32 bytes inline",
-        iterations,
-        || {
-            ipc.send(client, &simple, &mut NoMemory).expect("send");
-            ipc.receive(
-                server,
-                service,
-                buffer_size,
-                ReceiveOptions::default(),
-                &mut NoMemory,
-            )
-            .expect("receive");
-        },
-    ));
+    lines.push(measure("send + receive, 32 bytes inline", iterations, || {
+        ipc.send(client, &simple, &mut NoMemory).expect("send");
+        ipc.receive(server, service, buffer_size, ReceiveOptions::default(), &mut NoMemory).expect("receive");
+    }));
 
-    let request = encode(
-        (0x100, Disposition::CopySend),
-        Some((reply, Disposition::MakeSendOnce)),
-        &[],
-        &[0u8; 32],
-    );
-    lines.push(measure(
-        "RPC via queues (request, reply, 2 receives)",
-        iterations,
-        || {
-            ipc.send(client, &request, &mut NoMemory).expect("send");
-            let received = ipc
-                .receive(
-                    server,
-                    service,
-                    buffer_size,
-                    ReceiveOptions::default(),
-                    &mut NoMemory,
-                )
-                .expect("receive");
-            let reply_name = u32::from_le_bytes(received.bytes[8..12].try_into().expect("4 bytes"));
-            let answer = encode(
-                (reply_name, Disposition::MoveSendOnce),
-                None,
-                &[],
-                &[0u8; 16],
-            );
-            ipc.send(server, &answer, &mut NoMemory).expect("reply");
-            ipc.receive(
-                client,
-                reply,
-                buffer_size,
-                ReceiveOptions::default(),
-                &mut NoMemory,
-            )
-            .expect("receive reply");
-        },
-    ));
+    let request = encode((0x100, Disposition::CopySend), Some((reply, Disposition::MakeSendOnce)), &[], &[0u8; 32]);
+    lines.push(measure("RPC via queues (request, reply, 2 receives)", iterations, || {
+        ipc.send(client, &request, &mut NoMemory).expect("send");
+        let received =
+            ipc.receive(server, service, buffer_size, ReceiveOptions::default(), &mut NoMemory).expect("receive");
+        let reply_name = u32::from_le_bytes(received.bytes[8..12].try_into().expect("4 bytes"));
+        let answer = encode((reply_name, Disposition::MoveSendOnce), None, &[], &[0u8; 16]);
+        ipc.send(server, &answer, &mut NoMemory).expect("reply");
+        ipc.receive(client, reply, buffer_size, ReceiveOptions::default(), &mut NoMemory).expect("receive reply");
+    }));
 
-    lines.push(measure(
-        "RPC via direct handoff (both directions)",
-        iterations,
-        || {
-            let received = ipc
-                .send_direct(
-                    client,
-                    &request,
-                    &mut NoMemory,
-                    server,
-                    service,
-                    buffer_size,
-                    &mut NoMemory,
-                )
-                .expect("handoff");
-            let reply_name = u32::from_le_bytes(received.bytes[8..12].try_into().expect("4 bytes"));
-            let answer = encode(
-                (reply_name, Disposition::MoveSendOnce),
-                None,
-                &[],
-                &[0u8; 16],
-            );
-            ipc.send_direct(
-                server,
-                &answer,
-                &mut NoMemory,
-                client,
-                reply,
-                buffer_size,
-                &mut NoMemory,
-            )
+    lines.push(measure("RPC via direct handoff (both directions)", iterations, || {
+        let received = ipc
+            .send_direct(client, &request, &mut NoMemory, server, service, buffer_size, &mut NoMemory)
+            .expect("handoff");
+        let reply_name = u32::from_le_bytes(received.bytes[8..12].try_into().expect("4 bytes"));
+        let answer = encode((reply_name, Disposition::MoveSendOnce), None, &[], &[0u8; 16]);
+        ipc.send_direct(server, &answer, &mut NoMemory, client, reply, buffer_size, &mut NoMemory)
             .expect("handoff reply");
-        },
-    ));
+    }));
 
-    let descriptors: Vec<Descriptor> = carried
-        .iter()
-        .map(|name| Descriptor::Port {
-            name: *name,
-            disposition: Disposition::CopySend,
-        })
-        .collect();
+    let descriptors: Vec<Descriptor> =
+        carried.iter().map(|name| Descriptor::Port { name: *name, disposition: Disposition::CopySend }).collect();
     let rights = encode((0x100, Disposition::CopySend), None, &descriptors, &[]);
-    lines.push(measure(
-        "send + receive, 8 send rights (then deallocated)",
-        iterations / 4,
-        || {
-            ipc.send(client, &rights, &mut NoMemory).expect("send");
-            let received = ipc
-                .receive(
-                    server,
-                    service,
-                    buffer_size,
-                    ReceiveOptions::default(),
-                    &mut NoMemory,
-                )
-                .expect("receive");
-            let (view, _) = parse_received(&received.bytes).expect("parse");
-            for descriptor in view.descriptors() {
-                if let Descriptor::Port { name, .. } = descriptor {
-                    ipc.deallocate(server, name).expect("deallocate");
-                }
+    lines.push(measure("send + receive, 8 send rights (then deallocated)", iterations / 4, || {
+        ipc.send(client, &rights, &mut NoMemory).expect("send");
+        let received =
+            ipc.receive(server, service, buffer_size, ReceiveOptions::default(), &mut NoMemory).expect("receive");
+        let (view, _) = parse_received(&received.bytes).expect("parse");
+        for descriptor in view.descriptors() {
+            if let Descriptor::Port { name, .. } = descriptor {
+                ipc.deallocate(server, name).expect("deallocate");
             }
-        },
-    ));
+        }
+    }));
 
-    let validate = encode(
-        (0x100, Disposition::CopySend),
-        None,
-        &descriptors,
-        &[0u8; 256],
-    );
-    lines.push(measure(
-        "parse (validate) 8 descriptors + 256 bytes",
-        iterations * 5,
-        || {
-            std::hint::black_box(parse(std::hint::black_box(&validate)).expect("valid"));
-        },
-    ));
+    let validate = encode((0x100, Disposition::CopySend), None, &descriptors, &[0u8; 256]);
+    lines.push(measure("parse (validate) 8 descriptors + 256 bytes", iterations * 5, || {
+        std::hint::black_box(parse(std::hint::black_box(&validate)).expect("valid"));
+    }));
 
-    lines.push(measure(
-        "check_invariants (small state)",
-        iterations / 100,
-        || {
-            ipc.check_invariants().expect("consistent");
-        },
-    ));
+    lines.push(measure("check_invariants (small state)", iterations / 100, || {
+        ipc.check_invariants().expect("consistent");
+    }));
 
     for line in &lines {
         println!("{line}");

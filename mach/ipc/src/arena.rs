@@ -26,11 +26,7 @@ pub struct Arena<T> {
 
 impl<T> Default for Arena<T> {
     fn default() -> Self {
-        Arena {
-            slots: Vec::new(),
-            free: Vec::new(),
-            length: 0,
-        }
+        Arena { slots: Vec::new(), free: Vec::new(), length: 0 }
     }
 }
 
@@ -42,20 +38,11 @@ impl<T> Arena<T> {
             let slot = &mut self.slots[index as usize];
             slot.generation = slot.generation.wrapping_add(1);
             slot.value = Some(value);
-            return ArenaId {
-                index,
-                generation: slot.generation,
-            };
+            return ArenaId { index, generation: slot.generation };
         }
         let index = self.slots.len() as u32;
-        self.slots.push(Slot {
-            generation: 0,
-            value: Some(value),
-        });
-        ArenaId {
-            index,
-            generation: 0,
-        }
+        self.slots.push(Slot { generation: 0, value: Some(value) });
+        ArenaId { index, generation: 0 }
     }
 
     /// Removes and returns the object, if the id is current.
@@ -96,15 +83,7 @@ impl<T> Arena<T> {
     /// Every live object with its id.
     pub fn iter(&self) -> impl Iterator<Item = (ArenaId, &T)> {
         self.slots.iter().enumerate().filter_map(|(index, slot)| {
-            slot.value.as_ref().map(|value| {
-                (
-                    ArenaId {
-                        index: index as u32,
-                        generation: slot.generation,
-                    },
-                    value,
-                )
-            })
+            slot.value.as_ref().map(|value| (ArenaId { index: index as u32, generation: slot.generation }, value))
         })
     }
 }

@@ -52,55 +52,37 @@ impl Ipc {
             let space_id = SpaceId(space_arena_id);
             for (name, entry) in space.entries.iter() {
                 if !mach_abi::port_name_is_valid(*name) {
-                    return fail(format!(
-                        "space {space_id:?} uses the reserved name {name:#x}"
-                    ));
+                    return fail(format!("space {space_id:?} uses the reserved name {name:#x}"));
                 }
                 match entry.rights {
-                    EntryRights::Port {
-                        port,
-                        receive,
-                        send_references,
-                    } => {
+                    EntryRights::Port { port, receive, send_references } => {
                         if !receive && send_references == 0 {
                             return fail(format!("empty entry {name:#x} in {space_id:?}"));
                         }
                         if send_references > USER_REFERENCES_MAX {
-                            return fail(format!(
-                                "entry {name:#x} has {send_references} send references"
-                            ));
+                            return fail(format!("entry {name:#x} has {send_references} send references"));
                         }
                         let Some(port_object) = self.port(port) else {
-                            return fail(format!(
-                                "entry {name:#x} of {space_id:?} names a freed port"
-                            ));
+                            return fail(format!("entry {name:#x} of {space_id:?} names a freed port"));
                         };
                         if !port_object.is_alive() {
-                            return fail(format!(
-                                "entry {name:#x} of {space_id:?} names a dead port"
-                            ));
+                            return fail(format!("entry {name:#x} of {space_id:?} names a dead port"));
                         }
                         if space.names_by_port.get(&port) != Some(name) {
-                            return fail(format!(
-                                "port {port:?} has no reverse name {name:#x} in {space_id:?}"
-                            ));
+                            return fail(format!("port {port:?} has no reverse name {name:#x} in {space_id:?}"));
                         }
                         if !port_object.holders.contains(&(space_id, *name)) {
-                            return fail(format!(
-                                "port {port:?} does not list holder {name:#x} of {space_id:?}"
-                            ));
+                            return fail(format!("port {port:?} does not list holder {name:#x} of {space_id:?}"));
                         }
                         let tally = tallies.entry(port).or_default();
                         tally.send += (send_references > 0) as u32;
                         if receive {
                             tally.receive += 1;
-                            if port_object.receiver
-                                != (Receiver::Space {
-                                    space: space_id,
-                                    name: *name,
-                                })
-                            {
-                                return fail(format!("port {port:?}: receiver {:?} but {name:#x} of {space_id:?} holds it", port_object.receiver));
+                            if port_object.receiver != (Receiver::Space { space: space_id, name: *name }) {
+                                return fail(format!(
+                                    "port {port:?}: receiver {:?} but {name:#x} of {space_id:?} holds it",
+                                    port_object.receiver
+                                ));
                             }
                         }
                     }
@@ -108,43 +90,26 @@ impl Ipc {
                         let Some(port_object) = self.port(port) else {
                             return fail(format!("send-once {name:#x} names a freed port"));
                         };
-                        if !port_object.is_alive()
-                            || !port_object.holders.contains(&(space_id, *name))
-                        {
-                            return fail(format!(
-                                "send-once {name:#x} of {space_id:?}: dead port or missing holder"
-                            ));
+                        if !port_object.is_alive() || !port_object.holders.contains(&(space_id, *name)) {
+                            return fail(format!("send-once {name:#x} of {space_id:?}: dead port or missing holder"));
                         }
                         tallies.entry(port).or_default().send_once += 1;
                     }
                     EntryRights::DeadName { references } => {
                         if references == 0 || references > USER_REFERENCES_MAX {
-                            return fail(format!(
-                                "dead name {name:#x} has {references} references"
-                            ));
+                            return fail(format!("dead name {name:#x} has {references} references"));
                         }
                     }
                     EntryRights::PortSet { set } => match self.port_set(set) {
-                        Some(set_object)
-                            if set_object.space == space_id && set_object.name == *name => {}
-                        _ => {
-                            return fail(format!(
-                                "port set entry {name:#x} of {space_id:?} is inconsistent"
-                            ))
-                        }
+                        Some(set_object) if set_object.space == space_id && set_object.name == *name => {}
+                        _ => return fail(format!("port set entry {name:#x} of {space_id:?} is inconsistent")),
                     },
                 }
             }
             for (port, name) in space.names_by_port.iter() {
                 match space.entries.get(name).map(|entry| entry.rights) {
-                    Some(EntryRights::Port {
-                        port: entry_port, ..
-                    }) if entry_port == *port => {}
-                    _ => {
-                        return fail(format!(
-                            "reverse name {name:#x} of {port:?} in {space_id:?} is stale"
-                        ))
-                    }
+                    Some(EntryRights::Port { port: entry_port, .. }) if entry_port == *port => {}
+                    _ => return fail(format!("reverse name {name:#x} of {port:?} in {space_id:?} is stale")),
                 }
             }
             if space.entries.len() > space.limits.max_entries {
@@ -163,21 +128,16 @@ impl Ipc {
                     }
                 }
                 match message.destination.port() {
-                    Some((destination, kind))
-                        if destination == port_id && kind != RightKind::Receive => {}
-                    _ => {
-                        return fail(format!(
-                            "a message queued on {port_id:?} is not addressed to it"
-                        ))
-                    }
+                    Some((destination, kind)) if destination == port_id && kind != RightKind::Receive => {}
+                    _ => return fail(format!("a message queued on {port_id:?} is not addressed to it")),
                 }
                 for carried in message.rights() {
                     if let Some((carried_port, RightKind::Receive)) = carried.port() {
-                        let expected = Receiver::InTransit {
-                            queued_on: Some(port_id),
-                        };
+                        let expected = Receiver::InTransit { queued_on: Some(port_id) };
                         if self.port(carried_port).map(|p| p.receiver) != Some(expected) {
-                            return fail(format!("receive right of {carried_port:?} queued on {port_id:?} has the wrong receiver"));
+                            return fail(format!(
+                                "receive right of {carried_port:?} queued on {port_id:?} has the wrong receiver"
+                            ));
                         }
                     }
                 }
@@ -186,22 +146,11 @@ impl Ipc {
                 count(&mut tallies, right);
             }
             for ((space, name), _) in port.requests.dead_name.iter() {
-                match self
-                    .space(*space)
-                    .and_then(|s| s.entries.get(name))
-                    .map(|entry| entry.rights)
-                {
-                    Some(EntryRights::Port {
-                        port: watched,
-                        send_references,
-                        ..
-                    }) if watched == port_id && send_references > 0 => {}
+                match self.space(*space).and_then(|s| s.entries.get(name)).map(|entry| entry.rights) {
+                    Some(EntryRights::Port { port: watched, send_references, .. })
+                        if watched == port_id && send_references > 0 => {}
                     Some(EntryRights::SendOnce { port: watched }) if watched == port_id => {}
-                    _ => {
-                        return fail(format!(
-                            "dead-name request of {name:#x} on {port_id:?} watches nothing"
-                        ))
-                    }
+                    _ => return fail(format!("dead-name request of {name:#x} on {port_id:?} watches nothing")),
                 }
             }
             if let Some((right, _)) = &port.requests.no_senders {
@@ -233,10 +182,7 @@ impl Ipc {
             let port_id = PortId(port_arena_id);
             let tally = tallies.get(&port_id).copied().unwrap_or_default();
             if tally.send != port.send_rights {
-                return fail(format!(
-                    "{port_id:?}: send_rights {} but {} found",
-                    port.send_rights, tally.send
-                ));
+                return fail(format!("{port_id:?}: send_rights {} but {} found", port.send_rights, tally.send));
             }
             if tally.send_once != port.send_once_rights {
                 return fail(format!(
@@ -260,34 +206,25 @@ impl Ipc {
                     || !port.requests.is_empty()
                     || !port.holders.is_empty()
                 {
-                    return fail(format!(
-                        "dead {port_id:?} still has a queue, set, request or holder"
-                    ));
+                    return fail(format!("dead {port_id:?} still has a queue, set, request or holder"));
                 }
                 if port.send_rights == 0 && port.send_once_rights == 0 {
                     return fail(format!("dead {port_id:?} is unreferenced but not freed"));
                 }
             }
             for (space, name) in port.holders.iter() {
-                let holds = match self
-                    .space(*space)
-                    .and_then(|s| s.entries.get(name))
-                    .map(|entry| entry.rights)
-                {
-                    Some(EntryRights::Port { port: held, .. })
-                    | Some(EntryRights::SendOnce { port: held }) => held == port_id,
+                let holds = match self.space(*space).and_then(|s| s.entries.get(name)).map(|entry| entry.rights) {
+                    Some(EntryRights::Port { port: held, .. }) | Some(EntryRights::SendOnce { port: held }) => {
+                        held == port_id
+                    }
                     _ => false,
                 };
                 if !holds {
-                    return fail(format!(
-                        "{port_id:?} lists holder {name:#x} of {space:?} which does not hold it"
-                    ));
+                    return fail(format!("{port_id:?} lists holder {name:#x} of {space:?} which does not hold it"));
                 }
             }
             if let Some(set) = port.port_set {
-                let in_set = self
-                    .port_set(set)
-                    .is_some_and(|set_object| set_object.members.contains(&port_id));
+                let in_set = self.port_set(set).is_some_and(|set_object| set_object.members.contains(&port_id));
                 let receiver_matches = match (self.port_set(set), port.receiver) {
                     (Some(set_object), Receiver::Space { space, .. }) => set_object.space == space,
                     _ => false,
@@ -301,23 +238,15 @@ impl Ipc {
             let mut current = port.receiver;
             for _ in 0..=self.ports.len() {
                 match current {
-                    Receiver::InTransit {
-                        queued_on: Some(next),
-                    } => match self.port(next) {
+                    Receiver::InTransit { queued_on: Some(next) } => match self.port(next) {
                         Some(next_port) => current = next_port.receiver,
-                        None => {
-                            return fail(format!(
-                                "{port_id:?} is queued on the freed port {next:?}"
-                            ))
-                        }
+                        None => return fail(format!("{port_id:?} is queued on the freed port {next:?}")),
                     },
                     _ => break,
                 }
             }
             if matches!(current, Receiver::InTransit { queued_on: Some(_) }) {
-                return fail(format!(
-                    "{port_id:?} is in a cycle of ports queued inside each other"
-                ));
+                return fail(format!("{port_id:?} is in a cycle of ports queued inside each other"));
             }
             if port.queue_limit > mach_abi::MACH_PORT_QLIMIT_MAX {
                 return fail(format!("{port_id:?} has queue limit {}", port.queue_limit));
@@ -325,12 +254,8 @@ impl Ipc {
         }
         for (set_arena_id, set) in self.port_sets.iter() {
             for member in set.members.iter() {
-                if self.port(*member).and_then(|p| p.port_set)
-                    != Some(crate::PortSetId(set_arena_id))
-                {
-                    return fail(format!(
-                        "set {set_arena_id:?} lists {member:?} which is not in it"
-                    ));
+                if self.port(*member).and_then(|p| p.port_set) != Some(crate::PortSetId(set_arena_id)) {
+                    return fail(format!("set {set_arena_id:?} lists {member:?} which is not in it"));
                 }
             }
         }

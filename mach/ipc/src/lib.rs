@@ -57,8 +57,7 @@ use mach_abi::{KernReturn, MachMsgReturn, PortName};
 use arena::{Arena, ArenaId};
 pub use invariants::InvariantViolation;
 pub use message::{
-    KernelMessage, KernelMessageTooLarge, MessageItem, ReceiveOptions, ReceiveSource, Received,
-    TaskMemory,
+    KernelMessage, KernelMessageTooLarge, MessageItem, ReceiveOptions, ReceiveSource, Received, TaskMemory,
 };
 pub use notify::{Notification, NotificationKind};
 pub use port::{KernelObject, Port, Receiver};
@@ -215,45 +214,27 @@ impl Ipc {
     }
 
     /// Re-tags a port (0 detaches the kernel object).
-    pub fn set_kernel_object(
-        &mut self,
-        port: PortId,
-        object: KernelObject,
-    ) -> Result<(), KernReturn> {
-        self.port_mut(port)
-            .ok_or(KernReturn::InvalidName)?
-            .kernel_object = object;
+    pub fn set_kernel_object(&mut self, port: PortId, object: KernelObject) -> Result<(), KernReturn> {
+        self.port_mut(port).ok_or(KernReturn::InvalidName)?.kernel_object = object;
         Ok(())
     }
 
     /// Makes a send right to a live port for the kernel to hand out
     /// (`task_self`...). Counts as a make-send.
     pub fn make_send(&mut self, port: PortId) -> Result<CarriedRight, KernReturn> {
-        let port_object = self
-            .port_mut(port)
-            .filter(|p| p.is_alive())
-            .ok_or(KernReturn::InvalidName)?;
+        let port_object = self.port_mut(port).filter(|p| p.is_alive()).ok_or(KernReturn::InvalidName)?;
         port_object.make_send_count = port_object.make_send_count.wrapping_add(1);
         port_object.send_rights += 1;
         port_object.kernel_held.send += 1;
-        Ok(CarriedRight::Port {
-            port,
-            kind: RightKind::Send,
-        })
+        Ok(CarriedRight::Port { port, kind: RightKind::Send })
     }
 
     /// Makes a send-once right to a live port for the kernel.
     pub fn make_send_once(&mut self, port: PortId) -> Result<CarriedRight, KernReturn> {
-        let port_object = self
-            .port_mut(port)
-            .filter(|p| p.is_alive())
-            .ok_or(KernReturn::InvalidName)?;
+        let port_object = self.port_mut(port).filter(|p| p.is_alive()).ok_or(KernReturn::InvalidName)?;
         port_object.send_once_rights += 1;
         port_object.kernel_held.send_once += 1;
-        Ok(CarriedRight::Port {
-            port,
-            kind: RightKind::SendOnce,
-        })
+        Ok(CarriedRight::Port { port, kind: RightKind::SendOnce })
     }
 
     /// Gives back a right the kernel held, destroying it (send-once rights
@@ -270,10 +251,7 @@ impl Ipc {
             return Err(KernReturn::InvalidRight);
         }
         port_object.receiver = Receiver::InTransit { queued_on: None };
-        self.destroy_rights(alloc::vec![CarriedRight::Port {
-            port,
-            kind: RightKind::Receive
-        }]);
+        self.destroy_rights(alloc::vec![CarriedRight::Port { port, kind: RightKind::Receive }]);
         Ok(())
     }
 
@@ -317,18 +295,9 @@ impl Ipc {
         while let Some(right) = work.pop() {
             match right {
                 CarriedRight::Dead => {}
-                CarriedRight::Port {
-                    port,
-                    kind: RightKind::Send,
-                } => self.release_send(port),
-                CarriedRight::Port {
-                    port,
-                    kind: RightKind::SendOnce,
-                } => self.release_send_once(port),
-                CarriedRight::Port {
-                    port,
-                    kind: RightKind::Receive,
-                } => self.destroy_receive(port, &mut work),
+                CarriedRight::Port { port, kind: RightKind::Send } => self.release_send(port),
+                CarriedRight::Port { port, kind: RightKind::SendOnce } => self.release_send_once(port),
+                CarriedRight::Port { port, kind: RightKind::Receive } => self.destroy_receive(port, &mut work),
             }
         }
     }
@@ -352,10 +321,7 @@ impl Ipc {
         };
         if port_object.is_alive() {
             self.outbox.push_back(Notification {
-                destination: CarriedRight::Port {
-                    port,
-                    kind: RightKind::SendOnce,
-                },
+                destination: CarriedRight::Port { port, kind: RightKind::SendOnce },
                 kind: NotificationKind::SendOnce,
             });
             return;
@@ -374,24 +340,17 @@ impl Ipc {
             return;
         }
         let make_send_count = port_object.make_send_count;
-        let ready =
-            matches!(port_object.requests.no_senders, Some((_, sync)) if make_send_count >= sync);
+        let ready = matches!(port_object.requests.no_senders, Some((_, sync)) if make_send_count >= sync);
         if !ready {
             return;
         }
         if let Some((destination, _)) = port_object.requests.no_senders.take() {
-            self.outbox.push_back(Notification {
-                destination,
-                kind: NotificationKind::NoSenders { make_send_count },
-            });
+            self.outbox.push_back(Notification { destination, kind: NotificationKind::NoSenders { make_send_count } });
         }
     }
 
     pub(crate) fn free_if_unreferenced(&mut self, port: PortId) {
-        if self
-            .port(port)
-            .is_some_and(|p| p.is_unreferenced() && p.queue.is_empty() && p.requests.is_empty())
-        {
+        if self.port(port).is_some_and(|p| p.is_unreferenced() && p.queue.is_empty() && p.requests.is_empty()) {
             self.ports.remove(port.0);
         }
     }
@@ -411,10 +370,7 @@ impl Ipc {
             self.outbox.push_back(Notification {
                 destination,
                 kind: NotificationKind::PortDestroyed {
-                    receive: CarriedRight::Port {
-                        port,
-                        kind: RightKind::Receive,
-                    },
+                    receive: CarriedRight::Port { port, kind: RightKind::Receive },
                 },
             });
             return;
@@ -439,10 +395,7 @@ impl Ipc {
                     }
                 }
             }
-            self.outbox.push_back(Notification {
-                destination,
-                kind: NotificationKind::DeadName { name },
-            });
+            self.outbox.push_back(Notification { destination, kind: NotificationKind::DeadName { name } });
         }
         if let Some((right, _)) = no_senders {
             work.push(right);
@@ -463,14 +416,10 @@ impl Ipc {
             return;
         };
         let (references, was_send, was_send_once) = match entry.rights {
-            right::EntryRights::Port {
-                port: entry_port,
-                send_references,
-                ..
-            } if entry_port == port => (send_references, send_references > 0, false),
-            right::EntryRights::SendOnce { port: entry_port } if entry_port == port => {
-                (1, false, true)
+            right::EntryRights::Port { port: entry_port, send_references, .. } if entry_port == port => {
+                (send_references, send_references > 0, false)
             }
+            right::EntryRights::SendOnce { port: entry_port } if entry_port == port => (1, false, true),
             _ => return,
         };
         space_object.names_by_port.remove(&port);

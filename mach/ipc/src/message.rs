@@ -12,10 +12,9 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use mach_abi::{
-    msgh_bits, parse, receive_fits, CopyOption, Descriptor, Disposition, MachMsgHeader,
-    MachMsgReturn, MachMsgTrailer, MessageEncoder, NotifyId, PortName, MACH_MSGH_BITS_COMPLEX,
-    MACH_MSG_BODY_SIZE, MACH_MSG_DESCRIPTOR_SIZE, MACH_MSG_HEADER_SIZE, MACH_MSG_IPC_SPACE,
-    MACH_MSG_TRAILER_SIZE, MACH_MSG_VM_SPACE, MACH_PORT_DEAD, MACH_PORT_NULL,
+    msgh_bits, parse, receive_fits, CopyOption, Descriptor, Disposition, MachMsgHeader, MachMsgReturn, MachMsgTrailer,
+    MessageEncoder, NotifyId, PortName, MACH_MSGH_BITS_COMPLEX, MACH_MSG_BODY_SIZE, MACH_MSG_DESCRIPTOR_SIZE,
+    MACH_MSG_HEADER_SIZE, MACH_MSG_IPC_SPACE, MACH_MSG_TRAILER_SIZE, MACH_MSG_VM_SPACE, MACH_PORT_DEAD, MACH_PORT_NULL,
 };
 
 use crate::notify::{Notification, NotificationKind};
@@ -30,15 +29,9 @@ pub trait TaskMemory {
     /// Captures `size` bytes at `address` of the sender for transfer
     /// (copied now for `PhysicalCopy`, shared copy-on-write for
     /// `VirtualCopy`); returns a token for the captured region.
-    fn capture_region(
-        &mut self,
-        address: u64,
-        size: u32,
-        copy: CopyOption,
-    ) -> Result<u64, MachMsgReturn>;
+    fn capture_region(&mut self, address: u64, size: u32, copy: CopyOption) -> Result<u64, MachMsgReturn>;
     /// Reads an out-of-line array of `count` port names of the sender.
-    fn read_port_names(&mut self, address: u64, count: u32)
-        -> Result<Vec<PortName>, MachMsgReturn>;
+    fn read_port_names(&mut self, address: u64, count: u32) -> Result<Vec<PortName>, MachMsgReturn>;
     /// Deallocates the sender's range after a successful send that asked
     /// for it (`deallocate = 1`).
     fn deallocate(&mut self, address: u64, size: u64);
@@ -54,17 +47,9 @@ pub enum MessageItem {
     /// A port right, or `None` for `MACH_PORT_NULL`.
     Port(Option<CarriedRight>),
     /// Out-of-line memory captured under `token` (`None` for size 0).
-    Memory {
-        token: Option<u64>,
-        size: u32,
-        copy: CopyOption,
-    },
+    Memory { token: Option<u64>, size: u32, copy: CopyOption },
     /// Out-of-line port rights, all of one kind.
-    Ports {
-        rights: Vec<Option<CarriedRight>>,
-        disposition: Disposition,
-        copy: CopyOption,
-    },
+    Ports { rights: Vec<Option<CarriedRight>>, disposition: Disposition, copy: CopyOption },
 }
 
 /// A message inside the kernel.
@@ -117,12 +102,7 @@ impl KernelMessage {
         Ok(message)
     }
 
-    fn bare(
-        destination: CarriedRight,
-        id: i32,
-        reply: Option<CarriedRight>,
-        inline_data: Vec<u8>,
-    ) -> KernelMessage {
+    fn bare(destination: CarriedRight, id: i32, reply: Option<CarriedRight>, inline_data: Vec<u8>) -> KernelMessage {
         KernelMessage {
             id,
             destination,
@@ -148,13 +128,9 @@ impl KernelMessage {
             NotificationKind::PortDeleted { name } | NotificationKind::DeadName { name } => {
                 (Vec::new(), name.to_le_bytes().to_vec())
             }
-            NotificationKind::NoSenders { make_send_count } => {
-                (Vec::new(), make_send_count.to_le_bytes().to_vec())
-            }
+            NotificationKind::NoSenders { make_send_count } => (Vec::new(), make_send_count.to_le_bytes().to_vec()),
             NotificationKind::SendOnce => (Vec::new(), Vec::new()),
-            NotificationKind::PortDestroyed { receive } => {
-                (vec![MessageItem::Port(Some(receive))], Vec::new())
-            }
+            NotificationKind::PortDestroyed { receive } => (vec![MessageItem::Port(Some(receive))], Vec::new()),
         };
         let complex = !items.is_empty();
         KernelMessage {
@@ -193,11 +169,7 @@ impl KernelMessage {
     /// The size the message has in the receiver's buffer, trailer excluded.
     pub fn size(&self) -> usize {
         MACH_MSG_HEADER_SIZE
-            + if self.complex {
-                MACH_MSG_BODY_SIZE + self.items.len() * MACH_MSG_DESCRIPTOR_SIZE
-            } else {
-                0
-            }
+            + if self.complex { MACH_MSG_BODY_SIZE + self.items.len() * MACH_MSG_DESCRIPTOR_SIZE } else { 0 }
             + self.inline_data.len()
     }
 
@@ -210,9 +182,7 @@ impl KernelMessage {
             match item {
                 MessageItem::Port(right) => rights.extend(right),
                 MessageItem::Memory { token, .. } => regions.extend(token),
-                MessageItem::Ports { rights: list, .. } => {
-                    rights.extend(list.into_iter().flatten())
-                }
+                MessageItem::Ports { rights: list, .. } => rights.extend(list.into_iter().flatten()),
             }
         }
         (rights, regions)
@@ -227,9 +197,7 @@ impl KernelMessage {
                 MessageItem::Ports { rights, .. } => rights.iter().flatten().collect(),
             }
         });
-        core::iter::once(&self.destination)
-            .chain(self.reply.iter())
-            .chain(items)
+        core::iter::once(&self.destination).chain(self.reply.iter()).chain(items)
     }
 
     /// Ports whose receive rights travel in this message.
@@ -296,23 +264,9 @@ impl Role {
 
 /// A descriptor, validated, waiting for its rights and memory.
 enum PlannedItem {
-    Port {
-        name: PortName,
-        disposition: Disposition,
-    },
-    Memory {
-        address: u64,
-        size: u32,
-        deallocate: bool,
-        copy: CopyOption,
-    },
-    Ports {
-        address: u64,
-        names: Vec<PortName>,
-        disposition: Disposition,
-        deallocate: bool,
-        copy: CopyOption,
-    },
+    Port { name: PortName, disposition: Disposition },
+    Memory { address: u64, size: u32, deallocate: bool, copy: CopyOption },
+    Ports { address: u64, names: Vec<PortName>, disposition: Disposition, deallocate: bool, copy: CopyOption },
 }
 
 impl Ipc {
@@ -327,8 +281,7 @@ impl Ipc {
         memory: &mut dyn TaskMemory,
     ) -> Result<SendOutcome, SendError> {
         let message = self.copyin_message(space, bytes, memory, None)?;
-        self.enqueue(message)
-            .ok_or(SendError::Failed(MachMsgReturn::SendInvalidDest))
+        self.enqueue(message).ok_or(SendError::Failed(MachMsgReturn::SendInvalidDest))
     }
 
     /// The RPC fast path: when a thread of `receiver` waits in a receive on
@@ -348,9 +301,7 @@ impl Ipc {
         receive_size: usize,
         receiver_memory: &mut dyn TaskMemory,
     ) -> Result<Received, SendError> {
-        let target = self
-            .handoff_target(receiver, receive_name)
-            .ok_or(SendError::HandoffNotPossible)?;
+        let target = self.handoff_target(receiver, receive_name).ok_or(SendError::HandoffNotPossible)?;
         // A received message is exactly as long as the sent one; if it does
         // not fit, the normal path queues it and the receiver gets
         // MACH_RCV_TOO_LARGE (or MACH_RCV_LARGE's size) from its receive.
@@ -376,14 +327,8 @@ impl Ipc {
         options: ReceiveOptions,
         memory: &mut dyn TaskMemory,
     ) -> Result<Received, ReceiveError> {
-        let port = self
-            .pick_receive_port(space, name)?
-            .ok_or(ReceiveError::Empty)?;
-        let size = self
-            .port(port)
-            .and_then(|p| p.queue.front())
-            .map(KernelMessage::size)
-            .ok_or(ReceiveError::Empty)?;
+        let port = self.pick_receive_port(space, name)?.ok_or(ReceiveError::Empty)?;
+        let size = self.port(port).and_then(|p| p.queue.front()).map(KernelMessage::size).ok_or(ReceiveError::Empty)?;
         if !receive_fits(size, receive_size) {
             let needed = size + MACH_MSG_TRAILER_SIZE;
             if !options.large {
@@ -401,8 +346,7 @@ impl Ipc {
     /// Queues a message the kernel built (a kernel server's reply). Ignores
     /// queue limits; a message to a dead port is destroyed (`None`).
     pub fn send_kernel_message(&mut self, message: KernelMessage) -> Option<SendOutcome> {
-        let rights: Vec<(PortId, RightKind)> =
-            message.rights().filter_map(CarriedRight::port).collect();
+        let rights: Vec<(PortId, RightKind)> = message.rights().filter_map(CarriedRight::port).collect();
         for (port, kind) in rights {
             self.unhold(&CarriedRight::Port { port, kind });
         }
@@ -412,8 +356,7 @@ impl Ipc {
     /// Destroys a message the kernel holds (a request it has finished
     /// with): every right left in it is released, its memory freed.
     pub fn release_kernel_message(&mut self, message: KernelMessage) {
-        let rights: Vec<(PortId, RightKind)> =
-            message.rights().filter_map(CarriedRight::port).collect();
+        let rights: Vec<(PortId, RightKind)> = message.rights().filter_map(CarriedRight::port).collect();
         for (port, kind) in rights {
             self.unhold(&CarriedRight::Port { port, kind });
         }
@@ -430,15 +373,8 @@ impl Ipc {
         // The destination right is consumed by the receipt.
         let destination = core::mem::replace(&mut message.destination, CarriedRight::Dead);
         self.destroy_consumed_destination(destination);
-        for right in message
-            .rights()
-            .filter_map(CarriedRight::port)
-            .collect::<Vec<_>>()
-        {
-            self.hold(&CarriedRight::Port {
-                port: right.0,
-                kind: right.1,
-            });
+        for right in message.rights().filter_map(CarriedRight::port).collect::<Vec<_>>() {
+            self.hold(&CarriedRight::Port { port: right.0, kind: right.1 });
         }
         Some(message)
     }
@@ -446,17 +382,9 @@ impl Ipc {
     /// What a receive on `name` in `space` waits for: a port or a port set.
     /// The kernel records a blocked receiver under this key, and wakes it
     /// when a [`SendOutcome`] names that port or set.
-    pub fn receive_source(
-        &self,
-        space: SpaceId,
-        name: PortName,
-    ) -> Result<ReceiveSource, MachMsgReturn> {
+    pub fn receive_source(&self, space: SpaceId, name: PortName) -> Result<ReceiveSource, MachMsgReturn> {
         match self.entry_rights(space, name) {
-            Ok(EntryRights::Port {
-                port,
-                receive: true,
-                ..
-            }) => Ok(ReceiveSource::Port(port)),
+            Ok(EntryRights::Port { port, receive: true, .. }) => Ok(ReceiveSource::Port(port)),
             Ok(EntryRights::PortSet { set }) => Ok(ReceiveSource::Set(set)),
             Ok(EntryRights::DeadName { .. }) => Err(MachMsgReturn::ReceivePortDied),
             _ => Err(MachMsgReturn::ReceiveInvalidName),
@@ -486,40 +414,22 @@ impl Ipc {
     }
 
     /// Chooses the port to take the next message from.
-    fn pick_receive_port(
-        &self,
-        space: SpaceId,
-        name: PortName,
-    ) -> Result<Option<PortId>, ReceiveError> {
-        let rights = self
-            .entry_rights(space, name)
-            .map_err(|_| ReceiveError::Failed(MachMsgReturn::ReceiveInvalidName))?;
+    fn pick_receive_port(&self, space: SpaceId, name: PortName) -> Result<Option<PortId>, ReceiveError> {
+        let rights =
+            self.entry_rights(space, name).map_err(|_| ReceiveError::Failed(MachMsgReturn::ReceiveInvalidName))?;
         match rights {
-            EntryRights::Port {
-                port,
-                receive: true,
-                ..
-            } => Ok(self
-                .port(port)
-                .filter(|p| !p.queue.is_empty())
-                .map(|_| port)),
+            EntryRights::Port { port, receive: true, .. } => {
+                Ok(self.port(port).filter(|p| !p.queue.is_empty()).map(|_| port))
+            }
             EntryRights::PortSet { set } => {
-                let set_object = self
-                    .port_set(set)
-                    .ok_or(ReceiveError::Failed(MachMsgReturn::ReceiveInvalidName))?;
+                let set_object = self.port_set(set).ok_or(ReceiveError::Failed(MachMsgReturn::ReceiveInvalidName))?;
                 Ok(set_object
                     .members()
-                    .filter_map(|member| {
-                        self.port(member)?
-                            .head_arrival()
-                            .map(|arrival| (arrival, member))
-                    })
+                    .filter_map(|member| self.port(member)?.head_arrival().map(|arrival| (arrival, member)))
                     .min()
                     .map(|(_, member)| member))
             }
-            EntryRights::DeadName { .. } => {
-                Err(ReceiveError::Failed(MachMsgReturn::ReceivePortDied))
-            }
+            EntryRights::DeadName { .. } => Err(ReceiveError::Failed(MachMsgReturn::ReceivePortDied)),
             _ => Err(ReceiveError::Failed(MachMsgReturn::ReceiveInvalidName)),
         }
     }
@@ -554,10 +464,7 @@ impl Ipc {
     pub fn release_message(&mut self, message: KernelMessage) {
         let mut work = Vec::new();
         // Not queued, so not charged to any space any more.
-        let message = KernelMessage {
-            charged_to: None,
-            ..message
-        };
+        let message = KernelMessage { charged_to: None, ..message };
         self.discard_message(message, &mut work);
         self.destroy_rights(work);
     }
@@ -586,9 +493,7 @@ impl Ipc {
                 return true;
             }
             match self.port(current).map(|p| p.receiver) {
-                Some(Receiver::InTransit {
-                    queued_on: Some(next),
-                }) => current = next,
+                Some(Receiver::InTransit { queued_on: Some(next) }) => current = next,
                 _ => return false,
             }
         }
@@ -603,9 +508,7 @@ impl Ipc {
             return None;
         };
         let alive = self.port(port).is_some_and(|p| p.is_alive());
-        let circular = message
-            .receive_rights()
-            .any(|carried| self.is_circular(port, carried));
+        let circular = message.receive_rights().any(|carried| self.is_circular(port, carried));
         if !alive || circular {
             self.release_message(message);
             return None;
@@ -620,18 +523,12 @@ impl Ipc {
         }
         for carried in message.receive_rights().collect::<Vec<_>>() {
             if let Some(port_object) = self.port_mut(carried) {
-                port_object.receiver = Receiver::InTransit {
-                    queued_on: Some(port),
-                };
+                port_object.receiver = Receiver::InTransit { queued_on: Some(port) };
             }
         }
         let port_object = self.port_mut(port)?;
         port_object.queue.push_back(message);
-        Some(SendOutcome {
-            port,
-            port_set: port_object.port_set,
-            receiver: port_object.receiver,
-        })
+        Some(SendOutcome { port, port_set: port_object.port_set, receiver: port_object.receiver })
     }
 
     pub(crate) fn enqueue_kernel_message(&mut self, message: KernelMessage) -> Option<SendOutcome> {
@@ -650,10 +547,7 @@ impl Ipc {
         handoff: Option<HandoffTarget>,
     ) -> Result<KernelMessage, SendError> {
         let view = parse(bytes).map_err(|error| SendError::Failed(error.to_mach_msg_return()))?;
-        let sender = self
-            .space(space)
-            .ok_or(SendError::Failed(MachMsgReturn::SendInvalidDest))?
-            .task_id;
+        let sender = self.space(space).ok_or(SendError::Failed(MachMsgReturn::SendInvalidDest))?.task_id;
         let plan = plan_copyin(&view, memory)?;
         let checked = self.validate_rights(space, &plan)?;
         self.check_destination(space, &checked, handoff)?;
@@ -669,16 +563,9 @@ impl Ipc {
 
     /// The validation pass: every right of the message is taken from copies
     /// of the sender's entries, in message order, so nothing changes yet.
-    fn validate_rights(
-        &self,
-        space: SpaceId,
-        plan: &CopyinPlan,
-    ) -> Result<CheckedRights, SendError> {
+    fn validate_rights(&self, space: SpaceId, plan: &CopyinPlan) -> Result<CheckedRights, SendError> {
         let mut simulated: BTreeMap<PortName, EntryRights> = BTreeMap::new();
-        let mut simulate = |name: PortName,
-                            disposition: Disposition,
-                            role: Role|
-         -> Result<Option<Taken>, SendError> {
+        let mut simulate = |name: PortName, disposition: Disposition, role: Role| -> Result<Option<Taken>, SendError> {
             if role != Role::Destination && !mach_abi::port_name_is_valid(name) {
                 // NULL and DEAD carry no right (DEAD travels as dead).
                 return Ok(None);
@@ -690,23 +577,13 @@ impl Ipc {
                     simulated.entry(name).or_insert(rights)
                 }
             };
-            Ok(Some(
-                take_right(entry, disposition).map_err(|_| role.error())?,
-            ))
+            Ok(Some(take_right(entry, disposition).map_err(|_| role.error())?))
         };
         let (destination_name, destination_disposition) = plan.destination;
         let (destination_port, destination_is_send_once) =
             match simulate(destination_name, destination_disposition, Role::Destination)? {
-                Some(Taken::Port {
-                    port,
-                    kind: RightKind::Send,
-                    ..
-                }) => (port, false),
-                Some(Taken::Port {
-                    port,
-                    kind: RightKind::SendOnce,
-                    ..
-                }) => (port, true),
+                Some(Taken::Port { port, kind: RightKind::Send, .. }) => (port, false),
+                Some(Taken::Port { port, kind: RightKind::SendOnce, .. }) => (port, true),
                 _ => return Err(MachMsgReturn::SendInvalidDest.into()),
             };
         if let Some((name, disposition)) = plan.reply {
@@ -715,21 +592,14 @@ impl Ipc {
         let mut moved_receive = Vec::new();
         for item in &plan.items {
             for (name, disposition) in item.rights() {
-                if let Some(Taken::Port {
-                    port,
-                    kind: RightKind::Receive,
-                    ..
-                }) = simulate(name, disposition, Role::Body)?
+                if let Some(Taken::Port { port, kind: RightKind::Receive, .. }) =
+                    simulate(name, disposition, Role::Body)?
                 {
                     moved_receive.push(port);
                 }
             }
         }
-        Ok(CheckedRights {
-            destination_port,
-            destination_is_send_once,
-            moved_receive,
-        })
+        Ok(CheckedRights { destination_port, destination_is_send_once, moved_receive })
     }
 
     /// Handoff target, queue limit, the sender's bound, and cycles.
@@ -740,9 +610,7 @@ impl Ipc {
         handoff: Option<HandoffTarget>,
     ) -> Result<(), SendError> {
         let destination = checked.destination_port;
-        let port = self
-            .port(destination)
-            .ok_or(MachMsgReturn::SendInvalidDest)?;
+        let port = self.port(destination).ok_or(MachMsgReturn::SendInvalidDest)?;
         match handoff {
             Some(target) => {
                 let matches_target = match target {
@@ -763,11 +631,7 @@ impl Ipc {
                 }
             }
         }
-        if checked
-            .moved_receive
-            .iter()
-            .any(|carried| self.is_circular(destination, *carried))
-        {
+        if checked.moved_receive.iter().any(|carried| self.is_circular(destination, *carried)) {
             return Err(MachMsgReturn::SendInvalidRight.into());
         }
         Ok(())
@@ -782,13 +646,7 @@ impl Ipc {
     ) -> Result<Vec<Option<u64>>, SendError> {
         let mut tokens = Vec::new();
         for item in items {
-            let PlannedItem::Memory {
-                address,
-                size,
-                copy,
-                ..
-            } = *item
-            else {
+            let PlannedItem::Memory { address, size, copy, .. } = *item else {
                 continue;
             };
             if size == 0 {
@@ -815,61 +673,33 @@ impl Ipc {
         tokens: Vec<Option<u64>>,
         memory: &mut dyn TaskMemory,
     ) -> KernelMessage {
-        let commit =
-            |ipc: &mut Ipc, name: PortName, disposition: Disposition| -> Option<CarriedRight> {
-                match name {
-                    MACH_PORT_NULL => None,
-                    MACH_PORT_DEAD => Some(CarriedRight::Dead),
-                    _ => ipc.commit_take(space, name, disposition).ok(),
-                }
-            };
+        let commit = |ipc: &mut Ipc, name: PortName, disposition: Disposition| -> Option<CarriedRight> {
+            match name {
+                MACH_PORT_NULL => None,
+                MACH_PORT_DEAD => Some(CarriedRight::Dead),
+                _ => ipc.commit_take(space, name, disposition).ok(),
+            }
+        };
         let (destination_name, destination_disposition) = plan.destination;
-        let destination =
-            commit(self, destination_name, destination_disposition).unwrap_or(CarriedRight::Dead);
-        let reply = plan
-            .reply
-            .and_then(|(name, disposition)| commit(self, name, disposition));
+        let destination = commit(self, destination_name, destination_disposition).unwrap_or(CarriedRight::Dead);
+        let reply = plan.reply.and_then(|(name, disposition)| commit(self, name, disposition));
         let mut items = Vec::with_capacity(plan.items.len());
         let mut tokens = tokens.into_iter();
         for item in plan.items {
             items.push(match item {
-                PlannedItem::Port { name, disposition } => {
-                    MessageItem::Port(commit(self, name, disposition))
-                }
-                PlannedItem::Memory {
-                    address,
-                    size,
-                    deallocate,
-                    copy,
-                } => {
+                PlannedItem::Port { name, disposition } => MessageItem::Port(commit(self, name, disposition)),
+                PlannedItem::Memory { address, size, deallocate, copy } => {
                     if deallocate && size > 0 {
                         memory.deallocate(address, size as u64);
                     }
-                    MessageItem::Memory {
-                        token: tokens.next().flatten(),
-                        size,
-                        copy,
-                    }
+                    MessageItem::Memory { token: tokens.next().flatten(), size, copy }
                 }
-                PlannedItem::Ports {
-                    address,
-                    names,
-                    disposition,
-                    deallocate,
-                    copy,
-                } => {
+                PlannedItem::Ports { address, names, disposition, deallocate, copy } => {
                     if deallocate && !names.is_empty() {
                         memory.deallocate(address, names.len() as u64 * 4);
                     }
-                    let rights = names
-                        .iter()
-                        .map(|name| commit(self, *name, disposition))
-                        .collect();
-                    MessageItem::Ports {
-                        rights,
-                        disposition,
-                        copy,
-                    }
+                    let rights = names.iter().map(|name| commit(self, *name, disposition)).collect();
+                    MessageItem::Ports { rights, disposition, copy }
                 }
             });
         }
@@ -888,26 +718,14 @@ impl Ipc {
         memory: &mut dyn TaskMemory,
     ) -> Received {
         let size = message.size();
-        let KernelMessage {
-            id,
-            destination,
-            reply,
-            complex,
-            items,
-            inline_data,
-            sender,
-            ..
-        } = message;
+        let KernelMessage { id, destination, reply, complex, items, inline_data, sender, .. } = message;
         let mut lost = 0;
         let destination_type = match destination.port() {
             Some((_, kind)) => kind.received_type(),
             None => mach_abi::MACH_MSG_TYPE_PORT_SEND,
         };
         self.destroy_consumed_destination(destination);
-        let local_port = self
-            .space(space)
-            .and_then(|s| s.name_of(port))
-            .unwrap_or(MACH_PORT_NULL);
+        let local_port = self.space(space).and_then(|s| s.name_of(port)).unwrap_or(MACH_PORT_NULL);
         let (remote_port, reply_type) = match reply {
             None => (MACH_PORT_NULL, 0),
             Some(right) => {
@@ -921,13 +739,10 @@ impl Ipc {
                 }
             }
         };
-        let descriptors: Vec<Descriptor> = items
-            .into_iter()
-            .map(|item| self.copyout_item(space, item, memory, &mut lost))
-            .collect();
+        let descriptors: Vec<Descriptor> =
+            items.into_iter().map(|item| self.copyout_item(space, item, memory, &mut lost)).collect();
         let header = MachMsgHeader {
-            bits: msgh_bits(reply_type, destination_type)
-                | if complex { MACH_MSGH_BITS_COMPLEX } else { 0 },
+            bits: msgh_bits(reply_type, destination_type) | if complex { MACH_MSGH_BITS_COMPLEX } else { 0 },
             size: 0,
             remote_port,
             local_port,
@@ -967,14 +782,8 @@ impl Ipc {
         };
         match item {
             MessageItem::Port(right) => {
-                let kind = right
-                    .as_ref()
-                    .and_then(CarriedRight::port)
-                    .map_or(RightKind::Send, |(_, kind)| kind);
-                Descriptor::Port {
-                    name: name_right(self, right),
-                    disposition: received_disposition(kind),
-                }
+                let kind = right.as_ref().and_then(CarriedRight::port).map_or(RightKind::Send, |(_, kind)| kind);
+                Descriptor::Port { name: name_right(self, right), disposition: received_disposition(kind) }
             }
             MessageItem::Memory { token, size, copy } => {
                 let address = match token {
@@ -992,25 +801,15 @@ impl Ipc {
                     copy,
                 }
             }
-            MessageItem::Ports {
-                rights,
-                disposition,
-                copy,
-            } => {
-                let names: Vec<PortName> = rights
-                    .into_iter()
-                    .map(|right| name_right(self, right))
-                    .collect();
+            MessageItem::Ports { rights, disposition, copy } => {
+                let names: Vec<PortName> = rights.into_iter().map(|right| name_right(self, right)).collect();
                 let address = if names.is_empty() {
                     0
                 } else {
                     memory.write_port_names(&names).unwrap_or_else(|_| {
                         // The rights have names in the receiver but the
                         // array cannot reach it: destroy them again.
-                        for name in names
-                            .iter()
-                            .filter(|name| mach_abi::port_name_is_valid(**name))
-                        {
+                        for name in names.iter().filter(|name| mach_abi::port_name_is_valid(**name)) {
                             let _ = self.deallocate_one_right(space, *name);
                         }
                         *lost |= MACH_MSG_VM_SPACE;
@@ -1019,27 +818,15 @@ impl Ipc {
                 };
                 let count = if address == 0 { 0 } else { names.len() as u32 };
                 let disposition = received_disposition(right_kind_of(disposition));
-                Descriptor::OutOfLinePorts {
-                    address,
-                    count,
-                    disposition,
-                    deallocate: false,
-                    copy,
-                }
+                Descriptor::OutOfLinePorts { address, count, disposition, deallocate: false, copy }
             }
         }
     }
 
     /// Removes one right a failed copyout had just named.
-    fn deallocate_one_right(
-        &mut self,
-        space: SpaceId,
-        name: PortName,
-    ) -> Result<(), mach_abi::KernReturn> {
+    fn deallocate_one_right(&mut self, space: SpaceId, name: PortName) -> Result<(), mach_abi::KernReturn> {
         match self.entry_rights(space, name)? {
-            EntryRights::Port { receive: true, .. } => {
-                self.mod_refs(space, name, mach_abi::PortRight::Receive, -1)
-            }
+            EntryRights::Port { receive: true, .. } => self.mod_refs(space, name, mach_abi::PortRight::Receive, -1),
             _ => self.deallocate(space, name),
         }
     }
@@ -1061,14 +848,9 @@ struct CheckedRights {
 
 /// Reads the header's rights and the descriptors into a plan (reading
 /// out-of-line name arrays from the sender, which changes nothing).
-fn plan_copyin(
-    view: &mach_abi::MessageView<'_>,
-    memory: &mut dyn TaskMemory,
-) -> Result<CopyinPlan, SendError> {
+fn plan_copyin(view: &mach_abi::MessageView<'_>, memory: &mut dyn TaskMemory) -> Result<CopyinPlan, SendError> {
     let header = view.header;
-    let destination_disposition = view
-        .remote_disposition()
-        .ok_or(MachMsgReturn::SendInvalidHeader)?;
+    let destination_disposition = view.remote_disposition().ok_or(MachMsgReturn::SendInvalidHeader)?;
     if !mach_abi::port_name_is_valid(header.remote_port) {
         return Err(MachMsgReturn::SendInvalidDest.into());
     }
@@ -1081,47 +863,19 @@ fn plan_copyin(
     for descriptor in view.descriptors() {
         items.push(match descriptor {
             Descriptor::Port { name, disposition } => PlannedItem::Port { name, disposition },
-            Descriptor::OutOfLineMemory {
-                address,
-                size,
-                deallocate,
-                copy,
-            } => PlannedItem::Memory {
-                address,
-                size,
-                deallocate,
-                copy,
-            },
-            Descriptor::OutOfLinePorts {
-                address,
-                count,
-                disposition,
-                deallocate,
-                copy,
-            } => {
-                let names = if count == 0 {
-                    Vec::new()
-                } else {
-                    memory.read_port_names(address, count)?
-                };
+            Descriptor::OutOfLineMemory { address, size, deallocate, copy } => {
+                PlannedItem::Memory { address, size, deallocate, copy }
+            }
+            Descriptor::OutOfLinePorts { address, count, disposition, deallocate, copy } => {
+                let names = if count == 0 { Vec::new() } else { memory.read_port_names(address, count)? };
                 if names.len() != count as usize {
                     return Err(MachMsgReturn::SendInvalidMemory.into());
                 }
-                PlannedItem::Ports {
-                    address,
-                    names,
-                    disposition,
-                    deallocate,
-                    copy,
-                }
+                PlannedItem::Ports { address, names, disposition, deallocate, copy }
             }
         });
     }
-    Ok(CopyinPlan {
-        destination: (header.remote_port, destination_disposition),
-        reply,
-        items,
-    })
+    Ok(CopyinPlan { destination: (header.remote_port, destination_disposition), reply, items })
 }
 
 impl PlannedItem {
@@ -1129,9 +883,7 @@ impl PlannedItem {
     fn rights(&self) -> Vec<(PortName, Disposition)> {
         match self {
             PlannedItem::Port { name, disposition } => vec![(*name, *disposition)],
-            PlannedItem::Ports {
-                names, disposition, ..
-            } => names.iter().map(|name| (*name, *disposition)).collect(),
+            PlannedItem::Ports { names, disposition, .. } => names.iter().map(|name| (*name, *disposition)).collect(),
             PlannedItem::Memory { .. } => Vec::new(),
         }
     }

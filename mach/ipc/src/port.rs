@@ -135,9 +135,6 @@ impl Port {
 
     /// A dead port with no right left anywhere can be freed.
     pub(crate) fn is_unreferenced(&self) -> bool {
-        !self.is_alive()
-            && self.send_rights == 0
-            && self.send_once_rights == 0
-            && self.kernel_held.receive == 0
+        !self.is_alive() && self.send_rights == 0 && self.send_once_rights == 0 && self.kernel_held.receive == 0
     }
 }

@@ -22,11 +22,7 @@ pub struct PortSet {
 
 impl PortSet {
     pub(crate) fn new(space: SpaceId, name: PortName) -> PortSet {
-        PortSet {
-            space,
-            name,
-            members: BTreeSet::new(),
-        }
+        PortSet { space, name, members: BTreeSet::new() }
     }
 
     /// The member ports.

@@ -65,11 +65,7 @@ impl CarriedRight {
 pub enum EntryRights {
     /// The receive right and/or send user references under one name
     /// (at least one of them).
-    Port {
-        port: PortId,
-        receive: bool,
-        send_references: u32,
-    },
+    Port { port: PortId, receive: bool, send_references: u32 },
     /// One send-once right (each has its own name).
     SendOnce { port: PortId },
     /// A dead name with user references.
@@ -83,11 +79,7 @@ impl EntryRights {
     pub fn is_empty(&self) -> bool {
         matches!(
             self,
-            EntryRights::Port {
-                receive: false,
-                send_references: 0,
-                ..
-            } | EntryRights::DeadName { references: 0 }
+            EntryRights::Port { receive: false, send_references: 0, .. } | EntryRights::DeadName { references: 0 }
         )
     }
 }
@@ -97,11 +89,7 @@ impl EntryRights {
 pub enum Taken {
     /// A right to this port; `created` when it was made (MAKE_*) or copied
     /// (COPY_SEND) rather than moved out of the entry.
-    Port {
-        port: PortId,
-        kind: RightKind,
-        created: bool,
-    },
+    Port { port: PortId, kind: RightKind, created: bool },
     /// A dead name used with a send disposition: the right travels as dead.
     Dead,
 }
@@ -125,90 +113,31 @@ pub enum TakeError {
 /// dead-name reference).
 pub fn take_right(entry: &mut EntryRights, disposition: Disposition) -> Result<Taken, TakeError> {
     use Disposition::*;
-    let moved = |port, kind| Taken::Port {
-        port,
-        kind,
-        created: false,
-    };
-    let made = |port, kind| Taken::Port {
-        port,
-        kind,
-        created: true,
-    };
+    let moved = |port, kind| Taken::Port { port, kind, created: false };
+    let made = |port, kind| Taken::Port { port, kind, created: true };
     let (next, taken) = match (*entry, disposition) {
-        (
-            EntryRights::Port {
-                port,
-                receive: true,
-                send_references,
-            },
-            MoveReceive,
-        ) => (
-            EntryRights::Port {
-                port,
-                receive: false,
-                send_references,
-            },
-            moved(port, RightKind::Receive),
-        ),
-        (
-            EntryRights::Port {
-                port,
-                receive,
-                send_references,
-            },
-            MoveSend,
-        ) if send_references > 0 => (
-            EntryRights::Port {
-                port,
-                receive,
-                send_references: send_references - 1,
-            },
-            moved(port, RightKind::Send),
-        ),
-        (
-            current @ EntryRights::Port {
-                port,
-                send_references,
-                ..
-            },
-            CopySend,
-        ) if send_references > 0 => (current, made(port, RightKind::Send)),
-        (
-            current @ EntryRights::Port {
-                port,
-                receive: true,
-                ..
-            },
-            MakeSend,
-        ) => (current, made(port, RightKind::Send)),
-        (
-            current @ EntryRights::Port {
-                port,
-                receive: true,
-                ..
-            },
-            MakeSendOnce,
-        ) => (current, made(port, RightKind::SendOnce)),
+        (EntryRights::Port { port, receive: true, send_references }, MoveReceive) => {
+            (EntryRights::Port { port, receive: false, send_references }, moved(port, RightKind::Receive))
+        }
+        (EntryRights::Port { port, receive, send_references }, MoveSend) if send_references > 0 => {
+            (EntryRights::Port { port, receive, send_references: send_references - 1 }, moved(port, RightKind::Send))
+        }
+        (current @ EntryRights::Port { port, send_references, .. }, CopySend) if send_references > 0 => {
+            (current, made(port, RightKind::Send))
+        }
+        (current @ EntryRights::Port { port, receive: true, .. }, MakeSend) => (current, made(port, RightKind::Send)),
+        (current @ EntryRights::Port { port, receive: true, .. }, MakeSendOnce) => {
+            (current, made(port, RightKind::SendOnce))
+        }
         // An emptied send-once entry becomes an empty port entry, which
         // `is_empty` reports so the caller frees the name.
-        (EntryRights::SendOnce { port }, MoveSendOnce) => (
-            EntryRights::Port {
-                port,
-                receive: false,
-                send_references: 0,
-            },
-            moved(port, RightKind::SendOnce),
-        ),
-        (EntryRights::DeadName { references }, MoveSend | MoveSendOnce) if references > 0 => (
-            EntryRights::DeadName {
-                references: references - 1,
-            },
-            Taken::Dead,
-        ),
-        (current @ EntryRights::DeadName { references }, CopySend) if references > 0 => {
-            (current, Taken::Dead)
+        (EntryRights::SendOnce { port }, MoveSendOnce) => {
+            (EntryRights::Port { port, receive: false, send_references: 0 }, moved(port, RightKind::SendOnce))
         }
+        (EntryRights::DeadName { references }, MoveSend | MoveSendOnce) if references > 0 => {
+            (EntryRights::DeadName { references: references - 1 }, Taken::Dead)
+        }
+        (current @ EntryRights::DeadName { references }, CopySend) if references > 0 => (current, Taken::Dead),
         _ => return Err(TakeError::InvalidRight),
     };
     *entry = next;
@@ -217,7 +146,5 @@ pub fn take_right(entry: &mut EntryRights, disposition: Disposition) -> Result<T
 
 /// True when a dead name's or send right's references may grow by `delta`.
 pub fn references_fit(current: u32, delta: u32) -> bool {
-    current
-        .checked_add(delta)
-        .is_some_and(|total| total <= USER_REFERENCES_MAX)
+    current.checked_add(delta).is_some_and(|total| total <= USER_REFERENCES_MAX)
 }

@@ -12,18 +12,16 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use mach_abi::{
-    port_make, port_name_is_valid, Disposition, KernReturn, NotifyId, PortFlavor, PortLimits,
-    PortName, PortRight, PortStatus, PortType, MACH_PORT_INDEX_MAX, MACH_PORT_NULL,
-    MACH_PORT_QLIMIT_MAX, MACH_PORT_TYPE_DEAD_NAME, MACH_PORT_TYPE_DNREQUEST,
-    MACH_PORT_TYPE_PORT_SET, MACH_PORT_TYPE_RECEIVE, MACH_PORT_TYPE_SEND, MACH_PORT_TYPE_SEND_ONCE,
+    port_make, port_name_is_valid, Disposition, KernReturn, NotifyId, PortFlavor, PortLimits, PortName, PortRight,
+    PortStatus, PortType, MACH_PORT_INDEX_MAX, MACH_PORT_NULL, MACH_PORT_QLIMIT_MAX, MACH_PORT_TYPE_DEAD_NAME,
+    MACH_PORT_TYPE_DNREQUEST, MACH_PORT_TYPE_PORT_SET, MACH_PORT_TYPE_RECEIVE, MACH_PORT_TYPE_SEND,
+    MACH_PORT_TYPE_SEND_ONCE,
 };
 
 use crate::notify::{Notification, NotificationKind};
 use crate::port::{Port, Receiver};
 use crate::port_set::PortSet;
-use crate::right::{
-    references_fit, take_right, CarriedRight, EntryRights, RightKind, Taken, USER_REFERENCES_MAX,
-};
+use crate::right::{references_fit, take_right, CarriedRight, EntryRights, RightKind, Taken, USER_REFERENCES_MAX};
 use crate::{Ipc, PortId, SpaceId};
 
 /// Bounds of one space, fixed at creation.
@@ -40,10 +38,7 @@ pub struct SpaceLimits {
 
 impl Default for SpaceLimits {
     fn default() -> Self {
-        SpaceLimits {
-            max_entries: 4096,
-            max_queued_messages: 1024,
-        }
+        SpaceLimits { max_entries: 4096, max_queued_messages: 1024 }
     }
 }
 
@@ -135,10 +130,7 @@ impl Space {
         let entry = self.entries.remove(&name)?;
         let index = mach_abi::port_index(name);
         if index < self.next_index {
-            self.free_indices.insert(
-                index,
-                (mach_abi::port_generation(name) + 1) % mach_abi::MACH_PORT_GENERATIONS,
-            );
+            self.free_indices.insert(index, (mach_abi::port_generation(name) + 1) % mach_abi::MACH_PORT_GENERATIONS);
         }
         Some(entry)
     }
@@ -180,13 +172,7 @@ impl Ipc {
     /// Destroys a space (task exit): every right it holds is destroyed as if
     /// `destroy` were called on every name, with all notifications.
     pub fn destroy_space(&mut self, space: SpaceId) -> Result<(), KernReturn> {
-        let names: Vec<PortName> = self
-            .space(space)
-            .ok_or(KernReturn::InvalidTask)?
-            .entries
-            .keys()
-            .copied()
-            .collect();
+        let names: Vec<PortName> = self.space(space).ok_or(KernReturn::InvalidTask)?.entries.keys().copied().collect();
         let mut rights = Vec::new();
         for name in names {
             rights.extend(self.detach_entry(space, name));
@@ -196,17 +182,9 @@ impl Ipc {
         Ok(())
     }
 
-    pub(crate) fn entry_rights(
-        &self,
-        space: SpaceId,
-        name: PortName,
-    ) -> Result<EntryRights, KernReturn> {
+    pub(crate) fn entry_rights(&self, space: SpaceId, name: PortName) -> Result<EntryRights, KernReturn> {
         let space_object = self.space(space).ok_or(KernReturn::InvalidTask)?;
-        space_object
-            .entries
-            .get(&name)
-            .map(|entry| entry.rights)
-            .ok_or(KernReturn::InvalidName)
+        space_object.entries.get(&name).map(|entry| entry.rights).ok_or(KernReturn::InvalidName)
     }
 
     /// Removes a name and returns the rights it held, detached (receive
@@ -218,11 +196,7 @@ impl Ipc {
         };
         let mut rights = Vec::new();
         match entry.rights {
-            EntryRights::Port {
-                port,
-                receive,
-                send_references,
-            } => {
+            EntryRights::Port { port, receive, send_references } => {
                 if let Some(space_object) = self.space_mut(space) {
                     space_object.names_by_port.remove(&port);
                 }
@@ -232,16 +206,10 @@ impl Ipc {
                 }
                 if receive {
                     self.detach_receive(port);
-                    rights.push(CarriedRight::Port {
-                        port,
-                        kind: RightKind::Receive,
-                    });
+                    rights.push(CarriedRight::Port { port, kind: RightKind::Receive });
                 }
                 if send_references > 0 {
-                    rights.push(CarriedRight::Port {
-                        port,
-                        kind: RightKind::Send,
-                    });
+                    rights.push(CarriedRight::Port { port, kind: RightKind::Send });
                 }
             }
             EntryRights::SendOnce { port } => {
@@ -249,10 +217,7 @@ impl Ipc {
                 if let Some(port_object) = self.port_mut(port) {
                     port_object.holders.remove(&(space, name));
                 }
-                rights.push(CarriedRight::Port {
-                    port,
-                    kind: RightKind::SendOnce,
-                });
+                rights.push(CarriedRight::Port { port, kind: RightKind::SendOnce });
             }
             EntryRights::DeadName { .. } => {}
             EntryRights::PortSet { set } => {
@@ -279,20 +244,10 @@ impl Ipc {
 
     /// Cancels the dead-name request registered for (space, name) on `port`,
     /// sending port-deleted through its right.
-    pub(crate) fn cancel_dead_name_request(
-        &mut self,
-        space: SpaceId,
-        name: PortName,
-        port: PortId,
-    ) {
-        let request = self
-            .port_mut(port)
-            .and_then(|p| p.requests.dead_name.remove(&(space, name)));
+    pub(crate) fn cancel_dead_name_request(&mut self, space: SpaceId, name: PortName, port: PortId) {
+        let request = self.port_mut(port).and_then(|p| p.requests.dead_name.remove(&(space, name)));
         if let Some(destination) = request {
-            self.outbox.push_back(Notification {
-                destination,
-                kind: NotificationKind::PortDeleted { name },
-            });
+            self.outbox.push_back(Notification { destination, kind: NotificationKind::PortDeleted { name } });
         }
     }
 
@@ -335,23 +290,19 @@ impl Ipc {
         }
         let carried = match taken {
             Taken::Dead => CarriedRight::Dead,
-            Taken::Port {
-                port,
-                kind,
-                created,
-            } => {
+            Taken::Port { port, kind, created } => {
                 let port_object = self.port_mut(port).ok_or(KernReturn::InvalidName)?;
                 match (kind, created) {
                     (RightKind::Send, true) => {
                         port_object.send_rights += 1;
                         if disposition == Disposition::MakeSend {
-                            port_object.make_send_count =
-                                port_object.make_send_count.wrapping_add(1);
+                            port_object.make_send_count = port_object.make_send_count.wrapping_add(1);
                         }
                     }
                     (RightKind::SendOnce, true) => port_object.send_once_rights += 1,
                     (RightKind::Send, false) => {
-                        let remaining = matches!(rights, EntryRights::Port { send_references, .. } if send_references > 0);
+                        let remaining =
+                            matches!(rights, EntryRights::Port { send_references, .. } if send_references > 0);
                         if remaining {
                             // The entry still counts as one send right; the
                             // moved reference is a second one.
@@ -387,11 +338,7 @@ impl Ipc {
     /// insertion). Returns the name, or `None` when the space is full, in
     /// which case the right is destroyed. Rights to dead ports become
     /// `MACH_PORT_DEAD`.
-    pub(crate) fn copyout_right(
-        &mut self,
-        space: SpaceId,
-        right: CarriedRight,
-    ) -> Option<PortName> {
+    pub(crate) fn copyout_right(&mut self, space: SpaceId, right: CarriedRight) -> Option<PortName> {
         let Some((port, kind)) = right.port() else {
             return Some(mach_abi::MACH_PORT_DEAD);
         };
@@ -403,10 +350,7 @@ impl Ipc {
         match (kind, existing) {
             (RightKind::Send, Some(name)) => {
                 if let Some(entry) = self.space_mut(space).and_then(|s| s.entries.get_mut(&name)) {
-                    if let EntryRights::Port {
-                        send_references, ..
-                    } = &mut entry.rights
-                    {
+                    if let EntryRights::Port { send_references, .. } = &mut entry.rights {
                         if *send_references == 0 {
                             // The entry had the receive right only: the
                             // carried right becomes the entry's send right.
@@ -439,16 +383,8 @@ impl Ipc {
                     return None;
                 };
                 let rights = match kind {
-                    RightKind::Receive => EntryRights::Port {
-                        port,
-                        receive: true,
-                        send_references: 0,
-                    },
-                    RightKind::Send => EntryRights::Port {
-                        port,
-                        receive: false,
-                        send_references: 1,
-                    },
+                    RightKind::Receive => EntryRights::Port { port, receive: true, send_references: 0 },
+                    RightKind::Send => EntryRights::Port { port, receive: false, send_references: 1 },
                     RightKind::SendOnce => EntryRights::SendOnce { port },
                 };
                 self.place_entry(space, name, rights);
@@ -491,28 +427,14 @@ impl Ipc {
     /// `mach_port_allocate`: a new receive right, port set or dead name.
     pub fn allocate(&mut self, space: SpaceId, right: PortRight) -> Result<PortName, KernReturn> {
         let space_object = self.space_mut(space).ok_or(KernReturn::InvalidTask)?;
-        if !matches!(
-            right,
-            PortRight::Receive | PortRight::PortSet | PortRight::DeadName
-        ) {
+        if !matches!(right, PortRight::Receive | PortRight::PortSet | PortRight::DeadName) {
             return Err(KernReturn::InvalidValue);
         }
         let name = space_object.allocate_name().ok_or(KernReturn::NoSpace)?;
         match right {
             PortRight::Receive => {
-                let port = PortId(
-                    self.ports
-                        .insert(Port::new(Receiver::Space { space, name }, 0)),
-                );
-                self.place_entry(
-                    space,
-                    name,
-                    EntryRights::Port {
-                        port,
-                        receive: true,
-                        send_references: 0,
-                    },
-                );
+                let port = PortId(self.ports.insert(Port::new(Receiver::Space { space, name }, 0)));
+                self.place_entry(space, name, EntryRights::Port { port, receive: true, send_references: 0 });
             }
             PortRight::PortSet => {
                 let set = crate::PortSetId(self.port_sets.insert(PortSet::new(space, name)));
@@ -533,9 +455,9 @@ impl Ipc {
             return Ok(());
         }
         match self.entry_rights(space, name)? {
-            EntryRights::Port {
-                send_references, ..
-            } if send_references > 0 => self.add_send_references(space, name, -1),
+            EntryRights::Port { send_references, .. } if send_references > 0 => {
+                self.add_send_references(space, name, -1)
+            }
             EntryRights::SendOnce { .. } => {
                 let rights = self.detach_entry(space, name);
                 self.destroy_rights(rights);
@@ -561,63 +483,39 @@ impl Ipc {
     }
 
     /// `mach_port_mod_refs`.
-    pub fn mod_refs(
-        &mut self,
-        space: SpaceId,
-        name: PortName,
-        right: PortRight,
-        delta: i32,
-    ) -> Result<(), KernReturn> {
+    pub fn mod_refs(&mut self, space: SpaceId, name: PortName, right: PortRight, delta: i32) -> Result<(), KernReturn> {
         if self.space(space).is_none() {
             return Err(KernReturn::InvalidTask);
         }
         if !port_name_is_valid(name) {
-            return if delta == 0 {
-                Ok(())
-            } else {
-                Err(KernReturn::InvalidName)
-            };
+            return if delta == 0 { Ok(()) } else { Err(KernReturn::InvalidName) };
         }
         let rights = self.entry_rights(space, name)?;
         match (right, rights) {
-            (
-                PortRight::Send,
-                EntryRights::Port {
-                    send_references, ..
-                },
-            ) if send_references > 0 => self.add_send_references(space, name, delta),
-            (PortRight::DeadName, EntryRights::DeadName { .. }) => {
-                self.add_dead_references(space, name, delta)
+            (PortRight::Send, EntryRights::Port { send_references, .. }) if send_references > 0 => {
+                self.add_send_references(space, name, delta)
             }
-            (
-                PortRight::Receive,
-                EntryRights::Port {
-                    port,
-                    receive: true,
-                    ..
-                },
-            ) => match delta {
+            (PortRight::DeadName, EntryRights::DeadName { .. }) => self.add_dead_references(space, name, delta),
+            (PortRight::Receive, EntryRights::Port { port, receive: true, .. }) => match delta {
                 0 => Ok(()),
                 -1 => {
                     self.take_receive_from_entry(space, name, port);
-                    self.destroy_rights(vec![CarriedRight::Port {
-                        port,
-                        kind: RightKind::Receive,
-                    }]);
+                    self.destroy_rights(vec![CarriedRight::Port { port, kind: RightKind::Receive }]);
                     Ok(())
                 }
                 _ => Err(KernReturn::InvalidValue),
             },
-            (PortRight::SendOnce, EntryRights::SendOnce { .. })
-            | (PortRight::PortSet, EntryRights::PortSet { .. }) => match delta {
-                0 => Ok(()),
-                -1 => {
-                    let rights = self.detach_entry(space, name);
-                    self.destroy_rights(rights);
-                    Ok(())
+            (PortRight::SendOnce, EntryRights::SendOnce { .. }) | (PortRight::PortSet, EntryRights::PortSet { .. }) => {
+                match delta {
+                    0 => Ok(()),
+                    -1 => {
+                        let rights = self.detach_entry(space, name);
+                        self.destroy_rights(rights);
+                        Ok(())
+                    }
+                    _ => Err(KernReturn::InvalidValue),
                 }
-                _ => Err(KernReturn::InvalidValue),
-            },
+            }
             _ => Err(KernReturn::InvalidRight),
         }
     }
@@ -634,27 +532,13 @@ impl Ipc {
         self.remove_if_empty(space, name);
     }
 
-    fn add_send_references(
-        &mut self,
-        space: SpaceId,
-        name: PortName,
-        delta: i32,
-    ) -> Result<(), KernReturn> {
-        let Ok(EntryRights::Port {
-            port,
-            receive,
-            send_references,
-        }) = self.entry_rights(space, name)
-        else {
+    fn add_send_references(&mut self, space: SpaceId, name: PortName, delta: i32) -> Result<(), KernReturn> {
+        let Ok(EntryRights::Port { port, receive, send_references }) = self.entry_rights(space, name) else {
             return Err(KernReturn::InvalidRight);
         };
         let updated = apply_delta(send_references, delta)?;
         if let Some(entry) = self.space_mut(space).and_then(|s| s.entries.get_mut(&name)) {
-            entry.rights = EntryRights::Port {
-                port,
-                receive,
-                send_references: updated,
-            };
+            entry.rights = EntryRights::Port { port, receive, send_references: updated };
         }
         if updated == 0 {
             self.cancel_dead_name_request(space, name, port);
@@ -664,20 +548,13 @@ impl Ipc {
         Ok(())
     }
 
-    fn add_dead_references(
-        &mut self,
-        space: SpaceId,
-        name: PortName,
-        delta: i32,
-    ) -> Result<(), KernReturn> {
+    fn add_dead_references(&mut self, space: SpaceId, name: PortName, delta: i32) -> Result<(), KernReturn> {
         let Ok(EntryRights::DeadName { references }) = self.entry_rights(space, name) else {
             return Err(KernReturn::InvalidRight);
         };
         let updated = apply_delta(references, delta)?;
         if let Some(entry) = self.space_mut(space).and_then(|s| s.entries.get_mut(&name)) {
-            entry.rights = EntryRights::DeadName {
-                references: updated,
-            };
+            entry.rights = EntryRights::DeadName { references: updated };
         }
         self.remove_if_empty(space, name);
         Ok(())
@@ -687,27 +564,16 @@ impl Ipc {
     pub fn port_type(&self, space: SpaceId, name: PortName) -> Result<PortType, KernReturn> {
         let rights = self.entry_rights(space, name)?;
         let mut port_type = match rights {
-            EntryRights::Port {
-                receive,
-                send_references,
-                ..
-            } => {
+            EntryRights::Port { receive, send_references, .. } => {
                 (if receive { MACH_PORT_TYPE_RECEIVE } else { 0 })
-                    | (if send_references > 0 {
-                        MACH_PORT_TYPE_SEND
-                    } else {
-                        0
-                    })
+                    | (if send_references > 0 { MACH_PORT_TYPE_SEND } else { 0 })
             }
             EntryRights::SendOnce { .. } => MACH_PORT_TYPE_SEND_ONCE,
             EntryRights::DeadName { .. } => MACH_PORT_TYPE_DEAD_NAME,
             EntryRights::PortSet { .. } => MACH_PORT_TYPE_PORT_SET,
         };
         if let EntryRights::Port { port, .. } | EntryRights::SendOnce { port } = rights {
-            if self
-                .port(port)
-                .is_some_and(|p| p.requests.dead_name.contains_key(&(space, name)))
-            {
+            if self.port(port).is_some_and(|p| p.requests.dead_name.contains_key(&(space, name))) {
                 port_type |= MACH_PORT_TYPE_DNREQUEST;
             }
         }
@@ -715,20 +581,10 @@ impl Ipc {
     }
 
     /// User references of `right` under `name` (`mach_port_get_refs`).
-    pub fn get_refs(
-        &self,
-        space: SpaceId,
-        name: PortName,
-        right: PortRight,
-    ) -> Result<u32, KernReturn> {
+    pub fn get_refs(&self, space: SpaceId, name: PortName, right: PortRight) -> Result<u32, KernReturn> {
         let rights = self.entry_rights(space, name)?;
         Ok(match (right, rights) {
-            (
-                PortRight::Send,
-                EntryRights::Port {
-                    send_references, ..
-                },
-            ) => send_references,
+            (PortRight::Send, EntryRights::Port { send_references, .. }) => send_references,
             (PortRight::Receive, EntryRights::Port { receive, .. }) => receive as u32,
             (PortRight::SendOnce, EntryRights::SendOnce { .. }) => 1,
             (PortRight::PortSet, EntryRights::PortSet { .. }) => 1,
@@ -758,8 +614,7 @@ impl Ipc {
             return Err(KernReturn::InvalidValue);
         }
         let mut simulated = self.entry_rights(source, source_name)?;
-        let taken =
-            take_right(&mut simulated, disposition).map_err(|_| KernReturn::InvalidRight)?;
+        let taken = take_right(&mut simulated, disposition).map_err(|_| KernReturn::InvalidRight)?;
         let target_space = self.space(target).ok_or(KernReturn::InvalidTask)?;
         let existing = target_space.entries.get(&name).map(|entry| entry.rights);
         let merge = match taken {
@@ -771,34 +626,24 @@ impl Ipc {
             },
             Taken::Port { port, kind, .. } => {
                 match target_space.name_of(port) {
-                    Some(other) if other != name && kind != RightKind::SendOnce => {
-                        return Err(KernReturn::RightExists)
-                    }
+                    Some(other) if other != name && kind != RightKind::SendOnce => return Err(KernReturn::RightExists),
                     _ => {}
                 }
                 match (existing, kind) {
                     (None, _) => false,
-                    (
-                        Some(EntryRights::Port {
-                            port: existing_port,
-                            send_references,
-                            ..
-                        }),
-                        RightKind::Send,
-                    ) if existing_port == port => {
+                    (Some(EntryRights::Port { port: existing_port, send_references, .. }), RightKind::Send)
+                        if existing_port == port =>
+                    {
                         if !references_fit(send_references, 1) {
                             return Err(KernReturn::UrefsOverflow);
                         }
                         true
                     }
-                    (
-                        Some(EntryRights::Port {
-                            port: existing_port,
-                            receive: false,
-                            ..
-                        }),
-                        RightKind::Receive,
-                    ) if existing_port == port => true,
+                    (Some(EntryRights::Port { port: existing_port, receive: false, .. }), RightKind::Receive)
+                        if existing_port == port =>
+                    {
+                        true
+                    }
                     _ => return Err(KernReturn::NameExists),
                 }
             }
@@ -824,72 +669,30 @@ impl Ipc {
                     space_object.insert_entry(name, EntryRights::DeadName { references });
                 }
             }
-            CarriedRight::Port { port, kind } => {
-                match (self.entry_rights(space, name).ok(), kind) {
-                    (
-                        Some(EntryRights::Port {
-                            receive,
-                            send_references,
-                            ..
-                        }),
-                        RightKind::Send,
-                    ) => {
-                        if let Some(entry) =
-                            self.space_mut(space).and_then(|s| s.entries.get_mut(&name))
-                        {
-                            entry.rights = EntryRights::Port {
-                                port,
-                                receive,
-                                send_references: send_references + 1,
-                            };
-                        }
-                        if send_references > 0 {
-                            self.release_send(port);
-                        }
+            CarriedRight::Port { port, kind } => match (self.entry_rights(space, name).ok(), kind) {
+                (Some(EntryRights::Port { receive, send_references, .. }), RightKind::Send) => {
+                    if let Some(entry) = self.space_mut(space).and_then(|s| s.entries.get_mut(&name)) {
+                        entry.rights = EntryRights::Port { port, receive, send_references: send_references + 1 };
                     }
-                    (
-                        Some(EntryRights::Port {
-                            send_references, ..
-                        }),
-                        RightKind::Receive,
-                    ) => {
-                        if let Some(entry) =
-                            self.space_mut(space).and_then(|s| s.entries.get_mut(&name))
-                        {
-                            entry.rights = EntryRights::Port {
-                                port,
-                                receive: true,
-                                send_references,
-                            };
-                        }
-                        self.attach_receive(port, space, name);
-                    }
-                    (_, RightKind::Receive) => {
-                        self.place_entry(
-                            space,
-                            name,
-                            EntryRights::Port {
-                                port,
-                                receive: true,
-                                send_references: 0,
-                            },
-                        );
-                        self.attach_receive(port, space, name);
-                    }
-                    (_, RightKind::Send) => self.place_entry(
-                        space,
-                        name,
-                        EntryRights::Port {
-                            port,
-                            receive: false,
-                            send_references: 1,
-                        },
-                    ),
-                    (_, RightKind::SendOnce) => {
-                        self.place_entry(space, name, EntryRights::SendOnce { port })
+                    if send_references > 0 {
+                        self.release_send(port);
                     }
                 }
-            }
+                (Some(EntryRights::Port { send_references, .. }), RightKind::Receive) => {
+                    if let Some(entry) = self.space_mut(space).and_then(|s| s.entries.get_mut(&name)) {
+                        entry.rights = EntryRights::Port { port, receive: true, send_references };
+                    }
+                    self.attach_receive(port, space, name);
+                }
+                (_, RightKind::Receive) => {
+                    self.place_entry(space, name, EntryRights::Port { port, receive: true, send_references: 0 });
+                    self.attach_receive(port, space, name);
+                }
+                (_, RightKind::Send) => {
+                    self.place_entry(space, name, EntryRights::Port { port, receive: false, send_references: 1 })
+                }
+                (_, RightKind::SendOnce) => self.place_entry(space, name, EntryRights::SendOnce { port }),
+            },
         }
     }
 
@@ -950,18 +753,9 @@ impl Ipc {
 
     /// `mach_port_move_member`: moves the receive right `member` into the
     /// set `after`, or out of its set when `after` is `MACH_PORT_NULL`.
-    pub fn move_member(
-        &mut self,
-        space: SpaceId,
-        member: PortName,
-        after: PortName,
-    ) -> Result<(), KernReturn> {
+    pub fn move_member(&mut self, space: SpaceId, member: PortName, after: PortName) -> Result<(), KernReturn> {
         let port = match self.entry_rights(space, member)? {
-            EntryRights::Port {
-                port,
-                receive: true,
-                ..
-            } => port,
+            EntryRights::Port { port, receive: true, .. } => port,
             _ => return Err(KernReturn::InvalidRight),
         };
         let target = if after == MACH_PORT_NULL {
@@ -989,26 +783,15 @@ impl Ipc {
     }
 
     /// `mach_port_get_attributes` on a receive right.
-    pub fn get_attributes(
-        &self,
-        space: SpaceId,
-        name: PortName,
-        flavor: u32,
-    ) -> Result<PortAttributes, KernReturn> {
+    pub fn get_attributes(&self, space: SpaceId, name: PortName, flavor: u32) -> Result<PortAttributes, KernReturn> {
         let flavor = PortFlavor::from_u32(flavor).ok_or(KernReturn::InvalidArgument)?;
         let port = match self.entry_rights(space, name)? {
-            EntryRights::Port {
-                port,
-                receive: true,
-                ..
-            } => port,
+            EntryRights::Port { port, receive: true, .. } => port,
             _ => return Err(KernReturn::InvalidRight),
         };
         let port_object = self.port(port).ok_or(KernReturn::InvalidName)?;
         Ok(match flavor {
-            PortFlavor::LimitsInfo => PortAttributes::Limits(PortLimits {
-                queue_limit: port_object.queue_limit,
-            }),
+            PortFlavor::LimitsInfo => PortAttributes::Limits(PortLimits { queue_limit: port_object.queue_limit }),
             PortFlavor::ReceiveStatus => {
                 let port_set = port_object
                     .port_set
@@ -1044,11 +827,7 @@ impl Ipc {
     ) -> Result<(), KernReturn> {
         let flavor = PortFlavor::from_u32(flavor).ok_or(KernReturn::InvalidArgument)?;
         let port = match self.entry_rights(space, name)? {
-            EntryRights::Port {
-                port,
-                receive: true,
-                ..
-            } => port,
+            EntryRights::Port { port, receive: true, .. } => port,
             _ => return Err(KernReturn::InvalidRight),
         };
         match flavor {
@@ -1059,9 +838,7 @@ impl Ipc {
                 if queue_limit > MACH_PORT_QLIMIT_MAX {
                     return Err(KernReturn::InvalidValue);
                 }
-                self.port_mut(port)
-                    .ok_or(KernReturn::InvalidName)?
-                    .queue_limit = queue_limit;
+                self.port_mut(port).ok_or(KernReturn::InvalidName)?.queue_limit = queue_limit;
                 Ok(())
             }
             _ => Err(KernReturn::InvalidArgument),
@@ -1083,29 +860,16 @@ impl Ipc {
         notify: PortName,
         notify_disposition: u32,
     ) -> Result<PortName, KernReturn> {
-        let kind = NotifyId::from_u32(message_id)
-            .filter(|kind| kind.is_requestable())
-            .ok_or(KernReturn::InvalidValue)?;
+        let kind =
+            NotifyId::from_u32(message_id).filter(|kind| kind.is_requestable()).ok_or(KernReturn::InvalidValue)?;
         let rights = self.entry_rights(space, name)?;
         let target_port = match (kind, rights) {
-            (
-                NotifyId::DeadName,
-                EntryRights::Port {
-                    port,
-                    send_references,
-                    ..
-                },
-            ) if send_references > 0 => Some(port),
+            (NotifyId::DeadName, EntryRights::Port { port, send_references, .. }) if send_references > 0 => Some(port),
             (NotifyId::DeadName, EntryRights::SendOnce { port }) => Some(port),
             (NotifyId::DeadName, EntryRights::DeadName { .. }) => None,
-            (
-                NotifyId::NoSenders | NotifyId::PortDestroyed,
-                EntryRights::Port {
-                    port,
-                    receive: true,
-                    ..
-                },
-            ) => Some(port),
+            (NotifyId::NoSenders | NotifyId::PortDestroyed, EntryRights::Port { port, receive: true, .. }) => {
+                Some(port)
+            }
             _ => return Err(KernReturn::InvalidRight),
         };
         if kind == NotifyId::PortDestroyed && sync != 0 {
@@ -1117,9 +881,7 @@ impl Ipc {
             let disposition = Disposition::from_u32(notify_disposition)
                 .filter(|d| matches!(d, Disposition::MakeSendOnce | Disposition::MoveSendOnce))
                 .ok_or(KernReturn::InvalidValue)?;
-            let mut simulated = self
-                .entry_rights(space, notify)
-                .map_err(|_| KernReturn::InvalidCapability)?;
+            let mut simulated = self.entry_rights(space, notify).map_err(|_| KernReturn::InvalidCapability)?;
             take_right(&mut simulated, disposition).map_err(|_| KernReturn::InvalidCapability)?;
             let right = self.commit_take(space, notify, disposition)?;
             // Moving the watched send-once right itself as the notify right
@@ -1134,10 +896,7 @@ impl Ipc {
             // A dead-name request on a name that is already dead fires at once.
             if let Some(destination) = new_right {
                 let _ = self.add_dead_references(space, name, 1);
-                self.outbox.push_back(Notification {
-                    destination,
-                    kind: NotificationKind::DeadName { name },
-                });
+                self.outbox.push_back(Notification { destination, kind: NotificationKind::DeadName { name } });
             }
             return Ok(MACH_PORT_NULL);
         };
@@ -1147,14 +906,10 @@ impl Ipc {
                 Some(right) => port_object.requests.dead_name.insert((space, name), right),
                 None => port_object.requests.dead_name.remove(&(space, name)),
             },
-            NotifyId::PortDestroyed => {
-                core::mem::replace(&mut port_object.requests.port_destroyed, new_right)
-            }
+            NotifyId::PortDestroyed => core::mem::replace(&mut port_object.requests.port_destroyed, new_right),
             _ => {
-                let previous = core::mem::replace(
-                    &mut port_object.requests.no_senders,
-                    new_right.map(|right| (right, sync)),
-                );
+                let previous =
+                    core::mem::replace(&mut port_object.requests.no_senders, new_right.map(|right| (right, sync)));
                 previous.map(|(right, _)| right)
             }
         };
@@ -1171,9 +926,7 @@ impl Ipc {
 /// Applies a signed delta to user references, with Mach's errors.
 fn apply_delta(current: u32, delta: i32) -> Result<u32, KernReturn> {
     if delta < 0 {
-        current
-            .checked_sub(delta.unsigned_abs())
-            .ok_or(KernReturn::InvalidValue)
+        current.checked_sub(delta.unsigned_abs()).ok_or(KernReturn::InvalidValue)
     } else if references_fit(current, delta as u32) {
         Ok(current + delta as u32)
     } else {

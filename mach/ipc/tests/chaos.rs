@@ -134,13 +134,8 @@ struct World {
 
 impl World {
     fn name(&self, space: usize, pick: usize) -> PortName {
-        let names: Vec<PortName> = self
-            .ipc
-            .space(self.spaces[space])
-            .unwrap()
-            .entries()
-            .map(|(name, _)| name)
-            .collect();
+        let names: Vec<PortName> =
+            self.ipc.space(self.spaces[space]).unwrap().entries().map(|(name, _)| name).collect();
         match names.get(pick % (names.len() + 2)) {
             Some(name) => *name,
             None if pick.is_multiple_of(2) => 0x7fff_ff00,
@@ -153,12 +148,7 @@ impl World {
     }
 
     /// A name of `space` whose entry satisfies `wanted`, or any name.
-    fn name_where(
-        &self,
-        space: usize,
-        pick: usize,
-        wanted: impl Fn(&EntryRights) -> bool,
-    ) -> PortName {
+    fn name_where(&self, space: usize, pick: usize, wanted: impl Fn(&EntryRights) -> bool) -> PortName {
         let names: Vec<PortName> = self
             .ipc
             .space(self.spaces[space])
@@ -175,32 +165,14 @@ impl World {
 
     /// A name and a disposition that suits it (for values below 8), or a
     /// random name and disposition.
-    fn right_to_send(
-        &self,
-        space: usize,
-        pick: usize,
-        value: u8,
-        allow_receive: bool,
-    ) -> (PortName, Disposition) {
+    fn right_to_send(&self, space: usize, pick: usize, value: u8, allow_receive: bool) -> (PortName, Disposition) {
         if value >= 8 {
             return (self.name(space, pick), Self::disposition(value));
         }
-        let name = self.name_where(space, pick, |rights| {
-            !matches!(rights, EntryRights::PortSet { .. })
-        });
-        let disposition = match self
-            .ipc
-            .space(self.spaces[space])
-            .unwrap()
-            .entry(name)
-            .map(|entry| entry.rights)
-        {
-            Some(EntryRights::Port { receive: true, .. }) if allow_receive && value == 0 => {
-                Disposition::MoveReceive
-            }
-            Some(EntryRights::Port { receive: true, .. }) if value.is_multiple_of(2) => {
-                Disposition::MakeSendOnce
-            }
+        let name = self.name_where(space, pick, |rights| !matches!(rights, EntryRights::PortSet { .. }));
+        let disposition = match self.ipc.space(self.spaces[space]).unwrap().entry(name).map(|entry| entry.rights) {
+            Some(EntryRights::Port { receive: true, .. }) if allow_receive && value == 0 => Disposition::MoveReceive,
+            Some(EntryRights::Port { receive: true, .. }) if value.is_multiple_of(2) => Disposition::MakeSendOnce,
             Some(EntryRights::Port { receive: true, .. }) => Disposition::MakeSend,
             Some(EntryRights::Port { .. }) if value.is_multiple_of(3) => Disposition::MoveSend,
             Some(EntryRights::SendOnce { .. }) => Disposition::MoveSendOnce,
@@ -214,151 +186,69 @@ impl World {
             return self.name(space, pick);
         }
         self.name_where(space, pick, |rights| {
-            matches!(
-                rights,
-                EntryRights::Port { receive: true, .. } | EntryRights::PortSet { .. }
-            )
+            matches!(rights, EntryRights::Port { receive: true, .. } | EntryRights::PortSet { .. })
         })
     }
 
     fn run(&mut self, operation: &Operation) {
-        let limits = SpaceLimits {
-            max_entries: 24,
-            max_queued_messages: 6,
-        };
+        let limits = SpaceLimits { max_entries: 24, max_queued_messages: 6 };
         match *operation {
             Operation::Allocate { space, right } => {
-                let right =
-                    [PortRight::Receive, PortRight::PortSet, PortRight::DeadName][right as usize];
+                let right = [PortRight::Receive, PortRight::PortSet, PortRight::DeadName][right as usize];
                 let _ = self.ipc.allocate(self.spaces[space], right);
             }
-            Operation::Insert {
-                to,
-                from,
-                pick,
-                target,
-                disposition,
-            } => {
+            Operation::Insert { to, from, pick, target, disposition } => {
                 let (name, disposition) = self.right_to_send(from, pick, disposition, true);
                 let target = match self.name(to, target) {
                     MACH_PORT_NULL | 0x7fff_ff00 => 0x6000 + (pick as u32) * 0x100,
                     existing => existing,
                 };
-                let _ = self.ipc.insert_right(
-                    self.spaces[to],
-                    target,
-                    self.spaces[from],
-                    name,
-                    disposition as u32,
-                );
+                let _ = self.ipc.insert_right(self.spaces[to], target, self.spaces[from], name, disposition as u32);
             }
             Operation::Deallocate { space, pick } => {
-                let _ = self
-                    .ipc
-                    .deallocate(self.spaces[space], self.name(space, pick));
+                let _ = self.ipc.deallocate(self.spaces[space], self.name(space, pick));
             }
             Operation::Destroy { space, pick } => {
                 let _ = self.ipc.destroy(self.spaces[space], self.name(space, pick));
             }
-            Operation::ModRefs {
-                space,
-                pick,
-                right,
-                delta,
-            } => {
+            Operation::ModRefs { space, pick, right, delta } => {
                 let right = PortRight::ALL[right as usize];
-                let _ = self.ipc.mod_refs(
-                    self.spaces[space],
-                    self.name(space, pick),
-                    right,
-                    delta as i32,
-                );
+                let _ = self.ipc.mod_refs(self.spaces[space], self.name(space, pick), right, delta as i32);
             }
             Operation::MoveMember { space, member, set } => {
-                let _ = self.ipc.move_member(
-                    self.spaces[space],
-                    self.name(space, member),
-                    self.name(space, set),
-                );
+                let _ = self.ipc.move_member(self.spaces[space], self.name(space, member), self.name(space, set));
             }
-            Operation::Request {
-                space,
-                pick,
-                kind,
-                sync,
-                notify,
-                disposition,
-            } => {
-                let kind = [
-                    NotifyId::DeadName,
-                    NotifyId::NoSenders,
-                    NotifyId::PortDestroyed,
-                ][kind as usize] as u32;
-                let disposition = if disposition {
-                    Disposition::MakeSendOnce
-                } else {
-                    Disposition::MoveSendOnce
-                } as u32;
+            Operation::Request { space, pick, kind, sync, notify, disposition } => {
+                let kind = [NotifyId::DeadName, NotifyId::NoSenders, NotifyId::PortDestroyed][kind as usize] as u32;
+                let disposition =
+                    if disposition { Disposition::MakeSendOnce } else { Disposition::MoveSendOnce } as u32;
                 let name = if kind == NotifyId::DeadName as u32 {
                     self.name_where(space, pick, |rights| {
-                        matches!(
-                            rights,
-                            EntryRights::Port {
-                                send_references: 1..,
-                                ..
-                            } | EntryRights::SendOnce { .. }
-                        )
+                        matches!(rights, EntryRights::Port { send_references: 1.., .. } | EntryRights::SendOnce { .. })
                     })
                 } else {
-                    self.name_where(space, pick, |rights| {
-                        matches!(rights, EntryRights::Port { receive: true, .. })
-                    })
+                    self.name_where(space, pick, |rights| matches!(rights, EntryRights::Port { receive: true, .. }))
                 };
                 let notify = if disposition == Disposition::MakeSendOnce as u32 {
-                    self.name_where(space, notify, |rights| {
-                        matches!(rights, EntryRights::Port { receive: true, .. })
-                    })
+                    self.name_where(space, notify, |rights| matches!(rights, EntryRights::Port { receive: true, .. }))
                 } else {
-                    self.name_where(space, notify, |rights| {
-                        matches!(rights, EntryRights::SendOnce { .. })
-                    })
+                    self.name_where(space, notify, |rights| matches!(rights, EntryRights::SendOnce { .. }))
                 };
-                let _ = self.ipc.request_notification(
-                    self.spaces[space],
-                    name,
-                    kind,
-                    sync as u32,
-                    notify,
-                    disposition,
-                );
+                let _ = self.ipc.request_notification(self.spaces[space], name, kind, sync as u32, notify, disposition);
             }
-            Operation::Send {
-                space,
-                destination,
-                destination_disposition,
-                reply,
-                ref body,
-                ool_ports,
-            } => {
-                let destination =
-                    self.right_to_send(space, destination, destination_disposition.max(1), false);
-                let reply = reply.map(|(pick, disposition)| {
-                    self.right_to_send(space, pick, disposition.max(1), false)
-                });
+            Operation::Send { space, destination, destination_disposition, reply, ref body, ool_ports } => {
+                let destination = self.right_to_send(space, destination, destination_disposition.max(1), false);
+                let reply = reply.map(|(pick, disposition)| self.right_to_send(space, pick, disposition.max(1), false));
                 let mut memory = FakeMemory::default();
                 let mut descriptors: Vec<Descriptor> = body
                     .iter()
                     .map(|(pick, disposition)| {
-                        let (name, disposition) =
-                            self.right_to_send(space, *pick, *disposition, true);
+                        let (name, disposition) = self.right_to_send(space, *pick, *disposition, true);
                         port_descriptor(name, disposition)
                     })
                     .collect();
                 if ool_ports {
-                    let names: Vec<PortName> = body
-                        .iter()
-                        .map(|(pick, _)| self.name(space, pick + 1))
-                        .collect();
+                    let names: Vec<PortName> = body.iter().map(|(pick, _)| self.name(space, pick + 1)).collect();
                     memory.name_arrays.insert(0x9000, names.clone());
                     descriptors.push(Descriptor::OutOfLinePorts {
                         address: 0x9000,
@@ -378,9 +268,7 @@ impl World {
                 let _ = self.ipc.send(self.spaces[space], &bytes, &mut memory);
             }
             Operation::Receive { space, pick, size } => {
-                let options = ReceiveOptions {
-                    large: size % 2 == 0,
-                };
+                let options = ReceiveOptions { large: size % 2 == 0 };
                 let size = if size < 100 { 4096 } else { size as usize };
                 let _ = self.ipc.receive(
                     self.spaces[space],
@@ -390,19 +278,9 @@ impl World {
                     &mut FakeMemory::default(),
                 );
             }
-            Operation::Handoff {
-                from,
-                to,
-                destination,
-                disposition,
-                pick,
-            } => {
-                let bytes = message(
-                    self.right_to_send(from, destination, disposition.max(1), false),
-                    None,
-                    &[],
-                    b"direct",
-                );
+            Operation::Handoff { from, to, destination, disposition, pick } => {
+                let bytes =
+                    message(self.right_to_send(from, destination, disposition.max(1), false), None, &[], b"direct");
                 let _ = self.ipc.send_direct(
                     self.spaces[from],
                     &bytes,
@@ -421,21 +299,10 @@ impl World {
                     &[limit as u32],
                 );
             }
-            Operation::ExtractAndInsert {
-                from,
-                to,
-                pick,
-                disposition,
-                keep,
-            } => {
+            Operation::ExtractAndInsert { from, to, pick, disposition, keep } => {
                 let (name, disposition) = self.right_to_send(from, pick, disposition, true);
-                if let Ok((right, _)) =
-                    self.ipc
-                        .extract_right(self.spaces[from], name, disposition as u32)
-                {
-                    self.ipc
-                        .check_invariants()
-                        .unwrap_or_else(|violation| panic!("while held: {}", violation.0));
+                if let Ok((right, _)) = self.ipc.extract_right(self.spaces[from], name, disposition as u32) {
+                    self.ipc.check_invariants().unwrap_or_else(|violation| panic!("while held: {}", violation.0));
                     if keep {
                         if let Err((_, right)) = self.ipc.insert_carried(self.spaces[to], right) {
                             self.ipc.release(right);
@@ -445,10 +312,7 @@ impl World {
                     }
                 }
             }
-            Operation::KernelPort {
-                space,
-                destroy_after,
-            } => {
+            Operation::KernelPort { space, destroy_after } => {
                 let port = self.ipc.allocate_kernel_port(7);
                 let right = self.ipc.make_send(port).unwrap();
                 if let Err((_, right)) = self.ipc.insert_carried(self.spaces[space], right) {
@@ -520,8 +384,5 @@ proptest! {
 }
 
 fn cases(default: u32) -> u32 {
-    std::env::var("MACH_PROPTEST_CASES")
-        .ok()
-        .and_then(|text| text.parse().ok())
-        .unwrap_or(default)
+    std::env::var("MACH_PROPTEST_CASES").ok().and_then(|text| text.parse().ok()).unwrap_or(default)
 }

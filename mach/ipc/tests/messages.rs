@@ -13,14 +13,7 @@ fn client_server(ipc: &mut Ipc) -> (SpaceId, PortName, SpaceId, PortName) {
     let client = new_space(ipc, 20);
     let port = ipc.allocate(server, PortRight::Receive).unwrap();
     let send_name = 0x1100;
-    ipc.insert_right(
-        client,
-        send_name,
-        server,
-        port,
-        Disposition::MakeSend as u32,
-    )
-    .unwrap();
+    ipc.insert_right(client, send_name, server, port, Disposition::MakeSend as u32).unwrap();
     check(ipc);
     (server, port, client, send_name)
 }
@@ -30,66 +23,30 @@ fn simple_message_header_swap_and_trailer() {
     let mut ipc = Ipc::new();
     let (server, port, client, send_name) = client_server(&mut ipc);
     let reply = ipc.allocate(client, PortRight::Receive).unwrap();
-    let bytes = message(
-        (send_name, Disposition::CopySend),
-        Some((reply, Disposition::MakeSendOnce)),
-        &[],
-        b"ping",
-    );
+    let bytes = message((send_name, Disposition::CopySend), Some((reply, Disposition::MakeSendOnce)), &[], b"ping");
     let outcome = send(&mut ipc, client, &bytes).unwrap();
     assert_eq!(outcome.port, ipc.port_of(server, port).unwrap());
-    assert_eq!(
-        outcome.receiver,
-        Receiver::Space {
-            space: server,
-            name: port
-        }
-    );
+    assert_eq!(outcome.receiver, Receiver::Space { space: server, name: port });
     let request = receive(&mut ipc, server, port).unwrap();
     assert_eq!(request.header.local_port, port);
-    assert_eq!(
-        msgh_bits_local(request.header.bits),
-        MACH_MSG_TYPE_PORT_SEND
-    );
-    assert_eq!(
-        msgh_bits_remote(request.header.bits),
-        MACH_MSG_TYPE_PORT_SEND_ONCE
-    );
-    assert_eq!(
-        ipc.port_type(server, request.header.remote_port),
-        Ok(MACH_PORT_TYPE_SEND_ONCE)
-    );
+    assert_eq!(msgh_bits_local(request.header.bits), MACH_MSG_TYPE_PORT_SEND);
+    assert_eq!(msgh_bits_remote(request.header.bits), MACH_MSG_TYPE_PORT_SEND_ONCE);
+    assert_eq!(ipc.port_type(server, request.header.remote_port), Ok(MACH_PORT_TYPE_SEND_ONCE));
     assert_eq!(request.data, b"ping");
     assert_eq!(request.header.id, 1000);
     assert_eq!(request.trailer, MachMsgTrailer::new(0, 20));
     // The reply through the send-once right consumes it.
-    let answer = message(
-        (request.header.remote_port, Disposition::MoveSendOnce),
-        None,
-        &[],
-        b"pong",
-    );
+    let answer = message((request.header.remote_port, Disposition::MoveSendOnce), None, &[], b"pong");
     send(&mut ipc, server, &answer).unwrap();
-    assert_eq!(
-        ipc.port_type(server, request.header.remote_port),
-        Err(KernReturn::InvalidName)
-    );
+    assert_eq!(ipc.port_type(server, request.header.remote_port), Err(KernReturn::InvalidName));
     let answer = receive(&mut ipc, client, reply).unwrap();
     assert_eq!(answer.data, b"pong");
     assert_eq!(answer.header.remote_port, MACH_PORT_NULL);
-    assert_eq!(
-        msgh_bits_local(answer.header.bits),
-        MACH_MSG_TYPE_PORT_SEND_ONCE
-    );
+    assert_eq!(msgh_bits_local(answer.header.bits), MACH_MSG_TYPE_PORT_SEND_ONCE);
     let reply_port = ipc.port(ipc.port_of(client, reply).unwrap()).unwrap();
     assert_eq!(reply_port.send_once_rights(), 0);
     // Sequence numbers count per port.
-    send(
-        &mut ipc,
-        client,
-        &message((send_name, Disposition::CopySend), None, &[], &[]),
-    )
-    .unwrap();
+    send(&mut ipc, client, &message((send_name, Disposition::CopySend), None, &[], &[])).unwrap();
     assert_eq!(receive(&mut ipc, server, port).unwrap().trailer.seqno, 1);
 }
 
@@ -101,16 +58,8 @@ fn every_disposition_in_a_descriptor() {
     let sent_receive = ipc.allocate(client, PortRight::Receive).unwrap();
     let once_port = ipc.allocate(client, PortRight::Receive).unwrap();
     let once = 0x3300;
-    ipc.insert_right(
-        client,
-        once,
-        client,
-        once_port,
-        Disposition::MakeSendOnce as u32,
-    )
-    .unwrap();
-    ipc.insert_right(client, owned, client, owned, Disposition::MakeSend as u32)
-        .unwrap();
+    ipc.insert_right(client, once, client, once_port, Disposition::MakeSendOnce as u32).unwrap();
+    ipc.insert_right(client, owned, client, owned, Disposition::MakeSend as u32).unwrap();
     ipc.mod_refs(client, owned, PortRight::Send, 1).unwrap();
     let descriptors = [
         port_descriptor(owned, Disposition::MakeSend),
@@ -126,10 +75,7 @@ fn every_disposition_in_a_descriptor() {
     // Sender side: one send reference moved, the send-once and receive gone.
     assert_eq!(ipc.get_refs(client, owned, PortRight::Send), Ok(1));
     assert_eq!(ipc.port_type(client, once), Err(KernReturn::InvalidName));
-    assert_eq!(
-        ipc.port_type(client, sent_receive),
-        Err(KernReturn::InvalidName)
-    );
+    assert_eq!(ipc.port_type(client, sent_receive), Err(KernReturn::InvalidName));
     let received = receive(&mut ipc, server, port).unwrap();
     assert!(msgh_bits_is_complex(received.header.bits));
     let names: Vec<(PortName, Disposition)> = received
@@ -148,24 +94,12 @@ fn every_disposition_in_a_descriptor() {
     // Each send-once right has its own name.
     assert_ne!(names[3].0, names[4].0);
     assert_eq!(names[3].1 as u32, MACH_MSG_TYPE_PORT_SEND_ONCE);
-    assert_eq!(
-        ipc.port_type(server, names[4].0),
-        Ok(MACH_PORT_TYPE_SEND_ONCE)
-    );
+    assert_eq!(ipc.port_type(server, names[4].0), Ok(MACH_PORT_TYPE_SEND_ONCE));
     assert_eq!(names[5].1 as u32, MACH_MSG_TYPE_PORT_RECEIVE);
-    assert_eq!(
-        ipc.port_type(server, names[5].0),
-        Ok(MACH_PORT_TYPE_RECEIVE)
-    );
+    assert_eq!(ipc.port_type(server, names[5].0), Ok(MACH_PORT_TYPE_RECEIVE));
     assert_eq!(names[6].0, MACH_PORT_NULL);
     let moved = ipc.port_of(server, names[5].0).unwrap();
-    assert_eq!(
-        ipc.port(moved).unwrap().receiver(),
-        Receiver::Space {
-            space: server,
-            name: names[5].0
-        }
-    );
+    assert_eq!(ipc.port(moved).unwrap().receiver(), Receiver::Space { space: server, name: names[5].0 });
 }
 
 #[test]
@@ -173,77 +107,31 @@ fn failed_send_changes_nothing() {
     let mut ipc = Ipc::new();
     let (_server, _port, client, send_name) = client_server(&mut ipc);
     let owned = ipc.allocate(client, PortRight::Receive).unwrap();
-    let before: Vec<_> = ipc
-        .space(client)
-        .unwrap()
-        .entries()
-        .map(|(name, entry)| (name, *entry))
-        .collect();
+    let before: Vec<_> = ipc.space(client).unwrap().entries().map(|(name, entry)| (name, *entry)).collect();
     // The receive right moves, then the second descriptor is invalid.
-    let descriptors = [
-        port_descriptor(owned, Disposition::MoveReceive),
-        port_descriptor(owned, Disposition::MakeSend),
-    ];
+    let descriptors = [port_descriptor(owned, Disposition::MoveReceive), port_descriptor(owned, Disposition::MakeSend)];
     let bytes = message((send_name, Disposition::CopySend), None, &descriptors, &[]);
-    assert_eq!(
-        send(&mut ipc, client, &bytes),
-        Err(SendError::Failed(MachMsgReturn::SendInvalidRight))
-    );
-    let after: Vec<_> = ipc
-        .space(client)
-        .unwrap()
-        .entries()
-        .map(|(name, entry)| (name, *entry))
-        .collect();
+    assert_eq!(send(&mut ipc, client, &bytes), Err(SendError::Failed(MachMsgReturn::SendInvalidRight)));
+    let after: Vec<_> = ipc.space(client).unwrap().entries().map(|(name, entry)| (name, *entry)).collect();
     assert_eq!(before, after);
     // MOVE_SEND twice of a name holding one reference.
-    let descriptors = [
-        port_descriptor(send_name, Disposition::MoveSend),
-        port_descriptor(send_name, Disposition::MoveSend),
-    ];
+    let descriptors =
+        [port_descriptor(send_name, Disposition::MoveSend), port_descriptor(send_name, Disposition::MoveSend)];
     let bytes = message((send_name, Disposition::CopySend), None, &descriptors, &[]);
-    assert_eq!(
-        send(&mut ipc, client, &bytes),
-        Err(SendError::Failed(MachMsgReturn::SendInvalidRight))
-    );
+    assert_eq!(send(&mut ipc, client, &bytes), Err(SendError::Failed(MachMsgReturn::SendInvalidRight)));
     assert_eq!(ipc.get_refs(client, send_name, PortRight::Send), Ok(1));
     // Bad destination, bad reply.
     let bytes = message((0x7777, Disposition::CopySend), None, &[], &[]);
-    assert_eq!(
-        send(&mut ipc, client, &bytes),
-        Err(SendError::Failed(MachMsgReturn::SendInvalidDest))
-    );
+    assert_eq!(send(&mut ipc, client, &bytes), Err(SendError::Failed(MachMsgReturn::SendInvalidDest)));
     let bytes = message((MACH_PORT_NULL, Disposition::CopySend), None, &[], &[]);
-    assert_eq!(
-        send(&mut ipc, client, &bytes),
-        Err(SendError::Failed(MachMsgReturn::SendInvalidDest))
-    );
-    let bytes = message(
-        (send_name, Disposition::CopySend),
-        Some((0x7777, Disposition::MakeSendOnce)),
-        &[],
-        &[],
-    );
-    assert_eq!(
-        send(&mut ipc, client, &bytes),
-        Err(SendError::Failed(MachMsgReturn::SendInvalidReply))
-    );
+    assert_eq!(send(&mut ipc, client, &bytes), Err(SendError::Failed(MachMsgReturn::SendInvalidDest)));
+    let bytes = message((send_name, Disposition::CopySend), Some((0x7777, Disposition::MakeSendOnce)), &[], &[]);
+    assert_eq!(send(&mut ipc, client, &bytes), Err(SendError::Failed(MachMsgReturn::SendInvalidReply)));
     let bytes = message((send_name, Disposition::MakeSend), None, &[], &[]);
-    assert_eq!(
-        send(&mut ipc, client, &bytes),
-        Err(SendError::Failed(MachMsgReturn::SendInvalidDest))
-    );
+    assert_eq!(send(&mut ipc, client, &bytes), Err(SendError::Failed(MachMsgReturn::SendInvalidDest)));
     // Malformed bytes.
-    assert_eq!(
-        send(&mut ipc, client, &[0u8; 8]),
-        Err(SendError::Failed(MachMsgReturn::SendMsgTooSmall))
-    );
-    let after: Vec<_> = ipc
-        .space(client)
-        .unwrap()
-        .entries()
-        .map(|(name, entry)| (name, *entry))
-        .collect();
+    assert_eq!(send(&mut ipc, client, &[0u8; 8]), Err(SendError::Failed(MachMsgReturn::SendMsgTooSmall)));
+    let after: Vec<_> = ipc.space(client).unwrap().entries().map(|(name, entry)| (name, *entry)).collect();
     assert_eq!(before, after);
 }
 
@@ -253,60 +141,29 @@ fn moving_the_last_send_reference_as_destination() {
     let (server, port, client, send_name) = client_server(&mut ipc);
     let bytes = message((send_name, Disposition::MoveSend), None, &[], &[]);
     send(&mut ipc, client, &bytes).unwrap();
-    assert_eq!(
-        ipc.port_type(client, send_name),
-        Err(KernReturn::InvalidName)
-    );
+    assert_eq!(ipc.port_type(client, send_name), Err(KernReturn::InvalidName));
     receive(&mut ipc, server, port).unwrap();
-    assert_eq!(
-        ipc.port(ipc.port_of(server, port).unwrap())
-            .unwrap()
-            .send_rights(),
-        0
-    );
+    assert_eq!(ipc.port(ipc.port_of(server, port).unwrap()).unwrap().send_rights(), 0);
 }
 
 #[test]
 fn queue_limit_and_send_once_bypass() {
     let mut ipc = Ipc::new();
     let (server, port, client, send_name) = client_server(&mut ipc);
-    ipc.set_attributes(server, port, PortFlavor::LimitsInfo as u32, &[2])
-        .unwrap();
+    ipc.set_attributes(server, port, PortFlavor::LimitsInfo as u32, &[2]).unwrap();
     let bytes = message((send_name, Disposition::CopySend), None, &[], b"x");
     send(&mut ipc, client, &bytes).unwrap();
     send(&mut ipc, client, &bytes).unwrap();
     let port_id = ipc.port_of(server, port).unwrap();
-    assert_eq!(
-        send(&mut ipc, client, &bytes),
-        Err(SendError::QueueFull { port: port_id })
-    );
+    assert_eq!(send(&mut ipc, client, &bytes), Err(SendError::QueueFull { port: port_id }));
     // A send-once right is never blocked by the limit.
-    ipc.insert_right(
-        client,
-        0x4400,
-        server,
-        port,
-        Disposition::MakeSendOnce as u32,
-    )
-    .unwrap();
-    send(
-        &mut ipc,
-        client,
-        &message((0x4400, Disposition::MoveSendOnce), None, &[], b"y"),
-    )
-    .unwrap();
+    ipc.insert_right(client, 0x4400, server, port, Disposition::MakeSendOnce as u32).unwrap();
+    send(&mut ipc, client, &message((0x4400, Disposition::MoveSendOnce), None, &[], b"y")).unwrap();
     assert_eq!(ipc.port(port_id).unwrap().message_count(), 3);
     receive(&mut ipc, server, port).unwrap();
     receive(&mut ipc, server, port).unwrap();
-    assert_eq!(
-        receive(&mut ipc, server, port).unwrap().data,
-        b"y\0\0\0",
-        "inline data is padded to 4 bytes"
-    );
-    assert!(matches!(
-        receive(&mut ipc, server, port),
-        Err(ReceiveError::Empty)
-    ));
+    assert_eq!(receive(&mut ipc, server, port).unwrap().data, b"y\0\0\0", "inline data is padded to 4 bytes");
+    assert!(matches!(receive(&mut ipc, server, port), Err(ReceiveError::Empty)));
     send(&mut ipc, client, &bytes).unwrap();
 }
 
@@ -314,23 +171,13 @@ fn queue_limit_and_send_once_bypass() {
 fn queued_message_bound_per_space() {
     let mut ipc = Ipc::new();
     let server = new_space(&mut ipc, 1);
-    let client = ipc.create_space(
-        2,
-        SpaceLimits {
-            max_entries: 100,
-            max_queued_messages: 2,
-        },
-    );
+    let client = ipc.create_space(2, SpaceLimits { max_entries: 100, max_queued_messages: 2 });
     let port = ipc.allocate(server, PortRight::Receive).unwrap();
-    ipc.insert_right(client, 0x100, server, port, Disposition::MakeSend as u32)
-        .unwrap();
+    ipc.insert_right(client, 0x100, server, port, Disposition::MakeSend as u32).unwrap();
     let bytes = message((0x100, Disposition::CopySend), None, &[], &[]);
     send(&mut ipc, client, &bytes).unwrap();
     send(&mut ipc, client, &bytes).unwrap();
-    assert_eq!(
-        send(&mut ipc, client, &bytes),
-        Err(SendError::Failed(MachMsgReturn::SendNoBuffer))
-    );
+    assert_eq!(send(&mut ipc, client, &bytes), Err(SendError::Failed(MachMsgReturn::SendNoBuffer)));
     receive(&mut ipc, server, port).unwrap();
     assert_eq!(ipc.space(client).unwrap().queued_messages(), 1);
     send(&mut ipc, client, &bytes).unwrap();
@@ -341,42 +188,25 @@ fn receive_errors() {
     let mut ipc = Ipc::new();
     let (server, port, client, send_name) = client_server(&mut ipc);
     let failed = |code| -> Result<(), ReceiveError> { Err(ReceiveError::Failed(code)) };
-    assert_eq!(
-        receive(&mut ipc, server, 0x9999).err(),
-        failed(MachMsgReturn::ReceiveInvalidName).err()
-    );
-    assert_eq!(
-        receive(&mut ipc, client, send_name).err(),
-        failed(MachMsgReturn::ReceiveInvalidName).err()
-    );
+    assert_eq!(receive(&mut ipc, server, 0x9999).err(), failed(MachMsgReturn::ReceiveInvalidName).err());
+    assert_eq!(receive(&mut ipc, client, send_name).err(), failed(MachMsgReturn::ReceiveInvalidName).err());
     let dead = ipc.allocate(client, PortRight::DeadName).unwrap();
-    assert_eq!(
-        receive(&mut ipc, client, dead).err(),
-        failed(MachMsgReturn::ReceivePortDied).err()
-    );
+    assert_eq!(receive(&mut ipc, client, dead).err(), failed(MachMsgReturn::ReceivePortDied).err());
     // Too large: with MACH_RCV_LARGE the message stays; without, it is destroyed.
     let bytes = message((send_name, Disposition::CopySend), None, &[], &[7u8; 100]);
     send(&mut ipc, client, &bytes).unwrap();
     let needed = 24 + 100 + MACH_MSG_TRAILER_SIZE;
     let large = ReceiveOptions { large: true };
     let mut memory = FakeMemory::default();
-    assert_eq!(
-        ipc.receive(server, port, needed - 1, large, &mut memory),
-        Err(ReceiveError::TooLarge { needed })
-    );
-    assert!(ipc
-        .receive(server, port, needed, large, &mut memory)
-        .is_ok());
+    assert_eq!(ipc.receive(server, port, needed - 1, large, &mut memory), Err(ReceiveError::TooLarge { needed }));
+    assert!(ipc.receive(server, port, needed, large, &mut memory).is_ok());
     send(&mut ipc, client, &bytes).unwrap();
     assert_eq!(
         ipc.receive(server, port, 64, ReceiveOptions::default(), &mut memory),
         Err(ReceiveError::TooLarge { needed })
     );
     check(&ipc);
-    assert_eq!(
-        receive(&mut ipc, server, port).err(),
-        Some(ReceiveError::Empty)
-    );
+    assert_eq!(receive(&mut ipc, server, port).err(), Some(ReceiveError::Empty));
 }
 
 #[test]
@@ -389,42 +219,21 @@ fn port_set_receives_in_arrival_order() {
     for index in 0..3u32 {
         let port = ipc.allocate(server, PortRight::Receive).unwrap();
         ipc.move_member(server, port, set).unwrap();
-        ipc.insert_right(
-            client,
-            0x100 * (index + 1),
-            server,
-            port,
-            Disposition::MakeSend as u32,
-        )
-        .unwrap();
+        ipc.insert_right(client, 0x100 * (index + 1), server, port, Disposition::MakeSend as u32).unwrap();
         ports.push(port);
     }
     for (order, index) in [2u32, 0, 1, 2].iter().enumerate() {
-        let outcome = send(
-            &mut ipc,
-            client,
-            &message(
-                (0x100 * (index + 1), Disposition::CopySend),
-                None,
-                &[],
-                &[order as u8],
-            ),
-        )
-        .unwrap();
-        assert_eq!(
-            outcome.port_set.map(|s| ipc.port_set(s).unwrap().owner()),
-            Some((server, set))
-        );
+        let outcome =
+            send(&mut ipc, client, &message((0x100 * (index + 1), Disposition::CopySend), None, &[], &[order as u8]))
+                .unwrap();
+        assert_eq!(outcome.port_set.map(|s| ipc.port_set(s).unwrap().owner()), Some((server, set)));
     }
     for (order, index) in [2usize, 0, 1, 2].iter().enumerate() {
         let received = receive(&mut ipc, server, set).unwrap();
         assert_eq!(received.data[0], order as u8);
         assert_eq!(received.header.local_port, ports[*index]);
     }
-    assert_eq!(
-        receive(&mut ipc, server, set).err(),
-        Some(ReceiveError::Empty)
-    );
+    assert_eq!(receive(&mut ipc, server, set).err(), Some(ReceiveError::Empty));
 }
 
 #[test]
@@ -433,17 +242,10 @@ fn out_of_line_memory_and_ports() {
     let (server, port, client, send_name) = client_server(&mut ipc);
     let carried = port_with_send(&mut ipc, client);
     let mut sender_memory = FakeMemory::default();
-    sender_memory
-        .name_arrays
-        .insert(0x8000, vec![carried, MACH_PORT_NULL, carried]);
+    sender_memory.name_arrays.insert(0x8000, vec![carried, MACH_PORT_NULL, carried]);
     ipc.mod_refs(client, carried, PortRight::Send, 1).unwrap();
     let descriptors = [
-        Descriptor::OutOfLineMemory {
-            address: 0x5000,
-            size: 8192,
-            deallocate: true,
-            copy: CopyOption::VirtualCopy,
-        },
+        Descriptor::OutOfLineMemory { address: 0x5000, size: 8192, deallocate: true, copy: CopyOption::VirtualCopy },
         Descriptor::OutOfLinePorts {
             address: 0x8000,
             count: 3,
@@ -451,12 +253,7 @@ fn out_of_line_memory_and_ports() {
             deallocate: false,
             copy: CopyOption::PhysicalCopy,
         },
-        Descriptor::OutOfLineMemory {
-            address: 0x6000,
-            size: 0,
-            deallocate: false,
-            copy: CopyOption::PhysicalCopy,
-        },
+        Descriptor::OutOfLineMemory { address: 0x6000, size: 0, deallocate: false, copy: CopyOption::PhysicalCopy },
     ];
     let bytes = message((send_name, Disposition::CopySend), None, &descriptors, &[]);
     ipc.send(client, &bytes, &mut sender_memory).unwrap();
@@ -464,39 +261,15 @@ fn out_of_line_memory_and_ports() {
     assert_eq!(sender_memory.deallocated, vec![(0x5000, 8192)]);
     assert_eq!(ipc.port_type(client, carried), Ok(MACH_PORT_TYPE_RECEIVE));
     // Hand the captured regions over as the kernel's VM would.
-    let mut receiver_memory = FakeMemory {
-        regions: std::mem::take(&mut sender_memory.regions),
-        next: 100,
-        ..Default::default()
-    };
-    let received = ipc
-        .receive(
-            server,
-            port,
-            4096,
-            ReceiveOptions::default(),
-            &mut receiver_memory,
-        )
-        .unwrap();
+    let mut receiver_memory =
+        FakeMemory { regions: std::mem::take(&mut sender_memory.regions), next: 100, ..Default::default() };
+    let received = ipc.receive(server, port, 4096, ReceiveOptions::default(), &mut receiver_memory).unwrap();
     check(&ipc);
     assert_eq!(received.lost, 0);
     let decoded = decode(&received);
-    let Descriptor::OutOfLineMemory {
-        address,
-        size: 8192,
-        ..
-    } = decoded.descriptors[0]
-    else {
-        panic!("memory")
-    };
+    let Descriptor::OutOfLineMemory { address, size: 8192, .. } = decoded.descriptors[0] else { panic!("memory") };
     assert_eq!(receiver_memory.mapped[&address], vec![0u8; 8192]);
-    let Descriptor::OutOfLinePorts {
-        address,
-        count: 3,
-        disposition,
-        ..
-    } = decoded.descriptors[1]
-    else {
+    let Descriptor::OutOfLinePorts { address, count: 3, disposition, .. } = decoded.descriptors[1] else {
         panic!("ports")
     };
     assert_eq!(disposition as u32, MACH_MSG_TYPE_PORT_SEND);
@@ -506,12 +279,7 @@ fn out_of_line_memory_and_ports() {
     assert_eq!(ipc.get_refs(server, names[0], PortRight::Send), Ok(2));
     assert_eq!(
         decoded.descriptors[2],
-        Descriptor::OutOfLineMemory {
-            address: 0,
-            size: 0,
-            deallocate: false,
-            copy: CopyOption::PhysicalCopy
-        }
+        Descriptor::OutOfLineMemory { address: 0, size: 0, deallocate: false, copy: CopyOption::PhysicalCopy }
     );
 }
 
@@ -519,21 +287,11 @@ fn out_of_line_memory_and_ports() {
 fn out_of_line_failures() {
     let mut ipc = Ipc::new();
     let (_server, _port, client, send_name) = client_server(&mut ipc);
-    let descriptors = [Descriptor::OutOfLineMemory {
-        address: 0x5000,
-        size: 10,
-        deallocate: true,
-        copy: CopyOption::PhysicalCopy,
-    }];
+    let descriptors =
+        [Descriptor::OutOfLineMemory { address: 0x5000, size: 10, deallocate: true, copy: CopyOption::PhysicalCopy }];
     let bytes = message((send_name, Disposition::CopySend), None, &descriptors, &[]);
-    let mut memory = FakeMemory {
-        fail_capture: true,
-        ..Default::default()
-    };
-    assert_eq!(
-        ipc.send(client, &bytes, &mut memory),
-        Err(SendError::Failed(MachMsgReturn::SendInvalidMemory))
-    );
+    let mut memory = FakeMemory { fail_capture: true, ..Default::default() };
+    assert_eq!(ipc.send(client, &bytes, &mut memory), Err(SendError::Failed(MachMsgReturn::SendInvalidMemory)));
     assert!(memory.deallocated.is_empty());
     let descriptors = [Descriptor::OutOfLinePorts {
         address: 0x1,
@@ -543,10 +301,7 @@ fn out_of_line_failures() {
         copy: CopyOption::PhysicalCopy,
     }];
     let bytes = message((send_name, Disposition::CopySend), None, &descriptors, &[]);
-    assert_eq!(
-        send(&mut ipc, client, &bytes),
-        Err(SendError::Failed(MachMsgReturn::SendInvalidMemory))
-    );
+    assert_eq!(send(&mut ipc, client, &bytes), Err(SendError::Failed(MachMsgReturn::SendInvalidMemory)));
     check(&ipc);
 }
 
@@ -564,12 +319,7 @@ fn destroyed_queue_releases_rights_recursively() {
         if let Some(previous) = inner {
             descriptors.push(port_descriptor(previous, Disposition::MoveReceive));
         }
-        send(
-            &mut ipc,
-            client,
-            &message((next, Disposition::MakeSend), None, &descriptors, &[]),
-        )
-        .unwrap();
+        send(&mut ipc, client, &message((next, Disposition::MakeSend), None, &descriptors, &[])).unwrap();
         ipc.deallocate(client, next).unwrap();
         inner = Some(next);
     }
@@ -588,10 +338,7 @@ fn destroyed_queue_releases_rights_recursively() {
     check(&ipc);
     assert_eq!(ipc.port(watcher_id).unwrap().send_rights(), 0);
     assert_eq!(ipc.port_count(), 1, "only the watcher is left");
-    assert_eq!(
-        ipc.port_type(client, send_name),
-        Ok(MACH_PORT_TYPE_DEAD_NAME)
-    );
+    assert_eq!(ipc.port_type(client, send_name), Ok(MACH_PORT_TYPE_DEAD_NAME));
 }
 
 #[test]
@@ -599,16 +346,8 @@ fn circular_receive_right_is_refused() {
     let mut ipc = Ipc::new();
     let space = new_space(&mut ipc, 1);
     let port = port_with_send(&mut ipc, space);
-    let bytes = message(
-        (port, Disposition::CopySend),
-        None,
-        &[port_descriptor(port, Disposition::MoveReceive)],
-        &[],
-    );
-    assert_eq!(
-        send(&mut ipc, space, &bytes),
-        Err(SendError::Failed(MachMsgReturn::SendInvalidRight))
-    );
+    let bytes = message((port, Disposition::CopySend), None, &[port_descriptor(port, Disposition::MoveReceive)], &[]);
+    assert_eq!(send(&mut ipc, space, &bytes), Err(SendError::Failed(MachMsgReturn::SendInvalidRight)));
     // Longer cycle: B queued on A, then A sent to B.
     let a = port_with_send(&mut ipc, space);
     let b = port_with_send(&mut ipc, space);
@@ -616,24 +355,11 @@ fn circular_receive_right_is_refused() {
     send(
         &mut ipc,
         space,
-        &message(
-            (a, Disposition::CopySend),
-            None,
-            &[port_descriptor(b, Disposition::MoveReceive)],
-            &[],
-        ),
+        &message((a, Disposition::CopySend), None, &[port_descriptor(b, Disposition::MoveReceive)], &[]),
     )
     .unwrap();
-    let bytes = message(
-        (b, Disposition::CopySend),
-        None,
-        &[port_descriptor(a, Disposition::MoveReceive)],
-        &[],
-    );
-    assert_eq!(
-        send(&mut ipc, space, &bytes),
-        Err(SendError::Failed(MachMsgReturn::SendInvalidRight))
-    );
+    let bytes = message((b, Disposition::CopySend), None, &[port_descriptor(a, Disposition::MoveReceive)], &[]);
+    assert_eq!(send(&mut ipc, space, &bytes), Err(SendError::Failed(MachMsgReturn::SendInvalidRight)));
     ipc.destroy_space(space).unwrap();
     deliver(&mut ipc);
     assert_eq!(ipc.port_count(), 0);
@@ -657,19 +383,13 @@ fn space_destruction_frees_everything() {
     }
     ipc.destroy_space(server).unwrap();
     check(&ipc);
-    assert_eq!(
-        ipc.port_type(client, send_name),
-        Ok(MACH_PORT_TYPE_DEAD_NAME)
-    );
+    assert_eq!(ipc.port_type(client, send_name), Ok(MACH_PORT_TYPE_DEAD_NAME));
     let reply_id = ipc.port_of(client, reply).unwrap();
     assert_eq!(ipc.port(reply_id).unwrap().send_rights(), 0);
     // The three reply send-once rights were destroyed: send-once notifications.
     assert_eq!(deliver(&mut ipc), 3);
     for _ in 0..3 {
-        assert_eq!(
-            receive(&mut ipc, client, reply).unwrap().header.id,
-            NotifyId::SendOnce as i32
-        );
+        assert_eq!(receive(&mut ipc, client, reply).unwrap().header.id, NotifyId::SendOnce as i32);
     }
     ipc.destroy_space(client).unwrap();
     check(&ipc);
@@ -682,93 +402,41 @@ fn direct_handoff() {
     let mut ipc = Ipc::new();
     let (server, port, client, send_name) = client_server(&mut ipc);
     let reply = ipc.allocate(client, PortRight::Receive).unwrap();
-    let bytes = message(
-        (send_name, Disposition::CopySend),
-        Some((reply, Disposition::MakeSendOnce)),
-        &[],
-        b"rpc",
-    );
+    let bytes = message((send_name, Disposition::CopySend), Some((reply, Disposition::MakeSendOnce)), &[], b"rpc");
     let mut memory = FakeMemory::default();
     // The kernel finds the destination and what the receiver waits on.
     let port_id = ipc.port_of(server, port).unwrap();
     assert_eq!(ipc.destination_of(client, &bytes), Some(port_id));
     assert_eq!(ipc.destination_of(client, &[0; 4]), None);
-    assert_eq!(
-        ipc.receive_source(server, port),
-        Ok(ReceiveSource::Port(port_id))
-    );
-    assert_eq!(
-        ipc.receive_source(client, send_name),
-        Err(MachMsgReturn::ReceiveInvalidName)
-    );
-    let received = ipc
-        .send_direct(
-            client,
-            &bytes,
-            &mut FakeMemory::default(),
-            server,
-            port,
-            1024,
-            &mut memory,
-        )
-        .unwrap();
+    assert_eq!(ipc.receive_source(server, port), Ok(ReceiveSource::Port(port_id)));
+    assert_eq!(ipc.receive_source(client, send_name), Err(MachMsgReturn::ReceiveInvalidName));
+    let received =
+        ipc.send_direct(client, &bytes, &mut FakeMemory::default(), server, port, 1024, &mut memory).unwrap();
     check(&ipc);
     let decoded = decode(&received);
     assert_eq!(decoded.data, b"rpc\0");
     assert_eq!(decoded.trailer.seqno, 0);
-    assert_eq!(
-        ipc.port_type(server, decoded.header.remote_port),
-        Ok(MACH_PORT_TYPE_SEND_ONCE)
-    );
+    assert_eq!(ipc.port_type(server, decoded.header.remote_port), Ok(MACH_PORT_TYPE_SEND_ONCE));
     let port_id = ipc.port_of(server, port).unwrap();
     assert_eq!(ipc.port(port_id).unwrap().message_count(), 0);
     assert_eq!(ipc.port(port_id).unwrap().seqno(), 1);
     // Not receiving on that port: no handoff, nothing changed.
     let other = ipc.allocate(server, PortRight::Receive).unwrap();
     assert_eq!(
-        ipc.send_direct(
-            client,
-            &bytes,
-            &mut FakeMemory::default(),
-            server,
-            other,
-            1024,
-            &mut memory
-        ),
+        ipc.send_direct(client, &bytes, &mut FakeMemory::default(), server, other, 1024, &mut memory),
         Err(SendError::HandoffNotPossible)
     );
     // Messages queued ahead: no handoff (order is kept).
-    send(
-        &mut ipc,
-        client,
-        &message((send_name, Disposition::CopySend), None, &[], &[]),
-    )
-    .unwrap();
+    send(&mut ipc, client, &message((send_name, Disposition::CopySend), None, &[], &[])).unwrap();
     assert_eq!(
-        ipc.send_direct(
-            client,
-            &bytes,
-            &mut FakeMemory::default(),
-            server,
-            port,
-            1024,
-            &mut memory
-        ),
+        ipc.send_direct(client, &bytes, &mut FakeMemory::default(), server, port, 1024, &mut memory),
         Err(SendError::HandoffNotPossible)
     );
     check(&ipc);
     // A receive buffer too small for the message: no handoff, nothing sent.
     receive(&mut ipc, server, port).unwrap();
     assert_eq!(
-        ipc.send_direct(
-            client,
-            &bytes,
-            &mut FakeMemory::default(),
-            server,
-            port,
-            24,
-            &mut memory
-        ),
+        ipc.send_direct(client, &bytes, &mut FakeMemory::default(), server, port, 24, &mut memory),
         Err(SendError::HandoffNotPossible)
     );
     assert_eq!(ipc.port(port_id).unwrap().message_count(), 0);
@@ -776,17 +444,7 @@ fn direct_handoff() {
     // Through a port set.
     let set = ipc.allocate(server, PortRight::PortSet).unwrap();
     ipc.move_member(server, port, set).unwrap();
-    let received = ipc
-        .send_direct(
-            client,
-            &bytes,
-            &mut FakeMemory::default(),
-            server,
-            set,
-            1024,
-            &mut memory,
-        )
-        .unwrap();
+    let received = ipc.send_direct(client, &bytes, &mut FakeMemory::default(), server, set, 1024, &mut memory).unwrap();
     assert_eq!(decode(&received).header.local_port, port);
     check(&ipc);
 }
@@ -794,40 +452,17 @@ fn direct_handoff() {
 #[test]
 fn received_rights_lost_when_space_is_full() {
     let mut ipc = Ipc::new();
-    let server = ipc.create_space(
-        1,
-        SpaceLimits {
-            max_entries: 1,
-            max_queued_messages: 10,
-        },
-    );
+    let server = ipc.create_space(1, SpaceLimits { max_entries: 1, max_queued_messages: 10 });
     let client = new_space(&mut ipc, 2);
     let port = ipc.allocate(server, PortRight::Receive).unwrap();
-    ipc.insert_right(client, 0x100, server, port, Disposition::MakeSend as u32)
-        .unwrap();
+    ipc.insert_right(client, 0x100, server, port, Disposition::MakeSend as u32).unwrap();
     let carried = port_with_send(&mut ipc, client);
-    let bytes = message(
-        (0x100, Disposition::CopySend),
-        None,
-        &[port_descriptor(carried, Disposition::CopySend)],
-        &[],
-    );
+    let bytes = message((0x100, Disposition::CopySend), None, &[port_descriptor(carried, Disposition::CopySend)], &[]);
     send(&mut ipc, client, &bytes).unwrap();
-    let received = ipc
-        .receive(
-            server,
-            port,
-            1024,
-            ReceiveOptions::default(),
-            &mut FakeMemory::default(),
-        )
-        .unwrap();
+    let received = ipc.receive(server, port, 1024, ReceiveOptions::default(), &mut FakeMemory::default()).unwrap();
     check(&ipc);
     assert_eq!(received.lost, MACH_MSG_IPC_SPACE);
-    assert_eq!(
-        decode(&received).descriptors[0],
-        port_descriptor(MACH_PORT_NULL, Disposition::MoveSend)
-    );
+    assert_eq!(decode(&received).descriptors[0], port_descriptor(MACH_PORT_NULL, Disposition::MoveSend));
     let carried_id = ipc.port_of(client, carried).unwrap();
     assert_eq!(ipc.port(carried_id).unwrap().send_rights(), 1);
 }
@@ -842,43 +477,25 @@ fn dead_rights_travel_as_dead() {
     send(
         &mut ipc,
         client,
-        &message(
-            (send_name, Disposition::CopySend),
-            None,
-            &[port_descriptor(victim, Disposition::CopySend)],
-            &[],
-        ),
+        &message((send_name, Disposition::CopySend), None, &[port_descriptor(victim, Disposition::CopySend)], &[]),
     )
     .unwrap();
-    ipc.mod_refs(client, victim, PortRight::Receive, -1)
-        .unwrap();
+    ipc.mod_refs(client, victim, PortRight::Receive, -1).unwrap();
     assert_eq!(ipc.port_type(client, victim), Ok(MACH_PORT_TYPE_DEAD_NAME));
     check(&ipc);
     // A dead name sent with MOVE_SEND travels as MACH_PORT_DEAD.
     send(
         &mut ipc,
         client,
-        &message(
-            (send_name, Disposition::CopySend),
-            None,
-            &[port_descriptor(victim, Disposition::MoveSend)],
-            &[],
-        ),
+        &message((send_name, Disposition::CopySend), None, &[port_descriptor(victim, Disposition::MoveSend)], &[]),
     )
     .unwrap();
     assert_eq!(ipc.get_refs(client, victim, PortRight::DeadName), Ok(1));
     for _ in 0..2 {
         let received = receive(&mut ipc, server, port).unwrap();
-        assert_eq!(
-            received.descriptors[0],
-            port_descriptor(MACH_PORT_DEAD, Disposition::MoveSend)
-        );
+        assert_eq!(received.descriptors[0], port_descriptor(MACH_PORT_DEAD, Disposition::MoveSend));
     }
-    assert_eq!(
-        ipc.port_count(),
-        1,
-        "the victim is freed with its last dead right"
-    );
+    assert_eq!(ipc.port_count(), 1, "the victim is freed with its last dead right");
 }
 
 #[test]
@@ -902,23 +519,14 @@ fn kernel_server_round_trip() {
     check(&ipc);
     assert_eq!(request.inline_data(), b"info");
     assert_eq!(request.id(), 1000);
-    assert!(matches!(
-        request.items()[0],
-        MessageItem::Port(Some(CarriedRight::Port {
-            kind: RightKind::Send,
-            ..
-        }))
-    ));
+    assert!(matches!(request.items()[0], MessageItem::Port(Some(CarriedRight::Port { kind: RightKind::Send, .. }))));
     let reply_right = request.take_reply().unwrap();
     // The kernel drops the rest of the request.
-    let MessageItem::Port(Some(_)) = &request.items()[0] else {
-        panic!("port item")
-    };
+    let MessageItem::Port(Some(_)) = &request.items()[0] else { panic!("port item") };
     let carried_id = ipc.port_of(task, carried).unwrap();
     assert_eq!(ipc.port(carried_id).unwrap().send_rights(), 2);
     // Too much data is refused and the reply right comes back.
-    let refused = KernelMessage::from_kernel(reply_right, 1100, None, vec![0; MACH_MSG_SIZE_MAX])
-        .unwrap_err();
+    let refused = KernelMessage::from_kernel(reply_right, 1100, None, vec![0; MACH_MSG_SIZE_MAX]).unwrap_err();
     assert!(refused.reply.is_none());
     let reply_right = refused.destination;
     // Data is padded to 4 bytes.
@@ -942,22 +550,12 @@ fn destroying_a_very_long_chain_does_not_recurse() {
     // 5000 ports, each one's receive right queued on the next: destroying
     // the outermost must walk the chain with the work list, not the stack.
     let mut ipc = Ipc::new();
-    let space = ipc.create_space(
-        1,
-        SpaceLimits {
-            max_entries: 8,
-            max_queued_messages: 10_000,
-        },
-    );
+    let space = ipc.create_space(1, SpaceLimits { max_entries: 8, max_queued_messages: 10_000 });
     let mut inner = ipc.allocate(space, PortRight::Receive).unwrap();
     for _ in 0..5000 {
         let outer = ipc.allocate(space, PortRight::Receive).unwrap();
-        let bytes = message(
-            (outer, Disposition::MakeSend),
-            None,
-            &[port_descriptor(inner, Disposition::MoveReceive)],
-            &[],
-        );
+        let bytes =
+            message((outer, Disposition::MakeSend), None, &[port_descriptor(inner, Disposition::MoveReceive)], &[]);
         ipc.send(space, &bytes, &mut FakeMemory::default()).unwrap();
         inner = outer;
     }
@@ -977,37 +575,14 @@ fn received_send_right_saturates_at_the_reference_limit() {
     let (server, port, client, send_name) = client_server(&mut ipc);
     // The server already holds the maximum references to `watched`.
     let watched = ipc.allocate(client, PortRight::Receive).unwrap();
-    ipc.insert_right(
-        server,
-        0x9900,
-        client,
-        watched,
-        Disposition::MakeSend as u32,
-    )
-    .unwrap();
-    ipc.mod_refs(
-        server,
-        0x9900,
-        PortRight::Send,
-        USER_REFERENCES_MAX as i32 - 1,
-    )
-    .unwrap();
-    let bytes = message(
-        (send_name, Disposition::CopySend),
-        None,
-        &[port_descriptor(watched, Disposition::MakeSend)],
-        &[],
-    );
+    ipc.insert_right(server, 0x9900, client, watched, Disposition::MakeSend as u32).unwrap();
+    ipc.mod_refs(server, 0x9900, PortRight::Send, USER_REFERENCES_MAX as i32 - 1).unwrap();
+    let bytes =
+        message((send_name, Disposition::CopySend), None, &[port_descriptor(watched, Disposition::MakeSend)], &[]);
     send(&mut ipc, client, &bytes).unwrap();
     let received = receive(&mut ipc, server, port).unwrap();
-    assert_eq!(
-        received.descriptors[0],
-        port_descriptor(0x9900, Disposition::MoveSend)
-    );
-    assert_eq!(
-        ipc.get_refs(server, 0x9900, PortRight::Send),
-        Ok(USER_REFERENCES_MAX)
-    );
+    assert_eq!(received.descriptors[0], port_descriptor(0x9900, Disposition::MoveSend));
+    assert_eq!(ipc.get_refs(server, 0x9900, PortRight::Send), Ok(USER_REFERENCES_MAX));
     let watched_id = ipc.port_of(client, watched).unwrap();
     assert_eq!(ipc.port(watched_id).unwrap().send_rights(), 1);
     assert_eq!(ipc.port(watched_id).unwrap().make_send_count(), 2);

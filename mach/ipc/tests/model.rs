@@ -56,45 +56,15 @@ struct Model {
 
 #[derive(Clone, Debug)]
 enum Operation {
-    Allocate {
-        space: usize,
-    },
-    MakeSend {
-        space: usize,
-        pick: usize,
-    },
-    ModRefsSend {
-        space: usize,
-        pick: usize,
-        delta: i32,
-    },
-    Deallocate {
-        space: usize,
-        pick: usize,
-    },
-    Destroy {
-        space: usize,
-        pick: usize,
-    },
-    DestroyReceive {
-        space: usize,
-        pick: usize,
-    },
-    Send {
-        space: usize,
-        pick: usize,
-        destination: u8,
-        carried: Vec<(usize, u8)>,
-    },
-    Receive {
-        space: usize,
-        pick: usize,
-    },
-    Grant {
-        space: usize,
-        pick: usize,
-        to: usize,
-    },
+    Allocate { space: usize },
+    MakeSend { space: usize, pick: usize },
+    ModRefsSend { space: usize, pick: usize, delta: i32 },
+    Deallocate { space: usize, pick: usize },
+    Destroy { space: usize, pick: usize },
+    DestroyReceive { space: usize, pick: usize },
+    Send { space: usize, pick: usize, destination: u8, carried: Vec<(usize, u8)> },
+    Receive { space: usize, pick: usize },
+    Grant { space: usize, pick: usize, to: usize },
 }
 
 fn operation_strategy() -> impl Strategy<Value = Operation> {
@@ -114,33 +84,20 @@ fn operation_strategy() -> impl Strategy<Value = Operation> {
     ]
 }
 
-const DESTINATION_DISPOSITIONS: [Disposition; 3] = [
-    Disposition::CopySend,
-    Disposition::MakeSend,
-    Disposition::MoveSend,
-];
-const BODY_DISPOSITIONS: [Disposition; 4] = [
-    Disposition::MoveSend,
-    Disposition::CopySend,
-    Disposition::MakeSend,
-    Disposition::MoveReceive,
-];
+const DESTINATION_DISPOSITIONS: [Disposition; 3] =
+    [Disposition::CopySend, Disposition::MakeSend, Disposition::MoveSend];
+const BODY_DISPOSITIONS: [Disposition; 4] =
+    [Disposition::MoveSend, Disposition::CopySend, Disposition::MakeSend, Disposition::MoveReceive];
 
 impl Model {
     fn pick(&self, space: usize, pick: usize) -> PortName {
         // One slot past the names stands for a name the space does not have.
         let names: Vec<PortName> = self.spaces[space].keys().copied().collect();
-        names
-            .get(pick % (names.len() + 1))
-            .copied()
-            .unwrap_or(BOGUS_NAME)
+        names.get(pick % (names.len() + 1)).copied().unwrap_or(BOGUS_NAME)
     }
 
     fn remove_if_empty(&mut self, space: usize, name: PortName) {
-        if self.spaces[space]
-            .get(&name)
-            .is_some_and(ModelEntry::is_empty)
-        {
+        if self.spaces[space].get(&name).is_some_and(ModelEntry::is_empty) {
             self.spaces[space].remove(&name);
         }
     }
@@ -151,20 +108,12 @@ impl Model {
         while let Some(port) = work.pop() {
             self.ports[port].receiver = ModelReceiver::Dead;
             for space in self.spaces.iter_mut() {
-                let names: Vec<PortName> = space
-                    .iter()
-                    .filter(|(_, e)| e.port == Some(port))
-                    .map(|(n, _)| *n)
-                    .collect();
+                let names: Vec<PortName> =
+                    space.iter().filter(|(_, e)| e.port == Some(port)).map(|(n, _)| *n).collect();
                 for name in names {
                     let entry = space.get_mut(&name).unwrap();
                     if entry.send > 0 {
-                        *entry = ModelEntry {
-                            port: None,
-                            receive: false,
-                            send: 0,
-                            dead: entry.send,
-                        };
+                        *entry = ModelEntry { port: None, receive: false, send: 0, dead: entry.send };
                     } else {
                         space.remove(&name);
                     }
@@ -225,46 +174,25 @@ struct Harness {
 impl Harness {
     fn new() -> Harness {
         let mut ipc = Ipc::new();
-        let spaces = (0..SPACES)
-            .map(|index| ipc.create_space(index as u32 + 1, SpaceLimits::default()))
-            .collect();
+        let spaces = (0..SPACES).map(|index| ipc.create_space(index as u32 + 1, SpaceLimits::default())).collect();
         Harness {
             next_granted_name: 0x10_0000,
             ipc,
             spaces,
-            model: Model {
-                spaces: vec![BTreeMap::new(); SPACES],
-                ports: Vec::new(),
-            },
+            model: Model { spaces: vec![BTreeMap::new(); SPACES], ports: Vec::new() },
         }
     }
 
     fn run(&mut self, operation: &Operation) -> Result<(), TestCaseError> {
         match *operation {
             Operation::Allocate { space } => {
-                let name = self
-                    .ipc
-                    .allocate(self.spaces[space], PortRight::Receive)
-                    .unwrap();
-                prop_assert!(
-                    !self.model.spaces[space].contains_key(&name),
-                    "fresh name reused"
-                );
+                let name = self.ipc.allocate(self.spaces[space], PortRight::Receive).unwrap();
+                prop_assert!(!self.model.spaces[space].contains_key(&name), "fresh name reused");
                 let real = self.ipc.port_of(self.spaces[space], name).unwrap();
-                self.model.ports.push(ModelPort {
-                    receiver: ModelReceiver::Space,
-                    queue: VecDeque::new(),
-                    real,
-                });
+                self.model.ports.push(ModelPort { receiver: ModelReceiver::Space, queue: VecDeque::new(), real });
                 let port = self.model.ports.len() - 1;
-                self.model.spaces[space].insert(
-                    name,
-                    ModelEntry {
-                        port: Some(port),
-                        receive: true,
-                        ..Default::default()
-                    },
-                );
+                self.model.spaces[space]
+                    .insert(name, ModelEntry { port: Some(port), receive: true, ..Default::default() });
             }
             Operation::MakeSend { space, pick } => {
                 let name = self.model.pick(space, pick);
@@ -287,9 +215,7 @@ impl Harness {
             }
             Operation::ModRefsSend { space, pick, delta } => {
                 let name = self.model.pick(space, pick);
-                let actual = self
-                    .ipc
-                    .mod_refs(self.spaces[space], name, PortRight::Send, delta);
+                let actual = self.ipc.mod_refs(self.spaces[space], name, PortRight::Send, delta);
                 let expected = match self.model.spaces[space].get_mut(&name) {
                     None => Err(KernReturn::InvalidName),
                     Some(entry) if entry.send > 0 => {
@@ -340,9 +266,7 @@ impl Harness {
             }
             Operation::DestroyReceive { space, pick } => {
                 let name = self.model.pick(space, pick);
-                let actual = self
-                    .ipc
-                    .mod_refs(self.spaces[space], name, PortRight::Receive, -1);
+                let actual = self.ipc.mod_refs(self.spaces[space], name, PortRight::Receive, -1);
                 let expected = match self.model.spaces[space].get_mut(&name) {
                     None => Err(KernReturn::InvalidName),
                     Some(entry) if entry.receive => {
@@ -356,46 +280,25 @@ impl Harness {
                 };
                 prop_assert_eq!(actual, expected);
             }
-            Operation::Send {
-                space,
-                pick,
-                destination,
-                ref carried,
-            } => {
+            Operation::Send { space, pick, destination, ref carried } => {
                 let destination_name = self.model.pick(space, pick);
                 let destination_disposition = DESTINATION_DISPOSITIONS[destination as usize];
                 let body: Vec<(PortName, Disposition)> = carried
                     .iter()
                     .map(|(pick, disposition)| {
-                        (
-                            self.model.pick(space, *pick),
-                            BODY_DISPOSITIONS[*disposition as usize],
-                        )
+                        (self.model.pick(space, *pick), BODY_DISPOSITIONS[*disposition as usize])
                     })
                     .collect();
-                let descriptors: Vec<Descriptor> = body
-                    .iter()
-                    .map(|(name, disposition)| port_descriptor(*name, *disposition))
-                    .collect();
-                let bytes = message(
-                    (destination_name, destination_disposition),
-                    None,
-                    &descriptors,
-                    b"model",
-                );
-                let actual = self
-                    .ipc
-                    .send(self.spaces[space], &bytes, &mut FakeMemory::default());
-                let expected =
-                    self.model_send(space, destination_name, destination_disposition, &body);
+                let descriptors: Vec<Descriptor> =
+                    body.iter().map(|(name, disposition)| port_descriptor(*name, *disposition)).collect();
+                let bytes = message((destination_name, destination_disposition), None, &descriptors, b"model");
+                let actual = self.ipc.send(self.spaces[space], &bytes, &mut FakeMemory::default());
+                let expected = self.model_send(space, destination_name, destination_disposition, &body);
                 match (&actual, &expected) {
                     (Ok(outcome), Ok(port)) => {
                         prop_assert_eq!(outcome.port, self.model.ports[*port].real)
                     }
-                    (
-                        Err(SendError::QueueFull { port: real }),
-                        Err(SendError::QueueFull { .. }),
-                    ) => {
+                    (Err(SendError::QueueFull { port: real }), Err(SendError::QueueFull { .. })) => {
                         prop_assert!(self.model.ports.iter().any(|p| p.real == *real))
                     }
                     _ => prop_assert_eq!(actual.map(|_| ()), expected.map(|_| ())),
@@ -407,10 +310,9 @@ impl Harness {
                 let name = self.model.pick(space, pick);
                 let entry = self.model.spaces[space].get(&name).copied();
                 let target_name = match entry.and_then(|entry| entry.port) {
-                    Some(port) => self.model.spaces[to]
-                        .iter()
-                        .find(|(_, entry)| entry.port == Some(port))
-                        .map(|(name, _)| *name),
+                    Some(port) => {
+                        self.model.spaces[to].iter().find(|(_, entry)| entry.port == Some(port)).map(|(name, _)| *name)
+                    }
                     None => None,
                 };
                 let target_name = target_name.unwrap_or_else(|| {
@@ -428,13 +330,9 @@ impl Harness {
                     None => Err(KernReturn::InvalidName),
                     Some(entry) if entry.receive => {
                         let port = entry.port;
-                        let target =
-                            self.model.spaces[to]
-                                .entry(target_name)
-                                .or_insert(ModelEntry {
-                                    port,
-                                    ..Default::default()
-                                });
+                        let target = self.model.spaces[to]
+                            .entry(target_name)
+                            .or_insert(ModelEntry { port, ..Default::default() });
                         target.send += 1;
                         Ok(())
                     }
@@ -453,39 +351,26 @@ impl Harness {
                 );
                 let entry = self.model.spaces[space].get(&name).copied();
                 match entry {
-                    None => prop_assert_eq!(
-                        actual.err(),
-                        Some(ReceiveError::Failed(MachMsgReturn::ReceiveInvalidName))
-                    ),
+                    None => {
+                        prop_assert_eq!(actual.err(), Some(ReceiveError::Failed(MachMsgReturn::ReceiveInvalidName)))
+                    }
                     Some(entry) if !entry.receive && entry.dead > 0 => {
-                        prop_assert_eq!(
-                            actual.err(),
-                            Some(ReceiveError::Failed(MachMsgReturn::ReceivePortDied))
-                        )
+                        prop_assert_eq!(actual.err(), Some(ReceiveError::Failed(MachMsgReturn::ReceivePortDied)))
                     }
                     Some(entry) if !entry.receive => {
-                        prop_assert_eq!(
-                            actual.err(),
-                            Some(ReceiveError::Failed(MachMsgReturn::ReceiveInvalidName))
-                        )
+                        prop_assert_eq!(actual.err(), Some(ReceiveError::Failed(MachMsgReturn::ReceiveInvalidName)))
                     }
                     Some(entry) => {
                         let port = entry.port.unwrap();
                         match self.model.ports[port].queue.pop_front() {
                             None => prop_assert_eq!(actual.err(), Some(ReceiveError::Empty)),
                             Some(carried) => {
-                                let received = actual
-                                    .map_err(|error| TestCaseError::fail(format!("{error:?}")))?;
+                                let received = actual.map_err(|error| TestCaseError::fail(format!("{error:?}")))?;
                                 let decoded = decode(&received);
                                 prop_assert_eq!(decoded.header.local_port, name);
                                 prop_assert_eq!(decoded.descriptors.len(), carried.len());
-                                for (descriptor, carried) in decoded.descriptors.iter().zip(carried)
-                                {
-                                    let Descriptor::Port {
-                                        name: received_name,
-                                        ..
-                                    } = *descriptor
-                                    else {
+                                for (descriptor, carried) in decoded.descriptors.iter().zip(carried) {
+                                    let Descriptor::Port { name: received_name, .. } = *descriptor else {
                                         return Err(TestCaseError::fail("not a port descriptor"));
                                     };
                                     self.model_copyout(space, carried, received_name)?;
@@ -523,9 +408,7 @@ impl Harness {
             carried.push(taken);
         }
         if self.model.ports[destination_port].queue.len() >= MACH_PORT_QLIMIT_DEFAULT as usize {
-            return Err(SendError::QueueFull {
-                port: self.model.ports[destination_port].real,
-            });
+            return Err(SendError::QueueFull { port: self.model.ports[destination_port].real });
         }
         for item in &carried {
             if let Carried::Receive(moved) = item {
@@ -545,17 +428,9 @@ impl Harness {
         Ok(destination_port)
     }
 
-    fn model_copyout(
-        &mut self,
-        space: usize,
-        carried: Carried,
-        received_name: PortName,
-    ) -> Result<(), TestCaseError> {
+    fn model_copyout(&mut self, space: usize, carried: Carried, received_name: PortName) -> Result<(), TestCaseError> {
         let existing = |model: &Model, port: usize| {
-            model.spaces[space]
-                .iter()
-                .find(|(_, entry)| entry.port == Some(port))
-                .map(|(name, _)| *name)
+            model.spaces[space].iter().find(|(_, entry)| entry.port == Some(port)).map(|(name, _)| *name)
         };
         match carried {
             Carried::Dead => prop_assert_eq!(received_name, MACH_PORT_DEAD),
@@ -569,14 +444,8 @@ impl Harness {
                 }
                 None => {
                     prop_assert!(!self.model.spaces[space].contains_key(&received_name));
-                    self.model.spaces[space].insert(
-                        received_name,
-                        ModelEntry {
-                            port: Some(port),
-                            send: 1,
-                            ..Default::default()
-                        },
-                    );
+                    self.model.spaces[space]
+                        .insert(received_name, ModelEntry { port: Some(port), send: 1, ..Default::default() });
                 }
             },
             Carried::Receive(port) => {
@@ -590,11 +459,7 @@ impl Harness {
                         prop_assert!(!self.model.spaces[space].contains_key(&received_name));
                         self.model.spaces[space].insert(
                             received_name,
-                            ModelEntry {
-                                port: Some(port),
-                                receive: true,
-                                ..Default::default()
-                            },
+                            ModelEntry { port: Some(port), receive: true, ..Default::default() },
                         );
                     }
                 }
@@ -606,13 +471,7 @@ impl Harness {
     /// Every name of every space agrees with the model.
     fn compare(&self) -> Result<(), TestCaseError> {
         for (index, space) in self.spaces.iter().enumerate() {
-            let actual: Vec<PortName> = self
-                .ipc
-                .space(*space)
-                .unwrap()
-                .entries()
-                .map(|(name, _)| name)
-                .collect();
+            let actual: Vec<PortName> = self.ipc.space(*space).unwrap().entries().map(|(name, _)| name).collect();
             let expected: Vec<PortName> = self.model.spaces[index].keys().copied().collect();
             prop_assert_eq!(&actual, &expected, "names of space {}", index);
             for (name, entry) in &self.model.spaces[index] {
@@ -626,33 +485,12 @@ impl Harness {
                 if entry.dead > 0 {
                     port_type |= MACH_PORT_TYPE_DEAD_NAME;
                 }
-                prop_assert_eq!(
-                    self.ipc.port_type(*space, *name),
-                    Ok(port_type),
-                    "type of {:#x}",
-                    name
-                );
-                let refs = if entry.dead > 0 {
-                    entry.dead
-                } else {
-                    entry.send
-                };
-                let right = if entry.dead > 0 {
-                    PortRight::DeadName
-                } else {
-                    PortRight::Send
-                };
-                prop_assert_eq!(
-                    self.ipc.get_refs(*space, *name, right),
-                    Ok(refs),
-                    "references of {:#x}",
-                    name
-                );
+                prop_assert_eq!(self.ipc.port_type(*space, *name), Ok(port_type), "type of {:#x}", name);
+                let refs = if entry.dead > 0 { entry.dead } else { entry.send };
+                let right = if entry.dead > 0 { PortRight::DeadName } else { PortRight::Send };
+                prop_assert_eq!(self.ipc.get_refs(*space, *name, right), Ok(refs), "references of {:#x}", name);
                 if let Some(port) = entry.port {
-                    prop_assert_eq!(
-                        self.ipc.port_of(*space, *name),
-                        Ok(self.model.ports[port].real)
-                    );
+                    prop_assert_eq!(self.ipc.port_of(*space, *name), Ok(self.model.ports[port].real));
                 }
             }
         }
@@ -765,8 +603,5 @@ proptest! {
 /// Cases per property: `MACH_PROPTEST_CASES` (set by `scripts/fuzz.d/ipc`
 /// for long runs) or the default that keeps `cargo test` quick.
 fn cases(default: u32) -> u32 {
-    std::env::var("MACH_PROPTEST_CASES")
-        .ok()
-        .and_then(|text| text.parse().ok())
-        .unwrap_or(default)
+    std::env::var("MACH_PROPTEST_CASES").ok().and_then(|text| text.parse().ok()).unwrap_or(default)
 }

@@ -9,7 +9,10 @@
 
 use crate::boot_info::Module;
 use crate::task::{self, SpawnError, TaskId};
-use mach_abi::{BootModule, BootstrapInfo, BOOTSTRAP_INFO_MAGIC, BOOTSTRAP_INFO_VERSION, BOOTSTRAP_MODULES_MAX, BOOTSTRAP_MODULE_NAME_MAX};
+use mach_abi::{
+    BootModule, BootstrapInfo, BOOTSTRAP_INFO_MAGIC, BOOTSTRAP_INFO_VERSION, BOOTSTRAP_MODULES_MAX,
+    BOOTSTRAP_MODULE_NAME_MAX,
+};
 
 /// Where the info page is mapped in the bootstrap task.
 pub const INFO_ADDRESS: u64 = 0x0000_0010_0000_0000;
@@ -20,13 +23,11 @@ pub const MODULES_BASE: u64 = INFO_ADDRESS + 0x1000;
 /// privileged host port.
 pub fn start(name: &str, image: &[u8], modules: &[&Module], priority: u8) -> Result<TaskId, SpawnError> {
     let mut failure = None;
-    let task = task::spawn_with(name, image, priority, |kernel, task| {
-        match prepare(kernel, task, modules) {
-            Ok(()) => INFO_ADDRESS,
-            Err(error) => {
-                failure = Some(error);
-                0
-            }
+    let task = task::spawn_with(name, image, priority, |kernel, task| match prepare(kernel, task, modules) {
+        Ok(()) => INFO_ADDRESS,
+        Err(error) => {
+            failure = Some(error);
+            0
         }
     })?;
     if let Some(error) = failure {
@@ -39,7 +40,8 @@ pub fn start(name: &str, image: &[u8], modules: &[&Module], priority: u8) -> Res
 fn prepare(kernel: &mut crate::scheduler::Kernel, task: TaskId, modules: &[&Module]) -> Result<(), SpawnError> {
     let host = kernel.host_privileged_port.ok_or(SpawnError::OutOfMemory)?;
     let space = kernel.tasks.get(task).ok_or(SpawnError::OutOfMemory)?.space;
-    let host_name = crate::ipc::port_traps::give_send_right(kernel, space, host).map_err(|_| SpawnError::OutOfMemory)?;
+    let host_name =
+        crate::ipc::port_traps::give_send_right(kernel, space, host).map_err(|_| SpawnError::OutOfMemory)?;
     let object = kernel.tasks.get_mut(task).ok_or(SpawnError::OutOfMemory)?;
     let (tables, vm) = (object.page_tables.as_mut().ok_or(SpawnError::OutOfMemory)?, &mut object.vm);
     let mut info = BootstrapInfo {
@@ -59,7 +61,8 @@ fn prepare(kernel: &mut crate::scheduler::Kernel, task: TaskId, modules: &[&Modu
         name[..length].copy_from_slice(&source[..length]);
         *slot = BootModule { address, size: bytes.len() as u64, name };
         info.module_count += 1;
-        address += (bytes.len() as u64).next_multiple_of(crate::memory::PAGE_SIZE as u64).max(crate::memory::PAGE_SIZE as u64);
+        address +=
+            (bytes.len() as u64).next_multiple_of(crate::memory::PAGE_SIZE as u64).max(crate::memory::PAGE_SIZE as u64);
     }
     if modules.len() > BOOTSTRAP_MODULES_MAX {
         log::warn!("{} boot modules; the bootstrap task sees the first {BOOTSTRAP_MODULES_MAX}", modules.len());

@@ -36,9 +36,7 @@ pub fn timer_hz(command_line: &str) -> u32 {
 
 /// The log level asked for on the command line, or `Info`.
 pub fn log_level(command_line: &str) -> log::LevelFilter {
-    option(command_line, "log")
-        .and_then(|level| level.parse().ok())
-        .unwrap_or(log::LevelFilter::Info)
+    option(command_line, "log").and_then(|level| level.parse().ok()).unwrap_or(log::LevelFilter::Info)
 }
 
 #[cfg(feature = "ktest")]

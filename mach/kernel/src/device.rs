@@ -124,7 +124,10 @@ pub fn interrupt_bind([device, line, port, ..]: [u64; 6]) -> Result<(), KernRetu
     with_kernel(|kernel| {
         let caller = caller(kernel)?;
         check_device_port(kernel, caller.space, device)?;
-        let line = u32::try_from(line).ok().filter(|&line| line < crate::arch::ioapic::LINE_COUNT).ok_or(KernReturn::InvalidArgument)?;
+        let line = u32::try_from(line)
+            .ok()
+            .filter(|&line| line < crate::arch::ioapic::LINE_COUNT)
+            .ok_or(KernReturn::InvalidArgument)?;
         let handler = if port == 0 {
             None
         } else {
@@ -148,7 +151,10 @@ pub fn interrupt_acknowledge([device, line, ..]: [u64; 6]) -> Result<(), KernRet
     with_kernel(|kernel| {
         let caller = caller(kernel)?;
         check_device_port(kernel, caller.space, device)?;
-        let line = u32::try_from(line).ok().filter(|&line| line < crate::arch::ioapic::LINE_COUNT).ok_or(KernReturn::InvalidArgument)?;
+        let line = u32::try_from(line)
+            .ok()
+            .filter(|&line| line < crate::arch::ioapic::LINE_COUNT)
+            .ok_or(KernReturn::InvalidArgument)?;
         if kernel.interrupt_handlers[line as usize].is_none() {
             return Err(KernReturn::InvalidArgument);
         }
@@ -161,12 +167,19 @@ pub fn interrupt_acknowledge([device, line, ..]: [u64; 6]) -> Result<(), KernRet
 /// sends the message to the bound port, or leaves the line masked.
 pub fn interrupt(line: u32) {
     let delivered = with_kernel(|kernel| {
-        let Some(port) = kernel.interrupt_handlers.get(line as usize).and_then(|right| right.as_ref()).and_then(|right| right.port()).map(|(port, _)| port) else {
+        let Some(port) = kernel
+            .interrupt_handlers
+            .get(line as usize)
+            .and_then(|right| right.as_ref())
+            .and_then(|right| right.port())
+            .map(|(port, _)| port)
+        else {
             return false;
         };
         let Ok(destination) = kernel.ipc.make_send(port) else { return false };
-        let message = mach_ipc::KernelMessage::from_kernel(destination, INTERRUPT_MESSAGE_ID, None, line.to_le_bytes().to_vec())
-            .expect("an interrupt message is tiny");
+        let message =
+            mach_ipc::KernelMessage::from_kernel(destination, INTERRUPT_MESSAGE_ID, None, line.to_le_bytes().to_vec())
+                .expect("an interrupt message is tiny");
         if let Some(outcome) = kernel.ipc.send_kernel_message(message) {
             crate::ipc::deliver_outcome(kernel, outcome);
         }

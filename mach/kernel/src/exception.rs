@@ -66,15 +66,18 @@ fn classify(fault: &UserFault) -> (u32, [i64; 2]) {
     use mach_abi::{KernReturn, EXC_ARITHMETIC, EXC_BAD_ACCESS, EXC_BAD_INSTRUCTION, EXC_BREAKPOINT};
     match fault.name {
         "page fault" => {
-            let code = if fault.error_code & 1 != 0 { KernReturn::ProtectionFailure } else { KernReturn::InvalidAddress };
+            let code =
+                if fault.error_code & 1 != 0 { KernReturn::ProtectionFailure } else { KernReturn::InvalidAddress };
             (EXC_BAD_ACCESS, [code as i64, fault.address.unwrap_or(0) as i64])
         }
         "general protection fault" | "stack-segment fault" | "segment not present" | "alignment check" => {
             (EXC_BAD_ACCESS, [KernReturn::ProtectionFailure as i64, fault.instruction_pointer as i64])
         }
-        "divide error" | "x87 floating-point error" | "SIMD floating-point error" | "overflow" | "bound range exceeded" => {
-            (EXC_ARITHMETIC, [fault.vector as i64, fault.instruction_pointer as i64])
-        }
+        "divide error"
+        | "x87 floating-point error"
+        | "SIMD floating-point error"
+        | "overflow"
+        | "bound range exceeded" => (EXC_ARITHMETIC, [fault.vector as i64, fault.instruction_pointer as i64]),
         "breakpoint" | "debug" => (EXC_BREAKPOINT, [fault.vector as i64, fault.instruction_pointer as i64]),
         _ => (EXC_BAD_INSTRUCTION, [fault.vector as i64, fault.instruction_pointer as i64]),
     }
@@ -129,8 +132,14 @@ fn raise(kernel: &mut crate::scheduler::Kernel, level: Level, exception: u32, co
     for value in code {
         inline.extend_from_slice(&value.to_le_bytes());
     }
-    let message = mach_ipc::KernelMessage::from_kernel_with_ports(destination, EXCEPTION_RAISE_ID, Some(reply), alloc::vec![thread_right, task_right], inline)
-        .expect("an exception message is far below the size limit");
+    let message = mach_ipc::KernelMessage::from_kernel_with_ports(
+        destination,
+        EXCEPTION_RAISE_ID,
+        Some(reply),
+        alloc::vec![thread_right, task_right],
+        inline,
+    )
+    .expect("an exception message is far below the size limit");
     kernel.exception_waits.insert(reply_port, thread);
     match kernel.ipc.send_kernel_message(message) {
         Some(outcome) => crate::ipc::deliver_outcome(kernel, outcome),

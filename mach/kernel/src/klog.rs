@@ -34,10 +34,7 @@ impl log::Log for ConsoleLogger {
             return;
         }
         let uptime = crate::time::uptime();
-        let module = record
-            .module_path()
-            .map(|path| path.strip_prefix("mach_kernel::").unwrap_or(path))
-            .unwrap_or("?");
+        let module = record.module_path().map(|path| path.strip_prefix("mach_kernel::").unwrap_or(path)).unwrap_or("?");
         crate::arch::cpu::without_interrupts(|| {
             let _guard = CONSOLE_LOCK.lock();
             let _ = writeln!(

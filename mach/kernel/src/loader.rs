@@ -169,7 +169,8 @@ fn load_segment(tables: &mut PageTables, file: &[u8], segment: &Segment) -> Resu
         let copy_start = page.max(segment.virtual_address);
         let copy_end = (page + PAGE_SIZE as u64).min(file_end);
         if copy_start < copy_end {
-            let source = &file_bytes[(copy_start - segment.virtual_address) as usize..(copy_end - segment.virtual_address) as usize];
+            let source = &file_bytes
+                [(copy_start - segment.virtual_address) as usize..(copy_end - segment.virtual_address) as usize];
             let destination = kernel_page + (copy_start - page) as usize;
             // SAFETY: `destination..+len` lies inside the page frame mapped
             // above, reached through the direct map; the task is not running.
@@ -253,7 +254,12 @@ const _: () = assert!(STACK_TOP < USER_END);
 /// `address` of a task, recorded as a region of its map (the bootstrap
 /// task's module copies and info page). On error the caller terminates the
 /// task.
-pub fn copy_into(tables: &mut PageTables, vm: &mut crate::vm::VmMap, address: u64, bytes: &[u8]) -> Result<(), ElfError> {
+pub fn copy_into(
+    tables: &mut PageTables,
+    vm: &mut crate::vm::VmMap,
+    address: u64,
+    bytes: &[u8],
+) -> Result<(), ElfError> {
     let flags = PageFlags::USER;
     let end = address.checked_add(bytes.len() as u64).ok_or(ElfError::SegmentOutsideUserSpace)?;
     if !address.is_multiple_of(PAGE_SIZE as u64) || end > STACK_TOP - STACK_SIZE - PAGE_SIZE as u64 {
@@ -271,5 +277,6 @@ pub fn copy_into(tables: &mut PageTables, vm: &mut crate::vm::VmMap, address: u6
     if bytes.is_empty() {
         page_for(tables, address, flags)?;
     }
-    vm.insert(address, pages_end, mach_abi::VM_PROT_READ, mach_abi::VM_PROT_READ).map_err(|_| ElfError::OverlappingSegments)
+    vm.insert(address, pages_end, mach_abi::VM_PROT_READ, mach_abi::VM_PROT_READ)
+        .map_err(|_| ElfError::OverlappingSegments)
 }

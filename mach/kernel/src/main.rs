@@ -46,10 +46,10 @@ mod task_traps;
 mod thread;
 mod time;
 mod trap;
-mod vm;
-mod vm_traps;
 #[cfg(feature = "ktest")]
 mod usertest;
+mod vm;
+mod vm_traps;
 
 use boot_info::BootInfo;
 
@@ -96,7 +96,9 @@ fn start_first_task(boot: &BootInfo) {
     let image = memory::physical_bytes(first.range);
     let others: alloc::vec::Vec<&boot_info::Module> = others.iter().collect();
     match bootstrap::start(first.name(), image, &others, thread::DEFAULT_PRIORITY) {
-        Ok(task) => log::info!("started bootstrap task {} ({task:?}) with {} more module(s)", first.name(), others.len()),
+        Ok(task) => {
+            log::info!("started bootstrap task {} ({task:?}) with {} more module(s)", first.name(), others.len())
+        }
         Err(error) => log::error!("cannot start boot module {}: {error:?}", first.name()),
     }
 }
@@ -104,12 +106,7 @@ fn start_first_task(boot: &BootInfo) {
 fn print_banner(boot: &BootInfo) {
     let frames = memory::frame::statistics();
     let kib = |frames: usize| frames * memory::PAGE_SIZE / 1024;
-    log::info!(
-        "Mach_R {} ({}) booted by {}",
-        env!("CARGO_PKG_VERSION"),
-        arch::NAME,
-        boot.loader_name.as_str()
-    );
+    log::info!("Mach_R {} ({}) booted by {}", env!("CARGO_PKG_VERSION"), arch::NAME, boot.loader_name.as_str());
     log::info!(
         "memory: {} MiB usable, {} KiB free, {} KiB kernel image, {} KiB in {} boot module(s)",
         kib(frames.usable) / 1024,

@@ -82,7 +82,9 @@ static KERNEL: spin::Mutex<Option<Kernel>> = spin::Mutex::new(None);
 
 /// Runs `action` on the kernel's objects, interrupts off, under the lock.
 pub fn with_kernel<R>(action: impl FnOnce(&mut Kernel) -> R) -> R {
-    crate::arch::cpu::without_interrupts(|| action(KERNEL.lock().as_mut().expect("kernel objects used before scheduler::start")))
+    crate::arch::cpu::without_interrupts(|| {
+        action(KERNEL.lock().as_mut().expect("kernel objects used before scheduler::start"))
+    })
 }
 
 fn quantum_ticks() -> u64 {
@@ -100,10 +102,8 @@ impl Kernel {
 
     fn is_runnable(&self, id: ThreadId) -> bool {
         let Some(thread) = self.threads.get(id) else { return false };
-        let task_suspended = thread
-            .task
-            .and_then(|task| self.tasks.get(task))
-            .is_some_and(|task| task.suspend_count > 0);
+        let task_suspended =
+            thread.task.and_then(|task| self.tasks.get(task)).is_some_and(|task| task.suspend_count > 0);
         thread.state == ThreadState::Ready && thread.suspend_count == 0 && !task_suspended
     }
 
@@ -123,7 +123,11 @@ impl Kernel {
     }
 
     /// Creates a task with an empty IPC space and a task port.
-    pub fn create_task(&mut self, name: &str, tables: crate::arch::paging::PageTables) -> Result<TaskId, crate::task::SpawnError> {
+    pub fn create_task(
+        &mut self,
+        name: &str,
+        tables: crate::arch::paging::PageTables,
+    ) -> Result<TaskId, crate::task::SpawnError> {
         if self.tasks.len() >= MAX_TASKS {
             tables.destroy_user();
             return Err(crate::task::SpawnError::TooManyTasks);
@@ -439,7 +443,8 @@ pub fn on_tick() {
             thread.priority as usize
         });
         kernel.scheduler.quantum_left = kernel.scheduler.quantum_left.saturating_sub(1);
-        let more_urgent = kernel.highest_ready_level().is_some_and(|level| current_priority.is_none_or(|own| level > own));
+        let more_urgent =
+            kernel.highest_ready_level().is_some_and(|level| current_priority.is_none_or(|own| level > own));
         let idle = Some(current) == kernel.scheduler.idle;
         more_urgent || (kernel.scheduler.quantum_left == 0 && (idle || kernel.highest_ready_level().is_some()))
     });
@@ -500,8 +505,10 @@ pub fn start(boot_thread_priority: u8) {
     });
     with_kernel(|kernel| {
         use crate::ipc::object::KernelObjectRef;
-        kernel.host_name_port = Some(kernel.ipc.allocate_kernel_port(KernelObjectRef::Host { privileged: false }.tag()));
-        kernel.host_privileged_port = Some(kernel.ipc.allocate_kernel_port(KernelObjectRef::Host { privileged: true }.tag()));
+        kernel.host_name_port =
+            Some(kernel.ipc.allocate_kernel_port(KernelObjectRef::Host { privileged: false }.tag()));
+        kernel.host_privileged_port =
+            Some(kernel.ipc.allocate_kernel_port(KernelObjectRef::Host { privileged: true }.tag()));
         let boot = Thread::new(None, "boot".into(), boot_thread_priority, ThreadContext::current_boot(), None);
         let boot = kernel.threads.insert(boot);
         kernel.threads.get_mut(boot).expect("boot thread").state = ThreadState::Running;

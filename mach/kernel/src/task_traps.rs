@@ -21,8 +21,15 @@ use mach_abi::{
 
 /// Reads `count_in_out` (the caller's buffer size in words), checks both
 /// output buffers, writes `words` and the count.
-fn write_flavor(kernel: &Kernel, caller: &Caller, info_out: u64, count_in_out: u64, words: &[u32]) -> Result<(), KernReturn> {
-    let tables = kernel.tasks.get(caller.task).and_then(|task| task.page_tables.as_ref()).ok_or(KernReturn::InvalidTask)?;
+fn write_flavor(
+    kernel: &Kernel,
+    caller: &Caller,
+    info_out: u64,
+    count_in_out: u64,
+    words: &[u32],
+) -> Result<(), KernReturn> {
+    let tables =
+        kernel.tasks.get(caller.task).and_then(|task| task.page_tables.as_ref()).ok_or(KernReturn::InvalidTask)?;
     let mut capacity = [0u8; 4];
     user::copy_from_user(tables, UserBuffer::new(count_in_out, 4), &mut capacity)?;
     if (u32::from_le_bytes(capacity) as usize) < words.len() {
@@ -53,7 +60,11 @@ pub fn task_create([parent, inherit_memory, child_out, ..]: [u64; 6]) -> Result<
             }
         };
         let check = task_named(kernel, caller.space, parent as PortName).and_then(|_| {
-            let own = kernel.tasks.get(caller.task).and_then(|task| task.page_tables.as_ref()).ok_or(KernReturn::InvalidTask)?;
+            let own = kernel
+                .tasks
+                .get(caller.task)
+                .and_then(|task| task.page_tables.as_ref())
+                .ok_or(KernReturn::InvalidTask)?;
             user::check_writable(own, UserBuffer::new(child_out, 4)).map_err(KernReturn::from)
         });
         if let Err(error) = check {
@@ -76,14 +87,16 @@ pub fn thread_create([task, thread_out, ..]: [u64; 6]) -> Result<(), KernReturn>
     with_kernel(|kernel| {
         let caller = caller(kernel)?;
         let target = task_named(kernel, caller.space, task as PortName)?;
-        let own = kernel.tasks.get(caller.task).and_then(|task| task.page_tables.as_ref()).ok_or(KernReturn::InvalidTask)?;
+        let own =
+            kernel.tasks.get(caller.task).and_then(|task| task.page_tables.as_ref()).ok_or(KernReturn::InvalidTask)?;
         user::check_writable(own, UserBuffer::new(thread_out, 4))?;
         let target_object = kernel.tasks.get(target).ok_or(KernReturn::InvalidTask)?;
         if target_object.threads.len() >= crate::thread::MAX_THREADS_PER_TASK {
             return Err(KernReturn::ResourceShortage);
         }
         let name = target_object.name.clone();
-        let context = ThreadContext::new_user(&stack, UserEntry { instruction_pointer: 0, stack_pointer: 0, argument: 0 });
+        let context =
+            ThreadContext::new_user(&stack, UserEntry { instruction_pointer: 0, stack_pointer: 0, argument: 0 });
         let mut thread = Thread::new(Some(target), name, DEFAULT_PRIORITY, context, Some(stack));
         thread.suspend_count = 1;
         let id = kernel.add_thread(thread);
@@ -103,7 +116,11 @@ pub fn thread_get_state([thread, flavor, state_out, count_in_out, ..]: [u64; 6])
     with_kernel(|kernel| {
         let caller = caller(kernel)?;
         let target = thread_named(kernel, caller.space, thread as PortName)?;
-        let stack = kernel.threads.get(target).and_then(|thread| thread.kernel_stack.as_ref()).ok_or(KernReturn::InvalidArgument)?;
+        let stack = kernel
+            .threads
+            .get(target)
+            .and_then(|thread| thread.kernel_stack.as_ref())
+            .ok_or(KernReturn::InvalidArgument)?;
         // SAFETY: a user thread's stack holds its saved user registers at the
         // top whenever it is in the kernel or not yet started; the kernel
         // lock is held.
@@ -122,12 +139,18 @@ pub fn thread_set_state([thread, flavor, state, count, ..]: [u64; 6]) -> Result<
     with_kernel(|kernel| {
         let caller = caller(kernel)?;
         let target = thread_named(kernel, caller.space, thread as PortName)?;
-        let own = kernel.tasks.get(caller.task).and_then(|task| task.page_tables.as_ref()).ok_or(KernReturn::InvalidTask)?;
+        let own =
+            kernel.tasks.get(caller.task).and_then(|task| task.page_tables.as_ref()).ok_or(KernReturn::InvalidTask)?;
         let mut bytes = [0u8; X86_THREAD_STATE64_COUNT as usize * 4];
         user::copy_from_user(own, UserBuffer::new(state, bytes.len()), &mut bytes)?;
-        let words: Vec<u32> = bytes.chunks(4).map(|chunk| u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]])).collect();
+        let words: Vec<u32> =
+            bytes.chunks(4).map(|chunk| u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]])).collect();
         let state = X86ThreadState64::from_words(&words).ok_or(KernReturn::InvalidArgument)?;
-        let stack = kernel.threads.get_mut(target).and_then(|thread| thread.kernel_stack.as_mut()).ok_or(KernReturn::InvalidArgument)?;
+        let stack = kernel
+            .threads
+            .get_mut(target)
+            .and_then(|thread| thread.kernel_stack.as_mut())
+            .ok_or(KernReturn::InvalidArgument)?;
         // SAFETY: as in `thread_get_state`.
         let frame = unsafe { context::user_registers_mut(stack) };
         if context::set_thread_state(frame, &state) {
@@ -147,7 +170,8 @@ pub fn task_info([task, flavor, info_out, count_in_out, ..]: [u64; 6]) -> Result
         let caller = caller(kernel)?;
         let target = task_named(kernel, caller.space, task as PortName)?;
         let object = kernel.tasks.get(target).ok_or(KernReturn::InvalidTask)?;
-        let cpu_ticks = object.threads.iter().filter_map(|&thread| kernel.threads.get(thread)).map(|thread| thread.ticks_run).sum();
+        let cpu_ticks =
+            object.threads.iter().filter_map(|&thread| kernel.threads.get(thread)).map(|thread| thread.ticks_run).sum();
         let info = TaskBasicInfo {
             suspend_count: object.suspend_count,
             thread_count: object.threads.len() as u32,
@@ -155,7 +179,14 @@ pub fn task_info([task, flavor, info_out, count_in_out, ..]: [u64; 6]) -> Result
             port_names: kernel.ipc.space(object.space).map_or(0, |space| space.entries().count()) as u32,
             cpu_ticks,
         };
-        let words = [info.suspend_count, info.thread_count, info.resident_pages, info.port_names, cpu_ticks as u32, (cpu_ticks >> 32) as u32];
+        let words = [
+            info.suspend_count,
+            info.thread_count,
+            info.resident_pages,
+            info.port_names,
+            cpu_ticks as u32,
+            (cpu_ticks >> 32) as u32,
+        ];
         debug_assert_eq!(words.len(), TASK_BASIC_INFO_COUNT as usize);
         write_flavor(kernel, &caller, info_out, count_in_out, &words)
     })
@@ -183,7 +214,14 @@ pub fn thread_info([thread, flavor, info_out, count_in_out, ..]: [u64; 6]) -> Re
             reserved: 0,
             cpu_ticks: object.ticks_run,
         };
-        let words = [info.run_state, info.priority, info.suspend_count, info.reserved, info.cpu_ticks as u32, (info.cpu_ticks >> 32) as u32];
+        let words = [
+            info.run_state,
+            info.priority,
+            info.suspend_count,
+            info.reserved,
+            info.cpu_ticks as u32,
+            (info.cpu_ticks >> 32) as u32,
+        ];
         debug_assert_eq!(words.len(), THREAD_BASIC_INFO_COUNT as usize);
         write_flavor(kernel, &caller, info_out, count_in_out, &words)
     })
@@ -216,14 +254,19 @@ pub fn set_exception_port(which: ExceptionTarget, [target, mask, port, ..]: [u64
         let handler = if port == 0 {
             None
         } else {
-            let (right, _) = kernel.ipc.extract_right(caller.space, port as PortName, mach_abi::Disposition::CopySend as u32)?;
+            let (right, _) =
+                kernel.ipc.extract_right(caller.space, port as PortName, mach_abi::Disposition::CopySend as u32)?;
             Some(crate::exception::Handler { mask, right })
         };
         let previous = match handler_slot {
-            HandlerSlot::Task(task) => core::mem::replace(&mut kernel.tasks.get_mut(task).ok_or(KernReturn::InvalidTask)?.exception_handler, handler),
-            HandlerSlot::Thread(thread) => {
-                core::mem::replace(&mut kernel.threads.get_mut(thread).ok_or(KernReturn::InvalidArgument)?.exception_handler, handler)
-            }
+            HandlerSlot::Task(task) => core::mem::replace(
+                &mut kernel.tasks.get_mut(task).ok_or(KernReturn::InvalidTask)?.exception_handler,
+                handler,
+            ),
+            HandlerSlot::Thread(thread) => core::mem::replace(
+                &mut kernel.threads.get_mut(thread).ok_or(KernReturn::InvalidArgument)?.exception_handler,
+                handler,
+            ),
         };
         if let Some(previous) = previous {
             kernel.ipc.release(previous.right);
@@ -241,19 +284,29 @@ enum HandlerSlot {
 /// `task_get_exception_port` / `thread_get_exception_port(target,
 /// exception, port_out)`: a send right to the port that takes `exception`,
 /// or `MACH_PORT_NULL`.
-pub fn get_exception_port(which: ExceptionTarget, [target, exception, port_out, ..]: [u64; 6]) -> Result<(), KernReturn> {
+pub fn get_exception_port(
+    which: ExceptionTarget,
+    [target, exception, port_out, ..]: [u64; 6],
+) -> Result<(), KernReturn> {
     with_kernel(|kernel| {
         let caller = caller(kernel)?;
-        let own = kernel.tasks.get(caller.task).and_then(|task| task.page_tables.as_ref()).ok_or(KernReturn::InvalidTask)?;
+        let own =
+            kernel.tasks.get(caller.task).and_then(|task| task.page_tables.as_ref()).ok_or(KernReturn::InvalidTask)?;
         user::check_writable(own, UserBuffer::new(port_out, 4))?;
         let target = target as PortName;
         let handler = match which {
-            ExceptionTarget::Task => kernel.tasks.get(task_named(kernel, caller.space, target)?).and_then(|task| task.exception_handler.as_ref()),
-            ExceptionTarget::Thread => {
-                kernel.threads.get(thread_named(kernel, caller.space, target)?).and_then(|thread| thread.exception_handler.as_ref())
-            }
+            ExceptionTarget::Task => kernel
+                .tasks
+                .get(task_named(kernel, caller.space, target)?)
+                .and_then(|task| task.exception_handler.as_ref()),
+            ExceptionTarget::Thread => kernel
+                .threads
+                .get(thread_named(kernel, caller.space, target)?)
+                .and_then(|thread| thread.exception_handler.as_ref()),
         };
-        let port = handler.filter(|handler| exception < 32 && handler.mask & (1 << exception) != 0).and_then(|handler| handler.right.port());
+        let port = handler
+            .filter(|handler| exception < 32 && handler.mask & (1 << exception) != 0)
+            .and_then(|handler| handler.right.port());
         let name = match port {
             Some((port, _)) => give_send_right(kernel, caller.space, port)?,
             None => mach_abi::MACH_PORT_NULL,

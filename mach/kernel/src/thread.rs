@@ -72,7 +72,13 @@ pub struct Thread {
 }
 
 impl Thread {
-    pub fn new(task: Option<TaskId>, name: String, priority: u8, context: ThreadContext, stack: Option<KernelStack>) -> Self {
+    pub fn new(
+        task: Option<TaskId>,
+        name: String,
+        priority: u8,
+        context: ThreadContext,
+        stack: Option<KernelStack>,
+    ) -> Self {
         Self {
             task,
             name,

@@ -84,10 +84,18 @@ fn dispatch_unchecked(number: u64, arguments: [u64; 6]) -> u64 {
         Trap::ThreadGetState => crate::task_traps::thread_get_state(arguments),
         Trap::ThreadSetState => crate::task_traps::thread_set_state(arguments),
         Trap::ThreadInfo => crate::task_traps::thread_info(arguments),
-        Trap::TaskSetExceptionPort => crate::task_traps::set_exception_port(crate::task_traps::ExceptionTarget::Task, arguments),
-        Trap::ThreadSetExceptionPort => crate::task_traps::set_exception_port(crate::task_traps::ExceptionTarget::Thread, arguments),
-        Trap::TaskGetExceptionPort => crate::task_traps::get_exception_port(crate::task_traps::ExceptionTarget::Task, arguments),
-        Trap::ThreadGetExceptionPort => crate::task_traps::get_exception_port(crate::task_traps::ExceptionTarget::Thread, arguments),
+        Trap::TaskSetExceptionPort => {
+            crate::task_traps::set_exception_port(crate::task_traps::ExceptionTarget::Task, arguments)
+        }
+        Trap::ThreadSetExceptionPort => {
+            crate::task_traps::set_exception_port(crate::task_traps::ExceptionTarget::Thread, arguments)
+        }
+        Trap::TaskGetExceptionPort => {
+            crate::task_traps::get_exception_port(crate::task_traps::ExceptionTarget::Task, arguments)
+        }
+        Trap::ThreadGetExceptionPort => {
+            crate::task_traps::get_exception_port(crate::task_traps::ExceptionTarget::Thread, arguments)
+        }
         Trap::DeviceMapMemory => crate::device::device_map_memory(arguments),
         Trap::DeviceDmaAllocate => crate::device::device_dma_allocate(arguments),
         Trap::InterruptBind => crate::device::interrupt_bind(arguments),
@@ -162,7 +170,9 @@ fn debug_print(text: UserBuffer) -> Result<(), KernReturn> {
 fn thread_switch(option: u64, timeout_milliseconds: u64) -> Result<(), KernReturn> {
     match option as u32 {
         SWITCH_OPTION_NONE => scheduler::yield_now(),
-        SWITCH_OPTION_WAIT => scheduler::sleep_for(core::time::Duration::from_millis(timeout_milliseconds.min(u64::MAX / 2_000_000))),
+        SWITCH_OPTION_WAIT => {
+            scheduler::sleep_for(core::time::Duration::from_millis(timeout_milliseconds.min(u64::MAX / 2_000_000)))
+        }
         // Priority depression needs a base/effective priority split that
         // arrives with priority inheritance; refuse rather than pretend.
         SWITCH_OPTION_DEPRESS => return Err(KernReturn::NotSupported),
@@ -180,7 +190,8 @@ fn clock_get_time(address: u64) -> Result<(), KernReturn> {
     bytes[4..].copy_from_slice(&(now.subsec_nanos() as i32).to_le_bytes());
     with_kernel(|kernel| {
         let task = kernel.current_task().ok_or(KernReturn::InvalidTask)?;
-        let tables = kernel.tasks.get(task).and_then(|task| task.page_tables.as_ref()).ok_or(KernReturn::InvalidTask)?;
+        let tables =
+            kernel.tasks.get(task).and_then(|task| task.page_tables.as_ref()).ok_or(KernReturn::InvalidTask)?;
         user::copy_to_user(tables, UserBuffer::new(address, 8), &bytes)?;
         Ok(())
     })

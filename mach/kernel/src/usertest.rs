@@ -198,7 +198,10 @@ fn serve(kernel: &mut crate::scheduler::Kernel, server: TaskId) -> u32 {
 fn give_send_right(kernel: &mut crate::scheduler::Kernel, server: TaskId, name: u32, client: TaskId) -> u32 {
     let server_space = kernel.tasks.get(server).expect("server task").space;
     let client_space = kernel.tasks.get(client).expect("client task").space;
-    let (right, _) = kernel.ipc.extract_right(server_space, name, mach_abi::Disposition::MakeSend as u32).expect("the server holds the receive right");
+    let (right, _) = kernel
+        .ipc
+        .extract_right(server_space, name, mach_abi::Disposition::MakeSend as u32)
+        .expect("the server holds the receive right");
     kernel.ipc.insert_carried(client_space, right).map_err(|(error, _)| error).expect("a fresh space has room")
 }
 
@@ -210,7 +213,13 @@ fn memory_accounting_is_exact() -> Result<(), Failure> {
             (counted != task.vm.resident()).then(|| (id, task.vm.resident(), counted))
         })
     });
-    ensure!(wrong.is_none(), "task {:?} records {} resident pages but holds {}", wrong.map(|w| w.0), wrong.map_or(0, |w| w.1), wrong.map_or(0, |w| w.2));
+    ensure!(
+        wrong.is_none(),
+        "task {:?} records {} resident pages but holds {}",
+        wrong.map(|w| w.0),
+        wrong.map_or(0, |w| w.1),
+        wrong.map_or(0, |w| w.2)
+    );
     Ok(())
 }
 
@@ -229,7 +238,8 @@ fn ensure_nothing_left(before: (usize, usize, usize, usize, usize)) -> Result<()
     const HEAP_SLACK: usize = 1024;
     let after = ipc_resources();
     ensure!(
-        (after.0, after.2, after.3, after.4) == (before.0, before.2, before.3, before.4) && after.1 <= before.1 + HEAP_SLACK,
+        (after.0, after.2, after.3, after.4) == (before.0, before.2, before.3, before.4)
+            && after.1 <= before.1 + HEAP_SLACK,
         "resources (frames, heap, tasks, threads, ports) before {before:?}, after {after:?}"
     );
     Ok(())
@@ -272,7 +282,8 @@ fn exception_pair(refuse: bool) -> Result<(TaskId, TaskId), Failure> {
 /// The boot module built from `personality/bootstrap`.
 fn bootstrap_image() -> Result<&'static [u8], Failure> {
     let boot = crate::boot_info::get();
-    let module = boot.modules.iter().find(|module| module.name() == "bootstrap").ok_or("boot module bootstrap missing")?;
+    let module =
+        boot.modules.iter().find(|module| module.name() == "bootstrap").ok_or("boot module bootstrap missing")?;
     Ok(crate::memory::physical_bytes(module.range))
 }
 

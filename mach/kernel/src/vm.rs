@@ -142,7 +142,8 @@ impl VmMap {
 
     /// The first region ending above `address`.
     pub fn region_from(&self, address: u64) -> Option<(u64, Region)> {
-        self.region_at(address).or_else(|| self.regions.range(address..).next().map(|(&start, &region)| (start, region)))
+        self.region_at(address)
+            .or_else(|| self.regions.range(address..).next().map(|(&start, &region)| (start, region)))
     }
 
     fn is_free(&self, start: u64, end: u64) -> bool {
@@ -174,7 +175,13 @@ impl VmMap {
 
     /// Maps `pages` device frames from `physical` at `[start, ..)`, uncached,
     /// read-write, as a device region.
-    pub fn insert_device(&mut self, tables: &mut PageTables, start: u64, physical: u64, pages: u64) -> Result<(), VmError> {
+    pub fn insert_device(
+        &mut self,
+        tables: &mut PageTables,
+        start: u64,
+        physical: u64,
+        pages: u64,
+    ) -> Result<(), VmError> {
         let end = start + pages * PAGE;
         if !self.is_free(start, end) {
             return Err(VmError::NoSpace);
@@ -189,7 +196,13 @@ impl VmMap {
                 return Err(VmError::OutOfMemory);
             }
         }
-        let region = Region { end, protection: VM_PROT_WRITE | mach_abi::VM_PROT_READ, max_protection: VM_PROT_WRITE | mach_abi::VM_PROT_READ, inheritance: mach_abi::VM_INHERIT_NONE, device: true };
+        let region = Region {
+            end,
+            protection: VM_PROT_WRITE | mach_abi::VM_PROT_READ,
+            max_protection: VM_PROT_WRITE | mach_abi::VM_PROT_READ,
+            inheritance: mach_abi::VM_INHERIT_NONE,
+            device: true,
+        };
         self.regions.insert(start, region);
         Ok(())
     }
@@ -221,7 +234,12 @@ impl VmMap {
 
     /// Applies `change` to every region within `[start, end)` (which must be
     /// fully allocated), splitting regions at the edges first.
-    fn update(&mut self, start: u64, end: u64, mut change: impl FnMut(&mut Region) -> Result<(), VmError>) -> Result<(), VmError> {
+    fn update(
+        &mut self,
+        start: u64,
+        end: u64,
+        mut change: impl FnMut(&mut Region) -> Result<(), VmError>,
+    ) -> Result<(), VmError> {
         if !self.covers(start, end) {
             return Err(VmError::NotAllocated);
         }
@@ -262,7 +280,14 @@ impl VmMap {
 
     /// `vm_protect`: sets the current (or, with `set_maximum`, the maximum)
     /// protection of `[start, end)` and updates the pages already present.
-    pub fn protect(&mut self, tables: &mut PageTables, start: u64, end: u64, set_maximum: bool, protection: u32) -> Result<(), VmError> {
+    pub fn protect(
+        &mut self,
+        tables: &mut PageTables,
+        start: u64,
+        end: u64,
+        set_maximum: bool,
+        protection: u32,
+    ) -> Result<(), VmError> {
         check_protection(protection)?;
         self.update(start, end, |region| {
             if region.device {
@@ -347,7 +372,10 @@ impl VmMap {
 
     /// Pages of `[start, end)` present in memory (mapped or parked).
     pub fn resident_pages(&self, tables: &PageTables, start: u64, end: u64) -> u32 {
-        (start..end).step_by(PAGE_SIZE).filter(|&page| tables.translate(page).is_some() || self.parked.contains_key(&page)).count() as u32
+        (start..end)
+            .step_by(PAGE_SIZE)
+            .filter(|&page| tables.translate(page).is_some() || self.parked.contains_key(&page))
+            .count() as u32
     }
 
     /// Recounts the RAM pages the map holds (mapped outside device regions,
@@ -357,7 +385,9 @@ impl VmMap {
             .regions
             .iter()
             .filter(|(_, region)| !region.device)
-            .map(|(&start, region)| (start..region.end).step_by(PAGE_SIZE).filter(|&page| tables.translate(page).is_some()).count())
+            .map(|(&start, region)| {
+                (start..region.end).step_by(PAGE_SIZE).filter(|&page| tables.translate(page).is_some()).count()
+            })
             .sum();
         mapped + self.parked.len()
     }
@@ -381,7 +411,9 @@ impl VmMap {
 /// Allocates `[start, end)` as a new region with `protection` and gives
 /// every page a zeroed frame. On failure nothing is left allocated.
 pub fn allocate(vm: &mut VmMap, tables: &mut PageTables, start: u64, end: u64, protection: u32) -> Result<(), VmError> {
-    if !crate::memory::can_spare((end - start) as usize) || vm.resident + ((end - start) / PAGE) as usize > task_page_limit() {
+    if !crate::memory::can_spare((end - start) as usize)
+        || vm.resident + ((end - start) / PAGE) as usize > task_page_limit()
+    {
         return Err(VmError::OutOfMemory);
     }
     vm.insert(start, end, protection, VM_PROT_ALL)?;

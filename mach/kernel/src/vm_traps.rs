@@ -14,7 +14,10 @@ use crate::memory::PAGE_SIZE;
 use crate::scheduler::{with_kernel, Kernel};
 use crate::task::TaskId;
 use crate::vm::{self, checked_range};
-use mach_abi::{KernReturn, PortName, VM_FLAGS_ANYWHERE, VM_FLAGS_FIXED, VM_PROT_DEFAULT, VM_PROT_READ, VM_PROT_WRITE, VM_REGION_BASIC_INFO};
+use mach_abi::{
+    KernReturn, PortName, VM_FLAGS_ANYWHERE, VM_FLAGS_FIXED, VM_PROT_DEFAULT, VM_PROT_READ, VM_PROT_WRITE,
+    VM_REGION_BASIC_INFO,
+};
 
 const PAGE: u64 = PAGE_SIZE as u64;
 /// Largest `vm_read` / `vm_write` in one trap.
@@ -23,7 +26,8 @@ const COPY_LIMIT: u64 = 64 * 1024 * 1024;
 /// The caller's task and the target task its `task` name refers to.
 fn tasks(kernel: &Kernel, task: u64) -> Result<(TaskId, TaskId), KernReturn> {
     let caller = caller(kernel)?;
-    let target = task_named(kernel, caller.space, u32::try_from(task).map_err(|_| KernReturn::InvalidName)? as PortName)?;
+    let target =
+        task_named(kernel, caller.space, u32::try_from(task).map_err(|_| KernReturn::InvalidName)? as PortName)?;
     Ok((caller.task, target))
 }
 
@@ -130,7 +134,8 @@ pub fn vm_region([task, address_in_out, size_out, flavor, info_out, count_in_out
         let tables = object.page_tables.as_ref().ok_or(KernReturn::InvalidTask)?;
         let resident = object.vm.resident_pages(tables, start, region.end);
         let mut info = [0u8; 16];
-        for (index, word) in [region.protection, region.max_protection, region.inheritance, resident].iter().enumerate() {
+        for (index, word) in [region.protection, region.max_protection, region.inheritance, resident].iter().enumerate()
+        {
             info[index * 4..index * 4 + 4].copy_from_slice(&word.to_le_bytes());
         }
         write_output(kernel, caller, address_in_out, &start.to_le_bytes())?;
@@ -158,7 +163,14 @@ fn check_access(kernel: &Kernel, task: TaskId, address: u64, length: u64, access
 
 /// Copies `length` bytes from `source` (at `from`) to `destination` (at
 /// `to`), a page-sized piece at a time, both ranges checked beforehand.
-fn copy_between(kernel: &mut Kernel, source: TaskId, from: u64, destination: TaskId, to: u64, length: u64) -> Result<(), KernReturn> {
+fn copy_between(
+    kernel: &mut Kernel,
+    source: TaskId,
+    from: u64,
+    destination: TaskId,
+    to: u64,
+    length: u64,
+) -> Result<(), KernReturn> {
     let mut buffer = [0u8; PAGE_SIZE];
     let mut done = 0u64;
     while done < length {
@@ -225,4 +237,3 @@ pub fn vm_read([task, address, size, data_out, count_out, ..]: [u64; 6]) -> Resu
         write_output(kernel, caller, count_out, &(size as u32).to_le_bytes())
     })
 }
-

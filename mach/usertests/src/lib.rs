@@ -88,7 +88,8 @@ pub mod message {
             voucher_port: 0,
             id,
         };
-        let fields = [header.bits, header.size, header.remote_port, header.local_port, header.voucher_port, header.id as u32];
+        let fields =
+            [header.bits, header.size, header.remote_port, header.local_port, header.voucher_port, header.id as u32];
         for (index, word) in fields.iter().chain(words).enumerate() {
             buffer.0[index * 4..index * 4 + 4].copy_from_slice(&word.to_le_bytes());
         }

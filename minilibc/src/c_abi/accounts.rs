@@ -44,12 +44,8 @@ static USER: CGlobal<Passwd> = CGlobal::new(Passwd {
     shell: ptr::null_mut(),
 });
 static USER_TEXT: CGlobal<[u8; STORAGE]> = CGlobal::new([0; STORAGE]);
-static GROUP: CGlobal<Group> = CGlobal::new(Group {
-    name: ptr::null_mut(),
-    password: ptr::null_mut(),
-    group: 0,
-    members: ptr::null_mut(),
-});
+static GROUP: CGlobal<Group> =
+    CGlobal::new(Group { name: ptr::null_mut(), password: ptr::null_mut(), group: 0, members: ptr::null_mut() });
 static GROUP_TEXT: CGlobal<[u8; STORAGE]> = CGlobal::new([0; STORAGE]);
 
 /// Copies NUL-terminated strings into a caller's buffer.
@@ -122,11 +118,7 @@ unsafe fn find_user(
         if !matches(&record) {
             return false;
         }
-        let mut packer = Packer {
-            buffer,
-            capacity,
-            used: 0,
-        };
+        let mut packer = Packer { buffer, capacity, used: 0 };
         let filled = (|| {
             Some(Passwd {
                 name: packer.put(record.name)?,
@@ -170,25 +162,16 @@ unsafe fn find_group(
             return false;
         }
         // The member array goes first (pointer-aligned), then the strings.
-        let count = if record.members.is_empty() {
-            0
-        } else {
-            record.members.split(|&b| b == b',').count()
-        };
+        let count = if record.members.is_empty() { 0 } else { record.members.split(|&b| b == b',').count() };
         let array_bytes = (count + 1) * core::mem::size_of::<*mut u8>();
-        let aligned_start =
-            (buffer as usize).next_multiple_of(core::mem::align_of::<*mut u8>()) - buffer as usize;
+        let aligned_start = (buffer as usize).next_multiple_of(core::mem::align_of::<*mut u8>()) - buffer as usize;
         if aligned_start + array_bytes > capacity {
             outcome = Err(ERANGE);
             return true;
         }
         // SAFETY: the array fits in the caller's buffer (checked above).
         let members = unsafe { buffer.add(aligned_start) } as *mut *mut u8;
-        let mut packer = Packer {
-            buffer,
-            capacity,
-            used: aligned_start + array_bytes,
-        };
+        let mut packer = Packer { buffer, capacity, used: aligned_start + array_bytes };
         let mut filled = true;
         if count > 0 {
             for (index, member) in record.members.split(|&b| b == b',').enumerate() {
@@ -206,12 +189,7 @@ unsafe fn find_group(
         outcome = match (filled, name, password) {
             // SAFETY: a writable struct group, per the caller.
             (true, Some(name), Some(password)) => unsafe {
-                *result = Group {
-                    name,
-                    password,
-                    group: record.group,
-                    members,
-                };
+                *result = Group { name, password, group: record.group, members };
                 Ok(true)
             },
             _ => Err(ERANGE),
@@ -251,11 +229,7 @@ pub unsafe extern "C" fn getpwnam_r(
     // SAFETY: NUL-terminated name; C's contract for the rest.
     unsafe {
         let wanted = c_string(name);
-        finish(
-            find_user(|record| record.name == wanted, entry, buffer, capacity),
-            entry,
-            result,
-        )
+        finish(find_user(|record| record.name == wanted, entry, buffer, capacity), entry, result)
     }
 }
 
@@ -268,28 +242,14 @@ pub unsafe extern "C" fn getpwuid_r(
     result: *mut *mut Passwd,
 ) -> i32 {
     // SAFETY: C's contract.
-    unsafe {
-        finish(
-            find_user(|record| record.user == user, entry, buffer, capacity),
-            entry,
-            result,
-        )
-    }
+    unsafe { finish(find_user(|record| record.user == user, entry, buffer, capacity), entry, result) }
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn getpwnam(name: *const u8) -> *mut Passwd {
     let mut result = ptr::null_mut();
     // SAFETY: static storage for the non-reentrant variant.
-    let error = unsafe {
-        getpwnam_r(
-            name,
-            USER.as_ptr(),
-            USER_TEXT.as_ptr() as *mut u8,
-            STORAGE,
-            &mut result,
-        )
-    };
+    let error = unsafe { getpwnam_r(name, USER.as_ptr(), USER_TEXT.as_ptr() as *mut u8, STORAGE, &mut result) };
     if error != 0 {
         set_errno(error);
     }
@@ -300,15 +260,7 @@ pub unsafe extern "C" fn getpwnam(name: *const u8) -> *mut Passwd {
 pub unsafe extern "C" fn getpwuid(user: u32) -> *mut Passwd {
     let mut result = ptr::null_mut();
     // SAFETY: static storage for the non-reentrant variant.
-    let error = unsafe {
-        getpwuid_r(
-            user,
-            USER.as_ptr(),
-            USER_TEXT.as_ptr() as *mut u8,
-            STORAGE,
-            &mut result,
-        )
-    };
+    let error = unsafe { getpwuid_r(user, USER.as_ptr(), USER_TEXT.as_ptr() as *mut u8, STORAGE, &mut result) };
     if error != 0 {
         set_errno(error);
     }
@@ -326,11 +278,7 @@ pub unsafe extern "C" fn getgrnam_r(
     // SAFETY: NUL-terminated name; C's contract for the rest.
     unsafe {
         let wanted = c_string(name);
-        finish(
-            find_group(|record| record.name == wanted, entry, buffer, capacity),
-            entry,
-            result,
-        )
+        finish(find_group(|record| record.name == wanted, entry, buffer, capacity), entry, result)
     }
 }
 
@@ -343,28 +291,14 @@ pub unsafe extern "C" fn getgrgid_r(
     result: *mut *mut Group,
 ) -> i32 {
     // SAFETY: C's contract.
-    unsafe {
-        finish(
-            find_group(|record| record.group == group, entry, buffer, capacity),
-            entry,
-            result,
-        )
-    }
+    unsafe { finish(find_group(|record| record.group == group, entry, buffer, capacity), entry, result) }
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn getgrnam(name: *const u8) -> *mut Group {
     let mut result = ptr::null_mut();
     // SAFETY: static storage for the non-reentrant variant.
-    let error = unsafe {
-        getgrnam_r(
-            name,
-            GROUP.as_ptr(),
-            GROUP_TEXT.as_ptr() as *mut u8,
-            STORAGE,
-            &mut result,
-        )
-    };
+    let error = unsafe { getgrnam_r(name, GROUP.as_ptr(), GROUP_TEXT.as_ptr() as *mut u8, STORAGE, &mut result) };
     if error != 0 {
         set_errno(error);
     }
@@ -375,15 +309,7 @@ pub unsafe extern "C" fn getgrnam(name: *const u8) -> *mut Group {
 pub unsafe extern "C" fn getgrgid(group: u32) -> *mut Group {
     let mut result = ptr::null_mut();
     // SAFETY: static storage for the non-reentrant variant.
-    let error = unsafe {
-        getgrgid_r(
-            group,
-            GROUP.as_ptr(),
-            GROUP_TEXT.as_ptr() as *mut u8,
-            STORAGE,
-            &mut result,
-        )
-    };
+    let error = unsafe { getgrgid_r(group, GROUP.as_ptr(), GROUP_TEXT.as_ptr() as *mut u8, STORAGE, &mut result) };
     if error != 0 {
         set_errno(error);
     }

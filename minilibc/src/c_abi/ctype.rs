@@ -23,10 +23,7 @@ classifier!(isgraph, |b: u8| b.is_ascii_graphic());
 classifier!(islower, |b: u8| b.is_ascii_lowercase());
 classifier!(isprint, |b: u8| (32..127).contains(&b));
 classifier!(ispunct, |b: u8| b.is_ascii_punctuation());
-classifier!(isspace, |b: u8| matches!(
-    b,
-    b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r'
-));
+classifier!(isspace, |b: u8| matches!(b, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r'));
 classifier!(isupper, |b: u8| b.is_ascii_uppercase());
 classifier!(isxdigit, |b: u8| b.is_ascii_hexdigit());
 

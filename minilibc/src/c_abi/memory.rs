@@ -114,9 +114,7 @@ pub unsafe extern "C" fn bcmp(left: *const u8, right: *const u8, count: usize) -
 
 #[no_mangle]
 pub unsafe extern "C" fn memchr(haystack: *const u8, byte: i32, count: usize) -> *mut u8 {
-    use core::arch::x86_64::{
-        __m128i, _mm_cmpeq_epi8, _mm_load_si128, _mm_movemask_epi8, _mm_set1_epi8,
-    };
+    use core::arch::x86_64::{__m128i, _mm_cmpeq_epi8, _mm_load_si128, _mm_movemask_epi8, _mm_set1_epi8};
     if count == 0 {
         return ptr::null_mut();
     }
@@ -129,10 +127,7 @@ pub unsafe extern "C" fn memchr(haystack: *const u8, byte: i32, count: usize) ->
     unsafe {
         let needle = _mm_set1_epi8(byte as u8 as i8);
         let mut block = start & !15;
-        let mut mask = (_mm_movemask_epi8(_mm_cmpeq_epi8(
-            _mm_load_si128(block as *const __m128i),
-            needle,
-        )) as u32)
+        let mut mask = (_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_load_si128(block as *const __m128i), needle)) as u32)
             & (0xffff << (start - block));
         loop {
             if block + 16 > end {
@@ -145,10 +140,7 @@ pub unsafe extern "C" fn memchr(haystack: *const u8, byte: i32, count: usize) ->
             if block >= end {
                 return ptr::null_mut();
             }
-            mask = _mm_movemask_epi8(_mm_cmpeq_epi8(
-                _mm_load_si128(block as *const __m128i),
-                needle,
-            )) as u32;
+            mask = _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_load_si128(block as *const __m128i), needle)) as u32;
         }
     }
 }
@@ -187,8 +179,7 @@ impl PageSource for PlatformPages {
     }
 }
 
-static HEAP: CGlobal<Allocator<PlatformPages>> =
-    CGlobal(core::cell::UnsafeCell::new(Allocator::new(PlatformPages)));
+static HEAP: CGlobal<Allocator<PlatformPages>> = CGlobal(core::cell::UnsafeCell::new(Allocator::new(PlatformPages)));
 static HEAP_BUSY: AtomicBool = AtomicBool::new(false);
 
 /// Runs `action` on the heap; a re-entrant call (a signal handler that
@@ -238,9 +229,7 @@ pub extern "C" fn calloc(count: usize, size: usize) -> *mut u8 {
 #[no_mangle]
 pub unsafe extern "C" fn realloc(block: *mut u8, size: usize) -> *mut u8 {
     // SAFETY: C's contract: null or a live block.
-    out_of_memory_if_null(
-        with_heap(|heap| unsafe { heap.reallocate(block, size) }).unwrap_or(ptr::null_mut()),
-    )
+    out_of_memory_if_null(with_heap(|heap| unsafe { heap.reallocate(block, size) }).unwrap_or(ptr::null_mut()))
 }
 
 #[no_mangle]
@@ -270,9 +259,7 @@ pub extern "C" fn memalign(alignment: usize, size: usize) -> *mut u8 {
         set_errno(EINVAL);
         return ptr::null_mut();
     }
-    out_of_memory_if_null(
-        with_heap(|heap| heap.allocate_aligned(alignment, size)).unwrap_or(ptr::null_mut()),
-    )
+    out_of_memory_if_null(with_heap(|heap| heap.allocate_aligned(alignment, size)).unwrap_or(ptr::null_mut()))
 }
 
 #[no_mangle]
@@ -281,11 +268,7 @@ pub extern "C" fn aligned_alloc(alignment: usize, size: usize) -> *mut u8 {
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn posix_memalign(
-    result: *mut *mut u8,
-    alignment: usize,
-    size: usize,
-) -> i32 {
+pub unsafe extern "C" fn posix_memalign(result: *mut *mut u8, alignment: usize, size: usize) -> i32 {
     if !alignment.is_power_of_two() || !alignment.is_multiple_of(core::mem::size_of::<usize>()) {
         return EINVAL;
     }

@@ -5,12 +5,7 @@
 //! exported function documents (in its C header) what it requires of them.
 //! Portable logic is delegated to the safe core modules; system calls go
 //! through `crate::platform`.
-#![allow(
-    clippy::missing_safety_doc,
-    non_camel_case_types,
-    non_upper_case_globals,
-    clippy::not_unsafe_ptr_arg_deref
-)]
+#![allow(clippy::missing_safety_doc, non_camel_case_types, non_upper_case_globals, clippy::not_unsafe_ptr_arg_deref)]
 
 pub mod accounts;
 pub mod ctype;

@@ -140,11 +140,7 @@ pub extern "C" fn dup2(old: i32, new: i32) -> i32 {
     if old == new {
         // dup3 refuses equal descriptors; dup2 checks validity and returns it.
         // SAFETY: F_GETFD takes no pointer.
-        return if c_result(unsafe { platform::fcntl(old, 1, 0) }) < 0 {
-            -1
-        } else {
-            new
-        };
+        return if c_result(unsafe { platform::fcntl(old, 1, 0) }) < 0 { -1 } else { new };
     }
     c_result(platform::dup3(old, new, 0)) as i32
 }
@@ -244,11 +240,7 @@ pub unsafe extern "C" fn execvp(file: *const u8, arguments: *const *const u8) ->
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn execvpe(
-    file: *const u8,
-    arguments: *const *const u8,
-    environment: *const *const u8,
-) -> i32 {
+pub unsafe extern "C" fn execvpe(file: *const u8, arguments: *const *const u8, environment: *const *const u8) -> i32 {
     // SAFETY: NUL-terminated file name; NULL-terminated arrays.
     unsafe {
         let name = c_string(file);
@@ -260,19 +252,11 @@ pub unsafe extern "C" fn execvpe(
             return execve(file, arguments, environment);
         }
         let path_variable = super::runtime::getenv(c"PATH".as_ptr().cast::<u8>());
-        let search: &[u8] = if path_variable.is_null() {
-            b"/bin:/usr/bin"
-        } else {
-            c_string(path_variable)
-        };
+        let search: &[u8] = if path_variable.is_null() { b"/bin:/usr/bin" } else { c_string(path_variable) };
         let mut last_error = ENOENT;
         for directory in search.split(|&b| b == b':') {
             let mut candidate: Vec<u8> = Vec::with_capacity(directory.len() + name.len() + 2);
-            candidate.extend_from_slice(if directory.is_empty() {
-                b"."
-            } else {
-                directory
-            });
+            candidate.extend_from_slice(if directory.is_empty() { b"." } else { directory });
             candidate.push(b'/');
             candidate.extend_from_slice(name);
             candidate.push(0);
@@ -301,10 +285,7 @@ pub extern "C" fn sleep(seconds: u32) -> u32 {
 
 #[no_mangle]
 pub extern "C" fn usleep(microseconds: u32) -> i32 {
-    let request = [
-        (microseconds / 1_000_000) as i64,
-        (microseconds % 1_000_000) as i64 * 1000,
-    ];
+    let request = [(microseconds / 1_000_000) as i64, (microseconds % 1_000_000) as i64 * 1000];
     // SAFETY: valid timespec.
     c_result(unsafe { platform::nanosleep(request.as_ptr(), ptr::null_mut()) }) as i32
 }
@@ -332,9 +313,7 @@ pub extern "C" fn sysconf(name: i32) -> i64 {
     let soft_limit = |resource: i32| -> Option<u64> {
         let mut limit = [0u64; 2];
         // SAFETY: a writable struct rlimit.
-        unsafe { platform::prlimit(resource, ptr::null(), limit.as_mut_ptr()) }
-            .ok()
-            .map(|_| limit[0])
+        unsafe { platform::prlimit(resource, ptr::null(), limit.as_mut_ptr()) }.ok().map(|_| limit[0])
     };
     // An infinite limit reads as -1, as POSIX asks for "no limit".
     let as_long = |value: u64| {
@@ -358,9 +337,7 @@ pub extern "C" fn sysconf(name: i32) -> i64 {
         3 => Some(65536),
         4 => soft_limit(RLIMIT_NOFILE).map(as_long),
         30 => Some(4096),
-        83 | 84 => platform::processor_count()
-            .ok()
-            .map(|count| count.max(1) as i64),
+        83 | 84 => platform::processor_count().ok().map(|count| count.max(1) as i64),
         _ => None,
     };
     match value {
@@ -435,11 +412,7 @@ pub struct SignalAction {
 const SA_RESTART: i32 = 0x1000_0000;
 
 #[no_mangle]
-pub unsafe extern "C" fn sigaction(
-    signal: i32,
-    new: *const SignalAction,
-    old: *mut SignalAction,
-) -> i32 {
+pub unsafe extern "C" fn sigaction(signal: i32, new: *const SignalAction, old: *mut SignalAction) -> i32 {
     // SAFETY: `new` and `old` are null or valid records.
     unsafe {
         let new_action = if new.is_null() {
@@ -473,18 +446,8 @@ pub unsafe extern "C" fn sigaction(
 
 #[no_mangle]
 pub extern "C" fn signal(number: i32, handler: usize) -> usize {
-    let new = SignalAction {
-        handler,
-        mask: 0,
-        flags: SA_RESTART,
-        restorer: 0,
-    };
-    let mut old = SignalAction {
-        handler: 0,
-        mask: 0,
-        flags: 0,
-        restorer: 0,
-    };
+    let new = SignalAction { handler, mask: 0, flags: SA_RESTART, restorer: 0 };
+    let mut old = SignalAction { handler: 0, mask: 0, flags: 0, restorer: 0 };
     // SAFETY: valid records.
     if unsafe { sigaction(number, &new, &mut old) } < 0 {
         return usize::MAX; // SIG_ERR
@@ -716,11 +679,7 @@ pub unsafe extern "C" fn readdir(directory: *mut Directory) -> *mut u8 {
         let directory = &mut *directory;
         if directory.position >= directory.length {
             let bytes = directory.buffer.len() * 8;
-            match platform::getdents(
-                directory.fd,
-                directory.buffer.as_mut_ptr() as *mut u8,
-                bytes,
-            ) {
+            match platform::getdents(directory.fd, directory.buffer.as_mut_ptr() as *mut u8, bytes) {
                 Ok(0) => return ptr::null_mut(),
                 Ok(length) => {
                     directory.length = length;
@@ -814,11 +773,8 @@ pub unsafe extern "C" fn scandir(
                 count,
                 |i, j| {
                     let v = cell.borrow();
-                    order(
-                        &v[i] as *const *mut u8 as *const *const u8,
-                        &v[j] as *const *mut u8 as *const *const u8,
-                    )
-                    .cmp(&0)
+                    order(&v[i] as *const *mut u8 as *const *const u8, &v[j] as *const *mut u8 as *const *const u8)
+                        .cmp(&0)
                 },
                 |i, j| cell.borrow_mut().swap(i, j),
             );
@@ -1064,11 +1020,7 @@ unsafe fn getopt_in_order(
                 optind.set(index + 1);
             }
         };
-        let found = if letter == b':' {
-            None
-        } else {
-            spec.iter().position(|&b| b == letter)
-        };
+        let found = if letter == b':' { None } else { spec.iter().position(|&b| b == letter) };
         let Some(at) = found else {
             optopt.set(letter as i32);
             report(*arguments, "invalid option -- '", &[letter, b'\'']);
@@ -1087,11 +1039,7 @@ unsafe fn getopt_in_order(
                 if optind.get() >= count {
                     optopt.set(letter as i32);
                     if !colon_mode {
-                        report(
-                            *arguments,
-                            "option requires an argument -- '",
-                            &[letter, b'\''],
-                        );
+                        report(*arguments, "option requires an argument -- '", &[letter, b'\'']);
                     }
                     return if colon_mode { b':' } else { b'?' } as i32;
                 }
@@ -1145,11 +1093,7 @@ pub unsafe extern "C" fn realpath(path: *const u8, resolved: *mut u8) -> *mut u8
                 return ptr::null_mut();
             }
         };
-        let target = if resolved.is_null() {
-            malloc(length + 1)
-        } else {
-            resolved
-        };
+        let target = if resolved.is_null() { malloc(length + 1) } else { resolved };
         if target.is_null() {
             return target;
         }
@@ -1169,12 +1113,7 @@ pub unsafe fn spawn_shell(command: *const u8, prepare_child: impl Fn()) -> i32 {
         match platform::fork() {
             Ok(0) => {
                 prepare_child();
-                let arguments = [
-                    c"sh".as_ptr().cast::<u8>(),
-                    c"-c".as_ptr().cast::<u8>(),
-                    command,
-                    ptr::null(),
-                ];
+                let arguments = [c"sh".as_ptr().cast::<u8>(), c"-c".as_ptr().cast::<u8>(), command, ptr::null()];
                 let _ = platform::execve(
                     c"/bin/sh".as_ptr().cast::<u8>(),
                     arguments.as_ptr(),
@@ -1202,11 +1141,7 @@ pub unsafe extern "C" fn system(command: *const u8) -> i32 {
     super::stdio::flush_all_streams();
     // As POSIX asks: the caller ignores SIGINT and SIGQUIT and blocks SIGCHLD
     // while the command runs; the child gets the original dispositions back.
-    let ignore = platform::SignalAction {
-        handler: 1,
-        flags: 0,
-        mask: 0,
-    };
+    let ignore = platform::SignalAction { handler: 1, flags: 0, mask: 0 };
     let old_interrupt = platform::sigaction(SIGINT, Some(ignore));
     let old_quit = platform::sigaction(SIGQUIT, Some(ignore));
     let block = 1u64 << (SIGCHLD - 1);
@@ -1341,23 +1276,13 @@ pub unsafe extern "C" fn utimes(path: *const u8, times: *const i64) -> i32 {
         if times.is_null() {
             return c_result(platform::utimens_at(AT_FDCWD, path, ptr::null(), 0)) as i32;
         }
-        let both = [
-            *times,
-            *times.add(1) * 1000,
-            *times.add(2),
-            *times.add(3) * 1000,
-        ];
+        let both = [*times, *times.add(1) * 1000, *times.add(2), *times.add(3) * 1000];
         c_result(platform::utimens_at(AT_FDCWD, path, both.as_ptr(), 0)) as i32
     }
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn utimensat(
-    dir: i32,
-    path: *const u8,
-    times: *const i64,
-    flags: i32,
-) -> i32 {
+pub unsafe extern "C" fn utimensat(dir: i32, path: *const u8, times: *const i64, flags: i32) -> i32 {
     // SAFETY: C's contract.
     c_result(unsafe { platform::utimens_at(dir, path, times, flags) }) as i32
 }
@@ -1371,6 +1296,5 @@ pub unsafe extern "C" fn futimens(fd: i32, times: *const i64) -> i32 {
 #[no_mangle]
 pub unsafe extern "C" fn fchown(fd: i32, user: u32, group: u32) -> i32 {
     // SAFETY: an empty path with AT_EMPTY_PATH (0x1000) names `fd` itself.
-    c_result(unsafe { platform::chown_at(fd, c"".as_ptr().cast::<u8>(), user, group, 0x1000) })
-        as i32
+    c_result(unsafe { platform::chown_at(fd, c"".as_ptr().cast::<u8>(), user, group, 0x1000) }) as i32
 }

@@ -74,16 +74,8 @@ pub unsafe extern "C" fn __minilibc_start(stack: *const usize) -> ! {
         *block.add(5) = (stack as usize).rotate_left(17) ^ 0x5a5a_3c3c_9696_0f0f;
         let _ = platform::set_thread_pointer(block as *mut u8);
         super::stdio::initialize_standard_streams();
-        run_array(
-            __preinit_array_start.as_ptr(),
-            __preinit_array_end.as_ptr(),
-            false,
-        );
-        run_array(
-            __init_array_start.as_ptr(),
-            __init_array_end.as_ptr(),
-            false,
-        );
+        run_array(__preinit_array_start.as_ptr(), __preinit_array_end.as_ptr(), false);
+        run_array(__init_array_start.as_ptr(), __init_array_end.as_ptr(), false);
         let status = main(argument_count, arguments, environment);
         exit(status)
     }
@@ -116,11 +108,7 @@ pub extern "C" fn atexit(function: extern "C" fn()) -> i32 {
 }
 
 #[no_mangle]
-pub extern "C" fn __cxa_atexit(
-    function: extern "C" fn(*mut u8),
-    argument: *mut u8,
-    _dso: *mut u8,
-) -> i32 {
+pub extern "C" fn __cxa_atexit(function: extern "C" fn(*mut u8), argument: *mut u8, _dso: *mut u8) -> i32 {
     register_exit_handler(ExitHandler::WithArgument(function, argument))
 }
 
@@ -177,12 +165,7 @@ pub extern "C" fn __stack_chk_fail() -> ! {
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn __assert_fail(
-    expression: *const u8,
-    file: *const u8,
-    line: u32,
-    function: *const u8,
-) -> ! {
+pub unsafe extern "C" fn __assert_fail(expression: *const u8, file: *const u8, line: u32, function: *const u8) -> ! {
     // SAFETY: the assert macro passes string literals.
     unsafe {
         super::stdio::flush_all_streams();
@@ -335,11 +318,7 @@ pub unsafe extern "C" fn setenv(name: *const u8, value: *const u8, overwrite: i3
         }
         memcpy(entry, name, name_bytes.len());
         *entry.add(name_bytes.len()) = b'=';
-        memcpy(
-            entry.add(name_bytes.len() + 1),
-            value,
-            value_bytes.len() + 1,
-        );
+        memcpy(entry.add(name_bytes.len() + 1), value, value_bytes.len() + 1);
         install_entry(name_bytes, entry)
     }
 }

@@ -85,24 +85,14 @@ fn raw_read(file: &mut File, destination: *mut u8, count: usize) -> Result<usize
     match &mut file.backend {
         // SAFETY: the caller's destination holds `count` bytes.
         Backend::Descriptor => unsafe { platform::read(file.fd, destination, count) },
-        Backend::FixedMemory {
-            base,
-            length,
-            position,
-            ..
-        } => {
+        Backend::FixedMemory { base, length, position, .. } => {
             let take = length.saturating_sub(*position).min(count);
             // SAFETY: position + take <= length <= size of the buffer.
             unsafe { memcpy(destination, base.add(*position), take) };
             *position += take;
             Ok(take)
         }
-        Backend::GrowingMemory {
-            buffer,
-            length,
-            position,
-            ..
-        } => {
+        Backend::GrowingMemory { buffer, length, position, .. } => {
             let take = length.saturating_sub(*position).min(count);
             // SAFETY: within the buffer's length.
             unsafe { memcpy(destination, buffer.add(*position), take) };
@@ -116,13 +106,7 @@ fn raw_read(file: &mut File, destination: *mut u8, count: usize) -> Result<usize
 fn raw_write_all(file: &mut File, data: &[u8]) -> Result<(), ()> {
     match &mut file.backend {
         Backend::Descriptor => write_all(file.fd, data),
-        Backend::FixedMemory {
-            base,
-            size,
-            length,
-            position,
-            ..
-        } => {
+        Backend::FixedMemory { base, size, length, position, .. } => {
             let room = size.saturating_sub(*position);
             let take = room.min(data.len());
             // SAFETY: position + take <= size.
@@ -140,14 +124,7 @@ fn raw_write_all(file: &mut File, data: &[u8]) -> Result<(), ()> {
             }
             Ok(())
         }
-        Backend::GrowingMemory {
-            buffer,
-            capacity,
-            length,
-            position,
-            pointer_out,
-            size_out,
-        } => {
+        Backend::GrowingMemory { buffer, capacity, length, position, pointer_out, size_out } => {
             let end = *position + data.len();
             if end + 1 > *capacity {
                 let grown = (end + 1).max(*capacity * 2).max(64);
@@ -181,25 +158,16 @@ fn raw_write_all(file: &mut File, data: &[u8]) -> Result<(), ()> {
 fn raw_seek(file: &mut File, offset: i64, whence: i32) -> Result<usize, platform::Errno> {
     let (length, position, limit) = match &mut file.backend {
         Backend::Descriptor => return platform::seek(file.fd, offset, whence),
-        Backend::FixedMemory {
-            length,
-            position,
-            size,
-            ..
-        } => (*length, position, *size),
-        Backend::GrowingMemory {
-            length, position, ..
-        } => (*length, position, isize::MAX as usize),
+        Backend::FixedMemory { length, position, size, .. } => (*length, position, *size),
+        Backend::GrowingMemory { length, position, .. } => (*length, position, isize::MAX as usize),
     };
     let origin = match whence {
         0 => 0,
         1 => *position as i64,
         _ => length as i64,
     };
-    let target = origin
-        .checked_add(offset)
-        .filter(|&t| t >= 0 && t as u64 <= limit as u64)
-        .ok_or(platform::Errno(EINVAL))?;
+    let target =
+        origin.checked_add(offset).filter(|&t| t >= 0 && t as u64 <= limit as u64).ok_or(platform::Errno(EINVAL))?;
     *position = target as usize;
     Ok(target as usize)
 }
@@ -215,13 +183,7 @@ fn raw_close(file: &mut File) -> Result<usize, platform::Errno> {
             }
             Ok(0)
         }
-        Backend::GrowingMemory {
-            pointer_out,
-            size_out,
-            buffer,
-            position,
-            ..
-        } => {
+        Backend::GrowingMemory { pointer_out, size_out, buffer, position, .. } => {
             // The caller owns the buffer now (and frees it).
             // SAFETY: the caller's pointer and size locations.
             unsafe {
@@ -265,11 +227,7 @@ fn new_file(fd: i32, readable: bool, writable: bool, buffering: Buffering) -> *m
 
 pub fn initialize_standard_streams() {
     stdin.set(new_file(0, true, false, Buffering::Full));
-    let output_buffering = if super::posix::isatty(1) != 0 {
-        Buffering::Line
-    } else {
-        Buffering::Full
-    };
+    let output_buffering = if super::posix::isatty(1) != 0 { Buffering::Line } else { Buffering::Full };
     stdout.set(new_file(1, false, true, output_buffering));
     stderr.set(new_file(2, false, true, Buffering::Unbuffered));
     set_errno(0);
@@ -560,10 +518,7 @@ pub unsafe extern "C" fn ungetc(byte: i32, file: *mut File) -> i32 {
 }
 
 fn put_byte(file: &mut File, byte: i32) -> i32 {
-    if file.direction == Direction::Writing
-        && file.length < file.capacity
-        && file.buffering == Buffering::Full
-    {
+    if file.direction == Direction::Writing && file.length < file.capacity && file.buffering == Buffering::Full {
         // SAFETY: length < capacity.
         unsafe { *file.buffer.add(file.length) = byte as u8 };
         file.length += 1;
@@ -642,12 +597,7 @@ pub unsafe extern "C" fn puts(text: *const u8) -> i32 {
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn fwrite(
-    data: *const u8,
-    size: usize,
-    count: usize,
-    file: *mut File,
-) -> usize {
+pub unsafe extern "C" fn fwrite(data: *const u8, size: usize, count: usize, file: *mut File) -> usize {
     let Some(total) = size.checked_mul(count) else {
         set_errno(EINVAL);
         return 0;
@@ -656,9 +606,7 @@ pub unsafe extern "C" fn fwrite(
         return 0;
     }
     // SAFETY: C's contract: `data` holds `total` bytes.
-    if write_bytes_to(unsafe { stream(file) }, unsafe {
-        core::slice::from_raw_parts(data, total)
-    }) {
+    if write_bytes_to(unsafe { stream(file) }, unsafe { core::slice::from_raw_parts(data, total) }) {
         count
     } else {
         0
@@ -666,23 +614,13 @@ pub unsafe extern "C" fn fwrite(
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn fwrite_unlocked(
-    data: *const u8,
-    size: usize,
-    count: usize,
-    file: *mut File,
-) -> usize {
+pub unsafe extern "C" fn fwrite_unlocked(data: *const u8, size: usize, count: usize, file: *mut File) -> usize {
     // SAFETY: forwarded.
     unsafe { fwrite(data, size, count, file) }
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn fread(
-    destination: *mut u8,
-    size: usize,
-    count: usize,
-    file: *mut File,
-) -> usize {
+pub unsafe extern "C" fn fread(destination: *mut u8, size: usize, count: usize, file: *mut File) -> usize {
     let Some(total) = size.checked_mul(count) else {
         set_errno(EINVAL);
         return 0;
@@ -731,12 +669,7 @@ pub unsafe extern "C" fn fread(
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn fread_unlocked(
-    destination: *mut u8,
-    size: usize,
-    count: usize,
-    file: *mut File,
-) -> usize {
+pub unsafe extern "C" fn fread_unlocked(destination: *mut u8, size: usize, count: usize, file: *mut File) -> usize {
     // SAFETY: forwarded.
     unsafe { fread(destination, size, count, file) }
 }
@@ -761,11 +694,7 @@ pub unsafe extern "C" fn fgets(destination: *mut u8, size: i32, file: *mut File)
             let available = (file.length - file.position).min(limit - done);
             let start = file.buffer.add(file.position);
             let newline = memchr(start, b'\n' as i32, available);
-            let take = if newline.is_null() {
-                available
-            } else {
-                newline as usize - start as usize + 1
-            };
+            let take = if newline.is_null() { available } else { newline as usize - start as usize + 1 };
             memcpy(destination.add(done), start, take);
             file.position += take;
             done += take;
@@ -782,12 +711,7 @@ pub unsafe extern "C" fn fgets(destination: *mut u8, size: i32, file: *mut File)
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn getdelim(
-    line: *mut *mut u8,
-    capacity: *mut usize,
-    delimiter: i32,
-    file: *mut File,
-) -> isize {
+pub unsafe extern "C" fn getdelim(line: *mut *mut u8, capacity: *mut usize, delimiter: i32, file: *mut File) -> isize {
     if line.is_null() || capacity.is_null() {
         set_errno(EINVAL);
         return -1;
@@ -826,11 +750,7 @@ pub unsafe extern "C" fn getdelim(
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn getline(
-    line: *mut *mut u8,
-    capacity: *mut usize,
-    file: *mut File,
-) -> isize {
+pub unsafe extern "C" fn getline(line: *mut *mut u8, capacity: *mut usize, file: *mut File) -> isize {
     // SAFETY: forwarded.
     unsafe { getdelim(line, capacity, b'\n' as i32, file) }
 }
@@ -1013,14 +933,7 @@ pub unsafe extern "C" fn setvbuf(file: *mut File, buffer: *mut u8, mode: i32, si
 #[no_mangle]
 pub unsafe extern "C" fn setbuf(file: *mut File, buffer: *mut u8) {
     // SAFETY: forwarded; a non-null buffer is BUFSIZ bytes.
-    unsafe {
-        setvbuf(
-            file,
-            buffer,
-            if buffer.is_null() { 2 } else { 0 },
-            BUFFER_SIZE,
-        )
-    };
+    unsafe { setvbuf(file, buffer, if buffer.is_null() { 2 } else { 0 }, BUFFER_SIZE) };
 }
 
 #[no_mangle]
@@ -1210,11 +1123,7 @@ static TEMPORARY_COUNTER: CGlobal<u32> = CGlobal::new(0);
 
 #[no_mangle]
 pub unsafe extern "C" fn tmpnam(buffer: *mut u8) -> *mut u8 {
-    let target = if buffer.is_null() {
-        TEMPORARY_NAME.as_ptr() as *mut u8
-    } else {
-        buffer
-    };
+    let target = if buffer.is_null() { TEMPORARY_NAME.as_ptr() as *mut u8 } else { buffer };
     for _ in 0..100 {
         TEMPORARY_COUNTER.set(TEMPORARY_COUNTER.get().wrapping_add(1));
         let name = alloc::format!("/tmp/t{}_{}\0", platform::getpid(), TEMPORARY_COUNTER.get());
@@ -1245,11 +1154,7 @@ pub unsafe extern "C" fn popen(command: *const u8, mode: *const u8) -> *mut File
         if c_result(platform::pipe2(fds.as_mut_ptr(), 0o2000000)) < 0 {
             return ptr::null_mut();
         }
-        let (parent_end, child_end, child_target) = if reading {
-            (fds[0], fds[1], 1)
-        } else {
-            (fds[1], fds[0], 0)
-        };
+        let (parent_end, child_end, child_target) = if reading { (fds[0], fds[1], 1) } else { (fds[1], fds[0], 0) };
         flush_all_streams();
         let pid = super::posix::spawn_shell(command, || {
             let _ = platform::dup3(child_end, child_target, 0);
@@ -1313,9 +1218,7 @@ pub unsafe extern "C" fn remove(path: *const u8) -> i32 {
     unsafe {
         match platform::unlink_at(AT_FDCWD, path, 0) {
             Ok(_) => 0,
-            Err(error) if error.0 == EISDIR => {
-                c_result(platform::unlink_at(AT_FDCWD, path, 0x200)) as i32
-            }
+            Err(error) if error.0 == EISDIR => c_result(platform::unlink_at(AT_FDCWD, path, 0x200)) as i32,
             Err(error) => {
                 set_errno(error.0);
                 -1
@@ -1338,11 +1241,7 @@ pub unsafe extern "C" fn fmemopen(buffer: *mut u8, size: usize, mode: *const u8)
             return ptr::null_mut();
         }
         let owned = buffer.is_null();
-        let base = if owned {
-            super::memory::calloc(1, size)
-        } else {
-            buffer
-        };
+        let base = if owned { super::memory::calloc(1, size) } else { buffer };
         if base.is_null() {
             return ptr::null_mut();
         }
@@ -1358,13 +1257,7 @@ pub unsafe extern "C" fn fmemopen(buffer: *mut u8, size: usize, mode: *const u8)
             }
         };
         let file = new_file(-1, readable, writable, Buffering::Full);
-        (*file).backend = Backend::FixedMemory {
-            base,
-            size,
-            length,
-            position,
-            owned,
-        };
+        (*file).backend = Backend::FixedMemory { base, size, length, position, owned };
         file
     }
 }
@@ -1424,24 +1317,13 @@ fn count_to_int(result: Result<usize, OutputError>) -> i32 {
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn vfprintf(
-    file: *mut File,
-    format_text: *const u8,
-    arguments: *mut VaListTag,
-) -> i32 {
+pub unsafe extern "C" fn vfprintf(file: *mut File, format_text: *const u8, arguments: *mut VaListTag) -> i32 {
     // SAFETY: C's contract: a live stream, a NUL-terminated format whose
     // conversions match the va_list.
     unsafe {
         let file = stream(file);
-        let mut output = StreamOutput {
-            file,
-            saw_newline: false,
-        };
-        let result = format::format(
-            c_string(format_text),
-            &mut VaArguments::new(arguments),
-            &mut output,
-        );
+        let mut output = StreamOutput { file, saw_newline: false };
+        let result = format::format(c_string(format_text), &mut VaArguments::new(arguments), &mut output);
         let newline = output.saw_newline;
         let flushed = finish_write(file, newline);
         if flushed != 0 {
@@ -1484,19 +1366,9 @@ pub unsafe extern "C" fn vsnprintf(
     format_text: *const u8,
     arguments: *mut VaListTag,
 ) -> i32 {
-    let mut output = BoundedOutput {
-        buffer,
-        capacity: size,
-        written: 0,
-    };
+    let mut output = BoundedOutput { buffer, capacity: size, written: 0 };
     // SAFETY: C's contract.
-    let result = unsafe {
-        format::format(
-            c_string(format_text),
-            &mut VaArguments::new(arguments),
-            &mut output,
-        )
-    };
+    let result = unsafe { format::format(c_string(format_text), &mut VaArguments::new(arguments), &mut output) };
     if size > 0 {
         // SAFETY: written < size.
         unsafe { *buffer.add(output.written) = 0 };
@@ -1505,29 +1377,17 @@ pub unsafe extern "C" fn vsnprintf(
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn vsprintf(
-    buffer: *mut u8,
-    format_text: *const u8,
-    arguments: *mut VaListTag,
-) -> i32 {
+pub unsafe extern "C" fn vsprintf(buffer: *mut u8, format_text: *const u8, arguments: *mut VaListTag) -> i32 {
     // SAFETY: C's contract: the buffer is large enough.
     unsafe { vsnprintf(buffer, isize::MAX as usize, format_text, arguments) }
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn vasprintf(
-    result: *mut *mut u8,
-    format_text: *const u8,
-    arguments: *mut VaListTag,
-) -> i32 {
+pub unsafe extern "C" fn vasprintf(result: *mut *mut u8, format_text: *const u8, arguments: *mut VaListTag) -> i32 {
     let mut output: Vec<u8> = Vec::new();
     // SAFETY: C's contract.
     unsafe {
-        let count = count_to_int(format::format(
-            c_string(format_text),
-            &mut VaArguments::new(arguments),
-            &mut output,
-        ));
+        let count = count_to_int(format::format(c_string(format_text), &mut VaArguments::new(arguments), &mut output));
         if count < 0 {
             return -1;
         }
@@ -1543,20 +1403,11 @@ pub unsafe extern "C" fn vasprintf(
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn vdprintf(
-    fd: i32,
-    format_text: *const u8,
-    arguments: *mut VaListTag,
-) -> i32 {
+pub unsafe extern "C" fn vdprintf(fd: i32, format_text: *const u8, arguments: *mut VaListTag) -> i32 {
     let mut output: Vec<u8> = Vec::new();
     // SAFETY: C's contract.
-    let count = count_to_int(unsafe {
-        format::format(
-            c_string(format_text),
-            &mut VaArguments::new(arguments),
-            &mut output,
-        )
-    });
+    let count =
+        count_to_int(unsafe { format::format(c_string(format_text), &mut VaArguments::new(arguments), &mut output) });
     if count < 0 || write_all(fd, &output).is_err() {
         return -1;
     }
@@ -1624,16 +1475,10 @@ fn double_to_extended(value: f64) -> [u8; 10] {
         } else {
             let shift = fraction.leading_zeros();
             // value = fraction * 2^-1074 = (fraction << shift) * 2^(-1074 - shift)
-            (
-                fraction << shift,
-                (-1074 - shift as i32 + 63 + 16383) as u16,
-            )
+            (fraction << shift, (-1074 - shift as i32 + 63 + 16383) as u16)
         }
     } else {
-        (
-            1u64 << 63 | fraction << 11,
-            (exponent - 1023 + 16383) as u16,
-        )
+        (1u64 << 63 | fraction << 11, (exponent - 1023 + 16383) as u16)
     };
     let mut bytes = [0u8; 10];
     bytes[..8].copy_from_slice(&mantissa.to_le_bytes());
@@ -1680,9 +1525,7 @@ impl Destinations for VaDestinations {
         // a wide target holds 4-byte wchar_t units.
         unsafe {
             if self.text_wide {
-                (self.text as *mut i32)
-                    .add(self.text_length)
-                    .write_unaligned(byte as i32);
+                (self.text as *mut i32).add(self.text_length).write_unaligned(byte as i32);
             } else {
                 *self.text.add(self.text_length) = byte;
             }
@@ -1694,9 +1537,7 @@ impl Destinations for VaDestinations {
             // SAFETY: as push_text, one more unit for the terminator.
             unsafe {
                 if self.text_wide {
-                    (self.text as *mut i32)
-                        .add(self.text_length)
-                        .write_unaligned(0);
+                    (self.text as *mut i32).add(self.text_length).write_unaligned(0);
                 } else {
                     *self.text.add(self.text_length) = 0;
                 }
@@ -1706,11 +1547,7 @@ impl Destinations for VaDestinations {
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn vsscanf(
-    text: *const u8,
-    format_text: *const u8,
-    arguments: *mut VaListTag,
-) -> i32 {
+pub unsafe extern "C" fn vsscanf(text: *const u8, format_text: *const u8, arguments: *mut VaListTag) -> i32 {
     // SAFETY: the caller's live va_list.
     let mut destinations = VaDestinations {
         arguments: unsafe { VaArguments::new(arguments) },
@@ -1719,21 +1556,11 @@ pub unsafe extern "C" fn vsscanf(
         text_wide: false,
     };
     // SAFETY: C's contract.
-    unsafe {
-        scan::scan(
-            c_string(format_text),
-            &mut StringInput { text, index: 0 },
-            &mut destinations,
-        )
-    }
+    unsafe { scan::scan(c_string(format_text), &mut StringInput { text, index: 0 }, &mut destinations) }
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn vfscanf(
-    file: *mut File,
-    format_text: *const u8,
-    arguments: *mut VaListTag,
-) -> i32 {
+pub unsafe extern "C" fn vfscanf(file: *mut File, format_text: *const u8, arguments: *mut VaListTag) -> i32 {
     // SAFETY: the caller's live va_list.
     let mut destinations = VaDestinations {
         arguments: unsafe { VaArguments::new(arguments) },
@@ -1742,13 +1569,7 @@ pub unsafe extern "C" fn vfscanf(
         text_wide: false,
     };
     // SAFETY: C's contract.
-    unsafe {
-        scan::scan(
-            c_string(format_text),
-            &mut StreamInput(stream(file)),
-            &mut destinations,
-        )
-    }
+    unsafe { scan::scan(c_string(format_text), &mut StreamInput(stream(file)), &mut destinations) }
 }
 
 #[no_mangle]

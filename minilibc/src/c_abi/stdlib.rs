@@ -20,18 +20,11 @@ unsafe fn set_end(end: *mut *mut u8, text: *const u8, consumed: usize) {
 
 /// # Safety
 /// `text` NUL-terminated; `end` null or writable.
-unsafe fn signed_conversion(
-    text: *const u8,
-    end: *mut *mut u8,
-    base: i32,
-    minimum: i64,
-    maximum: i64,
-) -> i64 {
+unsafe fn signed_conversion(text: *const u8, end: *mut *mut u8, base: i32, minimum: i64, maximum: i64) -> i64 {
     // SAFETY: NUL-terminated text.
     unsafe {
         let Some((value, consumed, out_of_range)) =
-            number::parse_signed(c_string(text), base as u32, minimum, maximum)
-                .filter(|_| base >= 0)
+            number::parse_signed(c_string(text), base as u32, minimum, maximum).filter(|_| base >= 0)
         else {
             set_errno(EINVAL);
             set_end(end, text, 0);
@@ -174,17 +167,11 @@ pub struct LongDivision {
 
 #[no_mangle]
 pub extern "C" fn div(numerator: i32, denominator: i32) -> IntDivision {
-    IntDivision {
-        quotient: numerator.wrapping_div(denominator),
-        remainder: numerator.wrapping_rem(denominator),
-    }
+    IntDivision { quotient: numerator.wrapping_div(denominator), remainder: numerator.wrapping_rem(denominator) }
 }
 #[no_mangle]
 pub extern "C" fn ldiv(numerator: i64, denominator: i64) -> LongDivision {
-    LongDivision {
-        quotient: numerator.wrapping_div(denominator),
-        remainder: numerator.wrapping_rem(denominator),
-    }
+    LongDivision { quotient: numerator.wrapping_div(denominator), remainder: numerator.wrapping_rem(denominator) }
 }
 #[no_mangle]
 pub extern "C" fn lldiv(numerator: i64, denominator: i64) -> LongDivision {
@@ -200,9 +187,7 @@ pub extern "C" fn imaxdiv(numerator: i64, denominator: i64) -> LongDivision {
 static RANDOM_STATE: CGlobal<u64> = CGlobal::new(1);
 
 fn next_random(state: &mut u64) -> i32 {
-    *state = state
-        .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407);
+    *state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
     (*state >> 33) as i32
 }
 
@@ -263,9 +248,7 @@ unsafe fn sort_elements(
         unsafe {
             let data = core::slice::from_raw_parts_mut(base, total);
             let spare = core::slice::from_raw_parts_mut(scratch, total);
-            crate::sort::merge_sort(data, size, spare, &mut |a, b| {
-                compare(a.as_ptr(), b.as_ptr()).cmp(&0)
-            });
+            crate::sort::merge_sort(data, size, spare, &mut |a, b| compare(a.as_ptr(), b.as_ptr()).cmp(&0));
             super::memory::free(scratch);
         }
         return;
@@ -313,9 +296,7 @@ pub unsafe extern "C" fn bsearch(
 ) -> *mut u8 {
     let element = |index: usize| base.wrapping_add(index * size);
     // SAFETY: indices below `count`; comparator(key, element) as C specifies.
-    match crate::sort::binary_search(count, |index| {
-        unsafe { compare(key, element(index)) }.cmp(&0).reverse()
-    }) {
+    match crate::sort::binary_search(count, |index| unsafe { compare(key, element(index)) }.cmp(&0).reverse()) {
         Some(index) => element(index) as *mut u8,
         None => ptr::null_mut(),
     }
@@ -341,8 +322,7 @@ unsafe fn fill_template(
             return -1;
         }
         let start = template.add(length - suffix_length - 6);
-        const LETTERS: &[u8; 62] =
-            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+        const LETTERS: &[u8; 62] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
         for _ in 0..1000 {
             let mut random = [0u8; 6];
             if platform::getrandom(random.as_mut_ptr(), 6, 0).is_err() {
@@ -372,11 +352,7 @@ unsafe fn fill_template(
 #[no_mangle]
 pub unsafe extern "C" fn mkostemp(template: *mut u8, flags: i32) -> i32 {
     // SAFETY: forwarded; O_RDWR|O_CREAT|O_EXCL.
-    unsafe {
-        fill_template(template, 0, |path| {
-            platform::open_at(AT_FDCWD, path, flags | 0o302, 0o600)
-        }) as i32
-    }
+    unsafe { fill_template(template, 0, |path| platform::open_at(AT_FDCWD, path, flags | 0o302, 0o600)) as i32 }
 }
 
 #[no_mangle]
@@ -389,9 +365,8 @@ pub unsafe extern "C" fn mkstemp(template: *mut u8) -> i32 {
 pub unsafe extern "C" fn mkstemps(template: *mut u8, suffix_length: i32) -> i32 {
     // SAFETY: forwarded.
     unsafe {
-        fill_template(template, suffix_length.max(0) as usize, |path| {
-            platform::open_at(AT_FDCWD, path, 0o302, 0o600)
-        }) as i32
+        fill_template(template, suffix_length.max(0) as usize, |path| platform::open_at(AT_FDCWD, path, 0o302, 0o600))
+            as i32
     }
 }
 
@@ -399,10 +374,7 @@ pub unsafe extern "C" fn mkstemps(template: *mut u8, suffix_length: i32) -> i32 
 pub unsafe extern "C" fn mkdtemp(template: *mut u8) -> *mut u8 {
     // SAFETY: forwarded.
     unsafe {
-        if fill_template(template, 0, |path| {
-            platform::mkdir_at(AT_FDCWD, path, 0o700)
-        }) < 0
-        {
+        if fill_template(template, 0, |path| platform::mkdir_at(AT_FDCWD, path, 0o700)) < 0 {
             return ptr::null_mut();
         }
     }

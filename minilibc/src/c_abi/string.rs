@@ -19,8 +19,7 @@ pub unsafe extern "C" fn strlen(text: *const u8) -> usize {
         let zero = _mm_setzero_si128();
         let offset = text as usize & 15;
         let mut block = text.sub(offset) as *const __m128i;
-        let mask =
-            (_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_load_si128(block), zero)) as u32) >> offset;
+        let mask = (_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_load_si128(block), zero)) as u32) >> offset;
         if mask != 0 {
             return mask.trailing_zeros() as usize;
         }
@@ -265,10 +264,7 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     let first = needle[0];
     let mut start = 0;
     while start + needle.len() <= haystack.len() {
-        match haystack[start..haystack.len() - needle.len() + 1]
-            .iter()
-            .position(|&b| b == first)
-        {
+        match haystack[start..haystack.len() - needle.len() + 1].iter().position(|&b| b == first) {
             Some(offset) => {
                 let candidate = start + offset;
                 if &haystack[candidate..candidate + needle.len()] == needle {
@@ -335,12 +331,7 @@ pub unsafe extern "C" fn mempcpy(destination: *mut u8, source: *const u8, count:
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn memccpy(
-    destination: *mut u8,
-    source: *const u8,
-    byte: i32,
-    count: usize,
-) -> *mut u8 {
+pub unsafe extern "C" fn memccpy(destination: *mut u8, source: *const u8, byte: i32, count: usize) -> *mut u8 {
     // SAFETY: ranges valid for `count` bytes.
     unsafe {
         for index in 0..count {
@@ -372,10 +363,7 @@ pub unsafe extern "C" fn strspn(text: *const u8, accept: *const u8) -> usize {
     // SAFETY: both NUL-terminated.
     unsafe {
         let set = byte_set(accept);
-        c_string(text)
-            .iter()
-            .take_while(|&&b| set[b as usize])
-            .count()
+        c_string(text).iter().take_while(|&&b| set[b as usize]).count()
     }
 }
 
@@ -384,10 +372,7 @@ pub unsafe extern "C" fn strcspn(text: *const u8, reject: *const u8) -> usize {
     // SAFETY: both NUL-terminated.
     unsafe {
         let set = byte_set(reject);
-        c_string(text)
-            .iter()
-            .take_while(|&&b| !set[b as usize])
-            .count()
+        c_string(text).iter().take_while(|&&b| !set[b as usize]).count()
     }
 }
 
@@ -413,11 +398,7 @@ pub unsafe extern "C" fn strtok(text: *mut u8, delimiters: *const u8) -> *mut u8
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn strtok_r(
-    text: *mut u8,
-    delimiters: *const u8,
-    saved: *mut *mut u8,
-) -> *mut u8 {
+pub unsafe extern "C" fn strtok_r(text: *mut u8, delimiters: *const u8, saved: *mut *mut u8) -> *mut u8 {
     // SAFETY: `text` (or the saved position) and `delimiters` are NUL-terminated.
     unsafe {
         let mut start = if text.is_null() { *saved } else { text };
@@ -495,10 +476,7 @@ pub extern "C" fn strerror(number: i32) -> *mut u8 {
     let mut text = [0u8; 40];
     let used = {
         use core::fmt::Write;
-        let mut writer = FixedWriter {
-            bytes: &mut text,
-            used: 0,
-        };
+        let mut writer = FixedWriter { bytes: &mut text, used: 0 };
         let _ = write!(writer, "Unknown error {}", number);
         writer.used
     };
@@ -579,10 +557,7 @@ pub extern "C" fn strsignal(signal: i32) -> *mut u8 {
         "Power failure\0",
         "Bad system call\0",
     ];
-    let name = NAMES
-        .get(signal as usize)
-        .copied()
-        .unwrap_or("Unknown signal\0");
+    let name = NAMES.get(signal as usize).copied().unwrap_or("Unknown signal\0");
     name.as_ptr() as *mut u8
 }
 

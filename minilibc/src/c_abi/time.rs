@@ -239,9 +239,7 @@ impl Output for Bounded {
             return Err(OutputError);
         }
         // SAFETY: room checked against the caller's capacity.
-        unsafe {
-            super::memory::memcpy(self.buffer.add(self.written), bytes.as_ptr(), bytes.len())
-        };
+        unsafe { super::memory::memcpy(self.buffer.add(self.written), bytes.as_ptr(), bytes.len()) };
         self.written += bytes.len();
         Ok(())
     }
@@ -254,21 +252,11 @@ pub unsafe extern "C" fn strftime(
     format_text: *const u8,
     time: *const CTime,
 ) -> usize {
-    let mut output = Bounded {
-        buffer,
-        capacity,
-        written: 0,
-        overflow: false,
-    };
+    let mut output = Bounded { buffer, capacity, written: 0, overflow: false };
     // SAFETY: NUL-terminated format, readable struct tm, `capacity` bytes.
     unsafe {
-        let zone = if (*time).zone.is_null() {
-            ""
-        } else {
-            core::str::from_utf8(c_string((*time).zone)).unwrap_or("")
-        };
-        let result =
-            calendar::format_time(c_string(format_text), &from_c(&*time), zone, &mut output);
+        let zone = if (*time).zone.is_null() { "" } else { core::str::from_utf8(c_string((*time).zone)).unwrap_or("") };
+        let result = calendar::format_time(c_string(format_text), &from_c(&*time), zone, &mut output);
         if result.is_err() || output.overflow {
             return 0;
         }
@@ -283,12 +271,7 @@ static ASCII_TIME: CGlobal<[u8; 32]> = CGlobal::new([0; 32]);
 pub unsafe extern "C" fn asctime_r(time: *const CTime, buffer: *mut u8) -> *mut u8 {
     // SAFETY: a readable struct tm; the buffer holds 26 bytes.
     unsafe {
-        let length = strftime(
-            buffer,
-            26,
-            c"%a %b %e %H:%M:%S %Y\n".as_ptr().cast::<u8>(),
-            time,
-        );
+        let length = strftime(buffer, 26, c"%a %b %e %H:%M:%S %Y\n".as_ptr().cast::<u8>(), time);
         if length == 0 {
             set_errno(EOVERFLOW);
             return ptr::null_mut();

@@ -36,11 +36,7 @@ impl VaArguments {
     /// `list` must be a live `va_list` for the whole use of the cursor.
     pub unsafe fn new(list: *mut VaListTag) -> Self {
         // SAFETY: per the contract.
-        VaArguments {
-            list,
-            start: unsafe { *list },
-            kinds: Vec::new(),
-        }
+        VaArguments { list, start: unsafe { *list }, kinds: Vec::new() }
     }
 
     /// The next integer or pointer argument.
@@ -50,8 +46,7 @@ impl VaArguments {
         unsafe {
             let tag = &mut *self.list;
             if tag.general_offset < 48 {
-                let value =
-                    *(tag.register_save_area.add(tag.general_offset as usize) as *const u64);
+                let value = *(tag.register_save_area.add(tag.general_offset as usize) as *const u64);
                 tag.general_offset += 8;
                 value
             } else {
@@ -67,8 +62,7 @@ impl VaArguments {
         unsafe {
             let tag = &mut *self.list;
             if tag.floating_offset < 176 {
-                let value =
-                    *(tag.register_save_area.add(tag.floating_offset as usize) as *const f64);
+                let value = *(tag.register_save_area.add(tag.floating_offset as usize) as *const f64);
                 tag.floating_offset += 16;
                 value
             } else {
@@ -132,9 +126,7 @@ impl Arguments for VaArguments {
                 break;
             }
             let mut buffer = [0u8; 4];
-            let character = char::from_u32(unit)
-                .unwrap_or(char::REPLACEMENT_CHARACTER)
-                .encode_utf8(&mut buffer);
+            let character = char::from_u32(unit).unwrap_or(char::REPLACEMENT_CHARACTER).encode_utf8(&mut buffer);
             if encoded.len() + character.len() > limit {
                 break;
             }

@@ -53,11 +53,7 @@ pub unsafe extern "C" fn wcscpy(destination: *mut i32, source: *const i32) -> *m
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn wcsncpy(
-    destination: *mut i32,
-    source: *const i32,
-    count: usize,
-) -> *mut i32 {
+pub unsafe extern "C" fn wcsncpy(destination: *mut i32, source: *const i32, count: usize) -> *mut i32 {
     // SAFETY: the destination holds `count` characters.
     unsafe {
         let mut index = 0;
@@ -113,22 +109,14 @@ pub unsafe extern "C" fn wcsrchr(text: *const i32, character: i32) -> *mut i32 {
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn wmemcpy(
-    destination: *mut i32,
-    source: *const i32,
-    count: usize,
-) -> *mut i32 {
+pub unsafe extern "C" fn wmemcpy(destination: *mut i32, source: *const i32, count: usize) -> *mut i32 {
     // SAFETY: valid disjoint ranges.
     unsafe { ptr::copy_nonoverlapping(source, destination, count) };
     destination
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn wmemmove(
-    destination: *mut i32,
-    source: *const i32,
-    count: usize,
-) -> *mut i32 {
+pub unsafe extern "C" fn wmemmove(destination: *mut i32, source: *const i32, count: usize) -> *mut i32 {
     // SAFETY: valid ranges.
     unsafe { ptr::copy(source, destination, count) };
     destination
@@ -196,12 +184,7 @@ pub extern "C" fn mbsinit(_state: *const u8) -> i32 {
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn mbrtowc(
-    wide: *mut i32,
-    text: *const u8,
-    length: usize,
-    _state: *mut u8,
-) -> usize {
+pub unsafe extern "C" fn mbrtowc(wide: *mut i32, text: *const u8, length: usize, _state: *mut u8) -> usize {
     if text.is_null() {
         return 0;
     }

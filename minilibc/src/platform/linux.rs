@@ -89,15 +89,7 @@ fn result(value: usize) -> Result<usize, Errno> {
 /// # Safety
 /// The arguments must be valid for system call `number`.
 #[inline(always)]
-unsafe fn syscall6(
-    number: usize,
-    a: usize,
-    b: usize,
-    c: usize,
-    d: usize,
-    e: usize,
-    f: usize,
-) -> usize {
+unsafe fn syscall6(number: usize, a: usize, b: usize, c: usize, d: usize, e: usize, f: usize) -> usize {
     let value: usize;
     // SAFETY: the caller guarantees the arguments suit the call; the kernel
     // clobbers only rcx, r11 and rax.
@@ -141,12 +133,7 @@ pub unsafe fn read_at(fd: i32, buffer: *mut u8, count: usize, offset: i64) -> Re
 }
 /// # Safety
 /// `buffer` must be readable for `count` bytes.
-pub unsafe fn write_at(
-    fd: i32,
-    buffer: *const u8,
-    count: usize,
-    offset: i64,
-) -> Result<usize, Errno> {
+pub unsafe fn write_at(fd: i32, buffer: *const u8, count: usize, offset: i64) -> Result<usize, Errno> {
     call!(number::PWRITE64, fd, buffer, count, offset)
 }
 /// # Safety
@@ -162,12 +149,7 @@ pub fn seek(fd: i32, offset: i64, whence: i32) -> Result<usize, Errno> {
 }
 /// # Safety
 /// `path` NUL-terminated, `stat` writable for one `struct stat`.
-pub unsafe fn stat_at(
-    dir: i32,
-    path: *const u8,
-    stat: *mut u8,
-    flags: i32,
-) -> Result<usize, Errno> {
+pub unsafe fn stat_at(dir: i32, path: *const u8, stat: *mut u8, flags: i32) -> Result<usize, Errno> {
     call!(number::NEWFSTATAT, dir, path, stat, flags)
 }
 /// # Safety
@@ -230,23 +212,12 @@ pub unsafe fn unlink_at(dir: i32, path: *const u8, flags: i32) -> Result<usize, 
 }
 /// # Safety
 /// Both paths NUL-terminated.
-pub unsafe fn rename_at(
-    old_dir: i32,
-    old: *const u8,
-    new_dir: i32,
-    new: *const u8,
-) -> Result<usize, Errno> {
+pub unsafe fn rename_at(old_dir: i32, old: *const u8, new_dir: i32, new: *const u8) -> Result<usize, Errno> {
     call!(number::RENAMEAT, old_dir, old, new_dir, new)
 }
 /// # Safety
 /// Both paths NUL-terminated.
-pub unsafe fn link_at(
-    old_dir: i32,
-    old: *const u8,
-    new_dir: i32,
-    new: *const u8,
-    flags: i32,
-) -> Result<usize, Errno> {
+pub unsafe fn link_at(old_dir: i32, old: *const u8, new_dir: i32, new: *const u8, flags: i32) -> Result<usize, Errno> {
     call!(number::LINKAT, old_dir, old, new_dir, new, flags, 0)
 }
 /// # Safety
@@ -256,12 +227,7 @@ pub unsafe fn symlink_at(target: *const u8, dir: i32, path: *const u8) -> Result
 }
 /// # Safety
 /// `path` NUL-terminated, `buffer` writable for `size` bytes.
-pub unsafe fn readlink_at(
-    dir: i32,
-    path: *const u8,
-    buffer: *mut u8,
-    size: usize,
-) -> Result<usize, Errno> {
+pub unsafe fn readlink_at(dir: i32, path: *const u8, buffer: *mut u8, size: usize) -> Result<usize, Errno> {
     call!(number::READLINKAT, dir, path, buffer, size)
 }
 /// # Safety
@@ -292,13 +258,7 @@ pub fn fchmod(fd: i32, mode: u32) -> Result<usize, Errno> {
 }
 /// # Safety
 /// `path` NUL-terminated.
-pub unsafe fn chown_at(
-    dir: i32,
-    path: *const u8,
-    user: u32,
-    group: u32,
-    flags: i32,
-) -> Result<usize, Errno> {
+pub unsafe fn chown_at(dir: i32, path: *const u8, user: u32, group: u32, flags: i32) -> Result<usize, Errno> {
     call!(number::FCHOWNAT, dir, path, user, group, flags, 0)
 }
 /// # Safety
@@ -341,15 +301,7 @@ pub unsafe fn mremap(
     flags: i32,
     new_address: *mut u8,
 ) -> Result<usize, Errno> {
-    call!(
-        number::MREMAP,
-        address,
-        old_length,
-        new_length,
-        flags,
-        new_address,
-        0
-    )
+    call!(number::MREMAP, address, old_length, new_length, flags, new_address, 0)
 }
 /// # Safety
 /// The usual `mprotect` contract.
@@ -383,12 +335,7 @@ pub fn exit_group(status: i32) -> ! {
 }
 /// # Safety
 /// `status` null or writable; `usage` null or writable for a `struct rusage`.
-pub unsafe fn wait4(
-    pid: i32,
-    status: *mut i32,
-    options: i32,
-    usage: *mut u8,
-) -> Result<usize, Errno> {
+pub unsafe fn wait4(pid: i32, status: *mut i32, options: i32, usage: *mut u8) -> Result<usize, Errno> {
     call!(number::WAIT4, pid, status, options, usage)
 }
 pub fn kill(pid: i32, signal: i32) -> Result<usize, Errno> {
@@ -461,21 +408,9 @@ pub fn sigaction(signal: i32, new: Option<SignalAction>) -> Result<SignalAction,
         mask: action.mask,
     });
     let mut kernel_old = KernelSignalAction::default();
-    let new_pointer = kernel_new.as_ref().map_or(core::ptr::null(), |action| {
-        action as *const KernelSignalAction
-    });
-    call!(
-        number::RT_SIGACTION,
-        signal,
-        new_pointer,
-        &mut kernel_old as *mut KernelSignalAction,
-        8
-    )?;
-    Ok(SignalAction {
-        handler: kernel_old.handler,
-        flags: kernel_old.flags & !SA_RESTORER,
-        mask: kernel_old.mask,
-    })
+    let new_pointer = kernel_new.as_ref().map_or(core::ptr::null(), |action| action as *const KernelSignalAction);
+    call!(number::RT_SIGACTION, signal, new_pointer, &mut kernel_old as *mut KernelSignalAction, 8)?;
+    Ok(SignalAction { handler: kernel_old.handler, flags: kernel_old.flags & !SA_RESTORER, mask: kernel_old.mask })
 }
 
 /// The path name the system has for open descriptor `fd`, written into
@@ -559,27 +494,14 @@ pub unsafe fn prlimit(resource: i32, new: *const u64, old: *mut u64) -> Result<u
 }
 /// # Safety
 /// `path` null (then `dir` is the file) or NUL-terminated; `times` null or two timespecs.
-pub unsafe fn utimens_at(
-    dir: i32,
-    path: *const u8,
-    times: *const i64,
-    flags: i32,
-) -> Result<usize, Errno> {
+pub unsafe fn utimens_at(dir: i32, path: *const u8, times: *const i64, flags: i32) -> Result<usize, Errno> {
     call!(number::UTIMENSAT, dir, path, times, flags)
 }
 /// The number of processors this process may run on.
 pub fn processor_count() -> Result<usize, Errno> {
     let mut mask = [0u64; 16];
-    let bytes = call!(
-        number::SCHED_GETAFFINITY,
-        0,
-        core::mem::size_of_val(&mask),
-        mask.as_mut_ptr()
-    )?;
-    Ok(mask[..bytes / 8]
-        .iter()
-        .map(|word| word.count_ones() as usize)
-        .sum())
+    let bytes = call!(number::SCHED_GETAFFINITY, 0, core::mem::size_of_val(&mask), mask.as_mut_ptr())?;
+    Ok(mask[..bytes / 8].iter().map(|word| word.count_ones() as usize).sum())
 }
 /// Points the thread register (%fs) at `block`, the thread control block.
 ///

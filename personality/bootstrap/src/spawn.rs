@@ -15,7 +15,10 @@
 use alloc::vec::Vec;
 use goblin::elf::program_header::{PF_W, PF_X, PT_LOAD};
 use goblin::elf::{header, Elf};
-use libmach::abi::{KernReturn, PortName, Trap, VM_FLAGS_ANYWHERE, VM_FLAGS_FIXED, VM_PROT_EXECUTE, VM_PROT_READ, VM_PROT_WRITE, X86_THREAD_STATE64, X86_THREAD_STATE64_COUNT};
+use libmach::abi::{
+    KernReturn, PortName, Trap, VM_FLAGS_ANYWHERE, VM_FLAGS_FIXED, VM_PROT_EXECUTE, VM_PROT_READ, VM_PROT_WRITE,
+    X86_THREAD_STATE64, X86_THREAD_STATE64_COUNT,
+};
 use libmach::trap::{raw_trap, task_self, task_terminate, thread_resume, vm_allocate, vm_protect, vm_write};
 
 const PAGE: u64 = 4096;
@@ -65,7 +68,10 @@ fn set_entry(thread: PortName, entry: u64, stack_top: u64) -> Result<(), KernRet
     }
     // SAFETY: the kernel only reads `state`.
     check(unsafe {
-        raw_trap(Trap::ThreadSetState as u64, [thread as u64, X86_THREAD_STATE64 as u64, state.as_ptr() as u64, X86_THREAD_STATE64_COUNT as u64, 0, 0])
+        raw_trap(
+            Trap::ThreadSetState as u64,
+            [thread as u64, X86_THREAD_STATE64 as u64, state.as_ptr() as u64, X86_THREAD_STATE64_COUNT as u64, 0, 0],
+        )
     })
 }
 

@@ -11,23 +11,10 @@ const MEBIBYTE: usize = 1 << 20;
 
 fn fresh(size: usize, inodes: u32) -> Filesystem<MemoryDevice> {
     let mut device = MemoryDevice::new(size);
-    let options = FormatOptions {
-        block_size: 4096,
-        inode_size: 256,
-        inode_count: inodes,
-        time: 1,
-        ..FormatOptions::default()
-    };
+    let options =
+        FormatOptions { block_size: 4096, inode_size: 256, inode_count: inodes, time: 1, ..FormatOptions::default() };
     format(&mut device, &options).expect("format");
-    Filesystem::mount(
-        device,
-        MountOptions {
-            cache_blocks: 4096,
-            time: 2,
-            ..MountOptions::default()
-        },
-    )
-    .expect("mount")
+    Filesystem::mount(device, MountOptions { cache_blocks: 4096, time: 2, ..MountOptions::default() }).expect("mount")
 }
 
 fn per_operation(elapsed: Duration, count: usize) -> String {
@@ -39,11 +26,7 @@ fn per_operation(elapsed: Duration, count: usize) -> String {
 }
 
 fn throughput(elapsed: Duration, bytes: usize) -> String {
-    format!(
-        "{:.0} MiB/s ({:.3} s)",
-        bytes as f64 / MEBIBYTE as f64 / elapsed.as_secs_f64(),
-        elapsed.as_secs_f64()
-    )
+    format!("{:.0} MiB/s ({:.3} s)", bytes as f64 / MEBIBYTE as f64 / elapsed.as_secs_f64(), elapsed.as_secs_f64())
 }
 
 /// A 4 KiB-block image with /wide holding entry-00000..entry-09999,
@@ -54,8 +37,7 @@ fn indexed_directory_image() -> Result<Vec<u8>, String> {
     let image = directory.join("image");
     std::fs::create_dir_all(tree.join("wide")).map_err(|error| error.to_string())?;
     for index in 0..10_000 {
-        std::fs::write(tree.join("wide").join(format!("entry-{index:05}")), b"")
-            .map_err(|error| error.to_string())?;
+        std::fs::write(tree.join("wide").join(format!("entry-{index:05}")), b"").map_err(|error| error.to_string())?;
     }
     let path = "/usr/sbin:/usr/bin:/sbin:/bin";
     let run = |program: &str, arguments: &[&str]| {
@@ -67,18 +49,7 @@ fn indexed_directory_image() -> Result<Vec<u8>, String> {
     };
     let made = run(
         "mke2fs",
-        &[
-            "-q",
-            "-F",
-            "-t",
-            "ext2",
-            "-b",
-            "4096",
-            "-d",
-            tree.to_str().unwrap(),
-            image.to_str().unwrap(),
-            "64M",
-        ],
+        &["-q", "-F", "-t", "ext2", "-b", "4096", "-d", tree.to_str().unwrap(), image.to_str().unwrap(), "64M"],
     )?;
     if !made.status.success() {
         return Err("mke2fs failed".into());
@@ -95,10 +66,7 @@ fn main() {
         println!("{line}");
         lines.push(line);
     };
-    report(
-        "ext2 library benchmark (in-memory device, 4 KiB blocks, 4096-block cache, release build)"
-            .into(),
-    );
+    report("ext2 library benchmark (in-memory device, 4 KiB blocks, 4096-block cache, release build)".into());
 
     // create + write 4 KiB + unlink
     let mut filesystem = fresh(64 * MEBIBYTE, 0);
@@ -107,82 +75,45 @@ fn main() {
     let started = Instant::now();
     for index in 0..count {
         let name = format!("file-{}", index % 64);
-        let file = filesystem
-            .create(ROOT_INODE, name.as_bytes(), 0o644, 0, 0, 3)
-            .expect("create");
+        let file = filesystem.create(ROOT_INODE, name.as_bytes(), 0o644, 0, 0, 3).expect("create");
         filesystem.write(file, 0, &data, 3).expect("write");
-        filesystem
-            .unlink(ROOT_INODE, name.as_bytes(), 3)
-            .expect("unlink");
+        filesystem.unlink(ROOT_INODE, name.as_bytes(), 3).expect("unlink");
     }
-    report(format!(
-        "create+write 4 KiB+unlink: {}",
-        per_operation(started.elapsed(), count)
-    ));
+    report(format!("create+write 4 KiB+unlink: {}", per_operation(started.elapsed(), count)));
 
     // sequential write and read of 64 MiB
     let mut filesystem = fresh(96 * MEBIBYTE, 0);
-    let file = filesystem
-        .create(ROOT_INODE, b"big", 0o644, 0, 0, 3)
-        .expect("create");
+    let file = filesystem.create(ROOT_INODE, b"big", 0o644, 0, 0, 3).expect("create");
     let chunk = vec![0xA5u8; MEBIBYTE];
     let total = 64 * MEBIBYTE;
     let started = Instant::now();
     for offset in (0..total).step_by(MEBIBYTE) {
-        filesystem
-            .write(file, offset as u64, &chunk, 4)
-            .expect("write");
+        filesystem.write(file, offset as u64, &chunk, 4).expect("write");
     }
     filesystem.sync().expect("sync");
-    report(format!(
-        "sequential write 64 MiB (1 MiB writes, then sync): {}",
-        throughput(started.elapsed(), total)
-    ));
+    report(format!("sequential write 64 MiB (1 MiB writes, then sync): {}", throughput(started.elapsed(), total)));
     let mut buffer = vec![0u8; MEBIBYTE];
     let started = Instant::now();
     for offset in (0..total).step_by(MEBIBYTE) {
-        filesystem
-            .read(file, offset as u64, &mut buffer)
-            .expect("read");
+        filesystem.read(file, offset as u64, &mut buffer).expect("read");
     }
-    report(format!(
-        "sequential read 64 MiB (1 MiB reads): {}",
-        throughput(started.elapsed(), total)
-    ));
+    report(format!("sequential read 64 MiB (1 MiB reads): {}", throughput(started.elapsed(), total)));
 
     // lookup in a directory of 10,000 entries
     let mut filesystem = fresh(64 * MEBIBYTE, 30_000);
-    let directory = filesystem
-        .make_directory(ROOT_INODE, b"wide", 0o755, 0, 0, 3)
-        .expect("mkdir");
+    let directory = filesystem.make_directory(ROOT_INODE, b"wide", 0o755, 0, 0, 3).expect("mkdir");
     let started = Instant::now();
     for index in 0..10_000 {
-        filesystem
-            .create(
-                directory,
-                format!("entry-{index:05}").as_bytes(),
-                0o644,
-                0,
-                0,
-                3,
-            )
-            .expect("create");
+        filesystem.create(directory, format!("entry-{index:05}").as_bytes(), 0o644, 0, 0, 3).expect("create");
     }
-    report(format!(
-        "create 10,000 entries in one directory: {}",
-        per_operation(started.elapsed(), 10_000)
-    ));
+    report(format!("create 10,000 entries in one directory: {}", per_operation(started.elapsed(), 10_000)));
     let lookups = 10_000;
     let started = Instant::now();
     let mut state = 12345u64;
     for _ in 0..lookups {
-        state = state
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         let index = (state >> 33) % 10_000;
-        filesystem
-            .lookup(directory, format!("entry-{index:05}").as_bytes())
-            .expect("lookup");
+        filesystem.lookup(directory, format!("entry-{index:05}").as_bytes()).expect("lookup");
     }
     report(format!(
         "lookup in a directory of 10,000 entries (linear scan): {}",
@@ -193,24 +124,15 @@ fn main() {
     // build one (mke2fs -d, then e2fsck -D).
     match indexed_directory_image() {
         Ok(image) => {
-            let options = MountOptions {
-                cache_blocks: 4096,
-                read_only: true,
-                ..MountOptions::default()
-            };
-            let mut filesystem =
-                Filesystem::mount(MemoryDevice::from_bytes(image), options).expect("mount");
+            let options = MountOptions { cache_blocks: 4096, read_only: true, ..MountOptions::default() };
+            let mut filesystem = Filesystem::mount(MemoryDevice::from_bytes(image), options).expect("mount");
             let directory = filesystem.resolve(b"/wide").expect("resolve");
             let started = Instant::now();
             let mut state = 12345u64;
             for _ in 0..lookups {
-                state = state
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
                 let index = (state >> 33) % 10_000;
-                filesystem
-                    .lookup(directory, format!("entry-{index:05}").as_bytes())
-                    .expect("lookup");
+                filesystem.lookup(directory, format!("entry-{index:05}").as_bytes()).expect("lookup");
             }
             let elapsed = started.elapsed();
             let (indexed, fallbacks) = filesystem.index_statistics();
@@ -225,27 +147,18 @@ fn main() {
     // find-style walk of a 10,000-file tree
     let mut filesystem = fresh(128 * MEBIBYTE, 30_000);
     for top in 0..100 {
-        let directory = filesystem
-            .make_directory(ROOT_INODE, format!("d{top:03}").as_bytes(), 0o755, 0, 0, 3)
-            .expect("mkdir");
+        let directory =
+            filesystem.make_directory(ROOT_INODE, format!("d{top:03}").as_bytes(), 0o755, 0, 0, 3).expect("mkdir");
         for index in 0..100 {
-            let file = filesystem
-                .create(directory, format!("f{index:03}").as_bytes(), 0o644, 0, 0, 3)
-                .expect("create");
+            let file = filesystem.create(directory, format!("f{index:03}").as_bytes(), 0o644, 0, 0, 3).expect("create");
             filesystem.write(file, 0, b"content\n", 3).expect("write");
         }
     }
     let device = filesystem.unmount().expect("unmount");
     let image = device.bytes().to_vec();
-    let mut filesystem = Filesystem::mount(
-        device,
-        MountOptions {
-            cache_blocks: 4096,
-            read_only: true,
-            ..MountOptions::default()
-        },
-    )
-    .expect("mount");
+    let mut filesystem =
+        Filesystem::mount(device, MountOptions { cache_blocks: 4096, read_only: true, ..MountOptions::default() })
+            .expect("mount");
     let started = Instant::now();
     let mut pending = vec![ROOT_INODE];
     let mut seen = 0;
@@ -271,12 +184,7 @@ fn main() {
     std::fs::write(&path, &image).expect("write image");
     let tools_path = "/usr/sbin:/usr/bin:/sbin:/bin";
     let started = Instant::now();
-    match std::process::Command::new("e2fsck")
-        .arg("-fn")
-        .arg(&path)
-        .env("PATH", tools_path)
-        .output()
-    {
+    match std::process::Command::new("e2fsck").arg("-fn").arg(&path).env("PATH", tools_path).output() {
         Ok(output) => report(format!(
             "reference: e2fsck -fn on that image: {:.1} ms (exit {})",
             started.elapsed().as_secs_f64() * 1e3,
@@ -288,12 +196,7 @@ fn main() {
     let command_file = path.with_extension("cmds");
     std::fs::write(&command_file, commands).expect("write commands");
     let started = Instant::now();
-    match std::process::Command::new("debugfs")
-        .arg("-f")
-        .arg(&command_file)
-        .arg(&path)
-        .env("PATH", tools_path)
-        .output()
+    match std::process::Command::new("debugfs").arg("-f").arg(&command_file).arg(&path).env("PATH", tools_path).output()
     {
         Ok(output) => report(format!(
             "reference: debugfs 'ls -l' of all 100 directories: {:.1} ms ({} lines)",

@@ -14,12 +14,7 @@ pub fn read_u16(buffer: &[u8], offset: usize) -> u16 {
 }
 
 pub fn read_u32(buffer: &[u8], offset: usize) -> u32 {
-    u32::from_le_bytes([
-        buffer[offset],
-        buffer[offset + 1],
-        buffer[offset + 2],
-        buffer[offset + 3],
-    ])
+    u32::from_le_bytes([buffer[offset], buffer[offset + 1], buffer[offset + 2], buffer[offset + 3]])
 }
 
 pub fn write_u16(buffer: &mut [u8], offset: usize, value: u16) {

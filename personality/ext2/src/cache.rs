@@ -133,11 +133,7 @@ impl BlockCache {
         Ok(())
     }
 
-    fn write_dirty_up_to<D: BlockDevice>(
-        &mut self,
-        device: &mut D,
-        limit: u64,
-    ) -> Result<(), Error> {
+    fn write_dirty_up_to<D: BlockDevice>(&mut self, device: &mut D, limit: u64) -> Result<(), Error> {
         let mut order: Vec<(u64, usize)> = self
             .slots
             .iter()
@@ -155,21 +151,15 @@ impl BlockCache {
         Ok(())
     }
 
-    fn slot_for<D: BlockDevice>(
-        &mut self,
-        device: &mut D,
-        block: u64,
-        load: bool,
-    ) -> Result<usize, Error> {
+    fn slot_for<D: BlockDevice>(&mut self, device: &mut D, block: u64, load: bool) -> Result<usize, Error> {
         if let Some(&slot) = self.index.get(&block) {
             self.statistics.hits += 1;
             self.slots[slot].referenced = true;
             return Ok(slot);
         }
         self.statistics.misses += 1;
-        let offset = block
-            .checked_mul(self.block_size as u64)
-            .ok_or(Error::Corrupt("block number overflows the device"))?;
+        let offset =
+            block.checked_mul(self.block_size as u64).ok_or(Error::Corrupt("block number overflows the device"))?;
         let slot = if self.slots.len() < self.capacity {
             self.slots.push(Slot {
                 block,
@@ -228,15 +218,9 @@ mod tests {
         let mut device = MemoryDevice::new(64 * 1024);
         let mut cache = BlockCache::new(1024, 16, false);
         for block in 0..16u64 {
-            cache
-                .update(&mut device, block, |data| data[0] = block as u8 + 1)
-                .unwrap();
+            cache.update(&mut device, block, |data| data[0] = block as u8 + 1).unwrap();
         }
-        assert_eq!(
-            device.bytes()[0],
-            0,
-            "write-back must not write before eviction"
-        );
+        assert_eq!(device.bytes()[0], 0, "write-back must not write before eviction");
         // Touch 16 more blocks: evictions must write blocks 0..16 in order.
         for block in 16..32u64 {
             cache.read(&mut device, block).unwrap();

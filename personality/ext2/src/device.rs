@@ -47,9 +47,7 @@ pub struct MemoryDevice {
 impl MemoryDevice {
     /// A zero-filled device of `size` bytes.
     pub fn new(size: usize) -> Self {
-        MemoryDevice {
-            bytes: vec![0; size],
-        }
+        MemoryDevice { bytes: vec![0; size] }
     }
 
     /// A device holding these bytes (an image read from a file).

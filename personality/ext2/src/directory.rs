@@ -62,53 +62,28 @@ pub fn parse_block(block: &[u8], has_file_type: bool) -> Result<Vec<EntryHeader>
     let mut offset = 0;
     while offset < block.len() {
         if offset + HEADER_SIZE > block.len() {
-            return Err(Error::Corrupt(
-                "directory entry header crosses the block end",
-            ));
+            return Err(Error::Corrupt("directory entry header crosses the block end"));
         }
         let inode = read_u32(block, offset);
         let record_length = read_u16(block, offset + 4) as usize;
         let (name_length, file_type) = if has_file_type {
-            (
-                read_u8(block, offset + 6) as usize,
-                read_u8(block, offset + 7),
-            )
+            (read_u8(block, offset + 6) as usize, read_u8(block, offset + 7))
         } else {
             (read_u16(block, offset + 6) as usize, 0)
         };
         if record_length < HEADER_SIZE || !record_length.is_multiple_of(4) {
-            return Err(Error::Corrupt(
-                "directory entry record length is not a multiple of 4 of at least 8",
-            ));
+            return Err(Error::Corrupt("directory entry record length is not a multiple of 4 of at least 8"));
         }
         if offset + record_length > block.len() {
-            return Err(Error::Corrupt(
-                "directory entry record length crosses the block end",
-            ));
+            return Err(Error::Corrupt("directory entry record length crosses the block end"));
         }
-        if inode != 0
-            && (name_length == 0
-                || name_length > NAME_MAX
-                || HEADER_SIZE + name_length > record_length)
-        {
-            return Err(Error::Corrupt(
-                "directory entry name length does not fit its record",
-            ));
+        if inode != 0 && (name_length == 0 || name_length > NAME_MAX || HEADER_SIZE + name_length > record_length) {
+            return Err(Error::Corrupt("directory entry name length does not fit its record"));
         }
         // An unused record's name is never read, but its length must not
         // point past the record either: a hostile one reads as no name.
-        let name_length = if HEADER_SIZE + name_length > record_length {
-            0
-        } else {
-            name_length
-        };
-        entries.push(EntryHeader {
-            offset,
-            inode,
-            record_length,
-            name_length,
-            file_type,
-        });
+        let name_length = if HEADER_SIZE + name_length > record_length { 0 } else { name_length };
+        entries.push(EntryHeader { offset, inode, record_length, name_length, file_type });
         offset += record_length;
     }
     Ok(entries)
@@ -141,13 +116,7 @@ pub fn set_record_length(block: &mut [u8], offset: usize, record_length: usize) 
 }
 
 /// Points an existing entry at another inode (and type).
-pub fn set_entry_inode(
-    block: &mut [u8],
-    offset: usize,
-    inode: u32,
-    file_type: u8,
-    has_file_type: bool,
-) {
+pub fn set_entry_inode(block: &mut [u8], offset: usize, inode: u32, file_type: u8, has_file_type: bool) {
     write_u32(block, offset, inode);
     if has_file_type {
         block[offset + 7] = file_type;
@@ -159,11 +128,7 @@ pub fn check_new_name(name: &[u8]) -> Result<(), Error> {
     if name.len() > NAME_MAX {
         return Err(Error::NameTooLong);
     }
-    if name.is_empty()
-        || name == b"."
-        || name == b".."
-        || name.iter().any(|&byte| byte == b'/' || byte == 0)
-    {
+    if name.is_empty() || name == b"." || name == b".." || name.iter().any(|&byte| byte == b'/' || byte == 0) {
         return Err(Error::InvalidName);
     }
     Ok(())
@@ -177,10 +142,7 @@ mod tests {
     fn hostile_record_lengths_are_errors() {
         let mut block = alloc::vec![0u8; 1024];
         write_entry(&mut block, 0, 2, 0, b".", 2, true);
-        assert!(
-            parse_block(&block, true).is_err(),
-            "zero record length would loop"
-        );
+        assert!(parse_block(&block, true).is_err(), "zero record length would loop");
         write_entry(&mut block, 0, 2, 2048, b".", 2, true);
         assert!(parse_block(&block, true).is_err());
         write_entry(&mut block, 0, 2, 10, b".", 2, true);
@@ -189,10 +151,7 @@ mod tests {
         block[6] = 200;
         assert!(parse_block(&block, true).is_ok());
         set_record_length(&mut block, 0, 12);
-        assert!(
-            parse_block(&block, true).is_err(),
-            "name longer than its record"
-        );
+        assert!(parse_block(&block, true).is_err(), "name longer than its record");
     }
 
     #[test]

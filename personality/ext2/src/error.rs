@@ -73,10 +73,7 @@ impl fmt::Display for Error {
                 write!(formatter, "unsupported ext2 revision {revision}")
             }
             Error::UnsupportedBlockSize(size) => {
-                write!(
-                    formatter,
-                    "unsupported block size {size} (1024, 2048 or 4096 only)"
-                )
+                write!(formatter, "unsupported block size {size} (1024, 2048 or 4096 only)")
             }
             Error::UnsupportedFeature(name) => {
                 write!(formatter, "unsupported incompatible feature '{name}'")

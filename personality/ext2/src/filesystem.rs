@@ -12,12 +12,10 @@ use crate::directory::{self, DirectoryEntry, EntryHeader};
 use crate::error::Error;
 use crate::group::{GroupDescriptor, DESCRIPTOR_SIZE};
 use crate::htree;
-use crate::inode::{
-    FileKind, Inode, Metadata, DIRECT_BLOCKS, FAST_SYMLINK_MAX, FLAG_INDEX, LINK_MAX,
-};
+use crate::inode::{FileKind, Inode, Metadata, DIRECT_BLOCKS, FAST_SYMLINK_MAX, FLAG_INDEX, LINK_MAX};
 use crate::superblock::{
-    Superblock, COMPAT_DIR_INDEX, INCOMPAT_FILETYPE, MAGIC, ROOT_INODE, RO_COMPAT_LARGE_FILE,
-    STATE_CLEAN, STATE_ERRORS, SUPERBLOCK_OFFSET, SUPERBLOCK_SIZE,
+    Superblock, COMPAT_DIR_INDEX, INCOMPAT_FILETYPE, MAGIC, ROOT_INODE, RO_COMPAT_LARGE_FILE, STATE_CLEAN,
+    STATE_ERRORS, SUPERBLOCK_OFFSET, SUPERBLOCK_SIZE,
 };
 use crate::Result;
 
@@ -43,12 +41,7 @@ pub struct MountOptions {
 
 impl Default for MountOptions {
     fn default() -> Self {
-        MountOptions {
-            read_only: false,
-            cache_blocks: 1024,
-            write_through: false,
-            time: 0,
-        }
+        MountOptions { read_only: false, cache_blocks: 1024, write_through: false, time: 0 }
     }
 }
 
@@ -163,9 +156,7 @@ impl<D: BlockDevice> Filesystem<D> {
         let table_block = superblock.first_data_block() as u64 + 1;
         device.read_at(table_block * block_size, &mut table)?;
         for group in 0..geometry.group_count as usize {
-            groups.push(GroupDescriptor::from_bytes(
-                &table[group * DESCRIPTOR_SIZE..],
-            ));
+            groups.push(GroupDescriptor::from_bytes(&table[group * DESCRIPTOR_SIZE..]));
         }
         let metadata_ranges = metadata_ranges(&superblock, &groups, &geometry)?;
         check_group_counts(&superblock, &groups)?;
@@ -174,12 +165,8 @@ impl<D: BlockDevice> Filesystem<D> {
         // pass u32 on a huge device.
         let free_blocks: u64 = groups.iter().map(|group| group.free_blocks() as u64).sum();
         let free_inodes: u64 = groups.iter().map(|group| group.free_inodes() as u64).sum();
-        if free_blocks > superblock.blocks_count() as u64
-            || free_inodes > superblock.inodes_count() as u64
-        {
-            return Err(Error::Corrupt(
-                "group free counts exceed the file system's size",
-            ));
+        if free_blocks > superblock.blocks_count() as u64 || free_inodes > superblock.inodes_count() as u64 {
+            return Err(Error::Corrupt("group free counts exceed the file system's size"));
         }
         superblock.set_free_blocks_count(free_blocks as u32);
         superblock.set_free_inodes_count(free_inodes as u32);
@@ -188,11 +175,7 @@ impl<D: BlockDevice> Filesystem<D> {
         let was_clean = state & STATE_CLEAN != 0 && state & STATE_ERRORS == 0;
         let mut filesystem = Filesystem {
             device,
-            cache: BlockCache::new(
-                block_size as usize,
-                options.cache_blocks,
-                options.write_through,
-            ),
+            cache: BlockCache::new(block_size as usize, options.cache_blocks, options.write_through),
             has_file_type: features.incompatible & INCOMPAT_FILETYPE != 0,
             next_generation: superblock.write_time() ^ superblock.inodes_count(),
             superblock,
@@ -252,8 +235,7 @@ impl<D: BlockDevice> Filesystem<D> {
             block_size: self.block_size,
             blocks: self.superblock.blocks_count() as u64,
             free_blocks,
-            available_blocks: free_blocks
-                .saturating_sub(self.superblock.reserved_blocks_count() as u64),
+            available_blocks: free_blocks.saturating_sub(self.superblock.reserved_blocks_count() as u64),
             inodes: self.superblock.inodes_count() as u64,
             free_inodes: self.superblock.free_inodes_count() as u64,
             name_max: directory::NAME_MAX as u32,
@@ -303,23 +285,15 @@ impl<D: BlockDevice> Filesystem<D> {
         for group in 0..self.groups.len() {
             let block_limit = self.blocks_in_group(group as u32) as usize;
             let descriptor = self.groups[group];
-            let bitmap = self
-                .cache
-                .read(&mut self.device, descriptor.block_bitmap() as u64)?;
+            let bitmap = self.cache.read(&mut self.device, descriptor.block_bitmap() as u64)?;
             let free_blocks = count_clear_bits(bitmap, block_limit);
-            let bitmap = self
-                .cache
-                .read(&mut self.device, descriptor.inode_bitmap() as u64)?;
+            let bitmap = self.cache.read(&mut self.device, descriptor.inode_bitmap() as u64)?;
             let free_inodes = count_clear_bits(bitmap, inodes_per_group);
             if free_blocks != descriptor.free_blocks() as u64 {
-                return Err(Error::Corrupt(
-                    "a group's free block count disagrees with its bitmap",
-                ));
+                return Err(Error::Corrupt("a group's free block count disagrees with its bitmap"));
             }
             if free_inodes != descriptor.free_inodes() as u64 {
-                return Err(Error::Corrupt(
-                    "a group's free inode count disagrees with its bitmap",
-                ));
+                return Err(Error::Corrupt("a group's free inode count disagrees with its bitmap"));
             }
             total_blocks += free_blocks;
             total_inodes += free_inodes;
@@ -327,9 +301,7 @@ impl<D: BlockDevice> Filesystem<D> {
         if total_blocks != self.superblock.free_blocks_count() as u64
             || total_inodes != self.superblock.free_inodes_count() as u64
         {
-            return Err(Error::Corrupt(
-                "superblock free counts disagree with the groups",
-            ));
+            return Err(Error::Corrupt("superblock free counts disagree with the groups"));
         }
         Ok(())
     }
@@ -339,9 +311,7 @@ impl<D: BlockDevice> Filesystem<D> {
     /// `stat` of an inode.
     pub fn metadata(&mut self, inode: u32) -> Result<Metadata> {
         let inode = self.load_inode(inode)?;
-        inode
-            .metadata()
-            .ok_or(Error::Corrupt("inode in use has an invalid mode"))
+        inode.metadata().ok_or(Error::Corrupt("inode in use has an invalid mode"))
     }
 
     /// Changes permissions, owner and times.
@@ -376,9 +346,7 @@ impl<D: BlockDevice> Filesystem<D> {
     pub fn lookup(&mut self, directory: u32, name: &[u8]) -> Result<u32> {
         let directory = self.load_directory(directory)?;
         match self.find_entry(&directory, name)? {
-            Some(location) => self
-                .check_inode_number(location.header.inode)
-                .map(|_| location.header.inode),
+            Some(location) => self.check_inode_number(location.header.inode).map(|_| location.header.inode),
             None => Err(Error::NotFound),
         }
     }
@@ -415,20 +383,13 @@ impl<D: BlockDevice> Filesystem<D> {
         for index in first_block..block_count {
             let physical = self.directory_block(&directory, index)?;
             let block = self.cache.read(&mut self.device, physical)?;
-            let skip_below = if index == first_block {
-                (position % self.block_size) as usize
-            } else {
-                0
-            };
+            let skip_below = if index == first_block { (position % self.block_size) as usize } else { 0 };
             for header in directory::parse_block(block, self.has_file_type)? {
                 if header.offset < skip_below || header.inode == 0 {
                     continue;
                 }
                 if entries.len() == limit {
-                    return Ok((
-                        entries,
-                        Some(index * self.block_size + header.offset as u64),
-                    ));
+                    return Ok((entries, Some(index * self.block_size + header.offset as u64)));
                 }
                 if header.inode > self.superblock.inodes_count() {
                     return Err(Error::InvalidInode(header.inode));
@@ -453,16 +414,7 @@ impl<D: BlockDevice> Filesystem<D> {
         gid: u32,
         time: u32,
     ) -> Result<u32> {
-        self.make_node(
-            directory,
-            name,
-            FileKind::RegularFile,
-            permissions,
-            uid,
-            gid,
-            time,
-            NodeContent::Empty,
-        )
+        self.make_node(directory, name, FileKind::RegularFile, permissions, uid, gid, time, NodeContent::Empty)
     }
 
     /// Creates a directory; returns its inode number.
@@ -475,16 +427,7 @@ impl<D: BlockDevice> Filesystem<D> {
         gid: u32,
         time: u32,
     ) -> Result<u32> {
-        self.make_node(
-            directory,
-            name,
-            FileKind::Directory,
-            permissions,
-            uid,
-            gid,
-            time,
-            NodeContent::Empty,
-        )
+        self.make_node(directory, name, FileKind::Directory, permissions, uid, gid, time, NodeContent::Empty)
     }
 
     /// Creates a symbolic link to `target`; returns its inode number.
@@ -503,16 +446,7 @@ impl<D: BlockDevice> Filesystem<D> {
         if target.len() >= self.block_size as usize {
             return Err(Error::NameTooLong);
         }
-        self.make_node(
-            directory,
-            name,
-            FileKind::Symlink,
-            0o777,
-            uid,
-            gid,
-            time,
-            NodeContent::Symlink(target),
-        )
+        self.make_node(directory, name, FileKind::Symlink, 0o777, uid, gid, time, NodeContent::Symlink(target))
     }
 
     /// Creates a device, FIFO or socket inode. `device` is (major, minor) for
@@ -534,33 +468,13 @@ impl<D: BlockDevice> Filesystem<D> {
                 if device.0 > 0xFFF || device.1 > 0xF_FFFF {
                     return Err(Error::InvalidArgument("device number out of range"));
                 }
-                self.make_node(
-                    directory,
-                    name,
-                    kind,
-                    permissions,
-                    uid,
-                    gid,
-                    time,
-                    NodeContent::Device(device),
-                )
+                self.make_node(directory, name, kind, permissions, uid, gid, time, NodeContent::Device(device))
             }
-            FileKind::Fifo | FileKind::Socket | FileKind::RegularFile => self.make_node(
-                directory,
-                name,
-                kind,
-                permissions,
-                uid,
-                gid,
-                time,
-                NodeContent::Empty,
-            ),
-            FileKind::Directory => {
-                self.make_directory(directory, name, permissions, uid, gid, time)
+            FileKind::Fifo | FileKind::Socket | FileKind::RegularFile => {
+                self.make_node(directory, name, kind, permissions, uid, gid, time, NodeContent::Empty)
             }
-            FileKind::Symlink => Err(Error::InvalidArgument(
-                "use symlink() to make a symbolic link",
-            )),
+            FileKind::Directory => self.make_directory(directory, name, permissions, uid, gid, time),
+            FileKind::Symlink => Err(Error::InvalidArgument("use symlink() to make a symbolic link")),
         }
     }
 
@@ -629,19 +543,15 @@ impl<D: BlockDevice> Filesystem<D> {
     pub fn open_inode(&mut self, inode: u32) -> Result<()> {
         self.load_inode(inode)?;
         let count = self.open_inodes.entry(inode).or_insert(0);
-        *count = count
-            .checked_add(1)
-            .ok_or(Error::InvalidArgument("open count overflow"))?;
+        *count = count.checked_add(1).ok_or(Error::InvalidArgument("open count overflow"))?;
         Ok(())
     }
 
     /// Drops one open of `inode`; at the last close of an inode that has
     /// no links any more, frees it.
     pub fn close_inode(&mut self, inode: u32, time: u32) -> Result<()> {
-        let count = self
-            .open_inodes
-            .get_mut(&inode)
-            .ok_or(Error::InvalidArgument("close of an inode that is not open"))?;
+        let count =
+            self.open_inodes.get_mut(&inode).ok_or(Error::InvalidArgument("close of an inode that is not open"))?;
         *count -= 1;
         if *count > 0 {
             return Ok(());
@@ -669,9 +579,7 @@ impl<D: BlockDevice> Filesystem<D> {
             return Err(Error::NotADirectory);
         }
         if target.number == parent.number || target.number == ROOT_INODE {
-            return Err(Error::Corrupt(
-                "directory entry names its own directory or the root",
-            ));
+            return Err(Error::Corrupt("directory entry names its own directory or the root"));
         }
         if !self.directory_is_empty(&target)? {
             return Err(Error::DirectoryNotEmpty);
@@ -704,9 +612,7 @@ impl<D: BlockDevice> Filesystem<D> {
         }
         directory::check_new_name(new_name)?;
         let old_parent = self.load_directory(old_directory)?;
-        let source_location = self
-            .find_entry(&old_parent, old_name)?
-            .ok_or(Error::NotFound)?;
+        let source_location = self.find_entry(&old_parent, old_name)?.ok_or(Error::NotFound)?;
         let mut source = self.load_inode(source_location.header.inode)?;
         let source_is_directory = source.kind() == Some(FileKind::Directory);
         let moves_between_directories = old_directory != new_directory;
@@ -724,10 +630,7 @@ impl<D: BlockDevice> Filesystem<D> {
         match existing {
             Some(existing) => self.replace_entry(&mut new_parent, &existing, &source, time)?,
             None => {
-                if source_is_directory
-                    && moves_between_directories
-                    && new_parent.links() + 1 > LINK_MAX
-                {
+                if source_is_directory && moves_between_directories && new_parent.links() + 1 > LINK_MAX {
                     return Err(Error::TooManyLinks);
                 }
                 let file_type = self.entry_type(&source);
@@ -738,9 +641,8 @@ impl<D: BlockDevice> Filesystem<D> {
         // The old entry goes after the new one exists (reloaded: the new
         // entry may have changed the same directory).
         let mut old_parent = self.load_directory(old_directory)?;
-        let source_location = self
-            .find_entry(&old_parent, old_name)?
-            .ok_or(Error::Corrupt("renamed entry vanished"))?;
+        let source_location =
+            self.find_entry(&old_parent, old_name)?.ok_or(Error::Corrupt("renamed entry vanished"))?;
         self.remove_entry_at(&source_location)?;
         old_parent.set_modification_time(time);
         old_parent.set_change_time(time);
@@ -766,13 +668,7 @@ impl<D: BlockDevice> Filesystem<D> {
     /// rename's replacing half: points the existing entry at `source` (so
     /// the name never disappears) and drops the target's link; a directory
     /// target must be empty and takes its ".." link from the parent.
-    fn replace_entry(
-        &mut self,
-        parent: &mut Inode,
-        existing: &EntryLocation,
-        source: &Inode,
-        time: u32,
-    ) -> Result<()> {
+    fn replace_entry(&mut self, parent: &mut Inode, existing: &EntryLocation, source: &Inode, time: u32) -> Result<()> {
         let mut target = self.load_inode(existing.header.inode)?;
         let source_is_directory = source.kind() == Some(FileKind::Directory);
         let target_is_directory = target.kind() == Some(FileKind::Directory);
@@ -789,10 +685,9 @@ impl<D: BlockDevice> Filesystem<D> {
         let file_type = self.entry_type(source);
         let offset = existing.header.offset;
         let number = source.number;
-        self.cache
-            .update(&mut self.device, existing.physical, |block| {
-                directory::set_entry_inode(block, offset, number, file_type, has_file_type)
-            })?;
+        self.cache.update(&mut self.device, existing.physical, |block| {
+            directory::set_entry_inode(block, offset, number, file_type, has_file_type)
+        })?;
         // Same name, same leaf: an htree index stays valid.
         if target_is_directory {
             parent.set_links(parent.links().saturating_sub(1).max(2));
@@ -818,11 +713,7 @@ impl<D: BlockDevice> Filesystem<D> {
         match inode.kind() {
             Some(FileKind::RegularFile) => {}
             Some(FileKind::Directory) => return Err(Error::IsADirectory),
-            _ => {
-                return Err(Error::InvalidArgument(
-                    "read of a file that is not a regular file",
-                ))
-            }
+            _ => return Err(Error::InvalidArgument("read of a file that is not a regular file")),
         }
         let size = inode.size();
         if offset >= size {
@@ -855,15 +746,9 @@ impl<D: BlockDevice> Filesystem<D> {
         match inode.kind() {
             Some(FileKind::RegularFile) => {}
             Some(FileKind::Directory) => return Err(Error::IsADirectory),
-            _ => {
-                return Err(Error::InvalidArgument(
-                    "write to a file that is not a regular file",
-                ))
-            }
+            _ => return Err(Error::InvalidArgument("write to a file that is not a regular file")),
         }
-        let end = offset
-            .checked_add(data.len() as u64)
-            .ok_or(Error::FileTooLarge)?;
+        let end = offset.checked_add(data.len() as u64).ok_or(Error::FileTooLarge)?;
         self.check_file_size(end)?;
         self.note_time(time);
         let mut done = 0;
@@ -906,11 +791,7 @@ impl<D: BlockDevice> Filesystem<D> {
         match inode.kind() {
             Some(FileKind::RegularFile) => {}
             Some(FileKind::Directory) => return Err(Error::IsADirectory),
-            _ => {
-                return Err(Error::InvalidArgument(
-                    "truncate of a file that is not a regular file",
-                ))
-            }
+            _ => return Err(Error::InvalidArgument("truncate of a file that is not a regular file")),
         }
         self.check_file_size(size)?;
         self.note_time(time);
@@ -920,10 +801,7 @@ impl<D: BlockDevice> Filesystem<D> {
             let within = (size % self.block_size) as usize;
             if within != 0 {
                 if let Some(physical) = self.lookup_block(&inode, size / self.block_size)? {
-                    self.cache
-                        .update(&mut self.device, physical as u64, |block| {
-                            block[within..].fill(0)
-                        })?;
+                    self.cache.update(&mut self.device, physical as u64, |block| block[within..].fill(0))?;
                 }
             }
         }
@@ -941,21 +819,15 @@ impl<D: BlockDevice> Filesystem<D> {
         }
         let size = inode.size() as usize;
         if size == 0 || size >= self.block_size as usize {
-            return Err(Error::Corrupt(
-                "symlink size is zero or not below the block size",
-            ));
+            return Err(Error::Corrupt("symlink size is zero or not below the block size"));
         }
         if self.is_fast_symlink(&inode) {
             if size >= FAST_SYMLINK_MAX {
-                return Err(Error::Corrupt(
-                    "fast symlink longer than the inode's block area",
-                ));
+                return Err(Error::Corrupt("fast symlink longer than the inode's block area"));
             }
             return Ok(inode.block_area()[..size].to_vec());
         }
-        let physical = self
-            .lookup_block(&inode, 0)?
-            .ok_or(Error::Corrupt("slow symlink without a data block"))?;
+        let physical = self.lookup_block(&inode, 0)?.ok_or(Error::Corrupt("slow symlink without a data block"))?;
         let block = self.cache.read(&mut self.device, physical as u64)?;
         Ok(block[..size].to_vec())
     }
@@ -1006,9 +878,7 @@ impl<D: BlockDevice> Filesystem<D> {
         let inode = self.read_inode_raw(number)?;
         let orphan = inode.links() == 0 && self.orphans.contains(&number);
         if inode.kind().is_none() || (inode.links() == 0 && !orphan) {
-            return Err(Error::Corrupt(
-                "a referenced inode is free or has an invalid mode",
-            ));
+            return Err(Error::Corrupt("a referenced inode is free or has an invalid mode"));
         }
         Ok(inode)
     }
@@ -1024,9 +894,7 @@ impl<D: BlockDevice> Filesystem<D> {
     fn write_inode(&mut self, inode: &Inode) -> Result<()> {
         let (block, offset) = self.inode_position(inode.number)?;
         let bytes = inode.as_bytes();
-        self.cache.update(&mut self.device, block, |data| {
-            data[offset..offset + bytes.len()].copy_from_slice(bytes)
-        })
+        self.cache.update(&mut self.device, block, |data| data[offset..offset + bytes.len()].copy_from_slice(bytes))
     }
 
     fn entry_type(&self, inode: &Inode) -> u8 {
@@ -1038,11 +906,7 @@ impl<D: BlockDevice> Filesystem<D> {
     }
 
     fn is_fast_symlink(&self, inode: &Inode) -> bool {
-        let attribute_sectors = if inode.file_acl() != 0 {
-            self.block_size / 512
-        } else {
-            0
-        };
+        let attribute_sectors = if inode.file_acl() != 0 { self.block_size / 512 } else { 0 };
         inode.sectors() == attribute_sectors
     }
 
@@ -1066,8 +930,7 @@ impl<D: BlockDevice> Filesystem<D> {
         if size > REVISION_0_MAX_SIZE {
             let features = self.superblock.feature_read_only_compatible();
             if features & RO_COMPAT_LARGE_FILE == 0 {
-                self.superblock
-                    .set_feature_read_only_compatible(features | RO_COMPAT_LARGE_FILE);
+                self.superblock.set_feature_read_only_compatible(features | RO_COMPAT_LARGE_FILE);
                 self.backups_dirty = true;
             }
         }
@@ -1131,12 +994,7 @@ impl<D: BlockDevice> Filesystem<D> {
         Ok(number)
     }
 
-    fn fill_new_node(
-        &mut self,
-        inode: &mut Inode,
-        parent: u32,
-        content: NodeContent<'_>,
-    ) -> Result<()> {
+    fn fill_new_node(&mut self, inode: &mut Inode, parent: u32, content: NodeContent<'_>) -> Result<()> {
         match (inode.kind(), content) {
             (Some(FileKind::Directory), _) => {
                 let physical = self.allocate_block(self.group_start_goal(inode.number))?;
@@ -1144,27 +1002,10 @@ impl<D: BlockDevice> Filesystem<D> {
                 let has_file_type = self.has_file_type;
                 let directory_type = if has_file_type { 2 } else { 0 };
                 let number = inode.number;
-                self.cache
-                    .overwrite(&mut self.device, physical as u64, |block| {
-                        directory::write_entry(
-                            block,
-                            0,
-                            number,
-                            12,
-                            b".",
-                            directory_type,
-                            has_file_type,
-                        );
-                        directory::write_entry(
-                            block,
-                            12,
-                            parent,
-                            block_size - 12,
-                            b"..",
-                            directory_type,
-                            has_file_type,
-                        );
-                    })?;
+                self.cache.overwrite(&mut self.device, physical as u64, |block| {
+                    directory::write_entry(block, 0, number, 12, b".", directory_type, has_file_type);
+                    directory::write_entry(block, 12, parent, block_size - 12, b"..", directory_type, has_file_type);
+                })?;
                 inode.set_block_pointer(0, physical);
                 inode.set_sectors(self.block_size / 512);
                 inode.set_size(self.block_size);
@@ -1174,10 +1015,9 @@ impl<D: BlockDevice> Filesystem<D> {
                     inode.block_area_mut()[..target.len()].copy_from_slice(target);
                 } else {
                     let physical = self.allocate_block(self.group_start_goal(inode.number))?;
-                    self.cache
-                        .overwrite(&mut self.device, physical as u64, |block| {
-                            block[..target.len()].copy_from_slice(target)
-                        })?;
+                    self.cache.overwrite(&mut self.device, physical as u64, |block| {
+                        block[..target.len()].copy_from_slice(target)
+                    })?;
                     inode.set_block_pointer(0, physical);
                     inode.set_sectors(self.block_size / 512);
                 }
@@ -1218,12 +1058,7 @@ impl<D: BlockDevice> Filesystem<D> {
         let is_directory = inode.kind() == Some(FileKind::Directory);
         let has_blocks = match inode.kind() {
             Some(FileKind::Symlink) => !self.is_fast_symlink(&inode),
-            Some(
-                FileKind::CharacterDevice
-                | FileKind::BlockDevice
-                | FileKind::Fifo
-                | FileKind::Socket,
-            ) => false,
+            Some(FileKind::CharacterDevice | FileKind::BlockDevice | FileKind::Fifo | FileKind::Socket) => false,
             _ => true,
         };
         if has_blocks {
@@ -1254,9 +1089,7 @@ impl<D: BlockDevice> Filesystem<D> {
         }
         let references = read_u32(data, 4);
         if references > 1 {
-            self.cache.update(&mut self.device, block as u64, |data| {
-                write_u32(data, 4, references - 1)
-            })?;
+            self.cache.update(&mut self.device, block as u64, |data| write_u32(data, 4, references - 1))?;
         } else {
             self.free_block(block)?;
         }
@@ -1266,10 +1099,7 @@ impl<D: BlockDevice> Filesystem<D> {
     }
 
     fn next_generation(&mut self) -> u32 {
-        self.next_generation = self
-            .next_generation
-            .wrapping_mul(1_103_515_245)
-            .wrapping_add(12345);
+        self.next_generation = self.next_generation.wrapping_mul(1_103_515_245).wrapping_add(12345);
         self.next_generation
     }
 
@@ -1280,14 +1110,12 @@ impl<D: BlockDevice> Filesystem<D> {
     }
 
     fn group_base(&self, group: u32) -> u64 {
-        self.superblock.first_data_block() as u64
-            + group as u64 * self.superblock.blocks_per_group() as u64
+        self.superblock.first_data_block() as u64 + group as u64 * self.superblock.blocks_per_group() as u64
     }
 
     fn blocks_in_group(&self, group: u32) -> u64 {
         let base = self.group_base(group);
-        (self.superblock.blocks_count() as u64 - base)
-            .min(self.superblock.blocks_per_group() as u64)
+        (self.superblock.blocks_count() as u64 - base).min(self.superblock.blocks_per_group() as u64)
     }
 
     fn group_start_goal(&self, inode: u32) -> u64 {
@@ -1295,17 +1123,13 @@ impl<D: BlockDevice> Filesystem<D> {
     }
 
     fn is_metadata(&self, block: u64) -> bool {
-        let position = self
-            .metadata_ranges
-            .partition_point(|&(start, _)| start <= block);
+        let position = self.metadata_ranges.partition_point(|&(start, _)| start <= block);
         position > 0 && block < self.metadata_ranges[position - 1].1
     }
 
     /// A block number read from disk must name a data block of this file system.
     fn check_data_block(&self, block: u64) -> Result<()> {
-        if block < self.superblock.first_data_block() as u64
-            || block >= self.superblock.blocks_count() as u64
-        {
+        if block < self.superblock.first_data_block() as u64 || block >= self.superblock.blocks_count() as u64 {
             return Err(Error::Corrupt("block number outside the file system"));
         }
         if self.is_metadata(block) {
@@ -1321,11 +1145,7 @@ impl<D: BlockDevice> Filesystem<D> {
             return Err(Error::NoSpace);
         }
         let first = self.superblock.first_data_block() as u64;
-        let goal = if goal >= first && goal < self.superblock.blocks_count() as u64 {
-            goal
-        } else {
-            first
-        };
+        let goal = if goal >= first && goal < self.superblock.blocks_count() as u64 { goal } else { first };
         let blocks_per_group = self.superblock.blocks_per_group() as u64;
         let group_count = self.groups.len() as u32;
         let start_group = ((goal - first) / blocks_per_group) as u32;
@@ -1339,9 +1159,7 @@ impl<D: BlockDevice> Filesystem<D> {
             let start = if step == 0 { (goal - base) as usize } else { 0 };
             let bitmap = self.groups[group as usize].block_bitmap() as u64;
             if let Some(bit) = self.find_free_bit(bitmap, start, limit, base, true)? {
-                self.cache.update(&mut self.device, bitmap, |data| {
-                    data[bit / 8] |= 1 << (bit % 8)
-                })?;
+                self.cache.update(&mut self.device, bitmap, |data| data[bit / 8] |= 1 << (bit % 8))?;
                 let descriptor = &mut self.groups[group as usize];
                 descriptor.set_free_blocks(descriptor.free_blocks() - 1);
                 let free = self.superblock.free_blocks_count();
@@ -1398,15 +1216,12 @@ impl<D: BlockDevice> Filesystem<D> {
             was_set
         })?;
         if !was_set {
-            return Err(Error::Corrupt(
-                "a file block is already free in the bitmap (shared or freed twice)",
-            ));
+            return Err(Error::Corrupt("a file block is already free in the bitmap (shared or freed twice)"));
         }
         let descriptor = &mut self.groups[group];
         descriptor.set_free_blocks(descriptor.free_blocks() + 1);
         let free = self.superblock.free_blocks_count();
-        self.superblock
-            .set_free_blocks_count(free.saturating_add(1));
+        self.superblock.set_free_blocks_count(free.saturating_add(1));
         Ok(())
     }
 
@@ -1460,9 +1275,7 @@ impl<D: BlockDevice> Filesystem<D> {
                 first_clear_bit(data, start, inodes_per_group as usize)
             };
             if let Some(bit) = found {
-                self.cache.update(&mut self.device, bitmap, |data| {
-                    data[bit / 8] |= 1 << (bit % 8)
-                })?;
+                self.cache.update(&mut self.device, bitmap, |data| data[bit / 8] |= 1 << (bit % 8))?;
                 let descriptor = &mut self.groups[group as usize];
                 descriptor.set_free_inodes(descriptor.free_inodes() - 1);
                 if is_directory {
@@ -1496,8 +1309,7 @@ impl<D: BlockDevice> Filesystem<D> {
             descriptor.set_used_directories(descriptor.used_directories().saturating_sub(1));
         }
         let free = self.superblock.free_inodes_count();
-        self.superblock
-            .set_free_inodes_count(free.saturating_add(1));
+        self.superblock.set_free_inodes_count(free.saturating_add(1));
         Ok(())
     }
 
@@ -1547,13 +1359,7 @@ impl<D: BlockDevice> Filesystem<D> {
     /// Makes logical block `logical` point at `physical`, allocating
     /// (zeroed) indirect blocks on the way, from `goal` on. The data block is
     /// already written. With `physical` 0 it only makes the indirect blocks.
-    fn link_block(
-        &mut self,
-        inode: &mut Inode,
-        logical: u64,
-        physical: u32,
-        goal: &mut u64,
-    ) -> Result<()> {
+    fn link_block(&mut self, inode: &mut Inode, logical: u64, physical: u32, goal: &mut u64) -> Result<()> {
         let (slot, depth, indices) = self.map_path(logical)?;
         if depth == 0 {
             inode.set_block_pointer(slot, physical);
@@ -1571,18 +1377,14 @@ impl<D: BlockDevice> Filesystem<D> {
             if level + 1 == depth {
                 let current = read_u32(self.cache.read(&mut self.device, parent as u64)?, offset);
                 if current != physical {
-                    self.cache.update(&mut self.device, parent as u64, |data| {
-                        write_u32(data, offset, physical)
-                    })?;
+                    self.cache.update(&mut self.device, parent as u64, |data| write_u32(data, offset, physical))?;
                 }
                 return Ok(());
             }
             let child = read_u32(self.cache.read(&mut self.device, parent as u64)?, offset);
             let child = if child == 0 {
                 let fresh = self.allocate_zeroed_block(inode, goal)?;
-                self.cache.update(&mut self.device, parent as u64, |data| {
-                    write_u32(data, offset, fresh)
-                })?;
+                self.cache.update(&mut self.device, parent as u64, |data| write_u32(data, offset, fresh))?;
                 fresh
             } else {
                 self.check_data_block(child as u64)?;
@@ -1596,8 +1398,7 @@ impl<D: BlockDevice> Filesystem<D> {
     fn allocate_zeroed_block(&mut self, inode: &mut Inode, goal: &mut u64) -> Result<u32> {
         let block = self.allocate_block(*goal)?;
         *goal = block as u64 + 1;
-        self.cache
-            .overwrite(&mut self.device, block as u64, |_| {})?;
+        self.cache.overwrite(&mut self.device, block as u64, |_| {})?;
         inode.set_sectors(inode.sectors() + self.block_size / 512);
         Ok(block)
     }
@@ -1613,18 +1414,15 @@ impl<D: BlockDevice> Filesystem<D> {
         goal: &mut u32,
     ) -> Result<()> {
         if let Some(physical) = self.lookup_block(inode, logical)? {
-            self.cache
-                .update(&mut self.device, physical as u64, |block| {
-                    block[within..within + piece.len()].copy_from_slice(piece)
-                })?;
+            self.cache.update(&mut self.device, physical as u64, |block| {
+                block[within..within + piece.len()].copy_from_slice(piece)
+            })?;
             *goal = physical + 1;
             return Ok(());
         }
         if *goal == 0 {
             *goal = match logical.checked_sub(1) {
-                Some(previous) => self
-                    .lookup_block(inode, previous)?
-                    .map_or(0, |block| block + 1),
+                Some(previous) => self.lookup_block(inode, previous)?.map_or(0, |block| block + 1),
                 None => 0,
             };
             if *goal == 0 {
@@ -1639,10 +1437,9 @@ impl<D: BlockDevice> Filesystem<D> {
             *goal = indirect_goal as u32;
         }
         let physical = self.allocate_block(*goal as u64)?;
-        self.cache
-            .overwrite(&mut self.device, physical as u64, |block| {
-                block[within..within + piece.len()].copy_from_slice(piece)
-            })?;
+        self.cache.overwrite(&mut self.device, physical as u64, |block| {
+            block[within..within + piece.len()].copy_from_slice(piece)
+        })?;
         inode.set_sectors(inode.sectors() + self.block_size / 512);
         if let Err(error) = self.link_block(inode, logical, physical, &mut (physical as u64 + 1)) {
             self.free_block(physical)?;
@@ -1679,11 +1476,7 @@ impl<D: BlockDevice> Filesystem<D> {
             }
             Ok(())
         })();
-        inode.set_sectors(
-            inode
-                .sectors()
-                .saturating_sub(freed * (self.block_size / 512)),
-        );
+        inode.set_sectors(inode.sectors().saturating_sub(freed * (self.block_size / 512)));
         result
     }
 
@@ -1692,14 +1485,7 @@ impl<D: BlockDevice> Filesystem<D> {
     /// beyond `keep`; returns the pointer to keep (0 if the root was freed).
     /// Bounded: every freed block must be set in the bitmap, so a block met
     /// twice (a cycle or a shared block) stops the walk with an error.
-    fn free_subtree(
-        &mut self,
-        block: u32,
-        depth: u32,
-        base: u64,
-        keep: u64,
-        freed: &mut u64,
-    ) -> Result<u32> {
+    fn free_subtree(&mut self, block: u32, depth: u32, base: u64, keep: u64, freed: &mut u64) -> Result<u32> {
         if block == 0 {
             return Ok(0);
         }
@@ -1722,12 +1508,9 @@ impl<D: BlockDevice> Filesystem<D> {
             if child == 0 {
                 continue;
             }
-            let remaining =
-                self.free_subtree(child, depth - 1, base + index * child_span, keep, freed)?;
+            let remaining = self.free_subtree(child, depth - 1, base + index * child_span, keep, freed)?;
             if remaining != child && base < keep {
-                self.cache.update(&mut self.device, block as u64, |data| {
-                    write_u32(data, offset, remaining)
-                })?;
+                self.cache.update(&mut self.device, block as u64, |data| write_u32(data, offset, remaining))?;
             }
         }
         if base >= keep {
@@ -1743,9 +1526,7 @@ impl<D: BlockDevice> Filesystem<D> {
     fn directory_block_count(&self, directory: &Inode) -> Result<u64> {
         let size = directory.size();
         if !size.is_multiple_of(self.block_size) {
-            return Err(Error::Corrupt(
-                "directory size is not a multiple of the block size",
-            ));
+            return Err(Error::Corrupt("directory size is not a multiple of the block size"));
         }
         let blocks = size / self.block_size;
         if blocks > self.superblock.blocks_count() as u64 {
@@ -1755,14 +1536,12 @@ impl<D: BlockDevice> Filesystem<D> {
     }
 
     fn directory_block(&mut self, directory: &Inode, index: u64) -> Result<u64> {
-        self.lookup_block(directory, index)?
-            .map(u64::from)
-            .ok_or(Error::Corrupt("hole in a directory"))
+        self.lookup_block(directory, index)?.map(u64::from).ok_or(Error::Corrupt("hole in a directory"))
     }
 
     fn find_entry(&mut self, directory: &Inode, name: &[u8]) -> Result<Option<EntryLocation>> {
-        let indexed = directory.flags() & FLAG_INDEX != 0
-            && self.superblock.features().compatible & COMPAT_DIR_INDEX != 0;
+        let indexed =
+            directory.flags() & FLAG_INDEX != 0 && self.superblock.features().compatible & COMPAT_DIR_INDEX != 0;
         if indexed {
             // Any doubt about the index (or an error on its path) falls back
             // to the linear scan, which is always valid.
@@ -1784,9 +1563,7 @@ impl<D: BlockDevice> Filesystem<D> {
             return Ok(None);
         };
         let mut version = info.hash_version;
-        if version <= htree::HASH_TEA
-            && self.superblock.flags() & htree::SUPERBLOCK_FLAG_UNSIGNED_HASH != 0
-        {
+        if version <= htree::HASH_TEA && self.superblock.flags() & htree::SUPERBLOCK_FLAG_UNSIGNED_HASH != 0 {
             version += 3;
         }
         let Some(hash) = htree::name_hash(name, version, self.superblock.hash_seed()) else {
@@ -1831,11 +1608,7 @@ impl<D: BlockDevice> Filesystem<D> {
 
     /// Looks `name` up through the htree index: `Ok(None)` when the index
     /// cannot be used, else the definitive answer.
-    fn find_entry_indexed(
-        &mut self,
-        directory: &Inode,
-        name: &[u8],
-    ) -> Result<Option<Option<EntryLocation>>> {
+    fn find_entry_indexed(&mut self, directory: &Inode, name: &[u8]) -> Result<Option<Option<EntryLocation>>> {
         let Some(mut probe) = self.index_probe(directory, name)? else {
             return Ok(None);
         };
@@ -1861,10 +1634,7 @@ impl<D: BlockDevice> Filesystem<D> {
                 // only happens if the root's next hash continues ours.
                 None => {
                     if probe.two_levels
-                        && matches!(
-                            probe.root_tail.continuation(&probe.root, probe.hash),
-                            Some(Some(_))
-                        )
+                        && matches!(probe.root_tail.continuation(&probe.root, probe.hash), Some(Some(_)))
                     {
                         return Ok(None);
                     }
@@ -1910,9 +1680,7 @@ impl<D: BlockDevice> Filesystem<D> {
         entries.sort_by_key(|entry| entry.0);
         // Split between two different hashes, as near the middle as can be.
         let middle = entries.len() / 2;
-        let boundary = |index: usize| {
-            index > 0 && index < entries.len() && entries[index].0 != entries[index - 1].0
-        };
+        let boundary = |index: usize| index > 0 && index < entries.len() && entries[index].0 != entries[index - 1].0;
         let Some(split) = (0..entries.len())
             .flat_map(|distance| [middle + distance, middle.wrapping_sub(distance)])
             .find(|&index| boundary(index))
@@ -1923,32 +1691,24 @@ impl<D: BlockDevice> Filesystem<D> {
         let goal = self.directory_block(directory, block_count - 1)? + 1;
         let new_physical = self.allocate_block(goal)?;
         let has_file_type = self.has_file_type;
-        self.cache
-            .overwrite(&mut self.device, new_physical as u64, |block| {
-                write_compact_entries(block, &entries[split..], has_file_type)
-            })?;
+        self.cache.overwrite(&mut self.device, new_physical as u64, |block| {
+            write_compact_entries(block, &entries[split..], has_file_type)
+        })?;
         directory.set_sectors(directory.sectors() + self.block_size / 512);
-        if let Err(error) = self.link_block(
-            directory,
-            block_count,
-            new_physical,
-            &mut (new_physical as u64 + 1),
-        ) {
+        if let Err(error) = self.link_block(directory, block_count, new_physical, &mut (new_physical as u64 + 1)) {
             self.free_block(new_physical)?;
             directory.set_sectors(directory.sectors().saturating_sub(self.block_size / 512));
             return Err(error);
         }
         directory.set_size(directory.size() + self.block_size);
-        self.cache
-            .update(&mut self.device, leaf_physical, |block| {
-                block.fill(0);
-                write_compact_entries(block, &entries[..split], has_file_type)
-            })?;
+        self.cache.update(&mut self.device, leaf_physical, |block| {
+            block.fill(0);
+            write_compact_entries(block, &entries[..split], has_file_type)
+        })?;
         let tail = probe.tail;
-        self.cache
-            .update(&mut self.device, table_physical, |block| {
-                tail.add_after_chosen(block, split_hash, block_count as u32)
-            })?;
+        self.cache.update(&mut self.device, table_physical, |block| {
+            tail.add_after_chosen(block, split_hash, block_count as u32)
+        })?;
         Ok(true)
     }
 
@@ -1984,9 +1744,7 @@ impl<D: BlockDevice> Filesystem<D> {
             }
             // Split where the entry does not continue a collision run.
             let middle = count / 2;
-            let plain = |index: usize| {
-                index >= 1 && index < count && read_u32(node, 8 + index * 8) & 1 == 0
-            };
+            let plain = |index: usize| index >= 1 && index < count && read_u32(node, 8 + index * 8) & 1 == 0;
             let Some(split) = (0..count)
                 .flat_map(|distance| [middle + distance, middle.wrapping_sub(distance)])
                 .find(|&index| plain(index))
@@ -1995,31 +1753,21 @@ impl<D: BlockDevice> Filesystem<D> {
             };
             let split_hash = read_u32(node, 8 + split * 8);
             let first = read_u32(node, 8 + split * 8 + 4);
-            (
-                node[8 + (split + 1) * 8..8 + count * 8].to_vec(),
-                first,
-                Some((split, split_hash)),
-            )
+            (node[8 + (split + 1) * 8..8 + count * 8].to_vec(), first, Some((split, split_hash)))
         };
         // The new interior node: a fake empty record, then the table.
         let goal = self.directory_block(directory, block_count - 1)? + 1;
         let node_physical = self.allocate_block(goal)?;
         let moved_count = moved.len() / 8 + 1;
-        self.cache
-            .overwrite(&mut self.device, node_physical as u64, |block| {
-                directory::set_record_length(block, 0, block_size);
-                write_u16(block, 8, node_limit as u16);
-                write_u16(block, 10, moved_count as u16);
-                write_u32(block, 12, first_block);
-                block[16..16 + moved.len()].copy_from_slice(&moved);
-            })?;
+        self.cache.overwrite(&mut self.device, node_physical as u64, |block| {
+            directory::set_record_length(block, 0, block_size);
+            write_u16(block, 8, node_limit as u16);
+            write_u16(block, 10, moved_count as u16);
+            write_u32(block, 12, first_block);
+            block[16..16 + moved.len()].copy_from_slice(&moved);
+        })?;
         directory.set_sectors(directory.sectors() + self.block_size / 512);
-        if let Err(error) = self.link_block(
-            directory,
-            block_count,
-            node_physical,
-            &mut (node_physical as u64 + 1),
-        ) {
+        if let Err(error) = self.link_block(directory, block_count, node_physical, &mut (node_physical as u64 + 1)) {
             self.free_block(node_physical)?;
             directory.set_sectors(directory.sectors().saturating_sub(self.block_size / 512));
             return Err(error);
@@ -2037,9 +1785,7 @@ impl<D: BlockDevice> Filesystem<D> {
             }
             Some((split, split_hash)) => {
                 let old_node = self.directory_block(directory, probe.table_logical as u64)?;
-                self.cache.update(&mut self.device, old_node, |node| {
-                    write_u16(node, 10, split as u16)
-                })?;
+                self.cache.update(&mut self.device, old_node, |node| write_u16(node, 10, split as u16))?;
                 let tail = probe.root_tail;
                 self.cache.update(&mut self.device, root_physical, |root| {
                     tail.add_after_chosen(root, split_hash, new_logical)
@@ -2099,44 +1845,27 @@ impl<D: BlockDevice> Filesystem<D> {
         Ok(true)
     }
 
-    fn find_entry_in_block(
-        &mut self,
-        directory: &Inode,
-        index: u64,
-        name: &[u8],
-    ) -> Result<Option<EntryLocation>> {
+    fn find_entry_in_block(&mut self, directory: &Inode, index: u64, name: &[u8]) -> Result<Option<EntryLocation>> {
         let physical = self.directory_block(directory, index)?;
         let block = self.cache.read(&mut self.device, physical)?;
         let mut previous_offset = None;
         for header in directory::parse_block(block, self.has_file_type)? {
             if header.inode != 0 && header.name(block) == name {
-                return Ok(Some(EntryLocation {
-                    physical,
-                    header,
-                    previous_offset,
-                }));
+                return Ok(Some(EntryLocation { physical, header, previous_offset }));
             }
             previous_offset = Some(header.offset);
         }
         Ok(None)
     }
 
-    fn find_entry_linear(
-        &mut self,
-        directory: &Inode,
-        name: &[u8],
-    ) -> Result<Option<EntryLocation>> {
+    fn find_entry_linear(&mut self, directory: &Inode, name: &[u8]) -> Result<Option<EntryLocation>> {
         for index in 0..self.directory_block_count(directory)? {
             let physical = self.directory_block(directory, index)?;
             let block = self.cache.read(&mut self.device, physical)?;
             let mut previous_offset = None;
             for header in directory::parse_block(block, self.has_file_type)? {
                 if header.inode != 0 && header.name(block) == name {
-                    return Ok(Some(EntryLocation {
-                        physical,
-                        header,
-                        previous_offset,
-                    }));
+                    return Ok(Some(EntryLocation { physical, header, previous_offset }));
                 }
                 previous_offset = Some(header.offset);
             }
@@ -2170,18 +1899,10 @@ impl<D: BlockDevice> Filesystem<D> {
     }
 
     /// Adds an entry to `directory` (whose inode the caller writes after).
-    fn add_entry(
-        &mut self,
-        directory: &mut Inode,
-        name: &[u8],
-        inode: u32,
-        file_type: u8,
-    ) -> Result<()> {
+    fn add_entry(&mut self, directory: &mut Inode, name: &[u8], inode: u32, file_type: u8) -> Result<()> {
         let has_file_type = self.has_file_type;
         let block_count = self.directory_block_count(directory)?;
-        if directory.flags() & FLAG_INDEX != 0
-            && self.superblock.features().compatible & COMPAT_DIR_INDEX != 0
-        {
+        if directory.flags() & FLAG_INDEX != 0 && self.superblock.features().compatible & COMPAT_DIR_INDEX != 0 {
             // Keep the index: the entry goes in the leaf its hash selects,
             // if that leaf has room. Otherwise (a leaf split would be
             // needed) the directory drops its index and goes linear.
@@ -2189,13 +1910,7 @@ impl<D: BlockDevice> Filesystem<D> {
                 // At most: grow the index (a new level or a node split),
                 // split the leaf, insert.
                 for _ in 0..3 {
-                    if self.insert_into_block(
-                        directory,
-                        probe.leaf as u64,
-                        name,
-                        inode,
-                        file_type,
-                    )? {
+                    if self.insert_into_block(directory, probe.leaf as u64, name, inode, file_type)? {
                         return Ok(());
                     }
                     let grown = if probe.tail.is_full() {
@@ -2230,14 +1945,11 @@ impl<D: BlockDevice> Filesystem<D> {
         };
         let physical = self.allocate_block(goal)?;
         let block_size = self.block_size as usize;
-        self.cache
-            .overwrite(&mut self.device, physical as u64, |block| {
-                directory::write_entry(block, 0, inode, block_size, name, file_type, has_file_type)
-            })?;
+        self.cache.overwrite(&mut self.device, physical as u64, |block| {
+            directory::write_entry(block, 0, inode, block_size, name, file_type, has_file_type)
+        })?;
         directory.set_sectors(directory.sectors() + self.block_size / 512);
-        if let Err(error) =
-            self.link_block(directory, block_count, physical, &mut (physical as u64 + 1))
-        {
+        if let Err(error) = self.link_block(directory, block_count, physical, &mut (physical as u64 + 1)) {
             self.free_block(physical)?;
             directory.set_sectors(directory.sectors().saturating_sub(self.block_size / 512));
             return Err(error);
@@ -2253,36 +1965,23 @@ impl<D: BlockDevice> Filesystem<D> {
     fn remove_entry_at(&mut self, location: &EntryLocation) -> Result<()> {
         let header = location.header;
         let previous = location.previous_offset;
-        self.cache.update(
-            &mut self.device,
-            location.physical,
-            |block| match previous {
-                Some(previous_offset) => {
-                    let merged = header.offset + header.record_length - previous_offset;
-                    directory::set_record_length(block, previous_offset, merged);
-                }
-                None => write_u32(block, header.offset, 0),
-            },
-        )
+        self.cache.update(&mut self.device, location.physical, |block| match previous {
+            Some(previous_offset) => {
+                let merged = header.offset + header.record_length - previous_offset;
+                directory::set_record_length(block, previous_offset, merged);
+            }
+            None => write_u32(block, header.offset, 0),
+        })
     }
 
     /// Points a directory's ".." at `parent`.
     fn set_parent_entry(&mut self, directory: &Inode, parent: u32) -> Result<()> {
-        let location = self
-            .find_entry(directory, b"..")?
-            .ok_or(Error::Corrupt("directory without a '..' entry"))?;
+        let location = self.find_entry(directory, b"..")?.ok_or(Error::Corrupt("directory without a '..' entry"))?;
         let has_file_type = self.has_file_type;
         let file_type = if has_file_type { 2 } else { 0 };
-        self.cache
-            .update(&mut self.device, location.physical, |block| {
-                directory::set_entry_inode(
-                    block,
-                    location.header.offset,
-                    parent,
-                    file_type,
-                    has_file_type,
-                )
-            })
+        self.cache.update(&mut self.device, location.physical, |block| {
+            directory::set_entry_inode(block, location.header.offset, parent, file_type, has_file_type)
+        })
     }
 
     /// Walks ".." from `destination` up to the root; meeting `source` means
@@ -2307,15 +2006,12 @@ impl<D: BlockDevice> Filesystem<D> {
         let group_count = self.groups.len() as u32;
         let mut table = vec![0u8; (self.descriptor_blocks as u64 * self.block_size) as usize];
         for (group, descriptor) in self.groups.iter().enumerate() {
-            table[group * DESCRIPTOR_SIZE..(group + 1) * DESCRIPTOR_SIZE]
-                .copy_from_slice(descriptor.as_bytes());
+            table[group * DESCRIPTOR_SIZE..(group + 1) * DESCRIPTOR_SIZE].copy_from_slice(descriptor.as_bytes());
         }
         let first = self.superblock.first_data_block() as u64;
-        self.device
-            .write_at((first + 1) * self.block_size, &table)?;
+        self.device.write_at((first + 1) * self.block_size, &table)?;
         self.superblock.set_block_group_number(0);
-        self.device
-            .write_at(SUPERBLOCK_OFFSET, self.superblock.as_bytes())?;
+        self.device.write_at(SUPERBLOCK_OFFSET, self.superblock.as_bytes())?;
         if self.backups_dirty {
             for group in 1..group_count {
                 if !self.superblock.group_has_superblock(group) {
@@ -2324,8 +2020,7 @@ impl<D: BlockDevice> Filesystem<D> {
                 let base = self.group_base(group);
                 let mut copy = self.superblock.clone();
                 copy.set_block_group_number(group as u16);
-                self.device
-                    .write_at(base * self.block_size, copy.as_bytes())?;
+                self.device.write_at(base * self.block_size, copy.as_bytes())?;
                 self.device.write_at((base + 1) * self.block_size, &table)?;
             }
             self.backups_dirty = false;
@@ -2365,15 +2060,12 @@ impl<D: BlockDevice> Filesystem<D> {
         let mut inode = self.load_directory(directory)?;
         while inode.size() < size {
             let count = inode.size() / self.block_size;
-            let goal = self
-                .lookup_block(&inode, count - 1)?
-                .map_or(0, |block| block as u64 + 1);
+            let goal = self.lookup_block(&inode, count - 1)?.map_or(0, |block| block as u64 + 1);
             let physical = self.allocate_block(goal)?;
             let block_size = self.block_size as usize;
-            self.cache
-                .overwrite(&mut self.device, physical as u64, |block| {
-                    directory::set_record_length(block, 0, block_size)
-                })?;
+            self.cache.overwrite(&mut self.device, physical as u64, |block| {
+                directory::set_record_length(block, 0, block_size)
+            })?;
             inode.set_sectors(inode.sectors() + self.block_size / 512);
             self.link_block(&mut inode, count, physical, &mut (physical as u64 + 1))?;
             inode.set_size(inode.size() + self.block_size);
@@ -2390,27 +2082,12 @@ enum NodeContent<'a> {
 
 /// Writes `(hash, inode, file type, name)` entries packed from the start of
 /// a directory block, the last record reaching the block's end.
-fn write_compact_entries(
-    block: &mut [u8],
-    entries: &[(u32, u32, u8, Vec<u8>)],
-    has_file_type: bool,
-) {
+fn write_compact_entries(block: &mut [u8], entries: &[(u32, u32, u8, Vec<u8>)], has_file_type: bool) {
     let mut offset = 0;
     for (index, (_, inode, file_type, name)) in entries.iter().enumerate() {
-        let length = if index + 1 == entries.len() {
-            block.len() - offset
-        } else {
-            directory::record_length_for(name.len())
-        };
-        directory::write_entry(
-            block,
-            offset,
-            *inode,
-            length,
-            name,
-            *file_type,
-            has_file_type,
-        );
+        let length =
+            if index + 1 == entries.len() { block.len() - offset } else { directory::record_length_for(name.len()) };
+        directory::write_entry(block, offset, *inode, length, name, *file_type, has_file_type);
         offset += length;
     }
 }
@@ -2419,10 +2096,7 @@ fn write_compact_entries(
 fn count_clear_bits(bitmap: &[u8], limit: usize) -> u64 {
     let limit = limit.min(bitmap.len() * 8);
     let whole_bytes = limit / 8;
-    let mut clear: u64 = bitmap[..whole_bytes]
-        .iter()
-        .map(|byte| byte.count_zeros() as u64)
-        .sum();
+    let mut clear: u64 = bitmap[..whole_bytes].iter().map(|byte| byte.count_zeros() as u64).sum();
     for bit in whole_bytes * 8..limit {
         if bitmap[bit / 8] & (1 << (bit % 8)) == 0 {
             clear += 1;
@@ -2456,53 +2130,33 @@ pub(crate) struct Geometry {
 
 /// The superblock's numbers must agree with each other and fit the device;
 /// everything later relies on these bounds.
-pub(crate) fn check_geometry(
-    superblock: &Superblock,
-    block_size: u64,
-    device_size: u64,
-) -> Result<Geometry> {
+pub(crate) fn check_geometry(superblock: &Superblock, block_size: u64, device_size: u64) -> Result<Geometry> {
     let blocks_per_group = superblock.blocks_per_group() as u64;
     let inodes_per_group = superblock.inodes_per_group() as u64;
-    if blocks_per_group == 0
-        || blocks_per_group > 8 * block_size
-        || !blocks_per_group.is_multiple_of(8)
-    {
-        return Err(Error::Corrupt(
-            "blocks per group is zero, not a multiple of 8, or more than a bitmap holds",
-        ));
+    if blocks_per_group == 0 || blocks_per_group > 8 * block_size || !blocks_per_group.is_multiple_of(8) {
+        return Err(Error::Corrupt("blocks per group is zero, not a multiple of 8, or more than a bitmap holds"));
     }
     if inodes_per_group == 0 || inodes_per_group > 8 * block_size {
-        return Err(Error::Corrupt(
-            "inodes per group is zero or more than a bitmap holds",
-        ));
+        return Err(Error::Corrupt("inodes per group is zero or more than a bitmap holds"));
     }
     let expected_first = if block_size == 1024 { 1 } else { 0 };
     if superblock.first_data_block() != expected_first {
-        return Err(Error::Corrupt(
-            "first data block does not match the block size",
-        ));
+        return Err(Error::Corrupt("first data block does not match the block size"));
     }
     let blocks = superblock.blocks_count() as u64;
     if blocks <= expected_first as u64 + 1 {
         return Err(Error::Corrupt("block count too small"));
     }
-    if blocks
-        .checked_mul(block_size)
-        .is_none_or(|bytes| bytes > device_size)
-    {
+    if blocks.checked_mul(block_size).is_none_or(|bytes| bytes > device_size) {
         return Err(Error::Corrupt("block count larger than the device"));
     }
     let group_count = superblock.group_count();
     if superblock.inodes_count() as u64 != inodes_per_group * group_count as u64 {
-        return Err(Error::Corrupt(
-            "inode count is not inodes per group times the group count",
-        ));
+        return Err(Error::Corrupt("inode count is not inodes per group times the group count"));
     }
     let inode_size = superblock.inode_size() as u64;
     if inode_size < 128 || !inode_size.is_power_of_two() || inode_size > block_size {
-        return Err(Error::Corrupt(
-            "inode size is not a power of two between 128 and the block size",
-        ));
+        return Err(Error::Corrupt("inode size is not a power of two between 128 and the block size"));
     }
     let first_inode = superblock.first_inode();
     if first_inode < 11 || first_inode >= superblock.inodes_count() {
@@ -2510,9 +2164,7 @@ pub(crate) fn check_geometry(
     }
     let descriptor_blocks = (group_count as u64 * DESCRIPTOR_SIZE as u64).div_ceil(block_size);
     if expected_first as u64 + 1 + descriptor_blocks > blocks {
-        return Err(Error::Corrupt(
-            "group descriptor table larger than the file system",
-        ));
+        return Err(Error::Corrupt("group descriptor table larger than the file system"));
     }
     let inode_table_blocks = (inodes_per_group * inode_size).div_ceil(block_size);
     Ok(Geometry {
@@ -2544,19 +2196,11 @@ fn metadata_ranges(
         let inode_bitmap = descriptor.inode_bitmap() as u64;
         let inode_table = descriptor.inode_table() as u64;
         let table_end = inode_table + geometry.inode_table_blocks as u64;
-        if block_bitmap < first
-            || block_bitmap >= blocks
-            || inode_bitmap < first
-            || inode_bitmap >= blocks
-        {
-            return Err(Error::Corrupt(
-                "a group's bitmap lies outside the file system",
-            ));
+        if block_bitmap < first || block_bitmap >= blocks || inode_bitmap < first || inode_bitmap >= blocks {
+            return Err(Error::Corrupt("a group's bitmap lies outside the file system"));
         }
         if inode_table < first || table_end > blocks {
-            return Err(Error::Corrupt(
-                "a group's inode table lies outside the file system",
-            ));
+            return Err(Error::Corrupt("a group's inode table lies outside the file system"));
         }
         ranges.push((block_bitmap, block_bitmap + 1));
         ranges.push((inode_bitmap, inode_bitmap + 1));
@@ -2579,9 +2223,7 @@ fn check_group_counts(superblock: &Superblock, groups: &[GroupDescriptor]) -> Re
             return Err(Error::Corrupt("a group's free count exceeds its size"));
         }
         if descriptor.used_directories() > inodes_per_group {
-            return Err(Error::Corrupt(
-                "a group's directory count exceeds its inodes",
-            ));
+            return Err(Error::Corrupt("a group's directory count exceeds its inodes"));
         }
     }
     Ok(())

@@ -14,8 +14,8 @@ use crate::error::Error;
 use crate::filesystem::{check_geometry, Filesystem, MountOptions};
 use crate::group::{GroupDescriptor, DESCRIPTOR_SIZE};
 use crate::superblock::{
-    Superblock, INCOMPAT_FILETYPE, MAGIC, ROOT_INODE, RO_COMPAT_LARGE_FILE, RO_COMPAT_SPARSE_SUPER,
-    STATE_CLEAN, SUPERBLOCK_OFFSET,
+    Superblock, INCOMPAT_FILETYPE, MAGIC, ROOT_INODE, RO_COMPAT_LARGE_FILE, RO_COMPAT_SPARSE_SUPER, STATE_CLEAN,
+    SUPERBLOCK_OFFSET,
 };
 use crate::Result;
 
@@ -82,11 +82,7 @@ pub fn format<D: BlockDevice>(device: &mut D, options: &FormatOptions) -> Result
     let blocks_per_group = match options.blocks_per_group as u64 {
         0 => 8 * block_size,
         chosen if chosen % 8 == 0 && chosen >= 256 && chosen <= 8 * block_size => chosen,
-        _ => {
-            return Err(Error::InvalidArgument(
-                "blocks per group must be a multiple of 8 from 256 to 8 x block size",
-            ))
-        }
+        _ => return Err(Error::InvalidArgument("blocks per group must be a multiple of 8 from 256 to 8 x block size")),
     };
     let mut blocks = (device.size() / block_size).min(u32::MAX as u64);
     let inodes_per_block = block_size / options.inode_size as u64;
@@ -94,27 +90,17 @@ pub fn format<D: BlockDevice>(device: &mut D, options: &FormatOptions) -> Result
     // Settle the group count: drop a last group too small for its metadata.
     let (group_count, inodes_per_group) = loop {
         if blocks <= first_data_block + 1 {
-            return Err(Error::InvalidArgument(
-                "device too small for an ext2 file system",
-            ));
+            return Err(Error::InvalidArgument("device too small for an ext2 file system"));
         }
         let group_count = (blocks - first_data_block).div_ceil(blocks_per_group);
-        let wanted_inodes = (blocks * block_size / options.bytes_per_inode.max(1024))
-            .max(options.inode_count as u64);
+        let wanted_inodes = (blocks * block_size / options.bytes_per_inode.max(1024)).max(options.inode_count as u64);
         let mut inodes_per_group = wanted_inodes.div_ceil(group_count).max(16);
         let rounding = inodes_per_block.max(8);
         inodes_per_group = inodes_per_group.div_ceil(rounding) * rounding;
-        inodes_per_group = inodes_per_group
-            .min(8 * block_size)
-            .min(65528 / rounding * rounding);
+        inodes_per_group = inodes_per_group.min(8 * block_size).min(65528 / rounding * rounding);
         let descriptor_blocks = (group_count * DESCRIPTOR_SIZE as u64).div_ceil(block_size);
-        let first_overhead = group_overhead(
-            0,
-            descriptor_blocks,
-            inodes_per_group,
-            options.inode_size as u64,
-            block_size,
-        );
+        let first_overhead =
+            group_overhead(0, descriptor_blocks, inodes_per_group, options.inode_size as u64, block_size);
         if first_overhead + MINIMUM_LAST_GROUP_DATA_BLOCKS > blocks_per_group {
             return Err(Error::InvalidArgument(
                 "groups too small for their inode tables: fewer inodes or larger groups",
@@ -122,18 +108,10 @@ pub fn format<D: BlockDevice>(device: &mut D, options: &FormatOptions) -> Result
         }
         let last = group_count - 1;
         let last_size = blocks - first_data_block - last * blocks_per_group;
-        let overhead = group_overhead(
-            last,
-            descriptor_blocks,
-            inodes_per_group,
-            options.inode_size as u64,
-            block_size,
-        );
+        let overhead = group_overhead(last, descriptor_blocks, inodes_per_group, options.inode_size as u64, block_size);
         if last_size < overhead + MINIMUM_LAST_GROUP_DATA_BLOCKS {
             if group_count == 1 {
-                return Err(Error::InvalidArgument(
-                    "device too small for an ext2 file system",
-                ));
+                return Err(Error::InvalidArgument("device too small for an ext2 file system"));
             }
             blocks -= last_size;
             continue;
@@ -145,9 +123,7 @@ pub fn format<D: BlockDevice>(device: &mut D, options: &FormatOptions) -> Result
         return Err(Error::InvalidArgument("too many inodes"));
     }
     if (options.inode_count as u64) > inodes_count {
-        return Err(Error::InvalidArgument(
-            "inode count does not fit the device",
-        ));
+        return Err(Error::InvalidArgument("inode count does not fit the device"));
     }
 
     let mut superblock = Superblock::zeroed();
@@ -200,11 +176,7 @@ pub fn format<D: BlockDevice>(device: &mut D, options: &FormatOptions) -> Result
         let used = position + 2 + inode_table_blocks - base;
         descriptor.set_free_blocks((group_blocks - used) as u32);
         free_blocks_total += group_blocks - used;
-        let reserved_inodes = if group == 0 {
-            FIRST_INODE as u64 - 1
-        } else {
-            0
-        };
+        let reserved_inodes = if group == 0 { FIRST_INODE as u64 - 1 } else { 0 };
         descriptor.set_free_inodes((inodes_per_group - reserved_inodes) as u32);
 
         // Block bitmap: metadata in use, and the bits past a short last
@@ -224,8 +196,7 @@ pub fn format<D: BlockDevice>(device: &mut D, options: &FormatOptions) -> Result
 
     let mut table = vec![0u8; (descriptor_blocks * block_size) as usize];
     for (group, descriptor) in groups.iter().enumerate() {
-        table[group * DESCRIPTOR_SIZE..(group + 1) * DESCRIPTOR_SIZE]
-            .copy_from_slice(descriptor.as_bytes());
+        table[group * DESCRIPTOR_SIZE..(group + 1) * DESCRIPTOR_SIZE].copy_from_slice(descriptor.as_bytes());
     }
     for group in 0..group_count {
         if !superblock.group_has_superblock(group as u32) {
@@ -233,48 +204,28 @@ pub fn format<D: BlockDevice>(device: &mut D, options: &FormatOptions) -> Result
         }
         let base = first_data_block + group * blocks_per_group;
         superblock.set_block_group_number(group as u16);
-        let offset = if group == 0 {
-            SUPERBLOCK_OFFSET
-        } else {
-            base * block_size
-        };
+        let offset = if group == 0 { SUPERBLOCK_OFFSET } else { base * block_size };
         device.write_at(offset, superblock.as_bytes())?;
         device.write_at((base + 1) * block_size, &table)?;
     }
     device.flush()?;
 
-    let mount = MountOptions {
-        read_only: false,
-        cache_blocks: 256,
-        write_through: false,
-        time: options.time,
-    };
+    let mount = MountOptions { read_only: false, cache_blocks: 256, write_through: false, time: options.time };
     let mut filesystem = Filesystem::mount(&mut *device, mount)?;
     filesystem.create_root_directory(0o755, options.time)?;
     filesystem.set_directory_spreading(false);
-    let lost_and_found =
-        filesystem.make_directory(ROOT_INODE, b"lost+found", 0o700, 0, 0, options.time)?;
+    let lost_and_found = filesystem.make_directory(ROOT_INODE, b"lost+found", 0o700, 0, 0, options.time)?;
     filesystem.set_directory_spreading(true);
     filesystem.preallocate_directory(lost_and_found, LOST_AND_FOUND_SIZE.max(2 * block_size))?;
     filesystem.unmount()?;
     Ok(())
 }
 
-fn group_overhead(
-    group: u64,
-    descriptor_blocks: u64,
-    inodes_per_group: u64,
-    inode_size: u64,
-    block_size: u64,
-) -> u64 {
+fn group_overhead(group: u64, descriptor_blocks: u64, inodes_per_group: u64, inode_size: u64, block_size: u64) -> u64 {
     let mut probe = Superblock::zeroed();
     probe.set_revision(1);
     probe.set_feature_read_only_compatible(RO_COMPAT_SPARSE_SUPER);
-    let copy = if probe.group_has_superblock(group as u32) {
-        1 + descriptor_blocks
-    } else {
-        0
-    };
+    let copy = if probe.group_has_superblock(group as u32) { 1 + descriptor_blocks } else { 0 };
     copy + 2 + (inodes_per_group * inode_size).div_ceil(block_size)
 }
 
@@ -284,21 +235,13 @@ fn set_bits(bitmap: &mut [u8], from: u64, to: u64) {
     }
 }
 
-fn zero_blocks<D: BlockDevice>(
-    device: &mut D,
-    first: u64,
-    count: u64,
-    block_size: u64,
-) -> Result<()> {
+fn zero_blocks<D: BlockDevice>(device: &mut D, first: u64, count: u64, block_size: u64) -> Result<()> {
     let chunk_blocks = (65536 / block_size).max(1);
     let zeros = vec![0u8; (chunk_blocks * block_size) as usize];
     let mut done = 0;
     while done < count {
         let blocks = chunk_blocks.min(count - done);
-        device.write_at(
-            (first + done) * block_size,
-            &zeros[..(blocks * block_size) as usize],
-        )?;
+        device.write_at((first + done) * block_size, &zeros[..(blocks * block_size) as usize])?;
         done += blocks;
     }
     Ok(())

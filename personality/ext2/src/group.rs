@@ -14,9 +14,7 @@ pub struct GroupDescriptor {
 
 impl GroupDescriptor {
     pub fn zeroed() -> Self {
-        GroupDescriptor {
-            raw: [0; DESCRIPTOR_SIZE],
-        }
+        GroupDescriptor { raw: [0; DESCRIPTOR_SIZE] }
     }
 
     pub fn from_bytes(bytes: &[u8]) -> Self {

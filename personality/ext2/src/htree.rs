@@ -27,11 +27,7 @@ const HTREE_END_OF_FILE: u32 = 0x7FFF_FFFF;
 /// The htree hash of `name` (the major hash, low bit clear), or `None` for
 /// an unknown hash version.
 pub fn name_hash(name: &[u8], version: u8, seed: [u32; 4]) -> Option<u32> {
-    let mut buffer = if seed == [0; 4] {
-        [0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476]
-    } else {
-        seed
-    };
+    let mut buffer = if seed == [0; 4] { [0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476] } else { seed };
     let hash = match version {
         HASH_LEGACY => legacy_hash(name, false),
         HASH_LEGACY_UNSIGNED => legacy_hash(name, true),
@@ -66,11 +62,7 @@ pub fn name_hash(name: &[u8], version: u8, seed: [u32; 4]) -> Option<u32> {
         _ => return None,
     };
     let hash = hash & !1;
-    Some(if hash == HTREE_END_OF_FILE << 1 {
-        (HTREE_END_OF_FILE - 1) << 1
-    } else {
-        hash
-    })
+    Some(if hash == HTREE_END_OF_FILE << 1 { (HTREE_END_OF_FILE - 1) << 1 } else { hash })
 }
 
 fn character(byte: u8, unsigned: bool) -> u32 {
@@ -84,8 +76,7 @@ fn character(byte: u8, unsigned: bool) -> u32 {
 fn legacy_hash(name: &[u8], unsigned: bool) -> u32 {
     let (mut hash0, mut hash1) = (0x12A3_FE2Du32, 0x37AB_E8F9u32);
     for &byte in name {
-        let mut hash =
-            hash1.wrapping_add(hash0 ^ character(byte, unsigned).wrapping_mul(7_152_373));
+        let mut hash = hash1.wrapping_add(hash0 ^ character(byte, unsigned).wrapping_mul(7_152_373));
         if hash & 0x8000_0000 != 0 {
             hash = hash.wrapping_sub(0x7FFF_FFFF);
         }
@@ -133,23 +124,11 @@ fn half_md4_transform(buffer: &mut [u32; 4], input: &[u32; 8]) {
     const K2: u32 = 0o13240474631;
     const K3: u32 = 0o15666365641;
     let [mut a, mut b, mut c, mut d] = *buffer;
-    let step =
-        |function: fn(u32, u32, u32) -> u32, a: u32, b: u32, c: u32, d: u32, x: u32, shift: u32| {
-            a.wrapping_add(function(b, c, d))
-                .wrapping_add(x)
-                .rotate_left(shift)
-        };
+    let step = |function: fn(u32, u32, u32) -> u32, a: u32, b: u32, c: u32, d: u32, x: u32, shift: u32| {
+        a.wrapping_add(function(b, c, d)).wrapping_add(x).rotate_left(shift)
+    };
     // Round 1.
-    for &(index, shift) in &[
-        (0, 3),
-        (1, 7),
-        (2, 11),
-        (3, 19),
-        (4, 3),
-        (5, 7),
-        (6, 11),
-        (7, 19),
-    ] {
+    for &(index, shift) in &[(0, 3), (1, 7), (2, 11), (3, 19), (4, 3), (5, 7), (6, 11), (7, 19)] {
         let x = input[index];
         match index % 4 {
             0 => a = step(f, a, b, c, d, x, shift),
@@ -159,18 +138,8 @@ fn half_md4_transform(buffer: &mut [u32; 4], input: &[u32; 8]) {
         }
     }
     // Round 2.
-    for (position, &(index, shift)) in [
-        (1, 3),
-        (3, 5),
-        (5, 9),
-        (7, 13),
-        (0, 3),
-        (2, 5),
-        (4, 9),
-        (6, 13),
-    ]
-    .iter()
-    .enumerate()
+    for (position, &(index, shift)) in
+        [(1, 3), (3, 5), (5, 9), (7, 13), (0, 3), (2, 5), (4, 9), (6, 13)].iter().enumerate()
     {
         let x = input[index].wrapping_add(K2);
         match position % 4 {
@@ -181,18 +150,8 @@ fn half_md4_transform(buffer: &mut [u32; 4], input: &[u32; 8]) {
         }
     }
     // Round 3.
-    for (position, &(index, shift)) in [
-        (3, 3),
-        (7, 9),
-        (2, 11),
-        (6, 15),
-        (1, 3),
-        (5, 9),
-        (0, 11),
-        (4, 15),
-    ]
-    .iter()
-    .enumerate()
+    for (position, &(index, shift)) in
+        [(3, 3), (7, 9), (2, 11), (6, 15), (1, 3), (5, 9), (0, 11), (4, 15)].iter().enumerate()
     {
         let x = input[index].wrapping_add(K3);
         match position % 4 {
@@ -214,14 +173,10 @@ fn tea_transform(buffer: &mut [u32; 4], input: &[u32; 4]) {
     let [a, b, c, d] = *input;
     for _ in 0..16 {
         sum = sum.wrapping_add(DELTA);
-        first = first.wrapping_add(
-            (second << 4).wrapping_add(a)
-                ^ second.wrapping_add(sum)
-                ^ (second >> 5).wrapping_add(b),
-        );
-        second = second.wrapping_add(
-            (first << 4).wrapping_add(c) ^ first.wrapping_add(sum) ^ (first >> 5).wrapping_add(d),
-        );
+        first = first
+            .wrapping_add((second << 4).wrapping_add(a) ^ second.wrapping_add(sum) ^ (second >> 5).wrapping_add(b));
+        second =
+            second.wrapping_add((first << 4).wrapping_add(c) ^ first.wrapping_add(sum) ^ (first >> 5).wrapping_add(d));
     }
     buffer[0] = buffer[0].wrapping_add(first);
     buffer[1] = buffer[1].wrapping_add(second);
@@ -241,10 +196,7 @@ pub fn parse_root(block: &[u8]) -> Option<RootInfo> {
     if levels > 1 {
         return None;
     }
-    Some(RootInfo {
-        hash_version: read_u8(block, 28),
-        levels,
-    })
+    Some(RootInfo { hash_version: read_u8(block, 28), levels })
 }
 
 /// In the index table at `table` of `block`, the entry to follow for `hash`
@@ -268,16 +220,7 @@ pub fn choose_entry(block: &[u8], table: usize, hash: u32) -> Option<(u32, Index
         }
     }
     let logical = read_u32(block, table + chosen * 8 + 4) & 0x0FFF_FFFF;
-    Some((
-        logical,
-        IndexTail {
-            table,
-            chosen,
-            next: chosen + 1,
-            count,
-            limit,
-        },
-    ))
+    Some((logical, IndexTail { table, chosen, next: chosen + 1, count, limit }))
 }
 
 /// The index entries after the chosen one.
@@ -295,11 +238,8 @@ impl IndexTail {
     /// is plain: the chosen entry neither continues a hash-collision run
     /// nor is continued by the next one.
     pub fn can_add_after_chosen(&self, block: &[u8]) -> bool {
-        let continues =
-            |index: usize| index < self.count && read_u32(block, self.table + index * 8) & 1 != 0;
-        self.count < self.limit
-            && !(self.chosen > 0 && continues(self.chosen))
-            && !continues(self.chosen + 1)
+        let continues = |index: usize| index < self.count && read_u32(block, self.table + index * 8) & 1 != 0;
+        self.count < self.limit && !(self.chosen > 0 && continues(self.chosen)) && !continues(self.chosen + 1)
     }
 
     /// Whether the table has no free entry.
@@ -352,10 +292,7 @@ mod tests {
 
     #[test]
     fn signedness_matters_only_for_high_bytes() {
-        assert_eq!(
-            name_hash(b"plain", HASH_TEA, [1, 2, 3, 4]),
-            name_hash(b"plain", HASH_TEA_UNSIGNED, [1, 2, 3, 4])
-        );
+        assert_eq!(name_hash(b"plain", HASH_TEA, [1, 2, 3, 4]), name_hash(b"plain", HASH_TEA_UNSIGNED, [1, 2, 3, 4]));
         assert_ne!(
             name_hash("caf\u{e9}".as_bytes(), HASH_HALF_MD4, [0; 4]),
             name_hash("caf\u{e9}".as_bytes(), HASH_HALF_MD4_UNSIGNED, [0; 4])

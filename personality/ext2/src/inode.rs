@@ -103,17 +103,11 @@ pub struct Inode {
 
 impl Inode {
     pub fn from_bytes(number: u32, bytes: &[u8]) -> Self {
-        Inode {
-            number,
-            raw: bytes.to_vec(),
-        }
+        Inode { number, raw: bytes.to_vec() }
     }
 
     pub fn zeroed(number: u32, size: usize) -> Self {
-        Inode {
-            number,
-            raw: vec![0; size],
-        }
+        Inode { number, raw: vec![0; size] }
     }
 
     pub fn as_bytes(&self) -> &[u8] {

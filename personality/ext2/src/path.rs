@@ -47,11 +47,7 @@ impl<D: BlockDevice> Filesystem<D> {
         if path.len() > PATH_MAX {
             return Err(Error::NameTooLong);
         }
-        let mut current = if path.first() == Some(&b'/') {
-            ROOT_INODE
-        } else {
-            start
-        };
+        let mut current = if path.first() == Some(&b'/') { ROOT_INODE } else { start };
         // Components still to walk, last one at the bottom of the stack.
         let mut pending: Vec<Vec<u8>> = components(path).rev().map(<[u8]>::to_vec).collect();
         let mut pending_bytes = path.len();
@@ -89,8 +85,7 @@ impl<D: BlockDevice> Filesystem<D> {
 }
 
 fn components(path: &[u8]) -> impl DoubleEndedIterator<Item = &[u8]> {
-    path.split(|&byte| byte == b'/')
-        .filter(|part| !part.is_empty())
+    path.split(|&byte| byte == b'/').filter(|part| !part.is_empty())
 }
 
 fn trim_trailing_slashes(path: &[u8]) -> &[u8] {

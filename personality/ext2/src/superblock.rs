@@ -92,8 +92,7 @@ impl Features {
     /// Whether a feature forces a read-only mount: an unknown
     /// read-only-compatible feature, or a journal (see docs/ext2.md).
     pub fn forces_read_only(&self) -> bool {
-        self.read_only_compatible & !RO_COMPAT_SUPPORTED != 0
-            || self.compatible & COMPAT_HAS_JOURNAL != 0
+        self.read_only_compatible & !RO_COMPAT_SUPPORTED != 0 || self.compatible & COMPAT_HAS_JOURNAL != 0
     }
 }
 
@@ -132,16 +131,12 @@ pub struct Superblock {
 impl Superblock {
     /// A zeroed superblock (for `format`).
     pub fn zeroed() -> Self {
-        Superblock {
-            raw: alloc::vec![0; SUPERBLOCK_SIZE],
-        }
+        Superblock { raw: alloc::vec![0; SUPERBLOCK_SIZE] }
     }
 
     /// Wraps raw bytes read from the device.
     pub fn from_bytes(raw: &[u8]) -> Self {
-        Superblock {
-            raw: raw[..SUPERBLOCK_SIZE].to_vec(),
-        }
+        Superblock { raw: raw[..SUPERBLOCK_SIZE].to_vec() }
     }
 
     /// The raw bytes to write.
@@ -176,11 +171,7 @@ impl Superblock {
     field_u16!(block_group_number, set_block_group_number, 90);
     field_u32!(feature_compatible, set_feature_compatible, 92);
     field_u32!(feature_incompatible, set_feature_incompatible, 96);
-    field_u32!(
-        feature_read_only_compatible,
-        set_feature_read_only_compatible,
-        100
-    );
+    field_u32!(feature_read_only_compatible, set_feature_read_only_compatible, 100);
     field_u16!(reserved_gdt_blocks_raw, set_reserved_gdt_blocks, 206);
     field_u32!(mkfs_time, set_mkfs_time, 264);
     field_u16!(min_extra_inode_size, set_min_extra_inode_size, 348);
@@ -188,12 +179,7 @@ impl Superblock {
 
     /// The htree hash seed (`s_hash_seed`).
     pub fn hash_seed(&self) -> [u32; 4] {
-        [
-            read_u32(&self.raw, 236),
-            read_u32(&self.raw, 240),
-            read_u32(&self.raw, 244),
-            read_u32(&self.raw, 248),
-        ]
+        [read_u32(&self.raw, 236), read_u32(&self.raw, 240), read_u32(&self.raw, 244), read_u32(&self.raw, 248)]
     }
     field_u16!(want_extra_inode_size, set_want_extra_inode_size, 350);
 
@@ -225,9 +211,7 @@ impl Superblock {
     pub fn block_size(&self) -> Result<u64, Error> {
         let log = self.log_block_size();
         if log > 2 {
-            return Err(Error::UnsupportedBlockSize(
-                1024u64.checked_shl(log.min(40)).unwrap_or(u64::MAX),
-            ));
+            return Err(Error::UnsupportedBlockSize(1024u64.checked_shl(log.min(40)).unwrap_or(u64::MAX)));
         }
         Ok(1024 << log)
     }
@@ -297,26 +281,15 @@ mod tests {
         let mut superblock = Superblock::zeroed();
         superblock.set_revision(1);
         superblock.set_feature_read_only_compatible(RO_COMPAT_SPARSE_SUPER);
-        let groups: Vec<u32> = (0..60)
-            .filter(|&group| superblock.group_has_superblock(group))
-            .collect();
+        let groups: Vec<u32> = (0..60).filter(|&group| superblock.group_has_superblock(group)).collect();
         assert_eq!(groups, [0, 1, 3, 5, 7, 9, 25, 27, 49]);
     }
 
     #[test]
     fn unsupported_incompatible_features_are_named() {
-        let features = Features {
-            incompatible: 0x40 | INCOMPAT_FILETYPE,
-            ..Features::default()
-        };
+        let features = Features { incompatible: 0x40 | INCOMPAT_FILETYPE, ..Features::default() };
         assert_eq!(features.first_unsupported_incompatible(), Some("extent"));
-        let features = Features {
-            incompatible: 0x4,
-            ..Features::default()
-        };
-        assert_eq!(
-            features.first_unsupported_incompatible(),
-            Some("needs_recovery")
-        );
+        let features = Features { incompatible: 0x4, ..Features::default() };
+        assert_eq!(features.first_unsupported_incompatible(), Some("needs_recovery"));
     }
 }

@@ -5,10 +5,7 @@
 
 mod support;
 
-use ext2::{
-    format, BlockDevice, DeviceError, Filesystem, FormatOptions, MemoryDevice, MountOptions,
-    ROOT_INODE,
-};
+use ext2::{format, BlockDevice, DeviceError, Filesystem, FormatOptions, MemoryDevice, MountOptions, ROOT_INODE};
 use support::{assert_e2fsck_clean, run_tool, scratch, Random};
 
 /// Applies writes and remembers them in order.
@@ -35,33 +32,12 @@ impl BlockDevice for RecordingDevice {
 
 fn base_image() -> Vec<u8> {
     let mut device = MemoryDevice::new(8 << 20);
-    format(
-        &mut device,
-        &FormatOptions {
-            block_size: 1024,
-            time: 10,
-            ..FormatOptions::default()
-        },
-    )
-    .unwrap();
-    let mut filesystem = Filesystem::mount(
-        device,
-        MountOptions {
-            time: 11,
-            ..MountOptions::default()
-        },
-    )
-    .unwrap();
-    let directory = filesystem
-        .make_directory(ROOT_INODE, b"old", 0o755, 0, 0, 11)
-        .unwrap();
+    format(&mut device, &FormatOptions { block_size: 1024, time: 10, ..FormatOptions::default() }).unwrap();
+    let mut filesystem = Filesystem::mount(device, MountOptions { time: 11, ..MountOptions::default() }).unwrap();
+    let directory = filesystem.make_directory(ROOT_INODE, b"old", 0o755, 0, 0, 11).unwrap();
     for index in 0..20 {
-        let file = filesystem
-            .create(directory, format!("f{index}").as_bytes(), 0o644, 0, 0, 11)
-            .unwrap();
-        filesystem
-            .write(file, 0, &vec![index as u8; 1000 * index], 11)
-            .unwrap();
+        let file = filesystem.create(directory, format!("f{index}").as_bytes(), 0o644, 0, 0, 11).unwrap();
+        filesystem.write(file, 0, &vec![index as u8; 1000 * index], 11).unwrap();
     }
     filesystem.unmount().unwrap().into_bytes()
 }
@@ -69,35 +45,23 @@ fn base_image() -> Vec<u8> {
 fn workload(filesystem: &mut Filesystem<RecordingDevice>, sync_between: bool) {
     let mut random = Random::new(3);
     let old = filesystem.lookup(ROOT_INODE, b"old").unwrap();
-    let new = filesystem
-        .make_directory(ROOT_INODE, b"new", 0o755, 0, 0, 20)
-        .unwrap();
+    let new = filesystem.make_directory(ROOT_INODE, b"new", 0o755, 0, 0, 20).unwrap();
     for index in 0..10u32 {
-        let file = filesystem
-            .create(new, format!("n{index}").as_bytes(), 0o644, 0, 0, 21)
-            .unwrap();
+        let file = filesystem.create(new, format!("n{index}").as_bytes(), 0o644, 0, 0, 21).unwrap();
         let length = random.below(300_000) as usize;
-        filesystem
-            .write(file, 0, &random.bytes(length), 21)
-            .unwrap();
+        filesystem.write(file, 0, &random.bytes(length), 21).unwrap();
         if sync_between {
             filesystem.sync().unwrap();
         }
     }
     filesystem.rename(old, b"f3", new, b"moved", 22).unwrap();
-    filesystem
-        .rename(ROOT_INODE, b"new", old, b"nested", 22)
-        .unwrap();
+    filesystem.rename(ROOT_INODE, b"new", old, b"nested", 22).unwrap();
     filesystem.unlink(old, b"f5", 23).unwrap();
     let file = filesystem.lookup(old, b"f19").unwrap();
     filesystem.truncate(file, 100, 23).unwrap();
     filesystem.link(file, ROOT_INODE, b"hard", 23).unwrap();
-    filesystem
-        .symlink(ROOT_INODE, b"link", &[b'z'; 200], 0, 0, 23)
-        .unwrap();
-    filesystem
-        .remove_directory(ROOT_INODE, b"lost+found", 24)
-        .unwrap();
+    filesystem.symlink(ROOT_INODE, b"link", &[b'z'; 200], 0, 0, 23).unwrap();
+    filesystem.remove_directory(ROOT_INODE, b"lost+found", 24).unwrap();
 }
 
 fn check_every_prefix(
@@ -106,16 +70,8 @@ fn check_every_prefix(
     write_through: bool,
     name: &str,
 ) {
-    let device = RecordingDevice {
-        inner: MemoryDevice::from_bytes(base.clone()),
-        writes: Vec::new(),
-    };
-    let options = MountOptions {
-        write_through,
-        cache_blocks: 64,
-        time: 20,
-        ..MountOptions::default()
-    };
+    let device = RecordingDevice { inner: MemoryDevice::from_bytes(base.clone()), writes: Vec::new() };
+    let options = MountOptions { write_through, cache_blocks: 64, time: 20, ..MountOptions::default() };
     let mut filesystem = Filesystem::mount(device, options).unwrap();
     work(&mut filesystem, !write_through);
     let device = filesystem.unmount().unwrap();
@@ -196,43 +152,20 @@ fn indexed_workload(filesystem: &mut Filesystem<RecordingDevice>, sync_between: 
     let indexed = filesystem.resolve(b"/indexed").unwrap();
     for index in 0..3000 {
         filesystem
-            .create(
-                indexed,
-                format!("added-{index}-{}", "q".repeat(index % 25)).as_bytes(),
-                0o644,
-                0,
-                0,
-                30,
-            )
+            .create(indexed, format!("added-{index}-{}", "q".repeat(index % 25)).as_bytes(), 0o644, 0, 0, 30)
             .unwrap();
         if sync_between && index % 500 == 0 {
             filesystem.sync().unwrap();
         }
     }
     for index in (0..400).step_by(3) {
-        filesystem
-            .unlink(indexed, format!("entry-{index:05}").as_bytes(), 31)
-            .unwrap();
+        filesystem.unlink(indexed, format!("entry-{index:05}").as_bytes(), 31).unwrap();
     }
-    assert_ne!(
-        filesystem.metadata(indexed).unwrap().flags & 0x1000,
-        0,
-        "the index must stay"
-    );
+    assert_ne!(filesystem.metadata(indexed).unwrap().flags & 0x1000, 0, "the index must stay");
 }
 
 #[test]
 fn a_crash_while_an_htree_index_grows_is_repairable() {
-    check_every_prefix(
-        indexed_base_image(),
-        indexed_workload,
-        true,
-        "htree-write-through",
-    );
-    check_every_prefix(
-        indexed_base_image(),
-        indexed_workload,
-        false,
-        "htree-write-back",
-    );
+    check_every_prefix(indexed_base_image(), indexed_workload, true, "htree-write-through");
+    check_every_prefix(indexed_base_image(), indexed_workload, false, "htree-write-back");
 }

@@ -37,14 +37,8 @@ fn base_images() -> Vec<Vec<u8>> {
                 ..FormatOptions::default()
             };
             format(&mut device, &options).unwrap();
-            let mut filesystem = Filesystem::mount(
-                device,
-                MountOptions {
-                    time: 6,
-                    ..MountOptions::default()
-                },
-            )
-            .unwrap();
+            let mut filesystem =
+                Filesystem::mount(device, MountOptions { time: 6, ..MountOptions::default() }).unwrap();
             populate(&mut filesystem);
             let indexed = filesystem.resolve(b"/etc").unwrap();
             let mut image = filesystem.unmount().unwrap().into_bytes();
@@ -58,9 +52,7 @@ fn base_images() -> Vec<Vec<u8>> {
 /// htree lookup path meets garbage where it expects an index and must fall
 /// back to a linear scan.
 fn mark_indexed(image: &mut [u8], directories: &[u32]) {
-    let word = |image: &[u8], offset: usize| {
-        u32::from_le_bytes(image[offset..offset + 4].try_into().unwrap())
-    };
+    let word = |image: &[u8], offset: usize| u32::from_le_bytes(image[offset..offset + 4].try_into().unwrap());
     image[1024 + 92] |= 0x20;
     let block_size = 1024usize << word(image, 1048);
     let inodes_per_group = word(image, 1064) as usize;
@@ -78,52 +70,21 @@ fn mark_indexed(image: &mut [u8], directories: &[u32]) {
 
 fn populate(filesystem: &mut Filesystem<MemoryDevice>) {
     let mut random = Random::new(99);
-    let directory = filesystem
-        .make_directory(ROOT_INODE, b"etc", 0o755, 0, 0, 7)
-        .unwrap();
-    let nested = filesystem
-        .make_directory(directory, b"nested", 0o755, 0, 0, 7)
-        .unwrap();
+    let directory = filesystem.make_directory(ROOT_INODE, b"etc", 0o755, 0, 0, 7).unwrap();
+    let nested = filesystem.make_directory(directory, b"nested", 0o755, 0, 0, 7).unwrap();
     for index in 0..60u32 {
         let parent = if index % 2 == 0 { directory } else { nested };
-        let file = filesystem
-            .create(parent, format!("file-{index}").as_bytes(), 0o644, 0, 0, 7)
-            .unwrap();
-        let length = if index < 24 {
-            [10usize, 1500, 14_000, 80_000][index as usize % 4]
-        } else {
-            0
-        };
+        let file = filesystem.create(parent, format!("file-{index}").as_bytes(), 0o644, 0, 0, 7).unwrap();
+        let length = if index < 24 { [10usize, 1500, 14_000, 80_000][index as usize % 4] } else { 0 };
         filesystem.write(file, 0, &random.bytes(length), 7).unwrap();
     }
-    let sparse = filesystem
-        .create(ROOT_INODE, b"sparse", 0o644, 0, 0, 7)
-        .unwrap();
+    let sparse = filesystem.create(ROOT_INODE, b"sparse", 0o644, 0, 0, 7).unwrap();
     filesystem.write(sparse, 70 << 20, b"far", 7).unwrap();
-    filesystem
-        .symlink(ROOT_INODE, b"short", b"etc/file-0", 0, 0, 7)
-        .unwrap();
-    filesystem
-        .symlink(ROOT_INODE, b"long", &[b'y'; 300], 0, 0, 7)
-        .unwrap();
-    filesystem
-        .symlink(ROOT_INODE, b"loop", b"loop", 0, 0, 7)
-        .unwrap();
-    filesystem
-        .make_node_of_kind(
-            ROOT_INODE,
-            b"tty",
-            FileKind::CharacterDevice,
-            0o620,
-            (4, 1),
-            0,
-            0,
-            7,
-        )
-        .unwrap();
-    filesystem
-        .make_node_of_kind(ROOT_INODE, b"fifo", FileKind::Fifo, 0o600, (0, 0), 0, 0, 7)
-        .unwrap();
+    filesystem.symlink(ROOT_INODE, b"short", b"etc/file-0", 0, 0, 7).unwrap();
+    filesystem.symlink(ROOT_INODE, b"long", &[b'y'; 300], 0, 0, 7).unwrap();
+    filesystem.symlink(ROOT_INODE, b"loop", b"loop", 0, 0, 7).unwrap();
+    filesystem.make_node_of_kind(ROOT_INODE, b"tty", FileKind::CharacterDevice, 0o620, (4, 1), 0, 0, 7).unwrap();
+    filesystem.make_node_of_kind(ROOT_INODE, b"fifo", FileKind::Fifo, 0o600, (0, 0), 0, 0, 7).unwrap();
     let file = filesystem.resolve(b"/etc/file-0").unwrap();
     filesystem.link(file, ROOT_INODE, b"hard", 7).unwrap();
 }
@@ -154,14 +115,10 @@ fn structure_offsets(image: &[u8]) -> Vec<(usize, usize)> {
     }
     // The image may already be damaged: read its numbers defensively.
     let word = |offset: usize| {
-        image.get(offset..offset + 4).map_or(0, |bytes| {
-            u32::from_le_bytes(bytes.try_into().unwrap()) as usize
-        })
+        image.get(offset..offset + 4).map_or(0, |bytes| u32::from_le_bytes(bytes.try_into().unwrap()) as usize)
     };
     let half = |offset: usize| {
-        image.get(offset..offset + 2).map_or(0, |bytes| {
-            u16::from_le_bytes(bytes.try_into().unwrap()) as usize
-        })
+        image.get(offset..offset + 2).map_or(0, |bytes| u16::from_le_bytes(bytes.try_into().unwrap()) as usize)
     };
     let block_size = 1024usize << word(1048).min(2);
     let first_data_block = word(1044).min(1);
@@ -172,22 +129,10 @@ fn structure_offsets(image: &[u8]) -> Vec<(usize, usize)> {
         }
     }
     let inode_table = word(table + 8).min(1 << 20) * block_size;
-    let inode_size = if word(1100) == 0 {
-        128
-    } else {
-        half(1112).clamp(128, 1024)
-    };
+    let inode_size = if word(1100) == 0 { 128 } else { half(1112).clamp(128, 1024) };
     for inode in 1..40usize {
         let base = inode_table + (inode - 1) * inode_size;
-        for (offset, width) in [
-            (0, 2),
-            (4, 4),
-            (26, 2),
-            (28, 4),
-            (32, 4),
-            (104, 4),
-            (108, 4),
-        ] {
+        for (offset, width) in [(0, 2), (4, 4), (26, 2), (28, 4), (32, 4), (104, 4), (108, 4)] {
             targets.push((base + offset, width));
         }
         for pointer in 0..15 {
@@ -222,31 +167,10 @@ fn directory_entry_offsets(image: &[u8], block_size: usize) -> Vec<usize> {
 }
 
 fn hostile_value(random: &mut Random, width: usize) -> u32 {
-    let choices = [
-        0u32,
-        1,
-        2,
-        3,
-        7,
-        8,
-        11,
-        12,
-        255,
-        256,
-        1023,
-        1024,
-        4096,
-        0x7FFF,
-        0xFFFF,
-        0x10000,
-        0x7FFF_FFFF,
-        0xFFFF_FFFF,
-    ];
-    let value = if random.below(3) == 0 {
-        random.next() as u32
-    } else {
-        choices[random.below(choices.len() as u64) as usize]
-    };
+    let choices =
+        [0u32, 1, 2, 3, 7, 8, 11, 12, 255, 256, 1023, 1024, 4096, 0x7FFF, 0xFFFF, 0x10000, 0x7FFF_FFFF, 0xFFFF_FFFF];
+    let value =
+        if random.below(3) == 0 { random.next() as u32 } else { choices[random.below(choices.len() as u64) as usize] };
     if width == 2 {
         value & 0xFFFF
     } else {
@@ -261,11 +185,7 @@ fn corrupt(image: &mut Vec<u8>, random: &mut Random) {
         match random.below(5) {
             0 => {
                 // Bit flips, mostly in the metadata-rich start of the image.
-                let range = if random.below(2) == 0 {
-                    image.len().min(64 * block_size)
-                } else {
-                    image.len()
-                };
+                let range = if random.below(2) == 0 { image.len().min(64 * block_size) } else { image.len() };
                 for _ in 0..1 + random.below(40) {
                     let offset = random.below(range as u64) as usize;
                     image[offset] ^= 1 << random.below(8);
@@ -291,8 +211,7 @@ fn corrupt(image: &mut Vec<u8>, random: &mut Random) {
                 for _ in 0..1 + random.below(3) {
                     let offset = entries[random.below(entries.len() as u64) as usize];
                     match random.below(3) {
-                        0 => image[offset..offset + 4]
-                            .copy_from_slice(&hostile_value(random, 4).to_le_bytes()),
+                        0 => image[offset..offset + 4].copy_from_slice(&hostile_value(random, 4).to_le_bytes()),
                         1 => image[offset + 4..offset + 6]
                             .copy_from_slice(&(hostile_value(random, 2) as u16).to_le_bytes()),
                         _ => image[offset + 6] = hostile_value(random, 2) as u8,
@@ -306,12 +225,7 @@ fn corrupt(image: &mut Vec<u8>, random: &mut Random) {
 /// Mounts, walks, reads and modifies; every error is fine, a panic is not.
 fn exercise(image: Vec<u8>, random: &mut Random) -> Outcome {
     let read_only = random.below(4) == 0;
-    let options = MountOptions {
-        read_only,
-        cache_blocks: 32,
-        time: 10,
-        ..MountOptions::default()
-    };
+    let options = MountOptions { read_only, cache_blocks: 32, time: 10, ..MountOptions::default() };
     let Ok(mut filesystem) = Filesystem::mount(MemoryDevice::from_bytes(image), options) else {
         return Outcome::Refused;
     };
@@ -344,8 +258,7 @@ fn exercise(image: Vec<u8>, random: &mut Random) -> Outcome {
                             Ok(count) => offset += count as u64,
                         }
                     }
-                    let _ =
-                        filesystem.read(entry.inode, metadata.size.saturating_sub(10), &mut buffer);
+                    let _ = filesystem.read(entry.inode, metadata.size.saturating_sub(10), &mut buffer);
                 }
                 FileKind::Symlink => {
                     let _ = filesystem.read_link(entry.inode);
@@ -366,9 +279,7 @@ fn exercise(image: Vec<u8>, random: &mut Random) -> Outcome {
     }
     let time = 11;
     let pick = |random: &mut Random, list: &[u32]| {
-        list.get(random.below(list.len().max(1) as u64) as usize)
-            .copied()
-            .unwrap_or(ROOT_INODE)
+        list.get(random.below(list.len().max(1) as u64) as usize).copied().unwrap_or(ROOT_INODE)
     };
     for _ in 0..12 {
         let directory = pick(random, &directories);
@@ -407,16 +318,10 @@ fn exercise(image: Vec<u8>, random: &mut Random) -> Outcome {
                     time,
                 )
                 .map(|_| ()),
-            0 => filesystem
-                .create(directory, name.as_bytes(), 0o644, 0, 0, time)
-                .map(|_| ()),
-            1 => filesystem
-                .write(file, random.below(200_000), &[1u8; 5000], time)
-                .map(|_| ()),
+            0 => filesystem.create(directory, name.as_bytes(), 0o644, 0, 0, time).map(|_| ()),
+            1 => filesystem.write(file, random.below(200_000), &[1u8; 5000], time).map(|_| ()),
             2 => filesystem.truncate(file, random.below(100_000), time),
-            3 => filesystem
-                .make_directory(directory, name.as_bytes(), 0o755, 0, 0, time)
-                .map(|_| ()),
+            3 => filesystem.make_directory(directory, name.as_bytes(), 0o755, 0, 0, time).map(|_| ()),
             4 => {
                 let entries = filesystem.read_directory(directory).unwrap_or_default();
                 match entries.get(random.below(entries.len().max(1) as u64) as usize) {
@@ -435,16 +340,12 @@ fn exercise(image: Vec<u8>, random: &mut Random) -> Outcome {
                 let entries = filesystem.read_directory(directory).unwrap_or_default();
                 let target = pick(random, &directories);
                 match entries.get(random.below(entries.len().max(1) as u64) as usize) {
-                    Some(entry) => {
-                        filesystem.rename(directory, &entry.name, target, name.as_bytes(), time)
-                    }
+                    Some(entry) => filesystem.rename(directory, &entry.name, target, name.as_bytes(), time),
                     None => Ok(()),
                 }
             }
             7 => filesystem.link(file, directory, name.as_bytes(), time),
-            _ => filesystem
-                .symlink(directory, name.as_bytes(), b"target", 0, 0, time)
-                .map(|_| ()),
+            _ => filesystem.symlink(directory, name.as_bytes(), b"target", 0, 0, time).map(|_| ()),
         };
     }
     // The long run's nearly full htree directory: enough insertions to
@@ -479,10 +380,7 @@ fn external_images() -> Vec<Vec<u8>> {
         .map(|entry| entry.unwrap().path())
         .collect();
     paths.sort();
-    paths
-        .iter()
-        .map(|path| std::fs::read(path).unwrap())
-        .collect()
+    paths.iter().map(|path| std::fs::read(path).unwrap()).collect()
 }
 
 fn run_cases(first_seed: u64, cases: u64) {
@@ -501,10 +399,7 @@ fn run_cases(first_seed: u64, cases: u64) {
             Ok(Outcome::Walked(files)) => files_read += files,
         }
         let elapsed = started.elapsed();
-        assert!(
-            elapsed.as_secs() < 20,
-            "seed {seed} took {elapsed:?}: a loop is not bounded tightly enough"
-        );
+        assert!(elapsed.as_secs() < 20, "seed {seed} took {elapsed:?}: a loop is not bounded tightly enough");
     }
     eprintln!(
         "ext2 fuzz: {cases} cases, {refused} refused at mount, {files_read} files read, {} panics",
@@ -524,14 +419,8 @@ fn corrupted_images_give_errors_not_panics() {
 #[test]
 #[ignore = "long run: scripts/fuzz.d/ext2"]
 fn fuzz_random_seeds() {
-    let seed = std::env::var("EXT2_FUZZ_SEED")
-        .ok()
-        .and_then(|text| text.parse().ok())
-        .unwrap_or(1_000_000);
-    let cases = std::env::var("EXT2_FUZZ_CASES")
-        .ok()
-        .and_then(|text| text.parse().ok())
-        .unwrap_or(100_000);
+    let seed = std::env::var("EXT2_FUZZ_SEED").ok().and_then(|text| text.parse().ok()).unwrap_or(1_000_000);
+    let cases = std::env::var("EXT2_FUZZ_CASES").ok().and_then(|text| text.parse().ok()).unwrap_or(100_000);
     eprintln!("ext2 fuzz: seeds {seed}..{}", seed + cases);
     run_cases(seed, cases);
 }

@@ -12,9 +12,7 @@ mod support;
 
 use std::collections::BTreeMap;
 
-use ext2::{
-    format, Error, FileKind, Filesystem, FormatOptions, MemoryDevice, MountOptions, ROOT_INODE,
-};
+use ext2::{format, Error, FileKind, Filesystem, FormatOptions, MemoryDevice, MountOptions, ROOT_INODE};
 use support::Random;
 
 #[derive(Debug, Clone)]
@@ -49,15 +47,8 @@ const NAMES: [&str; 10] = [
 
 impl Model {
     fn new() -> Self {
-        let mut model = Model {
-            nodes: BTreeMap::new(),
-            parents: BTreeMap::new(),
-            inode: BTreeMap::new(),
-            next_id: 1,
-        };
-        model
-            .nodes
-            .insert(ROOT, ModelNode::Directory(BTreeMap::new()));
+        let mut model = Model { nodes: BTreeMap::new(), parents: BTreeMap::new(), inode: BTreeMap::new(), next_id: 1 };
+        model.nodes.insert(ROOT, ModelNode::Directory(BTreeMap::new()));
         model.parents.insert(ROOT, ROOT);
         model.inode.insert(ROOT, ROOT_INODE);
         model
@@ -78,11 +69,7 @@ impl Model {
     }
 
     fn ids_where(&self, predicate: impl Fn(&ModelNode) -> bool) -> Vec<usize> {
-        self.nodes
-            .iter()
-            .filter(|(_, node)| predicate(node))
-            .map(|(&id, _)| id)
-            .collect()
+        self.nodes.iter().filter(|(_, node)| predicate(node)).map(|(&id, _)| id).collect()
     }
 
     fn is_directory(&self, id: usize) -> bool {
@@ -93,9 +80,7 @@ impl Model {
         self.nodes
             .values()
             .filter_map(|node| match node {
-                ModelNode::Directory(entries) => {
-                    Some(entries.values().filter(|&&child| child == id).count())
-                }
+                ModelNode::Directory(entries) => Some(entries.values().filter(|&&child| child == id).count()),
                 _ => None,
             })
             .sum()
@@ -155,20 +140,14 @@ impl Harness {
     }
 
     fn name(&mut self) -> Vec<u8> {
-        NAMES[self.random.below(NAMES.len() as u64) as usize]
-            .as_bytes()
-            .to_vec()
+        NAMES[self.random.below(NAMES.len() as u64) as usize].as_bytes().to_vec()
     }
 
     fn step(&mut self, step: usize) {
         self.time += 1;
         let time = self.time;
-        let directories = self
-            .model
-            .ids_where(|node| matches!(node, ModelNode::Directory(_)));
-        let files = self
-            .model
-            .ids_where(|node| matches!(node, ModelNode::File(_)));
+        let directories = self.model.ids_where(|node| matches!(node, ModelNode::Directory(_)));
+        let files = self.model.ids_where(|node| matches!(node, ModelNode::File(_)));
         let context = format!("seed {} step {step}", self.seed);
         match self.random.below(11) {
             0 | 1 => {
@@ -184,8 +163,7 @@ impl Harness {
                 assert_eq!(result.map(|_| ()), expected, "{context}: create");
                 if let Ok(()) = expected {
                     let number = self.fs().lookup(inode, &name).unwrap();
-                    self.model
-                        .add(directory, &name, ModelNode::File(Vec::new()), number);
+                    self.model.add(directory, &name, ModelNode::File(Vec::new()), number);
                 }
             }
             2 | 3 => {
@@ -194,11 +172,7 @@ impl Harness {
                 };
                 // Past the double indirect range of 1 KiB blocks: triple indirect.
                 let far = self.block_size == 1024 && self.random.below(40) == 0;
-                let offset = if far {
-                    66_000 * 1024 + self.random.below(1 << 20)
-                } else {
-                    self.random.below(300_000)
-                };
+                let offset = if far { 66_000 * 1024 + self.random.below(1 << 20) } else { self.random.below(300_000) };
                 let length = self.random.below(if far { 3000 } else { 40_000 }) as usize;
                 let data = self.random.bytes(length);
                 let inode = self.model.inode[&file];
@@ -221,9 +195,7 @@ impl Harness {
                 };
                 let size = self.random.below(350_000);
                 let inode = self.model.inode[&file];
-                self.fs()
-                    .truncate(inode, size, time)
-                    .unwrap_or_else(|error| panic!("{context}: truncate: {error}"));
+                self.fs().truncate(inode, size, time).unwrap_or_else(|error| panic!("{context}: truncate: {error}"));
                 if let ModelNode::File(contents) = self.model.nodes.get_mut(&file).unwrap() {
                     contents.resize(size as usize, 0);
                 }
@@ -240,12 +212,7 @@ impl Harness {
                 let result = self.fs().make_directory(inode, &name, 0o755, 0, 0, time);
                 assert_eq!(result.map(|_| ()), expected, "{context}: mkdir");
                 if let Ok(number) = result {
-                    self.model.add(
-                        directory,
-                        &name,
-                        ModelNode::Directory(BTreeMap::new()),
-                        number,
-                    );
+                    self.model.add(directory, &name, ModelNode::Directory(BTreeMap::new()), number);
                 }
             }
             6 => {
@@ -272,9 +239,7 @@ impl Harness {
                 let expected = match target {
                     None => Err(Error::NotFound),
                     Some(id) if !self.model.is_directory(id) => Err(Error::NotADirectory),
-                    Some(id) if !self.model.directory(id).is_empty() => {
-                        Err(Error::DirectoryNotEmpty)
-                    }
+                    Some(id) if !self.model.directory(id).is_empty() => Err(Error::DirectoryNotEmpty),
                     Some(_) => Ok(()),
                 };
                 let inode = self.model.inode[&directory];
@@ -302,22 +267,15 @@ impl Harness {
                         Err(Error::RenameIntoSubtree)
                     }
                     (Some(id), Some(other)) if id == other => Ok(()),
-                    (Some(id), Some(other)) => {
-                        match (self.model.is_directory(id), self.model.is_directory(other)) {
-                            (false, true) => Err(Error::IsADirectory),
-                            (true, false) => Err(Error::NotADirectory),
-                            (true, true) if !self.model.directory(other).is_empty() => {
-                                Err(Error::DirectoryNotEmpty)
-                            }
-                            _ => Ok(()),
-                        }
-                    }
+                    (Some(id), Some(other)) => match (self.model.is_directory(id), self.model.is_directory(other)) {
+                        (false, true) => Err(Error::IsADirectory),
+                        (true, false) => Err(Error::NotADirectory),
+                        (true, true) if !self.model.directory(other).is_empty() => Err(Error::DirectoryNotEmpty),
+                        _ => Ok(()),
+                    },
                     (Some(_), None) => Ok(()),
                 };
-                let (from, to) = (
-                    self.model.inode[&source_directory],
-                    self.model.inode[&destination],
-                );
+                let (from, to) = (self.model.inode[&source_directory], self.model.inode[&destination]);
                 let result = self.fs().rename(from, &name, to, &new_name, time);
                 assert_eq!(result, expected, "{context}: rename");
                 if let (Ok(()), Some(id)) = (expected, source) {
@@ -342,35 +300,21 @@ impl Harness {
                     let Some(file) = self.pick(&files) else {
                         return;
                     };
-                    let expected = if exists {
-                        Err(Error::AlreadyExists)
-                    } else {
-                        Ok(())
-                    };
+                    let expected = if exists { Err(Error::AlreadyExists) } else { Ok(()) };
                     let file_inode = self.model.inode[&file];
-                    assert_eq!(
-                        self.fs().link(file_inode, inode, &name, time),
-                        expected,
-                        "{context}: link"
-                    );
+                    assert_eq!(self.fs().link(file_inode, inode, &name, time), expected, "{context}: link");
                     if expected.is_ok() {
                         self.model.directory_mut(directory).insert(name, file);
                     }
                 } else {
                     let limit = if self.random.below(2) == 0 { 50 } else { 900 };
                     let length = 1 + self.random.below(limit) as usize;
-                    let target: Vec<u8> =
-                        (0..length).map(|index| b'a' + (index % 26) as u8).collect();
-                    let expected = if exists {
-                        Err(Error::AlreadyExists)
-                    } else {
-                        Ok(())
-                    };
+                    let target: Vec<u8> = (0..length).map(|index| b'a' + (index % 26) as u8).collect();
+                    let expected = if exists { Err(Error::AlreadyExists) } else { Ok(()) };
                     let result = self.fs().symlink(inode, &name, &target, 0, 0, time);
                     assert_eq!(result.map(|_| ()), expected, "{context}: symlink");
                     if let Ok(number) = result {
-                        self.model
-                            .add(directory, &name, ModelNode::Symlink(target), number);
+                        self.model.add(directory, &name, ModelNode::Symlink(target), number);
                     }
                 }
             }
@@ -380,9 +324,7 @@ impl Harness {
     /// The library's tree must be the model's, node for node, and the
     /// free counts must match the bitmaps.
     fn compare(&mut self, context: &str) {
-        self.fs()
-            .verify_free_counts()
-            .unwrap_or_else(|error| panic!("{context}: {error}"));
+        self.fs().verify_free_counts().unwrap_or_else(|error| panic!("{context}: {error}"));
         let mut pending = vec![ROOT];
         while let Some(directory) = pending.pop() {
             let inode = self.model.inode[&directory];
@@ -390,36 +332,16 @@ impl Harness {
             for entry in self.fs().read_directory(inode).unwrap() {
                 listed.insert(entry.name, entry.inode);
             }
-            assert_eq!(
-                listed.remove(b".".as_slice()),
-                Some(inode),
-                "{context}: '.'"
-            );
+            assert_eq!(listed.remove(b".".as_slice()), Some(inode), "{context}: '.'");
             let parent = self.model.inode[&self.model.parents[&directory]];
-            assert_eq!(
-                listed.remove(b"..".as_slice()),
-                Some(parent),
-                "{context}: '..'"
-            );
-            let expected: BTreeMap<Vec<u8>, u32> = self
-                .model
-                .directory(directory)
-                .iter()
-                .map(|(name, id)| (name.clone(), self.model.inode[id]))
-                .collect();
+            assert_eq!(listed.remove(b"..".as_slice()), Some(parent), "{context}: '..'");
+            let expected: BTreeMap<Vec<u8>, u32> =
+                self.model.directory(directory).iter().map(|(name, id)| (name.clone(), self.model.inode[id])).collect();
             assert_eq!(listed, expected, "{context}: entries of a directory");
-            let subdirectories = self
-                .model
-                .directory(directory)
-                .values()
-                .filter(|&&id| self.model.is_directory(id))
-                .count();
+            let subdirectories =
+                self.model.directory(directory).values().filter(|&&id| self.model.is_directory(id)).count();
             let metadata = self.fs().metadata(inode).unwrap();
-            assert_eq!(
-                metadata.links as usize,
-                2 + subdirectories,
-                "{context}: directory link count"
-            );
+            assert_eq!(metadata.links as usize, 2 + subdirectories, "{context}: directory link count");
             let children: Vec<usize> = self.model.directory(directory).values().copied().collect();
             for child in children {
                 let number = self.model.inode[&child];
@@ -432,30 +354,16 @@ impl Harness {
                     ModelNode::File(contents) => {
                         assert_eq!(metadata.kind, FileKind::RegularFile);
                         assert_eq!(metadata.size, contents.len() as u64, "{context}: size");
-                        assert_eq!(
-                            metadata.links as usize,
-                            self.model.links(child),
-                            "{context}: file link count"
-                        );
+                        assert_eq!(metadata.links as usize, self.model.links(child), "{context}: file link count");
                         let mut buffer = vec![0u8; 1 << 16];
                         for (index, expected) in contents.chunks(1 << 16).enumerate() {
-                            let count = self
-                                .fs()
-                                .read(number, (index << 16) as u64, &mut buffer)
-                                .unwrap();
+                            let count = self.fs().read(number, (index << 16) as u64, &mut buffer).unwrap();
                             assert_eq!(count, expected.len());
-                            assert!(
-                                &buffer[..count] == expected,
-                                "{context}: contents of inode {number}"
-                            );
+                            assert!(&buffer[..count] == expected, "{context}: contents of inode {number}");
                         }
                     }
                     ModelNode::Symlink(target) => {
-                        assert_eq!(
-                            self.fs().read_link(number).unwrap(),
-                            target,
-                            "{context}: symlink"
-                        );
+                        assert_eq!(self.fs().read_link(number).unwrap(), target, "{context}: symlink");
                     }
                 }
             }
@@ -464,31 +372,20 @@ impl Harness {
 
     fn remount(&mut self) {
         let device = self.filesystem.take().unwrap().unmount().unwrap();
-        let options = MountOptions {
-            cache_blocks: self.cache_blocks,
-            time: self.time,
-            ..MountOptions::default()
-        };
+        let options = MountOptions { cache_blocks: self.cache_blocks, time: self.time, ..MountOptions::default() };
         self.filesystem = Some(Filesystem::mount(device, options).unwrap());
     }
 
     /// Removes every file and directory the model holds, deepest first.
     fn remove_everything(&mut self) {
         for _ in 0..10_000 {
-            let Some((directory, name, id)) =
-                self.model
-                    .nodes
+            let Some((directory, name, id)) = self.model.nodes.iter().find_map(|(&directory, node)| match node {
+                ModelNode::Directory(entries) => entries
                     .iter()
-                    .find_map(|(&directory, node)| match node {
-                        ModelNode::Directory(entries) => entries
-                            .iter()
-                            .find(|(_, &id)| {
-                                !self.model.is_directory(id) || self.model.directory(id).is_empty()
-                            })
-                            .map(|(name, &id)| (directory, name.clone(), id)),
-                        _ => None,
-                    })
-            else {
+                    .find(|(_, &id)| !self.model.is_directory(id) || self.model.directory(id).is_empty())
+                    .map(|(name, &id)| (directory, name.clone(), id)),
+                _ => None,
+            }) else {
                 return;
             };
             self.time += 1;
@@ -510,28 +407,15 @@ fn run_case(seed: u64, steps: usize) -> MemoryDevice {
     let geometries = [(1024u32, 128u32), (1024, 256), (2048, 256), (4096, 128)];
     let (block_size, inode_size) = geometries[(seed % 4) as usize];
     let mut device = MemoryDevice::new(12 << 20);
-    format(
-        &mut device,
-        &FormatOptions {
-            block_size,
-            inode_size,
-            time: 1000,
-            ..FormatOptions::default()
-        },
-    )
-    .unwrap();
+    format(&mut device, &FormatOptions { block_size, inode_size, time: 1000, ..FormatOptions::default() }).unwrap();
     run_case_on(seed, steps, device, block_size)
 }
 
 /// Runs one seeded case on a formatted device (ours or mke2fs's).
 fn run_case_on(seed: u64, steps: usize, device: MemoryDevice, block_size: u32) -> MemoryDevice {
     let cache_blocks = [16, 64, 1024][(seed % 3) as usize];
-    let options = MountOptions {
-        cache_blocks,
-        time: 1000,
-        write_through: seed.is_multiple_of(5),
-        ..MountOptions::default()
-    };
+    let options =
+        MountOptions { cache_blocks, time: 1000, write_through: seed.is_multiple_of(5), ..MountOptions::default() };
     let filesystem = Filesystem::mount(device, options).unwrap();
     let initial = filesystem.statistics();
     let mut harness = Harness {
@@ -544,14 +428,8 @@ fn run_case_on(seed: u64, steps: usize, device: MemoryDevice, block_size: u32) -
         seed,
     };
     let lost_and_found = harness.fs().lookup(ROOT_INODE, b"lost+found").unwrap();
-    let lost_and_found_blocks =
-        harness.fs().metadata(lost_and_found).unwrap().sectors * 512 / block_size as u64;
-    harness.model.add(
-        ROOT,
-        b"lost+found",
-        ModelNode::Directory(BTreeMap::new()),
-        lost_and_found,
-    );
+    let lost_and_found_blocks = harness.fs().metadata(lost_and_found).unwrap().sectors * 512 / block_size as u64;
+    harness.model.add(ROOT, b"lost+found", ModelNode::Directory(BTreeMap::new()), lost_and_found);
     for step in 0..steps {
         harness.step(step);
         if step % 50 == 49 {
@@ -566,31 +444,15 @@ fn run_case_on(seed: u64, steps: usize, device: MemoryDevice, block_size: u32) -
         harness.remount();
         let device = harness.filesystem.take().unwrap().unmount().unwrap();
         let copy = device.clone();
-        harness.filesystem = Some(
-            Filesystem::mount(
-                device,
-                MountOptions {
-                    cache_blocks,
-                    ..MountOptions::default()
-                },
-            )
-            .unwrap(),
-        );
+        harness.filesystem =
+            Some(Filesystem::mount(device, MountOptions { cache_blocks, ..MountOptions::default() }).unwrap());
         copy
     };
     harness.remove_everything();
     let statistics = harness.fs().statistics();
     // lost+found went too: its inode and blocks are the difference.
-    assert_eq!(
-        statistics.free_inodes,
-        initial.free_inodes + 1,
-        "seed {seed}: inodes leaked"
-    );
-    assert_eq!(
-        statistics.free_blocks,
-        initial.free_blocks + lost_and_found_blocks,
-        "seed {seed}: blocks leaked"
-    );
+    assert_eq!(statistics.free_inodes, initial.free_inodes + 1, "seed {seed}: inodes leaked");
+    assert_eq!(statistics.free_blocks, initial.free_blocks + lost_and_found_blocks, "seed {seed}: blocks leaked");
     harness.filesystem.take().unwrap().unmount().unwrap();
     device_copy
 }
@@ -606,11 +468,7 @@ fn random_operations_agree_with_the_model() {
 #[test]
 fn random_operations_on_mke2fs_images_pass_e2fsck() {
     let directory = support::scratch("model-mke2fs");
-    let configurations: [&[&str]; 3] = [
-        &["-b", "1024"],
-        &["-b", "4096", "-I", "128"],
-        &["-b", "1024", "-r", "0"],
-    ];
+    let configurations: [&[&str]; 3] = [&["-b", "1024"], &["-b", "4096", "-I", "128"], &["-b", "1024", "-r", "0"]];
     for (index, arguments) in configurations.iter().enumerate() {
         let image = directory.join(format!("mke2fs-{index}"));
         let mut all = vec!["-q", "-F", "-t", "ext2"];

@@ -22,39 +22,23 @@ pub struct FakeMemory {
 }
 
 impl TaskMemory for FakeMemory {
-    fn capture_region(
-        &mut self,
-        address: u64,
-        size: u32,
-        _copy: CopyOption,
-    ) -> Result<u64, MachMsgReturn> {
+    fn capture_region(&mut self, address: u64, size: u32, _copy: CopyOption) -> Result<u64, MachMsgReturn> {
         if self.fail_capture || address == 0 {
             return Err(MachMsgReturn::SendInvalidMemory);
         }
         self.next += 1;
-        self.regions
-            .insert(self.next, vec![(address & 0xff) as u8; size as usize]);
+        self.regions.insert(self.next, vec![(address & 0xff) as u8; size as usize]);
         Ok(self.next)
     }
-    fn read_port_names(
-        &mut self,
-        address: u64,
-        count: u32,
-    ) -> Result<Vec<PortName>, MachMsgReturn> {
-        let names = self
-            .name_arrays
-            .get(&address)
-            .ok_or(MachMsgReturn::SendInvalidMemory)?;
+    fn read_port_names(&mut self, address: u64, count: u32) -> Result<Vec<PortName>, MachMsgReturn> {
+        let names = self.name_arrays.get(&address).ok_or(MachMsgReturn::SendInvalidMemory)?;
         Ok(names.iter().copied().take(count as usize).collect())
     }
     fn deallocate(&mut self, address: u64, size: u64) {
         self.deallocated.push((address, size));
     }
     fn map_region(&mut self, token: u64, _size: u32) -> Result<u64, MachMsgReturn> {
-        let bytes = self
-            .regions
-            .remove(&token)
-            .ok_or(MachMsgReturn::ReceiveInvalidData)?;
+        let bytes = self.regions.remove(&token).ok_or(MachMsgReturn::ReceiveInvalidData)?;
         let address = 0x1000_0000 + token * 0x1000;
         self.mapped.insert(address, bytes);
         Ok(address)
@@ -74,10 +58,8 @@ pub fn message(
     descriptors: &[Descriptor],
     data: &[u8],
 ) -> Vec<u8> {
-    let (reply_name, reply_disposition) = reply
-        .map_or((MACH_PORT_NULL, 0), |(name, disposition)| {
-            (name, disposition as u32)
-        });
+    let (reply_name, reply_disposition) =
+        reply.map_or((MACH_PORT_NULL, 0), |(name, disposition)| (name, disposition as u32));
     let header = MachMsgHeader {
         bits: msgh_bits(destination.1 as u32, reply_disposition),
         remote_port: destination.0,
@@ -110,16 +92,8 @@ pub struct Decoded {
 
 pub fn decode(received: &Received) -> Decoded {
     let (view, trailer) = parse_received(&received.bytes).expect("a received message parses");
-    assert_eq!(
-        view.header.size as usize + MACH_MSG_TRAILER_SIZE,
-        received.bytes.len()
-    );
-    Decoded {
-        header: view.header,
-        descriptors: view.descriptors().collect(),
-        data: view.inline_data.to_vec(),
-        trailer,
-    }
+    assert_eq!(view.header.size as usize + MACH_MSG_TRAILER_SIZE, received.bytes.len());
+    Decoded { header: view.header, descriptors: view.descriptors().collect(), data: view.inline_data.to_vec(), trailer }
 }
 
 /// Asserts the invariants hold.
@@ -164,8 +138,7 @@ pub fn deliver(ipc: &mut Ipc) -> usize {
 /// A receive right with a send right under the same name.
 pub fn port_with_send(ipc: &mut Ipc, space: SpaceId) -> PortName {
     let name = ipc.allocate(space, PortRight::Receive).unwrap();
-    ipc.insert_right(space, name, space, name, Disposition::MakeSend as u32)
-        .unwrap();
+    ipc.insert_right(space, name, space, name, Disposition::MakeSend as u32).unwrap();
     check(ipc);
     name
 }

@@ -16,16 +16,16 @@
 //!
 //! Out-of-line memory and port arrays go through `ool::TaskAccess`.
 
-use super::wait::WaitKey;
 use super::ool::TaskAccess;
+use super::wait::WaitKey;
 use super::{deliver_outcome, settle, wake_one};
 use crate::memory::user::{self, UserBuffer};
 use crate::scheduler::{self, with_kernel, Kernel};
 use crate::thread::WaitResult;
 use alloc::vec::Vec;
 use mach_abi::{
-    CopyOption, MachMsgReturn, PortName, MACH_MSG_OPTION_USER, MACH_MSG_SIZE_MAX, MACH_MSG_SIZE_MIN, MACH_MSG_TRAILER_SIZE,
-    MACH_RCV_LARGE, MACH_RCV_MSG, MACH_RCV_TIMEOUT, MACH_SEND_MSG, MACH_SEND_TIMEOUT,
+    CopyOption, MachMsgReturn, PortName, MACH_MSG_OPTION_USER, MACH_MSG_SIZE_MAX, MACH_MSG_SIZE_MIN,
+    MACH_MSG_TRAILER_SIZE, MACH_RCV_LARGE, MACH_RCV_MSG, MACH_RCV_TIMEOUT, MACH_SEND_MSG, MACH_SEND_TIMEOUT,
 };
 use mach_ipc::{ReceiveError, ReceiveOptions, SendError, SpaceId, TaskMemory};
 
@@ -127,7 +127,11 @@ fn send(address: u64, size: u64, deadline: Option<u64>) -> MachMsgReturn {
     loop {
         let step = with_kernel(|kernel| {
             let Some((task, space)) = current_space(kernel) else { return Step::Done(MachMsgReturn::SendInvalidDest) };
-            let tables = kernel.tasks.get(task).and_then(|task| task.page_tables.as_ref()).expect("a running task has page tables");
+            let tables = kernel
+                .tasks
+                .get(task)
+                .and_then(|task| task.page_tables.as_ref())
+                .expect("a running task has page tables");
             if user::copy_from_user(tables, UserBuffer::new(address, bytes.len()), bytes).is_err() {
                 return Step::Done(MachMsgReturn::SendInvalidData);
             }
@@ -136,14 +140,20 @@ fn send(address: u64, size: u64, deadline: Option<u64>) -> MachMsgReturn {
             }
             let Kernel { ipc, tasks, captured, .. } = &mut *kernel;
             let object = tasks.get_mut(task).expect("current task");
-            let mut memory = TaskAccess { tables: object.page_tables.as_mut().expect("a running task has page tables"), vm: &mut object.vm, captured };
+            let mut memory = TaskAccess {
+                tables: object.page_tables.as_mut().expect("a running task has page tables"),
+                vm: &mut object.vm,
+                captured,
+            };
             match ipc.send(space, bytes, &mut memory) {
                 Ok(outcome) => {
                     deliver_outcome(kernel, outcome);
                     settle(kernel);
                     Step::Done(MachMsgReturn::Success)
                 }
-                Err(SendError::QueueFull { port }) => wait_or_time_out(kernel, deadline, WaitKey::Send(port), MachMsgReturn::SendTimedOut),
+                Err(SendError::QueueFull { port }) => {
+                    wait_or_time_out(kernel, deadline, WaitKey::Send(port), MachMsgReturn::SendTimedOut)
+                }
                 Err(SendError::Failed(code)) => {
                     settle(kernel);
                     Step::Done(code)
@@ -188,10 +198,23 @@ fn hand_off(kernel: &mut Kernel, space: SpaceId, bytes: &[u8]) -> Option<MachMsg
     let tables = receiver_task.page_tables.as_ref()?;
     let buffer = UserBuffer::new(pending.address, pending.size);
     user::check_writable(tables, buffer).ok()?;
-    let code = match ipc.send_direct(space, bytes, &mut InlineOnly, receiver_task.space, pending.name, pending.size, &mut InlineOnly) {
+    let code = match ipc.send_direct(
+        space,
+        bytes,
+        &mut InlineOnly,
+        receiver_task.space,
+        pending.name,
+        pending.size,
+        &mut InlineOnly,
+    ) {
         Ok(received) => {
-            user::copy_to_user(tables, buffer, &received.bytes).expect("receiver buffer checked writable under this lock");
-            if received.lost == 0 { MachMsgReturn::Success } else { MachMsgReturn::ReceiveBodyError }
+            user::copy_to_user(tables, buffer, &received.bytes)
+                .expect("receiver buffer checked writable under this lock");
+            if received.lost == 0 {
+                MachMsgReturn::Success
+            } else {
+                MachMsgReturn::ReceiveBodyError
+            }
         }
         Err(SendError::HandoffNotPossible) => return None,
         Err(SendError::QueueFull { .. }) => return None,
@@ -233,7 +256,9 @@ fn receive(address: u64, size: u64, name: PortName, options: ReceiveOptions, dea
     let size = size.min((MACH_MSG_SIZE_MAX + MACH_MSG_TRAILER_SIZE) as u64) as usize;
     loop {
         let step = with_kernel(|kernel| {
-            let Some((task, space)) = current_space(kernel) else { return Step::Done(MachMsgReturn::ReceiveInvalidName) };
+            let Some((task, space)) = current_space(kernel) else {
+                return Step::Done(MachMsgReturn::ReceiveInvalidName);
+            };
             let Kernel { ipc, tasks, captured, .. } = &mut *kernel;
             let object = tasks.get_mut(task).expect("current task");
             let tables = object.page_tables.as_mut().expect("a running task has page tables");

@@ -20,7 +20,9 @@ pub enum KernelObjectRef {
     Thread(ThreadId),
     /// The host: its name port (`host_self`, anyone) or its privileged port
     /// (the bootstrap task's, handed on narrowly).
-    Host { privileged: bool },
+    Host {
+        privileged: bool,
+    },
 }
 
 impl KernelObjectRef {

@@ -62,7 +62,8 @@ impl TaskAccess<'_> {
     /// Allocates `pages` read-write pages anywhere in the task.
     fn allocate(&mut self, pages: u64) -> Result<u64, MachMsgReturn> {
         let start = self.vm.find_space(pages * PAGE, 0).ok_or(MachMsgReturn::ReceiveInvalidData)?;
-        vm::allocate(self.vm, self.tables, start, start + pages * PAGE, VM_PROT_DEFAULT).map_err(|_| MachMsgReturn::ReceiveInvalidData)?;
+        vm::allocate(self.vm, self.tables, start, start + pages * PAGE, VM_PROT_DEFAULT)
+            .map_err(|_| MachMsgReturn::ReceiveInvalidData)?;
         Ok(start)
     }
 }
@@ -110,8 +111,12 @@ impl TaskMemory for TaskAccess<'_> {
 
     fn read_port_names(&mut self, address: u64, count: u32) -> Result<Vec<PortName>, MachMsgReturn> {
         let mut bytes = alloc::vec![0u8; count as usize * 4];
-        crate::memory::user::copy_from_user(self.tables, crate::memory::user::UserBuffer::new(address, bytes.len()), &mut bytes)
-            .map_err(|_| MachMsgReturn::SendInvalidMemory)?;
+        crate::memory::user::copy_from_user(
+            self.tables,
+            crate::memory::user::UserBuffer::new(address, bytes.len()),
+            &mut bytes,
+        )
+        .map_err(|_| MachMsgReturn::SendInvalidMemory)?;
         Ok(bytes.chunks(4).map(|chunk| u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]])).collect())
     }
 
@@ -156,8 +161,12 @@ impl TaskMemory for TaskAccess<'_> {
         let bytes: Vec<u8> = names.iter().flat_map(|name| name.to_le_bytes()).collect();
         let pages = (bytes.len() as u64).div_ceil(PAGE).max(1);
         let start = self.allocate(pages)?;
-        crate::memory::user::copy_to_user(self.tables, crate::memory::user::UserBuffer::new(start, bytes.len()), &bytes)
-            .map_err(|_| MachMsgReturn::ReceiveInvalidData)?;
+        crate::memory::user::copy_to_user(
+            self.tables,
+            crate::memory::user::UserBuffer::new(start, bytes.len()),
+            &bytes,
+        )
+        .map_err(|_| MachMsgReturn::ReceiveInvalidData)?;
         Ok(start)
     }
 }

@@ -50,7 +50,8 @@ fn target_space(kernel: &Kernel, caller: &Caller, task: u64) -> Result<SpaceId, 
 
 /// Checks that the caller may have `count` words written at `address`.
 fn check_output(kernel: &Kernel, caller: &Caller, address: u64, count: usize) -> Result<(), KernReturn> {
-    let tables = kernel.tasks.get(caller.task).and_then(|task| task.page_tables.as_ref()).ok_or(KernReturn::InvalidTask)?;
+    let tables =
+        kernel.tasks.get(caller.task).and_then(|task| task.page_tables.as_ref()).ok_or(KernReturn::InvalidTask)?;
     user::check_writable(tables, UserBuffer::new(address, count * 4))?;
     Ok(())
 }
@@ -59,11 +60,13 @@ fn check_output(kernel: &Kernel, caller: &Caller, address: u64, count: usize) ->
 fn write_output(kernel: &Kernel, caller: &Caller, address: u64, words: &[u32]) {
     let tables = kernel.tasks.get(caller.task).and_then(|task| task.page_tables.as_ref()).expect("checked above");
     let bytes: Vec<u8> = words.iter().flat_map(|word| word.to_le_bytes()).collect();
-    user::copy_to_user(tables, UserBuffer::new(address, bytes.len()), &bytes).expect("output checked writable under this lock");
+    user::copy_to_user(tables, UserBuffer::new(address, bytes.len()), &bytes)
+        .expect("output checked writable under this lock");
 }
 
 fn read_words(kernel: &Kernel, caller: &Caller, address: u64, count: u32) -> Result<Vec<u32>, KernReturn> {
-    let tables = kernel.tasks.get(caller.task).and_then(|task| task.page_tables.as_ref()).ok_or(KernReturn::InvalidTask)?;
+    let tables =
+        kernel.tasks.get(caller.task).and_then(|task| task.page_tables.as_ref()).ok_or(KernReturn::InvalidTask)?;
     let mut bytes = alloc::vec![0u8; count as usize * 4];
     user::copy_from_user(tables, UserBuffer::new(address, bytes.len()), &mut bytes)?;
     Ok(bytes.chunks(4).map(|chunk| u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]])).collect())
@@ -222,12 +225,21 @@ pub fn port_set_attributes([task, port, flavor, info, count, ..]: [u64; 6]) -> R
     })
 }
 
-pub fn port_request_notification([task, port, request, sync, notify, previous_out]: [u64; 6]) -> Result<(), KernReturn> {
+pub fn port_request_notification(
+    [task, port, request, sync, notify, previous_out]: [u64; 6],
+) -> Result<(), KernReturn> {
     operate(|kernel, caller| {
         let space = target_space(kernel, caller, task)?;
         check_output(kernel, caller, previous_out, 1)?;
         let (message_id, disposition) = mach_abi::unpack_notification_request(request);
-        let previous = kernel.ipc.request_notification(space, name(port)?, message_id, small(sync)?, name(notify)?, disposition)?;
+        let previous = kernel.ipc.request_notification(
+            space,
+            name(port)?,
+            message_id,
+            small(sync)?,
+            name(notify)?,
+            disposition,
+        )?;
         write_output(kernel, caller, previous_out, &[previous]);
         Ok(())
     })

@@ -113,11 +113,7 @@ impl<E: fmt::Debug> From<E> for Failure {
     #[track_caller]
     fn from(error: E) -> Self {
         let location = core::panic::Location::caller();
-        Failure {
-            file: location.file(),
-            line: location.line(),
-            message: alloc::format!("unexpected error: {error:?}"),
-        }
+        Failure { file: location.file(), line: location.line(), message: alloc::format!("unexpected error: {error:?}") }
     }
 }
 
@@ -167,9 +163,5 @@ pub fn run(boot: &BootInfo) -> ! {
         }
     }
     crate::println!("{passed} passed, {failed} failed");
-    crate::arch::exit_qemu(if failed == 0 {
-        crate::arch::QemuExit::Success
-    } else {
-        crate::arch::QemuExit::Failure
-    })
+    crate::arch::exit_qemu(if failed == 0 { crate::arch::QemuExit::Success } else { crate::arch::QemuExit::Failure })
 }

@@ -162,8 +162,7 @@ pub fn init(boot: &BootInfo, reachable_end: PhysicalAddress) {
     let frame_count = (highest / PAGE_SIZE as u64) as usize;
     let bitmap_bytes = (frame_count.div_ceil(64) * 8) as u64;
 
-    let mut reserved: heapless::Vec<PhysicalRange, { crate::boot_info::MAX_MODULES + 3 }> =
-        heapless::Vec::new();
+    let mut reserved: heapless::Vec<PhysicalRange, { crate::boot_info::MAX_MODULES + 3 }> = heapless::Vec::new();
     let _ = reserved.push(PhysicalRange::new(0, LOW_MEMORY_END));
     let _ = reserved.push(boot.kernel_image.page_aligned_outward());
     for module in &boot.modules {

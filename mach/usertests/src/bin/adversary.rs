@@ -40,14 +40,50 @@ impl Random {
 }
 
 const TRAPS: &[Trap] = &[
-    Trap::MachMsg, Trap::MachMsg, Trap::MachMsg, Trap::MachMsg, Trap::MachReplyPort, Trap::TaskSelf, Trap::ThreadSelf,
-    Trap::PortAllocate, Trap::PortAllocate, Trap::PortDeallocate, Trap::PortDestroy, Trap::PortModRefs, Trap::PortInsertRight,
-    Trap::PortExtractRight, Trap::PortMoveMember, Trap::PortGetAttributes, Trap::PortSetAttributes,
-    Trap::PortRequestNotification, Trap::PortType, Trap::TaskInfo, Trap::ThreadCreate, Trap::ThreadGetState,
-    Trap::ThreadSetState, Trap::ThreadInfo, Trap::ThreadSwitch, Trap::ClockGetTime, Trap::DebugPrint, Trap::VmAllocate,
-    Trap::VmAllocate, Trap::VmDeallocate, Trap::VmProtect, Trap::VmInherit, Trap::VmRegion, Trap::VmRead, Trap::VmWrite,
-    Trap::TaskSetExceptionPort, Trap::ThreadSetExceptionPort, Trap::TaskGetExceptionPort, Trap::ThreadGetExceptionPort,
-    Trap::DeviceMapMemory, Trap::DeviceDmaAllocate, Trap::InterruptBind, Trap::InterruptAcknowledge, Trap::IoPortAccess,
+    Trap::MachMsg,
+    Trap::MachMsg,
+    Trap::MachMsg,
+    Trap::MachMsg,
+    Trap::MachReplyPort,
+    Trap::TaskSelf,
+    Trap::ThreadSelf,
+    Trap::PortAllocate,
+    Trap::PortAllocate,
+    Trap::PortDeallocate,
+    Trap::PortDestroy,
+    Trap::PortModRefs,
+    Trap::PortInsertRight,
+    Trap::PortExtractRight,
+    Trap::PortMoveMember,
+    Trap::PortGetAttributes,
+    Trap::PortSetAttributes,
+    Trap::PortRequestNotification,
+    Trap::PortType,
+    Trap::TaskInfo,
+    Trap::ThreadCreate,
+    Trap::ThreadGetState,
+    Trap::ThreadSetState,
+    Trap::ThreadInfo,
+    Trap::ThreadSwitch,
+    Trap::ClockGetTime,
+    Trap::DebugPrint,
+    Trap::VmAllocate,
+    Trap::VmAllocate,
+    Trap::VmDeallocate,
+    Trap::VmProtect,
+    Trap::VmInherit,
+    Trap::VmRegion,
+    Trap::VmRead,
+    Trap::VmWrite,
+    Trap::TaskSetExceptionPort,
+    Trap::ThreadSetExceptionPort,
+    Trap::TaskGetExceptionPort,
+    Trap::ThreadGetExceptionPort,
+    Trap::DeviceMapMemory,
+    Trap::DeviceDmaAllocate,
+    Trap::InterruptBind,
+    Trap::InterruptAcknowledge,
+    Trap::IoPortAccess,
 ];
 
 /// Where the VM traps aim: the area `vm_allocate` hands out, so they hit
@@ -79,7 +115,13 @@ fn main(argument: u64) {
                 _ => scratch + random.below(8000) / 4 * 4,
             }
         };
-        let small = |random: &mut Random| -> u64 { if random.below(4) == 0 { random.next() } else { random.below(40) } };
+        let small = |random: &mut Random| -> u64 {
+            if random.below(4) == 0 {
+                random.next()
+            } else {
+                random.below(40)
+            }
+        };
         let trap = TRAPS[random.below(TRAPS.len() as u64) as usize];
         let mut arguments = [0u64; 6];
         for slot in arguments.iter_mut() {
@@ -106,19 +148,41 @@ fn main(argument: u64) {
                 words[2] = random.below(3) << 32;
                 let options = (random.next() as u32 & MACH_MSG_OPTION_USER) | MACH_SEND_TIMEOUT | MACH_RCV_TIMEOUT;
                 // Unknown option bits too, but never a wait without a timeout.
-                let options = if random.below(16) == 0 { random.next() | (MACH_SEND_TIMEOUT | MACH_RCV_TIMEOUT) as u64 } else { options as u64 };
-                arguments = [if random.below(8) == 0 { pointer(&mut random) } else { scratch }, options, size, random.below(9000), name(&mut random, &names), random.below(3)];
+                let options = if random.below(16) == 0 {
+                    random.next() | (MACH_SEND_TIMEOUT | MACH_RCV_TIMEOUT) as u64
+                } else {
+                    options as u64
+                };
+                arguments = [
+                    if random.below(8) == 0 { pointer(&mut random) } else { scratch },
+                    options,
+                    size,
+                    random.below(9000),
+                    name(&mut random, &names),
+                    random.below(3),
+                ];
             }
             Trap::ThreadSwitch => arguments[2] = random.below(3),
             Trap::DebugPrint => {
                 arguments[0] = [0, 0xffff_ffff_8010_0000, 0x10_0000_0000, u64::MAX - 3][random.below(4) as usize];
                 arguments[1] = random.below(64);
             }
-            Trap::VmAllocate | Trap::VmDeallocate | Trap::VmProtect | Trap::VmInherit | Trap::VmRegion | Trap::VmRead | Trap::VmWrite => {
+            Trap::VmAllocate
+            | Trap::VmDeallocate
+            | Trap::VmProtect
+            | Trap::VmInherit
+            | Trap::VmRegion
+            | Trap::VmRead
+            | Trap::VmWrite => {
                 // Addresses in the allocation area (some unaligned), sizes
                 // mostly small; vm_allocate's address is read from scratch.
-                let address = VM_AREA + random.below(64) * 4096 + if random.below(8) == 0 { random.below(4096) } else { 0 };
-                let size = if random.below(16) == 0 { random.next() } else { random.below(8) * 4096 + random.below(2) * random.below(4096) };
+                let address =
+                    VM_AREA + random.below(64) * 4096 + if random.below(8) == 0 { random.below(4096) } else { 0 };
+                let size = if random.below(16) == 0 {
+                    random.next()
+                } else {
+                    random.below(8) * 4096 + random.below(2) * random.below(4096)
+                };
                 match trap {
                     Trap::VmAllocate => {
                         // SAFETY: the first scratch word is ours.

@@ -22,15 +22,15 @@ fn clock_raw(address: u64) -> u64 {
 fn main(_argument: u64) {
     let code = main as *const () as u64;
     let results = [
-        debug_print_raw(0, 8),                       // null page
-        debug_print_raw(0xffff_ffff_8010_0000, 8),   // kernel image
-        debug_print_raw(0x0000_7fff_ffff_fff0, 64),  // runs past the user half
-        debug_print_raw(u64::MAX - 4, 16),           // wraps around
-        debug_print_raw(0x10_0000_0000, 8),          // unmapped user address
-        debug_print_raw(code, 100_000),              // too long
-        clock_raw(code),                             // read-only code page
-        clock_raw(0xffff_8000_0010_0000),            // the kernel's direct map
-        clock_raw(3),                                // null page, unaligned
+        debug_print_raw(0, 8),                      // null page
+        debug_print_raw(0xffff_ffff_8010_0000, 8),  // kernel image
+        debug_print_raw(0x0000_7fff_ffff_fff0, 64), // runs past the user half
+        debug_print_raw(u64::MAX - 4, 16),          // wraps around
+        debug_print_raw(0x10_0000_0000, 8),         // unmapped user address
+        debug_print_raw(code, 100_000),             // too long
+        clock_raw(code),                            // read-only code page
+        clock_raw(0xffff_8000_0010_0000),           // the kernel's direct map
+        clock_raw(3),                               // null page, unaligned
         // SAFETY: an unknown trap number touches nothing.
         unsafe { raw_trap(9999, [0; 6]) },
     ];

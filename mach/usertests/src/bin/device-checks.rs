@@ -26,31 +26,70 @@ fn main(device: u64) {
 
     // Device memory: the HPET's registers.
     let mut address = 0u64;
-    checks.equal("map the HPET", call(Trap::DeviceMapMemory, [device, 0xfed0_0000, 4096, &raw mut address as u64, 0, 0]), Ok(()));
+    checks.equal(
+        "map the HPET",
+        call(Trap::DeviceMapMemory, [device, 0xfed0_0000, 4096, &raw mut address as u64, 0, 0]),
+        Ok(()),
+    );
     // SAFETY: the kernel mapped the HPET's register page at `address`.
     let capabilities = unsafe { core::ptr::read_volatile(address as *const u64) };
     checks.equal("HPET vendor is 0x8086", (capabilities >> 16) & 0xffff, 0x8086);
     checks.equal("unmap it", vm_deallocate(task as u32, address, 4096), Ok(()));
-    checks.equal("RAM is not device memory", call(Trap::DeviceMapMemory, [device, 0x10_0000, 4096, &raw mut address as u64, 0, 0]), Err(KernReturn::InvalidAddress));
-    checks.equal("unaligned", call(Trap::DeviceMapMemory, [device, 0xfed0_0010, 4096, &raw mut address as u64, 0, 0]), Err(KernReturn::InvalidArgument));
-    checks.equal("without the device port", call(Trap::DeviceMapMemory, [task, 0xfed0_0000, 4096, &raw mut address as u64, 0, 0]), Err(KernReturn::InvalidCapability));
+    checks.equal(
+        "RAM is not device memory",
+        call(Trap::DeviceMapMemory, [device, 0x10_0000, 4096, &raw mut address as u64, 0, 0]),
+        Err(KernReturn::InvalidAddress),
+    );
+    checks.equal(
+        "unaligned",
+        call(Trap::DeviceMapMemory, [device, 0xfed0_0010, 4096, &raw mut address as u64, 0, 0]),
+        Err(KernReturn::InvalidArgument),
+    );
+    checks.equal(
+        "without the device port",
+        call(Trap::DeviceMapMemory, [task, 0xfed0_0000, 4096, &raw mut address as u64, 0, 0]),
+        Err(KernReturn::InvalidCapability),
+    );
 
     // DMA memory.
     let (mut virtual_address, mut physical) = (0u64, 0u64);
-    checks.equal("DMA 8 KiB", call(Trap::DeviceDmaAllocate, [device, 8192, &raw mut virtual_address as u64, &raw mut physical as u64, 0, 0]), Ok(()));
+    checks.equal(
+        "DMA 8 KiB",
+        call(Trap::DeviceDmaAllocate, [device, 8192, &raw mut virtual_address as u64, &raw mut physical as u64, 0, 0]),
+        Ok(()),
+    );
     checks.equal("page aligned physical address", physical % 4096 == 0 && physical != 0, true);
     // SAFETY: the kernel mapped 8 KiB of zeroed DMA memory at `virtual_address`.
     let dma = unsafe { core::slice::from_raw_parts_mut(virtual_address as *mut u8, 8192) };
     checks.equal("zeroed", dma.iter().all(|&byte| byte == 0), true);
     dma.fill(0x3c);
-    checks.equal("DMA without the device port", call(Trap::DeviceDmaAllocate, [task, 8192, &raw mut virtual_address as u64, &raw mut physical as u64, 0, 0]), Err(KernReturn::InvalidCapability));
-    checks.equal("too much DMA", call(Trap::DeviceDmaAllocate, [device, 1 << 30, &raw mut virtual_address as u64, &raw mut physical as u64, 0, 0]), Err(KernReturn::InvalidArgument));
+    checks.equal(
+        "DMA without the device port",
+        call(Trap::DeviceDmaAllocate, [task, 8192, &raw mut virtual_address as u64, &raw mut physical as u64, 0, 0]),
+        Err(KernReturn::InvalidCapability),
+    );
+    checks.equal(
+        "too much DMA",
+        call(
+            Trap::DeviceDmaAllocate,
+            [device, 1 << 30, &raw mut virtual_address as u64, &raw mut physical as u64, 0, 0],
+        ),
+        Err(KernReturn::InvalidArgument),
+    );
 
     // Interrupts as messages: the PIT on line 0, acknowledged each time.
     let port = port_allocate(task as u32, PortRight::Receive).unwrap_or(0);
     let _ = port_insert_right(task as u32, port, port, Disposition::MakeSend as u32);
-    checks.equal("bind without the device port", call(Trap::InterruptBind, [task, 0, port as u64, 0, 0, 0]), Err(KernReturn::InvalidCapability));
-    checks.equal("bind a line that does not exist", call(Trap::InterruptBind, [device, 99, port as u64, 0, 0, 0]), Err(KernReturn::InvalidArgument));
+    checks.equal(
+        "bind without the device port",
+        call(Trap::InterruptBind, [task, 0, port as u64, 0, 0, 0]),
+        Err(KernReturn::InvalidCapability),
+    );
+    checks.equal(
+        "bind a line that does not exist",
+        call(Trap::InterruptBind, [device, 99, port as u64, 0, 0, 0]),
+        Err(KernReturn::InvalidArgument),
+    );
     checks.equal("bind line 0", call(Trap::InterruptBind, [device, 0, port as u64, 0, 0, 0]), Ok(()));
     let mut buffer = MessageBuffer::<64>::new();
     let mut received = 0;
@@ -65,7 +104,15 @@ fn main(device: u64) {
     }
     checks.equal("three timer interrupts as messages", received, 3);
     checks.equal("unbind", call(Trap::InterruptBind, [device, 0, 0, 0, 0, 0]), Ok(()));
-    checks.equal("acknowledge an unbound line", call(Trap::InterruptAcknowledge, [device, 0, 0, 0, 0, 0]), Err(KernReturn::InvalidArgument));
-    checks.equal("I/O ports are not implemented", call(Trap::IoPortAccess, [device, 0x3f8, 8, 0, 0, 0]), Err(KernReturn::NotSupported));
+    checks.equal(
+        "acknowledge an unbound line",
+        call(Trap::InterruptAcknowledge, [device, 0, 0, 0, 0, 0]),
+        Err(KernReturn::InvalidArgument),
+    );
+    checks.equal(
+        "I/O ports are not implemented",
+        call(Trap::IoPortAccess, [device, 0x3f8, 8, 0, 0, 0]),
+        Err(KernReturn::NotSupported),
+    );
     checks.finish();
 }

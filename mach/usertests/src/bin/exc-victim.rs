@@ -13,7 +13,9 @@ libmach::entry!(main);
 
 fn main(handler: u64) {
     // SAFETY: names only; the kernel reads no memory for this trap.
-    let status = unsafe { raw_trap(Trap::TaskSetExceptionPort as u64, [task_self() as u64, EXC_MASK_ALL as u64, handler, 0, 0, 0]) };
+    let status = unsafe {
+        raw_trap(Trap::TaskSetExceptionPort as u64, [task_self() as u64, EXC_MASK_ALL as u64, handler, 0, 0, 0])
+    };
     println!("exception port set: {status}");
     // SAFETY (each block): the instruction faults on purpose; the handler
     // moves rip past it (by r12 bytes) and resumes us; the registers named
@@ -22,7 +24,9 @@ fn main(handler: u64) {
     println!("survived invalid opcode");
     unsafe { core::arch::asm!("mov r12, 0", "int3", out("r12") _) };
     println!("survived breakpoint");
-    unsafe { core::arch::asm!("xor edx, edx", "xor eax, eax", "xor ecx, ecx", "mov r12, 2", "div ecx", out("r12") _, out("eax") _, out("ecx") _, out("edx") _) };
+    unsafe {
+        core::arch::asm!("xor edx, edx", "xor eax, eax", "xor ecx, ecx", "mov r12, 2", "div ecx", out("r12") _, out("eax") _, out("ecx") _, out("edx") _)
+    };
     println!("survived divide error");
     unsafe { core::arch::asm!("mov rax, 8", "mov r12, 3", "mov rax, [rax]", out("r12") _, out("rax") _) };
     println!("survived bad access");

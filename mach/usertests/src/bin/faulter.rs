@@ -22,7 +22,9 @@ fn main(kind: u64) {
             4 => {
                 core::ptr::read_volatile(0xffff_ffff_8010_0000usize as *const u64);
             }
-            5 => core::arch::asm!("xor edx, edx", "xor eax, eax", "xor ecx, ecx", "div ecx", out("eax") _, out("ecx") _, out("edx") _),
+            5 => {
+                core::arch::asm!("xor edx, edx", "xor eax, eax", "xor ecx, ecx", "div ecx", out("eax") _, out("ecx") _, out("edx") _)
+            }
             _ => core::arch::asm!("hlt"),
         }
     }

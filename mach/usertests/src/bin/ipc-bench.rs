@@ -49,7 +49,15 @@ fn main(argument: u64) {
     });
     let reply = mach_reply_port();
     let rpc = |words: &[u32], buffer: &mut MessageBuffer<2048>| {
-        let size = message::write(buffer, service, Disposition::CopySend as u32, reply, Disposition::MakeSendOnce as u32, 1, words);
+        let size = message::write(
+            buffer,
+            service,
+            Disposition::CopySend as u32,
+            reply,
+            Disposition::MakeSendOnce as u32,
+            1,
+            words,
+        );
         let _ = mach_msg(buffer, MACH_SEND_MSG | MACH_RCV_MSG, size, reply, 0);
     };
     measure("rpc_round_trip", 5_000, || rpc(&[], &mut buffer));
@@ -60,9 +68,21 @@ fn main(argument: u64) {
     let mib: u64 = 1 << 20;
     let mut region = vm_allocate(task, 0, mib, libmach::abi::VM_FLAGS_ANYWHERE).unwrap_or(0);
     let ool = |deallocate: bool, region: &mut u64, buffer: &mut MessageBuffer<2048>| {
-        let header = libmach::abi::MachMsgHeader { bits: libmach::abi::msgh_bits(Disposition::CopySend as u32, 0), size: 0, remote_port: own, local_port: 0, voucher_port: 0, id: 1 };
+        let header = libmach::abi::MachMsgHeader {
+            bits: libmach::abi::msgh_bits(Disposition::CopySend as u32, 0),
+            size: 0,
+            remote_port: own,
+            local_port: 0,
+            voucher_port: 0,
+            id: 1,
+        };
         let mut encoder = libmach::abi::MessageEncoder::new(&mut buffer.0, header, true);
-        let _ = encoder.descriptor(libmach::abi::Descriptor::OutOfLineMemory { address: *region, size: mib as u32, deallocate, copy: libmach::abi::CopyOption::VirtualCopy });
+        let _ = encoder.descriptor(libmach::abi::Descriptor::OutOfLineMemory {
+            address: *region,
+            size: mib as u32,
+            deallocate,
+            copy: libmach::abi::CopyOption::VirtualCopy,
+        });
         let size = encoder.finish().unwrap_or(0);
         let _ = mach_msg(buffer, MACH_SEND_MSG | MACH_RCV_MSG, size, own, 0);
         let received = buffer.0[28..36].try_into().map(u64::from_le_bytes).unwrap_or(0);
@@ -85,7 +105,12 @@ fn main(argument: u64) {
     // right to the handler's port, set as our task's exception port).
     let handler = (argument >> 32) as u32;
     // SAFETY: names only.
-    unsafe { raw_trap(libmach::abi::Trap::TaskSetExceptionPort as u64, [task as u64, libmach::abi::EXC_MASK_ALL as u64, handler as u64, 0, 0, 0]) };
+    unsafe {
+        raw_trap(
+            libmach::abi::Trap::TaskSetExceptionPort as u64,
+            [task as u64, libmach::abi::EXC_MASK_ALL as u64, handler as u64, 0, 0, 0],
+        )
+    };
     measure("exception_round_trip", 500, || {
         // SAFETY: ud2 faults; the handler steps over it (r12 = 2 bytes).
         unsafe { core::arch::asm!("mov r12, 2", "ud2", out("r12") _) };

@@ -25,10 +25,21 @@ fn main(argument: u64) {
     let mut wrong = 0u64;
     let start = ticks();
     for call in 0..calls {
-        let size = message::write(&mut buffer, service, Disposition::CopySend as u32, reply, Disposition::MakeSendOnce as u32, 7, &[call as u32, !(call as u32)]);
+        let size = message::write(
+            &mut buffer,
+            service,
+            Disposition::CopySend as u32,
+            reply,
+            Disposition::MakeSendOnce as u32,
+            7,
+            &[call as u32, !(call as u32)],
+        );
         match mach_msg(&mut buffer, MACH_SEND_MSG | MACH_RCV_MSG, size, reply, 0) {
             Ok(()) => {
-                if message::id(&buffer) != 107 || message::word(&buffer, 6) != call as u32 || message::word(&buffer, 7) != !(call as u32) {
+                if message::id(&buffer) != 107
+                    || message::word(&buffer, 6) != call as u32
+                    || message::word(&buffer, 7) != !(call as u32)
+                {
                     wrong += 1;
                 }
             }

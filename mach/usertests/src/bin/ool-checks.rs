@@ -4,8 +4,8 @@
 #![no_main]
 
 use libmach::abi::{
-    CopyOption, Descriptor, Disposition, KernReturn, MachMsgHeader, MachMsgReturn, MessageEncoder, PortRight, MACH_PORT_TYPE_SEND, MACH_RCV_MSG,
-    MACH_SEND_MSG, VM_FLAGS_ANYWHERE,
+    CopyOption, Descriptor, Disposition, KernReturn, MachMsgHeader, MachMsgReturn, MessageEncoder, PortRight,
+    MACH_PORT_TYPE_SEND, MACH_RCV_MSG, MACH_SEND_MSG, VM_FLAGS_ANYWHERE,
 };
 use libmach::trap::*;
 use mach_usertests::{message, Checks};
@@ -22,7 +22,14 @@ fn bytes_at(address: u64, length: usize) -> &'static mut [u8] {
 
 fn send_descriptor(port: u32, descriptor: Descriptor) -> Result<(), MachMsgReturn> {
     let mut buffer = MessageBuffer::<256>::new();
-    let header = MachMsgHeader { bits: libmach::abi::msgh_bits(Disposition::CopySend as u32, 0), size: 0, remote_port: port, local_port: 0, voucher_port: 0, id: 33 };
+    let header = MachMsgHeader {
+        bits: libmach::abi::msgh_bits(Disposition::CopySend as u32, 0),
+        size: 0,
+        remote_port: port,
+        local_port: 0,
+        voucher_port: 0,
+        id: 33,
+    };
     let mut encoder = MessageEncoder::new(&mut buffer.0, header, true);
     encoder.descriptor(descriptor).map_err(|_| MachMsgReturn::SendInvalidType)?;
     let size = encoder.finish().map_err(|_| MachMsgReturn::SendInvalidType)?;
@@ -56,7 +63,19 @@ fn main(_argument: u64) {
     // One page by copy: the receiver gets its own copy, the sender keeps its.
     let page = vm_allocate(task, 0, PAGE, VM_FLAGS_ANYWHERE).unwrap_or(0);
     pattern(1, PAGE as usize, page);
-    checks.equal("send one page", send_descriptor(port, Descriptor::OutOfLineMemory { address: page, size: PAGE as u32, deallocate: false, copy: CopyOption::PhysicalCopy }), Ok(()));
+    checks.equal(
+        "send one page",
+        send_descriptor(
+            port,
+            Descriptor::OutOfLineMemory {
+                address: page,
+                size: PAGE as u32,
+                deallocate: false,
+                copy: CopyOption::PhysicalCopy,
+            },
+        ),
+        Ok(()),
+    );
     match receive_descriptor(port) {
         Ok(Descriptor::OutOfLineMemory { address, size, .. }) => {
             checks.equal("received a new region", (address != page, size), (true, PAGE as u32));
@@ -73,7 +92,19 @@ fn main(_argument: u64) {
     let mib = 1 << 20;
     let region = vm_allocate(task, 0, mib, VM_FLAGS_ANYWHERE).unwrap_or(0);
     pattern(7, mib as usize, region);
-    checks.equal("send 1 MiB by copy", send_descriptor(port, Descriptor::OutOfLineMemory { address: region, size: mib as u32, deallocate: false, copy: CopyOption::VirtualCopy }), Ok(()));
+    checks.equal(
+        "send 1 MiB by copy",
+        send_descriptor(
+            port,
+            Descriptor::OutOfLineMemory {
+                address: region,
+                size: mib as u32,
+                deallocate: false,
+                copy: CopyOption::VirtualCopy,
+            },
+        ),
+        Ok(()),
+    );
     match receive_descriptor(port) {
         Ok(Descriptor::OutOfLineMemory { address, size, .. }) => {
             checks.equal("1 MiB contents", (size as u64, matches(7, mib as usize, address)), (mib, true));
@@ -81,7 +112,19 @@ fn main(_argument: u64) {
         }
         _ => checks.equal("1 MiB arrives", false, true),
     }
-    checks.equal("send 1 MiB by move", send_descriptor(port, Descriptor::OutOfLineMemory { address: region, size: mib as u32, deallocate: true, copy: CopyOption::VirtualCopy }), Ok(()));
+    checks.equal(
+        "send 1 MiB by move",
+        send_descriptor(
+            port,
+            Descriptor::OutOfLineMemory {
+                address: region,
+                size: mib as u32,
+                deallocate: true,
+                copy: CopyOption::VirtualCopy,
+            },
+        ),
+        Ok(()),
+    );
     checks.equal("the sender's range is gone", vm_region(task, region).map(|(start, _, _)| start > region), Ok(true));
     match receive_descriptor(port) {
         Ok(Descriptor::OutOfLineMemory { address, .. }) => {
@@ -92,7 +135,19 @@ fn main(_argument: u64) {
     }
 
     // An unaligned region keeps its offset.
-    checks.equal("send an unaligned range", send_descriptor(port, Descriptor::OutOfLineMemory { address: page + 100, size: 50, deallocate: false, copy: CopyOption::PhysicalCopy }), Ok(()));
+    checks.equal(
+        "send an unaligned range",
+        send_descriptor(
+            port,
+            Descriptor::OutOfLineMemory {
+                address: page + 100,
+                size: 50,
+                deallocate: false,
+                copy: CopyOption::PhysicalCopy,
+            },
+        ),
+        Ok(()),
+    );
     match receive_descriptor(port) {
         Ok(Descriptor::OutOfLineMemory { address, size, .. }) => {
             checks.equal("unaligned offset and size", (address % PAGE, size), (100, 50));
@@ -102,15 +157,54 @@ fn main(_argument: u64) {
     }
 
     // Errors.
-    checks.equal("unallocated memory", send_descriptor(port, Descriptor::OutOfLineMemory { address: 0x6000_0000_0000, size: 4096, deallocate: false, copy: CopyOption::PhysicalCopy }), Err(MachMsgReturn::SendInvalidMemory));
-    checks.equal("kernel memory", send_descriptor(port, Descriptor::OutOfLineMemory { address: 0xffff_8000_0000_0000, size: 4096, deallocate: false, copy: CopyOption::PhysicalCopy }), Err(MachMsgReturn::SendInvalidMemory));
+    checks.equal(
+        "unallocated memory",
+        send_descriptor(
+            port,
+            Descriptor::OutOfLineMemory {
+                address: 0x6000_0000_0000,
+                size: 4096,
+                deallocate: false,
+                copy: CopyOption::PhysicalCopy,
+            },
+        ),
+        Err(MachMsgReturn::SendInvalidMemory),
+    );
+    checks.equal(
+        "kernel memory",
+        send_descriptor(
+            port,
+            Descriptor::OutOfLineMemory {
+                address: 0xffff_8000_0000_0000,
+                size: 4096,
+                deallocate: false,
+                copy: CopyOption::PhysicalCopy,
+            },
+        ),
+        Err(MachMsgReturn::SendInvalidMemory),
+    );
 
     // An array of rights.
     let names = [task, port, port];
-    checks.equal("send an array of rights", send_descriptor(port, Descriptor::OutOfLinePorts { address: names.as_ptr() as u64, count: 3, disposition: Disposition::CopySend, deallocate: false, copy: CopyOption::PhysicalCopy }), Ok(()));
+    checks.equal(
+        "send an array of rights",
+        send_descriptor(
+            port,
+            Descriptor::OutOfLinePorts {
+                address: names.as_ptr() as u64,
+                count: 3,
+                disposition: Disposition::CopySend,
+                deallocate: false,
+                copy: CopyOption::PhysicalCopy,
+            },
+        ),
+        Ok(()),
+    );
     match receive_descriptor(port) {
         Ok(Descriptor::OutOfLinePorts { address, count, .. }) => {
-            let received: [u32; 3] = core::array::from_fn(|index| u32::from_le_bytes(bytes_at(address + index as u64 * 4, 4).try_into().unwrap_or([0; 4])));
+            let received: [u32; 3] = core::array::from_fn(|index| {
+                u32::from_le_bytes(bytes_at(address + index as u64 * 4, 4).try_into().unwrap_or([0; 4]))
+            });
             checks.equal("three names", (count, received[0], received[1]), (3, task, port));
         }
         _ => checks.equal("the array arrives", false, true),
@@ -119,7 +213,19 @@ fn main(_argument: u64) {
     // A message with memory destroyed before it is received.
     let doomed = port_allocate(task, PortRight::Receive).unwrap_or(0);
     let _ = port_insert_right(task, doomed, doomed, Disposition::MakeSend as u32);
-    checks.equal("queue memory on a doomed port", send_descriptor(doomed, Descriptor::OutOfLineMemory { address: page, size: PAGE as u32, deallocate: false, copy: CopyOption::PhysicalCopy }), Ok(()));
+    checks.equal(
+        "queue memory on a doomed port",
+        send_descriptor(
+            doomed,
+            Descriptor::OutOfLineMemory {
+                address: page,
+                size: PAGE as u32,
+                deallocate: false,
+                copy: CopyOption::PhysicalCopy,
+            },
+        ),
+        Ok(()),
+    );
     checks.equal("destroy it with the message queued", port_destroy(task, doomed), Ok(()));
     checks.equal("task port still a send right", port_type(task, task), Ok(MACH_PORT_TYPE_SEND));
     let _ = KernReturn::Success;

@@ -34,7 +34,9 @@ fn info(trap: Trap, target: u32, flavor: u32) -> Result<[u32; 6], KernReturn> {
     let mut count = 6u32;
     // SAFETY: the kernel writes at most `count` words into `words` and one
     // into `count`, both ours.
-    let code = unsafe { raw_trap(trap as u64, [target as u64, flavor as u64, words.as_mut_ptr() as u64, &raw mut count as u64, 0, 0]) };
+    let code = unsafe {
+        raw_trap(trap as u64, [target as u64, flavor as u64, words.as_mut_ptr() as u64, &raw mut count as u64, 0, 0])
+    };
     match KernReturn::from_u32(code as u32) {
         Some(KernReturn::Success) => Ok(words),
         Some(error) => Err(error),
@@ -47,29 +49,53 @@ fn get_state(thread: u32) -> Result<[u32; 42], KernReturn> {
     let mut count = 42u32;
     // SAFETY: as in `info`.
     let code = unsafe {
-        raw_trap(Trap::ThreadGetState as u64, [thread as u64, X86_THREAD_STATE64 as u64, words.as_mut_ptr() as u64, &raw mut count as u64, 0, 0])
+        raw_trap(
+            Trap::ThreadGetState as u64,
+            [thread as u64, X86_THREAD_STATE64 as u64, words.as_mut_ptr() as u64, &raw mut count as u64, 0, 0],
+        )
     };
-    if code == 0 { Ok(words) } else { Err(KernReturn::from_u32(code as u32).unwrap_or(KernReturn::Failure)) }
+    if code == 0 {
+        Ok(words)
+    } else {
+        Err(KernReturn::from_u32(code as u32).unwrap_or(KernReturn::Failure))
+    }
 }
 
 fn set_state(thread: u32, words: &[u32; 42], count: u32) -> Result<(), KernReturn> {
     // SAFETY: the kernel only reads `words`.
-    let code = unsafe { raw_trap(Trap::ThreadSetState as u64, [thread as u64, X86_THREAD_STATE64 as u64, words.as_ptr() as u64, count as u64, 0, 0]) };
-    if code == 0 { Ok(()) } else { Err(KernReturn::from_u32(code as u32).unwrap_or(KernReturn::Failure)) }
+    let code = unsafe {
+        raw_trap(
+            Trap::ThreadSetState as u64,
+            [thread as u64, X86_THREAD_STATE64 as u64, words.as_ptr() as u64, count as u64, 0, 0],
+        )
+    };
+    if code == 0 {
+        Ok(())
+    } else {
+        Err(KernReturn::from_u32(code as u32).unwrap_or(KernReturn::Failure))
+    }
 }
 
 fn task_create(parent: u32, inherit: u64) -> Result<u32, KernReturn> {
     let mut child = 0u32;
     // SAFETY: the kernel writes 4 bytes into `child`.
     let code = unsafe { raw_trap(Trap::TaskCreate as u64, [parent as u64, inherit, &raw mut child as u64, 0, 0, 0]) };
-    if code == 0 { Ok(child) } else { Err(KernReturn::from_u32(code as u32).unwrap_or(KernReturn::Failure)) }
+    if code == 0 {
+        Ok(child)
+    } else {
+        Err(KernReturn::from_u32(code as u32).unwrap_or(KernReturn::Failure))
+    }
 }
 
 fn thread_create(task: u32) -> Result<u32, KernReturn> {
     let mut thread = 0u32;
     // SAFETY: the kernel writes 4 bytes into `thread`.
     let code = unsafe { raw_trap(Trap::ThreadCreate as u64, [task as u64, &raw mut thread as u64, 0, 0, 0, 0]) };
-    if code == 0 { Ok(thread) } else { Err(KernReturn::from_u32(code as u32).unwrap_or(KernReturn::Failure)) }
+    if code == 0 {
+        Ok(thread)
+    } else {
+        Err(KernReturn::from_u32(code as u32).unwrap_or(KernReturn::Failure))
+    }
 }
 
 /// Word `index` of a 64-bit field `field` in a state.
@@ -106,16 +132,28 @@ fn main(_argument: u64) {
     let second = thread_create(task);
     checks.equal("thread_create", second.is_ok(), true);
     let second = second.unwrap_or(0);
-    checks.equal("new thread is stopped", info(Trap::ThreadInfo, second, THREAD_BASIC_INFO).map(|words| words[0]), Ok(TH_STATE_STOPPED));
+    checks.equal(
+        "new thread is stopped",
+        info(Trap::ThreadInfo, second, THREAD_BASIC_INFO).map(|words| words[0]),
+        Ok(TH_STATE_STOPPED),
+    );
     let mut state = [0u32; 42];
     set_field(&mut state, RIP, worker as *const () as u64);
     // As if called: the return-address slot below a 16-byte aligned top.
     set_field(&mut state, RSP, WORKER_STACK.0.get() as u64 + 16384 - 8);
     set_field(&mut state, RDI, 5);
-    checks.equal("set_state with a short count", set_state(second, &state, X86_THREAD_STATE64_COUNT - 2), Err(KernReturn::InvalidArgument));
+    checks.equal(
+        "set_state with a short count",
+        set_state(second, &state, X86_THREAD_STATE64_COUNT - 2),
+        Err(KernReturn::InvalidArgument),
+    );
     let mut kernel_rip = state;
     set_field(&mut kernel_rip, RIP, 0xffff_ffff_8010_0000);
-    checks.equal("set_state into the kernel half", set_state(second, &kernel_rip, X86_THREAD_STATE64_COUNT), Err(KernReturn::InvalidArgument));
+    checks.equal(
+        "set_state into the kernel half",
+        set_state(second, &kernel_rip, X86_THREAD_STATE64_COUNT),
+        Err(KernReturn::InvalidArgument),
+    );
     checks.equal("set_state", set_state(second, &state, X86_THREAD_STATE64_COUNT), Ok(()));
     checks.equal("read back rip", get_state(second).map(|words| field(&words, RIP)), Ok(worker as *const () as u64));
     checks.equal("resume", thread_resume(second), Ok(()));
@@ -124,7 +162,11 @@ fn main(_argument: u64) {
     checks.equal("two threads now", info(Trap::TaskInfo, task, TASK_BASIC_INFO).map(|words| words[1]), Ok(2));
     checks.equal("resume a running thread", thread_resume(second), Err(KernReturn::Failure));
     checks.equal("suspend", thread_suspend(second), Ok(()));
-    checks.equal("suspended is stopped", info(Trap::ThreadInfo, second, THREAD_BASIC_INFO).map(|words| words[0]), Ok(TH_STATE_STOPPED));
+    checks.equal(
+        "suspended is stopped",
+        info(Trap::ThreadInfo, second, THREAD_BASIC_INFO).map(|words| words[0]),
+        Ok(TH_STATE_STOPPED),
+    );
     checks.equal("terminate it", thread_terminate(second), Ok(()));
     let _ = thread_sleep(20);
     checks.equal("its port is now a dead name", port_type(task, second), Ok(MACH_PORT_TYPE_DEAD_NAME));
@@ -135,7 +177,11 @@ fn main(_argument: u64) {
     let child = task_create(task, 0);
     checks.equal("task_create", child.is_ok(), true);
     let child = child.unwrap_or(0);
-    checks.equal("child is empty", info(Trap::TaskInfo, child, TASK_BASIC_INFO).map(|words| (words[1], words[2])), Ok((0, 0)));
+    checks.equal(
+        "child is empty",
+        info(Trap::TaskInfo, child, TASK_BASIC_INFO).map(|words| (words[1], words[2])),
+        Ok((0, 0)),
+    );
     checks.equal("thread in child", thread_create(child).is_ok(), true);
     checks.equal("terminate child", task_terminate(child), Ok(()));
     checks.equal("child port is a dead name", port_type(task, child), Ok(MACH_PORT_TYPE_DEAD_NAME));

@@ -5,8 +5,9 @@
 #![no_main]
 
 use libmach::abi::{
-    KernReturn, TASK_BASIC_INFO, THREAD_BASIC_INFO, Trap, VM_FLAGS_ANYWHERE, VM_FLAGS_FIXED, VM_INHERIT_NONE, VM_PROT_ALL,
-    VM_PROT_DEFAULT, VM_PROT_EXECUTE, VM_PROT_NONE, VM_PROT_READ, VM_PROT_WRITE, X86_THREAD_STATE64, X86_THREAD_STATE64_COUNT,
+    KernReturn, Trap, TASK_BASIC_INFO, THREAD_BASIC_INFO, VM_FLAGS_ANYWHERE, VM_FLAGS_FIXED, VM_INHERIT_NONE,
+    VM_PROT_ALL, VM_PROT_DEFAULT, VM_PROT_EXECUTE, VM_PROT_NONE, VM_PROT_READ, VM_PROT_WRITE, X86_THREAD_STATE64,
+    X86_THREAD_STATE64_COUNT,
 };
 use libmach::trap::*;
 use mach_usertests::Checks;
@@ -25,7 +26,9 @@ fn info_words(trap: Trap, target: u32, flavor: u32) -> [u32; 6] {
     let mut words = [0u32; 6];
     let mut count = 6u32;
     // SAFETY: the kernel writes at most 6 words and the count, both ours.
-    unsafe { raw_trap(trap as u64, [target as u64, flavor as u64, words.as_mut_ptr() as u64, &raw mut count as u64, 0, 0]) };
+    unsafe {
+        raw_trap(trap as u64, [target as u64, flavor as u64, words.as_mut_ptr() as u64, &raw mut count as u64, 0, 0])
+    };
     words
 }
 
@@ -39,28 +42,75 @@ fn main(_argument: u64) {
     let area = area.unwrap_or(0);
     checks.equal("zero filled", bytes_at(area, 3 * PAGE as usize).iter().all(|&byte| byte == 0), true);
     bytes_at(area, 3 * PAGE as usize).fill(0xa5);
-    checks.equal("region", vm_region(task, area).map(|(start, size, info)| (start, size, info.protection, info.max_protection, info.resident_pages)), Ok((area, 3 * PAGE, VM_PROT_DEFAULT, VM_PROT_ALL, 3)));
+    checks.equal(
+        "region",
+        vm_region(task, area)
+            .map(|(start, size, info)| (start, size, info.protection, info.max_protection, info.resident_pages)),
+        Ok((area, 3 * PAGE, VM_PROT_DEFAULT, VM_PROT_ALL, 3)),
+    );
     checks.equal("fixed over it", vm_allocate(task, area, PAGE, VM_FLAGS_FIXED), Err(KernReturn::NoSpace));
-    checks.equal("fixed in the kernel half", vm_allocate(task, 0xffff_8000_0000_0000, PAGE, VM_FLAGS_FIXED), Err(KernReturn::InvalidAddress));
-    checks.equal("fixed unaligned", vm_allocate(task, area + 3 * PAGE + 1, PAGE, VM_FLAGS_FIXED), Err(KernReturn::InvalidAddress));
-    checks.equal("more than the machine has", vm_allocate(task, 0, 1 << 40, VM_FLAGS_ANYWHERE), Err(KernReturn::ResourceShortage));
+    checks.equal(
+        "fixed in the kernel half",
+        vm_allocate(task, 0xffff_8000_0000_0000, PAGE, VM_FLAGS_FIXED),
+        Err(KernReturn::InvalidAddress),
+    );
+    checks.equal(
+        "fixed unaligned",
+        vm_allocate(task, area + 3 * PAGE + 1, PAGE, VM_FLAGS_FIXED),
+        Err(KernReturn::InvalidAddress),
+    );
+    checks.equal(
+        "more than the machine has",
+        vm_allocate(task, 0, 1 << 40, VM_FLAGS_ANYWHERE),
+        Err(KernReturn::ResourceShortage),
+    );
     checks.equal("bad flags", vm_allocate(task, 0, PAGE, 7), Err(KernReturn::InvalidArgument));
 
     // Protection.
-    checks.equal("write and execute refused", vm_protect(task, area, PAGE, false, VM_PROT_WRITE | VM_PROT_EXECUTE), Err(KernReturn::ProtectionFailure));
+    checks.equal(
+        "write and execute refused",
+        vm_protect(task, area, PAGE, false, VM_PROT_WRITE | VM_PROT_EXECUTE),
+        Err(KernReturn::ProtectionFailure),
+    );
     checks.equal("read only", vm_protect(task, area, PAGE, false, VM_PROT_READ), Ok(()));
     checks.equal("read-only page still reads", bytes_at(area, 1)[0], 0xa5);
-    checks.equal("region split by protection", vm_region(task, area).map(|(_, size, info)| (size, info.protection)), Ok((PAGE, VM_PROT_READ)));
-    checks.equal("vm_write into read-only memory", vm_write(task, area, &[1, 2, 3]), Err(KernReturn::ProtectionFailure));
+    checks.equal(
+        "region split by protection",
+        vm_region(task, area).map(|(_, size, info)| (size, info.protection)),
+        Ok((PAGE, VM_PROT_READ)),
+    );
+    checks.equal(
+        "vm_write into read-only memory",
+        vm_write(task, area, &[1, 2, 3]),
+        Err(KernReturn::ProtectionFailure),
+    );
     checks.equal("lower the maximum", vm_protect(task, area, PAGE, true, VM_PROT_READ), Ok(()));
-    checks.equal("above the maximum", vm_protect(task, area, PAGE, false, VM_PROT_DEFAULT), Err(KernReturn::ProtectionFailure));
+    checks.equal(
+        "above the maximum",
+        vm_protect(task, area, PAGE, false, VM_PROT_DEFAULT),
+        Err(KernReturn::ProtectionFailure),
+    );
     let second = area + PAGE;
     checks.equal("no access", vm_protect(task, second, PAGE, false, VM_PROT_NONE), Ok(()));
-    checks.equal("no access keeps the page", vm_region(task, second).map(|(_, _, info)| (info.protection, info.resident_pages)), Ok((VM_PROT_NONE, 1)));
+    checks.equal(
+        "no access keeps the page",
+        vm_region(task, second).map(|(_, _, info)| (info.protection, info.resident_pages)),
+        Ok((VM_PROT_NONE, 1)),
+    );
     checks.equal("access again", vm_protect(task, second, PAGE, false, VM_PROT_DEFAULT), Ok(()));
     checks.equal("contents survived", bytes_at(second, PAGE as usize).iter().all(|&byte| byte == 0xa5), true);
-    checks.equal("inheritance", vm_inherit(task, second, PAGE, VM_INHERIT_NONE).and_then(|()| vm_region(task, second)).map(|(_, _, info)| info.inheritance), Ok(VM_INHERIT_NONE));
-    checks.equal("protect unallocated", vm_protect(task, 0x7000_0000_0000, PAGE, false, VM_PROT_READ), Err(KernReturn::InvalidAddress));
+    checks.equal(
+        "inheritance",
+        vm_inherit(task, second, PAGE, VM_INHERIT_NONE)
+            .and_then(|()| vm_region(task, second))
+            .map(|(_, _, info)| info.inheritance),
+        Ok(VM_INHERIT_NONE),
+    );
+    checks.equal(
+        "protect unallocated",
+        vm_protect(task, 0x7000_0000_0000, PAGE, false, VM_PROT_READ),
+        Err(KernReturn::InvalidAddress),
+    );
 
     // Read and write through the kernel.
     checks.equal("vm_write to self", vm_write(task, second + 10, b"mach"), Ok(()));
@@ -68,7 +118,11 @@ fn main(_argument: u64) {
     let copy = vm_read(task, second, PAGE);
     checks.equal("vm_read from self", copy.map(|address| &bytes_at(address, 14)[10..14] == b"mach"), Ok(true));
     checks.equal("free the copy", copy.and_then(|address| vm_deallocate(task, address, PAGE)), Ok(()));
-    checks.equal("vm_read of unallocated memory", vm_read(task, 0x7000_0000_0000, PAGE), Err(KernReturn::InvalidAddress));
+    checks.equal(
+        "vm_read of unallocated memory",
+        vm_read(task, 0x7000_0000_0000, PAGE),
+        Err(KernReturn::InvalidAddress),
+    );
     checks.equal("vm_read without a task port", vm_read(0x0abc_de00, second, PAGE), Err(KernReturn::InvalidName));
 
     // Deallocate a page in the middle: the region splits around a hole.
@@ -86,7 +140,11 @@ fn main(_argument: u64) {
     checks.equal("write code", vm_write(child, code, &[0xf3, 0x90, 0xeb, 0xfc]), Ok(()));
     checks.equal("make it executable", vm_protect(child, code, PAGE, false, VM_PROT_READ | VM_PROT_EXECUTE), Ok(()));
     let stack = vm_allocate(child, 0, 4 * PAGE, VM_FLAGS_ANYWHERE).unwrap_or(0);
-    checks.equal("read the code back", vm_read(child, code, 4).map(|address| bytes_at(address, 4)[..] == [0xf3, 0x90, 0xeb, 0xfc]), Ok(true));
+    checks.equal(
+        "read the code back",
+        vm_read(child, code, 4).map(|address| bytes_at(address, 4)[..] == [0xf3, 0x90, 0xeb, 0xfc]),
+        Ok(true),
+    );
     let mut thread = 0u32;
     // SAFETY: the kernel writes the thread's name into `thread`.
     unsafe { raw_trap(Trap::ThreadCreate as u64, [child as u64, &raw mut thread as u64, 0, 0, 0, 0]) };
@@ -98,13 +156,22 @@ fn main(_argument: u64) {
     set(&mut state, 16, code);
     set(&mut state, 7, stack + 4 * PAGE - 8);
     // SAFETY: the kernel only reads `state`.
-    let status = unsafe { raw_trap(Trap::ThreadSetState as u64, [thread as u64, X86_THREAD_STATE64 as u64, state.as_ptr() as u64, X86_THREAD_STATE64_COUNT as u64, 0, 0]) };
+    let status = unsafe {
+        raw_trap(
+            Trap::ThreadSetState as u64,
+            [thread as u64, X86_THREAD_STATE64 as u64, state.as_ptr() as u64, X86_THREAD_STATE64_COUNT as u64, 0, 0],
+        )
+    };
     checks.equal("set its registers", status, 0);
     checks.equal("start it", thread_resume(thread), Ok(()));
     let _ = thread_sleep(50);
     let thread_info = info_words(Trap::ThreadInfo, thread, THREAD_BASIC_INFO);
     checks.equal("the child runs", (thread_info[0], thread_info[4] > 0), (1, true));
-    checks.equal("child has code, stack and a thread", &info_words(Trap::TaskInfo, child, TASK_BASIC_INFO)[..3], &[0u32, 1, 5][..]);
+    checks.equal(
+        "child has code, stack and a thread",
+        &info_words(Trap::TaskInfo, child, TASK_BASIC_INFO)[..3],
+        &[0u32, 1, 5][..],
+    );
     checks.equal("terminate the child", task_terminate(child), Ok(()));
 
     // A task's memory is bounded: 1 MiB at a time until the kernel says no
@@ -124,7 +191,11 @@ fn main(_argument: u64) {
             }
         }
     }
-    checks.equal("stopped by the limit, or got them all", refusal == Err(KernReturn::ResourceShortage) || reached == 64, true);
+    checks.equal(
+        "stopped by the limit, or got them all",
+        refusal == Err(KernReturn::ResourceShortage) || reached == 64,
+        true,
+    );
     mach_usertests::println!("allocated {reached} MiB in 1 MiB steps");
     for &address in &chunks[..reached] {
         let _ = vm_deallocate(task, address, 1 << 20);

@@ -13,22 +13,10 @@ use ext2::{BlockDevice, FileKind, Filesystem, ROOT_INODE};
 /// One file of a tree snapshot (paths relative to the root, '/'-joined).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Node {
-    Directory {
-        permissions: u16,
-    },
-    File {
-        permissions: u16,
-        links: u32,
-        contents: Vec<u8>,
-    },
-    Symlink {
-        target: Vec<u8>,
-    },
-    Special {
-        kind: FileKind,
-        permissions: u16,
-        device: Option<(u32, u32)>,
-    },
+    Directory { permissions: u16 },
+    File { permissions: u16, links: u32, contents: Vec<u8> },
+    Symlink { target: Vec<u8> },
+    Special { kind: FileKind, permissions: u16, device: Option<(u32, u32)> },
 }
 
 /// A tree snapshot: path → node.
@@ -49,38 +37,22 @@ pub fn image_tree<D: BlockDevice>(filesystem: &mut Filesystem<D>) -> Result<Tree
             if name == "." || name == ".." || (path.is_empty() && name == "lost+found") {
                 continue;
             }
-            let child_path = if path.is_empty() {
-                name
-            } else {
-                format!("{path}/{name}")
-            };
+            let child_path = if path.is_empty() { name } else { format!("{path}/{name}") };
             let metadata = filesystem.metadata(entry.inode)?;
             let node = match metadata.kind {
                 FileKind::Directory => {
                     pending.push((entry.inode, child_path.clone()));
-                    Node::Directory {
-                        permissions: metadata.permissions,
-                    }
+                    Node::Directory { permissions: metadata.permissions }
                 }
                 FileKind::RegularFile => {
                     let size = metadata.size.min(256 << 20) as usize;
                     let mut contents = vec![0; size];
                     let count = filesystem.read(entry.inode, 0, &mut contents)?;
                     contents.truncate(count);
-                    Node::File {
-                        permissions: metadata.permissions,
-                        links: metadata.links,
-                        contents,
-                    }
+                    Node::File { permissions: metadata.permissions, links: metadata.links, contents }
                 }
-                FileKind::Symlink => Node::Symlink {
-                    target: filesystem.read_link(entry.inode)?,
-                },
-                kind => Node::Special {
-                    kind,
-                    permissions: metadata.permissions,
-                    device: metadata.device,
-                },
+                FileKind::Symlink => Node::Symlink { target: filesystem.read_link(entry.inode)? },
+                kind => Node::Special { kind, permissions: metadata.permissions, device: metadata.device },
             };
             tree.insert(child_path, node);
         }
@@ -99,11 +71,7 @@ pub fn host_tree(root: &Path) -> Tree {
             if path.is_empty() && name == "lost+found" {
                 continue;
             }
-            let child_path = if path.is_empty() {
-                name
-            } else {
-                format!("{path}/{name}")
-            };
+            let child_path = if path.is_empty() { name } else { format!("{path}/{name}") };
             let metadata = std::fs::symlink_metadata(entry.path()).unwrap();
             let permissions = (metadata.mode() & 0o7777) as u16;
             let file_type = metadata.file_type();
@@ -117,13 +85,7 @@ pub fn host_tree(root: &Path) -> Tree {
                     contents: std::fs::read(entry.path()).unwrap(),
                 }
             } else if file_type.is_symlink() {
-                Node::Symlink {
-                    target: std::fs::read_link(entry.path())
-                        .unwrap()
-                        .as_os_str()
-                        .as_bytes()
-                        .to_vec(),
-                }
+                Node::Symlink { target: std::fs::read_link(entry.path()).unwrap().as_os_str().as_bytes().to_vec() }
             } else {
                 let kind = if file_type.is_char_device() {
                     FileKind::CharacterDevice
@@ -134,19 +96,11 @@ pub fn host_tree(root: &Path) -> Tree {
                 } else {
                     FileKind::Socket
                 };
-                let device = matches!(kind, FileKind::CharacterDevice | FileKind::BlockDevice)
-                    .then(|| {
-                        let raw = metadata.rdev();
-                        (
-                            ((raw >> 8) & 0xFFF) as u32,
-                            ((raw & 0xFF) | ((raw >> 12) & 0xFFF00)) as u32,
-                        )
-                    });
-                Node::Special {
-                    kind,
-                    permissions,
-                    device,
-                }
+                let device = matches!(kind, FileKind::CharacterDevice | FileKind::BlockDevice).then(|| {
+                    let raw = metadata.rdev();
+                    (((raw >> 8) & 0xFFF) as u32, ((raw & 0xFF) | ((raw >> 12) & 0xFFF00)) as u32)
+                });
+                Node::Special { kind, permissions, device }
             };
             tree.insert(child_path, node);
         }
@@ -159,11 +113,9 @@ pub fn assert_same_tree(expected: &Tree, actual: &Tree, context: &str) {
     for (path, node) in expected {
         match actual.get(path) {
             None => panic!("{context}: {path} missing"),
-            Some(other) if other != node => panic!(
-                "{context}: {path} differs:\nexpected {}\nactual   {}",
-                describe(node),
-                describe(other)
-            ),
+            Some(other) if other != node => {
+                panic!("{context}: {path} differs:\nexpected {}\nactual   {}", describe(node), describe(other))
+            }
             _ => {}
         }
     }
@@ -190,25 +142,15 @@ pub fn without_set_id_bits(tree: &Tree) -> Tree {
 
 fn describe(node: &Node) -> String {
     match node {
-        Node::File {
-            permissions,
-            links,
-            contents,
-        } => {
-            format!(
-                "file {permissions:o} links {links} size {} checksum {:x}",
-                contents.len(),
-                checksum(contents)
-            )
+        Node::File { permissions, links, contents } => {
+            format!("file {permissions:o} links {links} size {} checksum {:x}", contents.len(), checksum(contents))
         }
         other => format!("{other:?}"),
     }
 }
 
 fn checksum(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |state, &byte| {
-        (state ^ byte as u64).wrapping_mul(0x0100_0000_01b3)
-    })
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |state, &byte| (state ^ byte as u64).wrapping_mul(0x0100_0000_01b3))
 }
 
 /// A scratch directory, removed when dropped unless the test is failing
@@ -248,28 +190,17 @@ pub fn scratch(name: &str) -> Scratch {
 pub fn run_tool(tool: &str, arguments: &[&str]) -> (bool, String) {
     let output = Command::new(tool)
         .args(arguments)
-        .env(
-            "PATH",
-            "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-        )
+        .env("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
         .output()
         .unwrap_or_else(|error| panic!("cannot run {tool} (install e2fsprogs): {error}"));
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     (output.status.success(), text)
 }
 
 /// `e2fsck -fn` must find nothing to fix.
 pub fn assert_e2fsck_clean(image: &Path) {
     let (clean, output) = run_tool("e2fsck", &["-fn", image.to_str().unwrap()]);
-    assert!(
-        clean,
-        "e2fsck -fn {} is not clean:\n{output}",
-        image.display()
-    );
+    assert!(clean, "e2fsck -fn {} is not clean:\n{output}", image.display());
 }
 
 /// A deterministic pseudo-random generator (xorshift64*), so every test

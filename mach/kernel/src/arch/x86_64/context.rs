@@ -64,7 +64,13 @@ pub fn init() {
         Efer::update(|flags| flags.insert(EferFlags::SYSTEM_CALL_EXTENSIONS));
         Msr::new(STAR).write((0x10u64 << 48) | (0x08u64 << 32));
         LStar::write(VirtAddr::new(syscall_entry as *const () as u64));
-        SFMask::write(RFlags::INTERRUPT_FLAG | RFlags::TRAP_FLAG | RFlags::DIRECTION_FLAG | RFlags::ALIGNMENT_CHECK | RFlags::NESTED_TASK);
+        SFMask::write(
+            RFlags::INTERRUPT_FLAG
+                | RFlags::TRAP_FLAG
+                | RFlags::DIRECTION_FLAG
+                | RFlags::ALIGNMENT_CHECK
+                | RFlags::NESTED_TASK,
+        );
         GsBase::write(VirtAddr::from_ptr(PER_CPU.0.get()));
         KernelGsBase::write(VirtAddr::new(0));
     }
@@ -160,8 +166,21 @@ impl ThreadContext {
     pub fn new_user(stack: &KernelStack, entry: UserEntry) -> Self {
         let frame_address = stack.user_frame_address();
         let frame = TrapFrame {
-            r15: 0, r14: 0, r13: 0, r12: 0, r11: 0, r10: 0, r9: 0, r8: 0,
-            rbp: 0, rdi: entry.argument, rsi: 0, rdx: 0, rcx: 0, rbx: 0, rax: 0,
+            r15: 0,
+            r14: 0,
+            r13: 0,
+            r12: 0,
+            r11: 0,
+            r10: 0,
+            r9: 0,
+            r8: 0,
+            rbp: 0,
+            rdi: entry.argument,
+            rsi: 0,
+            rdx: 0,
+            rcx: 0,
+            rbx: 0,
+            rax: 0,
             vector: SYSCALL_VECTOR,
             error_code: 0,
             rip: entry.instruction_pointer,
@@ -248,10 +267,27 @@ fn set_kernel_stack(top: u64) {
 /// The user registers as the `x86_THREAD_STATE64` flavor.
 pub fn thread_state(frame: &TrapFrame) -> mach_abi::X86ThreadState64 {
     mach_abi::X86ThreadState64 {
-        rax: frame.rax, rbx: frame.rbx, rcx: frame.rcx, rdx: frame.rdx, rdi: frame.rdi, rsi: frame.rsi,
-        rbp: frame.rbp, rsp: frame.rsp, r8: frame.r8, r9: frame.r9, r10: frame.r10, r11: frame.r11,
-        r12: frame.r12, r13: frame.r13, r14: frame.r14, r15: frame.r15, rip: frame.rip, rflags: frame.rflags,
-        cs: frame.cs, fs: 0, gs: 0,
+        rax: frame.rax,
+        rbx: frame.rbx,
+        rcx: frame.rcx,
+        rdx: frame.rdx,
+        rdi: frame.rdi,
+        rsi: frame.rsi,
+        rbp: frame.rbp,
+        rsp: frame.rsp,
+        r8: frame.r8,
+        r9: frame.r9,
+        r10: frame.r10,
+        r11: frame.r11,
+        r12: frame.r12,
+        r13: frame.r13,
+        r14: frame.r14,
+        r15: frame.r15,
+        rip: frame.rip,
+        rflags: frame.rflags,
+        cs: frame.cs,
+        fs: 0,
+        gs: 0,
     }
 }
 
@@ -260,10 +296,28 @@ pub fn thread_state(frame: &TrapFrame) -> mach_abi::X86ThreadState64 {
 /// address.
 pub fn set_thread_state(frame: &mut TrapFrame, state: &mach_abi::X86ThreadState64) -> bool {
     let mut candidate = TrapFrame {
-        r15: state.r15, r14: state.r14, r13: state.r13, r12: state.r12, r11: state.r11, r10: state.r10,
-        r9: state.r9, r8: state.r8, rbp: state.rbp, rdi: state.rdi, rsi: state.rsi, rdx: state.rdx,
-        rcx: state.rcx, rbx: state.rbx, rax: state.rax, vector: frame.vector, error_code: frame.error_code,
-        rip: state.rip, cs: state.cs, rflags: state.rflags, rsp: state.rsp, ss: frame.ss,
+        r15: state.r15,
+        r14: state.r14,
+        r13: state.r13,
+        r12: state.r12,
+        r11: state.r11,
+        r10: state.r10,
+        r9: state.r9,
+        r8: state.r8,
+        rbp: state.rbp,
+        rdi: state.rdi,
+        rsi: state.rsi,
+        rdx: state.rdx,
+        rcx: state.rcx,
+        rbx: state.rbx,
+        rax: state.rax,
+        vector: frame.vector,
+        error_code: frame.error_code,
+        rip: state.rip,
+        cs: state.cs,
+        rflags: state.rflags,
+        rsp: state.rsp,
+        ss: frame.ss,
     };
     if !sanitize_user_registers(&mut candidate) {
         return false;

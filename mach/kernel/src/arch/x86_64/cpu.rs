@@ -53,7 +53,10 @@ pub fn print_backtrace(output: &mut impl Write) {
 pub fn write_backtrace_from(output: &mut impl Write, mut frame_pointer: u64) {
     const MAX_DEPTH: usize = 32;
     for _ in 0..MAX_DEPTH {
-        if frame_pointer == 0 || !frame_pointer.is_multiple_of(8) || !super::paging::is_kernel_readable(frame_pointer, 16) {
+        if frame_pointer == 0
+            || !frame_pointer.is_multiple_of(8)
+            || !super::paging::is_kernel_readable(frame_pointer, 16)
+        {
             return;
         }
         let frame = frame_pointer as *const u64;

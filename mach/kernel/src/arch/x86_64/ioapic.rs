@@ -29,7 +29,11 @@ fn write_register(index: u32, value: u32) {
 }
 
 fn pin_of(line: u32) -> u32 {
-    if line == 0 { 2 } else { line }
+    if line == 0 {
+        2
+    } else {
+        line
+    }
 }
 
 /// Maps the I/O APIC and masks every pin.

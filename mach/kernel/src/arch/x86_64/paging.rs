@@ -226,7 +226,13 @@ impl PageTables {
         // alias memory Rust code uses: user pages are never dereferenced by
         // the kernel through user addresses, and kernel callers own the frame.
         let result = unsafe {
-            self.tables.map_to_with_table_flags(page, to_phys_frame(frame), hardware_flags(flags), parent_flags, &mut TableFrames)
+            self.tables.map_to_with_table_flags(
+                page,
+                to_phys_frame(frame),
+                hardware_flags(flags),
+                parent_flags,
+                &mut TableFrames,
+            )
         };
         match result {
             Ok(flush) => {
@@ -310,7 +316,11 @@ impl PageTables {
     pub fn user_page_count(&self) -> usize {
         // SAFETY: `&self` keeps the tables alive and unchanged; reads only.
         let top = unsafe { table_in(self.root) };
-        top.iter().take(KERNEL_HALF_FIRST_ENTRY).filter_map(|entry| entry.frame().ok()).map(|frame| count_leaves(frame, 3)).sum()
+        top.iter()
+            .take(KERNEL_HALF_FIRST_ENTRY)
+            .filter_map(|entry| entry.frame().ok())
+            .map(|frame| count_leaves(frame, 3))
+            .sum()
     }
 }
 
@@ -366,7 +376,8 @@ pub fn init_kernel_address_space(boot: &BootInfo) {
 }
 
 fn map_direct(space: &mut PageTables, boot: &BootInfo) {
-    let flags = PageTableFlags::PRESENT | PageTableFlags::WRITABLE | PageTableFlags::NO_EXECUTE | PageTableFlags::GLOBAL;
+    let flags =
+        PageTableFlags::PRESENT | PageTableFlags::WRITABLE | PageTableFlags::NO_EXECUTE | PageTableFlags::GLOBAL;
     for region in boot.memory_map.iter().filter(|region| region.kind == RegionKind::Usable) {
         let start = region.range.start.0 / LARGE_PAGE_SIZE * LARGE_PAGE_SIZE;
         let end = region.range.end.0.next_multiple_of(LARGE_PAGE_SIZE);
@@ -377,7 +388,7 @@ fn map_direct(space: &mut PageTables, boot: &BootInfo) {
             // read-write and never executable; Rust code reaches RAM through
             // it only for frames it owns.
             match unsafe { space.tables.map_to(page, frame, flags, &mut TableFrames) } {
-                Ok(flush) => flush.ignore(), // not active yet
+                Ok(flush) => flush.ignore(),                // not active yet
                 Err(MapToError::PageAlreadyMapped(_)) => {} // two regions share a 2 MiB page
                 Err(error) => panic!("cannot build the direct map: {error:?}"),
             }
@@ -452,7 +463,11 @@ pub fn map_device(physical: PhysicalAddress, pages: usize) -> Result<u64, MapErr
     let base = NEXT_DEVICE_PAGE.fetch_add((pages * PAGE_SIZE) as u64, core::sync::atomic::Ordering::Relaxed);
     for index in 0..pages {
         let offset = (index * PAGE_SIZE) as u64;
-        map(base + offset, Frame::containing(PhysicalAddress(physical.0 + offset)), PageFlags::WRITABLE | PageFlags::UNCACHED)?;
+        map(
+            base + offset,
+            Frame::containing(PhysicalAddress(physical.0 + offset)),
+            PageFlags::WRITABLE | PageFlags::UNCACHED,
+        )?;
     }
     Ok(base)
 }
