@@ -120,14 +120,16 @@ pub fn device_dma_allocate([device, size, address_out, physical_out, ..]: [u64; 
     })
 }
 
+/// An interrupt line number from a trap argument.
+fn interrupt_line(line: u64) -> Result<u32, KernReturn> {
+    u32::try_from(line).ok().filter(|&line| line < crate::arch::ioapic::LINE_COUNT).ok_or(KernReturn::InvalidArgument)
+}
+
 pub fn interrupt_bind([device, line, port, ..]: [u64; 6]) -> Result<(), KernReturn> {
     with_kernel(|kernel| {
         let caller = caller(kernel)?;
         check_device_port(kernel, caller.space, device)?;
-        let line = u32::try_from(line)
-            .ok()
-            .filter(|&line| line < crate::arch::ioapic::LINE_COUNT)
-            .ok_or(KernReturn::InvalidArgument)?;
+        let line = interrupt_line(line)?;
         let handler = if port == 0 {
             None
         } else {
@@ -151,10 +153,7 @@ pub fn interrupt_acknowledge([device, line, ..]: [u64; 6]) -> Result<(), KernRet
     with_kernel(|kernel| {
         let caller = caller(kernel)?;
         check_device_port(kernel, caller.space, device)?;
-        let line = u32::try_from(line)
-            .ok()
-            .filter(|&line| line < crate::arch::ioapic::LINE_COUNT)
-            .ok_or(KernReturn::InvalidArgument)?;
+        let line = interrupt_line(line)?;
         if kernel.interrupt_handlers[line as usize].is_none() {
             return Err(KernReturn::InvalidArgument);
         }
