@@ -31,6 +31,26 @@ pub enum Length {
     LongDouble,
 }
 
+impl Length {
+    /// The length modifier at the start of a conversion (`hh h l ll q j z t
+    /// L`, as printf and scanf share them), given its first two bytes, and
+    /// how many bytes it takes.
+    pub fn parse(first: u8, second: u8) -> (Length, usize) {
+        match (first, second) {
+            (b'h', b'h') => (Length::Char, 2),
+            (b'h', _) => (Length::Short, 1),
+            (b'l', b'l') => (Length::LongLong, 2),
+            (b'l', _) => (Length::Long, 1),
+            (b'q', _) => (Length::LongLong, 1),
+            (b'j', _) => (Length::IntMax, 1),
+            (b'z', _) => (Length::Size, 1),
+            (b't', _) => (Length::PointerDifference, 1),
+            (b'L', _) => (Length::LongDouble, 1),
+            _ => (Length::Default, 0),
+        }
+    }
+}
+
 /// Where conversion arguments come from.
 pub trait Arguments {
     /// The next integer argument's full 64-bit slot; the engine truncates it.
@@ -229,45 +249,10 @@ fn parse_specification(format: &[u8], start: usize) -> Parsed {
     } else {
         Count::Absent
     };
-    let length = match (at(index), at(index + 1)) {
-        (b'h', b'h') => {
-            index += 2;
-            Length::Char
-        }
-        (b'h', _) => {
-            index += 1;
-            Length::Short
-        }
-        (b'l', b'l') => {
-            index += 2;
-            Length::LongLong
-        }
-        (b'l', _) => {
-            index += 1;
-            Length::Long
-        }
-        (b'q', _) => {
-            index += 1;
-            Length::LongLong
-        }
-        (b'j', _) => {
-            index += 1;
-            Length::IntMax
-        }
-        (b'z', _) | (b'Z', _) => {
-            index += 1;
-            Length::Size
-        }
-        (b't', _) => {
-            index += 1;
-            Length::PointerDifference
-        }
-        (b'L', _) => {
-            index += 1;
-            Length::LongDouble
-        }
-        _ => Length::Default,
-    };
+    // `Z` is glibc's old spelling of `z`, accepted by printf only.
+    let (length, consumed) =
+        if at(index) == b'Z' { (Length::Size, 1) } else { Length::parse(at(index), at(index + 1)) };
+    index += consumed;
     let conversion = if index < format.len() { format[index] } else { 0 };
     Parsed { value_position, flags, width, precision, length, conversion, end: (index + 1).min(format.len()) }
 }

@@ -142,45 +142,8 @@ pub fn scan<I: Input, D: Destinations>(format: &[u8], input: &mut I, destination
             width = width.saturating_mul(10).saturating_add((at(index) - b'0') as usize);
             index += 1;
         }
-        let length = match (at(index), at(index + 1)) {
-            (b'h', b'h') => {
-                index += 2;
-                Length::Char
-            }
-            (b'h', _) => {
-                index += 1;
-                Length::Short
-            }
-            (b'l', b'l') => {
-                index += 2;
-                Length::LongLong
-            }
-            (b'l', _) => {
-                index += 1;
-                Length::Long
-            }
-            (b'q', _) => {
-                index += 1;
-                Length::LongLong
-            }
-            (b'j', _) => {
-                index += 1;
-                Length::IntMax
-            }
-            (b'z', _) => {
-                index += 1;
-                Length::Size
-            }
-            (b't', _) => {
-                index += 1;
-                Length::PointerDifference
-            }
-            (b'L', _) => {
-                index += 1;
-                Length::LongDouble
-            }
-            _ => Length::Default,
-        };
+        let (length, consumed) = Length::parse(at(index), at(index + 1));
+        index += consumed;
         let conversion = at(index);
         index += 1;
         let limit = if width == 0 { usize::MAX } else { width };
