@@ -61,11 +61,11 @@ pub fn device_map_memory([device, physical, size, address_out, ..]: [u64; 6]) ->
             return Err(KernReturn::InvalidAddress);
         }
         let task = kernel.tasks.get_mut(caller.task).ok_or(KernReturn::InvalidTask)?;
-        let tables = task.page_tables.as_mut().ok_or(KernReturn::InvalidTask)?;
-        user::check_writable(tables, UserBuffer::new(address_out, 8))?;
-        let start = task.vm.find_space(size, 0).ok_or(KernReturn::NoSpace)?;
-        task.vm.insert_device(tables, start, physical, size / PAGE)?;
-        user::copy_to_user(tables, UserBuffer::new(address_out, 8), &start.to_le_bytes())?;
+        let mut space = task.user_space().ok_or(KernReturn::InvalidTask)?;
+        user::check_writable(&mut space, UserBuffer::new(address_out, 8))?;
+        let start = space.vm.find_space(size, 0).ok_or(KernReturn::NoSpace)?;
+        space.vm.insert_device(space.tables, start, physical, size / PAGE)?;
+        user::copy_to_user(&mut space, UserBuffer::new(address_out, 8), &start.to_le_bytes())?;
         Ok(())
     })
 }
@@ -82,9 +82,10 @@ pub fn device_dma_allocate([device, size, address_out, physical_out, ..]: [u64; 
             return Err(KernReturn::ResourceShortage);
         }
         let task = kernel.tasks.get_mut(caller.task).ok_or(KernReturn::InvalidTask)?;
+        let mut space = task.user_space().ok_or(KernReturn::InvalidTask)?;
+        user::check_writable(&mut space, UserBuffer::new(address_out, 8))?;
+        user::check_writable(&mut space, UserBuffer::new(physical_out, 8))?;
         let tables = task.page_tables.as_mut().ok_or(KernReturn::InvalidTask)?;
-        user::check_writable(tables, UserBuffer::new(address_out, 8))?;
-        user::check_writable(tables, UserBuffer::new(physical_out, 8))?;
         let start = task.vm.find_space(size, 0).ok_or(KernReturn::NoSpace)?;
         let pages = (size / PAGE) as usize;
         task.vm.charge(pages).map_err(|_| KernReturn::ResourceShortage)?;
@@ -114,8 +115,9 @@ pub fn device_dma_allocate([device, size, address_out, physical_out, ..]: [u64; 
                 return Err(KernReturn::ResourceShortage);
             }
         }
-        user::copy_to_user(tables, UserBuffer::new(address_out, 8), &start.to_le_bytes())?;
-        user::copy_to_user(tables, UserBuffer::new(physical_out, 8), &first.start().0.to_le_bytes())?;
+        let mut space = task.user_space().ok_or(KernReturn::InvalidTask)?;
+        user::copy_to_user(&mut space, UserBuffer::new(address_out, 8), &start.to_le_bytes())?;
+        user::copy_to_user(&mut space, UserBuffer::new(physical_out, 8), &first.start().0.to_le_bytes())?;
         Ok(())
     })
 }

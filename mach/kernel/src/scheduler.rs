@@ -36,6 +36,7 @@ pub struct Kernel {
     pub interrupt_handlers: [Option<mach_ipc::CarriedRight>; 24],
     /// Out-of-line memory of messages in flight.
     pub captured: crate::ipc::ool::CapturedRegions,
+    pub objects: crate::memory_object::Objects,
     /// Threads waiting for an exception reply, by the kernel reply port.
     pub exception_waits: alloc::collections::BTreeMap<mach_ipc::PortId, ThreadId>,
     /// The host's name port (`host_self`) and privileged port (bootstrap's).
@@ -221,6 +222,7 @@ impl Kernel {
         if let Some(handler) = handler {
             self.ipc.release(handler.right);
         }
+        crate::memory_object::destroy_owned_by(self, task);
         if let Err(error) = self.ipc.destroy_space(space) {
             log::error!("destroying the IPC space of task {task:?}: {error:?}");
         }
@@ -484,6 +486,7 @@ pub fn start(boot_thread_priority: u8) {
             wait_queues: crate::ipc::wait::WaitQueues::new(),
             exception_waits: alloc::collections::BTreeMap::new(),
             captured: crate::ipc::ool::CapturedRegions::default(),
+            objects: crate::memory_object::Objects::default(),
             interrupt_handlers: [const { None }; 24],
             host_name_port: None,
             host_privileged_port: None,

@@ -30,6 +30,11 @@ pub struct Task {
 }
 
 impl Task {
+    /// Its address space for user copies (none once it is being destroyed).
+    pub fn user_space(&mut self) -> Option<crate::memory::user::UserSpace<'_>> {
+        Some(crate::memory::user::UserSpace { tables: self.page_tables.as_mut()?, vm: &mut self.vm })
+    }
+
     pub fn new(name: String, page_tables: PageTables, space: mach_ipc::SpaceId) -> Self {
         Self {
             name,

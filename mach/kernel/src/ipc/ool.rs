@@ -59,10 +59,15 @@ pub struct TaskAccess<'a> {
 }
 
 impl TaskAccess<'_> {
+    /// The task's address space, for user copies.
+    pub fn space(&mut self) -> crate::memory::user::UserSpace<'_> {
+        crate::memory::user::UserSpace { tables: self.tables, vm: self.vm }
+    }
+
     /// Allocates `pages` read-write pages anywhere in the task.
     fn allocate(&mut self, pages: u64) -> Result<u64, MachMsgReturn> {
         let start = self.vm.find_space(pages * PAGE, 0).ok_or(MachMsgReturn::ReceiveInvalidData)?;
-        vm::allocate(self.vm, self.tables, start, start + pages * PAGE, VM_PROT_DEFAULT)
+        vm::allocate(self.vm, start, start + pages * PAGE, VM_PROT_DEFAULT)
             .map_err(|_| MachMsgReturn::ReceiveInvalidData)?;
         Ok(start)
     }
@@ -112,7 +117,7 @@ impl TaskMemory for TaskAccess<'_> {
     fn read_port_names(&mut self, address: u64, count: u32) -> Result<Vec<PortName>, MachMsgReturn> {
         let mut bytes = alloc::vec![0u8; count as usize * 4];
         crate::memory::user::copy_from_user(
-            self.tables,
+            &mut self.space(),
             crate::memory::user::UserBuffer::new(address, bytes.len()),
             &mut bytes,
         )
@@ -162,7 +167,7 @@ impl TaskMemory for TaskAccess<'_> {
         let pages = (bytes.len() as u64).div_ceil(PAGE).max(1);
         let start = self.allocate(pages)?;
         crate::memory::user::copy_to_user(
-            self.tables,
+            &mut self.space(),
             crate::memory::user::UserBuffer::new(start, bytes.len()),
             &bytes,
         )

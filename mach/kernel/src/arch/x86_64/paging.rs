@@ -342,7 +342,9 @@ fn free_table_tree(table_frame: PhysFrame, level: u8) {
     for entry in table.iter() {
         let Ok(frame) = entry.frame() else { continue }; // not present, or a huge page (never in user halves)
         if level == 1 {
-            let _ = frame::free(from_phys_frame(frame));
+            // A user page may be shared (copy-on-write, memory objects):
+            // the last owner frees it.
+            crate::memory::share::release(from_phys_frame(frame));
         } else {
             free_table_tree(frame, level - 1);
         }
