@@ -525,6 +525,22 @@ impl VmMap {
         self.map_new(tables, page, frame, flags)
     }
 
+    /// Maps `frame`, whose owner (a received message) hands it to this
+    /// map, at the absent anonymous `page`; the map was already charged.
+    /// Writable only if nobody else owns the frame (else copy-on-write).
+    pub fn adopt(&mut self, tables: &mut PageTables, page: u64, frame: Frame) {
+        let Some((_, region)) = self.region_at(page) else {
+            share::release(frame);
+            self.uncharge(1);
+            return;
+        };
+        let Some(flags) = page_flags(region.protection) else {
+            self.parked.insert(page, frame);
+            return;
+        };
+        let _ = self.map_new(tables, page, frame, mapping_flags(flags, region.backing, frame));
+    }
+
     /// Gives an object page mapped read-only write access (its pager
     /// allowed it).
     pub fn allow_write(&mut self, tables: &mut PageTables, page: u64) -> Result<(), VmError> {
