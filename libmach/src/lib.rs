@@ -11,6 +11,7 @@
 
 pub use mach_abi as abi;
 
+pub mod pager;
 pub mod trap;
 
 #[cfg(feature = "runtime")]

@@ -197,7 +197,7 @@ fn wake_waiters(kernel: &mut Kernel, id: ObjectId, start: u64, end: u64) {
 }
 
 /// Applies `change` to every present mapping of the object's pages in
-/// `[start, end)`, in every task: `(map, tables, page address, offset)`.
+/// `[start, end)`, in every task: `(map, tables, page address)`.
 fn for_each_mapping(
     kernel: &mut Kernel,
     id: ObjectId,
@@ -220,7 +220,7 @@ fn for_each_mapping(
             })
             .collect();
         for (first, last) in mapped {
-            for page in (first..last).step_by(PAGE_SIZE) {
+            for (page, _) in tables.mapped_in(first, last) {
                 change(&mut task.vm, tables, page);
             }
         }
@@ -235,7 +235,7 @@ fn flush_page(kernel: &mut Kernel, id: ObjectId, offset: u64) {
     if let Some(CachedPage::Resident { frame, .. }) = object.pages.remove(&offset) {
         share::release(frame);
         if let Some(task) = kernel.tasks.get_mut(owner) {
-            task.vm.uncharge(1);
+            task.vm.uncharge_held(1);
         }
     }
 }
@@ -253,7 +253,7 @@ pub fn destroy(kernel: &mut Kernel, id: ObjectId) {
     kernel.ipc.release(object.pager);
     let _ = kernel.ipc.destroy_kernel_port(object.port);
     if let Some(task) = kernel.tasks.get_mut(object.owner) {
-        task.vm.uncharge(1);
+        task.vm.uncharge_held(1);
     }
     crate::ipc::settle(kernel);
 }
@@ -291,7 +291,7 @@ pub fn memory_object_create([pager, size, object_out, ..]: [u64; 6]) -> Result<(
         let mut space =
             kernel.tasks.get_mut(caller.task).and_then(|task| task.user_space()).ok_or(KernReturn::InvalidTask)?;
         user::check_writable(&mut space, UserBuffer::new(object_out, 4))?;
-        space.vm.charge(1).map_err(|_| KernReturn::ResourceShortage)?;
+        space.vm.charge_held(1).map_err(|_| KernReturn::ResourceShortage)?;
         let pager = PortName::try_from(pager).map_err(|_| KernReturn::InvalidName)?;
         let pager = match kernel.ipc.extract_right(caller.space, pager, mach_abi::Disposition::CopySend as u32) {
             Ok((right, _)) => Ok(right),
@@ -335,7 +335,7 @@ pub fn memory_object_create([pager, size, object_out, ..]: [u64; 6]) -> Result<(
 
 fn uncharge(kernel: &mut Kernel, task: TaskId, pages: usize) {
     if let Some(task) = kernel.tasks.get_mut(task) {
-        task.vm.uncharge(pages);
+        task.vm.uncharge_held(pages);
     }
 }
 
@@ -397,7 +397,7 @@ fn supply_pages(
             .get_mut(owner)
             .ok_or(KernReturn::InvalidTask)?
             .vm
-            .charge(1)
+            .charge_held(1)
             .map_err(|_| KernReturn::ResourceShortage)?;
         let Ok(frame) = frame::allocate() else {
             uncharge(kernel, owner, 1);

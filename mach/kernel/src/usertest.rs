@@ -252,6 +252,20 @@ fn ipc_resources() -> (usize, usize, usize, usize, usize) {
     (frames, heap, tasks, threads, with_kernel(|kernel| kernel.ipc.port_count()))
 }
 
+/// Spawns the toy pager and its client (`flags` goes in the argument's
+/// high half: 1 runs the client's benchmarks).
+fn pager_pair(flags: u64) -> Result<(TaskId, TaskId), Failure> {
+    let mut service = 0;
+    let pager = task::spawn_with("pager", module("pager")?, HIGH, |kernel, pager| {
+        service = serve(kernel, pager);
+        service as u64
+    })?;
+    let client = task::spawn_with("pager-client", module("pager-client")?, HIGH, |kernel, client| {
+        give_send_right(kernel, pager, service, client) as u64 | flags << 32
+    })?;
+    Ok((pager, client))
+}
+
 /// Spawns an echo server and a client making `calls` RPCs to it.
 fn echo_pair(calls: u64) -> Result<(TaskId, TaskId), Failure> {
     let mut service = 0;
@@ -504,6 +518,31 @@ ktest! {
         Ok(())
     }
 
+    fn a_user_pager_serves_zero_fill_and_copy_on_write() {
+        for round in 0..2 {
+            let before = ipc_resources();
+            let (pager, client) = pager_pair(0)?;
+            wait_for_text(client, "pager-client: ", 20_000)?;
+            ensure!(wait_until(5000, || with_kernel(|kernel| kernel.tasks.get(client).is_none())), "the client survived touching a refused page");
+            let text = with_kernel(|kernel| {
+                kernel.freed_tasks.iter().find(|(id, _)| *id == client).map(|(_, output)| output.clone())
+            })
+            .unwrap_or_default();
+            ensure!(text.contains("pager-client: 11 passed, 0 failed"), "client said:\n{text}");
+            ensure!(!text.contains("still alive"), "client said:\n{text}");
+            ensure!(with_kernel(|kernel| kernel.tasks.get(pager).is_some()), "the pager died with its client");
+            ensure!(!output(pager).unwrap_or_default().contains("failed"), "pager said:\n{}", output(pager).unwrap_or_default());
+            terminate(pager)?;
+            ensure!(with_kernel(|kernel| kernel.objects.len()) == 0, "memory objects outlived their pager");
+            ensure!(crate::memory::share::shared_frame_count() == 0, "shared frames left behind");
+            ipc_state_is_consistent()?;
+            if round == 1 {
+                ensure_nothing_left(before)?;
+            }
+        }
+        Ok(())
+    }
+
     fn rpc_between_two_tasks() {
         for round in 0..2 {
             let before = ipc_resources();
@@ -567,6 +606,10 @@ pub fn run_benchmarks() -> bool {
             echo | exceptions << 32
         })?;
         wait_for_text(bench, "bench done", 120_000)?;
+        let (pager, pager_client) = pager_pair(1)?;
+        wait_for_text(pager_client, "bench pager done", 120_000)?;
+        terminate(pager_client)?;
+        terminate(pager)?;
         crate::println!("bench counter_hz {}", crate::arch::timer::raw_counter_hz());
         for task in [bench, yielder, server, handler] {
             terminate(task)?;

@@ -133,6 +133,9 @@ pub struct VmMap {
     /// Frames of RAM this map owns (mapped or parked; device pages are not
     /// RAM and not counted): what the task's memory costs the machine.
     resident: usize,
+    /// Pages the kernel holds for the task outside its page tables: the
+    /// memory objects it created and their cached pages.
+    held_for_task: usize,
 }
 
 /// Most pages of RAM one task may hold: half of usable memory, so no task
@@ -167,11 +170,25 @@ impl VmMap {
     /// Records `pages` more pages of RAM given to the map, or refuses if
     /// that would pass the task's limit.
     pub fn charge(&mut self, pages: usize) -> Result<(), VmError> {
-        if self.resident + pages > task_page_limit() {
+        if self.resident + self.held_for_task + pages > task_page_limit() {
             return Err(VmError::OutOfMemory);
         }
         self.resident += pages;
         Ok(())
+    }
+
+    /// Like `charge`, for pages the kernel holds for the task outside its
+    /// page tables (memory objects and their caches), under the same limit.
+    pub fn charge_held(&mut self, pages: usize) -> Result<(), VmError> {
+        if self.resident + self.held_for_task + pages > task_page_limit() {
+            return Err(VmError::OutOfMemory);
+        }
+        self.held_for_task += pages;
+        Ok(())
+    }
+
+    pub fn uncharge_held(&mut self, pages: usize) {
+        self.held_for_task = self.held_for_task.saturating_sub(pages);
     }
 
     /// Records pages given back.
@@ -329,13 +346,17 @@ impl VmMap {
         let starts: alloc::vec::Vec<u64> = self.regions.range(start..end).map(|(&start, _)| start).collect();
         for region_start in starts {
             let region = self.regions.remove(&region_start).expect("listed above");
-            for page in (region_start..region.end).step_by(PAGE_SIZE) {
+            for (page, _) in tables.mapped_in(region_start, region.end) {
                 if let Ok(frame) = tables.unmap(page) {
                     if !region.is_device() {
                         share::release(frame);
                         self.uncharge(1);
                     }
                 }
+            }
+            let parked: alloc::vec::Vec<u64> =
+                self.parked.range(region_start..region.end).map(|(&page, _)| page).collect();
+            for page in parked {
                 if let Some(frame) = self.parked.remove(&page) {
                     share::release(frame);
                     self.uncharge(1);
@@ -370,7 +391,12 @@ impl VmMap {
             }
             Ok(())
         })?;
-        for page in (start..end).step_by(PAGE_SIZE) {
+        // Only pages present (mapped or parked) change; absent ones get the
+        // region's protection when they come.
+        let mut present: alloc::vec::Vec<u64> =
+            tables.mapped_in(start, end).into_iter().map(|(page, _)| page).collect();
+        present.extend(self.parked.range(start..end).map(|(&page, _)| page));
+        for page in present {
             let protection = self.region_at(page).map(|(_, region)| region.protection).unwrap_or(VM_PROT_NONE);
             self.apply_protection(tables, page, protection)?;
         }
@@ -570,10 +596,7 @@ impl VmMap {
 
     /// Pages of `[start, end)` present in memory (mapped or parked).
     pub fn resident_pages(&self, tables: &PageTables, start: u64, end: u64) -> u32 {
-        (start..end)
-            .step_by(PAGE_SIZE)
-            .filter(|&page| tables.translate(page).is_some() || self.parked.contains_key(&page))
-            .count() as u32
+        (tables.mapped_in(start, end).len() + self.parked.range(start..end).count()) as u32
     }
 
     /// Recounts the RAM pages the map holds (mapped outside device regions,
@@ -583,9 +606,7 @@ impl VmMap {
             .regions
             .iter()
             .filter(|(_, region)| !region.is_device())
-            .map(|(&start, region)| {
-                (start..region.end).step_by(PAGE_SIZE).filter(|&page| tables.translate(page).is_some()).count()
-            })
+            .map(|(&start, region)| tables.mapped_in(start, region.end).len())
             .sum();
         mapped + self.parked.len()
     }
@@ -598,7 +619,7 @@ impl VmMap {
         }
         self.resident = 0;
         for (&start, region) in self.regions.iter().filter(|(_, region)| region.is_device()) {
-            for page in (start..region.end).step_by(PAGE_SIZE) {
+            for (page, _) in tables.mapped_in(start, region.end) {
                 let _ = tables.unmap(page);
             }
         }

@@ -180,14 +180,14 @@ fn main(_argument: u64) {
     );
     checks.equal("terminate the child", task_terminate(child), Ok(()));
 
-    // A task's memory is bounded: 1 MiB at a time, each page filled (by
+    // A task's memory is bounded: 1 MiB at a time, each page touched (by
     // vm_write, so a refusal is an error code rather than a fault), until
     // the kernel says no (half of RAM per task) or 64 MiB; the kernel test
     // checks the figure.
     let mut chunks = [0u64; 64];
     let mut reached = 0;
     let mut refusal = Ok(());
-    let page = [0x5au8; PAGE as usize];
+    let mark = [0x5au8; 8];
     'fill: while reached < chunks.len() {
         let Ok(address) = vm_allocate(task, 0, 1 << 20, VM_FLAGS_ANYWHERE) else {
             refusal = Err(KernReturn::NoSpace);
@@ -195,7 +195,8 @@ fn main(_argument: u64) {
         };
         chunks[reached] = address;
         for offset in (0..1 << 20).step_by(PAGE as usize) {
-            if let Err(error) = vm_write(task, address + offset, &page) {
+            // One write per page brings (and charges) the whole page.
+            if let Err(error) = vm_write(task, address + offset, &mark) {
                 refusal = Err(error);
                 break 'fill;
             }

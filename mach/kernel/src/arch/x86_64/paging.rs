@@ -312,6 +312,20 @@ impl PageTables {
 }
 
 impl PageTables {
+    /// The user pages mapped in `[start, end)`, in address order, with
+    /// their frames. Walks only present tables, so a huge sparse range
+    /// costs what is mapped in it, not its size.
+    pub fn mapped_in(&self, start: u64, end: u64) -> alloc::vec::Vec<(u64, Frame)> {
+        let mut found = alloc::vec::Vec::new();
+        let end = end.min(USER_END);
+        if start < end {
+            // SAFETY: `&self` keeps the tables alive and unchanged; reads only.
+            let top = unsafe { table_in(self.root) };
+            collect_mapped(top, 4, 0, start, end, &mut found);
+        }
+        found
+    }
+
     /// Pages mapped in the user half.
     pub fn user_page_count(&self) -> usize {
         // SAFETY: `&self` keeps the tables alive and unchanged; reads only.
@@ -321,6 +335,32 @@ impl PageTables {
             .filter_map(|entry| entry.frame().ok())
             .map(|frame| count_leaves(frame, 3))
             .sum()
+    }
+}
+
+/// Adds to `found` the leaves of `table` (at `level`, covering addresses
+/// from `base`) that lie in `[start, end)`.
+fn collect_mapped(
+    table: &PageTable,
+    level: u8,
+    base: u64,
+    start: u64,
+    end: u64,
+    found: &mut alloc::vec::Vec<(u64, Frame)>,
+) {
+    let span = 1u64 << (12 + 9 * (level as u32 - 1));
+    for (index, entry) in table.iter().enumerate() {
+        let entry_start = base + index as u64 * span;
+        if entry_start >= end || entry_start + span <= start {
+            continue;
+        }
+        let Ok(frame) = entry.frame() else { continue }; // absent, or a huge page (never in user halves)
+        if level == 1 {
+            found.push((entry_start, from_phys_frame(frame)));
+        } else {
+            // SAFETY: a present lower-level table of tables the caller holds; reads only.
+            collect_mapped(unsafe { table_in(frame) }, level - 1, entry_start, start, end, found);
+        }
     }
 }
 
