@@ -88,7 +88,7 @@ pub fn device_dma_allocate([device, size, address_out, physical_out, ..]: [u64; 
         let tables = task.page_tables.as_mut().ok_or(KernReturn::InvalidTask)?;
         let start = task.vm.find_space(size, 0).ok_or(KernReturn::NoSpace)?;
         let pages = (size / PAGE) as usize;
-        task.vm.charge(pages).map_err(|_| KernReturn::ResourceShortage)?;
+        task.vm.charge(tables, pages).map_err(|_| KernReturn::ResourceShortage)?;
         let Ok(first) = frame::allocate_contiguous(pages, 1) else {
             task.vm.uncharge(pages);
             return Err(KernReturn::ResourceShortage);

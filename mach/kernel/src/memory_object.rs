@@ -291,7 +291,7 @@ pub fn memory_object_create([pager, size, object_out, ..]: [u64; 6]) -> Result<(
         let mut space =
             kernel.tasks.get_mut(caller.task).and_then(|task| task.user_space()).ok_or(KernReturn::InvalidTask)?;
         user::check_writable(&mut space, UserBuffer::new(object_out, 4))?;
-        space.vm.charge_held(1).map_err(|_| KernReturn::ResourceShortage)?;
+        space.vm.charge_held(space.tables, 1).map_err(|_| KernReturn::ResourceShortage)?;
         let pager = PortName::try_from(pager).map_err(|_| KernReturn::InvalidName)?;
         let pager = match kernel.ipc.extract_right(caller.space, pager, mach_abi::Disposition::CopySend as u32) {
             Ok((right, _)) => Ok(right),
@@ -392,13 +392,9 @@ fn supply_pages(
         if !crate::memory::can_spare(PAGE_SIZE) {
             return Err(KernReturn::ResourceShortage);
         }
-        kernel
-            .tasks
-            .get_mut(owner)
-            .ok_or(KernReturn::InvalidTask)?
-            .vm
-            .charge_held(1)
-            .map_err(|_| KernReturn::ResourceShortage)?;
+        let owner_task = kernel.tasks.get_mut(owner).ok_or(KernReturn::InvalidTask)?;
+        let owner_tables = owner_task.page_tables.as_ref().ok_or(KernReturn::InvalidTask)?;
+        owner_task.vm.charge_held(owner_tables, 1).map_err(|_| KernReturn::ResourceShortage)?;
         let Ok(frame) = frame::allocate() else {
             uncharge(kernel, owner, 1);
             return Err(KernReturn::ResourceShortage);

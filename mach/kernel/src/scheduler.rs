@@ -270,6 +270,7 @@ impl Kernel {
             let Some(task) = thread.task else { continue };
             let Some(object) = self.tasks.get_mut(task) else { continue };
             object.threads.retain(|&other| other != id);
+            object.vm.uncharge_held(crate::arch::context::KERNEL_STACK_PAGES);
             if object.threads.is_empty() && object.terminated {
                 self.free_task(task);
             }

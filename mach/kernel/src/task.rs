@@ -106,7 +106,10 @@ pub fn spawn_with(
             object.vm.insert(start, end, protection, mach_abi::VM_PROT_ALL).expect("loaded regions do not overlap");
         }
         // The image is bounded by the loader (256 MiB); record what it holds.
-        let _ = object.vm.charge(pages);
+        if let Some(tables) = object.page_tables.as_ref() {
+            let _ = object.vm.charge(tables, pages);
+            let _ = object.vm.charge_held(tables, crate::arch::context::KERNEL_STACK_PAGES);
+        }
         entry.argument = setup(kernel, task);
         let context = ThreadContext::new_user(&stack, entry);
         kernel.add_thread(Thread::new(Some(task), name.into(), priority, context, Some(stack)));

@@ -92,6 +92,13 @@ pub fn thread_create([task, thread_out, ..]: [u64; 6]) -> Result<(), KernReturn>
             return Err(KernReturn::ResourceShortage);
         }
         let name = target_object.name.clone();
+        // Its kernel stack is charged to the task it runs in.
+        let target_object = kernel.tasks.get_mut(target).ok_or(KernReturn::InvalidTask)?;
+        let tables = target_object.page_tables.as_ref().ok_or(KernReturn::InvalidTask)?;
+        target_object
+            .vm
+            .charge_held(tables, crate::arch::context::KERNEL_STACK_PAGES)
+            .map_err(|_| KernReturn::ResourceShortage)?;
         let context =
             ThreadContext::new_user(&stack, UserEntry { instruction_pointer: 0, stack_pointer: 0, argument: 0 });
         let mut thread = Thread::new(Some(target), name, DEFAULT_PRIORITY, context, Some(stack));

@@ -518,6 +518,31 @@ ktest! {
         Ok(())
     }
 
+    fn page_tables_and_kernel_stacks_are_charged_to_their_task() {
+        let task = spawn("spinner", LOW, 0)?;
+        let result = with_kernel(|kernel| -> Result<(), Failure> {
+            let object = kernel.tasks.get_mut(task).ok_or("no task")?;
+            let tables = object.page_tables.as_mut().ok_or("no tables")?;
+            let held_before = object.vm.charged(tables) - object.vm.resident() - tables.table_pages();
+            ensure_eq!(held_before, crate::arch::context::KERNEL_STACK_PAGES);
+            // Eight pages 2 MiB apart in a fresh region: each needs its own
+            // page table, and each table is charged.
+            let start = object.vm.find_space(16 << 20, 0).ok_or("no space")?;
+            crate::vm::allocate(&mut object.vm, start, start + (16 << 20), mach_abi::VM_PROT_DEFAULT)
+                .map_err(|_| "allocate")?;
+            let (tables_before, charged_before) = (tables.table_pages(), object.vm.charged(tables));
+            for index in 0..8 {
+                object.vm.touch(tables, start + index * (2 << 20), mach_abi::VM_PROT_WRITE).map_err(|_| "touch")?;
+            }
+            ensure!(tables.table_pages() >= tables_before + 7, "tables {tables_before} -> {}", tables.table_pages());
+            ensure_eq!(object.vm.charged(tables), charged_before + 8 + (tables.table_pages() - tables_before));
+            object.vm.deallocate(tables, start, start + (16 << 20));
+            Ok(())
+        });
+        terminate(task)?;
+        result
+    }
+
     fn a_user_pager_serves_zero_fill_and_copy_on_write() {
         for round in 0..2 {
             let before = ipc_resources();

@@ -167,10 +167,16 @@ impl VmMap {
         self.resident
     }
 
+    /// Everything charged to the task: its pages, what the kernel holds for
+    /// it, and its page tables.
+    pub fn charged(&self, tables: &PageTables) -> usize {
+        self.resident + self.held_for_task + tables.table_pages()
+    }
+
     /// Records `pages` more pages of RAM given to the map, or refuses if
     /// that would pass the task's limit.
-    pub fn charge(&mut self, pages: usize) -> Result<(), VmError> {
-        if self.resident + self.held_for_task + pages > task_page_limit() {
+    pub fn charge(&mut self, tables: &PageTables, pages: usize) -> Result<(), VmError> {
+        if self.charged(tables) + pages > task_page_limit() {
             return Err(VmError::OutOfMemory);
         }
         self.resident += pages;
@@ -179,8 +185,8 @@ impl VmMap {
 
     /// Like `charge`, for pages the kernel holds for the task outside its
     /// page tables (memory objects and their caches), under the same limit.
-    pub fn charge_held(&mut self, pages: usize) -> Result<(), VmError> {
-        if self.resident + self.held_for_task + pages > task_page_limit() {
+    pub fn charge_held(&mut self, tables: &PageTables, pages: usize) -> Result<(), VmError> {
+        if self.charged(tables) + pages > task_page_limit() {
             return Err(VmError::OutOfMemory);
         }
         self.held_for_task += pages;
@@ -507,7 +513,7 @@ impl VmMap {
         if !crate::memory::can_spare(PAGE_SIZE) {
             return Err(VmError::OutOfMemory);
         }
-        self.charge(1)?;
+        self.charge(tables, 1)?;
         let Ok(frame) = frame::allocate() else {
             self.uncharge(1);
             return Err(VmError::OutOfMemory);
@@ -546,7 +552,7 @@ impl VmMap {
         if !writable {
             flags.remove(PageFlags::WRITABLE);
         }
-        self.charge(1)?;
+        self.charge(tables, 1)?;
         share::share(frame);
         self.map_new(tables, page, frame, flags)
     }

@@ -161,7 +161,7 @@ impl TaskMemory for TaskAccess<'_> {
             self.captured.regions.insert(token, captured);
             return Err(MachMsgReturn::ReceiveInvalidData);
         };
-        if self.vm.charge(captured.frames.len()).is_err()
+        if self.vm.charge(self.tables, captured.frames.len()).is_err()
             || self.vm.insert(start, start + size, VM_PROT_DEFAULT, mach_abi::VM_PROT_ALL).is_err()
         {
             self.vm.uncharge(captured.frames.len());

@@ -102,6 +102,19 @@ unsafe impl FrameAllocator<Size4KiB> for TableFrames {
     }
 }
 
+/// `TableFrames` that counts what it hands out, so a task's page tables
+/// can be charged to it.
+struct CountedTableFrames<'a>(&'a mut usize);
+
+// SAFETY: as for `TableFrames`, which does the allocating.
+unsafe impl FrameAllocator<Size4KiB> for CountedTableFrames<'_> {
+    fn allocate_frame(&mut self) -> Option<PhysFrame<Size4KiB>> {
+        let frame = TableFrames.allocate_frame()?;
+        *self.0 += 1;
+        Some(frame)
+    }
+}
+
 /// One set of 4-level page tables, reached through the direct map.
 ///
 /// The kernel has one (in `KERNEL_SPACE`); each task has one whose upper
@@ -113,6 +126,9 @@ unsafe impl FrameAllocator<Size4KiB> for TableFrames {
 pub struct PageTables {
     tables: OffsetPageTable<'static>,
     root: PhysFrame,
+    /// Table frames allocated below the root for user mappings (kept until
+    /// the tables are destroyed).
+    table_pages: usize,
 }
 
 // SAFETY: a `PageTables` is owned by one holder (the kernel's static mutex,
@@ -190,7 +206,7 @@ impl PageTables {
         // SAFETY: `table` is a valid, exclusively owned top-level table and
         // the direct map is at DIRECT_MAP_BASE.
         let tables = unsafe { OffsetPageTable::new(table, VirtAddr::new(DIRECT_MAP_BASE)) };
-        Ok(Self { tables, root })
+        Ok(Self { tables, root, table_pages: 0 })
     }
 
     /// Tables for a new task: an empty user half and the kernel's upper half.
@@ -202,6 +218,12 @@ impl PageTables {
             tables.tables.level_4_table_mut()[index] = kernel.tables.level_4_table()[index].clone();
         }
         Ok(tables)
+    }
+
+    /// Frames of page tables below the root built for user mappings: what
+    /// the task's address space costs beyond its pages.
+    pub fn table_pages(&self) -> usize {
+        self.table_pages
     }
 
     /// The physical frame of the top-level table (what CR3 holds).
@@ -231,7 +253,7 @@ impl PageTables {
                 to_phys_frame(frame),
                 hardware_flags(flags),
                 parent_flags,
-                &mut TableFrames,
+                &mut CountedTableFrames(&mut self.table_pages),
             )
         };
         match result {
