@@ -14,8 +14,10 @@
 //!   `INTERRUPT_MESSAGE_ID` messages to `port` (a send right the caller
 //!   names; `MACH_PORT_NULL` unbinds). After each one the line is masked
 //!   until `interrupt_acknowledge(device, line)`.
-//! - `io_port_access` is not implemented (it needs a per-task I/O
-//!   permission bitmap in the TSS); it answers `KERN_NOT_SUPPORTED`.
+//! - `io_port_access(device, first_port, count)`: the caller's task may use
+//!   `in`/`out` on those ports (at most 16 ranges per task). The grants
+//!   live in the task and are loaded into the TSS's I/O permission bitmap
+//!   when one of its threads is switched to; any other port still faults.
 
 use crate::boot_info::RegionKind;
 use crate::ipc::object::KernelObjectRef;
@@ -190,4 +192,31 @@ pub fn interrupt(line: u32) {
     if delivered {
         crate::scheduler::preempt_if_needed();
     }
+}
+
+/// `io_port_access(device, first_port, count)`.
+pub fn io_port_access([device, first, count, ..]: [u64; 6]) -> Result<(), KernReturn> {
+    let end = first.checked_add(count).ok_or(KernReturn::InvalidArgument)?;
+    if count == 0 || end > 65536 {
+        return Err(KernReturn::InvalidArgument);
+    }
+    with_kernel(|kernel| {
+        let caller = caller(kernel)?;
+        check_device_port(kernel, caller.space, device)?;
+        let task = kernel.tasks.get_mut(caller.task).ok_or(KernReturn::InvalidTask)?;
+        if task.io_ports.len() >= crate::arch::MAX_IO_RANGES {
+            return Err(KernReturn::ResourceShortage);
+        }
+        // `count` may be 65536 (every port), which does not fit a u16 count:
+        // split it in two halves.
+        let mut start = first;
+        while start < end {
+            let piece = (end - start).min(0x8000);
+            task.io_ports.push((start as u16, piece as u16));
+            start += piece;
+        }
+        task.io_ports.truncate(crate::arch::MAX_IO_RANGES);
+        crate::arch::set_io_permissions(&task.io_ports);
+        Ok(())
+    })
 }

@@ -339,8 +339,14 @@ impl Kernel {
         self.scheduler.current = Some(next);
         self.scheduler.context_switches += 1;
         match self.threads.get(next).and_then(|thread| thread.task).and_then(|task| self.tasks.get(task)) {
-            Some(task) => task.page_tables.as_ref().expect("a live task has page tables").activate(),
-            None => crate::arch::paging::activate_kernel(),
+            Some(task) => {
+                task.page_tables.as_ref().expect("a live task has page tables").activate();
+                crate::arch::set_io_permissions(&task.io_ports);
+            }
+            None => {
+                crate::arch::paging::activate_kernel();
+                crate::arch::set_io_permissions(&[]);
+            }
         }
         self.reap(current);
         let from: *mut ThreadContext = &mut self.threads.get_mut(current).expect("current thread").context;

@@ -25,6 +25,9 @@ pub struct Task {
     pub suspend_count: u32,
     /// Set when the task is terminated: its threads are dead or dying.
     pub terminated: bool,
+    /// I/O port ranges `(first, count)` its threads may use
+    /// (`io_port_access`; at most `arch::gdt::MAX_IO_RANGES`).
+    pub io_ports: Vec<(u16, u16)>,
     /// The last `trap::CAPTURE_LIMIT` bytes it wrote with `debug_print`.
     pub output: String,
 }
@@ -46,6 +49,7 @@ impl Task {
             threads: Vec::new(),
             suspend_count: 0,
             terminated: false,
+            io_ports: Vec::new(),
             output: String::new(),
         }
     }

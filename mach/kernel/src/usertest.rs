@@ -96,7 +96,7 @@ ktest! {
     fn faults_kill_only_the_faulting_task() {
         let survivor = spawn("hello", HIGH, 0)?;
         wait_for_text(survivor, "tick 1 after", 2000)?;
-        for kind in 1..=6u64 {
+        for kind in 1..=7u64 {
             let faulter = spawn("faulter", HIGH, kind)?;
             ensure!(wait_until(2000, || !exists(faulter)), "faulter kind {kind} still alive");
             let text = output(faulter).unwrap_or_default();
