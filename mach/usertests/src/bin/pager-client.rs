@@ -14,8 +14,8 @@
 #![no_main]
 
 use libmach::abi::{
-    parse_received, CopyOption, Descriptor, Disposition, MachMsgHeader, MessageEncoder, PortName, PortRight,
-    MACH_RCV_MSG, MACH_SEND_MSG, VM_FLAGS_ANYWHERE,
+    parse_received, CopyOption, Descriptor, Disposition, KernReturn, MachMsgHeader, MessageEncoder, PortName,
+    PortRight, MACH_RCV_MSG, MACH_SEND_MSG, VM_FLAGS_ANYWHERE,
 };
 use libmach::pager::vm_map;
 use libmach::trap::{mach_msg, mach_reply_port, port_allocate, task_self, vm_allocate, vm_region, MessageBuffer};
@@ -70,6 +70,16 @@ fn main(argument: u64) {
     let task = task_self();
     let [zero, parent, broken] = call(pager, 1, &[]).map(|reply| rights(&reply)).unwrap_or_default();
     checks.equal("got three objects", zero != 0 && parent != 0 && broken != 0, true);
+
+    // Isolation: mapping needs a right to the target task's port and to a
+    // memory object (a task port is not one).
+    checks.equal(
+        "vm_map into a task without its port",
+        vm_map(0x0abc_de00, PAGE, zero, 0),
+        Err(KernReturn::InvalidName),
+    );
+    checks.equal("vm_map of a task port", vm_map(task, PAGE, task, 0), Err(KernReturn::InvalidArgument));
+    checks.equal("vm_map past the object's end", vm_map(task, PAGE, zero, 4 * PAGE), Err(KernReturn::InvalidArgument));
 
     // Zero fill: each page is asked of the pager on first touch.
     let z = vm_map(task, 4 * PAGE, zero, 0).unwrap_or(0);
