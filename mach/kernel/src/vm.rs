@@ -136,6 +136,9 @@ pub struct VmMap {
     /// Pages the kernel holds for the task outside its page tables: the
     /// memory objects it created and their cached pages.
     held_for_task: usize,
+    /// How many regions are object-backed (so the common case, none, is
+    /// answered without a search).
+    object_regions: usize,
 }
 
 /// Most pages of RAM one task may hold: half of usable memory, so no task
@@ -254,7 +257,28 @@ impl VmMap {
         }
         let region = Region { end, protection, max_protection, inheritance: VM_INHERIT_DEFAULT, backing };
         self.regions.insert(start, region);
+        self.object_regions += matches!(backing, Backing::Object { .. }) as usize;
         Ok(())
+    }
+
+    /// The first page of `[start, end)` in an object-backed region that is
+    /// not mapped with the access asked for: one the kernel cannot copy to
+    /// or from without its pager, so a trap resolves it (waiting) first.
+    pub fn absent_object_page(&self, tables: &PageTables, start: u64, end: u64, write: bool) -> Option<u64> {
+        if self.object_regions == 0 || start >= end {
+            return None;
+        }
+        let first = self.region_at(start).map_or(start, |(region_start, _)| region_start);
+        self.regions
+            .range(first..end)
+            .filter(|(_, region)| matches!(region.backing, Backing::Object { .. }))
+            .flat_map(|(&region_start, region)| {
+                (region_start.max(start & !(PAGE - 1))..region.end.min(end)).step_by(PAGE_SIZE)
+            })
+            .find(|&page| match tables.translate(page) {
+                Some((_, flags)) => write && !flags.contains(PageFlags::WRITABLE),
+                None => true,
+            })
     }
 
     /// Every region, by start address.
@@ -317,6 +341,7 @@ impl VmMap {
             if start < address {
                 self.regions.insert(start, Region { end: address, ..region });
                 self.regions.insert(address, region.from_part(start, address));
+                self.object_regions += matches!(region.backing, Backing::Object { .. }) as usize;
             }
         }
     }
@@ -352,6 +377,7 @@ impl VmMap {
         let starts: alloc::vec::Vec<u64> = self.regions.range(start..end).map(|(&start, _)| start).collect();
         for region_start in starts {
             let region = self.regions.remove(&region_start).expect("listed above");
+            self.object_regions -= matches!(region.backing, Backing::Object { .. }) as usize;
             for (page, _) in tables.mapped_in(region_start, region.end) {
                 if let Ok(frame) = tables.unmap(page) {
                     if !region.is_device() {
@@ -630,6 +656,7 @@ impl VmMap {
             }
         }
         self.regions.clear();
+        self.object_regions = 0;
     }
 }
 

@@ -68,6 +68,9 @@ pub struct PendingReceive {
 /// One step of a blocking operation, decided under the kernel lock.
 enum Step {
     Done(MachMsgReturn),
+    /// The buffer has a page only a pager can bring (address, access):
+    /// resolve it, waiting if need be, and try again.
+    Fault(u64, u32),
     /// The thread is queued and marked blocked: give up the processor.
     Wait,
 }
@@ -129,6 +132,10 @@ fn send(address: u64, size: u64, deadline: Option<u64>) -> MachMsgReturn {
             let Some((task, space)) = current_space(kernel) else { return Step::Done(MachMsgReturn::SendInvalidDest) };
             let mut memory =
                 kernel.tasks.get_mut(task).and_then(|task| task.user_space()).expect("a running task has page tables");
+            let end = address.saturating_add(bytes.len() as u64);
+            if let Some(page) = memory.vm.absent_object_page(memory.tables, address, end, false) {
+                return Step::Fault(page, mach_abi::VM_PROT_READ);
+            }
             if user::copy_from_user(&mut memory, UserBuffer::new(address, bytes.len()), bytes).is_err() {
                 return Step::Done(MachMsgReturn::SendInvalidData);
             }
@@ -160,6 +167,11 @@ fn send(address: u64, size: u64, deadline: Option<u64>) -> MachMsgReturn {
         });
         match step {
             Step::Done(code) => return code,
+            Step::Fault(page, access) => {
+                if !crate::vm_fault::resolve(page, access) {
+                    return MachMsgReturn::SendInvalidData;
+                }
+            }
             Step::Wait => {
                 if scheduler::finish_block() == WaitResult::TimedOut {
                     return MachMsgReturn::SendTimedOut;
@@ -260,6 +272,10 @@ fn receive(address: u64, size: u64, name: PortName, options: ReceiveOptions, dea
             let Kernel { ipc, tasks, captured, .. } = &mut *kernel;
             let object = tasks.get_mut(task).expect("current task");
             let mut user_memory = object.user_space().expect("a running task has page tables");
+            let end = address.saturating_add(size as u64);
+            if let Some(page) = user_memory.vm.absent_object_page(user_memory.tables, address, end, true) {
+                return Step::Fault(page, mach_abi::VM_PROT_WRITE);
+            }
             if user::check_writable(&mut user_memory, UserBuffer::new(address, size)).is_err() {
                 return Step::Done(MachMsgReturn::ReceiveInvalidData);
             }
@@ -302,6 +318,11 @@ fn receive(address: u64, size: u64, name: PortName, options: ReceiveOptions, dea
         });
         match step {
             Step::Done(code) => return code,
+            Step::Fault(page, access) => {
+                if !crate::vm_fault::resolve(page, access) {
+                    return MachMsgReturn::ReceiveInvalidData;
+                }
+            }
             Step::Wait => {
                 let woke = scheduler::finish_block();
                 // A sender may have delivered straight into our buffer.

@@ -88,6 +88,18 @@ fn main(argument: u64) {
     checks.equal("and keeps what is written", bytes_at(z + PAGE, PAGE as usize).iter().all(|&byte| byte == 0x11), true);
     checks.equal("two pages resident", vm_region(task, z).map(|(_, _, info)| info.resident_pages), Ok(2));
 
+    // A message received into an object page never touched: the kernel
+    // asks the pager for it before copying the message in.
+    let port = port_allocate(task, PortRight::Receive).unwrap_or(0);
+    let mut outgoing = MessageBuffer::<64>::new();
+    let size = message::write(&mut outgoing, port, Disposition::MakeSend as u32, 0, 0, 77, &[5, 6]);
+    let sent = mach_msg(&mut outgoing, MACH_SEND_MSG, size, 0, 0);
+    // SAFETY: page 3 of Z is mapped read-write and used for nothing else;
+    // the kernel fills it, then we read it.
+    let incoming = unsafe { &mut *((z + 3 * PAGE) as *mut MessageBuffer<256>) };
+    let received = sent.and_then(|()| mach_msg(incoming, MACH_RCV_MSG, 0, port, 0));
+    checks.equal("receive into an untouched object page", (received, message::id(incoming)), (Ok(()), 77));
+
     // The parent's pages come from the pager's store.
     let a = vm_map(task, 2 * PAGE, parent, 0).unwrap_or(0);
     checks.equal("parent pages from the pager", (bytes_at(a, 1)[0], bytes_at(a + PAGE, 1)[0]), (b'A', b'B'));
@@ -113,8 +125,8 @@ fn main(argument: u64) {
     checks.equal("and writes through to the first", bytes_at(a + PAGE, 1)[0], b'q');
 
     let counts = call(pager, 3, &[]).map(|reply| (message::word(&reply, 6), message::word(&reply, 7)));
-    // Requests: Z 2 pages, A 2, B 2; unlocks: B page 1, A page 0, A page 1.
-    checks.equal("pager saw 6 data requests and 3 unlocks", counts, Some((6, 3)));
+    // Requests: Z 3 pages, A 2, B 2; unlocks: B page 1, A page 0, A page 1.
+    checks.equal("pager saw 7 data requests and 3 unlocks", counts, Some((7, 3)));
     checks.finish();
 
     // A page the pager cannot supply: an exception nobody handles.
