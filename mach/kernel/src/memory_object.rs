@@ -361,7 +361,8 @@ pub fn vm_map([task, address_in_out, size, flags, object, offset]: [u64; 6]) -> 
         };
         let (start, end) = crate::vm::checked_range(start, size)?;
         let backing = crate::vm::Backing::Object { object: id, offset };
-        map.insert_backed(start, end, mach_abi::VM_PROT_DEFAULT, mach_abi::VM_PROT_DEFAULT, backing)?;
+        // Read-write now; may become read-execute (text mapped from a file).
+        map.insert_backed(start, end, mach_abi::VM_PROT_DEFAULT, mach_abi::VM_PROT_ALL, backing)?;
         let mut own = kernel.tasks.get_mut(caller).and_then(|task| task.user_space()).ok_or(KernReturn::InvalidTask)?;
         user::copy_to_user(&mut own, UserBuffer::new(address_in_out, 8), &start.to_le_bytes())?;
         Ok(())

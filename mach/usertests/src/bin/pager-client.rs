@@ -15,10 +15,12 @@
 
 use libmach::abi::{
     parse_received, CopyOption, Descriptor, Disposition, KernReturn, MachMsgHeader, MessageEncoder, PortName,
-    PortRight, MACH_RCV_MSG, MACH_SEND_MSG, VM_FLAGS_ANYWHERE,
+    PortRight, MACH_RCV_MSG, MACH_SEND_MSG, VM_FLAGS_ANYWHERE, VM_PROT_EXECUTE, VM_PROT_READ,
 };
 use libmach::pager::vm_map;
-use libmach::trap::{mach_msg, mach_reply_port, port_allocate, task_self, vm_allocate, vm_region, MessageBuffer};
+use libmach::trap::{
+    mach_msg, mach_reply_port, port_allocate, task_self, vm_allocate, vm_protect, vm_region, MessageBuffer,
+};
 use mach_usertests::{message, println, Checks};
 
 libmach::entry!(main);
@@ -100,6 +102,16 @@ fn main(argument: u64) {
     let received = sent.and_then(|()| mach_msg(incoming, MACH_RCV_MSG, 0, port, 0));
     checks.equal("receive into an untouched object page", (received, message::id(incoming)), (Ok(()), 77));
 
+    // Code in an object page (as exec maps text): written, made
+    // read-execute, called.
+    let code = z + 2 * PAGE;
+    bytes_at(code, 6).copy_from_slice(&[0xb8, 42, 0, 0, 0, 0xc3]); // mov eax, 42; ret
+    let protected = vm_protect(task, code, PAGE, false, VM_PROT_READ | VM_PROT_EXECUTE);
+    // SAFETY: the page holds exactly the function written above, now
+    // mapped read-execute.
+    let function: extern "C" fn() -> u32 = unsafe { core::mem::transmute(code as usize) };
+    checks.equal("run code from an object page", protected.map(|()| function()), Ok(42));
+
     // The parent's pages come from the pager's store.
     let a = vm_map(task, 2 * PAGE, parent, 0).unwrap_or(0);
     checks.equal("parent pages from the pager", (bytes_at(a, 1)[0], bytes_at(a + PAGE, 1)[0]), (b'A', b'B'));
@@ -125,8 +137,8 @@ fn main(argument: u64) {
     checks.equal("and writes through to the first", bytes_at(a + PAGE, 1)[0], b'q');
 
     let counts = call(pager, 3, &[]).map(|reply| (message::word(&reply, 6), message::word(&reply, 7)));
-    // Requests: Z 3 pages, A 2, B 2; unlocks: B page 1, A page 0, A page 1.
-    checks.equal("pager saw 7 data requests and 3 unlocks", counts, Some((7, 3)));
+    // Requests: Z 4 pages, A 2, B 2; unlocks: B page 1, A page 0, A page 1.
+    checks.equal("pager saw 8 data requests and 3 unlocks", counts, Some((8, 3)));
     checks.finish();
 
     // A page the pager cannot supply: an exception nobody handles.
