@@ -59,7 +59,7 @@ impl Region {
     }
 
     /// The same region cut to start at `new_start` (was `start`).
-    fn from_part(self, start: u64, new_start: u64) -> Self {
+    fn cut_at(self, start: u64, new_start: u64) -> Self {
         let backing = match self.backing {
             Backing::Object { object, offset } => Backing::Object { object, offset: offset + (new_start - start) },
             other => other,
@@ -340,7 +340,7 @@ impl VmMap {
         if let Some((start, region)) = self.region_at(address) {
             if start < address {
                 self.regions.insert(start, Region { end: address, ..region });
-                self.regions.insert(address, region.from_part(start, address));
+                self.regions.insert(address, region.cut_at(start, address));
                 self.object_regions += matches!(region.backing, Backing::Object { .. }) as usize;
             }
         }
