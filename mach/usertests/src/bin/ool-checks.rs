@@ -92,7 +92,7 @@ fn sparse_region(checks: &mut Checks, task: u32, port: u32, by_move: bool) {
                 .enumerate()
                 .all(|(index, &offset)| matches(40 + index as u8, PAGE as usize, address + offset));
             checks.equal("64 MiB: touched pages' contents", contents, true);
-            checks.equal("64 MiB: untouched pages read zero", bytes_at(address + (16 << 20), 8) == &[0u8; 8], true);
+            checks.equal("64 MiB: untouched pages read zero", bytes_at(address + (16 << 20), 8) == [0u8; 8], true);
             let _ = vm_deallocate(task, address, SIZE);
         }
         _ => checks.equal("64 MiB arrives", false, true),
