@@ -196,8 +196,8 @@ fn wake_waiters(kernel: &mut Kernel, id: ObjectId, start: u64, end: u64) {
     }
 }
 
-/// Applies `change` to every present mapping of the object's pages in
-/// `[start, end)`, in every task: `(map, tables, page address)`.
+/// Applies `change` to every page of the object's `[start, end)` that a
+/// map holds (mapped or parked), in every task: `(map, tables, page)`.
 fn for_each_mapping(
     kernel: &mut Kernel,
     id: ObjectId,
@@ -220,7 +220,7 @@ fn for_each_mapping(
             })
             .collect();
         for (first, last) in mapped {
-            for (page, _) in tables.mapped_in(first, last) {
+            for page in task.vm.present_in(tables, first, last) {
                 change(&mut task.vm, tables, page);
             }
         }

@@ -425,10 +425,7 @@ impl VmMap {
         })?;
         // Only pages present (mapped or parked) change; absent ones get the
         // region's protection when they come.
-        let mut present: alloc::vec::Vec<u64> =
-            tables.mapped_in(start, end).into_iter().map(|(page, _)| page).collect();
-        present.extend(self.parked.range(start..end).map(|(&page, _)| page));
-        for page in present {
+        for page in self.present_in(tables, start, end) {
             let protection = self.region_at(page).map(|(_, region)| region.protection).unwrap_or(VM_PROT_NONE);
             self.apply_protection(tables, page, protection)?;
         }
@@ -614,6 +611,13 @@ impl VmMap {
                 let _ = tables.protect(page, flags.difference(PageFlags::WRITABLE));
             }
         }
+    }
+
+    /// The pages of `[start, end)` the map holds: mapped or parked.
+    pub fn present_in(&self, tables: &PageTables, start: u64, end: u64) -> alloc::vec::Vec<u64> {
+        let mut pages: alloc::vec::Vec<u64> = tables.mapped_in(start, end).into_iter().map(|(page, _)| page).collect();
+        pages.extend(self.parked.range(start..end).map(|(&page, _)| page));
+        pages
     }
 
     /// Takes `page` out of the map's page tables (and parking), giving up
