@@ -9,6 +9,8 @@
 //!   [`registry::ENTRIES_MAX`] of them. A name is registered once; a second
 //!   registration is refused until the first right is removed (the
 //!   bootstrap task removes it when the right becomes a dead name).
+//! - [`protocol`] and [`client`]: the name service's messages and client
+//!   calls (interim hand-written code until the interface generator lands).
 //! - [`restart::RestartBudget`]: how many restarts a server may have in a
 //!   sliding time window before the supervisor gives up on it.
 #![no_std]
@@ -16,5 +18,7 @@
 
 extern crate alloc;
 
+pub mod client;
+pub mod protocol;
 pub mod registry;
 pub mod restart;
