@@ -36,11 +36,19 @@ build_user_programs() {
     RUSTFLAGS="-C relocation-model=static -C force-frame-pointers=yes" \
         cargo +"$TOOLCHAIN" build --quiet --release -p mach-bootstrap --target x86_64-unknown-none \
         --target-dir "$target_dir"
+    RUSTFLAGS="-C relocation-model=static -C force-frame-pointers=yes" \
+        cargo +"$TOOLCHAIN" build --quiet --release -p mach-examples --target x86_64-unknown-none \
+        --target-dir "$target_dir"
     mkdir -p "$BUILD/x86_64/user"
     "$(sysroot_tool llvm-objcopy)" --strip-debug \
         "$target_dir/x86_64-unknown-none/release/bootstrap" "$BUILD/x86_64/bootstrap"
     local program
     for program in hello spinner faulter bad-pointers ipc-echo ipc-client ipc-checks ipc-bench yielder task-checks adversary boot-checks vm-checks exc-victim exc-handler ool-checks device-checks; do
+        "$(sysroot_tool llvm-objcopy)" --strip-debug \
+            "$target_dir/x86_64-unknown-none/release/$program" "$BUILD/x86_64/user/usertest-$program"
+    done
+    # Programs the bootstrap task starts in the kernel tests (personality/examples).
+    for program in name-checks crash-loop; do
         "$(sysroot_tool llvm-objcopy)" --strip-debug \
             "$target_dir/x86_64-unknown-none/release/$program" "$BUILD/x86_64/user/usertest-$program"
     done

@@ -1,7 +1,7 @@
 //! The bootstrap task's portable logic: the name registry of its name
 //! service and the restart budget of its supervisor.
 //!
-//! Both are plain data structures with no traps, so they are tested on the
+//! Both are plain, allocation-free data structures with no traps, so they are tested on the
 //! host; the bootstrap task (`personality/bootstrap`) wires them to ports.
 //!
 //! - [`registry::Registry`]: names (1 to [`registry::NAME_LENGTH_MAX`]
@@ -16,6 +16,7 @@
 #![no_std]
 #![forbid(unsafe_code)]
 
+#[cfg(test)]
 extern crate alloc;
 
 pub mod client;

@@ -5,8 +5,6 @@
 //! the caller deallocates a right the table hands back from
 //! [`Registry::remove_right`].
 
-use alloc::vec::Vec;
-
 /// The longest name, in bytes.
 pub const NAME_LENGTH_MAX: usize = 64;
 /// The most names registered at once.
@@ -45,14 +43,15 @@ impl<Right> Entry<Right> {
     }
 }
 
-/// Names and the rights registered under them.
+/// Names and the rights registered under them, in a fixed table (no
+/// allocation: it works in tasks without a heap).
 pub struct Registry<Right> {
-    entries: Vec<Entry<Right>>,
+    entries: [Option<Entry<Right>>; ENTRIES_MAX],
 }
 
 impl<Right> Default for Registry<Right> {
     fn default() -> Self {
-        Self { entries: Vec::new() }
+        Self { entries: core::array::from_fn(|_| None) }
     }
 }
 
@@ -60,49 +59,52 @@ impl<Right: Copy + PartialEq> Registry<Right> {
     /// Registers `right` under `name`.
     pub fn register(&mut self, name: &[u8], right: Right) -> Result<(), RegistryError> {
         check_name(name)?;
-        if self.entries.iter().any(|entry| entry.name() == name) {
+        if self.iter().any(|entry| entry.name() == name) {
             return Err(RegistryError::NameInUse);
         }
-        if self.entries.len() >= ENTRIES_MAX {
-            return Err(RegistryError::Full);
-        }
+        let slot = self.entries.iter_mut().find(|slot| slot.is_none()).ok_or(RegistryError::Full)?;
         let mut stored = [0u8; NAME_LENGTH_MAX];
         stored[..name.len()].copy_from_slice(name);
-        self.entries.push(Entry { name: stored, length: name.len(), right });
+        *slot = Some(Entry { name: stored, length: name.len(), right });
         Ok(())
     }
 
     /// The right registered under `name`.
     pub fn lookup(&self, name: &[u8]) -> Result<Right, RegistryError> {
         check_name(name)?;
-        self.entries
-            .iter()
-            .find(|entry| entry.name() == name)
-            .map(|entry| entry.right)
-            .ok_or(RegistryError::UnknownName)
+        self.iter().find(|entry| entry.name() == name).map(|entry| entry.right).ok_or(RegistryError::UnknownName)
     }
 
     /// True if some name maps to `right`.
     pub fn contains_right(&self, right: Right) -> bool {
-        self.entries.iter().any(|entry| entry.right == right)
+        self.iter().any(|entry| entry.right == right)
     }
 
     /// Removes every name registered with `right` (it died); returns how
     /// many there were.
     pub fn remove_right(&mut self, right: Right) -> usize {
-        let before = self.entries.len();
-        self.entries.retain(|entry| entry.right != right);
-        before - self.entries.len()
+        let mut removed = 0;
+        for slot in &mut self.entries {
+            if slot.as_ref().is_some_and(|entry| entry.right == right) {
+                *slot = None;
+                removed += 1;
+            }
+        }
+        removed
     }
 
     /// How many names are registered.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.iter().count()
     }
 
     /// True when nothing is registered.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.iter().next().is_none()
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &Entry<Right>> {
+        self.entries.iter().flatten()
     }
 }
 

@@ -3,7 +3,8 @@
 //! (a server that dies at once on every start would otherwise loop
 //! forever, eating the machine).
 
-use alloc::collections::VecDeque;
+/// The largest restart limit a budget can hold.
+pub const RESTART_LIMIT_MAX: usize = 16;
 
 /// What the supervisor should do about a server that died.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -14,31 +15,37 @@ pub enum Decision {
     GiveUp { restarts: usize },
 }
 
-/// The restart times of one server within the last window.
+/// The restart times of one server within the last window, oldest first.
 #[derive(Clone, Debug)]
 pub struct RestartBudget {
     limit: usize,
     window_milliseconds: u64,
-    recent: VecDeque<u64>,
+    recent: [u64; RESTART_LIMIT_MAX],
+    count: usize,
 }
 
 impl RestartBudget {
-    /// Allows `limit` restarts within any `window_milliseconds`.
+    /// Allows `limit` (at most [`RESTART_LIMIT_MAX`]; more is cut to it)
+    /// restarts within any `window_milliseconds`.
     pub fn new(limit: usize, window_milliseconds: u64) -> Self {
-        Self { limit, window_milliseconds, recent: VecDeque::with_capacity(limit) }
+        Self { limit: limit.min(RESTART_LIMIT_MAX), window_milliseconds, recent: [0; RESTART_LIMIT_MAX], count: 0 }
     }
 
     /// Records a death at `now` (milliseconds, never decreasing) and says
-    /// whether to restart. Memory stays bounded by `limit`.
+    /// whether to restart.
     pub fn on_death(&mut self, now: u64) -> Decision {
-        while self.recent.front().is_some_and(|&time| now.saturating_sub(time) >= self.window_milliseconds) {
-            self.recent.pop_front();
+        let expired = self.recent[..self.count]
+            .iter()
+            .take_while(|&&time| now.saturating_sub(time) >= self.window_milliseconds)
+            .count();
+        self.recent.copy_within(expired..self.count, 0);
+        self.count -= expired;
+        if self.count >= self.limit {
+            return Decision::GiveUp { restarts: self.count };
         }
-        if self.recent.len() >= self.limit {
-            return Decision::GiveUp { restarts: self.recent.len() };
-        }
-        self.recent.push_back(now);
-        Decision::Restart { count: self.recent.len() }
+        self.recent[self.count] = now;
+        self.count += 1;
+        Decision::Restart { count: self.count }
     }
 }
 
