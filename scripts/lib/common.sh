@@ -52,6 +52,45 @@ build_user_programs() {
         "$(sysroot_tool llvm-objcopy)" --strip-debug \
             "$target_dir/x86_64-unknown-none/release/$program" "$BUILD/x86_64/user/usertest-$program"
     done
+    build_c_programs
+}
+
+# C programs that run as Mach tasks without minilibc: libmach/c (crt0, trap
+# wrappers, mach_printf) linked with each personality/examples/c/NAME.c
+# into $BUILD/x86_64/user/usertest-NAME, static, non-PIE, at 0x400000 like
+# the Rust programs. Freestanding x86_64 code: no red zone (the kernel does
+# not need one, but interrupt-style frames must not clobber it) and general
+# registers only (user tasks get no SSE state).
+MACH_C_FLAGS=(-std=c11 -O2 -Wall -Wextra -Werror -ffreestanding -fno-pie -mno-red-zone -mgeneral-regs-only
+    -fno-stack-protector -fno-asynchronous-unwind-tables -I"$ROOT/libmach/c/include" -I"$ROOT/mach/abi/include")
+MACH_C_LINK_FLAGS=(-nostdlib -static -no-pie -Wl,-Ttext-segment=0x400000 -Wl,-z,noexecstack -Wl,--build-id=none)
+
+build_c_runtime() {
+    local out="$BUILD/x86_64/libmach-c" source
+    mkdir -p "$out"
+    rm -f "$out"/*.o "$out/libmach_c.a"
+    gcc "${MACH_C_FLAGS[@]}" -c "$ROOT/libmach/c/crt0.S" -o "$out/crt0.o"
+    for source in traps print string; do
+        gcc "${MACH_C_FLAGS[@]}" -c "$ROOT/libmach/c/$source.c" -o "$out/$source.o"
+    done
+    ar rcs "$out/libmach_c.a" "$out"/traps.o "$out"/print.o "$out"/string.o
+}
+
+# mach_cc OUTPUT SOURCES...: compiles and links a C program against libmach/c.
+mach_cc() {
+    local output=$1 runtime="$BUILD/x86_64/libmach-c"
+    shift
+    gcc "${MACH_C_FLAGS[@]}" "${MACH_C_LINK_FLAGS[@]}" -o "$output" "$runtime/crt0.o" "$@" \
+        "$runtime/libmach_c.a" -lgcc
+}
+
+build_c_programs() {
+    build_c_runtime
+    local source name
+    for source in "$ROOT"/personality/examples/c/*.c; do
+        name=$(basename "$source" .c)
+        mach_cc "$BUILD/x86_64/user/usertest-$name" "$source"
+    done
 }
 
 # qemu_x86_64 IMAGE [QEMU ARGS...]: the standard machine. The caller adds
