@@ -58,10 +58,10 @@ build_user_programs() {
 # C programs that run as Mach tasks without minilibc: libmach/c (crt0, trap
 # wrappers, mach_printf) linked with each personality/examples/c/NAME.c
 # into $BUILD/x86_64/user/usertest-NAME, static, non-PIE, at 0x400000 like
-# the Rust programs. Freestanding x86_64 code: no red zone (the kernel does
-# not need one, but interrupt-style frames must not clobber it) and general
-# registers only (user tasks get no SSE state).
-MACH_C_FLAGS=(-std=c11 -O2 -Wall -Wextra -Werror -ffreestanding -fno-pie -mno-red-zone -mgeneral-regs-only
+# the Rust programs. Freestanding x86_64 code without a red zone, as the
+# Rust user programs are built (x86_64-unknown-none); SSE is fine (the
+# kernel saves it on every switch).
+MACH_C_FLAGS=(-std=c11 -O2 -Wall -Wextra -Werror -ffreestanding -fno-pie -mno-red-zone
     -fno-stack-protector -fno-asynchronous-unwind-tables -I"$ROOT/libmach/c/include" -I"$ROOT/mach/abi/include")
 MACH_C_LINK_FLAGS=(-nostdlib -static -no-pie -Wl,-Ttext-segment=0x400000 -Wl,-z,noexecstack -Wl,--build-id=none)
 
