@@ -1,0 +1,41 @@
+//! The baseline for the stub benchmark: an RPC server written with raw
+//! `mach_msg` and no generated code. It registers `raw-echo` with the name
+//! service and answers each request on its reply port with the request's
+//! inline words and id + 100: the least work an RPC server can do.
+#![no_std]
+#![no_main]
+
+use libmach::abi::{Disposition, PortName, PortRight, MACH_RCV_MSG, MACH_SEND_MSG};
+use libmach::trap::{mach_msg, port_allocate, port_insert_right, task_self, MessageBuffer};
+use mach_bootstrap_core::client::register;
+use mach_examples::println;
+use mach_usertests::message;
+
+libmach::entry!(main);
+
+fn main(bootstrap_port: u64) {
+    let me = task_self();
+    let Ok(port) = port_allocate(me, PortRight::Receive) else { return };
+    let _ = port_insert_right(me, port, port, Disposition::MakeSend as u32);
+    if let Err(error) = register(bootstrap_port as PortName, b"raw-echo", port) {
+        println!("raw-echo: cannot register: {error:?}");
+        return;
+    }
+    println!("raw-echo: serving");
+    let mut buffer = MessageBuffer::<256>::new();
+    loop {
+        if mach_msg(&mut buffer, MACH_RCV_MSG, 0, port, 0).is_err() {
+            continue;
+        }
+        let size = message::word(&buffer, 1) as usize;
+        let words = (size.saturating_sub(message::HEADER) / 4).min(8);
+        let mut body = [0u32; 8];
+        for (index, slot) in body.iter_mut().enumerate().take(words) {
+            *slot = message::word(&buffer, 6 + index);
+        }
+        let reply_port = message::word(&buffer, 2);
+        let id = message::id(&buffer) + 100;
+        let size = message::write(&mut buffer, reply_port, Disposition::MoveSendOnce as u32, 0, 0, id, &body[..words]);
+        let _ = mach_msg(&mut buffer, MACH_SEND_MSG, size, 0, 0);
+    }
+}
