@@ -698,3 +698,23 @@ ktest! {
         end_bootstrap(bootstrap, &before)
     }
 }
+
+ktest! {
+    fn the_bootstrap_task_and_its_children_leave_nothing_behind() {
+        // The second of two identical runs must give back every frame,
+        // task, thread and port: restarts and the name service included.
+        for round in 0..2 {
+            let before_resources = ipc_resources();
+            let before = task_ids();
+            let bootstrap = boot_programs(&["name-checks", "crash-loop"])?;
+            wait_for_text(bootstrap, "giving up after 3 restarts", 10_000)?;
+            let checks = wait_for_any_text("name-checks: ", 10_000)?;
+            ensure!(output(checks).unwrap_or_default().contains(" 0 failed"), "name-checks failed");
+            end_bootstrap(bootstrap, &before)?;
+            if round == 1 {
+                ensure_nothing_left(before_resources)?;
+            }
+        }
+        Ok(())
+    }
+}
