@@ -304,8 +304,7 @@ impl FakeKernel {
             };
             match result {
                 Ok(received) => {
-                    let target =
-                        buffer.get_mut(..received.bytes.len()).ok_or(MachMsgReturn::ReceiveTooLarge)?;
+                    let target = buffer.get_mut(..received.bytes.len()).ok_or(MachMsgReturn::ReceiveTooLarge)?;
                     target.copy_from_slice(&received.bytes);
                     return if received.lost != 0 { Err(MachMsgReturn::ReceiveBodyError) } else { Ok(()) };
                 }

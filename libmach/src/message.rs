@@ -14,7 +14,7 @@ use mach_abi::{
     MACH_MSG_TYPE_PORT_RECEIVE, MACH_MSG_TYPE_PORT_SEND, MACH_MSG_TYPE_PORT_SEND_ONCE,
 };
 
-use crate::kernel::PortKernel;
+use crate::kernel::{PortKernel, SystemKernel};
 
 /// Why received bytes are not the message an interface expects.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -219,6 +219,18 @@ impl<'a> InlineReader<'a> {
         core::str::from_utf8(self.bytes(bound)?).map_err(|_| DecodeError::NotUtf8 { offset })
     }
 
+    /// A byte array of at most `N` bytes, copied into a [`BoundedBytes`].
+    pub fn bounded_bytes<const N: usize>(&mut self) -> Result<BoundedBytes<N>, DecodeError> {
+        let value = self.bytes(N)?;
+        BoundedBytes::from_slice(value).ok_or(DecodeError::TooLong { length: value.len(), bound: N })
+    }
+
+    /// A string of at most `N` bytes, copied into a [`BoundedString`].
+    pub fn bounded_string<const N: usize>(&mut self) -> Result<BoundedString<N>, DecodeError> {
+        let value = self.string(N)?;
+        BoundedString::try_from_str(value).ok_or(DecodeError::TooLong { length: value.len(), bound: N })
+    }
+
     /// Checks that every inline byte was read.
     pub fn finish(self) -> Result<(), DecodeError> {
         match self.data.len() - self.offset {
@@ -280,12 +292,16 @@ pub fn expect_port(view: &MessageView<'_>, index: usize, expected: ExpectedRight
 }
 
 /// Checks that descriptor `index` is out-of-line memory of at most `bound`
-/// bytes; returns its address and size in the receiver.
+/// bytes; returns its address and size in the receiver. Memory the kernel
+/// could not map (address 0 with a size) is refused.
 pub fn expect_out_of_line(view: &MessageView<'_>, index: usize, bound: usize) -> Result<(u64, u32), DecodeError> {
     match view.descriptors().nth(index) {
         Some(Descriptor::OutOfLineMemory { address, size, .. }) => {
             if size as usize > bound {
                 return Err(DecodeError::TooLong { length: size as usize, bound });
+            }
+            if address == 0 && size != 0 {
+                return Err(DecodeError::DescriptorType { index });
             }
             Ok((address, size))
         }
@@ -435,5 +451,68 @@ impl<const N: usize> core::fmt::Debug for BoundedString<N> {
 impl<const N: usize> core::fmt::Display for BoundedString<N> {
     fn fmt(&self, formatter: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         formatter.write_str(self.as_str())
+    }
+}
+
+/// Describes `data` as out-of-line memory copied by the kernel at send
+/// time (`MACH_MSG_PHYSICAL_COPY`, not deallocated): `data` must stay
+/// borrowed until the send is done, as it is inside a client stub.
+pub fn out_of_line_descriptor(data: &[u8], bound: usize) -> Result<Descriptor, WriteError> {
+    if data.len() > bound {
+        return Err(WriteError::TooLong { length: data.len(), bound });
+    }
+    let address = if data.is_empty() { 0 } else { data.as_ptr() as u64 };
+    Ok(Descriptor::OutOfLineMemory {
+        address,
+        size: data.len() as u32,
+        deallocate: false,
+        copy: mach_abi::CopyOption::PhysicalCopy,
+    })
+}
+
+/// Out-of-line memory the kernel mapped into this task for a received
+/// message; deallocated (`vm_deallocate`) when dropped.
+#[derive(Debug)]
+pub struct OutOfLineData<K: PortKernel = SystemKernel> {
+    address: u64,
+    size: u32,
+    kernel: K,
+}
+
+impl<K: PortKernel> OutOfLineData<K> {
+    /// Adopts the region of a received descriptor (see [`expect_out_of_line`]).
+    pub fn from_received(kernel: &K, address: u64, size: u32) -> Self {
+        OutOfLineData { address, size, kernel: kernel.clone() }
+    }
+
+    /// The bytes (empty for an empty region).
+    pub fn bytes(&self) -> &[u8] {
+        if self.size == 0 {
+            return &[];
+        }
+        self.kernel.out_of_line_bytes(self.address, self.size).unwrap_or(&[])
+    }
+
+    /// Size in bytes.
+    pub fn len(&self) -> usize {
+        self.size as usize
+    }
+
+    /// True for an empty region.
+    pub fn is_empty(&self) -> bool {
+        self.size == 0
+    }
+
+    /// Where the kernel mapped it.
+    pub fn address(&self) -> u64 {
+        self.address
+    }
+}
+
+impl<K: PortKernel> Drop for OutOfLineData<K> {
+    fn drop(&mut self) {
+        if self.address != 0 && self.size != 0 {
+            let _ = self.kernel.vm_deallocate(self.address, self.size as u64);
+        }
     }
 }

@@ -31,7 +31,7 @@ pub enum RpcError {
     Server(i32),
     /// A return code that is neither 0, the interface's, nor MIG's.
     UnknownCode(i32),
-    /// No reply port could be allocated.
+    /// No reply port could be allocated (when making a client).
     NoReplyPort(mach_abi::KernReturn),
 }
 
@@ -55,6 +55,18 @@ impl<E> From<WriteError> for CallError<E> {
     fn from(error: WriteError) -> Self {
         CallError::Rpc(RpcError::Write(error))
     }
+}
+
+impl From<WriteError> for RpcError {
+    fn from(error: WriteError) -> Self {
+        RpcError::Write(error)
+    }
+}
+
+/// True when the request left the caller: the send phase succeeded, so the
+/// rights the request moved now belong to the message.
+pub fn request_was_sent(result: &Result<(), RpcError>) -> bool {
+    !matches!(result, Err(RpcError::Send(_)) | Err(RpcError::Write(_)))
 }
 
 /// A request header: to `destination` (a send right the caller holds,
@@ -104,28 +116,31 @@ pub fn call<K: PortKernel>(
     timeout: Option<u32>,
 ) -> Result<(), RpcError> {
     let (options, milliseconds) = timeout_options(timeout);
-    let result =
-        kernel.mach_msg(buffer, MACH_SEND_MSG | MACH_RCV_MSG | options, request_length, reply_port.name(), milliseconds);
+    let result = kernel.mach_msg(
+        buffer,
+        MACH_SEND_MSG | MACH_RCV_MSG | options,
+        request_length,
+        reply_port.name(),
+        milliseconds,
+    );
     match result {
         // A reply that lost rights or memory on the way is still the reply;
         // the lost rights read as NULL and fail the reply's checks.
         Ok(()) | Err(MachMsgReturn::ReceiveBodyError) => Ok(()),
         Err(code) if code.is_send_error() => Err(RpcError::Send(code)),
         Err(code) => {
-            let fresh = ReceiveRight::from_name(kernel, kernel.reply_port().map_err(RpcError::NoReplyPort)?);
-            *reply_port = fresh;
+            // Without a fresh port the old one is kept: the request was
+            // sent, and the error must say so (its moved rights are gone).
+            if let Ok(name) = kernel.reply_port() {
+                *reply_port = ReceiveRight::from_name(kernel, name);
+            }
             Err(RpcError::Receive(code))
         }
     }
 }
 
 /// Sends a one-way message (no reply).
-pub fn send<K: PortKernel>(
-    kernel: &K,
-    buffer: &mut [u8],
-    length: usize,
-    timeout: Option<u32>,
-) -> Result<(), RpcError> {
+pub fn send<K: PortKernel>(kernel: &K, buffer: &mut [u8], length: usize, timeout: Option<u32>) -> Result<(), RpcError> {
     let (options, milliseconds) = timeout_options(timeout);
     let send_options = options & MACH_SEND_TIMEOUT;
     kernel.mach_msg(buffer, MACH_SEND_MSG | send_options, length, 0, milliseconds).map_err(RpcError::Send)
@@ -140,7 +155,8 @@ pub fn read_reply<'a, K: PortKernel>(
     buffer: &'a [u8],
     request_id: i32,
 ) -> Result<(MessageView<'a>, InlineReader<'a>), Result<i32, RpcError>> {
-    let (view, _trailer) = parse_received(buffer).map_err(|error| Err(RpcError::Reply(DecodeError::Malformed(error))))?;
+    let (view, _trailer) =
+        parse_received(buffer).map_err(|error| Err(RpcError::Reply(DecodeError::Malformed(error))))?;
     let expected = request_id.wrapping_add(REPLY_ID_OFFSET);
     if view.header.id != expected {
         release_received(kernel, &view);

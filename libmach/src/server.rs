@@ -53,10 +53,13 @@ pub fn reply_header(request: &MachMsgHeader) -> MachMsgHeader {
 /// it has a reply port, writes a reply carrying only `code`.
 pub fn error_reply<K: PortKernel>(kernel: &K, view: &MessageView<'_>, code: i32, reply: &mut [u8]) -> Dispatch {
     release_received(kernel, view);
-    error_reply_for_header(kernel, &view.header, code, reply)
+    reply_with_code(kernel, &view.header, code, reply)
 }
 
-fn error_reply_for_header<K: PortKernel>(kernel: &K, header: &MachMsgHeader, code: i32, reply: &mut [u8]) -> Dispatch {
+/// Writes a reply carrying only `code` to the request with `header`,
+/// without releasing anything the request carried (the handler owns it
+/// by now). No reply port: nothing is written.
+pub fn reply_with_code<K: PortKernel>(kernel: &K, header: &MachMsgHeader, code: i32, reply: &mut [u8]) -> Dispatch {
     if !has_reply_port(header) {
         return Dispatch::NoReply;
     }
@@ -79,8 +82,17 @@ fn error_reply_for_header<K: PortKernel>(kernel: &K, header: &MachMsgHeader, cod
 /// descriptors cannot be trusted, so no right is released.
 pub fn reject_unparsable<K: PortKernel>(kernel: &K, request: &[u8], reply: &mut [u8]) -> Dispatch {
     match MachMsgHeader::read_from(request) {
-        Some(header) => error_reply_for_header(kernel, &header, MIG_BAD_ARGUMENTS, reply),
+        Some(header) => reply_with_code(kernel, &header, MIG_BAD_ARGUMENTS, reply),
         None => Dispatch::NoReply,
+    }
+}
+
+/// Gives back a reply right nobody will answer through (a one-way
+/// message that came with one): the client's receive sees a send-once
+/// notification instead of waiting.
+pub fn discard_reply_port<K: PortKernel>(kernel: &K, header: &MachMsgHeader) {
+    if has_reply_port(header) {
+        let _ = kernel.port_deallocate(header.remote_port);
     }
 }
 
@@ -175,7 +187,13 @@ pub fn send_reply<K: PortKernel>(kernel: &K, reply: &mut [u8], length: usize) ->
 /// `MACH_RCV_PORT_DIED`). Interrupted receives are retried. (The host's
 /// fake kernel cannot block: it answers a receive that would wait with
 /// `MACH_RCV_TIMED_OUT`, which ends the loop there.)
-pub fn run<K, H>(kernel: &K, receive_name: PortName, request: &mut [u8], reply: &mut [u8], handler: &mut H) -> MachMsgReturn
+pub fn run<K, H>(
+    kernel: &K,
+    receive_name: PortName,
+    request: &mut [u8],
+    reply: &mut [u8],
+    handler: &mut H,
+) -> MachMsgReturn
 where
     K: PortKernel,
     H: FnMut(&[u8], &mut [u8]) -> Dispatch,
