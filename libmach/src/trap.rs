@@ -146,6 +146,38 @@ pub fn mach_msg<const N: usize>(
     }
 }
 
+/// `mach_msg` on a byte slice: like [`mach_msg`], receiving into the whole
+/// of `buffer`. A receive that delivered the message but dropped rights or
+/// memory (`MACH_RCV_BODY_ERROR` with `MACH_MSG_*_SPACE` bits) returns
+/// `Err(MachMsgReturn::ReceiveBodyError)`; the message is in `buffer`.
+pub fn mach_msg_bytes(
+    buffer: &mut [u8],
+    option: u32,
+    send_size: usize,
+    receive_name: PortName,
+    timeout: u32,
+) -> Result<(), MachMsgReturn> {
+    if send_size > buffer.len() {
+        return Err(MachMsgReturn::SendTooLarge);
+    }
+    let arguments = [
+        buffer.as_mut_ptr() as u64,
+        option as u64,
+        send_size as u64,
+        buffer.len() as u64,
+        receive_name as u64,
+        timeout as u64,
+    ];
+    // SAFETY: the kernel reads at most `send_size` and writes at most
+    // `buffer.len()` bytes at `buffer`, which we borrow mutably for the call.
+    let code = unsafe { raw_trap(Trap::MachMsg as u64, arguments) };
+    match u32::try_from(code).ok().and_then(MachMsgReturn::decode) {
+        Some((MachMsgReturn::Success, _)) => Ok(()),
+        Some((error, _)) => Err(error),
+        None => Err(MachMsgReturn::SendInvalidHeader),
+    }
+}
+
 /// Traps that write one or two 32-bit results.
 fn trap_with_outputs(number: Trap, mut arguments: [u64; 6], outputs: &[usize]) -> Result<[u32; 2], KernReturn> {
     let mut results = [0u32; 2];

@@ -1,0 +1,16 @@
+//! The kv example: the interface generated from `libmach/examples/kv.defs`
+//! ([`kv`]) and a server implementing it ([`store::Store`]). `no_std`, no
+//! allocation: the same code runs in a Mach_R task.
+#![no_std]
+#![forbid(unsafe_code)]
+
+/// The generated interface: `kv::Client`, `kv::Server`, `kv::dispatch`,
+/// `kv::serve`, `kv::Error`, `kv::id`.
+pub mod kv {
+    include!(concat!(env!("OUT_DIR"), "/kv.rs"));
+}
+
+/// The generated C header's text, for tests that compile it.
+pub const C_HEADER: &str = include_str!(concat!(env!("OUT_DIR"), "/kv.h"));
+
+pub mod store;
