@@ -24,7 +24,6 @@ extern crate alloc;
 
 mod heap;
 mod names;
-mod rights;
 mod spawn;
 mod supervisor;
 

@@ -13,18 +13,19 @@
 //!   [`RestartBudget`]; a child that registered nothing just ended;
 //! - a dead registered right: its names are removed.
 
-use crate::names::{self, Outcome};
+use crate::names::NameService;
 use crate::{report, spawn};
 use alloc::vec::Vec;
 use libmach::abi::{
-    msgh_bits, parse_received, Descriptor, Disposition, KernReturn, MachMsgHeader, MachMsgReturn, MessageEncoder,
-    MessageView, NotifyId, PortName, PortRight, Trap, EXCEPTION_RAISE_ID, EXCEPTION_RAISE_REPLY_ID, EXC_MASK_ALL,
-    MACH_PORT_NULL, MACH_RCV_MSG, MACH_SEND_MSG, MACH_SEND_TIMEOUT,
+    parse_received, Descriptor, Disposition, KernReturn, MessageView, NotifyId, PortName, PortRight, Trap,
+    EXCEPTION_RAISE_ID, EXC_MASK_ALL, MACH_PORT_NULL,
 };
 use libmach::trap::{
-    clock_get_time, mach_msg, port_allocate, port_deallocate, port_destroy, port_insert_right, port_move_member,
-    port_request_notification, raw_trap, task_self, MessageBuffer,
+    clock_get_time, port_allocate, port_destroy, port_insert_right, port_move_member, port_request_notification,
+    raw_trap, task_self, MessageBuffer,
 };
+use libmach::{Dispatch, SystemKernel};
+use mach_bootstrap_core::names;
 use mach_bootstrap_core::registry::Registry;
 use mach_bootstrap_core::restart::{Decision, RestartBudget};
 
@@ -157,64 +158,77 @@ impl Supervisor {
 
     /// Serves the name service and watches the children, forever.
     pub fn serve(&mut self) -> ! {
-        let mut buffer = MessageBuffer::<4096>::new();
-        let mut failures = 0u32;
-        loop {
-            match mach_msg(&mut buffer, MACH_RCV_MSG, 0, self.port_set, 0) {
-                Ok(()) => failures = 0,
-                Err(error) => {
-                    // A too-large message was destroyed by the kernel; go on.
-                    report(format_args!("bootstrap: receive failed: {error:?}"));
-                    failures += 1;
-                    if failures > 100 && error != MachMsgReturn::ReceiveTooLarge {
-                        report(format_args!("bootstrap: the port set is unusable; stopping"));
-                        libmach::runtime::park();
-                    }
-                    continue;
-                }
-            }
-            let Ok((view, _)) = parse_received(&buffer.0) else {
-                report(format_args!("bootstrap: the kernel delivered an unreadable message"));
-                continue;
-            };
-            let port = view.header.local_port;
-            if port == self.supervisor_port {
-                self.on_supervisor_message(&view);
-            } else if let Some(index) = self.children.iter().position(|child| child.bootstrap_port == port) {
-                if let Outcome::Registered = names::serve(&mut self.registry, &view, self.supervisor_port) {
-                    self.children[index].registered = true;
-                }
-            } else {
-                names::drop_request(&view);
-            }
-        }
+        let mut request = MessageBuffer::<4096>::new();
+        let mut reply = MessageBuffer::<4096>::new();
+        let port_set = self.port_set;
+        let error =
+            libmach::server::run(&SystemKernel, port_set, &mut request.0, &mut reply.0, &mut |request, reply| {
+                self.on_message(request, reply)
+            });
+        report(format_args!("bootstrap: its port set is unusable ({error:?}); stopping"));
+        libmach::runtime::park()
     }
 
-    fn on_supervisor_message(&mut self, view: &MessageView) {
+    /// One message from the port set; requests with ids outside the name
+    /// service are answered `MIG_BAD_ID` by the loop.
+    fn on_message(&mut self, request: &[u8], reply: &mut [u8]) -> Dispatch {
+        let Ok((view, _)) = parse_received(request) else {
+            return libmach::server::reject_unparsable(&SystemKernel, request, reply);
+        };
+        let port = view.header.local_port;
+        if port == self.supervisor_port {
+            return self.on_supervisor_message(&view, reply);
+        }
+        let Some(index) = self.children.iter().position(|child| child.bootstrap_port == port) else {
+            // A port of a child that died since: nobody to serve.
+            libmach::message::release_received(&SystemKernel, &view);
+            return Dispatch::NoReply;
+        };
+        let mut registered = false;
+        let mut service = NameService {
+            registry: &mut self.registry,
+            supervisor_port: self.supervisor_port,
+            registered: &mut registered,
+        };
+        let dispatched = names::dispatch(&mut service, &SystemKernel, request, reply);
+        if registered {
+            self.children[index].registered = true;
+        }
+        dispatched
+    }
+
+    fn on_supervisor_message(&mut self, view: &MessageView, reply: &mut [u8]) -> Dispatch {
         let id = view.header.id;
         if id == EXCEPTION_RAISE_ID {
-            self.on_exception(view);
-        } else if id == NotifyId::DeadName.as_u32() as i32 {
+            return self.on_exception(view, reply);
+        }
+        if id == NotifyId::DeadName.as_u32() as i32 {
             if let Some(bytes) = view.inline_data.get(..4) {
                 self.on_dead_name(u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]));
             }
-        } else if id != NotifyId::PortDeleted.as_u32() as i32 && id != NotifyId::SendOnce.as_u32() as i32 {
-            // Nobody else holds a right to this port but the kernel.
-            names::drop_request(view);
+            return Dispatch::NoReply;
         }
+        // Port-deleted and send-once notices need nothing; anything else
+        // cannot come from the kernel, the only sender here.
+        libmach::message::release_received(&SystemKernel, view);
+        Dispatch::NoReply
     }
 
-    fn on_exception(&mut self, view: &MessageView) {
-        let mut ports = view.descriptors().filter_map(|descriptor| match descriptor {
-            Descriptor::Port { name, .. } => Some(name),
-            _ => None,
-        });
-        let (thread, task) = (ports.next().unwrap_or(MACH_PORT_NULL), ports.next().unwrap_or(MACH_PORT_NULL));
+    fn on_exception(&mut self, view: &MessageView, reply: &mut [u8]) -> Dispatch {
+        // exception_raise carries the thread, then the task.
+        let task = view
+            .descriptors()
+            .filter_map(|descriptor| match descriptor {
+                Descriptor::Port { name, .. } => Some(name),
+                _ => None,
+            })
+            .nth(1)
+            .unwrap_or(MACH_PORT_NULL);
         let data = view.inline_data;
         let word = |offset: usize| {
-            data.get(offset..offset + 8).map_or(0, |b| i64::from_le_bytes(b.try_into().unwrap_or([0; 8])))
+            data.get(offset..offset + 8).map_or(0, |bytes| i64::from_le_bytes(bytes.try_into().unwrap_or([0; 8])))
         };
-        let kind = data.get(..4).map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+        let kind = data.get(..4).map_or(0, |bytes| u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]));
         let exception = Exception { kind, code: [word(8), word(16)] };
         match self.children.iter_mut().find(|child| child.task == task && task != MACH_PORT_NULL) {
             Some(child) => {
@@ -232,33 +246,9 @@ impl Supervisor {
         }
         // The descriptors added a reference to names we hold (the task) or
         // made new ones (the thread).
-        for name in [thread, task] {
-            if name != MACH_PORT_NULL {
-                let _ = port_deallocate(task_self(), name);
-            }
-        }
-        self.refuse_exception(view.header.remote_port);
-    }
-
-    /// Answers an exception with KERN_FAILURE: the kernel terminates the task.
-    fn refuse_exception(&self, reply: PortName) {
-        if reply == MACH_PORT_NULL {
-            return;
-        }
-        let mut buffer = MessageBuffer::<64>::new();
-        let header = MachMsgHeader {
-            bits: msgh_bits(Disposition::MoveSendOnce as u32, 0),
-            size: 0,
-            remote_port: reply,
-            local_port: 0,
-            voucher_port: 0,
-            id: EXCEPTION_RAISE_REPLY_ID,
-        };
-        let mut encoder = MessageEncoder::new(&mut buffer.0, header, false);
-        let encoded = encoder.inline_data(&(KernReturn::Failure as u32).to_le_bytes()).is_ok();
-        if let (true, Ok(length)) = (encoded, encoder.finish()) {
-            let _ = mach_msg(&mut buffer, MACH_SEND_MSG | MACH_SEND_TIMEOUT, length, 0, 0);
-        }
+        libmach::message::release_received(&SystemKernel, view);
+        // KERN_FAILURE: the kernel terminates the task.
+        libmach::server::reply_with_code(&SystemKernel, &view.header, KernReturn::Failure as i32, reply)
     }
 
     fn on_dead_name(&mut self, name: PortName) {

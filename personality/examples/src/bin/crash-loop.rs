@@ -4,18 +4,14 @@
 #![no_std]
 #![no_main]
 
-use libmach::abi::{Disposition, PortName, PortRight};
-use libmach::trap::{port_allocate, port_insert_right, task_self};
-use mach_bootstrap_core::client::register;
-use mach_examples::println;
+use mach_examples::{name_service, println, serve_under};
 
 libmach::entry!(main);
 
-fn main(service: u64) {
-    let me = task_self();
-    let Ok(port) = port_allocate(me, PortRight::Receive) else { return };
-    let _ = port_insert_right(me, port, port, Disposition::MakeSend as u32);
-    println!("crash-loop: registered: {:?}", register(service as PortName, b"crash-loop", port));
+fn main(bootstrap_port: u64) {
+    let Ok(mut names) = name_service(bootstrap_port) else { return };
+    let registered = serve_under(&mut names, "crash-loop");
+    println!("crash-loop: registered: {:?}", registered.as_ref().map(|_| ()));
     // SAFETY: deliberately not sound: the write faults (nothing is mapped
     // at address 8), which is the point of this program.
     unsafe { core::ptr::write_volatile(8 as *mut u64, 1) };

@@ -6,8 +6,7 @@
 
 use libmach::abi::{Disposition, MachMsgReturn, PortName, MACH_RCV_MSG, MACH_RCV_TIMEOUT, MACH_SEND_MSG};
 use libmach::trap::{mach_msg, mach_reply_port, thread_sleep, MessageBuffer};
-use mach_bootstrap_core::client::lookup;
-use mach_examples::println;
+use mach_examples::{name_service, names, println};
 use mach_usertests::message;
 
 libmach::entry!(main);
@@ -40,10 +39,10 @@ fn call(server: PortName, reply: PortName, value: u32) -> Result<u32, CallError>
 }
 
 /// Looks the server up, retrying while the name is unknown (restarting).
-fn find_server(bootstrap_port: PortName) -> Option<PortName> {
+fn find_server(names: &mut names::Client) -> Option<PortName> {
     for _ in 0..2000 {
-        if let Ok(server) = lookup(bootstrap_port, b"raw-echo") {
-            return Some(server);
+        if let Ok(server) = names.lookup("raw-echo") {
+            return Some(server.into_name());
         }
         let _ = thread_sleep(5);
     }
@@ -51,9 +50,9 @@ fn find_server(bootstrap_port: PortName) -> Option<PortName> {
 }
 
 fn main(bootstrap_port: u64) {
-    let bootstrap_port = bootstrap_port as PortName;
+    let Ok(mut names) = name_service(bootstrap_port) else { return };
     let reply = mach_reply_port();
-    let Some(first) = find_server(bootstrap_port) else {
+    let Some(first) = find_server(&mut names) else {
         println!("echo-client: raw-echo never registered");
         return;
     };
@@ -68,7 +67,7 @@ fn main(bootstrap_port: u64) {
         let _ = thread_sleep(5);
     };
     println!("echo-client: call failed ({error:?}); looking the name up again");
-    let Some(second) = find_server(bootstrap_port) else {
+    let Some(second) = find_server(&mut names) else {
         println!("echo-client: raw-echo never came back");
         return;
     };

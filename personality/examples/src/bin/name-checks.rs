@@ -6,15 +6,14 @@
 #![no_main]
 
 use libmach::abi::{
-    msgh_bits, Descriptor, Disposition, MachMsgHeader, MessageEncoder, PortName, PortRight, MACH_RCV_MSG,
-    MACH_RCV_TIMEOUT, MACH_SEND_MSG,
+    msgh_bits, Descriptor, Disposition, MachMsgHeader, MessageEncoder, PortName, MACH_RCV_MSG, MACH_RCV_TIMEOUT,
+    MACH_SEND_MSG,
 };
-use libmach::trap::{mach_msg, mach_reply_port, port_allocate, port_destroy, task_self, MessageBuffer};
-use mach_bootstrap_core::client::{lookup, register, ClientError};
-use mach_bootstrap_core::protocol::{
-    BAD_ARGUMENTS, BAD_ID, INVALID_NAME, LOOKUP_ID, NAME_IN_USE, REGISTER_ID, UNKNOWN_NAME,
-};
-use mach_examples::Checks;
+use libmach::mig::{MIG_BAD_ARGUMENTS, MIG_BAD_ID};
+use libmach::trap::{mach_msg, mach_reply_port, port_destroy, task_self, MessageBuffer};
+use libmach::{CallError, ReceiveRight, SystemKernel};
+use mach_examples::names::{id, Error};
+use mach_examples::{name_service, Checks};
 
 libmach::entry!(main);
 
@@ -45,43 +44,62 @@ fn raw_call(service: PortName, id: i32, descriptor: Option<Descriptor>, data: &[
     code
 }
 
-fn main(service: u64) {
-    let service = service as PortName;
-    let mut checks = Checks::new("name-checks");
-    let me = task_self();
-    let port = port_allocate(me, PortRight::Receive).unwrap_or(0);
-    let other = port_allocate(me, PortRight::Receive).unwrap_or(0);
-    let _ = libmach::trap::port_insert_right(me, port, port, Disposition::MakeSend as u32);
-    let _ = libmach::trap::port_insert_right(me, other, other, Disposition::MakeSend as u32);
+/// The outcome of a call, as the port name it returned or the error code.
+fn lookup(names: &mut mach_examples::names::Client, name: &str) -> Result<PortName, i32> {
+    names.lookup(name).map(|right| right.into_name()).map_err(code)
+}
 
-    checks.equal(
-        "lookup of an unknown name",
-        lookup(service, b"checks.service"),
-        Err(ClientError::Refused(UNKNOWN_NAME)),
-    );
-    checks.equal("register", register(service, b"checks.service", port), Ok(()));
+fn code(error: CallError<Error>) -> i32 {
+    match error {
+        CallError::Interface(error) => error.code(),
+        CallError::Rpc(libmach::RpcError::Server(code)) => code,
+        CallError::Rpc(_) => i32::MIN,
+    }
+}
+
+fn main(bootstrap_port: u64) {
+    let service = bootstrap_port as PortName;
+    let mut checks = Checks::new("name-checks");
+    let Ok(mut names) = name_service(bootstrap_port) else {
+        checks.equal("a name-service client", false, true);
+        return checks.finish();
+    };
+    let (Ok(port), Ok(other)) = (ReceiveRight::allocate(&SystemKernel), ReceiveRight::allocate(&SystemKernel)) else {
+        return checks.finish();
+    };
+    let (Ok(port_send), Ok(other_send)) = (port.make_send(), other.make_send()) else {
+        return checks.finish();
+    };
+    let unknown = Error::UnknownName.code();
+
+    checks.equal("lookup of an unknown name", lookup(&mut names, "checks.service"), Err(unknown));
+    checks.equal("register", names.register_name("checks.service", &port_send).map_err(code), Ok(()));
     // The looked-up right joins our name for the same port.
-    checks.equal("lookup finds the registered port", lookup(service, b"checks.service"), Ok(port));
+    checks.equal("lookup finds the registered port", lookup(&mut names, "checks.service"), Ok(port.name()));
     checks.equal(
         "duplicate name refused",
-        register(service, b"checks.service", other),
-        Err(ClientError::Refused(NAME_IN_USE)),
+        names.register_name("checks.service", &other_send).map_err(code),
+        Err(Error::NameInUse.code()),
     );
-    checks.equal("the first registration stands", lookup(service, b"checks.service"), Ok(port));
-    checks.equal("a second name", register(service, b"checks.other", other), Ok(()));
-    checks.equal("lookup of the second name", lookup(service, b"checks.other"), Ok(other));
-    checks.equal("empty name refused by the client", lookup(service, b""), Err(ClientError::InvalidName));
+    checks.equal("the first registration stands", lookup(&mut names, "checks.service"), Ok(port.name()));
+    checks.equal("a second name", names.register_name("checks.other", &other_send).map_err(code), Ok(()));
+    checks.equal("lookup of the second name", lookup(&mut names, "checks.other"), Ok(other.name()));
+    checks.equal("empty name refused", lookup(&mut names, ""), Err(Error::InvalidName.code()));
+    checks.equal("name with NUL refused", lookup(&mut names, "a\0b"), Err(Error::InvalidName.code()));
 
     // Malformed requests, hand-made: each gets an error reply (or, without
     // a reply port, nothing), and the service goes on.
     let mut name = [0u8; 8];
     name[..4].copy_from_slice(&2u32.to_le_bytes());
     name[4..6].copy_from_slice(b"kv");
-    checks.equal("wrong id", raw_call(service, 999, None, &name, true), Some(BAD_ID));
-    checks.equal("short body", raw_call(service, LOOKUP_ID, None, &[], true), Some(BAD_ARGUMENTS));
+    checks.equal("wrong id", raw_call(service, 999, None, &name, true), Some(MIG_BAD_ID));
+    checks.equal("short body", raw_call(service, id::LOOKUP, None, &[], true), Some(MIG_BAD_ARGUMENTS));
     let mut long = name;
     long[..4].copy_from_slice(&4000u32.to_le_bytes());
-    checks.equal("length beyond the body", raw_call(service, LOOKUP_ID, None, &long, true), Some(BAD_ARGUMENTS));
+    checks.equal("length beyond the body", raw_call(service, id::LOOKUP, None, &long, true), Some(MIG_BAD_ARGUMENTS));
+    let mut invalid = name;
+    invalid[4] = 0xff;
+    checks.equal("a name not UTF-8", raw_call(service, id::LOOKUP, None, &invalid, true), Some(MIG_BAD_ARGUMENTS));
     let memory = Descriptor::OutOfLineMemory {
         address: name.as_ptr() as u64,
         size: name.len() as u32,
@@ -90,39 +108,44 @@ fn main(service: u64) {
     };
     checks.equal(
         "register with memory instead of a right",
-        raw_call(service, REGISTER_ID, Some(memory), &name, true),
-        Some(BAD_ARGUMENTS),
+        raw_call(service, id::REGISTER_NAME, Some(memory), &name, true),
+        Some(MIG_BAD_ARGUMENTS),
     );
     let receive = Descriptor::Port { name: mach_reply_port(), disposition: Disposition::MoveReceive };
     checks.equal(
         "register with a receive right",
-        raw_call(service, REGISTER_ID, Some(receive), &name, true),
-        Some(BAD_ARGUMENTS),
+        raw_call(service, id::REGISTER_NAME, Some(receive), &name, true),
+        Some(MIG_BAD_ARGUMENTS),
     );
-    let mut nul = name;
-    nul[5] = 0;
-    let send = Descriptor::Port { name: port, disposition: Disposition::CopySend };
     checks.equal(
-        "register a name with NUL",
-        raw_call(service, REGISTER_ID, Some(send), &nul, true),
-        Some(INVALID_NAME),
+        "register without its right",
+        raw_call(service, id::REGISTER_NAME, None, &name, true),
+        Some(MIG_BAD_ARGUMENTS),
     );
-    checks.equal("no reply port: no answer", raw_call(service, LOOKUP_ID, None, &name, false), None);
-    checks.equal("still serving after all that", lookup(service, b"checks.other"), Ok(other));
+    checks.equal("no reply port: no answer", raw_call(service, id::LOOKUP, None, &name, false), None);
+    checks.equal("still serving after all that", lookup(&mut names, "checks.other"), Ok(other.name()));
 
     // A name whose port dies is free again.
-    let _ = port_destroy(me, other);
+    let other_name = other.name();
+    drop(other_send);
+    drop(other);
     let mut freed = false;
     for _ in 0..100 {
-        if lookup(service, b"checks.other") == Err(ClientError::Refused(UNKNOWN_NAME)) {
+        if lookup(&mut names, "checks.other") == Err(unknown) {
             freed = true;
             break;
         }
         let _ = libmach::trap::thread_sleep(1);
     }
     checks.equal("a dead port's name is removed", freed, true);
-    let replacement = port_allocate(me, PortRight::Receive).unwrap_or(0);
-    let _ = libmach::trap::port_insert_right(me, replacement, replacement, Disposition::MakeSend as u32);
-    checks.equal("and can be registered again", register(service, b"checks.other", replacement), Ok(()));
+    let _ = port_destroy(task_self(), other_name);
+    let Ok(replacement) = ReceiveRight::allocate(&SystemKernel) else { return checks.finish() };
+    let Ok(replacement_send) = replacement.make_send() else { return checks.finish() };
+    checks.equal(
+        "and can be registered again",
+        names.register_name("checks.other", &replacement_send).map_err(code),
+        Ok(()),
+    );
+    checks.equal("lookup finds the new port", lookup(&mut names, "checks.other"), Ok(replacement.name()));
     checks.finish();
 }

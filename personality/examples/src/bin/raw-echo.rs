@@ -5,22 +5,24 @@
 #![no_std]
 #![no_main]
 
-use libmach::abi::{Disposition, PortName, PortRight, MACH_RCV_MSG, MACH_SEND_MSG};
-use libmach::trap::{mach_msg, port_allocate, port_insert_right, task_self, MessageBuffer};
-use mach_bootstrap_core::client::register;
-use mach_examples::println;
+use libmach::abi::{Disposition, MACH_RCV_MSG, MACH_SEND_MSG};
+use libmach::trap::{mach_msg, MessageBuffer};
+use mach_examples::{name_service, println, serve_under};
 use mach_usertests::message;
 
 libmach::entry!(main);
 
 fn main(bootstrap_port: u64) {
-    let me = task_self();
-    let Ok(port) = port_allocate(me, PortRight::Receive) else { return };
-    let _ = port_insert_right(me, port, port, Disposition::MakeSend as u32);
-    if let Err(error) = register(bootstrap_port as PortName, b"raw-echo", port) {
-        println!("raw-echo: cannot register: {error:?}");
-        return;
-    }
+    let registered = name_service(bootstrap_port)
+        .map_err(|error| mach_examples::ServeError::Register(error.into()))
+        .and_then(|mut names| serve_under(&mut names, "raw-echo"));
+    let port = match registered {
+        Ok(port) => port.into_name(),
+        Err(error) => {
+            println!("raw-echo: cannot register: {error:?}");
+            return;
+        }
+    };
     println!("raw-echo: serving");
     let mut buffer = MessageBuffer::<256>::new();
     loop {
