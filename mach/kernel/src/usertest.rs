@@ -718,3 +718,20 @@ ktest! {
         Ok(())
     }
 }
+
+ktest! {
+    fn the_kv_example_serves_its_rust_client_and_comes_back_after_a_kill() {
+        let before = task_ids();
+        let bootstrap = boot_programs(&["kv-server", "kv-client"])?;
+        let client = wait_for_any_text("kv-client: ", 10_000)?;
+        wait_for_text(client, " failed", 5000)?;
+        let text = output(client).unwrap_or_default();
+        ensure!(text.contains("kv-client: 23 passed, 0 failed"), "kv-client said:\n{text}");
+        let server = wait_for_any_text("kv-server: serving", 1000)?;
+        terminate(server)?;
+        wait_for_text(bootstrap, "bootstrap: server usertest-kv-server died: its task ended", 3000)?;
+        wait_for_text(client, "kv-client: restarted server: ", 10_000)?;
+        wait_for_text(client, "restarted server: 3 passed, 0 failed", 1000)?;
+        end_bootstrap(bootstrap, &before)
+    }
+}

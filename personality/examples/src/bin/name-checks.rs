@@ -5,44 +5,14 @@
 #![no_std]
 #![no_main]
 
-use libmach::abi::{
-    msgh_bits, Descriptor, Disposition, MachMsgHeader, MessageEncoder, PortName, MACH_RCV_MSG, MACH_RCV_TIMEOUT,
-    MACH_SEND_MSG,
-};
+use libmach::abi::{Descriptor, Disposition, PortName};
 use libmach::mig::{MIG_BAD_ARGUMENTS, MIG_BAD_ID};
-use libmach::trap::{mach_msg, mach_reply_port, port_destroy, task_self, MessageBuffer};
+use libmach::trap::{mach_reply_port, port_destroy, task_self};
 use libmach::{CallError, ReceiveRight, SystemKernel};
 use mach_examples::names::{id, Error};
-use mach_examples::{name_service, Checks};
+use mach_examples::{name_service, raw_call, Checks};
 
 libmach::entry!(main);
-
-/// Sends a hand-made request and returns the reply's code (or `None` when
-/// no reply came within a second).
-fn raw_call(service: PortName, id: i32, descriptor: Option<Descriptor>, data: &[u8], with_reply: bool) -> Option<i32> {
-    let reply = mach_reply_port();
-    let mut buffer = MessageBuffer::<256>::new();
-    let local = if with_reply { Disposition::MakeSendOnce as u32 } else { 0 };
-    let header = MachMsgHeader {
-        bits: msgh_bits(Disposition::CopySend as u32, local),
-        size: 0,
-        remote_port: service,
-        local_port: if with_reply { reply } else { 0 },
-        voucher_port: 0,
-        id,
-    };
-    let mut encoder = MessageEncoder::new(&mut buffer.0, header, false);
-    if let Some(descriptor) = descriptor {
-        encoder.descriptor(descriptor).ok()?;
-    }
-    encoder.inline_data(data).ok()?;
-    let length = encoder.finish().ok()?;
-    let code = mach_msg(&mut buffer, MACH_SEND_MSG | MACH_RCV_MSG | MACH_RCV_TIMEOUT, length, reply, 1000)
-        .ok()
-        .map(|()| i32::from_le_bytes(buffer.0[24..28].try_into().unwrap_or([0; 4])));
-    let _ = port_destroy(task_self(), reply);
-    code
-}
 
 /// The outcome of a call, as the port name it returned or the error code.
 fn lookup(names: &mut mach_examples::names::Client, name: &str) -> Result<PortName, i32> {
