@@ -56,24 +56,36 @@ build_user_programs() {
 }
 
 # C programs that run as Mach tasks without minilibc: libmach/c (crt0, trap
-# wrappers, mach_printf) linked with each personality/examples/c/NAME.c
-# into $BUILD/x86_64/user/usertest-NAME, static, non-PIE, at 0x400000 like
-# the Rust programs. Freestanding x86_64 code without a red zone, as the
+# wrappers, mach_printf, the transport of mach-idl's C stubs) linked with
+# each personality/examples/c/NAME.c into $BUILD/x86_64/user/usertest-NAME,
+# static, non-PIE, at 0x400000 like the Rust programs. The C headers of the
+# interfaces they call are generated into $BUILD/x86_64/idl by mach-idl. Freestanding x86_64 code without a red zone, as the
 # Rust user programs are built (x86_64-unknown-none); SSE is fine (the
 # kernel saves it on every switch).
 MACH_C_FLAGS=(-std=c11 -O2 -Wall -Wextra -Werror -ffreestanding -fno-pie -mno-red-zone
-    -fno-stack-protector -fno-asynchronous-unwind-tables -I"$ROOT/libmach/c/include" -I"$ROOT/mach/abi/include")
+    -fno-stack-protector -fno-asynchronous-unwind-tables -DMACH_IDL_CUSTOM_TRANSPORT -I"$BUILD/x86_64/idl"
+    -I"$ROOT/libmach/c/include" -I"$ROOT/libmach/include" -I"$ROOT/mach/abi/include")
 MACH_C_LINK_FLAGS=(-nostdlib -static -no-pie -Wl,-Ttext-segment=0x400000 -Wl,-z,noexecstack -Wl,--build-id=none)
 
 build_c_runtime() {
     local out="$BUILD/x86_64/libmach-c" source
     mkdir -p "$out"
     rm -f "$out"/*.o "$out/libmach_c.a"
-    gcc "${MACH_C_FLAGS[@]}" -c "$ROOT/libmach/c/crt0.S" -o "$out/crt0.o"
-    for source in traps print string; do
-        gcc "${MACH_C_FLAGS[@]}" -c "$ROOT/libmach/c/$source.c" -o "$out/$source.o"
+    gcc "${MACH_C_FLAGS[@]}" -c "$ROOT/libmach/c/crt0.S" -o "$out/crt0.o" || return
+    for source in traps print string idl_transport; do
+        gcc "${MACH_C_FLAGS[@]}" -c "$ROOT/libmach/c/$source.c" -o "$out/$source.o" || return
     done
-    ar rcs "$out/libmach_c.a" "$out"/traps.o "$out"/print.o "$out"/string.o
+    ar rcs "$out/libmach_c.a" "$out"/traps.o "$out"/print.o "$out"/string.o "$out"/idl_transport.o
+}
+
+# The C headers of the interfaces the example C programs call.
+build_c_interfaces() {
+    local out="$BUILD/x86_64/idl" definition
+    mkdir -p "$out"
+    cargo +"$TOOLCHAIN" build --quiet -p mach-idl --target-dir "$ROOT/target/host-tools" || return
+    for definition in personality/bootstrap-core/names.defs:bootstrap_names libmach/examples/kv.defs:kv; do
+        "$ROOT/target/host-tools/debug/mach-idl" "$ROOT/${definition%%:*}" --c "$out/${definition##*:}.h" || return
+    done
 }
 
 # mach_cc OUTPUT SOURCES...: compiles and links a C program against libmach/c.
@@ -85,11 +97,12 @@ mach_cc() {
 }
 
 build_c_programs() {
-    build_c_runtime
+    build_c_interfaces || return
+    build_c_runtime || return
     local source name
     for source in "$ROOT"/personality/examples/c/*.c; do
         name=$(basename "$source" .c)
-        mach_cc "$BUILD/x86_64/user/usertest-$name" "$source"
+        mach_cc "$BUILD/x86_64/user/usertest-$name" "$source" || return
     done
 }
 

@@ -735,3 +735,14 @@ ktest! {
         end_bootstrap(bootstrap, &before)
     }
 }
+
+ktest! {
+    fn the_kv_example_serves_its_c_client() {
+        let before = task_ids();
+        let bootstrap = boot_programs(&["kv-server", "kv-client-c"])?;
+        let client = wait_for_any_text("kv-client-c: ", 10_000)?;
+        let text = output(client).unwrap_or_default();
+        ensure!(text.contains("kv-client-c: 20 passed, 0 failed"), "kv-client-c said:\n{text}");
+        end_bootstrap(bootstrap, &before)
+    }
+}
