@@ -746,3 +746,18 @@ ktest! {
         end_bootstrap(bootstrap, &before)
     }
 }
+
+ktest! {
+    fn generated_stubs_and_raw_mach_msg_rpc_benchmark_runs() {
+        // scripts/benches/stubs runs this case alone under -icount and keeps
+        // the figures; here it must only complete with both figures.
+        let before = task_ids();
+        let bootstrap = boot_programs(&["raw-echo", "kv-server", "kv-bench"])?;
+        let bench = wait_for_any_text("bench done", 60_000)?;
+        let text = output(bench).unwrap_or_default();
+        for name in ["rpc_raw_round_trip ", "rpc_generated_round_trip ", "rpc_generated_overhead_percent "] {
+            ensure!(text.contains(&alloc::format!("bench {name}")), "kv-bench said:\n{text}");
+        }
+        end_bootstrap(bootstrap, &before)
+    }
+}

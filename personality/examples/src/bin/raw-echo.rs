@@ -1,7 +1,8 @@
 //! The baseline for the stub benchmark: an RPC server written with raw
 //! `mach_msg` and no generated code. It registers `raw-echo` with the name
-//! service and answers each request on its reply port with the request's
-//! inline words and id + 100: the least work an RPC server can do.
+//! service and answers each request on its reply port with id + 100 and
+//! four words: the request's first four inline words, zero-filled (the
+//! size of kv's `count` reply, so the benchmark compares like with like).
 #![no_std]
 #![no_main]
 
@@ -30,14 +31,14 @@ fn main(bootstrap_port: u64) {
             continue;
         }
         let size = message::word(&buffer, 1) as usize;
-        let words = (size.saturating_sub(message::HEADER) / 4).min(8);
-        let mut body = [0u32; 8];
+        let words = (size.saturating_sub(message::HEADER) / 4).min(4);
+        let mut body = [0u32; 4];
         for (index, slot) in body.iter_mut().enumerate().take(words) {
             *slot = message::word(&buffer, 6 + index);
         }
         let reply_port = message::word(&buffer, 2);
         let id = message::id(&buffer) + 100;
-        let size = message::write(&mut buffer, reply_port, Disposition::MoveSendOnce as u32, 0, 0, id, &body[..words]);
+        let size = message::write(&mut buffer, reply_port, Disposition::MoveSendOnce as u32, 0, 0, id, &body);
         let _ = mach_msg(&mut buffer, MACH_SEND_MSG, size, 0, 0);
     }
 }

@@ -1,0 +1,84 @@
+//! The generator's overhead: the same RPC round trip made with raw
+//! `mach_msg` against `raw-echo` and through the generated kv stubs
+//! (`count`: no argument in, 16 bytes out, like raw-echo's reply) against
+//! `kv-server`, in time-stamp-counter ticks per call (guest instructions
+//! under `-icount shift=0`). Prints `bench <name> <ticks>` lines, the
+//! overhead in percent, and `bench done` (scripts/benches/stubs).
+#![no_std]
+#![no_main]
+
+use libmach::abi::{Disposition, PortName, MACH_RCV_MSG, MACH_SEND_MSG};
+use libmach::trap::{mach_msg, mach_reply_port, thread_sleep, MessageBuffer};
+use libmach::SystemKernel;
+use mach_examples::{name_service, names, println};
+use mach_kv_example::kv;
+use mach_usertests::message;
+
+libmach::entry!(main);
+
+const ROUNDS: u64 = 2000;
+
+fn ticks() -> u64 {
+    // SAFETY: rdtsc only reads the time-stamp counter.
+    unsafe { core::arch::x86_64::_rdtsc() }
+}
+
+/// Ticks per call of `operation`, after a warm-up; `None` if a call failed.
+fn measure(mut operation: impl FnMut() -> bool) -> Option<u64> {
+    for _ in 0..ROUNDS / 10 {
+        if !operation() {
+            return None;
+        }
+    }
+    let start = ticks();
+    for _ in 0..ROUNDS {
+        if !operation() {
+            return None;
+        }
+    }
+    Some((ticks() - start) / ROUNDS)
+}
+
+fn find(names: &mut names::Client, name: &str) -> Option<libmach::SendRight> {
+    for _ in 0..2000 {
+        if let Ok(right) = names.lookup(name) {
+            return Some(right);
+        }
+        let _ = thread_sleep(5);
+    }
+    None
+}
+
+fn main(bootstrap_port: u64) {
+    let Ok(mut names) = name_service(bootstrap_port) else { return };
+    let (Some(echo), Some(kv_server)) = (find(&mut names, "raw-echo"), find(&mut names, "kv")) else {
+        println!("kv-bench: servers not found");
+        return;
+    };
+    let echo: PortName = echo.into_name();
+    let reply = mach_reply_port();
+    let mut buffer = MessageBuffer::<256>::new();
+    let raw = measure(|| {
+        let size = message::write(
+            &mut buffer,
+            echo,
+            Disposition::CopySend as u32,
+            reply,
+            Disposition::MakeSendOnce as u32,
+            1,
+            &[],
+        );
+        mach_msg(&mut buffer, MACH_SEND_MSG | MACH_RCV_MSG, size, reply, 0).is_ok() && message::id(&buffer) == 101
+    });
+    let Ok(mut client) = kv::Client::new(&SystemKernel, kv_server) else { return };
+    let generated = measure(|| client.count().is_ok());
+    match (raw, generated) {
+        (Some(raw), Some(generated)) => {
+            println!("bench rpc_raw_round_trip {raw}");
+            println!("bench rpc_generated_round_trip {generated}");
+            println!("bench rpc_generated_overhead_percent {}", (generated.saturating_sub(raw)) * 100 / raw.max(1));
+        }
+        _ => println!("kv-bench: a call failed (raw {raw:?}, generated {generated:?})"),
+    }
+    println!("bench done");
+}
