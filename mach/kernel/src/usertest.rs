@@ -752,7 +752,7 @@ ktest! {
         // scripts/benches/stubs runs this case alone under -icount and keeps
         // the figures; here it must only complete with both figures.
         let before = task_ids();
-        let bootstrap = boot_programs(&["raw-echo", "kv-server", "kv-bench"])?;
+        let bootstrap = boot_programs(&["raw-echo", "ping-server", "kv-server", "kv-bench"])?;
         let bench = wait_for_any_text("bench done", 60_000)?;
         let text = output(bench).unwrap_or_default();
         for name in ["rpc_raw_round_trip ", "rpc_generated_round_trip ", "rpc_generated_overhead_percent "] {

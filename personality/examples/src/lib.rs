@@ -10,6 +10,11 @@
 #![no_std]
 
 pub use mach_bootstrap_core::names;
+
+/// The benchmark's interface (`ping.defs`): one routine echoing a `u32`.
+pub mod ping {
+    include!(concat!(env!("OUT_DIR"), "/ping.rs"));
+}
 pub use mach_usertests::{println, Checks};
 
 use libmach::abi::{

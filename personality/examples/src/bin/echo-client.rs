@@ -33,7 +33,7 @@ fn call(server: PortName, reply: PortName, value: u32) -> Result<u32, CallError>
         .map_err(CallError::Transport)?;
     // A dead server's queued request comes back as a send-once notification.
     match message::id(&buffer) {
-        107 if message::word(&buffer, 6) == value => Ok(value),
+        107 if message::word(&buffer, 7) == value => Ok(value),
         other => Err(CallError::WrongReply(other)),
     }
 }

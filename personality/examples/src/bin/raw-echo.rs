@@ -1,8 +1,9 @@
 //! The baseline for the stub benchmark: an RPC server written with raw
 //! `mach_msg` and no generated code. It registers `raw-echo` with the name
 //! service and answers each request on its reply port with id + 100 and
-//! four words: the request's first four inline words, zero-filled (the
-//! size of kv's `count` reply, so the benchmark compares like with like).
+//! two words, a return code 0 and the request's first inline word (0 if
+//! none): the shape of a generated reply to `ping`, so the benchmark
+//! compares like with like.
 #![no_std]
 #![no_main]
 
@@ -31,11 +32,8 @@ fn main(bootstrap_port: u64) {
             continue;
         }
         let size = message::word(&buffer, 1) as usize;
-        let words = (size.saturating_sub(message::HEADER) / 4).min(4);
-        let mut body = [0u32; 4];
-        for (index, slot) in body.iter_mut().enumerate().take(words) {
-            *slot = message::word(&buffer, 6 + index);
-        }
+        let value = if size > message::HEADER { message::word(&buffer, 6) } else { 0 };
+        let body = [0, value];
         let reply_port = message::word(&buffer, 2);
         let id = message::id(&buffer) + 100;
         let size = message::write(&mut buffer, reply_port, Disposition::MoveSendOnce as u32, 0, 0, id, &body);

@@ -1,0 +1,30 @@
+//! The generated side of the stub benchmark: serves `ping.defs` (answers
+//! each ping with its value) under the name `ping`.
+#![no_std]
+#![no_main]
+
+use libmach::SystemKernel;
+use mach_examples::{name_service, ping, println, serve_under};
+
+libmach::entry!(main);
+
+struct Echo;
+
+impl ping::Server for Echo {
+    fn ping(&mut self, value: u32) -> Result<u32, ping::Error> {
+        Ok(value)
+    }
+}
+
+fn main(bootstrap_port: u64) {
+    let registered = name_service(bootstrap_port)
+        .map_err(|error| mach_examples::ServeError::Register(error.into()))
+        .and_then(|mut names| serve_under(&mut names, "ping"));
+    match registered {
+        Ok(port) => {
+            let error = ping::serve(&mut Echo, &SystemKernel, port.name());
+            println!("ping-server: stopped: {error:?}");
+        }
+        Err(error) => println!("ping-server: cannot register: {error:?}"),
+    }
+}
