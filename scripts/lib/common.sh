@@ -48,7 +48,7 @@ build_user_programs() {
             "$target_dir/x86_64-unknown-none/release/$program" "$BUILD/x86_64/user/usertest-$program"
     done
     # Programs the bootstrap task starts in the kernel tests (personality/examples).
-    for program in name-checks crash-loop raw-echo echo-client kv-server kv-client kv-bench ping-server; do
+    for program in name-checks crash-loop raw-echo kv-server kv-client kv-bench ping-server; do
         "$(sysroot_tool llvm-objcopy)" --strip-debug \
             "$target_dir/x86_64-unknown-none/release/$program" "$BUILD/x86_64/user/usertest-$program"
     done

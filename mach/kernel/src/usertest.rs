@@ -683,23 +683,6 @@ ktest! {
 }
 
 ktest! {
-    fn a_killed_server_is_restarted_and_found_again_by_its_client() {
-        let before = task_ids();
-        let bootstrap = boot_programs(&["raw-echo", "echo-client"])?;
-        let client = wait_for_any_text("echo-client: 10 calls answered", 5000)?;
-        let server = wait_for_any_text("raw-echo: serving", 1000)?;
-        terminate(server)?;
-        wait_for_text(bootstrap, "bootstrap: server usertest-raw-echo died: its task ended", 3000)?;
-        wait_for_text(bootstrap, "restarting it (restart 1 of 3", 1000)?;
-        wait_for_text(client, "echo-client: 10 calls answered by the new server (a new name: true)", 10_000)?;
-        let text = output(client).unwrap_or_default();
-        ensure!(text.contains("looking the name up again"), "client said:\n{text}");
-        ensure_eq!(tasks_that_printed("raw-echo: serving").len(), 2);
-        end_bootstrap(bootstrap, &before)
-    }
-}
-
-ktest! {
     fn the_bootstrap_task_and_its_children_leave_nothing_behind() {
         // The second of two identical runs must give back every frame,
         // task, thread and port: restarts and the name service included.

@@ -5,7 +5,8 @@
 //! Every program here is started by the bootstrap task with one right: a
 //! send right to its bootstrap port, whose name is the first argument
 //! (`docs/bootstrap.md`). [`name_service`] makes the generated name-service
-//! client on it; [`serve_under`] makes a port and registers it. Output goes
+//! client on it; [`register_service`] and [`serve_under`] make a port and
+//! register it. Output goes
 //! through `debug_print`, one line per event, which the kernel tests read.
 #![no_std]
 
@@ -35,6 +36,13 @@ pub fn name_service(bootstrap_port: u64) -> Result<names::Client, RpcError> {
 pub enum ServeError {
     Port(libmach::abi::KernReturn),
     Register(CallError<names::Error>),
+}
+
+/// For a server: a new receive right registered under `name` with the name
+/// service on the bootstrap port named by the program's first argument.
+pub fn register_service(bootstrap_port: u64, name: &str) -> Result<ReceiveRight, ServeError> {
+    let mut names = name_service(bootstrap_port).map_err(|error| ServeError::Register(error.into()))?;
+    serve_under(&mut names, name)
 }
 
 /// A new receive right, registered under `name` with the name service.

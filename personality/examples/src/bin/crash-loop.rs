@@ -4,13 +4,12 @@
 #![no_std]
 #![no_main]
 
-use mach_examples::{name_service, println, serve_under};
+use mach_examples::{println, register_service};
 
 libmach::entry!(main);
 
 fn main(bootstrap_port: u64) {
-    let Ok(mut names) = name_service(bootstrap_port) else { return };
-    let registered = serve_under(&mut names, "crash-loop");
+    let registered = register_service(bootstrap_port, "crash-loop");
     println!("crash-loop: registered: {:?}", registered.as_ref().map(|_| ()));
     // SAFETY: deliberately not sound: the write faults (nothing is mapped
     // at address 8), which is the point of this program.

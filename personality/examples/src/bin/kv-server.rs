@@ -5,16 +5,13 @@
 #![no_main]
 
 use libmach::SystemKernel;
-use mach_examples::{name_service, println, serve_under};
+use mach_examples::{println, register_service};
 use mach_kv_example::{kv, store::Store};
 
 libmach::entry!(main);
 
 fn main(bootstrap_port: u64) {
-    let port = match name_service(bootstrap_port)
-        .map_err(|error| mach_examples::ServeError::Register(error.into()))
-        .and_then(|mut names| serve_under(&mut names, "kv"))
-    {
+    let port = match register_service(bootstrap_port, "kv") {
         Ok(port) => port,
         Err(error) => {
             println!("kv-server: cannot register: {error:?}");

@@ -4,7 +4,7 @@
 #![no_main]
 
 use libmach::SystemKernel;
-use mach_examples::{name_service, ping, println, serve_under};
+use mach_examples::{ping, println, register_service};
 
 libmach::entry!(main);
 
@@ -17,9 +17,7 @@ impl ping::Server for Echo {
 }
 
 fn main(bootstrap_port: u64) {
-    let registered = name_service(bootstrap_port)
-        .map_err(|error| mach_examples::ServeError::Register(error.into()))
-        .and_then(|mut names| serve_under(&mut names, "ping"));
+    let registered = register_service(bootstrap_port, "ping");
     match registered {
         Ok(port) => {
             let error = ping::serve(&mut Echo, &SystemKernel, port.name());

@@ -9,15 +9,13 @@
 
 use libmach::abi::{Disposition, MACH_RCV_MSG, MACH_SEND_MSG};
 use libmach::trap::{mach_msg, MessageBuffer};
-use mach_examples::{name_service, println, serve_under};
+use mach_examples::{println, register_service};
 use mach_usertests::message;
 
 libmach::entry!(main);
 
 fn main(bootstrap_port: u64) {
-    let registered = name_service(bootstrap_port)
-        .map_err(|error| mach_examples::ServeError::Register(error.into()))
-        .and_then(|mut names| serve_under(&mut names, "raw-echo"));
+    let registered = register_service(bootstrap_port, "raw-echo");
     let port = match registered {
         Ok(port) => port.into_name(),
         Err(error) => {
