@@ -301,6 +301,13 @@ fn adopt(out: &mut String, indent: &str, arguments: &[&Argument], kernel: &str) 
     }
 }
 
+/// The interface fixes the argument count, so a long list is not a smell here.
+fn allow_many_arguments(out: &mut String, routine: &Routine) {
+    if routine.arguments_of(Direction::In).count() + 1 > 7 {
+        line!(out, "    #[allow(clippy::too_many_arguments)]");
+    }
+}
+
 fn parameters(routine: &Routine, type_of: fn(Type) -> String) -> String {
     routine
         .arguments_of(Direction::In)
@@ -372,6 +379,7 @@ fn client_method(out: &mut String, interface: &Interface, routine: &Routine) {
     } else {
         format!("Result<(), {LIB}::RpcError>")
     };
+    allow_many_arguments(out, routine);
     line!(out, "    pub fn {}(&mut self{}) -> {result} {{", routine.name, parameters(routine, sending_type));
     line!(out, "        let mut idl_buffer = {LIB}::trap::MessageBuffer::<{{ buffer_size::{upper_name} }}>::new();");
     let header = if routine.has_reply {
@@ -466,6 +474,7 @@ fn server_trait(out: &mut String, interface: &Interface) {
             line!(out);
         }
         routine_doc(out, interface, routine, "    ");
+        allow_many_arguments(out, routine);
         let parameters = parameters(routine, server_in_type);
         if routine.has_reply {
             line!(out, "    fn {}(&mut self{parameters}) -> Result<{}, Error>;", routine.name, result_type(routine));

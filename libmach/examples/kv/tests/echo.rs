@@ -18,7 +18,6 @@ struct Echo {
 }
 
 impl echo::Server<FakeKernel> for Echo {
-    #[allow(clippy::too_many_arguments)]
     fn integers(
         &mut self,
         a: u8,
