@@ -240,7 +240,19 @@ const C_RESERVED: &[&str] = &[
 ];
 
 /// Names the generated client already uses for its own methods.
-const CLIENT_METHODS: &[&str] = &["new", "set_timeout", "timeout", "server", "kernel", "into_server"];
+/// Names the generated client already uses for its own methods (Rust), or
+/// that the C header uses after the subsystem's prefix.
+const CLIENT_METHODS: &[&str] = &[
+    "new",
+    "set_timeout",
+    "timeout",
+    "server",
+    "kernel",
+    "into_server",
+    "client_init",
+    "client_destroy",
+    "error_string",
+];
 
 fn check_snake_case(name: &str, at: &Located, what: &str) -> Result<(), DefinitionError> {
     let valid = name.chars().next().is_some_and(|first| first.is_ascii_lowercase())
@@ -361,6 +373,21 @@ fn parse_routine(
             if arguments.iter().any(|other| other.name == argument.name) {
                 let at = parser.peek().clone();
                 return Err(error_at(at.line, at.column, format!("argument `{}` appears twice", argument.name)));
+            }
+            // The C stubs pass `bytes` and `ool` arguments with a second
+            // parameter named `<name>_length` / `<name>_size`.
+            let companion = |other: &Argument, candidate: &str| match other.kind {
+                Type::Bytes(_) => candidate == format!("{}_length", other.name),
+                Type::OutOfLine(_) => candidate == format!("{}_size", other.name),
+                _ => false,
+            };
+            if arguments.iter().any(|other| companion(other, &argument.name) || companion(&argument, &other.name)) {
+                let at = parser.peek().clone();
+                return Err(error_at(
+                    at.line,
+                    at.column,
+                    format!("argument `{}` clashes with the C length parameter of another argument", argument.name),
+                ));
             }
             arguments.push(argument);
             if parser.is_symbol(',') {
