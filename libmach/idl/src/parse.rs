@@ -235,8 +235,9 @@ const RUST_KEYWORDS: &[&str] = &[
 const C_RESERVED: &[&str] = &[
     "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else", "enum", "extern", "float",
     "for", "goto", "if", "inline", "int", "long", "register", "restrict", "return", "short", "signed", "sizeof",
-    "static", "struct", "switch", "typedef", "union", "unsigned", "void", "volatile", "while", "bool", "client",
-    "message",
+    "static", "struct", "switch", "typedef", "union", "unsigned", "void", "volatile", "while", "bool",
+    // The C stubs' own parameter and locals.
+    "client", "message", "writer", "reader", "result", "size",
 ];
 
 /// Names the generated client already uses for its own methods.
