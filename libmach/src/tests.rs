@@ -33,13 +33,16 @@ enum Call {
     VmDeallocate(u64, u64),
 }
 
+/// A scripted `mach_msg` outcome: the result and the bytes it delivers.
+type ScriptedAnswer = (Result<(), MachMsgReturn>, Vec<u8>);
+
 /// A kernel that records every call and answers `mach_msg` from a script.
 #[derive(Clone, Debug, Default)]
 struct RecordingKernel {
     calls: Rc<RefCell<Vec<Call>>>,
     next_name: Rc<RefCell<PortName>>,
     /// Results (and bytes to deliver) for the next `mach_msg` calls.
-    script: Rc<RefCell<Vec<(Result<(), MachMsgReturn>, Vec<u8>)>>>,
+    script: Rc<RefCell<Vec<ScriptedAnswer>>>,
     /// What was sent.
     sent: Rc<RefCell<Vec<Vec<u8>>>>,
 }
