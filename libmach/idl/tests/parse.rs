@@ -39,6 +39,7 @@ fn the_kv_example_parses_into_its_model() {
     assert_eq!(add.arguments[1].kind, Type::Integer(Integer::I64));
     let watch = interface.routines.iter().find(|routine| routine.name == "watch").unwrap();
     assert_eq!(watch.arguments[0].kind, Type::Port(PortDisposition::MoveSend));
+    assert_eq!(watch.doc, vec!["Hands the server a send right to keep (given back by unwatch).".to_string()]);
     let log = interface.routines.last().unwrap();
     assert!(!log.has_reply);
     assert_eq!(log.id, 4209);
