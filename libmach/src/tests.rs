@@ -366,6 +366,47 @@ fn the_server_loop_does_not_answer_without_a_reply_port_and_survives_a_failed_re
 }
 
 #[test]
+fn the_loop_sends_each_reply_and_receives_the_next_request_in_one_trap() {
+    let kernel = RecordingKernel::default();
+    let port = Descriptor::Port { name: 0x5500, disposition: Disposition::MoveSend };
+    kernel.answer(Ok(()), request_bytes(42, true, &[port]));
+    kernel.answer(Ok(()), request_bytes(43, true, &[]));
+    kernel.answer(Err(MachMsgReturn::ReceivePortDied), Vec::new());
+    let mut request = vec![0u8; 256];
+    let mut reply = vec![0u8; 256];
+    let mut unknown = |_: &[u8], _: &mut [u8]| Dispatch::UnknownId;
+    assert_eq!(server::run(&kernel, 0x100, &mut request, &mut reply, &mut unknown), MachMsgReturn::ReceivePortDied);
+    let combined = MACH_SEND_MSG | MACH_SEND_TIMEOUT | MACH_RCV_MSG;
+    assert_eq!(
+        kernel.calls(),
+        vec![
+            Call::MachMsg(MACH_RCV_MSG, 0, 0x100),
+            Call::Deallocate(0x5500),
+            Call::MachMsg(combined, 28, 0x100),
+            Call::MachMsg(combined, 28, 0x100),
+        ]
+    );
+    let sent = kernel.sent.borrow().clone();
+    assert_eq!(MachMsgHeader::read_from(&sent[0]).unwrap().id, 142);
+    assert_eq!(MachMsgHeader::read_from(&sent[1]).unwrap().id, 143);
+}
+
+#[test]
+fn a_reply_that_cannot_be_sent_is_released_and_the_loop_receives_again() {
+    let kernel = RecordingKernel::default();
+    kernel.answer(Ok(()), request_bytes(42, true, &[]));
+    kernel.answer(Err(MachMsgReturn::SendInvalidDest), Vec::new());
+    kernel.answer(Err(MachMsgReturn::ReceiveInvalidName), Vec::new());
+    let mut request = vec![0u8; 256];
+    let mut reply = vec![0u8; 256];
+    let mut unknown = |_: &[u8], _: &mut [u8]| Dispatch::UnknownId;
+    assert_eq!(server::run(&kernel, 0x100, &mut request, &mut reply, &mut unknown), MachMsgReturn::ReceiveInvalidName);
+    let calls = kernel.calls();
+    assert_eq!(calls[2], Call::Deallocate(0x4400), "the reply right is given back");
+    assert_eq!(calls[3], Call::MachMsg(MACH_RCV_MSG, 0, 0x100));
+}
+
+#[test]
 fn a_too_large_request_is_skipped() {
     let kernel = RecordingKernel::default();
     kernel.answer(Err(MachMsgReturn::ReceiveTooLarge), Vec::new());
