@@ -493,7 +493,7 @@ fn bounded_containers_hold_at_most_their_bound() {
 }
 
 proptest::proptest! {
-    #![proptest_config(proptest::prelude::ProptestConfig { cases: 256, ..Default::default() })]
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: cases(256), ..Default::default() })]
 
     #[test]
     fn reading_arbitrary_bytes_never_panics(data in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64)) {
@@ -519,4 +519,10 @@ proptest::proptest! {
         proptest::prop_assert_eq!(reader.u64().unwrap(), number);
         proptest::prop_assert!(reader.finish().is_ok());
     }
+}
+
+/// Cases per property: `MACH_PROPTEST_CASES` (set by `scripts/fuzz.d/idl`),
+/// else `default`.
+fn cases(default: u32) -> u32 {
+    std::env::var("MACH_PROPTEST_CASES").ok().and_then(|text| text.parse().ok()).unwrap_or(default)
 }

@@ -117,7 +117,7 @@ fn the_error_display_is_line_colon_column() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(512), ..ProptestConfig::default() })]
 
     #[test]
     fn arbitrary_text_never_panics(text in "\\PC{0,200}") {
@@ -138,4 +138,10 @@ proptest! {
             let _ = mach_idl::c::generate(&interface, "soup.defs");
         }
     }
+}
+
+/// Cases per property: `MACH_PROPTEST_CASES` (set by `scripts/fuzz.d/idl`
+/// for long runs), else a default that keeps the suite fast.
+fn cases(default: u32) -> u32 {
+    std::env::var("MACH_PROPTEST_CASES").ok().and_then(|text| text.parse().ok()).unwrap_or(default)
 }

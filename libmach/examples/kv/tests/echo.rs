@@ -99,7 +99,7 @@ fn fixture() -> Fixture {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(64), ..ProptestConfig::default() })]
 
     #[test]
     fn integers_make_the_round_trip(
@@ -278,4 +278,10 @@ fn the_echo_c_header_compiles() {
         .expect("gcc is required for this test (apt-get install gcc)");
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let _ = std::fs::remove_dir_all(directory);
+}
+
+/// Cases per property: `MACH_PROPTEST_CASES` (set by `scripts/fuzz.d/idl`
+/// for long runs), else a default that keeps the suite fast.
+fn cases(default: u32) -> u32 {
+    std::env::var("MACH_PROPTEST_CASES").ok().and_then(|text| text.parse().ok()).unwrap_or(default)
 }
