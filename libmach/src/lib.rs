@@ -45,6 +45,9 @@ pub mod fake;
 #[cfg(feature = "runtime")]
 pub mod runtime;
 
+#[cfg(test)]
+mod tests;
+
 pub use kernel::{PortKernel, SystemKernel};
 pub use message::{BoundedBytes, BoundedString, DecodeError, WriteError};
 pub use rights::{PortSet, ReceiveRight, ReceivedRight, SendOnceRight, SendRight};

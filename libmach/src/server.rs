@@ -145,13 +145,7 @@ where
         Err(MachMsgReturn::ReceiveTooLarge) => return Ok(Handled::RequestTooLarge),
         Err(code) => return Err(code),
     }
-    let (dispatch, handled) = match handler(request, reply) {
-        Dispatch::UnknownId => match parse_received(request) {
-            Ok((view, _)) => (error_reply(kernel, &view, MIG_BAD_ID, reply), Handled::UnknownId),
-            Err(_) => (reject_unparsable(kernel, request, reply), Handled::UnknownId),
-        },
-        other => (other, Handled::Replied),
-    };
+    let (dispatch, handled) = answer(kernel, request, reply, handler);
     let Dispatch::Reply(length) = dispatch else {
         return Ok(if handled == Handled::UnknownId { handled } else { Handled::NoReply });
     };
@@ -161,22 +155,43 @@ where
     }
 }
 
+/// Runs the handler on a received request; answers `MIG_BAD_ID` (releasing
+/// what the request carried) when no handler knew its id.
+fn answer<K, H>(kernel: &K, request: &[u8], reply: &mut [u8], handler: &mut H) -> (Dispatch, Handled)
+where
+    K: PortKernel,
+    H: FnMut(&[u8], &mut [u8]) -> Dispatch,
+{
+    match handler(request, reply) {
+        Dispatch::UnknownId => match parse_received(request) {
+            Ok((view, _)) => (error_reply(kernel, &view, MIG_BAD_ID, reply), Handled::UnknownId),
+            Err(_) => (reject_unparsable(kernel, request, reply), Handled::UnknownId),
+        },
+        other => (other, Handled::Replied),
+    }
+}
+
+/// Releases what an unsent reply carried: the rights it was moving and the
+/// reply right it was going through.
+fn release_reply<K: PortKernel>(kernel: &K, reply: &[u8]) {
+    if let Ok(view) = mach_abi::parse(reply) {
+        release_unsent(kernel, &view);
+    }
+    if let Some(header) = MachMsgHeader::read_from(reply) {
+        let _ = kernel.port_deallocate(header.remote_port);
+    }
+}
+
 /// Sends a reply without waiting (a reply goes through a send-once right,
 /// which never waits for queue room). If the send fails, the rights the
 /// reply was moving and the reply right itself are released.
 pub fn send_reply<K: PortKernel>(kernel: &K, reply: &mut [u8], length: usize) -> Result<(), MachMsgReturn> {
-    let Some(message) = reply.get(..length) else {
+    if length > reply.len() {
         return Err(MachMsgReturn::SendTooLarge);
-    };
-    let header = MachMsgHeader::read_from(message);
+    }
     let result = kernel.mach_msg(reply, MACH_SEND_MSG | MACH_SEND_TIMEOUT, length, 0, 0);
     if let Err(code) = result {
-        if let Ok(view) = mach_abi::parse(&reply[..length]) {
-            release_unsent(kernel, &view);
-        }
-        if let Some(header) = header {
-            let _ = kernel.port_deallocate(header.remote_port);
-        }
+        release_reply(kernel, &reply[..length]);
         return Err(code);
     }
     Ok(())
@@ -187,6 +202,11 @@ pub fn send_reply<K: PortKernel>(kernel: &K, reply: &mut [u8], length: usize) ->
 /// `MACH_RCV_PORT_DIED`). Interrupted receives are retried. (The host's
 /// fake kernel cannot block: it answers a receive that would wait with
 /// `MACH_RCV_TIMED_OUT`, which ends the loop there.)
+///
+/// Each reply and the next receive are one `mach_msg` (MIG's
+/// `mach_msg_server` shape): the reply is sent from one buffer, the next
+/// request received into the same buffer, and the two buffers then swap
+/// roles, so both must be large enough for any request.
 pub fn run<K, H>(
     kernel: &K,
     receive_name: PortName,
@@ -198,10 +218,35 @@ where
     K: PortKernel,
     H: FnMut(&[u8], &mut [u8]) -> Dispatch,
 {
+    let (mut incoming, mut outgoing) = (request, reply);
+    let mut pending_reply: Option<usize> = None;
     loop {
-        match handle_one(kernel, receive_name, request, reply, None, handler) {
-            Ok(_) | Err(MachMsgReturn::ReceiveInterrupted) => {}
+        let received = match pending_reply.take() {
+            Some(length) => {
+                let options = MACH_SEND_MSG | MACH_SEND_TIMEOUT | MACH_RCV_MSG;
+                match kernel.mach_msg(outgoing, options, length, receive_name, 0) {
+                    Err(code) if code.is_send_error() => {
+                        // Nothing was sent and nothing received: give back
+                        // what the reply held, then receive on its own.
+                        release_reply(kernel, &outgoing[..length]);
+                        kernel.mach_msg(incoming, MACH_RCV_MSG, 0, receive_name, 0)
+                    }
+                    result => {
+                        // The next request is in `outgoing`: swap roles.
+                        core::mem::swap(&mut incoming, &mut outgoing);
+                        result
+                    }
+                }
+            }
+            None => kernel.mach_msg(incoming, MACH_RCV_MSG, 0, receive_name, 0),
+        };
+        match received {
+            Ok(()) | Err(MachMsgReturn::ReceiveBodyError) => {}
+            Err(MachMsgReturn::ReceiveTooLarge) | Err(MachMsgReturn::ReceiveInterrupted) => continue,
             Err(code) => return code,
+        }
+        if let (Dispatch::Reply(length), _) = answer(kernel, incoming, outgoing, handler) {
+            pending_reply = Some(length);
         }
     }
 }

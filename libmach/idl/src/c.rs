@@ -182,6 +182,9 @@ fn stub(out: &mut String, interface: &Interface, routine: &Routine) {
     parameters.extend(outs.iter().map(|argument| out_parameters(argument)));
     let kind = if routine.has_reply { "routine" } else { "simpleroutine (one-way, no reply)" };
     line!(out, "/* {} {}: message id {}.", kind, routine.name, routine.id);
+    for text in &routine.doc {
+        line!(out, " * {}", text.replace("*/", "* /"));
+    }
     if !routine.errors.is_empty() {
         let names: Vec<String> = routine
             .errors

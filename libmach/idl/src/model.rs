@@ -29,6 +29,8 @@ pub struct ErrorCode {
 /// A routine (request + reply) or simple routine (one-way request).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Routine {
+    /// The `//` comment lines written right before it.
+    pub doc: Vec<String>,
     /// snake_case name.
     pub name: String,
     /// Message id of the request (the reply's is id + 100).

@@ -49,6 +49,8 @@ struct Located {
     token: Token,
     line: usize,
     column: usize,
+    /// The `//` comment lines right before the token (a routine's documentation).
+    doc: Vec<String>,
 }
 
 fn error_at(line: usize, column: usize, message: impl Into<String>) -> DefinitionError {
@@ -58,6 +60,7 @@ fn error_at(line: usize, column: usize, message: impl Into<String>) -> Definitio
 fn tokenize(source: &str) -> Result<Vec<Located>, DefinitionError> {
     let characters: Vec<char> = source.chars().collect();
     let mut tokens = Vec::new();
+    let mut pending_doc: Vec<String> = Vec::new();
     let (mut index, mut line, mut column) = (0usize, 1usize, 1usize);
     let advance = |index: &mut usize, line: &mut usize, column: &mut usize, character: char| {
         *index += 1;
@@ -74,10 +77,13 @@ fn tokenize(source: &str) -> Result<Vec<Located>, DefinitionError> {
         if character.is_whitespace() {
             advance(&mut index, &mut line, &mut column, character);
         } else if character == '/' && characters.get(index + 1) == Some(&'/') {
+            let mut comment = String::new();
             while index < characters.len() && characters[index] != '\n' {
                 let skipped = characters[index];
+                comment.push(skipped);
                 advance(&mut index, &mut line, &mut column, skipped);
             }
+            pending_doc.push(comment.trim_start_matches('/').trim().to_string());
         } else if character == '/' && characters.get(index + 1) == Some(&'*') {
             advance(&mut index, &mut line, &mut column, '/');
             advance(&mut index, &mut line, &mut column, '*');
@@ -101,7 +107,12 @@ fn tokenize(source: &str) -> Result<Vec<Located>, DefinitionError> {
                 name.push(next);
                 advance(&mut index, &mut line, &mut column, next);
             }
-            tokens.push(Located { token: Token::Name(name), line: start_line, column: start_column });
+            tokens.push(Located {
+                token: Token::Name(name),
+                line: start_line,
+                column: start_column,
+                doc: std::mem::take(&mut pending_doc),
+            });
         } else if character.is_ascii_digit() {
             let mut digits = String::new();
             while let Some(&next) = characters.get(index) {
@@ -117,7 +128,12 @@ fn tokenize(source: &str) -> Result<Vec<Located>, DefinitionError> {
                 None => cleaned.parse::<u64>(),
             }
             .map_err(|_| error_at(start_line, start_column, format!("`{digits}` is not an integer")))?;
-            tokens.push(Located { token: Token::Integer(value), line: start_line, column: start_column });
+            tokens.push(Located {
+                token: Token::Integer(value),
+                line: start_line,
+                column: start_column,
+                doc: std::mem::take(&mut pending_doc),
+            });
         } else if character == '"' {
             advance(&mut index, &mut line, &mut column, '"');
             let mut text = String::new();
@@ -144,15 +160,25 @@ fn tokenize(source: &str) -> Result<Vec<Located>, DefinitionError> {
                     }
                 }
             }
-            tokens.push(Located { token: Token::Text(text), line: start_line, column: start_column });
+            tokens.push(Located {
+                token: Token::Text(text),
+                line: start_line,
+                column: start_column,
+                doc: std::mem::take(&mut pending_doc),
+            });
         } else if ";(),:<>=".contains(character) {
-            tokens.push(Located { token: Token::Symbol(character), line: start_line, column: start_column });
+            tokens.push(Located {
+                token: Token::Symbol(character),
+                line: start_line,
+                column: start_column,
+                doc: std::mem::take(&mut pending_doc),
+            });
             advance(&mut index, &mut line, &mut column, character);
         } else {
             return Err(error_at(start_line, start_column, format!("unexpected character `{character}`")));
         }
     }
-    tokens.push(Located { token: Token::End, line, column });
+    tokens.push(Located { token: Token::End, line, column, doc: Vec::new() });
     Ok(tokens)
 }
 
@@ -235,12 +261,25 @@ const RUST_KEYWORDS: &[&str] = &[
 const C_RESERVED: &[&str] = &[
     "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else", "enum", "extern", "float",
     "for", "goto", "if", "inline", "int", "long", "register", "restrict", "return", "short", "signed", "sizeof",
-    "static", "struct", "switch", "typedef", "union", "unsigned", "void", "volatile", "while", "bool", "client",
-    "message",
+    "static", "struct", "switch", "typedef", "union", "unsigned", "void", "volatile", "while", "bool",
+    // The C stubs' own parameter and locals.
+    "client", "message", "writer", "reader", "result", "size",
 ];
 
 /// Names the generated client already uses for its own methods.
-const CLIENT_METHODS: &[&str] = &["new", "set_timeout", "timeout", "server", "kernel", "into_server"];
+/// Names the generated client already uses for its own methods (Rust), or
+/// that the C header uses after the subsystem's prefix.
+const CLIENT_METHODS: &[&str] = &[
+    "new",
+    "set_timeout",
+    "timeout",
+    "server",
+    "kernel",
+    "into_server",
+    "client_init",
+    "client_destroy",
+    "error_string",
+];
 
 fn check_snake_case(name: &str, at: &Located, what: &str) -> Result<(), DefinitionError> {
     let valid = name.chars().next().is_some_and(|first| first.is_ascii_lowercase())
@@ -362,6 +401,21 @@ fn parse_routine(
                 let at = parser.peek().clone();
                 return Err(error_at(at.line, at.column, format!("argument `{}` appears twice", argument.name)));
             }
+            // The C stubs pass `bytes` and `ool` arguments with a second
+            // parameter named `<name>_length` / `<name>_size`.
+            let companion = |other: &Argument, candidate: &str| match other.kind {
+                Type::Bytes(_) => candidate == format!("{}_length", other.name),
+                Type::OutOfLine(_) => candidate == format!("{}_size", other.name),
+                _ => false,
+            };
+            if arguments.iter().any(|other| companion(other, &argument.name) || companion(&argument, &other.name)) {
+                let at = parser.peek().clone();
+                return Err(error_at(
+                    at.line,
+                    at.column,
+                    format!("argument `{}` clashes with the C length parameter of another argument", argument.name),
+                ));
+            }
             arguments.push(argument);
             if parser.is_symbol(',') {
                 parser.next();
@@ -395,7 +449,14 @@ fn parse_routine(
         }
     }
     parser.symbol(';')?;
-    let routine = Routine { name, id: interface.base + interface.id_count, has_reply, arguments, errors: Vec::new() };
+    let routine = Routine {
+        doc: keyword_at.doc.clone(),
+        name,
+        id: interface.base + interface.id_count,
+        has_reply,
+        arguments,
+        errors: Vec::new(),
+    };
     for direction in [Direction::In, Direction::Out] {
         let size = routine.message_size_max(direction);
         if size > mach_abi::MACH_MSG_SIZE_MAX {

@@ -228,6 +228,7 @@ fn write_descriptor(out: &mut String, indent: &str, writer: &str, name: &str, ki
 /// of the raw values.
 fn read_arguments(
     out: &mut String,
+    indent: &str,
     routine: &Routine,
     direction: Direction,
     view: &str,
@@ -237,7 +238,6 @@ fn read_arguments(
     let arguments: Vec<&Argument> = routine.arguments_of(direction).collect();
     let descriptors: Vec<&&Argument> = arguments.iter().filter(|argument| argument.kind.is_descriptor()).collect();
     let inline_count = arguments.iter().filter(|argument| !argument.kind.is_descriptor()).count();
-    let indent = "        ";
     line!(out, "{indent}{LIB}::message::expect_descriptor_count({view}, {})?;", descriptors.len());
     for (index, argument) in descriptors.iter().enumerate() {
         match argument.kind {
@@ -301,6 +301,13 @@ fn adopt(out: &mut String, indent: &str, arguments: &[&Argument], kernel: &str) 
     }
 }
 
+/// The interface fixes the argument count, so a long list is not a smell here.
+fn allow_many_arguments(out: &mut String, routine: &Routine) {
+    if routine.arguments_of(Direction::In).count() + 1 > 7 {
+        line!(out, "    #[allow(clippy::too_many_arguments)]");
+    }
+}
+
 fn parameters(routine: &Routine, type_of: fn(Type) -> String) -> String {
     routine
         .arguments_of(Direction::In)
@@ -354,6 +361,12 @@ fn client(out: &mut String, interface: &Interface) {
 }
 
 fn routine_doc(out: &mut String, interface: &Interface, routine: &Routine, indent: &str) {
+    for text in &routine.doc {
+        line!(out, "{indent}/// {text}");
+    }
+    if !routine.doc.is_empty() {
+        line!(out, "{indent}///");
+    }
     line!(out, "{indent}/// `{}` (message id {}).", routine.name, routine.id);
     if !routine.errors.is_empty() {
         let names: Vec<String> = routine.errors.iter().map(|name| format!("[`Error::{}`]", camel_case(name))).collect();
@@ -372,6 +385,7 @@ fn client_method(out: &mut String, interface: &Interface, routine: &Routine) {
     } else {
         format!("Result<(), {LIB}::RpcError>")
     };
+    allow_many_arguments(out, routine);
     line!(out, "    pub fn {}(&mut self{}) -> {result} {{", routine.name, parameters(routine, sending_type));
     line!(out, "        let mut idl_buffer = {LIB}::trap::MessageBuffer::<{{ buffer_size::{upper_name} }}>::new();");
     let header = if routine.has_reply {
@@ -418,25 +432,26 @@ fn client_method(out: &mut String, interface: &Interface, routine: &Routine) {
         line!(out, "    }}");
         return;
     }
-    line!(
-        out,
-        "        let idl_sent = {LIB}::rpc::call(&self.kernel, &mut self.reply_port, &mut idl_buffer.0, idl_length, self.timeout);"
-    );
-    if !moved.is_empty() {
+    let call =
+        format!("{LIB}::rpc::call(&self.kernel, &mut self.reply_port, &mut idl_buffer.0, idl_length, self.timeout)");
+    if moved.is_empty() {
+        line!(out, "        {call}?;");
+    } else {
+        line!(out, "        let idl_sent = {call};");
         line!(out, "        if {LIB}::rpc::request_was_sent(&idl_sent) {{");
         for argument in &moved {
             line!(out, "            {}.moved();", argument.name);
         }
         line!(out, "        }}");
+        line!(out, "        idl_sent?;");
     }
-    line!(out, "        idl_sent?;");
     line!(out, "        let (idl_view, idl_reader) = match {LIB}::rpc::read_reply(&self.kernel, &idl_buffer.0, id::{upper_name}) {{");
     line!(out, "            Ok(idl_reply) => idl_reply,");
     line!(out, "            Err(Ok(idl_code)) => return Err({LIB}::rpc::code_error(idl_code, Error::from_code)),");
     line!(out, "            Err(Err(idl_error)) => return Err({LIB}::CallError::Rpc(idl_error)),");
     line!(out, "        }};");
     line!(out, "        let idl_decoded = (move || -> Result<_, {LIB}::DecodeError> {{");
-    read_arguments(out, routine, Direction::Out, "&idl_view", "idl_reader", true);
+    read_arguments(out, "            ", routine, Direction::Out, "&idl_view", "idl_reader", true);
     line!(out, "        }})();");
     line!(out, "        let ({}) = match idl_decoded {{", tuple(&outs));
     line!(out, "            Ok(idl_values) => idl_values,");
@@ -466,6 +481,7 @@ fn server_trait(out: &mut String, interface: &Interface) {
             line!(out);
         }
         routine_doc(out, interface, routine, "    ");
+        allow_many_arguments(out, routine);
         let parameters = parameters(routine, server_in_type);
         if routine.has_reply {
             line!(out, "    fn {}(&mut self{parameters}) -> Result<{}, Error>;", routine.name, result_type(routine));
@@ -548,6 +564,7 @@ fn dispatch_routine(out: &mut String, routine: &Routine) {
     line!(out, "    let idl_decoded = (|| -> Result<_, {LIB}::DecodeError> {{");
     read_arguments(
         out,
+        "        ",
         routine,
         Direction::In,
         "idl_view",

@@ -10,6 +10,15 @@ pub mod kv {
     include!(concat!(env!("OUT_DIR"), "/kv.rs"));
 }
 
+/// The generated `echo` interface (every argument type), for the property
+/// tests of the generated code.
+pub mod echo {
+    include!(concat!(env!("OUT_DIR"), "/echo.rs"));
+}
+
+/// The generated C header of `echo`, for tests that compile it.
+pub const ECHO_C_HEADER: &str = include_str!(concat!(env!("OUT_DIR"), "/echo.h"));
+
 /// The generated C header's text, for tests that compile it.
 pub const C_HEADER: &str = include_str!(concat!(env!("OUT_DIR"), "/kv.h"));
 

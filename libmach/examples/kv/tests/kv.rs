@@ -409,3 +409,51 @@ fn ids_and_codes_are_as_defined() {
     let _ = Disposition::MoveSend;
     let _ = Descriptor::Port { name: 0, disposition: Disposition::MoveSend };
 }
+
+#[test]
+fn serve_answers_queued_requests_with_reply_and_receive_combined() {
+    // No attached server here: requests are queued first, then `kv::serve`
+    // runs until the fake kernel would have to block.
+    let system = FakeSystem::new();
+    let server_task = system.task();
+    let client_task = system.task();
+    let service = ReceiveRight::allocate(&server_task).unwrap();
+    let send = system.give_send_right(&server_task, service.name(), &client_task).unwrap();
+    let reply_ports: Vec<ReceiveRight<FakeKernel>> =
+        (0..3).map(|_| ReceiveRight::allocate(&client_task).unwrap()).collect();
+    let requests: [(i32, &str); 3] = [(kv::id::PUT, "a"), (kv::id::GET, "a"), (kv::id::GET, "missing")];
+    for ((id, key), reply_port) in requests.iter().zip(&reply_ports) {
+        let mut buffer = vec![0u8; 256];
+        let mut writer = MessageWriter::new(&mut buffer, libmach::rpc::request_header(send, reply_port.name(), *id));
+        writer.string(key, 64).unwrap();
+        if *id == kv::id::PUT {
+            writer.bytes(b"value", 512).unwrap();
+        }
+        let length = writer.finish().unwrap();
+        client_task.mach_msg(&mut buffer, libmach::abi::MACH_SEND_MSG, length, 0, 0).unwrap();
+    }
+    let mut store = Store::new(&server_task);
+    let stopped = kv::serve(&mut store, &server_task, service.name());
+    assert_eq!(stopped, libmach::abi::MachMsgReturn::ReceiveTimedOut);
+    let mut codes = Vec::new();
+    for ((id, _), reply_port) in requests.iter().zip(&reply_ports) {
+        let mut buffer = vec![0u8; 1024];
+        let option = libmach::abi::MACH_RCV_MSG | libmach::abi::MACH_RCV_TIMEOUT;
+        client_task.mach_msg(&mut buffer, option, 0, reply_port.name(), 0).unwrap();
+        codes.push(match libmach::rpc::read_reply(&client_task, &buffer, *id) {
+            Ok(_) => 0,
+            Err(Ok(code)) => code,
+            Err(Err(error)) => panic!("{error:?}"),
+        });
+    }
+    assert_eq!(codes, vec![0, 0, kv::Error::NotFound.code()]);
+    // The combined reply + receive traps.
+    let combined = libmach::abi::MACH_SEND_MSG | libmach::abi::MACH_SEND_TIMEOUT | libmach::abi::MACH_RCV_MSG;
+    let traps = system.calls(&server_task);
+    let combined_count = traps
+        .iter()
+        .filter(|call| matches!(call, libmach::fake::Call::MachMsg { option, .. } if *option == combined))
+        .count();
+    assert_eq!(combined_count, 3);
+    system.check_invariants().unwrap();
+}
