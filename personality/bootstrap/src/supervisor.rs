@@ -13,7 +13,6 @@
 //!   [`RestartBudget`]; a child that registered nothing just ended;
 //! - a dead registered right: its names are removed.
 
-use crate::names::NameService;
 use crate::{report, spawn};
 use alloc::vec::Vec;
 use libmach::abi::{
@@ -28,6 +27,7 @@ use libmach::{Dispatch, SystemKernel};
 use mach_bootstrap_core::names;
 use mach_bootstrap_core::registry::Registry;
 use mach_bootstrap_core::restart::{Decision, RestartBudget};
+use mach_bootstrap_core::service::NameService;
 
 /// Restarts allowed per server within [`RESTART_WINDOW_MILLISECONDS`].
 pub const RESTART_LIMIT: usize = 3;
@@ -185,10 +185,12 @@ impl Supervisor {
             return Dispatch::NoReply;
         };
         let mut registered = false;
+        let supervisor_port = self.supervisor_port;
         let mut service = NameService {
+            kernel: &SystemKernel,
             registry: &mut self.registry,
-            supervisor_port: self.supervisor_port,
             registered: &mut registered,
+            watch: |right| crate::names::watch(right, supervisor_port),
         };
         let dispatched = names::dispatch(&mut service, &SystemKernel, request, reply);
         if registered {
