@@ -9,6 +9,7 @@
 //! register it. Output goes
 //! through `debug_print`, one line per event, which the kernel tests read.
 #![no_std]
+#![forbid(unsafe_code)]
 
 pub use mach_bootstrap_core::names;
 
