@@ -34,11 +34,14 @@ fn argument() -> impl Strategy<Value = (bool, String)> {
     })
 }
 
-fn routine() -> impl Strategy<Value = (bool, Vec<(bool, String)>, bool)> {
+/// A random routine: one-way or not, its arguments (in?, type), whether it lists an error.
+type RandomRoutine = (bool, Vec<(bool, String)>, bool);
+
+fn routine() -> impl Strategy<Value = RandomRoutine> {
     (any::<bool>(), proptest::collection::vec(argument(), 0..5), any::<bool>())
 }
 
-fn definition(errors: usize, routines: &[(bool, Vec<(bool, String)>, bool)]) -> String {
+fn definition(errors: usize, routines: &[RandomRoutine]) -> String {
     let mut text = String::from("subsystem random 700;\n");
     for index in 0..errors {
         text.push_str(&format!("error failure{index} = {} \"failure {index}\";\n", index + 1));
