@@ -17,13 +17,12 @@
 //! [`PortKernel::out_of_line_bytes`] cannot outlive its memory.
 //! Out-of-line port arrays are not supported (sending one fails with
 //! `MACH_SEND_INVALID_MEMORY`).
-#![allow(unsafe_code)]
 
 use std::boxed::Box;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
-use std::string::{String, ToString};
+use std::string::String;
 use std::vec::Vec;
 
 use mach_abi::{
@@ -458,12 +457,5 @@ impl TaskMemory for Memory {
 
     fn write_port_names(&mut self, _names: &[PortName]) -> Result<u64, MachMsgReturn> {
         Err(MachMsgReturn::ReceiveInvalidData)
-    }
-}
-
-impl FakeKernel {
-    /// This task's space id in the IPC core (for diagnostics).
-    pub fn describe(&self) -> String {
-        std::format!("{:?}", self.space).to_string()
     }
 }

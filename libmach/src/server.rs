@@ -15,7 +15,7 @@ use mach_abi::{
 };
 
 use crate::kernel::PortKernel;
-use crate::message::{release_received, release_unsent, MessageWriter, WriteError};
+use crate::message::{release_received, release_unsent, MessageWriter};
 use crate::mig::{MIG_BAD_ARGUMENTS, MIG_BAD_ID, REPLY_ID_OFFSET};
 
 /// What a handler did with a request.
@@ -94,13 +94,6 @@ pub fn discard_reply_port<K: PortKernel>(kernel: &K, header: &MachMsgHeader) {
     if has_reply_port(header) {
         let _ = kernel.port_deallocate(header.remote_port);
     }
-}
-
-/// Starts a success reply to `request`: the caller adds descriptors and
-/// fields after the return code (0), then finishes.
-pub fn success_reply<'a>(request: &MachMsgHeader, reply: &'a mut [u8]) -> Result<MessageWriter<'a>, WriteError> {
-    let writer = MessageWriter::new(reply, reply_header(request));
-    Ok(writer)
 }
 
 /// What [`handle_one`] did.

@@ -85,12 +85,17 @@ fn error_enum(out: &mut String, interface: &Interface) {
     line!(out);
     line!(out, "    /// The error with this code, if the interface declares one.");
     line!(out, "    pub const fn from_code(code: i32) -> Option<Error> {{");
-    line!(out, "        match code {{");
-    for error in &interface.errors {
-        line!(out, "            {} => Some(Error::{}),", error.code, camel_case(&error.name));
+    if interface.errors.is_empty() {
+        line!(out, "        let _ = code;");
+        line!(out, "        None");
+    } else {
+        line!(out, "        match code {{");
+        for error in &interface.errors {
+            line!(out, "            {} => Some(Error::{}),", error.code, camel_case(&error.name));
+        }
+        line!(out, "            _ => None,");
+        line!(out, "        }}");
     }
-    line!(out, "            _ => None,");
-    line!(out, "        }}");
     line!(out, "    }}");
     line!(out);
     line!(out, "    /// What the error means.");

@@ -16,6 +16,14 @@ pub mod echo {
     include!(concat!(env!("OUT_DIR"), "/echo.rs"));
 }
 
+/// The smallest interface: no errors, no results.
+pub mod minimal {
+    include!(concat!(env!("OUT_DIR"), "/minimal.rs"));
+}
+
+/// The generated C header of `minimal`.
+pub const MINIMAL_C_HEADER: &str = include_str!(concat!(env!("OUT_DIR"), "/minimal.h"));
+
 /// The generated C header of `echo`, for tests that compile it.
 pub const ECHO_C_HEADER: &str = include_str!(concat!(env!("OUT_DIR"), "/echo.h"));
 

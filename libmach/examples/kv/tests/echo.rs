@@ -262,11 +262,17 @@ fn a_simpleroutine_runs_without_a_reply() {
 }
 
 #[test]
-fn the_echo_c_header_compiles() {
-    let directory = std::env::temp_dir().join(format!("mach-idl-echo-{}", std::process::id()));
+fn the_echo_and_minimal_c_headers_compile() {
+    for (name, text) in [("echo", mach_kv_example::ECHO_C_HEADER), ("minimal", mach_kv_example::MINIMAL_C_HEADER)] {
+        compile_header(name, text);
+    }
+}
+
+fn compile_header(name: &str, text: &str) {
+    let directory = std::env::temp_dir().join(format!("mach-idl-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&directory).unwrap();
-    let header = directory.join("echo.h");
-    std::fs::write(&header, mach_kv_example::ECHO_C_HEADER).unwrap();
+    let header = directory.join(format!("{name}.h"));
+    std::fs::write(&header, text).unwrap();
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../..");
     let output = std::process::Command::new("gcc")
         .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-fsyntax-only"])
