@@ -166,3 +166,84 @@ fn malformed_requests_get_mig_errors_and_the_service_goes_on() {
     assert_eq!(code(client.lookup("kv")).map(|_| ()), Err(Error::UnknownName), "still serving");
     machine.system.check_invariants().unwrap();
 }
+
+mod model {
+    //! Random register / lookup / port-death sequences from three clients,
+    //! against a model of what the service must answer.
+    use super::*;
+    use proptest::prelude::*;
+
+    const NAMES: [&str; 4] = ["kv", "fs", "console", "x"];
+
+    #[derive(Clone, Debug)]
+    enum Operation {
+        Register { client: usize, name: usize, port: usize },
+        Lookup { client: usize, name: usize },
+        KillPort { client: usize, port: usize },
+    }
+
+    fn operation() -> impl Strategy<Value = Operation> {
+        prop_oneof![
+            (0..3usize, 0..NAMES.len(), 0..2usize).prop_map(|(client, name, port)| Operation::Register {
+                client,
+                name,
+                port
+            }),
+            (0..3usize, 0..NAMES.len()).prop_map(|(client, name)| Operation::Lookup { client, name }),
+            (0..3usize, 0..2usize).prop_map(|(client, port)| Operation::KillPort { client, port }),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn the_service_answers_as_the_model_says(operations in proptest::collection::vec(operation(), 1..40)) {
+            let machine = machine(true);
+            let mut clients: Vec<(FakeKernel, names::Client<FakeKernel>)> = (0..3).map(|_| machine.client()).collect();
+            // Each client's two ports; a killed one is replaced by a fresh port.
+            let mut ports: Vec<Vec<ReceiveRight<FakeKernel>>> = clients
+                .iter()
+                .map(|(task, _)| (0..2).map(|_| ReceiveRight::allocate(task).unwrap()).collect())
+                .collect();
+            // name -> (client, port generation id) while the port lives.
+            let mut generation = vec![vec![0u32; 2]; 3];
+            let mut model: std::collections::BTreeMap<usize, (usize, usize, u32)> = Default::default();
+            for operation in operations {
+                match operation {
+                    Operation::Register { client, name, port } => {
+                        let right = ports[client][port].make_send().unwrap();
+                        let live = model.get(&name).is_some_and(|&(c, p, g)| generation[c][p] == g);
+                        let got = code(clients[client].1.register_name(NAMES[name], &right));
+                        if live {
+                            prop_assert_eq!(got, Err(Error::NameInUse));
+                        } else {
+                            prop_assert_eq!(got, Ok(()));
+                            model.insert(name, (client, port, generation[client][port]));
+                        }
+                    }
+                    Operation::Lookup { client, name } => {
+                        let got = code(clients[client].1.lookup(NAMES[name]));
+                        match model.get(&name) {
+                            Some(&(owner, port, registered)) if generation[owner][port] == registered => {
+                                let right = got.map_err(|error| TestCaseError::fail(format!("{error:?}")))?;
+                                if owner == client {
+                                    prop_assert_eq!(right.name(), ports[owner][port].name());
+                                }
+                            }
+                            _ => prop_assert_eq!(got.map(|_| ()), Err(Error::UnknownName)),
+                        }
+                    }
+                    Operation::KillPort { client, port } => {
+                        let task = clients[client].0.clone();
+                        ports[client][port] = ReceiveRight::allocate(&task).unwrap();
+                        generation[client][port] += 1;
+                    }
+                }
+                machine.system.check_invariants().map_err(TestCaseError::fail)?;
+            }
+            drop(ports);
+            clients.clear();
+            machine.system.check_invariants().map_err(TestCaseError::fail)?;
+        }
+    }
+}
