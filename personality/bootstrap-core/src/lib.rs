@@ -20,6 +20,8 @@
 
 #[cfg(test)]
 extern crate alloc;
+#[cfg(test)]
+extern crate std;
 
 /// The generated name-service interface: `names::Client`, `names::Server`,
 /// `names::dispatch`, `names::Error`, `names::id`.

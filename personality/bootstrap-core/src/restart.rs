@@ -78,7 +78,9 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(256))]
+        #![proptest_config(ProptestConfig::with_cases(
+            std::env::var("MACH_PROPTEST_CASES").ok().and_then(|value| value.parse().ok()).unwrap_or(256)
+        ))]
         /// Against a model: count the restarts granted in the window that
         /// ends now; never more than `limit`, and a refusal only when full.
         #[test]

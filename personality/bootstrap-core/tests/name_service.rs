@@ -175,6 +175,11 @@ mod model {
 
     const NAMES: [&str; 4] = ["kv", "fs", "console", "x"];
 
+    /// `MACH_PROPTEST_CASES` (scripts/fuzz.d/bootstrap) or `default`.
+    fn cases(default: u32) -> u32 {
+        std::env::var("MACH_PROPTEST_CASES").ok().and_then(|value| value.parse().ok()).unwrap_or(default)
+    }
+
     #[derive(Clone, Debug)]
     enum Operation {
         Register { client: usize, name: usize, port: usize },
@@ -195,7 +200,7 @@ mod model {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(64))]
+        #![proptest_config(ProptestConfig::with_cases(cases(64)))]
         #[test]
         fn the_service_answers_as_the_model_says(operations in proptest::collection::vec(operation(), 1..40)) {
             let machine = machine(true);
