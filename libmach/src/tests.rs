@@ -123,7 +123,13 @@ impl PortKernel for RecordingKernel {
         self.calls.borrow_mut().push(Call::VmDeallocate(address, size));
         Ok(())
     }
+    fn vm_allocate(&self, _size: u64) -> Result<u64, KernReturn> {
+        Err(KernReturn::NoSpace)
+    }
     fn out_of_line_bytes(&self, _address: u64, _size: u32) -> Option<&[u8]> {
+        None
+    }
+    fn out_of_line_pointer(&self, _address: u64, _size: u32) -> Option<*mut u8> {
         None
     }
 }

@@ -546,9 +546,6 @@ fn parse_argument(parser: &mut Parser, has_reply: bool) -> Result<Argument, Defi
                     "an out port must be move_send, move_send_once or move_receive (the server hands over a right it owns; make one with ReceiveRight::make_send)",
                 ))
             }
-            Type::OutOfLine(_) => {
-                return Err(error_at(type_at.line, type_at.column, "out-of-line data is supported as an in argument only"))
-            }
             _ => {}
         }
     }

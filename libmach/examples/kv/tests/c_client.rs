@@ -124,6 +124,21 @@ fn perform_mach_msg(task: &FakeKernel, input: &mut impl Read, output: &mut impl 
     output.write_all(&code.to_le_bytes()).ok()?;
     output.write_all(&(answer_length as u32).to_le_bytes()).ok()?;
     output.write_all(&buffer[..answer_length]).ok()?;
+    // Out-of-line regions the message brought: their bytes follow, and the
+    // C program's copies replace them (this task's mapping is released).
+    if delivered {
+        if let Ok((view, _)) = libmach::abi::parse_received(&buffer[..answer_length]) {
+            for descriptor in view.descriptors() {
+                if let Descriptor::OutOfLineMemory { address, size, .. } = descriptor {
+                    output.write_all(&size.to_le_bytes()).ok()?;
+                    if size > 0 {
+                        output.write_all(task.out_of_line_bytes(address, size).unwrap_or(&[])).ok()?;
+                        task.vm_deallocate(address, size as u64).ok()?;
+                    }
+                }
+            }
+        }
+    }
     output.flush().ok()
 }
 
@@ -224,6 +239,7 @@ fn the_c_stubs_call_the_rust_server() {
     // The C program released its reply ports and the rights it was given;
     // what remains is the receive right it made for `watch` (and its send right).
     assert_eq!(system.name_count(&client_task), names_before + 1);
+    assert_eq!(system.live_regions(), 0);
     system.check_invariants().unwrap();
     let _ = std::fs::remove_dir_all(directory);
 }

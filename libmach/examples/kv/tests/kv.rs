@@ -402,7 +402,7 @@ fn ids_and_codes_are_as_defined() {
     assert_eq!(kv::SUBSYSTEM_BASE, 4200);
     assert_eq!(kv::id::PUT, 4200);
     assert_eq!(kv::id::LOG, 4209);
-    assert_eq!(kv::ID_COUNT, 10);
+    assert_eq!(kv::ID_COUNT, 11);
     assert_eq!(kv::Error::from_code(2), Some(kv::Error::StoreFull));
     assert_eq!(kv::Error::from_code(0), None);
     assert_eq!(kv::Error::NoWatcher.code(), 3);
@@ -456,4 +456,24 @@ fn serve_answers_queued_requests_with_reply_and_receive_combined() {
         .count();
     assert_eq!(combined_count, 3);
     system.check_invariants().unwrap();
+}
+
+#[test]
+fn export_moves_out_of_line_memory_from_the_server_to_the_client() {
+    let fixture = Fixture::new();
+    let mut client = fixture.client();
+    client.put("a", b"one").unwrap();
+    client.put("bb", &[2; 300]).unwrap();
+    let data = client.export().unwrap();
+    let bytes = data.bytes();
+    assert_eq!(bytes.len(), (8 + 1 + 3) + (8 + 2 + 300));
+    assert_eq!(&bytes[..12], &[1, 0, 0, 0, b'a', 3, 0, 0, 0, b'o', b'n', b'e']);
+    // The server's region moved (deallocated on its side by the send); the
+    // client's copy is the only live one, and dropping it frees it.
+    assert_eq!(fixture.system.live_regions(), 1);
+    drop(data);
+    assert_eq!(fixture.system.live_regions(), 0);
+    let empty_store = Fixture::new().client().export().unwrap();
+    assert!(empty_store.is_empty());
+    fixture.check();
 }
