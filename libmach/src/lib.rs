@@ -21,8 +21,16 @@
 //! modules; see `docs/idl.md` and `docs/writing-a-server.md`.
 //!
 //! Invariants: nothing here panics on bad input (received bytes are checked
-//! and refused with an error); an owned right is released exactly once
-//! (dropped, or handed to the kernel by a successful send); no allocation.
+//! and refused with an error); an owned right or region is released exactly
+//! once (dropped, or handed to the kernel by a successful send); no
+//! allocation outside the host-only fake kernel.
+//!
+//! `unsafe` lives in four places, each block with its `SAFETY:` reasoning:
+//! the `syscall` entry and the traps that write through pointers
+//! ([`trap`]); slices over out-of-line regions the kernel mapped
+//! ([`kernel`]'s `SystemKernel`, one block in
+//! `message::OutOfLineData::bytes_mut`); and the fake kernel's view of host
+//! memory (`fake`). Everything else is safe code.
 #![no_std]
 #![deny(unsafe_op_in_unsafe_fn)]
 

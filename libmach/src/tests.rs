@@ -447,6 +447,37 @@ fn received_memory_is_deallocated_when_refused() {
 }
 
 #[test]
+fn out_of_line_data_is_deallocated_once_unless_moved() {
+    let kernel = RecordingKernel::default();
+    let region = crate::message::OutOfLineData::from_received(&kernel, 0x2000_0000, 300);
+    assert_eq!(
+        region.descriptor_move(299),
+        Err(WriteError::TooLong { length: 300, bound: 299 }),
+        "a region over the routine's bound is refused"
+    );
+    assert_eq!(
+        region.descriptor_move(300).unwrap(),
+        Descriptor::OutOfLineMemory {
+            address: 0x2000_0000,
+            size: 300,
+            deallocate: true,
+            copy: mach_abi::CopyOption::VirtualCopy
+        }
+    );
+    drop(region);
+    assert_eq!(kernel.calls(), vec![Call::VmDeallocate(0x2000_0000, 300)]);
+    kernel.clear();
+    let moved = crate::message::OutOfLineData::from_received(&kernel, 0x3000_0000, 10);
+    moved.moved();
+    let empty = crate::message::OutOfLineData::allocate(&kernel, 0).unwrap();
+    assert!(empty.bytes().is_empty());
+    drop(empty);
+    assert!(kernel.calls().is_empty(), "moved and empty regions make no call");
+    // The recording kernel cannot allocate: the error comes back.
+    assert_eq!(crate::message::OutOfLineData::allocate(&kernel, 5).unwrap_err(), KernReturn::NoSpace);
+}
+
+#[test]
 fn the_writer_and_reader_agree_on_every_field() {
     let mut buffer = vec![0u8; 512];
     let mut writer = MessageWriter::new(&mut buffer, MachMsgHeader { bits: 0x13, ..Default::default() });
