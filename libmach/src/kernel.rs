@@ -6,7 +6,7 @@
 //! every [`SystemKernel`] call fails with `KERN_NOT_SUPPORTED` /
 //! `MACH_SEND_INVALID_DEST` instead of executing a `syscall` that the host
 //! would misread; host tests use a fake kernel instead (the `fake-kernel`
-//! feature's [`crate::fake::FakeKernel`], built on the kernel's own IPC core).
+//! feature's `fake::FakeKernel`, built on the kernel's own IPC core).
 //!
 //! Every method acts on the calling task's own IPC space.
 
