@@ -349,6 +349,12 @@ static inline kern_return_t mach_idl_reply_start(mach_idl_reader_t *reader, cons
         return MIG_TYPE_ERROR;
     uint32_t bits = mach_idl_load_u32(bytes);
     reader->size = mach_idl_load_u32(bytes + 4);
+    /* The kernel's send-once notification (sender 0 in the trailer) instead
+     * of a reply: the server destroyed the reply right without answering,
+     * or its task ended. */
+    if ((mach_msg_id_t)mach_idl_load_u32(bytes + 20) == MACH_NOTIFY_SEND_ONCE && reader->size <= capacity &&
+        capacity - reader->size >= 16u && mach_idl_load_u32(bytes + reader->size + 12u) == 0)
+        return MIG_SERVER_DIED;
     if (reader->size > capacity || reader->size < sizeof(mach_msg_header_t) + 4u) {
         return MIG_TYPE_ERROR;
     }

@@ -477,3 +477,22 @@ fn export_moves_out_of_line_memory_from_the_server_to_the_client() {
     assert!(empty_store.is_empty());
     fixture.check();
 }
+
+#[test]
+fn a_server_that_drops_the_reply_right_is_reported_as_died() {
+    let system = FakeSystem::new();
+    let server_task = system.task();
+    let client_task = system.task();
+    let service = ReceiveRight::allocate(&server_task).unwrap();
+    let handler_kernel = server_task.clone();
+    // A careless server: takes every request and gives the reply right back unanswered.
+    system.attach_server(&server_task, service.name(), kv::BUFFER_SIZE, move |request, _reply| {
+        let header = MachMsgHeader::read_from(request).unwrap();
+        libmach::server::discard_reply_port(&handler_kernel, &header);
+        libmach::Dispatch::NoReply
+    });
+    let send = system.give_send_right(&server_task, service.name(), &client_task).unwrap();
+    let mut client = kv::Client::new(&client_task, SendRight::from_name(&client_task, send)).unwrap();
+    assert_eq!(client.put("a", b"b").unwrap_err(), CallError::Rpc(RpcError::ServerDied));
+    system.check_invariants().unwrap();
+}
