@@ -243,3 +243,36 @@ fn the_c_stubs_call_the_rust_server() {
     system.check_invariants().unwrap();
     let _ = std::fs::remove_dir_all(directory);
 }
+
+#[test]
+fn the_c_stubs_survive_random_replies_under_the_sanitizers() {
+    let directory = scratch_directory("fuzz");
+    let root = repository();
+    let program = directory.join("fuzz_replies");
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/c/fuzz_replies.c");
+    let arguments = [
+        "-std=c11".to_string(),
+        "-Wall".into(),
+        "-Wextra".into(),
+        "-Werror".into(),
+        "-O1".into(),
+        "-g".into(),
+        "-fsanitize=address,undefined".into(),
+        "-fno-sanitize-recover=all".into(),
+        format!("-I{}", directory.display()),
+        format!("-I{}", root.join("mach/abi/include").display()),
+        format!("-I{}", root.join("libmach/include").display()),
+        source.display().to_string(),
+        "-o".into(),
+        program.display().to_string(),
+    ];
+    let arguments: Vec<&str> = arguments.iter().map(String::as_str).collect();
+    let output = gcc(&arguments);
+    assert!(output.status.success(), "gcc:\n{}", String::from_utf8_lossy(&output.stderr));
+    let rounds = std::env::var("MACH_PROPTEST_CASES").unwrap_or_else(|_| "2000".into());
+    let run = Command::new(&program).arg(&rounds).output().unwrap();
+    let report = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "the C stubs misbehaved on a random reply:\n{report}");
+    assert!(report.contains("replies accepted"), "{report}");
+    let _ = std::fs::remove_dir_all(directory);
+}
