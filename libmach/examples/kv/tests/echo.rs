@@ -146,6 +146,49 @@ proptest! {
     }
 
     #[test]
+    fn random_replies_give_the_client_an_error_or_a_value_never_a_panic(
+        words in proptest::collection::vec(any::<u32>(), 0..40),
+        code in prop_oneof![Just(0i32), Just(1), Just(7), Just(-304), any::<i32>()],
+        port_descriptors in 0usize..4,
+        routine in 0usize..4,
+    ) {
+        // A server whose replies carry the right id but random contents.
+        let system = FakeSystem::new();
+        let server_task = system.task();
+        let client_task = system.task();
+        let service = ReceiveRight::allocate(&server_task).unwrap();
+        let handler_kernel = server_task.clone();
+        let reply_words = words.clone();
+        system.attach_server(&server_task, service.name(), echo::BUFFER_SIZE, move |request, reply| {
+            let header = libmach::abi::MachMsgHeader::read_from(request).unwrap();
+            let mut writer = libmach::message::MessageWriter::new(reply, libmach::server::reply_header(&header));
+            for _ in 0..port_descriptors {
+                // Rights the server really holds, so the kernel accepts the reply.
+                let port = ReceiveRight::allocate(&handler_kernel).unwrap();
+                writer.descriptor(port.descriptor_move_receive()).unwrap();
+                port.moved();
+            }
+            writer.i32(code).unwrap();
+            for word in &reply_words {
+                writer.u32(*word).unwrap();
+            }
+            libmach::Dispatch::Reply(writer.finish().unwrap())
+        });
+        let send = system.give_send_right(&server_task, service.name(), &client_task).unwrap();
+        let mut client = echo::Client::new(&client_task, SendRight::from_name(&client_task, send)).unwrap();
+        match routine {
+            0 => drop(client.integers(1, 2, 3, 4, 5, 6, 7, 8, true)),
+            1 => drop(client.texts("a", b"b")),
+            2 => drop(client.even(4)),
+            _ => drop(client.after_skip()),
+        }
+        drop(client);
+        // Whatever arrived was either adopted (and then dropped) or released.
+        prop_assert_eq!(system.name_count(&client_task), 0);
+        prop_assert!(system.check_invariants().is_ok());
+    }
+
+    #[test]
     fn random_requests_never_panic_the_dispatch(
         id_offset in 0i32..8,
         bits in prop_oneof![Just(0x12u32), Just(0x8000_0012u32), Just(0x1512u32), any::<u32>()],
