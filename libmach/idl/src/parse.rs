@@ -458,6 +458,18 @@ fn parse_routine(
         errors: Vec::new(),
     };
     for direction in [Direction::In, Direction::Out] {
+        let descriptors = routine.arguments_of(direction).filter(|argument| argument.kind.is_descriptor()).count();
+        if descriptors > mach_abi::MACH_MSG_DESCRIPTORS_MAX {
+            return Err(error_at(
+                keyword_at.line,
+                keyword_at.column,
+                format!(
+                    "routine `{}`: {descriptors} ports and regions in one message, more than the {} a message carries",
+                    routine.name,
+                    mach_abi::MACH_MSG_DESCRIPTORS_MAX
+                ),
+            ));
+        }
         let size = routine.message_size_max(direction);
         if size > mach_abi::MACH_MSG_SIZE_MAX {
             return Err(error_at(
