@@ -294,6 +294,9 @@ fn check_snake_case(name: &str, at: &Located, what: &str) -> Result<(), Definiti
     if RUST_KEYWORDS.contains(&name) || C_RESERVED.contains(&name) {
         return Err(error_at(at.line, at.column, format!("{what} `{name}` is a reserved word in Rust or C")));
     }
+    if name.ends_with("_t") {
+        return Err(error_at(at.line, at.column, format!("{what} `{name}`: names ending in _t are C type names")));
+    }
     if name.starts_with("idl_") {
         return Err(error_at(at.line, at.column, format!("{what} `{name}`: names starting with idl_ are reserved")));
     }
@@ -306,6 +309,13 @@ pub fn parse_interface(source: &str) -> Result<Interface, DefinitionError> {
     parser.keyword("subsystem")?;
     let (name, at) = parser.name("the subsystem's name")?;
     check_snake_case(&name, &at, "subsystem")?;
+    if name == "mach" || name.starts_with("mach_") || name == "mig" || name.starts_with("mig_") {
+        return Err(error_at(
+            at.line,
+            at.column,
+            format!("subsystem `{name}`: mach_ and mig_ prefix the C runtime's names"),
+        ));
+    }
     let (base, base_at) = parser.integer("the subsystem's first message id")?;
     if base == 0 || base > 0x3fff_ffff {
         return Err(error_at(base_at.line, base_at.column, "the first message id must be in 1..=0x3fffffff"));

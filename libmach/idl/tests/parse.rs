@@ -105,6 +105,8 @@ fn each_mistake_is_reported_where_it_is() {
     assert_refused("subsystem kv 1;\nroutine r(in blob_size: u32, in blob: ool<4>);", 2, "C length parameter");
     assert_refused("subsystem kv 1;\nroutine r(in size: u32);", 2, "reserved word");
     assert_refused("subsystem kv 1;\nroutine client_init();", 2, "clash");
+    assert_refused("subsystem mach_idl 1;", 1, "C runtime");
+    assert_refused("subsystem kv 1;\nroutine r(in uint8_t: u8);", 2, "C type names");
     let ports: Vec<String> = (0..257).map(|index| format!("in p{index}: port<copy_send>")).collect();
     assert_refused(&format!("subsystem kv 1;\nroutine r({});", ports.join(", ")), 2, "more than the 256");
     let many: String = (0..101).map(|index| format!("routine r{index}();\n")).collect();
