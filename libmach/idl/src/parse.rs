@@ -262,7 +262,8 @@ const C_RESERVED: &[&str] = &[
     "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else", "enum", "extern", "float",
     "for", "goto", "if", "inline", "int", "long", "register", "restrict", "return", "short", "signed", "sizeof",
     "static", "struct", "switch", "typedef", "union", "unsigned", "void", "volatile", "while", "bool",
-    // The C stubs' own parameter and locals.
+    // Macros C libraries or GNU C predefine.
+    "errno", "linux", "unix", "i386", // The C stubs' own parameter and locals.
     "client", "message", "writer", "reader", "result", "size",
 ];
 
