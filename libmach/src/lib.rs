@@ -11,6 +11,7 @@
 //! - [`message`]: typed messages (inline fields with bounds, port and
 //!   out-of-line descriptors) over `mach_abi::MessageEncoder` and
 //!   `mach_abi::parse_received`.
+//! - [`pager`]: the memory-object traps a user-level pager uses, and `vm_map`.
 //! - [`rpc`]: the client call (send + receive in one `mach_msg`, with a
 //!   send-once reply right and timeouts); [`server`]: replies, error replies
 //!   and the receive loop; [`mig`]: the RPC layer's return codes.
@@ -25,9 +26,9 @@
 //! once (dropped, or handed to the kernel by a successful send); no
 //! allocation outside the host-only fake kernel.
 //!
-//! `unsafe` lives in four places, each block with its `SAFETY:` reasoning:
+//! `unsafe` lives in five places, each block with its `SAFETY:` reasoning:
 //! the `syscall` entry and the traps that write through pointers
-//! ([`trap`]); slices over out-of-line regions the kernel mapped
+//! ([`trap`], [`pager`]); slices over out-of-line regions the kernel mapped
 //! ([`kernel`]'s `SystemKernel`, one block in
 //! `message::OutOfLineData::bytes_mut`); and the fake kernel's view of host
 //! memory (`fake`). Everything else is safe code.
@@ -42,6 +43,7 @@ pub use mach_abi as abi;
 pub mod kernel;
 pub mod message;
 pub mod mig;
+pub mod pager;
 pub mod rights;
 pub mod rpc;
 pub mod server;

@@ -37,7 +37,7 @@ pub unsafe fn raw_trap(number: u64, arguments: [u64; 6]) -> u64 {
     result
 }
 
-fn to_result(value: u64) -> Result<(), KernReturn> {
+pub(crate) fn to_result(value: u64) -> Result<(), KernReturn> {
     match u32::try_from(value).ok().and_then(KernReturn::from_u32) {
         Some(KernReturn::Success) => Ok(()),
         Some(error) => Err(error),
