@@ -563,3 +563,18 @@ proptest::proptest! {
 fn cases(default: u32) -> u32 {
     std::env::var("MACH_PROPTEST_CASES").ok().and_then(|text| text.parse().ok()).unwrap_or(default)
 }
+
+#[test]
+fn the_system_kernel_refuses_every_call_on_a_host_operating_system() {
+    // On a host there is no Mach kernel: no `syscall` may be issued (the
+    // host would read it as one of its own), every call is an error.
+    let kernel = crate::SystemKernel;
+    assert_eq!(kernel.port_allocate(PortRight::Receive), Err(KernReturn::NotSupported));
+    assert_eq!(kernel.reply_port(), Err(KernReturn::NotSupported));
+    assert_eq!(kernel.vm_allocate(4096), Err(KernReturn::NotSupported));
+    let mut buffer = [0u8; 64];
+    assert_eq!(kernel.mach_msg(&mut buffer, MACH_RCV_MSG, 0, 0x100, 0), Err(MachMsgReturn::SendInvalidDest));
+    assert!(kernel.out_of_line_bytes(0x1000, 4).is_none());
+    // Dropping a right over the system kernel is therefore harmless here.
+    drop(SendRight::from_name(&kernel, 0x100));
+}
