@@ -46,6 +46,7 @@ pub enum Call {
     PortType(PortName),
     ReplyPort,
     MachMsg { option: MachMsgOption, send_size: usize, receive_name: PortName },
+    VmAllocate(u64),
     VmDeallocate(u64, u64),
 }
 
@@ -389,6 +390,17 @@ impl PortKernel for FakeKernel {
         Ok(())
     }
 
+    fn vm_allocate(&self, size: u64) -> Result<u64, KernReturn> {
+        self.record(Call::VmAllocate(size));
+        if size == 0 || size > mach_abi::MACH_MSG_OOL_SIZE_MAX {
+            return Err(KernReturn::InvalidArgument);
+        }
+        let bytes = std::vec![0u8; size as usize].into_boxed_slice();
+        let address = bytes.as_ptr() as u64;
+        self.world.borrow_mut().memory.mapped.insert(address, (bytes, false));
+        Ok(address)
+    }
+
     fn vm_deallocate(&self, address: u64, size: u64) -> Result<(), KernReturn> {
         self.record(Call::VmDeallocate(address, size));
         let mut world = self.world.borrow_mut();
@@ -399,6 +411,15 @@ impl PortKernel for FakeKernel {
             }
             _ => Err(KernReturn::InvalidAddress),
         }
+    }
+
+    fn out_of_line_pointer(&self, address: u64, size: u32) -> Option<*mut u8> {
+        let mut world = self.world.borrow_mut();
+        let (bytes, deallocated) = world.memory.mapped.get_mut(&address)?;
+        if *deallocated || bytes.len() != size as usize {
+            return None;
+        }
+        Some(bytes.as_mut_ptr())
     }
 
     fn out_of_line_bytes(&self, address: u64, size: u32) -> Option<&[u8]> {

@@ -6,7 +6,7 @@
 //! every [`SystemKernel`] call fails with `KERN_NOT_SUPPORTED` /
 //! `MACH_SEND_INVALID_DEST` instead of executing a `syscall` that the host
 //! would misread; host tests use a fake kernel instead (the `fake-kernel`
-//! feature's [`crate::fake::FakeKernel`], built on the kernel's own IPC core).
+//! feature's `fake::FakeKernel`, built on the kernel's own IPC core).
 //!
 //! Every method acts on the calling task's own IPC space.
 
@@ -45,12 +45,20 @@ pub trait PortKernel: Clone {
         receive_name: PortName,
         timeout: MachMsgTimeout,
     ) -> Result<(), MachMsgReturn>;
+    /// `vm_allocate` anywhere in the caller's task: `size` bytes of zeroed
+    /// memory (for out-of-line data a server sends in a reply).
+    fn vm_allocate(&self, size: u64) -> Result<u64, KernReturn>;
     /// `vm_deallocate` in the caller's task (out-of-line memory received).
     fn vm_deallocate(&self, address: u64, size: u64) -> Result<(), KernReturn>;
     /// The bytes of out-of-line memory the kernel mapped into this task at
     /// `address` for a received message, or `None` if `address..+size` is
     /// not such a region. The slice stays valid until `vm_deallocate`.
     fn out_of_line_bytes(&self, address: u64, size: u32) -> Option<&[u8]>;
+    /// Where the region `address..address + size` (out-of-line memory this
+    /// task received or allocated) can be written, or `None` if it is not
+    /// such a live region. Writing through the pointer is the caller's
+    /// `unsafe`, justified by owning the region.
+    fn out_of_line_pointer(&self, address: u64, size: u32) -> Option<*mut u8>;
 }
 
 /// The real kernel: traps into Mach_R. A zero-sized handle.
@@ -115,8 +123,17 @@ mod system {
         ) -> Result<(), MachMsgReturn> {
             crate::trap::mach_msg_bytes(buffer, option, send_size, receive_name, timeout)
         }
+        fn vm_allocate(&self, size: u64) -> Result<u64, KernReturn> {
+            crate::trap::vm_allocate(task(), 0, size, mach_abi::VM_FLAGS_ANYWHERE)
+        }
         fn vm_deallocate(&self, address: u64, size: u64) -> Result<(), KernReturn> {
             crate::trap::vm_deallocate(task(), address, size)
+        }
+        fn out_of_line_pointer(&self, address: u64, size: u32) -> Option<*mut u8> {
+            if address == 0 || size == 0 {
+                return None;
+            }
+            Some(address as *mut u8)
         }
         fn out_of_line_bytes(&self, address: u64, size: u32) -> Option<&[u8]> {
             if address == 0 || size == 0 {
@@ -174,10 +191,16 @@ mod system {
         ) -> Result<(), MachMsgReturn> {
             Err(MachMsgReturn::SendInvalidDest)
         }
+        fn vm_allocate(&self, _size: u64) -> Result<u64, KernReturn> {
+            Err(KernReturn::NotSupported)
+        }
         fn vm_deallocate(&self, _address: u64, _size: u64) -> Result<(), KernReturn> {
             Err(KernReturn::NotSupported)
         }
         fn out_of_line_bytes(&self, _address: u64, _size: u32) -> Option<&[u8]> {
+            None
+        }
+        fn out_of_line_pointer(&self, _address: u64, _size: u32) -> Option<*mut u8> {
             None
         }
     }

@@ -335,14 +335,25 @@ pub fn release_received<K: PortKernel>(kernel: &K, view: &MessageView<'_>) {
 }
 
 /// Releases the rights a message *to be sent* moves (`MOVE_*`
-/// dispositions), after its send failed: Mach left them in the task, and
-/// the values that owned them were already given up to the message.
+/// dispositions) and the memory it moves (`deallocate`), after its send
+/// failed: Mach left them in the task, and the values that owned them were
+/// already given up to the message.
 pub fn release_unsent<K: PortKernel>(kernel: &K, view: &MessageView<'_>) {
     for descriptor in view.descriptors() {
-        if let Descriptor::Port { name, disposition } = descriptor {
-            if matches!(disposition, Disposition::MoveReceive | Disposition::MoveSend | Disposition::MoveSendOnce) {
-                release_right(kernel, name, disposition);
+        match descriptor {
+            Descriptor::Port { name, disposition }
+                if matches!(
+                    disposition,
+                    Disposition::MoveReceive | Disposition::MoveSend | Disposition::MoveSendOnce
+                ) =>
+            {
+                release_right(kernel, name, disposition)
             }
+            // Memory the message was moving (sent with `deallocate`).
+            Descriptor::OutOfLineMemory { address, size, deallocate: true, .. } if address != 0 && size != 0 => {
+                let _ = kernel.vm_deallocate(address, size as u64);
+            }
+            _ => {}
         }
     }
 }
@@ -483,6 +494,51 @@ impl<K: PortKernel> OutOfLineData<K> {
     /// Adopts the region of a received descriptor (see [`expect_out_of_line`]).
     pub fn from_received(kernel: &K, address: u64, size: u32) -> Self {
         OutOfLineData { address, size, kernel: kernel.clone() }
+    }
+
+    /// New zeroed memory of `size` bytes (`vm_allocate`), to fill with
+    /// [`OutOfLineData::bytes_mut`] and send in a message. An empty region
+    /// allocates nothing.
+    pub fn allocate(kernel: &K, size: u32) -> Result<Self, mach_abi::KernReturn> {
+        let address = if size == 0 { 0 } else { kernel.vm_allocate(size as u64)? };
+        Ok(OutOfLineData { address, size, kernel: kernel.clone() })
+    }
+
+    /// The bytes, writable.
+    pub fn bytes_mut(&mut self) -> &mut [u8] {
+        if self.size == 0 {
+            return &mut [];
+        }
+        let Some(pointer) = self.kernel.out_of_line_pointer(self.address, self.size) else {
+            return &mut [];
+        };
+        // SAFETY: 1. the kernel handle says `pointer` starts the live
+        // region of `size` bytes mapped writable in this task; 2. this value
+        // owns the region exclusively (allocated for it or received into it;
+        // released only by `drop` or `moved`, both consuming); 3. `&mut self`
+        // excludes every other slice of it for the returned lifetime.
+        unsafe { core::slice::from_raw_parts_mut(pointer, self.size as usize) }
+    }
+
+    /// Describes moving the region into a message (`MACH_MSG_VIRTUAL_COPY`
+    /// with `deallocate`: the pages leave this task, no bytes are copied);
+    /// refused if it is longer than `bound`. Call [`OutOfLineData::moved`]
+    /// once the message is handed over.
+    pub fn descriptor_move(&self, bound: usize) -> Result<Descriptor, WriteError> {
+        if self.size as usize > bound {
+            return Err(WriteError::TooLong { length: self.size as usize, bound });
+        }
+        Ok(Descriptor::OutOfLineMemory {
+            address: self.address,
+            size: self.size,
+            deallocate: self.size != 0,
+            copy: mach_abi::CopyOption::VirtualCopy,
+        })
+    }
+
+    /// The region left with a message: forget it without deallocating.
+    pub fn moved(self) {
+        core::mem::forget(self);
     }
 
     /// The bytes (empty for an empty region).

@@ -31,6 +31,10 @@ pub enum RpcError {
     Server(i32),
     /// A return code that is neither 0, the interface's, nor MIG's.
     UnknownCode(i32),
+    /// The server destroyed the reply right without answering (it dropped
+    /// the request, or its task ended): the kernel's send-once
+    /// notification arrived instead of a reply.
+    ServerDied,
     /// No reply port could be allocated (when making a client).
     NoReplyPort(mach_abi::KernReturn),
 }
@@ -155,8 +159,12 @@ pub fn read_reply<'a, K: PortKernel>(
     buffer: &'a [u8],
     request_id: i32,
 ) -> Result<(MessageView<'a>, InlineReader<'a>), Result<i32, RpcError>> {
-    let (view, _trailer) =
+    let (view, trailer) =
         parse_received(buffer).map_err(|error| Err(RpcError::Reply(DecodeError::Malformed(error))))?;
+    // Sender 0 is the kernel: only it sends this notification.
+    if view.header.id == mach_abi::NotifyId::SendOnce as i32 && trailer.sender == 0 {
+        return Err(Err(RpcError::ServerDied));
+    }
     let expected = request_id.wrapping_add(REPLY_ID_OFFSET);
     if view.header.id != expected {
         release_received(kernel, &view);

@@ -123,7 +123,13 @@ impl PortKernel for RecordingKernel {
         self.calls.borrow_mut().push(Call::VmDeallocate(address, size));
         Ok(())
     }
+    fn vm_allocate(&self, _size: u64) -> Result<u64, KernReturn> {
+        Err(KernReturn::NoSpace)
+    }
     fn out_of_line_bytes(&self, _address: u64, _size: u32) -> Option<&[u8]> {
+        None
+    }
+    fn out_of_line_pointer(&self, _address: u64, _size: u32) -> Option<*mut u8> {
         None
     }
 }
@@ -441,6 +447,37 @@ fn received_memory_is_deallocated_when_refused() {
 }
 
 #[test]
+fn out_of_line_data_is_deallocated_once_unless_moved() {
+    let kernel = RecordingKernel::default();
+    let region = crate::message::OutOfLineData::from_received(&kernel, 0x2000_0000, 300);
+    assert_eq!(
+        region.descriptor_move(299),
+        Err(WriteError::TooLong { length: 300, bound: 299 }),
+        "a region over the routine's bound is refused"
+    );
+    assert_eq!(
+        region.descriptor_move(300).unwrap(),
+        Descriptor::OutOfLineMemory {
+            address: 0x2000_0000,
+            size: 300,
+            deallocate: true,
+            copy: mach_abi::CopyOption::VirtualCopy
+        }
+    );
+    drop(region);
+    assert_eq!(kernel.calls(), vec![Call::VmDeallocate(0x2000_0000, 300)]);
+    kernel.clear();
+    let moved = crate::message::OutOfLineData::from_received(&kernel, 0x3000_0000, 10);
+    moved.moved();
+    let empty = crate::message::OutOfLineData::allocate(&kernel, 0).unwrap();
+    assert!(empty.bytes().is_empty());
+    drop(empty);
+    assert!(kernel.calls().is_empty(), "moved and empty regions make no call");
+    // The recording kernel cannot allocate: the error comes back.
+    assert_eq!(crate::message::OutOfLineData::allocate(&kernel, 5).unwrap_err(), KernReturn::NoSpace);
+}
+
+#[test]
 fn the_writer_and_reader_agree_on_every_field() {
     let mut buffer = vec![0u8; 512];
     let mut writer = MessageWriter::new(&mut buffer, MachMsgHeader { bits: 0x13, ..Default::default() });
@@ -525,4 +562,19 @@ proptest::proptest! {
 /// else `default`.
 fn cases(default: u32) -> u32 {
     std::env::var("MACH_PROPTEST_CASES").ok().and_then(|text| text.parse().ok()).unwrap_or(default)
+}
+
+#[test]
+fn the_system_kernel_refuses_every_call_on_a_host_operating_system() {
+    // On a host there is no Mach kernel: no `syscall` may be issued (the
+    // host would read it as one of its own), every call is an error.
+    let kernel = crate::SystemKernel;
+    assert_eq!(kernel.port_allocate(PortRight::Receive), Err(KernReturn::NotSupported));
+    assert_eq!(kernel.reply_port(), Err(KernReturn::NotSupported));
+    assert_eq!(kernel.vm_allocate(4096), Err(KernReturn::NotSupported));
+    let mut buffer = [0u8; 64];
+    assert_eq!(kernel.mach_msg(&mut buffer, MACH_RCV_MSG, 0, 0x100, 0), Err(MachMsgReturn::SendInvalidDest));
+    assert!(kernel.out_of_line_bytes(0x1000, 4).is_none());
+    // Dropping a right over the system kernel is therefore harmless here.
+    drop(SendRight::from_name(&kernel, 0x100));
 }

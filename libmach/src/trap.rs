@@ -37,7 +37,7 @@ pub unsafe fn raw_trap(number: u64, arguments: [u64; 6]) -> u64 {
     result
 }
 
-fn to_result(value: u64) -> Result<(), KernReturn> {
+pub(crate) fn to_result(value: u64) -> Result<(), KernReturn> {
     match u32::try_from(value).ok().and_then(KernReturn::from_u32) {
         Some(KernReturn::Success) => Ok(()),
         Some(error) => Err(error),
@@ -139,9 +139,12 @@ pub fn mach_msg<const N: usize>(
     // SAFETY: the kernel writes at most N bytes into `buffer`, which we own
     // mutably for the call.
     let code = unsafe { raw_trap(Trap::MachMsg as u64, arguments) };
-    match u32::try_from(code).ok().and_then(MachMsgReturn::from_u32) {
-        Some(MachMsgReturn::Success) => Ok(()),
-        Some(error) => Err(error),
+    // A receive that lost rights or memory returns MACH_RCV_BODY_ERROR with
+    // MACH_MSG_*_SPACE bits or-ed in: decode them away, or the code would
+    // name no variant.
+    match u32::try_from(code).ok().and_then(MachMsgReturn::decode) {
+        Some((MachMsgReturn::Success, _)) => Ok(()),
+        Some((error, _)) => Err(error),
         None => Err(MachMsgReturn::SendInvalidHeader),
     }
 }

@@ -5,7 +5,9 @@
 //! `bytes<N>` as `const uint8_t *x, uint32_t x_length` (`out`:
 //! `uint8_t x[N], uint32_t *x_length`); `string<N>` as a NUL-terminated
 //! `const char *` (`out`: `char x[N + 1]`); ports as `mach_port_t` (`out`:
-//! `mach_port_t *`); `ool<N>` as `const void *x, uint32_t x_size`. Every stub
+//! `mach_port_t *`); `ool<N>` as `const void *x, uint32_t x_size` (`out`:
+//! `const void **x, uint32_t *x_size`, freed by the caller with
+//! `mach_idl_vm_deallocate`). Every stub
 //! returns `KERN_SUCCESS`, one of the interface's codes, a `MIG_*` code, or
 //! the `mach_msg` error of the transfer.
 
@@ -168,7 +170,10 @@ fn read_argument(out: &mut String, argument: &Argument, descriptor_index: &mut u
             );
             *descriptor_index += 1;
         }
-        Type::OutOfLine(_) => {}
+        Type::OutOfLine(bound) => {
+            line!(out, "    *{name} = mach_idl_get_ool(&reader, {}u, {bound}u, {name}_size);", *descriptor_index);
+            *descriptor_index += 1;
+        }
     }
 }
 

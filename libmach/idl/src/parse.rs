@@ -262,7 +262,8 @@ const C_RESERVED: &[&str] = &[
     "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else", "enum", "extern", "float",
     "for", "goto", "if", "inline", "int", "long", "register", "restrict", "return", "short", "signed", "sizeof",
     "static", "struct", "switch", "typedef", "union", "unsigned", "void", "volatile", "while", "bool",
-    // The C stubs' own parameter and locals.
+    // Macros C libraries or GNU C predefine.
+    "errno", "linux", "unix", "i386", // The C stubs' own parameter and locals.
     "client", "message", "writer", "reader", "result", "size",
 ];
 
@@ -294,6 +295,9 @@ fn check_snake_case(name: &str, at: &Located, what: &str) -> Result<(), Definiti
     if RUST_KEYWORDS.contains(&name) || C_RESERVED.contains(&name) {
         return Err(error_at(at.line, at.column, format!("{what} `{name}` is a reserved word in Rust or C")));
     }
+    if name.ends_with("_t") {
+        return Err(error_at(at.line, at.column, format!("{what} `{name}`: names ending in _t are C type names")));
+    }
     if name.starts_with("idl_") {
         return Err(error_at(at.line, at.column, format!("{what} `{name}`: names starting with idl_ are reserved")));
     }
@@ -306,6 +310,13 @@ pub fn parse_interface(source: &str) -> Result<Interface, DefinitionError> {
     parser.keyword("subsystem")?;
     let (name, at) = parser.name("the subsystem's name")?;
     check_snake_case(&name, &at, "subsystem")?;
+    if name == "mach" || name.starts_with("mach_") || name == "mig" || name.starts_with("mig_") {
+        return Err(error_at(
+            at.line,
+            at.column,
+            format!("subsystem `{name}`: mach_ and mig_ prefix the C runtime's names"),
+        ));
+    }
     let (base, base_at) = parser.integer("the subsystem's first message id")?;
     if base == 0 || base > 0x3fff_ffff {
         return Err(error_at(base_at.line, base_at.column, "the first message id must be in 1..=0x3fffffff"));
@@ -458,6 +469,18 @@ fn parse_routine(
         errors: Vec::new(),
     };
     for direction in [Direction::In, Direction::Out] {
+        let descriptors = routine.arguments_of(direction).filter(|argument| argument.kind.is_descriptor()).count();
+        if descriptors > mach_abi::MACH_MSG_DESCRIPTORS_MAX {
+            return Err(error_at(
+                keyword_at.line,
+                keyword_at.column,
+                format!(
+                    "routine `{}`: {descriptors} ports and regions in one message, more than the {} a message carries",
+                    routine.name,
+                    mach_abi::MACH_MSG_DESCRIPTORS_MAX
+                ),
+            ));
+        }
         let size = routine.message_size_max(direction);
         if size > mach_abi::MACH_MSG_SIZE_MAX {
             return Err(error_at(
@@ -545,9 +568,6 @@ fn parse_argument(parser: &mut Parser, has_reply: bool) -> Result<Argument, Defi
                     type_at.column,
                     "an out port must be move_send, move_send_once or move_receive (the server hands over a right it owns; make one with ReceiveRight::make_send)",
                 ))
-            }
-            Type::OutOfLine(_) => {
-                return Err(error_at(type_at.line, type_at.column, "out-of-line data is supported as an in argument only"))
             }
             _ => {}
         }

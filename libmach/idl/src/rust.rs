@@ -151,13 +151,14 @@ fn out_type(kind: Type) -> String {
         Type::Bytes(bound) => format!("{LIB}::BoundedBytes<{bound}>"),
         Type::String(bound) => format!("{LIB}::BoundedString<{bound}>"),
         Type::Port(disposition) => port_type(disposition.received()),
-        // Refused by the parser; kept total.
         Type::OutOfLine(_) => format!("{LIB}::message::OutOfLineData<K>"),
     }
 }
 
+/// True when a result holds a kernel object (a right or a region), so the
+/// reply struct is generic over the kernel handle.
 fn has_port_out(routine: &Routine) -> bool {
-    routine.arguments_of(Direction::Out).any(|argument| matches!(argument.kind, Type::Port(_)))
+    routine.arguments_of(Direction::Out).any(|argument| argument.kind.is_descriptor())
 }
 
 fn reply_struct_name(routine: &Routine) -> String {
@@ -216,13 +217,16 @@ fn write_inline(out: &mut String, indent: &str, writer: &str, name: &str, kind: 
     }
 }
 
-fn write_descriptor(out: &mut String, indent: &str, writer: &str, name: &str, kind: Type) {
+fn write_descriptor(out: &mut String, indent: &str, writer: &str, name: &str, kind: Type, sending_in: bool) {
     match kind {
         Type::Port(disposition) => {
             line!(out, "{indent}{writer}.descriptor({name}.descriptor_{}())?;", disposition.defs_name());
         }
-        Type::OutOfLine(bound) => {
+        Type::OutOfLine(bound) if sending_in => {
             line!(out, "{indent}{writer}.descriptor({LIB}::message::out_of_line_descriptor({name}, {bound})?)?;");
+        }
+        Type::OutOfLine(bound) => {
+            line!(out, "{indent}{writer}.descriptor({name}.descriptor_move({bound})?)?;");
         }
         _ => {}
     }
@@ -405,7 +409,7 @@ fn client_method(out: &mut String, interface: &Interface, routine: &Routine) {
         "            let {writer_mutable}idl_writer = {LIB}::message::MessageWriter::new(&mut idl_buffer.0, {header});"
     );
     for argument in &ins {
-        write_descriptor(out, "            ", "idl_writer", &argument.name, argument.kind);
+        write_descriptor(out, "            ", "idl_writer", &argument.name, argument.kind, true);
     }
     for argument in &ins {
         write_inline(out, "            ", "idl_writer", &argument.name, argument.kind, true);
@@ -623,7 +627,7 @@ fn dispatch_routine(out: &mut String, routine: &Routine) {
         "        let mut idl_writer = {LIB}::message::MessageWriter::new(&mut *idl_reply, {LIB}::server::reply_header(&idl_view.header));"
     );
     for argument in &outs {
-        write_descriptor(out, "        ", "idl_writer", &argument.name, argument.kind);
+        write_descriptor(out, "        ", "idl_writer", &argument.name, argument.kind, false);
     }
     line!(out, "        idl_writer.i32(0)?;");
     for argument in &outs {
@@ -633,7 +637,7 @@ fn dispatch_routine(out: &mut String, routine: &Routine) {
     line!(out, "    }})();");
     line!(out, "    match idl_written {{");
     line!(out, "        Ok(idl_length) => {{");
-    for argument in outs.iter().filter(|argument| matches!(argument.kind, Type::Port(_))) {
+    for argument in outs.iter().filter(|argument| argument.kind.is_descriptor()) {
         line!(out, "            {}.moved();", argument.name);
     }
     line!(out, "            {LIB}::Dispatch::Reply(idl_length)");

@@ -3,8 +3,9 @@
  *
  * Every generated header includes this file. It provides:
  *  - the RPC-layer return codes (MIG's values) and the reply id rule;
- *  - the transport: mach_idl_mach_msg, mach_idl_reply_port and
- *    mach_idl_port_release. On Mach_R x86_64 they are inline traps. Define
+ *  - the transport: mach_idl_mach_msg, mach_idl_reply_port,
+ *    mach_idl_port_release and mach_idl_vm_deallocate. On Mach_R x86_64
+ *    they are inline traps. Define
  *    MACH_IDL_CUSTOM_TRANSPORT before including to supply them yourself
  *    (tests, other architectures): they are then declared, not defined;
  *  - a message writer and reader that check every bound (no undefined
@@ -44,6 +45,8 @@ mach_msg_return_t mach_idl_mach_msg(mach_msg_header_t *message, mach_msg_option_
 mach_port_name_t mach_idl_reply_port(void);
 /* Releases one right of kind `right` (MACH_PORT_RIGHT_*) under `name`. */
 kern_return_t mach_idl_port_release(mach_port_name_t name, mach_port_right_t right);
+/* Frees out-of-line memory a reply brought (`size` bytes at `address`). */
+kern_return_t mach_idl_vm_deallocate(const void *address, uint32_t size);
 #elif defined(__x86_64__)
 static inline uint64_t mach_idl_trap(uint64_t number, uint64_t argument0, uint64_t argument1, uint64_t argument2,
                                      uint64_t argument3, uint64_t argument4, uint64_t argument5)
@@ -74,17 +77,28 @@ static inline mach_port_name_t mach_idl_reply_port(void)
     return (mach_port_name_t)mach_idl_trap(MACH_TRAP_MACH_REPLY_PORT, 0, 0, 0, 0, 0, 0);
 }
 
-static inline kern_return_t mach_idl_port_release(mach_port_name_t name, mach_port_right_t right)
+/* task_self adds a user reference per call: fetch it once per program (per
+ * translation unit; each keeps one reference). */
+static inline mach_port_name_t mach_idl_task_self(void)
 {
-    /* task_self adds a user reference per call: fetch it once per program
-     * (per translation unit; each keeps one reference). */
     static mach_port_name_t task;
     if (task == MACH_PORT_NULL)
         task = (mach_port_name_t)mach_idl_trap(MACH_TRAP_TASK_SELF, 0, 0, 0, 0, 0, 0);
+    return task;
+}
+
+static inline kern_return_t mach_idl_port_release(mach_port_name_t name, mach_port_right_t right)
+{
     if (right == MACH_PORT_RIGHT_RECEIVE)
-        return (kern_return_t)mach_idl_trap(MACH_TRAP_PORT_MOD_REFS, task, name, MACH_PORT_RIGHT_RECEIVE,
-                                            (uint32_t)-1, 0, 0);
-    return (kern_return_t)mach_idl_trap(MACH_TRAP_PORT_DEALLOCATE, task, name, 0, 0, 0, 0);
+        return (kern_return_t)mach_idl_trap(MACH_TRAP_PORT_MOD_REFS, mach_idl_task_self(), name,
+                                            MACH_PORT_RIGHT_RECEIVE, (uint32_t)-1, 0, 0);
+    return (kern_return_t)mach_idl_trap(MACH_TRAP_PORT_DEALLOCATE, mach_idl_task_self(), name, 0, 0, 0, 0);
+}
+
+static inline kern_return_t mach_idl_vm_deallocate(const void *address, uint32_t size)
+{
+    return (kern_return_t)mach_idl_trap(MACH_TRAP_VM_DEALLOCATE, mach_idl_task_self(), (uint64_t)(uintptr_t)address,
+                                        size, 0, 0, 0);
 }
 #else
 #error "mach_idl.h: no trap entry for this architecture; define MACH_IDL_CUSTOM_TRANSPORT and supply the transport"
@@ -288,8 +302,7 @@ typedef struct {
     bool failed;
 } mach_idl_reader_t;
 
-/* Releases every right a received message carries (and its memory is the
- * caller's to free; generated replies carry none). */
+/* Releases every right and out-of-line region a received message carries. */
 static inline void mach_idl_release_received(const void *buffer, uint32_t capacity)
 {
     const uint8_t *bytes = (const uint8_t *)buffer;
@@ -304,6 +317,13 @@ static inline void mach_idl_release_received(const void *buffer, uint32_t capaci
         if (offset + 16u > size || offset + 16u > capacity)
             return;
         const uint8_t *at = bytes + offset;
+        if (at[11] == MACH_MSG_OOL_DESCRIPTOR) {
+            uint64_t address = (uint64_t)mach_idl_load_u32(at) | ((uint64_t)mach_idl_load_u32(at + 4) << 32);
+            uint32_t region_size = mach_idl_load_u32(at + 12);
+            if (address != 0 && region_size != 0)
+                mach_idl_vm_deallocate((const void *)(uintptr_t)address, region_size);
+            continue;
+        }
         if (at[11] != MACH_MSG_PORT_DESCRIPTOR)
             continue;
         mach_port_name_t name = mach_idl_load_u32(at);
@@ -329,6 +349,12 @@ static inline kern_return_t mach_idl_reply_start(mach_idl_reader_t *reader, cons
         return MIG_TYPE_ERROR;
     uint32_t bits = mach_idl_load_u32(bytes);
     reader->size = mach_idl_load_u32(bytes + 4);
+    /* The kernel's send-once notification (sender 0 in the trailer) instead
+     * of a reply: the server destroyed the reply right without answering,
+     * or its task ended. */
+    if ((mach_msg_id_t)mach_idl_load_u32(bytes + 20) == MACH_NOTIFY_SEND_ONCE && reader->size <= capacity &&
+        capacity - reader->size >= 16u && mach_idl_load_u32(bytes + reader->size + 12u) == 0)
+        return MIG_SERVER_DIED;
     if (reader->size > capacity || reader->size < sizeof(mach_msg_header_t) + 4u) {
         return MIG_TYPE_ERROR;
     }
@@ -435,6 +461,26 @@ static inline mach_port_t mach_idl_get_port(mach_idl_reader_t *reader, uint32_t 
         return MACH_PORT_NULL;
     }
     return name;
+}
+
+/* The out-of-line region in descriptor `index` (at most `bound` bytes): its
+ * address, and its size in *size. Free it with mach_idl_vm_deallocate. */
+static inline const void *mach_idl_get_ool(mach_idl_reader_t *reader, uint32_t index, uint32_t bound, uint32_t *size)
+{
+    *size = 0;
+    if (reader->failed || index >= reader->descriptor_count) {
+        reader->failed = true;
+        return NULL;
+    }
+    const uint8_t *at = reader->bytes + sizeof(mach_msg_header_t) + sizeof(mach_msg_body_t) + index * 16u;
+    uint64_t address = (uint64_t)mach_idl_load_u32(at) | ((uint64_t)mach_idl_load_u32(at + 4) << 32);
+    uint32_t region_size = mach_idl_load_u32(at + 12);
+    if (at[11] != MACH_MSG_OOL_DESCRIPTOR || region_size > bound || (address == 0 && region_size != 0)) {
+        reader->failed = true;
+        return NULL;
+    }
+    *size = region_size;
+    return (const void *)(uintptr_t)address;
 }
 
 /* Ends reading: every inline byte must have been read. On failure the

@@ -15,6 +15,7 @@ use crate::bootstrap::*;
 use crate::exception::*;
 use crate::message::*;
 use crate::notify::*;
+use crate::pager::*;
 use crate::port::*;
 use crate::return_code::*;
 use crate::thread_state::*;
@@ -371,6 +372,11 @@ const CONSTANTS: &[(&str, u64, bool)] = &[
     ("VM_INHERIT_COPY", VM_INHERIT_COPY as u64, false),
     ("VM_INHERIT_NONE", VM_INHERIT_NONE as u64, false),
     ("VM_INHERIT_DEFAULT", VM_INHERIT_DEFAULT as u64, false),
+    ("MEMORY_OBJECT_DATA_REQUEST_ID", MEMORY_OBJECT_DATA_REQUEST_ID as u64, false),
+    ("MEMORY_OBJECT_DATA_UNLOCK_ID", MEMORY_OBJECT_DATA_UNLOCK_ID as u64, false),
+    ("MEMORY_OBJECT_RETURN_ALL", MEMORY_OBJECT_RETURN_ALL as u64, false),
+    ("MEMORY_OBJECT_FLUSH", MEMORY_OBJECT_FLUSH as u64, false),
+    ("MEMORY_OBJECT_SIZE_MAX", MEMORY_OBJECT_SIZE_MAX as u64, false),
     ("VM_FLAGS_FIXED", VM_FLAGS_FIXED as u64, false),
     ("VM_FLAGS_ANYWHERE", VM_FLAGS_ANYWHERE as u64, false),
     ("VM_REGION_BASIC_INFO", VM_REGION_BASIC_INFO as u64, false),

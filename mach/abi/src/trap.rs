@@ -77,6 +77,7 @@ code_enum! {
         MemoryObjectLockRequest = 73 => "MACH_TRAP_MEMORY_OBJECT_LOCK_REQUEST",
         MemoryObjectDestroy = 74 => "MACH_TRAP_MEMORY_OBJECT_DESTROY",
         TaskSetPager = 75 => "MACH_TRAP_TASK_SET_PAGER",
+        MemoryObjectDataError = 76 => "MACH_TRAP_MEMORY_OBJECT_DATA_ERROR",
         // Reserved, exception ports: 80..=89
         TaskSetExceptionPort = 80 => "MACH_TRAP_TASK_SET_EXCEPTION_PORT",
         TaskGetExceptionPort = 81 => "MACH_TRAP_TASK_GET_EXCEPTION_PORT",
@@ -150,7 +151,8 @@ impl Trap {
             Trap::MemoryObjectCreate => &["pager", "size", "object_out"],
             Trap::MemoryObjectDataSupply => &["object", "offset", "data", "size", "lock"],
             Trap::MemoryObjectDataUnavailable => &["object", "offset", "size"],
-            Trap::MemoryObjectLockRequest => &["object", "offset", "size", "lock"],
+            Trap::MemoryObjectLockRequest => &["object", "offset", "size", "lock", "flags", "return_buffer"],
+            Trap::MemoryObjectDataError => &["object", "offset", "size", "error"],
             Trap::MemoryObjectDestroy => &["object", "reason"],
             Trap::TaskSetPager => &["task", "pager"],
             Trap::TaskSetExceptionPort | Trap::ThreadSetExceptionPort => &["target", "exception_mask", "port"],

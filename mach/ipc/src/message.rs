@@ -7,7 +7,6 @@
 //! of the sender's entries before any entry changes, so a failed send leaves
 //! the sender exactly as it was.
 
-use alloc::collections::BTreeMap;
 use alloc::vec;
 use alloc::vec::Vec;
 
@@ -564,17 +563,17 @@ impl Ipc {
     /// The validation pass: every right of the message is taken from copies
     /// of the sender's entries, in message order, so nothing changes yet.
     fn validate_rights(&self, space: SpaceId, plan: &CopyinPlan) -> Result<CheckedRights, SendError> {
-        let mut simulated: BTreeMap<PortName, EntryRights> = BTreeMap::new();
+        let mut simulated = SimulatedEntries::default();
         let mut simulate = |name: PortName, disposition: Disposition, role: Role| -> Result<Option<Taken>, SendError> {
             if role != Role::Destination && !mach_abi::port_name_is_valid(name) {
                 // NULL and DEAD carry no right (DEAD travels as dead).
                 return Ok(None);
             }
-            let entry = match simulated.get_mut(&name) {
-                Some(entry) => entry,
+            let entry = match simulated.position(name) {
+                Some(index) => simulated.get_mut(index),
                 None => {
                     let rights = self.entry_rights(space, name).map_err(|_| role.error())?;
-                    simulated.entry(name).or_insert(rights)
+                    simulated.insert(name, rights)
                 }
             };
             Ok(Some(take_right(entry, disposition).map_err(|_| role.error())?))
@@ -749,7 +748,9 @@ impl Ipc {
             voucher_port: MACH_PORT_NULL,
             id,
         };
-        let mut bytes = vec![0u8; size];
+        // One allocation, with room for the trailer appended below.
+        let mut bytes = Vec::with_capacity(size + MACH_MSG_TRAILER_SIZE);
+        bytes.resize(size, 0);
         let mut encoder = MessageEncoder::new(&mut bytes, header, complex);
         for descriptor in descriptors {
             // A copied-in message had at most the maximum number of
@@ -829,6 +830,52 @@ impl Ipc {
             EntryRights::Port { receive: true, .. } => self.mod_refs(space, name, mach_abi::PortRight::Receive, -1),
             _ => self.deallocate(space, name),
         }
+    }
+}
+
+/// Copies of the sender's entries that validation takes rights from. A
+/// message names few distinct ports (an RPC two), so they sit in a small
+/// inline array searched linearly; only a message with many distinct names
+/// spills into the heap.
+#[derive(Default)]
+struct SimulatedEntries {
+    inline: [(PortName, Option<EntryRights>); 4],
+    inline_count: usize,
+    spilled: Vec<(PortName, EntryRights)>,
+}
+
+enum SimulatedSlot {
+    Inline(usize),
+    Spilled(usize),
+}
+
+impl SimulatedEntries {
+    fn position(&self, name: PortName) -> Option<SimulatedSlot> {
+        if let Some(index) = self.inline[..self.inline_count].iter().position(|(entry, _)| *entry == name) {
+            return Some(SimulatedSlot::Inline(index));
+        }
+        self.spilled.iter().position(|(entry, _)| *entry == name).map(SimulatedSlot::Spilled)
+    }
+
+    fn get_mut(&mut self, slot: SimulatedSlot) -> &mut EntryRights {
+        match slot {
+            SimulatedSlot::Inline(index) => {
+                self.inline[index].1.as_mut().expect("inline slots below the count are set")
+            }
+            SimulatedSlot::Spilled(index) => &mut self.spilled[index].1,
+        }
+    }
+
+    fn insert(&mut self, name: PortName, rights: EntryRights) -> &mut EntryRights {
+        if self.inline_count < self.inline.len() {
+            let index = self.inline_count;
+            self.inline[index] = (name, Some(rights));
+            self.inline_count += 1;
+            return self.get_mut(SimulatedSlot::Inline(index));
+        }
+        self.spilled.push((name, rights));
+        let index = self.spilled.len() - 1;
+        &mut self.spilled[index].1
     }
 }
 

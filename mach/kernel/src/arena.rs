@@ -16,13 +16,13 @@ pub struct Id<T> {
     _object: PhantomData<fn() -> T>,
 }
 
-/// Generations wrap within 30 bits, so an id fits in 62 bits and a kernel
-/// object tag (two bits) fits beside it in a port's 64-bit object word.
-const GENERATION_MASK: u32 = (1 << 30) - 1;
+/// Generations wrap within 29 bits, so an id fits in 61 bits and a kernel
+/// object tag (three bits) fits beside it in a port's 64-bit object word.
+const GENERATION_MASK: u32 = (1 << 29) - 1;
 
 impl<T> Id<T> {
     /// A number for logs and `ps`, and the id's form inside port tags:
-    /// stable for the object's life, never above 2^62.
+    /// stable for the object's life, never above 2^61.
     pub fn number(&self) -> u64 {
         (self.generation as u64) << 32 | self.index as u64
     }
@@ -122,6 +122,13 @@ impl<T> Arena<T> {
         self.slots.iter().enumerate().filter_map(|(index, slot)| {
             let id = Id { index: index as u32, generation: slot.generation, _object: PhantomData };
             slot.object.as_deref().map(|object| (id, object))
+        })
+    }
+
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (Id<T>, &mut T)> {
+        self.slots.iter_mut().enumerate().filter_map(|(index, slot)| {
+            let id = Id { index: index as u32, generation: slot.generation, _object: PhantomData };
+            slot.object.as_deref_mut().map(|object| (id, object))
         })
     }
 }

@@ -14,8 +14,10 @@
 //!   `INTERRUPT_MESSAGE_ID` messages to `port` (a send right the caller
 //!   names; `MACH_PORT_NULL` unbinds). After each one the line is masked
 //!   until `interrupt_acknowledge(device, line)`.
-//! - `io_port_access` is not implemented (it needs a per-task I/O
-//!   permission bitmap in the TSS); it answers `KERN_NOT_SUPPORTED`.
+//! - `io_port_access(device, first_port, count)`: the caller's task may use
+//!   `in`/`out` on those ports (at most 16 ranges per task). The grants
+//!   live in the task and are loaded into the TSS's I/O permission bitmap
+//!   when one of its threads is switched to; any other port still faults.
 
 use crate::boot_info::RegionKind;
 use crate::ipc::object::KernelObjectRef;
@@ -61,11 +63,11 @@ pub fn device_map_memory([device, physical, size, address_out, ..]: [u64; 6]) ->
             return Err(KernReturn::InvalidAddress);
         }
         let task = kernel.tasks.get_mut(caller.task).ok_or(KernReturn::InvalidTask)?;
-        let tables = task.page_tables.as_mut().ok_or(KernReturn::InvalidTask)?;
-        user::check_writable(tables, UserBuffer::new(address_out, 8))?;
-        let start = task.vm.find_space(size, 0).ok_or(KernReturn::NoSpace)?;
-        task.vm.insert_device(tables, start, physical, size / PAGE)?;
-        user::copy_to_user(tables, UserBuffer::new(address_out, 8), &start.to_le_bytes())?;
+        let mut space = task.user_space().ok_or(KernReturn::InvalidTask)?;
+        user::check_writable(&mut space, UserBuffer::new(address_out, 8))?;
+        let start = space.vm.find_space(size, 0).ok_or(KernReturn::NoSpace)?;
+        space.vm.insert_device(space.tables, start, physical, size / PAGE)?;
+        user::copy_to_user(&mut space, UserBuffer::new(address_out, 8), &start.to_le_bytes())?;
         Ok(())
     })
 }
@@ -82,12 +84,13 @@ pub fn device_dma_allocate([device, size, address_out, physical_out, ..]: [u64; 
             return Err(KernReturn::ResourceShortage);
         }
         let task = kernel.tasks.get_mut(caller.task).ok_or(KernReturn::InvalidTask)?;
+        let mut space = task.user_space().ok_or(KernReturn::InvalidTask)?;
+        user::check_writable(&mut space, UserBuffer::new(address_out, 8))?;
+        user::check_writable(&mut space, UserBuffer::new(physical_out, 8))?;
         let tables = task.page_tables.as_mut().ok_or(KernReturn::InvalidTask)?;
-        user::check_writable(tables, UserBuffer::new(address_out, 8))?;
-        user::check_writable(tables, UserBuffer::new(physical_out, 8))?;
         let start = task.vm.find_space(size, 0).ok_or(KernReturn::NoSpace)?;
         let pages = (size / PAGE) as usize;
-        task.vm.charge(pages).map_err(|_| KernReturn::ResourceShortage)?;
+        task.vm.charge(tables, pages).map_err(|_| KernReturn::ResourceShortage)?;
         let Ok(first) = frame::allocate_contiguous(pages, 1) else {
             task.vm.uncharge(pages);
             return Err(KernReturn::ResourceShortage);
@@ -114,8 +117,9 @@ pub fn device_dma_allocate([device, size, address_out, physical_out, ..]: [u64; 
                 return Err(KernReturn::ResourceShortage);
             }
         }
-        user::copy_to_user(tables, UserBuffer::new(address_out, 8), &start.to_le_bytes())?;
-        user::copy_to_user(tables, UserBuffer::new(physical_out, 8), &first.start().0.to_le_bytes())?;
+        let mut space = task.user_space().ok_or(KernReturn::InvalidTask)?;
+        user::copy_to_user(&mut space, UserBuffer::new(address_out, 8), &start.to_le_bytes())?;
+        user::copy_to_user(&mut space, UserBuffer::new(physical_out, 8), &first.start().0.to_le_bytes())?;
         Ok(())
     })
 }
@@ -188,4 +192,31 @@ pub fn interrupt(line: u32) {
     if delivered {
         crate::scheduler::preempt_if_needed();
     }
+}
+
+/// `io_port_access(device, first_port, count)`.
+pub fn io_port_access([device, first, count, ..]: [u64; 6]) -> Result<(), KernReturn> {
+    let end = first.checked_add(count).ok_or(KernReturn::InvalidArgument)?;
+    if count == 0 || end > 65536 {
+        return Err(KernReturn::InvalidArgument);
+    }
+    with_kernel(|kernel| {
+        let caller = caller(kernel)?;
+        check_device_port(kernel, caller.space, device)?;
+        let task = kernel.tasks.get_mut(caller.task).ok_or(KernReturn::InvalidTask)?;
+        if task.io_ports.len() >= crate::arch::MAX_IO_RANGES {
+            return Err(KernReturn::ResourceShortage);
+        }
+        // `count` may be 65536 (every port), which does not fit a u16 count:
+        // split it in two halves.
+        let mut start = first;
+        while start < end {
+            let piece = (end - start).min(0x8000);
+            task.io_ports.push((start as u16, piece as u16));
+            start += piece;
+        }
+        task.io_ports.truncate(crate::arch::MAX_IO_RANGES);
+        crate::arch::set_io_permissions(&task.io_ports);
+        Ok(())
+    })
 }

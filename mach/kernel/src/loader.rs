@@ -273,7 +273,7 @@ pub fn copy_into(
         unsafe { core::ptr::copy_nonoverlapping(chunk.as_ptr(), kernel_page as *mut u8, chunk.len()) };
     }
     let pages_end = address + (bytes.len() as u64).next_multiple_of(PAGE_SIZE as u64).max(PAGE_SIZE as u64);
-    vm.charge(((pages_end - address) / PAGE_SIZE as u64) as usize).map_err(|_| ElfError::OutOfMemory)?;
+    vm.charge(tables, ((pages_end - address) / PAGE_SIZE as u64) as usize).map_err(|_| ElfError::OutOfMemory)?;
     if bytes.is_empty() {
         page_for(tables, address, flags)?;
     }

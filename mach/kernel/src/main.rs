@@ -39,6 +39,7 @@ mod klog;
 mod ktest;
 mod loader;
 mod memory;
+mod memory_object;
 mod panic;
 mod scheduler;
 mod task;
@@ -49,6 +50,7 @@ mod trap;
 #[cfg(feature = "ktest")]
 mod usertest;
 mod vm;
+mod vm_fault;
 mod vm_traps;
 
 use boot_info::BootInfo;

@@ -36,6 +36,7 @@ pub struct Kernel {
     pub interrupt_handlers: [Option<mach_ipc::CarriedRight>; 24],
     /// Out-of-line memory of messages in flight.
     pub captured: crate::ipc::ool::CapturedRegions,
+    pub objects: crate::memory_object::Objects,
     /// Threads waiting for an exception reply, by the kernel reply port.
     pub exception_waits: alloc::collections::BTreeMap<mach_ipc::PortId, ThreadId>,
     /// The host's name port (`host_self`) and privileged port (bootstrap's).
@@ -221,6 +222,7 @@ impl Kernel {
         if let Some(handler) = handler {
             self.ipc.release(handler.right);
         }
+        crate::memory_object::destroy_owned_by(self, task);
         if let Err(error) = self.ipc.destroy_space(space) {
             log::error!("destroying the IPC space of task {task:?}: {error:?}");
         }
@@ -268,6 +270,7 @@ impl Kernel {
             let Some(task) = thread.task else { continue };
             let Some(object) = self.tasks.get_mut(task) else { continue };
             object.threads.retain(|&other| other != id);
+            object.vm.uncharge_held(crate::arch::context::KERNEL_STACK_PAGES);
             if object.threads.is_empty() && object.terminated {
                 self.free_task(task);
             }
@@ -336,8 +339,14 @@ impl Kernel {
         self.scheduler.current = Some(next);
         self.scheduler.context_switches += 1;
         match self.threads.get(next).and_then(|thread| thread.task).and_then(|task| self.tasks.get(task)) {
-            Some(task) => task.page_tables.as_ref().expect("a live task has page tables").activate(),
-            None => crate::arch::paging::activate_kernel(),
+            Some(task) => {
+                task.page_tables.as_ref().expect("a live task has page tables").activate();
+                crate::arch::set_io_permissions(&task.io_ports);
+            }
+            None => {
+                crate::arch::paging::activate_kernel();
+                crate::arch::set_io_permissions(&[]);
+            }
         }
         self.reap(current);
         let from: *mut ThreadContext = &mut self.threads.get_mut(current).expect("current thread").context;
@@ -484,6 +493,7 @@ pub fn start(boot_thread_priority: u8) {
             wait_queues: crate::ipc::wait::WaitQueues::new(),
             exception_waits: alloc::collections::BTreeMap::new(),
             captured: crate::ipc::ool::CapturedRegions::default(),
+            objects: crate::memory_object::Objects::default(),
             interrupt_handlers: [const { None }; 24],
             host_name_port: None,
             host_privileged_port: None,

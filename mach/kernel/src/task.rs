@@ -25,11 +25,19 @@ pub struct Task {
     pub suspend_count: u32,
     /// Set when the task is terminated: its threads are dead or dying.
     pub terminated: bool,
+    /// I/O port ranges `(first, count)` its threads may use
+    /// (`io_port_access`; at most `arch::gdt::MAX_IO_RANGES`).
+    pub io_ports: Vec<(u16, u16)>,
     /// The last `trap::CAPTURE_LIMIT` bytes it wrote with `debug_print`.
     pub output: String,
 }
 
 impl Task {
+    /// Its address space for user copies (none once it is being destroyed).
+    pub fn user_space(&mut self) -> Option<crate::memory::user::UserSpace<'_>> {
+        Some(crate::memory::user::UserSpace { tables: self.page_tables.as_mut()?, vm: &mut self.vm })
+    }
+
     pub fn new(name: String, page_tables: PageTables, space: mach_ipc::SpaceId) -> Self {
         Self {
             name,
@@ -41,6 +49,7 @@ impl Task {
             threads: Vec::new(),
             suspend_count: 0,
             terminated: false,
+            io_ports: Vec::new(),
             output: String::new(),
         }
     }
@@ -101,7 +110,10 @@ pub fn spawn_with(
             object.vm.insert(start, end, protection, mach_abi::VM_PROT_ALL).expect("loaded regions do not overlap");
         }
         // The image is bounded by the loader (256 MiB); record what it holds.
-        let _ = object.vm.charge(pages);
+        if let Some(tables) = object.page_tables.as_ref() {
+            let _ = object.vm.charge(tables, pages);
+            let _ = object.vm.charge_held(tables, crate::arch::context::KERNEL_STACK_PAGES);
+        }
         entry.argument = setup(kernel, task);
         let context = ThreadContext::new_user(&stack, entry);
         kernel.add_thread(Thread::new(Some(task), name.into(), priority, context, Some(stack)));

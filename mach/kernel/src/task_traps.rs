@@ -22,24 +22,24 @@ use mach_abi::{
 /// Reads `count_in_out` (the caller's buffer size in words), checks both
 /// output buffers, writes `words` and the count.
 fn write_flavor(
-    kernel: &Kernel,
+    kernel: &mut Kernel,
     caller: &Caller,
     info_out: u64,
     count_in_out: u64,
     words: &[u32],
 ) -> Result<(), KernReturn> {
-    let tables =
-        kernel.tasks.get(caller.task).and_then(|task| task.page_tables.as_ref()).ok_or(KernReturn::InvalidTask)?;
+    let mut tables =
+        kernel.tasks.get_mut(caller.task).and_then(|task| task.user_space()).ok_or(KernReturn::InvalidTask)?;
     let mut capacity = [0u8; 4];
-    user::copy_from_user(tables, UserBuffer::new(count_in_out, 4), &mut capacity)?;
+    user::copy_from_user(&mut tables, UserBuffer::new(count_in_out, 4), &mut capacity)?;
     if (u32::from_le_bytes(capacity) as usize) < words.len() {
         return Err(KernReturn::InvalidArgument);
     }
-    user::check_writable(tables, UserBuffer::new(info_out, words.len() * 4))?;
-    user::check_writable(tables, UserBuffer::new(count_in_out, 4))?;
+    user::check_writable(&mut tables, UserBuffer::new(info_out, words.len() * 4))?;
+    user::check_writable(&mut tables, UserBuffer::new(count_in_out, 4))?;
     let bytes: Vec<u8> = words.iter().flat_map(|word| word.to_le_bytes()).collect();
-    user::copy_to_user(tables, UserBuffer::new(info_out, bytes.len()), &bytes)?;
-    user::write_u32(tables, count_in_out, words.len() as u32)?;
+    user::copy_to_user(&mut tables, UserBuffer::new(info_out, bytes.len()), &bytes)?;
+    user::write_u32(&mut tables, count_in_out, words.len() as u32)?;
     Ok(())
 }
 
@@ -60,12 +60,9 @@ pub fn task_create([parent, inherit_memory, child_out, ..]: [u64; 6]) -> Result<
             }
         };
         let check = task_named(kernel, caller.space, parent as PortName).and_then(|_| {
-            let own = kernel
-                .tasks
-                .get(caller.task)
-                .and_then(|task| task.page_tables.as_ref())
-                .ok_or(KernReturn::InvalidTask)?;
-            user::check_writable(own, UserBuffer::new(child_out, 4)).map_err(KernReturn::from)
+            let mut own =
+                kernel.tasks.get_mut(caller.task).and_then(|task| task.user_space()).ok_or(KernReturn::InvalidTask)?;
+            user::check_writable(&mut own, UserBuffer::new(child_out, 4)).map_err(KernReturn::from)
         });
         if let Err(error) = check {
             tables.destroy_user();
@@ -75,8 +72,8 @@ pub fn task_create([parent, inherit_memory, child_out, ..]: [u64; 6]) -> Result<
         let child = kernel.create_task(&parent_name, tables).map_err(|_| KernReturn::ResourceShortage)?;
         let port = kernel.tasks.get(child).and_then(|task| task.port).ok_or(KernReturn::Failure)?;
         let name = give_send_right(kernel, caller.space, port)?;
-        let own = kernel.tasks.get(caller.task).and_then(|task| task.page_tables.as_ref()).expect("checked above");
-        user::write_u32(own, child_out, name)?;
+        let mut own = kernel.tasks.get_mut(caller.task).and_then(|task| task.user_space()).expect("checked above");
+        user::write_u32(&mut own, child_out, name)?;
         Ok(())
     })
 }
@@ -87,14 +84,21 @@ pub fn thread_create([task, thread_out, ..]: [u64; 6]) -> Result<(), KernReturn>
     with_kernel(|kernel| {
         let caller = caller(kernel)?;
         let target = task_named(kernel, caller.space, task as PortName)?;
-        let own =
-            kernel.tasks.get(caller.task).and_then(|task| task.page_tables.as_ref()).ok_or(KernReturn::InvalidTask)?;
-        user::check_writable(own, UserBuffer::new(thread_out, 4))?;
+        let mut own =
+            kernel.tasks.get_mut(caller.task).and_then(|task| task.user_space()).ok_or(KernReturn::InvalidTask)?;
+        user::check_writable(&mut own, UserBuffer::new(thread_out, 4))?;
         let target_object = kernel.tasks.get(target).ok_or(KernReturn::InvalidTask)?;
         if target_object.threads.len() >= crate::thread::MAX_THREADS_PER_TASK {
             return Err(KernReturn::ResourceShortage);
         }
         let name = target_object.name.clone();
+        // Its kernel stack is charged to the task it runs in.
+        let target_object = kernel.tasks.get_mut(target).ok_or(KernReturn::InvalidTask)?;
+        let tables = target_object.page_tables.as_ref().ok_or(KernReturn::InvalidTask)?;
+        target_object
+            .vm
+            .charge_held(tables, crate::arch::context::KERNEL_STACK_PAGES)
+            .map_err(|_| KernReturn::ResourceShortage)?;
         let context =
             ThreadContext::new_user(&stack, UserEntry { instruction_pointer: 0, stack_pointer: 0, argument: 0 });
         let mut thread = Thread::new(Some(target), name, DEFAULT_PRIORITY, context, Some(stack));
@@ -102,8 +106,8 @@ pub fn thread_create([task, thread_out, ..]: [u64; 6]) -> Result<(), KernReturn>
         let id = kernel.add_thread(thread);
         let port = kernel.threads.get(id).and_then(|thread| thread.port).ok_or(KernReturn::Failure)?;
         let name = give_send_right(kernel, caller.space, port)?;
-        let own = kernel.tasks.get(caller.task).and_then(|task| task.page_tables.as_ref()).expect("checked above");
-        user::write_u32(own, thread_out, name)?;
+        let mut own = kernel.tasks.get_mut(caller.task).and_then(|task| task.user_space()).expect("checked above");
+        user::write_u32(&mut own, thread_out, name)?;
         Ok(())
     })
 }
@@ -139,10 +143,10 @@ pub fn thread_set_state([thread, flavor, state, count, ..]: [u64; 6]) -> Result<
     with_kernel(|kernel| {
         let caller = caller(kernel)?;
         let target = thread_named(kernel, caller.space, thread as PortName)?;
-        let own =
-            kernel.tasks.get(caller.task).and_then(|task| task.page_tables.as_ref()).ok_or(KernReturn::InvalidTask)?;
+        let mut own =
+            kernel.tasks.get_mut(caller.task).and_then(|task| task.user_space()).ok_or(KernReturn::InvalidTask)?;
         let mut bytes = [0u8; X86_THREAD_STATE64_COUNT as usize * 4];
-        user::copy_from_user(own, UserBuffer::new(state, bytes.len()), &mut bytes)?;
+        user::copy_from_user(&mut own, UserBuffer::new(state, bytes.len()), &mut bytes)?;
         let words: Vec<u32> =
             bytes.chunks(4).map(|chunk| u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]])).collect();
         let state = X86ThreadState64::from_words(&words).ok_or(KernReturn::InvalidArgument)?;
@@ -290,9 +294,9 @@ pub fn get_exception_port(
 ) -> Result<(), KernReturn> {
     with_kernel(|kernel| {
         let caller = caller(kernel)?;
-        let own =
-            kernel.tasks.get(caller.task).and_then(|task| task.page_tables.as_ref()).ok_or(KernReturn::InvalidTask)?;
-        user::check_writable(own, UserBuffer::new(port_out, 4))?;
+        let mut own =
+            kernel.tasks.get_mut(caller.task).and_then(|task| task.user_space()).ok_or(KernReturn::InvalidTask)?;
+        user::check_writable(&mut own, UserBuffer::new(port_out, 4))?;
         let target = target as PortName;
         let handler = match which {
             ExceptionTarget::Task => kernel
@@ -311,8 +315,8 @@ pub fn get_exception_port(
             Some((port, _)) => give_send_right(kernel, caller.space, port)?,
             None => mach_abi::MACH_PORT_NULL,
         };
-        let own = kernel.tasks.get(caller.task).and_then(|task| task.page_tables.as_ref()).expect("checked above");
-        user::write_u32(own, port_out, name)?;
+        let mut own = kernel.tasks.get_mut(caller.task).and_then(|task| task.user_space()).expect("checked above");
+        user::write_u32(&mut own, port_out, name)?;
         Ok(())
     })
 }

@@ -100,6 +100,7 @@ fn dispatch_unchecked(number: u64, arguments: [u64; 6]) -> u64 {
         Trap::DeviceDmaAllocate => crate::device::device_dma_allocate(arguments),
         Trap::InterruptBind => crate::device::interrupt_bind(arguments),
         Trap::InterruptAcknowledge => crate::device::interrupt_acknowledge(arguments),
+        Trap::IoPortAccess => crate::device::io_port_access(arguments),
         Trap::VmAllocate => crate::vm_traps::vm_allocate(arguments),
         Trap::VmDeallocate => crate::vm_traps::vm_deallocate(arguments),
         Trap::VmProtect => crate::vm_traps::vm_protect(arguments),
@@ -107,6 +108,13 @@ fn dispatch_unchecked(number: u64, arguments: [u64; 6]) -> u64 {
         Trap::VmRegion => crate::vm_traps::vm_region(arguments),
         Trap::VmRead => crate::vm_traps::vm_read(arguments),
         Trap::VmWrite => crate::vm_traps::vm_write(arguments),
+        Trap::VmMap => crate::memory_object::vm_map(arguments),
+        Trap::MemoryObjectCreate => crate::memory_object::memory_object_create(arguments),
+        Trap::MemoryObjectDataSupply => crate::memory_object::memory_object_data_supply(arguments),
+        Trap::MemoryObjectDataUnavailable => crate::memory_object::memory_object_data_unavailable(arguments),
+        Trap::MemoryObjectDataError => crate::memory_object::memory_object_data_error(arguments),
+        Trap::MemoryObjectLockRequest => crate::memory_object::memory_object_lock_request(arguments),
+        Trap::MemoryObjectDestroy => crate::memory_object::memory_object_destroy(arguments),
         Trap::DebugPrint => debug_print(UserBuffer::new(arguments[0], arguments[1] as usize)),
         Trap::ThreadSwitch => thread_switch(arguments[1], arguments[2]),
         Trap::ClockGetTime => clock_get_time(arguments[0]),
@@ -150,8 +158,8 @@ fn debug_print(text: UserBuffer) -> Result<(), KernReturn> {
     with_kernel(|kernel| {
         let task = kernel.current_task().ok_or(KernReturn::InvalidTask)?;
         let task = kernel.tasks.get_mut(task).ok_or(KernReturn::InvalidTask)?;
-        let tables = task.page_tables.as_ref().ok_or(KernReturn::InvalidTask)?;
-        user::copy_from_user(tables, text, &mut bytes)?;
+        let mut space = task.user_space().ok_or(KernReturn::InvalidTask)?;
+        user::copy_from_user(&mut space, text, &mut bytes)?;
         let text = core::str::from_utf8(&bytes).map_err(|_| KernReturn::InvalidArgument)?;
         task.capture_output(text);
         for line in text.split_inclusive('\n') {
@@ -190,9 +198,9 @@ fn clock_get_time(address: u64) -> Result<(), KernReturn> {
     bytes[4..].copy_from_slice(&(now.subsec_nanos() as i32).to_le_bytes());
     with_kernel(|kernel| {
         let task = kernel.current_task().ok_or(KernReturn::InvalidTask)?;
-        let tables =
-            kernel.tasks.get(task).and_then(|task| task.page_tables.as_ref()).ok_or(KernReturn::InvalidTask)?;
-        user::copy_to_user(tables, UserBuffer::new(address, 8), &bytes)?;
+        let mut tables =
+            kernel.tasks.get_mut(task).and_then(|task| task.user_space()).ok_or(KernReturn::InvalidTask)?;
+        user::copy_to_user(&mut tables, UserBuffer::new(address, 8), &bytes)?;
         Ok(())
     })
 }

@@ -96,7 +96,7 @@ ktest! {
     fn faults_kill_only_the_faulting_task() {
         let survivor = spawn("hello", HIGH, 0)?;
         wait_for_text(survivor, "tick 1 after", 2000)?;
-        for kind in 1..=6u64 {
+        for kind in 1..=7u64 {
             let faulter = spawn("faulter", HIGH, kind)?;
             ensure!(wait_until(2000, || !exists(faulter)), "faulter kind {kind} still alive");
             let text = output(faulter).unwrap_or_default();
@@ -250,6 +250,20 @@ fn ipc_resources() -> (usize, usize, usize, usize, usize) {
     with_kernel(|kernel| kernel.freed_tasks.clear());
     let (frames, heap, tasks, threads) = resources();
     (frames, heap, tasks, threads, with_kernel(|kernel| kernel.ipc.port_count()))
+}
+
+/// Spawns the toy pager and its client (`flags` goes in the argument's
+/// high half: 1 runs the client's benchmarks).
+fn pager_pair(flags: u64) -> Result<(TaskId, TaskId), Failure> {
+    let mut service = 0;
+    let pager = task::spawn_with("pager", module("pager")?, HIGH, |kernel, pager| {
+        service = serve(kernel, pager);
+        service as u64
+    })?;
+    let client = task::spawn_with("pager-client", module("pager-client")?, HIGH, |kernel, client| {
+        give_send_right(kernel, pager, service, client) as u64 | flags << 32
+    })?;
+    Ok((pager, client))
 }
 
 /// Spawns an echo server and a client making `calls` RPCs to it.
@@ -504,6 +518,56 @@ ktest! {
         Ok(())
     }
 
+    fn page_tables_and_kernel_stacks_are_charged_to_their_task() {
+        let task = spawn("spinner", LOW, 0)?;
+        let result = with_kernel(|kernel| -> Result<(), Failure> {
+            let object = kernel.tasks.get_mut(task).ok_or("no task")?;
+            let tables = object.page_tables.as_mut().ok_or("no tables")?;
+            let held_before = object.vm.charged(tables) - object.vm.resident() - tables.table_pages();
+            ensure_eq!(held_before, crate::arch::context::KERNEL_STACK_PAGES);
+            // Eight pages 2 MiB apart in a fresh region: each needs its own
+            // page table, and each table is charged.
+            let start = object.vm.find_space(16 << 20, 0).ok_or("no space")?;
+            crate::vm::allocate(&mut object.vm, start, start + (16 << 20), mach_abi::VM_PROT_DEFAULT)
+                .map_err(|_| "allocate")?;
+            let (tables_before, charged_before) = (tables.table_pages(), object.vm.charged(tables));
+            for index in 0..8 {
+                object.vm.touch(tables, start + index * (2 << 20), mach_abi::VM_PROT_WRITE).map_err(|_| "touch")?;
+            }
+            ensure!(tables.table_pages() >= tables_before + 7, "tables {tables_before} -> {}", tables.table_pages());
+            ensure_eq!(object.vm.charged(tables), charged_before + 8 + (tables.table_pages() - tables_before));
+            object.vm.deallocate(tables, start, start + (16 << 20));
+            Ok(())
+        });
+        terminate(task)?;
+        result
+    }
+
+    fn a_user_pager_serves_zero_fill_and_copy_on_write() {
+        for round in 0..2 {
+            let before = ipc_resources();
+            let (pager, client) = pager_pair(0)?;
+            wait_for_text(client, "pager-client: ", 20_000)?;
+            ensure!(wait_until(5000, || with_kernel(|kernel| kernel.tasks.get(client).is_none())), "the client survived touching a refused page");
+            let text = with_kernel(|kernel| {
+                kernel.freed_tasks.iter().find(|(id, _)| *id == client).map(|(_, output)| output.clone())
+            })
+            .unwrap_or_default();
+            ensure!(text.contains("pager-client: 16 passed, 0 failed"), "client said:\n{text}");
+            ensure!(!text.contains("still alive"), "client said:\n{text}");
+            ensure!(with_kernel(|kernel| kernel.tasks.get(pager).is_some()), "the pager died with its client");
+            ensure!(!output(pager).unwrap_or_default().contains("failed"), "pager said:\n{}", output(pager).unwrap_or_default());
+            terminate(pager)?;
+            ensure!(with_kernel(|kernel| kernel.objects.len()) == 0, "memory objects outlived their pager");
+            ensure!(crate::memory::share::shared_frame_count() == 0, "shared frames left behind");
+            ipc_state_is_consistent()?;
+            if round == 1 {
+                ensure_nothing_left(before)?;
+            }
+        }
+        Ok(())
+    }
+
     fn rpc_between_two_tasks() {
         for round in 0..2 {
             let before = ipc_resources();
@@ -567,6 +631,10 @@ pub fn run_benchmarks() -> bool {
             echo | exceptions << 32
         })?;
         wait_for_text(bench, "bench done", 120_000)?;
+        let (pager, pager_client) = pager_pair(1)?;
+        wait_for_text(pager_client, "bench pager done", 120_000)?;
+        terminate(pager_client)?;
+        terminate(pager)?;
         crate::println!("bench counter_hz {}", crate::arch::timer::raw_counter_hz());
         for task in [bench, yielder, server, handler] {
             terminate(task)?;

@@ -31,21 +31,21 @@ fn tasks(kernel: &Kernel, task: u64) -> Result<(TaskId, TaskId), KernReturn> {
     Ok((caller.task, target))
 }
 
-fn write_output(kernel: &Kernel, task: TaskId, address: u64, bytes: &[u8]) -> Result<(), KernReturn> {
-    let tables = kernel.tasks.get(task).and_then(|task| task.page_tables.as_ref()).ok_or(KernReturn::InvalidTask)?;
-    user::copy_to_user(tables, UserBuffer::new(address, bytes.len()), bytes)?;
+fn write_output(kernel: &mut Kernel, task: TaskId, address: u64, bytes: &[u8]) -> Result<(), KernReturn> {
+    let mut tables = kernel.tasks.get_mut(task).and_then(|task| task.user_space()).ok_or(KernReturn::InvalidTask)?;
+    user::copy_to_user(&mut tables, UserBuffer::new(address, bytes.len()), bytes)?;
     Ok(())
 }
 
-fn read_input(kernel: &Kernel, task: TaskId, address: u64, bytes: &mut [u8]) -> Result<(), KernReturn> {
-    let tables = kernel.tasks.get(task).and_then(|task| task.page_tables.as_ref()).ok_or(KernReturn::InvalidTask)?;
-    user::copy_from_user(tables, UserBuffer::new(address, bytes.len()), bytes)?;
+fn read_input(kernel: &mut Kernel, task: TaskId, address: u64, bytes: &mut [u8]) -> Result<(), KernReturn> {
+    let mut tables = kernel.tasks.get_mut(task).and_then(|task| task.user_space()).ok_or(KernReturn::InvalidTask)?;
+    user::copy_from_user(&mut tables, UserBuffer::new(address, bytes.len()), bytes)?;
     Ok(())
 }
 
-fn check_output(kernel: &Kernel, task: TaskId, address: u64, length: usize) -> Result<(), KernReturn> {
-    let tables = kernel.tasks.get(task).and_then(|task| task.page_tables.as_ref()).ok_or(KernReturn::InvalidTask)?;
-    user::check_writable(tables, UserBuffer::new(address, length))?;
+fn check_output(kernel: &mut Kernel, task: TaskId, address: u64, length: usize) -> Result<(), KernReturn> {
+    let mut tables = kernel.tasks.get_mut(task).and_then(|task| task.user_space()).ok_or(KernReturn::InvalidTask)?;
+    user::check_writable(&mut tables, UserBuffer::new(address, length))?;
     Ok(())
 }
 
@@ -65,8 +65,7 @@ pub fn vm_allocate([task, address_in_out, size, flags, ..]: [u64; 6]) -> Result<
             _ => return Err(KernReturn::InvalidArgument),
         };
         let (start, end) = checked_range(start, size)?;
-        let tables = object.page_tables.as_mut().ok_or(KernReturn::InvalidTask)?;
-        vm::allocate(&mut object.vm, tables, start, end, VM_PROT_DEFAULT)?;
+        vm::allocate(&mut object.vm, start, end, VM_PROT_DEFAULT)?;
         write_output(kernel, caller, address_in_out, &start.to_le_bytes())
     })
 }
@@ -225,8 +224,7 @@ pub fn vm_read([task, address, size, data_out, count_out, ..]: [u64; 6]) -> Resu
         let pages = size.next_multiple_of(PAGE);
         let object = kernel.tasks.get_mut(caller).ok_or(KernReturn::InvalidTask)?;
         let start = object.vm.find_space(pages, 0).ok_or(KernReturn::NoSpace)?;
-        let tables = object.page_tables.as_mut().ok_or(KernReturn::InvalidTask)?;
-        vm::allocate(&mut object.vm, tables, start, start + pages, VM_PROT_DEFAULT).map_err(KernReturn::from)?;
+        vm::allocate(&mut object.vm, start, start + pages, VM_PROT_DEFAULT).map_err(KernReturn::from)?;
         if let Err(error) = copy_between(kernel, target, address, caller, start, size) {
             let object = kernel.tasks.get_mut(caller).ok_or(KernReturn::InvalidTask)?;
             let tables = object.page_tables.as_mut().ok_or(KernReturn::InvalidTask)?;

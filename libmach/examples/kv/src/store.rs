@@ -128,6 +128,26 @@ impl<K: PortKernel> kv::Server<K> for Store<K> {
         Ok(kv::DigestReply { checksum, length: data.len() as u64 })
     }
 
+    fn export(&mut self) -> Result<libmach::message::OutOfLineData<K>, kv::Error> {
+        let entries = self.entries.iter().flatten();
+        let size: usize = entries.clone().map(|entry| 8 + entry.key.len() + entry.value.len()).sum();
+        let mut data =
+            libmach::message::OutOfLineData::allocate(&self.kernel, size as u32).map_err(|_| kv::Error::StoreFull)?;
+        let bytes = data.bytes_mut();
+        if bytes.len() != size {
+            return Err(kv::Error::StoreFull);
+        }
+        let mut offset = 0;
+        for entry in entries {
+            for field in [entry.key.as_str().as_bytes(), entry.value.as_slice()] {
+                bytes[offset..offset + 4].copy_from_slice(&(field.len() as u32).to_le_bytes());
+                bytes[offset + 4..offset + 4 + field.len()].copy_from_slice(field);
+                offset += 4 + field.len();
+            }
+        }
+        Ok(data)
+    }
+
     fn log(&mut self, level: u8, text: &str) {
         self.log_lines += 1;
         self.last_log = (level, BoundedString::try_from_str(text).unwrap_or_default());

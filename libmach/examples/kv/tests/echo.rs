@@ -15,6 +15,7 @@ use proptest::prelude::*;
 /// Echoes everything; remembers the last `note`.
 struct Echo {
     notes: Vec<u64>,
+    kernel: FakeKernel,
 }
 
 impl echo::Server<FakeKernel> for Echo {
@@ -72,6 +73,16 @@ impl echo::Server<FakeKernel> for Echo {
     fn note(&mut self, value: u64) {
         self.notes.push(value);
     }
+
+    fn reflect(
+        &mut self,
+        data: libmach::message::OutOfLineData<FakeKernel>,
+    ) -> Result<libmach::message::OutOfLineData<FakeKernel>, echo::Error> {
+        let mut copy = libmach::message::OutOfLineData::allocate(&self.kernel, data.len() as u32)
+            .map_err(|_| echo::Error::Refused)?;
+        copy.bytes_mut().copy_from_slice(data.bytes());
+        Ok(copy)
+    }
 }
 
 struct Fixture {
@@ -87,7 +98,7 @@ fn fixture() -> Fixture {
     let server_task = system.task();
     let client_task = system.task();
     let service = ReceiveRight::allocate(&server_task).unwrap();
-    let server = Rc::new(RefCell::new(Echo { notes: Vec::new() }));
+    let server = Rc::new(RefCell::new(Echo { notes: Vec::new(), kernel: server_task.clone() }));
     let handler_server = server.clone();
     let handler_kernel = server_task.clone();
     system.attach_server(&server_task, service.name(), echo::BUFFER_SIZE, move |request, reply| {
@@ -125,6 +136,59 @@ proptest! {
     }
 
     #[test]
+    fn out_of_line_data_makes_the_round_trip(data in proptest::collection::vec(any::<u8>(), 0..5000)) {
+        let mut fixture = fixture();
+        let copy = fixture.client.reflect(&data).unwrap();
+        prop_assert_eq!(copy.bytes(), data.as_slice());
+        drop(copy);
+        prop_assert_eq!(fixture.system.live_regions(), 0);
+        prop_assert!(fixture.system.check_invariants().is_ok());
+    }
+
+    #[test]
+    fn random_replies_give_the_client_an_error_or_a_value_never_a_panic(
+        words in proptest::collection::vec(any::<u32>(), 0..40),
+        code in prop_oneof![Just(0i32), Just(1), Just(7), Just(-304), any::<i32>()],
+        port_descriptors in 0usize..4,
+        routine in 0usize..4,
+    ) {
+        // A server whose replies carry the right id but random contents.
+        let system = FakeSystem::new();
+        let server_task = system.task();
+        let client_task = system.task();
+        let service = ReceiveRight::allocate(&server_task).unwrap();
+        let handler_kernel = server_task.clone();
+        let reply_words = words.clone();
+        system.attach_server(&server_task, service.name(), echo::BUFFER_SIZE, move |request, reply| {
+            let header = libmach::abi::MachMsgHeader::read_from(request).unwrap();
+            let mut writer = libmach::message::MessageWriter::new(reply, libmach::server::reply_header(&header));
+            for _ in 0..port_descriptors {
+                // Rights the server really holds, so the kernel accepts the reply.
+                let port = ReceiveRight::allocate(&handler_kernel).unwrap();
+                writer.descriptor(port.descriptor_move_receive()).unwrap();
+                port.moved();
+            }
+            writer.i32(code).unwrap();
+            for word in &reply_words {
+                writer.u32(*word).unwrap();
+            }
+            libmach::Dispatch::Reply(writer.finish().unwrap())
+        });
+        let send = system.give_send_right(&server_task, service.name(), &client_task).unwrap();
+        let mut client = echo::Client::new(&client_task, SendRight::from_name(&client_task, send)).unwrap();
+        match routine {
+            0 => drop(client.integers(1, 2, 3, 4, 5, 6, 7, 8, true)),
+            1 => drop(client.texts("a", b"b")),
+            2 => drop(client.even(4)),
+            _ => drop(client.after_skip()),
+        }
+        drop(client);
+        // Whatever arrived was either adopted (and then dropped) or released.
+        prop_assert_eq!(system.name_count(&client_task), 0);
+        prop_assert!(system.check_invariants().is_ok());
+    }
+
+    #[test]
     fn random_requests_never_panic_the_dispatch(
         id_offset in 0i32..8,
         bits in prop_oneof![Just(0x12u32), Just(0x8000_0012u32), Just(0x1512u32), any::<u32>()],
@@ -132,7 +196,7 @@ proptest! {
     ) {
         let system = FakeSystem::new();
         let task = system.task();
-        let mut server = Echo { notes: Vec::new() };
+        let mut server = Echo { notes: Vec::new(), kernel: task.clone() };
         let mut request = Vec::new();
         let size = 24 + words.len() * 4;
         for word in [bits, size as u32, 0, 0, 0, (echo::SUBSYSTEM_BASE + id_offset) as u32] {
@@ -243,7 +307,7 @@ fn a_skipped_id_shifts_the_next_routine_and_is_answered_with_bad_id() {
     header.size = 24;
     header.write_to(&mut request).unwrap();
     request[24..40].copy_from_slice(&[0, 0, 0, 0, 16, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
-    let mut server = Echo { notes: Vec::new() };
+    let mut server = Echo { notes: Vec::new(), kernel: task.clone() };
     let mut reply = vec![0u8; 64];
     let dispatch = echo::dispatch(&mut server, &task, &request[..40], &mut reply);
     assert_eq!(dispatch, libmach::Dispatch::Reply(28));

@@ -402,7 +402,7 @@ fn ids_and_codes_are_as_defined() {
     assert_eq!(kv::SUBSYSTEM_BASE, 4200);
     assert_eq!(kv::id::PUT, 4200);
     assert_eq!(kv::id::LOG, 4209);
-    assert_eq!(kv::ID_COUNT, 10);
+    assert_eq!(kv::ID_COUNT, 11);
     assert_eq!(kv::Error::from_code(2), Some(kv::Error::StoreFull));
     assert_eq!(kv::Error::from_code(0), None);
     assert_eq!(kv::Error::NoWatcher.code(), 3);
@@ -455,5 +455,44 @@ fn serve_answers_queued_requests_with_reply_and_receive_combined() {
         .filter(|call| matches!(call, libmach::fake::Call::MachMsg { option, .. } if *option == combined))
         .count();
     assert_eq!(combined_count, 3);
+    system.check_invariants().unwrap();
+}
+
+#[test]
+fn export_moves_out_of_line_memory_from_the_server_to_the_client() {
+    let fixture = Fixture::new();
+    let mut client = fixture.client();
+    client.put("a", b"one").unwrap();
+    client.put("bb", &[2; 300]).unwrap();
+    let data = client.export().unwrap();
+    let bytes = data.bytes();
+    assert_eq!(bytes.len(), (8 + 1 + 3) + (8 + 2 + 300));
+    assert_eq!(&bytes[..12], &[1, 0, 0, 0, b'a', 3, 0, 0, 0, b'o', b'n', b'e']);
+    // The server's region moved (deallocated on its side by the send); the
+    // client's copy is the only live one, and dropping it frees it.
+    assert_eq!(fixture.system.live_regions(), 1);
+    drop(data);
+    assert_eq!(fixture.system.live_regions(), 0);
+    let empty_store = Fixture::new().client().export().unwrap();
+    assert!(empty_store.is_empty());
+    fixture.check();
+}
+
+#[test]
+fn a_server_that_drops_the_reply_right_is_reported_as_died() {
+    let system = FakeSystem::new();
+    let server_task = system.task();
+    let client_task = system.task();
+    let service = ReceiveRight::allocate(&server_task).unwrap();
+    let handler_kernel = server_task.clone();
+    // A careless server: takes every request and gives the reply right back unanswered.
+    system.attach_server(&server_task, service.name(), kv::BUFFER_SIZE, move |request, _reply| {
+        let header = MachMsgHeader::read_from(request).unwrap();
+        libmach::server::discard_reply_port(&handler_kernel, &header);
+        libmach::Dispatch::NoReply
+    });
+    let send = system.give_send_right(&server_task, service.name(), &client_task).unwrap();
+    let mut client = kv::Client::new(&client_task, SendRight::from_name(&client_task, send)).unwrap();
+    assert_eq!(client.put("a", b"b").unwrap_err(), CallError::Rpc(RpcError::ServerDied));
     system.check_invariants().unwrap();
 }

@@ -53,6 +53,12 @@ impl echo::Server<libmach::fake::FakeKernel> for Halver {
         Ok(0)
     }
     fn note(&mut self, _: u64) {}
+    fn reflect(
+        &mut self,
+        _: libmach::message::OutOfLineData<libmach::fake::FakeKernel>,
+    ) -> Result<libmach::message::OutOfLineData<libmach::fake::FakeKernel>, echo::Error> {
+        Err(echo::Error::Refused)
+    }
 }
 
 #[test]

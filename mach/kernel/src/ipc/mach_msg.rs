@@ -68,6 +68,9 @@ pub struct PendingReceive {
 /// One step of a blocking operation, decided under the kernel lock.
 enum Step {
     Done(MachMsgReturn),
+    /// The buffer has a page only a pager can bring (address, access):
+    /// resolve it, waiting if need be, and try again.
+    Fault(u64, u32),
     /// The thread is queued and marked blocked: give up the processor.
     Wait,
 }
@@ -127,12 +130,13 @@ fn send(address: u64, size: u64, deadline: Option<u64>) -> MachMsgReturn {
     loop {
         let step = with_kernel(|kernel| {
             let Some((task, space)) = current_space(kernel) else { return Step::Done(MachMsgReturn::SendInvalidDest) };
-            let tables = kernel
-                .tasks
-                .get(task)
-                .and_then(|task| task.page_tables.as_ref())
-                .expect("a running task has page tables");
-            if user::copy_from_user(tables, UserBuffer::new(address, bytes.len()), bytes).is_err() {
+            let mut memory =
+                kernel.tasks.get_mut(task).and_then(|task| task.user_space()).expect("a running task has page tables");
+            let end = address.saturating_add(bytes.len() as u64);
+            if let Some(page) = memory.vm.absent_object_page(memory.tables, address, end, false) {
+                return Step::Fault(page, mach_abi::VM_PROT_READ);
+            }
+            if user::copy_from_user(&mut memory, UserBuffer::new(address, bytes.len()), bytes).is_err() {
                 return Step::Done(MachMsgReturn::SendInvalidData);
             }
             if let Some(code) = hand_off(kernel, space, bytes) {
@@ -163,6 +167,11 @@ fn send(address: u64, size: u64, deadline: Option<u64>) -> MachMsgReturn {
         });
         match step {
             Step::Done(code) => return code,
+            Step::Fault(page, access) => {
+                if !crate::vm_fault::resolve(page, access) {
+                    return MachMsgReturn::SendInvalidData;
+                }
+            }
             Step::Wait => {
                 if scheduler::finish_block() == WaitResult::TimedOut {
                     return MachMsgReturn::SendTimedOut;
@@ -194,21 +203,22 @@ fn hand_off(kernel: &mut Kernel, space: SpaceId, bytes: &[u8]) -> Option<MachMsg
     let thread = kernel.threads.get(receiver)?;
     let (pending, receiver_task) = (thread.pending_receive?, thread.task?);
     let Kernel { ipc, tasks, .. } = &mut *kernel;
-    let receiver_task = tasks.get(receiver_task)?;
-    let tables = receiver_task.page_tables.as_ref()?;
+    let receiver_task = tasks.get_mut(receiver_task)?;
+    let receiver_space = receiver_task.space;
+    let mut memory = receiver_task.user_space()?;
     let buffer = UserBuffer::new(pending.address, pending.size);
-    user::check_writable(tables, buffer).ok()?;
+    user::check_writable(&mut memory, buffer).ok()?;
     let code = match ipc.send_direct(
         space,
         bytes,
         &mut InlineOnly,
-        receiver_task.space,
+        receiver_space,
         pending.name,
         pending.size,
         &mut InlineOnly,
     ) {
         Ok(received) => {
-            user::copy_to_user(tables, buffer, &received.bytes)
+            user::copy_to_user(&mut memory, buffer, &received.bytes)
                 .expect("receiver buffer checked writable under this lock");
             if received.lost == 0 {
                 MachMsgReturn::Success
@@ -261,15 +271,18 @@ fn receive(address: u64, size: u64, name: PortName, options: ReceiveOptions, dea
             };
             let Kernel { ipc, tasks, captured, .. } = &mut *kernel;
             let object = tasks.get_mut(task).expect("current task");
-            let tables = object.page_tables.as_mut().expect("a running task has page tables");
-            if user::check_writable(tables, UserBuffer::new(address, size)).is_err() {
+            let mut user_memory = object.user_space().expect("a running task has page tables");
+            let end = address.saturating_add(size as u64);
+            if let Some(page) = user_memory.vm.absent_object_page(user_memory.tables, address, end, true) {
+                return Step::Fault(page, mach_abi::VM_PROT_WRITE);
+            }
+            if user::check_writable(&mut user_memory, UserBuffer::new(address, size)).is_err() {
                 return Step::Done(MachMsgReturn::ReceiveInvalidData);
             }
-            let mut memory = TaskAccess { tables, vm: &mut object.vm, captured };
+            let mut memory = TaskAccess { tables: user_memory.tables, vm: user_memory.vm, captured };
             match ipc.receive(space, name, size, options, &mut memory) {
                 Ok(received) => {
-                    let tables = memory.tables;
-                    user::copy_to_user(tables, UserBuffer::new(address, size), &received.bytes)
+                    user::copy_to_user(&mut memory.space(), UserBuffer::new(address, size), &received.bytes)
                         .expect("the receive buffer was checked writable under this lock");
                     wake_one(kernel, WaitKey::Send(received.port));
                     settle(kernel);
@@ -293,10 +306,9 @@ fn receive(address: u64, size: u64, name: PortName, options: ReceiveOptions, dea
                     None => Step::Done(MachMsgReturn::ReceiveInvalidName),
                 },
                 Err(ReceiveError::TooLarge { needed }) => {
-                    let tables = memory.tables;
                     if options.large {
                         // Mach's rule: the needed size goes in msgh_size.
-                        let _ = user::write_u32(tables, address + 4, needed as u32);
+                        let _ = user::write_u32(&mut memory.space(), address + 4, needed as u32);
                     }
                     settle(kernel);
                     Step::Done(MachMsgReturn::ReceiveTooLarge)
@@ -306,6 +318,11 @@ fn receive(address: u64, size: u64, name: PortName, options: ReceiveOptions, dea
         });
         match step {
             Step::Done(code) => return code,
+            Step::Fault(page, access) => {
+                if !crate::vm_fault::resolve(page, access) {
+                    return MachMsgReturn::ReceiveInvalidData;
+                }
+            }
             Step::Wait => {
                 let woke = scheduler::finish_block();
                 // A sender may have delivered straight into our buffer.

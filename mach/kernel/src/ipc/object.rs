@@ -8,10 +8,11 @@ use crate::thread::ThreadId;
 use mach_abi::{KernReturn, PortName};
 use mach_ipc::SpaceId;
 
-const TAG_SHIFT: u32 = 62;
+const TAG_SHIFT: u32 = 61;
 const TASK_TAG: u64 = 1;
 const THREAD_TAG: u64 = 2;
 const HOST_TAG: u64 = 3;
+const MEMORY_OBJECT_TAG: u64 = 4;
 const ID_MASK: u64 = (1 << TAG_SHIFT) - 1;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,6 +24,7 @@ pub enum KernelObjectRef {
     Host {
         privileged: bool,
     },
+    MemoryObject(crate::memory_object::ObjectId),
 }
 
 impl KernelObjectRef {
@@ -31,6 +33,7 @@ impl KernelObjectRef {
             KernelObjectRef::Task(task) => TASK_TAG << TAG_SHIFT | task.number() & ID_MASK,
             KernelObjectRef::Thread(thread) => THREAD_TAG << TAG_SHIFT | thread.number() & ID_MASK,
             KernelObjectRef::Host { privileged } => HOST_TAG << TAG_SHIFT | privileged as u64,
+            KernelObjectRef::MemoryObject(object) => MEMORY_OBJECT_TAG << TAG_SHIFT | object.number() & ID_MASK,
         }
     }
 
@@ -40,6 +43,7 @@ impl KernelObjectRef {
             TASK_TAG => Some(KernelObjectRef::Task(TaskId::from_number(id))),
             THREAD_TAG => Some(KernelObjectRef::Thread(ThreadId::from_number(id))),
             HOST_TAG => Some(KernelObjectRef::Host { privileged: id == 1 }),
+            MEMORY_OBJECT_TAG => Some(KernelObjectRef::MemoryObject(crate::memory_object::ObjectId::from_number(id))),
             _ => None,
         }
     }
@@ -57,6 +61,19 @@ pub fn task_named(kernel: &Kernel, space: SpaceId, name: PortName) -> Result<Tas
     match object_named(kernel, space, name) {
         Ok(KernelObjectRef::Task(task)) if kernel.tasks.get(task).is_some() => Ok(task),
         Ok(_) | Err(KernReturn::InvalidArgument) => Err(KernReturn::InvalidTask),
+        Err(error) => Err(error),
+    }
+}
+
+/// The memory object whose port `name` names in `space`.
+pub fn memory_object_named(
+    kernel: &Kernel,
+    space: SpaceId,
+    name: PortName,
+) -> Result<crate::memory_object::ObjectId, KernReturn> {
+    match object_named(kernel, space, name) {
+        Ok(KernelObjectRef::MemoryObject(object)) if kernel.objects.get(object).is_some() => Ok(object),
+        Ok(_) | Err(KernReturn::InvalidArgument) => Err(KernReturn::InvalidArgument),
         Err(error) => Err(error),
     }
 }

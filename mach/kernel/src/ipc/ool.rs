@@ -1,20 +1,22 @@
 //! Out-of-line memory and port arrays in messages: the kernel's side of
 //! `mach_ipc::TaskMemory`.
 //!
-//! Sending captures the sender's pages into fresh frames (a physical copy,
-//! for both copy options); with `deallocate` set the sender's range is then
-//! deallocated, so a move leaves nothing behind in the sender. Receiving
-//! maps the captured frames as a new read-write region of the receiver: no
-//! second copy. Captured regions of messages that are destroyed unreceived
-//! come back through `Ipc::take_released_regions` and are freed by
-//! `ipc::settle`.
-//!
-//! Not yet: copy-on-write sharing for `MACH_MSG_VIRTUAL_COPY` and moves
-//! that hand over the sender's frames without copying; both need frames
-//! shared between maps, with reference counts, which the pager work brings.
+//! Sending captures the sender's anonymous pages without copying a byte:
+//! each present frame gets one more owner (the message, `memory::share`)
+//! and the sender's mapping loses write access, so whichever side writes
+//! first copies the page (copy-on-write, `VmMap::touch`). Pages never
+//! touched are not captured at all: they arrive as zero-fill, so a sparse
+//! region costs only its touched pages. With `deallocate` set the sender's
+//! range is then deallocated, so a move hands the frames over outright.
+//! Pages of object-backed or device regions are copied (their frames are
+//! not the sender's to share). Receiving maps the captured frames as a new
+//! read-write anonymous region of the receiver, write access coming back
+//! page by page on the first write. Captured regions of messages that are
+//! destroyed unreceived come back through `Ipc::take_released_regions` and
+//! are released by `ipc::settle`.
 
 use crate::arch::paging::PageTables;
-use crate::memory::{frame, Frame, PAGE_SIZE};
+use crate::memory::{frame, share, Frame, PAGE_SIZE};
 use crate::vm::{self, VmMap};
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
@@ -25,7 +27,10 @@ const PAGE: u64 = PAGE_SIZE as u64;
 
 /// Pages captured from a sender, waiting in a queued message.
 pub struct Captured {
-    frames: Vec<Frame>,
+    /// The captured frames by page index; a missing index is a page the
+    /// sender never touched (zero).
+    frames: BTreeMap<u64, Frame>,
+    pages: u64,
     /// Where the data starts in the first page.
     offset: u64,
 }
@@ -40,8 +45,8 @@ impl CapturedRegions {
     /// Frees a region whose message will never be received.
     pub fn release(&mut self, token: u64) {
         if let Some(captured) = self.regions.remove(&token) {
-            for frame in captured.frames {
-                let _ = frame::free(frame);
+            for frame in captured.frames.into_values() {
+                share::release(frame);
             }
         }
     }
@@ -59,10 +64,42 @@ pub struct TaskAccess<'a> {
 }
 
 impl TaskAccess<'_> {
+    /// One page of a region being sent: the frame the message will own
+    /// (shared copy-on-write, or a copy for object and device pages), or
+    /// `None` for an anonymous page never touched.
+    fn capture_page(&mut self, page: u64) -> Result<Option<Frame>, MachMsgReturn> {
+        let (_, region) = self.vm.region_at(page).ok_or(MachMsgReturn::SendInvalidMemory)?;
+        if region.protection & VM_PROT_READ == 0 {
+            return Err(MachMsgReturn::SendInvalidMemory);
+        }
+        if region.backing == vm::Backing::Anonymous {
+            let Some((physical, _)) = self.tables.translate(page) else { return Ok(None) };
+            let frame = Frame::containing(physical);
+            share::share(frame);
+            self.vm.deny_write(self.tables, page);
+            return Ok(Some(frame));
+        }
+        if !crate::memory::can_spare(PAGE_SIZE) {
+            return Err(MachMsgReturn::SendNoBuffer);
+        }
+        let source = self.vm.touch(self.tables, page, VM_PROT_READ).map_err(|_| MachMsgReturn::SendInvalidMemory)?;
+        let copy = frame::allocate().map_err(|_| MachMsgReturn::SendNoBuffer)?;
+        // SAFETY: `source` is a frame of the sender's map (kernel lock
+        // held), `copy` was just allocated; both are whole pages reached
+        // through the direct map and do not overlap.
+        unsafe { core::ptr::copy_nonoverlapping(direct(source), direct(copy), PAGE_SIZE) };
+        Ok(Some(copy))
+    }
+
+    /// The task's address space, for user copies.
+    pub fn space(&mut self) -> crate::memory::user::UserSpace<'_> {
+        crate::memory::user::UserSpace { tables: self.tables, vm: self.vm }
+    }
+
     /// Allocates `pages` read-write pages anywhere in the task.
     fn allocate(&mut self, pages: u64) -> Result<u64, MachMsgReturn> {
         let start = self.vm.find_space(pages * PAGE, 0).ok_or(MachMsgReturn::ReceiveInvalidData)?;
-        vm::allocate(self.vm, self.tables, start, start + pages * PAGE, VM_PROT_DEFAULT)
+        vm::allocate(self.vm, start, start + pages * PAGE, VM_PROT_DEFAULT)
             .map_err(|_| MachMsgReturn::ReceiveInvalidData)?;
         Ok(start)
     }
@@ -76,43 +113,32 @@ impl TaskMemory for TaskAccess<'_> {
     fn capture_region(&mut self, address: u64, size: u32, _copy: CopyOption) -> Result<u64, MachMsgReturn> {
         let start = address & !(PAGE - 1);
         let end = address.checked_add(size as u64).ok_or(MachMsgReturn::SendInvalidMemory)?.next_multiple_of(PAGE);
-        if !crate::memory::can_spare((end - start) as usize) {
-            return Err(MachMsgReturn::SendNoBuffer);
-        }
-        let mut frames = Vec::new();
-        let release = |frames: Vec<Frame>| {
-            for frame in frames {
-                let _ = frame::free(frame);
-            }
-        };
-        for page in (start..end).step_by(PAGE_SIZE) {
-            let source = match self.vm.touch(self.tables, page, VM_PROT_READ) {
-                Ok(source) => source,
-                Err(_) => {
-                    release(frames);
-                    return Err(MachMsgReturn::SendInvalidMemory);
+        let mut frames = BTreeMap::new();
+        for (index, page) in (start..end).step_by(PAGE_SIZE).enumerate() {
+            match self.capture_page(page) {
+                Ok(Some(frame)) => {
+                    frames.insert(index as u64, frame);
                 }
-            };
-            let Ok(copy) = frame::allocate() else {
-                release(frames);
-                return Err(MachMsgReturn::SendNoBuffer);
-            };
-            // SAFETY: `source` is a frame of the sender's map (kernel lock
-            // held), `copy` was just allocated; both are whole pages reached
-            // through the direct map and do not overlap.
-            unsafe { core::ptr::copy_nonoverlapping(direct(source), direct(copy), PAGE_SIZE) };
-            frames.push(copy);
+                Ok(None) => {}
+                Err(error) => {
+                    for frame in frames.into_values() {
+                        share::release(frame);
+                    }
+                    return Err(error);
+                }
+            }
         }
         let token = self.captured.next_token;
         self.captured.next_token += 1;
-        self.captured.regions.insert(token, Captured { frames, offset: address - start });
+        let captured = Captured { frames, pages: (end - start) / PAGE, offset: address - start };
+        self.captured.regions.insert(token, captured);
         Ok(token)
     }
 
     fn read_port_names(&mut self, address: u64, count: u32) -> Result<Vec<PortName>, MachMsgReturn> {
         let mut bytes = alloc::vec![0u8; count as usize * 4];
         crate::memory::user::copy_from_user(
-            self.tables,
+            &mut self.space(),
             crate::memory::user::UserBuffer::new(address, bytes.len()),
             &mut bytes,
         )
@@ -130,31 +156,22 @@ impl TaskMemory for TaskAccess<'_> {
 
     fn map_region(&mut self, token: u64, _size: u32) -> Result<u64, MachMsgReturn> {
         let captured = self.captured.regions.remove(&token).ok_or(MachMsgReturn::ReceiveInvalidData)?;
-        let pages = captured.frames.len() as u64;
-        if self.vm.charge(pages as usize).is_err() {
-            self.captured.regions.insert(token, captured);
-            return Err(MachMsgReturn::ReceiveInvalidData);
-        }
-        let Some(start) = self.vm.find_space(pages * PAGE, 0) else {
-            self.vm.uncharge(pages as usize);
+        let size = captured.pages * PAGE;
+        let Some(start) = self.vm.find_space(size, 0) else {
             self.captured.regions.insert(token, captured);
             return Err(MachMsgReturn::ReceiveInvalidData);
         };
-        if self.vm.insert(start, start + pages * PAGE, VM_PROT_DEFAULT, mach_abi::VM_PROT_ALL).is_err() {
-            self.vm.uncharge(pages as usize);
+        if self.vm.charge(self.tables, captured.frames.len()).is_err()
+            || self.vm.insert(start, start + size, VM_PROT_DEFAULT, mach_abi::VM_PROT_ALL).is_err()
+        {
+            self.vm.uncharge(captured.frames.len());
             self.captured.regions.insert(token, captured);
             return Err(MachMsgReturn::ReceiveInvalidData);
         }
-        let flags = vm::page_flags(VM_PROT_DEFAULT).expect("read-write maps");
-        let offset = captured.offset;
-        for (index, frame) in captured.frames.into_iter().enumerate() {
-            let page = start + index as u64 * PAGE;
-            if self.tables.map(page, frame, flags).is_err() {
-                let _ = frame::free(frame);
-                self.vm.uncharge(1);
-            }
+        for (index, frame) in captured.frames {
+            self.vm.adopt(self.tables, start + index * PAGE, frame);
         }
-        Ok(start + offset)
+        Ok(start + captured.offset)
     }
 
     fn write_port_names(&mut self, names: &[PortName]) -> Result<u64, MachMsgReturn> {
@@ -162,7 +179,7 @@ impl TaskMemory for TaskAccess<'_> {
         let pages = (bytes.len() as u64).div_ceil(PAGE).max(1);
         let start = self.allocate(pages)?;
         crate::memory::user::copy_to_user(
-            self.tables,
+            &mut self.space(),
             crate::memory::user::UserBuffer::new(start, bytes.len()),
             &bytes,
         )

@@ -7,6 +7,7 @@
 
 pub mod frame;
 pub mod heap;
+pub mod share;
 pub mod user;
 
 pub const PAGE_SIZE: usize = 4096;

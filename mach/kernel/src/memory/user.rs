@@ -1,14 +1,30 @@
 //! User memory as the kernel may touch it: never through user addresses.
 //!
 //! A pointer or length from a trap is an *allegation* ([`UserBuffer`]) until
-//! checked against the task's page tables. Copies walk the tables page by
-//! page, require each page to be mapped for user access (and writable, for
-//! copies out), and move the bytes through the direct map. So a bad pointer
-//! is an error code for the caller, never a kernel fault, and a task cannot
-//! make the kernel read or write kernel memory on its behalf.
+//! checked against the task's address space. Copies walk it page by page,
+//! require each page to be allowed to the user (and writable, for copies
+//! out), and move the bytes through the direct map. A page the task may
+//! access but that is not there yet (lazy zero-fill) or is shared
+//! copy-on-write is resolved by the VM map first, exactly as the task's own
+//! access would be. So a bad pointer is an error code for the caller, never
+//! a kernel fault, and a task cannot make the kernel read or write kernel
+//! memory on its behalf.
+//!
+//! Not resolved here: an object page that is not resident. The kernel
+//! cannot wait for a pager in the middle of a trap, so such a copy fails
+//! (the task touches the buffer first; see docs/vm.md).
 
 use crate::arch::paging::{self, PageTables, USER_END};
 use crate::memory::{PageFlags, PAGE_SIZE};
+use crate::vm::VmMap;
+use mach_abi::{VM_PROT_READ, VM_PROT_WRITE};
+
+/// A task's address space as user copies need it: its page tables and the
+/// VM map that resolves faults in them.
+pub struct UserSpace<'a> {
+    pub tables: &'a mut PageTables,
+    pub vm: &'a mut VmMap,
+}
 
 /// An address range a user task named: not yet trusted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,10 +60,37 @@ impl UserBuffer {
     }
 }
 
+/// The physical page behind `address` as the user may access it (`write`
+/// or read), resolving a lazy or copy-on-write page first.
+fn resolve(
+    space: &mut UserSpace,
+    address: u64,
+    write: bool,
+) -> Result<crate::memory::PhysicalAddress, UserMemoryError> {
+    let usable = |flags: PageFlags| flags.contains(PageFlags::USER) && (!write || flags.contains(PageFlags::WRITABLE));
+    if let Some((physical, flags)) = space.tables.translate(address) {
+        if usable(flags) {
+            return Ok(physical);
+        }
+    }
+    let access = if write { VM_PROT_WRITE } else { VM_PROT_READ };
+    match space.vm.touch(space.tables, address, access) {
+        Ok(_) => {}
+        Err(crate::vm::VmError::NotAllocated | crate::vm::VmError::InvalidRange) => {
+            return Err(UserMemoryError::Unmapped(address))
+        }
+        Err(_) => return Err(UserMemoryError::Protection(address)),
+    }
+    match space.tables.translate(address) {
+        Some((physical, flags)) if usable(flags) => Ok(physical),
+        _ => Err(UserMemoryError::Protection(address)),
+    }
+}
+
 /// Visits `buffer` page by page as (kernel address, length) pieces after
-/// checking each page's rights.
+/// checking (and resolving) each page.
 fn for_each_piece(
-    tables: &PageTables,
+    space: &mut UserSpace,
     buffer: UserBuffer,
     write: bool,
     mut visit: impl FnMut(usize, usize),
@@ -57,10 +100,7 @@ fn for_each_piece(
     while address < end {
         let page_end = (address / PAGE_SIZE as u64 + 1) * PAGE_SIZE as u64;
         let piece = (page_end.min(end) - address) as usize;
-        let (physical, flags) = tables.translate(address).ok_or(UserMemoryError::Unmapped(address))?;
-        if !flags.contains(PageFlags::USER) || (write && !flags.contains(PageFlags::WRITABLE)) {
-            return Err(UserMemoryError::Protection(address));
-        }
+        let physical = resolve(space, address, write)?;
         visit(paging::direct_map_address(physical), piece);
         address += piece as u64;
     }
@@ -68,21 +108,25 @@ fn for_each_piece(
 }
 
 /// Checks that the whole range may be written by the user.
-pub fn check_writable(tables: &PageTables, buffer: UserBuffer) -> Result<(), UserMemoryError> {
-    check(tables, buffer, true)
+pub fn check_writable(space: &mut UserSpace, buffer: UserBuffer) -> Result<(), UserMemoryError> {
+    check(space, buffer, true)
 }
 
 /// Checks the whole range first, so a failed copy changes nothing.
-fn check(tables: &PageTables, buffer: UserBuffer, write: bool) -> Result<(), UserMemoryError> {
-    for_each_piece(tables, buffer, write, |_, _| {})
+fn check(space: &mut UserSpace, buffer: UserBuffer, write: bool) -> Result<(), UserMemoryError> {
+    for_each_piece(space, buffer, write, |_, _| {})
 }
 
 /// Copies `destination.len()` bytes from the user buffer.
-pub fn copy_from_user(tables: &PageTables, source: UserBuffer, destination: &mut [u8]) -> Result<(), UserMemoryError> {
+pub fn copy_from_user(
+    space: &mut UserSpace,
+    source: UserBuffer,
+    destination: &mut [u8],
+) -> Result<(), UserMemoryError> {
     let source = UserBuffer::new(source.address, source.length.min(destination.len()));
-    check(tables, source, false)?;
+    check(space, source, false)?;
     let mut copied = 0;
-    for_each_piece(tables, source, false, |kernel_address, length| {
+    for_each_piece(space, source, false, |kernel_address, length| {
         // SAFETY: `kernel_address..+length` is the direct-map view of a
         // frame the task maps for user access (checked above); the kernel
         // lock is held, so the frame stays mapped and allocated meanwhile.
@@ -93,14 +137,14 @@ pub fn copy_from_user(tables: &PageTables, source: UserBuffer, destination: &mut
 }
 
 /// Copies `source` into the user buffer (which must be at least as long).
-pub fn copy_to_user(tables: &PageTables, destination: UserBuffer, source: &[u8]) -> Result<(), UserMemoryError> {
+pub fn copy_to_user(space: &mut UserSpace, destination: UserBuffer, source: &[u8]) -> Result<(), UserMemoryError> {
     if destination.length < source.len() {
         return Err(UserMemoryError::TooLong);
     }
     let destination = UserBuffer::new(destination.address, source.len());
-    check(tables, destination, true)?;
+    check(space, destination, true)?;
     let mut copied = 0;
-    for_each_piece(tables, destination, true, |kernel_address, length| {
+    for_each_piece(space, destination, true, |kernel_address, length| {
         // SAFETY: as in `copy_from_user`, and the page is writable by the
         // user, so the kernel writing it on the user's behalf grants nothing new.
         let bytes = unsafe { core::slice::from_raw_parts_mut(kernel_address as *mut u8, length) };
@@ -110,13 +154,13 @@ pub fn copy_to_user(tables: &PageTables, destination: UserBuffer, source: &[u8])
 }
 
 /// Reads one plain value (an integer) from user memory.
-pub fn read_u64(tables: &PageTables, address: u64) -> Result<u64, UserMemoryError> {
+pub fn read_u64(space: &mut UserSpace, address: u64) -> Result<u64, UserMemoryError> {
     let mut bytes = [0u8; 8];
-    copy_from_user(tables, UserBuffer::new(address, 8), &mut bytes)?;
+    copy_from_user(space, UserBuffer::new(address, 8), &mut bytes)?;
     Ok(u64::from_le_bytes(bytes))
 }
 
 /// Writes one plain value (an integer) to user memory.
-pub fn write_u32(tables: &PageTables, address: u64, value: u32) -> Result<(), UserMemoryError> {
-    copy_to_user(tables, UserBuffer::new(address, 4), &value.to_le_bytes())
+pub fn write_u32(space: &mut UserSpace, address: u64, value: u32) -> Result<(), UserMemoryError> {
+    copy_to_user(space, UserBuffer::new(address, 4), &value.to_le_bytes())
 }

@@ -84,6 +84,13 @@ const TRAPS: &[Trap] = &[
     Trap::InterruptBind,
     Trap::InterruptAcknowledge,
     Trap::IoPortAccess,
+    Trap::MemoryObjectCreate,
+    Trap::VmMap,
+    Trap::MemoryObjectDataSupply,
+    Trap::MemoryObjectDataUnavailable,
+    Trap::MemoryObjectDataError,
+    Trap::MemoryObjectLockRequest,
+    Trap::MemoryObjectDestroy,
 ];
 
 /// Where the VM traps aim: the area `vm_allocate` hands out, so they hit
@@ -198,6 +205,27 @@ fn main(argument: u64) {
                     }
                 }
             }
+            Trap::MemoryObjectCreate
+            | Trap::VmMap
+            | Trap::MemoryObjectDataSupply
+            | Trap::MemoryObjectDataUnavailable
+            | Trap::MemoryObjectDataError
+            | Trap::MemoryObjectLockRequest => {
+                // Offsets and sizes mostly page multiples inside a small
+                // object; data and returns in the scratch buffer. (This task
+                // never touches what it maps: it is its own pager and would
+                // wait for itself.)
+                let offset = random.below(4) * 4096 + if random.below(8) == 0 { random.below(4096) } else { 0 };
+                let size = if random.below(16) == 0 { random.next() } else { (1 + random.below(3)) * 4096 };
+                let lock = [0, 2, random.next()][random.below(3) as usize];
+                arguments = match trap {
+                    Trap::MemoryObjectCreate => [arguments[0], size, scratch + 4 * random.below(8), 0, 0, 0],
+                    Trap::VmMap => [arguments[0], scratch, size, random.below(3), arguments[4], offset],
+                    Trap::MemoryObjectDataSupply => [arguments[0], offset, scratch, size, lock, 0],
+                    Trap::MemoryObjectLockRequest => [arguments[0], offset, size, lock, random.below(4), scratch],
+                    _ => [arguments[0], offset, size, random.below(20), 0, 0],
+                };
+            }
             // Random registers for itself would just crash this task.
             Trap::ThreadSetState if arguments[0] as u32 == own_thread => arguments[0] = 0,
             _ => {}
@@ -212,7 +240,9 @@ fn main(argument: u64) {
         } else if result == 0 {
             succeeded += 1;
             let output = arguments[2];
-            if trap == Trap::PortAllocate && (scratch..scratch + 8000).contains(&output) {
+            if matches!(trap, Trap::PortAllocate | Trap::MemoryObjectCreate)
+                && (scratch..scratch + 8000).contains(&output)
+            {
                 // SAFETY: the kernel wrote the new name there, in our scratch buffer.
                 names[random.below(32) as usize] = unsafe { core::ptr::read_volatile(output as *const u32) };
             }

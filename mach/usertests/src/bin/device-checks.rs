@@ -109,10 +109,24 @@ fn main(device: u64) {
         call(Trap::InterruptAcknowledge, [device, 0, 0, 0, 0, 0]),
         Err(KernReturn::InvalidArgument),
     );
+    // I/O ports: refused without the device port or with a bad range;
+    // granted, `in` works on the serial port's line status register.
     checks.equal(
-        "I/O ports are not implemented",
-        call(Trap::IoPortAccess, [device, 0x3f8, 8, 0, 0, 0]),
-        Err(KernReturn::NotSupported),
+        "I/O ports without the device port",
+        call(Trap::IoPortAccess, [libmach::trap::task_self() as u64, 0x3f8, 8, 0, 0, 0]),
+        Err(KernReturn::InvalidCapability),
     );
+    checks.equal("no ports", call(Trap::IoPortAccess, [device, 0x3f8, 0, 0, 0, 0]), Err(KernReturn::InvalidArgument));
+    checks.equal(
+        "past the last port",
+        call(Trap::IoPortAccess, [device, 0xfff8, 9, 0, 0, 0]),
+        Err(KernReturn::InvalidArgument),
+    );
+    checks.equal("COM1's eight ports", call(Trap::IoPortAccess, [device, 0x3f8, 8, 0, 0, 0]), Ok(()));
+    let status: u8;
+    // SAFETY: reading the 16550's line status register has no side effect;
+    // the kernel granted this task ports 0x3f8..0x400.
+    unsafe { core::arch::asm!("in al, dx", in("dx") 0x3fdu16, out("al") status, options(nomem, nostack)) };
+    checks.equal("read the line status: transmitter empty", status & 0x20, 0x20);
     checks.finish();
 }

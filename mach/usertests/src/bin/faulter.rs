@@ -1,6 +1,7 @@
 //! Faults in the way its argument says; the kernel must kill only this task.
 //! 1: read of the null page; 2: write to its own code; 3: invalid opcode;
-//! 4: a kernel address; 5: divide by zero; 6: privileged instruction (hlt).
+//! 4: a kernel address; 5: divide by zero; 6: privileged instruction (hlt);
+//! 7: an I/O port it was not granted (COM1's line status).
 #![no_std]
 #![no_main]
 
@@ -24,6 +25,10 @@ fn main(kind: u64) {
             }
             5 => {
                 core::arch::asm!("xor edx, edx", "xor eax, eax", "xor ecx, ecx", "div ecx", out("eax") _, out("ecx") _, out("edx") _)
+            }
+            7 => {
+                let _status: u8;
+                core::arch::asm!("in al, dx", in("dx") 0x3fdu16, out("al") _status, options(nomem, nostack));
             }
             _ => core::arch::asm!("hlt"),
         }

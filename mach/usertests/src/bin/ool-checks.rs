@@ -54,6 +54,55 @@ fn matches(seed: u8, length: usize, address: u64) -> bool {
     bytes_at(address, length).iter().enumerate().all(|(index, &byte)| byte == seed.wrapping_add((index % 251) as u8))
 }
 
+/// Sends a 64 MiB region of which three pages were touched, by copy or by
+/// move, and checks what each side sees afterwards.
+fn sparse_region(checks: &mut Checks, task: u32, port: u32, by_move: bool) {
+    const SIZE: u64 = 64 << 20;
+    let touched = [0, 32 << 20, SIZE - PAGE];
+    let Ok(region) = vm_allocate(task, 0, SIZE, VM_FLAGS_ANYWHERE) else {
+        checks.equal("allocate 64 MiB", false, true);
+        return;
+    };
+    for (index, &offset) in touched.iter().enumerate() {
+        pattern(40 + index as u8, PAGE as usize, region + offset);
+    }
+    let what = if by_move { "64 MiB sparse by move" } else { "64 MiB sparse by copy" };
+    let descriptor = Descriptor::OutOfLineMemory {
+        address: region,
+        size: SIZE as u32,
+        deallocate: by_move,
+        copy: CopyOption::VirtualCopy,
+    };
+    checks.equal(what, send_descriptor(port, descriptor), Ok(()));
+    if by_move {
+        checks.equal(
+            "64 MiB: the sender's range is gone",
+            vm_region(task, region).map(|(start, _, _)| start > region).unwrap_or(true),
+            true,
+        );
+    } else {
+        bytes_at(region, 1)[0] = 0x99; // after sending: the receiver must not see it
+    }
+    match receive_descriptor(port) {
+        Ok(Descriptor::OutOfLineMemory { address, size, .. }) => {
+            let resident = vm_region(task, address).map(|(_, _, info)| info.resident_pages);
+            checks.equal("64 MiB arrives with three pages resident", (size as u64, resident), (SIZE, Ok(3)));
+            let contents = touched
+                .iter()
+                .enumerate()
+                .all(|(index, &offset)| matches(40 + index as u8, PAGE as usize, address + offset));
+            checks.equal("64 MiB: touched pages' contents", contents, true);
+            checks.equal("64 MiB: untouched pages read zero", bytes_at(address + (16 << 20), 8) == &[0u8; 8], true);
+            let _ = vm_deallocate(task, address, SIZE);
+        }
+        _ => checks.equal("64 MiB arrives", false, true),
+    }
+    if !by_move {
+        checks.equal("64 MiB: the sender keeps its own write", bytes_at(region, 1)[0], 0x99);
+        let _ = vm_deallocate(task, region, SIZE);
+    }
+}
+
 fn main(_argument: u64) {
     let mut checks = Checks::new("ool-checks");
     let task = task_self();
@@ -105,13 +154,23 @@ fn main(_argument: u64) {
         ),
         Ok(()),
     );
+    // Copy-on-write: the sender writes while the copy is in flight, the
+    // receiver writes its copy; neither sees the other's change.
+    bytes_at(region, 1)[0] = 0xee;
     match receive_descriptor(port) {
         Ok(Descriptor::OutOfLineMemory { address, size, .. }) => {
             checks.equal("1 MiB contents", (size as u64, matches(7, mib as usize, address)), (mib, true));
+            bytes_at(address + PAGE, 1)[0] = 0xdd;
+            checks.equal(
+                "each side sees only its own writes",
+                (bytes_at(region, 1)[0], bytes_at(region + PAGE, 1)[0], bytes_at(address + PAGE, 1)[0]),
+                (0xee, 7u8.wrapping_add((PAGE % 251) as u8), 0xdd),
+            );
             let _ = vm_deallocate(task, address, mib);
         }
         _ => checks.equal("1 MiB arrives", false, true),
     }
+    bytes_at(region, 1)[0] = 7;
     checks.equal(
         "send 1 MiB by move",
         send_descriptor(
@@ -133,6 +192,11 @@ fn main(_argument: u64) {
         }
         _ => checks.equal("the move arrives", false, true),
     }
+
+    // 64 MiB with three pages touched, by copy then by move: only those
+    // pages travel (and count as resident); the rest arrive as zero-fill.
+    sparse_region(&mut checks, task, port, false);
+    sparse_region(&mut checks, task, port, true);
 
     // An unaligned region keeps its offset.
     checks.equal(

@@ -8,7 +8,9 @@
  * Pipe protocol (little-endian u32 words, this process's native order):
  *   1 option send_size receive_size receive_name timeout, then the message,
  *     then for each out-of-line descriptor its size and bytes;
- *     answer: code, length, then `length` bytes of received message.
+ *     answer: code, length, then `length` bytes of received message, then
+ *     for each out-of-line descriptor in it its size and bytes (this side
+ *     copies them into malloc'd memory and points the descriptor there);
  *   2 (reply port)            answer: name
  *   3 name right (release)    answer: kern_return
  *   4 (new port with a send right under the same name)  answer: name
@@ -73,7 +75,35 @@ mach_msg_return_t mach_idl_mach_msg(mach_msg_header_t *message, mach_msg_option_
     if (answer[1] > receive_size)
         exit(5);
     read_all(message, answer[1]);
+    if (answer[1] >= 28 && (message->msgh_bits & MACH_MSGH_BITS_COMPLEX)) {
+        uint8_t *received = (uint8_t *)message;
+        uint32_t count;
+        memcpy(&count, received + 24, 4);
+        for (uint32_t index = 0; index < count && 28 + (index + 1) * 16 <= answer[1]; index++) {
+            uint8_t *descriptor = received + 28 + index * 16;
+            if (descriptor[11] != MACH_MSG_OOL_DESCRIPTOR)
+                continue;
+            uint32_t size;
+            read_all(&size, 4);
+            uint64_t address = 0;
+            if (size > 0) {
+                void *copy = malloc(size);
+                if (copy == NULL)
+                    exit(6);
+                read_all(copy, size);
+                address = (uint64_t)(uintptr_t)copy;
+            }
+            memcpy(descriptor, &address, 8);
+        }
+    }
     return (mach_msg_return_t)answer[0];
+}
+
+kern_return_t mach_idl_vm_deallocate(const void *address, uint32_t size)
+{
+    (void)size;
+    free((void *)(uintptr_t)address);
+    return KERN_SUCCESS;
 }
 
 mach_port_name_t mach_idl_reply_port(void)
@@ -166,6 +196,16 @@ int main(int argument_count, char **arguments)
     check(kv_digest(&client, data, sizeof data, &checksum, &length) == KERN_SUCCESS && checksum == expected &&
               length == sizeof data,
           "digest of out-of-line data");
+
+    const void *exported = NULL;
+    uint32_t exported_size = 0;
+    check(kv_export(&client, &exported, &exported_size) == KERN_SUCCESS && exported_size > 12, "export returns memory");
+    uint32_t first_key_length = 0;
+    if (exported != NULL)
+        memcpy(&first_key_length, exported, 4);
+    check(first_key_length == 6 && exported != NULL && memcmp((const uint8_t *)exported + 4, "colour", 6) == 0,
+          "the exported memory holds the first entry");
+    check(mach_idl_vm_deallocate(exported, exported_size) == KERN_SUCCESS, "free the exported memory");
 
     check(kv_log(&client, 7, "hello from C") == KERN_SUCCESS, "log (one-way)");
     check(kv_put(&client, "from-c", (const uint8_t *)"yes", 3) == KERN_SUCCESS, "put after log");

@@ -40,16 +40,39 @@ static DOUBLE_FAULT_STACK_MEMORY: EmergencyStack = EmergencyStack::new();
 static NMI_STACK_MEMORY: EmergencyStack = EmergencyStack::new();
 static MACHINE_CHECK_STACK_MEMORY: EmergencyStack = EmergencyStack::new();
 
+/// Bytes of the I/O permission bitmap: one bit per port, 65,536 ports.
+const IO_BITMAP_BYTES: usize = 65536 / 8;
+
+/// Most port ranges one task may be granted.
+pub const MAX_IO_RANGES: usize = 16;
+
+/// The TSS followed by its I/O permission bitmap (a set bit denies the
+/// port to user mode; the byte after the map must be all ones).
+#[repr(C)]
+struct TssWithIoMap {
+    tss: TaskStateSegment,
+    io_bitmap: [u8; IO_BITMAP_BYTES + 1],
+    /// The port ranges open in `io_bitmap` now (the running task's).
+    open: [(u16, u16); MAX_IO_RANGES],
+    open_count: usize,
+}
+
 /// The TSS: the CPU reads `privilege_stack_table[0]` (the kernel stack for
-/// entries from user mode) and the IST stacks; the scheduler rewrites the
-/// former on every switch, hence the `UnsafeCell`.
-struct TssCell(UnsafeCell<TaskStateSegment>);
+/// entries from user mode), the IST stacks and the I/O bitmap; the
+/// scheduler rewrites the first and the last on switches, hence the
+/// `UnsafeCell`.
+struct TssCell(UnsafeCell<TssWithIoMap>);
 
 // SAFETY: one CPU; the scheduler writes the TSS only with interrupts off,
 // and the CPU reads it only on a privilege change, never concurrently.
 unsafe impl Sync for TssCell {}
 
-static TSS: TssCell = TssCell(UnsafeCell::new(TaskStateSegment::new()));
+static TSS: TssCell = TssCell(UnsafeCell::new(TssWithIoMap {
+    tss: TaskStateSegment::new(),
+    io_bitmap: [0xff; IO_BITMAP_BYTES + 1],
+    open: [(0, 0); MAX_IO_RANGES],
+    open_count: 0,
+}));
 static GDT: Once<(GlobalDescriptorTable, SegmentSelector, SegmentSelector, SegmentSelector)> = Once::new();
 
 fn stack_top(stack: &'static EmergencyStack) -> VirtAddr {
@@ -59,7 +82,9 @@ fn stack_top(stack: &'static EmergencyStack) -> VirtAddr {
 pub fn init() {
     // SAFETY: init runs once, on the boot CPU, before the TSS is loaded, so
     // nothing else reads or writes it now.
-    let tss = unsafe { &mut *TSS.0.get() };
+    let whole = unsafe { &mut *TSS.0.get() };
+    whole.tss.iomap_base = core::mem::offset_of!(TssWithIoMap, io_bitmap) as u16;
+    let tss = &mut whole.tss;
     tss.interrupt_stack_table[(DOUBLE_FAULT_STACK - 1) as usize] = stack_top(&DOUBLE_FAULT_STACK_MEMORY);
     tss.interrupt_stack_table[(NMI_STACK - 1) as usize] = stack_top(&NMI_STACK_MEMORY);
     tss.interrupt_stack_table[(MACHINE_CHECK_STACK - 1) as usize] = stack_top(&MACHINE_CHECK_STACK_MEMORY);
@@ -69,8 +94,12 @@ pub fn init() {
         let data = gdt.append(Descriptor::kernel_data_segment());
         gdt.append(Descriptor::user_data_segment());
         gdt.append(Descriptor::user_code_segment());
-        // SAFETY: the TSS is a static, valid for the kernel's lifetime.
-        let tss_selector = gdt.append(unsafe { Descriptor::tss_segment_unchecked(TSS.0.get()) });
+        // SAFETY: the TSS and its bitmap are a static, valid for the
+        // kernel's lifetime; these shared references are used only while
+        // the descriptor is built (nothing writes the TSS meanwhile).
+        let (tss, bitmap) = unsafe { (&(*TSS.0.get()).tss, &(*TSS.0.get()).io_bitmap) };
+        let descriptor = Descriptor::tss_segment_with_iomap(tss, bitmap).expect("the I/O bitmap follows the TSS");
+        let tss_selector = gdt.append(descriptor);
         (gdt, code, data, tss_selector)
     });
     gdt.load();
@@ -91,5 +120,36 @@ pub fn init() {
 pub fn set_kernel_stack(top: u64) {
     // SAFETY: interrupts are off in the kernel (one CPU), so no privilege
     // change can read the TSS while this field is written.
-    unsafe { (*TSS.0.get()).privilege_stack_table[0] = VirtAddr::new(top) };
+    unsafe { (*TSS.0.get()).tss.privilege_stack_table[0] = VirtAddr::new(top) };
+}
+
+/// Opens exactly the I/O port ranges `(first, count)` to user mode: the
+/// next thread's task's grants. Closes the previous task's first; costs
+/// nothing when neither has any.
+pub fn set_io_permissions(ranges: &[(u16, u16)]) {
+    // SAFETY: called by the scheduler with interrupts off (one CPU); the
+    // CPU reads the bitmap only while executing user-mode `in`/`out`.
+    let whole = unsafe { &mut *TSS.0.get() };
+    if whole.open[..whole.open_count] == *ranges {
+        return;
+    }
+    let set_bits = |bitmap: &mut [u8], (first, count): (u16, u16), deny: bool| {
+        for port in first as usize..(first as usize + count as usize).min(65536) {
+            if deny {
+                bitmap[port / 8] |= 1 << (port % 8);
+            } else {
+                bitmap[port / 8] &= !(1 << (port % 8));
+            }
+        }
+    };
+    for index in 0..whole.open_count {
+        let range = whole.open[index];
+        set_bits(&mut whole.io_bitmap, range, true);
+    }
+    let ranges = &ranges[..ranges.len().min(MAX_IO_RANGES)];
+    for &range in ranges {
+        set_bits(&mut whole.io_bitmap, range, false);
+    }
+    whole.open[..ranges.len()].copy_from_slice(ranges);
+    whole.open_count = ranges.len();
 }

@@ -128,6 +128,7 @@ pub fn init() {
 extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
     let from_user = frame.cs & 3 == 3;
     match frame.vector {
+        PAGE_FAULT if from_user && resolve_page_fault(frame.error_code) => {}
         0..=31 if from_user => crate::exception::user_fault(crate::exception::UserFault {
             name: exception_name(frame.vector),
             vector: frame.vector,
@@ -154,6 +155,20 @@ extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
             timer::end_of_interrupt();
         }
     }
+}
+
+/// A user page fault the VM system may resolve (lazy zero-fill,
+/// copy-on-write, a pager's page): true if the thread can retry.
+fn resolve_page_fault(error_code: u64) -> bool {
+    // Error code bits: 1 = write, 4 = instruction fetch.
+    let access = if error_code & 2 != 0 {
+        mach_abi::VM_PROT_WRITE
+    } else if error_code & 0x10 != 0 {
+        mach_abi::VM_PROT_EXECUTE
+    } else {
+        mach_abi::VM_PROT_READ
+    };
+    crate::vm_fault::resolve(x86_64::registers::control::Cr2::read_raw(), access)
 }
 
 fn exception_name(vector: u64) -> &'static str {

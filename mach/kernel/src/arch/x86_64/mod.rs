@@ -9,6 +9,8 @@ pub mod console;
 pub mod context;
 pub mod cpu;
 mod gdt;
+/// Per-task I/O port grants, loaded into the TSS on switches.
+pub use gdt::{set_io_permissions, MAX_IO_RANGES};
 pub mod idt;
 pub mod ioapic;
 mod multiboot;

@@ -102,6 +102,19 @@ unsafe impl FrameAllocator<Size4KiB> for TableFrames {
     }
 }
 
+/// `TableFrames` that counts what it hands out, so a task's page tables
+/// can be charged to it.
+struct CountedTableFrames<'a>(&'a mut usize);
+
+// SAFETY: as for `TableFrames`, which does the allocating.
+unsafe impl FrameAllocator<Size4KiB> for CountedTableFrames<'_> {
+    fn allocate_frame(&mut self) -> Option<PhysFrame<Size4KiB>> {
+        let frame = TableFrames.allocate_frame()?;
+        *self.0 += 1;
+        Some(frame)
+    }
+}
+
 /// One set of 4-level page tables, reached through the direct map.
 ///
 /// The kernel has one (in `KERNEL_SPACE`); each task has one whose upper
@@ -113,6 +126,9 @@ unsafe impl FrameAllocator<Size4KiB> for TableFrames {
 pub struct PageTables {
     tables: OffsetPageTable<'static>,
     root: PhysFrame,
+    /// Table frames allocated below the root for user mappings (kept until
+    /// the tables are destroyed).
+    table_pages: usize,
 }
 
 // SAFETY: a `PageTables` is owned by one holder (the kernel's static mutex,
@@ -190,7 +206,7 @@ impl PageTables {
         // SAFETY: `table` is a valid, exclusively owned top-level table and
         // the direct map is at DIRECT_MAP_BASE.
         let tables = unsafe { OffsetPageTable::new(table, VirtAddr::new(DIRECT_MAP_BASE)) };
-        Ok(Self { tables, root })
+        Ok(Self { tables, root, table_pages: 0 })
     }
 
     /// Tables for a new task: an empty user half and the kernel's upper half.
@@ -202,6 +218,12 @@ impl PageTables {
             tables.tables.level_4_table_mut()[index] = kernel.tables.level_4_table()[index].clone();
         }
         Ok(tables)
+    }
+
+    /// Frames of page tables below the root built for user mappings: what
+    /// the task's address space costs beyond its pages.
+    pub fn table_pages(&self) -> usize {
+        self.table_pages
     }
 
     /// The physical frame of the top-level table (what CR3 holds).
@@ -231,7 +253,7 @@ impl PageTables {
                 to_phys_frame(frame),
                 hardware_flags(flags),
                 parent_flags,
-                &mut TableFrames,
+                &mut CountedTableFrames(&mut self.table_pages),
             )
         };
         match result {
@@ -312,6 +334,20 @@ impl PageTables {
 }
 
 impl PageTables {
+    /// The user pages mapped in `[start, end)`, in address order, with
+    /// their frames. Walks only present tables, so a huge sparse range
+    /// costs what is mapped in it, not its size.
+    pub fn mapped_in(&self, start: u64, end: u64) -> alloc::vec::Vec<(u64, Frame)> {
+        let mut found = alloc::vec::Vec::new();
+        let end = end.min(USER_END);
+        if start < end {
+            // SAFETY: `&self` keeps the tables alive and unchanged; reads only.
+            let top = unsafe { table_in(self.root) };
+            collect_mapped(top, 4, 0, start, end, &mut found);
+        }
+        found
+    }
+
     /// Pages mapped in the user half.
     pub fn user_page_count(&self) -> usize {
         // SAFETY: `&self` keeps the tables alive and unchanged; reads only.
@@ -321,6 +357,32 @@ impl PageTables {
             .filter_map(|entry| entry.frame().ok())
             .map(|frame| count_leaves(frame, 3))
             .sum()
+    }
+}
+
+/// Adds to `found` the leaves of `table` (at `level`, covering addresses
+/// from `base`) that lie in `[start, end)`.
+fn collect_mapped(
+    table: &PageTable,
+    level: u8,
+    base: u64,
+    start: u64,
+    end: u64,
+    found: &mut alloc::vec::Vec<(u64, Frame)>,
+) {
+    let span = 1u64 << (12 + 9 * (level as u32 - 1));
+    for (index, entry) in table.iter().enumerate() {
+        let entry_start = base + index as u64 * span;
+        if entry_start >= end || entry_start + span <= start {
+            continue;
+        }
+        let Ok(frame) = entry.frame() else { continue }; // absent, or a huge page (never in user halves)
+        if level == 1 {
+            found.push((entry_start, from_phys_frame(frame)));
+        } else {
+            // SAFETY: a present lower-level table of tables the caller holds; reads only.
+            collect_mapped(unsafe { table_in(frame) }, level - 1, entry_start, start, end, found);
+        }
     }
 }
 
@@ -342,7 +404,9 @@ fn free_table_tree(table_frame: PhysFrame, level: u8) {
     for entry in table.iter() {
         let Ok(frame) = entry.frame() else { continue }; // not present, or a huge page (never in user halves)
         if level == 1 {
-            let _ = frame::free(from_phys_frame(frame));
+            // A user page may be shared (copy-on-write, memory objects):
+            // the last owner frees it.
+            crate::memory::share::release(from_phys_frame(frame));
         } else {
             free_table_tree(frame, level - 1);
         }
