@@ -59,6 +59,10 @@ kern_return_t mach_port_type(mach_port_t task, mach_port_name_t name, mach_port_
     return (kern_return_t)trap6(MACH_TRAP_PORT_TYPE, task, name, (uint64_t)type, 0, 0, 0);
 }
 
+kern_return_t mach_vm_deallocate(mach_port_t task, uint64_t address, uint64_t size) {
+    return (kern_return_t)trap6(MACH_TRAP_VM_DEALLOCATE, task, address, size, 0, 0, 0);
+}
+
 kern_return_t mach_thread_sleep(uint64_t milliseconds) {
     return (kern_return_t)trap6(MACH_TRAP_THREAD_SWITCH, 0, SWITCH_OPTION_WAIT, milliseconds, 0, 0, 0);
 }

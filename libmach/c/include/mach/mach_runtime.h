@@ -45,6 +45,9 @@ kern_return_t mach_port_insert_right(mach_port_t task, mach_port_name_t name, ma
                                      mach_msg_type_name_t disposition);
 kern_return_t mach_port_type(mach_port_t task, mach_port_name_t name, mach_port_type_t *type);
 
+/* Gives back `size` bytes at `address` of `task`'s memory (whole pages). */
+kern_return_t mach_vm_deallocate(mach_port_t task, uint64_t address, uint64_t size);
+
 /* Sleeps at least `milliseconds`. */
 kern_return_t mach_thread_sleep(uint64_t milliseconds);
 /* Nanoseconds since the kernel started. */
