@@ -139,9 +139,44 @@ pub fn mach_msg<const N: usize>(
     // SAFETY: the kernel writes at most N bytes into `buffer`, which we own
     // mutably for the call.
     let code = unsafe { raw_trap(Trap::MachMsg as u64, arguments) };
-    match u32::try_from(code).ok().and_then(MachMsgReturn::from_u32) {
-        Some(MachMsgReturn::Success) => Ok(()),
-        Some(error) => Err(error),
+    // A receive that lost rights or memory returns MACH_RCV_BODY_ERROR with
+    // MACH_MSG_*_SPACE bits or-ed in: decode them away, or the code would
+    // name no variant.
+    match u32::try_from(code).ok().and_then(MachMsgReturn::decode) {
+        Some((MachMsgReturn::Success, _)) => Ok(()),
+        Some((error, _)) => Err(error),
+        None => Err(MachMsgReturn::SendInvalidHeader),
+    }
+}
+
+/// `mach_msg` on a byte slice: like [`mach_msg`], receiving into the whole
+/// of `buffer`. A receive that delivered the message but dropped rights or
+/// memory (`MACH_RCV_BODY_ERROR` with `MACH_MSG_*_SPACE` bits) returns
+/// `Err(MachMsgReturn::ReceiveBodyError)`; the message is in `buffer`.
+pub fn mach_msg_bytes(
+    buffer: &mut [u8],
+    option: u32,
+    send_size: usize,
+    receive_name: PortName,
+    timeout: u32,
+) -> Result<(), MachMsgReturn> {
+    if send_size > buffer.len() {
+        return Err(MachMsgReturn::SendTooLarge);
+    }
+    let arguments = [
+        buffer.as_mut_ptr() as u64,
+        option as u64,
+        send_size as u64,
+        buffer.len() as u64,
+        receive_name as u64,
+        timeout as u64,
+    ];
+    // SAFETY: the kernel reads at most `send_size` and writes at most
+    // `buffer.len()` bytes at `buffer`, which we borrow mutably for the call.
+    let code = unsafe { raw_trap(Trap::MachMsg as u64, arguments) };
+    match u32::try_from(code).ok().and_then(MachMsgReturn::decode) {
+        Some((MachMsgReturn::Success, _)) => Ok(()),
+        Some((error, _)) => Err(error),
         None => Err(MachMsgReturn::SendInvalidHeader),
     }
 }

@@ -36,6 +36,9 @@ build_user_programs() {
     RUSTFLAGS="-C relocation-model=static -C force-frame-pointers=yes" \
         cargo +"$TOOLCHAIN" build --quiet --release -p mach-bootstrap --target x86_64-unknown-none \
         --target-dir "$target_dir"
+    RUSTFLAGS="-C relocation-model=static -C force-frame-pointers=yes" \
+        cargo +"$TOOLCHAIN" build --quiet --release -p mach-examples --target x86_64-unknown-none \
+        --target-dir "$target_dir"
     mkdir -p "$BUILD/x86_64/user"
     "$(sysroot_tool llvm-objcopy)" --strip-debug \
         "$target_dir/x86_64-unknown-none/release/bootstrap" "$BUILD/x86_64/bootstrap"
@@ -43,6 +46,63 @@ build_user_programs() {
     for program in hello spinner faulter bad-pointers ipc-echo ipc-client ipc-checks ipc-bench yielder task-checks adversary boot-checks vm-checks exc-victim exc-handler ool-checks device-checks pager pager-client; do
         "$(sysroot_tool llvm-objcopy)" --strip-debug \
             "$target_dir/x86_64-unknown-none/release/$program" "$BUILD/x86_64/user/usertest-$program"
+    done
+    # Programs the bootstrap task starts in the kernel tests (personality/examples).
+    for program in name-checks crash-loop raw-echo kv-server kv-client kv-bench ping-server; do
+        "$(sysroot_tool llvm-objcopy)" --strip-debug \
+            "$target_dir/x86_64-unknown-none/release/$program" "$BUILD/x86_64/user/usertest-$program"
+    done
+    build_c_programs
+}
+
+# C programs that run as Mach tasks without minilibc: libmach/c (crt0, trap
+# wrappers, mach_printf, the transport of mach-idl's C stubs) linked with
+# each personality/examples/c/NAME.c into $BUILD/x86_64/user/usertest-NAME,
+# static, non-PIE, at 0x400000 like the Rust programs. The C headers of the
+# interfaces they call are generated into $BUILD/x86_64/idl by mach-idl. Freestanding x86_64 code without a red zone, as the
+# Rust user programs are built (x86_64-unknown-none); SSE is fine (the
+# kernel saves it on every switch).
+MACH_C_FLAGS=(-std=c11 -O2 -Wall -Wextra -Werror -ffreestanding -fno-pie -mno-red-zone
+    -fno-stack-protector -fno-asynchronous-unwind-tables -DMACH_IDL_CUSTOM_TRANSPORT -I"$BUILD/x86_64/idl"
+    -I"$ROOT/libmach/c/include" -I"$ROOT/libmach/include" -I"$ROOT/mach/abi/include")
+MACH_C_LINK_FLAGS=(-nostdlib -static -no-pie -Wl,-Ttext-segment=0x400000 -Wl,-z,noexecstack -Wl,--build-id=none)
+
+build_c_runtime() {
+    local out="$BUILD/x86_64/libmach-c" source
+    mkdir -p "$out"
+    rm -f "$out"/*.o "$out/libmach_c.a"
+    gcc "${MACH_C_FLAGS[@]}" -c "$ROOT/libmach/c/crt0.S" -o "$out/crt0.o" || return
+    for source in traps print string idl_transport; do
+        gcc "${MACH_C_FLAGS[@]}" -c "$ROOT/libmach/c/$source.c" -o "$out/$source.o" || return
+    done
+    ar rcs "$out/libmach_c.a" "$out"/traps.o "$out"/print.o "$out"/string.o "$out"/idl_transport.o
+}
+
+# The C headers of the interfaces the example C programs call.
+build_c_interfaces() {
+    local out="$BUILD/x86_64/idl" definition
+    mkdir -p "$out"
+    cargo +"$TOOLCHAIN" build --quiet -p mach-idl --target-dir "$ROOT/target/host-tools" || return
+    for definition in personality/bootstrap-core/names.defs:bootstrap_names libmach/examples/kv.defs:kv; do
+        "$ROOT/target/host-tools/debug/mach-idl" "$ROOT/${definition%%:*}" --c "$out/${definition##*:}.h" || return
+    done
+}
+
+# mach_cc OUTPUT SOURCES...: compiles and links a C program against libmach/c.
+mach_cc() {
+    local output=$1 runtime="$BUILD/x86_64/libmach-c"
+    shift
+    gcc "${MACH_C_FLAGS[@]}" "${MACH_C_LINK_FLAGS[@]}" -o "$output" "$runtime/crt0.o" "$@" \
+        "$runtime/libmach_c.a" -lgcc
+}
+
+build_c_programs() {
+    build_c_interfaces || return
+    build_c_runtime || return
+    local source name
+    for source in "$ROOT"/personality/examples/c/*.c; do
+        name=$(basename "$source" .c)
+        mach_cc "$BUILD/x86_64/user/usertest-$name" "$source" || return
     done
 }
 

@@ -646,3 +646,169 @@ pub fn run_benchmarks() -> bool {
     }
     result.is_ok()
 }
+
+// The bootstrap task with servers and clients from `personality/examples`
+// (docs/bootstrap.md): the name service, supervision and restarts.
+
+/// Every task that exists now.
+fn task_ids() -> Vec<TaskId> {
+    with_kernel(|kernel| kernel.tasks.iter().map(|(id, _)| id).collect())
+}
+
+/// Starts the bootstrap task with the modules `usertest-<program>`.
+fn boot_programs(programs: &[&str]) -> Result<TaskId, Failure> {
+    let boot = crate::boot_info::get();
+    let mut modules = Vec::new();
+    for program in programs {
+        let wanted = alloc::format!("usertest-{program}");
+        modules.push(
+            boot.modules
+                .iter()
+                .find(|module| module.name() == wanted)
+                .ok_or_else(|| alloc::format!("boot module {wanted} missing"))?,
+        );
+    }
+    Ok(crate::bootstrap::start("bootstrap", bootstrap_image()?, &modules, HIGH)?)
+}
+
+/// Live or freed tasks whose output contains `text`.
+fn tasks_that_printed(text: &str) -> Vec<TaskId> {
+    with_kernel(|kernel| {
+        let live = kernel.tasks.iter().filter(|(_, task)| task.output.contains(text)).map(|(id, _)| id);
+        let freed = kernel.freed_tasks.iter().filter(|(_, output)| output.contains(text)).map(|(id, _)| *id);
+        live.chain(freed).collect()
+    })
+}
+
+/// Waits until some task printed `text`; returns the first one.
+fn wait_for_any_text(text: &str, milliseconds: u64) -> Result<TaskId, Failure> {
+    ensure!(wait_until(milliseconds, || !tasks_that_printed(text).is_empty()), "no task printed {text:?}");
+    tasks_that_printed(text).first().copied().ok_or_else(|| alloc::format!("no task printed {text:?}").into())
+}
+
+/// Ends the bootstrap task first (so it restarts nothing), then every task
+/// started since `before`.
+fn end_bootstrap(bootstrap: TaskId, before: &[TaskId]) -> Result<(), Failure> {
+    terminate(bootstrap)?;
+    for task in task_ids() {
+        if !before.contains(&task) {
+            terminate(task)?;
+        }
+    }
+    ipc_state_is_consistent()
+}
+
+ktest! {
+    fn the_name_service_registers_looks_up_and_refuses() {
+        let before = task_ids();
+        let bootstrap = boot_programs(&["name-checks"])?;
+        let checks = wait_for_any_text("name-checks: ", 10_000)?;
+        let text = output(checks).unwrap_or_default();
+        ensure!(text.contains(" 0 failed") && !text.contains(" 0 passed"), "name-checks said:\n{text}");
+        end_bootstrap(bootstrap, &before)
+    }
+
+    fn a_child_gets_its_bootstrap_port_as_first_argument_and_is_not_restarted_unless_a_server() {
+        let before = task_ids();
+        let bootstrap = boot_programs(&["hello"])?;
+        // The first free name of a fresh space: index 1, generation 0.
+        let child = wait_for_any_text("hello from user mode, argument 0x100\n", 5000)?;
+        terminate(child)?;
+        wait_for_text(bootstrap, "usertest-hello ended: its task ended", 2000)?;
+        wait_for_text(bootstrap, "not restarted", 2000)?;
+        ensure_eq!(tasks_that_printed("hello from user mode").len(), 1);
+        end_bootstrap(bootstrap, &before)
+    }
+
+    fn a_crashing_server_is_restarted_within_its_budget_then_given_up() {
+        let before = task_ids();
+        let bootstrap = boot_programs(&["crash-loop"])?;
+        wait_for_text(bootstrap, "giving up after 3 restarts", 10_000)?;
+        let text = output(bootstrap).unwrap_or_default();
+        ensure_eq!(lines_starting(&text, "bootstrap: started usertest-crash-loop"), 4);
+        ensure_eq!(lines_starting(&text, "bootstrap: usertest-crash-loop raised exception 1 (bad access), code 0x1 0x8"), 4);
+        for count in 1..=3 {
+            let line = alloc::format!("killed by exception 1 (bad access); restarting it (restart {count} of 3");
+            ensure!(text.contains(&line), "no {line:?} in:\n{text}");
+        }
+        ensure!(!tasks_that_printed("crash-loop: registered: Ok(())").is_empty(), "the server never registered");
+        ensure!(tasks_that_printed("crash-loop: still alive").is_empty(), "a fault did not stop the server");
+        end_bootstrap(bootstrap, &before)
+    }
+}
+
+ktest! {
+    fn a_c_program_runs_under_the_bootstrap_task() {
+        let before = task_ids();
+        let bootstrap = boot_programs(&["c-checks"])?;
+        let checks = wait_for_any_text("c-checks: started with bootstrap port 0x100", 5000)?;
+        wait_for_text(checks, " failed", 5000)?;
+        let text = output(checks).unwrap_or_default();
+        ensure!(text.contains("c-checks: 18 passed, 0 failed"), "c-checks said:\n{text}");
+        ensure!(text.contains("c-checks: text -42 42 beef     7|z|%"), "mach_printf wrote:\n{text}");
+        end_bootstrap(bootstrap, &before)
+    }
+}
+
+ktest! {
+    fn the_bootstrap_task_and_its_children_leave_nothing_behind() {
+        // The second of two identical runs must give back every frame,
+        // task, thread and port: restarts and the name service included.
+        for round in 0..2 {
+            let before_resources = ipc_resources();
+            let before = task_ids();
+            let bootstrap = boot_programs(&["name-checks", "crash-loop"])?;
+            wait_for_text(bootstrap, "giving up after 3 restarts", 10_000)?;
+            let checks = wait_for_any_text("name-checks: ", 10_000)?;
+            ensure!(output(checks).unwrap_or_default().contains(" 0 failed"), "name-checks failed");
+            end_bootstrap(bootstrap, &before)?;
+            if round == 1 {
+                ensure_nothing_left(before_resources)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+ktest! {
+    fn the_kv_example_serves_its_rust_client_and_comes_back_after_a_kill() {
+        let before = task_ids();
+        let bootstrap = boot_programs(&["kv-server", "kv-client"])?;
+        let client = wait_for_any_text("kv-client: ", 10_000)?;
+        wait_for_text(client, " failed", 5000)?;
+        let text = output(client).unwrap_or_default();
+        ensure!(text.contains("kv-client: 23 passed, 0 failed"), "kv-client said:\n{text}");
+        let server = wait_for_any_text("kv-server: serving", 1000)?;
+        terminate(server)?;
+        wait_for_text(bootstrap, "bootstrap: server usertest-kv-server died: its task ended", 3000)?;
+        wait_for_text(client, "kv-client: restarted server: ", 10_000)?;
+        wait_for_text(client, "restarted server: 3 passed, 0 failed", 1000)?;
+        end_bootstrap(bootstrap, &before)
+    }
+}
+
+ktest! {
+    fn the_kv_example_serves_its_c_client() {
+        let before = task_ids();
+        let bootstrap = boot_programs(&["kv-server", "kv-client-c"])?;
+        let client = wait_for_any_text("kv-client-c: ", 10_000)?;
+        let text = output(client).unwrap_or_default();
+        ensure!(text.contains("kv-client-c: 20 passed, 0 failed"), "kv-client-c said:\n{text}");
+        end_bootstrap(bootstrap, &before)
+    }
+}
+
+ktest! {
+    fn generated_stubs_and_raw_mach_msg_rpc_benchmark_runs() {
+        // scripts/benches/stubs runs this case alone under -icount and keeps
+        // the figures; here it must only complete with both figures.
+        let before = task_ids();
+        let bootstrap = boot_programs(&["raw-echo", "ping-server", "kv-server", "kv-bench"])?;
+        let bench = wait_for_any_text("bench done", 60_000)?;
+        let text = output(bench).unwrap_or_default();
+        for name in ["rpc_raw_round_trip ", "rpc_generated_round_trip ", "rpc_generated_overhead_percent "] {
+            ensure!(text.contains(&alloc::format!("bench {name}")), "kv-bench said:\n{text}");
+        }
+        end_bootstrap(bootstrap, &before)
+    }
+}

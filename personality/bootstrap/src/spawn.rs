@@ -6,8 +6,10 @@
 //!    the file bytes (the rest stays zero) and `vm_protect` it to the
 //!    segment's rights (never write and execute together);
 //! 3. a stack from `vm_allocate`;
-//! 4. `thread_create` (suspended), `thread_set_state` (entry point, stack),
-//!    `thread_resume`.
+//! 4. the caller's `prepare` gives the task its rights and chooses the
+//!    first argument (see `docs/bootstrap.md`);
+//! 5. `thread_create` (suspended), `thread_set_state` (entry point, stack,
+//!    first argument), `thread_resume`.
 //!
 //! The image is checked by goblin and by the kernel (whose VM traps refuse
 //! bad addresses); a failure terminates the half-built task.
@@ -19,7 +21,9 @@ use libmach::abi::{
     KernReturn, PortName, Trap, VM_FLAGS_ANYWHERE, VM_FLAGS_FIXED, VM_PROT_EXECUTE, VM_PROT_READ, VM_PROT_WRITE,
     X86_THREAD_STATE64, X86_THREAD_STATE64_COUNT,
 };
-use libmach::trap::{raw_trap, task_self, task_terminate, thread_resume, vm_allocate, vm_protect, vm_write};
+use libmach::trap::{
+    port_deallocate, raw_trap, task_self, task_terminate, thread_resume, vm_allocate, vm_protect, vm_write,
+};
 
 const PAGE: u64 = 4096;
 const STACK_SIZE: u64 = 256 * 1024;
@@ -59,10 +63,10 @@ fn thread_create(task: PortName) -> Result<PortName, KernReturn> {
     Ok(thread)
 }
 
-fn set_entry(thread: PortName, entry: u64, stack_top: u64) -> Result<(), KernReturn> {
+fn set_entry(thread: PortName, entry: u64, stack_top: u64, argument: u64) -> Result<(), KernReturn> {
     let mut state = [0u32; X86_THREAD_STATE64_COUNT as usize];
-    // Fields of x86_thread_state64_t, as (index, value): rsp 7, rip 16.
-    for (field, value) in [(7usize, stack_top), (16, entry)] {
+    // Fields of x86_thread_state64_t, as (index, value): rdi 4, rsp 7, rip 16.
+    for (field, value) in [(4usize, argument), (7, stack_top), (16, entry)] {
         state[field * 2] = value as u32;
         state[field * 2 + 1] = (value >> 32) as u32;
     }
@@ -112,21 +116,29 @@ fn segments(image: &[u8], elf: &Elf) -> Result<Vec<Segment>, SpawnError> {
 }
 
 /// Builds a task running `image` and returns its task port's name.
-pub fn start(image: &[u8]) -> Result<PortName, SpawnError> {
+/// `prepare` runs on the built task before its thread starts and returns
+/// the thread's first argument.
+pub fn start(image: &[u8], prepare: impl FnOnce(PortName) -> Result<u64, KernReturn>) -> Result<PortName, SpawnError> {
     let elf = Elf::parse(image).map_err(|_| SpawnError::NotAnExecutable)?;
     if !elf.is_64 || elf.header.e_machine != header::EM_X86_64 || elf.header.e_type != header::ET_EXEC {
         return Err(SpawnError::NotAnExecutable);
     }
     let segments = segments(image, &elf)?;
     let task = task_create()?;
-    let built = build(task, image, &segments, elf.header.e_entry);
+    let built = build(task, image, &segments, elf.header.e_entry, prepare);
     if built.is_err() {
         let _ = task_terminate(task);
     }
     built.map(|()| task)
 }
 
-fn build(task: PortName, image: &[u8], segments: &[Segment], entry: u64) -> Result<(), SpawnError> {
+fn build(
+    task: PortName,
+    image: &[u8],
+    segments: &[Segment],
+    entry: u64,
+    prepare: impl FnOnce(PortName) -> Result<u64, KernReturn>,
+) -> Result<(), SpawnError> {
     // Segments may share a page; allocate each page once, write all the
     // bytes, then give each page the union of its segments' rights.
     let mut allocated: Vec<(u64, u64)> = Vec::new();
@@ -149,8 +161,11 @@ fn build(task: PortName, image: &[u8], segments: &[Segment], entry: u64) -> Resu
         vm_protect(task, page, PAGE, false, protection)?;
     }
     let stack = vm_allocate(task, 0, STACK_SIZE, VM_FLAGS_ANYWHERE)?;
+    let argument = prepare(task)?;
     let thread = thread_create(task)?;
-    set_entry(thread, entry, stack + STACK_SIZE)?;
-    thread_resume(thread)?;
+    let started = set_entry(thread, entry, stack + STACK_SIZE, argument).and_then(|()| thread_resume(thread));
+    // The task holds its thread; bootstrap needs no right to it.
+    let _ = port_deallocate(task_self(), thread);
+    started?;
     Ok(())
 }

@@ -1,0 +1,69 @@
+/* mach_runtime.h: the C runtime of Mach_R user programs that run as Mach
+ * tasks without minilibc (libmach/c): the program entry, the trap wrappers
+ * generated C stubs call, and a small console printer.
+ *
+ * A program defines `int mach_main(mach_port_t bootstrap_port)`. crt0's
+ * `_start` receives the send right to the task's bootstrap port (the name
+ * service) in the first argument register, as the bootstrap task passes it
+ * (docs/bootstrap.md), stores it in `mach_bootstrap_port` and calls
+ * mach_main. When mach_main returns the thread sleeps forever: there is no
+ * exit trap; a task ends when its task port is terminated.
+ *
+ * Names follow Mach's C interface (mach_msg, mach_reply_port,
+ * mach_port_allocate, ...) with Mach_R's trap semantics (docs/abi.md). The
+ * constants and structures come from <mach/mach_abi.h>, generated from the
+ * mach-abi crate. */
+#ifndef MACH_RUNTIME_H
+#define MACH_RUNTIME_H
+
+#include <mach/mach_abi.h>
+
+/* The send right to this task's bootstrap port (set by crt0). */
+extern mach_port_t mach_bootstrap_port;
+
+/* The program's entry, called by crt0. */
+int mach_main(mach_port_t bootstrap_port);
+
+/* mach_msg: an optional send of `send_size` bytes of `message`, then an
+ * optional receive of up to `receive_size` bytes into it from
+ * `receive_name`. `notify` must be MACH_PORT_NULL (Mach_R has no
+ * MACH_RCV_NOTIFY); another value returns MACH_SEND_INVALID_NOTIFY. */
+mach_msg_return_t mach_msg(mach_msg_header_t *message, mach_msg_option_t option, mach_msg_size_t send_size,
+                           mach_msg_size_t receive_size, mach_port_name_t receive_name, mach_msg_timeout_t timeout,
+                           mach_port_name_t notify);
+
+mach_port_t mach_reply_port(void);
+mach_port_t mach_task_self(void);
+mach_port_t mach_thread_self(void);
+
+kern_return_t mach_port_allocate(mach_port_t task, mach_port_right_t right, mach_port_name_t *name);
+kern_return_t mach_port_deallocate(mach_port_t task, mach_port_name_t name);
+kern_return_t mach_port_destroy(mach_port_t task, mach_port_name_t name);
+kern_return_t mach_port_mod_refs(mach_port_t task, mach_port_name_t name, mach_port_right_t right,
+                                 mach_port_delta_t delta);
+kern_return_t mach_port_insert_right(mach_port_t task, mach_port_name_t name, mach_port_name_t right,
+                                     mach_msg_type_name_t disposition);
+kern_return_t mach_port_type(mach_port_t task, mach_port_name_t name, mach_port_type_t *type);
+
+/* Gives back `size` bytes at `address` of `task`'s memory (whole pages). */
+kern_return_t mach_vm_deallocate(mach_port_t task, uint64_t address, uint64_t size);
+
+/* Sleeps at least `milliseconds`. */
+kern_return_t mach_thread_sleep(uint64_t milliseconds);
+/* Nanoseconds since the kernel started. */
+uint64_t mach_clock_nanoseconds(void);
+
+/* Writes `length` bytes of `text` to the kernel console. */
+kern_return_t mach_debug_print(const char *text, size_t length);
+/* printf for the console: %s %c %d %i %u %x %p %%, with l/ll/z on the
+ * integers and a field width. One call prints at most 255 bytes. */
+int mach_printf(const char *format, ...) __attribute__((format(printf, 1, 2)));
+
+/* The compiler may emit calls to these even in freestanding code. */
+void *memcpy(void *destination, const void *source, size_t length);
+void *memmove(void *destination, const void *source, size_t length);
+void *memset(void *destination, int value, size_t length);
+int memcmp(const void *left, const void *right, size_t length);
+size_t strlen(const char *text);
+
+#endif

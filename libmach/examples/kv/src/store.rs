@@ -1,0 +1,155 @@
+//! A fixed-capacity key-value store implementing the generated `kv::Server`.
+
+use libmach::{BoundedBytes, BoundedString, PortKernel, ReceiveRight, SendRight};
+
+use crate::kv;
+
+/// Most keys the store holds.
+pub const CAPACITY: usize = 16;
+/// Most sessions open at once.
+pub const SESSIONS: usize = 4;
+
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    key: BoundedString<64>,
+    value: BoundedBytes<512>,
+}
+
+/// The store: entries, an optional watcher right, open sessions, a log.
+pub struct Store<K: PortKernel> {
+    kernel: K,
+    entries: [Option<Entry>; CAPACITY],
+    watcher: Option<SendRight<K>>,
+    sessions: [Option<ReceiveRight<K>>; SESSIONS],
+    /// Number of `log` messages received.
+    pub log_lines: u32,
+    /// The last `log` message's level and text.
+    pub last_log: (u8, BoundedString<120>),
+}
+
+impl<K: PortKernel> Store<K> {
+    /// An empty store in the task whose kernel handle is `kernel`.
+    pub fn new(kernel: &K) -> Self {
+        Store {
+            kernel: kernel.clone(),
+            entries: [None; CAPACITY],
+            watcher: None,
+            sessions: [const { None }; SESSIONS],
+            log_lines: 0,
+            last_log: (0, BoundedString::new()),
+        }
+    }
+
+    fn find(&self, key: &str) -> Option<usize> {
+        self.entries.iter().position(|entry| entry.as_ref().is_some_and(|entry| entry.key.as_str() == key))
+    }
+
+    fn store(&mut self, key: &str, value: &[u8]) -> Result<(), kv::Error> {
+        let key = BoundedString::try_from_str(key).ok_or(kv::Error::StoreFull)?;
+        let value = BoundedBytes::from_slice(value).ok_or(kv::Error::StoreFull)?;
+        let slot = match self.find(key.as_str()) {
+            Some(index) => index,
+            None => self.entries.iter().position(Option::is_none).ok_or(kv::Error::StoreFull)?,
+        };
+        self.entries[slot] = Some(Entry { key, value });
+        Ok(())
+    }
+
+    /// The registered watcher's name, if any (for tests).
+    pub fn watcher_name(&self) -> Option<libmach::abi::PortName> {
+        self.watcher.as_ref().map(SendRight::name)
+    }
+
+    /// Names of the sessions' receive rights (for tests).
+    pub fn session_names(&self) -> impl Iterator<Item = libmach::abi::PortName> + '_ {
+        self.sessions.iter().flatten().map(ReceiveRight::name)
+    }
+}
+
+impl<K: PortKernel> kv::Server<K> for Store<K> {
+    fn put(&mut self, key: &str, value: &[u8]) -> Result<(), kv::Error> {
+        self.store(key, value)
+    }
+
+    fn get(&mut self, key: &str) -> Result<BoundedBytes<512>, kv::Error> {
+        let index = self.find(key).ok_or(kv::Error::NotFound)?;
+        self.entries[index].map(|entry| entry.value).ok_or(kv::Error::NotFound)
+    }
+
+    fn remove(&mut self, key: &str) -> Result<BoundedBytes<512>, kv::Error> {
+        let index = self.find(key).ok_or(kv::Error::NotFound)?;
+        self.entries[index].take().map(|entry| entry.value).ok_or(kv::Error::NotFound)
+    }
+
+    fn count(&mut self) -> Result<kv::CountReply, kv::Error> {
+        let stored = self.entries.iter().flatten();
+        let (keys, bytes) =
+            stored.fold((0u32, 0u64), |(keys, bytes), entry| (keys + 1, bytes + entry.value.len() as u64));
+        Ok(kv::CountReply { keys, bytes })
+    }
+
+    fn add(&mut self, key: &str, delta: i64) -> Result<i64, kv::Error> {
+        let current = match self.find(key).and_then(|index| self.entries[index]) {
+            Some(entry) => {
+                let mut bytes = [0u8; 8];
+                let value = entry.value.as_slice();
+                let length = value.len().min(8);
+                bytes[..length].copy_from_slice(&value[..length]);
+                i64::from_le_bytes(bytes)
+            }
+            None => 0,
+        };
+        let total = current.wrapping_add(delta);
+        self.store(key, &total.to_le_bytes())?;
+        Ok(total)
+    }
+
+    fn watch(&mut self, watcher: SendRight<K>) -> Result<(), kv::Error> {
+        // A previous watcher's right is released by the replacement.
+        self.watcher = Some(watcher);
+        Ok(())
+    }
+
+    fn unwatch(&mut self) -> Result<SendRight<K>, kv::Error> {
+        self.watcher.take().ok_or(kv::Error::NoWatcher)
+    }
+
+    fn open_session(&mut self, label: &str) -> Result<SendRight<K>, kv::Error> {
+        let _ = label;
+        let slot = self.sessions.iter().position(Option::is_none).ok_or(kv::Error::StoreFull)?;
+        let session = ReceiveRight::allocate(&self.kernel).map_err(|_| kv::Error::StoreFull)?;
+        let send = session.make_send().map_err(|_| kv::Error::StoreFull)?;
+        self.sessions[slot] = Some(session);
+        Ok(send)
+    }
+
+    fn digest(&mut self, data: libmach::message::OutOfLineData<K>) -> Result<kv::DigestReply, kv::Error> {
+        let checksum = data.bytes().iter().fold(0u32, |sum, &byte| sum.wrapping_add(byte as u32));
+        Ok(kv::DigestReply { checksum, length: data.len() as u64 })
+    }
+
+    fn export(&mut self) -> Result<libmach::message::OutOfLineData<K>, kv::Error> {
+        let entries = self.entries.iter().flatten();
+        let size: usize = entries.clone().map(|entry| 8 + entry.key.len() + entry.value.len()).sum();
+        let mut data =
+            libmach::message::OutOfLineData::allocate(&self.kernel, size as u32).map_err(|_| kv::Error::StoreFull)?;
+        let bytes = data.bytes_mut();
+        if bytes.len() != size {
+            return Err(kv::Error::StoreFull);
+        }
+        let mut offset = 0;
+        for entry in entries {
+            for field in [entry.key.as_str().as_bytes(), entry.value.as_slice()] {
+                bytes[offset..offset + 4].copy_from_slice(&(field.len() as u32).to_le_bytes());
+                bytes[offset + 4..offset + 4 + field.len()].copy_from_slice(field);
+                offset += 4 + field.len();
+            }
+        }
+        Ok(data)
+    }
+
+    fn log(&mut self, level: u8, text: &str) {
+        self.log_lines += 1;
+        self.last_log = (level, BoundedString::try_from_str(text).unwrap_or_default());
+    }
+}

@@ -1,0 +1,482 @@
+//! A fake kernel for host tests: the kernel's own IPC core (`mach-ipc`)
+//! behind [`PortKernel`], one IPC space per fake task.
+//!
+//! Rights, dispositions, copyin/copyout, notifications and every error code
+//! are the kernel's, so a client or server tested here behaves as it will
+//! on Mach_R. What differs: nothing blocks. A receive that would wait first
+//! runs the servers attached with [`FakeSystem::attach_server`] (each takes
+//! its queued requests and replies) and then, if still nothing is queued,
+//! fails with `MACH_RCV_TIMED_OUT`; a send to a full queue does the same and
+//! then fails with `MACH_SEND_TIMED_OUT`. Every call is recorded
+//! ([`FakeSystem::calls`]) so tests can check what a right did when dropped.
+//!
+//! Out-of-line memory: the sender's region is read from host memory at the
+//! descriptor's address (callers pass the address of a live slice, as the
+//! generated client does); the receiver gets a copy the fake owns until the
+//! whole fake system is dropped, so a slice returned by
+//! [`PortKernel::out_of_line_bytes`] cannot outlive its memory.
+//! Out-of-line port arrays are not supported (sending one fails with
+//! `MACH_SEND_INVALID_MEMORY`).
+
+use std::boxed::Box;
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+use std::string::String;
+use std::vec::Vec;
+
+use mach_abi::{
+    CopyOption, KernReturn, MachMsgOption, MachMsgReturn, MachMsgTimeout, PortName, PortRight, MACH_MSG_OPTION_USER,
+    MACH_RCV_LARGE, MACH_RCV_MSG, MACH_SEND_MSG, MACH_SEND_TIMEOUT,
+};
+use mach_ipc::{Ipc, ReceiveError, ReceiveOptions, SendError, SpaceId, SpaceLimits, TaskMemory};
+
+use crate::kernel::PortKernel;
+use crate::server::{handle_one, Dispatch};
+
+/// One recorded kernel call.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Call {
+    PortAllocate(PortRight),
+    PortDeallocate(PortName),
+    PortDestroy(PortName),
+    PortModRefs(PortName, PortRight, i32),
+    PortInsertRight(PortName, PortName, u32),
+    PortMoveMember(PortName, PortName),
+    PortType(PortName),
+    ReplyPort,
+    MachMsg { option: MachMsgOption, send_size: usize, receive_name: PortName },
+    VmAllocate(u64),
+    VmDeallocate(u64, u64),
+}
+
+type Handler = Box<dyn FnMut(&[u8], &mut [u8]) -> Dispatch>;
+
+struct AttachedServer {
+    kernel: FakeKernel,
+    receive_name: PortName,
+    request: Vec<u8>,
+    reply: Vec<u8>,
+    handler: Handler,
+}
+
+#[derive(Default)]
+struct Memory {
+    /// Captured sender regions, by token.
+    captured: BTreeMap<u64, Vec<u8>>,
+    next_token: u64,
+    /// Regions mapped into receivers, never freed before the system is
+    /// dropped (see the module header); by address: (bytes, deallocated).
+    mapped: BTreeMap<u64, (Box<[u8]>, bool)>,
+}
+
+struct World {
+    ipc: Ipc,
+    memory: Memory,
+    servers: Vec<AttachedServer>,
+    pumping: bool,
+    calls: Vec<(SpaceId, Call)>,
+}
+
+/// The fake machine: its IPC state and tasks.
+#[derive(Clone)]
+pub struct FakeSystem {
+    world: Rc<RefCell<World>>,
+}
+
+/// One fake task's kernel handle (its IPC space).
+#[derive(Clone)]
+pub struct FakeKernel {
+    world: Rc<RefCell<World>>,
+    space: SpaceId,
+}
+
+impl core::fmt::Debug for FakeKernel {
+    fn fmt(&self, formatter: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(formatter, "FakeKernel({:?})", self.space)
+    }
+}
+
+impl Default for FakeSystem {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl FakeSystem {
+    /// An empty machine.
+    pub fn new() -> Self {
+        FakeSystem {
+            world: Rc::new(RefCell::new(World {
+                ipc: Ipc::new(),
+                memory: Memory::default(),
+                servers: Vec::new(),
+                pumping: false,
+                calls: Vec::new(),
+            })),
+        }
+    }
+
+    /// A new task with default space limits.
+    pub fn task(&self) -> FakeKernel {
+        self.task_with_limits(SpaceLimits::default())
+    }
+
+    /// A new task with these space limits.
+    pub fn task_with_limits(&self, limits: SpaceLimits) -> FakeKernel {
+        let mut world = self.world.borrow_mut();
+        let task_id = world.ipc.space_count() as u32 + 1;
+        let space = world.ipc.create_space(task_id, limits);
+        FakeKernel { world: self.world.clone(), space }
+    }
+
+    /// Ends a task: its space is destroyed (its ports die, its rights go),
+    /// and any server attached in it is detached.
+    pub fn end_task(&self, task: &FakeKernel) {
+        let mut world = self.world.borrow_mut();
+        let _ = world.ipc.destroy_space(task.space);
+        world.ipc.deliver_notifications();
+        world.servers.retain(|server| server.kernel.space != task.space);
+    }
+
+    /// Gives `to` a send right made from `from`'s receive right `name`
+    /// (what a bootstrap or name server does); returns its name in `to`.
+    pub fn give_send_right(&self, from: &FakeKernel, name: PortName, to: &FakeKernel) -> Result<PortName, KernReturn> {
+        let mut world = self.world.borrow_mut();
+        let (right, _) = world.ipc.extract_right(from.space, name, mach_abi::Disposition::MakeSend as u32)?;
+        world.ipc.insert_carried(to.space, right).map_err(|(code, right)| {
+            world.ipc.release(right);
+            code
+        })
+    }
+
+    /// Attaches a server in `task` receiving on `receive_name` (a receive
+    /// right or port set): whenever a receive in any task would wait, the
+    /// fake lets each attached server handle its queued requests through
+    /// [`crate::server::handle_one`], as if its thread had been waiting.
+    pub fn attach_server(
+        &self,
+        task: &FakeKernel,
+        receive_name: PortName,
+        buffer_size: usize,
+        handler: impl FnMut(&[u8], &mut [u8]) -> Dispatch + 'static,
+    ) {
+        self.world.borrow_mut().servers.push(AttachedServer {
+            kernel: task.clone(),
+            receive_name,
+            request: std::vec![0; buffer_size],
+            reply: std::vec![0; buffer_size],
+            handler: Box::new(handler),
+        });
+    }
+
+    /// Lets every attached server handle what is queued for it; returns how
+    /// many requests were handled.
+    pub fn run_servers(&self) -> usize {
+        pump(&self.world)
+    }
+
+    /// The IPC core's full consistency check (reference counts, holders,
+    /// queues): `Err` with a description on the first violation.
+    pub fn check_invariants(&self) -> Result<(), String> {
+        self.world.borrow().ipc.check_invariants().map_err(|violation| violation.0)
+    }
+
+    /// Number of names in `task`'s space.
+    pub fn name_count(&self, task: &FakeKernel) -> usize {
+        self.world.borrow().ipc.space(task.space).map_or(0, |space| space.entries().count())
+    }
+
+    /// User references of `right` under `name` in `task` (0 if none).
+    pub fn references(&self, task: &FakeKernel, name: PortName, right: PortRight) -> u32 {
+        self.world.borrow().ipc.get_refs(task.space, name, right).unwrap_or(0)
+    }
+
+    /// Messages queued on the port `task` names `name`.
+    pub fn queued_messages(&self, task: &FakeKernel, name: PortName) -> usize {
+        let world = self.world.borrow();
+        world.ipc.port_of(task.space, name).ok().and_then(|port| world.ipc.port(port)).map_or(0, |p| p.message_count())
+    }
+
+    /// Every call `task` made, in order.
+    pub fn calls(&self, task: &FakeKernel) -> Vec<Call> {
+        let world = self.world.borrow();
+        world.calls.iter().filter(|(space, _)| *space == task.space).map(|(_, call)| call.clone()).collect()
+    }
+
+    /// Forgets the recorded calls.
+    pub fn clear_calls(&self) {
+        self.world.borrow_mut().calls.clear();
+    }
+
+    /// Out-of-line regions mapped into receivers and not yet deallocated.
+    pub fn live_regions(&self) -> usize {
+        self.world.borrow().memory.mapped.values().filter(|(_, deallocated)| !deallocated).count()
+    }
+}
+
+/// Runs the attached servers until none has anything queued. Not re-entered:
+/// a server's own receives (with a zero timeout) never run servers.
+fn pump(world: &Rc<RefCell<World>>) -> usize {
+    let mut servers = {
+        let mut world = world.borrow_mut();
+        if world.pumping {
+            return 0;
+        }
+        world.pumping = true;
+        core::mem::take(&mut world.servers)
+    };
+    let mut handled = 0;
+    loop {
+        let mut progress = false;
+        for server in servers.iter_mut() {
+            while handle_one(
+                &server.kernel,
+                server.receive_name,
+                &mut server.request,
+                &mut server.reply,
+                Some(0),
+                &mut server.handler,
+            )
+            .is_ok()
+            {
+                handled += 1;
+                progress = true;
+            }
+        }
+        if !progress {
+            break;
+        }
+    }
+    let mut world = world.borrow_mut();
+    // Servers attached while pumping (by a handler) join the list.
+    servers.append(&mut world.servers);
+    world.servers = servers;
+    world.pumping = false;
+    handled
+}
+
+impl FakeKernel {
+    fn record(&self, call: Call) {
+        self.world.borrow_mut().calls.push((self.space, call));
+    }
+
+    fn with_ipc<T>(&self, operation: impl FnOnce(&mut Ipc, SpaceId) -> T) -> T {
+        let mut world = self.world.borrow_mut();
+        let result = operation(&mut world.ipc, self.space);
+        world.ipc.deliver_notifications();
+        let _ = world.ipc.take_released_regions();
+        result
+    }
+
+    fn send(&self, bytes: &[u8], option: MachMsgOption) -> Result<(), MachMsgReturn> {
+        for attempt in 0..2 {
+            let result = {
+                let mut world = self.world.borrow_mut();
+                let World { ipc, memory, .. } = &mut *world;
+                let result = ipc.send(self.space, bytes, memory);
+                ipc.deliver_notifications();
+                let _ = ipc.take_released_regions();
+                result
+            };
+            match result {
+                Ok(_) => return Ok(()),
+                Err(SendError::Failed(code)) => return Err(code),
+                Err(SendError::QueueFull { .. }) if option & MACH_SEND_TIMEOUT == 0 && attempt == 0 => {
+                    pump(&self.world);
+                }
+                Err(_) => return Err(MachMsgReturn::SendTimedOut),
+            }
+        }
+        Err(MachMsgReturn::SendTimedOut)
+    }
+
+    fn receive(&self, buffer: &mut [u8], option: MachMsgOption, name: PortName) -> Result<(), MachMsgReturn> {
+        for attempt in 0..2 {
+            let result = {
+                let mut world = self.world.borrow_mut();
+                let World { ipc, memory, .. } = &mut *world;
+                let options = ReceiveOptions { large: option & MACH_RCV_LARGE != 0 };
+                let result = ipc.receive(self.space, name, buffer.len(), options, memory);
+                ipc.deliver_notifications();
+                let _ = ipc.take_released_regions();
+                result
+            };
+            match result {
+                Ok(received) => {
+                    let target = buffer.get_mut(..received.bytes.len()).ok_or(MachMsgReturn::ReceiveTooLarge)?;
+                    target.copy_from_slice(&received.bytes);
+                    return if received.lost != 0 { Err(MachMsgReturn::ReceiveBodyError) } else { Ok(()) };
+                }
+                Err(ReceiveError::Empty) if attempt == 0 => {
+                    if pump(&self.world) == 0 {
+                        return Err(MachMsgReturn::ReceiveTimedOut);
+                    }
+                }
+                Err(ReceiveError::Empty) => return Err(MachMsgReturn::ReceiveTimedOut),
+                Err(ReceiveError::TooLarge { needed }) => {
+                    if let Some(size) = buffer.get_mut(4..8) {
+                        size.copy_from_slice(&(needed as u32).to_le_bytes());
+                    }
+                    return Err(MachMsgReturn::ReceiveTooLarge);
+                }
+                Err(ReceiveError::Failed(code)) => return Err(code),
+            }
+        }
+        Err(MachMsgReturn::ReceiveTimedOut)
+    }
+}
+
+impl PortKernel for FakeKernel {
+    fn port_allocate(&self, right: PortRight) -> Result<PortName, KernReturn> {
+        self.record(Call::PortAllocate(right));
+        self.with_ipc(|ipc, space| ipc.allocate(space, right))
+    }
+
+    fn port_deallocate(&self, name: PortName) -> Result<(), KernReturn> {
+        self.record(Call::PortDeallocate(name));
+        self.with_ipc(|ipc, space| ipc.deallocate(space, name))
+    }
+
+    fn port_destroy(&self, name: PortName) -> Result<(), KernReturn> {
+        self.record(Call::PortDestroy(name));
+        self.with_ipc(|ipc, space| ipc.destroy(space, name))
+    }
+
+    fn port_mod_refs(&self, name: PortName, right: PortRight, delta: i32) -> Result<(), KernReturn> {
+        self.record(Call::PortModRefs(name, right, delta));
+        self.with_ipc(|ipc, space| ipc.mod_refs(space, name, right, delta))
+    }
+
+    fn port_insert_right(&self, name: PortName, right_name: PortName, disposition: u32) -> Result<(), KernReturn> {
+        self.record(Call::PortInsertRight(name, right_name, disposition));
+        self.with_ipc(|ipc, space| ipc.insert_right(space, name, space, right_name, disposition))
+    }
+
+    fn port_move_member(&self, member: PortName, set: PortName) -> Result<(), KernReturn> {
+        self.record(Call::PortMoveMember(member, set));
+        self.with_ipc(|ipc, space| ipc.move_member(space, member, set))
+    }
+
+    fn port_type(&self, name: PortName) -> Result<u32, KernReturn> {
+        self.record(Call::PortType(name));
+        self.with_ipc(|ipc, space| ipc.port_type(space, name))
+    }
+
+    fn reply_port(&self) -> Result<PortName, KernReturn> {
+        self.record(Call::ReplyPort);
+        self.with_ipc(|ipc, space| ipc.reply_port(space))
+    }
+
+    fn mach_msg(
+        &self,
+        buffer: &mut [u8],
+        option: MachMsgOption,
+        send_size: usize,
+        receive_name: PortName,
+        _timeout: MachMsgTimeout,
+    ) -> Result<(), MachMsgReturn> {
+        self.record(Call::MachMsg { option, send_size, receive_name });
+        if option & !MACH_MSG_OPTION_USER != 0 {
+            return Err(MachMsgReturn::SendInvalidHeader);
+        }
+        if option & MACH_SEND_MSG != 0 {
+            let bytes = buffer.get(..send_size).ok_or(MachMsgReturn::SendMsgTooSmall)?;
+            self.send(bytes, option)?;
+        }
+        if option & MACH_RCV_MSG != 0 {
+            self.receive(buffer, option, receive_name)?;
+        }
+        Ok(())
+    }
+
+    fn vm_allocate(&self, size: u64) -> Result<u64, KernReturn> {
+        self.record(Call::VmAllocate(size));
+        if size == 0 || size > mach_abi::MACH_MSG_OOL_SIZE_MAX {
+            return Err(KernReturn::InvalidArgument);
+        }
+        let bytes = std::vec![0u8; size as usize].into_boxed_slice();
+        let address = bytes.as_ptr() as u64;
+        self.world.borrow_mut().memory.mapped.insert(address, (bytes, false));
+        Ok(address)
+    }
+
+    fn vm_deallocate(&self, address: u64, size: u64) -> Result<(), KernReturn> {
+        self.record(Call::VmDeallocate(address, size));
+        let mut world = self.world.borrow_mut();
+        match world.memory.mapped.get_mut(&address) {
+            Some((bytes, deallocated)) if !*deallocated && bytes.len() as u64 == size => {
+                *deallocated = true;
+                Ok(())
+            }
+            _ => Err(KernReturn::InvalidAddress),
+        }
+    }
+
+    fn out_of_line_pointer(&self, address: u64, size: u32) -> Option<*mut u8> {
+        let mut world = self.world.borrow_mut();
+        let (bytes, deallocated) = world.memory.mapped.get_mut(&address)?;
+        if *deallocated || bytes.len() != size as usize {
+            return None;
+        }
+        Some(bytes.as_mut_ptr())
+    }
+
+    fn out_of_line_bytes(&self, address: u64, size: u32) -> Option<&[u8]> {
+        let world = self.world.borrow();
+        let (bytes, deallocated) = world.memory.mapped.get(&address)?;
+        if *deallocated || bytes.len() != size as usize {
+            return None;
+        }
+        let pointer = bytes.as_ptr();
+        let length = bytes.len();
+        drop(world);
+        // SAFETY: the boxed bytes are never freed, moved or written while
+        // the world lives (`mapped` only ever gains entries and flags them),
+        // and `self` holds a reference to the world for the slice's
+        // lifetime, so the memory outlives the borrow of `self`.
+        Some(unsafe { core::slice::from_raw_parts(pointer, length) })
+    }
+}
+
+impl TaskMemory for Memory {
+    fn capture_region(&mut self, address: u64, size: u32, _copy: CopyOption) -> Result<u64, MachMsgReturn> {
+        if address == 0 {
+            return Err(MachMsgReturn::SendInvalidMemory);
+        }
+        let bytes = match self.mapped.get(&address) {
+            Some((bytes, false)) if bytes.len() >= size as usize => bytes[..size as usize].to_vec(),
+            _ => {
+                // SAFETY: the fake's contract (module header): a sender in a
+                // host test passes the address and length of a slice it
+                // borrows for the duration of the `mach_msg` call, as the
+                // generated client stubs do.
+                unsafe { core::slice::from_raw_parts(address as *const u8, size as usize) }.to_vec()
+            }
+        };
+        self.next_token += 1;
+        self.captured.insert(self.next_token, bytes);
+        Ok(self.next_token)
+    }
+
+    fn read_port_names(&mut self, _address: u64, _count: u32) -> Result<Vec<PortName>, MachMsgReturn> {
+        Err(MachMsgReturn::SendInvalidMemory)
+    }
+
+    fn deallocate(&mut self, address: u64, _size: u64) {
+        if let Some((_, deallocated)) = self.mapped.get_mut(&address) {
+            *deallocated = true;
+        }
+    }
+
+    fn map_region(&mut self, token: u64, _size: u32) -> Result<u64, MachMsgReturn> {
+        let bytes = self.captured.remove(&token).ok_or(MachMsgReturn::ReceiveInvalidData)?.into_boxed_slice();
+        let address = bytes.as_ptr() as u64;
+        self.mapped.insert(address, (bytes, false));
+        Ok(address)
+    }
+
+    fn write_port_names(&mut self, _names: &[PortName]) -> Result<u64, MachMsgReturn> {
+        Err(MachMsgReturn::ReceiveInvalidData)
+    }
+}

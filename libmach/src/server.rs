@@ -1,0 +1,245 @@
+//! The server side: replies, error replies and the receive loop.
+//!
+//! A handler (generated `*_dispatch` functions, or closures combining
+//! several) takes a received request (message and trailer) and writes its
+//! reply into a second buffer, returning a [`Dispatch`]. [`handle_one`]
+//! receives one request on a port or port set, runs the handler and sends
+//! the reply; [`run`] repeats it forever. One thread runs the loop today;
+//! several threads can each run [`run`] on the same port set with their own
+//! buffers (the kernel gives each message to one waiting thread), provided
+//! the handler's state is shared safely between them.
+
+use mach_abi::{
+    msgh_bits, msgh_bits_remote, parse_received, MachMsgHeader, MachMsgReturn, MessageView, PortName, MACH_RCV_MSG,
+    MACH_RCV_TIMEOUT, MACH_SEND_MSG, MACH_SEND_TIMEOUT,
+};
+
+use crate::kernel::PortKernel;
+use crate::message::{release_received, release_unsent, MessageWriter};
+use crate::mig::{MIG_BAD_ARGUMENTS, MIG_BAD_ID, REPLY_ID_OFFSET};
+
+/// What a handler did with a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dispatch {
+    /// A reply of this many bytes is in the reply buffer; send it.
+    Reply(usize),
+    /// Nothing to send (a one-way message, or no reply port to answer on).
+    NoReply,
+    /// The message id is not this handler's: the request is untouched, so
+    /// another handler may take it.
+    UnknownId,
+}
+
+/// True when the request carries a reply right to answer through.
+pub fn has_reply_port(header: &MachMsgHeader) -> bool {
+    msgh_bits_remote(header.bits) != 0 && mach_abi::port_name_is_valid(header.remote_port)
+}
+
+/// The header of the reply to `request`: through its reply right (moved:
+/// the received type of a right equals the disposition that moves it),
+/// with the request's id + 100.
+pub fn reply_header(request: &MachMsgHeader) -> MachMsgHeader {
+    MachMsgHeader {
+        bits: msgh_bits(msgh_bits_remote(request.bits), 0),
+        size: 0,
+        remote_port: request.remote_port,
+        local_port: 0,
+        voucher_port: 0,
+        id: request.id.wrapping_add(REPLY_ID_OFFSET),
+    }
+}
+
+/// Refuses a request: releases every right and region it carried and, if
+/// it has a reply port, writes a reply carrying only `code`.
+pub fn error_reply<K: PortKernel>(kernel: &K, view: &MessageView<'_>, code: i32, reply: &mut [u8]) -> Dispatch {
+    release_received(kernel, view);
+    reply_with_code(kernel, &view.header, code, reply)
+}
+
+/// Writes a reply carrying only `code` to the request with `header`,
+/// without releasing anything the request carried (the handler owns it
+/// by now). No reply port: nothing is written.
+pub fn reply_with_code<K: PortKernel>(kernel: &K, header: &MachMsgHeader, code: i32, reply: &mut [u8]) -> Dispatch {
+    if !has_reply_port(header) {
+        return Dispatch::NoReply;
+    }
+    let mut writer = MessageWriter::new(reply, reply_header(header));
+    let written = writer.i32(code).and_then(|()| writer.finish());
+    match written {
+        Ok(length) => Dispatch::Reply(length),
+        Err(_) => {
+            // A reply buffer too small even for a code: give the reply
+            // right back so the client's receive ends (send-once notice).
+            let _ = kernel.port_deallocate(header.remote_port);
+            Dispatch::NoReply
+        }
+    }
+}
+
+/// Refuses bytes that are not a valid received message at all (they cannot
+/// come from the kernel; tests and fuzzers feed them): answers
+/// `MIG_BAD_ARGUMENTS` if a reply port can be read from the header. The
+/// descriptors cannot be trusted, so no right is released.
+pub fn reject_unparsable<K: PortKernel>(kernel: &K, request: &[u8], reply: &mut [u8]) -> Dispatch {
+    match MachMsgHeader::read_from(request) {
+        Some(header) => reply_with_code(kernel, &header, MIG_BAD_ARGUMENTS, reply),
+        None => Dispatch::NoReply,
+    }
+}
+
+/// Gives back a reply right nobody will answer through (a one-way
+/// message that came with one): the client's receive sees a send-once
+/// notification instead of waiting.
+pub fn discard_reply_port<K: PortKernel>(kernel: &K, header: &MachMsgHeader) {
+    if has_reply_port(header) {
+        let _ = kernel.port_deallocate(header.remote_port);
+    }
+}
+
+/// What [`handle_one`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Handled {
+    /// The request was answered.
+    Replied,
+    /// The request needed no reply (or could not get one).
+    NoReply,
+    /// No handler knew the id: `MIG_BAD_ID` was answered.
+    UnknownId,
+    /// The reply could not be sent (the client's reply port is gone); its
+    /// rights were released.
+    ReplyFailed(MachMsgReturn),
+    /// A request larger than the buffer arrived and was destroyed by the
+    /// kernel (Mach's rule without `MACH_RCV_LARGE`).
+    RequestTooLarge,
+}
+
+/// Receives one request on `receive_name` (a receive right or port set)
+/// into `request`, lets `handler` answer into `reply`, and sends the reply.
+/// `timeout` (ms) bounds the wait; `None` waits for ever. Errors are the
+/// receive's (`MACH_RCV_TIMED_OUT`, `MACH_RCV_INVALID_NAME`...).
+pub fn handle_one<K, H>(
+    kernel: &K,
+    receive_name: PortName,
+    request: &mut [u8],
+    reply: &mut [u8],
+    timeout: Option<u32>,
+    handler: &mut H,
+) -> Result<Handled, MachMsgReturn>
+where
+    K: PortKernel,
+    H: FnMut(&[u8], &mut [u8]) -> Dispatch,
+{
+    let (options, milliseconds) = match timeout {
+        Some(milliseconds) => (MACH_RCV_MSG | MACH_RCV_TIMEOUT, milliseconds),
+        None => (MACH_RCV_MSG, 0),
+    };
+    match kernel.mach_msg(request, options, 0, receive_name, milliseconds) {
+        Ok(()) | Err(MachMsgReturn::ReceiveBodyError) => {}
+        Err(MachMsgReturn::ReceiveTooLarge) => return Ok(Handled::RequestTooLarge),
+        Err(code) => return Err(code),
+    }
+    let (dispatch, handled) = answer(kernel, request, reply, handler);
+    let Dispatch::Reply(length) = dispatch else {
+        return Ok(if handled == Handled::UnknownId { handled } else { Handled::NoReply });
+    };
+    match send_reply(kernel, reply, length) {
+        Ok(()) => Ok(handled),
+        Err(code) => Ok(Handled::ReplyFailed(code)),
+    }
+}
+
+/// Runs the handler on a received request; answers `MIG_BAD_ID` (releasing
+/// what the request carried) when no handler knew its id.
+fn answer<K, H>(kernel: &K, request: &[u8], reply: &mut [u8], handler: &mut H) -> (Dispatch, Handled)
+where
+    K: PortKernel,
+    H: FnMut(&[u8], &mut [u8]) -> Dispatch,
+{
+    match handler(request, reply) {
+        Dispatch::UnknownId => match parse_received(request) {
+            Ok((view, _)) => (error_reply(kernel, &view, MIG_BAD_ID, reply), Handled::UnknownId),
+            Err(_) => (reject_unparsable(kernel, request, reply), Handled::UnknownId),
+        },
+        other => (other, Handled::Replied),
+    }
+}
+
+/// Releases what an unsent reply carried: the rights it was moving and the
+/// reply right it was going through.
+fn release_reply<K: PortKernel>(kernel: &K, reply: &[u8]) {
+    if let Ok(view) = mach_abi::parse(reply) {
+        release_unsent(kernel, &view);
+    }
+    if let Some(header) = MachMsgHeader::read_from(reply) {
+        let _ = kernel.port_deallocate(header.remote_port);
+    }
+}
+
+/// Sends a reply without waiting (a reply goes through a send-once right,
+/// which never waits for queue room). If the send fails, the rights the
+/// reply was moving and the reply right itself are released.
+pub fn send_reply<K: PortKernel>(kernel: &K, reply: &mut [u8], length: usize) -> Result<(), MachMsgReturn> {
+    if length > reply.len() {
+        return Err(MachMsgReturn::SendTooLarge);
+    }
+    let result = kernel.mach_msg(reply, MACH_SEND_MSG | MACH_SEND_TIMEOUT, length, 0, 0);
+    if let Err(code) = result {
+        release_reply(kernel, &reply[..length]);
+        return Err(code);
+    }
+    Ok(())
+}
+
+/// Serves `receive_name` for ever; returns only when receiving fails for
+/// good (the port or set was destroyed: `MACH_RCV_INVALID_NAME`,
+/// `MACH_RCV_PORT_DIED`). Interrupted receives are retried. (The host's
+/// fake kernel cannot block: it answers a receive that would wait with
+/// `MACH_RCV_TIMED_OUT`, which ends the loop there.)
+///
+/// Each reply and the next receive are one `mach_msg` (MIG's
+/// `mach_msg_server` shape): the reply is sent from one buffer, the next
+/// request received into the same buffer, and the two buffers then swap
+/// roles, so both must be large enough for any request.
+pub fn run<K, H>(
+    kernel: &K,
+    receive_name: PortName,
+    request: &mut [u8],
+    reply: &mut [u8],
+    handler: &mut H,
+) -> MachMsgReturn
+where
+    K: PortKernel,
+    H: FnMut(&[u8], &mut [u8]) -> Dispatch,
+{
+    let (mut incoming, mut outgoing) = (request, reply);
+    let mut pending_reply: Option<usize> = None;
+    loop {
+        let received = match pending_reply.take() {
+            Some(length) => {
+                let options = MACH_SEND_MSG | MACH_SEND_TIMEOUT | MACH_RCV_MSG;
+                match kernel.mach_msg(outgoing, options, length, receive_name, 0) {
+                    Err(code) if code.is_send_error() => {
+                        // Nothing was sent and nothing received: give back
+                        // what the reply held, then receive on its own.
+                        release_reply(kernel, &outgoing[..length]);
+                        kernel.mach_msg(incoming, MACH_RCV_MSG, 0, receive_name, 0)
+                    }
+                    result => {
+                        // The next request is in `outgoing`: swap roles.
+                        core::mem::swap(&mut incoming, &mut outgoing);
+                        result
+                    }
+                }
+            }
+            None => kernel.mach_msg(incoming, MACH_RCV_MSG, 0, receive_name, 0),
+        };
+        match received {
+            Ok(()) | Err(MachMsgReturn::ReceiveBodyError) => {}
+            Err(MachMsgReturn::ReceiveTooLarge) | Err(MachMsgReturn::ReceiveInterrupted) => continue,
+            Err(code) => return code,
+        }
+        if let (Dispatch::Reply(length), _) = answer(kernel, incoming, outgoing, handler) {
+            pending_reply = Some(length);
+        }
+    }
+}

@@ -1,0 +1,12 @@
+//! Links the example programs as static executables at the conventional
+//! base, and generates the Rust side of ping.defs.
+fn main() {
+    println!("cargo:rustc-link-arg-bins=--image-base=0x400000");
+    println!("cargo:rustc-link-arg-bins=-static");
+    let output = std::path::PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+    let outputs = mach_idl::Outputs { rust: true, c: false };
+    if let Err(error) = mach_idl::build(std::path::Path::new("ping.defs"), &output, outputs) {
+        eprintln!("error: {error}");
+        std::process::exit(1);
+    }
+}
