@@ -268,6 +268,36 @@ pub fn port_request_notification(
     )?[0])
 }
 
+/// A new, empty task (no memory, no threads) whose parent is `parent`;
+/// returns a send right to its task port.
+pub fn task_create(parent: PortName) -> Result<PortName, KernReturn> {
+    let mut child = 0u32;
+    // SAFETY: the kernel writes the new task's name into `child`, ours.
+    to_result(unsafe { raw_trap(Trap::TaskCreate as u64, [parent as u64, 0, &raw mut child as u64, 0, 0, 0]) })?;
+    Ok(child)
+}
+
+/// A new, suspended thread in `task`; returns a send right to its port.
+pub fn thread_create(task: PortName) -> Result<PortName, KernReturn> {
+    let mut thread = 0u32;
+    // SAFETY: the kernel writes the new thread's name into `thread`, ours.
+    to_result(unsafe { raw_trap(Trap::ThreadCreate as u64, [task as u64, &raw mut thread as u64, 0, 0, 0, 0]) })?;
+    Ok(thread)
+}
+
+/// Sets `thread`'s registers: `state` is the `flavor`'s words (for
+/// `X86_THREAD_STATE64`, an `x86_thread_state64_t` as 32-bit words).
+pub fn thread_set_state(thread: PortName, flavor: u32, state: &[u32]) -> Result<(), KernReturn> {
+    let arguments = [thread as u64, flavor as u64, state.as_ptr() as u64, state.len() as u64, 0, 0];
+    trap(Trap::ThreadSetState, arguments)
+}
+
+/// Where `task`'s exceptions in `mask` go (a send right the caller names;
+/// `MACH_PORT_NULL` clears it).
+pub fn task_set_exception_port(task: PortName, mask: u32, port: PortName) -> Result<(), KernReturn> {
+    trap(Trap::TaskSetExceptionPort, [task as u64, mask as u64, port as u64, 0, 0, 0])
+}
+
 pub fn task_terminate(task: PortName) -> Result<(), KernReturn> {
     trap(Trap::TaskTerminate, [task as u64, 0, 0, 0, 0, 0])
 }

@@ -18,11 +18,12 @@ use alloc::vec::Vec;
 use goblin::elf::program_header::{PF_W, PF_X, PT_LOAD};
 use goblin::elf::{header, Elf};
 use libmach::abi::{
-    KernReturn, PortName, Trap, VM_FLAGS_ANYWHERE, VM_FLAGS_FIXED, VM_PROT_EXECUTE, VM_PROT_READ, VM_PROT_WRITE,
+    KernReturn, PortName, VM_FLAGS_ANYWHERE, VM_FLAGS_FIXED, VM_PROT_EXECUTE, VM_PROT_READ, VM_PROT_WRITE,
     X86_THREAD_STATE64, X86_THREAD_STATE64_COUNT,
 };
 use libmach::trap::{
-    port_deallocate, raw_trap, task_self, task_terminate, thread_resume, vm_allocate, vm_protect, vm_write,
+    port_deallocate, task_create, task_self, task_terminate, thread_create, thread_resume, thread_set_state,
+    vm_allocate, vm_protect, vm_write,
 };
 
 const PAGE: u64 = 4096;
@@ -41,28 +42,6 @@ impl From<KernReturn> for SpawnError {
     }
 }
 
-fn check(code: u64) -> Result<(), KernReturn> {
-    match KernReturn::from_u32(code as u32) {
-        Some(KernReturn::Success) => Ok(()),
-        Some(error) => Err(error),
-        None => Err(KernReturn::Failure),
-    }
-}
-
-fn task_create() -> Result<PortName, KernReturn> {
-    let mut child = 0u32;
-    // SAFETY: the kernel writes the new task's name into `child`, ours.
-    check(unsafe { raw_trap(Trap::TaskCreate as u64, [task_self() as u64, 0, &raw mut child as u64, 0, 0, 0]) })?;
-    Ok(child)
-}
-
-fn thread_create(task: PortName) -> Result<PortName, KernReturn> {
-    let mut thread = 0u32;
-    // SAFETY: the kernel writes the new thread's name into `thread`, ours.
-    check(unsafe { raw_trap(Trap::ThreadCreate as u64, [task as u64, &raw mut thread as u64, 0, 0, 0, 0]) })?;
-    Ok(thread)
-}
-
 fn set_entry(thread: PortName, entry: u64, stack_top: u64, argument: u64) -> Result<(), KernReturn> {
     let mut state = [0u32; X86_THREAD_STATE64_COUNT as usize];
     // Fields of x86_thread_state64_t, as (index, value): rdi 4, rsp 7, rip 16.
@@ -70,13 +49,7 @@ fn set_entry(thread: PortName, entry: u64, stack_top: u64, argument: u64) -> Res
         state[field * 2] = value as u32;
         state[field * 2 + 1] = (value >> 32) as u32;
     }
-    // SAFETY: the kernel only reads `state`.
-    check(unsafe {
-        raw_trap(
-            Trap::ThreadSetState as u64,
-            [thread as u64, X86_THREAD_STATE64 as u64, state.as_ptr() as u64, X86_THREAD_STATE64_COUNT as u64, 0, 0],
-        )
-    })
+    thread_set_state(thread, X86_THREAD_STATE64, &state)
 }
 
 struct Segment {
@@ -124,7 +97,7 @@ pub fn start(image: &[u8], prepare: impl FnOnce(PortName) -> Result<u64, KernRet
         return Err(SpawnError::NotAnExecutable);
     }
     let segments = segments(image, &elf)?;
-    let task = task_create()?;
+    let task = task_create(task_self())?;
     let built = build(task, image, &segments, elf.header.e_entry, prepare);
     if built.is_err() {
         let _ = task_terminate(task);

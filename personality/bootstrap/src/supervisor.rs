@@ -16,12 +16,12 @@
 use crate::{report, spawn};
 use alloc::vec::Vec;
 use libmach::abi::{
-    parse_received, Descriptor, Disposition, KernReturn, MessageView, NotifyId, PortName, PortRight, Trap,
+    parse_received, Descriptor, Disposition, KernReturn, MessageView, NotifyId, PortName, PortRight,
     EXCEPTION_RAISE_ID, EXC_MASK_ALL, MACH_PORT_NULL,
 };
 use libmach::trap::{
     clock_get_time, port_allocate, port_destroy, port_insert_right, port_move_member, port_request_notification,
-    raw_trap, task_self, MessageBuffer,
+    task_self, task_set_exception_port, MessageBuffer,
 };
 use libmach::{Dispatch, SystemKernel};
 use mach_bootstrap_core::names;
@@ -65,16 +65,6 @@ fn exception_name(kind: u32) -> &'static str {
         3 => "arithmetic",
         6 => "breakpoint",
         _ => "unknown",
-    }
-}
-
-fn task_set_exception_port(task: PortName, mask: u32, port: PortName) -> Result<(), KernReturn> {
-    // SAFETY: the trap takes three values and writes no memory.
-    let code = unsafe { raw_trap(Trap::TaskSetExceptionPort as u64, [task as u64, mask as u64, port as u64, 0, 0, 0]) };
-    match KernReturn::from_u32(code as u32) {
-        Some(KernReturn::Success) => Ok(()),
-        Some(error) => Err(error),
-        None => Err(KernReturn::Failure),
     }
 }
 
