@@ -1,31 +1,18 @@
-/* Trap wrappers of the C runtime (libmach/c): `syscall` with the trap
- * number in RAX and arguments in RDI, RSI, RDX, R10, R8, R9; the result
- * comes back in RAX; RCX and R11 are clobbered (docs/abi.md). */
+/* Trap wrappers of the C runtime (libmach/c), with Mach's C names, over
+ * the one trap entry in <mach/mach_trap.h>. */
 #include <mach/mach_runtime.h>
+#include <mach/mach_trap.h>
 
 mach_port_t mach_bootstrap_port;
 
-static uint64_t trap6(uint64_t number, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
-                      uint64_t a5) {
-    register uint64_t r10 __asm__("r10") = a3;
-    register uint64_t r8 __asm__("r8") = a4;
-    register uint64_t r9 __asm__("r9") = a5;
-    uint64_t result = number;
-    __asm__ volatile("syscall"
-                     : "+a"(result)
-                     : "D"(a0), "S"(a1), "d"(a2), "r"(r10), "r"(r8), "r"(r9)
-                     : "rcx", "r11", "memory");
-    return result;
-}
-
-static uint64_t trap0(uint64_t number) { return trap6(number, 0, 0, 0, 0, 0, 0); }
+static uint64_t trap0(uint64_t number) { return mach_trap(number, 0, 0, 0, 0, 0, 0); }
 
 mach_msg_return_t mach_msg(mach_msg_header_t *message, mach_msg_option_t option, mach_msg_size_t send_size,
                            mach_msg_size_t receive_size, mach_port_name_t receive_name, mach_msg_timeout_t timeout,
                            mach_port_name_t notify) {
     if (notify != MACH_PORT_NULL)
         return MACH_SEND_INVALID_NOTIFY;
-    return (mach_msg_return_t)trap6(MACH_TRAP_MACH_MSG, (uint64_t)message, (uint32_t)option, send_size, receive_size,
+    return (mach_msg_return_t)mach_trap(MACH_TRAP_MACH_MSG, (uint64_t)message, (uint32_t)option, send_size, receive_size,
                                     receive_name, timeout);
 }
 
@@ -34,48 +21,48 @@ mach_port_t mach_task_self(void) { return (mach_port_t)trap0(MACH_TRAP_TASK_SELF
 mach_port_t mach_thread_self(void) { return (mach_port_t)trap0(MACH_TRAP_THREAD_SELF); }
 
 kern_return_t mach_port_allocate(mach_port_t task, mach_port_right_t right, mach_port_name_t *name) {
-    return (kern_return_t)trap6(MACH_TRAP_PORT_ALLOCATE, task, right, (uint64_t)name, 0, 0, 0);
+    return (kern_return_t)mach_trap(MACH_TRAP_PORT_ALLOCATE, task, right, (uint64_t)name, 0, 0, 0);
 }
 
 kern_return_t mach_port_deallocate(mach_port_t task, mach_port_name_t name) {
-    return (kern_return_t)trap6(MACH_TRAP_PORT_DEALLOCATE, task, name, 0, 0, 0, 0);
+    return (kern_return_t)mach_trap(MACH_TRAP_PORT_DEALLOCATE, task, name, 0, 0, 0, 0);
 }
 
 kern_return_t mach_port_destroy(mach_port_t task, mach_port_name_t name) {
-    return (kern_return_t)trap6(MACH_TRAP_PORT_DESTROY, task, name, 0, 0, 0, 0);
+    return (kern_return_t)mach_trap(MACH_TRAP_PORT_DESTROY, task, name, 0, 0, 0, 0);
 }
 
 kern_return_t mach_port_mod_refs(mach_port_t task, mach_port_name_t name, mach_port_right_t right,
                                  mach_port_delta_t delta) {
-    return (kern_return_t)trap6(MACH_TRAP_PORT_MOD_REFS, task, name, right, (uint32_t)delta, 0, 0);
+    return (kern_return_t)mach_trap(MACH_TRAP_PORT_MOD_REFS, task, name, right, (uint32_t)delta, 0, 0);
 }
 
 kern_return_t mach_port_insert_right(mach_port_t task, mach_port_name_t name, mach_port_name_t right,
                                      mach_msg_type_name_t disposition) {
-    return (kern_return_t)trap6(MACH_TRAP_PORT_INSERT_RIGHT, task, name, right, disposition, 0, 0);
+    return (kern_return_t)mach_trap(MACH_TRAP_PORT_INSERT_RIGHT, task, name, right, disposition, 0, 0);
 }
 
 kern_return_t mach_port_type(mach_port_t task, mach_port_name_t name, mach_port_type_t *type) {
-    return (kern_return_t)trap6(MACH_TRAP_PORT_TYPE, task, name, (uint64_t)type, 0, 0, 0);
+    return (kern_return_t)mach_trap(MACH_TRAP_PORT_TYPE, task, name, (uint64_t)type, 0, 0, 0);
 }
 
 kern_return_t mach_vm_deallocate(mach_port_t task, uint64_t address, uint64_t size) {
-    return (kern_return_t)trap6(MACH_TRAP_VM_DEALLOCATE, task, address, size, 0, 0, 0);
+    return (kern_return_t)mach_trap(MACH_TRAP_VM_DEALLOCATE, task, address, size, 0, 0, 0);
 }
 
 kern_return_t mach_thread_sleep(uint64_t milliseconds) {
-    return (kern_return_t)trap6(MACH_TRAP_THREAD_SWITCH, 0, SWITCH_OPTION_WAIT, milliseconds, 0, 0, 0);
+    return (kern_return_t)mach_trap(MACH_TRAP_THREAD_SWITCH, 0, SWITCH_OPTION_WAIT, milliseconds, 0, 0, 0);
 }
 
 uint64_t mach_clock_nanoseconds(void) {
     mach_timespec_t time = {0, 0};
-    if (trap6(MACH_TRAP_CLOCK_GET_TIME, (uint64_t)&time, 0, 0, 0, 0, 0) != KERN_SUCCESS)
+    if (mach_trap(MACH_TRAP_CLOCK_GET_TIME, (uint64_t)&time, 0, 0, 0, 0, 0) != KERN_SUCCESS)
         return 0;
     return (uint64_t)time.tv_sec * 1000000000u + (uint64_t)(time.tv_nsec > 0 ? time.tv_nsec : 0);
 }
 
 kern_return_t mach_debug_print(const char *text, size_t length) {
-    return (kern_return_t)trap6(MACH_TRAP_DEBUG_PRINT, (uint64_t)text, length, 0, 0, 0, 0);
+    return (kern_return_t)mach_trap(MACH_TRAP_DEBUG_PRINT, (uint64_t)text, length, 0, 0, 0, 0);
 }
 
 /* Called by crt0's _start with the first argument register. */

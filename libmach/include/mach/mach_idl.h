@@ -48,33 +48,19 @@ kern_return_t mach_idl_port_release(mach_port_name_t name, mach_port_right_t rig
 /* Frees out-of-line memory a reply brought (`size` bytes at `address`). */
 kern_return_t mach_idl_vm_deallocate(const void *address, uint32_t size);
 #elif defined(__x86_64__)
-static inline uint64_t mach_idl_trap(uint64_t number, uint64_t argument0, uint64_t argument1, uint64_t argument2,
-                                     uint64_t argument3, uint64_t argument4, uint64_t argument5)
-{
-    /* The Mach_R convention (docs/abi.md): number in rax, arguments in rdi,
-     * rsi, rdx, r10, r8, r9; rcx and r11 are clobbered by `syscall`. */
-    register uint64_t r10 __asm__("r10") = argument3;
-    register uint64_t r8 __asm__("r8") = argument4;
-    register uint64_t r9 __asm__("r9") = argument5;
-    uint64_t result = number;
-    __asm__ volatile("syscall"
-                     : "+a"(result)
-                     : "D"(argument0), "S"(argument1), "d"(argument2), "r"(r10), "r"(r8), "r"(r9)
-                     : "rcx", "r11", "memory");
-    return result;
-}
+#include "mach_trap.h"
 
 static inline mach_msg_return_t mach_idl_mach_msg(mach_msg_header_t *message, mach_msg_option_t option,
                                                   mach_msg_size_t send_size, mach_msg_size_t receive_size,
                                                   mach_port_name_t receive_name, mach_msg_timeout_t timeout)
 {
-    return (mach_msg_return_t)mach_idl_trap(MACH_TRAP_MACH_MSG, (uint64_t)(uintptr_t)message, (uint32_t)option,
+    return (mach_msg_return_t)mach_trap(MACH_TRAP_MACH_MSG, (uint64_t)(uintptr_t)message, (uint32_t)option,
                                             send_size, receive_size, receive_name, timeout);
 }
 
 static inline mach_port_name_t mach_idl_reply_port(void)
 {
-    return (mach_port_name_t)mach_idl_trap(MACH_TRAP_MACH_REPLY_PORT, 0, 0, 0, 0, 0, 0);
+    return (mach_port_name_t)mach_trap(MACH_TRAP_MACH_REPLY_PORT, 0, 0, 0, 0, 0, 0);
 }
 
 /* task_self adds a user reference per call: fetch it once per program (per
@@ -83,21 +69,21 @@ static inline mach_port_name_t mach_idl_task_self(void)
 {
     static mach_port_name_t task;
     if (task == MACH_PORT_NULL)
-        task = (mach_port_name_t)mach_idl_trap(MACH_TRAP_TASK_SELF, 0, 0, 0, 0, 0, 0);
+        task = (mach_port_name_t)mach_trap(MACH_TRAP_TASK_SELF, 0, 0, 0, 0, 0, 0);
     return task;
 }
 
 static inline kern_return_t mach_idl_port_release(mach_port_name_t name, mach_port_right_t right)
 {
     if (right == MACH_PORT_RIGHT_RECEIVE)
-        return (kern_return_t)mach_idl_trap(MACH_TRAP_PORT_MOD_REFS, mach_idl_task_self(), name,
+        return (kern_return_t)mach_trap(MACH_TRAP_PORT_MOD_REFS, mach_idl_task_self(), name,
                                             MACH_PORT_RIGHT_RECEIVE, (uint32_t)-1, 0, 0);
-    return (kern_return_t)mach_idl_trap(MACH_TRAP_PORT_DEALLOCATE, mach_idl_task_self(), name, 0, 0, 0, 0);
+    return (kern_return_t)mach_trap(MACH_TRAP_PORT_DEALLOCATE, mach_idl_task_self(), name, 0, 0, 0, 0);
 }
 
 static inline kern_return_t mach_idl_vm_deallocate(const void *address, uint32_t size)
 {
-    return (kern_return_t)mach_idl_trap(MACH_TRAP_VM_DEALLOCATE, mach_idl_task_self(), (uint64_t)(uintptr_t)address,
+    return (kern_return_t)mach_trap(MACH_TRAP_VM_DEALLOCATE, mach_idl_task_self(), (uint64_t)(uintptr_t)address,
                                         size, 0, 0, 0);
 }
 #else
