@@ -51,6 +51,7 @@ impl Ipc {
         for (space_arena_id, space) in self.spaces.iter() {
             let space_id = SpaceId(space_arena_id);
             for (name, entry) in space.entries.iter() {
+                let name = &name;
                 if !mach_abi::port_name_is_valid(*name) {
                     return fail(format!("space {space_id:?} uses the reserved name {name:#x}"));
                 }

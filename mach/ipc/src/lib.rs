@@ -41,6 +41,7 @@
 extern crate alloc;
 
 mod arena;
+mod entry_table;
 mod invariants;
 pub mod message;
 pub mod notify;

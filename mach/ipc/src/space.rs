@@ -12,12 +12,12 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use mach_abi::{
-    port_make, port_name_is_valid, Disposition, KernReturn, NotifyId, PortFlavor, PortLimits, PortName, PortRight,
-    PortStatus, PortType, MACH_PORT_INDEX_MAX, MACH_PORT_NULL, MACH_PORT_QLIMIT_MAX, MACH_PORT_TYPE_DEAD_NAME,
-    MACH_PORT_TYPE_DNREQUEST, MACH_PORT_TYPE_PORT_SET, MACH_PORT_TYPE_RECEIVE, MACH_PORT_TYPE_SEND,
-    MACH_PORT_TYPE_SEND_ONCE,
+    port_name_is_valid, Disposition, KernReturn, NotifyId, PortFlavor, PortLimits, PortName, PortRight, PortStatus,
+    PortType, MACH_PORT_NULL, MACH_PORT_QLIMIT_MAX, MACH_PORT_TYPE_DEAD_NAME, MACH_PORT_TYPE_DNREQUEST,
+    MACH_PORT_TYPE_PORT_SET, MACH_PORT_TYPE_RECEIVE, MACH_PORT_TYPE_SEND, MACH_PORT_TYPE_SEND_ONCE,
 };
 
+use crate::entry_table::EntryTable;
 use crate::notify::{Notification, NotificationKind};
 use crate::port::{Port, Receiver};
 use crate::port_set::PortSet;
@@ -52,12 +52,9 @@ pub struct Entry {
 #[derive(Debug)]
 pub struct Space {
     pub(crate) task_id: u32,
-    pub(crate) entries: BTreeMap<PortName, Entry>,
+    pub(crate) entries: EntryTable,
     /// The name of each port this space holds a receive or send right to.
     pub(crate) names_by_port: BTreeMap<PortId, PortName>,
-    /// Freed indices and the generation their next name gets.
-    free_indices: BTreeMap<u32, u32>,
-    next_index: u32,
     pub(crate) limits: SpaceLimits,
     pub(crate) queued_messages: usize,
 }
@@ -66,10 +63,8 @@ impl Space {
     fn new(task_id: u32, limits: SpaceLimits) -> Space {
         Space {
             task_id,
-            entries: BTreeMap::new(),
+            entries: EntryTable::new(limits.max_entries),
             names_by_port: BTreeMap::new(),
-            free_indices: BTreeMap::new(),
-            next_index: 1,
             limits,
             queued_messages: 0,
         }
@@ -82,7 +77,7 @@ impl Space {
 
     /// Every name with its entry.
     pub fn entries(&self) -> impl Iterator<Item = (PortName, &Entry)> {
-        self.entries.iter().map(|(name, entry)| (*name, entry))
+        self.entries.iter()
     }
 
     /// The task id the kernel gave this space (the trailer's sender).
@@ -109,35 +104,15 @@ impl Space {
         if self.is_full() {
             return None;
         }
-        while let Some((index, generation)) = self.free_indices.pop_first() {
-            let name = port_make(index, generation);
-            if !self.entries.contains_key(&name) && port_name_is_valid(name) {
-                return Some(name);
-            }
-        }
-        while self.next_index <= MACH_PORT_INDEX_MAX {
-            let name = port_make(self.next_index, 0);
-            self.next_index += 1;
-            if !self.entries.contains_key(&name) {
-                return Some(name);
-            }
-        }
-        None
+        self.entries.allocate_name()
     }
 
     /// Removes a name; its index comes back with the next generation.
     pub(crate) fn remove_name(&mut self, name: PortName) -> Option<Entry> {
-        let entry = self.entries.remove(&name)?;
-        let index = mach_abi::port_index(name);
-        if index < self.next_index {
-            self.free_indices.insert(index, (mach_abi::port_generation(name) + 1) % mach_abi::MACH_PORT_GENERATIONS);
-        }
-        Some(entry)
+        self.entries.remove(name)
     }
 
     pub(crate) fn insert_entry(&mut self, name: PortName, rights: EntryRights) {
-        let index = mach_abi::port_index(name);
-        self.free_indices.remove(&index);
         self.entries.insert(name, Entry { rights });
     }
 }
@@ -172,7 +147,7 @@ impl Ipc {
     /// Destroys a space (task exit): every right it holds is destroyed as if
     /// `destroy` were called on every name, with all notifications.
     pub fn destroy_space(&mut self, space: SpaceId) -> Result<(), KernReturn> {
-        let names: Vec<PortName> = self.space(space).ok_or(KernReturn::InvalidTask)?.entries.keys().copied().collect();
+        let names: Vec<PortName> = self.space(space).ok_or(KernReturn::InvalidTask)?.entries.keys().collect();
         let mut rights = Vec::new();
         for name in names {
             rights.extend(self.detach_entry(space, name));
@@ -612,6 +587,9 @@ impl Ipc {
         }
         if !port_name_is_valid(name) {
             return Err(KernReturn::InvalidValue);
+        }
+        if self.space(target).is_some_and(|space| space.entries.index_taken_by_other(name)) {
+            return Err(KernReturn::NameExists);
         }
         let mut simulated = self.entry_rights(source, source_name)?;
         let taken = take_right(&mut simulated, disposition).map_err(|_| KernReturn::InvalidRight)?;

@@ -1,0 +1,236 @@
+//! A space's entries, by name: the table behind every right lookup.
+//!
+//! Names are `index << 8 | generation`. The indices the space hands out
+//! itself stay below `max_entries + 2` (a full space refuses, and the lowest
+//! freed index is reused first), so those live in a vector indexed by the
+//! index: a lookup is a bounds check and a generation compare, and naming
+//! or freeing a right (each RPC names a reply right and frees it again)
+//! touches no tree and allocates nothing once the vector has grown. Names a
+//! task chooses itself (`port_insert_right`) may have any index; those above
+//! the dense part go to a B-tree.
+//!
+//! One index holds one name at a time, whatever its generation (xnu's rule):
+//! [`EntryTable::index_taken_by_other`] lets callers refuse a chosen name
+//! whose index is in use under another generation.
+
+use alloc::collections::{BTreeMap, BinaryHeap};
+use alloc::vec::Vec;
+use core::cmp::Reverse;
+
+use mach_abi::{port_generation, port_index, port_make, port_name_is_valid, PortName, MACH_PORT_GENERATIONS};
+
+use crate::space::Entry;
+
+#[derive(Clone, Copy, Debug, Default)]
+struct Slot {
+    /// The generation of the live name, or of the next name when free.
+    generation: u32,
+    entry: Option<Entry>,
+    /// In `free` (so it is pushed at most once).
+    queued_free: bool,
+}
+
+#[derive(Debug)]
+pub(crate) struct EntryTable {
+    /// Index `i` at `dense[i]` for `i < dense_limit` (index 0 is never a name).
+    dense: Vec<Slot>,
+    dense_limit: u32,
+    /// Names with an index at or above `dense_limit` (chosen by the task).
+    far: BTreeMap<PortName, Entry>,
+    /// Freed dense indices below `next_index`, lowest first.
+    free: BinaryHeap<Reverse<u32>>,
+    /// The lowest index never handed out.
+    next_index: u32,
+    len: usize,
+}
+
+impl EntryTable {
+    /// A table for a space of at most `max_entries` names.
+    pub(crate) fn new(max_entries: usize) -> Self {
+        let dense_limit =
+            u32::try_from(max_entries.saturating_add(2)).unwrap_or(u32::MAX).min(mach_abi::MACH_PORT_INDEX_MAX + 1);
+        Self { dense: Vec::new(), dense_limit, far: BTreeMap::new(), free: BinaryHeap::new(), next_index: 1, len: 0 }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    fn slot(&self, name: PortName) -> Option<&Slot> {
+        let index = port_index(name);
+        (index < self.dense_limit).then(|| self.dense.get(index as usize)).flatten()
+    }
+
+    pub(crate) fn get(&self, name: &PortName) -> Option<&Entry> {
+        let name = *name;
+        if port_index(name) >= self.dense_limit {
+            return self.far.get(&name);
+        }
+        let slot = self.slot(name)?;
+        slot.entry.as_ref().filter(|_| slot.generation == port_generation(name))
+    }
+
+    pub(crate) fn get_mut(&mut self, name: &PortName) -> Option<&mut Entry> {
+        let name = *name;
+        let index = port_index(name);
+        if index >= self.dense_limit {
+            return self.far.get_mut(&name);
+        }
+        let slot = self.dense.get_mut(index as usize)?;
+        if slot.generation != port_generation(name) {
+            return None;
+        }
+        slot.entry.as_mut()
+    }
+
+    /// True if `name`'s index holds a live name of another generation.
+    pub(crate) fn index_taken_by_other(&self, name: PortName) -> bool {
+        let index = port_index(name);
+        if index >= self.dense_limit {
+            let same_index = port_make(index, 0)..=port_make(index, 0xff);
+            return self.far.range(same_index).any(|(&other, _)| other != name);
+        }
+        self.slot(name).is_some_and(|slot| slot.entry.is_some() && slot.generation != port_generation(name))
+    }
+
+    /// Every name with its entry, in ascending name order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (PortName, &Entry)> {
+        let dense = self.dense.iter().enumerate().filter_map(|(index, slot)| {
+            slot.entry.as_ref().map(|entry| (port_make(index as u32, slot.generation), entry))
+        });
+        dense.chain(self.far.iter().map(|(&name, entry)| (name, entry)))
+    }
+
+    pub(crate) fn keys(&self) -> impl Iterator<Item = PortName> + '_ {
+        self.iter().map(|(name, _)| name)
+    }
+
+    fn dense_slot_mut(&mut self, index: u32) -> &mut Slot {
+        if self.dense.len() <= index as usize {
+            self.dense.resize(index as usize + 1, Slot::default());
+        }
+        &mut self.dense[index as usize]
+    }
+
+    /// A fresh name (lowest free index, with its next generation); the
+    /// caller checks the space's limit first. `None` if no index is left.
+    pub(crate) fn allocate_name(&mut self) -> Option<PortName> {
+        while let Some(Reverse(index)) = self.free.pop() {
+            let slot = self.dense_slot_mut(index);
+            slot.queued_free = false;
+            let name = port_make(index, slot.generation);
+            if slot.entry.is_none() && port_name_is_valid(name) {
+                return Some(name);
+            }
+        }
+        while self.next_index < self.dense_limit {
+            let index = self.next_index;
+            self.next_index += 1;
+            let slot = self.dense_slot_mut(index);
+            let name = port_make(index, slot.generation);
+            if slot.entry.is_none() && port_name_is_valid(name) {
+                return Some(name);
+            }
+        }
+        None
+    }
+
+    /// Enters `name` (new, or replacing its own entry). The caller has made
+    /// sure the index is not taken under another generation.
+    pub(crate) fn insert(&mut self, name: PortName, entry: Entry) {
+        let index = port_index(name);
+        if index >= self.dense_limit {
+            if self.far.insert(name, entry).is_none() {
+                self.len += 1;
+            }
+            return;
+        }
+        let slot = self.dense_slot_mut(index);
+        debug_assert!(slot.entry.is_none() || slot.generation == port_generation(name), "index taken");
+        let new = slot.entry.is_none();
+        slot.generation = port_generation(name);
+        slot.entry = Some(entry);
+        self.len += new as usize;
+    }
+
+    /// Removes `name`; its index comes back with the next generation.
+    pub(crate) fn remove(&mut self, name: PortName) -> Option<Entry> {
+        let index = port_index(name);
+        if index >= self.dense_limit {
+            let entry = self.far.remove(&name)?;
+            self.len -= 1;
+            return Some(entry);
+        }
+        let next_index = self.next_index;
+        let slot = self.dense.get_mut(index as usize)?;
+        if slot.generation != port_generation(name) {
+            return None;
+        }
+        let entry = slot.entry.take()?;
+        self.len -= 1;
+        slot.generation = (port_generation(name) + 1) % MACH_PORT_GENERATIONS;
+        if index < next_index && !slot.queued_free {
+            slot.queued_free = true;
+            self.free.push(Reverse(index));
+        }
+        Some(entry)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::right::EntryRights;
+
+    fn entry(references: u32) -> Entry {
+        Entry { rights: EntryRights::DeadName { references } }
+    }
+
+    #[test]
+    fn names_come_lowest_first_and_freed_indices_return_with_the_next_generation() {
+        let mut table = EntryTable::new(16);
+        let first = table.allocate_name().expect("a name");
+        table.insert(first, entry(1));
+        let second = table.allocate_name().expect("a name");
+        table.insert(second, entry(2));
+        assert_eq!((port_index(first), port_index(second)), (1, 2));
+        assert_eq!(table.remove(first).map(|entry| entry.rights), Some(EntryRights::DeadName { references: 1 }));
+        assert_eq!(table.get(&first), None);
+        let again = table.allocate_name().expect("a name");
+        assert_eq!((port_index(again), port_generation(again)), (1, 1));
+        assert!(!table.index_taken_by_other(first));
+        table.insert(again, entry(3));
+        assert!(table.index_taken_by_other(first));
+        assert_eq!(table.keys().collect::<Vec<_>>(), [again, second]);
+        assert_eq!(table.len(), 2);
+    }
+
+    #[test]
+    fn chosen_names_far_above_the_dense_part_work_and_order_last() {
+        let mut table = EntryTable::new(4);
+        let far = port_make(0x00ab_cdef, 3);
+        table.insert(far, entry(1));
+        let near = table.allocate_name().expect("a name");
+        table.insert(near, entry(2));
+        assert!(table.get(&far).is_some());
+        assert_eq!(table.keys().collect::<Vec<_>>(), [near, far]);
+        assert!(table.remove(far).is_some());
+        assert_eq!(table.len(), 1);
+    }
+
+    #[test]
+    fn a_table_of_n_names_never_hands_out_an_index_above_n_plus_one() {
+        let mut table = EntryTable::new(8);
+        let mut names = Vec::new();
+        for round in 0..50u32 {
+            while table.len() < 8 {
+                let name = table.allocate_name().expect("room");
+                assert!(port_index(name) <= 9, "index {} in round {round}", port_index(name));
+                table.insert(name, entry(1));
+                names.push(name);
+            }
+            let victim = names.remove((round as usize * 7) % names.len());
+            table.remove(victim);
+        }
+    }
+}
