@@ -109,12 +109,44 @@ fn for_each_piece(
 
 /// Checks that the whole range may be written by the user.
 pub fn check_writable(space: &mut UserSpace, buffer: UserBuffer) -> Result<(), UserMemoryError> {
-    check(space, buffer, true)
+    for_each_piece(space, buffer, true, |_, _| {})
 }
 
-/// Checks the whole range first, so a failed copy changes nothing.
-fn check(space: &mut UserSpace, buffer: UserBuffer, write: bool) -> Result<(), UserMemoryError> {
-    for_each_piece(space, buffer, write, |_, _| {})
+/// Most pieces one copy remembers from its checking pass (64 KiB and a
+/// page: any message); a longer copy walks the tables a second time.
+const REMEMBERED_PIECES: usize = 17;
+
+/// Resolves and checks every page of `buffer` first, so a failed copy
+/// changes nothing, then hands `copy` each piece: (kernel address, offset
+/// in the buffer, length). The pieces found while checking are reused, so
+/// a message's pages are walked once.
+fn copy_pieces(
+    space: &mut UserSpace,
+    buffer: UserBuffer,
+    write: bool,
+    mut copy: impl FnMut(usize, usize, usize),
+) -> Result<(), UserMemoryError> {
+    let mut pieces = [(0usize, 0usize); REMEMBERED_PIECES];
+    let mut count = 0;
+    for_each_piece(space, buffer, write, |kernel_address, length| {
+        if count < REMEMBERED_PIECES {
+            pieces[count] = (kernel_address, length);
+        }
+        count += 1;
+    })?;
+    if count <= REMEMBERED_PIECES {
+        let mut offset = 0;
+        for &(kernel_address, length) in &pieces[..count] {
+            copy(kernel_address, offset, length);
+            offset += length;
+        }
+        return Ok(());
+    }
+    let mut offset = 0;
+    for_each_piece(space, buffer, write, |kernel_address, length| {
+        copy(kernel_address, offset, length);
+        offset += length;
+    })
 }
 
 /// Copies `destination.len()` bytes from the user buffer.
@@ -124,15 +156,12 @@ pub fn copy_from_user(
     destination: &mut [u8],
 ) -> Result<(), UserMemoryError> {
     let source = UserBuffer::new(source.address, source.length.min(destination.len()));
-    check(space, source, false)?;
-    let mut copied = 0;
-    for_each_piece(space, source, false, |kernel_address, length| {
+    copy_pieces(space, source, false, |kernel_address, offset, length| {
         // SAFETY: `kernel_address..+length` is the direct-map view of a
-        // frame the task maps for user access (checked above); the kernel
-        // lock is held, so the frame stays mapped and allocated meanwhile.
+        // frame the task maps for user access (checked in this pass); the
+        // kernel lock is held, so the frame stays mapped and allocated.
         let bytes = unsafe { core::slice::from_raw_parts(kernel_address as *const u8, length) };
-        destination[copied..copied + length].copy_from_slice(bytes);
-        copied += length;
+        destination[offset..offset + length].copy_from_slice(bytes);
     })
 }
 
@@ -142,14 +171,11 @@ pub fn copy_to_user(space: &mut UserSpace, destination: UserBuffer, source: &[u8
         return Err(UserMemoryError::TooLong);
     }
     let destination = UserBuffer::new(destination.address, source.len());
-    check(space, destination, true)?;
-    let mut copied = 0;
-    for_each_piece(space, destination, true, |kernel_address, length| {
+    copy_pieces(space, destination, true, |kernel_address, offset, length| {
         // SAFETY: as in `copy_from_user`, and the page is writable by the
         // user, so the kernel writing it on the user's behalf grants nothing new.
         let bytes = unsafe { core::slice::from_raw_parts_mut(kernel_address as *mut u8, length) };
-        bytes.copy_from_slice(&source[copied..copied + length]);
-        copied += length;
+        bytes.copy_from_slice(&source[offset..offset + length]);
     })
 }
 

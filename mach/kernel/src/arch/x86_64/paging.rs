@@ -19,7 +19,7 @@
 use crate::boot_info::{BootInfo, RegionKind};
 use crate::memory::{frame, Frame, MapError, PageFlags, PhysicalAddress, PhysicalRange, PAGE_SIZE};
 use x86_64::registers::control::{Cr3, Cr3Flags, Cr4, Cr4Flags};
-use x86_64::structures::paging::mapper::{MapToError, Translate, TranslateResult, UnmapError};
+use x86_64::structures::paging::mapper::{MapToError, UnmapError};
 use x86_64::structures::paging::{
     FrameAllocator, Mapper, OffsetPageTable, Page, PageTable, PageTableFlags, PhysFrame, Size2MiB, Size4KiB,
 };
@@ -298,14 +298,28 @@ impl PageTables {
     }
 
     /// Where `virtual_address` leads, with the mapping's rights, if mapped.
+    /// A plain four-level walk through the direct map: every user copy and
+    /// fault asks this, so it avoids the generic walker's overhead.
     pub fn translate(&self, virtual_address: u64) -> Option<(PhysicalAddress, PageFlags)> {
-        let address = VirtAddr::try_new(virtual_address).ok()?;
-        match self.tables.translate(address) {
-            TranslateResult::Mapped { frame, offset, flags } => {
-                Some((PhysicalAddress(frame.start_address().as_u64() + offset), neutral_flags(flags)))
+        VirtAddr::try_new(virtual_address).ok()?;
+        // SAFETY: `&self` keeps the tables alive and unchanged; reads only.
+        let mut table: &PageTable = unsafe { table_in(self.root) };
+        for level in (1..=4u32).rev() {
+            let shift = 12 + 9 * (level - 1);
+            let entry = &table[((virtual_address >> shift) & 0x1ff) as usize];
+            let flags = entry.flags();
+            if !flags.contains(PageTableFlags::PRESENT) {
+                return None;
             }
-            _ => None,
+            if level == 1 || flags.contains(PageTableFlags::HUGE_PAGE) {
+                let offset = virtual_address & ((1u64 << shift) - 1);
+                return Some((PhysicalAddress(entry.addr().as_u64() + offset), neutral_flags(flags)));
+            }
+            // SAFETY: a present, non-huge entry above level 1 points at the
+            // next table, inside the tables `&self` holds; reads only.
+            table = unsafe { table_in(PhysFrame::containing_address(entry.addr())) };
         }
+        None
     }
 
     /// Makes these tables the CPU's current ones.
