@@ -58,7 +58,8 @@ use mach_abi::{KernReturn, MachMsgReturn, PortName};
 use arena::{Arena, ArenaId};
 pub use invariants::InvariantViolation;
 pub use message::{
-    KernelMessage, KernelMessageTooLarge, MessageItem, ReceiveOptions, ReceiveSource, Received, TaskMemory,
+    KernelMessage, KernelMessageTooLarge, MessageItem, ReceiveOptions, ReceiveSource, Received, ReceivedInto,
+    TaskMemory,
 };
 pub use notify::{Notification, NotificationKind};
 pub use port::{KernelObject, Port, Receiver};

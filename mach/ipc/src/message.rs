@@ -243,6 +243,17 @@ pub struct Received {
     pub lost: u32,
 }
 
+/// A message [`Ipc::send_direct_into`] wrote into the caller's buffer.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ReceivedInto {
+    /// Bytes written, the trailer included.
+    pub length: usize,
+    /// The port it was received from.
+    pub port: PortId,
+    /// As [`Received::lost`].
+    pub lost: u32,
+}
+
 /// Where a right being copied in sits in the message (for error codes).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Role {
@@ -300,11 +311,42 @@ impl Ipc {
         receive_size: usize,
         receiver_memory: &mut dyn TaskMemory,
     ) -> Result<Received, SendError> {
+        let mut out = vec![0u8; bytes.len() + MACH_MSG_TRAILER_SIZE];
+        let into = self.send_direct_into(
+            sender,
+            bytes,
+            sender_memory,
+            receiver,
+            receive_name,
+            receive_size,
+            receiver_memory,
+            &mut out,
+        )?;
+        out.truncate(into.length);
+        Ok(Received { bytes: out, port: into.port, lost: into.lost })
+    }
+
+    /// [`Ipc::send_direct`] writing the received message (with its trailer)
+    /// into `out` instead of a new allocation: the kernel passes a buffer on
+    /// its stack. `out` must hold the sent bytes and a trailer, else
+    /// `HandoffNotPossible` with nothing changed.
+    #[allow(clippy::too_many_arguments)]
+    pub fn send_direct_into(
+        &mut self,
+        sender: SpaceId,
+        bytes: &[u8],
+        sender_memory: &mut dyn TaskMemory,
+        receiver: SpaceId,
+        receive_name: PortName,
+        receive_size: usize,
+        receiver_memory: &mut dyn TaskMemory,
+        out: &mut [u8],
+    ) -> Result<ReceivedInto, SendError> {
         let target = self.handoff_target(receiver, receive_name).ok_or(SendError::HandoffNotPossible)?;
         // A received message is exactly as long as the sent one; if it does
         // not fit, the normal path queues it and the receiver gets
         // MACH_RCV_TOO_LARGE (or MACH_RCV_LARGE's size) from its receive.
-        if !receive_fits(bytes.len(), receive_size) {
+        if !receive_fits(bytes.len(), receive_size) || out.len() < bytes.len() + MACH_MSG_TRAILER_SIZE {
             return Err(SendError::HandoffNotPossible);
         }
         let message = self.copyin_message(sender, bytes, sender_memory, Some(target))?;
@@ -314,7 +356,8 @@ impl Ipc {
             return Err(SendError::Failed(MachMsgReturn::SendInvalidDest));
         };
         let seqno = self.next_seqno(port);
-        Ok(self.copyout_message(receiver, message, port, seqno, receiver_memory))
+        let (length, lost) = self.copyout_message_into(receiver, message, port, seqno, receiver_memory, out);
+        Ok(ReceivedInto { length, port, lost })
     }
 
     /// The receive half of `mach_msg` on a receive right or port set.
@@ -716,6 +759,24 @@ impl Ipc {
         seqno: u32,
         memory: &mut dyn TaskMemory,
     ) -> Received {
+        let mut bytes = vec![0u8; message.size() + MACH_MSG_TRAILER_SIZE];
+        let (length, lost) = self.copyout_message_into(space, message, port, seqno, memory, &mut bytes);
+        bytes.truncate(length);
+        Received { bytes, port, lost }
+    }
+
+    /// [`Ipc::copyout_message`] into `out`, which holds at least the
+    /// message's size and a trailer; returns the length written (trailer
+    /// included) and the `lost` bits.
+    fn copyout_message_into(
+        &mut self,
+        space: SpaceId,
+        message: KernelMessage,
+        port: PortId,
+        seqno: u32,
+        memory: &mut dyn TaskMemory,
+        out: &mut [u8],
+    ) -> (usize, u32) {
         let size = message.size();
         let KernelMessage { id, destination, reply, complex, items, inline_data, sender, .. } = message;
         let mut lost = 0;
@@ -738,8 +799,6 @@ impl Ipc {
                 }
             }
         };
-        let descriptors: Vec<Descriptor> =
-            items.into_iter().map(|item| self.copyout_item(space, item, memory, &mut lost)).collect();
         let header = MachMsgHeader {
             bits: msgh_bits(reply_type, destination_type) | if complex { MACH_MSGH_BITS_COMPLEX } else { 0 },
             size: 0,
@@ -748,20 +807,18 @@ impl Ipc {
             voucher_port: MACH_PORT_NULL,
             id,
         };
-        // One allocation, with room for the trailer appended below.
-        let mut bytes = Vec::with_capacity(size + MACH_MSG_TRAILER_SIZE);
-        bytes.resize(size, 0);
-        let mut encoder = MessageEncoder::new(&mut bytes, header, complex);
-        for descriptor in descriptors {
+        let (body, _) = out.split_at_mut(size);
+        let mut encoder = MessageEncoder::new(body, header, complex);
+        for item in items {
             // A copied-in message had at most the maximum number of
             // descriptors and size, so the encoder cannot fail here.
+            let descriptor = self.copyout_item(space, item, memory, &mut lost);
             let _ = encoder.descriptor(descriptor);
         }
         let _ = encoder.inline_data(&inline_data);
         let length = encoder.finish().unwrap_or(MACH_MSG_HEADER_SIZE);
-        bytes.truncate(length);
-        bytes.extend_from_slice(&MachMsgTrailer::new(seqno, sender).to_bytes());
-        Received { bytes, port, lost }
+        out[length..length + MACH_MSG_TRAILER_SIZE].copy_from_slice(&MachMsgTrailer::new(seqno, sender).to_bytes());
+        (length + MACH_MSG_TRAILER_SIZE, lost)
     }
 
     /// Copies one descriptor out: rights get names (or NULL, setting

@@ -208,7 +208,17 @@ fn hand_off(kernel: &mut Kernel, space: SpaceId, bytes: &[u8]) -> Option<MachMsg
     let mut memory = receiver_task.user_space()?;
     let buffer = UserBuffer::new(pending.address, pending.size);
     user::check_writable(&mut memory, buffer).ok()?;
-    let code = match ipc.send_direct(
+    // The received message goes through a stack buffer (a larger one
+    // through the heap, bounded by the message size limit).
+    let mut small = [0u8; SMALL_MESSAGE + mach_abi::MACH_MSG_TRAILER_SIZE];
+    let mut large = Vec::new();
+    let out: &mut [u8] = if bytes.len() <= SMALL_MESSAGE {
+        &mut small
+    } else {
+        large.resize(bytes.len() + mach_abi::MACH_MSG_TRAILER_SIZE, 0);
+        &mut large
+    };
+    let code = match ipc.send_direct_into(
         space,
         bytes,
         &mut InlineOnly,
@@ -216,9 +226,10 @@ fn hand_off(kernel: &mut Kernel, space: SpaceId, bytes: &[u8]) -> Option<MachMsg
         pending.name,
         pending.size,
         &mut InlineOnly,
+        out,
     ) {
         Ok(received) => {
-            user::copy_to_user(&mut memory, buffer, &received.bytes)
+            user::copy_to_user(&mut memory, buffer, &out[..received.length])
                 .expect("receiver buffer checked writable under this lock");
             if received.lost == 0 {
                 MachMsgReturn::Success
