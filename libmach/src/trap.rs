@@ -277,6 +277,11 @@ pub fn task_create(parent: PortName) -> Result<PortName, KernReturn> {
     Ok(child)
 }
 
+/// Names `task` (what kernel logs call it), at most `TASK_NAME_MAX` bytes.
+pub fn task_set_name(task: PortName, name: &str) -> Result<(), KernReturn> {
+    trap(Trap::TaskSetName, [task as u64, name.as_ptr() as u64, name.len() as u64, 0, 0, 0])
+}
+
 /// A new, suspended thread in `task`; returns a send right to its port.
 pub fn thread_create(task: PortName) -> Result<PortName, KernReturn> {
     let mut thread = 0u32;

@@ -362,6 +362,7 @@ const CONSTANTS: &[(&str, u64, bool)] = &[
     ("BOOTSTRAP_INFO_VERSION", BOOTSTRAP_INFO_VERSION as u64, false),
     ("BOOTSTRAP_MODULES_MAX", BOOTSTRAP_MODULES_MAX as u64, false),
     ("BOOTSTRAP_MODULE_NAME_MAX", BOOTSTRAP_MODULE_NAME_MAX as u64, false),
+    ("TASK_NAME_MAX", TASK_NAME_MAX as u64, false),
     ("VM_PROT_NONE", VM_PROT_NONE as u64, false),
     ("VM_PROT_READ", VM_PROT_READ as u64, false),
     ("VM_PROT_WRITE", VM_PROT_WRITE as u64, false),

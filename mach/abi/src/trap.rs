@@ -49,6 +49,7 @@ code_enum! {
         TaskSuspend = 32 => "MACH_TRAP_TASK_SUSPEND",
         TaskResume = 33 => "MACH_TRAP_TASK_RESUME",
         TaskInfo = 34 => "MACH_TRAP_TASK_INFO",
+        TaskSetName = 35 => "MACH_TRAP_TASK_SET_NAME",
         // Threads: 40..=49
         ThreadCreate = 40 => "MACH_TRAP_THREAD_CREATE",
         ThreadTerminate = 41 => "MACH_TRAP_THREAD_TERMINATE",
@@ -96,6 +97,9 @@ code_enum! {
 pub const MACH_TRAP_COUNT: u32 = 100;
 
 /// `SWITCH_OPTION_NONE` for `thread_switch`: a plain yield.
+/// Longest name `task_set_name` takes, in bytes (UTF-8).
+pub const TASK_NAME_MAX: usize = 32;
+
 pub const SWITCH_OPTION_NONE: u32 = 0;
 /// `SWITCH_OPTION_DEPRESS`: run at the lowest priority for `timeout` ms.
 pub const SWITCH_OPTION_DEPRESS: u32 = 1;
@@ -132,6 +136,7 @@ impl Trap {
             Trap::TaskCreate => &["parent", "inherit_memory", "child_out"],
             Trap::TaskTerminate | Trap::TaskSuspend | Trap::TaskResume => &["task"],
             Trap::TaskInfo => &["task", "flavor", "info_out", "count_in_out"],
+            Trap::TaskSetName => &["task", "name", "length"],
             Trap::ThreadCreate => &["task", "thread_out"],
             Trap::ThreadTerminate | Trap::ThreadSuspend | Trap::ThreadResume => &["thread"],
             Trap::ThreadGetState => &["thread", "flavor", "state_out", "count_in_out"],

@@ -320,3 +320,24 @@ pub fn get_exception_port(
         Ok(())
     })
 }
+
+/// `task_set_name(task, name, length)`: the name logs and `task_info`
+/// readers see (at most `TASK_NAME_MAX` bytes of UTF-8). A task starts
+/// with its creator's name; whoever builds it from an image names it.
+pub fn task_set_name([task, name, length, ..]: [u64; 6]) -> Result<(), KernReturn> {
+    if length == 0 || length > mach_abi::TASK_NAME_MAX as u64 {
+        return Err(KernReturn::InvalidArgument);
+    }
+    with_kernel(|kernel| {
+        let caller = caller(kernel)?;
+        let target = task_named(kernel, caller.space, task as PortName)?;
+        let mut bytes = [0u8; mach_abi::TASK_NAME_MAX];
+        let bytes = &mut bytes[..length as usize];
+        let mut own =
+            kernel.tasks.get_mut(caller.task).and_then(|task| task.user_space()).ok_or(KernReturn::InvalidTask)?;
+        user::copy_from_user(&mut own, UserBuffer::new(name, bytes.len()), bytes)?;
+        let text = core::str::from_utf8(bytes).map_err(|_| KernReturn::InvalidArgument)?;
+        kernel.tasks.get_mut(target).ok_or(KernReturn::InvalidTask)?.name = text.into();
+        Ok(())
+    })
+}

@@ -80,6 +80,7 @@ fn dispatch_unchecked(number: u64, arguments: [u64; 6]) -> u64 {
         Trap::ThreadResume => port_traps::thread_control(arguments[0], Control::Resume),
         Trap::TaskCreate => crate::task_traps::task_create(arguments),
         Trap::TaskInfo => crate::task_traps::task_info(arguments),
+        Trap::TaskSetName => crate::task_traps::task_set_name(arguments),
         Trap::ThreadCreate => crate::task_traps::thread_create(arguments),
         Trap::ThreadGetState => crate::task_traps::thread_get_state(arguments),
         Trap::ThreadSetState => crate::task_traps::thread_set_state(arguments),

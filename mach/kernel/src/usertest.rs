@@ -320,6 +320,8 @@ ktest! {
         };
         ensure!(wait_until(3000, || child().is_some_and(|task| output(task).is_some_and(|text| text.contains("tick 2")))), "the started program never ran");
         let child = child().ok_or("child vanished")?;
+        let name = with_kernel(|kernel| kernel.tasks.get(child).map(|task| task.name.clone()));
+        ensure_eq!(name.as_deref(), Some("usertest-hello"));
         terminate(child)?;
         terminate(bootstrap)?;
         ensure_eq!(with_kernel(|kernel| kernel.tasks.len()), before_tasks);

@@ -21,7 +21,7 @@ use libmach::abi::{
 };
 use libmach::trap::{
     clock_get_time, port_allocate, port_destroy, port_insert_right, port_move_member, port_request_notification,
-    task_self, task_set_exception_port, MessageBuffer,
+    task_self, task_set_exception_port, task_set_name, MessageBuffer,
 };
 use libmach::{Dispatch, SystemKernel};
 use mach_bootstrap_core::names;
@@ -56,6 +56,16 @@ pub struct Supervisor {
     supervisor_port: PortName,
     children: Vec<Child>,
     registry: Registry<PortName>,
+}
+
+/// The longest prefix of `text` of at most `limit` bytes that ends on a
+/// character boundary.
+fn truncated(text: &str, limit: usize) -> &str {
+    let mut end = text.len().min(limit);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
 }
 
 fn exception_name(kind: u32) -> &'static str {
@@ -125,7 +135,10 @@ impl Supervisor {
         };
         let _ = port_move_member(me, port, set);
         let child = &mut self.children[index];
+        let module = child.module;
         let started = spawn::start(child.image, |task| {
+            // Kernel logs then call it by its module's name, not "bootstrap".
+            let _ = task_set_name(task, truncated(module, libmach::abi::TASK_NAME_MAX));
             let name = give_bootstrap_port(task, port)?;
             task_set_exception_port(task, EXC_MASK_ALL, supervisor_port)?;
             let dead_name = NotifyId::DeadName.as_u32();

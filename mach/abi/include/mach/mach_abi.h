@@ -123,6 +123,7 @@ typedef uint32_t mach_port_mscount_t;
 #define MACH_TRAP_TASK_SUSPEND 32
 #define MACH_TRAP_TASK_RESUME 33
 #define MACH_TRAP_TASK_INFO 34
+#define MACH_TRAP_TASK_SET_NAME 35
 #define MACH_TRAP_THREAD_CREATE 40
 #define MACH_TRAP_THREAD_TERMINATE 41
 #define MACH_TRAP_THREAD_SUSPEND 42
@@ -271,6 +272,7 @@ typedef uint32_t mach_port_mscount_t;
 #define BOOTSTRAP_INFO_VERSION 1
 #define BOOTSTRAP_MODULES_MAX 15
 #define BOOTSTRAP_MODULE_NAME_MAX 48
+#define TASK_NAME_MAX 32
 #define VM_PROT_NONE 0
 #define VM_PROT_READ 1
 #define VM_PROT_WRITE 2

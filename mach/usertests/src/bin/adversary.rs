@@ -60,6 +60,7 @@ const TRAPS: &[Trap] = &[
     Trap::PortRequestNotification,
     Trap::PortType,
     Trap::TaskInfo,
+    Trap::TaskSetName,
     Trap::ThreadCreate,
     Trap::ThreadGetState,
     Trap::ThreadSetState,

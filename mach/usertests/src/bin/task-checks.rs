@@ -119,6 +119,23 @@ fn main(_argument: u64) {
     let task_info = info(Trap::TaskInfo, task, TASK_BASIC_INFO);
     checks.equal("task_info: one thread", task_info.map(|words| words[1]), Ok(1));
     checks.equal("task_info: pages resident", task_info.map(|words| words[2] > 4), Ok(true));
+    checks.equal("task_set_name", task_set_name(task_self(), "task-checks"), Ok(()));
+    checks.equal("task_set_name: empty", task_set_name(task_self(), ""), Err(KernReturn::InvalidArgument));
+    checks.equal(
+        "task_set_name: too long",
+        task_set_name(task_self(), "a name far longer than thirty-two bytes"),
+        Err(KernReturn::InvalidArgument),
+    );
+    checks.equal("task_set_name: no task port", task_set_name(0x0abc_de00, "x"), Err(KernReturn::InvalidName));
+    // SAFETY: the kernel only reads; the pointer is in the kernel half and must be refused.
+    let kernel_pointer =
+        unsafe { raw_trap(Trap::TaskSetName as u64, [task_self() as u64, 0xffff_8000_0000_0000, 4, 0, 0, 0]) };
+    checks.equal("task_set_name: kernel pointer", kernel_pointer, KernReturn::InvalidAddress as u64);
+    let not_utf8 = [0xffu8, 0xfe];
+    // SAFETY: the kernel only reads the two bytes.
+    let refused =
+        unsafe { raw_trap(Trap::TaskSetName as u64, [task_self() as u64, not_utf8.as_ptr() as u64, 2, 0, 0, 0]) };
+    checks.equal("task_set_name: not UTF-8", refused, KernReturn::InvalidArgument as u64);
     let thread_info = info(Trap::ThreadInfo, me, THREAD_BASIC_INFO);
     checks.equal("thread_info: running", thread_info.map(|words| words[0]), Ok(TH_STATE_RUNNING));
     checks.equal("task_info on a thread port", info(Trap::TaskInfo, me, TASK_BASIC_INFO), Err(KernReturn::InvalidTask));
