@@ -77,11 +77,14 @@ pub enum ObjectFault {
 /// Every memory object.
 pub struct Objects {
     arena: Arena<MemoryObject>,
+    /// Objects with threads waiting on their pager (checked after IPC
+    /// changes for a pager that died: empty almost always).
+    awaiting_pager: BTreeSet<ObjectId>,
 }
 
 impl Default for Objects {
     fn default() -> Self {
-        Self { arena: Arena::new() }
+        Self { arena: Arena::new(), awaiting_pager: BTreeSet::new() }
     }
 }
 
@@ -147,6 +150,7 @@ fn ask_pager(kernel: &mut Kernel, id: ObjectId, offset: u64, message_id: i32, ac
     let Some(object) = kernel.objects.arena.get_mut(id) else { return ObjectFault::Fail };
     object.requested.insert(offset);
     object.waiters.entry(offset).or_default().push(thread);
+    kernel.objects.awaiting_pager.insert(id);
     kernel.prepare_block(None, None);
     ObjectFault::Wait
 }
@@ -191,6 +195,9 @@ fn wake_waiters(kernel: &mut Kernel, id: ObjectId, start: u64, end: u64) {
         threads.extend(object.waiters.remove(&offset).unwrap_or_default());
     }
     object.requested.retain(|&offset| !(start..end).contains(&offset));
+    if object.waiters.is_empty() {
+        kernel.objects.awaiting_pager.remove(&id);
+    }
     for thread in threads {
         kernel.wake(thread, crate::thread::WaitResult::Woken);
     }
@@ -256,6 +263,30 @@ pub fn destroy(kernel: &mut Kernel, id: ObjectId) {
         task.vm.uncharge_held(1);
     }
     crate::ipc::settle(kernel);
+}
+
+/// Wakes the threads waiting on a pager whose port has died (its task
+/// ended, or it destroyed the port): they fault again, the request cannot
+/// be sent, and they take an exception instead of waiting for ever. Cheap
+/// when no thread waits on any pager, which is almost always.
+pub fn wake_orphans(kernel: &mut Kernel) {
+    if kernel.objects.awaiting_pager.is_empty() {
+        return;
+    }
+    let orphaned: Vec<ObjectId> = kernel
+        .objects
+        .awaiting_pager
+        .iter()
+        .copied()
+        .filter(|&id| {
+            let pager = kernel.objects.arena.get(id).and_then(|object| object.pager.port()).map(|(port, _)| port);
+            !pager.and_then(|port| kernel.ipc.port(port)).is_some_and(|port| port.is_alive())
+        })
+        .collect();
+    for id in orphaned {
+        wake_waiters(kernel, id, 0, u64::MAX);
+        kernel.objects.awaiting_pager.remove(&id);
+    }
 }
 
 /// Destroys every object `task` created (it is terminating).

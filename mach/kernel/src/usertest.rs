@@ -570,6 +570,21 @@ ktest! {
         Ok(())
     }
 
+    fn a_thread_waiting_on_a_dead_pager_gets_an_exception() {
+        let before = ipc_resources();
+        let (pager, client) = pager_pair(2)?;
+        wait_for_text(client, "touching a page of an object the pager ignores", 5000)?;
+        wait_for_text(pager, "not answering", 5000)?;
+        terminate(pager)?;
+        ensure!(wait_until(3000, || with_kernel(|kernel| kernel.tasks.get(client).is_none())), "the client still waits on a dead pager");
+        let text = with_kernel(|kernel| kernel.freed_tasks.iter().find(|(id, _)| *id == client).map(|(_, output)| output.clone()))
+            .unwrap_or_default();
+        ensure!(!text.contains("still alive"), "client said:\n{text}");
+        ensure!(with_kernel(|kernel| kernel.objects.len()) == 0, "memory objects outlived their creator");
+        ipc_state_is_consistent()?;
+        ensure_nothing_left(before)
+    }
+
     fn rpc_between_two_tasks() {
         for round in 0..2 {
             let before = ipc_resources();

@@ -4,7 +4,8 @@
 //! refuses, which kills it (nobody handles the exception).
 //!
 //! Argument: the name of a send right to the pager's port in the low 32
-//! bits; bit 32 set runs the benchmarks instead.
+//! bits; bit 32 set runs the benchmarks instead; bit 33 touches a page of
+//! an object the pager never answers for (until it dies).
 //!
 //! Requests to the pager (words after the header; replies to our reply
 //! port): 1 → 101 with rights to objects Z, A, E; 2 (fork A) → 102 with a
@@ -66,6 +67,17 @@ fn main(argument: u64) {
     let pager = argument as u32;
     if argument >> 32 & 1 == 1 {
         benchmarks(pager);
+        return;
+    }
+    if argument >> 33 & 1 == 1 {
+        // An object of our own naming the pager's port: the pager never
+        // answers for it, so this touch waits until the pager dies and
+        // then becomes an exception (which kills us: nobody handles it).
+        let object = libmach::pager::memory_object_create(pager, PAGE).unwrap_or(0);
+        let address = vm_map(task_self(), PAGE, object, 0).unwrap_or(0);
+        println!("pager-client: touching a page of an object the pager ignores");
+        let value = bytes_at(address, 1)[0];
+        println!("pager-client: still alive after reading {value}: the wait never ended");
         return;
     }
     let mut checks = Checks::new("pager-client");
