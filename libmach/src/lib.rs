@@ -47,6 +47,7 @@ pub mod pager;
 pub mod rights;
 pub mod rpc;
 pub mod server;
+pub mod thread;
 pub mod trap;
 
 #[cfg(feature = "fake-kernel")]

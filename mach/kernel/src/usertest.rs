@@ -585,6 +585,24 @@ ktest! {
         ensure_nothing_left(before)
     }
 
+    fn a_task_runs_and_joins_threads_of_its_own() {
+        // Twice: the first run may grow kernel containers that keep their capacity.
+        for round in 0..2 {
+            let before = ipc_resources();
+            let task = spawn("thread-checks", HIGH, 0)?;
+            wait_for_text(task, "thread-checks: ", 10_000)?;
+            let text = output(task).unwrap_or_default();
+            ensure!(text.contains(" 0 failed"), "thread-checks said:\n{text}");
+            ensure_eq!(with_kernel(|kernel| kernel.tasks.get(task).map(|task| task.threads.len())), Some(1));
+            memory_accounting_is_exact()?;
+            terminate(task)?;
+            if round == 1 {
+                ensure_nothing_left(before)?;
+            }
+        }
+        Ok(())
+    }
+
     fn rpc_between_two_tasks() {
         for round in 0..2 {
             let before = ipc_resources();
