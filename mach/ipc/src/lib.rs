@@ -195,6 +195,13 @@ impl Ipc {
 
     /// Tokens of out-of-line regions whose messages were destroyed; the
     /// kernel frees them.
+    /// True if notifications or released out-of-line regions wait for the
+    /// kernel to handle them (what `deliver_notifications` and
+    /// `take_released_regions` would hand over).
+    pub fn has_pending_work(&self) -> bool {
+        !self.outbox.is_empty() || !self.released_regions.is_empty()
+    }
+
     pub fn take_released_regions(&mut self) -> Vec<u64> {
         core::mem::take(&mut self.released_regions)
     }

@@ -250,7 +250,12 @@ fn hand_off(kernel: &mut Kernel, space: SpaceId, bytes: &[u8]) -> Option<MachMsg
     debug_assert_eq!(thread.waiting_on, Some(key));
     kernel.wake(receiver, WaitResult::Woken);
     kernel.scheduler.handoff = Some(receiver);
-    settle(kernel);
+    // A handed-off message has only header rights and moves no receive
+    // right, so no port died and no waiter lost its port: only queued
+    // notifications (a consumed send-once right's, say) need settling.
+    if kernel.ipc.has_pending_work() {
+        settle(kernel);
+    }
     Some(MachMsgReturn::Success)
 }
 
