@@ -555,7 +555,7 @@ ktest! {
                 kernel.freed_tasks.iter().find(|(id, _)| *id == client).map(|(_, output)| output.clone())
             })
             .unwrap_or_default();
-            ensure!(text.contains("pager-client: 16 passed, 0 failed"), "client said:\n{text}");
+            ensure!(text.contains("pager-client: 18 passed, 0 failed"), "client said:\n{text}");
             ensure!(!text.contains("still alive"), "client said:\n{text}");
             ensure!(with_kernel(|kernel| kernel.tasks.get(pager).is_some()), "the pager died with its client");
             ensure!(!output(pager).unwrap_or_default().contains("failed"), "pager said:\n{}", output(pager).unwrap_or_default());

@@ -10,7 +10,8 @@
 //! Requests to the pager (words after the header; replies to our reply
 //! port): 1 → 101 with rights to objects Z, A, E; 2 (fork A) → 102 with a
 //! right to B; 3 → 103 with [data requests, unlock requests] served;
-//! 4 [pages] → 104 with a right to a zero-fill object of that many pages.
+//! 4 [pages] → 104 with a right to a zero-fill object of that many pages;
+//! 5 → 105 after flushing Z's page 1.
 #![no_std]
 #![no_main]
 
@@ -148,9 +149,14 @@ fn main(argument: u64) {
     bytes_at(again + PAGE, 1)[0] = b'q';
     checks.equal("and writes through to the first", bytes_at(a + PAGE, 1)[0], b'q');
 
+    // A flush drops a page everywhere; the next touch asks the pager again.
+    checks.equal("flush Z's page 1", call(pager, 5, &[]).map(|reply| message::id(&reply)), Some(105));
+    checks.equal("after a flush the page comes anew (zero)", bytes_at(z + PAGE, 1)[0], 0);
+
     let counts = call(pager, 3, &[]).map(|reply| (message::word(&reply, 6), message::word(&reply, 7)));
-    // Requests: Z 4 pages, A 2, B 2; unlocks: B page 1, A page 0, A page 1.
-    checks.equal("pager saw 8 data requests and 3 unlocks", counts, Some((8, 3)));
+    // Requests: Z 4 pages and page 1 again, A 2, B 2; unlocks: B page 1,
+    // A page 0, A page 1.
+    checks.equal("pager saw 9 data requests and 3 unlocks", counts, Some((9, 3)));
     checks.finish();
 
     // A page the pager cannot supply: an exception nobody handles.

@@ -9,7 +9,7 @@
 //! write to either side sends data_unlock: the pager gives the page to the
 //! writer alone (B's copy is already its own frame; A's is unlocked once B
 //! has the snapshot), so neither side sees the other's writes: copy on
-//! write, built from pager locks. Client requests (ids 1..=4) and replies
+//! write, built from pager locks. Client requests (ids 1..=5) and replies
 //! are described in `pager-client.rs`.
 #![no_std]
 #![no_main]
@@ -17,7 +17,7 @@
 use libmach::abi::{
     msgh_bits, parse_received, Descriptor, Disposition, KernReturn, MachMsgHeader, MessageEncoder, PagerRequestBody,
     PortName, MACH_RCV_MSG, MACH_SEND_MSG, MEMORY_OBJECT_DATA_REQUEST_ID, MEMORY_OBJECT_DATA_UNLOCK_ID,
-    MEMORY_OBJECT_RETURN_ALL, VM_PROT_NONE, VM_PROT_WRITE,
+    MEMORY_OBJECT_FLUSH, MEMORY_OBJECT_RETURN_ALL, VM_PROT_NONE, VM_PROT_WRITE,
 };
 use libmach::pager::{data_error, data_supply, data_unavailable, lock_request, memory_object_create};
 use libmach::trap::{mach_msg, port_deallocate, task_self, MessageBuffer};
@@ -104,6 +104,12 @@ impl Pager {
                 send_rights(reply, 102, &[self.child])
             }
             3 => send_words(reply, 103, &[self.requests, self.unlocks]),
+            5 => {
+                // Drop Z's page 1 from memory without taking it back: the
+                // next touch asks again and gets a zero page.
+                lock_request(self.zero, PAGE as u64, PAGE as u64, VM_PROT_NONE, MEMORY_OBJECT_FLUSH, None)?;
+                send_words(reply, 105, &[])
+            }
             4 => {
                 let pages = message::word(buffer, 6) as u64;
                 self.bench = memory_object_create(self.service, pages * PAGE as u64)?;
