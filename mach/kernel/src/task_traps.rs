@@ -47,7 +47,8 @@ fn write_flavor(
 /// empty address space and IPC space, and no threads.
 pub fn task_create([parent, inherit_memory, child_out, ..]: [u64; 6]) -> Result<(), KernReturn> {
     if inherit_memory != 0 {
-        // Inheriting memory is copy-on-write VM work (the kernel's VM part 2).
+        // Fork-like copies are the memory server's, built on memory objects
+        // (docs/vm.md); the kernel refuses rather than pretend.
         return Err(KernReturn::NotSupported);
     }
     let tables = PageTables::new_user().map_err(|_| KernReturn::ResourceShortage)?;

@@ -7,9 +7,9 @@
 //! allegations checked by `memory::user`, and each trap returns a
 //! `Result<(), KernReturn>` turned into the value of the return register.
 //!
-//! Traps not yet implemented by this kernel (`vm_map`, the memory-object
-//! and pager group, `io_port_access`)
-//! answer `KERN_NOT_SUPPORTED` and log the trap's name once per boot, so a
+//! The one reserved trap this kernel does not implement (`task_set_pager`:
+//! per-task default pagers are not part of this design, docs/kernel.md)
+//! answers `KERN_NOT_SUPPORTED` and logs its name once per boot, so a
 //! program sees a clear error, never a false success.
 
 use crate::ipc::port_traps::{self, Control};
