@@ -103,10 +103,6 @@ impl Objects {
     }
 }
 
-fn direct(frame: Frame) -> *mut u8 {
-    crate::arch::paging::direct_map_address(frame.start()) as *mut u8
-}
-
 /// The fault of the current thread on `page` (of its task) wanting
 /// `access`, where the VM map said the page is `offset` of `object`.
 pub fn fault(kernel: &mut Kernel, task: TaskId, page: u64, access: u32, object: ObjectId, offset: u64) -> ObjectFault {
@@ -241,9 +237,7 @@ fn flush_page(kernel: &mut Kernel, id: ObjectId, offset: u64) {
     let owner = object.owner;
     if let Some(CachedPage::Resident { frame, .. }) = object.pages.remove(&offset) {
         share::release(frame);
-        if let Some(task) = kernel.tasks.get_mut(owner) {
-            task.vm.uncharge_held(1);
-        }
+        uncharge(kernel, owner, 1);
     }
 }
 
@@ -259,9 +253,7 @@ pub fn destroy(kernel: &mut Kernel, id: ObjectId) {
     let Some(object) = kernel.objects.arena.remove(id) else { return };
     kernel.ipc.release(object.pager);
     let _ = kernel.ipc.destroy_kernel_port(object.port);
-    if let Some(task) = kernel.tasks.get_mut(object.owner) {
-        task.vm.uncharge_held(1);
-    }
+    uncharge(kernel, object.owner, 1);
     crate::ipc::settle(kernel);
 }
 
@@ -319,8 +311,7 @@ pub fn memory_object_create([pager, size, object_out, ..]: [u64; 6]) -> Result<(
     }
     with_kernel(|kernel| {
         let caller = caller(kernel)?;
-        let mut space =
-            kernel.tasks.get_mut(caller.task).and_then(|task| task.user_space()).ok_or(KernReturn::InvalidTask)?;
+        let mut space = kernel.user_space(caller.task)?;
         user::check_writable(&mut space, UserBuffer::new(object_out, 4))?;
         space.vm.charge_held(space.tables, 1).map_err(|_| KernReturn::ResourceShortage)?;
         let pager = PortName::try_from(pager).map_err(|_| KernReturn::InvalidName)?;
@@ -357,13 +348,13 @@ pub fn memory_object_create([pager, size, object_out, ..]: [u64; 6]) -> Result<(
                 return Err(error);
             }
         };
-        let mut space =
-            kernel.tasks.get_mut(caller.task).and_then(|task| task.user_space()).ok_or(KernReturn::InvalidTask)?;
+        let mut space = kernel.user_space(caller.task)?;
         user::write_u32(&mut space, object_out, name)?;
         Ok(())
     })
 }
 
+/// Gives back pages charged to `task` for its objects (if it still exists).
 fn uncharge(kernel: &mut Kernel, task: TaskId, pages: usize) {
     if let Some(task) = kernel.tasks.get_mut(task) {
         task.vm.uncharge_held(pages);
@@ -379,7 +370,7 @@ pub fn vm_map([task, address_in_out, size, flags, object, offset]: [u64; 6]) -> 
         let space = kernel.tasks.get(caller).ok_or(KernReturn::InvalidTask)?.space;
         let target =
             crate::ipc::object::task_named(kernel, space, u32::try_from(task).map_err(|_| KernReturn::InvalidName)?)?;
-        let mut own = kernel.tasks.get_mut(caller).and_then(|task| task.user_space()).ok_or(KernReturn::InvalidTask)?;
+        let mut own = kernel.user_space(caller)?;
         let mut requested = [0u8; 8];
         user::copy_from_user(&mut own, UserBuffer::new(address_in_out, 8), &mut requested)?;
         user::check_writable(&mut own, UserBuffer::new(address_in_out, 8))?;
@@ -394,7 +385,7 @@ pub fn vm_map([task, address_in_out, size, flags, object, offset]: [u64; 6]) -> 
         let backing = crate::vm::Backing::Object { object: id, offset };
         // Read-write now; may become read-execute (text mapped from a file).
         map.insert_backed(start, end, mach_abi::VM_PROT_DEFAULT, mach_abi::VM_PROT_ALL, backing)?;
-        let mut own = kernel.tasks.get_mut(caller).and_then(|task| task.user_space()).ok_or(KernReturn::InvalidTask)?;
+        let mut own = kernel.user_space(caller)?;
         user::copy_to_user(&mut own, UserBuffer::new(address_in_out, 8), &start.to_le_bytes())?;
         Ok(())
     })
@@ -432,7 +423,7 @@ fn supply_pages(
             return Err(KernReturn::ResourceShortage);
         };
         // SAFETY: the frame was just allocated: nothing else reaches it.
-        let bytes = unsafe { core::slice::from_raw_parts_mut(direct(frame), PAGE_SIZE) };
+        let bytes = unsafe { core::slice::from_raw_parts_mut(frame.kernel_pointer(), PAGE_SIZE) };
         if let Err(error) = fill(kernel, index, bytes) {
             let _ = frame::free(frame);
             uncharge(kernel, owner, 1);
@@ -452,8 +443,7 @@ pub fn memory_object_data_supply([object, offset, data, size, lock, ..]: [u64; 6
     with_kernel(|kernel| {
         let (caller, id) = object_range(kernel, object, offset, size)?;
         // Check the whole source first, so a bad buffer supplies nothing.
-        let mut space =
-            kernel.tasks.get_mut(caller).and_then(|task| task.user_space()).ok_or(KernReturn::InvalidTask)?;
+        let mut space = kernel.user_space(caller)?;
         let mut probe = [0u8; 1];
         for page in (0..size).step_by(PAGE_SIZE) {
             user::copy_from_user(
@@ -463,8 +453,7 @@ pub fn memory_object_data_supply([object, offset, data, size, lock, ..]: [u64; 6
             )?;
         }
         let result = supply_pages(kernel, id, offset, size, write_locked, |kernel, index, bytes| {
-            let mut space =
-                kernel.tasks.get_mut(caller).and_then(|task| task.user_space()).ok_or(KernReturn::InvalidTask)?;
+            let mut space = kernel.user_space(caller)?;
             user::copy_from_user(&mut space, UserBuffer::new(data + index * PAGE, PAGE_SIZE), bytes)?;
             Ok(())
         });
@@ -538,12 +527,11 @@ pub fn memory_object_lock_request(
             })
             .collect();
         if flags & MEMORY_OBJECT_RETURN_ALL != 0 {
-            let mut space =
-                kernel.tasks.get_mut(caller).and_then(|task| task.user_space()).ok_or(KernReturn::InvalidTask)?;
+            let mut space = kernel.user_space(caller)?;
             user::check_writable(&mut space, UserBuffer::new(return_buffer, size as usize))?;
             for &(page_offset, frame) in &resident {
                 // SAFETY: the frame is a cached page of the object (kernel lock held).
-                let bytes = unsafe { core::slice::from_raw_parts(direct(frame), PAGE_SIZE) };
+                let bytes = unsafe { core::slice::from_raw_parts(frame.kernel_pointer(), PAGE_SIZE) };
                 let destination = UserBuffer::new(return_buffer + (page_offset - offset), PAGE_SIZE);
                 user::copy_to_user(&mut space, destination, bytes)?;
             }

@@ -32,6 +32,13 @@ pub struct Task {
     pub output: String,
 }
 
+impl crate::scheduler::Kernel {
+    /// `task`'s address space for user copies.
+    pub fn user_space(&mut self, task: TaskId) -> Result<crate::memory::user::UserSpace<'_>, mach_abi::KernReturn> {
+        self.tasks.get_mut(task).and_then(Task::user_space).ok_or(mach_abi::KernReturn::InvalidTask)
+    }
+}
+
 impl Task {
     /// Its address space for user copies (none once it is being destroyed).
     pub fn user_space(&mut self) -> Option<crate::memory::user::UserSpace<'_>> {

@@ -28,18 +28,17 @@ fn write_flavor(
     count_in_out: u64,
     words: &[u32],
 ) -> Result<(), KernReturn> {
-    let mut tables =
-        kernel.tasks.get_mut(caller.task).and_then(|task| task.user_space()).ok_or(KernReturn::InvalidTask)?;
+    let mut space = kernel.user_space(caller.task)?;
     let mut capacity = [0u8; 4];
-    user::copy_from_user(&mut tables, UserBuffer::new(count_in_out, 4), &mut capacity)?;
+    user::copy_from_user(&mut space, UserBuffer::new(count_in_out, 4), &mut capacity)?;
     if (u32::from_le_bytes(capacity) as usize) < words.len() {
         return Err(KernReturn::InvalidArgument);
     }
-    user::check_writable(&mut tables, UserBuffer::new(info_out, words.len() * 4))?;
-    user::check_writable(&mut tables, UserBuffer::new(count_in_out, 4))?;
+    user::check_writable(&mut space, UserBuffer::new(info_out, words.len() * 4))?;
+    user::check_writable(&mut space, UserBuffer::new(count_in_out, 4))?;
     let bytes: Vec<u8> = words.iter().flat_map(|word| word.to_le_bytes()).collect();
-    user::copy_to_user(&mut tables, UserBuffer::new(info_out, bytes.len()), &bytes)?;
-    user::write_u32(&mut tables, count_in_out, words.len() as u32)?;
+    user::copy_to_user(&mut space, UserBuffer::new(info_out, bytes.len()), &bytes)?;
+    user::write_u32(&mut space, count_in_out, words.len() as u32)?;
     Ok(())
 }
 
@@ -61,8 +60,7 @@ pub fn task_create([parent, inherit_memory, child_out, ..]: [u64; 6]) -> Result<
             }
         };
         let check = task_named(kernel, caller.space, parent as PortName).and_then(|_| {
-            let mut own =
-                kernel.tasks.get_mut(caller.task).and_then(|task| task.user_space()).ok_or(KernReturn::InvalidTask)?;
+            let mut own = kernel.user_space(caller.task)?;
             user::check_writable(&mut own, UserBuffer::new(child_out, 4)).map_err(KernReturn::from)
         });
         if let Err(error) = check {
@@ -73,7 +71,7 @@ pub fn task_create([parent, inherit_memory, child_out, ..]: [u64; 6]) -> Result<
         let child = kernel.create_task(&parent_name, tables).map_err(|_| KernReturn::ResourceShortage)?;
         let port = kernel.tasks.get(child).and_then(|task| task.port).ok_or(KernReturn::Failure)?;
         let name = give_send_right(kernel, caller.space, port)?;
-        let mut own = kernel.tasks.get_mut(caller.task).and_then(|task| task.user_space()).expect("checked above");
+        let mut own = kernel.user_space(caller.task).expect("checked above");
         user::write_u32(&mut own, child_out, name)?;
         Ok(())
     })
@@ -85,8 +83,7 @@ pub fn thread_create([task, thread_out, ..]: [u64; 6]) -> Result<(), KernReturn>
     with_kernel(|kernel| {
         let caller = caller(kernel)?;
         let target = task_named(kernel, caller.space, task as PortName)?;
-        let mut own =
-            kernel.tasks.get_mut(caller.task).and_then(|task| task.user_space()).ok_or(KernReturn::InvalidTask)?;
+        let mut own = kernel.user_space(caller.task)?;
         user::check_writable(&mut own, UserBuffer::new(thread_out, 4))?;
         let target_object = kernel.tasks.get(target).ok_or(KernReturn::InvalidTask)?;
         if target_object.threads.len() >= crate::thread::MAX_THREADS_PER_TASK {
@@ -107,7 +104,7 @@ pub fn thread_create([task, thread_out, ..]: [u64; 6]) -> Result<(), KernReturn>
         let id = kernel.add_thread(thread);
         let port = kernel.threads.get(id).and_then(|thread| thread.port).ok_or(KernReturn::Failure)?;
         let name = give_send_right(kernel, caller.space, port)?;
-        let mut own = kernel.tasks.get_mut(caller.task).and_then(|task| task.user_space()).expect("checked above");
+        let mut own = kernel.user_space(caller.task).expect("checked above");
         user::write_u32(&mut own, thread_out, name)?;
         Ok(())
     })
@@ -144,8 +141,7 @@ pub fn thread_set_state([thread, flavor, state, count, ..]: [u64; 6]) -> Result<
     with_kernel(|kernel| {
         let caller = caller(kernel)?;
         let target = thread_named(kernel, caller.space, thread as PortName)?;
-        let mut own =
-            kernel.tasks.get_mut(caller.task).and_then(|task| task.user_space()).ok_or(KernReturn::InvalidTask)?;
+        let mut own = kernel.user_space(caller.task)?;
         let mut bytes = [0u8; X86_THREAD_STATE64_COUNT as usize * 4];
         user::copy_from_user(&mut own, UserBuffer::new(state, bytes.len()), &mut bytes)?;
         let words: Vec<u32> =
@@ -295,8 +291,7 @@ pub fn get_exception_port(
 ) -> Result<(), KernReturn> {
     with_kernel(|kernel| {
         let caller = caller(kernel)?;
-        let mut own =
-            kernel.tasks.get_mut(caller.task).and_then(|task| task.user_space()).ok_or(KernReturn::InvalidTask)?;
+        let mut own = kernel.user_space(caller.task)?;
         user::check_writable(&mut own, UserBuffer::new(port_out, 4))?;
         let target = target as PortName;
         let handler = match which {
@@ -316,7 +311,7 @@ pub fn get_exception_port(
             Some((port, _)) => give_send_right(kernel, caller.space, port)?,
             None => mach_abi::MACH_PORT_NULL,
         };
-        let mut own = kernel.tasks.get_mut(caller.task).and_then(|task| task.user_space()).expect("checked above");
+        let mut own = kernel.user_space(caller.task).expect("checked above");
         user::write_u32(&mut own, port_out, name)?;
         Ok(())
     })
@@ -334,8 +329,7 @@ pub fn task_set_name([task, name, length, ..]: [u64; 6]) -> Result<(), KernRetur
         let target = task_named(kernel, caller.space, task as PortName)?;
         let mut bytes = [0u8; mach_abi::TASK_NAME_MAX];
         let bytes = &mut bytes[..length as usize];
-        let mut own =
-            kernel.tasks.get_mut(caller.task).and_then(|task| task.user_space()).ok_or(KernReturn::InvalidTask)?;
+        let mut own = kernel.user_space(caller.task)?;
         user::copy_from_user(&mut own, UserBuffer::new(name, bytes.len()), bytes)?;
         let text = core::str::from_utf8(bytes).map_err(|_| KernReturn::InvalidArgument)?;
         kernel.tasks.get_mut(target).ok_or(KernReturn::InvalidTask)?.name = text.into();

@@ -199,9 +199,8 @@ fn clock_get_time(address: u64) -> Result<(), KernReturn> {
     bytes[4..].copy_from_slice(&(now.subsec_nanos() as i32).to_le_bytes());
     with_kernel(|kernel| {
         let task = kernel.current_task().ok_or(KernReturn::InvalidTask)?;
-        let mut tables =
-            kernel.tasks.get_mut(task).and_then(|task| task.user_space()).ok_or(KernReturn::InvalidTask)?;
-        user::copy_to_user(&mut tables, UserBuffer::new(address, 8), &bytes)?;
+        let mut space = kernel.user_space(task)?;
+        user::copy_to_user(&mut space, UserBuffer::new(address, 8), &bytes)?;
         Ok(())
     })
 }

@@ -519,7 +519,7 @@ impl VmMap {
         let copy = frame::allocate().map_err(|_| VmError::OutOfMemory)?;
         // SAFETY: `copy` was just allocated; `frame` is mapped by this map
         // (kernel lock held). Both are whole pages in the direct map.
-        unsafe { core::ptr::copy_nonoverlapping(direct(frame), direct(copy), PAGE_SIZE) };
+        unsafe { core::ptr::copy_nonoverlapping(frame.kernel_pointer(), copy.kernel_pointer(), PAGE_SIZE) };
         tables.unmap(page).map_err(|_| VmError::OutOfMemory)?;
         if tables.map(page, copy, flags).is_err() {
             // Cannot happen (the tables for `page` exist); keep the old page.
@@ -542,7 +542,7 @@ impl VmMap {
             return Err(VmError::OutOfMemory);
         };
         // SAFETY: the frame was just allocated, so nothing else uses it.
-        unsafe { core::ptr::write_bytes(direct(frame), 0, PAGE_SIZE) };
+        unsafe { core::ptr::write_bytes(frame.kernel_pointer(), 0, PAGE_SIZE) };
         self.map_new(tables, page, frame, flags)?;
         Ok(frame)
     }
@@ -673,10 +673,6 @@ fn mapping_flags(flags: PageFlags, backing: Backing, frame: Frame) -> PageFlags 
         Backing::Object { .. } => flags.difference(PageFlags::WRITABLE),
         _ => flags,
     }
-}
-
-fn direct(frame: Frame) -> *mut u8 {
-    crate::arch::paging::direct_map_address(frame.start()) as *mut u8
 }
 
 /// Allocates `[start, end)` as a new anonymous region with `protection`.

@@ -32,20 +32,20 @@ fn tasks(kernel: &Kernel, task: u64) -> Result<(TaskId, TaskId), KernReturn> {
 }
 
 fn write_output(kernel: &mut Kernel, task: TaskId, address: u64, bytes: &[u8]) -> Result<(), KernReturn> {
-    let mut tables = kernel.tasks.get_mut(task).and_then(|task| task.user_space()).ok_or(KernReturn::InvalidTask)?;
-    user::copy_to_user(&mut tables, UserBuffer::new(address, bytes.len()), bytes)?;
+    let mut space = kernel.user_space(task)?;
+    user::copy_to_user(&mut space, UserBuffer::new(address, bytes.len()), bytes)?;
     Ok(())
 }
 
 fn read_input(kernel: &mut Kernel, task: TaskId, address: u64, bytes: &mut [u8]) -> Result<(), KernReturn> {
-    let mut tables = kernel.tasks.get_mut(task).and_then(|task| task.user_space()).ok_or(KernReturn::InvalidTask)?;
-    user::copy_from_user(&mut tables, UserBuffer::new(address, bytes.len()), bytes)?;
+    let mut space = kernel.user_space(task)?;
+    user::copy_from_user(&mut space, UserBuffer::new(address, bytes.len()), bytes)?;
     Ok(())
 }
 
 fn check_output(kernel: &mut Kernel, task: TaskId, address: u64, length: usize) -> Result<(), KernReturn> {
-    let mut tables = kernel.tasks.get_mut(task).and_then(|task| task.user_space()).ok_or(KernReturn::InvalidTask)?;
-    user::check_writable(&mut tables, UserBuffer::new(address, length))?;
+    let mut space = kernel.user_space(task)?;
+    user::check_writable(&mut space, UserBuffer::new(address, length))?;
     Ok(())
 }
 

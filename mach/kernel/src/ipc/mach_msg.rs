@@ -130,8 +130,7 @@ fn send(address: u64, size: u64, deadline: Option<u64>) -> MachMsgReturn {
     loop {
         let step = with_kernel(|kernel| {
             let Some((task, space)) = current_space(kernel) else { return Step::Done(MachMsgReturn::SendInvalidDest) };
-            let mut memory =
-                kernel.tasks.get_mut(task).and_then(|task| task.user_space()).expect("a running task has page tables");
+            let mut memory = kernel.user_space(task).expect("a running task has page tables");
             let end = address.saturating_add(bytes.len() as u64);
             if let Some(page) = memory.vm.absent_object_page(memory.tables, address, end, false) {
                 return Step::Fault(page, mach_abi::VM_PROT_READ);

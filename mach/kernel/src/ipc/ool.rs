@@ -87,7 +87,7 @@ impl TaskAccess<'_> {
         // SAFETY: `source` is a frame of the sender's map (kernel lock
         // held), `copy` was just allocated; both are whole pages reached
         // through the direct map and do not overlap.
-        unsafe { core::ptr::copy_nonoverlapping(direct(source), direct(copy), PAGE_SIZE) };
+        unsafe { core::ptr::copy_nonoverlapping(source.kernel_pointer(), copy.kernel_pointer(), PAGE_SIZE) };
         Ok(Some(copy))
     }
 
@@ -103,10 +103,6 @@ impl TaskAccess<'_> {
             .map_err(|_| MachMsgReturn::ReceiveInvalidData)?;
         Ok(start)
     }
-}
-
-fn direct(frame: Frame) -> *mut u8 {
-    crate::arch::paging::direct_map_address(frame.start()) as *mut u8
 }
 
 impl TaskMemory for TaskAccess<'_> {

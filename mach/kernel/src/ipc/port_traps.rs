@@ -50,25 +50,23 @@ fn target_space(kernel: &Kernel, caller: &Caller, task: u64) -> Result<SpaceId, 
 
 /// Checks that the caller may have `count` words written at `address`.
 fn check_output(kernel: &mut Kernel, caller: &Caller, address: u64, count: usize) -> Result<(), KernReturn> {
-    let mut tables =
-        kernel.tasks.get_mut(caller.task).and_then(|task| task.user_space()).ok_or(KernReturn::InvalidTask)?;
-    user::check_writable(&mut tables, UserBuffer::new(address, count * 4))?;
+    let mut space = kernel.user_space(caller.task)?;
+    user::check_writable(&mut space, UserBuffer::new(address, count * 4))?;
     Ok(())
 }
 
 /// Writes words the caller's output pointer was checked for.
 fn write_output(kernel: &mut Kernel, caller: &Caller, address: u64, words: &[u32]) {
-    let mut tables = kernel.tasks.get_mut(caller.task).and_then(|task| task.user_space()).expect("checked above");
+    let mut space = kernel.user_space(caller.task).expect("checked above");
     let bytes: Vec<u8> = words.iter().flat_map(|word| word.to_le_bytes()).collect();
-    user::copy_to_user(&mut tables, UserBuffer::new(address, bytes.len()), &bytes)
+    user::copy_to_user(&mut space, UserBuffer::new(address, bytes.len()), &bytes)
         .expect("output checked writable under this lock");
 }
 
 fn read_words(kernel: &mut Kernel, caller: &Caller, address: u64, count: u32) -> Result<Vec<u32>, KernReturn> {
-    let mut tables =
-        kernel.tasks.get_mut(caller.task).and_then(|task| task.user_space()).ok_or(KernReturn::InvalidTask)?;
+    let mut space = kernel.user_space(caller.task)?;
     let mut bytes = alloc::vec![0u8; count as usize * 4];
-    user::copy_from_user(&mut tables, UserBuffer::new(address, bytes.len()), &mut bytes)?;
+    user::copy_from_user(&mut space, UserBuffer::new(address, bytes.len()), &mut bytes)?;
     Ok(bytes.chunks(4).map(|chunk| u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]])).collect())
 }
 

@@ -84,6 +84,12 @@ impl Frame {
     pub const fn number(self) -> usize {
         (self.0 .0 / PAGE_SIZE as u64) as usize
     }
+
+    /// Where the kernel reaches the frame's bytes: its direct-map address.
+    /// Dereferencing it is the caller's business (and its `SAFETY` note).
+    pub fn kernel_pointer(self) -> *mut u8 {
+        crate::arch::paging::direct_map_address(self.start()) as *mut u8
+    }
 }
 
 bitflags::bitflags! {
