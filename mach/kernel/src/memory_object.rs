@@ -443,15 +443,7 @@ pub fn memory_object_data_supply([object, offset, data, size, lock, ..]: [u64; 6
     with_kernel(|kernel| {
         let (caller, id) = object_range(kernel, object, offset, size)?;
         // Check the whole source first, so a bad buffer supplies nothing.
-        let mut space = kernel.user_space(caller)?;
-        let mut probe = [0u8; 1];
-        for page in (0..size).step_by(PAGE_SIZE) {
-            user::copy_from_user(
-                &mut space,
-                UserBuffer::new(data.checked_add(page).ok_or(KernReturn::InvalidAddress)?, 1),
-                &mut probe,
-            )?;
-        }
+        user::check_readable(&mut kernel.user_space(caller)?, UserBuffer::new(data, size as usize))?;
         let result = supply_pages(kernel, id, offset, size, write_locked, |kernel, index, bytes| {
             let mut space = kernel.user_space(caller)?;
             user::copy_from_user(&mut space, UserBuffer::new(data + index * PAGE, PAGE_SIZE), bytes)?;

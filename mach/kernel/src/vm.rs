@@ -176,12 +176,18 @@ impl VmMap {
         self.resident + self.held_for_task + tables.table_pages()
     }
 
-    /// Records `pages` more pages of RAM given to the map, or refuses if
-    /// that would pass the task's limit.
-    pub fn charge(&mut self, tables: &PageTables, pages: usize) -> Result<(), VmError> {
+    /// Refuses `pages` more if they would pass the task's limit.
+    fn room_for(&self, tables: &PageTables, pages: usize) -> Result<(), VmError> {
         if self.charged(tables) + pages > task_page_limit() {
             return Err(VmError::OutOfMemory);
         }
+        Ok(())
+    }
+
+    /// Records `pages` more pages of RAM given to the map, or refuses if
+    /// that would pass the task's limit.
+    pub fn charge(&mut self, tables: &PageTables, pages: usize) -> Result<(), VmError> {
+        self.room_for(tables, pages)?;
         self.resident += pages;
         Ok(())
     }
@@ -189,9 +195,7 @@ impl VmMap {
     /// Like `charge`, for pages the kernel holds for the task outside its
     /// page tables (memory objects and their caches), under the same limit.
     pub fn charge_held(&mut self, tables: &PageTables, pages: usize) -> Result<(), VmError> {
-        if self.charged(tables) + pages > task_page_limit() {
-            return Err(VmError::OutOfMemory);
-        }
+        self.room_for(tables, pages)?;
         self.held_for_task += pages;
         Ok(())
     }

@@ -107,6 +107,11 @@ fn for_each_piece(
     Ok(())
 }
 
+/// Checks that the whole range may be read by the user.
+pub fn check_readable(space: &mut UserSpace, buffer: UserBuffer) -> Result<(), UserMemoryError> {
+    for_each_piece(space, buffer, false, |_, _| {})
+}
+
 /// Checks that the whole range may be written by the user.
 pub fn check_writable(space: &mut UserSpace, buffer: UserBuffer) -> Result<(), UserMemoryError> {
     for_each_piece(space, buffer, true, |_, _| {})
