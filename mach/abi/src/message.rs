@@ -105,6 +105,55 @@ pub struct MachMsgTrailer {
     pub sender: u32,
 }
 
+/// Most supplementary groups a [`TaskCredential`] carries (`NGROUPS_MAX`
+/// of the POSIX personality).
+pub const CREDENTIAL_GROUPS_MAX: usize = 16;
+
+/// A task's credential: who it acts for. The kernel keeps one per task
+/// (a new task starts with its creator's), only the holder of the
+/// privileged host port may set it (`task_set_credential`), and a receiver
+/// that asks with [`MACH_RCV_TRAILER_AUDIT`] gets the sender's credential as
+/// it was when the message was sent, in a [`MachMsgAuditTrailer`] (xnu's
+/// audit token). Servers check permissions against it, never against an
+/// identity written in a message body.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TaskCredential {
+    /// The POSIX process id (0: not a process, e.g. a server).
+    pub pid: u32,
+    /// Real user id.
+    pub ruid: u32,
+    /// Effective user id: the one permission checks use.
+    pub euid: u32,
+    /// Real group id.
+    pub rgid: u32,
+    /// Effective group id.
+    pub egid: u32,
+    /// How many entries of `groups` are valid (at most [`CREDENTIAL_GROUPS_MAX`]).
+    pub group_count: u32,
+    /// Supplementary group ids.
+    pub groups: [u32; CREDENTIAL_GROUPS_MAX],
+}
+
+/// The trailer a receive with [`MACH_RCV_TRAILER_AUDIT`] gets: the
+/// [`MachMsgTrailer`] fields, then the sender's [`TaskCredential`].
+/// `trailer_size` is [`MACH_MSG_AUDIT_TRAILER_SIZE`].
+#[repr(C, packed(4))]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MachMsgAuditTrailer {
+    /// `MACH_MSG_TRAILER_FORMAT_0`.
+    pub trailer_type: u32,
+    /// Size of this trailer in bytes ([`MACH_MSG_AUDIT_TRAILER_SIZE`]).
+    pub trailer_size: u32,
+    /// The port's sequence number for this message.
+    pub seqno: u32,
+    /// Kernel-assigned id of the sending task; 0 for the kernel itself.
+    pub sender: u32,
+    /// The sender's credential when it sent the message (all zero from the
+    /// kernel).
+    pub credential: TaskCredential,
+}
+
 /// Byte size of [`MachMsgHeader`].
 pub const MACH_MSG_HEADER_SIZE: usize = 24;
 /// Byte size of [`MachMsgBody`].
@@ -113,6 +162,10 @@ pub const MACH_MSG_BODY_SIZE: usize = 4;
 pub const MACH_MSG_DESCRIPTOR_SIZE: usize = 16;
 /// Byte size of [`MachMsgTrailer`].
 pub const MACH_MSG_TRAILER_SIZE: usize = 16;
+/// Byte size of [`TaskCredential`].
+pub const TASK_CREDENTIAL_SIZE: usize = 24 + 4 * CREDENTIAL_GROUPS_MAX;
+/// Byte size of [`MachMsgAuditTrailer`].
+pub const MACH_MSG_AUDIT_TRAILER_SIZE: usize = MACH_MSG_TRAILER_SIZE + TASK_CREDENTIAL_SIZE;
 /// Offset of the type byte common to all descriptors.
 pub const MACH_MSG_DESCRIPTOR_TYPE_OFFSET: usize = 11;
 
@@ -123,6 +176,8 @@ const _: () = assert!(core::mem::size_of::<MachMsgOolDescriptor>() == MACH_MSG_D
 const _: () = assert!(core::mem::size_of::<MachMsgOolPortsDescriptor>() == MACH_MSG_DESCRIPTOR_SIZE);
 const _: () = assert!(core::mem::size_of::<MachMsgTrailer>() == MACH_MSG_TRAILER_SIZE);
 const _: () = assert!(core::mem::align_of::<MachMsgOolDescriptor>() == 4);
+const _: () = assert!(core::mem::size_of::<TaskCredential>() == TASK_CREDENTIAL_SIZE);
+const _: () = assert!(core::mem::size_of::<MachMsgAuditTrailer>() == MACH_MSG_AUDIT_TRAILER_SIZE);
 const _: () = assert!(core::mem::offset_of!(MachMsgPortDescriptor, descriptor_type) == MACH_MSG_DESCRIPTOR_TYPE_OFFSET);
 const _: () = assert!(core::mem::offset_of!(MachMsgOolDescriptor, descriptor_type) == MACH_MSG_DESCRIPTOR_TYPE_OFFSET);
 const _: () =
@@ -223,6 +278,11 @@ pub const MACH_SEND_INTERRUPT: MachMsgOption = 0x0000_0040;
 pub const MACH_RCV_TIMEOUT: MachMsgOption = 0x0000_0100;
 /// Return `MACH_RCV_INTERRUPTED` instead of restarting after an interruption.
 pub const MACH_RCV_INTERRUPT: MachMsgOption = 0x0000_0400;
+/// Ask for the sender's credential: the received message ends with a
+/// [`MachMsgAuditTrailer`] instead of a [`MachMsgTrailer`] (xnu's
+/// `MACH_RCV_TRAILER_ELEMENTS(MACH_RCV_TRAILER_AUDIT)`). The receive buffer
+/// must then have room for the larger trailer.
+pub const MACH_RCV_TRAILER_AUDIT: MachMsgOption = 3 << 24;
 /// Every option bit Mach_R understands; a call with any other bit set fails
 /// with `MACH_SEND_INVALID_HEADER` before doing anything.
 pub const MACH_MSG_OPTION_USER: MachMsgOption = MACH_SEND_MSG

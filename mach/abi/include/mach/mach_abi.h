@@ -232,6 +232,7 @@ typedef uint32_t mach_port_mscount_t;
 #define MACH_SEND_INTERRUPT 0x40u
 #define MACH_RCV_TIMEOUT 0x100u
 #define MACH_RCV_INTERRUPT 0x400u
+#define MACH_RCV_TRAILER_AUDIT 0x3000000u
 #define MACH_MSG_OPTION_USER 0x557u
 #define MACH_MSG_TIMEOUT_NONE 0
 #define MACH_MSG_TRAILER_FORMAT_0 0
@@ -239,6 +240,8 @@ typedef uint32_t mach_port_mscount_t;
 #define MACH_MSG_BODY_SIZE 4
 #define MACH_MSG_DESCRIPTOR_SIZE 16
 #define MACH_MSG_TRAILER_SIZE 16
+#define CREDENTIAL_GROUPS_MAX 16
+#define MACH_MSG_AUDIT_TRAILER_SIZE 104
 #define MACH_MSG_SIZE_MAX 65536
 #define MACH_MSG_SIZE_MIN 24
 #define MACH_MSG_DESCRIPTORS_MAX 256
@@ -416,6 +419,22 @@ typedef struct { /* Rust: MachMsgTrailer */
     uint32_t msgh_seqno;
     uint32_t msgh_sender;
 } mach_msg_trailer_t;
+typedef struct { /* Rust: TaskCredential */
+    uint32_t pid;
+    uint32_t ruid;
+    uint32_t euid;
+    uint32_t rgid;
+    uint32_t egid;
+    uint32_t group_count;
+    uint32_t groups[CREDENTIAL_GROUPS_MAX];
+} task_credential_t;
+typedef struct { /* Rust: MachMsgAuditTrailer */
+    uint32_t msgh_trailer_type;
+    mach_msg_size_t msgh_trailer_size;
+    uint32_t msgh_seqno;
+    uint32_t msgh_sender;
+    task_credential_t msgh_credential;
+} mach_msg_audit_trailer_t;
 typedef struct { /* Rust: NameNotification */
     mach_msg_header_t not_header;
     mach_port_name_t not_port;
@@ -542,6 +561,20 @@ _Static_assert(offsetof(mach_msg_trailer_t, msgh_trailer_type) == 0, "offsetof(m
 _Static_assert(offsetof(mach_msg_trailer_t, msgh_trailer_size) == 4, "offsetof(mach_msg_trailer_t, msgh_trailer_size)");
 _Static_assert(offsetof(mach_msg_trailer_t, msgh_seqno) == 8, "offsetof(mach_msg_trailer_t, msgh_seqno)");
 _Static_assert(offsetof(mach_msg_trailer_t, msgh_sender) == 12, "offsetof(mach_msg_trailer_t, msgh_sender)");
+_Static_assert(sizeof(task_credential_t) == 88, "sizeof(task_credential_t)");
+_Static_assert(offsetof(task_credential_t, pid) == 0, "offsetof(task_credential_t, pid)");
+_Static_assert(offsetof(task_credential_t, ruid) == 4, "offsetof(task_credential_t, ruid)");
+_Static_assert(offsetof(task_credential_t, euid) == 8, "offsetof(task_credential_t, euid)");
+_Static_assert(offsetof(task_credential_t, rgid) == 12, "offsetof(task_credential_t, rgid)");
+_Static_assert(offsetof(task_credential_t, egid) == 16, "offsetof(task_credential_t, egid)");
+_Static_assert(offsetof(task_credential_t, group_count) == 20, "offsetof(task_credential_t, group_count)");
+_Static_assert(offsetof(task_credential_t, groups) == 24, "offsetof(task_credential_t, groups)");
+_Static_assert(sizeof(mach_msg_audit_trailer_t) == 104, "sizeof(mach_msg_audit_trailer_t)");
+_Static_assert(offsetof(mach_msg_audit_trailer_t, msgh_trailer_type) == 0, "offsetof(mach_msg_audit_trailer_t, msgh_trailer_type)");
+_Static_assert(offsetof(mach_msg_audit_trailer_t, msgh_trailer_size) == 4, "offsetof(mach_msg_audit_trailer_t, msgh_trailer_size)");
+_Static_assert(offsetof(mach_msg_audit_trailer_t, msgh_seqno) == 8, "offsetof(mach_msg_audit_trailer_t, msgh_seqno)");
+_Static_assert(offsetof(mach_msg_audit_trailer_t, msgh_sender) == 12, "offsetof(mach_msg_audit_trailer_t, msgh_sender)");
+_Static_assert(offsetof(mach_msg_audit_trailer_t, msgh_credential) == 16, "offsetof(mach_msg_audit_trailer_t, msgh_credential)");
 _Static_assert(sizeof(mach_port_deleted_notification_t) == 28, "sizeof(mach_port_deleted_notification_t)");
 _Static_assert(offsetof(mach_port_deleted_notification_t, not_header) == 0, "offsetof(mach_port_deleted_notification_t, not_header)");
 _Static_assert(offsetof(mach_port_deleted_notification_t, not_port) == 24, "offsetof(mach_port_deleted_notification_t, not_port)");
