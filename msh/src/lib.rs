@@ -10,10 +10,12 @@
 //!
 //! Layers, each using only those listed before it:
 //! - `syntax` (the tree), `parser` (text to tree), `printer` (tree to text);
-//! - `pattern` (glob matching), `arithmetic` (`$(( ))`);
-//! - `system` (the trait), `expand` (words to fields), `interpreter` (runs
-//!   trees), `builtins`, `jobs`;
-//! - `editor` (keys to a line), `history`, `completion`.
+//! - `pattern` (glob matching), `arithmetic` (`$(( ))`), `test_builtin`;
+//! - `system` (the trait), `variables`, `jobs` (the job table);
+//! - `shell` (state), `expand` (words to fields), `execute` (runs trees),
+//!   `builtins`;
+//! - `editor` (keys to a line), `history`, `completion`, `interactive`
+//!   (the prompt loop).
 #![no_std]
 #![forbid(unsafe_code)]
 
@@ -22,6 +24,19 @@ extern crate alloc;
 #[cfg(test)]
 extern crate std;
 
+pub mod arithmetic;
+pub mod builtins;
+pub mod execute;
+pub mod expand;
+pub mod jobs;
 pub mod parser;
+pub mod pattern;
 pub mod printer;
+pub mod shell;
 pub mod syntax;
+pub mod system;
+pub mod test_builtin;
+pub mod variables;
+
+pub use shell::{Interrupt, Outcome, Shell};
+pub use system::System;

@@ -364,8 +364,29 @@ impl<'t> Printer<'t> {
     fn parts(&mut self, parts: &'t [WordPart], context: Context) {
         for (index, part) in parts.iter().enumerate() {
             let next = parts.get(index + 1);
-            self.part(part, next, context);
+            // `$` then `$(…)` would read as `$$`: a `$` followed by a
+            // backquoted command is how such a word is written.
+            let after_dollar = index > 0
+                && matches!(&parts[index - 1], WordPart::Literal(text) if text.ends_with(b"$"))
+                && matches!(context, Context::Unquoted | Context::UnquotedBrace);
+            match part {
+                WordPart::CommandSubstitution(program) if after_dollar => self.backquoted(program),
+                _ => self.part(part, next, context),
+            }
         }
+    }
+
+    /// `` `program` ``, with `\`, `` ` `` and `$` escaped as the parser unescapes them.
+    fn backquoted(&mut self, program: &Program) {
+        let text = print_program(program);
+        self.output.push(b'`');
+        for byte in text {
+            if matches!(byte, b'\\' | b'`' | b'$') {
+                self.output.push(b'\\');
+            }
+            self.output.push(byte);
+        }
+        self.output.push(b'`');
     }
 
     fn part(&mut self, part: &'t WordPart, next: Option<&WordPart>, context: Context) {
