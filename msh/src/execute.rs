@@ -1446,3 +1446,7 @@ pub fn quote(value: &[u8]) -> Vec<u8> {
     quoted.push(b'\'');
     quoted
 }
+
+#[cfg(test)]
+#[path = "execute_tests.rs"]
+mod tests;

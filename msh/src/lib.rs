@@ -39,4 +39,7 @@ pub mod test_builtin;
 pub mod variables;
 
 pub use shell::{Interrupt, Outcome, Shell};
+
+#[cfg(test)]
+mod model;
 pub use system::System;
