@@ -26,8 +26,12 @@ extern crate std;
 
 pub mod arithmetic;
 pub mod builtins;
+pub mod completion;
+pub mod editor;
 pub mod execute;
 pub mod expand;
+pub mod history;
+pub mod interactive;
 pub mod jobs;
 pub mod parser;
 pub mod pattern;
@@ -38,6 +42,7 @@ pub mod system;
 pub mod test_builtin;
 pub mod variables;
 
+pub use interactive::main;
 pub use shell::{Interrupt, Outcome, Shell};
 
 #[cfg(test)]
