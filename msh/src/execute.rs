@@ -569,22 +569,32 @@ impl<S: System> Shell<S> {
 
     fn run_simple(&mut self, simple: &SimpleCommand) -> Outcome {
         let substitutions = self.substitutions;
-        let expanded = self.expand_simple(simple)?;
-        if expanded.fields.is_empty() {
+        let fields = self.expand_words(&simple.words)?;
+        if fields.is_empty() {
+            // Assignments alone take effect one by one: each sees the ones before.
+            let mut expanded = Expanded::default();
+            for assignment in &simple.assignments {
+                let value = self.expand_assignment(&assignment.value)?;
+                if let Err(error) = self.assign(&assignment.name, &value) {
+                    self.variable_error(error);
+                    return if self.is_interactive() { Ok(1) } else { Err(Interrupt::Abort(1)) };
+                }
+                expanded.assignments.push((assignment.name.clone(), value));
+            }
             return self.run_assignments_only(simple, expanded, substitutions);
         }
-        self.run_expanded(simple, expanded)
+        let mut assignments = Vec::with_capacity(simple.assignments.len());
+        for assignment in &simple.assignments {
+            let value = self.expand_assignment(&assignment.value)?;
+            assignments.push((assignment.name.clone(), value));
+        }
+        self.run_expanded(simple, Expanded { fields, assignments })
     }
 
-    /// A command of assignments and redirections alone.
+    /// A command of assignments and redirections alone (the assignments
+    /// already made).
     fn run_assignments_only(&mut self, simple: &SimpleCommand, expanded: Expanded, substitutions: usize) -> Outcome {
         self.trace(&expanded);
-        for (name, value) in &expanded.assignments {
-            if let Err(error) = self.assign(name, value) {
-                self.variable_error(error);
-                return if self.is_interactive() { Ok(1) } else { Err(Interrupt::Abort(1)) };
-            }
-        }
         let status = if self.substitutions != substitutions { self.last_status } else { 0 };
         if !simple.redirections.is_empty() {
             let Some(saved) = self.redirect_in_shell(&simple.redirections)? else { return Ok(1) };
@@ -602,6 +612,12 @@ impl<S: System> Shell<S> {
     /// may answer to the name (not for `command name`).
     pub(crate) fn run_expanded_with(&mut self, simple: &SimpleCommand, expanded: Expanded, functions: bool) -> Outcome {
         if expanded.fields.is_empty() {
+            for (name, value) in &expanded.assignments {
+                if let Err(error) = self.assign(name, value) {
+                    self.variable_error(error);
+                    return if self.is_interactive() { Ok(1) } else { Err(Interrupt::Abort(1)) };
+                }
+            }
             return self.run_assignments_only(simple, expanded, self.substitutions);
         }
         self.trace(&expanded);
