@@ -1090,15 +1090,13 @@ impl<S: System> Shell<S> {
                     self.jobs.remove(number);
                     return Ok(status.shell_status());
                 }
-                Some(_) => {}
+                // A stopped job cannot end by itself: waiting would never return.
+                Some(JobState::Stopped(signal)) => return Ok(128 + signal),
+                Some(JobState::Running) => {}
             }
             match self.system.wait(-1, WaitOptions { no_hang: false, stopped: self.job_control() }) {
                 Ok(Some((pid, status))) => {
                     self.jobs.update(pid, status);
-                    // A stopped job cannot end by itself: stop waiting for it.
-                    if let Some(JobState::Stopped(signal)) = self.jobs.get(number).map(|job| job.state()) {
-                        return Ok(128 + signal);
-                    }
                 }
                 Ok(None) => {}
                 Err(Errno::INTERRUPTED) => {
@@ -1335,6 +1333,7 @@ fn kill<S: System>(shell: &mut Shell<S>, arguments: &[Vec<u8>]) -> Outcome {
         return Ok(2);
     }
     let mut status = 0;
+    let mut continue_after = Vec::new();
     for operand in &arguments[index..] {
         let target = if operand.starts_with(b"%") {
             shell.reap_jobs();
@@ -1343,6 +1342,12 @@ fn kill<S: System>(shell: &mut Shell<S>, arguments: &[Vec<u8>]) -> Outcome {
                 continue;
             };
             let Some(job) = shell.jobs.get(number) else { continue };
+            // A stopped job acts on a signal only once continued (as bash does).
+            if matches!(job.state(), JobState::Stopped(_))
+                && ![signal::STOP, signal::TERMINAL_STOP, signal::CONTINUE, 0].contains(&signal_number)
+            {
+                continue_after.push(number);
+            }
             if job.process_group != 0 {
                 vec![-job.process_group]
             } else {
@@ -1370,6 +1375,18 @@ fn kill<S: System>(shell: &mut Shell<S>, arguments: &[Vec<u8>]) -> Outcome {
                 }
             }
         }
+    }
+    for number in continue_after {
+        let Some(job) = shell.jobs.get(number) else { continue };
+        let targets: Vec<i32> = if job.process_group != 0 {
+            vec![-job.process_group]
+        } else {
+            job.processes.iter().map(|process| process.pid).filter(|&pid| pid != 0).collect()
+        };
+        for pid in targets {
+            let _ = shell.system.kill(pid, signal::CONTINUE);
+        }
+        shell.jobs.mark_running(number);
     }
     Ok(status)
 }

@@ -94,8 +94,14 @@ struct Placement {
 
 /// Signals an interactive shell ignores or catches, which its children must
 /// get back at their default action.
-const SHELL_SIGNALS: [i32; 5] =
-    [signal::INTERRUPT, signal::QUIT, signal::TERMINAL_STOP, signal::TERMINAL_INPUT, signal::TERMINAL_OUTPUT];
+const SHELL_SIGNALS: [i32; 6] = [
+    signal::INTERRUPT,
+    signal::QUIT,
+    signal::TERMINATE,
+    signal::TERMINAL_STOP,
+    signal::TERMINAL_INPUT,
+    signal::TERMINAL_OUTPUT,
+];
 
 /// Here-documents up to this size are written into the pipe at once (a
 /// pipe holds at least PIPE_BUF bytes); larger ones by a child process.
