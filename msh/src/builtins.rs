@@ -14,7 +14,7 @@ use crate::execute::{Expanded, Kind};
 use crate::jobs::{JobSpecError, JobState};
 use crate::shell::{Interrupt, Outcome, Shell, MAX_CALL_DEPTH, OPTION_NAMES};
 use crate::syntax::{is_name, SimpleCommand, RESERVED_WORDS};
-use crate::system::{signal, Access, Errno, FileKind, Metadata, System, WaitOptions};
+use crate::system::{signal, Access, Errno, FileKind, Metadata, SignalAction, System, WaitOptions};
 use crate::test_builtin::{self, FileQueries};
 
 pub type BuiltinFunction<S> = fn(&mut Shell<S>, &[Vec<u8>]) -> Outcome;
@@ -50,6 +50,7 @@ pub const NAMES: &[&[u8]] = &[
     b"export",
     b"false",
     b"fg",
+    b"getopts",
     b"jobs",
     b"kill",
     b"local",
@@ -61,6 +62,7 @@ pub const NAMES: &[&[u8]] = &[
     b"shift",
     b"source",
     b"test",
+    b"trap",
     b"true",
     b"type",
     b"umask",
@@ -86,6 +88,8 @@ pub fn find<S: System>(name: &[u8]) -> Option<Builtin<S>> {
         b"set" => (set, true),
         b"shift" => (shift, true),
         b"unset" => (unset, true),
+        b"trap" => (trap, true),
+        b"getopts" => (getopts, false),
         b"cd" => (cd, false),
         b"pwd" => (pwd, false),
         b"echo" => (echo, false),
@@ -136,6 +140,11 @@ impl<S: System> Shell<S> {
             }
         }
     }
+}
+
+/// The lowest signal in a set (bit `n - 1` for signal `n`).
+fn lowest_signal(set: u64) -> Option<i32> {
+    (set != 0).then(|| set.trailing_zeros() as i32 + 1)
 }
 
 fn parse_number(text: &[u8]) -> Option<i64> {
@@ -521,6 +530,174 @@ fn local<S: System>(shell: &mut Shell<S>, arguments: &[Vec<u8>]) -> Outcome {
         }
     }
     Ok(status)
+}
+
+// ---- traps and options ----
+
+fn trap<S: System>(shell: &mut Shell<S>, arguments: &[Vec<u8>]) -> Outcome {
+    let mut operands = &arguments[1..];
+    if operands.first().is_some_and(|first| first.as_slice() == b"--") {
+        operands = &operands[1..];
+    }
+    match operands {
+        [] => {
+            let mut listing = Vec::new();
+            for (signal, action) in shell.traps.clone() {
+                let name = if signal == 0 { "EXIT" } else { signal::name(signal).unwrap_or("?") };
+                listing.extend_from_slice(b"trap -- ");
+                listing.extend_from_slice(&quote_always(&action));
+                listing.push(b' ');
+                listing.extend_from_slice(name.as_bytes());
+                listing.push(b'\n');
+            }
+            return Ok(shell.output(b"trap", &listing));
+        }
+        [flag] if flag.as_slice() == b"-l" => {
+            let mut listing = Vec::new();
+            for (position, name) in signal::NAMES.iter().enumerate() {
+                listing.extend_from_slice(format!("{:2}) SIG{}\n", position + 1, name).as_bytes());
+            }
+            return Ok(shell.output(b"trap", &listing));
+        }
+        _ => {}
+    }
+    // `trap n …` with a number first resets every condition named.
+    let (action, conditions) = if !operands[0].is_empty() && operands[0].iter().all(u8::is_ascii_digit) {
+        (None, operands)
+    } else if operands.len() == 1 {
+        shell.builtin_error(b"trap", &[b"usage: trap [action condition ...]"]);
+        return shell.special_failure(2);
+    } else if operands[0].as_slice() == b"-" {
+        (None, &operands[1..])
+    } else {
+        (Some(operands[0].clone()), &operands[1..])
+    };
+    let mut status = 0;
+    for condition in conditions {
+        let Some(number) = signal::number(condition) else {
+            shell.builtin_error(b"trap", &[condition, b": bad trap"]);
+            status = 1;
+            continue;
+        };
+        if number == signal::KILL || number == signal::STOP {
+            shell.builtin_error(b"trap", &[condition, b": cannot be trapped"]);
+            status = 1;
+            continue;
+        }
+        // A signal ignored when a non-interactive shell started stays so.
+        if number != 0 && !shell.is_interactive() && shell.system.signal_ignored_at_start(number) {
+            continue;
+        }
+        let disposition = match &action {
+            None => {
+                shell.traps.remove(&number);
+                shell.untrapped_action(number)
+            }
+            Some(action) => {
+                shell.traps.insert(number, action.clone());
+                if action.is_empty() {
+                    SignalAction::Ignore
+                } else {
+                    SignalAction::Catch
+                }
+            }
+        };
+        if number != 0 {
+            if let Err(error) = shell.system.set_signal_action(number, disposition) {
+                shell.error_with(b"trap", error);
+                status = 1;
+            }
+        }
+    }
+    if status != 0 {
+        return shell.special_failure(status);
+    }
+    Ok(0)
+}
+
+fn getopts<S: System>(shell: &mut Shell<S>, arguments: &[Vec<u8>]) -> Outcome {
+    let (Some(specification), Some(name)) = (arguments.get(1), arguments.get(2)) else {
+        shell.builtin_error(b"getopts", &[b"usage: getopts optstring name [arg ...]"]);
+        return Ok(2);
+    };
+    let operands: Vec<Vec<u8>> = if arguments.len() > 3 { arguments[3..].to_vec() } else { shell.positional.clone() };
+    let silent = specification.first() == Some(&b':');
+    let index_text = shell.variables.get(b"OPTIND").map_or_else(|| b"1".to_vec(), <[u8]>::to_vec);
+    let index = parse_number(&index_text).filter(|&index| index >= 1).unwrap_or(1) as usize;
+    // The place inside a group of options (`-abc`) is valid only while
+    // OPTIND is still what getopts last set it to.
+    let mut position = if shell.option_position.1 == index_text { shell.option_position.0 } else { 0 };
+    let finish = |shell: &mut Shell<S>, index: usize, position: usize, option: &[u8]| -> Outcome {
+        let index_text = format!("{index}").into_bytes();
+        shell.option_position = (position, index_text.clone());
+        let result = shell.assign(b"OPTIND", &index_text).and_then(|()| shell.assign(name, option));
+        if let Err(error) = result {
+            shell.variable_error(error);
+            return Ok(2);
+        }
+        Ok(0)
+    };
+    let Some(argument) = operands.get(index - 1) else {
+        let _ = finish(shell, index, 0, b"?");
+        return Ok(1);
+    };
+    if position == 0 {
+        if argument.as_slice() == b"--" {
+            let _ = finish(shell, index + 1, 0, b"?");
+            return Ok(1);
+        }
+        if argument.len() < 2 || argument[0] != b'-' {
+            let _ = finish(shell, index, 0, b"?");
+            return Ok(1);
+        }
+        position = 1;
+    }
+    let option = argument[position];
+    position += 1;
+    let at_end = position >= argument.len();
+    let known = option != b':' && specification.contains(&option);
+    let takes_argument = known
+        && specification
+            .iter()
+            .position(|&byte| byte == option)
+            .is_some_and(|at| specification.get(at + 1) == Some(&b':'));
+    let _ = shell.variables.unset(b"OPTARG");
+    if !known {
+        if silent {
+            let _ = shell.assign(b"OPTARG", &[option]);
+        } else {
+            let program = shell.name.clone();
+            let _ = shell.write_all(2, &[&program[..], b": illegal option -- ", &[option], b"\n"].concat());
+        }
+        let (index, position) = if at_end { (index + 1, 0) } else { (index, position) };
+        return finish(shell, index, position, b"?");
+    }
+    if !takes_argument {
+        let (index, position) = if at_end { (index + 1, 0) } else { (index, position) };
+        return finish(shell, index, position, &[option]);
+    }
+    let value = if !at_end {
+        Some((argument[position..].to_vec(), index + 1))
+    } else {
+        operands.get(index).map(|next| (next.clone(), index + 2))
+    };
+    match value {
+        Some((value, next_index)) => {
+            let _ = shell.assign(b"OPTARG", &value);
+            finish(shell, next_index, 0, &[option])
+        }
+        None => {
+            if silent {
+                let _ = shell.assign(b"OPTARG", &[option]);
+                finish(shell, index + 1, 0, b":")
+            } else {
+                let program = shell.name.clone();
+                let _ = shell
+                    .write_all(2, &[&program[..], b": option requires an argument -- ", &[option], b"\n"].concat());
+                finish(shell, index + 1, 0, b"?")
+            }
+        }
+    }
 }
 
 // ---- directories ----
@@ -997,8 +1174,8 @@ impl LineReader {
                     return Ok(Some(self.buffer[0]));
                 }
                 Err(Errno::INTERRUPTED) => {
-                    if shell.system.take_caught_signals() & (1 << (signal::INTERRUPT - 1)) != 0 {
-                        return Err(128 + signal::INTERRUPT);
+                    if let Some(signal) = lowest_signal(shell.note_signals()) {
+                        return Err(128 + signal);
                     }
                 }
                 Err(error) => {
@@ -1100,8 +1277,9 @@ impl<S: System> Shell<S> {
                 }
                 Ok(None) => {}
                 Err(Errno::INTERRUPTED) => {
-                    if self.system.take_caught_signals() & (1 << (signal::INTERRUPT - 1)) != 0 {
-                        return Err(128 + signal::INTERRUPT);
+                    // A caught signal ends the wait (its trap runs next).
+                    if let Some(signal) = lowest_signal(self.note_signals()) {
+                        return Err(128 + signal);
                     }
                 }
                 Err(_) => {
@@ -1524,6 +1702,38 @@ impl<S: System> Shell<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_name_is_a_builtin() {
+        use crate::model::ModelSystem;
+        for name in NAMES {
+            assert!(find::<ModelSystem>(name).is_some(), "{}", alloc::string::String::from_utf8_lossy(name));
+        }
+        let special: Vec<&[u8]> = NAMES
+            .iter()
+            .copied()
+            .filter(|name| find::<ModelSystem>(name).is_some_and(|builtin| builtin.special))
+            .collect();
+        assert_eq!(
+            special,
+            [
+                &b"."[..],
+                b":",
+                b"break",
+                b"continue",
+                b"eval",
+                b"exec",
+                b"exit",
+                b"export",
+                b"readonly",
+                b"return",
+                b"set",
+                b"shift",
+                b"trap",
+                b"unset"
+            ]
+        );
+    }
 
     #[test]
     fn logical_paths() {

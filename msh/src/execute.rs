@@ -152,6 +152,7 @@ impl<S: System> Shell<S> {
             status = i32::from(status == 0);
         }
         self.last_status = status;
+        self.run_pending_traps()?;
         if status != 0 && self.options.errexit && !tested && self.condition_depth == 0 {
             return Err(Interrupt::Exit(status));
         }
@@ -401,6 +402,16 @@ impl<S: System> Shell<S> {
                 let _ = self.system.set_signal_action(signal, SignalAction::Default);
             }
         }
+        // Traps are not inherited, except that ignored signals stay ignored.
+        let traps = core::mem::take(&mut self.traps);
+        for (signal, action) in traps {
+            if action.is_empty() {
+                self.traps.insert(signal, action);
+            } else if signal != 0 {
+                let _ = self.system.set_signal_action(signal, SignalAction::Default);
+            }
+        }
+        self.pending_signals = 0;
     }
 
     /// The exit status an interrupted run leaves.
@@ -1145,9 +1156,10 @@ impl<S: System> Shell<S> {
         } else {
             match self.system.fork() {
                 Ok(Fork::Child) => {
+                    // A writer, not a shell: it ends without running traps.
                     let _ = self.system.close(read);
                     let status = i32::from(self.write_all(write, body).is_err());
-                    self.exit_process(status);
+                    self.system.exit(status);
                 }
                 Ok(Fork::Parent(_)) => {
                     let _ = self.system.close(write);

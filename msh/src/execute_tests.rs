@@ -265,3 +265,25 @@ fn umask_builtin() {
         "0022\n0077\nu=rwx,g=,o=\n0027\n"
     );
 }
+
+#[test]
+fn getopts_builtin() {
+    let script = "while getopts ab:c o; do echo \"$o ${OPTARG-}\"; done; shift $((OPTIND - 1)); echo \"rest $*\"";
+    let result = run(&alloc::format!("set -- -ab x -c file; {script}"));
+    assert_eq!(result.stdout, "a \nb x\nc \nrest file\n");
+    let result = run(&alloc::format!("set -- -z -b; {script}"));
+    assert_eq!(result.stdout, "? \n? \nrest \n");
+    assert_eq!(result.stderr, "msh: illegal option -- z\nmsh: option requires an argument -- b\n");
+    assert_eq!(stdout("getopts :x: o -x; echo \"$o $OPTARG $OPTIND\""), ": x 2\n");
+}
+
+#[test]
+fn trap_builtin_and_exit_trap() {
+    let result = run("trap 'echo bye $?' EXIT; trap '' INT; trap; false");
+    assert_eq!(result.stdout, "trap -- 'echo bye $?' EXIT\ntrap -- '' INT\n");
+    let mut shell = result.shell;
+    assert_eq!(shell.run_exit_trap(1), 1);
+    assert!(shell.system.stdout.borrow().ends_with(b"bye 1\n"));
+    let result = run("trap 'echo x' KILL");
+    assert_eq!(result.stderr, "msh: trap: KILL: cannot be trapped\n");
+}

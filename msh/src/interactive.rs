@@ -121,7 +121,7 @@ pub fn main<S: System>(system: S, arguments: &[Vec<u8>], environment: &[Vec<u8>]
             }
         }
     }
-    match source {
+    let status = match source {
         Source::String(text) => shell.run_main_text(&text),
         Source::File(path) => match shell.read_file(&path) {
             Ok(text) => shell.run_main_text(&text),
@@ -136,7 +136,8 @@ pub fn main<S: System>(system: S, arguments: &[Vec<u8>], environment: &[Vec<u8>]
         },
         Source::StandardInput if interactive => Interactive::new(&mut shell).run(),
         Source::StandardInput => read_commands(&mut shell, None),
-    }
+    };
+    shell.run_exit_trap(status)
 }
 
 fn usage<S: System>(mut system: S, problem: &[u8]) -> i32 {
@@ -254,7 +255,8 @@ fn read_line<S: System>(shell: &mut Shell<S>) -> Result<(Vec<u8>, bool), Errno> 
                 }
             }
             Err(Errno::INTERRUPTED) => {
-                shell.system.take_caught_signals();
+                shell.note_signals();
+                shell.pending_signals &= !(1 << (signal::INTERRUPT - 1));
                 if shell.is_interactive() {
                     // ^C at a prompt without a line editor: a fresh line.
                     line.clear();
@@ -380,7 +382,9 @@ impl<'s, S: System> Interactive<'s, S> {
                 }
                 Ok(program) => {
                     self.remember(&text);
-                    self.shell.system.take_caught_signals();
+                    // A ^C typed at the prompt was the editor's; forget it.
+                    self.shell.note_signals();
+                    self.shell.pending_signals &= !(1 << (signal::INTERRUPT - 1));
                     if self.shell.options.noexec {
                         text.clear();
                         continue;

@@ -157,6 +157,13 @@ pub struct Shell<S: System> {
     /// Command substitutions run so far (a command of assignments alone
     /// takes the status of its last substitution).
     pub(crate) substitutions: usize,
+    /// `trap` actions by signal number (0 is EXIT); an empty action ignores.
+    pub traps: BTreeMap<i32, Vec<u8>>,
+    /// Signals caught and not yet acted on (bit `n - 1` for signal `n`).
+    pub(crate) pending_signals: u64,
+    /// `getopts`' place inside the current argument, and the OPTIND it
+    /// belongs to (a script resetting OPTIND starts over).
+    pub(crate) option_position: (usize, Vec<u8>),
 }
 
 /// Nesting limit for function calls, `eval` and `.`: deep enough for real
@@ -208,6 +215,9 @@ impl<S: System> Shell<S> {
             command_paths: BTreeMap::new(),
             exit_warned: false,
             substitutions: 0,
+            traps: BTreeMap::new(),
+            pending_signals: 0,
+            option_position: (0, Vec::new()),
         };
         shell.initialize_working_directory();
         shell
@@ -319,9 +329,72 @@ impl<S: System> Shell<S> {
         self.error(&[message.as_bytes()]);
     }
 
-    /// Ends this process: the status becomes the process's exit status.
+    /// Ends this process after its EXIT trap: the status becomes the
+    /// process's exit status.
     pub fn exit_process(&mut self, status: i32) -> ! {
+        let status = self.run_exit_trap(status);
         self.system.exit(status & 0xff)
+    }
+
+    /// Runs the EXIT trap, if one is set, once; returns the status the
+    /// shell ends with (`exit n` inside the trap changes it).
+    pub fn run_exit_trap(&mut self, status: i32) -> i32 {
+        let Some(action) = self.traps.remove(&0) else { return status };
+        if action.is_empty() {
+            return status;
+        }
+        self.last_status = status;
+        match self.run_text(&action) {
+            Err(Interrupt::Exit(new_status)) => new_status,
+            _ => status,
+        }
+    }
+
+    /// Collects signals caught since last asked into `pending_signals`.
+    pub(crate) fn note_signals(&mut self) -> u64 {
+        self.pending_signals |= self.system.take_caught_signals();
+        self.pending_signals
+    }
+
+    /// Runs the trap actions of the signals caught since the last call
+    /// (between commands, as POSIX asks); `$?` is kept across them.
+    pub(crate) fn run_pending_traps(&mut self) -> Result<(), Interrupt> {
+        let pending = self.note_signals();
+        if pending == 0 {
+            return Ok(());
+        }
+        self.pending_signals = 0;
+        for signal in 1..=64 {
+            if pending & (1u64 << (signal - 1)) == 0 {
+                continue;
+            }
+            let Some(action) = self.traps.get(&signal).cloned() else { continue };
+            if action.is_empty() {
+                continue;
+            }
+            let status = self.last_status;
+            self.run_text(&action)?;
+            self.last_status = status;
+        }
+        Ok(())
+    }
+
+    /// What a signal does in this shell without a trap: an interactive
+    /// shell catches ^C and ignores SIGQUIT and SIGTERM, a job-control shell
+    /// ignores the stop signals from the terminal.
+    pub(crate) fn untrapped_action(&mut self, signal: i32) -> SignalAction {
+        use crate::system::signal::*;
+        if self.is_interactive() {
+            match signal {
+                INTERRUPT => return SignalAction::Catch,
+                QUIT | TERMINATE => return SignalAction::Ignore,
+                _ => {}
+            }
+        }
+        if self.job_control() && matches!(signal, TERMINAL_STOP | TERMINAL_INPUT | TERMINAL_OUTPUT) {
+            return SignalAction::Ignore;
+        }
+        SignalAction::Default
     }
 
     /// Runs a script file's text as the shell's main program and returns
