@@ -105,10 +105,12 @@ pub fn main<S: System>(system: S, arguments: &[Vec<u8>], environment: &[Vec<u8>]
         shell.enable_job_control(0);
     }
     if login {
-        for status in [source_if_present(&mut shell, b"/etc/profile"), source_home_profile(&mut shell)] {
-            if let Some(status) = status {
-                return status;
-            }
+        // /etc/profile first; ~/.profile only if the first did not end the shell.
+        if let Some(status) = source_if_present(&mut shell, b"/etc/profile") {
+            return status;
+        }
+        if let Some(status) = source_home_profile(&mut shell) {
+            return status;
         }
     }
     if interactive {
