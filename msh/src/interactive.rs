@@ -114,12 +114,12 @@ pub fn main<S: System>(system: S, arguments: &[Vec<u8>], environment: &[Vec<u8>]
         }
     }
     if interactive {
+        // $ENV names a file of commands for interactive shells (after
+        // parameter expansion, as POSIX asks).
         if let Some(environment_file) = shell.variables.get(b"ENV").map(<[u8]>::to_vec) {
-            let expanded = shell.expand_here_document(&[crate::syntax::WordPart::Literal(environment_file)]);
-            if let Ok(path) = expanded {
-                if let Some(status) = source_if_present(&mut shell, &path) {
-                    return status;
-                }
+            let path = expand_prompt(&mut shell, &environment_file);
+            if let Some(status) = source_if_present(&mut shell, &path) {
+                return status;
             }
         }
     }

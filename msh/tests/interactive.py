@@ -295,10 +295,14 @@ def main():
         check("exit with a status", status is not None and os.WEXITSTATUS(status) == 3, status)
         session.close()
 
-        # Root's prompt ends with #; PS1 is expanded.
-        session = Session(home, project, {"PS1": "[$((1+1))] $ "})
+        # PS1 is expanded; $ENV names a start-up file.
+        with open(os.path.join(home, "environment"), "w") as file:
+            file.write("FROM_ENV=read\n")
+        session = Session(home, project, {"PS1": "[$((1+1))] $ ", "ENV": "$HOME/environment"})
         output = session.run(b"echo ok")
         check("PS1 is expanded", output is not None and output.endswith(b"[2] $ "), output)
+        output = session.run(b"echo $FROM_ENV")
+        check("$ENV is read at start", output is not None and b"\nread\r\n" in output, output)
         session.close()
     finally:
         shutil.rmtree(work, ignore_errors=True)
