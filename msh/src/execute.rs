@@ -23,7 +23,7 @@ use crate::builtins::{self, Builtin};
 use crate::jobs::{JobState, Process, ProcessState};
 use crate::pattern;
 use crate::printer;
-use crate::shell::{Function, Interrupt, Outcome, Shell, MAX_CALL_DEPTH};
+use crate::shell::{Function, Interrupt, Outcome, Shell, MAX_CALL_DEPTH, MAX_EXECUTION_DEPTH};
 use crate::syntax::*;
 use crate::system::{
     signal, Errno, FileAction, Fork, OpenMode, ProcessId, SignalAction, SpawnAttributes, System, WaitOptions,
@@ -426,6 +426,17 @@ impl<S: System> Shell<S> {
     // ---- commands ----
 
     pub(crate) fn run_command(&mut self, command: &Command) -> Outcome {
+        if self.execution_depth >= MAX_EXECUTION_DEPTH {
+            self.error(&[b"commands nested too deeply"]);
+            return Err(Interrupt::Abort(2));
+        }
+        self.execution_depth += 1;
+        let result = self.run_command_at_depth(command);
+        self.execution_depth -= 1;
+        result
+    }
+
+    fn run_command_at_depth(&mut self, command: &Command) -> Outcome {
         match command {
             Command::Simple(simple) => self.run_simple(simple),
             Command::Compound(compound, redirections) => self.run_compound(compound, redirections),
