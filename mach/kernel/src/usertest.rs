@@ -1,6 +1,7 @@
 //! Kernel tests that run user programs (`mach/usertests`, loaded as boot
 //! modules named `usertest-<program>`) and check what they did.
 
+use crate::bootstrap::ModuleImage;
 use crate::ktest::Failure;
 use crate::scheduler::{self, with_kernel};
 use crate::task::{self, TaskId};
@@ -304,7 +305,8 @@ fn bootstrap_image() -> Result<&'static [u8], Failure> {
 ktest! {
     fn the_bootstrap_task_starts_programs_from_its_modules() {
         let boot = crate::boot_info::get();
-        let hello: Vec<&crate::boot_info::Module> = boot.modules.iter().filter(|module| module.name() == "usertest-hello").collect();
+        let hello: Vec<ModuleImage> =
+            boot.modules.iter().filter(|module| module.name() == "usertest-hello").map(Into::into).collect();
         let before_tasks = with_kernel(|kernel| kernel.tasks.len());
         let bootstrap = crate::bootstrap::start("bootstrap", bootstrap_image()?, &hello, HIGH)?;
         wait_for_text(bootstrap, "bootstrap: started 1 task(s)", 5000)?;
@@ -437,7 +439,7 @@ ktest! {
 
     fn the_bootstrap_task_gets_the_host_port_and_the_modules() {
         let boot = crate::boot_info::get();
-        let modules: Vec<&crate::boot_info::Module> = boot.modules.iter().collect();
+        let modules: Vec<ModuleImage> = boot.modules.iter().map(Into::into).collect();
         for round in 0..2 {
             let before = ipc_resources();
             let task = crate::bootstrap::start("boot-checks", module("boot-checks")?, &modules, HIGH)?;
@@ -693,14 +695,15 @@ fn task_ids() -> Vec<TaskId> {
 /// Starts the bootstrap task with the modules `usertest-<program>`.
 fn boot_programs(programs: &[&str]) -> Result<TaskId, Failure> {
     let boot = crate::boot_info::get();
-    let mut modules = Vec::new();
+    let mut modules: Vec<ModuleImage> = Vec::new();
     for program in programs {
         let wanted = alloc::format!("usertest-{program}");
         modules.push(
             boot.modules
                 .iter()
                 .find(|module| module.name() == wanted)
-                .ok_or_else(|| alloc::format!("boot module {wanted} missing"))?,
+                .ok_or_else(|| alloc::format!("boot module {wanted} missing"))?
+                .into(),
         );
     }
     Ok(crate::bootstrap::start("bootstrap", bootstrap_image()?, &modules, HIGH)?)
