@@ -17,7 +17,8 @@ pub use mach_bootstrap_core::names;
 pub mod ping {
     include!(concat!(env!("OUT_DIR"), "/ping.rs"));
 }
-pub use mach_usertests::{println, Checks};
+pub use libmach::println;
+pub use mach_usertests::Checks;
 
 use libmach::abi::{
     msgh_bits, Descriptor, Disposition, MachMsgHeader, MessageEncoder, PortName, MACH_RCV_MSG, MACH_RCV_TIMEOUT,
