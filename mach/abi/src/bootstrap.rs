@@ -34,9 +34,9 @@ pub const BOOTSTRAP_MODULES_MAX: usize = BOOT_MODULES_MAX - 1;
 pub const BOOTSTRAP_MODULE_NAME_MAX: usize = 48;
 /// Bytes of the bootstrap task's address space the header and the module
 /// entries may take (the module copies start after them).
-pub const BOOTSTRAP_INFO_REGION_SIZE: usize =
-    (core::mem::size_of::<BootstrapInfo>() + BOOTSTRAP_MODULES_MAX * core::mem::size_of::<BootModule>())
-        .next_multiple_of(4096);
+pub const BOOTSTRAP_INFO_REGION_SIZE: usize = (core::mem::size_of::<BootstrapInfo>()
+    + BOOTSTRAP_MODULES_MAX * core::mem::size_of::<BootModule>())
+.next_multiple_of(4096);
 
 /// One boot module as the bootstrap task sees it.
 #[repr(C)]

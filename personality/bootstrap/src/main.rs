@@ -128,9 +128,7 @@ fn main(info_address: u64) {
         Err(supervisor::SetupError::MissingModule { line, module }) => stop(format_args!(
             "bootstrap: {MANIFEST_MODULE}:{line}: no boot module is called {module}; starting nothing"
         )),
-        Err(supervisor::SetupError::Ports(error)) => {
-            stop(format_args!("bootstrap: cannot make its ports: {error:?}"))
-        }
+        Err(supervisor::SetupError::Ports(error)) => stop(format_args!("bootstrap: cannot make its ports: {error:?}")),
     };
     supervisor.start_ready();
     report(format_args!("bootstrap: started {} task(s)", supervisor.running()));

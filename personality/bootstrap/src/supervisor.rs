@@ -194,7 +194,8 @@ impl Supervisor {
     pub fn start_ready(&mut self) {
         loop {
             let registry = self.names.registry();
-            let Some(index) = self.manifest.next_to_start(&self.started, |name| registry.lookup(name.as_bytes()).is_ok())
+            let Some(index) =
+                self.manifest.next_to_start(&self.started, |name| registry.lookup(name.as_bytes()).is_ok())
             else {
                 return;
             };
@@ -267,7 +268,8 @@ impl Supervisor {
         let mut reply = MessageBuffer::<4096>::new();
         let port_set = self.port_set;
         loop {
-            let timeout = self.names.next_deadline().map(|deadline| deadline.saturating_sub(now()).min(u32::MAX as u64));
+            let timeout =
+                self.names.next_deadline().map(|deadline| deadline.saturating_sub(now()).min(u32::MAX as u64));
             let handled = libmach::server::handle_one(
                 &SystemKernel,
                 port_set,
@@ -308,9 +310,8 @@ impl Supervisor {
         let program = self.children[index].program;
         let may_register = |name: &str| program.may_register(name);
         let requester = Requester { client: index, may_register: &may_register };
-        let (dispatched, registered) = self.names.handle(&requester, request, reply, now(), |right| {
-            crate::names::watch(right, supervisor_port)
-        });
+        let (dispatched, registered) =
+            self.names.handle(&requester, request, reply, now(), |right| crate::names::watch(right, supervisor_port));
         if registered {
             report(format_args!("bootstrap: {} registered a name", self.children[index].label));
         }

@@ -51,9 +51,8 @@ impl Combined {
     }
 
     fn parse(&self) -> Result<Manifest<'_>, String> {
-        Manifest::parse(&self.text).map_err(|error| {
-            format!("{}:{}: {}", self.locate(error.line), error.column, error.kind)
-        })
+        Manifest::parse(&self.text)
+            .map_err(|error| format!("{}:{}: {}", self.locate(error.line), error.column, error.kind))
     }
 }
 

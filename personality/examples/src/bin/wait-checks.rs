@@ -78,7 +78,11 @@ fn main(bootstrap_port: u64) {
     // The waiting lookup is parked: the service answers us at once.
     let start = milliseconds();
     checks.equal("register our own name meanwhile", code(names.register_name("wait-checks.own", &own_send)), Ok(()));
-    checks.equal("and look it up", code(names.lookup("wait-checks.own")).map(|right| right.into_name()), Ok(own.name()));
+    checks.equal(
+        "and look it up",
+        code(names.lookup("wait-checks.own")).map(|right| right.into_name()),
+        Ok(own.name()),
+    );
     let quick = milliseconds() - start;
     checks.equal("answered while another lookup waits (under 500 ms)", quick < 500, true);
     checks.equal("the waiter is still waiting", WAITER_RESULT.load(Ordering::Relaxed), i64::MIN);
@@ -92,11 +96,7 @@ fn main(bootstrap_port: u64) {
     checks.equal("after 100 ms, not much later", (100..3000).contains(&waited), true);
     waiter.join();
     checks.equal("the waiter got late's right", WAITER_RESULT.load(Ordering::Relaxed), 0);
-    checks.equal(
-        "after waiting for its registration",
-        WAITER_MILLISECONDS.load(Ordering::Relaxed) >= 500,
-        true,
-    );
+    checks.equal("after waiting for its registration", WAITER_MILLISECONDS.load(Ordering::Relaxed) >= 500, true);
     checks.equal(
         "an impostor cannot take late from its server",
         code(names.register_name("late", &impostor_send)),
