@@ -6,7 +6,7 @@
 Replaces the server name `hello` by NAME, finds each marker
 `<!-- tutorial: run|edit FILE|boot until "TEXT"... -->`, writes the code
 block(s) after it to files in DIRECTORY and prints one line per step:
-"KIND<TAB>ARGUMENT<TAB>FILE[ FILE]".
+"KIND US ARGUMENT US FILE[ FILE]" (US: the unit separator, 0x1f).
 """
 
 import os
@@ -33,7 +33,7 @@ def main():
             with open(path, "w", encoding="utf-8") as file:
                 file.write(block.group(1))
             files.append(path)
-        print(kind, argument, " ".join(files), sep="\t")
+        print(kind, argument, " ".join(files), sep="\x1f")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@
 //!     prints the programs in the order they start
 //! ```
 
-use mach_bootstrap_core::manifest::Manifest;
+use mach_bootstrap_core::manifest::{ErrorKind, Manifest};
 use std::process::ExitCode;
 
 /// The files put together, and where each starts in the combined text.
@@ -51,8 +51,20 @@ impl Combined {
     }
 
     fn parse(&self) -> Result<Manifest<'_>, String> {
-        Manifest::parse(&self.text)
-            .map_err(|error| format!("{}:{}: {}", self.locate(error.line), error.column, error.kind))
+        Manifest::parse(&self.text).map_err(|error| {
+            // Errors that point at another line say which file it is in.
+            let what = match error.kind {
+                ErrorKind::RegisteredTwice { name, first_line } => {
+                    format!("`{name}` is registered by the program at {} already", self.locate(first_line))
+                }
+                ErrorKind::Cycle { name, provider_line } => format!(
+                    "needs `{name}`, whose program ({}) waits, through its own needs, for this one: neither would start",
+                    self.locate(provider_line)
+                ),
+                kind => kind.to_string(),
+            };
+            format!("{}:{}: {what}", self.locate(error.line), error.column)
+        })
     }
 }
 
