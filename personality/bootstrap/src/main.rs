@@ -33,23 +33,18 @@ mod names;
 mod spawn;
 mod supervisor;
 
-use core::fmt::Write;
 use libmach::abi::{BootModule, BootstrapInfo, BOOTSTRAP_INFO_MAGIC, BOOTSTRAP_INFO_VERSION, BOOTSTRAP_MODULES_MAX};
-use libmach::trap::debug_print;
 use mach_bootstrap_core::manifest::{Manifest, MANIFEST_MODULE};
 
 libmach::entry!(main);
 
-/// Formats a line into a fixed buffer and prints it.
+/// Prints a line of the bootstrap task's log.
 pub fn report(arguments: core::fmt::Arguments) {
-    let mut line = heapless_line::Line::default();
-    let _ = line.write_fmt(arguments);
-    let _ = line.write_str("\n");
-    let _ = debug_print(line.as_str());
+    libmach::println!("{arguments}");
 }
 
 mod heapless_line {
-    /// A 256-byte line buffer (no allocation, so it works before the heap).
+    /// A 256-byte line buffer (no allocation), for the reasons in the log.
     pub struct Line {
         bytes: [u8; 256],
         length: usize,
