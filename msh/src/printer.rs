@@ -237,9 +237,11 @@ impl<'t> Printer<'t> {
             RedirectionTarget::HereDocument(document) => {
                 self.text(if document.strip_tabs { b"<<-" } else { b"<<" });
                 if document.quoted {
-                    self.text(b"'");
-                    self.text(&document.delimiter);
-                    self.text(b"'");
+                    // In double quotes, which hold any byte once `$`, `` ` ``,
+                    // `"` and `\` are escaped (single quotes cannot hold `'`).
+                    self.text(b"\"");
+                    self.literal(&document.delimiter, Context::DoubleQuoted);
+                    self.text(b"\"");
                 } else {
                     self.text(&document.delimiter);
                 }

@@ -326,6 +326,8 @@ const CORPUS: &[&str] = &[
     "case x in (x) echo one;; esac",
     "echo \"a\\\nb\"",
     "f() {\n  cat <<A\n  a\nA\n}",
+    "cat <<\\'\n'\n",
+    "cat <<\"a'b\"\na'b\n",
 ];
 
 #[test]
@@ -604,7 +606,7 @@ fn program(depth: u32, allow_empty: bool) -> BoxedStrategy<Program> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 600, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
 
     #[test]
     fn printed_trees_parse_back_to_themselves(tree in program(2, false)) {
