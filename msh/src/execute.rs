@@ -1335,6 +1335,8 @@ impl<S: System> Shell<S> {
                     if number == signal::INTERRUPT {
                         if self.is_interactive() {
                             let _ = self.write_all(2, b"\n");
+                            // As if the shell got the ^C: the rest of the line is abandoned.
+                            self.pending_signals |= 1 << (signal::INTERRUPT - 1);
                         }
                     } else if number != signal::PIPE {
                         let mut line = signal::description(number).as_bytes().to_vec();

@@ -157,6 +157,11 @@ impl<'a> Parser<'a> {
         Parser { text, position: 0, pending: Vec::new(), bodies: Vec::new(), complete_input, depth: 0 }
     }
 
+    /// How far the text has been read (for `set -v`, which prints what was read).
+    pub fn position(&self) -> usize {
+        self.position
+    }
+
     /// The current line number (1-based), for messages.
     pub fn line(&self) -> usize {
         1 + self.text[..self.position.min(self.text.len())].iter().filter(|&&byte| byte == b'\n').count()

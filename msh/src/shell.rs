@@ -320,7 +320,13 @@ impl<S: System> Shell<S> {
         let mut parser = Parser::new(text, true);
         let mut status = 0;
         loop {
-            let program = match parser.next_complete_command() {
+            let start = parser.position();
+            let parsed = parser.next_complete_command();
+            if self.options.verbose {
+                let read = &text[start..parser.position().min(text.len())];
+                let _ = self.write_all(2, read);
+            }
+            let program = match parsed {
                 Ok(Some(program)) => program,
                 Ok(None) => return Ok(status),
                 Err(error) => {
@@ -375,6 +381,15 @@ impl<S: System> Shell<S> {
             return Ok(());
         }
         self.pending_signals = 0;
+        // ^C without a trap abandons what an interactive shell is running
+        // (a loop of builtins, or the rest of a line whose job was interrupted).
+        let interrupt = 1u64 << (crate::system::signal::INTERRUPT - 1);
+        if pending & interrupt != 0
+            && self.is_interactive()
+            && !self.traps.contains_key(&crate::system::signal::INTERRUPT)
+        {
+            return Err(Interrupt::Abort(128 + crate::system::signal::INTERRUPT));
+        }
         for signal in 1..=64 {
             if pending & (1u64 << (signal - 1)) == 0 {
                 continue;

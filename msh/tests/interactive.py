@@ -216,6 +216,19 @@ def main():
         output = session.run(b"echo status $?")
         check("the job's status is 130", output is not None and b"status 130\r\n" in output, output)
 
+        session.send(b"while true; do :; done\r")
+        time.sleep(0.5)
+        session.send(b"\x03")
+        output = session.expect_prompt(3.0)
+        check("^C breaks a loop of builtins", output is not None, output)
+        session.send(b"for i in 1 2 3; do sleep 5; done; echo not-reached\r")
+        time.sleep(0.5)
+        started = time.time()
+        session.send(b"\x03")
+        output = session.expect_prompt(3.0)
+        check("^C of a job in a loop abandons the loop", output is not None and b"\nnot-reached\r\n" not in output
+              and time.time() - started < 2.5, output)
+
         # Stopping and resuming.
         session.send(b"sleep 30\r")
         time.sleep(0.5)
