@@ -242,19 +242,29 @@ fn read_commands<S: System>(shell: &mut Shell<S>, prompts: Option<()>) -> i32 {
     }
 }
 
-/// One line from standard input (with its newline), a byte at a time so
-/// nothing beyond it is consumed; whether input ended.
+/// One line from standard input (with its newline) and whether input
+/// ended. Nothing beyond the line is consumed: from a file, a block is read
+/// and the offset moved back to just after the line; from a pipe or a
+/// terminal, a byte at a time.
 fn read_line<S: System>(shell: &mut Shell<S>) -> Result<(Vec<u8>, bool), Errno> {
     let mut line = Vec::new();
-    let mut byte = [0u8; 1];
+    let seekable = !shell.system.is_terminal(0) && shell.system.seek_relative(0, 0).is_ok();
+    let mut block = [0u8; 4096];
+    let wanted = if seekable { block.len() } else { 1 };
     loop {
-        match shell.system.read(0, &mut byte) {
+        match shell.system.read(0, &mut block[..wanted]) {
             Ok(0) => return Ok((line, true)),
-            Ok(_) => {
-                line.push(byte[0]);
-                if byte[0] == b'\n' {
+            Ok(count) => {
+                let read = &block[..count];
+                if let Some(end) = read.iter().position(|&byte| byte == b'\n') {
+                    line.extend_from_slice(&read[..=end]);
+                    let unused = count - end - 1;
+                    if unused > 0 {
+                        shell.system.seek_relative(0, -(unused as i64))?;
+                    }
                     return Ok((line, false));
                 }
+                line.extend_from_slice(read);
             }
             Err(Errno::INTERRUPTED) => {
                 shell.note_signals();
