@@ -12,10 +12,12 @@
 //! - `syntax` (the tree), `parser` (text to tree), `printer` (tree to text);
 //! - `pattern` (glob matching), `arithmetic` (`$(( ))`), `test_builtin`;
 //! - `system` (the trait), `variables`, `jobs` (the job table);
-//! - `shell` (state), `expand` (words to fields), `execute` (runs trees),
-//!   `builtins`;
-//! - `editor` (keys to a line), `history`, `completion`, `interactive`
-//!   (the prompt loop).
+//! - the interpreter, whose parts call one another: `shell` (state, traps,
+//!   running text), `expand` (words to fields), `execute` (commands,
+//!   redirections, processes, jobs), `builtins`;
+//! - `history`, `editor` (keys to a line), `completion`, then
+//!   `interactive` (options, start-up files, the prompt loop), which uses
+//!   everything above.
 #![no_std]
 #![forbid(unsafe_code)]
 
