@@ -170,8 +170,17 @@ impl Editor {
             }
             Escape::None => {}
         }
-        if !self.pending.is_empty() || byte >= 0x80 {
-            return self.utf8(byte, output);
+        if !self.pending.is_empty() {
+            if byte & 0xc0 == 0x80 {
+                return self.utf8_continuation(byte, output);
+            }
+            // The character broke off: keep what came, then take this byte
+            // as the key it is.
+            let broken = core::mem::take(&mut self.pending);
+            self.insert(&broken, output);
+        }
+        if byte >= 0x80 {
+            return self.utf8_start(byte, output);
         }
         let was_tab = core::mem::replace(&mut self.last_was_tab, false);
         match byte {
@@ -305,26 +314,19 @@ impl Editor {
         Event::Continue
     }
 
-    fn utf8(&mut self, byte: u8, output: &mut Vec<u8>) -> Event {
-        if self.pending.is_empty() {
-            if utf8_length(byte) <= 1 {
-                // A stray continuation or an invalid byte: taken as it is.
-                self.insert(&[byte], output);
-                return Event::Continue;
-            }
-            self.pending.push(byte);
-            return Event::Continue;
-        }
-        if byte & 0xc0 != 0x80 {
-            // The character broke off: keep what came, then handle this byte.
-            let broken = core::mem::take(&mut self.pending);
-            self.insert(&broken, output);
-            if byte >= 0x80 {
-                return self.utf8(byte, output);
-            }
+    /// A byte that may start a UTF-8 character.
+    fn utf8_start(&mut self, byte: u8, output: &mut Vec<u8>) -> Event {
+        if utf8_length(byte) <= 1 {
+            // A stray continuation or an invalid byte: taken as it is.
             self.insert(&[byte], output);
-            return Event::Continue;
+        } else {
+            self.pending.push(byte);
         }
+        Event::Continue
+    }
+
+    /// The next byte of a UTF-8 character; it is inserted once complete.
+    fn utf8_continuation(&mut self, byte: u8, output: &mut Vec<u8>) -> Event {
         self.pending.push(byte);
         if self.pending.len() == utf8_length(self.pending[0]) {
             let character = core::mem::take(&mut self.pending);
@@ -342,11 +344,16 @@ impl Editor {
         let at_end = self.cursor == self.buffer.len();
         self.buffer.splice(self.cursor..self.cursor, bytes.iter().copied());
         self.cursor += bytes.len();
+        self.snap_cursor();
         let width = display_width(&self.buffer);
+        // Printable ASCII, or one whole UTF-8 character, is shown as typed.
+        let plain = bytes.iter().all(|byte| (0x20..0x7f).contains(byte))
+            || (bytes.len() > 1 && character_length(bytes, 0) == bytes.len());
         if at_end
+            && self.cursor == self.buffer.len()
             && self.scroll == 0
             && self.prompt_width + width < self.columns
-            && !bytes.iter().any(|&byte| byte < 0x20 || byte == 0x7f)
+            && plain
         {
             // The common case: typing at the end of a short line.
             output.extend_from_slice(bytes);
@@ -542,11 +549,23 @@ impl Editor {
         self.refresh(output);
     }
 
+    /// Keeps the cursor on a character boundary: an edit can make bytes on
+    /// either side of it one character (a lead byte meeting a stray
+    /// continuation byte); the cursor then goes to that character's end.
+    fn snap_cursor(&mut self) {
+        let mut boundary = 0;
+        while boundary < self.cursor {
+            boundary = next_boundary(&self.buffer, boundary);
+        }
+        self.cursor = boundary;
+    }
+
     // ---- display ----
 
     /// Redraws the row: prompt, the visible part of the line, erase the
     /// rest, put the cursor in place.
     fn refresh(&mut self, output: &mut Vec<u8>) {
+        self.snap_cursor();
         let available = self.columns.saturating_sub(self.prompt_width + 1).max(1);
         let cursor_column = display_width(&self.buffer[..self.cursor]);
         if cursor_column < self.scroll {
@@ -587,27 +606,41 @@ fn utf8_length(first: u8) -> usize {
     }
 }
 
-fn next_boundary(text: &[u8], index: usize) -> usize {
-    let mut next = index + 1;
-    while next < text.len() && text[next] & 0xc0 == 0x80 && next - index < 4 {
-        next += 1;
+/// The length of the character at `index`: a whole UTF-8 sequence when
+/// it is one, else the single byte (a stray or invalid byte is a character
+/// of its own, shown as `?`).
+fn character_length(text: &[u8], index: usize) -> usize {
+    let length = utf8_length(text[index]);
+    let whole = length > 1
+        && index + length <= text.len()
+        && text[index + 1..index + length].iter().all(|byte| byte & 0xc0 == 0x80);
+    if whole {
+        length
+    } else {
+        1
     }
-    next.min(text.len())
+}
+
+fn next_boundary(text: &[u8], index: usize) -> usize {
+    (index + character_length(text, index)).min(text.len())
 }
 
 fn previous_boundary(text: &[u8], index: usize) -> usize {
-    let mut previous = index.saturating_sub(1);
-    while previous > 0 && text[previous] & 0xc0 == 0x80 && index - previous < 4 {
-        previous -= 1;
+    for back in 2..=4 {
+        if index >= back && character_length(text, index - back) == back {
+            return index - back;
+        }
     }
-    previous
+    index.saturating_sub(1)
 }
 
-/// How a character is shown: control characters as `^X`.
+/// How a character is shown: control characters as `^X`, a byte that is
+/// not part of a UTF-8 character as `?`.
 fn render(character: &[u8]) -> Vec<u8> {
     match character {
         [byte] if *byte < 0x20 => alloc::vec![b'^', byte + 0x40],
         [0x7f] => b"^?".to_vec(),
+        [byte] if *byte >= 0x80 => b"?".to_vec(),
         other => other.to_vec(),
     }
 }
@@ -627,14 +660,8 @@ pub fn display_width(text: &[u8]) -> usize {
             index += 1;
             continue;
         }
-        width += if byte < 0x20 || byte == 0x7f {
-            2
-        } else if byte & 0xc0 == 0x80 {
-            0
-        } else {
-            1
-        };
-        index += 1;
+        width += if byte < 0x20 || byte == 0x7f { 2 } else { 1 };
+        index = next_boundary(text, index);
     }
     width
 }
@@ -846,6 +873,33 @@ mod tests {
         session.keys(b"\x1b[A");
         assert!(session.take_output().contains("a^Jb"));
         assert_eq!(display_width(b"\x1b[1;32mok\x1b[0m$ "), 4);
+    }
+
+    proptest::proptest! {
+        /// Any bytes at all: no panic, the cursor stays on a character
+        /// boundary inside the line, and the output never holds a raw
+        /// control character other than the ones the editor writes.
+        #[test]
+        fn random_keys_keep_the_line_consistent(keys in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200)) {
+            let mut session = Session::new(30);
+            session.history.add(b"old entry");
+            session.completer = Fixed(vec!["alpha", "alpine", "dir/"]);
+            for key in keys {
+                session.keys(&[key]);
+                let buffer = session.editor.buffer();
+                let cursor = session.editor.cursor();
+                proptest::prop_assert!(cursor <= buffer.len());
+                let mut boundary = 0;
+                while boundary < cursor {
+                    boundary = next_boundary(buffer, boundary);
+                }
+                proptest::prop_assert_eq!(boundary, cursor, "the cursor is inside a character");
+            }
+            let output = session.take_output();
+            for byte in output.bytes() {
+                proptest::prop_assert!(byte >= 0x20 || matches!(byte, b'\r' | b'\n' | 0x1b | 0x07), "raw control byte {byte:#x}");
+            }
+        }
     }
 
     #[test]
