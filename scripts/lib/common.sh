@@ -162,7 +162,7 @@ stage_root_file() {
     install -m "${3:-0755}" "$1" "$target"
 }
 
-# build_test_disk OUTPUT: the virtio driver's 16 MiB test disk, every byte
+# build_test_disk OUTPUT: the virtio driver's 64 MiB test disk, every byte
 # known (scripts/lib/test_disk.py; mach_virtio::test_disk_byte).
 build_test_disk() {
     python3 "$ROOT/scripts/lib/test_disk.py" make "$1"

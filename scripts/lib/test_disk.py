@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The virtio driver's test disk (16 MiB, every byte known) and the check of
+"""The virtio driver's test disk (64 MiB, every byte known) and the check of
 what block-checks wrote to it.
 
     test_disk.py make FILE     writes the disk
@@ -13,7 +13,7 @@ The patterns are mach_virtio::test_disk_byte and written_byte
 import sys
 
 SECTOR = 512
-SECTORS = 32 * 1024
+SECTORS = 128 * 1024
 BASE = bytes(((offset & 0xff) * 3 & 0xff) ^ 0x5a for offset in range(SECTOR))
 ROWS = [bytes(byte ^ value for byte in BASE) for value in range(256)]
 # (first block, blocks, pass) written by block-checks (mode 0).
@@ -52,7 +52,7 @@ def check(path):
         else:
             failed += 1
 
-    result("size is 16 MiB", len(image) == SECTORS * SECTOR)
+    result("size is 64 MiB", len(image) == SECTORS * SECTOR)
     expected_written = {}
     for first, blocks, pass_number in WRITTEN:
         for sector in range(first, first + blocks):

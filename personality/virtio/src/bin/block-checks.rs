@@ -27,8 +27,9 @@ use personality_interfaces::{block, random};
 
 libmach::entry!(main);
 
-/// The test disk: 16 MiB of 512-byte blocks.
-const TEST_DISK_BLOCKS: u64 = 32 * 1024;
+/// The test disk: 64 MiB of 512-byte blocks (the upper half is
+/// block-bench's).
+const TEST_DISK_BLOCKS: u64 = 128 * 1024;
 const BLOCK: usize = 512;
 /// Regions written in mode 0 (first block, blocks, pass); the host checks
 /// them (scripts/tests/block-driver, which knows the same numbers).
