@@ -80,6 +80,26 @@ ktest! {
         Ok(())
     }
 
+    fn a_message_signalled_interrupt_belongs_to_the_task_that_bound_it() {
+        let holder = task::spawn_with("msi-checks", module("msi-checks")?, HIGH, |kernel, holder| {
+            give_host_port(kernel, holder) as u64 | 1 << 32
+        })?;
+        wait_for_text(holder, "msi-checks: holding ", 5_000)?;
+        let text = output(holder).unwrap_or_default();
+        let vector: u64 = text.trim().rsplit(' ').next().and_then(|number| number.parse().ok()).ok_or("no vector")?;
+        let intruder = task::spawn_with("msi-checks", module("msi-checks")?, HIGH, |kernel, intruder| {
+            give_host_port(kernel, intruder) as u64 | 2 << 32 | vector << 40
+        })?;
+        wait_for_text(intruder, "msi-checks: intruder: ", 5_000)?;
+        let text = output(intruder).unwrap_or_default();
+        ensure!(text.contains("intruder: 3 passed, 0 failed"), "the intruder said:\n{text}");
+        terminate(intruder)?;
+        ensure_eq!(bound_vectors(), 1);
+        terminate(holder)?;
+        ensure_eq!(bound_vectors(), 0);
+        ipc_state_is_consistent()
+    }
+
     fn the_virtio_driver_serves_disks_and_entropy() {
         let (names, service) = start_names()?;
         let driver = start_driver(names, service)?;

@@ -6,6 +6,11 @@
 //! message carrying its vector, that an interrupt while one is
 //! unacknowledged is held back and sent at the acknowledgement, and that
 //! nothing is lost. Prints `msi-checks: N passed, N failed`.
+//!
+//! The argument's bits 32..40 choose another mode for the ownership check:
+//! 1 binds one vector, prints `msi-checks: holding N` and waits; 2, with
+//! the vector in bits 40..48, is another task trying to acknowledge, move
+//! and unbind it (prints `msi-checks: intruder: N passed, N failed`).
 #![no_std]
 #![no_main]
 
@@ -68,13 +73,43 @@ fn interrupt_message(port: PortName, milliseconds: u32) -> Option<u32> {
     Some(u32::from_le_bytes(view.inline_data.try_into().ok()?))
 }
 
-fn main(host: u64) {
+fn main(argument: u64) {
+    let host = argument as PortName;
+    match (argument >> 32) & 0xff {
+        0 => checks(host),
+        1 => hold(host),
+        2 => intrude(host, (argument >> 40) as u32 & 0xff),
+        mode => println!("msi-checks: unknown mode {mode}"),
+    }
+}
+
+/// Mode 1: binds a vector and keeps it.
+fn hold(host: PortName) {
+    match device::interrupt_bind_msi(host, new_port()) {
+        Ok(binding) => println!("msi-checks: holding {}", binding.interrupt),
+        Err(error) => println!("msi-checks: cannot bind: {error:?}"),
+    }
+    loop {
+        let _ = thread_sleep(1000);
+    }
+}
+
+/// Mode 2: another task's vector is out of reach.
+fn intrude(host: PortName, vector: u32) {
+    let mut checks = Checks::new("msi-checks: intruder");
+    let port = new_port();
+    checks.equal("acknowledge it", device::interrupt_acknowledge(host, vector), Err(KernReturn::NoAccess));
+    checks.equal("move it", device::interrupt_bind(host, vector, port), Err(KernReturn::NoAccess));
+    checks.equal("unbind it", device::interrupt_bind(host, vector, MACH_PORT_NULL), Err(KernReturn::NoAccess));
+    checks.finish();
+}
+
+fn checks(host: PortName) {
     let mut checks = Checks::new("msi-checks");
     if let Ok(start) = vm_allocate(task_self(), 0, 64 * 1024, VM_FLAGS_ANYWHERE) {
         // SAFETY: 64 KiB of fresh memory from vm_allocate, ours alone.
         unsafe { HEAP.lock().init(start as usize, 64 * 1024) };
     }
-    let host = host as PortName;
     let task = task_self();
     let port = new_port();
     let (mut address, mut data) = (0u64, 0u32);
