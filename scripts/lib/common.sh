@@ -170,12 +170,14 @@ build_test_disk() {
 
 # virtio_test_devices: the QEMU arguments the kernel tests' virtio devices
 # need: the root disk (block), the test disk (block1), both copy-on-write
-# so runs change neither, and virtio-rng (random). Builds both disks.
+# so runs change neither, the root disk again read-only (block2), and
+# virtio-rng (random). Builds both disks.
 virtio_test_devices() {
     build_root_disk "$BUILD/x86_64/root.img" >&2 || return
     build_test_disk "$BUILD/x86_64/test-disk.img" >&2 || return
     echo "-drive file=$BUILD/x86_64/root.img,if=virtio,format=raw,snapshot=on" \
-        "-drive file=$BUILD/x86_64/test-disk.img,if=virtio,format=raw,snapshot=on -device virtio-rng-pci"
+        "-drive file=$BUILD/x86_64/test-disk.img,if=virtio,format=raw,snapshot=on" \
+        "-drive file=$BUILD/x86_64/root.img,if=virtio,format=raw,readonly=on -device virtio-rng-pci"
 }
 
 # user_test_modules: the -initrd argument that loads every user test program

@@ -299,7 +299,9 @@ pub fn interrupt_bind_msi([device, port, address_out, data_out, ..]: [u64; 6]) -
             user::check_writable(&mut space, UserBuffer::new(address_out, 8))?;
             user::check_writable(&mut space, UserBuffer::new(data_out, 4))?;
         }
-        release_dead_bindings(kernel);
+        // Bindings whose port died or whose owner ended are free again
+        // (settle frees them and delivers what releasing them caused).
+        crate::ipc::settle(kernel);
         let owned = kernel.interrupts.msi.iter().flatten().filter(|binding| binding.owner == caller.task).count();
         if owned >= MSI_BINDINGS_PER_TASK {
             return Err(KernReturn::ResourceShortage);

@@ -4,6 +4,8 @@
 //! wall time under plain TCG) and `bench done`.
 //!
 //! Wall figures (plain TCG):
+//! - `block_info_request`: a request the driver answers without the
+//!   device (the RPC through a worker thread, for comparison);
 //! - `block_read_512_request`, `block_read_4k_request`,
 //!   `block_write_4k_request`, `block_flush_request`, `random_32_request`:
 //!   one request, client to device and back, averaged over 200;
@@ -145,6 +147,7 @@ fn main(names_port: u64) {
             "block_write_4k_request",
             measure(rounds, busy, |round| disk.write(FIRST_BLOCK + 8 * (round % 64), &data[..4096]).is_ok()),
         );
+        report(prefix, "block_info_request", measure(rounds, busy, |_| disk.info().is_ok()));
         report(prefix, "block_flush_request", measure(rounds, busy, |_| disk.flush().is_ok()));
         report(prefix, "random_32_request", measure(rounds, busy, |_| random.read_random(32).is_ok()));
         report(

@@ -5,7 +5,8 @@
 //!   disk (`block1`, made by `build_test_disk`) read against its known
 //!   contents, single blocks and long runs written and read back, four
 //!   threads with requests in flight together, out-of-range, bad and
-//!   malformed requests, `random`, and the root disk (`block`) being ext2.
+//!   malformed requests, `random`, the root disk (`block`) being ext2, and
+//!   the read-only disk (`block2`: the root disk again) refusing writes.
 //!   What it writes is checked on the host afterwards too
 //!   (scripts/tests/block-driver);
 //! - 1: a workload for the restart test: writes and reads back blocks,
@@ -115,13 +116,28 @@ fn checks(names: &mut names::Client) {
     entropy(names, &mut checks);
 
     // The root disk is `block`, an ext2 image: the superblock's magic.
-    match self::disk(names, "block") {
+    let root_superblock = match self::disk(names, "block") {
         Some(mut root) => {
-            let superblock = root.read(2, 2);
-            let magic = superblock.map(|data| u16::from_le_bytes([data.bytes()[56], data.bytes()[57]])).ok();
+            let superblock = root.read(2, 2).ok();
+            let magic = superblock.as_ref().map(|data| u16::from_le_bytes([data.bytes()[56], data.bytes()[57]]));
             checks.equal("root disk is ext2", magic, Some(0xef53));
+            superblock
         }
-        None => checks.equal("root disk registered", false, true),
+        None => {
+            checks.equal("root disk registered", false, true);
+            None
+        }
+    };
+    // `block2` is the root disk again, read-only.
+    match self::disk(names, "block2") {
+        Some(mut read_only) => {
+            checks.equal("read-only disk says so", read_only.info().map(|info| info.read_only).ok(), Some(true));
+            let same = read_only.read(2, 2).ok().zip(root_superblock).is_some_and(|(a, b)| a.bytes() == b.bytes());
+            checks.equal("read-only disk reads", same, true);
+            let one = [0u8; BLOCK];
+            checks.equal("write to it", interface_error(read_only.write(2, &one)), Some(block::Error::ReadOnly));
+        }
+        None => checks.equal("read-only disk registered", false, true),
     }
     checks.finish();
 }
