@@ -41,6 +41,19 @@ pub enum BlockError {
     Unsupported,
 }
 
+impl From<BlockError> for personality_interfaces::block::Error {
+    fn from(error: BlockError) -> Self {
+        use personality_interfaces::block::Error;
+        match error {
+            BlockError::OutOfRange => Error::OutOfRange,
+            BlockError::DeviceError => Error::DeviceError,
+            BlockError::ReadOnly => Error::ReadOnly,
+            BlockError::BadRequest => Error::BadRequest,
+            BlockError::Unsupported => Error::Unsupported,
+        }
+    }
+}
+
 /// What the device looks like to clients.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Geometry {

@@ -11,7 +11,9 @@
 //! - [`device`]: bringing any virtio device up (reset first, so a restarted
 //!   driver starts clean);
 //! - [`block`]: virtio-blk's geometry, run checks, request format;
-//! - [`memory`]: device and DMA memory as checked offsets.
+//! - [`memory`]: device and DMA memory as checked offsets;
+//! - [`memory_disk`]: a block.defs server over memory, answering exactly
+//!   as the driver does, for host tests of block clients (the file server).
 //!
 //! No traps are made here except the configuration-port `in`/`out` of
 //! [`pci::PortConfigurationAccess`]; everything is tested on the host
@@ -27,6 +29,7 @@ extern crate std;
 pub mod block;
 pub mod device;
 pub mod memory;
+pub mod memory_disk;
 pub mod pci;
 pub mod queue;
 pub mod transport;

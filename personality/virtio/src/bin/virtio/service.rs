@@ -212,16 +212,6 @@ pub fn wake(driver: &Driver, index: usize, completion: Completion) {
     }
 }
 
-fn block_error(error: BlockError) -> block_interface::Error {
-    match error {
-        BlockError::OutOfRange => block_interface::Error::OutOfRange,
-        BlockError::DeviceError => block_interface::Error::DeviceError,
-        BlockError::ReadOnly => block_interface::Error::ReadOnly,
-        BlockError::BadRequest => block_interface::Error::BadRequest,
-        BlockError::Unsupported => block_interface::Error::Unsupported,
-    }
-}
-
 struct BlockServer<'a> {
     worker: &'a Worker<'a>,
     device: &'a Device,
@@ -239,13 +229,13 @@ impl block_interface::Server for BlockServer<'_> {
     }
 
     fn read(&mut self, first_block: u64, block_count: u32) -> Result<OutOfLineData, block_interface::Error> {
-        let run = self.geometry.run(first_block, block_count as u64).map_err(block_error)?;
+        let run = self.geometry.run(first_block, block_count as u64).map_err(block_interface::Error::from)?;
         let mut data =
             OutOfLineData::allocate(&SystemKernel, run.bytes).map_err(|_| block_interface::Error::NoMemory)?;
         for chunk in run.chunks(SLOT_DATA as u32) {
             self.worker
                 .block_request(self.device, RequestKind::Read, chunk.sector, chunk.length)
-                .map_err(block_error)?;
+                .map_err(block_interface::Error::from)?;
             let target = &mut data.bytes_mut()[chunk.offset as usize..(chunk.offset + chunk.length) as usize];
             self.worker.slot.read_bytes(SLOT_DATA_OFFSET, target).map_err(|_| block_interface::Error::DeviceError)?;
         }
@@ -253,13 +243,13 @@ impl block_interface::Server for BlockServer<'_> {
     }
 
     fn write(&mut self, first_block: u64, data: OutOfLineData) -> Result<(), block_interface::Error> {
-        let run = self.geometry.write_run(first_block, data.len()).map_err(block_error)?;
+        let run = self.geometry.write_run(first_block, data.len()).map_err(block_interface::Error::from)?;
         for chunk in run.chunks(SLOT_DATA as u32) {
             let source = &data.bytes()[chunk.offset as usize..(chunk.offset + chunk.length) as usize];
             self.worker.slot.write_bytes(SLOT_DATA_OFFSET, source).map_err(|_| block_interface::Error::DeviceError)?;
             self.worker
                 .block_request(self.device, RequestKind::Write, chunk.sector, chunk.length)
-                .map_err(block_error)?;
+                .map_err(block_interface::Error::from)?;
         }
         Ok(())
     }
@@ -268,7 +258,7 @@ impl block_interface::Server for BlockServer<'_> {
         if !self.geometry.flush {
             return Err(block_interface::Error::Unsupported);
         }
-        self.worker.block_request(self.device, RequestKind::Flush, 0, 0).map_err(block_error)
+        self.worker.block_request(self.device, RequestKind::Flush, 0, 0).map_err(block_interface::Error::from)
     }
 }
 
