@@ -1,27 +1,26 @@
 //! Kernel tests of the virtio driver (`personality/virtio`) and of
-//! message-signalled interrupts, with the user programs of that crate as
-//! boot modules. They need QEMU's virtio devices: the root disk, the test
-//! disk and virtio-rng (scripts/lib/common.sh, `virtio_test_devices`).
+//! message-signalled interrupts, with the programs of that crate as boot
+//! modules. They need QEMU's virtio devices: the root disk, the test disk,
+//! the root disk again read-only, and virtio-rng (scripts/lib/common.sh,
+//! `virtio_test_devices`).
 //!
-//! Until the bootstrap task can hand a program the host port, the cases
-//! start the driver themselves with the rights it needs: the host port and
-//! a send right to `test-names`, a name service standing in for the
-//! bootstrap task's.
+//! The driver and its clients are started by the bootstrap task from a boot
+//! manifest, as in the system: the driver's line grants the host port.
+//! `msi-checks` is started by the kernel itself with the host port (the
+//! ownership case coordinates two instances through their arguments).
 
 use crate::ktest::Failure;
 use crate::scheduler::with_kernel;
 use crate::task::{self, TaskId};
 use crate::usertest::{
-    ensure_nothing_left, give_send_right, ipc_resources, ipc_state_is_consistent, memory_accounting_is_exact, module,
-    output, serve, terminate, wait_for_text, HIGH,
+    boot_manifest, end_bootstrap, ensure_nothing_left, ipc_resources, ipc_state_is_consistent,
+    memory_accounting_is_exact, module, output, task_ids, terminate, wait_for_any_text, wait_for_text, wait_until,
+    HIGH,
 };
 use crate::{ensure, ensure_eq, ktest};
 
-/// The driver's argument: its bootstrap port low, the host port high
-/// (`mach_virtio::driver_argument`).
-fn driver_argument(bootstrap_port: u32, host_port: u32) -> u64 {
-    bootstrap_port as u64 | (host_port as u64) << 32
-}
+/// The driver's manifest line: every name it may register, the host port.
+const DRIVER: &str = "virtio registers=block,block1,block2,block3,random host-port\n";
 
 /// A send right to the privileged host port in `task`'s space.
 fn give_host_port(kernel: &mut crate::scheduler::Kernel, task: TaskId) -> u32 {
@@ -30,34 +29,19 @@ fn give_host_port(kernel: &mut crate::scheduler::Kernel, task: TaskId) -> u32 {
     crate::ipc::port_traps::give_send_right(kernel, space, host).unwrap_or(0)
 }
 
-/// The test name service and its receive right's name.
-fn start_names() -> Result<(TaskId, u32), Failure> {
-    let mut service = 0;
-    let names = task::spawn_with("test-names", module("test-names")?, HIGH, |kernel, names| {
-        service = serve(kernel, names);
-        service as u64
-    })?;
-    Ok((names, service))
-}
-
-/// Starts the driver, registering with `names`.
-fn start_driver(names: TaskId, service: u32) -> Result<TaskId, Failure> {
-    // At the priority the bootstrap task's children get (its threads too).
-    Ok(task::spawn_with("virtio", module("virtio")?, crate::thread::DEFAULT_PRIORITY, |kernel, driver| {
-        let bootstrap_port = give_send_right(kernel, names, service, driver);
-        driver_argument(bootstrap_port, give_host_port(kernel, driver))
-    })?)
-}
-
-/// Starts `block-checks` in `mode` with a send right to `names`.
-fn start_client(names: TaskId, service: u32, mode: u64) -> Result<TaskId, Failure> {
-    Ok(task::spawn_with("block-checks", module("block-checks")?, HIGH, |kernel, client| {
-        give_send_right(kernel, names, service, client) as u64 | mode << 32
-    })?)
-}
-
 fn bound_vectors() -> usize {
     with_kernel(|kernel| crate::device::message_signalled_bindings(kernel))
+}
+
+/// The live task called `name` (the bootstrap task names each child after
+/// its module).
+fn live_task_named(name: &str) -> Option<TaskId> {
+    with_kernel(|kernel| kernel.tasks.iter().find(|(_, task)| task.name == name && !task.terminated).map(|(id, _)| id))
+}
+
+/// Boots the driver and `client_line` under the bootstrap task.
+fn boot_driver_with(client_line: &str) -> Result<TaskId, Failure> {
+    boot_manifest(&alloc::format!("{DRIVER}{client_line}\n"))
 }
 
 ktest! {
@@ -101,36 +85,33 @@ ktest! {
     }
 
     fn the_virtio_driver_serves_disks_and_entropy() {
-        let (names, service) = start_names()?;
-        let driver = start_driver(names, service)?;
-        let client = start_client(names, service, 0)?;
+        let before = task_ids();
+        let bootstrap = boot_driver_with("block-checks needs=block1,random")?;
+        let client = wait_for_any_text("block-checks: ", 60_000)?;
         wait_for_text(client, " failed", 60_000)?;
         let text = output(client).unwrap_or_default();
         ensure!(text.contains(" 0 failed") && !text.contains(" 0 passed"), "block-checks said:\n{text}");
+        let driver = live_task_named("virtio").ok_or("no driver task")?;
         let log = output(driver).unwrap_or_default();
         ensure!(log.contains("virtio: serving block1") && log.contains("virtio: serving random"), "the driver said:\n{log}");
         ensure!(log.contains("block1: 4 requests in flight"), "never 4 requests in flight; the driver said:\n{log}");
         memory_accounting_is_exact()?;
-        for task in [client, driver, names] {
-            terminate(task)?;
-        }
+        end_bootstrap(bootstrap, &before)?;
         ensure_eq!(bound_vectors(), 0);
-        ipc_state_is_consistent()
+        Ok(())
     }
 
     fn the_virtio_driver_benchmark_runs() {
         // scripts/benches/block runs this case alone under -icount and in
         // plain TCG and keeps the figures; here it must only complete.
-        let (names, service) = start_names()?;
-        let driver = start_driver(names, service)?;
-        let bench = task::spawn_with("block-bench", module("block-bench")?, HIGH, |kernel, bench| {
-            give_send_right(kernel, names, service, bench) as u64
-        })?;
+        let before = task_ids();
+        let bootstrap = boot_driver_with("block-bench needs=block1,random")?;
         // Under -icount the virtual clock races ahead while QEMU does the
-        // I/O (scripts/benches/block): a long bound in virtual time.
-        wait_for_text(bench, "bench done", 1_200_000)?;
+        // I/O: a long bound in virtual time.
+        let bench = wait_for_any_text("bench done", 1_200_000)?;
         let text = output(bench).unwrap_or_default();
         for name in [
+            "block_info_request",
             "block_read_512_request",
             "block_read_4k_request",
             "block_write_4k_request",
@@ -142,33 +123,33 @@ ktest! {
             ensure!(text.contains(&alloc::format!("bench {name} ")), "block-bench said:\n{text}");
             ensure!(text.contains(&alloc::format!("bench busy_{name} ")), "block-bench said:\n{text}");
         }
-        for task in [bench, driver, names] {
-            terminate(task)?;
-        }
+        end_bootstrap(bootstrap, &before)?;
         ensure_eq!(bound_vectors(), 0);
-        ipc_state_is_consistent()
+        Ok(())
     }
 
-    fn a_killed_virtio_driver_restarts_clean_and_its_client_retries() {
-        let (names, service) = start_names()?;
-        let driver = start_driver(names, service)?;
-        let client = start_client(names, service, 1)?;
-        wait_for_text(client, "block-checks: workload started", 30_000)?;
-        // Let some requests go through, then kill the driver mid-workload
-        // and start another, as the bootstrap task would.
+    fn a_killed_virtio_driver_is_restarted_clean_and_its_client_retries() {
+        let before = task_ids();
+        let bootstrap = boot_driver_with("block-checks needs=block1 -- restart")?;
+        let client = wait_for_any_text("block-checks: workload started", 30_000)?;
+        // Let requests go through, then kill the driver mid-workload; the
+        // bootstrap task restarts it.
         crate::scheduler::sleep_for(core::time::Duration::from_millis(50));
+        let driver = live_task_named("virtio").ok_or("no driver task")?;
         terminate(driver)?;
-        ensure_eq!(bound_vectors(), 0);
-        let successor = start_driver(names, service)?;
-        wait_for_text(successor, "virtio: serving block1", 30_000)?;
+        wait_for_text(bootstrap, "bootstrap: virtio ended: its task ended", 5_000)?;
+        wait_for_text(bootstrap, "restarting it (restart 1 of 3", 1_000)?;
+        ensure!(
+            wait_until(30_000, || live_task_named("virtio").is_some_and(|successor| successor != driver
+                && output(successor).is_some_and(|text| text.contains("virtio: serving block1")))),
+            "no new driver served block1"
+        );
         wait_for_text(client, " retried\n", 60_000)?;
         let text = output(client).unwrap_or_default();
         let line = text.lines().find(|line| line.starts_with("block-checks: restart: ") && line.contains(" retried")).unwrap_or("");
         ensure!(line.contains(" 0 failed") && !line.contains(" 0 retried"), "the client said:\n{text}");
-        for task in [client, successor, names] {
-            terminate(task)?;
-        }
+        end_bootstrap(bootstrap, &before)?;
         ensure_eq!(bound_vectors(), 0);
-        ipc_state_is_consistent()
+        Ok(())
     }
 }

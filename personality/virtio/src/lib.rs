@@ -1,30 +1,17 @@
 //! The virtio driver task (`src/bin/virtio/`) and the programs its kernel
-//! tests boot: `block-checks` (a client of `block`, `block1` and `random`),
-//! `msi-checks` (message-signalled interrupts against the entropy device),
-//! `block-bench` (throughput and per-request cost) and `test-names` (a name
-//! service standing in for the bootstrap task's in those tests).
+//! tests boot: `block-checks` (a client of `block`, `block1`, `block2` and
+//! `random`), `msi-checks` (message-signalled interrupts against the
+//! entropy device) and `block-bench` (throughput and per-request cost).
 //! docs/block-driver.md describes the driver.
 //!
-//! What is shared between them lives here: how the starter packs the
-//! driver's rights into its one argument, the test disk's contents, and
-//! looking a name up until it appears.
+//! What is shared between them lives here: the test disk's contents, and
+//! looking a name up until a live right is registered under it.
 #![no_std]
 #![forbid(unsafe_code)]
 
 use libmach::abi::PortName;
 use libmach::{SendRight, SystemKernel};
 use mach_bootstrap_core::names;
-
-/// The driver's argument: the name of its bootstrap port (the name
-/// service) in the low 32 bits, of the privileged host port in the high.
-pub const fn driver_argument(bootstrap_port: PortName, host_port: PortName) -> u64 {
-    bootstrap_port as u64 | (host_port as u64) << 32
-}
-
-/// The two names [`driver_argument`] packed.
-pub const fn driver_ports(argument: u64) -> (PortName, PortName) {
-    (argument as PortName, (argument >> 32) as PortName)
-}
 
 /// The byte at `offset` of the test disk `scripts/lib/common.sh`
 /// (`build_test_disk`) makes: every sector different, every byte of one
@@ -41,15 +28,19 @@ pub const fn written_byte(offset: u64, pass: u8) -> u8 {
     ((offset / 512) as u8).wrapping_mul(17) ^ (offset as u8).wrapping_mul(5) ^ pass.wrapping_mul(0x3b) ^ 0xa5
 }
 
-/// Looks `name` up until it is registered (and not dead), trying every
-/// 10 ms for at most `milliseconds`.
+/// Looks `name` up until a live right is registered under it, for at most
+/// about `milliseconds`: `lookup_wait` waits for a registration; a right
+/// whose server died before the name service noticed is dead, and the
+/// lookup is made again.
 pub fn lookup_until(names: &mut names::Client, name: &str, milliseconds: u64) -> Option<SendRight<SystemKernel>> {
     let mut waited = 0;
     loop {
-        if let Ok(right) = names.lookup(name) {
-            if !right.is_dead() && !is_dead_name(right.name()) {
-                return Some(right);
-            }
+        let left = milliseconds.saturating_sub(waited).min(u32::MAX as u64) as u32;
+        match names.lookup_wait(name, left) {
+            Ok(right) if !right.is_dead() && !is_dead_name(right.name()) => return Some(right),
+            Ok(_) => {}
+            Err(_) if waited >= milliseconds => return None,
+            Err(_) => {}
         }
         if waited >= milliseconds {
             return None;

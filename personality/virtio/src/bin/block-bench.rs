@@ -1,5 +1,5 @@
-//! Benchmarks of the virtio driver, for scripts/benches/block: the argument
-//! names a send right to the name service. Prints `bench <name> <ticks>`
+//! Benchmarks of the virtio driver, for scripts/benches/block, started by
+//! the bootstrap task (`block-bench needs=block1,random`). Prints `bench <name> <ticks>`
 //! lines (time-stamp counter ticks: instructions under `-icount shift=0`,
 //! wall time under plain TCG) and `bench done`.
 //!
@@ -91,8 +91,9 @@ fn report(prefix: &str, name: &str, figure: Option<u64>) {
     }
 }
 
-fn main(names_port: u64) {
-    let Ok(mut names) = names::Client::new(&SystemKernel, SendRight::from_name(&SystemKernel, names_port as PortName))
+fn main(bootstrap_port: u64) {
+    let Ok(mut names) =
+        names::Client::new(&SystemKernel, SendRight::from_name(&SystemKernel, bootstrap_port as PortName))
     else {
         println!("block-bench: no name service");
         return;

@@ -1,7 +1,8 @@
-//! A client of the virtio driver, for its kernel tests. The argument names
-//! a send right to the name service (low 32 bits) and the mode (high):
+//! A client of the virtio driver, for its kernel tests, started by the
+//! bootstrap task (`block-checks needs=block1,random [-- restart]`). Its
+//! argument (`argv[1]`) chooses what it does:
 //!
-//! - 0: every check (prints `block-checks: N passed, N failed`): the test
+//! - none: every check (prints `block-checks: N passed, N failed`): the test
 //!   disk (`block1`, made by `build_test_disk`) read against its known
 //!   contents, single blocks and long runs written and read back, four
 //!   threads with requests in flight together, out-of-range, bad and
@@ -9,7 +10,7 @@
 //!   the read-only disk (`block2`: the root disk again) refusing writes.
 //!   What it writes is checked on the host afterwards too
 //!   (scripts/tests/block-driver);
-//! - 1: a workload for the restart test: writes and reads back blocks,
+//! - `restart`: a workload for the restart test: writes and reads back blocks,
 //!   looking `block1` up again and retrying whenever the driver is gone,
 //!   until it has seen the driver die at least once and done 200 more
 //!   rounds (prints `block-checks: restart: N passed, N failed, N retried`).
@@ -42,16 +43,17 @@ const THREADS: usize = 4;
 /// The restart workload's blocks.
 const RESTART_REGION: u64 = 28000;
 
-fn main(argument: u64) {
-    let names_port = argument as PortName;
-    let Ok(mut names) = names::Client::new(&SystemKernel, SendRight::from_name(&SystemKernel, names_port)) else {
+fn main(bootstrap_port: u64) {
+    let Ok(mut names) =
+        names::Client::new(&SystemKernel, SendRight::from_name(&SystemKernel, bootstrap_port as PortName))
+    else {
         println!("block-checks: no name service");
         return;
     };
-    match argument >> 32 {
-        0 => checks(&mut names),
-        1 => restart_workload(&mut names),
-        mode => println!("block-checks: unknown mode {mode}"),
+    match libmach::runtime::argument(1) {
+        None => checks(&mut names),
+        Some(b"restart") => restart_workload(&mut names),
+        Some(other) => println!("block-checks: unknown mode {:?}", core::str::from_utf8(other)),
     }
 }
 
@@ -144,7 +146,7 @@ fn checks(names: &mut names::Client) {
 
 static THREAD_FAILURES: AtomicU32 = AtomicU32::new(0);
 static THREAD_ROUNDS: AtomicU32 = AtomicU32::new(0);
-/// A send right to the name service for each thread (moved to it).
+/// A send right to the bootstrap port for each thread (moved to it).
 static NAMES_PORTS: [AtomicU32; THREADS] = [const { AtomicU32::new(0) }; THREADS];
 
 /// One of the concurrent clients: its own client (own reply port), its

@@ -1,8 +1,10 @@
 //! The virtio driver task: serves every virtio block device as `block`,
 //! `block1`, ... (in PCI order) and the first entropy device as `random`.
 //!
-//! Started with the privileged host port and its bootstrap port (packed in
-//! its one argument: `mach_virtio::driver_argument`), it
+//! The bootstrap task starts it from the boot manifest's line
+//! (`virtio registers=block,block1,...,random host-port`): its first
+//! argument names its bootstrap port, the auxiliary vector the host port
+//! (`libmach::runtime::host_port`). It
 //!
 //! 1. takes PCI configuration space (I/O ports 0xcf8..0xd00) for itself and
 //!    enumerates the buses;
@@ -50,8 +52,12 @@ fn port_with_send_right() -> Result<PortName, libmach::abi::KernReturn> {
     Ok(port)
 }
 
-fn main(argument: u64) {
-    let (bootstrap, host) = mach_virtio::driver_ports(argument);
+fn main(bootstrap_port: u64) {
+    let bootstrap = bootstrap_port as PortName;
+    let Some(host) = libmach::runtime::host_port() else {
+        println!("virtio: no host port: its boot manifest line needs `host-port`");
+        return;
+    };
     if !heap::init() {
         println!("virtio: no memory for a heap");
         return;
