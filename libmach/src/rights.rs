@@ -95,6 +95,23 @@ impl<K: PortKernel> ReceiveRight<K> {
         self.kernel.port_move_member(self.name, MACH_PORT_NULL)
     }
 
+    /// Asks for `MACH_NOTIFY_NO_SENDERS` once no send right to this port
+    /// remains and its make-send count is at least `make_send_count` (pass
+    /// the count after making the send rights handed out, or 0). The
+    /// notification is sent to this port itself, so it arrives wherever the
+    /// port is served (its port set) and says which port it is about by
+    /// arriving on it ([`crate::notify::Notification::NoSenders`]).
+    pub fn request_no_senders(&self, make_send_count: u32) -> Result<(), KernReturn> {
+        crate::notify::request(
+            &self.kernel,
+            self.name,
+            mach_abi::NotifyId::NoSenders,
+            make_send_count,
+            self.name,
+            Disposition::MakeSendOnce,
+        )
+    }
+
     /// Describes a send right made from this receive right (the receiver
     /// gets a send right; this value keeps the receive right).
     pub fn descriptor_make_send(&self) -> Descriptor {
@@ -168,6 +185,20 @@ impl<K: PortKernel> SendRight<K> {
         }
         self.kernel.port_mod_refs(self.name, PortRight::Send, 1)?;
         Ok(SendRight { name: self.name, kernel: self.kernel.clone() })
+    }
+
+    /// Asks for `MACH_NOTIFY_DEAD_NAME` when this right's port dies, sent
+    /// to `notify` ([`crate::notify::Notification::DeadName`] with this
+    /// right's name). A right already dead notifies at once.
+    pub fn request_dead_name(&self, notify: &ReceiveRight<K>) -> Result<(), KernReturn> {
+        crate::notify::request(
+            &self.kernel,
+            self.name,
+            mach_abi::NotifyId::DeadName,
+            0,
+            notify.name(),
+            Disposition::MakeSendOnce,
+        )
     }
 
     /// Describes a copy of this right (the sender keeps its reference).
