@@ -38,7 +38,7 @@ fn the_kv_example_parses_into_its_model() {
     let add = interface.routines.iter().find(|routine| routine.name == "add").unwrap();
     assert_eq!(add.arguments[1].kind, Type::Integer(Integer::I64));
     let watch = interface.routines.iter().find(|routine| routine.name == "watch").unwrap();
-    assert_eq!(watch.arguments[0].kind, Type::Port(PortDisposition::MoveSend));
+    assert_eq!(watch.arguments[0].kind, Type::Port { disposition: PortDisposition::MoveSend, optional: false });
     assert_eq!(watch.doc, vec!["Hands the server a send right to keep (given back by unwatch).".to_string()]);
     let log = interface.routines.iter().find(|routine| routine.name == "log").unwrap();
     assert!(!log.has_reply);
@@ -62,60 +62,60 @@ fn message_sizes_are_bounded_by_the_declared_bounds() {
 #[test]
 fn comments_hex_and_skip_are_understood() {
     let interface = parse_interface(
-        "/* a\n block */ subsystem s 0x10; // line\nskip; routine r(in a: u8, out b: bool); skip; skip;\nroutine t();",
+        "/* a\n block */ subsystem s 0x1000; // line\nskip; routine r(in a: u8, out b: bool); skip; skip;\nroutine t();",
     )
     .unwrap();
-    assert_eq!(interface.base, 16);
-    assert_eq!(interface.routines[0].id, 17);
-    assert_eq!(interface.routines[1].id, 20);
+    assert_eq!(interface.base, 4096);
+    assert_eq!(interface.routines[0].id, 4097);
+    assert_eq!(interface.routines[1].id, 4100);
     assert_eq!(interface.id_count, 5);
 }
 
 #[test]
 fn each_mistake_is_reported_where_it_is() {
     assert_refused("routine r();", 1, "expected `subsystem`");
-    assert_refused("subsystem Kv 1;", 1, "snake_case");
+    assert_refused("subsystem Kv 1000;", 1, "snake_case");
     assert_refused("subsystem kv 0;", 1, "first message id");
-    assert_refused("subsystem kv 1\nroutine r();", 2, "expected `;`");
-    assert_refused("subsystem kv 1;\nroutine r();\nroutine r();", 3, "defined twice");
-    assert_refused("subsystem kv 1;\nroutine type();", 2, "reserved word");
-    assert_refused("subsystem kv 1;\nroutine new();", 2, "clash with a client method");
-    assert_refused("subsystem kv 1;\nroutine r(in a: u8, in a: u8);", 2, "appears twice");
-    assert_refused("subsystem kv 1;\nroutine r(in idl_x: u8);", 2, "reserved");
-    assert_refused("subsystem kv 1;\nroutine r(in a: float);", 2, "not a type");
-    assert_refused("subsystem kv 1;\nroutine r(in a: port<steal>);", 2, "not a disposition");
-    assert_refused("subsystem kv 1;\nroutine r(in a: bytes<0>);", 2, "bound");
-    assert_refused("subsystem kv 1;\nroutine r(in a: string<70000>);", 2, "bound");
-    assert_refused("subsystem kv 1;\nroutine r(out a: port<copy_send>);", 2, "out port must be");
-    assert_refused("subsystem kv 1;\nsimpleroutine r(out a: u8);", 2, "no out arguments");
-    assert_refused("subsystem kv 1;\nerror e = 1;\nsimpleroutine r() errors(e);", 3, "no errors");
-    assert_refused("subsystem kv 1;\nroutine r() errors(missing);", 2, "not declared");
-    assert_refused("subsystem kv 1;\nerror e = 1;\nroutine r() errors(e, e);", 3, "listed twice");
-    assert_refused("subsystem kv 1;\nerror a = 1;\nerror b = 1;", 3, "already `a`");
-    assert_refused("subsystem kv 1;\nerror a = 1;\nerror a = 2;", 3, "declared twice");
-    assert_refused("subsystem kv 1;\nerror a = 0;", 2, "0 is success");
-    assert_refused("subsystem kv 1;\nroutine r(in a: bytes<65000>, in b: bytes<1000>);", 2, "more than a message");
-    assert_refused("subsystem kv 1; /* open", 1, "not closed");
-    assert_refused("subsystem kv 1;\nerror e = 1 \"open;", 2, "not closed");
-    assert_refused("subsystem kv 1;\n$", 2, "unexpected character");
-    assert_refused("subsystem kv 1;\nroutine r(in a: u8", 2, "expected `)`");
-    assert_refused("subsystem kv 1;\nroutine r(inout a: u8);", 2, "`in` or `out`");
+    assert_refused("subsystem kv 1000\nroutine r();", 2, "expected `;`");
+    assert_refused("subsystem kv 1000;\nroutine r();\nroutine r();", 3, "defined twice");
+    assert_refused("subsystem kv 1000;\nroutine type();", 2, "reserved word");
+    assert_refused("subsystem kv 1000;\nroutine new();", 2, "clash with a client method");
+    assert_refused("subsystem kv 1000;\nroutine r(in a: u8, in a: u8);", 2, "appears twice");
+    assert_refused("subsystem kv 1000;\nroutine r(in idl_x: u8);", 2, "reserved");
+    assert_refused("subsystem kv 1000;\nroutine r(in a: float);", 2, "not a type");
+    assert_refused("subsystem kv 1000;\nroutine r(in a: port<steal>);", 2, "not a disposition");
+    assert_refused("subsystem kv 1000;\nroutine r(in a: bytes<0>);", 2, "bound");
+    assert_refused("subsystem kv 1000;\nroutine r(in a: string<70000>);", 2, "bound");
+    assert_refused("subsystem kv 1000;\nroutine r(out a: port<copy_send>);", 2, "out port must be");
+    assert_refused("subsystem kv 1000;\nsimpleroutine r(out a: u8);", 2, "no out arguments");
+    assert_refused("subsystem kv 1000;\nerror e = 1;\nsimpleroutine r() errors(e);", 3, "no errors");
+    assert_refused("subsystem kv 1000;\nroutine r() errors(missing);", 2, "not declared");
+    assert_refused("subsystem kv 1000;\nerror e = 1;\nroutine r() errors(e, e);", 3, "listed twice");
+    assert_refused("subsystem kv 1000;\nerror a = 1;\nerror b = 1;", 3, "already `a`");
+    assert_refused("subsystem kv 1000;\nerror a = 1;\nerror a = 2;", 3, "declared twice");
+    assert_refused("subsystem kv 1000;\nerror a = 0;", 2, "0 is success");
+    assert_refused("subsystem kv 1000;\nroutine r(in a: bytes<65000>, in b: bytes<1000>);", 2, "more than a message");
+    assert_refused("subsystem kv 1000; /* open", 1, "not closed");
+    assert_refused("subsystem kv 1000;\nerror e = 1 \"open;", 2, "not closed");
+    assert_refused("subsystem kv 1000;\n$", 2, "unexpected character");
+    assert_refused("subsystem kv 1000;\nroutine r(in a: u8", 2, "expected `)`");
+    assert_refused("subsystem kv 1000;\nroutine r(inout a: u8);", 2, "`in` or `out`");
     assert_refused("subsystem kv 99999999999;", 1, "first message id");
-    assert_refused("subsystem kv 1;\nroutine r(in data: bytes<4>, in data_length: u32);", 2, "C length parameter");
-    assert_refused("subsystem kv 1;\nroutine r(in blob_size: u32, in blob: ool<4>);", 2, "C length parameter");
-    assert_refused("subsystem kv 1;\nroutine r(in size: u32);", 2, "reserved word");
-    assert_refused("subsystem kv 1;\nroutine client_init();", 2, "clash");
-    assert_refused("subsystem mach_idl 1;", 1, "C runtime");
-    assert_refused("subsystem kv 1;\nroutine r(in uint8_t: u8);", 2, "C type names");
+    assert_refused("subsystem kv 1000;\nroutine r(in data: bytes<4>, in data_length: u32);", 2, "C length parameter");
+    assert_refused("subsystem kv 1000;\nroutine r(in blob_size: u32, in blob: ool<4>);", 2, "C length parameter");
+    assert_refused("subsystem kv 1000;\nroutine r(in size: u32);", 2, "reserved word");
+    assert_refused("subsystem kv 1000;\nroutine client_init();", 2, "clash");
+    assert_refused("subsystem mach_idl 1000;", 1, "C runtime");
+    assert_refused("subsystem kv 1000;\nroutine r(in uint8_t: u8);", 2, "C type names");
     let ports: Vec<String> = (0..257).map(|index| format!("in p{index}: port<copy_send>")).collect();
-    assert_refused(&format!("subsystem kv 1;\nroutine r({});", ports.join(", ")), 2, "more than the 256");
+    assert_refused(&format!("subsystem kv 1000;\nroutine r({});", ports.join(", ")), 2, "more than the 256");
     let many: String = (0..101).map(|index| format!("routine r{index}();\n")).collect();
-    assert_refused(&format!("subsystem kv 1;\n{many}"), 102, "at most 100");
+    assert_refused(&format!("subsystem kv 1000;\n{many}"), 102, "at most 100");
 }
 
 #[test]
 fn the_error_display_is_line_colon_column() {
-    let error = refused("subsystem kv 1;\n  routine r(in a: float);");
+    let error = refused("subsystem kv 1000;\n  routine r(in a: float);");
     assert_eq!(error.to_string(), "2:19: `float` is not a type");
 }
 

@@ -39,7 +39,12 @@ impl<K: PortKernel, W: FnMut(PortName) -> bool> NameService<'_, K, W> {
 }
 
 impl<K: PortKernel, W: FnMut(PortName) -> bool> Server<K> for NameService<'_, K, W> {
-    fn register_name(&mut self, name: &str, right: SendRight<K>) -> Result<(), Error> {
+    fn register_name(
+        &mut self,
+        _context: &libmach::Context<'_, K>,
+        name: &str,
+        right: SendRight<K>,
+    ) -> Result<(), Error> {
         if right.is_dead() || self.is_dead(right.name()) {
             return Err(Error::DeadRight);
         }
@@ -63,7 +68,7 @@ impl<K: PortKernel, W: FnMut(PortName) -> bool> Server<K> for NameService<'_, K,
         Ok(())
     }
 
-    fn lookup(&mut self, name: &str) -> Result<SendRight<K>, Error> {
+    fn lookup(&mut self, _context: &libmach::Context<'_, K>, name: &str) -> Result<SendRight<K>, Error> {
         let right = self.registry.lookup(name.as_bytes()).map_err(error_of)?;
         // The reply moves a send right: make one more reference to move.
         self.kernel.port_mod_refs(right, PortRight::Send, 1).map_err(|_| Error::UnknownName)?;

@@ -67,28 +67,28 @@ impl<K: PortKernel> Store<K> {
 }
 
 impl<K: PortKernel> kv::Server<K> for Store<K> {
-    fn put(&mut self, key: &str, value: &[u8]) -> Result<(), kv::Error> {
+    fn put(&mut self, _context: &libmach::Context<'_, K>, key: &str, value: &[u8]) -> Result<(), kv::Error> {
         self.store(key, value)
     }
 
-    fn get(&mut self, key: &str) -> Result<BoundedBytes<512>, kv::Error> {
+    fn get(&mut self, _context: &libmach::Context<'_, K>, key: &str) -> Result<BoundedBytes<512>, kv::Error> {
         let index = self.find(key).ok_or(kv::Error::NotFound)?;
         self.entries[index].map(|entry| entry.value).ok_or(kv::Error::NotFound)
     }
 
-    fn remove(&mut self, key: &str) -> Result<BoundedBytes<512>, kv::Error> {
+    fn remove(&mut self, _context: &libmach::Context<'_, K>, key: &str) -> Result<BoundedBytes<512>, kv::Error> {
         let index = self.find(key).ok_or(kv::Error::NotFound)?;
         self.entries[index].take().map(|entry| entry.value).ok_or(kv::Error::NotFound)
     }
 
-    fn count(&mut self) -> Result<kv::CountReply, kv::Error> {
+    fn count(&mut self, _context: &libmach::Context<'_, K>) -> Result<kv::CountReply, kv::Error> {
         let stored = self.entries.iter().flatten();
         let (keys, bytes) =
             stored.fold((0u32, 0u64), |(keys, bytes), entry| (keys + 1, bytes + entry.value.len() as u64));
         Ok(kv::CountReply { keys, bytes })
     }
 
-    fn add(&mut self, key: &str, delta: i64) -> Result<i64, kv::Error> {
+    fn add(&mut self, _context: &libmach::Context<'_, K>, key: &str, delta: i64) -> Result<i64, kv::Error> {
         let current = match self.find(key).and_then(|index| self.entries[index]) {
             Some(entry) => {
                 let mut bytes = [0u8; 8];
@@ -104,17 +104,17 @@ impl<K: PortKernel> kv::Server<K> for Store<K> {
         Ok(total)
     }
 
-    fn watch(&mut self, watcher: SendRight<K>) -> Result<(), kv::Error> {
+    fn watch(&mut self, _context: &libmach::Context<'_, K>, watcher: SendRight<K>) -> Result<(), kv::Error> {
         // A previous watcher's right is released by the replacement.
         self.watcher = Some(watcher);
         Ok(())
     }
 
-    fn unwatch(&mut self) -> Result<SendRight<K>, kv::Error> {
+    fn unwatch(&mut self, _context: &libmach::Context<'_, K>) -> Result<SendRight<K>, kv::Error> {
         self.watcher.take().ok_or(kv::Error::NoWatcher)
     }
 
-    fn open_session(&mut self, label: &str) -> Result<SendRight<K>, kv::Error> {
+    fn open_session(&mut self, _context: &libmach::Context<'_, K>, label: &str) -> Result<SendRight<K>, kv::Error> {
         let _ = label;
         let slot = self.sessions.iter().position(Option::is_none).ok_or(kv::Error::StoreFull)?;
         let session = ReceiveRight::allocate(&self.kernel).map_err(|_| kv::Error::StoreFull)?;
@@ -123,12 +123,16 @@ impl<K: PortKernel> kv::Server<K> for Store<K> {
         Ok(send)
     }
 
-    fn digest(&mut self, data: libmach::message::OutOfLineData<K>) -> Result<kv::DigestReply, kv::Error> {
+    fn digest(
+        &mut self,
+        _context: &libmach::Context<'_, K>,
+        data: libmach::message::OutOfLineData<K>,
+    ) -> Result<kv::DigestReply, kv::Error> {
         let checksum = data.bytes().iter().fold(0u32, |sum, &byte| sum.wrapping_add(byte as u32));
         Ok(kv::DigestReply { checksum, length: data.len() as u64 })
     }
 
-    fn export(&mut self) -> Result<libmach::message::OutOfLineData<K>, kv::Error> {
+    fn export(&mut self, _context: &libmach::Context<'_, K>) -> Result<libmach::message::OutOfLineData<K>, kv::Error> {
         let entries = self.entries.iter().flatten();
         let size: usize = entries.clone().map(|entry| 8 + entry.key.len() + entry.value.len()).sum();
         let mut data =
@@ -148,7 +152,7 @@ impl<K: PortKernel> kv::Server<K> for Store<K> {
         Ok(data)
     }
 
-    fn log(&mut self, level: u8, text: &str) {
+    fn log(&mut self, _context: &libmach::Context<'_, K>, level: u8, text: &str) {
         self.log_lines += 1;
         self.last_log = (level, BoundedString::try_from_str(text).unwrap_or_default());
     }

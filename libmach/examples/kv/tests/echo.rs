@@ -21,6 +21,7 @@ struct Echo {
 impl echo::Server<FakeKernel> for Echo {
     fn integers(
         &mut self,
+        _context: &libmach::Context<'_, FakeKernel>,
         a: u8,
         b: u16,
         c: u32,
@@ -34,19 +35,25 @@ impl echo::Server<FakeKernel> for Echo {
         Ok(echo::IntegersReply { ra: a, rb: b, rc: c, rd: d, re: e, rf: f, rg: g, rh: h, ri: i })
     }
 
-    fn texts(&mut self, text: &str, data: &[u8]) -> Result<echo::TextsReply, echo::Error> {
+    fn texts(
+        &mut self,
+        _context: &libmach::Context<'_, FakeKernel>,
+        text: &str,
+        data: &[u8],
+    ) -> Result<echo::TextsReply, echo::Error> {
         Ok(echo::TextsReply {
             rtext: BoundedString::try_from_str(text).ok_or(echo::Error::Refused)?,
             rdata: BoundedBytes::from_slice(data).ok_or(echo::Error::Refused)?,
         })
     }
 
-    fn nothing(&mut self) -> Result<(), echo::Error> {
+    fn nothing(&mut self, _context: &libmach::Context<'_, FakeKernel>) -> Result<(), echo::Error> {
         Ok(())
     }
 
     fn rights(
         &mut self,
+        _context: &libmach::Context<'_, FakeKernel>,
         made: SendRight<FakeKernel>,
         copied: SendRight<FakeKernel>,
         made_once: SendOnceRight<FakeKernel>,
@@ -58,7 +65,7 @@ impl echo::Server<FakeKernel> for Echo {
         Ok(echo::RightsReply { back_send: made, back_once: made_once, back_receive: moved_receive })
     }
 
-    fn even(&mut self, number: u32) -> Result<u32, echo::Error> {
+    fn even(&mut self, _context: &libmach::Context<'_, FakeKernel>, number: u32) -> Result<u32, echo::Error> {
         match number {
             0 => Err(echo::Error::Refused),
             odd if odd % 2 == 1 => Err(echo::Error::Odd),
@@ -66,16 +73,17 @@ impl echo::Server<FakeKernel> for Echo {
         }
     }
 
-    fn after_skip(&mut self) -> Result<i32, echo::Error> {
+    fn after_skip(&mut self, _context: &libmach::Context<'_, FakeKernel>) -> Result<i32, echo::Error> {
         Ok(echo::id::AFTER_SKIP)
     }
 
-    fn note(&mut self, value: u64) {
+    fn note(&mut self, _context: &libmach::Context<'_, FakeKernel>, value: u64) {
         self.notes.push(value);
     }
 
     fn reflect(
         &mut self,
+        _context: &libmach::Context<'_, FakeKernel>,
         data: libmach::message::OutOfLineData<FakeKernel>,
     ) -> Result<libmach::message::OutOfLineData<FakeKernel>, echo::Error> {
         let mut copy = libmach::message::OutOfLineData::allocate(&self.kernel, data.len() as u32)

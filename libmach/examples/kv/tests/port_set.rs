@@ -15,6 +15,7 @@ struct Halver;
 impl echo::Server<libmach::fake::FakeKernel> for Halver {
     fn integers(
         &mut self,
+        _context: &libmach::Context<'_, libmach::fake::FakeKernel>,
         _: u8,
         _: u16,
         _: u32,
@@ -27,14 +28,20 @@ impl echo::Server<libmach::fake::FakeKernel> for Halver {
     ) -> Result<echo::IntegersReply, echo::Error> {
         Err(echo::Error::Refused)
     }
-    fn texts(&mut self, _: &str, _: &[u8]) -> Result<echo::TextsReply, echo::Error> {
+    fn texts(
+        &mut self,
+        _context: &libmach::Context<'_, libmach::fake::FakeKernel>,
+        _: &str,
+        _: &[u8],
+    ) -> Result<echo::TextsReply, echo::Error> {
         Err(echo::Error::Refused)
     }
-    fn nothing(&mut self) -> Result<(), echo::Error> {
+    fn nothing(&mut self, _context: &libmach::Context<'_, libmach::fake::FakeKernel>) -> Result<(), echo::Error> {
         Ok(())
     }
     fn rights(
         &mut self,
+        _context: &libmach::Context<'_, libmach::fake::FakeKernel>,
         _: SendRight<libmach::fake::FakeKernel>,
         _: SendRight<libmach::fake::FakeKernel>,
         _: libmach::SendOnceRight<libmach::fake::FakeKernel>,
@@ -43,18 +50,23 @@ impl echo::Server<libmach::fake::FakeKernel> for Halver {
     ) -> Result<echo::RightsReply<libmach::fake::FakeKernel>, echo::Error> {
         Err(echo::Error::Refused)
     }
-    fn even(&mut self, number: u32) -> Result<u32, echo::Error> {
+    fn even(
+        &mut self,
+        _context: &libmach::Context<'_, libmach::fake::FakeKernel>,
+        number: u32,
+    ) -> Result<u32, echo::Error> {
         if number % 2 == 1 {
             return Err(echo::Error::Odd);
         }
         Ok(number / 2)
     }
-    fn after_skip(&mut self) -> Result<i32, echo::Error> {
+    fn after_skip(&mut self, _context: &libmach::Context<'_, libmach::fake::FakeKernel>) -> Result<i32, echo::Error> {
         Ok(0)
     }
-    fn note(&mut self, _: u64) {}
+    fn note(&mut self, _context: &libmach::Context<'_, libmach::fake::FakeKernel>, _: u64) {}
     fn reflect(
         &mut self,
+        _context: &libmach::Context<'_, libmach::fake::FakeKernel>,
         _: libmach::message::OutOfLineData<libmach::fake::FakeKernel>,
     ) -> Result<libmach::message::OutOfLineData<libmach::fake::FakeKernel>, echo::Error> {
         Err(echo::Error::Refused)
