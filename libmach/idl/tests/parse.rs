@@ -25,7 +25,7 @@ fn the_kv_example_parses_into_its_model() {
     let interface = parse_interface(KV).unwrap();
     assert_eq!(interface.name, "kv");
     assert_eq!(interface.base, 4200);
-    assert_eq!(interface.id_count, 11);
+    assert_eq!(interface.id_count, 12);
     assert_eq!(interface.errors.len(), 3);
     assert_eq!(interface.errors[1].name, "store_full");
     assert_eq!(interface.errors[1].code, 2);

@@ -3,119 +3,15 @@
 //! unchanged, through the fake kernel; rights of every disposition arrive
 //! as the right kind; random and mutated requests never panic the dispatch.
 
-use std::cell::RefCell;
-use std::rc::Rc;
-
 use libmach::abi::{PortRight, MACH_PORT_TYPE_RECEIVE, MACH_PORT_TYPE_SEND, MACH_PORT_TYPE_SEND_ONCE};
 use libmach::fake::{FakeKernel, FakeSystem};
-use libmach::{BoundedBytes, BoundedString, CallError, PortKernel, ReceiveRight, SendOnceRight, SendRight};
+use libmach::{CallError, PortKernel, ReceiveRight, SendOnceRight, SendRight};
 use mach_kv_example::echo;
 use proptest::prelude::*;
 
-/// Echoes everything; remembers the last `note`.
-struct Echo {
-    notes: Vec<u64>,
-    kernel: FakeKernel,
-}
+mod common;
 
-impl echo::Server<FakeKernel> for Echo {
-    fn integers(
-        &mut self,
-        _context: &libmach::Context<'_, FakeKernel>,
-        a: u8,
-        b: u16,
-        c: u32,
-        d: u64,
-        e: i8,
-        f: i16,
-        g: i32,
-        h: i64,
-        i: bool,
-    ) -> Result<echo::IntegersReply, echo::Error> {
-        Ok(echo::IntegersReply { ra: a, rb: b, rc: c, rd: d, re: e, rf: f, rg: g, rh: h, ri: i })
-    }
-
-    fn texts(
-        &mut self,
-        _context: &libmach::Context<'_, FakeKernel>,
-        text: &str,
-        data: &[u8],
-    ) -> Result<echo::TextsReply, echo::Error> {
-        Ok(echo::TextsReply {
-            rtext: BoundedString::try_from_str(text).ok_or(echo::Error::Refused)?,
-            rdata: BoundedBytes::from_slice(data).ok_or(echo::Error::Refused)?,
-        })
-    }
-
-    fn nothing(&mut self, _context: &libmach::Context<'_, FakeKernel>) -> Result<(), echo::Error> {
-        Ok(())
-    }
-
-    fn rights(
-        &mut self,
-        _context: &libmach::Context<'_, FakeKernel>,
-        made: SendRight<FakeKernel>,
-        copied: SendRight<FakeKernel>,
-        made_once: SendOnceRight<FakeKernel>,
-        moved_once: SendOnceRight<FakeKernel>,
-        moved_receive: ReceiveRight<FakeKernel>,
-    ) -> Result<echo::RightsReply<FakeKernel>, echo::Error> {
-        drop(copied);
-        drop(moved_once);
-        Ok(echo::RightsReply { back_send: made, back_once: made_once, back_receive: moved_receive })
-    }
-
-    fn even(&mut self, _context: &libmach::Context<'_, FakeKernel>, number: u32) -> Result<u32, echo::Error> {
-        match number {
-            0 => Err(echo::Error::Refused),
-            odd if odd % 2 == 1 => Err(echo::Error::Odd),
-            even => Ok(even / 2),
-        }
-    }
-
-    fn after_skip(&mut self, _context: &libmach::Context<'_, FakeKernel>) -> Result<i32, echo::Error> {
-        Ok(echo::id::AFTER_SKIP)
-    }
-
-    fn note(&mut self, _context: &libmach::Context<'_, FakeKernel>, value: u64) {
-        self.notes.push(value);
-    }
-
-    fn reflect(
-        &mut self,
-        _context: &libmach::Context<'_, FakeKernel>,
-        data: libmach::message::OutOfLineData<FakeKernel>,
-    ) -> Result<libmach::message::OutOfLineData<FakeKernel>, echo::Error> {
-        let mut copy = libmach::message::OutOfLineData::allocate(&self.kernel, data.len() as u32)
-            .map_err(|_| echo::Error::Refused)?;
-        copy.bytes_mut().copy_from_slice(data.bytes());
-        Ok(copy)
-    }
-}
-
-struct Fixture {
-    system: FakeSystem,
-    client_task: FakeKernel,
-    server: Rc<RefCell<Echo>>,
-    client: echo::Client<FakeKernel>,
-    _service: ReceiveRight<FakeKernel>,
-}
-
-fn fixture() -> Fixture {
-    let system = FakeSystem::new();
-    let server_task = system.task();
-    let client_task = system.task();
-    let service = ReceiveRight::allocate(&server_task).unwrap();
-    let server = Rc::new(RefCell::new(Echo { notes: Vec::new(), kernel: server_task.clone() }));
-    let handler_server = server.clone();
-    let handler_kernel = server_task.clone();
-    system.attach_server(&server_task, service.name(), echo::BUFFER_SIZE, move |request, reply| {
-        echo::dispatch(&mut *handler_server.borrow_mut(), &handler_kernel, request, reply)
-    });
-    let send = system.give_send_right(&server_task, service.name(), &client_task).unwrap();
-    let client = echo::Client::new(&client_task, SendRight::from_name(&client_task, send)).unwrap();
-    Fixture { system, client_task, server, client, _service: service }
-}
+use common::{cases, fixture, Echo, Fixture};
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: cases(64), ..ProptestConfig::default() })]
@@ -198,13 +94,13 @@ proptest! {
 
     #[test]
     fn random_requests_never_panic_the_dispatch(
-        id_offset in 0i32..8,
+        id_offset in 0i32..echo::ID_COUNT + 1,
         bits in prop_oneof![Just(0x12u32), Just(0x8000_0012u32), Just(0x1512u32), any::<u32>()],
         words in proptest::collection::vec(any::<u32>(), 0..40),
     ) {
         let system = FakeSystem::new();
         let task = system.task();
-        let mut server = Echo { notes: Vec::new(), kernel: task.clone() };
+        let mut server = Echo::new(&task);
         let mut request = Vec::new();
         let size = 24 + words.len() * 4;
         for word in [bits, size as u32, 0, 0, 0, (echo::SUBSYSTEM_BASE + id_offset) as u32] {
@@ -315,7 +211,7 @@ fn a_skipped_id_shifts_the_next_routine_and_is_answered_with_bad_id() {
     header.size = 24;
     header.write_to(&mut request).unwrap();
     request[24..40].copy_from_slice(&[0, 0, 0, 0, 16, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
-    let mut server = Echo { notes: Vec::new(), kernel: task.clone() };
+    let mut server = Echo::new(&task);
     let mut reply = vec![0u8; 64];
     let dispatch = echo::dispatch(&mut server, &task, &request[..40], &mut reply);
     assert_eq!(dispatch, libmach::Dispatch::Reply(28));
@@ -356,10 +252,4 @@ fn compile_header(name: &str, text: &str) {
         .expect("gcc is required for this test (apt-get install gcc)");
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let _ = std::fs::remove_dir_all(directory);
-}
-
-/// Cases per property: `MACH_PROPTEST_CASES` (set by `scripts/fuzz.d/idl`
-/// for long runs), else a default that keeps the suite fast.
-fn cases(default: u32) -> u32 {
-    std::env::var("MACH_PROPTEST_CASES").ok().and_then(|text| text.parse().ok()).unwrap_or(default)
 }
