@@ -829,6 +829,12 @@ impl<K: PortKernel> OutOfLineData<K> {
     }
 }
 
+impl<K: PortKernel> crate::rights::Moved for OutOfLineData<K> {
+    fn moved(self) {
+        OutOfLineData::moved(self)
+    }
+}
+
 impl<K: PortKernel> Drop for OutOfLineData<K> {
     fn drop(&mut self) {
         if self.address != 0 && self.size != 0 {

@@ -291,6 +291,41 @@ impl<K: PortKernel> Drop for PortSet<K> {
     }
 }
 
+/// A value whose right or region a sent message took: [`Moved::moved`]
+/// forgets it without releasing anything. Each right type has the same
+/// method inherently; the trait adds it to `Option`s of them, for optional
+/// ports (`None` took nothing).
+pub trait Moved {
+    /// The message carried it away: forget it.
+    fn moved(self);
+}
+
+impl<K: PortKernel> Moved for ReceiveRight<K> {
+    fn moved(self) {
+        ReceiveRight::moved(self)
+    }
+}
+
+impl<K: PortKernel> Moved for SendRight<K> {
+    fn moved(self) {
+        SendRight::moved(self)
+    }
+}
+
+impl<K: PortKernel> Moved for SendOnceRight<K> {
+    fn moved(self) {
+        SendOnceRight::moved(self)
+    }
+}
+
+impl<T: Moved> Moved for Option<T> {
+    fn moved(self) {
+        if let Some(value) = self {
+            value.moved();
+        }
+    }
+}
+
 /// A right taken out of a received message, of whichever kind it arrived as.
 #[derive(Debug)]
 pub enum ReceivedRight<K: PortKernel = SystemKernel> {

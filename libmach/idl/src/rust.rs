@@ -273,23 +273,29 @@ impl Generator<'_> {
             line!(out, "///");
         }
         line!(out, "/// `struct {}` ({} bytes on the wire).", structure.name, structure.wire_size);
-        line!(out, "#[derive(Clone, Copy, Debug, PartialEq, Eq)]");
+        // `Default` derives for arrays of at most 32 elements only.
+        let derive_default =
+            structure.fields.iter().all(|field| !matches!(field.kind, FieldType::Array { count, .. } if count > 32));
+        let default = if derive_default { "Default, " } else { "" };
+        line!(out, "#[derive(Clone, Copy, {default}Debug, PartialEq, Eq)]");
         line!(out, "pub struct {name} {{");
         for field in &structure.fields {
             line!(out, "    pub {}: {},", field.name, self.field_type(field.kind));
         }
         line!(out, "}}");
         line!(out);
-        line!(out, "impl Default for {name} {{");
-        line!(out, "    fn default() -> Self {{");
-        line!(out, "        {name} {{");
-        for field in &structure.fields {
-            line!(out, "            {}: {},", field.name, self.field_default(field.kind));
+        if !derive_default {
+            line!(out, "impl Default for {name} {{");
+            line!(out, "    fn default() -> Self {{");
+            line!(out, "        {name} {{");
+            for field in &structure.fields {
+                line!(out, "            {}: {},", field.name, self.field_default(field.kind));
+            }
+            line!(out, "        }}");
+            line!(out, "    }}");
+            line!(out, "}}");
+            line!(out);
         }
-        line!(out, "        }}");
-        line!(out, "    }}");
-        line!(out, "}}");
-        line!(out);
         line!(out, "impl {LIB}::message::Record for {name} {{");
         line!(
             out,
@@ -450,9 +456,7 @@ impl Generator<'_> {
             }
             match argument.kind {
                 Type::Port { optional: true, .. } => {
-                    line!(out, "{indent}if let Some(idl_right) = {} {{", argument.name);
-                    line!(out, "{indent}    idl_right.moved();");
-                    line!(out, "{indent}}}");
+                    line!(out, "{indent}{LIB}::rights::Moved::moved({});", argument.name)
                 }
                 _ => line!(out, "{indent}{}.moved();", argument.name),
             }
