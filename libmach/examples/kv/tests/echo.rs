@@ -50,11 +50,62 @@ proptest! {
     }
 
     #[test]
+    fn records_and_arrays_of_records_make_the_round_trip(records in proptest::collection::vec(record(), 1..=5)) {
+        let mut fixture = fixture();
+        let (one, many) = (records[0], &records[1..]);
+        let reply = fixture.client.records(&one, many).unwrap();
+        prop_assert_eq!(reply.rone, one);
+        prop_assert_eq!(reply.rmany.as_slice(), many);
+    }
+
+    #[test]
+    fn integer_arrays_make_the_round_trip(
+        small in proptest::collection::vec(any::<u8>(), 0..=9),
+        halves in proptest::collection::vec(any::<i16>(), 0..=7),
+        words in proptest::collection::vec(any::<u32>(), 0..=5),
+        longs in proptest::collection::vec(any::<i64>(), 0..=3),
+        flags in proptest::collection::vec(any::<bool>(), 0..=6),
+    ) {
+        let mut fixture = fixture();
+        let reply = fixture.client.arrays(&small, &halves, &words, &longs, &flags).unwrap();
+        prop_assert_eq!(reply.rsmall.as_slice(), small.as_slice());
+        prop_assert_eq!(reply.rhalves.as_slice(), halves.as_slice());
+        prop_assert_eq!(reply.rwords.as_slice(), words.as_slice());
+        prop_assert_eq!(reply.rlongs.as_slice(), longs.as_slice());
+        prop_assert_eq!(reply.rflags.as_slice(), flags.as_slice());
+    }
+
+    #[test]
+    fn mutated_records_requests_are_refused_or_served_without_leaks(position in 0usize..400, value: u8) {
+        // A valid `records` request, one byte changed, sent through the kernel.
+        let fixture = fixture();
+        let mut buffer = vec![0u8; echo::buffer_size::RECORDS];
+        let reply_port = ReceiveRight::allocate(&fixture.client_task).unwrap();
+        let mut writer = libmach::message::MessageWriter::new(
+            &mut buffer,
+            libmach::rpc::request_header(fixture.client.server().name(), reply_port.name(), echo::id::RECORDS),
+        );
+        let sample = echo::Record { half: 7, flags: [true, false, true], ..Default::default() };
+        libmach::message::Record::write(&sample, &mut writer).unwrap();
+        writer.record_array(&[sample, sample], 4).unwrap();
+        let length = writer.finish().unwrap();
+        let index = 24 + position % (length - 24);
+        buffer[index] = value;
+        let mut reply_port = reply_port;
+        let result = libmach::rpc::call(&fixture.client_task, &mut reply_port, &mut buffer, length, None);
+        prop_assert!(result.is_ok());
+        let (view, _) = libmach::abi::parse_received(&buffer).unwrap();
+        prop_assert_eq!(view.header.id, echo::id::RECORDS + 100);
+        libmach::message::release_received(&fixture.client_task, &view);
+        prop_assert!(fixture.system.check_invariants().is_ok());
+    }
+
+    #[test]
     fn random_replies_give_the_client_an_error_or_a_value_never_a_panic(
         words in proptest::collection::vec(any::<u32>(), 0..40),
         code in prop_oneof![Just(0i32), Just(1), Just(7), Just(-304), any::<i32>()],
         port_descriptors in 0usize..4,
-        routine in 0usize..4,
+        routine in 0usize..8,
     ) {
         // A server whose replies carry the right id but random contents.
         let system = FakeSystem::new();
@@ -84,6 +135,10 @@ proptest! {
             0 => drop(client.integers(1, 2, 3, 4, 5, 6, 7, 8, true)),
             1 => drop(client.texts("a", b"b")),
             2 => drop(client.even(4)),
+            3 => drop(client.records(&echo::Record::default(), &[])),
+            4 => drop(client.arrays(&[1], &[2], &[3], &[4], &[true])),
+            5 => drop(client.optional_rights(None, None, None)),
+            6 => drop(client.wait(1)),
             _ => drop(client.after_skip()),
         }
         drop(client);
@@ -252,4 +307,82 @@ fn compile_header(name: &str, text: &str) {
         .expect("gcc is required for this test (apt-get install gcc)");
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let _ = std::fs::remove_dir_all(directory);
+}
+
+fn inner() -> impl Strategy<Value = echo::Inner> {
+    (any::<u8>(), any::<bool>(), any::<i64>()).prop_map(|(small, flag, wide)| echo::Inner { small, flag, wide })
+}
+
+fn record() -> impl Strategy<Value = echo::Record> {
+    (any::<u16>(), any::<i32>(), inner(), any::<[u8; 5]>(), any::<[bool; 3]>(), inner(), inner(), any::<[u64; 2]>())
+        .prop_map(|(half, offset, inner, bytes, flags, first, second, longs)| echo::Record {
+            half,
+            offset,
+            inner,
+            bytes,
+            flags,
+            pairs: [first, second],
+            longs,
+        })
+}
+
+#[test]
+fn arrays_over_their_bound_are_refused_before_sending() {
+    let mut fixture = fixture();
+    let too_many = [echo::Record::default(); 5];
+    assert!(matches!(
+        fixture.client.records(&echo::Record::default(), &too_many),
+        Err(CallError::Rpc(libmach::RpcError::Write(libmach::WriteError::TooLong { length: 5, bound: 4 })))
+    ));
+    assert!(matches!(
+        fixture.client.arrays(&[0; 10], &[], &[], &[], &[]),
+        Err(CallError::Rpc(libmach::RpcError::Write(libmach::WriteError::TooLong { length: 10, bound: 9 })))
+    ));
+    fixture.system.check_invariants().unwrap();
+}
+
+#[test]
+fn optional_ports_may_be_absent_and_present_ones_move_as_declared() {
+    let mut fixture = fixture();
+    let task = fixture.client_task.clone();
+    let reply = fixture.client.optional_rights(None, None, None).unwrap();
+    assert_eq!(reply.present, 0);
+    assert!(reply.back.is_none());
+
+    let moved_port = ReceiveRight::allocate(&task).unwrap();
+    let made_port = ReceiveRight::allocate(&task).unwrap();
+    let copied = made_port.make_send().unwrap();
+    let reply =
+        fixture.client.optional_rights(Some(moved_port.make_send().unwrap()), Some(&made_port), Some(&copied)).unwrap();
+    assert_eq!(reply.present, 3);
+    let back = reply.back.expect("the moved right comes back");
+    assert_eq!(back.name(), moved_port.name());
+    // The copied right kept our reference; the made one was released by the server.
+    assert_eq!(fixture.system.references(&task, copied.name(), PortRight::Send), 1);
+    drop(back);
+    assert_eq!(fixture.system.references(&task, moved_port.name(), PortRight::Send), 0);
+
+    // A NULL where a port is not optional is refused, as before.
+    let mut buffer = vec![0u8; 128];
+    let mut reply_port = ReceiveRight::allocate(&task).unwrap();
+    let mut writer = libmach::message::MessageWriter::new(
+        &mut buffer,
+        libmach::rpc::request_header(fixture.client.server().name(), reply_port.name(), echo::id::RIGHTS),
+    );
+    for disposition in [
+        libmach::abi::Disposition::MakeSend,
+        libmach::abi::Disposition::CopySend,
+        libmach::abi::Disposition::MakeSendOnce,
+        libmach::abi::Disposition::MoveSendOnce,
+        libmach::abi::Disposition::MoveReceive,
+    ] {
+        writer.descriptor(libmach::message::null_port(disposition)).unwrap();
+    }
+    let length = writer.finish().unwrap();
+    libmach::rpc::call(&task, &mut reply_port, &mut buffer, length, None).unwrap();
+    assert!(matches!(
+        libmach::rpc::read_reply(&task, &buffer, echo::id::RIGHTS),
+        Err(Ok(libmach::mig::MIG_BAD_ARGUMENTS))
+    ));
+    fixture.system.check_invariants().unwrap();
 }
