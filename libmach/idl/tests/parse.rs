@@ -1,7 +1,7 @@
 //! The definition reader: what it accepts, and a located error for each
 //! thing it refuses (never a panic, whatever the input).
 
-use mach_idl::model::{Direction, Integer, PortDisposition, Type};
+use mach_idl::model::{Direction, Element, FieldType, Integer, PortDisposition, Type};
 use mach_idl::{parse_interface, DefinitionError};
 use proptest::prelude::*;
 
@@ -114,6 +114,88 @@ fn each_mistake_is_reported_where_it_is() {
 }
 
 #[test]
+fn structs_arrays_optional_ports_and_deferrable_routines_parse() {
+    let interface = parse_interface(
+        "subsystem fs 3000;\n\
+         // A time.\n\
+         struct timespec { seconds: i64, nanoseconds: u32 };\n\
+         struct stat { mode: u32, times: [timespec; 3], name: [u8; 6], inner: timespec, };\n\
+         routine a(in many: array<stat, 4>, in ids: array<u16, 10>, out one: stat);\n\
+         deferrable routine b(in watcher: optional port<move_send>, out back: optional port<move_send>);",
+    )
+    .unwrap();
+    assert_eq!(interface.structs.len(), 2);
+    let timespec = &interface.structs[0];
+    assert_eq!((timespec.name.as_str(), timespec.wire_size), ("timespec", 12));
+    assert_eq!(timespec.doc, vec!["A time.".to_string()]);
+    let stat = &interface.structs[1];
+    // mode 4 + three timespecs 36 + six bytes packed and padded 8 + timespec 12
+    assert_eq!(stat.wire_size, 4 + 36 + 8 + 12);
+    assert!(
+        matches!(stat.fields[1].kind, FieldType::Array { element: Element::Struct(reference), count: 3 } if reference.index == 0)
+    );
+    assert_eq!(stat.fields[2].kind, FieldType::Array { element: Element::Integer(Integer::U8), count: 6 });
+    let a = &interface.routines[0];
+    assert!(matches!(a.arguments[0].kind, Type::Array { element: Element::Struct(_), bound: 4 }));
+    // header + count + 4 stats, then count + ten u16 packed (20 bytes)
+    assert_eq!(a.message_size_max(Direction::In), 24 + 4 + 4 * 60 + 4 + 20);
+    assert!(matches!(a.arguments[2].kind, Type::Struct(reference) if reference.wire_size == 60));
+    let b = &interface.routines[1];
+    assert!(b.deferrable && !a.deferrable);
+    assert_eq!(b.arguments[0].kind, Type::Port { disposition: PortDisposition::MoveSend, optional: true });
+}
+
+#[test]
+fn each_mistake_in_the_new_syntax_is_reported_where_it_is() {
+    let base = "subsystem kv 1000;\n";
+    let cases: &[(&str, usize, &str)] = &[
+        ("struct s {};", 2, "a field's name"),
+        ("struct s { a: u8 }", 2, "expected `;`"),
+        ("struct s { a: u8, a: u8 };", 2, "appears twice"),
+        ("struct u32 { a: u8 };", 2, "already names a type"),
+        ("struct array { a: u8 };", 2, "already names a type"),
+        ("struct s { a: u8 };\nstruct s { b: u8 };", 3, "declared twice"),
+        ("struct s { a: t };", 2, "declared before this point"),
+        ("struct s { a: s };", 2, "declared before this point"),
+        ("struct s { a: [u8; 0] };", 2, "length"),
+        ("struct s { a: [u8, 3] };", 2, "expected `;`"),
+        ("struct s { a: [u8; 65536], b: [u8; 8] };", 2, "more than a message"),
+        ("struct s { type: u8 };", 2, "reserved word"),
+        ("struct server { a: u8 };", 2, "C server"),
+        ("routine r(in a: array<u8>);", 2, "expected `,`"),
+        ("routine r(in a: array<u8, 0>);", 2, "array bound"),
+        ("routine r(in a: array<bytes, 3>);", 2, "integer type or a struct"),
+        ("routine r(in a: array<u64, 9000>);", 2, "more than a message"),
+        ("routine r(in a: optional u32);", 2, "only a port can be optional"),
+        ("routine r(in a: optional port<steal>);", 2, "not a disposition"),
+        ("routine r(out a: optional port<copy_send>);", 2, "out port must be"),
+        ("routine r(in ids: array<u8, 3>, in ids_count: u32);", 2, "C length parameter"),
+        ("routine r(in context: u32);", 2, "context"),
+        ("deferrable simpleroutine r();", 2, "no reply to defer"),
+        ("deferrable r();", 2, "`routine` after `deferrable`"),
+        ("deferrable routine read();\nroutine read_reply();", 3, "deferred reply"),
+        ("struct pending_r { a: u8 };\ndeferrable routine r();", 3, "PendingR"),
+        ("struct r_reply { a: u8 };\nroutine r(out a: u8, out b: u8);", 3, "RReply"),
+        ("struct error { a: u8 };", 2, "every interface"),
+        ("struct client_type { a: u8 };\nstruct clientype { a: u8 };", 2, ""),
+        ("routine dispatch();", 2, "clash"),
+    ];
+    for (text, line, message) in cases {
+        let source = format!("{base}{text}");
+        if message.is_empty() {
+            assert!(parse_interface(&source).is_ok(), "{source}");
+            continue;
+        }
+        let error = refused(&source);
+        assert!(error.line == *line && error.message.contains(message), "{source}\ngave {error}");
+    }
+    assert_refused("subsystem kv 60;", 1, "notification ids");
+    assert_refused("subsystem kv 127;", 1, "notification ids");
+    assert!(parse_interface("subsystem kv 128;").is_ok());
+    assert!(parse_interface("subsystem kv 1;").is_err());
+}
+
+#[test]
 fn the_error_display_is_line_colon_column() {
     let error = refused("subsystem kv 1000;\n  routine r(in a: float);");
     assert_eq!(error.to_string(), "2:19: `float` is not a type");
@@ -131,8 +213,10 @@ proptest! {
     fn token_soup_never_panics(tokens in proptest::collection::vec(prop_oneof![
         Just("subsystem"), Just("routine"), Just("simpleroutine"), Just("error"), Just("skip"), Just("errors"),
         Just("in"), Just("out"), Just("u8"), Just("bytes"), Just("string"), Just("port"), Just("ool"),
-        Just("move_send"), Just("x"), Just("kv"), Just("7"), Just("0x10"), Just("\"text\""),
+        Just("move_send"), Just("x"), Just("kv"), Just("7"), Just("0x10"), Just("1000"), Just("\"text\""),
+        Just("struct"), Just("deferrable"), Just("optional"), Just("array"), Just("s"), Just("u64"), Just("bool"),
         Just(";"), Just("("), Just(")"), Just(","), Just(":"), Just("<"), Just(">"), Just("="),
+        Just("{"), Just("}"), Just("["), Just("]"),
     ], 0..60)) {
         let source = tokens.join(" ");
         if let Ok(interface) = parse_interface(&source) {
