@@ -34,6 +34,9 @@ pub enum DecodeError {
     TooLong { length: usize, bound: usize },
     /// A string is not UTF-8.
     NotUtf8 { offset: usize },
+    /// A string holds a NUL byte (a C string could not carry it, so no
+    /// server of either language accepts one).
+    NulInString { offset: usize },
     /// A small integer's padding bytes are not zero, or it is out of range.
     BadInteger { offset: usize },
     /// A `bool` other than 0 or 1.
@@ -57,6 +60,8 @@ pub enum WriteError {
     Encode(EncodeError),
     /// An argument is longer than the bound its interface declares.
     TooLong { length: usize, bound: usize },
+    /// A string holds a NUL byte, which `string<N>` never carries.
+    NulInString,
 }
 
 impl From<EncodeError> for WriteError {
@@ -121,8 +126,11 @@ impl<'a> MessageWriter<'a> {
         Ok(())
     }
 
-    /// Appends a string of at most `bound` bytes of UTF-8.
+    /// Appends a string of at most `bound` bytes of UTF-8, without NUL.
     pub fn string(&mut self, value: &str, bound: usize) -> Result<(), WriteError> {
+        if value.as_bytes().contains(&0) {
+            return Err(WriteError::NulInString);
+        }
         self.bytes(value.as_bytes(), bound)
     }
 
@@ -265,10 +273,14 @@ impl<'a> InlineReader<'a> {
         Ok(value)
     }
 
-    /// A UTF-8 string of at most `bound` bytes.
+    /// A UTF-8 string of at most `bound` bytes, without NUL.
     pub fn string(&mut self, bound: usize) -> Result<&'a str, DecodeError> {
         let offset = self.offset;
-        core::str::from_utf8(self.bytes(bound)?).map_err(|_| DecodeError::NotUtf8 { offset })
+        let bytes = self.bytes(bound)?;
+        if bytes.contains(&0) {
+            return Err(DecodeError::NulInString { offset });
+        }
+        core::str::from_utf8(bytes).map_err(|_| DecodeError::NotUtf8 { offset })
     }
 
     /// A byte array of at most `N` bytes, copied into a [`BoundedBytes`].

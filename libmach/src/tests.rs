@@ -526,6 +526,12 @@ fn the_reader_refuses_what_does_not_fit_its_type() {
     let mut not_utf8 = 2u32.to_le_bytes().to_vec();
     not_utf8.extend_from_slice(&[0xc3, 0x28, 0, 0]);
     assert_eq!(InlineReader::new(&not_utf8).string(8), Err(DecodeError::NotUtf8 { offset: 0 }));
+    let mut with_nul = 2u32.to_le_bytes().to_vec();
+    with_nul.extend_from_slice(&[b'a', 0, 0, 0]);
+    assert_eq!(InlineReader::new(&with_nul).string(8), Err(DecodeError::NulInString { offset: 0 }));
+    let mut buffer = [0u8; 64];
+    let mut writer = MessageWriter::new(&mut buffer, MachMsgHeader::default());
+    assert_eq!(writer.string("a\0b", 8), Err(WriteError::NulInString));
     let mut reader = InlineReader::new(&[0; 8]);
     reader.u32().unwrap();
     assert_eq!(reader.finish(), Err(DecodeError::TrailingBytes { extra: 4 }));

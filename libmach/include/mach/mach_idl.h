@@ -955,6 +955,66 @@ static inline kern_return_t mach_idl_send_reply(const mach_idl_reply_t *reply, v
     return result;
 }
 
+/* A kernel notification (docs/idl.md, "Notifications"). */
+typedef struct {
+    mach_msg_id_t id;          /* MACH_NOTIFY_*; 0: a kernel message of no known shape (its rights were released) */
+    mach_port_t port;          /* the receive right it arrived on: for no-senders, the port it is about
+                                  when requested on the port itself */
+    mach_port_t name;          /* dead-name and port-deleted: the name; port-destroyed: the receive right
+                                  coming back (now the handler's) */
+    uint32_t make_send_count;  /* no-senders: the port's make-send count */
+} mach_idl_notification_t;
+
+/* Decodes `request` if it is a notification the kernel sent (trailer
+ * sender 0): returns true and fills *notification. A message with a
+ * notification id from a task is no notification (false: the loop answers
+ * it MIG_BAD_ID and releases what it carried). A dead-name notification
+ * adds a reference to the dead name: release it with mach_idl_port_release
+ * once done. */
+static inline bool mach_idl_read_notification(const void *request, uint32_t request_capacity,
+                                              mach_idl_notification_t *notification)
+{
+    if (!mach_idl_request_valid(request, request_capacity))
+        return false;
+    mach_idl_context_t context;
+    mach_idl_context_init(&context, request, request_capacity);
+    if (context.id < MACH_NOTIFY_FIRST || context.id > MACH_NOTIFY_LAST || context.sender != 0)
+        return false;
+    notification->id = context.id;
+    notification->port = context.port;
+    notification->name = MACH_PORT_NULL;
+    notification->make_send_count = 0;
+    mach_idl_reader_t reader;
+    bool valid;
+    switch (context.id) {
+    case MACH_NOTIFY_PORT_DESTROYED:
+        valid = mach_idl_request_start(&reader, request, 1);
+        notification->name = mach_idl_get_port(&reader, 0, MACH_MSG_TYPE_PORT_RECEIVE);
+        break;
+    case MACH_NOTIFY_NO_SENDERS:
+        valid = mach_idl_request_start(&reader, request, 0);
+        notification->make_send_count = mach_idl_get_u32(&reader);
+        break;
+    case MACH_NOTIFY_DEAD_NAME:
+    case MACH_NOTIFY_PORT_DELETED:
+        valid = mach_idl_request_start(&reader, request, 0);
+        notification->name = mach_idl_get_u32(&reader);
+        break;
+    case MACH_NOTIFY_SEND_ONCE:
+        valid = mach_idl_request_start(&reader, request, 0);
+        break;
+    default:
+        valid = false;
+        break;
+    }
+    if (!valid || !mach_idl_request_finished(&reader)) {
+        mach_idl_release_received(request, request_capacity);
+        notification->id = 0;
+        notification->name = MACH_PORT_NULL;
+    }
+    return true;
+}
+
 /* A dispatch function bound to its argument (see mach_idl_serve). */
 typedef mach_idl_dispatch_t (*mach_idl_handler_t)(void *argument, const void *request, uint32_t request_capacity,
                                                    void *reply, uint32_t reply_capacity, uint32_t *reply_size);
