@@ -394,21 +394,30 @@ impl FakeKernel {
             task => self.world.borrow().credentials.get(&task).copied().unwrap_or_default(),
         };
         trailer[4..8].copy_from_slice(&(MACH_MSG_AUDIT_TRAILER_SIZE as u32).to_le_bytes());
-        let words = [
-            credential.pid,
-            credential.ruid,
-            credential.euid,
-            credential.rgid,
-            credential.egid,
-            credential.group_count,
-        ]
-        .into_iter()
-        .chain(credential.groups);
-        for (index, word) in words.enumerate() {
+        let words = credential_words(&credential);
+        for (index, word) in words.iter().enumerate() {
             let offset = MACH_MSG_TRAILER_SIZE + 4 * index;
             trailer[offset..offset + 4].copy_from_slice(&word.to_le_bytes());
         }
     }
+}
+
+/// A credential as the kernel writes it: its `u32` fields in layout order.
+pub fn credential_words(credential: &TaskCredential) -> [u32; mach_abi::TASK_CREDENTIAL_SIZE / 4] {
+    let mut words = [0u32; mach_abi::TASK_CREDENTIAL_SIZE / 4];
+    let mut put = |offset: usize, value: u32| words[offset / 4] = value;
+    put(core::mem::offset_of!(TaskCredential, pid), credential.pid);
+    put(core::mem::offset_of!(TaskCredential, pgid), credential.pgid);
+    put(core::mem::offset_of!(TaskCredential, sid), credential.sid);
+    put(core::mem::offset_of!(TaskCredential, ruid), credential.ruid);
+    put(core::mem::offset_of!(TaskCredential, euid), credential.euid);
+    put(core::mem::offset_of!(TaskCredential, rgid), credential.rgid);
+    put(core::mem::offset_of!(TaskCredential, egid), credential.egid);
+    put(core::mem::offset_of!(TaskCredential, group_count), credential.group_count);
+    for (index, group) in credential.groups.iter().enumerate() {
+        put(core::mem::offset_of!(TaskCredential, groups) + 4 * index, *group);
+    }
+    words
 }
 
 impl PortKernel for FakeKernel {

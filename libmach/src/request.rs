@@ -24,6 +24,7 @@
 //! never pass for a credential.
 
 use core::cell::Cell;
+use core::mem::offset_of;
 
 use mach_abi::{
     MachMsgHeader, MachMsgReturn, PortName, TaskCredential, CREDENTIAL_GROUPS_MAX, MACH_MSG_AUDIT_TRAILER_SIZE,
@@ -96,21 +97,26 @@ impl<'a, K: PortKernel> Context<'a, K> {
         if self.trailer.len() != MACH_MSG_AUDIT_TRAILER_SIZE {
             return None;
         }
-        let word = |index: usize| mach_abi::read_u32(self.trailer, MACH_MSG_TRAILER_SIZE + 4 * index);
-        let group_count = word(5)?;
+        let credential = &self.trailer[MACH_MSG_TRAILER_SIZE..];
+        // Each field where mach-abi's layout puts it (a field added there
+        // fails to compile here until it is read too).
+        let field = |offset: usize| mach_abi::read_u32(credential, offset);
+        let group_count = field(offset_of!(TaskCredential, group_count))?;
         if group_count as usize > CREDENTIAL_GROUPS_MAX {
             return None;
         }
         let mut groups = [0u32; CREDENTIAL_GROUPS_MAX];
         for (index, group) in groups.iter_mut().enumerate() {
-            *group = word(6 + index)?;
+            *group = field(offset_of!(TaskCredential, groups) + 4 * index)?;
         }
         Some(TaskCredential {
-            pid: word(0)?,
-            ruid: word(1)?,
-            euid: word(2)?,
-            rgid: word(3)?,
-            egid: word(4)?,
+            pid: field(offset_of!(TaskCredential, pid))?,
+            pgid: field(offset_of!(TaskCredential, pgid))?,
+            sid: field(offset_of!(TaskCredential, sid))?,
+            ruid: field(offset_of!(TaskCredential, ruid))?,
+            euid: field(offset_of!(TaskCredential, euid))?,
+            rgid: field(offset_of!(TaskCredential, rgid))?,
+            egid: field(offset_of!(TaskCredential, egid))?,
             group_count,
             groups,
         })

@@ -609,12 +609,25 @@ fn plain_trailer(seqno: u32, sender: u32) -> Vec<u8> {
     mach_abi::MachMsgTrailer::new(seqno, sender).to_bytes().to_vec()
 }
 
-fn audit_trailer(seqno: u32, sender: u32, words: &[u32]) -> Vec<u8> {
+fn audit_trailer(seqno: u32, sender: u32, credential: &mach_abi::TaskCredential) -> Vec<u8> {
+    use core::mem::offset_of;
+    use mach_abi::TaskCredential;
     let mut trailer = plain_trailer(seqno, sender);
     trailer[4..8].copy_from_slice(&(mach_abi::MACH_MSG_AUDIT_TRAILER_SIZE as u32).to_le_bytes());
-    for index in 0..22 {
-        trailer.extend_from_slice(&words.get(index).copied().unwrap_or(0).to_le_bytes());
+    let mut bytes = vec![0u8; mach_abi::TASK_CREDENTIAL_SIZE];
+    let mut put = |offset: usize, value: u32| bytes[offset..offset + 4].copy_from_slice(&value.to_le_bytes());
+    put(offset_of!(TaskCredential, pid), credential.pid);
+    put(offset_of!(TaskCredential, pgid), credential.pgid);
+    put(offset_of!(TaskCredential, sid), credential.sid);
+    put(offset_of!(TaskCredential, ruid), credential.ruid);
+    put(offset_of!(TaskCredential, euid), credential.euid);
+    put(offset_of!(TaskCredential, rgid), credential.rgid);
+    put(offset_of!(TaskCredential, egid), credential.egid);
+    put(offset_of!(TaskCredential, group_count), credential.group_count);
+    for (index, group) in credential.groups.iter().enumerate() {
+        put(offset_of!(TaskCredential, groups) + 4 * index, *group);
     }
+    trailer.extend_from_slice(&bytes);
     trailer
 }
 
@@ -622,7 +635,19 @@ fn audit_trailer(seqno: u32, sender: u32, words: &[u32]) -> Vec<u8> {
 fn the_context_gives_the_port_the_sender_and_an_audited_credential() {
     use crate::request::Context;
     let kernel = RecordingKernel::default();
-    let bytes = request_with_trailer(7, &audit_trailer(5, 42, &[100, 1000, 1001, 2000, 2001, 2, 3000, 3001]));
+    let mut sent = mach_abi::TaskCredential {
+        pid: 100,
+        pgid: 90,
+        sid: 80,
+        ruid: 1000,
+        euid: 1001,
+        rgid: 2000,
+        egid: 2001,
+        group_count: 2,
+        ..Default::default()
+    };
+    sent.groups[..2].copy_from_slice(&[3000, 3001]);
+    let bytes = request_with_trailer(7, &audit_trailer(5, 42, &sent));
     let header = MachMsgHeader::read_from(&bytes).unwrap();
     let context = Context::new(&kernel, &header, &bytes);
     assert_eq!(
@@ -630,27 +655,23 @@ fn the_context_gives_the_port_the_sender_and_an_audited_credential() {
         (0x100, 7, Some(42), Some(5))
     );
     assert!(!context.is_from_kernel());
-    let credential = context.credential().unwrap();
-    assert_eq!(
-        (credential.pid, credential.ruid, credential.euid, credential.rgid, credential.egid),
-        (100, 1000, 1001, 2000, 2001)
-    );
-    assert_eq!(&credential.groups[..credential.group_count as usize], &[3000, 3001]);
+    assert_eq!(context.credential(), Some(sent));
 
     // A plain trailer carries no credential, even if stale bytes after it
     // look like one: only `trailer_size` says what the kernel wrote.
     let mut stale = plain_trailer(1, 9);
-    stale.extend_from_slice(&audit_trailer(0, 0, &[1, 2, 3, 4, 5, 0])[16..]);
+    stale.extend_from_slice(&audit_trailer(0, 0, &sent)[16..]);
     let bytes = request_with_trailer(7, &stale);
     let context = Context::new(&kernel, &header, &bytes);
     assert_eq!(context.sender(), Some(9));
     assert!(context.credential().is_none());
 
     // An audit trailer cut short, one with too many groups, and no trailer.
-    let truncated = audit_trailer(0, 1, &[]);
+    let truncated = audit_trailer(0, 1, &sent);
     let bytes = request_with_trailer(7, &truncated[..60]);
     assert!(Context::new(&kernel, &header, &bytes).credential().is_none());
-    let bytes = request_with_trailer(7, &audit_trailer(0, 1, &[0, 0, 0, 0, 0, 17]));
+    let too_many = mach_abi::TaskCredential { group_count: 17, ..Default::default() };
+    let bytes = request_with_trailer(7, &audit_trailer(0, 1, &too_many));
     assert!(Context::new(&kernel, &header, &bytes).credential().is_none());
     let bytes = request_with_trailer(7, &[]);
     let context = Context::new(&kernel, &header, &bytes);
