@@ -101,6 +101,66 @@ proptest! {
     }
 
     #[test]
+    fn mutated_requests_of_arrays_optional_ports_and_deferred_routines_never_leak(
+        routine in 0usize..4,
+        position in 0usize..200,
+        value: u8,
+    ) {
+        // A valid request, one byte changed, sent through the kernel (which
+        // refuses what no sender may send; the rest reaches the dispatch).
+        let fixture = fixture();
+        let task = fixture.client_task.clone();
+        let held = ReceiveRight::allocate(&task).unwrap();
+        let moved = held.make_send().unwrap();
+        let mut buffer = vec![0u8; 1024];
+        let mut reply_port = ReceiveRight::allocate(&task).unwrap();
+        let id = [echo::id::ARRAYS, echo::id::OPTIONAL_RIGHTS, echo::id::WAIT, echo::id::WHOAMI][routine];
+        let mut writer = libmach::message::MessageWriter::new(
+            &mut buffer,
+            libmach::rpc::request_header(fixture.client.server().name(), reply_port.name(), id),
+        );
+        match routine {
+            0 => {
+                writer.packed_array(&[1u8, 2, 3], 9).unwrap();
+                writer.packed_array(&[-1i16], 7).unwrap();
+                writer.packed_array(&[5u32, 6], 5).unwrap();
+                writer.packed_array(&[i64::MIN], 3).unwrap();
+                writer.packed_array(&[true, false], 6).unwrap();
+            }
+            1 => {
+                writer.descriptor(moved.descriptor_move_send()).unwrap();
+                writer.descriptor(libmach::message::null_port(libmach::abi::Disposition::MakeSend)).unwrap();
+                writer.descriptor(held.descriptor_make_send()).unwrap();
+            }
+            2 => writer.u32(11).unwrap(),
+            _ => writer.u32(0).unwrap(),
+        }
+        let length = writer.finish().unwrap();
+        let index = 24 + position % (length - 24).max(1);
+        if index < length {
+            buffer[index] = value;
+        }
+        let result = libmach::rpc::call(&task, &mut reply_port, &mut buffer, length, None);
+        match result {
+            Ok(()) => {
+                let (view, _) = libmach::abi::parse_received(&buffer).unwrap();
+                libmach::message::release_received(&task, &view);
+            }
+            // Refused by the kernel (a damaged descriptor), or deferred with no answer to come.
+            Err(libmach::RpcError::Send(_)) | Err(libmach::RpcError::Receive(_)) => {}
+            Err(other) => prop_assert!(false, "unexpected {:?}", other),
+        }
+        if routine == 1 && libmach::rpc::request_was_sent(&result) {
+            // The message took the moved right (a failed send left it to our value).
+            moved.moved();
+        }
+        drop(held);
+        fixture.server.borrow_mut().waiting.clear();
+        fixture.system.run_servers();
+        prop_assert!(fixture.system.check_invariants().is_ok());
+    }
+
+    #[test]
     fn random_replies_give_the_client_an_error_or_a_value_never_a_panic(
         words in proptest::collection::vec(any::<u32>(), 0..40),
         code in prop_oneof![Just(0i32), Just(1), Just(7), Just(-304), any::<i32>()],
