@@ -387,6 +387,16 @@ fn record() -> impl Strategy<Value = echo::Record> {
 }
 
 #[test]
+fn a_structure_with_long_arrays_makes_the_round_trip() {
+    let mut fixture = fixture();
+    let mut value = echo::LongRecord::default();
+    assert_eq!((value.label, value.values), ([0; 40], [0; 33]), "Default zeroes every element");
+    value.label[39] = 7;
+    value.values[32] = 0xffff;
+    assert_eq!(fixture.client.long_records(&value).unwrap(), value);
+}
+
+#[test]
 fn arrays_over_their_bound_are_refused_before_sending() {
     let mut fixture = fixture();
     let too_many = [echo::Record::default(); 5];

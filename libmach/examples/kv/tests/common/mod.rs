@@ -221,6 +221,14 @@ impl echo::Server<FakeKernel> for Echo {
         Ok(Answer::Later)
     }
 
+    fn long_records(
+        &mut self,
+        _context: &Context<'_, FakeKernel>,
+        value: &echo::LongRecord,
+    ) -> Result<echo::LongRecord, echo::Error> {
+        Ok(*value)
+    }
+
     fn release(&mut self, _context: &Context<'_, FakeKernel>, key: u32, value: u64) {
         while let Some(index) = self.waiting.iter().position(|(waiting_key, _)| *waiting_key == key) {
             let (_, pending) = self.waiting.remove(index);
