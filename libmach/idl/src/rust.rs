@@ -589,6 +589,12 @@ impl Generator<'_> {
         line!(out, "        &self.server");
         line!(out, "    }}");
         line!(out);
+        line!(out, "    /// The port replies arrive on (a caller whose call was interrupted looks there for");
+        line!(out, "    /// a reply that arrived before giving the call up).");
+        line!(out, "    pub fn reply_port(&self) -> &{LIB}::ReceiveRight<K> {{");
+        line!(out, "        &self.reply_port");
+        line!(out, "    }}");
+        line!(out);
         line!(out, "    /// Ends the client, keeping the send right to the server.");
         line!(out, "    pub fn into_server(self) -> {LIB}::SendRight<K> {{");
         line!(out, "        self.server");
