@@ -7,7 +7,7 @@
 use crate::block::{Geometry, MAX_TRANSFER};
 use alloc::vec::Vec;
 use libmach::message::OutOfLineData;
-use libmach::PortKernel;
+use libmach::{Context, PortKernel};
 use personality_interfaces::block::{Error, InfoReply, Server};
 
 /// A disk of `geometry.block_count` blocks held in a vector.
@@ -45,7 +45,7 @@ impl<K: PortKernel> MemoryDisk<K> {
 }
 
 impl<K: PortKernel> Server<K> for MemoryDisk<K> {
-    fn info(&mut self) -> Result<InfoReply, Error> {
+    fn info(&mut self, _context: &Context<'_, K>) -> Result<InfoReply, Error> {
         Ok(InfoReply {
             block_size: self.geometry.block_size,
             block_count: self.geometry.block_count,
@@ -54,7 +54,12 @@ impl<K: PortKernel> Server<K> for MemoryDisk<K> {
         })
     }
 
-    fn read(&mut self, first_block: u64, block_count: u32) -> Result<OutOfLineData<K>, Error> {
+    fn read(
+        &mut self,
+        _context: &Context<'_, K>,
+        first_block: u64,
+        block_count: u32,
+    ) -> Result<OutOfLineData<K>, Error> {
         let run = self.geometry.run(first_block, block_count as u64)?;
         let range = self.range(first_block, run.bytes)?;
         let mut data = OutOfLineData::allocate(&self.kernel, run.bytes).map_err(|_| Error::NoMemory)?;
@@ -62,14 +67,14 @@ impl<K: PortKernel> Server<K> for MemoryDisk<K> {
         Ok(data)
     }
 
-    fn write(&mut self, first_block: u64, data: OutOfLineData<K>) -> Result<(), Error> {
+    fn write(&mut self, _context: &Context<'_, K>, first_block: u64, data: OutOfLineData<K>) -> Result<(), Error> {
         let run = self.geometry.write_run(first_block, data.len())?;
         let range = self.range(first_block, run.bytes)?;
         self.bytes[range].copy_from_slice(data.bytes());
         Ok(())
     }
 
-    fn flush(&mut self) -> Result<(), Error> {
+    fn flush(&mut self, _context: &Context<'_, K>) -> Result<(), Error> {
         if !self.geometry.flush {
             return Err(Error::Unsupported);
         }

@@ -24,7 +24,7 @@ use libmach::abi::{
 use libmach::device::DeviceMemory;
 use libmach::message::{MessageWriter, OutOfLineData};
 use libmach::trap::{mach_msg, thread_yield, MessageBuffer};
-use libmach::{BoundedBytes, Dispatch, PortSet, SystemKernel};
+use libmach::{BoundedBytes, Context, Dispatch, PortSet, SystemKernel};
 use mach_virtio_core::block::{self, BlockError, Geometry, RequestBuffers, RequestKind, MAX_TRANSFER};
 use mach_virtio_core::queue::{Buffer, QueueError};
 use personality_interfaces::{block as block_interface, random as random_interface};
@@ -219,7 +219,7 @@ struct BlockServer<'a> {
 }
 
 impl block_interface::Server for BlockServer<'_> {
-    fn info(&mut self) -> Result<block_interface::InfoReply, block_interface::Error> {
+    fn info(&mut self, _context: &Context<'_>) -> Result<block_interface::InfoReply, block_interface::Error> {
         Ok(block_interface::InfoReply {
             block_size: self.geometry.block_size,
             block_count: self.geometry.block_count,
@@ -228,7 +228,12 @@ impl block_interface::Server for BlockServer<'_> {
         })
     }
 
-    fn read(&mut self, first_block: u64, block_count: u32) -> Result<OutOfLineData, block_interface::Error> {
+    fn read(
+        &mut self,
+        _context: &Context<'_>,
+        first_block: u64,
+        block_count: u32,
+    ) -> Result<OutOfLineData, block_interface::Error> {
         let run = self.geometry.run(first_block, block_count as u64).map_err(block_interface::Error::from)?;
         let mut data =
             OutOfLineData::allocate(&SystemKernel, run.bytes).map_err(|_| block_interface::Error::NoMemory)?;
@@ -242,7 +247,12 @@ impl block_interface::Server for BlockServer<'_> {
         Ok(data)
     }
 
-    fn write(&mut self, first_block: u64, data: OutOfLineData) -> Result<(), block_interface::Error> {
+    fn write(
+        &mut self,
+        _context: &Context<'_>,
+        first_block: u64,
+        data: OutOfLineData,
+    ) -> Result<(), block_interface::Error> {
         let run = self.geometry.write_run(first_block, data.len()).map_err(block_interface::Error::from)?;
         for chunk in run.chunks(SLOT_DATA as u32) {
             let source = &data.bytes()[chunk.offset as usize..(chunk.offset + chunk.length) as usize];
@@ -254,7 +264,7 @@ impl block_interface::Server for BlockServer<'_> {
         Ok(())
     }
 
-    fn flush(&mut self) -> Result<(), block_interface::Error> {
+    fn flush(&mut self, _context: &Context<'_>) -> Result<(), block_interface::Error> {
         if !self.geometry.flush {
             return Err(block_interface::Error::Unsupported);
         }
@@ -272,7 +282,11 @@ struct RandomServer<'a> {
 }
 
 impl random_interface::Server for RandomServer<'_> {
-    fn read_random(&mut self, length: u32) -> Result<BoundedBytes<256>, random_interface::Error> {
+    fn read_random(
+        &mut self,
+        _context: &Context<'_>,
+        length: u32,
+    ) -> Result<BoundedBytes<256>, random_interface::Error> {
         if length == 0 || length > 256 {
             return Err(random_interface::Error::BadRequest);
         }
