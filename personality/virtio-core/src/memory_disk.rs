@@ -1,12 +1,14 @@
 //! A block device in memory, served through block.defs exactly as the
 //! virtio driver serves a disk: the same geometry checks (`block::Geometry`),
-//! the same errors, data out of line both ways. For host tests of block
+//! the same errors, data out of line both ways (answered at once, where
+//! the driver answers when the device is done). For host tests of block
 //! clients (the file server on the fake kernel), and the protocol's own
 //! tests (`tests/block_interface.rs`).
 
 use crate::block::{Geometry, MAX_TRANSFER};
 use alloc::vec::Vec;
 use libmach::message::OutOfLineData;
+use libmach::request::Answer;
 use libmach::{Context, PortKernel};
 use personality_interfaces::block::{Error, InfoReply, Server};
 
@@ -59,26 +61,31 @@ impl<K: PortKernel> Server<K> for MemoryDisk<K> {
         _context: &Context<'_, K>,
         first_block: u64,
         block_count: u32,
-    ) -> Result<OutOfLineData<K>, Error> {
+    ) -> Result<Answer<OutOfLineData<K>>, Error> {
         let run = self.geometry.run(first_block, block_count as u64)?;
         let range = self.range(first_block, run.bytes)?;
         let mut data = OutOfLineData::allocate(&self.kernel, run.bytes).map_err(|_| Error::NoMemory)?;
         data.bytes_mut().copy_from_slice(&self.bytes[range]);
-        Ok(data)
+        Ok(Answer::Now(data))
     }
 
-    fn write(&mut self, _context: &Context<'_, K>, first_block: u64, data: OutOfLineData<K>) -> Result<(), Error> {
+    fn write(
+        &mut self,
+        _context: &Context<'_, K>,
+        first_block: u64,
+        data: OutOfLineData<K>,
+    ) -> Result<Answer<()>, Error> {
         let run = self.geometry.write_run(first_block, data.len())?;
         let range = self.range(first_block, run.bytes)?;
         self.bytes[range].copy_from_slice(data.bytes());
-        Ok(())
+        Ok(Answer::Now(()))
     }
 
-    fn flush(&mut self, _context: &Context<'_, K>) -> Result<(), Error> {
+    fn flush(&mut self, _context: &Context<'_, K>) -> Result<Answer<()>, Error> {
         if !self.geometry.flush {
             return Err(Error::Unsupported);
         }
         self.flushes += 1;
-        Ok(())
+        Ok(Answer::Now(()))
     }
 }

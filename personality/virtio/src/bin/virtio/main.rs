@@ -11,9 +11,10 @@
 //! 2. brings each device up (`setup.rs`): BARs mapped, MSI-X aimed at a
 //!    vector the kernel bound to the driver's interrupt port, rings in DMA
 //!    memory, and a reset first, so a restarted driver starts clean;
-//! 3. starts [`service::WORKERS`] worker threads serving the devices' ports
-//!    (`service.rs`), then registers the names;
-//! 4. becomes the interrupt thread (`interrupts.rs`).
+//! 3. registers the names, then serves the devices' ports and the
+//!    interrupt port from one port set on its one thread (`driver.rs`):
+//!    requests are answered later, through their kept reply rights, when
+//!    the device has done them, so many are in flight at once.
 //!
 //! docs/block-driver.md has the protocol, the device setup and the
 //! interrupt handshake.
@@ -22,14 +23,13 @@
 
 extern crate alloc;
 
+mod driver;
 mod heap;
-mod interrupts;
-mod lock;
-mod service;
 mod setup;
 
 use alloc::format;
 use alloc::vec::Vec;
+use driver::{Driver, SLOTS, SLOT_DATA};
 use libmach::abi::{Disposition, PortName};
 use libmach::trap::{port_insert_right, task_self};
 use libmach::{PortSet, ReceiveRight, SendRight, SystemKernel};
@@ -37,13 +37,9 @@ use mach_bootstrap_core::names;
 use mach_usertests::println;
 use mach_virtio_core::pci::{self, PortConfigurationAccess, CONFIGURATION_PORTS};
 use mach_virtio_core::transport::{self, DeviceKind};
-use service::{Driver, WorkerShared, DRIVER, SLOT_SIZE, WORKERS};
 use setup::{Device, Service};
 
 libmach::entry!(main);
-
-/// Stack of each worker thread.
-const WORKER_STACK: u64 = 64 * 1024;
 
 /// A new receive right with a send right under the same name.
 fn port_with_send_right() -> Result<PortName, libmach::abi::KernReturn> {
@@ -75,9 +71,9 @@ fn main(bootstrap_port: u64) {
         println!("virtio: no virtio block or entropy device to serve");
         return;
     }
-    let Some(driver) = start_workers(host, devices) else { return };
-    register_names(bootstrap, driver);
-    interrupts::serve(driver, interrupt_port);
+    let Some(mut driver) = prepare(host, interrupt_port, devices) else { return };
+    register_names(bootstrap, &driver);
+    driver.serve();
 }
 
 /// Finds and starts every block device and the first entropy device.
@@ -113,7 +109,7 @@ fn bring_up_devices(host: PortName, interrupt_port: PortName) -> Vec<Device> {
                         println!("virtio: {name}: virtio-rng at {}, interrupt {interrupt}", function.address)
                     }
                 }
-                devices.push(Device { name, interrupt, service, port, state: lock::Lock::new(state) });
+                devices.push(Device { name, interrupt, service, port, state });
             }
             (Err(error), _) => println!("virtio: {name}: cannot drive the device at {}: {error:?}", function.address),
             (_, Err(error)) => println!("virtio: {name}: no port: {error:?}"),
@@ -122,9 +118,10 @@ fn bring_up_devices(host: PortName, interrupt_port: PortName) -> Vec<Device> {
     devices
 }
 
-/// Builds the shared state and starts the workers; `None` if the kernel
-/// refuses what they need.
-fn start_workers(host: PortName, devices: Vec<Device>) -> Option<&'static Driver> {
+/// The port set (every device's port and the interrupt port) and the DMA
+/// memory of the request headers and slots; `None` if the kernel refuses
+/// them.
+fn prepare(host: PortName, interrupt_port: PortName, devices: Vec<Device>) -> Option<Driver> {
     let port_set = match PortSet::allocate(&SystemKernel) {
         Ok(set) => set,
         Err(error) => {
@@ -132,36 +129,23 @@ fn start_workers(host: PortName, devices: Vec<Device>) -> Option<&'static Driver
             return None;
         }
     };
-    for device in &devices {
-        if let Err(error) = port_set.insert(&device.port) {
-            println!("virtio: {}: cannot serve its port: {error:?}", device.name);
-            return None;
+    let joined = devices
+        .iter()
+        .try_for_each(|device| port_set.insert(&device.port))
+        .and_then(|()| libmach::trap::port_move_member(task_self(), interrupt_port, port_set.name()));
+    if let Err(error) = joined {
+        println!("virtio: cannot serve the ports: {error:?}");
+        return None;
+    }
+    let headers = libmach::device::dma_allocate(host, 4096);
+    let slots: Result<Vec<_>, _> = (0..SLOTS).map(|_| libmach::device::dma_allocate(host, SLOT_DATA as u64)).collect();
+    match (headers, slots) {
+        (Ok(headers), Ok(slots)) => Some(Driver::new(host, port_set, interrupt_port, devices, headers, slots)),
+        (Err(error), _) | (_, Err(error)) => {
+            println!("virtio: no DMA memory for requests: {error:?}");
+            None
         }
     }
-    let mut workers = Vec::new();
-    let mut slots = Vec::new();
-    for _ in 0..WORKERS {
-        let wake_port = port_with_send_right();
-        let slot = libmach::device::dma_allocate(host, SLOT_SIZE as u64);
-        match (wake_port, slot) {
-            (Ok(wake_port), Ok(slot)) => {
-                workers.push(WorkerShared { wake_port, completion: lock::Lock::new(None) });
-                slots.push(slot);
-            }
-            (Err(error), _) | (_, Err(error)) => {
-                println!("virtio: cannot make a worker: {error:?}");
-                return None;
-            }
-        }
-    }
-    let driver = DRIVER.call_once(|| Driver { host, port_set, devices, workers, slots });
-    for index in 0..WORKERS {
-        if let Err(error) = libmach::thread::spawn(service::worker, index, WORKER_STACK) {
-            println!("virtio: cannot start worker {index}: {error:?}");
-            return None;
-        }
-    }
-    Some(driver)
 }
 
 /// Registers each device's port under its name.

@@ -3,7 +3,7 @@
 //! bound to the driver's interrupt port, its ring memory from DMA, then
 //! `mach_virtio_core::device::start` (which resets the device first).
 
-use crate::lock::Lock;
+use crate::driver::Chunk;
 use alloc::string::String;
 use alloc::vec::Vec;
 use libmach::abi::{KernReturn, PortName};
@@ -24,14 +24,15 @@ pub enum Service {
     Entropy,
 }
 
-/// A running device's mutable side, behind its lock.
+/// A running device: its registers, its queue, and what is in flight.
 pub struct DeviceState {
     pub transport: Transport<DeviceMemory>,
     pub rings: DeviceMemory,
     pub queue: DeviceQueue,
-    /// The worker waiting for each request in flight, by head descriptor.
-    pub waiting: Vec<Option<usize>>,
-    pub in_flight: usize,
+    /// The piece of a request each descriptor chain in flight carries, by
+    /// head descriptor.
+    pub in_flight: Vec<Option<Chunk>>,
+    pub in_flight_count: usize,
     pub most_in_flight: usize,
     /// The device misbehaved (its used ring made no sense): it was marked
     /// FAILED and every request gets `device_error` from now on.
@@ -45,9 +46,9 @@ pub struct Device {
     /// The interrupt number its messages carry.
     pub interrupt: u32,
     pub service: Service,
-    /// The port clients send to (a receive right, in the workers' port set).
+    /// The port clients send to (a receive right, in the driver's port set).
     pub port: libmach::ReceiveRight,
-    pub state: Lock<DeviceState>,
+    pub state: DeviceState,
 }
 
 #[derive(Debug)]
@@ -96,9 +97,16 @@ pub fn bring_up(
     let brought_up = start_device(host, &transport, kind, binding);
     match brought_up {
         Ok((service, rings, queue)) => {
-            let waiting = alloc::vec![None; queue.queue().size() as usize];
-            let state =
-                DeviceState { transport, rings, queue, waiting, in_flight: 0, most_in_flight: 0, broken: false };
+            let in_flight = alloc::vec![None; queue.queue().size() as usize];
+            let state = DeviceState {
+                transport,
+                rings,
+                queue,
+                in_flight,
+                in_flight_count: 0,
+                most_in_flight: 0,
+                broken: false,
+            };
             Ok((service, binding.interrupt, state))
         }
         Err(error) => {
