@@ -101,6 +101,26 @@ ktest! {
         Ok(())
     }
 
+    fn the_virtio_driver_holds_a_bounded_number_of_requests() {
+        // Held to 2 requests, the driver meets four clients each with one
+        // in flight (and 4-piece reads): its ports leave the port set, the
+        // requests wait in the kernel's queue, and every one is served.
+        let before = task_ids();
+        let manifest = "virtio registers=block,block1,block2,block3,random host-port -- --held-requests 2\n\
+                        block-checks needs=block1 -- concurrent\n";
+        let bootstrap = boot_manifest(manifest)?;
+        let client = wait_for_any_text("block-checks: concurrent: ", 60_000)?;
+        wait_for_text(client, " failed", 60_000)?;
+        let text = output(client).unwrap_or_default();
+        ensure!(text.contains(" 0 failed") && !text.contains(" 0 passed"), "block-checks said:\n{text}");
+        let driver = live_task_named("virtio").ok_or("no driver task")?;
+        let log = output(driver).unwrap_or_default();
+        ensure!(log.contains("virtio: holding 2 requests: new ones wait"), "the limit was never reached; the driver said:\n{log}");
+        end_bootstrap(bootstrap, &before)?;
+        ensure_eq!(bound_vectors(), 0);
+        Ok(())
+    }
+
     fn the_virtio_driver_benchmark_runs() {
         // scripts/benches/block runs this case alone under -icount and in
         // plain TCG and keeps the figures; here it must only complete.

@@ -10,6 +10,9 @@
 //!   the read-only disk (`block2`: the root disk again) refusing writes.
 //!   What it writes is checked on the host afterwards too
 //!   (scripts/tests/block-driver);
+//! - `concurrent`: only the four threads (prints `block-checks: concurrent:
+//!   N passed, N failed`), for the case where the driver may hold fewer
+//!   requests than the clients make;
 //! - `restart`: a workload for the restart test: writes and reads back blocks,
 //!   looking `block1` up again and retrying whenever the driver is gone,
 //!   until it has seen the driver die at least once and done 200 more
@@ -53,6 +56,11 @@ fn main(bootstrap_port: u64) {
     match libmach::runtime::argument(1) {
         None => checks(&mut names),
         Some(b"restart") => restart_workload(&mut names),
+        Some(b"concurrent") => {
+            let mut checks = Checks::new("block-checks: concurrent");
+            concurrent(&mut names, &mut checks);
+            checks.finish();
+        }
         Some(other) => println!("block-checks: unknown mode {:?}", core::str::from_utf8(other)),
     }
 }

@@ -14,8 +14,9 @@
 //!   taken off the used ring: its status checked, a read's data copied out
 //!   of the slot, the slot freed; a request whose last piece finished is
 //!   answered through its kept reply right; waiting pieces start.
-//! - At most [`REQUESTS_MAX`] requests are held. At that many, the devices'
-//!   ports leave the port set until half have been answered: new requests
+//! - At most [`REQUESTS_MAX`] requests are held (fewer with
+//!   `--held-requests N`). At that many, the devices' ports leave the port
+//!   set until half have been answered: new requests
 //!   wait in the kernel's queues (and their senders, once a queue is full),
 //!   so no client can make the driver hold more.
 //!
@@ -40,7 +41,8 @@ use mach_virtio_core::block::{self, BlockError, RequestBuffers, RequestKind, Run
 use mach_virtio_core::queue::{Buffer, QueueError, Used};
 use personality_interfaces::{block as block_interface, random as random_interface};
 
-/// Requests held (answered later) at most.
+/// Requests held (answered later) at most; `--held-requests N` on the
+/// driver's manifest line lowers it (the tests do, to reach it).
 pub const REQUESTS_MAX: usize = 64;
 /// DMA slots: each carries one piece of a request while it is on a device.
 pub const SLOTS: usize = 16;
@@ -153,15 +155,19 @@ pub struct Driver {
     free_slots: Vec<usize>,
     requests: Vec<Option<Request>>,
     held: usize,
+    /// The most requests held before the ports leave the port set.
+    held_max: usize,
     /// Requests with pieces still to start, oldest first.
     ready: VecDeque<usize>,
     /// Whether the devices' ports are in the port set.
     accepting: bool,
+    limit_reported: bool,
 }
 
 impl Driver {
     /// The driver over `devices` (their ports already in `port_set`, with
-    /// the interrupt port), with its DMA `headers` page and `slots`.
+    /// the interrupt port), with its DMA `headers` page and `slots`,
+    /// holding at most `held_max` requests (1..=[`REQUESTS_MAX`]).
     pub fn new(
         host: PortName,
         port_set: PortSet,
@@ -169,6 +175,7 @@ impl Driver {
         devices: Vec<Device>,
         headers: DeviceMemory,
         slots: Vec<DeviceMemory>,
+        held_max: usize,
     ) -> Self {
         let free_slots = (0..slots.len()).rev().collect();
         let requests = (0..REQUESTS_MAX).map(|_| None).collect();
@@ -182,8 +189,10 @@ impl Driver {
             free_slots,
             requests,
             held: 0,
+            held_max: held_max.clamp(1, REQUESTS_MAX),
             ready: VecDeque::new(),
             accepting: true,
+            limit_reported: false,
         }
     }
 
@@ -232,18 +241,27 @@ impl Driver {
     }
 
     /// Keeps the number of held requests bounded: the devices' ports leave
-    /// the port set at [`REQUESTS_MAX`] and come back at half of it.
+    /// the port set at `held_max` and come back at half of it.
     fn regulate(&mut self) {
-        if self.accepting && self.held >= REQUESTS_MAX {
+        if self.accepting && self.held >= self.held_max {
             for device in &self.devices {
                 let _ = device.port.leave_set();
             }
             self.accepting = false;
-        } else if !self.accepting && self.held <= REQUESTS_MAX / 2 {
+            self.report_limit();
+        } else if !self.accepting && self.held <= self.held_max / 2 {
             for device in &self.devices {
                 let _ = self.port_set.insert(&device.port);
             }
             self.accepting = true;
+        }
+    }
+
+    /// Says once that the limit was reached (the tests look for it).
+    fn report_limit(&mut self) {
+        if !self.limit_reported {
+            self.limit_reported = true;
+            println!("virtio: holding {} requests: new ones wait in the ports' queues", self.held);
         }
     }
 

@@ -29,7 +29,7 @@ mod setup;
 
 use alloc::format;
 use alloc::vec::Vec;
-use driver::{Driver, SLOTS, SLOT_DATA};
+use driver::{Driver, REQUESTS_MAX, SLOTS, SLOT_DATA};
 use libmach::abi::{Disposition, PortName};
 use libmach::trap::{port_insert_right, task_self};
 use libmach::{PortSet, ReceiveRight, SendRight, SystemKernel};
@@ -71,9 +71,29 @@ fn main(bootstrap_port: u64) {
         println!("virtio: no virtio block or entropy device to serve");
         return;
     }
-    let Some(mut driver) = prepare(host, interrupt_port, devices) else { return };
+    let Some(held_max) = held_requests() else { return };
+    let Some(mut driver) = prepare(host, interrupt_port, devices, held_max) else { return };
     register_names(bootstrap, &driver);
     driver.serve();
+}
+
+/// The most requests to hold: `REQUESTS_MAX`, or `--held-requests N`
+/// (1..=`REQUESTS_MAX`) from the arguments; `None` for arguments it does
+/// not understand (said on the console).
+fn held_requests() -> Option<usize> {
+    let mut arguments = libmach::runtime::arguments().skip(1);
+    let mut held = REQUESTS_MAX;
+    while let Some(argument) = arguments.next() {
+        let value = arguments.next().and_then(|value| core::str::from_utf8(value).ok()?.parse::<usize>().ok());
+        match (argument, value) {
+            (b"--held-requests", Some(value)) if (1..=REQUESTS_MAX).contains(&value) => held = value,
+            _ => {
+                println!("virtio: arguments: --held-requests N (1..={REQUESTS_MAX}), nothing else");
+                return None;
+            }
+        }
+    }
+    Some(held)
 }
 
 /// Finds and starts every block device and the first entropy device.
@@ -121,7 +141,7 @@ fn bring_up_devices(host: PortName, interrupt_port: PortName) -> Vec<Device> {
 /// The port set (every device's port and the interrupt port) and the DMA
 /// memory of the request headers and slots; `None` if the kernel refuses
 /// them.
-fn prepare(host: PortName, interrupt_port: PortName, devices: Vec<Device>) -> Option<Driver> {
+fn prepare(host: PortName, interrupt_port: PortName, devices: Vec<Device>, held_max: usize) -> Option<Driver> {
     let port_set = match PortSet::allocate(&SystemKernel) {
         Ok(set) => set,
         Err(error) => {
@@ -140,7 +160,9 @@ fn prepare(host: PortName, interrupt_port: PortName, devices: Vec<Device>) -> Op
     let headers = libmach::device::dma_allocate(host, 4096);
     let slots: Result<Vec<_>, _> = (0..SLOTS).map(|_| libmach::device::dma_allocate(host, SLOT_DATA as u64)).collect();
     match (headers, slots) {
-        (Ok(headers), Ok(slots)) => Some(Driver::new(host, port_set, interrupt_port, devices, headers, slots)),
+        (Ok(headers), Ok(slots)) => {
+            Some(Driver::new(host, port_set, interrupt_port, devices, headers, slots, held_max))
+        }
         (Err(error), _) | (_, Err(error)) => {
             println!("virtio: no DMA memory for requests: {error:?}");
             None
