@@ -9,7 +9,10 @@
 //!   registers uncached into the caller. RAM is refused: only memory the
 //!   boot memory map does not call usable may be mapped.
 //! - `device_dma_allocate(device, size, address_out, physical_out)`:
-//!   physically contiguous, zeroed memory, with its physical address.
+//!   physically contiguous, zeroed memory, with its physical address (at
+//!   most [`DMA_REGIONS_PER_TASK`] allocations a task). When the task ends
+//!   its frames are kept from reuse for [`DMA_QUARANTINE`]: a device it
+//!   left running may still finish a request into them.
 //! - `interrupt_bind(device, line, port)`: interrupts of the line come as
 //!   `INTERRUPT_MESSAGE_ID` messages to `port` (a send right the caller
 //!   names; `MACH_PORT_NULL` unbinds). After each one the line is masked
@@ -37,7 +40,7 @@ use crate::boot_info::RegionKind;
 use crate::ipc::object::KernelObjectRef;
 use crate::ipc::port_traps::caller;
 use crate::memory::user::{self, UserBuffer};
-use crate::memory::{frame, PhysicalRange, PAGE_SIZE};
+use crate::memory::{frame, share, Frame, PhysicalRange, PAGE_SIZE};
 use crate::scheduler::{with_kernel, Kernel};
 use crate::task::TaskId;
 use crate::vm;
@@ -92,6 +95,10 @@ pub fn device_dma_allocate([device, size, address_out, physical_out, ..]: [u64; 
     with_kernel(|kernel| {
         let caller = caller(kernel)?;
         check_device_port(kernel, caller.space, device)?;
+        let owned = kernel.devices.dma.iter().filter(|region| region.owner == caller.task).count();
+        if owned >= DMA_REGIONS_PER_TASK {
+            return Err(KernReturn::ResourceShortage);
+        }
         let size = size.checked_next_multiple_of(PAGE).ok_or(KernReturn::InvalidArgument)?;
         if size == 0 || size > DMA_LIMIT {
             return Err(KernReturn::InvalidArgument);
@@ -136,6 +143,11 @@ pub fn device_dma_allocate([device, size, address_out, physical_out, ..]: [u64; 
         let mut space = task.user_space().ok_or(KernReturn::InvalidTask)?;
         user::copy_to_user(&mut space, UserBuffer::new(address_out, 8), &start.to_le_bytes())?;
         user::copy_to_user(&mut space, UserBuffer::new(physical_out, 8), &first.start().0.to_le_bytes())?;
+        // The record is the frames' second owner (see `DmaRegion`).
+        for index in 0..pages {
+            share::share(crate::memory::Frame::from_number(first.number() + index));
+        }
+        kernel.devices.dma.push(DmaRegion { owner: caller.task, first, pages, release_at: None });
         Ok(())
     })
 }
@@ -158,22 +170,44 @@ struct MsiBinding {
     missed: bool,
 }
 
-/// Where interrupts go: the I/O APIC lines and the message-signalled
-/// vectors, each bound to a port through a kernel-held send right.
-pub struct Interrupts {
+/// DMA memory a task allocated. Its frames have one more owner than the
+/// task's region: this record. When the task ends, the region gives its
+/// frames up but the record keeps them for [`DMA_QUARANTINE`], so a device
+/// the dead driver left running that finishes a request meanwhile writes
+/// into memory nobody else has yet (there is no IOMMU to stop it).
+struct DmaRegion {
+    owner: TaskId,
+    first: Frame,
+    pages: usize,
+    /// When the frames may go (uptime, nanoseconds): set once the owner
+    /// has ended.
+    release_at: Option<u64>,
+}
+
+/// How long a dead driver's DMA frames are kept from reuse.
+pub const DMA_QUARANTINE: core::time::Duration = core::time::Duration::from_millis(500);
+/// Most DMA allocations one task may have (each is up to `DMA_LIMIT`).
+pub const DMA_REGIONS_PER_TASK: usize = 64;
+
+/// The device layer's state: where interrupts go (the I/O APIC lines and
+/// the message-signalled vectors, each bound to a port through a
+/// kernel-held send right) and the DMA memory handed out.
+pub struct Devices {
     lines: [Option<CarriedRight>; crate::arch::ioapic::LINE_COUNT as usize],
     msi: [Option<MsiBinding>; msi::VECTOR_COUNT],
     /// How many entries of both tables are bound (the sweep after IPC
-    /// changes costs nothing while it is zero).
+    /// changes costs nothing while it is zero and no DMA memory is out).
     bound: usize,
+    dma: alloc::vec::Vec<DmaRegion>,
 }
 
-impl Default for Interrupts {
+impl Default for Devices {
     fn default() -> Self {
         Self {
             lines: [const { None }; crate::arch::ioapic::LINE_COUNT as usize],
             msi: [const { None }; msi::VECTOR_COUNT],
             bound: 0,
+            dma: alloc::vec::Vec::new(),
         }
     }
 }
@@ -240,10 +274,10 @@ pub fn interrupt_bind([device, number, port, ..]: [u64; 6]) -> Result<(), KernRe
         match interrupt {
             Interrupt::Line(line) => {
                 let bound = handler.is_some();
-                let previous = core::mem::replace(&mut kernel.interrupts.lines[line as usize], handler);
+                let previous = core::mem::replace(&mut kernel.devices.lines[line as usize], handler);
                 match (&previous, bound) {
-                    (None, true) => kernel.interrupts.bound += 1,
-                    (Some(_), false) => kernel.interrupts.bound -= 1,
+                    (None, true) => kernel.devices.bound += 1,
+                    (Some(_), false) => kernel.devices.bound -= 1,
                     _ => {}
                 }
                 if let Some(previous) = previous {
@@ -257,7 +291,7 @@ pub fn interrupt_bind([device, number, port, ..]: [u64; 6]) -> Result<(), KernRe
             }
             Interrupt::Msi(index) => match handler {
                 Some(right) => {
-                    let binding = kernel.interrupts.msi[index].as_mut().expect("owned_binding checked it");
+                    let binding = kernel.devices.msi[index].as_mut().expect("owned_binding checked it");
                     let previous = core::mem::replace(&mut binding.port, right);
                     kernel.ipc.release(previous);
                 }
@@ -271,7 +305,7 @@ pub fn interrupt_bind([device, number, port, ..]: [u64; 6]) -> Result<(), KernRe
 
 /// The binding in slot `index`, if `task` owns it.
 fn owned_binding(kernel: &mut Kernel, task: TaskId, index: usize) -> Result<&mut MsiBinding, KernReturn> {
-    match kernel.interrupts.msi[index].as_mut() {
+    match kernel.devices.msi[index].as_mut() {
         Some(binding) if binding.owner == task => Ok(binding),
         Some(_) => Err(KernReturn::NoAccess),
         None => Err(KernReturn::InvalidArgument),
@@ -279,8 +313,8 @@ fn owned_binding(kernel: &mut Kernel, task: TaskId, index: usize) -> Result<&mut
 }
 
 fn unbind_msi(kernel: &mut Kernel, index: usize) {
-    if let Some(binding) = kernel.interrupts.msi[index].take() {
-        kernel.interrupts.bound -= 1;
+    if let Some(binding) = kernel.devices.msi[index].take() {
+        kernel.devices.bound -= 1;
         kernel.ipc.release(binding.port);
     }
 }
@@ -305,11 +339,11 @@ pub fn interrupt_bind_msi([device, port, address_out, data_out, ..]: [u64; 6]) -
         // Bindings whose port died or whose owner ended are free again
         // (settle frees them and delivers what releasing them caused).
         crate::ipc::settle(kernel);
-        let owned = kernel.interrupts.msi.iter().flatten().filter(|binding| binding.owner == caller.task).count();
+        let owned = kernel.devices.msi.iter().flatten().filter(|binding| binding.owner == caller.task).count();
         if owned >= MSI_BINDINGS_PER_TASK {
             return Err(KernReturn::ResourceShortage);
         }
-        let index = kernel.interrupts.msi.iter().position(Option::is_none).ok_or(KernReturn::NoSpace)?;
+        let index = kernel.devices.msi.iter().position(Option::is_none).ok_or(KernReturn::NoSpace)?;
         let right = copy_live_send_right(kernel, caller.space, port)?;
         let vector = msi::vector_of(index);
         let (address, data) = (msi::message_address(), msi::message_data(vector));
@@ -321,9 +355,8 @@ pub fn interrupt_bind_msi([device, port, address_out, data_out, ..]: [u64; 6]) -
             crate::ipc::settle(kernel);
             return Err(error.into());
         }
-        kernel.interrupts.msi[index] =
-            Some(MsiBinding { owner: caller.task, port: right, pending: false, missed: false });
-        kernel.interrupts.bound += 1;
+        kernel.devices.msi[index] = Some(MsiBinding { owner: caller.task, port: right, pending: false, missed: false });
+        kernel.devices.bound += 1;
         Ok(())
     })
 }
@@ -337,7 +370,7 @@ pub fn interrupt_acknowledge([device, number, ..]: [u64; 6]) -> Result<(), KernR
         check_device_port(kernel, caller.space, device)?;
         match interrupt_of(number)? {
             Interrupt::Line(line) => {
-                if kernel.interrupts.lines[line as usize].is_none() {
+                if kernel.devices.lines[line as usize].is_none() {
                     return Err(KernReturn::InvalidArgument);
                 }
                 crate::arch::ioapic::unmask(line);
@@ -349,7 +382,7 @@ pub fn interrupt_acknowledge([device, number, ..]: [u64; 6]) -> Result<(), KernR
                     return Ok(());
                 }
                 binding.missed = false;
-                if let Some(port) = live_port(kernel, &kernel.interrupts.msi[index].as_ref().expect("owned").port) {
+                if let Some(port) = live_port(kernel, &kernel.devices.msi[index].as_ref().expect("owned").port) {
                     send_interrupt_message(kernel, port, msi::vector_of(index) as u32);
                 }
                 crate::ipc::settle(kernel);
@@ -363,12 +396,8 @@ pub fn interrupt_acknowledge([device, number, ..]: [u64; 6]) -> Result<(), KernR
 /// sends the message to the bound port, or leaves the line masked.
 pub fn interrupt(line: u32) {
     let delivered = with_kernel(|kernel| {
-        let Some(port) = kernel
-            .interrupts
-            .lines
-            .get(line as usize)
-            .and_then(Option::as_ref)
-            .and_then(|right| live_port(kernel, right))
+        let Some(port) =
+            kernel.devices.lines.get(line as usize).and_then(Option::as_ref).and_then(|right| live_port(kernel, right))
         else {
             return false;
         };
@@ -387,7 +416,7 @@ pub fn interrupt(line: u32) {
 pub fn message_signalled_interrupt(vector: u8) {
     let delivered = with_kernel(|kernel| {
         let Some(index) = msi::index_of_vector(vector as u64) else { return false };
-        let Some(binding) = kernel.interrupts.msi[index].as_mut() else {
+        let Some(binding) = kernel.devices.msi[index].as_mut() else {
             // A device still programmed with a freed vector: nobody to tell.
             return false;
         };
@@ -396,7 +425,7 @@ pub fn message_signalled_interrupt(vector: u8) {
             return false;
         }
         binding.pending = true;
-        let Some(port) = live_port(kernel, &kernel.interrupts.msi[index].as_ref().expect("bound").port) else {
+        let Some(port) = live_port(kernel, &kernel.devices.msi[index].as_ref().expect("bound").port) else {
             return false;
         };
         send_interrupt_message(kernel, port, vector as u32);
@@ -411,30 +440,65 @@ pub fn message_signalled_interrupt(vector: u8) {
 /// How many message-signalled interrupts are bound (the kernel tests
 /// check that a driver's end frees its vectors).
 pub fn message_signalled_bindings(kernel: &Kernel) -> usize {
-    kernel.interrupts.msi.iter().flatten().count()
+    kernel.devices.msi.iter().flatten().count()
+}
+
+/// How many frames of ended tasks' DMA memory are held back from reuse.
+pub fn quarantined_frames(kernel: &Kernel) -> usize {
+    kernel.devices.dma.iter().filter(|region| region.release_at.is_some()).map(|region| region.pages).sum()
+}
+
+fn owner_ended(kernel: &Kernel, owner: TaskId) -> bool {
+    kernel.tasks.get(owner).is_none_or(|task| task.terminated)
+}
+
+/// Starts the quarantine of ended tasks' DMA memory and frees what has
+/// served its time.
+fn release_dead_dma(kernel: &mut Kernel) {
+    let now = crate::time::uptime().as_nanos() as u64;
+    let quarantine = DMA_QUARANTINE.as_nanos() as u64;
+    for index in 0..kernel.devices.dma.len() {
+        let region = &kernel.devices.dma[index];
+        if region.release_at.is_none() && owner_ended(kernel, region.owner) {
+            kernel.devices.dma[index].release_at = Some(now + quarantine);
+        }
+    }
+    kernel.devices.dma.retain(|region| {
+        let expired = region.release_at.is_some_and(|deadline| now >= deadline);
+        if expired {
+            for page in 0..region.pages {
+                share::release(Frame::from_number(region.first.number() + page));
+            }
+        }
+        !expired
+    });
 }
 
 /// Frees every binding whose port died or whose owner task is gone (lines
-/// are masked again, vectors become free). Run by `ipc::settle` after
-/// every change that may destroy ports; nothing to do while none is bound.
+/// are masked again, vectors become free), and ended tasks' DMA memory
+/// after its quarantine. Run by `ipc::settle` after every change that may
+/// destroy ports or end tasks; nothing to do while nothing is bound or
+/// allocated.
 pub fn release_dead_bindings(kernel: &mut Kernel) {
-    if kernel.interrupts.bound == 0 {
+    if !kernel.devices.dma.is_empty() {
+        release_dead_dma(kernel);
+    }
+    if kernel.devices.bound == 0 {
         return;
     }
-    for line in 0..kernel.interrupts.lines.len() {
-        let dead = kernel.interrupts.lines[line].as_ref().is_some_and(|right| live_port(kernel, right).is_none());
+    for line in 0..kernel.devices.lines.len() {
+        let dead = kernel.devices.lines[line].as_ref().is_some_and(|right| live_port(kernel, right).is_none());
         if dead {
-            let right = kernel.interrupts.lines[line].take().expect("checked");
-            kernel.interrupts.bound -= 1;
+            let right = kernel.devices.lines[line].take().expect("checked");
+            kernel.devices.bound -= 1;
             kernel.ipc.release(right);
             crate::arch::ioapic::mask(line as u32);
         }
     }
     for index in 0..msi::VECTOR_COUNT {
-        let dead = kernel.interrupts.msi[index].as_ref().is_some_and(|binding| {
-            live_port(kernel, &binding.port).is_none()
-                || kernel.tasks.get(binding.owner).is_none_or(|task| task.terminated)
-        });
+        let dead = kernel.devices.msi[index]
+            .as_ref()
+            .is_some_and(|binding| live_port(kernel, &binding.port).is_none() || owner_ended(kernel, binding.owner));
         if dead {
             unbind_msi(kernel, index);
         }

@@ -342,6 +342,8 @@ ktest! {
             ensure!(text.contains(" 0 failed"), "device-checks said:\n{text}");
             memory_accounting_is_exact()?;
             terminate(task)?;
+            // Its DMA memory is kept from reuse for a while (docs/vm.md).
+            crate::usertest_virtio::drain_dma_quarantine()?;
             if round == 1 {
                 ensure_nothing_left(before)?;
             }

@@ -5,7 +5,8 @@
 //! (virtio-rng) through MSI-X to check that each interrupt arrives as a
 //! message carrying its vector, that an interrupt while one is
 //! unacknowledged is held back and sent at the acknowledgement, and that
-//! nothing is lost. Prints `msi-checks: N passed, N failed`.
+//! nothing is lost; and that a task gets 64 DMA allocations and no more.
+//! Prints `msi-checks: N passed, N failed`.
 //!
 //! The argument's bits 32..40 choose another mode for the ownership check:
 //! 1 binds one vector, prints `msi-checks: holding N` and waits; 2, with
@@ -230,6 +231,13 @@ fn checks(host: PortName) {
     }
 
     real_interrupts(host, port, &mut checks);
+    // A task may have 64 DMA allocations (real_interrupts made 2).
+    let mut allocated = 2;
+    while allocated < 64 && device::dma_allocate(host, 4096).is_ok() {
+        allocated += 1;
+    }
+    checks.equal("64 DMA allocations", allocated, 64);
+    checks.equal("the 65th", device::dma_allocate(host, 4096).map(|_| ()), Err(KernReturn::ResourceShortage));
     checks.finish();
 }
 
