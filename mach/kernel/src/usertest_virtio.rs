@@ -70,8 +70,8 @@ ktest! {
             memory_accounting_is_exact()?;
             terminate(checks)?;
             ensure_eq!(bound_vectors(), 0);
-            // Its DMA memory (66 pages) is kept from reuse for a while
-            // (a device may still finish into it), then freed.
+            // Its DMA memory (64 allocations, 67 pages) is kept from reuse
+            // for a while (a device may still finish into it), then freed.
             let quarantined = with_kernel(|kernel| crate::device::quarantined_frames(kernel));
             ensure!(quarantined >= 66, "{quarantined} DMA frames kept after the task ended");
             drain_dma_quarantine()?;
