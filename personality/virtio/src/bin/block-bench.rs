@@ -1,5 +1,7 @@
 //! Benchmarks of the virtio driver, for scripts/benches/block, started by
-//! the bootstrap task (`block-bench needs=block1,random`). Prints `bench <name> <ticks>`
+//! the bootstrap task (`block-bench needs=block1,random [-- quick]`; with
+//! `quick`, a tenth of the rounds and 2 MiB sequential runs: the test suite
+//! only checks that it completes). Prints `bench <name> <ticks>`
 //! lines (time-stamp counter ticks: instructions under `-icount shift=0`,
 //! wall time under plain TCG) and `bench done`.
 //!
@@ -37,6 +39,8 @@ const ROUNDS: u64 = 200;
 const BUSY_ROUNDS: u64 = 50;
 const MIB: u64 = 1 << 20;
 const SEQUENTIAL_MIB: u64 = 16;
+/// `quick` divides the rounds and sequential MiB by this.
+const QUICK: u64 = 8;
 /// Where on `block1` the benchmark reads and writes (32 MiB in).
 const FIRST_BLOCK: u64 = 65536;
 /// A spinner's step longer than this was another thread's time.
@@ -119,6 +123,8 @@ fn main(bootstrap_port: u64) {
     }
     let data = buffer.bytes();
     let blocks_per_mib = MIB / 512;
+    let scale = if libmach::runtime::argument(1) == Some(b"quick") { QUICK } else { 1 };
+    let sequential_mib = SEQUENTIAL_MIB / scale;
     for busy in [false, true] {
         let spinner = if busy {
             SPINNING.store(true, Ordering::SeqCst);
@@ -132,7 +138,7 @@ fn main(bootstrap_port: u64) {
         } else {
             None
         };
-        let (prefix, rounds) = if busy { ("busy_", BUSY_ROUNDS) } else { ("", ROUNDS) };
+        let (prefix, rounds) = if busy { ("busy_", BUSY_ROUNDS / scale) } else { ("", ROUNDS / scale) };
         report(
             prefix,
             "block_read_512_request",
@@ -154,15 +160,15 @@ fn main(bootstrap_port: u64) {
         report(
             prefix,
             "block_sequential_write_ticks_per_mib",
-            measure(SEQUENTIAL_MIB, busy, |round| {
-                disk.write(FIRST_BLOCK + (round % SEQUENTIAL_MIB) * blocks_per_mib, data).is_ok()
+            measure(sequential_mib, busy, |round| {
+                disk.write(FIRST_BLOCK + (round % sequential_mib) * blocks_per_mib, data).is_ok()
             }),
         );
         report(
             prefix,
             "block_sequential_read_ticks_per_mib",
-            measure(SEQUENTIAL_MIB, busy, |round| {
-                disk.read(FIRST_BLOCK + (round % SEQUENTIAL_MIB) * blocks_per_mib, blocks_per_mib as u32).is_ok()
+            measure(sequential_mib, busy, |round| {
+                disk.read(FIRST_BLOCK + (round % sequential_mib) * blocks_per_mib, blocks_per_mib as u32).is_ok()
             }),
         );
         if let Some(thread) = spinner {
