@@ -7,7 +7,7 @@
 //!
 //! Wall figures (plain TCG):
 //! - `block_info_request`: a request the driver answers without the
-//!   device (the RPC through a worker thread, for comparison);
+//!   device (the RPC and the driver's dispatch, for comparison);
 //! - `block_read_512_request`, `block_read_4k_request`,
 //!   `block_write_4k_request`, `block_flush_request`, `random_32_request`:
 //!   one request, client to device and back, averaged over 200;

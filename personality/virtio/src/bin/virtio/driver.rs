@@ -122,14 +122,21 @@ impl Request {
         }
     }
 
-    /// Answers the client (a client that went away gets nothing; what the
-    /// answer carried is freed).
+    /// Answers the client. A client that went away (its reply port is
+    /// gone) gets nothing: the send fails and what the answer carried is
+    /// freed with it.
     fn answer(self) {
         let error = self.error;
-        let failed = match self.work {
-            Work::Read { data, reply, .. } => reply.send(error.map_or(Ok(data), |error| Err(error.into()))).is_err(),
-            Work::Write { reply, .. } => reply.send(error.map_or(Ok(()), |error| Err(error.into()))).is_err(),
-            Work::Flush { reply } => reply.send(error.map_or(Ok(()), |error| Err(error.into()))).is_err(),
+        match self.work {
+            Work::Read { data, reply, .. } => {
+                let _ = reply.send(error.map_or(Ok(data), |error| Err(error.into())));
+            }
+            Work::Write { reply, .. } => {
+                let _ = reply.send(error.map_or(Ok(()), |error| Err(error.into())));
+            }
+            Work::Flush { reply } => {
+                let _ = reply.send(error.map_or(Ok(()), |error| Err(error.into())));
+            }
             Work::Random { length, bytes, reply, .. } => {
                 let result = match error {
                     None => {
@@ -137,11 +144,9 @@ impl Request {
                     }
                     Some(_) => Err(random_interface::Error::DeviceError),
                 };
-                reply.send(result).is_err()
+                let _ = reply.send(result);
             }
-        };
-        // The client gave up (its reply port is gone): nothing to do.
-        let _ = failed;
+        }
     }
 }
 
