@@ -12,9 +12,14 @@
 //!   out-of-line descriptors) over `mach_abi::MessageEncoder` and
 //!   `mach_abi::parse_received`.
 //! - [`pager`]: the memory-object traps a user-level pager uses, and `vm_map`.
+//! - [`device`]: device registers, DMA memory, interrupts and I/O ports for
+//!   user-space drivers.
 //! - [`rpc`]: the client call (send + receive in one `mach_msg`, with a
 //!   send-once reply right and timeouts); [`server`]: replies, error replies
-//!   and the receive loop; [`mig`]: the RPC layer's return codes.
+//!   and the receive loop; [`request`]: what a server method knows of its
+//!   request (the port it came in on, the sender's credential) and deferred
+//!   replies; [`notify`]: kernel notifications as typed values; [`mig`]:
+//!   the RPC layer's return codes.
 //! - [`print!`] and [`println!`]: formatted output ([`print`]: today the
 //!   kernel's `debug_print`, one function to change for the console server).
 //! - With the `runtime` feature, a program entry point, its arguments and
@@ -31,7 +36,8 @@
 //!
 //! `unsafe` lives in six places, each block with its `SAFETY:` reasoning:
 //! the `syscall` entry and the traps that write through pointers
-//! ([`trap`], [`pager`]); slices over out-of-line regions the kernel mapped
+//! ([`trap`], [`pager`]); volatile access to device and DMA memory and
+//! the `in`/`out` instructions ([`device`]); slices over out-of-line regions the kernel mapped
 //! ([`kernel`]'s `SystemKernel`, one block in
 //! `message::OutOfLineData::bytes_mut`); the start block the bootstrap task
 //! wrote on the stack (`runtime`); and the fake kernel's view of host
@@ -44,11 +50,15 @@ extern crate std;
 
 pub use mach_abi as abi;
 
+#[cfg(target_arch = "x86_64")]
+pub mod device;
 pub mod kernel;
 pub mod message;
 pub mod mig;
+pub mod notify;
 pub mod pager;
 pub mod print;
+pub mod request;
 pub mod rights;
 pub mod rpc;
 pub mod server;
@@ -65,7 +75,9 @@ pub mod runtime;
 mod tests;
 
 pub use kernel::{PortKernel, SystemKernel};
-pub use message::{BoundedBytes, BoundedString, DecodeError, WriteError};
+pub use message::{BoundedArray, BoundedBytes, BoundedString, DecodeError, WriteError};
+pub use notify::Notification;
+pub use request::{Answer, Context, ReplyFailed, ReplyRight};
 pub use rights::{PortSet, ReceiveRight, ReceivedRight, SendOnceRight, SendRight};
 pub use rpc::{CallError, RpcError};
-pub use server::Dispatch;
+pub use server::{Dispatch, ServeOptions};
