@@ -2,17 +2,20 @@
 //!
 //! Names are `index << 8 | generation`. The indices the space hands out
 //! itself stay below `max_entries + 2` (a full space refuses, and the lowest
-//! freed index is reused first), so those live in a vector indexed by the
-//! index: a lookup is a bounds check and a generation compare, and naming
-//! or freeing a right (each RPC names a reply right and frees it again)
-//! touches no tree and allocates nothing once the vector has grown. Names a
-//! task chooses itself (`port_insert_right`) may have any index; those above
-//! the dense part go to a B-tree.
+//! freed index is reused first), so those live in a table indexed by the
+//! index: a lookup is two bounds checks and a generation compare, and
+//! naming or freeing a right (each RPC names a reply right and frees it
+//! again) touches no tree and allocates nothing once the table has grown.
+//! The table is a list of fixed chunks of [`CHUNK`] slots, so a space of
+//! 65,536 names never asks for one large contiguous block nor copies its
+//! entries when it grows. Names a task chooses itself (`port_insert_right`)
+//! may have any index; those above the dense part go to a B-tree.
 //!
 //! One index holds one name at a time, whatever its generation (xnu's rule):
 //! [`EntryTable::index_taken_by_other`] lets callers refuse a chosen name
 //! whose index is in use under another generation.
 
+use alloc::boxed::Box;
 use alloc::collections::{BTreeMap, BinaryHeap};
 use alloc::vec::Vec;
 use core::cmp::Reverse;
@@ -30,10 +33,16 @@ struct Slot {
     queued_free: bool,
 }
 
+/// Slots per chunk of the dense table (a power of two: 3 KiB a chunk).
+const CHUNK: usize = 128;
+
 #[derive(Debug)]
 pub(crate) struct EntryTable {
-    /// Index `i` at `dense[i]` for `i < dense_limit` (index 0 is never a name).
-    dense: Vec<Slot>,
+    /// Index `i` at `dense[i / CHUNK][i % CHUNK]` for `i < dense_limit`
+    /// (index 0 is never a name). Each chunk is its own allocation on
+    /// purpose: growing the table never moves or copies the entries there.
+    #[allow(clippy::vec_box)]
+    dense: Vec<Box<[Slot; CHUNK]>>,
     dense_limit: u32,
     /// Names with an index at or above `dense_limit` (chosen by the task).
     far: BTreeMap<PortName, Entry>,
@@ -58,7 +67,16 @@ impl EntryTable {
 
     fn slot(&self, name: PortName) -> Option<&Slot> {
         let index = port_index(name);
-        (index < self.dense_limit).then(|| self.dense.get(index as usize)).flatten()
+        if index >= self.dense_limit {
+            return None;
+        }
+        let index = index as usize;
+        self.dense.get(index / CHUNK).map(|chunk| &chunk[index % CHUNK])
+    }
+
+    fn existing_slot_mut(&mut self, index: u32) -> Option<&mut Slot> {
+        let index = index as usize;
+        self.dense.get_mut(index / CHUNK).map(|chunk| &mut chunk[index % CHUNK])
     }
 
     pub(crate) fn get(&self, name: &PortName) -> Option<&Entry> {
@@ -76,7 +94,7 @@ impl EntryTable {
         if index >= self.dense_limit {
             return self.far.get_mut(&name);
         }
-        let slot = self.dense.get_mut(index as usize)?;
+        let slot = self.existing_slot_mut(index)?;
         if slot.generation != port_generation(name) {
             return None;
         }
@@ -95,7 +113,7 @@ impl EntryTable {
 
     /// Every name with its entry, in ascending name order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (PortName, &Entry)> {
-        let dense = self.dense.iter().enumerate().filter_map(|(index, slot)| {
+        let dense = self.dense.iter().flat_map(|chunk| chunk.iter()).enumerate().filter_map(|(index, slot)| {
             slot.entry.as_ref().map(|entry| (port_make(index as u32, slot.generation), entry))
         });
         dense.chain(self.far.iter().map(|(&name, entry)| (name, entry)))
@@ -106,10 +124,11 @@ impl EntryTable {
     }
 
     fn dense_slot_mut(&mut self, index: u32) -> &mut Slot {
-        if self.dense.len() <= index as usize {
-            self.dense.resize(index as usize + 1, Slot::default());
+        let index = index as usize;
+        while self.dense.len() <= index / CHUNK {
+            self.dense.push(Box::new([Slot::default(); CHUNK]));
         }
-        &mut self.dense[index as usize]
+        &mut self.dense[index / CHUNK][index % CHUNK]
     }
 
     /// A fresh name (lowest free index, with its next generation); the
@@ -162,15 +181,16 @@ impl EntryTable {
             return Some(entry);
         }
         let next_index = self.next_index;
-        let slot = self.dense.get_mut(index as usize)?;
+        let slot = self.existing_slot_mut(index)?;
         if slot.generation != port_generation(name) {
             return None;
         }
         let entry = slot.entry.take()?;
-        self.len -= 1;
         slot.generation = (port_generation(name) + 1) % MACH_PORT_GENERATIONS;
-        if index < next_index && !slot.queued_free {
-            slot.queued_free = true;
+        let queue = index < next_index && !slot.queued_free;
+        slot.queued_free |= queue;
+        self.len -= 1;
+        if queue {
             self.free.push(Reverse(index));
         }
         Some(entry)

@@ -73,6 +73,8 @@ enum Step {
     Fault(u64, u32),
     /// The thread is queued and marked blocked: give up the processor.
     Wait,
+    /// Try again at once (the step changed what the next try does).
+    Retry,
 }
 
 /// `mach_msg(message, option, send_size, receive_size, receive_name, timeout)`.
@@ -91,7 +93,7 @@ pub fn mach_msg(arguments: [u64; 6]) -> MachMsgReturn {
     }
     if option & MACH_RCV_MSG != 0 {
         let Ok(name) = u32::try_from(receive_name) else { return MachMsgReturn::ReceiveInvalidName };
-        let options = ReceiveOptions { large: option & MACH_RCV_LARGE != 0 };
+        let options = ReceiveOptions { large: option & MACH_RCV_LARGE != 0, ..ReceiveOptions::default() };
         return receive(address, receive_size, name, options, deadline(MACH_RCV_TIMEOUT));
     }
     MachMsgReturn::Success
@@ -166,6 +168,7 @@ fn send(address: u64, size: u64, deadline: Option<u64>) -> MachMsgReturn {
         });
         match step {
             Step::Done(code) => return code,
+            Step::Retry => {}
             Step::Fault(page, access) => {
                 if !crate::vm_fault::resolve(page, access) {
                     return MachMsgReturn::SendInvalidData;
@@ -224,6 +227,7 @@ fn hand_off(kernel: &mut Kernel, space: SpaceId, bytes: &[u8]) -> Option<MachMsg
         receiver_space,
         pending.name,
         pending.size,
+        mach_ipc::ReceiveOptions::default(),
         &mut InlineOnly,
         out,
     ) {
@@ -279,6 +283,7 @@ fn receive_wait_key(kernel: &Kernel, space: SpaceId, name: PortName) -> Option<W
 
 fn receive(address: u64, size: u64, name: PortName, options: ReceiveOptions, deadline: Option<u64>) -> MachMsgReturn {
     let size = size.min((MACH_MSG_SIZE_MAX + MACH_MSG_TRAILER_SIZE) as u64) as usize;
+    let mut options = options;
     loop {
         let step = with_kernel(|kernel| {
             let Some((task, space)) = current_space(kernel) else {
@@ -329,10 +334,16 @@ fn receive(address: u64, size: u64, name: PortName, options: ReceiveOptions, dea
                     Step::Done(MachMsgReturn::ReceiveTooLarge)
                 }
                 Err(ReceiveError::Failed(code)) => Step::Done(code),
+                Err(ReceiveError::NamesNeeded { .. }) => {
+                    // The allowance cannot grow: receive as at the hard limit.
+                    options.allowance_final = true;
+                    Step::Retry
+                }
             }
         });
         match step {
             Step::Done(code) => return code,
+            Step::Retry => {}
             Step::Fault(page, access) => {
                 if !crate::vm_fault::resolve(page, access) {
                     return MachMsgReturn::ReceiveInvalidData;
