@@ -291,7 +291,8 @@ pub const MACH_MSG_OPTION_USER: MachMsgOption = MACH_SEND_MSG
     | MACH_SEND_TIMEOUT
     | MACH_SEND_INTERRUPT
     | MACH_RCV_TIMEOUT
-    | MACH_RCV_INTERRUPT;
+    | MACH_RCV_INTERRUPT
+    | MACH_RCV_TRAILER_AUDIT;
 
 /// `mach_msg_timeout_t`: milliseconds.
 pub type MachMsgTimeout = u32;

@@ -3,10 +3,12 @@
 //! An id is an index plus the slot's generation at insertion, so an id kept
 //! after its object was freed finds nothing instead of a newer object.
 //!
-//! Slots live in fixed chunks of [`CHUNK`] rather than one vector: a system
-//! with hundreds of thousands of ports (65,536 names per task) never needs
-//! one huge contiguous allocation, and growing never moves the objects
-//! already there (a reallocation would copy megabytes inside a trap).
+//! Slots live in fixed chunks of about [`CHUNK_BYTES`] rather than one
+//! vector: a system with hundreds of thousands of ports (65,536 names per
+//! task) never needs one huge contiguous allocation, and growing never moves
+//! the objects already there (a reallocation would copy megabytes inside a
+//! trap). A chunk holds as many slots as fit in `CHUNK_BYTES`, so the
+//! kernel's power-of-two allocator wastes at most one slot per chunk.
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
@@ -23,10 +25,10 @@ struct Slot<T> {
     value: Option<T>,
 }
 
-/// Slots per chunk: a power of two, so an index splits with a shift and a mask.
-const CHUNK: usize = 64;
+/// Bytes of slots per chunk (a power of two: one block of the kernel heap).
+const CHUNK_BYTES: usize = 16 * 1024;
 
-type Chunk<T> = Box<[Slot<T>; CHUNK]>;
+type Chunk<T> = Box<[Slot<T>]>;
 
 /// Objects addressed by [`ArenaId`].
 pub struct Arena<T> {
@@ -43,23 +45,30 @@ impl<T> Default for Arena<T> {
     }
 }
 
-fn new_chunk<T>() -> Chunk<T> {
-    let slots: Vec<Slot<T>> = (0..CHUNK).map(|_| Slot { generation: 0, value: None }).collect();
-    match slots.into_boxed_slice().try_into() {
-        Ok(chunk) => chunk,
-        Err(_) => unreachable!("a chunk has exactly CHUNK slots"),
-    }
-}
-
 impl<T> Arena<T> {
+    /// Slots per chunk (a constant per type: the divisions below compile to
+    /// multiplications).
+    const CHUNK: usize = {
+        let slots = CHUNK_BYTES / core::mem::size_of::<Slot<T>>();
+        if slots == 0 {
+            1
+        } else {
+            slots
+        }
+    };
+
+    fn new_chunk() -> Chunk<T> {
+        (0..Self::CHUNK).map(|_| Slot { generation: 0, value: None }).collect()
+    }
+
     fn slot(&self, index: u32) -> Option<&Slot<T>> {
         let index = index as usize;
-        self.chunks.get(index / CHUNK).map(|chunk| &chunk[index % CHUNK])
+        self.chunks.get(index / Self::CHUNK)?.get(index % Self::CHUNK)
     }
 
     fn slot_mut(&mut self, index: u32) -> Option<&mut Slot<T>> {
         let index = index as usize;
-        self.chunks.get_mut(index / CHUNK).map(|chunk| &mut chunk[index % CHUNK])
+        self.chunks.get_mut(index / Self::CHUNK)?.get_mut(index % Self::CHUNK)
     }
 
     /// Stores `value` and returns its id.
@@ -72,8 +81,8 @@ impl<T> Arena<T> {
             return ArenaId { index, generation: slot.generation };
         }
         let index = self.used;
-        if index as usize == self.chunks.len() * CHUNK {
-            self.chunks.push(new_chunk());
+        if index as usize == self.chunks.len() * Self::CHUNK {
+            self.chunks.push(Self::new_chunk());
         }
         self.used += 1;
         let slot = self.slot_mut(index).expect("the chunk was just made");
@@ -121,7 +130,7 @@ impl<T> Arena<T> {
     pub fn iter(&self) -> impl Iterator<Item = (ArenaId, &T)> {
         self.chunks.iter().enumerate().flat_map(|(chunk_index, chunk)| {
             chunk.iter().enumerate().filter_map(move |(offset, slot)| {
-                let index = (chunk_index * CHUNK + offset) as u32;
+                let index = (chunk_index * Self::CHUNK + offset) as u32;
                 slot.value.as_ref().map(|value| (ArenaId { index, generation: slot.generation }, value))
             })
         })
@@ -135,12 +144,13 @@ mod tests {
     #[test]
     fn ids_survive_growth_across_chunks_and_stale_ids_miss() {
         let mut arena = Arena::default();
-        let ids: Vec<ArenaId> = (0..CHUNK as u32 * 3 + 5).map(|value| arena.insert(value)).collect();
+        let chunk = Arena::<u32>::CHUNK as u32;
+        let ids: Vec<ArenaId> = (0..chunk * 3 + 5).map(|value| arena.insert(value)).collect();
         for (value, id) in ids.iter().enumerate() {
             assert_eq!(arena.get(*id), Some(&(value as u32)));
         }
-        let removed = ids[CHUNK + 1];
-        assert_eq!(arena.remove(removed), Some(CHUNK as u32 + 1));
+        let removed = ids[chunk as usize + 1];
+        assert_eq!(arena.remove(removed), Some(chunk + 1));
         assert_eq!(arena.get(removed), None);
         let reused = arena.insert(7);
         assert_eq!(reused.index, removed.index);

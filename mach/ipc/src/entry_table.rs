@@ -33,8 +33,9 @@ struct Slot {
     queued_free: bool,
 }
 
-/// Slots per chunk of the dense table (a power of two: 3 KiB a chunk).
-const CHUNK: usize = 128;
+/// Slots per chunk of the dense table: as many as fill one 4 KiB block of
+/// the kernel's power-of-two heap.
+const CHUNK: usize = 4096 / core::mem::size_of::<Slot>();
 
 #[derive(Debug)]
 pub(crate) struct EntryTable {

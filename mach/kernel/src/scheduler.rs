@@ -75,9 +75,13 @@ const QUANTUM_MILLISECONDS: u64 = 10;
 pub const MAX_TASKS: usize = 1024;
 
 /// What one task may hold in the kernel's IPC state: names, and messages
-/// it has sent that still sit in queues. With 64 KiB at most per message,
-/// one task's queued messages hold at most 4 MiB of kernel heap.
-pub const TASK_IPC_LIMITS: mach_ipc::SpaceLimits = mach_ipc::SpaceLimits { max_entries: 4096, max_queued_messages: 64 };
+/// it has sent that still sit in queues. 65,536 + 4,096 names: the file
+/// server serves 65,536 open files at once, each a port, and needs names
+/// of its own beside them; the memory behind names is charged to the task
+/// as it names them (`ipc::names`). With 64 KiB at most per message, one
+/// task's queued messages hold at most 4 MiB of kernel heap.
+pub const TASK_IPC_LIMITS: mach_ipc::SpaceLimits =
+    mach_ipc::SpaceLimits { max_entries: 65_536 + 4_096, max_queued_messages: 64 };
 
 static KERNEL: spin::Mutex<Option<Kernel>> = spin::Mutex::new(None);
 
@@ -135,7 +139,11 @@ impl Kernel {
         }
         self.next_space_number = self.next_space_number.wrapping_add(1);
         let space = self.ipc.create_space(self.next_space_number, TASK_IPC_LIMITS);
+        // Names are bought as the task needs them (`ipc::names`), starting
+        // with one step.
+        let _ = self.ipc.set_name_allowance(space, 0);
         let task = self.tasks.insert(Task::new(name.into(), tables, space));
+        let _ = crate::ipc::names::reserve(self, task, crate::ipc::names::NAMES_PER_STEP);
         let port = self.ipc.allocate_kernel_port(crate::ipc::object::KernelObjectRef::Task(task).tag());
         self.tasks.get_mut(task).expect("task just made").port = Some(port);
         Ok(task)

@@ -81,6 +81,7 @@ fn dispatch_unchecked(number: u64, arguments: [u64; 6]) -> u64 {
         Trap::TaskCreate => crate::task_traps::task_create(arguments),
         Trap::TaskInfo => crate::task_traps::task_info(arguments),
         Trap::TaskSetName => crate::task_traps::task_set_name(arguments),
+        Trap::TaskSetCredential => crate::task_traps::task_set_credential(arguments),
         Trap::ThreadCreate => crate::task_traps::thread_create(arguments),
         Trap::ThreadGetState => crate::task_traps::thread_get_state(arguments),
         Trap::ThreadSetState => crate::task_traps::thread_set_state(arguments),

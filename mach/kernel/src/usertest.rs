@@ -526,7 +526,8 @@ ktest! {
             let object = kernel.tasks.get_mut(task).ok_or("no task")?;
             let tables = object.page_tables.as_mut().ok_or("no tables")?;
             let held_before = object.vm.charged(tables) - object.vm.resident() - tables.table_pages();
-            ensure_eq!(held_before, crate::arch::context::KERNEL_STACK_PAGES);
+            ensure_eq!(held_before, crate::arch::context::KERNEL_STACK_PAGES + object.name_pages);
+            ensure_eq!(object.name_pages, crate::ipc::names::PAGES_PER_STEP);
             // Eight pages 2 MiB apart in a fresh region: each needs its own
             // page table, and each table is charged.
             let start = object.vm.find_space(16 << 20, 0).ok_or("no space")?;
@@ -680,6 +681,100 @@ pub fn run_benchmarks() -> bool {
         crate::println!("benchmarks did not complete: {failure}");
     }
     result.is_ok()
+}
+
+ktest! {
+    fn credentials_and_audit_trailers_from_user_mode() {
+        for round in 0..2 {
+            let before = ipc_resources();
+            let task = task::spawn_with("credential-checks", module("credential-checks")?, HIGH, |kernel, task| {
+                let space = kernel.tasks.get(task).expect("task").space;
+                let host = kernel.host_privileged_port.expect("host port");
+                crate::ipc::port_traps::give_send_right(kernel, space, host).unwrap_or(0) as u64
+            })?;
+            wait_for_text(task, "credential-checks: child ready", 10_000)?;
+            let text = output(task).unwrap_or_default();
+            ensure!(text.contains(" 0 failed"), "credential-checks said:\n{text}");
+            // The child it created started with its credential of the moment.
+            let child = with_kernel(|kernel| {
+                kernel.tasks.iter().find(|(_, task)| task.name == "credential-child").map(|(id, task)| {
+                    (id, kernel.ipc.space(task.space).map(|space| space.credential()).unwrap_or_default())
+                })
+            });
+            let (child, credential) = child.ok_or("no task named credential-child")?;
+            ensure_eq!((credential.pid, credential.euid, credential.group_count, credential.groups[1]), (42, 2000, 2, 27));
+            terminate(child)?;
+            terminate(task)?;
+            ipc_state_is_consistent()?;
+            if round == 1 {
+                ensure_nothing_left(before)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn send_rights_are_inherited_and_no_senders_arrives_in_order() {
+        for round in 0..2 {
+            let before = ipc_resources();
+            let task = spawn("inherit-checks", HIGH, 0)?;
+            wait_for_text(task, "inherit-checks: ", 10_000)?;
+            let text = output(task).unwrap_or_default();
+            ensure!(text.contains(" 0 failed"), "inherit-checks said:\n{text}");
+            terminate(task)?;
+            ipc_state_is_consistent()?;
+            if round == 1 {
+                ensure_nothing_left(before)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn a_task_holds_more_than_65536_names_charged_to_it() {
+        use crate::ipc::names::{NAMES_PER_STEP, NAME_CHARGE_BYTES, PAGES_PER_STEP};
+        let limit = crate::scheduler::TASK_IPC_LIMITS.max_entries;
+        // Every name bought, plus a generous allowance for the program's own
+        // pages, page tables and kernel stack.
+        let pages_for_all = limit.div_ceil(NAMES_PER_STEP) * PAGES_PER_STEP;
+        let page_limit = crate::vm::task_page_limit();
+        // A task limit that cannot pay for every name (32 MiB of RAM): fill
+        // the task's memory first, so the names' charge meets the limit
+        // after 2 MiB (filling the kernel heap with names instead would keep
+        // that memory in the heap for the rest of the boot).
+        let at_the_limit = page_limit < pages_for_all + 1024;
+        // The first run grows the kernel's port tables to their working
+        // size (they keep it); the second must leave nothing behind.
+        for round in 0..2 {
+            let before = ipc_resources();
+            let task = spawn("many-names", LOW, at_the_limit as u64)?;
+            wait_for_text(task, "many-names: ", 120_000)?;
+            let text = output(task).unwrap_or_default();
+            ensure!(text.contains(" 0 failed"), "many-names said:\n{text}");
+            let line = text.lines().find(|line| line.contains("allocated ")).ok_or("no allocation report")?;
+            let numbers: Vec<usize> = line
+                .split(|character: char| !character.is_ascii_digit())
+                .filter_map(|word| word.parse().ok())
+                .collect();
+            let ports = numbers.first().copied().unwrap_or(0);
+            if at_the_limit {
+                // 2 MiB buy about this many names (plus what the first step
+                // had left).
+                let affordable = (2 << 20) / NAME_CHARGE_BYTES;
+                ensure!(
+                    ports + NAMES_PER_STEP >= affordable && ports <= affordable + 2 * NAMES_PER_STEP,
+                    "{line}: 2 MiB pay for about {affordable} names"
+                );
+            } else {
+                let names = numbers.get(1).copied().unwrap_or(0);
+                ensure!(ports >= 65_536 && names == limit, "{line} (limit {limit} names)");
+            }
+            terminate(task)?;
+            ipc_state_is_consistent()?;
+            if round == 1 {
+                ensure_nothing_left(before)?;
+            }
+        }
+        Ok(())
+    }
 }
 
 // The bootstrap task with servers and clients from `personality/examples`

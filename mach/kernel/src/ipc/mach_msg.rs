@@ -24,8 +24,8 @@ use crate::scheduler::{self, with_kernel, Kernel};
 use crate::thread::WaitResult;
 use alloc::vec::Vec;
 use mach_abi::{
-    CopyOption, MachMsgReturn, PortName, MACH_MSG_OPTION_USER, MACH_MSG_SIZE_MAX, MACH_MSG_SIZE_MIN,
-    MACH_MSG_TRAILER_SIZE, MACH_RCV_LARGE, MACH_RCV_MSG, MACH_RCV_TIMEOUT, MACH_SEND_MSG, MACH_SEND_TIMEOUT,
+    CopyOption, MachMsgReturn, PortName, MACH_MSG_AUDIT_TRAILER_SIZE, MACH_MSG_OPTION_USER, MACH_MSG_SIZE_MAX,
+    MACH_MSG_SIZE_MIN, MACH_RCV_LARGE, MACH_RCV_MSG, MACH_RCV_TIMEOUT, MACH_SEND_MSG, MACH_SEND_TIMEOUT,
 };
 use mach_ipc::{ReceiveError, ReceiveOptions, SendError, SpaceId, TaskMemory};
 
@@ -63,6 +63,8 @@ pub struct PendingReceive {
     pub name: PortName,
     pub address: u64,
     pub size: usize,
+    /// It asked for the audit trailer.
+    pub audit: bool,
 }
 
 /// One step of a blocking operation, decided under the kernel lock.
@@ -93,7 +95,11 @@ pub fn mach_msg(arguments: [u64; 6]) -> MachMsgReturn {
     }
     if option & MACH_RCV_MSG != 0 {
         let Ok(name) = u32::try_from(receive_name) else { return MachMsgReturn::ReceiveInvalidName };
-        let options = ReceiveOptions { large: option & MACH_RCV_LARGE != 0, ..ReceiveOptions::default() };
+        let options = ReceiveOptions {
+            large: option & MACH_RCV_LARGE != 0,
+            audit: mach_abi::receive_trailer_size(option) == MACH_MSG_AUDIT_TRAILER_SIZE,
+            allowance_final: false,
+        };
         return receive(address, receive_size, name, options, deadline(MACH_RCV_TIMEOUT));
     }
     MachMsgReturn::Success
@@ -212,12 +218,13 @@ fn hand_off(kernel: &mut Kernel, space: SpaceId, bytes: &[u8]) -> Option<MachMsg
     user::check_writable(&mut memory, buffer).ok()?;
     // The received message goes through a stack buffer (a larger one
     // through the heap, bounded by the message size limit).
-    let mut small = [0u8; SMALL_MESSAGE + mach_abi::MACH_MSG_TRAILER_SIZE];
+    let options = ReceiveOptions { audit: pending.audit, ..ReceiveOptions::default() };
+    let mut small = [0u8; SMALL_MESSAGE + MACH_MSG_AUDIT_TRAILER_SIZE];
     let mut large = Vec::new();
     let out: &mut [u8] = if bytes.len() <= SMALL_MESSAGE {
         &mut small
     } else {
-        large.resize(bytes.len() + mach_abi::MACH_MSG_TRAILER_SIZE, 0);
+        large.resize(bytes.len() + options.trailer_size(), 0);
         &mut large
     };
     let code = match ipc.send_direct_into(
@@ -227,7 +234,7 @@ fn hand_off(kernel: &mut Kernel, space: SpaceId, bytes: &[u8]) -> Option<MachMsg
         receiver_space,
         pending.name,
         pending.size,
-        mach_ipc::ReceiveOptions::default(),
+        options,
         &mut InlineOnly,
         out,
     ) {
@@ -282,7 +289,7 @@ fn receive_wait_key(kernel: &Kernel, space: SpaceId, name: PortName) -> Option<W
 }
 
 fn receive(address: u64, size: u64, name: PortName, options: ReceiveOptions, deadline: Option<u64>) -> MachMsgReturn {
-    let size = size.min((MACH_MSG_SIZE_MAX + MACH_MSG_TRAILER_SIZE) as u64) as usize;
+    let size = size.min((MACH_MSG_SIZE_MAX + options.trailer_size()) as u64) as usize;
     let mut options = options;
     loop {
         let step = with_kernel(|kernel| {
@@ -318,7 +325,7 @@ fn receive(address: u64, size: u64, name: PortName, options: ReceiveOptions, dea
                         if matches!(step, Step::Wait) {
                             let current = kernel.current_thread();
                             let thread = kernel.threads.get_mut(current).expect("current thread");
-                            thread.pending_receive = Some(PendingReceive { name, address, size });
+                            thread.pending_receive = Some(PendingReceive { name, address, size, audit: options.audit });
                             thread.delivered = None;
                         }
                         step
@@ -334,9 +341,14 @@ fn receive(address: u64, size: u64, name: PortName, options: ReceiveOptions, dea
                     Step::Done(MachMsgReturn::ReceiveTooLarge)
                 }
                 Err(ReceiveError::Failed(code)) => Step::Done(code),
-                Err(ReceiveError::NamesNeeded { .. }) => {
-                    // The allowance cannot grow: receive as at the hard limit.
-                    options.allowance_final = true;
+                Err(ReceiveError::NamesNeeded { names }) => {
+                    // Buy the names the message needs; if the task cannot
+                    // pay, receive as at the hard limit (rights that find
+                    // no name are destroyed, MACH_MSG_IPC_SPACE).
+                    let count = kernel.ipc.space(space).map_or(0, mach_ipc::Space::name_count);
+                    if super::names::reserve(kernel, task, names.saturating_sub(count)).is_err() {
+                        options.allowance_final = true;
+                    }
                     Step::Retry
                 }
             }

@@ -15,6 +15,7 @@
 //! notifications and wakes threads whose wait can no longer succeed.
 
 pub mod mach_msg;
+pub mod names;
 pub mod object;
 pub mod ool;
 pub mod port_traps;

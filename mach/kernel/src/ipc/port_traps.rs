@@ -7,6 +7,7 @@
 //! returns). Output pointers are checked writable before anything changes,
 //! so a bad pointer fails the trap with nothing done.
 
+use super::names;
 use super::object::{task_named, thread_named};
 use super::settle;
 use crate::memory::user::{self, UserBuffer};
@@ -70,12 +71,14 @@ fn read_words(kernel: &mut Kernel, caller: &Caller, address: u64, count: u32) ->
     Ok(bytes.chunks(4).map(|chunk| u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]])).collect())
 }
 
-/// Runs a port operation under the kernel lock and settles IPC after it.
+/// Runs a port operation under the kernel lock and settles IPC after it
+/// (destroyed ports' notifications, names no longer needed given back).
 fn operate(action: impl FnOnce(&mut Kernel, &Caller) -> Result<(), KernReturn>) -> Result<(), KernReturn> {
     with_kernel(|kernel| {
         let caller = caller(kernel)?;
         let result = action(kernel, &caller);
         settle(kernel);
+        names::release_spare(kernel, caller.task);
         result
     })
 }
@@ -85,7 +88,7 @@ fn operate(action: impl FnOnce(&mut Kernel, &Caller) -> Result<(), KernReturn>) 
 pub fn reply_port() -> PortName {
     with_kernel(|kernel| {
         let caller = caller(kernel).ok()?;
-        kernel.ipc.reply_port(caller.space).ok()
+        names::with_room(kernel, caller.space, 1, |kernel| kernel.ipc.reply_port(caller.space)).ok()
     })
     .unwrap_or(MACH_PORT_NULL)
 }
@@ -102,10 +105,12 @@ pub fn task_self() -> PortName {
 /// Makes a send right to `port` and names it in `space`; a right that
 /// cannot be named (the space is full) goes back to the IPC state.
 pub fn give_send_right(kernel: &mut Kernel, space: SpaceId, port: mach_ipc::PortId) -> Result<PortName, KernReturn> {
-    let right = kernel.ipc.make_send(port)?;
-    kernel.ipc.insert_carried(space, right).map_err(|(error, right)| {
-        kernel.ipc.release(right);
-        error
+    names::with_room(kernel, space, 1, |kernel| {
+        let right = kernel.ipc.make_send(port)?;
+        kernel.ipc.insert_carried(space, right).map_err(|(error, right)| {
+            kernel.ipc.release(right);
+            error
+        })
     })
 }
 
@@ -132,7 +137,7 @@ pub fn port_allocate([task, right, name_out, ..]: [u64; 6]) -> Result<(), KernRe
         let space = target_space(kernel, caller, task)?;
         check_output(kernel, caller, name_out, 1)?;
         let right = port_right(right)?;
-        let allocated = kernel.ipc.allocate(space, right)?;
+        let allocated = names::with_room(kernel, space, 1, |kernel| kernel.ipc.allocate(space, right))?;
         write_output(kernel, caller, name_out, &[allocated]);
         Ok(())
     })
@@ -141,14 +146,18 @@ pub fn port_allocate([task, right, name_out, ..]: [u64; 6]) -> Result<(), KernRe
 pub fn port_deallocate([task, port, ..]: [u64; 6]) -> Result<(), KernReturn> {
     operate(|kernel, caller| {
         let space = target_space(kernel, caller, task)?;
-        kernel.ipc.deallocate(space, name(port)?)
+        kernel.ipc.deallocate(space, name(port)?)?;
+        names::release_spare_of(kernel, space);
+        Ok(())
     })
 }
 
 pub fn port_destroy([task, port, ..]: [u64; 6]) -> Result<(), KernReturn> {
     operate(|kernel, caller| {
         let space = target_space(kernel, caller, task)?;
-        kernel.ipc.destroy(space, name(port)?)
+        kernel.ipc.destroy(space, name(port)?)?;
+        names::release_spare_of(kernel, space);
+        Ok(())
     })
 }
 
@@ -156,14 +165,21 @@ pub fn port_mod_refs([task, port, right, delta, ..]: [u64; 6]) -> Result<(), Ker
     operate(|kernel, caller| {
         let space = target_space(kernel, caller, task)?;
         let right = port_right(right)?;
-        kernel.ipc.mod_refs(space, name(port)?, right, delta as i32)
+        kernel.ipc.mod_refs(space, name(port)?, right, delta as i32)?;
+        names::release_spare_of(kernel, space);
+        Ok(())
     })
 }
 
 pub fn port_insert_right([task, port, right_name, disposition, ..]: [u64; 6]) -> Result<(), KernReturn> {
     operate(|kernel, caller| {
         let space = target_space(kernel, caller, task)?;
-        kernel.ipc.insert_right(space, name(port)?, caller.space, name(right_name)?, small(disposition)?)
+        let (port, right_name, disposition) = (name(port)?, name(right_name)?, small(disposition)?);
+        names::with_room(kernel, space, 1, |kernel| {
+            kernel.ipc.insert_right(space, port, caller.space, right_name, disposition)
+        })?;
+        names::release_spare_of(kernel, space);
+        Ok(())
     })
 }
 
@@ -172,6 +188,9 @@ pub fn port_extract_right([task, port, disposition, right_out, type_out, ..]: [u
         let space = target_space(kernel, caller, task)?;
         check_output(kernel, caller, right_out, 1)?;
         check_output(kernel, caller, type_out, 1)?;
+        // Room for the right in the caller first: taken out of `task`, it
+        // must land somewhere.
+        let _ = names::reserve(kernel, caller.task, 1);
         let (right, received_type) = kernel.ipc.extract_right(space, name(port)?, small(disposition)?)?;
         // A right exists once: if the caller cannot take it, it goes back
         // to the IPC state.
