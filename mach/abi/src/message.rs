@@ -181,6 +181,8 @@ const _: () = assert!(core::mem::size_of::<MachMsgOolPortsDescriptor>() == MACH_
 const _: () = assert!(core::mem::size_of::<MachMsgTrailer>() == MACH_MSG_TRAILER_SIZE);
 const _: () = assert!(core::mem::align_of::<MachMsgOolDescriptor>() == 4);
 const _: () = assert!(core::mem::size_of::<TaskCredential>() == TASK_CREDENTIAL_SIZE);
+const _: () = assert!(core::mem::offset_of!(TaskCredential, group_count) == 28);
+const _: () = assert!(core::mem::offset_of!(TaskCredential, groups) == 32);
 const _: () = assert!(core::mem::size_of::<MachMsgAuditTrailer>() == MACH_MSG_AUDIT_TRAILER_SIZE);
 const _: () = assert!(core::mem::offset_of!(MachMsgPortDescriptor, descriptor_type) == MACH_MSG_DESCRIPTOR_TYPE_OFFSET);
 const _: () = assert!(core::mem::offset_of!(MachMsgOolDescriptor, descriptor_type) == MACH_MSG_DESCRIPTOR_TYPE_OFFSET);
@@ -438,10 +440,11 @@ impl TaskCredential {
         self
     }
 
-    /// The credential's bytes, as a trailer and `task_set_credential` carry it.
+    /// The credential's bytes, as a trailer and `task_set_credential` carry it
+    /// (the C layout: eight words, then the groups).
     pub fn to_bytes(&self) -> [u8; TASK_CREDENTIAL_SIZE] {
         let mut bytes = [0u8; TASK_CREDENTIAL_SIZE];
-        let words = [self.pid, self.ruid, self.euid, self.rgid, self.egid, self.group_count];
+        let words = [self.pid, self.pgid, self.sid, self.ruid, self.euid, self.rgid, self.egid, self.group_count];
         for (index, word) in words.iter().chain(self.groups.iter()).enumerate() {
             bytes[index * 4..index * 4 + 4].copy_from_slice(&word.to_le_bytes());
         }
@@ -457,15 +460,17 @@ impl TaskCredential {
         let word = |index: usize| read_u32(bytes, index * 4).unwrap_or(0);
         let mut groups = [0u32; CREDENTIAL_GROUPS_MAX];
         for (index, group) in groups.iter_mut().enumerate() {
-            *group = word(6 + index);
+            *group = word(8 + index);
         }
         Some(TaskCredential {
             pid: word(0),
-            ruid: word(1),
-            euid: word(2),
-            rgid: word(3),
-            egid: word(4),
-            group_count: word(5),
+            pgid: word(1),
+            sid: word(2),
+            ruid: word(3),
+            euid: word(4),
+            rgid: word(5),
+            egid: word(6),
+            group_count: word(7),
             groups,
         })
     }

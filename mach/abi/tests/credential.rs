@@ -8,6 +8,8 @@ use proptest::prelude::*;
 fn credential(pid: u32, euid: u32, groups: &[u32]) -> TaskCredential {
     let mut credential = TaskCredential {
         pid,
+        pgid: pid,
+        sid: 3,
         ruid: euid + 1,
         euid,
         rgid: 7,
@@ -25,9 +27,10 @@ fn credential_bytes_follow_the_c_layout() {
     let bytes = original.to_bytes();
     assert_eq!(bytes.len(), TASK_CREDENTIAL_SIZE);
     assert_eq!(read_u32(&bytes, 0), Some(42));
-    assert_eq!(read_u32(&bytes, 8), Some(1000));
-    assert_eq!(read_u32(&bytes, 20), Some(3));
-    assert_eq!(read_u32(&bytes, 24 + 4), Some(24));
+    assert_eq!(read_u32(&bytes, 8), Some(3));
+    assert_eq!(read_u32(&bytes, 16), Some(1000));
+    assert_eq!(read_u32(&bytes, 28), Some(3));
+    assert_eq!(read_u32(&bytes, 32 + 4), Some(24));
     assert_eq!(TaskCredential::read_from(&bytes), Some(original));
     assert_eq!(TaskCredential::read_from(&bytes[..TASK_CREDENTIAL_SIZE - 1]), None);
 }
@@ -51,9 +54,9 @@ fn the_audit_option_asks_for_the_larger_trailer() {
     // Fewer elements (sequence number, sender) are in the ordinary trailer.
     assert_eq!(receive_trailer_size(1 << 24), MACH_MSG_TRAILER_SIZE);
     assert_eq!(receive_trailer_size(2 << 24), MACH_MSG_TRAILER_SIZE);
-    assert_eq!(MACH_MSG_AUDIT_TRAILER_SIZE, 104);
-    assert!(receive_fits_with_trailer(100, 204, MACH_MSG_AUDIT_TRAILER_SIZE));
-    assert!(!receive_fits_with_trailer(100, 203, MACH_MSG_AUDIT_TRAILER_SIZE));
+    assert_eq!(MACH_MSG_AUDIT_TRAILER_SIZE, 112);
+    assert!(receive_fits_with_trailer(100, 212, MACH_MSG_AUDIT_TRAILER_SIZE));
+    assert!(!receive_fits_with_trailer(100, 211, MACH_MSG_AUDIT_TRAILER_SIZE));
 }
 
 #[test]
@@ -83,7 +86,7 @@ fn a_received_message_with_an_audit_trailer_parses() {
 
 proptest! {
     #[test]
-    fn audit_trailers_round_trip(seqno: u32, sender: u32, words in prop::collection::vec(any::<u32>(), 22)) {
+    fn audit_trailers_round_trip(seqno: u32, sender: u32, words in prop::collection::vec(any::<u32>(), 24)) {
         let mut credential = TaskCredential::read_from(&words.iter().flat_map(|word| word.to_le_bytes()).collect::<Vec<u8>>()).unwrap();
         credential.group_count %= CREDENTIAL_GROUPS_MAX as u32 + 1;
         let trailer = MachMsgAuditTrailer::new(seqno, sender, credential);

@@ -12,7 +12,8 @@ const NO_SENDERS: u32 = NotifyId::NoSenders as u32;
 const MAKE_SEND_ONCE: u32 = Disposition::MakeSendOnce as u32;
 
 fn credential(pid: u32, euid: u32) -> TaskCredential {
-    TaskCredential { pid, ruid: euid, euid, rgid: 100, egid: 100, group_count: 1, groups: [100; 16] }.canonical()
+    TaskCredential { pid, pgid: pid, sid: 1, ruid: euid, euid, rgid: 100, egid: 100, group_count: 1, groups: [100; 16] }
+        .canonical()
 }
 
 fn audit() -> ReceiveOptions {

@@ -24,7 +24,7 @@ libmach::entry!(main);
 fn credential(pid: u32, euid: u32) -> TaskCredential {
     let mut groups = [0; 16];
     groups[..2].copy_from_slice(&[100, 27]);
-    TaskCredential { pid, ruid: 1000, euid, rgid: 100, egid: 100, group_count: 2, groups }
+    TaskCredential { pid, pgid: pid, sid: pid, ruid: 1000, euid, rgid: 100, egid: 100, group_count: 2, groups }
 }
 
 /// A port with a send right under the same name.
@@ -107,10 +107,12 @@ fn main(argument: u64) {
     // A forged identity in the body: the trailer tells the truth.
     let port = new_port(task);
     let forged = credential(1, 0).to_bytes();
-    let words: [u32; 22] = core::array::from_fn(|index| {
+    let words: [u32; libmach::abi::TASK_CREDENTIAL_SIZE / 4] = core::array::from_fn(|index| {
         u32::from_le_bytes([forged[index * 4], forged[index * 4 + 1], forged[index * 4 + 2], forged[index * 4 + 3]])
     });
-    checks.equal("send claiming uid 0 in the body", send(port, 1, &words[2..]), Ok(()));
+    // The body starts at the forged euid.
+    let euid_word = core::mem::offset_of!(TaskCredential, euid) / 4;
+    checks.equal("send claiming uid 0 in the body", send(port, 1, &words[euid_word..]), Ok(()));
     let received = receive_audited(port);
     checks.equal("the body says uid 0", received.map(|(_, body, _)| body), Some(0));
     checks.equal("the trailer says who sent it", received.map(|(_, _, trailer)| trailer.credential), Some(mine));
