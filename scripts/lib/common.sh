@@ -44,7 +44,7 @@ build_user_programs() {
         "$target_dir/x86_64-unknown-none/release/bootstrap" "$BUILD/x86_64/bootstrap"
     local program
     for program in hello spinner faulter bad-pointers ipc-echo ipc-client ipc-checks ipc-bench yielder task-checks adversary boot-checks vm-checks exc-victim exc-handler ool-checks device-checks pager pager-client thread-checks \
-        credential-checks inherit-checks many-names; do
+        credential-checks inherit-checks many-names abort-checks tls-checks; do
         "$(sysroot_tool llvm-objcopy)" --strip-debug \
             "$target_dir/x86_64-unknown-none/release/$program" "$BUILD/x86_64/user/usertest-$program"
     done

@@ -7,8 +7,7 @@
 //! vector: a system with hundreds of thousands of ports (65,536 names per
 //! task) never needs one huge contiguous allocation, and growing never moves
 //! the objects already there (a reallocation would copy megabytes inside a
-//! trap). A chunk holds as many slots as fit in `CHUNK_BYTES`, so the
-//! kernel's power-of-two allocator wastes at most one slot per chunk.
+//! trap).
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
@@ -46,14 +45,15 @@ impl<T> Default for Arena<T> {
 }
 
 impl<T> Arena<T> {
-    /// Slots per chunk (a constant per type: the divisions below compile to
-    /// multiplications).
+    /// Slots per chunk: the largest power of two that fits in
+    /// `CHUNK_BYTES` (a power of two, so an index splits with a shift and a
+    /// mask: lookups are on every IPC path).
     const CHUNK: usize = {
         let slots = CHUNK_BYTES / core::mem::size_of::<Slot<T>>();
         if slots == 0 {
             1
         } else {
-            slots
+            1 << (usize::BITS - 1 - slots.leading_zeros())
         }
     };
 

@@ -398,7 +398,13 @@ impl Ipc {
         receiver_memory: &mut dyn TaskMemory,
         out: &mut [u8],
     ) -> Result<ReceivedInto, SendError> {
-        let target = self.handoff_target(receiver, receive_name).ok_or(SendError::HandoffNotPossible)?;
+        let receiver_space = self.space(receiver).ok_or(SendError::HandoffNotPossible)?;
+        let target = match receiver_space.entries.get(&receive_name).map(|entry| entry.rights) {
+            Some(EntryRights::Port { port, receive: true, .. }) => HandoffTarget::Port(port),
+            Some(EntryRights::PortSet { set }) => HandoffTarget::Set(set),
+            _ => return Err(SendError::HandoffNotPossible),
+        };
+        let room = receiver_space.room_before_allowance();
         // A received message is exactly as long as the sent one; if it does
         // not fit, the normal path queues it and the receiver gets
         // MACH_RCV_TOO_LARGE (or MACH_RCV_LARGE's size) from its receive.
@@ -407,7 +413,6 @@ impl Ipc {
         {
             return Err(SendError::HandoffNotPossible);
         }
-        let room = self.space(receiver).ok_or(SendError::HandoffNotPossible)?.room_before_allowance();
         let handoff = Handoff { target, room, audit: options.audit };
         let message = self.copyin_message(sender, bytes, sender_memory, Some(handoff))?;
         let destination = message.destination.port().map(|(port, _)| port);
@@ -515,14 +520,6 @@ impl Ipc {
     }
 
     // ---- Internals ----
-
-    /// The ports a waiting receiver on `name` takes messages from.
-    fn handoff_target(&self, space: SpaceId, name: PortName) -> Option<HandoffTarget> {
-        match self.receive_source(space, name).ok()? {
-            ReceiveSource::Port(port) => Some(HandoffTarget::Port(port)),
-            ReceiveSource::Set(set) => Some(HandoffTarget::Set(set)),
-        }
-    }
 
     /// Chooses the port to take the next message from.
     fn pick_receive_port(&self, space: SpaceId, name: PortName) -> Result<Option<PortId>, ReceiveError> {

@@ -227,6 +227,22 @@ pub fn thread_set_state([thread, flavor, state, count, ..]: [u64; 6]) -> Result<
     })
 }
 
+/// `thread_set_tls(thread, value)`: the thread's thread-local storage base
+/// (FS on x86_64), effective at once for the calling thread, at its next
+/// run for another. A value outside the user half is `KERN_INVALID_ARGUMENT`.
+pub fn thread_set_tls([thread, value, ..]: [u64; 6]) -> Result<(), KernReturn> {
+    with_kernel(|kernel| {
+        let caller = caller(kernel)?;
+        let target = thread_named(kernel, caller.space, thread as PortName)?;
+        let running = target == kernel.current_thread();
+        let object = kernel.threads.get_mut(target).ok_or(KernReturn::InvalidArgument)?;
+        if object.task.is_none() || !object.context.set_tls(value, running) {
+            return Err(KernReturn::InvalidArgument);
+        }
+        Ok(())
+    })
+}
+
 /// `task_info(task, TASK_BASIC_INFO, info_out, count_in_out)`.
 pub fn task_info([task, flavor, info_out, count_in_out, ..]: [u64; 6]) -> Result<(), KernReturn> {
     if flavor != TASK_BASIC_INFO as u64 {

@@ -714,6 +714,39 @@ ktest! {
         Ok(())
     }
 
+    fn thread_abort_ends_every_kind_of_wait() {
+        for round in 0..2 {
+            let before = ipc_resources();
+            let task = spawn("abort-checks", HIGH, 0)?;
+            wait_for_text(task, "abort-checks: ", 20_000)?;
+            let text = output(task).unwrap_or_default();
+            ensure!(text.contains(" 0 failed"), "abort-checks said:\n{text}");
+            memory_accounting_is_exact()?;
+            terminate(task)?;
+            ensure!(with_kernel(|kernel| kernel.objects.len()) == 0, "its memory object outlived it");
+            ipc_state_is_consistent()?;
+            if round == 1 {
+                ensure_nothing_left(before)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn threads_keep_their_own_thread_local_storage() {
+        for round in 0..2 {
+            let before = ipc_resources();
+            let task = spawn("tls-checks", HIGH, 0)?;
+            wait_for_text(task, "tls-checks: ", 20_000)?;
+            let text = output(task).unwrap_or_default();
+            ensure!(text.contains(" 0 failed"), "tls-checks said:\n{text}");
+            terminate(task)?;
+            if round == 1 {
+                ensure_nothing_left(before)?;
+            }
+        }
+        Ok(())
+    }
+
     fn send_rights_are_inherited_and_no_senders_arrives_in_order() {
         for round in 0..2 {
             let before = ipc_resources();
@@ -731,7 +764,7 @@ ktest! {
     }
 
     fn a_task_holds_more_than_65536_names_charged_to_it() {
-        use crate::ipc::names::{NAMES_PER_STEP, NAME_CHARGE_BYTES, PAGES_PER_STEP};
+        use crate::ipc::names::{NAMES_PER_STEP, PAGES_PER_STEP};
         let limit = crate::scheduler::TASK_IPC_LIMITS.max_entries;
         // Every name bought, plus a generous allowance for the program's own
         // pages, page tables and kernel stack.
@@ -739,8 +772,8 @@ ktest! {
         let page_limit = crate::vm::task_page_limit();
         // A task limit that cannot pay for every name (32 MiB of RAM): fill
         // the task's memory first, so the names' charge meets the limit
-        // after 2 MiB (filling the kernel heap with names instead would keep
-        // that memory in the heap for the rest of the boot).
+        // after 64 pages (filling the kernel heap with names instead would
+        // keep that memory in the heap for the rest of the boot).
         let at_the_limit = page_limit < pages_for_all + 1024;
         // The first run grows the kernel's port tables to their working
         // size (they keep it); the second must leave nothing behind.
@@ -757,12 +790,12 @@ ktest! {
                 .collect();
             let ports = numbers.first().copied().unwrap_or(0);
             if at_the_limit {
-                // 2 MiB buy about this many names (plus what the first step
-                // had left).
-                let affordable = (2 << 20) / NAME_CHARGE_BYTES;
+                // 64 pages buy three steps, beside what the task's first
+                // step had left.
+                let steps = 64 / PAGES_PER_STEP;
                 ensure!(
-                    ports + NAMES_PER_STEP >= affordable && ports <= affordable + 2 * NAMES_PER_STEP,
-                    "{line}: 2 MiB pay for about {affordable} names"
+                    ports >= steps * NAMES_PER_STEP && ports <= (steps + 1) * NAMES_PER_STEP,
+                    "{line}: 64 pages pay for {steps} steps of {NAMES_PER_STEP} names"
                 );
             } else {
                 let names = numbers.get(1).copied().unwrap_or(0);

@@ -11,7 +11,7 @@ use super::names;
 use super::object::{task_named, thread_named};
 use super::settle;
 use crate::memory::user::{self, UserBuffer};
-use crate::scheduler::{self, with_kernel, Kernel};
+use crate::scheduler::{with_kernel, Kernel};
 use crate::task::TaskId;
 use alloc::vec::Vec;
 use mach_abi::{KernReturn, PortName, MACH_PORT_NULL};
@@ -71,14 +71,12 @@ fn read_words(kernel: &mut Kernel, caller: &Caller, address: u64, count: u32) ->
     Ok(bytes.chunks(4).map(|chunk| u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]])).collect())
 }
 
-/// Runs a port operation under the kernel lock and settles IPC after it
-/// (destroyed ports' notifications, names no longer needed given back).
+/// Runs a port operation under the kernel lock and settles IPC after it.
 fn operate(action: impl FnOnce(&mut Kernel, &Caller) -> Result<(), KernReturn>) -> Result<(), KernReturn> {
     with_kernel(|kernel| {
         let caller = caller(kernel)?;
         let result = action(kernel, &caller);
         settle(kernel);
-        names::release_spare(kernel, caller.task);
         result
     })
 }
@@ -278,19 +276,19 @@ pub enum Control {
     Terminate,
     Suspend,
     Resume,
+    /// `thread_abort` (threads only).
+    Abort,
 }
 
 /// `task_terminate`, `task_suspend`, `task_resume` on the task whose port
 /// the caller names. Terminating or suspending itself does not return to
-/// the caller until resumed (or ever, for terminate).
+/// the caller until resumed (or ever, for terminate): the trap's way out
+/// (`trap::dispatch`) switches away.
 pub fn task_control(task: u64, control: Control) -> Result<(), KernReturn> {
     operate(|kernel, caller| {
         let target = task_named(kernel, caller.space, name(task)?)?;
         apply_task_control(kernel, target, control)
-    })?;
-    // The caller may have stopped itself: `preempt_if_needed` switches away.
-    scheduler::preempt_if_needed();
-    Ok(())
+    })
 }
 
 fn apply_task_control(kernel: &mut Kernel, target: TaskId, control: Control) -> Result<(), KernReturn> {
@@ -299,6 +297,7 @@ fn apply_task_control(kernel: &mut Kernel, target: TaskId, control: Control) -> 
         Control::Suspend => {
             let task = kernel.tasks.get_mut(target).ok_or(KernReturn::InvalidTask)?;
             task.suspend_count = task.suspend_count.checked_add(1).ok_or(KernReturn::InvalidValue)?;
+            kernel.scheduler.suspension_pending = true;
         }
         Control::Resume => {
             let task = kernel.tasks.get_mut(target).ok_or(KernReturn::InvalidTask)?;
@@ -310,11 +309,13 @@ fn apply_task_control(kernel: &mut Kernel, target: TaskId, control: Control) -> 
                 kernel.make_runnable(thread);
             }
         }
+        Control::Abort => return Err(KernReturn::InvalidArgument),
     }
     Ok(())
 }
 
-/// `thread_terminate`, `thread_suspend`, `thread_resume`.
+/// `thread_terminate`, `thread_suspend`, `thread_resume`, `thread_abort`.
+/// Suspending or terminating itself, the caller stops on the trap's way out.
 pub fn thread_control(thread: u64, control: Control) -> Result<(), KernReturn> {
     operate(|kernel, caller| {
         let target = thread_named(kernel, caller.space, name(thread)?)?;
@@ -323,6 +324,7 @@ pub fn thread_control(thread: u64, control: Control) -> Result<(), KernReturn> {
             Control::Suspend => {
                 let object = kernel.threads.get_mut(target).ok_or(KernReturn::InvalidArgument)?;
                 object.suspend_count = object.suspend_count.checked_add(1).ok_or(KernReturn::InvalidValue)?;
+                kernel.scheduler.suspension_pending = true;
             }
             Control::Resume => {
                 let object = kernel.threads.get_mut(target).ok_or(KernReturn::InvalidArgument)?;
@@ -332,9 +334,8 @@ pub fn thread_control(thread: u64, control: Control) -> Result<(), KernReturn> {
                 object.suspend_count -= 1;
                 kernel.make_runnable(target);
             }
+            Control::Abort => kernel.abort_thread(target)?,
         }
         Ok(())
-    })?;
-    scheduler::preempt_if_needed();
-    Ok(())
+    })
 }

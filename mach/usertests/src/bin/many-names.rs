@@ -5,8 +5,8 @@
 //! Argument 0: allocates receive rights until the space's hard limit
 //! stops it, checks a few, destroys them all; prints `allocated N ports
 //! (M names), then <error>`. Argument 1 (machines whose task limit cannot
-//! pay for every name): fills the task's memory until its page limit,
-//! gives 2 MiB back, then allocates receive rights until the names' charge
+//! pay for every name): fills the task's memory to its page limit, gives
+//! 64 pages back, then allocates receive rights until the names' charge
 //! reaches the limit; after destroying them, the memory can be used again;
 //! prints `after filling memory: allocated N ports, then <error>`. Both
 //! end with `many-names: N passed, N failed`.
@@ -72,8 +72,11 @@ fn main(argument: u64) {
     let names = unsafe { core::slice::from_raw_parts_mut(names as *mut u32, TARGET) };
     let mut filled = [0u64; 2048];
     let mut filled_count = 0;
+    let mut pages = [0u64; 512];
+    let mut page_count = 0;
     if argument == 1 {
-        // Fill memory 1 MiB at a time until the limit, then give 2 MiB back.
+        // Fill memory 1 MiB at a time, then the rest a page at a time, up to
+        // the limit; then give 64 pages back.
         while filled_count < filled.len() {
             let Ok(address) = vm_allocate(task, 0, MIB, VM_FLAGS_ANYWHERE) else { break };
             if touch(task, address).is_err() {
@@ -83,10 +86,23 @@ fn main(argument: u64) {
             filled[filled_count] = address;
             filled_count += 1;
         }
-        checks.equal("memory filled to the limit", filled_count > 2 && filled_count < filled.len(), true);
-        for _ in 0..2 {
-            filled_count -= 1;
-            let _ = vm_deallocate(task, filled[filled_count], MIB);
+        while page_count < pages.len() {
+            let Ok(address) = vm_allocate(task, 0, PAGE, VM_FLAGS_ANYWHERE) else { break };
+            if vm_write(task, address, &[0x5a; 8]).is_err() {
+                let _ = vm_deallocate(task, address, PAGE);
+                break;
+            }
+            pages[page_count] = address;
+            page_count += 1;
+        }
+        checks.equal(
+            "memory filled to the limit",
+            filled_count > 2 && page_count >= 64 && page_count < pages.len(),
+            true,
+        );
+        for _ in 0..64 {
+            page_count -= 1;
+            let _ = vm_deallocate(task, pages[page_count], PAGE);
         }
     }
     let (count, error) = allocate_until_refused(task, names);
@@ -114,11 +130,19 @@ fn main(argument: u64) {
         Ok(Ok(())),
     );
     if argument == 1 {
-        // The names' charge went back with them: memory can be used again.
-        let again = vm_allocate(task, 0, MIB, VM_FLAGS_ANYWHERE);
-        checks.equal("memory again after the names went", again.and_then(|address| touch(task, address)), Ok(()));
+        // The names' charge went back with them (but a spare step): memory
+        // can be used again.
+        let again = vm_allocate(task, 0, 32 * PAGE, VM_FLAGS_ANYWHERE);
+        let touched = again.and_then(|address| {
+            (0..32).try_for_each(|page| vm_write(task, address + page * PAGE, &[0x5a; 8]))?;
+            vm_deallocate(task, address, 32 * PAGE)
+        });
+        checks.equal("memory again after the names went", touched, Ok(()));
         for &address in &filled[..filled_count] {
             let _ = vm_deallocate(task, address, MIB);
+        }
+        for &address in &pages[..page_count] {
+            let _ = vm_deallocate(task, address, PAGE);
         }
     }
     checks.finish();
