@@ -51,6 +51,9 @@ pub(crate) struct EntryTable {
     free: BinaryHeap<Reverse<u32>>,
     /// The lowest index never handed out.
     next_index: u32,
+    /// One past the highest dense index ever holding a name: iterating the
+    /// table stops there, not at the end of the last chunk.
+    high_water: u32,
     len: usize,
 }
 
@@ -59,7 +62,15 @@ impl EntryTable {
     pub(crate) fn new(max_entries: usize) -> Self {
         let dense_limit =
             u32::try_from(max_entries.saturating_add(2)).unwrap_or(u32::MAX).min(mach_abi::MACH_PORT_INDEX_MAX + 1);
-        Self { dense: Vec::new(), dense_limit, far: BTreeMap::new(), free: BinaryHeap::new(), next_index: 1, len: 0 }
+        Self {
+            dense: Vec::new(),
+            dense_limit,
+            far: BTreeMap::new(),
+            free: BinaryHeap::new(),
+            next_index: 1,
+            high_water: 0,
+            len: 0,
+        }
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -114,9 +125,10 @@ impl EntryTable {
 
     /// Every name with its entry, in ascending name order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (PortName, &Entry)> {
-        let dense = self.dense.iter().flat_map(|chunk| chunk.iter()).enumerate().filter_map(|(index, slot)| {
-            slot.entry.as_ref().map(|entry| (port_make(index as u32, slot.generation), entry))
-        });
+        let dense =
+            self.dense.iter().flat_map(|chunk| chunk.iter()).take(self.high_water as usize).enumerate().filter_map(
+                |(index, slot)| slot.entry.as_ref().map(|entry| (port_make(index as u32, slot.generation), entry)),
+            );
         dense.chain(self.far.iter().map(|(&name, entry)| (name, entry)))
     }
 
@@ -127,7 +139,9 @@ impl EntryTable {
     fn dense_slot_mut(&mut self, index: u32) -> &mut Slot {
         let index = index as usize;
         while self.dense.len() <= index / CHUNK {
-            self.dense.push(Box::new([Slot::default(); CHUNK]));
+            // Built in place on the heap (not on the stack and copied).
+            let chunk: Box<[Slot]> = alloc::vec![Slot::default(); CHUNK].into_boxed_slice();
+            self.dense.push(chunk.try_into().expect("a chunk has CHUNK slots"));
         }
         &mut self.dense[index / CHUNK][index % CHUNK]
     }
@@ -165,6 +179,7 @@ impl EntryTable {
             }
             return;
         }
+        self.high_water = self.high_water.max(index + 1);
         let slot = self.dense_slot_mut(index);
         debug_assert!(slot.entry.is_none() || slot.generation == port_generation(name), "index taken");
         let new = slot.entry.is_none();

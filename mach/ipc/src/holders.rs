@@ -1,9 +1,10 @@
 //! The space entries that name one port: a set kept inline for the usual
-//! one or two holders (the receiver and one client, say) and in a B-tree
-//! beyond, so a port costs no heap allocation for its holders until a third
-//! space names it. With 65,536 names per task the inline case is what keeps
-//! a port small; a port named by thousands of spaces still finds, adds and
-//! removes a holder in logarithmic time.
+//! few holders (the receiver, a client, the client's forked child) and in a
+//! B-tree beyond, so a port costs no heap allocation for its holders until
+//! a fifth entry names it. With 65,536 names per task the inline case is
+//! what keeps a port small, and a fork (every send right gains a holder)
+//! cheap; a port named by thousands of spaces still finds, adds and removes
+//! a holder in logarithmic time.
 
 use alloc::collections::BTreeSet;
 
@@ -15,17 +16,23 @@ use crate::SpaceId;
 pub(crate) type Holder = (SpaceId, PortName);
 
 /// How many holders stay inline before the set moves to a tree.
-const INLINE: usize = 2;
+const INLINE: usize = 4;
 
 #[derive(Debug)]
 pub(crate) enum Holders {
-    Inline([Option<Holder>; INLINE]),
+    /// The first `length` entries are the holders.
+    Inline {
+        entries: [Holder; INLINE],
+        length: u8,
+    },
     Tree(BTreeSet<Holder>),
 }
 
+const UNUSED: Holder = (SpaceId(crate::arena::ArenaId { index: 0, generation: 0 }), 0);
+
 impl Default for Holders {
     fn default() -> Self {
-        Holders::Inline([None; INLINE])
+        Holders::Inline { entries: [UNUSED; INLINE], length: 0 }
     }
 }
 
@@ -33,15 +40,17 @@ impl Holders {
     /// Adds a holder; false if it was there already.
     pub(crate) fn insert(&mut self, holder: Holder) -> bool {
         match self {
-            Holders::Inline(slots) => {
-                if slots.contains(&Some(holder)) {
+            Holders::Inline { entries, length } => {
+                let used = *length as usize;
+                if entries[..used].contains(&holder) {
                     return false;
                 }
-                if let Some(slot) = slots.iter_mut().find(|slot| slot.is_none()) {
-                    *slot = Some(holder);
+                if used < INLINE {
+                    entries[used] = holder;
+                    *length += 1;
                     return true;
                 }
-                let mut tree: BTreeSet<Holder> = slots.iter().flatten().copied().collect();
+                let mut tree: BTreeSet<Holder> = entries.iter().copied().collect();
                 tree.insert(holder);
                 *self = Holders::Tree(tree);
                 true
@@ -53,21 +62,27 @@ impl Holders {
     /// Removes a holder; false if it was not there.
     pub(crate) fn remove(&mut self, holder: &Holder) -> bool {
         match self {
-            Holders::Inline(slots) => match slots.iter_mut().find(|slot| slot.as_ref() == Some(holder)) {
-                Some(slot) => {
-                    *slot = None;
-                    true
+            Holders::Inline { entries, length } => {
+                let used = *length as usize;
+                match entries[..used].iter().position(|entry| entry == holder) {
+                    Some(index) => {
+                        entries[index] = entries[used - 1];
+                        entries[used - 1] = UNUSED;
+                        *length -= 1;
+                        true
+                    }
+                    None => false,
                 }
-                None => false,
-            },
+            }
             Holders::Tree(tree) => {
                 let removed = tree.remove(holder);
-                if tree.len() <= INLINE {
-                    let mut slots = [None; INLINE];
-                    for (slot, holder) in slots.iter_mut().zip(tree.iter()) {
-                        *slot = Some(*holder);
+                if tree.len() <= INLINE / 2 {
+                    // Back inline, with room to grow again before a new tree.
+                    let mut entries = [UNUSED; INLINE];
+                    for (slot, holder) in entries.iter_mut().zip(tree.iter()) {
+                        *slot = *holder;
                     }
-                    *self = Holders::Inline(slots);
+                    *self = Holders::Inline { entries, length: tree.len() as u8 };
                 }
                 removed
             }
@@ -76,14 +91,14 @@ impl Holders {
 
     pub(crate) fn contains(&self, holder: &Holder) -> bool {
         match self {
-            Holders::Inline(slots) => slots.contains(&Some(*holder)),
+            Holders::Inline { entries, length } => entries[..*length as usize].contains(holder),
             Holders::Tree(tree) => tree.contains(holder),
         }
     }
 
     pub(crate) fn is_empty(&self) -> bool {
         match self {
-            Holders::Inline(slots) => slots.iter().all(Option::is_none),
+            Holders::Inline { length, .. } => *length == 0,
             Holders::Tree(tree) => tree.is_empty(),
         }
     }
@@ -91,7 +106,7 @@ impl Holders {
     /// Every holder (inline ones in no particular order).
     pub(crate) fn iter(&self) -> impl Iterator<Item = Holder> + '_ {
         let (inline, tree) = match self {
-            Holders::Inline(slots) => (Some(slots.iter().flatten().copied()), None),
+            Holders::Inline { entries, length } => (Some(entries[..*length as usize].iter().copied()), None),
             Holders::Tree(tree) => (None, Some(tree.iter().copied())),
         };
         inline.into_iter().flatten().chain(tree.into_iter().flatten())
@@ -132,7 +147,7 @@ mod tests {
             assert!(holders.remove(&holder(space, 0x100)));
             assert!(!holders.remove(&holder(space, 0x100)));
         }
-        assert!(matches!(holders, Holders::Inline(_)));
+        assert!(matches!(holders, Holders::Inline { .. }));
         assert!(holders.contains(&holder(9, 0x100)));
         assert_eq!(holders.into_iter().collect::<Vec<_>>(), [holder(9, 0x100)]);
     }

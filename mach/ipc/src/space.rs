@@ -247,7 +247,8 @@ impl Ipc {
         if child_space.entries.len() + copies.len() > child_space.name_capacity() {
             return Err(KernReturn::NoSpace);
         }
-        for (name, rights) in &copies {
+        // (A new task's space is empty: nothing to collide with.)
+        for (name, rights) in copies.iter().filter(|_| child_space.entries.len() > 0) {
             if child_space.entries.get(name).is_some() || child_space.entries.index_taken_by_other(*name) {
                 return Err(KernReturn::NameExists);
             }
@@ -258,13 +259,27 @@ impl Ipc {
             }
         }
         let count = copies.len();
-        for (name, rights) in copies {
+        let mut reverse = Vec::with_capacity(count);
+        for &(name, rights) in &copies {
             if let EntryRights::Port { port, .. } = rights {
                 if let Some(port_object) = self.port_mut(port) {
                     port_object.send_rights += 1;
+                    port_object.holders.insert((child, name));
                 }
+                reverse.push((port, name));
             }
-            self.place_entry(child, name, rights);
+        }
+        let child_space = self.space_mut(child).ok_or(KernReturn::InvalidTask)?;
+        for (name, rights) in copies {
+            child_space.insert_entry(name, rights);
+        }
+        // A new task's reverse map is empty: built in one pass, not by
+        // thousands of inserts.
+        if child_space.names_by_port.is_empty() {
+            reverse.sort_unstable();
+            child_space.names_by_port = reverse.into_iter().collect();
+        } else {
+            child_space.names_by_port.extend(reverse);
         }
         Ok(count)
     }

@@ -915,7 +915,7 @@ ktest! {
         let checks = wait_for_any_text("c-checks: started with bootstrap port 0x100", 5000)?;
         wait_for_text(checks, " failed", 5000)?;
         let text = output(checks).unwrap_or_default();
-        ensure!(text.contains("c-checks: 18 passed, 0 failed"), "c-checks said:\n{text}");
+        ensure!(text.contains("c-checks: 25 passed, 0 failed"), "c-checks said:\n{text}");
         ensure!(text.contains("c-checks: text -42 42 beef     7|z|%"), "mach_printf wrote:\n{text}");
         end_bootstrap(bootstrap, &before)
     }
