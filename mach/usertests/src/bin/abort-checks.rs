@@ -102,6 +102,26 @@ fn toucher(_: usize) {
     RESULT.store(byte as u64, Ordering::SeqCst);
 }
 
+/// Sends a message whose bytes are in ADDRESS's page (one only a pager can
+/// bring), recording the code.
+fn object_sender(_: usize) {
+    // SAFETY: ADDRESS is a page of a memory object mapped in this task; the
+    // kernel reads it (after the pager supplies it).
+    let buffer = unsafe { core::slice::from_raw_parts_mut(ADDRESS.load(Ordering::SeqCst) as *mut u8, 64) };
+    RESULT.store(code_of(mach_msg_bytes(buffer, MACH_SEND_MSG, 64, 0, 0)), Ordering::SeqCst);
+}
+
+/// Receives on PORT into ADDRESS's page (one only a pager can bring),
+/// recording the code.
+fn object_receiver(_: usize) {
+    // SAFETY: as in `object_sender`; the kernel writes the page.
+    let buffer = unsafe { core::slice::from_raw_parts_mut(ADDRESS.load(Ordering::SeqCst) as *mut u8, 256) };
+    RESULT.store(
+        code_of(mach_msg_bytes(buffer, MACH_RCV_MSG, 0, PORT.load(Ordering::SeqCst) as u32, 0)),
+        Ordering::SeqCst,
+    );
+}
+
 /// Executes `ud2` with its exception port set to PORT; the handler steps
 /// over it (by r12).
 fn faulter(_: usize) {
@@ -389,6 +409,25 @@ fn main(_argument: u64) {
         checks.equal("the handler ran instead", until_set(&LANDED), 61);
         checks.equal("the touch never completed", RESULT.load(Ordering::SeqCst), NOT_YET);
         thread.join();
+    }
+
+    // mach_msg waiting for a pager's page of its message buffer: the phase
+    // it is in returns its interrupted code.
+    let buffers = memory_object_create(pager, 2 * PAGE).unwrap_or(0);
+    let buffers_mapped = vm_map(task, 2 * PAGE, buffers, 0).unwrap_or(0);
+    PORT.store(port as u64, Ordering::SeqCst);
+    for (page, entry, interrupted, phase) in [
+        (0, object_sender as fn(usize), SEND_INTERRUPTED, "the send phase interrupted"),
+        (1, object_receiver, RCV_INTERRUPTED, "the receive phase interrupted"),
+    ] {
+        ADDRESS.store(buffers_mapped + page * PAGE, Ordering::SeqCst);
+        if let Some(thread) = start(entry) {
+            checks.equal("the pager is asked for the buffer's page", receive_now_waiting(pager).is_some(), true);
+            checks.equal("mach_msg waits for the pager", until_waiting(&thread), true);
+            checks.equal("abort the wait", thread_abort(thread.port()), Ok(()));
+            checks.equal(phase, until_set(&RESULT), interrupted);
+            thread.join();
+        }
     }
 
     // A fault waiting for an exception reply (this task is the handler):
