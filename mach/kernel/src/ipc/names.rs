@@ -91,6 +91,20 @@ fn owner_of(kernel: &Kernel, space: SpaceId) -> Option<TaskId> {
     kernel.tasks.iter().find(|(_, task)| task.space == space).map(|(id, _)| id)
 }
 
+/// Buys room for `count` more names in `space` if its allowance does not
+/// have it (best effort: a task at its limit keeps its allowance, and the
+/// operation that follows fails with `KERN_NO_SPACE`). For operations that
+/// cannot simply be retried (making a send right counts a make-send).
+pub fn make_room(kernel: &mut Kernel, space: SpaceId, count: usize) {
+    let short = kernel.ipc.space(space).is_some_and(|space_object| {
+        space_object.name_count() + count > space_object.name_allowance()
+            && space_object.name_allowance() < space_object.limits().max_entries
+    });
+    if let Some(task) = short.then(|| owner_of(kernel, space)).flatten() {
+        let _ = reserve(kernel, task, count);
+    }
+}
+
 /// Runs `operation`, which may give `space` up to `count` new names; if it
 /// fails with `KERN_NO_SPACE` because the space reached its allowance (not
 /// its hard limit), buys room for the names and runs it once more. The

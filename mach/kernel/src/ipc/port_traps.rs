@@ -103,12 +103,11 @@ pub fn task_self() -> PortName {
 /// Makes a send right to `port` and names it in `space`; a right that
 /// cannot be named (the space is full) goes back to the IPC state.
 pub fn give_send_right(kernel: &mut Kernel, space: SpaceId, port: mach_ipc::PortId) -> Result<PortName, KernReturn> {
-    names::with_room(kernel, space, 1, |kernel| {
-        let right = kernel.ipc.make_send(port)?;
-        kernel.ipc.insert_carried(space, right).map_err(|(error, right)| {
-            kernel.ipc.release(right);
-            error
-        })
+    names::make_room(kernel, space, 1);
+    let right = kernel.ipc.make_send(port)?;
+    kernel.ipc.insert_carried(space, right).map_err(|(error, right)| {
+        kernel.ipc.release(right);
+        error
     })
 }
 
