@@ -110,6 +110,34 @@ impl BlockCache {
         Ok(())
     }
 
+    /// Bytes of block data the cache holds now.
+    pub fn cached_bytes(&self) -> usize {
+        self.slots.len() * self.block_size
+    }
+
+    /// Gives memory back: writes every dirty block (oldest change first),
+    /// then keeps at most `keep` blocks (at least 16, as at creation),
+    /// preferring the recently used ones. Returns the bytes freed. The
+    /// capacity is unchanged: the cache grows again as blocks are used.
+    pub fn shrink<D: BlockDevice>(&mut self, device: &mut D, keep: usize) -> Result<usize, Error> {
+        let keep = keep.max(16);
+        if self.slots.len() <= keep {
+            return Ok(0);
+        }
+        self.write_dirty_up_to(device, u64::MAX)?;
+        // Recently referenced slots first, so the ones kept are the warm ones.
+        let mut slots = core::mem::take(&mut self.slots);
+        slots.sort_by_key(|slot| !slot.referenced);
+        let freed = (slots.len() - keep) * self.block_size;
+        slots.truncate(keep);
+        self.index = slots.iter().enumerate().map(|(position, slot)| (slot.block, position)).collect();
+        // A slot parked after a failed read is not a block: do not index it.
+        self.index.remove(&u64::MAX);
+        self.slots = slots;
+        self.hand = 0;
+        Ok(freed)
+    }
+
     /// Forgets every cached block without writing (after the device was
     /// changed behind the cache's back).
     pub fn discard(&mut self) {
@@ -238,6 +266,33 @@ mod tests {
         assert_eq!(cache.read(&mut device, 3).unwrap()[5], 9);
         cache.sync(&mut device).unwrap();
         assert_eq!(device.bytes()[3 * 1024 + 5], 9);
+    }
+
+    #[test]
+    fn shrinking_writes_back_and_keeps_the_warm_blocks() {
+        let mut device = MemoryDevice::new(128 * 1024);
+        let mut cache = BlockCache::new(1024, 64, false);
+        for block in 0..64u64 {
+            cache.update(&mut device, block, |data| data[0] = block as u8 + 1).unwrap();
+        }
+        assert_eq!(cache.cached_bytes(), 64 * 1024);
+        // Reading one more block sweeps the clock (it clears every
+        // referenced bit): then only it and the 15 blocks read next are warm.
+        cache.read(&mut device, 64).unwrap();
+        for block in 41..56u64 {
+            cache.read(&mut device, block).unwrap();
+        }
+        let before = cache.statistics();
+        assert_eq!(cache.shrink(&mut device, 16).unwrap(), 48 * 1024);
+        assert_eq!(cache.cached_bytes(), 16 * 1024);
+        for block in 0..64usize {
+            assert_eq!(device.bytes()[block * 1024], block as u8 + 1, "every dirty block was written");
+        }
+        for block in 41..56u64 {
+            assert_eq!(cache.read(&mut device, block).unwrap()[0], block as u8 + 1);
+        }
+        assert_eq!(cache.statistics().misses, before.misses, "the warm blocks stayed");
+        assert_eq!(cache.shrink(&mut device, 16).unwrap(), 0);
     }
 
     #[test]

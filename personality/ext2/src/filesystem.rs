@@ -228,6 +228,17 @@ impl<D: BlockDevice> Filesystem<D> {
         self.cache.statistics()
     }
 
+    /// Bytes of block data the cache holds now.
+    pub fn cached_bytes(&self) -> usize {
+        self.cache.cached_bytes()
+    }
+
+    /// Gives cache memory back: writes back every dirty block and keeps at
+    /// most `keep_blocks` (at least 16). Returns the bytes freed.
+    pub fn shrink_cache(&mut self, keep_blocks: usize) -> Result<usize> {
+        self.cache.shrink(&mut self.device, keep_blocks)
+    }
+
     /// `statfs`.
     pub fn statistics(&self) -> Statistics {
         let free_blocks = self.superblock.free_blocks_count() as u64;
