@@ -131,9 +131,10 @@ impl Vfs {
         Vfs { mounts: MountTable::new(filesystem, flags, device, source) }
     }
 
-    /// The root of the whole tree.
+    /// The root of the whole tree (the top of any mounts stacked on the
+    /// root mount's root).
     pub fn root(&self) -> NodeRef {
-        self.mounts.root()
+        self.mounts.cross_down(self.mounts.root())
     }
 
     /// A start at the tree's root.
@@ -202,12 +203,13 @@ impl Vfs {
             match self.mounts.covered_by_root(directory) {
                 Some(covered) => directory = covered,
                 None => {
+                    // The root mount's root is its own parent (and what
+                    // a path reaches there is the top of its mount stack).
                     if self.mounts.is_mount_root(directory) {
-                        // The root mount's root: its own parent.
-                        return Ok(directory);
+                        return Ok(self.mounts.cross_down(directory));
                     }
                     let parent = self.filesystem(directory)?.lookup(directory.node, b"..")?;
-                    return Ok(NodeRef { mount: directory.mount, node: parent });
+                    return Ok(self.mounts.cross_down(NodeRef { mount: directory.mount, node: parent }));
                 }
             }
         }
