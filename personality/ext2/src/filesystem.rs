@@ -406,6 +406,7 @@ impl<D: BlockDevice> Filesystem<D> {
                     return Err(Error::InvalidInode(header.inode));
                 }
                 entries.push(DirectoryEntry {
+                    position: index * self.block_size + header.offset as u64,
                     inode: header.inode,
                     name: header.name(block).to_vec(),
                     file_type: header.file_type,

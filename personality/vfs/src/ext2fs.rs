@@ -228,6 +228,7 @@ impl<D: BlockDevice> FileSystem for Ext2FileSystem<D> {
         let entries = entries
             .into_iter()
             .map(|entry| DirectoryEntry {
+                position: entry.position,
                 node: entry.inode as NodeId,
                 kind: match entry.file_type {
                     1 => Some(ext2::FileKind::RegularFile),

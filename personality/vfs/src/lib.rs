@@ -26,8 +26,10 @@ pub mod credential;
 pub mod errno;
 pub mod ext2fs;
 pub mod filesystem;
+pub mod lock;
 pub mod mount;
 pub mod node;
+pub mod pipe;
 pub mod tmpfs;
 pub mod vfs;
 

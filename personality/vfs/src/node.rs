@@ -171,6 +171,8 @@ impl AttributeChanges {
 /// One entry of a directory listing.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DirectoryEntry {
+    /// Where the entry is: listing from this position starts with it.
+    pub position: u64,
     pub node: NodeId,
     pub name: Vec<u8>,
     /// `None` when the file system does not record it in the entry

@@ -614,15 +614,16 @@ impl FileSystem for MemoryFileSystem {
     ) -> Result<(Vec<DirectoryEntry>, Option<u64>), Errno> {
         let entries = self.directory(directory)?;
         let mut listing = Vec::new();
-        let push = |listing: &mut Vec<DirectoryEntry>, node: NodeId, name: &[u8], kind: Option<NodeKind>| {
-            listing.push(DirectoryEntry { node, name: name.to_vec(), kind });
-        };
+        let push =
+            |listing: &mut Vec<DirectoryEntry>, position: u64, node: NodeId, name: &[u8], kind: Option<NodeKind>| {
+                listing.push(DirectoryEntry { position, node, name: name.to_vec(), kind });
+            };
         for (dot_position, name, node) in [(0u64, &b"."[..], directory), (1, &b".."[..], entries.parent)] {
             if position <= dot_position {
                 if listing.len() == limit {
                     return Ok((listing, Some(dot_position)));
                 }
-                push(&mut listing, node, name, Some(NodeKind::Directory));
+                push(&mut listing, dot_position, node, name, Some(NodeKind::Directory));
             }
         }
         for (entry_position, (name, node)) in entries.by_position.range(position.max(FIRST_ENTRY_POSITION)..) {
@@ -630,7 +631,7 @@ impl FileSystem for MemoryFileSystem {
                 return Ok((listing, Some(*entry_position)));
             }
             let kind = self.nodes.get(node).map(|entry| entry.kind);
-            push(&mut listing, *node, name, kind);
+            push(&mut listing, *entry_position, *node, name, kind);
         }
         Ok((listing, None))
     }

@@ -274,8 +274,12 @@ fn build(operations: &[Operation]) -> World {
                 };
                 let id = vfs.mount(&vfs.root_start(), &text, mount, &root).unwrap();
                 // The covered tree disappears from the merged namespace.
-                let hidden: Vec<ModelPath> =
-                    model.nodes.keys().filter(|key| key.len() > path.len() && key.starts_with(&path)).cloned().collect();
+                let hidden: Vec<ModelPath> = model
+                    .nodes
+                    .keys()
+                    .filter(|key| key.len() > path.len() && key.starts_with(&path))
+                    .cloned()
+                    .collect();
                 for key in hidden {
                     model.nodes.remove(&key);
                     references.remove(&key);
