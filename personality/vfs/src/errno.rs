@@ -28,6 +28,8 @@ pub enum Errno {
     OutOfMemory = 12,
     /// `EACCES`: the mode bits refuse the caller.
     AccessDenied = 13,
+    /// `ENOTBLK`: `mount` given something that is not a block device.
+    NotABlockDevice = 15,
     /// `EBUSY`: a mount point, a mounted device, a file system in use.
     Busy = 16,
     /// `EEXIST`.
@@ -82,7 +84,7 @@ pub enum Errno {
 
 impl Errno {
     /// Every error, for tests and for checking the interfaces declare them all.
-    pub const ALL: [Errno; 34] = [
+    pub const ALL: [Errno; 35] = [
         Errno::NotPermitted,
         Errno::NoSuchEntry,
         Errno::Interrupted,
@@ -92,6 +94,7 @@ impl Errno {
         Errno::WouldBlock,
         Errno::OutOfMemory,
         Errno::AccessDenied,
+        Errno::NotABlockDevice,
         Errno::Busy,
         Errno::Exists,
         Errno::CrossDevice,
@@ -141,6 +144,7 @@ impl Errno {
             Errno::WouldBlock => "EAGAIN",
             Errno::OutOfMemory => "ENOMEM",
             Errno::AccessDenied => "EACCES",
+            Errno::NotABlockDevice => "ENOTBLK",
             Errno::Busy => "EBUSY",
             Errno::Exists => "EEXIST",
             Errno::CrossDevice => "EXDEV",

@@ -30,6 +30,7 @@ pub mod lock;
 pub mod mount;
 pub mod node;
 pub mod pipe;
+pub mod server;
 pub mod tmpfs;
 pub mod vfs;
 

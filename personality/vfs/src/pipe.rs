@@ -258,7 +258,7 @@ mod tests {
                                 model.extend(&data[..room]);
                                 last_push = room;
                             }
-                            WriteState::WouldBlock => prop_assert!(16384 - model.len() < length.min(PIPE_BUF).max(1)),
+                            WriteState::WouldBlock => prop_assert!(16384 - model.len() < length.clamp(1, PIPE_BUF)),
                             WriteState::Broken => prop_assert!(false, "a reader is open"),
                         }
                     }
