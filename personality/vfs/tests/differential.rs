@@ -182,7 +182,7 @@ proptest! {
         }
         let expected = tree(&mut memory);
         prop_assert_eq!(&expected, &tree(&mut ext2));
-        ext2.server.shutdown().unwrap();
+        ext2.server.shutdown(TIME).unwrap();
         drop(ext2);
         let mut filesystem = ext2::Filesystem::mount(disk.clone(), ext2::MountOptions::default()).unwrap();
         filesystem.verify_free_counts().unwrap();

@@ -100,7 +100,7 @@ fn reads_writes_and_offsets() {
     assert_eq!(harness.server.seek(file, i64::MAX, whence::END), Err(Errno::Overflow));
     harness.server.truncate(&request, file, 4).unwrap();
     assert_eq!(harness.contents("/tmp/data"), b"0123");
-    harness.server.sync_file(file).unwrap();
+    harness.server.sync_file(file, TIME).unwrap();
     // Flags as fcntl sees them.
     assert_eq!(harness.server.status_flags(file), Ok(RDWR));
     harness.server.set_status_flags(file, APPEND | NONBLOCK | 0o1).unwrap();
@@ -627,7 +627,7 @@ fn the_ext2_root_survives_a_shutdown_clean() {
         harness.server.symlink(&request, harness.root, b"big", b"/home/link").unwrap();
         harness.server.make_node(&request, harness.root, b"/home/fifo", 0o010600, 0).unwrap();
         assert_eq!(harness.contents("/home/link"), data);
-        harness.server.shutdown().unwrap();
+        harness.server.shutdown(TIME).unwrap();
     }
     let superblock_state = u16::from_le_bytes([disk.bytes()[1024 + 58], disk.bytes()[1024 + 59]]);
     assert_eq!(superblock_state & 1, 1, "marked clean at shutdown");

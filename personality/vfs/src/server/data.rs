@@ -79,7 +79,7 @@ impl FileServer {
 
     pub(super) fn read_at_object(
         &mut self,
-        _request: &Request,
+        request: &Request,
         object: &Object,
         offset: u64,
         buffer: &mut [u8],
@@ -89,6 +89,7 @@ impl FileServer {
                 if self.vfs.attributes(node)?.kind != NodeKind::RegularFile {
                     return Err(Errno::InvalidArgument);
                 }
+                self.before_file_access(node, request.time)?;
                 self.vfs.filesystem(node)?.read(node.node, offset, buffer)
             }
             Object::Directory(_) => Err(Errno::IsADirectory),
@@ -198,7 +199,9 @@ impl FileServer {
                     return Ok(0);
                 }
                 self.vfs.mounts().check_writable(node.mount)?;
+                self.before_file_access(node, request.time)?;
                 let written = self.vfs.filesystem(node)?.write(node.node, offset, data, request.time)?;
+                self.after_file_change(node, offset, written as u64)?;
                 self.clear_set_id_bits(node, request)?;
                 Ok(written)
             }
@@ -298,7 +301,9 @@ impl FileServer {
                     return Err(Errno::InvalidArgument);
                 }
                 self.vfs.mounts().check_writable(node.mount)?;
+                self.before_file_access(node, request.time)?;
                 self.vfs.filesystem(node)?.truncate(node.node, size, request.time)?;
+                self.after_file_change(node, size, u64::MAX)?;
                 self.clear_set_id_bits(node, request)
             }
             _ => Err(Errno::InvalidArgument),
@@ -307,8 +312,11 @@ impl FileServer {
 
     /// `fsync`/`fdatasync`: writes the file system's changes back (the
     /// whole file system: ext2's cache does not track files).
-    pub fn sync_file(&mut self, handle: Handle) -> Result<(), Errno> {
+    pub fn sync_file(&mut self, handle: Handle, time: Timestamp) -> Result<(), Errno> {
         let file = self.file(handle)?.clone();
+        if let Some(node) = file.object.node() {
+            self.write_back_mapping(node, time)?;
+        }
         match file.object {
             Object::Device { device: LocalDevice::Disk(index), .. } => {
                 let disk = self.raw_disks.get_mut(&index).ok_or(Errno::NoSuchDeviceOrAddress)?;
@@ -323,8 +331,9 @@ impl FileServer {
     }
 
     /// `sync()`: everything, every mount, every raw disk.
-    pub fn sync_all(&mut self) -> Result<(), Errno> {
-        let mut result = self.vfs.sync_all();
+    pub fn sync_all(&mut self, time: Timestamp) -> Result<(), Errno> {
+        let mut result = self.write_back_all_mappings(time);
+        result = result.and(self.vfs.sync_all());
         for disk in self.raw_disks.values_mut() {
             if disk.flush().is_err() {
                 result = result.and(Err(Errno::InputOutput));

@@ -25,6 +25,7 @@
 mod data;
 pub mod device;
 mod locks;
+pub mod mapping;
 mod names;
 mod open;
 pub mod records;
@@ -299,6 +300,9 @@ pub struct FileServer {
     raw_disks: BTreeMap<u32, Box<dyn BlockDevice>>,
     /// Disks mounted (by index → mount): not writable raw, not mountable twice.
     mounted_disks: BTreeMap<u32, MountId>,
+    /// Mapped files' memory objects, and the kernel calls that serve them.
+    mappings: mapping::Mappings,
+    objects: Box<dyn mapping::MemoryObjects>,
 }
 
 /// `st_dev` of the memory file systems (Linux's anonymous majors 0:N).
@@ -335,6 +339,8 @@ impl FileServer {
             disks,
             raw_disks: BTreeMap::new(),
             mounted_disks: BTreeMap::new(),
+            mappings: mapping::Mappings::default(),
+            objects: Box::new(mapping::NoMemoryObjects),
         }
     }
 
@@ -410,6 +416,12 @@ impl FileServer {
         };
         self.vfs.mount(&start, b"/tmp", mount, &root)?;
         Ok(())
+    }
+
+    /// Serves memory objects through `objects` (the kernel's pager calls);
+    /// until called, `map` answers `ENODEV`.
+    pub fn set_memory_objects(&mut self, objects: Box<dyn mapping::MemoryObjects>) {
+        self.objects = objects;
     }
 
     pub fn vfs(&mut self) -> &mut Vfs {

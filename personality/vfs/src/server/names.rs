@@ -204,7 +204,9 @@ impl FileServer {
             return Err(Errno::InvalidArgument);
         }
         let node = self.resolve(request, directory, path, true)?;
+        self.before_file_access(node, request.time)?;
         self.vfs.truncate(node, size, &request.caller())?;
+        self.after_file_change(node, size, u64::MAX)?;
         self.clear_set_id_bits(node, request)
     }
 
@@ -323,6 +325,11 @@ impl FileServer {
         if in_use || self.fifos.keys().any(|node| node.mount == id) {
             return Err(Errno::Busy);
         }
+        // Objects of files nobody has open any more go with the mount.
+        let mapped: Vec<NodeRef> = self.mappings.by_node.keys().filter(|node| node.mount == id).copied().collect();
+        for node in mapped {
+            self.drop_mapping(node, request.time);
+        }
         self.vfs.unmount(id)?;
         self.mounted_disks.retain(|_, mount| *mount != id);
         Ok(())
@@ -331,8 +338,12 @@ impl FileServer {
     /// Shuts every file system down cleanly (the shutdown routine): syncs,
     /// unmounts every mount but the root, syncs the root. Open files are
     /// left; the server is not expected to serve afterwards.
-    pub fn shutdown(&mut self) -> Result<(), Errno> {
-        let mut result = self.sync_all();
+    pub fn shutdown(&mut self, time: Timestamp) -> Result<(), Errno> {
+        let mut result = self.sync_all(time);
+        let mapped: Vec<NodeRef> = self.mappings.by_node.keys().copied().collect();
+        for node in mapped {
+            self.drop_mapping(node, time);
+        }
         let mut mounts = self.vfs.list_mounts();
         // Children before parents: unmount in reverse order of creation.
         mounts.reverse();

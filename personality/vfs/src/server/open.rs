@@ -28,7 +28,7 @@ impl FileServer {
         if self.files.contains_key(&handle) {
             // The transport's names are unique while in use: a repeat is a bug
             // there; refuse rather than lose the open file already there.
-            self.forget_object(&file.object, file.readable, file.writable, handle);
+            self.forget_object(&file.object, file.readable, file.writable, Timestamp::default());
             return Err(Errno::Busy);
         }
         self.files.insert(handle, file);
@@ -68,13 +68,15 @@ impl FileServer {
                 }
             }
         }
-        self.forget_object(&file.object, file.readable, file.writable, handle);
-        let _ = time;
+        self.forget_object(&file.object, file.readable, file.writable, time);
+        if let Some(node) = file.object.node() {
+            self.drop_orphaned_mapping(node, time);
+        }
         Ok(())
     }
 
     /// Undoes what opening `object` took (node open counts, pipe ends).
-    pub(super) fn forget_object(&mut self, object: &Object, readable: bool, writable: bool, _handle: Handle) {
+    pub(super) fn forget_object(&mut self, object: &Object, readable: bool, writable: bool, time: Timestamp) {
         if let Object::Pipe { pipe, .. } = *object {
             if let Some(state) = self.pipes.get_mut(&pipe) {
                 if writable {
@@ -93,7 +95,7 @@ impl FileServer {
         }
         if let Some(node) = object.node() {
             if let Ok(filesystem) = self.vfs.filesystem(node) {
-                let _ = filesystem.close_node(node.node, Timestamp::default());
+                let _ = filesystem.close_node(node.node, time);
             }
         }
     }
