@@ -141,7 +141,7 @@ impl FileServer {
     pub fn page_request(&mut self, object: u64, offset: u64) -> PageAnswer {
         let Some(&node) = self.mappings.by_object.get(&object) else { return PageAnswer::Error(Errno::Stale) };
         let Some(mapped) = self.mappings.by_node.get(&node) else { return PageAnswer::Error(Errno::Stale) };
-        if offset % PAGE_SIZE != 0 || offset >= mapped.size {
+        if !offset.is_multiple_of(PAGE_SIZE) || offset >= mapped.size {
             return PageAnswer::Error(Errno::InvalidArgument);
         }
         let write_locked = !mapped.writable;
