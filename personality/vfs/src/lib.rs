@@ -22,6 +22,7 @@
 
 extern crate alloc;
 
+pub mod clock;
 pub mod credential;
 pub mod errno;
 pub mod ext2fs;
