@@ -6,10 +6,24 @@
 use super::*;
 
 impl FileServer {
-    /// `read(count)` at the open file's offset, into `buffer` (at least
-    /// `count` bytes; the transport's reply space). Returns the bytes read;
-    /// a pipe with nothing yet waits.
+    /// `read(count)` at the open file's offset into `buffer`; returns the
+    /// bytes read. A pipe with nothing yet waits.
     pub fn read(&mut self, request: &Request, handle: Handle, buffer: &mut [u8]) -> Result<Answer<usize>, Errno> {
+        let count = buffer.len();
+        self.read_with(request, handle, count, &mut SliceBuffer(buffer))
+    }
+
+    /// `read(count)` at the open file's offset into the space `into` gives
+    /// once the server knows how much there is to read (the transport's
+    /// reply space: inline, or out-of-line pages made to measure). Returns
+    /// the bytes read; a pipe with nothing yet waits.
+    pub fn read_with(
+        &mut self,
+        request: &Request,
+        handle: Handle,
+        count: usize,
+        into: &mut dyn ReadBuffer,
+    ) -> Result<Answer<usize>, Errno> {
         let file = self.file(handle)?.clone();
         if !file.readable {
             return Err(if matches!(file.object, Object::Directory(_)) {
@@ -18,7 +32,7 @@ impl FileServer {
                 Errno::BadDescriptor
             });
         }
-        let count = buffer.len().min(TRANSFER_MAX);
+        let count = count.min(TRANSFER_MAX);
         match file.object {
             Object::Pipe { pipe, .. } => {
                 let state = self.pipes.get_mut(&pipe).ok_or(Errno::InputOutput)?;
@@ -28,6 +42,7 @@ impl FileServer {
                 match state.read_state() {
                     ReadState::Data(queued) => {
                         let take = queued.min(count);
+                        let buffer = into.buffer(take)?;
                         let (front, back) = state.peek(take);
                         buffer[..front.len()].copy_from_slice(front);
                         buffer[front.len()..front.len() + back.len()].copy_from_slice(back);
@@ -44,7 +59,8 @@ impl FileServer {
                 }
             }
             _ => {
-                let done = self.read_at_object(request, &file.object, file.offset, &mut buffer[..count])?;
+                let length = self.readable_length(&file.object, file.offset, count)?;
+                let done = self.read_at_object(request, &file.object, file.offset, into.buffer(length)?)?;
                 self.file_mut(handle)?.offset = file.offset + done as u64;
                 Ok(Answer::Now(done))
             }
@@ -58,6 +74,19 @@ impl FileServer {
         handle: Handle,
         offset: u64,
         buffer: &mut [u8],
+    ) -> Result<usize, Errno> {
+        let count = buffer.len();
+        self.read_at_with(request, handle, offset, count, &mut SliceBuffer(buffer))
+    }
+
+    /// `pread` into the space `into` gives (see [`FileServer::read_with`]).
+    pub fn read_at_with(
+        &mut self,
+        request: &Request,
+        handle: Handle,
+        offset: u64,
+        count: usize,
+        into: &mut dyn ReadBuffer,
     ) -> Result<usize, Errno> {
         let file = self.file(handle)?.clone();
         if !file.readable {
@@ -73,8 +102,36 @@ impl FileServer {
         if offset > i64::MAX as u64 {
             return Err(Errno::InvalidArgument);
         }
-        let count = buffer.len().min(TRANSFER_MAX);
-        self.read_at_object(request, &file.object, offset, &mut buffer[..count])
+        let length = self.readable_length(&file.object, offset, count.min(TRANSFER_MAX))?;
+        self.read_at_object(request, &file.object, offset, into.buffer(length)?)
+    }
+
+    /// How many of `count` bytes from `offset` a read of `object` gives.
+    fn readable_length(&mut self, object: &Object, offset: u64, count: usize) -> Result<usize, Errno> {
+        Ok(match *object {
+            Object::Node(node) => {
+                let size = self.vfs.attributes(node)?.size;
+                (count as u64).min(size.saturating_sub(offset)) as usize
+            }
+            Object::Device { device: LocalDevice::Null, .. } => 0,
+            Object::Device { device: LocalDevice::Disk(index), .. } => {
+                let size = self.raw_disks.get(&index).map_or(0, |disk| disk.size());
+                (count as u64).min(size.saturating_sub(offset)) as usize
+            }
+            _ => count,
+        })
+    }
+
+    /// `FIONREAD`: bytes a read would get now (a pipe's queue, a file's
+    /// rest); `ENOTTY` for what has no such count.
+    pub fn bytes_readable(&mut self, handle: Handle) -> Result<u32, Errno> {
+        let file = self.file(handle)?.clone();
+        let count = match file.object {
+            Object::Pipe { pipe, .. } => self.pipes.get(&pipe).map_or(0, Pipe::queued) as u64,
+            Object::Node(node) => self.vfs.attributes(node)?.size.saturating_sub(file.offset),
+            _ => return Err(Errno::NotATerminal),
+        };
+        Ok(count.min(u32::MAX as u64) as u32)
     }
 
     pub(super) fn read_at_object(

@@ -239,6 +239,24 @@ struct Wait {
     forced: Option<Errno>,
 }
 
+/// Where a read puts its data: asked for exactly the bytes the read will
+/// give once the server knows how many (so out-of-line replies are made to
+/// measure).
+pub trait ReadBuffer {
+    /// Space for `length` bytes (at most the count the read asked for).
+    fn buffer(&mut self, length: usize) -> Result<&mut [u8], Errno>;
+}
+
+/// A caller's slice as the read's space.
+pub struct SliceBuffer<'a>(pub &'a mut [u8]);
+
+impl ReadBuffer for SliceBuffer<'_> {
+    fn buffer(&mut self, length: usize) -> Result<&mut [u8], Errno> {
+        let length = length.min(self.0.len());
+        Ok(&mut self.0[..length])
+    }
+}
+
 /// Where raw disks come from (the block driver, or memory in tests).
 pub trait Disks {
     /// A byte-addressed device for disk `index` (`ENXIO` if there is none).
