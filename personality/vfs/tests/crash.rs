@@ -153,7 +153,7 @@ fn a_crash_anywhere_in_a_server_workload_is_repairable_and_synced_files_survive(
         Box::new(RecordingDisks(device)),
         0,
         b"seed",
-        ServerOptions { cache_blocks: 256, ..ServerOptions::default() },
+        ServerOptions { cache_bytes: 256 << 10, ..ServerOptions::default() },
         TIME,
     )
     .unwrap();

@@ -281,18 +281,30 @@ impl BlockDevice for BoxedDevice {
     }
 }
 
+/// How many blocks of this disk's file system `bytes` hold (its block size
+/// read from the superblock; 1 KiB when it cannot be read: the mount then
+/// refuses the disk anyway).
+fn cache_blocks(device: &mut dyn BlockDevice, bytes: usize) -> usize {
+    let mut superblock = [0u8; 1024];
+    let shift = match device.read_at(1024, &mut superblock) {
+        Ok(()) => u32::from_le_bytes([superblock[24], superblock[25], superblock[26], superblock[27]]).min(2),
+        Err(_) => 0,
+    };
+    (bytes >> (10 + shift)).max(16)
+}
+
 /// Options of [`FileServer::new`].
 #[derive(Clone, Copy, Debug)]
 pub struct ServerOptions {
-    /// Blocks in each ext2 mount's cache.
-    pub cache_blocks: usize,
+    /// Bytes of each ext2 mount's block cache.
+    pub cache_bytes: usize,
     /// Bytes `/tmp` may hold.
     pub temporary_capacity: u64,
 }
 
 impl Default for ServerOptions {
     fn default() -> Self {
-        ServerOptions { cache_blocks: 4096, temporary_capacity: 64 << 20 }
+        ServerOptions { cache_bytes: 4 << 20, temporary_capacity: 16 << 20 }
     }
 }
 
@@ -371,9 +383,12 @@ impl FileServer {
         options: ServerOptions,
         time: Timestamp,
     ) -> Result<Self, Errno> {
-        let device = BoxedDevice(disks.open(index)?);
-        let mount_options =
-            ext2::MountOptions { cache_blocks: options.cache_blocks, time: time.ext2_seconds(), ..Default::default() };
+        let mut device = BoxedDevice(disks.open(index)?);
+        let mount_options = ext2::MountOptions {
+            cache_blocks: cache_blocks(&mut device, options.cache_bytes),
+            time: time.ext2_seconds(),
+            ..Default::default()
+        };
         let filesystem = Ext2FileSystem::mount(device, mount_options)?;
         let number = device::disk_number(index);
         let mut server = FileServer::new(Box::new(filesystem), b"/dev/vda", number.encoded(), disks, seed, options);

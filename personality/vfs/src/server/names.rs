@@ -277,10 +277,10 @@ impl FileServer {
                 if self.mounted_disks.contains_key(&index) || self.disk_open_for_writing(index) {
                     return Err(Errno::Busy);
                 }
-                let device = BoxedDevice(self.disks.open(index)?);
+                let mut device = BoxedDevice(self.disks.open(index)?);
                 let options = ext2::MountOptions {
                     read_only,
-                    cache_blocks: self.options.cache_blocks,
+                    cache_blocks: cache_blocks(&mut device, self.options.cache_bytes),
                     time: request.time.ext2_seconds(),
                     ..Default::default()
                 };
