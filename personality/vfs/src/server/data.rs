@@ -58,6 +58,17 @@ impl FileServer {
                     }
                 }
             }
+            Object::Node(node) => {
+                // The common case, the file's attributes read once: an open
+                // file that is readable and a node is a regular file (links
+                // and sockets open only as paths).
+                let size = self.vfs.attributes(node)?.size;
+                let length = (count as u64).min(size.saturating_sub(file.offset)) as usize;
+                self.before_file_access(node, request.time)?;
+                let done = self.vfs.filesystem(node)?.read(node.node, file.offset, into.buffer(length)?)?;
+                self.file_mut(handle)?.offset = file.offset + done as u64;
+                Ok(Answer::Now(done))
+            }
             _ => {
                 let length = self.readable_length(&file.object, file.offset, count)?;
                 let done = self.read_at_object(request, &file.object, file.offset, into.buffer(length)?)?;
