@@ -44,6 +44,9 @@ pub struct BlockCache {
     statistics: CacheStatistics,
     /// The last block read from the device (sequential readers read ahead).
     last_miss: u64,
+    /// Dirty slots by the sequence number of their first change: write-back
+    /// takes them in order without scanning the whole cache.
+    dirty_order: BTreeMap<u64, usize>,
 }
 
 /// Most blocks one device write carries when write-back finds a run.
@@ -65,6 +68,7 @@ impl BlockCache {
             sequence: 0,
             statistics: CacheStatistics::default(),
             last_miss: u64::MAX,
+            dirty_order: BTreeMap::new(),
         }
     }
 
@@ -141,6 +145,8 @@ impl BlockCache {
         self.index = slots.iter().enumerate().map(|(position, slot)| (slot.block, position)).collect();
         // A slot parked after a failed read is not a block: do not index it.
         self.index.remove(&u64::MAX);
+        // Everything was written above: no slot is dirty.
+        self.dirty_order.clear();
         self.slots = slots;
         self.hand = 0;
         Ok(freed)
@@ -151,6 +157,7 @@ impl BlockCache {
     pub fn discard(&mut self) {
         self.slots.clear();
         self.index.clear();
+        self.dirty_order.clear();
         self.hand = 0;
     }
 
@@ -165,19 +172,15 @@ impl BlockCache {
             self.sequence += 1;
             self.slots[slot].dirty = true;
             self.slots[slot].dirty_sequence = self.sequence;
+            self.dirty_order.insert(self.sequence, slot);
         }
         Ok(())
     }
 
     fn write_dirty_up_to<D: BlockDevice>(&mut self, device: &mut D, limit: u64) -> Result<(), Error> {
-        let mut order: Vec<(u64, usize)> = self
-            .slots
-            .iter()
-            .enumerate()
-            .filter(|(_, slot)| slot.dirty && slot.dirty_sequence <= limit)
-            .map(|(position, slot)| (slot.dirty_sequence, position))
-            .collect();
-        order.sort_unstable();
+        let order: Vec<(u64, usize)> =
+            self.dirty_order.range(..=limit).map(|(sequence, position)| (*sequence, *position)).collect();
+
         // Blocks next to each other both in change order and on the device
         // (a file written sequentially: its data blocks were allocated in a
         // row) go in one device write: the order of changes is kept, and a
@@ -203,8 +206,9 @@ impl BlockCache {
                 }
                 device.write_at(offset, &run)?;
             }
-            for (_, position) in &order[first..end] {
+            for (sequence, position) in &order[first..end] {
                 self.slots[*position].dirty = false;
+                self.dirty_order.remove(sequence);
             }
             self.statistics.blocks_written += (end - first) as u64;
             first = end;
