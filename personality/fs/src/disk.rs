@@ -98,6 +98,7 @@ impl<K: PortKernel> DriverDisk<K> {
                     self.client = None;
                     if attempt + 1 < RETRIES {
                         self.retried += 1;
+                        libmach::println!("fs: the driver of {} went away; sending the request again", self.service);
                     }
                 }
                 Err(CallError::Interface(block::Error::OutOfRange)) => return Err(Errno::NoSpace),
