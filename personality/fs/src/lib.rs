@@ -108,7 +108,12 @@ pub struct FileService<K: PortKernel> {
     cache_budget: usize,
     /// The last time the clock said (see `request_without_time`).
     last_time: core::cell::Cell<Timestamp>,
+    /// Ports of ended open files, in the set, for new ones.
+    spare_ports: alloc::vec::Vec<ReceiveRight<K>>,
 }
+
+/// Most ports kept for reuse.
+pub const SPARE_PORTS_MAX: usize = 64;
 
 /// Seconds between write-backs of every file system (the periodic flush).
 pub const FLUSH_INTERVAL_TICKS: u64 = 5;
@@ -149,6 +154,7 @@ impl<K: PortKernel> FileService<K> {
             scratch: Box::new([0; io_server::INLINE_MAX]),
             cache_budget: 12 << 20,
             last_time: core::cell::Cell::new(Timestamp::default()),
+            spare_ports: alloc::vec::Vec::new(),
         }
     }
 
@@ -197,19 +203,25 @@ impl<K: PortKernel> FileService<K> {
         }
     }
 
-    /// A new open file's port, not yet given out.
-    fn new_port(&self) -> Result<ReceiveRight<K>, Errno> {
-        ReceiveRight::allocate(&self.kernel).map_err(|_| Errno::TooManyOpenFiles)
+    /// A port for a new open file, in the server's set, no send right
+    /// given out yet: a spare one (an ended open file's, see
+    /// [`FileService::notified`]) or a new one.
+    fn new_port(&mut self) -> Result<ReceiveRight<K>, Errno> {
+        if let Some(port) = self.spare_ports.pop() {
+            return Ok(port);
+        }
+        let port = ReceiveRight::allocate(&self.kernel).map_err(|_| Errno::TooManyOpenFiles)?;
+        self.kernel.port_move_member(port.name(), self.set).map_err(|_| Errno::TooManyOpenFiles)?;
+        Ok(port)
     }
 
     /// Gives out the first send right of `port` (an open file the core
-    /// installed under its name): asks for the no-senders notification
-    /// that will end it and puts it in the set. On failure the open file is
-    /// ended and the port destroyed.
+    /// installed under its name) and asks for the no-senders notification
+    /// that will end it (made after the right, so it cannot fire at once).
+    /// On failure the open file is ended and the port destroyed.
     fn activate(&mut self, port: ReceiveRight<K>) -> Result<SendRight<K>, Errno> {
         let activated = port.make_send().and_then(|send| {
             port.request_no_senders(1)?;
-            self.kernel.port_move_member(port.name(), self.set)?;
             Ok(send)
         });
         match activated {
@@ -226,11 +238,18 @@ impl<K: PortKernel> FileService<K> {
 
     /// A kernel notification arrived on the set: a no-senders on an open
     /// file's port ends it.
+    /// The port is kept for a later open file (up to [`SPARE_PORTS_MAX`]):
+    /// nobody can send to it any more, and every message sent to it before
+    /// the last right went came before this notification (a port's queue
+    /// is in order), so nothing of the old file can reach the new one. That
+    /// saves allocating, joining the set and destroying a port per open.
     pub fn notified(&mut self, notification: Notification<K>) {
         if let Notification::NoSenders { port, .. } = notification {
             if let Some(receive) = self.ports.remove(&port) {
                 let _ = self.core.release(port as Handle, self.clock.now());
-                drop(receive);
+                if self.spare_ports.len() < SPARE_PORTS_MAX {
+                    self.spare_ports.push(receive);
+                }
             }
         }
     }

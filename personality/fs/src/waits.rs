@@ -37,10 +37,10 @@ impl<K: PortKernel> FileService<K> {
         if !self.core.has_changes() {
             return;
         }
-        let FileService { core, pending, ports, kernel, set, scratch, .. } = self;
+        let FileService { core, pending, ports, kernel, scratch, .. } = self;
         core.deliver_ready(&mut |wait, completion| {
             let Some(reply) = pending.remove(&wait) else { return false };
-            send_completion(kernel, *set, ports, &mut scratch[..], reply, completion)
+            send_completion(kernel, ports, &mut scratch[..], reply, completion)
         });
         // A FIFO open delivered above installed its file under its port:
         // those ports are in `ports` now. A wait the core ended without
@@ -78,7 +78,6 @@ impl<K: PortKernel> PendingReply<K> {
 /// Sends `completion` through `reply`; true when the client got it.
 fn send_completion<K: PortKernel>(
     kernel: &K,
-    set: libmach::abi::PortName,
     ports: &mut alloc::collections::BTreeMap<libmach::abi::PortName, libmach::ReceiveRight<K>>,
     scratch: &mut [u8],
     reply: PendingReply<K>,
@@ -117,9 +116,9 @@ fn send_completion<K: PortKernel>(
         (PendingReply::Poll(pending), Completion::Poll(ready)) => pending.send(Ok(ready)).is_ok(),
         (PendingReply::Open(pending, port), Completion::Open(result)) => match result {
             Ok(kind) => {
+                // The port is in the set already (`new_port`).
                 let prepared = port.make_send().and_then(|send| {
                     port.request_no_senders(1)?;
-                    kernel.port_move_member(port.name(), set)?;
                     Ok(send)
                 });
                 let Ok(send) = prepared else {
