@@ -71,6 +71,7 @@ code_enum! {
         VmRead = 65 => "MACH_TRAP_VM_READ",
         VmWrite = 66 => "MACH_TRAP_VM_WRITE",
         VmMap = 67 => "MACH_TRAP_VM_MAP",
+        TaskSetMemoryLimit = 69 => "MACH_TRAP_TASK_SET_MEMORY_LIMIT",
         // Reserved, memory objects and pagers: 70..=79
         MemoryObjectCreate = 70 => "MACH_TRAP_MEMORY_OBJECT_CREATE",
         MemoryObjectDataSupply = 71 => "MACH_TRAP_MEMORY_OBJECT_DATA_SUPPLY",
@@ -96,10 +97,20 @@ code_enum! {
 /// One past the largest trap number; the kernel's dispatch table size.
 pub const MACH_TRAP_COUNT: u32 = 100;
 
-/// `SWITCH_OPTION_NONE` for `thread_switch`: a plain yield.
 /// Longest name `task_set_name` takes, in bytes (UTF-8).
 pub const TASK_NAME_MAX: usize = 32;
 
+/// `task_create` flags (its second argument). Inherit memory: the child's
+/// address space is the parent's, region by region, by each region's
+/// inheritance (`VM_INHERIT_COPY`: copy-on-write; `VM_INHERIT_SHARE`: the
+/// same memory; `VM_INHERIT_NONE`: absent); device and DMA regions never
+/// pass to a child. See docs/vm.md.
+pub const TASK_CREATE_INHERIT_MEMORY: u32 = 1;
+/// Inherit send rights: the child's IPC space gets the parent's send rights
+/// and dead names under the same names (docs/kernel.md).
+pub const TASK_CREATE_INHERIT_SEND_RIGHTS: u32 = 2;
+
+/// `SWITCH_OPTION_NONE` for `thread_switch`: a plain yield.
 pub const SWITCH_OPTION_NONE: u32 = 0;
 /// `SWITCH_OPTION_DEPRESS`: run at the lowest priority for `timeout` ms.
 pub const SWITCH_OPTION_DEPRESS: u32 = 1;
@@ -133,7 +144,7 @@ impl Trap {
             Trap::PortSetAttributes => &["task", "name", "flavor", "info", "count"],
             Trap::PortRequestNotification => &["task", "name", "request", "sync", "notify", "previous_out"],
             Trap::PortType => &["task", "name", "type_out"],
-            Trap::TaskCreate => &["parent", "inherit_memory", "child_out"],
+            Trap::TaskCreate => &["parent", "flags", "child_out"],
             Trap::TaskTerminate | Trap::TaskSuspend | Trap::TaskResume => &["task"],
             Trap::TaskInfo => &["task", "flavor", "info_out", "count_in_out"],
             Trap::TaskSetName => &["task", "name", "length"],
@@ -153,6 +164,7 @@ impl Trap {
             Trap::VmRead => &["task", "address", "size", "data_out", "count_out"],
             Trap::VmWrite => &["task", "address", "data", "count"],
             Trap::VmMap => &["task", "address_in_out", "size", "flags", "memory_object", "offset"],
+            Trap::TaskSetMemoryLimit => &["host", "task", "pages"],
             Trap::MemoryObjectCreate => &["pager", "size", "object_out"],
             Trap::MemoryObjectDataSupply => &["object", "offset", "data", "size", "lock"],
             Trap::MemoryObjectDataUnavailable => &["object", "offset", "size"],

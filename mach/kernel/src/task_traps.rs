@@ -15,8 +15,8 @@ use crate::thread::{Thread, ThreadState, DEFAULT_PRIORITY};
 use alloc::vec::Vec;
 use mach_abi::{
     KernReturn, PortName, TaskBasicInfo, ThreadBasicInfo, X86ThreadState64, TASK_BASIC_INFO, TASK_BASIC_INFO_COUNT,
-    THREAD_BASIC_INFO, THREAD_BASIC_INFO_COUNT, TH_STATE_HALTED, TH_STATE_RUNNING, TH_STATE_STOPPED, TH_STATE_WAITING,
-    X86_THREAD_STATE64, X86_THREAD_STATE64_COUNT,
+    TASK_CREATE_INHERIT_MEMORY, THREAD_BASIC_INFO, THREAD_BASIC_INFO_COUNT, TH_STATE_HALTED, TH_STATE_RUNNING,
+    TH_STATE_STOPPED, TH_STATE_WAITING, X86_THREAD_STATE64, X86_THREAD_STATE64_COUNT,
 };
 
 /// Reads `count_in_out` (the caller's buffer size in words), checks both
@@ -42,13 +42,16 @@ fn write_flavor(
     Ok(())
 }
 
-/// `task_create(parent, inherit_memory, child_out)`: a new task with an
-/// empty address space and IPC space, and no threads.
-pub fn task_create([parent, inherit_memory, child_out, ..]: [u64; 6]) -> Result<(), KernReturn> {
-    if inherit_memory != 0 {
-        // Fork-like copies are the memory server's, built on memory objects
-        // (docs/vm.md); the kernel refuses rather than pretend.
-        return Err(KernReturn::NotSupported);
+/// `task_create(parent, flags, child_out)`: a new task with an empty IPC
+/// space and no threads; its address space is empty, or, with
+/// `TASK_CREATE_INHERIT_MEMORY`, built from `parent`'s by each region's
+/// inheritance (copy-on-write, shared or absent: `vm_traps::inherit_memory`).
+pub fn task_create([parent, flags, child_out, ..]: [u64; 6]) -> Result<(), KernReturn> {
+    let flags = u32::try_from(flags).map_err(|_| KernReturn::InvalidArgument)?;
+    // Copying send rights (TASK_CREATE_INHERIT_SEND_RIGHTS) is not in this
+    // kernel yet: refused rather than ignored.
+    if flags & !TASK_CREATE_INHERIT_MEMORY != 0 {
+        return Err(KernReturn::InvalidArgument);
     }
     let tables = PageTables::new_user().map_err(|_| KernReturn::ResourceShortage)?;
     with_kernel(|kernel| {
@@ -59,20 +62,44 @@ pub fn task_create([parent, inherit_memory, child_out, ..]: [u64; 6]) -> Result<
                 return Err(error);
             }
         };
-        let check = task_named(kernel, caller.space, parent as PortName).and_then(|_| {
+        let check = task_named(kernel, caller.space, parent as PortName).and_then(|parent| {
             let mut own = kernel.user_space(caller.task)?;
-            user::check_writable(&mut own, UserBuffer::new(child_out, 4)).map_err(KernReturn::from)
+            user::check_writable(&mut own, UserBuffer::new(child_out, 4)).map_err(KernReturn::from)?;
+            Ok(parent)
         });
-        if let Err(error) = check {
-            tables.destroy_user();
-            return Err(error);
-        }
+        let parent = match check {
+            Ok(parent) => parent,
+            Err(error) => {
+                tables.destroy_user();
+                return Err(error);
+            }
+        };
         let parent_name = kernel.tasks.get(caller.task).map(|task| task.name.clone()).unwrap_or_default();
         let child = kernel.create_task(&parent_name, tables).map_err(|_| KernReturn::ResourceShortage)?;
-        let port = kernel.tasks.get(child).and_then(|task| task.port).ok_or(KernReturn::Failure)?;
-        let name = give_send_right(kernel, caller.space, port)?;
+        let built = if flags & TASK_CREATE_INHERIT_MEMORY != 0 {
+            crate::vm_traps::inherit_memory(kernel, parent, child)
+        } else {
+            Ok(())
+        };
+        let named = built.and_then(|()| {
+            // The fork may have taken write access from `child_out` (the
+            // caller's own memory, shared with the child now): get it back
+            // (a copy) before naming the child, so the write cannot fail.
+            let mut own = kernel.user_space(caller.task)?;
+            user::check_writable(&mut own, UserBuffer::new(child_out, 4))?;
+            let port = kernel.tasks.get(child).and_then(|task| task.port).ok_or(KernReturn::Failure)?;
+            give_send_right(kernel, caller.space, port)
+        });
+        let name = match named {
+            Ok(name) => name,
+            Err(error) => {
+                // Nobody holds a right to it: it goes at once (no threads).
+                kernel.terminate_task(child);
+                return Err(error);
+            }
+        };
         let mut own = kernel.user_space(caller.task).expect("checked above");
-        user::write_u32(&mut own, child_out, name)?;
+        user::write_u32(&mut own, child_out, name).expect("checked writable under this lock");
         Ok(())
     })
 }

@@ -28,6 +28,9 @@ impl From<UserMemoryError> for KernReturn {
             UserMemoryError::OutOfRange | UserMemoryError::Unmapped(_) => KernReturn::InvalidAddress,
             UserMemoryError::Protection(_) => KernReturn::ProtectionFailure,
             UserMemoryError::TooLong => KernReturn::InvalidArgument,
+            // The trap layer waits for the page and runs the trap again.
+            UserMemoryError::NeedsPage(_) => KernReturn::MemoryFailure,
+            UserMemoryError::ResourceShortage(_) => KernReturn::ResourceShortage,
         }
     }
 }
@@ -40,7 +43,16 @@ pub static CHECK_EVERY_TRAP: core::sync::atomic::AtomicBool = core::sync::atomic
 /// Runs trap `number` for the current thread and returns the value for the
 /// user's return register.
 pub fn dispatch(number: u64, arguments: [u64; 6]) -> u64 {
-    let value = dispatch_unchecked(number, arguments);
+    let mut value = dispatch_unchecked(number, arguments);
+    // A trap whose user memory needed an object page from its pager failed
+    // having changed nothing: wait for the page and run it again.
+    while value == KernReturn::MemoryFailure as u64 && answers_kern_return(number) {
+        match crate::vm_fault::wait_for_wanted_page() {
+            Some(Ok(())) => value = dispatch_unchecked(number, arguments),
+            Some(Err(error)) => value = error as u64,
+            None => break,
+        }
+    }
     #[cfg(feature = "ktest")]
     if CHECK_EVERY_TRAP.load(core::sync::atomic::Ordering::Relaxed) {
         if let Err(violation) = with_kernel(|kernel| kernel.ipc.check_invariants()) {
@@ -48,6 +60,15 @@ pub fn dispatch(number: u64, arguments: [u64; 6]) -> u64 {
         }
     }
     value
+}
+
+/// True for traps whose result is a `kern_return_t` (not a port name, and
+/// not `mach_msg`, which waits for pages itself).
+fn answers_kern_return(number: u64) -> bool {
+    !matches!(
+        u32::try_from(number).ok().and_then(Trap::from_u32),
+        None | Some(Trap::MachMsg | Trap::MachReplyPort | Trap::TaskSelf | Trap::ThreadSelf | Trap::HostSelf)
+    )
 }
 
 fn dispatch_unchecked(number: u64, arguments: [u64; 6]) -> u64 {
@@ -110,6 +131,7 @@ fn dispatch_unchecked(number: u64, arguments: [u64; 6]) -> u64 {
         Trap::VmRead => crate::vm_traps::vm_read(arguments),
         Trap::VmWrite => crate::vm_traps::vm_write(arguments),
         Trap::VmMap => crate::memory_object::vm_map(arguments),
+        Trap::TaskSetMemoryLimit => crate::vm_traps::task_set_memory_limit(arguments),
         Trap::MemoryObjectCreate => crate::memory_object::memory_object_create(arguments),
         Trap::MemoryObjectDataSupply => crate::memory_object::memory_object_data_supply(arguments),
         Trap::MemoryObjectDataUnavailable => crate::memory_object::memory_object_data_unavailable(arguments),

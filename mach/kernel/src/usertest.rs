@@ -205,20 +205,22 @@ fn give_send_right(kernel: &mut crate::scheduler::Kernel, server: TaskId, name: 
     kernel.ipc.insert_carried(client_space, right).map_err(|(error, _)| error).expect("a fresh space has room")
 }
 
-/// Every task's count of resident pages matches its page tables.
+/// Every task's count of resident pages (and of object pages among them)
+/// matches its page tables.
 fn memory_accounting_is_exact() -> Result<(), Failure> {
     let wrong = with_kernel(|kernel| {
         kernel.tasks.iter().find_map(|(id, task)| {
-            let counted = task.page_tables.as_ref().map_or(0, |tables| task.vm.count_resident(tables));
-            (counted != task.vm.resident()).then(|| (id, task.vm.resident(), counted))
+            let counted = task.page_tables.as_ref().map_or((0, 0), |tables| task.vm.count_resident(tables));
+            let recorded = (task.vm.resident(), task.vm.object_pages());
+            (counted != recorded).then_some((id, recorded, counted))
         })
     });
     ensure!(
         wrong.is_none(),
-        "task {:?} records {} resident pages but holds {}",
+        "task {:?} records (resident, object) pages {:?} but holds {:?}",
         wrong.map(|w| w.0),
-        wrong.map_or(0, |w| w.1),
-        wrong.map_or(0, |w| w.2)
+        wrong.map(|w| w.1),
+        wrong.map(|w| w.2)
     );
     Ok(())
 }

@@ -22,6 +22,7 @@ use super::{deliver_outcome, settle, wake_one};
 use crate::memory::user::{self, UserBuffer};
 use crate::scheduler::{self, with_kernel, Kernel};
 use crate::thread::WaitResult;
+use crate::vm_fault::Resolution;
 use alloc::vec::Vec;
 use mach_abi::{
     CopyOption, MachMsgReturn, PortName, MACH_MSG_OPTION_USER, MACH_MSG_SIZE_MAX, MACH_MSG_SIZE_MIN,
@@ -68,9 +69,10 @@ pub struct PendingReceive {
 /// One step of a blocking operation, decided under the kernel lock.
 enum Step {
     Done(MachMsgReturn),
-    /// The buffer has a page only a pager can bring (address, access):
-    /// resolve it, waiting if need be, and try again.
-    Fault(u64, u32),
+    /// The buffer (or out-of-line memory) has a page only a pager can
+    /// bring (task, address, access): resolve it, waiting if need be, and
+    /// try again; the code is the answer if it cannot be had.
+    Fault(crate::task::TaskId, u64, u32, MachMsgReturn),
     /// The thread is queued and marked blocked: give up the processor.
     Wait,
 }
@@ -133,7 +135,7 @@ fn send(address: u64, size: u64, deadline: Option<u64>) -> MachMsgReturn {
             let mut memory = kernel.user_space(task).expect("a running task has page tables");
             let end = address.saturating_add(bytes.len() as u64);
             if let Some(page) = memory.vm.absent_object_page(memory.tables, address, end, false) {
-                return Step::Fault(page, mach_abi::VM_PROT_READ);
+                return Step::Fault(task, page, mach_abi::VM_PROT_READ, MachMsgReturn::SendInvalidData);
             }
             if user::copy_from_user(&mut memory, UserBuffer::new(address, bytes.len()), bytes).is_err() {
                 return Step::Done(MachMsgReturn::SendInvalidData);
@@ -148,7 +150,7 @@ fn send(address: u64, size: u64, deadline: Option<u64>) -> MachMsgReturn {
                 vm: &mut object.vm,
                 captured,
             };
-            match ipc.send(space, bytes, &mut memory) {
+            let step = match ipc.send(space, bytes, &mut memory) {
                 Ok(outcome) => {
                     deliver_outcome(kernel, outcome);
                     settle(kernel);
@@ -158,19 +160,27 @@ fn send(address: u64, size: u64, deadline: Option<u64>) -> MachMsgReturn {
                     wait_or_time_out(kernel, deadline, WaitKey::Send(port), MachMsgReturn::SendTimedOut)
                 }
                 Err(SendError::Failed(code)) => {
+                    // Out-of-line memory with an object page its pager must
+                    // bring: the send changed nothing; wait and send again.
+                    let wanted = kernel.tasks.get_mut(task).and_then(|object| object.vm.take_wanted_page());
+                    if let (MachMsgReturn::SendInvalidMemory, Some((page, access))) = (code, wanted) {
+                        return Step::Fault(task, page, access, code);
+                    }
                     settle(kernel);
                     Step::Done(code)
                 }
                 Err(SendError::HandoffNotPossible) => Step::Done(MachMsgReturn::SendInvalidDest),
-            }
+            };
+            crate::memory_object::release_unmapped_by(kernel, task);
+            step
         });
         match step {
             Step::Done(code) => return code,
-            Step::Fault(page, access) => {
-                if !crate::vm_fault::resolve(page, access) {
-                    return MachMsgReturn::SendInvalidData;
-                }
-            }
+            Step::Fault(task, page, access, failure) => match crate::vm_fault::resolve_in(task, page, access) {
+                Resolution::Resolved => {}
+                Resolution::Failed(_) => return failure,
+                Resolution::Interrupted => return MachMsgReturn::SendInterrupted,
+            },
             Step::Wait => {
                 if scheduler::finish_block() == WaitResult::TimedOut {
                     return MachMsgReturn::SendTimedOut;
@@ -289,7 +299,7 @@ fn receive(address: u64, size: u64, name: PortName, options: ReceiveOptions, dea
             let mut user_memory = object.user_space().expect("a running task has page tables");
             let end = address.saturating_add(size as u64);
             if let Some(page) = user_memory.vm.absent_object_page(user_memory.tables, address, end, true) {
-                return Step::Fault(page, mach_abi::VM_PROT_WRITE);
+                return Step::Fault(task, page, mach_abi::VM_PROT_WRITE, MachMsgReturn::ReceiveInvalidData);
             }
             if user::check_writable(&mut user_memory, UserBuffer::new(address, size)).is_err() {
                 return Step::Done(MachMsgReturn::ReceiveInvalidData);
@@ -333,11 +343,11 @@ fn receive(address: u64, size: u64, name: PortName, options: ReceiveOptions, dea
         });
         match step {
             Step::Done(code) => return code,
-            Step::Fault(page, access) => {
-                if !crate::vm_fault::resolve(page, access) {
-                    return MachMsgReturn::ReceiveInvalidData;
-                }
-            }
+            Step::Fault(task, page, access, failure) => match crate::vm_fault::resolve_in(task, page, access) {
+                Resolution::Resolved => {}
+                Resolution::Failed(_) => return failure,
+                Resolution::Interrupted => return MachMsgReturn::ReceiveInterrupted,
+            },
             Step::Wait => {
                 let woke = scheduler::finish_block();
                 // A sender may have delivered straight into our buffer.

@@ -92,4 +92,5 @@ pub fn settle(kernel: &mut Kernel) {
         while wake_one(kernel, key) {}
     }
     crate::memory_object::wake_orphans(kernel);
+    crate::memory_object::free_unreferenced(kernel);
 }

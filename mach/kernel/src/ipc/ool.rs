@@ -8,15 +8,18 @@
 //! touched are not captured at all: they arrive as zero-fill, so a sparse
 //! region costs only its touched pages. With `deallocate` set the sender's
 //! range is then deallocated, so a move hands the frames over outright.
-//! Pages of object-backed or device regions are copied (their frames are
-//! not the sender's to share). Receiving maps the captured frames as a new
+//! Private copies in object mappings are the sender's own and shared the
+//! same way. Object pages, wired (DMA) pages and device registers are
+//! copied (their frames are not the sender's to share, or must not move). Receiving maps the captured frames as a new
 //! read-write anonymous region of the receiver, write access coming back
 //! page by page on the first write. Captured regions of messages that are
 //! destroyed unreceived come back through `Ipc::take_released_regions` and
-//! are released by `ipc::settle`.
+//! are released by `ipc::settle`. A page of an object mapping that only its
+//! pager can bring fails the send with nothing changed; `mach_msg` waits
+//! for the page (`VmMap::take_wanted_page`) and sends again.
 
 use crate::arch::paging::PageTables;
-use crate::memory::{frame, share, Frame, PAGE_SIZE};
+use crate::memory::{frame, share, Frame, PageFlags, PAGE_SIZE};
 use crate::vm::{self, VmMap};
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
@@ -72,8 +75,15 @@ impl TaskAccess<'_> {
         if region.protection & VM_PROT_READ == 0 {
             return Err(MachMsgReturn::SendInvalidMemory);
         }
-        if region.backing == vm::Backing::Anonymous {
-            let Some((physical, _)) = self.tables.translate(page) else { return Ok(None) };
+        let present = self.tables.translate(page);
+        let own_page = match region.backing {
+            vm::Backing::Anonymous => true,
+            // A private copy in an object mapping is the sender's own too.
+            vm::Backing::Object { .. } => present.is_some_and(|(_, flags)| flags.contains(PageFlags::PRIVATE)),
+            vm::Backing::Wired | vm::Backing::Device => false,
+        };
+        if own_page {
+            let Some((physical, _)) = present else { return Ok(None) };
             let frame = Frame::containing(physical);
             share::share(frame);
             self.vm.deny_write(self.tables, page);
@@ -82,7 +92,11 @@ impl TaskAccess<'_> {
         if !crate::memory::can_spare(PAGE_SIZE) {
             return Err(MachMsgReturn::SendNoBuffer);
         }
-        let source = self.vm.touch(self.tables, page, VM_PROT_READ).map_err(|_| MachMsgReturn::SendInvalidMemory)?;
+        // An object page the pager must bring is remembered: the send fails
+        // having changed nothing, `mach_msg` waits for the page and sends
+        // again.
+        let source =
+            self.vm.touch_for_kernel(self.tables, page, VM_PROT_READ).map_err(|_| MachMsgReturn::SendInvalidMemory)?;
         let copy = frame::allocate().map_err(|_| MachMsgReturn::SendNoBuffer)?;
         // SAFETY: `source` is a frame of the sender's map (kernel lock
         // held), `copy` was just allocated; both are whole pages reached

@@ -10,13 +10,15 @@
 //! a kernel fault, and a task cannot make the kernel read or write kernel
 //! memory on its behalf.
 //!
-//! Not resolved here: an object page that is not resident. The kernel
-//! cannot wait for a pager in the middle of a trap, so such a copy fails
-//! (the task touches the buffer first; see docs/vm.md).
+//! Not resolved here: an object page only its object can bring (a pager's
+//! page not in memory, or one it write-locked). The kernel cannot wait for
+//! a pager in the middle of a trap, so such a copy fails with
+//! [`UserMemoryError::NeedsPage`] and the map remembers the page; the trap
+//! layer waits for it and runs the trap again (`vm_fault`).
 
 use crate::arch::paging::{self, PageTables, USER_END};
 use crate::memory::{PageFlags, PAGE_SIZE};
-use crate::vm::VmMap;
+use crate::vm::{VmError, VmMap};
 use mach_abi::{VM_PROT_READ, VM_PROT_WRITE};
 
 /// A task's address space as user copies need it: its page tables and the
@@ -44,6 +46,12 @@ pub enum UserMemoryError {
     Protection(u64),
     /// The range is longer than the operation accepts.
     TooLong,
+    /// This address is an object page only its object can bring: the map
+    /// remembers it (`VmMap::take_wanted_page`) for the trap layer to wait.
+    NeedsPage(u64),
+    /// Bringing the page would pass the task's memory limit, or the
+    /// machine has no memory left.
+    ResourceShortage(u64),
 }
 
 impl UserBuffer {
@@ -74,11 +82,11 @@ fn resolve(
         }
     }
     let access = if write { VM_PROT_WRITE } else { VM_PROT_READ };
-    match space.vm.touch(space.tables, address, access) {
+    match space.vm.touch_for_kernel(space.tables, address, access) {
         Ok(_) => {}
-        Err(crate::vm::VmError::NotAllocated | crate::vm::VmError::InvalidRange) => {
-            return Err(UserMemoryError::Unmapped(address))
-        }
+        Err(VmError::NotAllocated | VmError::InvalidRange) => return Err(UserMemoryError::Unmapped(address)),
+        Err(VmError::ObjectPage { .. }) => return Err(UserMemoryError::NeedsPage(address)),
+        Err(VmError::OutOfMemory) => return Err(UserMemoryError::ResourceShortage(address)),
         Err(_) => return Err(UserMemoryError::Protection(address)),
     }
     match space.tables.translate(address) {

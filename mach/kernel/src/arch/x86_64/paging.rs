@@ -158,8 +158,15 @@ fn hardware_flags(flags: PageFlags) -> PageTableFlags {
     if flags.contains(PageFlags::UNCACHED) {
         result |= PageTableFlags::NO_CACHE | PageTableFlags::WRITE_THROUGH;
     }
+    if flags.contains(PageFlags::PRIVATE) {
+        result |= SOFTWARE_PRIVATE;
+    }
     result
 }
+
+/// The entry bit (one the hardware leaves to software) that carries
+/// `PageFlags::PRIVATE`.
+const SOFTWARE_PRIVATE: PageTableFlags = PageTableFlags::BIT_9;
 
 fn neutral_flags(flags: PageTableFlags) -> PageFlags {
     let mut result = PageFlags::empty();
@@ -167,6 +174,7 @@ fn neutral_flags(flags: PageTableFlags) -> PageFlags {
     result.set(PageFlags::EXECUTABLE, !flags.contains(PageTableFlags::NO_EXECUTE));
     result.set(PageFlags::USER, flags.contains(PageTableFlags::USER_ACCESSIBLE));
     result.set(PageFlags::UNCACHED, flags.contains(PageTableFlags::NO_CACHE));
+    result.set(PageFlags::PRIVATE, flags.contains(SOFTWARE_PRIVATE));
     result
 }
 
@@ -353,13 +361,24 @@ impl PageTables {
     /// costs what is mapped in it, not its size.
     pub fn mapped_in(&self, start: u64, end: u64) -> alloc::vec::Vec<(u64, Frame)> {
         let mut found = alloc::vec::Vec::new();
+        self.visit_mapped(start, end, &mut |page, frame, _| found.push((page, frame)));
+        found
+    }
+
+    /// Like `mapped_in`, with each mapping's rights.
+    pub fn mapped_entries_in(&self, start: u64, end: u64) -> alloc::vec::Vec<(u64, Frame, PageFlags)> {
+        let mut found = alloc::vec::Vec::new();
+        self.visit_mapped(start, end, &mut |page, frame, flags| found.push((page, frame, flags)));
+        found
+    }
+
+    fn visit_mapped(&self, start: u64, end: u64, visit: &mut dyn FnMut(u64, Frame, PageFlags)) {
         let end = end.min(USER_END);
         if start < end {
             // SAFETY: `&self` keeps the tables alive and unchanged; reads only.
             let top = unsafe { table_in(self.root) };
-            collect_mapped(top, 4, 0, start, end, &mut found);
+            collect_mapped(top, 4, 0, start, end, visit);
         }
-        found
     }
 
     /// Pages mapped in the user half.
@@ -374,15 +393,15 @@ impl PageTables {
     }
 }
 
-/// Adds to `found` the leaves of `table` (at `level`, covering addresses
-/// from `base`) that lie in `[start, end)`.
+/// Visits the leaves of `table` (at `level`, covering addresses from
+/// `base`) that lie in `[start, end)`.
 fn collect_mapped(
     table: &PageTable,
     level: u8,
     base: u64,
     start: u64,
     end: u64,
-    found: &mut alloc::vec::Vec<(u64, Frame)>,
+    found: &mut dyn FnMut(u64, Frame, PageFlags),
 ) {
     let span = 1u64 << (12 + 9 * (level as u32 - 1));
     for (index, entry) in table.iter().enumerate() {
@@ -392,7 +411,7 @@ fn collect_mapped(
         }
         let Ok(frame) = entry.frame() else { continue }; // absent, or a huge page (never in user halves)
         if level == 1 {
-            found.push((entry_start, from_phys_frame(frame)));
+            found(entry_start, from_phys_frame(frame), neutral_flags(entry.flags()));
         } else {
             // SAFETY: a present lower-level table of tables the caller holds; reads only.
             collect_mapped(unsafe { table_in(frame) }, level - 1, entry_start, start, end, found);
