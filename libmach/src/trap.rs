@@ -271,10 +271,27 @@ pub fn port_request_notification(
 /// A new, empty task (no memory, no threads) whose parent is `parent`;
 /// returns a send right to its task port.
 pub fn task_create(parent: PortName) -> Result<PortName, KernReturn> {
+    task_create_with(parent, 0)
+}
+
+/// A new task with no threads whose parent is `parent`, with `flags`
+/// (`TASK_CREATE_INHERIT_MEMORY`: its address space is built from the
+/// parent's by each region's inheritance, copy-on-write); returns a send
+/// right to its task port.
+pub fn task_create_with(parent: PortName, flags: u32) -> Result<PortName, KernReturn> {
     let mut child = 0u32;
     // SAFETY: the kernel writes the new task's name into `child`, ours.
-    to_result(unsafe { raw_trap(Trap::TaskCreate as u64, [parent as u64, 0, &raw mut child as u64, 0, 0, 0]) })?;
+    to_result(unsafe {
+        raw_trap(Trap::TaskCreate as u64, [parent as u64, flags as u64, &raw mut child as u64, 0, 0, 0])
+    })?;
     Ok(child)
+}
+
+/// With a send right to the privileged host port: the most pages `task`
+/// may be charged for (its memory, the objects it created, its page tables
+/// and kernel stacks).
+pub fn task_set_memory_limit(host: PortName, task: PortName, pages: u64) -> Result<(), KernReturn> {
+    trap(Trap::TaskSetMemoryLimit, [host as u64, task as u64, pages, 0, 0, 0])
 }
 
 /// Names `task` (what kernel logs call it), at most `TASK_NAME_MAX` bytes.

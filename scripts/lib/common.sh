@@ -43,7 +43,7 @@ build_user_programs() {
     "$(sysroot_tool llvm-objcopy)" --strip-debug \
         "$target_dir/x86_64-unknown-none/release/bootstrap" "$BUILD/x86_64/bootstrap"
     local program
-    for program in hello spinner faulter bad-pointers ipc-echo ipc-client ipc-checks ipc-bench yielder task-checks adversary boot-checks vm-checks exc-victim exc-handler ool-checks device-checks pager pager-client thread-checks; do
+    for program in hello spinner faulter bad-pointers ipc-echo ipc-client ipc-checks ipc-bench yielder task-checks adversary boot-checks vm-checks exc-victim exc-handler ool-checks device-checks pager pager-client thread-checks fork-checks limit-checks; do
         "$(sysroot_tool llvm-objcopy)" --strip-debug \
             "$target_dir/x86_64-unknown-none/release/$program" "$BUILD/x86_64/user/usertest-$program"
     done

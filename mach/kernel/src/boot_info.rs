@@ -11,8 +11,9 @@ use heapless::{String, Vec};
 
 /// Most memory-map entries we keep; firmware maps are far smaller.
 pub const MAX_MEMORY_REGIONS: usize = 64;
-/// Most boot modules (the first user tasks) we accept.
-pub const MAX_MODULES: usize = 32;
+/// Most boot modules (the first user tasks) we accept. The kernel tests
+/// load every test program as a module (34 and growing).
+pub const MAX_MODULES: usize = 64;
 /// Longest command line we keep, for the kernel and for each module.
 pub const MAX_COMMAND_LINE: usize = 256;
 

@@ -122,6 +122,12 @@ impl Objects {
         self.arena.len()
     }
 
+    /// Threads waiting for a pager's page, in all (for tests: an aborted
+    /// wait must leave no trace).
+    pub fn waiting_threads(&self) -> usize {
+        self.arena.iter().map(|(_, object)| object.waiters.values().map(Vec::len).sum::<usize>()).sum()
+    }
+
     /// The objects `task` created.
     fn owned_by(&self, task: TaskId) -> Vec<ObjectId> {
         self.arena.iter().filter(|(_, object)| object.owner == Some(task)).map(|(id, _)| id).collect()

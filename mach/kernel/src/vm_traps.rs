@@ -334,3 +334,69 @@ pub fn inherit_memory(kernel: &mut Kernel, parent: TaskId, child: TaskId) -> Res
     child_object.page_tables = Some(child_tables);
     result
 }
+
+#[cfg(feature = "ktest")]
+mod tests {
+    use super::*;
+    use crate::arch::paging::PageTables;
+    use crate::ktest::Failure;
+    use crate::memory::{frame, heap, share};
+    use crate::{ensure, ensure_eq, ktest};
+
+    /// What a fork of a task with `pages` pages of anonymous memory written
+    /// took: (frames besides the child's page tables and kernel heap
+    /// growth, the child's page-table frames, heap growth in bytes).
+    fn fork_frames(pages: u64) -> Result<(usize, usize, usize), Failure> {
+        let parent_tables = PageTables::new_user().map_err(|_| "no page tables")?;
+        let child_tables = PageTables::new_user().map_err(|_| "no page tables")?;
+        with_kernel(|kernel| -> Result<(usize, usize, usize), Failure> {
+            let parent = kernel.create_task("fork-frames", parent_tables)?;
+            let child = kernel.create_task("fork-frames", child_tables)?;
+            let object = kernel.tasks.get_mut(parent).ok_or("no parent")?;
+            let tables = object.page_tables.as_mut().ok_or("no tables")?;
+            object.vm.set_limit(frame::statistics().usable);
+            let start = object.vm.find_space(pages * PAGE, 0).ok_or("no space")?;
+            vm::allocate(&mut object.vm, start, start + pages * PAGE, VM_PROT_DEFAULT).map_err(|_| "allocate")?;
+            for page in 0..pages {
+                object.vm.touch(tables, start + page * PAGE, VM_PROT_WRITE).map_err(|_| "touch")?;
+            }
+            let (frames_before, heap_before) = (frame::statistics().free, heap::usage().1);
+            inherit_memory(kernel, parent, child)?;
+            let (frames_after, heap_after) = (frame::statistics().free, heap::usage().1);
+            let child_object = kernel.tasks.get(child).ok_or("no child")?;
+            let child_tables = child_object.page_tables.as_ref().ok_or("no child tables")?.table_pages();
+            ensure_eq!(child_object.vm.resident(), pages as usize);
+            let parent_object = kernel.tasks.get(parent).ok_or("no parent")?;
+            let tables = parent_object.page_tables.as_ref().ok_or("no tables")?;
+            for (page, frame, flags) in tables.mapped_entries_in(start, start + pages * PAGE) {
+                ensure!(share::owners(frame) == 2, "page {page:#x} has {} owners", share::owners(frame));
+                ensure!(!flags.contains(crate::memory::PageFlags::WRITABLE), "page {page:#x} still writable");
+            }
+            let heap_growth = heap_after - heap_before;
+            let taken = frames_before - frames_after - heap_growth / crate::memory::PAGE_SIZE;
+            kernel.terminate_task(child);
+            kernel.terminate_task(parent);
+            Ok((taken - child_tables, child_tables, heap_growth))
+        })
+    }
+
+    ktest! {
+        fn a_fork_allocates_no_frame_but_the_childs_page_tables() {
+            // 1 MiB and 64 MiB resident (8 MiB where RAM is too small).
+            let big = if frame::statistics().free > 16384 + 8192 { 16384 } else { 2048 };
+            fork_frames(256)?;
+            let before = (frame::statistics().free, heap::usage().1);
+            let small = fork_frames(256)?;
+            let large = fork_frames(big)?;
+            ensure_eq!((small.0, large.0), (0, 0));
+            crate::println!(
+                "fork of {} KiB: {} page-table frames, heap +{} bytes; of {} KiB: {} page-table frames, heap +{} bytes",
+                256 * 4, small.1, small.2, big * 4, large.1, large.2
+            );
+            ensure_eq!(share::shared_frame_count(), 0);
+            let heap_growth = (heap::usage().1 - before.1) / crate::memory::PAGE_SIZE;
+            ensure_eq!(frame::statistics().free + heap_growth, before.0);
+            Ok(())
+        }
+    }
+}

@@ -361,18 +361,37 @@ impl PageTables {
     /// costs what is mapped in it, not its size.
     pub fn mapped_in(&self, start: u64, end: u64) -> alloc::vec::Vec<(u64, Frame)> {
         let mut found = alloc::vec::Vec::new();
-        self.visit_mapped(start, end, &mut |page, frame, _| found.push((page, frame)));
+        self.visit_mapped(start, end, &mut |page, frame, _| {
+            found.push((page, frame));
+            true
+        });
         found
     }
 
     /// Like `mapped_in`, with each mapping's rights.
     pub fn mapped_entries_in(&self, start: u64, end: u64) -> alloc::vec::Vec<(u64, Frame, PageFlags)> {
+        self.first_mapped_entries_in(start, end, usize::MAX)
+    }
+
+    /// The first `limit` mappings of `mapped_entries_in`: a caller walking
+    /// a large range in bounded pieces continues after the last one.
+    pub fn first_mapped_entries_in(
+        &self,
+        start: u64,
+        end: u64,
+        limit: usize,
+    ) -> alloc::vec::Vec<(u64, Frame, PageFlags)> {
         let mut found = alloc::vec::Vec::new();
-        self.visit_mapped(start, end, &mut |page, frame, flags| found.push((page, frame, flags)));
+        self.visit_mapped(start, end, &mut |page, frame, flags| {
+            found.push((page, frame, flags));
+            found.len() < limit
+        });
         found
     }
 
-    fn visit_mapped(&self, start: u64, end: u64, visit: &mut dyn FnMut(u64, Frame, PageFlags)) {
+    /// Calls `visit` on each mapping in `[start, end)` in address order
+    /// while it answers true.
+    fn visit_mapped(&self, start: u64, end: u64, visit: &mut dyn FnMut(u64, Frame, PageFlags) -> bool) {
         let end = end.min(USER_END);
         if start < end {
             // SAFETY: `&self` keeps the tables alive and unchanged; reads only.
@@ -394,15 +413,16 @@ impl PageTables {
 }
 
 /// Visits the leaves of `table` (at `level`, covering addresses from
-/// `base`) that lie in `[start, end)`.
+/// `base`) that lie in `[start, end)`, while `found` answers true; false if
+/// it stopped.
 fn collect_mapped(
     table: &PageTable,
     level: u8,
     base: u64,
     start: u64,
     end: u64,
-    found: &mut dyn FnMut(u64, Frame, PageFlags),
-) {
+    found: &mut dyn FnMut(u64, Frame, PageFlags) -> bool,
+) -> bool {
     let span = 1u64 << (12 + 9 * (level as u32 - 1));
     for (index, entry) in table.iter().enumerate() {
         let entry_start = base + index as u64 * span;
@@ -410,13 +430,17 @@ fn collect_mapped(
             continue;
         }
         let Ok(frame) = entry.frame() else { continue }; // absent, or a huge page (never in user halves)
-        if level == 1 {
-            found(entry_start, from_phys_frame(frame), neutral_flags(entry.flags()));
+        let going_on = if level == 1 {
+            found(entry_start, from_phys_frame(frame), neutral_flags(entry.flags()))
         } else {
             // SAFETY: a present lower-level table of tables the caller holds; reads only.
-            collect_mapped(unsafe { table_in(frame) }, level - 1, entry_start, start, end, found);
+            collect_mapped(unsafe { table_in(frame) }, level - 1, entry_start, start, end, found)
+        };
+        if !going_on {
+            return false;
         }
     }
+    true
 }
 
 fn count_leaves(table_frame: PhysFrame, level: u8) -> usize {
