@@ -382,11 +382,24 @@ pub fn destroy(kernel: &mut Kernel, id: ObjectId) {
     crate::ipc::settle(kernel);
 }
 
+/// What IPC changes (`ipc::settle`: ports died, rights went) mean for
+/// memory objects: threads waiting on a dead pager wake (`wake_orphans`),
+/// kernel objects nobody maps or names any more go (`free_unreferenced`).
+/// Nothing to do, and nearly free, when no thread waits on a pager and
+/// every kernel object is mapped, which is almost always.
+#[inline]
+pub fn after_ipc_changes(kernel: &mut Kernel) {
+    if kernel.objects.awaiting_pager.is_empty() && kernel.objects.unmapped.is_empty() {
+        return;
+    }
+    wake_orphans(kernel);
+    free_unreferenced(kernel);
+}
+
 /// Wakes the threads waiting on a pager whose port has died (its task
 /// ended, or it destroyed the port): they fault again, the request cannot
-/// be sent, and they take an exception instead of waiting for ever. Cheap
-/// when no thread waits on any pager, which is almost always.
-pub fn wake_orphans(kernel: &mut Kernel) {
+/// be sent, and they take an exception instead of waiting for ever.
+fn wake_orphans(kernel: &mut Kernel) {
     if kernel.objects.awaiting_pager.is_empty() {
         return;
     }
@@ -451,9 +464,8 @@ pub fn release_unmapped_by(kernel: &mut Kernel, task: TaskId) {
 }
 
 /// Frees the kernel objects that no map maps once the last send right to
-/// them is gone (run after IPC changes; free when there are none, which is
-/// almost always).
-pub fn free_unreferenced(kernel: &mut Kernel) {
+/// them is gone.
+fn free_unreferenced(kernel: &mut Kernel) {
     if kernel.objects.unmapped.is_empty() {
         return;
     }

@@ -44,14 +44,8 @@ pub static CHECK_EVERY_TRAP: core::sync::atomic::AtomicBool = core::sync::atomic
 /// user's return register.
 pub fn dispatch(number: u64, arguments: [u64; 6]) -> u64 {
     let mut value = dispatch_unchecked(number, arguments);
-    // A trap whose user memory needed an object page from its pager failed
-    // having changed nothing: wait for the page and run it again.
-    while value == KernReturn::MemoryFailure as u64 && answers_kern_return(number) {
-        match crate::vm_fault::wait_for_wanted_page() {
-            Some(Ok(())) => value = dispatch_unchecked(number, arguments),
-            Some(Err(error)) => value = error as u64,
-            None => break,
-        }
+    if value == KernReturn::MemoryFailure as u64 {
+        value = wait_for_pages_and_retry(number, arguments);
     }
     #[cfg(feature = "ktest")]
     if CHECK_EVERY_TRAP.load(core::sync::atomic::Ordering::Relaxed) {
@@ -62,15 +56,31 @@ pub fn dispatch(number: u64, arguments: [u64; 6]) -> u64 {
     value
 }
 
-/// True for traps whose result is a `kern_return_t` (not a port name, and
-/// not `mach_msg`, which waits for pages itself).
-fn answers_kern_return(number: u64) -> bool {
-    !matches!(
+/// A trap answered `KERN_MEMORY_FAILURE`: if its user memory needed an
+/// object page from its pager, it failed having changed nothing, so wait
+/// for the page and run it again (as often as it needs pages). Off the
+/// common path, so it costs the other traps nothing.
+#[cold]
+#[inline(never)]
+fn wait_for_pages_and_retry(number: u64, arguments: [u64; 6]) -> u64 {
+    // Only traps that answer a `kern_return_t` (not a port name; `mach_msg`
+    // waits for pages itself).
+    let kern_return = !matches!(
         u32::try_from(number).ok().and_then(Trap::from_u32),
         None | Some(Trap::MachMsg | Trap::MachReplyPort | Trap::TaskSelf | Trap::ThreadSelf | Trap::HostSelf)
-    )
+    );
+    let mut value = KernReturn::MemoryFailure as u64;
+    while value == KernReturn::MemoryFailure as u64 && kern_return {
+        match crate::vm_fault::wait_for_wanted_page() {
+            Some(Ok(())) => value = dispatch_unchecked(number, arguments),
+            Some(Err(error)) => value = error as u64,
+            None => break,
+        }
+    }
+    value
 }
 
+#[inline(always)]
 fn dispatch_unchecked(number: u64, arguments: [u64; 6]) -> u64 {
     let Some(trap) = u32::try_from(number).ok().and_then(Trap::from_u32) else {
         return KernReturn::InvalidArgument as u64;

@@ -775,6 +775,16 @@ pub fn run_benchmarks() -> bool {
         wait_for_text(pager_client, "bench pager done", 120_000)?;
         terminate(pager_client)?;
         terminate(pager)?;
+        // A fork of 1 MiB and of 64 MiB resident: past the default limit of
+        // half of a 128 MiB machine, so the limit is lifted for it.
+        let fork = task::spawn_with("fork-checks", module("fork-checks")?, HIGH, |kernel, task| {
+            if let Some(object) = kernel.tasks.get_mut(task) {
+                object.vm.set_limit(crate::memory::frame::statistics().usable);
+            }
+            1 << 32
+        })?;
+        wait_for_text(fork, "bench fork done", 120_000)?;
+        terminate(fork)?;
         crate::println!("bench counter_hz {}", crate::arch::timer::raw_counter_hz());
         for task in [bench, yielder, server, handler] {
             terminate(task)?;

@@ -179,7 +179,6 @@ struct ParkedPage {
     private: bool,
 }
 
-#[derive(Default)]
 pub struct VmMap {
     /// Regions by start address; they never overlap.
     regions: BTreeMap<u64, Region>,
@@ -194,8 +193,9 @@ pub struct VmMap {
     /// memory objects it created and their cached pages, its threads'
     /// kernel stacks.
     held_for_task: usize,
-    /// Most pages the task may hold (`None`: `task_page_limit()`).
-    limit: Option<usize>,
+    /// Most pages the task may be charged for (`task_page_limit()` to
+    /// begin with).
+    limit: usize,
     /// Regions mapping each memory object (so the common case, none, is
     /// answered without a search).
     object_regions: BTreeMap<ObjectId, usize>,
@@ -208,11 +208,27 @@ pub struct VmMap {
     wanted_page: Option<(u64, u32)>,
 }
 
+impl Default for VmMap {
+    fn default() -> Self {
+        Self {
+            regions: BTreeMap::new(),
+            parked: BTreeMap::new(),
+            resident: 0,
+            object_pages: 0,
+            held_for_task: 0,
+            limit: task_page_limit(),
+            object_regions: BTreeMap::new(),
+            unmapped_objects: Vec::new(),
+            wanted_page: None,
+        }
+    }
+}
+
 /// The default most pages of RAM one task may hold: half of usable memory,
 /// so no task can starve the others (the kernel keeps its own reserve
 /// besides).
 pub fn task_page_limit() -> usize {
-    (frame::statistics().usable / 2).max(1024)
+    (frame::usable_frames() / 2).max(1024)
 }
 
 /// Most regions one map may have: each costs the kernel a tree node.
@@ -251,13 +267,13 @@ impl VmMap {
 
     /// The most pages the task may be charged for.
     pub fn limit(&self) -> usize {
-        self.limit.unwrap_or_else(task_page_limit)
+        self.limit
     }
 
     /// `task_set_memory_limit`: from now on charges past `pages` fail
     /// (what is already held stays).
     pub fn set_limit(&mut self, pages: usize) {
-        self.limit = Some(pages);
+        self.limit = pages;
     }
 
     /// Refuses `pages` more if they would pass the task's limit.
@@ -528,9 +544,17 @@ impl VmMap {
         for region_start in starts {
             let region = self.regions.remove(&region_start).expect("listed above");
             self.note_region_removed(region.backing);
-            for (page, _, flags) in tables.mapped_entries_in(region_start, region.end) {
-                if let Ok(frame) = tables.unmap(page) {
-                    self.drop_page(region.backing, frame, region.backing.owns(flags));
+            if matches!(region.backing, Backing::Object { .. }) {
+                for (page, _, flags) in tables.mapped_entries_in(region_start, region.end) {
+                    if let Ok(frame) = tables.unmap(page) {
+                        self.drop_page(region.backing, frame, region.backing.owns(flags));
+                    }
+                }
+            } else {
+                for (page, _) in tables.mapped_in(region_start, region.end) {
+                    if let Ok(frame) = tables.unmap(page) {
+                        self.drop_page(region.backing, frame, true);
+                    }
                 }
             }
             let parked: Vec<u64> = self.parked.range(region_start..region.end).map(|(&page, _)| page).collect();

@@ -51,8 +51,24 @@ enum Attempt {
 /// Resolves `task`'s page at `address` for `access` (`VM_PROT_*`) for the
 /// current thread, waiting for a pager if need be.
 pub fn resolve_in(task: TaskId, address: u64, access: u32) -> Resolution {
+    resolve_for(Some(task), address, access)
+}
+
+/// `resolve_in` for the current thread's own task.
+pub fn resolve_current(address: u64, access: u32) -> Resolution {
+    resolve_for(None, address, access)
+}
+
+/// `resolve_in` for `task`, or the current thread's task (found under the
+/// same lock as the first attempt: a fault costs one lock round).
+#[inline(always)]
+fn resolve_for(task: Option<TaskId>, address: u64, access: u32) -> Resolution {
     loop {
-        match with_kernel(|kernel| attempt(kernel, task, address & !(PAGE - 1), access)) {
+        let attempted = with_kernel(|kernel| match task.or_else(|| kernel.current_task()) {
+            Some(task) => attempt(kernel, task, address & !(PAGE - 1), access),
+            None => Attempt::Unresolvable(None),
+        });
+        match attempted {
             Attempt::Resolved => return Resolution::Resolved,
             Attempt::Unresolvable(code) => return Resolution::Failed(code),
             Attempt::Wait => {
@@ -68,29 +84,27 @@ pub fn resolve_in(task: TaskId, address: u64, access: u32) -> Resolution {
     }
 }
 
-/// `resolve_in` for the current thread's own task.
-pub fn resolve_current(address: u64, access: u32) -> Resolution {
-    match with_kernel(|kernel| kernel.current_task()) {
-        Some(task) => resolve_in(task, address, access),
-        None => Resolution::Failed(None),
-    }
-}
-
 /// Resolves the current thread's page fault at `address` wanting `access`.
 /// True if the faulting instruction can run again (the page is there, or
 /// the wait for it was aborted and the instruction will fault anew); false
 /// makes the fault an exception, with the code `take_failure` gives.
+#[inline(always)]
 pub fn resolve(address: u64, access: u32) -> bool {
     match resolve_current(address, access) {
         Resolution::Resolved | Resolution::Interrupted => true,
         Resolution::Failed(code) => {
             if let Some(code) = code {
-                let thread = with_kernel(|kernel| kernel.current_thread());
-                *FAILURE.lock() = Some((thread, code));
+                record_failure(code);
             }
             false
         }
     }
+}
+
+#[cold]
+fn record_failure(code: KernReturn) {
+    let thread = with_kernel(|kernel| kernel.current_thread());
+    *FAILURE.lock() = Some((thread, code));
 }
 
 /// Why the current thread's last page fault could not be resolved, if the

@@ -75,19 +75,24 @@ impl TaskAccess<'_> {
         if region.protection & VM_PROT_READ == 0 {
             return Err(MachMsgReturn::SendInvalidMemory);
         }
-        let present = self.tables.translate(page);
-        let own_page = match region.backing {
-            vm::Backing::Anonymous => true,
-            // A private copy in an object mapping is the sender's own too.
-            vm::Backing::Object { .. } => present.is_some_and(|(_, flags)| flags.contains(PageFlags::PRIVATE)),
-            vm::Backing::Wired | vm::Backing::Device => false,
-        };
-        if own_page {
-            let Some((physical, _)) = present else { return Ok(None) };
-            let frame = Frame::containing(physical);
-            share::share(frame);
-            self.vm.deny_write(self.tables, page);
-            return Ok(Some(frame));
+        if region.backing == vm::Backing::Anonymous {
+            let Some((physical, _)) = self.tables.translate(page) else { return Ok(None) };
+            return Ok(Some(self.share_page(page, physical)));
+        }
+        self.capture_other_page(page, region.backing)
+    }
+
+    /// `capture_page` for pages not of anonymous memory: a private copy in
+    /// an object mapping is the sender's own too (shared the same way);
+    /// anything else is copied.
+    #[inline(never)]
+    fn capture_other_page(&mut self, page: u64, backing: vm::Backing) -> Result<Option<Frame>, MachMsgReturn> {
+        if let vm::Backing::Object { .. } = backing {
+            if let Some((physical, flags)) = self.tables.translate(page) {
+                if flags.contains(PageFlags::PRIVATE) {
+                    return Ok(Some(self.share_page(page, physical)));
+                }
+            }
         }
         if !crate::memory::can_spare(PAGE_SIZE) {
             return Err(MachMsgReturn::SendNoBuffer);
@@ -103,6 +108,15 @@ impl TaskAccess<'_> {
         // through the direct map and do not overlap.
         unsafe { core::ptr::copy_nonoverlapping(source.kernel_pointer(), copy.kernel_pointer(), PAGE_SIZE) };
         Ok(Some(copy))
+    }
+
+    /// Shares the sender's own frame at `page` (at `physical`) with the
+    /// message, copy-on-write.
+    fn share_page(&mut self, page: u64, physical: crate::memory::PhysicalAddress) -> Frame {
+        let frame = Frame::containing(physical);
+        share::share(frame);
+        self.vm.deny_write(self.tables, page);
+        frame
     }
 
     /// The task's address space, for user copies.

@@ -208,7 +208,18 @@ pub fn init(boot: &BootInfo, reachable_end: PhysicalAddress) {
         bitmap_range.start,
         owners_range.start
     );
+    USABLE_FRAMES.store(bitmap.statistics.usable, core::sync::atomic::Ordering::Relaxed);
     *FRAMES.lock() = Some(bitmap);
+}
+
+/// `Statistics::usable`, which never changes after `init`: read without
+/// the allocator's lock (every page charged to a task checks its limit,
+/// half of it by default).
+static USABLE_FRAMES: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(0);
+
+/// Frames of usable RAM the allocator manages.
+pub fn usable_frames() -> usize {
+    USABLE_FRAMES.load(core::sync::atomic::Ordering::Relaxed)
 }
 
 /// A page-aligned stretch of usable RAM of `bytes` below `reachable_end` that

@@ -68,19 +68,37 @@ impl UserBuffer {
     }
 }
 
+/// True if a page mapped with `flags` may be accessed by the user so.
+fn usable(flags: PageFlags, write: bool) -> bool {
+    flags.contains(PageFlags::USER) && (!write || flags.contains(PageFlags::WRITABLE))
+}
+
 /// The physical page behind `address` as the user may access it (`write`
 /// or read), resolving a lazy or copy-on-write page first.
+#[inline(always)]
 fn resolve(
     space: &mut UserSpace,
     address: u64,
     write: bool,
 ) -> Result<crate::memory::PhysicalAddress, UserMemoryError> {
-    let usable = |flags: PageFlags| flags.contains(PageFlags::USER) && (!write || flags.contains(PageFlags::WRITABLE));
     if let Some((physical, flags)) = space.tables.translate(address) {
-        if usable(flags) {
+        if usable(flags, write) {
             return Ok(physical);
         }
     }
+    resolve_absent(space, address, write)
+}
+
+/// `resolve` for a page not mapped with the access wanted: what the
+/// task's own fault would do, off the common path (every message copy
+/// takes the one above).
+#[cold]
+#[inline(never)]
+fn resolve_absent(
+    space: &mut UserSpace,
+    address: u64,
+    write: bool,
+) -> Result<crate::memory::PhysicalAddress, UserMemoryError> {
     let access = if write { VM_PROT_WRITE } else { VM_PROT_READ };
     match space.vm.touch_for_kernel(space.tables, address, access) {
         Ok(_) => {}
@@ -90,7 +108,7 @@ fn resolve(
         Err(_) => return Err(UserMemoryError::Protection(address)),
     }
     match space.tables.translate(address) {
-        Some((physical, flags)) if usable(flags) => Ok(physical),
+        Some((physical, flags)) if usable(flags, write) => Ok(physical),
         _ => Err(UserMemoryError::Protection(address)),
     }
 }
