@@ -65,9 +65,29 @@ kern_return_t mach_debug_print(const char *text, size_t length) {
     return (kern_return_t)mach_trap(MACH_TRAP_DEBUG_PRINT, (uint64_t)text, length, 0, 0, 0, 0);
 }
 
-/* Called by crt0's _start with the first argument register. */
-__attribute__((noreturn)) void mach_start(uint64_t bootstrap_port) {
+int mach_argc;
+char **mach_argv;
+mach_port_t mach_host_port;
+
+/* Reads argc, argv and the auxiliary vector of the start block the
+ * bootstrap task wrote at the top of our stack (docs/bootstrap.md). */
+static void read_start_block(const uint64_t *block) {
+    if (block == 0)
+        return;
+    uint64_t count = block[0];
+    mach_argc = count > 64 ? 64 : (int)count;
+    mach_argv = (char **)(block + 1);
+    const uint64_t *auxiliary = block + 1 + count + 1 + 1;
+    for (int pair = 0; pair < 64 && auxiliary[2 * pair] != AT_NULL; pair++) {
+        if (auxiliary[2 * pair] == AT_MACH_HOST)
+            mach_host_port = (mach_port_t)auxiliary[2 * pair + 1];
+    }
+}
+
+/* Called by crt0's _start with the first two argument registers. */
+__attribute__((noreturn)) void mach_start(uint64_t bootstrap_port, const uint64_t *start_block) {
     mach_bootstrap_port = (mach_port_t)bootstrap_port;
+    read_start_block(start_block);
     mach_main(mach_bootstrap_port);
     for (;;)
         mach_thread_sleep(UINT64_MAX / 1000000);

@@ -178,7 +178,7 @@ impl Trap {
             Trap::DeviceDmaAllocate => &["device", "size", "address_out", "physical_out"],
             Trap::InterruptBind => &["device", "interrupt", "port"],
             Trap::InterruptAcknowledge => &["device", "interrupt"],
-            Trap::IoPortAccess => &["device", "first_port", "count"],
+            Trap::IoPortAccess => &["device", "first_port", "count", "task"],
         }
     }
 }

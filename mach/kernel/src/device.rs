@@ -14,10 +14,13 @@
 //!   `INTERRUPT_MESSAGE_ID` messages to `port` (a send right the caller
 //!   names; `MACH_PORT_NULL` unbinds). After each one the line is masked
 //!   until `interrupt_acknowledge(device, line)`.
-//! - `io_port_access(device, first_port, count)`: the caller's task may use
-//!   `in`/`out` on those ports (at most 16 ranges per task). The grants
-//!   live in the task and are loaded into the TSS's I/O permission bitmap
-//!   when one of its threads is switched to; any other port still faults.
+//! - `io_port_access(device, first_port, count, task)`: the task may use
+//!   `in`/`out` on those ports (at most 16 ranges per task). `task` names
+//!   a task port the caller holds, or is `MACH_PORT_NULL` for the caller's
+//!   own task: so the bootstrap task grants a driver its ports without
+//!   handing it the host port. The grants live in the task and are loaded
+//!   into the TSS's I/O permission bitmap when one of its threads is
+//!   switched to; any other port still faults.
 
 use crate::boot_info::RegionKind;
 use crate::ipc::object::KernelObjectRef;
@@ -198,15 +201,20 @@ pub fn interrupt(line: u32) {
 }
 
 /// `io_port_access(device, first_port, count)`.
-pub fn io_port_access([device, first, count, ..]: [u64; 6]) -> Result<(), KernReturn> {
+pub fn io_port_access([device, first, count, target, ..]: [u64; 6]) -> Result<(), KernReturn> {
     let end = first.checked_add(count).ok_or(KernReturn::InvalidArgument)?;
     if count == 0 || end > 65536 {
         return Err(KernReturn::InvalidArgument);
     }
+    let target = PortName::try_from(target).map_err(|_| KernReturn::InvalidTask)?;
     with_kernel(|kernel| {
         let caller = caller(kernel)?;
         check_device_port(kernel, caller.space, device)?;
-        let task = kernel.tasks.get_mut(caller.task).ok_or(KernReturn::InvalidTask)?;
+        let task_id = match target {
+            mach_abi::MACH_PORT_NULL => caller.task,
+            name => crate::ipc::object::task_named(kernel, caller.space, name)?,
+        };
+        let task = kernel.tasks.get_mut(task_id).ok_or(KernReturn::InvalidTask)?;
         if task.io_ports.len() >= crate::arch::MAX_IO_RANGES {
             return Err(KernReturn::ResourceShortage);
         }
@@ -219,7 +227,10 @@ pub fn io_port_access([device, first, count, ..]: [u64; 6]) -> Result<(), KernRe
             start += piece;
         }
         task.io_ports.truncate(crate::arch::MAX_IO_RANGES);
-        crate::arch::set_io_permissions(&task.io_ports);
+        // Another task's grants load when its threads are next switched to.
+        if task_id == caller.task {
+            crate::arch::set_io_permissions(&task.io_ports);
+        }
         Ok(())
     })
 }

@@ -4,9 +4,10 @@
  *
  * A program defines `int mach_main(mach_port_t bootstrap_port)`. crt0's
  * `_start` receives the send right to the task's bootstrap port (the name
- * service) in the first argument register, as the bootstrap task passes it
- * (docs/bootstrap.md), stores it in `mach_bootstrap_port` and calls
- * mach_main. When mach_main returns the thread sleeps forever: there is no
+ * service) in the first argument register and its start block (argc, argv,
+ * the auxiliary vector) in the second, as the bootstrap task passes them
+ * (docs/bootstrap.md), stores them in `mach_bootstrap_port`, `mach_argc`,
+ * `mach_argv` and `mach_host_port`, and calls mach_main. When mach_main returns the thread sleeps forever: there is no
  * exit trap; a task ends when its task port is terminated.
  *
  * Names follow Mach's C interface (mach_msg, mach_reply_port,
@@ -20,6 +21,13 @@
 
 /* The send right to this task's bootstrap port (set by crt0). */
 extern mach_port_t mach_bootstrap_port;
+/* The program's arguments from its start block (argv[0] is the module's
+ * name); 0 and NULL for a task started without one. */
+extern int mach_argc;
+extern char **mach_argv;
+/* A send right to the privileged host port if the boot manifest grants
+ * `host-port`, else MACH_PORT_NULL. */
+extern mach_port_t mach_host_port;
 
 /* The program's entry, called by crt0. */
 int mach_main(mach_port_t bootstrap_port);
@@ -65,5 +73,6 @@ void *memmove(void *destination, const void *source, size_t length);
 void *memset(void *destination, int value, size_t length);
 int memcmp(const void *left, const void *right, size_t length);
 size_t strlen(const char *text);
+int strcmp(const char *left, const char *right);
 
 #endif

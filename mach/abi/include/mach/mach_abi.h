@@ -242,7 +242,7 @@ typedef uint32_t mach_port_mscount_t;
 #define MACH_MSG_DESCRIPTOR_SIZE 16
 #define MACH_MSG_TRAILER_SIZE 16
 #define CREDENTIAL_GROUPS_MAX 16
-#define MACH_MSG_AUDIT_TRAILER_SIZE 104
+#define MACH_MSG_AUDIT_TRAILER_SIZE 112
 #define MACH_MSG_SIZE_MAX 65536
 #define MACH_MSG_SIZE_MIN 24
 #define MACH_MSG_DESCRIPTORS_MAX 256
@@ -273,9 +273,14 @@ typedef uint32_t mach_port_mscount_t;
 #define EXCEPTION_RAISE_REPLY_ID 2501
 #define EXCEPTION_RAISE_SIZE 84
 #define BOOTSTRAP_INFO_MAGIC 1229083213
-#define BOOTSTRAP_INFO_VERSION 1
-#define BOOTSTRAP_MODULES_MAX 15
+#define BOOTSTRAP_INFO_VERSION 2
+#define BOOT_MODULES_MAX 256
+#define BOOTSTRAP_MODULES_MAX 255
 #define BOOTSTRAP_MODULE_NAME_MAX 48
+#define AT_NULL 0
+#define AT_PAGESZ 6
+#define AT_MACH_BOOTSTRAP 0x1000u
+#define AT_MACH_HOST 0x1001u
 #define TASK_NAME_MAX 32
 #define TASK_CREATE_INHERIT_MEMORY 1
 #define TASK_CREATE_INHERIT_SEND_RIGHTS 2
@@ -347,7 +352,7 @@ typedef struct { /* Rust: BootstrapInfo */
     uint32_t version;
     uint32_t host_port;
     uint32_t module_count;
-    boot_module_t modules[BOOTSTRAP_MODULES_MAX];
+    boot_module_t modules[];
 } bootstrap_info_t;
 typedef struct { /* Rust: X86ThreadState64 */
     uint64_t __rax;
@@ -429,6 +434,8 @@ typedef struct { /* Rust: MachMsgTrailer */
 } mach_msg_trailer_t;
 typedef struct { /* Rust: TaskCredential */
     uint32_t pid;
+    uint32_t pgid;
+    uint32_t sid;
     uint32_t ruid;
     uint32_t euid;
     uint32_t rgid;
@@ -494,7 +501,7 @@ _Static_assert(sizeof(boot_module_t) == 64, "sizeof(boot_module_t)");
 _Static_assert(offsetof(boot_module_t, address) == 0, "offsetof(boot_module_t, address)");
 _Static_assert(offsetof(boot_module_t, size) == 8, "offsetof(boot_module_t, size)");
 _Static_assert(offsetof(boot_module_t, name) == 16, "offsetof(boot_module_t, name)");
-_Static_assert(sizeof(bootstrap_info_t) == 976, "sizeof(bootstrap_info_t)");
+_Static_assert(sizeof(bootstrap_info_t) == 16, "sizeof(bootstrap_info_t)");
 _Static_assert(offsetof(bootstrap_info_t, magic) == 0, "offsetof(bootstrap_info_t, magic)");
 _Static_assert(offsetof(bootstrap_info_t, version) == 4, "offsetof(bootstrap_info_t, version)");
 _Static_assert(offsetof(bootstrap_info_t, host_port) == 8, "offsetof(bootstrap_info_t, host_port)");
@@ -569,15 +576,17 @@ _Static_assert(offsetof(mach_msg_trailer_t, msgh_trailer_type) == 0, "offsetof(m
 _Static_assert(offsetof(mach_msg_trailer_t, msgh_trailer_size) == 4, "offsetof(mach_msg_trailer_t, msgh_trailer_size)");
 _Static_assert(offsetof(mach_msg_trailer_t, msgh_seqno) == 8, "offsetof(mach_msg_trailer_t, msgh_seqno)");
 _Static_assert(offsetof(mach_msg_trailer_t, msgh_sender) == 12, "offsetof(mach_msg_trailer_t, msgh_sender)");
-_Static_assert(sizeof(task_credential_t) == 88, "sizeof(task_credential_t)");
+_Static_assert(sizeof(task_credential_t) == 96, "sizeof(task_credential_t)");
 _Static_assert(offsetof(task_credential_t, pid) == 0, "offsetof(task_credential_t, pid)");
-_Static_assert(offsetof(task_credential_t, ruid) == 4, "offsetof(task_credential_t, ruid)");
-_Static_assert(offsetof(task_credential_t, euid) == 8, "offsetof(task_credential_t, euid)");
-_Static_assert(offsetof(task_credential_t, rgid) == 12, "offsetof(task_credential_t, rgid)");
-_Static_assert(offsetof(task_credential_t, egid) == 16, "offsetof(task_credential_t, egid)");
-_Static_assert(offsetof(task_credential_t, group_count) == 20, "offsetof(task_credential_t, group_count)");
-_Static_assert(offsetof(task_credential_t, groups) == 24, "offsetof(task_credential_t, groups)");
-_Static_assert(sizeof(mach_msg_audit_trailer_t) == 104, "sizeof(mach_msg_audit_trailer_t)");
+_Static_assert(offsetof(task_credential_t, pgid) == 4, "offsetof(task_credential_t, pgid)");
+_Static_assert(offsetof(task_credential_t, sid) == 8, "offsetof(task_credential_t, sid)");
+_Static_assert(offsetof(task_credential_t, ruid) == 12, "offsetof(task_credential_t, ruid)");
+_Static_assert(offsetof(task_credential_t, euid) == 16, "offsetof(task_credential_t, euid)");
+_Static_assert(offsetof(task_credential_t, rgid) == 20, "offsetof(task_credential_t, rgid)");
+_Static_assert(offsetof(task_credential_t, egid) == 24, "offsetof(task_credential_t, egid)");
+_Static_assert(offsetof(task_credential_t, group_count) == 28, "offsetof(task_credential_t, group_count)");
+_Static_assert(offsetof(task_credential_t, groups) == 32, "offsetof(task_credential_t, groups)");
+_Static_assert(sizeof(mach_msg_audit_trailer_t) == 112, "sizeof(mach_msg_audit_trailer_t)");
 _Static_assert(offsetof(mach_msg_audit_trailer_t, msgh_trailer_type) == 0, "offsetof(mach_msg_audit_trailer_t, msgh_trailer_type)");
 _Static_assert(offsetof(mach_msg_audit_trailer_t, msgh_trailer_size) == 4, "offsetof(mach_msg_audit_trailer_t, msgh_trailer_size)");
 _Static_assert(offsetof(mach_msg_audit_trailer_t, msgh_seqno) == 8, "offsetof(mach_msg_audit_trailer_t, msgh_seqno)");

@@ -18,15 +18,11 @@ use mach_kv_example::kv::{self, id, Error};
 
 libmach::entry!(main);
 
-/// Looks `kv` up until it is registered (the server may start later).
+/// Looks `kv` up, waiting up to 20 s for it to be registered (a restarted
+/// server registers it again).
 fn connect(names: &mut names::Client) -> Option<kv::Client> {
-    for _ in 0..2000 {
-        if let Ok(server) = names.lookup("kv") {
-            return kv::Client::new(&SystemKernel, server).ok();
-        }
-        let _ = thread_sleep(5);
-    }
-    None
+    let server = names.lookup_wait("kv", 20_000).ok()?;
+    kv::Client::new(&SystemKernel, server).ok()
 }
 
 fn code<T>(result: Result<T, CallError<Error>>) -> Result<T, i32> {
