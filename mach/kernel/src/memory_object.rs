@@ -128,6 +128,12 @@ impl Objects {
         self.arena.iter().map(|(_, object)| object.waiters.values().map(Vec::len).sum::<usize>()).sum()
     }
 
+    /// Pages charged to `task` for the objects it owns (for tests of the
+    /// accounting).
+    pub fn charged_to(&self, task: TaskId) -> usize {
+        self.arena.iter().filter(|(_, object)| object.owner == Some(task)).map(|(_, object)| object.charge()).sum()
+    }
+
     /// The objects `task` created.
     fn owned_by(&self, task: TaskId) -> Vec<ObjectId> {
         self.arena.iter().filter(|(_, object)| object.owner == Some(task)).map(|(id, _)| id).collect()
@@ -584,10 +590,16 @@ fn create(kernel: &mut Kernel, owner: TaskId, pager: Option<CarriedRight>, size:
         requested: BTreeSet::new(),
         waiters: BTreeMap::new(),
     };
+    let kernel_object = object.pager.is_none();
     let id = kernel.objects.arena.insert(object);
     if let Err(error) = kernel.ipc.set_kernel_object(port, KernelObjectRef::MemoryObject(id).tag()) {
         destroy(kernel, id);
         return Err(error);
+    }
+    if kernel_object {
+        // Mapped by nobody yet: it lives while rights to it do (dropped
+        // from this set once mapped, `free_unreferenced`).
+        kernel.objects.unmapped.insert(id);
     }
     Ok(id)
 }
@@ -615,7 +627,6 @@ pub fn memory_object_create([pager, size, object_out, ..]: [u64; 6]) -> Result<(
             };
             Some(right)
         };
-        let kernel_object = pager.is_none();
         let id = create(kernel, caller.task, pager, size)?;
         let port = kernel.objects.arena.get(id).map(|object| object.port).ok_or(KernReturn::Failure)?;
         let name = match give_send_right(kernel, caller.space, port) {
@@ -625,10 +636,6 @@ pub fn memory_object_create([pager, size, object_out, ..]: [u64; 6]) -> Result<(
                 return Err(error);
             }
         };
-        if kernel_object {
-            // Mapped by nobody yet: it lives while rights to it do.
-            kernel.objects.unmapped.insert(id);
-        }
         let mut space = kernel.user_space(caller.task)?;
         user::write_u32(&mut space, object_out, name)?;
         Ok(())
@@ -888,4 +895,76 @@ pub fn memory_object_destroy([object, _reason, ..]: [u64; 6]) -> Result<(), Kern
         destroy(kernel, id);
         Ok(())
     })
+}
+
+#[cfg(feature = "ktest")]
+mod tests {
+    use super::*;
+    use crate::arch::paging::PageTables;
+    use crate::ktest::Failure;
+    use crate::memory::heap;
+    use crate::vm::Backing;
+    use crate::{ensure, ensure_eq, ktest};
+    use mach_abi::{VM_PROT_ALL, VM_PROT_DEFAULT};
+
+    /// A kernel object made by `first`, named by `second` and, if
+    /// `mapped`, mapped by it with one page touched: what happens as each
+    /// lets go.
+    fn creator_ends_first(mapped: bool) -> Result<(), Failure> {
+        let tables = (PageTables::new_user().map_err(|_| "tables")?, PageTables::new_user().map_err(|_| "tables")?);
+        with_kernel(|kernel| -> Result<(), Failure> {
+            let first = kernel.create_task("object-creator", tables.0)?;
+            let second = kernel.create_task("object-user", tables.1)?;
+            let id = create(kernel, first, None, 4 * PAGE)?;
+            let port = kernel.objects.arena.get(id).ok_or("no object")?.port;
+            let space = kernel.tasks.get(second).ok_or("no task")?.space;
+            let name = give_send_right(kernel, space, port)?;
+            let user = kernel.tasks.get_mut(second).ok_or("no task")?;
+            let start = user.vm.find_space(4 * PAGE, 0).ok_or("no space")?;
+            let held = |kernel: &Kernel, task| kernel.tasks.get(task).map(|task| task.vm.held());
+            let pages = if mapped {
+                let backing = Backing::Object { object: id, offset: 0, private: false };
+                user.vm
+                    .insert_backed(start, start + 4 * PAGE, VM_PROT_DEFAULT, VM_PROT_ALL, backing)
+                    .map_err(|_| "map")?;
+                let touched = fault(kernel, second, start, VM_PROT_WRITE, id, 0, false);
+                ensure!(matches!(touched, ObjectFault::Resolved), "the first touch of a kernel object's page");
+                2
+            } else {
+                1
+            };
+            // The object (and its page) are the creator's to pay for.
+            ensure_eq!((held(kernel, first), held(kernel, second)), (Some(pages), Some(0)));
+            kernel.terminate_task(first);
+            ensure!(kernel.objects.get(id).is_some(), "the object died with its creator while used");
+            ensure_eq!(held(kernel, second), Some(pages));
+            if mapped {
+                // Unmapped, it lives on while the right does.
+                let user = kernel.tasks.get_mut(second).ok_or("no task")?;
+                let user_tables = user.page_tables.as_mut().ok_or("no tables")?;
+                user.vm.deallocate(user_tables, start, start + 4 * PAGE);
+                release_unmapped_by(kernel, second);
+                ensure!(kernel.objects.get(id).is_some(), "the object died while a right named it");
+            }
+            kernel.ipc.deallocate(space, name)?;
+            crate::ipc::settle(kernel);
+            ensure!(kernel.objects.get(id).is_none(), "the object outlived its last mapping and right");
+            ensure_eq!(held(kernel, second), Some(0));
+            kernel.terminate_task(second);
+            Ok(())
+        })
+    }
+
+    ktest! {
+        fn a_kernel_object_lives_while_mapped_or_named_and_passes_to_a_user() {
+            creator_ends_first(true)?;
+            let before = (frame::statistics().free, heap::usage().1);
+            creator_ends_first(true)?;
+            creator_ends_first(false)?;
+            let heap_growth = (heap::usage().1 - before.1) / PAGE_SIZE;
+            ensure_eq!(frame::statistics().free + heap_growth, before.0);
+            ensure_eq!(share::shared_frame_count(), 0);
+            Ok(())
+        }
+    }
 }

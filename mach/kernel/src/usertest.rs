@@ -209,18 +209,21 @@ fn give_send_right(kernel: &mut crate::scheduler::Kernel, server: TaskId, name: 
 }
 
 /// Every task's count of resident pages (and of object pages among them)
-/// matches its page tables.
+/// matches its page tables, and what the kernel holds for it is its
+/// threads' kernel stacks and the objects it owns.
 fn memory_accounting_is_exact() -> Result<(), Failure> {
     let wrong = with_kernel(|kernel| {
         kernel.tasks.iter().find_map(|(id, task)| {
             let counted = task.page_tables.as_ref().map_or((0, 0), |tables| task.vm.count_resident(tables));
-            let recorded = (task.vm.resident(), task.vm.object_pages());
+            let stacks = task.threads.len() * crate::arch::context::KERNEL_STACK_PAGES;
+            let counted = (counted.0, counted.1, stacks + kernel.objects.charged_to(id));
+            let recorded = (task.vm.resident(), task.vm.object_pages(), task.vm.held());
             (counted != recorded).then_some((id, recorded, counted))
         })
     });
     ensure!(
         wrong.is_none(),
-        "task {:?} records (resident, object) pages {:?} but holds {:?}",
+        "task {:?} records (resident, object, held) pages {:?} but holds {:?}",
         wrong.map(|w| w.0),
         wrong.map(|w| w.1),
         wrong.map(|w| w.2)
@@ -610,6 +613,7 @@ ktest! {
             ensure!(!text.contains("still alive"), "client said:\n{text}");
             ensure!(with_kernel(|kernel| kernel.tasks.get(pager).is_some()), "the pager died with its client");
             ensure!(!output(pager).unwrap_or_default().contains("failed"), "pager said:\n{}", output(pager).unwrap_or_default());
+            memory_accounting_is_exact()?;
             terminate(pager)?;
             ensure!(with_kernel(|kernel| kernel.objects.len()) == 0, "memory objects outlived their pager");
             ensure!(crate::memory::share::shared_frame_count() == 0, "shared frames left behind");

@@ -259,6 +259,11 @@ impl VmMap {
         self.object_pages
     }
 
+    /// Pages the kernel holds for the task outside its page tables.
+    pub fn held(&self) -> usize {
+        self.held_for_task
+    }
+
     /// Everything charged to the task: its own pages, what the kernel holds
     /// for it, and its page tables.
     pub fn charged(&self, tables: &PageTables) -> usize {
