@@ -675,11 +675,11 @@ impl VmMap {
                     return Ok(frame);
                 }
                 match region.backing {
-                    Backing::Anonymous => self.copy_on_write(tables, page, frame, flags),
+                    Backing::Anonymous => self.copy_on_write(tables, page, (frame, mapped), flags),
                     Backing::Object { private: true, .. } if mapped.contains(PageFlags::PRIVATE) => {
-                        self.copy_on_write(tables, page, frame, flags | PageFlags::PRIVATE)
+                        self.copy_on_write(tables, page, (frame, mapped), flags | PageFlags::PRIVATE)
                     }
-                    Backing::Object { private: true, .. } => self.private_copy(tables, page, frame),
+                    Backing::Object { private: true, .. } => self.private_copy(tables, page, (frame, mapped), flags),
                     backing => object_page(backing),
                 }
             }
@@ -708,7 +708,7 @@ impl VmMap {
         &mut self,
         tables: &mut PageTables,
         page: u64,
-        frame: Frame,
+        (frame, mapped): (Frame, PageFlags),
         flags: PageFlags,
     ) -> Result<Frame, VmError> {
         if !share::is_shared(frame) {
@@ -717,38 +717,42 @@ impl VmMap {
         }
         // The map holds as many pages as before: nothing more to charge.
         let copy = new_frame(Some(frame))?;
-        self.replace_mapping(tables, page, frame, copy, flags)
+        self.replace_mapping(tables, page, (frame, mapped), copy, flags)
     }
 
     /// A write to an object page mapped read-only in a private mapping:
     /// the page is copied into a frame of the map's own, and the object's
     /// frame leaves this mapping.
-    fn private_copy(&mut self, tables: &mut PageTables, page: u64, object_frame: Frame) -> Result<Frame, VmError> {
-        let (_, region) = self.region_at(page).ok_or(VmError::NotAllocated)?;
-        let flags = page_flags(region.protection).ok_or(VmError::ProtectionFailure)?;
+    fn private_copy(
+        &mut self,
+        tables: &mut PageTables,
+        page: u64,
+        object_page: (Frame, PageFlags),
+        flags: PageFlags,
+    ) -> Result<Frame, VmError> {
         // The page stops being the object's and becomes the map's: one more
         // page charged to it.
         self.room_for(tables, 1)?;
-        let copy = new_frame(Some(object_frame))?;
-        let copy = self.replace_mapping(tables, page, object_frame, copy, flags | PageFlags::PRIVATE)?;
+        let copy = new_frame(Some(object_page.0))?;
+        let copy = self.replace_mapping(tables, page, object_page, copy, flags | PageFlags::PRIVATE)?;
         self.object_pages -= 1;
         Ok(copy)
     }
 
-    /// Puts `copy` (charged) where `old` was mapped at `page`, giving up
-    /// the map's hold on `old`.
+    /// Puts `copy` (charged) with `flags` where `old` was mapped at `page`
+    /// with `old_flags`, giving up the map's hold on `old`.
     fn replace_mapping(
         &mut self,
         tables: &mut PageTables,
         page: u64,
-        old: Frame,
+        (old, old_flags): (Frame, PageFlags),
         copy: Frame,
         flags: PageFlags,
     ) -> Result<Frame, VmError> {
         tables.unmap(page).map_err(|_| VmError::OutOfMemory)?;
         if tables.map(page, copy, flags).is_err() {
             // Cannot happen (the tables for `page` exist); keep the old page.
-            let _ = tables.map(page, old, flags.difference(PageFlags::WRITABLE));
+            let _ = tables.map(page, old, old_flags);
             let _ = frame::free(copy);
             return Err(VmError::OutOfMemory);
         }
@@ -979,7 +983,7 @@ impl VmMap {
         for (page, mut frame, flags) in mapped {
             if share::is_shared(frame) {
                 let copy = new_frame(Some(frame))?;
-                frame = self.replace_mapping(tables, page, frame, copy, flags)?;
+                frame = self.replace_mapping(tables, page, (frame, flags), copy, flags)?;
             }
             pages.push((page - start, frame));
         }
