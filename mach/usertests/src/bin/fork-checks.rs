@@ -18,12 +18,13 @@
 use core::sync::atomic::{AtomicU64, Ordering};
 use libmach::abi::{
     vm_map_flags, KernReturn, PortName, Trap, TASK_BASIC_INFO, TASK_CREATE_INHERIT_MEMORY, VM_FLAGS_ANYWHERE,
-    VM_INHERIT_COPY, VM_INHERIT_NONE, VM_INHERIT_SHARE, VM_PROT_ALL, VM_PROT_DEFAULT, VM_PROT_EXECUTE, VM_PROT_READ,
+    VM_INHERIT_COPY, VM_INHERIT_NONE, VM_INHERIT_SHARE, VM_PROT_ALL, VM_PROT_DEFAULT, VM_PROT_EXECUTE, VM_PROT_NONE,
+    VM_PROT_READ,
 };
 use libmach::pager::{memory_object_create, vm_map_with};
 use libmach::trap::{
     port_deallocate, raw_trap, task_create_with, task_self, task_terminate, thread_sleep, vm_allocate, vm_deallocate,
-    vm_inherit, vm_read, vm_region, vm_write,
+    vm_inherit, vm_protect, vm_read, vm_region, vm_write,
 };
 use mach_usertests::{println, read_u64_of, start_thread, wait_for_value, Checks};
 
@@ -119,6 +120,10 @@ fn main(argument: u64) {
     let shared = vm_allocate(task, 0, 8 * PAGE, VM_FLAGS_ANYWHERE).unwrap_or(0);
     checks.equal("share a region", vm_inherit(task, shared, 8 * PAGE, VM_INHERIT_SHARE), Ok(()));
     set_byte(shared, b'S');
+    // A page parked by VM_PROT_NONE (its contents kept out of the tables).
+    let parked = vm_allocate(task, 0, 2 * PAGE, VM_FLAGS_ANYWHERE).unwrap_or(0);
+    set_byte(parked, b'K');
+    checks.equal("park a page", vm_protect(task, parked, 2 * PAGE, false, VM_PROT_NONE), Ok(()));
     // VM_INHERIT_NONE.
     let absent = vm_allocate(task, 0, 2 * PAGE, VM_FLAGS_ANYWHERE).unwrap_or(0);
     set_byte(absent, b'N');
@@ -180,6 +185,18 @@ fn main(argument: u64) {
     );
     checks.equal("vm_write into the child's shared page", vm_write(child, shared + 3 * PAGE, b"V"), Ok(()));
     checks.equal("reaches the parent", byte(shared + 3 * PAGE), b'V');
+
+    // A parked page is shared copy-on-write too.
+    checks.equal(
+        "the child has the parked page, parked",
+        vm_region(child, parked).map(|(_, _, info)| (info.protection, info.resident_pages)),
+        Ok((VM_PROT_NONE, 1)),
+    );
+    checks.equal("the child unparks it", vm_protect(child, parked, 2 * PAGE, false, VM_PROT_DEFAULT), Ok(()));
+    checks.equal("and finds its contents", byte_of(child, parked), Ok(b'K'));
+    let _ = vm_protect(task, parked, 2 * PAGE, false, VM_PROT_DEFAULT);
+    set_byte(parked, b'k');
+    checks.equal("a parent write after unparking is its own", (byte(parked), byte_of(child, parked)), (b'k', Ok(b'K')));
 
     // VM_INHERIT_NONE: absent in the child.
     checks.equal("an uninherited region is absent", vm_read(child, absent, 8), Err(KernReturn::InvalidAddress));
