@@ -1073,38 +1073,16 @@ impl VmMap {
         child_tables: &mut PageTables,
     ) -> Result<(), VmError> {
         let private = matches!(region.backing, Backing::Object { .. });
-        // The mappings are walked a page table's worth at a time, so the
-        // walk's list stays small whatever the region's size.
-        let mut from = start;
-        loop {
-            let piece = tables.first_mapped_entries_in(from, region.end, 512);
-            let Some(&(last, _, _)) = piece.last() else { break };
-            // Up to 512 pages may need new page tables in the child (at
-            // most one per 2 MiB and three above): leave the kernel its
-            // reserve.
-            if !crate::memory::can_spare(4 * PAGE_SIZE) {
-                return Err(VmError::OutOfMemory);
-            }
-            for (page, frame, flags) in piece {
-                if !region.backing.owns(flags) {
-                    continue;
-                }
-                let read_only = flags.difference(PageFlags::WRITABLE);
-                if flags.contains(PageFlags::WRITABLE) {
-                    tables.protect(page, read_only).map_err(|_| VmError::OutOfMemory)?;
-                }
-                share::share(frame);
-                if let Err(error) = child_tables.map(page, frame, read_only) {
-                    share::release(frame);
-                    return Err(match error {
-                        MapError::OutOfMemory => VmError::OutOfMemory,
-                        _ => VmError::InvalidRange,
-                    });
-                }
-                child.resident += 1;
-            }
-            from = last + PAGE;
-        }
+        let backing = region.backing;
+        let shared =
+            tables.share_into(child_tables, start, region.end, &mut |flags| backing.owns(flags), &mut |frame| {
+                share::share(frame)
+            });
+        child.resident += match shared {
+            Ok(pages) => pages,
+            Err(MapError::OutOfMemory) => return Err(VmError::OutOfMemory),
+            Err(_) => return Err(VmError::InvalidRange),
+        };
         let parked: Vec<(u64, ParkedPage)> = self
             .parked
             .range(start..region.end)

@@ -402,9 +402,20 @@ fn bench_fork(region: u64, megabytes: u64) {
 
 fn benchmarks() {
     let task = task_self();
+    // The same trap making an empty task: what a fork costs beyond its pages.
+    let start = ticks();
+    let empty = task_create_with(task, 0);
+    let elapsed = ticks() - start;
+    if let Ok(empty) = empty {
+        println!("bench task_create_empty {elapsed}");
+        let _ = task_terminate(empty);
+        let _ = port_deallocate(task, empty);
+    }
     match vm_allocate(task, 0, 64 << 20, VM_FLAGS_ANYWHERE) {
         Ok(region) => {
             bench_fork(region, 1);
+            bench_fork(region, 1);
+            bench_fork(region, 64);
             bench_fork(region, 64);
         }
         Err(error) => println!("bench fork: no 64 MiB: {error:?}"),
