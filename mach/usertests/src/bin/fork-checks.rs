@@ -10,8 +10,9 @@
 //! then sets `done`. The parent reads and writes their memory with
 //! `vm_read` / `vm_write`.
 //!
-//! Argument bit 32: instead, the benchmarks (`bench fork_cow_copy_1mib`
-//! and `bench fork_cow_copy_64mib`, then `bench fork done`).
+//! Argument bit 32: instead, the benchmarks (`bench task_create_empty`,
+//! `bench fork_cow_copy_1mib` and `bench fork_cow_copy_64mib`, then
+//! `bench fork done`).
 #![no_std]
 #![no_main]
 
@@ -414,8 +415,6 @@ fn benchmarks() {
     match vm_allocate(task, 0, 64 << 20, VM_FLAGS_ANYWHERE) {
         Ok(region) => {
             bench_fork(region, 1);
-            bench_fork(region, 1);
-            bench_fork(region, 64);
             bench_fork(region, 64);
         }
         Err(error) => println!("bench fork: no 64 MiB: {error:?}"),
