@@ -133,9 +133,14 @@ pub const KERNEL_RESERVE_BYTES: usize = 2 * 1024 * 1024;
 
 /// True if `bytes` can be allocated for a task and leave the reserve.
 pub fn can_spare(bytes: usize) -> bool {
+    let frames_free = frame::statistics().free * PAGE_SIZE;
+    // Free frames alone are enough almost always: the heap is asked (its
+    // lock taken) only when memory runs low.
+    if frames_free >= bytes + KERNEL_RESERVE_BYTES {
+        return true;
+    }
     let (used, total) = heap::usage();
     let heap_free = total.saturating_sub(used);
-    let frames_free = frame::statistics().free * PAGE_SIZE;
     heap_free + frames_free >= bytes + KERNEL_RESERVE_BYTES
 }
 
