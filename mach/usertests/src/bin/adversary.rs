@@ -233,7 +233,7 @@ fn main(argument: u64) {
                 let map_flags = if random.below(8) == 0 {
                     random.next() as u32 as u64
                 } else {
-                    (random.below(4) | random.below(8) << 8) as u64
+                    random.below(4) | random.below(8) << 8
                 };
                 if trap == Trap::VmMap {
                     // SAFETY: the scratch word at 8000 is ours; the kernel reads
