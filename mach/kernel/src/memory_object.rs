@@ -921,7 +921,8 @@ mod tests {
             let name = give_send_right(kernel, space, port)?;
             let user = kernel.tasks.get_mut(second).ok_or("no task")?;
             let start = user.vm.find_space(4 * PAGE, 0).ok_or("no space")?;
-            let held = |kernel: &Kernel, task| kernel.tasks.get(task).map(|task| task.vm.held());
+            // What the kernel holds for each beyond the names it bought.
+            let held = |kernel: &Kernel, task| kernel.tasks.get(task).map(|task| task.vm.held() - task.name_pages);
             let pages = if mapped {
                 let backing = Backing::Object { object: id, offset: 0, private: false };
                 user.vm
@@ -958,12 +959,15 @@ mod tests {
     ktest! {
         fn a_kernel_object_lives_while_mapped_or_named_and_passes_to_a_user() {
             creator_ends_first(true)?;
-            let before = (frame::statistics().free, heap::usage().1);
+            // Frames other tests hold back (a dead driver's DMA memory in
+            // quarantine) may come free meanwhile: they count as free.
+            let free = || frame::statistics().free + with_kernel(|kernel| crate::device::quarantined_frames(kernel));
+            let before = (free(), heap::usage().1, share::shared_frame_count());
             creator_ends_first(true)?;
             creator_ends_first(false)?;
             let heap_growth = (heap::usage().1 - before.1) / PAGE_SIZE;
-            ensure_eq!(frame::statistics().free + heap_growth, before.0);
-            ensure_eq!(share::shared_frame_count(), 0);
+            ensure_eq!(free() + heap_growth, before.0);
+            ensure!(share::shared_frame_count() <= before.2, "shared frames left behind");
             Ok(())
         }
     }

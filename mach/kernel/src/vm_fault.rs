@@ -26,18 +26,40 @@ use mach_abi::KernReturn;
 
 const PAGE: u64 = crate::memory::PAGE_SIZE as u64;
 
-/// How resolving a page came out.
+/// What resolving a page came to.
+#[must_use]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Resolution {
-    /// The page is there with the access asked for.
+    /// The page is there with the access asked for: the access can be
+    /// retried.
     Resolved,
-    /// It cannot be had. The code says why when it is not a plain bad
-    /// address or protection: `KERN_RESOURCE_SHORTAGE` (the task's limit,
-    /// or the machine's memory), `KERN_MEMORY_ERROR` (the object's pager
-    /// failed, died or refused the page).
+    /// `thread_abort` ended the wait for a pager: a fault retries its
+    /// instruction (and faults again); a trap returns at once (the abort
+    /// has written its result).
+    Aborted,
+    /// Nothing can bring the page (why: [`take_failure`] after a fault).
+    Unresolvable,
+}
+
+/// How resolving came out, with the reason a page cannot be had when it
+/// is more than a bad address or protection: `KERN_RESOURCE_SHORTAGE`
+/// (the task's limit, or the machine's memory), `KERN_MEMORY_ERROR` (the
+/// object's pager failed, died or refused the page).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Outcome {
+    Resolved,
+    Aborted,
     Failed(Option<KernReturn>),
-    /// The wait for a pager was aborted (`thread_abort`).
-    Interrupted,
+}
+
+impl Outcome {
+    fn resolution(self) -> Resolution {
+        match self {
+            Outcome::Resolved => Resolution::Resolved,
+            Outcome::Aborted => Resolution::Aborted,
+            Outcome::Failed(_) => Resolution::Unresolvable,
+        }
+    }
 }
 
 /// What one attempt came to.
@@ -51,54 +73,48 @@ enum Attempt {
 /// Resolves `task`'s page at `address` for `access` (`VM_PROT_*`) for the
 /// current thread, waiting for a pager if need be.
 pub fn resolve_in(task: TaskId, address: u64, access: u32) -> Resolution {
-    resolve_for(Some(task), address, access)
-}
-
-/// `resolve_in` for the current thread's own task.
-pub fn resolve_current(address: u64, access: u32) -> Resolution {
-    resolve_for(None, address, access)
+    resolve_for(Some(task), address, access).resolution()
 }
 
 /// `resolve_in` for `task`, or the current thread's task (found under the
 /// same lock as the first attempt: a fault costs one lock round).
 #[inline(always)]
-fn resolve_for(task: Option<TaskId>, address: u64, access: u32) -> Resolution {
+fn resolve_for(task: Option<TaskId>, address: u64, access: u32) -> Outcome {
     loop {
         let attempted = with_kernel(|kernel| match task.or_else(|| kernel.current_task()) {
             Some(task) => attempt(kernel, task, address & !(PAGE - 1), access),
             None => Attempt::Unresolvable(None),
         });
         match attempted {
-            Attempt::Resolved => return Resolution::Resolved,
-            Attempt::Unresolvable(code) => return Resolution::Failed(code),
+            Attempt::Resolved => return Outcome::Resolved,
+            Attempt::Unresolvable(code) => return Outcome::Failed(code),
             Attempt::Wait => {
                 if scheduler::finish_block() != WaitResult::Woken {
+                    // `thread_abort` forgets the waiter too; a wake-up for
+                    // any other reason must not leave it behind either.
                     with_kernel(|kernel| {
                         let thread = kernel.current_thread();
                         memory_object::forget_waiter(kernel, thread);
                     });
-                    return Resolution::Interrupted;
+                    return Outcome::Aborted;
                 }
             }
         }
     }
 }
 
-/// Resolves the current thread's page fault at `address` wanting `access`.
-/// True if the faulting instruction can run again (the page is there, or
-/// the wait for it was aborted and the instruction will fault anew); false
-/// makes the fault an exception, with the code `take_failure` gives.
+/// Resolves the current thread's page fault at `address` wanting
+/// `access`. `Resolved` and `Aborted` let the faulting instruction run
+/// again (an aborted wait's instruction faults anew when the thread next
+/// runs); `Unresolvable` makes the fault an exception, with the code
+/// `take_failure` gives.
 #[inline(always)]
-pub fn resolve(address: u64, access: u32) -> bool {
-    match resolve_current(address, access) {
-        Resolution::Resolved | Resolution::Interrupted => true,
-        Resolution::Failed(code) => {
-            if let Some(code) = code {
-                record_failure(code);
-            }
-            false
-        }
+pub fn resolve(address: u64, access: u32) -> Resolution {
+    let outcome = resolve_for(None, address, access);
+    if let Outcome::Failed(Some(code)) = outcome {
+        record_failure(code);
     }
+    outcome.resolution()
 }
 
 #[cold]
@@ -161,9 +177,9 @@ pub fn wait_for_wanted_page() -> Option<Result<(), KernReturn>> {
         first
     })?;
     let (task, page, access) = wanted;
-    Some(match resolve_in(task, page, access) {
-        Resolution::Resolved => Ok(()),
-        Resolution::Failed(code) => Err(code.unwrap_or(KernReturn::InvalidAddress)),
-        Resolution::Interrupted => Err(KernReturn::Aborted),
+    Some(match resolve_for(Some(task), page, access) {
+        Outcome::Resolved => Ok(()),
+        Outcome::Failed(code) => Err(code.unwrap_or(KernReturn::InvalidAddress)),
+        Outcome::Aborted => Err(KernReturn::Aborted),
     })
 }

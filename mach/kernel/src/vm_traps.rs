@@ -385,7 +385,10 @@ mod tests {
             // 1 MiB and 64 MiB resident (8 MiB where RAM is too small).
             let big = if frame::statistics().free > 16384 + 8192 { 16384 } else { 2048 };
             fork_frames(256)?;
-            let before = (frame::statistics().free, heap::usage().1);
+            // Frames other tests hold back (a dead driver's DMA memory in
+            // quarantine) may come free meanwhile: they count as free.
+            let free = || frame::statistics().free + with_kernel(|kernel| crate::device::quarantined_frames(kernel));
+            let before = (free(), heap::usage().1, share::shared_frame_count());
             let small = fork_frames(256)?;
             let large = fork_frames(big)?;
             ensure_eq!((small.0, large.0), (0, 0));
@@ -393,9 +396,9 @@ mod tests {
                 "fork of {} KiB: {} page-table frames, heap +{} bytes; of {} KiB: {} page-table frames, heap +{} bytes",
                 256 * 4, small.1, small.2, big * 4, large.1, large.2
             );
-            ensure_eq!(share::shared_frame_count(), 0);
+            ensure!(share::shared_frame_count() <= before.2, "shared frames left behind");
             let heap_growth = (heap::usage().1 - before.1) / crate::memory::PAGE_SIZE;
-            ensure_eq!(frame::statistics().free + heap_growth, before.0);
+            ensure_eq!(free() + heap_growth, before.0);
             Ok(())
         }
     }

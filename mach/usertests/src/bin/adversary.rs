@@ -8,8 +8,8 @@
 //! test the kernel: terminating or suspending itself, resuming threads it
 //! created with random registers (they would fault and take the task with
 //! them), and long sleeps (every wait has a timeout of at most 2 ms). Tasks
-//! it creates (empty, or inheriting its memory) are terminated at once, so
-//! none outlives it. Memory objects are mapped in their own area, away
+//! it creates (empty, or inheriting its memory or send rights) are
+//! terminated at once, so none outlives it. Memory objects are mapped in their own area, away
 //! from where the other VM traps aim: a kernel copy into a page of an
 //! object whose pager is one of this task's unserved ports would wait for
 //! that pager for ever (as the task's own access would).
@@ -66,6 +66,10 @@ const TRAPS: &[Trap] = &[
     Trap::PortType,
     Trap::TaskInfo,
     Trap::TaskSetName,
+    Trap::TaskSetCredential,
+    Trap::TaskCreate,
+    Trap::ThreadAbort,
+    Trap::ThreadSetTls,
     Trap::ThreadCreate,
     Trap::ThreadGetState,
     Trap::ThreadSetState,
@@ -97,7 +101,6 @@ const TRAPS: &[Trap] = &[
     Trap::MemoryObjectDataError,
     Trap::MemoryObjectLockRequest,
     Trap::MemoryObjectDestroy,
-    Trap::TaskCreate,
     Trap::TaskSetMemoryLimit,
 ];
 
@@ -250,32 +253,39 @@ fn main(argument: u64) {
                     _ => [arguments[0], offset, size, random.below(20), 0, 0],
                 };
             }
-            // An empty child or a copy of this task (flags: inherit memory,
-            // the refused send-rights bit, unknown bits), ended at once below.
-            Trap::TaskCreate => {
-                let flags = [0, 1, 2, 3, random.next()][random.below(5) as usize];
-                arguments = [arguments[0], flags, scratch + 8 * random.below(4), 0, 0, 0];
-            }
             Trap::TaskSetMemoryLimit => arguments[2] = random.below(1 << 16),
             // Random registers for itself would just crash this task.
             Trap::ThreadSetState if arguments[0] as u32 == own_thread => arguments[0] = 0,
+            // Children inherit memory, send rights, both or neither (or
+            // unknown flags); each is terminated at once below.
+            Trap::TaskCreate => {
+                arguments[1] = if random.below(4) == 0 { random.next() } else { random.below(4) };
+                arguments[2] = if random.below(8) == 0 { pointer(&mut random) } else { scratch + 4 * random.below(8) };
+            }
+            // A credential from scratch (never allowed: no privileged port).
+            Trap::TaskSetCredential => arguments[2] = pointer(&mut random),
+            // Thread-local storage bases, canonical or not.
+            Trap::ThreadSetTls => {
+                arguments[1] =
+                    [0, scratch, 0x8000_0000_0000_0000, 0xffff_8000_0000_0000, random.next()][random.below(5) as usize]
+            }
             _ => {}
         }
         // SAFETY: every pointer argument is either our scratch buffer (ours
         // to overwrite) or an address the kernel must refuse.
         let result = unsafe { raw_trap(trap as u64, arguments) };
+        if trap == Trap::TaskCreate && result == 0 && (scratch..scratch + 8000).contains(&arguments[2]) {
+            // SAFETY: the kernel wrote the child's name there, in our scratch buffer.
+            let child = unsafe { core::ptr::read_volatile(arguments[2] as *const u32) };
+            let _ = libmach::trap::task_terminate(child);
+            let _ = libmach::trap::port_deallocate(own_task, child);
+        }
         if matches!(trap, Trap::MachReplyPort | Trap::TaskSelf | Trap::ThreadSelf) {
             if result != 0 {
                 names[random.below(32) as usize] = result as u32;
             }
         } else if result == 0 {
             succeeded += 1;
-            if trap == Trap::TaskCreate {
-                // SAFETY: the kernel wrote the child's name there, in our scratch buffer.
-                let child = unsafe { core::ptr::read_volatile(arguments[2] as *const u32) };
-                let _ = libmach::trap::task_terminate(child);
-                let _ = libmach::trap::port_deallocate(own_task, child);
-            }
             let output = arguments[2];
             if matches!(trap, Trap::PortAllocate | Trap::MemoryObjectCreate)
                 && (scratch..scratch + 8000).contains(&output)
