@@ -84,12 +84,14 @@ pub fn task_create([parent, flags, child_out, ..]: [u64; 6]) -> Result<(), KernR
         let set_up = populate_child(kernel, parent_space, child, child_space, inherit_send_rights)
             .and_then(|()| if inherit_memory { crate::vm_traps::inherit_memory(kernel, parent, child) } else { Ok(()) })
             .and_then(|()| {
-                // The fork may have taken write access from `child_out` (the
-                // caller's own memory, shared with the child now): get it
-                // back (a copy) before naming the child, so the write below
-                // cannot fail.
-                let mut own = kernel.user_space(caller.task)?;
-                user::check_writable(&mut own, UserBuffer::new(child_out, 4))?;
+                if inherit_memory {
+                    // The fork may have taken write access from `child_out`
+                    // (the caller's own memory, shared with the child now):
+                    // get it back (a copy) before naming the child, so the
+                    // write below cannot fail.
+                    let mut own = kernel.user_space(caller.task)?;
+                    user::check_writable(&mut own, UserBuffer::new(child_out, 4))?;
+                }
                 kernel.tasks.get(child).and_then(|task| task.port).ok_or(KernReturn::Failure)
             })
             .and_then(|port| give_send_right(kernel, caller.space, port));

@@ -10,9 +10,9 @@
 //! then sets `done`. The parent reads and writes their memory with
 //! `vm_read` / `vm_write`.
 //!
-//! Argument bit 32: instead, the benchmarks (`bench task_create_empty`,
-//! `bench fork_cow_copy_1mib` and `bench fork_cow_copy_64mib`, then
-//! `bench fork done`).
+//! Argument bit 32: instead, the benchmarks (`bench fork_cow_copy_1mib`
+//! and `bench fork_cow_copy_64mib`, then `bench fork done`; an empty
+//! `task_create` is `ipc-bench`'s `task_create_empty`).
 #![no_std]
 #![no_main]
 
@@ -403,15 +403,6 @@ fn bench_fork(region: u64, megabytes: u64) {
 
 fn benchmarks() {
     let task = task_self();
-    // The same trap making an empty task: what a fork costs beyond its pages.
-    let start = ticks();
-    let empty = task_create_with(task, 0);
-    let elapsed = ticks() - start;
-    if let Ok(empty) = empty {
-        println!("bench task_create_empty {elapsed}");
-        let _ = task_terminate(empty);
-        let _ = port_deallocate(task, empty);
-    }
     match vm_allocate(task, 0, 64 << 20, VM_FLAGS_ANYWHERE) {
         Ok(region) => {
             bench_fork(region, 1);
