@@ -294,14 +294,14 @@ fn aborted_pager_waits(last: bool) -> Result<(), Failure> {
                 && kernel.objects.waiting_threads() == 1
         })
     };
-    // What thread_abort does to a thread blocked in the kernel.
-    let abort = || with_kernel(|kernel| kernel.wake(thread, crate::thread::WaitResult::Aborted));
+    // thread_abort (trap 48) on the client's thread.
+    let abort = || with_kernel(|kernel| kernel.abort_thread(thread));
     for (waiting, outcome) in
         [("waiting in vm_read", "vm_read: Err(Aborted)"), ("waiting in mach_msg", "mach_msg: Err(ReceiveInterrupted)")]
     {
         wait_for_text(client, waiting, 5000)?;
         ensure!(wait_until(2000, blocked), "the client does not wait on its pager ({waiting})");
-        abort();
+        abort()?;
         wait_for_text(client, outcome, 2000)?;
         // The aborted wait left no trace: the next one (`blocked`)
         // finds exactly one waiting thread.
@@ -309,7 +309,7 @@ fn aborted_pager_waits(last: bool) -> Result<(), Failure> {
     // An aborted fault runs the instruction again, which waits again.
     wait_for_text(client, "waiting in a fault", 5000)?;
     ensure!(wait_until(2000, blocked), "the client does not wait in its fault");
-    abort();
+    abort()?;
     ensure!(wait_until(2000, blocked), "the aborted fault did not fault again");
     terminate(pager)?;
     ensure!(wait_until(3000, || !exists(client)), "the client outlived its pager");
