@@ -74,6 +74,7 @@ code_enum! {
         VmRead = 65 => "MACH_TRAP_VM_READ",
         VmWrite = 66 => "MACH_TRAP_VM_WRITE",
         VmMap = 67 => "MACH_TRAP_VM_MAP",
+        TaskSetMemoryLimit = 69 => "MACH_TRAP_TASK_SET_MEMORY_LIMIT",
         // Reserved, memory objects and pagers: 70..=79
         MemoryObjectCreate = 70 => "MACH_TRAP_MEMORY_OBJECT_CREATE",
         MemoryObjectDataSupply = 71 => "MACH_TRAP_MEMORY_OBJECT_DATA_SUPPLY",
@@ -103,8 +104,10 @@ pub const MACH_TRAP_COUNT: u32 = 100;
 /// Longest name `task_set_name` takes, in bytes (UTF-8).
 pub const TASK_NAME_MAX: usize = 32;
 
-/// `task_create` flag: the child gets a copy of the parent's memory (by each
-/// region's inheritance, copy-on-write).
+/// `task_create` flag: the child's address space is the parent's, region by
+/// region, by each region's inheritance (`VM_INHERIT_COPY`: copy-on-write;
+/// `VM_INHERIT_SHARE`: the same memory; `VM_INHERIT_NONE`: absent); device
+/// and DMA regions never pass to a child. See docs/vm.md.
 pub const TASK_CREATE_INHERIT_MEMORY: u64 = 1 << 0;
 /// `task_create` flag: the child's IPC space gets every send right (with its
 /// user references) and dead name of the parent's space, under the same
@@ -170,6 +173,7 @@ impl Trap {
             Trap::VmRead => &["task", "address", "size", "data_out", "count_out"],
             Trap::VmWrite => &["task", "address", "data", "count"],
             Trap::VmMap => &["task", "address_in_out", "size", "flags", "memory_object", "offset"],
+            Trap::TaskSetMemoryLimit => &["host", "task", "pages"],
             Trap::MemoryObjectCreate => &["pager", "size", "object_out"],
             Trap::MemoryObjectDataSupply => &["object", "offset", "data", "size", "lock"],
             Trap::MemoryObjectDataUnavailable => &["object", "offset", "size"],

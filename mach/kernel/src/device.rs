@@ -119,7 +119,10 @@ pub fn device_dma_allocate([device, size, address_out, physical_out, ..]: [u64; 
             return Err(KernReturn::ResourceShortage);
         };
         let flags = vm::page_flags(VM_PROT_DEFAULT).expect("read-write maps");
-        if let Err(error) = task.vm.insert(start, start + size, VM_PROT_DEFAULT, mach_abi::VM_PROT_ALL) {
+        // Wired: a device uses these frames by physical address, so they
+        // are never shared copy-on-write (nor inherited by a child).
+        let wired = vm::Backing::Wired;
+        if let Err(error) = task.vm.insert_backed(start, start + size, VM_PROT_DEFAULT, mach_abi::VM_PROT_ALL, wired) {
             let _ = frame::free_contiguous(first, pages);
             task.vm.uncharge(pages);
             return Err(error.into());

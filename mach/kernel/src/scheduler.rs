@@ -247,7 +247,7 @@ impl Kernel {
         if let Some(handler) = handler {
             self.ipc.release(handler.right);
         }
-        crate::memory_object::destroy_owned_by(self, task);
+        crate::memory_object::release_owned_by(self, task);
         if let Err(error) = self.ipc.destroy_space(space) {
             log::error!("destroying the IPC space of task {task:?}: {error:?}");
         }
@@ -268,6 +268,7 @@ impl Kernel {
             if let Some(tables) = object.page_tables.as_mut() {
                 object.vm.destroy(tables);
             }
+            crate::memory_object::release_unmapped(self, object.vm.take_unmapped_objects());
             if let Some(tables) = object.page_tables.take() {
                 tables.destroy_user();
             }
