@@ -12,11 +12,13 @@
 //!   out-of-line descriptors) over `mach_abi::MessageEncoder` and
 //!   `mach_abi::parse_received`.
 //! - [`pager`]: the memory-object traps a user-level pager uses, and `vm_map`.
+//! - [`kernel_log`]: reading the kernel log and taking the serial line over
+//!   from the kernel (the console server, `dmesg`).
 //! - [`rpc`]: the client call (send + receive in one `mach_msg`, with a
 //!   send-once reply right and timeouts); [`server`]: replies, error replies
 //!   and the receive loop; [`mig`]: the RPC layer's return codes.
-//! - [`print!`] and [`println!`]: formatted output ([`print`]: today the
-//!   kernel's `debug_print`, one function to change for the console server).
+//! - [`print!`] and [`println!`]: formatted output ([`print`]: the
+//!   kernel's `debug_print`, into the kernel log the console shows).
 //! - With the `runtime` feature, a program entry point, its arguments and
 //!   start rights, and a panic handler for Rust programs that do not link
 //!   minilibc (`runtime`).
@@ -31,7 +33,7 @@
 //!
 //! `unsafe` lives in six places, each block with its `SAFETY:` reasoning:
 //! the `syscall` entry and the traps that write through pointers
-//! ([`trap`], [`pager`]); slices over out-of-line regions the kernel mapped
+//! ([`trap`], [`pager`], [`kernel_log`]); slices over out-of-line regions the kernel mapped
 //! ([`kernel`]'s `SystemKernel`, one block in
 //! `message::OutOfLineData::bytes_mut`); the start block the bootstrap task
 //! wrote on the stack (`runtime`); and the fake kernel's view of host
@@ -45,6 +47,8 @@ extern crate std;
 pub use mach_abi as abi;
 
 pub mod kernel;
+#[cfg(target_arch = "x86_64")]
+pub mod kernel_log;
 pub mod message;
 pub mod mig;
 pub mod pager;

@@ -329,6 +329,26 @@ ktest! {
         ipc_state_is_consistent()
     }
 
+    fn the_kernel_log_is_read_and_the_serial_line_handed_over() {
+        let task = task::spawn_with("klog-checks", module("klog-checks")?, HIGH, |kernel, task| {
+            let space = kernel.tasks.get(task).expect("task").space;
+            let host = kernel.host_privileged_port.expect("host port");
+            crate::ipc::port_traps::give_send_right(kernel, space, host).unwrap_or(0) as u64
+        })?;
+        wait_for_text(task, "klog-checks: holding the serial line", 20_000)?;
+        let text = output(task).unwrap_or_default();
+        ensure!(text.contains(" 0 failed") && !text.contains(" 0 passed"), "klog-checks said:\n{text}");
+        ensure!(!crate::klog::kernel_writes_to_serial(), "the kernel writes to a serial line it handed over");
+        terminate(task)?;
+        // The holder's port died with it: the next line takes the line back.
+        crate::println!("klog test: the holder of the serial line ended");
+        ensure!(
+            wait_until(2000, crate::klog::kernel_writes_to_serial),
+            "the kernel did not take the serial line back from a dead holder"
+        );
+        Ok(())
+    }
+
     fn device_memory_dma_and_interrupts_for_a_driver() {
         for round in 0..2 {
             let before = ipc_resources();
