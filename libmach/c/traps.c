@@ -42,6 +42,22 @@ kern_return_t mach_port_insert_right(mach_port_t task, mach_port_name_t name, ma
     return (kern_return_t)mach_trap(MACH_TRAP_PORT_INSERT_RIGHT, task, name, right, disposition, 0, 0);
 }
 
+kern_return_t mach_port_move_member(mach_port_t task, mach_port_name_t member, mach_port_name_t after) {
+    return (kern_return_t)mach_trap(MACH_TRAP_PORT_MOVE_MEMBER, task, member, after, 0, 0, 0);
+}
+
+kern_return_t mach_port_request_notification(mach_port_t task, mach_port_name_t name, mach_msg_id_t id, uint32_t sync,
+                                             mach_port_t notify, mach_msg_type_name_t notify_disposition,
+                                             mach_port_t *previous) {
+    return (kern_return_t)mach_trap(MACH_TRAP_PORT_REQUEST_NOTIFICATION, task, name,
+                                    MACH_NOTIFICATION_REQUEST((uint32_t)id, notify_disposition), sync, notify,
+                                    (uint64_t)previous);
+}
+
+kern_return_t mach_vm_allocate(mach_port_t task, uint64_t *address, uint64_t size, int flags) {
+    return (kern_return_t)mach_trap(MACH_TRAP_VM_ALLOCATE, task, (uint64_t)address, size, (uint32_t)flags, 0, 0);
+}
+
 kern_return_t mach_port_type(mach_port_t task, mach_port_name_t name, mach_port_type_t *type) {
     return (kern_return_t)mach_trap(MACH_TRAP_PORT_TYPE, task, name, (uint64_t)type, 0, 0, 0);
 }

@@ -16,7 +16,10 @@
 //!   from the kernel (the console server, `dmesg`).
 //! - [`rpc`]: the client call (send + receive in one `mach_msg`, with a
 //!   send-once reply right and timeouts); [`server`]: replies, error replies
-//!   and the receive loop; [`mig`]: the RPC layer's return codes.
+//!   and the receive loop; [`request`]: what a server method knows of its
+//!   request (the port it came in on, the sender's credential) and deferred
+//!   replies; [`notify`]: kernel notifications as typed values; [`mig`]:
+//!   the RPC layer's return codes.
 //! - [`print!`] and [`println!`]: formatted output ([`print`]: the
 //!   kernel's `debug_print`, into the kernel log the console shows).
 //! - With the `runtime` feature, a program entry point, its arguments and
@@ -51,8 +54,10 @@ pub mod kernel;
 pub mod kernel_log;
 pub mod message;
 pub mod mig;
+pub mod notify;
 pub mod pager;
 pub mod print;
+pub mod request;
 pub mod rights;
 pub mod rpc;
 pub mod server;
@@ -69,7 +74,9 @@ pub mod runtime;
 mod tests;
 
 pub use kernel::{PortKernel, SystemKernel};
-pub use message::{BoundedBytes, BoundedString, DecodeError, WriteError};
+pub use message::{BoundedArray, BoundedBytes, BoundedString, DecodeError, WriteError};
+pub use notify::Notification;
+pub use request::{Answer, Context, ReplyFailed, ReplyRight};
 pub use rights::{PortSet, ReceiveRight, ReceivedRight, SendOnceRight, SendRight};
 pub use rpc::{CallError, RpcError};
-pub use server::Dispatch;
+pub use server::{Dispatch, ServeOptions};

@@ -79,7 +79,12 @@ impl<K: PortKernel, W: FnMut(PortName) -> bool> NameService<'_, K, W> {
 }
 
 impl<K: PortKernel, W: FnMut(PortName) -> bool> Server<K> for NameService<'_, K, W> {
-    fn register_name(&mut self, name: &str, right: SendRight<K>) -> Result<(), Error> {
+    fn register_name(
+        &mut self,
+        _context: &libmach::Context<'_, K>,
+        name: &str,
+        right: SendRight<K>,
+    ) -> Result<(), Error> {
         crate::registry::check_name(name.as_bytes()).map_err(error_of)?;
         if !(self.may_register)(name) {
             return Err(Error::NotPermitted);
@@ -107,15 +112,20 @@ impl<K: PortKernel, W: FnMut(PortName) -> bool> Server<K> for NameService<'_, K,
         Ok(())
     }
 
-    fn lookup(&mut self, name: &str) -> Result<SendRight<K>, Error> {
+    fn lookup(&mut self, _context: &libmach::Context<'_, K>, name: &str) -> Result<SendRight<K>, Error> {
         let right = self.registry.lookup(name.as_bytes()).map_err(error_of)?;
         // The reply moves a send right: make one more reference to move.
         self.kernel.port_mod_refs(right, PortRight::Send, 1).map_err(|_| Error::UnknownName)?;
         Ok(SendRight::from_name(self.kernel, right))
     }
 
-    fn lookup_wait(&mut self, name: &str, timeout_milliseconds: u32) -> Result<SendRight<K>, Error> {
-        match self.lookup(name) {
+    fn lookup_wait(
+        &mut self,
+        context: &libmach::Context<'_, K>,
+        name: &str,
+        timeout_milliseconds: u32,
+    ) -> Result<SendRight<K>, Error> {
+        match self.lookup(context, name) {
             Err(Error::UnknownName) => {}
             // A registered name whose server just died answers as not yet
             // registered: the restarted server will register it again.

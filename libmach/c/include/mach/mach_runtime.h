@@ -52,6 +52,18 @@ kern_return_t mach_port_mod_refs(mach_port_t task, mach_port_name_t name, mach_p
 kern_return_t mach_port_insert_right(mach_port_t task, mach_port_name_t name, mach_port_name_t right,
                                      mach_msg_type_name_t disposition);
 kern_return_t mach_port_type(mach_port_t task, mach_port_name_t name, mach_port_type_t *type);
+/* Moves the receive right `member` into port set `after` (MACH_PORT_NULL: out of its set). */
+kern_return_t mach_port_move_member(mach_port_t task, mach_port_name_t member, mach_port_name_t after);
+/* Asks for notification `id` (MACH_NOTIFY_NO_SENDERS, _DEAD_NAME, _PORT_DESTROYED) about `name`, sent to
+ * `notify` used with `notify_disposition` (MACH_MSG_TYPE_MAKE_SEND_ONCE...); *previous gets the replaced
+ * request's send-once right (MACH_PORT_NULL if none). */
+kern_return_t mach_port_request_notification(mach_port_t task, mach_port_name_t name, mach_msg_id_t id, uint32_t sync,
+                                             mach_port_t notify, mach_msg_type_name_t notify_disposition,
+                                             mach_port_t *previous);
+
+/* New zeroed memory of `size` bytes (whole pages) anywhere in `task`: its address in *address.
+ * `flags`: VM_FLAGS_ANYWHERE. */
+kern_return_t mach_vm_allocate(mach_port_t task, uint64_t *address, uint64_t size, int flags);
 
 /* Gives back `size` bytes at `address` of `task`'s memory (whole pages). */
 kern_return_t mach_vm_deallocate(mach_port_t task, uint64_t address, uint64_t size);

@@ -63,6 +63,29 @@ fn every_routine(checks: &mut Checks, client: &mut kv::Client) {
     }
     let session = code(client.open_session("mine"));
     checks.equal("open_session gives a send right", session.as_ref().map(|right| right.is_dead()), Ok(false));
+    if let Ok(session) = session {
+        // A request sent to the session's port: the server finds the session by it.
+        let label = kv::Client::new(&SystemKernel, session).map(|mut session| code(session.session_label()));
+        checks.equal(
+            "session_label on the session's port",
+            label.map(|label| label.map(|label| label.as_str() == "mine")),
+            Ok(Ok(true)),
+        );
+    }
+    checks.equal(
+        "session_label on the service port",
+        code(client.session_label()).map(|_| ()),
+        Err(Error::NotFound.code()),
+    );
+    // The server holds four sessions at most: opening and dropping more
+    // works only if each one's no-senders notification freed it.
+    let reopened = (0..6).all(|_| {
+        code(client.open_session("short"))
+            .and_then(|session| kv::Client::new(&SystemKernel, session).map_err(|_| i32::MIN))
+            .and_then(|mut session| code(session.session_label()))
+            .is_ok_and(|label| label.as_str() == "short")
+    });
+    checks.equal("dropped sessions are freed by their no-senders notification", reopened, true);
     checks.equal("log (one-way)", client.log(1, "kv-client says hello").is_ok(), true);
 }
 
