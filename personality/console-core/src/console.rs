@@ -59,7 +59,7 @@ pub const READ_MAX: usize = 8192;
 pub const SIGNAL_RECORDS_MAX: usize = 64;
 /// The most requests waiting at once (a client cannot make the server
 /// grow without bound): past it a request that would wait gets `EAGAIN`.
-pub const WAITS_MAX: usize = 1024;
+pub const WAITS_MAX: usize = 256;
 
 /// `open` flags (Linux's values, as minilibc's `<fcntl.h>` has them).
 pub mod open_flags {
@@ -292,6 +292,8 @@ pub struct Console {
     next_request: RequestId,
     outgoing: Vec<Outgoing>,
     signals: VecDeque<SignalRecord>,
+    /// Signals recorded since the start (the history keeps the last ones).
+    signals_total: u64,
     /// Milliseconds, from the transport's clock.
     now: u64,
     /// When the last byte arrived (for `VTIME` between bytes).
@@ -341,6 +343,7 @@ impl Console {
             next_request: 1,
             outgoing: Vec::new(),
             signals: VecDeque::new(),
+            signals_total: 0,
             now: 0,
             last_input_at: 0,
             offered: None,
@@ -391,6 +394,23 @@ impl Console {
     /// [`SIGNAL_RECORDS_MAX`]).
     pub fn recorded_signals(&self) -> impl Iterator<Item = &SignalRecord> {
         self.signals.iter()
+    }
+
+    /// How many signals were recorded since the start (the history keeps
+    /// the last [`SIGNAL_RECORDS_MAX`]).
+    pub fn signals_recorded_total(&self) -> u64 {
+        self.signals_total
+    }
+
+    /// True while a drain waits for the UART to finish its last bytes: the
+    /// UART does not interrupt for that, so the transport looks again soon.
+    pub fn waits_for_transmitter(&self) -> bool {
+        self.transmit.is_empty()
+            && !self.transmitter_empty
+            && self
+                .waits
+                .iter()
+                .any(|wait| matches!(wait.kind, WaitKind::Drain | WaitKind::SetTermios { drain: true, .. }))
     }
 
     /// The requests for the process server since the last call.
@@ -798,6 +818,7 @@ impl Console {
             self.signals.pop_front();
         }
         self.signals.push_back(SignalRecord { group: self.foreground, signal });
+        self.signals_total += 1;
         if let Some(group) = self.foreground {
             self.outgoing.push(Outgoing::SignalGroup { group, signal });
         }

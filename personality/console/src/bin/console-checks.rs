@@ -1,0 +1,174 @@
+//! A terminal program for the console's system test (scripts/tests/console):
+//! it opens `/dev/console` at the console server (5:1) and answers what is
+//! typed on the serial line, so that a script typing there can check what
+//! a reader gets.
+//!
+//! Each line it reads (after a `> ` prompt) it answers `got: LINE`; an empty
+//! read is `got end of file`. Commands:
+//!
+//! - `raw`: raw mode (as `cfmakeraw` sets the local modes, `VMIN` 1): each
+//!   read is answered `raw: HEX`, until a `q`; then the settings before;
+//! - `later`: waits 700 ms, then prints a kernel log line (through
+//!   `debug_print`), so that it arrives while the next line is typed;
+//! - `klog`: looks for its own first log line with `kernel_log_read`
+//!   (its manifest line gives it the host port);
+//! - `quit`: says `bye` and stops.
+#![no_std]
+#![no_main]
+
+use libmach::abi::PortName;
+use libmach::{println, SendRight, SystemKernel};
+use mach_bootstrap_core::names;
+use personality_interfaces::tty;
+
+libmach::entry!(main);
+
+#[path = "../heap.rs"]
+mod heap;
+
+const CONSOLE_MAJOR: u32 = 5;
+const CONSOLE_MINOR: u32 = 1;
+const READ_WRITE: u32 = 2;
+
+fn write(terminal: &mut tty::Client<SystemKernel>, text: &[u8]) {
+    if let Err(error) = terminal.write(text) {
+        println!("console-checks: write failed: {error:?}");
+    }
+}
+
+/// `text` as `got: text` (its newline dropped).
+fn answer(terminal: &mut tty::Client<SystemKernel>, line: &[u8]) {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    let mut reply = [0u8; 300];
+    let prefix = b"got: ";
+    let length = (prefix.len() + line.len()).min(reply.len() - 1);
+    reply[..prefix.len()].copy_from_slice(prefix);
+    reply[prefix.len()..length].copy_from_slice(&line[..length - prefix.len()]);
+    reply[length] = b'\n';
+    write(terminal, &reply[..length + 1]);
+}
+
+/// Raw mode as `cfmakeraw` leaves the local modes (no `ICANON`, `ECHO`,
+/// `ISIG`, `IEXTEN`), one byte at a time; returns the settings before.
+fn raw_mode(terminal: &mut tty::Client<SystemKernel>) -> Option<tty::Termios> {
+    let saved = terminal.get_termios().ok()?;
+    const ISIG: u32 = 0o1;
+    const ICANON: u32 = 0o2;
+    const ECHO: u32 = 0o10;
+    const IEXTEN: u32 = 0o100000;
+    const VTIME: usize = 5;
+    const VMIN: usize = 6;
+    let mut termios = saved;
+    termios.local_flags &= !(ICANON | ECHO | ISIG | IEXTEN);
+    termios.control_characters[VMIN] = 1;
+    termios.control_characters[VTIME] = 0;
+    terminal.set_termios(0, &termios).ok()?;
+    Some(saved)
+}
+
+fn raw_session(terminal: &mut tty::Client<SystemKernel>) {
+    let Some(saved) = raw_mode(terminal) else {
+        write(terminal, b"cannot set raw mode\n");
+        return;
+    };
+    write(terminal, b"raw mode\n");
+    while let Ok(data) = terminal.read(64) {
+        if data.as_slice().contains(&b'q') {
+            break;
+        }
+        let mut text = [0u8; 140];
+        text[..5].copy_from_slice(b"raw: ");
+        let mut length = 5;
+        for &byte in data.as_slice().iter().take(64) {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            text[length] = HEX[(byte >> 4) as usize];
+            text[length + 1] = HEX[(byte & 15) as usize];
+            length += 2;
+        }
+        text[length] = b'\n';
+        write(terminal, &text[..length + 1]);
+    }
+    if terminal.set_termios(0, &saved).is_ok() {
+        write(terminal, b"canonical mode\n");
+    } else {
+        write(terminal, b"cannot restore the settings\n");
+    }
+}
+
+fn find_own_line() -> bool {
+    let Some(host) = libmach::runtime::host_port() else { return false };
+    let mut buffer = [0u8; 4096];
+    let mut sequence = 0;
+    while let Ok(read) = libmach::kernel_log::read(host, &mut buffer, sequence) {
+        if read.length == 0 {
+            return false;
+        }
+        let text = &buffer[..read.length];
+        if text.windows(24).any(|window| window == b"console-checks: starting") {
+            return true;
+        }
+        sequence = read.next;
+    }
+    false
+}
+
+fn main(bootstrap_port: u64) {
+    let kernel = SystemKernel;
+    println!("console-checks: starting");
+    if let Err(error) = heap::init(64 * 1024) {
+        println!("console-checks: no memory for a heap: {error:?}");
+        return;
+    }
+    let Ok(mut names) = names::Client::new(&kernel, SendRight::from_name(&kernel, bootstrap_port as PortName)) else {
+        println!("console-checks: no name service");
+        return;
+    };
+    let console = match names.lookup_wait("console", 10_000) {
+        Ok(console) => console,
+        Err(error) => {
+            println!("console-checks: no console server: {error:?}");
+            return;
+        }
+    };
+    let Ok(mut service) = tty::Client::new(&kernel, console) else { return };
+    let terminal = match service.open(CONSOLE_MAJOR, CONSOLE_MINOR, READ_WRITE) {
+        Ok(terminal) => terminal,
+        Err(error) => {
+            println!("console-checks: cannot open the console: {error:?}");
+            return;
+        }
+    };
+    let Ok(mut terminal) = tty::Client::new(&kernel, terminal) else { return };
+    println!("console-checks: ready");
+    loop {
+        write(&mut terminal, b"> ");
+        let line = match terminal.read(256) {
+            Ok(line) => line,
+            Err(error) => {
+                println!("console-checks: read failed: {error:?}");
+                return;
+            }
+        };
+        match line.as_slice() {
+            b"" => write(&mut terminal, b"got end of file\n"),
+            b"raw\n" => raw_session(&mut terminal),
+            b"later\n" => {
+                let _ = libmach::trap::thread_sleep(700);
+                println!("console-checks: the delayed kernel line");
+            }
+            b"klog\n" => {
+                if find_own_line() {
+                    write(&mut terminal, b"found my line with kernel_log_read\n");
+                } else {
+                    write(&mut terminal, b"my line is not in the kernel log\n");
+                }
+            }
+            b"quit\n" => {
+                write(&mut terminal, b"bye\n");
+                println!("console-checks: done");
+                return;
+            }
+            other => answer(&mut terminal, other),
+        }
+    }
+}
