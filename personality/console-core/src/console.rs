@@ -356,6 +356,11 @@ impl Console {
         self.now = self.now.max(now);
     }
 
+    /// The clock as last set.
+    pub fn now(&self) -> u64 {
+        self.now
+    }
+
     /// What the UART says about its transmitter: true once the last byte
     /// left it.
     pub fn set_transmitter_empty(&mut self, empty: bool) {

@@ -10,6 +10,8 @@
 //!   delivered, `VMIN`/`VTIME` timers, job control decided with the
 //!   caller's credential, the requests it makes of the process server;
 //! - [`screen`]: where kernel log lines may appear on the screen;
+//! - [`simulation`]: a simulated 16550, for host tests of the driver and
+//!   the server;
 //! - [`caller::Caller`], [`errno::Errno`], [`signal::Signal`]: what the
 //!   decisions are made with and end in.
 //!
@@ -27,6 +29,7 @@ pub mod console;
 pub mod errno;
 pub mod screen;
 pub mod signal;
+pub mod simulation;
 pub mod uart;
 
 pub use caller::Caller;

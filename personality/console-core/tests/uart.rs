@@ -2,9 +2,7 @@
 //! received bytes, the transmit interrupt kept on only while there is
 //! something to send, and bounded work on a broken device.
 
-mod common;
-
-use common::SimulatedUart;
+use mach_console_core::simulation::SimulatedUart;
 use mach_console_core::uart::{enable, Line, Uart, UartError, TRANSMIT_FIFO};
 use std::collections::VecDeque;
 

@@ -25,6 +25,8 @@
 #![forbid(unsafe_code)]
 
 extern crate alloc;
+#[cfg(test)]
+extern crate std;
 
 use alloc::collections::BTreeMap;
 use alloc::vec;
@@ -243,11 +245,23 @@ impl<K: PortKernel, M: Machine> ConsoleServer<K, M> {
             return Dispatch::UnknownId;
         }
         if header.id == INTERRUPT_MESSAGE_ID {
-            self.interrupted = true;
+            self.uart_interrupted();
         } else {
-            self.core.kernel_log_waiting();
+            self.kernel_log_waiting();
         }
         Dispatch::NoReply
+    }
+
+    /// The kernel has new log lines: [`ConsoleServer::after_event`] shows
+    /// them when the screen allows.
+    pub fn kernel_log_waiting(&mut self) {
+        self.core.kernel_log_waiting();
+    }
+
+    /// The UART interrupted: [`ConsoleServer::after_event`] serves it and
+    /// acknowledges the line.
+    pub fn uart_interrupted(&mut self) {
+        self.interrupted = true;
     }
 
     fn notified(&mut self, notification: Notification<K>) {
@@ -407,6 +421,9 @@ impl<K: PortKernel, M: Machine> ConsoleServer<K, M> {
         context.port() as u64
     }
 }
+
+#[cfg(test)]
+mod tests;
 
 impl<K: PortKernel, M: Machine> tty::Server<K> for ConsoleServer<K, M> {
     fn open(

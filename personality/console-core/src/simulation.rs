@@ -1,10 +1,16 @@
-//! A simulated 16550 UART, as QEMU models it, for the driver's host tests.
+//! A simulated 16550 UART, as QEMU models it: what the driver's host
+//! tests (here and in the console server's transport) run against.
+//!
+//! Bytes "typed" arrive in the receive FIFO; bytes written go to the
+//! transmit FIFO and reach the "wire" when the test lets them
+//! ([`SimulatedUart::send_to_wire`]), after which the UART raises its
+//! transmit interrupt, as the real one does once its FIFO empties.
 
-#![allow(dead_code)]
+use crate::uart::{enable, register, status, Registers};
+use alloc::collections::VecDeque;
+use alloc::vec::Vec;
 
-use mach_console_core::uart::{enable, register, status, Registers};
-use std::collections::VecDeque;
-
+/// The simulated device.
 #[derive(Default)]
 pub struct SimulatedUart {
     pub interrupt_enable: u8,
