@@ -881,6 +881,25 @@ ktest! {
         end_bootstrap(bootstrap, &before)
     }
 
+    fn the_console_server_takes_the_serial_line_and_its_restart_takes_it_again() {
+        let before = task_ids();
+        let bootstrap = boot_manifest("console registers=console io-ports=0x3f8-0x3ff host-port\n")?;
+        let first = wait_for_any_text("console: serving the serial line", 10_000)?;
+        ensure!(!crate::klog::kernel_writes_to_serial(), "the kernel still writes to the serial line");
+        // It dies: the bootstrap task's line about it makes the kernel take
+        // the serial line back, and the restarted server takes it again.
+        terminate(first)?;
+        let restarted = || {
+            tasks_that_printed("console: serving the serial line").into_iter().find(|&task| task != first && exists(task))
+        };
+        ensure!(wait_until(10_000, || restarted().is_some()), "the console server was not restarted");
+        ensure!(!crate::klog::kernel_writes_to_serial(), "the restarted console server does not hold the serial line");
+        end_bootstrap(bootstrap, &before)?;
+        crate::println!("console test: the console server ended");
+        ensure!(wait_until(2000, crate::klog::kernel_writes_to_serial), "the kernel did not take the serial line back");
+        Ok(())
+    }
+
     fn a_server_whose_line_says_restart_no_is_not_restarted() {
         let before = task_ids();
         let bootstrap = boot_manifest("crash-loop registers=crash-loop restart=no\n")?;
