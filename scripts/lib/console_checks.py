@@ -115,6 +115,16 @@ def main():
     step("the kernel log is readable with kernel_log_read", lambda: console.expect(b"found my line with kernel_log_read\r\n"))
     console.expect(b"> ")
 
+    console.type(b"bench\r")
+    started = time.time()
+    step("64 KiB written through the UART", lambda: console.expect(b"bench done\r\n", 60))
+    seconds = time.time() - started
+    console.expect(b"> ")
+    figure = [line for line in console.output.split(b"\r\n") if b"console-checks: wrote" in line]
+    if figure:
+        print(f"console: figure: {figure[-1].decode(errors='replace').split('] ')[-1]} "
+              f"(the writer's view; {65536 / seconds / 1024:.0f} KiB/s on the wire as the test saw it)")
+
     console.type(b"quit\r")
     step("the program ends", lambda: console.expect(b"bye\r\n"))
     step("its last line is shown", lambda: console.expect(b"[console-checks] console-checks: done\r\n"))

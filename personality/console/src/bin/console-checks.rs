@@ -12,6 +12,8 @@
 //!   `debug_print`), so that it arrives while the next line is typed;
 //! - `klog`: looks for its own first log line with `kernel_log_read`
 //!   (its manifest line gives it the host port);
+//! - `bench`: writes 64 KiB (64-byte lines) and says how long the writes
+//!   took (a figure, never a failure);
 //! - `quit`: says `bye` and stops.
 #![no_std]
 #![no_main]
@@ -95,6 +97,25 @@ fn raw_session(terminal: &mut tty::Client<SystemKernel>) {
     }
 }
 
+/// Writes 64 KiB in 8 KiB writes of 64-byte lines; reports the time.
+fn bench(terminal: &mut tty::Client<SystemKernel>) {
+    let mut chunk = [b'.'; 8192];
+    for line in chunk.chunks_mut(64) {
+        line[63] = b'\n';
+    }
+    let start = libmach::trap::clock_get_time().unwrap_or(0);
+    let mut written = 0;
+    while written < 65536 {
+        match terminal.write(&chunk) {
+            Ok(count) => written += count as usize,
+            Err(_) => break,
+        }
+    }
+    let elapsed = libmach::trap::clock_get_time().unwrap_or(0).saturating_sub(start);
+    println!("console-checks: wrote {written} bytes in {} us", elapsed / 1000);
+    write(terminal, b"bench done\n");
+}
+
 fn find_own_line() -> bool {
     let Some(host) = libmach::runtime::host_port() else { return false };
     let mut buffer = [0u8; 4096];
@@ -163,6 +184,7 @@ fn main(bootstrap_port: u64) {
                     write(&mut terminal, b"my line is not in the kernel log\n");
                 }
             }
+            b"bench\n" => bench(&mut terminal),
             b"quit\n" => {
                 write(&mut terminal, b"bye\n");
                 println!("console-checks: done");
