@@ -134,6 +134,16 @@ pub enum FlushQueue {
     Both,
 }
 
+/// The terminal's owner and permission bits (`fchown`, `fchmod`; a login
+/// program gives the terminal to the user, `mesg` changes its mode).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ownership {
+    pub uid: u32,
+    pub gid: u32,
+    /// Permission bits (`0620` to start with).
+    pub permissions: u32,
+}
+
 /// What `fstat` says about an open terminal.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TerminalStat {
@@ -302,6 +312,7 @@ pub struct Console {
     offered: Option<(WaitId, Commit)>,
     /// The kernel said it has new log lines.
     kernel_log_pending: bool,
+    ownership: Ownership,
 }
 
 impl Default for Console {
@@ -348,6 +359,7 @@ impl Console {
             last_input_at: 0,
             offered: None,
             kernel_log_pending: false,
+            ownership: Ownership { uid: 0, gid: TTY_GROUP, permissions: 0o620 },
         }
     }
 
@@ -610,7 +622,43 @@ impl Console {
     pub fn stat(&self, handle: Handle) -> Result<TerminalStat, Errno> {
         let file = self.open_file(handle)?;
         let (device_major, device_minor) = file.unit.device();
-        Ok(TerminalStat { mode: 0o020620, uid: 0, gid: TTY_GROUP, device_major, device_minor })
+        Ok(TerminalStat {
+            mode: CHARACTER_DEVICE | self.ownership.permissions,
+            uid: self.ownership.uid,
+            gid: self.ownership.gid,
+            device_major,
+            device_minor,
+        })
+    }
+
+    /// The unit `handle` was opened as.
+    pub fn unit(&self, handle: Handle) -> Result<Unit, Errno> {
+        Ok(self.open_file(handle)?.unit)
+    }
+
+    /// `fchmod`: the owner or the superuser sets the permission bits.
+    pub fn change_mode(&mut self, handle: Handle, mode: u32, caller: &Caller) -> Result<(), Errno> {
+        self.open_file(handle)?;
+        if !caller.is_superuser() && caller.uid != self.ownership.uid {
+            return Err(Errno::NotPermitted);
+        }
+        self.ownership.permissions = mode & 0o7777;
+        Ok(())
+    }
+
+    /// `fchown` (`u32::MAX`: keep that id): the superuser's.
+    pub fn change_owner(&mut self, handle: Handle, uid: u32, gid: u32, caller: &Caller) -> Result<(), Errno> {
+        self.open_file(handle)?;
+        if !caller.is_superuser() {
+            return Err(Errno::NotPermitted);
+        }
+        if uid != u32::MAX {
+            self.ownership.uid = uid;
+        }
+        if gid != u32::MAX {
+            self.ownership.gid = gid;
+        }
+        Ok(())
     }
 
     /// `fcntl(F_GETFL)`: the access mode and status flags.
@@ -1053,6 +1101,8 @@ impl Console {
 
 /// The owner of the terminal devices' group (`tty`, 5 on Debian).
 pub const TTY_GROUP: u32 = 5;
+/// `S_IFCHR`.
+pub const CHARACTER_DEVICE: u32 = 0o020000;
 
 fn failure(kind: &WaitKind, error: Errno) -> Completion {
     match kind {

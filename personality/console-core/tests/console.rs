@@ -553,6 +553,18 @@ fn stat_names_the_device_opened() {
 }
 
 #[test]
+fn the_owner_or_root_changes_the_mode_and_root_the_owner() {
+    let mut console = opened();
+    let user = process(500, 500, 500);
+    assert_eq!(console.change_mode(1, 0o600, &user), Err(Errno::NotPermitted));
+    assert_eq!(console.change_owner(1, user.uid, u32::MAX, &user), Err(Errno::NotPermitted));
+    assert_eq!(console.change_owner(1, user.uid, u32::MAX, &SERVER), Ok(()));
+    assert_eq!(console.change_mode(1, 0o100600, &user), Ok(()));
+    let stat = console.stat(1).unwrap();
+    assert_eq!((stat.mode, stat.uid, stat.gid), (0o020600, user.uid, 5));
+}
+
+#[test]
 fn waiting_requests_are_bounded() {
     let mut console = opened();
     for _ in 0..WAITS_MAX {
