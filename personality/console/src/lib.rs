@@ -3,10 +3,12 @@
 //!
 //! One thread serves everything on one port set:
 //!
-//! - the port registered as `console` (`tty.defs`: `open`, and the process
-//!   server's `session_ended`);
-//! - one port per open terminal (the terminal requests of `tty.defs`, and
-//!   its no-senders notification, which closes it);
+//! - the port registered as `console`: `device.defs`'s `open` (what the
+//!   file server forwards when a process opens /dev/console, /dev/tty or
+//!   /dev/ttyS0) and `tty.defs` (the process server's `session_ended`);
+//! - one port per open terminal: `io.defs` (every request on an open
+//!   object, the terminal ones included: [`io_server`]), and its
+//!   no-senders notification, which closes it;
 //! - the UART's interrupt (`INTERRUPT_MESSAGE_ID` from the kernel): the
 //!   driver runs, then the line is acknowledged;
 //! - the kernel's "new log lines" notice (`KERNEL_LOG_MESSAGE_ID`);
@@ -32,15 +34,19 @@ use alloc::collections::BTreeMap;
 use alloc::vec;
 use libmach::abi::{parse_received, KernReturn, MachMsgHeader, PortName, INTERRUPT_MESSAGE_ID, KERNEL_LOG_MESSAGE_ID};
 use libmach::kernel::PortKernel;
+use libmach::message::OutOfLineData;
 use libmach::notify::Notification;
-use libmach::request::{Answer, Context};
+use libmach::request::Context;
 use libmach::rights::{PortSet, ReceiveRight, SendRight};
 use libmach::server::Dispatch;
 use libmach::BoundedBytes;
-use mach_console_core::console::{FlushQueue, JobControlOutcome, SetAction};
+use mach_console_core::console::JobControlOutcome;
 use mach_console_core::uart::{Registers, Uart};
 use mach_console_core::{Caller, Completion, Console, Errno, Outgoing, Unit, WaitId};
-use personality_interfaces::tty;
+use personality_interfaces::{device, io, tty};
+
+mod device_server;
+pub mod io_server;
 
 /// The UART's interrupt line on a PC (COM1: IRQ 4).
 pub const COM1_INTERRUPT: u32 = 4;
@@ -70,20 +76,24 @@ pub struct LogLines {
 
 /// A kept reply right, of the routine whose answer it carries.
 enum Pending<K: PortKernel> {
-    Read(tty::PendingRead<K>),
-    Write(tty::PendingWrite<K>),
-    SetTermios(tty::PendingSetTermios<K>),
-    SetForegroundGroup(tty::PendingSetForegroundGroup<K>),
-    Drain(tty::PendingDrain<K>),
-    Poll(tty::PendingPoll<K>),
+    Read(io::PendingRead<K>),
+    ReadLarge(io::PendingReadLarge<K>),
+    Write(io::PendingWrite<K>),
+    WriteLarge(io::PendingWriteLarge<K>),
+    SetAttributes(io::PendingSetTerminalAttributes<K>),
+    SetForegroundGroup(io::PendingSetForegroundGroup<K>),
+    Drain(io::PendingTerminalDrain<K>),
+    Poll(io::PendingPoll<K>),
 }
 
 impl<K: PortKernel> Pending<K> {
     fn reply_name(&self) -> PortName {
         match self {
             Pending::Read(pending) => pending.reply_right().name(),
+            Pending::ReadLarge(pending) => pending.reply_right().name(),
             Pending::Write(pending) => pending.reply_right().name(),
-            Pending::SetTermios(pending) => pending.reply_right().name(),
+            Pending::WriteLarge(pending) => pending.reply_right().name(),
+            Pending::SetAttributes(pending) => pending.reply_right().name(),
             Pending::SetForegroundGroup(pending) => pending.reply_right().name(),
             Pending::Drain(pending) => pending.reply_right().name(),
             Pending::Poll(pending) => pending.reply_right().name(),
@@ -91,15 +101,25 @@ impl<K: PortKernel> Pending<K> {
     }
 
     /// Sends `completion`; true if the client got it.
-    fn answer(self, completion: Completion) -> bool {
+    fn answer(self, kernel: &K, completion: Completion) -> bool {
         match (self, completion) {
             (Pending::Read(pending), Completion::Read(result)) => pending
-                .send(result.map_err(error).and_then(|data| BoundedBytes::from_slice(&data).ok_or(tty::Error::Einval)))
+                .send(
+                    result
+                        .map_err(error)
+                        .and_then(|data| BoundedBytes::from_slice(&data).ok_or(io::Error::InvalidArgument)),
+                )
                 .is_ok(),
+            (Pending::ReadLarge(pending), Completion::Read(result)) => {
+                pending.send(result.map_err(error).and_then(|data| out_of_line(kernel, &data))).is_ok()
+            }
             (Pending::Write(pending), Completion::Write(result)) => {
                 pending.send(result.map(|count| count as u32).map_err(error)).is_ok()
             }
-            (Pending::SetTermios(pending), Completion::Done(result)) => pending.send(result.map_err(error)).is_ok(),
+            (Pending::WriteLarge(pending), Completion::Write(result)) => {
+                pending.send(result.map(|count| count as u32).map_err(error)).is_ok()
+            }
+            (Pending::SetAttributes(pending), Completion::Done(result)) => pending.send(result.map_err(error)).is_ok(),
             (Pending::SetForegroundGroup(pending), Completion::Done(result)) => {
                 pending.send(result.map_err(error)).is_ok()
             }
@@ -112,17 +132,24 @@ impl<K: PortKernel> Pending<K> {
     }
 }
 
+/// `data` in fresh pages, to move to the client.
+fn out_of_line<K: PortKernel>(kernel: &K, data: &[u8]) -> Result<OutOfLineData<K>, io::Error> {
+    let mut region = OutOfLineData::allocate(kernel, data.len() as u32).map_err(|_| io::Error::OutOfMemory)?;
+    region.bytes_mut()[..data.len()].copy_from_slice(data);
+    Ok(region)
+}
+
 /// The interface's error for a core error (the same errno numbers).
-pub fn error(errno: Errno) -> tty::Error {
+pub fn error(errno: Errno) -> io::Error {
     match errno {
-        Errno::NotPermitted => tty::Error::Eperm,
-        Errno::Interrupted => tty::Error::Eintr,
-        Errno::InputOutput => tty::Error::Eio,
-        Errno::NoSuchDevice => tty::Error::Enxio,
-        Errno::BadFile => tty::Error::Ebadf,
-        Errno::WouldBlock => tty::Error::Eagain,
-        Errno::InvalidArgument => tty::Error::Einval,
-        Errno::NotTerminal => tty::Error::Enotty,
+        Errno::NotPermitted => io::Error::NotPermitted,
+        Errno::Interrupted => io::Error::Interrupted,
+        Errno::InputOutput => io::Error::InputOutput,
+        Errno::NoSuchDevice => io::Error::NoSuchDeviceOrAddress,
+        Errno::BadFile => io::Error::BadDescriptor,
+        Errno::WouldBlock => io::Error::WouldBlock,
+        Errno::InvalidArgument => io::Error::InvalidArgument,
+        Errno::NotTerminal => io::Error::NotATerminal,
     }
 }
 
@@ -130,32 +157,6 @@ pub fn error(errno: Errno) -> tty::Error {
 /// (the loop did not ask for the audit trailer) is a server's.
 fn caller<K: PortKernel>(context: &Context<'_, K>) -> Caller {
     context.credential().map(|credential| Caller::from(&credential)).unwrap_or(Caller::SERVER)
-}
-
-fn termios_from(record: &tty::Termios) -> ::tty::Termios {
-    ::tty::Termios {
-        input_flags: record.input_flags,
-        output_flags: record.output_flags,
-        control_flags: record.control_flags,
-        local_flags: record.local_flags,
-        line: record.line,
-        control_characters: record.control_characters,
-        input_speed: record.input_speed,
-        output_speed: record.output_speed,
-    }
-}
-
-fn termios_record(termios: &::tty::Termios) -> tty::Termios {
-    tty::Termios {
-        input_flags: termios.input_flags,
-        output_flags: termios.output_flags,
-        control_flags: termios.control_flags,
-        local_flags: termios.local_flags,
-        line: termios.line,
-        control_characters: termios.control_characters,
-        input_speed: termios.input_speed,
-        output_speed: termios.output_speed,
-    }
 }
 
 /// The server: the core, the UART, and the ports.
@@ -222,7 +223,9 @@ impl<K: PortKernel, M: Machine> ConsoleServer<K, M> {
     /// kernel's notifications, interrupts and log notices.
     pub fn handle(&mut self, request: &[u8], reply: &mut [u8]) -> Dispatch {
         let kernel = self.kernel.clone();
-        tty::dispatch(self, &kernel, request, reply)
+        io::dispatch(self, &kernel, request, reply)
+            .or_else(|| device::dispatch(self, &kernel, request, reply))
+            .or_else(|| tty::dispatch(self, &kernel, request, reply))
             .or_else(|| {
                 let mut notification = None;
                 let dispatched = libmach::notify::dispatch(&kernel, request, |received| notification = Some(received));
@@ -288,12 +291,12 @@ impl<K: PortKernel, M: Machine> ConsoleServer<K, M> {
     }
 
     /// Keeps `pending` for `wait`, asking to hear if its client gives up.
-    fn keep(&mut self, wait: WaitId, pending: Option<Pending<K>>) -> Result<(), tty::Error> {
+    fn keep(&mut self, wait: WaitId, pending: Option<Pending<K>>) -> Result<(), io::Error> {
         let Some(pending) = pending else {
             // No reply right (a request without a reply port is not even
             // dispatched): nobody can get the answer.
             self.core.abandon(wait);
-            return Err(tty::Error::Einval);
+            return Err(io::Error::InvalidArgument);
         };
         let _ = libmach::notify::request(
             &self.kernel,
@@ -338,7 +341,7 @@ impl<K: PortKernel, M: Machine> ConsoleServer<K, M> {
     fn deliver(&mut self) {
         while let Some(offer) = self.core.next_offer() {
             let delivered = match self.pending.remove(&offer.wait) {
-                Some(pending) => pending.answer(offer.completion),
+                Some(pending) => pending.answer(&self.kernel, offer.completion),
                 None => false,
             };
             self.core.finish(offer.wait, delivered);
@@ -420,182 +423,18 @@ impl<K: PortKernel, M: Machine> ConsoleServer<K, M> {
     fn handle_of(context: &Context<'_, K>) -> u64 {
         context.port() as u64
     }
+
+    /// Opens `unit` for `opener` as a new port; a send right to it.
+    fn open_terminal(&mut self, unit: Unit, flags: u32, opener: &Caller) -> Result<SendRight<K>, Errno> {
+        let port = ReceiveRight::allocate(&self.kernel).map_err(|_| Errno::WouldBlock)?;
+        let send = port.make_send().map_err(|_| Errno::WouldBlock)?;
+        port.request_no_senders(1).map_err(|_| Errno::WouldBlock)?;
+        self.set.insert(&port).map_err(|_| Errno::WouldBlock)?;
+        self.core.open(port.name() as u64, unit, flags, opener)?;
+        self.terminals.insert(port.name(), port);
+        Ok(send)
+    }
 }
 
 #[cfg(test)]
 mod tests;
-
-impl<K: PortKernel, M: Machine> tty::Server<K> for ConsoleServer<K, M> {
-    fn open(
-        &mut self,
-        context: &Context<'_, K>,
-        major: u32,
-        minor: u32,
-        flags: u32,
-    ) -> Result<SendRight<K>, tty::Error> {
-        let unit = Unit::from_device(major, minor).ok_or(tty::Error::Enxio)?;
-        let port = ReceiveRight::allocate(&self.kernel).map_err(|_| tty::Error::Eagain)?;
-        let send = port.make_send().map_err(|_| tty::Error::Eagain)?;
-        port.request_no_senders(1).map_err(|_| tty::Error::Eagain)?;
-        self.set.insert(&port).map_err(|_| tty::Error::Eagain)?;
-        self.core.open(port.name() as u64, unit, flags, &caller(context)).map_err(error)?;
-        self.terminals.insert(port.name(), port);
-        Ok(send)
-    }
-
-    fn session_ended(&mut self, context: &Context<'_, K>, session: u32) {
-        // Only a system task (the process server) may say so.
-        if !caller(context).is_process() {
-            self.core.session_ended(session);
-        }
-    }
-
-    fn read(&mut self, context: &Context<'_, K>, count: u32) -> Result<Answer<BoundedBytes<8192>>, tty::Error> {
-        match self.core.read(Self::handle_of(context), count as usize, &caller(context)) {
-            mach_console_core::Answer::Now(Ok(data)) => {
-                Ok(Answer::Now(BoundedBytes::from_slice(&data).ok_or(tty::Error::Einval)?))
-            }
-            mach_console_core::Answer::Now(Err(errno)) => Err(error(errno)),
-            mach_console_core::Answer::Later(wait) => {
-                self.keep(wait, tty::PendingRead::keep(context).map(Pending::Read))?;
-                Ok(Answer::Later)
-            }
-        }
-    }
-
-    fn write(&mut self, context: &Context<'_, K>, data: &[u8]) -> Result<Answer<u32>, tty::Error> {
-        match self.core.write(Self::handle_of(context), data, &caller(context)) {
-            mach_console_core::Answer::Now(result) => result.map(|count| Answer::Now(count as u32)).map_err(error),
-            mach_console_core::Answer::Later(wait) => {
-                self.keep(wait, tty::PendingWrite::keep(context).map(Pending::Write))?;
-                Ok(Answer::Later)
-            }
-        }
-    }
-
-    fn get_termios(&mut self, context: &Context<'_, K>) -> Result<tty::Termios, tty::Error> {
-        self.core.get_termios(Self::handle_of(context)).map(|termios| termios_record(&termios)).map_err(error)
-    }
-
-    fn set_termios(
-        &mut self,
-        context: &Context<'_, K>,
-        action: u32,
-        termios: &tty::Termios,
-    ) -> Result<Answer<()>, tty::Error> {
-        let action = match action {
-            0 => SetAction::Now,
-            1 => SetAction::Drain,
-            2 => SetAction::Flush,
-            _ => return Err(tty::Error::Einval),
-        };
-        match self.core.set_termios(Self::handle_of(context), termios_from(termios), action, &caller(context)) {
-            mach_console_core::Answer::Now(result) => result.map(Answer::Now).map_err(error),
-            mach_console_core::Answer::Later(wait) => {
-                self.keep(wait, tty::PendingSetTermios::keep(context).map(Pending::SetTermios))?;
-                Ok(Answer::Later)
-            }
-        }
-    }
-
-    fn get_window_size(&mut self, context: &Context<'_, K>) -> Result<tty::WindowSize, tty::Error> {
-        let window = self.core.window_size(Self::handle_of(context)).map_err(error)?;
-        Ok(tty::WindowSize {
-            rows: window.rows,
-            columns: window.columns,
-            x_pixels: window.x_pixels,
-            y_pixels: window.y_pixels,
-        })
-    }
-
-    fn set_window_size(&mut self, context: &Context<'_, K>, window: &tty::WindowSize) -> Result<(), tty::Error> {
-        let window = ::tty::WindowSize {
-            rows: window.rows,
-            columns: window.columns,
-            x_pixels: window.x_pixels,
-            y_pixels: window.y_pixels,
-        };
-        self.core.set_window_size(Self::handle_of(context), window).map_err(error)
-    }
-
-    fn get_foreground_group(&mut self, context: &Context<'_, K>) -> Result<u32, tty::Error> {
-        self.core.foreground_group(Self::handle_of(context), &caller(context)).map_err(error)
-    }
-
-    fn set_foreground_group(&mut self, context: &Context<'_, K>, group: u32) -> Result<Answer<()>, tty::Error> {
-        match self.core.set_foreground_group(Self::handle_of(context), group, &caller(context)) {
-            mach_console_core::Answer::Now(result) => result.map(Answer::Now).map_err(error),
-            mach_console_core::Answer::Later(wait) => {
-                self.keep(wait, tty::PendingSetForegroundGroup::keep(context).map(Pending::SetForegroundGroup))?;
-                Ok(Answer::Later)
-            }
-        }
-    }
-
-    fn set_controlling_terminal(&mut self, context: &Context<'_, K>, steal: bool) -> Result<(), tty::Error> {
-        self.core.set_controlling_terminal(Self::handle_of(context), steal, &caller(context)).map_err(error)
-    }
-
-    fn flush(&mut self, context: &Context<'_, K>, queue: u32) -> Result<(), tty::Error> {
-        let queue = match queue {
-            0 => FlushQueue::Input,
-            1 => FlushQueue::Output,
-            2 => FlushQueue::Both,
-            _ => return Err(tty::Error::Einval),
-        };
-        self.core.flush(Self::handle_of(context), queue).map_err(error)
-    }
-
-    fn drain(&mut self, context: &Context<'_, K>) -> Result<Answer<()>, tty::Error> {
-        match self.core.drain(Self::handle_of(context), &caller(context)) {
-            mach_console_core::Answer::Now(result) => result.map(Answer::Now).map_err(error),
-            mach_console_core::Answer::Later(wait) => {
-                self.keep(wait, tty::PendingDrain::keep(context).map(Pending::Drain))?;
-                Ok(Answer::Later)
-            }
-        }
-    }
-
-    fn readable_bytes(&mut self, context: &Context<'_, K>) -> Result<u32, tty::Error> {
-        self.core.readable_bytes(Self::handle_of(context)).map(|count| count as u32).map_err(error)
-    }
-
-    fn get_flags(&mut self, context: &Context<'_, K>) -> Result<u32, tty::Error> {
-        self.core.flags(Self::handle_of(context)).map_err(error)
-    }
-
-    fn set_flags(&mut self, context: &Context<'_, K>, flags: u32) -> Result<(), tty::Error> {
-        self.core.set_flags(Self::handle_of(context), flags).map_err(error)
-    }
-
-    fn poll(
-        &mut self,
-        context: &Context<'_, K>,
-        events: u32,
-        wait: bool,
-        poll_id: u64,
-    ) -> Result<Answer<u32>, tty::Error> {
-        match self.core.poll(Self::handle_of(context), events, wait, poll_id, &caller(context)) {
-            mach_console_core::Answer::Now(result) => result.map(Answer::Now).map_err(error),
-            mach_console_core::Answer::Later(wait) => {
-                self.keep(wait, tty::PendingPoll::keep(context).map(Pending::Poll))?;
-                Ok(Answer::Later)
-            }
-        }
-    }
-
-    fn poll_cancel(&mut self, context: &Context<'_, K>, poll_id: u64) {
-        self.core.poll_cancel(Self::handle_of(context), poll_id);
-    }
-
-    fn stat(&mut self, context: &Context<'_, K>) -> Result<tty::StatReply, tty::Error> {
-        let stat = self.core.stat(Self::handle_of(context)).map_err(error)?;
-        Ok(tty::StatReply {
-            mode: stat.mode,
-            user: stat.uid,
-            group: stat.gid,
-            major: stat.device_major,
-            minor: stat.device_minor,
-        })
-    }
-}

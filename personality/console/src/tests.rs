@@ -65,7 +65,7 @@ struct Fixture {
     system: FakeSystem,
     client_task: FakeKernel,
     server: Rc<RefCell<Server>>,
-    service: tty::Client<FakeKernel>,
+    service: device::Client<FakeKernel>,
     now: u64,
 }
 
@@ -83,7 +83,7 @@ fn fixture() -> Fixture {
     let handler_server = server.clone();
     // As the program's loop does: every message is followed by the
     // after-event step (which answers what can be answered now).
-    system.attach_server(&server_task, set_name, tty::BUFFER_SIZE, move |request, reply| {
+    system.attach_server(&server_task, set_name, io::BUFFER_SIZE, move |request, reply| {
         let mut server = handler_server.borrow_mut();
         let dispatch = server.handle(request, reply);
         let now = server.core().now() + 1;
@@ -92,7 +92,7 @@ fn fixture() -> Fixture {
     });
     let send = system.give_send_right(&server_task, service.name(), &client_task).unwrap();
     core::mem::forget(service);
-    let service = tty::Client::new(&client_task, SendRight::from_name(&client_task, send)).unwrap();
+    let service = device::Client::new(&client_task, SendRight::from_name(&client_task, send)).unwrap();
     let mut fixture = Fixture { system, client_task, server, service, now: 0 };
     fixture.settle();
     fixture
@@ -131,16 +131,16 @@ impl Fixture {
         core::mem::take(&mut self.server.borrow_mut().machine_mut().uart.wire)
     }
 
-    fn open(&mut self) -> tty::Client<FakeKernel> {
-        let terminal = self.service.open(5, 1, 2).unwrap();
-        tty::Client::new(&self.client_task, terminal).unwrap()
+    fn open(&mut self) -> io::Client<FakeKernel> {
+        let terminal = self.service.open(0x501, 2, &device::Opener::default()).unwrap();
+        io::Client::new(&self.client_task, terminal).unwrap()
     }
 
     /// Sends a `read` on `terminal` without waiting; returns its reply port.
-    fn send_read(&mut self, terminal: &tty::Client<FakeKernel>, count: u32) -> ReceiveRight<FakeKernel> {
+    fn send_read(&mut self, terminal: &io::Client<FakeKernel>, count: u32) -> ReceiveRight<FakeKernel> {
         let reply_port = ReceiveRight::allocate(&self.client_task).unwrap();
-        let mut buffer = std::vec![0u8; tty::buffer_size::READ];
-        let header = libmach::rpc::request_header(terminal.server().name(), reply_port.name(), tty::id::READ);
+        let mut buffer = std::vec![0u8; io::buffer_size::READ];
+        let header = libmach::rpc::request_header(terminal.server().name(), reply_port.name(), io::id::READ);
         let mut writer = MessageWriter::new(&mut buffer, header);
         writer.u32(count).unwrap();
         let length = writer.finish().unwrap();
@@ -151,13 +151,13 @@ impl Fixture {
 
     /// The answer to a read on `reply_port`, if one came.
     fn read_answer(&self, reply_port: &ReceiveRight<FakeKernel>) -> Option<Result<Vec<u8>, i32>> {
-        let mut buffer = std::vec![0u8; tty::buffer_size::READ];
+        let mut buffer = std::vec![0u8; io::buffer_size::READ];
         match self.client_task.mach_msg(&mut buffer, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, reply_port.name(), 0) {
             Ok(()) => {}
             Err(MachMsgReturn::ReceiveTimedOut) => return None,
             Err(other) => panic!("receive: {other:?}"),
         }
-        match libmach::rpc::read_reply(&self.client_task, &buffer, tty::id::READ) {
+        match libmach::rpc::read_reply(&self.client_task, &buffer, io::id::READ) {
             Ok((_, mut reader)) => {
                 let data = reader.bytes(8192).unwrap().to_vec();
                 reader.finish().unwrap();
@@ -174,7 +174,10 @@ fn a_terminal_is_a_port_closed_by_its_last_send_right() {
     let mut fixture = fixture();
     let terminal = fixture.open();
     assert_eq!(fixture.server.borrow().core().open_count(), 1);
-    assert_eq!(fixture.service.open(9, 9, 2).unwrap_err(), libmach::CallError::Interface(tty::Error::Enxio));
+    assert_eq!(
+        fixture.service.open(0x909, 2, &device::Opener::default()).unwrap_err(),
+        libmach::CallError::Interface(device::Error::NoSuchDeviceOrAddress)
+    );
     drop(terminal);
     fixture.settle();
     assert_eq!(fixture.server.borrow().core().open_count(), 0);
@@ -240,11 +243,32 @@ fn the_plain_client_reads_and_writes() {
     assert_eq!(terminal.write(b"out\n").unwrap(), 4);
     fixture.settle();
     assert!(fixture.wire().ends_with(b"out\r\n"));
-    assert_eq!(terminal.readable_bytes().unwrap(), 0);
-    assert_eq!(terminal.get_termios().unwrap().local_flags, ::tty::Termios::console().local_flags);
+    assert_eq!(terminal.bytes_readable().unwrap(), 0);
+    assert_eq!(terminal.get_terminal_attributes().unwrap().local_flags, ::tty::Termios::console().local_flags);
     let stat = terminal.stat().unwrap();
-    assert_eq!((stat.mode, stat.major, stat.minor), (0o020620, 5, 1));
-    assert_eq!(fixture.service.read(4).unwrap_err(), libmach::CallError::Interface(tty::Error::Ebadf));
+    assert_eq!((stat.mode, stat.special_device), (0o020620, 0x501));
+    assert_eq!(terminal.path().unwrap().as_slice(), b"/dev/console");
+    assert_eq!(terminal.seek(0, 0).unwrap_err(), libmach::CallError::Interface(io::Error::IllegalSeek));
+    assert_eq!(terminal.read_directory(512).unwrap_err(), libmach::CallError::Interface(io::Error::NotADirectory));
+    assert_eq!(terminal.flock(2).unwrap_err(), libmach::CallError::Interface(io::Error::NoLocks));
+    // A request of an open terminal on the service port is no open file's.
+    let mut service_as_file =
+        io::Client::new(&fixture.client_task, fixture.service.server().try_clone().unwrap()).unwrap();
+    assert_eq!(service_as_file.read(4).unwrap_err(), libmach::CallError::Interface(io::Error::BadDescriptor));
+}
+
+#[test]
+fn large_reads_and_writes_move_pages() {
+    let mut fixture = fixture();
+    let mut terminal = fixture.open();
+    fixture.type_keys(b"a line for a large read\r");
+    let data = terminal.read_large(1 << 20).unwrap();
+    assert_eq!(data.bytes(), b"a line for a large read\n");
+    assert_eq!(terminal.write_large(b"from pages\n").unwrap(), 11);
+    fixture.settle();
+    assert!(fixture.wire().ends_with(b"from pages\r\n"));
+    drop(data);
+    fixture.system.check_invariants().unwrap();
 }
 
 #[test]

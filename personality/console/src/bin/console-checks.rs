@@ -1,7 +1,8 @@
 //! A terminal program for the console's system test (scripts/tests/console):
-//! it opens `/dev/console` at the console server (5:1) and answers what is
-//! typed on the serial line, so that a script typing there can check what
-//! a reader gets.
+//! it opens `/dev/console` (5:1) at the console server itself (`device.defs`
+//! on the `console` port, as the file server would), talks `io.defs` to the
+//! terminal, and answers what is typed on the serial line, so that a script
+//! typing there can check what a reader gets.
 //!
 //! Each line it reads (after a `> ` prompt) it answers `got: LINE`; an empty
 //! read is `got end of file`. Commands:
@@ -21,25 +22,25 @@
 use libmach::abi::PortName;
 use libmach::{println, SendRight, SystemKernel};
 use mach_bootstrap_core::names;
-use personality_interfaces::tty;
+use personality_interfaces::{device, io};
 
 libmach::entry!(main);
 
 #[path = "../heap.rs"]
 mod heap;
 
-const CONSOLE_MAJOR: u32 = 5;
-const CONSOLE_MINOR: u32 = 1;
+/// `/dev/console`: 5:1 as a Linux `dev_t`.
+const CONSOLE_DEVICE: u64 = 0x501;
 const READ_WRITE: u32 = 2;
 
-fn write(terminal: &mut tty::Client<SystemKernel>, text: &[u8]) {
+fn write(terminal: &mut io::Client<SystemKernel>, text: &[u8]) {
     if let Err(error) = terminal.write(text) {
         println!("console-checks: write failed: {error:?}");
     }
 }
 
 /// `text` as `got: text` (its newline dropped).
-fn answer(terminal: &mut tty::Client<SystemKernel>, line: &[u8]) {
+fn answer(terminal: &mut io::Client<SystemKernel>, line: &[u8]) {
     let line = line.strip_suffix(b"\n").unwrap_or(line);
     let mut reply = [0u8; 300];
     let prefix = b"got: ";
@@ -52,8 +53,8 @@ fn answer(terminal: &mut tty::Client<SystemKernel>, line: &[u8]) {
 
 /// Raw mode as `cfmakeraw` leaves the local modes (no `ICANON`, `ECHO`,
 /// `ISIG`, `IEXTEN`), one byte at a time; returns the settings before.
-fn raw_mode(terminal: &mut tty::Client<SystemKernel>) -> Option<tty::Termios> {
-    let saved = terminal.get_termios().ok()?;
+fn raw_mode(terminal: &mut io::Client<SystemKernel>) -> Option<io::Termios> {
+    let saved = terminal.get_terminal_attributes().ok()?;
     const ISIG: u32 = 0o1;
     const ICANON: u32 = 0o2;
     const ECHO: u32 = 0o10;
@@ -64,11 +65,11 @@ fn raw_mode(terminal: &mut tty::Client<SystemKernel>) -> Option<tty::Termios> {
     termios.local_flags &= !(ICANON | ECHO | ISIG | IEXTEN);
     termios.control_characters[VMIN] = 1;
     termios.control_characters[VTIME] = 0;
-    terminal.set_termios(0, &termios).ok()?;
+    terminal.set_terminal_attributes(0, &termios).ok()?;
     Some(saved)
 }
 
-fn raw_session(terminal: &mut tty::Client<SystemKernel>) {
+fn raw_session(terminal: &mut io::Client<SystemKernel>) {
     let Some(saved) = raw_mode(terminal) else {
         write(terminal, b"cannot set raw mode\n");
         return;
@@ -90,7 +91,7 @@ fn raw_session(terminal: &mut tty::Client<SystemKernel>) {
         text[length] = b'\n';
         write(terminal, &text[..length + 1]);
     }
-    if terminal.set_termios(0, &saved).is_ok() {
+    if terminal.set_terminal_attributes(0, &saved).is_ok() {
         write(terminal, b"canonical mode\n");
     } else {
         write(terminal, b"cannot restore the settings\n");
@@ -98,7 +99,7 @@ fn raw_session(terminal: &mut tty::Client<SystemKernel>) {
 }
 
 /// Writes 64 KiB in 8 KiB writes of 64-byte lines; reports the time.
-fn bench(terminal: &mut tty::Client<SystemKernel>) {
+fn bench(terminal: &mut io::Client<SystemKernel>) {
     let mut chunk = [b'.'; 8192];
     for line in chunk.chunks_mut(64) {
         line[63] = b'\n';
@@ -151,15 +152,15 @@ fn main(bootstrap_port: u64) {
             return;
         }
     };
-    let Ok(mut service) = tty::Client::new(&kernel, console) else { return };
-    let terminal = match service.open(CONSOLE_MAJOR, CONSOLE_MINOR, READ_WRITE) {
+    let Ok(mut service) = device::Client::new(&kernel, console) else { return };
+    let terminal = match service.open(CONSOLE_DEVICE, READ_WRITE, &device::Opener::default()) {
         Ok(terminal) => terminal,
         Err(error) => {
             println!("console-checks: cannot open the console: {error:?}");
             return;
         }
     };
-    let Ok(mut terminal) = tty::Client::new(&kernel, terminal) else { return };
+    let Ok(mut terminal) = io::Client::new(&kernel, terminal) else { return };
     println!("console-checks: ready");
     loop {
         write(&mut terminal, b"> ");

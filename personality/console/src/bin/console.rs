@@ -23,7 +23,18 @@ use libmach::{println, PortSet, ReceiveRight, SendRight, SystemKernel};
 use mach_bootstrap_core::names;
 use mach_console::{ConsoleServer, LogLines, Machine, COM1_BASE, COM1_INTERRUPT};
 use mach_console_core::uart::{Registers, Uart};
-use personality_interfaces::tty;
+use personality_interfaces::{device, io, tty};
+
+/// Request and reply buffers: the largest message of the interfaces served.
+const BUFFER_SIZE: usize = max(io::BUFFER_SIZE, max(device::BUFFER_SIZE, tty::BUFFER_SIZE));
+
+const fn max(first: usize, second: usize) -> usize {
+    if first > second {
+        first
+    } else {
+        second
+    }
+}
 
 libmach::entry!(main);
 
@@ -142,8 +153,8 @@ fn main(bootstrap_port: u64) {
     println!("console: serving the serial line (COM1, IRQ {COM1_INTERRUPT}) from kernel log line {sequence}");
     // The ports stay ours for the life of the task.
     let _ports = (service, interrupts, log, interrupt_send, log_send);
-    let mut request = libmach::trap::MessageBuffer::<{ tty::BUFFER_SIZE }>::new();
-    let mut reply = libmach::trap::MessageBuffer::<{ tty::BUFFER_SIZE }>::new();
+    let mut request = libmach::trap::MessageBuffer::<BUFFER_SIZE>::new();
+    let mut reply = libmach::trap::MessageBuffer::<BUFFER_SIZE>::new();
     server.after_event(now());
     loop {
         let timeout = server.receive_timeout(now());
