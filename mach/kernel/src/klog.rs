@@ -210,7 +210,6 @@ fn take_back(kernel: &mut Kernel, slot: &mut Option<Holder>) {
     crate::arch::console::write_serial_bytes(ring.partial_line());
     SERIAL.store(true, Ordering::Relaxed);
     NEW_LINES.store(false, Ordering::Relaxed);
-    drop(ring);
 }
 
 /// Called on every timer tick: tells the holder of the serial line that
@@ -253,10 +252,6 @@ pub fn notify_reader() {
     });
 }
 
-fn check_host_port(kernel: &Kernel, space: mach_ipc::SpaceId, host: u64) -> Result<(), KernReturn> {
-    crate::device::check_device_port(kernel, space, host)
-}
-
 /// `kernel_log_read(host, buffer, size, sequence_in_out, length_out)`:
 /// copies the lines from `*sequence_in_out` on into `buffer`, whole lines
 /// as many as fit, and writes the sequence to ask for next and the bytes
@@ -276,7 +271,7 @@ pub fn kernel_log_read([host, buffer, size, sequence_address, length_address, _]
     bytes.resize(size, 0);
     with_kernel(|kernel| {
         let caller = caller(kernel)?;
-        check_host_port(kernel, caller.space, host)?;
+        crate::device::check_device_port(kernel, caller.space, host)?;
         let mut space = kernel.user_space(caller.task)?;
         let sequence_buffer = UserBuffer::new(sequence_address, 8);
         let length_buffer = UserBuffer::new(length_address, 8);
@@ -332,7 +327,7 @@ pub fn kernel_log_handover([host, port, sequence_address, ..]: [u64; 6]) -> Resu
     let port = PortName::try_from(port).map_err(|_| KernReturn::InvalidName)?;
     with_kernel(|kernel| {
         let caller = caller(kernel)?;
-        check_host_port(kernel, caller.space, host)?;
+        crate::device::check_device_port(kernel, caller.space, host)?;
         let sequence_buffer = UserBuffer::new(sequence_address, 8);
         user::check_writable(&mut kernel.user_space(caller.task)?, sequence_buffer)?;
         let mut slot = HOLDER.lock();
@@ -393,6 +388,5 @@ mod tests {
             ensure_eq!(text.as_str(), "klog test: one\nklog test: two\n");
             Ok(())
         }
-
     }
 }
