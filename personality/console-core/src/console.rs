@@ -967,6 +967,16 @@ impl Console {
         None
     }
 
+    /// The offer for `wait` alone, if it can finish now (for a routine
+    /// that must answer before the handler returns); finish it like any.
+    pub fn offer_for(&mut self, wait: WaitId) -> Option<Offer> {
+        self.offered = None;
+        let index = self.waits.iter().position(|candidate| candidate.id == wait)?;
+        let (completion, commit) = self.try_complete(index)?;
+        self.offered = Some((wait, commit));
+        Some(Offer { wait, completion })
+    }
+
     fn try_complete(&self, index: usize) -> Option<(Completion, Commit)> {
         let wait = &self.waits[index];
         let file = match self.open_file(wait.handle) {

@@ -406,6 +406,25 @@ fn a_new_foreground_group_takes_effect_only_when_delivered() {
 }
 
 #[test]
+fn one_waits_offer_can_be_taken_alone() {
+    let mut console = session();
+    type_keys(&mut console, b"line\n");
+    let read = later(console.read(1, 64, &process(100, 100, 100)));
+    let foreground = later(console.set_foreground_group(1, 200, &process(100, 100, 100)));
+    assert_eq!(console.offer_for(foreground), None, "the group is not checked yet");
+    let [Outgoing::GroupInSession { request, .. }] = console.take_outgoing()[..] else { panic!("no lookup") };
+    console.group_in_session(request, true);
+    let offer = console.offer_for(foreground).unwrap();
+    assert_eq!(offer, Offer { wait: foreground, completion: Completion::Done(Ok(())) });
+    console.finish(foreground, true);
+    assert_eq!(console.foreground(), Some(200));
+    assert_eq!(console.waiting_count(), 1, "the read is still there");
+    // It passed job control when it started (as on Linux, a read already
+    // waiting is not stopped when its group leaves the foreground).
+    assert_eq!(deliver(&mut console), [Offer { wait: read, completion: Completion::Read(Ok(b"line\n".to_vec())) }]);
+}
+
+#[test]
 fn the_end_of_the_session_hangs_up_its_foreground_group() {
     let mut console = session();
     console.session_ended(999);

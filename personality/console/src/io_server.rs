@@ -15,7 +15,7 @@ use libmach::message::OutOfLineData;
 use libmach::request::{Answer, Context};
 use libmach::BoundedBytes;
 use mach_console_core::console::{FlushQueue, SetAction, READ_MAX};
-use mach_console_core::Unit;
+use mach_console_core::{Completion, Unit};
 use personality_interfaces::io;
 
 /// The largest `read_large`: what one terminal read gives at most.
@@ -360,11 +360,36 @@ impl<K: PortKernel, M: Machine> io::Server<K> for ConsoleServer<K, M> {
         self.core.foreground_group(Self::handle_of(context), &caller(context)).map_err(error)
     }
 
-    fn set_foreground_group(&mut self, context: &Context<'_, K>, group: u32) -> Result<Answer<()>, io::Error> {
-        let answer = self.core.set_foreground_group(Self::handle_of(context), group, &caller(context));
-        self.answer_later(context, answer, |context| {
-            io::PendingSetForegroundGroup::keep(context).map(Pending::SetForegroundGroup)
-        })
+    /// io.defs has this a plain routine: it must answer before returning.
+    /// When the core has to ask the process server first (a group other
+    /// than the caller's, a background caller), the answer is taken at once
+    /// if there is one (without a process server the questions are
+    /// refused at once); a process server that answers later needs the
+    /// routine `deferrable` in io.defs, and until then the call fails with
+    /// `EIO`, said in the log.
+    fn set_foreground_group(&mut self, context: &Context<'_, K>, group: u32) -> Result<(), io::Error> {
+        let wait = match self.core.set_foreground_group(Self::handle_of(context), group, &caller(context)) {
+            mach_console_core::Answer::Now(result) => return result.map_err(error),
+            mach_console_core::Answer::Later(wait) => wait,
+        };
+        self.ask_process_server();
+        match self.core.offer_for(wait) {
+            Some(offer) => {
+                self.core.finish(wait, true);
+                match offer.completion {
+                    Completion::Done(result) => result.map_err(error),
+                    _ => Err(io::Error::InputOutput),
+                }
+            }
+            None => {
+                self.core.abandon(wait);
+                self.machine.report(format_args!(
+                    "console: tcsetpgrp({group}) needs an answer the process server gives later; \
+                     io.defs's set_foreground_group must be deferrable: refused"
+                ));
+                Err(io::Error::InputOutput)
+            }
+        }
     }
 
     fn set_controlling_terminal(&mut self, context: &Context<'_, K>, steal: u32) -> Result<(), io::Error> {

@@ -81,7 +81,6 @@ enum Pending<K: PortKernel> {
     Write(io::PendingWrite<K>),
     WriteLarge(io::PendingWriteLarge<K>),
     SetAttributes(io::PendingSetTerminalAttributes<K>),
-    SetForegroundGroup(io::PendingSetForegroundGroup<K>),
     Drain(io::PendingTerminalDrain<K>),
     Poll(io::PendingPoll<K>),
 }
@@ -94,7 +93,6 @@ impl<K: PortKernel> Pending<K> {
             Pending::Write(pending) => pending.reply_right().name(),
             Pending::WriteLarge(pending) => pending.reply_right().name(),
             Pending::SetAttributes(pending) => pending.reply_right().name(),
-            Pending::SetForegroundGroup(pending) => pending.reply_right().name(),
             Pending::Drain(pending) => pending.reply_right().name(),
             Pending::Poll(pending) => pending.reply_right().name(),
         }
@@ -120,9 +118,6 @@ impl<K: PortKernel> Pending<K> {
                 pending.send(result.map(|count| count as u32).map_err(error)).is_ok()
             }
             (Pending::SetAttributes(pending), Completion::Done(result)) => pending.send(result.map_err(error)).is_ok(),
-            (Pending::SetForegroundGroup(pending), Completion::Done(result)) => {
-                pending.send(result.map_err(error)).is_ok()
-            }
             (Pending::Drain(pending), Completion::Done(result)) => pending.send(result.map_err(error)).is_ok(),
             (Pending::Poll(pending), Completion::Poll(result)) => pending.send(result.map_err(error)).is_ok(),
             // A completion of another kind than the request: a core bug;
@@ -394,9 +389,18 @@ impl<K: PortKernel, M: Machine> ConsoleServer<K, M> {
             }
         }
         self.signals_reported = total;
-        let outgoing = self.core.take_outgoing();
+        if self.ask_process_server() {
+            self.deliver();
+        }
+    }
+
+    /// Sends what the core asks of the process server. There is none yet:
+    /// signals are recorded (and logged by [`ConsoleServer::report`]) and
+    /// questions are answered at once as refusals, so nothing waits for an
+    /// answer that will not come. True if something was answered.
+    fn ask_process_server(&mut self) -> bool {
         let mut answered = false;
-        for request in outgoing {
+        for request in self.core.take_outgoing() {
             match request {
                 Outgoing::SignalGroup { .. } => {}
                 Outgoing::JobControl { request, pid, signal, .. } => {
@@ -415,9 +419,7 @@ impl<K: PortKernel, M: Machine> ConsoleServer<K, M> {
                 }
             }
         }
-        if answered {
-            self.deliver();
-        }
+        answered
     }
 
     fn handle_of(context: &Context<'_, K>) -> u64 {

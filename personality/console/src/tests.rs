@@ -66,6 +66,8 @@ struct Fixture {
     client_task: FakeKernel,
     server: Rc<RefCell<Server>>,
     service: device::Client<FakeKernel>,
+    server_task: FakeKernel,
+    service_port: PortName,
     now: u64,
 }
 
@@ -83,17 +85,21 @@ fn fixture() -> Fixture {
     let handler_server = server.clone();
     // As the program's loop does: every message is followed by the
     // after-event step (which answers what can be answered now).
-    system.attach_server(&server_task, set_name, io::BUFFER_SIZE, move |request, reply| {
+    // With the audit trailer, as the server receives once the kernel
+    // stamps credentials: a task the test gives none is pid 0 (a server).
+    let options = libmach::server::ServeOptions { audit: true };
+    system.attach_server_with(&server_task, set_name, options, io::BUFFER_SIZE, move |request, reply| {
         let mut server = handler_server.borrow_mut();
         let dispatch = server.handle(request, reply);
         let now = server.core().now() + 1;
         server.after_event(now);
         dispatch
     });
-    let send = system.give_send_right(&server_task, service.name(), &client_task).unwrap();
+    let service_port = service.name();
+    let send = system.give_send_right(&server_task, service_port, &client_task).unwrap();
     core::mem::forget(service);
     let service = device::Client::new(&client_task, SendRight::from_name(&client_task, send)).unwrap();
-    let mut fixture = Fixture { system, client_task, server, service, now: 0 };
+    let mut fixture = Fixture { system, client_task, server, service, server_task, service_port, now: 0 };
     fixture.settle();
     fixture
 }
@@ -308,4 +314,71 @@ impl Server {
     fn machine_mut_acknowledged(&self) -> u32 {
         self.machine.acknowledged
     }
+}
+
+fn process(pid: u32, pgid: u32, sid: u32) -> libmach::abi::TaskCredential {
+    libmach::abi::TaskCredential {
+        pid,
+        pgid,
+        sid,
+        ruid: 1000,
+        euid: 1000,
+        rgid: 1000,
+        egid: 1000,
+        ..Default::default()
+    }
+}
+
+impl Fixture {
+    /// A client task with `credential`, and an open terminal of its own.
+    fn process_opening(
+        &mut self,
+        credential: libmach::abi::TaskCredential,
+        claimed: &device::Opener,
+    ) -> (FakeKernel, io::Client<FakeKernel>) {
+        let task = self.system.task();
+        self.system.set_credential(&task, credential);
+        let send = self.system.give_send_right(&self.server_task, self.service_port, &task).unwrap();
+        let mut service = device::Client::new(&task, SendRight::from_name(&task, send)).unwrap();
+        let terminal = service.open(0x501, 2, claimed).unwrap();
+        let terminal = io::Client::new(&task, terminal).unwrap();
+        (task, terminal)
+    }
+
+    fn reports(&self) -> Vec<String> {
+        core::mem::take(&mut self.server.borrow_mut().machine_mut().reports)
+    }
+}
+
+#[test]
+fn the_opener_is_the_senders_credential_and_a_session_leader_gets_the_terminal() {
+    let mut fixture = fixture();
+    // A body claiming another identity, from a sender that is not the
+    // superuser, counts for nothing.
+    let claimed = device::Opener { pid: 1, process_group: 1, session: 1, uid: 0, gid: 0 };
+    let (_task, mut terminal) = fixture.process_opening(process(42, 42, 42), &claimed);
+    assert_eq!(fixture.server.borrow().core().session(), Some(42));
+    assert_eq!(terminal.get_foreground_group().unwrap(), 42);
+    fixture.type_keys(b"\x03");
+    assert!(
+        fixture
+            .reports()
+            .iter()
+            .any(|line| line == "console: SIGINT (2) for process group 42 recorded (no process server yet)"),
+        "no SIGINT record"
+    );
+}
+
+#[test]
+fn without_a_process_server_job_control_and_group_checks_are_refused_loudly() {
+    let mut fixture = fixture();
+    let (_leader_task, mut leader) = fixture.process_opening(process(42, 42, 42), &device::Opener::default());
+    assert_eq!(leader.set_foreground_group(42).unwrap(), ());
+    assert_eq!(leader.set_foreground_group(77).unwrap_err(), libmach::CallError::Interface(io::Error::NotPermitted));
+    assert!(fixture.reports().iter().any(|line| line.contains("no process server to check process group 77")));
+    // A process of the session in another group reads from the background.
+    let (_task, mut background) = fixture.process_opening(process(43, 43, 42), &device::Opener::default());
+    assert_eq!(background.read(16).unwrap_err(), libmach::CallError::Interface(io::Error::InputOutput));
+    assert!(fixture.reports().iter().any(|line| line.contains("process 43 used its terminal from the background")));
+    fixture.system.check_invariants().unwrap();
 }
