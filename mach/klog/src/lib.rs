@@ -240,7 +240,7 @@ impl<const CAPACITY: usize> LogRing<CAPACITY> {
 
     /// Copies the lines from `sequence` on into `buffer`: whole lines, as
     /// many as fit. An empty buffer copies nothing and fails nothing (it
-    /// tells `first`, `next` as the newest plus one, and what was lost).
+    /// tells `first` and what was lost; `next` is then `first`).
     pub fn read(&self, sequence: u64, buffer: &mut [u8]) -> Result<LogRead, LogReadError> {
         if sequence > self.next {
             return Err(LogReadError::Future { next: self.next });
@@ -248,7 +248,7 @@ impl<const CAPACITY: usize> LogRing<CAPACITY> {
         let start = sequence.max(self.first);
         let lost = start - sequence;
         if buffer.is_empty() {
-            return Ok(LogRead { first: start, next: self.next, length: 0, lost });
+            return Ok(LogRead { first: start, next: start, length: 0, lost });
         }
         let mut at = if start < self.next { self.offset_of(start) } else { 0 };
         let mut copied = 0;

@@ -55,7 +55,10 @@ fn a_buffer_too_small_for_the_next_line_is_refused_with_the_size_needed() {
 fn an_empty_buffer_tells_the_numbers_without_copying() {
     let mut ring = LogRing::<1024>::new();
     ring.write(b"one\ntwo\n");
-    assert_eq!(ring.read(1, &mut []), Ok(LogRead { first: 1, next: 2, length: 0, lost: 0 }));
+    assert_eq!(ring.read(1, &mut []), Ok(LogRead { first: 1, next: 1, length: 0, lost: 0 }));
+    // Regression: an empty buffer's `next` said the newest line plus one,
+    // as if the lines had been copied.
+    assert_eq!(ring.read(0, &mut []), Ok(LogRead { first: 0, next: 0, length: 0, lost: 0 }));
     assert_eq!(ring.bytes_from(0), 8);
     assert_eq!(ring.bytes_from(1), 4);
     assert_eq!(ring.bytes_from(2), 0);
