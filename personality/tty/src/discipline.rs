@@ -245,6 +245,11 @@ impl LineDiscipline {
                 if !self.termios.local(local::NOFLSH) {
                     self.flush_input();
                 }
+                // As Linux does: a signal key restarts output stopped by
+                // ^S, so the person sees what the interrupted program does.
+                if self.termios.input(input::IXON) {
+                    self.stopped = false;
+                }
                 if self.termios.local(local::ECHO) {
                     self.echo_character(byte, out);
                 }

@@ -276,6 +276,16 @@ fn control_s_stops_output_and_control_q_starts_it() {
 }
 
 #[test]
+fn a_signal_key_restarts_stopped_output() {
+    let mut tty = LineDiscipline::default();
+    type_keys(&mut tty, b"\x13");
+    assert!(tty.stopped());
+    let (_, signals) = type_keys(&mut tty, b"\x03");
+    assert_eq!(signals, [Signal::Interrupt]);
+    assert!(!tty.stopped());
+}
+
+#[test]
 fn input_past_the_limit_is_dropped_with_a_bell() {
     let mut tty = LineDiscipline::default();
     let keys = vec![b'x'; INPUT_LIMIT + 10];
