@@ -419,6 +419,13 @@ impl Console {
         self.signals_total
     }
 
+    /// The signals recorded after the first `seen` of all time, as far as
+    /// the history still has them.
+    pub fn signals_recorded_since(&self, seen: u64) -> impl Iterator<Item = &SignalRecord> {
+        let new = self.signals_total.saturating_sub(seen).min(self.signals.len() as u64) as usize;
+        self.signals.iter().skip(self.signals.len() - new)
+    }
+
     /// True while a drain waits for the UART to finish its last bytes: the
     /// UART does not interrupt for that, so the transport looks again soon.
     pub fn waits_for_transmitter(&self) -> bool {

@@ -220,6 +220,10 @@ fn control_c_is_sigint_for_the_foreground_group_and_recorded() {
     let records: Vec<SignalRecord> = console.recorded_signals().copied().collect();
     assert_eq!(records[0], SignalRecord { group: Some(100), signal: Signal::Interrupt });
     assert_eq!(records.len(), 3);
+    assert_eq!(console.signals_recorded_total(), 3);
+    let since: Vec<Signal> = console.signals_recorded_since(1).map(|record| record.signal).collect();
+    assert_eq!(since, [Signal::TerminalStop, Signal::Quit]);
+    assert_eq!(console.signals_recorded_since(3).count(), 0);
     assert!(sent(&mut console).ends_with(b"^C^Z^\\"));
     // The interrupted line was thrown away.
     type_keys(&mut console, b"new\n");

@@ -370,10 +370,8 @@ impl<K: PortKernel, M: Machine> ConsoleServer<K, M> {
     /// (and logged) and job-control questions are answered as refusals, so
     /// nothing waits for an answer that will not come.
     fn report(&mut self) {
-        let total = self.core.signals_recorded_total();
-        let new = (total - self.signals_reported).min(self.core.recorded_signals().count() as u64) as usize;
-        let skip = self.core.recorded_signals().count() - new;
-        let records: alloc::vec::Vec<_> = self.core.recorded_signals().skip(skip).copied().collect();
+        let records: alloc::vec::Vec<_> = self.core.signals_recorded_since(self.signals_reported).copied().collect();
+        self.signals_reported = self.core.signals_recorded_total();
         for record in records {
             match record.group {
                 Some(group) => self.machine.report(format_args!(
@@ -388,7 +386,6 @@ impl<K: PortKernel, M: Machine> ConsoleServer<K, M> {
                 )),
             }
         }
-        self.signals_reported = total;
         if self.ask_process_server() {
             self.deliver();
         }
