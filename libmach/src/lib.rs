@@ -12,8 +12,8 @@
 //!   out-of-line descriptors) over `mach_abi::MessageEncoder` and
 //!   `mach_abi::parse_received`.
 //! - [`pager`]: the memory-object traps a user-level pager uses, and `vm_map`.
-//! - [`device`]: interrupts as messages and `in`/`out` on granted I/O
-//!   ports, for user-space drivers.
+//! - [`device`]: device registers, DMA memory, interrupts and I/O ports for
+//!   user-space drivers.
 //! - [`kernel_log`]: reading the kernel log and taking the serial line over
 //!   from the kernel (the console server, `dmesg`).
 //! - [`rpc`]: the client call (send + receive in one `mach_msg`, with a
@@ -38,8 +38,9 @@
 //!
 //! `unsafe` lives in seven places, each block with its `SAFETY:` reasoning:
 //! the `syscall` entry and the traps that write through pointers
-//! ([`trap`], [`pager`], [`kernel_log`]); the `in`/`out` instructions
-//! ([`device`]); slices over out-of-line regions the kernel mapped
+//! ([`trap`], [`pager`], [`kernel_log`]); volatile access to device and DMA
+//! memory and the `in`/`out` instructions ([`device`]); slices over
+//! out-of-line regions the kernel mapped
 //! ([`kernel`]'s `SystemKernel`, one block in
 //! `message::OutOfLineData::bytes_mut`); the start block the bootstrap task
 //! wrote on the stack (`runtime`); and the fake kernel's view of host
