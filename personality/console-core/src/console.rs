@@ -57,6 +57,9 @@ pub const QUEUE_LIMIT: usize = 16384;
 pub const READ_MAX: usize = 8192;
 /// The most signal records kept for [`Console::recorded_signals`].
 pub const SIGNAL_RECORDS_MAX: usize = 64;
+/// The most files open on the terminal at once (each is a port and a
+/// record in the server): past it, `open` answers `ENFILE`.
+pub const OPENS_MAX: usize = 4096;
 /// The most requests waiting at once (a client cannot make the server
 /// grow without bound): past it a request that would wait gets `EAGAIN`.
 pub const WAITS_MAX: usize = 256;
@@ -457,6 +460,9 @@ impl Console {
         };
         if self.opens.contains_key(&handle) {
             return Err(Errno::InvalidArgument);
+        }
+        if self.opens.len() >= OPENS_MAX {
+            return Err(Errno::TooManyOpenFiles);
         }
         if unit == Unit::Controlling && !self.is_controlling_terminal_of(opener) {
             return Err(Errno::NoSuchDevice);

@@ -19,6 +19,8 @@ pub enum Errno {
     WouldBlock = 11,
     /// `EINVAL`: a bad argument.
     InvalidArgument = 22,
+    /// `ENFILE`: the console has as many open terminals as it keeps.
+    TooManyOpenFiles = 23,
     /// `ENOTTY`: not the caller's controlling terminal (for the requests that need it).
     NotTerminal = 25,
 }

@@ -4,7 +4,8 @@
 //! kernel log lines on the screen.
 
 use mach_console_core::console::{
-    open_flags, poll_events, FlushQueue, JobControlOutcome, SetAction, SignalRecord, READ_MAX, WAITS_MAX, WRITE_LIMIT,
+    open_flags, poll_events, FlushQueue, JobControlOutcome, SetAction, SignalRecord, OPENS_MAX, READ_MAX, WAITS_MAX,
+    WRITE_LIMIT,
 };
 use mach_console_core::uart::Line;
 use mach_console_core::{Answer, Caller, Completion, Console, Errno, Offer, Outgoing, Signal, Unit};
@@ -585,6 +586,17 @@ fn the_owner_or_root_changes_the_mode_and_root_the_owner() {
     assert_eq!(console.change_mode(1, 0o100600, &user), Ok(()));
     let stat = console.stat(1).unwrap();
     assert_eq!((stat.mode, stat.uid, stat.gid), (0o020600, user.uid, 5));
+}
+
+#[test]
+fn open_files_are_bounded() {
+    let mut console = Console::new();
+    for handle in 0..OPENS_MAX as u64 {
+        console.open(handle, Unit::Console, open_flags::READ_WRITE, &SERVER).unwrap();
+    }
+    assert_eq!(console.open(u64::MAX, Unit::Console, open_flags::READ_WRITE, &SERVER), Err(Errno::TooManyOpenFiles));
+    console.close(0);
+    assert_eq!(console.open(u64::MAX, Unit::Console, open_flags::READ_WRITE, &SERVER), Ok(()));
 }
 
 #[test]

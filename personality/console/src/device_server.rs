@@ -46,6 +46,7 @@ impl<K: PortKernel, M: Machine> device::Server<K> for ConsoleServer<K, M> {
             Errno::NoSuchDevice => device::Error::NoSuchDeviceOrAddress,
             Errno::InvalidArgument => device::Error::InvalidArgument,
             Errno::NotPermitted => device::Error::NotPermitted,
+            Errno::TooManyOpenFiles => device::Error::TooManyOpenFiles,
             _ => device::Error::Busy,
         })
     }

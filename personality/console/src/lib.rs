@@ -144,6 +144,7 @@ pub fn error(errno: Errno) -> io::Error {
         Errno::BadFile => io::Error::BadDescriptor,
         Errno::WouldBlock => io::Error::WouldBlock,
         Errno::InvalidArgument => io::Error::InvalidArgument,
+        Errno::TooManyOpenFiles => io::Error::TooManyOpenFiles,
         Errno::NotTerminal => io::Error::NotATerminal,
     }
 }
