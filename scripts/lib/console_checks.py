@@ -74,9 +74,15 @@ def main():
     step("^D on an empty line is end of file", lambda: console.expect(b"got end of file\r\n"))
     console.expect(b"> ")
 
+    console.type(b"pgrp\r")
+    step("the program's session has the terminal, its group in the foreground",
+         lambda: console.expect(b"foreground group 42\r\n"))
+    console.expect(b"> ")
+
     console.type(b"half\x03", pause=0.02)
     step("^C echoes ^C", lambda: console.expect(b"half^C"))
-    step("^C is recorded as SIGINT", lambda: console.expect(b"console: SIGINT (2)"))
+    step("^C is recorded as SIGINT for the foreground group",
+         lambda: console.expect(b"console: SIGINT (2) for process group 42 recorded"))
     console.type(b"after\r")
     step("^C threw the half line away", lambda: console.expect(b"got: after\r\n"))
     console.expect(b"> ")
@@ -138,7 +144,7 @@ def main():
         log = file.read()
     output = console.output
     check("the kernel log has the delayed line", b"console-checks: the delayed kernel line" in log)
-    check("the kernel log has the signal record", b"console: SIGINT (2)" in log)
+    check("the kernel log has the signal record", b"console: SIGINT (2) for process group 42" in log)
     for line in [b"console-checks: the delayed kernel line", b"console-checks: ready", b"console: serving the serial line",
                  b"INFO  mach_kernel: ready"]:
         count = output.count(line)

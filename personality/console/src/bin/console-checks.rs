@@ -2,7 +2,11 @@
 //! it opens `/dev/console` (5:1) at the console server itself (`device.defs`
 //! on the `console` port, as the file server would), talks `io.defs` to the
 //! terminal, and answers what is typed on the serial line, so that a script
-//! typing there can check what a reader gets.
+//! typing there can check what a reader gets. With the host port its
+//! manifest line grants, it first makes itself process 42, leader of
+//! session 42 and process group 42 (what the process server will do for
+//! processes), so the terminal becomes its controlling terminal and ^C is
+//! SIGINT for its group.
 //!
 //! Each line it reads (after a `> ` prompt) it answers `got: LINE`; an empty
 //! read is `got end of file`. Commands:
@@ -13,6 +17,7 @@
 //!   `debug_print`), so that it arrives while the next line is typed;
 //! - `klog`: looks for its own first log line with `kernel_log_read`
 //!   (its manifest line gives it the host port);
+//! - `pgrp`: says the terminal's foreground process group (`TIOCGPGRP`);
 //! - `bench`: writes 64 KiB (64-byte lines) and says how long the writes
 //!   took (a figure, never a failure);
 //! - `quit`: says `bye` and stops.
@@ -28,6 +33,10 @@ libmach::entry!(main);
 
 #[path = "../heap.rs"]
 mod heap;
+
+/// The process this program acts as: a session leader.
+const PROCESS: u32 = 42;
+const USER: u32 = 1000;
 
 /// `/dev/console`: 5:1 as a Linux `dev_t`.
 const CONSOLE_DEVICE: u64 = 0x501;
@@ -49,6 +58,27 @@ fn answer(terminal: &mut io::Client<SystemKernel>, line: &[u8]) {
     reply[prefix.len()..length].copy_from_slice(&line[..length - prefix.len()]);
     reply[length] = b'\n';
     write(terminal, &reply[..length + 1]);
+}
+
+/// A line formatted into a fixed buffer.
+struct Line<'a> {
+    bytes: &'a mut [u8],
+    length: usize,
+}
+
+impl<'a> Line<'a> {
+    fn new(bytes: &'a mut [u8]) -> Self {
+        Line { bytes, length: 0 }
+    }
+}
+
+impl core::fmt::Write for Line<'_> {
+    fn write_str(&mut self, text: &str) -> core::fmt::Result {
+        let end = self.length + text.len();
+        self.bytes.get_mut(self.length..end).ok_or(core::fmt::Error)?.copy_from_slice(text.as_bytes());
+        self.length = end;
+        Ok(())
+    }
 }
 
 /// Raw mode as `cfmakeraw` leaves the local modes (no `ICANON`, `ECHO`,
@@ -141,6 +171,21 @@ fn main(bootstrap_port: u64) {
         println!("console-checks: no memory for a heap: {error:?}");
         return;
     }
+    let credential = libmach::abi::TaskCredential {
+        pid: PROCESS,
+        pgid: PROCESS,
+        sid: PROCESS,
+        ruid: USER,
+        euid: USER,
+        rgid: USER,
+        egid: USER,
+        ..Default::default()
+    };
+    let host = libmach::runtime::host_port().unwrap_or(0);
+    if let Err(error) = libmach::trap::task_set_credential(host, libmach::trap::task_self(), &credential) {
+        println!("console-checks: cannot become process {PROCESS}: {error:?}");
+        return;
+    }
     let Ok(mut names) = names::Client::new(&kernel, SendRight::from_name(&kernel, bootstrap_port as PortName)) else {
         println!("console-checks: no name service");
         return;
@@ -186,6 +231,16 @@ fn main(bootstrap_port: u64) {
                 }
             }
             b"bench\n" => bench(&mut terminal),
+            b"pgrp\n" => match terminal.get_foreground_group() {
+                Ok(group) => {
+                    let mut text = [0u8; 40];
+                    let mut line = Line::new(&mut text);
+                    let _ = core::fmt::write(&mut line, format_args!("foreground group {group}\n"));
+                    let length = line.length;
+                    write(&mut terminal, &text[..length]);
+                }
+                Err(error) => println!("console-checks: TIOCGPGRP failed: {error:?}"),
+            },
             b"quit\n" => {
                 write(&mut terminal, b"bye\n");
                 println!("console-checks: done");

@@ -162,7 +162,9 @@ fn main(bootstrap_port: u64) {
         let received = handle_one_with(
             &kernel,
             set_name,
-            ServeOptions::default(),
+            // Every request carries its sender's credential: job control and
+            // controlling terminals are decided with it.
+            ServeOptions { audit: true },
             &mut request.0,
             &mut reply.0,
             timeout,
