@@ -548,10 +548,7 @@ impl Console {
             }
         }
         let kind = WaitKind::Read { count: count.min(READ_MAX), started: self.now };
-        match self.new_wait(handle, caller, job, kind) {
-            Ok(wait) => Answer::Later(wait),
-            Err(error) => Answer::Now(Err(error)),
-        }
+        self.wait_or_error(handle, caller, job, kind)
     }
 
     /// Writes `data` (output processing applies: `ONLCR` and the rest). It
@@ -716,7 +713,7 @@ impl Console {
         self.wait_or_error(handle, caller, job, kind)
     }
 
-    fn wait_or_error(&mut self, handle: Handle, caller: &Caller, job: Job, kind: WaitKind) -> Answer<()> {
+    fn wait_or_error<T>(&mut self, handle: Handle, caller: &Caller, job: Job, kind: WaitKind) -> Answer<T> {
         match self.new_wait(handle, caller, job, kind) {
             Ok(wait) => Answer::Later(wait),
             Err(error) => Answer::Now(Err(error)),
@@ -848,10 +845,7 @@ impl Console {
         if ready != 0 || !wait {
             return Answer::Now(Ok(ready));
         }
-        match self.new_wait(handle, caller, Job::Clear, WaitKind::Poll { events, poll_id, cancelled: false }) {
-            Ok(wait) => Answer::Later(wait),
-            Err(error) => Answer::Now(Err(error)),
-        }
+        self.wait_or_error(handle, caller, Job::Clear, WaitKind::Poll { events, poll_id, cancelled: false })
     }
 
     /// Ends the waiting `poll` on `handle` with `poll_id` (it answers 0).
