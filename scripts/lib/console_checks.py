@@ -131,6 +131,11 @@ def main():
         print(f"console: figure: {figure[-1].decode(errors='replace').split('] ')[-1]} "
               f"(the writer's view; {65536 / seconds / 1024:.0f} KiB/s on the wire as the test saw it)")
 
+    console.type(b"dmesg\r")
+    step("the kernel log is refused to a user (uid 1000) through the console",
+         lambda: console.expect(b"dmesg: not permitted\r\n"))
+    console.expect(b"> ")
+
     console.type(b"quit\r")
     step("the program ends", lambda: console.expect(b"bye\r\n"))
     step("its last line is shown", lambda: console.expect(b"[console-checks] console-checks: done\r\n"))

@@ -1,11 +1,11 @@
 //! The requests on the port registered as `console`: `device.defs`'s `open`
 //! (the file server forwards a process's open of a terminal device node)
-//! and the process server's `tty.defs`.
+//! and `tty.defs` (the process server's notices, `dmesg`'s reads).
 
 use crate::{caller, ConsoleServer, Machine};
 use libmach::kernel::PortKernel;
 use libmach::request::Context;
-use libmach::SendRight;
+use libmach::{BoundedBytes, SendRight};
 use mach_console_core::{Caller, Errno, Unit};
 use personality_interfaces::{device, tty};
 
@@ -58,5 +58,22 @@ impl<K: PortKernel, M: Machine> tty::Server<K> for ConsoleServer<K, M> {
         if !caller(context).is_process() {
             self.core.session_ended(session);
         }
+    }
+
+    fn read_kernel_log(
+        &mut self,
+        context: &Context<'_, K>,
+        sequence: u64,
+    ) -> Result<tty::ReadKernelLogReply, tty::Error> {
+        if !caller(context).is_superuser() {
+            return Err(tty::Error::Eperm);
+        }
+        let mut buffer = [0u8; 8192];
+        let read = self.machine.read_kernel_log(&mut buffer, sequence).map_err(|_| tty::Error::Einval)?;
+        Ok(tty::ReadKernelLogReply {
+            lines: BoundedBytes::from_slice(&buffer[..read.length]).ok_or(tty::Error::Einval)?,
+            first: read.first,
+            next: read.next,
+        })
     }
 }

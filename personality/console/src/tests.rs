@@ -382,3 +382,21 @@ fn without_a_process_server_job_control_and_group_checks_are_refused_loudly() {
     assert!(fixture.reports().iter().any(|line| line.contains("process 43 used its terminal from the background")));
     fixture.system.check_invariants().unwrap();
 }
+
+#[test]
+fn the_kernel_log_is_the_superusers_to_read() {
+    let fixture = fixture();
+    fixture.server.borrow_mut().machine_mut().log.extend_from_slice(b"[kernel] one\n[kernel] two\n");
+    // A task without a credential of its own acts as root (as servers do).
+    let send =
+        fixture.system.give_send_right(&fixture.server_task, fixture.service_port, &fixture.client_task).unwrap();
+    let mut console = tty::Client::new(&fixture.client_task, SendRight::from_name(&fixture.client_task, send)).unwrap();
+    let reply = console.read_kernel_log(1).unwrap();
+    assert_eq!((reply.lines.as_slice(), reply.first, reply.next), (&b"[kernel] two\n"[..], 1, 2));
+    let user = fixture.system.task();
+    fixture.system.set_credential(&user, process(7, 7, 7));
+    let send = fixture.system.give_send_right(&fixture.server_task, fixture.service_port, &user).unwrap();
+    let mut console = tty::Client::new(&user, SendRight::from_name(&user, send)).unwrap();
+    assert_eq!(console.read_kernel_log(0).unwrap_err(), libmach::CallError::Interface(tty::Error::Eperm));
+    fixture.system.check_invariants().unwrap();
+}

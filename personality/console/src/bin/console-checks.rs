@@ -18,6 +18,8 @@
 //! - `klog`: looks for its own first log line with `kernel_log_read`
 //!   (its manifest line gives it the host port);
 //! - `pgrp`: says the terminal's foreground process group (`TIOCGPGRP`);
+//! - `dmesg`: asks the console for the kernel log (`tty.defs`), which it
+//!   refuses to a user that is not root;
 //! - `bench`: writes 64 KiB (64-byte lines) and says how long the writes
 //!   took (a figure, never a failure);
 //! - `quit`: says `bye` and stops.
@@ -27,7 +29,7 @@
 use libmach::abi::PortName;
 use libmach::{println, SendRight, SystemKernel};
 use mach_bootstrap_core::names;
-use personality_interfaces::{device, io};
+use personality_interfaces::{device, io, tty};
 
 libmach::entry!(main);
 
@@ -197,6 +199,8 @@ fn main(bootstrap_port: u64) {
             return;
         }
     };
+    let Ok(console_again) = console.try_clone() else { return };
+    let Ok(mut log) = tty::Client::new(&kernel, console_again) else { return };
     let Ok(mut service) = device::Client::new(&kernel, console) else { return };
     let terminal = match service.open(CONSOLE_DEVICE, READ_WRITE, &device::Opener::default()) {
         Ok(terminal) => terminal,
@@ -231,6 +235,13 @@ fn main(bootstrap_port: u64) {
                 }
             }
             b"bench\n" => bench(&mut terminal),
+            b"dmesg\n" => match log.read_kernel_log(0) {
+                Err(libmach::CallError::Interface(tty::Error::Eperm)) => {
+                    write(&mut terminal, b"dmesg: not permitted\n")
+                }
+                Ok(_) => write(&mut terminal, b"dmesg: read the kernel log\n"),
+                Err(error) => println!("console-checks: read_kernel_log failed: {error:?}"),
+            },
             b"pgrp\n" => match terminal.get_foreground_group() {
                 Ok(group) => {
                     let mut text = [0u8; 40];
