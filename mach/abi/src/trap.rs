@@ -65,6 +65,8 @@ code_enum! {
         // Time and debugging: 50..=59
         ClockGetTime = 50 => "MACH_TRAP_CLOCK_GET_TIME",
         DebugPrint = 51 => "MACH_TRAP_DEBUG_PRINT",
+        KernelLogRead = 52 => "MACH_TRAP_KERNEL_LOG_READ",
+        KernelLogHandover = 53 => "MACH_TRAP_KERNEL_LOG_HANDOVER",
         // Reserved, virtual memory: 60..=69
         VmAllocate = 60 => "MACH_TRAP_VM_ALLOCATE",
         VmDeallocate = 61 => "MACH_TRAP_VM_DEALLOCATE",
@@ -165,6 +167,8 @@ impl Trap {
             Trap::ThreadSetTls => &["thread", "value"],
             Trap::ClockGetTime => &["time_out"],
             Trap::DebugPrint => &["text", "length"],
+            Trap::KernelLogRead => &["host", "buffer", "size", "sequence_in_out", "length_out"],
+            Trap::KernelLogHandover => &["host", "port", "sequence_out"],
             Trap::VmAllocate => &["task", "address_in_out", "size", "flags"],
             Trap::VmDeallocate => &["task", "address", "size"],
             Trap::VmProtect => &["task", "address", "size", "set_maximum", "protection"],
@@ -226,3 +230,14 @@ const _: () = assert!(core::mem::size_of::<MachTimespec>() == 8);
 /// low byte). A line stays masked, and a message-signalled interrupt sends
 /// no further message, until `interrupt_acknowledge`.
 pub const INTERRUPT_MESSAGE_ID: i32 = 2900;
+
+/// Message id of the kernel's "new log lines" notice to the port given to
+/// `kernel_log_handover`; the body is the sequence the next line will get
+/// (`u64`). One is sent at a time: the next only after the holder has read
+/// with `kernel_log_read`.
+pub const KERNEL_LOG_MESSAGE_ID: i32 = 2901;
+
+/// The longest kernel log line, with its `\n`: a longer one is cut into
+/// lines of this length. A `kernel_log_read` buffer of this size always
+/// takes at least one line.
+pub const KERNEL_LOG_LINE_MAX: usize = 512;

@@ -53,7 +53,7 @@ const DEVICE_MAP_LIMIT: u64 = 256 * 1024 * 1024;
 const DMA_LIMIT: u64 = 4 * 1024 * 1024;
 
 /// Checks that `device` names a send right to the privileged host port.
-fn check_device_port(kernel: &Kernel, space: mach_ipc::SpaceId, device: u64) -> Result<(), KernReturn> {
+pub(crate) fn check_device_port(kernel: &Kernel, space: mach_ipc::SpaceId, device: u64) -> Result<(), KernReturn> {
     let port = kernel.ipc.port_of(space, device as PortName).map_err(|_| KernReturn::InvalidCapability)?;
     let object = kernel.ipc.port(port).map(|port| port.kernel_object()).unwrap_or(0);
     match KernelObjectRef::from_tag(object) {

@@ -463,6 +463,7 @@ pub fn sleep_for(duration: core::time::Duration) -> WaitResult {
 /// The timer tick: wakes expired sleepers, charges the running thread and
 /// preempts it when its quantum is used up or a more urgent thread is ready.
 pub fn on_tick() {
+    crate::klog::notify_reader();
     let preempt = crate::arch::cpu::without_interrupts(|| {
         let mut guard = KERNEL.lock();
         let Some(kernel) = guard.as_mut() else { return false }; // ticks before the scheduler starts

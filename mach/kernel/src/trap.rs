@@ -169,6 +169,8 @@ fn dispatch_unchecked(trap: Trap, arguments: [u64; 6]) -> u64 {
         Trap::MemoryObjectLockRequest => crate::memory_object::memory_object_lock_request(arguments),
         Trap::MemoryObjectDestroy => crate::memory_object::memory_object_destroy(arguments),
         Trap::DebugPrint => debug_print(UserBuffer::new(arguments[0], arguments[1] as usize)),
+        Trap::KernelLogRead => crate::klog::kernel_log_read(arguments),
+        Trap::KernelLogHandover => crate::klog::kernel_log_handover(arguments),
         Trap::ThreadSwitch => thread_switch(arguments[1], arguments[2]),
         Trap::ClockGetTime => clock_get_time(arguments[0]),
         other => not_supported(other),
@@ -194,9 +196,9 @@ fn not_supported(trap: Trap) -> Result<(), KernReturn> {
     Err(KernReturn::NotSupported)
 }
 
-/// `debug_print(text, length)`: writes text to the kernel console, prefixed
-/// by the task's name at the start of each line, for early bring-up and
-/// tests before the console server exists.
+/// `debug_print(text, length)`: writes text to the kernel log (`klog`),
+/// prefixed by the task's name at the start of each line: servers' and
+/// tests' messages, shown on the console like the kernel's own.
 fn debug_print(text: UserBuffer) -> Result<(), KernReturn> {
     if text.length > DEBUG_PRINT_LIMIT {
         return Err(KernReturn::InvalidArgument);

@@ -383,6 +383,26 @@ ktest! {
         ipc_state_is_consistent()
     }
 
+    fn the_kernel_log_is_read_and_the_serial_line_handed_over() {
+        let task = task::spawn_with("klog-checks", module("klog-checks")?, HIGH, |kernel, task| {
+            let space = kernel.tasks.get(task).expect("task").space;
+            let host = kernel.host_privileged_port.expect("host port");
+            crate::ipc::port_traps::give_send_right(kernel, space, host).unwrap_or(0) as u64
+        })?;
+        wait_for_text(task, "klog-checks: holding the serial line", 20_000)?;
+        let text = output(task).unwrap_or_default();
+        ensure!(text.contains(" 0 failed") && !text.contains(" 0 passed"), "klog-checks said:\n{text}");
+        ensure!(!crate::klog::kernel_writes_to_serial(), "the kernel writes to a serial line it handed over");
+        terminate(task)?;
+        // The holder's port died with it: the next line takes the line back.
+        crate::println!("klog test: the holder of the serial line ended");
+        ensure!(
+            wait_until(2000, crate::klog::kernel_writes_to_serial),
+            "the kernel did not take the serial line back from a dead holder"
+        );
+        Ok(())
+    }
+
     fn device_memory_dma_and_interrupts_for_a_driver() {
         for round in 0..2 {
             let before = ipc_resources();
@@ -1125,6 +1145,25 @@ ktest! {
         let text = output(checks).unwrap_or_default();
         ensure!(text.contains(" 0 failed") && !text.contains(" 0 passed"), "wait-checks said:\n{text}");
         end_bootstrap(bootstrap, &before)
+    }
+
+    fn the_console_server_takes_the_serial_line_and_its_restart_takes_it_again() {
+        let before = task_ids();
+        let bootstrap = boot_manifest("console registers=console io-ports=0x3f8-0x3ff host-port\n")?;
+        let first = wait_for_any_text("console: serving the serial line", 10_000)?;
+        ensure!(!crate::klog::kernel_writes_to_serial(), "the kernel still writes to the serial line");
+        // It dies: the bootstrap task's line about it makes the kernel take
+        // the serial line back, and the restarted server takes it again.
+        terminate(first)?;
+        let restarted = || {
+            tasks_that_printed("console: serving the serial line").into_iter().find(|&task| task != first && exists(task))
+        };
+        ensure!(wait_until(10_000, || restarted().is_some()), "the console server was not restarted");
+        ensure!(!crate::klog::kernel_writes_to_serial(), "the restarted console server does not hold the serial line");
+        end_bootstrap(bootstrap, &before)?;
+        crate::println!("console test: the console server ended");
+        ensure!(wait_until(2000, crate::klog::kernel_writes_to_serial), "the kernel did not take the serial line back");
+        Ok(())
     }
 
     fn a_server_whose_line_says_restart_no_is_not_restarted() {

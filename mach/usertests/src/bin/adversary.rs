@@ -77,6 +77,8 @@ const TRAPS: &[Trap] = &[
     Trap::ThreadSwitch,
     Trap::ClockGetTime,
     Trap::DebugPrint,
+    Trap::KernelLogRead,
+    Trap::KernelLogHandover,
     Trap::VmAllocate,
     Trap::VmAllocate,
     Trap::VmDeallocate,
