@@ -18,7 +18,7 @@
 //! getppid, gettid, getuid/geteuid/getgid/getegid, setpgid, getpgid, setsid,
 //! getsid, sigaction, sigprocmask, sigpending, sigsuspend, alarm, clock_gettime,
 //! clock_getres, nanosleep, uname, getrandom, getrusage, prlimit, utimens_at,
-//! descriptor_path, processor_count,
+//! descriptor_path, processor_count, spawn,
 //! set_thread_pointer.
 
 #[cfg(target_os = "linux")]
@@ -40,3 +40,39 @@ pub struct SignalAction {
     pub flags: u64,
     pub mask: u64,
 }
+
+/// One step `spawn` applies in the child, in order (posix_spawn's file
+/// actions). Paths are NUL-terminated C strings owned by the caller.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SpawnAction {
+    /// Open `path` with `flags` and `mode` as descriptor `fd`.
+    Open { fd: i32, path: *const u8, flags: i32, mode: u32 },
+    /// Close `fd` (a descriptor that is not open is not an error, as in glibc).
+    Close { fd: i32 },
+    /// Make `to` a copy of `from`; when they are equal, clear `FD_CLOEXEC`.
+    Duplicate { from: i32, to: i32 },
+    /// Change the working directory to `path`.
+    ChangeDirectory { path: *const u8 },
+    /// Change the working directory to the directory open as `fd`.
+    ChangeDirectoryTo { fd: i32 },
+    /// Make the child's process group the foreground group of the terminal
+    /// open as `fd` (glibc's `posix_spawn_file_actions_addtcsetpgrp_np`).
+    TerminalForeground { fd: i32 },
+}
+
+/// posix_spawn's attributes, the flags being `<spawn.h>`'s `POSIX_SPAWN_*`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SpawnAttributes {
+    pub flags: u32,
+    /// With `SPAWN_SET_PROCESS_GROUP`: the group to join (0: a new group led by the child).
+    pub process_group: i32,
+    /// With `SPAWN_SET_SIGNAL_DEFAULT`: signals reset to their default action.
+    pub default_signals: u64,
+    /// With `SPAWN_SET_SIGNAL_MASK`: the child's signal mask (else the caller's).
+    pub signal_mask: u64,
+}
+
+pub const SPAWN_SET_PROCESS_GROUP: u32 = 0x02;
+pub const SPAWN_SET_SIGNAL_DEFAULT: u32 = 0x04;
+pub const SPAWN_SET_SIGNAL_MASK: u32 = 0x08;
+pub const SPAWN_SET_SESSION: u32 = 0x80;
