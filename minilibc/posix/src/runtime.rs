@@ -137,20 +137,20 @@ pub fn panic(information: &core::panic::PanicInfo<'_>) -> ! {
 macro_rules! entry {
     ($main:path) => {
         #[cfg(not(test))]
-        #[no_mangle]
-        pub extern "C" fn main(_count: i32, arguments: *const *const u8, environment: *const *const u8) -> i32 {
+        #[export_name = "main"]
+        pub extern "C" fn posix_c_main(_count: i32, arguments: *const *const u8, environment: *const *const u8) -> i32 {
             // SAFETY: crt0 passes argv and envp as the kernel laid them out.
             unsafe { $crate::runtime::start(arguments, environment, $main) }
         }
 
         #[cfg(not(test))]
         #[panic_handler]
-        fn panic(information: &core::panic::PanicInfo<'_>) -> ! {
+        fn posix_panic(information: &core::panic::PanicInfo<'_>) -> ! {
             $crate::runtime::panic(information)
         }
 
         #[cfg(not(test))]
         #[global_allocator]
-        static ALLOCATOR: $crate::runtime::Malloc = $crate::runtime::Malloc;
+        static POSIX_ALLOCATOR: $crate::runtime::Malloc = $crate::runtime::Malloc;
     };
 }

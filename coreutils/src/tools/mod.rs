@@ -1,0 +1,21 @@
+//! One module per tool; `ALL` is the table `run` dispatches on.
+
+use crate::Tool;
+
+pub mod cat;
+pub mod echo;
+pub mod pwd;
+pub mod sleep;
+pub mod tee;
+pub mod truth;
+
+/// Every tool, by name.
+pub static ALL: &[Tool] = &[
+    Tool { name: "cat", main: cat::main },
+    Tool { name: "echo", main: echo::main },
+    Tool { name: "false", main: truth::false_main },
+    Tool { name: "pwd", main: pwd::main },
+    Tool { name: "sleep", main: sleep::main },
+    Tool { name: "tee", main: tee::main },
+    Tool { name: "true", main: truth::true_main },
+];
