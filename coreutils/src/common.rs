@@ -8,7 +8,7 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
-use posix::io::{BufferedReader, RawFd, Source};
+use posix::io::{BufferedReader, Source};
 use posix::{eprintln, print, Errno, Fd};
 
 /// The name messages start with: the tool being run.
@@ -131,27 +131,35 @@ pub fn quote(name: &[u8]) -> String {
     quoted
 }
 
-/// An input operand: a file, or standard input for "-".
-pub enum Input {
-    File(Fd),
-    Standard,
+/// An input operand: a file, or standard input for "-" (not closed on drop).
+pub struct Input {
+    fd: Option<Fd>,
+    standard: bool,
 }
 
 impl Input {
     /// Opens `operand` for reading ("-" is standard input).
     pub fn open(operand: &[u8]) -> Result<Input, Errno> {
         if operand == b"-" {
-            return Ok(Input::Standard);
+            return Ok(Input::standard());
         }
-        posix::fd::open(operand, posix::O_RDONLY | posix::O_CLOEXEC, 0).map(Input::File)
+        let fd = posix::fd::open(operand, posix::O_RDONLY | posix::O_CLOEXEC, 0)?;
+        Ok(Input { fd: Some(fd), standard: false })
+    }
+
+    /// Standard input.
+    pub fn standard() -> Input {
+        Input { fd: Some(Fd::from_raw(0)), standard: true }
+    }
+
+    /// The descriptor.
+    pub fn fd(&self) -> &Fd {
+        self.fd.as_ref().expect("an input holds its descriptor until dropped")
     }
 
     /// The descriptor number.
     pub fn raw(&self) -> i32 {
-        match self {
-            Input::File(fd) => fd.raw(),
-            Input::Standard => 0,
-        }
+        self.fd().raw()
     }
 
     /// A buffered reader over it.
@@ -162,14 +170,24 @@ impl Input {
     /// Everything it holds.
     pub fn read_all(self) -> Result<Vec<u8>, Errno> {
         let mut data = Vec::new();
-        posix::fd::read_to_end(self.raw(), &mut data)?;
+        self.fd().read_to_end(&mut data)?;
         Ok(data)
+    }
+}
+
+impl Drop for Input {
+    fn drop(&mut self) {
+        if self.standard {
+            if let Some(fd) = self.fd.take() {
+                fd.into_raw();
+            }
+        }
     }
 }
 
 impl Source for Input {
     fn read_into(&mut self, buffer: &mut [u8]) -> Result<usize, Errno> {
-        RawFd(self.raw()).read_into(buffer)
+        self.fd().read(buffer)
     }
 }
 

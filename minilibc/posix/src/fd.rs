@@ -18,6 +18,15 @@ impl Fd {
         Fd(fd)
     }
 
+    /// Runs `body` with descriptor `fd` (owned elsewhere, say standard
+    /// input) as an `Fd`, without closing it afterwards.
+    pub fn borrowed<R>(fd: i32, body: impl FnOnce(&Fd) -> R) -> R {
+        let file = Fd(fd);
+        let result = body(&file);
+        file.into_raw();
+        result
+    }
+
     /// The descriptor number.
     pub fn raw(&self) -> i32 {
         self.0
