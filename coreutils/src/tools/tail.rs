@@ -310,7 +310,12 @@ fn last_lines_offset(file: &posix::Fd, size: u64, count: u64) -> posix::Result<u
 }
 
 /// -f: prints what is appended to each file, until killed.
-fn follow_files(files: &mut [(&[u8], Input, u64)], show_headers: bool, interval: posix::Timespec, mut last: Option<usize>) {
+fn follow_files(
+    files: &mut [(&[u8], Input, u64)],
+    show_headers: bool,
+    interval: posix::Timespec,
+    mut last: Option<usize>,
+) {
     let mut buffer = alloc::vec![0u8; 64 * 1024];
     loop {
         let mut any = false;

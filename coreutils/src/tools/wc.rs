@@ -243,7 +243,7 @@ mod tests {
 
     #[test]
     fn counts_lines_words_bytes_and_width() {
-        assert_eq!(count(b"one two\n three\n\n"), Counts { lines: 3, words: 3, bytes: 17, longest: 7 });
+        assert_eq!(count(b"one two\n three\n\n"), Counts { lines: 3, words: 3, bytes: 16, longest: 7 });
         assert_eq!(count(b"a\tb"), Counts { lines: 0, words: 2, bytes: 3, longest: 9 });
         assert_eq!(count(b""), Counts::default());
         assert_eq!(count(b"\xff\xfe x"), Counts { lines: 0, words: 2, bytes: 4, longest: 2 });
