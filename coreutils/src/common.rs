@@ -131,6 +131,19 @@ pub fn quote(name: &[u8]) -> String {
     quoted
 }
 
+/// A name as GNU's `quotef` shows it: as it is when a shell would read it
+/// unchanged, else quoted as `quote` does.
+pub fn quote_if_needed(name: &[u8]) -> String {
+    let plain = !name.is_empty()
+        && !matches!(name[0], b'#' | b'~')
+        && name.iter().all(|byte| byte.is_ascii_alphanumeric() || b",._+:@%/-=".contains(byte));
+    if plain {
+        format!("{}", Text(name))
+    } else {
+        quote(name)
+    }
+}
+
 /// An input operand: a file, or standard input for "-" (not closed on drop).
 pub struct Input {
     fd: Option<Fd>,
@@ -363,6 +376,15 @@ mod tests {
         assert_eq!(quote(b"\tb"), "''$'\\t''b'");
         assert_eq!(quote(b"a\x01b"), "'a'$'\\001''b'");
         assert_eq!(quote(b"\xff"), "''$'\\377'");
+    }
+
+    #[test]
+    fn plain_names_stay_unquoted() {
+        assert_eq!(quote_if_needed(b"tree"), "tree");
+        assert_eq!(quote_if_needed(b"a/b-c.d"), "a/b-c.d");
+        assert_eq!(quote_if_needed(b"a b"), "'a b'");
+        assert_eq!(quote_if_needed(b"~x"), "'~x'");
+        assert_eq!(quote_if_needed(b""), "''");
     }
 
     #[test]

@@ -19,6 +19,8 @@
 extern crate alloc;
 
 pub mod common;
+pub mod dates;
+pub mod files;
 pub mod options;
 pub mod tools;
 

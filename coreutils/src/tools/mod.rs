@@ -3,14 +3,26 @@
 use crate::Tool;
 
 pub mod cat;
+pub mod chmod;
+pub mod chown;
+pub mod cp;
 pub mod cut;
+pub mod df;
 pub mod echo;
 pub mod head;
+pub mod ln;
+pub mod mkdir;
+pub mod mv;
 pub mod pwd;
+pub mod rm;
+pub mod rmdir;
 pub mod sleep;
 pub mod sort;
+pub mod stat;
+pub mod sync;
 pub mod tail;
 pub mod tee;
+pub mod touch;
 pub mod tr;
 pub mod truth;
 pub mod uniq;
@@ -19,15 +31,28 @@ pub mod wc;
 /// Every tool, by name.
 pub static ALL: &[Tool] = &[
     Tool { name: "cat", main: cat::main },
+    Tool { name: "chgrp", main: chown::chgrp_main },
+    Tool { name: "chmod", main: chmod::main },
+    Tool { name: "chown", main: chown::chown_main },
+    Tool { name: "cp", main: cp::main },
     Tool { name: "cut", main: cut::main },
+    Tool { name: "df", main: df::main },
     Tool { name: "echo", main: echo::main },
     Tool { name: "false", main: truth::false_main },
     Tool { name: "head", main: head::main },
+    Tool { name: "ln", main: ln::main },
+    Tool { name: "mkdir", main: mkdir::main },
+    Tool { name: "mv", main: mv::main },
     Tool { name: "pwd", main: pwd::main },
+    Tool { name: "rm", main: rm::main },
+    Tool { name: "rmdir", main: rmdir::main },
     Tool { name: "sleep", main: sleep::main },
     Tool { name: "sort", main: sort::main },
+    Tool { name: "stat", main: stat::main },
+    Tool { name: "sync", main: sync::main },
     Tool { name: "tail", main: tail::main },
     Tool { name: "tee", main: tee::main },
+    Tool { name: "touch", main: touch::main },
     Tool { name: "tr", main: tr::main },
     Tool { name: "true", main: truth::true_main },
     Tool { name: "uniq", main: uniq::main },

@@ -106,7 +106,7 @@ pub fn main(arguments: &[&'static [u8]]) -> i32 {
             Some(value) => match parse_integer(value) {
                 Some(count) if count >= 0 => Ok(Some(count as usize)),
                 _ => {
-                    complain!("{}: {}", Text(value), what);
+                    complain!("{}: {}", crate::common::quote_if_needed(value), what);
                     Err(1)
                 }
             },

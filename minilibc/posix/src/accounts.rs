@@ -85,3 +85,33 @@ pub fn group_by_name<N: CPath + ?Sized>(name: &N) -> Option<Group> {
     // SAFETY: a NUL-terminated name; the record is copied at once.
     name.with_c_path(|name| unsafe { group_from(ffi::getgrnam(name.as_ptr().cast())) }).ok().flatten()
 }
+
+/// `getgroups`: the caller's supplementary groups.
+pub fn supplementary_groups() -> crate::Result<Vec<u32>> {
+    // SAFETY: size 0 asks for the count only.
+    let count = crate::error::check(unsafe { ffi::getgroups(0, core::ptr::null_mut()) })?;
+    let mut list = alloc::vec![0u32; count as usize];
+    // SAFETY: a writable array of `count` ids.
+    let filled = crate::error::check(unsafe { ffi::getgroups(count, list.as_mut_ptr()) })?;
+    list.truncate(filled as usize);
+    Ok(list)
+}
+
+/// `getgrouplist(user, group)`: `group` and the groups listing `user`.
+pub fn group_list<N: CPath + ?Sized>(user: &N, group: u32) -> Vec<u32> {
+    user.with_c_path(|user| {
+        let mut capacity = 32i32;
+        loop {
+            let mut list = alloc::vec![0u32; capacity as usize];
+            let mut count = capacity;
+            // SAFETY: a NUL-terminated name, a writable array of `count` ids.
+            let result = unsafe { ffi::getgrouplist(user.as_ptr().cast(), group, list.as_mut_ptr(), &mut count) };
+            if result >= 0 {
+                list.truncate(result as usize);
+                return list;
+            }
+            capacity = count.max(capacity * 2);
+        }
+    })
+    .unwrap_or_default()
+}

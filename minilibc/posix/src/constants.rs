@@ -208,6 +208,20 @@ constants! {
     POLLERR: i16 = 0x008;
     POLLHUP: i16 = 0x010;
 
+    // <sys/mount.h>, <sys/reboot.h>
+    MS_RDONLY: u64 = 1;
+    MS_NOSUID: u64 = 2;
+    MS_NODEV: u64 = 4;
+    MS_NOEXEC: u64 = 8;
+    MS_REMOUNT: u64 = 32;
+    MS_NOATIME: u64 = 1024;
+    MS_BIND: u64 = 4096;
+    MNT_FORCE: i32 = 1;
+    MNT_DETACH: i32 = 2;
+    RB_AUTOBOOT: u32 = 0x0123_4567;
+    RB_HALT_SYSTEM: u32 = 0xcdef_0123;
+    RB_POWER_OFF: u32 = 0x4321_fedc;
+
     // <time.h>
     CLOCK_REALTIME: i32 = 0;
     CLOCK_MONOTONIC: i32 = 1;

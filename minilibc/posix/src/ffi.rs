@@ -5,6 +5,12 @@
 
 use crate::types::*;
 
+/// `FILE`: opaque.
+#[repr(C)]
+pub struct CFile {
+    _private: [u8; 0],
+}
+
 /// `DIR`: opaque.
 #[repr(C)]
 pub struct Dir {
@@ -40,6 +46,7 @@ extern "C" {
     pub fn ioctl(fd: i32, request: u64, ...) -> i32;
     pub fn poll(fds: *mut Pollfd, count: u64, timeout: i32) -> i32;
     pub fn fsync(fd: i32) -> i32;
+    pub fn sync();
     pub fn ftruncate(fd: i32, length: i64) -> i32;
     pub fn isatty(fd: i32) -> i32;
     pub fn ttyname(fd: i32) -> *mut u8;
@@ -174,4 +181,18 @@ extern "C" {
     pub fn getgrgid(group: u32) -> *mut Group;
     pub fn getgrnam(name: *const u8) -> *mut Group;
     pub fn getrlimit(resource: i32, limit: *mut Rlimit) -> i32;
+    pub fn getgroups(size: i32, list: *mut u32) -> i32;
+    pub fn getgrouplist(user: *const u8, group: u32, groups: *mut u32, count: *mut i32) -> i32;
+
+    // File systems, mounts, the kernel log, processes, shutdown.
+    pub fn statfs(path: *const u8, buffer: *mut Statfs) -> i32;
+    pub fn statvfs(path: *const u8, buffer: *mut Statvfs) -> i32;
+    pub fn setmntent(path: *const u8, mode: *const u8) -> *mut CFile;
+    pub fn getmntent_r(stream: *mut CFile, entry: *mut Mntent, buffer: *mut u8, size: i32) -> *mut Mntent;
+    pub fn endmntent(stream: *mut CFile) -> i32;
+    pub fn mount(source: *const u8, target: *const u8, kind: *const u8, flags: u64, data: *const u8) -> i32;
+    pub fn umount2(target: *const u8, flags: i32) -> i32;
+    pub fn reboot(command: u32) -> i32;
+    pub fn klogctl(command: i32, buffer: *mut u8, length: i32) -> i32;
+    pub fn getprocinfo(list: *mut Procinfo, capacity: usize) -> isize;
 }

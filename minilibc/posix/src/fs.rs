@@ -230,6 +230,12 @@ pub fn set_times<P: CPath + ?Sized>(path: &P, times: Option<[Timespec; 2]>, flag
     .map(drop)
 }
 
+/// `sync`: writes every file system's cached data to its device.
+pub fn sync_all() {
+    // SAFETY: no arguments.
+    unsafe { ffi::sync() }
+}
+
 /// `umask`: sets the mask, returns the old one.
 pub fn set_umask(mask: u32) -> u32 {
     // SAFETY: no pointers.

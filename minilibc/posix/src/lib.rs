@@ -77,7 +77,9 @@ mod tests {
             "#define _GNU_SOURCE\n#include <dirent.h>\n#include <errno.h>\n#include <fcntl.h>\n#include <grp.h>\n\
              #include <poll.h>\n#include <pwd.h>\n#include <signal.h>\n#include <spawn.h>\n#include <stddef.h>\n\
              #include <sys/ioctl.h>\n#include <sys/resource.h>\n#include <sys/stat.h>\n#include <sys/utsname.h>\n\
-             #include <sys/wait.h>\n#include <termios.h>\n#include <time.h>\n#include <unistd.h>\n",
+             #include <sys/wait.h>\n#include <termios.h>\n#include <time.h>\n#include <unistd.h>\n\
+             #include <mntent.h>\n#include <sys/procinfo.h>\n#include <sys/statfs.h>\n#include <sys/statvfs.h>\n\
+             #include <sys/mount.h>\n#include <sys/reboot.h>\n",
         );
         source.push_str(&crate::types::layout_checks());
         for (name, value) in crate::constants::ALL {

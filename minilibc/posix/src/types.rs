@@ -204,6 +204,100 @@ pub struct SpawnAttributes {
     pub padding: [i32; 32],
 }
 
+/// `struct statfs` (`<sys/statfs.h>`, Linux's layout).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Statfs {
+    pub f_type: i64,
+    pub f_bsize: i64,
+    pub f_blocks: u64,
+    pub f_bfree: u64,
+    pub f_bavail: u64,
+    pub f_files: u64,
+    pub f_ffree: u64,
+    pub f_fsid: [i32; 2],
+    pub f_namelen: i64,
+    pub f_frsize: i64,
+    pub f_flags: i64,
+    pub f_spare: [i64; 4],
+}
+
+/// `struct statvfs`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Statvfs {
+    pub f_bsize: u64,
+    pub f_frsize: u64,
+    pub f_blocks: u64,
+    pub f_bfree: u64,
+    pub f_bavail: u64,
+    pub f_files: u64,
+    pub f_ffree: u64,
+    pub f_favail: u64,
+    pub f_fsid: u64,
+    pub f_flag: u64,
+    pub f_namemax: u64,
+    pub spare: [i32; 6],
+}
+
+/// `struct mntent`.
+#[repr(C)]
+pub struct Mntent {
+    pub mnt_fsname: *mut u8,
+    pub mnt_dir: *mut u8,
+    pub mnt_type: *mut u8,
+    pub mnt_opts: *mut u8,
+    pub mnt_freq: i32,
+    pub mnt_passno: i32,
+}
+
+/// `struct procinfo` (`<sys/procinfo.h>`, minilibc's process listing).
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct Procinfo {
+    pub pi_pid: i32,
+    pub pi_ppid: i32,
+    pub pi_pgid: i32,
+    pub pi_sid: i32,
+    pub pi_uid: u32,
+    pub pi_gid: u32,
+    pub pi_tty: u64,
+    pub pi_state: u8,
+    pub padding: [u8; 3],
+    pub pi_nice: i32,
+    pub pi_threads: i32,
+    pub padding2: i32,
+    pub pi_size: u64,
+    pub pi_resident: u64,
+    pub pi_cpu_us: u64,
+    pub pi_start: i64,
+    pub pi_comm: [u8; 32],
+    pub pi_args: [u8; 256],
+}
+
+impl Procinfo {
+    pub const EMPTY: Procinfo = Procinfo {
+        pi_pid: 0,
+        pi_ppid: 0,
+        pi_pgid: 0,
+        pi_sid: 0,
+        pi_uid: 0,
+        pi_gid: 0,
+        pi_tty: 0,
+        pi_state: 0,
+        padding: [0; 3],
+        pi_nice: 0,
+        pi_threads: 0,
+        padding2: 0,
+        pi_size: 0,
+        pi_resident: 0,
+        pi_cpu_us: 0,
+        pi_start: 0,
+        pi_comm: [0; 32],
+        pi_args: [0; 256],
+    };
+}
+
 #[cfg(test)]
 pub(crate) use layout::layout_checks;
 
@@ -271,6 +365,26 @@ mod layout {
         checks!(out, Rlimit, "struct rlimit", [rlim_cur => "rlim_cur", rlim_max => "rlim_max"]);
         checks!(out, SpawnFileActions, "posix_spawn_file_actions_t", [
             allocated => "__allocated", used => "__used", actions => "__actions",
+        ]);
+        checks!(out, Statfs, "struct statfs", [
+            f_type => "f_type", f_bsize => "f_bsize", f_blocks => "f_blocks", f_bfree => "f_bfree",
+            f_bavail => "f_bavail", f_files => "f_files", f_ffree => "f_ffree", f_fsid => "f_fsid",
+            f_namelen => "f_namelen", f_frsize => "f_frsize", f_flags => "f_flags",
+        ]);
+        checks!(out, Statvfs, "struct statvfs", [
+            f_bsize => "f_bsize", f_frsize => "f_frsize", f_blocks => "f_blocks", f_bfree => "f_bfree",
+            f_bavail => "f_bavail", f_files => "f_files", f_ffree => "f_ffree", f_favail => "f_favail",
+            f_fsid => "f_fsid", f_flag => "f_flag", f_namemax => "f_namemax",
+        ]);
+        checks!(out, Mntent, "struct mntent", [
+            mnt_fsname => "mnt_fsname", mnt_dir => "mnt_dir", mnt_type => "mnt_type", mnt_opts => "mnt_opts",
+            mnt_freq => "mnt_freq", mnt_passno => "mnt_passno",
+        ]);
+        checks!(out, Procinfo, "struct procinfo", [
+            pi_pid => "pi_pid", pi_ppid => "pi_ppid", pi_pgid => "pi_pgid", pi_sid => "pi_sid", pi_uid => "pi_uid",
+            pi_gid => "pi_gid", pi_tty => "pi_tty", pi_state => "pi_state", pi_nice => "pi_nice",
+            pi_threads => "pi_threads", pi_size => "pi_size", pi_resident => "pi_resident", pi_cpu_us => "pi_cpu_us",
+            pi_start => "pi_start", pi_comm => "pi_comm", pi_args => "pi_args",
         ]);
         checks!(out, SpawnAttributes, "posix_spawnattr_t", [
             flags => "__flags", process_group => "__process_group",

@@ -18,6 +18,7 @@ pub mod spawn;
 pub mod stdio;
 pub mod stdlib;
 pub mod string;
+pub mod system;
 pub mod time;
 pub mod variadic;
 pub mod wide;

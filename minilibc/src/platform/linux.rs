@@ -1,7 +1,7 @@
 //! Linux x86_64 back end: every primitive is one `syscall` instruction.
 #![allow(clippy::missing_safety_doc)]
 
-use super::{Errno, SignalAction, SpawnAction, SpawnAttributes};
+use super::{Errno, ProcessRecord, SignalAction, SpawnAction, SpawnAttributes};
 use core::arch::asm;
 
 mod number {
@@ -33,6 +33,14 @@ mod number {
     pub const UNAME: usize = 63;
     pub const FCNTL: usize = 72;
     pub const FSYNC: usize = 74;
+    pub const SYNC: usize = 162;
+    pub const STATFS: usize = 137;
+    pub const FSTATFS: usize = 138;
+    pub const MOUNT: usize = 165;
+    pub const UMOUNT2: usize = 166;
+    pub const REBOOT: usize = 169;
+    pub const GETGROUPS: usize = 115;
+    pub const SYSLOG: usize = 103;
     pub const TRUNCATE: usize = 76;
     pub const FTRUNCATE: usize = 77;
     pub const GETCWD: usize = 79;
@@ -271,6 +279,10 @@ pub fn ftruncate(fd: i32, length: i64) -> Result<usize, Errno> {
 }
 pub fn fsync(fd: i32) -> Result<usize, Errno> {
     call!(number::FSYNC, fd)
+}
+/// Writes every file system's cached data to its device.
+pub fn sync() {
+    let _ = call!(number::SYNC);
 }
 pub fn umask(mask: u32) -> u32 {
     call!(number::UMASK, mask).unwrap_or(0) as u32
@@ -738,4 +750,167 @@ unsafe fn execute_searching(
         }
     }
     last_error
+}
+
+/// # Safety
+/// `path` NUL-terminated; `buffer` writable for a Linux `struct statfs` (120 bytes).
+pub unsafe fn statfs(path: *const u8, buffer: *mut u8) -> Result<usize, Errno> {
+    call!(number::STATFS, path, buffer)
+}
+/// # Safety
+/// `buffer` writable for a Linux `struct statfs`.
+pub unsafe fn fstatfs(fd: i32, buffer: *mut u8) -> Result<usize, Errno> {
+    call!(number::FSTATFS, fd, buffer)
+}
+/// # Safety
+/// NUL-terminated strings (`source`, `kind` and `data` may be null).
+pub unsafe fn mount(
+    source: *const u8,
+    target: *const u8,
+    kind: *const u8,
+    flags: u64,
+    data: *const u8,
+) -> Result<usize, Errno> {
+    call!(number::MOUNT, source, target, kind, flags, data, 0)
+}
+/// # Safety
+/// `target` NUL-terminated.
+pub unsafe fn unmount(target: *const u8, flags: i32) -> Result<usize, Errno> {
+    call!(number::UMOUNT2, target, flags)
+}
+/// Restarts, halts or powers off (`<sys/reboot.h>`'s RB_* commands).
+pub fn reboot(command: u32) -> Result<usize, Errno> {
+    const MAGIC: usize = 0xfee1_dead;
+    const MAGIC2: usize = 672_274_793;
+    call!(number::REBOOT, MAGIC, MAGIC2, command, 0)
+}
+/// # Safety
+/// `list` writable for `size` group ids (or `size` 0).
+pub unsafe fn getgroups(size: i32, list: *mut u32) -> Result<usize, Errno> {
+    call!(number::GETGROUPS, size, list)
+}
+/// The kernel log (syslog(2)'s commands: 3 reads it all, 10 its size).
+///
+/// # Safety
+/// `buffer` writable for `length` bytes (or null when the command takes none).
+pub unsafe fn kernel_log(command: i32, buffer: *mut u8, length: i32) -> Result<usize, Errno> {
+    call!(number::SYSLOG, command, buffer, length)
+}
+
+/// Reads a small /proc file whole into `buffer` (NUL-terminated `path`).
+fn read_proc_file(path: &[u8], buffer: &mut [u8]) -> Result<usize, Errno> {
+    const O_RDONLY_CLOEXEC: i32 = 0o2000000;
+    // SAFETY: `path` is NUL-terminated by the caller.
+    let fd = unsafe { open_at(AT_FDCWD, path.as_ptr(), O_RDONLY_CLOEXEC, 0)? } as i32;
+    let mut filled = 0;
+    let result = loop {
+        if filled == buffer.len() {
+            break Ok(filled);
+        }
+        // SAFETY: the rest of `buffer` is writable.
+        match unsafe { read(fd, buffer[filled..].as_mut_ptr(), buffer.len() - filled) } {
+            Ok(0) => break Ok(filled),
+            Ok(count) => filled += count,
+            Err(Errno(EINTR)) => {}
+            Err(error) => break Err(error),
+        }
+    };
+    let _ = close(fd);
+    result
+}
+
+/// "/proc/PID/NAME\0" in `buffer`.
+fn proc_path<'a>(buffer: &'a mut [u8; 64], pid: &[u8], name: &[u8]) -> &'a [u8] {
+    let mut length = 0;
+    for part in [&b"/proc/"[..], pid, b"/", name] {
+        let end = (length + part.len()).min(buffer.len() - 1);
+        buffer[length..end].copy_from_slice(&part[..end - length]);
+        length = end;
+    }
+    buffer[length] = 0;
+    &buffer[..=length]
+}
+
+/// Fills `list` with up to `list.len()` processes from /proc; returns how
+/// many processes there are (possibly more than were filled).
+pub fn process_list(list: &mut [ProcessRecord]) -> Result<usize, Errno> {
+    use crate::process_table::{parse_boot_time, parse_stat, parse_status_ids};
+    const O_DIRECTORY_CLOEXEC: i32 = 0o2000000 | 0o200000;
+    const TICKS_PER_SECOND: u64 = 100;
+    const PAGE_SIZE: u64 = 4096;
+    let mut text = [0u8; 16384];
+    let boot = read_proc_file(b"/proc/stat\0", &mut text)
+        .ok()
+        .and_then(|length| parse_boot_time(&text[..length]))
+        .unwrap_or(0);
+    // SAFETY: a NUL-terminated path.
+    let directory = unsafe { open_at(AT_FDCWD, c"/proc".as_ptr().cast(), O_DIRECTORY_CLOEXEC, 0)? } as i32;
+    let mut entries = [0u8; 4096];
+    let mut count = 0;
+    loop {
+        // SAFETY: a writable buffer.
+        let length = match unsafe { getdents(directory, entries.as_mut_ptr(), entries.len()) } {
+            Ok(0) => break,
+            Ok(length) => length,
+            Err(error) => {
+                let _ = close(directory);
+                return Err(error);
+            }
+        };
+        let mut offset = 0;
+        while offset + 19 < length {
+            let record_length = u16::from_ne_bytes([entries[offset + 16], entries[offset + 17]]) as usize;
+            if record_length == 0 {
+                break;
+            }
+            let name_area = &entries[offset + 19..(offset + record_length).min(length)];
+            let name_length = name_area.iter().position(|&byte| byte == 0).unwrap_or(name_area.len());
+            let name = &name_area[..name_length];
+            offset += record_length;
+            if name.is_empty() || !name.iter().all(u8::is_ascii_digit) {
+                continue;
+            }
+            let mut path = [0u8; 64];
+            // A process may end while we look: skip it then.
+            let Ok(stat_length) = read_proc_file(proc_path(&mut path, name, b"stat"), &mut text) else { continue };
+            let Some(fields) = parse_stat(&text[..stat_length]) else { continue };
+            if count < list.len() {
+                let record = &mut list[count];
+                *record = ProcessRecord::EMPTY;
+                record.pid = fields.pid;
+                record.parent = fields.parent;
+                record.group = fields.group;
+                record.session = fields.session;
+                record.terminal = fields.terminal as u32 as u64;
+                record.state = fields.state;
+                record.nice = fields.nice;
+                record.threads = fields.threads;
+                record.size = fields.virtual_bytes;
+                record.resident = fields.resident_pages * PAGE_SIZE;
+                record.cpu_microseconds = (fields.user_ticks + fields.system_ticks) * (1_000_000 / TICKS_PER_SECOND);
+                record.start = boot + (fields.start_ticks / TICKS_PER_SECOND) as i64;
+                let command_length = fields.command.len().min(record.command.len() - 1);
+                record.command[..command_length].copy_from_slice(&fields.command[..command_length]);
+                let mut status = [0u8; 4096];
+                if let Ok(status_length) = read_proc_file(proc_path(&mut path, name, b"status"), &mut status) {
+                    let (user, group) = parse_status_ids(&status[..status_length]);
+                    record.user = user.unwrap_or(0);
+                    record.group_id = group.unwrap_or(0);
+                }
+                let mut arguments = [0u8; 255];
+                if let Ok(arguments_length) = read_proc_file(proc_path(&mut path, name, b"cmdline"), &mut arguments) {
+                    let mut end = arguments_length;
+                    while end > 0 && arguments[end - 1] == 0 {
+                        end -= 1;
+                    }
+                    for (index, &byte) in arguments[..end].iter().enumerate() {
+                        record.arguments[index] = if byte == 0 { b' ' } else { byte };
+                    }
+                }
+            }
+            count += 1;
+        }
+    }
+    let _ = close(directory);
+    Ok(count)
 }
