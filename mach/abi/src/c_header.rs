@@ -193,6 +193,8 @@ const STRUCTS: &[StructLayout] = &[
         size: size_of::<TaskCredential>(),
         fields: &[
             ("uint32_t", "pid", offset_of!(TaskCredential, pid)),
+            ("uint32_t", "pgid", offset_of!(TaskCredential, pgid)),
+            ("uint32_t", "sid", offset_of!(TaskCredential, sid)),
             ("uint32_t", "ruid", offset_of!(TaskCredential, ruid)),
             ("uint32_t", "euid", offset_of!(TaskCredential, euid)),
             ("uint32_t", "rgid", offset_of!(TaskCredential, rgid)),

@@ -121,6 +121,10 @@ pub const CREDENTIAL_GROUPS_MAX: usize = 16;
 pub struct TaskCredential {
     /// The POSIX process id (0: not a process, e.g. a server).
     pub pid: u32,
+    /// Its process group and session (kept current by the process server,
+    /// so the console server can apply job control without asking it).
+    pub pgid: u32,
+    pub sid: u32,
     /// Real user id.
     pub ruid: u32,
     /// Effective user id: the one permission checks use.
@@ -163,7 +167,7 @@ pub const MACH_MSG_DESCRIPTOR_SIZE: usize = 16;
 /// Byte size of [`MachMsgTrailer`].
 pub const MACH_MSG_TRAILER_SIZE: usize = 16;
 /// Byte size of [`TaskCredential`].
-pub const TASK_CREDENTIAL_SIZE: usize = 24 + 4 * CREDENTIAL_GROUPS_MAX;
+pub const TASK_CREDENTIAL_SIZE: usize = 32 + 4 * CREDENTIAL_GROUPS_MAX;
 /// Byte size of [`MachMsgAuditTrailer`].
 pub const MACH_MSG_AUDIT_TRAILER_SIZE: usize = MACH_MSG_TRAILER_SIZE + TASK_CREDENTIAL_SIZE;
 /// Offset of the type byte common to all descriptors.

@@ -12,128 +12,56 @@
 use crate::arch::context::UserEntry;
 use crate::arch::paging::{PageTables, USER_END};
 use crate::memory::{frame, MapError, PageFlags, PAGE_SIZE};
-use goblin::elf::program_header::{PF_W, PF_X, PT_LOAD};
-use goblin::elf::{header, Elf};
 
 /// Where the initial stack ends (its top); the stack grows down from here.
 pub const STACK_TOP: u64 = 0x0000_7fff_ff00_0000;
 pub const STACK_SIZE: u64 = 256 * 1024;
-const MAX_SEGMENTS: usize = 16;
 /// Most memory one loaded image may ask for.
 const MAX_IMAGE_BYTES: u64 = 256 * 1024 * 1024;
 const NULL_GUARD_END: u64 = 0x1000;
 
+/// Why an image could not be loaded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ElfError {
-    /// Not a parsable ELF file (bad magic, truncated headers, ...).
-    Malformed,
-    NotSixtyFourBit,
-    WrongMachine(u16),
-    NotExecutable(u16),
-    NoLoadableSegments,
-    TooManySegments(usize),
-    /// A segment's file bytes lie outside the file.
-    SegmentOutsideFile,
-    /// A segment reaches into the null page or the kernel half, or wraps.
-    SegmentOutsideUserSpace,
-    SegmentFileSizeExceedsMemorySize,
-    /// Two segments claim one page with incompatible contents.
-    OverlappingSegments,
-    WritableAndExecutable,
-    EntryOutsideCode,
-    TooLarge(u64),
+    /// The file breaks a rule of `mach-elf` (the checks every loader shares).
+    Format(mach_elf::ElfError),
     OutOfMemory,
+}
+
+impl From<mach_elf::ElfError> for ElfError {
+    fn from(error: mach_elf::ElfError) -> Self {
+        ElfError::Format(error)
+    }
 }
 
 impl From<MapError> for ElfError {
     fn from(error: MapError) -> Self {
         match error {
-            MapError::AlreadyMapped => ElfError::OverlappingSegments,
             MapError::OutOfMemory => ElfError::OutOfMemory,
-            _ => ElfError::SegmentOutsideUserSpace,
+            // mach-elf refused overlaps and addresses outside the user half
+            // already; anything else here is a page the loader shares.
+            MapError::AlreadyMapped => ElfError::Format(mach_elf::ElfError::OverlappingSegments),
+            _ => ElfError::Format(mach_elf::ElfError::SegmentOutsideUserSpace),
         }
     }
 }
 
-struct Segment {
-    virtual_address: u64,
-    memory_size: u64,
-    file_offset: u64,
-    file_size: u64,
-    flags: PageFlags,
-}
+/// Where a boot image may put its segments: above the null page, below the
+/// stack and its guard page.
+const LAYOUT: mach_elf::Layout = mach_elf::Layout {
+    lowest: NULL_GUARD_END,
+    highest: STACK_TOP - STACK_SIZE - PAGE_SIZE as u64,
+    most_bytes: MAX_IMAGE_BYTES,
+    page_size: PAGE_SIZE as u64,
+    // The kernel copies segments into fresh frames, so any alignment loads.
+    require_mappable: false,
+};
 
-fn checked_segments(file: &[u8], elf: &Elf) -> Result<heapless::Vec<Segment, MAX_SEGMENTS>, ElfError> {
-    let mut segments = heapless::Vec::new();
-    let mut total = 0u64;
-    for header in elf.program_headers.iter().filter(|header| header.p_type == PT_LOAD) {
-        if header.p_memsz == 0 {
-            continue;
-        }
-        let end = header.p_vaddr.checked_add(header.p_memsz).ok_or(ElfError::SegmentOutsideUserSpace)?;
-        if header.p_vaddr < NULL_GUARD_END || end > STACK_TOP - STACK_SIZE - PAGE_SIZE as u64 {
-            return Err(ElfError::SegmentOutsideUserSpace);
-        }
-        if header.p_filesz > header.p_memsz {
-            return Err(ElfError::SegmentFileSizeExceedsMemorySize);
-        }
-        let file_end = header.p_offset.checked_add(header.p_filesz).ok_or(ElfError::SegmentOutsideFile)?;
-        if file_end > file.len() as u64 {
-            return Err(ElfError::SegmentOutsideFile);
-        }
-        let writable = header.p_flags & PF_W != 0;
-        let executable = header.p_flags & PF_X != 0;
-        if writable && executable {
-            return Err(ElfError::WritableAndExecutable);
-        }
-        total = total.saturating_add(header.p_memsz);
-        if total > MAX_IMAGE_BYTES {
-            return Err(ElfError::TooLarge(total));
-        }
-        let mut flags = PageFlags::USER;
-        flags.set(PageFlags::WRITABLE, writable);
-        flags.set(PageFlags::EXECUTABLE, executable);
-        let segment = Segment {
-            virtual_address: header.p_vaddr,
-            memory_size: header.p_memsz,
-            file_offset: header.p_offset,
-            file_size: header.p_filesz,
-            flags,
-        };
-        segments.push(segment).map_err(|_| ElfError::TooManySegments(MAX_SEGMENTS + 1))?;
-    }
-    if segments.is_empty() {
-        return Err(ElfError::NoLoadableSegments);
-    }
-    Ok(segments)
-}
-
-/// Checks `file` and returns its segments and entry point without loading.
-fn validate(file: &[u8]) -> Result<(heapless::Vec<Segment, MAX_SEGMENTS>, u64), ElfError> {
-    let elf = Elf::parse(file).map_err(|_| ElfError::Malformed)?;
-    if !elf.is_64 {
-        return Err(ElfError::NotSixtyFourBit);
-    }
-    if elf.header.e_machine != header::EM_X86_64 {
-        return Err(ElfError::WrongMachine(elf.header.e_machine));
-    }
-    if elf.header.e_type != header::ET_EXEC {
-        return Err(ElfError::NotExecutable(elf.header.e_type));
-    }
-    let loadable = elf.program_headers.iter().filter(|header| header.p_type == PT_LOAD).count();
-    if loadable > MAX_SEGMENTS {
-        return Err(ElfError::TooManySegments(loadable));
-    }
-    let segments = checked_segments(file, &elf)?;
-    let entry = elf.header.e_entry;
-    let in_code = segments.iter().any(|segment| {
-        segment.flags.contains(PageFlags::EXECUTABLE)
-            && (segment.virtual_address..segment.virtual_address + segment.memory_size).contains(&entry)
-    });
-    if !in_code {
-        return Err(ElfError::EntryOutsideCode);
-    }
-    Ok((segments, entry))
+fn page_flags(rights: mach_elf::Rights) -> PageFlags {
+    let mut flags = PageFlags::USER;
+    flags.set(PageFlags::WRITABLE, rights.write);
+    flags.set(PageFlags::EXECUTABLE, rights.execute);
+    flags
 }
 
 /// Maps a zeroed frame at `page` or, if a previous segment already mapped
@@ -142,7 +70,7 @@ fn page_for(tables: &mut PageTables, page: u64, flags: PageFlags) -> Result<usiz
     if let Some((physical, existing)) = tables.translate(page) {
         let union = existing | flags;
         if union.contains(PageFlags::WRITABLE | PageFlags::EXECUTABLE) {
-            return Err(ElfError::OverlappingSegments);
+            return Err(mach_elf::ElfError::OverlappingSegments.into());
         }
         tables.protect(page, union)?;
         return Ok(crate::arch::paging::direct_map_address(physical));
@@ -158,19 +86,18 @@ fn page_for(tables: &mut PageTables, page: u64, flags: PageFlags) -> Result<usiz
     Ok(address)
 }
 
-fn load_segment(tables: &mut PageTables, file: &[u8], segment: &Segment) -> Result<(), ElfError> {
-    let first_page = segment.virtual_address / PAGE_SIZE as u64 * PAGE_SIZE as u64;
-    let end = segment.virtual_address + segment.memory_size;
+fn load_segment(tables: &mut PageTables, file: &[u8], segment: &mach_elf::Segment) -> Result<(), ElfError> {
+    let first_page = segment.first_page(PAGE_SIZE as u64);
+    let end = segment.end();
     let file_bytes = &file[segment.file_offset as usize..(segment.file_offset + segment.file_size) as usize];
-    let file_end = segment.virtual_address + segment.file_size;
+    let file_end = segment.address + segment.file_size;
     for page in (first_page..end).step_by(PAGE_SIZE) {
-        let kernel_page = page_for(tables, page, segment.flags)?;
+        let kernel_page = page_for(tables, page, page_flags(segment.rights))?;
         // Copy the part of this page the file supplies; the rest is zero.
-        let copy_start = page.max(segment.virtual_address);
+        let copy_start = page.max(segment.address);
         let copy_end = (page + PAGE_SIZE as u64).min(file_end);
         if copy_start < copy_end {
-            let source = &file_bytes
-                [(copy_start - segment.virtual_address) as usize..(copy_end - segment.virtual_address) as usize];
+            let source = &file_bytes[(copy_start - segment.address) as usize..(copy_end - segment.address) as usize];
             let destination = kernel_page + (copy_start - page) as usize;
             // SAFETY: `destination..+len` lies inside the page frame mapped
             // above, reached through the direct map; the task is not running.
@@ -217,7 +144,8 @@ fn regions_of(tables: &PageTables, ranges: &[(u64, u64)]) -> alloc::vec::Vec<Loa
 /// stack of `STACK_SIZE` under `STACK_TOP` with a guard page below, and the
 /// regions describing them. On any error everything allocated is freed.
 pub fn load(file: &[u8], argument: u64) -> Result<(PageTables, UserEntry, alloc::vec::Vec<LoadedRegion>), ElfError> {
-    let (segments, entry) = validate(file)?;
+    let image = mach_elf::parse(file, file.len() as u64, mach_elf::Machine::native(), &LAYOUT)?;
+    let (segments, entry) = (image.segments, image.entry);
     let mut tables = PageTables::new_user().map_err(|_| ElfError::OutOfMemory)?;
     let result = (|| {
         for segment in &segments {
@@ -232,10 +160,7 @@ pub fn load(file: &[u8], argument: u64) -> Result<(PageTables, UserEntry, alloc:
         Ok(()) => {
             let mut ranges: alloc::vec::Vec<(u64, u64)> = segments
                 .iter()
-                .map(|segment| {
-                    let start = segment.virtual_address / PAGE_SIZE as u64 * PAGE_SIZE as u64;
-                    (start, (segment.virtual_address + segment.memory_size).next_multiple_of(PAGE_SIZE as u64))
-                })
+                .map(|segment| (segment.first_page(PAGE_SIZE as u64), segment.end_page(PAGE_SIZE as u64)))
                 .collect();
             ranges.push((STACK_TOP - STACK_SIZE, STACK_TOP));
             let regions = regions_of(&tables, &ranges);
@@ -261,9 +186,10 @@ pub fn copy_into(
     bytes: &[u8],
 ) -> Result<(), ElfError> {
     let flags = PageFlags::USER;
-    let end = address.checked_add(bytes.len() as u64).ok_or(ElfError::SegmentOutsideUserSpace)?;
-    if !address.is_multiple_of(PAGE_SIZE as u64) || end > STACK_TOP - STACK_SIZE - PAGE_SIZE as u64 {
-        return Err(ElfError::SegmentOutsideUserSpace);
+    let end =
+        address.checked_add(bytes.len() as u64).ok_or(ElfError::Format(mach_elf::ElfError::SegmentOutsideUserSpace))?;
+    if !address.is_multiple_of(PAGE_SIZE as u64) || end > LAYOUT.highest {
+        return Err(mach_elf::ElfError::SegmentOutsideUserSpace.into());
     }
     for (index, chunk) in bytes.chunks(PAGE_SIZE).enumerate() {
         let page = address + (index * PAGE_SIZE) as u64;
@@ -278,5 +204,5 @@ pub fn copy_into(
         page_for(tables, address, flags)?;
     }
     vm.insert(address, pages_end, mach_abi::VM_PROT_READ, mach_abi::VM_PROT_READ)
-        .map_err(|_| ElfError::OverlappingSegments)
+        .map_err(|_| ElfError::Format(mach_elf::ElfError::OverlappingSegments))
 }

@@ -241,7 +241,7 @@ typedef uint32_t mach_port_mscount_t;
 #define MACH_MSG_DESCRIPTOR_SIZE 16
 #define MACH_MSG_TRAILER_SIZE 16
 #define CREDENTIAL_GROUPS_MAX 16
-#define MACH_MSG_AUDIT_TRAILER_SIZE 104
+#define MACH_MSG_AUDIT_TRAILER_SIZE 112
 #define MACH_MSG_SIZE_MAX 65536
 #define MACH_MSG_SIZE_MIN 24
 #define MACH_MSG_DESCRIPTORS_MAX 256
@@ -421,6 +421,8 @@ typedef struct { /* Rust: MachMsgTrailer */
 } mach_msg_trailer_t;
 typedef struct { /* Rust: TaskCredential */
     uint32_t pid;
+    uint32_t pgid;
+    uint32_t sid;
     uint32_t ruid;
     uint32_t euid;
     uint32_t rgid;
@@ -561,15 +563,17 @@ _Static_assert(offsetof(mach_msg_trailer_t, msgh_trailer_type) == 0, "offsetof(m
 _Static_assert(offsetof(mach_msg_trailer_t, msgh_trailer_size) == 4, "offsetof(mach_msg_trailer_t, msgh_trailer_size)");
 _Static_assert(offsetof(mach_msg_trailer_t, msgh_seqno) == 8, "offsetof(mach_msg_trailer_t, msgh_seqno)");
 _Static_assert(offsetof(mach_msg_trailer_t, msgh_sender) == 12, "offsetof(mach_msg_trailer_t, msgh_sender)");
-_Static_assert(sizeof(task_credential_t) == 88, "sizeof(task_credential_t)");
+_Static_assert(sizeof(task_credential_t) == 96, "sizeof(task_credential_t)");
 _Static_assert(offsetof(task_credential_t, pid) == 0, "offsetof(task_credential_t, pid)");
-_Static_assert(offsetof(task_credential_t, ruid) == 4, "offsetof(task_credential_t, ruid)");
-_Static_assert(offsetof(task_credential_t, euid) == 8, "offsetof(task_credential_t, euid)");
-_Static_assert(offsetof(task_credential_t, rgid) == 12, "offsetof(task_credential_t, rgid)");
-_Static_assert(offsetof(task_credential_t, egid) == 16, "offsetof(task_credential_t, egid)");
-_Static_assert(offsetof(task_credential_t, group_count) == 20, "offsetof(task_credential_t, group_count)");
-_Static_assert(offsetof(task_credential_t, groups) == 24, "offsetof(task_credential_t, groups)");
-_Static_assert(sizeof(mach_msg_audit_trailer_t) == 104, "sizeof(mach_msg_audit_trailer_t)");
+_Static_assert(offsetof(task_credential_t, pgid) == 4, "offsetof(task_credential_t, pgid)");
+_Static_assert(offsetof(task_credential_t, sid) == 8, "offsetof(task_credential_t, sid)");
+_Static_assert(offsetof(task_credential_t, ruid) == 12, "offsetof(task_credential_t, ruid)");
+_Static_assert(offsetof(task_credential_t, euid) == 16, "offsetof(task_credential_t, euid)");
+_Static_assert(offsetof(task_credential_t, rgid) == 20, "offsetof(task_credential_t, rgid)");
+_Static_assert(offsetof(task_credential_t, egid) == 24, "offsetof(task_credential_t, egid)");
+_Static_assert(offsetof(task_credential_t, group_count) == 28, "offsetof(task_credential_t, group_count)");
+_Static_assert(offsetof(task_credential_t, groups) == 32, "offsetof(task_credential_t, groups)");
+_Static_assert(sizeof(mach_msg_audit_trailer_t) == 112, "sizeof(mach_msg_audit_trailer_t)");
 _Static_assert(offsetof(mach_msg_audit_trailer_t, msgh_trailer_type) == 0, "offsetof(mach_msg_audit_trailer_t, msgh_trailer_type)");
 _Static_assert(offsetof(mach_msg_audit_trailer_t, msgh_trailer_size) == 4, "offsetof(mach_msg_audit_trailer_t, msgh_trailer_size)");
 _Static_assert(offsetof(mach_msg_audit_trailer_t, msgh_seqno) == 8, "offsetof(mach_msg_audit_trailer_t, msgh_seqno)");
