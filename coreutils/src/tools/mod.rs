@@ -11,6 +11,7 @@ pub mod df;
 pub mod echo;
 pub mod head;
 pub mod ln;
+pub mod ls;
 pub mod mkdir;
 pub mod mv;
 pub mod pwd;
@@ -41,6 +42,7 @@ pub static ALL: &[Tool] = &[
     Tool { name: "false", main: truth::false_main },
     Tool { name: "head", main: head::main },
     Tool { name: "ln", main: ln::main },
+    Tool { name: "ls", main: ls::main },
     Tool { name: "mkdir", main: mkdir::main },
     Tool { name: "mv", main: mv::main },
     Tool { name: "pwd", main: pwd::main },

@@ -60,7 +60,7 @@ same "stat -c" 'stat -c "%n %s %a %A %F %h %u %g %U %G %b %B %o %X %Y" greek tre
 same "stat -c %N and devices" 'stat -c "%N|%F|%t,%T|%Hr,%Lr" tree/link tree/dangling /dev/null /dev/zero'
 same "stat -L" 'stat -L -c "%n %F %s" tree/link'
 same "stat --printf and widths" 'stat --printf "%n\t%5s|%-5s|%#a|%04a|%x\\n" greek words'
-same "stat -t" 'stat -t greek | cut -d" " -f1-7,9-11,13-14'
+same "stat -t" 'stat -t greek | cut -d" " -f1-7,9-11,13'
 same "stat default without birth" 'stat greek tree tree/link /dev/null | grep -v -e Birth -e "^Device:" -e "^Change:"'
 same "stat missing" 'stat; stat -c %n nothing greek 2>&1 | sed "s/statx/stat/"'
 same "stat -f" 'stat -f -c "%n %t %T %s %S %l" / /proc /dev/shm'
