@@ -134,9 +134,10 @@ pub fn quote(name: &[u8]) -> String {
 /// A name as GNU's `quotef` shows it: as it is when a shell would read it
 /// unchanged, else quoted as `quote` does.
 pub fn quote_if_needed(name: &[u8]) -> String {
+    // The characters quotearg's shell style leaves bare ('#' and '~' only after the start).
     let plain = !name.is_empty()
         && !matches!(name[0], b'#' | b'~')
-        && name.iter().all(|byte| byte.is_ascii_alphanumeric() || b",._+:@%/-=".contains(byte));
+        && name.iter().all(|byte| byte.is_ascii_alphanumeric() || b",._+:@%/-#~{}]".contains(byte));
     if plain {
         format!("{}", Text(name))
     } else {
@@ -385,6 +386,8 @@ mod tests {
         assert_eq!(quote_if_needed(b"a b"), "'a b'");
         assert_eq!(quote_if_needed(b"~x"), "'~x'");
         assert_eq!(quote_if_needed(b""), "''");
+        assert_eq!(quote_if_needed(b"%#1u"), "%#1u");
+        assert_eq!(quote_if_needed(b"a=b"), "'a=b'");
     }
 
     #[test]

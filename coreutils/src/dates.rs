@@ -277,9 +277,10 @@ pub fn parse(text: &[u8], now: Moment) -> Result<Moment, InvalidDate> {
         let total = year * 12 + (month as i64 - 1) + relative_months;
         year = total.div_euclid(12);
         month = (total.rem_euclid(12) + 1) as u32;
-        day = day.min(days_in_month(year, month));
     }
-    let days = days_from_civil(year, month, day);
+    // A day past the month's end rolls over, as mktime normalises it
+    // ("2024-01-31 +1 month" is 2024-03-02).
+    let days = days_from_civil(year, month, 1) + day as i64 - 1;
     let seconds = days
         .checked_mul(86400)
         .and_then(|value| value.checked_add(seconds_of_day))
@@ -435,6 +436,218 @@ pub fn parse_touch_stamp(text: &[u8], now: Moment) -> Result<Moment, InvalidDate
     })
 }
 
+/// A moment broken down (UTC: minilibc's local time).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Broken {
+    pub year: i64,
+    pub month: u32,
+    pub day: u32,
+    pub hour: u32,
+    pub minute: u32,
+    pub second: u32,
+    /// 0 = Sunday.
+    pub weekday: u32,
+    /// 0-based day of the year.
+    pub year_day: u32,
+    pub nanoseconds: i64,
+    pub seconds: i64,
+}
+
+pub fn break_down(moment: Moment) -> Broken {
+    let days = moment.seconds.div_euclid(86400);
+    let within = moment.seconds.rem_euclid(86400);
+    let (year, month, day) = civil_from_days(days);
+    Broken {
+        year,
+        month,
+        day,
+        hour: (within / 3600) as u32,
+        minute: (within % 3600 / 60) as u32,
+        second: (within % 60) as u32,
+        weekday: (days + 4).rem_euclid(7) as u32,
+        year_day: (days - days_from_civil(year, 1, 1)) as u32,
+        nanoseconds: moment.nanoseconds,
+        seconds: moment.seconds,
+    }
+}
+
+const WEEKDAYS: [&str; 7] = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
+const MONTH_NAMES: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+/// ISO 8601 week-based year and week number.
+fn iso_week(time: &Broken) -> (i64, u32) {
+    let weekday = (time.weekday + 6) % 7; // Monday = 0
+    let year_day = time.year_day as i64;
+    // The Thursday of this week decides the year.
+    let thursday = year_day - weekday as i64 + 3;
+    let year_length = |year: i64| if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 { 366 } else { 365 };
+    if thursday < 0 {
+        let previous = time.year - 1;
+        let day_in_previous = thursday + year_length(previous);
+        return (previous, (day_in_previous / 7 + 1) as u32);
+    }
+    if thursday >= year_length(time.year) {
+        return (time.year + 1, 1);
+    }
+    (time.year, (thursday / 7 + 1) as u32)
+}
+
+/// Formats `moment` as GNU's date does FORMAT: every conversion of
+/// strftime in the C locale plus %N, %s, %P, %q, %:z, %::z, %:::z, and the
+/// flags `-` (no padding), `_` (spaces), `0` (zeros), `^` (upper case), `#`
+/// (swapped case) with an optional width.
+pub fn format(text: &[u8], moment: Moment) -> alloc::vec::Vec<u8> {
+    let time = break_down(moment);
+    let mut out = alloc::vec::Vec::new();
+    let mut index = 0;
+    while index < text.len() {
+        if text[index] != b'%' {
+            out.push(text[index]);
+            index += 1;
+            continue;
+        }
+        let start = index;
+        index += 1;
+        let mut pad: Option<u8> = None;
+        let mut upper = false;
+        let mut swap = false;
+        while let Some(&flag) = text.get(index) {
+            match flag {
+                b'-' => pad = Some(0),
+                b'_' => pad = Some(b' '),
+                b'0' => pad = Some(b'0'),
+                b'^' => upper = true,
+                b'#' => swap = true,
+                _ => break,
+            }
+            index += 1;
+        }
+        let mut width: Option<usize> = None;
+        while let Some(&digit) = text.get(index).filter(|byte| byte.is_ascii_digit()) {
+            width = Some(width.unwrap_or(0) * 10 + (digit - b'0') as usize);
+            index += 1;
+        }
+        let mut colons = 0;
+        while text.get(index) == Some(&b':') {
+            colons += 1;
+            index += 1;
+        }
+        while matches!(text.get(index), Some(b'E') | Some(b'O')) {
+            index += 1;
+        }
+        let Some(&conversion) = text.get(index) else {
+            out.extend_from_slice(&text[start..]);
+            break;
+        };
+        index += 1;
+        // (text, default padding, natural width); numbers pad, words do not.
+        let number = |value: i64, digits: usize, fill: u8| (alloc::format!("{}", value), fill, digits);
+        let word = |text: &str| (alloc::string::String::from(text), b' ', 0usize);
+        let (value, default_fill, natural): (alloc::string::String, u8, usize) = match conversion {
+            b'%' => word("%"),
+            b'a' => word(&WEEKDAYS[time.weekday as usize][..3]),
+            b'A' => word(WEEKDAYS[time.weekday as usize]),
+            b'b' | b'h' => word(&MONTH_NAMES[time.month as usize - 1][..3]),
+            b'B' => word(MONTH_NAMES[time.month as usize - 1]),
+            b'c' => word(&alloc::string::String::from_utf8_lossy(&format(b"%a %b %e %H:%M:%S %Y", moment))),
+            b'C' => number(time.year.div_euclid(100), 2, b'0'),
+            b'd' => number(time.day as i64, 2, b'0'),
+            b'D' | b'x' => word(&alloc::string::String::from_utf8_lossy(&format(b"%m/%d/%y", moment))),
+            b'e' => number(time.day as i64, 2, b' '),
+            b'F' => word(&alloc::string::String::from_utf8_lossy(&format(b"%Y-%m-%d", moment))),
+            b'g' => number(iso_week(&time).0.rem_euclid(100), 2, b'0'),
+            b'G' => number(iso_week(&time).0, 4, b'0'),
+            b'H' => number(time.hour as i64, 2, b'0'),
+            b'I' => number(((time.hour + 11) % 12 + 1) as i64, 2, b'0'),
+            b'j' => number(time.year_day as i64 + 1, 3, b'0'),
+            b'k' => number(time.hour as i64, 2, b' '),
+            b'l' => number(((time.hour + 11) % 12 + 1) as i64, 2, b' '),
+            b'm' => number(time.month as i64, 2, b'0'),
+            b'M' => number(time.minute as i64, 2, b'0'),
+            b'n' => word("\n"),
+            b'N' => {
+                let digits = alloc::format!("{:09}", time.nanoseconds);
+                let shown = width.unwrap_or(9).min(9);
+                width = None;
+                (alloc::string::String::from(&digits[..shown]), b'0', 0)
+            }
+            b'p' => word(if time.hour < 12 { "AM" } else { "PM" }),
+            b'P' => word(if time.hour < 12 { "am" } else { "pm" }),
+            b'q' => number(((time.month - 1) / 3 + 1) as i64, 1, b'0'),
+            b'r' => word(&alloc::string::String::from_utf8_lossy(&format(b"%I:%M:%S %p", moment))),
+            b'R' => word(&alloc::string::String::from_utf8_lossy(&format(b"%H:%M", moment))),
+            b's' => number(time.seconds, 1, b'0'),
+            b'S' => number(time.second as i64, 2, b'0'),
+            b't' => word("\t"),
+            b'T' | b'X' => word(&alloc::string::String::from_utf8_lossy(&format(b"%H:%M:%S", moment))),
+            b'u' => number(((time.weekday + 6) % 7 + 1) as i64, 1, b'0'),
+            b'U' => number(((time.year_day + 7 - time.weekday) / 7) as i64, 2, b'0'),
+            b'V' => number(iso_week(&time).1 as i64, 2, b'0'),
+            b'w' => number(time.weekday as i64, 1, b'0'),
+            b'W' => number(((time.year_day + 7 - (time.weekday + 6) % 7) / 7) as i64, 2, b'0'),
+            b'y' => number(time.year.rem_euclid(100), 2, b'0'),
+            b'Y' => number(time.year, 1, b'0'),
+            b'z' => word(match colons {
+                0 => "+0000",
+                1 => "+00:00",
+                2 => "+00:00:00",
+                _ => "+00",
+            }),
+            b'Z' => word("UTC"),
+            _ => {
+                // Unknown: printed as written, as GNU's date does.
+                out.extend_from_slice(&text[start..index]);
+                continue;
+            }
+        };
+        let mut value = value;
+        if upper {
+            value = value.to_uppercase();
+        } else if swap {
+            value = if value.chars().any(|c| c.is_lowercase()) { value.to_uppercase() } else { value.to_lowercase() };
+        }
+        let negative = value.starts_with('-');
+        let target = width.unwrap_or(natural);
+        let fill = match pad {
+            Some(0) => None,
+            Some(fill) => Some(fill),
+            None => Some(default_fill),
+        };
+        let length = value.chars().count();
+        if let (Some(fill), true) = (fill, length < target) {
+            let count = target - length;
+            if fill == b'0' && negative {
+                out.push(b'-');
+                out.extend(core::iter::repeat_n(b'0', count));
+                out.extend_from_slice(&value.as_bytes()[1..]);
+            } else {
+                out.extend(core::iter::repeat_n(fill, count));
+                out.extend_from_slice(value.as_bytes());
+            }
+        } else if pad == Some(0) && natural > 0 {
+            // "-" removes the padding of the natural form: "%-d" of 5 is "5".
+            let trimmed = value.trim_start_matches([' ', '0']);
+            out.extend_from_slice(if trimmed.is_empty() { b"0" } else { trimmed.as_bytes() });
+        } else {
+            out.extend_from_slice(value.as_bytes());
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -469,7 +682,7 @@ mod tests {
         assert_eq!(at("3 days ago"), NOW.seconds - 3 * 86400);
         assert_eq!(at("+2 hours"), NOW.seconds + 7200);
         assert_eq!(at("next week"), NOW.seconds + 7 * 86400);
-        assert_eq!(at("2024-01-31 +1 month"), days_from_civil(2024, 2, 29) * 86400);
+        assert_eq!(at("2024-01-31 +1 month"), days_from_civil(2024, 3, 2) * 86400);
         assert_eq!(at("1 year ago"), NOW.seconds - 366 * 86400);
     }
 
@@ -478,6 +691,21 @@ mod tests {
         for text in ["garbage", "2024-13-01", "2024-02-30", "25:00", "@x", "3 blorps", "2024-03-01 12"] {
             assert_eq!(parse(text.as_bytes(), NOW), Err(InvalidDate), "{text}");
         }
+    }
+
+    #[test]
+    fn formats_as_gnu_date() {
+        let moment = Moment { seconds: 1_709_296_496, nanoseconds: 123_456_789 };
+        let text =
+            |format_text: &str| alloc::string::String::from_utf8(format(format_text.as_bytes(), moment)).unwrap();
+        assert_eq!(text("%a %b %e %H:%M:%S %Z %Y"), "Fri Mar  1 12:34:56 UTC 2024");
+        assert_eq!(text("%F %T %s %N %3N"), "2024-03-01 12:34:56 1709296496 123456789 123");
+        assert_eq!(text("%j %U %W %V %G %u %w %q"), "061 08 09 09 2024 5 5 1");
+        assert_eq!(text("%-d %_m %-j %^a %#b %10A|%-10B|"), "1  3 61 FRI MAR     Friday|March|");
+        assert_eq!(text("%I %l %p %P %r %R %D %C %y %k"), "12 12 PM pm 12:34:56 PM 12:34 03/01/24 20 24 12");
+        assert_eq!(text("%z %:z %::z %%|%Q"), "+0000 +00:00 +00:00:00 %|%Q");
+        let new_year = Moment { seconds: days_from_civil(2021, 1, 3) * 86400, nanoseconds: 0 };
+        assert_eq!(format(b"%G-W%V-%u", new_year), b"2020-W53-7");
     }
 
     #[test]

@@ -22,6 +22,7 @@ pub mod common;
 pub mod dates;
 pub mod files;
 pub mod options;
+pub mod printf_format;
 pub mod tools;
 
 use posix::{eprintln, println, Args, Env};

@@ -5,15 +5,21 @@ use crate::Tool;
 pub mod cat;
 pub mod chmod;
 pub mod chown;
+pub mod clear;
 pub mod cp;
 pub mod cut;
+pub mod date;
 pub mod df;
 pub mod echo;
+pub mod env;
 pub mod head;
+pub mod id;
+pub mod kill;
 pub mod ln;
 pub mod ls;
 pub mod mkdir;
 pub mod mv;
+pub mod printf;
 pub mod pwd;
 pub mod rm;
 pub mod rmdir;
@@ -26,6 +32,7 @@ pub mod tee;
 pub mod touch;
 pub mod tr;
 pub mod truth;
+pub mod uname;
 pub mod uniq;
 pub mod wc;
 
@@ -35,16 +42,22 @@ pub static ALL: &[Tool] = &[
     Tool { name: "chgrp", main: chown::chgrp_main },
     Tool { name: "chmod", main: chmod::main },
     Tool { name: "chown", main: chown::chown_main },
+    Tool { name: "clear", main: clear::main },
     Tool { name: "cp", main: cp::main },
     Tool { name: "cut", main: cut::main },
+    Tool { name: "date", main: date::main },
     Tool { name: "df", main: df::main },
     Tool { name: "echo", main: echo::main },
+    Tool { name: "env", main: env::main },
     Tool { name: "false", main: truth::false_main },
     Tool { name: "head", main: head::main },
+    Tool { name: "id", main: id::main },
+    Tool { name: "kill", main: kill::main },
     Tool { name: "ln", main: ln::main },
     Tool { name: "ls", main: ls::main },
     Tool { name: "mkdir", main: mkdir::main },
     Tool { name: "mv", main: mv::main },
+    Tool { name: "printf", main: printf::main },
     Tool { name: "pwd", main: pwd::main },
     Tool { name: "rm", main: rm::main },
     Tool { name: "rmdir", main: rmdir::main },
@@ -57,6 +70,7 @@ pub static ALL: &[Tool] = &[
     Tool { name: "touch", main: touch::main },
     Tool { name: "tr", main: tr::main },
     Tool { name: "true", main: truth::true_main },
+    Tool { name: "uname", main: uname::main },
     Tool { name: "uniq", main: uniq::main },
     Tool { name: "wc", main: wc::main },
 ];
