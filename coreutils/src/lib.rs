@@ -21,8 +21,10 @@ extern crate alloc;
 pub mod common;
 pub mod dates;
 pub mod files;
+pub mod glob;
 pub mod options;
 pub mod printf_format;
+pub mod regex;
 pub mod tools;
 
 use posix::{eprintln, println, Args, Env};

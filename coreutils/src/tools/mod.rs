@@ -12,6 +12,7 @@ pub mod date;
 pub mod df;
 pub mod echo;
 pub mod env;
+pub mod grep;
 pub mod head;
 pub mod id;
 pub mod kill;
@@ -48,8 +49,11 @@ pub static ALL: &[Tool] = &[
     Tool { name: "date", main: date::main },
     Tool { name: "df", main: df::main },
     Tool { name: "echo", main: echo::main },
+    Tool { name: "egrep", main: grep::egrep_main },
     Tool { name: "env", main: env::main },
     Tool { name: "false", main: truth::false_main },
+    Tool { name: "fgrep", main: grep::fgrep_main },
+    Tool { name: "grep", main: grep::main },
     Tool { name: "head", main: head::main },
     Tool { name: "id", main: id::main },
     Tool { name: "kill", main: kill::main },
