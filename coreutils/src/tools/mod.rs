@@ -10,8 +10,10 @@ pub mod cp;
 pub mod cut;
 pub mod date;
 pub mod df;
+pub mod du;
 pub mod echo;
 pub mod env;
+pub mod find;
 pub mod grep;
 pub mod head;
 pub mod id;
@@ -36,6 +38,7 @@ pub mod truth;
 pub mod uname;
 pub mod uniq;
 pub mod wc;
+pub mod xargs;
 
 /// Every tool, by name.
 pub static ALL: &[Tool] = &[
@@ -48,11 +51,13 @@ pub static ALL: &[Tool] = &[
     Tool { name: "cut", main: cut::main },
     Tool { name: "date", main: date::main },
     Tool { name: "df", main: df::main },
+    Tool { name: "du", main: du::main },
     Tool { name: "echo", main: echo::main },
     Tool { name: "egrep", main: grep::egrep_main },
     Tool { name: "env", main: env::main },
     Tool { name: "false", main: truth::false_main },
     Tool { name: "fgrep", main: grep::fgrep_main },
+    Tool { name: "find", main: find::main },
     Tool { name: "grep", main: grep::main },
     Tool { name: "head", main: head::main },
     Tool { name: "id", main: id::main },
@@ -77,4 +82,5 @@ pub static ALL: &[Tool] = &[
     Tool { name: "uname", main: uname::main },
     Tool { name: "uniq", main: uniq::main },
     Tool { name: "wc", main: wc::main },
+    Tool { name: "xargs", main: xargs::main },
 ];

@@ -56,7 +56,8 @@ same "chown names" 'chown root:root greek; chown nobody greek; stat -c "%U %G" g
 same "chown -R -h -v" 'chown -R 7:8 tree; stat -c "%n %u %g" tree/sub/deeper/leaf; chown -h 3 tree/link; stat -c "%u" tree/link tree/file; chown -v 0 greek'
 same "chown errors" 'chown nouser greek; chown 0:nogroup greek; chown 0 nothing; chown; chown 0'
 same "chgrp" 'chgrp 44 greek; stat -c %g greek; chgrp -v root greek; chgrp nogroup greek'
-same "stat -c" 'stat -c "%n %s %a %A %F %h %u %g %U %G %b %B %o %X %Y" greek tree tree/link binary'
+# (Access times are left out where a test does not set them: reading the fixture moves them.)
+same "stat -c" 'stat -c "%n %s %a %A %F %h %u %g %U %G %b %B %o %Y" greek tree tree/link binary'
 same "stat -c %N and devices" 'stat -c "%N|%F|%t,%T|%Hr,%Lr" tree/link tree/dangling /dev/null /dev/zero'
 same "stat -L" 'stat -L -c "%n %F %s" tree/link'
 same "stat --printf and widths" 'stat --printf "%n\t%5s|%-5s|%#a|%04a|%x\\n" greek words'
