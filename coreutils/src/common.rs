@@ -32,6 +32,8 @@ pub struct Command {
     pub order: Order,
     /// The status of a usage error (1 for most tools; 2 for ls, grep, diff...).
     pub usage_status: i32,
+    /// diffutils print "cmp: Try 'cmp --help'..." with the program name.
+    pub try_with_name: bool,
 }
 
 impl Command {
@@ -56,7 +58,11 @@ impl Command {
 
     /// Prints GNU's pointer to `--help` and returns the usage status.
     pub fn try_help(&self) -> i32 {
-        eprintln!("Try '{} --help' for more information.", name());
+        if self.try_with_name {
+            eprintln!("{}: Try '{} --help' for more information.", name(), name());
+        } else {
+            eprintln!("Try '{} --help' for more information.", name());
+        }
         self.usage_status
     }
 

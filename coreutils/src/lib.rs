@@ -20,6 +20,7 @@ extern crate alloc;
 
 pub mod common;
 pub mod dates;
+pub mod diff_algorithm;
 pub mod files;
 pub mod glob;
 pub mod options;

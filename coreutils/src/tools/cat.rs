@@ -24,6 +24,7 @@ const COMMAND: Command = Command {
     ],
     order: Order::Gnu,
     usage_status: 1,
+    try_with_name: false,
 };
 
 /// How lines are decorated.

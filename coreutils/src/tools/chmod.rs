@@ -23,6 +23,7 @@ const COMMAND: Command = Command {
     ],
     order: Order::Gnu,
     usage_status: 1,
+    try_with_name: false,
 };
 
 const MODE_BITS: u32 = 0o7777;

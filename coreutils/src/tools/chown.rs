@@ -22,6 +22,7 @@ const CHOWN: Command = Command {
     specs: SPECS,
     order: Order::Gnu,
     usage_status: 1,
+    try_with_name: false,
 };
 
 const CHGRP: Command = Command {
@@ -29,6 +30,7 @@ const CHGRP: Command = Command {
     specs: SPECS,
     order: Order::Gnu,
     usage_status: 1,
+    try_with_name: false,
 };
 
 /// The ids OWNER[:GROUP] names (None: unchanged).

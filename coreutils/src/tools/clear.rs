@@ -9,6 +9,7 @@ const COMMAND: Command = Command {
     specs: &[Spec::flag(b'x', ""), Spec::value(b'T', "")],
     order: Order::Gnu,
     usage_status: 1,
+    try_with_name: false,
 };
 
 /// What clear writes.

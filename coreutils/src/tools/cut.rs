@@ -27,6 +27,7 @@ const COMMAND: Command = Command {
     ],
     order: Order::Gnu,
     usage_status: 1,
+    try_with_name: false,
 };
 
 /// Inclusive 1-based ranges, sorted and merged; `usize::MAX` is "to the end".

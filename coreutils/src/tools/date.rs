@@ -25,6 +25,7 @@ const COMMAND: Command = Command {
     ],
     order: Order::Gnu,
     usage_status: 1,
+    try_with_name: false,
 };
 
 /// The FORMAT -I/--iso-8601 stands for.

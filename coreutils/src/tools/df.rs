@@ -26,6 +26,7 @@ const COMMAND: Command = Command {
     ],
     order: Order::Gnu,
     usage_status: 1,
+    try_with_name: false,
 };
 
 /// Lays rows out as GNU's df does: each column as wide as its widest cell

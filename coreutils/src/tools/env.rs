@@ -17,6 +17,7 @@ const COMMAND: Command = Command {
     ],
     order: Order::Posix,
     usage_status: 125,
+    try_with_name: false,
 };
 
 pub fn main(arguments: &[&'static [u8]]) -> i32 {

@@ -64,6 +64,7 @@ const COMMAND: Command = Command {
     ],
     order: Order::Gnu,
     usage_status: 2,
+    try_with_name: false,
 };
 
 /// What to print for selected lines.

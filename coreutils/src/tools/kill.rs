@@ -16,6 +16,7 @@ const COMMAND: Command = Command {
     specs: &[],
     order: Order::Posix,
     usage_status: 1,
+    try_with_name: false,
 };
 
 /// `kill -l` for one operand: a name gives its number, a number (or an

@@ -56,6 +56,7 @@ const COMMAND: Command = Command {
     ],
     order: Order::Gnu,
     usage_status: 2,
+    try_with_name: false,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -11,6 +11,7 @@ const COMMAND: Command = Command {
     specs: &[Spec::value(b'm', "mode"), Spec::flag(b'p', "parents"), Spec::flag(b'v', "verbose")],
     order: Order::Gnu,
     usage_status: 1,
+    try_with_name: false,
 };
 
 pub fn main(arguments: &[&'static [u8]]) -> i32 {

@@ -6,16 +6,19 @@ pub mod cat;
 pub mod chmod;
 pub mod chown;
 pub mod clear;
+pub mod cmp;
 pub mod cp;
 pub mod cut;
 pub mod date;
 pub mod df;
+pub mod diff;
 pub mod du;
 pub mod echo;
 pub mod env;
 pub mod find;
 pub mod grep;
 pub mod head;
+pub mod hexdump;
 pub mod id;
 pub mod kill;
 pub mod ln;
@@ -47,10 +50,12 @@ pub static ALL: &[Tool] = &[
     Tool { name: "chmod", main: chmod::main },
     Tool { name: "chown", main: chown::chown_main },
     Tool { name: "clear", main: clear::main },
+    Tool { name: "cmp", main: cmp::main },
     Tool { name: "cp", main: cp::main },
     Tool { name: "cut", main: cut::main },
     Tool { name: "date", main: date::main },
     Tool { name: "df", main: df::main },
+    Tool { name: "diff", main: diff::main },
     Tool { name: "du", main: du::main },
     Tool { name: "echo", main: echo::main },
     Tool { name: "egrep", main: grep::egrep_main },
@@ -60,6 +65,7 @@ pub static ALL: &[Tool] = &[
     Tool { name: "find", main: find::main },
     Tool { name: "grep", main: grep::main },
     Tool { name: "head", main: head::main },
+    Tool { name: "hexdump", main: hexdump::main },
     Tool { name: "id", main: id::main },
     Tool { name: "kill", main: kill::main },
     Tool { name: "ln", main: ln::main },

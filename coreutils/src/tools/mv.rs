@@ -21,6 +21,7 @@ const COMMAND: Command = Command {
     ],
     order: Order::Gnu,
     usage_status: 1,
+    try_with_name: false,
 };
 
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -39,6 +39,7 @@ const COMMAND: Command = Command {
     ],
     order: Order::Gnu,
     usage_status: 2,
+    try_with_name: false,
 };
 
 /// How one key compares.

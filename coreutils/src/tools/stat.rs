@@ -25,6 +25,7 @@ const COMMAND: Command = Command {
     ],
     order: Order::Gnu,
     usage_status: 1,
+    try_with_name: false,
 };
 
 const DEFAULT_FORMAT: &[u8] = b"  File: %N\n  Size: %-10s\tBlocks: %-10b IO Block: %-6o %F\nDevice: %Hd,%Ld\tInode: %-11i Links: %h\nAccess: (%04a/%10.10A)  Uid: (%5u/%8U)   Gid: (%5g/%8G)\nAccess: %x\nModify: %y\nChange: %z\n Birth: %w\n";

@@ -10,6 +10,7 @@ const COMMAND: Command = Command {
     specs: &[Spec::flag(b'd', "data")],
     order: Order::Gnu,
     usage_status: 1,
+    try_with_name: false,
 };
 
 pub fn main(arguments: &[&'static [u8]]) -> i32 {

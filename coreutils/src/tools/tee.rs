@@ -12,6 +12,7 @@ const COMMAND: Command = Command {
     specs: &[Spec::flag(b'a', "append"), Spec::flag(b'i', "ignore-interrupts")],
     order: Order::Gnu,
     usage_status: 1,
+    try_with_name: false,
 };
 
 pub fn main(arguments: &[&'static [u8]]) -> i32 {

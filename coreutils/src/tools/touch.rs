@@ -22,6 +22,7 @@ const COMMAND: Command = Command {
     ],
     order: Order::Gnu,
     usage_status: 1,
+    try_with_name: false,
 };
 
 pub fn main(arguments: &[&'static [u8]]) -> i32 {

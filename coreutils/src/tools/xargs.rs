@@ -32,6 +32,7 @@ const COMMAND: Command = Command {
     ],
     order: Order::Posix,
     usage_status: 1,
+    try_with_name: false,
 };
 
 /// One input item, and whether a line ended after it (for -L).
