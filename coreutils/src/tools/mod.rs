@@ -12,6 +12,7 @@ pub mod cut;
 pub mod date;
 pub mod df;
 pub mod diff;
+pub mod dmesg;
 pub mod du;
 pub mod echo;
 pub mod env;
@@ -24,8 +25,11 @@ pub mod kill;
 pub mod ln;
 pub mod ls;
 pub mod mkdir;
+pub mod mount;
 pub mod mv;
+pub mod power;
 pub mod printf;
+pub mod ps;
 pub mod pwd;
 pub mod rm;
 pub mod rmdir;
@@ -56,6 +60,7 @@ pub static ALL: &[Tool] = &[
     Tool { name: "date", main: date::main },
     Tool { name: "df", main: df::main },
     Tool { name: "diff", main: diff::main },
+    Tool { name: "dmesg", main: dmesg::main },
     Tool { name: "du", main: du::main },
     Tool { name: "echo", main: echo::main },
     Tool { name: "egrep", main: grep::egrep_main },
@@ -64,6 +69,7 @@ pub static ALL: &[Tool] = &[
     Tool { name: "fgrep", main: grep::fgrep_main },
     Tool { name: "find", main: find::main },
     Tool { name: "grep", main: grep::main },
+    Tool { name: "halt", main: power::main },
     Tool { name: "head", main: head::main },
     Tool { name: "hexdump", main: hexdump::main },
     Tool { name: "id", main: id::main },
@@ -71,9 +77,13 @@ pub static ALL: &[Tool] = &[
     Tool { name: "ln", main: ln::main },
     Tool { name: "ls", main: ls::main },
     Tool { name: "mkdir", main: mkdir::main },
+    Tool { name: "mount", main: mount::mount_main },
     Tool { name: "mv", main: mv::main },
+    Tool { name: "poweroff", main: power::main },
     Tool { name: "printf", main: printf::main },
+    Tool { name: "ps", main: ps::main },
     Tool { name: "pwd", main: pwd::main },
+    Tool { name: "reboot", main: power::main },
     Tool { name: "rm", main: rm::main },
     Tool { name: "rmdir", main: rmdir::main },
     Tool { name: "sleep", main: sleep::main },
@@ -85,6 +95,7 @@ pub static ALL: &[Tool] = &[
     Tool { name: "touch", main: touch::main },
     Tool { name: "tr", main: tr::main },
     Tool { name: "true", main: truth::true_main },
+    Tool { name: "umount", main: mount::umount_main },
     Tool { name: "uname", main: uname::main },
     Tool { name: "uniq", main: uniq::main },
     Tool { name: "wc", main: wc::main },

@@ -82,13 +82,18 @@ pub struct Mount {
     pub options: Vec<u8>,
 }
 
-/// The mounted file systems, from the mount table (`MOUNTED`, /etc/mtab)
-/// through setmntent/getmntent_r.
+/// The mounted file systems, from the mount table (`MOUNTED`, /etc/mtab).
 pub fn mounts() -> Result<Vec<Mount>> {
+    mount_table(c"/etc/mtab")
+}
+
+/// The entries of a mount table file (/etc/mtab, /etc/fstab) through
+/// setmntent/getmntent_r.
+pub fn mount_table(path: &core::ffi::CStr) -> Result<Vec<Mount>> {
     // SAFETY: NUL-terminated strings; the stream is ended before returning;
     // each entry's strings live in `buffer` and are copied at once.
     unsafe {
-        let stream = ffi::setmntent(c"/etc/mtab".as_ptr().cast(), c"r".as_ptr().cast());
+        let stream = ffi::setmntent(path.as_ptr().cast(), c"r".as_ptr().cast());
         if stream.is_null() {
             return Err(crate::Errno::last());
         }
@@ -178,6 +183,12 @@ pub fn kernel_log() -> Result<Vec<u8>> {
     let length = check(unsafe { ffi::klogctl(3, buffer.as_mut_ptr(), size as i32) })? as usize;
     buffer.truncate(length);
     Ok(buffer)
+}
+
+/// Empties the kernel log (`klogctl` command 5).
+pub fn clear_kernel_log() -> Result<()> {
+    // SAFETY: command 5 takes no buffer.
+    check(unsafe { ffi::klogctl(5, core::ptr::null_mut(), 0) }).map(drop)
 }
 
 /// Every process (`getprocinfo`), asking again with more room while the
