@@ -220,7 +220,7 @@ impl Context {
             Field::Elapsed => elapsed(age),
             Field::StartTime => start_time(process.pi_start, self.now),
             Field::Cpu => {
-                let percent = if age == 0 { 0 } else { seconds * 100 / age };
+                let percent = (seconds * 100).checked_div(age).unwrap_or(0);
                 alloc::format!("{}", percent.min(99))
             }
             Field::Command => text_of(&process.pi_comm),
