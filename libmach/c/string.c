@@ -44,3 +44,11 @@ size_t strlen(const char *text) {
         length++;
     return length;
 }
+
+int strcmp(const char *left, const char *right) {
+    while (*left && *left == *right) {
+        left++;
+        right++;
+    }
+    return (unsigned char)*left - (unsigned char)*right;
+}

@@ -42,6 +42,22 @@ kern_return_t mach_port_insert_right(mach_port_t task, mach_port_name_t name, ma
     return (kern_return_t)mach_trap(MACH_TRAP_PORT_INSERT_RIGHT, task, name, right, disposition, 0, 0);
 }
 
+kern_return_t mach_port_move_member(mach_port_t task, mach_port_name_t member, mach_port_name_t after) {
+    return (kern_return_t)mach_trap(MACH_TRAP_PORT_MOVE_MEMBER, task, member, after, 0, 0, 0);
+}
+
+kern_return_t mach_port_request_notification(mach_port_t task, mach_port_name_t name, mach_msg_id_t id, uint32_t sync,
+                                             mach_port_t notify, mach_msg_type_name_t notify_disposition,
+                                             mach_port_t *previous) {
+    return (kern_return_t)mach_trap(MACH_TRAP_PORT_REQUEST_NOTIFICATION, task, name,
+                                    MACH_NOTIFICATION_REQUEST((uint32_t)id, notify_disposition), sync, notify,
+                                    (uint64_t)previous);
+}
+
+kern_return_t mach_vm_allocate(mach_port_t task, uint64_t *address, uint64_t size, int flags) {
+    return (kern_return_t)mach_trap(MACH_TRAP_VM_ALLOCATE, task, (uint64_t)address, size, (uint32_t)flags, 0, 0);
+}
+
 kern_return_t mach_port_type(mach_port_t task, mach_port_name_t name, mach_port_type_t *type) {
     return (kern_return_t)mach_trap(MACH_TRAP_PORT_TYPE, task, name, (uint64_t)type, 0, 0, 0);
 }
@@ -65,9 +81,29 @@ kern_return_t mach_debug_print(const char *text, size_t length) {
     return (kern_return_t)mach_trap(MACH_TRAP_DEBUG_PRINT, (uint64_t)text, length, 0, 0, 0, 0);
 }
 
-/* Called by crt0's _start with the first argument register. */
-__attribute__((noreturn)) void mach_start(uint64_t bootstrap_port) {
+int mach_argc;
+char **mach_argv;
+mach_port_t mach_host_port;
+
+/* Reads argc, argv and the auxiliary vector of the start block the
+ * bootstrap task wrote at the top of our stack (docs/bootstrap.md). */
+static void read_start_block(const uint64_t *block) {
+    if (block == 0)
+        return;
+    uint64_t count = block[0];
+    mach_argc = count > 64 ? 64 : (int)count;
+    mach_argv = (char **)(block + 1);
+    const uint64_t *auxiliary = block + 1 + count + 1 + 1;
+    for (int pair = 0; pair < 64 && auxiliary[2 * pair] != AT_NULL; pair++) {
+        if (auxiliary[2 * pair] == AT_MACH_HOST)
+            mach_host_port = (mach_port_t)auxiliary[2 * pair + 1];
+    }
+}
+
+/* Called by crt0's _start with the first two argument registers. */
+__attribute__((noreturn)) void mach_start(uint64_t bootstrap_port, const uint64_t *start_block) {
     mach_bootstrap_port = (mach_port_t)bootstrap_port;
+    read_start_block(start_block);
     mach_main(mach_bootstrap_port);
     for (;;)
         mach_thread_sleep(UINT64_MAX / 1000000);

@@ -17,6 +17,16 @@
 //! [`PortKernel::out_of_line_bytes`] cannot outlive its memory.
 //! Out-of-line port arrays are not supported (sending one fails with
 //! `MACH_SEND_INVALID_MEMORY`).
+//!
+//! Credentials: each fake task has a `TaskCredential` (all zero until
+//! [`FakeSystem::set_credential`]), and a receive with
+//! `MACH_RCV_TRAILER_AUDIT` gets the audit trailer with the sender's
+//! credential, as the kernel gives it. One difference: the fake reads the
+//! sender's credential when the message is received, the kernel stamps it
+//! when the message is sent (a test that changes a credential between the
+//! two sees the new one here). [`FakeSystem::refuse_audit_trailers`] makes
+//! the fake refuse the option as a kernel without it does
+//! (`MACH_SEND_INVALID_HEADER`).
 
 use std::boxed::Box;
 use std::cell::RefCell;
@@ -26,13 +36,14 @@ use std::string::String;
 use std::vec::Vec;
 
 use mach_abi::{
-    CopyOption, KernReturn, MachMsgOption, MachMsgReturn, MachMsgTimeout, PortName, PortRight, MACH_MSG_OPTION_USER,
-    MACH_RCV_LARGE, MACH_RCV_MSG, MACH_SEND_MSG, MACH_SEND_TIMEOUT,
+    CopyOption, KernReturn, MachMsgOption, MachMsgReturn, MachMsgTimeout, PortName, PortRight, TaskCredential,
+    MACH_MSG_AUDIT_TRAILER_SIZE, MACH_MSG_OPTION_USER, MACH_MSG_TRAILER_SIZE, MACH_RCV_LARGE, MACH_RCV_MSG,
+    MACH_RCV_TRAILER_AUDIT, MACH_SEND_MSG, MACH_SEND_TIMEOUT,
 };
 use mach_ipc::{Ipc, ReceiveError, ReceiveOptions, SendError, SpaceId, SpaceLimits, TaskMemory};
 
 use crate::kernel::PortKernel;
-use crate::server::{handle_one, Dispatch};
+use crate::server::{handle_one_with, Dispatch, ServeOptions};
 
 /// One recorded kernel call.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,6 +55,7 @@ pub enum Call {
     PortInsertRight(PortName, PortName, u32),
     PortMoveMember(PortName, PortName),
     PortType(PortName),
+    PortRequestNotification { name: PortName, message_id: u32, sync: u32, notify: PortName, disposition: u32 },
     ReplyPort,
     MachMsg { option: MachMsgOption, send_size: usize, receive_name: PortName },
     VmAllocate(u64),
@@ -55,6 +67,7 @@ type Handler = Box<dyn FnMut(&[u8], &mut [u8]) -> Dispatch>;
 struct AttachedServer {
     kernel: FakeKernel,
     receive_name: PortName,
+    options: ServeOptions,
     request: Vec<u8>,
     reply: Vec<u8>,
     handler: Handler,
@@ -76,6 +89,10 @@ struct World {
     servers: Vec<AttachedServer>,
     pumping: bool,
     calls: Vec<(SpaceId, Call)>,
+    /// Each task's credential, by task id (absent: all zero).
+    credentials: BTreeMap<u32, TaskCredential>,
+    /// False after `refuse_audit_trailers`.
+    audit_trailers: bool,
 }
 
 /// The fake machine: its IPC state and tasks.
@@ -89,6 +106,7 @@ pub struct FakeSystem {
 pub struct FakeKernel {
     world: Rc<RefCell<World>>,
     space: SpaceId,
+    task_id: u32,
 }
 
 impl core::fmt::Debug for FakeKernel {
@@ -113,6 +131,8 @@ impl FakeSystem {
                 servers: Vec::new(),
                 pumping: false,
                 calls: Vec::new(),
+                credentials: BTreeMap::new(),
+                audit_trailers: true,
             })),
         }
     }
@@ -127,7 +147,19 @@ impl FakeSystem {
         let mut world = self.world.borrow_mut();
         let task_id = world.ipc.space_count() as u32 + 1;
         let space = world.ipc.create_space(task_id, limits);
-        FakeKernel { world: self.world.clone(), space }
+        FakeKernel { world: self.world.clone(), space, task_id }
+    }
+
+    /// Sets `task`'s credential (what `task_set_credential` does on Mach_R):
+    /// receivers that ask for the audit trailer see it on `task`'s messages.
+    pub fn set_credential(&self, task: &FakeKernel, credential: TaskCredential) {
+        self.world.borrow_mut().credentials.insert(task.task_id, credential);
+    }
+
+    /// Makes every receive that asks for the audit trailer fail with
+    /// `MACH_SEND_INVALID_HEADER`, as a kernel without credentials does.
+    pub fn refuse_audit_trailers(&self) {
+        self.world.borrow_mut().audit_trailers = false;
     }
 
     /// Ends a task: its space is destroyed (its ports die, its rights go),
@@ -161,9 +193,23 @@ impl FakeSystem {
         buffer_size: usize,
         handler: impl FnMut(&[u8], &mut [u8]) -> Dispatch + 'static,
     ) {
+        self.attach_server_with(task, receive_name, ServeOptions::default(), buffer_size, handler)
+    }
+
+    /// [`FakeSystem::attach_server`] receiving with `options` (the audit
+    /// trailer: each request then carries its sender's credential).
+    pub fn attach_server_with(
+        &self,
+        task: &FakeKernel,
+        receive_name: PortName,
+        options: ServeOptions,
+        buffer_size: usize,
+        handler: impl FnMut(&[u8], &mut [u8]) -> Dispatch + 'static,
+    ) {
         self.world.borrow_mut().servers.push(AttachedServer {
             kernel: task.clone(),
             receive_name,
+            options,
             request: std::vec![0; buffer_size],
             reply: std::vec![0; buffer_size],
             handler: Box::new(handler),
@@ -230,9 +276,10 @@ fn pump(world: &Rc<RefCell<World>>) -> usize {
     loop {
         let mut progress = false;
         for server in servers.iter_mut() {
-            while handle_one(
+            while handle_one_with(
                 &server.kernel,
                 server.receive_name,
+                server.options,
                 &mut server.request,
                 &mut server.reply,
                 Some(0),
@@ -257,6 +304,11 @@ fn pump(world: &Rc<RefCell<World>>) -> usize {
 }
 
 impl FakeKernel {
+    /// The task's id: the `sender` its messages' trailers carry.
+    pub fn task_id(&self) -> u32 {
+        self.task_id
+    }
+
     fn record(&self, call: Call) {
         self.world.borrow_mut().calls.push((self.space, call));
     }
@@ -292,20 +344,27 @@ impl FakeKernel {
     }
 
     fn receive(&self, buffer: &mut [u8], option: MachMsgOption, name: PortName) -> Result<(), MachMsgReturn> {
+        // The audit trailer is longer: the message must fit with it.
+        let audit = option & MACH_RCV_TRAILER_AUDIT == MACH_RCV_TRAILER_AUDIT;
+        let extra = if audit { MACH_MSG_AUDIT_TRAILER_SIZE - MACH_MSG_TRAILER_SIZE } else { 0 };
         for attempt in 0..2 {
             let result = {
                 let mut world = self.world.borrow_mut();
                 let World { ipc, memory, .. } = &mut *world;
                 let options = ReceiveOptions { large: option & MACH_RCV_LARGE != 0 };
-                let result = ipc.receive(self.space, name, buffer.len(), options, memory);
+                let result = ipc.receive(self.space, name, buffer.len().saturating_sub(extra), options, memory);
                 ipc.deliver_notifications();
                 let _ = ipc.take_released_regions();
                 result
             };
             match result {
                 Ok(received) => {
-                    let target = buffer.get_mut(..received.bytes.len()).ok_or(MachMsgReturn::ReceiveTooLarge)?;
-                    target.copy_from_slice(&received.bytes);
+                    let length = received.bytes.len();
+                    let target = buffer.get_mut(..length + extra).ok_or(MachMsgReturn::ReceiveTooLarge)?;
+                    target[..length].copy_from_slice(&received.bytes);
+                    if audit {
+                        self.append_credential(&mut target[length - MACH_MSG_TRAILER_SIZE..]);
+                    }
                     return if received.lost != 0 { Err(MachMsgReturn::ReceiveBodyError) } else { Ok(()) };
                 }
                 Err(ReceiveError::Empty) if attempt == 0 => {
@@ -316,7 +375,7 @@ impl FakeKernel {
                 Err(ReceiveError::Empty) => return Err(MachMsgReturn::ReceiveTimedOut),
                 Err(ReceiveError::TooLarge { needed }) => {
                     if let Some(size) = buffer.get_mut(4..8) {
-                        size.copy_from_slice(&(needed as u32).to_le_bytes());
+                        size.copy_from_slice(&((needed + extra) as u32).to_le_bytes());
                     }
                     return Err(MachMsgReturn::ReceiveTooLarge);
                 }
@@ -325,6 +384,40 @@ impl FakeKernel {
         }
         Err(MachMsgReturn::ReceiveTimedOut)
     }
+
+    /// Turns the plain trailer at the start of `trailer` into the audit
+    /// trailer: its size, then the sender's credential after it.
+    fn append_credential(&self, trailer: &mut [u8]) {
+        let sender = u32::from_le_bytes([trailer[12], trailer[13], trailer[14], trailer[15]]);
+        let credential = match sender {
+            0 => TaskCredential::default(),
+            task => self.world.borrow().credentials.get(&task).copied().unwrap_or_default(),
+        };
+        trailer[4..8].copy_from_slice(&(MACH_MSG_AUDIT_TRAILER_SIZE as u32).to_le_bytes());
+        let words = credential_words(&credential);
+        for (index, word) in words.iter().enumerate() {
+            let offset = MACH_MSG_TRAILER_SIZE + 4 * index;
+            trailer[offset..offset + 4].copy_from_slice(&word.to_le_bytes());
+        }
+    }
+}
+
+/// A credential as the kernel writes it: its `u32` fields in layout order.
+pub fn credential_words(credential: &TaskCredential) -> [u32; mach_abi::TASK_CREDENTIAL_SIZE / 4] {
+    let mut words = [0u32; mach_abi::TASK_CREDENTIAL_SIZE / 4];
+    let mut put = |offset: usize, value: u32| words[offset / 4] = value;
+    put(core::mem::offset_of!(TaskCredential, pid), credential.pid);
+    put(core::mem::offset_of!(TaskCredential, pgid), credential.pgid);
+    put(core::mem::offset_of!(TaskCredential, sid), credential.sid);
+    put(core::mem::offset_of!(TaskCredential, ruid), credential.ruid);
+    put(core::mem::offset_of!(TaskCredential, euid), credential.euid);
+    put(core::mem::offset_of!(TaskCredential, rgid), credential.rgid);
+    put(core::mem::offset_of!(TaskCredential, egid), credential.egid);
+    put(core::mem::offset_of!(TaskCredential, group_count), credential.group_count);
+    for (index, group) in credential.groups.iter().enumerate() {
+        put(core::mem::offset_of!(TaskCredential, groups) + 4 * index, *group);
+    }
+    words
 }
 
 impl PortKernel for FakeKernel {
@@ -363,6 +456,18 @@ impl PortKernel for FakeKernel {
         self.with_ipc(|ipc, space| ipc.port_type(space, name))
     }
 
+    fn port_request_notification(
+        &self,
+        name: PortName,
+        message_id: u32,
+        sync: u32,
+        notify: PortName,
+        disposition: u32,
+    ) -> Result<PortName, KernReturn> {
+        self.record(Call::PortRequestNotification { name, message_id, sync, notify, disposition });
+        self.with_ipc(|ipc, space| ipc.request_notification(space, name, message_id, sync, notify, disposition))
+    }
+
     fn reply_port(&self) -> Result<PortName, KernReturn> {
         self.record(Call::ReplyPort);
         self.with_ipc(|ipc, space| ipc.reply_port(space))
@@ -377,7 +482,9 @@ impl PortKernel for FakeKernel {
         _timeout: MachMsgTimeout,
     ) -> Result<(), MachMsgReturn> {
         self.record(Call::MachMsg { option, send_size, receive_name });
-        if option & !MACH_MSG_OPTION_USER != 0 {
+        let trailer = option & MACH_RCV_TRAILER_AUDIT;
+        let audit_allowed = trailer == MACH_RCV_TRAILER_AUDIT && self.world.borrow().audit_trailers;
+        if option & !(MACH_MSG_OPTION_USER | MACH_RCV_TRAILER_AUDIT) != 0 || (trailer != 0 && !audit_allowed) {
             return Err(MachMsgReturn::SendInvalidHeader);
         }
         if option & MACH_SEND_MSG != 0 {

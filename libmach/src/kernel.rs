@@ -31,6 +31,19 @@ pub trait PortKernel: Clone {
     fn port_move_member(&self, member: PortName, set: PortName) -> Result<(), KernReturn>;
     /// `mach_port_type`: the `MACH_PORT_TYPE_*` bits of `name`.
     fn port_type(&self, name: PortName) -> Result<u32, KernReturn>;
+    /// `mach_port_request_notification`: notification `message_id`
+    /// (`MACH_NOTIFY_DEAD_NAME`, `_NO_SENDERS`, `_PORT_DESTROYED`) about
+    /// `name`, sent to `notify` used with `notify_disposition`
+    /// (`MAKE_SEND_ONCE` or `MOVE_SEND_ONCE`; `MACH_PORT_NULL` cancels).
+    /// Returns the previous request's send-once right (NULL if none).
+    fn port_request_notification(
+        &self,
+        name: PortName,
+        message_id: u32,
+        sync: u32,
+        notify: PortName,
+        notify_disposition: u32,
+    ) -> Result<PortName, KernReturn>;
     /// `mach_reply_port`: a new receive right.
     fn reply_port(&self) -> Result<PortName, KernReturn>;
     /// `mach_msg` on `buffer`: sends its first `send_size` bytes (with
@@ -107,6 +120,16 @@ mod system {
         fn port_type(&self, name: PortName) -> Result<u32, KernReturn> {
             crate::trap::port_type(task(), name)
         }
+        fn port_request_notification(
+            &self,
+            name: PortName,
+            message_id: u32,
+            sync: u32,
+            notify: PortName,
+            notify_disposition: u32,
+        ) -> Result<PortName, KernReturn> {
+            crate::trap::port_request_notification(task(), name, message_id, sync, notify, notify_disposition)
+        }
         fn reply_port(&self) -> Result<PortName, KernReturn> {
             match crate::trap::mach_reply_port() {
                 mach_abi::MACH_PORT_NULL => Err(KernReturn::NoSpace),
@@ -176,6 +199,16 @@ mod system {
             Err(KernReturn::NotSupported)
         }
         fn port_type(&self, _name: PortName) -> Result<u32, KernReturn> {
+            Err(KernReturn::NotSupported)
+        }
+        fn port_request_notification(
+            &self,
+            _name: PortName,
+            _message_id: u32,
+            _sync: u32,
+            _notify: PortName,
+            _notify_disposition: u32,
+        ) -> Result<PortName, KernReturn> {
             Err(KernReturn::NotSupported)
         }
         fn reply_port(&self) -> Result<PortName, KernReturn> {

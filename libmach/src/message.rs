@@ -6,8 +6,15 @@
 //! every field starts on a 4-byte boundary. Integers of 1, 2 or 4 bytes
 //! take 4 bytes (little-endian, the unused high bytes zero), 8-byte
 //! integers take 8; `bool` is a 4-byte 0 or 1. A byte array or string is a
-//! `u32` length then the bytes, zero-padded to 4. Descriptors (port rights,
-//! out-of-line memory) come before all inline data, in argument order.
+//! `u32` length then the bytes, zero-padded to 4. An array of integers
+//! (`array<u16, N>`) is a `u32` count then the elements *packed* at their
+//! own size ([`Packed`]: 1, 2, 4 or 8 bytes; `bool` one byte 0 or 1),
+//! zero-padded to 4; a fixed array inside a structure is the same without
+//! the count. A structure ([`Record`]) is its fields in order, each by
+//! these rules; an array of structures is a count then the structures.
+//! Descriptors (port rights, out-of-line memory) come before all inline
+//! data, in argument order; an optional port is a port descriptor whose
+//! name may be `MACH_PORT_NULL`.
 
 use mach_abi::{
     Descriptor, Disposition, EncodeError, MachMsgHeader, MessageEncoder, MessageView, PortName,
@@ -27,6 +34,9 @@ pub enum DecodeError {
     TooLong { length: usize, bound: usize },
     /// A string is not UTF-8.
     NotUtf8 { offset: usize },
+    /// A string holds a NUL byte (a C string could not carry it, so no
+    /// server of either language accepts one).
+    NulInString { offset: usize },
     /// A small integer's padding bytes are not zero, or it is out of range.
     BadInteger { offset: usize },
     /// A `bool` other than 0 or 1.
@@ -50,6 +60,8 @@ pub enum WriteError {
     Encode(EncodeError),
     /// An argument is longer than the bound its interface declares.
     TooLong { length: usize, bound: usize },
+    /// A string holds a NUL byte, which `string<N>` never carries.
+    NulInString,
 }
 
 impl From<EncodeError> for WriteError {
@@ -114,9 +126,57 @@ impl<'a> MessageWriter<'a> {
         Ok(())
     }
 
-    /// Appends a string of at most `bound` bytes of UTF-8.
+    /// Appends a string of at most `bound` bytes of UTF-8, without NUL.
     pub fn string(&mut self, value: &str, bound: usize) -> Result<(), WriteError> {
+        if value.as_bytes().contains(&0) {
+            return Err(WriteError::NulInString);
+        }
         self.bytes(value.as_bytes(), bound)
+    }
+
+    /// Appends `values` packed at their own size, zero-padded to 4 (a fixed
+    /// array of a structure: no count).
+    pub fn packed<T: Packed>(&mut self, values: &[T]) -> Result<(), WriteError> {
+        // Elements are 1, 2, 4 or 8 bytes, so they fill whole chunks and
+        // only the last, partial chunk is padded by the encoder.
+        let mut chunk = [0u8; 64];
+        let mut used = 0;
+        for value in values {
+            if used == chunk.len() {
+                self.encoder.inline_data(&chunk)?;
+                used = 0;
+            }
+            value.store(&mut chunk[used..used + T::SIZE]);
+            used += T::SIZE;
+        }
+        if used > 0 {
+            self.encoder.inline_data(&chunk[..used])?;
+        }
+        Ok(())
+    }
+
+    /// Appends an array of at most `bound` integers: the count, then the
+    /// elements packed.
+    pub fn packed_array<T: Packed>(&mut self, values: &[T], bound: usize) -> Result<(), WriteError> {
+        if values.len() > bound {
+            return Err(WriteError::TooLong { length: values.len(), bound });
+        }
+        self.u32(values.len() as u32)?;
+        self.packed(values)
+    }
+
+    /// Appends `values`, structures one after the other (no count).
+    pub fn records<T: Record>(&mut self, values: &[T]) -> Result<(), WriteError> {
+        values.iter().try_for_each(|value| value.write(self))
+    }
+
+    /// Appends an array of at most `bound` structures: the count, then each.
+    pub fn record_array<T: Record>(&mut self, values: &[T], bound: usize) -> Result<(), WriteError> {
+        if values.len() > bound {
+            return Err(WriteError::TooLong { length: values.len(), bound });
+        }
+        self.u32(values.len() as u32)?;
+        self.records(values)
     }
 
     /// Writes the header; returns the message length in bytes.
@@ -213,10 +273,14 @@ impl<'a> InlineReader<'a> {
         Ok(value)
     }
 
-    /// A UTF-8 string of at most `bound` bytes.
+    /// A UTF-8 string of at most `bound` bytes, without NUL.
     pub fn string(&mut self, bound: usize) -> Result<&'a str, DecodeError> {
         let offset = self.offset;
-        core::str::from_utf8(self.bytes(bound)?).map_err(|_| DecodeError::NotUtf8 { offset })
+        let bytes = self.bytes(bound)?;
+        if bytes.contains(&0) {
+            return Err(DecodeError::NulInString { offset });
+        }
+        core::str::from_utf8(bytes).map_err(|_| DecodeError::NotUtf8 { offset })
     }
 
     /// A byte array of at most `N` bytes, copied into a [`BoundedBytes`].
@@ -229,6 +293,59 @@ impl<'a> InlineReader<'a> {
     pub fn bounded_string<const N: usize>(&mut self) -> Result<BoundedString<N>, DecodeError> {
         let value = self.string(N)?;
         BoundedString::try_from_str(value).ok_or(DecodeError::TooLong { length: value.len(), bound: N })
+    }
+
+    /// `N` integers packed at their size and padded to 4 (a fixed array).
+    pub fn packed<T: Packed, const N: usize>(&mut self) -> Result<[T; N], DecodeError> {
+        let mut values = [T::default(); N];
+        self.packed_into(&mut values)?;
+        Ok(values)
+    }
+
+    /// An array of at most `N` integers: a count, then the elements packed.
+    pub fn packed_array<T: Packed, const N: usize>(&mut self) -> Result<BoundedArray<T, N>, DecodeError> {
+        let count = self.u32()? as usize;
+        if count > N {
+            return Err(DecodeError::TooLong { length: count, bound: N });
+        }
+        let mut array = BoundedArray::new();
+        self.packed_into(&mut array.items[..count])?;
+        array.length = count;
+        Ok(array)
+    }
+
+    fn packed_into<T: Packed>(&mut self, values: &mut [T]) -> Result<(), DecodeError> {
+        let offset = self.offset;
+        let length = values.len().checked_mul(T::SIZE).ok_or(DecodeError::Truncated { offset })?;
+        let bytes = self.take(length)?;
+        self.take((4 - length % 4) % 4)?;
+        for (index, (value, element)) in values.iter_mut().zip(bytes.chunks_exact(T::SIZE)).enumerate() {
+            *value = T::load(element).ok_or(DecodeError::BadBool { offset: offset + index * T::SIZE })?;
+        }
+        Ok(())
+    }
+
+    /// `N` structures (a fixed array).
+    pub fn records<T: Record, const N: usize>(&mut self) -> Result<[T; N], DecodeError> {
+        let mut values = [T::default(); N];
+        for value in values.iter_mut() {
+            *value = T::read(self)?;
+        }
+        Ok(values)
+    }
+
+    /// An array of at most `N` structures: a count, then each.
+    pub fn record_array<T: Record, const N: usize>(&mut self) -> Result<BoundedArray<T, N>, DecodeError> {
+        let count = self.u32()? as usize;
+        if count > N {
+            return Err(DecodeError::TooLong { length: count, bound: N });
+        }
+        let mut array = BoundedArray::new();
+        for value in array.items[..count].iter_mut() {
+            *value = T::read(self)?;
+        }
+        array.length = count;
+        Ok(array)
     }
 
     /// Checks that every inline byte was read.
@@ -289,6 +406,28 @@ pub fn expect_port(view: &MessageView<'_>, index: usize, expected: ExpectedRight
         }
         _ => Err(DecodeError::DescriptorType { index }),
     }
+}
+
+/// Like [`expect_port`] for an optional port: `MACH_PORT_NULL` (whatever
+/// disposition the sender wrote with it) is `None`.
+pub fn expect_optional_port(
+    view: &MessageView<'_>,
+    index: usize,
+    expected: ExpectedRight,
+) -> Result<Option<PortName>, DecodeError> {
+    match view.descriptors().nth(index) {
+        Some(Descriptor::Port { name: mach_abi::MACH_PORT_NULL, .. }) => Ok(None),
+        Some(Descriptor::Port { name, disposition }) if disposition as u32 == expected.received_type() => {
+            Ok(Some(name))
+        }
+        _ => Err(DecodeError::DescriptorType { index }),
+    }
+}
+
+/// The descriptor of an absent optional port: `MACH_PORT_NULL` with the
+/// routine's disposition (it carries no right).
+pub const fn null_port(disposition: Disposition) -> Descriptor {
+    Descriptor::Port { name: mach_abi::MACH_PORT_NULL, disposition }
 }
 
 /// Checks that descriptor `index` is out-of-line memory of at most `bound`
@@ -413,6 +552,143 @@ impl<const N: usize> Default for BoundedBytes<N> {
 }
 
 impl<const N: usize> core::fmt::Debug for BoundedBytes<N> {
+    fn fmt(&self, formatter: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        core::fmt::Debug::fmt(self.as_slice(), formatter)
+    }
+}
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// An integer type an array packs at its own size: `u8`, `u16`, `u32`,
+/// `u64`, their signed twins, and `bool` (one byte, 0 or 1).
+pub trait Packed: Copy + Default + sealed::Sealed {
+    /// Bytes one element takes: 1, 2, 4 or 8.
+    const SIZE: usize;
+    /// Writes the element, little-endian, into `bytes` (`SIZE` long).
+    fn store(self, bytes: &mut [u8]);
+    /// The element in `bytes` (`SIZE` long), or `None` if it is not a
+    /// value of the type (a `bool` other than 0 or 1).
+    fn load(bytes: &[u8]) -> Option<Self>;
+}
+
+macro_rules! packed_integers {
+    ($($integer:ty),*) => {$(
+        impl sealed::Sealed for $integer {}
+        impl Packed for $integer {
+            const SIZE: usize = core::mem::size_of::<$integer>();
+            fn store(self, bytes: &mut [u8]) {
+                for (target, source) in bytes.iter_mut().zip(self.to_le_bytes()) {
+                    *target = source;
+                }
+            }
+            fn load(bytes: &[u8]) -> Option<Self> {
+                Some(<$integer>::from_le_bytes(bytes.try_into().ok()?))
+            }
+        }
+    )*};
+}
+
+packed_integers!(u8, u16, u32, u64, i8, i16, i32, i64);
+
+impl sealed::Sealed for bool {}
+impl Packed for bool {
+    const SIZE: usize = 1;
+    fn store(self, bytes: &mut [u8]) {
+        if let Some(byte) = bytes.first_mut() {
+            *byte = self as u8;
+        }
+    }
+    fn load(bytes: &[u8]) -> Option<Self> {
+        match bytes {
+            [0] => Some(false),
+            [1] => Some(true),
+            _ => None,
+        }
+    }
+}
+
+/// A structure an interface declares (`struct NAME { ... };`): generated
+/// code writes and reads it field by field, each field by the inline rules.
+pub trait Record: Copy + Default {
+    /// Appends the structure's fields.
+    fn write(&self, writer: &mut MessageWriter<'_>) -> Result<(), WriteError>;
+    /// Reads the structure's fields, checking each.
+    fn read(reader: &mut InlineReader<'_>) -> Result<Self, DecodeError>;
+}
+
+/// At most `N` values, held inline (no allocation): an `array<T, N>`
+/// result, or a request's array decoded before the server method sees it
+/// as a slice.
+#[derive(Clone, Copy)]
+pub struct BoundedArray<T: Copy + Default, const N: usize> {
+    items: [T; N],
+    length: usize,
+}
+
+impl<T: Copy + Default, const N: usize> BoundedArray<T, N> {
+    /// Empty.
+    pub fn new() -> Self {
+        BoundedArray { items: [T::default(); N], length: 0 }
+    }
+
+    /// A copy of `values`, or `None` if there are more than `N`.
+    pub fn from_slice(values: &[T]) -> Option<Self> {
+        let mut array = Self::new();
+        array.items.get_mut(..values.len())?.copy_from_slice(values);
+        array.length = values.len();
+        Some(array)
+    }
+
+    /// Appends `value`; gives it back when the array is full.
+    pub fn push(&mut self, value: T) -> Result<(), T> {
+        match self.items.get_mut(self.length) {
+            Some(slot) => {
+                *slot = value;
+                self.length += 1;
+                Ok(())
+            }
+            None => Err(value),
+        }
+    }
+
+    /// The values.
+    pub fn as_slice(&self) -> &[T] {
+        &self.items[..self.length]
+    }
+
+    /// The values, writable.
+    pub fn as_mut_slice(&mut self) -> &mut [T] {
+        &mut self.items[..self.length]
+    }
+
+    /// Number of values.
+    pub fn len(&self) -> usize {
+        self.length
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.length == 0
+    }
+}
+
+impl<T: Copy + Default, const N: usize> Default for BoundedArray<T, N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T: Copy + Default + PartialEq, const N: usize> PartialEq for BoundedArray<T, N> {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl<T: Copy + Default + Eq, const N: usize> Eq for BoundedArray<T, N> {}
+
+impl<T: Copy + Default + core::fmt::Debug, const N: usize> core::fmt::Debug for BoundedArray<T, N> {
     fn fmt(&self, formatter: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         core::fmt::Debug::fmt(self.as_slice(), formatter)
     }
@@ -562,6 +838,12 @@ impl<K: PortKernel> OutOfLineData<K> {
     /// Where the kernel mapped it.
     pub fn address(&self) -> u64 {
         self.address
+    }
+}
+
+impl<K: PortKernel> crate::rights::Moved for OutOfLineData<K> {
+    fn moved(self) {
+        OutOfLineData::moved(self)
     }
 }
 

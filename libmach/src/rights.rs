@@ -95,6 +95,23 @@ impl<K: PortKernel> ReceiveRight<K> {
         self.kernel.port_move_member(self.name, MACH_PORT_NULL)
     }
 
+    /// Asks for `MACH_NOTIFY_NO_SENDERS` once no send right to this port
+    /// remains and its make-send count is at least `make_send_count` (pass
+    /// the count after making the send rights handed out, or 0). The
+    /// notification is sent to this port itself, so it arrives wherever the
+    /// port is served (its port set) and says which port it is about by
+    /// arriving on it ([`crate::notify::Notification::NoSenders`]).
+    pub fn request_no_senders(&self, make_send_count: u32) -> Result<(), KernReturn> {
+        crate::notify::request(
+            &self.kernel,
+            self.name,
+            mach_abi::NotifyId::NoSenders,
+            make_send_count,
+            self.name,
+            Disposition::MakeSendOnce,
+        )
+    }
+
     /// Describes a send right made from this receive right (the receiver
     /// gets a send right; this value keeps the receive right).
     pub fn descriptor_make_send(&self) -> Descriptor {
@@ -168,6 +185,20 @@ impl<K: PortKernel> SendRight<K> {
         }
         self.kernel.port_mod_refs(self.name, PortRight::Send, 1)?;
         Ok(SendRight { name: self.name, kernel: self.kernel.clone() })
+    }
+
+    /// Asks for `MACH_NOTIFY_DEAD_NAME` when this right's port dies, sent
+    /// to `notify` ([`crate::notify::Notification::DeadName`] with this
+    /// right's name). A right already dead notifies at once.
+    pub fn request_dead_name(&self, notify: &ReceiveRight<K>) -> Result<(), KernReturn> {
+        crate::notify::request(
+            &self.kernel,
+            self.name,
+            mach_abi::NotifyId::DeadName,
+            0,
+            notify.name(),
+            Disposition::MakeSendOnce,
+        )
     }
 
     /// Describes a copy of this right (the sender keeps its reference).
@@ -257,6 +288,41 @@ impl<K: PortKernel> Drop for PortSet<K> {
     fn drop(&mut self) {
         // The members stay: destroying a set only takes them out of it.
         let _ = self.kernel.port_destroy(self.name);
+    }
+}
+
+/// A value whose right or region a sent message took: [`Moved::moved`]
+/// forgets it without releasing anything. Each right type has the same
+/// method inherently; the trait adds it to `Option`s of them, for optional
+/// ports (`None` took nothing).
+pub trait Moved {
+    /// The message carried it away: forget it.
+    fn moved(self);
+}
+
+impl<K: PortKernel> Moved for ReceiveRight<K> {
+    fn moved(self) {
+        ReceiveRight::moved(self)
+    }
+}
+
+impl<K: PortKernel> Moved for SendRight<K> {
+    fn moved(self) {
+        SendRight::moved(self)
+    }
+}
+
+impl<K: PortKernel> Moved for SendOnceRight<K> {
+    fn moved(self) {
+        SendOnceRight::moved(self)
+    }
+}
+
+impl<T: Moved> Moved for Option<T> {
+    fn moved(self) {
+        if let Some(value) = self {
+            value.moved();
+        }
     }
 }
 

@@ -1,9 +1,20 @@
 //! Program entry and panic handling for Rust programs without minilibc.
 //!
-//! `libmach::entry!(main)` defines `_start`, which calls `main(argument)`
-//! with the value the loader put in the first argument register and, if
-//! `main` returns, parks the thread (there is no exit trap: a task ends when
-//! its task port is terminated, by itself or by its parent).
+//! `libmach::entry!(main)` defines `_start`, which keeps the start block
+//! the bootstrap task passed (second argument register: `argc`, `argv`,
+//! the auxiliary vector; docs/bootstrap.md), calls `main(argument)` with
+//! the value of the first argument register (the bootstrap port's name)
+//! and, if `main` returns, parks the thread (there is no exit trap: a task
+//! ends when its task port is terminated, by itself or by its parent).
+//!
+//! [`arguments`], [`auxiliary`] and [`host_port`] read the start block;
+//! a task started without one (by the kernel directly) has no arguments.
+//!
+//! The panic handler is only for the bare-metal target, so a crate with
+//! this feature on still builds its library and host tests with `std`.
+
+use core::sync::atomic::{AtomicU64, Ordering};
+use mach_abi::{PortName, AT_MACH_HOST, AT_NULL};
 
 /// Defines the program entry point: `libmach::entry!(main)` with
 /// `fn main(argument: u64)`.
@@ -11,11 +22,97 @@
 macro_rules! entry {
     ($main:path) => {
         #[unsafe(no_mangle)]
-        extern "C" fn _start(argument: u64) -> ! {
+        extern "C" fn _start(argument: u64, start_block: u64) -> ! {
+            $crate::runtime::set_start_block(start_block);
             $main(argument);
             $crate::runtime::park()
         }
     };
+}
+
+/// The start block's address (0: none).
+static START_BLOCK: AtomicU64 = AtomicU64::new(0);
+
+/// Most arguments read: more than any manifest may list.
+const ARGUMENTS_MAX: u64 = 64;
+/// Most bytes read of one argument.
+const ARGUMENT_LENGTH_MAX: usize = 4096;
+/// Most auxiliary vector entries read.
+const AUXILIARY_MAX: u64 = 64;
+
+/// Called by `entry!` with the second argument register.
+#[doc(hidden)]
+pub fn set_start_block(address: u64) {
+    if address != 0 && address.is_multiple_of(8) {
+        START_BLOCK.store(address, Ordering::Relaxed);
+    }
+}
+
+/// The word at `index` of the start block.
+fn word(index: u64) -> Option<u64> {
+    let block = START_BLOCK.load(Ordering::Relaxed);
+    if block == 0 {
+        return None;
+    }
+    // SAFETY: `set_start_block` kept the address of the start block the
+    // bootstrap task wrote at the top of our stack, above where `_start`'s
+    // frame begins, so it stays intact for the task's life; the callers
+    // only read within its layout (argc, argv + NULL, envp NULL, auxv
+    // pairs up to AT_NULL), each index bounded.
+    Some(unsafe { ((block + index * 8) as *const u64).read() })
+}
+
+/// How many arguments the program has (`argc`; 0 without a start block).
+pub fn argument_count() -> usize {
+    word(0).map_or(0, |count| count.min(ARGUMENTS_MAX) as usize)
+}
+
+/// Argument `index` (`argv[index]`; `argv[0]` is the module's name), as bytes.
+pub fn argument(index: usize) -> Option<&'static [u8]> {
+    if index >= argument_count() {
+        return None;
+    }
+    let address = word(1 + index as u64)?;
+    if address == 0 {
+        return None;
+    }
+    // SAFETY: the bootstrap task put a NUL-terminated string at each argv
+    // pointer inside the start block (see `word`); we read at most
+    // ARGUMENT_LENGTH_MAX bytes up to the NUL.
+    let length = (0..ARGUMENT_LENGTH_MAX)
+        .find(|&offset| unsafe { ((address as usize + offset) as *const u8).read() } == 0)
+        .unwrap_or(ARGUMENT_LENGTH_MAX);
+    // SAFETY: those `length` bytes were just read one by one, and the block
+    // is never written again.
+    Some(unsafe { core::slice::from_raw_parts(address as *const u8, length) })
+}
+
+/// The program's arguments, as bytes.
+pub fn arguments() -> impl Iterator<Item = &'static [u8]> {
+    (0..argument_count()).filter_map(argument)
+}
+
+/// The value of auxiliary vector entry `key` (`mach_abi::AT_*`).
+pub fn auxiliary(key: u64) -> Option<u64> {
+    let count = word(0)?.min(ARGUMENTS_MAX);
+    // argc, argv[count], NULL, envp NULL, then the pairs.
+    let start = 1 + count + 1 + 1;
+    for pair in 0..AUXILIARY_MAX {
+        let entry = word(start + pair * 2)?;
+        if entry == AT_NULL {
+            return None;
+        }
+        if entry == key {
+            return word(start + pair * 2 + 1);
+        }
+    }
+    None
+}
+
+/// The name of our send right to the privileged host port, if the boot
+/// manifest gave us one (`host-port`).
+pub fn host_port() -> Option<PortName> {
+    auxiliary(AT_MACH_HOST).map(|name| name as PortName)
 }
 
 /// Sleeps forever.
@@ -25,32 +122,9 @@ pub fn park() -> ! {
     }
 }
 
+#[cfg(target_os = "none")]
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
-    let mut buffer = Buffer { bytes: [0; 256], length: 0 };
-    let _ = core::fmt::write(&mut buffer, format_args!("panic: {}\n", info.message()));
-    let _ = crate::trap::debug_print(buffer.as_str());
+    crate::print::print(format_args!("panic: {}\n", info.message()));
     park()
-}
-
-/// A fixed buffer for formatting without an allocator.
-struct Buffer {
-    bytes: [u8; 256],
-    length: usize,
-}
-
-impl Buffer {
-    fn as_str(&self) -> &str {
-        core::str::from_utf8(&self.bytes[..self.length]).unwrap_or("<panic message not UTF-8>")
-    }
-}
-
-impl core::fmt::Write for Buffer {
-    fn write_str(&mut self, text: &str) -> core::fmt::Result {
-        let room = self.bytes.len() - self.length;
-        let take = text.len().min(room);
-        self.bytes[self.length..self.length + take].copy_from_slice(&text.as_bytes()[..take]);
-        self.length += take;
-        Ok(())
-    }
 }

@@ -1,17 +1,20 @@
 //! The server side: replies, error replies and the receive loop.
 //!
 //! A handler (generated `*_dispatch` functions, or closures combining
-//! several) takes a received request (message and trailer) and writes its
-//! reply into a second buffer, returning a [`Dispatch`]. [`handle_one`]
-//! receives one request on a port or port set, runs the handler and sends
-//! the reply; [`run`] repeats it forever. One thread runs the loop today;
+//! several with [`Dispatch::or_else`], notifications included through
+//! [`crate::notify::dispatch`]) takes a received request (message and
+//! trailer) and writes its reply into a second buffer, returning a
+//! [`Dispatch`]. [`handle_one`] receives one request on a port or port set,
+//! runs the handler and sends the reply; [`run`] repeats it forever, and
+//! [`run_with`] does so with [`ServeOptions`] (the audit trailer that
+//! carries each sender's credential). One thread runs the loop today;
 //! several threads can each run [`run`] on the same port set with their own
 //! buffers (the kernel gives each message to one waiting thread), provided
 //! the handler's state is shared safely between them.
 
 use mach_abi::{
-    msgh_bits, msgh_bits_remote, parse_received, MachMsgHeader, MachMsgReturn, MessageView, PortName, MACH_RCV_MSG,
-    MACH_RCV_TIMEOUT, MACH_SEND_MSG, MACH_SEND_TIMEOUT,
+    msgh_bits, msgh_bits_remote, parse_received, MachMsgHeader, MachMsgOption, MachMsgReturn, MessageView, PortName,
+    MACH_RCV_MSG, MACH_RCV_TIMEOUT, MACH_RCV_TRAILER_AUDIT, MACH_SEND_MSG, MACH_SEND_TIMEOUT,
 };
 
 use crate::kernel::PortKernel;
@@ -28,6 +31,41 @@ pub enum Dispatch {
     /// The message id is not this handler's: the request is untouched, so
     /// another handler may take it.
     UnknownId,
+}
+
+impl Dispatch {
+    /// This result, or if the id was not this handler's, `next`'s: chains
+    /// the dispatch functions of the interfaces (and notifications) one
+    /// port set serves.
+    pub fn or_else(self, next: impl FnOnce() -> Dispatch) -> Dispatch {
+        match self {
+            Dispatch::UnknownId => next(),
+            handled => handled,
+        }
+    }
+}
+
+/// How a server loop receives.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ServeOptions {
+    /// Ask for the audit trailer (`MACH_RCV_TRAILER_AUDIT`): each request
+    /// then carries its sender's credential
+    /// ([`crate::request::Context::credential`]). The buffers must have room
+    /// for the larger trailer (generated `BUFFER_SIZE`s do). A kernel that
+    /// does not implement it refuses the receive, and the loop stops with
+    /// that error rather than serve without credentials.
+    pub audit: bool,
+}
+
+impl ServeOptions {
+    /// The `mach_msg` receive options these ask for.
+    pub const fn receive_options(self) -> MachMsgOption {
+        if self.audit {
+            MACH_RCV_MSG | MACH_RCV_TRAILER_AUDIT
+        } else {
+            MACH_RCV_MSG
+        }
+    }
 }
 
 /// True when the request carries a reply right to answer through.
@@ -129,9 +167,26 @@ where
     K: PortKernel,
     H: FnMut(&[u8], &mut [u8]) -> Dispatch,
 {
+    handle_one_with(kernel, receive_name, ServeOptions::default(), request, reply, timeout, handler)
+}
+
+/// [`handle_one`] receiving with `options`.
+pub fn handle_one_with<K, H>(
+    kernel: &K,
+    receive_name: PortName,
+    options: ServeOptions,
+    request: &mut [u8],
+    reply: &mut [u8],
+    timeout: Option<u32>,
+    handler: &mut H,
+) -> Result<Handled, MachMsgReturn>
+where
+    K: PortKernel,
+    H: FnMut(&[u8], &mut [u8]) -> Dispatch,
+{
     let (options, milliseconds) = match timeout {
-        Some(milliseconds) => (MACH_RCV_MSG | MACH_RCV_TIMEOUT, milliseconds),
-        None => (MACH_RCV_MSG, 0),
+        Some(milliseconds) => (options.receive_options() | MACH_RCV_TIMEOUT, milliseconds),
+        None => (options.receive_options(), 0),
     };
     match kernel.mach_msg(request, options, 0, receive_name, milliseconds) {
         Ok(()) | Err(MachMsgReturn::ReceiveBodyError) => {}
@@ -211,18 +266,37 @@ where
     K: PortKernel,
     H: FnMut(&[u8], &mut [u8]) -> Dispatch,
 {
+    run_with(kernel, receive_name, ServeOptions::default(), request, reply, handler)
+}
+
+/// [`run`] receiving with `options` (the audit trailer: see
+/// [`ServeOptions::audit`]; a kernel that refuses it ends the loop at once
+/// with its error).
+pub fn run_with<K, H>(
+    kernel: &K,
+    receive_name: PortName,
+    options: ServeOptions,
+    request: &mut [u8],
+    reply: &mut [u8],
+    handler: &mut H,
+) -> MachMsgReturn
+where
+    K: PortKernel,
+    H: FnMut(&[u8], &mut [u8]) -> Dispatch,
+{
+    let receive = options.receive_options();
     let (mut incoming, mut outgoing) = (request, reply);
     let mut pending_reply: Option<usize> = None;
     loop {
         let received = match pending_reply.take() {
             Some(length) => {
-                let options = MACH_SEND_MSG | MACH_SEND_TIMEOUT | MACH_RCV_MSG;
+                let options = MACH_SEND_MSG | MACH_SEND_TIMEOUT | receive;
                 match kernel.mach_msg(outgoing, options, length, receive_name, 0) {
                     Err(code) if code.is_send_error() => {
                         // Nothing was sent and nothing received: give back
                         // what the reply held, then receive on its own.
                         release_reply(kernel, &outgoing[..length]);
-                        kernel.mach_msg(incoming, MACH_RCV_MSG, 0, receive_name, 0)
+                        kernel.mach_msg(incoming, receive, 0, receive_name, 0)
                     }
                     result => {
                         // The next request is in `outgoing`: swap roles.
@@ -231,7 +305,7 @@ where
                     }
                 }
             }
-            None => kernel.mach_msg(incoming, MACH_RCV_MSG, 0, receive_name, 0),
+            None => kernel.mach_msg(incoming, receive, 0, receive_name, 0),
         };
         match received {
             Ok(()) | Err(MachMsgReturn::ReceiveBodyError) => {}

@@ -28,6 +28,7 @@ enum Call {
     ModRefs(PortName, PortRight, i32),
     InsertRight(PortName, PortName, u32),
     MoveMember(PortName, PortName),
+    RequestNotification(PortName, u32, u32, PortName, u32),
     ReplyPort,
     MachMsg(MachMsgOption, usize, PortName),
     VmDeallocate(u64, u64),
@@ -94,6 +95,17 @@ impl PortKernel for RecordingKernel {
     }
     fn port_type(&self, _name: PortName) -> Result<u32, KernReturn> {
         Err(KernReturn::InvalidName)
+    }
+    fn port_request_notification(
+        &self,
+        name: PortName,
+        message_id: u32,
+        sync: u32,
+        notify: PortName,
+        notify_disposition: u32,
+    ) -> Result<PortName, KernReturn> {
+        self.calls.borrow_mut().push(Call::RequestNotification(name, message_id, sync, notify, notify_disposition));
+        Ok(0)
     }
     fn reply_port(&self) -> Result<PortName, KernReturn> {
         self.calls.borrow_mut().push(Call::ReplyPort);
@@ -514,6 +526,12 @@ fn the_reader_refuses_what_does_not_fit_its_type() {
     let mut not_utf8 = 2u32.to_le_bytes().to_vec();
     not_utf8.extend_from_slice(&[0xc3, 0x28, 0, 0]);
     assert_eq!(InlineReader::new(&not_utf8).string(8), Err(DecodeError::NotUtf8 { offset: 0 }));
+    let mut with_nul = 2u32.to_le_bytes().to_vec();
+    with_nul.extend_from_slice(&[b'a', 0, 0, 0]);
+    assert_eq!(InlineReader::new(&with_nul).string(8), Err(DecodeError::NulInString { offset: 0 }));
+    let mut buffer = [0u8; 64];
+    let mut writer = MessageWriter::new(&mut buffer, MachMsgHeader::default());
+    assert_eq!(writer.string("a\0b", 8), Err(WriteError::NulInString));
     let mut reader = InlineReader::new(&[0; 8]);
     reader.u32().unwrap();
     assert_eq!(reader.finish(), Err(DecodeError::TrailingBytes { extra: 4 }));
@@ -577,4 +595,313 @@ fn the_system_kernel_refuses_every_call_on_a_host_operating_system() {
     assert!(kernel.out_of_line_bytes(0x1000, 4).is_none());
     // Dropping a right over the system kernel is therefore harmless here.
     drop(SendRight::from_name(&kernel, 0x100));
+}
+
+/// A received request with `trailer` (its raw bytes) after the message.
+fn request_with_trailer(id: i32, trailer: &[u8]) -> Vec<u8> {
+    let mut bytes = request_bytes(id, true, &[]);
+    bytes.truncate(bytes.len() - 16);
+    bytes.extend_from_slice(trailer);
+    bytes
+}
+
+fn plain_trailer(seqno: u32, sender: u32) -> Vec<u8> {
+    mach_abi::MachMsgTrailer::new(seqno, sender).to_bytes().to_vec()
+}
+
+fn audit_trailer(seqno: u32, sender: u32, credential: &mach_abi::TaskCredential) -> Vec<u8> {
+    use core::mem::offset_of;
+    use mach_abi::TaskCredential;
+    let mut trailer = plain_trailer(seqno, sender);
+    trailer[4..8].copy_from_slice(&(mach_abi::MACH_MSG_AUDIT_TRAILER_SIZE as u32).to_le_bytes());
+    let mut bytes = vec![0u8; mach_abi::TASK_CREDENTIAL_SIZE];
+    let mut put = |offset: usize, value: u32| bytes[offset..offset + 4].copy_from_slice(&value.to_le_bytes());
+    put(offset_of!(TaskCredential, pid), credential.pid);
+    put(offset_of!(TaskCredential, pgid), credential.pgid);
+    put(offset_of!(TaskCredential, sid), credential.sid);
+    put(offset_of!(TaskCredential, ruid), credential.ruid);
+    put(offset_of!(TaskCredential, euid), credential.euid);
+    put(offset_of!(TaskCredential, rgid), credential.rgid);
+    put(offset_of!(TaskCredential, egid), credential.egid);
+    put(offset_of!(TaskCredential, group_count), credential.group_count);
+    for (index, group) in credential.groups.iter().enumerate() {
+        put(offset_of!(TaskCredential, groups) + 4 * index, *group);
+    }
+    trailer.extend_from_slice(&bytes);
+    trailer
+}
+
+#[test]
+fn the_context_gives_the_port_the_sender_and_an_audited_credential() {
+    use crate::request::Context;
+    let kernel = RecordingKernel::default();
+    let mut sent = mach_abi::TaskCredential {
+        pid: 100,
+        pgid: 90,
+        sid: 80,
+        ruid: 1000,
+        euid: 1001,
+        rgid: 2000,
+        egid: 2001,
+        group_count: 2,
+        ..Default::default()
+    };
+    sent.groups[..2].copy_from_slice(&[3000, 3001]);
+    let bytes = request_with_trailer(7, &audit_trailer(5, 42, &sent));
+    let header = MachMsgHeader::read_from(&bytes).unwrap();
+    let context = Context::new(&kernel, &header, &bytes);
+    assert_eq!(
+        (context.port(), context.id(), context.sender(), context.sequence_number()),
+        (0x100, 7, Some(42), Some(5))
+    );
+    assert!(!context.is_from_kernel());
+    assert_eq!(context.credential(), Some(sent));
+
+    // A plain trailer carries no credential, even if stale bytes after it
+    // look like one: only `trailer_size` says what the kernel wrote.
+    let mut stale = plain_trailer(1, 9);
+    stale.extend_from_slice(&audit_trailer(0, 0, &sent)[16..]);
+    let bytes = request_with_trailer(7, &stale);
+    let context = Context::new(&kernel, &header, &bytes);
+    assert_eq!(context.sender(), Some(9));
+    assert!(context.credential().is_none());
+
+    // An audit trailer cut short, one with too many groups, and no trailer.
+    let truncated = audit_trailer(0, 1, &sent);
+    let bytes = request_with_trailer(7, &truncated[..60]);
+    assert!(Context::new(&kernel, &header, &bytes).credential().is_none());
+    let too_many = mach_abi::TaskCredential { group_count: 17, ..Default::default() };
+    let bytes = request_with_trailer(7, &audit_trailer(0, 1, &too_many));
+    assert!(Context::new(&kernel, &header, &bytes).credential().is_none());
+    let bytes = request_with_trailer(7, &[]);
+    let context = Context::new(&kernel, &header, &bytes);
+    assert_eq!((context.sender(), context.is_from_kernel()), (None, false));
+}
+
+#[test]
+fn a_reply_right_is_kept_once_for_its_own_routine_and_released_unless_sent() {
+    use crate::request::Context;
+    let kernel = RecordingKernel::default();
+    let bytes = request_bytes(7, true, &[]);
+    let header = MachMsgHeader::read_from(&bytes).unwrap();
+    let context = Context::new(&kernel, &header, &bytes);
+    assert!(context.keep_reply(8).is_none(), "not the request's routine");
+    assert!(!context.reply_was_kept());
+    let kept = context.keep_reply(7).unwrap();
+    assert!(context.reply_was_kept());
+    assert!(context.keep_reply(7).is_none(), "the right is handed out once");
+    assert_eq!((kept.name(), kept.request_id(), kept.reply_header().id), (0x4400, 7, 107));
+    assert!(kept.is_abandoned(), "the recording kernel knows no name: the client is gone");
+    drop(kept);
+    assert_eq!(kernel.calls(), vec![Call::Deallocate(0x4400)]);
+
+    // Sent: the right left with the answer; a failed send releases it.
+    kernel.clear();
+    let context = Context::new(&kernel, &header, &bytes);
+    let kept = context.keep_reply(7).unwrap();
+    let mut buffer = vec![0u8; 64];
+    let length = {
+        let mut writer = MessageWriter::new(&mut buffer, kept.reply_header());
+        writer.i32(0).unwrap();
+        writer.finish().unwrap()
+    };
+    kernel.answer(Ok(()), Vec::new());
+    kept.send(&mut buffer, length).unwrap();
+    assert_eq!(kernel.calls(), vec![Call::MachMsg(MACH_SEND_MSG | MACH_SEND_TIMEOUT, 28, 0)]);
+    kernel.clear();
+    let context = Context::new(&kernel, &header, &bytes);
+    let kept = context.keep_reply(7).unwrap();
+    kernel.answer(Err(MachMsgReturn::SendInvalidDest), Vec::new());
+    assert_eq!(kept.send(&mut buffer, length), Err(MachMsgReturn::SendInvalidDest));
+    assert_eq!(kernel.calls()[1], Call::Deallocate(0x4400));
+
+    // No reply port: nothing to keep.
+    let bytes = request_bytes(7, false, &[]);
+    let header = MachMsgHeader::read_from(&bytes).unwrap();
+    assert!(Context::new(&kernel, &header, &bytes).keep_reply(7).is_none());
+}
+
+/// A notification as the kernel delivers it: from sender 0 (or `sender`).
+fn notification_bytes(id: mach_abi::NotifyId, sender: u32, descriptors: &[Descriptor], words: &[u32]) -> Vec<u8> {
+    let mut buffer = vec![0u8; 128];
+    let header = MachMsgHeader {
+        bits: mach_abi::msgh_bits(0, mach_abi::MACH_MSG_TYPE_PORT_SEND_ONCE),
+        local_port: 0x100,
+        id: id.as_u32() as i32,
+        ..Default::default()
+    };
+    let mut writer = MessageWriter::new(&mut buffer, header);
+    for descriptor in descriptors {
+        writer.descriptor(*descriptor).unwrap();
+    }
+    for word in words {
+        writer.u32(*word).unwrap();
+    }
+    let length = writer.finish().unwrap();
+    buffer.truncate(length);
+    buffer.extend_from_slice(&plain_trailer(0, sender));
+    buffer
+}
+
+#[test]
+fn notifications_reach_the_handler_with_the_port_they_are_about() {
+    use crate::notify::{dispatch, Notification};
+    use mach_abi::NotifyId;
+    let kernel = RecordingKernel::default();
+    let mut seen = Vec::new();
+    let bytes = notification_bytes(NotifyId::NoSenders, 0, &[], &[3]);
+    let result = dispatch(&kernel, &bytes, |notification| seen.push(std::format!("{notification:?}")));
+    assert_eq!(result, Dispatch::NoReply);
+    assert_eq!(seen, vec!["NoSenders { port: 256, make_send_count: 3 }"]);
+
+    // A dead name: the handler sees it, then the notification's reference goes.
+    let bytes = notification_bytes(NotifyId::DeadName, 0, &[], &[0x900]);
+    let mut dead = None;
+    dispatch(&kernel, &bytes, |notification| {
+        if let Notification::DeadName { name } = notification {
+            dead = Some(name);
+        }
+    });
+    assert_eq!(dead, Some(0x900));
+    assert_eq!(kernel.calls(), vec![Call::Deallocate(0x900)]);
+
+    // A returned receive right is adopted: dropped by the handler, released.
+    kernel.clear();
+    let right = Descriptor::Port { name: 0x700, disposition: Disposition::MoveReceive };
+    let bytes = notification_bytes(NotifyId::PortDestroyed, 0, &[right], &[]);
+    dispatch(&kernel, &bytes, drop);
+    assert_eq!(kernel.calls(), vec![Call::ModRefs(0x700, PortRight::Receive, -1)]);
+
+    // From a task, a notification id is not a notification; nor is another id.
+    kernel.clear();
+    let forged = notification_bytes(NotifyId::NoSenders, 12, &[], &[3]);
+    let mut called = false;
+    assert_eq!(dispatch(&kernel, &forged, |_| called = true), Dispatch::UnknownId);
+    assert_eq!(dispatch(&kernel, &request_bytes(5000, true, &[]), |_| called = true), Dispatch::UnknownId);
+    assert!(!called);
+    // The kernel's notification of the wrong shape is dropped, its right released.
+    let bytes = notification_bytes(NotifyId::NoSenders, 0, &[right], &[]);
+    assert_eq!(dispatch(&kernel, &bytes, |_| called = true), Dispatch::NoReply);
+    assert!(!called);
+    assert_eq!(kernel.calls(), vec![Call::ModRefs(0x700, PortRight::Receive, -1)]);
+}
+
+#[test]
+fn a_receive_right_asks_for_no_senders_on_itself() {
+    let kernel = RecordingKernel::default();
+    let port = ReceiveRight::from_name(&kernel, 0x300);
+    port.request_no_senders(1).unwrap();
+    let send = SendRight::from_name(&kernel, 0x400);
+    send.request_dead_name(&port).unwrap();
+    let make_send_once = Disposition::MakeSendOnce as u32;
+    let (no_senders, dead_name) = (mach_abi::NotifyId::NoSenders.as_u32(), mach_abi::NotifyId::DeadName.as_u32());
+    assert_eq!(
+        kernel.calls(),
+        vec![
+            Call::RequestNotification(0x300, no_senders, 1, 0x300, make_send_once),
+            Call::RequestNotification(0x400, dead_name, 0, 0x300, make_send_once),
+        ]
+    );
+    std::mem::forget((port, send));
+}
+
+#[test]
+fn the_loop_asks_for_the_audit_trailer_when_told_and_chains_handlers() {
+    let kernel = RecordingKernel::default();
+    kernel.answer(Ok(()), request_bytes(42, true, &[]));
+    kernel.answer(Err(MachMsgReturn::ReceiveInvalidName), Vec::new());
+    let mut request = vec![0u8; 256];
+    let mut reply = vec![0u8; 256];
+    let mut order = Vec::new();
+    let mut handler = |_: &[u8], _: &mut [u8]| {
+        order.push(1);
+        Dispatch::UnknownId.or_else(|| {
+            order.push(2);
+            Dispatch::NoReply
+        })
+    };
+    let options = server::ServeOptions { audit: true };
+    assert_eq!(
+        server::run_with(&kernel, 0x100, options, &mut request, &mut reply, &mut handler),
+        MachMsgReturn::ReceiveInvalidName
+    );
+    assert_eq!(order, vec![1, 2]);
+    let audit = MACH_RCV_MSG | mach_abi::MACH_RCV_TRAILER_AUDIT;
+    assert_eq!(kernel.calls(), vec![Call::MachMsg(audit, 0, 0x100), Call::MachMsg(audit, 0, 0x100)]);
+    assert_eq!(Dispatch::Reply(4).or_else(|| Dispatch::NoReply), Dispatch::Reply(4));
+}
+
+#[test]
+fn arrays_pack_their_integers_and_structures_go_field_by_field() {
+    use crate::message::{BoundedArray, Record};
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    struct Pair {
+        small: u8,
+        flags: [bool; 3],
+    }
+    impl Record for Pair {
+        fn write(&self, writer: &mut MessageWriter<'_>) -> Result<(), WriteError> {
+            writer.u32(self.small as u32)?;
+            writer.packed(&self.flags)
+        }
+        fn read(reader: &mut InlineReader<'_>) -> Result<Self, DecodeError> {
+            Ok(Pair { small: reader.u8()?, flags: reader.packed()? })
+        }
+    }
+    let mut buffer = vec![0u8; 512];
+    let mut writer = MessageWriter::new(&mut buffer, MachMsgHeader { bits: 0x13, ..Default::default() });
+    writer.packed_array(&[1u16, 2, 3], 4).unwrap();
+    writer.packed_array::<u64>(&[], 4).unwrap();
+    writer.record_array(&[Pair { small: 9, flags: [true, false, true] }], 2).unwrap();
+    writer.packed(&[0x55u8; 70]).unwrap();
+    assert_eq!(writer.packed_array(&[0u8; 5], 4), Err(WriteError::TooLong { length: 5, bound: 4 }));
+    let length = writer.finish().unwrap();
+    let data = &buffer[24..length];
+    // Count 3, then three 2-byte elements padded to 8 bytes.
+    assert_eq!(&data[..12], &[3, 0, 0, 0, 1, 0, 2, 0, 3, 0, 0, 0]);
+    assert_eq!(data.len(), 12 + 4 + (4 + 4 + 4) + 72);
+    let mut reader = InlineReader::new(data);
+    assert_eq!(reader.packed_array::<u16, 4>().unwrap().as_slice(), &[1, 2, 3]);
+    assert!(reader.packed_array::<u64, 4>().unwrap().is_empty());
+    let pairs = reader.record_array::<Pair, 2>().unwrap();
+    assert_eq!(pairs.as_slice(), &[Pair { small: 9, flags: [true, false, true] }]);
+    assert_eq!(reader.packed::<u8, 70>().unwrap(), [0x55; 70]);
+    reader.finish().unwrap();
+
+    // Over the bound, a bool that is not 0 or 1, too few bytes.
+    let mut over = 5u32.to_le_bytes().to_vec();
+    over.extend_from_slice(&[0; 8]);
+    assert_eq!(InlineReader::new(&over).packed_array::<u8, 4>(), Err(DecodeError::TooLong { length: 5, bound: 4 }));
+    assert_eq!(InlineReader::new(&[1, 2, 0, 0]).packed::<bool, 2>(), Err(DecodeError::BadBool { offset: 1 }));
+    assert_eq!(InlineReader::new(&[1, 0]).packed::<u8, 2>(), Err(DecodeError::Truncated { offset: 2 }));
+    let mut array = BoundedArray::<u8, 2>::new();
+    assert_eq!((array.push(1), array.push(2), array.push(3)), (Ok(()), Ok(()), Err(3)));
+    assert_eq!(array, BoundedArray::from_slice(&[1, 2]).unwrap());
+    assert!(BoundedArray::<u8, 2>::from_slice(&[0; 3]).is_none());
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: cases(256), ..Default::default() })]
+
+    #[test]
+    fn packed_arrays_round_trip_and_arbitrary_bytes_never_panic_their_reader(
+        values in proptest::collection::vec(proptest::prelude::any::<i16>(), 0..40),
+        flags in proptest::collection::vec(proptest::prelude::any::<bool>(), 0..9),
+        noise in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64),
+    ) {
+        let mut buffer = vec![0u8; 512];
+        let mut writer = MessageWriter::new(&mut buffer, MachMsgHeader { bits: 0x13, ..Default::default() });
+        writer.packed_array(&values, 40).unwrap();
+        writer.packed_array(&flags, 9).unwrap();
+        let length = writer.finish().unwrap();
+        let mut reader = InlineReader::new(&buffer[24..length]);
+        let (read_values, read_flags) = (reader.packed_array::<i16, 40>().unwrap(), reader.packed_array::<bool, 9>().unwrap());
+        proptest::prop_assert_eq!(read_values.as_slice(), values.as_slice());
+        proptest::prop_assert_eq!(read_flags.as_slice(), flags.as_slice());
+        proptest::prop_assert!(reader.finish().is_ok());
+        let mut reader = InlineReader::new(&noise);
+        let _ = reader.packed_array::<u64, 3>();
+        let _ = reader.packed::<bool, 5>();
+        let _ = reader.packed_array::<u8, 100>();
+    }
 }

@@ -282,6 +282,13 @@ pub fn task_set_name(task: PortName, name: &str) -> Result<(), KernReturn> {
     trap(Trap::TaskSetName, [task as u64, name.as_ptr() as u64, name.len() as u64, 0, 0, 0])
 }
 
+/// Lets `task` (a task port we hold; `MACH_PORT_NULL`: our own task) use
+/// `in`/`out` on ports `first_port .. first_port + count`. `device` names
+/// a send right to the privileged host port.
+pub fn io_port_access(device: PortName, first_port: u16, count: u32, task: PortName) -> Result<(), KernReturn> {
+    trap(Trap::IoPortAccess, [device as u64, first_port as u64, count as u64, task as u64, 0, 0])
+}
+
 /// A new, suspended thread in `task`; returns a send right to its port.
 pub fn thread_create(task: PortName) -> Result<PortName, KernReturn> {
     let mut thread = 0u32;

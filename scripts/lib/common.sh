@@ -24,42 +24,92 @@ build_kernel() {
     "$(sysroot_tool llvm-objcopy)" -O binary "$BUILD/x86_64/mach-$variant.elf" "$BUILD/x86_64/mach-$variant.bin"
 }
 
-# build_user_programs: the kernel's user-mode test programs, as static
-# non-PIE executables (the kernel's own code-model flags do not apply).
-# Leaves them in $BUILD/x86_64/user/usertest-<program>; `user_test_modules`
-# gives the matching -initrd list.
+# Architectures the programs are built for. aarch64 joins as one more entry
+# (and a case in rust_target and the C flags) when its kernel exists.
+ARCHITECTURES=(x86_64)
+
+# rust_target ARCHITECTURE: the Rust target of the bare-metal programs.
+rust_target() {
+    case $1 in
+    x86_64) echo x86_64-unknown-none ;;
+    aarch64) echo aarch64-unknown-none ;;
+    *) echo "unknown architecture $1" >&2 && return 1 ;;
+    esac
+}
+
+# workspace QUERY: what the workspace holds (scripts/lib/workspace.py): the
+# programs, the .defs files, the packages tested on the host.
+workspace() {
+    TOOLCHAIN=$TOOLCHAIN python3 "$ROOT/scripts/lib/workspace.py" "$@"
+}
+
+# The most boot modules the kernel takes (BOOT_MODULES_MAX in mach-abi).
+boot_modules_max() {
+    sed -n 's/^#define BOOT_MODULES_MAX \([0-9]*\)$/\1/p' "$ROOT/mach/abi/include/mach/mach_abi.h"
+}
+
+# check_module_list LIST: refuses (status 1, with the reason) an -initrd
+# list the kernel would refuse at boot: more than BOOT_MODULES_MAX modules.
+check_module_list() {
+    local count limit
+    count=$(tr ',' '\n' <<<"$1" | grep -c .)
+    limit=$(boot_modules_max)
+    if [ "$count" -gt "$limit" ]; then
+        echo "error: $count boot modules; the kernel takes at most $limit (BOOT_MODULES_MAX in mach/abi/src/bootstrap.rs)" >&2
+        return 1
+    fi
+}
+
+# build_host_tools: mach-idl (interfaces to C headers) and mach-manifest
+# (boot manifests checked and combined), in target/host-tools/debug/.
+build_host_tools() {
+    cargo +"$TOOLCHAIN" build --quiet -p mach-idl -p mach-bootstrap-core --bins \
+        --target-dir "$ROOT/target/host-tools"
+}
+
+# build_user_programs: every program the bootstrap task can start, found,
+# not listed: each bin of each bare-metal program crate
+# (`[package.metadata.mach] bare-metal = true`, not `kernel = true`) and
+# each `c/NAME.c` beside such a crate's Cargo.toml, as static non-PIE
+# executables at 0x400000 (the kernel's own code-model flags do not apply).
+# Leaves them in $BUILD/<arch>/user/<program> (the bootstrap task is
+# `bootstrap` there); `user_test_modules` gives the -initrd list of all.
 build_user_programs() {
-    local target_dir="$ROOT/target/user"
-    RUSTFLAGS="-C relocation-model=static -C force-frame-pointers=yes" \
-        cargo +"$TOOLCHAIN" build --quiet --release -p mach-usertests --target x86_64-unknown-none \
-        --target-dir "$target_dir"
-    RUSTFLAGS="-C relocation-model=static -C force-frame-pointers=yes" \
-        cargo +"$TOOLCHAIN" build --quiet --release -p mach-bootstrap --target x86_64-unknown-none \
-        --target-dir "$target_dir"
-    RUSTFLAGS="-C relocation-model=static -C force-frame-pointers=yes" \
-        cargo +"$TOOLCHAIN" build --quiet --release -p mach-examples --target x86_64-unknown-none \
-        --target-dir "$target_dir"
-    mkdir -p "$BUILD/x86_64/user"
-    "$(sysroot_tool llvm-objcopy)" --strip-debug \
-        "$target_dir/x86_64-unknown-none/release/bootstrap" "$BUILD/x86_64/bootstrap"
-    local program
-    for program in hello spinner faulter bad-pointers ipc-echo ipc-client ipc-checks ipc-bench yielder task-checks adversary boot-checks vm-checks exc-victim exc-handler ool-checks device-checks pager pager-client thread-checks; do
-        "$(sysroot_tool llvm-objcopy)" --strip-debug \
-            "$target_dir/x86_64-unknown-none/release/$program" "$BUILD/x86_64/user/usertest-$program"
+    local architecture list packages=() kind where name
+    list=$(workspace programs) || return
+    while IFS=$'\t' read -r kind where name; do
+        [ "$kind" = rust ] && ! [[ " ${packages[*]} " == *" -p $where "* ]] && packages+=(-p "$where")
+    done <<<"$list"
+    build_c_interfaces || return
+    for architecture in "${ARCHITECTURES[@]}"; do
+        local target target_dir="$ROOT/target/user" out="$BUILD/$architecture/user"
+        target=$(rust_target "$architecture") || return
+        RUSTFLAGS="-C relocation-model=static -C force-frame-pointers=yes" \
+            cargo +"$TOOLCHAIN" build --quiet --release "${packages[@]}" --target "$target" \
+            --target-dir "$target_dir" || return
+        build_c_runtime "$architecture" || return
+        # A fresh directory: a program that is gone leaves no stale module.
+        rm -rf "$out.new"
+        mkdir -p "$out.new"
+        while IFS=$'\t' read -r kind where name; do
+            case $kind in
+            rust)
+                "$(sysroot_tool llvm-objcopy)" --strip-debug \
+                    "$target_dir/$target/release/$name" "$out.new/$name" || return
+                ;;
+            c) mach_cc "$out.new/$name" "$where" || return ;;
+            esac
+        done <<<"$list"
+        rm -rf "$out"
+        mv "$out.new" "$out"
     done
-    # Programs the bootstrap task starts in the kernel tests (personality/examples).
-    for program in name-checks crash-loop raw-echo kv-server kv-client kv-bench ping-server; do
-        "$(sysroot_tool llvm-objcopy)" --strip-debug \
-            "$target_dir/x86_64-unknown-none/release/$program" "$BUILD/x86_64/user/usertest-$program"
-    done
-    build_c_programs
 }
 
 # C programs that run as Mach tasks without minilibc: libmach/c (crt0, trap
 # wrappers, mach_printf, the transport of mach-idl's C stubs) linked with
-# each personality/examples/c/NAME.c into $BUILD/x86_64/user/usertest-NAME,
-# static, non-PIE, at 0x400000 like the Rust programs. The C headers of the
-# interfaces they call are generated into $BUILD/x86_64/idl by mach-idl. Freestanding x86_64 code without a red zone, as the
+# each program crate's c/NAME.c into $BUILD/x86_64/user/NAME, static,
+# non-PIE, at 0x400000 like the Rust programs. The C headers of every
+# interface are generated into $BUILD/x86_64/idl by mach-idl. Freestanding x86_64 code without a red zone, as the
 # Rust user programs are built (x86_64-unknown-none); SSE is fine (the
 # kernel saves it on every switch).
 MACH_C_FLAGS=(-std=c11 -O2 -Wall -Wextra -Werror -ffreestanding -fno-pie -mno-red-zone
@@ -67,8 +117,10 @@ MACH_C_FLAGS=(-std=c11 -O2 -Wall -Wextra -Werror -ffreestanding -fno-pie -mno-re
     -I"$ROOT/libmach/c/include" -I"$ROOT/libmach/include" -I"$ROOT/mach/abi/include")
 MACH_C_LINK_FLAGS=(-nostdlib -static -no-pie -Wl,-Ttext-segment=0x400000 -Wl,-z,noexecstack -Wl,--build-id=none)
 
+# build_c_runtime [ARCHITECTURE]: libmach/c into $BUILD/<arch>/libmach-c.
 build_c_runtime() {
-    local out="$BUILD/x86_64/libmach-c" source
+    local architecture=${1:-x86_64}
+    local out="$BUILD/$architecture/libmach-c" source
     mkdir -p "$out"
     rm -f "$out"/*.o "$out/libmach_c.a"
     gcc "${MACH_C_FLAGS[@]}" -c "$ROOT/libmach/c/crt0.S" -o "$out/crt0.o" || return
@@ -78,14 +130,18 @@ build_c_runtime() {
     ar rcs "$out/libmach_c.a" "$out"/traps.o "$out"/print.o "$out"/string.o "$out"/idl_transport.o
 }
 
-# The C headers of the interfaces the example C programs call.
+# build_c_interfaces: the C header of every .defs file in the workspace,
+# found, not listed, as $BUILD/x86_64/idl/<subsystem>.h.
 build_c_interfaces() {
-    local out="$BUILD/x86_64/idl" definition
+    local out="$BUILD/x86_64/idl" list definition subsystem
+    list=$(workspace definitions) || return
+    build_host_tools || return
+    rm -rf "$out"
     mkdir -p "$out"
-    cargo +"$TOOLCHAIN" build --quiet -p mach-idl --target-dir "$ROOT/target/host-tools" || return
-    for definition in personality/bootstrap-core/names.defs:bootstrap_names libmach/examples/kv.defs:kv; do
-        "$ROOT/target/host-tools/debug/mach-idl" "$ROOT/${definition%%:*}" --c "$out/${definition##*:}.h" || return
-    done
+    while IFS=$'\t' read -r definition subsystem; do
+        [ -n "$definition" ] || continue
+        "$ROOT/target/host-tools/debug/mach-idl" "$definition" --c "$out/$subsystem.h" || return
+    done <<<"$list"
 }
 
 # mach_cc OUTPUT SOURCES...: compiles and links a C program against libmach/c.
@@ -96,23 +152,34 @@ mach_cc() {
         "$runtime/libmach_c.a" -lgcc
 }
 
-build_c_programs() {
-    build_c_interfaces || return
-    build_c_runtime || return
-    local source name
-    for source in "$ROOT"/personality/examples/c/*.c; do
-        name=$(basename "$source" .c)
-        mach_cc "$BUILD/x86_64/user/usertest-$name" "$source" || return
+# boot_modules MANIFEST...: checks the manifests together (mach-manifest,
+# with file:line:column errors) and writes them as one manifest,
+# $BUILD/x86_64/boot/system.manifest; prints the -initrd list that boots
+# them: the bootstrap task, that manifest and each program it names from
+# $BUILD/x86_64/user. Call after build_user_programs.
+boot_modules() {
+    local user="$BUILD/x86_64/user" manifest="$BUILD/x86_64/boot/system.manifest" modules module list
+    build_host_tools || return
+    mkdir -p "$(dirname "$manifest")"
+    modules=$("$ROOT/target/host-tools/debug/mach-manifest" combine "$manifest" --modules "$user" "$@") || return
+    # QEMU names a module after the file name of its path.
+    list="$user/bootstrap,$manifest"
+    for module in $modules; do
+        list="$list,$user/$module"
     done
+    check_module_list "$list" || return
+    echo "$list"
 }
+
+# The standard machine: every QEMU run uses it (with -m "${MACH_MEMORY:-128M}").
+QEMU_X86_64=(qemu-system-x86_64 -accel tcg -machine q35 -cpu qemu64 -no-reboot -nic none)
 
 # qemu_x86_64 IMAGE [QEMU ARGS...]: the standard machine. The caller adds
 # -serial/-display choices, -append and any timeout.
 qemu_x86_64() {
     local image=$1
     shift
-    qemu-system-x86_64 -accel tcg -machine q35 -cpu qemu64 -m "${MACH_MEMORY:-128M}" \
-        -no-reboot -nic none -kernel "$image" "$@"
+    "${QEMU_X86_64[@]}" -m "${MACH_MEMORY:-128M}" -kernel "$image" "$@"
 }
 
 # qemu_test IMAGE SECONDS [QEMU ARGS...]: a bounded, non-interactive run with
@@ -122,19 +189,68 @@ qemu_test() {
     local image=$1 seconds=$2
     shift 2
     timeout --foreground -k 5 "$seconds" \
-        qemu-system-x86_64 -accel tcg -machine q35 -cpu qemu64 -m "${MACH_MEMORY:-128M}" \
-        -no-reboot -nic none -display none -monitor none -serial stdio \
+        "${QEMU_X86_64[@]}" -m "${MACH_MEMORY:-128M}" -display none -monitor none -serial stdio \
         -device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel "$image" "$@" </dev/null
 }
 
-# user_test_modules: the -initrd argument that loads every user test program
-# (and the bootstrap task, which a kernel test starts too).
+# build_root_disk OUTPUT [SIZE]: the root disk, an ext2 image made by mkimage
+# (docs/ext2.md) from the skeleton in image/root/ plus whatever build steps
+# staged in $BUILD/x86_64/root/ (programs for /bin, /sbin...: copy them there,
+# or use stage_root_file, before calling this). SIZE defaults to 64M. Time
+# stamps come from the last commit, so the same tree gives the same image.
+build_root_disk() {
+    local output=$1 size=${2:-64M} staging="$BUILD/x86_64/root-staging"
+    cargo +"$TOOLCHAIN" build --quiet --release -p mach-image --target-dir "$ROOT/target/host-tools" || return
+    rm -rf "$staging"
+    mkdir -p "$staging" "$(dirname "$output")"
+    cp -a "$ROOT/image/root/." "$staging/" || return
+    find "$staging" -name .keep -delete
+    if [ -d "$BUILD/x86_64/root" ]; then
+        cp -a "$BUILD/x86_64/root/." "$staging/" || return
+    fi
+    chmod 1777 "$staging/tmp"
+    chmod 0700 "$staging/root"
+    local time
+    time=$(git -C "$ROOT" log -1 --format=%ct 2>/dev/null || echo 0)
+    "$ROOT/target/host-tools/release/mkimage" rootfs --size "$size" --from "$staging" --out "$output" \
+        --label mach-root --time "${SOURCE_DATE_EPOCH:-$time}"
+}
+
+# stage_root_file SOURCE PATH [MODE]: puts SOURCE at PATH (e.g. /bin/ls) in
+# the next root disk build_root_disk makes.
+stage_root_file() {
+    local target="$BUILD/x86_64/root/${2#/}"
+    mkdir -p "$(dirname "$target")"
+    install -m "${3:-0755}" "$1" "$target"
+}
+
+# build_test_disk OUTPUT: the virtio driver's 64 MiB test disk, every byte
+# known (scripts/lib/test_disk.py; mach_virtio::test_disk_byte).
+build_test_disk() {
+    python3 "$ROOT/scripts/lib/test_disk.py" make "$1"
+}
+
+# virtio_test_devices: the QEMU arguments the kernel tests' virtio devices
+# need: the root disk (block), the test disk (block1), both copy-on-write
+# so runs change neither, the root disk again read-only (block2), and
+# virtio-rng (random). Builds both disks.
+virtio_test_devices() {
+    build_root_disk "$BUILD/x86_64/root.img" >&2 || return
+    build_test_disk "$BUILD/x86_64/test-disk.img" >&2 || return
+    echo "-drive file=$BUILD/x86_64/root.img,if=virtio,format=raw,snapshot=on" \
+        "-drive file=$BUILD/x86_64/test-disk.img,if=virtio,format=raw,snapshot=on" \
+        "-drive file=$BUILD/x86_64/root.img,if=virtio,format=raw,readonly=on -device virtio-rng-pci"
+}
+
+# user_test_modules: the -initrd argument that loads every program (the
+# bootstrap task first; kernel tests start it with chosen modules).
 user_test_modules() {
-    local list="$BUILD/x86_64/bootstrap" program
-    for program in "$BUILD"/x86_64/user/usertest-*; do
-        list="$list,$program"
+    local list="$BUILD/x86_64/user/bootstrap" program
+    for program in "$BUILD"/x86_64/user/*; do
+        [ "$(basename "$program")" = bootstrap ] || list="$list,$program"
     done
-    echo "${list#,}"
+    check_module_list "$list" || return
+    echo "$list"
 }
 
 # build_minilibc_program PACKAGE: builds the Rust programs of PACKAGE

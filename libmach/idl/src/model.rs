@@ -9,6 +9,9 @@ pub struct Interface {
     pub base: i32,
     /// The errors routines may return.
     pub errors: Vec<ErrorCode>,
+    /// The structures the interface declares, in definition order (a
+    /// structure only uses structures declared before it).
+    pub structs: Vec<Structure>,
     /// Routines in definition order, with their message ids.
     pub routines: Vec<Routine>,
     /// Number of ids used (routines and `skip`s).
@@ -37,6 +40,9 @@ pub struct Routine {
     pub id: i32,
     /// False for a `simpleroutine`: no reply, no out arguments, no errors.
     pub has_reply: bool,
+    /// Declared `deferrable`: the server method may keep the reply right
+    /// and answer later.
+    pub deferrable: bool,
     /// Arguments in definition order.
     pub arguments: Vec<Argument>,
     /// Names of the errors it may return.
@@ -94,10 +100,99 @@ pub enum Type {
     Bytes(usize),
     /// At most this many bytes of UTF-8, inline.
     String(usize),
-    /// A port right.
-    Port(PortDisposition),
+    /// A port right; an optional one may be `MACH_PORT_NULL`.
+    Port {
+        disposition: PortDisposition,
+        optional: bool,
+    },
     /// Out-of-line memory of at most this many bytes.
     OutOfLine(usize),
+    /// A structure the interface declares, inline.
+    Struct(StructRef),
+    /// At most `bound` elements, inline: a count, then the elements.
+    Array {
+        element: Element,
+        bound: usize,
+    },
+}
+
+/// A reference to one of the interface's structures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StructRef {
+    /// Its index in [`Interface::structs`].
+    pub index: usize,
+    /// Its bytes on the wire.
+    pub wire_size: usize,
+}
+
+/// What an array holds: integers (packed at their size) or structures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Element {
+    Integer(Integer),
+    Struct(StructRef),
+}
+
+impl Element {
+    /// Bytes one element takes on the wire (before the array's padding).
+    pub const fn wire_size(self) -> usize {
+        match self {
+            Element::Integer(integer) => integer.packed_size(),
+            Element::Struct(structure) => structure.wire_size,
+        }
+    }
+
+    /// Bytes `count` elements take, padding included.
+    pub const fn array_size(self, count: usize) -> usize {
+        match self {
+            Element::Integer(integer) => round_up_4(count * integer.packed_size()),
+            Element::Struct(structure) => count * structure.wire_size,
+        }
+    }
+}
+
+/// A structure: integer, structure and fixed-array fields, sent inline.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Structure {
+    /// The `//` comment lines written right before it.
+    pub doc: Vec<String>,
+    /// snake_case name.
+    pub name: String,
+    /// Fields in definition order.
+    pub fields: Vec<Field>,
+    /// Its bytes on the wire (every field by the inline rules).
+    pub wire_size: usize,
+}
+
+/// One field of a structure.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Field {
+    /// snake_case name.
+    pub name: String,
+    /// Its type.
+    pub kind: FieldType,
+}
+
+/// A field's type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldType {
+    Integer(Integer),
+    Struct(StructRef),
+    /// Exactly `count` elements (no count on the wire).
+    Array {
+        element: Element,
+        count: usize,
+    },
+}
+
+impl FieldType {
+    /// Bytes the field takes on the wire.
+    pub const fn wire_size(self) -> usize {
+        match self {
+            FieldType::Integer(integer) => integer.wire_size(),
+            FieldType::Struct(structure) => structure.wire_size,
+            FieldType::Array { element, count } => element.array_size(count),
+        }
+    }
 }
 
 impl Integer {
@@ -106,6 +201,16 @@ impl Integer {
         match self {
             Integer::U64 | Integer::I64 => 8,
             _ => 4,
+        }
+    }
+
+    /// Bytes one element takes in an array (packed): 1, 2, 4 or 8.
+    pub const fn packed_size(self) -> usize {
+        match self {
+            Integer::U8 | Integer::I8 | Integer::Bool => 1,
+            Integer::U16 | Integer::I16 => 2,
+            Integer::U32 | Integer::I32 => 4,
+            Integer::U64 | Integer::I64 => 8,
         }
     }
 
@@ -255,7 +360,7 @@ impl ReceivedRight {
 impl Type {
     /// True when the argument travels as a descriptor.
     pub const fn is_descriptor(self) -> bool {
-        matches!(self, Type::Port(_) | Type::OutOfLine(_))
+        matches!(self, Type::Port { .. } | Type::OutOfLine(_))
     }
 
     /// Largest number of inline bytes the argument takes.
@@ -263,7 +368,9 @@ impl Type {
         match self {
             Type::Integer(integer) => integer.wire_size(),
             Type::Bytes(bound) | Type::String(bound) => 4 + round_up_4(bound),
-            Type::Port(_) | Type::OutOfLine(_) => 0,
+            Type::Port { .. } | Type::OutOfLine(_) => 0,
+            Type::Struct(structure) => structure.wire_size,
+            Type::Array { element, bound } => 4 + element.array_size(bound),
         }
     }
 }
@@ -298,9 +405,23 @@ impl Routine {
 }
 
 impl Interface {
-    /// Buffer a server needs for any request or reply of the interface.
+    /// Buffer a server needs for any request (with the audit trailer, which
+    /// a server may ask for) or reply of the interface.
     pub fn buffer_size(&self) -> usize {
-        self.routines.iter().map(Routine::buffer_size).max().unwrap_or(0).max(64)
+        let largest = self
+            .routines
+            .iter()
+            .map(|routine| routine.message_size_max(Direction::In).max(routine.message_size_max(Direction::Out)))
+            .max()
+            .unwrap_or(0)
+            // At least a reply carrying only a code (MIG_BAD_ID for an unknown id).
+            .max(mach_abi::MACH_MSG_HEADER_SIZE + 4);
+        (largest + mach_abi::MACH_MSG_AUDIT_TRAILER_SIZE).div_ceil(8) * 8
+    }
+
+    /// The structure `reference` names.
+    pub fn structure(&self, reference: StructRef) -> &Structure {
+        &self.structs[reference.index]
     }
 
     /// The error declared under `name`.

@@ -4,15 +4,23 @@
 //! ```text
 //! file      := "subsystem" NAME INTEGER ";" item*
 //! item      := "error" NAME "=" INTEGER [STRING] ";"
-//!            | ("routine" | "simpleroutine") NAME "(" [argument ("," argument)*] ")"
+//!            | "struct" NAME "{" field ("," field)* [","] "}" ";"
+//!            | ["deferrable"] "routine" NAME "(" [argument ("," argument)*] ")"
 //!              ["errors" "(" NAME ("," NAME)* ")"] ";"
+//!            | "simpleroutine" NAME "(" [argument ("," argument)*] ")" ";"
 //!            | "skip" ";"
+//! field     := NAME ":" (INTEGER_TYPE | STRUCT_NAME | "[" element ";" INTEGER "]")
 //! argument  := ("in" | "out") NAME ":" type
-//! type      := "u8" | "u16" | "u32" | "u64" | "i8" | "i16" | "i32" | "i64" | "bool"
+//! type      := INTEGER_TYPE
 //!            | "bytes" "<" INTEGER ">" | "string" "<" INTEGER ">" | "ool" "<" INTEGER ">"
-//!            | "port" "<" DISPOSITION ">"
+//!            | ["optional"] "port" "<" DISPOSITION ">"
+//!            | "array" "<" element "," INTEGER ">"
+//!            | STRUCT_NAME
+//! element   := INTEGER_TYPE | STRUCT_NAME
+//! INTEGER_TYPE := "u8" | "u16" | "u32" | "u64" | "i8" | "i16" | "i32" | "i64" | "bool"
 //! ```
 //! Comments are `// ...` and `/* ... */`. Integers are decimal or `0x` hex.
+//! A structure is used by its name after its declaration.
 
 use crate::model::*;
 
@@ -166,7 +174,7 @@ fn tokenize(source: &str) -> Result<Vec<Located>, DefinitionError> {
                 column: start_column,
                 doc: std::mem::take(&mut pending_doc),
             });
-        } else if ";(),:<>=".contains(character) {
+        } else if ";(),:<>={}[]".contains(character) {
             tokens.push(Located {
                 token: Token::Symbol(character),
                 line: start_line,
@@ -280,7 +288,17 @@ const CLIENT_METHODS: &[&str] = &[
     "client_init",
     "client_destroy",
     "error_string",
+    // The C server's names after the prefix.
+    "dispatch",
+    "serve",
 ];
+
+/// Words that name types in a definition (a structure may not take one).
+const TYPE_WORDS: &[&str] = &["bytes", "string", "ool", "port", "array", "optional"];
+
+/// Argument names the generated code gives a meaning of its own (the
+/// server method's context parameter).
+const ARGUMENT_RESERVED: &[&str] = &["context"];
 
 fn check_snake_case(name: &str, at: &Located, what: &str) -> Result<(), DefinitionError> {
     let valid = name.chars().next().is_some_and(|first| first.is_ascii_lowercase())
@@ -322,26 +340,68 @@ pub fn parse_interface(source: &str) -> Result<Interface, DefinitionError> {
         return Err(error_at(base_at.line, base_at.column, "the first message id must be in 1..=0x3fffffff"));
     }
     parser.symbol(';')?;
-    let mut interface = Interface { name, base: base as i32, errors: Vec::new(), routines: Vec::new(), id_count: 0 };
+    // A port set serves requests and notifications side by side: a request
+    // id among the notification ids would take the kernel's notices.
+    let end = base as i64 + 100;
+    if base as i64 <= mach_abi::MACH_NOTIFY_LAST as i64 && end > mach_abi::MACH_NOTIFY_FIRST as i64 {
+        return Err(error_at(
+            base_at.line,
+            base_at.column,
+            format!(
+                "request ids {base}..{end} would overlap the kernel's notification ids {}..={}",
+                mach_abi::MACH_NOTIFY_FIRST,
+                mach_abi::MACH_NOTIFY_LAST
+            ),
+        ));
+    }
+    let mut interface = Interface {
+        name,
+        base: base as i32,
+        errors: Vec::new(),
+        structs: Vec::new(),
+        routines: Vec::new(),
+        id_count: 0,
+    };
     let mut routine_errors: Vec<(usize, Vec<(String, Located)>)> = Vec::new();
+    let mut declared: Vec<(String, Located)> = Vec::new();
+    const ITEMS: &str = "`error`, `struct`, `routine`, `deferrable routine`, `simpleroutine` or `skip`";
     loop {
         let token = parser.next();
         let keyword = match &token.token {
             Token::End => break,
             Token::Name(keyword) => keyword.clone(),
-            _ => return parser.fail(&token, "`error`, `routine`, `simpleroutine` or `skip`"),
+            _ => return parser.fail(&token, ITEMS),
         };
         match keyword.as_str() {
             "error" => parse_error(&mut parser, &mut interface)?,
+            "struct" => parse_struct(&mut parser, &mut interface, &token, &mut declared)?,
             "routine" | "simpleroutine" => {
-                let errors = parse_routine(&mut parser, &mut interface, keyword == "routine", &token)?;
+                let errors = parse_routine(&mut parser, &mut interface, keyword == "routine", false, &token)?;
+                declared.push((interface.routines[interface.routines.len() - 1].name.clone(), token.clone()));
+                routine_errors.push((interface.routines.len() - 1, errors));
+            }
+            "deferrable" => {
+                let routine_token = parser.next();
+                match &routine_token.token {
+                    Token::Name(word) if word == "routine" => {}
+                    Token::Name(word) if word == "simpleroutine" => {
+                        return Err(error_at(
+                            routine_token.line,
+                            routine_token.column,
+                            "a simpleroutine has no reply to defer",
+                        ))
+                    }
+                    _ => return parser.fail(&routine_token, "`routine` after `deferrable`"),
+                }
+                let errors = parse_routine(&mut parser, &mut interface, true, true, &token)?;
+                declared.push((interface.routines[interface.routines.len() - 1].name.clone(), token.clone()));
                 routine_errors.push((interface.routines.len() - 1, errors));
             }
             "skip" => {
                 parser.symbol(';')?;
                 interface.id_count += 1;
             }
-            _ => return parser.fail(&token, "`error`, `routine`, `simpleroutine` or `skip`"),
+            _ => return parser.fail(&token, ITEMS),
         }
         if interface.id_count > 100 {
             return Err(error_at(
@@ -359,7 +419,156 @@ pub fn parse_interface(source: &str) -> Result<Interface, DefinitionError> {
             interface.routines[index].errors.push(error_name);
         }
     }
+    check_generated_names(&interface, &declared)?;
     Ok(interface)
+}
+
+/// Refuses definitions whose generated names would collide: Rust types
+/// (`Error`, `Client`, `Server`, `<Routine>Reply`, `Pending<Routine>`, one
+/// per structure), and the C functions of deferred replies
+/// (`<prefix>_<routine>_reply`) beside the routines' own.
+fn check_generated_names(interface: &Interface, declared: &[(String, Located)]) -> Result<(), DefinitionError> {
+    let located = |name: &str| {
+        declared.iter().find(|(declared_name, _)| declared_name == name).map_or((0, 0), |(_, at)| (at.line, at.column))
+    };
+    let mut taken: Vec<(String, String)> =
+        ["Error", "Client", "Server"].iter().map(|name| (name.to_string(), "every interface".to_string())).collect();
+    let mut claim = |type_name: String, owner: &str, what: String| -> Result<(), DefinitionError> {
+        if let Some((_, other)) = taken.iter().find(|(taken_name, _)| *taken_name == type_name) {
+            let (line, column) = located(owner);
+            return Err(error_at(
+                line,
+                column,
+                format!("{what} would generate the Rust type `{type_name}`, which {other} generates too"),
+            ));
+        }
+        taken.push((type_name.clone(), what));
+        Ok(())
+    };
+    for structure in &interface.structs {
+        claim(camel_case(&structure.name), &structure.name, format!("struct `{}`", structure.name))?;
+    }
+    for routine in &interface.routines {
+        if routine.arguments_of(Direction::Out).count() > 1 {
+            claim(
+                format!("{}Reply", camel_case(&routine.name)),
+                &routine.name,
+                format!("routine `{}` (its results)", routine.name),
+            )?;
+        }
+        if routine.deferrable {
+            claim(
+                format!("Pending{}", camel_case(&routine.name)),
+                &routine.name,
+                format!("routine `{}` (its deferred reply)", routine.name),
+            )?;
+            let reply_function = format!("{}_reply", routine.name);
+            if interface.routines.iter().any(|other| other.name == reply_function) {
+                let (line, column) = located(&reply_function);
+                return Err(error_at(
+                    line,
+                    column,
+                    format!("routine `{reply_function}` would clash with the C deferred reply of `{}`", routine.name),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn parse_struct(
+    parser: &mut Parser,
+    interface: &mut Interface,
+    keyword_at: &Located,
+    declared: &mut Vec<(String, Located)>,
+) -> Result<(), DefinitionError> {
+    let (name, at) = parser.name("the struct's name")?;
+    check_snake_case(&name, &at, "struct")?;
+    if Integer::ALL.iter().any(|integer| integer.rust_name() == name) || TYPE_WORDS.contains(&name.as_str()) {
+        return Err(error_at(at.line, at.column, format!("struct `{name}`: `{name}` already names a type")));
+    }
+    if name == "server" {
+        return Err(error_at(at.line, at.column, "struct `server` would clash with the C server's type"));
+    }
+    if interface.structs.iter().any(|structure| structure.name == name) {
+        return Err(error_at(at.line, at.column, format!("struct `{name}` is declared twice")));
+    }
+    parser.symbol('{')?;
+    let mut fields: Vec<Field> = Vec::new();
+    loop {
+        if parser.is_symbol('}') && !fields.is_empty() {
+            break;
+        }
+        let (field_name, field_at) = parser.name("a field's name")?;
+        check_snake_case(&field_name, &field_at, "field")?;
+        if fields.iter().any(|field| field.name == field_name) {
+            return Err(error_at(field_at.line, field_at.column, format!("field `{field_name}` appears twice")));
+        }
+        parser.symbol(':')?;
+        let kind = if parser.is_symbol('[') {
+            parser.next();
+            let element = parse_element(parser, interface)?;
+            parser.symbol(';')?;
+            let (count, count_at) = parser.integer("the number of elements")?;
+            if count == 0 || count > mach_abi::MACH_MSG_SIZE_MAX as u64 {
+                return Err(error_at(
+                    count_at.line,
+                    count_at.column,
+                    format!("an array's length must be in 1..={}", mach_abi::MACH_MSG_SIZE_MAX),
+                ));
+            }
+            parser.symbol(']')?;
+            FieldType::Array { element, count: count as usize }
+        } else {
+            match parse_element(parser, interface)? {
+                Element::Integer(integer) => FieldType::Integer(integer),
+                Element::Struct(structure) => FieldType::Struct(structure),
+            }
+        };
+        fields.push(Field { name: field_name, kind });
+        if parser.is_symbol(',') {
+            parser.next();
+            continue;
+        }
+        break;
+    }
+    parser.symbol('}')?;
+    parser.symbol(';')?;
+    let wire_size: usize = fields.iter().map(|field| field.kind.wire_size()).sum();
+    if wire_size > mach_abi::MACH_MSG_SIZE_MAX {
+        return Err(error_at(
+            keyword_at.line,
+            keyword_at.column,
+            format!("struct `{name}` takes {wire_size} bytes, more than a message's {}", mach_abi::MACH_MSG_SIZE_MAX),
+        ));
+    }
+    declared.push((name.clone(), at));
+    interface.structs.push(Structure { doc: keyword_at.doc.clone(), name, fields, wire_size });
+    Ok(())
+}
+
+/// An array element or field type: an integer type or a declared struct.
+fn parse_element(parser: &mut Parser, interface: &Interface) -> Result<Element, DefinitionError> {
+    let (type_name, type_at) = parser.name("an integer type or a struct's name")?;
+    if let Some(integer) = Integer::ALL.iter().find(|integer| integer.rust_name() == type_name) {
+        return Ok(Element::Integer(*integer));
+    }
+    match struct_named(interface, &type_name) {
+        Some(structure) => Ok(Element::Struct(structure)),
+        None => Err(error_at(
+            type_at.line,
+            type_at.column,
+            format!("`{type_name}` is not an integer type or a struct declared before this point"),
+        )),
+    }
+}
+
+fn struct_named(interface: &Interface, name: &str) -> Option<StructRef> {
+    interface
+        .structs
+        .iter()
+        .position(|structure| structure.name == name)
+        .map(|index| StructRef { index, wire_size: interface.structs[index].wire_size })
 }
 
 fn parse_error(parser: &mut Parser, interface: &mut Interface) -> Result<(), DefinitionError> {
@@ -393,6 +602,7 @@ fn parse_routine(
     parser: &mut Parser,
     interface: &mut Interface,
     has_reply: bool,
+    deferrable: bool,
     keyword_at: &Located,
 ) -> Result<Vec<(String, Located)>, DefinitionError> {
     let (name, at) = parser.name("the routine's name")?;
@@ -407,16 +617,17 @@ fn parse_routine(
     let mut arguments: Vec<Argument> = Vec::new();
     if !parser.is_symbol(')') {
         loop {
-            let argument = parse_argument(parser, has_reply)?;
+            let argument = parse_argument(parser, interface, has_reply)?;
             if arguments.iter().any(|other| other.name == argument.name) {
                 let at = parser.peek().clone();
                 return Err(error_at(at.line, at.column, format!("argument `{}` appears twice", argument.name)));
             }
-            // The C stubs pass `bytes` and `ool` arguments with a second
-            // parameter named `<name>_length` / `<name>_size`.
+            // The C stubs pass `bytes`, `ool` and `array` arguments with a
+            // second parameter named `<name>_length`, `_size` or `_count`.
             let companion = |other: &Argument, candidate: &str| match other.kind {
                 Type::Bytes(_) => candidate == format!("{}_length", other.name),
                 Type::OutOfLine(_) => candidate == format!("{}_size", other.name),
+                Type::Array { .. } => candidate == format!("{}_count", other.name),
                 _ => false,
             };
             if arguments.iter().any(|other| companion(other, &argument.name) || companion(&argument, &other.name)) {
@@ -465,6 +676,7 @@ fn parse_routine(
         name,
         id: interface.base + interface.id_count,
         has_reply,
+        deferrable,
         arguments,
         errors: Vec::new(),
     };
@@ -500,7 +712,7 @@ fn parse_routine(
     Ok(errors)
 }
 
-fn parse_argument(parser: &mut Parser, has_reply: bool) -> Result<Argument, DefinitionError> {
+fn parse_argument(parser: &mut Parser, interface: &Interface, has_reply: bool) -> Result<Argument, DefinitionError> {
     let (word, at) = parser.name("`in` or `out`")?;
     let direction = match word.as_str() {
         "in" => Direction::In,
@@ -510,59 +722,19 @@ fn parse_argument(parser: &mut Parser, has_reply: bool) -> Result<Argument, Defi
     };
     let (name, name_at) = parser.name("the argument's name")?;
     check_snake_case(&name, &name_at, "argument")?;
+    if ARGUMENT_RESERVED.contains(&name.as_str()) {
+        return Err(error_at(
+            name_at.line,
+            name_at.column,
+            format!("argument `{name}`: the server method's request context has that name"),
+        ));
+    }
     parser.symbol(':')?;
     let (type_name, type_at) = parser.name("a type")?;
-    let kind = if let Some(integer) = Integer::ALL.iter().find(|integer| integer.rust_name() == type_name) {
-        Type::Integer(*integer)
-    } else {
-        match type_name.as_str() {
-            "bytes" | "string" | "ool" => {
-                parser.symbol('<')?;
-                let (bound, bound_at) = parser.integer("the largest size in bytes")?;
-                parser.symbol('>')?;
-                let limit = if type_name == "ool" {
-                    mach_abi::MACH_MSG_OOL_SIZE_MAX
-                } else {
-                    mach_abi::MACH_MSG_SIZE_MAX as u64
-                };
-                if bound == 0 || bound > limit {
-                    return Err(error_at(
-                        bound_at.line,
-                        bound_at.column,
-                        format!("a {type_name} bound must be in 1..={limit}"),
-                    ));
-                }
-                match type_name.as_str() {
-                    "bytes" => Type::Bytes(bound as usize),
-                    "string" => Type::String(bound as usize),
-                    _ => Type::OutOfLine(bound as usize),
-                }
-            }
-            "port" => {
-                parser.symbol('<')?;
-                let (disposition_name, disposition_at) = parser.name("a disposition (move_send, copy_send, ...)")?;
-                let disposition = PortDisposition::ALL
-                    .iter()
-                    .find(|disposition| disposition.defs_name() == disposition_name)
-                    .copied()
-                    .ok_or_else(|| {
-                        error_at(
-                            disposition_at.line,
-                            disposition_at.column,
-                            format!(
-                                "`{disposition_name}` is not a disposition: move_receive, move_send, move_send_once, copy_send, make_send or make_send_once"
-                            ),
-                        )
-                    })?;
-                parser.symbol('>')?;
-                Type::Port(disposition)
-            }
-            _ => return Err(error_at(type_at.line, type_at.column, format!("`{type_name}` is not a type"))),
-        }
-    };
+    let kind = parse_type(parser, interface, &type_name, &type_at)?;
     if direction == Direction::Out {
         match kind {
-            Type::Port(disposition) if !disposition.is_move() => {
+            Type::Port { disposition, .. } if !disposition.is_move() => {
                 return Err(error_at(
                     type_at.line,
                     type_at.column,
@@ -573,4 +745,89 @@ fn parse_argument(parser: &mut Parser, has_reply: bool) -> Result<Argument, Defi
         }
     }
     Ok(Argument { name, direction, kind })
+}
+
+/// The type whose first word `type_name` was just read.
+fn parse_type(
+    parser: &mut Parser,
+    interface: &Interface,
+    type_name: &str,
+    type_at: &Located,
+) -> Result<Type, DefinitionError> {
+    if let Some(integer) = Integer::ALL.iter().find(|integer| integer.rust_name() == type_name) {
+        return Ok(Type::Integer(*integer));
+    }
+    match type_name {
+        "bytes" | "string" | "ool" => {
+            parser.symbol('<')?;
+            let (bound, bound_at) = parser.integer("the largest size in bytes")?;
+            parser.symbol('>')?;
+            let limit =
+                if type_name == "ool" { mach_abi::MACH_MSG_OOL_SIZE_MAX } else { mach_abi::MACH_MSG_SIZE_MAX as u64 };
+            if bound == 0 || bound > limit {
+                return Err(error_at(
+                    bound_at.line,
+                    bound_at.column,
+                    format!("a {type_name} bound must be in 1..={limit}"),
+                ));
+            }
+            Ok(match type_name {
+                "bytes" => Type::Bytes(bound as usize),
+                "string" => Type::String(bound as usize),
+                _ => Type::OutOfLine(bound as usize),
+            })
+        }
+        "port" => Ok(Type::Port { disposition: parse_disposition(parser)?, optional: false }),
+        "optional" => {
+            let (next, next_at) = parser.name("`port` after `optional`")?;
+            if next != "port" {
+                return Err(error_at(
+                    next_at.line,
+                    next_at.column,
+                    "only a port can be optional (`optional port<...>`)",
+                ));
+            }
+            Ok(Type::Port { disposition: parse_disposition(parser)?, optional: true })
+        }
+        "array" => {
+            parser.symbol('<')?;
+            let element = parse_element(parser, interface)?;
+            parser.symbol(',')?;
+            let (bound, bound_at) = parser.integer("the largest number of elements")?;
+            parser.symbol('>')?;
+            if bound == 0 || bound > mach_abi::MACH_MSG_SIZE_MAX as u64 {
+                return Err(error_at(
+                    bound_at.line,
+                    bound_at.column,
+                    format!("an array bound must be in 1..={}", mach_abi::MACH_MSG_SIZE_MAX),
+                ));
+            }
+            Ok(Type::Array { element, bound: bound as usize })
+        }
+        other => match struct_named(interface, other) {
+            Some(structure) => Ok(Type::Struct(structure)),
+            None => Err(error_at(type_at.line, type_at.column, format!("`{other}` is not a type"))),
+        },
+    }
+}
+
+/// `<DISPOSITION>` after `port`.
+fn parse_disposition(parser: &mut Parser) -> Result<PortDisposition, DefinitionError> {
+    parser.symbol('<')?;
+    let (disposition_name, disposition_at) = parser.name("a disposition (move_send, copy_send, ...)")?;
+    let disposition = PortDisposition::ALL
+        .iter()
+        .find(|disposition| disposition.defs_name() == disposition_name)
+        .copied()
+        .ok_or_else(|| {
+            error_at(
+                disposition_at.line,
+                disposition_at.column,
+                format!(
+                    "`{disposition_name}` is not a disposition: move_receive, move_send, move_send_once, copy_send, make_send or make_send_once"
+                ),
+            )
+        })?;
+    parser.symbol('>')?;
+    Ok(disposition)
 }

@@ -1,5 +1,6 @@
-//! The Rust output: constants, the error enum, the client, the server trait
-//! and the dispatch function, as one file to `include!` in a module.
+//! The Rust output: constants, the error enum, the structures, the client,
+//! the server trait, the dispatch function and the deferred-reply types, as
+//! one file to `include!` in a module.
 
 use std::fmt::Write;
 
@@ -26,14 +27,21 @@ pub fn generate(interface: &Interface, source_name: &str) -> String {
         interface.base + interface.id_count
     );
     line!(out);
+    let generator = Generator { interface };
     constants(&mut out, interface);
     error_enum(&mut out, interface);
-    for routine in &interface.routines {
-        reply_struct(&mut out, routine);
+    for structure in &interface.structs {
+        generator.structure(&mut out, structure);
     }
-    client(&mut out, interface);
-    server_trait(&mut out, interface);
-    dispatch(&mut out, interface);
+    for routine in &interface.routines {
+        generator.reply_struct(&mut out, routine);
+    }
+    generator.client(&mut out);
+    generator.server_trait(&mut out);
+    generator.dispatch(&mut out);
+    for routine in interface.routines.iter().filter(|routine| routine.deferrable) {
+        generator.pending(&mut out, routine);
+    }
     out
 }
 
@@ -117,170 +125,37 @@ fn error_enum(out: &mut String, interface: &Interface) {
     line!(out);
 }
 
+/// How generated code reaches a value it writes into a message.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Source {
+    /// A client's `in` argument: borrowed types (`&[u8]`, `&str`, `&S`,
+    /// `&[T]`), integers by value.
+    Borrowed,
+    /// A server's result, owned (`BoundedBytes`, `S`, `BoundedArray`...).
+    Owned,
+    /// A reference to a server's owned result (a deferred reply writes from
+    /// `&result`).
+    OwnedByReference,
+}
+
+/// The generator for one interface (structure names need it).
+struct Generator<'a> {
+    interface: &'a Interface,
+}
+
 fn port_type(right: ReceivedRight) -> String {
     format!("{LIB}::{}<K>", right.rust_type())
 }
 
-/// The type a sender passes for an argument it sends (client `in`).
-fn sending_type(kind: Type) -> String {
-    match kind {
-        Type::Integer(integer) => integer.rust_name().into(),
-        Type::Bytes(_) | Type::OutOfLine(_) => "&[u8]".into(),
-        Type::String(_) => "&str".into(),
-        Type::Port(disposition) => match disposition {
-            PortDisposition::CopySend => format!("&{LIB}::SendRight<K>"),
-            PortDisposition::MakeSend | PortDisposition::MakeSendOnce => format!("&{LIB}::ReceiveRight<K>"),
-            moved => port_type(moved.received()),
-        },
-    }
-}
-
-/// The type a server method receives for an `in` argument.
-fn server_in_type(kind: Type) -> String {
-    match kind {
-        Type::Port(disposition) => port_type(disposition.received()),
-        Type::OutOfLine(_) => format!("{LIB}::message::OutOfLineData<K>"),
-        other => sending_type(other),
-    }
-}
-
-/// The type of an `out` argument (server returns it, client gets it).
-fn out_type(kind: Type) -> String {
-    match kind {
-        Type::Integer(integer) => integer.rust_name().into(),
-        Type::Bytes(bound) => format!("{LIB}::BoundedBytes<{bound}>"),
-        Type::String(bound) => format!("{LIB}::BoundedString<{bound}>"),
-        Type::Port(disposition) => port_type(disposition.received()),
-        Type::OutOfLine(_) => format!("{LIB}::message::OutOfLineData<K>"),
-    }
-}
-
-/// True when a result holds a kernel object (a right or a region), so the
-/// reply struct is generic over the kernel handle.
-fn has_port_out(routine: &Routine) -> bool {
-    routine.arguments_of(Direction::Out).any(|argument| argument.kind.is_descriptor())
-}
-
-fn reply_struct_name(routine: &Routine) -> String {
-    format!("{}Reply", camel_case(&routine.name))
-}
-
-/// What a routine returns on success.
-fn result_type(routine: &Routine) -> String {
-    let outs: Vec<&Argument> = routine.arguments_of(Direction::Out).collect();
-    match outs.as_slice() {
-        [] => "()".into(),
-        [single] => out_type(single.kind),
-        _ if has_port_out(routine) => format!("{}<K>", reply_struct_name(routine)),
-        _ => reply_struct_name(routine),
-    }
-}
-
-fn reply_struct(out: &mut String, routine: &Routine) {
-    let outs: Vec<&Argument> = routine.arguments_of(Direction::Out).collect();
-    if outs.len() < 2 {
-        return;
-    }
-    line!(out, "/// The results of `{}`.", routine.name);
-    line!(out, "#[derive(Debug)]");
-    if has_port_out(routine) {
-        line!(out, "pub struct {}<K: {LIB}::PortKernel = {LIB}::SystemKernel> {{", reply_struct_name(routine));
+fn optional(text: String, optional: bool) -> String {
+    if optional {
+        format!("Option<{text}>")
     } else {
-        line!(out, "pub struct {} {{", reply_struct_name(routine));
-    }
-    for argument in outs {
-        line!(out, "    pub {}: {},", argument.name, out_type(argument.kind));
-    }
-    line!(out, "}}");
-    line!(out);
-}
-
-fn write_inline(out: &mut String, indent: &str, writer: &str, name: &str, kind: Type, sending: bool) {
-    match kind {
-        Type::Integer(integer) => {
-            let call = match integer {
-                Integer::U8 | Integer::U16 => format!("u32({name} as u32)"),
-                Integer::I8 | Integer::I16 => format!("i32({name} as i32)"),
-                other => format!("{}({name})", other.rust_name()),
-            };
-            line!(out, "{indent}{writer}.{call}?;");
-        }
-        Type::Bytes(bound) => {
-            let value = if sending { name.to_string() } else { format!("{name}.as_slice()") };
-            line!(out, "{indent}{writer}.bytes({value}, {bound})?;");
-        }
-        Type::String(bound) => {
-            let value = if sending { name.to_string() } else { format!("{name}.as_str()") };
-            line!(out, "{indent}{writer}.string({value}, {bound})?;");
-        }
-        Type::Port(_) | Type::OutOfLine(_) => {}
+        text
     }
 }
 
-fn write_descriptor(out: &mut String, indent: &str, writer: &str, name: &str, kind: Type, sending_in: bool) {
-    match kind {
-        Type::Port(disposition) => {
-            line!(out, "{indent}{writer}.descriptor({name}.descriptor_{}())?;", disposition.defs_name());
-        }
-        Type::OutOfLine(bound) if sending_in => {
-            line!(out, "{indent}{writer}.descriptor({LIB}::message::out_of_line_descriptor({name}, {bound})?)?;");
-        }
-        Type::OutOfLine(bound) => {
-            line!(out, "{indent}{writer}.descriptor({name}.descriptor_move({bound})?)?;");
-        }
-        _ => {}
-    }
-}
-
-/// Emits the checks of a received message's arguments of `direction`
-/// (descriptors, then inline fields), inside a closure returning a tuple
-/// of the raw values.
-fn read_arguments(
-    out: &mut String,
-    indent: &str,
-    routine: &Routine,
-    direction: Direction,
-    view: &str,
-    reader_init: &str,
-    bounded: bool,
-) {
-    let arguments: Vec<&Argument> = routine.arguments_of(direction).collect();
-    let descriptors: Vec<&&Argument> = arguments.iter().filter(|argument| argument.kind.is_descriptor()).collect();
-    let inline_count = arguments.iter().filter(|argument| !argument.kind.is_descriptor()).count();
-    line!(out, "{indent}{LIB}::message::expect_descriptor_count({view}, {})?;", descriptors.len());
-    for (index, argument) in descriptors.iter().enumerate() {
-        match argument.kind {
-            Type::Port(disposition) => line!(
-                out,
-                "{indent}let {} = {LIB}::message::expect_port({view}, {index}, {LIB}::message::ExpectedRight::{})?;",
-                argument.name,
-                disposition.received().expected_variant()
-            ),
-            Type::OutOfLine(bound) => line!(
-                out,
-                "{indent}let {} = {LIB}::message::expect_out_of_line({view}, {index}, {bound})?;",
-                argument.name
-            ),
-            _ => {}
-        }
-    }
-    let mutable = if inline_count > 0 { "mut " } else { "" };
-    line!(out, "{indent}let {mutable}idl_reader = {reader_init};");
-    for argument in arguments.iter().filter(|argument| !argument.kind.is_descriptor()) {
-        let read = match argument.kind {
-            Type::Integer(integer) => format!("{}()", integer.rust_name()),
-            Type::Bytes(bound) if bounded => format!("bounded_bytes::<{bound}>()"),
-            Type::String(bound) if bounded => format!("bounded_string::<{bound}>()"),
-            Type::Bytes(bound) => format!("bytes({bound})"),
-            Type::String(bound) => format!("string({bound})"),
-            _ => continue,
-        };
-        line!(out, "{indent}let {} = idl_reader.{read}?;", argument.name);
-    }
-    line!(out, "{indent}idl_reader.finish()?;");
-    line!(out, "{indent}Ok(({}))", tuple(&arguments));
-}
-
+/// `let` patterns and expressions read a tuple of these names.
 fn tuple(arguments: &[&Argument]) -> String {
     let mut text = String::new();
     for argument in arguments {
@@ -290,362 +165,917 @@ fn tuple(arguments: &[&Argument]) -> String {
     text.trim_end().to_string()
 }
 
-/// Adopts the received rights and regions named in the tuple.
-fn adopt(out: &mut String, indent: &str, arguments: &[&Argument], kernel: &str) {
-    for argument in arguments {
-        match argument.kind {
-            Type::Port(disposition) => line!(
-                out,
-                "{indent}let {name} = {LIB}::{}::from_received({kernel}, {name});",
-                disposition.received().rust_type(),
-                name = argument.name
-            ),
-            Type::OutOfLine(_) => line!(
-                out,
-                "{indent}let {name} = {LIB}::message::OutOfLineData::from_received({kernel}, {name}.0, {name}.1);",
-                name = argument.name
-            ),
-            _ => {}
-        }
-    }
+fn reply_struct_name(routine: &Routine) -> String {
+    format!("{}Reply", camel_case(&routine.name))
+}
+
+fn pending_name(routine: &Routine) -> String {
+    format!("Pending{}", camel_case(&routine.name))
+}
+
+/// True when a result holds a kernel object (a right or a region), so the
+/// reply struct is generic over the kernel handle.
+fn has_port_out(routine: &Routine) -> bool {
+    routine.arguments_of(Direction::Out).any(|argument| argument.kind.is_descriptor())
 }
 
 /// The interface fixes the argument count, so a long list is not a smell here.
-fn allow_many_arguments(out: &mut String, routine: &Routine) {
-    if routine.arguments_of(Direction::In).count() + 1 > 7 {
+fn allow_many_arguments(out: &mut String, routine: &Routine, extra: usize) {
+    if routine.arguments_of(Direction::In).count() + 1 + extra > 7 {
         line!(out, "    #[allow(clippy::too_many_arguments)]");
     }
 }
 
-fn parameters(routine: &Routine, type_of: fn(Type) -> String) -> String {
-    routine
-        .arguments_of(Direction::In)
-        .map(|argument| format!(", {}: {}", argument.name, type_of(argument.kind)))
-        .collect()
+/// The `write` call of a scalar integer field or argument `value`.
+fn write_integer(integer: Integer, value: &str) -> String {
+    match integer {
+        Integer::U8 | Integer::U16 => format!("u32({value} as u32)"),
+        Integer::I8 | Integer::I16 => format!("i32({value} as i32)"),
+        other => format!("{}({value})", other.rust_name()),
+    }
 }
 
-fn client(out: &mut String, interface: &Interface) {
-    line!(out, "/// A client of the interface: a send right to the server and a reply port.");
-    line!(out, "/// One call at a time (methods take `&mut self`); make one client per thread.");
-    line!(out, "#[derive(Debug)]");
-    line!(out, "pub struct Client<K: {LIB}::PortKernel = {LIB}::SystemKernel> {{");
-    line!(out, "    kernel: K,");
-    line!(out, "    server: {LIB}::SendRight<K>,");
-    line!(out, "    reply_port: {LIB}::ReceiveRight<K>,");
-    line!(out, "    timeout: Option<u32>,");
-    line!(out, "}}");
-    line!(out);
-    line!(out, "impl<K: {LIB}::PortKernel> Client<K> {{");
-    line!(out, "    /// A client calling the server `server` is a send right to, with a new reply port.");
-    line!(out, "    pub fn new(kernel: &K, server: {LIB}::SendRight<K>) -> Result<Self, {LIB}::RpcError> {{");
-    line!(out, "        let reply_port = kernel.reply_port().map_err({LIB}::RpcError::NoReplyPort)?;");
-    line!(out, "        Ok(Client {{");
-    line!(out, "            kernel: kernel.clone(),");
-    line!(out, "            server,");
-    line!(out, "            reply_port: {LIB}::ReceiveRight::from_name(kernel, reply_port),");
-    line!(out, "            timeout: None,");
-    line!(out, "        }})");
-    line!(out, "    }}");
-    line!(out);
-    line!(out, "    /// Bounds each call's send and receive to `milliseconds` (`None`: wait as long as it takes).");
-    line!(out, "    pub fn set_timeout(&mut self, milliseconds: Option<u32>) {{");
-    line!(out, "        self.timeout = milliseconds;");
-    line!(out, "    }}");
-    line!(out);
-    line!(out, "    /// The send right to the server.");
-    line!(out, "    pub fn server(&self) -> &{LIB}::SendRight<K> {{");
-    line!(out, "        &self.server");
-    line!(out, "    }}");
-    line!(out);
-    line!(out, "    /// Ends the client, keeping the send right to the server.");
-    line!(out, "    pub fn into_server(self) -> {LIB}::SendRight<K> {{");
-    line!(out, "        self.server");
-    line!(out, "    }}");
-    for routine in &interface.routines {
+impl Generator<'_> {
+    fn struct_name(&self, reference: StructRef) -> String {
+        camel_case(&self.interface.structure(reference).name)
+    }
+
+    fn element_type(&self, element: Element) -> String {
+        match element {
+            Element::Integer(integer) => integer.rust_name().into(),
+            Element::Struct(structure) => self.struct_name(structure),
+        }
+    }
+
+    /// The type a sender passes for an argument it sends (client `in`).
+    fn sending_type(&self, kind: Type) -> String {
+        match kind {
+            Type::Integer(integer) => integer.rust_name().into(),
+            Type::Bytes(_) | Type::OutOfLine(_) => "&[u8]".into(),
+            Type::String(_) => "&str".into(),
+            Type::Port { disposition, optional: is_optional } => optional(
+                match disposition {
+                    PortDisposition::CopySend => format!("&{LIB}::SendRight<K>"),
+                    PortDisposition::MakeSend | PortDisposition::MakeSendOnce => format!("&{LIB}::ReceiveRight<K>"),
+                    moved => port_type(moved.received()),
+                },
+                is_optional,
+            ),
+            Type::Struct(structure) => format!("&{}", self.struct_name(structure)),
+            Type::Array { element, .. } => format!("&[{}]", self.element_type(element)),
+        }
+    }
+
+    /// The type a server method receives for an `in` argument.
+    fn server_in_type(&self, kind: Type) -> String {
+        match kind {
+            Type::Port { disposition, optional: is_optional } => {
+                optional(port_type(disposition.received()), is_optional)
+            }
+            Type::OutOfLine(_) => format!("{LIB}::message::OutOfLineData<K>"),
+            other => self.sending_type(other),
+        }
+    }
+
+    /// The type of an `out` argument (server returns it, client gets it).
+    fn out_type(&self, kind: Type) -> String {
+        match kind {
+            Type::Integer(integer) => integer.rust_name().into(),
+            Type::Bytes(bound) => format!("{LIB}::BoundedBytes<{bound}>"),
+            Type::String(bound) => format!("{LIB}::BoundedString<{bound}>"),
+            Type::Port { disposition, optional: is_optional } => {
+                optional(port_type(disposition.received()), is_optional)
+            }
+            Type::OutOfLine(_) => format!("{LIB}::message::OutOfLineData<K>"),
+            Type::Struct(structure) => self.struct_name(structure),
+            Type::Array { element, bound } => format!("{LIB}::BoundedArray<{}, {bound}>", self.element_type(element)),
+        }
+    }
+
+    /// What a routine returns on success.
+    fn result_type(&self, routine: &Routine) -> String {
+        let outs: Vec<&Argument> = routine.arguments_of(Direction::Out).collect();
+        match outs.as_slice() {
+            [] => "()".into(),
+            [single] => self.out_type(single.kind),
+            _ if has_port_out(routine) => format!("{}<K>", reply_struct_name(routine)),
+            _ => reply_struct_name(routine),
+        }
+    }
+
+    /// A structure: the Rust type and its [`Record`] implementation.
+    fn structure(&self, out: &mut String, structure: &Structure) {
+        let name = camel_case(&structure.name);
+        for text in &structure.doc {
+            line!(out, "/// {text}");
+        }
+        if !structure.doc.is_empty() {
+            line!(out, "///");
+        }
+        line!(out, "/// `struct {}` ({} bytes on the wire).", structure.name, structure.wire_size);
+        // `Default` derives for arrays of at most 32 elements only.
+        let derive_default =
+            structure.fields.iter().all(|field| !matches!(field.kind, FieldType::Array { count, .. } if count > 32));
+        let default = if derive_default { "Default, " } else { "" };
+        line!(out, "#[derive(Clone, Copy, {default}Debug, PartialEq, Eq)]");
+        line!(out, "pub struct {name} {{");
+        for field in &structure.fields {
+            line!(out, "    pub {}: {},", field.name, self.field_type(field.kind));
+        }
+        line!(out, "}}");
         line!(out);
-        client_method(out, interface, routine);
+        if !derive_default {
+            line!(out, "impl Default for {name} {{");
+            line!(out, "    fn default() -> Self {{");
+            line!(out, "        {name} {{");
+            for field in &structure.fields {
+                line!(out, "            {}: {},", field.name, self.field_default(field.kind));
+            }
+            line!(out, "        }}");
+            line!(out, "    }}");
+            line!(out, "}}");
+            line!(out);
+        }
+        line!(out, "impl {LIB}::message::Record for {name} {{");
+        line!(
+            out,
+            "    fn write(&self, idl_writer: &mut {LIB}::message::MessageWriter<'_>) -> Result<(), {LIB}::WriteError> {{"
+        );
+        for field in &structure.fields {
+            let value = format!("self.{}", field.name);
+            match field.kind {
+                FieldType::Integer(integer) => line!(out, "        idl_writer.{}?;", write_integer(integer, &value)),
+                FieldType::Struct(_) => line!(out, "        {LIB}::message::Record::write(&{value}, idl_writer)?;"),
+                FieldType::Array { element: Element::Integer(_), .. } => {
+                    line!(out, "        idl_writer.packed(&{value})?;")
+                }
+                FieldType::Array { element: Element::Struct(_), .. } => {
+                    line!(out, "        idl_writer.records(&{value})?;")
+                }
+            }
+        }
+        line!(out, "        Ok(())");
+        line!(out, "    }}");
+        line!(out);
+        line!(
+            out,
+            "    fn read(idl_reader: &mut {LIB}::message::InlineReader<'_>) -> Result<Self, {LIB}::DecodeError> {{"
+        );
+        line!(out, "        Ok({name} {{");
+        for field in &structure.fields {
+            let read = match field.kind {
+                FieldType::Integer(integer) => format!("idl_reader.{}()?", integer.rust_name()),
+                FieldType::Struct(reference) => {
+                    format!("<{} as {LIB}::message::Record>::read(idl_reader)?", self.struct_name(reference))
+                }
+                FieldType::Array { element: element @ Element::Integer(_), count } => {
+                    format!("idl_reader.packed::<{}, {count}>()?", self.element_type(element))
+                }
+                FieldType::Array { element: element @ Element::Struct(_), count } => {
+                    format!("idl_reader.records::<{}, {count}>()?", self.element_type(element))
+                }
+            };
+            line!(out, "            {}: {read},", field.name);
+        }
+        line!(out, "        }})");
+        line!(out, "    }}");
+        line!(out, "}}");
+        line!(out);
     }
-    line!(out, "}}");
-    line!(out);
-}
 
-fn routine_doc(out: &mut String, interface: &Interface, routine: &Routine, indent: &str) {
-    for text in &routine.doc {
-        line!(out, "{indent}/// {text}");
+    fn field_type(&self, kind: FieldType) -> String {
+        match kind {
+            FieldType::Integer(integer) => integer.rust_name().into(),
+            FieldType::Struct(reference) => self.struct_name(reference),
+            FieldType::Array { element, count } => format!("[{}; {count}]", self.element_type(element)),
+        }
     }
-    if !routine.doc.is_empty() {
-        line!(out, "{indent}///");
-    }
-    line!(out, "{indent}/// `{}` (message id {}).", routine.name, routine.id);
-    if !routine.errors.is_empty() {
-        let names: Vec<String> = routine.errors.iter().map(|name| format!("[`Error::{}`]", camel_case(name))).collect();
-        line!(out, "{indent}/// Errors: {}.", names.join(", "));
-    }
-    let _ = interface;
-}
 
-fn client_method(out: &mut String, interface: &Interface, routine: &Routine) {
-    let upper_name = upper(&routine.name);
-    let ins: Vec<&Argument> = routine.arguments_of(Direction::In).collect();
-    let outs: Vec<&Argument> = routine.arguments_of(Direction::Out).collect();
-    routine_doc(out, interface, routine, "    ");
-    let result = if routine.has_reply {
-        format!("Result<{}, {LIB}::CallError<Error>>", result_type(routine))
-    } else {
-        format!("Result<(), {LIB}::RpcError>")
-    };
-    allow_many_arguments(out, routine);
-    line!(out, "    pub fn {}(&mut self{}) -> {result} {{", routine.name, parameters(routine, sending_type));
-    line!(out, "        let mut idl_buffer = {LIB}::trap::MessageBuffer::<{{ buffer_size::{upper_name} }}>::new();");
-    let header = if routine.has_reply {
-        format!("{LIB}::rpc::request_header(self.server.name(), self.reply_port.name(), id::{upper_name})")
-    } else {
-        format!("{LIB}::rpc::one_way_header(self.server.name(), id::{upper_name})")
-    };
-    let writer_mutable = if ins.is_empty() { "" } else { "mut " };
-    line!(out, "        let idl_length = {{");
-    line!(
-        out,
-        "            let {writer_mutable}idl_writer = {LIB}::message::MessageWriter::new(&mut idl_buffer.0, {header});"
-    );
-    for argument in &ins {
-        write_descriptor(out, "            ", "idl_writer", &argument.name, argument.kind, true);
+    fn field_default(&self, kind: FieldType) -> String {
+        let element_default = |element: Element| match element {
+            Element::Integer(Integer::Bool) => "false".to_string(),
+            Element::Integer(_) => "0".to_string(),
+            Element::Struct(reference) => format!("{}::default()", self.struct_name(reference)),
+        };
+        match kind {
+            FieldType::Integer(integer) => element_default(Element::Integer(integer)),
+            FieldType::Struct(reference) => element_default(Element::Struct(reference)),
+            FieldType::Array { element, count } => format!("[{}; {count}]", element_default(element)),
+        }
     }
-    for argument in &ins {
-        write_inline(out, "            ", "idl_writer", &argument.name, argument.kind, true);
+
+    fn reply_struct(&self, out: &mut String, routine: &Routine) {
+        let outs: Vec<&Argument> = routine.arguments_of(Direction::Out).collect();
+        if outs.len() < 2 {
+            return;
+        }
+        line!(out, "/// The results of `{}`.", routine.name);
+        line!(out, "#[derive(Debug)]");
+        if has_port_out(routine) {
+            line!(out, "pub struct {}<K: {LIB}::PortKernel = {LIB}::SystemKernel> {{", reply_struct_name(routine));
+        } else {
+            line!(out, "pub struct {} {{", reply_struct_name(routine));
+        }
+        for argument in outs {
+            line!(out, "    pub {}: {},", argument.name, self.out_type(argument.kind));
+        }
+        line!(out, "}}");
+        line!(out);
     }
-    line!(out, "            idl_writer.finish()?");
-    line!(out, "        }};");
-    let moved: Vec<&&Argument> = ins
-        .iter()
-        .filter(|argument| matches!(argument.kind, Type::Port(disposition) if disposition.is_move()))
-        .collect();
-    if !routine.has_reply {
-        if moved.is_empty() {
-            line!(out, "        {LIB}::rpc::send(&self.kernel, &mut idl_buffer.0, idl_length, self.timeout)");
+
+    /// Writes an inline argument `name` of type `kind`.
+    fn write_inline(&self, out: &mut String, indent: &str, name: &str, kind: Type, source: Source) {
+        let owned = source != Source::Borrowed;
+        match kind {
+            Type::Integer(integer) => {
+                let value = if source == Source::OwnedByReference { format!("*{name}") } else { name.to_string() };
+                line!(out, "{indent}idl_writer.{}?;", write_integer(integer, &value));
+            }
+            Type::Bytes(bound) => {
+                let value = if owned { format!("{name}.as_slice()") } else { name.to_string() };
+                line!(out, "{indent}idl_writer.bytes({value}, {bound})?;");
+            }
+            Type::String(bound) => {
+                let value = if owned { format!("{name}.as_str()") } else { name.to_string() };
+                line!(out, "{indent}idl_writer.string({value}, {bound})?;");
+            }
+            Type::Struct(_) => {
+                let value = if source == Source::Owned { format!("&{name}") } else { name.to_string() };
+                line!(out, "{indent}{LIB}::message::Record::write({value}, &mut idl_writer)?;");
+            }
+            Type::Array { element, bound } => {
+                let value = if owned { format!("{name}.as_slice()") } else { name.to_string() };
+                let method = match element {
+                    Element::Integer(_) => "packed_array",
+                    Element::Struct(_) => "record_array",
+                };
+                line!(out, "{indent}idl_writer.{method}({value}, {bound})?;");
+            }
+            Type::Port { .. } | Type::OutOfLine(_) => {}
+        }
+    }
+
+    /// Writes a descriptor argument `name` of type `kind`.
+    fn write_descriptor(&self, out: &mut String, indent: &str, name: &str, kind: Type, sending_in: bool) {
+        match kind {
+            Type::Port { disposition, optional: false } => {
+                line!(out, "{indent}idl_writer.descriptor({name}.descriptor_{}())?;", disposition.defs_name());
+            }
+            Type::Port { disposition, optional: true } => {
+                line!(out, "{indent}idl_writer.descriptor(match &{name} {{");
+                line!(out, "{indent}    Some(idl_right) => idl_right.descriptor_{}(),", disposition.defs_name());
+                line!(
+                    out,
+                    "{indent}    None => {LIB}::message::null_port({LIB}::abi::Disposition::{}),",
+                    disposition.abi_variant()
+                );
+                line!(out, "{indent}}})?;");
+            }
+            Type::OutOfLine(bound) if sending_in => {
+                line!(out, "{indent}idl_writer.descriptor({LIB}::message::out_of_line_descriptor({name}, {bound})?)?;");
+            }
+            Type::OutOfLine(bound) => {
+                line!(out, "{indent}idl_writer.descriptor({name}.descriptor_move({bound})?)?;");
+            }
+            _ => {}
+        }
+    }
+
+    /// After a successful send: forgets the rights and regions `arguments`
+    /// handed to the message (`all_descriptors`: every descriptor, as for
+    /// results, which always move; else only the moving port dispositions).
+    fn forget_moved(&self, out: &mut String, indent: &str, arguments: &[&Argument], all_descriptors: bool) {
+        for argument in arguments {
+            let moves = match argument.kind {
+                Type::Port { disposition, .. } => all_descriptors || disposition.is_move(),
+                Type::OutOfLine(_) => all_descriptors,
+                _ => false,
+            };
+            if !moves {
+                continue;
+            }
+            match argument.kind {
+                Type::Port { optional: true, .. } => {
+                    line!(out, "{indent}{LIB}::rights::Moved::moved({});", argument.name)
+                }
+                _ => line!(out, "{indent}{}.moved();", argument.name),
+            }
+        }
+    }
+
+    /// Emits the checks of a received message's arguments (descriptors,
+    /// then inline fields), inside a closure returning a tuple of the raw
+    /// values: a request's `in` arguments (`request`: borrowed from the
+    /// message where they can be), or a reply's `out` arguments (copied into
+    /// bounded values, after the reader `idl_reader` read the code).
+    fn read_arguments(&self, out: &mut String, indent: &str, routine: &Routine, request: bool) {
+        let (direction, view, bounded) =
+            if request { (Direction::In, "idl_view", false) } else { (Direction::Out, "&idl_view", true) };
+        let reader_init = if request {
+            format!("{LIB}::message::InlineReader::new(idl_view.inline_data)")
+        } else {
+            "idl_reader".to_string()
+        };
+        let arguments: Vec<&Argument> = routine.arguments_of(direction).collect();
+        let descriptors: Vec<&&Argument> = arguments.iter().filter(|argument| argument.kind.is_descriptor()).collect();
+        let inline_count = arguments.iter().filter(|argument| !argument.kind.is_descriptor()).count();
+        line!(out, "{indent}{LIB}::message::expect_descriptor_count({view}, {})?;", descriptors.len());
+        for (index, argument) in descriptors.iter().enumerate() {
+            match argument.kind {
+                Type::Port { disposition, optional } => line!(
+                    out,
+                    "{indent}let {} = {LIB}::message::expect_{}port({view}, {index}, {LIB}::message::ExpectedRight::{})?;",
+                    argument.name,
+                    if optional { "optional_" } else { "" },
+                    disposition.received().expected_variant()
+                ),
+                Type::OutOfLine(bound) => line!(
+                    out,
+                    "{indent}let {} = {LIB}::message::expect_out_of_line({view}, {index}, {bound})?;",
+                    argument.name
+                ),
+                _ => {}
+            }
+        }
+        let mutable = if inline_count > 0 { "mut " } else { "" };
+        line!(out, "{indent}let {mutable}idl_reader = {reader_init};");
+        for argument in arguments.iter().filter(|argument| !argument.kind.is_descriptor()) {
+            let read = match argument.kind {
+                Type::Integer(integer) => format!("idl_reader.{}()", integer.rust_name()),
+                Type::Bytes(bound) if bounded => format!("idl_reader.bounded_bytes::<{bound}>()"),
+                Type::String(bound) if bounded => format!("idl_reader.bounded_string::<{bound}>()"),
+                Type::Bytes(bound) => format!("idl_reader.bytes({bound})"),
+                Type::String(bound) => format!("idl_reader.string({bound})"),
+                Type::Struct(reference) => {
+                    format!("<{} as {LIB}::message::Record>::read(&mut idl_reader)", self.struct_name(reference))
+                }
+                Type::Array { element: element @ Element::Integer(_), bound } => {
+                    format!("idl_reader.packed_array::<{}, {bound}>()", self.element_type(element))
+                }
+                Type::Array { element: element @ Element::Struct(_), bound } => {
+                    format!("idl_reader.record_array::<{}, {bound}>()", self.element_type(element))
+                }
+                _ => continue,
+            };
+            line!(out, "{indent}let {} = {read}?;", argument.name);
+        }
+        line!(out, "{indent}idl_reader.finish()?;");
+        line!(out, "{indent}Ok(({}))", tuple(&arguments));
+    }
+
+    /// Adopts the received rights and regions named in the tuple.
+    fn adopt(&self, out: &mut String, indent: &str, arguments: &[&Argument], kernel: &str) {
+        for argument in arguments {
+            match argument.kind {
+                Type::Port { disposition, optional: false } => line!(
+                    out,
+                    "{indent}let {name} = {LIB}::{}::from_received({kernel}, {name});",
+                    disposition.received().rust_type(),
+                    name = argument.name
+                ),
+                Type::Port { disposition, optional: true } => line!(
+                    out,
+                    "{indent}let {name} = {name}.map(|idl_name| {LIB}::{}::from_received({kernel}, idl_name));",
+                    disposition.received().rust_type(),
+                    name = argument.name
+                ),
+                Type::OutOfLine(_) => line!(
+                    out,
+                    "{indent}let {name} = {LIB}::message::OutOfLineData::from_received({kernel}, {name}.0, {name}.1);",
+                    name = argument.name
+                ),
+                _ => {}
+            }
+        }
+    }
+
+    fn parameters(&self, routine: &Routine, type_of: fn(&Self, Type) -> String) -> String {
+        routine
+            .arguments_of(Direction::In)
+            .map(|argument| format!(", {}: {}", argument.name, type_of(self, argument.kind)))
+            .collect()
+    }
+
+    fn client(&self, out: &mut String) {
+        line!(out, "/// A client of the interface: a send right to the server and a reply port.");
+        line!(out, "/// One call at a time (methods take `&mut self`); make one client per thread.");
+        line!(out, "#[derive(Debug)]");
+        line!(out, "pub struct Client<K: {LIB}::PortKernel = {LIB}::SystemKernel> {{");
+        line!(out, "    kernel: K,");
+        line!(out, "    server: {LIB}::SendRight<K>,");
+        line!(out, "    reply_port: {LIB}::ReceiveRight<K>,");
+        line!(out, "    timeout: Option<u32>,");
+        line!(out, "}}");
+        line!(out);
+        line!(out, "impl<K: {LIB}::PortKernel> Client<K> {{");
+        line!(out, "    /// A client calling the server `server` is a send right to, with a new reply port.");
+        line!(out, "    pub fn new(kernel: &K, server: {LIB}::SendRight<K>) -> Result<Self, {LIB}::RpcError> {{");
+        line!(out, "        let reply_port = kernel.reply_port().map_err({LIB}::RpcError::NoReplyPort)?;");
+        line!(out, "        Ok(Client {{");
+        line!(out, "            kernel: kernel.clone(),");
+        line!(out, "            server,");
+        line!(out, "            reply_port: {LIB}::ReceiveRight::from_name(kernel, reply_port),");
+        line!(out, "            timeout: None,");
+        line!(out, "        }})");
+        line!(out, "    }}");
+        line!(out);
+        line!(out, "    /// Bounds each call's send and receive to `milliseconds` (`None`: wait as long as it takes).");
+        line!(out, "    pub fn set_timeout(&mut self, milliseconds: Option<u32>) {{");
+        line!(out, "        self.timeout = milliseconds;");
+        line!(out, "    }}");
+        line!(out);
+        line!(out, "    /// The send right to the server.");
+        line!(out, "    pub fn server(&self) -> &{LIB}::SendRight<K> {{");
+        line!(out, "        &self.server");
+        line!(out, "    }}");
+        line!(out);
+        line!(out, "    /// The port replies arrive on (a caller whose call was interrupted looks there for");
+        line!(out, "    /// a reply that arrived before giving the call up).");
+        line!(out, "    pub fn reply_port(&self) -> &{LIB}::ReceiveRight<K> {{");
+        line!(out, "        &self.reply_port");
+        line!(out, "    }}");
+        line!(out);
+        line!(out, "    /// Ends the client, keeping the send right to the server.");
+        line!(out, "    pub fn into_server(self) -> {LIB}::SendRight<K> {{");
+        line!(out, "        self.server");
+        line!(out, "    }}");
+        for routine in &self.interface.routines {
+            line!(out);
+            self.client_method(out, routine);
+        }
+        line!(out, "}}");
+        line!(out);
+    }
+
+    fn routine_doc(&self, out: &mut String, routine: &Routine, indent: &str) {
+        for text in &routine.doc {
+            line!(out, "{indent}/// {text}");
+        }
+        if !routine.doc.is_empty() {
+            line!(out, "{indent}///");
+        }
+        line!(out, "{indent}/// `{}` (message id {}).", routine.name, routine.id);
+        if !routine.errors.is_empty() {
+            let names: Vec<String> =
+                routine.errors.iter().map(|name| format!("[`Error::{}`]", camel_case(name))).collect();
+            line!(out, "{indent}/// Errors: {}.", names.join(", "));
+        }
+    }
+
+    fn client_method(&self, out: &mut String, routine: &Routine) {
+        let upper_name = upper(&routine.name);
+        let ins: Vec<&Argument> = routine.arguments_of(Direction::In).collect();
+        let outs: Vec<&Argument> = routine.arguments_of(Direction::Out).collect();
+        self.routine_doc(out, routine, "    ");
+        if routine.deferrable {
+            line!(out, "    ///");
+            line!(out, "    /// The server may answer later (a deferrable routine): the call waits for it.");
+        }
+        let result = if routine.has_reply {
+            format!("Result<{}, {LIB}::CallError<Error>>", self.result_type(routine))
+        } else {
+            format!("Result<(), {LIB}::RpcError>")
+        };
+        allow_many_arguments(out, routine, 0);
+        line!(
+            out,
+            "    pub fn {}(&mut self{}) -> {result} {{",
+            routine.name,
+            self.parameters(routine, Self::sending_type)
+        );
+        line!(
+            out,
+            "        let mut idl_buffer = {LIB}::trap::MessageBuffer::<{{ buffer_size::{upper_name} }}>::new();"
+        );
+        let header = if routine.has_reply {
+            format!("{LIB}::rpc::request_header(self.server.name(), self.reply_port.name(), id::{upper_name})")
+        } else {
+            format!("{LIB}::rpc::one_way_header(self.server.name(), id::{upper_name})")
+        };
+        let writer_mutable = if ins.is_empty() { "" } else { "mut " };
+        line!(out, "        let idl_length = {{");
+        line!(
+            out,
+            "            let {writer_mutable}idl_writer = {LIB}::message::MessageWriter::new(&mut idl_buffer.0, {header});"
+        );
+        for argument in &ins {
+            self.write_descriptor(out, "            ", &argument.name, argument.kind, true);
+        }
+        for argument in &ins {
+            self.write_inline(out, "            ", &argument.name, argument.kind, Source::Borrowed);
+        }
+        line!(out, "            idl_writer.finish()?");
+        line!(out, "        }};");
+        let moves_rights =
+            ins.iter().any(|argument| matches!(argument.kind, Type::Port { disposition, .. } if disposition.is_move()));
+        if !routine.has_reply {
+            if !moves_rights {
+                line!(out, "        {LIB}::rpc::send(&self.kernel, &mut idl_buffer.0, idl_length, self.timeout)");
+                line!(out, "    }}");
+                return;
+            }
+            line!(
+                out,
+                "        let idl_sent = {LIB}::rpc::send(&self.kernel, &mut idl_buffer.0, idl_length, self.timeout);"
+            );
+            line!(out, "        if idl_sent.is_ok() {{");
+            self.forget_moved(out, "            ", &ins, false);
+            line!(out, "        }}");
+            line!(out, "        idl_sent");
             line!(out, "    }}");
             return;
         }
-        line!(
-            out,
-            "        let idl_sent = {LIB}::rpc::send(&self.kernel, &mut idl_buffer.0, idl_length, self.timeout);"
+        let call = format!(
+            "{LIB}::rpc::call(&self.kernel, &mut self.reply_port, &mut idl_buffer.0, idl_length, self.timeout)"
         );
-        {
-            line!(out, "        if idl_sent.is_ok() {{");
-            for argument in &moved {
-                line!(out, "            {}.moved();", argument.name);
+        if !moves_rights {
+            line!(out, "        {call}?;");
+        } else {
+            line!(out, "        let idl_sent = {call};");
+            line!(out, "        if {LIB}::rpc::request_was_sent(&idl_sent) {{");
+            self.forget_moved(out, "            ", &ins, false);
+            line!(out, "        }}");
+            line!(out, "        idl_sent?;");
+        }
+        line!(out, "        let (idl_view, idl_reader) = match {LIB}::rpc::read_reply(&self.kernel, &idl_buffer.0, id::{upper_name}) {{");
+        line!(out, "            Ok(idl_reply) => idl_reply,");
+        line!(out, "            Err(Ok(idl_code)) => return Err({LIB}::rpc::code_error(idl_code, Error::from_code)),");
+        line!(out, "            Err(Err(idl_error)) => return Err({LIB}::CallError::Rpc(idl_error)),");
+        line!(out, "        }};");
+        line!(out, "        let idl_decoded = (move || -> Result<_, {LIB}::DecodeError> {{");
+        self.read_arguments(out, "            ", routine, false);
+        line!(out, "        }})();");
+        line!(out, "        let ({}) = match idl_decoded {{", tuple(&outs));
+        line!(out, "            Ok(idl_values) => idl_values,");
+        line!(out, "            Err(idl_error) => {{");
+        line!(out, "                {LIB}::message::release_received(&self.kernel, &idl_view);");
+        line!(out, "                return Err({LIB}::CallError::Rpc({LIB}::RpcError::Reply(idl_error)));");
+        line!(out, "            }}");
+        line!(out, "        }};");
+        self.adopt(out, "        ", &outs, "&self.kernel");
+        match outs.as_slice() {
+            [] => line!(out, "        Ok(())"),
+            [single] => line!(out, "        Ok({})", single.name),
+            _ => {
+                let fields: Vec<&str> = outs.iter().map(|argument| argument.name.as_str()).collect();
+                line!(out, "        Ok({} {{ {} }})", reply_struct_name(routine), fields.join(", "));
             }
+        }
+        line!(out, "    }}");
+    }
+
+    fn server_trait(&self, out: &mut String) {
+        line!(out, "/// The server side: one method per routine. [`dispatch`] decodes and checks each");
+        line!(out, "/// request, calls the method with the request's context (the port it arrived on, the");
+        line!(out, "/// sender and its credential) and encodes the reply.");
+        line!(out, "pub trait Server<K: {LIB}::PortKernel = {LIB}::SystemKernel> {{");
+        for (index, routine) in self.interface.routines.iter().enumerate() {
+            if index > 0 {
+                line!(out);
+            }
+            self.routine_doc(out, routine, "    ");
+            if routine.deferrable {
+                line!(out, "    ///");
+                line!(out, "    /// Deferrable: to answer later, keep the reply with");
+                line!(out, "    /// [`{}::keep`]`(context)` and return `Ok(Answer::Later)`.", pending_name(routine));
+            }
+            allow_many_arguments(out, routine, 1);
+            let parameters = self.parameters(routine, Self::server_in_type);
+            let context = format!("context: &{LIB}::request::Context<'_, K>");
+            if !routine.has_reply {
+                line!(out, "    fn {}(&mut self, {context}{parameters});", routine.name);
+            } else if routine.deferrable {
+                line!(
+                    out,
+                    "    fn {}(&mut self, {context}{parameters}) -> Result<{LIB}::request::Answer<{}>, Error>;",
+                    routine.name,
+                    self.result_type(routine)
+                );
+            } else {
+                line!(
+                    out,
+                    "    fn {}(&mut self, {context}{parameters}) -> Result<{}, Error>;",
+                    routine.name,
+                    self.result_type(routine)
+                );
+            }
+        }
+        line!(out, "}}");
+        line!(out);
+    }
+
+    fn dispatch(&self, out: &mut String) {
+        line!(out, "/// Handles one received request (message and trailer) for `server`, writing the reply");
+        line!(out, "/// into `reply`. Ids outside the interface: [`{LIB}::Dispatch::UnknownId`], untouched.");
+        line!(out, "/// A request of the wrong size, descriptor count or types is answered with");
+        line!(out, "/// `MIG_BAD_ARGUMENTS` (its rights released); an unused id of the range with `MIG_BAD_ID`.");
+        line!(out, "pub fn dispatch<K: {LIB}::PortKernel, S: Server<K> + ?Sized>(");
+        line!(out, "    server: &mut S,");
+        line!(out, "    kernel: &K,");
+        line!(out, "    request: &[u8],");
+        line!(out, "    reply: &mut [u8],");
+        line!(out, ") -> {LIB}::Dispatch {{");
+        line!(out, "    let Some(idl_header) = {LIB}::abi::MachMsgHeader::read_from(request) else {{");
+        line!(out, "        return {LIB}::Dispatch::NoReply;");
+        line!(out, "    }};");
+        line!(out, "    if !(SUBSYSTEM_BASE..SUBSYSTEM_BASE + ID_COUNT).contains(&idl_header.id) {{");
+        line!(out, "        return {LIB}::Dispatch::UnknownId;");
+        line!(out, "    }}");
+        line!(out, "    let idl_view = match {LIB}::abi::parse_received(request) {{");
+        line!(out, "        Ok((idl_view, _)) => idl_view,");
+        line!(out, "        Err(_) => return {LIB}::server::reject_unparsable(kernel, request, reply),");
+        line!(out, "    }};");
+        line!(out, "    match idl_header.id {{");
+        for routine in &self.interface.routines {
+            line!(
+                out,
+                "        id::{} => dispatch_{}(server, kernel, &idl_view, request, reply),",
+                upper(&routine.name),
+                routine.name
+            );
+        }
+        line!(out, "        _ => {LIB}::server::error_reply(kernel, &idl_view, {LIB}::mig::MIG_BAD_ID, reply),");
+        line!(out, "    }}");
+        line!(out, "}}");
+        line!(out);
+        line!(out, "/// Serves `receive_name` (a receive right or port set) with `server` until receiving");
+        line!(out, "/// fails for good; returns that error. Buffers are on the stack ([`BUFFER_SIZE`] each).");
+        line!(out, "pub fn serve<K: {LIB}::PortKernel, S: Server<K> + ?Sized>(");
+        line!(out, "    server: &mut S,");
+        line!(out, "    kernel: &K,");
+        line!(out, "    receive_name: {LIB}::abi::PortName,");
+        line!(out, ") -> {LIB}::abi::MachMsgReturn {{");
+        line!(out, "    serve_with(server, kernel, receive_name, {LIB}::server::ServeOptions::default())");
+        line!(out, "}}");
+        line!(out);
+        line!(out, "/// [`serve`] receiving with `options` (`audit: true`: every request carries its");
+        line!(out, "/// sender's credential, [`{LIB}::request::Context::credential`]).");
+        line!(out, "pub fn serve_with<K: {LIB}::PortKernel, S: Server<K> + ?Sized>(");
+        line!(out, "    server: &mut S,");
+        line!(out, "    kernel: &K,");
+        line!(out, "    receive_name: {LIB}::abi::PortName,");
+        line!(out, "    options: {LIB}::server::ServeOptions,");
+        line!(out, ") -> {LIB}::abi::MachMsgReturn {{");
+        line!(out, "    let mut request = {LIB}::trap::MessageBuffer::<BUFFER_SIZE>::new();");
+        line!(out, "    let mut reply = {LIB}::trap::MessageBuffer::<BUFFER_SIZE>::new();");
+        line!(out, "    {LIB}::server::run_with(kernel, receive_name, options, &mut request.0, &mut reply.0, &mut |request: &[u8], reply: &mut [u8]| {{");
+        line!(out, "        dispatch(server, kernel, request, reply)");
+        line!(out, "    }})");
+        line!(out, "}}");
+        for routine in &self.interface.routines {
+            line!(out);
+            self.dispatch_routine(out, routine);
+        }
+    }
+
+    /// The pattern binding a routine's results (several: the reply struct).
+    fn results_pattern(routine: &Routine) -> String {
+        let outs: Vec<&Argument> = routine.arguments_of(Direction::Out).collect();
+        match outs.as_slice() {
+            [] => "()".to_string(),
+            [single] => single.name.clone(),
+            _ => {
+                let fields: Vec<&str> = outs.iter().map(|argument| argument.name.as_str()).collect();
+                format!("{} {{ {} }}", reply_struct_name(routine), fields.join(", "))
+            }
+        }
+    }
+
+    /// The pattern binding only the results that are descriptors.
+    fn descriptors_pattern(routine: &Routine) -> String {
+        let outs: Vec<&Argument> = routine.arguments_of(Direction::Out).collect();
+        match outs.as_slice() {
+            [single] => single.name.clone(),
+            _ => {
+                let mut fields: Vec<&str> = outs
+                    .iter()
+                    .filter(|argument| argument.kind.is_descriptor())
+                    .map(|argument| argument.name.as_str())
+                    .collect();
+                fields.push("..");
+                format!("{} {{ {} }}", reply_struct_name(routine), fields.join(", "))
+            }
+        }
+    }
+
+    /// A closure `idl_written` writing the reply of `routine` from its
+    /// results bound by name, then the results' descriptors forgotten.
+    fn write_results(
+        &self,
+        out: &mut String,
+        indent: &str,
+        routine: &Routine,
+        header: &str,
+        buffer: &str,
+        source: Source,
+    ) {
+        let outs: Vec<&Argument> = routine.arguments_of(Direction::Out).collect();
+        line!(out, "{indent}let idl_written = (|| -> Result<usize, {LIB}::WriteError> {{");
+        line!(out, "{indent}    let mut idl_writer = {LIB}::message::MessageWriter::new({buffer}, {header});");
+        for argument in &outs {
+            self.write_descriptor(out, &format!("{indent}    "), &argument.name, argument.kind, false);
+        }
+        line!(out, "{indent}    idl_writer.i32(0)?;");
+        for argument in &outs {
+            self.write_inline(out, &format!("{indent}    "), &argument.name, argument.kind, source);
+        }
+        line!(out, "{indent}    idl_writer.finish()");
+        line!(out, "{indent}}})();");
+    }
+
+    fn dispatch_routine(&self, out: &mut String, routine: &Routine) {
+        let ins: Vec<&Argument> = routine.arguments_of(Direction::In).collect();
+        let outs: Vec<&Argument> = routine.arguments_of(Direction::Out).collect();
+        line!(out, "fn dispatch_{}<K: {LIB}::PortKernel, S: Server<K> + ?Sized>(", routine.name);
+        line!(out, "    idl_server: &mut S,");
+        line!(out, "    idl_kernel: &K,");
+        line!(out, "    idl_view: &{LIB}::abi::MessageView<'_>,");
+        line!(out, "    idl_request: &[u8],");
+        line!(out, "    idl_reply: &mut [u8],");
+        line!(out, ") -> {LIB}::Dispatch {{");
+        if routine.has_reply {
+            line!(out, "    if !{LIB}::server::has_reply_port(&idl_view.header) {{");
+            line!(out, "        {LIB}::message::release_received(idl_kernel, idl_view);");
+            line!(out, "        return {LIB}::Dispatch::NoReply;");
+            line!(out, "    }}");
+        }
+        line!(out, "    let idl_decoded = (|| -> Result<_, {LIB}::DecodeError> {{");
+        self.read_arguments(out, "        ", routine, true);
+        line!(out, "    }})();");
+        line!(out, "    let ({}) = match idl_decoded {{", tuple(&ins));
+        line!(out, "        Ok(idl_values) => idl_values,");
+        if routine.has_reply {
+            line!(out, "        Err(_) => return {LIB}::server::error_reply(idl_kernel, idl_view, {LIB}::mig::MIG_BAD_ARGUMENTS, idl_reply),");
+        } else {
+            line!(out, "        Err(_) => {{");
+            line!(out, "            {LIB}::message::release_received(idl_kernel, idl_view);");
+            line!(out, "            {LIB}::server::discard_reply_port(idl_kernel, &idl_view.header);");
+            line!(out, "            return {LIB}::Dispatch::NoReply;");
             line!(out, "        }}");
         }
-        line!(out, "        idl_sent");
-        line!(out, "    }}");
-        return;
-    }
-    let call =
-        format!("{LIB}::rpc::call(&self.kernel, &mut self.reply_port, &mut idl_buffer.0, idl_length, self.timeout)");
-    if moved.is_empty() {
-        line!(out, "        {call}?;");
-    } else {
-        line!(out, "        let idl_sent = {call};");
-        line!(out, "        if {LIB}::rpc::request_was_sent(&idl_sent) {{");
-        for argument in &moved {
-            line!(out, "            {}.moved();", argument.name);
+        line!(out, "    }};");
+        self.adopt(out, "    ", &ins, "idl_kernel");
+        line!(out, "    let idl_context = {LIB}::request::Context::new(idl_kernel, &idl_view.header, idl_request);");
+        let mut arguments = vec!["&idl_context".to_string()];
+        arguments.extend(ins.iter().map(|argument| match argument.kind {
+            Type::Struct(_) => format!("&{}", argument.name),
+            Type::Array { .. } => format!("{}.as_slice()", argument.name),
+            _ => argument.name.clone(),
+        }));
+        let call = format!("idl_server.{}({})", routine.name, arguments.join(", "));
+        if !routine.has_reply {
+            line!(out, "    {call};");
+            line!(out, "    {LIB}::server::discard_reply_port(idl_kernel, &idl_view.header);");
+            line!(out, "    let _ = idl_reply;");
+            line!(out, "    {LIB}::Dispatch::NoReply");
+            line!(out, "}}");
+            return;
         }
-        line!(out, "        }}");
-        line!(out, "        idl_sent?;");
-    }
-    line!(out, "        let (idl_view, idl_reader) = match {LIB}::rpc::read_reply(&self.kernel, &idl_buffer.0, id::{upper_name}) {{");
-    line!(out, "            Ok(idl_reply) => idl_reply,");
-    line!(out, "            Err(Ok(idl_code)) => return Err({LIB}::rpc::code_error(idl_code, Error::from_code)),");
-    line!(out, "            Err(Err(idl_error)) => return Err({LIB}::CallError::Rpc(idl_error)),");
-    line!(out, "        }};");
-    line!(out, "        let idl_decoded = (move || -> Result<_, {LIB}::DecodeError> {{");
-    read_arguments(out, "            ", routine, Direction::Out, "&idl_view", "idl_reader", true);
-    line!(out, "        }})();");
-    line!(out, "        let ({}) = match idl_decoded {{", tuple(&outs));
-    line!(out, "            Ok(idl_values) => idl_values,");
-    line!(out, "            Err(idl_error) => {{");
-    line!(out, "                {LIB}::message::release_received(&self.kernel, &idl_view);");
-    line!(out, "                return Err({LIB}::CallError::Rpc({LIB}::RpcError::Reply(idl_error)));");
-    line!(out, "            }}");
-    line!(out, "        }};");
-    adopt(out, "        ", &outs, "&self.kernel");
-    match outs.as_slice() {
-        [] => line!(out, "        Ok(())"),
-        [single] => line!(out, "        Ok({})", single.name),
-        _ => {
-            let fields: Vec<&str> = outs.iter().map(|argument| argument.name.as_str()).collect();
-            line!(out, "        Ok({} {{ {} }})", reply_struct_name(routine), fields.join(", "));
-        }
-    }
-    line!(out, "    }}");
-}
-
-fn server_trait(out: &mut String, interface: &Interface) {
-    line!(out, "/// The server side: one method per routine. [`dispatch`] decodes and checks each");
-    line!(out, "/// request, calls the method and encodes the reply.");
-    line!(out, "pub trait Server<K: {LIB}::PortKernel = {LIB}::SystemKernel> {{");
-    for (index, routine) in interface.routines.iter().enumerate() {
-        if index > 0 {
-            line!(out);
-        }
-        routine_doc(out, interface, routine, "    ");
-        allow_many_arguments(out, routine);
-        let parameters = parameters(routine, server_in_type);
-        if routine.has_reply {
-            line!(out, "    fn {}(&mut self{parameters}) -> Result<{}, Error>;", routine.name, result_type(routine));
+        let pattern = Self::results_pattern(routine);
+        if routine.deferrable {
+            line!(out, "    let idl_answer = {call};");
+            line!(out, "    if idl_context.reply_was_kept() {{");
+            line!(out, "        // The method kept the reply right: the kept value answers, not this");
+            line!(out, "        // (what it returned is dropped, its rights released).");
+            line!(out, "        let _ = idl_answer;");
+            line!(out, "        return {LIB}::Dispatch::NoReply;");
+            line!(out, "    }}");
+            line!(out, "    let {pattern} = match idl_answer {{");
+            line!(out, "        Ok({LIB}::request::Answer::Now(idl_result)) => idl_result,");
+            line!(out, "        Ok({LIB}::request::Answer::Later) => {{");
+            line!(out, "            // Later without keeping the reply: nobody could answer, so the client");
+            line!(out, "            // hears at once (a send-once notification: `ServerDied`).");
+            line!(out, "            {LIB}::server::discard_reply_port(idl_kernel, &idl_view.header);");
+            line!(out, "            return {LIB}::Dispatch::NoReply;");
+            line!(out, "        }}");
         } else {
-            line!(out, "    fn {}(&mut self{parameters});", routine.name);
+            line!(out, "    let {pattern} = match {call} {{");
+            line!(out, "        Ok(idl_result) => idl_result,");
         }
-    }
-    line!(out, "}}");
-    line!(out);
-}
-
-fn dispatch(out: &mut String, interface: &Interface) {
-    line!(out, "/// Handles one received request (message and trailer) for `server`, writing the reply");
-    line!(out, "/// into `reply`. Ids outside the interface: [`{LIB}::Dispatch::UnknownId`], untouched.");
-    line!(out, "/// A request of the wrong size, descriptor count or types is answered with");
-    line!(out, "/// `MIG_BAD_ARGUMENTS` (its rights released); an unused id of the range with `MIG_BAD_ID`.");
-    line!(out, "pub fn dispatch<K: {LIB}::PortKernel, S: Server<K> + ?Sized>(");
-    line!(out, "    server: &mut S,");
-    line!(out, "    kernel: &K,");
-    line!(out, "    request: &[u8],");
-    line!(out, "    reply: &mut [u8],");
-    line!(out, ") -> {LIB}::Dispatch {{");
-    line!(out, "    let Some(idl_header) = {LIB}::abi::MachMsgHeader::read_from(request) else {{");
-    line!(out, "        return {LIB}::Dispatch::NoReply;");
-    line!(out, "    }};");
-    line!(out, "    if !(SUBSYSTEM_BASE..SUBSYSTEM_BASE + ID_COUNT).contains(&idl_header.id) {{");
-    line!(out, "        return {LIB}::Dispatch::UnknownId;");
-    line!(out, "    }}");
-    line!(out, "    let idl_view = match {LIB}::abi::parse_received(request) {{");
-    line!(out, "        Ok((idl_view, _)) => idl_view,");
-    line!(out, "        Err(_) => return {LIB}::server::reject_unparsable(kernel, request, reply),");
-    line!(out, "    }};");
-    line!(out, "    match idl_header.id {{");
-    for routine in &interface.routines {
+        line!(out, "        Err(idl_error) => {{");
         line!(
             out,
-            "        id::{} => dispatch_{}(server, kernel, &idl_view, reply),",
-            upper(&routine.name),
+            "            return {LIB}::server::reply_with_code(idl_kernel, &idl_view.header, idl_error.code(), idl_reply)"
+        );
+        line!(out, "        }}");
+        line!(out, "    }};");
+        self.write_results(
+            out,
+            "    ",
+            routine,
+            &format!("{LIB}::server::reply_header(&idl_view.header)"),
+            "&mut *idl_reply",
+            Source::Owned,
+        );
+        line!(out, "    match idl_written {{");
+        line!(out, "        Ok(idl_length) => {{");
+        self.forget_moved(out, "            ", &outs, true);
+        line!(out, "            {LIB}::Dispatch::Reply(idl_length)");
+        line!(out, "        }}");
+        line!(
+            out,
+            "        Err(_) => {LIB}::server::reply_with_code(idl_kernel, &idl_view.header, {LIB}::mig::MIG_ARRAY_TOO_LARGE, idl_reply),"
+        );
+        line!(out, "    }}");
+        line!(out, "}}");
+    }
+
+    /// The deferred reply of a `deferrable` routine.
+    fn pending(&self, out: &mut String, routine: &Routine) {
+        let name = pending_name(routine);
+        let upper_name = upper(&routine.name);
+        let outs: Vec<&Argument> = routine.arguments_of(Direction::Out).collect();
+        let result = format!("Result<{}, Error>", self.result_type(routine));
+        line!(out);
+        line!(
+            out,
+            "/// The reply right of a `{}` request, kept to answer later: [`Server::{}`]",
+            routine.name,
             routine.name
         );
-    }
-    line!(out, "        _ => {LIB}::server::error_reply(kernel, &idl_view, {LIB}::mig::MIG_BAD_ID, reply),");
-    line!(out, "    }}");
-    line!(out, "}}");
-    line!(out);
-    line!(out, "/// Serves `receive_name` (a receive right or port set) with `server` until receiving");
-    line!(out, "/// fails for good; returns that error. Buffers are on the stack ([`BUFFER_SIZE`] each).");
-    line!(out, "pub fn serve<K: {LIB}::PortKernel, S: Server<K> + ?Sized>(");
-    line!(out, "    server: &mut S,");
-    line!(out, "    kernel: &K,");
-    line!(out, "    receive_name: {LIB}::abi::PortName,");
-    line!(out, ") -> {LIB}::abi::MachMsgReturn {{");
-    line!(out, "    let mut request = {LIB}::trap::MessageBuffer::<BUFFER_SIZE>::new();");
-    line!(out, "    let mut reply = {LIB}::trap::MessageBuffer::<BUFFER_SIZE>::new();");
-    line!(out, "    {LIB}::server::run(kernel, receive_name, &mut request.0, &mut reply.0, &mut |request: &[u8], reply: &mut [u8]| {{");
-    line!(out, "        dispatch(server, kernel, request, reply)");
-    line!(out, "    }})");
-    line!(out, "}}");
-    for routine in &interface.routines {
-        line!(out);
-        dispatch_routine(out, routine);
-    }
-}
-
-fn dispatch_routine(out: &mut String, routine: &Routine) {
-    let ins: Vec<&Argument> = routine.arguments_of(Direction::In).collect();
-    let outs: Vec<&Argument> = routine.arguments_of(Direction::Out).collect();
-    line!(out, "fn dispatch_{}<K: {LIB}::PortKernel, S: Server<K> + ?Sized>(", routine.name);
-    line!(out, "    idl_server: &mut S,");
-    line!(out, "    idl_kernel: &K,");
-    line!(out, "    idl_view: &{LIB}::abi::MessageView<'_>,");
-    line!(out, "    idl_reply: &mut [u8],");
-    line!(out, ") -> {LIB}::Dispatch {{");
-    if routine.has_reply {
-        line!(out, "    if !{LIB}::server::has_reply_port(&idl_view.header) {{");
-        line!(out, "        {LIB}::message::release_received(idl_kernel, idl_view);");
-        line!(out, "        return {LIB}::Dispatch::NoReply;");
-        line!(out, "    }}");
-    }
-    line!(out, "    let idl_decoded = (|| -> Result<_, {LIB}::DecodeError> {{");
-    read_arguments(
-        out,
-        "        ",
-        routine,
-        Direction::In,
-        "idl_view",
-        &format!("{LIB}::message::InlineReader::new(idl_view.inline_data)"),
-        false,
-    );
-    line!(out, "    }})();");
-    line!(out, "    let ({}) = match idl_decoded {{", tuple(&ins));
-    line!(out, "        Ok(idl_values) => idl_values,");
-    if routine.has_reply {
-        line!(out, "        Err(_) => return {LIB}::server::error_reply(idl_kernel, idl_view, {LIB}::mig::MIG_BAD_ARGUMENTS, idl_reply),");
-    } else {
-        line!(out, "        Err(_) => {{");
-        line!(out, "            {LIB}::message::release_received(idl_kernel, idl_view);");
-        line!(out, "            {LIB}::server::discard_reply_port(idl_kernel, &idl_view.header);");
-        line!(out, "            return {LIB}::Dispatch::NoReply;");
-        line!(out, "        }}");
-    }
-    line!(out, "    }};");
-    adopt(out, "    ", &ins, "idl_kernel");
-    let names: Vec<&str> = ins.iter().map(|argument| argument.name.as_str()).collect();
-    let call = format!("idl_server.{}({})", routine.name, names.join(", "));
-    if !routine.has_reply {
-        line!(out, "    {call};");
-        line!(out, "    {LIB}::server::discard_reply_port(idl_kernel, &idl_view.header);");
-        line!(out, "    let _ = idl_reply;");
-        line!(out, "    {LIB}::Dispatch::NoReply");
+        line!(out, "/// took it with [`{name}::keep`] and returned `Ok(Answer::Later)`. Answer once with");
+        line!(out, "/// [`{name}::send`]; dropped unanswered, the client's call ends with `ServerDied`.");
+        line!(out, "#[derive(Debug)]");
+        line!(out, "pub struct {name}<K: {LIB}::PortKernel = {LIB}::SystemKernel> {{");
+        line!(out, "    right: {LIB}::request::ReplyRight<K>,");
         line!(out, "}}");
-        return;
-    }
-    let pattern = match outs.as_slice() {
-        [] => "()".to_string(),
-        [single] => single.name.clone(),
-        _ => {
-            let fields: Vec<&str> = outs.iter().map(|argument| argument.name.as_str()).collect();
-            format!("{} {{ {} }}", reply_struct_name(routine), fields.join(", "))
+        line!(out);
+        line!(out, "impl<K: {LIB}::PortKernel> {name}<K> {{");
+        line!(out, "    /// Takes the reply right of the `{}` request `context` describes (`None` for", routine.name);
+        line!(out, "    /// another routine's request, or when it was already taken).");
+        line!(out, "    pub fn keep(context: &{LIB}::request::Context<'_, K>) -> Option<Self> {{");
+        line!(out, "        context.keep_reply(id::{upper_name}).map(|right| {name} {{ right }})");
+        line!(out, "    }}");
+        line!(out);
+        line!(out, "    /// The reply right (its name, to match a dead-name notification).");
+        line!(out, "    pub fn reply_right(&self) -> &{LIB}::request::ReplyRight<K> {{");
+        line!(out, "        &self.right");
+        line!(out, "    }}");
+        line!(out);
+        line!(out, "    /// True when the client gave up waiting (its reply port is gone): answer nothing,");
+        line!(out, "    /// take no data for it.");
+        line!(out, "    pub fn is_abandoned(&self) -> bool {{");
+        line!(out, "        self.right.is_abandoned()");
+        line!(out, "    }}");
+        line!(out);
+        line!(out, "    /// Answers with `result`. If the client is gone (or the answer is refused), nothing");
+        line!(out, "    /// was sent and `result` comes back in the error, its rights and regions still owned.");
+        line!(out, "    /// A result over the routine's bounds is answered `MIG_ARRAY_TOO_LARGE` (and dropped).");
+        line!(out, "    #[allow(clippy::result_large_err)]");
+        line!(out, "    pub fn send(self, result: {result}) -> Result<(), {LIB}::request::ReplyFailed<{result}>> {{");
+        line!(
+            out,
+            "        let mut idl_buffer = {LIB}::trap::MessageBuffer::<{{ buffer_size::{upper_name} }}>::new();"
+        );
+        line!(out, "        let idl_header = self.right.reply_header();");
+        line!(out, "        let (idl_written, idl_encoded) = match &result {{");
+        line!(out, "            Ok({}) => {{", Self::results_pattern(routine));
+        self.write_results(
+            out,
+            "                ",
+            routine,
+            "idl_header",
+            "&mut idl_buffer.0",
+            Source::OwnedByReference,
+        );
+        line!(out, "                let idl_encoded = idl_written.is_ok();");
+        line!(out, "                (idl_written, idl_encoded)");
+        line!(out, "            }}");
+        line!(out, "            Err(idl_error) => {{");
+        line!(
+            out,
+            "                let mut idl_writer = {LIB}::message::MessageWriter::new(&mut idl_buffer.0, idl_header);"
+        );
+        line!(out, "                (idl_writer.i32(idl_error.code()).and_then(|()| idl_writer.finish()), false)");
+        line!(out, "            }}");
+        line!(out, "        }};");
+        line!(out, "        let idl_length = match idl_written {{");
+        line!(out, "            Ok(idl_length) => idl_length,");
+        line!(out, "            Err(_) => {{");
+        line!(
+            out,
+            "                let mut idl_writer = {LIB}::message::MessageWriter::new(&mut idl_buffer.0, idl_header);"
+        );
+        line!(out, "                match idl_writer.i32({LIB}::mig::MIG_ARRAY_TOO_LARGE).and_then(|()| idl_writer.finish()) {{");
+        line!(out, "                    Ok(idl_length) => idl_length,");
+        line!(out, "                    Err(_) => return Err({LIB}::request::ReplyFailed {{ error: {LIB}::abi::MachMsgReturn::SendTooLarge, result }}),");
+        line!(out, "                }}");
+        line!(out, "            }}");
+        line!(out, "        }};");
+        line!(out, "        if let Err(idl_error) = self.right.send(&mut idl_buffer.0, idl_length) {{");
+        line!(out, "            return Err({LIB}::request::ReplyFailed {{ error: idl_error, result }});");
+        line!(out, "        }}");
+        if outs.iter().any(|argument| argument.kind.is_descriptor()) {
+            line!(out, "        if idl_encoded {{");
+            line!(out, "            if let Ok({}) = result {{", Self::descriptors_pattern(routine));
+            self.forget_moved(out, "                ", &outs, true);
+            line!(out, "            }}");
+            line!(out, "        }}");
+        } else {
+            line!(out, "        let _ = idl_encoded;");
         }
-    };
-    line!(out, "    let {pattern} = match {call} {{");
-    line!(out, "        Ok(idl_result) => idl_result,");
-    line!(out, "        Err(idl_error) => {{");
-    line!(
-        out,
-        "            return {LIB}::server::reply_with_code(idl_kernel, &idl_view.header, idl_error.code(), idl_reply)"
-    );
-    line!(out, "        }}");
-    line!(out, "    }};");
-    line!(out, "    let idl_written = (|| -> Result<usize, {LIB}::WriteError> {{");
-    line!(
-        out,
-        "        let mut idl_writer = {LIB}::message::MessageWriter::new(&mut *idl_reply, {LIB}::server::reply_header(&idl_view.header));"
-    );
-    for argument in &outs {
-        write_descriptor(out, "        ", "idl_writer", &argument.name, argument.kind, false);
+        line!(out, "        Ok(())");
+        line!(out, "    }}");
+        line!(out, "}}");
     }
-    line!(out, "        idl_writer.i32(0)?;");
-    for argument in &outs {
-        write_inline(out, "        ", "idl_writer", &argument.name, argument.kind, false);
-    }
-    line!(out, "        idl_writer.finish()");
-    line!(out, "    }})();");
-    line!(out, "    match idl_written {{");
-    line!(out, "        Ok(idl_length) => {{");
-    for argument in outs.iter().filter(|argument| argument.kind.is_descriptor()) {
-        line!(out, "            {}.moved();", argument.name);
-    }
-    line!(out, "            {LIB}::Dispatch::Reply(idl_length)");
-    line!(out, "        }}");
-    line!(
-        out,
-        "        Err(_) => {LIB}::server::reply_with_code(idl_kernel, &idl_view.header, {LIB}::mig::MIG_ARRAY_TOO_LARGE, idl_reply),"
-    );
-    line!(out, "    }}");
-    line!(out, "}}");
 }

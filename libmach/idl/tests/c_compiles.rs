@@ -22,8 +22,15 @@ const TYPES: &[&str] = &[
     "port<move_send>",
     "port<move_send_once>",
     "port<move_receive>",
+    "optional port<move_send>",
+    "optional port<move_send_once>",
+    "pair",
+    "array<u16, 5>",
+    "array<bool, 3>",
+    "array<pair, 3>",
 ];
-const IN_ONLY_TYPES: &[&str] = &["port<copy_send>", "port<make_send>", "port<make_send_once>", "ool<4096>"];
+const IN_ONLY_TYPES: &[&str] =
+    &["port<copy_send>", "port<make_send>", "port<make_send_once>", "optional port<make_send>", "ool<4096>"];
 
 fn argument() -> impl Strategy<Value = (bool, String)> {
     (any::<bool>(), 0..TYPES.len() + IN_ONLY_TYPES.len()).prop_map(|(is_in, index)| {
@@ -34,19 +41,22 @@ fn argument() -> impl Strategy<Value = (bool, String)> {
     })
 }
 
-/// A random routine: one-way or not, its arguments (in?, type), whether it lists an error.
-type RandomRoutine = (bool, Vec<(bool, String)>, bool);
+/// A random routine: one-way or not, its arguments (in?, type), whether it
+/// lists an error, whether it is deferrable.
+type RandomRoutine = (bool, Vec<(bool, String)>, bool, bool);
 
 fn routine() -> impl Strategy<Value = RandomRoutine> {
-    (any::<bool>(), proptest::collection::vec(argument(), 0..5), any::<bool>())
+    (any::<bool>(), proptest::collection::vec(argument(), 0..5), any::<bool>(), any::<bool>())
 }
 
 fn definition(errors: usize, routines: &[RandomRoutine]) -> String {
     let mut text = String::from("subsystem random 700;\n");
+    text.push_str("struct inner { flag: bool, wide: i64 };\n");
+    text.push_str("struct pair { a: u8, b: [u16; 3], c: [inner; 2], d: inner };\n");
     for index in 0..errors {
         text.push_str(&format!("error failure{index} = {} \"failure {index}\";\n", index + 1));
     }
-    for (index, (simple, arguments, lists_errors)) in routines.iter().enumerate() {
+    for (index, (simple, arguments, lists_errors, deferrable)) in routines.iter().enumerate() {
         let simple = *simple && arguments.iter().all(|(is_in, _)| *is_in);
         let list: Vec<String> = arguments
             .iter()
@@ -54,7 +64,11 @@ fn definition(errors: usize, routines: &[RandomRoutine]) -> String {
             .map(|(position, (is_in, kind))| format!("{} a{position}: {kind}", if *is_in { "in" } else { "out" }))
             .collect();
         let errors_clause = if *lists_errors && errors > 0 && !simple { " errors(failure0)" } else { "" };
-        let keyword = if simple { "simpleroutine" } else { "routine" };
+        let keyword = match (simple, deferrable) {
+            (true, _) => "simpleroutine",
+            (false, true) => "deferrable routine",
+            (false, false) => "routine",
+        };
         text.push_str(&format!("// Routine {index}.\n{keyword} r{index}({}){errors_clause};\n", list.join(", ")));
     }
     text

@@ -16,9 +16,9 @@ fn the_rust_output_has_the_client_trait_and_dispatch() {
         "NotFound = 1,",
         "pub struct Client<K: ::libmach::PortKernel = ::libmach::SystemKernel>",
         "pub trait Server<K: ::libmach::PortKernel = ::libmach::SystemKernel>",
-        "fn get(&mut self, key: &str) -> Result<::libmach::BoundedBytes<512>, Error>;",
-        "fn watch(&mut self, watcher: ::libmach::SendRight<K>) -> Result<(), Error>;",
-        "fn log(&mut self, level: u8, text: &str);",
+        "fn get(&mut self, context: &::libmach::request::Context<'_, K>, key: &str) -> Result<::libmach::BoundedBytes<512>, Error>;",
+        "fn watch(&mut self, context: &::libmach::request::Context<'_, K>, watcher: ::libmach::SendRight<K>) -> Result<(), Error>;",
+        "fn log(&mut self, context: &::libmach::request::Context<'_, K>, level: u8, text: &str);",
         "pub fn dispatch<K: ::libmach::PortKernel, S: Server<K> + ?Sized>(",
         "pub fn serve<K: ::libmach::PortKernel, S: Server<K> + ?Sized>(",
     ] {
@@ -65,7 +65,7 @@ fn the_command_writes_both_outputs_and_reports_errors_with_a_location() {
     assert_eq!(std::fs::read_to_string(&c).unwrap(), mach_idl::generate_c(KV, "kv.defs").unwrap());
 
     let broken = directory.join("broken.defs");
-    std::fs::write(&broken, "subsystem broken 1;\nroutine r(in a: nonsense);\n").unwrap();
+    std::fs::write(&broken, "subsystem broken 1000;\nroutine r(in a: nonsense);\n").unwrap();
     let output = Command::new(env!("CARGO_BIN_EXE_mach-idl")).arg(&broken).output().unwrap();
     assert!(!output.status.success());
     let message = String::from_utf8_lossy(&output.stderr);

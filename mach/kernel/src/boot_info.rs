@@ -11,8 +11,11 @@ use heapless::{String, Vec};
 
 /// Most memory-map entries we keep; firmware maps are far smaller.
 pub const MAX_MEMORY_REGIONS: usize = 64;
-/// Most boot modules (the first user tasks) we accept.
-pub const MAX_MODULES: usize = 32;
+/// Most boot modules (the first user tasks) we accept; a boot with more is
+/// refused with an error, never cut short.
+pub const MAX_MODULES: usize = mach_abi::BOOT_MODULES_MAX;
+/// Longest module name (the file name of the module's path) we accept.
+pub const MAX_MODULE_NAME: usize = mach_abi::BOOTSTRAP_MODULE_NAME_MAX;
 /// Longest command line we keep, for the kernel and for each module.
 pub const MAX_COMMAND_LINE: usize = 256;
 
@@ -30,20 +33,84 @@ pub struct MemoryRegion {
     pub kind: RegionKind,
 }
 
-/// One boot module: a file the loader placed in memory (a user task's ELF image).
+/// One boot module: a file the loader placed in memory (a user task's ELF
+/// image, or data such as the boot manifest).
 #[derive(Clone, Debug)]
 pub struct Module {
     pub range: PhysicalRange,
-    pub command_line: String<MAX_COMMAND_LINE>,
+    /// The file name of the first word of its command line (loaders pass
+    /// the path the module was loaded from, then arguments, which we drop).
+    pub name: String<MAX_MODULE_NAME>,
 }
 
 impl Module {
-    /// The module's name: the file name of the first word of its command
-    /// line (loaders pass the path the module was loaded from, then arguments).
     pub fn name(&self) -> &str {
-        let path = self.command_line.split_ascii_whitespace().next().unwrap_or("");
-        path.rsplit('/').next().unwrap_or(path)
+        self.name.as_str()
     }
+}
+
+/// Why a module's command line gives no usable name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ModuleNameError {
+    /// The file name is longer than [`MAX_MODULE_NAME`] bytes.
+    TooLong,
+    /// The file name is not UTF-8.
+    NotUtf8,
+}
+
+/// Reads a module's name from its command line a byte at a time (so a
+/// path of any length works without a buffer): the file name of the first
+/// word. Feed bytes with [`ModuleNameReader::push`] until it says the name
+/// is complete or the line ends, then take [`ModuleNameReader::finish`].
+#[derive(Default)]
+pub struct ModuleNameReader {
+    bytes: heapless::Vec<u8, MAX_MODULE_NAME>,
+    too_long: bool,
+    started: bool,
+    done: bool,
+}
+
+impl ModuleNameReader {
+    /// Takes the next byte of the command line (not its NUL); returns true
+    /// once the first word has ended and no more bytes are needed.
+    pub fn push(&mut self, byte: u8) -> bool {
+        if self.done {
+            return true;
+        }
+        if byte.is_ascii_whitespace() {
+            self.done = self.started;
+            return self.done;
+        }
+        self.started = true;
+        if byte == b'/' {
+            self.bytes.clear();
+            self.too_long = false;
+        } else if self.bytes.push(byte).is_err() {
+            self.too_long = true;
+        }
+        false
+    }
+
+    pub fn finish(self) -> Result<String<MAX_MODULE_NAME>, ModuleNameError> {
+        if self.too_long {
+            return Err(ModuleNameError::TooLong);
+        }
+        let text = core::str::from_utf8(&self.bytes).map_err(|_| ModuleNameError::NotUtf8)?;
+        let mut name = String::new();
+        name.push_str(text).map_err(|()| ModuleNameError::TooLong)?;
+        Ok(name)
+    }
+}
+
+/// The module name of a whole command line (see [`ModuleNameReader`]).
+pub fn module_name(command_line: &str) -> Result<String<MAX_MODULE_NAME>, ModuleNameError> {
+    let mut reader = ModuleNameReader::default();
+    for &byte in command_line.as_bytes() {
+        if reader.push(byte) {
+            break;
+        }
+    }
+    reader.finish()
 }
 
 #[derive(Debug, Default)]
@@ -103,15 +170,30 @@ mod tests {
             let ours = boot.modules.iter().filter(|module| module.name().starts_with("ktest-module-"));
             ensure_eq!(ours.clone().count(), expected);
             for module in ours {
-                let line = expected_line(module.name())
-                    .ok_or_else(|| alloc::format!("unexpected module {:?}", module.command_line.as_str()))?;
+                let line =
+                    expected_line(module.name()).ok_or_else(|| alloc::format!("unexpected module {:?}", module.name()))?;
                 ensure!(module.range.start.is_page_aligned(), "module not page aligned");
                 ensure!(module.range.size() > 0 && module.range.size() % line.len() as u64 == 0);
                 let contents = crate::memory::physical_bytes(module.range);
                 for chunk in contents.chunks(line.len()) {
-                    ensure!(chunk == line.as_bytes(), "module {:?} contents differ", module.command_line.as_str());
+                    ensure!(chunk == line.as_bytes(), "module {:?} contents differ", module.name());
                 }
             }
+            Ok(())
+        }
+
+        fn a_module_is_named_after_the_file_of_its_first_word() {
+            let name = |line: &str| module_name(line).map(|name| alloc::string::String::from(name.as_str()));
+            let owned = |text: &str| Ok(alloc::string::String::from(text));
+            ensure_eq!(name("/a/b/kv-server first second"), owned("kv-server"));
+            ensure_eq!(name("  plain"), owned("plain"));
+            ensure_eq!(name(""), owned(""));
+            let longest = "x".repeat(MAX_MODULE_NAME);
+            ensure_eq!(name(&alloc::format!("/dir/{longest} argument")), Ok(longest.clone()));
+            ensure_eq!(name(&alloc::format!("/dir/{longest}y")), Err(ModuleNameError::TooLong));
+            // A long directory does not count, however long: only the file name.
+            let deep = alloc::format!("/{}/{}/short", "d".repeat(300), longest);
+            ensure_eq!(name(&deep), owned("short"));
             Ok(())
         }
 

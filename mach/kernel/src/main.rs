@@ -49,6 +49,8 @@ mod time;
 mod trap;
 #[cfg(feature = "ktest")]
 mod usertest;
+#[cfg(feature = "ktest")]
+mod usertest_virtio;
 mod vm;
 mod vm_fault;
 mod vm_traps;
@@ -58,7 +60,7 @@ use boot_info::BootInfo;
 /// The architecture-neutral start of the kernel, called by the architecture's
 /// entry code once the CPU, the console, physical memory, the kernel page
 /// tables, the heap and the timer are up.
-pub fn kernel_main(boot: &BootInfo) -> ! {
+pub fn kernel_main(boot: &'static BootInfo) -> ! {
     print_banner(boot);
     scheduler::start(BOOT_THREAD_PRIORITY);
 
@@ -90,13 +92,13 @@ const BOOT_THREAD_PRIORITY: u8 = 30;
 /// Starts the first boot module as the bootstrap task, with the others
 /// readable by it (see `bootstrap`).
 #[cfg(not(feature = "ktest"))]
-fn start_first_task(boot: &BootInfo) {
+fn start_first_task(boot: &'static BootInfo) {
     let Some((first, others)) = boot.modules.split_first() else {
         log::info!("no boot modules: no user task to start");
         return;
     };
     let image = memory::physical_bytes(first.range);
-    let others: alloc::vec::Vec<&boot_info::Module> = others.iter().collect();
+    let others: alloc::vec::Vec<bootstrap::ModuleImage> = others.iter().map(Into::into).collect();
     match bootstrap::start(first.name(), image, &others, thread::DEFAULT_PRIORITY) {
         Ok(task) => {
             log::info!("started bootstrap task {} ({task:?}) with {} more module(s)", first.name(), others.len())
@@ -118,12 +120,7 @@ fn print_banner(boot: &BootInfo) {
         boot.modules.len()
     );
     for module in &boot.modules {
-        log::info!(
-            "module {} at {:#x}, {} bytes",
-            module.command_line.as_str(),
-            module.range.start,
-            module.range.size()
-        );
+        log::info!("module {} at {:#x}, {} bytes", module.name(), module.range.start, module.range.size());
     }
     log::info!(
         "boot took {} us since reset ({} us in the kernel), timer at {} Hz",

@@ -82,6 +82,11 @@ pub enum SpawnError {
     OutOfMemory,
     /// The kernel's task limit is reached.
     TooManyTasks,
+    /// More modules than the bootstrap task's information can list
+    /// (`mach_abi::BOOTSTRAP_MODULES_MAX`).
+    TooManyModules,
+    /// A module name longer than `mach_abi::BOOTSTRAP_MODULE_NAME_MAX`.
+    ModuleNameTooLong,
 }
 
 /// Starts a task running `image` (an ELF executable) with one thread at

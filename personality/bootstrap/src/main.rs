@@ -1,19 +1,25 @@
 //! The bootstrap task: the first user task, the root of the personality.
 //!
 //! The kernel starts it with its first argument pointing at a read-only
-//! `BootstrapInfo` page: a send right to the privileged host port and the
-//! other boot modules, copied read-only into its address space. It
+//! `BootstrapInfo` header, followed by one entry per boot module: a send
+//! right to the privileged host port and the other boot modules, copied
+//! read-only into its address space. It
 //!
-//! 1. starts every module that is an executable, each in a new task it
-//!    builds itself ([`spawn`]), giving each child one right only: a send
-//!    right to a bootstrap port of its own, whose name is the child's first
-//!    argument (the host port stays here);
-//! 2. serves the name service on those ports ([`names`]): register a send
-//!    right under a name, look a name up;
-//! 3. supervises the children ([`supervisor`]): it is their exception port
-//!    and holds dead-name requests on their task ports, so it learns why and
-//!    when each one ends; a child that registered a name (a server) is
-//!    restarted, within a restart budget.
+//! 1. reads the boot manifest (the module `system.manifest`,
+//!    `mach_bootstrap_core::manifest`) and checks that every program it
+//!    lists is a boot module; a bad manifest is reported with its line and
+//!    column, and nothing is started;
+//! 2. starts each program ([`supervisor`], [`spawn`]) once the names it
+//!    needs are registered, in a new task it builds itself, giving it only
+//!    what its manifest line lists: a send right to a bootstrap port of its
+//!    own (always), the host port, I/O port ranges, its arguments;
+//! 3. serves the name service on those ports
+//!    (`mach_bootstrap_core::server`): a program registers only the names
+//!    its line lists; a lookup may wait for a name, without blocking the
+//!    service;
+//! 4. supervises the children: it is their exception port and holds
+//!    dead-name requests on their task ports, so it learns why and when
+//!    each one ends, and restarts it if its line says so, within a budget.
 //!
 //! Everything arrives on one port set: the supervisor port (exceptions,
 //! notifications) and the children's bootstrap ports. See docs/bootstrap.md.
@@ -27,22 +33,18 @@ mod names;
 mod spawn;
 mod supervisor;
 
-use core::fmt::Write;
-use libmach::abi::{BootModule, BootstrapInfo, BOOTSTRAP_INFO_MAGIC, BOOTSTRAP_INFO_VERSION};
-use libmach::trap::debug_print;
+use libmach::abi::{BootModule, BootstrapInfo, BOOTSTRAP_INFO_MAGIC, BOOTSTRAP_INFO_VERSION, BOOTSTRAP_MODULES_MAX};
+use mach_bootstrap_core::manifest::{Manifest, MANIFEST_MODULE};
 
 libmach::entry!(main);
 
-/// Formats a line into a fixed buffer and prints it.
+/// Prints a line of the bootstrap task's log.
 pub fn report(arguments: core::fmt::Arguments) {
-    let mut line = heapless_line::Line::default();
-    let _ = line.write_fmt(arguments);
-    let _ = line.write_str("\n");
-    let _ = debug_print(line.as_str());
+    libmach::println!("{arguments}");
 }
 
 mod heapless_line {
-    /// A 256-byte line buffer (no allocation, so it works before the heap).
+    /// A 256-byte line buffer (no allocation), for the reasons in the log.
     pub struct Line {
         bytes: [u8; 256],
         length: usize,
@@ -74,33 +76,56 @@ pub fn module_name(module: &BootModule) -> &str {
     core::str::from_utf8(module.name()).unwrap_or("<module name not UTF-8>")
 }
 
+/// The bytes of `module`.
+fn module_bytes(module: &BootModule) -> &'static [u8] {
+    // SAFETY: the kernel copied the module read-only to `address`, `size`
+    // bytes long, for the life of this task.
+    unsafe { core::slice::from_raw_parts(module.address as *const u8, module.size as usize) }
+}
+
+/// Reports a line and then serves nobody: the bootstrap task stays (its
+/// log is the system's only account of what went wrong).
+fn stop(arguments: core::fmt::Arguments) -> ! {
+    report(arguments);
+    libmach::runtime::park()
+}
+
 fn main(info_address: u64) {
-    // SAFETY: the kernel maps a `BootstrapInfo` read-only at the address in
-    // our first argument for the whole life of this task.
+    // SAFETY: the kernel maps a `BootstrapInfo` header read-only at the
+    // address in our first argument for the whole life of this task.
     let info = unsafe { &*(info_address as *const BootstrapInfo) };
     if info.magic != BOOTSTRAP_INFO_MAGIC || info.version != BOOTSTRAP_INFO_VERSION {
-        report(format_args!("bootstrap: no valid bootstrap information at {info_address:#x}"));
-        return;
+        stop(format_args!("bootstrap: no valid bootstrap information at {info_address:#x}"));
     }
+    let count = (info.module_count as usize).min(BOOTSTRAP_MODULES_MAX);
+    // SAFETY: `module_count` entries follow the header, mapped read-only
+    // with it for the life of this task (docs/bootstrap.md).
+    let modules: &'static [BootModule] = unsafe {
+        core::slice::from_raw_parts((info_address as usize + BootstrapInfo::MODULES_OFFSET) as *const BootModule, count)
+    };
     heap::init();
-    let modules = &info.modules[..(info.module_count as usize).min(info.modules.len())];
     report(format_args!("bootstrap: {} module(s), host port {}", modules.len(), info.host_port));
-    let mut supervisor = match supervisor::Supervisor::new() {
-        Ok(supervisor) => supervisor,
-        Err(error) => {
-            report(format_args!("bootstrap: cannot make its ports: {error:?}"));
-            return;
-        }
+    let Some(manifest_module) = modules.iter().find(|module| module.name() == MANIFEST_MODULE.as_bytes()) else {
+        stop(format_args!("bootstrap: no {MANIFEST_MODULE} module: nothing to start (docs/bootstrap.md)"));
+    };
+    let manifest = match Manifest::parse_bytes(module_bytes(manifest_module)) {
+        Ok(manifest) => manifest,
+        Err(error) => stop(format_args!("bootstrap: {MANIFEST_MODULE}:{error}; starting nothing")),
     };
     for module in modules {
-        // SAFETY: the kernel copied the module read-only to `address`, `size`
-        // bytes long, for the life of this task.
-        let image: &'static [u8] =
-            unsafe { core::slice::from_raw_parts(module.address as *const u8, module.size as usize) };
-        if image.starts_with(b"\x7fELF") {
-            supervisor.add_child(module_name(module), image);
+        let name = module_name(module);
+        if name != MANIFEST_MODULE && !manifest.programs().any(|program| program.module() == name) {
+            report(format_args!("bootstrap: module {name} is not in {MANIFEST_MODULE}: not started"));
         }
     }
+    let mut supervisor = match supervisor::Supervisor::new(manifest, modules, info.host_port) {
+        Ok(supervisor) => supervisor,
+        Err(supervisor::SetupError::MissingModule { line, module }) => stop(format_args!(
+            "bootstrap: {MANIFEST_MODULE}:{line}: no boot module is called {module}; starting nothing"
+        )),
+        Err(supervisor::SetupError::Ports(error)) => stop(format_args!("bootstrap: cannot make its ports: {error:?}")),
+    };
+    supervisor.start_ready();
     report(format_args!("bootstrap: started {} task(s)", supervisor.running()));
     supervisor.serve();
 }

@@ -6,10 +6,10 @@
 //!    the file bytes (the rest stays zero) and `vm_protect` it to the
 //!    segment's rights (never write and execute together);
 //! 3. a stack from `vm_allocate`;
-//! 4. the caller's `prepare` gives the task its rights and chooses the
-//!    first argument (see `docs/bootstrap.md`);
-//! 5. `thread_create` (suspended), `thread_set_state` (entry point, stack,
-//!    first argument), `thread_resume`.
+//! 4. the caller's `prepare` gives the task its rights, writes its start
+//!    block on the stack and chooses the registers (see `docs/bootstrap.md`);
+//! 5. `thread_create` (suspended), `thread_set_state` (entry point, stack
+//!    pointer, first and second argument), `thread_resume`.
 //!
 //! The image is checked by goblin and by the kernel (whose VM traps refuse
 //! bad addresses); a failure terminates the half-built task.
@@ -27,7 +27,15 @@ use libmach::trap::{
 };
 
 const PAGE: u64 = 4096;
-const STACK_SIZE: u64 = 256 * 1024;
+/// Each program's stack (its start block at the top included).
+pub const STACK_SIZE: u64 = 256 * 1024;
+
+/// The registers a program's thread starts with.
+pub struct Entry {
+    pub first_argument: u64,
+    pub second_argument: u64,
+    pub stack_pointer: u64,
+}
 
 #[derive(Debug)]
 #[allow(dead_code)] // the kernel's code is read through Debug in the report
@@ -42,10 +50,11 @@ impl From<KernReturn> for SpawnError {
     }
 }
 
-fn set_entry(thread: PortName, entry: u64, stack_top: u64, argument: u64) -> Result<(), KernReturn> {
+fn set_entry(thread: PortName, address: u64, entry: &Entry) -> Result<(), KernReturn> {
     let mut state = [0u32; X86_THREAD_STATE64_COUNT as usize];
-    // Fields of x86_thread_state64_t, as (index, value): rdi 4, rsp 7, rip 16.
-    for (field, value) in [(4usize, argument), (7, stack_top), (16, entry)] {
+    // Fields of x86_thread_state64_t, as (index, value): rdi 4, rsi 5, rsp 7, rip 16.
+    let fields = [(4usize, entry.first_argument), (5, entry.second_argument), (7, entry.stack_pointer), (16, address)];
+    for (field, value) in fields {
         state[field * 2] = value as u32;
         state[field * 2 + 1] = (value >> 32) as u32;
     }
@@ -89,9 +98,12 @@ fn segments(image: &[u8], elf: &Elf) -> Result<Vec<Segment>, SpawnError> {
 }
 
 /// Builds a task running `image` and returns its task port's name.
-/// `prepare` runs on the built task before its thread starts and returns
-/// the thread's first argument.
-pub fn start(image: &[u8], prepare: impl FnOnce(PortName) -> Result<u64, KernReturn>) -> Result<PortName, SpawnError> {
+/// `prepare` runs on the built task (and the top of its stack) before its
+/// thread starts and returns the thread's registers.
+pub fn start(
+    image: &[u8],
+    prepare: impl FnOnce(PortName, u64) -> Result<Entry, KernReturn>,
+) -> Result<PortName, SpawnError> {
     let elf = Elf::parse(image).map_err(|_| SpawnError::NotAnExecutable)?;
     if !elf.is_64 || elf.header.e_machine != header::EM_X86_64 || elf.header.e_type != header::ET_EXEC {
         return Err(SpawnError::NotAnExecutable);
@@ -109,8 +121,8 @@ fn build(
     task: PortName,
     image: &[u8],
     segments: &[Segment],
-    entry: u64,
-    prepare: impl FnOnce(PortName) -> Result<u64, KernReturn>,
+    address: u64,
+    prepare: impl FnOnce(PortName, u64) -> Result<Entry, KernReturn>,
 ) -> Result<(), SpawnError> {
     // Segments may share a page; allocate each page once, write all the
     // bytes, then give each page the union of its segments' rights.
@@ -134,9 +146,9 @@ fn build(
         vm_protect(task, page, PAGE, false, protection)?;
     }
     let stack = vm_allocate(task, 0, STACK_SIZE, VM_FLAGS_ANYWHERE)?;
-    let argument = prepare(task)?;
+    let entry = prepare(task, stack + STACK_SIZE)?;
     let thread = thread_create(task)?;
-    let started = set_entry(thread, entry, stack + STACK_SIZE, argument).and_then(|()| thread_resume(thread));
+    let started = set_entry(thread, address, &entry).and_then(|()| thread_resume(thread));
     // The task holds its thread; bootstrap needs no right to it.
     let _ = port_deallocate(task_self(), thread);
     started?;

@@ -1,40 +1,47 @@
-//! Starting the children and watching them.
+//! Starting the manifest's programs and watching them.
 //!
-//! Each child gets a bootstrap port of its own (a receive right here, in
-//! the port set; the child holds a send right), so a request tells which
-//! child sent it. The supervisor port (also in the set) is the children's
-//! exception port and receives the dead-name notifications of their task
-//! ports and of registered rights:
+//! Each program of the manifest is a child: it is started once the names
+//! it needs are registered, with the rights its manifest line lists and
+//! nothing more. Each child gets a bootstrap port of its own (a receive
+//! right here, in the port set; the child holds a send right), so a request
+//! tells which child sent it, and so which names it may register. The
+//! supervisor port (also in the set) is the children's exception port and
+//! receives the dead-name notifications of their task ports and of
+//! registered rights:
 //!
 //! - an exception: the supervisor records it as the reason and refuses it
 //!   (`KERN_FAILURE`), so the kernel terminates the child;
-//! - the dead task port: the child ended. A child that registered a name is
-//!   a server and is restarted from its module, within its
-//!   [`RestartBudget`]; a child that registered nothing just ended;
+//! - the dead task port: the child ended. If its manifest line says
+//!   `restart` (the default for a program that registers names), it is
+//!   started again, within its [`RestartBudget`];
 //! - a dead registered right: its names are removed.
+//!
+//! The loop wakes at the next waiting lookup's deadline to answer it.
 
 use crate::{report, spawn};
 use alloc::vec::Vec;
 use libmach::abi::{
-    parse_received, Descriptor, Disposition, KernReturn, MessageView, NotifyId, PortName, PortRight,
-    EXCEPTION_RAISE_ID, EXC_MASK_ALL, MACH_PORT_NULL,
+    parse_received, BootModule, Descriptor, Disposition, KernReturn, MachMsgReturn, MessageView, NotifyId, PortName,
+    PortRight, AT_MACH_BOOTSTRAP, AT_MACH_HOST, AT_PAGESZ, EXCEPTION_RAISE_ID, EXC_MASK_ALL, MACH_PORT_NULL,
 };
 use libmach::trap::{
-    clock_get_time, port_allocate, port_destroy, port_insert_right, port_move_member, port_request_notification,
-    task_self, task_set_exception_port, task_set_name, MessageBuffer,
+    clock_get_time, io_port_access, port_allocate, port_destroy, port_insert_right, port_move_member,
+    port_request_notification, task_self, task_set_exception_port, task_set_name, vm_write, MessageBuffer,
 };
 use libmach::{Dispatch, SystemKernel};
-use mach_bootstrap_core::names;
-use mach_bootstrap_core::registry::Registry;
+use mach_bootstrap_core::manifest::{Manifest, Program, StartedSet};
 use mach_bootstrap_core::restart::{Decision, RestartBudget};
-use mach_bootstrap_core::service::NameService;
+use mach_bootstrap_core::server::{NameServer, Requester};
+use mach_bootstrap_core::start_block;
 
-/// Restarts allowed per server within [`RESTART_WINDOW_MILLISECONDS`].
+/// Restarts allowed per program within [`RESTART_WINDOW_MILLISECONDS`].
 pub const RESTART_LIMIT: usize = 3;
 pub const RESTART_WINDOW_MILLISECONDS: u64 = 10_000;
-/// The names tried, in order, for the child's send right to its bootstrap
-/// port: the first free index of a fresh space, generation 0.
+/// The names tried, in order, for the rights put in a child's space: the
+/// first free index of a fresh space, generation 0, then the next ones.
 const FIRST_CHILD_NAME: u32 = 1 << 8;
+/// Room for a start block (the manifest bounds the arguments to 1 KiB).
+const START_BLOCK_MAX: usize = 2048;
 
 struct Exception {
     kind: u32,
@@ -42,20 +49,45 @@ struct Exception {
 }
 
 struct Child {
-    module: &'static str,
+    program: Program<'static>,
+    /// What the logs call it: the module, and its line when the module is
+    /// listed more than once.
+    label: Label,
     image: &'static [u8],
     task: PortName,
     bootstrap_port: PortName,
-    registered: bool,
     budget: RestartBudget,
     exception: Option<Exception>,
+}
+
+/// A child's name in the logs.
+struct Label {
+    module: &'static str,
+    line: Option<usize>,
+}
+
+impl core::fmt::Display for Label {
+    fn fmt(&self, formatter: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self.line {
+            Some(line) => write!(formatter, "{} (manifest line {line})", self.module),
+            None => formatter.write_str(self.module),
+        }
+    }
 }
 
 pub struct Supervisor {
     port_set: PortName,
     supervisor_port: PortName,
+    host_port: PortName,
+    manifest: Manifest<'static>,
     children: Vec<Child>,
-    registry: Registry<PortName>,
+    started: StartedSet,
+    names: NameServer<SystemKernel>,
+}
+
+/// Milliseconds since boot.
+fn now() -> u64 {
+    clock_get_time().map_or(0, |nanoseconds| nanoseconds / 1_000_000)
 }
 
 /// The longest prefix of `text` of at most `limit` bytes that ends on a
@@ -78,13 +110,13 @@ fn exception_name(kind: u32) -> &'static str {
     }
 }
 
-/// Gives `task` a send right made from our receive right `port`, under the
-/// first free name from [`FIRST_CHILD_NAME`]; returns that name.
-fn give_bootstrap_port(task: PortName, port: PortName) -> Result<PortName, KernReturn> {
+/// Puts a right made from our `port` with `disposition` into `task`'s
+/// space under the first free name from [`FIRST_CHILD_NAME`]; returns it.
+fn give_right(task: PortName, port: PortName, disposition: Disposition) -> Result<PortName, KernReturn> {
     let mut last = KernReturn::NoSpace;
     for index in 0..16 {
         let name = FIRST_CHILD_NAME + (index << 8);
-        match port_insert_right(task, name, port, Disposition::MakeSend as u32) {
+        match port_insert_right(task, name, port, disposition as u32) {
             Ok(()) => return Ok(name),
             Err(KernReturn::NameExists) => last = KernReturn::NameExists,
             Err(error) => return Err(error),
@@ -93,15 +125,63 @@ fn give_bootstrap_port(task: PortName, port: PortName) -> Result<PortName, KernR
     Err(last)
 }
 
+/// The boot module called `name`.
+fn module_named<'a>(modules: &'a [BootModule], name: &str) -> Option<&'a BootModule> {
+    modules.iter().find(|module| module.name() == name.as_bytes())
+}
+
+/// Why the programs of a manifest cannot be started.
+pub enum SetupError {
+    /// The line's module is not among the boot modules.
+    MissingModule { line: usize, module: &'static str },
+    /// The supervisor's own ports could not be made.
+    Ports(KernReturn),
+}
+
 impl Supervisor {
-    pub fn new() -> Result<Self, KernReturn> {
+    /// A supervisor for the programs of `manifest`, whose modules must all
+    /// be among `modules`; `host_port` names our send right to the
+    /// privileged host port.
+    pub fn new(
+        manifest: Manifest<'static>,
+        modules: &'static [BootModule],
+        host_port: PortName,
+    ) -> Result<Self, SetupError> {
+        let mut children = Vec::with_capacity(manifest.len());
+        for program in manifest.programs() {
+            let module = module_named(modules, program.module())
+                .ok_or(SetupError::MissingModule { line: program.line(), module: program.module() })?;
+            // SAFETY: the kernel copied the module read-only to `address`,
+            // `size` bytes long, for the life of this task.
+            let image: &'static [u8] =
+                unsafe { core::slice::from_raw_parts(module.address as *const u8, module.size as usize) };
+            let listed_twice = manifest.programs().filter(|other| other.module() == program.module()).count() > 1;
+            children.push(Child {
+                program,
+                label: Label { module: program.module(), line: listed_twice.then_some(program.line()) },
+                image,
+                task: MACH_PORT_NULL,
+                bootstrap_port: MACH_PORT_NULL,
+                budget: RestartBudget::new(RESTART_LIMIT, RESTART_WINDOW_MILLISECONDS),
+                exception: None,
+            });
+        }
         let me = task_self();
-        let port_set = port_allocate(me, PortRight::PortSet)?;
-        let supervisor_port = port_allocate(me, PortRight::Receive)?;
+        let port_set = port_allocate(me, PortRight::PortSet).map_err(SetupError::Ports)?;
+        let supervisor_port = port_allocate(me, PortRight::Receive).map_err(SetupError::Ports)?;
         // A send right too: the exception port is set by copying it.
-        port_insert_right(me, supervisor_port, supervisor_port, Disposition::MakeSend as u32)?;
-        port_move_member(me, supervisor_port, port_set)?;
-        Ok(Self { port_set, supervisor_port, children: Vec::new(), registry: Registry::default() })
+        port_insert_right(me, supervisor_port, supervisor_port, Disposition::MakeSend as u32)
+            .map_err(SetupError::Ports)?;
+        port_move_member(me, supervisor_port, port_set).map_err(SetupError::Ports)?;
+        Ok(Self {
+            port_set,
+            supervisor_port,
+            host_port,
+            manifest,
+            children,
+            started: StartedSet::default(),
+            names: NameServer::new(SystemKernel),
+        })
     }
 
     /// How many children are running.
@@ -109,52 +189,75 @@ impl Supervisor {
         self.children.iter().filter(|child| child.task != MACH_PORT_NULL).count()
     }
 
-    pub fn add_child(&mut self, module: &'static str, image: &'static [u8]) {
-        self.children.push(Child {
-            module,
-            image,
-            task: MACH_PORT_NULL,
-            bootstrap_port: MACH_PORT_NULL,
-            registered: false,
-            budget: RestartBudget::new(RESTART_LIMIT, RESTART_WINDOW_MILLISECONDS),
-            exception: None,
-        });
-        let index = self.children.len() - 1;
-        self.start(index);
+    /// Starts, in manifest order, every program not started yet whose
+    /// needed names are all registered.
+    pub fn start_ready(&mut self) {
+        loop {
+            let registry = self.names.registry();
+            let Some(index) =
+                self.manifest.next_to_start(&self.started, |name| registry.lookup(name.as_bytes()).is_ok())
+            else {
+                return;
+            };
+            self.started.insert(index);
+            self.start(index);
+        }
     }
 
     fn start(&mut self, index: usize) {
         let me = task_self();
-        let (set, supervisor_port) = (self.port_set, self.supervisor_port);
+        let (set, supervisor_port, host_port) = (self.port_set, self.supervisor_port, self.host_port);
         let port = match port_allocate(me, PortRight::Receive) {
             Ok(port) => port,
             Err(error) => {
-                report(format_args!("bootstrap: no port for {}: {error:?}", self.children[index].module));
+                report(format_args!("bootstrap: no port for {}: {error:?}", self.children[index].label));
                 return;
             }
         };
         let _ = port_move_member(me, port, set);
         let child = &mut self.children[index];
-        let module = child.module;
-        let started = spawn::start(child.image, |task| {
+        let program = child.program;
+        let started = spawn::start(child.image, |task, stack_top| {
             // Kernel logs then call it by its module's name, not "bootstrap".
-            let _ = task_set_name(task, truncated(module, libmach::abi::TASK_NAME_MAX));
-            let name = give_bootstrap_port(task, port)?;
+            let _ = task_set_name(task, truncated(program.module(), libmach::abi::TASK_NAME_MAX));
+            let bootstrap_name = give_right(task, port, Disposition::MakeSend)?;
+            let mut auxiliary = [(AT_PAGESZ, 4096), (AT_MACH_BOOTSTRAP, bootstrap_name as u64), (0, 0)];
+            let mut auxiliary_count = 2;
+            if program.host_port() {
+                let host_name = give_right(task, host_port, Disposition::CopySend)?;
+                auxiliary[2] = (AT_MACH_HOST, host_name as u64);
+                auxiliary_count = 3;
+            }
+            for range in program.io_ports() {
+                io_port_access(host_port, range.first, range.count(), task)?;
+            }
             task_set_exception_port(task, EXC_MASK_ALL, supervisor_port)?;
             let dead_name = NotifyId::DeadName.as_u32();
             port_request_notification(me, task, dead_name, 0, supervisor_port, Disposition::MakeSendOnce as u32)?;
-            Ok(name as u64)
+            // argv[0] is the module's name, then the manifest's arguments.
+            let arguments: Vec<Vec<u8>> = core::iter::once(program.module().bytes().collect())
+                .chain(program.arguments().map(|argument| argument.bytes().collect()))
+                .collect();
+            let argv = arguments.iter().map(|argument| argument.iter().copied());
+            let mut buffer = [0u8; START_BLOCK_MAX];
+            let block = start_block::write(&mut buffer, stack_top, argv, &auxiliary[..auxiliary_count])
+                .map_err(|_| KernReturn::NoSpace)?;
+            vm_write(task, block.address, &buffer[..block.length])?;
+            Ok(spawn::Entry {
+                first_argument: bootstrap_name as u64,
+                second_argument: block.address,
+                stack_pointer: block.address,
+            })
         });
         match started {
             Ok(task) => {
                 child.task = task;
                 child.bootstrap_port = port;
-                child.registered = false;
-                report(format_args!("bootstrap: started {} as task port {task}", child.module));
+                report(format_args!("bootstrap: started {} as task port {task:#x}", child.label));
             }
             Err(error) => {
                 let _ = port_destroy(me, port);
-                report(format_args!("bootstrap: cannot start {}: {error:?}", child.module));
+                report(format_args!("bootstrap: cannot start {}: {error:?}", child.label));
             }
         }
     }
@@ -164,12 +267,28 @@ impl Supervisor {
         let mut request = MessageBuffer::<4096>::new();
         let mut reply = MessageBuffer::<4096>::new();
         let port_set = self.port_set;
-        let error =
-            libmach::server::run(&SystemKernel, port_set, &mut request.0, &mut reply.0, &mut |request, reply| {
-                self.on_message(request, reply)
-            });
-        report(format_args!("bootstrap: its port set is unusable ({error:?}); stopping"));
-        libmach::runtime::park()
+        loop {
+            let timeout =
+                self.names.next_deadline().map(|deadline| deadline.saturating_sub(now()).min(u32::MAX as u64));
+            let handled = libmach::server::handle_one(
+                &SystemKernel,
+                port_set,
+                &mut request.0,
+                &mut reply.0,
+                timeout.map(|milliseconds| milliseconds as u32),
+                &mut |request, reply| self.on_message(request, reply),
+            );
+            match handled {
+                Ok(_) | Err(MachMsgReturn::ReceiveTimedOut) | Err(MachMsgReturn::ReceiveInterrupted) => {}
+                Err(error) => {
+                    report(format_args!("bootstrap: its port set is unusable ({error:?}); stopping"));
+                    libmach::runtime::park()
+                }
+            }
+            // A registration may let waiting lookups and programs go on.
+            self.names.answer_waiting(now());
+            self.start_ready();
+        }
     }
 
     /// One message from the port set; requests with ids outside the name
@@ -187,17 +306,14 @@ impl Supervisor {
             libmach::message::release_received(&SystemKernel, &view);
             return Dispatch::NoReply;
         };
-        let mut registered = false;
         let supervisor_port = self.supervisor_port;
-        let mut service = NameService {
-            kernel: &SystemKernel,
-            registry: &mut self.registry,
-            registered: &mut registered,
-            watch: |right| crate::names::watch(right, supervisor_port),
-        };
-        let dispatched = names::dispatch(&mut service, &SystemKernel, request, reply);
+        let program = self.children[index].program;
+        let may_register = |name: &str| program.may_register(name);
+        let requester = Requester { client: index, may_register: &may_register };
+        let (dispatched, registered) =
+            self.names.handle(&requester, request, reply, now(), |right| crate::names::watch(right, supervisor_port));
         if registered {
-            self.children[index].registered = true;
+            report(format_args!("bootstrap: {} registered a name", self.children[index].label));
         }
         dispatched
     }
@@ -239,7 +355,7 @@ impl Supervisor {
             Some(child) => {
                 report(format_args!(
                     "bootstrap: {} raised exception {} ({}), code {:#x} {:#x}; terminating it",
-                    child.module,
+                    child.label,
                     exception.kind,
                     exception_name(exception.kind),
                     exception.code[0],
@@ -258,7 +374,7 @@ impl Supervisor {
 
     fn on_dead_name(&mut self, name: PortName) {
         let me = task_self();
-        let removed = self.registry.remove_right(name);
+        let removed = self.names.on_dead_name(name);
         if removed > 0 {
             report(format_args!("bootstrap: a registered port died; {removed} name(s) removed"));
         }
@@ -271,7 +387,8 @@ impl Supervisor {
     }
 
     fn on_child_death(&mut self, index: usize) {
-        let now = clock_get_time().map_or(0, |nanoseconds| nanoseconds / 1_000_000);
+        let now = now();
+        self.names.forget_client(index);
         let child = &mut self.children[index];
         let _ = port_destroy(task_self(), child.bootstrap_port);
         child.task = MACH_PORT_NULL;
@@ -286,26 +403,43 @@ impl Supervisor {
                 core::fmt::write(&mut reason, format_args!("its task ended (it terminated itself or was terminated)"))
             }
         };
-        let module = child.module;
-        if !child.registered {
-            report(format_args!(
-                "bootstrap: {module} ended: {}; it registered no name, so it is not a server: not restarted",
-                reason.as_str()
-            ));
+        let label = &child.label;
+        if !child.program.restart() {
+            report(format_args!("bootstrap: {label} ended: {}; not restarted (restart=no)", reason.as_str()));
             return;
         }
         match child.budget.on_death(now) {
             Decision::Restart { count } => {
                 report(format_args!(
-                    "bootstrap: server {module} died: {}; restarting it (restart {count} of {RESTART_LIMIT} within {RESTART_WINDOW_MILLISECONDS} ms)",
+                    "bootstrap: {label} ended: {}; restarting it (restart {count} of {RESTART_LIMIT} within {RESTART_WINDOW_MILLISECONDS} ms)",
                     reason.as_str()
                 ));
                 self.start(index);
             }
-            Decision::GiveUp { restarts } => report(format_args!(
-                "bootstrap: server {module} died: {}; giving up after {restarts} restarts within {RESTART_WINDOW_MILLISECONDS} ms",
-                reason.as_str()
-            )),
+            Decision::GiveUp { restarts } => {
+                report(format_args!(
+                    "bootstrap: {label} ended: {}; giving up after {restarts} restarts within {RESTART_WINDOW_MILLISECONDS} ms",
+                    reason.as_str()
+                ));
+                self.report_stranded(index);
+            }
+        }
+    }
+
+    /// Says which programs not started yet will not start now that the
+    /// program `index` (which registers names they need) gave up.
+    fn report_stranded(&self, index: usize) {
+        let provider = self.children[index].program;
+        for (other, child) in self.children.iter().enumerate() {
+            if self.started.contains(other) {
+                continue;
+            }
+            if let Some(name) = child.program.needs().find(|name| provider.may_register(name)) {
+                report(format_args!(
+                    "bootstrap: {} will not start: it needs `{name}`, whose program gave up",
+                    child.label
+                ));
+            }
         }
     }
 }

@@ -1,6 +1,7 @@
 /* c-checks: a C program running as a Mach task under the bootstrap task,
  * with libmach/c's runtime only. It checks that crt0 passed the bootstrap
- * port, that the trap wrappers work (ports, a message to itself through
+ * port and the start block (the kernel test's manifest line is
+ * `c-checks -- first "second word"`), that the trap wrappers work (ports, a message to itself through
  * mach_msg, an RPC-shaped send+receive in one call) and that the printer
  * formats; it prints "c-checks: N passed, N failed". */
 #include <mach/mach_runtime.h>
@@ -29,6 +30,12 @@ int mach_main(mach_port_t bootstrap_port) {
     mach_port_type_t type = 0;
     check("port_type of the bootstrap port", mach_port_type(mach_task_self(), bootstrap_port, &type), KERN_SUCCESS);
     check("it is a send right", type, MACH_PORT_TYPE(MACH_PORT_RIGHT_SEND));
+    check("argc", mach_argc, 3);
+    check("argv[0] is the module", mach_argc > 0 && strcmp(mach_argv[0], "c-checks") == 0, 1);
+    check("argv[1]", mach_argc > 1 && strcmp(mach_argv[1], "first") == 0, 1);
+    check("argv[2], quoted in the manifest", mach_argc > 2 && strcmp(mach_argv[2], "second word") == 0, 1);
+    check("argv ends with NULL", mach_argc == 3 && mach_argv[3] == 0, 1);
+    check("no host port without host-port", mach_host_port, MACH_PORT_NULL);
 
     mach_port_name_t port = MACH_PORT_NULL;
     check("port_allocate", mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &port), KERN_SUCCESS);

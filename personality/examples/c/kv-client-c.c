@@ -19,18 +19,13 @@ static void check(const char *name, long long got, long long expected) {
     }
 }
 
-/* Looks `kv` up until the server has registered it. */
+/* Looks `kv` up, waiting up to 20 s for the server to register it. */
 static kern_return_t find_server(mach_port_t bootstrap_port, mach_port_t *server) {
     bootstrap_names_client_t names;
     kern_return_t result = bootstrap_names_client_init(&names, bootstrap_port);
     if (result != KERN_SUCCESS)
         return result;
-    for (int attempt = 0; attempt < 2000; attempt++) {
-        result = bootstrap_names_lookup(&names, "kv", server);
-        if (result != BOOTSTRAP_NAMES_UNKNOWN_NAME)
-            break;
-        mach_thread_sleep(5);
-    }
+    result = bootstrap_names_lookup_wait(&names, "kv", 20000, server);
     bootstrap_names_client_destroy(&names);
     return result;
 }

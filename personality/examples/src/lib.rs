@@ -2,12 +2,13 @@
 //! modules, and the check programs its kernel tests boot
 //! (`mach/kernel/src/usertest.rs`, cases at the end).
 //!
-//! Every program here is started by the bootstrap task with one right: a
-//! send right to its bootstrap port, whose name is the first argument
+//! Every program here is started by the bootstrap task from a boot
+//! manifest line, with a send right to its bootstrap port, whose name is
+//! the first argument, and whatever else its line grants
 //! (`docs/bootstrap.md`). [`name_service`] makes the generated name-service
 //! client on it; [`register_service`] and [`serve_under`] make a port and
-//! register it. Output goes
-//! through `debug_print`, one line per event, which the kernel tests read.
+//! register it. Output goes through `libmach::println!`, one line per
+//! event, which the kernel tests read.
 #![no_std]
 #![forbid(unsafe_code)]
 
@@ -17,7 +18,8 @@ pub use mach_bootstrap_core::names;
 pub mod ping {
     include!(concat!(env!("OUT_DIR"), "/ping.rs"));
 }
-pub use mach_usertests::{println, Checks};
+pub use libmach::println;
+pub use mach_usertests::Checks;
 
 use libmach::abi::{
     msgh_bits, Descriptor, Disposition, MachMsgHeader, MessageEncoder, PortName, MACH_RCV_MSG, MACH_RCV_TIMEOUT,

@@ -4,9 +4,10 @@
  *
  * A program defines `int mach_main(mach_port_t bootstrap_port)`. crt0's
  * `_start` receives the send right to the task's bootstrap port (the name
- * service) in the first argument register, as the bootstrap task passes it
- * (docs/bootstrap.md), stores it in `mach_bootstrap_port` and calls
- * mach_main. When mach_main returns the thread sleeps forever: there is no
+ * service) in the first argument register and its start block (argc, argv,
+ * the auxiliary vector) in the second, as the bootstrap task passes them
+ * (docs/bootstrap.md), stores them in `mach_bootstrap_port`, `mach_argc`,
+ * `mach_argv` and `mach_host_port`, and calls mach_main. When mach_main returns the thread sleeps forever: there is no
  * exit trap; a task ends when its task port is terminated.
  *
  * Names follow Mach's C interface (mach_msg, mach_reply_port,
@@ -20,6 +21,13 @@
 
 /* The send right to this task's bootstrap port (set by crt0). */
 extern mach_port_t mach_bootstrap_port;
+/* The program's arguments from its start block (argv[0] is the module's
+ * name); 0 and NULL for a task started without one. */
+extern int mach_argc;
+extern char **mach_argv;
+/* A send right to the privileged host port if the boot manifest grants
+ * `host-port`, else MACH_PORT_NULL. */
+extern mach_port_t mach_host_port;
 
 /* The program's entry, called by crt0. */
 int mach_main(mach_port_t bootstrap_port);
@@ -44,6 +52,18 @@ kern_return_t mach_port_mod_refs(mach_port_t task, mach_port_name_t name, mach_p
 kern_return_t mach_port_insert_right(mach_port_t task, mach_port_name_t name, mach_port_name_t right,
                                      mach_msg_type_name_t disposition);
 kern_return_t mach_port_type(mach_port_t task, mach_port_name_t name, mach_port_type_t *type);
+/* Moves the receive right `member` into port set `after` (MACH_PORT_NULL: out of its set). */
+kern_return_t mach_port_move_member(mach_port_t task, mach_port_name_t member, mach_port_name_t after);
+/* Asks for notification `id` (MACH_NOTIFY_NO_SENDERS, _DEAD_NAME, _PORT_DESTROYED) about `name`, sent to
+ * `notify` used with `notify_disposition` (MACH_MSG_TYPE_MAKE_SEND_ONCE...); *previous gets the replaced
+ * request's send-once right (MACH_PORT_NULL if none). */
+kern_return_t mach_port_request_notification(mach_port_t task, mach_port_name_t name, mach_msg_id_t id, uint32_t sync,
+                                             mach_port_t notify, mach_msg_type_name_t notify_disposition,
+                                             mach_port_t *previous);
+
+/* New zeroed memory of `size` bytes (whole pages) anywhere in `task`: its address in *address.
+ * `flags`: VM_FLAGS_ANYWHERE. */
+kern_return_t mach_vm_allocate(mach_port_t task, uint64_t *address, uint64_t size, int flags);
 
 /* Gives back `size` bytes at `address` of `task`'s memory (whole pages). */
 kern_return_t mach_vm_deallocate(mach_port_t task, uint64_t address, uint64_t size);
@@ -65,5 +85,6 @@ void *memmove(void *destination, const void *source, size_t length);
 void *memset(void *destination, int value, size_t length);
 int memcmp(const void *left, const void *right, size_t length);
 size_t strlen(const char *text);
+int strcmp(const char *left, const char *right);
 
 #endif

@@ -64,7 +64,9 @@ fn main() {
     request.truncate(length);
     request.extend_from_slice(&[0u8; 16]);
     let mut local_store = Store::new(&server_task);
-    local_store.put("key", &[7; 64]).expect("put");
+    let received_header = libmach::abi::MachMsgHeader::read_from(&request).expect("header");
+    let context = libmach::Context::new(&server_task, &received_header, &request);
+    local_store.put(&context, "key", &[7; 64]).expect("put");
     let mut reply = vec![0u8; kv::BUFFER_SIZE];
     let dispatch = per_iteration(1_000_000, || {
         std::hint::black_box(kv::dispatch(&mut local_store, &server_task, &request, &mut reply));

@@ -3,111 +3,15 @@
 //! unchanged, through the fake kernel; rights of every disposition arrive
 //! as the right kind; random and mutated requests never panic the dispatch.
 
-use std::cell::RefCell;
-use std::rc::Rc;
-
 use libmach::abi::{PortRight, MACH_PORT_TYPE_RECEIVE, MACH_PORT_TYPE_SEND, MACH_PORT_TYPE_SEND_ONCE};
 use libmach::fake::{FakeKernel, FakeSystem};
-use libmach::{BoundedBytes, BoundedString, CallError, PortKernel, ReceiveRight, SendOnceRight, SendRight};
+use libmach::{CallError, PortKernel, ReceiveRight, SendOnceRight, SendRight};
 use mach_kv_example::echo;
 use proptest::prelude::*;
 
-/// Echoes everything; remembers the last `note`.
-struct Echo {
-    notes: Vec<u64>,
-    kernel: FakeKernel,
-}
+mod common;
 
-impl echo::Server<FakeKernel> for Echo {
-    fn integers(
-        &mut self,
-        a: u8,
-        b: u16,
-        c: u32,
-        d: u64,
-        e: i8,
-        f: i16,
-        g: i32,
-        h: i64,
-        i: bool,
-    ) -> Result<echo::IntegersReply, echo::Error> {
-        Ok(echo::IntegersReply { ra: a, rb: b, rc: c, rd: d, re: e, rf: f, rg: g, rh: h, ri: i })
-    }
-
-    fn texts(&mut self, text: &str, data: &[u8]) -> Result<echo::TextsReply, echo::Error> {
-        Ok(echo::TextsReply {
-            rtext: BoundedString::try_from_str(text).ok_or(echo::Error::Refused)?,
-            rdata: BoundedBytes::from_slice(data).ok_or(echo::Error::Refused)?,
-        })
-    }
-
-    fn nothing(&mut self) -> Result<(), echo::Error> {
-        Ok(())
-    }
-
-    fn rights(
-        &mut self,
-        made: SendRight<FakeKernel>,
-        copied: SendRight<FakeKernel>,
-        made_once: SendOnceRight<FakeKernel>,
-        moved_once: SendOnceRight<FakeKernel>,
-        moved_receive: ReceiveRight<FakeKernel>,
-    ) -> Result<echo::RightsReply<FakeKernel>, echo::Error> {
-        drop(copied);
-        drop(moved_once);
-        Ok(echo::RightsReply { back_send: made, back_once: made_once, back_receive: moved_receive })
-    }
-
-    fn even(&mut self, number: u32) -> Result<u32, echo::Error> {
-        match number {
-            0 => Err(echo::Error::Refused),
-            odd if odd % 2 == 1 => Err(echo::Error::Odd),
-            even => Ok(even / 2),
-        }
-    }
-
-    fn after_skip(&mut self) -> Result<i32, echo::Error> {
-        Ok(echo::id::AFTER_SKIP)
-    }
-
-    fn note(&mut self, value: u64) {
-        self.notes.push(value);
-    }
-
-    fn reflect(
-        &mut self,
-        data: libmach::message::OutOfLineData<FakeKernel>,
-    ) -> Result<libmach::message::OutOfLineData<FakeKernel>, echo::Error> {
-        let mut copy = libmach::message::OutOfLineData::allocate(&self.kernel, data.len() as u32)
-            .map_err(|_| echo::Error::Refused)?;
-        copy.bytes_mut().copy_from_slice(data.bytes());
-        Ok(copy)
-    }
-}
-
-struct Fixture {
-    system: FakeSystem,
-    client_task: FakeKernel,
-    server: Rc<RefCell<Echo>>,
-    client: echo::Client<FakeKernel>,
-    _service: ReceiveRight<FakeKernel>,
-}
-
-fn fixture() -> Fixture {
-    let system = FakeSystem::new();
-    let server_task = system.task();
-    let client_task = system.task();
-    let service = ReceiveRight::allocate(&server_task).unwrap();
-    let server = Rc::new(RefCell::new(Echo { notes: Vec::new(), kernel: server_task.clone() }));
-    let handler_server = server.clone();
-    let handler_kernel = server_task.clone();
-    system.attach_server(&server_task, service.name(), echo::BUFFER_SIZE, move |request, reply| {
-        echo::dispatch(&mut *handler_server.borrow_mut(), &handler_kernel, request, reply)
-    });
-    let send = system.give_send_right(&server_task, service.name(), &client_task).unwrap();
-    let client = echo::Client::new(&client_task, SendRight::from_name(&client_task, send)).unwrap();
-    Fixture { system, client_task, server, client, _service: service }
-}
+use common::{cases, fixture, Echo, Fixture};
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: cases(64), ..ProptestConfig::default() })]
@@ -146,11 +50,122 @@ proptest! {
     }
 
     #[test]
+    fn records_and_arrays_of_records_make_the_round_trip(records in proptest::collection::vec(record(), 1..=5)) {
+        let mut fixture = fixture();
+        let (one, many) = (records[0], &records[1..]);
+        let reply = fixture.client.records(&one, many).unwrap();
+        prop_assert_eq!(reply.rone, one);
+        prop_assert_eq!(reply.rmany.as_slice(), many);
+    }
+
+    #[test]
+    fn integer_arrays_make_the_round_trip(
+        small in proptest::collection::vec(any::<u8>(), 0..=9),
+        halves in proptest::collection::vec(any::<i16>(), 0..=7),
+        words in proptest::collection::vec(any::<u32>(), 0..=5),
+        longs in proptest::collection::vec(any::<i64>(), 0..=3),
+        flags in proptest::collection::vec(any::<bool>(), 0..=6),
+    ) {
+        let mut fixture = fixture();
+        let reply = fixture.client.arrays(&small, &halves, &words, &longs, &flags).unwrap();
+        prop_assert_eq!(reply.rsmall.as_slice(), small.as_slice());
+        prop_assert_eq!(reply.rhalves.as_slice(), halves.as_slice());
+        prop_assert_eq!(reply.rwords.as_slice(), words.as_slice());
+        prop_assert_eq!(reply.rlongs.as_slice(), longs.as_slice());
+        prop_assert_eq!(reply.rflags.as_slice(), flags.as_slice());
+    }
+
+    #[test]
+    fn mutated_records_requests_are_refused_or_served_without_leaks(position in 0usize..400, value: u8) {
+        // A valid `records` request, one byte changed, sent through the kernel.
+        let fixture = fixture();
+        let mut buffer = vec![0u8; echo::buffer_size::RECORDS];
+        let reply_port = ReceiveRight::allocate(&fixture.client_task).unwrap();
+        let mut writer = libmach::message::MessageWriter::new(
+            &mut buffer,
+            libmach::rpc::request_header(fixture.client.server().name(), reply_port.name(), echo::id::RECORDS),
+        );
+        let sample = echo::Record { half: 7, flags: [true, false, true], ..Default::default() };
+        libmach::message::Record::write(&sample, &mut writer).unwrap();
+        writer.record_array(&[sample, sample], 4).unwrap();
+        let length = writer.finish().unwrap();
+        let index = 24 + position % (length - 24);
+        buffer[index] = value;
+        let mut reply_port = reply_port;
+        let result = libmach::rpc::call(&fixture.client_task, &mut reply_port, &mut buffer, length, None);
+        prop_assert!(result.is_ok());
+        let (view, _) = libmach::abi::parse_received(&buffer).unwrap();
+        prop_assert_eq!(view.header.id, echo::id::RECORDS + 100);
+        libmach::message::release_received(&fixture.client_task, &view);
+        prop_assert!(fixture.system.check_invariants().is_ok());
+    }
+
+    #[test]
+    fn mutated_requests_of_arrays_optional_ports_and_deferred_routines_never_leak(
+        routine in 0usize..4,
+        position in 0usize..200,
+        value: u8,
+    ) {
+        // A valid request, one byte changed, sent through the kernel (which
+        // refuses what no sender may send; the rest reaches the dispatch).
+        let fixture = fixture();
+        let task = fixture.client_task.clone();
+        let held = ReceiveRight::allocate(&task).unwrap();
+        let moved = held.make_send().unwrap();
+        let mut buffer = vec![0u8; 1024];
+        let mut reply_port = ReceiveRight::allocate(&task).unwrap();
+        let id = [echo::id::ARRAYS, echo::id::OPTIONAL_RIGHTS, echo::id::WAIT, echo::id::WHOAMI][routine];
+        let mut writer = libmach::message::MessageWriter::new(
+            &mut buffer,
+            libmach::rpc::request_header(fixture.client.server().name(), reply_port.name(), id),
+        );
+        match routine {
+            0 => {
+                writer.packed_array(&[1u8, 2, 3], 9).unwrap();
+                writer.packed_array(&[-1i16], 7).unwrap();
+                writer.packed_array(&[5u32, 6], 5).unwrap();
+                writer.packed_array(&[i64::MIN], 3).unwrap();
+                writer.packed_array(&[true, false], 6).unwrap();
+            }
+            1 => {
+                writer.descriptor(moved.descriptor_move_send()).unwrap();
+                writer.descriptor(libmach::message::null_port(libmach::abi::Disposition::MakeSend)).unwrap();
+                writer.descriptor(held.descriptor_make_send()).unwrap();
+            }
+            2 => writer.u32(11).unwrap(),
+            _ => writer.u32(0).unwrap(),
+        }
+        let length = writer.finish().unwrap();
+        let index = 24 + position % (length - 24).max(1);
+        if index < length {
+            buffer[index] = value;
+        }
+        let result = libmach::rpc::call(&task, &mut reply_port, &mut buffer, length, None);
+        match result {
+            Ok(()) => {
+                let (view, _) = libmach::abi::parse_received(&buffer).unwrap();
+                libmach::message::release_received(&task, &view);
+            }
+            // Refused by the kernel (a damaged descriptor), or deferred with no answer to come.
+            Err(libmach::RpcError::Send(_)) | Err(libmach::RpcError::Receive(_)) => {}
+            Err(other) => prop_assert!(false, "unexpected {:?}", other),
+        }
+        if routine == 1 && libmach::rpc::request_was_sent(&result) {
+            // The message took the moved right (a failed send left it to our value).
+            moved.moved();
+        }
+        drop(held);
+        fixture.server.borrow_mut().waiting.clear();
+        fixture.system.run_servers();
+        prop_assert!(fixture.system.check_invariants().is_ok());
+    }
+
+    #[test]
     fn random_replies_give_the_client_an_error_or_a_value_never_a_panic(
         words in proptest::collection::vec(any::<u32>(), 0..40),
         code in prop_oneof![Just(0i32), Just(1), Just(7), Just(-304), any::<i32>()],
         port_descriptors in 0usize..4,
-        routine in 0usize..4,
+        routine in 0usize..8,
     ) {
         // A server whose replies carry the right id but random contents.
         let system = FakeSystem::new();
@@ -180,6 +195,10 @@ proptest! {
             0 => drop(client.integers(1, 2, 3, 4, 5, 6, 7, 8, true)),
             1 => drop(client.texts("a", b"b")),
             2 => drop(client.even(4)),
+            3 => drop(client.records(&echo::Record::default(), &[])),
+            4 => drop(client.arrays(&[1], &[2], &[3], &[4], &[true])),
+            5 => drop(client.optional_rights(None, None, None)),
+            6 => drop(client.wait(1)),
             _ => drop(client.after_skip()),
         }
         drop(client);
@@ -190,13 +209,13 @@ proptest! {
 
     #[test]
     fn random_requests_never_panic_the_dispatch(
-        id_offset in 0i32..8,
+        id_offset in 0i32..echo::ID_COUNT + 1,
         bits in prop_oneof![Just(0x12u32), Just(0x8000_0012u32), Just(0x1512u32), any::<u32>()],
         words in proptest::collection::vec(any::<u32>(), 0..40),
     ) {
         let system = FakeSystem::new();
         let task = system.task();
-        let mut server = Echo { notes: Vec::new(), kernel: task.clone() };
+        let mut server = Echo::new(&task);
         let mut request = Vec::new();
         let size = 24 + words.len() * 4;
         for word in [bits, size as u32, 0, 0, 0, (echo::SUBSYSTEM_BASE + id_offset) as u32] {
@@ -307,7 +326,7 @@ fn a_skipped_id_shifts_the_next_routine_and_is_answered_with_bad_id() {
     header.size = 24;
     header.write_to(&mut request).unwrap();
     request[24..40].copy_from_slice(&[0, 0, 0, 0, 16, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
-    let mut server = Echo { notes: Vec::new(), kernel: task.clone() };
+    let mut server = Echo::new(&task);
     let mut reply = vec![0u8; 64];
     let dispatch = echo::dispatch(&mut server, &task, &request[..40], &mut reply);
     assert_eq!(dispatch, libmach::Dispatch::Reply(28));
@@ -350,8 +369,90 @@ fn compile_header(name: &str, text: &str) {
     let _ = std::fs::remove_dir_all(directory);
 }
 
-/// Cases per property: `MACH_PROPTEST_CASES` (set by `scripts/fuzz.d/idl`
-/// for long runs), else a default that keeps the suite fast.
-fn cases(default: u32) -> u32 {
-    std::env::var("MACH_PROPTEST_CASES").ok().and_then(|text| text.parse().ok()).unwrap_or(default)
+fn inner() -> impl Strategy<Value = echo::Inner> {
+    (any::<u8>(), any::<bool>(), any::<i64>()).prop_map(|(small, flag, wide)| echo::Inner { small, flag, wide })
+}
+
+fn record() -> impl Strategy<Value = echo::Record> {
+    (any::<u16>(), any::<i32>(), inner(), any::<[u8; 5]>(), any::<[bool; 3]>(), inner(), inner(), any::<[u64; 2]>())
+        .prop_map(|(half, offset, inner, bytes, flags, first, second, longs)| echo::Record {
+            half,
+            offset,
+            inner,
+            bytes,
+            flags,
+            pairs: [first, second],
+            longs,
+        })
+}
+
+#[test]
+fn a_structure_with_long_arrays_makes_the_round_trip() {
+    let mut fixture = fixture();
+    let mut value = echo::LongRecord::default();
+    assert_eq!((value.label, value.values), ([0; 40], [0; 33]), "Default zeroes every element");
+    value.label[39] = 7;
+    value.values[32] = 0xffff;
+    assert_eq!(fixture.client.long_records(&value).unwrap(), value);
+}
+
+#[test]
+fn arrays_over_their_bound_are_refused_before_sending() {
+    let mut fixture = fixture();
+    let too_many = [echo::Record::default(); 5];
+    assert!(matches!(
+        fixture.client.records(&echo::Record::default(), &too_many),
+        Err(CallError::Rpc(libmach::RpcError::Write(libmach::WriteError::TooLong { length: 5, bound: 4 })))
+    ));
+    assert!(matches!(
+        fixture.client.arrays(&[0; 10], &[], &[], &[], &[]),
+        Err(CallError::Rpc(libmach::RpcError::Write(libmach::WriteError::TooLong { length: 10, bound: 9 })))
+    ));
+    fixture.system.check_invariants().unwrap();
+}
+
+#[test]
+fn optional_ports_may_be_absent_and_present_ones_move_as_declared() {
+    let mut fixture = fixture();
+    let task = fixture.client_task.clone();
+    let reply = fixture.client.optional_rights(None, None, None).unwrap();
+    assert_eq!(reply.present, 0);
+    assert!(reply.back.is_none());
+
+    let moved_port = ReceiveRight::allocate(&task).unwrap();
+    let made_port = ReceiveRight::allocate(&task).unwrap();
+    let copied = made_port.make_send().unwrap();
+    let reply =
+        fixture.client.optional_rights(Some(moved_port.make_send().unwrap()), Some(&made_port), Some(&copied)).unwrap();
+    assert_eq!(reply.present, 3);
+    let back = reply.back.expect("the moved right comes back");
+    assert_eq!(back.name(), moved_port.name());
+    // The copied right kept our reference; the made one was released by the server.
+    assert_eq!(fixture.system.references(&task, copied.name(), PortRight::Send), 1);
+    drop(back);
+    assert_eq!(fixture.system.references(&task, moved_port.name(), PortRight::Send), 0);
+
+    // A NULL where a port is not optional is refused, as before.
+    let mut buffer = vec![0u8; 128];
+    let mut reply_port = ReceiveRight::allocate(&task).unwrap();
+    let mut writer = libmach::message::MessageWriter::new(
+        &mut buffer,
+        libmach::rpc::request_header(fixture.client.server().name(), reply_port.name(), echo::id::RIGHTS),
+    );
+    for disposition in [
+        libmach::abi::Disposition::MakeSend,
+        libmach::abi::Disposition::CopySend,
+        libmach::abi::Disposition::MakeSendOnce,
+        libmach::abi::Disposition::MoveSendOnce,
+        libmach::abi::Disposition::MoveReceive,
+    ] {
+        writer.descriptor(libmach::message::null_port(disposition)).unwrap();
+    }
+    let length = writer.finish().unwrap();
+    libmach::rpc::call(&task, &mut reply_port, &mut buffer, length, None).unwrap();
+    assert!(matches!(
+        libmach::rpc::read_reply(&task, &buffer, echo::id::RIGHTS),
+        Err(Ok(libmach::mig::MIG_BAD_ARGUMENTS))
+    ));
+    fixture.system.check_invariants().unwrap();
 }

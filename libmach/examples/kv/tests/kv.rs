@@ -402,7 +402,8 @@ fn ids_and_codes_are_as_defined() {
     assert_eq!(kv::SUBSYSTEM_BASE, 4200);
     assert_eq!(kv::id::PUT, 4200);
     assert_eq!(kv::id::LOG, 4209);
-    assert_eq!(kv::ID_COUNT, 11);
+    assert_eq!(kv::ID_COUNT, 12);
+    assert_eq!(kv::id::SESSION_LABEL, 4211);
     assert_eq!(kv::Error::from_code(2), Some(kv::Error::StoreFull));
     assert_eq!(kv::Error::from_code(0), None);
     assert_eq!(kv::Error::NoWatcher.code(), 3);

@@ -14,12 +14,12 @@ struct Counter {
 }
 
 impl minimal::Server<FakeKernel> for Counter {
-    fn ping(&mut self) -> Result<(), minimal::Error> {
+    fn ping(&mut self, _context: &libmach::Context<'_, FakeKernel>) -> Result<(), minimal::Error> {
         self.pings += 1;
         Ok(())
     }
 
-    fn poke(&mut self, value: u32) {
+    fn poke(&mut self, _context: &libmach::Context<'_, FakeKernel>, value: u32) {
         self.pokes.push(value);
     }
 }

@@ -158,6 +158,7 @@ typedef uint32_t mach_port_mscount_t;
 #define MACH_TRAP_INTERRUPT_BIND 92
 #define MACH_TRAP_INTERRUPT_ACKNOWLEDGE 93
 #define MACH_TRAP_IO_PORT_ACCESS 94
+#define MACH_TRAP_INTERRUPT_BIND_MSI 95
 
 /* mach_port_right_t */
 #define MACH_PORT_RIGHT_SEND 0
@@ -272,9 +273,14 @@ typedef uint32_t mach_port_mscount_t;
 #define EXCEPTION_RAISE_REPLY_ID 2501
 #define EXCEPTION_RAISE_SIZE 84
 #define BOOTSTRAP_INFO_MAGIC 1229083213
-#define BOOTSTRAP_INFO_VERSION 1
-#define BOOTSTRAP_MODULES_MAX 15
+#define BOOTSTRAP_INFO_VERSION 2
+#define BOOT_MODULES_MAX 256
+#define BOOTSTRAP_MODULES_MAX 255
 #define BOOTSTRAP_MODULE_NAME_MAX 48
+#define AT_NULL 0
+#define AT_PAGESZ 6
+#define AT_MACH_BOOTSTRAP 0x1000u
+#define AT_MACH_HOST 0x1001u
 #define TASK_NAME_MAX 32
 #define VM_PROT_NONE 0
 #define VM_PROT_READ 1
@@ -339,7 +345,7 @@ typedef struct { /* Rust: BootstrapInfo */
     uint32_t version;
     uint32_t host_port;
     uint32_t module_count;
-    boot_module_t modules[BOOTSTRAP_MODULES_MAX];
+    boot_module_t modules[];
 } bootstrap_info_t;
 typedef struct { /* Rust: X86ThreadState64 */
     uint64_t __rax;
@@ -488,7 +494,7 @@ _Static_assert(sizeof(boot_module_t) == 64, "sizeof(boot_module_t)");
 _Static_assert(offsetof(boot_module_t, address) == 0, "offsetof(boot_module_t, address)");
 _Static_assert(offsetof(boot_module_t, size) == 8, "offsetof(boot_module_t, size)");
 _Static_assert(offsetof(boot_module_t, name) == 16, "offsetof(boot_module_t, name)");
-_Static_assert(sizeof(bootstrap_info_t) == 976, "sizeof(bootstrap_info_t)");
+_Static_assert(sizeof(bootstrap_info_t) == 16, "sizeof(bootstrap_info_t)");
 _Static_assert(offsetof(bootstrap_info_t, magic) == 0, "offsetof(bootstrap_info_t, magic)");
 _Static_assert(offsetof(bootstrap_info_t, version) == 4, "offsetof(bootstrap_info_t, version)");
 _Static_assert(offsetof(bootstrap_info_t, host_port) == 8, "offsetof(bootstrap_info_t, host_port)");

@@ -4,7 +4,9 @@
 #![no_std]
 #![no_main]
 
-use libmach::abi::{BootstrapInfo, Trap, BOOTSTRAP_INFO_MAGIC, BOOTSTRAP_INFO_VERSION, MACH_PORT_TYPE_SEND};
+use libmach::abi::{
+    BootstrapInfo, Trap, BOOTSTRAP_INFO_MAGIC, BOOTSTRAP_INFO_VERSION, BOOTSTRAP_MODULES_MAX, MACH_PORT_TYPE_SEND,
+};
 use libmach::trap::{port_type, raw_trap, task_self};
 use mach_usertests::Checks;
 
@@ -23,8 +25,20 @@ fn main(info_address: u64) {
     let host_name = unsafe { raw_trap(Trap::HostSelf as u64, [0; 6]) } as u32;
     checks.equal("host_self gives a send right", port_type(task, host_name), Ok(MACH_PORT_TYPE_SEND));
     checks.equal("host_self is not the privileged port", host_name != info.host_port, true);
+    checks.equal("no more modules than the kernel lists", info.module_count as usize <= BOOTSTRAP_MODULES_MAX, true);
+    let count = (info.module_count as usize).min(BOOTSTRAP_MODULES_MAX);
+    // SAFETY: the kernel maps `module_count` entries right after the header,
+    // read-only, for the task's life (docs/bootstrap.md).
+    let modules = unsafe {
+        core::slice::from_raw_parts(
+            (info_address as usize + BootstrapInfo::MODULES_OFFSET) as *const libmach::abi::BootModule,
+            count,
+        )
+    };
+    // The kernel test compares this with the number of modules it passed.
+    mach_usertests::print(format_args!("boot-checks: sees {count} modules\n"));
     let mut seen = 0;
-    for module in &info.modules[..info.module_count as usize] {
+    for module in modules {
         let name = module.name();
         let Some(number) = name.strip_prefix(b"ktest-module-") else { continue };
         seen += 1;

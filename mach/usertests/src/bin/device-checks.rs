@@ -122,6 +122,27 @@ fn main(device: u64) {
         call(Trap::IoPortAccess, [device, 0xfff8, 9, 0, 0, 0]),
         Err(KernReturn::InvalidArgument),
     );
+    checks.equal(
+        "a target that is no task",
+        call(Trap::IoPortAccess, [device, 0x3f8, 8, device, 0, 0]),
+        Err(KernReturn::InvalidTask),
+    );
+    checks.equal(
+        "a target name the caller does not hold",
+        call(Trap::IoPortAccess, [device, 0x3f8, 8, 0x7f00, 0, 0]),
+        Err(KernReturn::InvalidName),
+    );
+    checks.equal(
+        "a target name too large to be a name",
+        call(Trap::IoPortAccess, [device, 0x3f8, 8, 1 << 40, 0, 0]),
+        Err(KernReturn::InvalidTask),
+    );
+    // The caller's task named by its own task port: the same as MACH_PORT_NULL.
+    checks.equal(
+        "COM1's eight ports, to the caller's task by its port",
+        call(Trap::IoPortAccess, [device, 0x3f8, 4, libmach::trap::task_self() as u64, 0, 0]),
+        Ok(()),
+    );
     checks.equal("COM1's eight ports", call(Trap::IoPortAccess, [device, 0x3f8, 8, 0, 0, 0]), Ok(()));
     let status: u8;
     // SAFETY: reading the 16550's line status register has no side effect;

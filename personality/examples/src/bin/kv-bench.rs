@@ -10,7 +10,7 @@
 #![no_main]
 
 use libmach::abi::{Disposition, PortName, MACH_RCV_MSG, MACH_SEND_MSG};
-use libmach::trap::{mach_msg, mach_reply_port, thread_sleep, MessageBuffer};
+use libmach::trap::{mach_msg, mach_reply_port, MessageBuffer};
 use libmach::SystemKernel;
 use mach_examples::{name_service, names, ping, println};
 use mach_kv_example::kv;
@@ -42,13 +42,7 @@ fn measure(mut operation: impl FnMut() -> bool) -> Option<u64> {
 }
 
 fn find(names: &mut names::Client, name: &str) -> Option<libmach::SendRight> {
-    for _ in 0..2000 {
-        if let Ok(right) = names.lookup(name) {
-            return Some(right);
-        }
-        let _ = thread_sleep(5);
-    }
-    None
+    names.lookup_wait(name, 20_000).ok()
 }
 
 fn main(bootstrap_port: u64) {

@@ -18,15 +18,11 @@ use mach_kv_example::kv::{self, id, Error};
 
 libmach::entry!(main);
 
-/// Looks `kv` up until it is registered (the server may start later).
+/// Looks `kv` up, waiting up to 20 s for it to be registered (a restarted
+/// server registers it again).
 fn connect(names: &mut names::Client) -> Option<kv::Client> {
-    for _ in 0..2000 {
-        if let Ok(server) = names.lookup("kv") {
-            return kv::Client::new(&SystemKernel, server).ok();
-        }
-        let _ = thread_sleep(5);
-    }
-    None
+    let server = names.lookup_wait("kv", 20_000).ok()?;
+    kv::Client::new(&SystemKernel, server).ok()
 }
 
 fn code<T>(result: Result<T, CallError<Error>>) -> Result<T, i32> {
@@ -67,6 +63,29 @@ fn every_routine(checks: &mut Checks, client: &mut kv::Client) {
     }
     let session = code(client.open_session("mine"));
     checks.equal("open_session gives a send right", session.as_ref().map(|right| right.is_dead()), Ok(false));
+    if let Ok(session) = session {
+        // A request sent to the session's port: the server finds the session by it.
+        let label = kv::Client::new(&SystemKernel, session).map(|mut session| code(session.session_label()));
+        checks.equal(
+            "session_label on the session's port",
+            label.map(|label| label.map(|label| label.as_str() == "mine")),
+            Ok(Ok(true)),
+        );
+    }
+    checks.equal(
+        "session_label on the service port",
+        code(client.session_label()).map(|_| ()),
+        Err(Error::NotFound.code()),
+    );
+    // The server holds four sessions at most: opening and dropping more
+    // works only if each one's no-senders notification freed it.
+    let reopened = (0..6).all(|_| {
+        code(client.open_session("short"))
+            .and_then(|session| kv::Client::new(&SystemKernel, session).map_err(|_| i32::MIN))
+            .and_then(|mut session| code(session.session_label()))
+            .is_ok_and(|label| label.as_str() == "short")
+    });
+    checks.equal("dropped sessions are freed by their no-senders notification", reopened, true);
     checks.equal("log (one-way)", client.log(1, "kv-client says hello").is_ok(), true);
 }
 

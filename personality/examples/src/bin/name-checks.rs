@@ -1,7 +1,9 @@
 //! Checks the name service from a child of the bootstrap task: register,
-//! lookup, a duplicate name, an unknown name, and malformed requests (wrong
-//! id, short body, wrong descriptor type, no reply port), after each of
-//! which the service must still answer.
+//! lookup, a duplicate name, an unknown name, a name its manifest line does
+//! not list, waiting lookups, and malformed requests (wrong id, short body,
+//! wrong descriptor type, no reply port), after each of which the service
+//! must still answer. Its manifest line must be
+//! `name-checks registers=checks.service,checks.other`.
 #![no_std]
 #![no_main]
 
@@ -54,8 +56,32 @@ fn main(bootstrap_port: u64) {
     checks.equal("the first registration stands", lookup(&mut names, "checks.service"), Ok(port.name()));
     checks.equal("a second name", names.register_name("checks.other", &other_send).map_err(code), Ok(()));
     checks.equal("lookup of the second name", lookup(&mut names, "checks.other"), Ok(other.name()));
+    checks.equal(
+        "a name the manifest does not give us",
+        names.register_name("checks.forbidden", &other_send).map_err(code),
+        Err(Error::NotPermitted.code()),
+    );
+    checks.equal(
+        "a waiting lookup of a registered name answers at once",
+        names.lookup_wait("checks.service", 10_000).map(|right| right.into_name()).map_err(code),
+        Ok(port.name()),
+    );
+    let before = libmach::trap::clock_get_time().unwrap_or(0);
+    checks.equal(
+        "a waiting lookup times out",
+        names.lookup_wait("checks.never", 50).map(|_| ()).map_err(code),
+        Err(Error::TimedOut.code()),
+    );
+    let waited = (libmach::trap::clock_get_time().unwrap_or(0) - before) / 1_000_000;
+    checks.equal("after its timeout, not long after", (50..2000).contains(&waited), true);
+    checks.equal(
+        "no timeout: at once",
+        names.lookup_wait("checks.never", 0).map(|_| ()).map_err(code),
+        Err(Error::TimedOut.code()),
+    );
     checks.equal("empty name refused", lookup(&mut names, ""), Err(Error::InvalidName.code()));
-    checks.equal("name with NUL refused", lookup(&mut names, "a\0b"), Err(Error::InvalidName.code()));
+    // A `string<N>` never carries NUL: the generated stub refuses it before sending.
+    checks.equal("name with NUL refused", lookup(&mut names, "a\0b"), Err(i32::MIN));
 
     // Malformed requests, hand-made: each gets an error reply (or, without
     // a reply port, nothing), and the service goes on.

@@ -11,7 +11,7 @@ libmach::entry!(main);
 struct Echo;
 
 impl ping::Server for Echo {
-    fn ping(&mut self, value: u32) -> Result<u32, ping::Error> {
+    fn ping(&mut self, _context: &libmach::Context<'_>, value: u32) -> Result<u32, ping::Error> {
         Ok(value)
     }
 }

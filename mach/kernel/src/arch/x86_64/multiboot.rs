@@ -5,7 +5,10 @@
 //! looks at them again and their memory may be reused.
 
 use super::paging::{self, EARLY_DIRECT_MAP_END};
-use crate::boot_info::{bounded_string, BootInfo, MemoryRegion, Module, RegionKind};
+use crate::boot_info::{
+    bounded_string, BootInfo, MemoryRegion, Module, ModuleNameError, ModuleNameReader, RegionKind, MAX_MODULES,
+    MAX_MODULE_NAME,
+};
 use crate::memory::{PhysicalAddress, PhysicalRange};
 
 const BOOTLOADER_MAGIC: u32 = 0x2bad_b002;
@@ -36,6 +39,14 @@ pub enum BootError {
     NoMemoryMap,
     /// A pointer in the boot information points outside the mapped first GiB.
     OutOfReach(u64),
+    /// More boot modules than the kernel takes (`BOOT_MODULES_MAX` in
+    /// mach-abi): refused rather than starting a system with some missing.
+    TooManyModules { count: u32, limit: usize },
+    /// A module's file name is longer than the kernel keeps
+    /// (`BOOTSTRAP_MODULE_NAME_MAX`) or not UTF-8: refused rather than cut.
+    BadModuleName { index: u64, error: ModuleNameError, limit: usize },
+    /// A module's command line has no end within `MAX_MODULE_COMMAND_LINE` bytes.
+    ModuleCommandLineTooLong { index: u64 },
 }
 
 /// Reads a `T` at a physical address inside the early direct map.
@@ -63,6 +74,21 @@ fn read_string<const N: usize>(address: u64) -> Result<heapless::String<N>, Boot
         let _ = bytes.push(byte);
     }
     Ok(bounded_string(core::str::from_utf8(&bytes).unwrap_or("<not UTF-8>")))
+}
+
+/// Longest module command line read (path and arguments).
+const MAX_MODULE_COMMAND_LINE: u64 = 4096;
+
+/// The name of module `index`, whose NUL-terminated command line is at `address`.
+fn read_module_name(index: u64, address: u64) -> Result<heapless::String<MAX_MODULE_NAME>, BootError> {
+    let mut reader = ModuleNameReader::default();
+    for offset in 0..MAX_MODULE_COMMAND_LINE {
+        let byte: u8 = read(address + offset)?;
+        if byte == 0 || reader.push(byte) {
+            return reader.finish().map_err(|error| BootError::BadModuleName { index, error, limit: MAX_MODULE_NAME });
+        }
+    }
+    Err(BootError::ModuleCommandLineTooLong { index })
 }
 
 pub fn parse(magic: u32, info: u32) -> Result<BootInfo, BootError> {
@@ -115,6 +141,9 @@ fn read_memory_map(info: u64, boot: &mut BootInfo) -> Result<(), BootError> {
 
 fn read_modules(info: u64, boot: &mut BootInfo) -> Result<(), BootError> {
     let count: u32 = read(info + MODULE_COUNT)?;
+    if count as usize > MAX_MODULES {
+        return Err(BootError::TooManyModules { count, limit: MAX_MODULES });
+    }
     let table: u32 = read(info + MODULE_ADDRESS)?;
     for index in 0..count as u64 {
         // Each entry: start (u32), end (u32), command line (u32), reserved (u32).
@@ -122,14 +151,10 @@ fn read_modules(info: u64, boot: &mut BootInfo) -> Result<(), BootError> {
         let start: u32 = read(entry)?;
         let end: u32 = read(entry + 4)?;
         let command_line: u32 = read(entry + 8)?;
-        let module = Module {
-            range: PhysicalRange::new(start as u64, (end as u64).max(start as u64)),
-            command_line: read_string(command_line as u64)?,
-        };
-        if boot.modules.push(module).is_err() {
-            log::warn!("more than {} boot modules; ignoring the rest", boot.modules.len());
-            break;
-        }
+        let name = read_module_name(index, command_line as u64)?;
+        let module = Module { range: PhysicalRange::new(start as u64, (end as u64).max(start as u64)), name };
+        // Cannot fail: the count was checked against the capacity above.
+        let _ = boot.modules.push(module);
     }
     Ok(())
 }

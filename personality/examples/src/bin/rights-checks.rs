@@ -1,0 +1,89 @@
+//! Checks that a program gets exactly the rights its boot-manifest line
+//! lists. Started twice by the kernel test:
+//!
+//! - `rights-checks host-port io-ports=0x70-0x71 -- privileged`: it holds a
+//!   send right to the privileged host port (named in its auxiliary
+//!   vector), which a device trap accepts, and may read the CMOS ports
+//!   0x70-0x71;
+//! - `rights-checks -- unprivileged`: no host port in its auxiliary vector,
+//!   none of the rights in its space is accepted by a device trap, and its
+//!   only send right is its bootstrap port; then it reads port 0x71, which
+//!   nobody granted it, and is killed for it.
+//!
+//! Prints `rights-checks privileged: N passed, N failed` (or unprivileged).
+#![no_std]
+#![no_main]
+
+use libmach::abi::{KernReturn, PortName, MACH_PORT_TYPE_SEND};
+use libmach::trap::{io_port_access, port_type, task_self};
+use mach_examples::{println, Checks};
+
+libmach::entry!(main);
+
+/// Reads the CMOS data port: faults unless the task may use port 0x71.
+fn read_cmos_seconds() -> u8 {
+    let value: u8;
+    // SAFETY: selecting CMOS register 0 (seconds) and reading it has no
+    // effect beyond the read; without a grant the CPU faults instead,
+    // which is what the unprivileged run checks.
+    unsafe {
+        core::arch::asm!("out 0x70, al", in("al") 0u8, options(nomem, nostack));
+        core::arch::asm!("in al, 0x71", out("al") value, options(nomem, nostack));
+    }
+    value
+}
+
+/// The names of the rights a fresh space holds: index 1.., generation 0.
+fn candidate_names() -> impl Iterator<Item = PortName> {
+    (1..64u32).map(|index| index << 8)
+}
+
+fn main(bootstrap_port: u64) {
+    let mode = libmach::runtime::argument(1).unwrap_or(b"");
+    let privileged = mode == b"privileged";
+    let mut checks = Checks::new(if privileged { "rights-checks privileged" } else { "rights-checks unprivileged" });
+    checks.equal("argv[0] is the module", libmach::runtime::argument(0), Some(&b"rights-checks"[..]));
+    checks.equal("two arguments", libmach::runtime::argument_count(), 2);
+    checks.equal(
+        "the auxiliary vector names the bootstrap port",
+        libmach::runtime::auxiliary(libmach::abi::AT_MACH_BOOTSTRAP),
+        Some(bootstrap_port),
+    );
+    let task = task_self();
+    if privileged {
+        let host = libmach::runtime::host_port();
+        checks.equal("a host port is named", host.is_some(), true);
+        let host = host.unwrap_or(0);
+        checks.equal("it is a send right", port_type(task, host), Ok(MACH_PORT_TYPE_SEND));
+        checks.equal("a device trap accepts it", io_port_access(host, 0x80, 1, 0), Ok(()));
+        // The granted ports work without a fault (the seconds are BCD, < 0x60).
+        checks.equal("the granted CMOS ports", read_cmos_seconds() < 0x60, true);
+    } else {
+        checks.equal("no host port is named", libmach::runtime::host_port(), None);
+        let mut send_rights = 0;
+        // Our task's and thread's own ports aside (every task has those).
+        let own = [task, libmach::trap::thread_self()];
+        for name in candidate_names().filter(|name| !own.contains(name)) {
+            if port_type(task, name).is_ok_and(|kind| kind & MACH_PORT_TYPE_SEND != 0) {
+                send_rights += 1;
+                checks.equal(
+                    "no right in the space is the host port",
+                    io_port_access(name, 0x80, 1, 0),
+                    Err(KernReturn::InvalidCapability),
+                );
+            }
+        }
+        checks.equal("one send right: the bootstrap port", send_rights, 1);
+        checks.equal(
+            "the bootstrap port is no device port",
+            io_port_access(bootstrap_port as PortName, 0x80, 1, 0),
+            Err(KernReturn::InvalidCapability),
+        );
+    }
+    checks.finish();
+    if !privileged {
+        println!("rights-checks: reading port 0x71 without a grant");
+        let value = read_cmos_seconds();
+        println!("rights-checks: still alive after an ungranted port read ({value})");
+    }
+}
