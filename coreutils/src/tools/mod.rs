@@ -25,6 +25,7 @@ pub mod kill;
 pub mod ln;
 pub mod ls;
 pub mod mkdir;
+pub mod more;
 pub mod mount;
 pub mod mv;
 pub mod power;
@@ -44,6 +45,7 @@ pub mod tr;
 pub mod truth;
 pub mod uname;
 pub mod uniq;
+pub mod vi;
 pub mod wc;
 pub mod xargs;
 
@@ -77,6 +79,7 @@ pub static ALL: &[Tool] = &[
     Tool { name: "ln", main: ln::main },
     Tool { name: "ls", main: ls::main },
     Tool { name: "mkdir", main: mkdir::main },
+    Tool { name: "more", main: more::main },
     Tool { name: "mount", main: mount::mount_main },
     Tool { name: "mv", main: mv::main },
     Tool { name: "poweroff", main: power::main },
@@ -98,6 +101,7 @@ pub static ALL: &[Tool] = &[
     Tool { name: "umount", main: mount::umount_main },
     Tool { name: "uname", main: uname::main },
     Tool { name: "uniq", main: uniq::main },
+    Tool { name: "vi", main: vi::main },
     Tool { name: "wc", main: wc::main },
     Tool { name: "xargs", main: xargs::main },
 ];

@@ -255,6 +255,20 @@ pub fn read_to_end(fd: i32, into: &mut Vec<u8>) -> Result<usize> {
     }
 }
 
+/// Waits up to `milliseconds` (-1: for ever) for `fd` to have input;
+/// true if it has (or is at its end, or failed: a read will tell).
+pub fn wait_readable(fd: i32, milliseconds: i32) -> Result<bool> {
+    let mut record = crate::types::Pollfd { fd, events: crate::POLLIN, revents: 0 };
+    loop {
+        // SAFETY: one valid record.
+        match check(unsafe { ffi::poll(&mut record, 1, milliseconds) }) {
+            Err(Errno(crate::EINTR)) => continue,
+            Err(error) => return Err(error),
+            Ok(ready) => return Ok(ready > 0),
+        }
+    }
+}
+
 /// Whether raw descriptor `fd` is a terminal.
 pub fn is_terminal(fd: i32) -> bool {
     // SAFETY: no pointers.

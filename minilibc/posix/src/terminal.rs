@@ -36,9 +36,20 @@ pub struct RawMode {
 impl RawMode {
     /// Switches `fd` to raw mode (no echo, no line editing, no signals from
     /// keys, bytes as they come).
+    /// Keys typed before are kept (`TCSANOW`, as vim and BusyBox do).
     pub fn enter(fd: i32) -> Result<RawMode> {
         let saved = attributes(fd)?;
-        set_attributes(fd, crate::TCSAFLUSH, &raw(&saved))?;
+        set_attributes(fd, crate::TCSANOW, &raw(&saved))?;
+        Ok(RawMode { fd, saved })
+    }
+
+    /// As `enter`, but output processing stays as it was (a newline still
+    /// goes to the start of the next line): for a pager writing lines.
+    pub fn enter_keeping_output(fd: i32) -> Result<RawMode> {
+        let saved = attributes(fd)?;
+        let mut attributes = raw(&saved);
+        attributes.c_oflag = saved.c_oflag;
+        set_attributes(fd, crate::TCSANOW, &attributes)?;
         Ok(RawMode { fd, saved })
     }
 
