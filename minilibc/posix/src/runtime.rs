@@ -11,7 +11,7 @@
 //! ```
 //!
 //! built for `x86_64-unknown-linux-gnu` with `-C panic=abort` and linked by
-//! `scripts/mcc` (crt1.o, libc.a); `build_minilibc_programs` in
+//! `scripts/mcc` (crt1.o, libc.a); `build_minilibc_program` in
 //! `scripts/lib/common.sh` does both.
 
 use crate::environment::{Args, Env};
