@@ -50,6 +50,7 @@ code_enum! {
         TaskResume = 33 => "MACH_TRAP_TASK_RESUME",
         TaskInfo = 34 => "MACH_TRAP_TASK_INFO",
         TaskSetName = 35 => "MACH_TRAP_TASK_SET_NAME",
+        TaskSetCredential = 36 => "MACH_TRAP_TASK_SET_CREDENTIAL",
         // Threads: 40..=49
         ThreadCreate = 40 => "MACH_TRAP_THREAD_CREATE",
         ThreadTerminate = 41 => "MACH_TRAP_THREAD_TERMINATE",
@@ -59,9 +60,13 @@ code_enum! {
         ThreadSetState = 45 => "MACH_TRAP_THREAD_SET_STATE",
         ThreadInfo = 46 => "MACH_TRAP_THREAD_INFO",
         ThreadSwitch = 47 => "MACH_TRAP_THREAD_SWITCH",
+        ThreadAbort = 48 => "MACH_TRAP_THREAD_ABORT",
+        ThreadSetTls = 49 => "MACH_TRAP_THREAD_SET_TLS",
         // Time and debugging: 50..=59
         ClockGetTime = 50 => "MACH_TRAP_CLOCK_GET_TIME",
         DebugPrint = 51 => "MACH_TRAP_DEBUG_PRINT",
+        KernelLogRead = 52 => "MACH_TRAP_KERNEL_LOG_READ",
+        KernelLogHandover = 53 => "MACH_TRAP_KERNEL_LOG_HANDOVER",
         // Reserved, virtual memory: 60..=69
         VmAllocate = 60 => "MACH_TRAP_VM_ALLOCATE",
         VmDeallocate = 61 => "MACH_TRAP_VM_DEALLOCATE",
@@ -71,6 +76,7 @@ code_enum! {
         VmRead = 65 => "MACH_TRAP_VM_READ",
         VmWrite = 66 => "MACH_TRAP_VM_WRITE",
         VmMap = 67 => "MACH_TRAP_VM_MAP",
+        TaskSetMemoryLimit = 69 => "MACH_TRAP_TASK_SET_MEMORY_LIMIT",
         // Reserved, memory objects and pagers: 70..=79
         MemoryObjectCreate = 70 => "MACH_TRAP_MEMORY_OBJECT_CREATE",
         MemoryObjectDataSupply = 71 => "MACH_TRAP_MEMORY_OBJECT_DATA_SUPPLY",
@@ -97,10 +103,23 @@ code_enum! {
 /// One past the largest trap number; the kernel's dispatch table size.
 pub const MACH_TRAP_COUNT: u32 = 100;
 
-/// `SWITCH_OPTION_NONE` for `thread_switch`: a plain yield.
 /// Longest name `task_set_name` takes, in bytes (UTF-8).
 pub const TASK_NAME_MAX: usize = 32;
 
+/// `task_create` flag: the child's address space is the parent's, region by
+/// region, by each region's inheritance (`VM_INHERIT_COPY`: copy-on-write;
+/// `VM_INHERIT_SHARE`: the same memory; `VM_INHERIT_NONE`: absent); device
+/// and DMA regions never pass to a child. See docs/vm.md.
+pub const TASK_CREATE_INHERIT_MEMORY: u64 = 1 << 0;
+/// `task_create` flag: the child's IPC space gets every send right (with its
+/// user references) and dead name of the parent's space, under the same
+/// names, in the one trap (all or nothing). Receive rights, send-once rights
+/// and port sets are not copied.
+pub const TASK_CREATE_INHERIT_SEND_RIGHTS: u64 = 1 << 1;
+/// Every `task_create` flag; any other bit is `KERN_INVALID_ARGUMENT`.
+pub const TASK_CREATE_FLAGS: u64 = TASK_CREATE_INHERIT_MEMORY | TASK_CREATE_INHERIT_SEND_RIGHTS;
+
+/// `SWITCH_OPTION_NONE` for `thread_switch`: a plain yield.
 pub const SWITCH_OPTION_NONE: u32 = 0;
 /// `SWITCH_OPTION_DEPRESS`: run at the lowest priority for `timeout` ms.
 pub const SWITCH_OPTION_DEPRESS: u32 = 1;
@@ -134,18 +153,22 @@ impl Trap {
             Trap::PortSetAttributes => &["task", "name", "flavor", "info", "count"],
             Trap::PortRequestNotification => &["task", "name", "request", "sync", "notify", "previous_out"],
             Trap::PortType => &["task", "name", "type_out"],
-            Trap::TaskCreate => &["parent", "inherit_memory", "child_out"],
+            Trap::TaskCreate => &["parent", "flags", "child_out"],
             Trap::TaskTerminate | Trap::TaskSuspend | Trap::TaskResume => &["task"],
             Trap::TaskInfo => &["task", "flavor", "info_out", "count_in_out"],
             Trap::TaskSetName => &["task", "name", "length"],
+            Trap::TaskSetCredential => &["host_priv", "task", "credential"],
             Trap::ThreadCreate => &["task", "thread_out"],
-            Trap::ThreadTerminate | Trap::ThreadSuspend | Trap::ThreadResume => &["thread"],
+            Trap::ThreadTerminate | Trap::ThreadSuspend | Trap::ThreadResume | Trap::ThreadAbort => &["thread"],
             Trap::ThreadGetState => &["thread", "flavor", "state_out", "count_in_out"],
             Trap::ThreadSetState => &["thread", "flavor", "state", "count"],
             Trap::ThreadInfo => &["thread", "flavor", "info_out", "count_in_out"],
             Trap::ThreadSwitch => &["thread_hint", "option", "timeout"],
+            Trap::ThreadSetTls => &["thread", "value"],
             Trap::ClockGetTime => &["time_out"],
             Trap::DebugPrint => &["text", "length"],
+            Trap::KernelLogRead => &["host", "buffer", "size", "sequence_in_out", "length_out"],
+            Trap::KernelLogHandover => &["host", "port", "sequence_out"],
             Trap::VmAllocate => &["task", "address_in_out", "size", "flags"],
             Trap::VmDeallocate => &["task", "address", "size"],
             Trap::VmProtect => &["task", "address", "size", "set_maximum", "protection"],
@@ -154,6 +177,7 @@ impl Trap {
             Trap::VmRead => &["task", "address", "size", "data_out", "count_out"],
             Trap::VmWrite => &["task", "address", "data", "count"],
             Trap::VmMap => &["task", "address_in_out", "size", "flags", "memory_object", "offset"],
+            Trap::TaskSetMemoryLimit => &["host", "task", "pages"],
             Trap::MemoryObjectCreate => &["pager", "size", "object_out"],
             Trap::MemoryObjectDataSupply => &["object", "offset", "data", "size", "lock"],
             Trap::MemoryObjectDataUnavailable => &["object", "offset", "size"],
@@ -206,3 +230,14 @@ const _: () = assert!(core::mem::size_of::<MachTimespec>() == 8);
 /// low byte). A line stays masked, and a message-signalled interrupt sends
 /// no further message, until `interrupt_acknowledge`.
 pub const INTERRUPT_MESSAGE_ID: i32 = 2900;
+
+/// Message id of the kernel's "new log lines" notice to the port given to
+/// `kernel_log_handover`; the body is the sequence the next line will get
+/// (`u64`). One is sent at a time: the next only after the holder has read
+/// with `kernel_log_read`.
+pub const KERNEL_LOG_MESSAGE_ID: i32 = 2901;
+
+/// The longest kernel log line, with its `\n`: a longer one is cut into
+/// lines of this length. A `kernel_log_read` buffer of this size always
+/// takes at least one line.
+pub const KERNEL_LOG_LINE_MAX: usize = 512;
