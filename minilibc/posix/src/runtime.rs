@@ -138,7 +138,7 @@ macro_rules! entry {
     ($main:path) => {
         #[cfg(not(test))]
         #[export_name = "main"]
-        pub extern "C" fn posix_c_main(_count: i32, arguments: *const *const u8, environment: *const *const u8) -> i32 {
+        extern "C" fn posix_c_main(_count: i32, arguments: *const *const u8, environment: *const *const u8) -> i32 {
             // SAFETY: crt0 passes argv and envp as the kernel laid them out.
             unsafe { $crate::runtime::start(arguments, environment, $main) }
         }
