@@ -1,5 +1,5 @@
 //! more: pages through files (or standard input) on the terminal (see
-//! `pager` for the keys, read from /dev/tty). When standard output is not
+//! `pager` for the keys, read from /dev/tty, else standard error). When standard output is not
 //! a terminal it copies the files, with "::::::::::::::" name headers
 //! between several, as util-linux's more does.
 
@@ -63,12 +63,16 @@ pub fn main(arguments: &[&'static [u8]]) -> i32 {
         output(&text);
         return status;
     }
+    // Keys come from the terminal: /dev/tty, else standard error as in
+    // util-linux (standard input may be the text).
     let terminal = match posix::fd::open("/dev/tty", posix::O_RDONLY | posix::O_CLOEXEC, 0) {
-        Ok(fd) => fd,
-        Err(_) => {
-            output(&text);
-            return status;
-        }
+        Ok(fd) => Ok(fd),
+        Err(_) if posix::fd::is_terminal(2) => posix::fd::Fd::borrowed(2, |fd| fd.duplicate()),
+        Err(error) => Err(error),
+    };
+    let Ok(terminal) = terminal else {
+        output(&text);
+        return status;
     };
     let (rows, columns) = match posix::terminal::window_size(1) {
         Ok(size) if size.ws_row > 1 && size.ws_col > 1 => (size.ws_row as usize, size.ws_col as usize),

@@ -1,7 +1,7 @@
 //! ps: lists processes (from minilibc's getprocinfo: the process server
 //! on Mach_R, /proc on Linux) in procps's layouts: the default (PID TTY
-//! TIME CMD of the processes with our user and terminal), -f (full), -l?
-//! no; -o FIELD,... (pid ppid pgid sid uid user gid group tty stat s time
+//! TIME CMD of the processes with our user and terminal), -f (full),
+//! -o FIELD,... (pid ppid pgid sid uid user gid group tty stat s time
 //! etime stime c comm args cmd rss vsz ni nlwp; "field=" hides a header).
 //! -e/-A select every process, -a those with a terminal (not session
 //! leaders), -p PIDS and -u USERS select by id. Without the terminal's

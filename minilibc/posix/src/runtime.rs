@@ -11,7 +11,7 @@
 //! ```
 //!
 //! built for `x86_64-unknown-linux-gnu` with `-C panic=abort` and linked by
-//! `scripts/mcc` (crt1.o, libc.a); `build_minilibc_programs` in
+//! `scripts/mcc` (crt1.o, libc.a); `build_minilibc_program` in
 //! `scripts/lib/common.sh` does both.
 
 use crate::environment::{Args, Env};
@@ -138,7 +138,7 @@ macro_rules! entry {
     ($main:path) => {
         #[cfg(not(test))]
         #[export_name = "main"]
-        pub extern "C" fn posix_c_main(_count: i32, arguments: *const *const u8, environment: *const *const u8) -> i32 {
+        extern "C" fn posix_c_main(_count: i32, arguments: *const *const u8, environment: *const *const u8) -> i32 {
             // SAFETY: crt0 passes argv and envp as the kernel laid them out.
             unsafe { $crate::runtime::start(arguments, environment, $main) }
         }
