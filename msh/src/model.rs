@@ -132,6 +132,9 @@ impl System for ModelSystem {
     fn set_terminal_process_group(&mut self, _: i32, _: ProcessId) -> Result<()> {
         Err(Errno::NOT_TERMINAL)
     }
+    fn lead_session_on_terminal(&mut self, _: i32) -> Result<()> {
+        Err(Errno::NOT_TERMINAL)
+    }
     fn terminal_columns(&mut self, _: i32) -> Option<usize> {
         None
     }

@@ -242,6 +242,11 @@ impl System for PosixSystem {
         convert(posix::terminal::set_foreground_group(fd, group))
     }
 
+    fn lead_session_on_terminal(&mut self, fd: i32) -> Result<()> {
+        convert(posix::process::create_session())?;
+        convert(posix::terminal::set_controlling(fd, false))
+    }
+
     fn terminal_columns(&mut self, fd: i32) -> Option<usize> {
         posix::terminal::window_size(fd).ok().map(|size| usize::from(size.ws_col)).filter(|&columns| columns > 0)
     }

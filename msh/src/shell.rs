@@ -15,7 +15,7 @@ use alloc::vec::Vec;
 use crate::jobs::JobTable;
 use crate::parser::{ParseError, Parser};
 use crate::syntax::{CompoundCommand, Redirection};
-use crate::system::{Errno, ProcessId, SignalAction, System};
+use crate::system::{Errno, OpenMode, ProcessId, SignalAction, System};
 use crate::variables::{VariableError, Variables};
 
 /// Why execution stops before the end of a list.
@@ -454,6 +454,14 @@ impl<S: System> Shell<S> {
                 Ok(_) => {
                     let _ = self.system.kill(-own, crate::system::signal::TERMINAL_INPUT);
                 }
+                Err(Errno::NOT_TERMINAL) if !self.has_controlling_terminal() => {
+                    // A shell on a terminal but in no session that has one
+                    // (init's on the console): it leads a session of its
+                    // own on this terminal, as getty and login would.
+                    if self.system.lead_session_on_terminal(tty).is_err() {
+                        break;
+                    }
+                }
                 Err(_) => break,
             }
         }
@@ -474,6 +482,17 @@ impl<S: System> Shell<S> {
         let modes = self.system.terminal_modes(tty).ok();
         self.terminal = Some(Terminal { fd: tty, shell_group: group, modes });
         self.options.monitor = true;
+    }
+
+    /// Whether this process has a controlling terminal (`/dev/tty` opens).
+    fn has_controlling_terminal(&mut self) -> bool {
+        match self.system.open(b"/dev/tty", OpenMode::Read) {
+            Ok(fd) => {
+                let _ = self.system.close(fd);
+                true
+            }
+            Err(_) => false,
+        }
     }
 
     /// Job control is in effect in this process.

@@ -204,6 +204,9 @@ pub trait System {
     fn raw_modes(&mut self, modes: &Self::TerminalModes) -> Self::TerminalModes;
     fn terminal_process_group(&mut self, fd: i32) -> Result<ProcessId>;
     fn set_terminal_process_group(&mut self, fd: i32, group: ProcessId) -> Result<()>;
+    /// setsid, then TIOCSCTTY: this process leads a new session whose
+    /// controlling terminal is the one on `fd`.
+    fn lead_session_on_terminal(&mut self, fd: i32) -> Result<()>;
     /// Columns of the terminal's window, if it knows.
     fn terminal_columns(&mut self, fd: i32) -> Option<usize>;
 

@@ -40,7 +40,7 @@ def check(name, condition, detail=""):
 class Session:
     """One msh on a new pseudo-terminal, in its own session."""
 
-    def __init__(self, home, cwd, extra_environment=None):
+    def __init__(self, home, cwd, extra_environment=None, detached=False):
         environment = {
             "HOME": home,
             "PATH": "/usr/bin:/bin",
@@ -49,10 +49,26 @@ class Session:
             "PWD": cwd,
         }
         environment.update(extra_environment or {})
-        self.pid, self.fd = pty.fork()
-        if self.pid == 0:
-            os.chdir(cwd)
-            os.execve(MSH, [MSH], environment)
+        if detached:
+            # As init starts it on Mach_R's console: the terminal on 0, 1
+            # and 2 but in a session that has no controlling terminal, and
+            # not leading one (a shell in between runs it).
+            self.fd, secondary = os.openpty()
+            self.pid = os.fork()
+            if self.pid == 0:
+                os.close(self.fd)
+                os.setsid()
+                for fd in (0, 1, 2):
+                    os.dup2(secondary, fd)
+                os.close(secondary)
+                os.chdir(cwd)
+                os.execve("/bin/sh", ["sh", "-c", f"'{MSH}'; exit $?"], environment)
+            os.close(secondary)
+        else:
+            self.pid, self.fd = pty.fork()
+            if self.pid == 0:
+                os.chdir(cwd)
+                os.execve(MSH, [MSH], environment)
         self.output = b""
         self.expect_prompt()
 
@@ -306,6 +322,24 @@ def main():
         session.send(b"exit 3\r")
         status = session.wait_exit()
         check("exit with a status", status is not None and os.WEXITSTATUS(status) == 3, status)
+        session.close()
+
+        # Started on a terminal outside any session that has one (as init
+        # starts it on Mach_R's console): it takes the terminal, so ^C
+        # reaches its job.
+        session = Session(home, project, detached=True)
+        output = session.run(b"echo detached")
+        check("a shell outside a terminal's session starts", output is not None and b"detached\r\n" in output, output)
+        session.send(b"sleep 30\r")
+        time.sleep(0.5)
+        session.send(b"\x03")
+        output = session.expect_prompt(timeout=5.0)
+        check("it took the terminal: ^C stops its job", output is not None, output)
+        output = session.run(b"echo status $?")
+        check("and the job's status is 130", output is not None and b"status 130\r\n" in output, output)
+        session.send(b"exit 5\r")
+        status = session.wait_exit()
+        check("it exits", status is not None and os.WEXITSTATUS(status) == 5, status)
         session.close()
 
         # PS1 is expanded; $ENV names a start-up file.
