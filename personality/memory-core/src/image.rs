@@ -132,6 +132,30 @@ pub fn plan(file: FileKey, segments: &[Segment], stack_size: u64, limits: Limits
             guard_below: false,
         });
     }
+    let stack_size = add_stack(&mut layout, &mut actions, stack_size);
+    if layout.mapped_bytes() > limits.address_space || layout.data_bytes() > limits.data {
+        return Err(Errno::ENOMEM);
+    }
+    if layout.region_count() > REGIONS_MAX {
+        return Err(Errno::ENOMEM);
+    }
+    Ok(Plan { layout, outcome: Outcome { actions, released: Vec::new() }, stack_top: USER_TOP, stack_size })
+}
+
+/// A space with only a stack (a task whose image its maker puts in place
+/// itself): the break starts at the first page above the null page.
+pub fn stack_only(stack_size: u64, limits: Limits) -> Result<Plan, Errno> {
+    let mut layout = Layout::new(USER_LOWEST, limits);
+    let mut actions = Vec::new();
+    let stack_size = add_stack(&mut layout, &mut actions, stack_size);
+    if layout.mapped_bytes() > limits.address_space {
+        return Err(Errno::ENOMEM);
+    }
+    Ok(Plan { layout, outcome: Outcome { actions, released: Vec::new() }, stack_top: USER_TOP, stack_size })
+}
+
+/// The stack at the top of user memory, its guard page below; answers its size.
+fn add_stack(layout: &mut Layout, actions: &mut Vec<Action>, stack_size: u64) -> u64 {
     let stack_size = page_round_up(stack_size.clamp(STACK_MIN, STACK_MAX)).unwrap_or(STACK_MAX);
     let stack_bottom = USER_TOP - stack_size;
     actions.push(Action::Allocate { address: stack_bottom, size: stack_size });
@@ -145,13 +169,7 @@ pub fn plan(file: FileKey, segments: &[Segment], stack_size: u64, limits: Limits
         role: Role::Stack,
         guard_below: true,
     });
-    if layout.mapped_bytes() > limits.address_space || layout.data_bytes() > limits.data {
-        return Err(Errno::ENOMEM);
-    }
-    if layout.region_count() > REGIONS_MAX {
-        return Err(Errno::ENOMEM);
-    }
-    Ok(Plan { layout, outcome: Outcome { actions, released: Vec::new() }, stack_top: USER_TOP, stack_size })
+    stack_size
 }
 
 /// Every page the segments touch, with what it holds.

@@ -1,0 +1,423 @@
+//! The memory server's requests through the generated clients and dispatch
+//! on libmach's fake kernel: who may call what, the VM calls each request
+//! makes on the process's task (recorded), files kept and released, spaces
+//! dropped when their task dies or their port is no longer held.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+use std::vec;
+use std::vec::Vec;
+
+use crate::{Files, MemoryServer, TaskMemory};
+use libmach::fake::{FakeKernel, FakeSystem};
+use libmach::{CallError, PortSet, ReceiveRight, SendRight, ServeOptions};
+use mach_abi::{KernReturn, PortName, TaskCredential};
+use memory_core::{map_flags, protection, Errno, MAPPING_BASE, USER_TOP};
+use personality_interfaces::memory::{self, Client, Error, Segment};
+
+const RW: u32 = protection::READ | protection::WRITE;
+const RX: u32 = protection::READ | protection::EXECUTE;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum VmCall {
+    Allocate(u64, u64),
+    Map { address: u64, size: u64, offset: u64, private: bool, protection: u32 },
+    Protect(u64, u64, u32),
+    Inherit(u64, u64, bool),
+    Deallocate(u64, u64),
+    Write(u64, usize),
+    Read(u64, usize),
+    Limit(Option<u64>),
+}
+
+/// Records the VM calls of every task, and keeps written bytes so reads
+/// give them back (mremap's copies).
+#[derive(Clone, Default)]
+struct Vm {
+    calls: Rc<RefCell<Vec<(PortName, VmCall)>>>,
+    pages: Rc<RefCell<BTreeMap<(PortName, u64), u8>>>,
+    fail: Rc<RefCell<Option<KernReturn>>>,
+}
+
+impl Vm {
+    fn record(&self, task: PortName, call: VmCall) -> Result<(), KernReturn> {
+        if let Some(code) = self.fail.borrow_mut().take() {
+            return Err(code);
+        }
+        self.calls.borrow_mut().push((task, call));
+        Ok(())
+    }
+
+    fn take(&self) -> Vec<VmCall> {
+        self.calls.borrow_mut().drain(..).map(|(_, call)| call).collect()
+    }
+}
+
+impl TaskMemory for Vm {
+    fn allocate(&mut self, task: PortName, address: u64, size: u64) -> Result<(), KernReturn> {
+        self.record(task, VmCall::Allocate(address, size))
+    }
+    fn map(
+        &mut self,
+        task: PortName,
+        address: u64,
+        size: u64,
+        _object: PortName,
+        offset: u64,
+        private: bool,
+        protection: u32,
+    ) -> Result<(), KernReturn> {
+        self.record(task, VmCall::Map { address, size, offset, private, protection })
+    }
+    fn protect(&mut self, task: PortName, address: u64, size: u64, protection: u32) -> Result<(), KernReturn> {
+        self.record(task, VmCall::Protect(address, size, protection))
+    }
+    fn inherit(&mut self, task: PortName, address: u64, size: u64, share: bool) -> Result<(), KernReturn> {
+        self.record(task, VmCall::Inherit(address, size, share))
+    }
+    fn deallocate(&mut self, task: PortName, address: u64, size: u64) -> Result<(), KernReturn> {
+        self.record(task, VmCall::Deallocate(address, size))
+    }
+    fn write(&mut self, task: PortName, address: u64, data: &[u8]) -> Result<(), KernReturn> {
+        for (index, byte) in data.iter().enumerate() {
+            self.pages.borrow_mut().insert((task, address + index as u64), *byte);
+        }
+        self.record(task, VmCall::Write(address, data.len()))
+    }
+    fn read(&mut self, task: PortName, address: u64, buffer: &mut [u8]) -> Result<(), KernReturn> {
+        for (index, byte) in buffer.iter_mut().enumerate() {
+            *byte = self.pages.borrow().get(&(task, address + index as u64)).copied().unwrap_or(0);
+        }
+        self.record(task, VmCall::Read(address, buffer.len()))
+    }
+    fn set_page_limit(&mut self, task: PortName, pages: Option<u64>) -> Result<(), KernReturn> {
+        self.record(task, VmCall::Limit(pages))
+    }
+}
+
+/// The file server's side: every file is open read-write unless listed
+/// read-only; objects are ports of the server's task.
+#[derive(Clone)]
+struct FakeFiles {
+    kernel: FakeKernel,
+    /// Every file is open read-only when set.
+    read_only: Rc<std::cell::Cell<bool>>,
+    objects: Rc<RefCell<Vec<ReceiveRight<FakeKernel>>>>,
+    maps: Rc<RefCell<Vec<bool>>>,
+    syncs: Rc<RefCell<Vec<(u64, u64, bool)>>>,
+}
+
+impl Files<FakeKernel> for FakeFiles {
+    fn access(&mut self, file: &SendRight<FakeKernel>) -> Result<(bool, bool), Errno> {
+        let _ = file;
+        Ok((true, !self.read_only.get()))
+    }
+    fn map(&mut self, _file: &SendRight<FakeKernel>, writable: bool) -> Result<(SendRight<FakeKernel>, u64), Errno> {
+        let object = ReceiveRight::allocate(&self.kernel).map_err(|_| Errno::ENOMEM)?;
+        let send = object.make_send().map_err(|_| Errno::ENOMEM)?;
+        self.objects.borrow_mut().push(object);
+        self.maps.borrow_mut().push(writable);
+        Ok((send, 1 << 30))
+    }
+    fn sync(&mut self, _file: &SendRight<FakeKernel>, offset: u64, length: u64, invalidate: bool) -> Result<(), Errno> {
+        self.syncs.borrow_mut().push((offset, length, invalidate));
+        Ok(())
+    }
+}
+
+struct World {
+    system: FakeSystem,
+    server_task: FakeKernel,
+    /// The process server: pid 0.
+    proc_task: FakeKernel,
+    /// A process: pid 7.
+    process_task: FakeKernel,
+    server: Rc<RefCell<MemoryServer<FakeKernel, Vm, FakeFiles>>>,
+    vm: Vm,
+    files: FakeFiles,
+    /// The public `memory` port, as the process server and the process name it.
+    public_for_proc: PortName,
+    public_for_process: PortName,
+    _set: PortSet<FakeKernel>,
+    _public: ReceiveRight<FakeKernel>,
+}
+
+fn world() -> World {
+    let system = FakeSystem::new();
+    let server_task = system.task();
+    let proc_task = system.task();
+    let process_task = system.task();
+    system.set_credential(
+        &process_task,
+        TaskCredential { pid: 7, pgid: 7, sid: 7, ruid: 100, euid: 100, ..Default::default() },
+    );
+    let public = ReceiveRight::allocate(&server_task).unwrap();
+    let set = PortSet::allocate(&server_task).unwrap();
+    set.insert(&public).unwrap();
+    let vm = Vm::default();
+    let files = FakeFiles {
+        kernel: server_task.clone(),
+        read_only: Rc::default(),
+        objects: Rc::default(),
+        maps: Rc::default(),
+        syncs: Rc::default(),
+    };
+    let server = Rc::new(RefCell::new(MemoryServer::new(
+        server_task.clone(),
+        vm.clone(),
+        files.clone(),
+        set.name(),
+        public.name(),
+    )));
+    let handler = server.clone();
+    let kernel = server_task.clone();
+    system.attach_server_with(
+        &server_task,
+        set.name(),
+        ServeOptions { audit: true },
+        memory::BUFFER_SIZE,
+        move |request, reply| {
+            let mut server = handler.borrow_mut();
+            memory::dispatch(&mut *server, &kernel, request, reply)
+                .or_else(|| libmach::notify::dispatch(&kernel, request, |notification| server.notified(notification)))
+        },
+    );
+    let public_for_proc = system.give_send_right(&server_task, public.name(), &proc_task).unwrap();
+    let public_for_process = system.give_send_right(&server_task, public.name(), &process_task).unwrap();
+    World {
+        system,
+        server_task,
+        proc_task,
+        process_task,
+        server,
+        vm,
+        files,
+        public_for_proc,
+        public_for_process,
+        _set: set,
+        _public: public,
+    }
+}
+
+/// A stand-in for a task port: a port of the process server's task.
+fn task_port(world: &World) -> ReceiveRight<FakeKernel> {
+    ReceiveRight::allocate(&world.proc_task).unwrap()
+}
+
+/// A client on a new reference to `port` (the caller keeps its own).
+fn client(kernel: &FakeKernel, port: PortName) -> Client<FakeKernel> {
+    use libmach::PortKernel;
+    kernel.port_mod_refs(port, mach_abi::PortRight::Send, 1).unwrap();
+    Client::new(kernel, SendRight::from_name(kernel, port)).unwrap()
+}
+
+/// A space with only a stack, made by the process server, handed to the
+/// process: the process's client, the task's stand-in, the process
+/// server's name of the space port and the server's.
+fn space(world: &World) -> (Client<FakeKernel>, ReceiveRight<FakeKernel>, PortName, PortName) {
+    let task = task_port(world);
+    let before = world.server.borrow().space_ports();
+    let mut proc = client(&world.proc_task, world.public_for_proc);
+    let reply = proc.create(&task.make_send().unwrap(), None, &[], 8 << 20, u64::MAX, u64::MAX).unwrap();
+    assert_eq!(reply.stack_top, USER_TOP);
+    let in_server = newest_space(world, &before);
+    let process_side = world.system.give_send_right(&world.server_task, in_server, &world.process_task).unwrap();
+    let process = Client::new(&world.process_task, SendRight::from_name(&world.process_task, process_side)).unwrap();
+    (process, task, reply.space.into_name(), in_server)
+}
+
+/// The server's name of the one space made since `before`.
+fn newest_space(world: &World, before: &[PortName]) -> PortName {
+    let now = world.server.borrow().space_ports();
+    let new: Vec<PortName> = now.into_iter().filter(|port| !before.contains(port)).collect();
+    assert_eq!(new.len(), 1);
+    new[0]
+}
+
+#[test]
+fn create_without_a_file_makes_a_stack_and_sets_the_page_limit() {
+    let world = world();
+    let task = task_port(&world);
+    let mut proc = client(&world.proc_task, world.public_for_proc);
+    let limit = 64 << 20;
+    let reply = proc.create(&task.make_send().unwrap(), None, &[], 1 << 20, limit, u64::MAX).unwrap();
+    assert_eq!((reply.stack_top, reply.break_start), (USER_TOP, 0x1000));
+    let calls = world.vm.take();
+    let pages = memory_core::kernel_page_limit(limit);
+    assert_eq!(calls, vec![VmCall::Limit(pages), VmCall::Allocate(USER_TOP - (1 << 20), 1 << 20)]);
+    assert_eq!(world.server.borrow().space_count(), 1);
+    // Segments without a file are refused.
+    let segment =
+        Segment { address: 0x40_0000, memory_size: 0x1000, file_offset: 0, file_size: 0x1000, protection: RX };
+    let error = proc.create(&task_port(&world).make_send().unwrap(), None, &[segment], 0, u64::MAX, u64::MAX);
+    assert!(matches!(error, Err(CallError::Interface(Error::Einval))), "{error:?}");
+}
+
+#[test]
+fn create_maps_an_image_from_its_file_private_with_the_bss_tail_zeroed() {
+    let world = world();
+    let task = task_port(&world);
+    let file = ReceiveRight::allocate(&world.proc_task).unwrap();
+    let mut proc = client(&world.proc_task, world.public_for_proc);
+    let segments = [
+        Segment { address: 0x40_1000, memory_size: 0x1234, file_offset: 0x1000, file_size: 0x1234, protection: RX },
+        Segment { address: 0x40_3000, memory_size: 0x3000, file_offset: 0x3000, file_size: 0x10, protection: RW },
+    ];
+    let reply = proc
+        .create(&task.make_send().unwrap(), Some(&file.make_send().unwrap()), &segments, 8 << 20, u64::MAX, u64::MAX)
+        .unwrap();
+    assert_eq!(reply.break_start, 0x40_6000);
+    let calls = world.vm.take();
+    assert_eq!(
+        calls[..6],
+        [
+            VmCall::Limit(None),
+            VmCall::Map { address: 0x40_1000, size: 0x2000, offset: 0x1000, private: true, protection: RX },
+            VmCall::Map { address: 0x40_3000, size: 0x1000, offset: 0x3000, private: true, protection: RW },
+            VmCall::Write(0x40_3010, 0xff0),
+            VmCall::Allocate(0x40_4000, 0x2000),
+            VmCall::Allocate(USER_TOP - (8 << 20), 8 << 20),
+        ]
+    );
+    assert_eq!(*world.files.maps.borrow(), vec![false], "an image's object is asked for read-only");
+}
+
+#[test]
+fn only_the_process_server_makes_spaces_and_only_a_space_port_takes_mmap() {
+    let world = world();
+    let mut process = client(&world.process_task, world.public_for_process);
+    let task = ReceiveRight::allocate(&world.process_task).unwrap();
+    let refused = process.create(&task.make_send().unwrap(), None, &[], 0, u64::MAX, u64::MAX);
+    assert!(matches!(refused, Err(CallError::Interface(Error::Eperm))), "{refused:?}");
+    let refused = process.allocate(0, 4096, RW, map_flags::PRIVATE | map_flags::ANONYMOUS);
+    assert!(matches!(refused, Err(CallError::Interface(Error::Eperm))), "{refused:?}");
+    assert_eq!(world.server.borrow().space_count(), 0);
+    world.system.check_invariants().unwrap();
+}
+
+#[test]
+fn mmap_munmap_mprotect_and_brk_reach_the_task() {
+    let world = world();
+    let (mut space, _task, _, _) = space(&world);
+    world.vm.take();
+    let address = space.allocate(0, 3 * 4096, RW, map_flags::SHARED | map_flags::ANONYMOUS).unwrap();
+    assert_eq!(address, MAPPING_BASE);
+    assert_eq!(
+        world.vm.take(),
+        vec![VmCall::Allocate(MAPPING_BASE, 3 * 4096), VmCall::Inherit(MAPPING_BASE, 3 * 4096, true)]
+    );
+    space.protect(address + 4096, 4096, protection::READ).unwrap();
+    assert_eq!(world.vm.take(), vec![VmCall::Protect(address + 4096, 4096, protection::READ)]);
+    let refused = space.protect(address, 4096, 7);
+    assert!(matches!(refused, Err(CallError::Interface(Error::Eacces))), "W^X: {refused:?}");
+    space.deallocate(address, 3 * 4096).unwrap();
+    assert_eq!(world.vm.take(), vec![VmCall::Deallocate(address, 3 * 4096)]);
+    assert_eq!(space.set_break(0).unwrap(), 0x1000);
+    assert_eq!(space.set_break(0x5000).unwrap(), 0x5000);
+    assert_eq!(world.vm.take(), vec![VmCall::Allocate(0x1000, 0x4000)]);
+    // A kernel refusal: the break stays where it was, and nothing is left half made.
+    *world.vm.fail.borrow_mut() = Some(KernReturn::ResourceShortage);
+    assert_eq!(space.set_break(0x9000).unwrap(), 0x5000);
+    assert_eq!(space.set_break(0).unwrap(), 0x5000);
+    let refused = space.allocate(0, 4096, RW, map_flags::PRIVATE);
+    assert!(matches!(refused, Err(CallError::Interface(Error::Einval))), "no MAP_ANONYMOUS: {refused:?}");
+}
+
+#[test]
+fn a_kernel_failure_leaves_the_layout_and_the_task_in_agreement() {
+    let world = world();
+    let (mut space, _task, _, in_server) = space(&world);
+    world.vm.take();
+    *world.vm.fail.borrow_mut() = Some(KernReturn::ResourceShortage);
+    let refused = space.allocate(0, 4096, RW, map_flags::PRIVATE | map_flags::ANONYMOUS);
+    assert!(matches!(refused, Err(CallError::Interface(Error::Enomem))), "{refused:?}");
+    let server = world.server.borrow();
+    let layout = server.layout(in_server).unwrap();
+    assert!(layout.region_at(MAPPING_BASE).is_none(), "the failed mapping is not in the layout");
+    assert_eq!(world.vm.take(), vec![VmCall::Deallocate(MAPPING_BASE, 4096)], "and not in the task");
+}
+
+#[test]
+fn file_mappings_keep_the_file_open_until_their_last_region_goes() {
+    let world = world();
+    let (mut space, _task, _, _) = space(&world);
+    let file = ReceiveRight::allocate(&world.process_task).unwrap();
+    let file_send = file.make_send().unwrap();
+    let first = space.map(&file_send, 0, 0, 2 * 4096, RW, map_flags::SHARED).unwrap();
+    let second = space.map(&file_send, 4096, 0, 4096, protection::READ, map_flags::PRIVATE).unwrap();
+    assert_eq!(
+        *world.files.maps.borrow(),
+        vec![true],
+        "one object per open file; shared and writable asks for a writable one"
+    );
+    space.sync(first, 2 * 4096, 4).unwrap();
+    assert_eq!(*world.files.syncs.borrow(), vec![(0, 2 * 4096, false)]);
+    space.sync(second, 4096, 4).unwrap();
+    assert_eq!(world.files.syncs.borrow().len(), 1, "a private mapping is never written back");
+    // The server holds the file while a region maps it.
+    let references = |world: &World| world.system.name_count(&world.server_task);
+    space.deallocate(first, 2 * 4096).unwrap();
+    let before = references(&world);
+    space.deallocate(second, 4096).unwrap();
+    assert!(references(&world) < before, "the file's right (and its object's) went with the last region");
+    world.system.check_invariants().unwrap();
+}
+
+#[test]
+fn a_shared_writable_mapping_of_a_read_only_file_is_refused() {
+    let world = world();
+    let (mut space, _task, _, _) = space(&world);
+    let file = ReceiveRight::allocate(&world.process_task).unwrap();
+    let send = file.make_send().unwrap();
+    // The file server's name for it is what the server received: mark that read-only.
+    world.files.read_only.set(true);
+    let refused = space.map(&send, 0, 0, 4096, RW, map_flags::SHARED);
+    assert!(matches!(refused, Err(CallError::Interface(Error::Eacces))), "{refused:?}");
+    let private = space.map(&send, 0, 0, 4096, RW, map_flags::PRIVATE);
+    assert!(private.is_ok(), "a private copy may be written: {private:?}");
+}
+
+#[test]
+fn mremap_moves_the_pages_contents_through_the_server() {
+    let world = world();
+    let (mut space, _task, _, _) = space(&world);
+    let address = space.allocate(0, 4096, RW, map_flags::PRIVATE | map_flags::ANONYMOUS).unwrap();
+    space.allocate(address + 4096, 4096, RW, map_flags::PRIVATE | map_flags::ANONYMOUS | map_flags::FIXED).unwrap();
+    // The process wrote a byte (the recording VM keeps it per task).
+    let task_name = world.vm.calls.borrow().last().unwrap().0;
+    world.vm.pages.borrow_mut().insert((task_name, address + 5), 42);
+    let moved = space.remap(address, 4096, 3 * 4096, memory_core::remap_flags::MAYMOVE, 0).unwrap();
+    assert_ne!(moved, address);
+    assert_eq!(world.vm.pages.borrow().get(&(task_name, moved + 5)), Some(&42));
+}
+
+#[test]
+fn fork_copies_the_layout_and_files_and_spaces_go_with_their_task_or_port() {
+    let world = world();
+    let (mut space, task, parent_space, _) = space(&world);
+    let file = ReceiveRight::allocate(&world.process_task).unwrap();
+    space.map(&file.make_send().unwrap(), 0, 0, 4096, protection::READ, map_flags::PRIVATE).unwrap();
+    let mut proc = client(&world.proc_task, world.public_for_proc);
+    let child_task = task_port(&world);
+    let parent = SendRight::from_name(&world.proc_task, parent_space);
+    let child_space = proc.fork(&parent, &child_task.make_send().unwrap()).unwrap();
+    assert_eq!(world.server.borrow().space_count(), 2);
+    let sizes = proc.sizes(&child_space).unwrap();
+    assert_eq!(sizes.mapped, (8 << 20) + 4096, "the stack and the file page");
+    // Limits reach the kernel's page limit.
+    world.vm.take();
+    proc.set_limits(&child_space, 1 << 30, u64::MAX).unwrap();
+    assert_eq!(world.vm.take(), vec![VmCall::Limit(memory_core::kernel_page_limit(1 << 30))]);
+    // The child's task ends: its space goes (dead-name notification).
+    drop(child_task);
+    world.system.run_servers();
+    assert_eq!(world.server.borrow().space_count(), 1);
+    // Nobody holds the parent's space port any more: it goes (no-senders).
+    drop(space);
+    drop(parent);
+    world.system.run_servers();
+    assert_eq!(world.server.borrow().space_count(), 0);
+    drop(task);
+    world.system.check_invariants().unwrap();
+}
