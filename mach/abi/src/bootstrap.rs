@@ -147,6 +147,11 @@ pub const AT_MACH_PID: u64 = 0x100a;
 /// nanoseconds since the epoch (UTC): `clock_gettime(CLOCK_REALTIME)` is
 /// this plus `clock_get_time`.
 pub const AT_MACH_BOOT_TIME: u64 = 0x100b;
+/// Auxiliary vector (posix_spawn with a foreground terminal only): the
+/// descriptor of a terminal whose foreground process group the new image
+/// makes its own group before `main` (`tcsetpgrp(fd, getpgrp())` with
+/// SIGTTOU blocked).
+pub const AT_MACH_FOREGROUND: u64 = 0x100c;
 
 /// One entry of a process's descriptor table ([`AT_MACH_FDS`]): the
 /// descriptor's number, the name of its send right, its descriptor flags

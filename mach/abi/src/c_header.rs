@@ -428,6 +428,7 @@ const CONSTANTS: &[(&str, u64, bool)] = &[
     ("AT_MACH_UMASK", AT_MACH_UMASK, true),
     ("AT_MACH_PID", AT_MACH_PID, true),
     ("AT_MACH_BOOT_TIME", AT_MACH_BOOT_TIME, true),
+    ("AT_MACH_FOREGROUND", AT_MACH_FOREGROUND, true),
     ("TASK_NAME_MAX", TASK_NAME_MAX as u64, false),
     ("VM_PROT_NONE", VM_PROT_NONE as u64, false),
     ("VM_PROT_READ", VM_PROT_READ as u64, false),

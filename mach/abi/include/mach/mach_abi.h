@@ -300,6 +300,7 @@ typedef uint32_t mach_port_mscount_t;
 #define AT_MACH_UMASK 0x1009u
 #define AT_MACH_PID 0x100au
 #define AT_MACH_BOOT_TIME 0x100bu
+#define AT_MACH_FOREGROUND 0x100cu
 #define TASK_NAME_MAX 32
 #define VM_PROT_NONE 0
 #define VM_PROT_READ 1
