@@ -1,0 +1,1057 @@
+//! The process server through the generated clients and dispatch on
+//! libmach's fake kernel. Each process is a fake task holding the rights a
+//! real one would (its process port and address-space port under the names
+//! the start block gives, its kept descriptors), and calls the server as
+//! minilibc would; the memory server's real request handling is attached
+//! (with a recording VM); tasks are stand-ins whose kernel calls are
+//! recorded ([`FakeTasks`]). What the kernel alone can do (run a thread,
+//! raise a fault) is tested in QEMU.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+use std::string::String;
+use std::vec;
+use std::vec::Vec;
+
+use libmach::fake::{FakeKernel, FakeSystem};
+use libmach::{CallError, PortKernel, PortSet, ReceiveRight, SendRight, ServeOptions};
+use mach_abi::{Disposition, KernReturn, PortName, PortRight, TaskCredential};
+use mach_memory::MemoryServer;
+use personality_interfaces::proc::{self, Client, Descriptor, Error, FileAction, ResumeState};
+use personality_interfaces::{memory, signal};
+use process_core::start_block::{self, StartBlock};
+use process_core::table::Pid;
+use process_core::Errno;
+
+use crate::{Console, FileService, FileStatus, Power, ProcessServer, Registers, TaskInfo, Tasks};
+
+// ----- the fake kernel's tasks ---------------------------------------------------
+
+/// One stand-in task.
+struct TaskRecord {
+    kernel: FakeKernel,
+    /// The receive right standing for its task port (in the holder task).
+    port: ReceiveRight<FakeKernel>,
+    terminated: bool,
+    suspended: u32,
+    credential: Option<TaskCredential>,
+    exception_port: bool,
+    /// Writes into its memory (the start block).
+    writes: Vec<(u64, Vec<u8>)>,
+    /// Its threads' registers once started.
+    started: Vec<Registers>,
+}
+
+#[derive(Clone)]
+struct FakeTasks {
+    system: FakeSystem,
+    /// The process server's task.
+    server: FakeKernel,
+    /// Holds the receive rights standing for task and thread ports.
+    holder: FakeKernel,
+    /// By the server's name for the task port.
+    tasks: Rc<RefCell<BTreeMap<PortName, TaskRecord>>>,
+    /// The server's names for thread ports, with their task's.
+    threads: Rc<RefCell<BTreeMap<PortName, PortName>>>,
+    now: Rc<RefCell<u64>>,
+    power: Rc<RefCell<Option<(Power, i32)>>>,
+    fail_create: Rc<RefCell<bool>>,
+}
+
+impl FakeTasks {
+    fn record<R>(&self, task: PortName, look: impl FnOnce(&mut TaskRecord) -> R) -> Result<R, KernReturn> {
+        self.tasks.borrow_mut().get_mut(&task).map(look).ok_or(KernReturn::InvalidName)
+    }
+}
+
+impl Tasks<FakeKernel> for FakeTasks {
+    fn now(&self) -> u64 {
+        *self.now.borrow()
+    }
+    fn boot_time(&self) -> u64 {
+        1_700_000_000_000_000_000
+    }
+    fn create(&mut self, parent: Option<PortName>) -> Result<SendRight<FakeKernel>, KernReturn> {
+        if *self.fail_create.borrow() {
+            return Err(KernReturn::ResourceShortage);
+        }
+        let kernel = self.system.task();
+        let port = ReceiveRight::allocate(&self.holder)?;
+        let name = self.system.give_send_right(&self.holder, port.name(), &self.server)?;
+        let record = TaskRecord {
+            kernel,
+            port,
+            terminated: false,
+            suspended: 0,
+            credential: None,
+            exception_port: false,
+            writes: Vec::new(),
+            started: Vec::new(),
+        };
+        let _ = parent;
+        self.tasks.borrow_mut().insert(name, record);
+        Ok(SendRight::from_name(&self.server, name))
+    }
+    fn terminate(&mut self, task: PortName) -> Result<(), KernReturn> {
+        let (kernel, port) = {
+            let mut tasks = self.tasks.borrow_mut();
+            let record = tasks.get_mut(&task).ok_or(KernReturn::InvalidName)?;
+            if record.terminated {
+                return Ok(());
+            }
+            record.terminated = true;
+            (record.kernel.clone(), record.port.name())
+        };
+        self.system.end_task(&kernel);
+        // Its task port dies: the server's right becomes a dead name.
+        self.system.destroy_name(&self.holder, port)
+    }
+    fn suspend(&mut self, task: PortName) -> Result<(), KernReturn> {
+        self.record(task, |record| record.suspended += 1)
+    }
+    fn resume(&mut self, task: PortName) -> Result<(), KernReturn> {
+        self.record(task, |record| record.suspended = record.suspended.saturating_sub(1))
+    }
+    fn set_credential(&mut self, task: PortName, credential: &TaskCredential) -> Result<(), KernReturn> {
+        let kernel = self.record(task, |record| {
+            record.credential = Some(*credential);
+            record.kernel.clone()
+        })?;
+        self.system.set_credential(&kernel, *credential);
+        Ok(())
+    }
+    fn set_exception_port(&mut self, task: PortName, _port: PortName) -> Result<(), KernReturn> {
+        self.record(task, |record| record.exception_port = true)
+    }
+    fn create_thread(&mut self, task: PortName) -> Result<SendRight<FakeKernel>, KernReturn> {
+        self.record(task, |_| ())?;
+        let port = ReceiveRight::allocate(&self.holder)?;
+        let name = self.system.give_send_right(&self.holder, port.name(), &self.server)?;
+        std::mem::forget(port);
+        self.threads.borrow_mut().insert(name, task);
+        Ok(SendRight::from_name(&self.server, name))
+    }
+    fn start_thread(&mut self, thread: PortName, registers: &Registers) -> Result<(), KernReturn> {
+        let task = *self.threads.borrow().get(&thread).ok_or(KernReturn::InvalidName)?;
+        self.record(task, |record| record.started.push(*registers))
+    }
+    fn insert_right(
+        &mut self,
+        task: PortName,
+        name: PortName,
+        right: PortName,
+        disposition: Disposition,
+    ) -> Result<(), KernReturn> {
+        let kernel = self.record(task, |record| record.kernel.clone())?;
+        self.system.insert_right(&self.server, right, disposition, &kernel, name)
+    }
+    fn replace_right(
+        &mut self,
+        task: PortName,
+        name: PortName,
+        right: PortName,
+        disposition: Disposition,
+    ) -> Result<(), KernReturn> {
+        let kernel = self.record(task, |record| record.kernel.clone())?;
+        let _ = self.system.destroy_name(&kernel, name);
+        self.system.insert_right(&self.server, right, disposition, &kernel, name)
+    }
+    fn copy_right(&mut self, task: PortName, name: PortName) -> Result<SendRight<FakeKernel>, KernReturn> {
+        let kernel = self.record(task, |record| record.kernel.clone())?;
+        let copied = self.system.transfer_right(&kernel, name, Disposition::CopySend, &self.server)?;
+        Ok(SendRight::from_name(&self.server, copied))
+    }
+    fn write(&mut self, task: PortName, address: u64, data: &[u8]) -> Result<(), KernReturn> {
+        self.record(task, |record| record.writes.push((address, data.to_vec())))
+    }
+    fn info(&mut self, task: PortName) -> Result<TaskInfo, KernReturn> {
+        self.record(task, |record| TaskInfo {
+            threads: record.started.len() as u32,
+            resident_pages: 3,
+            cpu_microseconds: 20_000,
+            suspended: record.suspended > 0,
+        })
+    }
+    fn random(&mut self) -> [u8; 16] {
+        [0x5a; 16]
+    }
+    fn power(&mut self, action: Power, status: i32) {
+        *self.power.borrow_mut() = Some((action, status));
+    }
+}
+
+// ----- the file server, the console and the memory server's VM ---------------------------
+
+/// An ELF64 x86_64 executable with these segments: (flags, offset,
+/// address, file size, memory size), entry at `entry`.
+fn elf(entry: u64, segments: &[(u32, u64, u64, u64, u64)], file_size: usize) -> Vec<u8> {
+    let mut bytes = vec![0u8; file_size.max(64 + 56 * segments.len())];
+    bytes[..4].copy_from_slice(b"\x7fELF");
+    bytes[4] = 2;
+    bytes[5] = 1;
+    bytes[6] = 1;
+    bytes[16..18].copy_from_slice(&2u16.to_le_bytes());
+    bytes[18..20].copy_from_slice(&62u16.to_le_bytes());
+    bytes[20..24].copy_from_slice(&1u32.to_le_bytes());
+    bytes[24..32].copy_from_slice(&entry.to_le_bytes());
+    bytes[32..40].copy_from_slice(&64u64.to_le_bytes());
+    bytes[52..54].copy_from_slice(&64u16.to_le_bytes());
+    bytes[54..56].copy_from_slice(&56u16.to_le_bytes());
+    bytes[56..58].copy_from_slice(&(segments.len() as u16).to_le_bytes());
+    for (index, &(flags, offset, address, file_size, memory_size)) in segments.iter().enumerate() {
+        let at = 64 + 56 * index;
+        bytes[at..at + 4].copy_from_slice(&1u32.to_le_bytes());
+        bytes[at + 4..at + 8].copy_from_slice(&flags.to_le_bytes());
+        bytes[at + 8..at + 16].copy_from_slice(&offset.to_le_bytes());
+        bytes[at + 16..at + 24].copy_from_slice(&address.to_le_bytes());
+        bytes[at + 24..at + 32].copy_from_slice(&address.to_le_bytes());
+        bytes[at + 32..at + 40].copy_from_slice(&file_size.to_le_bytes());
+        bytes[at + 40..at + 48].copy_from_slice(&memory_size.to_le_bytes());
+        bytes[at + 48..at + 56].copy_from_slice(&4096u64.to_le_bytes());
+    }
+    bytes
+}
+
+/// A static program: headers and text, then data with bss.
+fn program() -> Vec<u8> {
+    elf(
+        0x401000,
+        &[(4, 0, 0x400000, 0x200, 0x200), (5, 0x1000, 0x401000, 0x800, 0x800), (6, 0x2000, 0x403000, 0x100, 0x3000)],
+        0x3000,
+    )
+}
+
+#[derive(Clone)]
+struct FakeFiles {
+    system: FakeSystem,
+    server: FakeKernel,
+    /// The file server's task: the ports of its open files.
+    fs: FakeKernel,
+    contents: Rc<RefCell<Vec<u8>>>,
+    mode: Rc<RefCell<u32>>,
+    owner: Rc<RefCell<u32>>,
+    exited: Rc<RefCell<Vec<Pid>>>,
+    shut_down: Rc<RefCell<bool>>,
+    ports: Rc<RefCell<Vec<ReceiveRight<FakeKernel>>>>,
+}
+
+impl FakeFiles {
+    /// A new open file of the file server, given to `to`.
+    fn open_file(&self, to: &FakeKernel) -> PortName {
+        let port = ReceiveRight::allocate(&self.fs).unwrap();
+        let name = self.system.give_send_right(&self.fs, port.name(), to).unwrap();
+        self.ports.borrow_mut().push(port);
+        name
+    }
+}
+
+impl FileService<FakeKernel> for FakeFiles {
+    fn stat(&mut self, _file: &SendRight<FakeKernel>) -> Result<FileStatus, Errno> {
+        Ok(FileStatus {
+            mode: *self.mode.borrow(),
+            owner: *self.owner.borrow(),
+            group: 0,
+            size: self.contents.borrow().len() as u64,
+        })
+    }
+    fn read_at(&mut self, _file: &SendRight<FakeKernel>, offset: u64, buffer: &mut [u8]) -> Result<usize, Errno> {
+        let contents = self.contents.borrow();
+        let start = (offset as usize).min(contents.len());
+        let length = buffer.len().min(contents.len() - start);
+        buffer[..length].copy_from_slice(&contents[start..start + length]);
+        Ok(length)
+    }
+    fn open(
+        &mut self,
+        _directory: &SendRight<FakeKernel>,
+        _path: &[u8],
+        _flags: u32,
+    ) -> Result<SendRight<FakeKernel>, Errno> {
+        Ok(SendRight::from_name(&self.server, self.open_file(&self.server)))
+    }
+    fn root(&mut self) -> Result<SendRight<FakeKernel>, Errno> {
+        Ok(SendRight::from_name(&self.server, self.open_file(&self.server)))
+    }
+    fn process_exited(&mut self, pid: Pid) {
+        self.exited.borrow_mut().push(pid);
+    }
+    fn shutdown(&mut self) -> Result<(), Errno> {
+        *self.shut_down.borrow_mut() = true;
+        Ok(())
+    }
+}
+
+#[derive(Clone, Default)]
+struct FakeConsole {
+    ended: Rc<RefCell<Vec<Pid>>>,
+}
+
+impl Console for FakeConsole {
+    fn session_ended(&mut self, session: Pid) {
+        self.ended.borrow_mut().push(session);
+    }
+}
+
+/// The memory server's VM: nothing to do but succeed.
+struct NoVm;
+
+impl mach_memory::TaskMemory for NoVm {
+    fn allocate(&mut self, _: PortName, _: u64, _: u64) -> Result<(), KernReturn> {
+        Ok(())
+    }
+    fn map(&mut self, _: PortName, _: u64, _: u64, _: PortName, _: u64, _: bool, _: u32) -> Result<(), KernReturn> {
+        Ok(())
+    }
+    fn protect(&mut self, _: PortName, _: u64, _: u64, _: u32) -> Result<(), KernReturn> {
+        Ok(())
+    }
+    fn inherit(&mut self, _: PortName, _: u64, _: u64, _: bool) -> Result<(), KernReturn> {
+        Ok(())
+    }
+    fn deallocate(&mut self, _: PortName, _: u64, _: u64) -> Result<(), KernReturn> {
+        Ok(())
+    }
+    fn write(&mut self, _: PortName, _: u64, _: &[u8]) -> Result<(), KernReturn> {
+        Ok(())
+    }
+    fn read(&mut self, _: PortName, _: u64, buffer: &mut [u8]) -> Result<(), KernReturn> {
+        buffer.fill(0);
+        Ok(())
+    }
+    fn set_page_limit(&mut self, _: PortName, _: Option<u64>) -> Result<(), KernReturn> {
+        Ok(())
+    }
+}
+
+/// The memory server's file side: every file maps.
+struct MemoryFiles {
+    kernel: FakeKernel,
+    objects: Vec<ReceiveRight<FakeKernel>>,
+}
+
+impl mach_memory::Files<FakeKernel> for MemoryFiles {
+    fn access(&mut self, _: &SendRight<FakeKernel>) -> Result<(bool, bool), memory_core::Errno> {
+        Ok((true, false))
+    }
+    fn map(&mut self, _: &SendRight<FakeKernel>, _: bool) -> Result<(SendRight<FakeKernel>, u64), memory_core::Errno> {
+        let object = ReceiveRight::allocate(&self.kernel).map_err(|_| memory_core::Errno::ENOMEM)?;
+        let send = object.make_send().map_err(|_| memory_core::Errno::ENOMEM)?;
+        self.objects.push(object);
+        Ok((send, 1 << 30))
+    }
+    fn sync(&mut self, _: &SendRight<FakeKernel>, _: u64, _: u64, _: bool) -> Result<(), memory_core::Errno> {
+        Ok(())
+    }
+}
+
+// ----- the world ------------------------------------------------------------------------
+
+type Server = ProcessServer<FakeKernel, FakeTasks, memory::Client<FakeKernel>, FakeFiles, FakeConsole>;
+
+struct World {
+    system: FakeSystem,
+    server_task: FakeKernel,
+    server: Rc<RefCell<Server>>,
+    tasks: FakeTasks,
+    files: FakeFiles,
+    console: FakeConsole,
+    /// A system task (pid 0) holding the public `proc` port, as the console would.
+    system_task: FakeKernel,
+    public_for_system: PortName,
+    _ports: Vec<ReceiveRight<FakeKernel>>,
+    _sets: Vec<PortSet<FakeKernel>>,
+}
+
+/// A process as minilibc sees itself: its task and what its start block says.
+struct Process {
+    kernel: FakeKernel,
+    /// The server's name for its task port.
+    task: PortName,
+    block: start_block::ReadBack,
+}
+
+impl Process {
+    fn auxiliary(&self, key: u64) -> u64 {
+        self.block.auxiliary.iter().find(|(entry, _)| *entry == key).map_or(0, |&(_, value)| value)
+    }
+
+    fn client(&self) -> Client<FakeKernel> {
+        let name = self.auxiliary(mach_abi::AT_MACH_PROC) as PortName;
+        self.kernel.port_mod_refs(name, PortRight::Send, 1).unwrap();
+        Client::new(&self.kernel, SendRight::from_name(&self.kernel, name)).unwrap()
+    }
+}
+
+fn world() -> World {
+    let system = FakeSystem::new();
+    let server_task = system.task();
+    let memory_task = system.task();
+    let holder = system.task();
+    let fs = system.task();
+    let system_task = system.task();
+
+    // The memory server, attached with its real request handling.
+    let memory_public = ReceiveRight::allocate(&memory_task).unwrap();
+    let memory_set = PortSet::allocate(&memory_task).unwrap();
+    memory_set.insert(&memory_public).unwrap();
+    let memory_server = Rc::new(RefCell::new(MemoryServer::new(
+        memory_task.clone(),
+        NoVm,
+        MemoryFiles { kernel: memory_task.clone(), objects: Vec::new() },
+        memory_set.name(),
+        memory_public.name(),
+    )));
+    let handler = memory_server.clone();
+    let kernel = memory_task.clone();
+    system.attach_server_with(
+        &memory_task,
+        memory_set.name(),
+        ServeOptions { audit: true },
+        memory::BUFFER_SIZE,
+        move |request, reply| {
+            let mut server = handler.borrow_mut();
+            memory::dispatch(&mut *server, &kernel, request, reply)
+                .or_else(|| libmach::notify::dispatch(&kernel, request, |notice| server.notified(notice)))
+        },
+    );
+    let memory_for_proc = system.give_send_right(&memory_task, memory_public.name(), &server_task).unwrap();
+    let memory_client = memory::Client::new(&server_task, SendRight::from_name(&server_task, memory_for_proc)).unwrap();
+
+    let tasks = FakeTasks {
+        system: system.clone(),
+        server: server_task.clone(),
+        holder,
+        tasks: Rc::default(),
+        threads: Rc::default(),
+        now: Rc::default(),
+        power: Rc::default(),
+        fail_create: Rc::default(),
+    };
+    let files = FakeFiles {
+        system: system.clone(),
+        server: server_task.clone(),
+        fs,
+        contents: Rc::new(RefCell::new(program())),
+        mode: Rc::new(RefCell::new(0o100_755)),
+        owner: Rc::default(),
+        exited: Rc::default(),
+        shut_down: Rc::default(),
+        ports: Rc::default(),
+    };
+    let console = FakeConsole::default();
+    let public = ReceiveRight::allocate(&server_task).unwrap();
+    let notify = ReceiveRight::allocate(&server_task).unwrap();
+    let set = PortSet::allocate(&server_task).unwrap();
+    set.insert(&public).unwrap();
+    set.insert(&notify).unwrap();
+    let server = Rc::new(RefCell::new(ProcessServer::new(
+        server_task.clone(),
+        tasks.clone(),
+        memory_client,
+        files.clone(),
+        console.clone(),
+        set.name(),
+        public.name(),
+        notify.name(),
+    )));
+    let handler = server.clone();
+    system.attach_server_with(
+        &server_task,
+        set.name(),
+        ServeOptions { audit: true },
+        proc::BUFFER_SIZE,
+        move |request, reply| handler.borrow_mut().handle(request, reply),
+    );
+    let public_for_system = system.give_send_right(&server_task, public.name(), &system_task).unwrap();
+    std::mem::forget(memory_server);
+    World {
+        system,
+        server_task,
+        server,
+        tasks,
+        files,
+        console,
+        system_task,
+        public_for_system,
+        _ports: vec![memory_public, public, notify],
+        _sets: vec![memory_set, set],
+    }
+}
+
+impl World {
+    /// The process whose pid is `pid`, as its task and start block show it.
+    fn process(&self, pid: Pid) -> Process {
+        let task = self.server.borrow().task_port(pid).expect("a live process");
+        let tasks = self.tasks.tasks.borrow();
+        let record = &tasks[&task];
+        let (address, bytes) = record.writes.last().cloned().expect("a start block");
+        let block = start_block::read_back(&StartBlock { address, bytes }).expect("a readable start block");
+        Process { kernel: record.kernel.clone(), task, block }
+    }
+
+    fn started(&self, pid: Pid) -> Vec<Registers> {
+        let task = self.server.borrow().task_port(pid).unwrap();
+        self.tasks.tasks.borrow()[&task].started.clone()
+    }
+
+    fn credential(&self, pid: Pid) -> TaskCredential {
+        let task = self.server.borrow().task_port(pid).unwrap();
+        self.tasks.tasks.borrow()[&task].credential.unwrap()
+    }
+
+    fn terminated(&self, task: PortName) -> bool {
+        self.tasks.tasks.borrow()[&task].terminated
+    }
+
+    fn init(&self) -> Process {
+        self.server.borrow_mut().start_init(b"/sbin/init", &[b"-c", b"true"], None).unwrap();
+        self.process(1)
+    }
+
+    fn system_client(&self) -> Client<FakeKernel> {
+        self.system_task.port_mod_refs(self.public_for_system, PortRight::Send, 1).unwrap();
+        Client::new(&self.system_task, SendRight::from_name(&self.system_task, self.public_for_system)).unwrap()
+    }
+
+    /// Forks `parent`, which resumes at `rip`; the child's pid.
+    fn fork(&self, parent: &Process, rip: u64) -> Pid {
+        let state = ResumeState { rip, rsp: 0x7fff_0000, rflags: 0x202, fs_base: 0x1234, ..ResumeState::default() };
+        parent.client().fork(&state, 0, 0).unwrap() as Pid
+    }
+}
+
+/// The strings of an exec request.
+fn strings(arguments: &[&[u8]], environment: &[&[u8]]) -> Vec<u8> {
+    let mut blob = Vec::new();
+    for string in arguments.iter().chain(environment) {
+        blob.extend_from_slice(string);
+        blob.push(0);
+    }
+    blob
+}
+
+// ----- init, the start block, fork -----------------------------------------------------------
+
+#[test]
+fn init_starts_as_pid_1_with_its_arguments_the_console_and_its_ports() {
+    let world = world();
+    let init = world.init();
+    assert_eq!(init.block.arguments, [b"/sbin/init".to_vec(), b"-c".to_vec(), b"true".to_vec()]);
+    assert!(init.block.environment.iter().any(|variable| variable == b"PATH=/bin:/sbin"));
+    let numbers: Vec<i32> = init.block.descriptors.iter().map(|descriptor| descriptor.number).collect();
+    assert_eq!(numbers, [0, 1, 2]);
+    assert_eq!(init.block.random, [0x5a; 16]);
+    assert_eq!(init.auxiliary(mach_abi::AT_MACH_PID), 1);
+    assert_eq!(init.auxiliary(mach_abi::AT_ENTRY), 0x401000);
+    assert_eq!(init.auxiliary(mach_abi::AT_PHNUM), 3);
+    // The console is one name with three references, one per descriptor.
+    let console = init.block.descriptors[0].name;
+    assert_eq!(world.system.references(&init.kernel, console, PortRight::Send), 3);
+    let registers = world.started(1);
+    assert_eq!(registers.len(), 1);
+    assert_eq!(registers[0].rip, 0x401000);
+    assert_eq!(registers[0].rsp, registers[0].rsi, "the start block in rsi too");
+    assert_eq!(registers[0].rsp % 16, 0);
+    assert_eq!(world.credential(1).pid, 1);
+    let identity = init.client().identity().unwrap();
+    assert_eq!((identity.pid, identity.parent, identity.group, identity.session), (1, 0, 1, 1));
+    world.system.check_invariants().unwrap();
+}
+
+#[test]
+fn fork_makes_a_child_with_its_own_ports_under_the_parents_names() {
+    let world = world();
+    let init = world.init();
+    let child = world.fork(&init, 0x40_2000);
+    assert_eq!(child, 2);
+    let registers = world.started(child);
+    assert_eq!(registers.len(), 1);
+    assert_eq!(
+        (registers[0].rip, registers[0].rsp, registers[0].rax, registers[0].fs_base),
+        (0x40_2000, 0x7fff_0000, 0, 0x1234)
+    );
+    // The child calls through the name its parent had for its process port.
+    let task = world.server.borrow().task_port(child).unwrap();
+    let kernel = world.tasks.tasks.borrow()[&task].kernel.clone();
+    let name = init.auxiliary(mach_abi::AT_MACH_PROC) as PortName;
+    let mut client = Client::new(&kernel, SendRight::from_name(&kernel, name)).unwrap();
+    let identity = client.identity().unwrap();
+    assert_eq!((identity.pid, identity.parent), (2, 1));
+    assert_eq!(client.get_parent().unwrap(), 1);
+    assert_eq!(world.credential(child).pid, 2);
+    world.system.check_invariants().unwrap();
+}
+
+#[test]
+fn a_failed_fork_leaves_no_child() {
+    let world = world();
+    let init = world.init();
+    *world.tasks.fail_create.borrow_mut() = true;
+    let state = ResumeState::default();
+    let refused = init.client().fork(&state, 0, 0);
+    assert!(matches!(refused, Err(CallError::Interface(Error::Enomem))), "{refused:?}");
+    *world.tasks.fail_create.borrow_mut() = false;
+    assert_eq!(world.server.borrow().table().get(1).unwrap().children().count(), 0);
+    let retried = init.client().wait(-1, 1);
+    assert!(matches!(retried, Err(CallError::Interface(Error::Echild))), "{retried:?}");
+}
+
+// ----- exit, wait, kill ----------------------------------------------------------------------
+
+fn child_client(world: &World, parent: &Process, pid: Pid) -> Client<FakeKernel> {
+    let task = world.server.borrow().task_port(pid).unwrap();
+    let kernel = world.tasks.tasks.borrow()[&task].kernel.clone();
+    let name = parent.auxiliary(mach_abi::AT_MACH_PROC) as PortName;
+    kernel.port_mod_refs(name, PortRight::Send, 1).unwrap();
+    Client::new(&kernel, SendRight::from_name(&kernel, name)).unwrap()
+}
+
+#[test]
+fn exit_makes_a_zombie_that_wait_reaps_with_its_status() {
+    let world = world();
+    let init = world.init();
+    let child = world.fork(&init, 0x40_2000);
+    let task = world.server.borrow().task_port(child).unwrap();
+    assert_eq!(init.client().wait(child as i32, 1).unwrap().child, 0, "WNOHANG: nothing yet");
+    child_client(&world, &init, child).exit(0x103).unwrap();
+    world.system.run_servers();
+    assert!(world.terminated(task));
+    assert_eq!(*world.files.exited.borrow(), [child], "the file server is told");
+    let reply = init.client().wait(-1, 0).unwrap();
+    assert_eq!((reply.child, reply.status), (child as i32, 3 << 8), "only the low 8 bits of the status");
+    assert!(matches!(init.client().wait(-1, 0), Err(CallError::Interface(Error::Echild))));
+    assert!(matches!(init.client().wait(-1, 0x40), Err(CallError::Interface(Error::Einval))), "unknown option");
+}
+
+#[test]
+fn a_wait_the_caller_gave_up_consumes_nothing() {
+    let world = world();
+    let init = world.init();
+    let child = world.fork(&init, 0x40_2000);
+    // The fake cannot block: the call waits, times out and abandons its
+    // reply port, as an interrupted caller does.
+    let mut client = init.client();
+    assert!(matches!(client.wait(-1, 0), Err(CallError::Rpc(_))));
+    child_client(&world, &init, child).exit(7).unwrap();
+    world.system.run_servers();
+    // The zombie is still there for the next wait.
+    let reply = init.client().wait(-1, 0).unwrap();
+    assert_eq!((reply.child, reply.status), (child as i32, 7 << 8));
+}
+
+#[test]
+fn kill_applies_default_actions_and_the_parent_sees_wtermsig() {
+    let world = world();
+    let init = world.init();
+    let child = world.fork(&init, 0x40_2000);
+    let task = world.server.borrow().task_port(child).unwrap();
+    init.client().kill(child as i32, 19).unwrap(); // SIGSTOP
+    assert_eq!(world.tasks.tasks.borrow()[&task].suspended, 1);
+    let stopped = init.client().wait(child as i32, 2).unwrap(); // WUNTRACED
+    assert_eq!(stopped.status, (19 << 8) | 0x7f);
+    init.client().kill(child as i32, 18).unwrap(); // SIGCONT
+    assert_eq!(world.tasks.tasks.borrow()[&task].suspended, 0);
+    init.client().kill(child as i32, 15).unwrap();
+    assert!(world.terminated(task));
+    let reply = init.client().wait(-1, 0).unwrap();
+    assert_eq!(reply.status & 0x7f, 15);
+    assert!(matches!(init.client().kill(999, 15), Err(CallError::Interface(Error::Esrch))));
+    assert!(matches!(init.client().kill(1, 65), Err(CallError::Interface(Error::Einval))));
+}
+
+#[test]
+fn a_task_that_dies_behind_the_servers_back_is_a_zombie_killed_by_sigkill() {
+    let world = world();
+    let init = world.init();
+    let child = world.fork(&init, 0x40_2000);
+    let task = world.server.borrow().task_port(child).unwrap();
+    world.tasks.clone().terminate(task).unwrap();
+    world.system.run_servers();
+    let reply = init.client().wait(-1, 0).unwrap();
+    assert_eq!((reply.child, reply.status), (child as i32, 9));
+    assert!(world.server.borrow().live_pids().iter().all(|&pid| pid != child));
+}
+
+#[test]
+fn orphans_go_to_init_and_getppid_says_so() {
+    let world = world();
+    let init = world.init();
+    let parent = world.fork(&init, 0x40_2000);
+    let parent_process = Process {
+        kernel: world.tasks.tasks.borrow()[&world.server.borrow().task_port(parent).unwrap()].kernel.clone(),
+        task: 0,
+        block: init.block.clone(),
+    };
+    let orphan = world.fork(&parent_process, 0x40_3000);
+    assert_eq!(child_client(&world, &init, orphan).get_parent().unwrap(), parent as i32);
+    child_client(&world, &init, parent).exit(0).unwrap();
+    world.system.run_servers();
+    assert_eq!(child_client(&world, &init, orphan).get_parent().unwrap(), 1);
+    let _ = parent_process.task;
+}
+
+// ----- signals ---------------------------------------------------------------------------------
+
+/// A signal thread: records what arrives on its port.
+#[derive(Default)]
+struct SignalThread {
+    posts: Vec<signal::Information>,
+}
+
+impl signal::Server<FakeKernel> for SignalThread {
+    fn post(&mut self, _context: &libmach::Context<'_, FakeKernel>, information: &signal::Information) {
+        self.posts.push(*information);
+    }
+    fn fault(
+        &mut self,
+        _context: &libmach::Context<'_, FakeKernel>,
+        _thread: SendRight<FakeKernel>,
+        _reply: libmach::SendOnceRight<FakeKernel>,
+        information: &signal::Information,
+    ) {
+        self.posts.push(*information);
+    }
+}
+
+fn signal_thread(world: &World, kernel: &FakeKernel) -> (Rc<RefCell<SignalThread>>, ReceiveRight<FakeKernel>) {
+    let port = ReceiveRight::allocate(kernel).unwrap();
+    let thread = Rc::new(RefCell::new(SignalThread::default()));
+    let handler = thread.clone();
+    let handler_kernel = kernel.clone();
+    world.system.attach_server(kernel, port.name(), signal::BUFFER_SIZE, move |request, reply| {
+        signal::dispatch(&mut *handler.borrow_mut(), &handler_kernel, request, reply)
+    });
+    (thread, port)
+}
+
+#[test]
+fn caught_signals_reach_the_signal_port_and_sigchld_carries_the_child() {
+    let world = world();
+    let init = world.init();
+    let (thread, port) = signal_thread(&world, &init.kernel);
+    let mut client = init.client();
+    client.set_signal_port(&port).unwrap();
+    client.set_dispositions(1 << (10 - 1) | 1 << (17 - 1), 0, 0, false, false).unwrap(); // SIGUSR1, SIGCHLD
+    client.kill(1, 10).unwrap();
+    world.system.run_servers();
+    let child = world.fork(&init, 0x40_2000);
+    child_client(&world, &init, child).exit(4).unwrap();
+    world.system.run_servers();
+    let posts = thread.borrow().posts.clone();
+    assert_eq!(posts.len(), 2, "{posts:?}");
+    assert_eq!((posts[0].signal, posts[0].code, posts[0].pid), (10, 0, 1), "SI_USER from itself");
+    assert_eq!((posts[1].signal, posts[1].code, posts[1].pid, posts[1].status), (17, 1, child as i32, 4), "CLD_EXITED");
+}
+
+#[test]
+fn without_a_signal_port_signals_are_held_until_one_comes_or_the_mask_lets_them_act() {
+    let world = world();
+    let init = world.init();
+    let child = world.fork(&init, 0x40_2000);
+    let task = world.server.borrow().task_port(child).unwrap();
+    let mut client = child_client(&world, &init, child);
+    // SIGUSR2 and SIGTERM blocked, no signal port yet.
+    client.set_dispositions(0, 0, 1 << (12 - 1) | 1 << (15 - 1), false, false).unwrap();
+    init.client().kill(child as i32, 12).unwrap();
+    init.client().kill(child as i32, 15).unwrap();
+    assert_eq!(client.held_signals().unwrap(), 1 << (12 - 1) | 1 << (15 - 1));
+    assert!(!world.terminated(task));
+    // SIGUSR2 gets a handler and a port: it is posted; SIGTERM unblocked: its default action.
+    let (thread, port) = signal_thread(&world, &child_kernel(&world, child));
+    client.set_dispositions(1 << (12 - 1), 0, 1 << (15 - 1), false, false).unwrap();
+    client.set_signal_port(&port).unwrap();
+    world.system.run_servers();
+    assert_eq!(
+        thread.borrow().posts.iter().map(|post| post.signal).collect::<Vec<_>>(),
+        [12, 15],
+        "blocked ones go to the port too"
+    );
+    let held = client.set_dispositions(1 << (12 - 1), 0, 0, false, false);
+    assert_eq!(held.unwrap(), 0);
+    assert!(!world.terminated(task), "SIGTERM went to the signal thread, which holds it pending");
+}
+
+fn child_kernel(world: &World, pid: Pid) -> FakeKernel {
+    let task = world.server.borrow().task_port(pid).unwrap();
+    world.tasks.tasks.borrow()[&task].kernel.clone()
+}
+
+#[test]
+fn a_held_signal_whose_mask_is_lifted_takes_its_default_action() {
+    let world = world();
+    let init = world.init();
+    let child = world.fork(&init, 0x40_2000);
+    let task = world.server.borrow().task_port(child).unwrap();
+    let mut client = child_client(&world, &init, child);
+    client.set_dispositions(0, 0, 1 << (15 - 1), false, false).unwrap();
+    init.client().kill(child as i32, 15).unwrap();
+    assert!(!world.terminated(task));
+    let _ = client.set_dispositions(0, 0, 0, false, false);
+    assert!(world.terminated(task), "unblocked with no handler: terminated");
+    assert_eq!(init.client().wait(-1, 0).unwrap().status, 15);
+}
+
+#[test]
+fn a_forged_exception_from_a_task_is_refused() {
+    let world = world();
+    let init = world.init();
+    let port = world.server.borrow().exception_port(1).unwrap();
+    let name = world.system.give_send_right(&world.server_task, port, &init.kernel).unwrap();
+    let mut reply = ReceiveRight::allocate(&init.kernel).unwrap();
+    let mut buffer = vec![0u8; 256];
+    let header = libmach::rpc::request_header(name, reply.name(), mach_abi::EXCEPTION_RAISE_ID);
+    let mut writer = libmach::message::MessageWriter::new(&mut buffer, header);
+    writer.u32(1).unwrap();
+    let length = writer.finish().unwrap();
+    libmach::rpc::call(&init.kernel, &mut reply, &mut buffer, length, None).unwrap();
+    let code = libmach::rpc::read_reply(&init.kernel, &buffer, mach_abi::EXCEPTION_RAISE_ID);
+    assert!(matches!(code, Err(Ok(5))), "KERN_FAILURE");
+    assert!(world.server.borrow().live_pids().contains(&1), "nothing happened to init");
+}
+
+// ----- exec and spawn ------------------------------------------------------------------------------
+
+#[test]
+fn exec_replaces_the_image_under_the_same_pid_keeping_its_descriptors() {
+    let world = world();
+    let init = world.init();
+    let child = world.fork(&init, 0x40_2000);
+    let old_task = world.server.borrow().task_port(child).unwrap();
+    let kernel = child_kernel(&world, child);
+    let file = world.files.open_file(&kernel);
+    let descriptor = world.files.open_file(&kernel);
+    let keep = [Descriptor { number: 4, name: descriptor, flags: 0 }];
+    let blob = strings(&[b"/bin/ls", b"-l"], &[b"HOME=/"]);
+    let mut client = child_client(&world, &init, child);
+    // The caller is gone on success: its reply never comes.
+    let _ = client.exec(&SendRight::from_name(&kernel, file), &blob, 2, 1, &keep, 0, 0, 0, 1 << 1, 0o027);
+    assert!(world.terminated(old_task));
+    let process = world.process(child);
+    assert_ne!(process.task, old_task);
+    assert_eq!(process.block.arguments, [b"/bin/ls".to_vec(), b"-l".to_vec()]);
+    assert_eq!(process.block.environment, [b"HOME=/".to_vec()]);
+    assert_eq!(process.block.descriptors[0].number, 4);
+    assert_eq!(process.block.descriptors[0].name, descriptor, "the same name in the new task");
+    assert_eq!(process.auxiliary(mach_abi::AT_MACH_SIGNAL_MASK), 2);
+    assert_eq!(process.auxiliary(mach_abi::AT_MACH_UMASK), 0o027);
+    assert_eq!(process.auxiliary(mach_abi::AT_MACH_PID), child as u64);
+    let identity = process.client().identity().unwrap();
+    assert_eq!((identity.pid, identity.parent), (child as i32, 1));
+    assert_eq!(world.server.borrow().table().get(child).unwrap().command, "ls");
+    world.system.check_invariants().unwrap();
+}
+
+#[test]
+fn a_failing_exec_leaves_the_caller_intact() {
+    let world = world();
+    let init = world.init();
+    let task = init.task;
+    let file = world.files.open_file(&init.kernel);
+    let blob = strings(&[b"x"], &[]);
+    let exec = |world: &World| {
+        let file = SendRight::from_name(&init.kernel, file);
+        let result = init.client().exec(&file, &blob, 1, 0, &[], 0, 0, 0, 0, 0);
+        std::mem::forget(file);
+        let _ = world;
+        result
+    };
+    *world.files.contents.borrow_mut() = b"#!/bin/sh\n".to_vec();
+    assert!(matches!(exec(&world), Err(CallError::Interface(Error::Enoexec))));
+    *world.files.contents.borrow_mut() = program();
+    *world.files.mode.borrow_mut() = 0o100_644;
+    assert!(matches!(exec(&world), Err(CallError::Interface(Error::Eacces))), "no execute bit");
+    *world.files.mode.borrow_mut() = 0o040_755;
+    assert!(matches!(exec(&world), Err(CallError::Interface(Error::Eacces))), "a directory");
+    *world.files.mode.borrow_mut() = 0o100_755;
+    let bad_strings = b"no terminator".to_vec();
+    let file_right = SendRight::from_name(&init.kernel, file);
+    let refused = init.client().exec(&file_right, &bad_strings, 1, 0, &[], 0, 0, 0, 0, 0);
+    assert!(matches!(refused, Err(CallError::Interface(Error::Einval))));
+    let closing = [Descriptor { number: 3, name: file, flags: 1 }];
+    let refused = init.client().exec(&file_right, &blob, 1, 0, &closing, 0, 0, 0, 0, 0);
+    assert!(matches!(refused, Err(CallError::Interface(Error::Einval))), "a close-on-exec descriptor kept");
+    assert!(!world.terminated(task));
+    assert_eq!(world.server.borrow().task_port(1), Some(task));
+    assert_eq!(init.client().identity().unwrap().pid, 1);
+}
+
+#[test]
+fn arguments_of_128_kib_reach_the_new_image() {
+    let world = world();
+    let init = world.init();
+    let file = world.files.open_file(&init.kernel);
+    let long: Vec<Vec<u8>> = (0..128).map(|index| vec![b'a' + (index % 26) as u8; 1023]).collect();
+    let arguments: Vec<&[u8]> = long.iter().map(Vec::as_slice).collect();
+    let blob = strings(&arguments, &[]);
+    assert!(blob.len() >= 128 * 1024);
+    let _ = init.client().exec(&SendRight::from_name(&init.kernel, file), &blob, 128, 0, &[], 0, 0, 0, 0, 0);
+    let process = world.process(1);
+    assert_eq!(process.block.arguments.len(), 128);
+    assert_eq!(process.block.arguments[127], long[127]);
+}
+
+#[test]
+fn a_set_user_id_program_runs_as_its_owner() {
+    let world = world();
+    let init = world.init();
+    let child = world.fork(&init, 0x40_2000);
+    let mut client = child_client(&world, &init, child);
+    client.set_ids(0, 2, 1000, 1000, 1000).unwrap();
+    assert_eq!(world.credential(child).euid, 1000);
+    *world.files.mode.borrow_mut() = 0o104_755;
+    *world.files.owner.borrow_mut() = 0;
+    let kernel = child_kernel(&world, child);
+    let file = world.files.open_file(&kernel);
+    let _ = client.exec(&SendRight::from_name(&kernel, file), &strings(&[b"passwd"], &[]), 1, 0, &[], 0, 0, 0, 0, 0);
+    let process = world.process(child);
+    assert_eq!((process.auxiliary(mach_abi::AT_UID), process.auxiliary(mach_abi::AT_EUID)), (1000, 0));
+    assert_eq!(process.auxiliary(mach_abi::AT_SECURE), 1);
+    assert_eq!((world.credential(child).ruid, world.credential(child).euid), (1000, 0));
+}
+
+#[test]
+fn spawn_builds_a_child_from_nothing_with_its_file_actions_and_group() {
+    let world = world();
+    let init = world.init();
+    let kernel = &init.kernel;
+    let file = world.files.open_file(kernel);
+    let pipe = world.files.open_file(kernel);
+    let keep = [
+        Descriptor { number: 0, name: init.block.descriptors[0].name, flags: 0 },
+        Descriptor { number: 5, name: pipe, flags: 1 },
+    ];
+    let actions = [FileAction { kind: 1, source: 5, target: 1 }];
+    let mut client = init.client();
+    let file = SendRight::from_name(kernel, file);
+    let child = client
+        .spawn(&file, &strings(&[b"cat"], &[]), 1, 0, &keep, 0, 0, 0, &actions, 0, false, -1, 0, 0, false, 0o022)
+        .unwrap() as Pid;
+    let process = world.process(child);
+    let table: Vec<(i32, PortName)> =
+        process.block.descriptors.iter().map(|descriptor| (descriptor.number, descriptor.name)).collect();
+    assert_eq!(table, [(0, init.block.descriptors[0].name), (1, pipe)], "fd 5 (close-on-exec) moved to 1 and dropped");
+    let identity = process.client().identity().unwrap();
+    assert_eq!((identity.parent, identity.group), (1, child as i32), "its own group");
+    // A bad action leaves no child.
+    let bad = [FileAction { kind: 1, source: 9, target: 1 }];
+    let refused =
+        client.spawn(&file, &strings(&[b"cat"], &[]), 1, 0, &keep, 0, 0, 0, &bad, -1, false, -1, 0, 0, false, 0);
+    assert!(matches!(refused, Err(CallError::Interface(Error::Ebadf))), "{refused:?}");
+    assert_eq!(world.server.borrow().table().get(1).unwrap().children().count(), 1);
+}
+
+// ----- limits, ids, listing, the servers' routines, shutdown -----------------------------------
+
+#[test]
+fn rlimit_nproc_stops_a_fork_bomb_of_an_unprivileged_user() {
+    let world = world();
+    let init = world.init();
+    let first = world.fork(&init, 0x40_2000);
+    let mut client = child_client(&world, &init, first);
+    client.set_ids(0, 2, 1000, 1000, 1000).unwrap();
+    client.limit(6, true, 3, 3).unwrap(); // RLIMIT_NPROC
+    let parent = Process { kernel: child_kernel(&world, first), task: 0, block: init.block.clone() };
+    let mut made = 1;
+    loop {
+        let state = ResumeState::default();
+        match parent.client().fork(&state, 0, 0) {
+            Ok(_) => made += 1,
+            Err(CallError::Interface(Error::Eagain)) => break,
+            Err(other) => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(made, 3, "three processes of uid 1000");
+    assert_eq!(init.client().identity().unwrap().pid, 1, "the system keeps answering");
+}
+
+#[test]
+fn the_listing_shows_each_process() {
+    let world = world();
+    let init = world.init();
+    let child = world.fork(&init, 0x40_2000);
+    child_client(&world, &init, child).exit(0).unwrap();
+    world.system.run_servers();
+    let entries = init.client().list(0).unwrap();
+    let rows: Vec<(i32, i32, u8)> =
+        entries.as_slice().iter().map(|entry| (entry.pid, entry.parent, entry.state)).collect();
+    assert_eq!(rows, [(1, 0, b'R'), (child as i32, 1, b'Z')]);
+    let first = &entries.as_slice()[0];
+    assert_eq!(&first.command[..4], b"/sbi");
+    assert_eq!(String::from_utf8_lossy(&first.arguments[..18]), "/sbin/init -c true");
+    assert_eq!(first.cpu_microseconds, 20_000);
+    assert!(first.virtual_kib > 0, "from the memory server");
+    assert_eq!(init.client().list(child as i32).unwrap().as_slice().len(), 0);
+}
+
+#[test]
+fn server_routines_are_for_system_tasks_only() {
+    let world = world();
+    let init = world.init();
+    let child = world.fork(&init, 0x40_2000);
+    let mut client = child_client(&world, &init, child);
+    client.set_group(0, 0).unwrap();
+    let task = world.server.borrow().task_port(child).unwrap();
+    // A process on its own port: refused.
+    assert!(matches!(client.signal_group(child as i32, 2), Err(CallError::Interface(Error::Eperm))));
+    let mut system = world.system_client();
+    system.signal_group(child as i32, 20).unwrap(); // ^Z
+    assert_eq!(world.tasks.tasks.borrow()[&task].suspended, 1);
+    assert_eq!(system.job_control(child as i32, child as i32, 21).unwrap(), 0, "SIGTTIN to its group");
+    assert!(system.group_in_session(child as i32, 1).unwrap());
+    assert!(!system.group_in_session(child as i32, child as i32).unwrap());
+    system.signal_process(child as i32, 13).unwrap(); // SIGPIPE
+    world.system.run_servers();
+    assert!(world.terminated(task));
+    assert!(
+        matches!(system.identity(), Err(CallError::Interface(Error::Eperm))),
+        "a process routine on the public port"
+    );
+}
+
+#[test]
+fn shutdown_is_the_superusers_and_ends_everything() {
+    let world = world();
+    let init = world.init();
+    let child = world.fork(&init, 0x40_2000);
+    let mut client = child_client(&world, &init, child);
+    client.set_ids(0, 0, 1000, -1, -1).unwrap();
+    assert!(matches!(client.shutdown(0, 0), Err(CallError::Interface(Error::Eperm))));
+    let task = world.server.borrow().task_port(child).unwrap();
+    let _ = init.client().shutdown(0, 42);
+    assert!(world.terminated(task));
+    assert!(*world.files.shut_down.borrow());
+    assert_eq!(*world.tasks.power.borrow(), Some((Power::Off, 42)));
+    assert!(world.server.borrow().stopped());
+}
+
+#[test]
+fn a_session_leader_ending_is_told_to_the_console() {
+    let world = world();
+    let init = world.init();
+    let child = world.fork(&init, 0x40_2000);
+    let mut client = child_client(&world, &init, child);
+    assert_eq!(client.new_session().unwrap(), child as i32);
+    client.exit(0).unwrap();
+    world.system.run_servers();
+    assert_eq!(*world.console.ended.borrow(), [child]);
+}
+
+#[test]
+fn the_timer_sends_sigalrm_when_its_time_comes() {
+    let world = world();
+    let init = world.init();
+    let child = world.fork(&init, 0x40_2000);
+    let task = world.server.borrow().task_port(child).unwrap();
+    let mut client = child_client(&world, &init, child);
+    let old = client.set_timer(1_500_000, 0).unwrap();
+    assert_eq!((old.old_value, old.old_interval), (0, 0));
+    assert_eq!(world.server.borrow().next_deadline(), Some(1500));
+    *world.tasks.now.borrow_mut() = 1000;
+    world.server.borrow_mut().tick();
+    assert!(!world.terminated(task));
+    *world.tasks.now.borrow_mut() = 1500;
+    world.server.borrow_mut().tick();
+    assert!(world.terminated(task), "SIGALRM's default action");
+    assert_eq!(init.client().wait(-1, 0).unwrap().status, 14);
+}
