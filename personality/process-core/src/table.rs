@@ -858,8 +858,10 @@ impl ProcessTable {
             WaitStatus::Signaled { .. } => ChildCode::Killed,
             _ => ChildCode::Exited,
         };
-        let reap_at_once =
-            self.processes.get(&parent).is_none_or(|parent| parent.dispositions.reaps_children_at_once());
+        // Init is never reaped: its end is the system's (the server shuts
+        // down), and the table keeps it so every orphan still has a parent.
+        let reap_at_once = pid != INIT
+            && self.processes.get(&parent).is_none_or(|parent| parent.dispositions.reaps_children_at_once());
         if reap_at_once {
             self.reap(pid, effects);
         } else {
@@ -1021,7 +1023,7 @@ impl ProcessTable {
                 if !parent.children.contains(&process.pid) {
                     return Err("a parent does not list its child");
                 }
-                if parent.is_zombie() {
+                if parent.is_zombie() && parent.pid != INIT {
                     return Err("a zombie has a child");
                 }
             }

@@ -50,6 +50,21 @@ fn a_child_exit_is_collected_by_wait_then_the_child_is_gone() {
 }
 
 #[test]
+fn init_ending_stays_in_the_table_with_its_children() {
+    let mut table = table();
+    let child = table.fork(INIT, 0).unwrap();
+    let effects = table.exit_process(INIT, WaitStatus::Exited(0));
+    assert!(effects.contains(&Effect::Terminate { pid: INIT }));
+    assert!(!effects.iter().any(|effect| matches!(effect, Effect::Reaped { .. })));
+    assert!(table.get(INIT).unwrap().is_zombie());
+    assert_eq!(table.get(child).unwrap().parent, INIT);
+    table.check().unwrap();
+    // The child can still end and wait for nothing.
+    table.exit_process(child, WaitStatus::Exited(1));
+    table.check().unwrap();
+}
+
+#[test]
 fn wnohang_answers_nothing_yet_and_wait_for_a_stranger_is_echild() {
     let mut table = table();
     let child = table.fork(INIT, 0).unwrap();

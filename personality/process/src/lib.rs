@@ -373,6 +373,44 @@ where
         self.live.get(&pid).map(|live| live.task.name())
     }
 
+    /// The name a process has for its process port, in its own space (tests).
+    pub fn process_port_name(&self, pid: Pid) -> Option<PortName> {
+        self.live.get(&pid).map(|live| live.names.process)
+    }
+
+    /// Checks that the server's records agree with the table: a live
+    /// record for every process that is not a zombie (init excepted before
+    /// it starts), none for a zombie or a reaped one, and each port in the
+    /// maps belongs to a live record.
+    pub fn check(&self) -> Result<(), &'static str> {
+        self.table.check()?;
+        for process in self.table.processes() {
+            let live = self.live.contains_key(&process.pid);
+            if process.is_zombie() && live {
+                return Err("a zombie keeps its task");
+            }
+            if !process.is_zombie() && !live && !(process.pid == INIT && self.live.is_empty()) && !self.stopped {
+                return Err("a living process has no task");
+            }
+        }
+        for (pid, live) in &self.live {
+            if self.table.get(*pid).is_none_or(|process| process.is_zombie()) {
+                return Err("a task for no living process");
+            }
+            let roles = [self.ports.get(&live.process_port.name()), self.ports.get(&live.exception_port.name())];
+            if roles != [Some(&PortRole::Process(*pid)), Some(&PortRole::Exception(*pid))] {
+                return Err("a process's ports are not mapped to it");
+            }
+            if self.task_names.get(&live.task.name()) != Some(pid) {
+                return Err("a process's task port is not mapped to it");
+            }
+        }
+        if self.ports.len() != 2 * self.live.len() || self.task_names.len() != self.live.len() {
+            return Err("ports of processes that are gone remain");
+        }
+        Ok(())
+    }
+
     /// True once `shutdown` ran: the machine goes off.
     pub fn stopped(&self) -> bool {
         self.stopped

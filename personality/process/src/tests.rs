@@ -1055,3 +1055,208 @@ fn the_timer_sends_sigalrm_when_its_time_comes() {
     assert!(world.terminated(task), "SIGALRM's default action");
     assert_eq!(init.client().wait(-1, 0).unwrap().status, 14);
 }
+
+// ----- random operations -------------------------------------------------------------------
+
+/// One thing a process (or the system) may do; `who` and pids pick among
+/// the processes alive at the time, by index.
+#[derive(Clone, Debug)]
+enum Operation {
+    Fork { who: usize },
+    Exit { who: usize, status: i32 },
+    Wait { who: usize, target: i32, options: i32 },
+    Kill { who: usize, target: usize, signal: i32, group: bool },
+    SetGroup { who: usize, target: usize, own: bool },
+    NewSession { who: usize },
+    SetIds { who: usize, which: u32, kind: u32, id: i64 },
+    Dispositions { who: usize, caught: u64, ignored: u64, blocked: u64 },
+    Exec { who: usize, valid: bool },
+    Spawn { who: usize, group: i32, action: u32 },
+    TaskDies { who: usize },
+    Timer { who: usize, milliseconds: u64 },
+    Tick { milliseconds: u64 },
+    SignalGroup { target: usize, signal: i32 },
+    List { who: usize },
+    Garbage { who: usize, id: i32, bytes: Vec<u8> },
+}
+
+fn operation() -> impl proptest::strategy::Strategy<Value = Operation> {
+    use proptest::prelude::*;
+    let who = 0usize..8;
+    prop_oneof![
+        4 => who.clone().prop_map(|who| Operation::Fork { who }),
+        3 => (who.clone(), any::<i32>()).prop_map(|(who, status)| Operation::Exit { who, status }),
+        3 => (who.clone(), -3i32..8, prop_oneof![Just(0), Just(1), Just(3), Just(9), Just(11)])
+            .prop_map(|(who, target, options)| Operation::Wait { who, target, options }),
+        3 => (who.clone(), 0usize..8, 0i32..24, any::<bool>())
+            .prop_map(|(who, target, signal, group)| Operation::Kill { who, target, signal, group }),
+        1 => (who.clone(), 0usize..8, any::<bool>()).prop_map(|(who, target, own)| Operation::SetGroup { who, target, own }),
+        1 => who.clone().prop_map(|who| Operation::NewSession { who }),
+        1 => (who.clone(), 0u32..3, 0u32..5, prop_oneof![Just(-1i64), Just(0), Just(1000), Just(-7)])
+            .prop_map(|(who, which, kind, id)| Operation::SetIds { who, which, kind, id }),
+        2 => (who.clone(), any::<u64>(), any::<u64>(), any::<u64>())
+            .prop_map(|(who, caught, ignored, blocked)| Operation::Dispositions { who, caught, ignored, blocked }),
+        2 => (who.clone(), any::<bool>()).prop_map(|(who, valid)| Operation::Exec { who, valid }),
+        2 => (who.clone(), -1i32..3, 0u32..5).prop_map(|(who, group, action)| Operation::Spawn { who, group, action }),
+        1 => who.clone().prop_map(|who| Operation::TaskDies { who }),
+        1 => (who.clone(), 0u64..3000).prop_map(|(who, milliseconds)| Operation::Timer { who, milliseconds }),
+        1 => (0u64..3000).prop_map(|milliseconds| Operation::Tick { milliseconds }),
+        1 => (0usize..8, 0i32..24).prop_map(|(target, signal)| Operation::SignalGroup { target, signal }),
+        1 => who.clone().prop_map(|who| Operation::List { who }),
+        1 => (who, 8000i32..8030, proptest::collection::vec(any::<u8>(), 0..64))
+            .prop_map(|(who, id, bytes)| Operation::Garbage { who, id, bytes }),
+    ]
+}
+
+impl World {
+    /// The client of the live process at `index` (modulo), and its pid.
+    fn pick(&self, index: usize) -> Option<(Pid, FakeKernel, Client<FakeKernel>)> {
+        let pids = self.server.borrow().live_pids();
+        let pid = *pids.get(index % pids.len().max(1))?;
+        let kernel = child_kernel(self, pid);
+        let name = self.server.borrow().process_port_name(pid)?;
+        kernel.port_mod_refs(name, PortRight::Send, 1).ok()?;
+        let client = Client::new(&kernel, SendRight::from_name(&kernel, name)).ok()?;
+        Some((pid, kernel, client))
+    }
+
+    fn pid_at(&self, index: usize) -> i32 {
+        let pids: Vec<Pid> = self.server.borrow().table().processes().map(|process| process.pid).collect();
+        pids.get(index % pids.len().max(1)).map_or(1, |&pid| pid as i32)
+    }
+
+    fn run(&self, operation: &Operation) {
+        let picked = match operation {
+            Operation::Tick { .. } | Operation::SignalGroup { .. } => None,
+            Operation::Fork { who }
+            | Operation::Exit { who, .. }
+            | Operation::Wait { who, .. }
+            | Operation::Kill { who, .. }
+            | Operation::SetGroup { who, .. }
+            | Operation::NewSession { who }
+            | Operation::SetIds { who, .. }
+            | Operation::Dispositions { who, .. }
+            | Operation::Exec { who, .. }
+            | Operation::Spawn { who, .. }
+            | Operation::TaskDies { who }
+            | Operation::Timer { who, .. }
+            | Operation::List { who }
+            | Operation::Garbage { who, .. } => match self.pick(*who) {
+                Some(picked) => Some(picked),
+                None => return,
+            },
+        };
+        match (operation, picked) {
+            (Operation::Fork { .. }, Some((_, _, mut client))) => {
+                let _ = client.fork(&ResumeState { rip: 0x40_1000, rsp: 0x7fff_0000, ..ResumeState::default() }, 0, 0);
+            }
+            (Operation::Exit { status, .. }, Some((_, _, mut client))) => {
+                let _ = client.exit(*status);
+            }
+            (Operation::Wait { target, options, .. }, Some((_, _, mut client))) => {
+                let _ = client.wait(*target, *options);
+            }
+            (Operation::Kill { target, signal, group, .. }, Some((_, _, mut client))) => {
+                let pid = self.pid_at(*target);
+                let _ = client.kill(if *group { -pid } else { pid }, *signal);
+            }
+            (Operation::SetGroup { target, own, .. }, Some((pid, _, mut client))) => {
+                let target = self.pid_at(*target);
+                let _ = client.set_group(target, if *own { pid as i32 } else { 0 });
+            }
+            (Operation::NewSession { .. }, Some((_, _, mut client))) => {
+                let _ = client.new_session();
+            }
+            (Operation::SetIds { which, kind, id, .. }, Some((_, _, mut client))) => {
+                let _ = client.set_ids(*which, *kind, *id, *id, -1);
+            }
+            (Operation::Dispositions { caught, ignored, blocked, .. }, Some((_, _, mut client))) => {
+                let _ = client.set_dispositions(*caught, *ignored, *blocked, false, false);
+            }
+            (Operation::Exec { valid, .. }, Some((_, kernel, mut client))) => {
+                let file = SendRight::from_name(&kernel, self.files.open_file(&kernel));
+                let blob = if *valid { strings(&[b"prog"], &[b"A=1"]) } else { b"prog".to_vec() };
+                let _ = client.exec(&file, &blob, 1, 1, &[], 0, 0, 0, 0, 0);
+            }
+            (Operation::Spawn { group, action, .. }, Some((_, kernel, mut client))) => {
+                let file = SendRight::from_name(&kernel, self.files.open_file(&kernel));
+                let pipe = self.files.open_file(&kernel);
+                let keep = [Descriptor { number: 3, name: pipe, flags: 1 }];
+                let actions = [FileAction { kind: *action, source: 3, target: 1 }];
+                let _ = client.spawn(
+                    &file,
+                    &strings(&[b"cat"], &[]),
+                    1,
+                    0,
+                    &keep,
+                    0,
+                    0,
+                    0,
+                    &actions,
+                    *group,
+                    false,
+                    -1,
+                    0,
+                    0,
+                    false,
+                    0,
+                );
+            }
+            (Operation::TaskDies { .. }, Some((pid, _, _))) => {
+                if let Some(task) = self.server.borrow().task_port(pid) {
+                    let _ = self.tasks.clone().terminate(task);
+                }
+            }
+            (Operation::Timer { milliseconds, .. }, Some((_, _, mut client))) => {
+                let _ = client.set_timer(milliseconds * 1000, 0);
+            }
+            (Operation::Tick { milliseconds }, None) => {
+                *self.tasks.now.borrow_mut() += milliseconds;
+                self.server.borrow_mut().tick();
+            }
+            (Operation::SignalGroup { target, signal }, None) => {
+                let _ = self.system_client().signal_group(self.pid_at(*target), *signal);
+            }
+            (Operation::List { .. }, Some((_, _, mut client))) => {
+                let entries = client.list(0).unwrap();
+                let table = self.server.borrow();
+                assert_eq!(entries.as_slice().len(), table.table().processes().count().min(96));
+            }
+            (Operation::Garbage { id, bytes, .. }, Some((pid, kernel, _))) => {
+                // A request with a proc id and random bytes: answered with an
+                // error or served, never a crash.
+                let name = self.server.borrow().process_port_name(pid).unwrap();
+                let mut reply = ReceiveRight::allocate(&kernel).unwrap();
+                let mut buffer = vec![0u8; 1024];
+                let header = libmach::rpc::request_header(name, reply.name(), *id);
+                let mut writer = libmach::message::MessageWriter::new(&mut buffer, header);
+                for byte in bytes {
+                    writer.u32(*byte as u32).unwrap();
+                }
+                let length = writer.finish().unwrap();
+                let _ = libmach::rpc::call(&kernel, &mut reply, &mut buffer, length, None);
+            }
+            _ => {}
+        }
+        self.system.run_servers();
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::test_runner::Config { cases: 48, ..Default::default() })]
+
+    /// Random operations by random processes never crash the server, and
+    /// after each the table's invariants hold, the server's records agree
+    /// with it, and the IPC state is consistent.
+    #[test]
+    fn random_operations_keep_the_server_consistent(operations in proptest::collection::vec(operation(), 1..40)) {
+        let world = world();
+        world.init();
+        for operation in &operations {
+            world.run(operation);
+            let check = world.server.borrow().check();
+            proptest::prop_assert_eq!(check, Ok(()), "after {:?}", operation);
+            world.system.check_invariants().map_err(proptest::test_runner::TestCaseError::fail)?;
+        }
+    }
+}
