@@ -389,7 +389,9 @@ where
             if process.is_zombie() && live {
                 return Err("a zombie keeps its task");
             }
-            if !process.is_zombie() && !live && !(process.pid == INIT && self.live.is_empty()) && !self.stopped {
+            let init_not_started = process.pid == INIT && self.live.is_empty();
+            let accounted = process.is_zombie() || live || init_not_started || self.stopped;
+            if !accounted {
                 return Err("a living process has no task");
             }
         }
