@@ -30,7 +30,8 @@ macro_rules! entry {
     };
 }
 
-/// The start block's address (0: none).
+/// The start block's address (0: none): the bootstrap task's, or the
+/// process server's (which has an environment, docs/process-server.md).
 static START_BLOCK: AtomicU64 = AtomicU64::new(0);
 
 /// Most arguments read: more than any manifest may list.
@@ -55,10 +56,11 @@ fn word(index: u64) -> Option<u64> {
         return None;
     }
     // SAFETY: `set_start_block` kept the address of the start block the
-    // bootstrap task wrote at the top of our stack, above where `_start`'s
-    // frame begins, so it stays intact for the task's life; the callers
-    // only read within its layout (argc, argv + NULL, envp NULL, auxv
-    // pairs up to AT_NULL), each index bounded.
+    // bootstrap task (or the process server) wrote at the top of our
+    // stack, above where `_start`'s frame begins, so it stays intact for
+    // the task's life; the callers only read within its layout (argc,
+    // argv + NULL, envp up to its NULL, auxv pairs up to AT_NULL), each
+    // index bounded.
     Some(unsafe { ((block + index * 8) as *const u64).read() })
 }
 
@@ -92,11 +94,17 @@ pub fn arguments() -> impl Iterator<Item = &'static [u8]> {
     (0..argument_count()).filter_map(argument)
 }
 
+/// Most environment pointers skipped to find the auxiliary vector.
+const ENVIRONMENT_MAX: u64 = 65_536;
+
 /// The value of auxiliary vector entry `key` (`mach_abi::AT_*`).
 pub fn auxiliary(key: u64) -> Option<u64> {
-    let count = word(0)?.min(ARGUMENTS_MAX);
-    // argc, argv[count], NULL, envp NULL, then the pairs.
-    let start = 1 + count + 1 + 1;
+    let count = word(0)?;
+    // argc, argv[count], NULL, envp... NULL, then the pairs. The bootstrap
+    // task gives an empty environment; the process server a real one.
+    let environment = 1 + count + 1;
+    let length = (0..ENVIRONMENT_MAX).find(|&index| word(environment + index) == Some(0))?;
+    let start = environment + length + 1;
     for pair in 0..AUXILIARY_MAX {
         let entry = word(start + pair * 2)?;
         if entry == AT_NULL {
