@@ -28,6 +28,7 @@ extern crate alloc;
 extern crate std;
 
 mod image;
+pub mod init;
 mod requests;
 mod signals;
 
