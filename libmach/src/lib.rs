@@ -12,6 +12,8 @@
 //!   out-of-line descriptors) over `mach_abi::MessageEncoder` and
 //!   `mach_abi::parse_received`.
 //! - [`pager`]: the memory-object traps a user-level pager uses, and `vm_map`.
+//! - [`device`]: device registers, DMA memory, interrupts and I/O ports for
+//!   user-space drivers.
 //! - [`rpc`]: the client call (send + receive in one `mach_msg`, with a
 //!   send-once reply right and timeouts); [`server`]: replies, error replies
 //!   and the receive loop; [`request`]: what a server method knows of its
@@ -34,7 +36,8 @@
 //!
 //! `unsafe` lives in six places, each block with its `SAFETY:` reasoning:
 //! the `syscall` entry and the traps that write through pointers
-//! ([`trap`], [`pager`]); slices over out-of-line regions the kernel mapped
+//! ([`trap`], [`pager`]); volatile access to device and DMA memory and
+//! the `in`/`out` instructions ([`device`]); slices over out-of-line regions the kernel mapped
 //! ([`kernel`]'s `SystemKernel`, one block in
 //! `message::OutOfLineData::bytes_mut`); the start block the bootstrap task
 //! wrote on the stack (`runtime`); and the fake kernel's view of host
@@ -47,6 +50,8 @@ extern crate std;
 
 pub use mach_abi as abi;
 
+#[cfg(target_arch = "x86_64")]
+pub mod device;
 pub mod kernel;
 pub mod message;
 pub mod mig;

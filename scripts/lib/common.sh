@@ -193,6 +193,55 @@ qemu_test() {
         -device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel "$image" "$@" </dev/null
 }
 
+# build_root_disk OUTPUT [SIZE]: the root disk, an ext2 image made by mkimage
+# (docs/ext2.md) from the skeleton in image/root/ plus whatever build steps
+# staged in $BUILD/x86_64/root/ (programs for /bin, /sbin...: copy them there,
+# or use stage_root_file, before calling this). SIZE defaults to 64M. Time
+# stamps come from the last commit, so the same tree gives the same image.
+build_root_disk() {
+    local output=$1 size=${2:-64M} staging="$BUILD/x86_64/root-staging"
+    cargo +"$TOOLCHAIN" build --quiet --release -p mach-image --target-dir "$ROOT/target/host-tools" || return
+    rm -rf "$staging"
+    mkdir -p "$staging" "$(dirname "$output")"
+    cp -a "$ROOT/image/root/." "$staging/" || return
+    find "$staging" -name .keep -delete
+    if [ -d "$BUILD/x86_64/root" ]; then
+        cp -a "$BUILD/x86_64/root/." "$staging/" || return
+    fi
+    chmod 1777 "$staging/tmp"
+    chmod 0700 "$staging/root"
+    local time
+    time=$(git -C "$ROOT" log -1 --format=%ct 2>/dev/null || echo 0)
+    "$ROOT/target/host-tools/release/mkimage" rootfs --size "$size" --from "$staging" --out "$output" \
+        --label mach-root --time "${SOURCE_DATE_EPOCH:-$time}"
+}
+
+# stage_root_file SOURCE PATH [MODE]: puts SOURCE at PATH (e.g. /bin/ls) in
+# the next root disk build_root_disk makes.
+stage_root_file() {
+    local target="$BUILD/x86_64/root/${2#/}"
+    mkdir -p "$(dirname "$target")"
+    install -m "${3:-0755}" "$1" "$target"
+}
+
+# build_test_disk OUTPUT: the virtio driver's 64 MiB test disk, every byte
+# known (scripts/lib/test_disk.py; mach_virtio::test_disk_byte).
+build_test_disk() {
+    python3 "$ROOT/scripts/lib/test_disk.py" make "$1"
+}
+
+# virtio_test_devices: the QEMU arguments the kernel tests' virtio devices
+# need: the root disk (block), the test disk (block1), both copy-on-write
+# so runs change neither, the root disk again read-only (block2), and
+# virtio-rng (random). Builds both disks.
+virtio_test_devices() {
+    build_root_disk "$BUILD/x86_64/root.img" >&2 || return
+    build_test_disk "$BUILD/x86_64/test-disk.img" >&2 || return
+    echo "-drive file=$BUILD/x86_64/root.img,if=virtio,format=raw,snapshot=on" \
+        "-drive file=$BUILD/x86_64/test-disk.img,if=virtio,format=raw,snapshot=on" \
+        "-drive file=$BUILD/x86_64/root.img,if=virtio,format=raw,readonly=on -device virtio-rng-pci"
+}
+
 # user_test_modules: the -initrd argument that loads every program (the
 # bootstrap task first; kernel tests start it with chosen modules).
 user_test_modules() {

@@ -90,6 +90,7 @@ code_enum! {
         InterruptBind = 92 => "MACH_TRAP_INTERRUPT_BIND",
         InterruptAcknowledge = 93 => "MACH_TRAP_INTERRUPT_ACKNOWLEDGE",
         IoPortAccess = 94 => "MACH_TRAP_IO_PORT_ACCESS",
+        InterruptBindMsi = 95 => "MACH_TRAP_INTERRUPT_BIND_MSI",
     }
 }
 
@@ -167,6 +168,7 @@ impl Trap {
             Trap::InterruptBind => &["device", "interrupt", "port"],
             Trap::InterruptAcknowledge => &["device", "interrupt"],
             Trap::IoPortAccess => &["device", "first_port", "count", "task"],
+            Trap::InterruptBindMsi => &["device", "port", "address_out", "data_out"],
         }
     }
 }
@@ -199,5 +201,8 @@ pub struct MachTimespec {
 const _: () = assert!(core::mem::size_of::<MachTimespec>() == 8);
 
 /// Message id of an interrupt delivered to a bound port; the body is the
-/// line number (`u32`). The line stays masked until `interrupt_acknowledge`.
+/// interrupt number (`u32`): the I/O APIC line (0..24), or the vector of a
+/// message-signalled interrupt (what `interrupt_bind_msi` put in the data's
+/// low byte). A line stays masked, and a message-signalled interrupt sends
+/// no further message, until `interrupt_acknowledge`.
 pub const INTERRUPT_MESSAGE_ID: i32 = 2900;

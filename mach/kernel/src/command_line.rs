@@ -7,7 +7,9 @@
 //!   running the test cases (see `ktest::fault`);
 //! - `ktest.bench=1`: in a test build, run the kernel micro-benchmarks
 //!   instead of the test cases;
-//! - `ktest.modules=N`: how many `ktest-module-*` boot modules to expect.
+//! - `ktest.modules=N`: how many `ktest-module-*` boot modules to expect;
+//! - `block.bench=full`: in a test build, the virtio driver's benchmark
+//!   case runs every round (scripts/benches/block) instead of a quick run.
 //!
 //! Unknown options are logged and ignored, as Linux does, so an old kernel
 //! boots with a newer script.

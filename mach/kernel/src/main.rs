@@ -49,6 +49,8 @@ mod time;
 mod trap;
 #[cfg(feature = "ktest")]
 mod usertest;
+#[cfg(feature = "ktest")]
+mod usertest_virtio;
 mod vm;
 mod vm_fault;
 mod vm_traps;

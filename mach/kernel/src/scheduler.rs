@@ -32,8 +32,9 @@ pub struct Kernel {
     pub ipc: mach_ipc::Ipc,
     /// Threads blocked in `mach_msg`, by what they wait for.
     pub wait_queues: crate::ipc::wait::WaitQueues,
-    /// The port each interrupt line is bound to (a kernel-held send right).
-    pub interrupt_handlers: [Option<mach_ipc::CarriedRight>; 24],
+    /// The ports interrupt lines and message-signalled vectors are bound
+    /// to, and the DMA memory handed out.
+    pub devices: crate::device::Devices,
     /// Out-of-line memory of messages in flight.
     pub captured: crate::ipc::ool::CapturedRegions,
     pub objects: crate::memory_object::Objects,
@@ -494,7 +495,7 @@ pub fn start(boot_thread_priority: u8) {
             exception_waits: alloc::collections::BTreeMap::new(),
             captured: crate::ipc::ool::CapturedRegions::default(),
             objects: crate::memory_object::Objects::default(),
-            interrupt_handlers: [const { None }; 24],
+            devices: crate::device::Devices::default(),
             host_name_port: None,
             host_privileged_port: None,
             next_space_number: 0,

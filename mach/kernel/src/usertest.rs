@@ -11,9 +11,9 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 const LOW: u8 = 10;
-const HIGH: u8 = 20;
+pub(crate) const HIGH: u8 = 20;
 
-fn module(program: &str) -> Result<&'static [u8], Failure> {
+pub(crate) fn module(program: &str) -> Result<&'static [u8], Failure> {
     let boot = crate::boot_info::get();
     let module = boot
         .modules
@@ -28,7 +28,7 @@ fn spawn(program: &str, priority: u8, argument: u64) -> Result<TaskId, Failure> 
 }
 
 /// What `task` printed so far, or what it had printed when it was freed.
-fn output(task: TaskId) -> Option<String> {
+pub(crate) fn output(task: TaskId) -> Option<String> {
     with_kernel(|kernel| {
         if let Some(object) = kernel.tasks.get(task) {
             return Some(object.output.clone());
@@ -37,12 +37,12 @@ fn output(task: TaskId) -> Option<String> {
     })
 }
 
-fn exists(task: TaskId) -> bool {
+pub(crate) fn exists(task: TaskId) -> bool {
     with_kernel(|kernel| kernel.tasks.get(task).is_some())
 }
 
 /// Sleeps a tick at a time until `done` holds or `milliseconds` pass.
-fn wait_until(milliseconds: u64, mut done: impl FnMut() -> bool) -> bool {
+pub(crate) fn wait_until(milliseconds: u64, mut done: impl FnMut() -> bool) -> bool {
     let deadline = crate::time::uptime() + core::time::Duration::from_millis(milliseconds);
     while crate::time::uptime() < deadline {
         if done() {
@@ -53,13 +53,13 @@ fn wait_until(milliseconds: u64, mut done: impl FnMut() -> bool) -> bool {
     done()
 }
 
-fn wait_for_text(task: TaskId, text: &str, milliseconds: u64) -> Result<(), Failure> {
+pub(crate) fn wait_for_text(task: TaskId, text: &str, milliseconds: u64) -> Result<(), Failure> {
     let seen = wait_until(milliseconds, || output(task).is_some_and(|output| output.contains(text)));
     ensure!(seen, "task never printed {text:?}; it printed {:?}", output(task).unwrap_or_default());
     Ok(())
 }
 
-fn terminate(task: TaskId) -> Result<(), Failure> {
+pub(crate) fn terminate(task: TaskId) -> Result<(), Failure> {
     with_kernel(|kernel| kernel.terminate_task(task));
     ensure!(wait_until(1000, || !exists(task)), "task {task:?} still exists after termination");
     Ok(())
@@ -191,14 +191,14 @@ ktest! {
 }
 
 /// Gives `server` a new receive right; returns its name.
-fn serve(kernel: &mut crate::scheduler::Kernel, server: TaskId) -> u32 {
+pub(crate) fn serve(kernel: &mut crate::scheduler::Kernel, server: TaskId) -> u32 {
     let space = kernel.tasks.get(server).expect("server task").space;
     kernel.ipc.allocate(space, mach_abi::PortRight::Receive).expect("a fresh space has room")
 }
 
 /// Gives `client` a send right to `server`'s receive right `name`; returns
 /// the name the client's space chose for it.
-fn give_send_right(kernel: &mut crate::scheduler::Kernel, server: TaskId, name: u32, client: TaskId) -> u32 {
+pub(crate) fn give_send_right(kernel: &mut crate::scheduler::Kernel, server: TaskId, name: u32, client: TaskId) -> u32 {
     let server_space = kernel.tasks.get(server).expect("server task").space;
     let client_space = kernel.tasks.get(client).expect("client task").space;
     let (right, _) = kernel
@@ -209,7 +209,7 @@ fn give_send_right(kernel: &mut crate::scheduler::Kernel, server: TaskId, name: 
 }
 
 /// Every task's count of resident pages matches its page tables.
-fn memory_accounting_is_exact() -> Result<(), Failure> {
+pub(crate) fn memory_accounting_is_exact() -> Result<(), Failure> {
     let wrong = with_kernel(|kernel| {
         kernel.tasks.iter().find_map(|(id, task)| {
             let counted = task.page_tables.as_ref().map_or(0, |tables| task.vm.count_resident(tables));
@@ -226,7 +226,7 @@ fn memory_accounting_is_exact() -> Result<(), Failure> {
     Ok(())
 }
 
-fn ipc_state_is_consistent() -> Result<(), Failure> {
+pub(crate) fn ipc_state_is_consistent() -> Result<(), Failure> {
     let result = with_kernel(|kernel| kernel.ipc.check_invariants());
     ensure!(result.is_ok(), "IPC invariants broken: {result:?}");
     Ok(())
@@ -237,7 +237,7 @@ fn ipc_state_is_consistent() -> Result<(), Failure> {
 /// wait queues), whose high-water mark depends on timing. A leak per port
 /// or per message would exceed the slack by far: each run makes 10,000
 /// ports or 1,000 calls.
-fn ensure_nothing_left(before: (usize, usize, usize, usize, usize)) -> Result<(), Failure> {
+pub(crate) fn ensure_nothing_left(before: (usize, usize, usize, usize, usize)) -> Result<(), Failure> {
     const HEAP_SLACK: usize = 1024;
     let after = ipc_resources();
     ensure!(
@@ -248,7 +248,7 @@ fn ensure_nothing_left(before: (usize, usize, usize, usize, usize)) -> Result<()
     Ok(())
 }
 
-fn ipc_resources() -> (usize, usize, usize, usize, usize) {
+pub(crate) fn ipc_resources() -> (usize, usize, usize, usize, usize) {
     // The record of freed tasks' output is the tests' own heap use.
     with_kernel(|kernel| kernel.freed_tasks.clear());
     let (frames, heap, tasks, threads) = resources();
@@ -342,6 +342,8 @@ ktest! {
             ensure!(text.contains(" 0 failed"), "device-checks said:\n{text}");
             memory_accounting_is_exact()?;
             terminate(task)?;
+            // Its DMA memory is kept from reuse for a while (docs/vm.md).
+            crate::usertest_virtio::drain_dma_quarantine()?;
             if round == 1 {
                 ensure_nothing_left(before)?;
             }
@@ -694,13 +696,13 @@ pub fn run_benchmarks() -> bool {
 // and restarts.
 
 /// Every task that exists now.
-fn task_ids() -> Vec<TaskId> {
+pub(crate) fn task_ids() -> Vec<TaskId> {
     with_kernel(|kernel| kernel.tasks.iter().map(|(id, _)| id).collect())
 }
 
 /// Starts the bootstrap task with the boot manifest `manifest` (as the
 /// module `system.manifest`) and the modules its lines name.
-fn boot_manifest(manifest: &'static str) -> Result<TaskId, Failure> {
+pub(crate) fn boot_manifest(manifest: &str) -> Result<TaskId, Failure> {
     let boot = crate::boot_info::get();
     let mut modules: Vec<ModuleImage> = Vec::new();
     for line in manifest.lines() {
@@ -722,7 +724,7 @@ fn boot_manifest(manifest: &'static str) -> Result<TaskId, Failure> {
 }
 
 /// Live or freed tasks whose output contains `text`.
-fn tasks_that_printed(text: &str) -> Vec<TaskId> {
+pub(crate) fn tasks_that_printed(text: &str) -> Vec<TaskId> {
     with_kernel(|kernel| {
         let live = kernel.tasks.iter().filter(|(_, task)| task.output.contains(text)).map(|(id, _)| id);
         let freed = kernel.freed_tasks.iter().filter(|(_, output)| output.contains(text)).map(|(id, _)| *id);
@@ -731,7 +733,7 @@ fn tasks_that_printed(text: &str) -> Vec<TaskId> {
 }
 
 /// Waits until some task printed `text`; returns the first one.
-fn wait_for_any_text(text: &str, milliseconds: u64) -> Result<TaskId, Failure> {
+pub(crate) fn wait_for_any_text(text: &str, milliseconds: u64) -> Result<TaskId, Failure> {
     ensure!(wait_until(milliseconds, || !tasks_that_printed(text).is_empty()), "no task printed {text:?}");
     tasks_that_printed(text).first().copied().ok_or_else(|| alloc::format!("no task printed {text:?}").into())
 }
@@ -753,7 +755,7 @@ fn wait_for_new_text(text: &str, known: &[TaskId], milliseconds: u64) -> Result<
 
 /// Ends the bootstrap task first (so it restarts nothing), then every task
 /// started since `before`.
-fn end_bootstrap(bootstrap: TaskId, before: &[TaskId]) -> Result<(), Failure> {
+pub(crate) fn end_bootstrap(bootstrap: TaskId, before: &[TaskId]) -> Result<(), Failure> {
     terminate(bootstrap)?;
     for task in task_ids() {
         if !before.contains(&task) {

@@ -71,6 +71,7 @@ pub fn deliver_outcome(kernel: &mut Kernel, outcome: SendOutcome) {
 /// or port set that is gone (or whose receive right left the space): its
 /// retried `mach_msg` then reports the error.
 pub fn settle(kernel: &mut Kernel) {
+    crate::device::release_dead_bindings(kernel);
     for token in kernel.ipc.take_released_regions() {
         kernel.captured.release(token);
     }

@@ -5,7 +5,8 @@
 //! Vectors 0–31 are CPU exceptions: in the kernel they are bugs, reported
 //! with everything needed to find them (vector, error code, faulting
 //! address, registers, backtrace), after which the machine stops. Vector 32
-//! is the local APIC timer; 0xff is the APIC's spurious vector.
+//! is the local APIC timer; 48..72 the I/O APIC's pins; 80..144
+//! message-signalled interrupts (`msi.rs`); 0xff is the APIC's spurious vector.
 
 use super::{cpu, gdt, timer};
 use core::fmt::Write;
@@ -149,6 +150,12 @@ extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
             super::ioapic::mask(line);
             timer::end_of_interrupt();
             crate::device::interrupt(line);
+        }
+        vector if super::msi::index_of_vector(vector).is_some() => {
+            // Edge triggered: nothing to mask; the device layer holds back
+            // further messages until the driver acknowledges.
+            timer::end_of_interrupt();
+            crate::device::message_signalled_interrupt(vector as u8);
         }
         vector => {
             log::warn!("unexpected interrupt vector {vector}");

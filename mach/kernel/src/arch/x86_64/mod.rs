@@ -13,6 +13,7 @@ mod gdt;
 pub use gdt::{set_io_permissions, MAX_IO_RANGES};
 pub mod idt;
 pub mod ioapic;
+pub mod msi;
 mod multiboot;
 pub mod paging;
 mod port;

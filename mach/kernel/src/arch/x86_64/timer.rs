@@ -21,6 +21,7 @@ const PIT_HZ: u64 = 1_193_182;
 const CALIBRATION_MS: u64 = 10;
 
 // Local APIC register offsets.
+const APIC_ID: u64 = 0x20;
 const APIC_TASK_PRIORITY: u64 = 0x80;
 const APIC_END_OF_INTERRUPT: u64 = 0xb0;
 const APIC_SPURIOUS: u64 = 0xf0;
@@ -89,6 +90,15 @@ fn apic_read(register: u64) -> u32 {
     let address = (APIC_BASE.load(Ordering::Relaxed) + register) as *const u32;
     // SAFETY: as for `apic_write`.
     unsafe { address.read_volatile() }
+}
+
+/// This CPU's local APIC id (the destination of its message-signalled
+/// interrupts).
+pub fn local_apic_id() -> u8 {
+    if APIC_BASE.load(Ordering::Relaxed) == 0 {
+        return 0;
+    }
+    (apic_read(APIC_ID) >> 24) as u8
 }
 
 /// Acknowledges the interrupt being handled to the local APIC.

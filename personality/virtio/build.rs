@@ -1,0 +1,6 @@
+//! Links the driver and its test programs as static executables at the
+//! conventional base.
+fn main() {
+    println!("cargo:rustc-link-arg-bins=--image-base=0x400000");
+    println!("cargo:rustc-link-arg-bins=-static");
+}
