@@ -5,7 +5,9 @@
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
+use std::format;
 use std::rc::Rc;
+use std::string::String;
 use std::vec;
 use std::vec::Vec;
 
@@ -420,4 +422,187 @@ fn fork_copies_the_layout_and_files_and_spaces_go_with_their_task_or_port() {
     assert_eq!(world.server.borrow().space_count(), 0);
     drop(task);
     world.system.check_invariants().unwrap();
+}
+
+// ----- random requests -----------------------------------------------------------------------
+
+/// A page-level model of the tasks' maps, fed with the recorded VM calls:
+/// every call must make sense where it lands (regions made over free
+/// space, protected and written where mapped).
+#[derive(Default)]
+struct PageModel {
+    /// (task, page) -> protection.
+    pages: BTreeMap<(PortName, u64), u32>,
+}
+
+impl PageModel {
+    fn apply(&mut self, task: PortName, call: &VmCall) -> Result<(), String> {
+        let pages = |address: u64, size: u64| (address / 4096..(address + size).div_ceil(4096)).map(|page| page * 4096);
+        match *call {
+            VmCall::Allocate(address, size) | VmCall::Map { address, size, .. } => {
+                let protection = match *call {
+                    VmCall::Map { protection, .. } => protection,
+                    _ => RW,
+                };
+                for page in pages(address, size) {
+                    if self.pages.insert((task, page), protection).is_some() {
+                        return Err(format!("{call:x?} over a mapped page {page:#x}"));
+                    }
+                }
+            }
+            VmCall::Protect(address, size, protection) => {
+                for page in pages(address, size) {
+                    *self.pages.get_mut(&(task, page)).ok_or(format!("{call:x?}: page {page:#x} unmapped"))? =
+                        protection;
+                }
+            }
+            VmCall::Inherit(address, size, _) => {
+                for page in pages(address, size) {
+                    self.pages.get(&(task, page)).ok_or(format!("{call:x?}: page {page:#x} unmapped"))?;
+                }
+            }
+            VmCall::Deallocate(address, size) => {
+                for page in pages(address, size) {
+                    self.pages.remove(&(task, page));
+                }
+            }
+            VmCall::Write(address, length) => {
+                for page in pages(address, length as u64) {
+                    let protection =
+                        self.pages.get(&(task, page)).ok_or(format!("{call:x?}: page {page:#x} unmapped"))?;
+                    if protection & protection::WRITE == 0 {
+                        return Err(format!("{call:x?}: page {page:#x} not writable"));
+                    }
+                }
+            }
+            VmCall::Read(address, length) => {
+                for page in pages(address, length as u64) {
+                    let protection =
+                        self.pages.get(&(task, page)).ok_or(format!("{call:x?}: page {page:#x} unmapped"))?;
+                    if protection & protection::READ == 0 {
+                        return Err(format!("{call:x?}: page {page:#x} not readable"));
+                    }
+                }
+            }
+            VmCall::Limit(_) => {}
+        }
+        Ok(())
+    }
+
+    /// The pages of `task` must be exactly the layout's.
+    fn agrees(&self, task: PortName, layout: &memory_core::Layout) -> Result<(), String> {
+        let mut expected = BTreeMap::new();
+        for region in layout.regions() {
+            for page in (region.start..region.end).step_by(4096) {
+                expected.insert(page, region.protection);
+            }
+        }
+        let actual: BTreeMap<u64, u32> = self
+            .pages
+            .iter()
+            .filter(|((owner, _), _)| *owner == task)
+            .map(|(&(_, page), &protection)| (page, protection))
+            .collect();
+        if actual == expected {
+            Ok(())
+        } else {
+            Err(format!("{} pages in the task, {} in the layout", actual.len(), expected.len()))
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+enum Request {
+    Allocate { hint: u64, pages: u64, protection: u32, flags: u32 },
+    Map { offset: u64, hint: u64, pages: u64, protection: u32, shared: bool, fixed: bool },
+    Deallocate { at: u64, pages: u64 },
+    Protect { at: u64, pages: u64, protection: u32 },
+    Remap { at: u64, old_pages: u64, new_pages: u64, flags: u32 },
+    Break { pages: u64 },
+    Sync { at: u64, pages: u64, flags: u32 },
+    Garbage { id: i32, words: Vec<u32> },
+}
+
+fn request() -> impl proptest::strategy::Strategy<Value = Request> {
+    use proptest::prelude::*;
+    let at = (0u64..32).prop_map(|page| MAPPING_BASE + page * 4096);
+    prop_oneof![
+        4 => (prop_oneof![Just(0u64), at.clone()], 1u64..8, 0u32..8, prop_oneof![Just(0x22u32), Just(0x21), Just(0x32), Just(0x20022), Just(0x100022), Just(0x2), Just(0x40022)])
+            .prop_map(|(hint, pages, protection, flags)| Request::Allocate { hint, pages, protection, flags }),
+        2 => (0u64..4, prop_oneof![Just(0u64), at.clone()], 1u64..6, 0u32..8, any::<bool>(), any::<bool>())
+            .prop_map(|(offset, hint, pages, protection, shared, fixed)| Request::Map { offset, hint, pages, protection, shared, fixed }),
+        2 => (at.clone(), 1u64..10).prop_map(|(at, pages)| Request::Deallocate { at, pages }),
+        2 => (at.clone(), 1u64..6, 0u32..8).prop_map(|(at, pages, protection)| Request::Protect { at, pages, protection }),
+        2 => (at.clone(), 1u64..4, 1u64..8, 0u32..4).prop_map(|(at, old_pages, new_pages, flags)| Request::Remap { at, old_pages, new_pages, flags }),
+        1 => (0u64..12).prop_map(|pages| Request::Break { pages }),
+        1 => (at, 1u64..4, 0u32..8).prop_map(|(at, pages, flags)| Request::Sync { at, pages, flags }),
+        1 => (8200i32..8220, proptest::collection::vec(any::<u32>(), 0..24)).prop_map(|(id, words)| Request::Garbage { id, words }),
+    ]
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::test_runner::Config { cases: 64, ..Default::default() })]
+
+    /// Random requests on one space: never a crash, every VM call makes
+    /// sense where it lands, and the task's pages are the layout's.
+    #[test]
+    fn random_requests_keep_the_task_and_the_layout_in_agreement(requests in proptest::collection::vec(request(), 1..40)) {
+        let world = world();
+        let (mut space, _task, _, in_server) = space(&world);
+        let file = ReceiveRight::allocate(&world.process_task).unwrap();
+        let file = file.make_send().unwrap();
+        let mut model = PageModel::default();
+        // The space's task, as the server names it: the one its stack was made in.
+        let task = world.vm.calls.borrow().iter().find(|(_, call)| matches!(call, VmCall::Allocate(..))).map(|(task, _)| *task).unwrap();
+        let flush = |model: &mut PageModel| -> Result<(), String> {
+            for (task, call) in world.vm.calls.borrow_mut().drain(..) {
+                model.apply(task, &call)?;
+            }
+            Ok(())
+        };
+        flush(&mut model).map_err(proptest::test_runner::TestCaseError::fail)?;
+        for request in &requests {
+            match request {
+                Request::Allocate { hint, pages, protection, flags } => {
+                    let _ = space.allocate(*hint, pages * 4096, *protection, *flags);
+                }
+                Request::Map { offset, hint, pages, protection, shared, fixed } => {
+                    let flags = if *shared { map_flags::SHARED } else { map_flags::PRIVATE } | if *fixed { map_flags::FIXED } else { 0 };
+                    let _ = space.map(&file, offset * 4096, *hint, pages * 4096, *protection, flags);
+                }
+                Request::Deallocate { at, pages } => {
+                    let _ = space.deallocate(*at, pages * 4096);
+                }
+                Request::Protect { at, pages, protection } => {
+                    let _ = space.protect(*at, pages * 4096, *protection);
+                }
+                Request::Remap { at, old_pages, new_pages, flags } => {
+                    let _ = space.remap(*at, old_pages * 4096, new_pages * 4096, *flags, 0);
+                }
+                Request::Break { pages } => {
+                    let _ = space.set_break(0x1000 + pages * 4096);
+                }
+                Request::Sync { at, pages, flags } => {
+                    let _ = space.sync(*at, pages * 4096, *flags);
+                }
+                Request::Garbage { id, words } => {
+                    let mut reply = ReceiveRight::allocate(&world.process_task).unwrap();
+                    let mut buffer = vec![0u8; 512];
+                    let header = libmach::rpc::request_header(space.server().name(), reply.name(), *id);
+                    let mut writer = libmach::message::MessageWriter::new(&mut buffer, header);
+                    for word in words {
+                        writer.u32(*word).unwrap();
+                    }
+                    let length = writer.finish().unwrap();
+                    let _ = libmach::rpc::call(&world.process_task, &mut reply, &mut buffer, length, None);
+                }
+            }
+            flush(&mut model).map_err(|why| proptest::test_runner::TestCaseError::fail(format!("{why} after {request:?}")))?;
+            let server = world.server.borrow();
+            let layout = server.layout(in_server).expect("the space lives");
+            layout.check().map_err(proptest::test_runner::TestCaseError::fail)?;
+            model.agrees(task, layout).map_err(|why| proptest::test_runner::TestCaseError::fail(format!("{why} after {request:?}")))?;
+        }
+        world.system.check_invariants().map_err(proptest::test_runner::TestCaseError::fail)?;
+    }
 }
