@@ -159,7 +159,26 @@ fn reply_arrived<K: PortKernel>(kernel: &K, reply_port: &ReceiveRight<K>, buffer
     matches!(result, Ok(()) | Err(MachMsgReturn::ReceiveBodyError))
 }
 
-/// Sends a one-way message (no reply).
+/// Receives a reply on `reply_port` into `buffer`, waiting at most
+/// `timeout` ms (`None`: as long as it takes): the second half of a call
+/// whose request was sent alone (with a reply port in its header, as the
+/// generated `send_NAME` does). Unlike [`call`], a failure keeps the reply
+/// port: other replies may still be on their way to it.
+pub fn receive<K: PortKernel>(
+    kernel: &K,
+    reply_port: &ReceiveRight<K>,
+    buffer: &mut [u8],
+    timeout: Option<u32>,
+) -> Result<(), RpcError> {
+    let (options, milliseconds) = timeout_options(timeout);
+    match kernel.mach_msg(buffer, MACH_RCV_MSG | (options & MACH_RCV_TIMEOUT), 0, reply_port.name(), milliseconds) {
+        Ok(()) | Err(MachMsgReturn::ReceiveBodyError) => Ok(()),
+        Err(code) => Err(RpcError::Receive(code)),
+    }
+}
+
+/// Sends a message without receiving: a one-way message, or a request whose
+/// reply [`receive`] takes later.
 pub fn send<K: PortKernel>(kernel: &K, buffer: &mut [u8], length: usize, timeout: Option<u32>) -> Result<(), RpcError> {
     let (options, milliseconds) = timeout_options(timeout);
     let send_options = options & MACH_SEND_TIMEOUT;
