@@ -642,7 +642,11 @@ impl Generator<'_> {
         if routine.deferrable {
             line!(out, "    ///");
             line!(out, "    /// The server may answer later (a deferrable routine): the call waits for it.");
-            line!(out, "    /// [`Client::send_{name}`] and [`Client::receive_{name}`] split it in two.", name = routine.name);
+            line!(
+                out,
+                "    /// [`Client::send_{name}`] and [`Client::receive_{name}`] split it in two.",
+                name = routine.name
+            );
         }
         let result = if routine.has_reply {
             format!("Result<{}, {LIB}::CallError<Error>>", self.result_type(routine))
@@ -751,7 +755,10 @@ impl Generator<'_> {
             line!(out, "        {LIB}::rpc::send(&self.kernel, &mut idl_buffer.0, idl_length, self.timeout)");
             return;
         }
-        line!(out, "        let idl_sent = {LIB}::rpc::send(&self.kernel, &mut idl_buffer.0, idl_length, self.timeout);");
+        line!(
+            out,
+            "        let idl_sent = {LIB}::rpc::send(&self.kernel, &mut idl_buffer.0, idl_length, self.timeout);"
+        );
         line!(out, "        if idl_sent.is_ok() {{");
         self.forget_moved(out, "            ", ins, false);
         line!(out, "        }}");
