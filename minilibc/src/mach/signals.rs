@@ -144,14 +144,12 @@ pub struct SignalState {
 
 impl Default for SignalState {
     fn default() -> Self {
-        SignalState {
-            actions: [Action::default(); SIGNAL_COUNT as usize],
-            blocked: 0,
-            pending: 0,
-            pending_information: [Information::default(); SIGNAL_COUNT as usize],
-        }
+        SignalState::new()
     }
 }
+
+const NO_ACTION: Action = Action { handler: HANDLER_DEFAULT, flags: 0, mask: 0 };
+const NO_INFORMATION: Information = Information { signal: 0, code: 0, error: 0, pid: 0, uid: 0, status: 0, address: 0 };
 
 fn index(signal: i32) -> Result<usize, i32> {
     if (1..=SIGNAL_COUNT).contains(&signal) {
@@ -162,6 +160,16 @@ fn index(signal: i32) -> Result<usize, i32> {
 }
 
 impl SignalState {
+    /// Every action default, nothing blocked or pending.
+    pub const fn new() -> Self {
+        SignalState {
+            actions: [NO_ACTION; SIGNAL_COUNT as usize],
+            blocked: 0,
+            pending: 0,
+            pending_information: [NO_INFORMATION; SIGNAL_COUNT as usize],
+        }
+    }
+
     /// A new image's state: `blocked` from the start block, `ignored` the
     /// signals the process server kept ignored across exec.
     pub fn starting(blocked: u64, ignored: u64) -> Self {
@@ -280,7 +288,7 @@ impl SignalState {
 
     /// The lowest pending signal that is no longer blocked, taken out of
     /// the pending set, with what to do with it.
-    pub fn take_unblocked(&mut self) -> Option<Disposition> {
+    pub fn take_unblocked(&mut self) -> Option<(i32, Disposition)> {
         let ready = self.pending & !self.blocked;
         if ready == 0 {
             return None;
@@ -288,7 +296,19 @@ impl SignalState {
         let signal = ready.trailing_zeros() as i32 + 1;
         self.pending &= !bit(signal);
         let information = self.pending_information[signal as usize - 1];
-        Some(self.dispose(information, self.actions[signal as usize - 1]))
+        Some((signal, self.dispose(information, self.actions[signal as usize - 1])))
+    }
+
+    /// Keeps a signal pending that is not blocked: it came while its
+    /// handler could not run yet (a critical section), and
+    /// [`SignalState::take_unblocked`] gives it back when that ends.
+    pub fn defer(&mut self, information: Information) {
+        if let Ok(slot) = index(information.signal) {
+            if self.pending & bit(information.signal) == 0 {
+                self.pending |= bit(information.signal);
+                self.pending_information[slot] = information;
+            }
+        }
     }
 
     /// A handler of `signal` starts: blocks its mask (and the signal
@@ -337,7 +357,7 @@ mod tests {
         // Another SIGUSR1 during the handler waits.
         assert_eq!(state.arrive(sent(SIGUSR1)), Disposition::Pending);
         state.set_blocked(old);
-        assert!(matches!(state.take_unblocked(), Some(Disposition::Handle { .. })));
+        assert!(matches!(state.take_unblocked(), Some((SIGUSR1, Disposition::Handle { .. }))));
         assert_eq!(state.take_unblocked(), None);
     }
 
@@ -363,10 +383,22 @@ mod tests {
         assert_eq!(state.pending(), bit(SIGUSR1) | bit(SIGUSR2));
         state.change_blocked(SIG_UNBLOCK, u64::MAX).unwrap();
         // The lowest first: SIGUSR1's default action, then SIGUSR2's handler with the first instance.
-        assert_eq!(state.take_unblocked(), Some(Disposition::Default(DefaultAction::Terminate)));
-        let Some(Disposition::Handle { information, .. }) = state.take_unblocked() else { panic!() };
+        assert_eq!(state.take_unblocked(), Some((SIGUSR1, Disposition::Default(DefaultAction::Terminate))));
+        let Some((SIGUSR2, Disposition::Handle { information, .. })) = state.take_unblocked() else { panic!() };
         assert_eq!(information.status, 1);
         assert_eq!(state.pending(), 0);
+    }
+
+    #[test]
+    fn a_deferred_signal_waits_unblocked_until_taken() {
+        let mut state = SignalState::default();
+        state.set_action(SIGUSR1, Some(handler(0, 0))).unwrap();
+        state.defer(sent(SIGUSR1));
+        state.defer(Information { status: 9, ..sent(SIGUSR1) });
+        assert_eq!(state.pending(), bit(SIGUSR1));
+        let Some((SIGUSR1, Disposition::Handle { information, .. })) = state.take_unblocked() else { panic!() };
+        assert_eq!(information.status, 0, "the first instance");
+        assert_eq!(state.take_unblocked(), None);
     }
 
     #[test]

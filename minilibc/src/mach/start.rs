@@ -10,6 +10,12 @@
 
 use mach_abi as abi;
 
+/// Auxiliary vector: the signals the new image starts ignoring (kept
+/// ignored across exec, as POSIX wants), bit `n - 1` for signal `n`.
+/// minilibc asks the process server for it (docs/minilibc.md, "Needs from
+/// the process server"); without it the image believes none is ignored.
+pub const AT_MACH_SIGNAL_IGNORED: u64 = 0x100d;
+
 /// What the auxiliary vector says, `None` for an entry that is absent.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Auxiliary {
@@ -37,6 +43,7 @@ pub struct Auxiliary {
     pub pid: Option<u64>,
     pub boot_time: Option<u64>,
     pub foreground: Option<u64>,
+    pub signal_ignored: Option<u64>,
 }
 
 impl Auxiliary {
@@ -66,6 +73,7 @@ impl Auxiliary {
             abi::AT_MACH_PID => &mut self.pid,
             abi::AT_MACH_BOOT_TIME => &mut self.boot_time,
             abi::AT_MACH_FOREGROUND => &mut self.foreground,
+            AT_MACH_SIGNAL_IGNORED => &mut self.signal_ignored,
             // Entries we do not use (AT_HWCAP...) are skipped.
             _ => return,
         };
