@@ -877,6 +877,31 @@ fn a_failing_exec_leaves_the_caller_intact() {
 }
 
 #[test]
+fn execute_permission_is_checked_against_the_callers_effective_ids() {
+    let world = world();
+    let init = world.init();
+    let child = world.fork(&init, 0x40_2000);
+    let mut client = child_client(&world, &init, child);
+    client.set_ids(1, 2, 50, 50, 50).unwrap();
+    client.set_ids(0, 2, 1000, 1000, 1000).unwrap();
+    let kernel = child_kernel(&world, child);
+    let mut exec = |mode: u32, owner: u32| {
+        *world.files.mode.borrow_mut() = mode;
+        *world.files.owner.borrow_mut() = owner;
+        let file = SendRight::from_name(&kernel, world.files.open_file(&kernel));
+        client.exec(&file, &strings(&[b"x"], &[]), 1, 0, &[], 0, 0, 0, 0, 0)
+    };
+    assert!(matches!(exec(0o100_700, 0), Err(CallError::Interface(Error::Eacces))), "only the owner (root) may");
+    assert!(matches!(exec(0o100_070, 0), Err(CallError::Interface(Error::Eacces))), "only the group (0) may");
+    assert!(
+        matches!(exec(0o100_601, 1000), Err(CallError::Interface(Error::Eacces))),
+        "the owner's bit decides for the owner"
+    );
+    let _ = exec(0o100_001, 0);
+    assert_eq!(world.server.borrow().table().get(child).unwrap().command, "x", "the others' bit lets anyone");
+}
+
+#[test]
 fn arguments_of_128_kib_reach_the_new_image() {
     let world = world();
     let init = world.init();
