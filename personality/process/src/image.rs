@@ -171,7 +171,7 @@ where
         let secure = runs_as.effective_user != credentials.effective_user
             || runs_as.effective_group != credentials.effective_group;
 
-        let task = self.tasks.create(None).map_err(kernel_errno)?;
+        let task = self.tasks.create().map_err(kernel_errno)?;
         let built = self.fill(pid, &task, request, source, &image, &strings, &runs_as, secure, &limits);
         match built {
             Ok((thread, registers, space, process_port, exception_port, names)) => {

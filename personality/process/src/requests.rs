@@ -185,16 +185,16 @@ where
         thread_name: u32,
     ) -> Result<(), Errno> {
         let parent_live = self.live.get(&parent).ok_or(Errno::ESRCH)?;
-        let (parent_task, parent_space, names) =
-            (parent_live.task.name(), parent_live.space.try_clone().map_err(kernel_errno)?, parent_live.names);
+        let (parent_space, names) = (parent_live.space.try_clone().map_err(kernel_errno)?, parent_live.names);
         let executable = match &parent_live.executable {
             Some(file) => Some(file.try_clone().map_err(kernel_errno)?),
             None => None,
         };
         let arguments = parent_live.arguments.clone();
-        let task = self.tasks.create(Some(parent_task)).map_err(kernel_errno)?;
+        // The memory server makes the child (memory and send rights
+        // inherited) between two of the parent's own requests.
+        let (task, space) = self.memory.fork(&parent_space)?;
         let made = (|| {
-            let space = self.memory.fork(&parent_space, &task)?;
             let process_port = self.new_port()?;
             let exception_port = self.new_port()?;
             let put = |tasks: &mut T, name: PortName, right: PortName, disposition: Disposition| {
@@ -208,9 +208,9 @@ where
             put(&mut self.tasks, task_name, task.name(), Disposition::CopySend)?;
             let thread = self.tasks.create_thread(task.name()).map_err(kernel_errno)?;
             put(&mut self.tasks, thread_name, thread.name(), Disposition::CopySend)?;
-            Ok::<_, Errno>((space, process_port, exception_port, thread))
+            Ok::<_, Errno>((process_port, exception_port, thread))
         })();
-        let (space, process_port, exception_port, thread) = match made {
+        let (process_port, exception_port, thread) = match made {
             Ok(parts) => parts,
             Err(errno) => {
                 let _ = self.tasks.terminate(task.name());
