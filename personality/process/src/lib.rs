@@ -133,6 +133,9 @@ pub trait Tasks<K: PortKernel> {
     fn write(&mut self, task: PortName, address: u64, data: &[u8]) -> Result<(), KernReturn>;
     /// `task_info`.
     fn info(&mut self, task: PortName) -> Result<TaskInfo, KernReturn>;
+    /// Whether the thread waits (for a message, a sleep, a page) rather
+    /// than runs or is ready to: the listing's S rather than R.
+    fn thread_waiting(&mut self, thread: PortName) -> Result<bool, KernReturn>;
     /// 16 random bytes (`AT_RANDOM`).
     fn random(&mut self) -> [u8; 16];
     /// Ends the machine (after the disks were written back); returns only
@@ -270,6 +273,9 @@ struct Live<K: PortKernel> {
     waits: Vec<KeptWait<K>>,
     /// argv for the listing.
     arguments: String,
+    /// The thread the server started (the program's first): its state is
+    /// the listing's R or S.
+    thread: SendRight<K>,
 }
 
 /// The server.

@@ -60,6 +60,8 @@ struct FakeTasks {
     now: Rc<RefCell<u64>>,
     power: Rc<RefCell<Option<(Power, i32)>>>,
     fail_create: Rc<RefCell<bool>>,
+    /// Tasks (by identity) whose threads wait.
+    waiting: Rc<RefCell<std::collections::BTreeSet<String>>>,
 }
 
 impl FakeTasks {
@@ -208,6 +210,11 @@ impl Tasks<FakeKernel> for FakeTasks {
             cpu_microseconds: 20_000,
             suspended: record.suspended > 0,
         })
+    }
+    fn thread_waiting(&mut self, thread: PortName) -> Result<bool, KernReturn> {
+        let thread_key = self.key(thread)?;
+        let task = self.threads.borrow().get(&thread_key).cloned().ok_or(KernReturn::InvalidName)?;
+        Ok(self.waiting.borrow().contains(&task))
     }
     fn random(&mut self) -> [u8; 16] {
         [0x5a; 16]
@@ -450,6 +457,7 @@ fn world() -> World {
         now: Rc::default(),
         power: Rc::default(),
         fail_create: Rc::default(),
+        waiting: Rc::default(),
     };
     // The memory server, attached with its real request handling.
     let memory_public = ReceiveRight::allocate(&memory_task).unwrap();
@@ -1046,18 +1054,23 @@ fn the_listing_shows_each_process() {
     let world = world();
     let init = world.init();
     let child = world.fork(&init, 0x40_2000);
+    let running = world.fork(&init, 0x40_2000);
     child_client(&world, &init, child).exit(0).unwrap();
     world.system.run_servers();
+    // Init's thread waits (for a message, say): S; the other child runs.
+    let init_task = world.server.borrow().task_port(1).unwrap();
+    let init_key = world.tasks.key(init_task).unwrap();
+    world.tasks.waiting.borrow_mut().insert(init_key);
     let entries = init.client().list(0).unwrap();
     let rows: Vec<(i32, i32, u8)> =
         entries.as_slice().iter().map(|entry| (entry.pid, entry.parent, entry.state)).collect();
-    assert_eq!(rows, [(1, 0, b'R'), (child as i32, 1, b'Z')]);
+    assert_eq!(rows, [(1, 0, b'S'), (child as i32, 1, b'Z'), (running as i32, 1, b'R')]);
     let first = &entries.as_slice()[0];
     assert_eq!(&first.command[..4], b"/sbi");
     assert_eq!(String::from_utf8_lossy(&first.arguments[..18]), "/sbin/init -c true");
     assert_eq!(first.cpu_microseconds, 20_000);
     assert!(first.virtual_kib > 0, "from the memory server");
-    assert_eq!(init.client().list(child as i32).unwrap().as_slice().len(), 0);
+    assert_eq!(init.client().list(child as i32).unwrap().as_slice().len(), 1, "after the child: the other");
 }
 
 #[test]
