@@ -216,6 +216,14 @@ impl FakeSystem {
         world.ipc.insert_right(to.space, name, from.space, right_name, disposition as u32)
     }
 
+    /// Which port `task`'s right `name` is, as an opaque identity: two
+    /// names (in any tasks) with the same identity are rights to one port.
+    /// `None` for a name that holds no port.
+    pub fn port_identity(&self, task: &FakeKernel, name: PortName) -> Option<String> {
+        let world = self.world.borrow();
+        world.ipc.port_of(task.space, name).ok().map(|port| std::format!("{port:?}"))
+    }
+
     /// Removes every right `task` has under `name` (`port_destroy` on
     /// another task's space on Mach_R).
     pub fn destroy_name(&self, task: &FakeKernel, name: PortName) -> Result<(), KernReturn> {

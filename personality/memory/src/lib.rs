@@ -60,6 +60,12 @@ pub trait TaskMemory {
     fn read(&mut self, task: PortName, address: u64, buffer: &mut [u8]) -> Result<(), KernReturn>;
     /// `task_set_memory_limit` (`None`: the kernel's default).
     fn set_page_limit(&mut self, task: PortName, pages: Option<u64>) -> Result<(), KernReturn>;
+    /// `task_terminate` (a child made by `fork_task` that could not be set up).
+    fn terminate(&mut self, task: PortName) -> Result<(), KernReturn>;
+    /// `task_create(parent, TASK_CREATE_INHERIT_MEMORY |
+    /// TASK_CREATE_INHERIT_SEND_RIGHTS)`: a forked child of `parent` (no
+    /// thread yet); the server's send right to its task port.
+    fn fork_task(&mut self, parent: PortName) -> Result<PortName, KernReturn>;
 }
 
 /// What the server asks of the file server about an open file (its port).
@@ -483,16 +489,12 @@ impl<K: PortKernel, V: TaskMemory, F: Files<K>> memory::Server<K> for MemoryServ
         Ok(CreateReply { space: send, stack_top, break_start })
     }
 
-    fn fork(
-        &mut self,
-        context: &Context<'_, K>,
-        parent: SendRight<K>,
-        child: SendRight<K>,
-    ) -> Result<SendRight<K>, Error> {
+    fn fork(&mut self, context: &Context<'_, K>, parent: SendRight<K>) -> Result<memory::ForkReply<K>, Error> {
         self.check_server(context)?;
         // A right to one of our own ports arrives under the receive right's name.
         let parent_space = self.spaces.get(&parent.name()).ok_or(Error::Einval)?;
         let layout = parent_space.layout.clone();
+        let parent_task = parent_space.task.name();
         let mut files = Vec::new();
         for (key, mapped) in &parent_space.files {
             let file = mapped.file.try_clone().map_err(|_| Error::Enomem)?;
@@ -506,11 +508,23 @@ impl<K: PortKernel, V: TaskMemory, F: Files<K>> memory::Server<K> for MemoryServ
             };
             files.push((*key, copy));
         }
-        let send = self.new_space(child, layout).map_err(error)?;
-        if let Some(space) = self.spaces.get_mut(&send.name()) {
-            space.files.extend(files);
+        // The child is made here, between two requests of the parent's: its
+        // memory is exactly what the layout says.
+        let child = self.vm.fork_task(parent_task).map_err(|code| error(kernel_error(code)))?;
+        let child = SendRight::from_name(&self.kernel, child);
+        let task_for_caller = child.try_clone().map_err(|_| Error::Enomem)?;
+        let space = match self.new_space(child, layout) {
+            Ok(space) => space,
+            Err(errno) => {
+                // Nobody else holds the child yet: ending it frees it.
+                let _ = self.vm.terminate(task_for_caller.name());
+                return Err(error(errno));
+            }
+        };
+        if let Some(created) = self.spaces.get_mut(&space.name()) {
+            created.files.extend(files);
         }
-        Ok(send)
+        Ok(memory::ForkReply { child: task_for_caller, space })
     }
 
     fn set_limits(

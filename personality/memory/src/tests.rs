@@ -31,6 +31,8 @@ enum VmCall {
     Write(u64, usize),
     Read(u64, usize),
     Limit(Option<u64>),
+    Fork,
+    Terminate,
 }
 
 /// Records the VM calls of every task, and keeps written bytes so reads
@@ -40,6 +42,9 @@ struct Vm {
     calls: Rc<RefCell<Vec<(PortName, VmCall)>>>,
     pages: Rc<RefCell<BTreeMap<(PortName, u64), u8>>>,
     fail: Rc<RefCell<Option<KernReturn>>>,
+    /// The server's task, where forked children's stand-in ports are made.
+    children: Rc<RefCell<Option<FakeKernel>>>,
+    child_ports: Rc<RefCell<Vec<ReceiveRight<FakeKernel>>>>,
 }
 
 impl Vm {
@@ -95,6 +100,18 @@ impl TaskMemory for Vm {
     }
     fn set_page_limit(&mut self, task: PortName, pages: Option<u64>) -> Result<(), KernReturn> {
         self.record(task, VmCall::Limit(pages))
+    }
+    fn terminate(&mut self, task: PortName) -> Result<(), KernReturn> {
+        self.record(task, VmCall::Terminate)
+    }
+    fn fork_task(&mut self, parent: PortName) -> Result<PortName, KernReturn> {
+        self.record(parent, VmCall::Fork)?;
+        // A new stand-in task port, of the server's.
+        let kernel = self.children.borrow().clone().ok_or(KernReturn::ResourceShortage)?;
+        let port = ReceiveRight::allocate(&kernel)?;
+        let name = port.make_send()?.into_name();
+        self.child_ports.borrow_mut().push(port);
+        Ok(name)
     }
 }
 
@@ -158,6 +175,7 @@ fn world() -> World {
     let set = PortSet::allocate(&server_task).unwrap();
     set.insert(&public).unwrap();
     let vm = Vm::default();
+    *vm.children.borrow_mut() = Some(server_task.clone());
     let files = FakeFiles {
         kernel: server_task.clone(),
         read_only: Rc::default(),
@@ -401,9 +419,9 @@ fn fork_copies_the_layout_and_files_and_spaces_go_with_their_task_or_port() {
     let file = ReceiveRight::allocate(&world.process_task).unwrap();
     space.map(&file.make_send().unwrap(), 0, 0, 4096, protection::READ, map_flags::PRIVATE).unwrap();
     let mut proc = client(&world.proc_task, world.public_for_proc);
-    let child_task = task_port(&world);
     let parent = SendRight::from_name(&world.proc_task, parent_space);
-    let child_space = proc.fork(&parent, &child_task.make_send().unwrap()).unwrap();
+    let forked = proc.fork(&parent).unwrap();
+    let (child_task, child_space) = (forked.child, forked.space);
     assert_eq!(world.server.borrow().space_count(), 2);
     let sizes = proc.sizes(&child_space).unwrap();
     assert_eq!(sizes.mapped, (8 << 20) + 4096, "the stack and the file page");
@@ -413,6 +431,7 @@ fn fork_copies_the_layout_and_files_and_spaces_go_with_their_task_or_port() {
     assert_eq!(world.vm.take(), vec![VmCall::Limit(memory_core::kernel_page_limit(1 << 30))]);
     // The child's task ends: its space goes (dead-name notification).
     drop(child_task);
+    world.vm.child_ports.borrow_mut().clear();
     world.system.run_servers();
     assert_eq!(world.server.borrow().space_count(), 1);
     // Nobody holds the parent's space port any more: it goes (no-senders).
@@ -484,7 +503,7 @@ impl PageModel {
                     }
                 }
             }
-            VmCall::Limit(_) => {}
+            VmCall::Limit(_) | VmCall::Fork | VmCall::Terminate => {}
         }
         Ok(())
     }

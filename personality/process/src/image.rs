@@ -94,6 +94,25 @@ fn elf_error(error: ElfError) -> Errno {
     }
 }
 
+/// Whether a process with `credentials` may execute a file with `status`:
+/// the owner's, the group's or the others' execute bit, as the effective
+/// ids say (the superuser: any of the three). The file server checked the
+/// caller's right to open the file; the right to run it is checked here,
+/// where the credentials are.
+fn may_execute(credentials: &Credentials, status: &crate::FileStatus) -> bool {
+    if credentials.effective_user == 0 {
+        return status.mode & ANY_EXECUTE != 0;
+    }
+    let bit = if credentials.effective_user == status.owner {
+        0o100
+    } else if credentials.effective_group == status.group || credentials.groups.as_slice().contains(&status.group) {
+        0o010
+    } else {
+        0o001
+    };
+    status.mode & bit != 0
+}
+
 /// The smallest names no kept right uses, for the two server ports.
 fn free_names(used: &BTreeSet<u32>) -> Names {
     let mut free = (1u32..).filter(|index| !used.contains(index)).map(|index| port_make(index, 0));
@@ -136,7 +155,7 @@ where
         let process = self.table.get(pid).ok_or(Errno::ESRCH)?;
         let (credentials, limits) = (process.credentials.clone(), process.limits);
         let status = self.files.stat(request.file)?;
-        if status.mode & FILE_TYPE != REGULAR || status.mode & ANY_EXECUTE == 0 {
+        if status.mode & FILE_TYPE != REGULAR || !may_execute(&credentials, &status) {
             return Err(Errno::EACCES);
         }
         let image = self.read_image(request.file, status.size)?;
@@ -152,7 +171,7 @@ where
         let secure = runs_as.effective_user != credentials.effective_user
             || runs_as.effective_group != credentials.effective_group;
 
-        let task = self.tasks.create(None).map_err(kernel_errno)?;
+        let task = self.tasks.create().map_err(kernel_errno)?;
         let built = self.fill(pid, &task, request, source, &image, &strings, &runs_as, secure, &limits);
         match built {
             Ok((thread, registers, space, process_port, exception_port, names)) => {

@@ -92,9 +92,9 @@ pub trait Tasks<K: PortKernel> {
     fn now(&self) -> u64;
     /// The wall clock at the kernel clock's zero, nanoseconds since the epoch.
     fn boot_time(&self) -> u64;
-    /// `task_create`: with `parent`, a fork (its memory by inheritance and
-    /// its send rights under their names); without, an empty task.
-    fn create(&mut self, parent: Option<PortName>) -> Result<SendRight<K>, KernReturn>;
+    /// `task_create` of an empty task (exec, spawn, init; a fork's child is
+    /// made by the memory server: [`MemoryService::fork`]).
+    fn create(&mut self) -> Result<SendRight<K>, KernReturn>;
     fn terminate(&mut self, task: PortName) -> Result<(), KernReturn>;
     fn suspend(&mut self, task: PortName) -> Result<(), KernReturn>;
     fn resume(&mut self, task: PortName) -> Result<(), KernReturn>;
@@ -133,6 +133,9 @@ pub trait Tasks<K: PortKernel> {
     fn write(&mut self, task: PortName, address: u64, data: &[u8]) -> Result<(), KernReturn>;
     /// `task_info`.
     fn info(&mut self, task: PortName) -> Result<TaskInfo, KernReturn>;
+    /// Whether the thread waits (for a message, a sleep, a page) rather
+    /// than runs or is ready to: the listing's S rather than R.
+    fn thread_waiting(&mut self, thread: PortName) -> Result<bool, KernReturn>;
     /// 16 random bytes (`AT_RANDOM`).
     fn random(&mut self) -> [u8; 16];
     /// Ends the machine (after the disks were written back); returns only
@@ -153,7 +156,10 @@ pub trait MemoryService<K: PortKernel> {
         address_space: u64,
         data: u64,
     ) -> Result<memory::CreateReply<K>, Errno>;
-    fn fork(&mut self, parent: &SendRight<K>, child: &SendRight<K>) -> Result<SendRight<K>, Errno>;
+    /// A fork of the process whose space is `parent`: the child task (made
+    /// by the memory server with both inheritances, between two of the
+    /// parent's requests) and its space.
+    fn fork(&mut self, parent: &SendRight<K>) -> Result<(SendRight<K>, SendRight<K>), Errno>;
     fn set_limits(&mut self, space: &SendRight<K>, address_space: u64, data: u64) -> Result<(), Errno>;
     /// Bytes mapped and bytes of data.
     fn sizes(&mut self, space: &SendRight<K>) -> Result<(u64, u64), Errno>;
@@ -178,8 +184,8 @@ impl<K: PortKernel> MemoryService<K> for memory::Client<K> {
     ) -> Result<memory::CreateReply<K>, Errno> {
         memory::Client::create(self, task, file, segments, stack_size, address_space, data).map_err(memory_error)
     }
-    fn fork(&mut self, parent: &SendRight<K>, child: &SendRight<K>) -> Result<SendRight<K>, Errno> {
-        memory::Client::fork(self, parent, child).map_err(memory_error)
+    fn fork(&mut self, parent: &SendRight<K>) -> Result<(SendRight<K>, SendRight<K>), Errno> {
+        memory::Client::fork(self, parent).map(|reply| (reply.child, reply.space)).map_err(memory_error)
     }
     fn set_limits(&mut self, space: &SendRight<K>, address_space: u64, data: u64) -> Result<(), Errno> {
         memory::Client::set_limits(self, space, address_space, data).map_err(memory_error)
@@ -267,6 +273,9 @@ struct Live<K: PortKernel> {
     waits: Vec<KeptWait<K>>,
     /// argv for the listing.
     arguments: String,
+    /// The thread the server started (the program's first): its state is
+    /// the listing's R or S.
+    thread: SendRight<K>,
 }
 
 /// The server.

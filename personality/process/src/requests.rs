@@ -89,10 +89,8 @@ where
     C: Console,
 {
     /// A new process's record once its task is built.
-    fn live_from(
-        built: crate::image::Built<K>,
-        executable: Option<SendRight<K>>,
-    ) -> (Live<K>, SendRight<K>, Registers) {
+    fn live_from(built: crate::image::Built<K>, executable: Option<SendRight<K>>) -> (Live<K>, PortName, Registers) {
+        let thread = built.thread.name();
         let live = Live {
             task: built.task,
             process_port: built.process_port,
@@ -106,8 +104,9 @@ where
             forwarded_fault: None,
             waits: Vec::new(),
             arguments: built.arguments,
+            thread: built.thread,
         };
-        (live, built.thread, built.registers)
+        (live, thread, built.registers)
     }
 
     /// Starts init (pid 1) from the file at `path` in the file server's
@@ -153,7 +152,7 @@ where
             let _ = self.tasks.terminate(task);
             return Err(errno);
         }
-        self.tasks.start_thread(thread.name(), &registers).map_err(kernel_errno)?;
+        self.tasks.start_thread(thread, &registers).map_err(kernel_errno)?;
         self.apply(effects);
         Ok(())
     }
@@ -185,16 +184,16 @@ where
         thread_name: u32,
     ) -> Result<(), Errno> {
         let parent_live = self.live.get(&parent).ok_or(Errno::ESRCH)?;
-        let (parent_task, parent_space, names) =
-            (parent_live.task.name(), parent_live.space.try_clone().map_err(kernel_errno)?, parent_live.names);
+        let (parent_space, names) = (parent_live.space.try_clone().map_err(kernel_errno)?, parent_live.names);
         let executable = match &parent_live.executable {
             Some(file) => Some(file.try_clone().map_err(kernel_errno)?),
             None => None,
         };
         let arguments = parent_live.arguments.clone();
-        let task = self.tasks.create(Some(parent_task)).map_err(kernel_errno)?;
+        // The memory server makes the child (memory and send rights
+        // inherited) between two of the parent's own requests.
+        let (task, space) = self.memory.fork(&parent_space)?;
         let made = (|| {
-            let space = self.memory.fork(&parent_space, &task)?;
             let process_port = self.new_port()?;
             let exception_port = self.new_port()?;
             let put = |tasks: &mut T, name: PortName, right: PortName, disposition: Disposition| {
@@ -208,15 +207,16 @@ where
             put(&mut self.tasks, task_name, task.name(), Disposition::CopySend)?;
             let thread = self.tasks.create_thread(task.name()).map_err(kernel_errno)?;
             put(&mut self.tasks, thread_name, thread.name(), Disposition::CopySend)?;
-            Ok::<_, Errno>((space, process_port, exception_port, thread))
+            Ok::<_, Errno>((process_port, exception_port, thread))
         })();
-        let (space, process_port, exception_port, thread) = match made {
+        let (process_port, exception_port, thread) = match made {
             Ok(parts) => parts,
             Err(errno) => {
                 let _ = self.tasks.terminate(task.name());
                 return Err(errno);
             }
         };
+        let thread_port = thread.name();
         let live = Live {
             task,
             process_port,
@@ -230,8 +230,9 @@ where
             forwarded_fault: None,
             waits: Vec::new(),
             arguments,
+            thread,
         };
-        let task_port = live.task.name();
+        let (task_port, thread) = (live.task.name(), thread_port);
         if let Err(errno) = self.adopt(child, live) {
             let _ = self.tasks.terminate(task_port);
             self.release(child);
@@ -250,7 +251,7 @@ where
             fs_base: state.fs_base,
             ..Registers::default()
         };
-        if let Err(code) = self.tasks.start_thread(thread.name(), &registers) {
+        if let Err(code) = self.tasks.start_thread(thread, &registers) {
             let _ = self.tasks.terminate(task_port);
             self.release(child);
             return Err(kernel_errno(code));
@@ -317,7 +318,7 @@ where
             self.apply(effects);
             return Ok(());
         }
-        if self.tasks.start_thread(thread.name(), &registers).is_err() {
+        if self.tasks.start_thread(thread, &registers).is_err() {
             let effects = self.table.exit_process(pid, WaitStatus::Signaled { signal: Signal::KILL, core: false });
             self.apply(effects);
             return Ok(());
@@ -370,7 +371,7 @@ where
                     self.table.abandon_fork(child);
                     return Err(errno);
                 }
-                if let Err(code) = self.tasks.start_thread(thread.name(), &registers) {
+                if let Err(code) = self.tasks.start_thread(thread, &registers) {
                     let _ = self.tasks.terminate(task);
                     self.release(child);
                     self.table.abandon_fork(child);
@@ -470,8 +471,10 @@ where
 
     fn entry_of(&mut self, process: &process_core::table::Process) -> ProcessEntry {
         let (mut threads, mut resident_kib, mut cpu) = (0, 0, process.usage.user_milliseconds * 1000);
-        let (mut virtual_kib, mut arguments) = (0, alloc::string::String::new());
+        let (mut virtual_kib, mut arguments, mut waiting) = (0, alloc::string::String::new(), false);
         if let Some(live) = self.live.get(&process.pid) {
+            // A first thread that ended (others go on) counts as running.
+            waiting = self.tasks.thread_waiting(live.thread.name()).unwrap_or(false);
             if let Ok(info) = self.tasks.info(live.task.name()) {
                 threads = info.threads;
                 resident_kib = info.resident_pages * 4;
@@ -483,6 +486,7 @@ where
             arguments = live.arguments.clone();
         }
         let state = match process.state {
+            State::Running if waiting => b'S',
             State::Running => b'R',
             State::Stopped(_) => b'T',
             State::Zombie(_) => b'Z',

@@ -50,35 +50,46 @@ struct FakeTasks {
     server: FakeKernel,
     /// Holds the receive rights standing for task and thread ports.
     holder: FakeKernel,
-    /// By the server's name for the task port.
-    tasks: Rc<RefCell<BTreeMap<PortName, TaskRecord>>>,
-    /// The server's names for thread ports, with their task's.
-    threads: Rc<RefCell<BTreeMap<PortName, PortName>>>,
+    /// By the identity of the task's port (whoever names it).
+    tasks: Rc<RefCell<BTreeMap<String, TaskRecord>>>,
+    /// Thread ports' identities, with their task's.
+    threads: Rc<RefCell<BTreeMap<String, String>>>,
+    /// The identities the server's names had when last seen (a task's
+    /// port dies with it: its name is then a dead name).
+    seen: Rc<RefCell<BTreeMap<PortName, String>>>,
     now: Rc<RefCell<u64>>,
     power: Rc<RefCell<Option<(Power, i32)>>>,
     fail_create: Rc<RefCell<bool>>,
+    /// Tasks (by identity) whose threads wait.
+    waiting: Rc<RefCell<std::collections::BTreeSet<String>>>,
 }
 
 impl FakeTasks {
-    fn record<R>(&self, task: PortName, look: impl FnOnce(&mut TaskRecord) -> R) -> Result<R, KernReturn> {
-        self.tasks.borrow_mut().get_mut(&task).map(look).ok_or(KernReturn::InvalidName)
+    /// The identity of the port the server names `name`.
+    fn key(&self, name: PortName) -> Result<String, KernReturn> {
+        match self.system.port_identity(&self.server, name) {
+            Some(key) => {
+                self.seen.borrow_mut().insert(name, key.clone());
+                Ok(key)
+            }
+            None => self.seen.borrow().get(&name).cloned().ok_or(KernReturn::InvalidName),
+        }
     }
-}
 
-impl Tasks<FakeKernel> for FakeTasks {
-    fn now(&self) -> u64 {
-        *self.now.borrow()
+    fn record<R>(&self, task: PortName, look: impl FnOnce(&mut TaskRecord) -> R) -> Result<R, KernReturn> {
+        let key = self.key(task)?;
+        self.tasks.borrow_mut().get_mut(&key).map(look).ok_or(KernReturn::InvalidName)
     }
-    fn boot_time(&self) -> u64 {
-        1_700_000_000_000_000_000
-    }
-    fn create(&mut self, parent: Option<PortName>) -> Result<SendRight<FakeKernel>, KernReturn> {
+
+    /// A new stand-in task; a send right to its port for `to`.
+    fn new_task(&self, to: &FakeKernel) -> Result<PortName, KernReturn> {
         if *self.fail_create.borrow() {
             return Err(KernReturn::ResourceShortage);
         }
         let kernel = self.system.task();
         let port = ReceiveRight::allocate(&self.holder)?;
-        let name = self.system.give_send_right(&self.holder, port.name(), &self.server)?;
+        let key = self.system.port_identity(&self.holder, port.name()).ok_or(KernReturn::Failure)?;
+        let name = self.system.give_send_right(&self.holder, port.name(), to)?;
         let record = TaskRecord {
             kernel,
             port,
@@ -89,14 +100,35 @@ impl Tasks<FakeKernel> for FakeTasks {
             writes: Vec::new(),
             started: Vec::new(),
         };
-        let _ = parent;
-        self.tasks.borrow_mut().insert(name, record);
+        self.tasks.borrow_mut().insert(key, record);
+        Ok(name)
+    }
+
+    fn kernel_of(&self, task: PortName) -> FakeKernel {
+        self.record(task, |record| record.kernel.clone()).expect("a task")
+    }
+
+    fn suspended(&self, task: PortName) -> u32 {
+        self.record(task, |record| record.suspended).expect("a task")
+    }
+}
+
+impl Tasks<FakeKernel> for FakeTasks {
+    fn now(&self) -> u64 {
+        *self.now.borrow()
+    }
+    fn boot_time(&self) -> u64 {
+        1_700_000_000_000_000_000
+    }
+    fn create(&mut self) -> Result<SendRight<FakeKernel>, KernReturn> {
+        let name = self.new_task(&self.server.clone())?;
         Ok(SendRight::from_name(&self.server, name))
     }
     fn terminate(&mut self, task: PortName) -> Result<(), KernReturn> {
+        let key = self.key(task)?;
         let (kernel, port) = {
             let mut tasks = self.tasks.borrow_mut();
-            let record = tasks.get_mut(&task).ok_or(KernReturn::InvalidName)?;
+            let record = tasks.get_mut(&key).ok_or(KernReturn::InvalidName)?;
             if record.terminated {
                 return Ok(());
             }
@@ -128,13 +160,19 @@ impl Tasks<FakeKernel> for FakeTasks {
         self.record(task, |_| ())?;
         let port = ReceiveRight::allocate(&self.holder)?;
         let name = self.system.give_send_right(&self.holder, port.name(), &self.server)?;
+        let thread_key = self.system.port_identity(&self.holder, port.name()).ok_or(KernReturn::Failure)?;
         std::mem::forget(port);
-        self.threads.borrow_mut().insert(name, task);
+        self.threads.borrow_mut().insert(thread_key, self.key(task)?);
         Ok(SendRight::from_name(&self.server, name))
     }
     fn start_thread(&mut self, thread: PortName, registers: &Registers) -> Result<(), KernReturn> {
-        let task = *self.threads.borrow().get(&thread).ok_or(KernReturn::InvalidName)?;
-        self.record(task, |record| record.started.push(*registers))
+        let thread_key = self.key(thread)?;
+        let task = self.threads.borrow().get(&thread_key).cloned().ok_or(KernReturn::InvalidName)?;
+        self.tasks
+            .borrow_mut()
+            .get_mut(&task)
+            .map(|record| record.started.push(*registers))
+            .ok_or(KernReturn::InvalidName)
     }
     fn insert_right(
         &mut self,
@@ -172,6 +210,11 @@ impl Tasks<FakeKernel> for FakeTasks {
             cpu_microseconds: 20_000,
             suspended: record.suspended > 0,
         })
+    }
+    fn thread_waiting(&mut self, thread: PortName) -> Result<bool, KernReturn> {
+        let thread_key = self.key(thread)?;
+        let task = self.threads.borrow().get(&thread_key).cloned().ok_or(KernReturn::InvalidName)?;
+        Ok(self.waiting.borrow().contains(&task))
     }
     fn random(&mut self) -> [u8; 16] {
         [0x5a; 16]
@@ -293,8 +336,13 @@ impl Console for FakeConsole {
     }
 }
 
-/// The memory server's VM: nothing to do but succeed.
-struct NoVm;
+/// The memory server's VM: nothing to do but succeed; a fork's child is a
+/// new stand-in task.
+struct NoVm {
+    tasks: FakeTasks,
+    /// The memory server's task (the child's port goes there first).
+    kernel: FakeKernel,
+}
 
 impl mach_memory::TaskMemory for NoVm {
     fn allocate(&mut self, _: PortName, _: u64, _: u64) -> Result<(), KernReturn> {
@@ -321,6 +369,14 @@ impl mach_memory::TaskMemory for NoVm {
     }
     fn set_page_limit(&mut self, _: PortName, _: Option<u64>) -> Result<(), KernReturn> {
         Ok(())
+    }
+    fn terminate(&mut self, _: PortName) -> Result<(), KernReturn> {
+        Ok(())
+    }
+    fn fork_task(&mut self, _parent: PortName) -> Result<PortName, KernReturn> {
+        // The fake kernel copies no rights: the server puts the child's own
+        // under the parent's names.
+        self.tasks.new_task(&self.kernel)
     }
 }
 
@@ -391,13 +447,25 @@ fn world() -> World {
     let fs = system.task();
     let system_task = system.task();
 
+    let tasks = FakeTasks {
+        system: system.clone(),
+        server: server_task.clone(),
+        holder,
+        tasks: Rc::default(),
+        threads: Rc::default(),
+        seen: Rc::default(),
+        now: Rc::default(),
+        power: Rc::default(),
+        fail_create: Rc::default(),
+        waiting: Rc::default(),
+    };
     // The memory server, attached with its real request handling.
     let memory_public = ReceiveRight::allocate(&memory_task).unwrap();
     let memory_set = PortSet::allocate(&memory_task).unwrap();
     memory_set.insert(&memory_public).unwrap();
     let memory_server = Rc::new(RefCell::new(MemoryServer::new(
         memory_task.clone(),
-        NoVm,
+        NoVm { tasks: tasks.clone(), kernel: memory_task.clone() },
         MemoryFiles { kernel: memory_task.clone(), objects: Vec::new() },
         memory_set.name(),
         memory_public.name(),
@@ -418,16 +486,6 @@ fn world() -> World {
     let memory_for_proc = system.give_send_right(&memory_task, memory_public.name(), &server_task).unwrap();
     let memory_client = memory::Client::new(&server_task, SendRight::from_name(&server_task, memory_for_proc)).unwrap();
 
-    let tasks = FakeTasks {
-        system: system.clone(),
-        server: server_task.clone(),
-        holder,
-        tasks: Rc::default(),
-        threads: Rc::default(),
-        now: Rc::default(),
-        power: Rc::default(),
-        fail_create: Rc::default(),
-    };
     let files = FakeFiles {
         system: system.clone(),
         server: server_task.clone(),
@@ -483,25 +541,26 @@ impl World {
     /// The process whose pid is `pid`, as its task and start block show it.
     fn process(&self, pid: Pid) -> Process {
         let task = self.server.borrow().task_port(pid).expect("a live process");
-        let tasks = self.tasks.tasks.borrow();
-        let record = &tasks[&task];
-        let (address, bytes) = record.writes.last().cloned().expect("a start block");
+        let (kernel, (address, bytes)) = self
+            .tasks
+            .record(task, |record| (record.kernel.clone(), record.writes.last().cloned().expect("a start block")))
+            .unwrap();
         let block = start_block::read_back(&StartBlock { address, bytes }).expect("a readable start block");
-        Process { kernel: record.kernel.clone(), task, block }
+        Process { kernel, task, block }
     }
 
     fn started(&self, pid: Pid) -> Vec<Registers> {
         let task = self.server.borrow().task_port(pid).unwrap();
-        self.tasks.tasks.borrow()[&task].started.clone()
+        self.tasks.record(task, |record| record.started.clone()).unwrap()
     }
 
     fn credential(&self, pid: Pid) -> TaskCredential {
         let task = self.server.borrow().task_port(pid).unwrap();
-        self.tasks.tasks.borrow()[&task].credential.unwrap()
+        self.tasks.record(task, |record| record.credential).unwrap().unwrap()
     }
 
     fn terminated(&self, task: PortName) -> bool {
-        self.tasks.tasks.borrow()[&task].terminated
+        self.tasks.record(task, |record| record.terminated).unwrap()
     }
 
     fn init(&self) -> Process {
@@ -573,7 +632,7 @@ fn fork_makes_a_child_with_its_own_ports_under_the_parents_names() {
     );
     // The child calls through the name its parent had for its process port.
     let task = world.server.borrow().task_port(child).unwrap();
-    let kernel = world.tasks.tasks.borrow()[&task].kernel.clone();
+    let kernel = world.tasks.kernel_of(task);
     let name = init.auxiliary(mach_abi::AT_MACH_PROC) as PortName;
     let mut client = Client::new(&kernel, SendRight::from_name(&kernel, name)).unwrap();
     let identity = client.identity().unwrap();
@@ -601,7 +660,7 @@ fn a_failed_fork_leaves_no_child() {
 
 fn child_client(world: &World, parent: &Process, pid: Pid) -> Client<FakeKernel> {
     let task = world.server.borrow().task_port(pid).unwrap();
-    let kernel = world.tasks.tasks.borrow()[&task].kernel.clone();
+    let kernel = world.tasks.kernel_of(task);
     let name = parent.auxiliary(mach_abi::AT_MACH_PROC) as PortName;
     kernel.port_mod_refs(name, PortRight::Send, 1).unwrap();
     Client::new(&kernel, SendRight::from_name(&kernel, name)).unwrap()
@@ -647,11 +706,11 @@ fn kill_applies_default_actions_and_the_parent_sees_wtermsig() {
     let child = world.fork(&init, 0x40_2000);
     let task = world.server.borrow().task_port(child).unwrap();
     init.client().kill(child as i32, 19).unwrap(); // SIGSTOP
-    assert_eq!(world.tasks.tasks.borrow()[&task].suspended, 1);
+    assert_eq!(world.tasks.suspended(task), 1);
     let stopped = init.client().wait(child as i32, 2).unwrap(); // WUNTRACED
     assert_eq!(stopped.status, (19 << 8) | 0x7f);
     init.client().kill(child as i32, 18).unwrap(); // SIGCONT
-    assert_eq!(world.tasks.tasks.borrow()[&task].suspended, 0);
+    assert_eq!(world.tasks.suspended(task), 0);
     init.client().kill(child as i32, 15).unwrap();
     assert!(world.terminated(task));
     let reply = init.client().wait(-1, 0).unwrap();
@@ -679,7 +738,7 @@ fn orphans_go_to_init_and_getppid_says_so() {
     let init = world.init();
     let parent = world.fork(&init, 0x40_2000);
     let parent_process = Process {
-        kernel: world.tasks.tasks.borrow()[&world.server.borrow().task_port(parent).unwrap()].kernel.clone(),
+        kernel: world.tasks.kernel_of(world.server.borrow().task_port(parent).unwrap()),
         task: 0,
         block: init.block.clone(),
     };
@@ -774,7 +833,7 @@ fn without_a_signal_port_signals_are_held_until_one_comes_or_the_mask_lets_them_
 
 fn child_kernel(world: &World, pid: Pid) -> FakeKernel {
     let task = world.server.borrow().task_port(pid).unwrap();
-    world.tasks.tasks.borrow()[&task].kernel.clone()
+    world.tasks.kernel_of(task)
 }
 
 #[test]
@@ -877,6 +936,31 @@ fn a_failing_exec_leaves_the_caller_intact() {
 }
 
 #[test]
+fn execute_permission_is_checked_against_the_callers_effective_ids() {
+    let world = world();
+    let init = world.init();
+    let child = world.fork(&init, 0x40_2000);
+    let mut client = child_client(&world, &init, child);
+    client.set_ids(1, 2, 50, 50, 50).unwrap();
+    client.set_ids(0, 2, 1000, 1000, 1000).unwrap();
+    let kernel = child_kernel(&world, child);
+    let mut exec = |mode: u32, owner: u32| {
+        *world.files.mode.borrow_mut() = mode;
+        *world.files.owner.borrow_mut() = owner;
+        let file = SendRight::from_name(&kernel, world.files.open_file(&kernel));
+        client.exec(&file, &strings(&[b"x"], &[]), 1, 0, &[], 0, 0, 0, 0, 0)
+    };
+    assert!(matches!(exec(0o100_700, 0), Err(CallError::Interface(Error::Eacces))), "only the owner (root) may");
+    assert!(matches!(exec(0o100_070, 0), Err(CallError::Interface(Error::Eacces))), "only the group (0) may");
+    assert!(
+        matches!(exec(0o100_601, 1000), Err(CallError::Interface(Error::Eacces))),
+        "the owner's bit decides for the owner"
+    );
+    let _ = exec(0o100_001, 0);
+    assert_eq!(world.server.borrow().table().get(child).unwrap().command, "x", "the others' bit lets anyone");
+}
+
+#[test]
 fn arguments_of_128_kib_reach_the_new_image() {
     let world = world();
     let init = world.init();
@@ -970,18 +1054,23 @@ fn the_listing_shows_each_process() {
     let world = world();
     let init = world.init();
     let child = world.fork(&init, 0x40_2000);
+    let running = world.fork(&init, 0x40_2000);
     child_client(&world, &init, child).exit(0).unwrap();
     world.system.run_servers();
+    // Init's thread waits (for a message, say): S; the other child runs.
+    let init_task = world.server.borrow().task_port(1).unwrap();
+    let init_key = world.tasks.key(init_task).unwrap();
+    world.tasks.waiting.borrow_mut().insert(init_key);
     let entries = init.client().list(0).unwrap();
     let rows: Vec<(i32, i32, u8)> =
         entries.as_slice().iter().map(|entry| (entry.pid, entry.parent, entry.state)).collect();
-    assert_eq!(rows, [(1, 0, b'R'), (child as i32, 1, b'Z')]);
+    assert_eq!(rows, [(1, 0, b'S'), (child as i32, 1, b'Z'), (running as i32, 1, b'R')]);
     let first = &entries.as_slice()[0];
     assert_eq!(&first.command[..4], b"/sbi");
     assert_eq!(String::from_utf8_lossy(&first.arguments[..18]), "/sbin/init -c true");
     assert_eq!(first.cpu_microseconds, 20_000);
     assert!(first.virtual_kib > 0, "from the memory server");
-    assert_eq!(init.client().list(child as i32).unwrap().as_slice().len(), 0);
+    assert_eq!(init.client().list(child as i32).unwrap().as_slice().len(), 1, "after the child: the other");
 }
 
 #[test]
@@ -996,7 +1085,7 @@ fn server_routines_are_for_system_tasks_only() {
     assert!(matches!(client.signal_group(child as i32, 2), Err(CallError::Interface(Error::Eperm))));
     let mut system = world.system_client();
     system.signal_group(child as i32, 20).unwrap(); // ^Z
-    assert_eq!(world.tasks.tasks.borrow()[&task].suspended, 1);
+    assert_eq!(world.tasks.suspended(task), 1);
     assert_eq!(system.job_control(child as i32, child as i32, 21).unwrap(), 0, "SIGTTIN to its group");
     assert!(system.group_in_session(child as i32, 1).unwrap());
     assert!(!system.group_in_session(child as i32, child as i32).unwrap());
@@ -1146,6 +1235,11 @@ impl World {
                 None => return,
             },
         };
+        // Init's own end powers the system off (tested by itself); here it
+        // stays, so the operations go on against a live system.
+        if let (Operation::Exit { .. } | Operation::TaskDies { .. }, Some((1, _, _))) = (operation, &picked) {
+            return;
+        }
         match (operation, picked) {
             (Operation::Fork { .. }, Some((_, _, mut client))) => {
                 let _ = client.fork(&ResumeState { rip: 0x40_1000, rsp: 0x7fff_0000, ..ResumeState::default() }, 0, 0);
