@@ -994,3 +994,34 @@ pub unsafe fn setgroups(size: usize, list: *const u32) -> Result<usize, Errno> {
 pub fn yield_processor() {
     let _ = call!(24);
 }
+
+/// Where named semaphores live (glibc's place).
+pub const SHARED_MEMORY_DIRECTORY: &[u8] = b"/dev/shm/";
+
+/// Waits while `word` holds `expected`, at most `timeout` nanoseconds (a
+/// futex; `shared`: the word may be in memory shared with other processes).
+/// Ok or Err(EAGAIN) when the word changed or a wake came, ETIMEDOUT,
+/// EINTR when a handler ran. `patience` (how often the caller waited
+/// already) is for back ends without a kernel wait.
+pub fn wait_for_change(
+    word: &core::sync::atomic::AtomicU32,
+    expected: u32,
+    shared: bool,
+    timeout: Option<u64>,
+    _patience: u32,
+) -> Result<usize, Errno> {
+    const FUTEX_WAIT: usize = 0;
+    const FUTEX_PRIVATE_FLAG: usize = 128;
+    let operation = if shared { FUTEX_WAIT } else { FUTEX_WAIT | FUTEX_PRIVATE_FLAG };
+    let time = timeout.map(|nanoseconds| [(nanoseconds / 1_000_000_000) as i64, (nanoseconds % 1_000_000_000) as i64]);
+    let time_pointer = time.as_ref().map_or(core::ptr::null(), |time| time.as_ptr());
+    call!(202, word.as_ptr(), operation, expected, time_pointer)
+}
+
+/// Wakes up to `count` waiters of `word`.
+pub fn wake_waiters(word: &core::sync::atomic::AtomicU32, shared: bool, count: u32) {
+    const FUTEX_WAKE: usize = 1;
+    const FUTEX_PRIVATE_FLAG: usize = 128;
+    let operation = if shared { FUTEX_WAKE } else { FUTEX_WAKE | FUTEX_PRIVATE_FLAG };
+    let _ = call!(202, word.as_ptr(), operation, count);
+}

@@ -226,3 +226,34 @@ pub unsafe fn kernel_log(_command: i32, _buffer: *mut u8, _length: i32) -> Resul
 pub fn yield_processor() {
     let _ = libmach::trap::thread_yield();
 }
+
+/// Where named semaphores live: the file server's /tmp (a tmpfs).
+pub const SHARED_MEMORY_DIRECTORY: &[u8] = b"/tmp/";
+
+/// Waits while `word` holds `expected`, at most `timeout` nanoseconds. The
+/// kernel has no wait on a memory word, so this sleeps a little and lets
+/// the caller look again: 1 ms for the first 20 waits, then 10 ms.
+/// Ok when the word changed or the sleep ended, ETIMEDOUT past `timeout`,
+/// EINTR when a handler without `SA_RESTART` ran (with it the wait goes
+/// on, as Linux restarts a futex wait).
+pub fn wait_for_change(
+    word: &core::sync::atomic::AtomicU32,
+    expected: u32,
+    _shared: bool,
+    timeout: Option<u64>,
+    patience: u32,
+) -> Result<usize, Errno> {
+    if word.load(Ordering::Acquire) != expected {
+        return Ok(0);
+    }
+    let step: u64 = if patience < 20 { 1 } else { 10 };
+    let milliseconds = match timeout {
+        Some(0) => return Err(Errno(crate::errno_table::ETIMEDOUT)),
+        Some(nanoseconds) => step.min(nanoseconds.div_ceil(1_000_000)),
+        None => step,
+    };
+    interruptible(true, || sleep_for(milliseconds)).map(|()| 0)
+}
+
+/// Waiters look again by themselves (see `wait_for_change`): nothing to wake.
+pub fn wake_waiters(_word: &core::sync::atomic::AtomicU32, _shared: bool, _count: u32) {}
