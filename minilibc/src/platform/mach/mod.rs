@@ -34,7 +34,6 @@ pub mod memory;
 pub mod process;
 pub mod signals;
 pub mod start;
-mod threads;
 pub mod time;
 
 pub use files::*;

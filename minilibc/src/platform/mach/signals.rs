@@ -551,7 +551,7 @@ fn start_signal_thread() -> Result<(), Errno> {
         ..X86ThreadState64::default()
     };
     let started = libmach::trap::thread_set_state(thread, X86_THREAD_STATE64, &state.to_words())
-        .and_then(|()| super::threads::thread_set_tls(thread, thread_pointer()))
+        .and_then(|()| libmach::trap::thread_set_tls(thread, thread_pointer()))
         .and_then(|()| libmach::trap::thread_resume(thread));
     if started.is_err() {
         let _ = libmach::trap::thread_terminate(thread);
@@ -734,10 +734,10 @@ fn deliver_to_main(shared: &mut Shared, information: Information, action: Action
             let _ = libmach::trap::thread_resume(main);
             return false;
         }
-        let _ = super::threads::thread_abort(main);
+        let _ = libmach::trap::thread_abort(main);
     }
     let mut words = [0u32; libmach::abi::X86_THREAD_STATE64_COUNT as usize];
-    let interrupted = super::threads::thread_get_state(main, X86_THREAD_STATE64, &mut words)
+    let interrupted = libmach::trap::thread_get_state(main, X86_THREAD_STATE64, &mut words)
         .ok()
         .and_then(|_| X86ThreadState64::from_words(&words));
     let Some(interrupted) = interrupted else {

@@ -161,7 +161,7 @@ fn lookup(bootstrap: PortName, name: &str) -> Option<PortName> {
 /// `block` must stay valid for the life of the process.
 pub unsafe fn set_thread_pointer(block: *mut u8) -> Result<usize, Errno> {
     THREAD_POINTER.store(block as u64, Ordering::Relaxed);
-    super::threads::thread_set_tls(MAIN_THREAD.load(Ordering::Relaxed), block as u64)
+    libmach::trap::thread_set_tls(MAIN_THREAD.load(Ordering::Relaxed), block as u64)
         .map(|()| 0)
         .map_err(|_| Errno(crate::errno_table::EINVAL))
 }
