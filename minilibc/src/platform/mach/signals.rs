@@ -40,8 +40,7 @@ use super::{
 use crate::errno_table::{EINTR, EINVAL, ENOMEM};
 use crate::mach::frame::{self, AlternateStack, SignalFrame, StackRecord, UserContext, MINIMUM_SIGNAL_STACK};
 use crate::mach::signals::{
-    bit, Action, Disposition, Information, SignalState, Summary, SA_RESTART, SA_SIGINFO, SIGCONT, SIGKILL, SIGSTOP,
-    SI_USER,
+    bit, Action, Disposition, Information, SignalState, Summary, SA_RESTART, SIGCONT, SIGKILL, SIGSTOP, SI_USER,
 };
 use crate::platform::{Errno, SignalAction};
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
@@ -377,7 +376,11 @@ pub(crate) fn raise_locally(signal: i32) -> bool {
         shared.state.arrive(information)
     };
     match disposition {
-        Disposition::Handle { information, action } => run_here(information, action),
+        Disposition::Handle { information, action } => {
+            run_here(information, action);
+            // One raised again during the handler waited for it: now.
+            deliver_pending();
+        }
         Disposition::Default(_) => return false,
         Disposition::Pending | Disposition::Discard => {}
     }
@@ -430,19 +433,26 @@ fn run_here(information: Information, action: Action) {
     tell_server(false);
     DELIVERIES.fetch_add(1, Ordering::SeqCst);
     let mut record = frame::information_record(&information);
-    let stack = SHARED.lock().alternate.record(stack_pointer());
-    let mut context = frame::context_of(&X86ThreadState64::default(), old_mask, stack, 0);
-    if action.flags & SA_SIGINFO != 0 {
-        // SAFETY: a handler installed with SA_SIGINFO has this signature
-        // (the C caller of sigaction promised it).
-        let handler: extern "C" fn(i32, *mut frame::SignalInformation, *mut UserContext) =
-            unsafe { core::mem::transmute(action.handler) };
-        handler(information.signal, &mut record, &mut context);
-    } else {
-        // SAFETY: a plain handler takes the signal number.
-        let handler: extern "C" fn(i32) = unsafe { core::mem::transmute(action.handler) };
-        handler(information.signal);
-    }
+    let here = stack_pointer();
+    let alternate = SHARED.lock().alternate;
+    let mut context = frame::context_of(&X86ThreadState64::default(), old_mask, alternate.record(here), 0);
+    // With SA_ONSTACK the handler runs on the alternate stack (unless this
+    // thread is on it already), as an interrupting delivery's would.
+    let (_, on_alternate) = frame::frame_address(here, &alternate, action.flags);
+    let top = if on_alternate { (alternate.base + alternate.size) & !15 } else { 0 };
+    // SAFETY: the handler is the function the caller of sigaction installed
+    // (with SA_SIGINFO it takes three arguments, else the first only: the
+    // extra ones are ignored under the System V convention); `top` is 0 or
+    // the top of the alternate stack the program gave sigaltstack.
+    unsafe {
+        __minilibc_call_handler(
+            action.handler,
+            information.signal as u64,
+            &raw mut record as u64,
+            &raw mut context as u64,
+            top,
+        )
+    };
     SHARED.lock().state.set_blocked(context.mask);
     tell_server(false);
 }
@@ -847,4 +857,28 @@ core::arch::global_asm!(
 
 extern "C" {
     fn __minilibc_signal_entry();
+    /// Calls `handler(signal, information, context)` on the stack whose top
+    /// is `stack` (0: the current one).
+    fn __minilibc_call_handler(handler: usize, signal: u64, information: u64, context: u64, stack: u64);
 }
+
+core::arch::global_asm!(
+    ".globl __minilibc_call_handler",
+    ".type __minilibc_call_handler,@function",
+    "__minilibc_call_handler:",
+    "push rbp",
+    "mov rbp, rsp",
+    "test r8, r8",
+    "jz 2f",
+    "mov rsp, r8",
+    "2:",
+    "and rsp, -16",
+    "mov rax, rdi",
+    "mov rdi, rsi",
+    "mov rsi, rdx",
+    "mov rdx, rcx",
+    "call rax",
+    "mov rsp, rbp",
+    "pop rbp",
+    "ret",
+);
