@@ -183,13 +183,19 @@ qemu_x86_64() {
 }
 
 # qemu_test IMAGE SECONDS [QEMU ARGS...]: a bounded, non-interactive run with
-# the serial console on stdout and isa-debug-exit for the status. Returns
-# QEMU's status: 33 = the kernel reported success, 35 = failure, 124 = timeout.
+# the kernel's debug console (port 0xe9: everything the kernel and
+# debug_print say, from the first line of the boot to a panic, whoever holds
+# the serial line; docs/console.md) on stdout and isa-debug-exit for the
+# status. The serial line (COM1) goes to MACH_SERIAL, a QEMU character
+# device (default null: a test that types on the console sets it to a
+# socket or pipe). Returns QEMU's status: 33 = the kernel reported
+# success, 35 = failure, 124 = timeout.
 qemu_test() {
     local image=$1 seconds=$2
     shift 2
     timeout --foreground -k 5 "$seconds" \
-        "${QEMU_X86_64[@]}" -m "${MACH_MEMORY:-128M}" -display none -monitor none -serial stdio \
+        "${QEMU_X86_64[@]}" -m "${MACH_MEMORY:-128M}" -display none -monitor none \
+        -serial "${MACH_SERIAL:-null}" -debugcon stdio \
         -device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel "$image" "$@" </dev/null
 }
 
