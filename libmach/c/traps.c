@@ -62,6 +62,22 @@ kern_return_t mach_port_type(mach_port_t task, mach_port_name_t name, mach_port_
     return (kern_return_t)mach_trap(MACH_TRAP_PORT_TYPE, task, name, (uint64_t)type, 0, 0, 0);
 }
 
+kern_return_t mach_task_create(mach_port_t parent, uint64_t flags, mach_port_t *child) {
+    return (kern_return_t)mach_trap(MACH_TRAP_TASK_CREATE, parent, flags, (uint64_t)child, 0, 0, 0);
+}
+
+kern_return_t mach_task_set_credential(mach_port_t host_priv, mach_port_t task, const task_credential_t *credential) {
+    return (kern_return_t)mach_trap(MACH_TRAP_TASK_SET_CREDENTIAL, host_priv, task, (uint64_t)credential, 0, 0, 0);
+}
+
+kern_return_t mach_thread_abort(mach_port_t thread) {
+    return (kern_return_t)mach_trap(MACH_TRAP_THREAD_ABORT, thread, 0, 0, 0, 0, 0);
+}
+
+kern_return_t mach_thread_set_tls(mach_port_t thread, uint64_t value) {
+    return (kern_return_t)mach_trap(MACH_TRAP_THREAD_SET_TLS, thread, value, 0, 0, 0, 0);
+}
+
 kern_return_t mach_vm_deallocate(mach_port_t task, uint64_t address, uint64_t size) {
     return (kern_return_t)mach_trap(MACH_TRAP_VM_DEALLOCATE, task, address, size, 0, 0, 0);
 }

@@ -401,7 +401,9 @@ impl FakeKernel {
             let result = {
                 let mut world = self.world.borrow_mut();
                 let World { ipc, memory, .. } = &mut *world;
-                let options = ReceiveOptions { large: option & MACH_RCV_LARGE != 0 };
+                // The fake kernel buys no names: a space's allowance is final.
+                let options =
+                    ReceiveOptions { large: option & MACH_RCV_LARGE != 0, audit: false, allowance_final: true };
                 let result = ipc.receive(self.space, name, buffer.len().saturating_sub(extra), options, memory);
                 ipc.deliver_notifications();
                 let _ = ipc.take_released_regions();
@@ -430,6 +432,9 @@ impl FakeKernel {
                     return Err(MachMsgReturn::ReceiveTooLarge);
                 }
                 Err(ReceiveError::Failed(code)) => return Err(code),
+                Err(ReceiveError::NamesNeeded { .. }) => {
+                    unreachable!("a receive with a final allowance asks for no names")
+                }
             }
         }
         Err(MachMsgReturn::ReceiveTimedOut)

@@ -99,6 +99,11 @@ pub fn thread_self() -> PortName {
     trap_value(Trap::ThreadSelf, [0; 6]) as PortName
 }
 
+/// A send right to the host's name port (which carries no privilege).
+pub fn host_self() -> PortName {
+    trap_value(Trap::HostSelf, [0; 6]) as PortName
+}
+
 /// A new receive right, for replies.
 pub fn mach_reply_port() -> PortName {
     trap_value(Trap::MachReplyPort, [0; 6]) as PortName
@@ -271,10 +276,55 @@ pub fn port_request_notification(
 /// A new, empty task (no memory, no threads) whose parent is `parent`;
 /// returns a send right to its task port.
 pub fn task_create(parent: PortName) -> Result<PortName, KernReturn> {
+    task_create_with(parent, 0)
+}
+
+/// A new task whose parent is `parent`, with `flags`
+/// (`TASK_CREATE_INHERIT_SEND_RIGHTS`: every send right and dead name of
+/// the parent, under the same names; `TASK_CREATE_INHERIT_MEMORY`);
+/// returns a send right to its task port.
+pub fn task_create_with(parent: PortName, flags: u64) -> Result<PortName, KernReturn> {
     let mut child = 0u32;
     // SAFETY: the kernel writes the new task's name into `child`, ours.
-    to_result(unsafe { raw_trap(Trap::TaskCreate as u64, [parent as u64, 0, &raw mut child as u64, 0, 0, 0]) })?;
+    to_result(unsafe { raw_trap(Trap::TaskCreate as u64, [parent as u64, flags, &raw mut child as u64, 0, 0, 0]) })?;
     Ok(child)
+}
+
+/// Sets who `task` acts for; needs the privileged host port `host_priv`.
+/// Messages the task sends carry the credential in their audit trailer.
+pub fn task_set_credential(
+    host_priv: PortName,
+    task: PortName,
+    credential: &mach_abi::TaskCredential,
+) -> Result<(), KernReturn> {
+    let bytes = credential.to_bytes();
+    trap(Trap::TaskSetCredential, [host_priv as u64, task as u64, bytes.as_ptr() as u64, 0, 0, 0])
+}
+
+/// Interrupts what `thread` waits for in the kernel: a blocked `mach_msg`
+/// returns `MACH_SEND_INTERRUPTED` / `MACH_RCV_INTERRUPTED`, a
+/// `thread_switch` wait `KERN_ABORTED`; a wait for a pager or an exception
+/// reply is abandoned and the faulting instruction runs again. Works on a
+/// suspended thread (which stays suspended, its registers then as the
+/// trap returns them).
+pub fn thread_abort(thread: PortName) -> Result<(), KernReturn> {
+    trap(Trap::ThreadAbort, [thread as u64, 0, 0, 0, 0, 0])
+}
+
+/// Sets `thread`'s thread-local storage base (the FS base on x86_64).
+pub fn thread_set_tls(thread: PortName, value: u64) -> Result<(), KernReturn> {
+    trap(Trap::ThreadSetTls, [thread as u64, value, 0, 0, 0, 0])
+}
+
+/// Reads `thread`'s registers as `flavor` into `state`; returns how many
+/// 32-bit words were written.
+pub fn thread_get_state(thread: PortName, flavor: u32, state: &mut [u32]) -> Result<usize, KernReturn> {
+    let mut count = state.len() as u32;
+    let arguments = [thread as u64, flavor as u64, state.as_mut_ptr() as u64, &raw mut count as u64, 0, 0];
+    // SAFETY: the kernel writes at most `count` (= state.len()) words into
+    // `state` and one into `count`, both ours.
+    to_result(unsafe { raw_trap(Trap::ThreadGetState as u64, arguments) })?;
+    Ok(count as usize)
 }
 
 /// Names `task` (what kernel logs call it), at most `TASK_NAME_MAX` bytes.

@@ -48,7 +48,10 @@ pub use exception::*;
 pub use message::*;
 pub use notify::*;
 pub use pager::*;
-pub use parse::{parse, parse_received, Descriptor, EncodeError, HeaderPort, MessageEncoder, MessageView, ParseError};
+pub use parse::{
+    parse, parse_received, parse_received_audit, Descriptor, EncodeError, HeaderPort, MessageEncoder, MessageView,
+    ParseError,
+};
 pub use port::*;
 pub use return_code::*;
 pub use thread_state::*;

@@ -181,6 +181,8 @@ const _: () = assert!(core::mem::size_of::<MachMsgOolPortsDescriptor>() == MACH_
 const _: () = assert!(core::mem::size_of::<MachMsgTrailer>() == MACH_MSG_TRAILER_SIZE);
 const _: () = assert!(core::mem::align_of::<MachMsgOolDescriptor>() == 4);
 const _: () = assert!(core::mem::size_of::<TaskCredential>() == TASK_CREDENTIAL_SIZE);
+const _: () = assert!(core::mem::offset_of!(TaskCredential, group_count) == 28);
+const _: () = assert!(core::mem::offset_of!(TaskCredential, groups) == 32);
 const _: () = assert!(core::mem::size_of::<MachMsgAuditTrailer>() == MACH_MSG_AUDIT_TRAILER_SIZE);
 const _: () = assert!(core::mem::offset_of!(MachMsgPortDescriptor, descriptor_type) == MACH_MSG_DESCRIPTOR_TYPE_OFFSET);
 const _: () = assert!(core::mem::offset_of!(MachMsgOolDescriptor, descriptor_type) == MACH_MSG_DESCRIPTOR_TYPE_OFFSET);
@@ -295,7 +297,8 @@ pub const MACH_MSG_OPTION_USER: MachMsgOption = MACH_SEND_MSG
     | MACH_SEND_TIMEOUT
     | MACH_SEND_INTERRUPT
     | MACH_RCV_TIMEOUT
-    | MACH_RCV_INTERRUPT;
+    | MACH_RCV_INTERRUPT
+    | MACH_RCV_TRAILER_AUDIT;
 
 /// `mach_msg_timeout_t`: milliseconds.
 pub type MachMsgTimeout = u32;
@@ -337,7 +340,31 @@ pub const MACH_PORT_QLIMIT_ZERO: u32 = 0;
 /// Receive-size rule: a receive into a buffer of `receive_size` bytes takes a
 /// message of `message_size` bytes only if it and the trailer fit.
 pub const fn receive_fits(message_size: usize, receive_size: usize) -> bool {
-    message_size + MACH_MSG_TRAILER_SIZE <= receive_size
+    receive_fits_with_trailer(message_size, receive_size, MACH_MSG_TRAILER_SIZE)
+}
+
+/// The receive-size rule for a receive that asked for a trailer of
+/// `trailer_size` bytes ([`receive_trailer_size`]).
+pub const fn receive_fits_with_trailer(message_size: usize, receive_size: usize, trailer_size: usize) -> bool {
+    message_size + trailer_size <= receive_size
+}
+
+/// The trailer elements a receive with `option` asks for (xnu's
+/// `MACH_RCV_TRAILER_ELEMENTS` field, bits 24..28).
+pub const fn receive_trailer_elements(option: MachMsgOption) -> u32 {
+    (option >> 24) & 0xf
+}
+
+/// Size of the trailer a receive with `option` gets: the
+/// [`MachMsgAuditTrailer`] with [`MACH_RCV_TRAILER_AUDIT`], else the
+/// [`MachMsgTrailer`] (which already holds the sequence number and sender
+/// that smaller element requests ask for).
+pub const fn receive_trailer_size(option: MachMsgOption) -> usize {
+    if receive_trailer_elements(option) >= receive_trailer_elements(MACH_RCV_TRAILER_AUDIT) {
+        MACH_MSG_AUDIT_TRAILER_SIZE
+    } else {
+        MACH_MSG_TRAILER_SIZE
+    }
 }
 
 impl MachMsgHeader {
@@ -392,6 +419,100 @@ impl MachMsgTrailer {
             trailer_size: read_u32(bytes, 4)?,
             seqno: read_u32(bytes, 8)?,
             sender: read_u32(bytes, 12)?,
+        })
+    }
+}
+
+impl TaskCredential {
+    /// True if the credential is one a task may hold: at most
+    /// [`CREDENTIAL_GROUPS_MAX`] supplementary groups.
+    pub const fn is_valid(&self) -> bool {
+        self.group_count as usize <= CREDENTIAL_GROUPS_MAX
+    }
+
+    /// The same credential with the group slots past `group_count` zeroed,
+    /// so two equal credentials are equal byte for byte.
+    pub fn canonical(mut self) -> TaskCredential {
+        let count = (self.group_count as usize).min(CREDENTIAL_GROUPS_MAX);
+        for group in &mut self.groups[count..] {
+            *group = 0;
+        }
+        self
+    }
+
+    /// The credential's bytes, as a trailer and `task_set_credential` carry it
+    /// (the C layout: eight words, then the groups).
+    pub fn to_bytes(&self) -> [u8; TASK_CREDENTIAL_SIZE] {
+        let mut bytes = [0u8; TASK_CREDENTIAL_SIZE];
+        let words = [self.pid, self.pgid, self.sid, self.ruid, self.euid, self.rgid, self.egid, self.group_count];
+        for (index, word) in words.iter().chain(self.groups.iter()).enumerate() {
+            bytes[index * 4..index * 4 + 4].copy_from_slice(&word.to_le_bytes());
+        }
+        bytes
+    }
+
+    /// The credential from its bytes ([`TaskCredential::to_bytes`]'s
+    /// layout), or `None` if there are too few.
+    pub fn read_from(bytes: &[u8]) -> Option<TaskCredential> {
+        if bytes.len() < TASK_CREDENTIAL_SIZE {
+            return None;
+        }
+        let word = |index: usize| read_u32(bytes, index * 4).unwrap_or(0);
+        let mut groups = [0u32; CREDENTIAL_GROUPS_MAX];
+        for (index, group) in groups.iter_mut().enumerate() {
+            *group = word(8 + index);
+        }
+        Some(TaskCredential {
+            pid: word(0),
+            pgid: word(1),
+            sid: word(2),
+            ruid: word(3),
+            euid: word(4),
+            rgid: word(5),
+            egid: word(6),
+            group_count: word(7),
+            groups,
+        })
+    }
+}
+
+impl MachMsgAuditTrailer {
+    /// The audit trailer for a message with this sequence number, sender and
+    /// the sender's credential at send time.
+    pub const fn new(seqno: u32, sender: u32, credential: TaskCredential) -> MachMsgAuditTrailer {
+        MachMsgAuditTrailer {
+            trailer_type: MACH_MSG_TRAILER_FORMAT_0,
+            trailer_size: MACH_MSG_AUDIT_TRAILER_SIZE as u32,
+            seqno,
+            sender,
+            credential,
+        }
+    }
+
+    /// The trailer's bytes, as appended after the message.
+    pub fn to_bytes(&self) -> [u8; MACH_MSG_AUDIT_TRAILER_SIZE] {
+        let mut bytes = [0u8; MACH_MSG_AUDIT_TRAILER_SIZE];
+        bytes[..MACH_MSG_TRAILER_SIZE].copy_from_slice(&MachMsgTrailer::new(self.seqno, self.sender).to_bytes());
+        bytes[4..8].copy_from_slice(&self.trailer_size.to_le_bytes());
+        let credential = self.credential;
+        bytes[MACH_MSG_TRAILER_SIZE..].copy_from_slice(&credential.to_bytes());
+        bytes
+    }
+
+    /// The audit trailer from its bytes, or `None` if there are too few or
+    /// the trailer is not an audit trailer (its size says so).
+    pub fn read_from(bytes: &[u8]) -> Option<MachMsgAuditTrailer> {
+        let head = MachMsgTrailer::read_from(bytes)?;
+        if head.trailer_size as usize != MACH_MSG_AUDIT_TRAILER_SIZE {
+            return None;
+        }
+        let credential = TaskCredential::read_from(bytes.get(MACH_MSG_TRAILER_SIZE..)?)?;
+        Some(MachMsgAuditTrailer {
+            trailer_type: head.trailer_type,
+            trailer_size: head.trailer_size,
+            seqno: head.seqno,
+            sender: head.sender,
+            credential,
         })
     }
 }

@@ -232,6 +232,22 @@ pub fn parse_received(bytes: &[u8]) -> Result<(MessageView<'_>, MachMsgTrailer),
     Ok((parse_message(&bytes[..size], Direction::Receive)?, trailer))
 }
 
+/// [`parse_received`] for a receive made with `MACH_RCV_TRAILER_AUDIT`:
+/// the message followed by a [`MachMsgAuditTrailer`], whose credential is
+/// the sender's as the kernel recorded it when the message was sent (what a
+/// server checks permissions against).
+pub fn parse_received_audit(bytes: &[u8]) -> Result<(MessageView<'_>, MachMsgAuditTrailer), ParseError> {
+    let header = MachMsgHeader::read_from(bytes).ok_or(ParseError::TooSmall { length: bytes.len() })?;
+    let size = header.size as usize;
+    let trailer_bytes = size
+        .checked_add(MACH_MSG_AUDIT_TRAILER_SIZE)
+        .and_then(|end| bytes.get(size..end))
+        .ok_or(ParseError::SizeMismatch { header_size: header.size, length: bytes.len() })?;
+    let trailer = MachMsgAuditTrailer::read_from(trailer_bytes)
+        .ok_or(ParseError::SizeMismatch { header_size: header.size, length: bytes.len() })?;
+    Ok((parse_message(&bytes[..size], Direction::Receive)?, trailer))
+}
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Direction {
     Send,

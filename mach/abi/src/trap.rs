@@ -50,6 +50,7 @@ code_enum! {
         TaskResume = 33 => "MACH_TRAP_TASK_RESUME",
         TaskInfo = 34 => "MACH_TRAP_TASK_INFO",
         TaskSetName = 35 => "MACH_TRAP_TASK_SET_NAME",
+        TaskSetCredential = 36 => "MACH_TRAP_TASK_SET_CREDENTIAL",
         // Threads: 40..=49
         ThreadCreate = 40 => "MACH_TRAP_THREAD_CREATE",
         ThreadTerminate = 41 => "MACH_TRAP_THREAD_TERMINATE",
@@ -59,6 +60,8 @@ code_enum! {
         ThreadSetState = 45 => "MACH_TRAP_THREAD_SET_STATE",
         ThreadInfo = 46 => "MACH_TRAP_THREAD_INFO",
         ThreadSwitch = 47 => "MACH_TRAP_THREAD_SWITCH",
+        ThreadAbort = 48 => "MACH_TRAP_THREAD_ABORT",
+        ThreadSetTls = 49 => "MACH_TRAP_THREAD_SET_TLS",
         // Time and debugging: 50..=59
         ClockGetTime = 50 => "MACH_TRAP_CLOCK_GET_TIME",
         DebugPrint = 51 => "MACH_TRAP_DEBUG_PRINT",
@@ -97,10 +100,21 @@ code_enum! {
 /// One past the largest trap number; the kernel's dispatch table size.
 pub const MACH_TRAP_COUNT: u32 = 100;
 
-/// `SWITCH_OPTION_NONE` for `thread_switch`: a plain yield.
 /// Longest name `task_set_name` takes, in bytes (UTF-8).
 pub const TASK_NAME_MAX: usize = 32;
 
+/// `task_create` flag: the child gets a copy of the parent's memory (by each
+/// region's inheritance, copy-on-write).
+pub const TASK_CREATE_INHERIT_MEMORY: u64 = 1 << 0;
+/// `task_create` flag: the child's IPC space gets every send right (with its
+/// user references) and dead name of the parent's space, under the same
+/// names, in the one trap (all or nothing). Receive rights, send-once rights
+/// and port sets are not copied.
+pub const TASK_CREATE_INHERIT_SEND_RIGHTS: u64 = 1 << 1;
+/// Every `task_create` flag; any other bit is `KERN_INVALID_ARGUMENT`.
+pub const TASK_CREATE_FLAGS: u64 = TASK_CREATE_INHERIT_MEMORY | TASK_CREATE_INHERIT_SEND_RIGHTS;
+
+/// `SWITCH_OPTION_NONE` for `thread_switch`: a plain yield.
 pub const SWITCH_OPTION_NONE: u32 = 0;
 /// `SWITCH_OPTION_DEPRESS`: run at the lowest priority for `timeout` ms.
 pub const SWITCH_OPTION_DEPRESS: u32 = 1;
@@ -134,16 +148,18 @@ impl Trap {
             Trap::PortSetAttributes => &["task", "name", "flavor", "info", "count"],
             Trap::PortRequestNotification => &["task", "name", "request", "sync", "notify", "previous_out"],
             Trap::PortType => &["task", "name", "type_out"],
-            Trap::TaskCreate => &["parent", "inherit_memory", "child_out"],
+            Trap::TaskCreate => &["parent", "flags", "child_out"],
             Trap::TaskTerminate | Trap::TaskSuspend | Trap::TaskResume => &["task"],
             Trap::TaskInfo => &["task", "flavor", "info_out", "count_in_out"],
             Trap::TaskSetName => &["task", "name", "length"],
+            Trap::TaskSetCredential => &["host_priv", "task", "credential"],
             Trap::ThreadCreate => &["task", "thread_out"],
-            Trap::ThreadTerminate | Trap::ThreadSuspend | Trap::ThreadResume => &["thread"],
+            Trap::ThreadTerminate | Trap::ThreadSuspend | Trap::ThreadResume | Trap::ThreadAbort => &["thread"],
             Trap::ThreadGetState => &["thread", "flavor", "state_out", "count_in_out"],
             Trap::ThreadSetState => &["thread", "flavor", "state", "count"],
             Trap::ThreadInfo => &["thread", "flavor", "info_out", "count_in_out"],
             Trap::ThreadSwitch => &["thread_hint", "option", "timeout"],
+            Trap::ThreadSetTls => &["thread", "value"],
             Trap::ClockGetTime => &["time_out"],
             Trap::DebugPrint => &["text", "length"],
             Trap::VmAllocate => &["task", "address_in_out", "size", "flags"],

@@ -84,12 +84,30 @@ fn main() {
 
     lines.push(measure("RPC via direct handoff (both directions)", iterations, || {
         let received = ipc
-            .send_direct(client, &request, &mut NoMemory, server, service, buffer_size, &mut NoMemory)
+            .send_direct(
+                client,
+                &request,
+                &mut NoMemory,
+                server,
+                service,
+                buffer_size,
+                ReceiveOptions::default(),
+                &mut NoMemory,
+            )
             .expect("handoff");
         let reply_name = u32::from_le_bytes(received.bytes[8..12].try_into().expect("4 bytes"));
         let answer = encode((reply_name, Disposition::MoveSendOnce), None, &[], &[0u8; 16]);
-        ipc.send_direct(server, &answer, &mut NoMemory, client, reply, buffer_size, &mut NoMemory)
-            .expect("handoff reply");
+        ipc.send_direct(
+            server,
+            &answer,
+            &mut NoMemory,
+            client,
+            reply,
+            buffer_size,
+            ReceiveOptions::default(),
+            &mut NoMemory,
+        )
+        .expect("handoff reply");
     }));
 
     let descriptors: Vec<Descriptor> =

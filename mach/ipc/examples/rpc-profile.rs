@@ -34,11 +34,22 @@ fn main() {
     let reply = ipc.allocate(client, PortRight::Receive).expect("allocate");
     let request = header(0x100, Disposition::CopySend, reply, Disposition::MakeSendOnce as u32);
     for _ in 0..calls {
-        let received =
-            ipc.send_direct(client, &request, &mut NoMemory, server, service, 256, &mut NoMemory).expect("request");
+        let received = ipc
+            .send_direct(
+                client,
+                &request,
+                &mut NoMemory,
+                server,
+                service,
+                256,
+                ReceiveOptions::default(),
+                &mut NoMemory,
+            )
+            .expect("request");
         // The server answers on the send-once right it received.
         let reply_name = u32::from_le_bytes(received.bytes[8..12].try_into().expect("4 bytes"));
         let answer = header(reply_name, Disposition::MoveSendOnce, 0, 0);
-        ipc.send_direct(server, &answer, &mut NoMemory, client, reply, 256, &mut NoMemory).expect("reply");
+        ipc.send_direct(server, &answer, &mut NoMemory, client, reply, 256, ReceiveOptions::default(), &mut NoMemory)
+            .expect("reply");
     }
 }

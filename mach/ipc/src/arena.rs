@@ -2,7 +2,14 @@
 //!
 //! An id is an index plus the slot's generation at insertion, so an id kept
 //! after its object was freed finds nothing instead of a newer object.
+//!
+//! Slots live in fixed chunks of about [`CHUNK_BYTES`] rather than one
+//! vector: a system with hundreds of thousands of ports (65,536 names per
+//! task) never needs one huge contiguous allocation, and growing never moves
+//! the objects already there (a reallocation would copy megabytes inside a
+//! trap).
 
+use alloc::boxed::Box;
 use alloc::vec::Vec;
 
 /// A slot index plus the generation it was filled at.
@@ -17,47 +24,86 @@ struct Slot<T> {
     value: Option<T>,
 }
 
+/// Bytes of slots per chunk (a power of two: one block of the kernel heap).
+const CHUNK_BYTES: usize = 16 * 1024;
+
+type Chunk<T> = Box<[Slot<T>]>;
+
 /// Objects addressed by [`ArenaId`].
 pub struct Arena<T> {
-    slots: Vec<Slot<T>>,
+    chunks: Vec<Chunk<T>>,
+    /// Slots handed out so far (the next fresh index).
+    used: u32,
     free: Vec<u32>,
     length: usize,
 }
 
 impl<T> Default for Arena<T> {
     fn default() -> Self {
-        Arena { slots: Vec::new(), free: Vec::new(), length: 0 }
+        Arena { chunks: Vec::new(), used: 0, free: Vec::new(), length: 0 }
     }
 }
 
 impl<T> Arena<T> {
+    /// Slots per chunk: the largest power of two that fits in
+    /// `CHUNK_BYTES` (a power of two, so an index splits with a shift and a
+    /// mask: lookups are on every IPC path).
+    const CHUNK: usize = {
+        let slots = CHUNK_BYTES / core::mem::size_of::<Slot<T>>();
+        if slots == 0 {
+            1
+        } else {
+            1 << (usize::BITS - 1 - slots.leading_zeros())
+        }
+    };
+
+    fn new_chunk() -> Chunk<T> {
+        (0..Self::CHUNK).map(|_| Slot { generation: 0, value: None }).collect()
+    }
+
+    fn slot(&self, index: u32) -> Option<&Slot<T>> {
+        let index = index as usize;
+        self.chunks.get(index / Self::CHUNK)?.get(index % Self::CHUNK)
+    }
+
+    fn slot_mut(&mut self, index: u32) -> Option<&mut Slot<T>> {
+        let index = index as usize;
+        self.chunks.get_mut(index / Self::CHUNK)?.get_mut(index % Self::CHUNK)
+    }
+
     /// Stores `value` and returns its id.
     pub fn insert(&mut self, value: T) -> ArenaId {
         self.length += 1;
         if let Some(index) = self.free.pop() {
-            let slot = &mut self.slots[index as usize];
+            let slot = self.slot_mut(index).expect("freed indices are below `used`");
             slot.generation = slot.generation.wrapping_add(1);
             slot.value = Some(value);
             return ArenaId { index, generation: slot.generation };
         }
-        let index = self.slots.len() as u32;
-        self.slots.push(Slot { generation: 0, value: Some(value) });
-        ArenaId { index, generation: 0 }
+        let index = self.used;
+        if index as usize == self.chunks.len() * Self::CHUNK {
+            self.chunks.push(Self::new_chunk());
+        }
+        self.used += 1;
+        let slot = self.slot_mut(index).expect("the chunk was just made");
+        slot.value = Some(value);
+        ArenaId { index, generation: slot.generation }
     }
 
     /// Removes and returns the object, if the id is current.
     pub fn remove(&mut self, id: ArenaId) -> Option<T> {
-        let slot = self.slots.get_mut(id.index as usize)?;
+        let slot = self.slot_mut(id.index)?;
         if slot.generation != id.generation || slot.value.is_none() {
             return None;
         }
+        let value = slot.value.take();
         self.free.push(id.index);
         self.length -= 1;
-        slot.value.take()
+        value
     }
 
     pub fn get(&self, id: ArenaId) -> Option<&T> {
-        let slot = self.slots.get(id.index as usize)?;
+        let slot = self.slot(id.index)?;
         if slot.generation != id.generation {
             return None;
         }
@@ -65,7 +111,7 @@ impl<T> Arena<T> {
     }
 
     pub fn get_mut(&mut self, id: ArenaId) -> Option<&mut T> {
-        let slot = self.slots.get_mut(id.index as usize)?;
+        let slot = self.slot_mut(id.index)?;
         if slot.generation != id.generation {
             return None;
         }
@@ -82,8 +128,36 @@ impl<T> Arena<T> {
 
     /// Every live object with its id.
     pub fn iter(&self) -> impl Iterator<Item = (ArenaId, &T)> {
-        self.slots.iter().enumerate().filter_map(|(index, slot)| {
-            slot.value.as_ref().map(|value| (ArenaId { index: index as u32, generation: slot.generation }, value))
+        self.chunks.iter().enumerate().flat_map(|(chunk_index, chunk)| {
+            chunk.iter().enumerate().filter_map(move |(offset, slot)| {
+                let index = (chunk_index * Self::CHUNK + offset) as u32;
+                slot.value.as_ref().map(|value| (ArenaId { index, generation: slot.generation }, value))
+            })
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_survive_growth_across_chunks_and_stale_ids_miss() {
+        let mut arena = Arena::default();
+        let chunk = Arena::<u32>::CHUNK as u32;
+        let ids: Vec<ArenaId> = (0..chunk * 3 + 5).map(|value| arena.insert(value)).collect();
+        for (value, id) in ids.iter().enumerate() {
+            assert_eq!(arena.get(*id), Some(&(value as u32)));
+        }
+        let removed = ids[chunk as usize + 1];
+        assert_eq!(arena.remove(removed), Some(chunk + 1));
+        assert_eq!(arena.get(removed), None);
+        let reused = arena.insert(7);
+        assert_eq!(reused.index, removed.index);
+        assert_ne!(reused.generation, removed.generation);
+        assert_eq!(arena.get(removed), None);
+        assert_eq!(arena.len(), ids.len());
+        assert_eq!(arena.iter().count(), ids.len());
+        assert_eq!(arena.iter().find(|(id, _)| *id == reused).map(|(_, value)| *value), Some(7));
     }
 }

@@ -2,17 +2,20 @@
 //!
 //! Names are `index << 8 | generation`. The indices the space hands out
 //! itself stay below `max_entries + 2` (a full space refuses, and the lowest
-//! freed index is reused first), so those live in a vector indexed by the
-//! index: a lookup is a bounds check and a generation compare, and naming
-//! or freeing a right (each RPC names a reply right and frees it again)
-//! touches no tree and allocates nothing once the vector has grown. Names a
-//! task chooses itself (`port_insert_right`) may have any index; those above
-//! the dense part go to a B-tree.
+//! freed index is reused first), so those live in a table indexed by the
+//! index: a lookup is two bounds checks and a generation compare, and
+//! naming or freeing a right (each RPC names a reply right and frees it
+//! again) touches no tree and allocates nothing once the table has grown.
+//! The table is a list of fixed chunks of [`CHUNK`] slots, so a space of
+//! 65,536 names never asks for one large contiguous block nor copies its
+//! entries when it grows. Names a task chooses itself (`port_insert_right`)
+//! may have any index; those above the dense part go to a B-tree.
 //!
 //! One index holds one name at a time, whatever its generation (xnu's rule):
 //! [`EntryTable::index_taken_by_other`] lets callers refuse a chosen name
 //! whose index is in use under another generation.
 
+use alloc::boxed::Box;
 use alloc::collections::{BTreeMap, BinaryHeap};
 use alloc::vec::Vec;
 use core::cmp::Reverse;
@@ -30,10 +33,17 @@ struct Slot {
     queued_free: bool,
 }
 
+/// Slots per chunk of the dense table: a power of two (an index splits
+/// with a shift and a mask; every right lookup does it), 3 KiB.
+const CHUNK: usize = 128;
+
 #[derive(Debug)]
 pub(crate) struct EntryTable {
-    /// Index `i` at `dense[i]` for `i < dense_limit` (index 0 is never a name).
-    dense: Vec<Slot>,
+    /// Index `i` at `dense[i / CHUNK][i % CHUNK]` for `i < dense_limit`
+    /// (index 0 is never a name). Each chunk is its own allocation on
+    /// purpose: growing the table never moves or copies the entries there.
+    #[allow(clippy::vec_box)]
+    dense: Vec<Box<[Slot; CHUNK]>>,
     dense_limit: u32,
     /// Names with an index at or above `dense_limit` (chosen by the task).
     far: BTreeMap<PortName, Entry>,
@@ -41,6 +51,9 @@ pub(crate) struct EntryTable {
     free: BinaryHeap<Reverse<u32>>,
     /// The lowest index never handed out.
     next_index: u32,
+    /// One past the highest dense index ever holding a name: iterating the
+    /// table stops there, not at the end of the last chunk.
+    high_water: u32,
     len: usize,
 }
 
@@ -49,7 +62,15 @@ impl EntryTable {
     pub(crate) fn new(max_entries: usize) -> Self {
         let dense_limit =
             u32::try_from(max_entries.saturating_add(2)).unwrap_or(u32::MAX).min(mach_abi::MACH_PORT_INDEX_MAX + 1);
-        Self { dense: Vec::new(), dense_limit, far: BTreeMap::new(), free: BinaryHeap::new(), next_index: 1, len: 0 }
+        Self {
+            dense: Vec::new(),
+            dense_limit,
+            far: BTreeMap::new(),
+            free: BinaryHeap::new(),
+            next_index: 1,
+            high_water: 0,
+            len: 0,
+        }
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -58,7 +79,16 @@ impl EntryTable {
 
     fn slot(&self, name: PortName) -> Option<&Slot> {
         let index = port_index(name);
-        (index < self.dense_limit).then(|| self.dense.get(index as usize)).flatten()
+        if index >= self.dense_limit {
+            return None;
+        }
+        let index = index as usize;
+        self.dense.get(index / CHUNK).map(|chunk| &chunk[index % CHUNK])
+    }
+
+    fn existing_slot_mut(&mut self, index: u32) -> Option<&mut Slot> {
+        let index = index as usize;
+        self.dense.get_mut(index / CHUNK).map(|chunk| &mut chunk[index % CHUNK])
     }
 
     pub(crate) fn get(&self, name: &PortName) -> Option<&Entry> {
@@ -76,7 +106,7 @@ impl EntryTable {
         if index >= self.dense_limit {
             return self.far.get_mut(&name);
         }
-        let slot = self.dense.get_mut(index as usize)?;
+        let slot = self.existing_slot_mut(index)?;
         if slot.generation != port_generation(name) {
             return None;
         }
@@ -95,9 +125,10 @@ impl EntryTable {
 
     /// Every name with its entry, in ascending name order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (PortName, &Entry)> {
-        let dense = self.dense.iter().enumerate().filter_map(|(index, slot)| {
-            slot.entry.as_ref().map(|entry| (port_make(index as u32, slot.generation), entry))
-        });
+        let dense =
+            self.dense.iter().flat_map(|chunk| chunk.iter()).take(self.high_water as usize).enumerate().filter_map(
+                |(index, slot)| slot.entry.as_ref().map(|entry| (port_make(index as u32, slot.generation), entry)),
+            );
         dense.chain(self.far.iter().map(|(&name, entry)| (name, entry)))
     }
 
@@ -106,10 +137,13 @@ impl EntryTable {
     }
 
     fn dense_slot_mut(&mut self, index: u32) -> &mut Slot {
-        if self.dense.len() <= index as usize {
-            self.dense.resize(index as usize + 1, Slot::default());
+        let index = index as usize;
+        while self.dense.len() <= index / CHUNK {
+            // Built in place on the heap (not on the stack and copied).
+            let chunk: Box<[Slot]> = alloc::vec![Slot::default(); CHUNK].into_boxed_slice();
+            self.dense.push(chunk.try_into().expect("a chunk has CHUNK slots"));
         }
-        &mut self.dense[index as usize]
+        &mut self.dense[index / CHUNK][index % CHUNK]
     }
 
     /// A fresh name (lowest free index, with its next generation); the
@@ -145,6 +179,7 @@ impl EntryTable {
             }
             return;
         }
+        self.high_water = self.high_water.max(index + 1);
         let slot = self.dense_slot_mut(index);
         debug_assert!(slot.entry.is_none() || slot.generation == port_generation(name), "index taken");
         let new = slot.entry.is_none();
@@ -162,15 +197,16 @@ impl EntryTable {
             return Some(entry);
         }
         let next_index = self.next_index;
-        let slot = self.dense.get_mut(index as usize)?;
+        let slot = self.existing_slot_mut(index)?;
         if slot.generation != port_generation(name) {
             return None;
         }
         let entry = slot.entry.take()?;
-        self.len -= 1;
         slot.generation = (port_generation(name) + 1) % MACH_PORT_GENERATIONS;
-        if index < next_index && !slot.queued_free {
-            slot.queued_free = true;
+        let queue = index < next_index && !slot.queued_free;
+        slot.queued_free |= queue;
+        self.len -= 1;
+        if queue {
             self.free.push(Reverse(index));
         }
         Some(entry)

@@ -121,6 +121,23 @@ impl Ipc {
         // Rights in queues, requests, the outbox and held by the kernel.
         for (port_arena_id, port) in self.ports.iter() {
             let port_id = PortId(port_arena_id);
+            let send_destinations = port
+                .queue
+                .iter()
+                .filter(|message| matches!(message.destination, CarriedRight::Port { kind: RightKind::Send, .. }))
+                .count();
+            if send_destinations != port.queued_send_destinations as usize {
+                return fail(format!(
+                    "{port_id:?} counts {} queued send destinations, holds {send_destinations}",
+                    port.queued_send_destinations
+                ));
+            }
+            if let Some((_, sync)) = &port.requests.no_senders {
+                if port.is_alive() && port.send_rights <= port.queued_send_destinations && port.make_send_count >= *sync
+                {
+                    return fail(format!("{port_id:?} has no usable sender but its no-senders request did not fire"));
+                }
+            }
             for message in port.queue.iter() {
                 count_message(&mut tallies, message);
                 if let Some(space) = message.charged_to {
@@ -214,7 +231,7 @@ impl Ipc {
                 }
             }
             for (space, name) in port.holders.iter() {
-                let holds = match self.space(*space).and_then(|s| s.entries.get(name)).map(|entry| entry.rights) {
+                let holds = match self.space(space).and_then(|s| s.entries.get(&name)).map(|entry| entry.rights) {
                     Some(EntryRights::Port { port: held, .. }) | Some(EntryRights::SendOnce { port: held }) => {
                         held == port_id
                     }

@@ -42,6 +42,7 @@ extern crate alloc;
 
 mod arena;
 mod entry_table;
+mod holders;
 mod invariants;
 pub mod message;
 pub mod notify;
@@ -125,6 +126,11 @@ pub enum ReceiveError {
     /// The receive failed with this code (`MACH_RCV_INVALID_NAME`,
     /// `MACH_RCV_PORT_DIED`...).
     Failed(MachMsgReturn),
+    /// Naming every right of the next message could take the space to
+    /// `names` names, past its allowance ([`Ipc::set_name_allowance`]).
+    /// Nothing was taken: raise the allowance and retry, or retry with
+    /// `ReceiveOptions::allowance_final`.
+    NamesNeeded { names: usize },
 }
 
 /// What a successful enqueue made non-empty: the kernel wakes a thread
@@ -339,13 +345,24 @@ impl Ipc {
         self.free_if_unreferenced(port);
     }
 
-    /// Fires the no-senders request if the port has no send right left and
-    /// its make-send count reached the request's threshold.
+    /// Fires the no-senders request if the port has no usable send right
+    /// left and its make-send count reached the request's threshold.
+    ///
+    /// A send right that is the destination of a message queued on the port
+    /// itself is not usable: it goes away when the message is received and
+    /// cannot be copied or moved meanwhile. So the notification fires when
+    /// the last *other* send right goes (the last `port_deallocate`, the
+    /// holder's task ending) and is queued behind the messages sent before
+    /// it, ahead of every message sent after it. A server receiving from a
+    /// port set (which delivers in arrival order) therefore handles the
+    /// requests sent before the last close, then the notification, then
+    /// anything sent later; waiting for the queued destinations to be
+    /// received would put the notification behind later requests.
     pub(crate) fn check_no_senders(&mut self, port: PortId) {
         let Some(port_object) = self.port_mut(port) else {
             return;
         };
-        if !port_object.is_alive() || port_object.send_rights != 0 {
+        if !port_object.is_alive() || port_object.send_rights > port_object.queued_send_destinations {
             return;
         }
         let make_send_count = port_object.make_send_count;
@@ -390,6 +407,7 @@ impl Ipc {
         let dead_name_requests = core::mem::take(&mut port_object.requests.dead_name);
         let no_senders = port_object.requests.no_senders.take();
         let queue = core::mem::take(&mut port_object.queue);
+        port_object.queued_send_destinations = 0;
         self.leave_port_set(port, set);
         for (space, name) in holders {
             self.entry_to_dead_name(space, name, port);

@@ -7,12 +7,14 @@
 //! of the sender's entries before any entry changes, so a failed send leaves
 //! the sender exactly as it was.
 
+use alloc::sync::Arc;
 use alloc::vec;
 use alloc::vec::Vec;
 
 use mach_abi::{
-    msgh_bits, parse, receive_fits, CopyOption, Descriptor, Disposition, MachMsgHeader, MachMsgReturn, MachMsgTrailer,
-    MessageEncoder, NotifyId, PortName, MACH_MSGH_BITS_COMPLEX, MACH_MSG_BODY_SIZE, MACH_MSG_DESCRIPTOR_SIZE,
+    msgh_bits, parse, receive_fits_with_trailer, CopyOption, Descriptor, Disposition, MachMsgAuditTrailer,
+    MachMsgHeader, MachMsgReturn, MachMsgTrailer, MessageEncoder, NotifyId, PortName, TaskCredential,
+    MACH_MSGH_BITS_COMPLEX, MACH_MSG_AUDIT_TRAILER_SIZE, MACH_MSG_BODY_SIZE, MACH_MSG_DESCRIPTOR_SIZE,
     MACH_MSG_HEADER_SIZE, MACH_MSG_IPC_SPACE, MACH_MSG_TRAILER_SIZE, MACH_MSG_VM_SPACE, MACH_PORT_DEAD, MACH_PORT_NULL,
 };
 
@@ -62,6 +64,9 @@ pub struct KernelMessage {
     pub(crate) inline_data: Vec<u8>,
     /// Task id of the sender for the trailer (0: the kernel).
     pub(crate) sender: u32,
+    /// The sender's credential when it sent the message, for an audit
+    /// trailer (`None`: all zeros, as for the kernel's own messages).
+    pub(crate) credential: Option<Arc<TaskCredential>>,
     pub(crate) charged_to: Option<SpaceId>,
     pub(crate) arrival: u64,
 }
@@ -110,6 +115,7 @@ impl KernelMessage {
             items: Vec::new(),
             inline_data,
             sender: 0,
+            credential: None,
             charged_to: None,
             arrival: 0,
         }
@@ -140,6 +146,7 @@ impl KernelMessage {
             items,
             inline_data,
             sender: 0,
+            credential: None,
             charged_to: None,
             arrival: 0,
         }
@@ -170,6 +177,31 @@ impl KernelMessage {
         MACH_MSG_HEADER_SIZE
             + if self.complex { MACH_MSG_BODY_SIZE + self.items.len() * MACH_MSG_DESCRIPTOR_SIZE } else { 0 }
             + self.inline_data.len()
+    }
+
+    /// The most names a receiver may need for the rights the message
+    /// carries (a right to a port the receiver already names needs none).
+    pub(crate) fn names_needed(&self) -> usize {
+        let in_items: usize = self
+            .items
+            .iter()
+            .map(|item| match item {
+                MessageItem::Port(right) => right.is_some() as usize,
+                MessageItem::Memory { .. } => 0,
+                MessageItem::Ports { rights, .. } => rights.iter().flatten().count(),
+            })
+            .sum();
+        self.reply.is_some() as usize + in_items
+    }
+
+    /// True if the destination right is a send right (not send-once).
+    fn has_send_destination(&self) -> bool {
+        matches!(self.destination, CarriedRight::Port { kind: RightKind::Send, .. })
+    }
+
+    /// The sender's credential as it was at send time (zeros from the kernel).
+    pub fn credential(&self) -> TaskCredential {
+        self.credential.as_deref().copied().unwrap_or_default()
     }
 
     /// Every right the message holds (destination first) and its memory tokens.
@@ -228,6 +260,25 @@ pub struct KernelMessageTooLarge {
 pub struct ReceiveOptions {
     /// `MACH_RCV_LARGE`: a too-large message stays queued.
     pub large: bool,
+    /// `MACH_RCV_TRAILER_AUDIT`: the message ends with a
+    /// [`MachMsgAuditTrailer`] (the sender's credential at send time), and
+    /// the receive-size rule counts that larger trailer.
+    pub audit: bool,
+    /// The kernel could not raise the receiver's name allowance: copy the
+    /// message out anyway, destroying the rights that find no name
+    /// (`MACH_MSG_IPC_SPACE`), as at the space's hard limit.
+    pub allowance_final: bool,
+}
+
+impl ReceiveOptions {
+    /// Bytes of trailer this receive appends after the message.
+    pub const fn trailer_size(&self) -> usize {
+        if self.audit {
+            MACH_MSG_AUDIT_TRAILER_SIZE
+        } else {
+            MACH_MSG_TRAILER_SIZE
+        }
+    }
 }
 
 /// A received message, ready for the receiver's buffer.
@@ -309,9 +360,10 @@ impl Ipc {
         receiver: SpaceId,
         receive_name: PortName,
         receive_size: usize,
+        options: ReceiveOptions,
         receiver_memory: &mut dyn TaskMemory,
     ) -> Result<Received, SendError> {
-        let mut out = vec![0u8; bytes.len() + MACH_MSG_TRAILER_SIZE];
+        let mut out = vec![0u8; bytes.len() + options.trailer_size()];
         let into = self.send_direct_into(
             sender,
             bytes,
@@ -319,6 +371,7 @@ impl Ipc {
             receiver,
             receive_name,
             receive_size,
+            options,
             receiver_memory,
             &mut out,
         )?;
@@ -328,8 +381,10 @@ impl Ipc {
 
     /// [`Ipc::send_direct`] writing the received message (with its trailer)
     /// into `out` instead of a new allocation: the kernel passes a buffer on
-    /// its stack. `out` must hold the sent bytes and a trailer, else
-    /// `HandoffNotPossible` with nothing changed.
+    /// its stack. `out` must hold the sent bytes and the trailer `options`
+    /// ask for, else `HandoffNotPossible` with nothing changed. The same
+    /// answer when the receiver's name allowance could not name every right
+    /// the message carries (its own receive then lets the kernel raise it).
     #[allow(clippy::too_many_arguments)]
     pub fn send_direct_into(
         &mut self,
@@ -339,24 +394,35 @@ impl Ipc {
         receiver: SpaceId,
         receive_name: PortName,
         receive_size: usize,
+        options: ReceiveOptions,
         receiver_memory: &mut dyn TaskMemory,
         out: &mut [u8],
     ) -> Result<ReceivedInto, SendError> {
-        let target = self.handoff_target(receiver, receive_name).ok_or(SendError::HandoffNotPossible)?;
+        let receiver_space = self.space(receiver).ok_or(SendError::HandoffNotPossible)?;
+        let target = match receiver_space.entries.get(&receive_name).map(|entry| entry.rights) {
+            Some(EntryRights::Port { port, receive: true, .. }) => HandoffTarget::Port(port),
+            Some(EntryRights::PortSet { set }) => HandoffTarget::Set(set),
+            _ => return Err(SendError::HandoffNotPossible),
+        };
+        let room = receiver_space.room_before_allowance();
         // A received message is exactly as long as the sent one; if it does
         // not fit, the normal path queues it and the receiver gets
         // MACH_RCV_TOO_LARGE (or MACH_RCV_LARGE's size) from its receive.
-        if !receive_fits(bytes.len(), receive_size) || out.len() < bytes.len() + MACH_MSG_TRAILER_SIZE {
+        let trailer_size = options.trailer_size();
+        if !receive_fits_with_trailer(bytes.len(), receive_size, trailer_size) || out.len() < bytes.len() + trailer_size
+        {
             return Err(SendError::HandoffNotPossible);
         }
-        let message = self.copyin_message(sender, bytes, sender_memory, Some(target))?;
+        let handoff = Handoff { target, room, audit: options.audit };
+        let message = self.copyin_message(sender, bytes, sender_memory, Some(handoff))?;
         let destination = message.destination.port().map(|(port, _)| port);
         let Some(port) = destination else {
             self.release_message(message);
             return Err(SendError::Failed(MachMsgReturn::SendInvalidDest));
         };
         let seqno = self.next_seqno(port);
-        let (length, lost) = self.copyout_message_into(receiver, message, port, seqno, receiver_memory, out);
+        let (length, lost) =
+            self.copyout_message_into(receiver, message, port, seqno, options.audit, receiver_memory, out);
         Ok(ReceivedInto { length, port, lost })
     }
 
@@ -370,9 +436,11 @@ impl Ipc {
         memory: &mut dyn TaskMemory,
     ) -> Result<Received, ReceiveError> {
         let port = self.pick_receive_port(space, name)?.ok_or(ReceiveError::Empty)?;
-        let size = self.port(port).and_then(|p| p.queue.front()).map(KernelMessage::size).ok_or(ReceiveError::Empty)?;
-        if !receive_fits(size, receive_size) {
-            let needed = size + MACH_MSG_TRAILER_SIZE;
+        let head = self.port(port).and_then(|p| p.queue.front()).ok_or(ReceiveError::Empty)?;
+        let (size, names_needed) = (head.size(), head.names_needed());
+        let trailer_size = options.trailer_size();
+        if !receive_fits_with_trailer(size, receive_size, trailer_size) {
+            let needed = size + trailer_size;
             if !options.large {
                 if let Some(message) = self.dequeue(port) {
                     self.release_message(message);
@@ -380,9 +448,15 @@ impl Ipc {
             }
             return Err(ReceiveError::TooLarge { needed });
         }
+        if !options.allowance_final {
+            let space_object = self.space(space).ok_or(ReceiveError::Failed(MachMsgReturn::ReceiveInvalidName))?;
+            if space_object.room_before_allowance().is_some_and(|room| room < names_needed) {
+                return Err(ReceiveError::NamesNeeded { names: space_object.name_count() + names_needed });
+            }
+        }
         let seqno = self.port(port).map_or(0, |p| p.seqno);
         let message = self.dequeue(port).ok_or(ReceiveError::Empty)?;
-        Ok(self.copyout_message(space, message, port, seqno, memory))
+        Ok(self.copyout_message(space, message, port, seqno, options.audit, memory))
     }
 
     /// Queues a message the kernel built (a kernel server's reply). Ignores
@@ -447,14 +521,6 @@ impl Ipc {
 
     // ---- Internals ----
 
-    /// The ports a waiting receiver on `name` takes messages from.
-    fn handoff_target(&self, space: SpaceId, name: PortName) -> Option<HandoffTarget> {
-        match self.receive_source(space, name).ok()? {
-            ReceiveSource::Port(port) => Some(HandoffTarget::Port(port)),
-            ReceiveSource::Set(set) => Some(HandoffTarget::Set(set)),
-        }
-    }
-
     /// Chooses the port to take the next message from.
     fn pick_receive_port(&self, space: SpaceId, name: PortName) -> Result<Option<PortId>, ReceiveError> {
         let rights =
@@ -489,6 +555,9 @@ impl Ipc {
         let port_object = self.port_mut(port)?;
         let message = port_object.queue.pop_front()?;
         port_object.seqno = port_object.seqno.wrapping_add(1);
+        if message.has_send_destination() {
+            port_object.queued_send_destinations -= 1;
+        }
         if let Some(space) = message.charged_to {
             if let Some(space_object) = self.space_mut(space) {
                 space_object.queued_messages = space_object.queued_messages.saturating_sub(1);
@@ -568,9 +637,19 @@ impl Ipc {
                 port_object.receiver = Receiver::InTransit { queued_on: Some(port) };
             }
         }
+        let send_destination = message.has_send_destination();
         let port_object = self.port_mut(port)?;
         port_object.queue.push_back(message);
-        Some(SendOutcome { port, port_set: port_object.port_set, receiver: port_object.receiver })
+        let outcome = SendOutcome { port, port_set: port_object.port_set, receiver: port_object.receiver };
+        if send_destination {
+            port_object.queued_send_destinations += 1;
+            // A message that took the last usable send right with it (a
+            // `MOVE_SEND` of the last reference) leaves no sender behind.
+            if port_object.requests.no_senders.is_some() {
+                self.check_no_senders(port);
+            }
+        }
+        Some(outcome)
     }
 
     pub(crate) fn enqueue_kernel_message(&mut self, message: KernelMessage) -> Option<SendOutcome> {
@@ -586,19 +665,32 @@ impl Ipc {
         space: SpaceId,
         bytes: &[u8],
         memory: &mut dyn TaskMemory,
-        handoff: Option<HandoffTarget>,
+        handoff: Option<Handoff>,
     ) -> Result<KernelMessage, SendError> {
         let view = parse(bytes).map_err(|error| SendError::Failed(error.to_mach_msg_return()))?;
-        let sender = self.space(space).ok_or(SendError::Failed(MachMsgReturn::SendInvalidDest))?.task_id;
+        let sender = self.space(space).ok_or(SendError::Failed(MachMsgReturn::SendInvalidDest))?;
+        // A message handed straight to a receiver that did not ask for the
+        // audit trailer never needs the credential: no reference is taken.
+        let credential = match handoff {
+            Some(Handoff { audit: false, .. }) => None,
+            _ => sender.credential.clone(),
+        };
+        let sender = sender.task_id;
         let plan = plan_copyin(&view, memory)?;
+        if let Some(Handoff { room: Some(room), .. }) = handoff {
+            if plan.names_needed() > room {
+                return Err(SendError::HandoffNotPossible);
+            }
+        }
         let checked = self.validate_rights(space, &plan)?;
-        self.check_destination(space, &checked, handoff)?;
+        self.check_destination(space, &checked, handoff.map(|handoff| handoff.target))?;
         let tokens = self.capture_memory(&plan.items, memory)?;
         let mut message = self.commit_copyin(space, plan, tokens, memory);
         message.id = view.header.id;
         message.complex = view.is_complex();
         message.inline_data = view.inline_data.to_vec();
         message.sender = sender;
+        message.credential = credential;
         message.charged_to = if handoff.is_some() { None } else { Some(space) };
         Ok(message)
     }
@@ -757,28 +849,32 @@ impl Ipc {
         message: KernelMessage,
         port: PortId,
         seqno: u32,
+        audit: bool,
         memory: &mut dyn TaskMemory,
     ) -> Received {
-        let mut bytes = vec![0u8; message.size() + MACH_MSG_TRAILER_SIZE];
-        let (length, lost) = self.copyout_message_into(space, message, port, seqno, memory, &mut bytes);
+        let trailer_size = if audit { MACH_MSG_AUDIT_TRAILER_SIZE } else { MACH_MSG_TRAILER_SIZE };
+        let mut bytes = vec![0u8; message.size() + trailer_size];
+        let (length, lost) = self.copyout_message_into(space, message, port, seqno, audit, memory, &mut bytes);
         bytes.truncate(length);
         Received { bytes, port, lost }
     }
 
     /// [`Ipc::copyout_message`] into `out`, which holds at least the
-    /// message's size and a trailer; returns the length written (trailer
-    /// included) and the `lost` bits.
+    /// message's size and its trailer (the audit trailer with `audit`);
+    /// returns the length written (trailer included) and the `lost` bits.
+    #[allow(clippy::too_many_arguments)]
     fn copyout_message_into(
         &mut self,
         space: SpaceId,
         message: KernelMessage,
         port: PortId,
         seqno: u32,
+        audit: bool,
         memory: &mut dyn TaskMemory,
         out: &mut [u8],
     ) -> (usize, u32) {
         let size = message.size();
-        let KernelMessage { id, destination, reply, complex, items, inline_data, sender, .. } = message;
+        let KernelMessage { id, destination, reply, complex, items, inline_data, sender, credential, .. } = message;
         let mut lost = 0;
         let destination_type = match destination.port() {
             Some((_, kind)) => kind.received_type(),
@@ -817,6 +913,12 @@ impl Ipc {
         }
         let _ = encoder.inline_data(&inline_data);
         let length = encoder.finish().unwrap_or(MACH_MSG_HEADER_SIZE);
+        if audit {
+            let credential = credential.as_deref().copied().unwrap_or_default();
+            let trailer = MachMsgAuditTrailer::new(seqno, sender, credential).to_bytes();
+            out[length..length + MACH_MSG_AUDIT_TRAILER_SIZE].copy_from_slice(&trailer);
+            return (length + MACH_MSG_AUDIT_TRAILER_SIZE, lost);
+        }
         out[length..length + MACH_MSG_TRAILER_SIZE].copy_from_slice(&MachMsgTrailer::new(seqno, sender).to_bytes());
         (length + MACH_MSG_TRAILER_SIZE, lost)
     }
@@ -982,6 +1084,15 @@ fn plan_copyin(view: &mach_abi::MessageView<'_>, memory: &mut dyn TaskMemory) ->
     Ok(CopyinPlan { destination: (header.remote_port, destination_disposition), reply, items })
 }
 
+impl CopyinPlan {
+    /// The most names a receiver may need for the rights in the message.
+    fn names_needed(&self) -> usize {
+        let valid = |name: PortName| mach_abi::port_name_is_valid(name) as usize;
+        let reply = self.reply.map_or(0, |(name, _)| valid(name));
+        reply + self.items.iter().flat_map(PlannedItem::rights).map(|(name, _)| valid(name)).sum::<usize>()
+    }
+}
+
 impl PlannedItem {
     /// The (name, disposition) pairs of the rights this descriptor carries.
     fn rights(&self) -> Vec<(PortName, Disposition)> {
@@ -998,6 +1109,16 @@ impl PlannedItem {
 enum HandoffTarget {
     Port(PortId),
     Set(crate::PortSetId),
+}
+
+/// A handoff being tried: the receiver's source, how many more names its
+/// allowance lets it take (`None`: only its hard limit applies), and
+/// whether it asked for the audit trailer.
+#[derive(Clone, Copy, Debug)]
+struct Handoff {
+    target: HandoffTarget,
+    room: Option<usize>,
+    audit: bool,
 }
 
 fn received_disposition(kind: RightKind) -> Disposition {

@@ -1,6 +1,6 @@
 //! Ports: a message queue with a limit, its counters and who receives it.
 
-use alloc::collections::{BTreeSet, VecDeque};
+use alloc::collections::VecDeque;
 
 use mach_abi::{PortName, MACH_PORT_QLIMIT_DEFAULT};
 
@@ -41,13 +41,18 @@ pub struct Port {
     /// Send rights in existence: each space entry holding send references
     /// counts once, each send right in a message or held by the kernel once.
     pub(crate) send_rights: u32,
+    /// Messages in this port's own queue whose destination is a send right:
+    /// those send rights are used up when the message is received, and can
+    /// never send again, so no-senders does not wait for them (see
+    /// `Ipc::check_no_senders`).
+    pub(crate) queued_send_destinations: u32,
     pub(crate) send_once_rights: u32,
     pub(crate) port_set: Option<PortSetId>,
     pub(crate) requests: NotificationRequests,
     pub(crate) kernel_object: KernelObject,
     /// Space entries that name this port (send or send-once rights, and the
     /// receive right): what death turns into dead names.
-    pub(crate) holders: BTreeSet<(SpaceId, PortName)>,
+    pub(crate) holders: crate::holders::Holders,
     /// Rights to this port the kernel holds between calls (handed out by
     /// `extract_right`, `make_send`, a kernel receive...), counted so the
     /// invariant check can balance the books.
@@ -71,11 +76,12 @@ impl Port {
             seqno: 0,
             make_send_count: 0,
             send_rights: 0,
+            queued_send_destinations: 0,
             send_once_rights: 0,
             port_set: None,
             requests: NotificationRequests::default(),
             kernel_object,
-            holders: BTreeSet::new(),
+            holders: crate::holders::Holders::default(),
             kernel_held: KernelHeld::default(),
         }
     }

@@ -8,12 +8,13 @@
 //! back with the next generation, lowest index first.
 
 use alloc::collections::BTreeMap;
+use alloc::sync::Arc;
 use alloc::vec;
 use alloc::vec::Vec;
 
 use mach_abi::{
     port_name_is_valid, Disposition, KernReturn, NotifyId, PortFlavor, PortLimits, PortName, PortRight, PortStatus,
-    PortType, MACH_PORT_NULL, MACH_PORT_QLIMIT_MAX, MACH_PORT_TYPE_DEAD_NAME, MACH_PORT_TYPE_DNREQUEST,
+    PortType, TaskCredential, MACH_PORT_NULL, MACH_PORT_QLIMIT_MAX, MACH_PORT_TYPE_DEAD_NAME, MACH_PORT_TYPE_DNREQUEST,
     MACH_PORT_TYPE_PORT_SET, MACH_PORT_TYPE_RECEIVE, MACH_PORT_TYPE_SEND, MACH_PORT_TYPE_SEND_ONCE,
 };
 
@@ -56,7 +57,14 @@ pub struct Space {
     /// The name of each port this space holds a receive or send right to.
     pub(crate) names_by_port: BTreeMap<PortId, PortName>,
     pub(crate) limits: SpaceLimits,
+    /// Names the space may hold now (at most `limits.max_entries`): the
+    /// kernel raises it as it charges the task for the memory names take.
+    pub(crate) name_allowance: usize,
     pub(crate) queued_messages: usize,
+    /// Who the task acts for; every message it sends carries the credential
+    /// of the moment (shared, so a send costs a reference count, and a later
+    /// change leaves queued messages as they were). `None` is all zeros.
+    pub(crate) credential: Option<Arc<TaskCredential>>,
 }
 
 impl Space {
@@ -66,8 +74,42 @@ impl Space {
             entries: EntryTable::new(limits.max_entries),
             names_by_port: BTreeMap::new(),
             limits,
+            name_allowance: limits.max_entries,
             queued_messages: 0,
+            credential: None,
         }
+    }
+
+    /// The credential the space's task acts for (all zeros until set).
+    pub fn credential(&self) -> TaskCredential {
+        self.credential.as_deref().copied().unwrap_or_default()
+    }
+
+    /// Names in use.
+    pub fn name_count(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Names the space may hold now (see [`Ipc::set_name_allowance`]).
+    pub fn name_allowance(&self) -> usize {
+        self.name_allowance
+    }
+
+    /// The bounds fixed at creation.
+    pub fn limits(&self) -> SpaceLimits {
+        self.limits
+    }
+
+    /// Most names the space may hold now: its allowance, never past its limit.
+    pub(crate) fn name_capacity(&self) -> usize {
+        self.name_allowance.min(self.limits.max_entries)
+    }
+
+    /// How many more names the space may take before its allowance (not its
+    /// hard limit) is what stops it: `None` when the allowance is not below
+    /// the limit, so only the limit applies.
+    pub(crate) fn room_before_allowance(&self) -> Option<usize> {
+        (self.name_allowance < self.limits.max_entries).then(|| self.name_allowance.saturating_sub(self.entries.len()))
     }
 
     /// The entry a name denotes.
@@ -96,7 +138,7 @@ impl Space {
     }
 
     pub(crate) fn is_full(&self) -> bool {
-        self.entries.len() >= self.limits.max_entries
+        self.entries.len() >= self.name_capacity()
     }
 
     /// A fresh name, or `None` when the space is full.
@@ -142,6 +184,104 @@ impl Ipc {
     /// Creates an empty space for the task with this id.
     pub fn create_space(&mut self, task_id: u32, limits: SpaceLimits) -> SpaceId {
         SpaceId(self.spaces.insert(Space::new(task_id, limits)))
+    }
+
+    /// Sets the credential of the space's task (`task_set_credential`):
+    /// messages sent from now on carry it; messages already sent keep the
+    /// one they were sent with. Group slots past the count are zeroed.
+    pub fn set_credential(&mut self, space: SpaceId, credential: TaskCredential) -> Result<(), KernReturn> {
+        if !credential.is_valid() {
+            return Err(KernReturn::InvalidArgument);
+        }
+        let space_object = self.space_mut(space).ok_or(KernReturn::InvalidTask)?;
+        let credential = credential.canonical();
+        space_object.credential = (credential != TaskCredential::default()).then(|| Arc::new(credential));
+        Ok(())
+    }
+
+    /// Gives `to` the credential of `from` (a new task starts with its
+    /// creator's); the two share it until either changes.
+    pub fn copy_credential(&mut self, from: SpaceId, to: SpaceId) -> Result<(), KernReturn> {
+        let credential = self.space(from).ok_or(KernReturn::InvalidTask)?.credential.clone();
+        self.space_mut(to).ok_or(KernReturn::InvalidTask)?.credential = credential;
+        Ok(())
+    }
+
+    /// Sets how many names `space` may hold now. The kernel charges a task
+    /// for the memory its names take and raises the allowance as it charges
+    /// (never past the space's `max_entries`). At the allowance, allocation
+    /// fails with `KERN_NO_SPACE`, a receive that would need more names
+    /// answers [`crate::ReceiveError::NamesNeeded`] (nothing taken), and a
+    /// handoff into the space is declined.
+    pub fn set_name_allowance(&mut self, space: SpaceId, names: usize) -> Result<(), KernReturn> {
+        let space_object = self.space_mut(space).ok_or(KernReturn::InvalidTask)?;
+        space_object.name_allowance = names.min(space_object.limits.max_entries);
+        Ok(())
+    }
+
+    /// `task_create` with `TASK_CREATE_INHERIT_SEND_RIGHTS`: gives `child`
+    /// every send right of `parent` (with its user references) and every
+    /// dead name (with its references), under the same names. Receive
+    /// rights, send-once rights, port sets and notification requests are
+    /// not copied. All or nothing: if `child` cannot take every name (its
+    /// allowance or limit, or a name or port it already holds), nothing
+    /// changes. Copying a send right is not a make-send: no-senders
+    /// thresholds are not affected. Returns how many names were copied.
+    pub fn inherit_send_rights(&mut self, parent: SpaceId, child: SpaceId) -> Result<usize, KernReturn> {
+        if parent == child {
+            return Err(KernReturn::InvalidArgument);
+        }
+        let parent_space = self.space(parent).ok_or(KernReturn::InvalidTask)?;
+        let copies: Vec<(PortName, EntryRights)> = parent_space
+            .entries
+            .iter()
+            .filter_map(|(name, entry)| match entry.rights {
+                EntryRights::Port { port, send_references, .. } if send_references > 0 => {
+                    Some((name, EntryRights::Port { port, receive: false, send_references }))
+                }
+                EntryRights::DeadName { references } => Some((name, EntryRights::DeadName { references })),
+                _ => None,
+            })
+            .collect();
+        let child_space = self.space(child).ok_or(KernReturn::InvalidTask)?;
+        if child_space.entries.len() + copies.len() > child_space.name_capacity() {
+            return Err(KernReturn::NoSpace);
+        }
+        // (A new task's space is empty: nothing to collide with.)
+        for (name, rights) in copies.iter().filter(|_| child_space.entries.len() > 0) {
+            if child_space.entries.get(name).is_some() || child_space.entries.index_taken_by_other(*name) {
+                return Err(KernReturn::NameExists);
+            }
+            if let EntryRights::Port { port, .. } = rights {
+                if child_space.names_by_port.contains_key(port) {
+                    return Err(KernReturn::RightExists);
+                }
+            }
+        }
+        let count = copies.len();
+        let mut reverse = Vec::with_capacity(count);
+        for &(name, rights) in &copies {
+            if let EntryRights::Port { port, .. } = rights {
+                if let Some(port_object) = self.port_mut(port) {
+                    port_object.send_rights += 1;
+                    port_object.holders.insert((child, name));
+                }
+                reverse.push((port, name));
+            }
+        }
+        let child_space = self.space_mut(child).ok_or(KernReturn::InvalidTask)?;
+        for (name, rights) in copies {
+            child_space.insert_entry(name, rights);
+        }
+        // A new task's reverse map is empty: built in one pass, not by
+        // thousands of inserts.
+        if child_space.names_by_port.is_empty() {
+            reverse.sort_unstable();
+            child_space.names_by_port = reverse.into_iter().collect();
+        } else {
+            child_space.names_by_port.extend(reverse);
+        }
+        Ok(count)
     }
 
     /// Destroys a space (task exit): every right it holds is destroyed as if

@@ -72,6 +72,7 @@ enum Operation {
         destination: usize,
         disposition: u8,
         pick: usize,
+        audit: bool,
     },
     QueueLimit {
         space: usize,
@@ -88,6 +89,18 @@ enum Operation {
     KernelPort {
         space: usize,
         destroy_after: bool,
+    },
+    Credential {
+        space: usize,
+        uid: u8,
+    },
+    Allowance {
+        space: usize,
+        names: u8,
+    },
+    Inherit {
+        from: usize,
+        to: usize,
     },
     Deliver,
     Exit {
@@ -115,12 +128,15 @@ fn operation() -> impl Strategy<Value = Operation> {
               prop::collection::vec((pick.clone(), disposition.clone()), 0..3), any::<bool>())
             .prop_map(|(space, destination, destination_disposition, reply, body, ool_ports)| Operation::Send { space, destination, destination_disposition, reply, body, ool_ports }),
         5 => (space.clone(), pick.clone(), 0..200u16).prop_map(|(space, pick, size)| Operation::Receive { space, pick, size }),
-        2 => (space.clone(), space.clone(), pick.clone(), disposition.clone(), pick.clone())
-            .prop_map(|(from, to, destination, disposition, pick)| Operation::Handoff { from, to, destination, disposition, pick }),
+        2 => (space.clone(), space.clone(), pick.clone(), disposition.clone(), pick.clone(), any::<bool>())
+            .prop_map(|(from, to, destination, disposition, pick, audit)| Operation::Handoff { from, to, destination, disposition, pick, audit }),
         1 => (space.clone(), pick.clone(), 0..3u8).prop_map(|(space, pick, limit)| Operation::QueueLimit { space, pick, limit }),
         2 => (space.clone(), space.clone(), pick.clone(), disposition, any::<bool>())
             .prop_map(|(from, to, pick, disposition, keep)| Operation::ExtractAndInsert { from, to, pick, disposition, keep }),
         1 => (space.clone(), any::<bool>()).prop_map(|(space, destroy_after)| Operation::KernelPort { space, destroy_after }),
+        1 => (space.clone(), any::<u8>()).prop_map(|(space, uid)| Operation::Credential { space, uid }),
+        1 => (space.clone(), 0..30u8).prop_map(|(space, names)| Operation::Allowance { space, names }),
+        1 => (space.clone(), space.clone()).prop_map(|(from, to)| Operation::Inherit { from, to }),
         3 => Just(Operation::Deliver),
         1 => space.prop_map(|space| Operation::Exit { space }),
     ]
@@ -268,17 +284,25 @@ impl World {
                 let _ = self.ipc.send(self.spaces[space], &bytes, &mut memory);
             }
             Operation::Receive { space, pick, size } => {
-                let options = ReceiveOptions { large: size % 2 == 0 };
+                let mut options = ReceiveOptions { large: size % 2 == 0, audit: size % 3 == 0, allowance_final: false };
                 let size = if size < 100 { 4096 } else { size as usize };
-                let _ = self.ipc.receive(
-                    self.spaces[space],
-                    self.receivable(space, pick),
-                    size,
-                    options,
-                    &mut FakeMemory::default(),
-                );
+                let name = self.receivable(space, pick);
+                let mut result = self.ipc.receive(self.spaces[space], name, size, options, &mut FakeMemory::default());
+                if let Err(ReceiveError::NamesNeeded { names }) = result {
+                    // What the kernel does when it cannot charge for more names.
+                    let space_object = self.ipc.space(self.spaces[space]).unwrap();
+                    assert!(names > space_object.name_allowance(), "{names} names fit the allowance");
+                    options.allowance_final = true;
+                    result = self.ipc.receive(self.spaces[space], name, size, options, &mut FakeMemory::default());
+                }
+                if let Ok(received) = result {
+                    let trailer_size = if options.audit { MACH_MSG_AUDIT_TRAILER_SIZE } else { MACH_MSG_TRAILER_SIZE };
+                    let (_, trailer) = parse_received(&received.bytes).unwrap();
+                    assert_eq!(trailer.trailer_size as usize, trailer_size);
+                    assert_eq!(received.bytes.len(), read_u32(&received.bytes, 4).unwrap() as usize + trailer_size);
+                }
             }
-            Operation::Handoff { from, to, destination, disposition, pick } => {
+            Operation::Handoff { from, to, destination, disposition, pick, audit } => {
                 let bytes =
                     message(self.right_to_send(from, destination, disposition.max(1), false), None, &[], b"direct");
                 let _ = self.ipc.send_direct(
@@ -288,6 +312,7 @@ impl World {
                     self.spaces[to],
                     self.receivable(to, pick),
                     256,
+                    ReceiveOptions { audit, ..ReceiveOptions::default() },
                     &mut FakeMemory::default(),
                 );
             }
@@ -322,6 +347,20 @@ impl World {
                     self.ipc.destroy_kernel_port(port).unwrap();
                 } else {
                     self.kernel_ports.push(port);
+                }
+            }
+            Operation::Credential { space, uid } => {
+                let credential = TaskCredential { euid: uid as u32, ..TaskCredential::default() };
+                self.ipc.set_credential(self.spaces[space], credential).unwrap();
+            }
+            Operation::Allowance { space, names } => {
+                self.ipc.set_name_allowance(self.spaces[space], names as usize).unwrap();
+            }
+            Operation::Inherit { from, to } => {
+                if from != to {
+                    self.ipc.destroy_space(self.spaces[to]).unwrap();
+                    self.spaces[to] = self.ipc.create_space(to as u32 + 1, limits);
+                    let _ = self.ipc.inherit_send_rights(self.spaces[from], self.spaces[to]);
                 }
             }
             Operation::Deliver => {

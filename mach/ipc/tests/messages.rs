@@ -196,7 +196,7 @@ fn receive_errors() {
     let bytes = message((send_name, Disposition::CopySend), None, &[], &[7u8; 100]);
     send(&mut ipc, client, &bytes).unwrap();
     let needed = 24 + 100 + MACH_MSG_TRAILER_SIZE;
-    let large = ReceiveOptions { large: true };
+    let large = ReceiveOptions { large: true, ..ReceiveOptions::default() };
     let mut memory = FakeMemory::default();
     assert_eq!(ipc.receive(server, port, needed - 1, large, &mut memory), Err(ReceiveError::TooLarge { needed }));
     assert!(ipc.receive(server, port, needed, large, &mut memory).is_ok());
@@ -410,8 +410,18 @@ fn direct_handoff() {
     assert_eq!(ipc.destination_of(client, &[0; 4]), None);
     assert_eq!(ipc.receive_source(server, port), Ok(ReceiveSource::Port(port_id)));
     assert_eq!(ipc.receive_source(client, send_name), Err(MachMsgReturn::ReceiveInvalidName));
-    let received =
-        ipc.send_direct(client, &bytes, &mut FakeMemory::default(), server, port, 1024, &mut memory).unwrap();
+    let received = ipc
+        .send_direct(
+            client,
+            &bytes,
+            &mut FakeMemory::default(),
+            server,
+            port,
+            1024,
+            ReceiveOptions::default(),
+            &mut memory,
+        )
+        .unwrap();
     check(&ipc);
     let decoded = decode(&received);
     assert_eq!(decoded.data, b"rpc\0");
@@ -423,20 +433,47 @@ fn direct_handoff() {
     // Not receiving on that port: no handoff, nothing changed.
     let other = ipc.allocate(server, PortRight::Receive).unwrap();
     assert_eq!(
-        ipc.send_direct(client, &bytes, &mut FakeMemory::default(), server, other, 1024, &mut memory),
+        ipc.send_direct(
+            client,
+            &bytes,
+            &mut FakeMemory::default(),
+            server,
+            other,
+            1024,
+            ReceiveOptions::default(),
+            &mut memory
+        ),
         Err(SendError::HandoffNotPossible)
     );
     // Messages queued ahead: no handoff (order is kept).
     send(&mut ipc, client, &message((send_name, Disposition::CopySend), None, &[], &[])).unwrap();
     assert_eq!(
-        ipc.send_direct(client, &bytes, &mut FakeMemory::default(), server, port, 1024, &mut memory),
+        ipc.send_direct(
+            client,
+            &bytes,
+            &mut FakeMemory::default(),
+            server,
+            port,
+            1024,
+            ReceiveOptions::default(),
+            &mut memory
+        ),
         Err(SendError::HandoffNotPossible)
     );
     check(&ipc);
     // A receive buffer too small for the message: no handoff, nothing sent.
     receive(&mut ipc, server, port).unwrap();
     assert_eq!(
-        ipc.send_direct(client, &bytes, &mut FakeMemory::default(), server, port, 24, &mut memory),
+        ipc.send_direct(
+            client,
+            &bytes,
+            &mut FakeMemory::default(),
+            server,
+            port,
+            24,
+            ReceiveOptions::default(),
+            &mut memory
+        ),
         Err(SendError::HandoffNotPossible)
     );
     assert_eq!(ipc.port(port_id).unwrap().message_count(), 0);
@@ -444,7 +481,18 @@ fn direct_handoff() {
     // Through a port set.
     let set = ipc.allocate(server, PortRight::PortSet).unwrap();
     ipc.move_member(server, port, set).unwrap();
-    let received = ipc.send_direct(client, &bytes, &mut FakeMemory::default(), server, set, 1024, &mut memory).unwrap();
+    let received = ipc
+        .send_direct(
+            client,
+            &bytes,
+            &mut FakeMemory::default(),
+            server,
+            set,
+            1024,
+            ReceiveOptions::default(),
+            &mut memory,
+        )
+        .unwrap();
     assert_eq!(decode(&received).header.local_port, port);
     check(&ipc);
 }

@@ -56,15 +56,51 @@ struct Model {
 
 #[derive(Clone, Debug)]
 enum Operation {
-    Allocate { space: usize },
-    MakeSend { space: usize, pick: usize },
-    ModRefsSend { space: usize, pick: usize, delta: i32 },
-    Deallocate { space: usize, pick: usize },
-    Destroy { space: usize, pick: usize },
-    DestroyReceive { space: usize, pick: usize },
-    Send { space: usize, pick: usize, destination: u8, carried: Vec<(usize, u8)> },
-    Receive { space: usize, pick: usize },
-    Grant { space: usize, pick: usize, to: usize },
+    Allocate {
+        space: usize,
+    },
+    MakeSend {
+        space: usize,
+        pick: usize,
+    },
+    ModRefsSend {
+        space: usize,
+        pick: usize,
+        delta: i32,
+    },
+    Deallocate {
+        space: usize,
+        pick: usize,
+    },
+    Destroy {
+        space: usize,
+        pick: usize,
+    },
+    DestroyReceive {
+        space: usize,
+        pick: usize,
+    },
+    Send {
+        space: usize,
+        pick: usize,
+        destination: u8,
+        carried: Vec<(usize, u8)>,
+    },
+    Receive {
+        space: usize,
+        pick: usize,
+    },
+    Grant {
+        space: usize,
+        pick: usize,
+        to: usize,
+    },
+    /// `to`'s task ends and a new task replaces it, created from `from`
+    /// with `TASK_CREATE_INHERIT_SEND_RIGHTS`.
+    Inherit {
+        from: usize,
+        to: usize,
+    },
 }
 
 fn operation_strategy() -> impl Strategy<Value = Operation> {
@@ -80,7 +116,8 @@ fn operation_strategy() -> impl Strategy<Value = Operation> {
         5 => (space.clone(), pick.clone(), 0..3u8, prop::collection::vec((0..8usize, 0..4u8), 0..3))
             .prop_map(|(space, pick, destination, carried)| Operation::Send { space, pick, destination, carried }),
         6 => (space.clone(), pick.clone()).prop_map(|(space, pick)| Operation::Receive { space, pick }),
-        3 => (space.clone(), pick, space).prop_map(|(space, pick, to)| Operation::Grant { space, pick, to }),
+        3 => (space.clone(), pick, space.clone()).prop_map(|(space, pick, to)| Operation::Grant { space, pick, to }),
+        1 => (space.clone(), space).prop_map(|(from, to)| Operation::Inherit { from, to }),
     ]
 }
 
@@ -339,6 +376,27 @@ impl Harness {
                     Some(_) => Err(KernReturn::InvalidRight),
                 };
                 prop_assert_eq!(actual, expected);
+            }
+            Operation::Inherit { from, to } => {
+                if from == to {
+                    return Ok(());
+                }
+                self.ipc.destroy_space(self.spaces[to]).unwrap();
+                self.ipc.deliver_notifications();
+                for entry in std::mem::take(&mut self.model.spaces[to]).into_values() {
+                    if entry.receive {
+                        self.model.kill(entry.port.unwrap());
+                    }
+                }
+                self.spaces[to] = self.ipc.create_space(to as u32 + 1, SpaceLimits::default());
+                let copied = self.ipc.inherit_send_rights(self.spaces[from], self.spaces[to]);
+                let inherited: BTreeMap<PortName, ModelEntry> = self.model.spaces[from]
+                    .iter()
+                    .filter(|(_, entry)| entry.send > 0 || entry.dead > 0)
+                    .map(|(name, entry)| (*name, ModelEntry { receive: false, ..*entry }))
+                    .collect();
+                prop_assert_eq!(copied, Ok(inherited.len()));
+                self.model.spaces[to] = inherited;
             }
             Operation::Receive { space, pick } => {
                 let name = self.model.pick(space, pick);

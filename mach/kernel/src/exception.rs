@@ -183,21 +183,35 @@ pub fn take_reply(kernel: &mut crate::scheduler::Kernel, port: mach_ipc::PortId)
 }
 
 /// Offers `fault` to the thread's then the task's exception handler. True
-/// if one handled it (the thread resumes, perhaps with new registers).
+/// if one handled it (the thread resumes, perhaps with new registers), or
+/// `thread_abort` ended the wait (the faulting instruction runs again).
 fn offer_to_handlers(fault: &UserFault) -> bool {
     let (exception, code) = classify(fault);
     for level in [Level::Thread, Level::Task] {
         if !with_kernel(|kernel| raise(kernel, level, exception, code)) {
             continue;
         }
-        scheduler::finish_block();
+        let woke = scheduler::finish_block();
         let verdict = with_kernel(|kernel| {
             let thread = kernel.current_thread();
             kernel.threads.get_mut(thread).and_then(|thread| thread.exception_reply.take())
         });
-        if verdict == Some(mach_abi::KernReturn::Success) {
+        if woke == crate::thread::WaitResult::Aborted || verdict == Some(mach_abi::KernReturn::Success) {
             return true;
         }
     }
     false
+}
+
+/// `thread_abort` on a thread waiting for an exception reply: the wait is
+/// dropped and its reply port destroyed (a handler replying later finds a
+/// dead right; its message is destroyed).
+pub fn forget_waiter(kernel: &mut crate::scheduler::Kernel, thread: crate::thread::ThreadId) {
+    let ports: alloc::vec::Vec<mach_ipc::PortId> =
+        kernel.exception_waits.iter().filter(|(_, &waiter)| waiter == thread).map(|(&port, _)| port).collect();
+    for port in ports {
+        kernel.exception_waits.remove(&port);
+        let _ = kernel.ipc.destroy_kernel_port(port);
+    }
+    crate::ipc::settle(kernel);
 }

@@ -563,3 +563,20 @@ pub fn memory_object_destroy([object, _reason, ..]: [u64; 6]) -> Result<(), Kern
         Ok(())
     })
 }
+
+/// `thread_abort` on a thread waiting for a pager: it no longer waits for
+/// the page (the request stays outstanding; the pager's answer fills the
+/// cache for the next touch).
+pub fn forget_waiter(kernel: &mut Kernel, thread: ThreadId) {
+    let awaiting: Vec<ObjectId> = kernel.objects.awaiting_pager.iter().copied().collect();
+    for id in awaiting {
+        let Some(object) = kernel.objects.arena.get_mut(id) else { continue };
+        for waiters in object.waiters.values_mut() {
+            waiters.retain(|&waiter| waiter != thread);
+        }
+        object.waiters.retain(|_, waiters| !waiters.is_empty());
+        if object.waiters.is_empty() {
+            kernel.objects.awaiting_pager.remove(&id);
+        }
+    }
+}

@@ -32,6 +32,8 @@ pub struct Kernel {
     pub ipc: mach_ipc::Ipc,
     /// Threads blocked in `mach_msg`, by what they wait for.
     pub wait_queues: crate::ipc::wait::WaitQueues,
+    /// What small messages are copied through.
+    pub message_buffers: crate::ipc::mach_msg::MessageBuffers,
     /// The ports interrupt lines and message-signalled vectors are bound
     /// to, and the DMA memory handed out.
     pub devices: crate::device::Devices,
@@ -65,6 +67,10 @@ pub struct Scheduler {
     /// A thread that just got a message handed to it: run it next if it is
     /// as urgent as anything ready (the RPC fast path's direct switch).
     pub handoff: Option<ThreadId>,
+    /// A task or thread was suspended since the last trap exit: the running
+    /// thread checks whether it was one of them before returning to user
+    /// mode (a rare event; every trap exit would otherwise look its task up).
+    pub suspension_pending: bool,
 }
 
 const EMPTY_QUEUE: VecDeque<ThreadId> = VecDeque::new();
@@ -76,9 +82,13 @@ const QUANTUM_MILLISECONDS: u64 = 10;
 pub const MAX_TASKS: usize = 1024;
 
 /// What one task may hold in the kernel's IPC state: names, and messages
-/// it has sent that still sit in queues. With 64 KiB at most per message,
-/// one task's queued messages hold at most 4 MiB of kernel heap.
-pub const TASK_IPC_LIMITS: mach_ipc::SpaceLimits = mach_ipc::SpaceLimits { max_entries: 4096, max_queued_messages: 64 };
+/// it has sent that still sit in queues. 65,536 + 4,096 names: the file
+/// server serves 65,536 open files at once, each a port, and needs names
+/// of its own beside them; the memory behind names is charged to the task
+/// as it names them (`ipc::names`). With 64 KiB at most per message, one
+/// task's queued messages hold at most 4 MiB of kernel heap.
+pub const TASK_IPC_LIMITS: mach_ipc::SpaceLimits =
+    mach_ipc::SpaceLimits { max_entries: 65_536 + 4_096, max_queued_messages: 64 };
 
 static KERNEL: spin::Mutex<Option<Kernel>> = spin::Mutex::new(None);
 
@@ -103,10 +113,16 @@ impl Kernel {
     }
 
     fn is_runnable(&self, id: ThreadId) -> bool {
+        self.threads.get(id).is_some_and(|thread| thread.state == ThreadState::Ready)
+            && self.is_runnable_ignoring_state(id)
+    }
+
+    /// Neither the thread nor its task is suspended.
+    fn is_runnable_ignoring_state(&self, id: ThreadId) -> bool {
         let Some(thread) = self.threads.get(id) else { return false };
         let task_suspended =
             thread.task.and_then(|task| self.tasks.get(task)).is_some_and(|task| task.suspend_count > 0);
-        thread.state == ThreadState::Ready && thread.suspend_count == 0 && !task_suspended
+        thread.suspend_count == 0 && !task_suspended
     }
 
     /// Puts a ready thread at the back of its priority's queue.
@@ -136,7 +152,11 @@ impl Kernel {
         }
         self.next_space_number = self.next_space_number.wrapping_add(1);
         let space = self.ipc.create_space(self.next_space_number, TASK_IPC_LIMITS);
+        // Names are bought as the task needs them (`ipc::names`), starting
+        // with one step.
+        let _ = self.ipc.set_name_allowance(space, 0);
         let task = self.tasks.insert(Task::new(name.into(), tables, space));
+        let _ = crate::ipc::names::reserve(self, task, crate::ipc::names::NAMES_PER_STEP);
         let port = self.ipc.allocate_kernel_port(crate::ipc::object::KernelObjectRef::Task(task).tag());
         self.tasks.get_mut(task).expect("task just made").port = Some(port);
         Ok(task)
@@ -148,7 +168,11 @@ impl Kernel {
         if thread.state != ThreadState::Blocked {
             return;
         }
+        // What it waited for, for an abort before it runs (`wake_one` took
+        // it off its queue and recorded it already; `prepare_block` cleared
+        // it for a wait that is not IPC).
         if let Some(key) = thread.waiting_on.take() {
+            thread.woken_from = Some(key);
             self.wait_queues.remove(key, id);
         }
         let thread = self.threads.get_mut(id).expect("thread exists");
@@ -389,6 +413,7 @@ impl Kernel {
         let thread = self.threads.get_mut(current).expect("current thread");
         thread.state = ThreadState::Blocked;
         thread.wait_result = None;
+        thread.woken_from = None;
         thread.deadline = deadline;
         thread.waiting_on = queue;
         if let Some(deadline) = deadline {
@@ -429,9 +454,9 @@ pub fn deadline_passed(deadline: u64) -> bool {
     crate::time::uptime().as_nanos() as u64 >= deadline
 }
 
-/// Sleeps for at least `duration`.
-pub fn sleep_for(duration: core::time::Duration) {
-    block_current(Some(deadline_after(duration)));
+/// Sleeps for at least `duration` (less if aborted: `WaitResult::Aborted`).
+pub fn sleep_for(duration: core::time::Duration) -> WaitResult {
+    block_current(Some(deadline_after(duration)))
 }
 
 /// The timer tick: wakes expired sleepers, charges the running thread and
@@ -463,6 +488,27 @@ pub fn on_tick() {
     }
 }
 
+/// The running thread is leaving a trap: whether an abort already wrote the
+/// trap's result into its saved registers (which then stay as they are),
+/// and whether it must give up the processor before returning to user mode
+/// (it blocked, died or was suspended, a more urgent thread is ready, or it
+/// asked to yield). The caller writes the result, then switches: a thread
+/// stopped here has its final user registers saved, so `thread_get_state`
+/// sees exactly what it will resume with.
+pub fn leave_trap(yield_requested: bool) -> (bool, bool) {
+    with_kernel(|kernel| {
+        let Some(current) = kernel.scheduler.current else { return (false, false) };
+        let suspended =
+            core::mem::take(&mut kernel.scheduler.suspension_pending) && !kernel.is_runnable_ignoring_state(current);
+        let highest = kernel.highest_ready_level();
+        let Some(thread) = kernel.threads.get_mut(current) else { return (false, true) };
+        let result_in_frame = core::mem::take(&mut thread.result_in_frame);
+        let stopped = thread.state != ThreadState::Running || suspended;
+        let outranked = highest.is_some_and(|level| level > thread.priority as usize);
+        (result_in_frame, yield_requested || stopped || outranked)
+    })
+}
+
 /// Preempts the running thread if a more urgent one became ready (called on
 /// the way back to user mode, after a trap may have woken someone).
 pub fn preempt_if_needed() {
@@ -492,6 +538,7 @@ pub fn start(boot_thread_priority: u8) {
             threads: Arena::new(),
             ipc: mach_ipc::Ipc::new(),
             wait_queues: crate::ipc::wait::WaitQueues::new(),
+            message_buffers: crate::ipc::mach_msg::MessageBuffers::default(),
             exception_waits: alloc::collections::BTreeMap::new(),
             captured: crate::ipc::ool::CapturedRegions::default(),
             objects: crate::memory_object::Objects::default(),
@@ -511,6 +558,7 @@ pub fn start(boot_thread_priority: u8) {
                 quantum_left: 0,
                 context_switches: 0,
                 handoff: None,
+                suspension_pending: false,
             },
         });
     });

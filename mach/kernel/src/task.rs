@@ -25,6 +25,9 @@ pub struct Task {
     pub suspend_count: u32,
     /// Set when the task is terminated: its threads are dead or dying.
     pub terminated: bool,
+    /// Pages charged to its VM map for the names in its IPC space
+    /// (`ipc::names`).
+    pub name_pages: usize,
     /// I/O port ranges `(first, count)` its threads may use
     /// (`io_port_access`; at most `arch::gdt::MAX_IO_RANGES`).
     pub io_ports: Vec<(u16, u16)>,
@@ -56,6 +59,7 @@ impl Task {
             threads: Vec::new(),
             suspend_count: 0,
             terminated: false,
+            name_pages: 0,
             io_ports: Vec::new(),
             output: String::new(),
         }

@@ -42,14 +42,22 @@ fn write_flavor(
     Ok(())
 }
 
-/// `task_create(parent, inherit_memory, child_out)`: a new task with an
-/// empty address space and IPC space, and no threads.
-pub fn task_create([parent, inherit_memory, child_out, ..]: [u64; 6]) -> Result<(), KernReturn> {
-    if inherit_memory != 0 {
-        // Fork-like copies are the memory server's, built on memory objects
-        // (docs/vm.md); the kernel refuses rather than pretend.
+/// `task_create(parent, flags, child_out)`: a new task with no threads,
+/// an empty address space and an IPC space that is empty or, with
+/// `TASK_CREATE_INHERIT_SEND_RIGHTS`, holds every send right and dead name
+/// of `parent`'s under the same names (one step, all or nothing). The child
+/// starts with `parent`'s credential and the caller's name.
+pub fn task_create([parent, flags, child_out, ..]: [u64; 6]) -> Result<(), KernReturn> {
+    if flags & !mach_abi::TASK_CREATE_FLAGS != 0 {
+        return Err(KernReturn::InvalidArgument);
+    }
+    if flags & mach_abi::TASK_CREATE_INHERIT_MEMORY != 0 {
+        // Copying the parent's memory (copy-on-write by each region's
+        // inheritance) belongs to the VM side of the kernel and is not in
+        // this kernel yet; refuse rather than pretend.
         return Err(KernReturn::NotSupported);
     }
+    let inherit_send_rights = flags & mach_abi::TASK_CREATE_INHERIT_SEND_RIGHTS != 0;
     let tables = PageTables::new_user().map_err(|_| KernReturn::ResourceShortage)?;
     with_kernel(|kernel| {
         let caller = match caller(kernel) {
@@ -59,21 +67,78 @@ pub fn task_create([parent, inherit_memory, child_out, ..]: [u64; 6]) -> Result<
                 return Err(error);
             }
         };
-        let check = task_named(kernel, caller.space, parent as PortName).and_then(|_| {
+        let check = task_named(kernel, caller.space, parent as PortName).and_then(|parent| {
             let mut own = kernel.user_space(caller.task)?;
-            user::check_writable(&mut own, UserBuffer::new(child_out, 4)).map_err(KernReturn::from)
+            user::check_writable(&mut own, UserBuffer::new(child_out, 4)).map_err(KernReturn::from)?;
+            Ok(parent)
         });
-        if let Err(error) = check {
-            tables.destroy_user();
-            return Err(error);
-        }
-        let parent_name = kernel.tasks.get(caller.task).map(|task| task.name.clone()).unwrap_or_default();
-        let child = kernel.create_task(&parent_name, tables).map_err(|_| KernReturn::ResourceShortage)?;
-        let port = kernel.tasks.get(child).and_then(|task| task.port).ok_or(KernReturn::Failure)?;
-        let name = give_send_right(kernel, caller.space, port)?;
+        let parent = match check {
+            Ok(parent) => parent,
+            Err(error) => {
+                tables.destroy_user();
+                return Err(error);
+            }
+        };
+        let parent_space = kernel.tasks.get(parent).ok_or(KernReturn::InvalidTask)?.space;
+        let creator_name = kernel.tasks.get(caller.task).map(|task| task.name.clone()).unwrap_or_default();
+        let child = kernel.create_task(&creator_name, tables).map_err(|_| KernReturn::ResourceShortage)?;
+        let child_space = kernel.tasks.get(child).ok_or(KernReturn::Failure)?.space;
+        let set_up = populate_child(kernel, parent_space, child, child_space, inherit_send_rights)
+            .and_then(|()| kernel.tasks.get(child).and_then(|task| task.port).ok_or(KernReturn::Failure))
+            .and_then(|port| give_send_right(kernel, caller.space, port));
+        let name = match set_up {
+            Ok(name) => name,
+            Err(error) => {
+                kernel.terminate_task(child);
+                return Err(error);
+            }
+        };
         let mut own = kernel.user_space(caller.task).expect("checked above");
         user::write_u32(&mut own, child_out, name)?;
         Ok(())
+    })
+}
+
+/// Gives a new task its parent's credential and, if asked, its send rights
+/// (the child is charged for their names).
+fn populate_child(
+    kernel: &mut Kernel,
+    parent_space: mach_ipc::SpaceId,
+    child: crate::task::TaskId,
+    child_space: mach_ipc::SpaceId,
+    inherit_send_rights: bool,
+) -> Result<(), KernReturn> {
+    kernel.ipc.copy_credential(parent_space, child_space)?;
+    if inherit_send_rights {
+        let names = kernel.ipc.space(parent_space).map_or(0, |space| space.name_count());
+        crate::ipc::names::reserve(kernel, child, names)?;
+        kernel.ipc.inherit_send_rights(parent_space, child_space)?;
+    }
+    Ok(())
+}
+
+/// `task_set_credential(host_priv, task, credential)`: sets who `task`
+/// acts for (`mach_abi::TaskCredential`, read from the caller's memory).
+/// Only with a send right to the privileged host port; at most
+/// `CREDENTIAL_GROUPS_MAX` groups. Messages the task sends from now on
+/// carry it; those already sent keep the one they were sent with.
+pub fn task_set_credential([host_priv, task, credential, ..]: [u64; 6]) -> Result<(), KernReturn> {
+    with_kernel(|kernel| {
+        let caller = caller(kernel)?;
+        let host = kernel.ipc.port_of(caller.space, host_priv as PortName)?;
+        let object = kernel.ipc.port(host).map_or(0, |port| port.kernel_object());
+        if crate::ipc::object::KernelObjectRef::from_tag(object)
+            != Some(crate::ipc::object::KernelObjectRef::Host { privileged: true })
+        {
+            return Err(KernReturn::InvalidHost);
+        }
+        let target = task_named(kernel, caller.space, task as PortName)?;
+        let mut bytes = [0u8; mach_abi::TASK_CREDENTIAL_SIZE];
+        let mut own = kernel.user_space(caller.task)?;
+        user::copy_from_user(&mut own, UserBuffer::new(credential, bytes.len()), &mut bytes)?;
+        let credential = mach_abi::TaskCredential::read_from(&bytes).ok_or(KernReturn::InvalidArgument)?;
+        let space = kernel.tasks.get(target).ok_or(KernReturn::InvalidTask)?.space;
+        kernel.ipc.set_credential(space, credential)
     })
 }
 
@@ -159,6 +224,22 @@ pub fn thread_set_state([thread, flavor, state, count, ..]: [u64; 6]) -> Result<
         } else {
             Err(KernReturn::InvalidArgument)
         }
+    })
+}
+
+/// `thread_set_tls(thread, value)`: the thread's thread-local storage base
+/// (FS on x86_64), effective at once for the calling thread, at its next
+/// run for another. A value outside the user half is `KERN_INVALID_ARGUMENT`.
+pub fn thread_set_tls([thread, value, ..]: [u64; 6]) -> Result<(), KernReturn> {
+    with_kernel(|kernel| {
+        let caller = caller(kernel)?;
+        let target = thread_named(kernel, caller.space, thread as PortName)?;
+        let running = target == kernel.current_thread();
+        let object = kernel.threads.get_mut(target).ok_or(KernReturn::InvalidArgument)?;
+        if object.task.is_none() || !object.context.set_tls(value, running) {
+            return Err(KernReturn::InvalidArgument);
+        }
+        Ok(())
     })
 }
 

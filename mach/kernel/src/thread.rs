@@ -55,6 +55,16 @@ pub struct Thread {
     pub ticks_run: u64,
     /// The wait queue it sits in while blocked in IPC.
     pub waiting_on: Option<crate::ipc::wait::WaitKey>,
+    /// The IPC wait it was last woken from (read by an abort that comes
+    /// before the woken thread ran: the wake-up is handed to another waiter).
+    pub woken_from: Option<crate::ipc::wait::WaitKey>,
+    /// What the trap in progress returns if a wait in it that is not an
+    /// IPC wait (a pager's page its buffer needs) is aborted; `None`:
+    /// `KERN_ABORTED`. Set and cleared by the trap around such waits.
+    pub abort_return: Option<u64>,
+    /// An abort decided the trap's result and wrote it into the saved
+    /// registers: the trap's return path must leave them alone.
+    pub result_in_frame: bool,
     /// Where a receive it is blocked in wants its message: a sender may
     /// deliver straight into it (the RPC fast path).
     pub pending_receive: Option<crate::ipc::mach_msg::PendingReceive>,
@@ -90,6 +100,9 @@ impl Thread {
             deadline: None,
             ticks_run: 0,
             waiting_on: None,
+            woken_from: None,
+            abort_return: None,
+            result_in_frame: false,
             pending_receive: None,
             delivered: None,
             exception_handler: None,
@@ -98,5 +111,65 @@ impl Thread {
             context,
             kernel_stack: stack,
         }
+    }
+}
+
+impl crate::scheduler::Kernel {
+    /// `thread_abort`: ends the wait `id` is in, if any. A wait in a trap
+    /// makes the trap return its "interrupted" code (`MACH_SEND_INTERRUPTED`
+    /// or `MACH_RCV_INTERRUPTED` in `mach_msg`, `KERN_ABORTED` otherwise),
+    /// written into the thread's saved registers at once, so a suspended
+    /// thread (which stays suspended) shows its registers as they will be
+    /// when the trap returns. A wait for a pager or an exception reply in a
+    /// fault is abandoned and the faulting instruction runs again. A thread
+    /// woken but not yet run counts as still waiting (its wake-up goes to
+    /// another waiter); one a sender already handed a message to has
+    /// nothing left to interrupt (its registers get the receive's result).
+    /// Nothing queued is lost: a message waited for stays queued. A thread
+    /// in no wait is left as it is.
+    pub fn abort_thread(&mut self, id: ThreadId) -> Result<(), mach_abi::KernReturn> {
+        use crate::ipc::wait::WaitKey;
+        use mach_abi::{KernReturn, MachMsgReturn};
+        let thread = self.threads.get(id).ok_or(KernReturn::InvalidArgument)?;
+        if thread.task.is_none() {
+            return Err(KernReturn::InvalidArgument);
+        }
+        let blocked = thread.state == ThreadState::Blocked;
+        let woken = thread.state == ThreadState::Ready
+            && thread.wait_result.is_some_and(|result| result != WaitResult::Aborted);
+        if !blocked && !woken {
+            return Ok(());
+        }
+        let result = if let Some(delivered) = thread.delivered {
+            delivered as u64
+        } else {
+            let key = if blocked { thread.waiting_on } else { thread.woken_from };
+            let result = match key {
+                Some(WaitKey::Send(_)) => MachMsgReturn::SendInterrupted as u64,
+                Some(WaitKey::Receive(_) | WaitKey::ReceiveSet(_)) => MachMsgReturn::ReceiveInterrupted as u64,
+                None => thread.abort_return.unwrap_or(KernReturn::Aborted as u64),
+            };
+            if blocked {
+                crate::memory_object::forget_waiter(self, id);
+                crate::exception::forget_waiter(self, id);
+                self.wake(id, WaitResult::Aborted);
+            } else {
+                let thread = self.threads.get_mut(id).expect("checked above");
+                thread.wait_result = Some(WaitResult::Aborted);
+                thread.exception_reply = None;
+                if let Some(key) = key {
+                    crate::ipc::wake_one(self, key);
+                }
+            }
+            result
+        };
+        let thread = self.threads.get_mut(id).expect("checked above");
+        if let Some(stack) = thread.kernel_stack.as_mut() {
+            // SAFETY: a user thread not running (it is blocked or ready) has
+            // its saved user registers at the top of its kernel stack; the
+            // kernel lock is held and `&mut` on the stack is the only access.
+            thread.result_in_frame = unsafe { crate::arch::context::set_trap_result(stack, result) };
+        }
+        Ok(())
     }
 }

@@ -1,11 +1,19 @@
 //! The trap layer: one safe function per trap, behind a thin dispatcher.
 //!
 //! The architecture's `syscall` entry saves the user registers and calls
-//! [`dispatch`] with the trap number and six argument registers (see
-//! docs/abi.md for the convention). Everything from here on is safe Rust:
-//! arguments are plain integers, user pointers are [`UserBuffer`]
-//! allegations checked by `memory::user`, and each trap returns a
-//! `Result<(), KernReturn>` turned into the value of the return register.
+//! [`dispatch`] with the trap number, six argument registers (see
+//! docs/abi.md for the convention) and the saved return register. Everything
+//! from here on is safe Rust: arguments are plain integers, user pointers
+//! are [`UserBuffer`] allegations checked by `memory::user`, and each trap
+//! returns a `Result<(), KernReturn>` turned into the value of the return
+//! register.
+//!
+//! The result is written into the saved registers *before* the thread may
+//! give up the processor on its way out (a more urgent thread, its own
+//! suspension, a yield), so a thread stopped between two traps always has
+//! its final user registers saved: `thread_get_state` on a suspended
+//! thread sees what it will resume with. A trap whose wait was aborted
+//! (`thread_abort`) had its result written by the abort; it is left alone.
 //!
 //! The one reserved trap this kernel does not implement (`task_set_pager`:
 //! per-task default pagers are not part of this design, docs/kernel.md)
@@ -37,30 +45,40 @@ impl From<UserMemoryError> for KernReturn {
 #[cfg(feature = "ktest")]
 pub static CHECK_EVERY_TRAP: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
 
-/// Runs trap `number` for the current thread and returns the value for the
-/// user's return register.
-pub fn dispatch(number: u64, arguments: [u64; 6]) -> u64 {
-    let value = dispatch_unchecked(number, arguments);
+/// Runs trap `number` for the current thread and writes its result into
+/// `return_register` (the saved user register), then lets a more urgent
+/// thread run if one is ready.
+pub fn dispatch(number: u64, arguments: [u64; 6], return_register: &mut u64) {
+    let Some(trap) = u32::try_from(number).ok().and_then(Trap::from_u32) else {
+        // An unknown number changes nothing and wakes no one.
+        *return_register = KernReturn::InvalidArgument as u64;
+        return;
+    };
+    let value = dispatch_unchecked(trap, arguments);
     #[cfg(feature = "ktest")]
     if CHECK_EVERY_TRAP.load(core::sync::atomic::Ordering::Relaxed) {
         if let Err(violation) = with_kernel(|kernel| kernel.ipc.check_invariants()) {
             panic!("trap {number} {arguments:#x?} returned {value:#x} and broke the IPC invariants: {violation:?}");
         }
     }
-    value
+    let yield_requested = number == Trap::ThreadSwitch as u64 && arguments[1] == SWITCH_OPTION_NONE as u64;
+    let (result_in_frame, switch) = scheduler::leave_trap(yield_requested);
+    if !result_in_frame {
+        *return_register = value;
+    }
+    if switch {
+        scheduler::reschedule();
+    }
 }
 
-fn dispatch_unchecked(number: u64, arguments: [u64; 6]) -> u64 {
-    let Some(trap) = u32::try_from(number).ok().and_then(Trap::from_u32) else {
-        return KernReturn::InvalidArgument as u64;
-    };
+fn dispatch_unchecked(trap: Trap, arguments: [u64; 6]) -> u64 {
     let result = match trap {
         // These answer with a value, not a return code.
-        Trap::MachMsg => return finish(crate::ipc::mach_msg::mach_msg(arguments) as u64),
-        Trap::MachReplyPort => return finish(port_traps::reply_port() as u64),
-        Trap::TaskSelf => return finish(port_traps::task_self() as u64),
-        Trap::ThreadSelf => return finish(port_traps::thread_self() as u64),
-        Trap::HostSelf => return finish(port_traps::host_self() as u64),
+        Trap::MachMsg => return crate::ipc::mach_msg::mach_msg(arguments) as u64,
+        Trap::MachReplyPort => return port_traps::reply_port() as u64,
+        Trap::TaskSelf => return port_traps::task_self() as u64,
+        Trap::ThreadSelf => return port_traps::thread_self() as u64,
+        Trap::HostSelf => return port_traps::host_self() as u64,
         Trap::PortAllocate => port_traps::port_allocate(arguments),
         Trap::PortDeallocate => port_traps::port_deallocate(arguments),
         Trap::PortDestroy => port_traps::port_destroy(arguments),
@@ -78,9 +96,12 @@ fn dispatch_unchecked(number: u64, arguments: [u64; 6]) -> u64 {
         Trap::ThreadTerminate => port_traps::thread_control(arguments[0], Control::Terminate),
         Trap::ThreadSuspend => port_traps::thread_control(arguments[0], Control::Suspend),
         Trap::ThreadResume => port_traps::thread_control(arguments[0], Control::Resume),
+        Trap::ThreadAbort => port_traps::thread_control(arguments[0], Control::Abort),
+        Trap::ThreadSetTls => crate::task_traps::thread_set_tls(arguments),
         Trap::TaskCreate => crate::task_traps::task_create(arguments),
         Trap::TaskInfo => crate::task_traps::task_info(arguments),
         Trap::TaskSetName => crate::task_traps::task_set_name(arguments),
+        Trap::TaskSetCredential => crate::task_traps::task_set_credential(arguments),
         Trap::ThreadCreate => crate::task_traps::thread_create(arguments),
         Trap::ThreadGetState => crate::task_traps::thread_get_state(arguments),
         Trap::ThreadSetState => crate::task_traps::thread_set_state(arguments),
@@ -122,16 +143,10 @@ fn dispatch_unchecked(number: u64, arguments: [u64; 6]) -> u64 {
         Trap::ClockGetTime => clock_get_time(arguments[0]),
         other => not_supported(other),
     };
-    finish(match result {
+    match result {
         Ok(()) => KernReturn::Success as u64,
         Err(error) => error as u64,
-    })
-}
-
-/// On the way back to user mode: let a more urgent thread the trap woke run.
-fn finish(value: u64) -> u64 {
-    scheduler::preempt_if_needed();
-    value
+    }
 }
 
 fn not_supported(trap: Trap) -> Result<(), KernReturn> {
@@ -174,21 +189,26 @@ fn debug_print(text: UserBuffer) -> Result<(), KernReturn> {
     })
 }
 
-/// `thread_switch(hint, option, timeout_ms)`: yield, or sleep for
-/// `timeout_ms` with `SWITCH_OPTION_WAIT`. The hint is not used yet (it
-/// names a thread to hand off to, which needs thread ports).
+/// `thread_switch(hint, option, timeout_ms)`: yield (done on the way out
+/// of the trap, by [`dispatch`], once the result is saved), or sleep for
+/// `timeout_ms` with `SWITCH_OPTION_WAIT` (`KERN_ABORTED` if
+/// `thread_abort` ends the sleep). The hint is not used yet (it names a
+/// thread to hand off to, which needs thread ports).
 fn thread_switch(option: u64, timeout_milliseconds: u64) -> Result<(), KernReturn> {
     match option as u32 {
-        SWITCH_OPTION_NONE => scheduler::yield_now(),
+        SWITCH_OPTION_NONE => Ok(()),
         SWITCH_OPTION_WAIT => {
-            scheduler::sleep_for(core::time::Duration::from_millis(timeout_milliseconds.min(u64::MAX / 2_000_000)))
+            let duration = core::time::Duration::from_millis(timeout_milliseconds.min(u64::MAX / 2_000_000));
+            match scheduler::sleep_for(duration) {
+                crate::thread::WaitResult::Aborted => Err(KernReturn::Aborted),
+                _ => Ok(()),
+            }
         }
         // Priority depression needs a base/effective priority split that
         // arrives with priority inheritance; refuse rather than pretend.
-        SWITCH_OPTION_DEPRESS => return Err(KernReturn::NotSupported),
-        _ => return Err(KernReturn::InvalidArgument),
+        SWITCH_OPTION_DEPRESS => Err(KernReturn::NotSupported),
+        _ => Err(KernReturn::InvalidArgument),
     }
-    Ok(())
 }
 
 /// `clock_get_time(time_out)`: writes a `mach_timespec_t` (seconds,

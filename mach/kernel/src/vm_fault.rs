@@ -17,16 +17,31 @@ enum Attempt {
     Unresolvable,
 }
 
+/// What resolving a fault came to.
+#[must_use]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Resolution {
+    /// The page is there: the faulting access can be retried.
+    Resolved,
+    /// `thread_abort` ended the wait for a pager: a fault retries its
+    /// instruction (and faults again); a trap returns at once (the abort
+    /// has written its result).
+    Aborted,
+    /// Nothing can bring the page.
+    Unresolvable,
+}
+
 /// Resolves the current thread's fault at `address` wanting `access`
-/// (`VM_PROT_*`), waiting for a pager if need be. True if the faulting
-/// instruction can be retried.
-pub fn resolve(address: u64, access: u32) -> bool {
+/// (`VM_PROT_*`), waiting for a pager if need be.
+pub fn resolve(address: u64, access: u32) -> Resolution {
     loop {
         match with_kernel(|kernel| attempt(kernel, address & !(PAGE - 1), access)) {
-            Attempt::Resolved => return true,
-            Attempt::Unresolvable => return false,
+            Attempt::Resolved => return Resolution::Resolved,
+            Attempt::Unresolvable => return Resolution::Unresolvable,
             Attempt::Wait => {
-                scheduler::finish_block();
+                if scheduler::finish_block() == crate::thread::WaitResult::Aborted {
+                    return Resolution::Aborted;
+                }
             }
         }
     }

@@ -5,6 +5,7 @@
  * mach_msg, an RPC-shaped send+receive in one call) and that the printer
  * formats; it prints "c-checks: N passed, N failed". */
 #include <mach/mach_runtime.h>
+#include <mach/mach_trap.h>
 
 static int passed, failed;
 
@@ -69,6 +70,18 @@ int mach_main(mach_port_t bootstrap_port) {
     check("sleep", mach_thread_sleep(20), KERN_SUCCESS);
     check("the clock moved at least 20 ms", mach_clock_nanoseconds() - before >= 20000000u, 1);
     check("printf length", mach_printf("c-checks: %s %d %u %x %5d|%c|%%\n", "text", -42, 42u, 0xbeefu, 7, 'z'), 37);
+    /* The personality's traps. */
+    mach_port_t child = MACH_PORT_NULL;
+    check("task_create inheriting send rights",
+          mach_task_create(mach_task_self(), TASK_CREATE_INHERIT_SEND_RIGHTS, &child), KERN_SUCCESS);
+    check("the child has the bootstrap port under its name", mach_port_type(child, bootstrap_port, &type), KERN_SUCCESS);
+    check("as a send right", type, MACH_PORT_TYPE(MACH_PORT_RIGHT_SEND));
+    check("the child ends", mach_trap(MACH_TRAP_TASK_TERMINATE, child, 0, 0, 0, 0, 0), KERN_SUCCESS);
+    task_credential_t credential = {0};
+    check("no credential without the privileged host port",
+          mach_task_set_credential(mach_task_self(), mach_task_self(), &credential), KERN_INVALID_HOST);
+    check("abort: nothing to interrupt in the caller", mach_thread_abort(mach_thread_self()), KERN_SUCCESS);
+    check("thread-local storage base", mach_thread_set_tls(mach_thread_self(), 0), KERN_SUCCESS);
     mach_printf("c-checks: %d passed, %d failed\n", passed, failed);
     return 0;
 }

@@ -65,6 +65,16 @@ kern_return_t mach_port_request_notification(mach_port_t task, mach_port_name_t 
  * `flags`: VM_FLAGS_ANYWHERE. */
 kern_return_t mach_vm_allocate(mach_port_t task, uint64_t *address, uint64_t size, int flags);
 
+/* A new task whose parent is `parent`, with `flags` (TASK_CREATE_*); the
+ * name of a send right to its task port goes in *child. */
+kern_return_t mach_task_create(mach_port_t parent, uint64_t flags, mach_port_t *child);
+/* Sets who `task` acts for; needs the privileged host port. */
+kern_return_t mach_task_set_credential(mach_port_t host_priv, mach_port_t task, const task_credential_t *credential);
+/* Interrupts what `thread` waits for in the kernel (docs/abi.md). */
+kern_return_t mach_thread_abort(mach_port_t thread);
+/* Sets `thread`'s thread-local storage base (FS on x86_64). */
+kern_return_t mach_thread_set_tls(mach_port_t thread, uint64_t value);
+
 /* Gives back `size` bytes at `address` of `task`'s memory (whole pages). */
 kern_return_t mach_vm_deallocate(mach_port_t task, uint64_t address, uint64_t size);
 

@@ -22,10 +22,11 @@ use super::{deliver_outcome, settle, wake_one};
 use crate::memory::user::{self, UserBuffer};
 use crate::scheduler::{self, with_kernel, Kernel};
 use crate::thread::WaitResult;
+use crate::vm_fault::Resolution;
 use alloc::vec::Vec;
 use mach_abi::{
-    CopyOption, MachMsgReturn, PortName, MACH_MSG_OPTION_USER, MACH_MSG_SIZE_MAX, MACH_MSG_SIZE_MIN,
-    MACH_MSG_TRAILER_SIZE, MACH_RCV_LARGE, MACH_RCV_MSG, MACH_RCV_TIMEOUT, MACH_SEND_MSG, MACH_SEND_TIMEOUT,
+    CopyOption, MachMsgReturn, PortName, MACH_MSG_AUDIT_TRAILER_SIZE, MACH_MSG_OPTION_USER, MACH_MSG_SIZE_MAX,
+    MACH_MSG_SIZE_MIN, MACH_RCV_LARGE, MACH_RCV_MSG, MACH_RCV_TIMEOUT, MACH_SEND_MSG, MACH_SEND_TIMEOUT,
 };
 use mach_ipc::{ReceiveError, ReceiveOptions, SendError, SpaceId, TaskMemory};
 
@@ -54,8 +55,19 @@ impl TaskMemory for InlineOnly {
     }
 }
 
-/// Messages up to this size are copied in on the kernel stack.
+/// Messages up to this size go through the kernel's message buffers.
 const SMALL_MESSAGE: usize = 512;
+
+/// The buffers small messages are copied through: one for the bytes being
+/// sent, one for a message handed straight to a waiting receiver (with the
+/// largest trailer). Kept by the kernel and taken out while in use (the
+/// kernel lock is held meanwhile), so a message costs no fresh buffer to
+/// zero; a missing one (never used yet) is made on first use.
+#[derive(Default)]
+pub struct MessageBuffers {
+    send: Option<alloc::boxed::Box<[u8; SMALL_MESSAGE]>>,
+    handoff: Option<alloc::boxed::Box<[u8; SMALL_MESSAGE + MACH_MSG_AUDIT_TRAILER_SIZE]>>,
+}
 
 /// A receive a thread is blocked in: where its message should go.
 #[derive(Clone, Copy, Debug)]
@@ -63,6 +75,8 @@ pub struct PendingReceive {
     pub name: PortName,
     pub address: u64,
     pub size: usize,
+    /// It asked for the audit trailer.
+    pub audit: bool,
 }
 
 /// One step of a blocking operation, decided under the kernel lock.
@@ -73,6 +87,8 @@ enum Step {
     Fault(u64, u32),
     /// The thread is queued and marked blocked: give up the processor.
     Wait,
+    /// Try again at once (the step changed what the next try does).
+    Retry,
 }
 
 /// `mach_msg(message, option, send_size, receive_size, receive_name, timeout)`.
@@ -91,10 +107,31 @@ pub fn mach_msg(arguments: [u64; 6]) -> MachMsgReturn {
     }
     if option & MACH_RCV_MSG != 0 {
         let Ok(name) = u32::try_from(receive_name) else { return MachMsgReturn::ReceiveInvalidName };
-        let options = ReceiveOptions { large: option & MACH_RCV_LARGE != 0 };
+        let options = ReceiveOptions {
+            large: option & MACH_RCV_LARGE != 0,
+            audit: mach_abi::receive_trailer_size(option) == MACH_MSG_AUDIT_TRAILER_SIZE,
+            allowance_final: false,
+        };
         return receive(address, receive_size, name, options, deadline(MACH_RCV_TIMEOUT));
     }
     MachMsgReturn::Success
+}
+
+/// Brings a page of the message buffer a pager must supply; while waiting
+/// for it, an abort makes this phase return `interrupted`.
+fn resolve_fault(page: u64, access: u32, interrupted: MachMsgReturn) -> Resolution {
+    let set = |value: Option<u64>| {
+        with_kernel(|kernel| {
+            let current = kernel.current_thread();
+            if let Some(thread) = kernel.threads.get_mut(current) {
+                thread.abort_return = value;
+            }
+        })
+    };
+    set(Some(interrupted as u64));
+    let resolution = crate::vm_fault::resolve(page, access);
+    set(None);
+    resolution
 }
 
 /// When a wait of `milliseconds` ends (now, for a poll).
@@ -114,69 +151,81 @@ fn send(address: u64, size: u64, deadline: Option<u64>) -> MachMsgReturn {
     if size > MACH_MSG_SIZE_MAX as u64 {
         return MachMsgReturn::SendTooLarge;
     }
-    // Small messages (RPCs) are copied in on the kernel stack; larger ones
-    // into kernel heap, refused rather than exhausting it.
-    let mut small = [0u8; SMALL_MESSAGE];
+    // Small messages (RPCs) are copied in through the kernel's send buffer;
+    // larger ones into kernel heap, refused rather than exhausting it.
+    let size = size as usize;
     let mut large = Vec::new();
-    let bytes: &mut [u8] = if size as usize <= SMALL_MESSAGE {
-        &mut small[..size as usize]
-    } else {
-        if !crate::memory::can_spare(size as usize) || large.try_reserve_exact(size as usize).is_err() {
+    if size > SMALL_MESSAGE {
+        if !crate::memory::can_spare(size) || large.try_reserve_exact(size).is_err() {
             return MachMsgReturn::SendNoBuffer;
         }
-        large.resize(size as usize, 0);
-        &mut large
-    };
+        large.resize(size, 0);
+    }
     loop {
         let step = with_kernel(|kernel| {
-            let Some((task, space)) = current_space(kernel) else { return Step::Done(MachMsgReturn::SendInvalidDest) };
-            let mut memory = kernel.user_space(task).expect("a running task has page tables");
-            let end = address.saturating_add(bytes.len() as u64);
-            if let Some(page) = memory.vm.absent_object_page(memory.tables, address, end, false) {
-                return Step::Fault(page, mach_abi::VM_PROT_READ);
+            if size > SMALL_MESSAGE {
+                return send_step(kernel, address, &mut large, deadline);
             }
-            if user::copy_from_user(&mut memory, UserBuffer::new(address, bytes.len()), bytes).is_err() {
-                return Step::Done(MachMsgReturn::SendInvalidData);
-            }
-            if let Some(code) = hand_off(kernel, space, bytes) {
-                return Step::Done(code);
-            }
-            let Kernel { ipc, tasks, captured, .. } = &mut *kernel;
-            let object = tasks.get_mut(task).expect("current task");
-            let mut memory = TaskAccess {
-                tables: object.page_tables.as_mut().expect("a running task has page tables"),
-                vm: &mut object.vm,
-                captured,
-            };
-            match ipc.send(space, bytes, &mut memory) {
-                Ok(outcome) => {
-                    deliver_outcome(kernel, outcome);
-                    settle(kernel);
-                    Step::Done(MachMsgReturn::Success)
-                }
-                Err(SendError::QueueFull { port }) => {
-                    wait_or_time_out(kernel, deadline, WaitKey::Send(port), MachMsgReturn::SendTimedOut)
-                }
-                Err(SendError::Failed(code)) => {
-                    settle(kernel);
-                    Step::Done(code)
-                }
-                Err(SendError::HandoffNotPossible) => Step::Done(MachMsgReturn::SendInvalidDest),
-            }
+            let mut buffer =
+                kernel.message_buffers.send.take().unwrap_or_else(|| alloc::boxed::Box::new([0; SMALL_MESSAGE]));
+            let step = send_step(kernel, address, &mut buffer[..size], deadline);
+            kernel.message_buffers.send = Some(buffer);
+            step
         });
         match step {
             Step::Done(code) => return code,
-            Step::Fault(page, access) => {
-                if !crate::vm_fault::resolve(page, access) {
-                    return MachMsgReturn::SendInvalidData;
-                }
-            }
-            Step::Wait => {
-                if scheduler::finish_block() == WaitResult::TimedOut {
-                    return MachMsgReturn::SendTimedOut;
-                }
-            }
+            Step::Retry => {}
+            Step::Fault(page, access) => match resolve_fault(page, access, MachMsgReturn::SendInterrupted) {
+                Resolution::Resolved => {}
+                Resolution::Aborted => return MachMsgReturn::SendInterrupted,
+                Resolution::Unresolvable => return MachMsgReturn::SendInvalidData,
+            },
+            Step::Wait => match scheduler::finish_block() {
+                WaitResult::TimedOut => return MachMsgReturn::SendTimedOut,
+                WaitResult::Aborted => return MachMsgReturn::SendInterrupted,
+                WaitResult::Woken => {}
+            },
         }
+    }
+}
+
+/// One try of a send, under the kernel lock: copy the message in from
+/// `address` into `bytes` (its whole length), hand it to a waiting
+/// receiver or queue it, or decide to wait.
+fn send_step(kernel: &mut Kernel, address: u64, bytes: &mut [u8], deadline: Option<u64>) -> Step {
+    let Some((task, space)) = current_space(kernel) else { return Step::Done(MachMsgReturn::SendInvalidDest) };
+    let mut memory = kernel.user_space(task).expect("a running task has page tables");
+    let end = address.saturating_add(bytes.len() as u64);
+    if let Some(page) = memory.vm.absent_object_page(memory.tables, address, end, false) {
+        return Step::Fault(page, mach_abi::VM_PROT_READ);
+    }
+    if user::copy_from_user(&mut memory, UserBuffer::new(address, bytes.len()), bytes).is_err() {
+        return Step::Done(MachMsgReturn::SendInvalidData);
+    }
+    if let Some(code) = hand_off(kernel, space, bytes) {
+        return Step::Done(code);
+    }
+    let Kernel { ipc, tasks, captured, .. } = &mut *kernel;
+    let object = tasks.get_mut(task).expect("current task");
+    let mut memory = TaskAccess {
+        tables: object.page_tables.as_mut().expect("a running task has page tables"),
+        vm: &mut object.vm,
+        captured,
+    };
+    match ipc.send(space, bytes, &mut memory) {
+        Ok(outcome) => {
+            deliver_outcome(kernel, outcome);
+            settle(kernel);
+            Step::Done(MachMsgReturn::Success)
+        }
+        Err(SendError::QueueFull { port }) => {
+            wait_or_time_out(kernel, deadline, WaitKey::Send(port), MachMsgReturn::SendTimedOut)
+        }
+        Err(SendError::Failed(code)) => {
+            settle(kernel);
+            Step::Done(code)
+        }
+        Err(SendError::HandoffNotPossible) => Step::Done(MachMsgReturn::SendInvalidDest),
     }
 }
 
@@ -201,22 +250,43 @@ fn hand_off(kernel: &mut Kernel, space: SpaceId, bytes: &[u8]) -> Option<MachMsg
         .find_map(|key| Some((kernel.wait_queues.first(key)?, key)))?;
     let thread = kernel.threads.get(receiver)?;
     let (pending, receiver_task) = (thread.pending_receive?, thread.task?);
+    // The received message goes through the kernel's handoff buffer (a
+    // larger one through the heap, bounded by the message size limit).
+    let options = ReceiveOptions { audit: pending.audit, ..ReceiveOptions::default() };
+    if bytes.len() > SMALL_MESSAGE {
+        let mut large = alloc::vec![0; bytes.len() + options.trailer_size()];
+        return deliver_directly(kernel, space, bytes, receiver, key, pending, receiver_task, options, &mut large);
+    }
+    let mut buffer = kernel
+        .message_buffers
+        .handoff
+        .take()
+        .unwrap_or_else(|| alloc::boxed::Box::new([0; SMALL_MESSAGE + MACH_MSG_AUDIT_TRAILER_SIZE]));
+    let result =
+        deliver_directly(kernel, space, bytes, receiver, key, pending, receiver_task, options, &mut buffer[..]);
+    kernel.message_buffers.handoff = Some(buffer);
+    result
+}
+
+/// The rest of [`hand_off`], with `out` to write the received message in.
+#[allow(clippy::too_many_arguments)]
+fn deliver_directly(
+    kernel: &mut Kernel,
+    space: SpaceId,
+    bytes: &[u8],
+    receiver: crate::thread::ThreadId,
+    key: WaitKey,
+    pending: PendingReceive,
+    receiver_task: crate::task::TaskId,
+    options: ReceiveOptions,
+    out: &mut [u8],
+) -> Option<MachMsgReturn> {
     let Kernel { ipc, tasks, .. } = &mut *kernel;
     let receiver_task = tasks.get_mut(receiver_task)?;
     let receiver_space = receiver_task.space;
     let mut memory = receiver_task.user_space()?;
     let buffer = UserBuffer::new(pending.address, pending.size);
     user::check_writable(&mut memory, buffer).ok()?;
-    // The received message goes through a stack buffer (a larger one
-    // through the heap, bounded by the message size limit).
-    let mut small = [0u8; SMALL_MESSAGE + mach_abi::MACH_MSG_TRAILER_SIZE];
-    let mut large = Vec::new();
-    let out: &mut [u8] = if bytes.len() <= SMALL_MESSAGE {
-        &mut small
-    } else {
-        large.resize(bytes.len() + mach_abi::MACH_MSG_TRAILER_SIZE, 0);
-        &mut large
-    };
     let code = match ipc.send_direct_into(
         space,
         bytes,
@@ -224,6 +294,7 @@ fn hand_off(kernel: &mut Kernel, space: SpaceId, bytes: &[u8]) -> Option<MachMsg
         receiver_space,
         pending.name,
         pending.size,
+        options,
         &mut InlineOnly,
         out,
     ) {
@@ -278,7 +349,8 @@ fn receive_wait_key(kernel: &Kernel, space: SpaceId, name: PortName) -> Option<W
 }
 
 fn receive(address: u64, size: u64, name: PortName, options: ReceiveOptions, deadline: Option<u64>) -> MachMsgReturn {
-    let size = size.min((MACH_MSG_SIZE_MAX + MACH_MSG_TRAILER_SIZE) as u64) as usize;
+    let size = size.min((MACH_MSG_SIZE_MAX + options.trailer_size()) as u64) as usize;
+    let mut options = options;
     loop {
         let step = with_kernel(|kernel| {
             let Some((task, space)) = current_space(kernel) else {
@@ -313,7 +385,7 @@ fn receive(address: u64, size: u64, name: PortName, options: ReceiveOptions, dea
                         if matches!(step, Step::Wait) {
                             let current = kernel.current_thread();
                             let thread = kernel.threads.get_mut(current).expect("current thread");
-                            thread.pending_receive = Some(PendingReceive { name, address, size });
+                            thread.pending_receive = Some(PendingReceive { name, address, size, audit: options.audit });
                             thread.delivered = None;
                         }
                         step
@@ -329,15 +401,26 @@ fn receive(address: u64, size: u64, name: PortName, options: ReceiveOptions, dea
                     Step::Done(MachMsgReturn::ReceiveTooLarge)
                 }
                 Err(ReceiveError::Failed(code)) => Step::Done(code),
+                Err(ReceiveError::NamesNeeded { names }) => {
+                    // Buy the names the message needs; if the task cannot
+                    // pay, receive as at the hard limit (rights that find
+                    // no name are destroyed, MACH_MSG_IPC_SPACE).
+                    let count = kernel.ipc.space(space).map_or(0, mach_ipc::Space::name_count);
+                    if super::names::reserve(kernel, task, names.saturating_sub(count)).is_err() {
+                        options.allowance_final = true;
+                    }
+                    Step::Retry
+                }
             }
         });
         match step {
             Step::Done(code) => return code,
-            Step::Fault(page, access) => {
-                if !crate::vm_fault::resolve(page, access) {
-                    return MachMsgReturn::ReceiveInvalidData;
-                }
-            }
+            Step::Retry => {}
+            Step::Fault(page, access) => match resolve_fault(page, access, MachMsgReturn::ReceiveInterrupted) {
+                Resolution::Resolved => {}
+                Resolution::Aborted => return MachMsgReturn::ReceiveInterrupted,
+                Resolution::Unresolvable => return MachMsgReturn::ReceiveInvalidData,
+            },
             Step::Wait => {
                 let woke = scheduler::finish_block();
                 // A sender may have delivered straight into our buffer.
@@ -350,8 +433,10 @@ fn receive(address: u64, size: u64, name: PortName, options: ReceiveOptions, dea
                 if let Some(code) = delivered {
                     return code;
                 }
-                if woke == WaitResult::TimedOut {
-                    return MachMsgReturn::ReceiveTimedOut;
+                match woke {
+                    WaitResult::TimedOut => return MachMsgReturn::ReceiveTimedOut,
+                    WaitResult::Aborted => return MachMsgReturn::ReceiveInterrupted,
+                    WaitResult::Woken => {}
                 }
             }
         }

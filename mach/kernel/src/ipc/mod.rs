@@ -15,6 +15,7 @@
 //! notifications and wakes threads whose wait can no longer succeed.
 
 pub mod mach_msg;
+pub mod names;
 pub mod object;
 pub mod ool;
 pub mod port_traps;
@@ -30,7 +31,9 @@ pub fn wake_one(kernel: &mut Kernel, key: WaitKey) -> bool {
     while let Some(thread) = kernel.wait_queues.pop(key) {
         let waiting = kernel.threads.get_mut(thread).filter(|thread| thread.waiting_on == Some(key));
         if let Some(thread_object) = waiting {
+            // Taken off the queue already; `wake` records what it waited for.
             thread_object.waiting_on = None;
+            thread_object.woken_from = Some(key);
             kernel.wake(thread, WaitResult::Woken);
             return true;
         }

@@ -7,10 +7,11 @@
 //! returns). Output pointers are checked writable before anything changes,
 //! so a bad pointer fails the trap with nothing done.
 
+use super::names;
 use super::object::{task_named, thread_named};
 use super::settle;
 use crate::memory::user::{self, UserBuffer};
-use crate::scheduler::{self, with_kernel, Kernel};
+use crate::scheduler::{with_kernel, Kernel};
 use crate::task::TaskId;
 use alloc::vec::Vec;
 use mach_abi::{KernReturn, PortName, MACH_PORT_NULL};
@@ -85,7 +86,7 @@ fn operate(action: impl FnOnce(&mut Kernel, &Caller) -> Result<(), KernReturn>) 
 pub fn reply_port() -> PortName {
     with_kernel(|kernel| {
         let caller = caller(kernel).ok()?;
-        kernel.ipc.reply_port(caller.space).ok()
+        names::with_room(kernel, caller.space, 1, |kernel| kernel.ipc.reply_port(caller.space)).ok()
     })
     .unwrap_or(MACH_PORT_NULL)
 }
@@ -102,6 +103,7 @@ pub fn task_self() -> PortName {
 /// Makes a send right to `port` and names it in `space`; a right that
 /// cannot be named (the space is full) goes back to the IPC state.
 pub fn give_send_right(kernel: &mut Kernel, space: SpaceId, port: mach_ipc::PortId) -> Result<PortName, KernReturn> {
+    names::make_room(kernel, space, 1);
     let right = kernel.ipc.make_send(port)?;
     kernel.ipc.insert_carried(space, right).map_err(|(error, right)| {
         kernel.ipc.release(right);
@@ -132,7 +134,7 @@ pub fn port_allocate([task, right, name_out, ..]: [u64; 6]) -> Result<(), KernRe
         let space = target_space(kernel, caller, task)?;
         check_output(kernel, caller, name_out, 1)?;
         let right = port_right(right)?;
-        let allocated = kernel.ipc.allocate(space, right)?;
+        let allocated = names::with_room(kernel, space, 1, |kernel| kernel.ipc.allocate(space, right))?;
         write_output(kernel, caller, name_out, &[allocated]);
         Ok(())
     })
@@ -141,14 +143,18 @@ pub fn port_allocate([task, right, name_out, ..]: [u64; 6]) -> Result<(), KernRe
 pub fn port_deallocate([task, port, ..]: [u64; 6]) -> Result<(), KernReturn> {
     operate(|kernel, caller| {
         let space = target_space(kernel, caller, task)?;
-        kernel.ipc.deallocate(space, name(port)?)
+        kernel.ipc.deallocate(space, name(port)?)?;
+        names::release_spare_of(kernel, space);
+        Ok(())
     })
 }
 
 pub fn port_destroy([task, port, ..]: [u64; 6]) -> Result<(), KernReturn> {
     operate(|kernel, caller| {
         let space = target_space(kernel, caller, task)?;
-        kernel.ipc.destroy(space, name(port)?)
+        kernel.ipc.destroy(space, name(port)?)?;
+        names::release_spare_of(kernel, space);
+        Ok(())
     })
 }
 
@@ -156,14 +162,21 @@ pub fn port_mod_refs([task, port, right, delta, ..]: [u64; 6]) -> Result<(), Ker
     operate(|kernel, caller| {
         let space = target_space(kernel, caller, task)?;
         let right = port_right(right)?;
-        kernel.ipc.mod_refs(space, name(port)?, right, delta as i32)
+        kernel.ipc.mod_refs(space, name(port)?, right, delta as i32)?;
+        names::release_spare_of(kernel, space);
+        Ok(())
     })
 }
 
 pub fn port_insert_right([task, port, right_name, disposition, ..]: [u64; 6]) -> Result<(), KernReturn> {
     operate(|kernel, caller| {
         let space = target_space(kernel, caller, task)?;
-        kernel.ipc.insert_right(space, name(port)?, caller.space, name(right_name)?, small(disposition)?)
+        let (port, right_name, disposition) = (name(port)?, name(right_name)?, small(disposition)?);
+        names::with_room(kernel, space, 1, |kernel| {
+            kernel.ipc.insert_right(space, port, caller.space, right_name, disposition)
+        })?;
+        names::release_spare_of(kernel, space);
+        Ok(())
     })
 }
 
@@ -172,6 +185,9 @@ pub fn port_extract_right([task, port, disposition, right_out, type_out, ..]: [u
         let space = target_space(kernel, caller, task)?;
         check_output(kernel, caller, right_out, 1)?;
         check_output(kernel, caller, type_out, 1)?;
+        // Room for the right in the caller first: taken out of `task`, it
+        // must land somewhere.
+        let _ = names::reserve(kernel, caller.task, 1);
         let (right, received_type) = kernel.ipc.extract_right(space, name(port)?, small(disposition)?)?;
         // A right exists once: if the caller cannot take it, it goes back
         // to the IPC state.
@@ -259,19 +275,19 @@ pub enum Control {
     Terminate,
     Suspend,
     Resume,
+    /// `thread_abort` (threads only).
+    Abort,
 }
 
 /// `task_terminate`, `task_suspend`, `task_resume` on the task whose port
 /// the caller names. Terminating or suspending itself does not return to
-/// the caller until resumed (or ever, for terminate).
+/// the caller until resumed (or ever, for terminate): the trap's way out
+/// (`trap::dispatch`) switches away.
 pub fn task_control(task: u64, control: Control) -> Result<(), KernReturn> {
     operate(|kernel, caller| {
         let target = task_named(kernel, caller.space, name(task)?)?;
         apply_task_control(kernel, target, control)
-    })?;
-    // The caller may have stopped itself: `preempt_if_needed` switches away.
-    scheduler::preempt_if_needed();
-    Ok(())
+    })
 }
 
 fn apply_task_control(kernel: &mut Kernel, target: TaskId, control: Control) -> Result<(), KernReturn> {
@@ -280,6 +296,7 @@ fn apply_task_control(kernel: &mut Kernel, target: TaskId, control: Control) -> 
         Control::Suspend => {
             let task = kernel.tasks.get_mut(target).ok_or(KernReturn::InvalidTask)?;
             task.suspend_count = task.suspend_count.checked_add(1).ok_or(KernReturn::InvalidValue)?;
+            kernel.scheduler.suspension_pending = true;
         }
         Control::Resume => {
             let task = kernel.tasks.get_mut(target).ok_or(KernReturn::InvalidTask)?;
@@ -291,11 +308,13 @@ fn apply_task_control(kernel: &mut Kernel, target: TaskId, control: Control) -> 
                 kernel.make_runnable(thread);
             }
         }
+        Control::Abort => return Err(KernReturn::InvalidArgument),
     }
     Ok(())
 }
 
-/// `thread_terminate`, `thread_suspend`, `thread_resume`.
+/// `thread_terminate`, `thread_suspend`, `thread_resume`, `thread_abort`.
+/// Suspending or terminating itself, the caller stops on the trap's way out.
 pub fn thread_control(thread: u64, control: Control) -> Result<(), KernReturn> {
     operate(|kernel, caller| {
         let target = thread_named(kernel, caller.space, name(thread)?)?;
@@ -304,6 +323,7 @@ pub fn thread_control(thread: u64, control: Control) -> Result<(), KernReturn> {
             Control::Suspend => {
                 let object = kernel.threads.get_mut(target).ok_or(KernReturn::InvalidArgument)?;
                 object.suspend_count = object.suspend_count.checked_add(1).ok_or(KernReturn::InvalidValue)?;
+                kernel.scheduler.suspension_pending = true;
             }
             Control::Resume => {
                 let object = kernel.threads.get_mut(target).ok_or(KernReturn::InvalidArgument)?;
@@ -313,9 +333,8 @@ pub fn thread_control(thread: u64, control: Control) -> Result<(), KernReturn> {
                 object.suspend_count -= 1;
                 kernel.make_runnable(target);
             }
+            Control::Abort => kernel.abort_thread(target)?,
         }
         Ok(())
-    })?;
-    scheduler::preempt_if_needed();
-    Ok(())
+    })
 }

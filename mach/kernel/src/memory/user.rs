@@ -131,6 +131,14 @@ fn copy_pieces(
     write: bool,
     mut copy: impl FnMut(usize, usize, usize),
 ) -> Result<(), UserMemoryError> {
+    // Within one page (most copies: a message, an argument): one check, one
+    // piece, no list to remember.
+    let end = buffer.end()?;
+    if buffer.length > 0 && buffer.address / PAGE_SIZE as u64 == (end - 1) / PAGE_SIZE as u64 {
+        let physical = resolve(space, buffer.address, write)?;
+        copy(paging::direct_map_address(physical), 0, buffer.length);
+        return Ok(());
+    }
     let mut pieces = [(0usize, 0usize); REMEMBERED_PIECES];
     let mut count = 0;
     for_each_piece(space, buffer, write, |kernel_address, length| {

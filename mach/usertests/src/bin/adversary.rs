@@ -61,6 +61,10 @@ const TRAPS: &[Trap] = &[
     Trap::PortType,
     Trap::TaskInfo,
     Trap::TaskSetName,
+    Trap::TaskSetCredential,
+    Trap::TaskCreate,
+    Trap::ThreadAbort,
+    Trap::ThreadSetTls,
     Trap::ThreadCreate,
     Trap::ThreadGetState,
     Trap::ThreadSetState,
@@ -229,11 +233,29 @@ fn main(argument: u64) {
             }
             // Random registers for itself would just crash this task.
             Trap::ThreadSetState if arguments[0] as u32 == own_thread => arguments[0] = 0,
+            // Children inherit send rights (or not, or with unknown flags);
+            // each is terminated at once below.
+            Trap::TaskCreate => {
+                arguments[1] = if random.below(4) == 0 { random.next() } else { random.below(4) };
+                arguments[2] = if random.below(8) == 0 { pointer(&mut random) } else { scratch + 4 * random.below(8) };
+            }
+            // A credential from scratch (never allowed: no privileged port).
+            Trap::TaskSetCredential => arguments[2] = pointer(&mut random),
+            // Thread-local storage bases, canonical or not.
+            Trap::ThreadSetTls => {
+                arguments[1] =
+                    [0, scratch, 0x8000_0000_0000_0000, 0xffff_8000_0000_0000, random.next()][random.below(5) as usize]
+            }
             _ => {}
         }
         // SAFETY: every pointer argument is either our scratch buffer (ours
         // to overwrite) or an address the kernel must refuse.
         let result = unsafe { raw_trap(trap as u64, arguments) };
+        if trap == Trap::TaskCreate && result == 0 && (scratch..scratch + 8000).contains(&arguments[2]) {
+            // SAFETY: the kernel wrote the child's name there, in our scratch buffer.
+            let child = unsafe { core::ptr::read_volatile(arguments[2] as *const u32) };
+            let _ = libmach::trap::task_terminate(child);
+        }
         if matches!(trap, Trap::MachReplyPort | Trap::TaskSelf | Trap::ThreadSelf) {
             if result != 0 {
                 names[random.below(32) as usize] = result as u32;

@@ -5,7 +5,7 @@
 #![no_std]
 #![no_main]
 
-use libmach::abi::{Disposition, PortRight, MACH_RCV_MSG, MACH_SEND_MSG};
+use libmach::abi::{Disposition, PortRight, MACH_RCV_MSG, MACH_SEND_MSG, TASK_CREATE_INHERIT_SEND_RIGHTS};
 use libmach::trap::*;
 use mach_usertests::{message, println};
 
@@ -27,9 +27,43 @@ fn measure(name: &str, rounds: u64, mut operation: impl FnMut()) {
     println!("bench {name} {}", (ticks() - start) / rounds);
 }
 
+/// `task_create` alone (the child is terminated outside the timed part),
+/// with `flags`.
+fn measure_task_create(name: &str, task: u32, flags: u64, rounds: u64) {
+    let create = || {
+        let start = ticks();
+        let child = task_create_with(task, flags);
+        let elapsed = ticks() - start;
+        if let Ok(child) = child {
+            let _ = task_terminate(child);
+            let _ = port_deallocate(task, child);
+        }
+        elapsed
+    };
+    for _ in 0..rounds / 10 {
+        create();
+    }
+    let total: u64 = (0..rounds).map(|_| create()).sum();
+    println!("bench {name} {}", total / rounds);
+}
+
 fn main(argument: u64) {
     let service = argument as u32;
     let task = task_self();
+    // Fork's cost in descriptors: a child inheriting this task's send
+    // rights, now 3 (its task port, the echo service, the handler), then
+    // 64 (61 more ports with a send right each).
+    measure_task_create("task_create_empty", task, 0, 200);
+    measure_task_create("task_create_inherit_3_send_rights", task, TASK_CREATE_INHERIT_SEND_RIGHTS, 200);
+    let mut extra = [0u32; 61];
+    for name in extra.iter_mut() {
+        *name = port_allocate(task, PortRight::Receive).unwrap_or(0);
+        let _ = port_insert_right(task, *name, *name, Disposition::MakeSend as u32);
+    }
+    measure_task_create("task_create_inherit_64_send_rights", task, TASK_CREATE_INHERIT_SEND_RIGHTS, 200);
+    for name in extra {
+        let _ = port_destroy(task, name);
+    }
     // SAFETY: an unknown trap number does nothing but return an error.
     measure("null_trap", 20_000, || unsafe {
         raw_trap(9999, [0; 6]);

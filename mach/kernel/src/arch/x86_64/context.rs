@@ -11,13 +11,18 @@
 //! FPU/SSE state is saved eagerly (`fxsave64`/`fxrstor64` on every switch):
 //! 512 bytes, a few hundred cycles, and no device-not-available trap to get
 //! right. Lazy switching can come later if measurements ask for it.
+//!
+//! The FS base (a thread's thread-local storage pointer, `thread_set_tls`)
+//! is part of the context too: read back from the CPU on every switch
+//! (user code can change it, loading a segment selector into FS) and
+//! written only when the next thread's differs. New threads start at 0.
 
 use super::idt::TrapFrame;
 use super::paging;
 use crate::memory::{frame, Frame, PAGE_SIZE};
 use alloc::boxed::Box;
 use core::cell::UnsafeCell;
-use x86_64::registers::model_specific::{Efer, EferFlags, GsBase, KernelGsBase, LStar, Msr, SFMask};
+use x86_64::registers::model_specific::{Efer, EferFlags, FsBase, GsBase, KernelGsBase, LStar, Msr, SFMask};
 use x86_64::registers::rflags::RFlags;
 use x86_64::VirtAddr;
 
@@ -132,6 +137,8 @@ pub struct ThreadContext {
     saved_stack_pointer: u64,
     fpu: Box<FpuArea>,
     kernel_stack_top: u64,
+    /// The FS base: its thread-local storage.
+    fs_base: u64,
 }
 
 /// Where a new user thread starts.
@@ -146,7 +153,7 @@ impl ThreadContext {
     /// The context of the code running now (the boot thread, which becomes
     /// the idle thread); filled in by its first switch.
     pub fn current_boot() -> Self {
-        Self { saved_stack_pointer: 0, fpu: FpuArea::initial(), kernel_stack_top: 0 }
+        Self { saved_stack_pointer: 0, fpu: FpuArea::initial(), kernel_stack_top: 0, fs_base: 0 }
     }
 
     /// A kernel thread that runs `body` when first switched to.
@@ -159,7 +166,7 @@ impl ThreadContext {
         // SAFETY: the stack was just allocated for this thread; the write
         // stays inside it and is 8-aligned.
         unsafe { (switch_address as *mut [u64; 7]).write(switch_frame) };
-        Self { saved_stack_pointer: switch_address, fpu: FpuArea::initial(), kernel_stack_top: stack.top() }
+        Self { saved_stack_pointer: switch_address, fpu: FpuArea::initial(), kernel_stack_top: stack.top(), fs_base: 0 }
     }
 
     /// A thread that will enter user mode at `entry` when first switched to.
@@ -200,7 +207,32 @@ impl ThreadContext {
             (frame_address as *mut TrapFrame).write(frame);
             (switch_address as *mut [u64; 7]).write(switch_frame);
         }
-        Self { saved_stack_pointer: switch_address, fpu: FpuArea::initial(), kernel_stack_top: stack.top() }
+        Self { saved_stack_pointer: switch_address, fpu: FpuArea::initial(), kernel_stack_top: stack.top(), fs_base: 0 }
+    }
+
+    /// Sets the thread's thread-local storage base; `running`: the thread
+    /// is the one on the CPU, whose base takes effect at once. Refuses
+    /// (changing nothing) a base outside the user half: FS base must be
+    /// canonical, and user TLS has no business in the kernel half.
+    pub fn set_tls(&mut self, value: u64, running: bool) -> bool {
+        if value >= paging::USER_END {
+            return false;
+        }
+        self.fs_base = value;
+        if running {
+            FsBase::write(VirtAddr::new(value));
+        }
+        true
+    }
+
+    /// The thread's thread-local storage base (`running`: read from the CPU,
+    /// where user code may have changed it).
+    pub fn tls(&self, running: bool) -> u64 {
+        if running {
+            FsBase::read().as_u64()
+        } else {
+            self.fs_base
+        }
     }
 }
 
@@ -225,6 +257,23 @@ pub unsafe fn user_registers_mut(stack: &mut KernelStack) -> &mut TrapFrame {
     // SAFETY: as for `user_registers`, with exclusive access through the
     // `&mut` borrow of the stack that owns the frame.
     unsafe { &mut *(stack.user_frame_address() as *mut TrapFrame) }
+}
+
+/// Writes `value` as the return value of the trap a thread is in (its
+/// saved `rax`), for a trap whose result is decided while the thread is
+/// not running (an abort). False, with nothing written, if the thread's
+/// saved registers are not a trap's (it is in a fault, not a trap).
+///
+/// # Safety
+/// As for [`user_registers_mut`].
+pub unsafe fn set_trap_result(stack: &mut KernelStack, value: u64) -> bool {
+    // SAFETY: the caller's contract, as for `user_registers_mut`.
+    let frame = unsafe { user_registers_mut(stack) };
+    if frame.vector != SYSCALL_VECTOR {
+        return false;
+    }
+    frame.rax = value;
+    true
 }
 
 /// Makes a user-supplied register set safe to return to: user selectors,
@@ -254,6 +303,10 @@ pub unsafe fn switch(from: *mut ThreadContext, to: *const ThreadContext) {
         }
         core::arch::asm!("fxsave64 [{}]", in(reg) from.fpu.0.as_mut_ptr(), options(nostack));
         core::arch::asm!("fxrstor64 [{}]", in(reg) to.fpu.0.as_ptr(), options(nostack));
+        from.fs_base = FsBase::read().as_u64();
+        if to.fs_base != from.fs_base {
+            FsBase::write(VirtAddr::new_truncate(to.fs_base));
+        }
         switch_kernel_context(&mut from.saved_stack_pointer, to.saved_stack_pointer);
     }
 }

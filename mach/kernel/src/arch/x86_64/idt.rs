@@ -175,7 +175,12 @@ fn resolve_page_fault(error_code: u64) -> bool {
     } else {
         mach_abi::VM_PROT_READ
     };
-    crate::vm_fault::resolve(x86_64::registers::control::Cr2::read_raw(), access)
+    // An aborted wait for a pager retries the instruction, as a resolved
+    // fault does (it faults again if the page is still not there).
+    !matches!(
+        crate::vm_fault::resolve(x86_64::registers::control::Cr2::read_raw(), access),
+        crate::vm_fault::Resolution::Unresolvable
+    )
 }
 
 fn exception_name(vector: u64) -> &'static str {
@@ -306,5 +311,5 @@ mod tests {
 #[unsafe(no_mangle)]
 extern "C" fn syscall_dispatch(frame: &mut TrapFrame) {
     let arguments = [frame.rdi, frame.rsi, frame.rdx, frame.r10, frame.r8, frame.r9];
-    frame.rax = crate::trap::dispatch(frame.rax, arguments);
+    crate::trap::dispatch(frame.rax, arguments, &mut frame.rax);
 }
