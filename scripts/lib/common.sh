@@ -199,13 +199,16 @@ qemu_test() {
         -device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel "$image" "$@" </dev/null
 }
 
-# build_root_disk OUTPUT [SIZE]: the root disk, an ext2 image made by mkimage
-# (docs/ext2.md) from the skeleton in image/root/ plus whatever build steps
-# staged in $BUILD/x86_64/root/ (programs for /bin, /sbin...: copy them there,
-# or use stage_root_file, before calling this). SIZE defaults to 64M. Time
-# stamps come from the last commit, so the same tree gives the same image.
+# build_root_disk OUTPUT [SIZE] [DIRECTORY...]: the root disk, an ext2 image
+# made by mkimage (docs/ext2.md) from the skeleton in image/root/ plus
+# whatever build steps staged in $BUILD/x86_64/root/ (programs for /bin,
+# /sbin...: copy them there, or use stage_root_file, before calling this),
+# then each DIRECTORY copied over it in order (scripts/run's --add). SIZE
+# defaults to 64M. Time stamps come from the last commit, so the same tree
+# gives the same image.
 build_root_disk() {
-    local output=$1 size=${2:-64M} staging="$BUILD/x86_64/root-staging"
+    local output=$1 size=${2:-64M} staging="$BUILD/x86_64/root-staging" overlay
+    shift 2 2>/dev/null || shift $#
     cargo +"$TOOLCHAIN" build --quiet --release -p mach-image --target-dir "$ROOT/target/host-tools" || return
     rm -rf "$staging"
     mkdir -p "$staging" "$(dirname "$output")"
@@ -214,6 +217,9 @@ build_root_disk() {
     if [ -d "$BUILD/x86_64/root" ]; then
         cp -a "$BUILD/x86_64/root/." "$staging/" || return
     fi
+    for overlay in "$@"; do
+        cp -a "$overlay/." "$staging/" || return
+    done
     chmod 1777 "$staging/tmp"
     chmod 0700 "$staging/root"
     local time
@@ -228,6 +234,13 @@ stage_root_file() {
     local target="$BUILD/x86_64/root/${2#/}"
     mkdir -p "$(dirname "$target")"
     install -m "${3:-0755}" "$1" "$target"
+}
+
+# stage_system_programs: the programs the system runs from its root disk
+# (init at /sbin/init, the process server's first process), from
+# $BUILD/x86_64/user (call after build_user_programs).
+stage_system_programs() {
+    stage_root_file "$BUILD/x86_64/user/init" /sbin/init 0755
 }
 
 # build_test_disk OUTPUT: the virtio driver's 64 MiB test disk, every byte
