@@ -443,14 +443,17 @@ impl Supervisor {
                     .map_err(|_| None)
                     .and_then(|()| {
                         let right = libmach::SendRight::from_name(&SystemKernel, fs_port);
-                        let mut client = personality_interfaces::fs::Client::new(&SystemKernel, right).map_err(|_| None)?;
+                        let mut client =
+                            personality_interfaces::fs::Client::new(&SystemKernel, right).map_err(|_| None)?;
                         // A file server that does not answer must not keep the machine on.
                         client.set_timeout(Some(30_000));
                         client.shutdown().map_err(Some)
                     });
                 match written {
                     Ok(()) => report(format_args!("bootstrap: the file server wrote everything back")),
-                    Err(error) => report(format_args!("bootstrap: the file server could not write everything back: {error:?}")),
+                    Err(error) => {
+                        report(format_args!("bootstrap: the file server could not write everything back: {error:?}"))
+                    }
                 }
             }
             Err(_) => report(format_args!("bootstrap: no file server: no disk to write back")),

@@ -11,7 +11,8 @@ extern crate alloc;
 mod heap;
 
 use libmach::abi::{
-    vm_map_flags, KernReturn, PortName, VM_FLAGS_FIXED, VM_INHERIT_COPY, VM_INHERIT_SHARE,
+    vm_map_flags, KernReturn, PortName, TASK_CREATE_INHERIT_MEMORY, TASK_CREATE_INHERIT_SEND_RIGHTS, VM_FLAGS_FIXED,
+    VM_INHERIT_COPY, VM_INHERIT_SHARE,
 };
 use libmach::message::OutOfLineData;
 use libmach::trap::{vm_allocate, vm_deallocate, vm_inherit, vm_protect, vm_read, vm_write, MessageBuffer};
@@ -76,6 +77,12 @@ impl TaskMemory for KernelMemory {
             None => Ok(()),
         }
     }
+    fn terminate(&mut self, task: PortName) -> Result<(), KernReturn> {
+        libmach::trap::task_terminate(task)
+    }
+    fn fork_task(&mut self, parent: PortName) -> Result<PortName, KernReturn> {
+        libmach::trap::task_create_with(parent, TASK_CREATE_INHERIT_MEMORY | TASK_CREATE_INHERIT_SEND_RIGHTS)
+    }
 }
 
 /// The file server, reached through each open file's own port.
@@ -107,7 +114,13 @@ impl Files<SystemKernel> for FileServerFiles {
         let reply = client(file)?.map(writable).map_err(io_error)?;
         Ok((reply.object, reply.object_size))
     }
-    fn sync(&mut self, file: &SendRight<SystemKernel>, offset: u64, length: u64, invalidate: bool) -> Result<(), Errno> {
+    fn sync(
+        &mut self,
+        file: &SendRight<SystemKernel>,
+        offset: u64,
+        length: u64,
+        invalidate: bool,
+    ) -> Result<(), Errno> {
         client(file)?.map_sync(offset, length, invalidate).map_err(io_error)
     }
 }
@@ -118,10 +131,13 @@ fn main(bootstrap_port: u64) {
         return;
     };
     let started = (|| {
-        let mut names = names::Client::new(&SystemKernel, SendRight::from_name(&SystemKernel, bootstrap_port as PortName))
-            .map_err(|_| "no name service")?;
+        let mut names =
+            names::Client::new(&SystemKernel, SendRight::from_name(&SystemKernel, bootstrap_port as PortName))
+                .map_err(|_| "no name service")?;
         let public = ReceiveRight::allocate(&SystemKernel).map_err(|_| "no port")?;
-        names.register_name("memory", &public.make_send().map_err(|_| "no port")?).map_err(|_| "cannot register `memory`")?;
+        names
+            .register_name("memory", &public.make_send().map_err(|_| "no port")?)
+            .map_err(|_| "cannot register `memory`")?;
         let set = PortSet::allocate(&SystemKernel).map_err(|_| "no port set")?;
         set.insert(&public).map_err(|_| "no port set")?;
         Ok::<_, &str>((public, set))

@@ -40,12 +40,13 @@ impl Process {
     fn spawn(&mut self, words: &[String]) -> Result<i32, String> {
         let path = command_path(&words[0]);
         let root = SendRight::from_name(&SystemKernel, self.root);
-        let opened = fs::Client::new(&SystemKernel, root).map_err(|error| alloc::format!("{error:?}")).and_then(|mut client| {
-            let reply = client.open(path.as_bytes(), 0, 0).map_err(|error| alloc::format!("{path}: {error:?}"));
-            // The root's right is init's for good: keep its reference.
-            core::mem::forget(client.into_server());
-            reply
-        });
+        let opened =
+            fs::Client::new(&SystemKernel, root).map_err(|error| alloc::format!("{error:?}")).and_then(|mut client| {
+                let reply = client.open(path.as_bytes(), 0, 0).map_err(|error| alloc::format!("{path}: {error:?}"));
+                // The root's right is init's for good: keep its reference.
+                core::mem::forget(client.into_server());
+                reply
+            });
         let file = opened?.file;
         let mut strings = Vec::new();
         for word in words {
@@ -117,7 +118,8 @@ fn main(_bootstrap_port: u64) {
             return;
         }
     };
-    let mut process = Process { proc, root: name(AT_MACH_ROOT), cwd: name(AT_MACH_CWD), bootstrap: name(AT_MACH_BOOTSTRAP) };
+    let mut process =
+        Process { proc, root: name(AT_MACH_ROOT), cwd: name(AT_MACH_CWD), bootstrap: name(AT_MACH_BOOTSTRAP) };
     let words: Vec<&[u8]> = arguments().collect();
     if words.get(1).copied() == Some(b"-c".as_slice()) {
         let line = words.get(2).map(|line| String::from_utf8_lossy(line).into_owned()).unwrap_or_default();

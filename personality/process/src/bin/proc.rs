@@ -13,8 +13,7 @@ mod heap;
 
 use alloc::vec::Vec;
 use libmach::abi::{
-    Disposition, KernReturn, PortName, TaskCredential, X86ThreadState64, EXC_MASK_ALL, TASK_CREATE_INHERIT_MEMORY,
-    TASK_CREATE_INHERIT_SEND_RIGHTS, X86_THREAD_STATE64,
+    Disposition, KernReturn, PortName, TaskCredential, X86ThreadState64, EXC_MASK_ALL, X86_THREAD_STATE64,
 };
 use libmach::trap::{
     clock_get_time, port_deallocate, port_destroy, port_extract_right, port_insert_right, task_basic_info,
@@ -127,12 +126,8 @@ impl Tasks<SystemKernel> for KernelTasks {
     fn boot_time(&self) -> u64 {
         self.boot_time
     }
-    fn create(&mut self, parent: Option<PortName>) -> Result<SendRight<SystemKernel>, KernReturn> {
-        let task = match parent {
-            Some(parent) => task_create_with(parent, TASK_CREATE_INHERIT_MEMORY | TASK_CREATE_INHERIT_SEND_RIGHTS)?,
-            None => task_create_with(task_self(), 0)?,
-        };
-        Ok(SendRight::from_name(&SystemKernel, task))
+    fn create(&mut self) -> Result<SendRight<SystemKernel>, KernReturn> {
+        Ok(SendRight::from_name(&SystemKernel, task_create_with(task_self(), 0)?))
     }
     fn terminate(&mut self, task: PortName) -> Result<(), KernReturn> {
         task_terminate(task)
@@ -178,10 +173,22 @@ impl Tasks<SystemKernel> for KernelTasks {
         thread_set_tls(thread, registers.fs_base)?;
         thread_resume(thread)
     }
-    fn insert_right(&mut self, task: PortName, name: PortName, right: PortName, disposition: Disposition) -> Result<(), KernReturn> {
+    fn insert_right(
+        &mut self,
+        task: PortName,
+        name: PortName,
+        right: PortName,
+        disposition: Disposition,
+    ) -> Result<(), KernReturn> {
         port_insert_right(task, name, right, disposition as u32)
     }
-    fn replace_right(&mut self, task: PortName, name: PortName, right: PortName, disposition: Disposition) -> Result<(), KernReturn> {
+    fn replace_right(
+        &mut self,
+        task: PortName,
+        name: PortName,
+        right: PortName,
+        disposition: Disposition,
+    ) -> Result<(), KernReturn> {
         match port_destroy(task, name) {
             Ok(()) | Err(KernReturn::InvalidName) => {}
             Err(error) => return Err(error),
@@ -270,9 +277,7 @@ impl FileService<SystemKernel> for FileServer {
         let mut done = 0;
         while done < buffer.len() {
             let count = (buffer.len() - done).min(8192) as u32;
-            let data = client
-                .read_at(offset + done as u64, count)
-                .map_err(io_failure)?;
+            let data = client.read_at(offset + done as u64, count).map_err(io_failure)?;
             let bytes = data.as_slice();
             if bytes.is_empty() {
                 break;
@@ -282,10 +287,13 @@ impl FileService<SystemKernel> for FileServer {
         }
         Ok(done)
     }
-    fn open(&mut self, directory: &SendRight<SystemKernel>, path: &[u8], flags: u32) -> Result<SendRight<SystemKernel>, Errno> {
-        let reply = fs_client(directory)?
-            .open(path, flags, 0)
-            .map_err(fs_failure)?;
+    fn open(
+        &mut self,
+        directory: &SendRight<SystemKernel>,
+        path: &[u8],
+        flags: u32,
+    ) -> Result<SendRight<SystemKernel>, Errno> {
+        let reply = fs_client(directory)?.open(path, flags, 0).map_err(fs_failure)?;
         Ok(reply.file)
     }
     fn root(&mut self) -> Result<SendRight<SystemKernel>, Errno> {
@@ -315,15 +323,17 @@ fn main(bootstrap_port: u64) {
         println!("proc: no host port (its manifest line must say host-port): not serving");
         return;
     };
-    let mut names = match names::Client::new(&SystemKernel, SendRight::from_name(&SystemKernel, bootstrap_port as PortName)) {
-        Ok(names) => names,
-        Err(error) => {
-            println!("proc: no name service ({error:?}): not serving");
-            return;
-        }
-    };
+    let mut names =
+        match names::Client::new(&SystemKernel, SendRight::from_name(&SystemKernel, bootstrap_port as PortName)) {
+            Ok(names) => names,
+            Err(error) => {
+                println!("proc: no name service ({error:?}): not serving");
+                return;
+            }
+        };
     let looked_up = |names: &mut names::Client, name: &str, wait: u32| names.lookup_wait(name, wait).ok();
-    let (Some(root), Some(memory_port)) = (looked_up(&mut names, "fs", 60_000), looked_up(&mut names, "memory", 60_000))
+    let (Some(root), Some(memory_port)) =
+        (looked_up(&mut names, "fs", 60_000), looked_up(&mut names, "memory", 60_000))
     else {
         println!("proc: the file server or the memory server is not there: not serving");
         return;
@@ -338,7 +348,9 @@ fn main(bootstrap_port: u64) {
         let set = PortSet::allocate(&SystemKernel).map_err(|_| "no port set")?;
         set.insert(&public).map_err(|_| "no port set")?;
         set.insert(&notify).map_err(|_| "no port set")?;
-        names.register_name("proc", &public.make_send().map_err(|_| "no port")?).map_err(|_| "cannot register `proc`")?;
+        names
+            .register_name("proc", &public.make_send().map_err(|_| "no port")?)
+            .map_err(|_| "cannot register `proc`")?;
         Ok::<_, &str>((public, notify, set))
     })();
     let (public, notify, set) = match started {
@@ -355,9 +367,23 @@ fn main(bootstrap_port: u64) {
             return;
         }
     };
-    let tasks = KernelTasks { host, boot_time: boot_time(), tick_microseconds: tick_microseconds(), random, fallback: 0x243f_6a88_85a3_08d3 };
-    let mut server =
-        ProcessServer::new(SystemKernel, tasks, memory, FileServer { root }, ConsoleServer, set.name(), public.name(), notify.name());
+    let tasks = KernelTasks {
+        host,
+        boot_time: boot_time(),
+        tick_microseconds: tick_microseconds(),
+        random,
+        fallback: 0x243f_6a88_85a3_08d3,
+    };
+    let mut server = ProcessServer::new(
+        SystemKernel,
+        tasks,
+        memory,
+        FileServer { root },
+        ConsoleServer,
+        set.name(),
+        public.name(),
+        notify.name(),
+    );
 
     // init: the first argument is its path, the rest its arguments.
     let arguments: Vec<&[u8]> = libmach::runtime::arguments().skip(1).collect();
@@ -365,7 +391,11 @@ fn main(bootstrap_port: u64) {
     let rest = arguments.get(1..).unwrap_or(&[]);
     match server.start_init(path, rest, Some(bootstrap_port as PortName)) {
         Ok(()) => println!("proc: serving; init started from {}", core::str::from_utf8(path).unwrap_or("?")),
-        Err(errno) => println!("proc: cannot start init from {} (errno {}): serving without it", core::str::from_utf8(path).unwrap_or("?"), errno.0),
+        Err(errno) => println!(
+            "proc: cannot start init from {} (errno {}): serving without it",
+            core::str::from_utf8(path).unwrap_or("?"),
+            errno.0
+        ),
     }
     let mut request = alloc::vec![0u8; proc::BUFFER_SIZE];
     let mut reply = alloc::vec![0u8; proc::BUFFER_SIZE];
@@ -384,7 +414,9 @@ fn main(bootstrap_port: u64) {
             &mut |request, reply| server.handle(request, reply),
         );
         match handled {
-            Ok(_) | Err(libmach::abi::MachMsgReturn::ReceiveTimedOut) | Err(libmach::abi::MachMsgReturn::ReceiveInterrupted) => {}
+            Ok(_)
+            | Err(libmach::abi::MachMsgReturn::ReceiveTimedOut)
+            | Err(libmach::abi::MachMsgReturn::ReceiveInterrupted) => {}
             Err(error) => {
                 println!("proc: receiving failed for good ({error:?}): stopping");
                 break;
