@@ -211,6 +211,9 @@ impl Tasks<SystemKernel> for KernelTasks {
             suspended: info.suspend_count > 0,
         })
     }
+    fn thread_waiting(&mut self, thread: PortName) -> Result<bool, KernReturn> {
+        Ok(thread_basic_info(thread)?.run_state == libmach::abi::TH_STATE_WAITING)
+    }
     fn random(&mut self) -> [u8; 16] {
         let mut bytes = [0u8; 16];
         if let Some(client) = self.random.as_mut() {
