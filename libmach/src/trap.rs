@@ -496,14 +496,3 @@ pub fn thread_basic_info(thread: PortName) -> Result<mach_abi::ThreadBasicInfo, 
         cpu_ticks: word(4) as u64 | (word(5) as u64) << 32,
     })
 }
-
-/// Reads `thread`'s registers as `flavor` into `state`; returns how many
-/// 32-bit words were written.
-pub fn thread_get_state(thread: PortName, flavor: u32, state: &mut [u32]) -> Result<usize, KernReturn> {
-    let mut count = state.len() as u32;
-    let arguments = [thread as u64, flavor as u64, state.as_mut_ptr() as u64, &raw mut count as u64, 0, 0];
-    // SAFETY: the kernel writes at most `count` (= state.len()) words into
-    // `state` and one into `count`, both ours.
-    to_result(unsafe { raw_trap(Trap::ThreadGetState as u64, arguments) })?;
-    Ok(count as usize)
-}

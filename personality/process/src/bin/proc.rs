@@ -24,7 +24,7 @@ use libmach::trap::{
 use libmach::{println, PortSet, ReceiveRight, SendRight, ServeOptions, SystemKernel};
 use mach_bootstrap_core::names;
 use mach_process::{Console, FileService, FileStatus, Power, ProcessServer, Registers, TaskInfo, Tasks};
-use personality_interfaces::{fs, io, memory, proc, random};
+use personality_interfaces::{fs, io, memory, proc, random, tty};
 use process_core::table::Pid;
 use process_core::Errno;
 
@@ -312,12 +312,28 @@ impl FileService<SystemKernel> for FileServer {
     }
 }
 
-/// The console server, looked up when first needed.
-struct ConsoleServer;
+/// The console server (`tty.defs` on the port registered as `console`),
+/// looked up when first needed: a system without one still runs.
+struct ConsoleServer {
+    names: names::Client<SystemKernel>,
+    tty: Option<tty::Client<SystemKernel>>,
+}
 
 impl Console for ConsoleServer {
     fn session_ended(&mut self, session: Pid) {
-        println!("proc: session {session} ended (the console's interface to hear it is not built in yet)");
+        if self.tty.is_none() {
+            self.tty =
+                self.names.lookup_wait("console", 0).ok().and_then(|port| tty::Client::new(&SystemKernel, port).ok());
+        }
+        match self.tty.as_mut() {
+            Some(client) => {
+                if client.session_ended(session).is_err() {
+                    // A restarted console registers a new port.
+                    self.tty = None;
+                }
+            }
+            None => println!("proc: session {session} ended; no console server to tell"),
+        }
     }
 }
 
@@ -370,6 +386,21 @@ fn main(bootstrap_port: u64) {
             return;
         }
     };
+    // A second reference to the bootstrap port for the console's lookups.
+    if let Err(error) =
+        libmach::trap::port_mod_refs(task_self(), bootstrap_port as PortName, libmach::abi::PortRight::Send, 1)
+    {
+        println!("proc: no second reference to the bootstrap port ({error:?}): not serving");
+        return;
+    }
+    let console_names =
+        match names::Client::new(&SystemKernel, SendRight::from_name(&SystemKernel, bootstrap_port as PortName)) {
+            Ok(client) => client,
+            Err(error) => {
+                println!("proc: no name service ({error:?}): not serving");
+                return;
+            }
+        };
     let tasks = KernelTasks {
         host,
         boot_time: boot_time(),
@@ -382,7 +413,7 @@ fn main(bootstrap_port: u64) {
         tasks,
         memory,
         FileServer { root },
-        ConsoleServer,
+        ConsoleServer { names: console_names, tty: None },
         set.name(),
         public.name(),
         notify.name(),
