@@ -134,6 +134,12 @@ fn child(process: &mut Process, child: impl FnOnce(&mut Process) -> i32) -> i32 
     }
 }
 
+/// `pid`'s state in the listing (R, S, T, Z), if it is listed.
+fn state_of(process: &mut Process, pid: i32) -> Option<u8> {
+    let entries = process.proc.list(pid - 1).ok()?;
+    entries.as_slice().iter().find(|entry| entry.pid == pid).map(|entry| entry.state)
+}
+
 fn status_of(process: &mut Process, pid: i32) -> i32 {
     process.wait(pid, 0).map_or(-1, |(_, status)| status)
 }
@@ -192,9 +198,21 @@ fn main(_bootstrap: u64) {
         9
     });
     checks.equal("exec with 128 KiB of arguments", exited(status_of(&mut process, pid)), Some(0));
-    let not_a_program = process.exec(b"/etc/passwd", &[b"passwd"], &[]);
+    // A file without execute permission (EACCES, as Linux answers), and an
+    // executable file that is no program (ENOEXEC: scripts/tests/process
+    // puts a text file at /bin/not-a-program, mode 755); the caller goes on.
+    let not_executable = process.exec(b"/etc/passwd", &[b"passwd"], &[]);
     checks.equal(
-        "exec of a text file fails and leaves the caller intact",
+        "exec of a file without execute permission fails with EACCES",
+        matches!(
+            not_executable,
+            Err(mach_process_checks::ExecError::Exec(libmach::CallError::Interface(proc::Error::Eacces)))
+        ),
+        true,
+    );
+    let not_a_program = process.exec(b"/bin/not-a-program", &[b"not-a-program"], &[]);
+    checks.equal(
+        "exec of a text file fails with ENOEXEC and leaves the caller intact",
         matches!(
             not_a_program,
             Err(mach_process_checks::ExecError::Exec(libmach::CallError::Interface(proc::Error::Enoexec)))
@@ -314,16 +332,26 @@ fn main(_bootstrap: u64) {
     // Zombies until reaped, in the listing.
     let pid = child(&mut process, |_| 0);
     let _ = libmach::trap::thread_sleep(200);
-    let state = |process: &mut Process| {
-        process
-            .proc
-            .list(pid - 1)
-            .ok()
-            .and_then(|entries| entries.as_slice().iter().find(|entry| entry.pid == pid).map(|entry| entry.state))
-    };
-    checks.equal("a child that ended is a zombie", state(&mut process), Some(b'Z'));
+    checks.equal("a child that ended is a zombie", state_of(&mut process, pid), Some(b'Z'));
     let _ = status_of(&mut process, pid);
-    checks.equal("reaped, it is gone", state(&mut process), None);
+    checks.equal("reaped, it is gone", state_of(&mut process, pid), None);
+
+    // A wait the caller gave up (its call timed out, as a signal's
+    // thread_abort would end it) consumes nothing: the child's status is
+    // there for the next wait. Meanwhile the listing shows the sleeper as S.
+    let pid = child(&mut process, |_| {
+        let _ = libmach::trap::thread_sleep(400);
+        5
+    });
+    let _ = libmach::trap::thread_sleep(100);
+    let sleeping = state_of(&mut process, pid);
+    process.proc.set_timeout(Some(50));
+    let given_up = process.proc.wait(pid, 0);
+    process.proc.set_timeout(None);
+    let _ = libmach::trap::thread_sleep(600);
+    checks.equal("a sleeping child is S in the listing", sleeping, Some(b'S'));
+    checks.equal("the wait timed out", given_up.is_err(), true);
+    checks.equal("a wait given up consumes nothing", exited(status_of(&mut process, pid)), Some(5));
 
     // The alarm clock.
     let pid = child(&mut process, |process| {
