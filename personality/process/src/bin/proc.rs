@@ -211,6 +211,9 @@ impl Tasks<SystemKernel> for KernelTasks {
             suspended: info.suspend_count > 0,
         })
     }
+    fn set_name(&mut self, task: PortName, name: &str) -> Result<(), KernReturn> {
+        libmach::trap::task_set_name(task, name)
+    }
     fn thread_waiting(&mut self, thread: PortName) -> Result<bool, KernReturn> {
         Ok(thread_basic_info(thread)?.run_state == libmach::abi::TH_STATE_WAITING)
     }
