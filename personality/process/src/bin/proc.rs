@@ -24,6 +24,7 @@ use libmach::trap::{
 use libmach::{println, PortSet, ReceiveRight, SendRight, ServeOptions, SystemKernel};
 use mach_bootstrap_core::names;
 use mach_process::{Console, FileService, FileStatus, Power, ProcessServer, Registers, TaskInfo, Tasks};
+use mach_vfs::server::device::RandomGenerator;
 use personality_interfaces::{fs, io, memory, proc, random, tty};
 use process_core::table::Pid;
 use process_core::Errno;
@@ -115,8 +116,29 @@ struct KernelTasks {
     boot_time: u64,
     tick_microseconds: u64,
     random: Option<random::Client<SystemKernel>>,
-    /// Mixed into the random bytes when no `random` server answers.
-    fallback: u64,
+    /// AT_RANDOM's source: ChaCha20 keyed from `random` (the file server's
+    /// /dev/urandom generator), with fast key erasure.
+    generator: RandomGenerator,
+    draws: u64,
+}
+
+/// How many AT_RANDOM draws one key from the entropy device serves.
+const RESEED_AFTER: u64 = 1024;
+
+impl KernelTasks {
+    /// Mixes 32 bytes from the `random` server into the generator's key
+    /// (the clock if there is none: weak, said once at start).
+    fn reseed(&mut self) {
+        if let Some(client) = self.random.as_mut() {
+            if let Ok(data) = client.read_random(32) {
+                if data.as_slice().len() == 32 {
+                    self.generator.mix(data.as_slice());
+                    return;
+                }
+            }
+        }
+        self.generator.mix(&clock_get_time().unwrap_or(0).to_le_bytes());
+    }
 }
 
 impl Tasks<SystemKernel> for KernelTasks {
@@ -218,19 +240,14 @@ impl Tasks<SystemKernel> for KernelTasks {
         Ok(thread_basic_info(thread)?.run_state == libmach::abi::TH_STATE_WAITING)
     }
     fn random(&mut self) -> [u8; 16] {
-        let mut bytes = [0u8; 16];
-        if let Some(client) = self.random.as_mut() {
-            if let Ok(data) = client.read_random(16) {
-                if data.as_slice().len() == 16 {
-                    bytes.copy_from_slice(data.as_slice());
-                    return bytes;
-                }
-            }
+        // A keystream keyed from the entropy device, fetched again every
+        // RESEED_AFTER draws: an exec never waits for the device.
+        if self.draws % RESEED_AFTER == 0 {
+            self.reseed();
         }
-        // No random server: the clock, mixed (weak; said once at start).
-        self.fallback = self.fallback.wrapping_add(clock_get_time().unwrap_or(0)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        bytes[..8].copy_from_slice(&self.fallback.to_le_bytes());
-        bytes[8..].copy_from_slice(&self.fallback.rotate_left(29).wrapping_mul(0xbf58_476d_1ce4_e5b9).to_le_bytes());
+        self.draws += 1;
+        let mut bytes = [0u8; 16];
+        self.generator.fill(&mut bytes);
         bytes
     }
     fn power(&mut self, action: Power, status: i32) {
@@ -409,7 +426,8 @@ fn main(bootstrap_port: u64) {
         boot_time: boot_time(),
         tick_microseconds: tick_microseconds(),
         random,
-        fallback: 0x243f_6a88_85a3_08d3,
+        generator: RandomGenerator::new(&clock_get_time().unwrap_or(0).to_le_bytes()),
+        draws: 0,
     };
     let mut server = ProcessServer::new(
         SystemKernel,
