@@ -34,8 +34,9 @@ macro_rules! entry {
 /// process server's (which has an environment, docs/process-server.md).
 static START_BLOCK: AtomicU64 = AtomicU64::new(0);
 
-/// Most arguments read: more than any manifest may list.
-const ARGUMENTS_MAX: u64 = 64;
+/// Most arguments read: a process's whole argument list fits (ARG_MAX is
+/// 256 KiB of strings, so fewer than this many pointers).
+const ARGUMENTS_MAX: u64 = 1 << 18;
 /// Most bytes read of one argument.
 const ARGUMENT_LENGTH_MAX: usize = 4096;
 /// Most auxiliary vector entries read.

@@ -181,6 +181,11 @@ where
                     .map(|first| first.rsplit(|&byte| byte == b'/').next().unwrap_or(first))
                     .map(|name| String::from_utf8_lossy(name).into_owned())
                     .unwrap_or_default();
+                // Kernel logs then say which program spoke (a name is only
+                // a label: its failure changes nothing).
+                if let Some(name) = crate::task_name(&command) {
+                    let _ = self.tasks.set_name(task.name(), name);
+                }
                 Ok(Built {
                     task,
                     thread,

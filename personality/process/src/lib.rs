@@ -136,6 +136,9 @@ pub trait Tasks<K: PortKernel> {
     /// Whether the thread waits (for a message, a sleep, a page) rather
     /// than runs or is ready to: the listing's S rather than R.
     fn thread_waiting(&mut self, thread: PortName) -> Result<bool, KernReturn>;
+    /// `task_set_name`: what kernel logs call the task (its command, cut by
+    /// [`task_name`]).
+    fn set_name(&mut self, task: PortName, name: &str) -> Result<(), KernReturn>;
     /// 16 random bytes (`AT_RANDOM`).
     fn random(&mut self) -> [u8; 16];
     /// Ends the machine (after the disks were written back); returns only
@@ -224,6 +227,16 @@ pub trait FileService<K: PortKernel> {
 pub trait Console {
     /// `tty.session_ended` (one-way).
     fn session_ended(&mut self, session: Pid);
+}
+
+/// A command as a kernel task name: at most `TASK_NAME_MAX` bytes, cut at
+/// a character boundary; `None` for an empty one (the kernel refuses it).
+pub fn task_name(command: &str) -> Option<&str> {
+    let mut end = command.len().min(mach_abi::TASK_NAME_MAX);
+    while !command.is_char_boundary(end) {
+        end -= 1;
+    }
+    Some(&command[..end]).filter(|name| !name.is_empty())
 }
 
 /// What a port of the set is to the server.

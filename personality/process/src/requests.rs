@@ -144,8 +144,7 @@ where
             foreground: None,
         };
         let built = self.build_image(process_core::table::INIT, &request, StartSource::Server)?;
-        let command = alloc::string::String::from_utf8_lossy(path).into_owned();
-        let effects = self.table.exec(process_core::table::INIT, &command, None, None, SignalSet::EMPTY)?;
+        let effects = self.table.exec(process_core::table::INIT, &built.command, None, None, SignalSet::EMPTY)?;
         let (live, thread, registers) = Self::live_from(built, Some(file));
         let task = live.task.name();
         if let Err(errno) = self.adopt(process_core::table::INIT, live) {
@@ -193,6 +192,10 @@ where
         // The memory server makes the child (memory and send rights
         // inherited) between two of the parent's own requests.
         let (task, space) = self.memory.fork(&parent_space)?;
+        // The kernel named it after its creator (the memory server).
+        if let Some(name) = self.table.get(parent).and_then(|process| crate::task_name(&process.command)) {
+            let _ = self.tasks.set_name(task.name(), name);
+        }
         let made = (|| {
             let process_port = self.new_port()?;
             let exception_port = self.new_port()?;

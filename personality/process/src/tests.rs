@@ -41,6 +41,8 @@ struct TaskRecord {
     writes: Vec<(u64, Vec<u8>)>,
     /// Its threads' registers once started.
     started: Vec<Registers>,
+    /// What `task_set_name` last said.
+    name: Option<String>,
 }
 
 #[derive(Clone)]
@@ -99,6 +101,7 @@ impl FakeTasks {
             exception_port: false,
             writes: Vec::new(),
             started: Vec::new(),
+            name: None,
         };
         self.tasks.borrow_mut().insert(key, record);
         Ok(name)
@@ -210,6 +213,10 @@ impl Tasks<FakeKernel> for FakeTasks {
             cpu_microseconds: 20_000,
             suspended: record.suspended > 0,
         })
+    }
+    fn set_name(&mut self, task: PortName, name: &str) -> Result<(), KernReturn> {
+        assert!(!name.is_empty() && name.len() <= mach_abi::TASK_NAME_MAX, "the kernel refuses {name:?}");
+        self.record(task, |record| record.name = Some(name.into()))
     }
     fn thread_waiting(&mut self, thread: PortName) -> Result<bool, KernReturn> {
         let thread_key = self.key(thread)?;
@@ -554,6 +561,12 @@ impl World {
         self.tasks.record(task, |record| record.started.clone()).unwrap()
     }
 
+    /// The kernel's name for the process's task.
+    fn task_name(&self, pid: Pid) -> Option<String> {
+        let task = self.server.borrow().task_port(pid).unwrap();
+        self.tasks.record(task, |record| record.name.clone()).unwrap()
+    }
+
     fn credential(&self, pid: Pid) -> TaskCredential {
         let task = self.server.borrow().task_port(pid).unwrap();
         self.tasks.record(task, |record| record.credential).unwrap().unwrap()
@@ -613,9 +626,21 @@ fn init_starts_as_pid_1_with_its_arguments_the_console_and_its_ports() {
     assert_eq!(registers[0].rsp, registers[0].rsi, "the start block in rsi too");
     assert_eq!(registers[0].rsp % 16, 0);
     assert_eq!(world.credential(1).pid, 1);
+    assert_eq!(world.task_name(1).as_deref(), Some("init"), "what kernel logs call it");
     let identity = init.client().identity().unwrap();
     assert_eq!((identity.pid, identity.parent, identity.group, identity.session), (1, 0, 1, 1));
     world.system.check_invariants().unwrap();
+}
+
+#[test]
+fn a_command_becomes_a_task_name_the_kernel_takes() {
+    assert_eq!(crate::task_name("cat"), Some("cat"));
+    assert_eq!(crate::task_name(""), None);
+    let long = "x".repeat(40);
+    assert_eq!(crate::task_name(&long).map(str::len), Some(mach_abi::TASK_NAME_MAX));
+    // 31 bytes, then a two-byte character across the limit: cut before it.
+    let accented = std::format!("{}é", "a".repeat(31));
+    assert_eq!(crate::task_name(&accented), Some(&accented[..31]));
 }
 
 #[test]
@@ -624,6 +649,7 @@ fn fork_makes_a_child_with_its_own_ports_under_the_parents_names() {
     let init = world.init();
     let child = world.fork(&init, 0x40_2000);
     assert_eq!(child, 2);
+    assert_eq!(world.task_name(child).as_deref(), Some("init"), "named after its parent, not the memory server");
     let registers = world.started(child);
     assert_eq!(registers.len(), 1);
     assert_eq!(
@@ -898,6 +924,7 @@ fn exec_replaces_the_image_under_the_same_pid_keeping_its_descriptors() {
     let identity = process.client().identity().unwrap();
     assert_eq!((identity.pid, identity.parent), (child as i32, 1));
     assert_eq!(world.server.borrow().table().get(child).unwrap().command, "ls");
+    assert_eq!(world.task_name(child).as_deref(), Some("ls"));
     world.system.check_invariants().unwrap();
 }
 
@@ -1066,7 +1093,7 @@ fn the_listing_shows_each_process() {
         entries.as_slice().iter().map(|entry| (entry.pid, entry.parent, entry.state)).collect();
     assert_eq!(rows, [(1, 0, b'S'), (child as i32, 1, b'Z'), (running as i32, 1, b'R')]);
     let first = &entries.as_slice()[0];
-    assert_eq!(&first.command[..4], b"/sbi");
+    assert_eq!(&first.command[..5], b"init\0", "argv[0]'s last component");
     assert_eq!(String::from_utf8_lossy(&first.arguments[..18]), "/sbin/init -c true");
     assert_eq!(first.cpu_microseconds, 20_000);
     assert!(first.virtual_kib > 0, "from the memory server");
