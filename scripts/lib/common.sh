@@ -199,13 +199,16 @@ qemu_test() {
         -device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel "$image" "$@" </dev/null
 }
 
-# build_root_disk OUTPUT [SIZE]: the root disk, an ext2 image made by mkimage
-# (docs/ext2.md) from the skeleton in image/root/ plus whatever build steps
-# staged in $BUILD/x86_64/root/ (programs for /bin, /sbin...: copy them there,
-# or use stage_root_file, before calling this). SIZE defaults to 64M. Time
-# stamps come from the last commit, so the same tree gives the same image.
+# build_root_disk OUTPUT [SIZE] [DIRECTORY...]: the root disk, an ext2 image
+# made by mkimage (docs/ext2.md) from the skeleton in image/root/ plus
+# whatever build steps staged in $BUILD/x86_64/root/ (programs for /bin,
+# /sbin...: copy them there, or use stage_root_file, before calling this),
+# then each DIRECTORY copied over it in order (scripts/run's --add). SIZE
+# defaults to 64M. Time stamps come from the last commit, so the same tree
+# gives the same image.
 build_root_disk() {
-    local output=$1 size=${2:-64M} staging="$BUILD/x86_64/root-staging"
+    local output=$1 size=${2:-64M} staging="$BUILD/x86_64/root-staging" overlay
+    shift 2 2>/dev/null || shift $#
     cargo +"$TOOLCHAIN" build --quiet --release -p mach-image --target-dir "$ROOT/target/host-tools" || return
     rm -rf "$staging"
     mkdir -p "$staging" "$(dirname "$output")"
@@ -214,6 +217,9 @@ build_root_disk() {
     if [ -d "$BUILD/x86_64/root" ]; then
         cp -a "$BUILD/x86_64/root/." "$staging/" || return
     fi
+    for overlay in "$@"; do
+        cp -a "$overlay/." "$staging/" || return
+    done
     chmod 1777 "$staging/tmp"
     chmod 0700 "$staging/root"
     local time
@@ -228,6 +234,13 @@ stage_root_file() {
     local target="$BUILD/x86_64/root/${2#/}"
     mkdir -p "$(dirname "$target")"
     install -m "${3:-0755}" "$1" "$target"
+}
+
+# stage_system_programs: the programs the system runs from its root disk
+# (init at /sbin/init, the process server's first process), from
+# $BUILD/x86_64/user (call after build_user_programs).
+stage_system_programs() {
+    stage_root_file "$BUILD/x86_64/user/init" /sbin/init 0755
 }
 
 # build_test_disk OUTPUT: the virtio driver's 64 MiB test disk, every byte
@@ -259,18 +272,18 @@ user_test_modules() {
     echo "$list"
 }
 
-# build_minilibc_program PACKAGE: builds the Rust programs of PACKAGE
-# (#![no_std] binaries over the posix crate, minilibc/posix) for Mach_R's
-# user space: target x86_64-unknown-linux-gnu (the host's ELF ABI), panic
-# abort, static non-PIE, linked by scripts/mcc against minilibc's crt1.o
-# and libc.a. The package's binaries require its feature "program" (so
-# workspace builds and `cargo test` leave them out). Leaves them in
-# $MINILIBC_PROGRAMS/<binary>. Today's libc.a is the Linux back end, so
-# they also run on the host, which is how scripts/tests check them.
-MINILIBC_PROGRAMS="$ROOT/target/minilibc-programs/x86_64-unknown-linux-gnu/release"
+# build_minilibc_program PACKAGE [PLATFORM]: builds the Rust programs of
+# PACKAGE (#![no_std] binaries over the posix crate, minilibc/posix):
+# target x86_64-unknown-linux-gnu (the host's ELF ABI), panic abort, static
+# non-PIE, linked by scripts/mcc against minilibc's crt1.o and libc.a of
+# PLATFORM: `linux` (the default: the host tests run them on Linux) or
+# `mach` (for Mach_R's root disk). The package's binaries require its
+# feature "program" (so workspace builds and `cargo test` leave them out).
+# Leaves them in $MINILIBC_PROGRAMS/<binary> (set for the platform built).
 build_minilibc_program() {
-    local package=$1
-    RUSTFLAGS="-C panic=abort -C relocation-model=static -C linker=$ROOT/scripts/mcc" \
+    local package=$1 platform=${2:-linux}
+    MINILIBC_PROGRAMS="$ROOT/target/minilibc-programs-$platform/x86_64-unknown-linux-gnu/release"
+    MCC_PLATFORM=$platform RUSTFLAGS="-C panic=abort -C relocation-model=static -C linker=$ROOT/scripts/mcc" \
         cargo +"$TOOLCHAIN" build --quiet --release -p "$package" --features "$package/program" \
-        --target x86_64-unknown-linux-gnu --target-dir "$ROOT/target/minilibc-programs"
+        --target x86_64-unknown-linux-gnu --target-dir "$ROOT/target/minilibc-programs-$platform"
 }
