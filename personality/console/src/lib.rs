@@ -67,7 +67,8 @@ pub trait Machine: Registers {
     // (or it did not answer): the caller then refuses loudly.
 
     /// `signal_group`: `signal` (its number) to process group `group`;
-    /// `Some(false)` if the process server refused (no such group).
+    /// `Some(false)` if the process server refused it (a group that ended
+    /// meanwhile is not a refusal: the signal has nobody to reach).
     fn signal_group(&mut self, group: u32, signal: u32) -> Option<bool>;
     /// `job_control`: process `pid` of group `group` used the terminal from
     /// the background; what the process server did about `signal`.
@@ -411,7 +412,7 @@ impl<K: PortKernel, M: Machine> ConsoleServer<K, M> {
                 Outgoing::SignalGroup { group, signal } => match self.machine.signal_group(group, signal.number()) {
                     Some(true) => {}
                     Some(false) => self.machine.report(format_args!(
-                        "console: {} ({}) for process group {group}: the process server has no such group",
+                        "console: {} ({}) for process group {group}: the process server refused it",
                         signal.name(),
                         signal.number()
                     )),

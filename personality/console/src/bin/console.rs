@@ -117,7 +117,9 @@ impl Machine for Com1 {
 
     fn signal_group(&mut self, group: u32, signal: u32) -> Option<bool> {
         let result = self.process_server()?.signal_group(group as i32, signal as i32);
-        self.answer(result).map(|answer| answer.is_ok())
+        // ESRCH: the group ended meanwhile (a hang-up after its leader
+        // left): the signal has nobody to reach.
+        self.answer(result).map(|answer| matches!(answer, Ok(()) | Err(proc::Error::Esrch)))
     }
 
     fn job_control(&mut self, pid: u32, group: u32, signal: u32) -> Option<JobControlOutcome> {
@@ -162,7 +164,9 @@ fn main(bootstrap_port: u64) {
         println!("console: started without the host port (its manifest line needs host-port)");
         return;
     };
-    let names = names::Client::new(&kernel, SendRight::from_name(&kernel, bootstrap_port as PortName)).ok();
+    let names = names::Client::new(&kernel, SendRight::from_name(&kernel, bootstrap_port as PortName))
+        .inspect_err(|error| println!("console: no client of the name service: {error:?}"))
+        .ok();
     let mut com1 = Com1 { host, names, proc: None };
     let uart = match Uart::start(&mut com1) {
         Ok(uart) => uart,
@@ -200,11 +204,12 @@ fn main(bootstrap_port: u64) {
             return;
         }
     };
-    let registered = names::Client::new(&kernel, SendRight::from_name(&kernel, bootstrap_port as PortName))
-        .map_err(|error| alloc::format!("{error:?}"))
-        .and_then(|mut names| {
-            names.register_name("console", &service_send).map_err(|error| alloc::format!("{error:?}"))
-        });
+    // The one client of the name service (it owns the bootstrap port's
+    // send right): it registers `console` now and finds `proc` later.
+    let registered = match server.machine_mut().names.as_mut() {
+        Some(names) => names.register_name("console", &service_send).map_err(|error| alloc::format!("{error:?}")),
+        None => Err(alloc::string::String::from("no name service client")),
+    };
     if let Err(error) = registered {
         println!("console: cannot register `console`: {error}");
         return;
