@@ -126,6 +126,18 @@ def main():
         output = shell.run(b"\x1b[A")
         check("the up arrow recalls the last line", b"\naXbc\r\n" in output, output)
 
+        output = shell.run(b"ech\t tab-completed")
+        check("tab completes a command", b"\ntab-completed\r\n" in output, output)
+        output = shell.run(b"ls /et\t")
+        check("tab completes a path", b"\ngroup\r\n" in output or b"group" in output.split(b"\n", 1)[-1], output)
+        console.type(b"cat <<END | wc -l\r")
+        console.expect(b"> ")
+        console.type(b"one\r")
+        console.expect(b"> ")
+        console.type(b"two\rEND\r")
+        output = shell.prompt()
+        check("a here-document over two prompts", re.search(rb"\n\s*2\r\n", output) is not None, output)
+
         console.type(b"sleep 100\r")
         console.quiet(3)
         console.type(b"\x03")
