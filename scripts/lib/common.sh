@@ -218,6 +218,7 @@ build_root_disk() {
         cp -a "$BUILD/x86_64/root/." "$staging/" || return
     fi
     for overlay in "$@"; do
+        [ -n "$overlay" ] && [ -d "$overlay" ] || { echo "build_root_disk: no overlay directory '$overlay'" >&2; return 1; }
         cp -a "$overlay/." "$staging/" || return
     done
     chmod 1777 "$staging/tmp"
@@ -243,6 +244,23 @@ stage_system_programs() {
     stage_root_file "$BUILD/x86_64/user/init" /sbin/init 0755
 }
 
+# process_test_overlay: a directory of the process checks' programs for the
+# test machines' root disk (/bin/proc-checks, /bin/process-frames...: what
+# the kernel's process cases and scripts/tests/process run), and an
+# executable text file /bin/not-a-program (exec's ENOEXEC); prints its path.
+# Call after build_user_programs.
+process_test_overlay() {
+    local overlay="$BUILD/x86_64/process-test-root" program
+    rm -rf "$overlay"
+    mkdir -p "$overlay/bin"
+    for program in proc-checks process-frames proc-bench echo-args exit-code memory-hog; do
+        cp "$BUILD/x86_64/user/$program" "$overlay/bin/$program" || return
+    done
+    printf 'this is text, not a program\n' >"$overlay/bin/not-a-program"
+    chmod 755 "$overlay/bin/not-a-program"
+    echo "$overlay"
+}
+
 # build_test_disk OUTPUT: the virtio driver's 64 MiB test disk, every byte
 # known (scripts/lib/test_disk.py; mach_virtio::test_disk_byte).
 build_test_disk() {
@@ -254,7 +272,9 @@ build_test_disk() {
 # so runs change neither, the root disk again read-only (block2), and
 # virtio-rng (random). Builds both disks.
 virtio_test_devices() {
-    build_root_disk "$BUILD/x86_64/root.img" >&2 || return
+    local overlay
+    overlay=$(process_test_overlay) || return
+    build_root_disk "$BUILD/x86_64/root.img" 64M "$overlay" >&2 || return
     build_test_disk "$BUILD/x86_64/test-disk.img" >&2 || return
     echo "-drive file=$BUILD/x86_64/root.img,if=virtio,format=raw,snapshot=on" \
         "-drive file=$BUILD/x86_64/test-disk.img,if=virtio,format=raw,snapshot=on" \
