@@ -3,8 +3,8 @@
 #include <bits/types.h>
 #include <stdio.h>
 __MINILIBC_BEGIN
-/* The mount table: on Linux /etc/mtab is /proc/self/mounts; on Mach_R the
- * file server serves it. */
+/* The mount table: on Linux /etc/mtab is /proc/self/mounts; Mach_R's file
+ * server serves no mount table yet (docs/minilibc.md). */
 #define MOUNTED "/etc/mtab"
 #define _PATH_MOUNTED "/etc/mtab"
 #define _PATH_MNTTAB "/etc/fstab"

@@ -218,6 +218,7 @@ build_root_disk() {
         cp -a "$BUILD/x86_64/root/." "$staging/" || return
     fi
     for overlay in "$@"; do
+        [ -n "$overlay" ] && [ -d "$overlay" ] || { echo "build_root_disk: no overlay directory '$overlay'" >&2; return 1; }
         cp -a "$overlay/." "$staging/" || return
     done
     chmod 1777 "$staging/tmp"
@@ -245,8 +246,9 @@ stage_system_programs() {
 
 # stage_user_programs: what a person uses on the root disk, built for
 # Mach_R by build_minilibc_program and stripped (the disk is 64 MiB): the
-# shell at /bin/msh (init starts it on the console) and coreutils at
-# /bin/coreutils with a link /bin/TOOL for each of its tools.
+# shell at /bin/msh (init starts it on the console) and /bin/sh (system(),
+# popen and #!/bin/sh scripts), and coreutils at /bin/coreutils with a link
+# /bin/TOOL for each of its tools.
 stage_user_programs() {
     local bin="$BUILD/x86_64/root/bin" tool
     build_minilibc_program msh mach || return
@@ -254,9 +256,27 @@ stage_user_programs() {
     build_minilibc_program coreutils mach || return
     stage_root_file "$MINILIBC_PROGRAMS/coreutils" /bin/coreutils 0755
     strip "$bin/msh" "$bin/coreutils" || return
+    ln -sfn msh "$bin/sh"
     for tool in $(sed -n 's/^ *Tool { name: "\([^"]*\)".*/\1/p' "$ROOT/coreutils/src/tools/mod.rs"); do
         ln -sfn coreutils "$bin/$tool"
     done
+}
+
+# process_test_overlay: a directory of the process checks' programs for the
+# test machines' root disk (/bin/proc-checks, /bin/process-frames...: what
+# the kernel's process cases and scripts/tests/process run), and an
+# executable text file /bin/not-a-program (exec's ENOEXEC); prints its path.
+# Call after build_user_programs.
+process_test_overlay() {
+    local overlay="$BUILD/x86_64/process-test-root" program
+    rm -rf "$overlay"
+    mkdir -p "$overlay/bin"
+    for program in proc-checks process-frames proc-bench echo-args exit-code memory-hog; do
+        cp "$BUILD/x86_64/user/$program" "$overlay/bin/$program" || return
+    done
+    printf 'this is text, not a program\n' >"$overlay/bin/not-a-program"
+    chmod 755 "$overlay/bin/not-a-program"
+    echo "$overlay"
 }
 
 # build_test_disk OUTPUT: the virtio driver's 64 MiB test disk, every byte
@@ -270,7 +290,9 @@ build_test_disk() {
 # so runs change neither, the root disk again read-only (block2), and
 # virtio-rng (random). Builds both disks.
 virtio_test_devices() {
-    build_root_disk "$BUILD/x86_64/root.img" >&2 || return
+    local overlay
+    overlay=$(process_test_overlay) || return
+    build_root_disk "$BUILD/x86_64/root.img" 64M "$overlay" >&2 || return
     build_test_disk "$BUILD/x86_64/test-disk.img" >&2 || return
     echo "-drive file=$BUILD/x86_64/root.img,if=virtio,format=raw,snapshot=on" \
         "-drive file=$BUILD/x86_64/test-disk.img,if=virtio,format=raw,snapshot=on" \

@@ -1,11 +1,15 @@
 /* Runs check programs one after the other inside Mach_R, for
  * scripts/tests/minilibc-mach:
  *
- *   run-checks -d DIRECTORY -o RESULTS NAME...
+ *   run-checks -d DIRECTORY -o RESULTS [-t TERMINAL-NAME] NAME...
  *
  * runs DIRECTORY/NAME for each NAME, with no arguments, DIRECTORY as its
  * working directory and TZ=UTC in its environment, its standard output and
- * error going to RESULTS/NAME.out (standard input stays the console); then
+ * error going to RESULTS/NAME.out (standard input stays the console). The
+ * program named by -t runs as the leader of a session of its own whose
+ * controlling terminal is the console (its standard input /dev/console
+ * opened afresh), as a program run by a shell on a terminal is; on Linux
+ * script(1)'s pseudo-terminal gives it the same. Then
  * writes RESULTS/NAME.status ("exit N" or "signal N") and says the same on
  * the console. RESULTS is made if missing. Everything is synced to the disk
  * at the end, where the host reads it back with debugfs after the clean
@@ -30,10 +34,12 @@ static void write_status(const char *results, const char *name, const char *text
 int main(int argc, char **argv) {
     const char *directory = "/bin";
     const char *results = "/results";
+    const char *terminal_program = "";
     int first = 1;
     while (first + 1 < argc && argv[first][0] == '-') {
         if (strcmp(argv[first], "-d") == 0) directory = argv[first + 1];
         else if (strcmp(argv[first], "-o") == 0) results = argv[first + 1];
+        else if (strcmp(argv[first], "-t") == 0) terminal_program = argv[first + 1];
         else break;
         first += 2;
     }
@@ -49,6 +55,12 @@ int main(int argc, char **argv) {
             int fd = open(output, O_WRONLY | O_CREAT | O_TRUNC, 0644);
             if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0 || chdir(directory) != 0) _exit(126);
             close(fd);
+            if (strcmp(name, terminal_program) == 0) {
+                /* A session leader without a terminal that opens one gets it. */
+                int terminal = -1;
+                if (setsid() < 0 || (terminal = open("/dev/console", O_RDWR)) < 0 || dup2(terminal, 0) < 0) _exit(125);
+                if (terminal != 0) close(terminal);
+            }
             char *arguments[] = {(char *)name, NULL};
             char *environment[] = {"TZ=UTC", "PATH=/bin:/usr/bin", "HOME=/", NULL};
             execve(path, arguments, environment);

@@ -55,6 +55,7 @@ pub unsafe fn start(stack: *const usize) {
     let auxiliary = block.auxiliary;
     let port = |entry: Option<u64>| Auxiliary::port(entry).unwrap_or(0);
     BOOTSTRAP_PORT.store(port(auxiliary.bootstrap), Ordering::Relaxed);
+    super::time::HOST_PORT.store(port(auxiliary.host), Ordering::Relaxed);
     BOOT_TIME.store(auxiliary.boot_time.unwrap_or(0), Ordering::Relaxed);
     signals::REAL_USER.store(auxiliary.user.unwrap_or(0) as u32, Ordering::Relaxed);
     signals::initialize(auxiliary.signal_mask.unwrap_or(0), auxiliary.signal_ignored.unwrap_or(0));

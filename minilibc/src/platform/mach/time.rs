@@ -218,8 +218,114 @@ pub fn processor_count() -> Result<usize, Errno> {
 ///
 /// # Safety
 /// `buffer` writable for `length` bytes.
-pub unsafe fn kernel_log(_command: i32, _buffer: *mut u8, _length: i32) -> Result<usize, Errno> {
-    Err(Errno(crate::errno_table::ENOSYS))
+pub unsafe fn kernel_log(command: i32, buffer: *mut u8, length: i32) -> Result<usize, Errno> {
+    // syslog(2)'s commands.
+    const CLOSE: i32 = 0;
+    const OPEN: i32 = 1;
+    const READ: i32 = 2;
+    const READ_ALL: i32 = 3;
+    const READ_CLEAR: i32 = 4;
+    const CLEAR: i32 = 5;
+    const SIZE_UNREAD: i32 = 9;
+    const SIZE_BUFFER: i32 = 10;
+    // Reading the log needs the privileged host port, which only programs
+    // the boot manifest grants it hold: anyone else is refused, as Linux
+    // refuses a process without CAP_SYSLOG.
+    let host = HOST_PORT.load(Ordering::Relaxed);
+    if host == 0 {
+        return Err(Errno(crate::errno_table::EPERM));
+    }
+    let buffer = || -> Result<&mut [u8], Errno> {
+        if buffer.is_null() || length < 0 {
+            return Err(Errno(EINVAL));
+        }
+        // SAFETY: the caller's buffer of `length` bytes.
+        Ok(unsafe { core::slice::from_raw_parts_mut(buffer, length as usize) })
+    };
+    let unread = LOG_UNREAD.load(Ordering::Relaxed);
+    match command {
+        CLOSE | OPEN => Ok(0),
+        SIZE_BUFFER => log_size(host, 0),
+        SIZE_UNREAD => log_size(host, unread),
+        READ_ALL => read_newest(host, buffer()?, 0).map(|(length, _)| length),
+        READ_CLEAR => {
+            let (length, next) = read_newest(host, buffer()?, 0)?;
+            LOG_UNREAD.store(next, Ordering::Relaxed);
+            Ok(length)
+        }
+        CLEAR => {
+            let mut skipped = [0u8; libmach::abi::KERNEL_LOG_LINE_MAX];
+            let mut next = unread;
+            while let Ok(read) = libmach::kernel_log::read(host, &mut skipped, next) {
+                if read.length == 0 {
+                    break;
+                }
+                next = read.next;
+            }
+            LOG_UNREAD.store(next, Ordering::Relaxed);
+            Ok(0)
+        }
+        // Lines not read yet, waiting for one if there is none.
+        READ => {
+            let buffer = buffer()?;
+            if buffer.is_empty() {
+                return Ok(0);
+            }
+            loop {
+                match libmach::kernel_log::read(host, buffer, unread) {
+                    Ok(read) if read.length > 0 => {
+                        LOG_UNREAD.store(read.next, Ordering::Relaxed);
+                        return Ok(read.length);
+                    }
+                    Ok(_) => interruptible(false, || sleep_for(10))?,
+                    Err(KernReturn::NoSpace) => return Err(Errno(EINVAL)),
+                    Err(_) => return Err(Errno(crate::errno_table::EIO)),
+                }
+            }
+        }
+        // Console levels (6, 7, 8): the serial line is the console
+        // server's, not the kernel's, once it has started.
+        _ => Err(Errno(EINVAL)),
+    }
+}
+
+/// The privileged host port (`AT_MACH_HOST`), when the bootstrap task
+/// granted it; 0 otherwise.
+pub(crate) static HOST_PORT: AtomicU32 = AtomicU32::new(0);
+/// The kernel log's first line `klogctl` has not read (`SYSLOG_ACTION_READ`).
+static LOG_UNREAD: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+
+fn log_size(host: PortName, from: u64) -> Result<usize, Errno> {
+    libmach::kernel_log::size_from(host, from).map_err(|_| Errno(crate::errno_table::EIO))
+}
+
+/// The newest whole lines from `from` on that fit in `buffer` (older ones
+/// are skipped a buffer of lines at a time, so a little less may come
+/// than would fit); the length and the sequence after the last line.
+fn read_newest(host: PortName, buffer: &mut [u8], from: u64) -> Result<(usize, u64), Errno> {
+    let failed = |_| Errno(crate::errno_table::EIO);
+    let mut sequence = from;
+    let mut skipped = [0u8; libmach::abi::KERNEL_LOG_LINE_MAX];
+    while log_size(host, sequence)? > buffer.len() {
+        let read = libmach::kernel_log::read(host, &mut skipped, sequence).map_err(failed)?;
+        if read.length == 0 {
+            break;
+        }
+        sequence = read.next;
+    }
+    let mut filled = 0;
+    while filled < buffer.len() {
+        match libmach::kernel_log::read(host, &mut buffer[filled..], sequence) {
+            Ok(read) if read.length > 0 => {
+                filled += read.length;
+                sequence = read.next;
+            }
+            // Nothing newer, or the next line does not fit what is left.
+            Ok(_) | Err(KernReturn::NoSpace) => break,
+            Err(error) => return Err(failed(error)),
+        }
+    }
+    Ok((filled, sequence))
 }
 
 /// sched_yield: `thread_switch` with no wait.

@@ -18,7 +18,7 @@ fn main(_bootstrap: u64) {
         // process; each write touches one byte of it.
         unsafe { ((start + touched) as *mut u8).write_volatile(1) };
         touched += 4096;
-        if touched % (8 << 20) == 0 {
+        if touched.is_multiple_of(8 << 20) {
             libmach::println!("memory-hog: {} MiB touched", touched >> 20);
         }
     }

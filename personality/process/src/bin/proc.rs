@@ -242,7 +242,7 @@ impl Tasks<SystemKernel> for KernelTasks {
     fn random(&mut self) -> [u8; 16] {
         // A keystream keyed from the entropy device, fetched again every
         // RESEED_AFTER draws: an exec never waits for the device.
-        if self.draws % RESEED_AFTER == 0 {
+        if self.draws.is_multiple_of(RESEED_AFTER) {
             self.reseed();
         }
         self.draws += 1;
