@@ -9,7 +9,7 @@ jobs/bg/kill, exit (init starts the shell again), and poweroff.
 Usage: serial.py SOCKET [SECONDS [KERNEL_LOG]] (SECONDS: how long to wait
 for the socket: QEMU makes it once scripts/run has built everything;
 KERNEL_LOG: where the power-off line is looked for). Prints PASS/FAIL per check and ends with
-"msh-console: N passed, N failed"; exits 1 if any failed.
+"N passed, N failed"; exits 1 if any failed.
 """
 
 import os
@@ -179,7 +179,7 @@ def main():
         check("the session went on", False, str(error).encode())
     finally:
         console.close()
-    print(f"msh-console: {passed} passed, {failed} failed")
+    print(f"{passed} passed, {failed} failed")
     return 0 if failed == 0 else 1
 
 
