@@ -126,10 +126,10 @@ def main():
         output = shell.run(b"\x1b[A")
         check("the up arrow recalls the last line", b"\naXbc\r\n" in output, output)
 
-        output = shell.run(b"printf '#!/bin/sh\\necho script $1\\n' > /tmp/script; chmod +x /tmp/script; /tmp/script arg")
-        check("a #!/bin/sh script runs", b"\nscript arg\r\n" in output, output)
-        output = shell.run(b"sh -c 'exit 3'; echo status $?")
-        check("sh -c gives its status", b"status 3\r\n" in output, output)
+        output = shell.run(b"printf '#!/bin/msh\\necho script $1\\n' > /tmp/script; chmod +x /tmp/script; /tmp/script arg")
+        check("a #!/bin/msh script runs", b"\nscript arg\r\n" in output, output)
+        output = shell.run(b"msh -c 'exit 3'; echo status $?")
+        check("msh -c gives its status", b"status 3\r\n" in output, output)
 
         output = shell.run(b"ech\t tab-completed")
         check("tab completes a command", b"\ntab-completed\r\n" in output, output)
