@@ -13,8 +13,15 @@
 //! - a file mapped through the file server as its pager: the mapping reads
 //!   the file, a write to the mapping reaches the file on `msync`, a write
 //!   to the file reaches the mapping;
-//! - then `sync` and a clean shutdown; the test checks the disk with
-//!   `e2fsck -fn` and reads the mapped file back with debugfs.
+//! - a second disk (`/dev/vdb`, which the test made and damaged on
+//!   purpose: a directory block of garbage, a file whose block map points
+//!   past the disk's end) mounted read-write at `/mnt`, written, unmounted,
+//!   mounted read-only (changes refused), its damage answered `EIO` with
+//!   the server going on; then its superblock wiped through `/dev/vdb`:
+//!   the mount is refused (`EINVAL`), and once restored it mounts again;
+//! - then `sync` and a clean shutdown; the test checks the root disk with
+//!   `e2fsck -fn`, reads the mapped file back with debugfs, and the file
+//!   written on the second disk.
 //!
 //! Prints `fs-system: N passed, N failed`.
 #![no_std]
@@ -232,6 +239,74 @@ fn mapped_file(checks: &mut Checks, root: &mut fs::Client) {
     checks.equal("fsync", file.sync(false).map_err(|_| ()), Ok(()));
 }
 
+/// The second disk as the test made it: `/good.txt`, `/bad-directory`
+/// (its block garbage), `/bad-map` (its first block pointer past the end).
+fn second_disk(checks: &mut Checks, root: &mut fs::Client) {
+    let error = |result: Result<(), CallError<fs::Error>>| result.err();
+    let _ = root.make_directory(b"/mnt", 0o755);
+    checks.equal("mount /dev/vdb read-write", root.mount(b"/dev/vdb", b"/mnt", "ext2", false), Ok(()));
+    let good =
+        open(root, b"/mnt/good.txt", READ_ONLY).map_err(|_| ()).and_then(|mut file| file.read(64).map_err(|_| ()));
+    checks.equal("a file of the second disk", good.map(|data| data.as_slice() == b"a good file\n"), Ok(true));
+    let line = b"written on the second disk\n";
+    let written = open(root, b"/mnt/second.txt", CREATE | TRUNCATE | WRITE_ONLY)
+        .map_err(|_| ())
+        .and_then(|mut file| file.write(line).map_err(|_| ()));
+    checks.equal("a file written on the second disk", written, Ok(line.len() as u32));
+    checks.equal(
+        "a garbage directory block is EIO",
+        root.stat(b"/mnt/bad-directory/anything", true).err(),
+        Some(CallError::Interface(fs::Error::InputOutput)),
+    );
+    let bad_map = open(root, b"/mnt/bad-map", READ_ONLY).map_err(|_| ()).and_then(|mut file| match file.read(64) {
+        Err(CallError::Interface(io::Error::InputOutput)) => Ok(()),
+        _ => Err(()),
+    });
+    checks.equal("a block map past the disk's end is EIO", bad_map, Ok(()));
+    checks.equal(
+        "the server goes on after the damage",
+        root.stat(b"/mnt/good.txt", true).map(|status| status.file_size).map_err(|_| ()),
+        Ok(12),
+    );
+    checks.equal("unmount /mnt", root.unmount(b"/mnt"), Ok(()));
+    checks.equal("mount /dev/vdb read-only", root.mount(b"/dev/vdb", b"/mnt", "ext2", true), Ok(()));
+    checks.equal(
+        "a read-only mount refuses changes",
+        open(root, b"/mnt/refused", CREATE | WRITE_ONLY).err(),
+        Some(CallError::Interface(fs::Error::ReadOnlyFileSystem)),
+    );
+    checks.equal(
+        "the file written before is there",
+        root.stat(b"/mnt/second.txt", true).map(|status| status.file_size).map_err(|_| ()),
+        Ok(line.len() as i64),
+    );
+    checks.equal("unmount the read-only mount", root.unmount(b"/mnt"), Ok(()));
+    // Wipe the superblock through the raw disk, then put it back.
+    let Ok(mut disk) = open(root, b"/dev/vdb", READ_WRITE) else {
+        checks.equal("open /dev/vdb", false, true);
+        return;
+    };
+    let Ok(saved) = disk.read_at(1024, 1024) else {
+        checks.equal("read the superblock", false, true);
+        return;
+    };
+    checks.equal("wipe the superblock", disk.write_at(1024, &[0; 1024]).map_err(|_| ()), Ok(1024));
+    checks.equal("sync /dev/vdb", disk.sync(false).map_err(|_| ()), Ok(()));
+    drop(disk);
+    checks.equal(
+        "a disk without a superblock does not mount",
+        error(root.mount(b"/dev/vdb", b"/mnt", "ext2", false)),
+        Some(CallError::Interface(fs::Error::InvalidArgument)),
+    );
+    checks.equal("the server goes on after the refused mount", root.stat(b"/etc/passwd", true).is_ok(), true);
+    let restored = open(root, b"/dev/vdb", READ_WRITE)
+        .map_err(|_| ())
+        .and_then(|mut disk| disk.write_at(1024, saved.as_slice()).map_err(|_| ()));
+    checks.equal("the superblock restored", restored, Ok(1024));
+    checks.equal("the restored disk mounts", root.mount(b"/dev/vdb", b"/mnt", "ext2", false), Ok(()));
+    checks.equal("and unmounts", root.unmount(b"/mnt"), Ok(()));
+}
+
 fn main(bootstrap_port: u64) {
     let mut checks = Checks::new("fs-system");
     let Ok(mut names) =
@@ -250,6 +325,8 @@ fn main(bootstrap_port: u64) {
     console(&mut checks, &mut root);
     println!("fs-system: a mapped file");
     mapped_file(&mut checks, &mut root);
+    println!("fs-system: a second disk, damaged");
+    second_disk(&mut checks, &mut root);
     println!("fs-system: 65,536 open files");
     many_open_files(&mut checks, &mut root);
     checks.equal("sync", root.sync(), Ok(()));
