@@ -4,7 +4,8 @@
 #include <stdio.h>
 __MINILIBC_BEGIN
 /* The mount table: on Linux /etc/mtab is /proc/self/mounts; on Mach_R the
- * file server serves it. */
+ * file server is to serve it (fs.defs has no request listing the mounts yet,
+ * so on Mach_R setmntent fails with ENOENT). */
 #define MOUNTED "/etc/mtab"
 #define _PATH_MOUNTED "/etc/mtab"
 #define _PATH_MNTTAB "/etc/fstab"
