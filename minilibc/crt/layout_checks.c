@@ -57,3 +57,16 @@ CHECK(O_CREAT == 0100 && O_EXCL == 0200 && O_TRUNC == 01000 && O_APPEND == 02000
 CHECK(SA_SIGINFO == 4 && SA_RESTART == 0x10000000 && SIG_BLOCK == 0 && SIG_SETMASK == 2 && SIGABRT == 6);
 CHECK(CLOCKS_PER_SEC == 1000000 && CLOCK_MONOTONIC == 1 && CLOCK_PROCESS_CPUTIME_ID == 2);
 CHECK(LC_ALL == 6 && RAND_MAX == 2147483647);
+/* posix_spawn's records, mirrored by src/c_abi/spawn.rs. */
+#include <spawn.h>
+CHECK(sizeof(posix_spawn_file_actions_t) == 80 && offsetof(posix_spawn_file_actions_t, __actions) == 8);
+CHECK(sizeof(posix_spawnattr_t) == 152 && offsetof(posix_spawnattr_t, __process_group) == 4 && offsetof(posix_spawnattr_t, __default_signals) == 8 && offsetof(posix_spawnattr_t, __signal_mask) == 16);
+/* File systems, the mount table and the process listing (src/c_abi/system.rs, platform ProcessRecord). */
+#include <mntent.h>
+#include <sys/procinfo.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+CHECK(sizeof(struct statfs) == 120 && offsetof(struct statfs, f_fsid) == 56 && offsetof(struct statfs, f_namelen) == 64 && offsetof(struct statfs, f_flags) == 80);
+CHECK(sizeof(struct statvfs) == 112 && offsetof(struct statvfs, f_fsid) == 64 && offsetof(struct statvfs, f_namemax) == 80);
+CHECK(sizeof(struct mntent) == 40 && offsetof(struct mntent, mnt_freq) == 32);
+CHECK(sizeof(struct procinfo) == 368 && offsetof(struct procinfo, pi_tty) == 24 && offsetof(struct procinfo, pi_state) == 32 && offsetof(struct procinfo, pi_size) == 48 && offsetof(struct procinfo, pi_start) == 72 && offsetof(struct procinfo, pi_comm) == 80 && offsetof(struct procinfo, pi_args) == 112);

@@ -57,6 +57,7 @@ ssize_t readlink(const char *__restrict path, char *__restrict buffer, size_t si
 int truncate(const char *path, off_t length);
 int ftruncate(int fd, off_t length);
 int fsync(int fd);
+void sync(void);
 int fdatasync(int fd);
 pid_t fork(void);
 pid_t vfork(void);
@@ -74,6 +75,7 @@ uid_t getuid(void);
 uid_t geteuid(void);
 gid_t getgid(void);
 gid_t getegid(void);
+int getgroups(int size, gid_t list[]);
 int setpgid(pid_t pid, pid_t group);
 pid_t getpgid(pid_t pid);
 pid_t getpgrp(void);

@@ -146,6 +146,11 @@ pub extern "C" fn dup2(old: i32, new: i32) -> i32 {
 }
 
 #[no_mangle]
+pub extern "C" fn sync() {
+    platform::sync()
+}
+
+#[no_mangle]
 pub extern "C" fn umask(mask: u32) -> u32 {
     platform::umask(mask)
 }
