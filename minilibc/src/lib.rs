@@ -32,13 +32,14 @@ pub mod allocator;
 pub mod calendar;
 pub mod errno_table;
 pub mod format;
+pub mod mach;
 pub mod mount_table;
 pub mod number;
 pub mod process_table;
 pub mod scan;
 pub mod sort;
 
-#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+#[cfg(all(any(target_os = "linux", feature = "mach"), target_arch = "x86_64"))]
 pub mod platform;
 
 #[cfg(all(feature = "c-abi", panic = "abort"))]

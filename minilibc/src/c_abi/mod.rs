@@ -14,6 +14,7 @@ pub mod math;
 pub mod memory;
 pub mod posix;
 pub mod runtime;
+pub mod semaphore;
 pub mod spawn;
 pub mod stdio;
 pub mod stdlib;

@@ -914,3 +914,114 @@ pub fn process_list(list: &mut [ProcessRecord]) -> Result<usize, Errno> {
     let _ = close(directory);
     Ok(count)
 }
+
+/// What a process does first: on Linux the kernel set everything up.
+///
+/// # Safety
+/// `stack` is the initial process stack (unused here).
+pub unsafe fn start(_stack: *const usize) {}
+
+/// # Safety
+/// The usual `msync` contract.
+pub unsafe fn msync(address: *mut u8, length: usize, flags: i32) -> Result<usize, Errno> {
+    call!(26, address, length, flags)
+}
+
+/// # Safety
+/// `path` NUL-terminated.
+pub unsafe fn mknod_at(dir: i32, path: *const u8, mode: u32, device: u64) -> Result<usize, Errno> {
+    call!(259, dir, path, mode, device)
+}
+
+pub fn flock(fd: i32, operation: i32) -> Result<usize, Errno> {
+    call!(73, fd, operation)
+}
+
+/// # Safety
+/// `new` null or a readable `stack_t`, `old` null or writable.
+pub unsafe fn sigaltstack(new: *const u8, old: *mut u8) -> Result<usize, Errno> {
+    call!(131, new, old)
+}
+
+/// setitimer/getitimer(ITIMER_REAL) in microseconds: sets (value,
+/// interval) if `new` is given, and returns the old ones.
+pub fn real_timer(new: Option<(u64, u64)>) -> Result<(u64, u64), Errno> {
+    let to_timeval = |microseconds: u64| [(microseconds / 1_000_000) as i64, (microseconds % 1_000_000) as i64];
+    let mut old = [0i64; 4];
+    match new {
+        Some((value, interval)) => {
+            let [interval_seconds, interval_micro] = to_timeval(interval);
+            let [value_seconds, value_micro] = to_timeval(value);
+            let timer = [interval_seconds, interval_micro, value_seconds, value_micro];
+            call!(38, 0, timer.as_ptr(), old.as_mut_ptr())?;
+        }
+        None => {
+            call!(36, 0, old.as_mut_ptr())?;
+        }
+    }
+    let micro = |seconds: i64, micro: i64| seconds as u64 * 1_000_000 + micro as u64;
+    Ok((micro(old[2], old[3]), micro(old[0], old[1])))
+}
+
+/// The real, effective and saved ids (`which` 0: users, 1: groups).
+pub fn get_ids(which: u32) -> Result<[u32; 3], Errno> {
+    let mut ids = [0u32; 3];
+    let number = if which == 0 { 118 } else { 120 };
+    call!(number, &mut ids[0] as *mut u32, &mut ids[1] as *mut u32, &mut ids[2] as *mut u32)?;
+    Ok(ids)
+}
+
+/// The setuid family: `which` 0 users, 1 groups; `kind` 0 setuid, 1
+/// setreuid, 2 setresuid, 3 seteuid; -1 keeps an id.
+pub fn set_ids(which: u32, kind: u32, real: i64, effective: i64, saved: i64) -> Result<usize, Errno> {
+    let users = which == 0;
+    match kind {
+        0 => call!(if users { 105 } else { 106 }, real as u32),
+        1 => call!(if users { 113 } else { 114 }, real as u32, effective as u32),
+        2 => call!(if users { 117 } else { 119 }, real as u32, effective as u32, saved as u32),
+        3 => call!(if users { 117 } else { 119 }, u32::MAX, effective as u32, u32::MAX),
+        _ => Err(Errno(22)),
+    }
+}
+
+/// # Safety
+/// `list` readable for `size` group ids.
+pub unsafe fn setgroups(size: usize, list: *const u32) -> Result<usize, Errno> {
+    call!(116, size, list)
+}
+
+/// sched_yield.
+pub fn yield_processor() {
+    let _ = call!(24);
+}
+
+/// Where named semaphores live (glibc's place).
+pub const SHARED_MEMORY_DIRECTORY: &[u8] = b"/dev/shm/";
+
+/// Waits while `word` holds `expected`, at most `timeout` nanoseconds (a
+/// futex; `shared`: the word may be in memory shared with other processes).
+/// Ok or Err(EAGAIN) when the word changed or a wake came, ETIMEDOUT,
+/// EINTR when a handler ran. `patience` (how often the caller waited
+/// already) is for back ends without a kernel wait.
+pub fn wait_for_change(
+    word: &core::sync::atomic::AtomicU32,
+    expected: u32,
+    shared: bool,
+    timeout: Option<u64>,
+    _patience: u32,
+) -> Result<usize, Errno> {
+    const FUTEX_WAIT: usize = 0;
+    const FUTEX_PRIVATE_FLAG: usize = 128;
+    let operation = if shared { FUTEX_WAIT } else { FUTEX_WAIT | FUTEX_PRIVATE_FLAG };
+    let time = timeout.map(|nanoseconds| [(nanoseconds / 1_000_000_000) as i64, (nanoseconds % 1_000_000_000) as i64]);
+    let time_pointer = time.as_ref().map_or(core::ptr::null(), |time| time.as_ptr());
+    call!(202, word.as_ptr(), operation, expected, time_pointer)
+}
+
+/// Wakes up to `count` waiters of `word`.
+pub fn wake_waiters(word: &core::sync::atomic::AtomicU32, shared: bool, count: u32) {
+    const FUTEX_WAKE: usize = 1;
+    const FUTEX_PRIVATE_FLAG: usize = 128;
+    let operation = if shared { FUTEX_WAKE } else { FUTEX_WAKE | FUTEX_PRIVATE_FLAG };
+    let _ = call!(202, word.as_ptr(), operation, count);
+}

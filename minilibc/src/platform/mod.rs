@@ -20,12 +20,20 @@
 //! clock_getres, nanosleep, uname, getrandom, getrusage, prlimit, utimens_at,
 //! descriptor_path, processor_count, spawn, statfs, fstatfs, mount,
 //! unmount, reboot, getgroups, kernel_log, process_list,
-//! set_thread_pointer.
+//! set_thread_pointer, start (what the process does first: nothing on
+//! Linux; the start block, ports and descriptor table on Mach_R), msync,
+//! mknod_at, flock, sigaltstack, real_timer (setitimer's ITIMER_REAL),
+//! get_ids, set_ids, setgroups.
 
-#[cfg(target_os = "linux")]
+#[cfg(all(target_os = "linux", not(feature = "mach")))]
 mod linux;
-#[cfg(target_os = "linux")]
+#[cfg(all(target_os = "linux", not(feature = "mach")))]
 pub use linux::*;
+
+#[cfg(feature = "mach")]
+pub mod mach;
+#[cfg(feature = "mach")]
+pub use mach::*;
 
 /// A POSIX error number (Linux numbering).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
