@@ -3,8 +3,9 @@
 #include <bits/types.h>
 #include <stdio.h>
 __MINILIBC_BEGIN
-/* The mount table: on Linux /etc/mtab is /proc/self/mounts; Mach_R's file
- * server serves no mount table yet (docs/minilibc.md). */
+/* The mount table: on Linux /etc/mtab is /proc/self/mounts; on Mach_R the
+ * file server is to serve it (fs.defs has no request listing the mounts yet,
+ * so on Mach_R setmntent fails with ENOENT). */
 #define MOUNTED "/etc/mtab"
 #define _PATH_MOUNTED "/etc/mtab"
 #define _PATH_MNTTAB "/etc/fstab"

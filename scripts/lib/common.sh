@@ -263,6 +263,11 @@ stage_user_programs() {
     done
 }
 
+# Programs the process server runs from the root disk (process_test_overlay,
+# stage_system_programs), never started by a manifest: left out of the test
+# kernel's boot modules, whose room the 32 MiB test machine lacks.
+DISK_ONLY_PROGRAMS=(init proc-checks process-frames proc-bench echo-args exit-code memory-hog)
+
 # process_test_overlay: a directory of the process checks' programs for the
 # test machines' root disk (/bin/proc-checks, /bin/process-frames...: what
 # the kernel's process cases and scripts/tests/process run), and an
@@ -272,7 +277,8 @@ process_test_overlay() {
     local overlay="$BUILD/x86_64/process-test-root" program
     rm -rf "$overlay"
     mkdir -p "$overlay/bin"
-    for program in proc-checks process-frames proc-bench echo-args exit-code memory-hog; do
+    for program in "${DISK_ONLY_PROGRAMS[@]}"; do
+        [ "$program" = init ] && continue
         cp "$BUILD/x86_64/user/$program" "$overlay/bin/$program" || return
     done
     printf 'this is text, not a program\n' >"$overlay/bin/not-a-program"
@@ -300,12 +306,16 @@ virtio_test_devices() {
         "-drive file=$BUILD/x86_64/root.img,if=virtio,format=raw,readonly=on -device virtio-rng-pci"
 }
 
-# user_test_modules: the -initrd argument that loads every program (the
-# bootstrap task first; kernel tests start it with chosen modules).
+# user_test_modules: the -initrd argument that loads every program but
+# DISK_ONLY_PROGRAMS (the bootstrap task first; kernel tests start it with
+# chosen modules).
 user_test_modules() {
-    local list="$BUILD/x86_64/user/bootstrap" program
+    local list="$BUILD/x86_64/user/bootstrap" program name
     for program in "$BUILD"/x86_64/user/*; do
-        [ "$(basename "$program")" = bootstrap ] || list="$list,$program"
+        name=$(basename "$program")
+        [ "$name" = bootstrap ] && continue
+        [[ " ${DISK_ONLY_PROGRAMS[*]} " == *" $name "* ]] && continue
+        list="$list,$program"
     done
     check_module_list "$list" || return
     echo "$list"

@@ -44,6 +44,9 @@ pub struct FormatSpec {
     pub space: bool,
     pub width: usize,
     pub precision: Option<usize>,
+    /// A "." without digits: precision 0 for numbers and text, nine digits
+    /// of the fraction for the %X %Y %Z %W times (as GNU's stat).
+    pub bare_precision: bool,
 }
 
 /// Pads `text` as a %s with these flags.
@@ -106,11 +109,82 @@ pub fn pad_number(value: u64, radix: u32, spec: &FormatSpec) -> String {
 /// A signed number as %d.
 fn pad_signed(value: i64, spec: &FormatSpec) -> String {
     if value < 0 {
-        let inner = FormatSpec { plus: false, space: false, width: spec.width.saturating_sub(1), ..*spec };
-        let text = pad_number(value.unsigned_abs(), 10, &FormatSpec { width: 0, ..inner });
-        return pad_text(&alloc::format!("-{}", text), &FormatSpec { precision: None, ..*spec });
+        return pad_negative(alloc::format!("{}", value.unsigned_abs()), spec);
     }
     pad_number(value as u64, 10, spec)
+}
+
+/// "-" and DIGITS (a magnitude) as %d pads a negative number.
+fn pad_negative(mut digits: String, spec: &FormatSpec) -> String {
+    if let Some(precision) = spec.precision {
+        while digits.len() < precision {
+            digits.insert(0, '0');
+        }
+    }
+    let length = digits.len() + 1;
+    if length >= spec.width {
+        return alloc::format!("-{}", digits);
+    }
+    let fill = spec.width - length;
+    if spec.left {
+        alloc::format!("-{}{}", digits, " ".repeat(fill))
+    } else if spec.zero && spec.precision.is_none() {
+        alloc::format!("-{}{}", "0".repeat(fill), digits)
+    } else {
+        alloc::format!("{}-{}", " ".repeat(fill), digits)
+    }
+}
+
+/// %X %Y %Z %W: seconds since the epoch, with PRECISION digits of the
+/// fraction when a precision is given (nine for a bare "."; digits past
+/// nine are zeros). A width covers the whole number: the seconds get what
+/// the point and the fraction leave, as GNU's `out_epoch_sec` lays it out
+/// (the fraction of a negative time counts up from the second below).
+pub fn epoch_seconds(spec: &FormatSpec, seconds: i64, nanoseconds: i64) -> String {
+    let precision = match spec.precision {
+        None => return pad_signed(seconds, spec),
+        Some(_) if spec.bare_precision => 9,
+        Some(precision) => precision,
+    };
+    let mut seconds_spec = FormatSpec { precision: None, bare_precision: false, left: false, ..*spec };
+    if precision > 0 && spec.width > 1 {
+        // GNU takes the width away unless the seconds keep more than one column.
+        let for_seconds = (spec.width - 1).checked_sub(precision).filter(|&width| spec.width - 1 > 1 && width > 1);
+        seconds_spec.width = match for_seconds {
+            Some(width) if !spec.left => width,
+            _ => 0,
+        };
+    } else if precision > 0 {
+        seconds_spec.width = spec.width;
+    } else {
+        seconds_spec.left = spec.left;
+    }
+    let digits = precision.min(9);
+    let divisor = 10i64.pow(9 - digits as u32);
+    let mut fraction = nanoseconds / divisor;
+    let mut seconds = seconds;
+    let mut minus_zero = false;
+    if seconds < 0 && nanoseconds != 0 {
+        fraction = 1_000_000_000 / divisor - fraction - i64::from(nanoseconds % divisor != 0);
+        seconds += i64::from(fraction != 0);
+        minus_zero = seconds == 0;
+    }
+    let mut text =
+        if minus_zero { pad_negative(String::from("0"), &seconds_spec) } else { pad_signed(seconds, &seconds_spec) };
+    if precision == 0 {
+        return text;
+    }
+    let printed = text.len();
+    let trailing_width = if printed < spec.width && 1 < spec.width - printed {
+        (spec.width - printed - 1) as i64 - digits as i64
+    } else {
+        0
+    };
+    text.push('.');
+    text.push_str(&alloc::format!("{:0width$}", fraction, width = digits));
+    let zeros = "0".repeat(precision - digits);
+    text.push_str(&alloc::format!("{:<width$}", zeros, width = trailing_width.unsigned_abs() as usize));
+    text
 }
 
 /// "2024-03-01 12:34:56.000000000 +0000".
@@ -175,6 +249,7 @@ pub fn expand(format: &[u8], mut directive: impl FnMut(&FormatSpec, &[u8]) -> Op
                 precision = precision * 10 + (digit - b'0') as usize;
                 index += 1;
             }
+            spec.bare_precision = !format[index - 1].is_ascii_digit();
             spec.precision = Some(precision);
         }
         let Some(&letter) = format.get(index) else {
@@ -252,11 +327,11 @@ fn file_directive(spec: &FormatSpec, letters: &[u8], name: &[u8], stat: &Stat, q
         b"w" => pad_text("-", spec),
         b"W" => pad_number(0, 10, spec),
         b"x" => pad_text(&format_time(stat.st_atim.tv_sec, stat.st_atim.tv_nsec), spec),
-        b"X" => pad_signed(stat.st_atim.tv_sec, spec),
+        b"X" => epoch_seconds(spec, stat.st_atim.tv_sec, stat.st_atim.tv_nsec),
         b"y" => pad_text(&format_time(stat.st_mtim.tv_sec, stat.st_mtim.tv_nsec), spec),
-        b"Y" => pad_signed(stat.st_mtim.tv_sec, spec),
+        b"Y" => epoch_seconds(spec, stat.st_mtim.tv_sec, stat.st_mtim.tv_nsec),
         b"z" => pad_text(&format_time(stat.st_ctim.tv_sec, stat.st_ctim.tv_nsec), spec),
-        b"Z" => pad_signed(stat.st_ctim.tv_sec, spec),
+        b"Z" => epoch_seconds(spec, stat.st_ctim.tv_sec, stat.st_ctim.tv_nsec),
         _ => return None,
     })
 }
@@ -409,6 +484,37 @@ mod tests {
         assert_eq!(pad_number(4, 10, &spec("%-5s")), "4    ");
         assert_eq!(pad_text("regular", &spec("%.3F")), "reg");
         assert_eq!(pad_signed(-3, &spec("%5s")), "   -3");
+        assert_eq!(pad_signed(-3, &spec("%05s")), "-0003");
+        assert_eq!(pad_signed(-3, &spec("%-5s")), "-3   ");
+    }
+
+    // Each expected text is what GNU stat 9.1 prints for the same format
+    // (mtime 1709296496.123456789, or -2 + 0.75 = 1.25 seconds before the epoch).
+    #[test]
+    fn epoch_times_take_a_fraction_as_gnu_lays_it_out() {
+        let epoch = |format: &str, seconds: i64, nanoseconds: i64| {
+            String::from_utf8(expand(format.as_bytes(), |spec, _| Some(epoch_seconds(spec, seconds, nanoseconds))))
+                .unwrap()
+        };
+        let time = (1_709_296_496, 123_456_789);
+        assert_eq!(epoch("%Y", time.0, time.1), "1709296496");
+        assert_eq!(epoch("%.9Y", time.0, time.1), "1709296496.123456789");
+        assert_eq!(epoch("%.3Y", time.0, time.1), "1709296496.123");
+        assert_eq!(epoch("%.Y", time.0, time.1), "1709296496.123456789");
+        assert_eq!(epoch("%.0Y", time.0, time.1), "1709296496");
+        assert_eq!(epoch("%.12Y", time.0, time.1), "1709296496.123456789000");
+        assert_eq!(epoch("%15.3Y|", time.0, time.1), " 1709296496.123|");
+        assert_eq!(epoch("%-15.3Y|", time.0, time.1), "1709296496.123 |");
+        assert_eq!(epoch("%20.12Y|", time.0, time.1), "1709296496.123456789000|");
+        assert_eq!(epoch("%-20.12Y|", time.0, time.1), "1709296496.123456789000|");
+        assert_eq!(epoch("%5.3Y|", time.0, time.1), "1709296496.123|");
+        assert_eq!(epoch("%+.2Y", time.0, time.1), "+1709296496.12");
+        let before = (-2, 750_000_000);
+        assert_eq!(epoch("%.9Y", before.0, before.1), "-1.250000000");
+        assert_eq!(epoch("%015.4Y|", before.0, before.1), "-000000001.2500|");
+        assert_eq!(epoch("%.0Y", before.0, before.1), "-2");
+        assert_eq!(epoch("%.2Y", -1, 750_000_000), "-0.25");
+        assert_eq!(epoch("%08.2Y|", -1, 750_000_000), "-0000.25|");
     }
 
     #[test]

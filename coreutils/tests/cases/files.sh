@@ -64,6 +64,7 @@ same "stat --printf and widths" 'stat --printf "%n\t%5s|%-5s|%#a|%04a|%x\\n" gre
 same "stat -t" 'stat -t greek | cut -d" " -f1-7,9-11,13'
 same "stat default without birth" 'stat greek tree tree/link /dev/null | grep -v -e Birth -e "^Device:" -e "^Change:"'
 same "stat missing" 'stat; stat -c %n nothing greek 2>&1 | sed "s/statx/stat/"'
+same "stat time fractions and widths" 'touch -d "2024-03-01 12:34:56.123456789" f; touch -d "1969-12-31 23:59:58.25" n; stat -c "%.9Y %.3Y %.Y %.0Y|%15.3Y|%-15.3Y|%015.4Y|%.12Y|%+.2Y|%010Y|%-8Y|%5.3X" f n'
 same "stat -f" 'stat -f -c "%n %t %T %s %S %l" / /proc /dev/shm'
 same "df of a file" 'df /dev | head -1; df -P /dev | head -1; df -hT /dev | head -1; df -i /dev | head -1; df / | awk "NR==2 {print \$1, \$6}"'
 same "df devtmpfs" 'df /dev; df -P /dev; df -T /dev; df -h /dev'

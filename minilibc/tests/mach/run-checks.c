@@ -1,11 +1,13 @@
 /* Runs check programs one after the other inside Mach_R, for
  * scripts/tests/minilibc-mach:
  *
- *   run-checks -d DIRECTORY -o RESULTS [-t TERMINAL-NAME] NAME...
+ *   run-checks -d DIRECTORY -o RESULTS [-t TERMINAL-NAME] [-e NAME=VALUE]... NAME...
  *
  * runs DIRECTORY/NAME for each NAME, with no arguments, DIRECTORY as its
- * working directory and TZ=UTC in its environment, its standard output and
- * error going to RESULTS/NAME.out (standard input stays the console). The
+ * working directory and TZ=UTC (and each -e) in its environment, its
+ * standard output and error going to RESULTS/NAME.out (standard input
+ * stays the console). A NAME of the form LABEL=PROGRAM,ARGUMENT,... runs
+ * DIRECTORY/PROGRAM with those arguments, its results under LABEL. The
  * program named by -t runs as the leader of a session of its own whose
  * controlling terminal is the console (its standard input /dev/console
  * opened afresh), as a program run by a shell on a terminal is; on Linux
@@ -35,20 +37,34 @@ int main(int argc, char **argv) {
     const char *directory = "/bin";
     const char *results = "/results";
     const char *terminal_program = "";
+    enum { SETTINGS_MAX = 16, ARGUMENTS_MAX = 16 };
+    char *environment[SETTINGS_MAX + 4] = {"TZ=UTC", "PATH=/bin:/usr/bin", "HOME=/"};
+    int settings = 3;
     int first = 1;
     while (first + 1 < argc && argv[first][0] == '-') {
         if (strcmp(argv[first], "-d") == 0) directory = argv[first + 1];
         else if (strcmp(argv[first], "-o") == 0) results = argv[first + 1];
         else if (strcmp(argv[first], "-t") == 0) terminal_program = argv[first + 1];
+        else if (strcmp(argv[first], "-e") == 0 && settings < SETTINGS_MAX + 3) environment[settings++] = argv[first + 1];
         else break;
         first += 2;
     }
+    environment[settings] = NULL;
     mkdir(results, 0755);
     int failures = 0;
     for (int index = first; index < argc; index++) {
-        const char *name = argv[index];
+        /* LABEL=PROGRAM,ARGUMENT,...: the words after '=' (made in place). */
+        char *name = argv[index], *program = name, *arguments[ARGUMENTS_MAX + 1] = {name, NULL};
+        char *equals = strchr(name, '=');
+        if (equals) {
+            *equals = '\0';
+            program = equals + 1;
+            int count = 0;
+            for (char *word = strtok(program, ","); word && count < ARGUMENTS_MAX; word = strtok(NULL, ",")) arguments[count++] = word;
+            arguments[count] = NULL;
+        }
         char path[512], output[512], status_text[64];
-        snprintf(path, sizeof path, "%s/%s", directory, name);
+        snprintf(path, sizeof path, "%s/%s", directory, program);
         snprintf(output, sizeof output, "%s/%s.out", results, name);
         pid_t child = fork();
         if (child == 0) {
@@ -61,8 +77,6 @@ int main(int argc, char **argv) {
                 if (setsid() < 0 || (terminal = open("/dev/console", O_RDWR)) < 0 || dup2(terminal, 0) < 0) _exit(125);
                 if (terminal != 0) close(terminal);
             }
-            char *arguments[] = {(char *)name, NULL};
-            char *environment[] = {"TZ=UTC", "PATH=/bin:/usr/bin", "HOME=/", NULL};
             execve(path, arguments, environment);
             _exit(127);
         }

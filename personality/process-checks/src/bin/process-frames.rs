@@ -1,4 +1,4 @@
-//! `process-frames CYCLES LARGE_MIB`: the frame counts of the process and
+//! `process-frames CYCLES [MIB...]`: the frame counts of the process and
 //! memory servers, measured by the kernel test that starts it
 //! (mach/kernel/src/usertest_process.rs) as the process server's first
 //! process. At each step it prints `process-frames: WHAT gate ADDRESS step
@@ -7,10 +7,10 @@
 //!
 //! 1. `cycles warm` after a warm-up batch of fork+exit+wait, then `cycles
 //!    done` after CYCLES more: every frame is back;
-//! 2. for 1 MiB and LARGE_MIB MiB of private memory written: `resident N
+//! 2. for each MIB, that much private memory written: `resident N
 //!    before fork`, then `resident N forked PID` once the child runs (it
 //!    sets a flag in shared memory, then sleeps until killed): what the fork
-//!    took, page tables aside, is the same for both sizes.
+//!    took, page tables aside, is the same for every size.
 //!
 //! Then `process-frames: done`; it never ends (as the first process, its
 //! end would power the machine off).
@@ -70,7 +70,7 @@ fn main(_bootstrap: u64) {
         println!("process-frames: not started as a process");
         return;
     };
-    let (cycles, large_mib) = (number(1, 10_000), number(2, 64));
+    let cycles = number(1, 10_000);
     let mut failed = 0;
     for _ in 0..200 {
         failed += u32::from(!fork_exit(&mut process));
@@ -86,7 +86,8 @@ fn main(_bootstrap: u64) {
         libmach::runtime::park()
     };
     let mut step = 3;
-    for mib in [1, large_mib] {
+    for index in 2..libmach::runtime::argument_count() {
+        let mib = number(index, 1);
         let size = mib << 20;
         let region = match process.memory.allocate(0, size, READ_WRITE, PRIVATE_ANONYMOUS) {
             Ok(region) => region,
