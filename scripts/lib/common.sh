@@ -301,3 +301,19 @@ user_test_modules() {
     check_module_list "$list" || return
     echo "$list"
 }
+
+# build_minilibc_program PACKAGE [PLATFORM]: builds the Rust programs of
+# PACKAGE (#![no_std] binaries over the posix crate, minilibc/posix):
+# target x86_64-unknown-linux-gnu (the host's ELF ABI), panic abort, static
+# non-PIE, linked by scripts/mcc against minilibc's crt1.o and libc.a of
+# PLATFORM: `linux` (the default: the host tests run them on Linux) or
+# `mach` (for Mach_R's root disk). The package's binaries require its
+# feature "program" (so workspace builds and `cargo test` leave them out).
+# Leaves them in $MINILIBC_PROGRAMS/<binary> (set for the platform built).
+build_minilibc_program() {
+    local package=$1 platform=${2:-linux}
+    MINILIBC_PROGRAMS="$ROOT/target/minilibc-programs-$platform/x86_64-unknown-linux-gnu/release"
+    MCC_PLATFORM=$platform RUSTFLAGS="-C panic=abort -C relocation-model=static -C linker=$ROOT/scripts/mcc" \
+        cargo +"$TOOLCHAIN" build --quiet --release -p "$package" --features "$package/program" \
+        --target x86_64-unknown-linux-gnu --target-dir "$ROOT/target/minilibc-programs-$platform"
+}
