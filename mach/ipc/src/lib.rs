@@ -156,6 +156,10 @@ pub struct Ipc {
     pub(crate) released_regions: Vec<u64>,
     /// Stamp given to each enqueued message, for FIFO across a port set.
     pub(crate) arrival_clock: u64,
+    /// Kernel ports whose last send right went, for the kernel to look at
+    /// ([`Ipc::take_kernel_ports_without_senders`]): a task nobody can
+    /// name any more may have to go.
+    pub(crate) kernel_ports_without_senders: Vec<PortId>,
 }
 
 impl Ipc {
@@ -205,7 +209,14 @@ impl Ipc {
     /// kernel to handle them (what `deliver_notifications` and
     /// `take_released_regions` would hand over).
     pub fn has_pending_work(&self) -> bool {
-        !self.outbox.is_empty() || !self.released_regions.is_empty()
+        !self.outbox.is_empty() || !self.released_regions.is_empty() || !self.kernel_ports_without_senders.is_empty()
+    }
+
+    /// Kernel ports that lost their last send right since the last call
+    /// (each at most once per loss; look at the port again: a right may
+    /// have been made since).
+    pub fn take_kernel_ports_without_senders(&mut self) -> Vec<PortId> {
+        core::mem::take(&mut self.kernel_ports_without_senders)
     }
 
     pub fn take_released_regions(&mut self) -> Vec<u64> {
@@ -363,6 +374,10 @@ impl Ipc {
             return;
         };
         if !port_object.is_alive() || port_object.send_rights > port_object.queued_send_destinations {
+            return;
+        }
+        if port_object.receiver == Receiver::Kernel && port_object.send_rights == 0 {
+            self.kernel_ports_without_senders.push(port);
             return;
         }
         let make_send_count = port_object.make_send_count;
