@@ -24,6 +24,11 @@ fn read_to_end(host: PortName, mut sequence: u64, text: &mut [u8]) -> (usize, u6
         if read.length == 0 {
             break;
         }
+        // Keep the newest text: the ring may hold more than `text` after
+        // a long run of tests, and the checks look for recent lines.
+        let overflow = (length + read.length).saturating_sub(text.len()).min(length);
+        text.copy_within(overflow..length, 0);
+        length -= overflow;
         let take = read.length.min(text.len() - length);
         text[length..length + take].copy_from_slice(&buffer[..take]);
         length += take;
