@@ -980,6 +980,22 @@ ktest! {
 }
 
 ktest! {
+    fn a_task_nobody_holds_a_right_to_is_freed() {
+        // 100 children without threads whose creator dropped its right to
+        // each: nothing can ever run in them or name them, so they go at
+        // once; only the creator is left.
+        let before = ipc_resources();
+        let task = spawn("exhaust", LOW, 6)?;
+        wait_for_text(task, "exhaust: holding", 30_000)?;
+        let text = output(task).unwrap_or_default();
+        ensure!(text.contains("exhaust: dropped 100 children"), "exhaust said: {text}");
+        ensure_eq!(with_kernel(|kernel| kernel.tasks.len()), before.2 + 1);
+        terminate(task)?;
+        ipc_state_is_consistent()?;
+        ensure_eq!(with_kernel(|kernel| kernel.tasks.len()), before.2);
+        Ok(())
+    }
+
     fn no_task_can_exhaust_the_kernel() {
         // One unprivileged task per kind of kernel object (mach/usertests
         // exhaust.rs: ports in child tasks, tasks, threads, port sets,

@@ -8,7 +8,9 @@
 //! children as it may create, each filled with ports: the way the kernel
 //! was once brought down), 2 tasks, 3 threads, 4 port sets, 5 queued
 //! messages. It prints `exhaust KIND: N then ERROR` and `exhaust: holding`,
-//! then sleeps until terminated.
+//! then sleeps until terminated. Kind 6 is not exhaustion: it creates 100
+//! child tasks and drops its right to each (the kernel must free them),
+//! then prints `exhaust: dropped 100 children` and holds.
 #![no_std]
 #![no_main]
 
@@ -137,6 +139,17 @@ fn queued_messages() {
     println!("exhaust messages: {count} of {} KiB on {ports} ports then {error:?}", SIZE / 1024);
 }
 
+fn drop_children() {
+    let mut dropped = 0;
+    for _ in 0..100 {
+        let Ok(child) = task_create(task_self()) else { break };
+        if port_deallocate(task_self(), child).is_ok() {
+            dropped += 1;
+        }
+    }
+    println!("exhaust: dropped {dropped} children");
+}
+
 fn main(argument: u64) {
     match argument {
         1 => ports_in_children(),
@@ -144,6 +157,7 @@ fn main(argument: u64) {
         3 => threads(),
         4 => port_sets(),
         5 => queued_messages(),
+        6 => drop_children(),
         _ => println!("exhaust: unknown kind {argument}"),
     }
     println!("exhaust: holding");
