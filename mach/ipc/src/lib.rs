@@ -160,6 +160,9 @@ pub struct Ipc {
     /// ([`Ipc::take_kernel_ports_without_senders`]): a task nobody can
     /// name any more may have to go.
     pub(crate) kernel_ports_without_senders: Vec<PortId>,
+    /// Spaces some of whose queued messages left their queues since the
+    /// last [`Ipc::take_senders_of_dequeued`].
+    pub(crate) senders_of_dequeued: Vec<SpaceId>,
 }
 
 impl Ipc {
@@ -217,6 +220,18 @@ impl Ipc {
     /// have been made since).
     pub fn take_kernel_ports_without_senders(&mut self) -> Vec<PortId> {
         core::mem::take(&mut self.kernel_ports_without_senders)
+    }
+
+    /// True if queued messages left their queues since the last
+    /// [`Ipc::take_senders_of_dequeued`].
+    pub fn has_senders_of_dequeued(&self) -> bool {
+        !self.senders_of_dequeued.is_empty()
+    }
+
+    /// The spaces whose queued messages left their queues (received or
+    /// destroyed) since the last call, each once in a row.
+    pub fn take_senders_of_dequeued(&mut self) -> Vec<SpaceId> {
+        core::mem::take(&mut self.senders_of_dequeued)
     }
 
     pub fn take_released_regions(&mut self) -> Vec<u64> {
@@ -390,6 +405,19 @@ impl Ipc {
         }
     }
 
+    /// A queued message leaves its queue: its sender's counts go down, and
+    /// the sender is reported ([`Ipc::take_senders_of_dequeued`]) so the
+    /// kernel can give back what it charged for the message.
+    pub(crate) fn uncount_queued(&mut self, message: &KernelMessage) {
+        let Some(space) = message.charged_to else { return };
+        let Some(space_object) = self.space_mut(space) else { return };
+        space_object.queued_messages = space_object.queued_messages.saturating_sub(1);
+        space_object.queued_bytes = space_object.queued_bytes.saturating_sub(message.inline_data.len());
+        if self.senders_of_dequeued.last() != Some(&space) {
+            self.senders_of_dequeued.push(space);
+        }
+    }
+
     pub(crate) fn free_if_unreferenced(&mut self, port: PortId) {
         if self.port(port).is_some_and(|p| p.is_unreferenced() && p.queue.is_empty() && p.requests.is_empty()) {
             self.ports.remove(port.0);
@@ -483,11 +511,7 @@ impl Ipc {
     /// Destroys a message that will never be received: its rights are
     /// destroyed (receive rights pushed on `work`), its memory released.
     pub(crate) fn discard_message(&mut self, message: KernelMessage, work: &mut Vec<CarriedRight>) {
-        if let Some(space) = message.charged_to {
-            if let Some(space_object) = self.space_mut(space) {
-                space_object.queued_messages = space_object.queued_messages.saturating_sub(1);
-            }
-        }
+        self.uncount_queued(&message);
         let (rights, regions) = message.into_parts();
         self.released_regions.extend(regions);
         work.extend(rights);

@@ -61,6 +61,9 @@ pub struct Space {
     /// kernel raises it as it charges the task for the memory names take.
     pub(crate) name_allowance: usize,
     pub(crate) queued_messages: usize,
+    /// The inline bytes of those messages (what they hold of the kernel
+    /// heap), for the kernel to charge the sender.
+    pub(crate) queued_bytes: usize,
     /// Who the task acts for; every message it sends carries the credential
     /// of the moment (shared, so a send costs a reference count, and a later
     /// change leaves queued messages as they were). `None` is all zeros.
@@ -76,6 +79,7 @@ impl Space {
             limits,
             name_allowance: limits.max_entries,
             queued_messages: 0,
+            queued_bytes: 0,
             credential: None,
         }
     }
@@ -130,6 +134,11 @@ impl Space {
     /// Messages sent from this space now queued somewhere.
     pub fn queued_messages(&self) -> usize {
         self.queued_messages
+    }
+
+    /// The inline bytes of those messages.
+    pub fn queued_bytes(&self) -> usize {
+        self.queued_bytes
     }
 
     /// The name under which this space holds the receive or send right of `port`.

@@ -48,6 +48,8 @@ pub struct Kernel {
     pub host_privileged_port: Option<mach_ipc::PortId>,
     /// Numbers the spaces (the sender id in message trailers).
     next_space_number: u32,
+    /// The task whose IPC space each live space is.
+    pub space_owners: alloc::collections::BTreeMap<mach_ipc::SpaceId, TaskId>,
     /// The last few freed tasks and what they printed, for the kernel tests.
     #[cfg(feature = "ktest")]
     pub freed_tasks: VecDeque<(TaskId, alloc::string::String)>,
@@ -161,6 +163,7 @@ impl Kernel {
         // with one step.
         let _ = self.ipc.set_name_allowance(space, 0);
         let task = self.tasks.insert(Task::new(name.into(), tables, space));
+        self.space_owners.insert(space, task);
         // The first of an account of its own; `task_create` moves it into
         // its creator's.
         let object = self.tasks.get_mut(task).expect("task just made");
@@ -266,6 +269,7 @@ impl Kernel {
             self.ipc.release(handler.right);
         }
         crate::memory_object::release_owned_by(self, task);
+        self.space_owners.remove(&space);
         if let Err(error) = self.ipc.destroy_space(space) {
             log::error!("destroying the IPC space of task {task:?}: {error:?}");
         }
@@ -565,6 +569,7 @@ pub fn start(boot_thread_priority: u8) {
             host_name_port: None,
             host_privileged_port: None,
             next_space_number: 0,
+            space_owners: alloc::collections::BTreeMap::new(),
             #[cfg(feature = "ktest")]
             freed_tasks: VecDeque::new(),
             scheduler: Scheduler {

@@ -19,6 +19,7 @@ pub mod names;
 pub mod object;
 pub mod ool;
 pub mod port_traps;
+pub mod queued;
 pub mod wait;
 
 use crate::scheduler::Kernel;
@@ -109,6 +110,7 @@ fn unreachable_tasks(kernel: &mut Kernel) -> alloc::vec::Vec<crate::task::TaskId
 }
 
 fn settle_once(kernel: &mut Kernel) {
+    queued::release_dequeued(kernel);
     crate::device::release_dead_bindings(kernel);
     for token in kernel.ipc.take_released_regions() {
         kernel.captured.release(token);
