@@ -7,9 +7,12 @@
 //! limit (`VmMap::limit`). A per-task limit alone does not bound a task that
 //! makes more tasks: each child has a limit of its own. So every task also
 //! belongs to an *account*, as a Zircon process belongs to a job: a task
-//! made with `task_create` joins its creator's, and what all the tasks of an
-//! account are charged together may not pass the account's page limit, nor
-//! their number its task limit. A task the kernel starts (the bootstrap
+//! made with `task_create` joins its creator's, and what the kernel holds
+//! for all the tasks of an account together (kernel stacks, names and
+//! ports, memory objects, queued messages, page tables) may not pass the
+//! account's page limit, nor their number its task limit. (Their own RAM
+//! pages are bounded per task: a frame shared copy-on-write counts in full
+//! for each task, and would count once per fork in an account.) A task the kernel starts (the bootstrap
 //! task, a test's program) is the first of a new account;
 //! `task_set_memory_limit` makes its task the first of a new account of
 //! that size (the holder of the privileged host port hands out quotas).

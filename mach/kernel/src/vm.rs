@@ -308,22 +308,37 @@ impl VmMap {
         self.account = Some(account);
     }
 
-    /// Refuses `pages` more if they would pass the task's limit or its
-    /// account's.
+    /// Refuses `pages` more if they would pass the task's limit, or if its
+    /// account is full (page tables, which grow with the task's pages, count
+    /// there).
     fn room_for(&mut self, tables: &PageTables, pages: usize) -> Result<(), VmError> {
         if self.charged(tables) + pages > self.limit() {
             return Err(VmError::OutOfMemory);
         }
         self.sync_account(tables);
+        if self.account.as_ref().is_some_and(|account| !account.has_room(0)) {
+            return Err(VmError::OutOfMemory);
+        }
+        Ok(())
+    }
+
+    /// Refuses `pages` more of kernel memory held for the task if they
+    /// would pass the task's limit or its account's.
+    fn room_for_held(&mut self, tables: &PageTables, pages: usize) -> Result<(), VmError> {
+        self.room_for(tables, pages)?;
         if self.account.as_ref().is_some_and(|account| !account.has_room(pages)) {
             return Err(VmError::OutOfMemory);
         }
         Ok(())
     }
 
-    /// Pages charged to the task outside its page tables.
+    /// What the account counts of the task outside its page tables: the
+    /// kernel memory held for it. Its own RAM pages are bounded by its own
+    /// limit only: a page shared copy-on-write counts in full for each task
+    /// that maps it, so an account of forked tasks would count one frame
+    /// many times (docs/resources.md).
     fn own_pages(&self) -> usize {
-        self.resident - self.object_pages + self.held_for_task
+        self.held_for_task
     }
 
     /// Tells the account what the map holds now, page tables included.
@@ -359,7 +374,7 @@ impl VmMap {
     /// Like `charge`, for pages the kernel holds for the task outside its
     /// page tables (memory objects and their caches), under the same limit.
     pub fn charge_held(&mut self, tables: &PageTables, pages: usize) -> Result<(), VmError> {
-        self.room_for(tables, pages)?;
+        self.room_for_held(tables, pages)?;
         self.held_for_task += pages;
         self.sync_own_pages();
         Ok(())
@@ -394,7 +409,7 @@ impl VmMap {
     /// nothing changed, when `account` holds as many tasks as it may.
     /// Refused too when the account cannot pay for what the task holds.
     pub fn join_account(&mut self, tables: &PageTables, account: AccountRef) -> Result<(), VmError> {
-        if !account.has_room(self.charged(tables)) || !account.admit_task() {
+        if !account.has_room(self.own_pages() + tables.table_pages()) || !account.admit_task() {
             return Err(VmError::OutOfMemory);
         }
         self.leave_account();
