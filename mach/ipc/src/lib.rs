@@ -161,7 +161,7 @@ pub struct Ipc {
     /// name any more may have to go.
     pub(crate) kernel_ports_without_senders: Vec<PortId>,
     /// Spaces some of whose queued messages left their queues since the
-    /// last [`Ipc::take_senders_of_dequeued`].
+    /// last [`Ipc::pop_sender_of_dequeued`].
     pub(crate) senders_of_dequeued: Vec<SpaceId>,
 }
 
@@ -223,15 +223,17 @@ impl Ipc {
     }
 
     /// True if queued messages left their queues since the last
-    /// [`Ipc::take_senders_of_dequeued`].
+    /// [`Ipc::pop_sender_of_dequeued`] emptied the list.
     pub fn has_senders_of_dequeued(&self) -> bool {
         !self.senders_of_dequeued.is_empty()
     }
 
-    /// The spaces whose queued messages left their queues (received or
-    /// destroyed) since the last call, each once in a row.
-    pub fn take_senders_of_dequeued(&mut self) -> Vec<SpaceId> {
-        core::mem::take(&mut self.senders_of_dequeued)
+    /// One of the spaces whose queued messages left their queues (received
+    /// or destroyed) since it was last asked (each once in a row), or
+    /// `None`. One at a time, so the list keeps its room: a message
+    /// received costs no allocation.
+    pub fn pop_sender_of_dequeued(&mut self) -> Option<SpaceId> {
+        self.senders_of_dequeued.pop()
     }
 
     pub fn take_released_regions(&mut self) -> Vec<u64> {
@@ -406,7 +408,7 @@ impl Ipc {
     }
 
     /// A queued message leaves its queue: its sender's counts go down, and
-    /// the sender is reported ([`Ipc::take_senders_of_dequeued`]) so the
+    /// the sender is reported ([`Ipc::pop_sender_of_dequeued`]) so the
     /// kernel can give back what it charged for the message.
     pub(crate) fn uncount_queued(&mut self, message: &KernelMessage) {
         let Some(space) = message.charged_to else { return };

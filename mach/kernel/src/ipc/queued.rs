@@ -34,10 +34,7 @@ pub fn reserve(kernel: &mut Kernel, task: TaskId, space: SpaceId, bytes: usize) 
 /// Gives back what the senders of messages that left their queues are
 /// charged beyond what they still have queued.
 pub fn release_dequeued(kernel: &mut Kernel) {
-    if !kernel.ipc.has_senders_of_dequeued() {
-        return;
-    }
-    for space in kernel.ipc.take_senders_of_dequeued() {
+    while let Some(space) = kernel.ipc.pop_sender_of_dequeued() {
         if let Some(&task) = kernel.space_owners.get(&space) {
             trim(kernel, task, space);
         }
