@@ -53,6 +53,8 @@ mod usertest;
 #[cfg(feature = "ktest")]
 mod usertest_fs;
 #[cfg(feature = "ktest")]
+mod usertest_process;
+#[cfg(feature = "ktest")]
 mod usertest_virtio;
 mod vm;
 mod vm_fault;
