@@ -106,7 +106,8 @@ build_user_programs() {
 }
 
 # C programs that run as Mach tasks without minilibc: libmach/c (crt0, trap
-# wrappers, mach_printf, the transport of mach-idl's C stubs) linked with
+# wrappers, mach_printf, the transport of mach-idl's C stubs, a process's
+# exit and output over the generated proc.h and io.h) linked with
 # each program crate's c/NAME.c into $BUILD/x86_64/user/NAME, static,
 # non-PIE, at 0x400000 like the Rust programs. The C headers of every
 # interface are generated into $BUILD/x86_64/idl by mach-idl. Freestanding x86_64 code without a red zone, as the
@@ -124,10 +125,10 @@ build_c_runtime() {
     mkdir -p "$out"
     rm -f "$out"/*.o "$out/libmach_c.a"
     gcc "${MACH_C_FLAGS[@]}" -c "$ROOT/libmach/c/crt0.S" -o "$out/crt0.o" || return
-    for source in traps print string idl_transport; do
+    for source in traps print string idl_transport process; do
         gcc "${MACH_C_FLAGS[@]}" -c "$ROOT/libmach/c/$source.c" -o "$out/$source.o" || return
     done
-    ar rcs "$out/libmach_c.a" "$out"/traps.o "$out"/print.o "$out"/string.o "$out"/idl_transport.o
+    ar rcs "$out/libmach_c.a" "$out"/traps.o "$out"/print.o "$out"/string.o "$out"/idl_transport.o "$out"/process.o
 }
 
 # build_c_interfaces: the C header of every .defs file in the workspace,
@@ -247,19 +248,32 @@ stage_system_programs() {
 # stage_user_programs: what a person uses on the root disk, built for
 # Mach_R by build_minilibc_program and stripped (the disk is 64 MiB): the
 # shell at /bin/msh (init starts it on the console) and coreutils at
-# /bin/coreutils with a link /bin/TOOL for each of its tools. Not yet
+# /bin/coreutils with a link /bin/TOOL for each of its tools; then every
+# program a crate lists in `[package.metadata.mach] commands` (found, not
+# listed here: `workspace commands`), from $BUILD/x86_64/user (call after
+# build_user_programs), at /bin/NAME; a name /bin has already is refused.
+# Not yet
 # /bin/sh: with it, minilibc-mach's processes check dies of the SIGINT that
 # system("kill -INT $PPID; exit 4") sends (system() on the Mach back end
 # does not keep its caller from SIGINT yet).
 stage_user_programs() {
-    local bin="$BUILD/x86_64/root/bin" tool
+    local bin="$BUILD/x86_64/root/bin" tool tools commands command
     build_minilibc_program msh mach || return
     stage_root_file "$MINILIBC_PROGRAMS/msh" /bin/msh 0755
     build_minilibc_program coreutils mach || return
     stage_root_file "$MINILIBC_PROGRAMS/coreutils" /bin/coreutils 0755
     strip "$bin/msh" "$bin/coreutils" || return
-    for tool in $(sed -n 's/^ *Tool { name: "\([^"]*\)".*/\1/p' "$ROOT/coreutils/src/tools/mod.rs"); do
+    tools=$(sed -n 's/^ *Tool { name: "\([^"]*\)".*/\1/p' "$ROOT/coreutils/src/tools/mod.rs")
+    for tool in $tools; do
         ln -sfn coreutils "$bin/$tool"
+    done
+    commands=$(workspace commands) || return
+    for command in $commands; do
+        if printf '%s\n' msh coreutils $tools | grep -qxF "$command"; then
+            echo "error: the program $command (a crate's \`commands\`) would replace /bin/$command; rename it" >&2
+            return 1
+        fi
+        stage_root_file "$BUILD/x86_64/user/$command" "/bin/$command" 0755 || return
     done
 }
 
