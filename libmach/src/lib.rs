@@ -78,7 +78,7 @@ pub mod trap;
 #[cfg(feature = "fake-kernel")]
 pub mod fake;
 
-#[cfg(feature = "runtime")]
+#[cfg(any(feature = "runtime", test))]
 mod process;
 #[cfg(feature = "runtime")]
 pub mod runtime;
