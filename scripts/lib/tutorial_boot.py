@@ -86,20 +86,6 @@ def in_order(expected, seen):
     return True
 
 
-def prompt(console, seconds):
-    """What came before the next prompt; moves the mark past it."""
-    deadline = time.time() + seconds
-    while True:
-        match = PROMPT.search(console.output, console.mark)
-        if match:
-            before = console.output[console.mark : match.end()]
-            console.mark = match.end()
-            return before
-        if time.time() > deadline:
-            raise Timeout(f"no prompt; after the mark: {console.output[console.mark:][-400:]!r}")
-        console.receive(0.05)
-
-
 def connect(socket_path, run, seconds):
     """The serial console, once QEMU made its socket (after the build)."""
     deadline = time.time() + seconds
@@ -158,7 +144,7 @@ def main():
              b"missing: " + b", ".join(missing) if missing else b"")
         if missing:
             return 1
-        prompt(console, COMMAND_SECONDS)
+        console.expect_match(PROMPT, COMMAND_SECONDS)
         # Boot messages that follow the prompt settle before typing.
         console.quiet(2)
         for name, commands in played:
@@ -166,7 +152,7 @@ def main():
             for typed, expected in commands:
                 print(f"    / # {typed}")
                 console.type(typed.encode() + b"\r")
-                output = prompt(console, COMMAND_SECONDS)
+                output = console.expect_match(PROMPT, COMMAND_SECONDS)
                 if not in_order(expected, lines(output)):
                     good, detail = False, output
                     break
