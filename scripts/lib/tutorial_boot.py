@@ -5,7 +5,8 @@
 
 Runs COMMAND (a `scripts/run ...` line of the document) in DIRECTORY with
 the serial console on a Unix socket (QEMU arguments appended, as
-scripts/tests/msh-console does), its output in DIRECTORY/build/tutorial-run.log;
+scripts/tests/msh-console does), its output in DIRECTORY/build/tutorial-run.log (what the console showed
+in DIRECTORY/build/tutorial-console.log);
 waits until every TEXT has appeared (on the console or in the kernel log,
 DIRECTORY/build/x86_64/kernel.log), then at msh's prompt plays each
 session FILE in order, then stops QEMU. A session is what a person sees
@@ -102,7 +103,7 @@ def main():
     arguments = sys.argv[1:]
     if len(arguments) < 3:
         sys.exit(__doc__)
-    directory, command, seconds = arguments[0], arguments[1], float(arguments[2])
+    directory, command, seconds = os.path.abspath(arguments[0]), arguments[1], float(arguments[2])
     texts, files = [], []
     rest = arguments[3:]
     while rest:
@@ -162,6 +163,8 @@ def main():
     finally:
         if console is not None:
             console.close()
+            with open(os.path.join(build, "tutorial-console.log"), "wb") as file:
+                file.write(console.output)
         try:
             os.killpg(run.pid, signal.SIGTERM)
         except ProcessLookupError:
