@@ -60,6 +60,23 @@ check_module_list() {
     fi
 }
 
+# require_programs TEST PROGRAM...: a system test that needs programs the
+# build may not find in this tree (the process server, init...) says
+# "SKIP TEST: ..." and "0 passed, 0 failed" and ends the script (status 0)
+# when one is missing.
+require_programs() {
+    local test=$1 programs program
+    shift
+    programs=$(workspace programs | cut -f3) || exit 1
+    for program in "$@"; do
+        if ! grep -qxF "$program" <<<"$programs"; then
+            echo "SKIP $test: this tree has no program $program (the process server and init come with branch proc)"
+            echo "0 passed, 0 failed"
+            exit 0
+        fi
+    done
+}
+
 # build_host_tools: mach-idl (interfaces to C headers) and mach-manifest
 # (boot manifests checked and combined), in target/host-tools/debug/.
 build_host_tools() {
@@ -349,4 +366,32 @@ build_minilibc_program() {
     MCC_PLATFORM=$platform RUSTFLAGS="-C panic=abort -C relocation-model=static -C linker=$ROOT/scripts/mcc" \
         cargo +"$TOOLCHAIN" build --quiet --release -p "$package" --features "$package/program" \
         --target x86_64-unknown-linux-gnu --target-dir "$ROOT/target/minilibc-programs-$platform"
+}
+
+# fetch_real_sources DIRECTORY: the third-party C sources the real-program
+# tests build (scripts/tests/minilibc-real on the host, minilibc-mach-real
+# inside Mach_R), fetched into the cargo registry cache through a
+# throwaway manifest in DIRECTORY, never committed; sets lua_source,
+# zlib_source, bzip2_source and sqlite_source to their directories.
+fetch_real_sources() {
+    local directory=$1 registry
+    mkdir -p "$directory/src"
+    cat >"$directory/Cargo.toml" <<'MANIFEST'
+[package]
+name = "minilibc-real-sources"
+version = "0.0.0"
+edition = "2021"
+[dependencies]
+lua-src = "547"
+libz-sys = { version = "1", features = ["static"] }
+bzip2-sys = "0.1"
+libsqlite3-sys = { version = "0.30", features = ["bundled"] }
+MANIFEST
+    touch "$directory/src/lib.rs"
+    (cd "$directory" && cargo fetch --quiet) || return
+    registry="${CARGO_HOME:-$HOME/.cargo}/registry/src"
+    lua_source="$(ls -d "$registry"/*/lua-src-547*/lua-5.4.* | sort -V | tail -1)"
+    zlib_source="$(ls -d "$registry"/*/libz-sys-1.*/src/zlib | sort -V | tail -1)"
+    bzip2_source="$(ls -d "$registry"/*/bzip2-sys-0.1.*/bzip2-1.0.* | sort -V | tail -1)"
+    sqlite_source="$(ls -d "$registry"/*/libsqlite3-sys-0.30.*/sqlite3 | sort -V | tail -1)"
 }
