@@ -18,8 +18,8 @@ use alloc::vec::Vec;
 use goblin::elf::program_header::{PF_W, PF_X, PT_LOAD};
 use goblin::elf::{header, Elf};
 use libmach::abi::{
-    KernReturn, PortName, VM_FLAGS_ANYWHERE, VM_FLAGS_FIXED, VM_PROT_EXECUTE, VM_PROT_READ, VM_PROT_WRITE,
-    X86_THREAD_STATE64, X86_THREAD_STATE64_COUNT,
+    KernReturn, NativeThreadState, PortName, ThreadState, VM_FLAGS_ANYWHERE, VM_FLAGS_FIXED, VM_PROT_EXECUTE,
+    VM_PROT_READ, VM_PROT_WRITE,
 };
 use libmach::trap::{
     port_deallocate, task_create, task_self, task_terminate, thread_create, thread_resume, thread_set_state,
@@ -27,6 +27,12 @@ use libmach::trap::{
 };
 
 const PAGE: u64 = 4096;
+
+/// The ELF machine of the programs this bootstrap task can start: its own.
+#[cfg(target_arch = "aarch64")]
+const NATIVE_MACHINE: u16 = header::EM_AARCH64;
+#[cfg(not(target_arch = "aarch64"))]
+const NATIVE_MACHINE: u16 = header::EM_X86_64;
 /// Each program's stack (its start block at the top included).
 pub const STACK_SIZE: u64 = 256 * 1024;
 
@@ -51,14 +57,14 @@ impl From<KernReturn> for SpawnError {
 }
 
 fn set_entry(thread: PortName, address: u64, entry: &Entry) -> Result<(), KernReturn> {
-    let mut state = [0u32; X86_THREAD_STATE64_COUNT as usize];
-    // Fields of x86_thread_state64_t, as (index, value): rdi 4, rsi 5, rsp 7, rip 16.
-    let fields = [(4usize, entry.first_argument), (5, entry.second_argument), (7, entry.stack_pointer), (16, address)];
-    for (field, value) in fields {
-        state[field * 2] = value as u32;
-        state[field * 2 + 1] = (value >> 32) as u32;
-    }
-    thread_set_state(thread, X86_THREAD_STATE64, &state)
+    let mut state = NativeThreadState::default();
+    state.set_argument(0, entry.first_argument);
+    state.set_argument(1, entry.second_argument);
+    state.set_sp(entry.stack_pointer);
+    state.set_pc(address);
+    let mut words = [0u32; NativeThreadState::COUNT as usize];
+    state.store_words(&mut words);
+    thread_set_state(thread, NativeThreadState::FLAVOR, &words)
 }
 
 struct Segment {
@@ -105,7 +111,7 @@ pub fn start(
     prepare: impl FnOnce(PortName, u64) -> Result<Entry, KernReturn>,
 ) -> Result<PortName, SpawnError> {
     let elf = Elf::parse(image).map_err(|_| SpawnError::NotAnExecutable)?;
-    if !elf.is_64 || elf.header.e_machine != header::EM_X86_64 || elf.header.e_type != header::ET_EXEC {
+    if !elf.is_64 || elf.header.e_machine != NATIVE_MACHINE || elf.header.e_type != header::ET_EXEC {
         return Err(SpawnError::NotAnExecutable);
     }
     let segments = segments(image, &elf)?;
