@@ -78,7 +78,7 @@ pub trait PortKernel: Clone {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SystemKernel;
 
-#[cfg(all(target_os = "none", target_arch = "x86_64"))]
+#[cfg(all(target_os = "none", any(target_arch = "x86_64", target_arch = "aarch64")))]
 mod system {
     use super::*;
     use core::sync::atomic::{AtomicU32, Ordering};
@@ -173,7 +173,7 @@ mod system {
     }
 }
 
-#[cfg(not(all(target_os = "none", target_arch = "x86_64")))]
+#[cfg(not(all(target_os = "none", any(target_arch = "x86_64", target_arch = "aarch64"))))]
 mod system {
     use super::*;
 

@@ -50,7 +50,7 @@ extern crate std;
 
 pub use mach_abi as abi;
 
-#[cfg(target_arch = "x86_64")]
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 pub mod device;
 pub mod kernel;
 pub mod message;

@@ -80,3 +80,82 @@ pub mod message {
         word(buffer, 5) as i32
     }
 }
+
+/// Deliberate faults for the exception tests, one function per kind, on
+/// each architecture. Before faulting, each puts in the thread state's
+/// marker register (`mach_abi::ThreadState::marker`: r12, x12) how far a
+/// handler must move the program counter to step over the instruction
+/// (0 where the CPU already moved it: x86_64's `int3`).
+pub mod faults {
+    /// An undefined instruction (`ud2`, `udf`): `EXC_BAD_INSTRUCTION`.
+    pub fn undefined_instruction() {
+        // SAFETY: faults on purpose; a handler steps over it (or the task
+        // dies); only the marker register changes.
+        #[cfg(target_arch = "x86_64")]
+        unsafe {
+            core::arch::asm!("mov r12, 2", "ud2", out("r12") _)
+        };
+        // SAFETY: as above.
+        #[cfg(target_arch = "aarch64")]
+        unsafe {
+            core::arch::asm!("mov x12, #4", "udf #0", out("x12") _)
+        };
+    }
+
+    /// A breakpoint (`int3`, `brk`): `EXC_BREAKPOINT`.
+    pub fn breakpoint() {
+        // SAFETY: as for `undefined_instruction`.
+        #[cfg(target_arch = "x86_64")]
+        unsafe {
+            core::arch::asm!("mov r12, 0", "int3", out("r12") _)
+        };
+        // SAFETY: as above; `brk` leaves the pc on itself.
+        #[cfg(target_arch = "aarch64")]
+        unsafe {
+            core::arch::asm!("mov x12, #4", "brk #0", out("x12") _)
+        };
+    }
+
+    /// An integer division by zero: `EXC_ARITHMETIC` on x86_64. aarch64
+    /// does not trap on it (the quotient is 0): false there, nothing raised.
+    pub fn divide_by_zero() -> bool {
+        // SAFETY: as for `undefined_instruction`; the registers named are
+        // the only ones changed.
+        #[cfg(target_arch = "x86_64")]
+        unsafe {
+            core::arch::asm!("xor edx, edx", "xor eax, eax", "xor ecx, ecx", "mov r12, 2", "div ecx",
+                out("r12") _, out("eax") _, out("ecx") _, out("edx") _)
+        };
+        cfg!(target_arch = "x86_64")
+    }
+
+    /// A read of address 8 (unmapped): `EXC_BAD_ACCESS`, invalid address 8.
+    pub fn read_address_8() {
+        // SAFETY: as for `undefined_instruction`.
+        #[cfg(target_arch = "x86_64")]
+        unsafe {
+            core::arch::asm!("mov rax, 8", "mov r12, 3", "mov rax, [rax]", out("r12") _, out("rax") _)
+        };
+        // SAFETY: as above.
+        #[cfg(target_arch = "aarch64")]
+        unsafe {
+            core::arch::asm!("mov x9, #8", "mov x12, #4", "ldr x9, [x9]", out("x12") _, out("x9") _)
+        };
+    }
+
+    /// An instruction user mode may not execute: `hlt` (a general
+    /// protection fault: `EXC_BAD_ACCESS`, protection failure) on x86_64;
+    /// reading SCTLR_EL1 (undefined at EL0: `EXC_BAD_INSTRUCTION`) on aarch64.
+    pub fn privileged_instruction() {
+        // SAFETY: as for `undefined_instruction`.
+        #[cfg(target_arch = "x86_64")]
+        unsafe {
+            core::arch::asm!("mov r12, 1", "hlt", out("r12") _)
+        };
+        // SAFETY: as above.
+        #[cfg(target_arch = "aarch64")]
+        unsafe {
+            core::arch::asm!("mov x12, #4", "mrs x9, sctlr_el1", out("x12") _, out("x9") _)
+        };
+    }
+}

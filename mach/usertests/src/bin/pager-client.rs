@@ -27,6 +27,12 @@ use mach_usertests::{message, println, Checks};
 
 libmach::entry!(main);
 
+/// A function returning 42: `mov eax, 42; ret` / `mov w0, #42; ret`.
+#[cfg(target_arch = "x86_64")]
+const RETURN_42: [u8; 6] = [0xb8, 42, 0, 0, 0, 0xc3];
+#[cfg(target_arch = "aarch64")]
+const RETURN_42: [u8; 8] = [0x40, 0x05, 0x80, 0x52, 0xc0, 0x03, 0x5f, 0xd6];
+
 const PAGE: u64 = 4096;
 
 fn bytes_at(address: u64, length: usize) -> &'static mut [u8] {
@@ -118,7 +124,15 @@ fn main(argument: u64) {
     // Code in an object page (as exec maps text): written, made
     // read-execute, called.
     let code = z + 2 * PAGE;
-    bytes_at(code, 6).copy_from_slice(&[0xb8, 42, 0, 0, 0, 0xc3]); // mov eax, 42; ret
+    bytes_at(code, RETURN_42.len()).copy_from_slice(&RETURN_42);
+    // aarch64's instruction fetch does not see data writes until the line
+    // is cleaned to the point of unification and the instruction cache
+    // invalidated (EL0 may do both: SCTLR_EL1.UCI).
+    #[cfg(target_arch = "aarch64")]
+    // SAFETY: cache maintenance on a page of ours; no memory changes.
+    unsafe {
+        core::arch::asm!("dc cvau, {0}", "dsb ish", "ic ivau, {0}", "dsb ish", "isb", in(reg) code, options(nostack))
+    };
     let protected = vm_protect(task, code, PAGE, false, VM_PROT_READ | VM_PROT_EXECUTE);
     // SAFETY: the page holds exactly the function written above, now
     // mapped read-execute.
@@ -167,8 +181,8 @@ fn main(argument: u64) {
 }
 
 fn ticks() -> u64 {
-    // SAFETY: rdtsc only reads the time-stamp counter.
-    unsafe { core::arch::x86_64::_rdtsc() }
+    // The TSC or the cycle counter: instructions under -icount.
+    libmach::trap::cycle_counter()
 }
 
 /// Faults per page over `pages` pages starting at `address`, writing.
