@@ -215,3 +215,20 @@ pub fn port_write_u32(port: u16, value: u32) {
     // business, memory is untouched.
     unsafe { core::arch::asm!("out dx, eax", in("dx") port, in("eax") value, options(nostack, preserves_flags)) };
 }
+
+/// `in` of 8 bits from I/O port `port` (a UART's registers, for one).
+#[cfg(target_arch = "x86_64")]
+pub fn port_read_u8(port: u16) -> u8 {
+    let value: u8;
+    // SAFETY: as for `port_read_u32`: `in` reads a device register into a
+    // general register and cannot touch this program's memory.
+    unsafe { core::arch::asm!("in al, dx", in("dx") port, out("al") value, options(nostack, preserves_flags)) };
+    value
+}
+
+/// `out` of 8 bits to I/O port `port` (see [`port_read_u8`]).
+#[cfg(target_arch = "x86_64")]
+pub fn port_write_u8(port: u16, value: u8) {
+    // SAFETY: as for `port_write_u32`; memory is untouched.
+    unsafe { core::arch::asm!("out dx, al", in("dx") port, in("al") value, options(nostack, preserves_flags)) };
+}

@@ -14,14 +14,16 @@
 //! - [`pager`]: the memory-object traps a user-level pager uses, and `vm_map`.
 //! - [`device`]: device registers, DMA memory, interrupts and I/O ports for
 //!   user-space drivers.
+//! - [`kernel_log`]: reading the kernel log and taking the serial line over
+//!   from the kernel (the console server, `dmesg`).
 //! - [`rpc`]: the client call (send + receive in one `mach_msg`, with a
 //!   send-once reply right and timeouts); [`server`]: replies, error replies
 //!   and the receive loop; [`request`]: what a server method knows of its
 //!   request (the port it came in on, the sender's credential) and deferred
 //!   replies; [`notify`]: kernel notifications as typed values; [`mig`]:
 //!   the RPC layer's return codes.
-//! - [`print!`] and [`println!`]: formatted output ([`print`]: today the
-//!   kernel's `debug_print`, one function to change for the console server).
+//! - [`print!`] and [`println!`]: formatted output ([`print`]: the
+//!   kernel's `debug_print`, into the kernel log the console shows).
 //! - With the `runtime` feature, a program entry point, its arguments and
 //!   start rights, and a panic handler for Rust programs that do not link
 //!   minilibc (`runtime`).
@@ -34,10 +36,11 @@
 //! once (dropped, or handed to the kernel by a successful send); no
 //! allocation outside the host-only fake kernel.
 //!
-//! `unsafe` lives in six places, each block with its `SAFETY:` reasoning:
+//! `unsafe` lives in seven places, each block with its `SAFETY:` reasoning:
 //! the `syscall` entry and the traps that write through pointers
-//! ([`trap`], [`pager`]); volatile access to device and DMA memory and
-//! the `in`/`out` instructions ([`device`]); slices over out-of-line regions the kernel mapped
+//! ([`trap`], [`pager`], [`kernel_log`]); volatile access to device and DMA
+//! memory and the `in`/`out` instructions ([`device`]); slices over
+//! out-of-line regions the kernel mapped
 //! ([`kernel`]'s `SystemKernel`, one block in
 //! `message::OutOfLineData::bytes_mut`); the start block the bootstrap task
 //! wrote on the stack (`runtime`); and the fake kernel's view of host
@@ -53,6 +56,8 @@ pub use mach_abi as abi;
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 pub mod device;
 pub mod kernel;
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+pub mod kernel_log;
 pub mod message;
 pub mod mig;
 pub mod notify;

@@ -6,8 +6,10 @@ use crate::trap::{raw_trap, to_result};
 use mach_abi::{KernReturn, PortName, Trap, VM_FLAGS_ANYWHERE};
 
 /// A new memory object of `size` bytes whose pages `pager` (a port whose
-/// receive right the caller holds, or a send right to one) will supply;
-/// returns the name of a send right to the object's port.
+/// receive right the caller holds, or a send right to one) will supply, or,
+/// with `MACH_PORT_NULL`, a kernel object whose pages the kernel zero-fills
+/// (anonymous shared memory); returns the name of a send right to the
+/// object's port.
 pub fn memory_object_create(pager: PortName, size: u64) -> Result<PortName, KernReturn> {
     let mut object = 0u32;
     // SAFETY: the kernel writes the object's name into `object`, ours.
@@ -27,6 +29,25 @@ pub fn vm_map(task: PortName, size: u64, object: PortName, offset: u64) -> Resul
             Trap::VmMap as u64,
             [task as u64, &raw mut address as u64, size, VM_FLAGS_ANYWHERE as u64, object as u64, offset],
         )
+    })?;
+    Ok(address)
+}
+
+/// Maps `[offset, offset + size)` of `object` into `task` with `flags`
+/// (`mach_abi::vm_map_flags`: anywhere or at `address`, shared or private
+/// copy-on-write, the protection); returns the address.
+pub fn vm_map_with(
+    task: PortName,
+    address: u64,
+    size: u64,
+    flags: u32,
+    object: PortName,
+    offset: u64,
+) -> Result<u64, KernReturn> {
+    let mut address = address;
+    // SAFETY: the kernel reads and writes `address`, ours.
+    to_result(unsafe {
+        raw_trap(Trap::VmMap as u64, [task as u64, &raw mut address as u64, size, flags as u64, object as u64, offset])
     })?;
     Ok(address)
 }

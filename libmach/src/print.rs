@@ -1,9 +1,9 @@
 //! Formatted output for programs: `libmach::print!` and `libmach::println!`.
 //!
-//! Text goes through [`write_text`], the one function to change when
-//! output should go to the console server instead of the kernel's
-//! `debug_print` (which writes to the serial console and keeps what each
-//! task printed for the kernel tests). Formatting uses a fixed buffer: no
+//! Text goes through [`write_text`]: the kernel's `debug_print`, which puts
+//! it in the kernel log (each line prefixed with the task's name), shown on
+//! the console by the console server (docs/console.md), and keeps what
+//! each task printed for the kernel tests. Formatting uses a fixed buffer: no
 //! allocation, so it works in any program, before any heap.
 //!
 //! ```ignore
@@ -16,7 +16,7 @@ use core::fmt::{self, Write};
 /// Bytes formatted before they are written out.
 const BUFFER_SIZE: usize = 512;
 
-/// Writes `text` out: today the kernel's `debug_print`.
+/// Writes `text` out: the kernel's `debug_print`.
 pub fn write_text(text: &str) {
     let _ = crate::trap::debug_print(text);
 }

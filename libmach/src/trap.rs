@@ -329,8 +329,9 @@ pub fn task_create(parent: PortName) -> Result<PortName, KernReturn> {
 
 /// A new task whose parent is `parent`, with `flags`
 /// (`TASK_CREATE_INHERIT_SEND_RIGHTS`: every send right and dead name of
-/// the parent, under the same names; `TASK_CREATE_INHERIT_MEMORY`);
-/// returns a send right to its task port.
+/// the parent, under the same names; `TASK_CREATE_INHERIT_MEMORY`: its
+/// address space built from the parent's by each region's inheritance,
+/// copy-on-write); returns a send right to its task port.
 pub fn task_create_with(parent: PortName, flags: u64) -> Result<PortName, KernReturn> {
     let mut child = 0u32;
     // SAFETY: the kernel writes the new task's name into `child`, ours.
@@ -373,6 +374,13 @@ pub fn thread_get_state(thread: PortName, flavor: u32, state: &mut [u32]) -> Res
     // `state` and one into `count`, both ours.
     to_result(unsafe { raw_trap(Trap::ThreadGetState as u64, arguments) })?;
     Ok(count as usize)
+}
+
+/// With a send right to the privileged host port: the most pages `task`
+/// may be charged for (its memory, the objects it created, its page tables
+/// and kernel stacks).
+pub fn task_set_memory_limit(host: PortName, task: PortName, pages: u64) -> Result<(), KernReturn> {
+    trap(Trap::TaskSetMemoryLimit, [host as u64, task as u64, pages, 0, 0, 0])
 }
 
 /// Names `task` (what kernel logs call it), at most `TASK_NAME_MAX` bytes.

@@ -270,20 +270,32 @@ qemu_x86_64() {
 }
 
 # qemu_test IMAGE SECONDS [QEMU ARGS...]: a bounded, non-interactive run with
-# the serial console on stdout and isa-debug-exit (x86_64) or semihosting
-# (aarch64) for the status. Returns QEMU's status: 33 = the kernel reported
+# the kernel's debug console on stdout (everything the kernel and
+# debug_print say, from the first line of the boot to a panic, whoever holds
+# the serial line; docs/console.md): port 0xe9 on x86_64, semihosting on
+# aarch64 (test kernels). The status comes through isa-debug-exit (x86_64)
+# or semihosting (aarch64). The serial line (COM1, the PL011) goes to
+# MACH_SERIAL, a QEMU character device (default null: a test that types on
+# the console sets it to a socket or pipe). Returns QEMU's status: 33 = the kernel reported
 # success, 35 = failure, 124 = timeout.
 qemu_test() {
-    local image=$1 seconds=$2 machine arguments exit_device status
+    local image=$1 seconds=$2 machine arguments exit_device debug_console status
     shift 2
     read -ra machine <<<"$(qemu_machine)"
     mapfile -t arguments < <(qemu_kernel_arguments "$@") || return
     case $ARCH in
-    x86_64) exit_device=(-device isa-debug-exit,iobase=0xf4,iosize=0x04) ;;
-    aarch64) exit_device=(-semihosting) ;;
+    x86_64)
+        exit_device=(-device isa-debug-exit,iobase=0xf4,iosize=0x04)
+        debug_console=(-debugcon stdio)
+        ;;
+    aarch64)
+        exit_device=()
+        debug_console=(-chardev stdio,id=debug-console -semihosting-config enable=on,target=native,chardev=debug-console)
+        ;;
     esac
     timeout --foreground -k 5 "$seconds" \
-        "${machine[@]}" -m "${MACH_MEMORY:-128M}" -display none -monitor none -serial stdio \
+        "${machine[@]}" -m "${MACH_MEMORY:-128M}" -display none -monitor none \
+        -serial "${MACH_SERIAL:-null}" "${debug_console[@]}" \
         "${exit_device[@]}" -kernel "$image" "${arguments[@]}" </dev/null
     status=$?
     rm -f "$BUILD"/aarch64/initrd-$$-*.modules

@@ -391,6 +391,8 @@ const CONSTANTS: &[(&str, u64, bool)] = &[
     ("SWITCH_OPTION_DEPRESS", SWITCH_OPTION_DEPRESS as u64, false),
     ("SWITCH_OPTION_WAIT", SWITCH_OPTION_WAIT as u64, false),
     ("INTERRUPT_MESSAGE_ID", INTERRUPT_MESSAGE_ID as u64, false),
+    ("KERNEL_LOG_MESSAGE_ID", KERNEL_LOG_MESSAGE_ID as u64, false),
+    ("KERNEL_LOG_LINE_MAX", KERNEL_LOG_LINE_MAX as u64, false),
     ("EXC_BAD_ACCESS", EXC_BAD_ACCESS as u64, false),
     ("EXC_BAD_INSTRUCTION", EXC_BAD_INSTRUCTION as u64, false),
     ("EXC_ARITHMETIC", EXC_ARITHMETIC as u64, false),
@@ -433,6 +435,10 @@ const CONSTANTS: &[(&str, u64, bool)] = &[
     ("MEMORY_OBJECT_SIZE_MAX", MEMORY_OBJECT_SIZE_MAX, false),
     ("VM_FLAGS_FIXED", VM_FLAGS_FIXED as u64, false),
     ("VM_FLAGS_ANYWHERE", VM_FLAGS_ANYWHERE as u64, false),
+    ("VM_FLAGS_COPY", VM_FLAGS_COPY as u64, false),
+    ("VM_FLAGS_PROTECTION_SHIFT", VM_FLAGS_PROTECTION_SHIFT as u64, false),
+    ("VM_FLAGS_PROTECTION_MASK", VM_FLAGS_PROTECTION_MASK as u64, false),
+    ("VM_MAP_FLAGS_ALL", VM_MAP_FLAGS_ALL as u64, false),
     ("VM_REGION_BASIC_INFO", VM_REGION_BASIC_INFO as u64, false),
     ("VM_REGION_BASIC_INFO_COUNT", VM_REGION_BASIC_INFO_COUNT as u64, false),
     ("x86_THREAD_STATE64", X86_THREAD_STATE64 as u64, false),
@@ -471,6 +477,10 @@ const MACROS: &[(&str, &str)] = &[
     ("MACH_MSGH_BITS_VOUCHER(bits)", "(((bits) & MACH_MSGH_BITS_VOUCHER_MASK) >> 16)"),
     ("MACH_MSGH_BITS_IS_COMPLEX(bits)", "(((bits) & MACH_MSGH_BITS_COMPLEX) != 0)"),
     ("MACH_NOTIFICATION_REQUEST(id, disposition)", "(((id) & 0xffffu) | (((disposition) & 0xffu) << 16))"),
+    (
+        "VM_MAP_FLAGS(anywhere, copy, protection)",
+        "(((anywhere) ? VM_FLAGS_ANYWHERE : VM_FLAGS_FIXED) | ((copy) ? VM_FLAGS_COPY : 0u) | (((protection) & VM_PROT_ALL) << VM_FLAGS_PROTECTION_SHIFT))",
+    ),
 ];
 
 fn render_enum<W: Write, T: Copy>(
@@ -576,7 +586,7 @@ pub fn render_c_header<W: Write>(out: &mut W) -> fmt::Result {
     }
     writeln!(out)?;
     writeln!(out, "/* Macro checks: results computed by the Rust const fns. */")?;
-    let samples: [(&str, u64); 11] = [
+    let samples: [(&str, u64); 12] = [
         ("MACH_PORT_INDEX(0x1234u)", port_index(0x1234) as u64),
         ("MACH_PORT_GEN(0x1234u)", port_generation(0x1234) as u64),
         ("MACH_PORT_MAKE(0x12u, 0x3456u)", port_make(0x12, 0x3456) as u64),
@@ -593,6 +603,10 @@ pub fn render_c_header<W: Write>(out: &mut W) -> fmt::Result {
         (
             "MACH_NOTIFICATION_REQUEST(MACH_NOTIFY_DEAD_NAME, 21u)",
             pack_notification_request(NotifyId::DeadName.as_u32(), 21),
+        ),
+        (
+            "VM_MAP_FLAGS(1, 1, VM_PROT_READ | VM_PROT_EXECUTE)",
+            vm_map_flags(true, true, VM_PROT_READ | VM_PROT_EXECUTE) as u64,
         ),
     ];
     for (expression, value) in samples {

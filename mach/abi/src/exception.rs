@@ -35,8 +35,10 @@ pub const EXCEPTION_RAISE_REPLY_ID: i32 = 2501;
 /// The inline part of an `exception_raise` request, after the two port
 /// descriptors. `code[0]` is a `KERN_*` code for bad accesses
 /// (`KERN_INVALID_ADDRESS` for a missing page, `KERN_PROTECTION_FAILURE`
-/// otherwise) or the CPU vector; `code[1]` the faulting address for bad
-/// accesses, else the instruction pointer.
+/// for an access not allowed, `KERN_RESOURCE_SHORTAGE` for a page past the
+/// task's memory limit, `KERN_MEMORY_ERROR` for an object page its pager
+/// could not supply) or the CPU vector; `code[1]` the faulting address for
+/// bad accesses, else the instruction pointer.
 #[repr(C, packed(4))]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ExceptionRaiseBody {

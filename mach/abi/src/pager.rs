@@ -3,6 +3,9 @@
 //!
 //! A pager is any task holding the receive right of a port it named when
 //! it created the object (`memory_object_create(pager, size, &object)`).
+//! With `MACH_PORT_NULL` as the pager the object is a *kernel object*: the
+//! kernel zero-fills its pages on first touch and no message is ever sent
+//! (anonymous shared memory).
 //! The object's port (a kernel port; `object` above) is what regions map
 //! (`vm_map`) and what the pager's answers name. When a thread touches a
 //! page of a mapped object that is not in memory, the kernel sends the

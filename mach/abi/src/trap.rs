@@ -65,6 +65,8 @@ code_enum! {
         // Time and debugging: 50..=59
         ClockGetTime = 50 => "MACH_TRAP_CLOCK_GET_TIME",
         DebugPrint = 51 => "MACH_TRAP_DEBUG_PRINT",
+        KernelLogRead = 52 => "MACH_TRAP_KERNEL_LOG_READ",
+        KernelLogHandover = 53 => "MACH_TRAP_KERNEL_LOG_HANDOVER",
         // Reserved, virtual memory: 60..=69
         VmAllocate = 60 => "MACH_TRAP_VM_ALLOCATE",
         VmDeallocate = 61 => "MACH_TRAP_VM_DEALLOCATE",
@@ -74,6 +76,7 @@ code_enum! {
         VmRead = 65 => "MACH_TRAP_VM_READ",
         VmWrite = 66 => "MACH_TRAP_VM_WRITE",
         VmMap = 67 => "MACH_TRAP_VM_MAP",
+        TaskSetMemoryLimit = 69 => "MACH_TRAP_TASK_SET_MEMORY_LIMIT",
         // Reserved, memory objects and pagers: 70..=79
         MemoryObjectCreate = 70 => "MACH_TRAP_MEMORY_OBJECT_CREATE",
         MemoryObjectDataSupply = 71 => "MACH_TRAP_MEMORY_OBJECT_DATA_SUPPLY",
@@ -103,8 +106,10 @@ pub const MACH_TRAP_COUNT: u32 = 100;
 /// Longest name `task_set_name` takes, in bytes (UTF-8).
 pub const TASK_NAME_MAX: usize = 32;
 
-/// `task_create` flag: the child gets a copy of the parent's memory (by each
-/// region's inheritance, copy-on-write).
+/// `task_create` flag: the child's address space is the parent's, region by
+/// region, by each region's inheritance (`VM_INHERIT_COPY`: copy-on-write;
+/// `VM_INHERIT_SHARE`: the same memory; `VM_INHERIT_NONE`: absent); device
+/// and DMA regions never pass to a child. See docs/vm.md.
 pub const TASK_CREATE_INHERIT_MEMORY: u64 = 1 << 0;
 /// `task_create` flag: the child's IPC space gets every send right (with its
 /// user references) and dead name of the parent's space, under the same
@@ -162,6 +167,8 @@ impl Trap {
             Trap::ThreadSetTls => &["thread", "value"],
             Trap::ClockGetTime => &["time_out"],
             Trap::DebugPrint => &["text", "length"],
+            Trap::KernelLogRead => &["host", "buffer", "size", "sequence_in_out", "length_out"],
+            Trap::KernelLogHandover => &["host", "port", "sequence_out"],
             Trap::VmAllocate => &["task", "address_in_out", "size", "flags"],
             Trap::VmDeallocate => &["task", "address", "size"],
             Trap::VmProtect => &["task", "address", "size", "set_maximum", "protection"],
@@ -170,6 +177,7 @@ impl Trap {
             Trap::VmRead => &["task", "address", "size", "data_out", "count_out"],
             Trap::VmWrite => &["task", "address", "data", "count"],
             Trap::VmMap => &["task", "address_in_out", "size", "flags", "memory_object", "offset"],
+            Trap::TaskSetMemoryLimit => &["host", "task", "pages"],
             Trap::MemoryObjectCreate => &["pager", "size", "object_out"],
             Trap::MemoryObjectDataSupply => &["object", "offset", "data", "size", "lock"],
             Trap::MemoryObjectDataUnavailable => &["object", "offset", "size"],
@@ -222,3 +230,14 @@ const _: () = assert!(core::mem::size_of::<MachTimespec>() == 8);
 /// low byte). A line stays masked, and a message-signalled interrupt sends
 /// no further message, until `interrupt_acknowledge`.
 pub const INTERRUPT_MESSAGE_ID: i32 = 2900;
+
+/// Message id of the kernel's "new log lines" notice to the port given to
+/// `kernel_log_handover`; the body is the sequence the next line will get
+/// (`u64`). One is sent at a time: the next only after the holder has read
+/// with `kernel_log_read`.
+pub const KERNEL_LOG_MESSAGE_ID: i32 = 2901;
+
+/// The longest kernel log line, with its `\n`: a longer one is cut into
+/// lines of this length. A `kernel_log_read` buffer of this size always
+/// takes at least one line.
+pub const KERNEL_LOG_LINE_MAX: usize = 512;

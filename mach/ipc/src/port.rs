@@ -125,6 +125,12 @@ impl Port {
         self.port_set
     }
 
+    /// The spaces that name this port (hold a right to it), each once per
+    /// name: who to charge for a kernel object whose creator is gone.
+    pub fn holder_spaces(&self) -> impl Iterator<Item = SpaceId> + '_ {
+        self.holders.iter().map(|(space, _)| space)
+    }
+
     pub fn kernel_object(&self) -> KernelObject {
         self.kernel_object
     }

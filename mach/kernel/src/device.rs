@@ -53,7 +53,7 @@ const DEVICE_MAP_LIMIT: u64 = 256 * 1024 * 1024;
 const DMA_LIMIT: u64 = 4 * 1024 * 1024;
 
 /// Checks that `device` names a send right to the privileged host port.
-fn check_device_port(kernel: &Kernel, space: mach_ipc::SpaceId, device: u64) -> Result<(), KernReturn> {
+pub(crate) fn check_device_port(kernel: &Kernel, space: mach_ipc::SpaceId, device: u64) -> Result<(), KernReturn> {
     let port = kernel.ipc.port_of(space, device as PortName).map_err(|_| KernReturn::InvalidCapability)?;
     let object = kernel.ipc.port(port).map(|port| port.kernel_object()).unwrap_or(0);
     match KernelObjectRef::from_tag(object) {
@@ -119,7 +119,10 @@ pub fn device_dma_allocate([device, size, address_out, physical_out, ..]: [u64; 
             return Err(KernReturn::ResourceShortage);
         };
         let flags = vm::page_flags(VM_PROT_DEFAULT).expect("read-write maps");
-        if let Err(error) = task.vm.insert(start, start + size, VM_PROT_DEFAULT, mach_abi::VM_PROT_ALL) {
+        // Wired: a device uses these frames by physical address, so they
+        // are never shared copy-on-write (nor inherited by a child).
+        let wired = vm::Backing::Wired;
+        if let Err(error) = task.vm.insert_backed(start, start + size, VM_PROT_DEFAULT, mach_abi::VM_PROT_ALL, wired) {
             let _ = frame::free_contiguous(first, pages);
             task.vm.uncharge(pages);
             return Err(error.into());

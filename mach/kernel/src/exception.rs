@@ -84,7 +84,14 @@ fn classify(fault: &UserFault) -> (u32, [i64; 2]) {
     use mach_abi::{KernReturn, EXC_ARITHMETIC, EXC_BAD_ACCESS, EXC_BAD_INSTRUCTION, EXC_BREAKPOINT};
     match fault.kind {
         FaultKind::PageFault { protection } => {
-            let code = if protection { KernReturn::ProtectionFailure } else { KernReturn::InvalidAddress };
+            // Why the VM could not give the page, when it is more than a bad
+            // address or protection: KERN_RESOURCE_SHORTAGE (the task's
+            // memory limit), KERN_MEMORY_ERROR (the object's pager failed).
+            let code = crate::vm_fault::take_failure().unwrap_or(if protection {
+                KernReturn::ProtectionFailure
+            } else {
+                KernReturn::InvalidAddress
+            });
             (EXC_BAD_ACCESS, [code as i64, fault.address.unwrap_or(0) as i64])
         }
         FaultKind::Protection => {

@@ -50,6 +50,8 @@ mod trap;
 #[cfg(feature = "ktest")]
 mod usertest;
 #[cfg(feature = "ktest")]
+mod usertest_fs;
+#[cfg(feature = "ktest")]
 mod usertest_virtio;
 mod vm;
 mod vm_fault;

@@ -247,7 +247,7 @@ impl Kernel {
         if let Some(handler) = handler {
             self.ipc.release(handler.right);
         }
-        crate::memory_object::destroy_owned_by(self, task);
+        crate::memory_object::release_owned_by(self, task);
         if let Err(error) = self.ipc.destroy_space(space) {
             log::error!("destroying the IPC space of task {task:?}: {error:?}");
         }
@@ -268,6 +268,7 @@ impl Kernel {
             if let Some(tables) = object.page_tables.as_mut() {
                 object.vm.destroy(tables);
             }
+            crate::memory_object::release_unmapped(self, object.vm.take_unmapped_objects());
             if let Some(tables) = object.page_tables.take() {
                 tables.destroy_user();
             }
@@ -462,6 +463,7 @@ pub fn sleep_for(duration: core::time::Duration) -> WaitResult {
 /// The timer tick: wakes expired sleepers, charges the running thread and
 /// preempts it when its quantum is used up or a more urgent thread is ready.
 pub fn on_tick() {
+    crate::klog::notify_reader();
     let preempt = crate::arch::cpu::without_interrupts(|| {
         let mut guard = KERNEL.lock();
         let Some(kernel) = guard.as_mut() else { return false }; // ticks before the scheduler starts

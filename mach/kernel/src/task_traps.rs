@@ -42,20 +42,18 @@ fn write_flavor(
 }
 
 /// `task_create(parent, flags, child_out)`: a new task with no threads,
-/// an empty address space and an IPC space that is empty or, with
-/// `TASK_CREATE_INHERIT_SEND_RIGHTS`, holds every send right and dead name
-/// of `parent`'s under the same names (one step, all or nothing). The child
-/// starts with `parent`'s credential and the caller's name.
+/// an address space that is empty or, with `TASK_CREATE_INHERIT_MEMORY`,
+/// built from `parent`'s by each region's inheritance (copy-on-write,
+/// shared or absent: `vm_traps::inherit_memory`), and an IPC space that is
+/// empty or, with `TASK_CREATE_INHERIT_SEND_RIGHTS`, holds every send right
+/// and dead name of `parent`'s under the same names (one step, all or
+/// nothing). The child starts with `parent`'s credential and the caller's
+/// name.
 pub fn task_create([parent, flags, child_out, ..]: [u64; 6]) -> Result<(), KernReturn> {
     if flags & !mach_abi::TASK_CREATE_FLAGS != 0 {
         return Err(KernReturn::InvalidArgument);
     }
-    if flags & mach_abi::TASK_CREATE_INHERIT_MEMORY != 0 {
-        // Copying the parent's memory (copy-on-write by each region's
-        // inheritance) belongs to the VM side of the kernel and is not in
-        // this kernel yet; refuse rather than pretend.
-        return Err(KernReturn::NotSupported);
-    }
+    let inherit_memory = flags & mach_abi::TASK_CREATE_INHERIT_MEMORY != 0;
     let inherit_send_rights = flags & mach_abi::TASK_CREATE_INHERIT_SEND_RIGHTS != 0;
     let tables = PageTables::new_user().map_err(|_| KernReturn::ResourceShortage)?;
     with_kernel(|kernel| {
@@ -83,17 +81,29 @@ pub fn task_create([parent, flags, child_out, ..]: [u64; 6]) -> Result<(), KernR
         let child = kernel.create_task(&creator_name, tables).map_err(|_| KernReturn::ResourceShortage)?;
         let child_space = kernel.tasks.get(child).ok_or(KernReturn::Failure)?.space;
         let set_up = populate_child(kernel, parent_space, child, child_space, inherit_send_rights)
-            .and_then(|()| kernel.tasks.get(child).and_then(|task| task.port).ok_or(KernReturn::Failure))
+            .and_then(|()| if inherit_memory { crate::vm_traps::inherit_memory(kernel, parent, child) } else { Ok(()) })
+            .and_then(|()| {
+                if inherit_memory {
+                    // The fork may have taken write access from `child_out`
+                    // (the caller's own memory, shared with the child now):
+                    // get it back (a copy) before naming the child, so the
+                    // write below cannot fail.
+                    let mut own = kernel.user_space(caller.task)?;
+                    user::check_writable(&mut own, UserBuffer::new(child_out, 4))?;
+                }
+                kernel.tasks.get(child).and_then(|task| task.port).ok_or(KernReturn::Failure)
+            })
             .and_then(|port| give_send_right(kernel, caller.space, port));
         let name = match set_up {
             Ok(name) => name,
             Err(error) => {
+                // Nobody holds a right to it: it goes at once (no threads).
                 kernel.terminate_task(child);
                 return Err(error);
             }
         };
         let mut own = kernel.user_space(caller.task).expect("checked above");
-        user::write_u32(&mut own, child_out, name)?;
+        user::write_u32(&mut own, child_out, name).expect("checked writable under this lock");
         Ok(())
     })
 }

@@ -36,6 +36,9 @@ impl From<UserMemoryError> for KernReturn {
             UserMemoryError::OutOfRange | UserMemoryError::Unmapped(_) => KernReturn::InvalidAddress,
             UserMemoryError::Protection(_) => KernReturn::ProtectionFailure,
             UserMemoryError::TooLong => KernReturn::InvalidArgument,
+            // The trap layer waits for the page and runs the trap again.
+            UserMemoryError::NeedsPage(_) => KernReturn::MemoryFailure,
+            UserMemoryError::ResourceShortage(_) => KernReturn::ResourceShortage,
         }
     }
 }
@@ -54,7 +57,10 @@ pub fn dispatch(number: u64, arguments: [u64; 6], return_register: &mut u64) {
         *return_register = KernReturn::InvalidArgument as u64;
         return;
     };
-    let value = dispatch_unchecked(trap, arguments);
+    let mut value = dispatch_unchecked(trap, arguments);
+    if value == KernReturn::MemoryFailure as u64 {
+        value = wait_for_pages_and_retry(trap, arguments);
+    }
     #[cfg(feature = "ktest")]
     if CHECK_EVERY_TRAP.load(core::sync::atomic::Ordering::Relaxed) {
         if let Err(violation) = with_kernel(|kernel| kernel.ipc.check_invariants()) {
@@ -71,6 +77,29 @@ pub fn dispatch(number: u64, arguments: [u64; 6], return_register: &mut u64) {
     }
 }
 
+/// A trap answered `KERN_MEMORY_FAILURE`: if its user memory needed an
+/// object page from its pager, it failed having changed nothing, so wait
+/// for the page and run it again (as often as it needs pages). Off the
+/// common path, so it costs the other traps nothing.
+#[cold]
+#[inline(never)]
+fn wait_for_pages_and_retry(trap: Trap, arguments: [u64; 6]) -> u64 {
+    // Only traps that answer a `kern_return_t` (not a port name; `mach_msg`
+    // waits for pages itself).
+    let kern_return =
+        !matches!(trap, Trap::MachMsg | Trap::MachReplyPort | Trap::TaskSelf | Trap::ThreadSelf | Trap::HostSelf);
+    let mut value = KernReturn::MemoryFailure as u64;
+    while value == KernReturn::MemoryFailure as u64 && kern_return {
+        match crate::vm_fault::wait_for_wanted_page() {
+            Some(Ok(())) => value = dispatch_unchecked(trap, arguments),
+            Some(Err(error)) => value = error as u64,
+            None => break,
+        }
+    }
+    value
+}
+
+#[inline(always)]
 fn dispatch_unchecked(trap: Trap, arguments: [u64; 6]) -> u64 {
     let result = match trap {
         // These answer with a value, not a return code.
@@ -132,6 +161,7 @@ fn dispatch_unchecked(trap: Trap, arguments: [u64; 6]) -> u64 {
         Trap::VmRead => crate::vm_traps::vm_read(arguments),
         Trap::VmWrite => crate::vm_traps::vm_write(arguments),
         Trap::VmMap => crate::memory_object::vm_map(arguments),
+        Trap::TaskSetMemoryLimit => crate::vm_traps::task_set_memory_limit(arguments),
         Trap::MemoryObjectCreate => crate::memory_object::memory_object_create(arguments),
         Trap::MemoryObjectDataSupply => crate::memory_object::memory_object_data_supply(arguments),
         Trap::MemoryObjectDataUnavailable => crate::memory_object::memory_object_data_unavailable(arguments),
@@ -139,6 +169,8 @@ fn dispatch_unchecked(trap: Trap, arguments: [u64; 6]) -> u64 {
         Trap::MemoryObjectLockRequest => crate::memory_object::memory_object_lock_request(arguments),
         Trap::MemoryObjectDestroy => crate::memory_object::memory_object_destroy(arguments),
         Trap::DebugPrint => debug_print(UserBuffer::new(arguments[0], arguments[1] as usize)),
+        Trap::KernelLogRead => crate::klog::kernel_log_read(arguments),
+        Trap::KernelLogHandover => crate::klog::kernel_log_handover(arguments),
         Trap::ThreadSwitch => thread_switch(arguments[1], arguments[2]),
         Trap::ClockGetTime => clock_get_time(arguments[0]),
         other => not_supported(other),
@@ -164,9 +196,9 @@ fn not_supported(trap: Trap) -> Result<(), KernReturn> {
     Err(KernReturn::NotSupported)
 }
 
-/// `debug_print(text, length)`: writes text to the kernel console, prefixed
-/// by the task's name at the start of each line, for early bring-up and
-/// tests before the console server exists.
+/// `debug_print(text, length)`: writes text to the kernel log (`klog`),
+/// prefixed by the task's name at the start of each line: servers' and
+/// tests' messages, shown on the console like the kernel's own.
 fn debug_print(text: UserBuffer) -> Result<(), KernReturn> {
     if text.length > DEBUG_PRINT_LIMIT {
         return Err(KernReturn::InvalidArgument);

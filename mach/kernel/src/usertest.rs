@@ -221,20 +221,25 @@ pub(crate) fn give_send_right(kernel: &mut crate::scheduler::Kernel, server: Tas
     kernel.ipc.insert_carried(client_space, right).map_err(|(error, _)| error).expect("a fresh space has room")
 }
 
-/// Every task's count of resident pages matches its page tables.
+/// Every task's count of resident pages (and of object pages among them)
+/// matches its page tables, and what the kernel holds for it is its
+/// threads' kernel stacks, the objects it owns and the names it bought.
 pub(crate) fn memory_accounting_is_exact() -> Result<(), Failure> {
     let wrong = with_kernel(|kernel| {
         kernel.tasks.iter().find_map(|(id, task)| {
-            let counted = task.page_tables.as_ref().map_or(0, |tables| task.vm.count_resident(tables));
-            (counted != task.vm.resident()).then(|| (id, task.vm.resident(), counted))
+            let counted = task.page_tables.as_ref().map_or((0, 0), |tables| task.vm.count_resident(tables));
+            let stacks = task.threads.len() * crate::arch::context::KERNEL_STACK_PAGES;
+            let counted = (counted.0, counted.1, stacks + kernel.objects.charged_to(id) + task.name_pages);
+            let recorded = (task.vm.resident(), task.vm.object_pages(), task.vm.held());
+            (counted != recorded).then_some((id, recorded, counted))
         })
     });
     ensure!(
         wrong.is_none(),
-        "task {:?} records {} resident pages but holds {}",
+        "task {:?} records (resident, object, held) pages {:?} but holds {:?}",
         wrong.map(|w| w.0),
-        wrong.map_or(0, |w| w.1),
-        wrong.map_or(0, |w| w.2)
+        wrong.map(|w| w.1),
+        wrong.map(|w| w.2)
     );
     Ok(())
 }
@@ -269,7 +274,8 @@ pub(crate) fn ipc_resources() -> (usize, usize, usize, usize, usize) {
 }
 
 /// Spawns the toy pager and its client (`flags` goes in the argument's
-/// high half: 1 runs the client's benchmarks).
+/// high half: 1 runs the client's benchmarks, 2 waits on a page the pager
+/// ignores, 4 waits in traps and a fault until aborted).
 fn pager_pair(flags: u64) -> Result<(TaskId, TaskId), Failure> {
     let mut service = 0;
     let pager = task::spawn_with("pager", module("pager")?, HIGH, |kernel, pager| {
@@ -280,6 +286,47 @@ fn pager_pair(flags: u64) -> Result<(TaskId, TaskId), Failure> {
         give_send_right(kernel, pager, service, client) as u64 | flags << 32
     })?;
     Ok((pager, client))
+}
+
+/// One run of the pager client's abortable waits (see the test below).
+fn aborted_pager_waits(last: bool) -> Result<(), Failure> {
+    let before = ipc_resources();
+    let (pager, client) = pager_pair(4)?;
+    let thread = with_kernel(|kernel| kernel.tasks.get(client).and_then(|task| task.threads.first().copied()))
+        .ok_or("the client has no thread")?;
+    let blocked = || {
+        with_kernel(|kernel| {
+            kernel.threads.get(thread).is_some_and(|thread| thread.state == crate::thread::ThreadState::Blocked)
+                && kernel.objects.waiting_threads() == 1
+        })
+    };
+    // thread_abort (trap 48) on the client's thread.
+    let abort = || with_kernel(|kernel| kernel.abort_thread(thread));
+    for (waiting, outcome) in
+        [("waiting in vm_read", "vm_read: Err(Aborted)"), ("waiting in mach_msg", "mach_msg: Err(ReceiveInterrupted)")]
+    {
+        wait_for_text(client, waiting, 5000)?;
+        ensure!(wait_until(2000, blocked), "the client does not wait on its pager ({waiting})");
+        abort()?;
+        wait_for_text(client, outcome, 2000)?;
+        // The aborted wait left no trace: the next one (`blocked`)
+        // finds exactly one waiting thread.
+    }
+    // An aborted fault runs the instruction again, which waits again.
+    wait_for_text(client, "waiting in a fault", 5000)?;
+    ensure!(wait_until(2000, blocked), "the client does not wait in its fault");
+    abort()?;
+    ensure!(wait_until(2000, blocked), "the aborted fault did not fault again");
+    terminate(pager)?;
+    ensure!(wait_until(3000, || !exists(client)), "the client outlived its pager");
+    let text = output(client).unwrap_or_default();
+    ensure!(!text.contains("still alive"), "client said:\n{text}");
+    ensure!(with_kernel(|kernel| kernel.objects.len()) == 0, "memory objects outlived their creator");
+    ipc_state_is_consistent()?;
+    if last {
+        ensure_nothing_left(before)?;
+    }
+    Ok(())
 }
 
 /// Spawns an echo server and a client making `calls` RPCs to it.
@@ -340,6 +387,26 @@ ktest! {
         terminate(bootstrap)?;
         ensure_eq!(with_kernel(|kernel| kernel.tasks.len()), before_tasks);
         ipc_state_is_consistent()
+    }
+
+    fn the_kernel_log_is_read_and_the_serial_line_handed_over() {
+        let task = task::spawn_with("klog-checks", module("klog-checks")?, HIGH, |kernel, task| {
+            let space = kernel.tasks.get(task).expect("task").space;
+            let host = kernel.host_privileged_port.expect("host port");
+            crate::ipc::port_traps::give_send_right(kernel, space, host).unwrap_or(0) as u64
+        })?;
+        wait_for_text(task, "klog-checks: holding the serial line", 20_000)?;
+        let text = output(task).unwrap_or_default();
+        ensure!(text.contains(" 0 failed") && !text.contains(" 0 passed"), "klog-checks said:\n{text}");
+        ensure!(!crate::klog::kernel_writes_to_serial(), "the kernel writes to a serial line it handed over");
+        terminate(task)?;
+        // The holder's port died with it: the next line takes the line back.
+        crate::println!("klog test: the holder of the serial line ended");
+        ensure!(
+            wait_until(2000, crate::klog::kernel_writes_to_serial),
+            "the kernel did not take the serial line back from a dead holder"
+        );
+        Ok(())
     }
 
     fn device_memory_dma_and_interrupts_for_a_driver() {
@@ -590,14 +657,77 @@ ktest! {
                 kernel.freed_tasks.iter().find(|(id, _)| *id == client).map(|(_, output)| output.clone())
             })
             .unwrap_or_default();
-            ensure!(text.contains("pager-client: 18 passed, 0 failed"), "client said:\n{text}");
+            ensure!(text.contains("pager-client: 24 passed, 0 failed"), "client said:\n{text}");
             ensure!(!text.contains("still alive"), "client said:\n{text}");
             ensure!(with_kernel(|kernel| kernel.tasks.get(pager).is_some()), "the pager died with its client");
             ensure!(!output(pager).unwrap_or_default().contains("failed"), "pager said:\n{}", output(pager).unwrap_or_default());
+            memory_accounting_is_exact()?;
             terminate(pager)?;
             ensure!(with_kernel(|kernel| kernel.objects.len()) == 0, "memory objects outlived their pager");
             ensure!(crate::memory::share::shared_frame_count() == 0, "shared frames left behind");
             ipc_state_is_consistent()?;
+            if round == 1 {
+                ensure_nothing_left(before)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn waits_for_a_pager_in_traps_and_faults_end_when_aborted() {
+        // Twice: the first run may grow kernel containers that keep their capacity.
+        for round in 0..2 {
+            aborted_pager_waits(round == 1)?;
+        }
+        Ok(())
+    }
+
+    fn fork_copies_shares_or_leaves_out_each_region_and_frees_everything() {
+        for round in 0..2 {
+            let before = ipc_resources();
+            let shared_before = crate::memory::share::shared_frame_count();
+            let parent = spawn("fork-checks", HIGH, 0)?;
+            wait_for_text(parent, "fork-checks: ", 20_000)?;
+            let text = output(parent).unwrap_or_default();
+            ensure!(text.contains(" 0 failed") && !text.contains(" 0 passed"), "fork-checks said:\n{text}");
+            memory_accounting_is_exact()?;
+            ensure!(wait_until(3000, || !exists(parent)), "fork-checks did not end itself");
+            let child = wait_for_any_text("fork-checks child: ", 5000)?;
+            wait_for_text(child, "done", 2000)?;
+            let said = output(child).unwrap_or_default();
+            ensure!(said.contains("copied L then Z, shared M then Y: done"), "the last child said:\n{said}");
+            memory_accounting_is_exact()?;
+            terminate(child)?;
+            ensure_eq!(with_kernel(|kernel| kernel.objects.len()), 0);
+            ensure!(crate::memory::share::shared_frame_count() <= shared_before, "shared frames left behind");
+            ipc_state_is_consistent()?;
+            if round == 1 {
+                ensure_nothing_left(before)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn a_task_past_its_memory_limit_faults_with_resource_shortage_and_others_run() {
+        for round in 0..2 {
+            let before = ipc_resources();
+            let bystander = spawn("hello", HIGH, 0)?;
+            wait_for_text(bystander, "tick 1 after", 2000)?;
+            let task = task::spawn_with("limit-checks", module("limit-checks")?, HIGH, |kernel, task| {
+                let space = kernel.tasks.get(task).expect("task").space;
+                let host = kernel.host_privileged_port.expect("host port");
+                crate::ipc::port_traps::give_send_right(kernel, space, host).unwrap_or(0) as u64
+            })?;
+            wait_for_text(task, "limit-checks: ", 20_000)?;
+            let text = output(task).unwrap_or_default();
+            ensure!(text.contains(" 0 failed") && !text.contains(" 0 passed"), "limit-checks said:\n{text}");
+            let ticks = lines_starting(&output(bystander).unwrap_or_default(), "tick ");
+            ensure!(
+                wait_until(2000, || lines_starting(&output(bystander).unwrap_or_default(), "tick ") > ticks + 1),
+                "the other task stopped running"
+            );
+            memory_accounting_is_exact()?;
+            terminate(task)?;
+            terminate(bystander)?;
             if round == 1 {
                 ensure_nothing_left(before)?;
             }
@@ -705,6 +835,16 @@ pub fn run_benchmarks() -> bool {
         wait_for_text(pager_client, "bench pager done", 120_000)?;
         terminate(pager_client)?;
         terminate(pager)?;
+        // A fork of 1 MiB and of 64 MiB resident: past the default limit of
+        // half of a 128 MiB machine, so the limit is lifted for it.
+        let fork = task::spawn_with("fork-checks", module("fork-checks")?, HIGH, |kernel, task| {
+            if let Some(object) = kernel.tasks.get_mut(task) {
+                object.vm.set_limit(crate::memory::frame::statistics().usable);
+            }
+            1 << 32
+        })?;
+        wait_for_text(fork, "bench fork done", 120_000)?;
+        terminate(fork)?;
         crate::println!("bench counter_hz {}", crate::arch::timer::raw_counter_hz());
         for task in [bench, yielder, server, handler] {
             terminate(task)?;
@@ -1027,6 +1167,25 @@ ktest! {
         let text = output(checks).unwrap_or_default();
         ensure!(text.contains(" 0 failed") && !text.contains(" 0 passed"), "wait-checks said:\n{text}");
         end_bootstrap(bootstrap, &before)
+    }
+
+    fn the_console_server_takes_the_serial_line_and_its_restart_takes_it_again() {
+        let before = task_ids();
+        let bootstrap = boot_manifest("console registers=console io-ports=0x3f8-0x3ff host-port\n")?;
+        let first = wait_for_any_text("console: serving the serial line", 10_000)?;
+        ensure!(!crate::klog::kernel_writes_to_serial(), "the kernel still writes to the serial line");
+        // It dies: the bootstrap task's line about it makes the kernel take
+        // the serial line back, and the restarted server takes it again.
+        terminate(first)?;
+        let restarted = || {
+            tasks_that_printed("console: serving the serial line").into_iter().find(|&task| task != first && exists(task))
+        };
+        ensure!(wait_until(10_000, || restarted().is_some()), "the console server was not restarted");
+        ensure!(!crate::klog::kernel_writes_to_serial(), "the restarted console server does not hold the serial line");
+        end_bootstrap(bootstrap, &before)?;
+        crate::println!("console test: the console server ended");
+        ensure!(wait_until(2000, crate::klog::kernel_writes_to_serial), "the kernel did not take the serial line back");
+        Ok(())
     }
 
     fn a_server_whose_line_says_restart_no_is_not_restarted() {

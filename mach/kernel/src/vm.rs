@@ -1,32 +1,49 @@
 //! A task's virtual memory map: regions of its user half and what backs them.
 //!
 //! A region is a page-aligned range with a current protection, a maximum
-//! protection, an inheritance attribute (for the memory server's fork) and a
-//! backing: anonymous zero-filled memory, device registers, or a memory
-//! object at an offset (whose pages a user-level pager supplies; see
-//! `memory_object`).
+//! protection, an inheritance attribute (what a child made by `task_create`
+//! with `TASK_CREATE_INHERIT_MEMORY` gets of it) and a backing: anonymous
+//! zero-filled memory, wired RAM (DMA buffers), device registers, or a
+//! memory object at an offset, mapped shared or private.
 //!
-//! Pages come lazily. A region starts with no frames; the first access
-//! faults, and [`VmMap::touch`] gives an anonymous page a zeroed frame (or
-//! says which object page is wanted). Kernel copies to and from user memory
-//! go through the same function, so a trap argument in untouched memory
-//! works as it would for the task itself.
+//! Anonymous memory is the kernel's. Pages come lazily: a region starts
+//! with no frames; the first access faults, and [`VmMap::touch`] gives an
+//! anonymous page a zeroed frame (or says which object page is wanted).
+//! Kernel copies to and from user memory go through the same function, so
+//! a trap argument in untouched memory works as it would for the task.
 //!
-//! Frames can be shared (`memory::share`): an out-of-line copy shares the
-//! sender's frames with the message and then the receiver. A shared
-//! anonymous frame is never mapped writable; a write fault copies it
-//! (copy-on-write) or, once it is the last owner, just makes it writable.
+//! Frames can be shared (`memory::share`): an out-of-line copy or a fork
+//! shares the frames of anonymous memory between maps. A shared anonymous
+//! frame is never mapped writable; a write fault copies it (copy-on-write)
+//! or, once it is the last owner, just makes it writable again.
+//!
+//! An object's pages are the object's (its cache, `memory_object`), mapped
+//! into every region that maps them. In a *private* mapping
+//! (`Backing::Object { private: true, .. }`, `vm_map` with `VM_FLAGS_COPY`)
+//! the object's pages are mapped read-only and a write copies the page into
+//! a frame of this map alone, marked `PageFlags::PRIVATE` in the page
+//! table: from then on it is anonymous memory of the map (copy-on-write
+//! after a fork, charged to the task), and the object never sees it.
 //!
 //! Pages of a region protected `VM_PROT_NONE` are taken out of the page
 //! tables and kept in the map (`parked`), so their contents survive until
 //! access is allowed again. Write and execute are never granted together
 //! (W^X): a protection asking for both is refused.
+//!
+//! Accounting: `resident` counts every RAM page the map holds (mapped or
+//! parked); of those, `object_pages` are object pages, which are charged
+//! to the object's creator (as its cache), not to this map. A task may hold
+//! at most its limit (`task_set_memory_limit`, by default half of RAM).
 
 use crate::arch::paging::PageTables;
 use crate::memory::{frame, share, Frame, MapError, PageFlags, PAGE_SIZE};
 use crate::memory_object::ObjectId;
 use alloc::collections::BTreeMap;
-use mach_abi::{VM_INHERIT_DEFAULT, VM_PROT_ALL, VM_PROT_EXECUTE, VM_PROT_NONE, VM_PROT_WRITE};
+use alloc::vec::Vec;
+use mach_abi::{
+    VM_INHERIT_COPY, VM_INHERIT_DEFAULT, VM_INHERIT_NONE, VM_INHERIT_SHARE, VM_PROT_ALL, VM_PROT_EXECUTE, VM_PROT_NONE,
+    VM_PROT_WRITE,
+};
 
 const PAGE: u64 = PAGE_SIZE as u64;
 
@@ -43,14 +60,20 @@ pub struct Region {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backing {
     /// Zero-filled on first touch, private to the map (copy-on-write when
-    /// shared by an out-of-line copy).
+    /// shared by an out-of-line copy or a fork).
     Anonymous,
+    /// RAM whose physical frames must not change (DMA buffers a device
+    /// reads and writes): never shared copy-on-write, so out-of-line sends
+    /// copy it and a child never inherits it.
+    Wired,
     /// Device registers: the frames are not RAM the kernel owns, so they are
     /// only ever unmapped, never freed, and their protection is fixed.
     Device,
     /// A memory object: the region's first page is the object's page at
-    /// `offset`. Its pages are the object's, shared by every mapping.
-    Object { object: ObjectId, offset: u64 },
+    /// `offset`. Shared: its pages are the object's, shared by every shared
+    /// mapping. Private: the object's pages are read, a write makes a copy
+    /// of the map's own (`PageFlags::PRIVATE`).
+    Object { object: ObjectId, offset: u64, private: bool },
 }
 
 impl Region {
@@ -61,10 +84,32 @@ impl Region {
     /// The same region cut to start at `new_start` (was `start`).
     fn cut_at(self, start: u64, new_start: u64) -> Self {
         let backing = match self.backing {
-            Backing::Object { object, offset } => Backing::Object { object, offset: offset + (new_start - start) },
+            Backing::Object { object, offset, private } => {
+                Backing::Object { object, offset: offset + (new_start - start), private }
+            }
             other => other,
         };
         Self { backing, ..self }
+    }
+}
+
+impl Backing {
+    fn object(self) -> Option<ObjectId> {
+        match self {
+            Backing::Object { object, .. } => Some(object),
+            _ => None,
+        }
+    }
+
+    /// True if a page of this backing mapped with `flags` is the map's own
+    /// RAM (charged to it, copy-on-write when shared): anonymous and wired
+    /// pages, and private copies in object mappings.
+    fn owns(self, flags: PageFlags) -> bool {
+        match self {
+            Backing::Anonymous | Backing::Wired => true,
+            Backing::Object { .. } => flags.contains(PageFlags::PRIVATE),
+            Backing::Device => false,
+        }
     }
 }
 
@@ -78,15 +123,15 @@ pub enum VmError {
     NotAllocated,
     /// The protection exceeds the maximum, or asks for write and execute.
     ProtectionFailure,
-    /// An unknown protection or inheritance value.
+    /// An unknown protection or inheritance value, or one the region
+    /// cannot take.
     InvalidValue,
+    /// The task's limit, or the machine's memory, is reached.
     OutOfMemory,
     /// The page belongs to a memory object: absent, or present without the
-    /// write access asked for. Its pager (through `memory_object`) decides.
-    ObjectPage {
-        object: ObjectId,
-        offset: u64,
-    },
+    /// access asked for. Its object (through `memory_object`) decides;
+    /// `private` says the region maps it privately.
+    ObjectPage { object: ObjectId, offset: u64, private: bool },
 }
 
 impl From<VmError> for mach_abi::KernReturn {
@@ -114,7 +159,8 @@ pub fn page_flags(protection: u32) -> Option<PageFlags> {
     Some(flags)
 }
 
-fn check_protection(protection: u32) -> Result<(), VmError> {
+/// Refuses unknown protection bits and write with execute (W^X).
+pub fn check_protection(protection: u32) -> Result<(), VmError> {
     if protection & !VM_PROT_ALL != 0 {
         return Err(VmError::InvalidValue);
     }
@@ -124,27 +170,65 @@ fn check_protection(protection: u32) -> Result<(), VmError> {
     Ok(())
 }
 
-#[derive(Default)]
+/// A page taken out of the page tables by `VM_PROT_NONE`.
+#[derive(Clone, Copy, Debug)]
+struct ParkedPage {
+    frame: Frame,
+    /// It was mapped with `PageFlags::PRIVATE` (a private copy in an
+    /// object mapping).
+    private: bool,
+}
+
 pub struct VmMap {
     /// Regions by start address; they never overlap.
     regions: BTreeMap<u64, Region>,
     /// Frames of pages in `VM_PROT_NONE` regions, by page address.
-    parked: BTreeMap<u64, Frame>,
-    /// Frames of RAM this map owns (mapped or parked; device pages are not
-    /// RAM and not counted): what the task's memory costs the machine.
+    parked: BTreeMap<u64, ParkedPage>,
+    /// Frames of RAM this map holds (mapped or parked; device pages are not
+    /// RAM and not counted).
     resident: usize,
+    /// Of those, pages of memory objects (their creators pay for them).
+    object_pages: usize,
     /// Pages the kernel holds for the task outside its page tables: the
-    /// memory objects it created and their cached pages.
+    /// memory objects it created and their cached pages, its threads'
+    /// kernel stacks.
     held_for_task: usize,
-    /// How many regions are object-backed (so the common case, none, is
+    /// Most pages the task may be charged for (`task_page_limit()` to
+    /// begin with).
+    limit: usize,
+    /// Regions mapping each memory object (so the common case, none, is
     /// answered without a search).
-    object_regions: usize,
+    object_regions: BTreeMap<ObjectId, usize>,
+    /// Objects whose last region in this map went away since the object
+    /// layer last looked (`take_unmapped_objects`).
+    unmapped_objects: Vec<ObjectId>,
+    /// An object page a kernel copy needed and could not have without its
+    /// pager: (page, access). The trap layer waits for it and runs the trap
+    /// again (`vm_fault::wait_for_wanted_page`).
+    wanted_page: Option<(u64, u32)>,
 }
 
-/// Most pages of RAM one task may hold: half of usable memory, so no task
-/// can starve the others (the kernel keeps its own reserve besides).
+impl Default for VmMap {
+    fn default() -> Self {
+        Self {
+            regions: BTreeMap::new(),
+            parked: BTreeMap::new(),
+            resident: 0,
+            object_pages: 0,
+            held_for_task: 0,
+            limit: task_page_limit(),
+            object_regions: BTreeMap::new(),
+            unmapped_objects: Vec::new(),
+            wanted_page: None,
+        }
+    }
+}
+
+/// The default most pages of RAM one task may hold: half of usable memory,
+/// so no task can starve the others (the kernel keeps its own reserve
+/// besides).
 pub fn task_page_limit() -> usize {
-    (frame::statistics().usable / 2).max(1024)
+    (frame::usable_frames() / 2).max(1024)
 }
 
 /// Most regions one map may have: each costs the kernel a tree node.
@@ -165,20 +249,41 @@ pub fn checked_range(address: u64, size: u64) -> Result<(u64, u64), VmError> {
 }
 
 impl VmMap {
-    /// Pages of RAM the map holds.
+    /// Pages of RAM the map holds (its own and object pages it maps).
     pub fn resident(&self) -> usize {
         self.resident
     }
 
-    /// Everything charged to the task: its pages, what the kernel holds for
-    /// it, and its page tables.
+    /// Of `resident`, the object pages (charged to their objects' creators).
+    pub fn object_pages(&self) -> usize {
+        self.object_pages
+    }
+
+    /// Pages the kernel holds for the task outside its page tables.
+    pub fn held(&self) -> usize {
+        self.held_for_task
+    }
+
+    /// Everything charged to the task: its own pages, what the kernel holds
+    /// for it, and its page tables.
     pub fn charged(&self, tables: &PageTables) -> usize {
-        self.resident + self.held_for_task + tables.table_pages()
+        self.resident - self.object_pages + self.held_for_task + tables.table_pages()
+    }
+
+    /// The most pages the task may be charged for.
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
+    /// `task_set_memory_limit`: from now on charges past `pages` fail
+    /// (what is already held stays).
+    pub fn set_limit(&mut self, pages: usize) {
+        self.limit = pages;
     }
 
     /// Refuses `pages` more if they would pass the task's limit.
     fn room_for(&self, tables: &PageTables, pages: usize) -> Result<(), VmError> {
-        if self.charged(tables) + pages > task_page_limit() {
+        if self.charged(tables) + pages > self.limit() {
             return Err(VmError::OutOfMemory);
         }
         Ok(())
@@ -198,6 +303,13 @@ impl VmMap {
         self.room_for(tables, pages)?;
         self.held_for_task += pages;
         Ok(())
+    }
+
+    /// Charges held pages whatever the limit: pages that already exist and
+    /// change hands (an orphaned object's cache adopted by a task that maps
+    /// it). Later charges fail until the task is back under its limit.
+    pub fn force_charge_held(&mut self, pages: usize) {
+        self.held_for_task += pages;
     }
 
     pub fn uncharge_held(&mut self, pages: usize) {
@@ -237,6 +349,48 @@ impl VmMap {
         true
     }
 
+    /// True if some region of this map maps `object`.
+    pub fn maps_object(&self, object: ObjectId) -> bool {
+        self.object_regions.contains_key(&object)
+    }
+
+    /// The objects whose last region in this map went away since the last
+    /// call (the object layer frees kernel objects nobody uses any more).
+    pub fn take_unmapped_objects(&mut self) -> Vec<ObjectId> {
+        core::mem::take(&mut self.unmapped_objects)
+    }
+
+    pub fn has_unmapped_objects(&self) -> bool {
+        !self.unmapped_objects.is_empty()
+    }
+
+    fn note_region_added(&mut self, backing: Backing) {
+        if let Some(object) = backing.object() {
+            *self.object_regions.entry(object).or_insert(0) += 1;
+        }
+    }
+
+    fn note_region_removed(&mut self, backing: Backing) {
+        let Some(object) = backing.object() else { return };
+        if let Some(count) = self.object_regions.get_mut(&object) {
+            *count -= 1;
+            if *count == 0 {
+                self.object_regions.remove(&object);
+                self.unmapped_objects.push(object);
+            }
+        }
+    }
+
+    /// Records that a kernel copy needs `page` of an object for `access`.
+    pub fn want_page(&mut self, page: u64, access: u32) {
+        self.wanted_page = Some((page & !(PAGE - 1), access));
+    }
+
+    /// The page a kernel copy wanted (and forgets it).
+    pub fn take_wanted_page(&mut self) -> Option<(u64, u32)> {
+        self.wanted_page.take()
+    }
+
     /// Adds an anonymous region over free space.
     pub fn insert(&mut self, start: u64, end: u64, protection: u32, max_protection: u32) -> Result<(), VmError> {
         self.insert_backed(start, end, protection, max_protection, Backing::Anonymous)
@@ -261,15 +415,15 @@ impl VmMap {
         }
         let region = Region { end, protection, max_protection, inheritance: VM_INHERIT_DEFAULT, backing };
         self.regions.insert(start, region);
-        self.object_regions += matches!(backing, Backing::Object { .. }) as usize;
+        self.note_region_added(backing);
         Ok(())
     }
 
     /// The first page of `[start, end)` in an object-backed region that is
     /// not mapped with the access asked for: one the kernel cannot copy to
-    /// or from without its pager, so a trap resolves it (waiting) first.
+    /// or from without its object, so a trap resolves it (waiting) first.
     pub fn absent_object_page(&self, tables: &PageTables, start: u64, end: u64, write: bool) -> Option<u64> {
-        if self.object_regions == 0 || start >= end {
+        if self.object_regions.is_empty() || start >= end {
             return None;
         }
         let first = self.region_at(start).map_or(start, |(region_start, _)| region_start);
@@ -317,7 +471,7 @@ impl VmMap {
             end,
             protection: VM_PROT_WRITE | mach_abi::VM_PROT_READ,
             max_protection: VM_PROT_WRITE | mach_abi::VM_PROT_READ,
-            inheritance: mach_abi::VM_INHERIT_NONE,
+            inheritance: VM_INHERIT_NONE,
             backing: Backing::Device,
         };
         self.regions.insert(start, region);
@@ -345,7 +499,7 @@ impl VmMap {
             if start < address {
                 self.regions.insert(start, Region { end: address, ..region });
                 self.regions.insert(address, region.cut_at(start, address));
-                self.object_regions += matches!(region.backing, Backing::Object { .. }) as usize;
+                self.note_region_added(region.backing);
             }
         }
     }
@@ -373,29 +527,46 @@ impl VmMap {
         Ok(())
     }
 
+    /// Gives up the map's hold on a page's `frame` (already out of the page
+    /// tables and the parking): RAM is released, device frames only left.
+    fn drop_page(&mut self, backing: Backing, frame: Frame, owned: bool) {
+        if backing == Backing::Device {
+            return;
+        }
+        share::release(frame);
+        self.uncharge(1);
+        if !owned {
+            self.object_pages -= 1;
+        }
+    }
+
     /// Removes the regions of `[start, end)` (any part not allocated is
     /// ignored, as Mach's vm_deallocate does) and frees their pages.
     pub fn deallocate(&mut self, tables: &mut PageTables, start: u64, end: u64) {
         self.split_at(start);
         self.split_at(end);
-        let starts: alloc::vec::Vec<u64> = self.regions.range(start..end).map(|(&start, _)| start).collect();
+        let starts: Vec<u64> = self.regions.range(start..end).map(|(&start, _)| start).collect();
         for region_start in starts {
             let region = self.regions.remove(&region_start).expect("listed above");
-            self.object_regions -= matches!(region.backing, Backing::Object { .. }) as usize;
-            for (page, _) in tables.mapped_in(region_start, region.end) {
-                if let Ok(frame) = tables.unmap(page) {
-                    if !region.is_device() {
-                        share::release(frame);
-                        self.uncharge(1);
+            self.note_region_removed(region.backing);
+            if matches!(region.backing, Backing::Object { .. }) {
+                for (page, _, flags) in tables.mapped_entries_in(region_start, region.end) {
+                    if let Ok(frame) = tables.unmap(page) {
+                        self.drop_page(region.backing, frame, region.backing.owns(flags));
+                    }
+                }
+            } else {
+                for (page, _) in tables.mapped_in(region_start, region.end) {
+                    if let Ok(frame) = tables.unmap(page) {
+                        self.drop_page(region.backing, frame, true);
                     }
                 }
             }
-            let parked: alloc::vec::Vec<u64> =
-                self.parked.range(region_start..region.end).map(|(&page, _)| page).collect();
+            let parked: Vec<u64> = self.parked.range(region_start..region.end).map(|(&page, _)| page).collect();
             for page in parked {
-                if let Some(frame) = self.parked.remove(&page) {
-                    share::release(frame);
-                    self.uncharge(1);
+                if let Some(parked) = self.parked.remove(&page) {
+                    let owned = region.backing.owns(parked_flags(parked));
+                    self.drop_page(region.backing, parked.frame, owned);
                 }
             }
         }
@@ -440,32 +611,38 @@ impl VmMap {
     /// not yet touched stays absent: its first access brings it.
     fn apply_protection(&mut self, tables: &mut PageTables, page: u64, protection: u32) -> Result<(), VmError> {
         let backing = self.region_at(page).map(|(_, region)| region.backing).unwrap_or(Backing::Anonymous);
-        let present = tables.translate(page).map(|(physical, _)| Frame::containing(physical));
+        let present = tables.translate(page).map(|(physical, flags)| (Frame::containing(physical), flags));
         match (page_flags(protection), present) {
-            (Some(flags), Some(frame)) => {
-                tables.protect(page, mapping_flags(flags, backing, frame)).map_err(|_| VmError::OutOfMemory)
+            (Some(flags), Some((frame, current))) => {
+                let private = current.contains(PageFlags::PRIVATE);
+                tables.protect(page, mapping_flags(flags, backing, frame, private)).map_err(|_| VmError::OutOfMemory)
             }
             (Some(flags), None) => match self.parked.remove(&page) {
-                Some(frame) => {
-                    tables.map(page, frame, mapping_flags(flags, backing, frame)).map_err(|_| VmError::OutOfMemory)
-                }
+                Some(parked) => tables
+                    .map(page, parked.frame, mapping_flags(flags, backing, parked.frame, parked.private))
+                    .map_err(|_| VmError::OutOfMemory),
                 None => Ok(()),
             },
-            (None, Some(_)) => {
+            (None, Some((_, current))) => {
                 let frame = tables.unmap(page).map_err(|_| VmError::OutOfMemory)?;
-                self.parked.insert(page, frame);
+                self.parked.insert(page, ParkedPage { frame, private: current.contains(PageFlags::PRIVATE) });
                 Ok(())
             }
             (None, None) => Ok(()),
         }
     }
 
-    /// `vm_inherit` on `[start, end)`.
+    /// `vm_inherit` on `[start, end)`. A private mapping cannot be shared:
+    /// its private pages are no object's to share (POSIX never asks for it:
+    /// `MAP_PRIVATE` is copied at fork).
     pub fn inherit(&mut self, start: u64, end: u64, inheritance: u32) -> Result<(), VmError> {
-        if inheritance > mach_abi::VM_INHERIT_NONE {
+        if inheritance > VM_INHERIT_NONE {
             return Err(VmError::InvalidValue);
         }
         self.update(start, end, |region| {
+            if inheritance == VM_INHERIT_SHARE && matches!(region.backing, Backing::Object { private: true, .. }) {
+                return Err(VmError::InvalidValue);
+            }
             region.inheritance = inheritance;
             Ok(())
         })
@@ -473,10 +650,11 @@ impl VmMap {
 
     /// The frame behind `page` if its region allows `access` (VM_PROT_*
     /// bits), after resolving what a fault on it would: an anonymous page
-    /// gets a zeroed frame on first touch, and a write to a shared
-    /// anonymous frame copies it. An object page that is absent, or present
-    /// without the write access asked for, is `VmError::ObjectPage`: only
-    /// its object knows what to do.
+    /// gets a zeroed frame on first touch, a write to a shared anonymous
+    /// frame copies it, a write to an object page of a private mapping
+    /// copies it into the map's own. Anything else about an object page
+    /// (absent, or present without the write access asked for) is
+    /// `VmError::ObjectPage`: only its object knows what to do.
     pub fn touch(&mut self, tables: &mut PageTables, page: u64, access: u32) -> Result<Frame, VmError> {
         let page = page & !(PAGE - 1);
         let (start, region) = self.region_at(page).ok_or(VmError::NotAllocated)?;
@@ -485,7 +663,9 @@ impl VmMap {
         }
         let flags = page_flags(region.protection).ok_or(VmError::ProtectionFailure)?;
         let object_page = |backing| match backing {
-            Backing::Object { object, offset } => Err(VmError::ObjectPage { object, offset: offset + (page - start) }),
+            Backing::Object { object, offset, private } => {
+                Err(VmError::ObjectPage { object, offset: offset + (page - start), private })
+            }
             _ => Err(VmError::NotAllocated),
         };
         match tables.translate(page) {
@@ -495,7 +675,11 @@ impl VmMap {
                     return Ok(frame);
                 }
                 match region.backing {
-                    Backing::Anonymous => self.copy_on_write(tables, page, frame, flags),
+                    Backing::Anonymous => self.copy_on_write(tables, page, (frame, mapped), flags),
+                    Backing::Object { private: true, .. } if mapped.contains(PageFlags::PRIVATE) => {
+                        self.copy_on_write(tables, page, (frame, mapped), flags | PageFlags::PRIVATE)
+                    }
+                    Backing::Object { private: true, .. } => self.private_copy(tables, page, (frame, mapped), flags),
                     backing => object_page(backing),
                 }
             }
@@ -506,6 +690,17 @@ impl VmMap {
         }
     }
 
+    /// `touch` for the kernel's own copies: an object page it cannot have
+    /// without the object is remembered (`take_wanted_page`), so the trap
+    /// layer can wait for it and run the trap again.
+    pub fn touch_for_kernel(&mut self, tables: &mut PageTables, page: u64, access: u32) -> Result<Frame, VmError> {
+        let result = self.touch(tables, page, access);
+        if let Err(VmError::ObjectPage { .. }) = result {
+            self.want_page(page, access);
+        }
+        result
+    }
+
     /// A write to an anonymous page mapped read-only because its frame is
     /// (or was) shared: the last owner just gets write access back; any
     /// other gets its own copy.
@@ -513,42 +708,88 @@ impl VmMap {
         &mut self,
         tables: &mut PageTables,
         page: u64,
-        frame: Frame,
+        (frame, mapped): (Frame, PageFlags),
         flags: PageFlags,
     ) -> Result<Frame, VmError> {
         if !share::is_shared(frame) {
             tables.protect(page, flags).map_err(|_| VmError::OutOfMemory)?;
             return Ok(frame);
         }
-        let copy = frame::allocate().map_err(|_| VmError::OutOfMemory)?;
-        // SAFETY: `copy` was just allocated; `frame` is mapped by this map
-        // (kernel lock held). Both are whole pages in the direct map.
-        unsafe { core::ptr::copy_nonoverlapping(frame.kernel_pointer(), copy.kernel_pointer(), PAGE_SIZE) };
+        // The map holds as many pages as before: nothing more to charge.
+        let copy = new_frame(Some(frame))?;
+        self.replace_mapping(tables, page, (frame, mapped), copy, flags)
+    }
+
+    /// A write to an object page mapped read-only in a private mapping:
+    /// the page is copied into a frame of the map's own, and the object's
+    /// frame leaves this mapping.
+    fn private_copy(
+        &mut self,
+        tables: &mut PageTables,
+        page: u64,
+        object_page: (Frame, PageFlags),
+        flags: PageFlags,
+    ) -> Result<Frame, VmError> {
+        // The page stops being the object's and becomes the map's: one more
+        // page charged to it.
+        self.room_for(tables, 1)?;
+        let copy = new_frame(Some(object_page.0))?;
+        let copy = self.replace_mapping(tables, page, object_page, copy, flags | PageFlags::PRIVATE)?;
+        self.object_pages -= 1;
+        Ok(copy)
+    }
+
+    /// Puts `copy` (charged) with `flags` where `old` was mapped at `page`
+    /// with `old_flags`, giving up the map's hold on `old`.
+    fn replace_mapping(
+        &mut self,
+        tables: &mut PageTables,
+        page: u64,
+        (old, old_flags): (Frame, PageFlags),
+        copy: Frame,
+        flags: PageFlags,
+    ) -> Result<Frame, VmError> {
         tables.unmap(page).map_err(|_| VmError::OutOfMemory)?;
         if tables.map(page, copy, flags).is_err() {
             // Cannot happen (the tables for `page` exist); keep the old page.
-            let _ = tables.map(page, frame, flags.difference(PageFlags::WRITABLE));
+            let _ = tables.map(page, old, old_flags);
             let _ = frame::free(copy);
             return Err(VmError::OutOfMemory);
         }
-        share::release(frame);
+        share::release(old);
         Ok(copy)
+    }
+
+    /// A new frame charged to the map (counted resident): a copy of
+    /// `source`, or zeroed.
+    fn new_charged_frame(&mut self, tables: &PageTables, source: Option<Frame>) -> Result<Frame, VmError> {
+        self.charge(tables, 1)?;
+        new_frame(source).inspect_err(|_| self.uncharge(1))
     }
 
     /// First touch of an anonymous page: a zeroed frame, charged to the map.
     fn zero_fill(&mut self, tables: &mut PageTables, page: u64, flags: PageFlags) -> Result<Frame, VmError> {
-        if !crate::memory::can_spare(PAGE_SIZE) {
-            return Err(VmError::OutOfMemory);
-        }
-        self.charge(tables, 1)?;
-        let Ok(frame) = frame::allocate() else {
-            self.uncharge(1);
-            return Err(VmError::OutOfMemory);
-        };
-        // SAFETY: the frame was just allocated, so nothing else uses it.
-        unsafe { core::ptr::write_bytes(frame.kernel_pointer(), 0, PAGE_SIZE) };
+        let frame = self.new_charged_frame(tables, None)?;
         self.map_new(tables, page, frame, flags)?;
         Ok(frame)
+    }
+
+    /// A write to an absent page of a private mapping of an object whose
+    /// page is zero (a kernel object's page never touched): a zeroed frame
+    /// of the map's own, without making the object a page.
+    pub fn zero_fill_private(&mut self, tables: &mut PageTables, page: u64) -> Result<(), VmError> {
+        let (_, region) = self.region_at(page).ok_or(VmError::NotAllocated)?;
+        let flags = page_flags(region.protection).ok_or(VmError::ProtectionFailure)?;
+        self.zero_fill(tables, page, flags | PageFlags::PRIVATE).map(|_| ())
+    }
+
+    /// A write to an absent page of a private mapping whose object has the
+    /// page in its cache: a copy of `source` of the map's own.
+    pub fn copy_in_private(&mut self, tables: &mut PageTables, page: u64, source: Frame) -> Result<(), VmError> {
+        let (_, region) = self.region_at(page).ok_or(VmError::NotAllocated)?;
+        let flags = page_flags(region.protection).ok_or(VmError::ProtectionFailure)?;
+        let copy = self.new_charged_frame(tables, Some(source))?;
+        self.map_new(tables, page, copy, flags | PageFlags::PRIVATE)
     }
 
     /// Maps `frame` (already charged) at `page`; on failure gives it up.
@@ -564,10 +805,12 @@ impl VmMap {
         Ok(())
     }
 
-    /// Maps a frame this map now co-owns (an object page, or a page of a
-    /// received out-of-line copy) at the absent `page`, writable only if
-    /// `writable` and the region allows it.
-    pub fn map_shared(
+    /// Maps a page of an object's cache (one more owner of its frame) at
+    /// the absent `page`, writable only if `writable` and the region allows
+    /// it. Not charged to this map (the object's creator pays for its
+    /// cache), but refused when the task is at its limit, since the page
+    /// may need a page table, which is.
+    pub fn map_object_page(
         &mut self,
         tables: &mut PageTables,
         page: u64,
@@ -576,12 +819,23 @@ impl VmMap {
     ) -> Result<(), VmError> {
         let (_, region) = self.region_at(page).ok_or(VmError::NotAllocated)?;
         let mut flags = page_flags(region.protection).ok_or(VmError::ProtectionFailure)?;
-        if !writable {
+        if !writable || matches!(region.backing, Backing::Object { private: true, .. }) {
             flags.remove(PageFlags::WRITABLE);
         }
-        self.charge(tables, 1)?;
+        self.room_for(tables, 1)?;
         share::share(frame);
-        self.map_new(tables, page, frame, flags)
+        self.resident += 1;
+        self.object_pages += 1;
+        if let Err(error) = tables.map(page, frame, flags) {
+            share::release(frame);
+            self.resident -= 1;
+            self.object_pages -= 1;
+            return Err(match error {
+                MapError::OutOfMemory => VmError::OutOfMemory,
+                _ => VmError::InvalidRange,
+            });
+        }
+        Ok(())
     }
 
     /// Maps `frame`, whose owner (a received message) hands it to this
@@ -594,10 +848,10 @@ impl VmMap {
             return;
         };
         let Some(flags) = page_flags(region.protection) else {
-            self.parked.insert(page, frame);
+            self.parked.insert(page, ParkedPage { frame, private: false });
             return;
         };
-        let _ = self.map_new(tables, page, frame, mapping_flags(flags, region.backing, frame));
+        let _ = self.map_new(tables, page, frame, mapping_flags(flags, region.backing, frame, false));
     }
 
     /// Gives an object page mapped read-only write access (its pager
@@ -618,19 +872,41 @@ impl VmMap {
     }
 
     /// The pages of `[start, end)` the map holds: mapped or parked.
-    pub fn present_in(&self, tables: &PageTables, start: u64, end: u64) -> alloc::vec::Vec<u64> {
-        let mut pages: alloc::vec::Vec<u64> = tables.mapped_in(start, end).into_iter().map(|(page, _)| page).collect();
+    pub fn present_in(&self, tables: &PageTables, start: u64, end: u64) -> Vec<u64> {
+        let mut pages: Vec<u64> = tables.mapped_in(start, end).into_iter().map(|(page, _)| page).collect();
         pages.extend(self.parked.range(start..end).map(|(&page, _)| page));
         pages
     }
 
-    /// Takes `page` out of the map's page tables (and parking), giving up
-    /// the map's hold on its frame. For flushing object pages.
+    /// The object pages of `[start, end)` (a range of an object mapping)
+    /// the map holds, mapped or parked: not its private copies.
+    pub fn object_pages_in(&self, tables: &PageTables, start: u64, end: u64) -> Vec<u64> {
+        let mut pages: Vec<u64> = tables
+            .mapped_entries_in(start, end)
+            .into_iter()
+            .filter(|(_, _, flags)| !flags.contains(PageFlags::PRIVATE))
+            .map(|(page, _, _)| page)
+            .collect();
+        pages.extend(self.parked.range(start..end).filter(|(_, parked)| !parked.private).map(|(&page, _)| page));
+        pages
+    }
+
+    /// Takes the object page at `page` out of the map's page tables (and
+    /// parking), giving up the map's hold on its frame. For flushing and
+    /// destroying objects; a private copy there is left alone.
     pub fn evict(&mut self, tables: &mut PageTables, page: u64) {
-        let frame = tables.unmap(page).ok().or_else(|| self.parked.remove(&page));
+        if tables.translate(page).is_some_and(|(_, flags)| flags.contains(PageFlags::PRIVATE)) {
+            return;
+        }
+        let frame = match tables.unmap(page) {
+            Ok(frame) => Some(frame),
+            Err(_) => match self.parked.get(&page) {
+                Some(parked) if !parked.private => self.parked.remove(&page).map(|parked| parked.frame),
+                _ => None,
+            },
+        };
         if let Some(frame) = frame {
-            share::release(frame);
-            self.uncharge(1);
+            self.drop_page(Backing::Anonymous, frame, false);
         }
     }
 
@@ -640,40 +916,228 @@ impl VmMap {
     }
 
     /// Recounts the RAM pages the map holds (mapped outside device regions,
-    /// or parked), for tests of the `resident` bookkeeping.
-    pub fn count_resident(&self, tables: &PageTables) -> usize {
-        let mapped: usize = self
-            .regions
-            .iter()
-            .filter(|(_, region)| !region.is_device())
-            .map(|(&start, region)| tables.mapped_in(start, region.end).len())
-            .sum();
-        mapped + self.parked.len()
+    /// or parked) and how many of them are object pages, for tests of the
+    /// `resident` and `object_pages` bookkeeping.
+    pub fn count_resident(&self, tables: &PageTables) -> (usize, usize) {
+        let (mut resident, mut objects) = (0, 0);
+        for (&start, region) in self.regions.iter().filter(|(_, region)| !region.is_device()) {
+            for (_, _, flags) in tables.mapped_entries_in(start, region.end) {
+                resident += 1;
+                objects += !region.backing.owns(flags) as usize;
+            }
+            for (_, parked) in self.parked.range(start..region.end) {
+                resident += 1;
+                objects += !region.backing.owns(parked_flags(*parked)) as usize;
+            }
+        }
+        (resident, objects)
     }
 
     /// Frees parked frames and takes device mappings out of the page tables
     /// (which then free every frame still mapped: the task's own RAM).
     pub fn destroy(&mut self, tables: &mut PageTables) {
-        for (_, frame) in core::mem::take(&mut self.parked) {
-            share::release(frame);
+        for (_, parked) in core::mem::take(&mut self.parked) {
+            share::release(parked.frame);
         }
         self.resident = 0;
+        self.object_pages = 0;
         for (&start, region) in self.regions.iter().filter(|(_, region)| region.is_device()) {
             for (page, _) in tables.mapped_in(start, region.end) {
                 let _ = tables.unmap(page);
             }
         }
         self.regions.clear();
-        self.object_regions = 0;
+        let objects: Vec<ObjectId> = core::mem::take(&mut self.object_regions).into_keys().collect();
+        self.unmapped_objects.extend(objects);
+    }
+
+    /// Turns the anonymous region at `start` into a mapping of `object` (a
+    /// kernel object of the region's size, made by the caller): the region
+    /// is then shared memory, for `VM_INHERIT_SHARE`. Returns the region's
+    /// present pages as (offset, frame): the object's cache takes each as
+    /// its own (one more owner). A frame other owners hold copy-on-write
+    /// (an earlier fork, an out-of-line copy) is first replaced by a copy,
+    /// so their view stays theirs. Those pages are now object pages, no
+    /// longer charged to this map: the caller charges the object's creator.
+    pub fn convert_to_object(
+        &mut self,
+        tables: &mut PageTables,
+        start: u64,
+        object: ObjectId,
+    ) -> Result<Vec<(u64, Frame)>, VmError> {
+        let region = *self.regions.get(&start).ok_or(VmError::NotAllocated)?;
+        if region.backing != Backing::Anonymous {
+            return Err(VmError::InvalidValue);
+        }
+        let mapped = tables.mapped_entries_in(start, region.end);
+        let shared = mapped.iter().filter(|(_, frame, _)| share::is_shared(*frame)).count()
+            + self.parked.range(start..region.end).filter(|(_, parked)| share::is_shared(parked.frame)).count();
+        if !crate::memory::can_spare(shared * PAGE_SIZE) {
+            return Err(VmError::OutOfMemory);
+        }
+        self.room_for(tables, shared)?;
+        let mut pages = Vec::new();
+        pages
+            .try_reserve_exact(mapped.len() + self.parked.range(start..region.end).count())
+            .map_err(|_| VmError::OutOfMemory)?;
+        for (page, mut frame, flags) in mapped {
+            if share::is_shared(frame) {
+                let copy = new_frame(Some(frame))?;
+                frame = self.replace_mapping(tables, page, (frame, flags), copy, flags)?;
+            }
+            pages.push((page - start, frame));
+        }
+        let parked: Vec<u64> = self.parked.range(start..region.end).map(|(&page, _)| page).collect();
+        for page in parked {
+            let mut parked = self.parked[&page];
+            if share::is_shared(parked.frame) {
+                let copy = new_frame(Some(parked.frame))?;
+                share::release(parked.frame);
+                parked.frame = copy;
+            }
+            self.parked.insert(page, ParkedPage { frame: parked.frame, private: false });
+            pages.push((page - start, parked.frame));
+        }
+        self.object_pages += pages.len();
+        let backing = Backing::Object { object, offset: 0, private: false };
+        self.regions.insert(start, Region { backing, ..region });
+        self.note_region_added(backing);
+        Ok(pages)
+    }
+
+    /// The anonymous regions `task_create` must turn into shared objects
+    /// before a fork: (start, size) of each `VM_INHERIT_SHARE` one.
+    pub fn anonymous_shared_regions(&self) -> Vec<(u64, u64)> {
+        self.regions
+            .iter()
+            .filter(|(_, region)| region.backing == Backing::Anonymous && region.inheritance == VM_INHERIT_SHARE)
+            .map(|(&start, region)| (start, region.end - start))
+            .collect()
+    }
+
+    /// Builds `child`'s map (empty, with its own empty `child_tables`) from
+    /// this one, region by region, by inheritance. `VM_INHERIT_COPY`: the
+    /// child gets the region copy-on-write (an object mapping becomes a
+    /// private mapping of the object); the pages this map owns gain the
+    /// child as an owner and lose write access on both sides: no page is
+    /// copied and no frame allocated (but the child's page tables), pages
+    /// never touched stay untouched on both sides. `VM_INHERIT_SHARE`: the
+    /// child maps the same object (anonymous shared regions were made
+    /// objects first, `convert_to_object`); its pages come to the child on
+    /// first touch. `VM_INHERIT_NONE`, device and wired regions: absent.
+    ///
+    /// On an error the child is half built: the caller destroys it (which
+    /// gives back every frame it took). This map stays as it was, but for
+    /// write access taken from its shared pages (a later write just gives
+    /// it back).
+    pub fn fork_into(
+        &mut self,
+        tables: &mut PageTables,
+        child: &mut VmMap,
+        child_tables: &mut PageTables,
+    ) -> Result<(), VmError> {
+        child.limit = self.limit;
+        let regions: Vec<(u64, Region)> = self.regions.iter().map(|(&start, &region)| (start, region)).collect();
+        for (start, region) in regions {
+            let backing = match (region.backing, region.inheritance) {
+                (Backing::Device | Backing::Wired, _) | (_, VM_INHERIT_NONE) => continue,
+                (Backing::Anonymous, VM_INHERIT_COPY) => Backing::Anonymous,
+                (Backing::Object { object, offset, private: false }, VM_INHERIT_SHARE) => {
+                    Backing::Object { object, offset, private: false }
+                }
+                (Backing::Object { object, offset, .. }, _) => Backing::Object { object, offset, private: true },
+                // An anonymous shared region not made an object first.
+                (Backing::Anonymous, _) => return Err(VmError::InvalidValue),
+            };
+            child.regions.insert(start, Region { backing, ..region });
+            child.note_region_added(backing);
+            if region.inheritance == VM_INHERIT_COPY {
+                self.share_owned_pages(tables, start, region, child, child_tables)?;
+            }
+        }
+        if child.charged(child_tables) > child.limit() {
+            return Err(VmError::OutOfMemory);
+        }
+        Ok(())
+    }
+
+    /// The copy-on-write half of `fork_into` for one region: every page
+    /// this map owns there (mapped or parked) gets the child as one more
+    /// owner, read-only on both sides.
+    fn share_owned_pages(
+        &mut self,
+        tables: &mut PageTables,
+        start: u64,
+        region: Region,
+        child: &mut VmMap,
+        child_tables: &mut PageTables,
+    ) -> Result<(), VmError> {
+        let private = matches!(region.backing, Backing::Object { .. });
+        let backing = region.backing;
+        let shared =
+            tables.share_into(child_tables, start, region.end, &mut |flags| backing.owns(flags), &mut |frame| {
+                share::share(frame)
+            });
+        child.resident += match shared {
+            Ok(pages) => pages,
+            Err(MapError::OutOfMemory) => return Err(VmError::OutOfMemory),
+            Err(_) => return Err(VmError::InvalidRange),
+        };
+        let parked: Vec<(u64, ParkedPage)> = self
+            .parked
+            .range(start..region.end)
+            .filter(|(_, parked)| !private || parked.private)
+            .map(|(&page, &parked)| (page, parked))
+            .collect();
+        for (page, parked) in parked {
+            share::share(parked.frame);
+            child.parked.insert(page, parked);
+            child.resident += 1;
+        }
+        Ok(())
+    }
+}
+
+/// A new frame, a copy of `source` (a frame a map holds) or zeroed, if the
+/// kernel can spare it.
+fn new_frame(source: Option<Frame>) -> Result<Frame, VmError> {
+    if !crate::memory::can_spare(PAGE_SIZE) {
+        return Err(VmError::OutOfMemory);
+    }
+    let frame = frame::allocate().map_err(|_| VmError::OutOfMemory)?;
+    match source {
+        // SAFETY: `frame` was just allocated (nothing else reaches it);
+        // `source` is a frame a map holds (kernel lock held). Both are
+        // whole pages in the direct map and do not overlap.
+        Some(source) => unsafe {
+            core::ptr::copy_nonoverlapping(source.kernel_pointer(), frame.kernel_pointer(), PAGE_SIZE)
+        },
+        // SAFETY: the frame was just allocated, so nothing else uses it.
+        None => unsafe { core::ptr::write_bytes(frame.kernel_pointer(), 0, PAGE_SIZE) },
+    }
+    Ok(frame)
+}
+
+/// The flags a parked page had, as far as `Backing::owns` asks.
+fn parked_flags(parked: ParkedPage) -> PageFlags {
+    if parked.private {
+        PageFlags::PRIVATE
+    } else {
+        PageFlags::empty()
     }
 }
 
 /// The page-table rights for a present page: the region's, without write
-/// access where a write must fault first (a shared anonymous frame, which
-/// is copied; an object page, whose pager may have write-locked it).
-fn mapping_flags(flags: PageFlags, backing: Backing, frame: Frame) -> PageFlags {
+/// access where a write must fault first (a shared frame of the map's own,
+/// which is copied; an object page, whose pager may have write-locked it or
+/// which a private mapping copies), with `PRIVATE` for a private copy.
+fn mapping_flags(flags: PageFlags, backing: Backing, frame: Frame, private: bool) -> PageFlags {
     match backing {
         Backing::Anonymous if share::is_shared(frame) => flags.difference(PageFlags::WRITABLE),
+        Backing::Object { .. } if private && share::is_shared(frame) => {
+            (flags | PageFlags::PRIVATE).difference(PageFlags::WRITABLE)
+        }
+        Backing::Object { .. } if private => flags | PageFlags::PRIVATE,
         Backing::Object { .. } => flags.difference(PageFlags::WRITABLE),
         _ => flags,
     }

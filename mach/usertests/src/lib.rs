@@ -159,3 +159,55 @@ pub mod faults {
         };
     }
 }
+
+/// Starts a thread in `task` (this task, or a child that has this
+/// program's text, as one made by `task_create` with
+/// `TASK_CREATE_INHERIT_MEMORY` has) at `entry(argument)` with its stack
+/// pointer at `stack_top` (16-byte aligned; on x86_64 `entry` finds it 8
+/// below, as after a call). Returns the thread's port.
+pub fn start_thread(
+    task: libmach::abi::PortName,
+    entry: extern "C" fn(u64) -> !,
+    argument: u64,
+    stack_top: u64,
+) -> Result<libmach::abi::PortName, libmach::abi::KernReturn> {
+    use libmach::abi::{NativeThreadState, ThreadState};
+    let thread = libmach::trap::thread_create(task)?;
+    let mut state = NativeThreadState::default();
+    state.set_pc(entry as usize as u64);
+    state.set_argument(0, argument);
+    // The System V ABI enters a function 8 below a 16-byte boundary (a
+    // return address pushed); AAPCS64 keeps sp aligned at every call.
+    state.set_sp(if cfg!(target_arch = "x86_64") { stack_top - 8 } else { stack_top });
+    let mut words = [0u32; NativeThreadState::COUNT as usize];
+    state.store_words(&mut words);
+    let started = libmach::trap::thread_set_state(thread, NativeThreadState::FLAVOR, &words)
+        .and_then(|()| libmach::trap::thread_resume(thread));
+    if let Err(error) = started {
+        let _ = libmach::trap::thread_terminate(thread);
+        return Err(error);
+    }
+    Ok(thread)
+}
+
+/// Reads the 64-bit value at `address` in `task` (through `vm_read`).
+pub fn read_u64_of(task: libmach::abi::PortName, address: u64) -> Result<u64, libmach::abi::KernReturn> {
+    let copy = libmach::trap::vm_read(task, address, 8)?;
+    // SAFETY: `vm_read` just gave this task a fresh mapping of at least 8
+    // bytes at `copy`, which nothing else uses.
+    let value = unsafe { core::ptr::read_volatile(copy as *const u64) };
+    let _ = libmach::trap::vm_deallocate(libmach::trap::task_self(), copy, 4096);
+    Ok(value)
+}
+
+/// Waits (polling every millisecond, up to `milliseconds`) until the
+/// 64-bit value at `address` in `task` is `value`.
+pub fn wait_for_value(task: libmach::abi::PortName, address: u64, value: u64, milliseconds: u64) -> bool {
+    for _ in 0..milliseconds {
+        if read_u64_of(task, address) == Ok(value) {
+            return true;
+        }
+        let _ = libmach::trap::thread_sleep(1);
+    }
+    read_u64_of(task, address) == Ok(value)
+}

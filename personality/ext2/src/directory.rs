@@ -19,6 +19,9 @@ pub const NAME_MAX: usize = 255;
 /// An entry as a directory listing returns it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DirectoryEntry {
+    /// Byte position of the entry's record in the directory: listing from
+    /// it (`read_directory_from`) starts with this entry.
+    pub position: u64,
     pub inode: u32,
     pub name: Vec<u8>,
     /// The entry's file type byte (0 when the filetype feature is off).

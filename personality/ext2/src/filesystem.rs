@@ -122,7 +122,29 @@ pub struct Filesystem<D: BlockDevice> {
     index_fallbacks: u64,
     latest_time: u32,
     next_generation: u32,
+    /// Name indexes of large linear directories (see [`NameIndex`]).
+    name_indexes: BTreeMap<u32, NameIndex>,
 }
+
+/// An in-memory index of a large directory without an htree index: which
+/// block holds each name, and the most room a record of each block offers
+/// a new entry. Lookups and insertions then read one block instead of
+/// scanning the directory (10,000 entries: hundreds of blocks). Built on
+/// first use of a directory of at least [`NAME_INDEX_MIN_BLOCKS`] blocks,
+/// kept exact by the operations that change entries, and dropped whenever
+/// something it does not follow happens (the directory freed, an
+/// inconsistency); never written to disk.
+struct NameIndex {
+    blocks: BTreeMap<Vec<u8>, u64>,
+    room: Vec<usize>,
+}
+
+/// Directories smaller than this are scanned: their index would not pay.
+const NAME_INDEX_MIN_BLOCKS: u64 = 8;
+/// Directories indexed at once (each costs its names in memory).
+const NAME_INDEXES_MAX: usize = 8;
+/// Directories with more entries than this are scanned (memory bound).
+const NAME_INDEX_MAX_ENTRIES: usize = 200_000;
 
 impl<D: BlockDevice> Filesystem<D> {
     /// Mounts the file system on `device`, checking the superblock and every
@@ -193,6 +215,7 @@ impl<D: BlockDevice> Filesystem<D> {
             index_lookups: 0,
             index_fallbacks: 0,
             latest_time: options.time,
+            name_indexes: BTreeMap::new(),
         };
         if !read_only {
             // Mark the file system in use: a crash from here on leaves it
@@ -226,6 +249,17 @@ impl<D: BlockDevice> Filesystem<D> {
     /// Cache counters.
     pub fn cache_statistics(&self) -> CacheStatistics {
         self.cache.statistics()
+    }
+
+    /// Bytes of block data the cache holds now.
+    pub fn cached_bytes(&self) -> usize {
+        self.cache.cached_bytes()
+    }
+
+    /// Gives cache memory back: writes back every dirty block and keeps at
+    /// most `keep_blocks` (at least 16). Returns the bytes freed.
+    pub fn shrink_cache(&mut self, keep_blocks: usize) -> Result<usize> {
+        self.cache.shrink(&mut self.device, keep_blocks)
     }
 
     /// `statfs`.
@@ -395,6 +429,7 @@ impl<D: BlockDevice> Filesystem<D> {
                     return Err(Error::InvalidInode(header.inode));
                 }
                 entries.push(DirectoryEntry {
+                    position: index * self.block_size + header.offset as u64,
                     inode: header.inode,
                     name: header.name(block).to_vec(),
                     file_type: header.file_type,
@@ -524,7 +559,7 @@ impl<D: BlockDevice> Filesystem<D> {
             return Err(Error::IsADirectory);
         }
         self.note_time(time);
-        self.remove_entry_at(&location)?;
+        self.remove_entry_at(&parent, name, &location)?;
         parent.set_modification_time(time);
         parent.set_change_time(time);
         self.write_inode(&parent)?;
@@ -585,7 +620,7 @@ impl<D: BlockDevice> Filesystem<D> {
             return Err(Error::DirectoryNotEmpty);
         }
         self.note_time(time);
-        self.remove_entry_at(&location)?;
+        self.remove_entry_at(&parent, name, &location)?;
         parent.set_links(parent.links().saturating_sub(1).max(2));
         parent.set_modification_time(time);
         parent.set_change_time(time);
@@ -643,7 +678,7 @@ impl<D: BlockDevice> Filesystem<D> {
         let mut old_parent = self.load_directory(old_directory)?;
         let source_location =
             self.find_entry(&old_parent, old_name)?.ok_or(Error::Corrupt("renamed entry vanished"))?;
-        self.remove_entry_at(&source_location)?;
+        self.remove_entry_at(&old_parent, old_name, &source_location)?;
         old_parent.set_modification_time(time);
         old_parent.set_change_time(time);
         if source_is_directory && moves_between_directories {
@@ -1056,6 +1091,8 @@ impl<D: BlockDevice> Filesystem<D> {
     /// time, as Linux leaves it.
     fn delete_inode(&mut self, mut inode: Inode, time: u32) -> Result<()> {
         let is_directory = inode.kind() == Some(FileKind::Directory);
+        // Its number may name another directory later.
+        self.name_indexes.remove(&inode.number);
         let has_blocks = match inode.kind() {
             Some(FileKind::Symlink) => !self.is_fast_symlink(&inode),
             Some(FileKind::CharacterDevice | FileKind::BlockDevice | FileKind::Fifo | FileKind::Socket) => false,
@@ -1859,6 +1896,15 @@ impl<D: BlockDevice> Filesystem<D> {
     }
 
     fn find_entry_linear(&mut self, directory: &Inode, name: &[u8]) -> Result<Option<EntryLocation>> {
+        if self.name_index(directory)? {
+            let block = self.name_indexes.get(&directory.number).and_then(|index| index.blocks.get(name).copied());
+            let Some(logical) = block else { return Ok(None) };
+            if let Some(found) = self.find_entry_in_block(directory, logical, name)? {
+                return Ok(Some(found));
+            }
+            // The index and the disk disagree: trust the disk.
+            self.name_indexes.remove(&directory.number);
+        }
         for index in 0..self.directory_block_count(directory)? {
             let physical = self.directory_block(directory, index)?;
             let block = self.cache.read(&mut self.device, physical)?;
@@ -1871,6 +1917,88 @@ impl<D: BlockDevice> Filesystem<D> {
             }
         }
         Ok(None)
+    }
+
+    /// The most room a record of directory block `logical` offers a new
+    /// entry (what `insert_into_block` looks for).
+    fn block_room(&mut self, directory: &Inode, logical: u64) -> Result<usize> {
+        let physical = self.directory_block(directory, logical)?;
+        let block = self.cache.read(&mut self.device, physical)?;
+        let headers = directory::parse_block(block, self.has_file_type)?;
+        Ok(headers.iter().map(|header| header.record_length - header.used_length()).max().unwrap_or(0))
+    }
+
+    /// True when `directory` has a [`NameIndex`] (built now if it is a
+    /// large linear directory without one).
+    fn name_index(&mut self, directory: &Inode) -> Result<bool> {
+        if directory.flags() & FLAG_INDEX != 0 && self.superblock.features().compatible & COMPAT_DIR_INDEX != 0 {
+            return Ok(false);
+        }
+        let block_count = self.directory_block_count(directory)?;
+        if let Some(index) = self.name_indexes.get(&directory.number) {
+            if index.room.len() as u64 == block_count {
+                return Ok(true);
+            }
+            // The directory grew or shrank behind it.
+            self.name_indexes.remove(&directory.number);
+        }
+        if block_count < NAME_INDEX_MIN_BLOCKS {
+            return Ok(false);
+        }
+        let mut index = NameIndex { blocks: BTreeMap::new(), room: Vec::with_capacity(block_count as usize) };
+        for logical in 0..block_count {
+            let physical = self.directory_block(directory, logical)?;
+            let block = self.cache.read(&mut self.device, physical)?;
+            let headers = directory::parse_block(block, self.has_file_type)?;
+            let mut room = 0;
+            for header in &headers {
+                room = room.max(header.record_length - header.used_length());
+                if header.inode != 0 {
+                    index.blocks.entry(header.name(block).to_vec()).or_insert(logical);
+                }
+            }
+            index.room.push(room);
+            if index.blocks.len() > NAME_INDEX_MAX_ENTRIES {
+                return Ok(false);
+            }
+        }
+        if self.name_indexes.len() >= NAME_INDEXES_MAX {
+            // Forget one (the lowest inode number: any will do).
+            if let Some(first) = self.name_indexes.keys().next().copied() {
+                self.name_indexes.remove(&first);
+            }
+        }
+        self.name_indexes.insert(directory.number, index);
+        Ok(true)
+    }
+
+    /// Keeps `directory`'s name index exact after `name` was added to or
+    /// removed from its block `logical` (`None`: not known, drop the index).
+    fn note_entry_change(&mut self, directory: &Inode, name: &[u8], logical: Option<u64>, added: bool) -> Result<()> {
+        if !self.name_indexes.contains_key(&directory.number) {
+            return Ok(());
+        }
+        let Some(logical) = logical else {
+            self.name_indexes.remove(&directory.number);
+            return Ok(());
+        };
+        let room = self.block_room(directory, logical)?;
+        let Some(index) = self.name_indexes.get_mut(&directory.number) else { return Ok(()) };
+        let known = index.room.len();
+        match index.room.get_mut(logical as usize) {
+            Some(slot) => *slot = room,
+            None if logical as usize == known => index.room.push(room),
+            None => {
+                self.name_indexes.remove(&directory.number);
+                return Ok(());
+            }
+        }
+        if added {
+            index.blocks.insert(name.to_vec(), logical);
+        } else {
+            index.blocks.remove(name);
+        }
+        Ok(())
     }
 
     fn directory_is_empty(&mut self, directory: &Inode) -> Result<bool> {
@@ -1929,8 +2057,27 @@ impl<D: BlockDevice> Filesystem<D> {
             }
             Self::clear_index_flag(directory);
         }
-        for index in 0..block_count {
+        if self.name_index(directory)? {
+            // The first block with room, as the scan below would find it.
+            let needed = directory::record_length_for(name.len());
+            let first = self
+                .name_indexes
+                .get(&directory.number)
+                .and_then(|index| index.room.iter().position(|room| *room >= needed));
+            if let Some(logical) = first {
+                if self.insert_into_block(directory, logical as u64, name, inode, file_type)? {
+                    self.note_entry_change(directory, name, Some(logical as u64), true)?;
+                    return Ok(());
+                }
+                // The index was wrong about the room: scan.
+                self.name_indexes.remove(&directory.number);
+            }
+        }
+        let indexed = self.name_indexes.contains_key(&directory.number);
+        let first_candidate = if indexed { block_count } else { 0 };
+        for index in first_candidate..block_count {
             if self.insert_into_block(directory, index, name, inode, file_type)? {
+                self.note_entry_change(directory, name, Some(index), true)?;
                 return Ok(());
             }
         }
@@ -1956,13 +2103,20 @@ impl<D: BlockDevice> Filesystem<D> {
         }
         Self::clear_index_flag(directory);
         directory.set_size(size + self.block_size);
+        self.note_entry_change(directory, name, Some(block_count), true)?;
         Ok(())
     }
 
     /// Removes an entry: merged into the previous record, or marked unused
     /// when it is the first of its block. An htree index stays valid: the
     /// remaining names keep their leaves.
-    fn remove_entry_at(&mut self, location: &EntryLocation) -> Result<()> {
+    fn remove_entry_at(&mut self, directory: &Inode, name: &[u8], location: &EntryLocation) -> Result<()> {
+        let logical = self.name_indexes.get(&directory.number).and_then(|index| index.blocks.get(name).copied());
+        self.remove_entry_record(location)?;
+        self.note_entry_change(directory, name, logical, false)
+    }
+
+    fn remove_entry_record(&mut self, location: &EntryLocation) -> Result<()> {
         let header = location.header;
         let previous = location.previous_offset;
         self.cache.update(&mut self.device, location.physical, |block| match previous {

@@ -245,6 +245,11 @@ impl LineDiscipline {
                 if !self.termios.local(local::NOFLSH) {
                     self.flush_input();
                 }
+                // As Linux does: a signal key restarts output stopped by
+                // ^S, so the person sees what the interrupted program does.
+                if self.termios.input(input::IXON) {
+                    self.stopped = false;
+                }
                 if self.termios.local(local::ECHO) {
                     self.echo_character(byte, out);
                 }
@@ -528,11 +533,29 @@ impl LineDiscipline {
     /// Reads into `buffer` what POSIX says a read gets now. `timer_expired`
     /// tells that the read's [`ReadTimer`] ran out.
     pub fn read(&mut self, buffer: &mut [u8], timer_expired: bool) -> ReadOutcome {
+        let outcome = self.peek(buffer, timer_expired);
+        self.consume(outcome);
+        outcome
+    }
+
+    /// What [`LineDiscipline::read`] would get now, copied into `buffer`
+    /// but not taken: the server answers a waiting reader with it and
+    /// [`LineDiscipline::consume`]s it only once the reply was delivered,
+    /// so a reader that went away loses nothing.
+    pub fn peek(&self, buffer: &mut [u8], timer_expired: bool) -> ReadOutcome {
         if buffer.is_empty() {
             return ReadOutcome::Data(0);
         }
         if self.canonical() {
-            return self.read_line(buffer);
+            return match self.lines.front() {
+                None => ReadOutcome::Wait,
+                Some(Chunk::EndOfFile) => ReadOutcome::EndOfFile,
+                Some(Chunk::Line(line)) => {
+                    let count = line.len().min(buffer.len());
+                    buffer[..count].copy_from_slice(&line[..count]);
+                    ReadOutcome::Data(count)
+                }
+            };
         }
         let minimum = (self.termios.control_characters[control::VMIN] as usize).min(buffer.len());
         let timed = self.termios.control_characters[control::VTIME] != 0;
@@ -547,28 +570,62 @@ impl LineDiscipline {
             return ReadOutcome::Wait;
         }
         let count = available.min(buffer.len());
-        for (slot, byte) in buffer.iter_mut().zip(self.raw.drain(..count)) {
+        for (slot, &byte) in buffer.iter_mut().zip(self.raw.iter().take(count)) {
             *slot = byte;
         }
         ReadOutcome::Data(count)
     }
 
-    fn read_line(&mut self, buffer: &mut [u8]) -> ReadOutcome {
-        match self.lines.front_mut() {
-            None => ReadOutcome::Wait,
-            Some(Chunk::EndOfFile) => {
-                self.lines.pop_front();
-                ReadOutcome::EndOfFile
-            }
-            Some(Chunk::Line(line)) => {
-                let count = line.len().min(buffer.len());
-                buffer[..count].copy_from_slice(&line[..count]);
-                line.drain(..count);
-                if line.is_empty() {
+    /// Takes what a [`LineDiscipline::peek`] returned out of the input
+    /// (nothing changed the input in between: the server does both in one
+    /// step of its loop).
+    pub fn consume(&mut self, outcome: ReadOutcome) {
+        match outcome {
+            ReadOutcome::Wait | ReadOutcome::Data(0) => {}
+            ReadOutcome::EndOfFile => {
+                if self.canonical() && self.lines.front() == Some(&Chunk::EndOfFile) {
                     self.lines.pop_front();
                 }
-                ReadOutcome::Data(count)
+            }
+            ReadOutcome::Data(count) if self.canonical() => {
+                if let Some(Chunk::Line(line)) = self.lines.front_mut() {
+                    line.drain(..count.min(line.len()));
+                    if line.is_empty() {
+                        self.lines.pop_front();
+                    }
+                }
+            }
+            ReadOutcome::Data(count) => {
+                let count = count.min(self.raw.len());
+                self.raw.drain(..count);
             }
         }
+    }
+
+    /// Bytes a read could take now (`FIONREAD`): the finished lines in
+    /// canonical mode, every byte otherwise.
+    pub fn available_bytes(&self) -> usize {
+        if self.canonical() {
+            self.lines
+                .iter()
+                .map(|chunk| match chunk {
+                    Chunk::Line(line) => line.len(),
+                    Chunk::EndOfFile => 0,
+                })
+                .sum()
+        } else {
+            self.raw.len()
+        }
+    }
+
+    /// True while a person is typing a line in canonical mode (it holds
+    /// bytes not yet ended by a newline).
+    pub fn is_editing(&self) -> bool {
+        self.canonical() && !self.editing.is_empty()
+    }
+
+    /// True in canonical mode (`ICANON`).
+    pub fn is_canonical(&self) -> bool {
+        self.canonical()
     }
 }

@@ -276,6 +276,16 @@ fn control_s_stops_output_and_control_q_starts_it() {
 }
 
 #[test]
+fn a_signal_key_restarts_stopped_output() {
+    let mut tty = LineDiscipline::default();
+    type_keys(&mut tty, b"\x13");
+    assert!(tty.stopped());
+    let (_, signals) = type_keys(&mut tty, b"\x03");
+    assert_eq!(signals, [Signal::Interrupt]);
+    assert!(!tty.stopped());
+}
+
+#[test]
 fn input_past_the_limit_is_dropped_with_a_bell() {
     let mut tty = LineDiscipline::default();
     let keys = vec![b'x'; INPUT_LIMIT + 10];
@@ -292,6 +302,40 @@ fn termios_bytes_round_trip_in_minilibc_layout() {
     assert_eq!(Termios::from_bytes(&bytes), termios);
     assert_eq!(&bytes[17 + control::VINTR], &3);
     assert_eq!(u32::from_le_bytes(bytes[12..16].try_into().unwrap()), termios.local_flags);
+}
+
+#[test]
+fn a_peek_takes_nothing_until_consumed() {
+    let mut tty = LineDiscipline::default();
+    type_keys(&mut tty, b"abcdef\n\x04");
+    let mut buffer = [0u8; 4];
+    assert_eq!(tty.peek(&mut buffer, false), ReadOutcome::Data(4));
+    assert_eq!(&buffer, b"abcd");
+    // Not consumed: the same bytes again (a reader that went away lost nothing).
+    assert_eq!(tty.peek(&mut buffer, false), ReadOutcome::Data(4));
+    tty.consume(ReadOutcome::Data(4));
+    assert_eq!(tty.peek(&mut buffer, false), ReadOutcome::Data(3));
+    assert_eq!(&buffer[..3], b"ef\n");
+    tty.consume(ReadOutcome::Data(3));
+    assert_eq!(tty.peek(&mut buffer, false), ReadOutcome::EndOfFile);
+    assert_eq!(tty.peek(&mut buffer, false), ReadOutcome::EndOfFile);
+    tty.consume(ReadOutcome::EndOfFile);
+    assert_eq!(tty.peek(&mut buffer, false), ReadOutcome::Wait);
+}
+
+#[test]
+fn available_bytes_counts_finished_lines_or_every_raw_byte() {
+    let mut tty = LineDiscipline::default();
+    type_keys(&mut tty, b"one\ntwo\nthr");
+    assert_eq!(tty.available_bytes(), 8);
+    assert!(tty.is_editing());
+    type_keys(&mut tty, b"ee\n");
+    assert_eq!(tty.available_bytes(), 14);
+    assert!(!tty.is_editing());
+    let mut tty = LineDiscipline::new(raw(1, 0));
+    type_keys(&mut tty, b"xyz");
+    assert_eq!(tty.available_bytes(), 3);
+    assert!(!tty.is_editing());
 }
 
 /// Canonical editing as a model: printable keys, erase, kill, newline.
@@ -322,6 +366,31 @@ proptest! {
         let mut tty = LineDiscipline::default();
         type_keys(&mut tty, &keys);
         prop_assert_eq!(read_all(&mut tty), model(&keys));
+    }
+
+    #[test]
+    fn peek_then_consume_reads_what_read_reads(
+        keys in proptest::collection::vec(prop_oneof![6 => 0x20u8..0x7f, 1 => Just(b'\n'), 1 => Just(0x04u8)], 0..200),
+        canonical in any::<bool>(),
+        sizes in proptest::collection::vec(1usize..12, 1..40),
+    ) {
+        let termios = if canonical { Termios::console() } else { raw(1, 0) };
+        let mut reading = LineDiscipline::new(termios);
+        let mut peeking = LineDiscipline::new(termios);
+        type_keys(&mut reading, &keys);
+        type_keys(&mut peeking, &keys);
+        for size in sizes {
+            let mut read_buffer = vec![0u8; size];
+            let mut peek_buffer = vec![0u8; size];
+            let read = reading.read(&mut read_buffer, false);
+            let peeked = peeking.peek(&mut peek_buffer, false);
+            prop_assert_eq!(read, peeked);
+            if let ReadOutcome::Data(count) = read {
+                prop_assert_eq!(&read_buffer[..count], &peek_buffer[..count]);
+            }
+            peeking.consume(peeked);
+            prop_assert_eq!(reading.available_bytes(), peeking.available_bytes());
+        }
     }
 
     #[test]

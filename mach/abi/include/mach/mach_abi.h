@@ -137,6 +137,8 @@ typedef uint32_t mach_port_mscount_t;
 #define MACH_TRAP_THREAD_SET_TLS 49
 #define MACH_TRAP_CLOCK_GET_TIME 50
 #define MACH_TRAP_DEBUG_PRINT 51
+#define MACH_TRAP_KERNEL_LOG_READ 52
+#define MACH_TRAP_KERNEL_LOG_HANDOVER 53
 #define MACH_TRAP_VM_ALLOCATE 60
 #define MACH_TRAP_VM_DEALLOCATE 61
 #define MACH_TRAP_VM_PROTECT 62
@@ -145,6 +147,7 @@ typedef uint32_t mach_port_mscount_t;
 #define MACH_TRAP_VM_READ 65
 #define MACH_TRAP_VM_WRITE 66
 #define MACH_TRAP_VM_MAP 67
+#define MACH_TRAP_TASK_SET_MEMORY_LIMIT 69
 #define MACH_TRAP_MEMORY_OBJECT_CREATE 70
 #define MACH_TRAP_MEMORY_OBJECT_DATA_SUPPLY 71
 #define MACH_TRAP_MEMORY_OBJECT_DATA_UNAVAILABLE 72
@@ -263,6 +266,8 @@ typedef uint32_t mach_port_mscount_t;
 #define SWITCH_OPTION_DEPRESS 1
 #define SWITCH_OPTION_WAIT 2
 #define INTERRUPT_MESSAGE_ID 2900
+#define KERNEL_LOG_MESSAGE_ID 2901
+#define KERNEL_LOG_LINE_MAX 512
 #define EXC_BAD_ACCESS 1
 #define EXC_BAD_INSTRUCTION 2
 #define EXC_ARITHMETIC 3
@@ -305,6 +310,10 @@ typedef uint32_t mach_port_mscount_t;
 #define MEMORY_OBJECT_SIZE_MAX 1073741824
 #define VM_FLAGS_FIXED 0
 #define VM_FLAGS_ANYWHERE 1
+#define VM_FLAGS_COPY 2
+#define VM_FLAGS_PROTECTION_SHIFT 8
+#define VM_FLAGS_PROTECTION_MASK 1792
+#define VM_MAP_FLAGS_ALL 1795
 #define VM_REGION_BASIC_INFO 10
 #define VM_REGION_BASIC_INFO_COUNT 4
 #define x86_THREAD_STATE64 4
@@ -334,6 +343,7 @@ typedef uint32_t mach_port_mscount_t;
 #define MACH_MSGH_BITS_VOUCHER(bits) (((bits) & MACH_MSGH_BITS_VOUCHER_MASK) >> 16)
 #define MACH_MSGH_BITS_IS_COMPLEX(bits) (((bits) & MACH_MSGH_BITS_COMPLEX) != 0)
 #define MACH_NOTIFICATION_REQUEST(id, disposition) (((id) & 0xffffu) | (((disposition) & 0xffu) << 16))
+#define VM_MAP_FLAGS(anywhere, copy, protection) (((anywhere) ? VM_FLAGS_ANYWHERE : VM_FLAGS_FIXED) | ((copy) ? VM_FLAGS_COPY : 0u) | (((protection) & VM_PROT_ALL) << VM_FLAGS_PROTECTION_SHIFT))
 
 /* Structures: 4-byte packed like xnu, little-endian. */
 #pragma pack(push, 4)
@@ -654,5 +664,6 @@ _Static_assert(MACH_MSGH_BITS_REMOTE(0x80001513u) == 19u, "MACH_MSGH_BITS_REMOTE
 _Static_assert(MACH_MSGH_BITS_LOCAL(0x80001513u) == 21u, "MACH_MSGH_BITS_LOCAL(0x80001513u)");
 _Static_assert(MACH_MSGH_BITS_IS_COMPLEX(0x80001513u) == 1u, "MACH_MSGH_BITS_IS_COMPLEX(0x80001513u)");
 _Static_assert(MACH_NOTIFICATION_REQUEST(MACH_NOTIFY_DEAD_NAME, 21u) == 1376328u, "MACH_NOTIFICATION_REQUEST(MACH_NOTIFY_DEAD_NAME, 21u)");
+_Static_assert(VM_MAP_FLAGS(1, 1, VM_PROT_READ | VM_PROT_EXECUTE) == 1283u, "VM_MAP_FLAGS(1, 1, VM_PROT_READ | VM_PROT_EXECUTE)");
 
 #endif /* MACH_ABI_H */

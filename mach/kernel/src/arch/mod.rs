@@ -5,7 +5,8 @@
 //! this interface and never names CPU registers or page-table formats:
 //!
 //! - `NAME`: the architecture's name for banners;
-//! - `console::write_str`: the early serial console;
+//! - `console::write_serial`, `write_serial_bytes`, `write_debug_console`:
+//!   the serial line and the debug console (the kernel log's channels, `klog`);
 //! - `cpu`: `idle_forever`, `wait_for_interrupt`, `without_interrupts`,
 //!   `disable_interrupts`, `print_backtrace`, and `cpu::fault` (deliberate
 //!   faults for the fault tests);

@@ -82,9 +82,10 @@ pub struct PendingReceive {
 /// One step of a blocking operation, decided under the kernel lock.
 enum Step {
     Done(MachMsgReturn),
-    /// The buffer has a page only a pager can bring (address, access):
-    /// resolve it, waiting if need be, and try again.
-    Fault(u64, u32),
+    /// The buffer (or out-of-line memory) has a page only a pager can
+    /// bring (task, address, access): resolve it, waiting if need be, and
+    /// try again; the code is the answer if it cannot be had.
+    Fault(crate::task::TaskId, u64, u32, MachMsgReturn),
     /// The thread is queued and marked blocked: give up the processor.
     Wait,
     /// Try again at once (the step changed what the next try does).
@@ -117,9 +118,10 @@ pub fn mach_msg(arguments: [u64; 6]) -> MachMsgReturn {
     MachMsgReturn::Success
 }
 
-/// Brings a page of the message buffer a pager must supply; while waiting
-/// for it, an abort makes this phase return `interrupted`.
-fn resolve_fault(page: u64, access: u32, interrupted: MachMsgReturn) -> Resolution {
+/// Brings a page of the message buffer (or of out-of-line memory) of
+/// `task` a pager must supply; while waiting for it, an abort makes this
+/// phase return `interrupted`.
+fn resolve_fault(task: crate::task::TaskId, page: u64, access: u32, interrupted: MachMsgReturn) -> Resolution {
     let set = |value: Option<u64>| {
         with_kernel(|kernel| {
             let current = kernel.current_thread();
@@ -129,7 +131,7 @@ fn resolve_fault(page: u64, access: u32, interrupted: MachMsgReturn) -> Resoluti
         })
     };
     set(Some(interrupted as u64));
-    let resolution = crate::vm_fault::resolve(page, access);
+    let resolution = crate::vm_fault::resolve_in(task, page, access);
     set(None);
     resolution
 }
@@ -175,11 +177,13 @@ fn send(address: u64, size: u64, deadline: Option<u64>) -> MachMsgReturn {
         match step {
             Step::Done(code) => return code,
             Step::Retry => {}
-            Step::Fault(page, access) => match resolve_fault(page, access, MachMsgReturn::SendInterrupted) {
-                Resolution::Resolved => {}
-                Resolution::Aborted => return MachMsgReturn::SendInterrupted,
-                Resolution::Unresolvable => return MachMsgReturn::SendInvalidData,
-            },
+            Step::Fault(task, page, access, failure) => {
+                match resolve_fault(task, page, access, MachMsgReturn::SendInterrupted) {
+                    Resolution::Resolved => {}
+                    Resolution::Aborted => return MachMsgReturn::SendInterrupted,
+                    Resolution::Unresolvable => return failure,
+                }
+            }
             Step::Wait => match scheduler::finish_block() {
                 WaitResult::TimedOut => return MachMsgReturn::SendTimedOut,
                 WaitResult::Aborted => return MachMsgReturn::SendInterrupted,
@@ -197,7 +201,7 @@ fn send_step(kernel: &mut Kernel, address: u64, bytes: &mut [u8], deadline: Opti
     let mut memory = kernel.user_space(task).expect("a running task has page tables");
     let end = address.saturating_add(bytes.len() as u64);
     if let Some(page) = memory.vm.absent_object_page(memory.tables, address, end, false) {
-        return Step::Fault(page, mach_abi::VM_PROT_READ);
+        return Step::Fault(task, page, mach_abi::VM_PROT_READ, MachMsgReturn::SendInvalidData);
     }
     if user::copy_from_user(&mut memory, UserBuffer::new(address, bytes.len()), bytes).is_err() {
         return Step::Done(MachMsgReturn::SendInvalidData);
@@ -212,7 +216,7 @@ fn send_step(kernel: &mut Kernel, address: u64, bytes: &mut [u8], deadline: Opti
         vm: &mut object.vm,
         captured,
     };
-    match ipc.send(space, bytes, &mut memory) {
+    let step = match ipc.send(space, bytes, &mut memory) {
         Ok(outcome) => {
             deliver_outcome(kernel, outcome);
             settle(kernel);
@@ -222,11 +226,20 @@ fn send_step(kernel: &mut Kernel, address: u64, bytes: &mut [u8], deadline: Opti
             wait_or_time_out(kernel, deadline, WaitKey::Send(port), MachMsgReturn::SendTimedOut)
         }
         Err(SendError::Failed(code)) => {
+            // Out-of-line memory with an object page its pager must bring:
+            // the send changed nothing; wait and send again.
+            let wanted = kernel.tasks.get_mut(task).and_then(|object| object.vm.take_wanted_page());
+            if let (MachMsgReturn::SendInvalidMemory, Some((page, access))) = (code, wanted) {
+                return Step::Fault(task, page, access, code);
+            }
             settle(kernel);
             Step::Done(code)
         }
         Err(SendError::HandoffNotPossible) => Step::Done(MachMsgReturn::SendInvalidDest),
-    }
+    };
+    // A move may have unmapped the sender's last mapping of a kernel object.
+    crate::memory_object::release_unmapped_by(kernel, task);
+    step
 }
 
 /// The RPC fast path: if a thread is already blocked receiving from the
@@ -361,7 +374,7 @@ fn receive(address: u64, size: u64, name: PortName, options: ReceiveOptions, dea
             let mut user_memory = object.user_space().expect("a running task has page tables");
             let end = address.saturating_add(size as u64);
             if let Some(page) = user_memory.vm.absent_object_page(user_memory.tables, address, end, true) {
-                return Step::Fault(page, mach_abi::VM_PROT_WRITE);
+                return Step::Fault(task, page, mach_abi::VM_PROT_WRITE, MachMsgReturn::ReceiveInvalidData);
             }
             if user::check_writable(&mut user_memory, UserBuffer::new(address, size)).is_err() {
                 return Step::Done(MachMsgReturn::ReceiveInvalidData);
@@ -416,11 +429,13 @@ fn receive(address: u64, size: u64, name: PortName, options: ReceiveOptions, dea
         match step {
             Step::Done(code) => return code,
             Step::Retry => {}
-            Step::Fault(page, access) => match resolve_fault(page, access, MachMsgReturn::ReceiveInterrupted) {
-                Resolution::Resolved => {}
-                Resolution::Aborted => return MachMsgReturn::ReceiveInterrupted,
-                Resolution::Unresolvable => return MachMsgReturn::ReceiveInvalidData,
-            },
+            Step::Fault(task, page, access, failure) => {
+                match resolve_fault(task, page, access, MachMsgReturn::ReceiveInterrupted) {
+                    Resolution::Resolved => {}
+                    Resolution::Aborted => return MachMsgReturn::ReceiveInterrupted,
+                    Resolution::Unresolvable => return failure,
+                }
+            }
             Step::Wait => {
                 let woke = scheduler::finish_block();
                 // A sender may have delivered straight into our buffer.

@@ -95,5 +95,5 @@ pub fn settle(kernel: &mut Kernel) {
         // (`keys` may list a key twice; the second round finds nobody.)
         while wake_one(kernel, key) {}
     }
-    crate::memory_object::wake_orphans(kernel);
+    crate::memory_object::after_ipc_changes(kernel);
 }

@@ -8,15 +8,18 @@
 //! touched are not captured at all: they arrive as zero-fill, so a sparse
 //! region costs only its touched pages. With `deallocate` set the sender's
 //! range is then deallocated, so a move hands the frames over outright.
-//! Pages of object-backed or device regions are copied (their frames are
-//! not the sender's to share). Receiving maps the captured frames as a new
+//! Private copies in object mappings are the sender's own and shared the
+//! same way. Object pages, wired (DMA) pages and device registers are
+//! copied (their frames are not the sender's to share, or must not move). Receiving maps the captured frames as a new
 //! read-write anonymous region of the receiver, write access coming back
 //! page by page on the first write. Captured regions of messages that are
 //! destroyed unreceived come back through `Ipc::take_released_regions` and
-//! are released by `ipc::settle`.
+//! are released by `ipc::settle`. A page of an object mapping that only its
+//! pager can bring fails the send with nothing changed; `mach_msg` waits
+//! for the page (`VmMap::take_wanted_page`) and sends again.
 
 use crate::arch::paging::PageTables;
-use crate::memory::{frame, share, Frame, PAGE_SIZE};
+use crate::memory::{frame, share, Frame, PageFlags, PAGE_SIZE};
 use crate::vm::{self, VmMap};
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
@@ -74,21 +77,46 @@ impl TaskAccess<'_> {
         }
         if region.backing == vm::Backing::Anonymous {
             let Some((physical, _)) = self.tables.translate(page) else { return Ok(None) };
-            let frame = Frame::containing(physical);
-            share::share(frame);
-            self.vm.deny_write(self.tables, page);
-            return Ok(Some(frame));
+            return Ok(Some(self.share_page(page, physical)));
+        }
+        self.capture_other_page(page, region.backing)
+    }
+
+    /// `capture_page` for pages not of anonymous memory: a private copy in
+    /// an object mapping is the sender's own too (shared the same way);
+    /// anything else is copied.
+    #[inline(never)]
+    fn capture_other_page(&mut self, page: u64, backing: vm::Backing) -> Result<Option<Frame>, MachMsgReturn> {
+        if let vm::Backing::Object { .. } = backing {
+            if let Some((physical, flags)) = self.tables.translate(page) {
+                if flags.contains(PageFlags::PRIVATE) {
+                    return Ok(Some(self.share_page(page, physical)));
+                }
+            }
         }
         if !crate::memory::can_spare(PAGE_SIZE) {
             return Err(MachMsgReturn::SendNoBuffer);
         }
-        let source = self.vm.touch(self.tables, page, VM_PROT_READ).map_err(|_| MachMsgReturn::SendInvalidMemory)?;
+        // An object page the pager must bring is remembered: the send fails
+        // having changed nothing, `mach_msg` waits for the page and sends
+        // again.
+        let source =
+            self.vm.touch_for_kernel(self.tables, page, VM_PROT_READ).map_err(|_| MachMsgReturn::SendInvalidMemory)?;
         let copy = frame::allocate().map_err(|_| MachMsgReturn::SendNoBuffer)?;
         // SAFETY: `source` is a frame of the sender's map (kernel lock
         // held), `copy` was just allocated; both are whole pages reached
         // through the direct map and do not overlap.
         unsafe { core::ptr::copy_nonoverlapping(source.kernel_pointer(), copy.kernel_pointer(), PAGE_SIZE) };
         Ok(Some(copy))
+    }
+
+    /// Shares the sender's own frame at `page` (at `physical`) with the
+    /// message, copy-on-write.
+    fn share_page(&mut self, page: u64, physical: crate::memory::PhysicalAddress) -> Frame {
+        let frame = Frame::containing(physical);
+        share::share(frame);
+        self.vm.deny_write(self.tables, page);
+        frame
     }
 
     /// The task's address space, for user copies.

@@ -162,7 +162,7 @@ pub fn init(boot: &BootInfo, reachable_end: PhysicalAddress) {
     let frame_count = (highest / PAGE_SIZE as u64) as usize;
     let bitmap_bytes = (frame_count.div_ceil(64) * 8) as u64;
 
-    let mut reserved: heapless::Vec<PhysicalRange, { crate::boot_info::MAX_MODULES + 3 }> = heapless::Vec::new();
+    let mut reserved: heapless::Vec<PhysicalRange, { crate::boot_info::MAX_MODULES + 4 }> = heapless::Vec::new();
     let _ = reserved.push(PhysicalRange::new(0, LOW_MEMORY_END));
     let _ = reserved.push(boot.kernel_image.page_aligned_outward());
     for module in &boot.modules {
@@ -171,6 +171,12 @@ pub fn init(boot: &BootInfo, reachable_end: PhysicalAddress) {
     let bitmap_range = find_free_space(boot, &reserved, bitmap_bytes, reachable_end)
         .expect("no room for the frame bitmap in low memory");
     let _ = reserved.push(bitmap_range.page_aligned_outward());
+    // Beside it, the owner counts of shared frames (`share`): 4 bytes a frame.
+    let owner_words = frame_count.div_ceil(2);
+    let owners_range = find_free_space(boot, &reserved, owner_words as u64 * 8, reachable_end)
+        .expect("no room for the frame owner counts in low memory");
+    let _ = reserved.push(owners_range.page_aligned_outward());
+    super::share::init(crate::arch::paging::direct_map_words(owners_range, owner_words));
 
     let words = crate::arch::paging::direct_map_words(bitmap_range, frame_count.div_ceil(64));
     let mut bitmap = FrameBitmap::new(words, frame_count);
@@ -195,13 +201,25 @@ pub fn init(boot: &BootInfo, reachable_end: PhysicalAddress) {
         bitmap.remove_usable(start, end.saturating_sub(start));
     }
     log::info!(
-        "{} frames of usable RAM ({} MiB), bitmap of {} bytes at {:#x}",
+        "{} frames of usable RAM ({} MiB), bitmap of {} bytes at {:#x}, owner counts at {:#x}",
         bitmap.statistics.usable,
         (bitmap.statistics.usable * PAGE_SIZE) >> 20,
         bitmap_bytes,
-        bitmap_range.start
+        bitmap_range.start,
+        owners_range.start
     );
+    USABLE_FRAMES.store(bitmap.statistics.usable, core::sync::atomic::Ordering::Relaxed);
     *FRAMES.lock() = Some(bitmap);
+}
+
+/// `Statistics::usable`, which never changes after `init`: read without
+/// the allocator's lock (every page charged to a task checks its limit,
+/// half of it by default).
+static USABLE_FRAMES: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(0);
+
+/// Frames of usable RAM the allocator manages.
+pub fn usable_frames() -> usize {
+    USABLE_FRAMES.load(core::sync::atomic::Ordering::Relaxed)
 }
 
 /// A page-aligned stretch of usable RAM of `bytes` below `reachable_end` that

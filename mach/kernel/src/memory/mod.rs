@@ -104,6 +104,10 @@ bitflags::bitflags! {
         const USER = 1 << 2;
         /// Device registers: no caching.
         const UNCACHED = 1 << 3;
+        /// Software only (the hardware ignores it): in a region that maps
+        /// a memory object, the page is the map's own private copy, not
+        /// the object's page (see `vm`).
+        const PRIVATE = 1 << 4;
     }
 }
 
@@ -129,9 +133,14 @@ pub const KERNEL_RESERVE_BYTES: usize = 2 * 1024 * 1024;
 
 /// True if `bytes` can be allocated for a task and leave the reserve.
 pub fn can_spare(bytes: usize) -> bool {
+    let frames_free = frame::statistics().free * PAGE_SIZE;
+    // Free frames alone are enough almost always: the heap is asked (its
+    // lock taken) only when memory runs low.
+    if frames_free >= bytes + KERNEL_RESERVE_BYTES {
+        return true;
+    }
     let (used, total) = heap::usage();
     let heap_free = total.saturating_sub(used);
-    let frames_free = frame::statistics().free * PAGE_SIZE;
     heap_free + frames_free >= bytes + KERNEL_RESERVE_BYTES
 }
 
@@ -163,8 +172,17 @@ mod tests {
             let reserved_pages = (0x10_0000 + boot.kernel_image.size()) / PAGE_SIZE as u64
                 + boot.modules.iter().map(|module| module.range.size().div_ceil(PAGE_SIZE as u64)).sum::<u64>();
             let managed = frame::statistics().usable as u64;
-            // The frame bitmap takes 1 page per 128 MiB, a few more pages at most.
-            let bitmap_pages = usable_pages.div_ceil(32768) + 1;
+            // The frame bitmap takes 1 page per 128 MiB and the owner counts
+            // of shared frames 1 page per 4 MiB, of every frame number up to
+            // the highest usable one; a few more pages at most.
+            let highest = boot
+                .memory_map
+                .iter()
+                .filter(|region| region.kind == RegionKind::Usable)
+                .map(|region| region.range.end.0 / PAGE_SIZE as u64)
+                .max()
+                .unwrap_or(0);
+            let bitmap_pages = highest.div_ceil(32768) + highest.div_ceil(1024) + 2;
             ensure!(
                 managed <= usable_pages && managed + reserved_pages + bitmap_pages + 2 >= usable_pages,
                 "{managed} pages managed of {usable_pages} usable ({reserved_pages} reserved)"

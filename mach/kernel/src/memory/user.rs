@@ -10,13 +10,15 @@
 //! a kernel fault, and a task cannot make the kernel read or write kernel
 //! memory on its behalf.
 //!
-//! Not resolved here: an object page that is not resident. The kernel
-//! cannot wait for a pager in the middle of a trap, so such a copy fails
-//! (the task touches the buffer first; see docs/vm.md).
+//! Not resolved here: an object page only its object can bring (a pager's
+//! page not in memory, or one it write-locked). The kernel cannot wait for
+//! a pager in the middle of a trap, so such a copy fails with
+//! [`UserMemoryError::NeedsPage`] and the map remembers the page; the trap
+//! layer waits for it and runs the trap again (`vm_fault`).
 
 use crate::arch::paging::{self, PageTables, USER_END};
 use crate::memory::{PageFlags, PAGE_SIZE};
-use crate::vm::VmMap;
+use crate::vm::{VmError, VmMap};
 use mach_abi::{VM_PROT_READ, VM_PROT_WRITE};
 
 /// A task's address space as user copies need it: its page tables and the
@@ -44,6 +46,12 @@ pub enum UserMemoryError {
     Protection(u64),
     /// The range is longer than the operation accepts.
     TooLong,
+    /// This address is an object page only its object can bring: the map
+    /// remembers it (`VmMap::take_wanted_page`) for the trap layer to wait.
+    NeedsPage(u64),
+    /// Bringing the page would pass the task's memory limit, or the
+    /// machine has no memory left.
+    ResourceShortage(u64),
 }
 
 impl UserBuffer {
@@ -60,29 +68,47 @@ impl UserBuffer {
     }
 }
 
+/// True if a page mapped with `flags` may be accessed by the user so.
+fn usable(flags: PageFlags, write: bool) -> bool {
+    flags.contains(PageFlags::USER) && (!write || flags.contains(PageFlags::WRITABLE))
+}
+
 /// The physical page behind `address` as the user may access it (`write`
 /// or read), resolving a lazy or copy-on-write page first.
+#[inline(always)]
 fn resolve(
     space: &mut UserSpace,
     address: u64,
     write: bool,
 ) -> Result<crate::memory::PhysicalAddress, UserMemoryError> {
-    let usable = |flags: PageFlags| flags.contains(PageFlags::USER) && (!write || flags.contains(PageFlags::WRITABLE));
     if let Some((physical, flags)) = space.tables.translate(address) {
-        if usable(flags) {
+        if usable(flags, write) {
             return Ok(physical);
         }
     }
+    resolve_absent(space, address, write)
+}
+
+/// `resolve` for a page not mapped with the access wanted: what the
+/// task's own fault would do, off the common path (every message copy
+/// takes the one above).
+#[cold]
+#[inline(never)]
+fn resolve_absent(
+    space: &mut UserSpace,
+    address: u64,
+    write: bool,
+) -> Result<crate::memory::PhysicalAddress, UserMemoryError> {
     let access = if write { VM_PROT_WRITE } else { VM_PROT_READ };
-    match space.vm.touch(space.tables, address, access) {
+    match space.vm.touch_for_kernel(space.tables, address, access) {
         Ok(_) => {}
-        Err(crate::vm::VmError::NotAllocated | crate::vm::VmError::InvalidRange) => {
-            return Err(UserMemoryError::Unmapped(address))
-        }
+        Err(VmError::NotAllocated | VmError::InvalidRange) => return Err(UserMemoryError::Unmapped(address)),
+        Err(VmError::ObjectPage { .. }) => return Err(UserMemoryError::NeedsPage(address)),
+        Err(VmError::OutOfMemory) => return Err(UserMemoryError::ResourceShortage(address)),
         Err(_) => return Err(UserMemoryError::Protection(address)),
     }
     match space.tables.translate(address) {
-        Some((physical, flags)) if usable(flags) => Ok(physical),
+        Some((physical, flags)) if usable(flags, write) => Ok(physical),
         _ => Err(UserMemoryError::Protection(address)),
     }
 }

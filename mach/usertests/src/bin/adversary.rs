@@ -7,8 +7,12 @@
 //! Left out on purpose, because they would end or stall the run rather than
 //! test the kernel: terminating or suspending itself, resuming threads it
 //! created with random registers (they would fault and take the task with
-//! them), creating tasks (which outlive it), and long sleeps (every wait has
-//! a timeout of at most 2 ms).
+//! them), and long sleeps (every wait has a timeout of at most 2 ms). Tasks
+//! it creates (empty, or inheriting its memory or send rights) are
+//! terminated at once, so none outlives it. Memory objects are mapped in their own area, away
+//! from where the other VM traps aim: a kernel copy into a page of an
+//! object whose pager is one of this task's unserved ports would wait for
+//! that pager for ever (as the task's own access would).
 #![no_std]
 #![no_main]
 
@@ -23,6 +27,7 @@ struct Scratch(UnsafeCell<[u64; 1024]>);
 // SAFETY: one thread uses it; the kernel reads and writes it only during traps.
 unsafe impl Sync for Scratch {}
 static SCRATCH: Scratch = Scratch(UnsafeCell::new([0; 1024]));
+// (Word 1000, byte offset 8000, holds vm_map's address argument.)
 
 struct Random(u64);
 
@@ -72,6 +77,8 @@ const TRAPS: &[Trap] = &[
     Trap::ThreadSwitch,
     Trap::ClockGetTime,
     Trap::DebugPrint,
+    Trap::KernelLogRead,
+    Trap::KernelLogHandover,
     Trap::VmAllocate,
     Trap::VmAllocate,
     Trap::VmDeallocate,
@@ -96,11 +103,14 @@ const TRAPS: &[Trap] = &[
     Trap::MemoryObjectDataError,
     Trap::MemoryObjectLockRequest,
     Trap::MemoryObjectDestroy,
+    Trap::TaskSetMemoryLimit,
 ];
 
 /// Where the VM traps aim: the area `vm_allocate` hands out, so they hit
 /// real regions without unmapping this program's own code, data or stack.
 const VM_AREA: u64 = 0x0000_0001_0000_0000;
+/// Where `vm_map` puts objects (never where the VM traps aim).
+const OBJECT_AREA: u64 = 0x0000_0040_0000_0000;
 
 fn main(argument: u64) {
     let mut random = Random((argument as u32 as u64) | 0x9e37_79b9_0000_0000);
@@ -223,18 +233,33 @@ fn main(argument: u64) {
                 let offset = random.below(4) * 4096 + if random.below(8) == 0 { random.below(4096) } else { 0 };
                 let size = if random.below(16) == 0 { random.next() } else { (1 + random.below(3)) * 4096 };
                 let lock = [0, 2, random.next()][random.below(3) as usize];
+                // vm_map's flags: anywhere or fixed, shared or private, a
+                // protection (W^X included); now and then any bits.
+                let map_flags = if random.below(8) == 0 {
+                    random.next() as u32 as u64
+                } else {
+                    random.below(4) | random.below(8) << 8
+                };
+                if trap == Trap::VmMap {
+                    // SAFETY: the scratch word at 8000 is ours; the kernel reads
+                    // (and may write) it during the trap below.
+                    unsafe {
+                        core::ptr::write_volatile((scratch + 8000) as *mut u64, OBJECT_AREA + random.below(16) * 4096)
+                    };
+                }
                 arguments = match trap {
                     Trap::MemoryObjectCreate => [arguments[0], size, scratch + 4 * random.below(8), 0, 0, 0],
-                    Trap::VmMap => [arguments[0], scratch, size, random.below(3), arguments[4], offset],
+                    Trap::VmMap => [arguments[0], scratch + 8000, size, map_flags, arguments[4], offset],
                     Trap::MemoryObjectDataSupply => [arguments[0], offset, scratch, size, lock, 0],
                     Trap::MemoryObjectLockRequest => [arguments[0], offset, size, lock, random.below(4), scratch],
                     _ => [arguments[0], offset, size, random.below(20), 0, 0],
                 };
             }
+            Trap::TaskSetMemoryLimit => arguments[2] = random.below(1 << 16),
             // Random registers for itself would just crash this task.
             Trap::ThreadSetState if arguments[0] as u32 == own_thread => arguments[0] = 0,
-            // Children inherit send rights (or not, or with unknown flags);
-            // each is terminated at once below.
+            // Children inherit memory, send rights, both or neither (or
+            // unknown flags); each is terminated at once below.
             Trap::TaskCreate => {
                 arguments[1] = if random.below(4) == 0 { random.next() } else { random.below(4) };
                 arguments[2] = if random.below(8) == 0 { pointer(&mut random) } else { scratch + 4 * random.below(8) };
@@ -255,6 +280,7 @@ fn main(argument: u64) {
             // SAFETY: the kernel wrote the child's name there, in our scratch buffer.
             let child = unsafe { core::ptr::read_volatile(arguments[2] as *const u32) };
             let _ = libmach::trap::task_terminate(child);
+            let _ = libmach::trap::port_deallocate(own_task, child);
         }
         if matches!(trap, Trap::MachReplyPort | Trap::TaskSelf | Trap::ThreadSelf) {
             if result != 0 {

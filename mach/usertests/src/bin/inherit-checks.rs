@@ -78,11 +78,17 @@ fn main(_argument: u64) {
         port_extract_right(elsewhere, remote, Disposition::MakeSend as u32).map(|(name, _)| name).unwrap_or(0);
 
     checks.equal("unknown flags", task_create_with(task, 1 << 5), Err(KernReturn::InvalidArgument));
+    // Fork's flags: memory and send rights in one trap.
+    let forked = task_create_with(task, TASK_CREATE_INHERIT_MEMORY | TASK_CREATE_INHERIT_SEND_RIGHTS);
     checks.equal(
-        "memory inheritance is not in this kernel",
-        task_create_with(task, TASK_CREATE_INHERIT_MEMORY),
-        Err(KernReturn::NotSupported),
+        "memory and send rights together",
+        forked.and_then(|child| port_type(child, file).map(|kind| (child, kind))).map(|(_, kind)| kind),
+        Ok(MACH_PORT_TYPE_SEND),
     );
+    if let Ok(forked) = forked {
+        let _ = task_terminate(forked);
+        let _ = port_deallocate(task, forked);
+    }
     let child = task_create_with(task, TASK_CREATE_INHERIT_SEND_RIGHTS);
     checks.equal("task_create inheriting send rights", child.is_ok(), true);
     let child = child.unwrap_or(0);

@@ -5,7 +5,9 @@
 //!
 //! Argument: the name of a send right to the pager's port in the low 32
 //! bits; bit 32 set runs the benchmarks instead; bit 33 touches a page of
-//! an object the pager never answers for (until it dies).
+//! an object the pager never answers for (until it dies); bit 34 waits in
+//! `vm_read`, `mach_msg` and a fault on such pages, each until the kernel
+//! test aborts the wait.
 //!
 //! Requests to the pager (words after the header; replies to our reply
 //! port): 1 → 101 with rights to objects Z, A, E; 2 (fork A) → 102 with a
@@ -17,11 +19,12 @@
 
 use libmach::abi::{
     parse_received, CopyOption, Descriptor, Disposition, KernReturn, MachMsgHeader, MessageEncoder, PortName,
-    PortRight, MACH_RCV_MSG, MACH_SEND_MSG, VM_FLAGS_ANYWHERE, VM_PROT_EXECUTE, VM_PROT_READ,
+    PortRight, Trap, MACH_RCV_MSG, MACH_SEND_MSG, TASK_BASIC_INFO, VM_FLAGS_ANYWHERE, VM_PROT_EXECUTE, VM_PROT_READ,
 };
 use libmach::pager::vm_map;
 use libmach::trap::{
-    mach_msg, mach_reply_port, port_allocate, task_self, vm_allocate, vm_protect, vm_region, MessageBuffer,
+    mach_msg, mach_reply_port, port_allocate, raw_trap, task_self, vm_allocate, vm_protect, vm_read, vm_region,
+    vm_write, MessageBuffer,
 };
 use mach_usertests::{message, println, Checks};
 
@@ -74,6 +77,10 @@ fn main(argument: u64) {
     let pager = argument as u32;
     if argument >> 32 & 1 == 1 {
         benchmarks(pager);
+        return;
+    }
+    if argument >> 34 & 1 == 1 {
+        abortable_waits(pager);
         return;
     }
     if argument >> 33 & 1 == 1 {
@@ -171,6 +178,7 @@ fn main(argument: u64) {
     // Requests: Z 4 pages and page 1 again, A 2, B 2; unlocks: B page 1,
     // A page 0, A page 1.
     checks.equal("pager saw 9 data requests and 3 unlocks", counts, Some((9, 3)));
+    traps_wait_for_the_pager(&mut checks, pager);
     checks.finish();
 
     // A page the pager cannot supply: an exception nobody handles.
@@ -178,6 +186,88 @@ fn main(argument: u64) {
     println!("pager-client: touching a page the pager refuses");
     let value = bytes_at(e, 1)[0];
     println!("pager-client: still alive after reading {value}: the error was lost");
+}
+
+/// Every trap that takes a pointer waits for the pager when it points
+/// into an object page not in memory, as the task's own access would.
+fn traps_wait_for_the_pager(checks: &mut Checks, pager: PortName) {
+    let task = task_self();
+    let [fresh, ..] = call(pager, 4, &[16]).map(|reply| rights(&reply)).unwrap_or_default();
+    let f = vm_map(task, 16 * PAGE, fresh, 0).unwrap_or(0);
+    let page = |index: u64| f + index * PAGE;
+    checks.equal(
+        "vm_read of an untouched object page",
+        vm_read(task, page(0), 8).map(|copy| bytes_at(copy, 8)[0]),
+        Ok(0),
+    );
+    checks.equal(
+        "vm_write into one",
+        vm_write(task, page(1) + 5, b"w").map(|()| bytes_at(page(1) + 5, 1)[0]),
+        Ok(b'w'),
+    );
+    // Out-parameters in untouched object pages.
+    let mut outputs = [0u64; 3];
+    // SAFETY: the kernel writes the new name at `page(2)`, a page of ours.
+    outputs[0] =
+        unsafe { raw_trap(Trap::PortAllocate as u64, [task as u64, PortRight::Receive as u64, page(2), 0, 0, 0]) };
+    // SAFETY: the kernel writes a mach_timespec_t at `page(3)`, ours.
+    outputs[1] = unsafe { raw_trap(Trap::ClockGetTime as u64, [page(3), 0, 0, 0, 0, 0]) };
+    // task_info reads its count from one untouched page and writes the
+    // information into another.
+    let count_at = page(4);
+    let info_at = page(5);
+    // SAFETY: the kernel reads and writes the count at `count_at` and
+    // writes 6 words at `info_at`, both pages of ours. The count is set
+    // through vm_write, so this task does not touch the page itself.
+    outputs[2] = unsafe {
+        let _ = vm_write(task, count_at, &6u32.to_le_bytes());
+        raw_trap(Trap::TaskInfo as u64, [task as u64, TASK_BASIC_INFO as u64, info_at, count_at, 0, 0])
+    };
+    let name = u32::from_le_bytes(bytes_at(page(2), 4).try_into().unwrap_or([0; 4]));
+    checks.equal(
+        "out-parameters in untouched object pages",
+        (outputs, name != 0, bytes_at(info_at + 4, 1)[0]),
+        ([0, 0, 0], true, 1),
+    );
+    // Out-of-line data from untouched object pages.
+    checks.equal(
+        "out-of-line data from untouched object pages",
+        copy_to_self(page(6), 2 * PAGE).map(|copy| bytes_at(copy, 2 * PAGE as usize).iter().all(|&byte| byte == 0)),
+        Some(true),
+    );
+    // A child forked from this task maps the object privately: reading its
+    // untouched page waits for the pager too (in another task).
+    let child = libmach::trap::task_create_with(task, libmach::abi::TASK_CREATE_INHERIT_MEMORY).unwrap_or(0);
+    checks.equal(
+        "vm_read of a child's untouched private object page",
+        vm_read(child, page(9), 8).map(|copy| bytes_at(copy, 8)[0]),
+        Ok(0),
+    );
+    checks.equal(
+        "vm_write into it is the child's own",
+        vm_write(child, page(10), b"c").map(|()| bytes_at(page(10), 1)[0]),
+        Ok(0),
+    );
+    let _ = libmach::trap::task_terminate(child);
+    let _ = libmach::trap::port_deallocate(task, child);
+}
+
+/// Waits in traps and a fault on an object the pager never answers for:
+/// the kernel test aborts each wait (as `thread_abort` does).
+fn abortable_waits(pager: PortName) {
+    let task = task_self();
+    let object = libmach::pager::memory_object_create(pager, 4 * PAGE).unwrap_or(0);
+    let address = vm_map(task, 4 * PAGE, object, 0).unwrap_or(0);
+    println!("pager-client: waiting in vm_read");
+    println!("pager-client: vm_read: {:?}", vm_read(task, address, 8));
+    println!("pager-client: waiting in mach_msg");
+    let port = port_allocate(task, PortRight::Receive).unwrap_or(0);
+    // SAFETY: page 1 of the object mapping is ours and used for nothing else.
+    let incoming = unsafe { &mut *((address + PAGE) as *mut MessageBuffer<256>) };
+    println!("pager-client: mach_msg: {:?}", mach_msg(incoming, MACH_RCV_MSG, 0, port, 0));
+    println!("pager-client: waiting in a fault");
+    let value = bytes_at(address + 2 * PAGE, 1)[0];
+    println!("pager-client: still alive after reading {value}: the wait never ended");
 }
 
 fn ticks() -> u64 {

@@ -8,8 +8,8 @@
 use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicU64, Ordering};
 use libmach::abi::{
-    KernReturn, NativeThreadState, ThreadState, Trap, MACH_PORT_TYPE_DEAD_NAME, TASK_BASIC_INFO, THREAD_BASIC_INFO,
-    TH_STATE_RUNNING, TH_STATE_STOPPED,
+    KernReturn, NativeThreadState, ThreadState, Trap, MACH_PORT_TYPE_DEAD_NAME, TASK_BASIC_INFO,
+    TASK_CREATE_INHERIT_MEMORY, THREAD_BASIC_INFO, TH_STATE_RUNNING, TH_STATE_STOPPED,
 };
 use libmach::trap::*;
 use mach_usertests::{println, Checks};
@@ -169,7 +169,16 @@ fn main(_argument: u64) {
     checks.equal("one thread again", info(Trap::TaskInfo, task, TASK_BASIC_INFO).map(|words| words[1]), Ok(1));
 
     // A child task.
-    checks.equal("task_create inheriting memory", task_create(task, 1), Err(KernReturn::NotSupported));
+    // Flags: bit 0 inherits memory (fork-checks covers it), bit 1 send
+    // rights (inherit-checks); nothing else is defined.
+    checks.equal("task_create with unknown flags", task_create(task, 1 << 7), Err(KernReturn::InvalidArgument));
+    let inherited = task_create(task, TASK_CREATE_INHERIT_MEMORY);
+    checks.equal(
+        "task_create inheriting memory has this task's pages",
+        inherited.and_then(|child| info(Trap::TaskInfo, child, TASK_BASIC_INFO)).map(|words| words[2] > 0),
+        Ok(true),
+    );
+    checks.equal("terminate the inheriting child", inherited.and_then(task_terminate), Ok(()));
     let child = task_create(task, 0);
     checks.equal("task_create", child.is_ok(), true);
     let child = child.unwrap_or(0);

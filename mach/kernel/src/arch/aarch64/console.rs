@@ -1,7 +1,15 @@
-//! The serial console: the board's PL011 UART, polled.
+//! The kernel's two output channels on the virt board (x86_64's
+//! `console.rs` has the same two):
 //!
-//! The kernel only writes to it (logs, test output, fault reports); reading
-//! and the interrupt-driven tty belong to the console server in user space.
+//! - the **serial line**, the PL011 UART, polled: the console a person
+//!   sees until the console server takes it over (`kernel_log_handover`);
+//!   reading it and its interrupts belong to the console server;
+//! - the **debug console**: semihosting's `SYS_WRITE0`, in test kernels
+//!   only (QEMU runs them with `-semihosting`; without it the call is an
+//!   undefined instruction, so a normal kernel, which may boot without it,
+//!   writes nothing there). Every byte the kernel says, from the first
+//!   line of the boot to a panic, whoever holds the serial line.
+//!
 //! Until the kernel's own page tables exist it is reached through the boot
 //! tables' direct map of the first GiB (device memory); then through its
 //! page in the device window, at the address the device tree gives.
@@ -52,16 +60,28 @@ fn write_byte(base: u64, byte: u8) {
     unsafe { data.write_volatile(byte as u32) };
 }
 
-/// Writes `text`, turning `\n` into `\r\n` for terminals.
-pub fn write_str(text: &str) {
+/// Writes `text` to the serial line, turning `\n` into `\r\n` for terminals.
+pub fn write_serial(text: &str) {
+    write_serial_bytes(text.as_bytes());
+}
+
+/// [`write_serial`] for bytes (kernel log lines are bytes).
+pub fn write_serial_bytes(text: &[u8]) {
     let base = BASE.load(Ordering::Relaxed);
     if base == 0 {
         return;
     }
-    for byte in text.bytes() {
+    for &byte in text {
         if byte == b'\n' {
             write_byte(base, b'\r');
         }
         write_byte(base, byte);
+    }
+}
+
+/// Writes `text` to the debug console (test kernels: semihosting), as it is.
+pub fn write_debug_console(text: &str) {
+    if cfg!(feature = "ktest") {
+        super::semihosting::write(text.as_bytes());
     }
 }

@@ -51,6 +51,8 @@ const READ_ONLY: u64 = 1 << 7;
 const INNER_SHAREABLE: u64 = 3 << 8;
 const ACCESSED: u64 = 1 << 10;
 const NOT_GLOBAL: u64 = 1 << 11;
+/// Bits 55..58 of a leaf are the software's: bit 55 carries `PageFlags::PRIVATE`.
+const SOFTWARE_PRIVATE: u64 = 1 << 55;
 const PRIVILEGED_EXECUTE_NEVER: u64 = 1 << 53;
 const USER_EXECUTE_NEVER: u64 = 1 << 54;
 const ADDRESS_MASK: u64 = 0x0000_ffff_ffff_f000;
@@ -158,6 +160,9 @@ fn hardware_flags(flags: PageFlags) -> u64 {
             bits |= PRIVILEGED_EXECUTE_NEVER;
         }
     }
+    if flags.contains(PageFlags::PRIVATE) {
+        bits |= SOFTWARE_PRIVATE;
+    }
     bits
 }
 
@@ -169,6 +174,7 @@ fn neutral_flags(bits: u64) -> PageFlags {
     let execute_never = if user { USER_EXECUTE_NEVER } else { PRIVILEGED_EXECUTE_NEVER };
     flags.set(PageFlags::EXECUTABLE, bits & execute_never == 0);
     flags.set(PageFlags::UNCACHED, (bits >> ATTRIBUTE_SHIFT) & 7 == ATTRIBUTE_DEVICE);
+    flags.set(PageFlags::PRIVATE, bits & SOFTWARE_PRIVATE != 0);
     flags
 }
 
@@ -384,11 +390,63 @@ impl PageTables {
     /// their frames. Walks only present tables.
     pub fn mapped_in(&self, start: u64, end: u64) -> alloc::vec::Vec<(u64, Frame)> {
         let mut found = alloc::vec::Vec::new();
+        self.visit_mapped(start, end, &mut |page, frame, _| {
+            found.push((page, frame));
+            true
+        });
+        found
+    }
+
+    /// Like `mapped_in`, with each mapping's rights.
+    pub fn mapped_entries_in(&self, start: u64, end: u64) -> alloc::vec::Vec<(u64, Frame, PageFlags)> {
+        let mut found = alloc::vec::Vec::new();
+        self.visit_mapped(start, end, &mut |page, frame, flags| {
+            found.push((page, frame, flags));
+            true
+        });
+        found
+    }
+
+    /// Calls `visit` on each user mapping in `[start, end)` in address
+    /// order while it answers true.
+    fn visit_mapped(&self, start: u64, end: u64, visit: &mut dyn FnMut(u64, Frame, PageFlags) -> bool) {
         let end = end.min(USER_END);
         if start < end && !self.kernel {
-            collect_mapped(self.root, 0, 0, start, end, &mut found);
+            collect_mapped(self.root, 0, 0, start, end, visit);
         }
-        found
+    }
+
+    /// Fork's copy-on-write sharing on the tables themselves (as x86_64's):
+    /// every page mapped in `[start, end)` whose rights `take` accepts is
+    /// made read-only here and mapped read-only at the same address in
+    /// `child` (which must have nothing there yet; missing child tables are
+    /// made), and `shared` is told its frame. One walk of both trees.
+    /// Returns how many pages were shared. On an error (no memory for a
+    /// child table) the pages shared so far stay shared and mapped in
+    /// `child`, consistently with what `shared` was told.
+    pub fn share_into(
+        &mut self,
+        child: &mut PageTables,
+        start: u64,
+        end: u64,
+        take: &mut dyn FnMut(PageFlags) -> bool,
+        shared: &mut dyn FnMut(Frame),
+    ) -> Result<usize, MapError> {
+        assert!(!self.kernel && !child.kernel, "sharing the kernel's tables");
+        let end = end.min(USER_END);
+        let mut walk = ShareWalk { start, end, take, shared, pages: 0, child_tables: 0, write_protected: false };
+        let result = if start < end { walk.level(self.root, child.root, 0, 0) } else { Ok(()) };
+        child.table_pages += walk.child_tables;
+        // The child's new entries were invalid before: publishing is enough.
+        barrier_store();
+        if walk.write_protected {
+            // Entries lost write access: no writable translation of this
+            // ASID may survive in any TLB.
+            let asid = self.asid_tag.load(Ordering::Relaxed) & 0xff;
+            // SAFETY: TLB maintenance has no effect on memory contents.
+            unsafe { core::arch::asm!("tlbi aside1is, {}", "dsb ish", "isb", in(reg) asid << 48, options(nostack)) };
+        }
+        result.map(|()| walk.pages)
     }
 
     /// Pages mapped in the user half.
@@ -401,29 +459,125 @@ impl PageTables {
     }
 }
 
+/// The indexes of a table's entries (each covering `span` bytes from
+/// `base` on) that overlap `[start, end)`: walks visit only those.
+fn entries_in(base: u64, span: u64, start: u64, end: u64) -> core::ops::Range<usize> {
+    let table_end = base.saturating_add(512 * span);
+    if end <= base || start >= table_end || start >= end {
+        return 0..0;
+    }
+    let first = (start.max(base) - base) / span;
+    let last = (end.min(table_end) - 1 - base) / span;
+    first as usize..last as usize + 1
+}
+
+/// One `PageTables::share_into`.
+struct ShareWalk<'a> {
+    start: u64,
+    end: u64,
+    take: &'a mut dyn FnMut(PageFlags) -> bool,
+    shared: &'a mut dyn FnMut(Frame),
+    pages: usize,
+    child_tables: usize,
+    write_protected: bool,
+}
+
+impl ShareWalk<'_> {
+    /// Shares what the parent's table `parent` (at `level`, covering
+    /// addresses from `base`) maps in the walk's range into `child`, the
+    /// child's table for the same addresses.
+    fn level(
+        &mut self,
+        parent: PhysicalAddress,
+        child: PhysicalAddress,
+        level: u32,
+        base: u64,
+    ) -> Result<(), MapError> {
+        let span = 1u64 << (39 - 9 * level);
+        for slot in entries_in(base, span, self.start, self.end) {
+            let entry_start = base + slot as u64 * span;
+            // SAFETY: `parent` and `child` are tables of two distinct trees
+            // the caller holds exclusively; each reference lives only for
+            // this statement.
+            let entry = unsafe { table_in(parent) }.0[slot];
+            if entry & VALID == 0 || (level < 3 && entry & TABLE_OR_PAGE == 0) {
+                continue; // absent, or a block (never in user halves)
+            }
+            if level == 3 {
+                if !(self.take)(neutral_flags(entry)) {
+                    continue;
+                }
+                // SAFETY: as above.
+                let child_entry = &mut unsafe { table_in(child) }.0[slot];
+                if *child_entry & VALID != 0 {
+                    return Err(MapError::AlreadyMapped);
+                }
+                let read_only = entry | READ_ONLY;
+                if entry & READ_ONLY == 0 {
+                    // SAFETY: as above.
+                    unsafe { table_in(parent) }.0[slot] = read_only;
+                    self.write_protected = true;
+                }
+                *child_entry = read_only;
+                (self.shared)(Frame::containing(PhysicalAddress(entry & ADDRESS_MASK)));
+                self.pages += 1;
+                continue;
+            }
+            // SAFETY: as above.
+            let child_entry = unsafe { table_in(child) }.0[slot];
+            let child_next = if child_entry & VALID != 0 {
+                PhysicalAddress(child_entry & ADDRESS_MASK)
+            } else {
+                if !crate::memory::can_spare(PAGE_SIZE) {
+                    return Err(MapError::OutOfMemory);
+                }
+                let fresh = frame::allocate().map_err(|_| MapError::OutOfMemory)?.start();
+                // SAFETY: a fresh frame, ours alone; it becomes a table of the child's tree.
+                unsafe { table_in(fresh) }.0 = [0; 512];
+                barrier_store();
+                // SAFETY: as above.
+                unsafe { table_in(child) }.0[slot] = fresh.0 | VALID | TABLE_OR_PAGE;
+                self.child_tables += 1;
+                fresh
+            };
+            self.level(PhysicalAddress(entry & ADDRESS_MASK), child_next, level + 1, entry_start)?;
+        }
+        Ok(())
+    }
+}
+
+/// Visits the leaves of `table` (at `level`, covering addresses from
+/// `base`) that lie in `[start, end)`, while `found` answers true; false if
+/// it stopped.
 fn collect_mapped(
     table: PhysicalAddress,
     level: u32,
     base: u64,
     start: u64,
     end: u64,
-    found: &mut alloc::vec::Vec<(u64, Frame)>,
-) {
+    found: &mut dyn FnMut(u64, Frame, PageFlags) -> bool,
+) -> bool {
     let span = 1u64 << (39 - 9 * level);
-    // SAFETY: a present table of tables the caller holds; reads only.
-    let entries = unsafe { table_in(table) }.0;
-    for (slot, entry) in entries.iter().enumerate() {
+    for slot in entries_in(base, span, start, end) {
+        // SAFETY: a present table of tables the caller holds; reads only.
+        let entry = unsafe { table_in(table) }.0[slot];
         let entry_start = base + slot as u64 * span;
-        if entry & VALID == 0 || entry_start >= end || entry_start + span <= start {
+        if entry & VALID == 0 {
             continue;
         }
         let next = PhysicalAddress(entry & ADDRESS_MASK);
-        if level == 3 {
-            found.push((entry_start, Frame::containing(next)));
+        let going_on = if level == 3 {
+            found(entry_start, Frame::containing(next), neutral_flags(entry))
         } else if entry & TABLE_OR_PAGE != 0 {
-            collect_mapped(next, level + 1, entry_start, start, end, found);
+            collect_mapped(next, level + 1, entry_start, start, end, found)
+        } else {
+            true
+        };
+        if !going_on {
+            return false;
         }
     }
+    true
 }
 
 fn count_leaves(table: PhysicalAddress, level: u32) -> usize {

@@ -158,8 +158,15 @@ fn hardware_flags(flags: PageFlags) -> PageTableFlags {
     if flags.contains(PageFlags::UNCACHED) {
         result |= PageTableFlags::NO_CACHE | PageTableFlags::WRITE_THROUGH;
     }
+    if flags.contains(PageFlags::PRIVATE) {
+        result |= SOFTWARE_PRIVATE;
+    }
     result
 }
+
+/// The entry bit (one the hardware leaves to software) that carries
+/// `PageFlags::PRIVATE`.
+const SOFTWARE_PRIVATE: PageTableFlags = PageTableFlags::BIT_9;
 
 fn neutral_flags(flags: PageTableFlags) -> PageFlags {
     let mut result = PageFlags::empty();
@@ -167,6 +174,7 @@ fn neutral_flags(flags: PageTableFlags) -> PageFlags {
     result.set(PageFlags::EXECUTABLE, !flags.contains(PageTableFlags::NO_EXECUTE));
     result.set(PageFlags::USER, flags.contains(PageTableFlags::USER_ACCESSIBLE));
     result.set(PageFlags::UNCACHED, flags.contains(PageTableFlags::NO_CACHE));
+    result.set(PageFlags::PRIVATE, flags.contains(SOFTWARE_PRIVATE));
     result
 }
 
@@ -353,13 +361,70 @@ impl PageTables {
     /// costs what is mapped in it, not its size.
     pub fn mapped_in(&self, start: u64, end: u64) -> alloc::vec::Vec<(u64, Frame)> {
         let mut found = alloc::vec::Vec::new();
+        self.visit_mapped(start, end, &mut |page, frame, _| {
+            found.push((page, frame));
+            true
+        });
+        found
+    }
+
+    /// Like `mapped_in`, with each mapping's rights.
+    pub fn mapped_entries_in(&self, start: u64, end: u64) -> alloc::vec::Vec<(u64, Frame, PageFlags)> {
+        let mut found = alloc::vec::Vec::new();
+        self.visit_mapped(start, end, &mut |page, frame, flags| {
+            found.push((page, frame, flags));
+            true
+        });
+        found
+    }
+
+    /// Calls `visit` on each mapping in `[start, end)` in address order
+    /// while it answers true.
+    fn visit_mapped(&self, start: u64, end: u64, visit: &mut dyn FnMut(u64, Frame, PageFlags) -> bool) {
         let end = end.min(USER_END);
         if start < end {
             // SAFETY: `&self` keeps the tables alive and unchanged; reads only.
             let top = unsafe { table_in(self.root) };
-            collect_mapped(top, 4, 0, start, end, &mut found);
+            collect_mapped(top, 4, 0, start, end, visit);
         }
-        found
+    }
+
+    /// Fork's copy-on-write sharing, done on the page tables themselves:
+    /// every page mapped in `[start, end)` whose rights `take` accepts is
+    /// made read-only here and mapped read-only at the same address in
+    /// `child` (whose tables must have nothing there yet; missing child
+    /// tables are made), and `shared` is told its frame (to count the new
+    /// owner). One walk of these tables, no per-page walk of either: a
+    /// fork costs a few instructions a page. Returns how many pages were
+    /// shared. On an error (no memory for a child table) the pages shared
+    /// so far stay shared and mapped in `child`, consistently with what
+    /// `shared` was told.
+    pub fn share_into(
+        &mut self,
+        child: &mut PageTables,
+        start: u64,
+        end: u64,
+        take: &mut dyn FnMut(PageFlags) -> bool,
+        shared: &mut dyn FnMut(Frame),
+    ) -> Result<usize, MapError> {
+        let end = end.min(USER_END);
+        let mut walk = ShareWalk { start, end, take, shared, pages: 0, child_tables: 0, write_protected: false };
+        let result = if start < end {
+            // SAFETY: `&mut self` and `&mut child` hold both trees
+            // exclusively; they are distinct trees (a child's tables are
+            // its own), so no table is reached twice at once.
+            let (parent_top, child_top) = unsafe { (table_in(self.root), table_in(child.root)) };
+            walk.level(parent_top, child_top, 4, 0)
+        } else {
+            Ok(())
+        };
+        child.table_pages += walk.child_tables;
+        if walk.write_protected && Cr3::read().0 == self.root {
+            // Entries lost write access: no stale writable translation may
+            // stay in this CPU's TLB (user pages are never global).
+            x86_64::instructions::tlb::flush_all();
+        }
+        result.map(|()| walk.pages)
     }
 
     /// Pages mapped in the user half.
@@ -374,30 +439,111 @@ impl PageTables {
     }
 }
 
-/// Adds to `found` the leaves of `table` (at `level`, covering addresses
-/// from `base`) that lie in `[start, end)`.
+/// The indexes of a table's entries (each covering `span` bytes from
+/// `base` on) that overlap `[start, end)`: walks visit only those, not all
+/// 512 at every level.
+fn entries_in(base: u64, span: u64, start: u64, end: u64) -> core::ops::Range<usize> {
+    let table_end = base + 512 * span;
+    if end <= base || start >= table_end || start >= end {
+        return 0..0;
+    }
+    let first = (start.max(base) - base) / span;
+    let last = (end.min(table_end) - 1 - base) / span;
+    first as usize..last as usize + 1
+}
+
+/// One `PageTables::share_into`.
+struct ShareWalk<'a> {
+    start: u64,
+    end: u64,
+    take: &'a mut dyn FnMut(PageFlags) -> bool,
+    shared: &'a mut dyn FnMut(Frame),
+    pages: usize,
+    child_tables: usize,
+    write_protected: bool,
+}
+
+impl ShareWalk<'_> {
+    /// Shares what `parent` (a table at `level`, covering addresses from
+    /// `base`) maps in the walk's range into `child`, the child's table for
+    /// the same addresses.
+    fn level(&mut self, parent: &mut PageTable, child: &mut PageTable, level: u8, base: u64) -> Result<(), MapError> {
+        let span = 1u64 << (12 + 9 * (level as u32 - 1));
+        for index in entries_in(base, span, self.start, self.end) {
+            let entry_start = base + index as u64 * span;
+            // Absent, or a huge page (never in user halves).
+            let Ok(frame) = parent[index].frame() else { continue };
+            if level == 1 {
+                let flags = parent[index].flags();
+                if !(self.take)(neutral_flags(flags)) {
+                    continue;
+                }
+                if !child[index].is_unused() {
+                    return Err(MapError::AlreadyMapped);
+                }
+                let read_only = flags.difference(PageTableFlags::WRITABLE);
+                if flags.contains(PageTableFlags::WRITABLE) {
+                    parent[index].set_flags(read_only);
+                    self.write_protected = true;
+                }
+                child[index].set_addr(frame.start_address(), read_only);
+                (self.shared)(from_phys_frame(frame));
+                self.pages += 1;
+                continue;
+            }
+            let child_next = match child[index].frame() {
+                Ok(next) => next,
+                Err(_) => {
+                    if !crate::memory::can_spare(PAGE_SIZE) {
+                        return Err(MapError::OutOfMemory);
+                    }
+                    let next = to_phys_frame(frame::allocate().map_err(|_| MapError::OutOfMemory)?);
+                    // SAFETY: the frame was just allocated: it is ours alone
+                    // and becomes a table of the child's tree below.
+                    *unsafe { table_in(next) } = PageTable::new();
+                    let flags = PageTableFlags::PRESENT | PageTableFlags::WRITABLE | PageTableFlags::USER_ACCESSIBLE;
+                    child[index].set_addr(next.start_address(), flags);
+                    self.child_tables += 1;
+                    next
+                }
+            };
+            // SAFETY: `frame` is a present lower-level table of the parent's
+            // tree and `child_next` of the child's; the caller holds both
+            // trees exclusively and they share no table.
+            let (parent_next, child_next) = unsafe { (table_in(frame), table_in(child_next)) };
+            self.level(parent_next, child_next, level - 1, entry_start)?;
+        }
+        Ok(())
+    }
+}
+
+/// Visits the leaves of `table` (at `level`, covering addresses from
+/// `base`) that lie in `[start, end)`, while `found` answers true; false if
+/// it stopped.
 fn collect_mapped(
     table: &PageTable,
     level: u8,
     base: u64,
     start: u64,
     end: u64,
-    found: &mut alloc::vec::Vec<(u64, Frame)>,
-) {
+    found: &mut dyn FnMut(u64, Frame, PageFlags) -> bool,
+) -> bool {
     let span = 1u64 << (12 + 9 * (level as u32 - 1));
-    for (index, entry) in table.iter().enumerate() {
+    for index in entries_in(base, span, start, end) {
+        let entry = &table[index];
         let entry_start = base + index as u64 * span;
-        if entry_start >= end || entry_start + span <= start {
-            continue;
-        }
         let Ok(frame) = entry.frame() else { continue }; // absent, or a huge page (never in user halves)
-        if level == 1 {
-            found.push((entry_start, from_phys_frame(frame)));
+        let going_on = if level == 1 {
+            found(entry_start, from_phys_frame(frame), neutral_flags(entry.flags()))
         } else {
             // SAFETY: a present lower-level table of tables the caller holds; reads only.
-            collect_mapped(unsafe { table_in(frame) }, level - 1, entry_start, start, end, found);
+            collect_mapped(unsafe { table_in(frame) }, level - 1, entry_start, start, end, found)
+        };
+        if !going_on {
+            return false;
         }
     }
+    true
 }
 
 fn count_leaves(table_frame: PhysFrame, level: u8) -> usize {

@@ -1,0 +1,182 @@
+//! The console server: takes the serial line (COM1) from the kernel and
+//! serves it as a terminal. docs/console.md has the design.
+//!
+//! Started by the bootstrap task from a manifest line with `host-port`
+//! (interrupts and the kernel log need it) and `io-ports=0x3f8-0x3ff`, it
+//!
+//! 1. starts the UART (and gives up, saying why, if there is none);
+//! 2. binds IRQ 4 to its interrupt port;
+//! 3. takes the serial line from the kernel (`kernel_log_handover`): from
+//!    here on the kernel's log reaches the screen through this server;
+//! 4. registers `console` and serves it, the open terminals, the
+//!    interrupts and the log notices on one port set, in one thread.
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+use libmach::abi::{MachMsgReturn, PortName};
+use libmach::kernel_log;
+use libmach::server::{handle_one_with, ServeOptions};
+use libmach::trap::clock_get_time;
+use libmach::{println, PortSet, ReceiveRight, SendRight, SystemKernel};
+use mach_bootstrap_core::names;
+use mach_console::{ConsoleServer, LogLines, Machine, COM1_BASE, COM1_INTERRUPT};
+use mach_console_core::uart::{Registers, Uart};
+use personality_interfaces::{device, io, tty};
+
+/// Request and reply buffers: the largest message of the interfaces served.
+const BUFFER_SIZE: usize = max(io::BUFFER_SIZE, max(device::BUFFER_SIZE, tty::BUFFER_SIZE));
+
+const fn max(first: usize, second: usize) -> usize {
+    if first > second {
+        first
+    } else {
+        second
+    }
+}
+
+libmach::entry!(main);
+
+#[path = "../heap.rs"]
+mod heap;
+
+/// Terminal state, waiting requests and their data: a few hundred KiB at
+/// most (the core bounds its waits and queues).
+const HEAP_SIZE: u64 = 4 * 1024 * 1024;
+
+/// COM1 through the I/O ports the manifest granted, the interrupt line and
+/// the kernel log through the host port.
+struct Com1 {
+    host: PortName,
+}
+
+impl Registers for Com1 {
+    fn read(&mut self, offset: u16) -> u8 {
+        libmach::device::port_read_u8(COM1_BASE + offset)
+    }
+
+    fn write(&mut self, offset: u16, value: u8) {
+        libmach::device::port_write_u8(COM1_BASE + offset, value);
+    }
+}
+
+impl Machine for Com1 {
+    fn acknowledge_interrupt(&mut self) {
+        if let Err(error) = libmach::device::interrupt_acknowledge(self.host, COM1_INTERRUPT) {
+            println!("console: cannot acknowledge IRQ {COM1_INTERRUPT}: {error:?}");
+        }
+    }
+
+    fn read_kernel_log(&mut self, buffer: &mut [u8], sequence: u64) -> Result<LogLines, libmach::abi::KernReturn> {
+        let read = kernel_log::read(self.host, buffer, sequence)?;
+        Ok(LogLines { first: read.first, next: read.next, length: read.length })
+    }
+
+    fn report(&mut self, line: core::fmt::Arguments) {
+        println!("{line}");
+    }
+}
+
+/// Milliseconds since the kernel started.
+fn now() -> u64 {
+    clock_get_time().map(|nanoseconds| nanoseconds / 1_000_000).unwrap_or(0)
+}
+
+/// A receive right in `set` with a send right of ours to it (for the
+/// kernel to send to).
+fn port_in(
+    set: &PortSet<SystemKernel>,
+) -> Result<(ReceiveRight<SystemKernel>, SendRight<SystemKernel>), libmach::abi::KernReturn> {
+    let port = ReceiveRight::allocate(&SystemKernel)?;
+    let send = port.make_send()?;
+    set.insert(&port)?;
+    Ok((port, send))
+}
+
+fn main(bootstrap_port: u64) {
+    let kernel = SystemKernel;
+    if let Err(error) = heap::init(HEAP_SIZE) {
+        println!("console: no memory for a heap: {error:?}");
+        return;
+    }
+    let Some(host) = libmach::runtime::host_port() else {
+        println!("console: started without the host port (its manifest line needs host-port)");
+        return;
+    };
+    let mut com1 = Com1 { host };
+    let uart = match Uart::start(&mut com1) {
+        Ok(uart) => uart,
+        Err(error) => {
+            println!("console: no UART at {COM1_BASE:#x}: {error:?}; the kernel keeps the serial line");
+            return;
+        }
+    };
+    let Ok(set) = PortSet::allocate(&kernel) else {
+        println!("console: no port set");
+        return;
+    };
+    let (Ok((service, service_send)), Ok((interrupts, interrupt_send)), Ok((log, log_send))) =
+        (port_in(&set), port_in(&set), port_in(&set))
+    else {
+        println!("console: no ports");
+        return;
+    };
+    if let Err(error) = libmach::device::interrupt_bind(host, COM1_INTERRUPT, interrupt_send.name()) {
+        println!("console: cannot bind IRQ {COM1_INTERRUPT}: {error:?}; the kernel keeps the serial line");
+        return;
+    }
+    let sequence = match kernel_log::handover(host, log_send.name()) {
+        Ok(sequence) => sequence,
+        Err(error) => {
+            println!("console: the kernel did not hand over the serial line: {error:?}");
+            let _ = libmach::device::interrupt_bind(host, COM1_INTERRUPT, 0);
+            return;
+        }
+    };
+    let mut server = match ConsoleServer::new(kernel, set, uart, com1, sequence) {
+        Ok(server) => server,
+        Err(error) => {
+            println!("console: cannot start serving: {error:?}");
+            return;
+        }
+    };
+    let registered = names::Client::new(&kernel, SendRight::from_name(&kernel, bootstrap_port as PortName))
+        .map_err(|error| alloc::format!("{error:?}"))
+        .and_then(|mut names| {
+            names.register_name("console", &service_send).map_err(|error| alloc::format!("{error:?}"))
+        });
+    if let Err(error) = registered {
+        println!("console: cannot register `console`: {error}");
+        return;
+    }
+    println!("console: serving the serial line (COM1, IRQ {COM1_INTERRUPT}) from kernel log line {sequence}");
+    // The ports stay ours for the life of the task.
+    let _ports = (service, interrupts, log, interrupt_send, log_send);
+    let mut request = libmach::trap::MessageBuffer::<BUFFER_SIZE>::new();
+    let mut reply = libmach::trap::MessageBuffer::<BUFFER_SIZE>::new();
+    server.after_event(now());
+    loop {
+        let timeout = server.receive_timeout(now());
+        let set_name = server.set_name();
+        let received = handle_one_with(
+            &kernel,
+            set_name,
+            // Every request carries its sender's credential: job control and
+            // controlling terminals are decided with it.
+            ServeOptions { audit: true },
+            &mut request.0,
+            &mut reply.0,
+            timeout,
+            &mut |request: &[u8], reply: &mut [u8]| server.handle(request, reply),
+        );
+        match received {
+            Ok(_) | Err(MachMsgReturn::ReceiveTimedOut) | Err(MachMsgReturn::ReceiveInterrupted) => {}
+            Err(error) => {
+                println!("console: receiving failed: {error:?}; stopping");
+                return;
+            }
+        }
+        server.after_event(now());
+    }
+}
