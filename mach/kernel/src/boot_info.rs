@@ -312,7 +312,6 @@ mod tests {
             let mut modules = alloc::boxed::Box::new(Vec::new());
             let mut read = |bytes: &[u8], base: u64| read_module_archive(bytes, base, &mut modules).err();
             ensure_eq!(read(&good, 0x4100_0000), None);
-            drop(read);
             ensure_eq!(modules.len(), 2);
             ensure_eq!(modules[0].name(), "bootstrap");
             ensure_eq!(modules[1].name(), "kv-server");

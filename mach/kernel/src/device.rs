@@ -503,6 +503,7 @@ pub fn release_dead_bindings(kernel: &mut Kernel) {
             crate::arch::interrupt_lines::mask(line as u32);
         }
     }
+    #[allow(clippy::reversed_empty_ranges)] // an architecture may have no vectors (aarch64)
     for index in 0..msi::VECTOR_COUNT {
         let dead = kernel.devices.msi[index]
             .as_ref()
@@ -533,6 +534,7 @@ pub fn io_port_access([device, first, count, target, ..]: [u64; 6]) -> Result<()
             name => crate::ipc::object::task_named(kernel, caller.space, name)?,
         };
         let task = kernel.tasks.get_mut(task_id).ok_or(KernReturn::InvalidTask)?;
+        #[allow(clippy::absurd_extreme_comparisons)] // MAX_IO_RANGES is 0 where there is no port I/O
         if task.io_ports.len() >= crate::arch::MAX_IO_RANGES {
             return Err(KernReturn::ResourceShortage);
         }

@@ -160,6 +160,27 @@ pub mod faults {
     }
 }
 
+/// A function returning 42, as machine code: `mov eax, 42; ret` /
+/// `mov w0, #42; ret`.
+#[cfg(target_arch = "x86_64")]
+pub const RETURN_42: [u8; 6] = [0xb8, 42, 0, 0, 0, 0xc3];
+#[cfg(target_arch = "aarch64")]
+pub const RETURN_42: [u8; 8] = [0x40, 0x05, 0x80, 0x52, 0xc0, 0x03, 0x5f, 0xd6];
+
+/// Makes code just written through the data side at `written` visible to
+/// instruction fetch at `executed` (the same memory, perhaps through
+/// another mapping). x86_64 keeps them coherent; aarch64 needs the line
+/// cleaned to the point of unification and the instruction cache
+/// invalidated (EL0 may do both: SCTLR_EL1.UCI).
+pub fn sync_code(written: u64, executed: u64) {
+    #[cfg(target_arch = "aarch64")]
+    // SAFETY: cache maintenance on memory of ours; no memory changes.
+    unsafe {
+        core::arch::asm!("dc cvau, {0}", "dsb ish", "ic ivau, {1}", "dsb ish", "isb", in(reg) written, in(reg) executed, options(nostack))
+    };
+    let _ = (written, executed);
+}
+
 /// Starts a thread in `task` (this task, or a child that has this
 /// program's text, as one made by `task_create` with
 /// `TASK_CREATE_INHERIT_MEMORY` has) at `entry(argument)` with its stack

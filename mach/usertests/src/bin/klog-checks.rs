@@ -16,7 +16,9 @@ use mach_usertests::{message, println, Checks};
 
 libmach::entry!(main);
 
-/// Reads every line from `sequence` on; returns the text and the next sequence.
+/// Reads every line from `sequence` on; returns the text (its newest
+/// `text.len()` bytes: the log may hold more, and the checks look at its
+/// end) and the next sequence.
 fn read_to_end(host: PortName, mut sequence: u64, text: &mut [u8]) -> (usize, u64) {
     let mut length = 0;
     let mut buffer = [0u8; 2048];
@@ -24,9 +26,11 @@ fn read_to_end(host: PortName, mut sequence: u64, text: &mut [u8]) -> (usize, u6
         if read.length == 0 {
             break;
         }
-        let take = read.length.min(text.len() - length);
-        text[length..length + take].copy_from_slice(&buffer[..take]);
-        length += take;
+        let overflow = (length + read.length).saturating_sub(text.len());
+        text.copy_within(overflow..length, 0);
+        length -= overflow;
+        text[length..length + read.length].copy_from_slice(&buffer[..read.length]);
+        length += read.length;
         sequence = read.next;
     }
     (length, sequence)

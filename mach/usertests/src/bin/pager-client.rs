@@ -26,15 +26,9 @@ use libmach::trap::{
     mach_msg, mach_reply_port, port_allocate, raw_trap, task_self, vm_allocate, vm_protect, vm_read, vm_region,
     vm_write, MessageBuffer,
 };
-use mach_usertests::{message, println, Checks};
+use mach_usertests::{message, println, sync_code, Checks, RETURN_42};
 
 libmach::entry!(main);
-
-/// A function returning 42: `mov eax, 42; ret` / `mov w0, #42; ret`.
-#[cfg(target_arch = "x86_64")]
-const RETURN_42: [u8; 6] = [0xb8, 42, 0, 0, 0, 0xc3];
-#[cfg(target_arch = "aarch64")]
-const RETURN_42: [u8; 8] = [0x40, 0x05, 0x80, 0x52, 0xc0, 0x03, 0x5f, 0xd6];
 
 const PAGE: u64 = 4096;
 
@@ -132,14 +126,7 @@ fn main(argument: u64) {
     // read-execute, called.
     let code = z + 2 * PAGE;
     bytes_at(code, RETURN_42.len()).copy_from_slice(&RETURN_42);
-    // aarch64's instruction fetch does not see data writes until the line
-    // is cleaned to the point of unification and the instruction cache
-    // invalidated (EL0 may do both: SCTLR_EL1.UCI).
-    #[cfg(target_arch = "aarch64")]
-    // SAFETY: cache maintenance on a page of ours; no memory changes.
-    unsafe {
-        core::arch::asm!("dc cvau, {0}", "dsb ish", "ic ivau, {0}", "dsb ish", "isb", in(reg) code, options(nostack))
-    };
+    sync_code(code, code);
     let protected = vm_protect(task, code, PAGE, false, VM_PROT_READ | VM_PROT_EXECUTE);
     // SAFETY: the page holds exactly the function written above, now
     // mapped read-execute.

@@ -160,6 +160,7 @@ fn report_exception_and_stop(frame: &TrapFrame) -> ! {
     if is_abort(class) {
         let status = fault_status(frame.esr);
         let what = match status & 0x3c {
+            _ if status == 0x21 => "alignment fault on",
             0x04 => "no page for",
             0x08 => "access flag on",
             0x0c => "protection violation on",

@@ -638,9 +638,10 @@ pub fn init_kernel_address_space(boot: &BootInfo) {
     let mut space = PageTables::empty(true).expect("no frame for the kernel's top-level page table");
     map_direct(&mut space, boot);
     map_kernel_image(&mut space);
+    // Its root frame stays allocated for the kernel's lifetime (PageTables
+    // frees nothing when dropped: only `destroy_user` does).
     let empty = PageTables::empty(false).expect("no frame for the empty user table");
     EMPTY_USER_ROOT.store(empty.root.0, Ordering::Relaxed);
-    core::mem::forget(empty); // lives for the kernel's lifetime
     barrier_store();
     // SAFETY: the new TTBR1 tables map the kernel image where it runs, the
     // stack in use and the direct map; the TLB is flushed so no boot
