@@ -17,11 +17,18 @@ const GROWTH_CHUNK: usize = 256 * 1024;
 static HEAP: LockedHeapWithRescue<33> = LockedHeapWithRescue::new(grow);
 
 fn grow(heap: &mut Heap<33>, layout: &Layout) {
-    // A buddy block of the request's size, aligned to it, always fits in a
-    // run of twice that size; smaller requests get the usual chunk.
-    let bytes = (layout.size().max(layout.align()).next_power_of_two() * 2).max(GROWTH_CHUNK);
-    let frames = bytes / PAGE_SIZE;
-    let Ok(first) = frame::allocate_contiguous(frames, 1) else {
+    // The buddy allocator serves a request from a block of its size rounded
+    // up to a power of two, aligned to that size. A request of at most half
+    // a chunk always finds such a block in any chunk; a larger one gets a run
+    // of exactly its block, aligned like it (asking twice the size instead
+    // needs a run that a 32 MiB machine with boot modules may not have).
+    let block = layout.size().max(layout.align()).next_power_of_two();
+    let (bytes, align) = if block * 2 <= GROWTH_CHUNK {
+        (GROWTH_CHUNK, PAGE_SIZE)
+    } else {
+        (block.max(PAGE_SIZE), block.max(PAGE_SIZE))
+    };
+    let Ok(first) = frame::allocate_contiguous(bytes / PAGE_SIZE, align / PAGE_SIZE) else {
         // The allocation then fails and the caller sees the error (or the
         // alloc error handler panics for infallible allocations).
         return;
