@@ -250,6 +250,13 @@ impl Ipc {
                 if !in_set || !receiver_matches {
                     return fail(format!("{port_id:?} is in {set:?} inconsistently"));
                 }
+                let listed = self.port_set(set).and_then(|set_object| set_object.ready_arrival.get(&port_id).copied());
+                if listed != port.head_arrival() {
+                    return fail(format!(
+                        "{port_id:?}'s queue head arrived at {:?} but {set:?} lists it at {listed:?}",
+                        port.head_arrival()
+                    ));
+                }
             }
             // A port in transit must be reachable: following the ports whose
             // queues hold it ends at a port that is not in transit.
@@ -271,6 +278,14 @@ impl Ipc {
             }
         }
         for (set_arena_id, set) in self.port_sets.iter() {
+            if let Some(stray) = set.ready_arrival.keys().find(|port| !set.members.contains(port)) {
+                return fail(format!("set {set_arena_id:?} lists {stray:?} as ready but not as a member"));
+            }
+            if set.ready.len() != set.ready_arrival.len()
+                || set.ready_arrival.iter().any(|(port, arrival)| !set.ready.contains(&(*arrival, *port)))
+            {
+                return fail(format!("set {set_arena_id:?}'s ready order disagrees with its ready members"));
+            }
             for member in set.members.iter() {
                 if self.port(*member).and_then(|p| p.port_set) != Some(crate::PortSetId(set_arena_id)) {
                     return fail(format!("set {set_arena_id:?} lists {member:?} which is not in it"));

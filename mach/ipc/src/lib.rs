@@ -482,6 +482,7 @@ impl Ipc {
         if let Some(set) = set {
             if let Some(set_object) = self.port_sets.get_mut(set.0) {
                 set_object.members.remove(&port);
+                set_object.mark_empty(port);
             }
         }
     }

@@ -531,11 +531,7 @@ impl Ipc {
             }
             EntryRights::PortSet { set } => {
                 let set_object = self.port_set(set).ok_or(ReceiveError::Failed(MachMsgReturn::ReceiveInvalidName))?;
-                Ok(set_object
-                    .members()
-                    .filter_map(|member| self.port(member)?.head_arrival().map(|arrival| (arrival, member)))
-                    .min()
-                    .map(|(_, member)| member))
+                Ok(set_object.ready_members().find(|member| self.port(*member).is_some_and(|p| !p.queue.is_empty())))
             }
             EntryRights::DeadName { .. } => Err(ReceiveError::Failed(MachMsgReturn::ReceivePortDied)),
             _ => Err(ReceiveError::Failed(MachMsgReturn::ReceiveInvalidName)),
@@ -557,6 +553,14 @@ impl Ipc {
         port_object.seqno = port_object.seqno.wrapping_add(1);
         if message.has_send_destination() {
             port_object.queued_send_destinations -= 1;
+        }
+        // The set orders its members by their queue's new head.
+        let head = port_object.head_arrival();
+        if let Some(set_object) = port_object.port_set.and_then(|set| self.port_sets.get_mut(set.0)) {
+            match head {
+                Some(arrival) => set_object.mark_ready(port, arrival),
+                None => set_object.mark_empty(port),
+            }
         }
         if let Some(space) = message.charged_to {
             if let Some(space_object) = self.space_mut(space) {
@@ -641,13 +645,20 @@ impl Ipc {
         let port_object = self.port_mut(port)?;
         port_object.queue.push_back(message);
         let outcome = SendOutcome { port, port_set: port_object.port_set, receiver: port_object.receiver };
-        if send_destination {
+        let check_no_senders = send_destination && {
             port_object.queued_send_destinations += 1;
-            // A message that took the last usable send right with it (a
-            // `MOVE_SEND` of the last reference) leaves no sender behind.
-            if port_object.requests.no_senders.is_some() {
-                self.check_no_senders(port);
-            }
+            port_object.requests.no_senders.is_some()
+        };
+        let head = port_object.head_arrival();
+        if let (Some(set_object), Some(arrival)) =
+            (outcome.port_set.and_then(|set| self.port_sets.get_mut(set.0)), head)
+        {
+            set_object.mark_ready(port, arrival);
+        }
+        // A message that took the last usable send right with it (a
+        // `MOVE_SEND` of the last reference) leaves no sender behind.
+        if check_no_senders {
+            self.check_no_senders(port);
         }
         Some(outcome)
     }

@@ -889,9 +889,13 @@ impl Ipc {
             return Err(KernReturn::NotInSet);
         }
         self.leave_port_set(port, current);
+        let head = self.port(port).and_then(Port::head_arrival);
         if let Some(set) = target {
             if let Some(set_object) = self.port_sets.get_mut(set.0) {
                 set_object.members.insert(port);
+                if let Some(arrival) = head {
+                    set_object.mark_ready(port, arrival);
+                }
             }
         }
         if let Some(port_object) = self.port_mut(port) {

@@ -236,6 +236,58 @@ fn port_set_receives_in_arrival_order() {
     assert_eq!(receive(&mut ipc, server, set).err(), Some(ReceiveError::Empty));
 }
 
+/// A receive on a set looks only at its members with messages, in the
+/// order their queue heads arrived: a server with thousands of ports in its
+/// set (one per open file) pays neither for the quiet ones nor for a crowd
+/// of waiting ones. Joining with messages queued, receiving a port's last
+/// message and leaving keep the set's ready members exact.
+#[test]
+fn port_set_receives_look_only_at_members_with_messages() {
+    let mut ipc = Ipc::new();
+    let server = new_space(&mut ipc, 1);
+    let client = new_space(&mut ipc, 2);
+    let set = ipc.allocate(server, PortRight::PortSet).unwrap();
+    let mut ports = Vec::new();
+    for index in 0..2_000u32 {
+        let port = ipc.allocate(server, PortRight::Receive).unwrap();
+        ipc.move_member(server, port, set).unwrap();
+        ipc.insert_right(client, 0x100 * (index + 1), server, port, Disposition::MakeSend as u32).unwrap();
+        ports.push(port);
+    }
+    let outside = ipc.allocate(server, PortRight::Receive).unwrap();
+    ipc.insert_right(client, 0x100 * 3_000, server, outside, Disposition::MakeSend as u32).unwrap();
+    let mut set_id = None;
+    for (order, index) in [1_500u32, 7, 1_500].iter().enumerate() {
+        let outcome =
+            send(&mut ipc, client, &message((0x100 * (index + 1), Disposition::CopySend), None, &[], &[order as u8]))
+                .unwrap();
+        set_id = outcome.port_set;
+    }
+    let set_id = set_id.unwrap();
+    let ready = |ipc: &Ipc| ipc.port_set(set_id).unwrap().ready_members().count();
+    assert_eq!(ready(&ipc), 2);
+    // A port joining with a message queued can be received from at once.
+    send(&mut ipc, client, &message((0x100 * 3_000, Disposition::CopySend), None, &[], &[3])).unwrap();
+    ipc.move_member(server, outside, set).unwrap();
+    assert_eq!(ready(&ipc), 3);
+    check(&ipc);
+    for (order, port) in [(0u8, ports[1_500]), (1, ports[7]), (2, ports[1_500]), (3, outside)] {
+        let received = receive(&mut ipc, server, set).unwrap();
+        assert_eq!((received.data[0], received.header.local_port), (order, port));
+        check(&ipc);
+    }
+    assert_eq!(ready(&ipc), 0);
+    assert_eq!(receive(&mut ipc, server, set).err(), Some(ReceiveError::Empty));
+    // A member leaving with messages queued takes them out of the set.
+    send(&mut ipc, client, &message((0x100 * 8, Disposition::CopySend), None, &[], &[4])).unwrap();
+    assert_eq!(ready(&ipc), 1);
+    ipc.move_member(server, ports[7], MACH_PORT_NULL).unwrap();
+    assert_eq!(ready(&ipc), 0);
+    check(&ipc);
+    assert_eq!(receive(&mut ipc, server, set).err(), Some(ReceiveError::Empty));
+    assert_eq!(receive(&mut ipc, server, ports[7]).unwrap().data[0], 4);
+}
+
 #[test]
 fn out_of_line_memory_and_ports() {
     let mut ipc = Ipc::new();
