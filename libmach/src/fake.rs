@@ -38,7 +38,7 @@ use std::vec::Vec;
 use mach_abi::{
     CopyOption, KernReturn, MachMsgOption, MachMsgReturn, MachMsgTimeout, PortName, PortRight, TaskCredential,
     MACH_MSG_AUDIT_TRAILER_SIZE, MACH_MSG_OPTION_USER, MACH_MSG_TRAILER_SIZE, MACH_RCV_LARGE, MACH_RCV_MSG,
-    MACH_RCV_TRAILER_AUDIT, MACH_SEND_MSG, MACH_SEND_TIMEOUT,
+    MACH_RCV_TIMEOUT, MACH_RCV_TRAILER_AUDIT, MACH_SEND_MSG, MACH_SEND_TIMEOUT,
 };
 use mach_ipc::{Ipc, ReceiveError, ReceiveOptions, SendError, SpaceId, SpaceLimits, TaskMemory};
 
@@ -86,8 +86,9 @@ struct Memory {
 struct World {
     ipc: Ipc,
     memory: Memory,
-    servers: Vec<AttachedServer>,
-    pumping: bool,
+    /// Each attached server, borrowed while it handles a request (a
+    /// nested run skips it: a server never re-enters itself).
+    servers: Vec<Rc<RefCell<AttachedServer>>>,
     calls: Vec<(SpaceId, Call)>,
     /// Each task's credential, by task id (absent: all zero).
     credentials: BTreeMap<u32, TaskCredential>,
@@ -129,7 +130,6 @@ impl FakeSystem {
                 ipc: Ipc::new(),
                 memory: Memory::default(),
                 servers: Vec::new(),
-                pumping: false,
                 calls: Vec::new(),
                 credentials: BTreeMap::new(),
                 audit_trailers: true,
@@ -168,7 +168,7 @@ impl FakeSystem {
         let mut world = self.world.borrow_mut();
         let _ = world.ipc.destroy_space(task.space);
         world.ipc.deliver_notifications();
-        world.servers.retain(|server| server.kernel.space != task.space);
+        world.servers.retain(|server| server.try_borrow().map_or(true, |server| server.kernel.space != task.space));
     }
 
     /// Gives `to` a send right made from `from`'s receive right `name`
@@ -180,6 +180,57 @@ impl FakeSystem {
             world.ipc.release(right);
             code
         })
+    }
+
+    /// Takes a right out of `from`'s space (`name` with `disposition`:
+    /// make-send, copy-send, move-send...) and gives it to `to` under a
+    /// name the fake picks (`port_extract_right` from another task's space
+    /// on Mach_R); returns that name.
+    pub fn transfer_right(
+        &self,
+        from: &FakeKernel,
+        name: PortName,
+        disposition: mach_abi::Disposition,
+        to: &FakeKernel,
+    ) -> Result<PortName, KernReturn> {
+        let mut world = self.world.borrow_mut();
+        let (right, _) = world.ipc.extract_right(from.space, name, disposition as u32)?;
+        world.ipc.insert_carried(to.space, right).map_err(|(code, right)| {
+            world.ipc.release(right);
+            code
+        })
+    }
+
+    /// Puts into `to`'s space, under the name `name` chosen by the caller,
+    /// the right `right_name` of `from` taken with `disposition`
+    /// (`port_insert_right` on another task's space on Mach_R).
+    pub fn insert_right(
+        &self,
+        from: &FakeKernel,
+        right_name: PortName,
+        disposition: mach_abi::Disposition,
+        to: &FakeKernel,
+        name: PortName,
+    ) -> Result<(), KernReturn> {
+        let mut world = self.world.borrow_mut();
+        world.ipc.insert_right(to.space, name, from.space, right_name, disposition as u32)
+    }
+
+    /// Which port `task`'s right `name` is, as an opaque identity: two
+    /// names (in any tasks) with the same identity are rights to one port.
+    /// `None` for a name that holds no port.
+    pub fn port_identity(&self, task: &FakeKernel, name: PortName) -> Option<String> {
+        let world = self.world.borrow();
+        world.ipc.port_of(task.space, name).ok().map(|port| std::format!("{port:?}"))
+    }
+
+    /// Removes every right `task` has under `name` (`port_destroy` on
+    /// another task's space on Mach_R).
+    pub fn destroy_name(&self, task: &FakeKernel, name: PortName) -> Result<(), KernReturn> {
+        let mut world = self.world.borrow_mut();
+        let result = world.ipc.destroy(task.space, name);
+        world.ipc.deliver_notifications();
+        result
     }
 
     /// Attaches a server in `task` receiving on `receive_name` (a receive
@@ -206,14 +257,14 @@ impl FakeSystem {
         buffer_size: usize,
         handler: impl FnMut(&[u8], &mut [u8]) -> Dispatch + 'static,
     ) {
-        self.world.borrow_mut().servers.push(AttachedServer {
+        self.world.borrow_mut().servers.push(Rc::new(RefCell::new(AttachedServer {
             kernel: task.clone(),
             receive_name,
             options,
             request: std::vec![0; buffer_size],
             reply: std::vec![0; buffer_size],
             handler: Box::new(handler),
-        });
+        })));
     }
 
     /// Lets every attached server handle what is queued for it; returns how
@@ -261,21 +312,19 @@ impl FakeSystem {
     }
 }
 
-/// Runs the attached servers until none has anything queued. Not re-entered:
-/// a server's own receives (with a zero timeout) never run servers.
+/// Runs the attached servers until none has anything queued. A server
+/// handling a request may call another server (its receive runs the
+/// others, as their threads would); a server busy with a request is
+/// skipped, so none is re-entered.
 fn pump(world: &Rc<RefCell<World>>) -> usize {
-    let mut servers = {
-        let mut world = world.borrow_mut();
-        if world.pumping {
-            return 0;
-        }
-        world.pumping = true;
-        core::mem::take(&mut world.servers)
-    };
+    // Servers attached while pumping (by a handler) join the next run.
+    let servers: Vec<Rc<RefCell<AttachedServer>>> = world.borrow().servers.clone();
     let mut handled = 0;
     loop {
         let mut progress = false;
-        for server in servers.iter_mut() {
+        for server in &servers {
+            let Ok(mut server) = server.try_borrow_mut() else { continue };
+            let server = &mut *server;
             while handle_one_with(
                 &server.kernel,
                 server.receive_name,
@@ -295,11 +344,6 @@ fn pump(world: &Rc<RefCell<World>>) -> usize {
             break;
         }
     }
-    let mut world = world.borrow_mut();
-    // Servers attached while pumping (by a handler) join the list.
-    servers.append(&mut world.servers);
-    world.servers = servers;
-    world.pumping = false;
     handled
 }
 
@@ -343,7 +387,13 @@ impl FakeKernel {
         Err(MachMsgReturn::SendTimedOut)
     }
 
-    fn receive(&self, buffer: &mut [u8], option: MachMsgOption, name: PortName) -> Result<(), MachMsgReturn> {
+    fn receive(
+        &self,
+        buffer: &mut [u8],
+        option: MachMsgOption,
+        name: PortName,
+        poll: bool,
+    ) -> Result<(), MachMsgReturn> {
         // The audit trailer is longer: the message must fit with it.
         let audit = option & MACH_RCV_TRAILER_AUDIT == MACH_RCV_TRAILER_AUDIT;
         let extra = if audit { MACH_MSG_AUDIT_TRAILER_SIZE - MACH_MSG_TRAILER_SIZE } else { 0 };
@@ -369,10 +419,10 @@ impl FakeKernel {
                     }
                     return if received.lost != 0 { Err(MachMsgReturn::ReceiveBodyError) } else { Ok(()) };
                 }
-                Err(ReceiveError::Empty) if attempt == 0 => {
-                    if pump(&self.world) == 0 {
-                        return Err(MachMsgReturn::ReceiveTimedOut);
-                    }
+                Err(ReceiveError::Empty) if attempt == 0 && !poll => {
+                    // The servers' threads run; what they answered may be
+                    // here now, even if a nested run handled it.
+                    pump(&self.world);
                 }
                 Err(ReceiveError::Empty) => return Err(MachMsgReturn::ReceiveTimedOut),
                 Err(ReceiveError::TooLarge { needed }) => {
@@ -484,7 +534,7 @@ impl PortKernel for FakeKernel {
         option: MachMsgOption,
         send_size: usize,
         receive_name: PortName,
-        _timeout: MachMsgTimeout,
+        timeout: MachMsgTimeout,
     ) -> Result<(), MachMsgReturn> {
         self.record(Call::MachMsg { option, send_size, receive_name });
         let trailer = option & MACH_RCV_TRAILER_AUDIT;
@@ -497,7 +547,11 @@ impl PortKernel for FakeKernel {
             self.send(bytes, option)?;
         }
         if option & MACH_RCV_MSG != 0 {
-            self.receive(buffer, option, receive_name)?;
+            // A receive with a zero timeout only looks: it runs no server
+            // (a server's own receive is one: a server waiting for its next
+            // request is not busy, and may be called by another).
+            let poll = option & MACH_RCV_TIMEOUT != 0 && timeout == 0;
+            self.receive(buffer, option, receive_name, poll)?;
         }
         Ok(())
     }

@@ -1,8 +1,10 @@
 //! The kernel calls the owned-right types, messages and servers need, as a
 //! trait: [`PortKernel`].
 //!
-//! On Mach_R (`target_os = "none"`) [`SystemKernel`] makes the real traps of
-//! [`crate::trap`]. On a host operating system there is no Mach kernel, so
+//! On Mach_R (`target_os = "none"`, or any x86_64 target with the
+//! `mach-traps` feature: minilibc's Mach back end, built for the host's ELF
+//! ABI) [`SystemKernel`] makes the real traps of [`crate::trap`]. On a host
+//! operating system there is no Mach kernel, so
 //! every [`SystemKernel`] call fails with `KERN_NOT_SUPPORTED` /
 //! `MACH_SEND_INVALID_DEST` instead of executing a `syscall` that the host
 //! would misread; host tests use a fake kernel instead (the `fake-kernel`
@@ -78,7 +80,7 @@ pub trait PortKernel: Clone {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SystemKernel;
 
-#[cfg(all(target_os = "none", any(target_arch = "x86_64", target_arch = "aarch64")))]
+#[cfg(all(any(target_os = "none", feature = "mach-traps"), any(target_arch = "x86_64", target_arch = "aarch64")))]
 mod system {
     use super::*;
     use core::sync::atomic::{AtomicU32, Ordering};
@@ -173,7 +175,10 @@ mod system {
     }
 }
 
-#[cfg(not(all(target_os = "none", any(target_arch = "x86_64", target_arch = "aarch64"))))]
+#[cfg(not(all(
+    any(target_os = "none", feature = "mach-traps"),
+    any(target_arch = "x86_64", target_arch = "aarch64")
+)))]
 mod system {
     use super::*;
 

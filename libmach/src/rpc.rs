@@ -112,6 +112,14 @@ fn timeout_options(timeout: Option<u32>) -> (u32, u32) {
 ///
 /// After a receive failure the reply port is replaced by a fresh one (the
 /// old one is destroyed, so a reply that arrives late dies with it).
+///
+/// An interrupted receive (`MACH_RCV_INTERRUPTED`: `thread_abort`, which a
+/// process's signal thread uses to run a handler) first looks for a reply
+/// that already arrived, without waiting: if one is there the call
+/// completed and that reply is the result. Otherwise the port is destroyed
+/// as above, so a server answering later finds the reply right dead and
+/// keeps what it would have sent (a pipe's data, a child to wait for); the
+/// caller decides whether to call again (docs/personality.md, "Signals").
 pub fn call<K: PortKernel>(
     kernel: &K,
     reply_port: &mut ReceiveRight<K>,
@@ -132,6 +140,7 @@ pub fn call<K: PortKernel>(
         // the lost rights read as NULL and fail the reply's checks.
         Ok(()) | Err(MachMsgReturn::ReceiveBodyError) => Ok(()),
         Err(code) if code.is_send_error() => Err(RpcError::Send(code)),
+        Err(MachMsgReturn::ReceiveInterrupted) if reply_arrived(kernel, reply_port, buffer) => Ok(()),
         Err(code) => {
             // Without a fresh port the old one is kept: the request was
             // sent, and the error must say so (its moved rights are gone).
@@ -143,7 +152,33 @@ pub fn call<K: PortKernel>(
     }
 }
 
-/// Sends a one-way message (no reply).
+/// Takes a reply already queued on `reply_port` into `buffer`, without
+/// waiting; true if one was there.
+fn reply_arrived<K: PortKernel>(kernel: &K, reply_port: &ReceiveRight<K>, buffer: &mut [u8]) -> bool {
+    let result = kernel.mach_msg(buffer, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, reply_port.name(), 0);
+    matches!(result, Ok(()) | Err(MachMsgReturn::ReceiveBodyError))
+}
+
+/// Receives a reply on `reply_port` into `buffer`, waiting at most
+/// `timeout` ms (`None`: as long as it takes): the second half of a call
+/// whose request was sent alone (with a reply port in its header, as the
+/// generated `send_NAME` does). Unlike [`call`], a failure keeps the reply
+/// port: other replies may still be on their way to it.
+pub fn receive<K: PortKernel>(
+    kernel: &K,
+    reply_port: &ReceiveRight<K>,
+    buffer: &mut [u8],
+    timeout: Option<u32>,
+) -> Result<(), RpcError> {
+    let (options, milliseconds) = timeout_options(timeout);
+    match kernel.mach_msg(buffer, MACH_RCV_MSG | (options & MACH_RCV_TIMEOUT), 0, reply_port.name(), milliseconds) {
+        Ok(()) | Err(MachMsgReturn::ReceiveBodyError) => Ok(()),
+        Err(code) => Err(RpcError::Receive(code)),
+    }
+}
+
+/// Sends a message without receiving: a one-way message, or a request whose
+/// reply [`receive`] takes later.
 pub fn send<K: PortKernel>(kernel: &K, buffer: &mut [u8], length: usize, timeout: Option<u32>) -> Result<(), RpcError> {
     let (options, milliseconds) = timeout_options(timeout);
     let send_options = options & MACH_SEND_TIMEOUT;

@@ -30,11 +30,13 @@ macro_rules! entry {
     };
 }
 
-/// The start block's address (0: none).
+/// The start block's address (0: none): the bootstrap task's, or the
+/// process server's (which has an environment, docs/process-server.md).
 static START_BLOCK: AtomicU64 = AtomicU64::new(0);
 
-/// Most arguments read: more than any manifest may list.
-const ARGUMENTS_MAX: u64 = 64;
+/// Most arguments read: a process's whole argument list fits (ARG_MAX is
+/// 256 KiB of strings, so fewer than this many pointers).
+const ARGUMENTS_MAX: u64 = 1 << 18;
 /// Most bytes read of one argument.
 const ARGUMENT_LENGTH_MAX: usize = 4096;
 /// Most auxiliary vector entries read.
@@ -55,10 +57,11 @@ fn word(index: u64) -> Option<u64> {
         return None;
     }
     // SAFETY: `set_start_block` kept the address of the start block the
-    // bootstrap task wrote at the top of our stack, above where `_start`'s
-    // frame begins, so it stays intact for the task's life; the callers
-    // only read within its layout (argc, argv + NULL, envp NULL, auxv
-    // pairs up to AT_NULL), each index bounded.
+    // bootstrap task (or the process server) wrote at the top of our
+    // stack, above where `_start`'s frame begins, so it stays intact for
+    // the task's life; the callers only read within its layout (argc,
+    // argv + NULL, envp up to its NULL, auxv pairs up to AT_NULL), each
+    // index bounded.
     Some(unsafe { ((block + index * 8) as *const u64).read() })
 }
 
@@ -76,15 +79,7 @@ pub fn argument(index: usize) -> Option<&'static [u8]> {
     if address == 0 {
         return None;
     }
-    // SAFETY: the bootstrap task put a NUL-terminated string at each argv
-    // pointer inside the start block (see `word`); we read at most
-    // ARGUMENT_LENGTH_MAX bytes up to the NUL.
-    let length = (0..ARGUMENT_LENGTH_MAX)
-        .find(|&offset| unsafe { ((address as usize + offset) as *const u8).read() } == 0)
-        .unwrap_or(ARGUMENT_LENGTH_MAX);
-    // SAFETY: those `length` bytes were just read one by one, and the block
-    // is never written again.
-    Some(unsafe { core::slice::from_raw_parts(address as *const u8, length) })
+    Some(string_at(address))
 }
 
 /// The program's arguments, as bytes.
@@ -92,11 +87,17 @@ pub fn arguments() -> impl Iterator<Item = &'static [u8]> {
     (0..argument_count()).filter_map(argument)
 }
 
+/// Most environment pointers skipped to find the auxiliary vector.
+const ENVIRONMENT_MAX: u64 = 65_536;
+
 /// The value of auxiliary vector entry `key` (`mach_abi::AT_*`).
 pub fn auxiliary(key: u64) -> Option<u64> {
-    let count = word(0)?.min(ARGUMENTS_MAX);
-    // argc, argv[count], NULL, envp NULL, then the pairs.
-    let start = 1 + count + 1 + 1;
+    let count = word(0)?;
+    // argc, argv[count], NULL, envp... NULL, then the pairs. The bootstrap
+    // task gives an empty environment; the process server a real one.
+    let environment = 1 + count + 1;
+    let length = (0..ENVIRONMENT_MAX).find(|&index| word(environment + index) == Some(0))?;
+    let start = environment + length + 1;
     for pair in 0..AUXILIARY_MAX {
         let entry = word(start + pair * 2)?;
         if entry == AT_NULL {
@@ -108,6 +109,47 @@ pub fn auxiliary(key: u64) -> Option<u64> {
     }
     None
 }
+
+/// The environment (`envp`), as bytes: empty for a program the bootstrap
+/// task started, the process's for one the process server started.
+pub fn environment() -> impl Iterator<Item = &'static [u8]> {
+    let start = 1 + word(0).unwrap_or(0) + 1;
+    (0..ENVIRONMENT_MAX).map_while(move |index| word(start + index).filter(|&address| address != 0)).map(string_at)
+}
+
+/// A NUL-terminated string of the start block, at most
+/// `ARGUMENT_LENGTH_MAX` bytes.
+fn string_at(address: u64) -> &'static [u8] {
+    // SAFETY: the start block's writer put a NUL-terminated string at each
+    // argv and envp pointer inside the block (see `word`); we read at most
+    // ARGUMENT_LENGTH_MAX bytes up to the NUL.
+    let length = (0..ARGUMENT_LENGTH_MAX)
+        .find(|&offset| unsafe { ((address as usize + offset) as *const u8).read() } == 0)
+        .unwrap_or(ARGUMENT_LENGTH_MAX);
+    // SAFETY: those `length` bytes were just read one by one, and the block
+    // is never written again.
+    unsafe { core::slice::from_raw_parts(address as *const u8, length) }
+}
+
+/// The descriptor table the process server gave (`AT_MACH_FDS`,
+/// `AT_MACH_FD_COUNT`; docs/process-server.md): empty for a program the
+/// bootstrap task started.
+pub fn descriptors() -> impl Iterator<Item = mach_abi::ProcessDescriptor> {
+    let table = auxiliary(mach_abi::AT_MACH_FDS).unwrap_or(0);
+    let count =
+        if table == 0 || !table.is_multiple_of(4) { 0 } else { auxiliary(mach_abi::AT_MACH_FD_COUNT).unwrap_or(0) };
+    (0..count.min(DESCRIPTORS_MAX)).map(move |index| {
+        let record = table + index * core::mem::size_of::<mach_abi::ProcessDescriptor>() as u64;
+        // SAFETY: the process server wrote `count` records of this type at
+        // `table`, inside the start block at the top of our stack, which
+        // stays intact for the task's life (see `word`); `table` is 4-byte
+        // aligned, as the record's fields need.
+        unsafe { (record as *const mach_abi::ProcessDescriptor).read() }
+    })
+}
+
+/// Most descriptor records read.
+const DESCRIPTORS_MAX: u64 = 65_536;
 
 /// The name of our send right to the privileged host port, if the boot
 /// manifest gave us one (`host-port`).

@@ -293,6 +293,54 @@ fn a_receive_failure_replaces_the_reply_port_and_a_send_failure_does_not() {
 }
 
 #[test]
+fn an_interrupted_call_takes_a_reply_that_already_arrived() {
+    let kernel = RecordingKernel::default();
+    let mut reply_port = ReceiveRight::allocate(&kernel).unwrap();
+    let first = reply_port.name();
+    let mut buffer = vec![0u8; 256];
+    kernel.answer(Err(MachMsgReturn::ReceiveInterrupted), Vec::new());
+    kernel.answer(Ok(()), reply_bytes(177, 0, b"late"));
+    kernel.clear();
+    assert_eq!(rpc::call(&kernel, &mut reply_port, &mut buffer, 24, None), Ok(()));
+    // The second look is a receive alone, without waiting, on the same port.
+    assert_eq!(
+        kernel.calls(),
+        vec![
+            Call::MachMsg(MACH_SEND_MSG | MACH_RCV_MSG, 24, first),
+            Call::MachMsg(MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, first)
+        ]
+    );
+    assert_eq!(reply_port.name(), first);
+    let (_, mut reader) = rpc::read_reply(&kernel, &buffer, 77).unwrap();
+    assert_eq!(reader.bytes(64).unwrap(), b"late");
+}
+
+#[test]
+fn an_interrupted_call_without_a_reply_destroys_the_reply_port() {
+    let kernel = RecordingKernel::default();
+    let mut reply_port = ReceiveRight::allocate(&kernel).unwrap();
+    let first = reply_port.name();
+    let mut buffer = vec![0u8; 256];
+    kernel.answer(Err(MachMsgReturn::ReceiveInterrupted), Vec::new());
+    kernel.answer(Err(MachMsgReturn::ReceiveTimedOut), Vec::new());
+    kernel.clear();
+    let result = rpc::call(&kernel, &mut reply_port, &mut buffer, 24, None);
+    assert_eq!(result, Err(RpcError::Receive(MachMsgReturn::ReceiveInterrupted)));
+    assert!(rpc::request_was_sent(&result));
+    assert_ne!(reply_port.name(), first);
+    // A server answering later finds a dead reply right and keeps its data.
+    assert!(kernel.calls().contains(&Call::ModRefs(first, PortRight::Receive, -1)));
+    // An interrupted send sent nothing: no second look, the port stays.
+    let second = reply_port.name();
+    kernel.answer(Err(MachMsgReturn::SendInterrupted), Vec::new());
+    kernel.clear();
+    let result = rpc::call(&kernel, &mut reply_port, &mut buffer, 24, None);
+    assert_eq!(result, Err(RpcError::Send(MachMsgReturn::SendInterrupted)));
+    assert_eq!(kernel.calls().len(), 1);
+    assert_eq!(reply_port.name(), second);
+}
+
+#[test]
 fn a_reply_with_the_wrong_id_or_a_nonzero_code_is_reported() {
     let kernel = RecordingKernel::default();
     let wrong = reply_bytes(999, 0, b"");

@@ -506,3 +506,42 @@ pub fn vm_read(task: PortName, address: u64, size: u64) -> Result<u64, KernRetur
     })?;
     Ok(data)
 }
+
+/// `task_info(task, TASK_BASIC_INFO)`: its threads, resident pages, port
+/// names and the timer ticks its threads have run.
+pub fn task_basic_info(task: PortName) -> Result<mach_abi::TaskBasicInfo, KernReturn> {
+    let mut words = [0u32; mach_abi::TASK_BASIC_INFO_COUNT as usize];
+    let mut count = words.len() as u32;
+    let arguments =
+        [task as u64, mach_abi::TASK_BASIC_INFO as u64, words.as_mut_ptr() as u64, &raw mut count as u64, 0, 0];
+    // SAFETY: the kernel writes at most `count` (= words.len()) words into
+    // `words` and one into `count`, both ours.
+    to_result(unsafe { raw_trap(Trap::TaskInfo as u64, arguments) })?;
+    let word = |index: usize| words[index];
+    Ok(mach_abi::TaskBasicInfo {
+        suspend_count: word(0),
+        thread_count: word(1),
+        resident_pages: word(2),
+        port_names: word(3),
+        cpu_ticks: word(4) as u64 | (word(5) as u64) << 32,
+    })
+}
+
+/// `thread_info(thread, THREAD_BASIC_INFO)`: its state, priority, suspend
+/// count and the timer ticks it has run.
+pub fn thread_basic_info(thread: PortName) -> Result<mach_abi::ThreadBasicInfo, KernReturn> {
+    let mut words = [0u32; mach_abi::THREAD_BASIC_INFO_COUNT as usize];
+    let mut count = words.len() as u32;
+    let arguments =
+        [thread as u64, mach_abi::THREAD_BASIC_INFO as u64, words.as_mut_ptr() as u64, &raw mut count as u64, 0, 0];
+    // SAFETY: as for `task_basic_info`.
+    to_result(unsafe { raw_trap(Trap::ThreadInfo as u64, arguments) })?;
+    let word = |index: usize| words[index];
+    Ok(mach_abi::ThreadBasicInfo {
+        run_state: word(0),
+        priority: word(1),
+        suspend_count: word(2),
+        reserved: word(3),
+        cpu_ticks: word(4) as u64 | (word(5) as u64) << 32,
+    })
+}

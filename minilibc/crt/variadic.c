@@ -16,6 +16,21 @@ int __minilibc_open(const char *path, int flags, mode_t mode);
 int __minilibc_openat(int dir, const char *path, int flags, mode_t mode);
 int __minilibc_fcntl(int fd, int command, unsigned long argument);
 int __minilibc_ioctl(int fd, unsigned long request, unsigned long argument);
+#include <semaphore.h>
+sem_t *__minilibc_sem_open(const char *name, int flags, mode_t mode, unsigned int value);
+
+sem_t *sem_open(const char *name, int flags, ...) {
+    mode_t mode = 0;
+    unsigned int value = 0;
+    if (flags & O_CREAT) {
+        va_list arguments;
+        va_start(arguments, flags);
+        mode = va_arg(arguments, mode_t);
+        value = va_arg(arguments, unsigned int);
+        va_end(arguments);
+    }
+    return __minilibc_sem_open(name, flags, mode, value);
+}
 
 int printf(const char *format, ...) {
     va_list arguments;

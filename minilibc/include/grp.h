@@ -12,6 +12,8 @@ struct group {
 struct group *getgrnam(const char *name);
 struct group *getgrgid(gid_t group);
 int getgrnam_r(const char *name, struct group *entry, char *buffer, size_t size, struct group **result);
+int getgrouplist(const char *user, gid_t group, gid_t *groups, int *count);
 int getgrgid_r(gid_t group, struct group *entry, char *buffer, size_t size, struct group **result);
+int setgroups(size_t size, const gid_t *list);
 __MINILIBC_END
 #endif

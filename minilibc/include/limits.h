@@ -40,4 +40,5 @@
 #define _POSIX_ARG_MAX 4096
 #define _POSIX_OPEN_MAX 20
 #define _POSIX2_LINE_MAX 2048
+#define SEM_VALUE_MAX 2147483647
 #endif

@@ -8,23 +8,35 @@ pub const ENOENT: i32 = 2;
 pub const ESRCH: i32 = 3;
 pub const EINTR: i32 = 4;
 pub const EIO: i32 = 5;
+pub const ENXIO: i32 = 6;
+pub const E2BIG: i32 = 7;
+pub const ENOEXEC: i32 = 8;
 pub const EBADF: i32 = 9;
 pub const ECHILD: i32 = 10;
 pub const EAGAIN: i32 = 11;
 pub const ENOMEM: i32 = 12;
 pub const EACCES: i32 = 13;
+pub const EFAULT: i32 = 14;
+pub const EBUSY: i32 = 16;
 pub const EEXIST: i32 = 17;
+pub const EXDEV: i32 = 18;
+pub const ENODEV: i32 = 19;
 pub const ENOTDIR: i32 = 20;
 pub const EISDIR: i32 = 21;
 pub const EINVAL: i32 = 22;
+pub const EMFILE: i32 = 24;
 pub const ENOTTY: i32 = 25;
 pub const ENOSPC: i32 = 28;
 pub const ESPIPE: i32 = 29;
+pub const EPIPE: i32 = 32;
 pub const ERANGE: i32 = 34;
 pub const ENAMETOOLONG: i32 = 36;
 pub const ENOSYS: i32 = 38;
+pub const ELOOP: i32 = 40;
 pub const EOVERFLOW: i32 = 75;
 pub const EILSEQ: i32 = 84;
+pub const ENOTSUP: i32 = 95;
+pub const ETIMEDOUT: i32 = 110;
 
 /// Message for error `number`, or `None` when it is not an error number we know.
 pub fn message(number: i32) -> Option<&'static str> {

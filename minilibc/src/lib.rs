@@ -2,8 +2,8 @@
 //!
 //! Layout (see `docs/minilibc.md`):
 //! - the **portable core** (`format`, `scan`, `number`, `sort`, `calendar`,
-//!   `errno_table`, `allocator`): pure logic with no system calls, tested on the
-//!   host with `cargo test`;
+//!   `errno_table`, `allocator`, `account`, `mount_table`, `process_table`):
+//!   pure logic with no system calls, tested on the host with `cargo test`;
 //! - the **platform layer** (`platform`): the one fixed set of POSIX primitives
 //!   (open, read, fork, mmap, ...) everything above it uses. Today it has a Linux
 //!   back end (raw x86_64 system calls); the Mach_R back end (messages to the
@@ -32,11 +32,14 @@ pub mod allocator;
 pub mod calendar;
 pub mod errno_table;
 pub mod format;
+pub mod mach;
+pub mod mount_table;
 pub mod number;
+pub mod process_table;
 pub mod scan;
 pub mod sort;
 
-#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+#[cfg(all(any(target_os = "linux", feature = "mach"), target_arch = "x86_64"))]
 pub mod platform;
 
 #[cfg(all(feature = "c-abi", panic = "abort"))]

@@ -302,13 +302,16 @@ qemu_test() {
     return $status
 }
 
-# build_root_disk OUTPUT [SIZE]: the root disk, an ext2 image made by mkimage
-# (docs/ext2.md) from the skeleton in image/root/ plus whatever build steps
-# staged in $BUILD/x86_64/root/ (programs for /bin, /sbin...: copy them there,
-# or use stage_root_file, before calling this). SIZE defaults to 64M. Time
-# stamps come from the last commit, so the same tree gives the same image.
+# build_root_disk OUTPUT [SIZE] [DIRECTORY...]: the root disk, an ext2 image
+# made by mkimage (docs/ext2.md) from the skeleton in image/root/ plus
+# whatever build steps staged in $BUILD/x86_64/root/ (programs for /bin,
+# /sbin...: copy them there, or use stage_root_file, before calling this),
+# then each DIRECTORY copied over it in order (scripts/run's --add). SIZE
+# defaults to 64M. Time stamps come from the last commit, so the same tree
+# gives the same image.
 build_root_disk() {
-    local output=$1 size=${2:-64M} staging="$BUILD/x86_64/root-staging"
+    local output=$1 size=${2:-64M} staging="$BUILD/x86_64/root-staging" overlay
+    shift 2 2>/dev/null || shift $#
     cargo +"$TOOLCHAIN" build --quiet --release -p mach-image --target-dir "$ROOT/target/host-tools" || return
     rm -rf "$staging"
     mkdir -p "$staging" "$(dirname "$output")"
@@ -317,6 +320,10 @@ build_root_disk() {
     if [ -d "$BUILD/x86_64/root" ]; then
         cp -a "$BUILD/x86_64/root/." "$staging/" || return
     fi
+    for overlay in "$@"; do
+        [ -n "$overlay" ] && [ -d "$overlay" ] || { echo "build_root_disk: no overlay directory '$overlay'" >&2; return 1; }
+        cp -a "$overlay/." "$staging/" || return
+    done
     chmod 1777 "$staging/tmp"
     chmod 0700 "$staging/root"
     local time
@@ -333,6 +340,36 @@ stage_root_file() {
     install -m "${3:-0755}" "$1" "$target"
 }
 
+# stage_system_programs: the programs the system runs from its root disk
+# (init at /sbin/init, the process server's first process), from
+# $BUILD/x86_64/user (call after build_user_programs).
+stage_system_programs() {
+    stage_root_file "$BUILD/x86_64/user/init" /sbin/init 0755
+}
+
+# Programs the process server runs from the root disk (process_test_overlay,
+# stage_system_programs), never started by a manifest: left out of the test
+# kernel's boot modules, whose room the 32 MiB test machine lacks.
+DISK_ONLY_PROGRAMS=(init proc-checks process-frames proc-bench echo-args exit-code memory-hog)
+
+# process_test_overlay: a directory of the process checks' programs for the
+# test machines' root disk (/bin/proc-checks, /bin/process-frames...: what
+# the kernel's process cases and scripts/tests/process run), and an
+# executable text file /bin/not-a-program (exec's ENOEXEC); prints its path.
+# Call after build_user_programs.
+process_test_overlay() {
+    local overlay="$BUILD/x86_64/process-test-root" program
+    rm -rf "$overlay"
+    mkdir -p "$overlay/bin"
+    for program in "${DISK_ONLY_PROGRAMS[@]}"; do
+        [ "$program" = init ] && continue
+        cp "$BUILD/x86_64/user/$program" "$overlay/bin/$program" || return
+    done
+    printf 'this is text, not a program\n' >"$overlay/bin/not-a-program"
+    chmod 755 "$overlay/bin/not-a-program"
+    echo "$overlay"
+}
+
 # build_test_disk OUTPUT: the virtio driver's 64 MiB test disk, every byte
 # known (scripts/lib/test_disk.py; mach_virtio::test_disk_byte).
 build_test_disk() {
@@ -344,7 +381,9 @@ build_test_disk() {
 # so runs change neither, the root disk again read-only (block2), and
 # virtio-rng (random). Builds both disks.
 virtio_test_devices() {
-    build_root_disk "$BUILD/x86_64/root.img" >&2 || return
+    local overlay
+    overlay=$(process_test_overlay) || return
+    build_root_disk "$BUILD/x86_64/root.img" 64M "$overlay" >&2 || return
     build_test_disk "$BUILD/x86_64/test-disk.img" >&2 || return
     if [ "$ARCH" = aarch64 ]; then
         # virtio over MMIO transports (the virt board has 32).
@@ -363,13 +402,33 @@ virtio_test_devices() {
 # sourcing this file:
 #   [ "${1:-}" = --arch ] && { export MACH_ARCH=${2:-}; shift 2; }
 
-# user_test_modules: the -initrd argument that loads every program (the
-# bootstrap task first; kernel tests start it with chosen modules).
+# user_test_modules: the -initrd argument that loads every program but
+# DISK_ONLY_PROGRAMS (the bootstrap task first; kernel tests start it with
+# chosen modules).
 user_test_modules() {
-    local list="$BUILD/$ARCH/user/bootstrap" program
+    local list="$BUILD/$ARCH/user/bootstrap" program name
     for program in "$BUILD"/"$ARCH"/user/*; do
-        [ "$(basename "$program")" = bootstrap ] || list="$list,$program"
+        name=$(basename "$program")
+        [ "$name" = bootstrap ] && continue
+        [[ " ${DISK_ONLY_PROGRAMS[*]} " == *" $name "* ]] && continue
+        list="$list,$program"
     done
     check_module_list "$list" || return
     echo "$list"
+}
+
+# build_minilibc_program PACKAGE [PLATFORM]: builds the Rust programs of
+# PACKAGE (#![no_std] binaries over the posix crate, minilibc/posix):
+# target x86_64-unknown-linux-gnu (the host's ELF ABI), panic abort, static
+# non-PIE, linked by scripts/mcc against minilibc's crt1.o and libc.a of
+# PLATFORM: `linux` (the default: the host tests run them on Linux) or
+# `mach` (for Mach_R's root disk). The package's binaries require its
+# feature "program" (so workspace builds and `cargo test` leave them out).
+# Leaves them in $MINILIBC_PROGRAMS/<binary> (set for the platform built).
+build_minilibc_program() {
+    local package=$1 platform=${2:-linux}
+    MINILIBC_PROGRAMS="$ROOT/target/minilibc-programs-$platform/x86_64-unknown-linux-gnu/release"
+    MCC_PLATFORM=$platform RUSTFLAGS="-C panic=abort -C relocation-model=static -C linker=$ROOT/scripts/mcc" \
+        cargo +"$TOOLCHAIN" build --quiet --release -p "$package" --features "$package/program" \
+        --target x86_64-unknown-linux-gnu --target-dir "$ROOT/target/minilibc-programs-$platform"
 }

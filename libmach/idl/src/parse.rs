@@ -285,6 +285,9 @@ const CLIENT_METHODS: &[&str] = &[
     "server",
     "kernel",
     "into_server",
+    "reply_port",
+    "with_reply_port",
+    "into_parts",
     "client_init",
     "client_destroy",
     "error_string",
@@ -470,6 +473,17 @@ fn check_generated_names(interface: &Interface, declared: &[(String, Located)]) 
                     column,
                     format!("routine `{reply_function}` would clash with the C deferred reply of `{}`", routine.name),
                 ));
+            }
+            // The Rust client's split call: send_NAME now, receive_NAME later.
+            for half in [format!("send_{}", routine.name), format!("receive_{}", routine.name)] {
+                if interface.routines.iter().any(|other| other.name == half) {
+                    let (line, column) = located(&half);
+                    return Err(error_at(
+                        line,
+                        column,
+                        format!("routine `{half}` would clash with the client's split call of `{}`", routine.name),
+                    ));
+                }
             }
         }
     }

@@ -579,6 +579,19 @@ impl Generator<'_> {
         line!(out, "        }})");
         line!(out, "    }}");
         line!(out);
+        line!(out, "    /// A client calling `server` with replies on `reply_port`, a receive right the caller");
+        line!(out, "    /// already has (a library keeping one reply port per thread for all its servers");
+        line!(out, "    /// lends it for a call and takes it back with [`Client::into_parts`]).");
+        line!(out, "    pub fn with_reply_port(kernel: &K, server: {LIB}::SendRight<K>, reply_port: {LIB}::ReceiveRight<K>) -> Self {{");
+        line!(out, "        Client {{ kernel: kernel.clone(), server, reply_port, timeout: None }}");
+        line!(out, "    }}");
+        line!(out);
+        line!(out, "    /// Ends the client, giving back the send right to the server and the reply port (a");
+        line!(out, "    /// fresh one if a failed call replaced it: see [`{LIB}::rpc::call`]).");
+        line!(out, "    pub fn into_parts(self) -> ({LIB}::SendRight<K>, {LIB}::ReceiveRight<K>) {{");
+        line!(out, "        (self.server, self.reply_port)");
+        line!(out, "    }}");
+        line!(out);
         line!(out, "    /// Bounds each call's send and receive to `milliseconds` (`None`: wait as long as it takes).");
         line!(out, "    pub fn set_timeout(&mut self, milliseconds: Option<u32>) {{");
         line!(out, "        self.timeout = milliseconds;");
@@ -625,11 +638,15 @@ impl Generator<'_> {
     fn client_method(&self, out: &mut String, routine: &Routine) {
         let upper_name = upper(&routine.name);
         let ins: Vec<&Argument> = routine.arguments_of(Direction::In).collect();
-        let outs: Vec<&Argument> = routine.arguments_of(Direction::Out).collect();
         self.routine_doc(out, routine, "    ");
         if routine.deferrable {
             line!(out, "    ///");
             line!(out, "    /// The server may answer later (a deferrable routine): the call waits for it.");
+            line!(
+                out,
+                "    /// [`Client::send_{name}`] and [`Client::receive_{name}`] split it in two.",
+                name = routine.name
+            );
         }
         let result = if routine.has_reply {
             format!("Result<{}, {LIB}::CallError<Error>>", self.result_type(routine))
@@ -643,45 +660,11 @@ impl Generator<'_> {
             routine.name,
             self.parameters(routine, Self::sending_type)
         );
-        line!(
-            out,
-            "        let mut idl_buffer = {LIB}::trap::MessageBuffer::<{{ buffer_size::{upper_name} }}>::new();"
-        );
-        let header = if routine.has_reply {
-            format!("{LIB}::rpc::request_header(self.server.name(), self.reply_port.name(), id::{upper_name})")
-        } else {
-            format!("{LIB}::rpc::one_way_header(self.server.name(), id::{upper_name})")
-        };
-        let writer_mutable = if ins.is_empty() { "" } else { "mut " };
-        line!(out, "        let idl_length = {{");
-        line!(
-            out,
-            "            let {writer_mutable}idl_writer = {LIB}::message::MessageWriter::new(&mut idl_buffer.0, {header});"
-        );
-        for argument in &ins {
-            self.write_descriptor(out, "            ", &argument.name, argument.kind, true);
-        }
-        for argument in &ins {
-            self.write_inline(out, "            ", &argument.name, argument.kind, Source::Borrowed);
-        }
-        line!(out, "            idl_writer.finish()?");
-        line!(out, "        }};");
+        self.write_request(out, routine, &ins);
         let moves_rights =
             ins.iter().any(|argument| matches!(argument.kind, Type::Port { disposition, .. } if disposition.is_move()));
         if !routine.has_reply {
-            if !moves_rights {
-                line!(out, "        {LIB}::rpc::send(&self.kernel, &mut idl_buffer.0, idl_length, self.timeout)");
-                line!(out, "    }}");
-                return;
-            }
-            line!(
-                out,
-                "        let idl_sent = {LIB}::rpc::send(&self.kernel, &mut idl_buffer.0, idl_length, self.timeout);"
-            );
-            line!(out, "        if idl_sent.is_ok() {{");
-            self.forget_moved(out, "            ", &ins, false);
-            line!(out, "        }}");
-            line!(out, "        idl_sent");
+            self.send_request(out, &ins, moves_rights);
             line!(out, "    }}");
             return;
         }
@@ -697,6 +680,95 @@ impl Generator<'_> {
             line!(out, "        }}");
             line!(out, "        idl_sent?;");
         }
+        self.decode_reply(out, routine);
+        line!(out, "    }}");
+        if !routine.deferrable {
+            return;
+        }
+        // The split call: several requests may wait on one reply port at once
+        // (io's poll on descriptors of several servers).
+        line!(out);
+        line!(out, "    /// Sends the `{}` request with a send-once right made from this client's reply", routine.name);
+        line!(out, "    /// port and returns without waiting: [`Client::receive_{}`] takes the reply.", routine.name);
+        line!(out, "    /// Several requests (to several servers, through clients lent the same reply");
+        line!(out, "    /// port) may be outstanding at once; replies arrive in the order sent.");
+        allow_many_arguments(out, routine, 0);
+        line!(
+            out,
+            "    pub fn send_{}(&mut self{}) -> Result<(), {LIB}::RpcError> {{",
+            routine.name,
+            self.parameters(routine, Self::sending_type)
+        );
+        self.write_request(out, routine, &ins);
+        self.send_request(out, &ins, moves_rights);
+        line!(out, "    }}");
+        line!(out);
+        line!(out, "    /// Receives one `{}` reply on the reply port, waiting at most `milliseconds`", routine.name);
+        line!(out, "    /// (`None`: as long as it takes). The reply port is kept whatever happens.");
+        line!(
+            out,
+            "    pub fn receive_{}(&mut self, milliseconds: Option<u32>) -> Result<{}, {LIB}::CallError<Error>> {{",
+            routine.name,
+            self.result_type(routine)
+        );
+        line!(
+            out,
+            "        let mut idl_buffer = {LIB}::trap::MessageBuffer::<{{ buffer_size::{upper_name} }}>::new();"
+        );
+        line!(out, "        {LIB}::rpc::receive(&self.kernel, &self.reply_port, &mut idl_buffer.0, milliseconds)?;");
+        self.decode_reply(out, routine);
+        line!(out, "    }}");
+    }
+
+    /// `idl_buffer` and `idl_length`: the request written.
+    fn write_request(&self, out: &mut String, routine: &Routine, ins: &[&Argument]) {
+        let upper_name = upper(&routine.name);
+        line!(
+            out,
+            "        let mut idl_buffer = {LIB}::trap::MessageBuffer::<{{ buffer_size::{upper_name} }}>::new();"
+        );
+        let header = if routine.has_reply {
+            format!("{LIB}::rpc::request_header(self.server.name(), self.reply_port.name(), id::{upper_name})")
+        } else {
+            format!("{LIB}::rpc::one_way_header(self.server.name(), id::{upper_name})")
+        };
+        let writer_mutable = if ins.is_empty() { "" } else { "mut " };
+        line!(out, "        let idl_length = {{");
+        line!(
+            out,
+            "            let {writer_mutable}idl_writer = {LIB}::message::MessageWriter::new(&mut idl_buffer.0, {header});"
+        );
+        for argument in ins {
+            self.write_descriptor(out, "            ", &argument.name, argument.kind, true);
+        }
+        for argument in ins {
+            self.write_inline(out, "            ", &argument.name, argument.kind, Source::Borrowed);
+        }
+        line!(out, "            idl_writer.finish()?");
+        line!(out, "        }};");
+    }
+
+    /// Sends the request without receiving; the moved rights are given up
+    /// once it left. The method's value.
+    fn send_request(&self, out: &mut String, ins: &[&Argument], moves_rights: bool) {
+        if !moves_rights {
+            line!(out, "        {LIB}::rpc::send(&self.kernel, &mut idl_buffer.0, idl_length, self.timeout)");
+            return;
+        }
+        line!(
+            out,
+            "        let idl_sent = {LIB}::rpc::send(&self.kernel, &mut idl_buffer.0, idl_length, self.timeout);"
+        );
+        line!(out, "        if idl_sent.is_ok() {{");
+        self.forget_moved(out, "            ", ins, false);
+        line!(out, "        }}");
+        line!(out, "        idl_sent");
+    }
+
+    /// Reads the reply in `idl_buffer`: the method's value.
+    fn decode_reply(&self, out: &mut String, routine: &Routine) {
+        let upper_name = upper(&routine.name);
+        let outs: Vec<&Argument> = routine.arguments_of(Direction::Out).collect();
         line!(out, "        let (idl_view, idl_reader) = match {LIB}::rpc::read_reply(&self.kernel, &idl_buffer.0, id::{upper_name}) {{");
         line!(out, "            Ok(idl_reply) => idl_reply,");
         line!(out, "            Err(Ok(idl_code)) => return Err({LIB}::rpc::code_error(idl_code, Error::from_code)),");
@@ -721,7 +793,6 @@ impl Generator<'_> {
                 line!(out, "        Ok({} {{ {} }})", reply_struct_name(routine), fields.join(", "));
             }
         }
-        line!(out, "    }}");
     }
 
     fn server_trait(&self, out: &mut String) {

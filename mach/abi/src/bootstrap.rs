@@ -95,3 +95,73 @@ pub const AT_MACH_BOOTSTRAP: u64 = 0x1000;
 /// Auxiliary vector: the name of a send right to the privileged host port,
 /// present only when the program's manifest entry grants `host-port`.
 pub const AT_MACH_HOST: u64 = 0x1001;
+
+// The System V entries the process server puts in a process's auxiliary
+// vector at exec (Linux's numbers).
+/// Auxiliary vector: where the program headers are in memory.
+pub const AT_PHDR: u64 = 3;
+/// Auxiliary vector: the size of one program header.
+pub const AT_PHENT: u64 = 4;
+/// Auxiliary vector: how many program headers there are.
+pub const AT_PHNUM: u64 = 5;
+/// Auxiliary vector: the program's entry point.
+pub const AT_ENTRY: u64 = 9;
+/// Auxiliary vector: the real and effective user and group ids.
+pub const AT_UID: u64 = 11;
+pub const AT_EUID: u64 = 12;
+pub const AT_GID: u64 = 13;
+pub const AT_EGID: u64 = 14;
+/// Auxiliary vector: 1 if the image runs with ids other than its caller's
+/// (set-user-ID or set-group-ID), else 0.
+pub const AT_SECURE: u64 = 23;
+/// Auxiliary vector: the address of 16 random bytes.
+pub const AT_RANDOM: u64 = 25;
+
+// Mach_R's entries of a process's auxiliary vector (the process server's;
+// docs/personality.md, "What a process holds", and docs/process-server.md).
+/// Auxiliary vector: the name of the process's send right to its process
+/// port at the process server.
+pub const AT_MACH_PROC: u64 = 0x1002;
+/// Auxiliary vector: the name of the process's send right to its address
+/// space at the memory server.
+pub const AT_MACH_MEMORY: u64 = 0x1003;
+/// Auxiliary vector: the name of the send right to the root directory (an
+/// open directory of the file server), 0 if none.
+pub const AT_MACH_ROOT: u64 = 0x1004;
+/// Auxiliary vector: the name of the send right to the working directory,
+/// 0 if none.
+pub const AT_MACH_CWD: u64 = 0x1005;
+/// Auxiliary vector: the address of the descriptor table, an array of
+/// [`ProcessDescriptor`] records on the initial stack, by increasing number.
+pub const AT_MACH_FDS: u64 = 0x1006;
+/// Auxiliary vector: how many records the descriptor table has.
+pub const AT_MACH_FD_COUNT: u64 = 0x1007;
+/// Auxiliary vector: the signal mask the image starts with (bit `n - 1` for
+/// signal `n`).
+pub const AT_MACH_SIGNAL_MASK: u64 = 0x1008;
+/// Auxiliary vector: the file creation mask (`umask`).
+pub const AT_MACH_UMASK: u64 = 0x1009;
+/// Auxiliary vector: the process's pid (which never changes).
+pub const AT_MACH_PID: u64 = 0x100a;
+/// Auxiliary vector: the wall clock at the kernel clock's zero, in
+/// nanoseconds since the epoch (UTC): `clock_gettime(CLOCK_REALTIME)` is
+/// this plus `clock_get_time`.
+pub const AT_MACH_BOOT_TIME: u64 = 0x100b;
+/// Auxiliary vector (posix_spawn with a foreground terminal only): the
+/// descriptor of a terminal whose foreground process group the new image
+/// makes its own group before `main` (`tcsetpgrp(fd, getpgrp())` with
+/// SIGTTOU blocked).
+pub const AT_MACH_FOREGROUND: u64 = 0x100c;
+
+/// One entry of a process's descriptor table ([`AT_MACH_FDS`]): the
+/// descriptor's number, the name of its send right, its descriptor flags
+/// (`FD_CLOEXEC` = 1; never set at exec).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ProcessDescriptor {
+    pub number: i32,
+    pub name: u32,
+    pub flags: u32,
+}
+
+const _: () = assert!(core::mem::size_of::<ProcessDescriptor>() == 12);

@@ -54,6 +54,8 @@ mod usertest;
 #[cfg(all(feature = "ktest", target_arch = "x86_64"))]
 mod usertest_fs;
 #[cfg(all(feature = "ktest", target_arch = "x86_64"))]
+mod usertest_process;
+#[cfg(all(feature = "ktest", target_arch = "x86_64"))]
 mod usertest_virtio;
 mod vm;
 mod vm_fault;

@@ -124,8 +124,8 @@ fn record_failure(code: KernReturn) {
 }
 
 /// Why the current thread's last page fault could not be resolved, if the
-/// reason is more than a bad address or protection (for the exception's
-/// code). Taken once.
+/// reason is more than a bad address (for the exception's code). Taken
+/// once.
 pub fn take_failure() -> Option<KernReturn> {
     let thread = with_kernel(|kernel| kernel.current_thread());
     let mut failure = FAILURE.lock();
@@ -157,6 +157,11 @@ fn attempt(kernel: &mut scheduler::Kernel, task: TaskId, page: u64, access: u32)
             }
         }
         Err(VmError::OutOfMemory) => Attempt::Unresolvable(Some(KernReturn::ResourceShortage)),
+        // A mapped page the access is not allowed on, present or not yet:
+        // the exception says protection (SEGV_ACCERR), not a bad address,
+        // which the CPU's error code alone cannot tell for a page never
+        // touched (a write to fresh read-only memory).
+        Err(VmError::ProtectionFailure) => Attempt::Unresolvable(Some(KernReturn::ProtectionFailure)),
         Err(_) => Attempt::Unresolvable(None),
     }
 }

@@ -32,6 +32,11 @@ impl Checks {
         }
     }
 
+    /// How many checks failed so far.
+    pub fn failed(&self) -> u32 {
+        self.failed
+    }
+
     pub fn finish(&self) {
         print(format_args!("{}: {} passed, {} failed\n", self.program, self.passed, self.failed));
     }

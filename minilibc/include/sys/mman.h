@@ -19,5 +19,9 @@ int mprotect(void *address, size_t length, int protection);
 #define MREMAP_MAYMOVE 1
 #define MREMAP_FIXED 2
 void *mremap(void *address, size_t old_length, size_t new_length, int flags, ...);
+#define MS_ASYNC 1
+#define MS_INVALIDATE 2
+#define MS_SYNC 4
+int msync(void *address, size_t length, int flags);
 __MINILIBC_END
 #endif

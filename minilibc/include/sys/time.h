@@ -8,6 +8,17 @@ struct timezone {
     int tz_dsttime;
 };
 int utimes(const char *path, const struct timeval times[2]);
+/* Interval timers: ITIMER_REAL (SIGALRM) only; ITIMER_VIRTUAL and
+   ITIMER_PROF are refused with EINVAL. */
+#define ITIMER_REAL 0
+#define ITIMER_VIRTUAL 1
+#define ITIMER_PROF 2
+struct itimerval {
+    struct timeval it_interval;
+    struct timeval it_value;
+};
+int setitimer(int which, const struct itimerval *__restrict value, struct itimerval *__restrict old);
+int getitimer(int which, struct itimerval *value);
 int gettimeofday(struct timeval *__restrict time, void *__restrict zone);
 #define timerclear(t) ((t)->tv_sec = (t)->tv_usec = 0)
 #define timerisset(t) ((t)->tv_sec || (t)->tv_usec)

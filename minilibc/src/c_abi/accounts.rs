@@ -315,3 +315,35 @@ pub unsafe extern "C" fn getgrgid(group: u32) -> *mut Group {
     }
     result
 }
+
+/// `getgrouplist`: `group` and every group of `/etc/group` listing `user`
+/// as a member, without repeats. Fills up to `*count` ids; returns how many
+/// there are, or -1 (with `*count` set to that number) if they do not fit.
+#[no_mangle]
+pub unsafe extern "C" fn getgrouplist(user: *const u8, group: u32, groups: *mut u32, count: *mut i32) -> i32 {
+    // SAFETY: NUL-terminated name; `groups` holds `*count` ids.
+    unsafe {
+        let name = c_string(user);
+        let capacity = (*count).max(0) as usize;
+        let mut found: alloc::vec::Vec<u32> = alloc::vec![group];
+        scan_file(c"/etc/group", |line| {
+            if let Some(record) = parse_group(line) {
+                let member = record.members.split(|&byte| byte == b',').any(|member| member == name);
+                if member && !found.contains(&record.group) {
+                    found.push(record.group);
+                }
+            }
+            false
+        });
+        for (index, &id) in found.iter().take(capacity).enumerate() {
+            *groups.add(index) = id;
+        }
+        let total = found.len() as i32;
+        *count = total;
+        if found.len() > capacity {
+            -1
+        } else {
+            total
+        }
+    }
+}

@@ -1,8 +1,12 @@
 //! Memory primitives (`memcpy`...) and the `malloc` family.
 //!
-//! The copy and fill loops are `rep movsb`/`rep stosb`, which modern x86_64
-//! cores run at full bandwidth, and which cannot be turned back into calls to
-//! `memcpy` by the compiler (a plain Rust loop could recurse into itself).
+//! The copy and fill loops are `rep movsq`/`rep stosq` and one unaligned
+//! word for the tail: string instructions cannot be turned back into calls
+//! to `memcpy` by the compiler (a plain Rust loop could recurse into
+//! itself), and eight bytes per iteration rather than one matter where each
+//! iteration costs an instruction's time: a CPU without fast short `rep
+//! movsb` (QEMU's qemu64, under TCG one iteration at a time), where a
+//! 4 KiB read's copies alone took 8x more with `rep movsb`.
 
 use super::{set_errno, CGlobal};
 use crate::allocator::{Allocator, PageSource};
@@ -52,7 +56,11 @@ pub unsafe extern "C" fn memcpy(destination: *mut u8, source: *const u8, count: 
             }
             return destination;
         }
-        asm!("rep movsb", inout("rcx") count => _, inout("rdi") destination => _, inout("rsi") source => _, options(nostack, preserves_flags));
+        // Words, then the last eight bytes again (count > 64: they lie
+        // inside both ranges; rewriting copied bytes with the same values).
+        let tail = ptr::read_unaligned(source.add(count - 8) as *const u64);
+        asm!("rep movsq", inout("rcx") count / 8 => _, inout("rdi") destination => _, inout("rsi") source => _, options(nostack, preserves_flags));
+        ptr::write_unaligned(destination.add(count - 8) as *mut u64, tail);
     }
     destination
 }
@@ -77,7 +85,14 @@ pub unsafe extern "C" fn memmove(destination: *mut u8, source: *const u8, count:
 pub unsafe extern "C" fn memset(destination: *mut u8, value: i32, count: usize) -> *mut u8 {
     // SAFETY: the caller guarantees the range is writable.
     unsafe {
-        asm!("rep stosb", inout("rcx") count => _, inout("rdi") destination => _, in("al") value as u8, options(nostack, preserves_flags));
+        if count < 8 {
+            asm!("rep stosb", inout("rcx") count => _, inout("rdi") destination => _, in("al") value as u8, options(nostack, preserves_flags));
+            return destination;
+        }
+        // Words of the byte, then the last eight bytes (maybe again).
+        let word = (value as u8 as u64).wrapping_mul(0x0101_0101_0101_0101);
+        asm!("rep stosq", inout("rcx") count / 8 => _, inout("rdi") destination => _, in("rax") word, options(nostack, preserves_flags));
+        ptr::write_unaligned(destination.add(count - 8) as *mut u64, word);
     }
     destination
 }

@@ -90,6 +90,142 @@ wrap! {
     fn __minilibc_poll(fds: *mut u8, count: u64, timeout: i32) -> i32 = platform::poll(fds, count, timeout);
     fn select(count: i32, read_set: *mut u8, write_set: *mut u8, except_set: *mut u8, timeout: *mut u8) -> i32 = platform::select(count, read_set, write_set, except_set, timeout);
     fn getrandom(buffer: *mut u8, length: usize, flags: u32) -> isize = platform::getrandom(buffer, length, flags);
+    fn msync(address: *mut u8, length: usize, flags: i32) -> i32 = platform::msync(address, length, flags);
+    fn mknod(path: *const u8, mode: u32, device: u64) -> i32 = platform::mknod_at(AT_FDCWD, path, mode, device);
+    fn mknodat(dir: i32, path: *const u8, mode: u32, device: u64) -> i32 = platform::mknod_at(dir, path, mode, device);
+    fn mkfifo(path: *const u8, mode: u32) -> i32 = platform::mknod_at(AT_FDCWD, path, S_IFIFO | (mode & 0o7777), 0);
+    fn mkfifoat(dir: i32, path: *const u8, mode: u32) -> i32 = platform::mknod_at(dir, path, S_IFIFO | (mode & 0o7777), 0);
+    fn flock(fd: i32, operation: i32) -> i32 = platform::flock(fd, operation);
+    fn sigaltstack(new: *const u8, old: *mut u8) -> i32 = platform::sigaltstack(new, old);
+    fn setgroups(size: usize, list: *const u32) -> i32 = platform::setgroups(size, list);
+    fn setuid(user: u32) -> i32 = platform::set_ids(0, 0, i64::from(user), -1, -1);
+    fn setgid(group: u32) -> i32 = platform::set_ids(1, 0, i64::from(group), -1, -1);
+    fn setreuid(real: u32, effective: u32) -> i32 = platform::set_ids(0, 1, id_or_keep(real), id_or_keep(effective), -1);
+    fn setregid(real: u32, effective: u32) -> i32 = platform::set_ids(1, 1, id_or_keep(real), id_or_keep(effective), -1);
+    fn setresuid(real: u32, effective: u32, saved: u32) -> i32 = platform::set_ids(0, 2, id_or_keep(real), id_or_keep(effective), id_or_keep(saved));
+    fn setresgid(real: u32, effective: u32, saved: u32) -> i32 = platform::set_ids(1, 2, id_or_keep(real), id_or_keep(effective), id_or_keep(saved));
+    fn seteuid(effective: u32) -> i32 = platform::set_ids(0, 3, -1, i64::from(effective), -1);
+    fn setegid(effective: u32) -> i32 = platform::set_ids(1, 3, -1, i64::from(effective), -1);
+}
+
+const S_IFIFO: u32 = 0o010000;
+
+/// An id argument of the setuid family: `(uid_t)-1` keeps the id.
+fn id_or_keep(id: u32) -> i64 {
+    if id == u32::MAX {
+        -1
+    } else {
+        i64::from(id)
+    }
+}
+
+/// getresuid/getresgid: the real, effective and saved ids.
+unsafe fn get_ids(which: u32, real: *mut u32, effective: *mut u32, saved: *mut u32) -> i32 {
+    match platform::get_ids(which) {
+        Ok([r, e, s]) => {
+            // SAFETY: C's contract: three writable ids.
+            unsafe {
+                *real = r;
+                *effective = e;
+                *saved = s;
+            }
+            0
+        }
+        Err(error) => {
+            set_errno(error.0);
+            -1
+        }
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn getresuid(real: *mut u32, effective: *mut u32, saved: *mut u32) -> i32 {
+    // SAFETY: forwarded.
+    unsafe { get_ids(0, real, effective, saved) }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn getresgid(real: *mut u32, effective: *mut u32, saved: *mut u32) -> i32 {
+    // SAFETY: forwarded.
+    unsafe { get_ids(1, real, effective, saved) }
+}
+
+/// `struct itimerval`: interval then value, two timevals.
+fn timer_microseconds(timeval: [i64; 2]) -> Option<u64> {
+    if timeval[0] < 0 || !(0..1_000_000).contains(&timeval[1]) {
+        return None;
+    }
+    Some(timeval[0] as u64 * 1_000_000 + timeval[1] as u64)
+}
+
+fn write_itimerval(out: *mut i64, (value, interval): (u64, u64)) {
+    if out.is_null() {
+        return;
+    }
+    let words = [
+        (interval / 1_000_000) as i64,
+        (interval % 1_000_000) as i64,
+        (value / 1_000_000) as i64,
+        (value % 1_000_000) as i64,
+    ];
+    // SAFETY: the callers pass a writable struct itimerval.
+    unsafe { core::ptr::write_unaligned(out as *mut [i64; 4], words) };
+}
+
+const ITIMER_REAL: i32 = 0;
+
+/// setitimer: ITIMER_REAL only (the process server's timer, which sends
+/// SIGALRM); the CPU-time timers ITIMER_VIRTUAL and ITIMER_PROF are not
+/// provided (EINVAL).
+#[no_mangle]
+pub unsafe extern "C" fn setitimer(which: i32, new: *const i64, old: *mut i64) -> i32 {
+    if which != ITIMER_REAL || new.is_null() {
+        set_errno(EINVAL);
+        return -1;
+    }
+    // SAFETY: a readable struct itimerval.
+    let words = unsafe { core::ptr::read_unaligned(new as *const [i64; 4]) };
+    let (Some(interval), Some(value)) =
+        (timer_microseconds([words[0], words[1]]), timer_microseconds([words[2], words[3]]))
+    else {
+        set_errno(EINVAL);
+        return -1;
+    };
+    match platform::real_timer(Some((value, interval))) {
+        Ok(previous) => {
+            write_itimerval(old, previous);
+            0
+        }
+        Err(error) => {
+            set_errno(error.0);
+            -1
+        }
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn getitimer(which: i32, current: *mut i64) -> i32 {
+    if which != ITIMER_REAL {
+        set_errno(EINVAL);
+        return -1;
+    }
+    match platform::real_timer(None) {
+        Ok(now) => {
+            write_itimerval(current, now);
+            0
+        }
+        Err(error) => {
+            set_errno(error.0);
+            -1
+        }
+    }
+}
+
+/// sched_yield: gives the processor to another thread.
+#[no_mangle]
+pub extern "C" fn sched_yield() -> i32 {
+    platform::yield_processor();
+    0
 }
 
 #[no_mangle]
@@ -143,6 +279,11 @@ pub extern "C" fn dup2(old: i32, new: i32) -> i32 {
         return if c_result(unsafe { platform::fcntl(old, 1, 0) }) < 0 { -1 } else { new };
     }
     c_result(platform::dup3(old, new, 0)) as i32
+}
+
+#[no_mangle]
+pub extern "C" fn sync() {
+    platform::sync()
 }
 
 #[no_mangle]

@@ -61,6 +61,8 @@ unsafe fn run_array(
 pub unsafe extern "C" fn __minilibc_start(stack: *const usize) -> ! {
     // SAFETY: the kernel's initial stack layout, per the contract.
     unsafe {
+        // The system's own set-up first (Mach_R: ports, descriptors, signal state).
+        platform::start(stack);
         let argument_count = *stack as i32;
         let arguments = stack.add(1) as *mut *mut u8;
         let environment = arguments.add(argument_count as usize + 1);

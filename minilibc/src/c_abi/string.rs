@@ -557,8 +557,37 @@ pub extern "C" fn strsignal(signal: i32) -> *mut u8 {
         "Power failure\0",
         "Bad system call\0",
     ];
-    let name = NAMES.get(signal as usize).copied().unwrap_or("Unknown signal\0");
-    name.as_ptr() as *mut u8
+    if let Some(name) = (1..NAMES.len() as i32).contains(&signal).then(|| NAMES[signal as usize]) {
+        return name.as_ptr() as *mut u8;
+    }
+    // As glibc: "Real-time signal N" from SIGRTMIN (34), else "Unknown signal N",
+    // in a buffer the next call overwrites.
+    static TEXT: super::CGlobal<[u8; 40]> = super::CGlobal::new([0; 40]);
+    let (prefix, number) =
+        if (34..=64).contains(&signal) { ("Real-time signal ", signal - 34) } else { ("Unknown signal ", signal) };
+    let mut text = [0u8; 40];
+    let mut length = prefix.len();
+    text[..length].copy_from_slice(prefix.as_bytes());
+    if number < 0 {
+        text[length] = b'-';
+        length += 1;
+    }
+    let mut digits = [0u8; 12];
+    let mut count = 0;
+    let mut value = number.unsigned_abs();
+    loop {
+        digits[count] = b'0' + (value % 10) as u8;
+        count += 1;
+        value /= 10;
+        if value == 0 {
+            break;
+        }
+    }
+    for index in 0..count {
+        text[length + index] = digits[count - 1 - index];
+    }
+    TEXT.set(text);
+    TEXT.as_ptr() as *mut u8
 }
 
 #[no_mangle]

@@ -1,7 +1,7 @@
 //! Linux x86_64 back end: every primitive is one `syscall` instruction.
 #![allow(clippy::missing_safety_doc)]
 
-use super::{Errno, SignalAction};
+use super::{Errno, ProcessRecord, SignalAction, SpawnAction, SpawnAttributes};
 use core::arch::asm;
 
 mod number {
@@ -33,6 +33,14 @@ mod number {
     pub const UNAME: usize = 63;
     pub const FCNTL: usize = 72;
     pub const FSYNC: usize = 74;
+    pub const SYNC: usize = 162;
+    pub const STATFS: usize = 137;
+    pub const FSTATFS: usize = 138;
+    pub const MOUNT: usize = 165;
+    pub const UMOUNT2: usize = 166;
+    pub const REBOOT: usize = 169;
+    pub const GETGROUPS: usize = 115;
+    pub const SYSLOG: usize = 103;
     pub const TRUNCATE: usize = 76;
     pub const FTRUNCATE: usize = 77;
     pub const GETCWD: usize = 79;
@@ -272,6 +280,10 @@ pub fn ftruncate(fd: i32, length: i64) -> Result<usize, Errno> {
 pub fn fsync(fd: i32) -> Result<usize, Errno> {
     call!(number::FSYNC, fd)
 }
+/// Writes every file system's cached data to its device.
+pub fn sync() {
+    let _ = call!(number::SYNC);
+}
 pub fn umask(mask: u32) -> u32 {
     call!(number::UMASK, mask).unwrap_or(0) as u32
 }
@@ -509,4 +521,507 @@ pub fn processor_count() -> Result<usize, Errno> {
 /// `block` must stay valid for the life of the process.
 pub unsafe fn set_thread_pointer(block: *mut u8) -> Result<usize, Errno> {
     call!(number::ARCH_PRCTL, 0x1002, block)
+}
+
+/// Starts `path` in a new process with `arguments` and `environment`, after
+/// applying `actions` and `attributes` in the child (posix_spawn). With
+/// `search` (a PATH value), a `path` without a slash is looked up in its
+/// directories as execvp does. Returns the child's pid; an error in the child
+/// before or at exec is reported to the caller (and the child reaped), as
+/// glibc does. Linux has no such call: this is fork, the steps, exec, with a
+/// close-on-exec pipe carrying the child's error number back. (Mach_R's
+/// back end makes it one request to the process server.)
+///
+/// # Safety
+/// NUL-terminated strings, NULL-terminated arrays, the actions' paths valid.
+pub unsafe fn spawn(
+    path: *const u8,
+    search: Option<&[u8]>,
+    arguments: *const *const u8,
+    environment: *const *const u8,
+    actions: &[SpawnAction],
+    attributes: &SpawnAttributes,
+) -> Result<usize, Errno> {
+    const O_CLOEXEC: i32 = 0o2000000;
+    const SIG_SETMASK: i32 = 2;
+    let mut report = [0i32; 2];
+    // SAFETY: two writable ints.
+    unsafe { pipe2(report.as_mut_ptr(), O_CLOEXEC)? };
+    // Every signal stays blocked in the child until just before exec, so no
+    // handler of the caller's runs there (and tcsetpgrp from a background
+    // group is not stopped by SIGTTOU).
+    let all = !0u64;
+    let mut caller_mask = 0u64;
+    // SAFETY: valid masks.
+    let _ = unsafe { sigprocmask(SIG_SETMASK, &all, &mut caller_mask) };
+    let forked = fork();
+    if let Ok(0) = forked {
+        // SAFETY: the caller's contract covers every pointer the child uses.
+        let (error, report) =
+            unsafe { spawn_child(path, search, arguments, environment, actions, attributes, report[1], caller_mask) };
+        let bytes = error.0.to_ne_bytes();
+        // SAFETY: four readable bytes.
+        let _ = unsafe { write(report, bytes.as_ptr(), 4) };
+        exit_group(127);
+    }
+    // SAFETY: a valid mask.
+    let _ = unsafe { sigprocmask(SIG_SETMASK, &caller_mask, core::ptr::null_mut()) };
+    let _ = close(report[1]);
+    let pid = match forked {
+        Ok(pid) => pid,
+        Err(error) => {
+            let _ = close(report[0]);
+            return Err(error);
+        }
+    };
+    let mut bytes = [0u8; 4];
+    let received = loop {
+        // SAFETY: four writable bytes.
+        match unsafe { read(report[0], bytes.as_mut_ptr(), 4) } {
+            Err(Errno(EINTR)) => continue,
+            other => break other,
+        }
+    };
+    let _ = close(report[0]);
+    if let Ok(4) = received {
+        let mut status = 0;
+        // SAFETY: a writable status word.
+        while let Err(Errno(EINTR)) = unsafe { wait4(pid as i32, &mut status, 0, core::ptr::null_mut()) } {}
+        return Err(Errno(i32::from_ne_bytes(bytes)));
+    }
+    Ok(pid)
+}
+
+const EINTR: i32 = 4;
+
+/// The child's side of `spawn`: returns only with the error that stopped it,
+/// and the descriptor the report goes to (moved if an action needed its number).
+///
+/// # Safety
+/// As `spawn`.
+#[allow(clippy::too_many_arguments)]
+unsafe fn spawn_child(
+    path: *const u8,
+    search: Option<&[u8]>,
+    arguments: *const *const u8,
+    environment: *const *const u8,
+    actions: &[SpawnAction],
+    attributes: &SpawnAttributes,
+    report: i32,
+    caller_mask: u64,
+) -> (Errno, i32) {
+    use super::{SPAWN_SET_PROCESS_GROUP, SPAWN_SET_SESSION, SPAWN_SET_SIGNAL_DEFAULT, SPAWN_SET_SIGNAL_MASK};
+    const F_DUPFD_CLOEXEC: i32 = 1030;
+    const F_GETFD: i32 = 1;
+    const F_SETFD: i32 = 2;
+    const SIG_SETMASK: i32 = 2;
+    const TIOCSPGRP: u64 = 0x5410;
+    // Handlers cannot survive exec; reset them now so none runs in between.
+    for signal in 1..=64 {
+        let reset =
+            attributes.flags & SPAWN_SET_SIGNAL_DEFAULT != 0 && attributes.default_signals & (1 << (signal - 1)) != 0;
+        match sigaction(signal, None) {
+            Ok(action) if reset || action.handler > 1 => {
+                let _ = sigaction(signal, Some(SignalAction { handler: 0, flags: 0, mask: 0 }));
+            }
+            _ => {}
+        }
+    }
+    if attributes.flags & SPAWN_SET_SESSION != 0 {
+        if let Err(error) = setsid() {
+            return (error, report);
+        }
+    }
+    if attributes.flags & SPAWN_SET_PROCESS_GROUP != 0 {
+        if let Err(error) = setpgid(0, attributes.process_group) {
+            return (error, report);
+        }
+    }
+    // Keep the report descriptor above every descriptor the actions touch.
+    let highest = actions
+        .iter()
+        .map(|action| match *action {
+            SpawnAction::Open { fd, .. } | SpawnAction::Close { fd } => fd,
+            SpawnAction::Duplicate { from, to } => from.max(to),
+            SpawnAction::ChangeDirectoryTo { fd } | SpawnAction::TerminalForeground { fd } => fd,
+            SpawnAction::ChangeDirectory { .. } => 0,
+        })
+        .max()
+        .unwrap_or(0);
+    let mut report = report;
+    if report <= highest {
+        // SAFETY: F_DUPFD_CLOEXEC takes an integer.
+        match unsafe { fcntl(report, F_DUPFD_CLOEXEC, highest as usize + 1) } {
+            Ok(moved) => {
+                let _ = close(report);
+                report = moved as i32;
+            }
+            Err(error) => return (error, report),
+        }
+    }
+    for action in actions {
+        // SAFETY: the caller's contract covers the actions' paths.
+        let outcome = unsafe {
+            match *action {
+                SpawnAction::Open { fd, path, flags, mode } => {
+                    open_at(AT_FDCWD, path, flags, mode).and_then(|opened| {
+                        if opened as i32 != fd {
+                            let moved = dup3(opened as i32, fd, 0);
+                            let _ = close(opened as i32);
+                            moved
+                        } else {
+                            Ok(opened)
+                        }
+                    })
+                }
+                SpawnAction::Close { fd } => match close(fd) {
+                    Err(Errno(9)) => Ok(0),
+                    other => other,
+                },
+                SpawnAction::Duplicate { from, to } if from == to => {
+                    fcntl(from, F_GETFD, 0).and_then(|flags| fcntl(from, F_SETFD, flags & !1))
+                }
+                SpawnAction::Duplicate { from, to } => dup3(from, to, 0),
+                SpawnAction::ChangeDirectory { path } => chdir(path),
+                SpawnAction::ChangeDirectoryTo { fd } => fchdir(fd),
+                SpawnAction::TerminalForeground { fd } => {
+                    let group = getpgid(0).unwrap_or(0) as i32;
+                    ioctl(fd, TIOCSPGRP, &group as *const i32 as usize)
+                }
+            }
+        };
+        if let Err(error) = outcome {
+            return (error, report);
+        }
+    }
+    let mask = if attributes.flags & SPAWN_SET_SIGNAL_MASK != 0 { attributes.signal_mask } else { caller_mask };
+    // SAFETY: a valid mask.
+    let _ = unsafe { sigprocmask(SIG_SETMASK, &mask, core::ptr::null_mut()) };
+    // SAFETY: the caller's contract.
+    (unsafe { execute_searching(path, search, arguments, environment) }, report)
+}
+
+/// execve, or with `search` execvp's search of PATH's directories (an empty
+/// entry is the working directory; EACCES is remembered while the search
+/// goes on). Returns the error that ended the attempt.
+///
+/// # Safety
+/// As `execve`.
+unsafe fn execute_searching(
+    path: *const u8,
+    search: Option<&[u8]>,
+    arguments: *const *const u8,
+    environment: *const *const u8,
+) -> Errno {
+    // SAFETY: NUL-terminated `path`.
+    let name = unsafe {
+        let mut length = 0;
+        while *path.add(length) != 0 {
+            length += 1;
+        }
+        core::slice::from_raw_parts(path, length)
+    };
+    let search = match search {
+        Some(directories) if !name.contains(&b'/') => directories,
+        // SAFETY: the caller's contract.
+        _ => return unsafe { execve(path, arguments, environment) }.err().unwrap_or(Errno(0)),
+    };
+    if name.is_empty() {
+        return Errno(2);
+    }
+    let mut last_error = Errno(2);
+    let mut candidate = [0u8; 4096];
+    for directory in search.split(|&byte| byte == b':') {
+        let directory: &[u8] = if directory.is_empty() { b"." } else { directory };
+        let length = directory.len() + 1 + name.len();
+        if length >= candidate.len() {
+            last_error = Errno(36);
+            continue;
+        }
+        candidate[..directory.len()].copy_from_slice(directory);
+        candidate[directory.len()] = b'/';
+        candidate[directory.len() + 1..length].copy_from_slice(name);
+        candidate[length] = 0;
+        // SAFETY: `candidate` is NUL-terminated; the arrays are the caller's.
+        if let Err(error) = unsafe { execve(candidate.as_ptr(), arguments, environment) } {
+            if error.0 != 2 && error.0 != 20 {
+                last_error = error;
+            }
+        }
+    }
+    last_error
+}
+
+/// # Safety
+/// `path` NUL-terminated; `buffer` writable for a Linux `struct statfs` (120 bytes).
+pub unsafe fn statfs(path: *const u8, buffer: *mut u8) -> Result<usize, Errno> {
+    call!(number::STATFS, path, buffer)
+}
+/// # Safety
+/// `buffer` writable for a Linux `struct statfs`.
+pub unsafe fn fstatfs(fd: i32, buffer: *mut u8) -> Result<usize, Errno> {
+    call!(number::FSTATFS, fd, buffer)
+}
+/// # Safety
+/// NUL-terminated strings (`source`, `kind` and `data` may be null).
+pub unsafe fn mount(
+    source: *const u8,
+    target: *const u8,
+    kind: *const u8,
+    flags: u64,
+    data: *const u8,
+) -> Result<usize, Errno> {
+    call!(number::MOUNT, source, target, kind, flags, data, 0)
+}
+/// # Safety
+/// `target` NUL-terminated.
+pub unsafe fn unmount(target: *const u8, flags: i32) -> Result<usize, Errno> {
+    call!(number::UMOUNT2, target, flags)
+}
+/// Restarts, halts or powers off (`<sys/reboot.h>`'s RB_* commands).
+pub fn reboot(command: u32) -> Result<usize, Errno> {
+    const MAGIC: usize = 0xfee1_dead;
+    const MAGIC2: usize = 672_274_793;
+    call!(number::REBOOT, MAGIC, MAGIC2, command, 0)
+}
+/// # Safety
+/// `list` writable for `size` group ids (or `size` 0).
+pub unsafe fn getgroups(size: i32, list: *mut u32) -> Result<usize, Errno> {
+    call!(number::GETGROUPS, size, list)
+}
+/// The kernel log (syslog(2)'s commands: 3 reads it all, 10 its size).
+///
+/// # Safety
+/// `buffer` writable for `length` bytes (or null when the command takes none).
+pub unsafe fn kernel_log(command: i32, buffer: *mut u8, length: i32) -> Result<usize, Errno> {
+    call!(number::SYSLOG, command, buffer, length)
+}
+
+/// Reads a small /proc file whole into `buffer` (NUL-terminated `path`).
+fn read_proc_file(path: &[u8], buffer: &mut [u8]) -> Result<usize, Errno> {
+    const O_RDONLY_CLOEXEC: i32 = 0o2000000;
+    // SAFETY: `path` is NUL-terminated by the caller.
+    let fd = unsafe { open_at(AT_FDCWD, path.as_ptr(), O_RDONLY_CLOEXEC, 0)? } as i32;
+    let mut filled = 0;
+    let result = loop {
+        if filled == buffer.len() {
+            break Ok(filled);
+        }
+        // SAFETY: the rest of `buffer` is writable.
+        match unsafe { read(fd, buffer[filled..].as_mut_ptr(), buffer.len() - filled) } {
+            Ok(0) => break Ok(filled),
+            Ok(count) => filled += count,
+            Err(Errno(EINTR)) => {}
+            Err(error) => break Err(error),
+        }
+    };
+    let _ = close(fd);
+    result
+}
+
+/// "/proc/PID/NAME\0" in `buffer`.
+fn proc_path<'a>(buffer: &'a mut [u8; 64], pid: &[u8], name: &[u8]) -> &'a [u8] {
+    let mut length = 0;
+    for part in [&b"/proc/"[..], pid, b"/", name] {
+        let end = (length + part.len()).min(buffer.len() - 1);
+        buffer[length..end].copy_from_slice(&part[..end - length]);
+        length = end;
+    }
+    buffer[length] = 0;
+    &buffer[..=length]
+}
+
+/// Fills `list` with up to `list.len()` processes from /proc; returns how
+/// many processes there are (possibly more than were filled).
+pub fn process_list(list: &mut [ProcessRecord]) -> Result<usize, Errno> {
+    use crate::process_table::{parse_boot_time, parse_stat, parse_status_ids};
+    const O_DIRECTORY_CLOEXEC: i32 = 0o2000000 | 0o200000;
+    const TICKS_PER_SECOND: u64 = 100;
+    const PAGE_SIZE: u64 = 4096;
+    let mut text = [0u8; 16384];
+    let boot = read_proc_file(b"/proc/stat\0", &mut text)
+        .ok()
+        .and_then(|length| parse_boot_time(&text[..length]))
+        .unwrap_or(0);
+    // SAFETY: a NUL-terminated path.
+    let directory = unsafe { open_at(AT_FDCWD, c"/proc".as_ptr().cast(), O_DIRECTORY_CLOEXEC, 0)? } as i32;
+    let mut entries = [0u8; 4096];
+    let mut count = 0;
+    loop {
+        // SAFETY: a writable buffer.
+        let length = match unsafe { getdents(directory, entries.as_mut_ptr(), entries.len()) } {
+            Ok(0) => break,
+            Ok(length) => length,
+            Err(error) => {
+                let _ = close(directory);
+                return Err(error);
+            }
+        };
+        let mut offset = 0;
+        while offset + 19 < length {
+            let record_length = u16::from_ne_bytes([entries[offset + 16], entries[offset + 17]]) as usize;
+            if record_length == 0 {
+                break;
+            }
+            let name_area = &entries[offset + 19..(offset + record_length).min(length)];
+            let name_length = name_area.iter().position(|&byte| byte == 0).unwrap_or(name_area.len());
+            let name = &name_area[..name_length];
+            offset += record_length;
+            if name.is_empty() || !name.iter().all(u8::is_ascii_digit) {
+                continue;
+            }
+            let mut path = [0u8; 64];
+            // A process may end while we look: skip it then.
+            let Ok(stat_length) = read_proc_file(proc_path(&mut path, name, b"stat"), &mut text) else { continue };
+            let Some(fields) = parse_stat(&text[..stat_length]) else { continue };
+            if count < list.len() {
+                let record = &mut list[count];
+                *record = ProcessRecord::EMPTY;
+                record.pid = fields.pid;
+                record.parent = fields.parent;
+                record.group = fields.group;
+                record.session = fields.session;
+                record.terminal = fields.terminal as u32 as u64;
+                record.state = fields.state;
+                record.nice = fields.nice;
+                record.threads = fields.threads;
+                record.size = fields.virtual_bytes;
+                record.resident = fields.resident_pages * PAGE_SIZE;
+                record.cpu_microseconds = (fields.user_ticks + fields.system_ticks) * (1_000_000 / TICKS_PER_SECOND);
+                record.start = boot + (fields.start_ticks / TICKS_PER_SECOND) as i64;
+                let command_length = fields.command.len().min(record.command.len() - 1);
+                record.command[..command_length].copy_from_slice(&fields.command[..command_length]);
+                let mut status = [0u8; 4096];
+                if let Ok(status_length) = read_proc_file(proc_path(&mut path, name, b"status"), &mut status) {
+                    let (user, group) = parse_status_ids(&status[..status_length]);
+                    record.user = user.unwrap_or(0);
+                    record.group_id = group.unwrap_or(0);
+                }
+                let mut arguments = [0u8; 255];
+                if let Ok(arguments_length) = read_proc_file(proc_path(&mut path, name, b"cmdline"), &mut arguments) {
+                    let mut end = arguments_length;
+                    while end > 0 && arguments[end - 1] == 0 {
+                        end -= 1;
+                    }
+                    for (index, &byte) in arguments[..end].iter().enumerate() {
+                        record.arguments[index] = if byte == 0 { b' ' } else { byte };
+                    }
+                }
+            }
+            count += 1;
+        }
+    }
+    let _ = close(directory);
+    Ok(count)
+}
+
+/// What a process does first: on Linux the kernel set everything up.
+///
+/// # Safety
+/// `stack` is the initial process stack (unused here).
+pub unsafe fn start(_stack: *const usize) {}
+
+/// # Safety
+/// The usual `msync` contract.
+pub unsafe fn msync(address: *mut u8, length: usize, flags: i32) -> Result<usize, Errno> {
+    call!(26, address, length, flags)
+}
+
+/// # Safety
+/// `path` NUL-terminated.
+pub unsafe fn mknod_at(dir: i32, path: *const u8, mode: u32, device: u64) -> Result<usize, Errno> {
+    call!(259, dir, path, mode, device)
+}
+
+pub fn flock(fd: i32, operation: i32) -> Result<usize, Errno> {
+    call!(73, fd, operation)
+}
+
+/// # Safety
+/// `new` null or a readable `stack_t`, `old` null or writable.
+pub unsafe fn sigaltstack(new: *const u8, old: *mut u8) -> Result<usize, Errno> {
+    call!(131, new, old)
+}
+
+/// setitimer/getitimer(ITIMER_REAL) in microseconds: sets (value,
+/// interval) if `new` is given, and returns the old ones.
+pub fn real_timer(new: Option<(u64, u64)>) -> Result<(u64, u64), Errno> {
+    let to_timeval = |microseconds: u64| [(microseconds / 1_000_000) as i64, (microseconds % 1_000_000) as i64];
+    let mut old = [0i64; 4];
+    match new {
+        Some((value, interval)) => {
+            let [interval_seconds, interval_micro] = to_timeval(interval);
+            let [value_seconds, value_micro] = to_timeval(value);
+            let timer = [interval_seconds, interval_micro, value_seconds, value_micro];
+            call!(38, 0, timer.as_ptr(), old.as_mut_ptr())?;
+        }
+        None => {
+            call!(36, 0, old.as_mut_ptr())?;
+        }
+    }
+    let micro = |seconds: i64, micro: i64| seconds as u64 * 1_000_000 + micro as u64;
+    Ok((micro(old[2], old[3]), micro(old[0], old[1])))
+}
+
+/// The real, effective and saved ids (`which` 0: users, 1: groups).
+pub fn get_ids(which: u32) -> Result<[u32; 3], Errno> {
+    let mut ids = [0u32; 3];
+    let number = if which == 0 { 118 } else { 120 };
+    call!(number, &mut ids[0] as *mut u32, &mut ids[1] as *mut u32, &mut ids[2] as *mut u32)?;
+    Ok(ids)
+}
+
+/// The setuid family: `which` 0 users, 1 groups; `kind` 0 setuid, 1
+/// setreuid, 2 setresuid, 3 seteuid; -1 keeps an id.
+pub fn set_ids(which: u32, kind: u32, real: i64, effective: i64, saved: i64) -> Result<usize, Errno> {
+    let users = which == 0;
+    match kind {
+        0 => call!(if users { 105 } else { 106 }, real as u32),
+        1 => call!(if users { 113 } else { 114 }, real as u32, effective as u32),
+        2 => call!(if users { 117 } else { 119 }, real as u32, effective as u32, saved as u32),
+        3 => call!(if users { 117 } else { 119 }, u32::MAX, effective as u32, u32::MAX),
+        _ => Err(Errno(22)),
+    }
+}
+
+/// # Safety
+/// `list` readable for `size` group ids.
+pub unsafe fn setgroups(size: usize, list: *const u32) -> Result<usize, Errno> {
+    call!(116, size, list)
+}
+
+/// sched_yield.
+pub fn yield_processor() {
+    let _ = call!(24);
+}
+
+/// Where named semaphores live (glibc's place).
+pub const SHARED_MEMORY_DIRECTORY: &[u8] = b"/dev/shm/";
+
+/// Waits while `word` holds `expected`, at most `timeout` nanoseconds (a
+/// futex; `shared`: the word may be in memory shared with other processes).
+/// Ok or Err(EAGAIN) when the word changed or a wake came, ETIMEDOUT,
+/// EINTR when a handler ran. `patience` (how often the caller waited
+/// already) is for back ends without a kernel wait.
+pub fn wait_for_change(
+    word: &core::sync::atomic::AtomicU32,
+    expected: u32,
+    shared: bool,
+    timeout: Option<u64>,
+    _patience: u32,
+) -> Result<usize, Errno> {
+    const FUTEX_WAIT: usize = 0;
+    const FUTEX_PRIVATE_FLAG: usize = 128;
+    let operation = if shared { FUTEX_WAIT } else { FUTEX_WAIT | FUTEX_PRIVATE_FLAG };
+    let time = timeout.map(|nanoseconds| [(nanoseconds / 1_000_000_000) as i64, (nanoseconds % 1_000_000_000) as i64]);
+    let time_pointer = time.as_ref().map_or(core::ptr::null(), |time| time.as_ptr());
+    call!(202, word.as_ptr(), operation, expected, time_pointer)
+}
+
+/// Wakes up to `count` waiters of `word`.
+pub fn wake_waiters(word: &core::sync::atomic::AtomicU32, shared: bool, count: u32) {
+    const FUTEX_WAKE: usize = 1;
+    const FUTEX_PRIVATE_FLAG: usize = 128;
+    let operation = if shared { FUTEX_WAKE } else { FUTEX_WAKE | FUTEX_PRIVATE_FLAG };
+    let _ = call!(202, word.as_ptr(), operation, count);
 }

@@ -80,10 +80,14 @@ int main(void) {
     CHECK(fgets(line, sizeof line, pipe_stream) && strcmp(line, "popen works\n") == 0);
     CHECK(fgets(line, sizeof line, pipe_stream) && strcmp(line, "second\n") == 0);
     CHECK(pclose(pipe_stream) == 0);
+    /* (A system without /bin/sh fails the check, not the program: the
+     * write then meets a pipe nobody reads.) */
+    signal(SIGPIPE, SIG_IGN);
     pipe_stream = popen("read x; exit $x", "w");
     fputs("5\n", pipe_stream);
     status = pclose(pipe_stream);
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 5);
+    signal(SIGPIPE, SIG_DFL);
 
     /* stdio buffers are flushed by exit in the child, not lost. */
     CHECK(pipe(fds) == 0);

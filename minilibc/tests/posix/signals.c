@@ -86,6 +86,9 @@ int main(void) {
     kill(child, SIGTERM);
     CHECK(waitpid(child, &status, 0) == child && WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
     CHECK(strcmp(strsignal(SIGINT), "Interrupt") == 0);
+    CHECK(strcmp(strsignal(34), "Real-time signal 0") == 0 && strcmp(strsignal(64), "Real-time signal 30") == 0);
+    CHECK(strcmp(strsignal(32), "Unknown signal 32") == 0 && strcmp(strsignal(65), "Unknown signal 65") == 0);
+    CHECK(strcmp(strsignal(0), "Unknown signal 0") == 0 && strcmp(strsignal(-3), "Unknown signal -3") == 0);
 
     atexit(on_exit_second);
     atexit(on_exit_first);

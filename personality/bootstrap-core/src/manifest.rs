@@ -7,7 +7,7 @@
 //!
 //! ```text
 //! # MODULE  [registers=NAME,...] [needs=NAME,...] [host-port] [io-ports=FIRST[-LAST],...]
-//! #         [restart=yes|no] [-- ARGUMENT...]
+//! #         [restart=yes|no] [critical] [-- ARGUMENT...]
 //! virtio    registers=block,random  host-port  restart=yes
 //! fs        registers=fs  needs=block  -- --root block
 //! kv-client needs=kv -- "two words" plain
@@ -32,6 +32,11 @@
 //! - `restart=`: whether the program is started again when it ends
 //!   (within the supervisor's budget); by default `yes` for a program that
 //!   registers names (a server) and `no` for others.
+//! - `critical`: the system cannot go on without the program (the process
+//!   and memory servers, whose state is every process): when it ends, the
+//!   bootstrap task says so on the console, has the file server write
+//!   everything back and powers the machine off, instead of restarting it
+//!   (`restart=yes` with `critical` is refused).
 //! - after `--`, the program's arguments (`argv[1..]`; `argv[0]` is the
 //!   module name), split at blanks; `"..."` quotes blanks, and inside
 //!   quotes `\"` and `\\` stand for `"` and `\`.
@@ -104,6 +109,8 @@ pub enum ErrorKind<'a> {
     TooManyIoRanges,
     /// `restart=` with something other than `yes` or `no`.
     BadRestart(&'a str),
+    /// `restart=yes` on a `critical` program (which is never restarted).
+    CriticalRestarted,
     /// More than [`ARGUMENTS_MAX`] arguments.
     TooManyArguments,
     /// More than [`ARGUMENT_BYTES_MAX`] bytes of arguments.
@@ -143,7 +150,7 @@ impl fmt::Display for ErrorKind<'_> {
             ),
             ErrorKind::UnknownField(field) => write!(
                 formatter,
-                "`{field}` is not a field (registers=, needs=, host-port, io-ports=, restart=; arguments go after --)"
+                "`{field}` is not a field (registers=, needs=, host-port, io-ports=, restart=, critical; arguments go after --)"
             ),
             ErrorKind::RepeatedField(field) => write!(formatter, "`{field}` is given twice"),
             ErrorKind::MissingValue(field) => write!(formatter, "`{field}` needs a value: {field}=..."),
@@ -158,6 +165,9 @@ impl fmt::Display for ErrorKind<'_> {
             }
             ErrorKind::TooManyIoRanges => write!(formatter, "more than {IO_RANGES_MAX} port ranges"),
             ErrorKind::BadRestart(value) => write!(formatter, "restart={value}: the value is yes or no"),
+            ErrorKind::CriticalRestarted => {
+                write!(formatter, "a critical program is never restarted (its end powers the machine off): drop restart=yes")
+            }
             ErrorKind::TooManyArguments => write!(formatter, "more than {ARGUMENTS_MAX} arguments"),
             ErrorKind::ArgumentsTooLong => write!(formatter, "the arguments take more than {ARGUMENT_BYTES_MAX} bytes"),
             ErrorKind::TooManyPrograms => write!(formatter, "more than {PROGRAMS_MAX} programs"),
@@ -349,6 +359,7 @@ enum Field<'a> {
     HostPort,
     IoPorts(&'a str),
     Restart(bool),
+    Critical,
 }
 
 impl Field<'_> {
@@ -359,6 +370,7 @@ impl Field<'_> {
             Field::HostPort => "host-port",
             Field::IoPorts(_) => "io-ports",
             Field::Restart(_) => "restart",
+            Field::Critical => "critical",
         }
     }
 }
@@ -398,6 +410,8 @@ fn parse_field<'a>(token: &Token<'a>, line: usize) -> Result<Field<'a>, Manifest
         },
         "host-port" if value.is_none() => Field::HostPort,
         "host-port" => return Err(token.error(ErrorKind::UnexpectedValue(key), line)),
+        "critical" if value.is_none() => Field::Critical,
+        "critical" => return Err(token.error(ErrorKind::UnexpectedValue(key), line)),
         _ => return Err(token.error(ErrorKind::UnknownField(token.text), line)),
     };
     match field {
@@ -414,7 +428,7 @@ fn parse_field<'a>(token: &Token<'a>, line: usize) -> Result<Field<'a>, Manifest
                 return Err(token.error(ErrorKind::TooManyIoRanges, line));
             }
         }
-        Field::HostPort | Field::Restart(_) => {}
+        Field::HostPort | Field::Restart(_) | Field::Critical => {}
     }
     Ok(field)
 }
@@ -433,7 +447,8 @@ fn check_line<'a>(text: &'a str, line: usize) -> Result<bool, ManifestError<'a>>
     if !is_module_name(module.text) {
         return Err(module.error(ErrorKind::BadModuleName(module.text), line));
     }
-    let mut seen: [&str; 5] = [""; 5];
+    let mut seen: [&str; 6] = [""; 6];
+    let mut restarted: Option<Token<'a>> = None;
     let mut arguments = false;
     let (mut argument_count, mut argument_bytes) = (0, 0);
     for word in words {
@@ -451,14 +466,21 @@ fn check_line<'a>(text: &'a str, line: usize) -> Result<bool, ManifestError<'a>>
         } else if word.text == "--" {
             arguments = true;
         } else {
-            let key = parse_field(&word, line)?.key();
+            let field = parse_field(&word, line)?;
+            let key = field.key();
             if seen.contains(&key) {
                 return Err(word.error(ErrorKind::RepeatedField(key), line));
             }
             if let Some(slot) = seen.iter_mut().find(|slot| slot.is_empty()) {
                 *slot = key;
             }
+            if matches!(field, Field::Restart(true)) {
+                restarted = Some(word);
+            }
         }
+    }
+    if let (Some(word), true) = (restarted, seen.contains(&"critical")) {
+        return Err(word.error(ErrorKind::CriticalRestarted, line));
     }
     Ok(true)
 }
@@ -518,11 +540,20 @@ impl<'a> Program<'a> {
             .filter_map(parse_range)
     }
 
-    /// Whether it is started again when it ends (default: it registers names).
+    /// Whether it is started again when it ends (default: it registers
+    /// names and is not critical).
     pub fn restart(&self) -> bool {
-        self.fields()
-            .find_map(|field| if let Field::Restart(restart) = field { Some(restart) } else { None })
-            .unwrap_or_else(|| self.registers().next().is_some())
+        !self.critical()
+            && self
+                .fields()
+                .find_map(|field| if let Field::Restart(restart) = field { Some(restart) } else { None })
+                .unwrap_or_else(|| self.registers().next().is_some())
+    }
+
+    /// Whether the system cannot go on without it: its end powers the
+    /// machine off (after the disks are written back).
+    pub fn critical(&self) -> bool {
+        self.fields().any(|field| matches!(field, Field::Critical))
     }
 
     /// Its arguments after `--` (`argv[1..]`).

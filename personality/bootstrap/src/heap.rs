@@ -1,5 +1,5 @@
 //! The bootstrap task's heap: a buddy allocator over memory from
-//! `vm_allocate` (goblin's ELF parser needs an allocator).
+//! `vm_allocate` (the name service's tables and the ELF reader need one).
 
 use buddy_system_allocator::LockedHeap;
 use libmach::abi::VM_FLAGS_ANYWHERE;

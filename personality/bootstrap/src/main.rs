@@ -30,6 +30,7 @@ extern crate alloc;
 
 mod heap;
 mod names;
+mod power;
 mod spawn;
 mod supervisor;
 

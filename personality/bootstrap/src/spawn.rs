@@ -1,22 +1,24 @@
 //! Starting a program in a new task, entirely from user space: the kernel
 //! only provides tasks, threads and memory operations on them.
 //!
-//! 1. `task_create` gives an empty task;
-//! 2. for each loadable segment, `vm_allocate` at its address, `vm_write`
-//!    the file bytes (the rest stays zero) and `vm_protect` it to the
-//!    segment's rights (never write and execute together);
-//! 3. a stack from `vm_allocate`;
-//! 4. the caller's `prepare` gives the task its rights, writes its start
+//! 1. `mach-elf` checks the image (the one ELF reader, shared with the
+//!    kernel's boot loader and the process server's exec);
+//! 2. `task_create` gives an empty task;
+//! 3. the pages the segments cover are allocated as runs of pages with the
+//!    same rights (one region per run, not per page: a page two segments
+//!    share gets the union of their rights, which the reader checked is
+//!    never writable and executable), the file bytes written with
+//!    `vm_write` (the rest stays zero), then each run protected;
+//! 4. a stack from `vm_allocate`;
+//! 5. the caller's `prepare` gives the task its rights, writes its start
 //!    block on the stack and chooses the registers (see `docs/bootstrap.md`);
-//! 5. `thread_create` (suspended), `thread_set_state` (entry point, stack
+//! 6. `thread_create` (suspended), `thread_set_state` (entry point, stack
 //!    pointer, first and second argument), `thread_resume`.
 //!
-//! The image is checked by goblin and by the kernel (whose VM traps refuse
-//! bad addresses); a failure terminates the half-built task.
+//! A failure terminates the half-built task.
 
+use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
-use goblin::elf::program_header::{PF_W, PF_X, PT_LOAD};
-use goblin::elf::{header, Elf};
 use libmach::abi::{
     KernReturn, NativeThreadState, PortName, ThreadState, VM_FLAGS_ANYWHERE, VM_FLAGS_FIXED, VM_PROT_EXECUTE,
     VM_PROT_READ, VM_PROT_WRITE,
@@ -25,16 +27,17 @@ use libmach::trap::{
     port_deallocate, task_create, task_self, task_terminate, thread_create, thread_resume, thread_set_state,
     vm_allocate, vm_protect, vm_write,
 };
+use mach_elf::{ElfError, Image, Layout, Machine};
 
 const PAGE: u64 = 4096;
-
-/// The ELF machine of the programs this bootstrap task can start: its own.
-#[cfg(target_arch = "aarch64")]
-const NATIVE_MACHINE: u16 = header::EM_AARCH64;
-#[cfg(not(target_arch = "aarch64"))]
-const NATIVE_MACHINE: u16 = header::EM_X86_64;
 /// Each program's stack (its start block at the top included).
 pub const STACK_SIZE: u64 = 256 * 1024;
+
+/// Where a program's segments may go: above the null page, below where
+/// `vm_allocate` anywhere starts (its stack goes there). The bootstrap task
+/// copies the bytes, so segments need not be page-aligned with the file.
+const LAYOUT: Layout =
+    Layout { lowest: PAGE, highest: 0x1_0000_0000, most_bytes: 256 << 20, page_size: PAGE, require_mappable: false };
 
 /// The registers a program's thread starts with.
 pub struct Entry {
@@ -44,9 +47,9 @@ pub struct Entry {
 }
 
 #[derive(Debug)]
-#[allow(dead_code)] // the kernel's code is read through Debug in the report
+#[allow(dead_code)] // the reasons are read through Debug in the report
 pub enum SpawnError {
-    NotAnExecutable,
+    NotAnExecutable(ElfError),
     Kernel(KernReturn),
 }
 
@@ -67,40 +70,32 @@ fn set_entry(thread: PortName, address: u64, entry: &Entry) -> Result<(), KernRe
     thread_set_state(thread, NativeThreadState::FLAVOR, &words)
 }
 
-struct Segment {
-    start: u64,
-    end: u64,
-    file_offset: usize,
-    file_size: usize,
-    address: u64,
-    protection: u32,
-}
-
-fn segments(image: &[u8], elf: &Elf) -> Result<Vec<Segment>, SpawnError> {
-    let mut segments = Vec::new();
-    for header in elf.program_headers.iter().filter(|header| header.p_type == PT_LOAD && header.p_memsz > 0) {
-        let end = header.p_vaddr.checked_add(header.p_memsz).ok_or(SpawnError::NotAnExecutable)?;
-        let file_end = header.p_offset.checked_add(header.p_filesz).ok_or(SpawnError::NotAnExecutable)?;
-        if header.p_filesz > header.p_memsz || file_end > image.len() as u64 {
-            return Err(SpawnError::NotAnExecutable);
-        }
+/// Runs of pages with the same rights: `(start, end, protection)`, in
+/// address order, covering every page a segment touches.
+fn page_runs(image: &Image) -> Vec<(u64, u64, u32)> {
+    let mut pages: BTreeMap<u64, u32> = BTreeMap::new();
+    for segment in &image.segments {
         let mut protection = VM_PROT_READ;
-        if header.p_flags & PF_W != 0 {
+        if segment.rights.write {
             protection |= VM_PROT_WRITE;
         }
-        if header.p_flags & PF_X != 0 {
+        if segment.rights.execute {
             protection |= VM_PROT_EXECUTE;
         }
-        segments.push(Segment {
-            start: header.p_vaddr / PAGE * PAGE,
-            end: end.div_ceil(PAGE) * PAGE,
-            file_offset: header.p_offset as usize,
-            file_size: header.p_filesz as usize,
-            address: header.p_vaddr,
-            protection,
-        });
+        let mut page = segment.first_page(PAGE);
+        while page < segment.end_page(PAGE) {
+            *pages.entry(page).or_default() |= protection;
+            page += PAGE;
+        }
     }
-    Ok(segments)
+    let mut runs: Vec<(u64, u64, u32)> = Vec::new();
+    for (page, protection) in pages {
+        match runs.last_mut() {
+            Some((_, end, rights)) if *end == page && *rights == protection => *end += PAGE,
+            _ => runs.push((page, page + PAGE, protection)),
+        }
+    }
+    runs
 }
 
 /// Builds a task running `image` and returns its task port's name.
@@ -110,13 +105,10 @@ pub fn start(
     image: &[u8],
     prepare: impl FnOnce(PortName, u64) -> Result<Entry, KernReturn>,
 ) -> Result<PortName, SpawnError> {
-    let elf = Elf::parse(image).map_err(|_| SpawnError::NotAnExecutable)?;
-    if !elf.is_64 || elf.header.e_machine != NATIVE_MACHINE || elf.header.e_type != header::ET_EXEC {
-        return Err(SpawnError::NotAnExecutable);
-    }
-    let segments = segments(image, &elf)?;
+    let checked =
+        mach_elf::parse(image, image.len() as u64, Machine::native(), &LAYOUT).map_err(SpawnError::NotAnExecutable)?;
     let task = task_create(task_self())?;
-    let built = build(task, image, &segments, elf.header.e_entry, prepare);
+    let built = build(task, image, &checked, prepare);
     if built.is_err() {
         let _ = task_terminate(task);
     }
@@ -126,35 +118,27 @@ pub fn start(
 fn build(
     task: PortName,
     image: &[u8],
-    segments: &[Segment],
-    address: u64,
+    checked: &Image,
     prepare: impl FnOnce(PortName, u64) -> Result<Entry, KernReturn>,
 ) -> Result<(), SpawnError> {
-    // Segments may share a page; allocate each page once, write all the
-    // bytes, then give each page the union of its segments' rights.
-    let mut allocated: Vec<(u64, u64)> = Vec::new();
-    for segment in segments {
-        let mut page = segment.start;
-        while page < segment.end {
-            if !allocated.iter().any(|&(start, end)| (start..end).contains(&page)) {
-                vm_allocate(task, page, PAGE, VM_FLAGS_FIXED)?;
-                allocated.push((page, page + PAGE));
-            }
-            page += PAGE;
-        }
-        vm_write(task, segment.address, &image[segment.file_offset..segment.file_offset + segment.file_size])?;
+    let runs = page_runs(checked);
+    for &(start, end, _) in &runs {
+        vm_allocate(task, start, end - start, VM_FLAGS_FIXED)?;
     }
-    for &(page, _) in &allocated {
-        let protection = segments
-            .iter()
-            .filter(|segment| (segment.start..segment.end).contains(&page))
-            .fold(0, |rights, segment| rights | segment.protection);
-        vm_protect(task, page, PAGE, false, protection)?;
+    for segment in &checked.segments {
+        // mach-elf checked the file bytes lie inside the image.
+        let bytes = &image[segment.file_offset as usize..(segment.file_offset + segment.file_size) as usize];
+        if !bytes.is_empty() {
+            vm_write(task, segment.address, bytes)?;
+        }
+    }
+    for &(start, end, protection) in &runs {
+        vm_protect(task, start, end - start, false, protection)?;
     }
     let stack = vm_allocate(task, 0, STACK_SIZE, VM_FLAGS_ANYWHERE)?;
     let entry = prepare(task, stack + STACK_SIZE)?;
     let thread = thread_create(task)?;
-    let started = set_entry(thread, address, &entry).and_then(|()| thread_resume(thread));
+    let started = set_entry(thread, checked.entry, &entry).and_then(|()| thread_resume(thread));
     // The task holds its thread; bootstrap needs no right to it.
     let _ = port_deallocate(task_self(), thread);
     started?;

@@ -404,6 +404,14 @@ impl Supervisor {
             }
         };
         let label = &child.label;
+        if child.program.critical() {
+            report(format_args!(
+                "bootstrap: {label} ended: {}; the system cannot go on without it: writing the disks back and powering off",
+                reason.as_str()
+            ));
+            self.system_down();
+            return;
+        }
         if !child.program.restart() {
             report(format_args!("bootstrap: {label} ended: {}; not restarted (restart=no)", reason.as_str()));
             return;
@@ -424,6 +432,35 @@ impl Supervisor {
                 self.report_stranded(index);
             }
         }
+    }
+
+    /// A critical program ended: the file server (if one is registered)
+    /// writes everything back and unmounts, and the machine goes off.
+    fn system_down(&mut self) {
+        match self.names.registry().lookup(b"fs") {
+            Ok(fs_port) => {
+                let written = libmach::trap::port_mod_refs(task_self(), fs_port, PortRight::Send, 1)
+                    .map_err(|_| None)
+                    .and_then(|()| {
+                        let right = libmach::SendRight::from_name(&SystemKernel, fs_port);
+                        let mut client =
+                            personality_interfaces::fs::Client::new(&SystemKernel, right).map_err(|_| None)?;
+                        // A file server that does not answer must not keep the machine on.
+                        client.set_timeout(Some(30_000));
+                        client.shutdown().map_err(Some)
+                    });
+                match written {
+                    Ok(()) => report(format_args!("bootstrap: the file server wrote everything back")),
+                    Err(error) => {
+                        report(format_args!("bootstrap: the file server could not write everything back: {error:?}"))
+                    }
+                }
+            }
+            Err(_) => report(format_args!("bootstrap: no file server: no disk to write back")),
+        }
+        report(format_args!("bootstrap: powering off (status 1)"));
+        crate::power::off(self.host_port, 1);
+        report(format_args!("bootstrap: the machine did not go off"));
     }
 
     /// Says which programs not started yet will not start now that the

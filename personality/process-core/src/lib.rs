@@ -11,6 +11,10 @@
 //! - [`signal`]: signal numbers, sets, default actions, and the per-process
 //!   summary of dispositions the process server acts on.
 //! - [`status`]: the wait status word.
+//! - [`start_block`]: a new image's start block (argv, envp, the auxiliary
+//!   vector, the descriptor table, random bytes), and the exec request's
+//!   strings; [`spawn`]: the descriptor table exec keeps and posix_spawn's
+//!   file actions make.
 //!
 //! Every operation returns the [`table::Effect`]s the server must carry out
 //! (terminate a task, suspend or resume it, post a signal to a process,
@@ -25,13 +29,15 @@ extern crate alloc;
 pub mod credentials;
 pub mod limits;
 pub mod signal;
+pub mod spawn;
+pub mod start_block;
 pub mod status;
 pub mod table;
 
 pub use credentials::Credentials;
 pub use signal::{Disposition, Dispositions, Origin, Signal, SignalSet};
 pub use status::WaitStatus;
-pub use table::{Effect, KillTarget, Pid, ProcessTable, Sender, WaitOptions, WaitOutcome, WaitSelector};
+pub use table::{Effect, JobControl, KillTarget, Pid, ProcessTable, Sender, WaitOptions, WaitOutcome, WaitSelector};
 
 /// A POSIX error number (Linux's numbering, as minilibc's `<errno.h>`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,4 +53,9 @@ impl Errno {
     pub const EACCES: Errno = Errno(13);
     pub const EINVAL: Errno = Errno(22);
     pub const ENOTTY: Errno = Errno(25);
+    pub const E2BIG: Errno = Errno(7);
+    pub const ENOEXEC: Errno = Errno(8);
+    pub const EBADF: Errno = Errno(9);
+    pub const EFAULT: Errno = Errno(14);
+    pub const EIO: Errno = Errno(5);
 }

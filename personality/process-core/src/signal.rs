@@ -118,9 +118,7 @@ impl SignalSet {
     }
 }
 
-/// How the process server treats a signal for one process, as minilibc
-/// reports it on `sigaction` (and when it blocks a signal whose default
-/// action it must then apply itself later).
+/// How the process server treats a signal for one process.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Disposition {
     /// The process server applies the default action itself.
@@ -133,46 +131,57 @@ pub enum Disposition {
     Post,
 }
 
-/// The per-process summary of dispositions, plus the SIGCHLD flags the
-/// process server acts on.
+/// The per-process summary of dispositions minilibc reports
+/// (`set_dispositions`, on `sigaction` and on every change of the signal
+/// mask), plus the SIGCHLD flags the process server acts on.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Dispositions {
-    /// Signals sent to the process's signal port.
-    pub post: SignalSet,
-    /// Signals ignored.
-    pub ignore: SignalSet,
+    /// Signals with a handler.
+    pub caught: SignalSet,
+    /// Signals set to `SIG_IGN`.
+    pub ignored: SignalSet,
+    /// The signal mask.
+    pub blocked: SignalSet,
     /// `SA_NOCLDSTOP` on SIGCHLD: no SIGCHLD when a child stops or continues.
     pub no_child_stop: bool,
-    /// `SA_NOCLDWAIT` on SIGCHLD (or SIGCHLD ignored): children are reaped
-    /// at once, never zombies.
+    /// `SA_NOCLDWAIT` on SIGCHLD: children are reaped at once, never zombies.
     pub no_child_wait: bool,
 }
 
 impl Dispositions {
-    /// What the process asked for `signal`. SIGKILL and SIGSTOP are always
-    /// `Default`, whatever was set.
+    /// What happens to `signal` now. SIGKILL and SIGSTOP are always
+    /// `Default`, whatever was set. A caught or blocked signal is posted
+    /// (a blocked one stays pending with the process, even if ignored, as
+    /// on Linux); an ignored one is dropped.
     pub fn of(&self, signal: Signal) -> Disposition {
         if signal.is_uncatchable() {
             Disposition::Default
-        } else if self.post.contains(signal) {
+        } else if self.caught.contains(signal) || self.blocked.contains(signal) {
             Disposition::Post
-        } else if self.ignore.contains(signal) {
+        } else if self.ignored.contains(signal) {
             Disposition::Ignore
         } else {
             Disposition::Default
         }
     }
 
-    /// What exec leaves: caught signals go back to default, ignored ones
-    /// stay ignored (POSIX); the SIGCHLD flags stay.
-    pub fn after_exec(&self) -> Dispositions {
-        Dispositions { post: SignalSet::EMPTY, ..*self }
+    /// Whether the process ignores or blocks `signal` (job control's
+    /// question for SIGTTIN and SIGTTOU).
+    pub fn ignores_or_blocks(&self, signal: Signal) -> bool {
+        !signal.is_uncatchable() && (self.ignored.contains(signal) || self.blocked.contains(signal))
     }
 
-    /// True when SIGCHLD is ignored or `SA_NOCLDWAIT` is set: a child of
-    /// this process is reaped as it ends.
+    /// What exec leaves: caught signals go back to default, ignored ones
+    /// stay ignored (POSIX); the mask is the new image's; the SIGCHLD flags
+    /// stay.
+    pub fn after_exec(&self, blocked: SignalSet) -> Dispositions {
+        Dispositions { caught: SignalSet::EMPTY, blocked, ..*self }
+    }
+
+    /// True when SIGCHLD is ignored (not caught) or `SA_NOCLDWAIT` is set: a
+    /// child of this process is reaped as it ends.
     pub fn reaps_children_at_once(&self) -> bool {
-        self.no_child_wait || self.of(Signal::CHILD) == Disposition::Ignore
+        self.no_child_wait || (self.ignored.contains(Signal::CHILD) && !self.caught.contains(Signal::CHILD))
     }
 }
 

@@ -7,7 +7,7 @@ use alloc::vec::Vec;
 
 use crate::credentials::Credentials;
 use crate::limits::{resource, Limits};
-use crate::signal::{ChildCode, DefaultAction, Disposition, Dispositions, Origin, Signal};
+use crate::signal::{ChildCode, DefaultAction, Disposition, Dispositions, Origin, Signal, SignalSet};
 use crate::status::WaitStatus;
 use crate::Errno;
 
@@ -140,6 +140,17 @@ pub enum Sender {
     Process(Pid),
     /// The console (^C and friends), the system, a timer: always permitted.
     System(Origin),
+}
+
+/// What [`ProcessTable::job_control`] did (the console server's answer).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JobControl {
+    /// The group got the signal.
+    Signalled = 0,
+    /// The process ignores or blocks it.
+    IgnoredOrBlocked = 1,
+    /// Its group is orphaned.
+    Orphaned = 2,
 }
 
 /// `kill`'s first argument.
@@ -339,6 +350,22 @@ impl ProcessTable {
         Ok(pid)
     }
 
+    /// Undoes a [`Self::fork`] whose child never ran (its task could not
+    /// be made): it goes from the table with no zombie, no SIGCHLD and no
+    /// trace in its parent.
+    pub fn abandon_fork(&mut self, child: Pid) {
+        let Some(process) = self.processes.get(&child) else { return };
+        if !process.children.is_empty() {
+            return;
+        }
+        let parent = process.parent;
+        self.leave_group(child);
+        self.processes.remove(&child);
+        if let Some(parent) = self.processes.get_mut(&parent) {
+            parent.children.remove(&child);
+        }
+    }
+
     /// `execve` succeeded: caught signals go back to default, set-id bits
     /// take effect, the command line is the new one.
     pub fn exec(
@@ -347,10 +374,11 @@ impl ProcessTable {
         command: &str,
         set_user: Option<u32>,
         set_group: Option<u32>,
+        blocked: SignalSet,
     ) -> Result<Vec<Effect>, Errno> {
         let process = self.processes.get_mut(&pid).filter(|process| !process.is_zombie()).ok_or(Errno::ESRCH)?;
         process.has_execed = true;
-        process.dispositions = process.dispositions.after_exec();
+        process.dispositions = process.dispositions.after_exec(blocked);
         process.command = bounded_command(command);
         process.credentials.exec(set_user, set_group);
         Ok(alloc::vec![Effect::UpdateCredential { pid }])
@@ -551,9 +579,35 @@ impl ProcessTable {
 
     // ----- orphaned process groups --------------------------------------------
 
+    /// Is `group` a process group of session `session`? (tcsetpgrp's check.)
+    pub fn group_in_session(&self, group: Pid, session: Pid) -> bool {
+        self.groups.get(&group).is_some_and(|entry| entry.session == session)
+    }
+
+    /// Job control: process `pid` of group `group` used its controlling
+    /// terminal from the background with `signal` (SIGTTIN or SIGTTOU)
+    /// guarding it. If it ignores or blocks the signal, nothing is sent;
+    /// if its group is orphaned, nothing is sent either (the terminal
+    /// answers EIO); otherwise the whole group gets the signal.
+    pub fn job_control(&mut self, pid: Pid, group: Pid, signal: Signal) -> Result<(JobControl, Vec<Effect>), Errno> {
+        let process = self.living(pid)?;
+        if process.group != group {
+            return Err(Errno::ESRCH);
+        }
+        if process.dispositions.ignores_or_blocks(signal) {
+            return Ok((JobControl::IgnoredOrBlocked, Vec::new()));
+        }
+        if self.is_orphaned(group) {
+            return Ok((JobControl::Orphaned, Vec::new()));
+        }
+        let mut effects = Vec::new();
+        self.signal_group(group, signal, Origin::Terminal, &mut effects);
+        Ok((JobControl::Signalled, effects))
+    }
+
     /// A group is orphaned when no living member has a living parent in
     /// another group of the same session.
-    fn is_orphaned(&self, group: Pid) -> bool {
+    pub fn is_orphaned(&self, group: Pid) -> bool {
         let Some(entry) = self.groups.get(&group) else { return false };
         !entry
             .members
@@ -804,8 +858,10 @@ impl ProcessTable {
             WaitStatus::Signaled { .. } => ChildCode::Killed,
             _ => ChildCode::Exited,
         };
-        let reap_at_once =
-            self.processes.get(&parent).is_none_or(|parent| parent.dispositions.reaps_children_at_once());
+        // Init is never reaped: its end is the system's (the server shuts
+        // down), and the table keeps it so every orphan still has a parent.
+        let reap_at_once = pid != INIT
+            && self.processes.get(&parent).is_none_or(|parent| parent.dispositions.reaps_children_at_once());
         if reap_at_once {
             self.reap(pid, effects);
         } else {
@@ -832,13 +888,29 @@ impl ProcessTable {
         usage
     }
 
-    /// `wait4`: a child's change of state, if one matches.
+    /// `wait4`: a child's change of state, if one matches; the child is
+    /// reaped (or its report cleared) at once. [`Self::peek_wait`] and
+    /// [`Self::consume_wait`] are the same in two steps.
     pub fn wait(
         &mut self,
         caller: Pid,
         selector: WaitSelector,
         options: WaitOptions,
     ) -> Result<(WaitOutcome, Vec<Effect>), Errno> {
+        let outcome = self.peek_wait(caller, selector, options)?;
+        let effects = match outcome {
+            WaitOutcome::Child { pid, .. } => self.consume_wait(caller, pid),
+            _ => Vec::new(),
+        };
+        Ok((outcome, effects))
+    }
+
+    /// What `wait4` would answer now, changing nothing: the server sends
+    /// the answer first and consumes it ([`Self::consume_wait`]) only if
+    /// the caller got it, so a caller that gave up (a signal interrupted
+    /// it) loses nothing. An ended child comes first, then a stop or
+    /// continue report.
+    pub fn peek_wait(&self, caller: Pid, selector: WaitSelector, options: WaitOptions) -> Result<WaitOutcome, Errno> {
         let caller_process = self.living(caller)?;
         let caller_group = caller_process.group;
         let matching: Vec<Pid> = caller_process
@@ -858,26 +930,39 @@ impl ProcessTable {
         if matching.is_empty() {
             return Err(Errno::ECHILD);
         }
-        let mut effects = Vec::new();
         for &child in &matching {
             let process = &self.processes[&child];
             if let State::Zombie(status) = process.state {
-                let usage = self.reap(child, &mut effects);
-                return Ok((WaitOutcome::Child { pid: child, status, usage }, effects));
+                let mut usage = process.usage;
+                usage.add(process.children_usage);
+                return Ok(WaitOutcome::Child { pid: child, status, usage });
             }
         }
         for &child in &matching {
-            let process = self.processes.get_mut(&child).expect("a matching child exists");
-            let status = match process.report {
+            let status = match self.processes[&child].report {
                 Some(Report::Stopped(signal)) if options.untraced => WaitStatus::Stopped(signal),
                 Some(Report::Continued) if options.continued => WaitStatus::Continued,
                 _ => continue,
             };
-            process.report = None;
-            return Ok((WaitOutcome::Child { pid: child, status, usage: Usage::default() }, effects));
+            return Ok(WaitOutcome::Child { pid: child, status, usage: Usage::default() });
         }
-        let outcome = if options.no_hang { WaitOutcome::NothingYet } else { WaitOutcome::MustWait };
-        Ok((outcome, effects))
+        Ok(if options.no_hang { WaitOutcome::NothingYet } else { WaitOutcome::MustWait })
+    }
+
+    /// The caller received [`Self::peek_wait`]'s answer about `child`:
+    /// reap it if it ended, else clear the report it had.
+    pub fn consume_wait(&mut self, caller: Pid, child: Pid) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        let Some(process) = self.processes.get_mut(&child) else { return effects };
+        if process.parent != caller {
+            return effects;
+        }
+        if process.is_zombie() {
+            self.reap(child, &mut effects);
+        } else {
+            process.report = None;
+        }
+        effects
     }
 
     // ----- the real-time timer --------------------------------------------------
@@ -938,7 +1023,7 @@ impl ProcessTable {
                 if !parent.children.contains(&process.pid) {
                     return Err("a parent does not list its child");
                 }
-                if parent.is_zombie() {
+                if parent.is_zombie() && parent.pid != INIT {
                     return Err("a zombie has a child");
                 }
             }

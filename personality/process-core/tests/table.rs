@@ -5,7 +5,8 @@ use process_core::credentials::Credentials;
 use process_core::limits::{resource, Limit};
 use process_core::signal::{ChildCode, Disposition, Dispositions, Origin, Signal, SignalSet};
 use process_core::table::{
-    Effect, KillTarget, Pid, ProcessTable, Sender, State, Usage, WaitOptions, WaitOutcome, WaitSelector, INIT,
+    Effect, JobControl, KillTarget, Pid, ProcessTable, Sender, State, Usage, WaitOptions, WaitOutcome, WaitSelector,
+    INIT,
 };
 use process_core::{Errno, WaitStatus};
 use proptest::prelude::*;
@@ -21,11 +22,11 @@ fn wait_any(table: &mut ProcessTable, caller: Pid, options: WaitOptions) -> Resu
 }
 
 fn catching(signals: &[Signal]) -> Dispositions {
-    let mut post = SignalSet::EMPTY;
+    let mut caught = SignalSet::EMPTY;
     for &signal in signals {
-        post.insert(signal);
+        caught.insert(signal);
     }
-    Dispositions { post, ..Dispositions::default() }
+    Dispositions { caught, ..Dispositions::default() }
 }
 
 fn posted(effects: &[Effect], pid: Pid, signal: Signal) -> bool {
@@ -46,6 +47,21 @@ fn a_child_exit_is_collected_by_wait_then_the_child_is_gone() {
     assert_eq!(effects, vec![Effect::Reaped { pid: child }]);
     assert!(table.get(child).is_none());
     assert_eq!(wait_any(&mut table, INIT, WaitOptions::default()), Err(Errno::ECHILD));
+}
+
+#[test]
+fn init_ending_stays_in_the_table_with_its_children() {
+    let mut table = table();
+    let child = table.fork(INIT, 0).unwrap();
+    let effects = table.exit_process(INIT, WaitStatus::Exited(0));
+    assert!(effects.contains(&Effect::Terminate { pid: INIT }));
+    assert!(!effects.iter().any(|effect| matches!(effect, Effect::Reaped { .. })));
+    assert!(table.get(INIT).unwrap().is_zombie());
+    assert_eq!(table.get(child).unwrap().parent, INIT);
+    table.check().unwrap();
+    // The child can still end and wait for nothing.
+    table.exit_process(child, WaitStatus::Exited(1));
+    table.check().unwrap();
 }
 
 #[test]
@@ -82,9 +98,9 @@ fn a_parent_ignoring_sigchld_never_has_zombies() {
     let mut table = table();
     let parent = table.fork(INIT, 0).unwrap();
     let child = table.fork(parent, 0).unwrap();
-    let mut ignore = SignalSet::EMPTY;
-    ignore.insert(Signal::CHILD);
-    table.set_dispositions(parent, Dispositions { ignore, ..Dispositions::default() }).unwrap();
+    let mut ignored = SignalSet::EMPTY;
+    ignored.insert(Signal::CHILD);
+    table.set_dispositions(parent, Dispositions { ignored, ..Dispositions::default() }).unwrap();
     let effects = table.exit_process(child, WaitStatus::Exited(0));
     assert!(effects.contains(&Effect::Reaped { pid: child }));
     assert!(table.get(child).is_none());
@@ -207,8 +223,8 @@ fn caught_signals_are_posted_and_ignored_ones_dropped_but_kill_and_stop_always_a
     let mut table = table();
     let child = table.fork(INIT, 0).unwrap();
     let mut dispositions = catching(&[Signal::USER1, Signal::KILL]);
-    dispositions.ignore.insert(Signal::TERMINATE);
-    dispositions.ignore.insert(Signal::STOP);
+    dispositions.ignored.insert(Signal::TERMINATE);
+    dispositions.ignored.insert(Signal::STOP);
     table.set_dispositions(child, dispositions).unwrap();
     assert!(posted(&table.signal(child, Signal::USER1, Origin::System), child, Signal::USER1));
     assert_eq!(table.signal(child, Signal::TERMINATE, Origin::System), vec![]);
@@ -216,6 +232,104 @@ fn caught_signals_are_posted_and_ignored_ones_dropped_but_kill_and_stop_always_a
     assert!(effects.contains(&Effect::Suspend { pid: child }));
     let effects = table.signal(child, Signal::KILL, Origin::System);
     assert!(effects.contains(&Effect::Terminate { pid: child }));
+}
+
+#[test]
+fn blocked_signals_are_posted_even_if_ignored_and_exec_keeps_the_mask_but_not_handlers() {
+    let mut table = table();
+    let child = table.fork(INIT, 0).unwrap();
+    let mut dispositions = catching(&[Signal::USER1]);
+    dispositions.blocked.insert(Signal::TERMINATE);
+    dispositions.blocked.insert(Signal::USER2);
+    dispositions.ignored.insert(Signal::USER2);
+    dispositions.blocked.insert(Signal::KILL);
+    table.set_dispositions(child, dispositions).unwrap();
+    assert!(
+        posted(&table.signal(child, Signal::TERMINATE, Origin::System), child, Signal::TERMINATE),
+        "blocked: pending with the process"
+    );
+    assert!(
+        posted(&table.signal(child, Signal::USER2, Origin::System), child, Signal::USER2),
+        "blocked and ignored: pending too"
+    );
+    let mut blocked = SignalSet::EMPTY;
+    blocked.insert(Signal::TERMINATE);
+    table.exec(child, "prog", None, None, blocked).unwrap();
+    let after = table.get(child).unwrap().dispositions;
+    assert_eq!(after.caught, SignalSet::EMPTY, "handlers do not survive exec");
+    assert_eq!(after.blocked, blocked, "the mask is the new image's");
+    assert!(after.ignored.contains(Signal::USER2), "ignored signals stay ignored");
+    let effects = table.signal(child, Signal::USER1, Origin::System);
+    assert!(effects.contains(&Effect::Terminate { pid: child }), "SIGUSR1 is default again");
+}
+
+#[test]
+fn a_wait_answer_is_consumed_only_when_the_caller_took_it() {
+    let mut table = table();
+    let child = table.fork(INIT, 0).unwrap();
+    table.exit_process(child, WaitStatus::Exited(4));
+    let outcome = table.peek_wait(INIT, WaitSelector::AnyChild, WaitOptions::default()).unwrap();
+    assert!(matches!(outcome, WaitOutcome::Child { pid, status: WaitStatus::Exited(4), .. } if pid == child));
+    // The caller gave up: nothing consumed, the same answer again.
+    assert_eq!(table.peek_wait(INIT, WaitSelector::AnyChild, WaitOptions::default()), Ok(outcome));
+    assert_eq!(table.consume_wait(INIT, child), vec![Effect::Reaped { pid: child }]);
+    assert!(table.get(child).is_none());
+    assert_eq!(table.peek_wait(INIT, WaitSelector::AnyChild, WaitOptions::default()), Err(Errno::ECHILD));
+    // A stop report, the same way.
+    let stopped = table.fork(INIT, 0).unwrap();
+    table.signal(stopped, Signal::STOP, Origin::System);
+    let untraced = WaitOptions { untraced: true, no_hang: true, ..WaitOptions::default() };
+    let outcome = table.peek_wait(INIT, WaitSelector::Child(stopped), untraced).unwrap();
+    assert!(matches!(outcome, WaitOutcome::Child { status: WaitStatus::Stopped(Signal::STOP), .. }));
+    assert_eq!(table.peek_wait(INIT, WaitSelector::Child(stopped), untraced), Ok(outcome));
+    assert_eq!(table.consume_wait(INIT, stopped), vec![]);
+    assert_eq!(table.peek_wait(INIT, WaitSelector::Child(stopped), untraced), Ok(WaitOutcome::NothingYet));
+    // Another process cannot consume someone else's child.
+    let other = table.fork(INIT, 0).unwrap();
+    table.exit_process(stopped, WaitStatus::Exited(0));
+    assert_eq!(table.consume_wait(other, stopped), vec![]);
+    assert!(table.get(stopped).is_some());
+    table.check().unwrap();
+}
+
+#[test]
+fn an_abandoned_fork_leaves_no_trace() {
+    let mut table = table();
+    let parent = table.fork(INIT, 0).unwrap();
+    let before = table.get(parent).unwrap().children().count();
+    let child = table.fork(parent, 0).unwrap();
+    table.abandon_fork(child);
+    assert!(table.get(child).is_none());
+    assert_eq!(table.get(parent).unwrap().children().count(), before);
+    assert_eq!(table.peek_wait(parent, WaitSelector::AnyChild, WaitOptions::default()), Err(Errno::ECHILD));
+    table.check().unwrap();
+}
+
+#[test]
+fn job_control_signals_the_group_unless_it_ignores_blocks_or_is_orphaned() {
+    let mut table = table();
+    let shell = table.fork(INIT, 0).unwrap();
+    table.new_session(shell).unwrap();
+    let job = table.fork(shell, 0).unwrap();
+    table.set_process_group(shell, job, job).unwrap();
+    let (outcome, effects) = table.job_control(job, job, Signal::TERMINAL_INPUT).unwrap();
+    assert_eq!(outcome, JobControl::Signalled);
+    assert!(effects.contains(&Effect::Suspend { pid: job }));
+    table.signal(job, Signal::CONTINUE, Origin::System);
+    let mut dispositions = Dispositions::default();
+    dispositions.blocked.insert(Signal::TERMINAL_OUTPUT);
+    table.set_dispositions(job, dispositions).unwrap();
+    assert_eq!(table.job_control(job, job, Signal::TERMINAL_OUTPUT).unwrap().0, JobControl::IgnoredOrBlocked);
+    assert_eq!(
+        table.job_control(job, shell, Signal::TERMINAL_OUTPUT).map(|(outcome, _)| outcome),
+        Err(Errno::ESRCH),
+        "not its group"
+    );
+    assert!(table.group_in_session(job, shell));
+    assert!(!table.group_in_session(job, INIT));
+    table.exit_process(shell, WaitStatus::Exited(0));
+    assert_eq!(table.job_control(job, job, Signal::TERMINAL_INPUT).unwrap().0, JobControl::Orphaned);
+    table.check().unwrap();
 }
 
 #[test]
@@ -269,7 +383,7 @@ fn a_group_orphaned_while_stopped_gets_sighup_and_sigcont() {
     let job = table.fork(shell, 0).unwrap();
     table.set_process_group(shell, job, job).unwrap();
     let mut dispositions = catching(&[Signal::HANGUP]);
-    dispositions.ignore.insert(Signal::TERMINATE);
+    dispositions.ignored.insert(Signal::TERMINATE);
     table.set_dispositions(job, dispositions).unwrap();
     table.signal(job, Signal::STOP, Origin::System);
     let effects = table.exit_process(shell, WaitStatus::Exited(0));
@@ -308,7 +422,7 @@ fn setpgid_follows_every_posix_rule() {
     assert!(table.set_process_group(shell, child, child).unwrap().contains(&Effect::UpdateCredential { pid: child }));
     assert_eq!(table.process_group(child), Ok(child));
     // After exec the parent may not change it.
-    table.exec(child, "ls", None, None).unwrap();
+    table.exec(child, "ls", None, None, SignalSet::EMPTY).unwrap();
     assert_eq!(table.set_process_group(shell, child, shell), Err(Errno::EACCES));
     // The child itself still may.
     table.set_process_group(child, child, shell).unwrap();
@@ -414,9 +528,9 @@ fn exec_resets_caught_signals_and_applies_set_user_id() {
     let child = table.fork(INIT, 0).unwrap();
     table.change_credentials(child, |credentials| credentials.set_user(1000)).unwrap();
     let mut dispositions = catching(&[Signal::INTERRUPT]);
-    dispositions.ignore.insert(Signal::QUIT);
+    dispositions.ignored.insert(Signal::QUIT);
     table.set_dispositions(child, dispositions).unwrap();
-    table.exec(child, "passwd", Some(0), None).unwrap();
+    table.exec(child, "passwd", Some(0), None, SignalSet::EMPTY).unwrap();
     let process = table.get(child).unwrap();
     assert_eq!(process.dispositions.of(Signal::INTERRUPT), Disposition::Default);
     assert_eq!(process.dispositions.of(Signal::QUIT), Disposition::Ignore);
@@ -508,7 +622,7 @@ proptest! {
                 }
                 Operation::Ignore(pid, ignore) => {
                     let mut dispositions = Dispositions::default();
-                    if ignore { dispositions.ignore.insert(Signal::CHILD); }
+                    if ignore { dispositions.ignored.insert(Signal::CHILD); }
                     let _ = table.set_dispositions(pick(pid), dispositions);
                 }
             }

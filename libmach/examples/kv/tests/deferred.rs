@@ -164,3 +164,32 @@ fn a_kept_right_is_only_for_its_own_routine_and_taken_once() {
     let context = libmach::Context::new(task, &header, &request);
     assert!(echo::PendingWait::keep(&context).is_none(), "an `even` request has no `wait` reply to keep");
 }
+
+#[test]
+fn split_calls_wait_on_one_reply_port_for_several_requests() {
+    let mut fixture = fixture();
+    // Three requests outstanding at once, on the client's one reply port.
+    for key in [21, 22, 23] {
+        fixture.client.send_wait(key).unwrap();
+    }
+    fixture.system.run_servers();
+    assert_eq!(fixture.server.borrow().waiting.len(), 3);
+    assert_eq!(
+        fixture.client.receive_wait(Some(0)).unwrap_err(),
+        CallError::Rpc(RpcError::Receive(MachMsgReturn::ReceiveTimedOut)),
+        "nothing answered yet"
+    );
+    let reply_name = fixture.client.reply_port().name();
+    fixture.client.release(22, 220).unwrap();
+    fixture.client.release(21, 210).unwrap();
+    fixture.system.run_servers();
+    // Replies come in the order they were sent, typed, on the same port.
+    assert_eq!(fixture.client.receive_wait(Some(0)).unwrap().value, 220);
+    assert_eq!(fixture.client.receive_wait(Some(0)).unwrap().value, 210);
+    assert!(fixture.client.receive_wait(Some(0)).is_err());
+    assert_eq!(fixture.client.reply_port().name(), reply_name, "a failed receive keeps the port");
+    fixture.client.release(23, 230).unwrap();
+    fixture.system.run_servers();
+    assert_eq!(fixture.client.receive_wait(None).unwrap().value, 230);
+    fixture.system.check_invariants().unwrap();
+}

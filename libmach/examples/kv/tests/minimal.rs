@@ -45,3 +45,32 @@ fn ping_and_poke() {
     assert_eq!(minimal::Error::from_code(1), None);
     system.check_invariants().unwrap();
 }
+
+#[test]
+fn clients_can_share_one_reply_port() {
+    let system = FakeSystem::new();
+    let server_task = system.task();
+    let client_task = system.task();
+    let service = ReceiveRight::allocate(&server_task).unwrap();
+    let counter = Rc::new(RefCell::new(Counter::default()));
+    let (handler_counter, handler_kernel) = (counter.clone(), server_task.clone());
+    system.attach_server(&server_task, service.name(), minimal::BUFFER_SIZE, move |request, reply| {
+        minimal::dispatch(&mut *handler_counter.borrow_mut(), &handler_kernel, request, reply)
+    });
+    let send = system.give_send_right(&server_task, service.name(), &client_task).unwrap();
+    let mut server = SendRight::from_name(&client_task, send);
+    let mut reply_port = ReceiveRight::allocate(&client_task).unwrap();
+    let reply_name = reply_port.name();
+    // Three clients in turn, each lent the same reply port and giving it back.
+    for _ in 0..3 {
+        let mut client = minimal::Client::with_reply_port(&client_task, server, reply_port);
+        assert_eq!(client.reply_port().name(), reply_name);
+        client.ping().unwrap();
+        (server, reply_port) = client.into_parts();
+    }
+    assert_eq!(reply_port.name(), reply_name);
+    assert_eq!(server.name(), send);
+    assert_eq!(counter.borrow().pings, 3);
+    drop((server, reply_port));
+    system.check_invariants().unwrap();
+}

@@ -289,6 +289,27 @@ typedef uint32_t mach_port_mscount_t;
 #define AT_PAGESZ 6
 #define AT_MACH_BOOTSTRAP 0x1000u
 #define AT_MACH_HOST 0x1001u
+#define AT_PHDR 3
+#define AT_PHENT 4
+#define AT_PHNUM 5
+#define AT_ENTRY 9
+#define AT_UID 11
+#define AT_EUID 12
+#define AT_GID 13
+#define AT_EGID 14
+#define AT_SECURE 23
+#define AT_RANDOM 25
+#define AT_MACH_PROC 0x1002u
+#define AT_MACH_MEMORY 0x1003u
+#define AT_MACH_ROOT 0x1004u
+#define AT_MACH_CWD 0x1005u
+#define AT_MACH_FDS 0x1006u
+#define AT_MACH_FD_COUNT 0x1007u
+#define AT_MACH_SIGNAL_MASK 0x1008u
+#define AT_MACH_UMASK 0x1009u
+#define AT_MACH_PID 0x100au
+#define AT_MACH_BOOT_TIME 0x100bu
+#define AT_MACH_FOREGROUND 0x100cu
 #define TASK_NAME_MAX 32
 #define TASK_CREATE_INHERIT_MEMORY 0x1u
 #define TASK_CREATE_INHERIT_SEND_RIGHTS 0x2u
@@ -452,6 +473,11 @@ typedef struct { /* Rust: MachMsgTrailer */
     uint32_t msgh_seqno;
     uint32_t msgh_sender;
 } mach_msg_trailer_t;
+typedef struct { /* Rust: ProcessDescriptor */
+    int32_t number;
+    uint32_t name;
+    uint32_t flags;
+} process_descriptor_t;
 typedef struct { /* Rust: TaskCredential */
     uint32_t pid;
     uint32_t pgid;
@@ -604,6 +630,10 @@ _Static_assert(offsetof(mach_msg_trailer_t, msgh_trailer_type) == 0, "offsetof(m
 _Static_assert(offsetof(mach_msg_trailer_t, msgh_trailer_size) == 4, "offsetof(mach_msg_trailer_t, msgh_trailer_size)");
 _Static_assert(offsetof(mach_msg_trailer_t, msgh_seqno) == 8, "offsetof(mach_msg_trailer_t, msgh_seqno)");
 _Static_assert(offsetof(mach_msg_trailer_t, msgh_sender) == 12, "offsetof(mach_msg_trailer_t, msgh_sender)");
+_Static_assert(sizeof(process_descriptor_t) == 12, "sizeof(process_descriptor_t)");
+_Static_assert(offsetof(process_descriptor_t, number) == 0, "offsetof(process_descriptor_t, number)");
+_Static_assert(offsetof(process_descriptor_t, name) == 4, "offsetof(process_descriptor_t, name)");
+_Static_assert(offsetof(process_descriptor_t, flags) == 8, "offsetof(process_descriptor_t, flags)");
 _Static_assert(sizeof(task_credential_t) == 96, "sizeof(task_credential_t)");
 _Static_assert(offsetof(task_credential_t, pid) == 0, "offsetof(task_credential_t, pid)");
 _Static_assert(offsetof(task_credential_t, pgid) == 4, "offsetof(task_credential_t, pgid)");

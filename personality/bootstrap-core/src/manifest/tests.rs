@@ -65,6 +65,20 @@ fn restart_no_and_yes_override_the_default() {
 }
 
 #[test]
+fn a_critical_program_is_never_restarted() {
+    let manifest = Manifest::parse("proc registers=proc critical host-port\nmemory registers=memory").unwrap();
+    let (proc, memory) = (manifest.program(0).unwrap(), manifest.program(1).unwrap());
+    assert!(proc.critical() && !proc.restart(), "a critical server is not restarted");
+    assert!(!memory.critical() && memory.restart());
+    let refused = Manifest::parse("proc registers=proc critical restart=yes").unwrap_err();
+    assert_eq!((refused.line, refused.column), (1, 30), "at restart=yes");
+    assert!(alloc::format!("{refused}").contains("never restarted"), "{refused}");
+    assert!(Manifest::parse("proc critical restart=no").unwrap().program(0).is_some());
+    assert!(Manifest::parse("proc critical=yes").is_err());
+    assert!(Manifest::parse("proc critical critical").is_err());
+}
+
+#[test]
 fn an_empty_manifest_starts_nothing() {
     let manifest = Manifest::parse("# nothing\n\n   \n").unwrap();
     assert!(manifest.is_empty());

@@ -1,0 +1,484 @@
+//! The process server (docs/process-server.md): registers `proc`, starts
+//! init (pid 1) from the file server's disk and serves every process. Its
+//! manifest line gives it the host port (task credentials), the CMOS
+//! clock's ports (the wall clock every process gets) and the ports of the
+//! power-off devices; its arguments are init's path and init's arguments.
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+#[path = "../heap.rs"]
+mod heap;
+
+use alloc::vec::Vec;
+use libmach::abi::{
+    Disposition, KernReturn, PortName, TaskCredential, X86ThreadState64, EXC_MASK_ALL, X86_THREAD_STATE64,
+};
+use libmach::trap::{
+    clock_get_time, port_deallocate, port_destroy, port_extract_right, port_insert_right, task_basic_info,
+    task_create_with, task_resume, task_self, task_set_credential, task_set_exception_port, task_suspend,
+    task_terminate, thread_basic_info, thread_create, thread_resume, thread_self, thread_set_state, thread_set_tls,
+    vm_write,
+};
+use libmach::{println, PortSet, ReceiveRight, SendRight, ServeOptions, SystemKernel};
+use mach_bootstrap_core::names;
+use mach_process::{Console, FileService, FileStatus, Power, ProcessServer, Registers, TaskInfo, Tasks};
+use mach_vfs::server::device::RandomGenerator;
+use personality_interfaces::{fs, io, memory, proc, random, tty};
+use process_core::table::Pid;
+use process_core::Errno;
+
+libmach::entry!(main);
+
+/// Reads CMOS register `index` (ports 0x70/0x71, granted by the manifest).
+fn cmos(index: u8) -> u8 {
+    let value: u8;
+    // SAFETY: the manifest grants this task ports 0x70 and 0x71
+    // (`io-ports=`), so `out`/`in` there are allowed; the instructions
+    // touch no memory.
+    unsafe {
+        core::arch::asm!("out dx, al", in("dx") 0x70u16, in("al") index & 0x7f, options(nomem, nostack));
+        core::arch::asm!("in al, dx", in("dx") 0x71u16, out("al") value, options(nomem, nostack));
+    }
+    value
+}
+
+/// Writes `value` to I/O port `port` (the power-off devices the manifest grants).
+fn port_write(port: u16, value: u16, wide: bool) {
+    // SAFETY: as for `cmos`: the manifest grants these ports; no memory is touched.
+    unsafe {
+        if wide {
+            core::arch::asm!("out dx, ax", in("dx") port, in("ax") value, options(nomem, nostack));
+        } else {
+            core::arch::asm!("out dx, al", in("dx") port, in("al") value as u8, options(nomem, nostack));
+        }
+    }
+}
+
+/// The wall clock at the kernel clock's zero, nanoseconds since the epoch:
+/// the CMOS clock read once (between updates), less the time since boot.
+fn boot_time() -> u64 {
+    use mach_vfs::clock::{register, RtcReading};
+    for _ in 0..1000 {
+        if cmos(register::STATUS_A) & 0x80 != 0 {
+            continue;
+        }
+        let reading = RtcReading {
+            seconds: cmos(register::SECONDS),
+            minutes: cmos(register::MINUTES),
+            hours: cmos(register::HOURS),
+            day: cmos(register::DAY_OF_MONTH),
+            month: cmos(register::MONTH),
+            year: cmos(register::YEAR),
+            century: cmos(register::CENTURY),
+            status_b: cmos(register::STATUS_B),
+        };
+        let uptime = clock_get_time().unwrap_or(0);
+        return match reading.unix_seconds() {
+            Ok(seconds) => (seconds.max(0) as u64 * 1_000_000_000).saturating_sub(uptime),
+            Err(error) => {
+                println!("proc: the CMOS clock reads {reading:?} ({error:?}): the wall clock starts at the epoch");
+                0
+            }
+        };
+    }
+    println!("proc: the CMOS clock is always updating: the wall clock starts at the epoch");
+    0
+}
+
+/// How long a scheduler tick is, in microseconds: the time its own thread
+/// takes to be charged two ticks while it spins (the shortest of three
+/// tries, so being preempted only ever lengthens a try).
+fn tick_microseconds() -> u64 {
+    let thread = thread_self();
+    let ticks = || thread_basic_info(thread).map(|info| info.cpu_ticks).unwrap_or(0);
+    let mut best = u64::MAX;
+    for _ in 0..3 {
+        let start = ticks();
+        while ticks() == start {}
+        let (from, first) = (clock_get_time().unwrap_or(0), ticks());
+        while ticks() < first + 2 {}
+        let elapsed = clock_get_time().unwrap_or(0).saturating_sub(from) / 2;
+        best = best.min(elapsed / 1000);
+    }
+    let _ = port_deallocate(task_self(), thread);
+    if best == 0 || best == u64::MAX {
+        10_000
+    } else {
+        best
+    }
+}
+
+/// The kernel calls on the processes' tasks.
+struct KernelTasks {
+    host: PortName,
+    boot_time: u64,
+    tick_microseconds: u64,
+    random: Option<random::Client<SystemKernel>>,
+    /// AT_RANDOM's source: ChaCha20 keyed from `random` (the file server's
+    /// /dev/urandom generator), with fast key erasure.
+    generator: RandomGenerator,
+    draws: u64,
+}
+
+/// How many AT_RANDOM draws one key from the entropy device serves.
+const RESEED_AFTER: u64 = 1024;
+
+impl KernelTasks {
+    /// Mixes 32 bytes from the `random` server into the generator's key
+    /// (the clock if there is none: weak, said once at start).
+    fn reseed(&mut self) {
+        if let Some(client) = self.random.as_mut() {
+            if let Ok(data) = client.read_random(32) {
+                if data.as_slice().len() == 32 {
+                    self.generator.mix(data.as_slice());
+                    return;
+                }
+            }
+        }
+        self.generator.mix(&clock_get_time().unwrap_or(0).to_le_bytes());
+    }
+}
+
+impl Tasks<SystemKernel> for KernelTasks {
+    fn now(&self) -> u64 {
+        clock_get_time().unwrap_or(0) / 1_000_000
+    }
+    fn boot_time(&self) -> u64 {
+        self.boot_time
+    }
+    fn create(&mut self) -> Result<SendRight<SystemKernel>, KernReturn> {
+        Ok(SendRight::from_name(&SystemKernel, task_create_with(task_self(), 0)?))
+    }
+    fn terminate(&mut self, task: PortName) -> Result<(), KernReturn> {
+        task_terminate(task)
+    }
+    fn suspend(&mut self, task: PortName) -> Result<(), KernReturn> {
+        task_suspend(task)
+    }
+    fn resume(&mut self, task: PortName) -> Result<(), KernReturn> {
+        task_resume(task)
+    }
+    fn set_credential(&mut self, task: PortName, credential: &TaskCredential) -> Result<(), KernReturn> {
+        task_set_credential(self.host, task, credential)
+    }
+    fn set_exception_port(&mut self, task: PortName, port: PortName) -> Result<(), KernReturn> {
+        // The kernel copies a send right the caller names: make one, give
+        // it, drop ours.
+        port_insert_right(task_self(), port, port, Disposition::MakeSend as u32)?;
+        let set = task_set_exception_port(task, EXC_MASK_ALL, port);
+        let _ = port_deallocate(task_self(), port);
+        set
+    }
+    fn create_thread(&mut self, task: PortName) -> Result<SendRight<SystemKernel>, KernReturn> {
+        Ok(SendRight::from_name(&SystemKernel, thread_create(task)?))
+    }
+    fn start_thread(&mut self, thread: PortName, registers: &Registers) -> Result<(), KernReturn> {
+        let state = X86ThreadState64 {
+            rip: registers.rip,
+            rsp: registers.rsp,
+            rax: registers.rax,
+            rbx: registers.rbx,
+            rdx: registers.rdx,
+            rdi: registers.rdi,
+            rsi: registers.rsi,
+            rbp: registers.rbp,
+            r12: registers.r12,
+            r13: registers.r13,
+            r14: registers.r14,
+            r15: registers.r15,
+            rflags: registers.rflags,
+            ..X86ThreadState64::default()
+        };
+        thread_set_state(thread, X86_THREAD_STATE64, &state.to_words())?;
+        thread_set_tls(thread, registers.fs_base)?;
+        thread_resume(thread)
+    }
+    fn insert_right(
+        &mut self,
+        task: PortName,
+        name: PortName,
+        right: PortName,
+        disposition: Disposition,
+    ) -> Result<(), KernReturn> {
+        port_insert_right(task, name, right, disposition as u32)
+    }
+    fn replace_right(
+        &mut self,
+        task: PortName,
+        name: PortName,
+        right: PortName,
+        disposition: Disposition,
+    ) -> Result<(), KernReturn> {
+        match port_destroy(task, name) {
+            Ok(()) | Err(KernReturn::InvalidName) => {}
+            Err(error) => return Err(error),
+        }
+        port_insert_right(task, name, right, disposition as u32)
+    }
+    fn copy_right(&mut self, task: PortName, name: PortName) -> Result<SendRight<SystemKernel>, KernReturn> {
+        let (right, _) = port_extract_right(task, name, Disposition::CopySend as u32)?;
+        Ok(SendRight::from_name(&SystemKernel, right))
+    }
+    fn write(&mut self, task: PortName, address: u64, data: &[u8]) -> Result<(), KernReturn> {
+        vm_write(task, address, data)
+    }
+    fn info(&mut self, task: PortName) -> Result<TaskInfo, KernReturn> {
+        let info = task_basic_info(task)?;
+        Ok(TaskInfo {
+            threads: info.thread_count,
+            resident_pages: info.resident_pages as u64,
+            cpu_microseconds: info.cpu_ticks * self.tick_microseconds,
+            suspended: info.suspend_count > 0,
+        })
+    }
+    fn set_name(&mut self, task: PortName, name: &str) -> Result<(), KernReturn> {
+        libmach::trap::task_set_name(task, name)
+    }
+    fn thread_waiting(&mut self, thread: PortName) -> Result<bool, KernReturn> {
+        Ok(thread_basic_info(thread)?.run_state == libmach::abi::TH_STATE_WAITING)
+    }
+    fn random(&mut self) -> [u8; 16] {
+        // A keystream keyed from the entropy device, fetched again every
+        // RESEED_AFTER draws: an exec never waits for the device.
+        if self.draws.is_multiple_of(RESEED_AFTER) {
+            self.reseed();
+        }
+        self.draws += 1;
+        let mut bytes = [0u8; 16];
+        self.generator.fill(&mut bytes);
+        bytes
+    }
+    fn power(&mut self, action: Power, status: i32) {
+        match action {
+            Power::Off | Power::Halt => {
+                // QEMU's isa-debug-exit (exit status (value << 1) | 1), then ACPI (q35's PM1a control).
+                port_write(0xf4, status as u16 & 0xff, false);
+                port_write(0x604, 0x2000, true);
+            }
+            Power::Restart => port_write(0xcf9, 0x06, false),
+        }
+        println!("proc: the machine did not go off");
+    }
+}
+
+/// The file server, through its root directory's port and each open file's.
+struct FileServer {
+    root: SendRight<SystemKernel>,
+}
+
+fn io_failure(error: libmach::CallError<io::Error>) -> Errno {
+    match error {
+        libmach::CallError::Interface(error) => Errno(error.code()),
+        libmach::CallError::Rpc(_) => Errno::EIO,
+    }
+}
+
+fn fs_failure(error: libmach::CallError<fs::Error>) -> Errno {
+    match error {
+        libmach::CallError::Interface(error) => Errno(error.code()),
+        libmach::CallError::Rpc(_) => Errno::EIO,
+    }
+}
+
+fn io_client(file: &SendRight<SystemKernel>) -> Result<io::Client<SystemKernel>, Errno> {
+    io::Client::new(&SystemKernel, file.try_clone().map_err(|_| Errno::ENOMEM)?).map_err(|_| Errno::ENOMEM)
+}
+
+fn fs_client(directory: &SendRight<SystemKernel>) -> Result<fs::Client<SystemKernel>, Errno> {
+    fs::Client::new(&SystemKernel, directory.try_clone().map_err(|_| Errno::ENOMEM)?).map_err(|_| Errno::ENOMEM)
+}
+
+impl FileService<SystemKernel> for FileServer {
+    fn stat(&mut self, file: &SendRight<SystemKernel>) -> Result<FileStatus, Errno> {
+        let status = io_client(file)?.stat().map_err(io_failure)?;
+        Ok(FileStatus { mode: status.mode, owner: status.uid, group: status.gid, size: status.file_size.max(0) as u64 })
+    }
+    fn read_at(&mut self, file: &SendRight<SystemKernel>, offset: u64, buffer: &mut [u8]) -> Result<usize, Errno> {
+        let mut client = io_client(file)?;
+        let mut done = 0;
+        while done < buffer.len() {
+            let count = (buffer.len() - done).min(8192) as u32;
+            let data = client.read_at(offset + done as u64, count).map_err(io_failure)?;
+            let bytes = data.as_slice();
+            if bytes.is_empty() {
+                break;
+            }
+            buffer[done..done + bytes.len()].copy_from_slice(bytes);
+            done += bytes.len();
+        }
+        Ok(done)
+    }
+    fn open(
+        &mut self,
+        directory: &SendRight<SystemKernel>,
+        path: &[u8],
+        flags: u32,
+    ) -> Result<SendRight<SystemKernel>, Errno> {
+        let reply = fs_client(directory)?.open(path, flags, 0).map_err(fs_failure)?;
+        Ok(reply.file)
+    }
+    fn root(&mut self) -> Result<SendRight<SystemKernel>, Errno> {
+        self.root.try_clone().map_err(|_| Errno::ENOMEM)
+    }
+    fn process_exited(&mut self, pid: Pid) {
+        if let Ok(mut client) = fs_client(&self.root) {
+            let _ = client.process_exited(pid);
+        }
+    }
+    fn shutdown(&mut self) -> Result<(), Errno> {
+        fs_client(&self.root)?.shutdown().map_err(fs_failure)
+    }
+}
+
+/// The console server (`tty.defs` on the port registered as `console`),
+/// looked up when first needed: a system without one still runs.
+struct ConsoleServer {
+    names: names::Client<SystemKernel>,
+    tty: Option<tty::Client<SystemKernel>>,
+}
+
+impl Console for ConsoleServer {
+    fn session_ended(&mut self, session: Pid) {
+        if self.tty.is_none() {
+            self.tty =
+                self.names.lookup_wait("console", 0).ok().and_then(|port| tty::Client::new(&SystemKernel, port).ok());
+        }
+        match self.tty.as_mut() {
+            Some(client) => {
+                if client.session_ended(session).is_err() {
+                    // A restarted console registers a new port.
+                    self.tty = None;
+                }
+            }
+            None => println!("proc: session {session} ended; no console server to tell"),
+        }
+    }
+}
+
+fn main(bootstrap_port: u64) {
+    let Some(host) = libmach::runtime::host_port() else {
+        println!("proc: no host port (its manifest line must say host-port): not serving");
+        return;
+    };
+    let mut names =
+        match names::Client::new(&SystemKernel, SendRight::from_name(&SystemKernel, bootstrap_port as PortName)) {
+            Ok(names) => names,
+            Err(error) => {
+                println!("proc: no name service ({error:?}): not serving");
+                return;
+            }
+        };
+    let looked_up = |names: &mut names::Client, name: &str, wait: u32| names.lookup_wait(name, wait).ok();
+    let (Some(root), Some(memory_port)) =
+        (looked_up(&mut names, "fs", 60_000), looked_up(&mut names, "memory", 60_000))
+    else {
+        println!("proc: the file server or the memory server is not there: not serving");
+        return;
+    };
+    let random = looked_up(&mut names, "random", 0).and_then(|port| random::Client::new(&SystemKernel, port).ok());
+    if random.is_none() {
+        println!("proc: no `random` server: AT_RANDOM comes from the clock (weak)");
+    }
+    let started = (|| {
+        let public = ReceiveRight::allocate(&SystemKernel).map_err(|_| "no port")?;
+        let notify = ReceiveRight::allocate(&SystemKernel).map_err(|_| "no port")?;
+        let set = PortSet::allocate(&SystemKernel).map_err(|_| "no port set")?;
+        set.insert(&public).map_err(|_| "no port set")?;
+        set.insert(&notify).map_err(|_| "no port set")?;
+        names
+            .register_name("proc", &public.make_send().map_err(|_| "no port")?)
+            .map_err(|_| "cannot register `proc`")?;
+        Ok::<_, &str>((public, notify, set))
+    })();
+    let (public, notify, set) = match started {
+        Ok(ports) => ports,
+        Err(why) => {
+            println!("proc: {why}: not serving");
+            return;
+        }
+    };
+    let memory = match memory::Client::new(&SystemKernel, memory_port) {
+        Ok(client) => client,
+        Err(error) => {
+            println!("proc: no client for the memory server ({error:?}): not serving");
+            return;
+        }
+    };
+    // A second reference to the bootstrap port for the console's lookups.
+    if let Err(error) =
+        libmach::trap::port_mod_refs(task_self(), bootstrap_port as PortName, libmach::abi::PortRight::Send, 1)
+    {
+        println!("proc: no second reference to the bootstrap port ({error:?}): not serving");
+        return;
+    }
+    let console_names =
+        match names::Client::new(&SystemKernel, SendRight::from_name(&SystemKernel, bootstrap_port as PortName)) {
+            Ok(client) => client,
+            Err(error) => {
+                println!("proc: no name service ({error:?}): not serving");
+                return;
+            }
+        };
+    let tasks = KernelTasks {
+        host,
+        boot_time: boot_time(),
+        tick_microseconds: tick_microseconds(),
+        random,
+        generator: RandomGenerator::new(&clock_get_time().unwrap_or(0).to_le_bytes()),
+        draws: 0,
+    };
+    let mut server = ProcessServer::new(
+        SystemKernel,
+        tasks,
+        memory,
+        FileServer { root },
+        ConsoleServer { names: console_names, tty: None },
+        set.name(),
+        public.name(),
+        notify.name(),
+    );
+
+    // init: the first argument is its path, the rest its arguments.
+    let arguments: Vec<&[u8]> = libmach::runtime::arguments().skip(1).collect();
+    let path: &[u8] = arguments.first().copied().unwrap_or(b"/sbin/init");
+    let rest = arguments.get(1..).unwrap_or(&[]);
+    match server.start_init(path, rest, Some(bootstrap_port as PortName)) {
+        Ok(()) => println!("proc: serving; init started from {}", core::str::from_utf8(path).unwrap_or("?")),
+        Err(errno) => println!(
+            "proc: cannot start init from {} (errno {}): serving without it",
+            core::str::from_utf8(path).unwrap_or("?"),
+            errno.0
+        ),
+    }
+    let mut request = alloc::vec![0u8; proc::BUFFER_SIZE];
+    let mut reply = alloc::vec![0u8; proc::BUFFER_SIZE];
+    while !server.stopped() {
+        let timeout = server.next_deadline().map(|deadline| {
+            let now = clock_get_time().unwrap_or(0) / 1_000_000;
+            deadline.saturating_sub(now).min(u32::MAX as u64) as u32
+        });
+        let handled = libmach::server::handle_one_with(
+            &SystemKernel,
+            set.name(),
+            ServeOptions { audit: true },
+            &mut request,
+            &mut reply,
+            timeout,
+            &mut |request, reply| server.handle(request, reply),
+        );
+        match handled {
+            Ok(_)
+            | Err(libmach::abi::MachMsgReturn::ReceiveTimedOut)
+            | Err(libmach::abi::MachMsgReturn::ReceiveInterrupted) => {}
+            Err(error) => {
+                println!("proc: receiving failed for good ({error:?}): stopping");
+                break;
+            }
+        }
+        server.tick();
+    }
+    drop((public, notify, set));
+    println!("proc: stopped");
+}

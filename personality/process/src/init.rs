@@ -1,0 +1,136 @@
+//! init's logic (the program is `src/bin/init.rs`): the command it runs
+//! for `scripts/run -c`, where a command name is looked for, and the exit
+//! status the machine reports.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use process_core::WaitStatus;
+
+/// Why a command line could not be split.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CommandError {
+    Empty,
+    UnclosedQuote,
+    /// A backslash ends the line.
+    TrailingEscape,
+}
+
+/// Splits a command line into arguments the way a shell would for simple
+/// words: blanks separate, `'...'` keeps everything, `"..."` keeps all
+/// but `\"` and `\\`, a backslash outside quotes escapes the next byte.
+pub fn split_command(line: &str) -> Result<Vec<String>, CommandError> {
+    let mut arguments = Vec::new();
+    let mut current = String::new();
+    let mut in_word = false;
+    let mut characters = line.chars();
+    while let Some(character) = characters.next() {
+        match character {
+            ' ' | '\t' | '\n' => {
+                if in_word {
+                    arguments.push(core::mem::take(&mut current));
+                    in_word = false;
+                }
+            }
+            '\'' => {
+                in_word = true;
+                loop {
+                    match characters.next() {
+                        Some('\'') => break,
+                        Some(character) => current.push(character),
+                        None => return Err(CommandError::UnclosedQuote),
+                    }
+                }
+            }
+            '"' => {
+                in_word = true;
+                loop {
+                    match characters.next() {
+                        Some('"') => break,
+                        Some('\\') => match characters.next() {
+                            Some(escaped @ ('"' | '\\')) => current.push(escaped),
+                            Some(other) => {
+                                current.push('\\');
+                                current.push(other);
+                            }
+                            None => return Err(CommandError::UnclosedQuote),
+                        },
+                        Some(character) => current.push(character),
+                        None => return Err(CommandError::UnclosedQuote),
+                    }
+                }
+            }
+            '\\' => {
+                in_word = true;
+                current.push(characters.next().ok_or(CommandError::TrailingEscape)?);
+            }
+            character => {
+                in_word = true;
+                current.push(character);
+            }
+        }
+    }
+    if in_word {
+        arguments.push(current);
+    }
+    if arguments.is_empty() {
+        return Err(CommandError::Empty);
+    }
+    Ok(arguments)
+}
+
+/// Where init looks for a command: a name with a slash is a path; another
+/// is looked for in `/bin`.
+pub fn command_path(name: &str) -> String {
+    if name.contains('/') {
+        String::from(name)
+    } else {
+        let mut path = String::from("/bin/");
+        path.push_str(name);
+        path
+    }
+}
+
+/// The status init reports for its command (and the machine exits with):
+/// its exit code, or 128 + the signal that killed it (as a shell says).
+pub fn exit_code(status: i32) -> i32 {
+    match WaitStatus::decode(status) {
+        Some(WaitStatus::Exited(code)) => code as i32,
+        Some(WaitStatus::Signaled { signal, .. }) => 128 + signal.number() as i32,
+        _ => 255,
+    }
+}
+
+#[cfg(test)]
+mod unit {
+    use super::*;
+    use alloc::vec;
+
+    fn words(line: &str) -> Vec<String> {
+        split_command(line).unwrap()
+    }
+
+    #[test]
+    fn command_lines_split_like_a_shell_splits_simple_words() {
+        assert_eq!(words("ls -l /tmp"), vec!["ls", "-l", "/tmp"]);
+        assert_eq!(
+            words("  echo   'two  words' \"a \\\"quote\\\"\" x\\ y "),
+            vec!["echo", "two  words", "a \"quote\"", "x y"]
+        );
+        assert_eq!(words("printf ''"), vec!["printf", ""]);
+        assert_eq!(split_command("   "), Err(CommandError::Empty));
+        assert_eq!(split_command("echo 'open"), Err(CommandError::UnclosedQuote));
+        assert_eq!(split_command("echo \"open"), Err(CommandError::UnclosedQuote));
+        assert_eq!(split_command("echo \\"), Err(CommandError::TrailingEscape));
+    }
+
+    #[test]
+    fn names_are_looked_for_in_bin_and_statuses_map_as_a_shell_says() {
+        assert_eq!(command_path("ls"), "/bin/ls");
+        assert_eq!(command_path("./a.out"), "./a.out");
+        assert_eq!(command_path("/sbin/x"), "/sbin/x");
+        assert_eq!(exit_code(3 << 8), 3);
+        assert_eq!(exit_code(11 | 0x80), 139, "SIGSEGV with a core: 128 + 11");
+        assert_eq!(exit_code(9), 137);
+    }
+}
