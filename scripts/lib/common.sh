@@ -347,6 +347,25 @@ stage_system_programs() {
     stage_root_file "$BUILD/x86_64/user/init" /sbin/init 0755
 }
 
+# stage_user_programs: what a person uses on the root disk, built for
+# Mach_R by build_minilibc_program and stripped (the disk is 64 MiB): the
+# shell at /bin/msh (init starts it on the console) and coreutils at
+# /bin/coreutils with a link /bin/TOOL for each of its tools. Not yet
+# /bin/sh: with it, minilibc-mach's processes check dies of the SIGINT that
+# system("kill -INT $PPID; exit 4") sends (system() on the Mach back end
+# does not keep its caller from SIGINT yet).
+stage_user_programs() {
+    local bin="$BUILD/x86_64/root/bin" tool
+    build_minilibc_program msh mach || return
+    stage_root_file "$MINILIBC_PROGRAMS/msh" /bin/msh 0755
+    build_minilibc_program coreutils mach || return
+    stage_root_file "$MINILIBC_PROGRAMS/coreutils" /bin/coreutils 0755
+    strip "$bin/msh" "$bin/coreutils" || return
+    for tool in $(sed -n 's/^ *Tool { name: "\([^"]*\)".*/\1/p' "$ROOT/coreutils/src/tools/mod.rs"); do
+        ln -sfn coreutils "$bin/$tool"
+    done
+}
+
 # Programs the process server runs from the root disk (process_test_overlay,
 # stage_system_programs), never started by a manifest: left out of the test
 # kernel's boot modules, whose room the 32 MiB test machine lacks.

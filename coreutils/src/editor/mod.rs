@@ -1765,14 +1765,19 @@ impl Editor {
                 }
                 break;
             }
+            // The cursor's line may wrap to more rows than the screen has
+            // left: its first rows are then skipped so the cursor's row shows.
+            let mut skip = 0;
             if index == self.line {
                 let mut column = display_column(line, self.column);
                 if self.mode != Mode::Insert && self.byte_at(self.line, self.column) == Some(b'\t') {
                     column += cell_width(b'\t', column) - 1;
                 }
-                cursor = (rows.len() + column / self.columns, column % self.columns);
+                let row_in_line = column / self.columns;
+                skip = (row_in_line + 1).saturating_sub(text_rows - rows.len());
+                cursor = (rows.len() + row_in_line - skip, column % self.columns);
             }
-            for row in wrapped {
+            for row in wrapped.into_iter().skip(skip) {
                 if rows.len() < text_rows {
                     rows.push(row);
                 }

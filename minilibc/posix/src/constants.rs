@@ -198,6 +198,7 @@ constants! {
     TCIFLUSH: i32 = 0;
 
     // <sys/ioctl.h>
+    TIOCSCTTY: u64 = 0x540E;
     TIOCGWINSZ: u64 = 0x5413;
     TIOCSWINSZ: u64 = 0x5414;
     FIONREAD: u64 = 0x541B;

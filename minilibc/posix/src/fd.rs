@@ -208,6 +208,13 @@ pub fn read(fd: i32, buffer: &mut [u8]) -> Result<usize> {
     }
 }
 
+/// `read` on a raw descriptor once: EINTR comes back as an error, so a
+/// caught signal ends a read waiting at a terminal or pipe.
+pub fn read_once(fd: i32, buffer: &mut [u8]) -> Result<usize> {
+    // SAFETY: the buffer is writable for its length.
+    check_size(unsafe { ffi::read(fd, buffer.as_mut_ptr(), buffer.len()) })
+}
+
 /// `write` on a raw descriptor, retrying on EINTR.
 pub fn write(fd: i32, buffer: &[u8]) -> Result<usize> {
     loop {

@@ -135,6 +135,18 @@ pub fn wait_for(pid: i32, options: i32) -> Result<Option<(i32, WaitStatus)>> {
     Ok(Some((child, WaitStatus::from_raw(status))))
 }
 
+/// `waitpid(pid, options)` once: EINTR comes back as an error, so a
+/// caught signal (a shell's ^C, a trapped signal) ends the wait.
+pub fn wait_once(pid: i32, options: i32) -> Result<Option<(i32, WaitStatus)>> {
+    let mut status = 0;
+    // SAFETY: a writable status word.
+    let child = check(unsafe { ffi::waitpid(pid, &mut status, options) })?;
+    if child == 0 {
+        return Ok(None);
+    }
+    Ok(Some((child, WaitStatus::from_raw(status))))
+}
+
 /// Ends the process: flushes this crate's buffered output, runs atexit
 /// handlers and the C library's own flushing, and exits with `status`.
 pub fn exit(status: i32) -> ! {

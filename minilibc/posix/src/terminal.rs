@@ -85,6 +85,14 @@ pub fn set_foreground_group(fd: i32, group: i32) -> Result<()> {
     check(unsafe { ffi::tcsetpgrp(fd, group) }).map(drop)
 }
 
+/// `TIOCSCTTY`: the terminal becomes the controlling terminal of the
+/// caller's session (the caller must lead it); `steal` (the superuser's)
+/// takes it from another session.
+pub fn set_controlling(fd: i32, steal: bool) -> Result<()> {
+    // SAFETY: TIOCSCTTY takes an integer, no pointer.
+    check(unsafe { ffi::ioctl(fd, crate::TIOCSCTTY, i32::from(steal)) }).map(drop)
+}
+
 /// `tcflush(fd, queue)`.
 pub fn flush(fd: i32, queue: i32) -> Result<()> {
     // SAFETY: no pointers.

@@ -61,6 +61,20 @@ pub trait Machine: Registers {
     fn read_kernel_log(&mut self, buffer: &mut [u8], sequence: u64) -> Result<LogLines, KernReturn>;
     /// Prints a line of the server's own log (into the kernel log).
     fn report(&mut self, line: core::fmt::Arguments);
+
+    // The process server (`proc.defs`'s server routines). The console
+    // starts before it, so each answers `None` while there is none to ask
+    // (or it did not answer): the caller then refuses loudly.
+
+    /// `signal_group`: `signal` (its number) to process group `group`;
+    /// `Some(false)` if the process server refused it (a group that ended
+    /// meanwhile is not a refusal: the signal has nobody to reach).
+    fn signal_group(&mut self, group: u32, signal: u32) -> Option<bool>;
+    /// `job_control`: process `pid` of group `group` used the terminal from
+    /// the background; what the process server did about `signal`.
+    fn job_control(&mut self, pid: u32, group: u32, signal: u32) -> Option<JobControlOutcome>;
+    /// `group_in_session`: is `group` a process group of `session`?
+    fn group_in_session(&mut self, group: u32, session: u32) -> Option<bool>;
 }
 
 /// What a kernel log read copied.
@@ -366,25 +380,22 @@ impl<K: PortKernel, M: Machine> ConsoleServer<K, M> {
         }
     }
 
-    /// Reports the signals the terminal asked for and what it asks of the
-    /// process server. There is no process server yet: signals are recorded
-    /// (and logged) and job-control questions are answered as refusals, so
-    /// nothing waits for an answer that will not come.
+    /// Sends what the terminal asks of the process server (signals for
+    /// groups, job control, tcsetpgrp's checks) and answers the requests
+    /// waiting on it. Without a process server (it starts after the
+    /// console) signals are recorded and logged, and job-control questions
+    /// are answered at once as refusals, so nothing waits for an answer
+    /// that will not come.
     fn report(&mut self) {
         let records: alloc::vec::Vec<_> = self.core.signals_recorded_since(self.signals_reported).copied().collect();
         self.signals_reported = self.core.signals_recorded_total();
         for record in records {
-            match record.group {
-                Some(group) => self.machine.report(format_args!(
-                    "console: {} ({}) for process group {group} recorded (no process server yet)",
-                    record.signal.name(),
-                    record.signal.number()
-                )),
-                None => self.machine.report(format_args!(
+            if record.group.is_none() {
+                self.machine.report(format_args!(
                     "console: {} ({}): the terminal has no foreground process group",
                     record.signal.name(),
                     record.signal.number()
-                )),
+                ));
             }
         }
         if self.ask_process_server() {
@@ -392,27 +403,50 @@ impl<K: PortKernel, M: Machine> ConsoleServer<K, M> {
         }
     }
 
-    /// Sends what the core asks of the process server. There is none yet:
-    /// signals are recorded (and logged by [`ConsoleServer::report`]) and
-    /// questions are answered at once as refusals, so nothing waits for an
-    /// answer that will not come. True if something was answered.
+    /// Sends what the core asks of the process server. True if a waiting
+    /// request got its answer.
     fn ask_process_server(&mut self) -> bool {
         let mut answered = false;
         for request in self.core.take_outgoing() {
             match request {
-                Outgoing::SignalGroup { .. } => {}
-                Outgoing::JobControl { request, pid, signal, .. } => {
-                    self.machine.report(format_args!(
-                        "console: process {pid} used its terminal from the background; no process server to send {} to: refused",
-                        signal.name()
-                    ));
-                    self.core.job_control_outcome(request, JobControlOutcome::Orphaned);
+                Outgoing::SignalGroup { group, signal } => match self.machine.signal_group(group, signal.number()) {
+                    Some(true) => {}
+                    Some(false) => self.machine.report(format_args!(
+                        "console: {} ({}) for process group {group}: the process server refused it",
+                        signal.name(),
+                        signal.number()
+                    )),
+                    None => self.machine.report(format_args!(
+                        "console: {} ({}) for process group {group} recorded (no process server yet)",
+                        signal.name(),
+                        signal.number()
+                    )),
+                },
+                Outgoing::JobControl { request, pid, group, signal } => {
+                    let outcome = match self.machine.job_control(pid, group, signal.number()) {
+                        Some(outcome) => outcome,
+                        None => {
+                            self.machine.report(format_args!(
+                                "console: process {pid} used its terminal from the background; no process server to send {} to: refused",
+                                signal.name()
+                            ));
+                            JobControlOutcome::Orphaned
+                        }
+                    };
+                    self.core.job_control_outcome(request, outcome);
                     answered = true;
                 }
-                Outgoing::GroupInSession { request, group, .. } => {
-                    self.machine
-                        .report(format_args!("console: no process server to check process group {group}: refused"));
-                    self.core.group_in_session(request, false);
+                Outgoing::GroupInSession { request, group, session } => {
+                    let member = match self.machine.group_in_session(group, session) {
+                        Some(member) => member,
+                        None => {
+                            self.machine.report(format_args!(
+                                "console: no process server to check process group {group}: refused"
+                            ));
+                            false
+                        }
+                    };
+                    self.core.group_in_session(request, member);
                     answered = true;
                 }
             }

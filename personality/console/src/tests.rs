@@ -14,13 +14,26 @@ use std::rc::Rc;
 use std::string::String;
 use std::vec::Vec;
 
-/// The simulated machine: a 16550, the kernel log's lines, the reports.
+/// The simulated machine: a 16550, the kernel log's lines, the reports,
+/// and a process server if the test gives one.
 #[derive(Default)]
 struct TestMachine {
     uart: SimulatedUart,
     acknowledged: u32,
     log: Vec<u8>,
     reports: Vec<String>,
+    process_server: Option<TestProcessServer>,
+}
+
+/// What the process server was asked, and how it answers.
+struct TestProcessServer {
+    /// (group, signal) of every signal_group.
+    signals: Vec<(u32, u32)>,
+    /// (pid, group, signal) of every job_control.
+    job_control: Vec<(u32, u32, u32)>,
+    job_control_answer: JobControlOutcome,
+    /// (group, session): the groups there are.
+    groups: Vec<(u32, u32)>,
 }
 
 impl Registers for TestMachine {
@@ -56,6 +69,25 @@ impl Machine for TestMachine {
 
     fn report(&mut self, line: core::fmt::Arguments) {
         self.reports.push(std::format!("{line}"));
+    }
+
+    fn signal_group(&mut self, group: u32, signal: u32) -> Option<bool> {
+        let server = self.process_server.as_mut()?;
+        server.signals.push((group, signal));
+        // Only the groups it knows, as the test's process server; the real
+        // one's ESRCH counts as delivered (the group ended).
+        Some(server.groups.iter().any(|&(known, _)| known == group))
+    }
+
+    fn job_control(&mut self, pid: u32, group: u32, signal: u32) -> Option<JobControlOutcome> {
+        let server = self.process_server.as_mut()?;
+        server.job_control.push((pid, group, signal));
+        Some(server.job_control_answer)
+    }
+
+    fn group_in_session(&mut self, group: u32, session: u32) -> Option<bool> {
+        let server = self.process_server.as_ref()?;
+        Some(server.groups.contains(&(group, session)))
     }
 }
 
@@ -380,6 +412,40 @@ fn without_a_process_server_job_control_and_group_checks_are_refused_loudly() {
     let (_task, mut background) = fixture.process_opening(process(43, 43, 42), &device::Opener::default());
     assert_eq!(background.read(16).unwrap_err(), libmach::CallError::Interface(io::Error::InputOutput));
     assert!(fixture.reports().iter().any(|line| line.contains("process 43 used its terminal from the background")));
+    fixture.system.check_invariants().unwrap();
+}
+
+#[test]
+fn with_a_process_server_signals_job_control_and_group_checks_go_to_it() {
+    let mut fixture = fixture();
+    fixture.server.borrow_mut().machine_mut().process_server = Some(TestProcessServer {
+        signals: Vec::new(),
+        job_control: Vec::new(),
+        job_control_answer: JobControlOutcome::IgnoredOrBlocked,
+        groups: std::vec![(42, 42), (77, 42), (90, 90)],
+    });
+    let (_leader_task, mut leader) = fixture.process_opening(process(42, 42, 42), &device::Opener::default());
+    fixture.type_keys(b"\x03");
+    // A group of the session gets the terminal; one of another session or
+    // none does not.
+    leader.set_foreground_group(77).unwrap();
+    assert_eq!(leader.get_foreground_group().unwrap(), 77);
+    assert_eq!(leader.set_foreground_group(90).unwrap_err(), libmach::CallError::Interface(io::Error::NotPermitted));
+    assert_eq!(leader.set_foreground_group(91).unwrap_err(), libmach::CallError::Interface(io::Error::NotPermitted));
+    fixture.type_keys(b"\x1a");
+    // A reader outside the foreground group: the process server says it
+    // ignores SIGTTIN, so the read fails with EIO.
+    let (_task, mut background) = fixture.process_opening(process(43, 43, 42), &device::Opener::default());
+    assert_eq!(background.read(16).unwrap_err(), libmach::CallError::Interface(io::Error::InputOutput));
+    let mut server = fixture.server.borrow_mut();
+    let process_server = server.machine_mut().process_server.as_ref().unwrap();
+    assert_eq!(process_server.signals, [(42, 2), (77, 20)]);
+    // The leader's tcsetpgrp calls from the background (77 had the
+    // terminal) asked about SIGTTOU first: it ignores it (as shells do).
+    assert_eq!(process_server.job_control, [(42, 42, 22), (42, 42, 22), (43, 43, 21)]);
+    drop(server);
+    let reports = fixture.reports();
+    assert!(!reports.iter().any(|line| line.contains("no process server")), "{reports:?}");
     fixture.system.check_invariants().unwrap();
 }
 

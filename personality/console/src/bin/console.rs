@@ -22,8 +22,9 @@ use libmach::trap::clock_get_time;
 use libmach::{println, PortSet, ReceiveRight, SendRight, SystemKernel};
 use mach_bootstrap_core::names;
 use mach_console::{ConsoleServer, LogLines, Machine, COM1_BASE, COM1_INTERRUPT};
+use mach_console_core::console::JobControlOutcome;
 use mach_console_core::uart::{Registers, Uart};
-use personality_interfaces::{device, io, tty};
+use personality_interfaces::{device, io, proc, tty};
 
 /// Request and reply buffers: the largest message of the interfaces served.
 const BUFFER_SIZE: usize = max(io::BUFFER_SIZE, max(device::BUFFER_SIZE, tty::BUFFER_SIZE));
@@ -46,9 +47,46 @@ mod heap;
 const HEAP_SIZE: u64 = 4 * 1024 * 1024;
 
 /// COM1 through the I/O ports the manifest granted, the interrupt line and
-/// the kernel log through the host port.
+/// the kernel log through the host port, and the process server once it
+/// has registered.
 struct Com1 {
     host: PortName,
+    names: Option<names::Client>,
+    proc: Option<proc::Client<SystemKernel>>,
+}
+
+/// The longest the console (one thread: every terminal waits meanwhile)
+/// waits for the process server's answer.
+const PROCESS_SERVER_TIMEOUT_MS: u32 = 2000;
+
+impl Com1 {
+    /// The process server's public port (`proc`), looked up once it has
+    /// registered: it starts after the console, which it needs.
+    fn process_server(&mut self) -> Option<&mut proc::Client<SystemKernel>> {
+        if self.proc.is_none() {
+            let right = self.names.as_mut()?.lookup("proc").ok()?;
+            let mut client = proc::Client::new(&SystemKernel, right).ok()?;
+            client.set_timeout(Some(PROCESS_SERVER_TIMEOUT_MS));
+            println!("console: signals and job control go to the process server from now on");
+            self.proc = Some(client);
+        }
+        self.proc.as_mut()
+    }
+
+    /// `error` from a call to the process server: an interface error is its
+    /// answer; a failed exchange (timed out, server gone) leaves none, and
+    /// the process server is looked up again next time.
+    fn answer<T>(&mut self, result: Result<T, libmach::CallError<proc::Error>>) -> Option<Result<T, proc::Error>> {
+        match result {
+            Ok(value) => Some(Ok(value)),
+            Err(libmach::CallError::Interface(error)) => Some(Err(error)),
+            Err(libmach::CallError::Rpc(error)) => {
+                println!("console: the process server did not answer ({error:?})");
+                self.proc = None;
+                None
+            }
+        }
+    }
 }
 
 impl Registers for Com1 {
@@ -75,6 +113,28 @@ impl Machine for Com1 {
 
     fn report(&mut self, line: core::fmt::Arguments) {
         println!("{line}");
+    }
+
+    fn signal_group(&mut self, group: u32, signal: u32) -> Option<bool> {
+        let result = self.process_server()?.signal_group(group as i32, signal as i32);
+        // ESRCH: the group ended meanwhile (a hang-up after its leader
+        // left): the signal has nobody to reach.
+        self.answer(result).map(|answer| matches!(answer, Ok(()) | Err(proc::Error::Esrch)))
+    }
+
+    fn job_control(&mut self, pid: u32, group: u32, signal: u32) -> Option<JobControlOutcome> {
+        let result = self.process_server()?.job_control(pid as i32, group as i32, signal as i32);
+        Some(match self.answer(result)? {
+            Ok(0) => JobControlOutcome::Signalled,
+            Ok(1) => JobControlOutcome::IgnoredOrBlocked,
+            // Orphaned (2), or the process or group is gone: EIO.
+            Ok(_) | Err(_) => JobControlOutcome::Orphaned,
+        })
+    }
+
+    fn group_in_session(&mut self, group: u32, session: u32) -> Option<bool> {
+        let result = self.process_server()?.group_in_session(group as i32, session as i32);
+        Some(self.answer(result)?.unwrap_or(false))
     }
 }
 
@@ -104,7 +164,10 @@ fn main(bootstrap_port: u64) {
         println!("console: started without the host port (its manifest line needs host-port)");
         return;
     };
-    let mut com1 = Com1 { host };
+    let names = names::Client::new(&kernel, SendRight::from_name(&kernel, bootstrap_port as PortName))
+        .inspect_err(|error| println!("console: no client of the name service: {error:?}"))
+        .ok();
+    let mut com1 = Com1 { host, names, proc: None };
     let uart = match Uart::start(&mut com1) {
         Ok(uart) => uart,
         Err(error) => {
@@ -141,11 +204,12 @@ fn main(bootstrap_port: u64) {
             return;
         }
     };
-    let registered = names::Client::new(&kernel, SendRight::from_name(&kernel, bootstrap_port as PortName))
-        .map_err(|error| alloc::format!("{error:?}"))
-        .and_then(|mut names| {
-            names.register_name("console", &service_send).map_err(|error| alloc::format!("{error:?}"))
-        });
+    // The one client of the name service (it owns the bootstrap port's
+    // send right): it registers `console` now and finds `proc` later.
+    let registered = match server.machine_mut().names.as_mut() {
+        Some(names) => names.register_name("console", &service_send).map_err(|error| alloc::format!("{error:?}")),
+        None => Err(alloc::string::String::from("no name service client")),
+    };
     if let Err(error) = registered {
         println!("console: cannot register `console`: {error}");
         return;

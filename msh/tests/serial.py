@@ -1,0 +1,187 @@
+#!/usr/bin/env python3
+"""A person at Mach_R's serial console: msh, started by init on the
+console (scripts/run with no -c), is typed at through QEMU's COM1 on a Unix
+socket (scripts/lib/serial_console.py) and what comes back is checked: the
+prompt, cd and pwd, a pipeline and redirections through coreutils, the
+status of failing commands, line editing, ^C of a running job, ^Z with
+jobs/bg/kill, exit (init starts the shell again), and poweroff.
+
+Usage: serial.py SOCKET [SECONDS [KERNEL_LOG]] (SECONDS: how long to wait
+for the socket: QEMU makes it once scripts/run has built everything;
+KERNEL_LOG: where the power-off line is looked for). Prints PASS/FAIL per check and ends with
+"N passed, N failed"; exits 1 if any failed.
+"""
+
+import os
+import re
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts", "lib"))
+from serial_console import SerialConsole, Timeout  # noqa: E402
+
+LEFT = b"\x1b[D"
+PROMPT = re.compile(rb"(?:\A|\n)/[^\r\n\x1b]* # ")
+# Spawning under QEMU's TCG on a loaded machine is slow: generous bounds.
+BOOT_SECONDS = 240
+COMMAND_SECONDS = 60
+
+passed = 0
+failed = 0
+
+
+def check(name, condition, detail=b""):
+    global passed, failed
+    if condition:
+        passed += 1
+        print(f"PASS {name}")
+    else:
+        failed += 1
+        print(f"FAIL {name}: {detail[-600:]!r}")
+
+
+def lines(text):
+    """The lines of what the console showed, as a screen would: a carriage
+    return starts the line over (the editor redraws that way)."""
+    return [line.split(b"\r")[-1] for line in text.replace(b"\r\n", b"\n").split(b"\n")]
+
+
+class Shell:
+    def __init__(self, console):
+        self.console = console
+
+    def prompt(self, seconds=COMMAND_SECONDS):
+        """What came up to the next prompt ("DIRECTORY # " at the start of
+        a line: the editor's redraws of the line start with a carriage
+        return instead)."""
+        console = self.console
+        deadline = time.time() + seconds
+        while True:
+            match = PROMPT.search(console.output, console.mark)
+            if match:
+                before = console.output[console.mark : match.end()]
+                console.mark = match.end()
+                return before
+            if time.time() > deadline:
+                raise Timeout(f"no prompt; after the mark: {console.output[console.mark:][-400:]!r}")
+            console.receive(0.05)
+
+    def run(self, line, seconds=COMMAND_SECONDS):
+        """Types `line` and Enter; the output up to the next prompt."""
+        self.console.type(line + b"\r")
+        return self.prompt(seconds)
+
+
+def wait_closed(console, seconds):
+    """True once QEMU closes the serial line (within `seconds`)."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            data = console.socket.recv(65536)
+        except TimeoutError:
+            continue
+        except OSError:
+            return True
+        if not data:
+            return True
+        console.output += data
+    return False
+
+
+def main():
+    console = SerialConsole(sys.argv[1], connect_seconds=float(sys.argv[2]) if len(sys.argv) > 2 else 30)
+    shell = Shell(console)
+    try:
+        before = shell.prompt(BOOT_SECONDS)
+        check("the system boots to msh's prompt on the console", True)
+        check("the prompt shows / and # for root", lines(console.output[: console.mark])[-1] == b"/ # ", before)
+
+        output = shell.run(b"cd /tmp")
+        output = shell.run(b"pwd")
+        check("cd and pwd", b"\n/tmp\r\n" in output.replace(b"pwd\r\n", b"\n"), output)
+        check("the prompt follows the directory", lines(console.output[: console.mark])[-1] == b"/tmp # ")
+        output = shell.run(b"cd; pwd")
+        check("cd with no argument goes $HOME", b"\n/\r\n" in output, output)
+        output = shell.run(b"cd /bin && cd - && pwd")
+        check("cd - goes back", output.count(b"/\r\n") >= 2, output)
+
+        output = shell.run(b"printf 'pear\\napple\\nfig\\n' | sort | head -n 1")
+        check("a pipeline of three programs", b"\napple\r\n" in output, output)
+        output = shell.run(b"echo one two three | wc -w")
+        check("a builtin into a program", re.search(rb"\n\s*3\r\n", output) is not None, output)
+
+        output = shell.run(b"echo first > /tmp/file; echo second >> /tmp/file; cat < /tmp/file")
+        check("> and >> then <", b"\nfirst\r\nsecond\r\n" in output, output)
+        output = shell.run(b"ls /nonexistent 2> /tmp/errors; echo status $?; wc -l < /tmp/errors")
+        check("2> catches the error", b"No such file" not in output and re.search(rb"\n\s*1\r\n", output), output)
+        check("a failing program's $? is its status", re.search(rb"status [1-9]\d*\r\n", output) is not None, output)
+        output = shell.run(b"false; echo status $?")
+        check("false gives $? 1", b"status 1\r\n" in output, output)
+        output = shell.run(b"nosuchcommand; echo status $?")
+        check("an unknown command is reported", b"msh: nosuchcommand: command not found\r\n" in output, output)
+        check("with status 127", b"status 127\r\n" in output, output)
+
+        output = shell.run(b"echo abc" + LEFT + LEFT + b"X")
+        check("line editing: left arrow and insert", b"\naXbc\r\n" in output, output)
+        output = shell.run(b"\x1b[A")
+        check("the up arrow recalls the last line", b"\naXbc\r\n" in output, output)
+
+        output = shell.run(b"printf '#!/bin/msh\\necho script $1\\n' > /tmp/script; chmod +x /tmp/script; /tmp/script arg")
+        check("a #!/bin/msh script runs", b"\nscript arg\r\n" in output, output)
+        output = shell.run(b"msh -c 'exit 3'; echo status $?")
+        check("msh -c gives its status", b"status 3\r\n" in output, output)
+
+        output = shell.run(b"ech\t tab-completed")
+        check("tab completes a command", b"\ntab-completed\r\n" in output, output)
+        output = shell.run(b"ls /et\t")
+        check("tab completes a path", b"\ngroup\r\n" in output or b"group" in output.split(b"\n", 1)[-1], output)
+        console.type(b"cat <<END | wc -l\r")
+        console.expect(b"> ")
+        console.type(b"one\r")
+        console.expect(b"> ")
+        console.type(b"two\rEND\r")
+        output = shell.prompt()
+        check("a here-document over two prompts", re.search(rb"\n\s*2\r\n", output) is not None, output)
+
+        console.type(b"sleep 100\r")
+        console.quiet(3)
+        console.type(b"\x03")
+        output = shell.prompt(30)
+        check("^C stops a running job and the shell prompts again", True)
+        output = shell.run(b"echo status $?")
+        check("the job's status is 130", b"status 130\r\n" in output, output)
+
+        console.type(b"sleep 200\r")
+        console.quiet(3)
+        console.type(b"\x1a")
+        output = shell.prompt(30)
+        check("^Z stops the job", b"Stopped" in output, output)
+        output = shell.run(b"bg")
+        check("bg resumes it", b"sleep 200" in output, output)
+        output = shell.run(b"jobs")
+        check("jobs shows it running", b"Running" in output and b"sleep 200" in output, output)
+        output = shell.run(b"kill %1; wait %1; echo status $?")
+        check("kill %1 ends it", b"status 143\r\n" in output, output)
+
+        output = shell.run(b"exit 7", 120)
+        check("exit: init starts the shell again", b"status 7" in output, output)
+
+        # The console server ends with the system: its last words are in
+        # the kernel log (scripts/run keeps it), and QEMU closes the line.
+        console.type(b"poweroff\r")
+        closed = wait_closed(console, 120)
+        check("poweroff ends the system", closed, console.output[console.mark :])
+        if len(sys.argv) > 3:
+            with open(sys.argv[3], "rb") as log:
+                said = b"proc: powering off (status 0)" in log.read()
+            check("the process server powered off with status 0", said)
+    except Timeout as error:
+        check("the session went on", False, str(error).encode())
+    finally:
+        console.close()
+    print(f"{passed} passed, {failed} failed")
+    return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
