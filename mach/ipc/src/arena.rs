@@ -21,8 +21,13 @@ pub struct ArenaId {
 
 struct Slot<T> {
     generation: u32,
+    /// For an empty slot on the free list: the next one on it.
+    next_free: u32,
     value: Option<T>,
 }
+
+/// The end of the free list.
+const NO_SLOT: u32 = u32::MAX;
 
 /// Bytes of slots per chunk (a power of two: one block of the kernel heap).
 const CHUNK_BYTES: usize = 16 * 1024;
@@ -34,13 +39,16 @@ pub struct Arena<T> {
     chunks: Vec<Chunk<T>>,
     /// Slots handed out so far (the next fresh index).
     used: u32,
-    free: Vec<u32>,
+    /// The most recently freed slot, first of a list threaded through the
+    /// empty slots themselves (last in, first out): freeing never
+    /// allocates, so tearing down a task that filled memory cannot fail.
+    free_head: u32,
     length: usize,
 }
 
 impl<T> Default for Arena<T> {
     fn default() -> Self {
-        Arena { chunks: Vec::new(), used: 0, free: Vec::new(), length: 0 }
+        Arena { chunks: Vec::new(), used: 0, free_head: NO_SLOT, length: 0 }
     }
 }
 
@@ -58,7 +66,7 @@ impl<T> Arena<T> {
     };
 
     fn new_chunk() -> Chunk<T> {
-        (0..Self::CHUNK).map(|_| Slot { generation: 0, value: None }).collect()
+        (0..Self::CHUNK).map(|_| Slot { generation: 0, next_free: NO_SLOT, value: None }).collect()
     }
 
     fn slot(&self, index: u32) -> Option<&Slot<T>> {
@@ -74,7 +82,11 @@ impl<T> Arena<T> {
     /// Stores `value` and returns its id.
     pub fn insert(&mut self, value: T) -> ArenaId {
         self.length += 1;
-        if let Some(index) = self.free.pop() {
+        if self.free_head != NO_SLOT {
+            let index = self.free_head;
+            let slot = self.slot_mut(index).expect("freed indices are below `used`");
+            let next = core::mem::replace(&mut slot.next_free, NO_SLOT);
+            self.free_head = next;
             let slot = self.slot_mut(index).expect("freed indices are below `used`");
             slot.generation = slot.generation.wrapping_add(1);
             slot.value = Some(value);
@@ -92,12 +104,14 @@ impl<T> Arena<T> {
 
     /// Removes and returns the object, if the id is current.
     pub fn remove(&mut self, id: ArenaId) -> Option<T> {
+        let free_head = self.free_head;
         let slot = self.slot_mut(id.index)?;
         if slot.generation != id.generation || slot.value.is_none() {
             return None;
         }
         let value = slot.value.take();
-        self.free.push(id.index);
+        slot.next_free = free_head;
+        self.free_head = id.index;
         self.length -= 1;
         value
     }

@@ -45,7 +45,7 @@ impl Ipc {
     pub fn check_invariants(&self) -> Result<(), InvariantViolation> {
         let fail = |text: String| Err(InvariantViolation(text));
         let mut tallies: BTreeMap<PortId, Tally> = BTreeMap::new();
-        let mut queued_by_space: BTreeMap<SpaceId, usize> = BTreeMap::new();
+        let mut queued_by_space: BTreeMap<SpaceId, (usize, usize)> = BTreeMap::new();
 
         // Rights held by spaces.
         for (space_arena_id, space) in self.spaces.iter() {
@@ -142,7 +142,9 @@ impl Ipc {
                 count_message(&mut tallies, message);
                 if let Some(space) = message.charged_to {
                     if self.spaces.contains(space.0) {
-                        *queued_by_space.entry(space).or_default() += 1;
+                        let tally: &mut (usize, usize) = queued_by_space.entry(space).or_default();
+                        tally.0 += 1;
+                        tally.1 += message.inline_data.len();
                     }
                 }
                 match message.destination.port() {
@@ -294,11 +296,11 @@ impl Ipc {
         }
         for (space_arena_id, space) in self.spaces.iter() {
             let space_id = SpaceId(space_arena_id);
-            let counted = queued_by_space.get(&space_id).copied().unwrap_or(0);
-            if counted != space.queued_messages {
+            let (counted, bytes) = queued_by_space.get(&space_id).copied().unwrap_or((0, 0));
+            if counted != space.queued_messages || bytes != space.queued_bytes {
                 return fail(format!(
-                    "{space_id:?} is charged {} queued messages, {counted} found",
-                    space.queued_messages
+                    "{space_id:?} is charged {} queued messages of {} bytes, {counted} of {bytes} found",
+                    space.queued_messages, space.queued_bytes
                 ));
             }
         }

@@ -156,6 +156,13 @@ pub struct Ipc {
     pub(crate) released_regions: Vec<u64>,
     /// Stamp given to each enqueued message, for FIFO across a port set.
     pub(crate) arrival_clock: u64,
+    /// Kernel ports whose last send right went, for the kernel to look at
+    /// ([`Ipc::take_kernel_ports_without_senders`]): a task nobody can
+    /// name any more may have to go.
+    pub(crate) kernel_ports_without_senders: Vec<PortId>,
+    /// Spaces some of whose queued messages left their queues since the
+    /// last [`Ipc::pop_sender_of_dequeued`].
+    pub(crate) senders_of_dequeued: Vec<SpaceId>,
 }
 
 impl Ipc {
@@ -205,7 +212,28 @@ impl Ipc {
     /// kernel to handle them (what `deliver_notifications` and
     /// `take_released_regions` would hand over).
     pub fn has_pending_work(&self) -> bool {
-        !self.outbox.is_empty() || !self.released_regions.is_empty()
+        !self.outbox.is_empty() || !self.released_regions.is_empty() || !self.kernel_ports_without_senders.is_empty()
+    }
+
+    /// Kernel ports that lost their last send right since the last call
+    /// (each at most once per loss; look at the port again: a right may
+    /// have been made since).
+    pub fn take_kernel_ports_without_senders(&mut self) -> Vec<PortId> {
+        core::mem::take(&mut self.kernel_ports_without_senders)
+    }
+
+    /// True if queued messages left their queues since the last
+    /// [`Ipc::pop_sender_of_dequeued`] emptied the list.
+    pub fn has_senders_of_dequeued(&self) -> bool {
+        !self.senders_of_dequeued.is_empty()
+    }
+
+    /// One of the spaces whose queued messages left their queues (received
+    /// or destroyed) since it was last asked (each once in a row), or
+    /// `None`. One at a time, so the list keeps its room: a message
+    /// received costs no allocation.
+    pub fn pop_sender_of_dequeued(&mut self) -> Option<SpaceId> {
+        self.senders_of_dequeued.pop()
     }
 
     pub fn take_released_regions(&mut self) -> Vec<u64> {
@@ -365,6 +393,10 @@ impl Ipc {
         if !port_object.is_alive() || port_object.send_rights > port_object.queued_send_destinations {
             return;
         }
+        if port_object.receiver == Receiver::Kernel && port_object.send_rights == 0 {
+            self.kernel_ports_without_senders.push(port);
+            return;
+        }
         let make_send_count = port_object.make_send_count;
         let ready = matches!(port_object.requests.no_senders, Some((_, sync)) if make_send_count >= sync);
         if !ready {
@@ -372,6 +404,19 @@ impl Ipc {
         }
         if let Some((destination, _)) = port_object.requests.no_senders.take() {
             self.outbox.push_back(Notification { destination, kind: NotificationKind::NoSenders { make_send_count } });
+        }
+    }
+
+    /// A queued message leaves its queue: its sender's counts go down, and
+    /// the sender is reported ([`Ipc::pop_sender_of_dequeued`]) so the
+    /// kernel can give back what it charged for the message.
+    pub(crate) fn uncount_queued(&mut self, message: &KernelMessage) {
+        let Some(space) = message.charged_to else { return };
+        let Some(space_object) = self.space_mut(space) else { return };
+        space_object.queued_messages = space_object.queued_messages.saturating_sub(1);
+        space_object.queued_bytes = space_object.queued_bytes.saturating_sub(message.inline_data.len());
+        if self.senders_of_dequeued.last() != Some(&space) {
+            self.senders_of_dequeued.push(space);
         }
     }
 
@@ -468,11 +513,7 @@ impl Ipc {
     /// Destroys a message that will never be received: its rights are
     /// destroyed (receive rights pushed on `work`), its memory released.
     pub(crate) fn discard_message(&mut self, message: KernelMessage, work: &mut Vec<CarriedRight>) {
-        if let Some(space) = message.charged_to {
-            if let Some(space_object) = self.space_mut(space) {
-                space_object.queued_messages = space_object.queued_messages.saturating_sub(1);
-            }
-        }
+        self.uncount_queued(&message);
         let (rights, regions) = message.into_parts();
         self.released_regions.extend(regions);
         work.extend(rights);

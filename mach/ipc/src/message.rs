@@ -562,11 +562,7 @@ impl Ipc {
                 None => set_object.mark_empty(port),
             }
         }
-        if let Some(space) = message.charged_to {
-            if let Some(space_object) = self.space_mut(space) {
-                space_object.queued_messages = space_object.queued_messages.saturating_sub(1);
-            }
-        }
+        self.uncount_queued(&message);
         for carried in message.receive_rights().collect::<Vec<_>>() {
             if let Some(port_object) = self.port_mut(carried) {
                 port_object.receiver = Receiver::InTransit { queued_on: None };
@@ -631,8 +627,12 @@ impl Ipc {
         self.arrival_clock += 1;
         message.arrival = self.arrival_clock;
         if let Some(space) = message.charged_to {
+            let bytes = message.inline_data.len();
             match self.space_mut(space) {
-                Some(space_object) => space_object.queued_messages += 1,
+                Some(space_object) => {
+                    space_object.queued_messages += 1;
+                    space_object.queued_bytes += bytes;
+                }
                 None => message.charged_to = None,
             }
         }

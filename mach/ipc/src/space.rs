@@ -61,6 +61,9 @@ pub struct Space {
     /// kernel raises it as it charges the task for the memory names take.
     pub(crate) name_allowance: usize,
     pub(crate) queued_messages: usize,
+    /// The inline bytes of those messages (what they hold of the kernel
+    /// heap), for the kernel to charge the sender.
+    pub(crate) queued_bytes: usize,
     /// Who the task acts for; every message it sends carries the credential
     /// of the moment (shared, so a send costs a reference count, and a later
     /// change leaves queued messages as they were). `None` is all zeros.
@@ -76,6 +79,7 @@ impl Space {
             limits,
             name_allowance: limits.max_entries,
             queued_messages: 0,
+            queued_bytes: 0,
             credential: None,
         }
     }
@@ -130,6 +134,11 @@ impl Space {
     /// Messages sent from this space now queued somewhere.
     pub fn queued_messages(&self) -> usize {
         self.queued_messages
+    }
+
+    /// The inline bytes of those messages.
+    pub fn queued_bytes(&self) -> usize {
+        self.queued_bytes
     }
 
     /// The name under which this space holds the receive or send right of `port`.
@@ -286,14 +295,32 @@ impl Ipc {
 
     /// Destroys a space (task exit): every right it holds is destroyed as if
     /// `destroy` were called on every name, with all notifications.
+    ///
+    /// A batch of names at a time: a full space holds 69,632 names, and
+    /// listing them all at once would need a megabyte of contiguous kernel
+    /// heap just when a task that filled memory goes away. Destroying a
+    /// receive right of the batch turns this space's own send rights to it
+    /// into dead names, which a later batch destroys.
     pub fn destroy_space(&mut self, space: SpaceId) -> Result<(), KernReturn> {
-        let names: Vec<PortName> = self.space(space).ok_or(KernReturn::InvalidTask)?.entries.keys().collect();
-        let mut rights = Vec::new();
-        for name in names {
-            rights.extend(self.detach_entry(space, name));
+        const BATCH: usize = 64;
+        self.space(space).ok_or(KernReturn::InvalidTask)?;
+        while let Some(space_object) = self.space(space) {
+            let mut names = [0 as PortName; BATCH];
+            let mut count = 0;
+            for (slot, name) in names.iter_mut().zip(space_object.entries.keys()) {
+                *slot = name;
+                count += 1;
+            }
+            if count == 0 {
+                break;
+            }
+            let mut rights = Vec::new();
+            for &name in &names[..count] {
+                rights.extend(self.detach_entry(space, name));
+            }
+            self.destroy_rights(rights);
         }
         self.spaces.remove(space.0);
-        self.destroy_rights(rights);
         Ok(())
     }
 

@@ -26,6 +26,7 @@
 
 extern crate alloc;
 
+mod account;
 mod arch;
 mod arena;
 mod boot_info;

@@ -17,6 +17,7 @@
 //! Everything here already reads `priority` only through the run queues, so
 //! that is a local change.
 
+use crate::account::Account;
 use crate::arch::context::ThreadContext;
 use crate::arena::Arena;
 use crate::task::{Task, TaskId};
@@ -47,6 +48,8 @@ pub struct Kernel {
     pub host_privileged_port: Option<mach_ipc::PortId>,
     /// Numbers the spaces (the sender id in message trailers).
     next_space_number: u32,
+    /// The task whose IPC space each live space is.
+    pub space_owners: alloc::collections::BTreeMap<mach_ipc::SpaceId, TaskId>,
     /// The last few freed tasks and what they printed, for the kernel tests.
     #[cfg(feature = "ktest")]
     pub freed_tasks: VecDeque<(TaskId, alloc::string::String)>,
@@ -80,6 +83,10 @@ const QUANTUM_MILLISECONDS: u64 = 10;
 /// Most tasks at once: each costs kernel memory (page tables, a space, a
 /// port), so the count is bounded.
 pub const MAX_TASKS: usize = 1024;
+
+/// Most tasks in one account (`crate::account`) but the bootstrap task's:
+/// one task and its descendants cannot take every task slot.
+pub const MAX_TASKS_PER_ACCOUNT: usize = MAX_TASKS / 2;
 
 /// What one task may hold in the kernel's IPC state: names, and messages
 /// it has sent that still sit in queues. 65,536 + 4,096 names: the file
@@ -156,6 +163,13 @@ impl Kernel {
         // with one step.
         let _ = self.ipc.set_name_allowance(space, 0);
         let task = self.tasks.insert(Task::new(name.into(), tables, space));
+        self.space_owners.insert(space, task);
+        // The first of an account of its own; `task_create` moves it into
+        // its creator's.
+        let object = self.tasks.get_mut(task).expect("task just made");
+        if let Some(tables) = object.page_tables.as_ref() {
+            let _ = object.vm.join_account(tables, Account::new(crate::vm::task_page_limit(), MAX_TASKS_PER_ACCOUNT));
+        }
         let _ = crate::ipc::names::reserve(self, task, crate::ipc::names::NAMES_PER_STEP);
         let port = self.ipc.allocate_kernel_port(crate::ipc::object::KernelObjectRef::Task(task).tag());
         self.tasks.get_mut(task).expect("task just made").port = Some(port);
@@ -234,6 +248,13 @@ impl Kernel {
     /// Terminates every thread of `task`; the task and its memory go with
     /// its last thread.
     pub fn terminate_task(&mut self, task: TaskId) {
+        self.terminate_task_unsettled(task);
+        crate::ipc::settle(self);
+    }
+
+    /// [`Kernel::terminate_task`] but for the notifications and wake-ups
+    /// that follow (`ipc::settle`, which the caller runs).
+    pub fn terminate_task_unsettled(&mut self, task: TaskId) {
         let Some(object) = self.tasks.get_mut(task) else { return };
         if object.terminated {
             return;
@@ -248,6 +269,7 @@ impl Kernel {
             self.ipc.release(handler.right);
         }
         crate::memory_object::release_owned_by(self, task);
+        self.space_owners.remove(&space);
         if let Err(error) = self.ipc.destroy_space(space) {
             log::error!("destroying the IPC space of task {task:?}: {error:?}");
         }
@@ -260,7 +282,6 @@ impl Kernel {
         for thread in threads {
             self.terminate_thread(thread);
         }
-        crate::ipc::settle(self);
     }
 
     fn free_task(&mut self, task: TaskId) {
@@ -548,6 +569,7 @@ pub fn start(boot_thread_priority: u8) {
             host_name_port: None,
             host_privileged_port: None,
             next_space_number: 0,
+            space_owners: alloc::collections::BTreeMap::new(),
             #[cfg(feature = "ktest")]
             freed_tasks: VecDeque::new(),
             scheduler: Scheduler {

@@ -28,6 +28,9 @@ pub struct Task {
     /// Pages charged to its VM map for the names in its IPC space
     /// (`ipc::names`).
     pub name_pages: usize,
+    /// Pages charged to its VM map for the messages it has queued
+    /// (`ipc::queued`).
+    pub message_pages: usize,
     /// I/O port ranges `(first, count)` its threads may use
     /// (`io_port_access`; at most `arch::gdt::MAX_IO_RANGES`).
     pub io_ports: Vec<(u16, u16)>,
@@ -60,6 +63,7 @@ impl Task {
             suspend_count: 0,
             terminated: false,
             name_pages: 0,
+            message_pages: 0,
             io_ports: Vec::new(),
             output: String::new(),
         }

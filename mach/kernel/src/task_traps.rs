@@ -80,6 +80,19 @@ pub fn task_create([parent, flags, child_out, ..]: [u64; 6]) -> Result<(), KernR
         let creator_name = kernel.tasks.get(caller.task).map(|task| task.name.clone()).unwrap_or_default();
         let child = kernel.create_task(&creator_name, tables).map_err(|_| KernReturn::ResourceShortage)?;
         let child_space = kernel.tasks.get(child).ok_or(KernReturn::Failure)?.space;
+        // The child joins its creator's account (crate::account).
+        let account = kernel.tasks.get(caller.task).and_then(|task| task.vm.account().cloned());
+        let joined = match (account, kernel.tasks.get_mut(child)) {
+            (Some(account), Some(object)) => match object.page_tables.as_ref() {
+                Some(tables) => object.vm.join_account(tables, account).map_err(|_| KernReturn::ResourceShortage),
+                None => Err(KernReturn::Failure),
+            },
+            _ => Err(KernReturn::InvalidTask),
+        };
+        if let Err(error) = joined {
+            kernel.terminate_task(child);
+            return Err(error);
+        }
         let set_up = populate_child(kernel, parent_space, child, child_space, inherit_send_rights)
             .and_then(|()| if inherit_memory { crate::vm_traps::inherit_memory(kernel, parent, child) } else { Ok(()) })
             .and_then(|()| {

@@ -13,7 +13,7 @@ pub type ThreadId = crate::arena::Id<Thread>;
 /// Highest priority + 1. Higher numbers run first.
 pub const PRIORITY_LEVELS: usize = 32;
 /// Most threads one task may have: each costs a 16 KiB kernel stack.
-pub const MAX_THREADS_PER_TASK: usize = 256;
+pub const MAX_THREADS_PER_TASK: usize = 1024;
 
 /// The priority user threads start at (Mach's BASEPRI_DEFAULT, scaled).
 pub const DEFAULT_PRIORITY: u8 = 15;

@@ -578,7 +578,11 @@ ktest! {
         crate::trap::CHECK_EVERY_TRAP.store(true, core::sync::atomic::Ordering::Relaxed);
         for run in 0..2 {
             let task = spawn("adversary", LOW, (seed + run) & 0xffff_ffff | operations << 32)?;
-            let done = wait_until(300_000, || output(task).is_some_and(|text| text.contains("adversary: done")) || !exists(task));
+            // 10,000 operations take about 10 s on a loaded machine with
+            // the invariants checked after each: a bound of 5 ms each, 300 s
+            // at least, fails a hang but not a long run (scripts/fuzz).
+            let budget = operations.saturating_mul(5).max(300_000);
+            let done = wait_until(budget, || output(task).is_some_and(|text| text.contains("adversary: done")) || !exists(task));
             let text = output(task).unwrap_or_default();
             ensure!(done && text.contains("adversary: done"), "adversary seed {} did not finish: {text}", seed + run);
             ipc_state_is_consistent()?;
@@ -1000,6 +1004,82 @@ ktest! {
                     (after.2, after.3, after.4) == (before.2, before.3, before.4),
                     "tasks, threads, ports before {before:?}, after {after:?}"
                 );
+            }
+        }
+        Ok(())
+    }
+}
+
+ktest! {
+    fn a_task_nobody_holds_a_right_to_is_freed() {
+        // 100 children without threads whose creator dropped its right to
+        // each: nothing can ever run in them or name them, so they go at
+        // once; only the creator is left.
+        let before = ipc_resources();
+        let task = spawn("exhaust", LOW, 6)?;
+        wait_for_text(task, "exhaust: holding", 30_000)?;
+        let text = output(task).unwrap_or_default();
+        ensure!(text.contains("exhaust: dropped 100 children"), "exhaust said: {text}");
+        ensure_eq!(with_kernel(|kernel| kernel.tasks.len()), before.2 + 1);
+        terminate(task)?;
+        ipc_state_is_consistent()?;
+        ensure_eq!(with_kernel(|kernel| kernel.tasks.len()), before.2);
+        Ok(())
+    }
+
+    fn no_task_can_exhaust_the_kernel() {
+        // One unprivileged task per kind of kernel object (mach/usertests
+        // exhaust.rs: ports in child tasks, tasks, threads, port sets,
+        // queued messages), all at once, each taking all it may; meanwhile
+        // another task's checks must all pass. Then everything comes back:
+        // the children of the exhausters too, whom nobody holds a right to
+        // once their creators are gone.
+        const KINDS: [(u64, &str); 5] =
+            [(1, "exhaust ports: "), (2, "exhaust tasks: "), (3, "exhaust threads: "), (4, "exhaust port sets: "), (5, "exhaust messages: ")];
+        for round in 0..2 {
+            let before = ipc_resources();
+            let mut exhausters = Vec::new();
+            for (kind, report) in KINDS {
+                // Each with an account of an eighth of RAM, 64 MiB at most (as a process
+                // server would hand out quotas): five of them leave the
+                // kernel and the witness three eighths.
+                let task = task::spawn_with("exhaust", module("exhaust")?, LOW, |kernel, task| {
+                    if let Some(object) = kernel.tasks.get_mut(task) {
+                        object.vm.set_limit((crate::memory::frame::usable_frames() / 8).min(16_384));
+                    }
+                    kind
+                })?;
+                wait_for_text(task, "exhaust: holding", 120_000)?;
+                let text = output(task).unwrap_or_default();
+                let line = text.lines().find(|line| line.starts_with(report)).ok_or(alloc::format!("exhaust {kind} said: {text}"))?;
+                if round == 0 {
+                    let (charged, limit, tasks) = with_kernel(|kernel| {
+                        let account = kernel.tasks.get(task).and_then(|object| object.vm.account().cloned());
+                        account.map_or((0, 0, 0), |account| (account.charged(), account.page_limit(), account.tasks()))
+                    });
+                    crate::println!(
+                        "  {line} (its account: {tasks} tasks, {charged} of {limit} pages; {} frames free)",
+                        crate::memory::frame::statistics().free
+                    );
+                }
+                ensure!(
+                    line.ends_with("NoSpace") || line.ends_with("ResourceShortage") || line.ends_with("SendNoBuffer"),
+                    "refused with the wrong error: {line}"
+                );
+                exhausters.push(task);
+            }
+            let witness = spawn("ipc-checks", HIGH, 0)?;
+            wait_for_text(witness, "ipc-checks: ", 30_000)?;
+            let text = output(witness).unwrap_or_default();
+            ensure!(text.contains(" 0 failed"), "ipc-checks beside the exhausters:\n{text}");
+            terminate(witness)?;
+            for task in exhausters {
+                terminate(task)?;
+            }
+            ensure!(wait_until(5000, || with_kernel(|kernel| kernel.tasks.len()) == before.2), "tasks left: {} of {} before", with_kernel(|kernel| kernel.tasks.len()), before.2);
+            ipc_state_is_consistent()?;
+            if round == 1 {
+                ensure_nothing_left(before)?;
             }
         }
         Ok(())

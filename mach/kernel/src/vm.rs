@@ -35,6 +35,7 @@
 //! to the object's creator (as its cache), not to this map. A task may hold
 //! at most its limit (`task_set_memory_limit`, by default half of RAM).
 
+use crate::account::{Account, AccountRef};
 use crate::arch::paging::PageTables;
 use crate::memory::{frame, share, Frame, MapError, PageFlags, PAGE_SIZE};
 use crate::memory_object::ObjectId;
@@ -196,6 +197,13 @@ pub struct VmMap {
     /// Most pages the task may be charged for (`task_page_limit()` to
     /// begin with).
     limit: usize,
+    /// The account the task belongs to (`crate::account`), none for a map
+    /// that belongs to no task (a placeholder while a fork builds one).
+    account: Option<AccountRef>,
+    /// What the account was last told this map holds, of its own pages and
+    /// of its page tables (`sync_account`).
+    reported_own: usize,
+    reported_tables: usize,
     /// Regions mapping each memory object (so the common case, none, is
     /// answered without a search).
     object_regions: BTreeMap<ObjectId, usize>,
@@ -217,6 +225,9 @@ impl Default for VmMap {
             object_pages: 0,
             held_for_task: 0,
             limit: task_page_limit(),
+            account: None,
+            reported_own: 0,
+            reported_tables: 0,
             object_regions: BTreeMap::new(),
             unmapped_objects: Vec::new(),
             wanted_page: None,
@@ -276,17 +287,79 @@ impl VmMap {
     }
 
     /// `task_set_memory_limit`: from now on charges past `pages` fail
-    /// (what is already held stays).
+    /// (what is already held stays), and the task is the first of an
+    /// account of its own of that many pages (the tasks it creates from
+    /// now on join it). A map in no account stays in none.
     pub fn set_limit(&mut self, pages: usize) {
         self.limit = pages;
+        if let Some(old) = self.account.as_ref() {
+            self.found_account(Account::new(pages, old.task_limit()));
+        }
     }
 
-    /// Refuses `pages` more if they would pass the task's limit.
-    fn room_for(&self, tables: &PageTables, pages: usize) -> Result<(), VmError> {
+    /// Makes the task the first of `account`, a new one, moving its charge
+    /// there from the account it was in.
+    pub fn found_account(&mut self, account: AccountRef) {
+        let (own, tables) = (self.reported_own, self.reported_tables);
+        self.leave_account();
+        account.admit_task();
+        account.recount(0, own + tables);
+        (self.reported_own, self.reported_tables) = (own, tables);
+        self.account = Some(account);
+    }
+
+    /// Refuses `pages` more if they would pass the task's limit, or if its
+    /// account is full (page tables, which grow with the task's pages, count
+    /// there).
+    fn room_for(&mut self, tables: &PageTables, pages: usize) -> Result<(), VmError> {
         if self.charged(tables) + pages > self.limit() {
             return Err(VmError::OutOfMemory);
         }
+        self.sync_account(tables);
+        if self.account.as_ref().is_some_and(|account| !account.has_room(0)) {
+            return Err(VmError::OutOfMemory);
+        }
         Ok(())
+    }
+
+    /// Refuses `pages` more of kernel memory held for the task if they
+    /// would pass the task's limit or its account's.
+    fn room_for_held(&mut self, tables: &PageTables, pages: usize) -> Result<(), VmError> {
+        self.room_for(tables, pages)?;
+        if self.account.as_ref().is_some_and(|account| !account.has_room(pages)) {
+            return Err(VmError::OutOfMemory);
+        }
+        Ok(())
+    }
+
+    /// What the account counts of the task outside its page tables: the
+    /// kernel memory held for it. Its own RAM pages are bounded by its own
+    /// limit only: a page shared copy-on-write counts in full for each task
+    /// that maps it, so an account of forked tasks would count one frame
+    /// many times (docs/resources.md).
+    fn own_pages(&self) -> usize {
+        self.held_for_task
+    }
+
+    /// Tells the account what the map holds now, page tables included.
+    pub fn sync_account(&mut self, tables: &PageTables) {
+        self.sync_own_pages();
+        let now = tables.table_pages();
+        if let Some(account) = &self.account {
+            account.recount(self.reported_tables, now);
+        }
+        self.reported_tables = now;
+    }
+
+    /// Tells the account what the map holds now outside its page tables
+    /// (what changes without them at hand; the tables are counted at the
+    /// next charge).
+    fn sync_own_pages(&mut self) {
+        let now = self.own_pages();
+        if let Some(account) = &self.account {
+            account.recount(self.reported_own, now);
+        }
+        self.reported_own = now;
     }
 
     /// Records `pages` more pages of RAM given to the map, or refuses if
@@ -294,14 +367,16 @@ impl VmMap {
     pub fn charge(&mut self, tables: &PageTables, pages: usize) -> Result<(), VmError> {
         self.room_for(tables, pages)?;
         self.resident += pages;
+        self.sync_own_pages();
         Ok(())
     }
 
     /// Like `charge`, for pages the kernel holds for the task outside its
     /// page tables (memory objects and their caches), under the same limit.
     pub fn charge_held(&mut self, tables: &PageTables, pages: usize) -> Result<(), VmError> {
-        self.room_for(tables, pages)?;
+        self.room_for_held(tables, pages)?;
         self.held_for_task += pages;
+        self.sync_own_pages();
         Ok(())
     }
 
@@ -310,15 +385,47 @@ impl VmMap {
     /// it). Later charges fail until the task is back under its limit.
     pub fn force_charge_held(&mut self, pages: usize) {
         self.held_for_task += pages;
+        self.sync_own_pages();
     }
 
     pub fn uncharge_held(&mut self, pages: usize) {
         self.held_for_task = self.held_for_task.saturating_sub(pages);
+        self.sync_own_pages();
     }
 
     /// Records pages given back.
     pub fn uncharge(&mut self, pages: usize) {
         self.resident = self.resident.saturating_sub(pages);
+        self.sync_own_pages();
+    }
+
+    /// The account the task belongs to.
+    pub fn account(&self) -> Option<&AccountRef> {
+        self.account.as_ref()
+    }
+
+    /// Moves the task into `account` (counted as one of its tasks, with
+    /// everything it is charged), out of the one it was in. Refused, with
+    /// nothing changed, when `account` holds as many tasks as it may.
+    /// Refused too when the account cannot pay for what the task holds.
+    pub fn join_account(&mut self, tables: &PageTables, account: AccountRef) -> Result<(), VmError> {
+        if !account.has_room(self.own_pages() + tables.table_pages()) || !account.admit_task() {
+            return Err(VmError::OutOfMemory);
+        }
+        self.leave_account();
+        self.account = Some(account);
+        self.sync_account(tables);
+        Ok(())
+    }
+
+    /// Takes the task's charge and its count out of its account.
+    fn leave_account(&mut self) {
+        if let Some(account) = self.account.take() {
+            account.recount(self.reported_own + self.reported_tables, 0);
+            account.release_task();
+        }
+        self.reported_own = 0;
+        self.reported_tables = 0;
     }
 
     /// The region containing `address`, with its start.
@@ -941,6 +1048,7 @@ impl VmMap {
         }
         self.resident = 0;
         self.object_pages = 0;
+        self.leave_account();
         for (&start, region) in self.regions.iter().filter(|(_, region)| region.is_device()) {
             for (page, _) in tables.mapped_in(start, region.end) {
                 let _ = tables.unmap(page);
@@ -1055,7 +1163,10 @@ impl VmMap {
                 self.share_owned_pages(tables, start, region, child, child_tables)?;
             }
         }
-        if child.charged(child_tables) > child.limit() {
+        child.sync_account(child_tables);
+        if child.charged(child_tables) > child.limit()
+            || child.account.as_ref().is_some_and(|account| !account.has_room(0))
+        {
             return Err(VmError::OutOfMemory);
         }
         Ok(())

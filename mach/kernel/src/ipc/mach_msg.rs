@@ -209,6 +209,10 @@ fn send_step(kernel: &mut Kernel, address: u64, bytes: &mut [u8], deadline: Opti
     if let Some(code) = hand_off(kernel, space, bytes) {
         return Step::Done(code);
     }
+    // Queued, its bytes are charged to the sender (ipc::queued).
+    if crate::ipc::queued::reserve(kernel, task, space, bytes.len()).is_err() {
+        return Step::Done(MachMsgReturn::SendNoBuffer);
+    }
     let Kernel { ipc, tasks, captured, .. } = &mut *kernel;
     let object = tasks.get_mut(task).expect("current task");
     let mut memory = TaskAccess {
@@ -237,6 +241,9 @@ fn send_step(kernel: &mut Kernel, address: u64, bytes: &mut [u8], deadline: Opti
         }
         Err(SendError::HandoffNotPossible) => Step::Done(MachMsgReturn::SendInvalidDest),
     };
+    if !matches!(step, Step::Done(MachMsgReturn::Success)) {
+        crate::ipc::queued::trim(kernel, task, space);
+    }
     // A move may have unmapped the sender's last mapping of a kernel object.
     crate::memory_object::release_unmapped_by(kernel, task);
     step

@@ -19,6 +19,7 @@ pub mod names;
 pub mod object;
 pub mod ool;
 pub mod port_traps;
+pub mod queued;
 pub mod wait;
 
 use crate::scheduler::Kernel;
@@ -74,6 +75,42 @@ pub fn deliver_outcome(kernel: &mut Kernel, outcome: SendOutcome) {
 /// or port set that is gone (or whose receive right left the space): its
 /// retried `mach_msg` then reports the error.
 pub fn settle(kernel: &mut Kernel) {
+    // Terminating an unreachable task releases its rights, which may leave
+    // others unreachable: a loop, not a recursion (a chain of a thousand
+    // tasks would not fit on a kernel stack).
+    loop {
+        settle_once(kernel);
+        let orphans = unreachable_tasks(kernel);
+        if orphans.is_empty() {
+            return;
+        }
+        for task in orphans {
+            kernel.terminate_task_unsettled(task);
+        }
+    }
+}
+
+/// Tasks nobody can reach any more: no send right to their task port is
+/// left and they have no thread (nothing can ever run in them or name
+/// them again), found among the kernel ports that lost their last sender.
+fn unreachable_tasks(kernel: &mut Kernel) -> alloc::vec::Vec<crate::task::TaskId> {
+    use object::KernelObjectRef;
+    let ports = kernel.ipc.take_kernel_ports_without_senders();
+    ports
+        .into_iter()
+        .filter_map(|port| {
+            let port = kernel.ipc.port(port).filter(|port| port.send_rights() == 0 && port.send_once_rights() == 0)?;
+            match KernelObjectRef::from_tag(port.kernel_object()) {
+                Some(KernelObjectRef::Task(task)) => Some(task),
+                _ => None,
+            }
+        })
+        .filter(|&task| kernel.tasks.get(task).is_some_and(|object| !object.terminated && object.threads.is_empty()))
+        .collect()
+}
+
+fn settle_once(kernel: &mut Kernel) {
+    queued::release_dequeued(kernel);
     crate::device::release_dead_bindings(kernel);
     for token in kernel.ipc.take_released_regions() {
         kernel.captured.release(token);

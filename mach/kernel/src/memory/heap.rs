@@ -78,20 +78,30 @@ mod tests {
         }
 
         fn freed_memory_is_reused() {
-            let (before, _) = super::usage();
+            // The heap keeps what earlier cases grew it to (the exhaustion
+            // test's ports: 100 MiB in 4 GiB): measure growth, not size.
+            let (before, total_before) = super::usage();
             for round in 0..1000u32 {
                 let boxed = Box::new([round; 64]);
                 ensure_eq!(boxed[63], round);
             }
             let (after, total) = super::usage();
             ensure_eq!(after, before);
-            ensure!(total < 64 * 1024 * 1024, "heap grew to {total} bytes for 256-byte boxes");
+            ensure!(total <= total_before + 256 * 1024, "heap grew from {total_before} to {total} bytes for 256-byte boxes");
             Ok(())
         }
 
         fn large_allocation_grows_the_heap() {
+            // 3 MiB, or less where earlier cases left the heap holding
+            // most of a small machine (it keeps what it grew to): still
+            // many growth chunks, and an error rather than a panic if the
+            // frames for it are not there.
             let (_, total_before) = super::usage();
-            let big = alloc::vec![0x5au8; 3 * 1024 * 1024];
+            let free_bytes = crate::memory::frame::statistics().free * crate::memory::PAGE_SIZE;
+            let size = (3 * 1024 * 1024).min(free_bytes / 8).max(4 * super::GROWTH_CHUNK);
+            let mut big: Vec<u8> = Vec::new();
+            ensure!(big.try_reserve_exact(size).is_ok(), "{size} bytes refused with {free_bytes} bytes of frames free");
+            big.resize(size, 0x5a);
             ensure!(big.iter().all(|&byte| byte == 0x5a));
             let (_, total_after) = super::usage();
             ensure!(total_after >= total_before, "heap shrank");

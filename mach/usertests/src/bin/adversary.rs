@@ -112,6 +112,9 @@ const VM_AREA: u64 = 0x0000_0001_0000_0000;
 /// Where `vm_map` puts objects (never where the VM traps aim).
 const OBJECT_AREA: u64 = 0x0000_0040_0000_0000;
 
+/// Operations between two progress lines.
+const PROGRESS_EVERY: u64 = 50_000;
+
 fn main(argument: u64) {
     let mut random = Random((argument as u32 as u64) | 0x9e37_79b9_0000_0000);
     let operations = (argument >> 32).max(1);
@@ -295,6 +298,10 @@ fn main(argument: u64) {
                 // SAFETY: the kernel wrote the new name there, in our scratch buffer.
                 names[random.below(32) as usize] = unsafe { core::ptr::read_volatile(output as *const u32) };
             }
+        }
+        if operation % PROGRESS_EVERY == PROGRESS_EVERY - 1 {
+            // Long runs (scripts/fuzz) show they are moving.
+            println!("adversary: {} of {operations} operations", operation + 1);
         }
         if operation % 4096 == 4095 {
             // Keep the pool fresh with names the kernel handed out.

@@ -1,7 +1,11 @@
 //! Time on x86_64: the TSC as the clock, the local APIC timer as the tick.
 //!
-//! At boot both are calibrated against PIT channel 2 over 10 ms (the PIT's
-//! 1.193182 MHz input is the one frequency a PC guarantees). The local APIC
+//! At boot their frequencies come from CPUID where the processor reports
+//! them (leaf 0x15, the TSC's ratio to the crystal that also drives the
+//! APIC timer; or the hypervisor's timing leaf 0x40000010); otherwise both
+//! are calibrated against PIT channel 2 over 1 ms (the PIT's 1.193182 MHz
+//! input is the one frequency a PC guarantees; a count of 1,193 measures
+//! to 0.1%, and the 10 ms this once took were most of the boot). The local APIC
 //! timer, rather than the PIT, drives the periodic tick because it is per-CPU
 //! and needs no legacy interrupt controller: the 8259s are masked for good.
 //! Under `-icount` all three advance with executed instructions, so boot
@@ -18,7 +22,7 @@ static TIMER_HZ: AtomicU32 = AtomicU32::new(0);
 static APIC_BASE: AtomicU64 = AtomicU64::new(0);
 
 const PIT_HZ: u64 = 1_193_182;
-const CALIBRATION_MS: u64 = 10;
+const CALIBRATION_MS: u64 = 1;
 
 // Local APIC register offsets.
 const APIC_ID: u64 = 0x20;
@@ -153,6 +157,37 @@ fn calibrate() -> (u64, u64) {
     (tsc_elapsed, apic_elapsed)
 }
 
+/// The TSC and APIC timer frequencies (the latter before the divider), if
+/// CPUID reports both. QEMU's `qemu64` under TCG reports neither.
+fn frequencies_from_cpuid() -> Option<(u64, u64)> {
+    use core::arch::x86_64::__cpuid;
+    const HYPERVISOR_PRESENT: u32 = 1 << 31;
+    const HYPERVISOR_TIMING_LEAF: u32 = 0x4000_0010;
+    // (CPUID exists on every x86_64 processor and only reads.)
+    let highest = __cpuid(0).eax;
+    if highest >= 0x15 {
+        let leaf = __cpuid(0x15);
+        let (denominator, numerator, crystal_hz) = (leaf.eax as u64, leaf.ebx as u64, leaf.ecx as u64);
+        if denominator != 0 && numerator != 0 && crystal_hz != 0 {
+            return Some((crystal_hz * numerator / denominator, crystal_hz));
+        }
+    }
+    let hypervisor = __cpuid(1).ecx & HYPERVISOR_PRESENT != 0;
+    if hypervisor {
+        // A hypervisor answers its leaves up to the highest it reports at
+        // 0x40000000.
+        let highest_hypervisor_leaf = __cpuid(0x4000_0000).eax;
+        if highest_hypervisor_leaf >= HYPERVISOR_TIMING_LEAF {
+            let timing = __cpuid(HYPERVISOR_TIMING_LEAF);
+            let (tsc_khz, apic_khz) = (timing.eax as u64, timing.ebx as u64);
+            if tsc_khz != 0 && apic_khz != 0 {
+                return Some((tsc_khz * 1000, apic_khz * 1000));
+            }
+        }
+    }
+    None
+}
+
 /// Starts the periodic tick at `hz` on vector `TIMER_VECTOR`.
 pub fn init(hz: u32) {
     const APIC_BASE_MSR: u32 = 0x1b;
@@ -164,20 +199,27 @@ pub fn init(hz: u32) {
     apic_write(APIC_TASK_PRIORITY, 0);
     apic_write(APIC_SPURIOUS, APIC_ENABLE | SPURIOUS_VECTOR as u32);
 
-    let (tsc_elapsed, apic_elapsed) = calibrate();
-    let per_second = 1000 / CALIBRATION_MS;
-    TSC_HZ.store(tsc_elapsed * per_second, Ordering::Relaxed);
-    let apic_hz = apic_elapsed * per_second;
+    let (tsc_hz, apic_hz, source) = match frequencies_from_cpuid() {
+        // The APIC timer counts its input divided by 16.
+        Some((tsc_hz, apic_input_hz)) => (tsc_hz, apic_input_hz / 16, "CPUID"),
+        None => {
+            let (tsc_elapsed, apic_elapsed) = calibrate();
+            let per_second = 1000 / CALIBRATION_MS;
+            (tsc_elapsed * per_second, apic_elapsed * per_second, "the PIT")
+        }
+    };
+    TSC_HZ.store(tsc_hz, Ordering::Relaxed);
     let initial = (apic_hz / hz as u64).clamp(1, u32::MAX as u64) as u32;
     TIMER_HZ.store(hz, Ordering::Relaxed);
     apic_write(APIC_TIMER_DIVIDE, DIVIDE_BY_16);
     apic_write(APIC_TIMER_VECTOR, TIMER_VECTOR as u32 | TIMER_PERIODIC);
     apic_write(APIC_TIMER_INITIAL, initial);
     log::info!(
-        "local APIC timer: {} Hz tick ({} counts of {} Hz), TSC {} MHz",
+        "local APIC timer: {} Hz tick ({} counts of {} Hz), TSC {} MHz (from {})",
         hz,
         initial,
         apic_hz,
-        TSC_HZ.load(Ordering::Relaxed) / 1_000_000
+        TSC_HZ.load(Ordering::Relaxed) / 1_000_000,
+        source
     );
 }
