@@ -2,7 +2,7 @@
 """What the workspace holds, for the build scripts: programs and interfaces
 are found, not listed (scripts/lib/common.sh calls this).
 
-    workspace.py programs              every boot-module program: lines
+    workspace.py programs [ARCH]       every boot-module program (built for ARCH): lines
                                        "rust PACKAGE BIN" and "c SOURCE NAME" (tab-separated)
     workspace.py commands              the programs that go in the root disk's /bin:
                                        lines "NAME"
@@ -74,11 +74,22 @@ def package_programs(package):
     return found
 
 
-def programs():
+def builds_for(package, architecture):
+    """`[package.metadata.mach] architectures = [...]` limits a program
+    crate to some architectures (default: all)."""
+    architectures = mach(package).get("architectures")
+    return architectures is None or architectures == [] or architecture in architectures
+
+
+def programs(architecture=None):
+    """Every program; with an architecture, those built for it."""
     found = []  # (kind, where, name)
     for package in sorted(packages(), key=lambda package: package["manifest_path"]):
-        if is_program_crate(package):
-            found.extend(package_programs(package))
+        if not is_program_crate(package):
+            continue
+        if architecture is not None and not builds_for(package, architecture):
+            continue
+        found.extend(package_programs(package))
     seen = {}
     for kind, where, name in found:
         if len(name.encode()) > MODULE_NAME_MAX or not MODULE_NAME.match(name):
@@ -163,6 +174,6 @@ COMMANDS = {
 }
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2 or sys.argv[1] not in COMMANDS:
-        fail("usage: workspace.py " + "|".join(COMMANDS))
-    COMMANDS[sys.argv[1]]()
+    if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS or (len(sys.argv) > 2 and sys.argv[1] != "programs"):
+        fail("usage: workspace.py " + "|".join(COMMANDS) + " (programs takes an architecture)")
+    COMMANDS[sys.argv[1]](*sys.argv[2:])
