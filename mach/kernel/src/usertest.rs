@@ -65,10 +65,12 @@ pub(crate) fn terminate(task: TaskId) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Free frames (counting those the heap holds: it grows and gives chunks
+/// back as it goes), heap bytes in use, tasks, threads.
 fn resources() -> (usize, usize, usize, usize) {
     let (heap, _) = crate::memory::heap::usage();
     let (tasks, threads) = with_kernel(|kernel| (kernel.tasks.len(), kernel.threads.len()));
-    (crate::memory::frame::statistics().free, heap, tasks, threads)
+    (crate::memory::heap::frames_free_counting_the_heap(), heap, tasks, threads)
 }
 
 /// Counts the lines of `output` that start with `prefix`.
