@@ -133,7 +133,7 @@ ktest! {
         // quarantine is over (docs/resources.md): counted here, they would
         // come back in the middle of the cycles and look like frames the
         // cycles held at warm-up. Measure from that quiescent point.
-        crate::usertest_virtio::drain_dma_quarantine()?;
+        crate::usertest::drain_dma_quarantine()?;
         let before = task_ids();
         let mut arguments = alloc::format!("{cycles}");
         for mib in sizes {
