@@ -11,8 +11,8 @@ use core::mem::ManuallyDrop;
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use msh::system::{
-    Access, Errno, FileAction, FileKind, Fork, Metadata, OpenMode, ProcessId, Result, SignalAction, SpawnAttributes,
-    System, WaitOptions, WaitStatus,
+    Access, Account, Errno, FileAction, FileKind, Fork, Metadata, OpenMode, ProcessId, Result, SignalAction,
+    SpawnAttributes, System, WaitOptions, WaitStatus,
 };
 use posix::signal::{Handler, SignalSet};
 use posix::spawn::Spawn;
@@ -335,6 +335,14 @@ impl System for PosixSystem {
 
     fn home_directory(&mut self, user: &[u8]) -> Option<Vec<u8>> {
         posix::accounts::user_by_name(user).map(|user| user.home)
+    }
+
+    fn login_account(&mut self) -> Option<Account> {
+        posix::accounts::user_by_id(posix::process::user_id()).map(|user| Account {
+            name: user.name,
+            home: user.home,
+            shell: user.shell,
+        })
     }
 
     fn effective_user_id(&mut self) -> u32 {

@@ -159,6 +159,14 @@ pub enum Access {
 
 pub type Result<T> = core::result::Result<T, Errno>;
 
+/// A user's entry in the password database, as a login uses it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Account {
+    pub name: Vec<u8>,
+    pub home: Vec<u8>,
+    pub shell: Vec<u8>,
+}
+
 /// The operating system, as the shell uses it.
 pub trait System {
     /// A terminal's saved modes (termios).
@@ -237,6 +245,9 @@ pub trait System {
     fn set_umask(&mut self, mask: u32) -> u32;
     /// The home directory of `user` (from the password database).
     fn home_directory(&mut self, user: &[u8]) -> Option<Vec<u8>>;
+    /// The password database's entry for the real user id (what a login
+    /// shell takes HOME, USER, LOGNAME and SHELL from).
+    fn login_account(&mut self) -> Option<Account>;
     fn effective_user_id(&mut self) -> u32;
     fn effective_group_id(&mut self) -> u32;
     /// The text of an error number (strerror).
