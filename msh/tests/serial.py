@@ -4,7 +4,10 @@ console (scripts/run with no -c), is typed at through QEMU's COM1 on a Unix
 socket (scripts/lib/serial_console.py) and what comes back is checked: the
 prompt, cd and pwd, a pipeline and redirections through coreutils, the
 status of failing commands, line editing, ^C of a running job, ^Z with
-jobs/bg/kill, exit (init starts the shell again), and poweroff.
+jobs/bg/kill, exit (init starts the shell again), and poweroff. The
+shell is a login shell (init starts it as `-msh`): root's account from
+/etc/passwd, /etc/profile's PATH and prompt (`root:DIRECTORY # `), and the
+history in /root/.msh_history from one shell to the next.
 
 Usage: serial.py SOCKET [SECONDS [KERNEL_LOG]] (SECONDS: how long to wait
 for the socket: QEMU makes it once scripts/run has built everything;
@@ -21,7 +24,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from serial_console import SerialConsole, Timeout  # noqa: E402
 
 LEFT = b"\x1b[D"
-PROMPT = re.compile(rb"(?:\A|\n)/[^\r\n\x1b]* # ")
+PROMPT = re.compile(rb"(?:\A|\n)root:/[^\r\n\x1b]* # ")
 # Spawning under QEMU's TCG on a loaded machine is slow: generous bounds.
 BOOT_SECONDS = 240
 COMMAND_SECONDS = 60
@@ -51,7 +54,7 @@ class Shell:
         self.console = console
 
     def prompt(self, seconds=COMMAND_SECONDS):
-        """What came up to the next prompt ("DIRECTORY # " at the start of
+        """What came up to the next prompt ("root:DIRECTORY # " at the start of
         a line: the editor's redraws of the line start with a carriage
         return instead)."""
         console = self.console
@@ -94,16 +97,28 @@ def main():
     try:
         before = shell.prompt(BOOT_SECONDS)
         check("the system boots to msh's prompt on the console", True)
-        check("the prompt shows / and # for root", lines(console.output[: console.mark])[-1] == b"/ # ", before)
+        check(
+            "the prompt is /etc/profile's: user, home directory and # for root",
+            lines(console.output[: console.mark])[-1] == b"root:/root # ",
+            before,
+        )
+        output = shell.run(b'echo "$HOME $USER $LOGNAME $SHELL"; pwd')
+        check(
+            "a login shell: the account from /etc/passwd, started in HOME",
+            b"\n/root root root /bin/msh\r\n/root\r\n" in output,
+            output,
+        )
+        output = shell.run(b"echo $PATH")
+        check("a variable set in /etc/profile is seen at the prompt", b"\n/bin:/sbin:/usr/bin\r\n" in output, output)
 
         output = shell.run(b"cd /tmp")
         output = shell.run(b"pwd")
         check("cd and pwd", b"\n/tmp\r\n" in output.replace(b"pwd\r\n", b"\n"), output)
-        check("the prompt follows the directory", lines(console.output[: console.mark])[-1] == b"/tmp # ")
+        check("the prompt follows the directory", lines(console.output[: console.mark])[-1] == b"root:/tmp # ")
         output = shell.run(b"cd; pwd")
-        check("cd with no argument goes $HOME", b"\n/\r\n" in output, output)
+        check("cd with no argument goes $HOME", b"\n/root\r\n" in output, output)
         output = shell.run(b"cd /bin && cd - && pwd")
-        check("cd - goes back", output.count(b"/\r\n") >= 2, output)
+        check("cd - goes back", output.count(b"/root\r\n") >= 2, output)
 
         output = shell.run(b"printf 'pear\\napple\\nfig\\n' | sort | head -n 1")
         check("a pipeline of three programs", b"\napple\r\n" in output, output)
@@ -163,8 +178,17 @@ def main():
         output = shell.run(b"kill %1; wait %1; echo status $?")
         check("kill %1 ends it", b"status 143\r\n" in output, output)
 
+        shell.run(b"echo from-the-first-shell")
         output = shell.run(b"exit 7", 120)
         check("exit: init starts the shell again", b"status 7" in output, output)
+        output = shell.run(b"\x1b[A\x1b[A")
+        check("the next shell has the history (two Ups)", b"\nfrom-the-first-shell\r\n" in output, output)
+        output = shell.run(b"tail -n 4 ~/.msh_history")
+        check(
+            "kept in /root/.msh_history",
+            b"\necho from-the-first-shell\r\nexit 7\r\necho from-the-first-shell\r\n" in output,
+            output,
+        )
 
         # The console server ends with the system: its last words are in
         # the kernel log (scripts/run keeps it), and QEMU closes the line.

@@ -79,6 +79,23 @@ pub fn split_command(line: &str) -> Result<Vec<String>, CommandError> {
     Ok(arguments)
 }
 
+/// The shell init starts on the console: its path, and the argv[0] that
+/// makes it a login shell (a leading `-`, as login(1) starts one).
+pub const LOGIN_SHELL_PATH: &str = "/bin/msh";
+pub const LOGIN_SHELL_NAME: &str = "-msh";
+
+/// The environment the login shell gets: init's, without the variables a
+/// login takes from the password entry of the user (HOME, USER, LOGNAME,
+/// SHELL), which the login shell fills in itself (docs/msh.md). init's own
+/// HOME (the process server gives `/`) is not the user's home.
+pub fn login_shell_environment<'a>(environment: impl IntoIterator<Item = &'a [u8]>) -> Vec<&'a [u8]> {
+    const ACCOUNT_VARIABLES: [&[u8]; 4] = [b"HOME=", b"USER=", b"LOGNAME=", b"SHELL="];
+    environment
+        .into_iter()
+        .filter(|variable| !ACCOUNT_VARIABLES.iter().any(|prefix| variable.starts_with(prefix)))
+        .collect()
+}
+
 /// Where init looks for a command: a name with a slash is a path; another
 /// is looked for in `/bin`.
 pub fn command_path(name: &str) -> String {
@@ -122,6 +139,14 @@ mod unit {
         assert_eq!(split_command("echo 'open"), Err(CommandError::UnclosedQuote));
         assert_eq!(split_command("echo \"open"), Err(CommandError::UnclosedQuote));
         assert_eq!(split_command("echo \\"), Err(CommandError::TrailingEscape));
+    }
+
+    #[test]
+    fn the_login_shell_gets_no_account_variables_from_init() {
+        let environment: [&[u8]; 6] =
+            [b"PATH=/bin:/sbin", b"HOME=/", b"TERM=vt100", b"USER=x", b"LOGNAME=x", b"SHELLFISH=kept"];
+        assert_eq!(login_shell_environment(environment), [&b"PATH=/bin:/sbin"[..], b"TERM=vt100", b"SHELLFISH=kept"]);
+        assert!(LOGIN_SHELL_NAME.starts_with('-'));
     }
 
     #[test]
