@@ -319,6 +319,9 @@ impl System for ModelSystem {
     fn home_directory(&mut self, user: &[u8]) -> Option<Vec<u8>> {
         (user == b"user").then(|| b"/home/user".to_vec())
     }
+    fn spawn_gives_terminal(&mut self) -> bool {
+        true
+    }
     fn login_account(&mut self) -> Option<Account> {
         Some(Account { name: b"user".to_vec(), home: b"/home/user".to_vec(), shell: b"/bin/msh".to_vec() })
     }

@@ -30,6 +30,8 @@ extern "C" fn note_signal(signal: i32) {
 pub struct PosixSystem {
     /// Signals that were ignored when the shell started.
     ignored_at_start: u64,
+    /// Whether minilibc's back end is Mach_R's (uname), asked once.
+    mach: Option<bool>,
 }
 
 impl PosixSystem {
@@ -40,7 +42,11 @@ impl PosixSystem {
                 ignored_at_start |= 1 << (signal - 1);
             }
         }
-        PosixSystem { ignored_at_start }
+        PosixSystem { ignored_at_start, mach: None }
+    }
+
+    fn on_mach(&mut self) -> bool {
+        *self.mach.get_or_insert_with(|| posix::system::system_name().is_ok_and(|name| name.system == b"Mach_R"))
     }
 }
 
@@ -245,6 +251,17 @@ impl System for PosixSystem {
     fn lead_session_on_terminal(&mut self, fd: i32) -> Result<()> {
         convert(posix::process::create_session())?;
         convert(posix::terminal::set_controlling(fd, false))
+    }
+
+    fn spawn_gives_terminal(&mut self) -> bool {
+        // On Mach_R the child takes the terminal itself when it starts
+        // (minilibc's AT_MACH_FOREGROUND), from a descriptor it inherits:
+        // the shell's own copy is close-on-exec, and the console refuses a
+        // tcsetpgrp made while the process server is still starting the
+        // child (console: "set_foreground_group must be deferrable"), so
+        // posix_spawn waited a second for every foreground command in
+        // vain. There the shell gives the terminal after the spawn.
+        !self.on_mach()
     }
 
     fn terminal_columns(&mut self, fd: i32) -> Option<usize> {

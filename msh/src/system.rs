@@ -215,6 +215,11 @@ pub trait System {
     /// setsid, then TIOCSCTTY: this process leads a new session whose
     /// controlling terminal is the one on `fd`.
     fn lead_session_on_terminal(&mut self, fd: i32) -> Result<()>;
+    /// Whether `SpawnAttributes::foreground_terminal` gives the child the
+    /// terminal before it runs (on Linux: the child's tcsetpgrp before
+    /// exec). If not, the shell gives it after the spawn and continues a
+    /// job the terminal stopped meanwhile.
+    fn spawn_gives_terminal(&mut self) -> bool;
     /// Columns of the terminal's window, if it knows.
     fn terminal_columns(&mut self, fd: i32) -> Option<usize>;
 

@@ -4,12 +4,14 @@ console (scripts/run with no -c), is typed at through QEMU's COM1 on a Unix
 socket (scripts/lib/serial_console.py) and what comes back is checked: the
 prompt, cd and pwd, a pipeline and redirections through coreutils, the
 status of failing commands, line editing, ^C of a running job, ^Z with
-jobs/bg/kill, exit (init starts the shell again), and poweroff. The
-shell is a login shell (init starts it as `-msh`): root's account from
-/etc/passwd, /etc/profile's PATH and prompt (`root:DIRECTORY # `), and the
-history in /root/.msh_history from one shell to the next.
+jobs/bg/kill, a second shell (`msh -l`) with the first one's history,
+`kill -9` of the login shell (init starts another) and its `exit` (the
+machine goes off with its status). The shell is a login shell (init
+starts it as `-msh`): root's account from /etc/passwd, /etc/profile's PATH
+and prompt (`root:DIRECTORY # `), the history in /root/.msh_history.
+With --poweroff, a short session instead: `poweroff` at the first prompt.
 
-Usage: serial.py SOCKET [SECONDS [KERNEL_LOG]] (SECONDS: how long to wait
+Usage: serial.py [--poweroff] SOCKET [SECONDS [KERNEL_LOG]] (SECONDS: how long to wait
 for the socket: QEMU makes it once scripts/run has built everything;
 KERNEL_LOG: where the power-off line is looked for). Prints PASS/FAIL per check and ends with
 "N passed, N failed"; exits 1 if any failed.
@@ -91,7 +93,28 @@ def wait_closed(console, seconds):
     return False
 
 
+def power_off():
+    """`--poweroff SOCKET SECONDS KERNEL_LOG`: a second, short session:
+    poweroff typed at the first prompt."""
+    console = SerialConsole(sys.argv[2], connect_seconds=float(sys.argv[3]))
+    try:
+        Shell(console).prompt(BOOT_SECONDS)
+        console.type(b"poweroff\r")
+        check("poweroff ends the system", wait_closed(console, 120), console.output[console.mark :])
+        with open(sys.argv[4], "rb") as log:
+            said = b"proc: powering off (status 0)" in log.read()
+        check("the process server powered off with status 0", said)
+    except Timeout as error:
+        check("the session went on", False, str(error).encode())
+    finally:
+        console.close()
+    print(f"{passed} passed, {failed} failed")
+    return 0 if failed == 0 else 1
+
+
 def main():
+    if sys.argv[1] == "--poweroff":
+        return power_off()
     console = SerialConsole(sys.argv[1], connect_seconds=float(sys.argv[2]) if len(sys.argv) > 2 else 30)
     shell = Shell(console)
     try:
@@ -179,26 +202,36 @@ def main():
         check("kill %1 ends it", b"status 143\r\n" in output, output)
 
         shell.run(b"echo from-the-first-shell")
-        output = shell.run(b"exit 7", 120)
-        check("exit: init starts the shell again", b"status 7" in output, output)
+        output = shell.run(b"msh -l")
+        check("msh -l starts a second login shell, with the profile's prompt", output.endswith(b"root:/root # "), output)
         output = shell.run(b"\x1b[A\x1b[A")
-        check("the next shell has the history (two Ups)", b"\nfrom-the-first-shell\r\n" in output, output)
-        output = shell.run(b"tail -n 4 ~/.msh_history")
+        check("it has the first shell's history (two Ups)", b"\nfrom-the-first-shell\r\n" in output, output)
+        output = shell.run(b"exit 7")
+        output = shell.run(b"echo status $?")
+        check("its exit returns to the first shell with its status", b"\nstatus 7\r\n" in output, output)
+        output = shell.run(b"tail -n 5 ~/.msh_history")
         check(
-            "kept in /root/.msh_history",
-            b"\necho from-the-first-shell\r\nexit 7\r\necho from-the-first-shell\r\n" in output,
+            "both shells add to /root/.msh_history",
+            b"\nmsh -l\r\necho from-the-first-shell\r\nexit 7\r\necho status $?\r\n" in output,
             output,
         )
 
-        # The console server ends with the system: its last words are in
-        # the kernel log (scripts/run keeps it), and QEMU closes the line.
-        console.type(b"poweroff\r")
+        output = shell.run(b"kill -9 $$", 120)
+        output = shell.run(b"echo after-the-kill; pwd")
+        check("a killed login shell: init starts another, in /root", b"\nafter-the-kill\r\n/root\r\n" in output, output)
+
+        # The login shell's exit ends the session: the machine goes off
+        # with its status. The console server ends with the system: its
+        # last words are in the kernel log (scripts/run keeps it), and
+        # QEMU closes the line.
+        console.type(b"exit 5\r")
         closed = wait_closed(console, 120)
-        check("poweroff ends the system", closed, console.output[console.mark :])
+        check("the login shell's exit ends the system", closed, console.output[console.mark :])
         if len(sys.argv) > 3:
             with open(sys.argv[3], "rb") as log:
-                said = b"proc: powering off (status 0)" in log.read()
-            check("the process server powered off with status 0", said)
+                said = log.read()
+            check("init says why the shell was started again", b"the login shell was killed (status 137)" in said)
+            check("and powers off with the login shell's status", b"proc: powering off (status 5)" in said)
     except Timeout as error:
         check("the session went on", False, str(error).encode())
     finally:
