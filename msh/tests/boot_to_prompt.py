@@ -7,7 +7,8 @@ connect) and QMP on another.
     boot_to_prompt.py wall SERIAL QMP
         Prints `wall_ms N`: milliseconds from the moment QEMU's serial
         socket appears (QEMU has read its arguments and waits for us; the
-        guest has not run) to the prompt on the screen.
+        guest has not run) to the prompt on the screen; then `true_ms N`
+        three times: /bin/true typed at the prompt, Enter to the next one.
 
     boot_to_prompt.py instructions SERIAL QMP KERNEL_LOG [COMMAND...]
         QEMU runs with `-icount shift=0,rr=record`, whose QMP query-replay
@@ -130,11 +131,22 @@ def wall(serial, qmp):
     monitor = Monitor(qmp)
     came = wait_for_prompt(console, 0, BOOT_SECONDS)
     elapsed = time.monotonic() - start
-    monitor.quit()
     if not came:
+        monitor.quit()
         sys.stderr.write(f"no prompt; the screen: {console.output[-600:]!r}\n")
         return 1
     print(f"wall_ms {elapsed * 1000:.0f}")
+    # A program started at the prompt: Enter to the next prompt, 3 times.
+    for _ in range(3):
+        console.type(b"/bin/true")
+        console.expect(b"/bin/true", COMMAND_SECONDS)
+        begin = len(console.output)
+        started = time.monotonic()
+        console.type(b"\r")
+        if not wait_for_prompt(console, begin, COMMAND_SECONDS):
+            break
+        print(f"true_ms {(time.monotonic() - started) * 1000:.0f}")
+    monitor.quit()
     return 0
 
 

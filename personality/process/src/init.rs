@@ -118,6 +118,25 @@ pub fn exit_code(status: i32) -> i32 {
     }
 }
 
+/// What init does when the login shell on the console ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LoginShellEnd {
+    /// It exited (`exit`, ^D): the session is over and the machine goes
+    /// off with its status, as issue 14 asks of the login shell's `exit`.
+    PowerOff(i32),
+    /// It was killed (a crash, or `kill -9 $$`): a new one is started, so
+    /// that the console is never left without a shell. The status as a
+    /// shell reports it.
+    StartAgain(i32),
+}
+
+pub fn after_login_shell(status: i32) -> LoginShellEnd {
+    match WaitStatus::decode(status) {
+        Some(WaitStatus::Exited(code)) => LoginShellEnd::PowerOff(code as i32),
+        _ => LoginShellEnd::StartAgain(exit_code(status)),
+    }
+}
+
 #[cfg(test)]
 mod unit {
     use super::*;
@@ -139,6 +158,14 @@ mod unit {
         assert_eq!(split_command("echo 'open"), Err(CommandError::UnclosedQuote));
         assert_eq!(split_command("echo \"open"), Err(CommandError::UnclosedQuote));
         assert_eq!(split_command("echo \\"), Err(CommandError::TrailingEscape));
+    }
+
+    #[test]
+    fn the_login_shell_exiting_powers_off_and_a_killed_one_is_started_again() {
+        assert_eq!(after_login_shell(0), LoginShellEnd::PowerOff(0));
+        assert_eq!(after_login_shell(7 << 8), LoginShellEnd::PowerOff(7));
+        assert_eq!(after_login_shell(9), LoginShellEnd::StartAgain(137));
+        assert_eq!(after_login_shell(11 | 0x80), LoginShellEnd::StartAgain(139));
     }
 
     #[test]

@@ -4,8 +4,9 @@
 //! the command, waits for it and powers the machine off with its exit
 //! status; otherwise it runs `/bin/msh` on the console as a login shell
 //! (argv[0] `-msh`, without init's HOME: msh takes HOME, USER, LOGNAME and
-//! SHELL from /etc/passwd and reads /etc/profile and ~/.profile), again
-//! whenever it ends. Either way it reaps every orphan the system gives it.
+//! SHELL from /etc/passwd and reads /etc/profile and ~/.profile): when it
+//! exits the machine goes off with its status, when it is killed a new one
+//! starts. Either way init reaps every orphan the system gives it.
 #![no_std]
 #![no_main]
 
@@ -20,7 +21,8 @@ use libmach::abi::{PortName, AT_MACH_BOOTSTRAP, AT_MACH_CWD, AT_MACH_PROC, AT_MA
 use libmach::runtime::{arguments, auxiliary, descriptors, environment};
 use libmach::{println, SendRight, SystemKernel};
 use mach_process::init::{
-    command_path, exit_code, login_shell_environment, split_command, LOGIN_SHELL_NAME, LOGIN_SHELL_PATH,
+    after_login_shell, command_path, exit_code, login_shell_environment, split_command, LoginShellEnd,
+    LOGIN_SHELL_NAME, LOGIN_SHELL_PATH,
 };
 use personality_interfaces::{fs, proc};
 
@@ -157,10 +159,16 @@ fn main(_bootstrap_port: u64) {
     let shell_environment = login_shell_environment(environment());
     loop {
         match process.spawn_program(LOGIN_SHELL_PATH, &shell, &shell_environment) {
-            Ok(pid) => {
-                let code = exit_code(process.wait_for(pid));
-                println!("init: msh ended with status {code}; starting it again");
-            }
+            Ok(pid) => match after_login_shell(process.wait_for(pid)) {
+                LoginShellEnd::PowerOff(code) => {
+                    println!("init: the login shell exited with status {code}; powering off");
+                    let _ = process.proc.shutdown(0, code);
+                    println!("init: the machine did not go off; starting the shell again");
+                }
+                LoginShellEnd::StartAgain(code) => {
+                    println!("init: the login shell was killed (status {code}); starting it again");
+                }
+            },
             Err(why) => {
                 println!("init: cannot start the shell ({why}); reaping orphans");
                 process.reap();
