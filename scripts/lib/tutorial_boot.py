@@ -12,12 +12,12 @@ DIRECTORY/build/x86_64/kernel.log), then at msh's prompt plays each
 session FILE in order, then stops QEMU. A session is what a person sees
 at the prompt:
 
-    / # hello-client
+    root:/ # hello-client
     hello-client: the server says "Good morning, Rust client!"
-    / # echo $?
+    root:/ # echo $?
     0
 
-A line beginning with the prompt (`/ # `, or any `DIRECTORY # `) is
+A line beginning with the prompt (`root:/ # `, or any `USER:DIRECTORY # `) is
 typed; the lines after it must each appear, in order, as whole lines of
 what the command printed before the next prompt (other lines may come
 between). Prints one line per step, "tutorial: WHAT ... ok" or
@@ -35,8 +35,10 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from serial_console import SerialConsole, Timeout  # noqa: E402
 
-PROMPT = re.compile(rb"(?:\A|\n)/[^\r\n\x1b]* # ")
-TYPED = re.compile(r"^/\S* # (.*)$")
+# msh's prompt: "USER:DIRECTORY # " (root's; "$ " for others), as
+# /etc/profile sets it for the console's login shell.
+PROMPT = re.compile(rb"(?:\A|\n)(?:[A-Za-z0-9_.-]+:)?/[^\r\n\x1b]* [#$] ")
+TYPED = re.compile(r"^(?:[A-Za-z0-9_.-]+:)?/\S* [#$] (.*)$")
 # A command under QEMU's TCG on a loaded machine is slow: generous bounds.
 COMMAND_SECONDS = 90
 
@@ -71,7 +73,7 @@ def sessions(path):
                 commands.append((typed.group(1), []))
             elif line.strip():
                 if not commands:
-                    sys.exit(f"{path}: output `{line}` before any command (a line `/ # COMMAND`)")
+                    sys.exit(f"{path}: output `{line}` before any command (a line `root:/ # COMMAND`)")
                 commands[-1][1].append(line.rstrip())
     return commands
 
@@ -151,7 +153,7 @@ def main():
         for name, commands in played:
             good, detail = True, b""
             for typed, expected in commands:
-                print(f"    / # {typed}")
+                print(f"    # {typed}")
                 console.type(typed.encode() + b"\r")
                 output = console.expect_match(PROMPT, COMMAND_SECONDS)
                 if not in_order(expected, lines(output)):
