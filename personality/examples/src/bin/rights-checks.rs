@@ -4,8 +4,9 @@
 //! - `rights-checks host-port io-ports=0x70-0x71 -- privileged`: it holds a
 //!   send right to the privileged host port (named in its auxiliary
 //!   vector), which a device trap accepts, and may read the CMOS ports
-//!   0x70-0x71;
-//! - `rights-checks -- unprivileged`: no host port in its auxiliary vector,
+//!   0x70-0x71, the one grant its auxiliary vector tells (`AT_MACH_IO_PORTS`);
+//! - `rights-checks -- unprivileged`: no host port nor I/O port grant in its
+//!   auxiliary vector,
 //!   none of the rights in its space is accepted by a device trap, and its
 //!   only send right is its bootstrap port; then it reads port 0x71, which
 //!   nobody granted it, and is killed for it.
@@ -58,7 +59,16 @@ fn main(bootstrap_port: u64) {
         checks.equal("a device trap accepts it", io_port_access(host, 0x80, 1, 0), Ok(()));
         // The granted ports work without a fault (the seconds are BCD, < 0x60).
         checks.equal("the granted CMOS ports", read_cmos_seconds() < 0x60, true);
+        checks.equal(
+            "the auxiliary vector tells the one grant",
+            (libmach::runtime::io_port_ranges().count(), libmach::runtime::io_port_ranges().next()),
+            (1, Some((0x70, 2))),
+        );
+        checks.equal("0x70-0x71 granted", libmach::runtime::io_ports_granted(0x70, 2), true);
+        checks.equal("0x70-0x72 not all granted", libmach::runtime::io_ports_granted(0x70, 3), false);
     } else {
+        checks.equal("no I/O port grant is told", libmach::runtime::io_port_ranges().count(), 0);
+        checks.equal("0x70 not granted", libmach::runtime::io_ports_granted(0x70, 1), false);
         checks.equal("no host port is named", libmach::runtime::host_port(), None);
         let mut send_rights = 0;
         // Our task's and thread's own ports aside (every task has those).
