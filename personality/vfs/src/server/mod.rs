@@ -162,16 +162,6 @@ pub struct OpenFile {
     pub origin: Option<(NodeRef, Vec<u8>)>,
 }
 
-impl OpenFile {
-    fn nonblocking(&self) -> bool {
-        self.status & open_flags::NON_BLOCKING != 0
-    }
-
-    fn append(&self) -> bool {
-        self.status & open_flags::APPEND != 0
-    }
-}
-
 /// What `open` produced.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Opened {
@@ -531,6 +521,39 @@ impl FileServer {
 
     fn file_mut(&mut self, handle: Handle) -> Result<&mut OpenFile, Errno> {
         self.files.get_mut(&handle).ok_or(Errno::BadDescriptor)
+    }
+
+    /// What reads and writes need of an open file, copied out (cloning the
+    /// whole open file would copy its path on every call).
+    fn file_view(&self, handle: Handle) -> Result<FileView, Errno> {
+        let file = self.file(handle)?;
+        Ok(FileView {
+            object: file.object,
+            readable: file.readable,
+            writable: file.writable,
+            status: file.status,
+            offset: file.offset,
+        })
+    }
+}
+
+/// See [`FileServer::file_view`].
+#[derive(Clone, Copy)]
+struct FileView {
+    object: Object,
+    readable: bool,
+    writable: bool,
+    status: u32,
+    offset: u64,
+}
+
+impl FileView {
+    fn nonblocking(&self) -> bool {
+        self.status & open_flags::NON_BLOCKING != 0
+    }
+
+    fn append(&self) -> bool {
+        self.status & open_flags::APPEND != 0
     }
 }
 
