@@ -523,6 +523,12 @@ impl FileServer {
         self.files.get_mut(&handle).ok_or(Errno::BadDescriptor)
     }
 
+    /// True when a read of `handle` answers at once (anything but a pipe or
+    /// FIFO, whose read may wait); false for an unknown handle too.
+    pub fn read_answers_now(&self, handle: Handle) -> bool {
+        self.file(handle).is_ok_and(|file| !matches!(file.object, Object::Pipe { .. }))
+    }
+
     /// What reads and writes need of an open file, copied out (cloning the
     /// whole open file would copy its path on every call).
     fn file_view(&self, handle: Handle) -> Result<FileView, Errno> {
