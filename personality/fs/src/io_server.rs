@@ -75,7 +75,9 @@ impl<K: PortKernel> FileService<K> {
     fn read_now(&mut self, kernel: &K, request: &[u8], reply: &mut [u8]) -> Option<libmach::Dispatch> {
         use libmach::message::{InlineReader, MessageWriter};
         let header = libmach::abi::MachMsgHeader::read_from(request)?;
-        if header.id != io::id::READ {
+        // The port the request came in on names the open file: a pipe's
+        // read is left before any decoding.
+        if header.id != io::id::READ || !self.core.read_answers_now(header.local_port as u64) {
             return None;
         }
         let (view, _) = libmach::abi::parse_received(request).ok()?;
@@ -89,9 +91,6 @@ impl<K: PortKernel> FileService<K> {
         reader.finish().ok()?;
         let context = Context::new(kernel, &view.header, request);
         let handle = context.port() as u64;
-        if !self.core.read_answers_now(handle) {
-            return None;
-        }
         let request = self.request_without_time(&context);
         let count = (count as usize).min(INLINE_MAX);
         let mut buffer = InlineBuffer { bytes: &mut self.scratch[..], length: 0 };
