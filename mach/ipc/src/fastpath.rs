@@ -24,7 +24,7 @@ use mach_abi::{
 };
 
 use crate::message::{ReceiveOptions, ReceivedInto};
-use crate::right::{EntryRights, RightKind};
+use crate::right::{CarriedRight, EntryRights, RightKind};
 use crate::{Ipc, PortId, SpaceId};
 
 /// The header bits a fast message may have: its two header dispositions,
@@ -36,7 +36,8 @@ struct FastMessage {
     destination_name: PortName,
     destination_disposition: Disposition,
     port: PortId,
-    reply_name: PortName,
+    /// The port of the sender's receive right the reply right is made from.
+    reply: Option<PortId>,
 }
 
 impl Ipc {
@@ -64,29 +65,47 @@ impl Ipc {
     ) -> Option<ReceivedInto> {
         let fast = self.check_fast(sender, bytes, receiver, receive_name, receive_size, options, out.len())?;
         let header = MachMsgHeader::read_from(bytes)?;
-        // The checks above are everything `commit_take` could refuse, so
-        // the commit below cannot fail half-way.
-        let destination = self.commit_take(sender, fast.destination_name, fast.destination_disposition).ok()?;
-        let reply = match fast.reply_name {
-            MACH_PORT_NULL => None,
-            name => Some(self.commit_take(sender, name, Disposition::MakeSendOnce).ok()?),
+        // The checks above are everything the transitions below could
+        // refuse, so the commit cannot stop half-way.
+        let destination_type = match fast.destination_disposition {
+            // A copied send right would be made and, the message
+            // delivered, released again: the sender's entry still holds
+            // one, so no no-senders can fire, and nothing changes.
+            Disposition::CopySend => mach_abi::MACH_MSG_TYPE_PORT_SEND,
+            _ => {
+                let destination = self.commit_take(sender, fast.destination_name, fast.destination_disposition).ok()?;
+                self.destroy_consumed_destination(destination);
+                mach_abi::MACH_MSG_TYPE_PORT_SEND_ONCE
+            }
         };
         let seqno = self.next_seqno(fast.port);
-        let destination_type =
-            destination.port().map_or(mach_abi::MACH_MSG_TYPE_PORT_SEND, |(_, kind)| kind.received_type());
-        self.destroy_consumed_destination(destination);
-        let local_port = self.space(receiver).and_then(|space| space.name_of(fast.port)).unwrap_or(MACH_PORT_NULL);
         let mut lost = 0;
-        let (remote_port, reply_type) = match reply {
+        let (remote_port, reply_type) = match fast.reply {
             None => (MACH_PORT_NULL, 0),
-            Some(right) => match self.copyout_right(receiver, right) {
-                Some(name) => (name, RightKind::SendOnce.received_type()),
-                None => {
-                    lost |= mach_abi::MACH_MSG_IPC_SPACE;
-                    (MACH_PORT_NULL, 0)
+            Some(reply_port) => {
+                // MAKE_SEND_ONCE from the sender's receive right; a
+                // send-once right always gets a fresh name.
+                self.port_mut(reply_port)?.send_once_rights += 1;
+                match self.space_mut(receiver).and_then(crate::Space::allocate_name) {
+                    Some(name) => {
+                        self.place_entry(receiver, name, EntryRights::SendOnce { port: reply_port });
+                        (name, mach_abi::MACH_MSG_TYPE_PORT_SEND_ONCE)
+                    }
+                    None => {
+                        // As the general path's copyout at the hard limit:
+                        // the right is destroyed.
+                        self.destroy_rights(alloc::vec![CarriedRight::Port {
+                            port: reply_port,
+                            kind: RightKind::SendOnce
+                        }]);
+                        lost |= mach_abi::MACH_MSG_IPC_SPACE;
+                        (MACH_PORT_NULL, 0)
+                    }
                 }
-            },
+            }
         };
+        // The receiver's name for the port is the receive right it waits on.
+        let local_port = receive_name;
         let length = bytes.len();
         let received = MachMsgHeader {
             bits: msgh_bits(reply_type, destination_type),
@@ -151,7 +170,9 @@ impl Ipc {
             _ => return None,
         };
         let destination_name = header.remote_port;
-        if !mach_abi::port_name_is_valid(destination_name) || reply_name == destination_name {
+        // A message to another thread of the sender's own task is left to
+        // the general path (one space on both sides: nothing to gain).
+        if !mach_abi::port_name_is_valid(destination_name) || reply_name == destination_name || sender == receiver {
             return None;
         }
         let sender_space = self.space(sender)?;
@@ -160,12 +181,15 @@ impl Ipc {
             (EntryRights::SendOnce { port }, Disposition::MoveSendOnce) => port,
             _ => return None,
         };
-        if reply_name != MACH_PORT_NULL {
-            match sender_space.entries.get(&reply_name)?.rights {
-                EntryRights::Port { port: reply_port, receive: true, .. } if self.port(reply_port)?.is_alive() => {}
+        let reply = match reply_name {
+            MACH_PORT_NULL => None,
+            _ => match sender_space.entries.get(&reply_name)?.rights {
+                EntryRights::Port { port: reply_port, receive: true, .. } if self.port(reply_port)?.is_alive() => {
+                    Some(reply_port)
+                }
                 _ => return None,
-            }
-        }
+            },
+        };
         let port_object = self.port(port)?;
         if !port_object.is_alive() || !port_object.queue.is_empty() || port_object.port_set.is_some() {
             return None;
@@ -175,10 +199,10 @@ impl Ipc {
             EntryRights::Port { port: wanted, receive: true, .. } if wanted == port => {}
             _ => return None,
         }
-        let names_needed = usize::from(reply_name != MACH_PORT_NULL);
+        let names_needed = usize::from(reply.is_some());
         if receiver_space.room_before_allowance().is_some_and(|room| room < names_needed) {
             return None;
         }
-        Some(FastMessage { destination_name, destination_disposition, port, reply_name })
+        Some(FastMessage { destination_name, destination_disposition, port, reply })
     }
 }

@@ -46,6 +46,9 @@ struct Scenario {
     /// client holds, with its disposition; a reply port made send-once or
     /// none), so the fast path's own conditions are what decide.
     coherent: bool,
+    /// The receiver's space is at its hard limit (its names are exactly
+    /// the ones the set-up gives it): a reply right finds no name.
+    at_limit: bool,
 }
 
 fn scenario() -> impl Strategy<Value = Scenario> {
@@ -54,7 +57,13 @@ fn scenario() -> impl Strategy<Value = Scenario> {
         (0u8..6, prop_oneof![Just(21u32), Just(0), Just(20), 0u32..32], 0usize..40),
         (prop_oneof![4 => Just(0u32), 1 => Just(MACH_MSGH_BITS_COMPLEX), 1 => Just(1u32 << 16)], any::<bool>()),
         (prop::bool::weighted(0.15), prop::bool::weighted(0.15), any::<bool>(), 0u8..3),
-        (prop::bool::weighted(0.15), any::<bool>(), prop::bool::weighted(0.1), prop::bool::weighted(0.7)),
+        (
+            prop::bool::weighted(0.15),
+            any::<bool>(),
+            prop::bool::weighted(0.1),
+            prop::bool::weighted(0.7),
+            prop::bool::weighted(0.15),
+        ),
     )
         .prop_map(
             |(
@@ -62,7 +71,7 @@ fn scenario() -> impl Strategy<Value = Scenario> {
                 (reply_pick, reply_disposition, words),
                 (extra_bits, voucher),
                 (in_set, queued, audit, buffer),
-                (allowance_full, credential, bad_size, coherent),
+                (allowance_full, credential, bad_size, coherent, at_limit),
             )| Scenario {
                 client_holds,
                 destination_disposition,
@@ -80,6 +89,7 @@ fn scenario() -> impl Strategy<Value = Scenario> {
                 credential,
                 bad_size,
                 coherent,
+                at_limit,
             },
         )
 }
@@ -98,7 +108,12 @@ struct World {
 fn build(scenario: &Scenario) -> World {
     let mut ipc = Ipc::new();
     let client = new_space(&mut ipc, 7);
-    let server = new_space(&mut ipc, 9);
+    let server = if scenario.at_limit {
+        let names = 1 + usize::from(scenario.client_holds == 4 || scenario.in_set);
+        ipc.create_space(9, SpaceLimits { max_entries: names, ..SpaceLimits::default() })
+    } else {
+        new_space(&mut ipc, 9)
+    };
     if scenario.credential {
         let credential = TaskCredential { pid: 42, pgid: 42, sid: 1, ruid: 1000, euid: 1000, ..Default::default() };
         ipc.set_credential(client, credential).unwrap();
