@@ -38,15 +38,18 @@ struct FastMessage {
     port: PortId,
     /// The port of the sender's receive right the reply right is made from.
     reply: Option<PortId>,
+    /// The receiver's name for the port (its receive right).
+    local_port: PortName,
 }
 
 impl Ipc {
     /// Delivers `bytes`, sent from `sender`, straight into `out` for a
-    /// receiver of space `receiver` waiting on the receive right it names
-    /// `receive_name` (not a port set) with a buffer of `receive_size`
+    /// receiver of space `receiver` waiting on the receive right or the
+    /// port set it names `receive_name` with a buffer of `receive_size`
     /// bytes, if the message has the shape of an RPC request or reply: no
     /// descriptors, a `COPY_SEND` or `MOVE_SEND_ONCE` destination naming
-    /// that port, whose queue is empty, and either no reply port or one
+    /// that port (or a member of that set: servers receive on sets), whose
+    /// queue is empty, and either no reply port or one
     /// made send-once from a receive right of the sender. `None` when it
     /// has not (or the receiver could not take it: its buffer, its name
     /// allowance), with nothing changed: the caller then takes the general
@@ -104,8 +107,7 @@ impl Ipc {
                 }
             }
         };
-        // The receiver's name for the port is the receive right it waits on.
-        let local_port = receive_name;
+        let local_port = fast.local_port;
         let length = bytes.len();
         let received = MachMsgHeader {
             bits: msgh_bits(reply_type, destination_type),
@@ -191,18 +193,27 @@ impl Ipc {
             },
         };
         let port_object = self.port(port)?;
-        if !port_object.is_alive() || !port_object.queue.is_empty() || port_object.port_set.is_some() {
+        if !port_object.is_alive() || !port_object.queue.is_empty() {
             return None;
         }
         let receiver_space = self.space(receiver)?;
-        match receiver_space.entries.get(&receive_name)?.rights {
-            EntryRights::Port { port: wanted, receive: true, .. } if wanted == port => {}
+        let local_port = match receiver_space.entries.get(&receive_name)?.rights {
+            // The receive right it waits on.
+            EntryRights::Port { port: wanted, receive: true, .. }
+                if wanted == port && port_object.port_set.is_none() =>
+            {
+                receive_name
+            }
+            // A set it waits on, which the port is a member of: its queue
+            // is empty (the receiver would not wait otherwise), so the set's
+            // order of ready members is not touched.
+            EntryRights::PortSet { set } if port_object.port_set == Some(set) => receiver_space.name_of(port)?,
             _ => return None,
-        }
+        };
         let names_needed = usize::from(reply.is_some());
         if receiver_space.room_before_allowance().is_some_and(|room| room < names_needed) {
             return None;
         }
-        Some(FastMessage { destination_name, destination_disposition, port, reply })
+        Some(FastMessage { destination_name, destination_disposition, port, reply, local_port })
     }
 }
