@@ -197,7 +197,9 @@ pub fn io_port_access(device: PortName, first: u16, count: u32) -> Result<(), Ke
 }
 
 /// `in` of 32 bits from I/O port `port`. A port this task was not granted
-/// faults (the kernel kills the task), which touches no memory.
+/// faults (the kernel kills the task), which touches no memory. x86_64
+/// only: aarch64 has no port I/O (its kernel refuses `io_port_access`).
+#[cfg(target_arch = "x86_64")]
 pub fn port_read_u32(port: u16) -> u32 {
     let value: u32;
     // SAFETY: `in` reads a device register into a general register; it
@@ -207,6 +209,7 @@ pub fn port_read_u32(port: u16) -> u32 {
 }
 
 /// `out` of 32 bits to I/O port `port` (see [`port_read_u32`]).
+#[cfg(target_arch = "x86_64")]
 pub fn port_write_u32(port: u16, value: u32) {
     // SAFETY: as for `port_read_u32`; the device effect is the caller's
     // business, memory is untouched.
@@ -214,6 +217,7 @@ pub fn port_write_u32(port: u16, value: u32) {
 }
 
 /// `in` of 8 bits from I/O port `port` (a UART's registers, for one).
+#[cfg(target_arch = "x86_64")]
 pub fn port_read_u8(port: u16) -> u8 {
     let value: u8;
     // SAFETY: as for `port_read_u32`: `in` reads a device register into a
@@ -223,6 +227,7 @@ pub fn port_read_u8(port: u16) -> u8 {
 }
 
 /// `out` of 8 bits to I/O port `port` (see [`port_read_u8`]).
+#[cfg(target_arch = "x86_64")]
 pub fn port_write_u8(port: u16, value: u8) {
     // SAFETY: as for `port_write_u32`; memory is untouched.
     unsafe { core::arch::asm!("out dx, al", in("dx") port, in("al") value, options(nostack, preserves_flags)) };

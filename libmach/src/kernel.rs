@@ -80,7 +80,7 @@ pub trait PortKernel: Clone {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SystemKernel;
 
-#[cfg(all(any(target_os = "none", feature = "mach-traps"), target_arch = "x86_64"))]
+#[cfg(all(any(target_os = "none", feature = "mach-traps"), any(target_arch = "x86_64", target_arch = "aarch64")))]
 mod system {
     use super::*;
     use core::sync::atomic::{AtomicU32, Ordering};
@@ -175,7 +175,10 @@ mod system {
     }
 }
 
-#[cfg(not(all(any(target_os = "none", feature = "mach-traps"), target_arch = "x86_64")))]
+#[cfg(not(all(
+    any(target_os = "none", feature = "mach-traps"),
+    any(target_arch = "x86_64", target_arch = "aarch64")
+)))]
 mod system {
     use super::*;
 

@@ -53,10 +53,10 @@ extern crate std;
 
 pub use mach_abi as abi;
 
-#[cfg(target_arch = "x86_64")]
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 pub mod device;
 pub mod kernel;
-#[cfg(target_arch = "x86_64")]
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 pub mod kernel_log;
 pub mod message;
 pub mod mig;

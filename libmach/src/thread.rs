@@ -9,16 +9,16 @@
 //! [`Thread::join`] waits for that and frees the stack. A thread that never
 //! returns (a server loop) keeps its stack for the life of the task.
 //!
-//! x86_64 only, like the traps: the thread's registers are set with
-//! `X86_THREAD_STATE64`.
+//! The thread's registers are set with the architecture's own thread state
+//! (`mach_abi::NativeThreadState`).
 
 use crate::trap::{
     task_self, thread_create, thread_resume, thread_self, thread_set_state, thread_sleep, thread_terminate,
     vm_allocate, vm_deallocate, vm_protect,
 };
 use mach_abi::{
-    KernReturn, PortName, Trap, THREAD_BASIC_INFO, THREAD_BASIC_INFO_COUNT, VM_FLAGS_ANYWHERE, VM_PROT_NONE,
-    X86_THREAD_STATE64, X86_THREAD_STATE64_COUNT,
+    KernReturn, NativeThreadState, PortName, ThreadState, Trap, THREAD_BASIC_INFO, THREAD_BASIC_INFO_COUNT,
+    VM_FLAGS_ANYWHERE, VM_PROT_NONE,
 };
 
 const PAGE: u64 = 4096;
@@ -61,20 +61,17 @@ fn start(
 ) -> Result<PortName, KernReturn> {
     vm_protect(task, stack_base, PAGE, false, VM_PROT_NONE)?;
     let port = thread_create(task)?;
-    let mut state = [0u32; X86_THREAD_STATE64_COUNT as usize];
-    // x86_thread_state64_t fields (index, value): rdi 4, rsi 5, rsp 7, rip 16.
-    // The SysV ABI enters a function with rsp 8 below a 16-byte boundary.
-    let stack_top = stack_base + region - 8;
-    for (field, value) in [
-        (4usize, entry as *const () as u64),
-        (5, argument as u64),
-        (7, stack_top),
-        (16, thread_start as *const () as u64),
-    ] {
-        state[field * 2] = value as u32;
-        state[field * 2 + 1] = (value >> 32) as u32;
-    }
-    let result = thread_set_state(port, X86_THREAD_STATE64, &state).and_then(|()| thread_resume(port));
+    let mut state = NativeThreadState::default();
+    // The SysV ABI enters a function with rsp 8 below a 16-byte boundary;
+    // AAPCS64 keeps sp 16-byte aligned everywhere.
+    let stack_top = if cfg!(target_arch = "x86_64") { stack_base + region - 8 } else { stack_base + region };
+    state.set_argument(0, entry as *const () as u64);
+    state.set_argument(1, argument as u64);
+    state.set_sp(stack_top);
+    state.set_pc(thread_start as *const () as u64);
+    let mut words = [0u32; NativeThreadState::COUNT as usize];
+    state.store_words(&mut words);
+    let result = thread_set_state(port, NativeThreadState::FLAVOR, &words).and_then(|()| thread_resume(port));
     if let Err(error) = result {
         let _ = thread_terminate(port);
         return Err(error);
@@ -126,4 +123,19 @@ fn is_alive(thread: PortName) -> bool {
         )
     };
     code == KernReturn::Success as u64
+}
+
+/// `thread`'s user registers (it must be stopped: suspended, or waiting in
+/// the kernel), as the architecture's thread state.
+pub fn get_state(thread: PortName) -> Result<NativeThreadState, KernReturn> {
+    let mut words = [0u32; NativeThreadState::COUNT as usize];
+    crate::trap::thread_get_state(thread, NativeThreadState::FLAVOR, &mut words)?;
+    NativeThreadState::load_words(&words).ok_or(KernReturn::Failure)
+}
+
+/// Sets `thread`'s user registers from the architecture's thread state.
+pub fn set_state(thread: PortName, state: &NativeThreadState) -> Result<(), KernReturn> {
+    let mut words = [0u32; NativeThreadState::COUNT as usize];
+    state.store_words(&mut words);
+    thread_set_state(thread, NativeThreadState::FLAVOR, &words)
 }

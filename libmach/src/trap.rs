@@ -3,6 +3,8 @@
 //! x86_64: `syscall` with the trap number in RAX and up to six arguments in
 //! RDI, RSI, RDX, R10, R8, R9; the kernel's answer comes back in RAX. RCX and
 //! R11 are clobbered by the instruction itself.
+//! aarch64: `svc #0` with the number in x8 and the arguments in x0..x5; the
+//! answer comes back in x0, and nothing else changes.
 
 use mach_abi::{KernReturn, Trap};
 
@@ -35,6 +37,52 @@ pub unsafe fn raw_trap(number: u64, arguments: [u64; 6]) -> u64 {
         );
     }
     result
+}
+
+/// Enters the kernel with `number` and `arguments`, returning x0.
+///
+/// # Safety
+/// As for the x86_64 version: the caller passes addresses it owns and may
+/// have overwritten, or deliberately bad ones.
+#[cfg(target_arch = "aarch64")]
+#[inline(always)]
+pub unsafe fn raw_trap(number: u64, arguments: [u64; 6]) -> u64 {
+    let result: u64;
+    // SAFETY: `svc #0` transfers to the kernel, which preserves every
+    // register but x0 (the result); memory effects are the caller's contract.
+    unsafe {
+        core::arch::asm!(
+            "svc #0",
+            in("x8") number,
+            inlateout("x0") arguments[0] => result,
+            in("x1") arguments[1],
+            in("x2") arguments[2],
+            in("x3") arguments[3],
+            in("x4") arguments[4],
+            in("x5") arguments[5],
+            options(nostack)
+        );
+    }
+    result
+}
+
+/// The processor's free-running counter, for benchmarks: the TSC on
+/// x86_64, the PMU cycle counter on aarch64 (the kernel lets user code read
+/// it). Under QEMU's `-icount shift=0` both count one per instruction.
+#[inline(always)]
+pub fn cycle_counter() -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        // SAFETY: rdtsc only reads the time-stamp counter.
+        unsafe { core::arch::x86_64::_rdtsc() }
+    }
+    #[cfg(target_arch = "aarch64")]
+    {
+        let value: u64;
+        // SAFETY: reads PMCCNTR_EL0, which the kernel opened to EL0.
+        unsafe { core::arch::asm!("isb", "mrs {}, pmccntr_el0", out(reg) value, options(nomem, nostack)) };
+        value
+    }
 }
 
 pub(crate) fn to_result(value: u64) -> Result<(), KernReturn> {
@@ -355,8 +403,9 @@ pub fn thread_create(task: PortName) -> Result<PortName, KernReturn> {
     Ok(thread)
 }
 
-/// Sets `thread`'s registers: `state` is the `flavor`'s words (for
-/// `X86_THREAD_STATE64`, an `x86_thread_state64_t` as 32-bit words).
+/// Sets `thread`'s registers: `state` is the `flavor`'s words (the
+/// architecture's own: `x86_thread_state64_t` or `arm_thread_state64_t` as
+/// 32-bit words; `mach_abi::NativeThreadState` builds them).
 pub fn thread_set_state(thread: PortName, flavor: u32, state: &[u32]) -> Result<(), KernReturn> {
     let arguments = [thread as u64, flavor as u64, state.as_ptr() as u64, state.len() as u64, 0, 0];
     trap(Trap::ThreadSetState, arguments)

@@ -5,28 +5,39 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD="$ROOT/build"
 TOOLCHAIN=$(sed -n 's/^channel *= *"\(.*\)"/\1/p' "$ROOT/rust-toolchain.toml")
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
+# The architecture the kernel, the programs and QEMU are for: MACH_ARCH
+# (the entry points' `--arch NAME` sets it before sourcing this file).
+# Builds go to $BUILD/$ARCH.
+ARCH=${MACH_ARCH:-x86_64}
+case $ARCH in
+x86_64 | aarch64) ;;
+*) echo "unknown architecture $ARCH (MACH_ARCH): x86_64 or aarch64" >&2 && exit 2 ;;
+esac
 
 sysroot_tool() {
     # $1: an llvm-tools binary name (llvm-objcopy, ...)
     echo "$(rustc +"$TOOLCHAIN" --print sysroot)/lib/rustlib/x86_64-unknown-linux-gnu/bin/$1"
 }
 
-# build_kernel VARIANT: VARIANT is "run" (normal) or "test" (ktest feature).
-# Leaves $BUILD/x86_64/mach-VARIANT.elf (symbols) and .bin (the image QEMU loads).
+# build_kernel VARIANT [ARCHITECTURE]: VARIANT is "run" (normal) or "test"
+# (ktest feature). Leaves $BUILD/<arch>/mach-VARIANT.elf (symbols) and .bin
+# (the image QEMU loads: a Multiboot flat image on x86_64, an arm64 Image
+# on aarch64).
 build_kernel() {
-    local variant=$1 features=()
+    local variant=$1 architecture=${2:-$ARCH} features=() target
     [ "$variant" = test ] && features=(--features ktest)
+    target=$(rust_target "$architecture") || return
     local target_dir="$ROOT/target/kernel-$variant"
-    cargo +"$TOOLCHAIN" build --quiet --release -p mach-kernel --target x86_64-unknown-none \
-        --target-dir "$target_dir" "${features[@]}"
-    mkdir -p "$BUILD/x86_64"
-    cp "$target_dir/x86_64-unknown-none/release/mach-kernel" "$BUILD/x86_64/mach-$variant.elf"
-    "$(sysroot_tool llvm-objcopy)" -O binary "$BUILD/x86_64/mach-$variant.elf" "$BUILD/x86_64/mach-$variant.bin"
+    cargo +"$TOOLCHAIN" build --quiet --release -p mach-kernel --target "$target" \
+        --target-dir "$target_dir" "${features[@]}" || return
+    mkdir -p "$BUILD/$architecture"
+    cp "$target_dir/$target/release/mach-kernel" "$BUILD/$architecture/mach-$variant.elf"
+    "$(sysroot_tool llvm-objcopy)" -O binary "$BUILD/$architecture/mach-$variant.elf" "$BUILD/$architecture/mach-$variant.bin"
 }
 
-# Architectures the programs are built for. aarch64 joins as one more entry
-# (and a case in rust_target and the C flags) when its kernel exists.
-ARCHITECTURES=(x86_64)
+# Every architecture the system builds for; build_user_programs builds for
+# the ones it is given (default: $ARCH), scripts/test for all of them.
+ARCHITECTURES=(x86_64 aarch64)
 
 # rust_target ARCHITECTURE: the Rust target of the bare-metal programs.
 rust_target() {
@@ -74,16 +85,19 @@ build_host_tools() {
 # executables at 0x400000 (the kernel's own code-model flags do not apply).
 # Leaves them in $BUILD/<arch>/user/<program> (the bootstrap task is
 # `bootstrap` there); `user_test_modules` gives the -initrd list of all.
+# Arguments: the architectures to build for (default: $ARCH).
 build_user_programs() {
-    local architecture list packages=() kind where name
-    list=$(workspace programs) || return
-    while IFS=$'\t' read -r kind where name; do
-        [ "$kind" = rust ] && ! [[ " ${packages[*]} " == *" -p $where "* ]] && packages+=(-p "$where")
-    done <<<"$list"
+    local architecture list packages kind where name architectures=("$@")
+    [ ${#architectures[@]} -gt 0 ] || architectures=("$ARCH")
     build_c_interfaces || return
-    for architecture in "${ARCHITECTURES[@]}"; do
+    for architecture in "${architectures[@]}"; do
         local target target_dir="$ROOT/target/user" out="$BUILD/$architecture/user"
         target=$(rust_target "$architecture") || return
+        list=$(workspace programs "$architecture") || return
+        packages=()
+        while IFS=$'\t' read -r kind where name; do
+            [ "$kind" = rust ] && ! [[ " ${packages[*]} " == *" -p $where "* ]] && packages+=(-p "$where")
+        done <<<"$list"
         RUSTFLAGS="-C relocation-model=static -C force-frame-pointers=yes" \
             cargo +"$TOOLCHAIN" build --quiet --release "${packages[@]}" --target "$target" \
             --target-dir "$target_dir" || return
@@ -97,7 +111,7 @@ build_user_programs() {
                 "$(sysroot_tool llvm-objcopy)" --strip-debug \
                     "$target_dir/$target/release/$name" "$out.new/$name" || return
                 ;;
-            c) mach_cc "$out.new/$name" "$where" || return ;;
+            c) mach_cc_for "$architecture" "$out.new/$name" "$where" || return ;;
             esac
         done <<<"$list"
         rm -rf "$out"
@@ -107,25 +121,55 @@ build_user_programs() {
 
 # C programs that run as Mach tasks without minilibc: libmach/c (crt0, trap
 # wrappers, mach_printf, the transport of mach-idl's C stubs) linked with
-# each program crate's c/NAME.c into $BUILD/x86_64/user/NAME, static,
+# each program crate's c/NAME.c into $BUILD/<arch>/user/NAME, static,
 # non-PIE, at 0x400000 like the Rust programs. The C headers of every
-# interface are generated into $BUILD/x86_64/idl by mach-idl. Freestanding x86_64 code without a red zone, as the
-# Rust user programs are built (x86_64-unknown-none); SSE is fine (the
-# kernel saves it on every switch).
-MACH_C_FLAGS=(-std=c11 -O2 -Wall -Wextra -Werror -ffreestanding -fno-pie -mno-red-zone
+# interface are generated into $BUILD/x86_64/idl by mach-idl (they are the
+# same for every architecture). Freestanding code: on x86_64 without a red
+# zone, as the Rust user programs are built (x86_64-unknown-none); SSE and
+# NEON are fine (the kernel saves them).
+MACH_C_FLAGS=(-std=c11 -O2 -Wall -Wextra -Werror -ffreestanding -fno-pie
     -fno-stack-protector -fno-asynchronous-unwind-tables -DMACH_IDL_CUSTOM_TRANSPORT -I"$BUILD/x86_64/idl"
     -I"$ROOT/libmach/c/include" -I"$ROOT/libmach/include" -I"$ROOT/mach/abi/include")
 MACH_C_LINK_FLAGS=(-nostdlib -static -no-pie -Wl,-Ttext-segment=0x400000 -Wl,-z,noexecstack -Wl,--build-id=none)
 
+# c_compiler ARCHITECTURE: the gcc that builds for it (Debian's
+# gcc-aarch64-linux-gnu for aarch64: only its code generator and libgcc are
+# used, never its C library).
+c_compiler() {
+    case $1 in
+    x86_64) echo gcc ;;
+    aarch64) echo aarch64-linux-gnu-gcc ;;
+    esac
+}
+
+# c_flags ARCHITECTURE: MACH_C_FLAGS and what the architecture adds.
+c_flags() {
+    case $1 in
+    x86_64) echo -mno-red-zone ;;
+    aarch64) echo -mstrict-align ;;
+    esac
+}
+
+# c_link_flags ARCHITECTURE: what linking adds there: aarch64's ld lays
+# segments out for 64 KiB pages unless told the kernel's 4 KiB.
+c_link_flags() {
+    case $1 in
+    x86_64) echo ;;
+    aarch64) echo -Wl,-z,max-page-size=4096 ;;
+    esac
+}
+
 # build_c_runtime [ARCHITECTURE]: libmach/c into $BUILD/<arch>/libmach-c.
 build_c_runtime() {
-    local architecture=${1:-x86_64}
+    local architecture=${1:-$ARCH} compiler flags
     local out="$BUILD/$architecture/libmach-c" source
+    compiler=$(c_compiler "$architecture")
+    read -ra flags <<<"$(c_flags "$architecture")"
     mkdir -p "$out"
     rm -f "$out"/*.o "$out/libmach_c.a"
-    gcc "${MACH_C_FLAGS[@]}" -c "$ROOT/libmach/c/crt0.S" -o "$out/crt0.o" || return
+    "$compiler" "${MACH_C_FLAGS[@]}" "${flags[@]}" -c "$ROOT/libmach/c/crt0.S" -o "$out/crt0.o" || return
     for source in traps print string idl_transport; do
-        gcc "${MACH_C_FLAGS[@]}" -c "$ROOT/libmach/c/$source.c" -o "$out/$source.o" || return
+        "$compiler" "${MACH_C_FLAGS[@]}" "${flags[@]}" -c "$ROOT/libmach/c/$source.c" -o "$out/$source.o" || return
     done
     ar rcs "$out/libmach_c.a" "$out"/traps.o "$out"/print.o "$out"/string.o "$out"/idl_transport.o
 }
@@ -144,21 +188,30 @@ build_c_interfaces() {
     done <<<"$list"
 }
 
-# mach_cc OUTPUT SOURCES...: compiles and links a C program against libmach/c.
+# mach_cc OUTPUT SOURCES...: compiles and links a C program against
+# libmach/c for $ARCH; mach_cc_for ARCHITECTURE OUTPUT SOURCES... for another.
 mach_cc() {
-    local output=$1 runtime="$BUILD/x86_64/libmach-c"
-    shift
-    gcc "${MACH_C_FLAGS[@]}" "${MACH_C_LINK_FLAGS[@]}" -o "$output" "$runtime/crt0.o" "$@" \
+    mach_cc_for "$ARCH" "$@"
+}
+
+mach_cc_for() {
+    local architecture=$1 output=$2 compiler flags link_flags
+    local runtime="$BUILD/$architecture/libmach-c"
+    shift 2
+    compiler=$(c_compiler "$architecture")
+    read -ra flags <<<"$(c_flags "$architecture")"
+    read -ra link_flags <<<"$(c_link_flags "$architecture")"
+    "$compiler" "${MACH_C_FLAGS[@]}" "${flags[@]}" "${MACH_C_LINK_FLAGS[@]}" "${link_flags[@]}" -o "$output" "$runtime/crt0.o" "$@" \
         "$runtime/libmach_c.a" -lgcc
 }
 
 # boot_modules MANIFEST...: checks the manifests together (mach-manifest,
 # with file:line:column errors) and writes them as one manifest,
-# $BUILD/x86_64/boot/system.manifest; prints the -initrd list that boots
+# $BUILD/<arch>/boot/system.manifest; prints the -initrd list that boots
 # them: the bootstrap task, that manifest and each program it names from
-# $BUILD/x86_64/user. Call after build_user_programs.
+# $BUILD/<arch>/user. Call after build_user_programs.
 boot_modules() {
-    local user="$BUILD/x86_64/user" manifest="$BUILD/x86_64/boot/system.manifest" modules module list
+    local user="$BUILD/$ARCH/user" manifest="$BUILD/$ARCH/boot/system.manifest" modules module list
     build_host_tools || return
     mkdir -p "$(dirname "$manifest")"
     modules=$("$ROOT/target/host-tools/debug/mach-manifest" combine "$manifest" --modules "$user" "$@") || return
@@ -171,32 +224,82 @@ boot_modules() {
     echo "$list"
 }
 
-# The standard machine: every QEMU run uses it (with -m "${MACH_MEMORY:-128M}").
+# The standard machines: every QEMU run uses one (with -m "${MACH_MEMORY:-128M}").
+# aarch64: the virt board with GICv3 (MACH_GIC=2 for GICv2) and a
+# Cortex-A72 (ARMv8.0, 16-bit ASIDs, a PMU whose cycle counter counts
+# instructions under -icount).
 QEMU_X86_64=(qemu-system-x86_64 -accel tcg -machine q35 -cpu qemu64 -no-reboot -nic none)
+QEMU_AARCH64=(qemu-system-aarch64 -accel tcg -machine "virt,gic-version=${MACH_GIC:-3}" -cpu cortex-a72 -no-reboot -nic none)
 
-# qemu_x86_64 IMAGE [QEMU ARGS...]: the standard machine. The caller adds
-# -serial/-display choices, -append and any timeout.
+# qemu_machine: the standard machine of $ARCH, as words.
+qemu_machine() {
+    case $ARCH in
+    x86_64) echo "${QEMU_X86_64[@]}" ;;
+    aarch64) echo "${QEMU_AARCH64[@]}" ;;
+    esac
+}
+
+# qemu_kernel_arguments [QEMU ARGS...]: the arguments as QEMU on $ARCH takes
+# them, one per line. x86_64: unchanged. aarch64: `-initrd LIST` (the
+# Multiboot form, comma-separated "path args" modules) becomes one initrd,
+# the boot-module archive made from LIST (scripts/lib/module_archive.py);
+# isa-debug-exit devices are dropped (semihosting gives the status).
+qemu_kernel_arguments() {
+    while [ $# -gt 0 ]; do
+        if [ "$ARCH" = aarch64 ] && [ "$1" = -initrd ] && [ $# -ge 2 ]; then
+            local archive
+            archive="$BUILD/aarch64/initrd-$$-$RANDOM.modules"
+            python3 "$ROOT/scripts/lib/module_archive.py" "$archive" "$2" || return
+            printf '%s\n' -initrd "$archive"
+            shift 2
+        else
+            printf '%s\n' "$1"
+            shift
+        fi
+    done
+}
+
+# qemu_x86_64 IMAGE [QEMU ARGS...]: the standard machine (of $ARCH). The
+# caller adds -serial/-display choices, -append and any timeout.
 qemu_x86_64() {
-    local image=$1
+    local image=$1 machine arguments
     shift
-    "${QEMU_X86_64[@]}" -m "${MACH_MEMORY:-128M}" -kernel "$image" "$@"
+    read -ra machine <<<"$(qemu_machine)"
+    mapfile -t arguments < <(qemu_kernel_arguments "$@")
+    "${machine[@]}" -m "${MACH_MEMORY:-128M}" -kernel "$image" "${arguments[@]}"
 }
 
 # qemu_test IMAGE SECONDS [QEMU ARGS...]: a bounded, non-interactive run with
-# the kernel's debug console (port 0xe9: everything the kernel and
+# the kernel's debug console on stdout (everything the kernel and
 # debug_print say, from the first line of the boot to a panic, whoever holds
-# the serial line; docs/console.md) on stdout and isa-debug-exit for the
-# status. The serial line (COM1) goes to MACH_SERIAL, a QEMU character
-# device (default null: a test that types on the console sets it to a
-# socket or pipe). Returns QEMU's status: 33 = the kernel reported
+# the serial line; docs/console.md): port 0xe9 on x86_64, semihosting on
+# aarch64 (test kernels). The status comes through isa-debug-exit (x86_64)
+# or semihosting (aarch64). The serial line (COM1, the PL011) goes to
+# MACH_SERIAL, a QEMU character device (default null: a test that types on
+# the console sets it to a socket or pipe). Returns QEMU's status: 33 = the kernel reported
 # success, 35 = failure, 124 = timeout.
 qemu_test() {
-    local image=$1 seconds=$2
+    local image=$1 seconds=$2 machine arguments exit_device debug_console status
     shift 2
+    read -ra machine <<<"$(qemu_machine)"
+    mapfile -t arguments < <(qemu_kernel_arguments "$@") || return
+    case $ARCH in
+    x86_64)
+        exit_device=(-device isa-debug-exit,iobase=0xf4,iosize=0x04)
+        debug_console=(-debugcon stdio)
+        ;;
+    aarch64)
+        exit_device=()
+        debug_console=(-chardev stdio,id=debug-console -semihosting-config enable=on,target=native,chardev=debug-console)
+        ;;
+    esac
     timeout --foreground -k 5 "$seconds" \
-        "${QEMU_X86_64[@]}" -m "${MACH_MEMORY:-128M}" -display none -monitor none \
-        -serial "${MACH_SERIAL:-null}" -debugcon stdio \
-        -device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel "$image" "$@" </dev/null
+        "${machine[@]}" -m "${MACH_MEMORY:-128M}" -display none -monitor none \
+        -serial "${MACH_SERIAL:-null}" "${debug_console[@]}" \
+        "${exit_device[@]}" -kernel "$image" "${arguments[@]}" </dev/null
+    status=$?
+    rm -f "$BUILD"/aarch64/initrd-$$-*.modules
+    return $status
 }
 
 # build_root_disk OUTPUT [SIZE] [DIRECTORY...]: the root disk, an ext2 image
@@ -301,17 +404,29 @@ virtio_test_devices() {
     overlay=$(process_test_overlay) || return
     build_root_disk "$BUILD/x86_64/root.img" 64M "$overlay" >&2 || return
     build_test_disk "$BUILD/x86_64/test-disk.img" >&2 || return
+    if [ "$ARCH" = aarch64 ]; then
+        # virtio over MMIO transports (the virt board has 32).
+        echo "-drive file=$BUILD/x86_64/root.img,if=none,id=root,format=raw,snapshot=on -device virtio-blk-device,drive=root" \
+            "-drive file=$BUILD/x86_64/test-disk.img,if=none,id=test,format=raw,snapshot=on -device virtio-blk-device,drive=test" \
+            "-drive file=$BUILD/x86_64/root.img,if=none,id=readonly,format=raw,readonly=on -device virtio-blk-device,drive=readonly" \
+            "-device virtio-rng-device"
+        return
+    fi
     echo "-drive file=$BUILD/x86_64/root.img,if=virtio,format=raw,snapshot=on" \
         "-drive file=$BUILD/x86_64/test-disk.img,if=virtio,format=raw,snapshot=on" \
         "-drive file=$BUILD/x86_64/root.img,if=virtio,format=raw,readonly=on -device virtio-rng-pci"
 }
 
+# The entry points take `--arch NAME` as their first arguments, before
+# sourcing this file:
+#   [ "${1:-}" = --arch ] && { export MACH_ARCH=${2:-}; shift 2; }
+
 # user_test_modules: the -initrd argument that loads every program but
 # DISK_ONLY_PROGRAMS (the bootstrap task first; kernel tests start it with
 # chosen modules).
 user_test_modules() {
-    local list="$BUILD/x86_64/user/bootstrap" program name
-    for program in "$BUILD"/x86_64/user/*; do
+    local list="$BUILD/$ARCH/user/bootstrap" program name
+    for program in "$BUILD"/"$ARCH"/user/*; do
         name=$(basename "$program")
         [ "$name" = bootstrap ] && continue
         [[ " ${DISK_ONLY_PROGRAMS[*]} " == *" $name "* ]] && continue

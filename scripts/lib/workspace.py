@@ -2,7 +2,7 @@
 """What the workspace holds, for the build scripts: programs and interfaces
 are found, not listed (scripts/lib/common.sh calls this).
 
-    workspace.py programs              every boot-module program: lines
+    workspace.py programs [ARCH]       every boot-module program (built for ARCH): lines
                                        "rust PACKAGE BIN" and "c SOURCE NAME" (tab-separated)
     workspace.py definitions           every .defs file: lines "PATH SUBSYSTEM" (tab-separated)
     workspace.py host-packages         packages tested with plain `cargo test`
@@ -54,10 +54,20 @@ def is_program_crate(package):
     return bool(mach(package).get("bare-metal")) and not mach(package).get("kernel")
 
 
-def programs():
+def builds_for(package, architecture):
+    """`[package.metadata.mach] architectures = [...]` limits a program
+    crate to some architectures (default: all)."""
+    architectures = mach(package).get("architectures")
+    return architectures is None or architectures == [] or architecture in architectures
+
+
+def programs(architecture=None):
+    """Every program; with an architecture, those built for it."""
     found = []  # (kind, where, name)
     for package in sorted(packages(), key=lambda package: package["manifest_path"]):
         if not is_program_crate(package):
+            continue
+        if architecture is not None and not builds_for(package, architecture):
             continue
         for target in package["targets"]:
             if "bin" in target["kind"]:
@@ -128,6 +138,6 @@ COMMANDS = {
 }
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2 or sys.argv[1] not in COMMANDS:
-        fail("usage: workspace.py " + "|".join(COMMANDS))
-    COMMANDS[sys.argv[1]]()
+    if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS or (len(sys.argv) > 2 and sys.argv[1] != "programs"):
+        fail("usage: workspace.py " + "|".join(COMMANDS) + " (programs takes an architecture)")
+    COMMANDS[sys.argv[1]](*sys.argv[2:])

@@ -57,7 +57,7 @@ mach_port_name_t mach_idl_reply_port(void);
 kern_return_t mach_idl_port_release(mach_port_name_t name, mach_port_right_t right);
 /* Frees out-of-line memory a reply brought (`size` bytes at `address`). */
 kern_return_t mach_idl_vm_deallocate(const void *address, uint32_t size);
-#elif defined(__x86_64__)
+#elif defined(__x86_64__) || defined(__aarch64__)
 #include "mach_trap.h"
 
 static inline mach_msg_return_t mach_idl_mach_msg(mach_msg_header_t *message, mach_msg_option_t option,

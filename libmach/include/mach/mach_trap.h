@@ -22,6 +22,25 @@ static inline uint64_t mach_trap(uint64_t number, uint64_t argument0, uint64_t a
                      : "rcx", "r11", "memory");
     return result;
 }
+#elif defined(__aarch64__)
+/* The Mach_R convention (docs/abi.md): `svc #0`, number in x8, arguments
+ * in x0..x5, the result in x0; nothing else is clobbered. */
+static inline uint64_t mach_trap(uint64_t number, uint64_t argument0, uint64_t argument1, uint64_t argument2,
+                                 uint64_t argument3, uint64_t argument4, uint64_t argument5)
+{
+    register uint64_t x8 __asm__("x8") = number;
+    register uint64_t x0 __asm__("x0") = argument0;
+    register uint64_t x1 __asm__("x1") = argument1;
+    register uint64_t x2 __asm__("x2") = argument2;
+    register uint64_t x3 __asm__("x3") = argument3;
+    register uint64_t x4 __asm__("x4") = argument4;
+    register uint64_t x5 __asm__("x5") = argument5;
+    __asm__ volatile("svc #0"
+                     : "+r"(x0)
+                     : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5)
+                     : "memory");
+    return x0;
+}
 #else
 #error "mach_trap.h: no trap entry for this architecture"
 #endif

@@ -113,6 +113,94 @@ pub fn module_name(command_line: &str) -> Result<String<MAX_MODULE_NAME>, Module
     reader.finish()
 }
 
+/// Why a boot-module archive (aarch64's initrd) cannot be used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArchiveError {
+    /// Not an archive: no `MACHMODS` magic, or another version.
+    BadHeader,
+    /// More boot modules than the kernel takes: refused, never cut.
+    TooManyModules { count: u32, limit: usize },
+    /// Entry `index` lies outside the archive, or its contents do not
+    /// start on a page boundary in memory.
+    BadEntry { index: usize },
+    /// Entry `index`'s command line has no NUL within its field.
+    UnterminatedCommandLine { index: usize },
+    /// Entry `index`'s module name is too long or not UTF-8.
+    BadModuleName { index: usize, error: ModuleNameError, limit: usize },
+}
+
+/// The boot-module archive QEMU's aarch64 loader passes as its one initrd
+/// (x86_64's Multiboot loader passes modules separately): a header, one
+/// entry per module, then the modules, each at a page-aligned offset.
+/// `scripts/lib/module_archive.py` writes it; docs/boot.md describes it.
+///
+/// ```text
+/// 0   8 bytes  "MACHMODS"
+/// 8   u32      version (1)
+/// 12  u32      module count
+/// 16  count × { u64 offset, u64 size, 256 bytes command line, NUL padded }
+/// ```
+pub mod archive {
+    pub const MAGIC: &[u8; 8] = b"MACHMODS";
+    pub const VERSION: u32 = 1;
+    pub const HEADER_SIZE: usize = 16;
+    pub const COMMAND_LINE_SIZE: usize = 256;
+    pub const ENTRY_SIZE: usize = 16 + COMMAND_LINE_SIZE;
+}
+
+fn read_u32(bytes: &[u8], offset: usize) -> Option<u32> {
+    Some(u32::from_le_bytes(bytes.get(offset..offset + 4)?.try_into().ok()?))
+}
+
+fn read_u64(bytes: &[u8], offset: usize) -> Option<u64> {
+    Some(u64::from_le_bytes(bytes.get(offset..offset + 8)?.try_into().ok()?))
+}
+
+/// Appends to `modules` those of the archive `bytes`, which the loader put
+/// at physical address `base` (filled in place: the list is 18 KiB, too
+/// much to move around on a boot stack). Every offset, size, name and the
+/// count are checked; on an error `modules` holds those read before it.
+pub fn read_module_archive(
+    bytes: &[u8],
+    base: u64,
+    modules: &mut Vec<Module, MAX_MODULES>,
+) -> Result<(), ArchiveError> {
+    use archive::*;
+    if bytes.get(..8) != Some(MAGIC.as_slice()) || read_u32(bytes, 8) != Some(VERSION) {
+        return Err(ArchiveError::BadHeader);
+    }
+    let count = read_u32(bytes, 12).ok_or(ArchiveError::BadHeader)?;
+    if count as usize > MAX_MODULES {
+        return Err(ArchiveError::TooManyModules { count, limit: MAX_MODULES });
+    }
+    modules.clear();
+    for index in 0..count as usize {
+        let entry = HEADER_SIZE + index * ENTRY_SIZE;
+        let bad = ArchiveError::BadEntry { index };
+        let offset = read_u64(bytes, entry).ok_or(bad)?;
+        let size = read_u64(bytes, entry + 8).ok_or(bad)?;
+        let end = offset.checked_add(size).ok_or(bad)?;
+        let start = base.checked_add(offset).ok_or(bad)?;
+        if end > bytes.len() as u64 || !start.is_multiple_of(crate::memory::PAGE_SIZE as u64) {
+            return Err(bad);
+        }
+        let line = bytes.get(entry + 16..entry + ENTRY_SIZE).ok_or(bad)?;
+        let length = line.iter().position(|&byte| byte == 0).ok_or(ArchiveError::UnterminatedCommandLine { index })?;
+        let mut reader = ModuleNameReader::default();
+        for &byte in &line[..length] {
+            if reader.push(byte) {
+                break;
+            }
+        }
+        let name =
+            reader.finish().map_err(|error| ArchiveError::BadModuleName { index, error, limit: MAX_MODULE_NAME })?;
+        let module = Module { range: PhysicalRange::new(start, start + size), name };
+        // Cannot fail: the count was checked against the capacity above.
+        let _ = modules.push(module);
+    }
+    Ok(())
+}
+
 #[derive(Debug, Default)]
 pub struct BootInfo {
     pub loader_name: String<64>,
@@ -194,6 +282,58 @@ mod tests {
             // A long directory does not count, however long: only the file name.
             let deep = alloc::format!("/{}/{}/short", "d".repeat(300), longest);
             ensure_eq!(name(&deep), owned("short"));
+            Ok(())
+        }
+
+        fn module_archives_are_checked() {
+            use archive::*;
+            let page = crate::memory::PAGE_SIZE;
+            let build = |lines: &[&str], contents: &[&[u8]]| {
+                let mut bytes = alloc::vec::Vec::new();
+                bytes.extend_from_slice(MAGIC);
+                bytes.extend_from_slice(&VERSION.to_le_bytes());
+                bytes.extend_from_slice(&(lines.len() as u32).to_le_bytes());
+                let mut offset = (HEADER_SIZE + lines.len() * ENTRY_SIZE).next_multiple_of(page);
+                for (line, content) in lines.iter().zip(contents) {
+                    bytes.extend_from_slice(&(offset as u64).to_le_bytes());
+                    bytes.extend_from_slice(&(content.len() as u64).to_le_bytes());
+                    let mut field = [0u8; COMMAND_LINE_SIZE];
+                    field[..line.len()].copy_from_slice(line.as_bytes());
+                    bytes.extend_from_slice(&field);
+                    offset += content.len().next_multiple_of(page);
+                }
+                for content in contents {
+                    bytes.resize(bytes.len().next_multiple_of(page), 0);
+                    bytes.extend_from_slice(content);
+                }
+                bytes
+            };
+            let good = build(&["/build/user/bootstrap", "/x/kv-server --flag"], &[b"first", b"second module"]);
+            let mut modules = alloc::boxed::Box::new(Vec::new());
+            let mut read = |bytes: &[u8], base: u64| read_module_archive(bytes, base, &mut modules).err();
+            ensure_eq!(read(&good, 0x4100_0000), None);
+            ensure_eq!(modules.len(), 2);
+            ensure_eq!(modules[0].name(), "bootstrap");
+            ensure_eq!(modules[1].name(), "kv-server");
+            ensure_eq!(modules[0].range, PhysicalRange::new(0x4100_1000, 0x4100_1005));
+            ensure_eq!(&good[0x2000..0x200d], b"second module");
+            let mut read = |bytes: &[u8], base: u64| read_module_archive(bytes, base, &mut modules).err();
+            // Unaligned memory, a cut archive, a bad magic, an over-long name.
+            ensure_eq!(read(&good, 0x4100_0800), Some(ArchiveError::BadEntry { index: 0 }));
+            ensure_eq!(read(&good[..0x2004], 0), Some(ArchiveError::BadEntry { index: 1 }));
+            ensure_eq!(read(&good[1..], 0), Some(ArchiveError::BadHeader));
+            let long = alloc::format!("/d/{}", "n".repeat(49));
+            let named = build(&["ok", &long], &[b"a", b"b"]);
+            ensure_eq!(
+                read(&named, 0),
+                Some(ArchiveError::BadModuleName { index: 1, error: ModuleNameError::TooLong, limit: MAX_MODULE_NAME })
+            );
+            let mut many = good.clone();
+            many[12..16].copy_from_slice(&(MAX_MODULES as u32 + 1).to_le_bytes());
+            ensure_eq!(
+                read(&many, 0),
+                Some(ArchiveError::TooManyModules { count: MAX_MODULES as u32 + 1, limit: MAX_MODULES })
+            );
             Ok(())
         }
 

@@ -196,7 +196,7 @@ pub const DMA_REGIONS_PER_TASK: usize = 64;
 /// the message-signalled vectors, each bound to a port through a
 /// kernel-held send right) and the DMA memory handed out.
 pub struct Devices {
-    lines: [Option<CarriedRight>; crate::arch::ioapic::LINE_COUNT as usize],
+    lines: [Option<CarriedRight>; crate::arch::interrupt_lines::LINE_COUNT as usize],
     msi: [Option<MsiBinding>; msi::VECTOR_COUNT],
     /// How many entries of both tables are bound (the sweep after IPC
     /// changes costs nothing while it is zero and no DMA memory is out).
@@ -207,7 +207,7 @@ pub struct Devices {
 impl Default for Devices {
     fn default() -> Self {
         Self {
-            lines: [const { None }; crate::arch::ioapic::LINE_COUNT as usize],
+            lines: [const { None }; crate::arch::interrupt_lines::LINE_COUNT as usize],
             msi: [const { None }; msi::VECTOR_COUNT],
             bound: 0,
             dma: alloc::vec::Vec::new(),
@@ -225,7 +225,7 @@ enum Interrupt {
 }
 
 fn interrupt_of(number: u64) -> Result<Interrupt, KernReturn> {
-    if number < crate::arch::ioapic::LINE_COUNT as u64 {
+    if number < crate::arch::interrupt_lines::LINE_COUNT as u64 {
         return Ok(Interrupt::Line(number as u32));
     }
     msi::index_of_vector(number).map(Interrupt::Msi).ok_or(KernReturn::InvalidArgument)
@@ -287,9 +287,9 @@ pub fn interrupt_bind([device, number, port, ..]: [u64; 6]) -> Result<(), KernRe
                     kernel.ipc.release(previous);
                 }
                 if bound {
-                    crate::arch::ioapic::unmask(line);
+                    crate::arch::interrupt_lines::unmask(line);
                 } else {
-                    crate::arch::ioapic::mask(line);
+                    crate::arch::interrupt_lines::mask(line);
                 }
             }
             Interrupt::Msi(index) => match handler {
@@ -330,6 +330,11 @@ pub fn interrupt_bind_msi([device, port, address_out, data_out, ..]: [u64; 6]) -
     with_kernel(|kernel| {
         let caller = caller(kernel)?;
         check_device_port(kernel, caller.space, device)?;
+        if msi::VECTOR_COUNT == 0 {
+            // An architecture whose devices interrupt through lines only
+            // (aarch64's virt board: virtio-mmio): nothing to hand out.
+            return Err(KernReturn::NotSupported);
+        }
         if port == 0 {
             // Unbinding names the binding: interrupt_bind(device, interrupt, NULL).
             return Err(KernReturn::InvalidArgument);
@@ -376,7 +381,7 @@ pub fn interrupt_acknowledge([device, number, ..]: [u64; 6]) -> Result<(), KernR
                 if kernel.devices.lines[line as usize].is_none() {
                     return Err(KernReturn::InvalidArgument);
                 }
-                crate::arch::ioapic::unmask(line);
+                crate::arch::interrupt_lines::unmask(line);
             }
             Interrupt::Msi(index) => {
                 let binding = owned_binding(kernel, caller.task, index)?;
@@ -495,9 +500,10 @@ pub fn release_dead_bindings(kernel: &mut Kernel) {
             let right = kernel.devices.lines[line].take().expect("checked");
             kernel.devices.bound -= 1;
             kernel.ipc.release(right);
-            crate::arch::ioapic::mask(line as u32);
+            crate::arch::interrupt_lines::mask(line as u32);
         }
     }
+    #[allow(clippy::reversed_empty_ranges)] // an architecture may have no vectors (aarch64)
     for index in 0..msi::VECTOR_COUNT {
         let dead = kernel.devices.msi[index]
             .as_ref()
@@ -518,11 +524,17 @@ pub fn io_port_access([device, first, count, target, ..]: [u64; 6]) -> Result<()
     with_kernel(|kernel| {
         let caller = caller(kernel)?;
         check_device_port(kernel, caller.space, device)?;
+        if crate::arch::MAX_IO_RANGES == 0 {
+            // No port I/O on this architecture (aarch64: every device is
+            // memory mapped, see device_map_memory).
+            return Err(KernReturn::NotSupported);
+        }
         let task_id = match target {
             mach_abi::MACH_PORT_NULL => caller.task,
             name => crate::ipc::object::task_named(kernel, caller.space, name)?,
         };
         let task = kernel.tasks.get_mut(task_id).ok_or(KernReturn::InvalidTask)?;
+        #[allow(clippy::absurd_extreme_comparisons)] // MAX_IO_RANGES is 0 where there is no port I/O
         if task.io_ports.len() >= crate::arch::MAX_IO_RANGES {
             return Err(KernReturn::ResourceShortage);
         }

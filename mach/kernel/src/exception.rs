@@ -12,12 +12,30 @@ use crate::scheduler::{self, with_kernel};
 #[derive(Clone, Copy, Debug)]
 pub struct UserFault {
     pub name: &'static str,
-    /// The CPU's exception vector.
+    /// The CPU's exception vector (x86_64) or exception class (aarch64).
     pub vector: u64,
     pub instruction_pointer: u64,
     /// The address the access went to, for memory faults.
     pub address: Option<u64>,
+    /// The error code (x86_64) or syndrome (aarch64).
     pub error_code: u64,
+    /// What kind of Mach exception it is.
+    pub kind: FaultKind,
+}
+
+/// The Mach exception a CPU exception becomes, as the architecture sorts it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FaultKind {
+    /// A page fault the VM system could not resolve (`protection`: the
+    /// page was there, the access not allowed).
+    PageFault {
+        protection: bool,
+    },
+    /// Any other protection or alignment violation.
+    Protection,
+    Arithmetic,
+    Breakpoint,
+    BadInstruction,
 }
 
 /// Offers `fault` to the exception handlers; if none takes it, terminates
@@ -35,13 +53,13 @@ pub fn user_fault(fault: UserFault) {
         let name = kernel.tasks.get(task).map(|task| task.name.clone()).unwrap_or_default();
         match fault.address {
             Some(address) => log::warn!(
-                "task {name} (thread {thread:?}) killed: {} at {address:#x}, rip {:#x}, error code {:#x}",
+                "task {name} (thread {thread:?}) killed: {} at {address:#x}, pc {:#x}, error code {:#x}",
                 fault.name,
                 fault.instruction_pointer,
                 fault.error_code
             ),
             None => log::warn!(
-                "task {name} (thread {thread:?}) killed: {}, rip {:#x}, error code {:#x}",
+                "task {name} (thread {thread:?}) killed: {}, pc {:#x}, error code {:#x}",
                 fault.name,
                 fault.instruction_pointer,
                 fault.error_code
@@ -64,28 +82,24 @@ pub struct Handler {
 /// The Mach exception type of a CPU exception, and its two codes.
 fn classify(fault: &UserFault) -> (u32, [i64; 2]) {
     use mach_abi::{KernReturn, EXC_ARITHMETIC, EXC_BAD_ACCESS, EXC_BAD_INSTRUCTION, EXC_BREAKPOINT};
-    match fault.name {
-        "page fault" => {
+    match fault.kind {
+        FaultKind::PageFault { protection } => {
             // Why the VM could not give the page, when it is more than a bad
             // address or protection: KERN_RESOURCE_SHORTAGE (the task's
             // memory limit), KERN_MEMORY_ERROR (the object's pager failed).
-            let code = crate::vm_fault::take_failure().unwrap_or(if fault.error_code & 1 != 0 {
+            let code = crate::vm_fault::take_failure().unwrap_or(if protection {
                 KernReturn::ProtectionFailure
             } else {
                 KernReturn::InvalidAddress
             });
             (EXC_BAD_ACCESS, [code as i64, fault.address.unwrap_or(0) as i64])
         }
-        "general protection fault" | "stack-segment fault" | "segment not present" | "alignment check" => {
+        FaultKind::Protection => {
             (EXC_BAD_ACCESS, [KernReturn::ProtectionFailure as i64, fault.instruction_pointer as i64])
         }
-        "divide error"
-        | "x87 floating-point error"
-        | "SIMD floating-point error"
-        | "overflow"
-        | "bound range exceeded" => (EXC_ARITHMETIC, [fault.vector as i64, fault.instruction_pointer as i64]),
-        "breakpoint" | "debug" => (EXC_BREAKPOINT, [fault.vector as i64, fault.instruction_pointer as i64]),
-        _ => (EXC_BAD_INSTRUCTION, [fault.vector as i64, fault.instruction_pointer as i64]),
+        FaultKind::Arithmetic => (EXC_ARITHMETIC, [fault.vector as i64, fault.instruction_pointer as i64]),
+        FaultKind::Breakpoint => (EXC_BREAKPOINT, [fault.vector as i64, fault.instruction_pointer as i64]),
+        FaultKind::BadInstruction => (EXC_BAD_INSTRUCTION, [fault.vector as i64, fault.instruction_pointer as i64]),
     }
 }
 

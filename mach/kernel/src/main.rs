@@ -50,11 +50,13 @@ mod time;
 mod trap;
 #[cfg(feature = "ktest")]
 mod usertest;
-#[cfg(feature = "ktest")]
+// The file server and the virtio driver run on x86_64 only so far
+// (docs/porting.md).
+#[cfg(all(feature = "ktest", target_arch = "x86_64"))]
 mod usertest_fs;
-#[cfg(feature = "ktest")]
+#[cfg(all(feature = "ktest", target_arch = "x86_64"))]
 mod usertest_process;
-#[cfg(feature = "ktest")]
+#[cfg(all(feature = "ktest", target_arch = "x86_64"))]
 mod usertest_virtio;
 mod vm;
 mod vm_fault;

@@ -14,9 +14,8 @@ use crate::scheduler::{with_kernel, Kernel};
 use crate::thread::{Thread, ThreadState, DEFAULT_PRIORITY};
 use alloc::vec::Vec;
 use mach_abi::{
-    KernReturn, PortName, TaskBasicInfo, ThreadBasicInfo, X86ThreadState64, TASK_BASIC_INFO, TASK_BASIC_INFO_COUNT,
-    THREAD_BASIC_INFO, THREAD_BASIC_INFO_COUNT, TH_STATE_HALTED, TH_STATE_RUNNING, TH_STATE_STOPPED, TH_STATE_WAITING,
-    X86_THREAD_STATE64, X86_THREAD_STATE64_COUNT,
+    KernReturn, PortName, TaskBasicInfo, ThreadBasicInfo, TASK_BASIC_INFO, TASK_BASIC_INFO_COUNT, THREAD_BASIC_INFO,
+    THREAD_BASIC_INFO_COUNT, TH_STATE_HALTED, TH_STATE_RUNNING, TH_STATE_STOPPED, TH_STATE_WAITING,
 };
 
 /// Reads `count_in_out` (the caller's buffer size in words), checks both
@@ -198,9 +197,10 @@ pub fn thread_create([task, thread_out, ..]: [u64; 6]) -> Result<(), KernReturn>
     })
 }
 
-/// `thread_get_state(thread, x86_THREAD_STATE64, state_out, count_in_out)`.
+/// `thread_get_state(thread, flavor, state_out, count_in_out)`: the
+/// architecture's own flavor (`x86_THREAD_STATE64`, `ARM_THREAD_STATE64`).
 pub fn thread_get_state([thread, flavor, state_out, count_in_out, ..]: [u64; 6]) -> Result<(), KernReturn> {
-    if flavor != X86_THREAD_STATE64 as u64 {
+    if flavor != context::THREAD_STATE_FLAVOR as u64 {
         return Err(KernReturn::InvalidArgument);
     }
     with_kernel(|kernel| {
@@ -214,27 +214,25 @@ pub fn thread_get_state([thread, flavor, state_out, count_in_out, ..]: [u64; 6])
         // SAFETY: a user thread's stack holds its saved user registers at the
         // top whenever it is in the kernel or not yet started; the kernel
         // lock is held.
-        let state = context::thread_state(&unsafe { context::user_registers(stack) });
-        let words = state.to_words();
-        debug_assert_eq!(words.len(), X86_THREAD_STATE64_COUNT as usize);
+        let words = context::thread_state_words(&unsafe { context::user_registers(stack) });
+        debug_assert_eq!(words.len(), context::THREAD_STATE_COUNT as usize);
         write_flavor(kernel, &caller, state_out, count_in_out, &words)
     })
 }
 
-/// `thread_set_state(thread, x86_THREAD_STATE64, state, count)`.
+/// `thread_set_state(thread, flavor, state, count)`: the architecture's own flavor.
 pub fn thread_set_state([thread, flavor, state, count, ..]: [u64; 6]) -> Result<(), KernReturn> {
-    if flavor != X86_THREAD_STATE64 as u64 || count != X86_THREAD_STATE64_COUNT as u64 {
+    if flavor != context::THREAD_STATE_FLAVOR as u64 || count != context::THREAD_STATE_COUNT as u64 {
         return Err(KernReturn::InvalidArgument);
     }
     with_kernel(|kernel| {
         let caller = caller(kernel)?;
         let target = thread_named(kernel, caller.space, thread as PortName)?;
         let mut own = kernel.user_space(caller.task)?;
-        let mut bytes = [0u8; X86_THREAD_STATE64_COUNT as usize * 4];
+        let mut bytes = [0u8; context::THREAD_STATE_COUNT as usize * 4];
         user::copy_from_user(&mut own, UserBuffer::new(state, bytes.len()), &mut bytes)?;
         let words: Vec<u32> =
             bytes.chunks(4).map(|chunk| u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]])).collect();
-        let state = X86ThreadState64::from_words(&words).ok_or(KernReturn::InvalidArgument)?;
         let stack = kernel
             .threads
             .get_mut(target)
@@ -242,7 +240,7 @@ pub fn thread_set_state([thread, flavor, state, count, ..]: [u64; 6]) -> Result<
             .ok_or(KernReturn::InvalidArgument)?;
         // SAFETY: as in `thread_get_state`.
         let frame = unsafe { context::user_registers_mut(stack) };
-        if context::set_thread_state(frame, &state) {
+        if context::set_thread_state_words(frame, &words) {
             Ok(())
         } else {
             Err(KernReturn::InvalidArgument)
@@ -251,7 +249,7 @@ pub fn thread_set_state([thread, flavor, state, count, ..]: [u64; 6]) -> Result<
 }
 
 /// `thread_set_tls(thread, value)`: the thread's thread-local storage base
-/// (FS on x86_64), effective at once for the calling thread, at its next
+/// (FS on x86_64, TPIDR_EL0 on aarch64), effective at once for the calling thread, at its next
 /// run for another. A value outside the user half is `KERN_INVALID_ARGUMENT`.
 pub fn thread_set_tls([thread, value, ..]: [u64; 6]) -> Result<(), KernReturn> {
     with_kernel(|kernel| {

@@ -13,7 +13,7 @@ use crate::ktest::Failure;
 use crate::scheduler::with_kernel;
 use crate::task::{self, TaskId};
 use crate::usertest::{
-    boot_manifest, end_bootstrap, ensure_nothing_left, ipc_resources, ipc_state_is_consistent,
+    boot_manifest, drain_dma_quarantine, end_bootstrap, ensure_nothing_left, ipc_resources, ipc_state_is_consistent,
     memory_accounting_is_exact, module, output, task_ids, terminate, wait_for_any_text, wait_for_text, wait_until,
     HIGH,
 };
@@ -27,19 +27,6 @@ fn give_host_port(kernel: &mut crate::scheduler::Kernel, task: TaskId) -> u32 {
     let space = kernel.tasks.get(task).expect("task").space;
     let host = kernel.host_privileged_port.expect("host port");
     crate::ipc::port_traps::give_send_right(kernel, space, host).unwrap_or(0)
-}
-
-/// Waits until ended tasks' DMA memory has served its quarantine and is
-/// freed (cases that count frames after a driver ended call this first).
-pub(crate) fn drain_dma_quarantine() -> Result<(), Failure> {
-    let freed = wait_until(3_000, || {
-        with_kernel(|kernel| {
-            crate::device::release_dead_bindings(kernel);
-            crate::device::quarantined_frames(kernel) == 0
-        })
-    });
-    ensure!(freed, "DMA frames still kept {:?} after their task ended", crate::device::DMA_QUARANTINE * 6);
-    Ok(())
 }
 
 fn bound_vectors() -> usize {

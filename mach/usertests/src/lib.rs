@@ -110,22 +110,128 @@ pub mod message {
     }
 }
 
+/// Deliberate faults for the exception tests, one function per kind, on
+/// each architecture. Before faulting, each puts in the thread state's
+/// marker register (`mach_abi::ThreadState::marker`: r12, x12) how far a
+/// handler must move the program counter to step over the instruction
+/// (0 where the CPU already moved it: x86_64's `int3`).
+pub mod faults {
+    /// An undefined instruction (`ud2`, `udf`): `EXC_BAD_INSTRUCTION`.
+    pub fn undefined_instruction() {
+        // SAFETY: faults on purpose; a handler steps over it (or the task
+        // dies); only the marker register changes.
+        #[cfg(target_arch = "x86_64")]
+        unsafe {
+            core::arch::asm!("mov r12, 2", "ud2", out("r12") _)
+        };
+        // SAFETY: as above.
+        #[cfg(target_arch = "aarch64")]
+        unsafe {
+            core::arch::asm!("mov x12, #4", "udf #0", out("x12") _)
+        };
+    }
+
+    /// A breakpoint (`int3`, `brk`): `EXC_BREAKPOINT`.
+    pub fn breakpoint() {
+        // SAFETY: as for `undefined_instruction`.
+        #[cfg(target_arch = "x86_64")]
+        unsafe {
+            core::arch::asm!("mov r12, 0", "int3", out("r12") _)
+        };
+        // SAFETY: as above; `brk` leaves the pc on itself.
+        #[cfg(target_arch = "aarch64")]
+        unsafe {
+            core::arch::asm!("mov x12, #4", "brk #0", out("x12") _)
+        };
+    }
+
+    /// An integer division by zero: `EXC_ARITHMETIC` on x86_64. aarch64
+    /// does not trap on it (the quotient is 0): false there, nothing raised.
+    pub fn divide_by_zero() -> bool {
+        // SAFETY: as for `undefined_instruction`; the registers named are
+        // the only ones changed.
+        #[cfg(target_arch = "x86_64")]
+        unsafe {
+            core::arch::asm!("xor edx, edx", "xor eax, eax", "xor ecx, ecx", "mov r12, 2", "div ecx",
+                out("r12") _, out("eax") _, out("ecx") _, out("edx") _)
+        };
+        cfg!(target_arch = "x86_64")
+    }
+
+    /// A read of address 8 (unmapped): `EXC_BAD_ACCESS`, invalid address 8.
+    pub fn read_address_8() {
+        // SAFETY: as for `undefined_instruction`.
+        #[cfg(target_arch = "x86_64")]
+        unsafe {
+            core::arch::asm!("mov rax, 8", "mov r12, 3", "mov rax, [rax]", out("r12") _, out("rax") _)
+        };
+        // SAFETY: as above.
+        #[cfg(target_arch = "aarch64")]
+        unsafe {
+            core::arch::asm!("mov x9, #8", "mov x12, #4", "ldr x9, [x9]", out("x12") _, out("x9") _)
+        };
+    }
+
+    /// An instruction user mode may not execute: `hlt` (a general
+    /// protection fault: `EXC_BAD_ACCESS`, protection failure) on x86_64;
+    /// reading SCTLR_EL1 (undefined at EL0: `EXC_BAD_INSTRUCTION`) on aarch64.
+    pub fn privileged_instruction() {
+        // SAFETY: as for `undefined_instruction`.
+        #[cfg(target_arch = "x86_64")]
+        unsafe {
+            core::arch::asm!("mov r12, 1", "hlt", out("r12") _)
+        };
+        // SAFETY: as above.
+        #[cfg(target_arch = "aarch64")]
+        unsafe {
+            core::arch::asm!("mov x12, #4", "mrs x9, sctlr_el1", out("x12") _, out("x9") _)
+        };
+    }
+}
+
+/// A function returning 42, as machine code: `mov eax, 42; ret` /
+/// `mov w0, #42; ret`.
+#[cfg(target_arch = "x86_64")]
+pub const RETURN_42: [u8; 6] = [0xb8, 42, 0, 0, 0, 0xc3];
+#[cfg(target_arch = "aarch64")]
+pub const RETURN_42: [u8; 8] = [0x40, 0x05, 0x80, 0x52, 0xc0, 0x03, 0x5f, 0xd6];
+
+/// Makes code just written through the data side at `written` visible to
+/// instruction fetch at `executed` (the same memory, perhaps through
+/// another mapping). x86_64 keeps them coherent; aarch64 needs the line
+/// cleaned to the point of unification and the instruction cache
+/// invalidated (EL0 may do both: SCTLR_EL1.UCI).
+pub fn sync_code(written: u64, executed: u64) {
+    #[cfg(target_arch = "aarch64")]
+    // SAFETY: cache maintenance on memory of ours; no memory changes.
+    unsafe {
+        core::arch::asm!("dc cvau, {0}", "dsb ish", "ic ivau, {1}", "dsb ish", "isb", in(reg) written, in(reg) executed, options(nostack))
+    };
+    let _ = (written, executed);
+}
+
 /// Starts a thread in `task` (this task, or a child that has this
 /// program's text, as one made by `task_create` with
 /// `TASK_CREATE_INHERIT_MEMORY` has) at `entry(argument)` with its stack
-/// pointer at `stack_top` (16-byte aligned; `entry` finds it 8 below, as
-/// after a call). Returns the thread's port.
+/// pointer at `stack_top` (16-byte aligned; on x86_64 `entry` finds it 8
+/// below, as after a call). Returns the thread's port.
 pub fn start_thread(
     task: libmach::abi::PortName,
     entry: extern "C" fn(u64) -> !,
     argument: u64,
     stack_top: u64,
 ) -> Result<libmach::abi::PortName, libmach::abi::KernReturn> {
-    use libmach::abi::{X86ThreadState64, X86_THREAD_STATE64};
+    use libmach::abi::{NativeThreadState, ThreadState};
     let thread = libmach::trap::thread_create(task)?;
-    let state =
-        X86ThreadState64 { rip: entry as usize as u64, rdi: argument, rsp: stack_top - 8, ..Default::default() };
-    let started = libmach::trap::thread_set_state(thread, X86_THREAD_STATE64, &state.to_words())
+    let mut state = NativeThreadState::default();
+    state.set_pc(entry as usize as u64);
+    state.set_argument(0, argument);
+    // The System V ABI enters a function 8 below a 16-byte boundary (a
+    // return address pushed); AAPCS64 keeps sp aligned at every call.
+    state.set_sp(if cfg!(target_arch = "x86_64") { stack_top - 8 } else { stack_top });
+    let mut words = [0u32; NativeThreadState::COUNT as usize];
+    state.store_words(&mut words);
+    let started = libmach::trap::thread_set_state(thread, NativeThreadState::FLAVOR, &words)
         .and_then(|()| libmach::trap::thread_resume(thread));
     if let Err(error) = started {
         let _ = libmach::trap::thread_terminate(thread);

@@ -20,8 +20,8 @@
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use libmach::abi::{
-    KernReturn, PortName, VM_FLAGS_ANYWHERE, VM_FLAGS_FIXED, VM_PROT_EXECUTE, VM_PROT_READ, VM_PROT_WRITE,
-    X86_THREAD_STATE64, X86_THREAD_STATE64_COUNT,
+    KernReturn, NativeThreadState, PortName, ThreadState, VM_FLAGS_ANYWHERE, VM_FLAGS_FIXED, VM_PROT_EXECUTE,
+    VM_PROT_READ, VM_PROT_WRITE,
 };
 use libmach::trap::{
     port_deallocate, task_create, task_self, task_terminate, thread_create, thread_resume, thread_set_state,
@@ -60,14 +60,14 @@ impl From<KernReturn> for SpawnError {
 }
 
 fn set_entry(thread: PortName, address: u64, entry: &Entry) -> Result<(), KernReturn> {
-    let mut state = [0u32; X86_THREAD_STATE64_COUNT as usize];
-    // Fields of x86_thread_state64_t, as (index, value): rdi 4, rsi 5, rsp 7, rip 16.
-    let fields = [(4usize, entry.first_argument), (5, entry.second_argument), (7, entry.stack_pointer), (16, address)];
-    for (field, value) in fields {
-        state[field * 2] = value as u32;
-        state[field * 2 + 1] = (value >> 32) as u32;
-    }
-    thread_set_state(thread, X86_THREAD_STATE64, &state)
+    let mut state = NativeThreadState::default();
+    state.set_argument(0, entry.first_argument);
+    state.set_argument(1, entry.second_argument);
+    state.set_sp(entry.stack_pointer);
+    state.set_pc(address);
+    let mut words = [0u32; NativeThreadState::COUNT as usize];
+    state.store_words(&mut words);
+    thread_set_state(thread, NativeThreadState::FLAVOR, &words)
 }
 
 /// Runs of pages with the same rights: `(start, end, protection)`, in

@@ -48,7 +48,7 @@ pub trait Memory {
     }
 }
 
-#[cfg(target_arch = "x86_64")]
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 mod device_memory {
     use super::{AccessError, Memory};
     use libmach::device::DeviceMemory;

@@ -339,6 +339,8 @@ typedef uint32_t mach_port_mscount_t;
 #define VM_REGION_BASIC_INFO_COUNT 4
 #define x86_THREAD_STATE64 4
 #define x86_THREAD_STATE64_COUNT 42
+#define ARM_THREAD_STATE64 6
+#define ARM_THREAD_STATE64_COUNT 68
 #define TASK_BASIC_INFO 5
 #define TASK_BASIC_INFO_COUNT 6
 #define THREAD_BASIC_INFO 3
@@ -384,6 +386,15 @@ typedef struct { /* Rust: BootstrapInfo */
     uint32_t module_count;
     boot_module_t modules[];
 } bootstrap_info_t;
+typedef struct { /* Rust: ArmThreadState64 */
+    uint64_t __x[29];
+    uint64_t __fp;
+    uint64_t __lr;
+    uint64_t __sp;
+    uint64_t __pc;
+    uint32_t __cpsr;
+    uint32_t __pad;
+} arm_thread_state64_t;
 typedef struct { /* Rust: X86ThreadState64 */
     uint64_t __rax;
     uint64_t __rbx;
@@ -542,6 +553,14 @@ _Static_assert(offsetof(bootstrap_info_t, version) == 4, "offsetof(bootstrap_inf
 _Static_assert(offsetof(bootstrap_info_t, host_port) == 8, "offsetof(bootstrap_info_t, host_port)");
 _Static_assert(offsetof(bootstrap_info_t, module_count) == 12, "offsetof(bootstrap_info_t, module_count)");
 _Static_assert(offsetof(bootstrap_info_t, modules) == 16, "offsetof(bootstrap_info_t, modules)");
+_Static_assert(sizeof(arm_thread_state64_t) == 272, "sizeof(arm_thread_state64_t)");
+_Static_assert(offsetof(arm_thread_state64_t, __x) == 0, "offsetof(arm_thread_state64_t, __x)");
+_Static_assert(offsetof(arm_thread_state64_t, __fp) == 232, "offsetof(arm_thread_state64_t, __fp)");
+_Static_assert(offsetof(arm_thread_state64_t, __lr) == 240, "offsetof(arm_thread_state64_t, __lr)");
+_Static_assert(offsetof(arm_thread_state64_t, __sp) == 248, "offsetof(arm_thread_state64_t, __sp)");
+_Static_assert(offsetof(arm_thread_state64_t, __pc) == 256, "offsetof(arm_thread_state64_t, __pc)");
+_Static_assert(offsetof(arm_thread_state64_t, __cpsr) == 264, "offsetof(arm_thread_state64_t, __cpsr)");
+_Static_assert(offsetof(arm_thread_state64_t, __pad) == 268, "offsetof(arm_thread_state64_t, __pad)");
 _Static_assert(sizeof(x86_thread_state64_t) == 168, "sizeof(x86_thread_state64_t)");
 _Static_assert(offsetof(x86_thread_state64_t, __rax) == 0, "offsetof(x86_thread_state64_t, __rax)");
 _Static_assert(offsetof(x86_thread_state64_t, __rbx) == 8, "offsetof(x86_thread_state64_t, __rbx)");

@@ -17,6 +17,10 @@
 //!   `nanoseconds_since_reset`, `raw_counter`; the timer interrupt calls `time::tick`;
 //! - `exit_qemu` and `stop_after_fatal_error`.
 //!
+//! docs/porting.md lists the whole interface (context switching, trap
+//! frames and thread state, interrupt lines, message-signalled interrupts,
+//! I/O port grants) for whoever adds a third architecture.
+//!
 //! The architecture's entry point brings up the CPU, console, boot
 //! information, physical memory, kernel page tables and timer, then calls
 //! `crate::kernel_main`.
@@ -25,3 +29,8 @@
 mod x86_64;
 #[cfg(target_arch = "x86_64")]
 pub use self::x86_64::*;
+
+#[cfg(target_arch = "aarch64")]
+mod aarch64;
+#[cfg(target_arch = "aarch64")]
+pub use self::aarch64::*;

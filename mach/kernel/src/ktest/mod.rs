@@ -58,10 +58,14 @@ pub struct TestCase {
 /// Declares kernel test cases: `ktest! { fn name() { ...; Ok(()) } ... }`.
 #[macro_export]
 macro_rules! ktest {
-    ($(fn $name:ident() $body:block)*) => {
+    ($($(#[$attribute:meta])* fn $name:ident() $body:block)*) => {
         $(
+            $(#[$attribute])*
             fn $name() -> $crate::ktest::TestResult $body
 
+            // A case's attributes (`#[cfg(target_arch = ...)]`) apply to its
+            // registration too.
+            $(#[$attribute])*
             const _: () = {
                 #[used]
                 #[unsafe(link_section = ".ktest_cases")]

@@ -10,9 +10,9 @@
 
 use core::sync::atomic::{AtomicU64, Ordering};
 use libmach::abi::{
-    Disposition, KernReturn, MachMsgReturn, PortRight, Trap, EXCEPTION_RAISE_ID, EXCEPTION_RAISE_REPLY_ID,
+    Disposition, KernReturn, MachMsgReturn, PortRight, ThreadState, Trap, EXCEPTION_RAISE_ID, EXCEPTION_RAISE_REPLY_ID,
     EXC_MASK_BAD_INSTRUCTION, MACH_RCV_MSG, MACH_RCV_TIMEOUT, MACH_SEND_MSG, THREAD_BASIC_INFO, TH_STATE_STOPPED,
-    TH_STATE_WAITING, X86_THREAD_STATE64,
+    TH_STATE_WAITING,
 };
 use libmach::pager::{data_supply, memory_object_create, vm_map};
 use libmach::thread::{spawn, Thread, DEFAULT_STACK_SIZE};
@@ -21,11 +21,6 @@ use mach_usertests::{message, Checks};
 
 libmach::entry!(main);
 
-const RAX: usize = 0;
-const RDI: usize = 4;
-const RSP: usize = 7;
-const R12: usize = 12;
-const RIP: usize = 16;
 const PAGE: u64 = 4096;
 /// What a worker stores before its operation returns.
 const NOT_YET: u64 = u64::MAX;
@@ -122,8 +117,8 @@ fn object_receiver(_: usize) {
     );
 }
 
-/// Executes `ud2` with its exception port set to PORT; the handler steps
-/// over it (by r12).
+/// Executes an undefined instruction with its exception port set to PORT;
+/// the handler steps over it (by the marker register).
 fn faulter(_: usize) {
     let port = PORT.load(Ordering::SeqCst);
     // SAFETY: names and a mask only.
@@ -133,8 +128,8 @@ fn faulter(_: usize) {
             [thread_self() as u64, EXC_MASK_BAD_INSTRUCTION as u64, port, 0, 0, 0],
         )
     };
-    // SAFETY: ud2 faults; the handler moves rip past it (r12 = 2 bytes).
-    unsafe { core::arch::asm!("mov r12, 2", "ud2", out("r12") _) };
+    // The handler moves the pc past it (by the marker register).
+    mach_usertests::faults::undefined_instruction();
     RESULT.store(1, Ordering::SeqCst);
 }
 
@@ -194,28 +189,20 @@ fn start(entry: fn(usize)) -> Option<Thread> {
     spawn(entry, 0, DEFAULT_STACK_SIZE).ok()
 }
 
-fn field(state: &[u32; 42], index: usize) -> u64 {
-    state[index * 2] as u64 | (state[index * 2 + 1] as u64) << 32
-}
-
-fn set_field(state: &mut [u32; 42], index: usize, value: u64) {
-    state[index * 2] = value as u32;
-    state[index * 2 + 1] = (value >> 32) as u32;
-}
-
 /// Sends `thread` (suspended, its call aborted) to `landing(code)` on its
 /// own stack, as a signal thread does, and resumes it. Returns the return
 /// register the aborted call left.
 fn redirect(thread: &Thread, code: u64) -> Option<u64> {
-    let mut state = [0u32; 42];
-    thread_get_state(thread.port(), X86_THREAD_STATE64, &mut state).ok()?;
-    let returned = field(&state, RAX);
-    // A frame below the interrupted one, aligned as if `landing` were called.
-    let stack = ((field(&state, RSP) - 512) & !0xf) - 8;
-    set_field(&mut state, RIP, landing as *const () as u64);
-    set_field(&mut state, RSP, stack);
-    set_field(&mut state, RDI, code);
-    thread_set_state(thread.port(), X86_THREAD_STATE64, &state).ok()?;
+    let mut state = libmach::thread::get_state(thread.port()).ok()?;
+    let returned = state.trap_result();
+    // A frame below the interrupted one, aligned as if `landing` were
+    // called (x86_64's call leaves the stack 8 below a 16-byte boundary).
+    let below = (state.sp() - 512) & !0xf;
+    let stack = if cfg!(target_arch = "x86_64") { below - 8 } else { below };
+    state.set_pc(landing as *const () as u64);
+    state.set_sp(stack);
+    state.set_argument(0, code);
+    libmach::thread::set_state(thread.port(), &state).ok()?;
     thread_resume(thread.port()).ok()?;
     Some(returned)
 }
@@ -324,9 +311,8 @@ fn main(_argument: u64) {
         checks.equal("suspend it", thread_suspend(thread.port()), Ok(()));
         checks.equal("hand it a message", send(port, 41), Ok(()));
         checks.equal("abort it", thread_abort(thread.port()), Ok(()));
-        let mut state = [0u32; 42];
-        let _ = thread_get_state(thread.port(), X86_THREAD_STATE64, &mut state);
-        checks.equal("its receive succeeded", field(&state, RAX), 0);
+        let state = libmach::thread::get_state(thread.port()).unwrap_or_default();
+        checks.equal("its receive succeeded", state.trap_result(), 0);
         checks.equal("resume it", thread_resume(thread.port()), Ok(()));
         checks.equal("it has the message", until_set(&RESULT), 41);
         thread.join();
@@ -398,13 +384,8 @@ fn main(_argument: u64) {
         checks.equal("toucher waits for the pager", until_waiting(&thread), true);
         checks.equal("suspend it", thread_suspend(thread.port()), Ok(()));
         checks.equal("abort the wait", thread_abort(thread.port()), Ok(()));
-        let mut state = [0u32; 42];
-        let _ = thread_get_state(thread.port(), X86_THREAD_STATE64, &mut state);
-        checks.equal(
-            "at the faulting instruction, in the toucher",
-            field(&state, RIP) >= toucher as *const () as u64,
-            true,
-        );
+        let state = libmach::thread::get_state(thread.port()).unwrap_or_default();
+        checks.equal("at the faulting instruction, in the toucher", state.pc() >= toucher as *const () as u64, true);
         checks.equal("sent elsewhere", redirect(&thread, 61).is_some(), true);
         checks.equal("the handler ran instead", until_set(&LANDED), 61);
         checks.equal("the touch never completed", RESULT.load(Ordering::SeqCst), NOT_YET);
@@ -489,16 +470,12 @@ fn receive_now_waiting(port: u32) -> Option<MessageBuffer<256>> {
     Some(buffer)
 }
 
-/// Moves `thread`'s rip past the faulting instruction (by its r12); the
-/// verdict for the reply.
+/// Moves `thread`'s pc past the faulting instruction (by its marker
+/// register); the verdict for the reply.
 fn step_over(thread: u32) -> u32 {
-    let mut state = [0u32; 42];
-    if thread_get_state(thread, X86_THREAD_STATE64, &mut state).is_err() {
-        return KernReturn::Failure as u32;
-    }
-    let rip = field(&state, RIP) + field(&state, R12);
-    set_field(&mut state, RIP, rip);
-    match thread_set_state(thread, X86_THREAD_STATE64, &state) {
+    let Ok(mut state) = libmach::thread::get_state(thread) else { return KernReturn::Failure as u32 };
+    state.set_pc(state.pc() + state.marker());
+    match libmach::thread::set_state(thread, &state) {
         Ok(()) => KernReturn::Success as u32,
         Err(error) => error as u32,
     }

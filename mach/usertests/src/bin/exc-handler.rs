@@ -1,22 +1,19 @@
 //! An exception server: receives `exception_raise` on the receive right its
 //! argument names (low 32 bits), steps the faulting thread over the
-//! instruction (r12 bytes, the victim's convention) and replies
+//! instruction (by its marker register, the victim's convention:
+//! `mach_usertests::faults`) and replies
 //! KERN_SUCCESS — or, if bit 32 of the argument is set, KERN_FAILURE, which
 //! makes the kernel terminate the victim.
 #![no_std]
 #![no_main]
 
 use libmach::abi::{
-    Disposition, KernReturn, Trap, EXCEPTION_RAISE_ID, EXCEPTION_RAISE_REPLY_ID, MACH_RCV_MSG, MACH_SEND_MSG,
-    X86_THREAD_STATE64,
+    Disposition, KernReturn, ThreadState, EXCEPTION_RAISE_ID, EXCEPTION_RAISE_REPLY_ID, MACH_RCV_MSG, MACH_SEND_MSG,
 };
-use libmach::trap::{mach_msg, port_deallocate, raw_trap, task_self, MessageBuffer};
+use libmach::trap::{mach_msg, port_deallocate, task_self, MessageBuffer};
 use mach_usertests::{message, println};
 
 libmach::entry!(main);
-
-const R12: usize = 12;
-const RIP: usize = 16;
 
 fn main(argument: u64) {
     let service = argument as u32;
@@ -59,34 +56,12 @@ fn main(argument: u64) {
     }
 }
 
-/// Moves the thread's rip forward by its r12.
+/// Moves the thread's program counter forward by its marker register.
 fn step_over(thread: u32) -> KernReturn {
-    let mut state = [0u32; 42];
-    let mut count = 42u32;
-    // SAFETY: the kernel writes at most 42 words into `state` and one into `count`.
-    let got = unsafe {
-        raw_trap(
-            Trap::ThreadGetState as u64,
-            [thread as u64, X86_THREAD_STATE64 as u64, state.as_mut_ptr() as u64, &raw mut count as u64, 0, 0],
-        )
-    };
-    if got != 0 {
-        return KernReturn::Failure;
-    }
-    let field = |state: &[u32; 42], index: usize| state[index * 2] as u64 | (state[index * 2 + 1] as u64) << 32;
-    let rip = field(&state, RIP) + field(&state, R12);
-    state[RIP * 2] = rip as u32;
-    state[RIP * 2 + 1] = (rip >> 32) as u32;
-    // SAFETY: the kernel only reads `state`.
-    let set = unsafe {
-        raw_trap(
-            Trap::ThreadSetState as u64,
-            [thread as u64, X86_THREAD_STATE64 as u64, state.as_ptr() as u64, 42, 0, 0],
-        )
-    };
-    if set == 0 {
-        KernReturn::Success
-    } else {
-        KernReturn::Failure
+    let Ok(mut state) = libmach::thread::get_state(thread) else { return KernReturn::Failure };
+    state.set_pc(state.pc() + state.marker());
+    match libmach::thread::set_state(thread, &state) {
+        Ok(()) => KernReturn::Success,
+        Err(_) => KernReturn::Failure,
     }
 }

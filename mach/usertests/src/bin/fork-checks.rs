@@ -27,7 +27,7 @@ use libmach::trap::{
     port_deallocate, raw_trap, task_create_with, task_self, task_terminate, thread_sleep, vm_allocate, vm_deallocate,
     vm_inherit, vm_protect, vm_read, vm_region, vm_write,
 };
-use mach_usertests::{println, read_u64_of, start_thread, wait_for_value, Checks};
+use mach_usertests::{println, read_u64_of, start_thread, sync_code, wait_for_value, Checks, RETURN_42};
 
 libmach::entry!(main);
 
@@ -309,8 +309,11 @@ fn private_mappings(checks: &mut Checks, work: u64, stack_top: u64) {
     checks.equal("cannot be written", vm_write(task, read_only, b"w"), Err(KernReturn::ProtectionFailure));
     // Code in the object (as exec maps text from a file), run through a
     // private read-execute mapping.
-    bytes_at(shared + 3 * PAGE, 6).copy_from_slice(&[0xb8, 42, 0, 0, 0, 0xc3]); // mov eax, 42; ret
+    bytes_at(shared + 3 * PAGE, RETURN_42.len()).copy_from_slice(&RETURN_42);
     let text = vm_map_with(task, 0, PAGE, vm_map_flags(true, true, VM_PROT_READ | VM_PROT_EXECUTE), object, 3 * PAGE);
+    if let Ok(address) = text {
+        sync_code(shared + 3 * PAGE, address);
+    }
     checks.equal("map code read-execute", text.is_ok(), true);
     // SAFETY: the page holds exactly the function written above, mapped
     // read-execute.
@@ -322,7 +325,7 @@ fn private_mappings(checks: &mut Checks, work: u64, stack_top: u64) {
     checks.equal("share the shared mapping", vm_inherit(task, shared, 4 * PAGE, VM_INHERIT_SHARE), Ok(()));
     let child = fork().unwrap_or(0);
     checks.equal("the child has the private copy", byte_of(child, private), Ok(b'p'));
-    checks.equal("and the object's pages", byte_of(child, private + 3 * PAGE), Ok(0xb8));
+    checks.equal("and the object's pages", byte_of(child, private + 3 * PAGE), Ok(RETURN_42[0]));
     set_byte(private, b'q');
     checks.equal("a parent write to its private page is its own", byte_of(child, private), Ok(b'p'));
     let ran = run_child(child, work, stack_top, &[(shared + 2 * PAGE, b'k'), (private + 2 * PAGE, b'r')]);
@@ -378,8 +381,8 @@ extern "C" fn survivor(copied: u64) -> ! {
 }
 
 fn ticks() -> u64 {
-    // SAFETY: rdtsc only reads the time-stamp counter.
-    unsafe { core::arch::x86_64::_rdtsc() }
+    // The TSC or the cycle counter: instructions under -icount.
+    libmach::trap::cycle_counter()
 }
 
 /// Forks this task with `megabytes` of anonymous memory written, and

@@ -12,8 +12,8 @@ use mach_usertests::{message, println};
 libmach::entry!(main);
 
 fn ticks() -> u64 {
-    // SAFETY: rdtsc only reads the time-stamp counter.
-    unsafe { core::arch::x86_64::_rdtsc() }
+    // The TSC or the cycle counter: instructions under -icount.
+    libmach::trap::cycle_counter()
 }
 
 fn measure(name: &str, rounds: u64, mut operation: impl FnMut()) {
@@ -146,8 +146,8 @@ fn main(argument: u64) {
         )
     };
     measure("exception_round_trip", 500, || {
-        // SAFETY: ud2 faults; the handler steps over it (r12 = 2 bytes).
-        unsafe { core::arch::asm!("mov r12, 2", "ud2", out("r12") _) };
+        // The handler steps over it (by the marker register).
+        mach_usertests::faults::undefined_instruction();
     });
     println!("bench done");
 }

@@ -26,7 +26,7 @@ use libmach::trap::{
     mach_msg, mach_reply_port, port_allocate, raw_trap, task_self, vm_allocate, vm_protect, vm_read, vm_region,
     vm_write, MessageBuffer,
 };
-use mach_usertests::{message, println, Checks};
+use mach_usertests::{message, println, sync_code, Checks, RETURN_42};
 
 libmach::entry!(main);
 
@@ -125,7 +125,8 @@ fn main(argument: u64) {
     // Code in an object page (as exec maps text): written, made
     // read-execute, called.
     let code = z + 2 * PAGE;
-    bytes_at(code, 6).copy_from_slice(&[0xb8, 42, 0, 0, 0, 0xc3]); // mov eax, 42; ret
+    bytes_at(code, RETURN_42.len()).copy_from_slice(&RETURN_42);
+    sync_code(code, code);
     let protected = vm_protect(task, code, PAGE, false, VM_PROT_READ | VM_PROT_EXECUTE);
     // SAFETY: the page holds exactly the function written above, now
     // mapped read-execute.
@@ -257,8 +258,8 @@ fn abortable_waits(pager: PortName) {
 }
 
 fn ticks() -> u64 {
-    // SAFETY: rdtsc only reads the time-stamp counter.
-    unsafe { core::arch::x86_64::_rdtsc() }
+    // The TSC or the cycle counter: instructions under -icount.
+    libmach::trap::cycle_counter()
 }
 
 /// Faults per page over `pages` pages starting at `address`, writing.

@@ -8,8 +8,8 @@
 use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicU64, Ordering};
 use libmach::abi::{
-    KernReturn, Trap, MACH_PORT_TYPE_DEAD_NAME, TASK_BASIC_INFO, TASK_CREATE_INHERIT_MEMORY, THREAD_BASIC_INFO,
-    TH_STATE_RUNNING, TH_STATE_STOPPED, X86_THREAD_STATE64, X86_THREAD_STATE64_COUNT,
+    KernReturn, NativeThreadState, ThreadState, Trap, MACH_PORT_TYPE_DEAD_NAME, TASK_BASIC_INFO,
+    TASK_CREATE_INHERIT_MEMORY, THREAD_BASIC_INFO, TH_STATE_RUNNING, TH_STATE_STOPPED,
 };
 use libmach::trap::*;
 use mach_usertests::{println, Checks};
@@ -44,29 +44,20 @@ fn info(trap: Trap, target: u32, flavor: u32) -> Result<[u32; 6], KernReturn> {
     }
 }
 
-fn get_state(thread: u32) -> Result<[u32; 42], KernReturn> {
-    let mut words = [0u32; 42];
-    let mut count = 42u32;
-    // SAFETY: as in `info`.
-    let code = unsafe {
-        raw_trap(
-            Trap::ThreadGetState as u64,
-            [thread as u64, X86_THREAD_STATE64 as u64, words.as_mut_ptr() as u64, &raw mut count as u64, 0, 0],
-        )
-    };
-    if code == 0 {
-        Ok(words)
-    } else {
-        Err(KernReturn::from_u32(code as u32).unwrap_or(KernReturn::Failure))
-    }
+fn get_state(thread: u32) -> Result<NativeThreadState, KernReturn> {
+    libmach::thread::get_state(thread)
 }
 
-fn set_state(thread: u32, words: &[u32; 42], count: u32) -> Result<(), KernReturn> {
-    // SAFETY: the kernel only reads `words`.
+/// `thread_set_state` with the state's first `count` words.
+fn set_state(thread: u32, state: &NativeThreadState, count: u32) -> Result<(), KernReturn> {
+    let mut words = [0u32; NativeThreadState::COUNT as usize];
+    state.store_words(&mut words);
+    let words = &words[..(count as usize).min(words.len())];
+    // SAFETY: the kernel only reads `words` (as many as `count` says).
     let code = unsafe {
         raw_trap(
             Trap::ThreadSetState as u64,
-            [thread as u64, X86_THREAD_STATE64 as u64, words.as_ptr() as u64, count as u64, 0, 0],
+            [thread as u64, NativeThreadState::FLAVOR as u64, words.as_ptr() as u64, count as u64, 0, 0],
         )
     };
     if code == 0 {
@@ -98,20 +89,6 @@ fn thread_create(task: u32) -> Result<u32, KernReturn> {
     }
 }
 
-/// Word `index` of a 64-bit field `field` in a state.
-fn field(words: &[u32; 42], field: usize) -> u64 {
-    words[field * 2] as u64 | (words[field * 2 + 1] as u64) << 32
-}
-
-fn set_field(words: &mut [u32; 42], field: usize, value: u64) {
-    words[field * 2] = value as u32;
-    words[field * 2 + 1] = (value >> 32) as u32;
-}
-
-const RDI: usize = 4;
-const RSP: usize = 7;
-const RIP: usize = 16;
-
 fn main(_argument: u64) {
     let mut checks = Checks::new("task-checks");
     let task = task_self();
@@ -142,8 +119,8 @@ fn main(_argument: u64) {
     checks.equal("unknown info flavor", info(Trap::TaskInfo, task, 99), Err(KernReturn::InvalidArgument));
 
     let own = get_state(me);
-    checks.equal("own rip is in user space", own.map(|words| field(&words, RIP) < 0x8000_0000_0000), Ok(true));
-    checks.equal("own rsp is on the stack", own.map(|words| field(&words, RSP) > 0x7fff_0000_0000), Ok(true));
+    checks.equal("own rip is in user space", own.map(|state| state.pc() < 0x8000_0000_0000), Ok(true));
+    checks.equal("own rsp is on the stack", own.map(|state| state.sp() > 0x7fff_0000_0000), Ok(true));
 
     // A second thread: created suspended, given registers, resumed.
     let second = thread_create(task);
@@ -154,25 +131,27 @@ fn main(_argument: u64) {
         info(Trap::ThreadInfo, second, THREAD_BASIC_INFO).map(|words| words[0]),
         Ok(TH_STATE_STOPPED),
     );
-    let mut state = [0u32; 42];
-    set_field(&mut state, RIP, worker as *const () as u64);
-    // As if called: the return-address slot below a 16-byte aligned top.
-    set_field(&mut state, RSP, WORKER_STACK.0.get() as u64 + 16384 - 8);
-    set_field(&mut state, RDI, 5);
+    let mut state = NativeThreadState::default();
+    state.set_pc(worker as *const () as u64);
+    // As if called: x86_64's return-address slot below a 16-byte aligned
+    // top; aarch64 keeps the stack pointer 16-byte aligned.
+    let top = WORKER_STACK.0.get() as u64 + 16384;
+    state.set_sp(if cfg!(target_arch = "x86_64") { top - 8 } else { top });
+    state.set_argument(0, 5);
     checks.equal(
         "set_state with a short count",
-        set_state(second, &state, X86_THREAD_STATE64_COUNT - 2),
+        set_state(second, &state, NativeThreadState::COUNT - 2),
         Err(KernReturn::InvalidArgument),
     );
     let mut kernel_rip = state;
-    set_field(&mut kernel_rip, RIP, 0xffff_ffff_8010_0000);
+    kernel_rip.set_pc(0xffff_ffff_8010_0000);
     checks.equal(
         "set_state into the kernel half",
-        set_state(second, &kernel_rip, X86_THREAD_STATE64_COUNT),
+        set_state(second, &kernel_rip, NativeThreadState::COUNT),
         Err(KernReturn::InvalidArgument),
     );
-    checks.equal("set_state", set_state(second, &state, X86_THREAD_STATE64_COUNT), Ok(()));
-    checks.equal("read back rip", get_state(second).map(|words| field(&words, RIP)), Ok(worker as *const () as u64));
+    checks.equal("set_state", set_state(second, &state, NativeThreadState::COUNT), Ok(()));
+    checks.equal("read back rip", get_state(second).map(|state| state.pc()), Ok(worker as *const () as u64));
     checks.equal("resume", thread_resume(second), Ok(()));
     let _ = thread_sleep(30);
     checks.equal("the second thread ran", WORKER_RUNS.load(Ordering::SeqCst), 5);

@@ -39,12 +39,21 @@ const ROUNDS: u64 = 200;
 /// The main thread sleeps a tick between its reads.
 const MAIN_ROUNDS: u64 = 20;
 
+/// The word at the thread-local storage base + `offset`: through FS on
+/// x86_64, from TPIDR_EL0 on aarch64.
 fn fs_word(offset: u64) -> u64 {
     let value: u64;
     // SAFETY: reads 8 bytes at FS base + offset, which the callers point at
     // a static they own (a TLS block, or MARKER with base 0).
+    #[cfg(target_arch = "x86_64")]
     unsafe {
         core::arch::asm!("mov {value}, fs:[{offset}]", offset = in(reg) offset, value = out(reg) value, options(nostack, readonly))
+    };
+    // SAFETY: as above: TPIDR_EL0 holds the base; the read goes to base + offset.
+    #[cfg(target_arch = "aarch64")]
+    unsafe {
+        core::arch::asm!("mrs {base}, tpidr_el0", "ldr {value}, [{base}, {offset}]", base = out(reg) _,
+            offset = in(reg) offset, value = out(reg) value, options(nostack, readonly))
     };
     value
 }

@@ -5,14 +5,21 @@
 #![no_main]
 
 use libmach::abi::{
-    KernReturn, Trap, TASK_BASIC_INFO, THREAD_BASIC_INFO, VM_FLAGS_ANYWHERE, VM_FLAGS_FIXED, VM_INHERIT_NONE,
-    VM_PROT_ALL, VM_PROT_DEFAULT, VM_PROT_EXECUTE, VM_PROT_NONE, VM_PROT_READ, VM_PROT_WRITE, X86_THREAD_STATE64,
-    X86_THREAD_STATE64_COUNT,
+    KernReturn, NativeThreadState, ThreadState, Trap, TASK_BASIC_INFO, THREAD_BASIC_INFO, VM_FLAGS_ANYWHERE,
+    VM_FLAGS_FIXED, VM_INHERIT_NONE, VM_PROT_ALL, VM_PROT_DEFAULT, VM_PROT_EXECUTE, VM_PROT_NONE, VM_PROT_READ,
+    VM_PROT_WRITE,
 };
 use libmach::trap::*;
 use mach_usertests::Checks;
 
 libmach::entry!(main);
+
+/// Machine code that spins politely forever: `pause; jmp back` on x86_64,
+/// `yield; b back` on aarch64.
+#[cfg(target_arch = "x86_64")]
+const SPIN_CODE: [u8; 4] = [0xf3, 0x90, 0xeb, 0xfc];
+#[cfg(target_arch = "aarch64")]
+const SPIN_CODE: [u8; 8] = [0x3f, 0x20, 0x03, 0xd5, 0xff, 0xff, 0xff, 0x17];
 
 const PAGE: u64 = 4096;
 
@@ -140,33 +147,21 @@ fn main(_argument: u64) {
     unsafe { raw_trap(Trap::TaskCreate as u64, [task as u64, 0, &raw mut child as u64, 0, 0, 0]) };
     let code = 0x50_0000;
     checks.equal("allocate code in the child", vm_allocate(child, code, PAGE, VM_FLAGS_FIXED), Ok(code));
-    // `pause; jmp back`: spins politely forever.
-    checks.equal("write code", vm_write(child, code, &[0xf3, 0x90, 0xeb, 0xfc]), Ok(()));
+    checks.equal("write code", vm_write(child, code, &SPIN_CODE), Ok(()));
     checks.equal("make it executable", vm_protect(child, code, PAGE, false, VM_PROT_READ | VM_PROT_EXECUTE), Ok(()));
     let stack = vm_allocate(child, 0, 4 * PAGE, VM_FLAGS_ANYWHERE).unwrap_or(0);
     checks.equal(
         "read the code back",
-        vm_read(child, code, 4).map(|address| bytes_at(address, 4)[..] == [0xf3, 0x90, 0xeb, 0xfc]),
+        vm_read(child, code, SPIN_CODE.len() as u64).map(|address| bytes_at(address, SPIN_CODE.len())[..] == SPIN_CODE),
         Ok(true),
     );
     let mut thread = 0u32;
     // SAFETY: the kernel writes the thread's name into `thread`.
     unsafe { raw_trap(Trap::ThreadCreate as u64, [child as u64, &raw mut thread as u64, 0, 0, 0, 0]) };
-    let mut state = [0u32; 42];
-    let set = |state: &mut [u32; 42], field: usize, value: u64| {
-        state[field * 2] = value as u32;
-        state[field * 2 + 1] = (value >> 32) as u32;
-    };
-    set(&mut state, 16, code);
-    set(&mut state, 7, stack + 4 * PAGE - 8);
-    // SAFETY: the kernel only reads `state`.
-    let status = unsafe {
-        raw_trap(
-            Trap::ThreadSetState as u64,
-            [thread as u64, X86_THREAD_STATE64 as u64, state.as_ptr() as u64, X86_THREAD_STATE64_COUNT as u64, 0, 0],
-        )
-    };
-    checks.equal("set its registers", status, 0);
+    let mut state = NativeThreadState::default();
+    state.set_pc(code);
+    state.set_sp(stack + 4 * PAGE - 16);
+    checks.equal("set its registers", libmach::thread::set_state(thread, &state), Ok(()));
     checks.equal("start it", thread_resume(thread), Ok(()));
     let _ = thread_sleep(50);
     let thread_info = info_words(Trap::ThreadInfo, thread, THREAD_BASIC_INFO);

@@ -50,8 +50,8 @@ static SPINNING: AtomicBool = AtomicBool::new(false);
 static SPUN: AtomicU64 = AtomicU64::new(0);
 
 fn ticks() -> u64 {
-    // SAFETY: rdtsc only reads the time-stamp counter.
-    unsafe { core::arch::x86_64::_rdtsc() }
+    // The TSC or the cycle counter: instructions under -icount.
+    libmach::trap::cycle_counter()
 }
 
 /// Runs while `SPINNING`, yielding each step so that any thread that

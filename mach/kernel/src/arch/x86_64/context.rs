@@ -317,6 +317,25 @@ fn set_kernel_stack(top: u64) {
     unsafe { (*PER_CPU.0.get()).kernel_stack_top = top };
 }
 
+/// The flavor and count `thread_get_state` / `thread_set_state` take here.
+pub const THREAD_STATE_FLAVOR: u32 = mach_abi::X86_THREAD_STATE64;
+pub const THREAD_STATE_COUNT: u32 = mach_abi::X86_THREAD_STATE64_COUNT;
+
+/// The user registers as `x86_THREAD_STATE64` words.
+pub fn thread_state_words(frame: &TrapFrame) -> alloc::vec::Vec<u32> {
+    thread_state(frame).to_words().to_vec()
+}
+
+/// Installs `words` (`x86_THREAD_STATE64`) as the user registers, made
+/// safe first; refuses (changing nothing) a malformed state or a user
+/// instruction or stack pointer outside the user half.
+pub fn set_thread_state_words(frame: &mut TrapFrame, words: &[u32]) -> bool {
+    match mach_abi::X86ThreadState64::from_words(words) {
+        Some(state) => set_thread_state(frame, &state),
+        None => false,
+    }
+}
+
 /// The user registers as the `x86_THREAD_STATE64` flavor.
 pub fn thread_state(frame: &TrapFrame) -> mach_abi::X86ThreadState64 {
     mach_abi::X86ThreadState64 {

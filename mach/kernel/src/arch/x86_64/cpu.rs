@@ -77,6 +77,24 @@ pub fn write_backtrace_from(output: &mut impl Write, mut frame_pointer: u64) {
 
 /// Deliberate faults for the fault tests (`ktest.fault=`).
 pub mod fault {
+    /// The kinds this architecture can provoke (`ktest.fault=KIND`).
+    pub const KINDS: &[&str] =
+        &["page", "divide", "invalid-opcode", "general-protection", "stack-overflow", "breakpoint"];
+
+    /// Provokes `kind`; false if it is not one this module provokes
+    /// (`stack-overflow` is the portable side's own).
+    pub fn provoke(kind: &str) -> bool {
+        match kind {
+            "page" => page_fault_at(0xdead_b000),
+            "divide" => divide_by_zero(),
+            "invalid-opcode" => invalid_opcode(),
+            "general-protection" => general_protection(),
+            "breakpoint" => breakpoint(),
+            _ => return false,
+        }
+        true
+    }
+
     pub fn page_fault_at(address: u64) {
         // SAFETY: deliberately faults: `address` is unmapped, and the page
         // fault handler stops the machine before the read completes.

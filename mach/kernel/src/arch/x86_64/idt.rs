@@ -136,6 +136,7 @@ extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
             instruction_pointer: frame.rip,
             address: (frame.vector == PAGE_FAULT).then(x86_64::registers::control::Cr2::read_raw),
             error_code: frame.error_code,
+            kind: fault_kind(frame.vector, frame.error_code),
         }),
         0..=31 => report_exception_and_stop(frame),
         vector if vector == TIMER_VECTOR as u64 => {
@@ -181,6 +182,21 @@ fn resolve_page_fault(error_code: u64) -> bool {
         crate::vm_fault::resolve(x86_64::registers::control::Cr2::read_raw(), access),
         crate::vm_fault::Resolution::Unresolvable
     )
+}
+
+/// The Mach exception an x86_64 exception vector becomes.
+fn fault_kind(vector: u64, error_code: u64) -> crate::exception::FaultKind {
+    use crate::exception::FaultKind;
+    match vector {
+        PAGE_FAULT => FaultKind::PageFault { protection: error_code & 1 != 0 },
+        // General protection, stack segment, segment not present, alignment check.
+        13 | 12 | 11 | 17 => FaultKind::Protection,
+        // Divide error, overflow, bound range, x87 and SIMD floating point.
+        0 | 4 | 5 | 16 | 19 => FaultKind::Arithmetic,
+        // Breakpoint, debug.
+        3 | 1 => FaultKind::Breakpoint,
+        _ => FaultKind::BadInstruction,
+    }
 }
 
 fn exception_name(vector: u64) -> &'static str {

@@ -13,6 +13,8 @@ mod gdt;
 pub use gdt::{set_io_permissions, MAX_IO_RANGES};
 pub mod idt;
 pub mod ioapic;
+/// The device lines `interrupt_bind` names: the I/O APIC's.
+pub use ioapic as interrupt_lines;
 pub mod msi;
 mod multiboot;
 pub mod paging;
