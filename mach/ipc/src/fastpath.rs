@@ -11,12 +11,14 @@
 //! message is a header and inline words, its destination a send or
 //! send-once right, its reply port (if any) made send-once from a receive
 //! right. [`Ipc::send_fast_into`] checks exactly that shape with a few
-//! reads, then makes the same transitions through the same primitives the
-//! general path commits with (`commit_take`, `destroy_consumed_destination`,
-//! `copyout_right`), so both paths leave every space and port the same and
-//! write the same bytes (the model tests in `tests/fastpath.rs` compare
-//! them). Anything else declines with nothing changed, and the caller takes
-//! the general path.
+//! reads, then makes only the transitions it needs, through the primitives
+//! the general path commits with (`commit_take` and
+//! `destroy_consumed_destination` for a send-once destination, a fresh name
+//! and `place_entry` for the reply right; a copied send right, made and
+//! released again on delivery, is left out), so both paths leave every
+//! space and port the same and write the same bytes (the model tests in
+//! `tests/fastpath.rs` compare them). Anything else declines with nothing
+//! changed, and the caller takes the general path.
 
 use mach_abi::{
     msgh_bits, msgh_bits_local, msgh_bits_remote, Disposition, MachMsgAuditTrailer, MachMsgHeader, MachMsgTrailer,
@@ -117,7 +119,7 @@ impl Ipc {
             voucher_port: MACH_PORT_NULL,
             id: header.id,
         };
-        received.write_to(&mut out[..MACH_MSG_HEADER_SIZE]);
+        let _ = received.write_to(&mut out[..MACH_MSG_HEADER_SIZE]);
         out[MACH_MSG_HEADER_SIZE..length].copy_from_slice(&bytes[MACH_MSG_HEADER_SIZE..]);
         let sender_space = self.space(sender)?;
         let task_id = sender_space.task_id;
