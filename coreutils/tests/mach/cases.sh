@@ -48,7 +48,7 @@ echo "== date"; date -d @1709294400 -u; date -u -d '2024-03-01 12:00 + 3 days' '
 echo "== sleep"; sleep 0.1; echo "status $?"
 echo "== true false"; env true; echo "status $?"; env false; echo "status $?"
 echo "== kill"; sleep 5 & p=$!; kill $p; wait $p; echo "status $?"; kill -l 15; echo "status $?"
-echo "== ps"; ps -o comm=,stat= -p $$; echo "status $?"
+echo "== ps"; ps -o comm= -p $$; echo "status $?"
 echo "== tail -f"; echo x > log; (sleep 1; echo y >> log) & p=$!; tail -f -s 0.2 log & t=$!; sleep 3; kill $t; wait $p; echo "status $?"
 echo "== mount tmpfs"; mkdir -p mnt && mount -t tmpfs none mnt; echo "status $?"; echo hi > mnt/f; cat mnt/f; umount mnt; echo "status $?"; ls mnt
 echo "== mount read-only"; mount -r -t tmpfs none mnt; touch mnt/x; echo "status $?"; umount mnt
