@@ -350,14 +350,14 @@ stage_system_programs() {
 # stage_user_programs: what a person uses on the root disk, built for
 # Mach_R by build_minilibc_program and stripped (the disk is 64 MiB): the
 # shell at /bin/msh (init starts it on the console) and coreutils at
-# /bin/coreutils with a link /bin/TOOL for each of its tools. Not yet
-# /bin/sh: with it, minilibc-mach's processes check dies of the SIGINT that
-# system("kill -INT $PPID; exit 4") sends (system() on the Mach back end
-# does not keep its caller from SIGINT yet).
+# /bin/coreutils with a link /bin/TOOL for each of its tools. msh is also
+# /bin/sh (a symbolic link): system(), popen() and `#!/bin/sh` scripts run it
+# as `sh -c COMMAND` or `sh FILE`.
 stage_user_programs() {
     local bin="$BUILD/x86_64/root/bin" tool
     build_minilibc_program msh mach || return
     stage_root_file "$MINILIBC_PROGRAMS/msh" /bin/msh 0755
+    ln -sfn msh "$bin/sh"
     build_minilibc_program coreutils mach || return
     stage_root_file "$MINILIBC_PROGRAMS/coreutils" /bin/coreutils 0755
     strip "$bin/msh" "$bin/coreutils" || return

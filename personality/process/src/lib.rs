@@ -141,8 +141,11 @@ pub trait Tasks<K: PortKernel> {
     fn set_name(&mut self, task: PortName, name: &str) -> Result<(), KernReturn>;
     /// 16 random bytes (`AT_RANDOM`).
     fn random(&mut self) -> [u8; 16];
+    /// Whether `power(action, ..)` can work: the server is granted the I/O
+    /// ports of a device that does it (asked before anything is ended).
+    fn can_power(&mut self, action: Power) -> bool;
     /// Ends the machine (after the disks were written back); returns only
-    /// if it could not.
+    /// if it could not. Called only when `can_power(action)`.
     fn power(&mut self, action: Power, status: i32);
 }
 

@@ -289,6 +289,7 @@ typedef uint32_t mach_port_mscount_t;
 #define AT_PAGESZ 6
 #define AT_MACH_BOOTSTRAP 0x1000u
 #define AT_MACH_HOST 0x1001u
+#define AT_MACH_IO_PORTS 0x1002u
 #define AT_PHDR 3
 #define AT_PHENT 4
 #define AT_PHNUM 5
