@@ -451,6 +451,12 @@ pub fn message_signalled_bindings(kernel: &Kernel) -> usize {
     kernel.devices.msi.iter().flatten().count()
 }
 
+/// How many interrupts (lines and message-signalled vectors) are bound.
+#[cfg(feature = "ktest")]
+pub fn bound_interrupts(kernel: &Kernel) -> usize {
+    kernel.devices.bound
+}
+
 /// How many frames of ended tasks' DMA memory are held back from reuse.
 pub fn quarantined_frames(kernel: &Kernel) -> usize {
     kernel.devices.dma.iter().filter(|region| region.release_at.is_some()).map(|region| region.pages).sum()
