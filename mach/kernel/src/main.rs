@@ -50,10 +50,9 @@ mod time;
 mod trap;
 #[cfg(feature = "ktest")]
 mod usertest;
-// The file server and the process server run on x86_64 only so far
-// (docs/porting.md).
-#[cfg(all(feature = "ktest", target_arch = "x86_64"))]
+#[cfg(feature = "ktest")]
 mod usertest_fs;
+// The process server runs on x86_64 only so far (docs/porting.md).
 #[cfg(all(feature = "ktest", target_arch = "x86_64"))]
 mod usertest_process;
 #[cfg(feature = "ktest")]

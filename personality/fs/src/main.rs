@@ -1,7 +1,9 @@
 //! The file server task (boot module `fs`, registered as `fs`).
 //!
 //! Start-up: a heap; the wall clock from the CMOS real-time clock (ports
-//! 0x70/0x71, which the boot manifest grants); `/dev/urandom`'s key from
+//! 0x70/0x71, which the boot manifest grants; on aarch64 the virt board's
+//! PL031, mapped with the host port the manifest grants there);
+//! `/dev/urandom`'s key from
 //! the `random` server; the root file system: ext2 on the `block` driver's
 //! first disk (a tmpfs if it cannot be mounted, said loudly); `/dev` and
 //! `/tmp`; then the root directory's port registered as `fs`, and the
@@ -38,7 +40,9 @@ mod server {
     use mach_fs::configuration::Configuration;
     use mach_fs::disk::{random_seed, DriverDisk, ServiceLookup};
     use mach_fs::{device, fs, io, timer, Clock, FileService, KernelPager, RemoteDevices};
-    use mach_vfs::clock::{register, RtcReading, WallClock};
+    use mach_vfs::clock::WallClock;
+    #[cfg(target_arch = "x86_64")]
+    use mach_vfs::clock::{register, RtcReading};
     use mach_vfs::node::{Creation, Timestamp};
     use mach_vfs::server::mapping::MemoryObjects;
     use mach_vfs::server::{Disks, FileServer, ServerOptions};
@@ -76,6 +80,7 @@ mod server {
     }
 
     /// Reads CMOS register `index` (ports 0x70/0x71, granted by the manifest).
+    #[cfg(target_arch = "x86_64")]
     fn cmos(index: u8) -> u8 {
         let value: u8;
         // SAFETY: the boot manifest grants this task ports 0x70 and 0x71
@@ -90,6 +95,7 @@ mod server {
     }
 
     /// One consistent reading: no update in progress, and the same twice.
+    #[cfg(target_arch = "x86_64")]
     fn read_rtc() -> RtcReading {
         let read = || {
             for _ in 0..100_000 {
@@ -117,6 +123,29 @@ mod server {
             previous = next;
         }
         previous
+    }
+
+    /// Seconds since 1970 from the CMOS real-time clock.
+    #[cfg(target_arch = "x86_64")]
+    fn wall_clock_seconds() -> Result<i64, alloc::string::String> {
+        read_rtc().unix_seconds().map_err(|error| format!("{error:?}"))
+    }
+
+    /// Where QEMU's virt board puts its PL031 real-time clock (the kernel
+    /// logs the date it reads there at boot).
+    #[cfg(target_arch = "aarch64")]
+    const PL031_BASE: u64 = 0x0901_0000;
+
+    /// Seconds since 1970 from the PL031's data register (RTCDR), its page
+    /// mapped for the reading with the host port.
+    #[cfg(target_arch = "aarch64")]
+    fn wall_clock_seconds() -> Result<i64, alloc::string::String> {
+        let host =
+            libmach::runtime::host_port().ok_or("no host port to map the PL031 (the manifest line needs host-port)")?;
+        let page = libmach::device::map_memory(host, PL031_BASE, 4096).map_err(|error| format!("{error:?}"))?;
+        let seconds = page.read_u32(0).map_err(|error| format!("{error:?}"));
+        let _ = libmach::trap::vm_deallocate(libmach::trap::task_self(), page.address(), 4096);
+        Ok(seconds? as i64)
     }
 
     fn uptime() -> u64 {
@@ -329,10 +358,10 @@ mod server {
                 Configuration::default()
             }
         };
-        let unix = match read_rtc().unix_seconds() {
+        let unix = match wall_clock_seconds() {
             Ok(seconds) => seconds,
             Err(error) => {
-                log(&format!("fs: the real-time clock reads {error:?}; time starts at 1970\n"));
+                log(&format!("fs: the real-time clock reads {error}; time starts at 1970\n"));
                 0
             }
         };
