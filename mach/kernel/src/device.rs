@@ -520,6 +520,22 @@ pub fn release_dead_bindings(kernel: &mut Kernel) {
     }
 }
 
+/// `host_power_off(host, status)`: the machine goes off (the holder of the
+/// privileged host port: the bootstrap task when a critical program ends),
+/// telling QEMU `status` where the board can (test kernels on aarch64:
+/// semihosting; x86_64: isa-debug-exit). Returns only if it stayed on:
+/// `KERN_FAILURE`.
+pub fn host_power_off([host, status, ..]: [u64; 6]) -> Result<(), KernReturn> {
+    with_kernel(|kernel| {
+        let caller = caller(kernel)?;
+        check_device_port(kernel, caller.space, host)
+    })?;
+    let status = status as u8;
+    log::info!("powering off (status {status}), as the holder of the host port asked");
+    crate::arch::power_off(status);
+    Err(KernReturn::Failure)
+}
+
 /// `io_port_access(device, first_port, count)`.
 pub fn io_port_access([device, first, count, target, ..]: [u64; 6]) -> Result<(), KernReturn> {
     let end = first.checked_add(count).ok_or(KernReturn::InvalidArgument)?;
