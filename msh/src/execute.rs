@@ -31,6 +31,12 @@ use crate::system::{
 };
 use crate::variables::SavedVariables;
 
+/// How many times one wait continues a foreground job that the terminal
+/// stopped before the shell gave it the terminal (`holds_terminal`): a
+/// program stopped again and again by the terminal it holds is left
+/// stopped, and reported.
+const TERMINAL_RACE_CONTINUES: u32 = 8;
+
 /// A simple command after expansion.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Expanded {
@@ -772,6 +778,21 @@ impl<S: System> Shell<S> {
         None
     }
 
+    /// Whether a job stopped by `signal` was stopped only for reaching the
+    /// terminal before it was its foreground group: a terminal signal
+    /// (SIGTTIN, SIGTTOU) to a job that holds the terminal now. Without the
+    /// spawn attribute (`System::spawn_gives_terminal`) the shell gives the
+    /// terminal after the spawn returns, and a program quick to read or set
+    /// the terminal (a second shell, vi) can be stopped first.
+    fn holds_terminal(&mut self, number: usize, signal: i32) -> bool {
+        if signal != signal::TERMINAL_INPUT && signal != signal::TERMINAL_OUTPUT || !self.job_control() {
+            return false;
+        }
+        let Some(fd) = self.terminal.as_ref().map(|terminal| terminal.fd) else { return false };
+        let Some(group) = self.jobs.get(number).map(|job| job.process_group) else { return false };
+        group != 0 && self.system.terminal_process_group(fd) == Ok(group)
+    }
+
     /// Starts a program: its redirections opened here, then one spawn with
     /// the pipes, redirections, process group and terminal. Returns the pid,
     /// or the status of the failure (already reported).
@@ -823,7 +844,7 @@ impl<S: System> Shell<S> {
             default_signals: Vec::new(),
             ignored_signals: Vec::new(),
         };
-        if placement.foreground {
+        if placement.foreground && self.system.spawn_gives_terminal() {
             attributes.foreground_terminal = self.terminal.as_ref().map(|terminal| terminal.fd);
         }
         if self.options.interactive {
@@ -1278,9 +1299,22 @@ impl<S: System> Shell<S> {
     /// Waits until a job ends or stops, gives the terminal back to the shell
     /// and returns the job's status.
     pub(crate) fn wait_for_job(&mut self, number: usize) -> i32 {
+        let mut continued = 0;
         loop {
             match self.jobs.get(number).map(|job| job.state()) {
                 Some(JobState::Running) => {}
+                Some(JobState::Stopped(signal))
+                    if continued < TERMINAL_RACE_CONTINUES && self.holds_terminal(number, signal) =>
+                {
+                    // Stopped for touching the terminal before the shell gave
+                    // it the terminal (below): it has it now, so go on.
+                    continued += 1;
+                    let group = self.jobs.get(number).map_or(0, |job| job.process_group);
+                    if self.system.kill(-group, signal::CONTINUE).is_ok() {
+                        self.jobs.mark_running(number);
+                    }
+                    continue;
+                }
                 Some(_) => break,
                 None => return 0,
             }

@@ -294,3 +294,72 @@ fn trap_builtin_and_exit_trap() {
     let result = run("trap 'echo x' KILL");
     assert_eq!(result.stderr, "msh: trap: KILL: cannot be trapped\n");
 }
+
+/// `msh` run as a program in the model (`main` with argv and environment):
+/// standard output, standard error and the status.
+fn program(
+    arguments: &[&str],
+    environment: &[&str],
+    prepare: impl FnOnce(&mut crate::model::ModelSystem),
+) -> (alloc::string::String, alloc::string::String, i32) {
+    let mut system = crate::model::ModelSystem::new(b"");
+    prepare(&mut system);
+    let (out, error) = (system.stdout.clone(), system.stderr.clone());
+    let arguments: alloc::vec::Vec<alloc::vec::Vec<u8>> =
+        arguments.iter().map(|argument| argument.as_bytes().to_vec()).collect();
+    let environment: alloc::vec::Vec<alloc::vec::Vec<u8>> =
+        environment.iter().map(|entry| entry.as_bytes().to_vec()).collect();
+    let status = crate::interactive::main(system, &arguments, &environment);
+    let text = |bytes: &alloc::rc::Rc<core::cell::RefCell<alloc::vec::Vec<u8>>>| {
+        alloc::string::String::from_utf8_lossy(&bytes.borrow()).into_owned()
+    };
+    (text(&out), text(&error), status)
+}
+
+const LOGIN_CHECK: &str = "echo \"$HOME $USER $LOGNAME $SHELL\"; pwd; echo \"$PATH $FROM_ETC $FROM_HOME\"";
+
+fn profiles(system: &mut crate::model::ModelSystem) {
+    system.add_file(b"/etc/profile", b"PATH=/bin:/usr/bin; export PATH\nFROM_ETC=etc\nFROM_HOME=etc\n");
+    system.add_file(b"/home/user/.profile", b"FROM_HOME=home\n");
+}
+
+#[test]
+fn a_login_shell_takes_its_account_and_reads_the_profiles() {
+    // As init starts it: argv[0] "-msh", no HOME: the password entry's.
+    let (out, error, status) = program(&["-msh", "-c", LOGIN_CHECK], &["PATH=/bin", "PWD=/"], |system| {
+        system.add_directory(b"/etc");
+        profiles(system);
+    });
+    assert_eq!((error.as_str(), status), ("", 0));
+    assert_eq!(out, "/home/user user user /bin/msh\n/home/user\n/bin:/usr/bin etc home\n");
+}
+
+#[test]
+fn a_login_shell_keeps_what_the_environment_gives() {
+    let (out, error, status) =
+        program(&["msh", "-l", "-c", LOGIN_CHECK], &["HOME=/tmp", "USER=other", "PWD=/"], |system| {
+            system.add_directory(b"/etc");
+            profiles(system);
+        });
+    // HOME given: no change of directory, and /tmp has no .profile.
+    assert_eq!((error.as_str(), status), ("", 0));
+    assert_eq!(out, "/tmp other user /bin/msh\n/\n/bin:/usr/bin etc etc\n");
+}
+
+#[test]
+fn a_missing_home_is_reported_and_the_shell_stays_where_it_was() {
+    let (out, error, status) =
+        program(&["-msh", "-c", "pwd; echo $HOME"], &["PWD=/"], |system| system.remove_directory(b"/home/user"));
+    assert_eq!(status, 0);
+    assert_eq!(out, "/\n/home/user\n");
+    assert_eq!(error, "msh: cd: /home/user: No such file or directory\n");
+}
+
+#[test]
+fn a_shell_that_is_not_a_login_shell_reads_no_profile() {
+    let (out, _, _) = program(&["msh", "-c", LOGIN_CHECK], &["PWD=/"], |system| {
+        system.add_directory(b"/etc");
+        profiles(system);
+    });
+    assert_eq!(out, "   \n/\n  \n");
+}

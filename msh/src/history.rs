@@ -1,16 +1,22 @@
 //! Command history: the lines entered, oldest first, bounded, kept in a
 //! file (`~/.msh_history`, one entry per line) between sessions.
 
+use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 
 pub struct History {
-    entries: Vec<Vec<u8>>,
+    entries: VecDeque<Vec<u8>>,
     limit: usize,
 }
 
 impl History {
     pub fn new(limit: usize) -> Self {
-        History { entries: Vec::new(), limit: limit.max(1) }
+        History { entries: VecDeque::new(), limit }
+    }
+
+    /// How many entries are kept (0: none).
+    pub fn limit(&self) -> usize {
+        self.limit
     }
 
     /// Records a line: not an empty one, nor a repeat of the last; the
@@ -23,13 +29,13 @@ impl History {
         if line.iter().all(|byte| byte.is_ascii_whitespace()) {
             return false;
         }
-        if self.entries.last().is_some_and(|last| last == line) {
+        if self.limit == 0 || self.entries.back().is_some_and(|last| last == line) {
             return false;
         }
-        if self.entries.len() == self.limit {
-            self.entries.remove(0);
+        if self.entries.len() >= self.limit {
+            self.entries.pop_front();
         }
-        self.entries.push(line.to_vec());
+        self.entries.push_back(line.to_vec());
         true
     }
 
@@ -80,6 +86,15 @@ mod tests {
         assert_eq!(history.len(), 3);
         assert_eq!(history.get(0), Some(&b"b"[..]));
         assert_eq!(history.file_text(), b"b\nc\nd\n");
+    }
+
+    #[test]
+    fn a_limit_of_zero_keeps_nothing() {
+        let mut history = History::new(0);
+        assert!(!history.add(b"echo a"));
+        history.load(b"one\ntwo\n");
+        assert!(history.is_empty());
+        assert_eq!(history.file_text(), b"");
     }
 
     #[test]

@@ -12,8 +12,10 @@ use crate::parser::{self, Parser};
 use crate::shell::{Interrupt, Shell};
 use crate::system::{signal, Access, Errno, FileKind, OpenMode, SignalAction, System};
 
-/// Lines of history kept in memory and in the file.
+/// Lines of history kept in memory and in the file, unless HISTSIZE says.
 const HISTORY_LIMIT: usize = 1000;
+/// The most HISTSIZE may ask for (the history is in memory).
+const HISTORY_LIMIT_MAXIMUM: usize = 100_000;
 
 /// Where the commands come from.
 enum Source {
@@ -105,6 +107,7 @@ pub fn main<S: System>(system: S, arguments: &[Vec<u8>], environment: &[Vec<u8>]
         shell.enable_job_control(0);
     }
     if login {
+        login_environment(&mut shell);
         // /etc/profile first; ~/.profile only if the first did not end the shell.
         if let Some(status) = source_if_present(&mut shell, b"/etc/profile") {
             return status;
@@ -148,6 +151,35 @@ fn usage<S: System>(mut system: S, problem: &[u8]) -> i32 {
     message.extend_from_slice(b"\nusage: msh [-aCefimnuvx] [-o option] [-c string [name [argument...]] | -s [argument...] | file [argument...]]\n");
     let _ = system.write(2, &message);
     2
+}
+
+/// What login(1) would have done before starting the shell, for a login
+/// shell started without it (init starts msh that way on Mach_R's console):
+/// HOME, USER, LOGNAME and SHELL from the password entry of the real user,
+/// each only where the environment lacks it (a login that ran before, or a
+/// person's `HOME=... msh -l`, wins), exported; and when HOME came from the
+/// password entry, the shell starts there, as after a login.
+fn login_environment<S: System>(shell: &mut Shell<S>) {
+    let Some(account) = shell.system.login_account() else { return };
+    let home_given = shell.variables.get(b"HOME").is_some();
+    for (name, value) in [
+        (&b"HOME"[..], &account.home),
+        (b"USER", &account.name),
+        (b"LOGNAME", &account.name),
+        (b"SHELL", &account.shell),
+    ] {
+        if shell.variables.get(name).is_none() && !value.is_empty() {
+            let _ = shell.variables.set(name, value);
+            let _ = shell.variables.export(name);
+        }
+    }
+    if !home_given && !account.home.is_empty() {
+        // cd's own message if the directory is missing; the shell stays
+        // where it is then (login says "No directory" and uses /).
+        if let Some(cd) = crate::builtins::find::<S>(b"cd") {
+            let _ = (cd.run)(shell, &[b"cd".to_vec()]);
+        }
+    }
 }
 
 /// Runs a start-up file if it exists; `Some(status)` when it ended the shell.
@@ -339,12 +371,9 @@ struct Interactive<'s, S: System> {
 impl<'s, S: System> Interactive<'s, S> {
     fn new(shell: &'s mut Shell<S>) -> Self {
         let columns = shell.system.terminal_columns(0).unwrap_or(80);
-        let mut interactive = Interactive {
-            shell,
-            editor: Editor::new(columns),
-            history: History::new(HISTORY_LIMIT),
-            history_path: None,
-        };
+        let limit = history_limit(shell.variables.get(b"HISTSIZE"));
+        let mut interactive =
+            Interactive { shell, editor: Editor::new(columns), history: History::new(limit), history_path: None };
         interactive.load_history();
         interactive
     }
@@ -461,6 +490,10 @@ impl<'s, S: System> Interactive<'s, S> {
     }
 
     fn load_history(&mut self) {
+        if self.history.limit() == 0 {
+            // HISTSIZE=0: no history, and the file is left alone.
+            return;
+        }
         let path = match self.shell.variables.get(b"HISTFILE") {
             Some(path) => Some(path.to_vec()),
             None => self.shell.variables.get(b"HOME").map(|home| {
@@ -474,7 +507,7 @@ impl<'s, S: System> Interactive<'s, S> {
             self.history.load(&text);
             // Keep the file bounded: rewrite it when it grew well past the limit.
             let lines = text.iter().filter(|&&byte| byte == b'\n').count();
-            if lines > 2 * HISTORY_LIMIT {
+            if lines > 2 * self.history.limit() {
                 if let Ok(fd) = self.shell.system.open(&path, OpenMode::Write) {
                     let content = self.history.file_text();
                     let _ = self.shell.write_all(fd, &content);
@@ -501,6 +534,21 @@ impl<'s, S: System> Interactive<'s, S> {
             let _ = self.shell.system.close(fd);
         }
     }
+}
+
+/// The history's size from HISTSIZE (read once, when the interactive
+/// shell starts, after the start-up files): a decimal number of entries, 0
+/// for none; anything else (or unset) gives the default, and no more than
+/// `HISTORY_LIMIT_MAXIMUM` are kept.
+fn history_limit(value: Option<&[u8]>) -> usize {
+    let Some(value) = value.filter(|value| !value.is_empty() && value.iter().all(u8::is_ascii_digit)) else {
+        return HISTORY_LIMIT;
+    };
+    let mut limit: usize = 0;
+    for &digit in value {
+        limit = limit.saturating_mul(10).saturating_add(usize::from(digit - b'0'));
+    }
+    limit.min(HISTORY_LIMIT_MAXIMUM)
 }
 
 /// Completion over the shell's commands and the file system.
@@ -533,5 +581,21 @@ impl<S: System> CompletionSource for SystemSource<'_, S> {
     fn is_executable(&mut self, path: &[u8]) -> bool {
         matches!(self.0.metadata(path, true), Ok(metadata) if metadata.kind == FileKind::Regular)
             && self.0.access(path, Access::Execute)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn history_size_from_histsize() {
+        assert_eq!(history_limit(None), HISTORY_LIMIT);
+        assert_eq!(history_limit(Some(b"")), HISTORY_LIMIT);
+        assert_eq!(history_limit(Some(b"25")), 25);
+        assert_eq!(history_limit(Some(b"0")), 0);
+        assert_eq!(history_limit(Some(b"-3")), HISTORY_LIMIT);
+        assert_eq!(history_limit(Some(b"12x")), HISTORY_LIMIT);
+        assert_eq!(history_limit(Some(b"99999999999999999999999")), HISTORY_LIMIT_MAXIMUM);
     }
 }

@@ -53,6 +53,14 @@ impl ModelSystem {
         self.files.insert(path.to_vec(), Rc::new(RefCell::new(content.to_vec())));
     }
 
+    pub fn add_directory(&mut self, path: &[u8]) {
+        self.directories.insert(path.to_vec());
+    }
+
+    pub fn remove_directory(&mut self, path: &[u8]) {
+        self.directories.remove(path);
+    }
+
     pub fn file(&self, path: &[u8]) -> Option<Vec<u8>> {
         self.files.get(path).map(|content| content.borrow().clone())
     }
@@ -310,6 +318,12 @@ impl System for ModelSystem {
     }
     fn home_directory(&mut self, user: &[u8]) -> Option<Vec<u8>> {
         (user == b"user").then(|| b"/home/user".to_vec())
+    }
+    fn spawn_gives_terminal(&mut self) -> bool {
+        true
+    }
+    fn login_account(&mut self) -> Option<Account> {
+        Some(Account { name: b"user".to_vec(), home: b"/home/user".to_vec(), shell: b"/bin/msh".to_vec() })
     }
     fn effective_user_id(&mut self) -> u32 {
         1000

@@ -11,8 +11,8 @@ use core::mem::ManuallyDrop;
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use msh::system::{
-    Access, Errno, FileAction, FileKind, Fork, Metadata, OpenMode, ProcessId, Result, SignalAction, SpawnAttributes,
-    System, WaitOptions, WaitStatus,
+    Access, Account, Errno, FileAction, FileKind, Fork, Metadata, OpenMode, ProcessId, Result, SignalAction,
+    SpawnAttributes, System, WaitOptions, WaitStatus,
 };
 use posix::signal::{Handler, SignalSet};
 use posix::spawn::Spawn;
@@ -30,6 +30,8 @@ extern "C" fn note_signal(signal: i32) {
 pub struct PosixSystem {
     /// Signals that were ignored when the shell started.
     ignored_at_start: u64,
+    /// Whether minilibc's back end is Mach_R's (uname), asked once.
+    mach: Option<bool>,
 }
 
 impl PosixSystem {
@@ -40,7 +42,11 @@ impl PosixSystem {
                 ignored_at_start |= 1 << (signal - 1);
             }
         }
-        PosixSystem { ignored_at_start }
+        PosixSystem { ignored_at_start, mach: None }
+    }
+
+    fn on_mach(&mut self) -> bool {
+        *self.mach.get_or_insert_with(|| posix::system::system_name().is_ok_and(|name| name.system == b"Mach_R"))
     }
 }
 
@@ -247,6 +253,17 @@ impl System for PosixSystem {
         convert(posix::terminal::set_controlling(fd, false))
     }
 
+    fn spawn_gives_terminal(&mut self) -> bool {
+        // On Mach_R the child takes the terminal itself when it starts
+        // (minilibc's AT_MACH_FOREGROUND), from a descriptor it inherits:
+        // the shell's own copy is close-on-exec, and the console refuses a
+        // tcsetpgrp made while the process server is still starting the
+        // child (console: "set_foreground_group must be deferrable"), so
+        // posix_spawn waited a second for every foreground command in
+        // vain. There the shell gives the terminal after the spawn.
+        !self.on_mach()
+    }
+
     fn terminal_columns(&mut self, fd: i32) -> Option<usize> {
         posix::terminal::window_size(fd).ok().map(|size| usize::from(size.ws_col)).filter(|&columns| columns > 0)
     }
@@ -335,6 +352,14 @@ impl System for PosixSystem {
 
     fn home_directory(&mut self, user: &[u8]) -> Option<Vec<u8>> {
         posix::accounts::user_by_name(user).map(|user| user.home)
+    }
+
+    fn login_account(&mut self) -> Option<Account> {
+        posix::accounts::user_by_id(posix::process::user_id()).map(|user| Account {
+            name: user.name,
+            home: user.home,
+            shell: user.shell,
+        })
     }
 
     fn effective_user_id(&mut self) -> u32 {

@@ -159,6 +159,14 @@ pub enum Access {
 
 pub type Result<T> = core::result::Result<T, Errno>;
 
+/// A user's entry in the password database, as a login uses it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Account {
+    pub name: Vec<u8>,
+    pub home: Vec<u8>,
+    pub shell: Vec<u8>,
+}
+
 /// The operating system, as the shell uses it.
 pub trait System {
     /// A terminal's saved modes (termios).
@@ -207,6 +215,11 @@ pub trait System {
     /// setsid, then TIOCSCTTY: this process leads a new session whose
     /// controlling terminal is the one on `fd`.
     fn lead_session_on_terminal(&mut self, fd: i32) -> Result<()>;
+    /// Whether `SpawnAttributes::foreground_terminal` gives the child the
+    /// terminal before it runs (on Linux: the child's tcsetpgrp before
+    /// exec). If not, the shell gives it after the spawn and continues a
+    /// job the terminal stopped meanwhile.
+    fn spawn_gives_terminal(&mut self) -> bool;
     /// Columns of the terminal's window, if it knows.
     fn terminal_columns(&mut self, fd: i32) -> Option<usize>;
 
@@ -237,6 +250,9 @@ pub trait System {
     fn set_umask(&mut self, mask: u32) -> u32;
     /// The home directory of `user` (from the password database).
     fn home_directory(&mut self, user: &[u8]) -> Option<Vec<u8>>;
+    /// The password database's entry for the real user id (what a login
+    /// shell takes HOME, USER, LOGNAME and SHELL from).
+    fn login_account(&mut self) -> Option<Account>;
     fn effective_user_id(&mut self) -> u32;
     fn effective_group_id(&mut self) -> u32;
     /// The text of an error number (strerror).

@@ -324,6 +324,37 @@ def main():
         check("exit with a status", status is not None and os.WEXITSTATUS(status) == 3, status)
         session.close()
 
+        # HISTFILE names the file and HISTSIZE bounds it: a file grown past
+        # twice the size is cut back to the newest entries when the next
+        # session starts, and older entries are gone from the Up key.
+        history_file = os.path.join(home, "bounded-history")
+        bounded = {"HISTFILE": history_file, "HISTSIZE": "3"}
+        session = Session(home, project, bounded)
+        for number in range(1, 8):
+            session.run(b"echo bounded-%d" % number)
+        session.send(b"\x04")
+        session.wait_exit()
+        session.close()
+        with open(history_file, "rb") as file:
+            written = file.read()
+        check("HISTFILE names the history file", written.count(b"echo bounded-") == 7, written)
+        check("the default file is not written meanwhile", b"bounded-" not in open(os.path.join(home, ".msh_history"), "rb").read())
+        session = Session(home, project, bounded)
+        with open(history_file, "rb") as file:
+            kept = file.read()
+        check("HISTSIZE bounds the file at the next start", kept == b"echo bounded-5\necho bounded-6\necho bounded-7\n", kept)
+        output = session.run(UP * 5)
+        check("and the history: the oldest kept entry is the last Up reaches", output is not None and b"\nbounded-5\r\n" in output, output)
+        session.send(b"\x04")
+        session.wait_exit()
+        session.close()
+        session = Session(home, project, {"HISTFILE": history_file, "HISTSIZE": "0"})
+        session.run(b"echo not-kept")
+        session.send(b"\x04")
+        session.wait_exit()
+        session.close()
+        check("HISTSIZE=0 keeps no history", b"not-kept" not in open(history_file, "rb").read())
+
         # Started on a terminal outside any session that has one (as init
         # starts it on Mach_R's console): it takes the terminal, so ^C
         # reaches its job.

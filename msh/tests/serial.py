@@ -4,9 +4,14 @@ console (scripts/run with no -c), is typed at through QEMU's COM1 on a Unix
 socket (scripts/lib/serial_console.py) and what comes back is checked: the
 prompt, cd and pwd, a pipeline and redirections through coreutils, the
 status of failing commands, line editing, ^C of a running job, ^Z with
-jobs/bg/kill, exit (init starts the shell again), and poweroff.
+jobs/bg/kill, a second shell (`msh -l`) with the first one's history,
+`kill -9` of the login shell (init starts another) and its `exit` (the
+machine goes off with its status). The shell is a login shell (init
+starts it as `-msh`): root's account from /etc/passwd, /etc/profile's PATH
+and prompt (`root:DIRECTORY # `), the history in /root/.msh_history.
+With --poweroff, a short session instead: `poweroff` at the first prompt.
 
-Usage: serial.py SOCKET [SECONDS [KERNEL_LOG]] (SECONDS: how long to wait
+Usage: serial.py [--poweroff] SOCKET [SECONDS [KERNEL_LOG]] (SECONDS: how long to wait
 for the socket: QEMU makes it once scripts/run has built everything;
 KERNEL_LOG: where the power-off line is looked for). Prints PASS/FAIL per check and ends with
 "N passed, N failed"; exits 1 if any failed.
@@ -21,7 +26,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from serial_console import SerialConsole, Timeout  # noqa: E402
 
 LEFT = b"\x1b[D"
-PROMPT = re.compile(rb"(?:\A|\n)/[^\r\n\x1b]* # ")
+PROMPT = re.compile(rb"(?:\A|\n)root:/[^\r\n\x1b]* # ")
 # Spawning under QEMU's TCG on a loaded machine is slow: generous bounds.
 BOOT_SECONDS = 240
 COMMAND_SECONDS = 60
@@ -51,7 +56,7 @@ class Shell:
         self.console = console
 
     def prompt(self, seconds=COMMAND_SECONDS):
-        """What came up to the next prompt ("DIRECTORY # " at the start of
+        """What came up to the next prompt ("root:DIRECTORY # " at the start of
         a line: the editor's redraws of the line start with a carriage
         return instead)."""
         console = self.console
@@ -88,22 +93,55 @@ def wait_closed(console, seconds):
     return False
 
 
+def power_off():
+    """`--poweroff SOCKET SECONDS KERNEL_LOG`: a second, short session:
+    poweroff typed at the first prompt."""
+    console = SerialConsole(sys.argv[2], connect_seconds=float(sys.argv[3]))
+    try:
+        Shell(console).prompt(BOOT_SECONDS)
+        console.type(b"poweroff\r")
+        check("poweroff ends the system", wait_closed(console, 120), console.output[console.mark :])
+        with open(sys.argv[4], "rb") as log:
+            said = b"proc: powering off (status 0)" in log.read()
+        check("the process server powered off with status 0", said)
+    except Timeout as error:
+        check("the session went on", False, str(error).encode())
+    finally:
+        console.close()
+    print(f"{passed} passed, {failed} failed")
+    return 0 if failed == 0 else 1
+
+
 def main():
+    if sys.argv[1] == "--poweroff":
+        return power_off()
     console = SerialConsole(sys.argv[1], connect_seconds=float(sys.argv[2]) if len(sys.argv) > 2 else 30)
     shell = Shell(console)
     try:
         before = shell.prompt(BOOT_SECONDS)
         check("the system boots to msh's prompt on the console", True)
-        check("the prompt shows / and # for root", lines(console.output[: console.mark])[-1] == b"/ # ", before)
+        check(
+            "the prompt is /etc/profile's: user, home directory and # for root",
+            lines(console.output[: console.mark])[-1] == b"root:/root # ",
+            before,
+        )
+        output = shell.run(b'echo "$HOME $USER $LOGNAME $SHELL"; pwd')
+        check(
+            "a login shell: the account from /etc/passwd, started in HOME",
+            b"\n/root root root /bin/msh\r\n/root\r\n" in output,
+            output,
+        )
+        output = shell.run(b"echo $PATH")
+        check("a variable set in /etc/profile is seen at the prompt", b"\n/bin:/sbin:/usr/bin\r\n" in output, output)
 
         output = shell.run(b"cd /tmp")
         output = shell.run(b"pwd")
         check("cd and pwd", b"\n/tmp\r\n" in output.replace(b"pwd\r\n", b"\n"), output)
-        check("the prompt follows the directory", lines(console.output[: console.mark])[-1] == b"/tmp # ")
+        check("the prompt follows the directory", lines(console.output[: console.mark])[-1] == b"root:/tmp # ")
         output = shell.run(b"cd; pwd")
-        check("cd with no argument goes $HOME", b"\n/\r\n" in output, output)
+        check("cd with no argument goes $HOME", b"\n/root\r\n" in output, output)
         output = shell.run(b"cd /bin && cd - && pwd")
-        check("cd - goes back", output.count(b"/\r\n") >= 2, output)
+        check("cd - goes back", output.count(b"/root\r\n") >= 2, output)
 
         output = shell.run(b"printf 'pear\\napple\\nfig\\n' | sort | head -n 1")
         check("a pipeline of three programs", b"\napple\r\n" in output, output)
@@ -163,18 +201,37 @@ def main():
         output = shell.run(b"kill %1; wait %1; echo status $?")
         check("kill %1 ends it", b"status 143\r\n" in output, output)
 
-        output = shell.run(b"exit 7", 120)
-        check("exit: init starts the shell again", b"status 7" in output, output)
+        shell.run(b"echo from-the-first-shell")
+        output = shell.run(b"msh -l")
+        check("msh -l starts a second login shell, with the profile's prompt", output.endswith(b"root:/root # "), output)
+        output = shell.run(b"\x1b[A\x1b[A")
+        check("it has the first shell's history (two Ups)", b"\nfrom-the-first-shell\r\n" in output, output)
+        output = shell.run(b"exit 7")
+        output = shell.run(b"echo status $?")
+        check("its exit returns to the first shell with its status", b"\nstatus 7\r\n" in output, output)
+        output = shell.run(b"tail -n 5 ~/.msh_history")
+        check(
+            "both shells add to /root/.msh_history",
+            b"\nmsh -l\r\necho from-the-first-shell\r\nexit 7\r\necho status $?\r\n" in output,
+            output,
+        )
 
-        # The console server ends with the system: its last words are in
-        # the kernel log (scripts/run keeps it), and QEMU closes the line.
-        console.type(b"poweroff\r")
+        output = shell.run(b"kill -9 $$", 120)
+        output = shell.run(b"echo after-the-kill; pwd")
+        check("a killed login shell: init starts another, in /root", b"\nafter-the-kill\r\n/root\r\n" in output, output)
+
+        # The login shell's exit ends the session: the machine goes off
+        # with its status. The console server ends with the system: its
+        # last words are in the kernel log (scripts/run keeps it), and
+        # QEMU closes the line.
+        console.type(b"exit 5\r")
         closed = wait_closed(console, 120)
-        check("poweroff ends the system", closed, console.output[console.mark :])
+        check("the login shell's exit ends the system", closed, console.output[console.mark :])
         if len(sys.argv) > 3:
             with open(sys.argv[3], "rb") as log:
-                said = b"proc: powering off (status 0)" in log.read()
-            check("the process server powered off with status 0", said)
+                said = log.read()
+            check("init says why the shell was started again", b"the login shell was killed (status 137)" in said)
+            check("and powers off with the login shell's status", b"proc: powering off (status 5)" in said)
     except Timeout as error:
         check("the session went on", False, str(error).encode())
     finally:

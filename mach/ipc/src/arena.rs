@@ -8,6 +8,12 @@
 //! task) never needs one huge contiguous allocation, and growing never moves
 //! the objects already there (a reallocation would copy megabytes inside a
 //! trap).
+//!
+//! A chunk whose last object goes is freed (but one kept as a spare), so the
+//! kernel heap gets back what a task that filled memory with ports took,
+//! instead of keeping the arena at its largest size for the rest of the
+//! boot. Its slots' generations are remembered in a word, so ids from before
+//! still miss when the chunk is made again.
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
@@ -20,13 +26,15 @@ pub struct ArenaId {
 }
 
 struct Slot<T> {
+    /// The generation of the live object, or the next one's when empty
+    /// (advanced when an object leaves, so its id misses from then on).
     generation: u32,
-    /// For an empty slot on the free list: the next one on it.
+    /// For an empty slot: the next empty slot of its chunk (an offset).
     next_free: u32,
     value: Option<T>,
 }
 
-/// The end of the free list.
+/// The end of a free list.
 const NO_SLOT: u32 = u32::MAX;
 
 /// Bytes of slots per chunk (a power of two: one block of the kernel heap).
@@ -34,21 +42,41 @@ const CHUNK_BYTES: usize = 16 * 1024;
 
 type Chunk<T> = Box<[Slot<T>]>;
 
+/// What the arena knows of a chunk, kept while the chunk itself is freed.
+#[derive(Clone, Copy)]
+struct ChunkState {
+    /// Live objects in it.
+    live: u32,
+    /// Its first empty slot (an offset), threaded through `next_free`
+    /// (last in, first out).
+    free_head: u32,
+    /// On the `with_room` stack.
+    listed: bool,
+    /// While freed: the generation its slots start at when it is made
+    /// again, above every generation any of them had.
+    base_generation: u32,
+}
+
 /// Objects addressed by [`ArenaId`].
 pub struct Arena<T> {
-    chunks: Vec<Chunk<T>>,
-    /// Slots handed out so far (the next fresh index).
-    used: u32,
-    /// The most recently freed slot, first of a list threaded through the
-    /// empty slots themselves (last in, first out): freeing never
-    /// allocates, so tearing down a task that filled memory cannot fail.
-    free_head: u32,
+    /// `None`: freed (every slot empty).
+    chunks: Vec<Option<Chunk<T>>>,
+    states: Vec<ChunkState>,
+    /// Chunks that may have an empty slot, each once (`listed`); inserts
+    /// take from the last. Its capacity never falls below `chunks.len()`,
+    /// so pushing a chunk on it never allocates: freeing an object never
+    /// allocates, and tearing down a task that filled memory cannot fail.
+    with_room: Vec<u32>,
+    /// The one empty chunk kept rather than freed, so that a port made and
+    /// destroyed again and again at a chunk's edge does not allocate and
+    /// free a chunk each time.
+    spare: Option<u32>,
     length: usize,
 }
 
 impl<T> Default for Arena<T> {
     fn default() -> Self {
-        Arena { chunks: Vec::new(), used: 0, free_head: NO_SLOT, length: 0 }
+        Arena { chunks: Vec::new(), states: Vec::new(), with_room: Vec::new(), spare: None, length: 0 }
     }
 }
 
@@ -65,55 +93,119 @@ impl<T> Arena<T> {
         }
     };
 
-    fn new_chunk() -> Chunk<T> {
-        (0..Self::CHUNK).map(|_| Slot { generation: 0, next_free: NO_SLOT, value: None }).collect()
+    /// A chunk of empty slots of generation `generation`, each on the free
+    /// list in order.
+    fn new_chunk(generation: u32) -> Chunk<T> {
+        (0..Self::CHUNK)
+            .map(|offset| Slot {
+                generation,
+                next_free: if offset + 1 == Self::CHUNK { NO_SLOT } else { offset as u32 + 1 },
+                value: None,
+            })
+            .collect()
+    }
+
+    fn split(index: u32) -> (usize, usize) {
+        let index = index as usize;
+        (index / Self::CHUNK, index % Self::CHUNK)
     }
 
     fn slot(&self, index: u32) -> Option<&Slot<T>> {
-        let index = index as usize;
-        self.chunks.get(index / Self::CHUNK)?.get(index % Self::CHUNK)
+        let (chunk, offset) = Self::split(index);
+        self.chunks.get(chunk)?.as_ref()?.get(offset)
     }
 
     fn slot_mut(&mut self, index: u32) -> Option<&mut Slot<T>> {
-        let index = index as usize;
-        self.chunks.get_mut(index / Self::CHUNK)?.get_mut(index % Self::CHUNK)
+        let (chunk, offset) = Self::split(index);
+        self.chunks.get_mut(chunk)?.as_mut()?.get_mut(offset)
+    }
+
+    /// A chunk with an empty slot (made or made again if need be), listed.
+    fn chunk_with_room(&mut self) -> usize {
+        while let Some(&chunk) = self.with_room.last() {
+            let chunk = chunk as usize;
+            let state = self.states[chunk];
+            if self.chunks[chunk].is_none() {
+                self.chunks[chunk] = Some(Self::new_chunk(state.base_generation));
+                self.states[chunk].free_head = 0;
+                return chunk;
+            }
+            if state.free_head != NO_SLOT {
+                return chunk;
+            }
+            self.with_room.pop();
+            self.states[chunk].listed = false;
+        }
+        let chunk = self.chunks.len();
+        self.chunks.push(Some(Self::new_chunk(0)));
+        self.states.push(ChunkState { live: 0, free_head: 0, listed: true, base_generation: 0 });
+        // Room on the stack for every chunk (see `with_room`).
+        self.with_room.reserve(self.chunks.len() - self.with_room.len());
+        self.with_room.push(chunk as u32);
+        chunk
     }
 
     /// Stores `value` and returns its id.
     pub fn insert(&mut self, value: T) -> ArenaId {
-        self.length += 1;
-        if self.free_head != NO_SLOT {
-            let index = self.free_head;
-            let slot = self.slot_mut(index).expect("freed indices are below `used`");
-            let next = core::mem::replace(&mut slot.next_free, NO_SLOT);
-            self.free_head = next;
-            let slot = self.slot_mut(index).expect("freed indices are below `used`");
-            slot.generation = slot.generation.wrapping_add(1);
-            slot.value = Some(value);
-            return ArenaId { index, generation: slot.generation };
+        let chunk = self.chunk_with_room();
+        if self.spare == Some(chunk as u32) {
+            self.spare = None;
         }
-        let index = self.used;
-        if index as usize == self.chunks.len() * Self::CHUNK {
-            self.chunks.push(Self::new_chunk());
-        }
-        self.used += 1;
-        let slot = self.slot_mut(index).expect("the chunk was just made");
+        let offset = self.states[chunk].free_head;
+        let slot = &mut self.chunks[chunk].as_mut().expect("a chunk with room is made")[offset as usize];
+        let next = core::mem::replace(&mut slot.next_free, NO_SLOT);
         slot.value = Some(value);
-        ArenaId { index, generation: slot.generation }
+        let generation = slot.generation;
+        let state = &mut self.states[chunk];
+        state.free_head = next;
+        state.live += 1;
+        self.length += 1;
+        ArenaId { index: (chunk * Self::CHUNK) as u32 + offset, generation }
     }
 
     /// Removes and returns the object, if the id is current.
     pub fn remove(&mut self, id: ArenaId) -> Option<T> {
-        let free_head = self.free_head;
+        let (chunk, offset) = Self::split(id.index);
+        let free_head = self.states.get(chunk)?.free_head;
         let slot = self.slot_mut(id.index)?;
         if slot.generation != id.generation || slot.value.is_none() {
             return None;
         }
         let value = slot.value.take();
+        slot.generation = slot.generation.wrapping_add(1);
         slot.next_free = free_head;
-        self.free_head = id.index;
         self.length -= 1;
+        let state = &mut self.states[chunk];
+        state.free_head = offset as u32;
+        state.live -= 1;
+        if !state.listed {
+            state.listed = true;
+            // Within the capacity reserved when the chunk was made.
+            self.with_room.push(chunk as u32);
+        }
+        if state.live == 0 {
+            self.release_empty(chunk);
+        }
         value
+    }
+
+    /// `chunk` has just become empty: it becomes the spare, or is freed if
+    /// there is one already.
+    fn release_empty(&mut self, chunk: usize) {
+        match self.spare {
+            None => self.spare = Some(chunk as u32),
+            Some(spare) if spare as usize == chunk => {}
+            Some(_) => {
+                let Some(slots) = self.chunks[chunk].take() else { return };
+                // The next generation of every slot is at most this (each
+                // moved past its last id when emptied): made again from
+                // it, no slot can hand out an id it handed out before, as
+                // long as generations do not wrap (as for a kept chunk).
+                let base = slots.iter().map(|slot| slot.generation).max().unwrap_or(0);
+                self.states[chunk].base_generation = base;
+                self.states[chunk].free_head = NO_SLOT;
+            }
+        }
     }
 
     pub fn get(&self, id: ArenaId) -> Option<&T> {
@@ -140,20 +232,29 @@ impl<T> Arena<T> {
         self.length
     }
 
+    /// Chunks allocated now (a measure of the memory the arena holds).
+    #[cfg(test)]
+    pub fn chunks_held(&self) -> usize {
+        self.chunks.iter().filter(|chunk| chunk.is_some()).count()
+    }
+
     /// Every live object with its id.
     pub fn iter(&self) -> impl Iterator<Item = (ArenaId, &T)> {
-        self.chunks.iter().enumerate().flat_map(|(chunk_index, chunk)| {
-            chunk.iter().enumerate().filter_map(move |(offset, slot)| {
-                let index = (chunk_index * Self::CHUNK + offset) as u32;
-                slot.value.as_ref().map(|value| (ArenaId { index, generation: slot.generation }, value))
-            })
-        })
+        self.chunks.iter().enumerate().filter_map(|(chunk_index, chunk)| Some((chunk_index, chunk.as_ref()?))).flat_map(
+            |(chunk_index, chunk)| {
+                chunk.iter().enumerate().filter_map(move |(offset, slot)| {
+                    let index = (chunk_index * Self::CHUNK + offset) as u32;
+                    slot.value.as_ref().map(|value| (ArenaId { index, generation: slot.generation }, value))
+                })
+            },
+        )
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn ids_survive_growth_across_chunks_and_stale_ids_miss() {
@@ -173,5 +274,78 @@ mod tests {
         assert_eq!(arena.len(), ids.len());
         assert_eq!(arena.iter().count(), ids.len());
         assert_eq!(arena.iter().find(|(id, _)| *id == reused).map(|(_, value)| *value), Some(7));
+    }
+
+    #[test]
+    fn emptied_chunks_are_freed_but_one_and_old_ids_still_miss() {
+        let mut arena = Arena::default();
+        let chunk = Arena::<u64>::CHUNK;
+        let ids: Vec<ArenaId> = (0..chunk * 4).map(|value| arena.insert(value as u64)).collect();
+        assert_eq!(arena.chunks_held(), 4);
+        for &id in &ids {
+            assert!(arena.remove(id).is_some());
+        }
+        // The regression: every chunk stayed allocated for good.
+        assert_eq!(arena.chunks_held(), 1, "one spare chunk kept, the others freed");
+        assert_eq!(arena.len(), 0);
+        let again: Vec<ArenaId> = (0..chunk * 4).map(|value| arena.insert(value as u64)).collect();
+        assert_eq!(arena.chunks_held(), 4, "freed chunks are made again, no new index range");
+        assert!(again.iter().all(|id| (id.index as usize) < chunk * 4));
+        for id in &ids {
+            assert_eq!(arena.get(*id), None, "a stale id {id:?} found an object");
+        }
+        for (value, id) in again.iter().enumerate() {
+            assert_eq!(arena.get(*id), Some(&(value as u64)));
+        }
+    }
+
+    #[test]
+    fn allocating_and_freeing_at_a_chunk_edge_keeps_the_spare() {
+        let mut arena = Arena::default();
+        let chunk = Arena::<u64>::CHUNK;
+        let _full: Vec<ArenaId> = (0..chunk).map(|value| arena.insert(value as u64)).collect();
+        for round in 0..1000u64 {
+            let id = arena.insert(round);
+            assert_eq!(arena.chunks_held(), 2);
+            assert_eq!(arena.remove(id), Some(round));
+            assert_eq!(arena.chunks_held(), 2);
+        }
+    }
+
+    proptest! {
+        /// Any sequence of inserts and removes: the arena agrees with a
+        /// plain list of live objects, stale ids miss, and it holds no more
+        /// chunks than its live objects need plus the spare.
+        #[test]
+        fn behaves_like_a_list_of_live_objects(operations in proptest::collection::vec((any::<bool>(), any::<u16>()), 1..3000)) {
+            let mut arena = Arena::default();
+            let chunk = Arena::<u32>::CHUNK;
+            let mut live: Vec<(ArenaId, u32)> = Vec::new();
+            let mut dead: Vec<ArenaId> = Vec::new();
+            for (value, (insert, pick)) in operations.into_iter().enumerate() {
+                if insert || live.is_empty() {
+                    let id = arena.insert(value as u32);
+                    prop_assert!(live.iter().all(|(other, _)| *other != id));
+                    live.push((id, value as u32));
+                } else {
+                    let (id, expected) = live.swap_remove(pick as usize % live.len());
+                    prop_assert_eq!(arena.remove(id), Some(expected));
+                    prop_assert_eq!(arena.remove(id), None);
+                    dead.push(id);
+                }
+                prop_assert_eq!(arena.len(), live.len());
+            }
+            for (id, value) in &live {
+                prop_assert_eq!(arena.get(*id), Some(value));
+            }
+            for id in &dead {
+                prop_assert_eq!(arena.get(*id), None);
+            }
+            prop_assert_eq!(arena.iter().count(), live.len());
+            for (id, _) in live.clone() {
+                arena.remove(id);
+            }
+            prop_assert!(arena.chunks_held() <= 1, "{} chunks held with nothing in them (chunk of {chunk})", arena.chunks_held());
+        }
     }
 }

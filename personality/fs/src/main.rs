@@ -424,7 +424,9 @@ mod server {
             &mut request.0,
             &mut reply.0,
             &mut |request, reply| {
-                let dispatch = io::dispatch(&mut service, &kernel, request, reply)
+                let dispatch = service
+                    .serve_read_now(&kernel, request, reply)
+                    .or_else(|| io::dispatch(&mut service, &kernel, request, reply))
                     .or_else(|| fs::dispatch(&mut service, &kernel, request, reply))
                     .or_else(|| service.pager_message(request, &mut pager))
                     .or_else(|| timer::dispatch(&mut service, &kernel, request, reply))

@@ -79,6 +79,23 @@ pub fn split_command(line: &str) -> Result<Vec<String>, CommandError> {
     Ok(arguments)
 }
 
+/// The shell init starts on the console: its path, and the argv[0] that
+/// makes it a login shell (a leading `-`, as login(1) starts one).
+pub const LOGIN_SHELL_PATH: &str = "/bin/msh";
+pub const LOGIN_SHELL_NAME: &str = "-msh";
+
+/// The environment the login shell gets: init's, without the variables a
+/// login takes from the password entry of the user (HOME, USER, LOGNAME,
+/// SHELL), which the login shell fills in itself (docs/msh.md). init's own
+/// HOME (the process server gives `/`) is not the user's home.
+pub fn login_shell_environment<'a>(environment: impl IntoIterator<Item = &'a [u8]>) -> Vec<&'a [u8]> {
+    const ACCOUNT_VARIABLES: [&[u8]; 4] = [b"HOME=", b"USER=", b"LOGNAME=", b"SHELL="];
+    environment
+        .into_iter()
+        .filter(|variable| !ACCOUNT_VARIABLES.iter().any(|prefix| variable.starts_with(prefix)))
+        .collect()
+}
+
 /// Where init looks for a command: a name with a slash is a path; another
 /// is looked for in `/bin`.
 pub fn command_path(name: &str) -> String {
@@ -98,6 +115,25 @@ pub fn exit_code(status: i32) -> i32 {
         Some(WaitStatus::Exited(code)) => code as i32,
         Some(WaitStatus::Signaled { signal, .. }) => 128 + signal.number() as i32,
         _ => 255,
+    }
+}
+
+/// What init does when the login shell on the console ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LoginShellEnd {
+    /// It exited (`exit`, ^D): the session is over and the machine goes
+    /// off with its status, as issue 14 asks of the login shell's `exit`.
+    PowerOff(i32),
+    /// It was killed (a crash, or `kill -9 $$`): a new one is started, so
+    /// that the console is never left without a shell. The status as a
+    /// shell reports it.
+    StartAgain(i32),
+}
+
+pub fn after_login_shell(status: i32) -> LoginShellEnd {
+    match WaitStatus::decode(status) {
+        Some(WaitStatus::Exited(code)) => LoginShellEnd::PowerOff(code as i32),
+        _ => LoginShellEnd::StartAgain(exit_code(status)),
     }
 }
 
@@ -122,6 +158,22 @@ mod unit {
         assert_eq!(split_command("echo 'open"), Err(CommandError::UnclosedQuote));
         assert_eq!(split_command("echo \"open"), Err(CommandError::UnclosedQuote));
         assert_eq!(split_command("echo \\"), Err(CommandError::TrailingEscape));
+    }
+
+    #[test]
+    fn the_login_shell_exiting_powers_off_and_a_killed_one_is_started_again() {
+        assert_eq!(after_login_shell(0), LoginShellEnd::PowerOff(0));
+        assert_eq!(after_login_shell(7 << 8), LoginShellEnd::PowerOff(7));
+        assert_eq!(after_login_shell(9), LoginShellEnd::StartAgain(137));
+        assert_eq!(after_login_shell(11 | 0x80), LoginShellEnd::StartAgain(139));
+    }
+
+    #[test]
+    fn the_login_shell_gets_no_account_variables_from_init() {
+        let environment: [&[u8]; 6] =
+            [b"PATH=/bin:/sbin", b"HOME=/", b"TERM=vt100", b"USER=x", b"LOGNAME=x", b"SHELLFISH=kept"];
+        assert_eq!(login_shell_environment(environment), [&b"PATH=/bin:/sbin"[..], b"TERM=vt100", b"SHELLFISH=kept"]);
+        assert!(LOGIN_SHELL_NAME.starts_with('-'));
     }
 
     #[test]

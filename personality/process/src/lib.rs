@@ -441,6 +441,14 @@ where
         self.stopped
     }
 
+    /// Whether [`ProcessServer::tick`] has anything to do: a timer armed,
+    /// or a signal queued for a process. The server loop ticks only then,
+    /// so a request costs no clock read, and its reply can wait to go out
+    /// with the next receive (`libmach::server::ServerLoop`).
+    pub fn has_work_between_requests(&self) -> bool {
+        self.table.next_deadline().is_some() || self.live.values().any(|live| !live.queued.is_empty())
+    }
+
     /// When the next timer fires (milliseconds since boot).
     pub fn next_deadline(&self) -> Option<u64> {
         self.table.next_deadline()

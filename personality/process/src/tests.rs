@@ -1160,9 +1160,11 @@ fn the_timer_sends_sigalrm_when_its_time_comes() {
     let child = world.fork(&init, 0x40_2000);
     let task = world.server.borrow().task_port(child).unwrap();
     let mut client = child_client(&world, &init, child);
+    assert!(!world.server.borrow().has_work_between_requests(), "no timer, no queued signal: no tick needed");
     let old = client.set_timer(1_500_000, 0).unwrap();
     assert_eq!((old.old_value, old.old_interval), (0, 0));
     assert_eq!(world.server.borrow().next_deadline(), Some(1500));
+    assert!(world.server.borrow().has_work_between_requests(), "an armed timer needs the tick");
     *world.tasks.now.borrow_mut() = 1000;
     world.server.borrow_mut().tick();
     assert!(!world.terminated(task));

@@ -159,7 +159,16 @@ pub fn run(boot: &BootInfo) -> ! {
     crate::println!("running {} kernel test cases", cases.len());
     let (mut passed, mut failed) = (0usize, 0usize);
     for case in cases.iter() {
-        match (case.run)() {
+        let result = (case.run)();
+        // What each case leaves taken, to find which one keeps memory.
+        let (heap_used, heap_total) = crate::memory::heap::usage();
+        crate::println!(
+            "  memory: {} frames free, heap {} KiB ({} KiB in use)",
+            crate::memory::frame::statistics().free,
+            heap_total / 1024,
+            heap_used / 1024
+        );
+        match result {
             Ok(()) => {
                 passed += 1;
                 crate::println!("test {}::{} ... ok", case.module, case.name);

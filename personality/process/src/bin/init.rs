@@ -2,8 +2,11 @@
 //! the process server from the disk with the console as descriptors 0, 1
 //! and 2. With `-c 'COMMAND ARGS'` (what `scripts/run -c` gives) it runs
 //! the command, waits for it and powers the machine off with its exit
-//! status; otherwise it runs `/bin/msh` on the console, again whenever it
-//! ends. Either way it reaps every orphan the system gives it.
+//! status; otherwise it runs `/bin/msh` on the console as a login shell
+//! (argv[0] `-msh`, without init's HOME: msh takes HOME, USER, LOGNAME and
+//! SHELL from /etc/passwd and reads /etc/profile and ~/.profile): when it
+//! exits the machine goes off with its status, when it is killed a new one
+//! starts. Either way init reaps every orphan the system gives it.
 #![no_std]
 #![no_main]
 
@@ -17,7 +20,10 @@ use alloc::vec::Vec;
 use libmach::abi::{PortName, AT_MACH_BOOTSTRAP, AT_MACH_CWD, AT_MACH_PROC, AT_MACH_ROOT};
 use libmach::runtime::{arguments, auxiliary, descriptors, environment};
 use libmach::{println, SendRight, SystemKernel};
-use mach_process::init::{command_path, exit_code, split_command};
+use mach_process::init::{
+    after_login_shell, command_path, exit_code, login_shell_environment, split_command, LoginShellEnd,
+    LOGIN_SHELL_NAME, LOGIN_SHELL_PATH,
+};
 use personality_interfaces::{fs, proc};
 
 libmach::entry!(main);
@@ -38,7 +44,13 @@ impl Process {
     /// Spawns `words` (the first a command name or path) with init's
     /// descriptors and environment; its pid.
     fn spawn(&mut self, words: &[String]) -> Result<i32, String> {
-        let path = command_path(&words[0]);
+        let environment: Vec<&[u8]> = environment().collect();
+        self.spawn_program(&command_path(&words[0]), words, &environment)
+    }
+
+    /// Spawns the program at `path` with argv `words`, `environment` and
+    /// init's descriptors; its pid.
+    fn spawn_program(&mut self, path: &str, words: &[String], environment: &[&[u8]]) -> Result<i32, String> {
         let root = SendRight::from_name(&SystemKernel, self.root);
         let opened =
             fs::Client::new(&SystemKernel, root).map_err(|error| alloc::format!("{error:?}")).and_then(|mut client| {
@@ -53,8 +65,7 @@ impl Process {
             strings.extend_from_slice(word.as_bytes());
             strings.push(0);
         }
-        let environment: Vec<&[u8]> = environment().collect();
-        for variable in &environment {
+        for variable in environment {
             strings.extend_from_slice(variable);
             strings.push(0);
         }
@@ -144,13 +155,20 @@ fn main(_bootstrap_port: u64) {
         println!("init: the machine did not go off");
         process.reap();
     }
-    let shell = [String::from("/bin/msh")];
+    let shell = [String::from(LOGIN_SHELL_NAME)];
+    let shell_environment = login_shell_environment(environment());
     loop {
-        match process.spawn(&shell) {
-            Ok(pid) => {
-                let code = exit_code(process.wait_for(pid));
-                println!("init: msh ended with status {code}; starting it again");
-            }
+        match process.spawn_program(LOGIN_SHELL_PATH, &shell, &shell_environment) {
+            Ok(pid) => match after_login_shell(process.wait_for(pid)) {
+                LoginShellEnd::PowerOff(code) => {
+                    println!("init: the login shell exited with status {code}; powering off");
+                    let _ = process.proc.shutdown(0, code);
+                    println!("init: the machine did not go off; starting the shell again");
+                }
+                LoginShellEnd::StartAgain(code) => {
+                    println!("init: the login shell was killed (status {code}); starting it again");
+                }
+            },
             Err(why) => {
                 println!("init: cannot start the shell ({why}); reaping orphans");
                 process.reap();
