@@ -229,7 +229,10 @@ boot_modules() {
 # Cortex-A72 (ARMv8.0, 16-bit ASIDs, a PMU whose cycle counter counts
 # instructions under -icount).
 QEMU_X86_64=(qemu-system-x86_64 -accel tcg -machine q35 -cpu qemu64 -no-reboot -nic none)
-QEMU_AARCH64=(qemu-system-aarch64 -accel tcg -machine "virt,gic-version=${MACH_GIC:-3}" -cpu cortex-a72 -no-reboot -nic none)
+# aarch64: virtio-mmio transports with the modern (version 2) registers,
+# the only ones the virtio driver takes (QEMU's default is legacy).
+QEMU_AARCH64=(qemu-system-aarch64 -accel tcg -machine "virt,gic-version=${MACH_GIC:-3}" -cpu cortex-a72 -no-reboot -nic none
+    -global virtio-mmio.force-legacy=false)
 
 # qemu_machine: the standard machine of $ARCH, as words.
 qemu_machine() {

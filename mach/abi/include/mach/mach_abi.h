@@ -165,6 +165,7 @@ typedef uint32_t mach_port_mscount_t;
 #define MACH_TRAP_INTERRUPT_ACKNOWLEDGE 93
 #define MACH_TRAP_IO_PORT_ACCESS 94
 #define MACH_TRAP_INTERRUPT_BIND_MSI 95
+#define MACH_TRAP_HOST_POWER_OFF 96
 
 /* mach_port_right_t */
 #define MACH_PORT_RIGHT_SEND 0
