@@ -249,6 +249,35 @@ pub fn host_port() -> Option<PortName> {
     auxiliary(AT_MACH_HOST).map(|name| name as PortName)
 }
 
+/// The I/O port ranges the boot manifest grants us (`io-ports=`), as
+/// `(first, count)`: the ports `in`/`out` may touch without faulting.
+pub fn io_port_ranges() -> impl Iterator<Item = (u16, u32)> {
+    auxiliary_values(mach_abi::AT_MACH_IO_PORTS).map(mach_abi::io_port_range_of)
+}
+
+/// Whether the boot manifest grants us every port of `first..first + count`.
+pub fn io_ports_granted(first: u16, count: u32) -> bool {
+    let last = first as u32 + count;
+    (first as u32..last)
+        .all(|port| io_port_ranges().any(|(start, length)| (start as u32..start as u32 + length).contains(&port)))
+}
+
+/// Every value of the auxiliary vector's entries with `key`, in order.
+fn auxiliary_values(key: u64) -> impl Iterator<Item = u64> {
+    let start = word(0).and_then(|count| {
+        let environment = 1 + count + 1;
+        let length = (0..ENVIRONMENT_MAX).find(|&index| word(environment + index) == Some(0))?;
+        Some(environment + length + 1)
+    });
+    (0..AUXILIARY_MAX)
+        .map_while(move |pair| {
+            let start = start?;
+            let entry = word(start + pair * 2).filter(|&entry| entry != AT_NULL)?;
+            Some((entry, word(start + pair * 2 + 1)))
+        })
+        .filter_map(move |(entry, value)| if entry == key { value } else { None })
+}
+
 /// Sleeps forever.
 pub fn park() -> ! {
     loop {

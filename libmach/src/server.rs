@@ -203,6 +203,107 @@ where
     }
 }
 
+/// A server loop that does other work between requests (timers, queued
+/// signals: the process server) yet sends each reply and receives the next
+/// request in one `mach_msg`, as [`run`] does: [`ServerLoop::handle_one`]
+/// is [`handle_one_with`] whose reply stays pending until the next call
+/// sends it with that call's receive (one trap where `handle_one_with`
+/// takes two, and the client's reply lands straight in its buffer while
+/// the server goes on to wait). The two buffers swap roles as in [`run`],
+/// so both must be large enough for any request. Before the server stops
+/// or blocks on anything but its port, [`ServerLoop::flush`] sends a reply
+/// still pending.
+pub struct ServerLoop<'a> {
+    incoming: &'a mut [u8],
+    outgoing: &'a mut [u8],
+    /// The length of the reply in `outgoing` not sent yet.
+    pending_reply: Option<usize>,
+    /// Why the last pending reply could not be sent (its rights were
+    /// released), until [`ServerLoop::take_reply_failure`].
+    reply_failure: Option<MachMsgReturn>,
+}
+
+impl<'a> ServerLoop<'a> {
+    pub fn new(request: &'a mut [u8], reply: &'a mut [u8]) -> ServerLoop<'a> {
+        ServerLoop { incoming: request, outgoing: reply, pending_reply: None, reply_failure: None }
+    }
+
+    /// Sends the previous request's reply (if any) and receives the next
+    /// request on `receive_name` in one `mach_msg`, runs `handler` on it
+    /// and keeps its reply for the next call. `timeout` (ms) bounds the
+    /// wait for the request; `None` waits for ever. Errors are the
+    /// receive's; a reply that could not be sent is released (the request
+    /// is then received on its own) and reported by
+    /// [`ServerLoop::take_reply_failure`].
+    pub fn handle_one<K, H>(
+        &mut self,
+        kernel: &K,
+        receive_name: PortName,
+        options: ServeOptions,
+        timeout: Option<u32>,
+        handler: &mut H,
+    ) -> Result<Handled, MachMsgReturn>
+    where
+        K: PortKernel,
+        H: FnMut(&[u8], &mut [u8]) -> Dispatch,
+    {
+        let (receive, milliseconds) = match timeout {
+            Some(milliseconds) => (options.receive_options() | MACH_RCV_TIMEOUT, milliseconds),
+            None => (options.receive_options(), 0),
+        };
+        let received = match self.pending_reply.take() {
+            Some(length) => {
+                let combined = MACH_SEND_MSG | MACH_SEND_TIMEOUT | receive;
+                match kernel.mach_msg(self.outgoing, combined, length, receive_name, milliseconds) {
+                    Err(code) if code.is_send_error() => {
+                        release_reply(kernel, &self.outgoing[..length]);
+                        self.reply_failure = Some(code);
+                        kernel.mach_msg(self.incoming, receive, 0, receive_name, milliseconds)
+                    }
+                    result => {
+                        // The next request is in `outgoing`: swap roles.
+                        core::mem::swap(&mut self.incoming, &mut self.outgoing);
+                        result
+                    }
+                }
+            }
+            None => kernel.mach_msg(self.incoming, receive, 0, receive_name, milliseconds),
+        };
+        match received {
+            Ok(()) | Err(MachMsgReturn::ReceiveBodyError) => {}
+            Err(MachMsgReturn::ReceiveTooLarge) => return Ok(Handled::RequestTooLarge),
+            Err(code) => return Err(code),
+        }
+        let (dispatch, handled) = answer(kernel, self.incoming, self.outgoing, handler);
+        match dispatch {
+            // As `send_reply` refuses it in `handle_one_with`.
+            Dispatch::Reply(length) if length > self.outgoing.len() => {
+                Ok(Handled::ReplyFailed(MachMsgReturn::SendTooLarge))
+            }
+            Dispatch::Reply(length) => {
+                self.pending_reply = Some(length);
+                Ok(handled)
+            }
+            _ if handled == Handled::UnknownId => Ok(handled),
+            _ => Ok(Handled::NoReply),
+        }
+    }
+
+    /// Sends the reply still pending, alone (the server is about to stop,
+    /// or to wait on something other than its port).
+    pub fn flush<K: PortKernel>(&mut self, kernel: &K) -> Result<(), MachMsgReturn> {
+        match self.pending_reply.take() {
+            Some(length) => send_reply(kernel, self.outgoing, length),
+            None => Ok(()),
+        }
+    }
+
+    /// Why the last pending reply could not be sent, once.
+    pub fn take_reply_failure(&mut self) -> Option<MachMsgReturn> {
+        self.reply_failure.take()
+    }
+}
+
 /// Runs the handler on a received request; answers `MIG_BAD_ID` (releasing
 /// what the request carried) when no handler knew its id.
 fn answer<K, H>(kernel: &K, request: &[u8], reply: &mut [u8], handler: &mut H) -> (Dispatch, Handled)

@@ -473,6 +473,59 @@ fn a_reply_that_cannot_be_sent_is_released_and_the_loop_receives_again() {
 }
 
 #[test]
+fn the_server_loop_sends_each_reply_with_the_next_receive_and_flushes_the_last() {
+    let kernel = RecordingKernel::default();
+    kernel.answer(Ok(()), request_bytes(42, true, &[]));
+    kernel.answer(Ok(()), request_bytes(43, true, &[]));
+    kernel.answer(Ok(()), Vec::new());
+    let mut request = vec![0u8; 256];
+    let mut reply = vec![0u8; 256];
+    let mut unknown = |_: &[u8], _: &mut [u8]| Dispatch::UnknownId;
+    let mut serving = server::ServerLoop::new(&mut request, &mut reply);
+    let options = server::ServeOptions::default();
+    assert_eq!(serving.handle_one(&kernel, 0x100, options, None, &mut unknown), Ok(Handled::UnknownId));
+    assert_eq!(kernel.sent.borrow().len(), 0, "the reply waits for the next receive");
+    assert_eq!(serving.handle_one(&kernel, 0x100, options, Some(5), &mut unknown), Ok(Handled::UnknownId));
+    serving.flush(&kernel).unwrap();
+    serving.flush(&kernel).unwrap();
+    let combined = MACH_SEND_MSG | MACH_SEND_TIMEOUT | MACH_RCV_MSG | MACH_RCV_TIMEOUT;
+    assert_eq!(
+        kernel.calls(),
+        vec![
+            Call::MachMsg(MACH_RCV_MSG, 0, 0x100),
+            Call::MachMsg(combined, 28, 0x100),
+            Call::MachMsg(MACH_SEND_MSG | MACH_SEND_TIMEOUT, 28, 0),
+        ],
+        "one trap per request, the last reply sent alone by flush (once)"
+    );
+    let sent = kernel.sent.borrow().clone();
+    assert_eq!(MachMsgHeader::read_from(&sent[0]).unwrap().id, 142);
+    assert_eq!(MachMsgHeader::read_from(&sent[1]).unwrap().id, 143);
+}
+
+#[test]
+fn the_server_loop_releases_a_reply_it_cannot_send_and_receives_alone() {
+    let kernel = RecordingKernel::default();
+    kernel.answer(Ok(()), request_bytes(42, true, &[]));
+    kernel.answer(Err(MachMsgReturn::SendInvalidDest), Vec::new());
+    kernel.answer(Err(MachMsgReturn::ReceiveInvalidName), Vec::new());
+    let mut request = vec![0u8; 256];
+    let mut reply = vec![0u8; 256];
+    let mut unknown = |_: &[u8], _: &mut [u8]| Dispatch::UnknownId;
+    let mut serving = server::ServerLoop::new(&mut request, &mut reply);
+    let options = server::ServeOptions::default();
+    assert_eq!(serving.handle_one(&kernel, 0x100, options, None, &mut unknown), Ok(Handled::UnknownId));
+    assert_eq!(serving.handle_one(&kernel, 0x100, options, None, &mut unknown), Err(MachMsgReturn::ReceiveInvalidName));
+    assert_eq!(serving.take_reply_failure(), Some(MachMsgReturn::SendInvalidDest));
+    assert_eq!(serving.take_reply_failure(), None);
+    let calls = kernel.calls();
+    assert_eq!(calls[2], Call::Deallocate(0x4400), "the reply right is given back");
+    assert_eq!(calls[3], Call::MachMsg(MACH_RCV_MSG, 0, 0x100));
+    serving.flush(&kernel).unwrap();
+    assert_eq!(kernel.calls().len(), 4, "nothing left to send");
+}
+
+#[test]
 fn a_too_large_request_is_skipped() {
     let kernel = RecordingKernel::default();
     kernel.answer(Err(MachMsgReturn::ReceiveTooLarge), Vec::new());

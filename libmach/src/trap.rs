@@ -388,6 +388,13 @@ pub fn task_set_name(task: PortName, name: &str) -> Result<(), KernReturn> {
     trap(Trap::TaskSetName, [task as u64, name.as_ptr() as u64, name.len() as u64, 0, 0, 0])
 }
 
+/// `host_power_off`: the machine goes off, QEMU told `status` where the
+/// board can; returns only if it stayed on (`KERN_FAILURE`), or with
+/// `KERN_INVALID_CAPABILITY` without the privileged host port.
+pub fn host_power_off(host: PortName, status: u8) -> Result<(), KernReturn> {
+    trap(Trap::HostPowerOff, [host as u64, status as u64, 0, 0, 0, 0])
+}
+
 /// Lets `task` (a task port we hold; `MACH_PORT_NULL`: our own task) use
 /// `in`/`out` on ports `first_port .. first_port + count`. `device` names
 /// a send right to the privileged host port.

@@ -247,7 +247,10 @@ boot_modules() {
 # Cortex-A72 (ARMv8.0, 16-bit ASIDs, a PMU whose cycle counter counts
 # instructions under -icount).
 QEMU_X86_64=(qemu-system-x86_64 -accel tcg -machine q35 -cpu qemu64 -no-reboot -nic none)
-QEMU_AARCH64=(qemu-system-aarch64 -accel tcg -machine "virt,gic-version=${MACH_GIC:-3}" -cpu cortex-a72 -no-reboot -nic none)
+# aarch64: virtio-mmio transports with the modern (version 2) registers,
+# the only ones the virtio driver takes (QEMU's default is legacy).
+QEMU_AARCH64=(qemu-system-aarch64 -accel tcg -machine "virt,gic-version=${MACH_GIC:-3}" -cpu cortex-a72 -no-reboot -nic none
+    -global virtio-mmio.force-legacy=false)
 
 # qemu_machine: the standard machine of $ARCH, as words.
 qemu_machine() {
@@ -368,18 +371,17 @@ stage_system_programs() {
 # stage_user_programs: what a person uses on the root disk, built for
 # Mach_R by build_minilibc_program and stripped (the disk is 64 MiB): the
 # shell at /bin/msh (init starts it on the console) and coreutils at
-# /bin/coreutils with a link /bin/TOOL for each of its tools; then every
-# program a crate lists in `[package.metadata.mach] commands` (found, not
-# listed here: `workspace commands`), from $BUILD/x86_64/user (call after
-# build_user_programs), at /bin/NAME; a name /bin has already is refused.
-# Not yet
-# /bin/sh: with it, minilibc-mach's processes check dies of the SIGINT that
-# system("kill -INT $PPID; exit 4") sends (system() on the Mach back end
-# does not keep its caller from SIGINT yet).
+# /bin/coreutils with a link /bin/TOOL for each of its tools. msh is also
+# /bin/sh (a symbolic link): system(), popen() and `#!/bin/sh` scripts run it
+# as `sh -c COMMAND` or `sh FILE`. Then every program a crate lists in
+# `[package.metadata.mach] commands` (found, not listed here: `workspace
+# commands`), from $BUILD/x86_64/user (call after build_user_programs), at
+# /bin/NAME; a name /bin has already is refused.
 stage_user_programs() {
     local bin="$BUILD/x86_64/root/bin" tool tools commands command
     build_minilibc_program msh mach || return
     stage_root_file "$MINILIBC_PROGRAMS/msh" /bin/msh 0755
+    ln -sfn msh "$bin/sh"
     build_minilibc_program coreutils mach || return
     stage_root_file "$MINILIBC_PROGRAMS/coreutils" /bin/coreutils 0755
     strip "$bin/msh" "$bin/coreutils" || return
@@ -389,7 +391,7 @@ stage_user_programs() {
     done
     commands=$(workspace commands) || return
     for command in $commands; do
-        if printf '%s\n' msh coreutils $tools | grep -qxF "$command"; then
+        if printf '%s\n' msh sh coreutils $tools | grep -qxF "$command"; then
             echo "error: the program $command (a crate's \`commands\`) would replace /bin/$command; rename it" >&2
             return 1
         fi

@@ -4,8 +4,11 @@
 //! -o FIELD,... (pid ppid pgid sid uid user gid group tty stat s time
 //! etime stime c comm args cmd rss vsz ni nlwp; "field=" hides a header).
 //! -e/-A select every process, -a those with a terminal (not session
-//! leaders), -p PIDS and -u USERS select by id. Without the terminal's
-//! foreground group in the listing, STAT shows no '+'.
+//! leaders), -p PIDS and -u USERS select by id. STAT's '+' marks a
+//! process in the foreground group of its terminal when that terminal is
+//! ps's own (a standard descriptor of ours: `tcgetpgrp`); the listing
+//! carries no terminal's foreground group, so processes on other
+//! terminals get no '+'.
 
 use crate::common::{output, quote, Command};
 use crate::complain;
@@ -120,6 +123,8 @@ impl Field {
 /// What the listing knows besides the records.
 pub struct Context {
     pub now: i64,
+    /// Terminal device to its foreground process group (our own terminal's).
+    pub foreground: BTreeMap<u64, i32>,
     pub terminals: BTreeMap<u64, String>,
     pub users: BTreeMap<u32, String>,
     pub groups: BTreeMap<u32, String>,
@@ -214,6 +219,9 @@ impl Context {
                 if process.pi_threads > 1 {
                     stat.push('l');
                 }
+                if process.pi_tty != 0 && self.foreground.get(&process.pi_tty) == Some(&process.pi_pgid) {
+                    stat.push('+');
+                }
                 stat
             }
             Field::Time => cpu_time(seconds),
@@ -295,6 +303,21 @@ fn terminal_names() -> BTreeMap<u64, String> {
         }
     }
     names
+}
+
+/// The foreground group of each terminal among our standard descriptors.
+fn own_foreground_groups() -> BTreeMap<u64, i32> {
+    let mut groups = BTreeMap::new();
+    for fd in 0..3 {
+        if !posix::fd::is_terminal(fd) {
+            continue;
+        }
+        let device = posix::fd::Fd::borrowed(fd, |descriptor| descriptor.stat().map(|status| status.st_rdev));
+        if let (Ok(device), Ok(group)) = (device, posix::terminal::foreground_group(fd)) {
+            groups.entry(device).or_insert(group);
+        }
+    }
+    groups
 }
 
 pub fn main(arguments: &[&'static [u8]]) -> i32 {
@@ -403,12 +426,16 @@ pub fn main(arguments: &[&'static [u8]]) -> i32 {
     });
     let mut context = Context {
         now: posix::time::now().tv_sec,
+        foreground: BTreeMap::new(),
         terminals: BTreeMap::new(),
         users: BTreeMap::new(),
         groups: BTreeMap::new(),
     };
     if columns.iter().any(|(field, _)| *field == Field::Terminal) {
         context.terminals = terminal_names();
+    }
+    if columns.iter().any(|(field, _)| *field == Field::Stat) {
+        context.foreground = own_foreground_groups();
     }
     for process in &processes {
         if columns.iter().any(|(field, _)| *field == Field::User) && !context.users.contains_key(&process.pi_uid) {
@@ -448,8 +475,13 @@ mod tests {
 
     #[test]
     fn layouts_match_procps() {
-        let context =
-            Context { now: 5_000, terminals: BTreeMap::new(), users: BTreeMap::new(), groups: BTreeMap::new() };
+        let context = Context {
+            now: 5_000,
+            foreground: BTreeMap::new(),
+            terminals: BTreeMap::new(),
+            users: BTreeMap::new(),
+            groups: BTreeMap::new(),
+        };
         let processes = [process(1, "init", "/sbin/init"), process(1234, "sh", "")];
         let default = [
             (Field::Pid, None),
@@ -467,6 +499,32 @@ mod tests {
             (Field::Arguments, Some(String::new())),
         ];
         assert_eq!(render(&processes, &custom, &context, true), "    1 Ss   /sbin/init\n 1234 Ss   [sh]\n");
+    }
+
+    #[test]
+    fn the_foreground_group_of_our_terminal_is_marked() {
+        let mut context = Context {
+            now: 5_000,
+            foreground: BTreeMap::new(),
+            terminals: BTreeMap::new(),
+            users: BTreeMap::new(),
+            groups: BTreeMap::new(),
+        };
+        context.foreground.insert(0x0501, 40);
+        let mut shell = process(30, "msh", "msh");
+        shell.pi_tty = 0x0501;
+        shell.pi_pgid = 30;
+        let mut job = process(40, "ps", "ps");
+        job.pi_tty = 0x0501;
+        job.pi_pgid = 40;
+        job.pi_sid = 30;
+        job.pi_state = b'R';
+        let mut elsewhere = process(50, "vi", "vi");
+        elsewhere.pi_tty = 0x8800;
+        elsewhere.pi_pgid = 40;
+        elsewhere.pi_sid = 49;
+        let columns = [(Field::Pid, Some(String::new())), (Field::Stat, Some(String::new()))];
+        assert_eq!(render(&[shell, job, elsewhere], &columns, &context, true), "   30 Ss\n   40 R+\n   50 S\n");
     }
 
     #[test]

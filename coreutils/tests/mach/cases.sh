@@ -48,7 +48,7 @@ echo "== date"; date -d @1709294400 -u; date -u -d '2024-03-01 12:00 + 3 days' '
 echo "== sleep"; sleep 0.1; echo "status $?"
 echo "== true false"; env true; echo "status $?"; env false; echo "status $?"
 echo "== kill"; sleep 5 & p=$!; kill $p; wait $p; echo "status $?"; kill -l 15; echo "status $?"
-echo "== ps"; ps -o comm=,stat= -p $$; echo "status $?"
+echo "== ps"; ps -o comm= -p $$; echo "status $?"
 echo "== tail -f"; echo x > log; (sleep 1; echo y >> log) & p=$!; tail -f -s 0.2 log & t=$!; sleep 3; kill $t; wait $p; echo "status $?"
 echo "== mount tmpfs"; mkdir -p mnt && mount -t tmpfs none mnt; echo "status $?"; echo hi > mnt/f; cat mnt/f; umount mnt; echo "status $?"; ls mnt
 echo "== mount read-only"; mount -r -t tmpfs none mnt; touch mnt/x; echo "status $?"; umount mnt
@@ -56,4 +56,8 @@ echo "== sync"; sync; sync greek; echo "status $?"
 echo "== rm"; rm -f nothing; rm nothing; rm -r tree; ls; echo "status $?"
 echo "== write error"; env echo x > /dev/full; echo "status $?"
 echo "== more without a terminal"; more greek fruit | head -n 4; echo "status $?"
+echo "== mount table"; mkdir -p mnt && mount -t tmpfs none mnt; mount | grep " on $PWD/mnt type " | cut -d' ' -f1,4,5; grep -c " $PWD/mnt tmpfs " /etc/mtab; umount mnt; mount | grep -c " on $PWD/mnt "; mount -r -t tmpfs none mnt; mount | grep " on $PWD/mnt type " | cut -d' ' -f6 | cut -c1-3; umount mnt; echo "status $?"
+echo "== df"; mount -t tmpfs none mnt; df mnt | tail -n +2 | cut -d' ' -f1; df -h mnt | head -n 1 | tr -s ' '; df -P mnt | tail -n +2 | grep -c "^none .* $PWD/mnt\$"; df / | tail -n +2 | tr -s ' ' | cut -d' ' -f6; df | grep -c ' /$'; umount mnt; df nothing; echo "status $?"
+echo "== SIGPIPE"; (head -c 50000000 /dev/zero; echo "head $?" >st) | head -c 3 | wc -c; cat st; i=0; while [ $i -lt 2000 ]; do echo y; i=$((i + 1)); done | head -n 1; (sleep 1; echo x; echo "not reached" >&2) | true; echo "status $?"
+echo "== EPIPE when SIGPIPE is ignored"; (trap '' PIPE; sleep 1; echo x; echo "echo $?" >&2) | true; echo "status $?"
 echo "== end"

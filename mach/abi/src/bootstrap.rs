@@ -17,7 +17,8 @@
 //! vector pairs ending with [`AT_NULL`]). The auxiliary vector carries
 //! [`AT_PAGESZ`], [`AT_MACH_BOOTSTRAP`] (the bootstrap port again) and, only
 //! for programs whose manifest entry grants it, [`AT_MACH_HOST`] (a send
-//! right to the privileged host port). See docs/bootstrap.md.
+//! right to the privileged host port), and one [`AT_MACH_IO_PORTS`] per I/O
+//! port range the entry grants. See docs/bootstrap.md.
 
 /// `BootstrapInfo::magic`: "MRBI".
 pub const BOOTSTRAP_INFO_MAGIC: u32 = 0x4942_524d;
@@ -95,6 +96,22 @@ pub const AT_MACH_BOOTSTRAP: u64 = 0x1000;
 /// Auxiliary vector: the name of a send right to the privileged host port,
 /// present only when the program's manifest entry grants `host-port`.
 pub const AT_MACH_HOST: u64 = 0x1001;
+/// Auxiliary vector: one I/O port range the program's manifest entry grants
+/// (`io-ports=`), one entry per range: [`io_port_range`] makes the value,
+/// [`io_port_range_of`] reads it. A program checks here before `in`/`out`
+/// on a port it may lack: an ungranted port faults.
+pub const AT_MACH_IO_PORTS: u64 = 0x1002;
+
+/// An [`AT_MACH_IO_PORTS`] value: the first port in bits 0-15, the count
+/// (1 to 65,536) in bits 16-32.
+pub const fn io_port_range(first: u16, count: u32) -> u64 {
+    first as u64 | (count as u64) << 16
+}
+
+/// The `(first, count)` of an [`AT_MACH_IO_PORTS`] value.
+pub const fn io_port_range_of(value: u64) -> (u16, u32) {
+    (value as u16, ((value >> 16) & 0x1_ffff) as u32)
+}
 
 // The System V entries the process server puts in a process's auxiliary
 // vector at exec (Linux's numbers).
@@ -165,3 +182,15 @@ pub struct ProcessDescriptor {
 }
 
 const _: () = assert!(core::mem::size_of::<ProcessDescriptor>() == 12);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn io_port_ranges_round_trip_to_the_whole_port_space() {
+        for (first, count) in [(0x70, 2), (0xf4, 4), (0, 65_536), (0xffff, 1), (0xcf9, 1)] {
+            assert_eq!(io_port_range_of(io_port_range(first, count)), (first, count));
+        }
+    }
+}

@@ -97,6 +97,7 @@ code_enum! {
         InterruptAcknowledge = 93 => "MACH_TRAP_INTERRUPT_ACKNOWLEDGE",
         IoPortAccess = 94 => "MACH_TRAP_IO_PORT_ACCESS",
         InterruptBindMsi = 95 => "MACH_TRAP_INTERRUPT_BIND_MSI",
+        HostPowerOff = 96 => "MACH_TRAP_HOST_POWER_OFF",
     }
 }
 
@@ -193,6 +194,7 @@ impl Trap {
             Trap::InterruptAcknowledge => &["device", "interrupt"],
             Trap::IoPortAccess => &["device", "first_port", "count", "task"],
             Trap::InterruptBindMsi => &["device", "port", "address_out", "data_out"],
+            Trap::HostPowerOff => &["host", "status"],
         }
     }
 }

@@ -42,6 +42,7 @@ extern crate alloc;
 
 mod arena;
 mod entry_table;
+mod fastpath;
 mod holders;
 mod invariants;
 pub mod message;

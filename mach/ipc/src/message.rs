@@ -538,7 +538,7 @@ impl Ipc {
         }
     }
 
-    fn next_seqno(&mut self, port: PortId) -> u32 {
+    pub(crate) fn next_seqno(&mut self, port: PortId) -> u32 {
         let Some(port_object) = self.port_mut(port) else {
             return 0;
         };
@@ -582,7 +582,7 @@ impl Ipc {
 
     /// The destination right of a received message is used up: a send right
     /// is released (maybe firing no-senders), a send-once right simply ends.
-    fn destroy_consumed_destination(&mut self, destination: CarriedRight) {
+    pub(crate) fn destroy_consumed_destination(&mut self, destination: CarriedRight) {
         match destination.port() {
             Some((port, RightKind::SendOnce)) => {
                 if let Some(port_object) = self.port_mut(port) {

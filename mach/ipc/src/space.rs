@@ -539,7 +539,7 @@ impl Ipc {
     }
 
     /// Inserts a new entry for a right to `port` and records the holder.
-    fn place_entry(&mut self, space: SpaceId, name: PortName, rights: EntryRights) {
+    pub(crate) fn place_entry(&mut self, space: SpaceId, name: PortName, rights: EntryRights) {
         let port = match rights {
             EntryRights::Port { port, .. } | EntryRights::SendOnce { port } => Some(port),
             _ => None,

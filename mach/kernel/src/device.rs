@@ -451,6 +451,12 @@ pub fn message_signalled_bindings(kernel: &Kernel) -> usize {
     kernel.devices.msi.iter().flatten().count()
 }
 
+/// How many interrupts (lines and message-signalled vectors) are bound.
+#[cfg(feature = "ktest")]
+pub fn bound_interrupts(kernel: &Kernel) -> usize {
+    kernel.devices.bound
+}
+
 /// How many frames of ended tasks' DMA memory are held back from reuse.
 pub fn quarantined_frames(kernel: &Kernel) -> usize {
     kernel.devices.dma.iter().filter(|region| region.release_at.is_some()).map(|region| region.pages).sum()
@@ -512,6 +518,22 @@ pub fn release_dead_bindings(kernel: &mut Kernel) {
             unbind_msi(kernel, index);
         }
     }
+}
+
+/// `host_power_off(host, status)`: the machine goes off (the holder of the
+/// privileged host port: the bootstrap task when a critical program ends),
+/// telling QEMU `status` where the board can (test kernels on aarch64:
+/// semihosting; x86_64: isa-debug-exit). Returns only if it stayed on:
+/// `KERN_FAILURE`.
+pub fn host_power_off([host, status, ..]: [u64; 6]) -> Result<(), KernReturn> {
+    with_kernel(|kernel| {
+        let caller = caller(kernel)?;
+        check_device_port(kernel, caller.space, host)
+    })?;
+    let status = status as u8;
+    log::info!("powering off (status {status}), as the holder of the host port asked");
+    crate::arch::power_off(status);
+    Err(KernReturn::Failure)
 }
 
 /// `io_port_access(device, first_port, count)`.

@@ -50,13 +50,12 @@ mod time;
 mod trap;
 #[cfg(feature = "ktest")]
 mod usertest;
-// The file server and the virtio driver run on x86_64 only so far
-// (docs/porting.md).
-#[cfg(all(feature = "ktest", target_arch = "x86_64"))]
+#[cfg(feature = "ktest")]
 mod usertest_fs;
+// The process server runs on x86_64 only so far (docs/porting.md).
 #[cfg(all(feature = "ktest", target_arch = "x86_64"))]
 mod usertest_process;
-#[cfg(all(feature = "ktest", target_arch = "x86_64"))]
+#[cfg(feature = "ktest")]
 mod usertest_virtio;
 mod vm;
 mod vm_fault;

@@ -153,6 +153,7 @@ fn dispatch_unchecked(trap: Trap, arguments: [u64; 6]) -> u64 {
         Trap::InterruptAcknowledge => crate::device::interrupt_acknowledge(arguments),
         Trap::IoPortAccess => crate::device::io_port_access(arguments),
         Trap::InterruptBindMsi => crate::device::interrupt_bind_msi(arguments),
+        Trap::HostPowerOff => crate::device::host_power_off(arguments),
         Trap::VmAllocate => crate::vm_traps::vm_allocate(arguments),
         Trap::VmDeallocate => crate::vm_traps::vm_deallocate(arguments),
         Trap::VmProtect => crate::vm_traps::vm_protect(arguments),

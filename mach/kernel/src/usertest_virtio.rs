@@ -1,6 +1,7 @@
-//! Kernel tests of the virtio driver (`personality/virtio`) and of
-//! message-signalled interrupts, with the programs of that crate as boot
-//! modules. They need QEMU's virtio devices: the root disk, the test disk,
+//! Kernel tests of the virtio driver (`personality/virtio`: PCI with MSI-X
+//! on x86_64, virtio-mmio with interrupt lines on aarch64) and of
+//! message-signalled interrupts (x86_64), with the programs of that crate
+//! as boot modules. They need QEMU's virtio devices: the root disk, the test disk,
 //! the root disk again read-only, and virtio-rng (scripts/lib/common.sh,
 //! `virtio_test_devices`).
 //!
@@ -11,26 +12,20 @@
 
 use crate::ktest::Failure;
 use crate::scheduler::with_kernel;
-use crate::task::{self, TaskId};
+use crate::task::TaskId;
 use crate::usertest::{
-    boot_manifest, drain_dma_quarantine, end_bootstrap, ensure_nothing_left, ipc_resources, ipc_state_is_consistent,
-    memory_accounting_is_exact, module, output, task_ids, terminate, wait_for_any_text, wait_for_text, wait_until,
-    HIGH,
+    boot_manifest, drain_dma_quarantine, end_bootstrap, memory_accounting_is_exact, output, task_ids, terminate,
+    wait_for_any_text, wait_for_text, wait_until,
 };
 use crate::{ensure, ensure_eq, ktest};
 
 /// The driver's manifest line: every name it may register, the host port.
 const DRIVER: &str = "virtio registers=block,block1,block2,block3,random host-port\n";
 
-/// A send right to the privileged host port in `task`'s space.
-fn give_host_port(kernel: &mut crate::scheduler::Kernel, task: TaskId) -> u32 {
-    let space = kernel.tasks.get(task).expect("task").space;
-    let host = kernel.host_privileged_port.expect("host port");
-    crate::ipc::port_traps::give_send_right(kernel, space, host).unwrap_or(0)
-}
-
-fn bound_vectors() -> usize {
-    with_kernel(|kernel| crate::device::message_signalled_bindings(kernel))
+/// Interrupts bound to a port: lines and message-signalled vectors (the
+/// driver binds vectors on x86_64, virtio-mmio lines on aarch64).
+fn bound_interrupts() -> usize {
+    with_kernel(|kernel| crate::device::bound_interrupts(kernel))
 }
 
 /// The live task called `name` (the bootstrap task names each child after
@@ -45,50 +40,6 @@ fn boot_driver_with(client_line: &str) -> Result<TaskId, Failure> {
 }
 
 ktest! {
-    fn message_signalled_interrupts_bind_deliver_and_are_freed() {
-        for round in 0..2 {
-            let before = ipc_resources();
-            let checks = task::spawn_with("msi-checks", module("msi-checks")?, HIGH, |kernel, checks| {
-                give_host_port(kernel, checks) as u64
-            })?;
-            wait_for_text(checks, "msi-checks: ", 20_000)?;
-            let text = output(checks).unwrap_or_default();
-            ensure!(text.contains(" 0 failed") && !text.contains(" 0 passed"), "msi-checks said:\n{text}");
-            memory_accounting_is_exact()?;
-            terminate(checks)?;
-            ensure_eq!(bound_vectors(), 0);
-            // Its DMA memory (64 allocations, 67 pages) is kept from reuse
-            // for a while (a device may still finish into it), then freed.
-            let quarantined = with_kernel(|kernel| crate::device::quarantined_frames(kernel));
-            ensure!(quarantined >= 66, "{quarantined} DMA frames kept after the task ended");
-            drain_dma_quarantine()?;
-            if round == 1 {
-                ensure_nothing_left(before)?;
-            }
-        }
-        Ok(())
-    }
-
-    fn a_message_signalled_interrupt_belongs_to_the_task_that_bound_it() {
-        let holder = task::spawn_with("msi-checks", module("msi-checks")?, HIGH, |kernel, holder| {
-            give_host_port(kernel, holder) as u64 | 1 << 32
-        })?;
-        wait_for_text(holder, "msi-checks: holding ", 5_000)?;
-        let text = output(holder).unwrap_or_default();
-        let vector: u64 = text.trim().rsplit(' ').next().and_then(|number| number.parse().ok()).ok_or("no vector")?;
-        let intruder = task::spawn_with("msi-checks", module("msi-checks")?, HIGH, |kernel, intruder| {
-            give_host_port(kernel, intruder) as u64 | 2 << 32 | vector << 40
-        })?;
-        wait_for_text(intruder, "msi-checks: intruder: ", 5_000)?;
-        let text = output(intruder).unwrap_or_default();
-        ensure!(text.contains("intruder: 3 passed, 0 failed"), "the intruder said:\n{text}");
-        terminate(intruder)?;
-        ensure_eq!(bound_vectors(), 1);
-        terminate(holder)?;
-        ensure_eq!(bound_vectors(), 0);
-        ipc_state_is_consistent()
-    }
-
     fn the_virtio_driver_serves_disks_and_entropy() {
         let before = task_ids();
         let bootstrap = boot_driver_with("block-checks needs=block1,random")?;
@@ -102,7 +53,7 @@ ktest! {
         ensure!(log.contains("block1: 4 requests in flight"), "never 4 requests in flight; the driver said:\n{log}");
         memory_accounting_is_exact()?;
         end_bootstrap(bootstrap, &before)?;
-        ensure_eq!(bound_vectors(), 0);
+        ensure_eq!(bound_interrupts(), 0);
         drain_dma_quarantine()
     }
 
@@ -122,7 +73,7 @@ ktest! {
         let log = output(driver).unwrap_or_default();
         ensure!(log.contains("virtio: holding 2 requests: new ones wait"), "the limit was never reached; the driver said:\n{log}");
         end_bootstrap(bootstrap, &before)?;
-        ensure_eq!(bound_vectors(), 0);
+        ensure_eq!(bound_interrupts(), 0);
         drain_dma_quarantine()
     }
 
@@ -151,7 +102,7 @@ ktest! {
             ensure!(text.contains(&alloc::format!("bench busy_{name} ")), "block-bench said:\n{text}");
         }
         end_bootstrap(bootstrap, &before)?;
-        ensure_eq!(bound_vectors(), 0);
+        ensure_eq!(bound_interrupts(), 0);
         drain_dma_quarantine()
     }
 
@@ -176,7 +127,76 @@ ktest! {
         let line = text.lines().find(|line| line.starts_with("block-checks: restart: ") && line.contains(" retried")).unwrap_or("");
         ensure!(line.contains(" 0 failed") && !line.contains(" 0 retried"), "the client said:\n{text}");
         end_bootstrap(bootstrap, &before)?;
-        ensure_eq!(bound_vectors(), 0);
+        ensure_eq!(bound_interrupts(), 0);
         drain_dma_quarantine()
+    }
+}
+
+/// Message-signalled interrupts: x86_64's (aarch64's virt board has none).
+#[cfg(target_arch = "x86_64")]
+mod message_signalled {
+    use crate::scheduler::with_kernel;
+    use crate::task::{self, TaskId};
+    use crate::usertest::{
+        drain_dma_quarantine, ensure_nothing_left, ipc_resources, ipc_state_is_consistent, memory_accounting_is_exact,
+        module, output, terminate, wait_for_text, HIGH,
+    };
+    use crate::{ensure, ensure_eq, ktest};
+
+    /// A send right to the privileged host port in `task`'s space.
+    fn give_host_port(kernel: &mut crate::scheduler::Kernel, task: TaskId) -> u32 {
+        let space = kernel.tasks.get(task).expect("task").space;
+        let host = kernel.host_privileged_port.expect("host port");
+        crate::ipc::port_traps::give_send_right(kernel, space, host).unwrap_or(0)
+    }
+
+    fn bound_vectors() -> usize {
+        with_kernel(|kernel| crate::device::message_signalled_bindings(kernel))
+    }
+
+    ktest! {
+        fn message_signalled_interrupts_bind_deliver_and_are_freed() {
+            for round in 0..2 {
+                let before = ipc_resources();
+                let checks = task::spawn_with("msi-checks", module("msi-checks")?, HIGH, |kernel, checks| {
+                    give_host_port(kernel, checks) as u64
+                })?;
+                wait_for_text(checks, "msi-checks: ", 20_000)?;
+                let text = output(checks).unwrap_or_default();
+                ensure!(text.contains(" 0 failed") && !text.contains(" 0 passed"), "msi-checks said:\n{text}");
+                memory_accounting_is_exact()?;
+                terminate(checks)?;
+                ensure_eq!(bound_vectors(), 0);
+                // Its DMA memory (64 allocations, 67 pages) is kept from reuse
+                // for a while (a device may still finish into it), then freed.
+                let quarantined = with_kernel(|kernel| crate::device::quarantined_frames(kernel));
+                ensure!(quarantined >= 66, "{quarantined} DMA frames kept after the task ended");
+                drain_dma_quarantine()?;
+                if round == 1 {
+                    ensure_nothing_left(before)?;
+                }
+            }
+            Ok(())
+        }
+
+        fn a_message_signalled_interrupt_belongs_to_the_task_that_bound_it() {
+            let holder = task::spawn_with("msi-checks", module("msi-checks")?, HIGH, |kernel, holder| {
+                give_host_port(kernel, holder) as u64 | 1 << 32
+            })?;
+            wait_for_text(holder, "msi-checks: holding ", 5_000)?;
+            let text = output(holder).unwrap_or_default();
+            let vector: u64 = text.trim().rsplit(' ').next().and_then(|number| number.parse().ok()).ok_or("no vector")?;
+            let intruder = task::spawn_with("msi-checks", module("msi-checks")?, HIGH, |kernel, intruder| {
+                give_host_port(kernel, intruder) as u64 | 2 << 32 | vector << 40
+            })?;
+            wait_for_text(intruder, "msi-checks: intruder: ", 5_000)?;
+            let text = output(intruder).unwrap_or_default();
+            ensure!(text.contains("intruder: 3 passed, 0 failed"), "the intruder said:\n{text}");
+            terminate(intruder)?;
+            ensure_eq!(bound_vectors(), 1);
+            terminate(holder)?;
+            ensure_eq!(bound_vectors(), 0);
+            ipc_state_is_consistent()
+        }
     }
 }

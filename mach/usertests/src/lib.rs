@@ -79,6 +79,30 @@ pub mod message {
         size
     }
 
+    /// Writes a header for a message of `size` bytes whose words are
+    /// already in the buffer (an answer made in place); returns the size.
+    pub fn write_header<const N: usize>(
+        buffer: &mut MessageBuffer<N>,
+        remote: PortName,
+        remote_disposition: u32,
+        local: PortName,
+        local_disposition: u32,
+        id: i32,
+        size: usize,
+    ) -> usize {
+        let size = size.clamp(HEADER, N) & !3;
+        let header = MachMsgHeader {
+            bits: msgh_bits(remote_disposition, local_disposition),
+            size: size as u32,
+            remote_port: remote,
+            local_port: local,
+            voucher_port: 0,
+            id,
+        };
+        let _ = header.write_to(&mut buffer.0[..HEADER]);
+        size
+    }
+
     /// The `index`th 32-bit word of the buffer (0..6 are the header).
     pub fn word<const N: usize>(buffer: &MessageBuffer<N>, index: usize) -> u32 {
         u32::from_le_bytes(buffer.0[index * 4..index * 4 + 4].try_into().unwrap_or([0; 4]))

@@ -1244,82 +1244,98 @@ pub unsafe extern "C" fn realpath(path: *const u8, resolved: *mut u8) -> *mut u8
     }
 }
 
-/// Used by `system` and `popen`: runs `/bin/sh -c command` in a child.
+/// Used by `system` and `popen`: starts `/bin/sh -c command` with
+/// posix_spawn's `actions` and `attributes` (on Mach_R one request to the
+/// process server, nothing of the caller copied; on Linux fork and exec)
+/// and returns the child's pid.
 ///
 /// # Safety
-/// `command` must be NUL-terminated; `prepare_child` runs in the forked child and must only make system calls.
-pub unsafe fn spawn_shell(command: *const u8, prepare_child: impl Fn()) -> i32 {
-    // SAFETY: NUL-terminated command; the child only calls async-signal-safe code.
+/// `command` must be NUL-terminated, and so must every path in `actions`.
+pub unsafe fn spawn_shell(
+    command: *const u8,
+    actions: &[platform::SpawnAction],
+    attributes: &platform::SpawnAttributes,
+) -> Result<usize, platform::Errno> {
+    let arguments = [c"sh".as_ptr().cast::<u8>(), c"-c".as_ptr().cast::<u8>(), command, ptr::null()];
+    // SAFETY: NUL-terminated strings and a null-terminated list.
     unsafe {
-        match platform::fork() {
-            Ok(0) => {
-                prepare_child();
-                let arguments = [c"sh".as_ptr().cast::<u8>(), c"-c".as_ptr().cast::<u8>(), command, ptr::null()];
-                let _ = platform::execve(
-                    c"/bin/sh".as_ptr().cast::<u8>(),
-                    arguments.as_ptr(),
-                    environ.get() as *const *const u8,
-                );
-                platform::exit_group(127)
-            }
-            Ok(pid) => pid as i32,
-            Err(error) => {
-                set_errno(error.0);
-                -1
-            }
-        }
+        platform::spawn(
+            c"/bin/sh".as_ptr().cast::<u8>(),
+            None,
+            arguments.as_ptr(),
+            environ.get() as *const *const u8,
+            actions,
+            attributes,
+        )
     }
 }
+
+/// The status `system` reports for a shell that could not be started, as
+/// glibc's: that of a shell that exited with 127.
+const SHELL_NOT_STARTED: i32 = 127 << 8;
 
 #[no_mangle]
 pub unsafe extern "C" fn system(command: *const u8) -> i32 {
     const SIGINT: i32 = 2;
     const SIGQUIT: i32 = 3;
     const SIGCHLD: i32 = 17;
+    const IGNORE: usize = 1;
     if command.is_null() {
-        return 1;
+        // Whether a shell is there to run commands.
+        // SAFETY: a NUL-terminated path.
+        return i32::from(unsafe { platform::access_at(AT_FDCWD, c"/bin/sh".as_ptr().cast::<u8>(), 1) }.is_ok());
     }
     super::stdio::flush_all_streams();
     // As POSIX asks: the caller ignores SIGINT and SIGQUIT and blocks SIGCHLD
-    // while the command runs; the child gets the original dispositions back.
-    let ignore = platform::SignalAction { handler: 1, flags: 0, mask: 0 };
+    // while the command runs. The shell starts with the caller's mask and
+    // its SIGINT and SIGQUIT back to the default, unless the caller ignored
+    // them already (then they stay ignored, as in glibc).
+    let ignore = platform::SignalAction { handler: IGNORE, flags: 0, mask: 0 };
     let old_interrupt = platform::sigaction(SIGINT, Some(ignore));
     let old_quit = platform::sigaction(SIGQUIT, Some(ignore));
     let block = 1u64 << (SIGCHLD - 1);
     let mut old_mask = 0u64;
     // SAFETY: valid masks.
     let _ = unsafe { platform::sigprocmask(0, &block, &mut old_mask) };
-    let restore = || {
-        if let Ok(action) = old_interrupt {
-            let _ = platform::sigaction(SIGINT, Some(action));
+    let mut defaulted = 0u64;
+    for (signal, old) in [(SIGINT, &old_interrupt), (SIGQUIT, &old_quit)] {
+        if old.as_ref().is_ok_and(|action| action.handler != IGNORE) {
+            defaulted |= 1 << (signal - 1);
         }
-        if let Ok(action) = old_quit {
-            let _ = platform::sigaction(SIGQUIT, Some(action));
-        }
-        // SAFETY: a valid mask.
-        let _ = unsafe { platform::sigprocmask(2, &old_mask, ptr::null_mut()) };
+    }
+    let attributes = platform::SpawnAttributes {
+        flags: platform::SPAWN_SET_SIGNAL_DEFAULT | platform::SPAWN_SET_SIGNAL_MASK,
+        default_signals: defaulted,
+        signal_mask: old_mask,
+        ..platform::SpawnAttributes::default()
     };
     // SAFETY: NUL-terminated command.
-    let pid = unsafe { spawn_shell(command, restore) };
-    let mut status = -1;
-    if pid > 0 {
-        loop {
+    let status = match unsafe { spawn_shell(command, &[], &attributes) } {
+        Ok(pid) => loop {
             let mut word = 0;
             // SAFETY: a valid status word.
-            match unsafe { platform::wait4(pid, &mut word, 0, ptr::null_mut()) } {
-                Ok(_) => {
-                    status = word;
-                    break;
-                }
+            match unsafe { platform::wait4(pid as i32, &mut word, 0, ptr::null_mut()) } {
+                Ok(_) => break word,
                 Err(error) if error.0 == EINTR => continue,
                 Err(error) => {
                     set_errno(error.0);
-                    break;
+                    break -1;
                 }
             }
+        },
+        Err(error) => {
+            set_errno(error.0);
+            SHELL_NOT_STARTED
         }
+    };
+    if let Ok(action) = old_interrupt {
+        let _ = platform::sigaction(SIGINT, Some(action));
     }
-    restore();
+    if let Ok(action) = old_quit {
+        let _ = platform::sigaction(SIGQUIT, Some(action));
+    }
+    // SAFETY: a valid mask.
+    let _ = unsafe { platform::sigprocmask(2, &old_mask, ptr::null_mut()) };
     status
 }
 

@@ -1156,14 +1156,20 @@ pub unsafe extern "C" fn popen(command: *const u8, mode: *const u8) -> *mut File
         }
         let (parent_end, child_end, child_target) = if reading { (fds[0], fds[1], 1) } else { (fds[1], fds[0], 0) };
         flush_all_streams();
-        let pid = super::posix::spawn_shell(command, || {
-            let _ = platform::dup3(child_end, child_target, 0);
-        });
+        // Both ends are close-on-exec: the shell gets only its end, as its
+        // standard output or input (a copy onto itself clears the flag),
+        // and no stream of an earlier popen.
+        let actions = [platform::SpawnAction::Duplicate { from: child_end, to: child_target }];
+        let started = super::posix::spawn_shell(command, &actions, &platform::SpawnAttributes::default());
         let _ = platform::close(child_end);
-        if pid < 0 {
-            let _ = platform::close(parent_end);
-            return ptr::null_mut();
-        }
+        let pid = match started {
+            Ok(pid) => pid as i32,
+            Err(error) => {
+                let _ = platform::close(parent_end);
+                set_errno(error.0);
+                return ptr::null_mut();
+            }
+        };
         let file = new_file(parent_end, reading, !reading, Buffering::Full);
         (*file).child = pid;
         file

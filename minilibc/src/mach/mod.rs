@@ -10,12 +10,14 @@
 //! - [`signals`]: actions, masks, pending signals and what to do with one;
 //! - [`frame`]: the signal frame a handler runs on (`siginfo_t`,
 //!   `ucontext_t`), where it goes and the registers that enter the handler;
-//! - [`readiness`]: poll's and select's requests and answers.
+//! - [`readiness`]: poll's and select's requests and answers;
+//! - [`kernel_log`]: which of the kernel log's lines klogctl hands out.
 #![forbid(unsafe_code)]
 
 pub mod descriptors;
 pub mod exec;
 pub mod frame;
+pub mod kernel_log;
 pub mod readiness;
 pub mod signals;
 pub mod start;

@@ -118,6 +118,21 @@ pub struct Summary {
     pub no_child_wait: bool,
 }
 
+impl Summary {
+    /// Whether the process server, holding `self`, must be told `now`: any
+    /// change of the caught or ignored sets or of SIGCHLD's flags, and a
+    /// change of the blocked set where the server applies default actions
+    /// (a caught or ignored signal's blocking is this process's business).
+    pub fn server_must_learn(&self, now: &Summary) -> bool {
+        let defaulted = !(now.caught | now.ignored);
+        self.caught != now.caught
+            || self.ignored != now.ignored
+            || self.no_child_stop != now.no_child_stop
+            || self.no_child_wait != now.no_child_wait
+            || (self.blocked ^ now.blocked) & defaulted != 0
+    }
+}
+
 /// What to do with a signal that arrived or was unblocked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Disposition {
@@ -444,6 +459,27 @@ mod tests {
         assert_eq!(summary.blocked, bit(SIGUSR2));
         assert!(summary.no_child_stop && !summary.no_child_wait);
         assert!(state.catches_any());
+    }
+
+    #[test]
+    fn ignoring_a_signal_after_exec_is_news_to_the_server() {
+        // What exec left the server with is the starting state's summary;
+        // ignoring SIGINT (system()'s first step) must be told, or the
+        // server applies SIGINT's default action and ends the caller.
+        let mut state = SignalState::starting(0, 0);
+        let told = state.summary();
+        state.set_action(SIGINT, Some(Action { handler: HANDLER_IGNORE, ..Action::default() })).unwrap();
+        assert!(told.server_must_learn(&state.summary()));
+        // Blocking a caught signal is not the server's business; blocking a
+        // defaulted one is (it holds it).
+        let mut state = SignalState::starting(0, 0);
+        state.set_action(SIGUSR1, Some(handler(0, 0))).unwrap();
+        let told = state.summary();
+        state.change_blocked(SIG_BLOCK, bit(SIGUSR1)).unwrap();
+        assert!(!told.server_must_learn(&state.summary()));
+        state.change_blocked(SIG_BLOCK, bit(SIGUSR2)).unwrap();
+        assert!(told.server_must_learn(&state.summary()));
+        assert!(!state.summary().server_must_learn(&state.summary()));
     }
 
     #[test]

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <time.h>
 #include "check.h"
 
 int main(void) {
@@ -16,6 +17,15 @@ int main(void) {
     int fd = open("a.txt", O_WRONLY | O_CREAT | O_TRUNC, 0644);
     CHECK(fd >= 0);
     CHECK(write(fd, "hello world\n", 12) == 12);
+    /* File times and the clock are one: a file just written is not after
+     * the time read right after it (on Mach_R the file server's stamps and
+     * the process's clock share the bootstrap task's boot time). */
+    struct stat written;
+    struct timespec now;
+    CHECK(fstat(fd, &written) == 0 && clock_gettime(CLOCK_REALTIME, &now) == 0);
+    CHECK(written.st_mtim.tv_sec < now.tv_sec ||
+          (written.st_mtim.tv_sec == now.tv_sec && written.st_mtim.tv_nsec <= now.tv_nsec));
+    CHECK(written.st_mtime <= time(NULL) && time(NULL) - written.st_mtime < 5);
     CHECK(close(fd) == 0);
     CHECK(open("a.txt", O_WRONLY | O_CREAT | O_EXCL, 0644) == -1 && errno == EEXIST);
     CHECK(open("missing.txt", O_RDONLY) == -1 && errno == ENOENT);

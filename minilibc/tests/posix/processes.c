@@ -73,6 +73,18 @@ int main(void) {
     CHECK(sigaction(SIGINT, NULL, &interrupt) == 0 && interrupt.sa_handler == SIG_DFL);
     status = system("kill -INT $PPID; exit 4");
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 4);
+    /* The shell gets SIGINT's default back (the caller ignores it only while
+     * it waits), and the caller's mask: SIGCHLD is blocked only meanwhile. */
+    status = system("kill -INT $$; exit 0");
+    CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGINT);
+    sigset_t mask_after;
+    CHECK(sigprocmask(SIG_BLOCK, NULL, &mask_after) == 0 && !sigismember(&mask_after, SIGCHLD));
+    /* A caller that ignores SIGINT already keeps it ignored in the shell. */
+    signal(SIGINT, SIG_IGN);
+    status = system("kill -INT $$; exit 6");
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 6);
+    CHECK(sigaction(SIGINT, NULL, &interrupt) == 0 && interrupt.sa_handler == SIG_IGN);
+    signal(SIGINT, SIG_DFL);
 
     FILE *pipe_stream = popen("echo popen works; echo second", "r");
     CHECK(pipe_stream != NULL);

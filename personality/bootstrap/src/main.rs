@@ -28,6 +28,7 @@
 
 extern crate alloc;
 
+mod clock;
 mod heap;
 mod names;
 mod power;

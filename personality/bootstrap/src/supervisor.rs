@@ -21,15 +21,16 @@
 use crate::{report, spawn};
 use alloc::vec::Vec;
 use libmach::abi::{
-    parse_received, BootModule, Descriptor, Disposition, KernReturn, MachMsgReturn, MessageView, NotifyId, PortName,
-    PortRight, AT_MACH_BOOTSTRAP, AT_MACH_HOST, AT_PAGESZ, EXCEPTION_RAISE_ID, EXC_MASK_ALL, MACH_PORT_NULL,
+    io_port_range, parse_received, BootModule, Descriptor, Disposition, KernReturn, MachMsgReturn, MessageView,
+    NotifyId, PortName, PortRight, AT_MACH_BOOTSTRAP, AT_MACH_BOOT_TIME, AT_MACH_HOST, AT_MACH_IO_PORTS, AT_PAGESZ,
+    EXCEPTION_RAISE_ID, EXC_MASK_ALL, MACH_PORT_NULL,
 };
 use libmach::trap::{
     clock_get_time, io_port_access, port_allocate, port_destroy, port_insert_right, port_move_member,
     port_request_notification, task_self, task_set_exception_port, task_set_name, vm_write, MessageBuffer,
 };
 use libmach::{Dispatch, SystemKernel};
-use mach_bootstrap_core::manifest::{Manifest, Program, StartedSet};
+use mach_bootstrap_core::manifest::{Manifest, Program, StartedSet, IO_RANGES_MAX};
 use mach_bootstrap_core::restart::{Decision, RestartBudget};
 use mach_bootstrap_core::server::{NameServer, Requester};
 use mach_bootstrap_core::start_block;
@@ -79,6 +80,9 @@ pub struct Supervisor {
     port_set: PortName,
     supervisor_port: PortName,
     host_port: PortName,
+    /// The wall time at the kernel clock's zero (`AT_MACH_BOOT_TIME`),
+    /// read once for every program ([`crate::clock`]).
+    boot_time: u64,
     manifest: Manifest<'static>,
     children: Vec<Child>,
     started: StartedSet,
@@ -177,6 +181,7 @@ impl Supervisor {
             port_set,
             supervisor_port,
             host_port,
+            boot_time: crate::clock::boot_time(host_port),
             manifest,
             children,
             started: StartedSet::default(),
@@ -206,7 +211,8 @@ impl Supervisor {
 
     fn start(&mut self, index: usize) {
         let me = task_self();
-        let (set, supervisor_port, host_port) = (self.port_set, self.supervisor_port, self.host_port);
+        let (set, supervisor_port, host_port, boot_time) =
+            (self.port_set, self.supervisor_port, self.host_port, self.boot_time);
         let port = match port_allocate(me, PortRight::Receive) {
             Ok(port) => port,
             Err(error) => {
@@ -221,15 +227,22 @@ impl Supervisor {
             // Kernel logs then call it by its module's name, not "bootstrap".
             let _ = task_set_name(task, truncated(program.module(), libmach::abi::TASK_NAME_MAX));
             let bootstrap_name = give_right(task, port, Disposition::MakeSend)?;
-            let mut auxiliary = [(AT_PAGESZ, 4096), (AT_MACH_BOOTSTRAP, bootstrap_name as u64), (0, 0)];
-            let mut auxiliary_count = 2;
+            let mut auxiliary = [(0, 0); 4 + IO_RANGES_MAX];
+            auxiliary[0] = (AT_PAGESZ, 4096);
+            auxiliary[1] = (AT_MACH_BOOTSTRAP, bootstrap_name as u64);
+            auxiliary[2] = (AT_MACH_BOOT_TIME, boot_time);
+            let mut auxiliary_count = 3;
             if program.host_port() {
                 let host_name = give_right(task, host_port, Disposition::CopySend)?;
-                auxiliary[2] = (AT_MACH_HOST, host_name as u64);
-                auxiliary_count = 3;
+                auxiliary[auxiliary_count] = (AT_MACH_HOST, host_name as u64);
+                auxiliary_count += 1;
             }
-            for range in program.io_ports() {
+            // The grants are told too: a program checks them before using a
+            // port it may lack (the manifest parser allows IO_RANGES_MAX).
+            for range in program.io_ports().take(IO_RANGES_MAX) {
                 io_port_access(host_port, range.first, range.count(), task)?;
+                auxiliary[auxiliary_count] = (AT_MACH_IO_PORTS, io_port_range(range.first, range.count()));
+                auxiliary_count += 1;
             }
             task_set_exception_port(task, EXC_MASK_ALL, supervisor_port)?;
             let dead_name = NotifyId::DeadName.as_u32();

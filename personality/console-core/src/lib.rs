@@ -27,6 +27,7 @@ extern crate alloc;
 pub mod caller;
 pub mod console;
 pub mod errno;
+pub mod pl011;
 pub mod screen;
 pub mod signal;
 pub mod simulation;

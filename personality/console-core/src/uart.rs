@@ -274,3 +274,39 @@ impl Uart {
         }
     }
 }
+
+/// A UART driver the console server runs: the 16550's [`Uart`] over
+/// [`Registers`], or the PL011's [`crate::pl011::Pl011`] over its own
+/// register trait; `R` is what reaches the device's registers.
+pub trait SerialDriver<R> {
+    /// Serves pending interrupts and starts or stops sending (see
+    /// [`Uart::service`]).
+    fn service<L: Line>(&mut self, registers: &mut R, line: &mut L);
+    /// True once the last byte has left the UART.
+    fn transmitter_empty(&self, registers: &mut R) -> bool;
+    fn statistics(&self) -> UartStatistics;
+}
+
+impl<R: Registers> SerialDriver<R> for Uart {
+    fn service<L: Line>(&mut self, registers: &mut R, line: &mut L) {
+        Uart::service(self, registers, line)
+    }
+    fn transmitter_empty(&self, registers: &mut R) -> bool {
+        Uart::transmitter_empty(self, registers)
+    }
+    fn statistics(&self) -> UartStatistics {
+        Uart::statistics(self)
+    }
+}
+
+impl<R: crate::pl011::Registers> SerialDriver<R> for crate::pl011::Pl011 {
+    fn service<L: Line>(&mut self, registers: &mut R, line: &mut L) {
+        crate::pl011::Pl011::service(self, registers, line)
+    }
+    fn transmitter_empty(&self, registers: &mut R) -> bool {
+        crate::pl011::Pl011::transmitter_empty(self, registers)
+    }
+    fn statistics(&self) -> UartStatistics {
+        crate::pl011::Pl011::statistics(self)
+    }
+}

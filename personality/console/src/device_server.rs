@@ -6,6 +6,7 @@ use crate::{caller, ConsoleServer, Machine};
 use libmach::kernel::PortKernel;
 use libmach::request::Context;
 use libmach::{BoundedBytes, SendRight};
+use mach_console_core::uart::SerialDriver;
 use mach_console_core::{Caller, Errno, Unit};
 use personality_interfaces::{device, tty};
 
@@ -31,7 +32,7 @@ fn opener<K: PortKernel>(context: &Context<'_, K>, claimed: &device::Opener) -> 
     }
 }
 
-impl<K: PortKernel, M: Machine> device::Server<K> for ConsoleServer<K, M> {
+impl<K: PortKernel, M: Machine, U: SerialDriver<M>> device::Server<K> for ConsoleServer<K, M, U> {
     fn open(
         &mut self,
         context: &Context<'_, K>,
@@ -52,7 +53,7 @@ impl<K: PortKernel, M: Machine> device::Server<K> for ConsoleServer<K, M> {
     }
 }
 
-impl<K: PortKernel, M: Machine> tty::Server<K> for ConsoleServer<K, M> {
+impl<K: PortKernel, M: Machine, U: SerialDriver<M>> tty::Server<K> for ConsoleServer<K, M, U> {
     fn session_ended(&mut self, context: &Context<'_, K>, session: u32) {
         // Only a system task (the process server) may say so.
         if !caller(context).is_process() {

@@ -15,6 +15,7 @@ use libmach::message::OutOfLineData;
 use libmach::request::{Answer, Context};
 use libmach::BoundedBytes;
 use mach_console_core::console::{FlushQueue, SetAction, READ_MAX};
+use mach_console_core::uart::SerialDriver;
 use mach_console_core::{Completion, Unit};
 use personality_interfaces::io;
 
@@ -61,7 +62,7 @@ fn path_of(unit: Unit) -> &'static [u8] {
     }
 }
 
-impl<K: PortKernel, M: Machine> ConsoleServer<K, M> {
+impl<K: PortKernel, M: Machine, U: SerialDriver<M>> ConsoleServer<K, M, U> {
     fn answer_read(
         &mut self,
         context: &Context<'_, K>,
@@ -113,7 +114,7 @@ impl<K: PortKernel, M: Machine> ConsoleServer<K, M> {
     }
 }
 
-impl<K: PortKernel, M: Machine> io::Server<K> for ConsoleServer<K, M> {
+impl<K: PortKernel, M: Machine, U: SerialDriver<M>> io::Server<K> for ConsoleServer<K, M, U> {
     fn read(&mut self, context: &Context<'_, K>, count: u32) -> Result<Answer<BoundedBytes<8192>>, io::Error> {
         match self.answer_read(context, count, |context| io::PendingRead::keep(context).map(Pending::Read))? {
             Answer::Now(data) => Ok(Answer::Now(BoundedBytes::from_slice(&data).ok_or(io::Error::InvalidArgument)?)),

@@ -41,7 +41,7 @@ use libmach::rights::{PortSet, ReceiveRight, SendRight};
 use libmach::server::Dispatch;
 use libmach::BoundedBytes;
 use mach_console_core::console::JobControlOutcome;
-use mach_console_core::uart::{Registers, Uart};
+use mach_console_core::uart::{SerialDriver, Uart};
 use mach_console_core::{Caller, Completion, Console, Errno, Outgoing, Unit, WaitId};
 use personality_interfaces::{device, io, tty};
 
@@ -53,8 +53,9 @@ pub const COM1_INTERRUPT: u32 = 4;
 /// COM1's first I/O port.
 pub const COM1_BASE: u16 = 0x3f8;
 
-/// What the server needs of the machine besides messages.
-pub trait Machine: Registers {
+/// What the server needs of the machine besides messages (and the UART's
+/// registers, which its [`SerialDriver`] reaches through it).
+pub trait Machine {
     /// Unmasks the UART's interrupt line once it has been served.
     fn acknowledge_interrupt(&mut self);
     /// `kernel_log_read`: the kernel log's lines from `sequence` on.
@@ -170,10 +171,10 @@ fn caller<K: PortKernel>(context: &Context<'_, K>) -> Caller {
 }
 
 /// The server: the core, the UART, and the ports.
-pub struct ConsoleServer<K: PortKernel, M: Machine> {
+pub struct ConsoleServer<K: PortKernel, M: Machine, U = Uart> {
     kernel: K,
     core: Console,
-    uart: Uart,
+    uart: U,
     machine: M,
     set: PortSet<K>,
     /// Where dead-name notifications of kept reply rights arrive.
@@ -189,11 +190,11 @@ pub struct ConsoleServer<K: PortKernel, M: Machine> {
     signals_reported: u64,
 }
 
-impl<K: PortKernel, M: Machine> ConsoleServer<K, M> {
+impl<K: PortKernel, M: Machine, U: SerialDriver<M>> ConsoleServer<K, M, U> {
     /// A server on `set` (which holds the service, interrupt and log ports
     /// already), with the UART started, showing kernel log lines from
     /// `log_sequence` on.
-    pub fn new(kernel: K, set: PortSet<K>, uart: Uart, machine: M, log_sequence: u64) -> Result<Self, KernReturn> {
+    pub fn new(kernel: K, set: PortSet<K>, uart: U, machine: M, log_sequence: u64) -> Result<Self, KernReturn> {
         let notify = ReceiveRight::allocate(&kernel)?;
         set.insert(&notify)?;
         let mut core = Console::new();

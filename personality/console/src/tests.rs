@@ -10,6 +10,7 @@ use libmach::abi::{MachMsgReturn, MACH_RCV_MSG, MACH_RCV_TIMEOUT, MACH_SEND_MSG}
 use libmach::fake::{FakeKernel, FakeSystem};
 use libmach::message::MessageWriter;
 use mach_console_core::simulation::SimulatedUart;
+use mach_console_core::uart::Registers;
 use std::rc::Rc;
 use std::string::String;
 use std::vec::Vec;

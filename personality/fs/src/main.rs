@@ -38,7 +38,7 @@ mod server {
     use mach_fs::configuration::Configuration;
     use mach_fs::disk::{random_seed, DriverDisk, ServiceLookup};
     use mach_fs::{device, fs, io, timer, Clock, FileService, KernelPager, RemoteDevices};
-    use mach_vfs::clock::{register, RtcReading, WallClock};
+    use mach_vfs::clock::WallClock;
     use mach_vfs::node::{Creation, Timestamp};
     use mach_vfs::server::mapping::MemoryObjects;
     use mach_vfs::server::{Disks, FileServer, ServerOptions};
@@ -73,50 +73,6 @@ mod server {
                 Err(_) => false,
             }
         }
-    }
-
-    /// Reads CMOS register `index` (ports 0x70/0x71, granted by the manifest).
-    fn cmos(index: u8) -> u8 {
-        let value: u8;
-        // SAFETY: the boot manifest grants this task ports 0x70 and 0x71
-        // (`io-ports=0x70-0x71`), so `out`/`in` there are allowed; selecting
-        // a register and reading it changes nothing but the index latch
-        // (bit 7, NMI masking, is kept clear), and touches no memory.
-        unsafe {
-            core::arch::asm!("out dx, al", in("dx") 0x70u16, in("al") index & 0x7f, options(nomem, nostack));
-            core::arch::asm!("in al, dx", in("dx") 0x71u16, out("al") value, options(nomem, nostack));
-        }
-        value
-    }
-
-    /// One consistent reading: no update in progress, and the same twice.
-    fn read_rtc() -> RtcReading {
-        let read = || {
-            for _ in 0..100_000 {
-                if cmos(register::STATUS_A) & 0x80 == 0 {
-                    break;
-                }
-            }
-            RtcReading {
-                seconds: cmos(register::SECONDS),
-                minutes: cmos(register::MINUTES),
-                hours: cmos(register::HOURS),
-                day: cmos(register::DAY_OF_MONTH),
-                month: cmos(register::MONTH),
-                year: cmos(register::YEAR),
-                century: cmos(register::CENTURY),
-                status_b: cmos(register::STATUS_B),
-            }
-        };
-        let mut previous = read();
-        for _ in 0..10 {
-            let next = read();
-            if next == previous {
-                break;
-            }
-            previous = next;
-        }
-        previous
     }
 
     fn uptime() -> u64 {
@@ -329,14 +285,13 @@ mod server {
                 Configuration::default()
             }
         };
-        let unix = match read_rtc().unix_seconds() {
-            Ok(seconds) => seconds,
-            Err(error) => {
-                log(&format!("fs: the real-time clock reads {error:?}; time starts at 1970\n"));
-                0
-            }
-        };
-        let clock = RealTimeClock(WallClock::new(unix, uptime()));
+        // The wall clock every program shares: the bootstrap task's one
+        // reading of the CMOS clock (docs/bootstrap.md).
+        let boot_time = libmach::runtime::auxiliary(libmach::abi::AT_MACH_BOOT_TIME).unwrap_or_else(|| {
+            log("fs: no boot time from the bootstrap task; time starts at 1970\n");
+            0
+        });
+        let clock = RealTimeClock(WallClock::from_boot_time(boot_time));
         let now = clock.now();
         let seed = match SharedNames(names).names().find("random", 5000).and_then(|server| random_seed(&kernel, server))
         {
@@ -395,7 +350,9 @@ mod server {
             &mut request.0,
             &mut reply.0,
             &mut |request, reply| {
-                let dispatch = io::dispatch(&mut service, &kernel, request, reply)
+                let dispatch = service
+                    .serve_read_now(&kernel, request, reply)
+                    .or_else(|| io::dispatch(&mut service, &kernel, request, reply))
                     .or_else(|| fs::dispatch(&mut service, &kernel, request, reply))
                     .or_else(|| service.pager_message(request, &mut pager))
                     .or_else(|| timer::dispatch(&mut service, &kernel, request, reply))

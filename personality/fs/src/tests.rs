@@ -120,7 +120,9 @@ fn world() -> World {
         buffer_size,
         move |request, reply| {
             let mut service = handler_service.borrow_mut();
-            let dispatch = io::dispatch(&mut *service, &kernel, request, reply)
+            let dispatch = service
+                .serve_read_now(&kernel, request, reply)
+                .or_else(|| io::dispatch(&mut *service, &kernel, request, reply))
                 .or_else(|| fs::dispatch(&mut *service, &kernel, request, reply))
                 .or_else(|| libmach::notify::dispatch(&kernel, request, |notification| service.notified(notification)));
             service.deliver_ready();
@@ -180,6 +182,45 @@ fn files_are_ports_and_close_is_no_senders() {
     drop(file);
     world.system.run_servers();
     assert_eq!(world.open_files(), before);
+    world.system.check_invariants().unwrap();
+}
+
+#[test]
+fn reads_that_answer_at_once_bypass_the_generated_dispatch_with_the_same_answers() {
+    let world = world();
+    let (task, mut root) = world.client(credential(10, 0, 0));
+    let mut file = open(&task, &mut root, "/tmp/data", CREATE_WRITE, 0o644).unwrap();
+    let data: Vec<u8> = (0..20_000u32).map(|value| (value * 7) as u8).collect();
+    assert_eq!(file.write_at_large(0, &data).unwrap(), 20_000);
+    // From the offset, which each read advances; a count over the inline
+    // bound gives the bound; the end gives nothing.
+    let mut offset = 0;
+    for count in [0u32, 1, 4096, 100_000, 8192, 8192] {
+        let got = file.read(count).unwrap();
+        let expected = (count as usize).min(8192).min(data.len() - offset);
+        assert_eq!(got.as_slice(), &data[offset..offset + expected], "count {count}");
+        assert_eq!(file.read_at(offset as u64, count).unwrap().as_slice(), got.as_slice());
+        offset += expected;
+    }
+    assert_eq!(offset, data.len());
+    assert_eq!(file.seek(0, 1).unwrap(), data.len() as u64);
+    // A device served here, and an error from the core.
+    let mut zero = open(&task, &mut root, "/dev/zero", 0, 0).unwrap();
+    assert_eq!(zero.read(100).unwrap().as_slice(), &[0u8; 100][..]);
+    let mut writer_only = open(&task, &mut root, "/tmp/data", 0o1, 0).unwrap();
+    assert_eq!(writer_only.read(10).err(), Some(CallError::Interface(io::Error::BadDescriptor)));
+    // A read request carrying a descriptor is the generated dispatch's to refuse.
+    let mut reply_port = ReceiveRight::allocate(&task).unwrap();
+    let mut buffer = vec![0u8; 256];
+    let mut writer = MessageWriter::new(
+        &mut buffer,
+        libmach::rpc::request_header(file.server().name(), reply_port.name(), io::id::READ),
+    );
+    writer.descriptor(file.server().descriptor_copy_send()).unwrap();
+    writer.u32(10).unwrap();
+    let length = writer.finish().unwrap();
+    libmach::rpc::call(&task, &mut reply_port, &mut buffer, length, None).unwrap();
+    assert!(matches!(libmach::rpc::read_reply(&task, &buffer, io::id::READ).err(), Some(Ok(code)) if code < 0));
     world.system.check_invariants().unwrap();
 }
 

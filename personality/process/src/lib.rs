@@ -141,8 +141,11 @@ pub trait Tasks<K: PortKernel> {
     fn set_name(&mut self, task: PortName, name: &str) -> Result<(), KernReturn>;
     /// 16 random bytes (`AT_RANDOM`).
     fn random(&mut self) -> [u8; 16];
+    /// Whether `power(action, ..)` can work: the server is granted the I/O
+    /// ports of a device that does it (asked before anything is ended).
+    fn can_power(&mut self, action: Power) -> bool;
     /// Ends the machine (after the disks were written back); returns only
-    /// if it could not.
+    /// if it could not. Called only when `can_power(action)`.
     fn power(&mut self, action: Power, status: i32);
 }
 
@@ -439,6 +442,14 @@ where
     /// True once `shutdown` ran: the machine goes off.
     pub fn stopped(&self) -> bool {
         self.stopped
+    }
+
+    /// Whether [`ProcessServer::tick`] has anything to do: a timer armed,
+    /// or a signal queued for a process. The server loop ticks only then,
+    /// so a request costs no clock read, and its reply can wait to go out
+    /// with the next receive (`libmach::server::ServerLoop`).
+    pub fn has_work_between_requests(&self) -> bool {
+        self.table.next_deadline().is_some() || self.live.values().any(|live| !live.queued.is_empty())
     }
 
     /// When the next timer fires (milliseconds since boot).

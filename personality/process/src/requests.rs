@@ -844,6 +844,11 @@ where
             2 => Power::Halt,
             _ => return Err(Error::Einval),
         };
+        // Without the device's ports the machine cannot go off: say so
+        // before any process is ended, rather than fault on the port.
+        if !self.tasks.can_power(action) {
+            return Err(Error::Enxio);
+        }
         self.shut_down(action, status);
         Ok(())
     }

@@ -61,6 +61,8 @@ struct FakeTasks {
     seen: Rc<RefCell<BTreeMap<PortName, String>>>,
     now: Rc<RefCell<u64>>,
     power: Rc<RefCell<Option<(Power, i32)>>>,
+    /// The actions whose devices the manifest does not grant.
+    powerless: Rc<RefCell<Vec<Power>>>,
     fail_create: Rc<RefCell<bool>>,
     /// Tasks (by identity) whose threads wait.
     waiting: Rc<RefCell<std::collections::BTreeSet<String>>>,
@@ -226,7 +228,11 @@ impl Tasks<FakeKernel> for FakeTasks {
     fn random(&mut self) -> [u8; 16] {
         [0x5a; 16]
     }
+    fn can_power(&mut self, action: Power) -> bool {
+        !self.powerless.borrow().contains(&action)
+    }
     fn power(&mut self, action: Power, status: i32) {
+        assert!(self.can_power(action), "power-off through a device the server is not granted");
         *self.power.borrow_mut() = Some((action, status));
     }
 }
@@ -463,6 +469,7 @@ fn world() -> World {
         seen: Rc::default(),
         now: Rc::default(),
         power: Rc::default(),
+        powerless: Rc::default(),
         fail_create: Rc::default(),
         waiting: Rc::default(),
     };
@@ -1142,6 +1149,26 @@ fn shutdown_is_the_superusers_and_ends_everything() {
 }
 
 #[test]
+fn shutdown_without_the_devices_ports_is_refused_and_ends_nothing() {
+    let world = world();
+    let init = world.init();
+    let child = world.fork(&init, 0x40_2000);
+    let task = world.server.borrow().task_port(child).unwrap();
+    world.tasks.powerless.borrow_mut().extend([Power::Off, Power::Halt]);
+    for action in [0, 2] {
+        assert!(matches!(init.client().shutdown(action, 3), Err(CallError::Interface(Error::Enxio))));
+    }
+    assert!(!world.terminated(task), "nothing is ended");
+    assert!(!*world.files.shut_down.borrow(), "the disks stay mounted");
+    assert!(world.tasks.power.borrow().is_none());
+    assert!(!world.server.borrow().stopped());
+    // A restart's device is granted: that one goes on.
+    let _ = init.client().shutdown(1, 0);
+    assert!(world.terminated(task));
+    assert_eq!(*world.tasks.power.borrow(), Some((Power::Restart, 0)));
+}
+
+#[test]
 fn a_session_leader_ending_is_told_to_the_console() {
     let world = world();
     let init = world.init();
@@ -1160,9 +1187,11 @@ fn the_timer_sends_sigalrm_when_its_time_comes() {
     let child = world.fork(&init, 0x40_2000);
     let task = world.server.borrow().task_port(child).unwrap();
     let mut client = child_client(&world, &init, child);
+    assert!(!world.server.borrow().has_work_between_requests(), "no timer, no queued signal: no tick needed");
     let old = client.set_timer(1_500_000, 0).unwrap();
     assert_eq!((old.old_value, old.old_interval), (0, 0));
     assert_eq!(world.server.borrow().next_deadline(), Some(1500));
+    assert!(world.server.borrow().has_work_between_requests(), "an armed timer needs the tick");
     *world.tasks.now.borrow_mut() = 1000;
     world.server.borrow_mut().tick();
     assert!(!world.terminated(task));

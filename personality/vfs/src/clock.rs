@@ -121,6 +121,14 @@ impl WallClock {
         WallClock { base_seconds: unix_seconds, base_uptime: uptime_nanoseconds }
     }
 
+    /// The clock whose time at uptime 0 was `nanoseconds` since the epoch
+    /// (`AT_MACH_BOOT_TIME`, the one reading every program shares): exact
+    /// from the first uptime whose time is a whole second on.
+    pub const fn from_boot_time(nanoseconds: u64) -> Self {
+        let seconds = nanoseconds.div_ceil(1_000_000_000);
+        WallClock { base_seconds: seconds as i64, base_uptime: seconds * 1_000_000_000 - nanoseconds }
+    }
+
     /// The time at uptime `uptime_nanoseconds` (never before the base).
     pub fn at(&self, uptime_nanoseconds: u64) -> Timestamp {
         let elapsed = uptime_nanoseconds.saturating_sub(self.base_uptime);
@@ -195,5 +203,22 @@ mod tests {
         assert_eq!(clock.at(5_000_000_000), Timestamp::from_seconds(1_000_000));
         assert_eq!(clock.at(7_500_000_000), Timestamp { seconds: 1_000_002, nanoseconds: 500_000_000 });
         assert_eq!(clock.at(0), Timestamp::from_seconds(1_000_000), "never before the reading");
+    }
+
+    #[test]
+    fn a_clock_from_the_boot_time_is_the_boot_time_plus_the_uptime() {
+        // The bootstrap task read 1_000_000 s at uptime 0.3 s.
+        let boot = 1_000_000 * 1_000_000_000 - 300_000_000;
+        let clock = WallClock::from_boot_time(boot);
+        for uptime in [300_000_000u64, 300_000_001, 999_999_999, 1_000_000_000, 5_123_456_789] {
+            let wall = boot + uptime;
+            assert_eq!(
+                clock.at(uptime),
+                Timestamp { seconds: (wall / 1_000_000_000) as i64, nanoseconds: (wall % 1_000_000_000) as u32 }
+            );
+        }
+        let whole = WallClock::from_boot_time(7_000_000_000);
+        assert_eq!(whole.at(1), Timestamp { seconds: 7, nanoseconds: 1 });
+        assert_eq!(WallClock::from_boot_time(0).at(2_000_000_000), Timestamp::from_seconds(2));
     }
 }

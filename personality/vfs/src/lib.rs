@@ -29,6 +29,7 @@ pub mod ext2fs;
 pub mod filesystem;
 pub mod lock;
 pub mod mount;
+pub mod mount_list;
 pub mod node;
 pub mod pipe;
 pub mod server;

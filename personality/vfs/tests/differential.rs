@@ -140,7 +140,7 @@ fn tree(harness: &mut Harness) -> Vec<String> {
             if entry == "."
                 || entry == ".."
                 || entry == "lost+found"
-                || (directory.is_empty() && (entry == "dev" || entry == "tmp"))
+                || (directory.is_empty() && (entry == "dev" || entry == "tmp" || entry == "proc"))
             {
                 continue;
             }

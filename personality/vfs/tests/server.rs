@@ -569,6 +569,35 @@ fn a_second_disk_mounts_and_unmounts() {
 }
 
 #[test]
+fn proc_mounts_lists_every_mount_as_they_change() {
+    let root = SharedDevice::formatted(8 << 20);
+    let second = SharedDevice::formatted(4 << 20);
+    let mut harness = Harness::on_ext2(vec![root, second]);
+    let request = root_request();
+    let root_handle = harness.root;
+    let standard =
+        "/dev/vda / ext2 rw 0 0\ndevtmpfs /dev tmpfs rw 0 0\ntmpfs /tmp tmpfs rw 0 0\nproc /proc proc ro 0 0\n";
+    assert_eq!(String::from_utf8_lossy(&harness.contents("/proc/mounts")), standard);
+    harness.server.make_directory(&request, root_handle, b"/mnt", 0o755).unwrap();
+    harness.server.make_directory(&request, root_handle, b"/tmp/a b", 0o755).unwrap();
+    harness.server.mount(&request, root_handle, b"/dev/vdb", b"/mnt", b"ext2", true).unwrap();
+    harness.server.mount(&request, root_handle, b"none", b"/tmp/a b", b"tmpfs", false).unwrap();
+    let listed = String::from_utf8_lossy(&harness.contents("/proc/mounts")).into_owned();
+    assert_eq!(listed, format!("{standard}/dev/vdb /mnt ext2 ro 0 0\nnone /tmp/a\\040b tmpfs rw 0 0\n"));
+    assert_eq!(
+        harness.server.stat_path(&request, root_handle, b"/proc/mounts", true).unwrap().size,
+        listed.len() as i64
+    );
+    harness.server.unmount(&request, root_handle, b"/mnt").unwrap();
+    let listed = String::from_utf8_lossy(&harness.contents("/proc/mounts")).into_owned();
+    assert_eq!(listed, format!("{standard}none /tmp/a\\040b tmpfs rw 0 0\n"));
+    // Nobody changes it, and it is no disk: statfs has no blocks.
+    assert_eq!(harness.open("/proc/mounts", WRONLY), Err(Errno::ReadOnlyFileSystem));
+    assert_eq!(harness.open("/proc/other", CREAT | WRONLY), Err(Errno::ReadOnlyFileSystem));
+    assert_eq!(harness.server.statfs_path(&request, root_handle, b"/proc").unwrap().blocks, 0);
+}
+
+#[test]
 fn paths_of_directories_and_files() {
     let mut harness = Harness::on_tmpfs(vec![]);
     let request = root_request();

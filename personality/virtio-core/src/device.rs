@@ -1,5 +1,5 @@
 //! Bringing a virtio device up, the same way for every device type: reset,
-//! negotiate, point MSI-X entry 0 at the driver's interrupt, set the queues
+//! negotiate, point MSI-X entry 0 at the driver's interrupt (PCI), set the queues
 //! up in one DMA region, DRIVER_OK. A restarted driver does exactly this
 //! again: the reset makes the device forget everything its predecessor set
 //! up (queues, features, requests in flight).
@@ -20,6 +20,17 @@ pub struct MessageSignal {
     pub data: u32,
 }
 
+/// How the device's queues interrupt the driver.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Interrupt {
+    /// Through MSI-X entry [`QUEUE_VECTOR`], aimed here (PCI).
+    Message(MessageSignal),
+    /// Through the transport's own line, which the driver bound with
+    /// `interrupt_bind` and acknowledges at the device
+    /// (`Transport::acknowledge_interrupt`; virtio-mmio).
+    Line,
+}
+
 /// A device that is running: its negotiated features and its queues.
 pub struct Started {
     pub features: u64,
@@ -34,20 +45,26 @@ pub fn rings_size(size_limits: &[u16]) -> usize {
 /// Resets the device and starts it with the features of `wanted` it
 /// offers, queue `i` of at most `size_limits[i]` entries laid out one
 /// after the other in `rings` (whose physical address is `rings_physical`,
-/// at least [`rings_size`] bytes), all interrupting through `signal`.
-/// On an error the device is marked FAILED.
+/// at least [`rings_size`] bytes), all interrupting as `interrupt` says
+/// (which must suit the transport: messages for PCI, the line for
+/// virtio-mmio). On an error the device is marked FAILED.
 pub fn start<M: Memory, R: Memory>(
     transport: &Transport<M>,
     rings: &R,
     rings_physical: u64,
     wanted: u64,
     size_limits: &[u16],
-    signal: MessageSignal,
+    interrupt: Interrupt,
 ) -> Result<Started, TransportError> {
     transport.reset()?;
     let started = (|| {
         let features = transport.negotiate(wanted)?;
-        transport.program_msix(QUEUE_VECTOR, signal.address, signal.data)?;
+        match interrupt {
+            Interrupt::Message(signal) => transport.program_msix(QUEUE_VECTOR, signal.address, signal.data)?,
+            // A PCI device here interrupts only by MSI-X (INTx is off).
+            Interrupt::Line if transport.uses_msix() => return Err(TransportError::MissingCapability("INTx")),
+            Interrupt::Line => {}
+        }
         let mut queues = Vec::new();
         let mut offset = 0;
         for (index, &limit) in size_limits.iter().enumerate() {

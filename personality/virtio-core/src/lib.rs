@@ -3,9 +3,10 @@
 //!
 //! - [`pci`]: configuration space (the legacy 0xcf8/0xcfc mechanism
 //!   behind a trait), enumeration through bridges, capabilities, BARs;
-//! - [`transport`]: the virtio 1.0 PCI transport: where a device's
-//!   structures are, the status handshake, features, queues, notification,
-//!   device configuration, the MSI-X table;
+//! - [`transport`]: the virtio 1.0 transports, PCI (where a device's
+//!   structures are, the MSI-X table) and MMIO (one register window, an
+//!   interrupt line): the status handshake, features, queues,
+//!   notification, device configuration;
 //! - [`queue`]: split virtqueues in DMA memory, with the driver's
 //!   bookkeeping kept apart from what the device can write;
 //! - [`device`]: bringing any virtio device up (reset first, so a restarted

@@ -48,6 +48,62 @@ pub trait Memory {
     }
 }
 
+/// Part of a region shared with others: `size` bytes from `start` of
+/// `memory` (virtio-mmio's transports sit 0x200 apart, several to a page,
+/// and device memory is mapped by pages).
+pub struct Part<M: Memory> {
+    memory: alloc::rc::Rc<M>,
+    start: usize,
+    size: usize,
+}
+
+impl<M: Memory> Part<M> {
+    /// `None` if the part does not lie inside `memory`.
+    pub fn new(memory: alloc::rc::Rc<M>, start: usize, size: usize) -> Option<Self> {
+        let end = start.checked_add(size)?;
+        (end <= memory.size()).then_some(Self { memory, start, size })
+    }
+
+    /// `offset` in the whole region, if `length` bytes from it lie inside
+    /// the part.
+    fn at(&self, offset: usize, length: usize) -> Result<usize, AccessError> {
+        match offset.checked_add(length) {
+            Some(end) if end <= self.size => Ok(self.start + offset),
+            _ => Err(AccessError),
+        }
+    }
+}
+
+impl<M: Memory> Memory for Part<M> {
+    fn size(&self) -> usize {
+        self.size
+    }
+    fn read_u8(&self, offset: usize) -> Result<u8, AccessError> {
+        self.memory.read_u8(self.at(offset, 1)?)
+    }
+    fn read_u16(&self, offset: usize) -> Result<u16, AccessError> {
+        self.memory.read_u16(self.at(offset, 2)?)
+    }
+    fn read_u32(&self, offset: usize) -> Result<u32, AccessError> {
+        self.memory.read_u32(self.at(offset, 4)?)
+    }
+    fn write_u8(&self, offset: usize, value: u8) -> Result<(), AccessError> {
+        self.memory.write_u8(self.at(offset, 1)?, value)
+    }
+    fn write_u16(&self, offset: usize, value: u16) -> Result<(), AccessError> {
+        self.memory.write_u16(self.at(offset, 2)?, value)
+    }
+    fn write_u32(&self, offset: usize, value: u32) -> Result<(), AccessError> {
+        self.memory.write_u32(self.at(offset, 4)?, value)
+    }
+    fn read_bytes(&self, offset: usize, bytes: &mut [u8]) -> Result<(), AccessError> {
+        self.memory.read_bytes(self.at(offset, bytes.len())?, bytes)
+    }
+    fn write_bytes(&self, offset: usize, bytes: &[u8]) -> Result<(), AccessError> {
+        self.memory.write_bytes(self.at(offset, bytes.len())?, bytes)
+    }
+}
+
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 mod device_memory {
     use super::{AccessError, Memory};
@@ -155,5 +211,30 @@ pub mod fake {
             target.get_mut(offset..end).ok_or(AccessError)?.copy_from_slice(bytes);
             Ok(())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fake::FakeMemory;
+    use super::{AccessError, Memory, Part};
+    use alloc::rc::Rc;
+
+    #[test]
+    fn a_part_reaches_only_its_own_bytes() {
+        let whole = Rc::new(FakeMemory::new(0x1000));
+        assert!(Part::new(whole.clone(), 0xf00, 0x200).is_none());
+        assert!(Part::new(whole.clone(), usize::MAX, 2).is_none());
+        let part = Part::new(whole.clone(), 0x200, 0x200).unwrap();
+        assert_eq!(part.size(), 0x200);
+        part.write_u32(0x1fc, 0xdead_beef).unwrap();
+        assert_eq!(whole.read_u32(0x3fc), Ok(0xdead_beef));
+        assert_eq!(part.read_u16(0x1fe), Ok(0xdead));
+        assert_eq!(part.read_u32(0x1fd), Err(AccessError));
+        assert_eq!(part.write_bytes(0x1ff, &[1, 2]), Err(AccessError));
+        assert_eq!(part.read_u8(usize::MAX), Err(AccessError));
+        let mut bytes = [0u8; 4];
+        part.read_bytes(0x1fc, &mut bytes).unwrap();
+        assert_eq!(bytes, 0xdead_beefu32.to_le_bytes());
     }
 }

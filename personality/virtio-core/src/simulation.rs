@@ -3,13 +3,13 @@
 //! transport, the device bring-up and whole requests on the host.
 
 use crate::block::{self, Geometry, RequestBuffers, RequestKind};
-use crate::device::{self, MessageSignal};
+use crate::device::{self, Interrupt, MessageSignal};
 use crate::memory::fake::FakeMemory;
 use crate::memory::{AccessError, Memory};
 use crate::pci::fake::{header, FakeBus};
 use crate::pci::{self, ConfigurationAccess, PciAddress};
 use crate::queue::Buffer;
-use crate::transport::{self, Transport, TransportError, FEATURE_VERSION_1};
+use crate::transport::{self, mmio, Transport, TransportError, FEATURE_VERSION_1};
 use core::cell::RefCell;
 use std::rc::Rc;
 use std::vec::Vec;
@@ -59,6 +59,11 @@ struct State {
     held: Vec<(u16, u16, u32)>,
     interrupts: u32,
     resets: u32,
+    /// Behind a virtio-mmio window (not PCI): completions raise the
+    /// interrupt status (and the line) instead of an MSI-X message.
+    mmio: bool,
+    mmio_version: u32,
+    interrupt_status: u32,
 }
 
 /// The device's BAR 4 as the driver sees it, and its DMA view.
@@ -86,6 +91,9 @@ impl SimulatedDevice {
                 held: Vec::new(),
                 interrupts: 0,
                 resets: 0,
+                mmio: false,
+                mmio_version: transport::mmio::MODERN_VERSION,
+                interrupt_status: 0,
             }),
             dma,
         }
@@ -325,9 +333,12 @@ impl SimulatedDevice {
         self.dma.write_u32(element + 4, written).unwrap();
         queue.used_index = queue.used_index.wrapping_add(1);
         self.dma.write_u16(used + 2, queue.used_index).unwrap();
-        // MSI-X entry of the queue, unmasked: an interrupt.
+        // MSI-X entry of the queue, unmasked: an interrupt; or the line.
         let entry = queue.vector as usize;
-        if entry < MSIX_ENTRIES && state.msix[16 * entry + 12] & 1 == 0 {
+        if state.mmio {
+            state.interrupt_status |= 1;
+            state.interrupts += 1;
+        } else if entry < MSIX_ENTRIES && state.msix[16 * entry + 12] & 1 == 0 {
             state.interrupts += 1;
         }
     }
@@ -366,6 +377,101 @@ impl Memory for Bar {
     }
     fn write_u32(&self, offset: usize, value: u32) -> Result<(), AccessError> {
         self.0.write_register(offset, 4, value as u64)
+    }
+    fn read_bytes(&self, _offset: usize, _bytes: &mut [u8]) -> Result<(), AccessError> {
+        Err(AccessError)
+    }
+    fn write_bytes(&self, _offset: usize, _bytes: &[u8]) -> Result<(), AccessError> {
+        Err(AccessError)
+    }
+}
+
+/// The device behind a virtio-mmio window, as QEMU's virt board has them:
+/// each register mapped onto the PCI model's state.
+#[derive(Clone)]
+pub struct MmioWindow(Rc<SimulatedDevice>);
+
+impl MmioWindow {
+    fn read(&self, offset: usize) -> Result<u32, AccessError> {
+        let device = &self.0;
+        let pci = |register: usize| device.read_register(register, 4).map(|value| value as u32);
+        let value = {
+            let state = device.state.borrow();
+            match offset {
+                mmio::MAGIC_VALUE => Some(mmio::MAGIC),
+                mmio::VERSION => Some(state.mmio_version),
+                mmio::DEVICE_ID => Some(match state.kind {
+                    Kind::Block { .. } => 2,
+                    Kind::Entropy { .. } => 4,
+                }),
+                0x00c => Some(0x554d_4551), // "QEMU"
+                mmio::QUEUE_SIZE_MAX => {
+                    Some(state.queues.get(state.queue_select as usize).map_or(0, |queue| queue.maximum as u32))
+                }
+                mmio::INTERRUPT_STATUS => Some(state.interrupt_status),
+                mmio::CONFIGURATION_GENERATION => Some(0),
+                _ => None,
+            }
+        };
+        match (value, offset) {
+            (Some(value), _) => Ok(value),
+            (None, mmio::DEVICE_FEATURES) => pci(0x04),
+            (None, mmio::QUEUE_READY) => Ok(pci(0x1c)? & 0xffff),
+            (None, mmio::STATUS) => Ok(pci(0x14)? & 0xff),
+            (None, _) if (mmio::CONFIGURATION..mmio::WINDOW).contains(&offset) => {
+                device.read_register(CONFIGURATION + offset - mmio::CONFIGURATION, 4).map(|value| value as u32)
+            }
+            _ => Err(AccessError),
+        }
+    }
+
+    fn write(&self, offset: usize, value: u32) -> Result<(), AccessError> {
+        let device = &self.0;
+        let pci = |register: usize, length: usize| device.write_register(register, length, value as u64);
+        match offset {
+            mmio::DEVICE_FEATURES_SELECT => pci(0x00, 4),
+            mmio::DRIVER_FEATURES => pci(0x0c, 4),
+            mmio::DRIVER_FEATURES_SELECT => pci(0x08, 4),
+            mmio::QUEUE_SELECT => pci(0x16, 2),
+            mmio::QUEUE_SIZE => pci(0x18, 2),
+            mmio::QUEUE_READY => pci(0x1c, 2),
+            mmio::QUEUE_NOTIFY => {
+                device.process(value as u16);
+                Ok(())
+            }
+            mmio::INTERRUPT_ACKNOWLEDGE => {
+                device.state.borrow_mut().interrupt_status &= !value;
+                Ok(())
+            }
+            mmio::STATUS => pci(0x14, 1),
+            0x080 | 0x084 | 0x090 | 0x094 | 0x0a0 | 0x0a4 => pci(0x20 + (offset - 0x080) / 0x10 * 8 + offset % 8, 4),
+            _ => Err(AccessError),
+        }
+    }
+}
+
+impl Memory for MmioWindow {
+    fn size(&self) -> usize {
+        transport::mmio::WINDOW
+    }
+    fn read_u8(&self, offset: usize) -> Result<u8, AccessError> {
+        Ok((self.read(offset & !3)? >> (8 * (offset % 4))) as u8)
+    }
+    fn read_u16(&self, offset: usize) -> Result<u16, AccessError> {
+        Ok((self.read(offset & !3)? >> (8 * (offset % 4))) as u16)
+    }
+    fn read_u32(&self, offset: usize) -> Result<u32, AccessError> {
+        self.read(offset)
+    }
+    // The driver writes virtio-mmio registers 32 bits at a time only.
+    fn write_u8(&self, _offset: usize, _value: u8) -> Result<(), AccessError> {
+        Err(AccessError)
+    }
+    fn write_u16(&self, _offset: usize, _value: u16) -> Result<(), AccessError> {
+        Err(AccessError)
+    }
+    fn write_u32(&self, offset: usize, value: u32) -> Result<(), AccessError> {
+        self.write(offset, value)
     }
     fn read_bytes(&self, _offset: usize, _bytes: &mut [u8]) -> Result<(), AccessError> {
         Err(AccessError)
@@ -438,15 +544,15 @@ fn transport_of(rig: &Rig) -> Result<Transport<Bar>, TransportError> {
     Transport::new(&layout, &spans, std::vec![Bar(rig.device.clone())])
 }
 
-const SIGNAL: MessageSignal = MessageSignal { address: 0xfee0_0000, data: 0x50 };
+const SIGNAL: Interrupt = Interrupt::Message(MessageSignal { address: 0xfee0_0000, data: 0x50 });
 /// Ring memory at the start of DMA, request buffers from 32 KiB.
 const REQUESTS: usize = 32 * 1024;
 
 /// Writes a request's header and status byte into DMA at REQUESTS and
 /// submits it; data at REQUESTS + 4096.
-fn submit(
+fn submit<M: Memory>(
     rig: &Rig,
-    transport: &Transport<Bar>,
+    transport: &Transport<M>,
     queue: &mut crate::queue::DeviceQueue,
     kind: RequestKind,
     sector: u64,
@@ -614,4 +720,103 @@ fn an_entropy_device_fills_what_it_can() {
     let mut bytes = [0u8; 40];
     rig.dma.read_bytes(REQUESTS, &mut bytes).unwrap();
     assert_eq!(bytes[..3], [7, 8, 9]);
+}
+
+/// A block device behind a virtio-mmio window, as on QEMU's virt board.
+fn mmio_block_rig(sectors: usize) -> (Rig, Transport<MmioWindow>) {
+    let rig = block_rig(sectors);
+    rig.device.state.borrow_mut().mmio = true;
+    let (transport, probe) = Transport::new_mmio(MmioWindow(rig.device.clone())).unwrap();
+    assert_eq!(probe, transport::MmioProbe::Device(transport::DeviceKind::Block));
+    (rig, transport)
+}
+
+#[test]
+fn a_virtio_mmio_block_device_comes_up_and_its_line_is_acknowledged() {
+    let (rig, transport) = mmio_block_rig(64);
+    assert!(!transport.uses_msix());
+    let mut started =
+        device::start(&transport, &*rig.dma, DMA_BASE, block::WANTED_FEATURES, &[256], Interrupt::Line).unwrap();
+    assert_eq!(started.features, BLOCK_FEATURES);
+    assert_eq!(transport.status().unwrap(), 0x0f);
+    assert_eq!(transport.queue_count().unwrap(), 1);
+    assert_eq!(started.queues[0].queue().size(), 64, "the device's maximum, not our limit");
+    {
+        let state = rig.device.state.borrow();
+        let queue = &state.queues[0];
+        assert!(queue.enabled);
+        assert_eq!(queue.size, 64);
+        assert_eq!(started.queues[0].queue().addresses().descriptors, queue.descriptors);
+        assert_eq!(started.queues[0].queue().addresses().available, queue.available);
+        assert_eq!(started.queues[0].queue().addresses().used, queue.used);
+    }
+    let geometry = Geometry::read(&transport, started.features).unwrap();
+    assert_eq!(geometry, Geometry { block_size: 512, block_count: 64, read_only: false, flush: true });
+    let queue = &mut started.queues[0];
+
+    let token = submit(&rig, &transport, queue, RequestKind::Read, 5, 512);
+    let used = queue.complete(&*rig.dma).unwrap().unwrap();
+    assert_eq!((used.head, used.written), (token, 513));
+    let mut data = std::vec![0u8; 512];
+    rig.dma.read_bytes(REQUESTS + 4096, &mut data).unwrap();
+    assert_eq!(data, rig.device.disk()[5 * 512..6 * 512]);
+    // The line stays up until the driver acknowledges at the device.
+    assert_eq!(rig.device.state.borrow().interrupt_status, 1);
+    assert_eq!(transport.acknowledge_interrupt(), Ok(1));
+    assert_eq!(rig.device.state.borrow().interrupt_status, 0);
+    assert_eq!(transport.acknowledge_interrupt(), Ok(0));
+
+    let pattern: Vec<u8> = (0..1024).map(|index| (index * 7) as u8).collect();
+    rig.dma.write_bytes(REQUESTS + 4096, &pattern).unwrap();
+    submit(&rig, &transport, queue, RequestKind::Write, 10, 1024);
+    assert!(queue.complete(&*rig.dma).unwrap().is_some());
+    assert_eq!(block::status(rig.dma.read_u8(REQUESTS + 16).unwrap()), Ok(()));
+    assert_eq!(rig.device.disk()[10 * 512..12 * 512], pattern[..]);
+    assert_eq!(rig.device.state.borrow().interrupts, 2);
+
+    // A restarted driver resets it: queues forgotten, set up again.
+    let again = device::start(&transport, &*rig.dma, DMA_BASE, block::WANTED_FEATURES, &[16], Interrupt::Line).unwrap();
+    assert_eq!(again.queues[0].queue().size(), 16);
+    assert_eq!(rig.device.state.borrow().resets, 2);
+}
+
+#[test]
+fn an_interrupt_that_does_not_suit_the_transport_fails_the_device() {
+    let (rig, transport) = mmio_block_rig(8);
+    let result = device::start(&transport, &*rig.dma, DMA_BASE, block::WANTED_FEATURES, &[16], SIGNAL);
+    assert_eq!(result.err(), Some(TransportError::NotPci));
+    assert_ne!(transport.status().unwrap() & transport::STATUS_FAILED, 0);
+
+    let rig = block_rig(8);
+    let transport = transport_of(&rig).unwrap();
+    let result = device::start(&transport, &*rig.dma, DMA_BASE, block::WANTED_FEATURES, &[16], Interrupt::Line);
+    assert_eq!(result.err(), Some(TransportError::MissingCapability("INTx")));
+    assert_ne!(transport.status().unwrap() & transport::STATUS_FAILED, 0);
+    assert_eq!(transport.acknowledge_interrupt(), Ok(0), "MSI-X is not acknowledged at the device");
+}
+
+#[test]
+fn virtio_mmio_windows_are_checked() {
+    use crate::memory::fake::FakeMemory;
+    let window = |magic: u32, version: u32, device: u32, size: usize| {
+        let memory = FakeMemory::new(size);
+        memory.write_u32(mmio::MAGIC_VALUE, magic).unwrap();
+        memory.write_u32(mmio::VERSION, version).unwrap();
+        memory.write_u32(mmio::DEVICE_ID, device).unwrap();
+        Transport::new_mmio(memory).map(|(_, probe)| probe)
+    };
+    let probe = |device: u32| {
+        let memory = FakeMemory::new(mmio::WINDOW);
+        memory.write_u32(mmio::MAGIC_VALUE, mmio::MAGIC).unwrap();
+        memory.write_u32(mmio::VERSION, 2).unwrap();
+        memory.write_u32(mmio::DEVICE_ID, device).unwrap();
+        Transport::new_mmio(memory).map(|(_, probe)| probe)
+    };
+    assert_eq!(probe(0), Ok(transport::MmioProbe::Empty));
+    assert_eq!(probe(4), Ok(transport::MmioProbe::Device(transport::DeviceKind::Entropy)));
+    assert_eq!(probe(1), Ok(transport::MmioProbe::Device(transport::DeviceKind::Other(1))));
+    assert_eq!(window(0x1234_5678, 2, 2, mmio::WINDOW), Err(TransportError::NotVirtio));
+    assert_eq!(window(mmio::MAGIC, 1, 2, mmio::WINDOW), Err(TransportError::LegacyMmio));
+    assert_eq!(window(mmio::MAGIC, 3, 2, mmio::WINDOW), Err(TransportError::NotVirtio));
+    assert_eq!(window(mmio::MAGIC, 2, 2, 0x100), Err(TransportError::BadWindow));
 }

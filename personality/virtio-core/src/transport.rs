@@ -1,7 +1,8 @@
-//! The virtio 1.0 ("modern") PCI transport: finding a device's structures
-//! through its vendor capabilities, the status handshake, feature
-//! negotiation, queue setup, notification, device configuration, and the
-//! MSI-X table.
+//! The virtio 1.0 ("modern") transports: PCI (finding a device's
+//! structures through its vendor capabilities, the MSI-X table) and MMIO
+//! (one fixed register window, an interrupt line acknowledged at the
+//! device); for both the status handshake, feature negotiation, queue
+//! setup, notification and device configuration.
 //!
 //! Setup (virtio 1.0, 3.1.1), as [`Transport`] does it:
 //!
@@ -10,8 +11,8 @@
 //! 2. ACKNOWLEDGE, DRIVER;
 //! 3. features: the device's, intersected with the driver's;
 //!    `VIRTIO_F_VERSION_1` is required; FEATURES_OK, read back;
-//! 4. each queue: size, ring addresses, MSI-X vector (read back: the device
-//!    may refuse it), enable;
+//! 4. each queue: size, ring addresses, MSI-X vector (PCI; read back: the
+//!    device may refuse it), enable;
 //! 5. DRIVER_OK.
 //!
 //! A device that answers nonsense (a refused feature, a vector it cannot
@@ -119,6 +120,14 @@ pub enum TransportError {
     NoMsixEntry(u16),
     /// The configuration kept changing while it was read.
     ConfigurationUnstable,
+    /// A virtio-mmio window without the magic value or with an unknown
+    /// version.
+    NotVirtio,
+    /// A legacy (version 1) virtio-mmio transport: only the modern layout
+    /// is driven (QEMU: `-global virtio-mmio.force-legacy=false`).
+    LegacyMmio,
+    /// A PCI-only operation (MSI-X) asked of a virtio-mmio transport.
+    NotPci,
     Access,
 }
 
@@ -288,14 +297,62 @@ pub struct QueueAddresses {
 }
 
 /// A device's registers, mapped: the status handshake, features, queues,
-/// notifications, device configuration, MSI-X table.
+/// notifications, device configuration, and (PCI) the MSI-X table.
 pub struct Transport<M: Memory> {
     regions: Vec<M>,
-    common: Place,
-    notify: Place,
-    notify_multiplier: u32,
-    device: Place,
-    msix_table: Place,
+    registers: Registers,
+}
+
+/// Where the registers are: PCI's structures found through capabilities,
+/// or virtio-mmio's one fixed window (region 0).
+#[derive(Clone, Copy, Debug)]
+enum Registers {
+    Pci { common: Place, notify: Place, notify_multiplier: u32, device: Place, msix_table: Place },
+    Mmio,
+}
+
+/// The virtio-mmio register window (virtio 1.0, 4.2.2; version 2, the
+/// modern layout; QEMU gives it with `-global virtio-mmio.force-legacy=false`).
+pub mod mmio {
+    pub const MAGIC_VALUE: usize = 0x000;
+    pub const VERSION: usize = 0x004;
+    pub const DEVICE_ID: usize = 0x008;
+    pub const DEVICE_FEATURES: usize = 0x010;
+    pub const DEVICE_FEATURES_SELECT: usize = 0x014;
+    pub const DRIVER_FEATURES: usize = 0x020;
+    pub const DRIVER_FEATURES_SELECT: usize = 0x024;
+    pub const QUEUE_SELECT: usize = 0x030;
+    pub const QUEUE_SIZE_MAX: usize = 0x034;
+    pub const QUEUE_SIZE: usize = 0x038;
+    pub const QUEUE_READY: usize = 0x044;
+    pub const QUEUE_NOTIFY: usize = 0x050;
+    pub const INTERRUPT_STATUS: usize = 0x060;
+    pub const INTERRUPT_ACKNOWLEDGE: usize = 0x064;
+    pub const STATUS: usize = 0x070;
+    pub const QUEUE_DESCRIPTORS: usize = 0x080;
+    pub const QUEUE_DRIVER: usize = 0x090;
+    pub const QUEUE_DEVICE: usize = 0x0a0;
+    pub const CONFIGURATION_GENERATION: usize = 0x0fc;
+    pub const CONFIGURATION: usize = 0x100;
+    /// "virt" in little-endian.
+    pub const MAGIC: u32 = 0x7472_6976;
+    /// The modern register layout; 1 is the legacy one, not driven.
+    pub const MODERN_VERSION: u32 = 2;
+    /// The window's size: the registers and 256 bytes of device
+    /// configuration (QEMU's transports are 0x200 apart).
+    pub const WINDOW: usize = 0x200;
+    /// Queues a virtio-mmio device is asked about at most.
+    pub const QUEUES_MAX: u16 = 64;
+}
+
+/// What a virtio-mmio window holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MmioProbe {
+    /// A transport with a device behind it.
+    Device(DeviceKind),
+    /// A transport with no device (device id 0): QEMU's virt board has 32,
+    /// most of them empty.
+    Empty,
 }
 
 /// How many times the status is read after a reset before giving up.
@@ -313,14 +370,78 @@ impl<M: Memory> Transport<M> {
             }
             Ok(Place { region, offset: offset as usize, length: window.length as usize })
         };
-        Ok(Self {
+        let registers = Registers::Pci {
             common: place(layout.common)?,
             notify: place(layout.notify)?,
             notify_multiplier: layout.notify_multiplier,
             device: place(layout.device)?,
             msix_table: place(layout.msix.table)?,
-            regions,
-        })
+        };
+        Ok(Self { regions, registers })
+    }
+
+    /// The virtio-mmio transport whose window is `window` (at least
+    /// [`mmio::WINDOW`] bytes): checks the magic and the version, and
+    /// says which device is behind it. A legacy (version 1) transport is
+    /// refused with [`TransportError::LegacyMmio`].
+    pub fn new_mmio(window: M) -> Result<(Self, MmioProbe), TransportError> {
+        if window.size() < mmio::WINDOW {
+            return Err(TransportError::BadWindow);
+        }
+        if window.read_u32(mmio::MAGIC_VALUE)? != mmio::MAGIC {
+            return Err(TransportError::NotVirtio);
+        }
+        match window.read_u32(mmio::VERSION)? {
+            mmio::MODERN_VERSION => {}
+            1 => return Err(TransportError::LegacyMmio),
+            _ => return Err(TransportError::NotVirtio),
+        }
+        let probe = match window.read_u32(mmio::DEVICE_ID)? {
+            0 => MmioProbe::Empty,
+            2 => MmioProbe::Device(DeviceKind::Block),
+            4 => MmioProbe::Device(DeviceKind::Entropy),
+            other => MmioProbe::Device(DeviceKind::Other(other as u16)),
+        };
+        Ok((Self { regions: alloc::vec![window], registers: Registers::Mmio }, probe))
+    }
+
+    /// Whether the device interrupts through MSI-X (PCI) rather than a
+    /// line it must be acknowledged on (virtio-mmio).
+    pub fn uses_msix(&self) -> bool {
+        matches!(self.registers, Registers::Pci { .. })
+    }
+
+    /// After an interrupt on the device's line: reads which events the
+    /// device signalled and acknowledges them, so a level-triggered line
+    /// falls (virtio-mmio). MSI-X messages need no acknowledgement at the
+    /// device: the answer there is 0.
+    pub fn acknowledge_interrupt(&self) -> Result<u32, TransportError> {
+        match self.registers {
+            Registers::Pci { .. } => Ok(0),
+            Registers::Mmio => {
+                let events = self.mmio_u32(mmio::INTERRUPT_STATUS)?;
+                self.set_mmio_u32(mmio::INTERRUPT_ACKNOWLEDGE, events)?;
+                Ok(events)
+            }
+        }
+    }
+
+    fn mmio_u32(&self, register: usize) -> Result<u32, TransportError> {
+        Ok(self.regions[0].read_u32(register)?)
+    }
+
+    fn set_mmio_u32(&self, register: usize, value: u32) -> Result<(), TransportError> {
+        Ok(self.regions[0].write_u32(register, value)?)
+    }
+
+    /// The PCI structures; an error on virtio-mmio (callers check first).
+    fn pci(&self) -> Result<(Place, Place, u32, Place, Place), TransportError> {
+        match self.registers {
+            Registers::Pci { common, notify, notify_multiplier, device, msix_table } => {
+                Ok((common, notify, notify_multiplier, device, msix_table))
+            }
+            Registers::Mmio => Err(TransportError::NotPci),
+        }
     }
 
     fn memory(&self, place: Place, offset: usize, length: usize) -> Result<(&M, usize), TransportError> {
@@ -331,53 +452,63 @@ impl<M: Memory> Transport<M> {
     }
 
     fn common_u8(&self, register: usize) -> Result<u8, TransportError> {
-        let (memory, offset) = self.memory(self.common, register, 1)?;
+        let (memory, offset) = self.memory(self.pci()?.0, register, 1)?;
         Ok(memory.read_u8(offset)?)
     }
 
     fn common_u16(&self, register: usize) -> Result<u16, TransportError> {
-        let (memory, offset) = self.memory(self.common, register, 2)?;
+        let (memory, offset) = self.memory(self.pci()?.0, register, 2)?;
         Ok(memory.read_u16(offset)?)
     }
 
     fn common_u32(&self, register: usize) -> Result<u32, TransportError> {
-        let (memory, offset) = self.memory(self.common, register, 4)?;
+        let (memory, offset) = self.memory(self.pci()?.0, register, 4)?;
         Ok(memory.read_u32(offset)?)
     }
 
     fn set_common_u8(&self, register: usize, value: u8) -> Result<(), TransportError> {
-        let (memory, offset) = self.memory(self.common, register, 1)?;
+        let (memory, offset) = self.memory(self.pci()?.0, register, 1)?;
         Ok(memory.write_u8(offset, value)?)
     }
 
     fn set_common_u16(&self, register: usize, value: u16) -> Result<(), TransportError> {
-        let (memory, offset) = self.memory(self.common, register, 2)?;
+        let (memory, offset) = self.memory(self.pci()?.0, register, 2)?;
         Ok(memory.write_u16(offset, value)?)
     }
 
     fn set_common_u32(&self, register: usize, value: u32) -> Result<(), TransportError> {
-        let (memory, offset) = self.memory(self.common, register, 4)?;
+        let (memory, offset) = self.memory(self.pci()?.0, register, 4)?;
         Ok(memory.write_u32(offset, value)?)
     }
 
     fn set_common_u64(&self, register: usize, value: u64) -> Result<(), TransportError> {
-        let (memory, offset) = self.memory(self.common, register, 8)?;
+        let (memory, offset) = self.memory(self.pci()?.0, register, 8)?;
         Ok(memory.write_u64(offset, value)?)
     }
 
     pub fn status(&self) -> Result<u8, TransportError> {
-        self.common_u8(common::DEVICE_STATUS)
+        match self.registers {
+            Registers::Pci { .. } => self.common_u8(common::DEVICE_STATUS),
+            Registers::Mmio => Ok(self.mmio_u32(mmio::STATUS)? as u8),
+        }
+    }
+
+    fn set_status(&self, status: u8) -> Result<(), TransportError> {
+        match self.registers {
+            Registers::Pci { .. } => self.set_common_u8(common::DEVICE_STATUS, status),
+            Registers::Mmio => self.set_mmio_u32(mmio::STATUS, status as u32),
+        }
     }
 
     fn add_status(&self, bits: u8) -> Result<(), TransportError> {
         let status = self.status()?;
-        self.set_common_u8(common::DEVICE_STATUS, status | bits)
+        self.set_status(status | bits)
     }
 
     /// Resets the device: it forgets its queues, features and pending
     /// requests (and stops using the memory they named).
     pub fn reset(&self) -> Result<(), TransportError> {
-        self.set_common_u8(common::DEVICE_STATUS, 0)?;
+        self.set_status(0)?;
         for _ in 0..RESET_POLLS {
             if self.status()? == 0 {
                 return Ok(());
@@ -400,8 +531,17 @@ impl<M: Memory> Transport<M> {
         self.add_status(STATUS_DRIVER)?;
         let mut offered = 0u64;
         for half in 0..2u32 {
-            self.set_common_u32(common::DEVICE_FEATURE_SELECT, half)?;
-            offered |= (self.common_u32(common::DEVICE_FEATURE)? as u64) << (32 * half);
+            let features = match self.registers {
+                Registers::Pci { .. } => {
+                    self.set_common_u32(common::DEVICE_FEATURE_SELECT, half)?;
+                    self.common_u32(common::DEVICE_FEATURE)?
+                }
+                Registers::Mmio => {
+                    self.set_mmio_u32(mmio::DEVICE_FEATURES_SELECT, half)?;
+                    self.mmio_u32(mmio::DEVICE_FEATURES)?
+                }
+            };
+            offered |= (features as u64) << (32 * half);
         }
         let accepted = offered & (wanted | FEATURE_VERSION_1);
         if accepted & FEATURE_VERSION_1 == 0 {
@@ -409,38 +549,76 @@ impl<M: Memory> Transport<M> {
             return Err(TransportError::FeaturesRefused);
         }
         for half in 0..2u32 {
-            self.set_common_u32(common::DRIVER_FEATURE_SELECT, half)?;
-            self.set_common_u32(common::DRIVER_FEATURE, (accepted >> (32 * half)) as u32)?;
+            let features = (accepted >> (32 * half)) as u32;
+            match self.registers {
+                Registers::Pci { .. } => {
+                    self.set_common_u32(common::DRIVER_FEATURE_SELECT, half)?;
+                    self.set_common_u32(common::DRIVER_FEATURE, features)?;
+                }
+                Registers::Mmio => {
+                    self.set_mmio_u32(mmio::DRIVER_FEATURES_SELECT, half)?;
+                    self.set_mmio_u32(mmio::DRIVER_FEATURES, features)?;
+                }
+            }
         }
         self.add_status(STATUS_FEATURES_OK)?;
         if self.status()? & STATUS_FEATURES_OK == 0 {
             self.fail();
             return Err(TransportError::FeaturesRefused);
         }
-        // Configuration changes are not watched: no configuration vector.
-        self.set_common_u16(common::CONFIG_MSIX_VECTOR, NO_VECTOR)?;
+        // Configuration changes are not watched: no configuration vector
+        // (virtio-mmio's one line carries them, and they are ignored).
+        if self.uses_msix() {
+            self.set_common_u16(common::CONFIG_MSIX_VECTOR, NO_VECTOR)?;
+        }
         Ok(accepted)
     }
 
+    /// How many queues the device has (virtio-mmio does not say: the
+    /// queues before the first of maximum size 0, at most
+    /// [`mmio::QUEUES_MAX`]).
     pub fn queue_count(&self) -> Result<u16, TransportError> {
-        self.common_u16(common::NUM_QUEUES)
+        match self.registers {
+            Registers::Pci { .. } => self.common_u16(common::NUM_QUEUES),
+            Registers::Mmio => {
+                for index in 0..mmio::QUEUES_MAX {
+                    self.set_mmio_u32(mmio::QUEUE_SELECT, index as u32)?;
+                    if self.mmio_u32(mmio::QUEUE_SIZE_MAX)? == 0 {
+                        return Ok(index);
+                    }
+                }
+                Ok(mmio::QUEUES_MAX)
+            }
+        }
     }
 
     /// The size queue `index` will have: the device's, at most
     /// `size_limit`, a power of two (split queues need one).
     pub fn queue_size(&self, index: u16, size_limit: u16) -> Result<u16, TransportError> {
-        self.set_common_u16(common::QUEUE_SELECT, index)?;
-        let offered = self.common_u16(common::QUEUE_SIZE)?;
+        let offered = match self.registers {
+            Registers::Pci { .. } => {
+                self.set_common_u16(common::QUEUE_SELECT, index)?;
+                let offered = self.common_u16(common::QUEUE_SIZE)?;
+                if index >= self.queue_count()? {
+                    return Err(TransportError::NoQueue(index));
+                }
+                offered
+            }
+            Registers::Mmio => {
+                self.set_mmio_u32(mmio::QUEUE_SELECT, index as u32)?;
+                self.mmio_u32(mmio::QUEUE_SIZE_MAX)?.min(u16::MAX as u32) as u16
+            }
+        };
         let size = offered.min(size_limit);
-        if size == 0 || index >= self.queue_count()? {
+        if size == 0 {
             return Err(TransportError::NoQueue(index));
         }
         Ok(1 << (15 - size.leading_zeros()))
     }
 
     /// Sets queue `index` up with `size` entries (from [`Self::queue_size`])
-    /// at `addresses`, interrupting through MSI-X entry `vector`, and
-    /// enables it.
+    /// at `addresses`, interrupting through MSI-X entry `vector` (PCI; a
+    /// virtio-mmio device has its one line), and enables it.
     pub fn setup_queue(
         &self,
         index: u16,
@@ -448,6 +626,9 @@ impl<M: Memory> Transport<M> {
         addresses: QueueAddresses,
         vector: u16,
     ) -> Result<QueueNotifier, TransportError> {
+        let Registers::Pci { notify, notify_multiplier, .. } = self.registers else {
+            return self.setup_mmio_queue(index, size, addresses);
+        };
         self.set_common_u16(common::QUEUE_SELECT, index)?;
         if self.common_u16(common::QUEUE_ENABLE)? != 0 {
             return Err(TransportError::NoQueue(index));
@@ -460,12 +641,36 @@ impl<M: Memory> Transport<M> {
         if self.common_u16(common::QUEUE_MSIX_VECTOR)? != vector {
             return Err(TransportError::VectorRefused);
         }
-        let offset = self.common_u16(common::QUEUE_NOTIFY_OFF)? as usize * self.notify_multiplier as usize;
-        if offset.checked_add(2).is_none_or(|end| end > self.notify.length) {
+        let offset = self.common_u16(common::QUEUE_NOTIFY_OFF)? as usize * notify_multiplier as usize;
+        if offset.checked_add(2).is_none_or(|end| end > notify.length) {
             return Err(TransportError::BadWindow);
         }
         self.set_common_u16(common::QUEUE_ENABLE, 1)?;
         Ok(QueueNotifier { queue: index, offset })
+    }
+
+    fn setup_mmio_queue(
+        &self,
+        index: u16,
+        size: u16,
+        addresses: QueueAddresses,
+    ) -> Result<QueueNotifier, TransportError> {
+        self.set_mmio_u32(mmio::QUEUE_SELECT, index as u32)?;
+        if self.mmio_u32(mmio::QUEUE_READY)? != 0 {
+            return Err(TransportError::NoQueue(index));
+        }
+        self.set_mmio_u32(mmio::QUEUE_SIZE, size as u32)?;
+        let pairs = [
+            (mmio::QUEUE_DESCRIPTORS, addresses.descriptors),
+            (mmio::QUEUE_DRIVER, addresses.available),
+            (mmio::QUEUE_DEVICE, addresses.used),
+        ];
+        for (register, address) in pairs {
+            self.set_mmio_u32(register, address as u32)?;
+            self.set_mmio_u32(register + 4, (address >> 32) as u32)?;
+        }
+        self.set_mmio_u32(mmio::QUEUE_READY, 1)?;
+        Ok(QueueNotifier { queue: index, offset: mmio::QUEUE_NOTIFY })
     }
 
     /// Step 5: the device may start.
@@ -475,8 +680,30 @@ impl<M: Memory> Transport<M> {
 
     /// Tells the device that queue `notifier` has new buffers.
     pub fn notify(&self, notifier: QueueNotifier) -> Result<(), TransportError> {
-        let (memory, offset) = self.memory(self.notify, notifier.offset, 2)?;
-        Ok(memory.write_u16(offset, notifier.queue)?)
+        match self.registers {
+            Registers::Pci { notify, .. } => {
+                let (memory, offset) = self.memory(notify, notifier.offset, 2)?;
+                Ok(memory.write_u16(offset, notifier.queue)?)
+            }
+            Registers::Mmio => self.set_mmio_u32(mmio::QUEUE_NOTIFY, notifier.queue as u32),
+        }
+    }
+
+    fn configuration_generation(&self) -> Result<u32, TransportError> {
+        match self.registers {
+            Registers::Pci { .. } => Ok(self.common_u8(common::CONFIG_GENERATION)? as u32),
+            Registers::Mmio => self.mmio_u32(mmio::CONFIGURATION_GENERATION),
+        }
+    }
+
+    /// The device configuration as a place in the regions.
+    fn device_configuration(&self) -> Place {
+        match self.registers {
+            Registers::Pci { device, .. } => device,
+            Registers::Mmio => {
+                Place { region: 0, offset: mmio::CONFIGURATION, length: mmio::WINDOW - mmio::CONFIGURATION }
+            }
+        }
     }
 
     /// Reads the device configuration with `read`, again until the
@@ -487,9 +714,9 @@ impl<M: Memory> Transport<M> {
         read: impl Fn(&Self) -> Result<T, TransportError>,
     ) -> Result<T, TransportError> {
         for _ in 0..16 {
-            let before = self.common_u8(common::CONFIG_GENERATION)?;
+            let before = self.configuration_generation()?;
             let value = read(self)?;
-            if self.common_u8(common::CONFIG_GENERATION)? == before {
+            if self.configuration_generation()? == before {
                 return Ok(value);
             }
         }
@@ -497,27 +724,28 @@ impl<M: Memory> Transport<M> {
     }
 
     pub fn configuration_u8(&self, offset: usize) -> Result<u8, TransportError> {
-        let (memory, offset) = self.memory(self.device, offset, 1)?;
+        let (memory, offset) = self.memory(self.device_configuration(), offset, 1)?;
         Ok(memory.read_u8(offset)?)
     }
 
     pub fn configuration_u32(&self, offset: usize) -> Result<u32, TransportError> {
-        let (memory, offset) = self.memory(self.device, offset, 4)?;
+        let (memory, offset) = self.memory(self.device_configuration(), offset, 4)?;
         Ok(memory.read_u32(offset)?)
     }
 
     pub fn configuration_u64(&self, offset: usize) -> Result<u64, TransportError> {
-        let (memory, offset) = self.memory(self.device, offset, 8)?;
+        let (memory, offset) = self.memory(self.device_configuration(), offset, 8)?;
         Ok(memory.read_u64(offset)?)
     }
 
     /// Points MSI-X table entry `entry` at `address`/`data` and unmasks it.
     pub fn program_msix(&self, entry: u16, address: u64, data: u32) -> Result<(), TransportError> {
+        let msix_table = self.pci()?.4;
         let base = entry as usize * 16;
-        if base + 16 > self.msix_table.length {
+        if base + 16 > msix_table.length {
             return Err(TransportError::NoMsixEntry(entry));
         }
-        let (memory, offset) = self.memory(self.msix_table, base, 16)?;
+        let (memory, offset) = self.memory(msix_table, base, 16)?;
         memory.write_u32(offset + 12, 1)?; // masked while it changes
         memory.write_u32(offset, address as u32)?;
         memory.write_u32(offset + 4, (address >> 32) as u32)?;

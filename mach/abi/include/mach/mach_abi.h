@@ -165,6 +165,7 @@ typedef uint32_t mach_port_mscount_t;
 #define MACH_TRAP_INTERRUPT_ACKNOWLEDGE 93
 #define MACH_TRAP_IO_PORT_ACCESS 94
 #define MACH_TRAP_INTERRUPT_BIND_MSI 95
+#define MACH_TRAP_HOST_POWER_OFF 96
 
 /* mach_port_right_t */
 #define MACH_PORT_RIGHT_SEND 0
@@ -289,6 +290,7 @@ typedef uint32_t mach_port_mscount_t;
 #define AT_PAGESZ 6
 #define AT_MACH_BOOTSTRAP 0x1000u
 #define AT_MACH_HOST 0x1001u
+#define AT_MACH_IO_PORTS 0x1002u
 #define AT_PHDR 3
 #define AT_PHENT 4
 #define AT_PHNUM 5

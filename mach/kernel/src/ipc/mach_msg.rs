@@ -307,17 +307,23 @@ fn deliver_directly(
     let mut memory = receiver_task.user_space()?;
     let buffer = UserBuffer::new(pending.address, pending.size);
     user::check_writable(&mut memory, buffer).ok()?;
-    let code = match ipc.send_direct_into(
-        space,
-        bytes,
-        &mut InlineOnly,
-        receiver_space,
-        pending.name,
-        pending.size,
-        options,
-        &mut InlineOnly,
-        out,
-    ) {
+    // The shapes of an RPC request and reply first (mach_ipc's fast path),
+    // then anything else a waiting receiver can take.
+    let delivered = match ipc.send_fast_into(space, bytes, receiver_space, pending.name, pending.size, options, out) {
+        Some(received) => Ok(received),
+        None => ipc.send_direct_into(
+            space,
+            bytes,
+            &mut InlineOnly,
+            receiver_space,
+            pending.name,
+            pending.size,
+            options,
+            &mut InlineOnly,
+            out,
+        ),
+    };
+    let code = match delivered {
         Ok(received) => {
             user::copy_to_user(&mut memory, buffer, &out[..received.length])
                 .expect("receiver buffer checked writable under this lock");

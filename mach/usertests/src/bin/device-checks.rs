@@ -51,6 +51,18 @@ fn main(device: u64) {
         call(Trap::DeviceMapMemory, [task, 0xfed0_0000, 4096, &raw mut address as u64, 0, 0]),
         Err(KernReturn::InvalidCapability),
     );
+    // Powering off needs the privileged host port too (with it the machine
+    // would go: scripts/tests/power-off checks that).
+    checks.equal(
+        "power off without the host port",
+        call(Trap::HostPowerOff, [task, 1, 0, 0, 0, 0]),
+        Err(KernReturn::InvalidCapability),
+    );
+    checks.equal(
+        "power off with no port",
+        call(Trap::HostPowerOff, [0, 1, 0, 0, 0, 0]),
+        Err(KernReturn::InvalidCapability),
+    );
 
     // DMA memory.
     let (mut virtual_address, mut physical) = (0u64, 0u64);

@@ -1,5 +1,8 @@
 //! An echo server: receives on the receive right named by its argument and
 //! answers each request on its reply port with the same words and id + 100.
+//! Each reply goes out with the next receive in one `mach_msg`, the shape
+//! of libmach's server loop (`libmach::server::run`), and the words are
+//! answered where they arrived: only the header is rewritten.
 #![no_std]
 #![no_main]
 
@@ -13,23 +16,26 @@ fn main(argument: u64) {
     let service = argument as u32;
     let mut buffer = MessageBuffer::<2048>::new();
     let mut served = 0u64;
+    let mut reply: Option<usize> = None;
     loop {
-        if let Err(error) = mach_msg(&mut buffer, MACH_RCV_MSG, 0, service, 0) {
+        let received = match reply.take() {
+            Some(size) => match mach_msg(&mut buffer, MACH_SEND_MSG | MACH_RCV_MSG, size, service, 0) {
+                Err(error) if error.is_send_error() => {
+                    println!("echo: reply failed: {error:?}");
+                    mach_msg(&mut buffer, MACH_RCV_MSG, 0, service, 0)
+                }
+                result => result,
+            },
+            None => mach_msg(&mut buffer, MACH_RCV_MSG, 0, service, 0),
+        };
+        if let Err(error) = received {
             println!("echo: receive failed: {error:?}");
             return;
         }
-        let size = message::word(&buffer, 1) as usize;
+        let size = (message::word(&buffer, 1) as usize).min(message::HEADER + 400 * 4);
         let reply_port = message::word(&buffer, 2);
-        let words = (size.saturating_sub(message::HEADER) / 4).min(400);
-        let mut body = [0u32; 400];
-        for (index, slot) in body.iter_mut().enumerate().take(words) {
-            *slot = message::word(&buffer, 6 + index);
-        }
         let id = message::id(&buffer) + 100;
-        let reply = message::write(&mut buffer, reply_port, Disposition::MoveSendOnce as u32, 0, 0, id, &body[..words]);
-        if let Err(error) = mach_msg(&mut buffer, MACH_SEND_MSG, reply, 0, 0) {
-            println!("echo: reply failed: {error:?}");
-        }
+        reply = Some(message::write_header(&mut buffer, reply_port, Disposition::MoveSendOnce as u32, 0, 0, id, size));
         served += 1;
         if served.is_multiple_of(1000) {
             println!("echo: served {served}");

@@ -164,15 +164,119 @@ unsafe fn read_into(port: PortName, at: Option<u64>, buffer: *mut u8, count: usi
         length
     };
     match (count <= INLINE_MAX, at) {
-        (true, None) => call!(io, port, |client| client.read(count as u32)).map(|data| copy(data.as_slice())),
-        (true, Some(offset)) => {
-            call!(io, port, |client| client.read_at(offset, count as u32)).map(|data| copy(data.as_slice()))
-        }
+        (true, _) => read_inline(port, at, count as u32, copy),
         (false, None) => call!(io, port, |client| client.read_large(count as u32)).map(|data| copy(data.bytes())),
         (false, Some(offset)) => {
             call!(io, port, |client| client.read_at_large(offset, count as u32)).map(|data| copy(data.bytes()))
         }
     }
+}
+
+/// The largest inline request or reply of `read`, `read_at`, `write` and
+/// `write_at`.
+const INLINE_CALL_BUFFER: usize =
+    max(max(io::buffer_size::READ, io::buffer_size::READ_AT), max(io::buffer_size::WRITE, io::buffer_size::WRITE_AT));
+
+const fn max(a: usize, b: usize) -> usize {
+    if a > b {
+        a
+    } else {
+        b
+    }
+}
+
+type InlineCallBuffer = libmach::trap::MessageBuffer<INLINE_CALL_BUFFER>;
+
+/// Message buffers of the inline read and write calls, kept for the next
+/// call: the generated clients make a new one each call and zero it (8 KiB,
+/// about 1,000 instructions), then copy a read's data into a zeroed
+/// `BoundedBytes` before it reaches the caller's buffer; these calls
+/// decode the reply in place instead. A handler interrupting a call takes
+/// another buffer (the cell's critical section keeps the list whole).
+static INLINE_CALL_BUFFERS: MainThreadCell<Vec<alloc::boxed::Box<InlineCallBuffer>>> = MainThreadCell::new(Vec::new());
+
+/// One inline `io` call on `port`, the same message as the generated
+/// client's routine `id` sends: `encode` writes the request's fields,
+/// `decode` reads the reply's (after the return code) in place.
+fn inline_call<T>(
+    port: PortName,
+    id: i32,
+    encode: impl FnOnce(&mut libmach::message::MessageWriter<'_>) -> Result<(), libmach::WriteError>,
+    decode: impl FnOnce(&mut libmach::message::InlineReader<'_>) -> Result<T, libmach::DecodeError>,
+) -> Result<T, Failure> {
+    use libmach::message::{expect_descriptor_count, release_received, MessageWriter};
+    use libmach::{rpc, RpcError};
+    let mut reply_port = super::take_reply_port()?;
+    let mut buffer =
+        INLINE_CALL_BUFFERS.with(|kept| kept.pop()).unwrap_or_else(|| alloc::boxed::Box::new(InlineCallBuffer::new()));
+    let result = (|| {
+        let length = {
+            let mut writer = MessageWriter::new(&mut buffer.0[..], rpc::request_header(port, reply_port.name(), id));
+            encode(&mut writer)
+                .and_then(|()| writer.finish())
+                .map_err(|error| super::rpc_failure(RpcError::Write(error)))?
+        };
+        rpc::call(&KERNEL, &mut reply_port, &mut buffer.0[..], length, None).map_err(super::rpc_failure)?;
+        let (view, mut reader) = match rpc::read_reply(&KERNEL, &buffer.0[..], id) {
+            Ok(reply) => reply,
+            Err(Ok(code)) => return Err(super::call_failure(rpc::code_error(code, io::Error::from_code))),
+            Err(Err(error)) => return Err(super::rpc_failure(error)),
+        };
+        let decoded = expect_descriptor_count(&view, 0).and_then(|()| decode(&mut reader));
+        match decoded.and_then(|value| reader.finish().map(|()| value)) {
+            Ok(value) => Ok(value),
+            Err(error) => {
+                release_received(&KERNEL, &view);
+                Err(super::rpc_failure(RpcError::Reply(error)))
+            }
+        }
+    })();
+    INLINE_CALL_BUFFERS.with(|kept| {
+        if kept.len() < 2 {
+            kept.push(buffer);
+        }
+    });
+    super::give_reply_port(reply_port);
+    result
+}
+
+/// An inline read (`io.read`, or `io.read_at` with `at`) of at most
+/// `INLINE_MAX` bytes, the data handed to `copy`.
+fn read_inline(
+    port: PortName,
+    at: Option<u64>,
+    count: u32,
+    copy: impl FnOnce(&[u8]) -> usize,
+) -> Result<usize, Failure> {
+    let id = if at.is_some() { io::id::READ_AT } else { io::id::READ };
+    inline_call(
+        port,
+        id,
+        |writer| {
+            if let Some(offset) = at {
+                writer.u64(offset)?;
+            }
+            writer.u32(count)
+        },
+        |reader| reader.bytes(INLINE_MAX).map(copy),
+    )
+}
+
+/// An inline write (`io.write`, or `io.write_at` with `at`) of at most
+/// `INLINE_MAX` bytes: the count written.
+fn write_inline(port: PortName, at: Option<u64>, data: &[u8]) -> Result<u32, Failure> {
+    let id = if at.is_some() { io::id::WRITE_AT } else { io::id::WRITE };
+    inline_call(
+        port,
+        id,
+        |writer| {
+            if let Some(offset) = at {
+                writer.u64(offset)?;
+            }
+            writer.bytes(data, INLINE_MAX)
+        },
+        |reader| reader.u32(),
+    )
 }
 
 /// # Safety
@@ -184,7 +288,7 @@ pub unsafe fn write(fd: i32, buffer: *const u8, count: usize) -> Result<usize, E
     let data = unsafe { core::slice::from_raw_parts(buffer, count) };
     let result = interruptible(true, || {
         if count <= INLINE_MAX {
-            call!(io, port, |client| client.write(data))
+            write_inline(port, None, data)
         } else {
             call!(io, port, |client| client.write_large(data))
         }
@@ -224,7 +328,7 @@ pub unsafe fn write_at(fd: i32, buffer: *const u8, count: usize, offset: i64) ->
     let data = unsafe { core::slice::from_raw_parts(buffer, count) };
     broken_pipe(uninterrupted(|| {
         if count <= INLINE_MAX {
-            call!(io, port, |client| client.write_at(offset, data))
+            write_inline(port, Some(offset), data)
         } else {
             call!(io, port, |client| client.write_at_large(offset, data))
         }

@@ -107,7 +107,7 @@ macro_rules! errno_codes {
         })*
     };
 }
-errno_codes!(io, fs, proc, memory);
+errno_codes!(io, fs, proc, memory, tty);
 
 impl ErrnoCode for personality_interfaces::signal_thread::Error {
     fn errno(&self) -> i32 {

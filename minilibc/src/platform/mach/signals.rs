@@ -52,15 +52,16 @@ use personality_interfaces::{signal, signal_thread};
 pub(crate) struct Shared {
     state: SignalState,
     alternate: AlternateStack,
-    /// The summary last sent (None: never; nothing sent yet means the
-    /// server's view is the one exec gave it).
-    told: Option<Summary>,
+    /// The summary the process server holds: the one exec left it (the
+    /// start mask, the signals kept ignored, nothing caught), then the last
+    /// one sent.
+    told: Summary,
 }
 
 static SHARED: SpinLock<Shared> = SpinLock::new(Shared {
     state: SignalState::new(),
     alternate: AlternateStack { base: 0, size: 0, enabled: false },
-    told: None,
+    told: Summary { caught: 0, ignored: 0, blocked: 0, no_child_stop: false, no_child_wait: false },
 });
 
 /// The signal thread's port (0: not started), its ports, and the main
@@ -95,7 +96,7 @@ pub(crate) fn interruptions_without_restart() -> u64 {
 pub(crate) fn initialize(blocked: u64, ignored: u64) {
     let mut shared = SHARED.lock();
     shared.state = SignalState::starting(blocked, ignored);
-    shared.told = None;
+    shared.told = shared.state.summary();
 }
 
 pub(crate) fn blocked_mask() -> u64 {
@@ -115,23 +116,6 @@ fn current_thread() -> PortName {
     name
 }
 
-/// Whether the server's copy of the summary must change: any change of
-/// the caught or ignored sets or the SIGCHLD flags, and a change of the
-/// blocked set where the server applies default actions.
-fn must_tell(told: Option<Summary>, now: &Summary) -> bool {
-    let Some(told) = told else {
-        // Nothing told since exec: the server's view is what exec left it
-        // (its ignored set, the start mask, nothing caught).
-        return now.caught != 0 || now.no_child_stop || now.no_child_wait;
-    };
-    let defaulted = !(now.caught | now.ignored);
-    told.caught != now.caught
-        || told.ignored != now.ignored
-        || told.no_child_stop != now.no_child_stop
-        || told.no_child_wait != now.no_child_wait
-        || (told.blocked ^ now.blocked) & defaulted != 0
-}
-
 /// Tells the process server the summary if it changed where it matters
 /// (`force`: always). From the main thread in a critical section (the
 /// call must not be interrupted); from the signal thread directly.
@@ -140,7 +124,7 @@ fn tell_server(force: bool) {
     let summary = {
         let shared = SHARED.lock();
         let summary = shared.state.summary();
-        if !force && !must_tell(shared.told, &summary) {
+        if !force && !shared.told.server_must_learn(&summary) {
             return;
         }
         summary
@@ -156,7 +140,7 @@ fn tell_server(force: bool) {
     };
     let told = if on_signal_thread() { request().is_ok() } else { uninterrupted(request).is_ok() };
     if told {
-        SHARED.lock().told = Some(summary);
+        SHARED.lock().told = summary;
     }
 }
 

@@ -213,8 +213,10 @@ pub fn processor_count() -> Result<usize, Errno> {
     Ok(1)
 }
 
-/// The kernel log (syslog(2)'s commands 3, read all, and 10, its size):
-/// kept by the console server, which has no interface for reading it yet.
+/// The kernel log (syslog(2)'s commands): read from the kernel with the
+/// host port by a program the boot manifest grants it, else through the
+/// console server (`tty.read_kernel_log`), which serves the superuser only,
+/// as Linux with dmesg_restrict (EPERM for anyone else).
 ///
 /// # Safety
 /// `buffer` writable for `length` bytes.
@@ -228,13 +230,7 @@ pub unsafe fn kernel_log(command: i32, buffer: *mut u8, length: i32) -> Result<u
     const CLEAR: i32 = 5;
     const SIZE_UNREAD: i32 = 9;
     const SIZE_BUFFER: i32 = 10;
-    // Reading the log needs the privileged host port, which only programs
-    // the boot manifest grants it hold: anyone else is refused, as Linux
-    // refuses a process without CAP_SYSLOG.
     let host = HOST_PORT.load(Ordering::Relaxed);
-    if host == 0 {
-        return Err(Errno(crate::errno_table::EPERM));
-    }
     let buffer = || -> Result<&mut [u8], Errno> {
         if buffer.is_null() || length < 0 {
             return Err(Errno(EINVAL));
@@ -243,6 +239,9 @@ pub unsafe fn kernel_log(command: i32, buffer: *mut u8, length: i32) -> Result<u
         Ok(unsafe { core::slice::from_raw_parts_mut(buffer, length as usize) })
     };
     let unread = LOG_UNREAD.load(Ordering::Relaxed);
+    if host == 0 {
+        return console_log(command, buffer, unread);
+    }
     match command {
         CLOSE | OPEN => Ok(0),
         SIZE_BUFFER => log_size(host, 0),
@@ -294,6 +293,115 @@ pub unsafe fn kernel_log(command: i32, buffer: *mut u8, length: i32) -> Result<u
 pub(crate) static HOST_PORT: AtomicU32 = AtomicU32::new(0);
 /// The kernel log's first line `klogctl` has not read (`SYSLOG_ACTION_READ`).
 static LOG_UNREAD: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+
+/// klogctl without the host port: the console server reads the log for
+/// the superuser (it refuses others with EPERM). `/dev/console` is opened
+/// for the call: its port serves `tty.defs` beside `io.defs`.
+fn console_log<'a>(
+    command: i32,
+    buffer: impl FnOnce() -> Result<&'a mut [u8], Errno>,
+    unread: u64,
+) -> Result<usize, Errno> {
+    const O_RDONLY_NOCTTY_CLOEXEC: i32 = 0o400 | 0o2000000;
+    // SAFETY: a NUL-terminated path.
+    let fd = unsafe {
+        super::files::open_at(super::AT_FDCWD, c"/dev/console".as_ptr().cast::<u8>(), O_RDONLY_NOCTTY_CLOEXEC, 0)
+    }
+    .map_err(|error| if error.0 == crate::errno_table::EACCES { Errno(crate::errno_table::EPERM) } else { error })?
+        as i32;
+    let result =
+        done(super::files::descriptor_port(fd)).and_then(|port| console_command(port, command, buffer, unread));
+    let _ = super::files::close(fd);
+    result
+}
+
+fn console_command<'a>(
+    port: PortName,
+    command: i32,
+    buffer: impl FnOnce() -> Result<&'a mut [u8], Errno>,
+    unread: u64,
+) -> Result<usize, Errno> {
+    const CLOSE: i32 = 0;
+    const OPEN: i32 = 1;
+    const READ: i32 = 2;
+    const READ_ALL: i32 = 3;
+    const READ_CLEAR: i32 = 4;
+    const CLEAR: i32 = 5;
+    const SIZE_UNREAD: i32 = 9;
+    const SIZE_BUFFER: i32 = 10;
+    // Every line from `from` on (the ring holds a bounded number), and the
+    // sequence after the last.
+    let lines_from = |from: u64| -> Result<(alloc::vec::Vec<u8>, u64), Errno> {
+        let mut lines = alloc::vec::Vec::new();
+        let mut sequence = from;
+        loop {
+            let reply = uninterrupted(|| call!(tty, port, |client| client.read_kernel_log(sequence)))?;
+            if reply.lines.as_slice().is_empty() {
+                return Ok((lines, sequence));
+            }
+            lines.extend_from_slice(reply.lines.as_slice());
+            sequence = reply.next;
+        }
+    };
+    let copy_newest = |lines: &[u8], buffer: &mut [u8]| {
+        let newest = crate::mach::kernel_log::newest_lines(lines, buffer.len());
+        buffer[..newest.len()].copy_from_slice(newest);
+        newest.len()
+    };
+    match command {
+        CLOSE | OPEN => {
+            // Refused to others here too, as Linux does.
+            lines_from(u64::MAX).map(|_| 0)
+        }
+        SIZE_BUFFER => lines_from(0).map(|(lines, _)| lines.len()),
+        SIZE_UNREAD => lines_from(unread).map(|(lines, _)| lines.len()),
+        READ_ALL => {
+            let (lines, _) = lines_from(0)?;
+            Ok(copy_newest(&lines, buffer()?))
+        }
+        READ_CLEAR => {
+            let (lines, next) = lines_from(0)?;
+            let length = copy_newest(&lines, buffer()?);
+            LOG_UNREAD.store(next, Ordering::Relaxed);
+            Ok(length)
+        }
+        CLEAR => {
+            let (_, next) = lines_from(unread)?;
+            LOG_UNREAD.store(next, Ordering::Relaxed);
+            Ok(0)
+        }
+        // Lines not read yet (the oldest first), waiting for one if there is none.
+        READ => {
+            let buffer = buffer()?;
+            if buffer.is_empty() {
+                return Ok(0);
+            }
+            loop {
+                let reply = uninterrupted(|| call!(tty, port, |client| client.read_kernel_log(unread)))?;
+                let lines = reply.lines.as_slice();
+                if !lines.is_empty() {
+                    // Whole lines from the oldest, as many as fit.
+                    let mut length = 0;
+                    for line in lines.split_inclusive(|&byte| byte == b'\n') {
+                        if length + line.len() > buffer.len() {
+                            break;
+                        }
+                        buffer[length..length + line.len()].copy_from_slice(line);
+                        length += line.len();
+                    }
+                    if length == 0 {
+                        return Err(Errno(EINVAL));
+                    }
+                    let taken = lines[..length].iter().filter(|&&byte| byte == b'\n').count() as u64;
+                    LOG_UNREAD.store(reply.first + taken, Ordering::Relaxed);
+                    return Ok(length);
+                }
+                interruptible(false, || sleep_for(10))?;
+            }
+        }
+        _ => Err(Errno(EINVAL)),
+    }
+}
 
 fn log_size(host: PortName, from: u64) -> Result<usize, Errno> {
     libmach::kernel_log::size_from(host, from).map_err(|_| Errno(crate::errno_table::EIO))

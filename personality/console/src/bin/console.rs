@@ -1,11 +1,14 @@
-//! The console server: takes the serial line (COM1) from the kernel and
-//! serves it as a terminal. docs/console.md has the design.
+//! The console server: takes the serial line (COM1 on x86_64, the virt
+//! board's PL011 on aarch64) from the kernel and serves it as a terminal.
+//! docs/console.md has the design.
 //!
 //! Started by the bootstrap task from a manifest line with `host-port`
-//! (interrupts and the kernel log need it) and `io-ports=0x3f8-0x3ff`, it
+//! (interrupts and the kernel log need it; on aarch64 also the PL011's
+//! register page) and, on x86_64, `io-ports=0x3f8-0x3ff`, it
 //!
 //! 1. starts the UART (and gives up, saying why, if there is none);
-//! 2. binds IRQ 4 to its interrupt port;
+//! 2. binds its interrupt line (IRQ 4; the PL011's line 1) to its
+//!    interrupt port;
 //! 3. takes the serial line from the kernel (`kernel_log_handover`): from
 //!    here on the kernel's log reaches the screen through this server;
 //! 4. registers `console` and serves it, the open terminals, the
@@ -21,9 +24,8 @@ use libmach::server::{handle_one_with, ServeOptions};
 use libmach::trap::clock_get_time;
 use libmach::{println, PortSet, ReceiveRight, SendRight, SystemKernel};
 use mach_bootstrap_core::names;
-use mach_console::{ConsoleServer, LogLines, Machine, COM1_BASE, COM1_INTERRUPT};
+use mach_console::{ConsoleServer, LogLines, Machine};
 use mach_console_core::console::JobControlOutcome;
-use mach_console_core::uart::{Registers, Uart};
 use personality_interfaces::{device, io, proc, tty};
 
 /// Request and reply buffers: the largest message of the interfaces served.
@@ -46,11 +48,77 @@ mod heap;
 /// most (the core bounds its waits and queues).
 const HEAP_SIZE: u64 = 4 * 1024 * 1024;
 
-/// COM1 through the I/O ports the manifest granted, the interrupt line and
-/// the kernel log through the host port, and the process server once it
-/// has registered.
-struct Com1 {
+/// The board's serial line: COM1 (a 16550) through the I/O ports the
+/// manifest grants.
+#[cfg(target_arch = "x86_64")]
+mod board {
+    pub use mach_console::{COM1_BASE as BASE, COM1_INTERRUPT as INTERRUPT};
+    pub use mach_console_core::uart::Uart as Driver;
+    pub const DESCRIPTION: &str = "COM1, IRQ 4";
+
+    /// Nothing to map: the registers are I/O ports.
+    pub struct Registers;
+
+    pub fn map(_host: libmach::abi::PortName) -> Result<Registers, libmach::abi::KernReturn> {
+        Ok(Registers)
+    }
+
+    impl mach_console_core::uart::Registers for super::Serial {
+        fn read(&mut self, offset: u16) -> u8 {
+            libmach::device::port_read_u8(BASE + offset)
+        }
+
+        fn write(&mut self, offset: u16, value: u8) {
+            libmach::device::port_write_u8(BASE + offset, value);
+        }
+    }
+
+    pub fn start(serial: &mut super::Serial) -> Result<Driver, mach_console_core::uart::UartError> {
+        Driver::start(serial)
+    }
+}
+
+/// The board's serial line: QEMU virt's PL011, its register page mapped
+/// with the host port (the kernel's device tree says the same address).
+#[cfg(target_arch = "aarch64")]
+mod board {
+    pub use mach_console_core::pl011::Pl011 as Driver;
+    pub const BASE: u64 = 0x0900_0000;
+    /// Its shared peripheral interrupt.
+    pub const INTERRUPT: u32 = 1;
+    pub const DESCRIPTION: &str = "PL011, line 1";
+
+    pub type Registers = libmach::device::DeviceMemory;
+
+    pub fn map(host: libmach::abi::PortName) -> Result<Registers, libmach::abi::KernReturn> {
+        libmach::device::map_memory(host, BASE, 4096)
+    }
+
+    impl mach_console_core::pl011::Registers for super::Serial {
+        // The offsets are the driver's constants, inside the page: an
+        // access cannot fail.
+        fn read(&mut self, offset: usize) -> u32 {
+            self.registers.read_u32(offset).unwrap_or(0)
+        }
+
+        fn write(&mut self, offset: usize, value: u32) {
+            let _ = self.registers.write_u32(offset, value);
+        }
+    }
+
+    pub fn start(serial: &mut super::Serial) -> Result<Driver, mach_console_core::uart::UartError> {
+        Driver::start(serial)
+    }
+}
+
+use board::{BASE, INTERRUPT};
+
+/// The board's UART, the interrupt line and the kernel log through the
+/// host port, and the process server once it has registered.
+struct Serial {
     host: PortName,
+    #[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+    registers: board::Registers,
     names: Option<names::Client>,
     proc: Option<proc::Client<SystemKernel>>,
 }
@@ -59,7 +127,7 @@ struct Com1 {
 /// waits for the process server's answer.
 const PROCESS_SERVER_TIMEOUT_MS: u32 = 2000;
 
-impl Com1 {
+impl Serial {
     /// The process server's public port (`proc`), looked up once it has
     /// registered: it starts after the console, which it needs.
     fn process_server(&mut self) -> Option<&mut proc::Client<SystemKernel>> {
@@ -89,20 +157,10 @@ impl Com1 {
     }
 }
 
-impl Registers for Com1 {
-    fn read(&mut self, offset: u16) -> u8 {
-        libmach::device::port_read_u8(COM1_BASE + offset)
-    }
-
-    fn write(&mut self, offset: u16, value: u8) {
-        libmach::device::port_write_u8(COM1_BASE + offset, value);
-    }
-}
-
-impl Machine for Com1 {
+impl Machine for Serial {
     fn acknowledge_interrupt(&mut self) {
-        if let Err(error) = libmach::device::interrupt_acknowledge(self.host, COM1_INTERRUPT) {
-            println!("console: cannot acknowledge IRQ {COM1_INTERRUPT}: {error:?}");
+        if let Err(error) = libmach::device::interrupt_acknowledge(self.host, INTERRUPT) {
+            println!("console: cannot acknowledge interrupt {INTERRUPT}: {error:?}");
         }
     }
 
@@ -167,11 +225,18 @@ fn main(bootstrap_port: u64) {
     let names = names::Client::new(&kernel, SendRight::from_name(&kernel, bootstrap_port as PortName))
         .inspect_err(|error| println!("console: no client of the name service: {error:?}"))
         .ok();
-    let mut com1 = Com1 { host, names, proc: None };
-    let uart = match Uart::start(&mut com1) {
+    let registers = match board::map(host) {
+        Ok(registers) => registers,
+        Err(error) => {
+            println!("console: cannot map the UART at {BASE:#x}: {error:?}; the kernel keeps the serial line");
+            return;
+        }
+    };
+    let mut serial = Serial { host, registers, names, proc: None };
+    let uart = match board::start(&mut serial) {
         Ok(uart) => uart,
         Err(error) => {
-            println!("console: no UART at {COM1_BASE:#x}: {error:?}; the kernel keeps the serial line");
+            println!("console: no UART at {BASE:#x}: {error:?}; the kernel keeps the serial line");
             return;
         }
     };
@@ -185,19 +250,19 @@ fn main(bootstrap_port: u64) {
         println!("console: no ports");
         return;
     };
-    if let Err(error) = libmach::device::interrupt_bind(host, COM1_INTERRUPT, interrupt_send.name()) {
-        println!("console: cannot bind IRQ {COM1_INTERRUPT}: {error:?}; the kernel keeps the serial line");
+    if let Err(error) = libmach::device::interrupt_bind(host, INTERRUPT, interrupt_send.name()) {
+        println!("console: cannot bind interrupt {INTERRUPT}: {error:?}; the kernel keeps the serial line");
         return;
     }
     let sequence = match kernel_log::handover(host, log_send.name()) {
         Ok(sequence) => sequence,
         Err(error) => {
             println!("console: the kernel did not hand over the serial line: {error:?}");
-            let _ = libmach::device::interrupt_bind(host, COM1_INTERRUPT, 0);
+            let _ = libmach::device::interrupt_bind(host, INTERRUPT, 0);
             return;
         }
     };
-    let mut server = match ConsoleServer::new(kernel, set, uart, com1, sequence) {
+    let mut server = match ConsoleServer::new(kernel, set, uart, serial, sequence) {
         Ok(server) => server,
         Err(error) => {
             println!("console: cannot start serving: {error:?}");
@@ -214,7 +279,7 @@ fn main(bootstrap_port: u64) {
         println!("console: cannot register `console`: {error}");
         return;
     }
-    println!("console: serving the serial line (COM1, IRQ {COM1_INTERRUPT}) from kernel log line {sequence}");
+    println!("console: serving the serial line ({}) from kernel log line {sequence}", board::DESCRIPTION);
     // The ports stay ours for the life of the task.
     let _ports = (service, interrupts, log, interrupt_send, log_send);
     let mut request = libmach::trap::MessageBuffer::<BUFFER_SIZE>::new();

@@ -4,8 +4,9 @@
 //! - `rights-checks host-port io-ports=0x70-0x71 -- privileged`: it holds a
 //!   send right to the privileged host port (named in its auxiliary
 //!   vector), which a device trap accepts, and may read the CMOS ports
-//!   0x70-0x71;
-//! - `rights-checks -- unprivileged`: no host port in its auxiliary vector,
+//!   0x70-0x71, the one grant its auxiliary vector tells (`AT_MACH_IO_PORTS`);
+//! - `rights-checks -- unprivileged`: no host port nor I/O port grant in its
+//!   auxiliary vector,
 //!   none of the rights in its space is accepted by a device trap, and its
 //!   only send right is its bootstrap port; then it reads port 0x71, which
 //!   nobody granted it, and is killed for it.
@@ -87,7 +88,19 @@ fn main(bootstrap_port: u64) {
                 .map(|seconds| seconds > 1_577_836_800),
             Ok(true),
         );
+        // The one I/O port grant, told in the auxiliary vector (x86_64: no ports elsewhere).
+        #[cfg(target_arch = "x86_64")]
+        checks.equal(
+            "the auxiliary vector tells the one grant",
+            (libmach::runtime::io_port_ranges().count(), libmach::runtime::io_port_ranges().next()),
+            (1, Some((0x70, 2))),
+        );
+        #[cfg(target_arch = "x86_64")]
+        checks.equal("0x70-0x71 granted", libmach::runtime::io_ports_granted(0x70, 2), true);
+        checks.equal("0x70-0x72 not all granted", libmach::runtime::io_ports_granted(0x70, 3), false);
     } else {
+        checks.equal("no I/O port grant is told", libmach::runtime::io_port_ranges().count(), 0);
+        checks.equal("0x70 not granted", libmach::runtime::io_ports_granted(0x70, 1), false);
         checks.equal("no host port is named", libmach::runtime::host_port(), None);
         let mut send_rights = 0;
         // Our task's and thread's own ports aside (every task has those).

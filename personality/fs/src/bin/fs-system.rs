@@ -79,6 +79,13 @@ fn mounts(checks: &mut Checks, root: &mut fs::Client) {
     checks.equal("/ is ext2", root.statfs(b"/").map(|status| status.kind).map_err(|_| ()), Ok(EXT2_MAGIC));
     checks.equal("/tmp is a tmpfs", root.statfs(b"/tmp").map(|status| status.kind).map_err(|_| ()), Ok(TMPFS_MAGIC));
     checks.equal("/dev is a tmpfs", root.statfs(b"/dev").map(|status| status.kind).map_err(|_| ()), Ok(TMPFS_MAGIC));
+    checks.equal(
+        "/etc/mtab lists /, /dev, /tmp and /proc",
+        mount_list(root).map(|list| {
+            list.bytes().starts_with(b"/dev/vda / ext2 rw 0 0\ndevtmpfs /dev tmpfs rw 0 0\ntmpfs /tmp tmpfs rw 0 0\nproc /proc proc ro 0 0\n")
+        }),
+        Ok(true),
+    );
     let passwd =
         open(root, b"/etc/passwd", READ_ONLY).map_err(|_| ()).and_then(|mut file| file.read(64).map_err(|_| ()));
     checks.equal(
@@ -86,6 +93,37 @@ fn mounts(checks: &mut Checks, root: &mut fs::Client) {
         passwd.map(|data| data.as_slice().starts_with(b"root:x:0:0:")),
         Ok(true),
     );
+}
+
+/// The mount table as `/proc/mounts` (and `/etc/mtab`, a link to it) reads
+/// (its first 1024 bytes).
+struct MountList {
+    text: [u8; 1024],
+    length: usize,
+}
+
+impl MountList {
+    fn bytes(&self) -> &[u8] {
+        &self.text[..self.length]
+    }
+
+    fn contains(&self, part: &[u8]) -> bool {
+        self.bytes().windows(part.len()).any(|window| window == part)
+    }
+}
+
+fn mount_list(root: &mut fs::Client) -> Result<MountList, ()> {
+    let mut file = open(root, b"/etc/mtab", READ_ONLY).map_err(|_| ())?;
+    let mut list = MountList { text: [0; 1024], length: 0 };
+    while list.length < list.text.len() {
+        let data = file.read((list.text.len() - list.length) as u32).map_err(|_| ())?;
+        if data.is_empty() {
+            break;
+        }
+        list.text[list.length..list.length + data.len()].copy_from_slice(data.as_slice());
+        list.length += data.len();
+    }
+    Ok(list)
 }
 
 fn console(checks: &mut Checks, root: &mut fs::Client) {
@@ -268,8 +306,19 @@ fn second_disk(checks: &mut Checks, root: &mut fs::Client) {
         root.stat(b"/mnt/good.txt", true).map(|status| status.file_size).map_err(|_| ()),
         Ok(12),
     );
+    checks.equal(
+        "/proc/mounts lists /dev/vdb on /mnt",
+        mount_list(root).map(|list| list.contains(b"\n/dev/vdb /mnt ext2 rw 0 0\n")),
+        Ok(true),
+    );
     checks.equal("unmount /mnt", root.unmount(b"/mnt"), Ok(()));
+    checks.equal("/proc/mounts no longer lists /mnt", mount_list(root).map(|list| list.contains(b" /mnt ")), Ok(false));
     checks.equal("mount /dev/vdb read-only", root.mount(b"/dev/vdb", b"/mnt", "ext2", true), Ok(()));
+    checks.equal(
+        "/proc/mounts says read-only",
+        mount_list(root).map(|list| list.contains(b"\n/dev/vdb /mnt ext2 ro 0 0\n")),
+        Ok(true),
+    );
     checks.equal(
         "a read-only mount refuses changes",
         open(root, b"/mnt/refused", CREATE | WRITE_ONLY).err(),

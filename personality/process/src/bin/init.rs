@@ -153,8 +153,14 @@ fn main(_bootstrap_port: u64) {
                 2
             }
         };
-        let _ = process.proc.shutdown(0, code);
-        logln!("init: the machine did not go off");
+        match process.proc.shutdown(0, code) {
+            Err(libmach::CallError::Interface(proc::Error::Enxio)) => logln!(
+                "init: the machine cannot be powered off: the boot manifest grants the process server no power-off \
+                 device; the system stays up"
+            ),
+            Err(error) => logln!("init: the machine did not go off ({error:?})"),
+            Ok(()) => logln!("init: the machine did not go off"),
+        }
         process.reap();
     }
     let shell = [String::from(LOGIN_SHELL_NAME)];

@@ -1,8 +1,9 @@
 //! The process server (docs/process-server.md): registers `proc`, starts
 //! init (pid 1) from the file server's disk and serves every process. Its
-//! manifest line gives it the host port (task credentials), the CMOS
-//! clock's ports (the wall clock every process gets) and the ports of the
-//! power-off devices; its arguments are init's path and init's arguments.
+//! manifest line gives it the host port (task credentials) and the ports
+//! of the power-off devices; the wall clock every process gets is the
+//! bootstrap task's (`AT_MACH_BOOT_TIME`); its arguments are init's path
+//! and init's arguments.
 #![no_std]
 #![no_main]
 
@@ -15,6 +16,7 @@ use alloc::vec::Vec;
 use libmach::abi::{
     Disposition, KernReturn, PortName, TaskCredential, X86ThreadState64, EXC_MASK_ALL, X86_THREAD_STATE64,
 };
+use libmach::runtime::io_ports_granted;
 use libmach::trap::{
     clock_get_time, port_deallocate, port_destroy, port_extract_right, port_insert_right, task_basic_info,
     task_create_with, task_resume, task_self, task_set_credential, task_set_exception_port, task_suspend,
@@ -31,22 +33,15 @@ use process_core::Errno;
 
 libmach::entry!(main);
 
-/// Reads CMOS register `index` (ports 0x70/0x71, granted by the manifest).
-fn cmos(index: u8) -> u8 {
-    let value: u8;
-    // SAFETY: the manifest grants this task ports 0x70 and 0x71
-    // (`io-ports=`), so `out`/`in` there are allowed; the instructions
-    // touch no memory.
-    unsafe {
-        core::arch::asm!("out dx, al", in("dx") 0x70u16, in("al") index & 0x7f, options(nomem, nostack));
-        core::arch::asm!("in al, dx", in("dx") 0x71u16, out("al") value, options(nomem, nostack));
-    }
-    value
-}
+/// QEMU's isa-debug-exit, q35's ACPI PM1a control and reset control ports.
+const DEBUG_EXIT: u16 = 0xf4;
+const ACPI_CONTROL: u16 = 0x604;
+const RESET_CONTROL: u16 = 0xcf9;
 
 /// Writes `value` to I/O port `port` (the power-off devices the manifest grants).
 fn port_write(port: u16, value: u16, wide: bool) {
-    // SAFETY: as for `cmos`: the manifest grants these ports; no memory is touched.
+    // SAFETY: the callers checked that the manifest grants these ports
+    // (`io_ports_granted`), so `out` there is allowed; no memory is touched.
     unsafe {
         if wide {
             core::arch::asm!("out dx, ax", in("dx") port, in("ax") value, options(nomem, nostack));
@@ -57,34 +52,13 @@ fn port_write(port: u16, value: u16, wide: bool) {
 }
 
 /// The wall clock at the kernel clock's zero, nanoseconds since the epoch:
-/// the CMOS clock read once (between updates), less the time since boot.
+/// the bootstrap task's one reading of the CMOS clock, which the file
+/// server's time stamps share (docs/bootstrap.md).
 fn boot_time() -> u64 {
-    use mach_vfs::clock::{register, RtcReading};
-    for _ in 0..1000 {
-        if cmos(register::STATUS_A) & 0x80 != 0 {
-            continue;
-        }
-        let reading = RtcReading {
-            seconds: cmos(register::SECONDS),
-            minutes: cmos(register::MINUTES),
-            hours: cmos(register::HOURS),
-            day: cmos(register::DAY_OF_MONTH),
-            month: cmos(register::MONTH),
-            year: cmos(register::YEAR),
-            century: cmos(register::CENTURY),
-            status_b: cmos(register::STATUS_B),
-        };
-        let uptime = clock_get_time().unwrap_or(0);
-        return match reading.unix_seconds() {
-            Ok(seconds) => (seconds.max(0) as u64 * 1_000_000_000).saturating_sub(uptime),
-            Err(error) => {
-                println!("proc: the CMOS clock reads {reading:?} ({error:?}): the wall clock starts at the epoch");
-                0
-            }
-        };
-    }
-    println!("proc: the CMOS clock is always updating: the wall clock starts at the epoch");
-    0
+    libmach::runtime::auxiliary(libmach::abi::AT_MACH_BOOT_TIME).unwrap_or_else(|| {
+        println!("proc: no boot time from the bootstrap task: the wall clock starts at the epoch");
+        0
+    })
 }
 
 /// How long a scheduler tick is, in microseconds: the time its own thread
@@ -250,14 +224,29 @@ impl Tasks<SystemKernel> for KernelTasks {
         self.generator.fill(&mut bytes);
         bytes
     }
+    fn can_power(&mut self, action: Power) -> bool {
+        match action {
+            Power::Off | Power::Halt => io_ports_granted(DEBUG_EXIT, 1) || io_ports_granted(ACPI_CONTROL, 2),
+            Power::Restart => io_ports_granted(RESET_CONTROL, 1),
+        }
+    }
     fn power(&mut self, action: Power, status: i32) {
+        // Only the ports the manifest grants (an ungranted one faults).
         match action {
             Power::Off | Power::Halt => {
                 // QEMU's isa-debug-exit (exit status (value << 1) | 1), then ACPI (q35's PM1a control).
-                port_write(0xf4, status as u16 & 0xff, false);
-                port_write(0x604, 0x2000, true);
+                if io_ports_granted(DEBUG_EXIT, 1) {
+                    port_write(DEBUG_EXIT, status as u16 & 0xff, false);
+                }
+                if io_ports_granted(ACPI_CONTROL, 2) {
+                    port_write(ACPI_CONTROL, 0x2000, true);
+                }
             }
-            Power::Restart => port_write(0xcf9, 0x06, false),
+            Power::Restart => {
+                if io_ports_granted(RESET_CONTROL, 1) {
+                    port_write(RESET_CONTROL, 0x06, false);
+                }
+            }
         }
         println!("proc: the machine did not go off");
     }
@@ -477,7 +466,10 @@ fn main(bootstrap_port: u64) {
                 break;
             }
         }
-        server.tick();
+        // Only timers and queued signals need the tick (and its clock read).
+        if server.has_work_between_requests() {
+            server.tick();
+        }
     }
     drop((public, notify, set));
     println!("proc: stopped");

@@ -24,7 +24,7 @@ impl FileServer {
         count: usize,
         into: &mut dyn ReadBuffer,
     ) -> Result<Answer<usize>, Errno> {
-        let file = self.file(handle)?.clone();
+        let file = self.file_view(handle)?;
         if !file.readable {
             return Err(if matches!(file.object, Object::Directory(_)) {
                 Errno::IsADirectory
@@ -99,7 +99,7 @@ impl FileServer {
         count: usize,
         into: &mut dyn ReadBuffer,
     ) -> Result<usize, Errno> {
-        let file = self.file(handle)?.clone();
+        let file = self.file_view(handle)?;
         if !file.readable {
             return Err(if matches!(file.object, Object::Directory(_)) {
                 Errno::IsADirectory
@@ -183,7 +183,7 @@ impl FileServer {
     /// `write(data)` at the open file's offset (at the end with
     /// `O_APPEND`). A pipe without room waits (all of `data` is kept).
     pub fn write(&mut self, request: &Request, handle: Handle, data: &[u8]) -> Result<Answer<usize>, Errno> {
-        let file = self.file(handle)?.clone();
+        let file = self.file_view(handle)?;
         if !file.writable {
             return Err(Errno::BadDescriptor);
         }
@@ -227,7 +227,7 @@ impl FileServer {
     /// `pwrite`: at `offset` (Linux appends anyway with `O_APPEND`; POSIX
     /// says the offset is used: we use it).
     pub fn write_at(&mut self, request: &Request, handle: Handle, offset: u64, data: &[u8]) -> Result<usize, Errno> {
-        let file = self.file(handle)?.clone();
+        let file = self.file_view(handle)?;
         if !file.writable {
             return Err(Errno::BadDescriptor);
         }

@@ -43,6 +43,7 @@ use crate::errno::Errno;
 use crate::ext2fs::Ext2FileSystem;
 use crate::lock::{ByteRange, FlockLocks, LockKind, LockOwner, RecordLocks};
 use crate::mount::{MountFlags, MountId, NodeRef};
+use crate::mount_list::{MountLine, MountListFileSystem, MountListText};
 use crate::node::{Creation, DeviceNumber, NewNode, NodeKind, Timestamp};
 use crate::pipe::{Pipe, ReadState, WriteState, PIPE_BUF};
 use crate::tmpfs::MemoryFileSystem;
@@ -159,16 +160,6 @@ pub struct OpenFile {
     /// The directory and name it was opened by, for its path (`None` for
     /// directories, whose path is found by walking `..`, and pipes).
     pub origin: Option<(NodeRef, Vec<u8>)>,
-}
-
-impl OpenFile {
-    fn nonblocking(&self) -> bool {
-        self.status & open_flags::NON_BLOCKING != 0
-    }
-
-    fn append(&self) -> bool {
-        self.status & open_flags::APPEND != 0
-    }
 }
 
 /// What `open` produced.
@@ -333,11 +324,14 @@ pub struct FileServer {
     /// Mapped files' memory objects, and the kernel calls that serve them.
     mappings: mapping::Mappings,
     objects: Box<dyn mapping::MemoryObjects>,
+    /// What `/proc/mounts` reads: rewritten after every mount and unmount.
+    mount_list: MountListText,
 }
 
 /// `st_dev` of the memory file systems (Linux's anonymous majors 0:N).
 const TEMPORARY_DEVICE: u64 = 0x1a;
 const DEVICES_DEVICE: u64 = 0x05;
+const MOUNT_LIST_DEVICE: u64 = 0x04;
 
 impl FileServer {
     /// A server whose root is `root` (already mounted: ext2 on the root
@@ -371,6 +365,7 @@ impl FileServer {
             mounted_disks: BTreeMap::new(),
             mappings: mapping::Mappings::default(),
             objects: Box::new(mapping::NoMemoryObjects),
+            mount_list: MountListText::default(),
         }
     }
 
@@ -448,7 +443,51 @@ impl FileServer {
             source: b"tmpfs",
         };
         self.vfs.mount(&start, b"/tmp", mount, &root)?;
+        // `/proc/mounts`, where the root has or can make `/proc` (a
+        // read-only root without one goes without the list).
+        let proc_directory = match self.vfs.make(&start, b"/proc", NewNode::Directory, 0o555, &caller) {
+            Ok(_) | Err(Errno::Exists) => true,
+            Err(_) => false,
+        };
+        if proc_directory {
+            let mount = NewMount {
+                filesystem: Box::new(MountListFileSystem::new(self.mount_list.clone(), time)),
+                flags: MountFlags { read_only: true },
+                device: MOUNT_LIST_DEVICE,
+                source: b"proc",
+            };
+            self.vfs.mount(&start, b"/proc", mount, &root)?;
+        }
+        self.refresh_mount_list();
         Ok(())
+    }
+
+    /// Rewrites `/proc/mounts` from the mount table (after every mount and
+    /// unmount). A mount point whose path cannot be found (a directory
+    /// removed under it) is listed as `?`.
+    pub(crate) fn refresh_mount_list(&mut self) {
+        let root = self.vfs.mounts().root();
+        let mounts = self.vfs.list_mounts();
+        let mut directories = Vec::with_capacity(mounts.len());
+        for mount in &mounts {
+            let directory = match mount.covered {
+                None => b"/".to_vec(),
+                Some(covered) => self.vfs.path_of(root, covered).unwrap_or_else(|_| b"?".to_vec()),
+            };
+            directories.push(directory);
+        }
+        let lines: Vec<MountLine<'_>> = mounts
+            .iter()
+            .zip(&directories)
+            .map(|(mount, directory)| MountLine {
+                source: &mount.source,
+                directory,
+                kind: mount.kind,
+                read_only: mount.flags.read_only
+                    || self.vfs.mounts().check_writable(mount.id) == Err(Errno::ReadOnlyFileSystem),
+            })
+            .collect();
+        self.mount_list.replace(crate::mount_list::render(&lines));
     }
 
     /// Serves memory objects through `objects` (the kernel's pager calls);
@@ -482,6 +521,45 @@ impl FileServer {
 
     fn file_mut(&mut self, handle: Handle) -> Result<&mut OpenFile, Errno> {
         self.files.get_mut(&handle).ok_or(Errno::BadDescriptor)
+    }
+
+    /// True when a read of `handle` answers at once (anything but a pipe or
+    /// FIFO, whose read may wait); false for an unknown handle too.
+    pub fn read_answers_now(&self, handle: Handle) -> bool {
+        self.file(handle).is_ok_and(|file| !matches!(file.object, Object::Pipe { .. }))
+    }
+
+    /// What reads and writes need of an open file, copied out (cloning the
+    /// whole open file would copy its path on every call).
+    fn file_view(&self, handle: Handle) -> Result<FileView, Errno> {
+        let file = self.file(handle)?;
+        Ok(FileView {
+            object: file.object,
+            readable: file.readable,
+            writable: file.writable,
+            status: file.status,
+            offset: file.offset,
+        })
+    }
+}
+
+/// See [`FileServer::file_view`].
+#[derive(Clone, Copy)]
+struct FileView {
+    object: Object,
+    readable: bool,
+    writable: bool,
+    status: u32,
+    offset: u64,
+}
+
+impl FileView {
+    fn nonblocking(&self) -> bool {
+        self.status & open_flags::NON_BLOCKING != 0
+    }
+
+    fn append(&self) -> bool {
+        self.status & open_flags::APPEND != 0
     }
 }
 

@@ -289,6 +289,7 @@ impl FileServer {
                     NewMount { filesystem: Box::new(filesystem), flags, device: attributes.special.encoded(), source };
                 let id = self.vfs.mount(&start, target, mount, &request.credential)?;
                 self.mounted_disks.insert(index, id);
+                self.refresh_mount_list();
                 Ok(())
             }
             b"tmpfs" => {
@@ -299,7 +300,9 @@ impl FileServer {
                 );
                 let device = TEMPORARY_DEVICE + 0x100 + self.vfs.list_mounts().len() as u64;
                 let mount = NewMount { filesystem: Box::new(filesystem), flags, device, source };
-                self.vfs.mount(&start, target, mount, &request.credential).map(|_| ())
+                self.vfs.mount(&start, target, mount, &request.credential)?;
+                self.refresh_mount_list();
+                Ok(())
             }
             _ => Err(Errno::NoSuchDevice),
         }
@@ -332,6 +335,7 @@ impl FileServer {
         }
         self.vfs.unmount(id)?;
         self.mounted_disks.retain(|_, mount| *mount != id);
+        self.refresh_mount_list();
         Ok(())
     }
 

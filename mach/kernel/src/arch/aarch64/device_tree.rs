@@ -20,6 +20,16 @@ pub struct Devices {
     pub rtc: Option<PhysicalAddress>,
     /// virtio-mmio transports: register page and device line (SPI).
     pub virtio: heapless::Vec<(PhysicalAddress, u32), 32>,
+    /// How to call PSCI (the firmware interface that powers off), if the
+    /// tree has it.
+    pub psci: Option<PsciConduit>,
+}
+
+/// The instruction that reaches PSCI (the `/psci` node's `method`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PsciConduit {
+    Hypervisor,
+    SecureMonitor,
 }
 
 #[derive(Debug)]
@@ -143,7 +153,14 @@ pub fn parse(address: u64) -> Result<(BootInfo, Devices), BootError> {
     // The tree lists transports from the highest address down; drivers
     // number them from the lowest.
     virtio.sort_unstable_by_key(|(address, _)| address.0);
-    Ok((boot, Devices { uart, interrupt_controller, rtc, virtio }))
+    let psci = tree.find_node("/psci").and_then(|node| node.property("method")).and_then(|method| {
+        match method.value.strip_suffix(&[0]).unwrap_or(method.value) {
+            b"hvc" => Some(PsciConduit::Hypervisor),
+            b"smc" => Some(PsciConduit::SecureMonitor),
+            _ => None,
+        }
+    });
+    Ok((boot, Devices { uart, interrupt_controller, rtc, virtio, psci }))
 }
 
 /// The SPI number of a node's first interrupt (`<0 N flags>`).
@@ -161,6 +178,32 @@ static DEVICES: spin::Once<Devices> = spin::Once::new();
 pub fn record_devices(devices: Devices) {
     let devices = DEVICES.call_once(|| devices);
     log::info!("devices: PL011 at {:#x}, {} virtio-mmio transport(s)", devices.uart, devices.virtio.len());
+}
+
+/// PSCI's SYSTEM_OFF function (PSCI 0.2+, SMC32 calling convention).
+const PSCI_SYSTEM_OFF: u64 = 0x8400_0008;
+
+/// Asks the firmware to power the machine off; returns only if the tree
+/// names no PSCI conduit or the call came back.
+pub fn psci_system_off() {
+    let Some(conduit) = DEVICES.get().and_then(|devices| devices.psci) else {
+        log::warn!("no PSCI in the device tree: the machine cannot power itself off");
+        return;
+    };
+    // SAFETY: SYSTEM_OFF takes no arguments and does not return on success;
+    // if it does, x0 holds its error code and x1..x17 may have changed
+    // (SMC Calling Convention 1.0), which the C ABI's clobbers cover.
+    unsafe {
+        match conduit {
+            PsciConduit::Hypervisor => {
+                core::arch::asm!("hvc #0", in("x0") PSCI_SYSTEM_OFF, clobber_abi("C"), options(nomem, nostack))
+            }
+            PsciConduit::SecureMonitor => {
+                core::arch::asm!("smc #0", in("x0") PSCI_SYSTEM_OFF, clobber_abi("C"), options(nomem, nostack))
+            }
+        }
+    }
+    log::warn!("PSCI's SYSTEM_OFF came back: the machine stays on");
 }
 
 /// The virtio-mmio transports the board has: register page and line.

@@ -88,6 +88,18 @@ pub fn exit_qemu(status: QemuExit) -> ! {
     cpu::halt_forever()
 }
 
+/// Powers the machine off (`host_power_off`): test kernels leave QEMU
+/// with `status` through semihosting; then PSCI's SYSTEM_OFF through the
+/// conduit the device tree names (QEMU's virt board: `hvc`), after which
+/// QEMU exits with 0 (the status is in the log line before). Returns only
+/// if the machine stayed on (no PSCI in the tree, or it refused).
+pub fn power_off(status: u8) {
+    if cfg!(feature = "ktest") {
+        semihosting::exit(status as u32);
+    }
+    device_tree::psci_system_off();
+}
+
 /// After a fatal error: test builds leave QEMU with the failure status so the
 /// run fails at once; normal builds stop the CPU so the report stays on screen.
 pub fn stop_after_fatal_error() -> ! {

@@ -69,6 +69,15 @@ pub fn exit_qemu(status: QemuExit) -> ! {
     cpu::halt_forever()
 }
 
+/// Powers the machine off (`host_power_off`): QEMU's isa-debug-exit at
+/// 0xf4 (QEMU exits with `(status << 1) | 1`), then ACPI's sleep command on
+/// q35's PM1a control register (0x604: SLP_EN with SLP_TYP 0), which a
+/// real machine has too. Returns only if the machine stayed on.
+pub fn power_off(status: u8) {
+    port::write_u8(0xf4, status);
+    port::write_u16(0x604, 0x2000);
+}
+
 /// After a fatal error: test builds leave QEMU with the failure status so the
 /// run fails at once; normal builds stop the CPU so the report stays on screen.
 pub fn stop_after_fatal_error() -> ! {

@@ -349,6 +349,12 @@ impl Driver {
             libmach::message::release_received(&SystemKernel, &view);
             return;
         };
+        // A device on a line (virtio-mmio) is acknowledged first, so its
+        // line is down when the kernel unmasks it; whatever it finishes
+        // after this raises the line again and is drained then.
+        for device in self.devices.iter().filter(|device| device.interrupt == number) {
+            let _ = device.state.transport.acknowledge_interrupt();
+        }
         let _ = libmach::device::interrupt_acknowledge(self.host, number);
         for index in 0..self.devices.len() {
             if self.devices[index].interrupt == number {

@@ -1,7 +1,9 @@
-//! Bringing one virtio PCI function up: memory space and bus mastering on,
-//! its BARs mapped, MSI-X on with entry 0 aimed at a vector the kernel
-//! bound to the driver's interrupt port, its ring memory from DMA, then
-//! `mach_virtio_core::device::start` (which resets the device first).
+//! Bringing one virtio device up. On x86_64 a PCI function: memory space
+//! and bus mastering on, its BARs mapped, MSI-X on with entry 0 aimed at a
+//! vector the kernel bound to the driver's interrupt port. On aarch64 a
+//! virtio-mmio transport of QEMU's virt board: its register window, its
+//! interrupt line bound to the same port. Then its ring memory from DMA,
+//! and `mach_virtio_core::device::start` (which resets the device first).
 
 use crate::driver::Chunk;
 use alloc::string::String;
@@ -9,10 +11,16 @@ use alloc::vec::Vec;
 use libmach::abi::{KernReturn, PortName};
 use libmach::device::{self, DeviceMemory};
 use mach_virtio_core::block::{self, Geometry};
-use mach_virtio_core::device::{rings_size, start, MessageSignal};
-use mach_virtio_core::pci::{self, Function, PortConfigurationAccess};
+use mach_virtio_core::device::{rings_size, start, Interrupt};
 use mach_virtio_core::queue::DeviceQueue;
-use mach_virtio_core::transport::{self, DeviceKind, Transport, TransportError};
+use mach_virtio_core::transport::{DeviceKind, Transport, TransportError};
+
+/// The memory a device's registers are reached through: its BARs' spans
+/// (PCI), or its part of the page of virtio-mmio windows.
+#[cfg(target_arch = "x86_64")]
+pub type Registers = DeviceMemory;
+#[cfg(target_arch = "aarch64")]
+pub type Registers = mach_virtio_core::memory::Part<DeviceMemory>;
 
 /// The most entries a queue gets (the device may offer fewer).
 pub const QUEUE_SIZE_LIMIT: u16 = 128;
@@ -26,7 +34,7 @@ pub enum Service {
 
 /// A running device: its registers, its queue, and what is in flight.
 pub struct DeviceState {
-    pub transport: Transport<DeviceMemory>,
+    pub transport: Transport<Registers>,
     pub rings: DeviceMemory,
     pub queue: DeviceQueue,
     /// The piece of a request each descriptor chain in flight carries, by
@@ -73,12 +81,16 @@ impl From<TransportError> for SetupError {
 
 /// Brings `function` (a virtio device of `kind`) up, its interrupts going
 /// to `interrupt_port` (a name with a send right).
+#[cfg(target_arch = "x86_64")]
 pub fn bring_up(
     host: PortName,
-    function: &Function,
+    function: &mach_virtio_core::pci::Function,
     kind: DeviceKind,
     interrupt_port: PortName,
 ) -> Result<(Service, u32, DeviceState), SetupError> {
+    use mach_virtio_core::device::MessageSignal;
+    use mach_virtio_core::pci::{self, PortConfigurationAccess};
+    use mach_virtio_core::transport;
     let access = PortConfigurationAccess;
     let address = function.address;
     pci::enable(&access, address, pci::COMMAND_MEMORY | pci::COMMAND_BUS_MASTER);
@@ -94,45 +106,56 @@ pub fn bring_up(
     transport.reset()?;
     transport::enable_msix(&access, address, &layout.msix);
     let binding = device::interrupt_bind_msi(host, interrupt_port)?;
-    let brought_up = start_device(host, &transport, kind, binding);
-    match brought_up {
-        Ok((service, rings, queue)) => {
-            let in_flight = alloc::vec![None; queue.queue().size() as usize];
-            let state = DeviceState {
-                transport,
-                rings,
-                queue,
-                in_flight,
-                in_flight_count: 0,
-                most_in_flight: 0,
-                broken: false,
-            };
-            Ok((service, binding.interrupt, state))
-        }
-        Err(error) => {
-            let _ = device::interrupt_bind(host, binding.interrupt, libmach::abi::MACH_PORT_NULL);
-            Err(error)
-        }
+    let signal = Interrupt::Message(MessageSignal { address: binding.address, data: binding.data });
+    let brought_up = start_device(host, transport, kind, signal);
+    if brought_up.is_err() {
+        let _ = device::interrupt_bind(host, binding.interrupt, libmach::abi::MACH_PORT_NULL);
     }
+    brought_up.map(|(service, state)| (service, binding.interrupt, state))
+}
+
+/// Brings up the device behind the virtio-mmio `transport` (already
+/// probed), interrupting on `line`, its interrupts going to
+/// `interrupt_port` (a name with a send right).
+#[cfg(target_arch = "aarch64")]
+pub fn bring_up_mmio(
+    host: PortName,
+    transport: Transport<Registers>,
+    kind: DeviceKind,
+    line: u32,
+    interrupt_port: PortName,
+) -> Result<(Service, u32, DeviceState), SetupError> {
+    // Quiet first: a device a previous driver left running stops using its
+    // memory (and interrupting) before the line is bound.
+    transport.reset()?;
+    transport.acknowledge_interrupt()?;
+    device::interrupt_bind(host, line, interrupt_port)?;
+    let brought_up = start_device(host, transport, kind, Interrupt::Line);
+    if brought_up.is_err() {
+        let _ = device::interrupt_bind(host, line, libmach::abi::MACH_PORT_NULL);
+    }
+    brought_up.map(|(service, state)| (service, line, state))
 }
 
 fn start_device(
     host: PortName,
-    transport: &Transport<DeviceMemory>,
+    transport: Transport<Registers>,
     kind: DeviceKind,
-    binding: device::MsiBinding,
-) -> Result<(Service, DeviceMemory, DeviceQueue), SetupError> {
+    interrupt: Interrupt,
+) -> Result<(Service, DeviceState), SetupError> {
     let rings = device::dma_allocate(host, rings_size(&[QUEUE_SIZE_LIMIT]) as u64)?;
     let wanted = match kind {
         DeviceKind::Block => block::WANTED_FEATURES,
         _ => 0,
     };
-    let signal = MessageSignal { address: binding.address, data: binding.data };
-    let started = start(transport, &rings, rings.physical(), wanted, &[QUEUE_SIZE_LIMIT], signal)?;
+    let started = start(&transport, &rings, rings.physical(), wanted, &[QUEUE_SIZE_LIMIT], interrupt)?;
     let service = match kind {
-        DeviceKind::Block => Service::Block(Geometry::read(transport, started.features)?),
+        DeviceKind::Block => Service::Block(Geometry::read(&transport, started.features)?),
         _ => Service::Entropy,
     };
     let queue = started.queues.into_iter().next().ok_or(SetupError::NoQueue)?;
-    Ok((service, rings, queue))
+    let in_flight = alloc::vec![None; queue.queue().size() as usize];
+    let state =
+        DeviceState { transport, rings, queue, in_flight, in_flight_count: 0, most_in_flight: 0, broken: false };
+    Ok((service, state))
 }

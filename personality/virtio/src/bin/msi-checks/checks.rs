@@ -1,21 +1,4 @@
-//! Message-signalled interrupts from user space, for the kernel tests: the
-//! argument names the privileged host port. Binds vectors up to the
-//! per-task limit and past it, unbinds, rebinds, frees one by destroying
-//! its port, refuses bad arguments; then drives the entropy device
-//! (virtio-rng) through MSI-X to check that each interrupt arrives as a
-//! message carrying its vector, that an interrupt while one is
-//! unacknowledged is held back and sent at the acknowledgement, and that
-//! nothing is lost; and that a task gets 64 DMA allocations and no more.
-//! Prints `msi-checks: N passed, N failed`.
-//!
-//! The argument's bits 32..40 choose another mode for the ownership check:
-//! 1 binds one vector, prints `msi-checks: holding N` and waits; 2, with
-//! the vector in bits 40..48, is another task trying to acknowledge, move
-//! and unbind it (prints `msi-checks: intruder: N passed, N failed`).
-#![no_std]
-#![no_main]
-
-extern crate alloc;
+//! The checks (x86_64: PCI, MSI-X, the entropy device on q35).
 
 use alloc::vec::Vec;
 use buddy_system_allocator::LockedHeap;
@@ -29,12 +12,10 @@ use libmach::trap::{
     MessageBuffer,
 };
 use mach_usertests::{println, Checks};
-use mach_virtio_core::device::{start, MessageSignal};
+use mach_virtio_core::device::{start, Interrupt, MessageSignal};
 use mach_virtio_core::pci::{self, PortConfigurationAccess, CONFIGURATION_PORTS};
 use mach_virtio_core::queue::Buffer;
 use mach_virtio_core::transport::{self, DeviceKind, Transport};
-
-libmach::entry!(main);
 
 #[global_allocator]
 static HEAP: LockedHeap<32> = LockedHeap::empty();
@@ -74,7 +55,7 @@ fn interrupt_message(port: PortName, milliseconds: u32) -> Option<u32> {
     Some(u32::from_le_bytes(view.inline_data.try_into().ok()?))
 }
 
-fn main(argument: u64) {
+pub fn main(argument: u64) {
     let host = argument as PortName;
     match (argument >> 32) & 0xff {
         0 => checks(host),
@@ -283,7 +264,7 @@ fn real_interrupts(host: PortName, port: PortName, checks: &mut Checks) {
         return;
     };
     let signal = MessageSignal { address: binding.address, data: binding.data };
-    let Ok(mut started) = start(&transport, &rings, rings.physical(), 0, &[8], signal) else {
+    let Ok(mut started) = start(&transport, &rings, rings.physical(), 0, &[8], Interrupt::Message(signal)) else {
         checks.equal("device started", false, true);
         return;
     };
