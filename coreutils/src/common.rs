@@ -297,6 +297,32 @@ pub fn parse_integer(text: &[u8]) -> Option<i64> {
     Some(if negative { -value } else { value })
 }
 
+/// head's and tail's `-n`/`-c` value (`option`): its sign (`+`, `-` or
+/// none) and its size. An invalid one is reported ("invalid number of
+/// lines: 'x'") and gives None.
+pub fn signed_count(option: u8, value: &[u8]) -> Option<(Option<u8>, u64)> {
+    let (sign, digits) = match value.first() {
+        Some(&sign @ (b'+' | b'-')) => (Some(sign), &value[1..]),
+        _ => (None, value),
+    };
+    let count = parse_size(digits);
+    if count.is_none() {
+        let what = if option == b'c' { "bytes" } else { "lines" };
+        crate::complain!("invalid number of {}: {}", what, quote(value));
+    }
+    count.map(|count| (sign, count))
+}
+
+/// The "==> NAME <==" line head and tail print before each file's part
+/// when there are several (after a blank line but for the first).
+pub fn file_header(operand: &[u8], blank_line: bool) {
+    let name: &[u8] = if operand == b"-" { b"standard input" } else { operand };
+    if blank_line {
+        output(b"\n");
+    }
+    print!("==> {} <==\n", Text(name));
+}
+
 /// A count with GNU's multiplier suffixes (head -c 2K, tail -n 1M):
 /// b=512, K/KiB=1024, KB=1000, M, G, T... Returns None when malformed or too large.
 pub fn parse_size(text: &[u8]) -> Option<u64> {
@@ -408,5 +434,14 @@ mod tests {
         assert_eq!(parse_size(b"99999999999999999999"), None);
         assert_eq!(parse_integer(b"-42"), Some(-42));
         assert_eq!(parse_integer(b"4x"), None);
+    }
+
+    #[test]
+    fn head_and_tail_counts_keep_their_sign() {
+        assert_eq!(signed_count(b'n', b"5"), Some((None, 5)));
+        assert_eq!(signed_count(b'n', b"+5"), Some((Some(b'+'), 5)));
+        assert_eq!(signed_count(b'c', b"-2K"), Some((Some(b'-'), 2048)));
+        assert_eq!(signed_count(b'c', b"--2"), None);
+        assert_eq!(signed_count(b'n', b""), None);
     }
 }

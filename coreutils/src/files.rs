@@ -1,11 +1,80 @@
 //! File-tree helpers the file tools share: kind names as GNU's messages
-//! print them, interactive confirmation, and copying a tree.
+//! print them, interactive confirmation, where cp's and mv's operands go,
+//! and copying a tree.
 
-use crate::common::{quote, Text};
+use crate::common::{quote, Command, Text};
 use crate::complain;
 use alloc::vec::Vec;
 use posix::fs::FileType;
 use posix::{Errno, Stat};
+
+/// Where cp and mv put their sources: `SOURCE DEST`, `SOURCE... DIRECTORY`
+/// or `-t DIRECTORY SOURCE...` (with -T, DEST is never a directory to go
+/// into).
+pub struct Destination<'a> {
+    pub sources: Vec<&'a [u8]>,
+    path: &'a [u8],
+    into_directory: bool,
+}
+
+impl<'a> Destination<'a> {
+    /// From the operands, -t's directory and -T. A problem is reported with
+    /// GNU's message (a usage error through `command`) and its exit status
+    /// returned.
+    pub fn from_operands(
+        command: &Command,
+        mut operands: Vec<&'a [u8]>,
+        target_directory: Option<&'a [u8]>,
+        no_target: bool,
+    ) -> Result<Self, i32> {
+        if operands.is_empty() {
+            return Err(command.usage_error(format_args!("missing file operand")));
+        }
+        if let Some(directory) = target_directory {
+            match posix::fs::stat(directory) {
+                Ok(stat) if stat.is_directory() => {}
+                Ok(_) => {
+                    complain!("target directory {}: {}", quote(directory), Errno(posix::ENOTDIR));
+                    return Err(1);
+                }
+                Err(error) => {
+                    complain!("target directory {}: {}", quote(directory), error);
+                    return Err(1);
+                }
+            }
+            return Ok(Destination { sources: operands, path: directory, into_directory: true });
+        }
+        if operands.len() == 1 {
+            return Err(
+                command.usage_error(format_args!("missing destination file operand after {}", quote(operands[0])))
+            );
+        }
+        let path = operands.pop().unwrap_or_default();
+        let is_directory = posix::fs::stat(path).is_ok_and(|stat| stat.is_directory());
+        if no_target {
+            if operands.len() > 1 {
+                complain!("extra operand {}", quote(operands[1]));
+                return Err(command.try_help());
+            }
+            Ok(Destination { sources: operands, path, into_directory: false })
+        } else if operands.len() > 1 && !is_directory {
+            let error = posix::fs::stat(path).err().unwrap_or(Errno(posix::ENOTDIR));
+            complain!("target {}: {}", quote(path), error);
+            Err(1)
+        } else {
+            Ok(Destination { sources: operands, path, into_directory: is_directory })
+        }
+    }
+
+    /// Where `source` goes: DIRECTORY/its base name, or DEST.
+    pub fn target(&self, source: &[u8]) -> Vec<u8> {
+        if self.into_directory {
+            posix::path::join(self.path, posix::path::base_name(source))
+        } else {
+            self.path.to_vec()
+        }
+    }
+}
 
 /// "regular file", "directory"... as `stat %F` and rm's prompts name them.
 pub fn kind_name(stat: &Stat) -> &'static str {

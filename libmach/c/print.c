@@ -1,6 +1,7 @@
-/* mach_printf: a small printf to the kernel console for programs without
- * minilibc. Formats into a 256-byte line (longer output is cut) and prints
- * it with one debug_print trap. */
+/* mach_printf: a small printf for programs without minilibc. Formats into
+ * a 256-byte line (longer output is cut) and writes it to the process's
+ * standard output, or with one debug_print trap to the kernel log (a boot
+ * module, or text descriptor 1 refused). */
 #include <stdarg.h>
 #include <mach/mach_runtime.h>
 
@@ -100,6 +101,7 @@ int mach_printf(const char *format, ...) {
         }
     }
     va_end(arguments);
-    mach_debug_print(line.bytes, line.length);
+    if (mach_write_descriptor(1, line.bytes, line.length) != KERN_SUCCESS)
+        mach_debug_print(line.bytes, line.length);
     return (int)line.length;
 }

@@ -101,26 +101,40 @@ int mach_argc;
 char **mach_argv;
 mach_port_t mach_host_port;
 
-/* Reads argc, argv and the auxiliary vector of the start block the
- * bootstrap task wrote at the top of our stack (docs/bootstrap.md). */
+/* Reads argc, argv and the auxiliary vector of the start block at the top
+ * of our stack: the bootstrap task's (an empty environment,
+ * docs/bootstrap.md) or the process server's (an environment, the
+ * descriptor table and the process's ports, docs/process-server.md). */
 static void read_start_block(const uint64_t *block) {
     if (block == 0)
         return;
     uint64_t count = block[0];
     mach_argc = count > 64 ? 64 : (int)count;
     mach_argv = (char **)(block + 1);
-    const uint64_t *auxiliary = block + 1 + count + 1 + 1;
+    const uint64_t *environment = block + 1 + count + 1;
+    uint64_t variables = 0;
+    while (variables < 65536 && environment[variables] != 0)
+        variables++;
+    const uint64_t *auxiliary = environment + variables + 1;
     for (int pair = 0; pair < 64 && auxiliary[2 * pair] != AT_NULL; pair++) {
-        if (auxiliary[2 * pair] == AT_MACH_HOST)
-            mach_host_port = (mach_port_t)auxiliary[2 * pair + 1];
+        uint64_t key = auxiliary[2 * pair], value = auxiliary[2 * pair + 1];
+        if (key == AT_MACH_HOST)
+            mach_host_port = (mach_port_t)value;
+        else if (key == AT_MACH_BOOTSTRAP)
+            mach_bootstrap_port = (mach_port_t)value;
+        else
+            mach_read_process_entries(key, value);
     }
 }
 
-/* Called by crt0's _start with the first two argument registers. */
+/* Called by crt0's _start with the first two argument registers: the
+ * bootstrap port (AT_MACH_BOOTSTRAP in the start block when it is there,
+ * else this register) and the start block. A shell's foreground job takes
+ * the terminal first (mach_take_foreground); mach_main's return value is
+ * the exit status (mach_exit). */
 __attribute__((noreturn)) void mach_start(uint64_t bootstrap_port, const uint64_t *start_block) {
     mach_bootstrap_port = (mach_port_t)bootstrap_port;
     read_start_block(start_block);
-    mach_main(mach_bootstrap_port);
-    for (;;)
-        mach_thread_sleep(UINT64_MAX / 1000000);
+    mach_take_foreground();
+    mach_exit(mach_main(mach_bootstrap_port));
 }

@@ -22,8 +22,9 @@
 //!   request (the port it came in on, the sender's credential) and deferred
 //!   replies; [`notify`]: kernel notifications as typed values; [`mig`]:
 //!   the RPC layer's return codes.
-//! - [`print!`] and [`println!`]: formatted output ([`print`]: the
-//!   kernel's `debug_print`, into the kernel log the console shows).
+//! - [`print!`], [`println!`], [`eprintln!`] and [`logln!`]: formatted
+//!   output ([`print`]: a process's standard output and error, else the
+//!   kernel log the console shows).
 //! - With the `runtime` feature, a program entry point, its arguments and
 //!   start rights, and a panic handler for Rust programs that do not link
 //!   minilibc (`runtime`).
@@ -51,6 +52,10 @@
 #[cfg(feature = "std")]
 extern crate std;
 
+// The code mach-idl generates names this crate `::libmach` (the runtime
+// includes the process routines' clients, `process`).
+extern crate self as libmach;
+
 pub use mach_abi as abi;
 
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
@@ -73,6 +78,8 @@ pub mod trap;
 #[cfg(feature = "fake-kernel")]
 pub mod fake;
 
+#[cfg(any(feature = "runtime", test))]
+mod process;
 #[cfg(feature = "runtime")]
 pub mod runtime;
 

@@ -1,14 +1,27 @@
-//! Formatted output for programs: `libmach::print!` and `libmach::println!`.
+//! Formatted output for programs: `print!`/`println!` (standard output),
+//! `eprint!`/`eprintln!` (standard error) and `log!`/`logln!` (the kernel
+//! log).
 //!
-//! Text goes through [`write_text`]: the kernel's `debug_print`, which puts
-//! it in the kernel log (each line prefixed with the task's name), shown on
-//! the console by the console server (docs/console.md), and keeps what
-//! each task printed for the kernel tests. Formatting uses a fixed buffer: no
-//! allocation, so it works in any program, before any heap.
+//! Where text goes ([`Stream`], [`write_text`]):
+//!
+//! - the kernel log, through the kernel's `debug_print`, which prefixes
+//!   each line with the task's name, keeps what each task printed for the
+//!   kernel tests, and is shown on the console by the console server
+//!   (docs/console.md): what `log!` always writes, and what a boot module
+//!   (a server, a program of the boot manifest) prints;
+//! - with the `runtime` feature, in a program the process server started
+//!   (msh running it from /bin), descriptor 1 or 2 of the process
+//!   (`io.write`): what a person at the shell expects, and what a pipe or
+//!   a redirection takes. Text a descriptor refuses (none open, a pipe
+//!   without reader) goes to the kernel log instead, so it is never lost
+//!   silently.
+//!
+//! Formatting uses a fixed buffer: no allocation, so it works in any
+//! program, before any heap.
 //!
 //! ```ignore
-//! libmach::println!("kv-server: serving {} keys", count);
-//! libmach::print!("no newline");
+//! libmach::println!("kv-client: {} keys", count);
+//! libmach::logln!("kv-server: serving");   // always the kernel log
 //! ```
 
 use core::fmt::{self, Write};
@@ -16,8 +29,34 @@ use core::fmt::{self, Write};
 /// Bytes formatted before they are written out.
 const BUFFER_SIZE: usize = 512;
 
-/// Writes `text` out: the kernel's `debug_print`.
-pub fn write_text(text: &str) {
+/// Where formatted text goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    /// Standard output (descriptor 1) of a process, else the kernel log.
+    Output,
+    /// Standard error (descriptor 2) of a process, else the kernel log.
+    Error,
+    /// The kernel log.
+    Log,
+}
+
+/// Writes `text` to `stream`.
+pub fn write_text(stream: Stream, text: &str) {
+    #[cfg(feature = "runtime")]
+    {
+        let descriptor = match stream {
+            Stream::Output => Some(1),
+            Stream::Error => Some(2),
+            Stream::Log => None,
+        };
+        if let Some(number) = descriptor {
+            if crate::runtime::write_descriptor(number, text.as_bytes()).is_ok() {
+                return;
+            }
+        }
+    }
+    #[cfg(not(feature = "runtime"))]
+    let _ = stream;
     let _ = crate::trap::debug_print(text);
 }
 
@@ -66,24 +105,62 @@ impl<F: FnMut(&str)> Write for Output<F> {
     }
 }
 
-/// Formats `arguments` and writes them out (what [`print!`](crate::print!) expands to).
-pub fn print(arguments: fmt::Arguments) {
-    let mut output = Output::new(write_text);
+/// Formats `arguments` and writes them to `stream`.
+pub fn print_to(stream: Stream, arguments: fmt::Arguments) {
+    let mut output = Output::new(|text: &str| write_text(stream, text));
     let _ = output.write_fmt(arguments);
     output.flush();
 }
 
-/// Prints formatted text, like `std::print!`.
+/// Formats `arguments` to standard output (what [`print!`](crate::print!) expands to).
+pub fn print(arguments: fmt::Arguments) {
+    print_to(Stream::Output, arguments);
+}
+
+/// Formats `arguments` to the kernel log (what [`log!`](crate::log!) expands to).
+pub fn log(arguments: fmt::Arguments) {
+    print_to(Stream::Log, arguments);
+}
+
+/// Prints formatted text to standard output, like `std::print!`.
 #[macro_export]
 macro_rules! print {
     ($($argument:tt)*) => { $crate::print::print(format_args!($($argument)*)) };
 }
 
-/// Prints formatted text and a newline, like `std::println!`.
+/// Prints formatted text and a newline to standard output, like `std::println!`.
 #[macro_export]
 macro_rules! println {
     () => { $crate::print::print(format_args!("\n")) };
     ($($argument:tt)*) => { $crate::print::print(format_args!("{}\n", format_args!($($argument)*))) };
+}
+
+/// Prints formatted text to standard error, like `std::eprint!`.
+#[macro_export]
+macro_rules! eprint {
+    ($($argument:tt)*) => { $crate::print::print_to($crate::print::Stream::Error, format_args!($($argument)*)) };
+}
+
+/// Prints formatted text and a newline to standard error, like `std::eprintln!`.
+#[macro_export]
+macro_rules! eprintln {
+    () => { $crate::print::print_to($crate::print::Stream::Error, format_args!("\n")) };
+    ($($argument:tt)*) => {
+        $crate::print::print_to($crate::print::Stream::Error, format_args!("{}\n", format_args!($($argument)*)))
+    };
+}
+
+/// Writes formatted text to the kernel log, whoever started the program.
+#[macro_export]
+macro_rules! log {
+    ($($argument:tt)*) => { $crate::print::log(format_args!($($argument)*)) };
+}
+
+/// Writes formatted text and a newline to the kernel log, whoever started the program.
+#[macro_export]
+macro_rules! logln {
+    () => { $crate::print::log(format_args!("\n")) };
+    ($($argument:tt)*) => { $crate::print::log(format_args!("{}\n", format_args!($($argument)*))) };
 }
 
 #[cfg(test)]

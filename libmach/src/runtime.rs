@@ -1,33 +1,125 @@
 //! Program entry and panic handling for Rust programs without minilibc.
 //!
-//! `libmach::entry!(main)` defines `_start`, which keeps the start block
-//! the bootstrap task passed (second argument register: `argc`, `argv`,
-//! the auxiliary vector; docs/bootstrap.md), calls `main(argument)` with
-//! the value of the first argument register (the bootstrap port's name)
-//! and, if `main` returns, parks the thread (there is no exit trap: a task
-//! ends when its task port is terminated, by itself or by its parent).
+//! A program is started one of two ways, and `libmach::entry!(main)` runs
+//! it the same way under both:
 //!
-//! [`arguments`], [`auxiliary`] and [`host_port`] read the start block;
-//! a task started without one (by the kernel directly) has no arguments.
+//! - as a **boot module**, by the bootstrap task (docs/bootstrap.md): the
+//!   first argument register holds its bootstrap port's name, the second
+//!   its start block (`argc`, `argv`, an empty environment, the auxiliary
+//!   vector);
+//! - as a **process**, by the process server's exec or spawn (msh running
+//!   a command from /bin; docs/process-server.md): the same two registers,
+//!   the start block then with an environment, the descriptor table and
+//!   the process's ports (`AT_MACH_PROC`, `AT_MACH_FDS`...).
+//!
+//! `_start` keeps the start block ([`start`]; a shell's foreground job
+//! takes the terminal there, as posix_spawn asked), calls `main` with the
+//! bootstrap port (`AT_MACH_BOOTSTRAP` when the start block has it, else
+//! the first argument: a task the kernel started without a start block),
+//! and ends with what `main` returned ([`exit`]): a process tells the
+//! process server (`proc.exit`), so its parent sees the status (msh's
+//! `$?`); a boot module parks its thread (there is no exit trap: a task
+//! ends when its task port is terminated, by itself or by its parent, and
+//! the bootstrap task restarts a server that ends).
+//!
+//! Output: `print!`/`println!` go to the process's standard output
+//! (descriptor 1) when there is one, `eprint!`/`eprintln!` and a panic's
+//! message to its standard error (descriptor 2); otherwise (a boot module)
+//! to the kernel log, as `log!`/`logln!` always do (crate::print).
+//!
+//! [`arguments`], [`environment`], [`descriptors`], [`auxiliary`] and
+//! [`host_port`] read the start block; a task started without one has no
+//! arguments.
 //!
 //! The panic handler is only for the bare-metal target, so a crate with
 //! this feature on still builds its library and host tests with `std`.
 
+pub use crate::process::WriteFailure;
 use core::sync::atomic::{AtomicU64, Ordering};
-use mach_abi::{PortName, AT_MACH_HOST, AT_NULL};
+use mach_abi::{
+    PortName, AT_MACH_BOOTSTRAP, AT_MACH_FOREGROUND, AT_MACH_HOST, AT_MACH_PROC, AT_MACH_SIGNAL_MASK, AT_NULL,
+};
 
 /// Defines the program entry point: `libmach::entry!(main)` with
-/// `fn main(argument: u64)`.
+/// `fn main(bootstrap_port: u64)` returning `()` (status 0) or an `i32`
+/// exit status (see [`ExitStatus`]).
 #[macro_export]
 macro_rules! entry {
     ($main:path) => {
         #[unsafe(no_mangle)]
         extern "C" fn _start(argument: u64, start_block: u64) -> ! {
-            $crate::runtime::set_start_block(start_block);
-            $main(argument);
-            $crate::runtime::park()
+            let bootstrap_port = $crate::runtime::start(argument, start_block);
+            $crate::runtime::exit($crate::runtime::ExitStatus::status($main(bootstrap_port)))
         }
     };
+}
+
+/// What `main` may return: its exit status.
+pub trait ExitStatus {
+    /// The status the parent's `wait` sees (its low 8 bits).
+    fn status(self) -> i32;
+}
+
+impl ExitStatus for () {
+    fn status(self) -> i32 {
+        0
+    }
+}
+
+impl ExitStatus for i32 {
+    fn status(self) -> i32 {
+        self
+    }
+}
+
+/// Called by `entry!` with the two argument registers: keeps the start
+/// block and returns the bootstrap port's name.
+#[doc(hidden)]
+pub fn start(argument: u64, start_block: u64) -> u64 {
+    set_start_block(start_block);
+    if let (Some(process), Some(number)) = (process_port(), auxiliary(AT_MACH_FOREGROUND)) {
+        let terminal = descriptors().find(|descriptor| i64::from(descriptor.number) == number as i64);
+        if let Some(terminal) = terminal.filter(|terminal| terminal.name != 0) {
+            let blocked = auxiliary(AT_MACH_SIGNAL_MASK).unwrap_or(0);
+            crate::process::take_foreground(&crate::SystemKernel, process, terminal.name as PortName, blocked);
+        }
+    }
+    auxiliary(AT_MACH_BOOTSTRAP).unwrap_or(argument)
+}
+
+/// Whether the process server started this program (its start block names
+/// a process port), rather than the bootstrap task or the kernel.
+pub fn is_process() -> bool {
+    process_port().is_some()
+}
+
+/// The name of our send right to our process port at the process server.
+fn process_port() -> Option<PortName> {
+    auxiliary(AT_MACH_PROC).filter(|&name| name != 0).map(|name| name as PortName)
+}
+
+/// Ends the program with `status`: a process asks the process server to
+/// end it (its parent's `wait` sees the status); a boot module parks its
+/// thread (the bootstrap task sees a server that returned as one still
+/// running; there is no exit trap).
+pub fn exit(status: i32) -> ! {
+    if let Some(process) = process_port() {
+        crate::process::exit(&crate::SystemKernel, process, status);
+        // The process server is gone: end the task ourselves.
+        let _ = crate::trap::task_terminate(crate::trap::task_self());
+    }
+    park()
+}
+
+/// Writes `text` to descriptor `number` of this process, keeping the
+/// descriptor.
+pub fn write_descriptor(number: i32, text: &[u8]) -> Result<(), WriteFailure> {
+    let descriptor = descriptors().find(|descriptor| descriptor.number == number);
+    let port = descriptor.ok_or(WriteFailure::NoDescriptor)?.name;
+    if port == 0 {
+        return Err(WriteFailure::NoDescriptor);
+    }
+    crate::process::write_all(&crate::SystemKernel, port as PortName, text)
 }
 
 /// The start block's address (0: none): the bootstrap task's, or the
@@ -193,9 +285,13 @@ pub fn park() -> ! {
     }
 }
 
+/// The status a process ends with when it panics (as Rust's `std` does).
+#[cfg(target_os = "none")]
+const PANIC_STATUS: i32 = 101;
+
 #[cfg(target_os = "none")]
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
-    crate::print::print(format_args!("panic: {}\n", info.message()));
-    park()
+    crate::print::print_to(crate::print::Stream::Error, format_args!("panic: {}\n", info.message()));
+    exit(PANIC_STATUS)
 }

@@ -71,6 +71,23 @@ check_module_list() {
     fi
 }
 
+# require_programs TEST PROGRAM...: a system test that needs programs the
+# build may not find in this tree (the process server, init...) says
+# "SKIP TEST: ..." and "0 passed, 0 failed" and ends the script (status 0)
+# when one is missing.
+require_programs() {
+    local test=$1 programs program
+    shift
+    programs=$(workspace programs | cut -f3) || exit 1
+    for program in "$@"; do
+        if ! grep -qxF "$program" <<<"$programs"; then
+            echo "SKIP $test: this tree has no program $program (the process server and init come with branch proc)"
+            echo "0 passed, 0 failed"
+            exit 0
+        fi
+    done
+}
+
 # build_host_tools: mach-idl (interfaces to C headers) and mach-manifest
 # (boot manifests checked and combined), in target/host-tools/debug/.
 build_host_tools() {
@@ -120,7 +137,8 @@ build_user_programs() {
 }
 
 # C programs that run as Mach tasks without minilibc: libmach/c (crt0, trap
-# wrappers, mach_printf, the transport of mach-idl's C stubs) linked with
+# wrappers, mach_printf, the transport of mach-idl's C stubs, a process's
+# exit and output over the generated proc.h and io.h) linked with
 # each program crate's c/NAME.c into $BUILD/<arch>/user/NAME, static,
 # non-PIE, at 0x400000 like the Rust programs. The C headers of every
 # interface are generated into $BUILD/x86_64/idl by mach-idl (they are the
@@ -168,10 +186,10 @@ build_c_runtime() {
     mkdir -p "$out"
     rm -f "$out"/*.o "$out/libmach_c.a"
     "$compiler" "${MACH_C_FLAGS[@]}" "${flags[@]}" -c "$ROOT/libmach/c/crt0.S" -o "$out/crt0.o" || return
-    for source in traps print string idl_transport; do
+    for source in traps print string idl_transport process; do
         "$compiler" "${MACH_C_FLAGS[@]}" "${flags[@]}" -c "$ROOT/libmach/c/$source.c" -o "$out/$source.o" || return
     done
-    ar rcs "$out/libmach_c.a" "$out"/traps.o "$out"/print.o "$out"/string.o "$out"/idl_transport.o
+    ar rcs "$out/libmach_c.a" "$out"/traps.o "$out"/print.o "$out"/string.o "$out"/idl_transport.o "$out"/process.o
 }
 
 # build_c_interfaces: the C header of every .defs file in the workspace,
@@ -355,17 +373,29 @@ stage_system_programs() {
 # shell at /bin/msh (init starts it on the console) and coreutils at
 # /bin/coreutils with a link /bin/TOOL for each of its tools. msh is also
 # /bin/sh (a symbolic link): system(), popen() and `#!/bin/sh` scripts run it
-# as `sh -c COMMAND` or `sh FILE`.
+# as `sh -c COMMAND` or `sh FILE`. Then every program a crate lists in
+# `[package.metadata.mach] commands` (found, not listed here: `workspace
+# commands`), from $BUILD/x86_64/user (call after build_user_programs), at
+# /bin/NAME; a name /bin has already is refused.
 stage_user_programs() {
-    local bin="$BUILD/x86_64/root/bin" tool
+    local bin="$BUILD/x86_64/root/bin" tool tools commands command
     build_minilibc_program msh mach || return
     stage_root_file "$MINILIBC_PROGRAMS/msh" /bin/msh 0755
     ln -sfn msh "$bin/sh"
     build_minilibc_program coreutils mach || return
     stage_root_file "$MINILIBC_PROGRAMS/coreutils" /bin/coreutils 0755
     strip "$bin/msh" "$bin/coreutils" || return
-    for tool in $(sed -n 's/^ *Tool { name: "\([^"]*\)".*/\1/p' "$ROOT/coreutils/src/tools/mod.rs"); do
+    tools=$(sed -n 's/^ *Tool { name: "\([^"]*\)".*/\1/p' "$ROOT/coreutils/src/tools/mod.rs")
+    for tool in $tools; do
         ln -sfn coreutils "$bin/$tool"
+    done
+    commands=$(workspace commands) || return
+    for command in $commands; do
+        if printf '%s\n' msh sh coreutils $tools | grep -qxF "$command"; then
+            echo "error: the program $command (a crate's \`commands\`) would replace /bin/$command; rename it" >&2
+            return 1
+        fi
+        stage_root_file "$BUILD/x86_64/user/$command" "/bin/$command" 0755 || return
     done
 }
 
@@ -453,4 +483,32 @@ build_minilibc_program() {
     MCC_PLATFORM=$platform RUSTFLAGS="-C panic=abort -C relocation-model=static -C linker=$ROOT/scripts/mcc" \
         cargo +"$TOOLCHAIN" build --quiet --release -p "$package" --features "$package/program" \
         --target x86_64-unknown-linux-gnu --target-dir "$ROOT/target/minilibc-programs-$platform"
+}
+
+# fetch_real_sources DIRECTORY: the third-party C sources the real-program
+# tests build (scripts/tests/minilibc-real on the host, minilibc-mach-real
+# inside Mach_R), fetched into the cargo registry cache through a
+# throwaway manifest in DIRECTORY, never committed; sets lua_source,
+# zlib_source, bzip2_source and sqlite_source to their directories.
+fetch_real_sources() {
+    local directory=$1 registry
+    mkdir -p "$directory/src"
+    cat >"$directory/Cargo.toml" <<'MANIFEST'
+[package]
+name = "minilibc-real-sources"
+version = "0.0.0"
+edition = "2021"
+[dependencies]
+lua-src = "547"
+libz-sys = { version = "1", features = ["static"] }
+bzip2-sys = "0.1"
+libsqlite3-sys = { version = "0.30", features = ["bundled"] }
+MANIFEST
+    touch "$directory/src/lib.rs"
+    (cd "$directory" && cargo fetch --quiet) || return
+    registry="${CARGO_HOME:-$HOME/.cargo}/registry/src"
+    lua_source="$(ls -d "$registry"/*/lua-src-547*/lua-5.4.* | sort -V | tail -1)"
+    zlib_source="$(ls -d "$registry"/*/libz-sys-1.*/src/zlib | sort -V | tail -1)"
+    bzip2_source="$(ls -d "$registry"/*/bzip2-sys-0.1.*/bzip2-1.0.* | sort -V | tail -1)"
+    sqlite_source="$(ls -d "$registry"/*/libsqlite3-sys-0.30.*/sqlite3 | sort -V | tail -1)"
 }

@@ -75,6 +75,21 @@ class SerialConsole:
                 raise Timeout(f"{text!r} did not appear; after the mark: {self.output[self.mark:][-400:]!r}")
             self.receive(0.05)
 
+    def expect_match(self, pattern, seconds=20):
+        """Waits for a match of the compiled bytes regex `pattern` after
+        the mark; returns what came before its end (since the mark) and
+        moves the mark past it (a shell's prompt: `re.compile(rb"\n/.* # ")`)."""
+        deadline = time.time() + seconds
+        while True:
+            match = pattern.search(self.output, self.mark)
+            if match:
+                before = self.output[self.mark : match.end()]
+                self.mark = match.end()
+                return before
+            if time.time() > deadline:
+                raise Timeout(f"{pattern.pattern!r} did not match; after the mark: {self.output[self.mark:][-400:]!r}")
+            self.receive(0.05)
+
     def quiet(self, seconds):
         """True if nothing arrives within `seconds`."""
         before = len(self.output)

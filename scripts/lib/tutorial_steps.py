@@ -4,8 +4,8 @@
     tutorial_steps.py DOCUMENT NAME DIRECTORY
 
 Replaces the server name `hello` by NAME, finds each marker
-`<!-- tutorial: run|edit FILE|boot until "TEXT"... -->`, writes the code
-block(s) after it to files in DIRECTORY and prints one line per step:
+`<!-- tutorial: run|edit FILE|boot until "TEXT"...|at msh -->`, writes the
+code block(s) after it to files in DIRECTORY and prints one line per step:
 "KIND US ARGUMENT US FILE[ FILE]" (US: the unit separator, 0x1f).
 """
 
@@ -13,7 +13,7 @@ import os
 import re
 import sys
 
-MARKER = re.compile(r"<!-- tutorial: (run|edit|boot until)\s*(.*?)\s*-->")
+MARKER = re.compile(r"<!-- tutorial: (run|edit|boot until|at msh)\s*(.*?)\s*-->")
 BLOCK = re.compile(r"```[a-z]*\n(.*?)```", re.S)
 
 

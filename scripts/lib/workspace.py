@@ -4,6 +4,8 @@ are found, not listed (scripts/lib/common.sh calls this).
 
     workspace.py programs [ARCH]       every boot-module program (built for ARCH): lines
                                        "rust PACKAGE BIN" and "c SOURCE NAME" (tab-separated)
+    workspace.py commands              the programs that go in the root disk's /bin:
+                                       lines "NAME"
     workspace.py definitions           every .defs file: lines "PATH SUBSYSTEM" (tab-separated)
     workspace.py host-packages         packages tested with plain `cargo test`
     workspace.py bare-metal-libraries  bare-metal packages whose library is
@@ -15,6 +17,10 @@ each of its bins, and each `c/NAME.c` beside its Cargo.toml, is a program,
 a boot module named after the bin or the file. Names are checked here: the
 kernel refuses a module name over 48 bytes, and two programs with one name
 would overwrite each other.
+
+Such a crate may also list programs a person runs at the shell:
+`[package.metadata.mach] commands = ["NAME", ...]`; each must be one of its
+programs, and goes in the root disk's /bin (stage_user_programs).
 """
 
 import json
@@ -54,6 +60,20 @@ def is_program_crate(package):
     return bool(mach(package).get("bare-metal")) and not mach(package).get("kernel")
 
 
+def package_programs(package):
+    """The programs of a program crate: (kind, where, name)."""
+    found = []
+    for target in package["targets"]:
+        if "bin" in target["kind"]:
+            found.append(("rust", package["name"], target["name"]))
+    c_directory = os.path.join(os.path.dirname(package["manifest_path"]), "c")
+    if os.path.isdir(c_directory):
+        for entry in sorted(os.listdir(c_directory)):
+            if entry.endswith(".c"):
+                found.append(("c", os.path.join(c_directory, entry), entry[:-2]))
+    return found
+
+
 def builds_for(package, architecture):
     """`[package.metadata.mach] architectures = [...]` limits a program
     crate to some architectures (default: all)."""
@@ -69,14 +89,7 @@ def programs(architecture=None):
             continue
         if architecture is not None and not builds_for(package, architecture):
             continue
-        for target in package["targets"]:
-            if "bin" in target["kind"]:
-                found.append(("rust", package["name"], target["name"]))
-        c_directory = os.path.join(os.path.dirname(package["manifest_path"]), "c")
-        if os.path.isdir(c_directory):
-            for entry in sorted(os.listdir(c_directory)):
-                if entry.endswith(".c"):
-                    found.append(("c", os.path.join(c_directory, entry), entry[:-2]))
+        found.extend(package_programs(package))
     seen = {}
     for kind, where, name in found:
         if len(name.encode()) > MODULE_NAME_MAX or not MODULE_NAME.match(name):
@@ -87,6 +100,28 @@ def programs(architecture=None):
         seen[name] = where
     for kind, where, name in found:
         print(kind, where, name, sep="\t")
+
+
+def commands():
+    seen = {}
+    for package in sorted(packages(), key=lambda package: package["manifest_path"]):
+        listed = mach(package).get("commands")
+        if listed is None:
+            continue
+        where = package["manifest_path"]
+        if not is_program_crate(package):
+            fail(f"{where}: `commands` lists programs, but this is not a program crate (`bare-metal = true`)")
+        if not isinstance(listed, list) or not all(isinstance(name, str) for name in listed):
+            fail(f"{where}: `commands` must be a list of program names")
+        names = {name for _, _, name in package_programs(package)}
+        for name in listed:
+            if name not in names:
+                fail(f"{where}: `commands` lists `{name}`, which is not one of its programs "
+                     f"({', '.join(sorted(names)) or 'none'})")
+            if name in seen:
+                fail(f"`{name}` is listed in `commands` twice ({seen[name]} and {where})")
+            seen[name] = where
+            print(name)
 
 
 def subsystem(path):
@@ -132,6 +167,7 @@ def bare_metal_libraries():
 
 COMMANDS = {
     "programs": programs,
+    "commands": commands,
     "definitions": definitions,
     "host-packages": host_packages,
     "bare-metal-libraries": bare_metal_libraries,

@@ -6,7 +6,7 @@
 
 use crate::common::{quote, Command};
 use crate::complain;
-use crate::files::{Copier, CopyOptions};
+use crate::files::{Copier, CopyOptions, Destination};
 use crate::options::{Order, Spec, Takes};
 
 const PRESERVE: u32 = 300;
@@ -98,57 +98,19 @@ pub fn main(arguments: &[&'static [u8]]) -> i32 {
         }
     }
     options.no_dereference = !dereference.unwrap_or(!options.recursive);
-    let mut operands = parsed.operands.clone();
-    let target_directory = parsed.value(b't' as u32);
-    let no_target = parsed.has(b'T');
-    if operands.is_empty() {
-        return COMMAND.usage_error(format_args!("missing file operand"));
-    }
-    let (sources, destination, into_directory) = match target_directory {
-        Some(directory) => {
-            match posix::fs::stat(directory) {
-                Ok(stat) if stat.is_directory() => {}
-                Ok(_) => {
-                    complain!("target directory {}: {}", quote(directory), posix::Errno(posix::ENOTDIR));
-                    return 1;
-                }
-                Err(error) => {
-                    complain!("target directory {}: {}", quote(directory), error);
-                    return 1;
-                }
-            }
-            (operands, directory, true)
-        }
-        None => {
-            if operands.len() == 1 {
-                return COMMAND
-                    .usage_error(format_args!("missing destination file operand after {}", quote(operands[0])));
-            }
-            let destination = operands.pop().unwrap_or_default();
-            let is_directory = posix::fs::stat(destination).is_ok_and(|stat| stat.is_directory());
-            if no_target {
-                if operands.len() > 1 {
-                    complain!("extra operand {}", quote(operands[1]));
-                    return COMMAND.try_help();
-                }
-                (operands, destination, false)
-            } else if operands.len() > 1 && !is_directory {
-                let error = posix::fs::stat(destination).err().unwrap_or(posix::Errno(posix::ENOTDIR));
-                complain!("target {}: {}", quote(destination), error);
-                return 1;
-            } else {
-                (operands, destination, is_directory)
-            }
-        }
+    let destination = match Destination::from_operands(
+        &COMMAND,
+        parsed.operands.clone(),
+        parsed.value(b't' as u32),
+        parsed.has(b'T'),
+    ) {
+        Ok(destination) => destination,
+        Err(status) => return status,
     };
     let mut copier = Copier::new(options);
     let mut status = 0;
-    for source in sources {
-        let target = if into_directory {
-            posix::path::join(destination, posix::path::base_name(source))
-        } else {
-            destination.to_vec()
-        };
+    for &source in &destination.sources {
+        let target = destination.target(source);
         if !copier.copy_operand(source, &target) {
             status = 1;
         }

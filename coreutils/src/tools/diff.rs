@@ -226,6 +226,38 @@ fn context_range(start: usize, end: usize) -> String {
     }
 }
 
+/// One side of a context-format hunk: `file`'s lines `start..end`, those of
+/// each change `(first line, count, the other side changed too)` marked
+/// "! " (changed on both sides) or `only` ("- " or "+ "), the others "  ".
+fn context_side(
+    out: &mut Vec<u8>,
+    file: &Lines<'_>,
+    changes: impl Iterator<Item = (usize, usize, bool)>,
+    start: usize,
+    end: usize,
+    only: &[u8],
+) {
+    let mut position = start;
+    let push = |out: &mut Vec<u8>, mark: &[u8], index: usize| {
+        push_line(out, mark, file.lines[index], index + 1 == file.lines.len(), file.missing_newline)
+    };
+    for (first, count, both) in changes {
+        while position < first {
+            push(out, b"  ", position);
+            position += 1;
+        }
+        let mark: &[u8] = if both { b"! " } else { only };
+        for index in first..first + count {
+            push(out, mark, index);
+        }
+        position = first + count;
+    }
+    while position < end {
+        push(out, b"  ", position);
+        position += 1;
+    }
+}
+
 /// The context format's hunks (without the two header lines).
 pub fn context_format(a: &Lines<'_>, b: &Lines<'_>, changes: &[Change], context: usize) -> Vec<u8> {
     let mut out = Vec::new();
@@ -238,42 +270,15 @@ pub fn context_format(a: &Lines<'_>, b: &Lines<'_>, changes: &[Change], context:
         let end1 = (last.second + last.inserted + (end0 - (last.first + last.deleted))).min(b.lines.len());
         out.extend_from_slice(b"***************\n");
         out.extend_from_slice(alloc::format!("*** {} ****\n", context_range(start0, end0)).as_bytes());
+        // Each side only if it changed: its lines, the changed ones marked.
         if group.iter().any(|change| change.deleted > 0) {
-            let mut position = start0;
-            for change in group {
-                while position < change.first {
-                    push_line(&mut out, b"  ", a.lines[position], position + 1 == a.lines.len(), a.missing_newline);
-                    position += 1;
-                }
-                let mark: &[u8] = if change.inserted > 0 { b"! " } else { b"- " };
-                for index in change.first..change.first + change.deleted {
-                    push_line(&mut out, mark, a.lines[index], index + 1 == a.lines.len(), a.missing_newline);
-                }
-                position = change.first + change.deleted;
-            }
-            while position < end0 {
-                push_line(&mut out, b"  ", a.lines[position], position + 1 == a.lines.len(), a.missing_newline);
-                position += 1;
-            }
+            let changed = group.iter().map(|change| (change.first, change.deleted, change.inserted > 0));
+            context_side(&mut out, a, changed, start0, end0, b"- ");
         }
         out.extend_from_slice(alloc::format!("--- {} ----\n", context_range(start1, end1)).as_bytes());
         if group.iter().any(|change| change.inserted > 0) {
-            let mut position = start1;
-            for change in group {
-                while position < change.second {
-                    push_line(&mut out, b"  ", b.lines[position], position + 1 == b.lines.len(), b.missing_newline);
-                    position += 1;
-                }
-                let mark: &[u8] = if change.deleted > 0 { b"! " } else { b"+ " };
-                for index in change.second..change.second + change.inserted {
-                    push_line(&mut out, mark, b.lines[index], index + 1 == b.lines.len(), b.missing_newline);
-                }
-                position = change.second + change.inserted;
-            }
-            while position < end1 {
-                push_line(&mut out, b"  ", b.lines[position], position + 1 == b.lines.len(), b.missing_newline);
-                position += 1;
-            }
+            let changed = group.iter().map(|change| (change.second, change.inserted, change.deleted > 0));
+            context_side(&mut out, b, changed, start1, end1, b"+ ");
         }
     }
     out

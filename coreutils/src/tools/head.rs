@@ -2,7 +2,7 @@
 //! negative count prints all but the last ones. Several files get
 //! "==> NAME <==" headers (-q never, -v always). `-5` means `-n 5`.
 
-use crate::common::{output, parse_size, quote, Command, Input, Text};
+use crate::common::{file_header, output, quote, signed_count, Command, Input};
 use crate::complain;
 use crate::options::{Order, Spec};
 use alloc::vec::Vec;
@@ -63,18 +63,10 @@ pub fn main(arguments: &[&'static [u8]]) -> i32 {
     for found in &parsed.options {
         match found.id as u8 {
             b'c' | b'n' => {
-                let value = found.value.unwrap_or(b"");
-                let (negative, digits) = match value.first() {
-                    Some(b'-') => (true, &value[1..]),
-                    Some(b'+') => (false, &value[1..]),
-                    _ => (false, value),
-                };
-                let Some(count) = parse_size(digits) else {
-                    let what = if found.id == b'c' as u32 { "bytes" } else { "lines" };
-                    complain!("invalid number of {}: {}", what, quote(value));
+                let Some((sign, count)) = signed_count(found.id as u8, found.value.unwrap_or(b"")) else {
                     return 1;
                 };
-                amount = match (found.id as u8, negative) {
+                amount = match (found.id as u8, sign == Some(b'-')) {
                     (b'c', false) => Amount::FirstBytes(count),
                     (b'c', true) => Amount::AllButLastBytes(count),
                     (_, false) => Amount::FirstLines(count),
@@ -99,11 +91,7 @@ pub fn main(arguments: &[&'static [u8]]) -> i32 {
             }
         };
         if show_headers {
-            let name: &[u8] = if *operand == b"-" { b"standard input" } else { operand };
-            if index > 0 {
-                output(b"\n");
-            }
-            posix::print!("==> {} <==\n", Text(name));
+            file_header(operand, index > 0);
         }
         if let Err(error) = copy_head(input, amount) {
             complain!("error reading {}: {}", quote(operand), error);

@@ -5,9 +5,8 @@
 
 use crate::common::{mode_string, quote, Command, Text};
 use crate::complain;
-use crate::files::{absolute, confirm, is_within, same_file, Copier, CopyOptions};
+use crate::files::{absolute, confirm, is_within, same_file, Copier, CopyOptions, Destination};
 use crate::options::{Order, Spec};
-use alloc::vec::Vec;
 
 const COMMAND: Command = Command {
     usage: "[OPTION]... SOURCE DEST\n  or:  mv [OPTION]... SOURCE... DIRECTORY\n  or:  mv [OPTION]... -t DIRECTORY SOURCE...\nRename SOURCE to DEST, or move SOURCE(s) to DIRECTORY.\n  -f, --force                  do not prompt before overwriting\n  -i, --interactive            prompt before overwrite\n  -n, --no-clobber             do not overwrite an existing file\n  -t, --target-directory=DIRECTORY  move all SOURCE arguments into DIRECTORY\n  -T, --no-target-directory    treat DEST as a normal file\n  -v, --verbose                explain what is being done\n",
@@ -47,55 +46,19 @@ pub fn main(arguments: &[&'static [u8]]) -> i32 {
         }
     }
     let verbose = parsed.has(b'v');
-    let mut operands = parsed.operands.clone();
-    if operands.is_empty() {
-        return COMMAND.usage_error(format_args!("missing file operand"));
-    }
-    let (sources, destination, into_directory): (Vec<&[u8]>, &[u8], bool) = match parsed.value(b't' as u32) {
-        Some(directory) => {
-            match posix::fs::stat(directory) {
-                Ok(stat) if stat.is_directory() => {}
-                Ok(_) => {
-                    complain!("target directory {}: {}", quote(directory), posix::Errno(posix::ENOTDIR));
-                    return 1;
-                }
-                Err(error) => {
-                    complain!("target directory {}: {}", quote(directory), error);
-                    return 1;
-                }
-            }
-            (operands, directory, true)
-        }
-        None => {
-            if operands.len() == 1 {
-                return COMMAND
-                    .usage_error(format_args!("missing destination file operand after {}", quote(operands[0])));
-            }
-            let destination = operands.pop().unwrap_or_default();
-            let is_directory = posix::fs::stat(destination).is_ok_and(|stat| stat.is_directory());
-            if parsed.has(b'T') {
-                if operands.len() > 1 {
-                    complain!("extra operand {}", quote(operands[1]));
-                    return COMMAND.try_help();
-                }
-                (operands, destination, false)
-            } else if operands.len() > 1 && !is_directory {
-                let error = posix::fs::stat(destination).err().unwrap_or(posix::Errno(posix::ENOTDIR));
-                complain!("target {}: {}", quote(destination), error);
-                return 1;
-            } else {
-                (operands, destination, is_directory)
-            }
-        }
+    let destination = match Destination::from_operands(
+        &COMMAND,
+        parsed.operands.clone(),
+        parsed.value(b't' as u32),
+        parsed.has(b'T'),
+    ) {
+        Ok(destination) => destination,
+        Err(status) => return status,
     };
     let terminal = posix::fd::is_terminal(0);
     let mut status = 0;
-    for source in sources {
-        let target = if into_directory {
-            posix::path::join(destination, posix::path::base_name(source))
-        } else {
-            destination.to_vec()
-        };
+    for &source in &destination.sources {
+        let target = destination.target(source);
         if !move_one(source, &target, overwrite, verbose, terminal) {
             status = 1;
         }

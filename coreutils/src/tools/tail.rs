@@ -4,7 +4,7 @@
 //! "==> NAME <==" headers (-q never, -v always). `-5`, `+5`, `-5c` are the
 //! obsolete forms GNU still accepts as the first argument.
 
-use crate::common::{output, parse_size, quote, Command, Input, Text};
+use crate::common::{file_header, output, quote, signed_count, Command, Input, Text};
 use crate::complain;
 use crate::options::{Order, Spec, Takes};
 use alloc::vec::Vec;
@@ -72,18 +72,10 @@ pub fn main(arguments: &[&'static [u8]]) -> i32 {
     for found in &parsed.options {
         match found.id as u8 {
             b'c' | b'n' => {
-                let value = found.value.unwrap_or(b"");
-                let (from_start, digits) = match value.first() {
-                    Some(b'+') => (true, &value[1..]),
-                    Some(b'-') => (false, &value[1..]),
-                    _ => (false, value),
-                };
-                let Some(count) = parse_size(digits) else {
-                    let what = if found.id == b'c' as u32 { "bytes" } else { "lines" };
-                    complain!("invalid number of {}: {}", what, quote(value));
+                let Some((sign, count)) = signed_count(found.id as u8, found.value.unwrap_or(b"")) else {
                     return 1;
                 };
-                start = match (found.id as u8, from_start) {
+                start = match (found.id as u8, sign == Some(b'+')) {
                     (b'c', false) => Start::LastBytes(count),
                     (b'c', true) => Start::FromByte(count),
                     (_, false) => Start::LastLines(count),
@@ -126,7 +118,7 @@ pub fn main(arguments: &[&'static [u8]]) -> i32 {
             }
         };
         if show_headers {
-            print_header(operand, last_header.is_some());
+            file_header(operand, last_header.is_some());
             last_header = Some(index);
         }
         match print_tail(&input, start) {
@@ -147,14 +139,6 @@ pub fn main(arguments: &[&'static [u8]]) -> i32 {
         follow_files(&mut followed, show_headers, interval, last_header.map(|_| operands.len() - 1));
     }
     status
-}
-
-fn print_header(operand: &[u8], blank_line: bool) {
-    let name: &[u8] = if operand == b"-" { b"standard input" } else { operand };
-    if blank_line {
-        output(b"\n");
-    }
-    posix::print!("==> {} <==\n", Text(name));
 }
 
 /// Prints the tail; returns the offset reached (for -f).
@@ -332,7 +316,7 @@ fn follow_files(
                     break;
                 }
                 if show_headers && last != Some(index) {
-                    print_header(name, true);
+                    file_header(name, true);
                     last = Some(index);
                 }
                 output(&buffer[..count]);

@@ -1,13 +1,16 @@
 //! Shared helpers for the user-mode test programs: checks that count and
-//! report, and message helpers. Printing is libmach's (`println!` here is
-//! `libmach::println!`).
+//! report, and message helpers. Printing is libmach's kernel log
+//! (`println!` here is `libmach::logln!`, `print` is `libmach::print::log`):
+//! the tests read it there, also from programs the process server runs
+//! (personality/process-checks), whose `libmach::println!` would go to
+//! their standard output.
 //!
 //! Each program in `src/bin/` is a boot module for one kind of kernel test
 //! (see `mach/kernel/src/usertest.rs`), which reads what the program prints.
 #![no_std]
 
-pub use libmach::print::print;
-pub use libmach::println;
+pub use libmach::logln as println;
+pub use libmach::print::log as print;
 
 /// Counts checks and prints each failure; `finish` prints the summary line
 /// the kernel test looks for: `<program>: N passed, N failed`.

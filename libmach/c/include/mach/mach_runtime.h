@@ -5,10 +5,18 @@
  * A program defines `int mach_main(mach_port_t bootstrap_port)`. crt0's
  * `_start` receives the send right to the task's bootstrap port (the name
  * service) in the first argument register and its start block (argc, argv,
- * the auxiliary vector) in the second, as the bootstrap task passes them
- * (docs/bootstrap.md), stores them in `mach_bootstrap_port`, `mach_argc`,
- * `mach_argv` and `mach_host_port`, and calls mach_main. When mach_main returns the thread sleeps forever: there is no
- * exit trap; a task ends when its task port is terminated.
+ * the environment, the auxiliary vector) in the second, as the bootstrap
+ * task (a boot module, docs/bootstrap.md) and the process server (a
+ * program run from /bin, docs/process-server.md) both pass them, stores
+ * them in `mach_bootstrap_port`, `mach_argc`, `mach_argv`,
+ * `mach_host_port` and `mach_process_port`, and calls mach_main. What
+ * mach_main returns goes to mach_exit: a process ends with that status
+ * (its parent's wait, msh's $?, sees it); a boot module's thread sleeps
+ * forever (there is no exit trap; a task ends when its task port is
+ * terminated).
+ *
+ * mach_printf writes to the process's standard output (descriptor 1) when
+ * it has one, else (a boot module) to the kernel log.
  *
  * Names follow Mach's C interface (mach_msg, mach_reply_port,
  * mach_port_allocate, ...) with Mach_R's trap semantics (docs/abi.md). The
@@ -29,8 +37,29 @@ extern char **mach_argv;
  * `host-port`, else MACH_PORT_NULL. */
 extern mach_port_t mach_host_port;
 
-/* The program's entry, called by crt0. */
+/* The send right to this process's port at the process server
+ * (AT_MACH_PROC), or MACH_PORT_NULL for a boot module. */
+extern mach_port_t mach_process_port;
+
+/* The program's entry, called by crt0; returns the exit status. */
 int mach_main(mach_port_t bootstrap_port);
+
+/* Ends the program with `status`: proc.exit for a process; a boot
+ * module's thread sleeps forever. */
+__attribute__((noreturn)) void mach_exit(int status);
+/* The send right of descriptor `number` of this process, or
+ * MACH_PORT_NULL (a boot module has no descriptors). */
+mach_port_t mach_descriptor_port(int number);
+/* Writes `length` bytes of `text` to descriptor `number` (io.write, in
+ * pieces of 8 KiB); KERN_INVALID_NAME without that descriptor, else the
+ * first error. */
+kern_return_t mach_write_descriptor(int number, const char *text, size_t length);
+/* Called by crt0 for each auxiliary vector entry it does not keep itself. */
+void mach_read_process_entries(uint64_t key, uint64_t value);
+/* Called by crt0 before mach_main: a process started as a shell's
+ * foreground job (AT_MACH_FOREGROUND) makes its group the terminal's
+ * foreground group, as posix_spawn asked. */
+void mach_take_foreground(void);
 
 /* mach_msg: an optional send of `send_size` bytes of `message`, then an
  * optional receive of up to `receive_size` bytes into it from
@@ -85,8 +114,9 @@ uint64_t mach_clock_nanoseconds(void);
 
 /* Writes `length` bytes of `text` to the kernel console. */
 kern_return_t mach_debug_print(const char *text, size_t length);
-/* printf for the console: %s %c %d %i %u %x %p %%, with l/ll/z on the
- * integers and a field width. One call prints at most 255 bytes. */
+/* printf to standard output (a process's descriptor 1; else the kernel
+ * log, as text descriptor 1 refuses): %s %c %d %i %u %x %p %%, with l/ll/z
+ * on the integers and a field width. One call prints at most 256 bytes. */
 int mach_printf(const char *format, ...) __attribute__((format(printf, 1, 2)));
 
 /* The compiler may emit calls to these even in freestanding code. */

@@ -19,7 +19,9 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use libmach::abi::{PortName, AT_MACH_BOOTSTRAP, AT_MACH_CWD, AT_MACH_PROC, AT_MACH_ROOT};
 use libmach::runtime::{arguments, auxiliary, descriptors, environment};
-use libmach::{println, SendRight, SystemKernel};
+// init's lines go to the kernel log, which the console shows and the tests
+// read, not to its standard output (libmach's println! in a process).
+use libmach::{logln, SendRight, SystemKernel};
 use mach_process::init::{
     after_login_shell, command_path, exit_code, login_shell_environment, split_command, LoginShellEnd,
     LOGIN_SHELL_NAME, LOGIN_SHELL_PATH,
@@ -102,7 +104,7 @@ impl Process {
                 Ok(reply) if reply.child == pid => return reply.status,
                 Ok(_) => {}
                 Err(error) => {
-                    println!("init: wait failed ({error:?})");
+                    logln!("init: wait failed ({error:?})");
                     let _ = libmach::trap::thread_sleep(1000);
                 }
             }
@@ -125,7 +127,7 @@ fn main(_bootstrap_port: u64) {
     let proc = match proc::Client::new(&SystemKernel, SendRight::from_name(&SystemKernel, proc_port)) {
         Ok(client) => client,
         Err(error) => {
-            println!("init: no process port ({error:?})");
+            logln!("init: no process port ({error:?})");
             return;
         }
     };
@@ -138,26 +140,26 @@ fn main(_bootstrap_port: u64) {
             Ok(command) => match process.spawn(&command) {
                 Ok(pid) => {
                     let code = exit_code(process.wait_for(pid));
-                    println!("init: `{line}` exited with status {code}");
+                    logln!("init: `{line}` exited with status {code}");
                     code
                 }
                 Err(why) => {
-                    println!("init: cannot run `{line}`: {why}");
+                    logln!("init: cannot run `{line}`: {why}");
                     127
                 }
             },
             Err(error) => {
-                println!("init: cannot read the command `{line}`: {error:?}");
+                logln!("init: cannot read the command `{line}`: {error:?}");
                 2
             }
         };
         match process.proc.shutdown(0, code) {
-            Err(libmach::CallError::Interface(proc::Error::Enxio)) => println!(
+            Err(libmach::CallError::Interface(proc::Error::Enxio)) => logln!(
                 "init: the machine cannot be powered off: the boot manifest grants the process server no power-off \
                  device; the system stays up"
             ),
-            Err(error) => println!("init: the machine did not go off ({error:?})"),
-            Ok(()) => println!("init: the machine did not go off"),
+            Err(error) => logln!("init: the machine did not go off ({error:?})"),
+            Ok(()) => logln!("init: the machine did not go off"),
         }
         process.reap();
     }
@@ -167,16 +169,16 @@ fn main(_bootstrap_port: u64) {
         match process.spawn_program(LOGIN_SHELL_PATH, &shell, &shell_environment) {
             Ok(pid) => match after_login_shell(process.wait_for(pid)) {
                 LoginShellEnd::PowerOff(code) => {
-                    println!("init: the login shell exited with status {code}; powering off");
+                    logln!("init: the login shell exited with status {code}; powering off");
                     let _ = process.proc.shutdown(0, code);
-                    println!("init: the machine did not go off; starting the shell again");
+                    logln!("init: the machine did not go off; starting the shell again");
                 }
                 LoginShellEnd::StartAgain(code) => {
-                    println!("init: the login shell was killed (status {code}); starting it again");
+                    logln!("init: the login shell was killed (status {code}); starting it again");
                 }
             },
             Err(why) => {
-                println!("init: cannot start the shell ({why}); reaping orphans");
+                logln!("init: cannot start the shell ({why}); reaping orphans");
                 process.reap();
             }
         }
