@@ -325,21 +325,21 @@ qemu_test() {
 
 # build_root_disk OUTPUT [SIZE] [DIRECTORY...]: the root disk, an ext2 image
 # made by mkimage (docs/ext2.md) from the skeleton in image/root/ plus
-# whatever build steps staged in $BUILD/x86_64/root/ (programs for /bin,
+# whatever build steps staged in $BUILD/<arch>/root/ (programs for /bin,
 # /sbin...: copy them there, or use stage_root_file, before calling this),
 # then each DIRECTORY copied over it in order (scripts/run's --add). SIZE
 # defaults to 64M. Time stamps come from the last commit, so the same tree
 # gives the same image.
 build_root_disk() {
-    local output=$1 size=${2:-64M} staging="$BUILD/x86_64/root-staging" overlay
+    local output=$1 size=${2:-64M} staging="$BUILD/$ARCH/root-staging" overlay
     shift 2 2>/dev/null || shift $#
     cargo +"$TOOLCHAIN" build --quiet --release -p mach-image --target-dir "$ROOT/target/host-tools" || return
     rm -rf "$staging"
     mkdir -p "$staging" "$(dirname "$output")"
     cp -a "$ROOT/image/root/." "$staging/" || return
     find "$staging" -name .keep -delete
-    if [ -d "$BUILD/x86_64/root" ]; then
-        cp -a "$BUILD/x86_64/root/." "$staging/" || return
+    if [ -d "$BUILD/$ARCH/root" ]; then
+        cp -a "$BUILD/$ARCH/root/." "$staging/" || return
     fi
     for overlay in "$@"; do
         [ -n "$overlay" ] && [ -d "$overlay" ] || { echo "build_root_disk: no overlay directory '$overlay'" >&2; return 1; }
@@ -354,18 +354,18 @@ build_root_disk() {
 }
 
 # stage_root_file SOURCE PATH [MODE]: puts SOURCE at PATH (e.g. /bin/ls) in
-# the next root disk build_root_disk makes.
+# the next root disk build_root_disk makes (for $ARCH).
 stage_root_file() {
-    local target="$BUILD/x86_64/root/${2#/}"
+    local target="$BUILD/$ARCH/root/${2#/}"
     mkdir -p "$(dirname "$target")"
     install -m "${3:-0755}" "$1" "$target"
 }
 
 # stage_system_programs: the programs the system runs from its root disk
 # (init at /sbin/init, the process server's first process), from
-# $BUILD/x86_64/user (call after build_user_programs).
+# $BUILD/<arch>/user (call after build_user_programs).
 stage_system_programs() {
-    stage_root_file "$BUILD/x86_64/user/init" /sbin/init 0755
+    stage_root_file "$BUILD/$ARCH/user/init" /sbin/init 0755
 }
 
 # stage_user_programs: what a person uses on the root disk, built for
@@ -410,12 +410,12 @@ DISK_ONLY_PROGRAMS=(init proc-checks process-frames proc-bench echo-args exit-co
 # executable text file /bin/not-a-program (exec's ENOEXEC); prints its path.
 # Call after build_user_programs.
 process_test_overlay() {
-    local overlay="$BUILD/x86_64/process-test-root" program
+    local overlay="$BUILD/$ARCH/process-test-root" program
     rm -rf "$overlay"
     mkdir -p "$overlay/bin"
     for program in "${DISK_ONLY_PROGRAMS[@]}"; do
         [ "$program" = init ] && continue
-        cp "$BUILD/x86_64/user/$program" "$overlay/bin/$program" || return
+        cp "$BUILD/$ARCH/user/$program" "$overlay/bin/$program" || return
     done
     printf 'this is text, not a program\n' >"$overlay/bin/not-a-program"
     chmod 755 "$overlay/bin/not-a-program"
@@ -435,13 +435,13 @@ build_test_disk() {
 virtio_test_devices() {
     local overlay
     overlay=$(process_test_overlay) || return
-    build_root_disk "$BUILD/x86_64/root.img" 64M "$overlay" >&2 || return
+    build_root_disk "$BUILD/$ARCH/root.img" 64M "$overlay" >&2 || return
     build_test_disk "$BUILD/x86_64/test-disk.img" >&2 || return
     if [ "$ARCH" = aarch64 ]; then
         # virtio over MMIO transports (the virt board has 32).
-        echo "-drive file=$BUILD/x86_64/root.img,if=none,id=root,format=raw,snapshot=on -device virtio-blk-device,drive=root" \
+        echo "-drive file=$BUILD/aarch64/root.img,if=none,id=root,format=raw,snapshot=on -device virtio-blk-device,drive=root" \
             "-drive file=$BUILD/x86_64/test-disk.img,if=none,id=test,format=raw,snapshot=on -device virtio-blk-device,drive=test" \
-            "-drive file=$BUILD/x86_64/root.img,if=none,id=readonly,format=raw,readonly=on -device virtio-blk-device,drive=readonly" \
+            "-drive file=$BUILD/aarch64/root.img,if=none,id=readonly,format=raw,readonly=on -device virtio-blk-device,drive=readonly" \
             "-device virtio-rng-device"
         return
     fi

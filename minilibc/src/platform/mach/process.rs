@@ -55,18 +55,18 @@ core::arch::global_asm!(
     "push r14",
     "push r15",
     "sub rsp, 8",
-    "mov [rdi + {rsp}], rsp",
+    "mov [rdi + {sp}], rsp",
     "lea rax, [rip + 2f]",
-    "mov [rdi + {rip}], rax",
-    "mov [rdi + {rbx}], rbx",
-    "mov [rdi + {rbp}], rbp",
-    "mov [rdi + {r12}], r12",
-    "mov [rdi + {r13}], r13",
-    "mov [rdi + {r14}], r14",
-    "mov [rdi + {r15}], r15",
+    "mov [rdi + {pc}], rax",
+    "mov [rdi + {saved}], rbx",
+    "mov [rdi + {saved} + 8], rbp",
+    "mov [rdi + {saved} + 16], r12",
+    "mov [rdi + {saved} + 24], r13",
+    "mov [rdi + {saved} + 32], r14",
+    "mov [rdi + {saved} + 40], r15",
     "pushfq",
     "pop rax",
-    "mov [rdi + {rflags}], rax",
+    "mov [rdi + {flags}], rax",
     "call rsi",
     "2:",
     "add rsp, 8",
@@ -77,15 +77,10 @@ core::arch::global_asm!(
     "pop rbx",
     "pop rbp",
     "ret",
-    rsp = const core::mem::offset_of!(proc::ResumeState, rsp),
-    rip = const core::mem::offset_of!(proc::ResumeState, rip),
-    rbx = const core::mem::offset_of!(proc::ResumeState, rbx),
-    rbp = const core::mem::offset_of!(proc::ResumeState, rbp),
-    r12 = const core::mem::offset_of!(proc::ResumeState, r12),
-    r13 = const core::mem::offset_of!(proc::ResumeState, r13),
-    r14 = const core::mem::offset_of!(proc::ResumeState, r14),
-    r15 = const core::mem::offset_of!(proc::ResumeState, r15),
-    rflags = const core::mem::offset_of!(proc::ResumeState, rflags),
+    sp = const core::mem::offset_of!(proc::ResumeState, sp),
+    pc = const core::mem::offset_of!(proc::ResumeState, pc),
+    saved = const core::mem::offset_of!(proc::ResumeState, saved),
+    flags = const core::mem::offset_of!(proc::ResumeState, flags),
 );
 
 extern "C" {
@@ -115,7 +110,8 @@ pub fn fork() -> Result<usize, Errno> {
     // No handler runs during fork: an interrupted fork RPC could leave a
     // child its parent never heard of.
     let _section = Critical::enter();
-    let mut state = proc::ResumeState { fs_base: super::start::thread_pointer(), ..proc::ResumeState::default() };
+    let mut state =
+        proc::ResumeState { thread_pointer: super::start::thread_pointer(), ..proc::ResumeState::default() };
     let guard = signals::lock_for_fork();
     // SAFETY: the entry saves and restores the callee-saved registers and
     // calls `fork_request` with `state`, which lives through the call.
