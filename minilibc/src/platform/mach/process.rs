@@ -38,6 +38,7 @@ fn process() -> Result<PortName, Errno> {
     done(process_port())
 }
 
+#[cfg(target_arch = "x86_64")]
 core::arch::global_asm!(
     // i64 __minilibc_fork_point(proc::ResumeState *state, i64 (*request)(proc::ResumeState *))
     // Saves the callee-saved registers on the stack and the resume state in
@@ -76,6 +77,56 @@ core::arch::global_asm!(
     "pop r12",
     "pop rbx",
     "pop rbp",
+    "ret",
+    sp = const core::mem::offset_of!(proc::ResumeState, sp),
+    pc = const core::mem::offset_of!(proc::ResumeState, pc),
+    saved = const core::mem::offset_of!(proc::ResumeState, saved),
+    flags = const core::mem::offset_of!(proc::ResumeState, flags),
+);
+
+#[cfg(target_arch = "aarch64")]
+core::arch::global_asm!(
+    // The same on aarch64: x19-x28, the frame pointer, the link register
+    // and d8-d15 saved in a 176-byte frame; the child resumes at label 2
+    // with x0 = 0 and the saved sp, and restores them from its copy.
+    ".globl __minilibc_fork_point",
+    ".type __minilibc_fork_point,@function",
+    "__minilibc_fork_point:",
+    "stp x29, x30, [sp, #-176]!",
+    "mov x29, sp",
+    "stp x19, x20, [sp, #16]",
+    "stp x21, x22, [sp, #32]",
+    "stp x23, x24, [sp, #48]",
+    "stp x25, x26, [sp, #64]",
+    "stp x27, x28, [sp, #80]",
+    "stp d8, d9, [sp, #96]",
+    "stp d10, d11, [sp, #112]",
+    "stp d12, d13, [sp, #128]",
+    "stp d14, d15, [sp, #144]",
+    "mov x9, sp",
+    "str x9, [x0, #{sp}]",
+    "adr x9, 2f",
+    "str x9, [x0, #{pc}]",
+    "stp x19, x20, [x0, #{saved}]",
+    "stp x21, x22, [x0, #{saved} + 16]",
+    "stp x23, x24, [x0, #{saved} + 32]",
+    "stp x25, x26, [x0, #{saved} + 48]",
+    "stp x27, x28, [x0, #{saved} + 64]",
+    "stp x29, x30, [x0, #{saved} + 80]",
+    "mrs x9, nzcv",
+    "str x9, [x0, #{flags}]",
+    "blr x1",
+    "2:",
+    "ldp x19, x20, [sp, #16]",
+    "ldp x21, x22, [sp, #32]",
+    "ldp x23, x24, [sp, #48]",
+    "ldp x25, x26, [sp, #64]",
+    "ldp x27, x28, [sp, #80]",
+    "ldp d8, d9, [sp, #96]",
+    "ldp d10, d11, [sp, #112]",
+    "ldp d12, d13, [sp, #128]",
+    "ldp d14, d15, [sp, #144]",
+    "ldp x29, x30, [sp], #176",
     "ret",
     sp = const core::mem::offset_of!(proc::ResumeState, sp),
     pc = const core::mem::offset_of!(proc::ResumeState, pc),
