@@ -375,16 +375,16 @@ stage_system_programs() {
 # /bin/sh (a symbolic link): system(), popen() and `#!/bin/sh` scripts run it
 # as `sh -c COMMAND` or `sh FILE`. Then every program a crate lists in
 # `[package.metadata.mach] commands` (found, not listed here: `workspace
-# commands`), from $BUILD/x86_64/user (call after build_user_programs), at
+# commands`), from $BUILD/<arch>/user (call after build_user_programs), at
 # /bin/NAME; a name /bin has already is refused.
 stage_user_programs() {
-    local bin="$BUILD/x86_64/root/bin" tool tools commands command
+    local bin="$BUILD/$ARCH/root/bin" tool tools commands command
     build_minilibc_program msh mach || return
     stage_root_file "$MINILIBC_PROGRAMS/msh" /bin/msh 0755
     ln -sfn msh "$bin/sh"
     build_minilibc_program coreutils mach || return
     stage_root_file "$MINILIBC_PROGRAMS/coreutils" /bin/coreutils 0755
-    strip "$bin/msh" "$bin/coreutils" || return
+    strip_program "$bin/msh" "$bin/coreutils" || return
     tools=$(sed -n 's/^ *Tool { name: "\([^"]*\)".*/\1/p' "$ROOT/coreutils/src/tools/mod.rs")
     for tool in $tools; do
         ln -sfn coreutils "$bin/$tool"
@@ -395,7 +395,7 @@ stage_user_programs() {
             echo "error: the program $command (a crate's \`commands\`) would replace /bin/$command; rename it" >&2
             return 1
         fi
-        stage_root_file "$BUILD/x86_64/user/$command" "/bin/$command" 0755 || return
+        stage_root_file "$BUILD/$ARCH/user/$command" "/bin/$command" 0755 || return
     done
 }
 
@@ -470,19 +470,43 @@ user_test_modules() {
 }
 
 # build_minilibc_program PACKAGE [PLATFORM]: builds the Rust programs of
-# PACKAGE (#![no_std] binaries over the posix crate, minilibc/posix):
-# target x86_64-unknown-linux-gnu (the host's ELF ABI), panic abort, static
-# non-PIE, linked by scripts/mcc against minilibc's crt1.o and libc.a of
+# PACKAGE (#![no_std] binaries over the posix crate, minilibc/posix) for
+# $ARCH: on x86_64 target x86_64-unknown-linux-gnu (the host's ELF ABI), on
+# aarch64 aarch64-unknown-none (AAPCS64, as gcc's code; only PLATFORM mach
+# there); panic abort, static non-PIE, linked by scripts/mcc (with gcc's
+# linker flavor, bfd's ld) against minilibc's crt1.o and libc.a of
 # PLATFORM: `linux` (the default: the host tests run them on Linux) or
 # `mach` (for Mach_R's root disk). The package's binaries require its
 # feature "program" (so workspace builds and `cargo test` leave them out).
 # Leaves them in $MINILIBC_PROGRAMS/<binary> (set for the platform built).
 build_minilibc_program() {
-    local package=$1 platform=${2:-linux}
-    MINILIBC_PROGRAMS="$ROOT/target/minilibc-programs-$platform/x86_64-unknown-linux-gnu/release"
-    MCC_PLATFORM=$platform RUSTFLAGS="-C panic=abort -C relocation-model=static -C linker=$ROOT/scripts/mcc" \
+    local package=$1 platform=${2:-linux} target target_dir flags
+    case $ARCH in
+    x86_64)
+        target=x86_64-unknown-linux-gnu
+        target_dir="$ROOT/target/minilibc-programs-$platform"
+        flags=""
+        ;;
+    aarch64)
+        target=aarch64-unknown-none
+        target_dir="$ROOT/target/minilibc-programs-$platform-aarch64"
+        # The bare-metal target links with lld by default.
+        flags="-C linker-flavor=gcc -C link-arg=-fuse-ld=bfd"
+        ;;
+    esac
+    MINILIBC_PROGRAMS="$target_dir/$target/release"
+    MCC_ARCH=$ARCH MCC_PLATFORM=$platform \
+        RUSTFLAGS="-C panic=abort -C relocation-model=static -C linker=$ROOT/scripts/mcc $flags" \
         cargo +"$TOOLCHAIN" build --quiet --release -p "$package" --features "$package/program" \
-        --target x86_64-unknown-linux-gnu --target-dir "$ROOT/target/minilibc-programs-$platform"
+        --target "$target" --target-dir "$target_dir"
+}
+
+# strip_program FILE...: strips programs built for $ARCH.
+strip_program() {
+    case $ARCH in
+    x86_64) strip "$@" ;;
+    aarch64) aarch64-linux-gnu-strip "$@" ;;
+    esac
 }
 
 # fetch_real_sources DIRECTORY: the third-party C sources the real-program
