@@ -128,7 +128,7 @@ const STRUCTS: &[StructLayout] = &[
             ("uint32_t", "run_state", offset_of!(ThreadBasicInfo, run_state)),
             ("uint32_t", "priority", offset_of!(ThreadBasicInfo, priority)),
             ("uint32_t", "suspend_count", offset_of!(ThreadBasicInfo, suspend_count)),
-            ("uint32_t", "reserved", offset_of!(ThreadBasicInfo, reserved)),
+            ("uint32_t", "tick_nanoseconds", offset_of!(ThreadBasicInfo, tick_nanoseconds)),
             ("uint64_t", "cpu_ticks", offset_of!(ThreadBasicInfo, cpu_ticks)),
         ],
     },

@@ -431,7 +431,7 @@ typedef struct { /* Rust: ThreadBasicInfo */
     uint32_t run_state;
     uint32_t priority;
     uint32_t suspend_count;
-    uint32_t reserved;
+    uint32_t tick_nanoseconds;
     uint64_t cpu_ticks;
 } thread_basic_info_data_t;
 typedef struct { /* Rust: MachMsgHeader */
@@ -595,7 +595,7 @@ _Static_assert(sizeof(thread_basic_info_data_t) == 24, "sizeof(thread_basic_info
 _Static_assert(offsetof(thread_basic_info_data_t, run_state) == 0, "offsetof(thread_basic_info_data_t, run_state)");
 _Static_assert(offsetof(thread_basic_info_data_t, priority) == 4, "offsetof(thread_basic_info_data_t, priority)");
 _Static_assert(offsetof(thread_basic_info_data_t, suspend_count) == 8, "offsetof(thread_basic_info_data_t, suspend_count)");
-_Static_assert(offsetof(thread_basic_info_data_t, reserved) == 12, "offsetof(thread_basic_info_data_t, reserved)");
+_Static_assert(offsetof(thread_basic_info_data_t, tick_nanoseconds) == 12, "offsetof(thread_basic_info_data_t, tick_nanoseconds)");
 _Static_assert(offsetof(thread_basic_info_data_t, cpu_ticks) == 16, "offsetof(thread_basic_info_data_t, cpu_ticks)");
 _Static_assert(sizeof(mach_msg_header_t) == 24, "sizeof(mach_msg_header_t)");
 _Static_assert(offsetof(mach_msg_header_t, msgh_bits) == 0, "offsetof(mach_msg_header_t, msgh_bits)");
