@@ -290,7 +290,7 @@ typedef uint32_t mach_port_mscount_t;
 #define AT_PAGESZ 6
 #define AT_MACH_BOOTSTRAP 0x1000u
 #define AT_MACH_HOST 0x1001u
-#define AT_MACH_IO_PORTS 0x1002u
+#define AT_MACH_IO_PORTS 0x100eu
 #define AT_PHDR 3
 #define AT_PHENT 4
 #define AT_PHNUM 5
@@ -312,6 +312,7 @@ typedef uint32_t mach_port_mscount_t;
 #define AT_MACH_PID 0x100au
 #define AT_MACH_BOOT_TIME 0x100bu
 #define AT_MACH_FOREGROUND 0x100cu
+#define AT_MACH_SIGNAL_IGNORED 0x100du
 #define TASK_NAME_MAX 32
 #define TASK_CREATE_INHERIT_MEMORY 0x1u
 #define TASK_CREATE_INHERIT_SEND_RIGHTS 0x2u
