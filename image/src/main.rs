@@ -13,7 +13,8 @@
 //! added, what the image has stays; `--replace` trees' files and symbolic
 //! links replace the image's where they differ (rebuilt programs), in the
 //! order given. The image must be ext2 with the volume label NAME (default
-//! `mach_r-root`): anything else is refused, not written.
+//! `mach_r-root`): anything else is refused, not written. Without trees,
+//! `update` only checks that (read-only).
 //! Every file is owned by uid 0 / gid 0; permission bits come from the host.
 //! The image gets one inode per 4 KiB, or twice the tree's entries plus 256
 //! if that is more, or `--inodes`.
@@ -186,9 +187,15 @@ fn update(arguments: &UpdateArguments) -> Result<(), String> {
         ));
     }
     let device = FileDevice::open(path).map_err(|error| format!("{}: {error}", path.display()))?;
-    let mount = MountOptions { time: arguments.time, cache_blocks: 4096, ..MountOptions::default() };
+    // Without trees it only checks that the disk mounts, and writes nothing.
+    let read_only = arguments.trees.is_empty();
+    let mount = MountOptions { time: arguments.time, cache_blocks: 4096, read_only, ..MountOptions::default() };
     let mut filesystem =
         Filesystem::mount(device, mount).map_err(|error| format!("{}: cannot mount: {error}", path.display()))?;
+    if read_only {
+        println!("mkimage: {}: a Mach_R root disk ('{label}'), mounts", path.display());
+        return Ok(());
+    }
     if filesystem.is_read_only() {
         return Err(format!(
             "{}: the ext2 library mounts it read-only (a feature it lacks): not changed",
@@ -380,8 +387,10 @@ mod tests {
         let error = update_of("mach-root").unwrap_err();
         assert!(error.contains("labelled 'someone-else'"), "{error}");
         assert_eq!(std::fs::read(&image).unwrap(), before, "a refused disk is not written");
-        // A corrupt superblock (the block count beyond the device): refused.
+        // Without trees: a check that writes nothing.
         update_of("someone-else").unwrap();
+        assert_eq!(std::fs::read(&image).unwrap(), before, "a check does not write");
+        // A corrupt superblock (the block count beyond the device): refused.
         let mut corrupt = std::fs::read(&image).unwrap();
         corrupt[1024 + 4..1024 + 8].copy_from_slice(&u32::MAX.to_le_bytes());
         std::fs::write(&image, &corrupt).unwrap();
