@@ -660,8 +660,11 @@ mod tests {
     /// were both 0x1002).
     #[test]
     fn every_auxiliary_vector_key_is_distinct() {
-        let keys: Vec<(&str, u64)> =
-            CONSTANTS.iter().filter(|(name, ..)| name.starts_with("AT_")).map(|&(name, value, _)| (name, value)).collect();
+        let keys: Vec<(&str, u64)> = CONSTANTS
+            .iter()
+            .filter(|(name, ..)| name.starts_with("AT_"))
+            .map(|&(name, value, _)| (name, value))
+            .collect();
         assert!(keys.len() >= 20, "the table lists the AT_* keys: {keys:?}");
         for (index, (name, value)) in keys.iter().enumerate() {
             for (other, other_value) in &keys[index + 1..] {
