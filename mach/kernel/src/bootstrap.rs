@@ -7,6 +7,7 @@
 //! the privileged host port the task is given. The task's first argument
 //! register holds `INFO_ADDRESS`. From there the bootstrap task starts
 //! every other server (docs/bootstrap.md).
+#![deny(unsafe_code)]
 
 use crate::boot_info::Module;
 use crate::task::{self, SpawnError, TaskId};

@@ -25,6 +25,7 @@
 //!
 //! Locks, always in this order: the kernel objects (`with_kernel`), then
 //! [`HOLDER`], then [`CONSOLE`]. Nothing logs while holding `CONSOLE`.
+#![deny(unsafe_code)]
 
 use crate::ipc::port_traps::caller;
 use crate::memory::user::{self, UserBuffer};

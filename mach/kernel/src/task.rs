@@ -2,6 +2,7 @@
 //!
 //! A task's page tables own every frame mapped in its user half; they are
 //! freed when the last of its threads is gone.
+#![deny(unsafe_code)]
 
 use crate::arch::paging::PageTables;
 use crate::thread::ThreadId;
@@ -40,14 +41,17 @@ pub struct Task {
 
 impl crate::scheduler::Kernel {
     /// `task`'s address space for user copies.
-    pub fn user_space(&mut self, task: TaskId) -> Result<crate::memory::user::UserSpace<'_>, mach_abi::KernReturn> {
+    pub fn user_space(
+        &mut self,
+        task: TaskId,
+    ) -> Result<crate::memory::user::UserSpace<'_, crate::vm::VmMap>, mach_abi::KernReturn> {
         self.tasks.get_mut(task).and_then(Task::user_space).ok_or(mach_abi::KernReturn::InvalidTask)
     }
 }
 
 impl Task {
     /// Its address space for user copies (none once it is being destroyed).
-    pub fn user_space(&mut self) -> Option<crate::memory::user::UserSpace<'_>> {
+    pub fn user_space(&mut self) -> Option<crate::memory::user::UserSpace<'_, crate::vm::VmMap>> {
         Some(crate::memory::user::UserSpace { tables: self.page_tables.as_mut()?, vm: &mut self.vm })
     }
 
@@ -115,7 +119,7 @@ pub fn spawn_with(
     use crate::arch::context::{KernelStack, ThreadContext};
     use crate::thread::Thread;
     let (tables, mut entry, regions) = crate::loader::load(image, 0).map_err(SpawnError::Elf)?;
-    let stack = match KernelStack::new() {
+    let mut stack = match KernelStack::new() {
         Ok(stack) => stack,
         Err(_) => {
             tables.destroy_user();
@@ -135,7 +139,7 @@ pub fn spawn_with(
             let _ = object.vm.charge_held(tables, crate::arch::context::KERNEL_STACK_PAGES);
         }
         entry.argument = setup(kernel, task);
-        let context = ThreadContext::new_user(&stack, entry);
+        let context = ThreadContext::new_user(&mut stack, entry);
         kernel.add_thread(Thread::new(Some(task), name.into(), priority, context, Some(stack)));
         Ok(task)
     })

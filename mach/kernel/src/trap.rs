@@ -19,6 +19,7 @@
 //! per-task default pagers are not part of this design, docs/kernel.md)
 //! answers `KERN_NOT_SUPPORTED` and logs its name once per boot, so a
 //! program sees a clear error, never a false success.
+#![deny(unsafe_code)]
 
 use crate::ipc::port_traps::{self, Control};
 use crate::memory::user::{self, UserBuffer, UserMemoryError};

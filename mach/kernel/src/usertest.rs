@@ -1,6 +1,7 @@
 //! Kernel tests that run user programs (`mach/usertests`,
 //! `personality/examples`, ..., loaded as boot modules named after the
 //! program) and check what they did.
+#![deny(unsafe_code)]
 
 use crate::bootstrap::ModuleImage;
 use crate::ktest::Failure;

@@ -4,6 +4,7 @@
 //! the kernel while `process-frames` (personality/process-checks) waits at
 //! each step. The checks of the POSIX behaviour itself (signals, exec,
 //! wait...) are scripts/tests/process (`proc-checks`, through scripts/run).
+#![deny(unsafe_code)]
 
 use crate::ktest::Failure;
 use crate::memory::{frame, heap, PAGE_SIZE};

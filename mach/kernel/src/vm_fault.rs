@@ -16,6 +16,7 @@
 //! a fault then returns to the faulting instruction, which faults again
 //! when the thread next runs; a trap returns `KERN_ABORTED`
 //! (`MACH_SEND_INTERRUPTED` / `MACH_RCV_INTERRUPTED` for `mach_msg`).
+#![deny(unsafe_code)]
 
 use crate::memory_object::{self, ObjectFault};
 use crate::scheduler::{self, with_kernel};

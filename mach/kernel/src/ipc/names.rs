@@ -19,6 +19,7 @@
 //!
 //! Steps a space no longer needs are given back after the traps that free
 //! names ([`release_spare`]). A task's memory and charges go with it.
+#![deny(unsafe_code)]
 
 use crate::scheduler::Kernel;
 use crate::task::TaskId;

@@ -15,17 +15,46 @@
 //! a pager in the middle of a trap, so such a copy fails with
 //! [`UserMemoryError::NeedsPage`] and the map remembers the page; the trap
 //! layer waits for it and runs the trap again (`vm_fault`).
+//!
+//! This layer does not know the VM policy: what brings a page is the
+//! [`ResolveFault`] the caller's [`UserSpace`] carries (the task's VM map).
+//!
+//! A check that a buffer is writable returns a [`WritableBuffer`], the
+//! token the copy out consumes: the pages the check found are written
+//! without a second walk, and nothing can fail there unless the task's
+//! page tables changed in between (then the copy checks again).
 
 use crate::arch::paging::{self, PageTables, USER_END};
-use crate::memory::{PageFlags, PAGE_SIZE};
-use crate::vm::{VmError, VmMap};
-use mach_abi::{VM_PROT_READ, VM_PROT_WRITE};
+use crate::memory::{Frame, PageFlags, PAGE_SIZE};
 
-/// A task's address space as user copies need it: its page tables and the
-/// VM map that resolves faults in them.
-pub struct UserSpace<'a> {
+/// Why a page the user may access could not be brought for the kernel's
+/// copy (what [`ResolveFault::resolve_for_kernel`] answers).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unresolved {
+    /// No region covers the address.
+    Unmapped,
+    /// A region covers it, but not for this access.
+    Protection,
+    /// An object page only its object can bring (remembered for the trap
+    /// layer to wait for).
+    NeedsPage,
+    /// The task's memory limit or the machine's memory is reached.
+    ResourceShortage,
+}
+
+/// What brings a page the user may access but that is not mapped so (a
+/// lazy zero-fill, a copy-on-write break), exactly as the task's own
+/// access would: the VM map, a layer above this one.
+pub trait ResolveFault {
+    /// Makes `page` accessible in `tables` for `write` or read, or says why not.
+    fn resolve_for_kernel(&mut self, tables: &mut PageTables, page: u64, write: bool) -> Result<(), Unresolved>;
+}
+
+/// A task's address space as user copies need it: its page tables and
+/// what resolves faults in them (`M`: the task's VM map).
+pub struct UserSpace<'a, M: ResolveFault> {
     pub tables: &'a mut PageTables,
-    pub vm: &'a mut VmMap,
+    pub vm: &'a mut M,
 }
 
 /// An address range a user task named: not yet trusted.
@@ -76,8 +105,8 @@ fn usable(flags: PageFlags, write: bool) -> bool {
 /// The physical page behind `address` as the user may access it (`write`
 /// or read), resolving a lazy or copy-on-write page first.
 #[inline(always)]
-fn resolve(
-    space: &mut UserSpace,
+fn resolve<M: ResolveFault>(
+    space: &mut UserSpace<M>,
     address: u64,
     write: bool,
 ) -> Result<crate::memory::PhysicalAddress, UserMemoryError> {
@@ -94,18 +123,17 @@ fn resolve(
 /// takes the one above).
 #[cold]
 #[inline(never)]
-fn resolve_absent(
-    space: &mut UserSpace,
+fn resolve_absent<M: ResolveFault>(
+    space: &mut UserSpace<M>,
     address: u64,
     write: bool,
 ) -> Result<crate::memory::PhysicalAddress, UserMemoryError> {
-    let access = if write { VM_PROT_WRITE } else { VM_PROT_READ };
-    match space.vm.touch_for_kernel(space.tables, address, access) {
-        Ok(_) => {}
-        Err(VmError::NotAllocated | VmError::InvalidRange) => return Err(UserMemoryError::Unmapped(address)),
-        Err(VmError::ObjectPage { .. }) => return Err(UserMemoryError::NeedsPage(address)),
-        Err(VmError::OutOfMemory) => return Err(UserMemoryError::ResourceShortage(address)),
-        Err(_) => return Err(UserMemoryError::Protection(address)),
+    match space.vm.resolve_for_kernel(space.tables, address & !(PAGE_SIZE as u64 - 1), write) {
+        Ok(()) => {}
+        Err(Unresolved::Unmapped) => return Err(UserMemoryError::Unmapped(address)),
+        Err(Unresolved::NeedsPage) => return Err(UserMemoryError::NeedsPage(address)),
+        Err(Unresolved::ResourceShortage) => return Err(UserMemoryError::ResourceShortage(address)),
+        Err(Unresolved::Protection) => return Err(UserMemoryError::Protection(address)),
     }
     match space.tables.translate(address) {
         Some((physical, flags)) if usable(flags, write) => Ok(physical),
@@ -115,8 +143,8 @@ fn resolve_absent(
 
 /// Visits `buffer` page by page as (kernel address, length) pieces after
 /// checking (and resolving) each page.
-fn for_each_piece(
-    space: &mut UserSpace,
+fn for_each_piece<M: ResolveFault>(
+    space: &mut UserSpace<M>,
     buffer: UserBuffer,
     write: bool,
     mut visit: impl FnMut(usize, usize),
@@ -134,13 +162,84 @@ fn for_each_piece(
 }
 
 /// Checks that the whole range may be read by the user.
-pub fn check_readable(space: &mut UserSpace, buffer: UserBuffer) -> Result<(), UserMemoryError> {
+pub fn check_readable<M: ResolveFault>(space: &mut UserSpace<M>, buffer: UserBuffer) -> Result<(), UserMemoryError> {
     for_each_piece(space, buffer, false, |_, _| {})
 }
 
-/// Checks that the whole range may be written by the user.
-pub fn check_writable(space: &mut UserSpace, buffer: UserBuffer) -> Result<(), UserMemoryError> {
+/// Checks that the whole range may be written by the user (bringing its
+/// pages), for a trap that then writes it piece by piece with
+/// [`copy_to_user`] (each copy may still fail); a trap that writes it in
+/// one copy takes [`writable`]'s token instead.
+pub fn check_writable<M: ResolveFault>(space: &mut UserSpace<M>, buffer: UserBuffer) -> Result<(), UserMemoryError> {
     for_each_piece(space, buffer, true, |_, _| {})
+}
+
+/// Pieces a [`WritableBuffer`] keeps: any buffer of up to a page, however
+/// aligned (a message, an output integer); a longer one is found again
+/// with plain lookups when written.
+const TOKEN_PIECES: usize = 2;
+
+/// Proof that `buffer` was checked writable by the user, with the direct-map
+/// pieces the check found; consumed by [`WritableBuffer::write`]. Valid
+/// while the page tables keep the change count they had at the check (no
+/// mapping removed or re-protected since).
+#[must_use = "the check's token is consumed by the copy out"]
+pub struct WritableBuffer {
+    buffer: UserBuffer,
+    change_count: u64,
+    pieces: [(usize, usize); TOKEN_PIECES],
+    count: usize,
+}
+
+/// Checks that the whole range may be written by the user (bringing its
+/// pages) and returns the token its copy out consumes.
+pub fn writable<M: ResolveFault>(
+    space: &mut UserSpace<M>,
+    buffer: UserBuffer,
+) -> Result<WritableBuffer, UserMemoryError> {
+    let mut token = WritableBuffer { buffer, change_count: 0, pieces: [(0, 0); TOKEN_PIECES], count: 0 };
+    for_each_piece(space, buffer, true, |kernel_address, length| {
+        if token.count < TOKEN_PIECES {
+            token.pieces[token.count] = (kernel_address, length);
+        }
+        token.count += 1;
+    })?;
+    token.change_count = space.tables.change_count();
+    Ok(token)
+}
+
+impl WritableBuffer {
+    /// The buffer checked.
+    pub fn buffer(&self) -> UserBuffer {
+        self.buffer
+    }
+
+    /// Copies `source` to the start of the checked buffer. With the page
+    /// tables unchanged since the check (the rule under the kernel lock)
+    /// it writes the pieces found then, and cannot fail; otherwise it
+    /// checks the buffer again as [`copy_to_user`] does.
+    pub fn write<M: ResolveFault>(self, space: &mut UserSpace<M>, source: &[u8]) -> Result<(), UserMemoryError> {
+        if self.buffer.length < source.len() {
+            return Err(UserMemoryError::TooLong);
+        }
+        if self.change_count != space.tables.change_count() || self.count > TOKEN_PIECES {
+            return copy_to_user(space, self.buffer, source);
+        }
+        let mut offset = 0;
+        for &(kernel_address, length) in &self.pieces[..self.count] {
+            let length = length.min(source.len() - offset);
+            // SAFETY: `kernel_address..+length` is the direct-map view of a
+            // frame the task maps writable for the user, found by the check;
+            // the page tables have not changed since (same change count), so
+            // the frame is still mapped and allocated; no reference to it
+            // exists (kernel lock held).
+            unsafe {
+                core::ptr::copy_nonoverlapping(source[offset..].as_ptr(), kernel_address as *mut u8, length);
+            }
+            offset += length;
+        }
+        Ok(())
+    }
 }
 
 /// Most pieces one copy remembers from its checking pass (64 KiB and a
@@ -151,8 +250,8 @@ const REMEMBERED_PIECES: usize = 17;
 /// changes nothing, then hands `copy` each piece: (kernel address, offset
 /// in the buffer, length). The pieces found while checking are reused, so
 /// a message's pages are walked once.
-fn copy_pieces(
-    space: &mut UserSpace,
+fn copy_pieces<M: ResolveFault>(
+    space: &mut UserSpace<M>,
     buffer: UserBuffer,
     write: bool,
     mut copy: impl FnMut(usize, usize, usize),
@@ -189,8 +288,8 @@ fn copy_pieces(
 }
 
 /// Copies `destination.len()` bytes from the user buffer.
-pub fn copy_from_user(
-    space: &mut UserSpace,
+pub fn copy_from_user<M: ResolveFault>(
+    space: &mut UserSpace<M>,
     source: UserBuffer,
     destination: &mut [u8],
 ) -> Result<(), UserMemoryError> {
@@ -205,7 +304,11 @@ pub fn copy_from_user(
 }
 
 /// Copies `source` into the user buffer (which must be at least as long).
-pub fn copy_to_user(space: &mut UserSpace, destination: UserBuffer, source: &[u8]) -> Result<(), UserMemoryError> {
+pub fn copy_to_user<M: ResolveFault>(
+    space: &mut UserSpace<M>,
+    destination: UserBuffer,
+    source: &[u8],
+) -> Result<(), UserMemoryError> {
     if destination.length < source.len() {
         return Err(UserMemoryError::TooLong);
     }
@@ -218,14 +321,59 @@ pub fn copy_to_user(space: &mut UserSpace, destination: UserBuffer, source: &[u8
     })
 }
 
+/// Copies a page from the user buffer (at most a page long) into `frame`.
+pub fn copy_from_user_to_frame<M: ResolveFault>(
+    space: &mut UserSpace<M>,
+    source: UserBuffer,
+    frame: Frame,
+) -> Result<(), UserMemoryError> {
+    let source = UserBuffer::new(source.address, source.length.min(PAGE_SIZE));
+    let destination = frame.kernel_pointer();
+    copy_pieces(space, source, false, |kernel_address, offset, length| {
+        // SAFETY: the source piece is as in `copy_from_user`; the
+        // destination is `frame` (module rule "Frame bytes"), `offset +
+        // length` at most a page; a user page and the frame being filled
+        // are different frames.
+        unsafe { core::ptr::copy_nonoverlapping(kernel_address as *const u8, destination.add(offset), length) };
+    })
+}
+
+/// Copies all of `frame` into the user buffer (at least a page long).
+pub fn copy_frame_to_user<M: ResolveFault>(
+    space: &mut UserSpace<M>,
+    destination: UserBuffer,
+    frame: Frame,
+) -> Result<(), UserMemoryError> {
+    if destination.length < PAGE_SIZE {
+        return Err(UserMemoryError::TooLong);
+    }
+    let destination = UserBuffer::new(destination.address, PAGE_SIZE);
+    let source = frame.kernel_pointer();
+    copy_pieces(space, destination, true, |kernel_address, offset, length| {
+        // SAFETY: as in `copy_from_user_to_frame`, in the other direction
+        // (a page a task may write may be the very frame being read: a
+        // copy between overlapping ranges, so `copy`, not `_nonoverlapping`).
+        unsafe { core::ptr::copy(source.add(offset), kernel_address as *mut u8, length) };
+    })
+}
+
 /// Reads one plain value (an integer) from user memory.
-pub fn read_u64(space: &mut UserSpace, address: u64) -> Result<u64, UserMemoryError> {
+pub fn read_u64<M: ResolveFault>(space: &mut UserSpace<M>, address: u64) -> Result<u64, UserMemoryError> {
     let mut bytes = [0u8; 8];
     copy_from_user(space, UserBuffer::new(address, 8), &mut bytes)?;
     Ok(u64::from_le_bytes(bytes))
 }
 
 /// Writes one plain value (an integer) to user memory.
-pub fn write_u32(space: &mut UserSpace, address: u64, value: u32) -> Result<(), UserMemoryError> {
+pub fn write_u32<M: ResolveFault>(space: &mut UserSpace<M>, address: u64, value: u32) -> Result<(), UserMemoryError> {
     copy_to_user(space, UserBuffer::new(address, 4), &value.to_le_bytes())
+}
+
+/// Writes one plain value (an integer) into a buffer checked writable.
+pub fn write_u32_checked<M: ResolveFault>(
+    space: &mut UserSpace<M>,
+    token: WritableBuffer,
+    value: u32,
+) -> Result<(), UserMemoryError> {
+    token.write(space, &value.to_le_bytes())
 }
