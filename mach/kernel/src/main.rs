@@ -19,7 +19,7 @@
 //!   out-of-line memory), `exception`, `memory_object`, `vm_fault`,
 //!   `device`, `loader`, `bootstrap`, `klog` (the kernel log), `panic`;
 //! - trap decoding: `trap` (the table) and the `*_traps` modules
-//!   (`ipc/port_traps`, `ipc/task_control`, `task_traps`, `vm_traps`);
+//!   (`ipc/port_traps`, `task_control`, `task_traps`, `vm_traps`);
 //! - `ktest/` and `usertest*`: the in-kernel tests (feature `ktest`).
 //!
 //! Design rules: `unsafe` lives in the core only (`// SAFETY:` on each);
@@ -62,6 +62,7 @@ mod panic;
 #[allow(unsafe_code)]
 mod scheduler;
 mod task;
+mod task_control;
 mod task_traps;
 mod thread;
 mod time;

@@ -31,7 +31,10 @@ use mach_abi::{
 };
 use mach_ipc::{ReceiveError, ReceiveOptions, SendError, SpaceId, TaskMemory};
 
-/// The part of `TaskMemory` the kernel supports today: no out-of-line data.
+/// The `TaskMemory` of a handoff, which carries inline messages only:
+/// `hand_off` sends a complex message (out-of-line memory, port arrays)
+/// down the queued path, which has both tasks' memory (`ool::TaskAccess`),
+/// so these refusals are never reached; they fail loudly if they were.
 struct InlineOnly;
 
 impl TaskMemory for InlineOnly {

@@ -1,5 +1,5 @@
-//! Port-management traps, and the task and thread traps that take a task
-//! or thread port as their authority.
+//! Port-management traps (the task and thread controls that take a task
+//! or thread port as their authority are `task_control`).
 //!
 //! Every trap that names a task takes a *name* of its task port in the
 //! caller's space: holding a send right to a task's port is the only way to
@@ -9,7 +9,7 @@
 #![deny(unsafe_code)]
 
 use super::names;
-use super::object::{task_named, thread_named};
+use super::object::task_named;
 use super::settle;
 use crate::memory::user::{self, UserBuffer, WritableBuffer};
 use crate::scheduler::{with_kernel, Kernel};
@@ -32,7 +32,7 @@ pub fn caller(kernel: &Kernel) -> Result<Caller, KernReturn> {
     Ok(Caller { task, space: kernel.tasks.get(task).ok_or(KernReturn::InvalidTask)?.space })
 }
 
-fn name(value: u64) -> Result<PortName, KernReturn> {
+pub fn name(value: u64) -> Result<PortName, KernReturn> {
     u32::try_from(value).map_err(|_| KernReturn::InvalidName)
 }
 
@@ -82,7 +82,7 @@ fn read_words(kernel: &mut Kernel, caller: &Caller, address: u64, count: u32) ->
 }
 
 /// Runs a port operation under the kernel lock and settles IPC after it.
-fn operate(action: impl FnOnce(&mut Kernel, &Caller) -> Result<(), KernReturn>) -> Result<(), KernReturn> {
+pub fn operate(action: impl FnOnce(&mut Kernel, &Caller) -> Result<(), KernReturn>) -> Result<(), KernReturn> {
     with_kernel(|kernel| {
         let caller = caller(kernel)?;
         let result = action(kernel, &caller);
@@ -275,76 +275,6 @@ pub fn port_type([task, port, type_out, ..]: [u64; 6]) -> Result<(), KernReturn>
         let type_out_checked = check_output(kernel, caller, type_out, 1)?;
         let port_type = kernel.ipc.port_type(space, name(port)?)?;
         write_output(kernel, caller, type_out_checked, &[port_type])?;
-        Ok(())
-    })
-}
-
-/// What a task or thread operation does.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Control {
-    Terminate,
-    Suspend,
-    Resume,
-    /// `thread_abort` (threads only).
-    Abort,
-}
-
-/// `task_terminate`, `task_suspend`, `task_resume` on the task whose port
-/// the caller names. Terminating or suspending itself does not return to
-/// the caller until resumed (or ever, for terminate): the trap's way out
-/// (`trap::dispatch`) switches away.
-pub fn task_control(task: u64, control: Control) -> Result<(), KernReturn> {
-    operate(|kernel, caller| {
-        let target = task_named(kernel, caller.space, name(task)?)?;
-        apply_task_control(kernel, target, control)
-    })
-}
-
-fn apply_task_control(kernel: &mut Kernel, target: TaskId, control: Control) -> Result<(), KernReturn> {
-    match control {
-        Control::Terminate => kernel.terminate_task(target),
-        Control::Suspend => {
-            let task = kernel.tasks.get_mut(target).ok_or(KernReturn::InvalidTask)?;
-            task.suspend_count = task.suspend_count.checked_add(1).ok_or(KernReturn::InvalidValue)?;
-            kernel.scheduler.suspension_pending = true;
-        }
-        Control::Resume => {
-            let task = kernel.tasks.get_mut(target).ok_or(KernReturn::InvalidTask)?;
-            if task.suspend_count == 0 {
-                return Err(KernReturn::Failure); // Mach: resuming a task that is not suspended
-            }
-            task.suspend_count -= 1;
-            for thread in task.threads.clone() {
-                kernel.make_runnable(thread);
-            }
-        }
-        Control::Abort => return Err(KernReturn::InvalidArgument),
-    }
-    Ok(())
-}
-
-/// `thread_terminate`, `thread_suspend`, `thread_resume`, `thread_abort`.
-/// Suspending or terminating itself, the caller stops on the trap's way out.
-pub fn thread_control(thread: u64, control: Control) -> Result<(), KernReturn> {
-    operate(|kernel, caller| {
-        let target = thread_named(kernel, caller.space, name(thread)?)?;
-        match control {
-            Control::Terminate => kernel.terminate_thread(target),
-            Control::Suspend => {
-                let object = kernel.threads.get_mut(target).ok_or(KernReturn::InvalidArgument)?;
-                object.suspend_count = object.suspend_count.checked_add(1).ok_or(KernReturn::InvalidValue)?;
-                kernel.scheduler.suspension_pending = true;
-            }
-            Control::Resume => {
-                let object = kernel.threads.get_mut(target).ok_or(KernReturn::InvalidArgument)?;
-                if object.suspend_count == 0 {
-                    return Err(KernReturn::Failure);
-                }
-                object.suspend_count -= 1;
-                kernel.make_runnable(target);
-            }
-            Control::Abort => kernel.abort_thread(target)?,
-        }
         Ok(())
     })
 }
