@@ -41,6 +41,8 @@
 extern crate alloc;
 
 mod arena;
+mod copyin;
+mod copyout;
 mod entry_table;
 mod fastpath;
 mod holders;
@@ -49,6 +51,7 @@ pub mod message;
 pub mod notify;
 pub mod port;
 pub mod port_set;
+mod queue;
 pub mod right;
 pub mod space;
 
