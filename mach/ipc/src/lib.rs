@@ -33,7 +33,11 @@
 //! port go on an explicit work list.
 //!
 //! Module map, one object per file: [`port`], [`space`], [`right`],
-//! [`message`], [`port_set`], [`notify`].
+//! [`message`], [`port_set`], [`notify`]; and one job per file around
+//! them: `transition` (an entry's rights taken, placed, detached),
+//! `mach_port` (the port-management calls), `copyin` and `copyout` (a
+//! message's rights and memory in and out), `queue` (a port's queue, send
+//! and receive), `fastpath` (the RPC shapes), `invariants`.
 
 #![no_std]
 #![forbid(unsafe_code)]
@@ -47,6 +51,7 @@ mod entry_table;
 mod fastpath;
 mod holders;
 mod invariants;
+mod mach_port;
 pub mod message;
 pub mod notify;
 pub mod port;
@@ -54,6 +59,7 @@ pub mod port_set;
 mod queue;
 pub mod right;
 pub mod space;
+mod transition;
 
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
