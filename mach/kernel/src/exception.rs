@@ -9,35 +9,9 @@
 
 use crate::scheduler::{self, with_kernel};
 
-/// A CPU exception raised by user code, in architecture-neutral terms.
-#[derive(Clone, Copy, Debug)]
-pub struct UserFault {
-    pub name: &'static str,
-    /// The CPU's exception vector (x86_64) or exception class (aarch64).
-    pub vector: u64,
-    pub instruction_pointer: u64,
-    /// The address the access went to, for memory faults.
-    pub address: Option<u64>,
-    /// The error code (x86_64) or syndrome (aarch64).
-    pub error_code: u64,
-    /// What kind of Mach exception it is.
-    pub kind: FaultKind,
-}
-
-/// The Mach exception a CPU exception becomes, as the architecture sorts it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FaultKind {
-    /// A page fault the VM system could not resolve (`protection`: the
-    /// page was there, the access not allowed).
-    PageFault {
-        protection: bool,
-    },
-    /// Any other protection or alignment violation.
-    Protection,
-    Arithmetic,
-    Breakpoint,
-    BadInstruction,
-}
+/// The fault types the architecture sorts CPU exceptions into live there
+/// (the layer below names nothing above it).
+pub use crate::arch::{FaultKind, UserFault};
 
 /// Offers `fault` to the exception handlers; if none takes it, terminates
 /// the current task and runs something else (never returning to the

@@ -86,6 +86,13 @@ use boot_info::BootInfo;
 /// entry code once the CPU, the console, physical memory, the kernel page
 /// tables, the heap and the timer are up.
 pub fn kernel_main(boot: &'static BootInfo) -> ! {
+    arch::register_handlers(arch::Handlers {
+        user_page_fault: vm_fault::resolve_user_page_fault,
+        user_fault: exception::user_fault,
+        tick: scheduler::on_tick,
+        device_interrupt: device::interrupt,
+        message_signalled_interrupt: device::message_signalled_interrupt,
+    });
     print_banner(boot);
     scheduler::start(BOOT_THREAD_PRIORITY);
 

@@ -104,6 +104,13 @@ fn resolve_for(task: Option<TaskId>, address: u64, access: u32) -> Outcome {
     }
 }
 
+/// `resolve` for the architecture's user page faults (`arch::Handlers`):
+/// true if the thread may retry the instruction (resolved, or an aborted
+/// wait for a pager: it faults again if the page is still not there).
+pub fn resolve_user_page_fault(address: u64, access: u32) -> bool {
+    !matches!(resolve(address, access), Resolution::Unresolvable)
+}
+
 /// Resolves the current thread's page fault at `address` wanting
 /// `access`. `Resolved` and `Aborted` let the faulting instruction run
 /// again (an aborted wait's instruction faults anew when the thread next

@@ -219,14 +219,18 @@ pub fn handle() {
             crate::time::tick();
             super::timer::rearm();
             end(intid);
-            crate::scheduler::on_tick();
+            if let Some(handlers) = crate::arch::handlers() {
+                (handlers.tick)();
+            }
         }
-        _ if (FIRST_SPI..FIRST_SPI + LINE_COUNT).contains(&intid) => {
+        _ if (FIRST_SPI..FIRST_SPI + LINE_COUNT).contains(&intid) && crate::arch::handlers().is_some() => {
             let line = intid - FIRST_SPI;
             // The line stays masked until the driver acknowledges it.
             mask(line);
             end(intid);
-            crate::device::interrupt(line);
+            if let Some(handlers) = crate::arch::handlers() {
+                (handlers.device_interrupt)(line);
+            }
         }
         _ => {
             log::warn!("unexpected interrupt {intid}");
