@@ -183,6 +183,7 @@ const TOKEN_PIECES: usize = 2;
 /// pieces the check found; consumed by [`WritableBuffer::write`]. Valid
 /// while the page tables keep the change count they had at the check (no
 /// mapping removed or re-protected since).
+#[derive(Debug)]
 #[must_use = "the check's token is consumed by the copy out"]
 pub struct WritableBuffer {
     buffer: UserBuffer,
@@ -376,4 +377,90 @@ pub fn write_u32_checked<M: ResolveFault>(
     value: u32,
 ) -> Result<(), UserMemoryError> {
     token.write(space, &value.to_le_bytes())
+}
+
+#[cfg(feature = "ktest")]
+mod tests {
+    use super::*;
+    use crate::memory::frame;
+    use crate::{ensure, ensure_eq, ktest};
+
+    /// A resolver for tables whose every mapping is made by the test: any
+    /// page not mapped so is refused.
+    struct NothingToResolve;
+
+    impl ResolveFault for NothingToResolve {
+        fn resolve_for_kernel(&mut self, _: &mut PageTables, _: u64, _: bool) -> Result<(), Unresolved> {
+            Err(Unresolved::Protection)
+        }
+    }
+
+    const BASE: u64 = 0x1000_0000;
+
+    /// User tables with two fresh zeroed frames at `BASE`, the second
+    /// mapped `second_flags`.
+    fn two_pages(second_flags: PageFlags) -> Result<(PageTables, [Frame; 2]), &'static str> {
+        let mut tables = PageTables::new_user().map_err(|_| "no page tables")?;
+        let frames = [frame::allocate().map_err(|_| "no frame")?, frame::allocate().map_err(|_| "no frame")?];
+        for (index, (frame, flags)) in
+            frames.iter().zip([PageFlags::USER | PageFlags::WRITABLE, second_flags]).enumerate()
+        {
+            frame.zero();
+            tables.map(BASE + (index * PAGE_SIZE) as u64, *frame, flags).map_err(|_| "map")?;
+        }
+        Ok((tables, frames))
+    }
+
+    ktest! {
+        fn a_checked_buffer_is_written_through_its_token_across_pages() {
+            let (mut tables, frames) = two_pages(PageFlags::USER | PageFlags::WRITABLE)?;
+            let mut resolver = NothingToResolve;
+            let mut space = UserSpace { tables: &mut tables, vm: &mut resolver };
+            let buffer = UserBuffer::new(BASE + PAGE_SIZE as u64 - 96, 200);
+            let token = writable(&mut space, buffer)?;
+            let bytes: [u8; 200] = core::array::from_fn(|index| index as u8 + 1);
+            token.write(&mut space, &bytes)?;
+            let (mut first, mut second) = ([0u8; 96], [0u8; 104]);
+            frames[0].read(PAGE_SIZE - 96, &mut first);
+            frames[1].read(0, &mut second);
+            ensure_eq!(first[..], bytes[..96]);
+            ensure_eq!(second[..], bytes[96..]);
+            tables.destroy_user();
+            Ok(())
+        }
+
+        fn a_token_checks_again_once_the_page_tables_changed() {
+            let (mut tables, frames) = two_pages(PageFlags::USER | PageFlags::WRITABLE)?;
+            let mut resolver = NothingToResolve;
+            let mut space = UserSpace { tables: &mut tables, vm: &mut resolver };
+            let token = writable(&mut space, UserBuffer::new(BASE + PAGE_SIZE as u64, 8))?;
+            // The page leaves the task after the check: the token's piece is
+            // stale, and the write must not reach the old frame.
+            let unmapped = space.tables.unmap(BASE + PAGE_SIZE as u64).map_err(|_| "unmap")?;
+            ensure_eq!(unmapped, frames[1]);
+            let result = token.write(&mut space, &[0xaa; 8]);
+            ensure!(matches!(result, Err(UserMemoryError::Protection(_))), "write after unmap: {result:?}");
+            let mut old = [0u8; 8];
+            frames[1].read(0, &mut old);
+            ensure_eq!(old, [0u8; 8]);
+            frame::free(frames[1]).map_err(|_| "free")?;
+            tables.destroy_user();
+            Ok(())
+        }
+
+        fn a_read_only_page_gets_no_token_and_nothing_is_written() {
+            let (mut tables, frames) = two_pages(PageFlags::USER)?;
+            let mut resolver = NothingToResolve;
+            let mut space = UserSpace { tables: &mut tables, vm: &mut resolver };
+            let result = writable(&mut space, UserBuffer::new(BASE + PAGE_SIZE as u64 - 4, 8));
+            ensure!(matches!(result, Err(UserMemoryError::Protection(address)) if address == BASE + PAGE_SIZE as u64), "{:?}", result.err());
+            let too_short = writable(&mut space, UserBuffer::new(BASE, 4))?;
+            ensure_eq!(too_short.write(&mut space, &[1; 8]), Err(UserMemoryError::TooLong));
+            let mut first = [0u8; 8];
+            frames[0].read(0, &mut first);
+            ensure_eq!(first, [0u8; 8]);
+            tables.destroy_user();
+            Ok(())
+        }
+    }
 }
