@@ -82,17 +82,19 @@ mod vm_traps;
 
 use boot_info::BootInfo;
 
+/// What the kernel does with what the architecture reports (`arch::Handlers`).
+const HANDLERS: arch::Handlers = arch::Handlers {
+    user_page_fault: vm_fault::resolve_user_page_fault,
+    user_fault: exception::user_fault,
+    tick: scheduler::on_tick,
+    device_interrupt: device::interrupt,
+    message_signalled_interrupt: device::message_signalled_interrupt,
+};
+
 /// The architecture-neutral start of the kernel, called by the architecture's
 /// entry code once the CPU, the console, physical memory, the kernel page
 /// tables, the heap and the timer are up.
 pub fn kernel_main(boot: &'static BootInfo) -> ! {
-    arch::register_handlers(arch::Handlers {
-        user_page_fault: vm_fault::resolve_user_page_fault,
-        user_fault: exception::user_fault,
-        tick: scheduler::on_tick,
-        device_interrupt: device::interrupt,
-        message_signalled_interrupt: device::message_signalled_interrupt,
-    });
     print_banner(boot);
     scheduler::start(BOOT_THREAD_PRIORITY);
 

@@ -236,11 +236,9 @@ pub fn thread_set_state([thread, flavor, state, count, ..]: [u64; 6]) -> Result<
             .get_mut(target)
             .and_then(|thread| thread.kernel_stack.as_mut())
             .ok_or(KernReturn::InvalidArgument)?;
-        let mut frame = stack.user_registers().ok_or(KernReturn::InvalidArgument)?;
-        if context::set_thread_state_words(&mut frame, &words) && stack.set_user_registers(&frame) {
-            Ok(())
-        } else {
-            Err(KernReturn::InvalidArgument)
+        match stack.change_user_registers(|frame| context::set_thread_state_words(frame, &words)) {
+            Some(true) => Ok(()),
+            _ => Err(KernReturn::InvalidArgument),
         }
     })
 }

@@ -28,8 +28,8 @@
 //! What the CPU reports goes up without this layer naming the layers
 //! above: a user fault is sorted into a [`UserFault`], and it, a user page
 //! fault, the timer tick's scheduling and device interrupts go to the
-//! [`Handlers`] the kernel registers at start (as Asterinas's OSTD takes
-//! injected handlers). The system-call path still calls `trap::dispatch`
+//! [`Handlers`] the crate root defines (as Asterinas's OSTD takes injected
+//! handlers). The system-call path still calls `trap::dispatch`
 //! by name (a handler would cost the IPC path an indirect call), as do
 //! the kernel log and the entry point (docs/kernel.md, "Layers").
 
@@ -73,10 +73,13 @@ pub enum FaultKind {
     BadInstruction,
 }
 
-/// What the kernel does with the events the architecture reports; given
-/// once, at the start of `kernel_main`, before any user task or device
-/// exists (a timer tick before then only counts time).
-#[derive(Clone, Copy)]
+/// What the kernel does with the events the architecture reports: the
+/// table the crate root defines (`crate::HANDLERS`, beside the entry point
+/// `kernel_main`), the one place this layer reaches up to. A `const`
+/// table, so every user sees its contents and the compiler calls the
+/// functions in it directly: the layering costs no instruction (a
+/// `static` in another codegen unit cost a page fault about 15). (Once the core is a crate of its own, the table
+/// becomes a symbol the top crate defines, as `kernel_main` does.)
 pub struct Handlers {
     /// A user-mode page fault at `address` for `access` (`VM_PROT_*`):
     /// true if the thread may retry the instruction (resolved, or a wait
@@ -85,7 +88,8 @@ pub struct Handlers {
     /// A user-mode fault nothing resolved: an exception message, or the
     /// task's end; may switch away and never come back.
     pub user_fault: fn(UserFault),
-    /// The timer ticked (after the architecture's own bookkeeping).
+    /// The timer ticked (after the architecture's own bookkeeping; the
+    /// scheduler ignores ticks before it starts).
     pub tick: fn(),
     /// A device interrupt line fired (masked until acknowledged).
     pub device_interrupt: fn(line: u32),
@@ -93,15 +97,7 @@ pub struct Handlers {
     pub message_signalled_interrupt: fn(vector: u8),
 }
 
-static HANDLERS: spin::Once<Handlers> = spin::Once::new();
-
-/// Registers what the kernel does with reported events (once; a second
-/// call changes nothing).
-pub fn register_handlers(handlers: Handlers) {
-    HANDLERS.call_once(|| handlers);
-}
-
-/// The handlers, once registered.
-pub(crate) fn handlers() -> Option<&'static Handlers> {
-    HANDLERS.get()
+/// The kernel's handlers (see [`Handlers`]).
+pub(crate) fn handlers() -> &'static Handlers {
+    &crate::HANDLERS
 }

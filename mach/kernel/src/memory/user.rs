@@ -174,22 +174,24 @@ pub fn check_writable<M: ResolveFault>(space: &mut UserSpace<M>, buffer: UserBuf
     for_each_piece(space, buffer, true, |_, _| {})
 }
 
-/// Pieces a [`WritableBuffer`] keeps: any buffer of up to a page, however
-/// aligned (a message, an output integer); a longer one is found again
-/// with plain lookups when written.
-const TOKEN_PIECES: usize = 2;
-
 /// Proof that `buffer` was checked writable by the user, with the direct-map
 /// pieces the check found; consumed by [`WritableBuffer::write`]. Valid
 /// while the page tables keep the change count they had at the check (no
-/// mapping removed or re-protected since).
+/// mapping removed or re-protected since). It keeps two pieces: any buffer
+/// of up to a page, however aligned (a message, an output integer); a
+/// longer one is checked again when written.
 #[derive(Debug)]
 #[must_use = "the check's token is consumed by the copy out"]
 pub struct WritableBuffer {
     buffer: UserBuffer,
     change_count: u64,
-    pieces: [(usize, usize); TOKEN_PIECES],
-    count: usize,
+    /// The first piece: its direct-map address and length.
+    first: (usize, usize),
+    /// The direct-map address of the second piece, if the buffer reaches
+    /// into a second page.
+    second: Option<usize>,
+    /// The buffer reaches into a third page: the write walks it again.
+    longer: bool,
 }
 
 /// Checks that the whole range may be written by the user (bringing its
@@ -198,13 +200,23 @@ pub fn writable<M: ResolveFault>(
     space: &mut UserSpace<M>,
     buffer: UserBuffer,
 ) -> Result<WritableBuffer, UserMemoryError> {
-    let mut token = WritableBuffer { buffer, change_count: 0, pieces: [(0, 0); TOKEN_PIECES], count: 0 };
-    for_each_piece(space, buffer, true, |kernel_address, length| {
-        if token.count < TOKEN_PIECES {
-            token.pieces[token.count] = (kernel_address, length);
-        }
-        token.count += 1;
-    })?;
+    let end = buffer.end()?;
+    let mut token = WritableBuffer { buffer, change_count: 0, first: (0, 0), second: None, longer: false };
+    if buffer.length > 0 && buffer.address / PAGE_SIZE as u64 == (end - 1) / PAGE_SIZE as u64 {
+        // Within one page (most buffers): one check, no list.
+        let physical = resolve(space, buffer.address, true)?;
+        token.first = (paging::direct_map_address(physical), buffer.length);
+    } else {
+        let mut count = 0;
+        for_each_piece(space, buffer, true, |kernel_address, length| {
+            match count {
+                0 => token.first = (kernel_address, length),
+                1 => token.second = Some(kernel_address),
+                _ => token.longer = true,
+            }
+            count += 1;
+        })?;
+    }
     token.change_count = space.tables.change_count();
     Ok(token)
 }
@@ -223,21 +235,24 @@ impl WritableBuffer {
         if self.buffer.length < source.len() {
             return Err(UserMemoryError::TooLong);
         }
-        if self.change_count != space.tables.change_count() || self.count > TOKEN_PIECES {
+        if self.change_count != space.tables.change_count() || self.longer {
             return copy_to_user(space, self.buffer, source);
         }
-        let mut offset = 0;
-        for &(kernel_address, length) in &self.pieces[..self.count] {
-            let length = length.min(source.len() - offset);
-            // SAFETY: `kernel_address..+length` is the direct-map view of a
-            // frame the task maps writable for the user, found by the check;
-            // the page tables have not changed since (same change count), so
-            // the frame is still mapped and allocated; no reference to it
-            // exists (kernel lock held).
-            unsafe {
-                core::ptr::copy_nonoverlapping(source[offset..].as_ptr(), kernel_address as *mut u8, length);
-            }
-            offset += length;
+        let (head, tail) = source.split_at(self.first.1.min(source.len()));
+        if !head.is_empty() {
+            // SAFETY: the destination is the direct-map view of a frame the
+            // task maps writable for the user, found by the check with room
+            // for `head` (the first piece's length); the page tables have
+            // not changed since (same change count), so the frame is still
+            // mapped and allocated; no reference to it exists (kernel lock
+            // held).
+            unsafe { core::ptr::copy_nonoverlapping(head.as_ptr(), self.first.0 as *mut u8, head.len()) };
+        }
+        if !tail.is_empty() {
+            let Some(second) = self.second else { return Err(UserMemoryError::TooLong) };
+            // SAFETY: as for `head`, in the second page, which the buffer
+            // (at least `source` long, at most two pages) ends in.
+            unsafe { core::ptr::copy_nonoverlapping(tail.as_ptr(), second as *mut u8, tail.len()) };
         }
         Ok(())
     }

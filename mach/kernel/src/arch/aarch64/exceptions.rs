@@ -103,7 +103,7 @@ extern "C" fn exception_dispatch(frame: &mut TrapFrame) {
 }
 
 fn user_exception(frame: &mut TrapFrame) {
-    let Some(handlers) = crate::arch::handlers() else { report_exception_and_stop(frame) };
+    let handlers = crate::arch::handlers();
     let class = class_of(frame.esr);
     if is_abort(class) && fault_status(frame.esr) != 0x21 {
         let access = if class == CLASS_INSTRUCTION_ABORT_LOWER {

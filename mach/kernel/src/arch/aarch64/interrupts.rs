@@ -219,18 +219,14 @@ pub fn handle() {
             crate::time::tick();
             super::timer::rearm();
             end(intid);
-            if let Some(handlers) = crate::arch::handlers() {
-                (handlers.tick)();
-            }
+            (crate::arch::handlers().tick)();
         }
-        _ if (FIRST_SPI..FIRST_SPI + LINE_COUNT).contains(&intid) && crate::arch::handlers().is_some() => {
+        _ if (FIRST_SPI..FIRST_SPI + LINE_COUNT).contains(&intid) => {
             let line = intid - FIRST_SPI;
             // The line stays masked until the driver acknowledges it.
             mask(line);
             end(intid);
-            if let Some(handlers) = crate::arch::handlers() {
-                (handlers.device_interrupt)(line);
-            }
+            (crate::arch::handlers().device_interrupt)(line);
         }
         _ => {
             log::warn!("unexpected interrupt {intid}");

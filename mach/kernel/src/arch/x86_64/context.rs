@@ -123,19 +123,20 @@ impl KernelStack {
         Some(unsafe { (self.user_frame_address() as *const TrapFrame).read() })
     }
 
-    /// Replaces the saved user registers (see [`Self::user_registers`]);
-    /// false, with nothing written, for a kernel thread's stack. The
-    /// caller makes them safe to return to first (`sanitize_user_registers`).
-    pub fn set_user_registers(&mut self, frame: &TrapFrame) -> bool {
+    /// Runs `change` on the saved user registers (see
+    /// [`Self::user_registers`]) in place; `None`, with nothing run, for a
+    /// kernel thread's stack. What `change` leaves must be safe to return
+    /// to (`sanitize_user_registers`).
+    pub fn change_user_registers<R>(&mut self, change: impl FnOnce(&mut TrapFrame) -> R) -> Option<R> {
         if !self.user {
-            return false;
+            return None;
         }
-        // SAFETY: as in `user_registers`; `&mut self` is the only handle
-        // on the stack, and the frame region is the user thread's saved
-        // registers, which no kernel code of that thread holds a
-        // reference to while it does not run.
-        unsafe { (self.user_frame_address() as *mut TrapFrame).write(*frame) };
-        true
+        // SAFETY: as in `user_registers`; `&mut self` is the only handle on
+        // the stack, and the frame region is the user thread's saved
+        // registers, which no kernel code of that thread holds a reference
+        // to while it does not run. The reference lives for `change` only.
+        let frame = unsafe { &mut *(self.user_frame_address() as *mut TrapFrame) };
+        Some(change(frame))
     }
 
     pub fn top(&self) -> u64 {
@@ -278,12 +279,15 @@ impl ThreadContext {
 /// saved registers are not a trap's (it is in a fault, not a trap) or it
 /// is a kernel thread.
 pub fn set_trap_result(stack: &mut KernelStack, value: u64) -> bool {
-    let Some(mut frame) = stack.user_registers() else { return false };
-    if frame.vector != SYSCALL_VECTOR {
-        return false;
-    }
-    frame.rax = value;
-    stack.set_user_registers(&frame)
+    stack
+        .change_user_registers(|frame| {
+            if frame.vector != SYSCALL_VECTOR {
+                return false;
+            }
+            frame.rax = value;
+            true
+        })
+        .unwrap_or(false)
 }
 
 /// Makes a user-supplied register set safe to return to: user selectors,

@@ -129,10 +129,10 @@ pub fn init() {
 #[unsafe(no_mangle)]
 extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
     let from_user = frame.cs & 3 == 3;
-    let handlers = super::super::handlers();
-    match (frame.vector, handlers) {
-        (PAGE_FAULT, Some(handlers)) if from_user && resolve_page_fault(handlers, frame.error_code) => {}
-        (0..=31, Some(handlers)) if from_user => (handlers.user_fault)(UserFault {
+    let handlers = crate::arch::handlers();
+    match frame.vector {
+        PAGE_FAULT if from_user && resolve_page_fault(handlers, frame.error_code) => {}
+        0..=31 if from_user => (handlers.user_fault)(UserFault {
             name: exception_name(frame.vector),
             vector: frame.vector,
             instruction_pointer: frame.rip,
@@ -140,29 +140,27 @@ extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
             error_code: frame.error_code,
             kind: fault_kind(frame.vector, frame.error_code),
         }),
-        (0..=31, _) => report_exception_and_stop(frame),
-        (vector, handlers) if vector == TIMER_VECTOR as u64 => {
+        0..=31 => report_exception_and_stop(frame),
+        vector if vector == TIMER_VECTOR as u64 => {
             crate::time::tick();
             timer::end_of_interrupt();
-            if let Some(handlers) = handlers {
-                (handlers.tick)();
-            }
+            (handlers.tick)();
         }
-        (vector, _) if vector == SPURIOUS_VECTOR as u64 => {}
-        (vector, Some(handlers)) if super::ioapic::line_of_vector(vector).is_some() => {
+        vector if vector == SPURIOUS_VECTOR as u64 => {}
+        vector if super::ioapic::line_of_vector(vector).is_some() => {
             let line = super::ioapic::line_of_vector(vector).expect("checked");
             // The line stays masked until the driver acknowledges it.
             super::ioapic::mask(line);
             timer::end_of_interrupt();
             (handlers.device_interrupt)(line);
         }
-        (vector, Some(handlers)) if super::msi::index_of_vector(vector).is_some() => {
+        vector if super::msi::index_of_vector(vector).is_some() => {
             // Edge triggered: nothing to mask; the device layer holds back
             // further messages until the driver acknowledges.
             timer::end_of_interrupt();
             (handlers.message_signalled_interrupt)(vector as u8);
         }
-        (vector, _) => {
+        vector => {
             log::warn!("unexpected interrupt vector {vector}");
             timer::end_of_interrupt();
         }
