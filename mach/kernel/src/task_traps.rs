@@ -212,7 +212,7 @@ pub fn thread_get_state([thread, flavor, state_out, count_in_out, ..]: [u64; 6])
             .get(target)
             .and_then(|thread| thread.kernel_stack.as_ref())
             .ok_or(KernReturn::InvalidArgument)?;
-        let words = context::thread_state_words(&stack.user_registers().ok_or(KernReturn::InvalidArgument)?);
+        let words = stack.inspect_user_registers(context::thread_state_words).ok_or(KernReturn::InvalidArgument)?;
         debug_assert_eq!(words.len(), context::THREAD_STATE_COUNT as usize);
         write_flavor(kernel, &caller, state_out, count_in_out, &words)
     })

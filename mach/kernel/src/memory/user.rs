@@ -179,20 +179,27 @@ pub fn check_writable<M: ResolveFault>(space: &mut UserSpace<M>, buffer: UserBuf
 /// while the page tables keep the change count they had at the check (no
 /// mapping removed or re-protected since). It keeps two pieces: any buffer
 /// of up to a page, however aligned (a message, an output integer); a
-/// longer one is checked again when written.
+/// longer one is checked again when written. Five words, as it is moved
+/// around a trap.
 #[derive(Debug)]
 #[must_use = "the check's token is consumed by the copy out"]
 pub struct WritableBuffer {
     buffer: UserBuffer,
     change_count: u64,
-    /// The first piece: its direct-map address and length.
-    first: (usize, usize),
-    /// The direct-map address of the second piece, if the buffer reaches
-    /// into a second page.
-    second: Option<usize>,
-    /// The buffer reaches into a third page: the write walks it again.
-    longer: bool,
+    /// The direct-map address of the buffer's first byte (its first piece
+    /// runs to the end of that page or of the buffer).
+    first: usize,
+    /// The direct-map address of the second page's first byte: `NO_PAGE`
+    /// if the buffer does not reach there, `MORE_PAGES` if it reaches into
+    /// a third (then the write walks it again).
+    second: usize,
 }
+
+/// `WritableBuffer::second` of a buffer within one page (the direct map
+/// never starts at 0).
+const NO_PAGE: usize = 0;
+/// `WritableBuffer::second` of a buffer longer than two pieces.
+const MORE_PAGES: usize = usize::MAX;
 
 /// Checks that the whole range may be written by the user (bringing its
 /// pages) and returns the token its copy out consumes.
@@ -201,18 +208,17 @@ pub fn writable<M: ResolveFault>(
     buffer: UserBuffer,
 ) -> Result<WritableBuffer, UserMemoryError> {
     let end = buffer.end()?;
-    let mut token = WritableBuffer { buffer, change_count: 0, first: (0, 0), second: None, longer: false };
+    let mut token = WritableBuffer { buffer, change_count: 0, first: 0, second: NO_PAGE };
     if buffer.length > 0 && buffer.address / PAGE_SIZE as u64 == (end - 1) / PAGE_SIZE as u64 {
         // Within one page (most buffers): one check, no list.
-        let physical = resolve(space, buffer.address, true)?;
-        token.first = (paging::direct_map_address(physical), buffer.length);
+        token.first = paging::direct_map_address(resolve(space, buffer.address, true)?);
     } else {
         let mut count = 0;
-        for_each_piece(space, buffer, true, |kernel_address, length| {
+        for_each_piece(space, buffer, true, |kernel_address, _| {
             match count {
-                0 => token.first = (kernel_address, length),
-                1 => token.second = Some(kernel_address),
-                _ => token.longer = true,
+                0 => token.first = kernel_address,
+                1 => token.second = kernel_address,
+                _ => token.second = MORE_PAGES,
             }
             count += 1;
         })?;
@@ -235,24 +241,27 @@ impl WritableBuffer {
         if self.buffer.length < source.len() {
             return Err(UserMemoryError::TooLong);
         }
-        if self.change_count != space.tables.change_count() || self.longer {
+        if self.change_count != space.tables.change_count() || self.second == MORE_PAGES {
             return copy_to_user(space, self.buffer, source);
         }
-        let (head, tail) = source.split_at(self.first.1.min(source.len()));
+        let first_length = PAGE_SIZE - (self.buffer.address % PAGE_SIZE as u64) as usize;
+        let (head, tail) = source.split_at(first_length.min(source.len()));
         if !head.is_empty() {
             // SAFETY: the destination is the direct-map view of a frame the
-            // task maps writable for the user, found by the check with room
-            // for `head` (the first piece's length); the page tables have
-            // not changed since (same change count), so the frame is still
-            // mapped and allocated; no reference to it exists (kernel lock
-            // held).
-            unsafe { core::ptr::copy_nonoverlapping(head.as_ptr(), self.first.0 as *mut u8, head.len()) };
+            // task maps writable for the user, found by the check, with
+            // room for `head` (up to the end of its page); the page tables
+            // have not changed since (same change count), so the frame is
+            // still mapped and allocated; no reference to it exists (kernel
+            // lock held).
+            unsafe { core::ptr::copy_nonoverlapping(head.as_ptr(), self.first as *mut u8, head.len()) };
         }
         if !tail.is_empty() {
-            let Some(second) = self.second else { return Err(UserMemoryError::TooLong) };
+            if self.second == NO_PAGE {
+                return Err(UserMemoryError::TooLong);
+            }
             // SAFETY: as for `head`, in the second page, which the buffer
             // (at least `source` long, at most two pages) ends in.
-            unsafe { core::ptr::copy_nonoverlapping(tail.as_ptr(), second as *mut u8, tail.len()) };
+            unsafe { core::ptr::copy_nonoverlapping(tail.as_ptr(), self.second as *mut u8, tail.len()) };
         }
         Ok(())
     }

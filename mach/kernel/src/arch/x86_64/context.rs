@@ -4,7 +4,8 @@
 //! Every thread has its own kernel stack. When a thread enters the kernel
 //! from user mode (trap, interrupt or `syscall`), its user registers are
 //! saved as a [`TrapFrame`] at the very top of that stack; so for any thread
-//! not running user code, `user_registers` finds them there. A thread that is
+//! not running user code, `KernelStack::inspect_user_registers` finds them there
+//! (a kernel thread's stack has none, and it knows). A thread that is
 //! switched away also leaves its callee-saved registers on its stack and the
 //! stack pointer in its [`ThreadContext`].
 //!
@@ -108,30 +109,32 @@ impl KernelStack {
         Ok(Self { first: frame::allocate_contiguous(KERNEL_STACK_PAGES, 1)?, user: false })
     }
 
-    /// A copy of the saved user registers of the thread this stack
-    /// belongs to (exact when it is not running user code); `None` for a
-    /// kernel thread's stack.
-    pub fn user_registers(&self) -> Option<TrapFrame> {
+    /// Runs `inspect` on the saved user registers of the thread this stack
+    /// belongs to (exact when it is not running user code), in place;
+    /// `None`, with nothing run, for a kernel thread's stack.
+    pub fn inspect_user_registers<R>(&self, inspect: impl FnOnce(&TrapFrame) -> R) -> Option<R> {
         if !self.user {
             return None;
         }
         // SAFETY: a user thread's stack holds a `TrapFrame` at its top
         // (`new_user` wrote the first, every entry from user mode writes
         // it again); the address is inside the stack's frames and aligned
-        // for `TrapFrame`, which is plain integers; it is read through a
-        // raw pointer, no reference made.
-        Some(unsafe { (self.user_frame_address() as *const TrapFrame).read() })
+        // for `TrapFrame`, which is plain integers; `&self` keeps the stack
+        // alive, and the kernel lock keeps anyone from changing the frame
+        // while the reference lives (for `inspect` only).
+        let frame = unsafe { &*(self.user_frame_address() as *const TrapFrame) };
+        Some(inspect(frame))
     }
 
     /// Runs `change` on the saved user registers (see
-    /// [`Self::user_registers`]) in place; `None`, with nothing run, for a
+    /// [`Self::inspect_user_registers`]) in place; `None`, with nothing run, for a
     /// kernel thread's stack. What `change` leaves must be safe to return
     /// to (`sanitize_user_registers`).
     pub fn change_user_registers<R>(&mut self, change: impl FnOnce(&mut TrapFrame) -> R) -> Option<R> {
         if !self.user {
             return None;
         }
-        // SAFETY: as in `user_registers`; `&mut self` is the only handle on
+        // SAFETY: as in `inspect_user_registers`; `&mut self` is the only handle on
         // the stack, and the frame region is the user thread's saved
         // registers, which no kernel code of that thread holds a reference
         // to while it does not run. The reference lives for `change` only.
