@@ -28,8 +28,8 @@
 #![deny(unsafe_code)]
 
 use crate::ipc::port_traps::caller;
+use crate::kernel::{with_kernel, Kernel};
 use crate::memory::user::{self, UserBuffer};
-use crate::scheduler::{with_kernel, Kernel};
 use crate::task::TaskId;
 use core::fmt::{self, Write};
 use core::sync::atomic::{AtomicBool, Ordering};

@@ -50,6 +50,7 @@ mod command_line;
 mod device;
 mod exception;
 mod ipc;
+mod kernel;
 mod klog;
 #[cfg(feature = "ktest")]
 #[allow(unsafe_code)]

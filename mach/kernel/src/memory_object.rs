@@ -32,9 +32,9 @@
 use crate::arena::{Arena, Id};
 use crate::ipc::object::{memory_object_named, KernelObjectRef};
 use crate::ipc::port_traps::{caller, give_send_right};
+use crate::kernel::{with_kernel, Kernel};
 use crate::memory::user::{self, UserBuffer};
 use crate::memory::{frame, share, Frame, PAGE_SIZE};
-use crate::scheduler::{with_kernel, Kernel};
 use crate::task::TaskId;
 use crate::thread::ThreadId;
 use crate::vm::VmError;

@@ -39,7 +39,7 @@ pub struct Task {
     pub output: String,
 }
 
-impl crate::scheduler::Kernel {
+impl crate::kernel::Kernel {
     /// `task`'s address space for user copies.
     pub fn user_space(
         &mut self,
@@ -114,7 +114,7 @@ pub fn spawn_with(
     name: &str,
     image: &[u8],
     priority: u8,
-    setup: impl FnOnce(&mut crate::scheduler::Kernel, TaskId) -> u64,
+    setup: impl FnOnce(&mut crate::kernel::Kernel, TaskId) -> u64,
 ) -> Result<TaskId, SpawnError> {
     use crate::arch::context::{KernelStack, ThreadContext};
     use crate::thread::Thread;
@@ -126,7 +126,7 @@ pub fn spawn_with(
             return Err(SpawnError::OutOfMemory);
         }
     };
-    crate::scheduler::with_kernel(|kernel| {
+    crate::kernel::with_kernel(|kernel| {
         let task = kernel.create_task(name, tables)?;
         let object = kernel.tasks.get_mut(task).expect("task just made");
         let pages = object.page_tables.as_ref().map_or(0, |tables| tables.user_page_count());

@@ -5,7 +5,7 @@
 
 use crate::ipc::object::{task_named, thread_named};
 use crate::ipc::port_traps::{name, operate};
-use crate::scheduler::Kernel;
+use crate::kernel::Kernel;
 use crate::task::TaskId;
 use mach_abi::KernReturn;
 

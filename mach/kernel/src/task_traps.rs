@@ -10,8 +10,8 @@ use crate::arch::context::{self, KernelStack, ThreadContext, UserEntry};
 use crate::arch::paging::PageTables;
 use crate::ipc::object::{task_named, thread_named};
 use crate::ipc::port_traps::{caller, give_send_right, Caller};
+use crate::kernel::{with_kernel, Kernel};
 use crate::memory::user::{self, UserBuffer};
-use crate::scheduler::{with_kernel, Kernel};
 use crate::thread::{Thread, ThreadState, DEFAULT_PRIORITY};
 use alloc::vec::Vec;
 use mach_abi::{

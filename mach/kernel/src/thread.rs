@@ -115,7 +115,7 @@ impl Thread {
     }
 }
 
-impl crate::scheduler::Kernel {
+impl crate::kernel::Kernel {
     /// `thread_abort`: ends the wait `id` is in, if any. A wait in a trap
     /// makes the trap return its "interrupted" code (`MACH_SEND_INTERRUPTED`
     /// or `MACH_RCV_INTERRUPTED` in `mach_msg`, `KERN_ABORTED` otherwise),

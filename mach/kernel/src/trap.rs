@@ -22,8 +22,9 @@
 #![deny(unsafe_code)]
 
 use crate::ipc::port_traps;
+use crate::kernel::with_kernel;
 use crate::memory::user::{self, UserBuffer, UserMemoryError};
-use crate::scheduler::{self, with_kernel};
+use crate::scheduler;
 use crate::task_control::{self, Control};
 use mach_abi::{KernReturn, Trap, SWITCH_OPTION_DEPRESS, SWITCH_OPTION_NONE, SWITCH_OPTION_WAIT};
 

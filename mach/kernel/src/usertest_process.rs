@@ -6,9 +6,9 @@
 //! wait...) are scripts/tests/process (`proc-checks`, through scripts/run).
 #![deny(unsafe_code)]
 
+use crate::kernel::with_kernel;
 use crate::ktest::Failure;
 use crate::memory::{frame, heap, PAGE_SIZE};
-use crate::scheduler::with_kernel;
 use crate::task::TaskId;
 use crate::usertest::{
     boot_manifest, end_bootstrap, exists, output, task_ids, wait_for_any_text, wait_for_text, wait_until,

@@ -18,8 +18,9 @@
 //! (`MACH_SEND_INTERRUPTED` / `MACH_RCV_INTERRUPTED` for `mach_msg`).
 #![deny(unsafe_code)]
 
+use crate::kernel::{with_kernel, Kernel};
 use crate::memory_object::{self, ObjectFault};
-use crate::scheduler::{self, with_kernel};
+use crate::scheduler;
 use crate::task::TaskId;
 use crate::thread::{ThreadId, WaitResult};
 use crate::vm::VmError;
@@ -152,7 +153,7 @@ pub fn take_failure() -> Option<KernReturn> {
 /// in the fault handler); keyed by thread so a stale one is never misread.
 static FAILURE: spin::Mutex<Option<(ThreadId, KernReturn)>> = spin::Mutex::new(None);
 
-fn attempt(kernel: &mut scheduler::Kernel, task: TaskId, page: u64, access: u32) -> Attempt {
+fn attempt(kernel: &mut Kernel, task: TaskId, page: u64, access: u32) -> Attempt {
     let Some(object) = kernel.tasks.get_mut(task) else { return Attempt::Unresolvable(None) };
     let Some(tables) = object.page_tables.as_mut() else { return Attempt::Unresolvable(None) };
     match object.vm.touch(tables, page, access) {

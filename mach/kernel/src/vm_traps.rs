@@ -15,9 +15,9 @@
 
 use crate::ipc::object::task_named;
 use crate::ipc::port_traps::caller;
+use crate::kernel::{with_kernel, Kernel};
 use crate::memory::user::{self, UserBuffer};
 use crate::memory::PAGE_SIZE;
-use crate::scheduler::{with_kernel, Kernel};
 use crate::task::TaskId;
 use crate::vm::{self, checked_range};
 use mach_abi::{

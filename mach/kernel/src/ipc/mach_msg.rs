@@ -20,8 +20,9 @@
 use super::ool::TaskAccess;
 use super::wait::WaitKey;
 use super::{deliver_outcome, settle, wake_one};
+use crate::kernel::{with_kernel, Kernel};
 use crate::memory::user::{self, UserBuffer};
-use crate::scheduler::{self, with_kernel, Kernel};
+use crate::scheduler;
 use crate::thread::WaitResult;
 use crate::vm_fault::Resolution;
 use alloc::vec::Vec;

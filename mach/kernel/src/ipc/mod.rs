@@ -23,7 +23,7 @@ pub mod port_traps;
 pub mod queued;
 pub mod wait;
 
-use crate::scheduler::Kernel;
+use crate::kernel::Kernel;
 use crate::thread::WaitResult;
 use mach_ipc::{Receiver, SendOutcome};
 use wait::WaitKey;

@@ -3,7 +3,7 @@
 //! send right to that port is the authority to operate on the object.
 #![deny(unsafe_code)]
 
-use crate::scheduler::Kernel;
+use crate::kernel::Kernel;
 use crate::task::TaskId;
 use crate::thread::ThreadId;
 use mach_abi::{KernReturn, PortName};

@@ -11,8 +11,8 @@
 use super::names;
 use super::object::task_named;
 use super::settle;
+use crate::kernel::{with_kernel, Kernel};
 use crate::memory::user::{self, UserBuffer, WritableBuffer};
-use crate::scheduler::{with_kernel, Kernel};
 use crate::task::TaskId;
 use alloc::vec::Vec;
 use mach_abi::{KernReturn, PortName, MACH_PORT_NULL};

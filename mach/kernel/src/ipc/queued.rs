@@ -11,8 +11,8 @@
 //! receive path and by `ipc::settle`). A task's charge leaves with it.
 #![deny(unsafe_code)]
 
+use crate::kernel::Kernel;
 use crate::memory::PAGE_SIZE;
-use crate::scheduler::Kernel;
 use crate::task::TaskId;
 use mach_ipc::SpaceId;
 
