@@ -14,9 +14,10 @@
 //!   (uptime, ticks);
 //! - the objects: `arena` (generational ids), `account`, `task`, `thread`,
 //!   `vm` (VM maps), and the IPC state in the `mach-ipc` crate;
-//! - the services: `scheduler` (with the `Kernel` tables and
-//!   `with_kernel`), `ipc/` (the IPC paths: `mach_msg`, wait queues, names,
-//!   out-of-line memory), `exception`, `memory_object`, `vm_fault`,
+//! - the services: `kernel` (the `Kernel` tables behind one lock,
+//!   `with_kernel`, the life of tasks and threads), `scheduler` (who runs:
+//!   run queues, blocking, the tick, the switch), `ipc/` (the IPC paths:
+//!   `mach_msg`, wait queues, names, out-of-line memory), `exception`, `memory_object`, `vm_fault`,
 //!   `device`, `loader`, `bootstrap`, `klog` (the kernel log), `panic`;
 //! - trap decoding: `trap` (the table) and the `*_traps` modules
 //!   (`ipc/port_traps`, `task_control`, `task_traps`, `vm_traps`);
