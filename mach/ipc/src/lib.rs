@@ -33,7 +33,11 @@
 //! port go on an explicit work list.
 //!
 //! Module map, one object per file: [`port`], [`space`], [`right`],
-//! [`message`], [`port_set`], [`notify`].
+//! [`message`], [`port_set`], [`notify`]; and one job per file around
+//! them: `transition` (an entry's rights taken, placed, detached),
+//! `mach_port` (the port-management calls), `copyin` and `copyout` (a
+//! message's rights and memory in and out), `queue` (a port's queue, send
+//! and receive), `fastpath` (the RPC shapes), `invariants`.
 
 #![no_std]
 #![forbid(unsafe_code)]
@@ -41,16 +45,21 @@
 extern crate alloc;
 
 mod arena;
+mod copyin;
+mod copyout;
 mod entry_table;
 mod fastpath;
 mod holders;
 mod invariants;
+mod mach_port;
 pub mod message;
 pub mod notify;
 pub mod port;
 pub mod port_set;
+mod queue;
 pub mod right;
 pub mod space;
+mod transition;
 
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;

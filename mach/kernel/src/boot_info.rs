@@ -5,6 +5,7 @@
 //! that the loader's own structures may be overwritten afterwards. Only the
 //! boot modules' contents stay where the loader put them; their frames are
 //! reserved.
+#![deny(unsafe_code)]
 
 use crate::memory::PhysicalRange;
 use heapless::{String, Vec};

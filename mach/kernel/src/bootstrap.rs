@@ -7,6 +7,7 @@
 //! the privileged host port the task is given. The task's first argument
 //! register holds `INFO_ADDRESS`. From there the bootstrap task starts
 //! every other server (docs/bootstrap.md).
+#![deny(unsafe_code)]
 
 use crate::boot_info::Module;
 use crate::task::{self, SpawnError, TaskId};
@@ -53,18 +54,18 @@ pub fn start(name: &str, image: &[u8], modules: &[ModuleImage], priority: u8) ->
         }
     })?;
     if let Some(error) = failure {
-        crate::scheduler::with_kernel(|kernel| kernel.terminate_task(task));
+        crate::kernel::with_kernel(|kernel| kernel.terminate_task(task));
         return Err(error);
     }
     Ok(task)
 }
 
-fn prepare(kernel: &mut crate::scheduler::Kernel, task: TaskId, modules: &[ModuleImage]) -> Result<(), SpawnError> {
+fn prepare(kernel: &mut crate::kernel::Kernel, task: TaskId, modules: &[ModuleImage]) -> Result<(), SpawnError> {
     let host = kernel.host_privileged_port.ok_or(SpawnError::OutOfMemory)?;
     // The root of the system's tasks: its account is the machine (each
     // task still has its own limit; the holder of the privileged host port
     // hands out smaller accounts with `task_set_memory_limit`).
-    let root = crate::account::Account::new(crate::memory::frame::usable_frames(), crate::scheduler::MAX_TASKS);
+    let root = crate::account::Account::new(crate::memory::frame::usable_frames(), crate::kernel::MAX_TASKS);
     kernel.tasks.get_mut(task).ok_or(SpawnError::OutOfMemory)?.vm.found_account(root);
     let space = kernel.tasks.get(task).ok_or(SpawnError::OutOfMemory)?.space;
     let host_name =

@@ -16,6 +16,7 @@
 //!
 //! Unknown options are logged and ignored, as Linux does, so an old kernel
 //! boots with a newer script.
+#![deny(unsafe_code)]
 
 /// Returns the value of `key` in `command_line`, if present.
 pub fn option<'a>(command_line: &'a str, key: &str) -> Option<&'a str> {

@@ -34,14 +34,15 @@
 //!   handing it the host port. The grants live in the task and are loaded
 //!   into the TSS's I/O permission bitmap when one of its threads is
 //!   switched to; any other port still faults.
+#![deny(unsafe_code)]
 
 use crate::arch::msi;
 use crate::boot_info::RegionKind;
 use crate::ipc::object::KernelObjectRef;
 use crate::ipc::port_traps::caller;
+use crate::kernel::{with_kernel, Kernel};
 use crate::memory::user::{self, UserBuffer};
 use crate::memory::{frame, share, Frame, PhysicalRange, PAGE_SIZE};
-use crate::scheduler::{with_kernel, Kernel};
 use crate::task::TaskId;
 use crate::vm;
 use mach_abi::{KernReturn, PortName, INTERRUPT_MESSAGE_ID, VM_PROT_DEFAULT};
@@ -129,9 +130,7 @@ pub fn device_dma_allocate([device, size, address_out, physical_out, ..]: [u64; 
         }
         for index in 0..pages {
             let frame = crate::memory::Frame::from_number(first.number() + index);
-            let address = crate::arch::paging::direct_map_address(frame.start());
-            // SAFETY: a frame of the run just allocated, ours alone.
-            unsafe { core::ptr::write_bytes(address as *mut u8, 0, PAGE_SIZE) };
+            frame.zero();
             // The region now owns the frames: a failed mapping frees the
             // rest through the region's deallocation below.
             if tables.map(start + index as u64 * PAGE, frame, flags).is_err() {

@@ -5,38 +5,14 @@
 //! the verdict and resumes on `KERN_SUCCESS`. With no handler, or no handler
 //! that accepts, the task is terminated with a clear log line; the kernel
 //! and every other task go on.
+#![deny(unsafe_code)]
 
-use crate::scheduler::{self, with_kernel};
+use crate::kernel::with_kernel;
+use crate::scheduler;
 
-/// A CPU exception raised by user code, in architecture-neutral terms.
-#[derive(Clone, Copy, Debug)]
-pub struct UserFault {
-    pub name: &'static str,
-    /// The CPU's exception vector (x86_64) or exception class (aarch64).
-    pub vector: u64,
-    pub instruction_pointer: u64,
-    /// The address the access went to, for memory faults.
-    pub address: Option<u64>,
-    /// The error code (x86_64) or syndrome (aarch64).
-    pub error_code: u64,
-    /// What kind of Mach exception it is.
-    pub kind: FaultKind,
-}
-
-/// The Mach exception a CPU exception becomes, as the architecture sorts it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FaultKind {
-    /// A page fault the VM system could not resolve (`protection`: the
-    /// page was there, the access not allowed).
-    PageFault {
-        protection: bool,
-    },
-    /// Any other protection or alignment violation.
-    Protection,
-    Arithmetic,
-    Breakpoint,
-    BadInstruction,
-}
+/// The fault types the architecture sorts CPU exceptions into live there
+/// (the layer below names nothing above it).
+pub use crate::arch::{FaultKind, UserFault};
 
 /// Offers `fault` to the exception handlers; if none takes it, terminates
 /// the current task and runs something else (never returning to the
@@ -113,7 +89,7 @@ enum Level {
 /// Sends `exception_raise` to the handler at `level`, if it takes this
 /// exception, and blocks the thread on the reply. False: no such handler,
 /// or it could not be sent to (its port is dead).
-fn raise(kernel: &mut crate::scheduler::Kernel, level: Level, exception: u32, code: [i64; 2]) -> bool {
+fn raise(kernel: &mut crate::kernel::Kernel, level: Level, exception: u32, code: [i64; 2]) -> bool {
     use mach_abi::{ExceptionRaiseBody, EXCEPTION_RAISE_ID};
     let thread = kernel.current_thread();
     let Some(task) = kernel.current_task() else { return false };
@@ -181,7 +157,7 @@ fn raise(kernel: &mut crate::scheduler::Kernel, level: Level, exception: u32, co
 /// A message arrived on an exception reply port: the handler's reply, or
 /// the send-once notification of a handler that died without replying.
 /// Records the verdict in the waiting thread and wakes it.
-pub fn take_reply(kernel: &mut crate::scheduler::Kernel, port: mach_ipc::PortId) {
+pub fn take_reply(kernel: &mut crate::kernel::Kernel, port: mach_ipc::PortId) {
     use mach_abi::{KernReturn, EXCEPTION_RAISE_REPLY_ID};
     let Some(thread) = kernel.exception_waits.remove(&port) else { return };
     let mut verdict = KernReturn::Failure;
@@ -226,7 +202,7 @@ fn offer_to_handlers(fault: &UserFault) -> bool {
 /// `thread_abort` on a thread waiting for an exception reply: the wait is
 /// dropped and its reply port destroyed (a handler replying later finds a
 /// dead right; its message is destroyed).
-pub fn forget_waiter(kernel: &mut crate::scheduler::Kernel, thread: crate::thread::ThreadId) {
+pub fn forget_waiter(kernel: &mut crate::kernel::Kernel, thread: crate::thread::ThreadId) {
     let ports: alloc::vec::Vec<mach_ipc::PortId> =
         kernel.exception_waits.iter().filter(|(_, &waiter)| waiter == thread).map(|(&port, _)| port).collect();
     for port in ports {

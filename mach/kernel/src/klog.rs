@@ -25,10 +25,11 @@
 //!
 //! Locks, always in this order: the kernel objects (`with_kernel`), then
 //! [`HOLDER`], then [`CONSOLE`]. Nothing logs while holding `CONSOLE`.
+#![deny(unsafe_code)]
 
 use crate::ipc::port_traps::caller;
+use crate::kernel::{with_kernel, Kernel};
 use crate::memory::user::{self, UserBuffer};
-use crate::scheduler::{with_kernel, Kernel};
 use crate::task::TaskId;
 use core::fmt::{self, Write};
 use core::sync::atomic::{AtomicBool, Ordering};

@@ -8,10 +8,11 @@
 //! frames (the module itself stays read-only), their rights are taken from
 //! the program header (write and execute never both), and a stack with an
 //! unmapped guard page below it is added.
+#![deny(unsafe_code)]
 
 use crate::arch::context::UserEntry;
 use crate::arch::paging::{PageTables, USER_END};
-use crate::memory::{frame, MapError, PageFlags, PAGE_SIZE};
+use crate::memory::{frame, Frame, MapError, PageFlags, PAGE_SIZE};
 
 /// Where the initial stack ends (its top); the stack grows down from here.
 pub const STACK_TOP: u64 = 0x0000_7fff_ff00_0000;
@@ -65,25 +66,23 @@ fn page_flags(rights: mach_elf::Rights) -> PageFlags {
 }
 
 /// Maps a zeroed frame at `page` or, if a previous segment already mapped
-/// it, widens that mapping's rights. Returns the frame's direct-map address.
-fn page_for(tables: &mut PageTables, page: u64, flags: PageFlags) -> Result<usize, ElfError> {
+/// it, widens that mapping's rights. Returns the frame.
+fn page_for(tables: &mut PageTables, page: u64, flags: PageFlags) -> Result<Frame, ElfError> {
     if let Some((physical, existing)) = tables.translate(page) {
         let union = existing | flags;
         if union.contains(PageFlags::WRITABLE | PageFlags::EXECUTABLE) {
             return Err(mach_elf::ElfError::OverlappingSegments.into());
         }
         tables.protect(page, union)?;
-        return Ok(crate::arch::paging::direct_map_address(physical));
+        return Ok(Frame::containing(physical));
     }
     let frame = frame::allocate().map_err(|_| ElfError::OutOfMemory)?;
-    let address = crate::arch::paging::direct_map_address(frame.start());
-    // SAFETY: the frame was just allocated, so this is its only user.
-    unsafe { core::ptr::write_bytes(address as *mut u8, 0, PAGE_SIZE) };
+    frame.zero();
     if let Err(error) = tables.map(page, frame, flags) {
         let _ = frame::free(frame);
         return Err(error.into());
     }
-    Ok(address)
+    Ok(frame)
 }
 
 fn load_segment(tables: &mut PageTables, file: &[u8], segment: &mach_elf::Segment) -> Result<(), ElfError> {
@@ -98,10 +97,7 @@ fn load_segment(tables: &mut PageTables, file: &[u8], segment: &mach_elf::Segmen
         let copy_end = (page + PAGE_SIZE as u64).min(file_end);
         if copy_start < copy_end {
             let source = &file_bytes[(copy_start - segment.address) as usize..(copy_end - segment.address) as usize];
-            let destination = kernel_page + (copy_start - page) as usize;
-            // SAFETY: `destination..+len` lies inside the page frame mapped
-            // above, reached through the direct map; the task is not running.
-            unsafe { core::ptr::copy_nonoverlapping(source.as_ptr(), destination as *mut u8, source.len()) };
+            kernel_page.write((copy_start - page) as usize, source);
         }
     }
     Ok(())
@@ -194,9 +190,7 @@ pub fn copy_into(
     for (index, chunk) in bytes.chunks(PAGE_SIZE).enumerate() {
         let page = address + (index * PAGE_SIZE) as u64;
         let kernel_page = page_for(tables, page, flags)?;
-        // SAFETY: a fresh, zeroed frame mapped above, reached through the
-        // direct map; the chunk is at most a page.
-        unsafe { core::ptr::copy_nonoverlapping(chunk.as_ptr(), kernel_page as *mut u8, chunk.len()) };
+        kernel_page.write(0, chunk);
     }
     let pages_end = address + (bytes.len() as u64).next_multiple_of(PAGE_SIZE as u64).max(PAGE_SIZE as u64);
     vm.charge(tables, ((pages_end - address) / PAGE_SIZE as u64) as usize).map_err(|_| ElfError::OutOfMemory)?;

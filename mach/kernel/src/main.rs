@@ -4,20 +4,35 @@
 //! memory operations a user-level pager needs; everything else lives in
 //! user-space servers. This crate is the kernel binary.
 //!
-//! Layout of the crate:
-//! - `arch/<name>/`: everything specific to one architecture, behind the small
-//!   interface documented in `arch/mod.rs`. Nothing outside `arch` touches
-//!   CPU registers, page-table formats or device ports.
-//! - `boot_info`: what the boot loader told us, in an architecture-neutral form.
-//! - `memory/`: physical frames and the kernel heap.
-//! - `log`, `time`, `panic`: the console logger, uptime, the panic handler.
-//! - `ktest/`: the in-kernel test runner (feature `ktest`).
+//! Layout of the crate, bottom layer first (docs/kernel.md, "Layers"):
+//! - the core, the only code allowed `unsafe`: `arch/<name>/` (everything
+//!   specific to one architecture, behind the interface of `arch/mod.rs`:
+//!   CPU registers, page-table formats, trap entry, context switches,
+//!   device ports) and `memory/` (physical frames and their bytes, the
+//!   kernel heap, shared-frame counts, user copies), with the plain
+//!   `boot_info` (what the boot loader told us), `command_line` and `time`
+//!   (uptime, ticks);
+//! - the objects: `arena` (generational ids), `account`, `task`, `thread`,
+//!   `vm` (VM maps), and the IPC state in the `mach-ipc` crate;
+//! - the services: `kernel` (the `Kernel` tables behind one lock,
+//!   `with_kernel`, the life of tasks and threads), `scheduler` (who runs:
+//!   run queues, blocking, the tick, the switch), `ipc/` (the IPC paths:
+//!   `mach_msg`, wait queues, names, out-of-line memory), `exception`, `memory_object`, `vm_fault`,
+//!   `device`, `loader`, `bootstrap`, `klog` (the kernel log), `panic`;
+//! - trap decoding: `trap` (the table) and the `*_traps` modules
+//!   (`ipc/port_traps`, `task_control`, `task_traps`, `vm_traps`);
+//! - `ktest/` and `usertest*`: the in-kernel tests (feature `ktest`).
 //!
-//! Design rules: `unsafe` lives in `arch/` and in the few audited spots that
-//! say why (`// SAFETY:`); the kernel never trusts user space; every failure
-//! is a typed error, and a kernel bug stops the machine with a clear report.
+//! Design rules: `unsafe` lives in the core only (`// SAFETY:` on each);
+//! the crate denies it and allows it only on the modules named so below
+//! (`scheduler` for its one context-switch call), and
+//! `scripts/tests/kernel-layers` checks that and that the core names
+//! nothing above it beyond the listed edges still to go. The kernel never
+//! trusts user space; every failure is a typed error, and a kernel bug
+//! stops the machine with a clear report.
 #![no_std]
 #![no_main]
+#![deny(unsafe_code)]
 #![deny(unsafe_op_in_unsafe_fn)]
 // The kernel's interfaces (unmap, protect, frame free, ...) are built ahead
 // of their first callers outside the tests (user tasks come next), and each
@@ -27,6 +42,7 @@
 extern crate alloc;
 
 mod account;
+#[allow(unsafe_code)]
 mod arch;
 mod arena;
 mod boot_info;
@@ -35,15 +51,20 @@ mod command_line;
 mod device;
 mod exception;
 mod ipc;
+mod kernel;
 mod klog;
 #[cfg(feature = "ktest")]
+#[allow(unsafe_code)]
 mod ktest;
 mod loader;
+#[allow(unsafe_code)]
 mod memory;
 mod memory_object;
 mod panic;
+#[allow(unsafe_code)]
 mod scheduler;
 mod task;
+mod task_control;
 mod task_traps;
 mod thread;
 mod time;
@@ -61,6 +82,15 @@ mod vm_fault;
 mod vm_traps;
 
 use boot_info::BootInfo;
+
+/// What the kernel does with what the architecture reports (`arch::Handlers`).
+const HANDLERS: arch::Handlers = arch::Handlers {
+    user_page_fault: vm_fault::resolve_user_page_fault,
+    user_fault: exception::user_fault,
+    tick: scheduler::on_tick,
+    device_interrupt: device::interrupt,
+    message_signalled_interrupt: device::message_signalled_interrupt,
+};
 
 /// The architecture-neutral start of the kernel, called by the architecture's
 /// entry code once the CPU, the console, physical memory, the kernel page

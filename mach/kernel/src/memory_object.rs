@@ -27,13 +27,14 @@
 //! lives while a region maps it or a send right to it exists; when its
 //! creator ends first, it (and its charge) passes to a task that maps it
 //! or holds a right to it.
+#![deny(unsafe_code)]
 
 use crate::arena::{Arena, Id};
 use crate::ipc::object::{memory_object_named, KernelObjectRef};
 use crate::ipc::port_traps::{caller, give_send_right};
+use crate::kernel::{with_kernel, Kernel};
 use crate::memory::user::{self, UserBuffer};
 use crate::memory::{frame, share, Frame, PAGE_SIZE};
-use crate::scheduler::{with_kernel, Kernel};
 use crate::task::TaskId;
 use crate::thread::ThreadId;
 use crate::vm::VmError;
@@ -231,8 +232,8 @@ fn zero_fill(kernel: &mut Kernel, id: ObjectId, offset: u64, toucher: TaskId) ->
     if kernel.objects.arena.get(id).is_some_and(|object| object.owner.is_none()) {
         adopt(kernel, id, toucher);
     }
-    supply_pages(kernel, id, offset, PAGE, false, |_, _, bytes| {
-        bytes.fill(0);
+    supply_pages(kernel, id, offset, PAGE, false, |_, _, frame| {
+        frame.zero();
         Ok(())
     })
 }
@@ -719,7 +720,7 @@ pub fn vm_map([task, address_in_out, size, flags, object, offset]: [u64; 6]) -> 
 }
 
 /// Puts pages into the cache at `[offset, offset + pages)`, filled by
-/// `fill(index, page bytes)`; pages already resident are left as they are
+/// `fill(index, frame)`; pages already resident are left as they are
 /// (as Mach does). Charged to the object's owner.
 fn supply_pages(
     kernel: &mut Kernel,
@@ -727,7 +728,7 @@ fn supply_pages(
     offset: u64,
     size: u64,
     write_locked: bool,
-    mut fill: impl FnMut(&mut Kernel, u64, &mut [u8]) -> Result<(), KernReturn>,
+    mut fill: impl FnMut(&mut Kernel, u64, Frame) -> Result<(), KernReturn>,
 ) -> Result<(), KernReturn> {
     let owner = kernel.objects.arena.get(id).ok_or(KernReturn::InvalidArgument)?.owner;
     for index in 0..size / PAGE {
@@ -749,9 +750,7 @@ fn supply_pages(
             uncharge(kernel, owner, 1);
             return Err(KernReturn::ResourceShortage);
         };
-        // SAFETY: the frame was just allocated: nothing else reaches it.
-        let bytes = unsafe { core::slice::from_raw_parts_mut(frame.kernel_pointer(), PAGE_SIZE) };
-        if let Err(error) = fill(kernel, index, bytes) {
+        if let Err(error) = fill(kernel, index, frame) {
             let _ = frame::free(frame);
             uncharge(kernel, owner, 1);
             return Err(error);
@@ -771,9 +770,9 @@ pub fn memory_object_data_supply([object, offset, data, size, lock, ..]: [u64; 6
         let (caller, id) = pager_object_range(kernel, object, offset, size)?;
         // Check the whole source first, so a bad buffer supplies nothing.
         user::check_readable(&mut kernel.user_space(caller)?, UserBuffer::new(data, size as usize))?;
-        let result = supply_pages(kernel, id, offset, size, write_locked, |kernel, index, bytes| {
+        let result = supply_pages(kernel, id, offset, size, write_locked, |kernel, index, frame| {
             let mut space = kernel.user_space(caller)?;
-            user::copy_from_user(&mut space, UserBuffer::new(data + index * PAGE, PAGE_SIZE), bytes)?;
+            user::copy_from_user_to_frame(&mut space, UserBuffer::new(data + index * PAGE, PAGE_SIZE), frame)?;
             Ok(())
         });
         wake_waiters(kernel, id, offset, offset + size);
@@ -785,8 +784,8 @@ pub fn memory_object_data_supply([object, offset, data, size, lock, ..]: [u64; 6
 pub fn memory_object_data_unavailable([object, offset, size, ..]: [u64; 6]) -> Result<(), KernReturn> {
     with_kernel(|kernel| {
         let (_, id) = pager_object_range(kernel, object, offset, size)?;
-        let result = supply_pages(kernel, id, offset, size, false, |_, _, bytes| {
-            bytes.fill(0);
+        let result = supply_pages(kernel, id, offset, size, false, |_, _, frame| {
+            frame.zero();
             Ok(())
         });
         wake_waiters(kernel, id, offset, offset + size);
@@ -855,10 +854,8 @@ pub fn memory_object_lock_request(
             let mut space = kernel.user_space(caller)?;
             user::check_writable(&mut space, UserBuffer::new(return_buffer, size as usize))?;
             for &(page_offset, frame) in &resident {
-                // SAFETY: the frame is a cached page of the object (kernel lock held).
-                let bytes = unsafe { core::slice::from_raw_parts(frame.kernel_pointer(), PAGE_SIZE) };
                 let destination = UserBuffer::new(return_buffer + (page_offset - offset), PAGE_SIZE);
-                user::copy_to_user(&mut space, destination, bytes)?;
+                user::copy_frame_to_user(&mut space, destination, frame)?;
             }
         }
         if flags & MEMORY_OBJECT_FLUSH != 0 {

@@ -2,6 +2,7 @@
 //!
 //! A task's page tables own every frame mapped in its user half; they are
 //! freed when the last of its threads is gone.
+#![deny(unsafe_code)]
 
 use crate::arch::paging::PageTables;
 use crate::thread::ThreadId;
@@ -38,16 +39,19 @@ pub struct Task {
     pub output: String,
 }
 
-impl crate::scheduler::Kernel {
+impl crate::kernel::Kernel {
     /// `task`'s address space for user copies.
-    pub fn user_space(&mut self, task: TaskId) -> Result<crate::memory::user::UserSpace<'_>, mach_abi::KernReturn> {
+    pub fn user_space(
+        &mut self,
+        task: TaskId,
+    ) -> Result<crate::memory::user::UserSpace<'_, crate::vm::VmMap>, mach_abi::KernReturn> {
         self.tasks.get_mut(task).and_then(Task::user_space).ok_or(mach_abi::KernReturn::InvalidTask)
     }
 }
 
 impl Task {
     /// Its address space for user copies (none once it is being destroyed).
-    pub fn user_space(&mut self) -> Option<crate::memory::user::UserSpace<'_>> {
+    pub fn user_space(&mut self) -> Option<crate::memory::user::UserSpace<'_, crate::vm::VmMap>> {
         Some(crate::memory::user::UserSpace { tables: self.page_tables.as_mut()?, vm: &mut self.vm })
     }
 
@@ -110,19 +114,19 @@ pub fn spawn_with(
     name: &str,
     image: &[u8],
     priority: u8,
-    setup: impl FnOnce(&mut crate::scheduler::Kernel, TaskId) -> u64,
+    setup: impl FnOnce(&mut crate::kernel::Kernel, TaskId) -> u64,
 ) -> Result<TaskId, SpawnError> {
     use crate::arch::context::{KernelStack, ThreadContext};
     use crate::thread::Thread;
     let (tables, mut entry, regions) = crate::loader::load(image, 0).map_err(SpawnError::Elf)?;
-    let stack = match KernelStack::new() {
+    let mut stack = match KernelStack::new() {
         Ok(stack) => stack,
         Err(_) => {
             tables.destroy_user();
             return Err(SpawnError::OutOfMemory);
         }
     };
-    crate::scheduler::with_kernel(|kernel| {
+    crate::kernel::with_kernel(|kernel| {
         let task = kernel.create_task(name, tables)?;
         let object = kernel.tasks.get_mut(task).expect("task just made");
         let pages = object.page_tables.as_ref().map_or(0, |tables| tables.user_page_count());
@@ -135,7 +139,7 @@ pub fn spawn_with(
             let _ = object.vm.charge_held(tables, crate::arch::context::KERNEL_STACK_PAGES);
         }
         entry.argument = setup(kernel, task);
-        let context = ThreadContext::new_user(&stack, entry);
+        let context = ThreadContext::new_user(&mut stack, entry);
         kernel.add_thread(Thread::new(Some(task), name.into(), priority, context, Some(stack)));
         Ok(task)
     })

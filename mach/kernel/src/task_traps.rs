@@ -4,13 +4,14 @@
 //! port, named in the caller's space. A new thread starts suspended (as in
 //! Mach): its creator sets its registers with `thread_set_state` and starts
 //! it with `thread_resume`.
+#![deny(unsafe_code)]
 
 use crate::arch::context::{self, KernelStack, ThreadContext, UserEntry};
 use crate::arch::paging::PageTables;
 use crate::ipc::object::{task_named, thread_named};
 use crate::ipc::port_traps::{caller, give_send_right, Caller};
+use crate::kernel::{with_kernel, Kernel};
 use crate::memory::user::{self, UserBuffer};
-use crate::scheduler::{with_kernel, Kernel};
 use crate::thread::{Thread, ThreadState, DEFAULT_PRIORITY};
 use alloc::vec::Vec;
 use mach_abi::{
@@ -33,11 +34,11 @@ fn write_flavor(
     if (u32::from_le_bytes(capacity) as usize) < words.len() {
         return Err(KernReturn::InvalidArgument);
     }
-    user::check_writable(&mut space, UserBuffer::new(info_out, words.len() * 4))?;
-    user::check_writable(&mut space, UserBuffer::new(count_in_out, 4))?;
+    let info = user::writable(&mut space, UserBuffer::new(info_out, words.len() * 4))?;
+    let count = user::writable(&mut space, UserBuffer::new(count_in_out, 4))?;
     let bytes: Vec<u8> = words.iter().flat_map(|word| word.to_le_bytes()).collect();
-    user::copy_to_user(&mut space, UserBuffer::new(info_out, bytes.len()), &bytes)?;
-    user::write_u32(&mut space, count_in_out, words.len() as u32)?;
+    info.write(&mut space, &bytes)?;
+    user::write_u32_checked(&mut space, count, words.len() as u32)?;
     Ok(())
 }
 
@@ -66,11 +67,11 @@ pub fn task_create([parent, flags, child_out, ..]: [u64; 6]) -> Result<(), KernR
         };
         let check = task_named(kernel, caller.space, parent as PortName).and_then(|parent| {
             let mut own = kernel.user_space(caller.task)?;
-            user::check_writable(&mut own, UserBuffer::new(child_out, 4)).map_err(KernReturn::from)?;
-            Ok(parent)
+            let output = user::writable(&mut own, UserBuffer::new(child_out, 4)).map_err(KernReturn::from)?;
+            Ok((parent, output))
         });
-        let parent = match check {
-            Ok(parent) => parent,
+        let (parent, mut child_output) = match check {
+            Ok(checked) => checked,
             Err(error) => {
                 tables.destroy_user();
                 return Err(error);
@@ -102,7 +103,7 @@ pub fn task_create([parent, flags, child_out, ..]: [u64; 6]) -> Result<(), KernR
                     // get it back (a copy) before naming the child, so the
                     // write below cannot fail.
                     let mut own = kernel.user_space(caller.task)?;
-                    user::check_writable(&mut own, UserBuffer::new(child_out, 4))?;
+                    child_output = user::writable(&mut own, UserBuffer::new(child_out, 4))?;
                 }
                 kernel.tasks.get(child).and_then(|task| task.port).ok_or(KernReturn::Failure)
             })
@@ -115,8 +116,8 @@ pub fn task_create([parent, flags, child_out, ..]: [u64; 6]) -> Result<(), KernR
                 return Err(error);
             }
         };
-        let mut own = kernel.user_space(caller.task).expect("checked above");
-        user::write_u32(&mut own, child_out, name).expect("checked writable under this lock");
+        let mut own = kernel.user_space(caller.task)?;
+        user::write_u32_checked(&mut own, child_output, name)?;
         Ok(())
     })
 }
@@ -166,12 +167,12 @@ pub fn task_set_credential([host_priv, task, credential, ..]: [u64; 6]) -> Resul
 
 /// `thread_create(task, thread_out)`: a suspended thread in `task`.
 pub fn thread_create([task, thread_out, ..]: [u64; 6]) -> Result<(), KernReturn> {
-    let stack = KernelStack::new().map_err(|_| KernReturn::ResourceShortage)?;
+    let mut stack = KernelStack::new().map_err(|_| KernReturn::ResourceShortage)?;
     with_kernel(|kernel| {
         let caller = caller(kernel)?;
         let target = task_named(kernel, caller.space, task as PortName)?;
         let mut own = kernel.user_space(caller.task)?;
-        user::check_writable(&mut own, UserBuffer::new(thread_out, 4))?;
+        let thread_output = user::writable(&mut own, UserBuffer::new(thread_out, 4))?;
         let target_object = kernel.tasks.get(target).ok_or(KernReturn::InvalidTask)?;
         if target_object.threads.len() >= crate::thread::MAX_THREADS_PER_TASK {
             return Err(KernReturn::ResourceShortage);
@@ -185,14 +186,14 @@ pub fn thread_create([task, thread_out, ..]: [u64; 6]) -> Result<(), KernReturn>
             .charge_held(tables, crate::arch::context::KERNEL_STACK_PAGES)
             .map_err(|_| KernReturn::ResourceShortage)?;
         let context =
-            ThreadContext::new_user(&stack, UserEntry { instruction_pointer: 0, stack_pointer: 0, argument: 0 });
+            ThreadContext::new_user(&mut stack, UserEntry { instruction_pointer: 0, stack_pointer: 0, argument: 0 });
         let mut thread = Thread::new(Some(target), name, DEFAULT_PRIORITY, context, Some(stack));
         thread.suspend_count = 1;
         let id = kernel.add_thread(thread);
         let port = kernel.threads.get(id).and_then(|thread| thread.port).ok_or(KernReturn::Failure)?;
         let name = give_send_right(kernel, caller.space, port)?;
-        let mut own = kernel.user_space(caller.task).expect("checked above");
-        user::write_u32(&mut own, thread_out, name)?;
+        let mut own = kernel.user_space(caller.task)?;
+        user::write_u32_checked(&mut own, thread_output, name)?;
         Ok(())
     })
 }
@@ -211,10 +212,7 @@ pub fn thread_get_state([thread, flavor, state_out, count_in_out, ..]: [u64; 6])
             .get(target)
             .and_then(|thread| thread.kernel_stack.as_ref())
             .ok_or(KernReturn::InvalidArgument)?;
-        // SAFETY: a user thread's stack holds its saved user registers at the
-        // top whenever it is in the kernel or not yet started; the kernel
-        // lock is held.
-        let words = context::thread_state_words(&unsafe { context::user_registers(stack) });
+        let words = stack.inspect_user_registers(context::thread_state_words).ok_or(KernReturn::InvalidArgument)?;
         debug_assert_eq!(words.len(), context::THREAD_STATE_COUNT as usize);
         write_flavor(kernel, &caller, state_out, count_in_out, &words)
     })
@@ -238,12 +236,9 @@ pub fn thread_set_state([thread, flavor, state, count, ..]: [u64; 6]) -> Result<
             .get_mut(target)
             .and_then(|thread| thread.kernel_stack.as_mut())
             .ok_or(KernReturn::InvalidArgument)?;
-        // SAFETY: as in `thread_get_state`.
-        let frame = unsafe { context::user_registers_mut(stack) };
-        if context::set_thread_state_words(frame, &words) {
-            Ok(())
-        } else {
-            Err(KernReturn::InvalidArgument)
+        match stack.change_user_registers(|frame| context::set_thread_state_words(frame, &words)) {
+            Some(true) => Ok(()),
+            _ => Err(KernReturn::InvalidArgument),
         }
     })
 }
@@ -394,7 +389,7 @@ pub fn get_exception_port(
     with_kernel(|kernel| {
         let caller = caller(kernel)?;
         let mut own = kernel.user_space(caller.task)?;
-        user::check_writable(&mut own, UserBuffer::new(port_out, 4))?;
+        let port_output = user::writable(&mut own, UserBuffer::new(port_out, 4))?;
         let target = target as PortName;
         let handler = match which {
             ExceptionTarget::Task => kernel
@@ -413,8 +408,8 @@ pub fn get_exception_port(
             Some((port, _)) => give_send_right(kernel, caller.space, port)?,
             None => mach_abi::MACH_PORT_NULL,
         };
-        let mut own = kernel.user_space(caller.task).expect("checked above");
-        user::write_u32(&mut own, port_out, name)?;
+        let mut own = kernel.user_space(caller.task)?;
+        user::write_u32_checked(&mut own, port_output, name)?;
         Ok(())
     })
 }

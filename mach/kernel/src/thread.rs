@@ -3,6 +3,7 @@
 //! A thread belongs to a task (or to no task: the kernel's own idle and boot
 //! threads). Its state changes only under the kernel lock, through the
 //! scheduler.
+#![deny(unsafe_code)]
 
 use crate::arch::context::{KernelStack, ThreadContext};
 use crate::task::TaskId;
@@ -114,7 +115,7 @@ impl Thread {
     }
 }
 
-impl crate::scheduler::Kernel {
+impl crate::kernel::Kernel {
     /// `thread_abort`: ends the wait `id` is in, if any. A wait in a trap
     /// makes the trap return its "interrupted" code (`MACH_SEND_INTERRUPTED`
     /// or `MACH_RCV_INTERRUPTED` in `mach_msg`, `KERN_ABORTED` otherwise),
@@ -165,10 +166,7 @@ impl crate::scheduler::Kernel {
         };
         let thread = self.threads.get_mut(id).expect("checked above");
         if let Some(stack) = thread.kernel_stack.as_mut() {
-            // SAFETY: a user thread not running (it is blocked or ready) has
-            // its saved user registers at the top of its kernel stack; the
-            // kernel lock is held and `&mut` on the stack is the only access.
-            thread.result_in_frame = unsafe { crate::arch::context::set_trap_result(stack, result) };
+            thread.result_in_frame = crate::arch::context::set_trap_result(stack, result);
         }
         Ok(())
     }

@@ -3,6 +3,7 @@
 //! The architecture provides a free-running clock (the TSC on x86_64,
 //! calibrated against the PIT at boot) and a periodic timer interrupt that
 //! calls [`tick`]. Before calibration the clock reads zero.
+#![deny(unsafe_code)]
 
 use core::sync::atomic::{AtomicU64, Ordering};
 use core::time::Duration;

@@ -19,10 +19,13 @@
 //! per-task default pagers are not part of this design, docs/kernel.md)
 //! answers `KERN_NOT_SUPPORTED` and logs its name once per boot, so a
 //! program sees a clear error, never a false success.
+#![deny(unsafe_code)]
 
-use crate::ipc::port_traps::{self, Control};
+use crate::ipc::port_traps;
+use crate::kernel::with_kernel;
 use crate::memory::user::{self, UserBuffer, UserMemoryError};
-use crate::scheduler::{self, with_kernel};
+use crate::scheduler;
+use crate::task_control::{self, Control};
 use mach_abi::{KernReturn, Trap, SWITCH_OPTION_DEPRESS, SWITCH_OPTION_NONE, SWITCH_OPTION_WAIT};
 
 /// Longest text one `debug_print` writes.
@@ -119,13 +122,13 @@ fn dispatch_unchecked(trap: Trap, arguments: [u64; 6]) -> u64 {
         Trap::PortSetAttributes => port_traps::port_set_attributes(arguments),
         Trap::PortRequestNotification => port_traps::port_request_notification(arguments),
         Trap::PortType => port_traps::port_type(arguments),
-        Trap::TaskTerminate => port_traps::task_control(arguments[0], Control::Terminate),
-        Trap::TaskSuspend => port_traps::task_control(arguments[0], Control::Suspend),
-        Trap::TaskResume => port_traps::task_control(arguments[0], Control::Resume),
-        Trap::ThreadTerminate => port_traps::thread_control(arguments[0], Control::Terminate),
-        Trap::ThreadSuspend => port_traps::thread_control(arguments[0], Control::Suspend),
-        Trap::ThreadResume => port_traps::thread_control(arguments[0], Control::Resume),
-        Trap::ThreadAbort => port_traps::thread_control(arguments[0], Control::Abort),
+        Trap::TaskTerminate => task_control::task_control(arguments[0], Control::Terminate),
+        Trap::TaskSuspend => task_control::task_control(arguments[0], Control::Suspend),
+        Trap::TaskResume => task_control::task_control(arguments[0], Control::Resume),
+        Trap::ThreadTerminate => task_control::thread_control(arguments[0], Control::Terminate),
+        Trap::ThreadSuspend => task_control::thread_control(arguments[0], Control::Suspend),
+        Trap::ThreadResume => task_control::thread_control(arguments[0], Control::Resume),
+        Trap::ThreadAbort => task_control::thread_control(arguments[0], Control::Abort),
         Trap::ThreadSetTls => crate::task_traps::thread_set_tls(arguments),
         Trap::TaskCreate => crate::task_traps::task_create(arguments),
         Trap::TaskInfo => crate::task_traps::task_info(arguments),

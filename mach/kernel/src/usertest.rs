@@ -1,10 +1,12 @@
 //! Kernel tests that run user programs (`mach/usertests`,
 //! `personality/examples`, ..., loaded as boot modules named after the
 //! program) and check what they did.
+#![deny(unsafe_code)]
 
 use crate::bootstrap::ModuleImage;
+use crate::kernel::with_kernel;
 use crate::ktest::Failure;
-use crate::scheduler::{self, with_kernel};
+use crate::scheduler;
 use crate::task::{self, TaskId};
 use crate::{ensure, ensure_eq, ktest};
 use alloc::string::String;
@@ -229,14 +231,14 @@ ktest! {
 }
 
 /// Gives `server` a new receive right; returns its name.
-pub(crate) fn serve(kernel: &mut crate::scheduler::Kernel, server: TaskId) -> u32 {
+pub(crate) fn serve(kernel: &mut crate::kernel::Kernel, server: TaskId) -> u32 {
     let space = kernel.tasks.get(server).expect("server task").space;
     kernel.ipc.allocate(space, mach_abi::PortRight::Receive).expect("a fresh space has room")
 }
 
 /// Gives `client` a send right to `server`'s receive right `name`; returns
 /// the name the client's space chose for it.
-pub(crate) fn give_send_right(kernel: &mut crate::scheduler::Kernel, server: TaskId, name: u32, client: TaskId) -> u32 {
+pub(crate) fn give_send_right(kernel: &mut crate::kernel::Kernel, server: TaskId, name: u32, client: TaskId) -> u32 {
     let server_space = kernel.tasks.get(server).expect("server task").space;
     let client_space = kernel.tasks.get(client).expect("client task").space;
     let (right, _) = kernel
@@ -968,7 +970,7 @@ ktest! {
 
     fn a_task_holds_more_than_65536_names_charged_to_it() {
         use crate::ipc::names::{NAMES_PER_STEP, PAGES_PER_STEP};
-        let limit = crate::scheduler::TASK_IPC_LIMITS.max_entries;
+        let limit = crate::kernel::TASK_IPC_LIMITS.max_entries;
         // Every name bought, plus a generous allowance for the program's own
         // pages, page tables and kernel stack.
         let pages_for_all = limit.div_ceil(NAMES_PER_STEP) * PAGES_PER_STEP;

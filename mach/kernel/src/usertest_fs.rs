@@ -6,9 +6,10 @@
 //! disk workload (the file server sends its requests again to the
 //! restarted driver; the workload completes). The long checks against the
 //! disk (e2fsck, debugfs, a killed machine) are scripts/tests/file-server.
+#![deny(unsafe_code)]
 
+use crate::kernel::with_kernel;
 use crate::ktest::Failure;
-use crate::scheduler::with_kernel;
 use crate::task::TaskId;
 use crate::usertest::{boot_manifest, end_bootstrap, output, task_ids, terminate, wait_for_any_text, wait_for_text};
 use crate::{ensure, ktest};

@@ -4,10 +4,11 @@
 //! the kernel while `process-frames` (personality/process-checks) waits at
 //! each step. The checks of the POSIX behaviour itself (signals, exec,
 //! wait...) are scripts/tests/process (`proc-checks`, through scripts/run).
+#![deny(unsafe_code)]
 
+use crate::kernel::with_kernel;
 use crate::ktest::Failure;
 use crate::memory::{frame, heap, PAGE_SIZE};
-use crate::scheduler::with_kernel;
 use crate::task::TaskId;
 use crate::usertest::{
     boot_manifest, end_bootstrap, exists, output, task_ids, wait_for_any_text, wait_for_text, wait_until,

@@ -9,9 +9,10 @@
 //! manifest, as in the system: the driver's line grants the host port.
 //! `msi-checks` is started by the kernel itself with the host port (the
 //! ownership case coordinates two instances through their arguments).
+#![deny(unsafe_code)]
 
+use crate::kernel::with_kernel;
 use crate::ktest::Failure;
-use crate::scheduler::with_kernel;
 use crate::task::TaskId;
 use crate::usertest::{
     boot_manifest, drain_dma_quarantine, end_bootstrap, memory_accounting_is_exact, output, task_ids, terminate,
@@ -135,7 +136,7 @@ ktest! {
 /// Message-signalled interrupts: x86_64's (aarch64's virt board has none).
 #[cfg(target_arch = "x86_64")]
 mod message_signalled {
-    use crate::scheduler::with_kernel;
+    use crate::kernel::with_kernel;
     use crate::task::{self, TaskId};
     use crate::usertest::{
         drain_dma_quarantine, ensure_nothing_left, ipc_resources, ipc_state_is_consistent, memory_accounting_is_exact,
@@ -144,7 +145,7 @@ mod message_signalled {
     use crate::{ensure, ensure_eq, ktest};
 
     /// A send right to the privileged host port in `task`'s space.
-    fn give_host_port(kernel: &mut crate::scheduler::Kernel, task: TaskId) -> u32 {
+    fn give_host_port(kernel: &mut crate::kernel::Kernel, task: TaskId) -> u32 {
         let space = kernel.tasks.get(task).expect("task").space;
         let host = kernel.host_privileged_port.expect("host port");
         crate::ipc::port_traps::give_send_right(kernel, space, host).unwrap_or(0)

@@ -34,6 +34,7 @@
 //! parked); of those, `object_pages` are object pages, which are charged
 //! to the object's creator (as its cache), not to this map. A task may hold
 //! at most its limit (`task_set_memory_limit`, by default half of RAM).
+#![deny(unsafe_code)]
 
 use crate::account::{Account, AccountRef};
 use crate::arch::paging::PageTables;
@@ -133,6 +134,25 @@ pub enum VmError {
     /// access asked for. Its object (through `memory_object`) decides;
     /// `private` says the region maps it privately.
     ObjectPage { object: ObjectId, offset: u64, private: bool },
+}
+
+impl crate::memory::user::ResolveFault for VmMap {
+    fn resolve_for_kernel(
+        &mut self,
+        tables: &mut PageTables,
+        page: u64,
+        write: bool,
+    ) -> Result<(), crate::memory::user::Unresolved> {
+        use crate::memory::user::Unresolved;
+        let access = if write { mach_abi::VM_PROT_WRITE } else { mach_abi::VM_PROT_READ };
+        match self.touch_for_kernel(tables, page, access) {
+            Ok(_) => Ok(()),
+            Err(VmError::NotAllocated | VmError::InvalidRange) => Err(Unresolved::Unmapped),
+            Err(VmError::ObjectPage { .. }) => Err(Unresolved::NeedsPage),
+            Err(VmError::OutOfMemory) => Err(Unresolved::ResourceShortage),
+            Err(_) => Err(Unresolved::Protection),
+        }
+    }
 }
 
 impl From<VmError> for mach_abi::KernReturn {
@@ -1217,14 +1237,8 @@ fn new_frame(source: Option<Frame>) -> Result<Frame, VmError> {
     }
     let frame = frame::allocate().map_err(|_| VmError::OutOfMemory)?;
     match source {
-        // SAFETY: `frame` was just allocated (nothing else reaches it);
-        // `source` is a frame a map holds (kernel lock held). Both are
-        // whole pages in the direct map and do not overlap.
-        Some(source) => unsafe {
-            core::ptr::copy_nonoverlapping(source.kernel_pointer(), frame.kernel_pointer(), PAGE_SIZE)
-        },
-        // SAFETY: the frame was just allocated, so nothing else uses it.
-        None => unsafe { core::ptr::write_bytes(frame.kernel_pointer(), 0, PAGE_SIZE) },
+        Some(source) => frame.copy_from(source),
+        None => frame.zero(),
     }
     Ok(frame)
 }

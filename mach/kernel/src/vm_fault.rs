@@ -16,9 +16,11 @@
 //! a fault then returns to the faulting instruction, which faults again
 //! when the thread next runs; a trap returns `KERN_ABORTED`
 //! (`MACH_SEND_INTERRUPTED` / `MACH_RCV_INTERRUPTED` for `mach_msg`).
+#![deny(unsafe_code)]
 
+use crate::kernel::{with_kernel, Kernel};
 use crate::memory_object::{self, ObjectFault};
-use crate::scheduler::{self, with_kernel};
+use crate::scheduler;
 use crate::task::TaskId;
 use crate::thread::{ThreadId, WaitResult};
 use crate::vm::VmError;
@@ -103,6 +105,13 @@ fn resolve_for(task: Option<TaskId>, address: u64, access: u32) -> Outcome {
     }
 }
 
+/// `resolve` for the architecture's user page faults (`arch::Handlers`):
+/// true if the thread may retry the instruction (resolved, or an aborted
+/// wait for a pager: it faults again if the page is still not there).
+pub fn resolve_user_page_fault(address: u64, access: u32) -> bool {
+    !matches!(resolve(address, access), Resolution::Unresolvable)
+}
+
 /// Resolves the current thread's page fault at `address` wanting
 /// `access`. `Resolved` and `Aborted` let the faulting instruction run
 /// again (an aborted wait's instruction faults anew when the thread next
@@ -144,7 +153,7 @@ pub fn take_failure() -> Option<KernReturn> {
 /// in the fault handler); keyed by thread so a stale one is never misread.
 static FAILURE: spin::Mutex<Option<(ThreadId, KernReturn)>> = spin::Mutex::new(None);
 
-fn attempt(kernel: &mut scheduler::Kernel, task: TaskId, page: u64, access: u32) -> Attempt {
+fn attempt(kernel: &mut Kernel, task: TaskId, page: u64, access: u32) -> Attempt {
     let Some(object) = kernel.tasks.get_mut(task) else { return Attempt::Unresolvable(None) };
     let Some(tables) = object.page_tables.as_mut() else { return Attempt::Unresolvable(None) };
     match object.vm.touch(tables, page, access) {

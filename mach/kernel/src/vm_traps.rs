@@ -11,12 +11,13 @@
 //! lacks the right protection, or has a page only a pager can bring fails
 //! the whole trap before anything is written (and the trap layer waits for
 //! such a page and runs the trap again).
+#![deny(unsafe_code)]
 
 use crate::ipc::object::task_named;
 use crate::ipc::port_traps::caller;
+use crate::kernel::{with_kernel, Kernel};
 use crate::memory::user::{self, UserBuffer};
 use crate::memory::PAGE_SIZE;
-use crate::scheduler::{with_kernel, Kernel};
 use crate::task::TaskId;
 use crate::vm::{self, checked_range};
 use mach_abi::{
@@ -221,18 +222,13 @@ fn copy_between(
             let object = kernel.tasks.get_mut(source).ok_or(KernReturn::InvalidTask)?;
             let tables = object.page_tables.as_mut().ok_or(KernReturn::InvalidTask)?;
             let frame = object.vm.touch_for_kernel(tables, (from + done) & !(PAGE - 1), VM_PROT_READ)?;
-            let base = crate::arch::paging::direct_map_address(frame.start()) + ((from + done) % PAGE) as usize;
-            // SAFETY: `frame` belongs to the source task's map (held under the
-            // kernel lock); `base..+piece` stays within that page.
-            buffer[..piece].copy_from_slice(unsafe { core::slice::from_raw_parts(base as *const u8, piece) });
+            frame.read(((from + done) % PAGE) as usize, &mut buffer[..piece]);
         }
         {
             let object = kernel.tasks.get_mut(destination).ok_or(KernReturn::InvalidTask)?;
             let tables = object.page_tables.as_mut().ok_or(KernReturn::InvalidTask)?;
             let frame = object.vm.touch_for_kernel(tables, (to + done) & !(PAGE - 1), VM_PROT_WRITE)?;
-            let base = crate::arch::paging::direct_map_address(frame.start()) + ((to + done) % PAGE) as usize;
-            // SAFETY: as above, for the destination's page.
-            unsafe { core::slice::from_raw_parts_mut(base as *mut u8, piece) }.copy_from_slice(&buffer[..piece]);
+            frame.write(((to + done) % PAGE) as usize, &buffer[..piece]);
         }
         done += piece as u64;
     }

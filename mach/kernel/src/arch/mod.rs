@@ -24,6 +24,14 @@
 //! The architecture's entry point brings up the CPU, console, boot
 //! information, physical memory, kernel page tables and timer, then calls
 //! `crate::kernel_main`.
+//!
+//! What the CPU reports goes up without this layer naming the layers
+//! above: a user fault is sorted into a [`UserFault`], and it, a user page
+//! fault, the timer tick's scheduling and device interrupts go to the
+//! [`Handlers`] the crate root defines (as Asterinas's OSTD takes injected
+//! handlers). The system-call path still calls `trap::dispatch`
+//! by name (a handler would cost the IPC path an indirect call), as do
+//! the kernel log and the entry point (docs/kernel.md, "Layers").
 
 #[cfg(target_arch = "x86_64")]
 mod x86_64;
@@ -34,3 +42,62 @@ pub use self::x86_64::*;
 mod aarch64;
 #[cfg(target_arch = "aarch64")]
 pub use self::aarch64::*;
+
+/// A CPU exception raised by user code, in architecture-neutral terms.
+#[derive(Clone, Copy, Debug)]
+pub struct UserFault {
+    pub name: &'static str,
+    /// The CPU's exception vector (x86_64) or exception class (aarch64).
+    pub vector: u64,
+    pub instruction_pointer: u64,
+    /// The address the access went to, for memory faults.
+    pub address: Option<u64>,
+    /// The error code (x86_64) or syndrome (aarch64).
+    pub error_code: u64,
+    /// What kind of Mach exception it is.
+    pub kind: FaultKind,
+}
+
+/// The Mach exception a CPU exception becomes, as the architecture sorts it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FaultKind {
+    /// A page fault the VM system could not resolve (`protection`: the
+    /// page was there, the access not allowed).
+    PageFault {
+        protection: bool,
+    },
+    /// Any other protection or alignment violation.
+    Protection,
+    Arithmetic,
+    Breakpoint,
+    BadInstruction,
+}
+
+/// What the kernel does with the events the architecture reports: the
+/// table the crate root defines (`crate::HANDLERS`, beside the entry point
+/// `kernel_main`), the one place this layer reaches up to. A `const`
+/// table, so every user sees its contents and the compiler calls the
+/// functions in it directly: the layering costs no instruction (a
+/// `static` in another codegen unit cost a page fault about 15). (Once the core is a crate of its own, the table
+/// becomes a symbol the top crate defines, as `kernel_main` does.)
+pub struct Handlers {
+    /// A user-mode page fault at `address` for `access` (`VM_PROT_*`):
+    /// true if the thread may retry the instruction (resolved, or a wait
+    /// for a pager aborted), false to raise the fault as an exception.
+    pub user_page_fault: fn(address: u64, access: u32) -> bool,
+    /// A user-mode fault nothing resolved: an exception message, or the
+    /// task's end; may switch away and never come back.
+    pub user_fault: fn(UserFault),
+    /// The timer ticked (after the architecture's own bookkeeping; the
+    /// scheduler ignores ticks before it starts).
+    pub tick: fn(),
+    /// A device interrupt line fired (masked until acknowledged).
+    pub device_interrupt: fn(line: u32),
+    /// A message-signalled interrupt arrived on `vector`.
+    pub message_signalled_interrupt: fn(vector: u8),
+}
+
+/// The kernel's handlers (see [`Handlers`]).
+pub(crate) fn handlers() -> &'static Handlers {
+    &crate::HANDLERS
+}

@@ -15,12 +15,14 @@
 //! (`MACH_RCV_TIMEOUT`) or the port's death.
 //!
 //! Out-of-line memory and port arrays go through `ool::TaskAccess`.
+#![deny(unsafe_code)]
 
 use super::ool::TaskAccess;
 use super::wait::WaitKey;
 use super::{deliver_outcome, settle, wake_one};
+use crate::kernel::{with_kernel, Kernel};
 use crate::memory::user::{self, UserBuffer};
-use crate::scheduler::{self, with_kernel, Kernel};
+use crate::scheduler;
 use crate::thread::WaitResult;
 use crate::vm_fault::Resolution;
 use alloc::vec::Vec;
@@ -30,7 +32,10 @@ use mach_abi::{
 };
 use mach_ipc::{ReceiveError, ReceiveOptions, SendError, SpaceId, TaskMemory};
 
-/// The part of `TaskMemory` the kernel supports today: no out-of-line data.
+/// The `TaskMemory` of a handoff, which carries inline messages only:
+/// `hand_off` sends a complex message (out-of-line memory, port arrays)
+/// down the queued path, which has both tasks' memory (`ool::TaskAccess`),
+/// so these refusals are never reached; they fail loudly if they were.
 struct InlineOnly;
 
 impl TaskMemory for InlineOnly {
@@ -305,8 +310,7 @@ fn deliver_directly(
     let receiver_task = tasks.get_mut(receiver_task)?;
     let receiver_space = receiver_task.space;
     let mut memory = receiver_task.user_space()?;
-    let buffer = UserBuffer::new(pending.address, pending.size);
-    user::check_writable(&mut memory, buffer).ok()?;
+    let buffer = user::writable(&mut memory, UserBuffer::new(pending.address, pending.size)).ok()?;
     // The shapes of an RPC request and reply first (mach_ipc's fast path),
     // then anything else a waiting receiver can take.
     let delivered = match ipc.send_fast_into(space, bytes, receiver_space, pending.name, pending.size, options, out) {
@@ -324,15 +328,14 @@ fn deliver_directly(
         ),
     };
     let code = match delivered {
-        Ok(received) => {
-            user::copy_to_user(&mut memory, buffer, &out[..received.length])
-                .expect("receiver buffer checked writable under this lock");
-            if received.lost == 0 {
-                MachMsgReturn::Success
-            } else {
-                MachMsgReturn::ReceiveBodyError
-            }
-        }
+        // The receiver's page tables are as checked (nothing above maps or
+        // unmaps), so the write cannot fail; if it did, the receiver would
+        // learn its message was lost.
+        Ok(received) => match buffer.write(&mut memory, &out[..received.length]) {
+            Ok(()) if received.lost == 0 => MachMsgReturn::Success,
+            Ok(()) => MachMsgReturn::ReceiveBodyError,
+            Err(_) => MachMsgReturn::ReceiveInvalidData,
+        },
         Err(SendError::HandoffNotPossible) => return None,
         Err(SendError::QueueFull { .. }) => return None,
         Err(SendError::Failed(code)) => {
@@ -389,20 +392,22 @@ fn receive(address: u64, size: u64, name: PortName, options: ReceiveOptions, dea
             if let Some(page) = user_memory.vm.absent_object_page(user_memory.tables, address, end, true) {
                 return Step::Fault(task, page, mach_abi::VM_PROT_WRITE, MachMsgReturn::ReceiveInvalidData);
             }
-            if user::check_writable(&mut user_memory, UserBuffer::new(address, size)).is_err() {
+            let Ok(buffer) = user::writable(&mut user_memory, UserBuffer::new(address, size)) else {
                 return Step::Done(MachMsgReturn::ReceiveInvalidData);
-            }
+            };
             let mut memory = TaskAccess { tables: user_memory.tables, vm: user_memory.vm, captured };
             match ipc.receive(space, name, size, options, &mut memory) {
                 Ok(received) => {
-                    user::copy_to_user(&mut memory.space(), UserBuffer::new(address, size), &received.bytes)
-                        .expect("the receive buffer was checked writable under this lock");
+                    // Out-of-line memory received maps new pages and never
+                    // unmaps the buffer's, so the write cannot fail; if it
+                    // did, the receiver would learn its message was lost.
+                    let written = buffer.write(&mut memory.space(), &received.bytes);
                     wake_one(kernel, WaitKey::Send(received.port));
                     settle(kernel);
-                    Step::Done(if received.lost == 0 {
-                        MachMsgReturn::Success
-                    } else {
-                        MachMsgReturn::ReceiveBodyError
+                    Step::Done(match written {
+                        Ok(()) if received.lost == 0 => MachMsgReturn::Success,
+                        Ok(()) => MachMsgReturn::ReceiveBodyError,
+                        Err(_) => MachMsgReturn::ReceiveInvalidData,
                     })
                 }
                 Err(ReceiveError::Empty) => match receive_wait_key(kernel, space, name) {

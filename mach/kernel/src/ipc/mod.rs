@@ -13,6 +13,7 @@
 //! message so this module wakes the right thread. After every operation
 //! that may destroy ports or queue notifications, [`settle`] delivers the
 //! notifications and wakes threads whose wait can no longer succeed.
+#![deny(unsafe_code)]
 
 pub mod mach_msg;
 pub mod names;
@@ -22,7 +23,7 @@ pub mod port_traps;
 pub mod queued;
 pub mod wait;
 
-use crate::scheduler::Kernel;
+use crate::kernel::Kernel;
 use crate::thread::WaitResult;
 use mach_ipc::{Receiver, SendOutcome};
 use wait::WaitKey;

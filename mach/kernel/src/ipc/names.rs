@@ -19,8 +19,9 @@
 //!
 //! Steps a space no longer needs are given back after the traps that free
 //! names ([`release_spare`]). A task's memory and charges go with it.
+#![deny(unsafe_code)]
 
-use crate::scheduler::Kernel;
+use crate::kernel::Kernel;
 use crate::task::TaskId;
 use mach_abi::KernReturn;
 use mach_ipc::SpaceId;
@@ -135,7 +136,7 @@ pub fn with_room<T>(
 #[cfg(feature = "ktest")]
 mod tests {
     use super::*;
-    use crate::scheduler::with_kernel;
+    use crate::kernel::with_kernel;
     use crate::{ensure, ktest};
 
     ktest! {
@@ -149,7 +150,7 @@ mod tests {
             let mut growth = 0;
             for _ in 0..2 {
                 growth = with_kernel(|kernel| {
-                    let space = kernel.ipc.create_space(0xffff_fff0, crate::scheduler::TASK_IPC_LIMITS);
+                    let space = kernel.ipc.create_space(0xffff_fff0, crate::kernel::TASK_IPC_LIMITS);
                     let (before, _) = crate::memory::heap::usage();
                     let mut names = 0;
                     for _ in 0..NAMES {

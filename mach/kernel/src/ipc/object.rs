@@ -1,8 +1,9 @@
 //! Kernel objects on ports: a task port and a thread port carry a tag (the
 //! port's 64-bit kernel-object word) naming the task or thread. Holding a
 //! send right to that port is the authority to operate on the object.
+#![deny(unsafe_code)]
 
-use crate::scheduler::Kernel;
+use crate::kernel::Kernel;
 use crate::task::TaskId;
 use crate::thread::ThreadId;
 use mach_abi::{KernReturn, PortName};

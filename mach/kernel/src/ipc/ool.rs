@@ -17,6 +17,7 @@
 //! are released by `ipc::settle`. A page of an object mapping that only its
 //! pager can bring fails the send with nothing changed; `mach_msg` waits
 //! for the page (`VmMap::take_wanted_page`) and sends again.
+#![deny(unsafe_code)]
 
 use crate::arch::paging::PageTables;
 use crate::memory::{frame, share, Frame, PageFlags, PAGE_SIZE};
@@ -103,10 +104,7 @@ impl TaskAccess<'_> {
         let source =
             self.vm.touch_for_kernel(self.tables, page, VM_PROT_READ).map_err(|_| MachMsgReturn::SendInvalidMemory)?;
         let copy = frame::allocate().map_err(|_| MachMsgReturn::SendNoBuffer)?;
-        // SAFETY: `source` is a frame of the sender's map (kernel lock
-        // held), `copy` was just allocated; both are whole pages reached
-        // through the direct map and do not overlap.
-        unsafe { core::ptr::copy_nonoverlapping(source.kernel_pointer(), copy.kernel_pointer(), PAGE_SIZE) };
+        copy.copy_from(source);
         Ok(Some(copy))
     }
 
@@ -120,7 +118,7 @@ impl TaskAccess<'_> {
     }
 
     /// The task's address space, for user copies.
-    pub fn space(&mut self) -> crate::memory::user::UserSpace<'_> {
+    pub fn space(&mut self) -> crate::memory::user::UserSpace<'_, crate::vm::VmMap> {
         crate::memory::user::UserSpace { tables: self.tables, vm: self.vm }
     }
 

@@ -1,17 +1,18 @@
-//! Port-management traps, and the task and thread traps that take a task
-//! or thread port as their authority.
+//! Port-management traps (the task and thread controls that take a task
+//! or thread port as their authority are `task_control`).
 //!
 //! Every trap that names a task takes a *name* of its task port in the
 //! caller's space: holding a send right to a task's port is the only way to
 //! operate on its rights or threads (a task's own port is what `task_self`
 //! returns). Output pointers are checked writable before anything changes,
 //! so a bad pointer fails the trap with nothing done.
+#![deny(unsafe_code)]
 
 use super::names;
-use super::object::{task_named, thread_named};
+use super::object::task_named;
 use super::settle;
-use crate::memory::user::{self, UserBuffer};
-use crate::scheduler::{with_kernel, Kernel};
+use crate::kernel::{with_kernel, Kernel};
+use crate::memory::user::{self, UserBuffer, WritableBuffer};
 use crate::task::TaskId;
 use alloc::vec::Vec;
 use mach_abi::{KernReturn, PortName, MACH_PORT_NULL};
@@ -31,7 +32,7 @@ pub fn caller(kernel: &Kernel) -> Result<Caller, KernReturn> {
     Ok(Caller { task, space: kernel.tasks.get(task).ok_or(KernReturn::InvalidTask)?.space })
 }
 
-fn name(value: u64) -> Result<PortName, KernReturn> {
+pub fn name(value: u64) -> Result<PortName, KernReturn> {
     u32::try_from(value).map_err(|_| KernReturn::InvalidName)
 }
 
@@ -49,19 +50,28 @@ fn target_space(kernel: &Kernel, caller: &Caller, task: u64) -> Result<SpaceId, 
     Ok(kernel.tasks.get(task).ok_or(KernReturn::InvalidTask)?.space)
 }
 
-/// Checks that the caller may have `count` words written at `address`.
-fn check_output(kernel: &mut Kernel, caller: &Caller, address: u64, count: usize) -> Result<(), KernReturn> {
+/// Checks that the caller may have `count` words written at `address`,
+/// before the trap changes anything: the token [`write_output`] takes.
+fn check_output(
+    kernel: &mut Kernel,
+    caller: &Caller,
+    address: u64,
+    count: usize,
+) -> Result<WritableBuffer, KernReturn> {
     let mut space = kernel.user_space(caller.task)?;
-    user::check_writable(&mut space, UserBuffer::new(address, count * 4))?;
-    Ok(())
+    Ok(user::writable(&mut space, UserBuffer::new(address, count * 4))?)
 }
 
-/// Writes words the caller's output pointer was checked for.
-fn write_output(kernel: &mut Kernel, caller: &Caller, address: u64, words: &[u32]) {
-    let mut space = kernel.user_space(caller.task).expect("checked above");
-    let bytes: Vec<u8> = words.iter().flat_map(|word| word.to_le_bytes()).collect();
-    user::copy_to_user(&mut space, UserBuffer::new(address, bytes.len()), &bytes)
-        .expect("output checked writable under this lock");
+/// Writes words to an output the caller's pointer was checked for (the
+/// caller's page tables unchanged since, this cannot fail).
+fn write_output(kernel: &mut Kernel, caller: &Caller, output: WritableBuffer, words: &[u32]) -> Result<(), KernReturn> {
+    let mut space = kernel.user_space(caller.task)?;
+    let mut bytes = [0u8; ATTRIBUTE_WORDS_MAX as usize * 4];
+    let bytes = bytes.get_mut(..words.len() * 4).ok_or(KernReturn::InvalidArgument)?;
+    for (chunk, word) in bytes.chunks_exact_mut(4).zip(words) {
+        chunk.copy_from_slice(&word.to_le_bytes());
+    }
+    Ok(output.write(&mut space, bytes)?)
 }
 
 fn read_words(kernel: &mut Kernel, caller: &Caller, address: u64, count: u32) -> Result<Vec<u32>, KernReturn> {
@@ -72,7 +82,7 @@ fn read_words(kernel: &mut Kernel, caller: &Caller, address: u64, count: u32) ->
 }
 
 /// Runs a port operation under the kernel lock and settles IPC after it.
-fn operate(action: impl FnOnce(&mut Kernel, &Caller) -> Result<(), KernReturn>) -> Result<(), KernReturn> {
+pub fn operate(action: impl FnOnce(&mut Kernel, &Caller) -> Result<(), KernReturn>) -> Result<(), KernReturn> {
     with_kernel(|kernel| {
         let caller = caller(kernel)?;
         let result = action(kernel, &caller);
@@ -132,10 +142,10 @@ pub fn thread_self() -> PortName {
 pub fn port_allocate([task, right, name_out, ..]: [u64; 6]) -> Result<(), KernReturn> {
     operate(|kernel, caller| {
         let space = target_space(kernel, caller, task)?;
-        check_output(kernel, caller, name_out, 1)?;
+        let name_out_checked = check_output(kernel, caller, name_out, 1)?;
         let right = port_right(right)?;
         let allocated = names::with_room(kernel, space, 1, |kernel| kernel.ipc.allocate(space, right))?;
-        write_output(kernel, caller, name_out, &[allocated]);
+        write_output(kernel, caller, name_out_checked, &[allocated])?;
         Ok(())
     })
 }
@@ -183,8 +193,8 @@ pub fn port_insert_right([task, port, right_name, disposition, ..]: [u64; 6]) ->
 pub fn port_extract_right([task, port, disposition, right_out, type_out, ..]: [u64; 6]) -> Result<(), KernReturn> {
     operate(|kernel, caller| {
         let space = target_space(kernel, caller, task)?;
-        check_output(kernel, caller, right_out, 1)?;
-        check_output(kernel, caller, type_out, 1)?;
+        let right_out_checked = check_output(kernel, caller, right_out, 1)?;
+        let type_out_checked = check_output(kernel, caller, type_out, 1)?;
         // Room for the right in the caller first: taken out of `task`, it
         // must land somewhere.
         let _ = names::reserve(kernel, caller.task, 1);
@@ -198,8 +208,8 @@ pub fn port_extract_right([task, port, disposition, right_out, type_out, ..]: [u
                 return Err(error);
             }
         };
-        write_output(kernel, caller, right_out, &[inserted]);
-        write_output(kernel, caller, type_out, &[received_type]);
+        write_output(kernel, caller, right_out_checked, &[inserted])?;
+        write_output(kernel, caller, type_out_checked, &[received_type])?;
         Ok(())
     })
 }
@@ -215,14 +225,14 @@ pub fn port_get_attributes([task, port, flavor, info_out, count_in_out, ..]: [u6
     operate(|kernel, caller| {
         let space = target_space(kernel, caller, task)?;
         let capacity = *read_words(kernel, caller, count_in_out, 1)?.first().unwrap_or(&0);
-        check_output(kernel, caller, count_in_out, 1)?;
+        let count_in_out_checked = check_output(kernel, caller, count_in_out, 1)?;
         let words = kernel.ipc.get_attributes(space, name(port)?, small(flavor)?)?.to_words();
         if words.len() > capacity as usize {
             return Err(KernReturn::InvalidArgument);
         }
-        check_output(kernel, caller, info_out, words.len())?;
-        write_output(kernel, caller, info_out, &words);
-        write_output(kernel, caller, count_in_out, &[words.len() as u32]);
+        let info_out_checked = check_output(kernel, caller, info_out, words.len())?;
+        write_output(kernel, caller, info_out_checked, &words)?;
+        write_output(kernel, caller, count_in_out_checked, &[words.len() as u32])?;
         Ok(())
     })
 }
@@ -244,7 +254,7 @@ pub fn port_request_notification(
 ) -> Result<(), KernReturn> {
     operate(|kernel, caller| {
         let space = target_space(kernel, caller, task)?;
-        check_output(kernel, caller, previous_out, 1)?;
+        let previous_out_checked = check_output(kernel, caller, previous_out, 1)?;
         let (message_id, disposition) = mach_abi::unpack_notification_request(request);
         let previous = kernel.ipc.request_notification(
             space,
@@ -254,7 +264,7 @@ pub fn port_request_notification(
             name(notify)?,
             disposition,
         )?;
-        write_output(kernel, caller, previous_out, &[previous]);
+        write_output(kernel, caller, previous_out_checked, &[previous])?;
         Ok(())
     })
 }
@@ -262,79 +272,9 @@ pub fn port_request_notification(
 pub fn port_type([task, port, type_out, ..]: [u64; 6]) -> Result<(), KernReturn> {
     operate(|kernel, caller| {
         let space = target_space(kernel, caller, task)?;
-        check_output(kernel, caller, type_out, 1)?;
+        let type_out_checked = check_output(kernel, caller, type_out, 1)?;
         let port_type = kernel.ipc.port_type(space, name(port)?)?;
-        write_output(kernel, caller, type_out, &[port_type]);
-        Ok(())
-    })
-}
-
-/// What a task or thread operation does.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Control {
-    Terminate,
-    Suspend,
-    Resume,
-    /// `thread_abort` (threads only).
-    Abort,
-}
-
-/// `task_terminate`, `task_suspend`, `task_resume` on the task whose port
-/// the caller names. Terminating or suspending itself does not return to
-/// the caller until resumed (or ever, for terminate): the trap's way out
-/// (`trap::dispatch`) switches away.
-pub fn task_control(task: u64, control: Control) -> Result<(), KernReturn> {
-    operate(|kernel, caller| {
-        let target = task_named(kernel, caller.space, name(task)?)?;
-        apply_task_control(kernel, target, control)
-    })
-}
-
-fn apply_task_control(kernel: &mut Kernel, target: TaskId, control: Control) -> Result<(), KernReturn> {
-    match control {
-        Control::Terminate => kernel.terminate_task(target),
-        Control::Suspend => {
-            let task = kernel.tasks.get_mut(target).ok_or(KernReturn::InvalidTask)?;
-            task.suspend_count = task.suspend_count.checked_add(1).ok_or(KernReturn::InvalidValue)?;
-            kernel.scheduler.suspension_pending = true;
-        }
-        Control::Resume => {
-            let task = kernel.tasks.get_mut(target).ok_or(KernReturn::InvalidTask)?;
-            if task.suspend_count == 0 {
-                return Err(KernReturn::Failure); // Mach: resuming a task that is not suspended
-            }
-            task.suspend_count -= 1;
-            for thread in task.threads.clone() {
-                kernel.make_runnable(thread);
-            }
-        }
-        Control::Abort => return Err(KernReturn::InvalidArgument),
-    }
-    Ok(())
-}
-
-/// `thread_terminate`, `thread_suspend`, `thread_resume`, `thread_abort`.
-/// Suspending or terminating itself, the caller stops on the trap's way out.
-pub fn thread_control(thread: u64, control: Control) -> Result<(), KernReturn> {
-    operate(|kernel, caller| {
-        let target = thread_named(kernel, caller.space, name(thread)?)?;
-        match control {
-            Control::Terminate => kernel.terminate_thread(target),
-            Control::Suspend => {
-                let object = kernel.threads.get_mut(target).ok_or(KernReturn::InvalidArgument)?;
-                object.suspend_count = object.suspend_count.checked_add(1).ok_or(KernReturn::InvalidValue)?;
-                kernel.scheduler.suspension_pending = true;
-            }
-            Control::Resume => {
-                let object = kernel.threads.get_mut(target).ok_or(KernReturn::InvalidArgument)?;
-                if object.suspend_count == 0 {
-                    return Err(KernReturn::Failure);
-                }
-                object.suspend_count -= 1;
-                kernel.make_runnable(target);
-            }
-            Control::Abort => kernel.abort_thread(target)?,
-        }
+        write_output(kernel, caller, type_out_checked, &[port_type])?;
         Ok(())
     })
 }

@@ -65,7 +65,12 @@ macro_rules! ktest {
 
             // A case's attributes (`#[cfg(target_arch = ...)]`) apply to its
             // registration too.
+            // The one `unsafe` attribute the modules that deny unsafe code
+            // take, and only here (scripts/tests/kernel-unsafe checks that
+            // no other `allow(unsafe_code)` exists): placing the case in
+            // the section the runner reads; a static of plain data.
             $(#[$attribute])*
+            #[allow(unsafe_code)]
             const _: () = {
                 #[used]
                 #[unsafe(link_section = ".ktest_cases")]

@@ -4,6 +4,21 @@
 //! All physical memory is also mapped at a fixed offset in the kernel half
 //! (the direct map), so the kernel reaches any frame through
 //! `arch::paging::direct_map`.
+//!
+//! # Frame bytes
+//! Outside `arch` and this module (the kernel's only `unsafe` code), a
+//! frame's bytes are reached only through [`Frame::zero`],
+//! [`Frame::copy_from`], [`Frame::write`], [`Frame::read`] and the user
+//! copies of [`user`]. They copy through raw pointers into the direct map
+//! and never make a reference to a frame's bytes, so no Rust reference is
+//! ever aliased by them. What keeps them sound is one rule of the two
+//! unsafe layers: every frame that holds the kernel's own Rust values (the
+//! heap, kernel stacks, page tables, the allocator's tables) is allocated
+//! and kept inside `arch` or `memory` and never handed out as a `Frame`;
+//! the frames the rest of the kernel names hold task data (anonymous
+//! memory, object pages, images, message pages, DMA buffers), which is
+//! only ever bytes. The kernel lock keeps a frame allocated while it is
+//! copied.
 
 pub mod frame;
 pub mod heap;
@@ -86,9 +101,47 @@ impl Frame {
     }
 
     /// Where the kernel reaches the frame's bytes: its direct-map address.
-    /// Dereferencing it is the caller's business (and its `SAFETY` note).
-    pub fn kernel_pointer(self) -> *mut u8 {
+    fn kernel_pointer(self) -> *mut u8 {
         crate::arch::paging::direct_map_address(self.start()) as *mut u8
+    }
+
+    /// Fills the frame with zeros.
+    pub fn zero(self) {
+        // SAFETY: see "Frame bytes" above: a whole frame of RAM in the
+        // direct map, written through a raw pointer, no reference made.
+        unsafe { core::ptr::write_bytes(self.kernel_pointer(), 0, PAGE_SIZE) }
+    }
+
+    /// Makes the frame a copy of `source`.
+    pub fn copy_from(self, source: Frame) {
+        if source == self {
+            return;
+        }
+        // SAFETY: see "Frame bytes" above; two different frames are two
+        // disjoint pages of the direct map.
+        unsafe { core::ptr::copy_nonoverlapping(source.kernel_pointer(), self.kernel_pointer(), PAGE_SIZE) }
+    }
+
+    /// Copies `bytes` into the frame from `offset` on.
+    ///
+    /// # Panics
+    /// If the bytes do not fit in the frame from `offset` (a kernel bug).
+    pub fn write(self, offset: usize, bytes: &[u8]) {
+        assert!(offset.checked_add(bytes.len()).is_some_and(|end| end <= PAGE_SIZE), "frame write past the page");
+        // SAFETY: see "Frame bytes" above; the range stays in the frame
+        // (checked) and `bytes` is kernel memory, not a frame's direct-map
+        // view borrowed as a reference (none is ever made).
+        unsafe { core::ptr::copy_nonoverlapping(bytes.as_ptr(), self.kernel_pointer().add(offset), bytes.len()) }
+    }
+
+    /// Copies the frame's bytes from `offset` on into `buffer`.
+    ///
+    /// # Panics
+    /// If `buffer` reaches past the frame from `offset` (a kernel bug).
+    pub fn read(self, offset: usize, buffer: &mut [u8]) {
+        assert!(offset.checked_add(buffer.len()).is_some_and(|end| end <= PAGE_SIZE), "frame read past the page");
+        // SAFETY: as for `write`, in the other direction.
+        unsafe { core::ptr::copy_nonoverlapping(self.kernel_pointer().add(offset), buffer.as_mut_ptr(), buffer.len()) }
     }
 }
 

@@ -4,10 +4,11 @@
 //! Every thread has its own kernel stack. When a thread enters the kernel
 //! from EL0 its registers are saved as a [`TrapFrame`] at the very top of
 //! that stack (SP_EL1 is the stack's top whenever the thread runs user
-//! code), so for any thread not running user code `user_registers` finds
-//! them there. The frame holds the FP/SIMD registers too (`trap_entry.S`
-//! says why), so a switch saves only the callee-saved registers and the
-//! stack pointer in the [`ThreadContext`].
+//! code), so for any thread not running user code
+//! `KernelStack::inspect_user_registers` finds them there. The frame holds
+//! the FP/SIMD registers too (`trap_entry.S` says why), so a switch saves
+//! only the callee-saved registers and the stack pointer in the
+//! [`ThreadContext`].
 //!
 //! TPIDR_EL0 (a thread's thread-local storage pointer, `thread_set_tls`)
 //! is part of the context: user code may write it itself, so it is read
@@ -90,11 +91,49 @@ pub fn init() {
 /// direct map.
 pub struct KernelStack {
     first: Frame,
+    /// The stack is a user thread's (`ThreadContext::new_user` made it
+    /// so): its top holds the thread's saved user registers whenever the
+    /// thread is not running user code. A kernel thread's top is its live
+    /// stack, which the register accessors below must never touch.
+    user: bool,
 }
 
 impl KernelStack {
     pub fn new() -> Result<Self, frame::FrameError> {
-        Ok(Self { first: frame::allocate_contiguous(KERNEL_STACK_PAGES, 1)? })
+        Ok(Self { first: frame::allocate_contiguous(KERNEL_STACK_PAGES, 1)?, user: false })
+    }
+
+    /// Runs `inspect` on the saved user registers of the thread this stack
+    /// belongs to (exact when it is not running user code), in place;
+    /// `None`, with nothing run, for a kernel thread's stack.
+    pub fn inspect_user_registers<R>(&self, inspect: impl FnOnce(&TrapFrame) -> R) -> Option<R> {
+        if !self.user {
+            return None;
+        }
+        // SAFETY: a user thread's stack holds a `TrapFrame` at its top
+        // (`new_user` wrote the first, every entry from user mode writes
+        // it again); the address is inside the stack's frames and aligned
+        // for `TrapFrame`, which is plain integers; `&self` keeps the stack
+        // alive, and the kernel lock keeps anyone from changing the frame
+        // while the reference lives (for `inspect` only).
+        let frame = unsafe { &*(self.user_frame_address() as *const TrapFrame) };
+        Some(inspect(frame))
+    }
+
+    /// Runs `change` on the saved user registers (see
+    /// [`Self::inspect_user_registers`]) in place; `None`, with nothing run, for a
+    /// kernel thread's stack. What `change` leaves must be safe to return
+    /// to (`sanitize_user_registers`).
+    pub fn change_user_registers<R>(&mut self, change: impl FnOnce(&mut TrapFrame) -> R) -> Option<R> {
+        if !self.user {
+            return None;
+        }
+        // SAFETY: as in `inspect_user_registers`; `&mut self` is the only handle on
+        // the stack, and the frame region is the user thread's saved
+        // registers, which no kernel code of that thread holds a reference
+        // to while it does not run. The reference lives for `change` only.
+        let frame = unsafe { &mut *(self.user_frame_address() as *mut TrapFrame) };
+        Some(change(frame))
     }
 
     pub fn top(&self) -> u64 {
@@ -150,7 +189,8 @@ impl ThreadContext {
     }
 
     /// A thread that will enter user mode at `entry` when first switched to.
-    pub fn new_user(stack: &KernelStack, entry: UserEntry) -> Self {
+    pub fn new_user(stack: &mut KernelStack, entry: UserEntry) -> Self {
+        stack.user = true;
         let frame_address = stack.user_frame_address();
         let mut registers = [0u64; 31];
         registers[0] = entry.argument;
@@ -217,29 +257,6 @@ fn write_tls(value: u64) {
     unsafe { core::arch::asm!("msr tpidr_el0, {}", in(reg) value, options(nomem, nostack)) };
 }
 
-/// A copy of the saved user registers of a thread not running user code.
-///
-/// # Safety
-/// `stack` must belong to a thread that entered the kernel from user mode
-/// (or was made by `new_user`), and the caller must hold the kernel lock so
-/// no one changes the frame meanwhile.
-pub unsafe fn user_registers(stack: &KernelStack) -> TrapFrame {
-    // SAFETY: the caller's contract; the address is inside the stack and
-    // aligned for TrapFrame.
-    unsafe { (stack.user_frame_address() as *const TrapFrame).read() }
-}
-
-/// The saved user registers of a thread not running user code, to change.
-///
-/// # Safety
-/// As for [`user_registers`]; `&mut` on the stack makes this the only
-/// access to the frame while the result lives.
-pub unsafe fn user_registers_mut(stack: &mut KernelStack) -> &mut TrapFrame {
-    // SAFETY: as for `user_registers`, with exclusive access through the
-    // `&mut` borrow of the stack that owns the frame.
-    unsafe { &mut *(stack.user_frame_address() as *mut TrapFrame) }
-}
-
 /// True if the frame was saved by an `svc` (a trap), not a fault or an
 /// interrupt.
 fn is_trap(frame: &TrapFrame) -> bool {
@@ -248,18 +265,17 @@ fn is_trap(frame: &TrapFrame) -> bool {
 
 /// Writes `value` as the return value of the trap a thread is in (its
 /// saved `x0`). False, with nothing written, if its saved registers are not
-/// a trap's.
-///
-/// # Safety
-/// As for [`user_registers_mut`].
-pub unsafe fn set_trap_result(stack: &mut KernelStack, value: u64) -> bool {
-    // SAFETY: the caller's contract, as for `user_registers_mut`.
-    let frame = unsafe { user_registers_mut(stack) };
-    if !is_trap(frame) {
-        return false;
-    }
-    frame.x[0] = value;
-    true
+/// a trap's or it is a kernel thread.
+pub fn set_trap_result(stack: &mut KernelStack, value: u64) -> bool {
+    stack
+        .change_user_registers(|frame| {
+            if !is_trap(frame) {
+                return false;
+            }
+            frame.x[0] = value;
+            true
+        })
+        .unwrap_or(false)
 }
 
 /// Switches from the running thread to `to`.

@@ -14,7 +14,7 @@ use super::context::{
     TrapFrame, EXCEPTION_CLASS_SVC, KIND_EL0_IRQ, KIND_EL0_SYNC, KIND_EL1_IRQ, KIND_EL1_SYNC, KIND_STACK_OVERFLOW,
 };
 use super::interrupts;
-use crate::exception::{FaultKind, UserFault};
+use crate::arch::{FaultKind, UserFault};
 use core::fmt::Write;
 
 // Exception classes (ESR_EL1 bits 31:26).
@@ -103,6 +103,7 @@ extern "C" fn exception_dispatch(frame: &mut TrapFrame) {
 }
 
 fn user_exception(frame: &mut TrapFrame) {
+    let handlers = crate::arch::handlers();
     let class = class_of(frame.esr);
     if is_abort(class) && fault_status(frame.esr) != 0x21 {
         let access = if class == CLASS_INSTRUCTION_ABORT_LOWER {
@@ -114,7 +115,7 @@ fn user_exception(frame: &mut TrapFrame) {
         };
         // An aborted wait for a pager retries the instruction, as a resolved
         // fault does (it faults again if the page is still not there).
-        if !matches!(crate::vm_fault::resolve(frame.far, access), crate::vm_fault::Resolution::Unresolvable) {
+        if (handlers.user_page_fault)(frame.far, access) {
             return;
         }
     }
@@ -126,7 +127,7 @@ fn user_exception(frame: &mut TrapFrame) {
         CLASS_BRK => FaultKind::Breakpoint,
         _ => FaultKind::BadInstruction,
     };
-    crate::exception::user_fault(UserFault {
+    (handlers.user_fault)(UserFault {
         name: class_name(class),
         vector: class,
         instruction_pointer: frame.elr,

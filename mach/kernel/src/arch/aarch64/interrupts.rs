@@ -219,14 +219,14 @@ pub fn handle() {
             crate::time::tick();
             super::timer::rearm();
             end(intid);
-            crate::scheduler::on_tick();
+            (crate::arch::handlers().tick)();
         }
         _ if (FIRST_SPI..FIRST_SPI + LINE_COUNT).contains(&intid) => {
             let line = intid - FIRST_SPI;
             // The line stays masked until the driver acknowledges it.
             mask(line);
             end(intid);
-            crate::device::interrupt(line);
+            (crate::arch::handlers().device_interrupt)(line);
         }
         _ => {
             log::warn!("unexpected interrupt {intid}");

@@ -191,6 +191,10 @@ pub struct PageTables {
     kernel: bool,
     /// Table frames allocated below the root for user mappings.
     table_pages: usize,
+    /// Counts changes that may take away a mapping or some of its rights
+    /// (`unmap`, `protect`, `share_into`): a translation found at one
+    /// count holds while the count stays (`memory::user::WritableBuffer`).
+    change_count: u64,
     /// `generation << 8 | asid`, 0 before the first activation.
     asid_tag: AtomicU64,
 }
@@ -204,7 +208,7 @@ impl PageTables {
         let root = frame::allocate().map_err(|_| MapError::OutOfMemory)?.start();
         // SAFETY: the frame was just allocated, so it is ours alone.
         unsafe { table_in(root) }.0 = [0; 512];
-        Ok(Self { root, kernel, table_pages: 0, asid_tag: AtomicU64::new(0) })
+        Ok(Self { root, kernel, table_pages: 0, change_count: 0, asid_tag: AtomicU64::new(0) })
     }
 
     /// Tables for a new task: an empty user half (the kernel half is TTBR1's).
@@ -213,6 +217,11 @@ impl PageTables {
     }
 
     /// Frames of page tables below the root built for user mappings.
+    /// See the field: unchanged, every translation found since holds.
+    pub fn change_count(&self) -> u64 {
+        self.change_count
+    }
+
     pub fn table_pages(&self) -> usize {
         self.table_pages
     }
@@ -290,6 +299,7 @@ impl PageTables {
 
     /// Removes the mapping at `virtual_address` and returns its frame.
     pub fn unmap(&mut self, virtual_address: u64) -> Result<Frame, MapError> {
+        self.change_count += 1;
         self.check_address(virtual_address, None)?;
         let entry = self.leaf_entry(virtual_address, false)?;
         if *entry & VALID == 0 {
@@ -303,6 +313,7 @@ impl PageTables {
 
     /// Changes the rights of the mapping at `virtual_address`.
     pub fn protect(&mut self, virtual_address: u64, flags: PageFlags) -> Result<(), MapError> {
+        self.change_count += 1;
         self.check_address(virtual_address, None)?;
         let entry = self.leaf_entry(virtual_address, false)?;
         if *entry & VALID == 0 {
@@ -432,6 +443,7 @@ impl PageTables {
         take: &mut dyn FnMut(PageFlags) -> bool,
         shared: &mut dyn FnMut(Frame),
     ) -> Result<usize, MapError> {
+        self.change_count += 1;
         assert!(!self.kernel && !child.kernel, "sharing the kernel's tables");
         let end = end.min(USER_END);
         let mut walk = ShareWalk { start, end, take, shared, pages: 0, child_tables: 0, write_protected: false };

@@ -9,6 +9,7 @@
 //! message-signalled interrupts (`msi.rs`); 0xff is the APIC's spurious vector.
 
 use super::{cpu, gdt, timer};
+use crate::arch::{FaultKind, Handlers, UserFault};
 use core::fmt::Write;
 use spin::Once;
 use x86_64::instructions::tables::lidt;
@@ -128,9 +129,10 @@ pub fn init() {
 #[unsafe(no_mangle)]
 extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
     let from_user = frame.cs & 3 == 3;
+    let handlers = crate::arch::handlers();
     match frame.vector {
-        PAGE_FAULT if from_user && resolve_page_fault(frame.error_code) => {}
-        0..=31 if from_user => crate::exception::user_fault(crate::exception::UserFault {
+        PAGE_FAULT if from_user && resolve_page_fault(handlers, frame.error_code) => {}
+        0..=31 if from_user => (handlers.user_fault)(UserFault {
             name: exception_name(frame.vector),
             vector: frame.vector,
             instruction_pointer: frame.rip,
@@ -142,7 +144,7 @@ extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
         vector if vector == TIMER_VECTOR as u64 => {
             crate::time::tick();
             timer::end_of_interrupt();
-            crate::scheduler::on_tick();
+            (handlers.tick)();
         }
         vector if vector == SPURIOUS_VECTOR as u64 => {}
         vector if super::ioapic::line_of_vector(vector).is_some() => {
@@ -150,13 +152,13 @@ extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
             // The line stays masked until the driver acknowledges it.
             super::ioapic::mask(line);
             timer::end_of_interrupt();
-            crate::device::interrupt(line);
+            (handlers.device_interrupt)(line);
         }
         vector if super::msi::index_of_vector(vector).is_some() => {
             // Edge triggered: nothing to mask; the device layer holds back
             // further messages until the driver acknowledges.
             timer::end_of_interrupt();
-            crate::device::message_signalled_interrupt(vector as u8);
+            (handlers.message_signalled_interrupt)(vector as u8);
         }
         vector => {
             log::warn!("unexpected interrupt vector {vector}");
@@ -167,7 +169,7 @@ extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
 
 /// A user page fault the VM system may resolve (lazy zero-fill,
 /// copy-on-write, a pager's page): true if the thread can retry.
-fn resolve_page_fault(error_code: u64) -> bool {
+fn resolve_page_fault(handlers: &Handlers, error_code: u64) -> bool {
     // Error code bits: 1 = write, 4 = instruction fetch.
     let access = if error_code & 2 != 0 {
         mach_abi::VM_PROT_WRITE
@@ -176,17 +178,11 @@ fn resolve_page_fault(error_code: u64) -> bool {
     } else {
         mach_abi::VM_PROT_READ
     };
-    // An aborted wait for a pager retries the instruction, as a resolved
-    // fault does (it faults again if the page is still not there).
-    !matches!(
-        crate::vm_fault::resolve(x86_64::registers::control::Cr2::read_raw(), access),
-        crate::vm_fault::Resolution::Unresolvable
-    )
+    (handlers.user_page_fault)(x86_64::registers::control::Cr2::read_raw(), access)
 }
 
 /// The Mach exception an x86_64 exception vector becomes.
-fn fault_kind(vector: u64, error_code: u64) -> crate::exception::FaultKind {
-    use crate::exception::FaultKind;
+fn fault_kind(vector: u64, error_code: u64) -> FaultKind {
     match vector {
         PAGE_FAULT => FaultKind::PageFault { protection: error_code & 1 != 0 },
         // General protection, stack segment, segment not present, alignment check.

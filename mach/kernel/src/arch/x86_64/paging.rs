@@ -129,6 +129,10 @@ pub struct PageTables {
     /// Table frames allocated below the root for user mappings (kept until
     /// the tables are destroyed).
     table_pages: usize,
+    /// Counts changes that may take away a mapping or some of its rights
+    /// (`unmap`, `protect`, `share_into`): a translation found at one
+    /// count holds while the count stays (`memory::user::WritableBuffer`).
+    change_count: u64,
 }
 
 // SAFETY: a `PageTables` is owned by one holder (the kernel's static mutex,
@@ -214,7 +218,7 @@ impl PageTables {
         // SAFETY: `table` is a valid, exclusively owned top-level table and
         // the direct map is at DIRECT_MAP_BASE.
         let tables = unsafe { OffsetPageTable::new(table, VirtAddr::new(DIRECT_MAP_BASE)) };
-        Ok(Self { tables, root, table_pages: 0 })
+        Ok(Self { tables, root, table_pages: 0, change_count: 0 })
     }
 
     /// Tables for a new task: an empty user half and the kernel's upper half.
@@ -230,6 +234,11 @@ impl PageTables {
 
     /// Frames of page tables below the root built for user mappings: what
     /// the task's address space costs beyond its pages.
+    /// See the field: unchanged, every translation found since holds.
+    pub fn change_count(&self) -> u64 {
+        self.change_count
+    }
+
     pub fn table_pages(&self) -> usize {
         self.table_pages
     }
@@ -277,6 +286,7 @@ impl PageTables {
 
     /// Removes the mapping at `virtual_address` and returns its frame.
     pub fn unmap(&mut self, virtual_address: u64) -> Result<Frame, MapError> {
+        self.change_count += 1;
         let page = page_at(virtual_address)?;
         match self.tables.unmap(page) {
             Ok((frame, flush)) => {
@@ -291,6 +301,7 @@ impl PageTables {
 
     /// Changes the rights of the mapping at `virtual_address`.
     pub fn protect(&mut self, virtual_address: u64, flags: PageFlags) -> Result<(), MapError> {
+        self.change_count += 1;
         use x86_64::structures::paging::mapper::FlagUpdateError;
         let page = page_at(virtual_address)?;
         // SAFETY: changing rights cannot make memory reachable that was not;
@@ -407,6 +418,7 @@ impl PageTables {
         take: &mut dyn FnMut(PageFlags) -> bool,
         shared: &mut dyn FnMut(Frame),
     ) -> Result<usize, MapError> {
+        self.change_count += 1;
         let end = end.min(USER_END);
         let mut walk = ShareWalk { start, end, take, shared, pages: 0, child_tables: 0, write_protected: false };
         let result = if start < end {
