@@ -75,6 +75,7 @@ pub unsafe fn start(stack: *const usize) {
             }
             if let Some(fd) = auxiliary.foreground {
                 take_foreground(fd as i32);
+                super::process::started();
             }
         }
         None => start_task(),
