@@ -350,7 +350,8 @@ where
             .iter()
             .map(|action| Action::from_wire(action.kind, action.source, action.target))
             .collect::<Result<_, _>>()?;
-        let table = spawn::for_spawn(&table_entries(keep), &actions, limit)?;
+        let foreground = (attributes.foreground >= 0).then_some(attributes.foreground);
+        let table = spawn::for_spawn(&table_entries(keep), &actions, limit, foreground)?;
         let parent_task = self.live.get(&parent).ok_or(Errno::ESRCH)?.task.name();
         let now = self.tasks.now();
         let child = self.table.fork(parent, now)?;
