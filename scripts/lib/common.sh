@@ -14,6 +14,18 @@ x86_64 | aarch64) ;;
 *) echo "unknown architecture $ARCH (MACH_ARCH): x86_64 or aarch64" >&2 && exit 2 ;;
 esac
 
+# The root disk scripts/run boots. A person's disk persists between runs
+# (MACH_ROOT_DISK, default build/x86_64/persistent-root.img; docs/boot.md,
+# "The root disk"); every other script that sources this file (the tests,
+# the benches) and then starts scripts/run gets a scratch disk instead,
+# made afresh at build/x86_64/root.img for that run, so that no test sees
+# or changes a person's disk: MACH_SCRATCH_DISK=1, exported for them here
+# (a test of the persistent disk itself sets it to 0 and its own
+# MACH_ROOT_DISK).
+if [ "$(basename "$0")" != run ]; then
+    export MACH_SCRATCH_DISK=${MACH_SCRATCH_DISK:-1}
+fi
+
 sysroot_tool() {
     # $1: an llvm-tools binary name (llvm-objcopy, ...)
     echo "$(rustc +"$TOOLCHAIN" --print sysroot)/lib/rustlib/x86_64-unknown-linux-gnu/bin/$1"
@@ -351,6 +363,44 @@ build_root_disk() {
     time=$(git -C "$ROOT" log -1 --format=%ct 2>/dev/null || echo 0)
     "$ROOT/target/host-tools/release/mkimage" rootfs --size "$size" --from "$staging" --out "$output" \
         --label mach-root --time "${SOURCE_DATE_EPOCH:-$time}"
+}
+
+# update_root_disk DISK [DIRECTORY...]: brings an existing root disk up to
+# date in place (mkimage update, docs/ext2.md): what image/root has and the
+# disk lacks is added (a person's edits of /etc stay), the programs staged
+# under $BUILD/x86_64/root and the DIRECTORY trees (--add) replace the
+# disk's where they differ. First `e2fsck -p` repairs what a machine left
+# without powering off may have left (or refuses). Fails with a message on a
+# disk it cannot use; the disk is then unchanged.
+update_root_disk() {
+    local disk=$1 skeleton="$BUILD/x86_64/root-skeleton" overlay trees=() status
+    shift
+    cargo +"$TOOLCHAIN" build --quiet --release -p mach-image --target-dir "$ROOT/target/host-tools" || return
+    rm -rf "$skeleton"
+    mkdir -p "$skeleton"
+    cp -a "$ROOT/image/root/." "$skeleton/" || return
+    find "$skeleton" -name .keep -delete
+    chmod 1777 "$skeleton/tmp"
+    chmod 0700 "$skeleton/root"
+    trees=(--keep "$skeleton")
+    [ -d "$BUILD/x86_64/root" ] && trees+=(--replace "$BUILD/x86_64/root")
+    for overlay in "$@"; do
+        [ -n "$overlay" ] && [ -d "$overlay" ] || { echo "update_root_disk: no overlay directory '$overlay'" >&2; return 1; }
+        trees+=(--replace "$overlay")
+    done
+    # The label first: e2fsck is not let near a disk that is not ours.
+    "$ROOT/target/host-tools/release/mkimage" update --image "$disk" --label mach-root || return
+    if command -v e2fsck >/dev/null || [ -x /usr/sbin/e2fsck ]; then
+        PATH="$PATH:/usr/sbin:/sbin" e2fsck -p "$disk" >"$BUILD/x86_64/e2fsck.log" 2>&1
+        status=$?
+        if [ $status -ge 4 ]; then
+            echo "e2fsck -p cannot repair $disk (status $status):" >&2
+            tail -5 "$BUILD/x86_64/e2fsck.log" >&2
+            return 1
+        fi
+        [ $status -eq 0 ] || echo "scripts/run: e2fsck repaired $disk (the last run did not power off): $(tail -1 "$BUILD/x86_64/e2fsck.log")" >&2
+    fi
+    "$ROOT/target/host-tools/release/mkimage" update --image "$disk" --label mach-root "${trees[@]}"
 }
 
 # stage_root_file SOURCE PATH [MODE]: puts SOURCE at PATH (e.g. /bin/ls) in
