@@ -48,14 +48,14 @@ pub fn exit<K: PortKernel>(kernel: &K, process: PortName, status: i32) {
 const SIGTTOU_BIT: u64 = 1 << (22 - 1);
 
 /// Makes our process group the foreground group of the terminal behind
-/// `terminal` (posix_spawn's foreground action, docs/process-server.md:
-/// msh waits for it), with SIGTTOU blocked meanwhile so that the console
-/// lets a background group take it; `blocked` is the signal mask the image
-/// started with (`AT_MACH_SIGNAL_MASK`), given back afterwards. The
-/// runtime installs no handlers and ignores nothing, so the dispositions
-/// it sends say so. Nothing is retried: a process that cannot take the
-/// terminal runs in the background group (msh stops waiting after a
-/// second).
+/// `terminal` (posix_spawn's foreground action, docs/process-server.md),
+/// with SIGTTOU blocked meanwhile so that the console lets a background
+/// group take it; `blocked` is the signal mask the image started with
+/// (`AT_MACH_SIGNAL_MASK`), given back afterwards. The runtime installs no
+/// handlers and ignores nothing, so the dispositions it sends say so. Then
+/// `proc.started` lets the parent's posix_spawn return. Nothing is
+/// retried: a process that cannot take the terminal runs in the background
+/// group.
 pub fn take_foreground<K: PortKernel>(kernel: &K, process: PortName, terminal: PortName, blocked: u64) {
     let Ok(mut proc) = proc::Client::new(kernel, SendRight::from_name(kernel, process)) else { return };
     if proc.set_dispositions(0, 0, blocked | SIGTTOU_BIT, false, false).is_ok() {
@@ -67,6 +67,15 @@ pub fn take_foreground<K: PortKernel>(kernel: &K, process: PortName, terminal: P
         }
         let _ = proc.set_dispositions(0, 0, blocked, false, false);
     }
+    let _ = proc.into_server().into_name();
+    started(kernel, process);
+}
+
+/// `proc.started`: the foreground terminal was taken (or could not be), so
+/// the parent's posix_spawn, which waits for this (or for our end), returns.
+pub fn started<K: PortKernel>(kernel: &K, process: PortName) {
+    let Ok(mut proc) = proc::Client::new(kernel, SendRight::from_name(kernel, process)) else { return };
+    let _ = proc.started();
     let _ = proc.into_server().into_name();
 }
 

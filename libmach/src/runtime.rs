@@ -82,6 +82,8 @@ pub fn start(argument: u64, start_block: u64) -> u64 {
         if let Some(terminal) = terminal.filter(|terminal| terminal.name != 0) {
             let blocked = auxiliary(AT_MACH_SIGNAL_MASK).unwrap_or(0);
             crate::process::take_foreground(&crate::SystemKernel, process, terminal.name as PortName, blocked);
+        } else {
+            crate::process::started(&crate::SystemKernel, process);
         }
     }
     auxiliary(AT_MACH_BOOTSTRAP).unwrap_or(argument)

@@ -1296,6 +1296,28 @@ impl<S: System> Shell<S> {
 
     // ---- jobs ----
 
+    /// A ^C typed after a command was entered but before the shell gave its
+    /// job the terminal (the spawn and the hand-off take a while on a slow
+    /// or loaded machine) went to the terminal's foreground group then, the
+    /// shell's, which catches it, and the job ran on as if never
+    /// interrupted. Once the job holds the terminal the shell passes such a
+    /// SIGINT on to it, where it was meant to go. (SIGQUIT and SIGTSTP in
+    /// that window are ignored by the shell, so lost.)
+    fn pass_on_early_interrupt(&mut self, number: usize) {
+        let interrupt = 1u64 << (signal::INTERRUPT - 1);
+        if !self.job_control() || self.note_signals() & interrupt == 0 {
+            return;
+        }
+        let Some(fd) = self.terminal.as_ref().map(|terminal| terminal.fd) else { return };
+        let Some(group) = self.jobs.get(number).map(|job| job.process_group) else { return };
+        if group == 0 || self.system.terminal_process_group(fd) != Ok(group) {
+            return;
+        }
+        if self.system.kill(-group, signal::INTERRUPT).is_ok() {
+            self.pending_signals &= !interrupt;
+        }
+    }
+
     /// Waits until a job ends or stops, gives the terminal back to the shell
     /// and returns the job's status.
     pub(crate) fn wait_for_job(&mut self, number: usize) -> i32 {
@@ -1318,6 +1340,7 @@ impl<S: System> Shell<S> {
                 Some(_) => break,
                 None => return 0,
             }
+            self.pass_on_early_interrupt(number);
             let options = WaitOptions { no_hang: false, stopped: self.job_control() };
             match self.system.wait(-1, options) {
                 Ok(Some((pid, status))) => {

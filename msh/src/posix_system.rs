@@ -30,8 +30,6 @@ extern "C" fn note_signal(signal: i32) {
 pub struct PosixSystem {
     /// Signals that were ignored when the shell started.
     ignored_at_start: u64,
-    /// Whether minilibc's back end is Mach_R's (uname), asked once.
-    mach: Option<bool>,
 }
 
 impl PosixSystem {
@@ -42,11 +40,7 @@ impl PosixSystem {
                 ignored_at_start |= 1 << (signal - 1);
             }
         }
-        PosixSystem { ignored_at_start, mach: None }
-    }
-
-    fn on_mach(&mut self) -> bool {
-        *self.mach.get_or_insert_with(|| posix::system::system_name().is_ok_and(|name| name.system == b"Mach_R"))
+        PosixSystem { ignored_at_start }
     }
 }
 
@@ -254,14 +248,11 @@ impl System for PosixSystem {
     }
 
     fn spawn_gives_terminal(&mut self) -> bool {
-        // On Mach_R the child takes the terminal itself when it starts
-        // (minilibc's AT_MACH_FOREGROUND), from a descriptor it inherits:
-        // the shell's own copy is close-on-exec, and the console refuses a
-        // tcsetpgrp made while the process server is still starting the
-        // child (console: "set_foreground_group must be deferrable"), so
-        // posix_spawn waited a second for every foreground command in
-        // vain. There the shell gives the terminal after the spawn.
-        !self.on_mach()
+        // On Mach_R too: the child takes the terminal from its start-up code
+        // (minilibc's AT_MACH_FOREGROUND, the shell's close-on-exec copy
+        // kept for it alone) and posix_spawn returns once it did
+        // (docs/process-server.md, "posix_spawn").
+        true
     }
 
     fn terminal_columns(&mut self, fd: i32) -> Option<usize> {

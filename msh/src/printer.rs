@@ -89,8 +89,12 @@ impl<'t> Printer<'t> {
             } else {
                 self.parts(&document.body, Context::HereDocument);
             }
-            self.output.extend_from_slice(&document.delimiter);
-            self.output.push(b'\n');
+            // A delimiter with a newline in it matches no line: the
+            // document ran to the end of the text, and so it must again.
+            if !document.delimiter.contains(&b'\n') {
+                self.output.extend_from_slice(&document.delimiter);
+                self.output.push(b'\n');
+            }
         }
     }
 

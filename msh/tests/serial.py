@@ -189,6 +189,16 @@ def main():
         output = shell.run(b"echo status $?")
         check("the job's status is 130", b"status 130\r\n" in output, output)
 
+        # ^C as soon as the line is taken: it can reach the shell before its
+        # job has the terminal (the shell passes it on), or cut the line.
+        console.type(b"sleep 100\r")
+        console.expect(b"sleep 100\r\n")
+        console.type(b"\x03")
+        output = shell.prompt(30)
+        check("^C at once still stops the job and the shell prompts again", True)
+        output = shell.run(b"echo status $?")
+        check("with status 130", b"status 130\r\n" in output, output)
+
         console.type(b"sleep 200\r")
         console.quiet(3)
         console.type(b"\x1a")

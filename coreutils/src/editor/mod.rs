@@ -324,8 +324,14 @@ impl Editor {
         self.mode == Mode::Normal && self.count.is_none() && self.operator.is_none() && self.awaiting.is_none()
     }
 
-    /// .: the last change again (with `count` in place of its own).
+    /// .: the last change again (with `count` in place of its own). Not
+    /// while replaying one: a change whose motion fails on replay (cfx with
+    /// no x left) leaves the text it inserted to run as commands, and a `.`
+    /// in it would repeat the same change for ever.
     fn repeat(&mut self, count: Option<usize>) {
+        if self.replaying {
+            return;
+        }
         let mut keys = self.last_change.clone();
         if let Some(count) = count {
             let digits = keys.iter().take_while(|key| matches!(key, Key::Byte(b'1'..=b'9'))).count();
@@ -1961,6 +1967,16 @@ mod tests {
         // Motions, searches and undo are not changes to repeat.
         assert_eq!(text(&typed("abcd\n", b"xl.").0), "bd\n");
         assert_eq!(text(&typed("abc\n", b".").0), "abc\n");
+    }
+
+    /// A change whose motion fails when it is repeated leaves its inserted
+    /// text to be replayed as commands: a `.` in it must not repeat the
+    /// change again (it recursed until the stack overflowed).
+    #[test]
+    fn a_dot_inside_a_repeated_change_does_not_recurse() {
+        // cfz changes "abz" to "Q."; repeated there, fz finds no z.
+        let (editor, _) = typed("abz\n", b"cfzQ.\x1b.");
+        assert_eq!(text(&editor), "Q.\n");
     }
 
     #[test]

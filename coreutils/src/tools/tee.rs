@@ -1,7 +1,7 @@
 //! tee: copies standard input to standard output and to each FILE.
 //! -a appends instead of truncating; -i ignores SIGINT.
 
-use crate::common::{output, Command, Text};
+use crate::common::{Command, Text};
 use crate::complain;
 use crate::options::{Order, Spec};
 use alloc::vec::Vec;
@@ -41,6 +41,7 @@ pub fn main(arguments: &[&'static [u8]]) -> i32 {
         }
     }
     let mut buffer = alloc::vec![0u8; 64 * 1024];
+    let mut standard_output = Some(1);
     loop {
         let count = match posix::fd::read(0, &mut buffer) {
             Ok(0) => break,
@@ -51,9 +52,17 @@ pub fn main(arguments: &[&'static [u8]]) -> i32 {
                 break;
             }
         };
-        output(&buffer[..count]);
-        // A tee in a pipeline must pass data on as it comes.
-        let _ = posix::io::stdout().flush();
+        // Straight to the descriptor, as data comes (a tee in a pipeline
+        // passes it on at once), and a closed pipe does not end tee: as
+        // GNU's, it stops writing there and goes on with the files, saying
+        // nothing (SIGPIPE ignored; by default the signal ends it).
+        if let Some(error) = standard_output.and_then(|fd| posix::fd::write_all(fd, &buffer[..count]).err()) {
+            if error.0 != posix::EPIPE {
+                complain!("'standard output': {}", error);
+                status = 1;
+            }
+            standard_output = None;
+        }
         for (name, file) in files.iter_mut() {
             let Some(fd) = file else { continue };
             if let Err(error) = fd.write_all(&buffer[..count]) {

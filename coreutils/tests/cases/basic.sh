@@ -24,3 +24,8 @@ same "cat bad option" 'cat -Z'
 same "tee to files" 'cat greek | tee copy1 copy2'
 same "tee -a appends" 'echo first > out; echo second | tee -a out; cat out'
 same "tee into a missing directory" 'echo x | tee no/such/file'
+# SIGPIPE ignored: a closed pipe is a write error that ends the producer
+# (issue 12: cat and tr went on for ever), but tee goes on with its files.
+same "a closed pipe with SIGPIPE ignored" 'trap "" PIPE; cat /dev/zero | head -c 1 | wc -c; echo "${PIPESTATUS[@]}"; cat greek greek greek | tee copy | head -1; echo "${PIPESTATUS[@]}"; wc -l < copy'
+# (GNU's tr says "write error" twice.)
+ours "a closed pipe ends tr" 'trap "" PIPE; tr "\0" x < /dev/zero | head -c 3; echo " ${PIPESTATUS[@]}"' 'xxx 1 0'

@@ -4,14 +4,21 @@
 # only ever run as our binary ($COREUTILS), as nobody or with -w.
 # (The shell itself runs while the two ps look at it: its state is only
 # compared through the sleeping child; arguments are kept to 255 bytes.)
-ours "ps fields match procps" 'sleep 20 & p=$!; for format in pid,ppid,pgid,sid,comm uid,user,gid,group,tty,ni,nlwp "pid=,comm=" "pid,time,stime,c"; do diff <(ps -o $format -p $p,$$) <(/bin/ps -o $format -p $p,$$) && echo same; done; diff <(ps -o pid,stat,s,args -p $p) <(/bin/ps -o pid,stat,s,args -p $p) && echo same; kill $p' 'same
+# The child is looked at only once it runs sleep: until its exec, `$!` is
+# a copy of bash, and the two ps could see the two names.
+ours "ps fields match procps" 'sleep 20 & p=$!; until [ "$(</proc/$p/comm)" = sleep ]; do :; done; for format in pid,ppid,pgid,sid,comm uid,user,gid,group,tty,ni,nlwp "pid=,comm=" "pid,time,stime,c"; do diff <(ps -o $format -p $p,$$) <(/bin/ps -o $format -p $p,$$) && echo same; done; diff <(ps -o pid,stat,s,args -p $p) <(/bin/ps -o pid,stat,s,args -p $p) && echo same; kill $p' 'same
 same
 same
 same
 same'
-ours "ps default and -f match procps" 'sleep 20 & p=$!; diff <(ps -p $p) <(/bin/ps -p $p) && echo same; diff <(ps -f -p $p,$$) <(/bin/ps -f -p $p,$$) && echo same; kill $p' 'same
+ours "ps default and -f match procps" 'sleep 20 & p=$!; until [ "$(</proc/$p/comm)" = sleep ]; do :; done; diff <(ps -p $p) <(/bin/ps -p $p) && echo same; diff <(ps -f -p $p,$$) <(/bin/ps -f -p $p,$$) && echo same; kill $p' 'same
 same'
-ours "ps -e lists every process" 'ps -e -o pid= | wc -l > ours; /bin/ps -e -o pid= | wc -l > theirs; a=$(cat ours); b=$(cat theirs); [ $((a - b)) -le 2 ] && [ $((b - a)) -le 2 ] && echo close; ps -e -o comm= | grep -c "^sleep$" | grep -q . && echo listed' 'close
+# Other processes come and go meanwhile (the machine is shared): every
+# process procps lists both before and after ours must be in ours, and ours
+# lists each pid once.
+ours "ps -e lists every process" 'sleep 20 & p=$!; until [ "$(</proc/$p/comm)" = sleep ]; do :; done; /bin/ps -e -o pid= | tr -d " " | sort > before; ps -e -o pid= | tr -d " " > ours; /bin/ps -e -o pid= | tr -d " " | sort > after; comm -12 before after > both; sort ours > sorted; comm -23 both sorted | wc -l; sort -u ours | cmp -s - sorted && echo once; grep -cx "$p" ours; ps -e -o comm= | grep -c "^sleep$" | grep -q . && echo listed; kill $p' '0
+once
+1
 listed'
 ours "ps -u and bad fields" 'ps -u root -o user= | sort -u; ps -o bogus 2>&1; echo $?; ps -p 2147480000 -o pid=; echo $?' "root
 ps: error: unknown user-defined format specifier 'bogus'

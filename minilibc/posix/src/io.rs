@@ -6,6 +6,11 @@
 //! end of each `eprint!`. The first write error is remembered, later output
 //! dropped, and `finish_output` (called at exit) reports it as GNU's
 //! programs do ("ls: write error: No space left on device", status 1).
+//! A closed pipe (EPIPE: SIGPIPE ignored or blocked, else the signal ended
+//! the program first) ends the program at once, reported the same way
+//! ("cat: write error: Broken pipe", status 1), as GNU's cat does: nothing
+//! will ever read what it goes on making, and a producer of endless output
+//! (`cat /dev/zero | head -c 1`) would never end.
 //!
 //! The buffers are behind a try-lock: a second writer while one is active
 //! (a signal handler printing, or another test thread on the host) writes
@@ -150,7 +155,8 @@ pub fn stderr() -> Stderr {
 }
 
 impl Stdout {
-    /// Queues `bytes`; errors surface at `flush` or at exit.
+    /// Queues `bytes`; errors surface at `flush` or at exit, but a closed
+    /// pipe ends the program (see the module comment).
     pub fn write_bytes(&self, bytes: &[u8]) {
         STANDARD_OUTPUT.with(
             |buffer| buffer.write(bytes),
@@ -158,11 +164,24 @@ impl Stdout {
                 let _ = fd::write_all(fd, bytes);
             },
         );
+        self.end_if_pipe_closed();
     }
 
-    /// Writes out what is buffered; the first write error, if any.
+    /// Writes out what is buffered; the first write error, if any (a
+    /// closed pipe ends the program instead).
     pub fn flush(&self) -> Result<()> {
-        STANDARD_OUTPUT.with(Buffer::flush, |_| Ok(()))
+        let result = STANDARD_OUTPUT.with(Buffer::flush, |_| Ok(()));
+        self.end_if_pipe_closed();
+        result
+    }
+
+    /// Exits with status 1 and the write error's report if standard output
+    /// is a pipe nobody reads any more. Called with the buffer's lock free,
+    /// so the exit's `finish_output` sees the error.
+    fn end_if_pipe_closed(&self) {
+        if self.error() == Some(Errno(crate::EPIPE)) {
+            crate::process::exit(1);
+        }
     }
 
     /// The first write error so far, if any.
@@ -221,14 +240,15 @@ pub fn flush_standard_streams() {
 }
 
 /// Flushes the standard buffers at exit. A write error on standard output
-/// (other than a closed pipe) is reported as GNU's programs do, and turns a
-/// success `status` into 1; returns the status to exit with.
+/// (a closed pipe too: SIGPIPE did not end the program, so it was ignored or
+/// blocked, and GNU's programs then say so) is reported as GNU's programs
+/// do, and turns a success `status` into 1; returns the status to exit with.
 pub fn finish_output(status: i32) -> i32 {
     static REPORTED: AtomicBool = AtomicBool::new(false);
-    let result = Stdout.flush();
+    let result = STANDARD_OUTPUT.with(Buffer::flush, |_| Ok(()));
     let _ = Stderr.flush();
     match result {
-        Err(error) if error.0 != crate::EPIPE => {
+        Err(error) => {
             if REPORTED.swap(true, Ordering::Relaxed) {
                 return if status == 0 { 1 } else { status };
             }

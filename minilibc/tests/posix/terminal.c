@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <fcntl.h>
 #include <termios.h>
 #include <sys/ioctl.h>
 int main(void) {
@@ -45,6 +46,20 @@ int main(void) {
     /* Take the terminal back (from the background: SIGTTOU ignored). */
     signal(SIGTTOU, SIG_IGN);
     int restored = tcsetpgrp(0, shell_group);
+    printf("spawn restore %d %d\n", restored, tcgetpgrp(0) == shell_group);
+    signal(SIGTTOU, SIG_DFL);
+    kill(child, SIGKILL);
+    waitpid(child, NULL, 0);
+    /* A shell's way: its own close-on-exec copy of the terminal names it
+     * (the child uses it before exec closes it). */
+    int copy = fcntl(0, F_DUPFD_CLOEXEC, 10);
+    posix_spawn_file_actions_t from_copy;
+    posix_spawn_file_actions_init(&from_copy);
+    posix_spawn_file_actions_addtcsetpgrp_np(&from_copy, copy);
+    spawned = posix_spawn(&child, "/bin/sleep", &from_copy, &attributes, sleeper, environ);
+    printf("spawn foreground close-on-exec %d %d\n", spawned, tcgetpgrp(0) == child);
+    signal(SIGTTOU, SIG_IGN);
+    restored = tcsetpgrp(0, shell_group);
     printf("spawn restore %d %d\n", restored, tcgetpgrp(0) == shell_group);
     signal(SIGTTOU, SIG_DFL);
     kill(child, SIGKILL);

@@ -605,6 +605,18 @@ fn program(depth: u32, allow_empty: bool) -> BoxedStrategy<Program> {
     proptest::collection::vec(item, if allow_empty { 0..3 } else { 1..3 }).prop_map(|items| Program { items }).boxed()
 }
 
+/// A quoted delimiter with a newline matches no line, so the document
+/// runs to the end; printed with its delimiter line after the body, it read
+/// back with that line in the body (found once by the proptest below).
+#[test]
+fn a_here_document_whose_delimiter_has_a_newline_prints_back_to_itself() {
+    for text in [&b"<<'\n'"[..], b"cat <<'a\nb'\nbody\nmore\n"] {
+        let tree = parse(text, true).unwrap();
+        let printed = print_program(&tree);
+        assert_eq!(parse(&printed, true).unwrap(), tree, "printed as {:?}", String::from_utf8_lossy(&printed));
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
 

@@ -71,8 +71,17 @@ pub fn for_exec(keep: &[Descriptor], limit: u64) -> Result<Table, Errno> {
 }
 
 /// posix_spawn: the caller's table `keep` (with its flags), the actions
-/// applied in order, then the close-on-exec descriptors dropped.
-pub fn for_spawn(keep: &[Descriptor], actions: &[FileAction], limit: u64) -> Result<Table, Errno> {
+/// applied in order, then the close-on-exec descriptors dropped — but for
+/// descriptor `foreground` (posix_spawn's foreground terminal), which the
+/// child's start-up code uses, then closes if it is close-on-exec: as on
+/// Linux, where the child's tcsetpgrp runs before exec closes it (a shell
+/// keeps its terminal descriptor close-on-exec).
+pub fn for_spawn(
+    keep: &[Descriptor],
+    actions: &[FileAction],
+    limit: u64,
+    foreground: Option<i32>,
+) -> Result<Table, Errno> {
     let mut table = checked(keep, limit)?;
     let mut working_directory = None;
     let valid_target = |target: i32| target >= 0 && (target as u64) < limit;
@@ -94,7 +103,10 @@ pub fn for_spawn(keep: &[Descriptor], actions: &[FileAction], limit: u64) -> Res
         }
     }
     Ok(Table {
-        descriptors: table.into_values().filter(|descriptor| descriptor.flags & CLOSE_ON_EXEC == 0).collect(),
+        descriptors: table
+            .into_values()
+            .filter(|descriptor| descriptor.flags & CLOSE_ON_EXEC == 0 || Some(descriptor.number) == foreground)
+            .collect(),
         working_directory,
     })
 }
@@ -135,12 +147,24 @@ mod tests {
             FileAction::Duplicate { source: 7, target: 7 },
             FileAction::ChangeDirectory { source: 0 },
         ];
-        let table = for_spawn(&keep, &actions, 1024).unwrap();
+        let table = for_spawn(&keep, &actions, 1024, None).unwrap();
         assert_eq!(table.descriptors, [descriptor(0, 0x100, 0), descriptor(1, 0x600, 0), descriptor(7, 0x800, 0)]);
         assert_eq!(table.working_directory, Some(0x100));
-        assert_eq!(for_spawn(&keep, &[FileAction::Duplicate { source: 9, target: 1 }], 1024), Err(Errno::EBADF));
-        assert_eq!(for_spawn(&keep, &[FileAction::Duplicate { source: 0, target: -2 }], 1024), Err(Errno::EBADF));
-        assert_eq!(for_spawn(&keep, &[FileAction::ChangeDirectory { source: 9 }], 1024), Err(Errno::EBADF));
+        assert_eq!(for_spawn(&keep, &[FileAction::Duplicate { source: 9, target: 1 }], 1024, None), Err(Errno::EBADF));
+        assert_eq!(for_spawn(&keep, &[FileAction::Duplicate { source: 0, target: -2 }], 1024, None), Err(Errno::EBADF));
+        assert_eq!(for_spawn(&keep, &[FileAction::ChangeDirectory { source: 9 }], 1024, None), Err(Errno::EBADF));
         assert_eq!(FileAction::from_wire(4, 0, 0), Err(Errno::EINVAL));
+    }
+
+    #[test]
+    fn spawn_keeps_a_close_on_exec_foreground_terminal_for_the_start_up() {
+        // A shell's terminal at 10, close-on-exec: the child takes it, then
+        // closes it (its flags say so); another close-on-exec one goes.
+        let keep =
+            [descriptor(0, 0x100, 0), descriptor(10, 0x100, CLOSE_ON_EXEC), descriptor(11, 0x300, CLOSE_ON_EXEC)];
+        let table = for_spawn(&keep, &[], 1024, Some(10)).unwrap();
+        assert_eq!(table.descriptors, [descriptor(0, 0x100, 0), descriptor(10, 0x100, CLOSE_ON_EXEC)]);
+        let table = for_spawn(&keep, &[], 1024, None).unwrap();
+        assert_eq!(table.descriptors, [descriptor(0, 0x100, 0)]);
     }
 }

@@ -294,6 +294,10 @@ struct Live<K: PortKernel> {
     /// The thread the server started (the program's first): its state is
     /// the listing's R or S.
     thread: SendRight<K>,
+    /// The `spawn` that made it with a foreground terminal, answered (with
+    /// its pid) once it took the terminal (`started`), stopped, ended or
+    /// exec'd.
+    spawn_reply: Option<proc::PendingSpawn<K>>,
 }
 
 /// The server.
@@ -534,6 +538,7 @@ where
     /// Forgets what the server holds for a process whose task is gone (or
     /// is being replaced): its ports, its waiting calls.
     fn release(&mut self, pid: Pid) -> Option<Live<K>> {
+        self.answer_spawn(pid);
         let live = self.live.remove(&pid)?;
         self.ports.remove(&live.process_port.name());
         self.ports.remove(&live.exception_port.name());
@@ -547,6 +552,7 @@ where
             match effect {
                 Effect::Terminate { pid } => self.terminate(pid),
                 Effect::Suspend { pid } => {
+                    self.answer_spawn(pid);
                     if let Some(live) = self.live.get(&pid) {
                         let _ = self.tasks.suspend(live.task.name());
                     }
@@ -588,6 +594,15 @@ where
         if pid == INIT {
             libmach::println!("proc: init (pid 1) ended: the system goes down");
             self.shut_down(Power::Off, 1);
+        }
+    }
+
+    /// Answers the `spawn` kept for process `pid` (its pid: the spawn
+    /// succeeded, whatever the child did since), if one waits. A caller that
+    /// gave up meanwhile is no one's concern: the child lives on.
+    fn answer_spawn(&mut self, pid: Pid) {
+        if let Some(reply) = self.live.get_mut(&pid).and_then(|live| live.spawn_reply.take()) {
+            let _ = reply.send(Ok(pid as i32));
         }
     }
 

@@ -10,8 +10,8 @@ use libmach::request::Answer;
 use libmach::{BoundedArray, Context, PortKernel, SendRight};
 use mach_abi::{Disposition, PortName};
 use personality_interfaces::proc::{
-    self, Descriptor, Error, FileAction, GroupOfReply, IdentityReply, LimitReply, PendingWait, ProcessEntry,
-    ResumeState, SetTimerReply, Usage, UsageReply, WaitReply,
+    self, Descriptor, Error, FileAction, GroupOfReply, IdentityReply, LimitReply, PendingSpawn, PendingWait,
+    ProcessEntry, ResumeState, SetTimerReply, Usage, UsageReply, WaitReply,
 };
 use process_core::credentials::Credentials;
 use process_core::limits::{resource, Limit};
@@ -105,6 +105,7 @@ where
             waits: Vec::new(),
             arguments: built.arguments,
             thread: built.thread,
+            spawn_reply: None,
         };
         (live, thread, built.registers)
     }
@@ -234,6 +235,7 @@ where
             waits: Vec::new(),
             arguments,
             thread,
+            spawn_reply: None,
         };
         let (task_port, thread) = (live.task.name(), thread_port);
         if let Err(errno) = self.adopt(child, live) {
@@ -343,7 +345,8 @@ where
             .iter()
             .map(|action| Action::from_wire(action.kind, action.source, action.target))
             .collect::<Result<_, _>>()?;
-        let table = spawn::for_spawn(&table_entries(keep), &actions, limit)?;
+        let foreground = (attributes.foreground >= 0).then_some(attributes.foreground);
+        let table = spawn::for_spawn(&table_entries(keep), &actions, limit, foreground)?;
         let parent_task = self.live.get(&parent).ok_or(Errno::ESRCH)?.task.name();
         let now = self.tasks.now();
         let child = self.table.fork(parent, now)?;
@@ -592,23 +595,42 @@ where
         signal_defaults: u64,
         reset_ids: bool,
         umask: u32,
-    ) -> Result<i32, Error> {
+    ) -> Result<Answer<i32>, Error> {
         let parent = self.caller(context)?;
         let attributes =
             SpawnAttributes { group, new_session, foreground, signal_mask, signal_defaults, reset_ids, umask };
-        self.spawn_process(
-            parent,
-            file,
-            strings.bytes(),
-            argument_count,
-            environment_count,
-            keep,
-            [root, cwd, bootstrap],
-            actions,
-            attributes,
-        )
-        .map(|child| child as i32)
-        .map_err(error)
+        let child = self
+            .spawn_process(
+                parent,
+                file,
+                strings.bytes(),
+                argument_count,
+                environment_count,
+                keep,
+                [root, cwd, bootstrap],
+                actions,
+                attributes,
+            )
+            .map_err(error)?;
+        if foreground < 0 {
+            return Ok(Answer::Now(child as i32));
+        }
+        // The child takes the terminal itself at start-up (its credential is
+        // the one the console checks): the caller hears once it did
+        // (`started`), or stopped, ended or exec'd first.
+        let reply = PendingSpawn::keep(context).ok_or(Error::Einval)?;
+        match self.live.get_mut(&child) {
+            Some(live) => live.spawn_reply = Some(reply),
+            None => {
+                let _ = reply.send(Ok(child as i32));
+            }
+        }
+        Ok(Answer::Later)
+    }
+
+    fn started(&mut self, context: &Context<'_, K>) {
+        let Ok(pid) = self.caller(context) else { return };
+        self.answer_spawn(pid);
     }
 
     fn exit(&mut self, context: &Context<'_, K>, status: i32) {

@@ -1063,6 +1063,65 @@ fn spawn_builds_a_child_from_nothing_with_its_file_actions_and_group() {
     assert_eq!(world.server.borrow().table().get(1).unwrap().children().count(), 1);
 }
 
+/// A spawn with a foreground terminal: the answer waits until the child
+/// took the terminal (`started`) — what made `tcgetpgrp() == child` right
+/// after posix_spawn a race — or stopped or ended first.
+#[test]
+fn a_foreground_spawn_is_answered_once_the_child_started() {
+    let world = world();
+    let init = world.init();
+    let kernel = &init.kernel;
+    let keep = [Descriptor { number: 0, name: init.block.descriptors[0].name, flags: 0 }];
+    let mut client = init.client();
+    let spawn_foreground = |client: &mut Client<FakeKernel>| {
+        let file = SendRight::from_name(kernel, world.files.open_file(kernel));
+        client
+            .send_spawn(&file, &strings(&[b"sh"], &[]), 1, 0, &keep, 0, 0, 0, &[], 0, false, 0, 0, 0, false, 0o022)
+            .unwrap();
+        world.system.run_servers();
+    };
+    spawn_foreground(&mut client);
+    assert!(client.receive_spawn(Some(0)).is_err(), "no answer before the child started");
+    let child = world.server.borrow().table().get(1).unwrap().children().max().unwrap();
+    let foreground = world
+        .process(child)
+        .block
+        .auxiliary
+        .iter()
+        .find(|(key, _)| *key == mach_abi::AT_MACH_FOREGROUND)
+        .map(|&(_, fd)| fd);
+    assert_eq!(foreground, Some(0), "it takes fd 0");
+    world.process(child).client().started().unwrap();
+    world.system.run_servers();
+    assert_eq!(client.receive_spawn(Some(0)).unwrap(), child as i32);
+    world.process(child).client().started().unwrap();
+    world.system.run_servers();
+    assert!(client.receive_spawn(Some(0)).is_err(), "answered once");
+
+    // A child that ends (or stops) before it started: answered then.
+    spawn_foreground(&mut client);
+    let second = world.server.borrow().table().get(1).unwrap().children().max().unwrap();
+    assert_ne!(second, child);
+    assert!(client.receive_spawn(Some(0)).is_err());
+    world.system_client().signal_group(second as i32, 19).unwrap(); // SIGSTOP
+    world.system.run_servers();
+    assert_eq!(client.receive_spawn(Some(0)).unwrap(), second as i32, "stopped");
+    spawn_foreground(&mut client);
+    let third = world.server.borrow().table().get(1).unwrap().children().max().unwrap();
+    assert!(client.receive_spawn(Some(0)).is_err());
+    world.process(third).client().exit(127).unwrap();
+    world.system.run_servers();
+    assert_eq!(client.receive_spawn(Some(0)).unwrap(), third as i32, "ended");
+
+    // Without a foreground terminal the answer comes at once.
+    let file = SendRight::from_name(kernel, world.files.open_file(kernel));
+    let at_once = client
+        .spawn(&file, &strings(&[b"cat"], &[]), 1, 0, &keep, 0, 0, 0, &[], -1, false, -1, 0, 0, false, 0o022)
+        .unwrap();
+    assert!(at_once > third as i32);
+    world.system.check_invariants().unwrap();
+}
+
 // ----- limits, ids, listing, the servers' routines, shutdown -----------------------------------
 
 #[test]

@@ -693,38 +693,19 @@ pub unsafe fn spawn(
         })
         .map(|child| child as usize)
     });
-    if let (Ok(child), Some(terminal)) = (result, plan.port_of(plan.foreground).filter(|_| plan.foreground >= 0)) {
-        let child = child as i32;
-        let group = match attributes.process_group {
-            _ if attributes.flags & crate::platform::SPAWN_SET_SESSION != 0 => child,
-            0 if attributes.flags & crate::platform::SPAWN_SET_PROCESS_GROUP != 0 => child,
-            group if attributes.flags & crate::platform::SPAWN_SET_PROCESS_GROUP != 0 => group,
-            _ => getpgid(0).map_or(child, |group| group as i32),
-        };
-        wait_for_foreground(terminal, group);
-    }
     plan.release();
     result
 }
 
-/// posix_spawn with a foreground terminal returns once the child has it,
-/// as on Linux (where the child runs its file actions before the parent
-/// goes on): the child takes it itself, from its crt (`AT_MACH_FOREGROUND`,
-/// checked against its own credential), so the parent waits for the
-/// terminal's foreground group to become the child's. Bounded (one
-/// second): a child that dies first, or hands the terminal on at once,
-/// never holds its parent up for long.
-fn wait_for_foreground(terminal: PortName, group: i32) {
-    let deadline = super::time::monotonic_milliseconds() + 1000;
-    loop {
-        match uninterrupted(|| call!(io, terminal, |client| client.get_foreground_group())) {
-            Ok(current) if current as i32 == group => return,
-            Ok(_) if super::time::monotonic_milliseconds() < deadline => {}
-            _ => return,
-        }
-        if super::time::sleep_milliseconds(1).is_err() {
-            return;
-        }
+/// Tells the process server that the foreground terminal of
+/// `AT_MACH_FOREGROUND` was taken (or could not be): the parent's
+/// posix_spawn, kept until now, returns, so it finds the terminal handed
+/// over, as on Linux where the child applies its file actions before the
+/// parent goes on (docs/process-server.md, "posix_spawn").
+pub(crate) fn started() {
+    if let Ok(port) = process_port() {
+        let _section = Critical::enter();
+        let _ = send!(proc, port, |client| client.started());
     }
 }
 

@@ -74,7 +74,14 @@ pub unsafe fn start(stack: *const usize) {
                 Err(_) => super::process::exit_group(127),
             }
             if let Some(fd) = auxiliary.foreground {
-                take_foreground(fd as i32);
+                let fd = fd as i32;
+                take_foreground(fd);
+                super::process::started();
+                // Kept for this alone (a shell's close-on-exec copy of its
+                // terminal): gone now, as exec would have closed it on Linux.
+                if files::DESCRIPTORS.with(|table| table.get(fd).is_some_and(|descriptor| descriptor.close_on_exec)) {
+                    let _ = files::close(fd);
+                }
             }
         }
         None => start_task(),

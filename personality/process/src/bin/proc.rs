@@ -482,17 +482,17 @@ fn main(bootstrap_port: u64) {
     }
     let mut request = alloc::vec![0u8; proc::BUFFER_SIZE];
     let mut reply = alloc::vec![0u8; proc::BUFFER_SIZE];
+    // Each reply goes out with the next receive, in one trap.
+    let mut serving = libmach::server::ServerLoop::new(&mut request, &mut reply);
     while !server.stopped() {
         let timeout = server.next_deadline().map(|deadline| {
             let now = clock_get_time().unwrap_or(0) / 1_000_000;
             deadline.saturating_sub(now).min(u32::MAX as u64) as u32
         });
-        let handled = libmach::server::handle_one_with(
+        let handled = serving.handle_one(
             &SystemKernel,
             set.name(),
             ServeOptions { audit: true },
-            &mut request,
-            &mut reply,
             timeout,
             &mut |request, reply| server.handle(request, reply),
         );
@@ -507,9 +507,11 @@ fn main(bootstrap_port: u64) {
         }
         // Only timers and queued signals need the tick (and its clock read).
         if server.has_work_between_requests() {
+            let _ = serving.flush(&SystemKernel);
             server.tick();
         }
     }
+    let _ = serving.flush(&SystemKernel);
     drop((public, notify, set));
     println!("proc: stopped");
 }
