@@ -11,13 +11,16 @@
 //! - [`frame`]: the signal frame a handler runs on (`siginfo_t`,
 //!   `ucontext_t`), where it goes and the registers that enter the handler;
 //! - [`readiness`]: poll's and select's requests and answers;
-//! - [`kernel_log`]: which of the kernel log's lines klogctl hands out.
+//! - [`kernel_log`]: which of the kernel log's lines klogctl hands out;
+//! - [`mapped_reads`]: which open files are read from a mapping, their
+//!   offsets, and what one such read does.
 #![forbid(unsafe_code)]
 
 pub mod descriptors;
 pub mod exec;
 pub mod frame;
 pub mod kernel_log;
+pub mod mapped_reads;
 pub mod readiness;
 pub mod signals;
 pub mod start;

@@ -112,6 +112,9 @@ extern "C" fn fork_request(state: *mut u8) -> i64 {
 
 pub fn fork() -> Result<usize, Errno> {
     process()?;
+    // Parent and child share the open files from here: offsets kept here
+    // go back to the server first.
+    let _ = super::mapped::settle_all();
     // No handler runs during fork: an interrupted fork RPC could leave a
     // child its parent never heard of.
     let _section = Critical::enter();
