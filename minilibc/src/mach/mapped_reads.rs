@@ -65,12 +65,31 @@ pub struct MappedFile {
     pub status: u64,
 }
 
+/// A file's mapping kept after its open file was settled or closed, for
+/// the next open of the same file: its pages are in this process's page
+/// tables already, so reading it again costs no faults. It stays coherent
+/// as any mapping of the object does (a write or truncate drops the
+/// object's changed pages from every mapping); it is only read while an
+/// open file of the object is mapped here. The object's send right is
+/// kept with it, so its name cannot name anything else meanwhile.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KeptMapping {
+    pub object: u32,
+    pub data: u64,
+    pub data_length: u64,
+}
+
+/// Most kept mappings (the oldest goes first).
+pub const KEPT_MAX: usize = 4;
+
 /// Which ports this process may read from a mapping (opened here, regular
 /// files, readable, not shared since) and which it does.
 #[derive(Clone, Debug, Default)]
 pub struct MappedFiles {
     eligible: Vec<u32>,
     mapped: Vec<MappedFile>,
+    /// Oldest first.
+    kept: Vec<KeptMapping>,
 }
 
 /// Most files read from mappings at once: a mapping costs address space
@@ -79,7 +98,7 @@ pub const MAPPED_FILES_MAX: usize = 16;
 
 impl MappedFiles {
     pub const fn new() -> Self {
-        MappedFiles { eligible: Vec::new(), mapped: Vec::new() }
+        MappedFiles { eligible: Vec::new(), mapped: Vec::new(), kept: Vec::new() }
     }
 
     /// `port` was just opened here: a regular file open for reading.
@@ -132,6 +151,25 @@ impl MappedFiles {
     /// Nothing is mapped or eligible (no system call needed at a share).
     pub fn is_empty(&self) -> bool {
         self.eligible.is_empty() && self.mapped.is_empty()
+    }
+
+    /// Keeps `mapping` for a later open of its file; answers the mapping
+    /// that makes room for it (to unmap and release), if one does.
+    pub fn keep(&mut self, mapping: KeptMapping) -> Option<KeptMapping> {
+        let evicted = if self.kept.len() >= KEPT_MAX { Some(self.kept.remove(0)) } else { None };
+        self.kept.push(mapping);
+        evicted
+    }
+
+    /// The kept mapping of `object`, taken out (to use, or to replace).
+    pub fn take_kept(&mut self, object: u32) -> Option<KeptMapping> {
+        let index = self.kept.iter().position(|kept| kept.object == object)?;
+        Some(self.kept.remove(index))
+    }
+
+    /// Every kept mapping, taken out (a child of fork drops them).
+    pub fn take_all_kept(&mut self) -> Vec<KeptMapping> {
+        core::mem::take(&mut self.kept)
     }
 }
 
@@ -204,6 +242,21 @@ mod tests {
         assert!(!files.is_mapped(3));
         files.opened(1001);
         assert!(files.take_eligible(1001));
+    }
+
+    #[test]
+    fn kept_mappings_are_found_by_object_and_bounded() {
+        let mut files = MappedFiles::new();
+        let kept = |object: u32| KeptMapping { object, data: u64::from(object) << 20, data_length: 4096 };
+        for object in 1..=KEPT_MAX as u32 {
+            assert_eq!(files.keep(kept(object)), None);
+        }
+        assert_eq!(files.keep(kept(99)), Some(kept(1)), "the oldest makes room");
+        assert_eq!(files.take_kept(1), None);
+        assert_eq!(files.take_kept(3), Some(kept(3)));
+        assert_eq!(files.take_kept(3), None, "taken once");
+        assert_eq!(files.take_all_kept().len(), KEPT_MAX - 1);
+        assert_eq!(files.take_kept(99), None);
     }
 
     proptest! {

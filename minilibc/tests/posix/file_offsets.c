@@ -233,6 +233,37 @@ int main(void) {
     close(writer);
     close(fd);
 
+    /* A file read, closed, changed and read again (on Mach_R the second
+     * open reuses the first one's mapping): the new bytes, the new size. */
+    CHECK(write_file("again", expected, 3 * 4096) == 0);
+    fd = open("again", O_RDONLY);
+    CHECK(fd >= 0 && read_all(fd, 4096) == 3 * 4096 && close(fd) == 0);
+    writer = open("again", O_WRONLY);
+    CHECK(writer >= 0 && pwrite(writer, "second", 6, 4096) == 6 && ftruncate(writer, 2 * 4096) == 0);
+    close(writer);
+    fd = open("again", O_RDONLY);
+    CHECK(fd >= 0 && read_all(fd, 4096) == 2 * 4096 && memcmp(buffer + 4096, "second", 6) == 0);
+    CHECK(memcmp(buffer, expected, 4096) == 0 && close(fd) == 0);
+    /* Grown past the first mapping. */
+    CHECK(write_file("again", expected, SIZE) == 0);
+    fd = open("again", O_RDONLY);
+    CHECK(fd >= 0 && read_all(fd, 4096) == SIZE && memcmp(buffer, expected, SIZE) == 0 && close(fd) == 0);
+    /* Replaced by another file under the same name. */
+    CHECK(unlink("again") == 0 && write_file("again", "another file", 12) == 0);
+    fd = open("again", O_RDONLY);
+    CHECK(fd >= 0 && read(fd, buffer, 4096) == 12 && memcmp(buffer, "another file", 12) == 0 && close(fd) == 0);
+    /* Read by a child after the parent read and closed it. */
+    fd = open("again", O_RDONLY);
+    CHECK(fd >= 0 && read(fd, buffer, 4096) == 12 && close(fd) == 0);
+    child = fork();
+    if (child == 0) {
+        char mine[16];
+        int again = open("again", O_RDONLY);
+        _exit(again >= 0 && read(again, mine, 16) == 12 && memcmp(mine, "another file", 12) == 0 ? 0 : 1);
+    }
+    CHECK(child > 0 && waitpid(child, &status, 0) == child && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK(unlink("again") == 0);
+
     /* Unlinked while open: still readable. */
     fd = open("data", O_RDONLY);
     CHECK(fd >= 0 && read(fd, buffer, 10) == 10 && unlink("data") == 0);

@@ -9,7 +9,10 @@
 //!
 //! Before anything else that depends on the open file's offset, and
 //! before the process shares its open files (fork, exec, spawn), the file
-//! is settled: the server is sought to the offset and the mapping goes.
+//! is settled: the server is sought to the offset and the status page
+//! goes. The file's mapping is kept (a few, the oldest dropped first) for
+//! the next open of the same file, whose pages are then in the page tables
+//! already: a file read again costs no faults.
 //! Everything here runs in a critical section (the table is the main
 //! thread's; a handler reading the same descriptor must not meet an
 //! offset half-advanced).
@@ -19,7 +22,7 @@
 //! mapping base, in the range it never hands out.
 
 use super::{call, Critical, Failure, MainThreadCell, KERNEL};
-use crate::mach::mapped_reads::{mapped_length, plan_read, MappedFile, MappedFiles, ReadPlan};
+use crate::mach::mapped_reads::{mapped_length, plan_read, KeptMapping, MappedFile, MappedFiles, ReadPlan};
 use core::sync::atomic::{fence, AtomicU64, Ordering};
 use libmach::abi::{PortName, VM_PROT_READ};
 use libmach::PortKernel;
@@ -138,7 +141,22 @@ fn map(port: PortName) -> Option<MappedFile> {
         return None;
     };
     let (_, size) = status_words(status);
-    let data_length = mapped_length(size.load(Ordering::Acquire), reply.object_size, PAGE);
+    let wanted = mapped_length(size.load(Ordering::Acquire), reply.object_size, PAGE);
+    // The file mapped before (read earlier by this process): its pages are
+    // in our page tables already. The reply's right merged into the kept
+    // one's name: one reference goes back.
+    let kept = MAPPED.with(|files| files.take_kept(object));
+    if let Some(kept) = kept {
+        let _ = KERNEL.port_deallocate(object);
+        if kept.data_length >= wanted {
+            let (data, data_length) = (kept.data, kept.data_length);
+            return Some(MappedFile { port, offset: reply.offset, object, data, data_length, status_object, status });
+        }
+        if kept.data_length != 0 {
+            let _ = libmach::trap::vm_deallocate(task, kept.data, kept.data_length);
+        }
+    }
+    let data_length = wanted;
     let data = if data_length == 0 {
         0
     } else {
@@ -154,15 +172,32 @@ fn map(port: PortName) -> Option<MappedFile> {
     Some(MappedFile { port, offset: reply.offset, object, data, data_length, status_object, status })
 }
 
-/// The mappings and rights of `file` go.
+/// The status page of `file` goes; its file's mapping is kept for a later
+/// open of the same file (the oldest kept one goes if there is no room).
 fn unmap(file: &MappedFile) {
     let task = libmach::trap::task_self();
-    if file.data_length != 0 {
-        let _ = libmach::trap::vm_deallocate(task, file.data, file.data_length);
-    }
     let _ = libmach::trap::vm_deallocate(task, file.status, PAGE);
-    let _ = KERNEL.port_deallocate(file.object);
     let _ = KERNEL.port_deallocate(file.status_object);
+    let kept = KeptMapping { object: file.object, data: file.data, data_length: file.data_length };
+    if let Some(evicted) = MAPPED.with(|files| files.keep(kept)) {
+        drop_kept(&evicted);
+    }
+}
+
+fn drop_kept(kept: &KeptMapping) {
+    if kept.data_length != 0 {
+        let _ = libmach::trap::vm_deallocate(libmach::trap::task_self(), kept.data, kept.data_length);
+    }
+    let _ = KERNEL.port_deallocate(kept.object);
+}
+
+/// A child of fork: it inherited the kept mappings (copied) and their
+/// rights (every send right is inherited under its name); they go.
+pub(crate) fn after_fork() {
+    let _section = Critical::enter();
+    for kept in MAPPED.with(|files| files.take_all_kept()) {
+        drop_kept(&kept);
+    }
 }
 
 /// Before a request on `port` that depends on or moves the open file's

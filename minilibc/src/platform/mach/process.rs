@@ -138,6 +138,7 @@ pub fn fork() -> Result<usize, Errno> {
 /// signal thread's ports) are absent here, its pid is its own.
 fn child_after_fork() {
     super::forget_reply_ports();
+    super::mapped::after_fork();
     PID.store(0, Ordering::Relaxed);
     signals::after_fork();
 }
