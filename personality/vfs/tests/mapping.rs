@@ -357,3 +357,26 @@ fn writable_objects_keep_their_pages_past_the_bound() {
     assert_eq!(kernel.0.borrow().flushes, 0);
     assert_eq!(kernel.0.borrow().objects[&object][&0].0[0], 7, "the written page is still the kernel's");
 }
+
+#[test]
+fn the_mount_list_changing_moves_its_readers_and_drops_its_mapped_pages() {
+    // Regression: /proc/mounts changes with every mount without a write;
+    // a reader through a mapping kept reading the old list (coreutils-mach
+    // "mount table" listed a read-only mount as rw).
+    let (mut harness, kernel) = harness_with_objects();
+    let request = root_request();
+    let reader = harness.open("/proc/mounts", open_flags::READ_ONLY).unwrap();
+    let (object, status, _, _) = harness.server.map_for_reading(reader).unwrap();
+    let before = harness.contents("/proc/mounts");
+    assert_eq!(touch(&mut harness, &kernel, object, 0), Ok(before[0]));
+    let (count, size) = status_of(&kernel, status);
+    assert_eq!((count, size), (0, before.len() as u64));
+    harness.server.make_directory(&request, harness.root, b"/mnt", 0o755).unwrap();
+    harness.server.mount(&request, harness.root, b"none", b"/mnt", b"tmpfs", true).unwrap();
+    let after = harness.contents("/proc/mounts");
+    assert!(after.ends_with(b"none /mnt tmpfs ro 0 0\n"));
+    assert_eq!(status_of(&kernel, status), (2, after.len() as u64));
+    assert!(kernel.0.borrow().objects[&object].is_empty(), "the old list's page went");
+    let last = after.len() as u64 - 4;
+    assert_eq!(touch(&mut harness, &kernel, object, last), Ok(after[last as usize]));
+}
