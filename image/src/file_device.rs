@@ -20,6 +20,14 @@ impl FileDevice {
         file.set_len(size)?;
         Ok(FileDevice { file, size })
     }
+
+    /// Opens an existing image file to change it in place; its length is
+    /// the device size.
+    pub fn open(path: &Path) -> io::Result<Self> {
+        let file = OpenOptions::new().read(true).write(true).open(path)?;
+        let size = file.metadata()?.len();
+        Ok(FileDevice { file, size })
+    }
 }
 
 impl BlockDevice for FileDevice {

@@ -5,7 +5,16 @@
 //! mkimage rootfs --size 64M --from <dir> --out <file>
 //!         [--block-size 1024|2048|4096] [--inode-size 128|256]
 //!         [--inodes N] [--devices <spec>] [--label NAME] [--time SECONDS]
+//! mkimage update --image <file> [--keep <dir>]... [--replace <dir>]...
+//!         [--label NAME] [--time SECONDS]
 //! ```
+//! `update` changes an existing root disk in place (`scripts/run`'s
+//! persistent disk): what `--keep` trees have that the image lacks is
+//! added, what the image has stays; `--replace` trees' files and symbolic
+//! links replace the image's where they differ (rebuilt programs), in the
+//! order given. The image must be ext2 with the volume label NAME (default
+//! `mach_r-root`): anything else is refused, not written. Without trees,
+//! `update` only checks that (read-only).
 //! Every file is owned by uid 0 / gid 0; permission bits come from the host.
 //! The image gets one inode per 4 KiB, or twice the tree's entries plus 256
 //! if that is more, or `--inodes`.
@@ -27,6 +36,20 @@ use std::process::ExitCode;
 use ext2::{format, Filesystem, FormatOptions, MountOptions};
 
 use crate::file_device::FileDevice;
+use crate::tree::Existing;
+
+/// Parsed command line of `mkimage update`.
+#[derive(Debug)]
+struct UpdateArguments {
+    image: PathBuf,
+    /// The trees to copy, each with what it does to names the image has.
+    trees: Vec<(PathBuf, Existing)>,
+    label: String,
+    time: u32,
+}
+
+/// The volume label `rootfs` gives and `update` expects unless told.
+const DEFAULT_LABEL: &str = "mach_r-root";
 
 /// Parsed command line of `mkimage rootfs`.
 #[derive(Debug)]
@@ -55,13 +78,15 @@ fn main() -> ExitCode {
 
 fn usage() -> String {
     "usage: mkimage rootfs --size SIZE[K|M|G] --out FILE [--from DIR] [--block-size 1024|2048|4096] \
-     [--inode-size 128|256] [--inodes N] [--devices SPEC] [--label NAME] [--time SECONDS]"
+     [--inode-size 128|256] [--inodes N] [--devices SPEC] [--label NAME] [--time SECONDS]\n       \
+     mkimage update --image FILE [--keep DIR]... [--replace DIR]... [--label NAME] [--time SECONDS]"
         .to_string()
 }
 
 fn run(arguments: &[String]) -> Result<(), String> {
     match arguments.first().map(String::as_str) {
         Some("rootfs") => build_rootfs(&parse_rootfs_arguments(&arguments[1..])?),
+        Some("update") => update(&parse_update_arguments(&arguments[1..])?),
         Some("--help") | Some("-h") => {
             println!("{}", usage());
             Ok(())
@@ -81,7 +106,7 @@ fn parse_rootfs_arguments(arguments: &[String]) -> Result<RootfsArguments, Strin
         from: None,
         out: PathBuf::new(),
         devices: None,
-        label: "mach_r-root".to_string(),
+        label: DEFAULT_LABEL.to_string(),
         time: default_time(),
     };
     let mut position = 0;
@@ -105,6 +130,93 @@ fn parse_rootfs_arguments(arguments: &[String]) -> Result<RootfsArguments, Strin
     parsed.size = size.ok_or_else(|| format!("--size is required\n{}", usage()))?;
     parsed.out = out.ok_or_else(|| format!("--out is required\n{}", usage()))?;
     Ok(parsed)
+}
+
+fn parse_update_arguments(arguments: &[String]) -> Result<UpdateArguments, String> {
+    let mut image = None;
+    let mut parsed = UpdateArguments {
+        image: PathBuf::new(),
+        trees: Vec::new(),
+        label: DEFAULT_LABEL.to_string(),
+        time: default_time(),
+    };
+    let mut position = 0;
+    while position < arguments.len() {
+        let option = arguments[position].as_str();
+        let value = arguments.get(position + 1).ok_or_else(|| format!("{option} needs a value\n{}", usage()))?;
+        match option {
+            "--image" => image = Some(PathBuf::from(value)),
+            "--keep" => parsed.trees.push((PathBuf::from(value), Existing::Keep)),
+            "--replace" => parsed.trees.push((PathBuf::from(value), Existing::Replace)),
+            "--label" => parsed.label = value.clone(),
+            "--time" => parsed.time = parse_number(option, value)?,
+            _ => return Err(format!("unknown option {option}\n{}", usage())),
+        }
+        position += 2;
+    }
+    parsed.image = image.ok_or_else(|| format!("--image is required\n{}", usage()))?;
+    Ok(parsed)
+}
+
+/// The volume label of the ext2 image at `path` (the superblock's
+/// `s_volume_name`, up to its first NUL), or why there is none.
+fn volume_label(path: &std::path::Path) -> Result<String, String> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = std::fs::File::open(path).map_err(|error| format!("{}: {error}", path.display()))?;
+    // The superblock is at byte 1024: the magic at 56, the name at 120.
+    let mut superblock = [0u8; 136];
+    file.seek(SeekFrom::Start(1024))
+        .and_then(|_| file.read_exact(&mut superblock))
+        .map_err(|_| format!("{}: too short to be an ext2 disk", path.display()))?;
+    if superblock[56..58] != [0x53, 0xef] {
+        return Err(format!("{}: not an ext2 disk (no ext2 magic)", path.display()));
+    }
+    let name = &superblock[120..136];
+    let end = name.iter().position(|&byte| byte == 0).unwrap_or(name.len());
+    Ok(String::from_utf8_lossy(&name[..end]).into_owned())
+}
+
+fn update(arguments: &UpdateArguments) -> Result<(), String> {
+    let path = &arguments.image;
+    let label = volume_label(path)?;
+    if label != arguments.label {
+        return Err(format!(
+            "{}: a disk labelled '{label}', not a Mach_R root disk ('{}'): not changed",
+            path.display(),
+            arguments.label
+        ));
+    }
+    let device = FileDevice::open(path).map_err(|error| format!("{}: {error}", path.display()))?;
+    // Without trees it only checks that the disk mounts, and writes nothing.
+    let read_only = arguments.trees.is_empty();
+    let mount = MountOptions { time: arguments.time, cache_blocks: 4096, read_only, ..MountOptions::default() };
+    let mut filesystem =
+        Filesystem::mount(device, mount).map_err(|error| format!("{}: cannot mount: {error}", path.display()))?;
+    if read_only {
+        println!("mkimage: {}: a Mach_R root disk ('{label}'), mounts", path.display());
+        return Ok(());
+    }
+    if filesystem.is_read_only() {
+        return Err(format!(
+            "{}: the ext2 library mounts it read-only (a feature it lacks): not changed",
+            path.display()
+        ));
+    }
+    let mut copier = tree::Copier::new(&mut filesystem, arguments.time);
+    for (tree, existing) in &arguments.trees {
+        copier.set_existing(*existing);
+        copier.copy_tree(tree)?;
+    }
+    let counts = copier.counts();
+    filesystem.unmount().map_err(|error| format!("{}: unmount: {error}", path.display()))?;
+    println!(
+        "mkimage: {}: {} replaced, {} added, {} as they were",
+        path.display(),
+        counts.replaced,
+        counts.directories + counts.files + counts.symlinks + counts.special - counts.replaced,
+        counts.kept
+    );
+    Ok(())
 }
 
 fn parse_number(option: &str, value: &str) -> Result<u32, String> {
@@ -254,5 +366,41 @@ mod tests {
         assert_eq!(derive_uuid(&parsed), derive_uuid(&again));
         let later = parse_rootfs_arguments(&strings(&["--size", "8M", "--out", "a", "--time", "6"])).unwrap();
         assert_ne!(derive_uuid(&parsed), derive_uuid(&later));
+    }
+
+    #[test]
+    fn an_update_refuses_what_is_not_a_mach_r_root_disk_and_changes_nothing() {
+        let directory = std::env::temp_dir().join(format!("mkimage-update-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&directory);
+        std::fs::create_dir_all(&directory).unwrap();
+        let image = directory.join("disk.img");
+        let update_of = |label: &str| {
+            update(&UpdateArguments { image: image.clone(), trees: Vec::new(), label: label.to_string(), time: 1 })
+        };
+        std::fs::write(&image, vec![0u8; 1 << 20]).unwrap();
+        assert!(update_of("mach-root").unwrap_err().contains("not an ext2 disk"));
+        std::fs::write(&image, b"short").unwrap();
+        assert!(update_of("mach-root").unwrap_err().contains("too short"));
+        let arguments = strings(&["--size", "2M", "--out", image.to_str().unwrap(), "--label", "someone-else"]);
+        build_rootfs(&parse_rootfs_arguments(&arguments).unwrap()).unwrap();
+        let before = std::fs::read(&image).unwrap();
+        let error = update_of("mach-root").unwrap_err();
+        assert!(error.contains("labelled 'someone-else'"), "{error}");
+        assert_eq!(std::fs::read(&image).unwrap(), before, "a refused disk is not written");
+        // Without trees: a check that writes nothing.
+        update_of("someone-else").unwrap();
+        assert_eq!(std::fs::read(&image).unwrap(), before, "a check does not write");
+        // A corrupt superblock (the block count beyond the device): refused.
+        let mut corrupt = std::fs::read(&image).unwrap();
+        corrupt[1024 + 4..1024 + 8].copy_from_slice(&u32::MAX.to_le_bytes());
+        std::fs::write(&image, &corrupt).unwrap();
+        assert!(update_of("someone-else").unwrap_err().contains("cannot mount"));
+        assert!(parse_update_arguments(&strings(&["--keep", "x"])).unwrap_err().contains("--image"));
+        let parsed = parse_update_arguments(&strings(&["--image", "d", "--keep", "a", "--replace", "b"])).unwrap();
+        assert_eq!(
+            parsed.trees,
+            [(PathBuf::from("a"), tree::Existing::Keep), (PathBuf::from("b"), tree::Existing::Replace)]
+        );
+        std::fs::remove_dir_all(&directory).unwrap();
     }
 }

@@ -11,12 +11,30 @@ use std::path::Path;
 use ext2::{BlockDevice, Error, FileKind, Filesystem, ROOT_INODE};
 
 /// What was copied, for the summary line.
-#[derive(Default, Clone, Copy)]
+#[derive(Default, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Counts {
     pub directories: u64,
     pub files: u64,
     pub symlinks: u64,
     pub special: u64,
+    /// Entries an update put in place of the image's own (`Existing::Replace`).
+    pub replaced: u64,
+    /// Entries an update found already there and left as they were.
+    pub kept: u64,
+}
+
+/// What a copy does with a name the image already has (an update of an
+/// existing disk: `mkimage update`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Existing {
+    /// It is an error (a new image has nothing yet).
+    Refuse,
+    /// The image's entry stays as it is (a person's edits of /etc survive).
+    Keep,
+    /// A file or symbolic link whose contents, target or permissions differ
+    /// is replaced by the host's (rebuilt programs replace theirs); one
+    /// equal to the host's is left alone.
+    Replace,
 }
 
 /// Copies into one file system; every file gets uid 0 and gid 0.
@@ -26,13 +44,19 @@ pub struct Copier<'a, D: BlockDevice> {
     /// Host (device, inode) of files with several links → image inode.
     hard_links: HashMap<(u64, u64), u32>,
     counts: Counts,
+    existing: Existing,
 }
 
 const COPY_CHUNK: usize = 1 << 20;
 
 impl<'a, D: BlockDevice> Copier<'a, D> {
     pub fn new(filesystem: &'a mut Filesystem<D>, time: u32) -> Self {
-        Copier { filesystem, time, hard_links: HashMap::new(), counts: Counts::default() }
+        Copier { filesystem, time, hard_links: HashMap::new(), counts: Counts::default(), existing: Existing::Refuse }
+    }
+
+    /// What the next copies do with names the image has.
+    pub fn set_existing(&mut self, existing: Existing) {
+        self.existing = existing;
     }
 
     pub fn counts(&self) -> Counts {
@@ -63,6 +87,44 @@ impl<'a, D: BlockDevice> Copier<'a, D> {
             let context = |error: Error| format!("{}: {error}", path.display());
             let permissions = (metadata.mode() & 0o7777) as u16;
             let file_type = metadata.file_type();
+            if self.existing != Existing::Refuse {
+                match self.filesystem.lookup(directory, name) {
+                    Ok(present) => {
+                        let image = self.filesystem.metadata(present).map_err(context)?;
+                        if file_type.is_dir() && (image.kind == FileKind::Directory || self.existing == Existing::Keep)
+                        {
+                            if image.kind == FileKind::Directory {
+                                self.copy_directory(&path, present)?;
+                            } else {
+                                self.counts.kept += 1;
+                            }
+                            continue;
+                        }
+                        if file_type.is_dir() {
+                            {
+                                return Err(format!(
+                                    "{}: a directory on the host, something else in the image: not replaced",
+                                    path.display()
+                                ));
+                            }
+                        }
+                        if self.existing == Existing::Keep || self.equal(&path, &metadata, present, &image)? {
+                            self.counts.kept += 1;
+                            continue;
+                        }
+                        if image.kind == FileKind::Directory {
+                            return Err(format!(
+                                "{}: a directory in the image, not one on the host: not replaced",
+                                path.display()
+                            ));
+                        }
+                        self.filesystem.unlink(directory, name, self.time).map_err(context)?;
+                        self.counts.replaced += 1;
+                    }
+                    Err(Error::NotFound) => {}
+                    Err(error) => return Err(context(error)),
+                }
+            }
             if metadata.nlink() > 1 && !file_type.is_dir() {
                 if let Some(&inode) = self.hard_links.get(&(metadata.dev(), metadata.ino())) {
                     self.filesystem.link(inode, directory, name, self.time).map_err(context)?;
@@ -113,6 +175,46 @@ impl<'a, D: BlockDevice> Copier<'a, D> {
             }
         }
         Ok(())
+    }
+
+    /// Whether the image's entry `inode` (`image`) already is the host's
+    /// `path`: the same kind, permissions and contents (or link target).
+    fn equal(
+        &mut self,
+        path: &Path,
+        metadata: &fs::Metadata,
+        inode: u32,
+        image: &ext2::Metadata,
+    ) -> Result<bool, String> {
+        let file_type = metadata.file_type();
+        let context = |error: Error| format!("{}: {error}", path.display());
+        if file_type.is_symlink() {
+            let target = fs::read_link(path).map_err(|error| format!("{}: {error}", path.display()))?;
+            return Ok(image.kind == FileKind::Symlink
+                && self.filesystem.read_link(inode).map_err(context)? == target.as_os_str().as_bytes());
+        }
+        if !file_type.is_file()
+            || image.kind != FileKind::RegularFile
+            || image.size != metadata.len()
+            || u32::from(image.permissions) != metadata.mode() & 0o7777
+        {
+            return Ok(false);
+        }
+        let mut file = fs::File::open(path).map_err(|error| format!("{}: {error}", path.display()))?;
+        let mut host = vec![0u8; COPY_CHUNK];
+        let mut ours = vec![0u8; COPY_CHUNK];
+        let mut offset = 0u64;
+        loop {
+            let count = read_full(&mut file, &mut host).map_err(|error| format!("{}: {error}", path.display()))?;
+            if count == 0 {
+                return Ok(offset == image.size);
+            }
+            let read = self.filesystem.read(inode, offset, &mut ours[..count]).map_err(context)?;
+            if read != count || host[..count] != ours[..count] {
+                return Ok(false);
+            }
+            offset += count as u64;
+        }
     }
 
     /// Copies a file; all-zero blocks are skipped so they stay holes.
@@ -224,4 +326,151 @@ fn read_full(file: &mut fs::File, buffer: &mut [u8]) -> std::io::Result<usize> {
         }
     }
     Ok(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ext2::{format, FormatOptions, MemoryDevice, MountOptions};
+    use std::os::unix::fs::PermissionsExt;
+    use std::path::PathBuf;
+
+    /// A host directory of its own, removed at the end.
+    struct Scratch(PathBuf);
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn scratch(name: &str) -> Scratch {
+        let path = std::env::temp_dir().join(format!("mkimage-tree-{}-{name}", std::process::id()));
+        let _ = fs::remove_dir_all(&path);
+        fs::create_dir_all(&path).unwrap();
+        Scratch(path)
+    }
+
+    fn write(path: &Path, contents: &[u8], mode: u32) {
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, contents).unwrap();
+        fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
+    }
+
+    fn new_image(from: &Path) -> Filesystem<MemoryDevice> {
+        let mut device = MemoryDevice::new(4 << 20);
+        format(&mut device, &FormatOptions::default()).unwrap();
+        let mut filesystem = Filesystem::mount(device, MountOptions::default()).unwrap();
+        Copier::new(&mut filesystem, 1).copy_tree(from).unwrap();
+        filesystem
+    }
+
+    fn inode_of(filesystem: &mut Filesystem<MemoryDevice>, path: &str) -> Option<u32> {
+        let mut inode = ROOT_INODE;
+        for part in path.split('/').filter(|part| !part.is_empty()) {
+            inode = filesystem.lookup(inode, part.as_bytes()).ok()?;
+        }
+        Some(inode)
+    }
+
+    fn contents(filesystem: &mut Filesystem<MemoryDevice>, path: &str) -> Option<Vec<u8>> {
+        let inode = inode_of(filesystem, path)?;
+        let size = filesystem.metadata(inode).ok()?.size as usize;
+        let mut buffer = vec![0u8; size];
+        let read = filesystem.read(inode, 0, &mut buffer).ok()?;
+        buffer.truncate(read);
+        Some(buffer)
+    }
+
+    #[test]
+    fn an_update_replaces_changed_programs_keeps_edits_and_adds_what_is_new() {
+        let first = scratch("first");
+        write(&first.0.join("bin/ls"), b"old ls", 0o755);
+        write(&first.0.join("bin/cat"), b"same cat", 0o755);
+        std::os::unix::fs::symlink("ls", first.0.join("bin/dir")).unwrap();
+        write(&first.0.join("etc/profile"), b"PATH=/bin\n", 0o644);
+        let mut filesystem = new_image(&first.0);
+        // What a person did in the image since: an edit and a new file.
+        let etc = inode_of(&mut filesystem, "/etc").unwrap();
+        let profile = inode_of(&mut filesystem, "/etc/profile").unwrap();
+        filesystem.truncate(profile, 0, 2).unwrap();
+        filesystem.write(profile, 0, b"PATH=/bin:/usr/bin\n", 2).unwrap();
+        let notes = filesystem.create(etc, b"notes", 0o644, 0, 0, 2).unwrap();
+        filesystem.write(notes, 0, b"mine", 2).unwrap();
+        let cat_before = inode_of(&mut filesystem, "/bin/cat").unwrap();
+
+        // The next build: ls rebuilt, cat the same, dir now points at cat,
+        // a new program, and a newer /etc/profile in the skeleton.
+        let programs = scratch("programs");
+        write(&programs.0.join("bin/ls"), b"new ls, longer", 0o755);
+        write(&programs.0.join("bin/cat"), b"same cat", 0o755);
+        write(&programs.0.join("bin/wc"), b"wc", 0o755);
+        std::os::unix::fs::symlink("cat", programs.0.join("bin/dir")).unwrap();
+        let skeleton = scratch("skeleton");
+        write(&skeleton.0.join("etc/profile"), b"PATH=/sbin\n", 0o644);
+        write(&skeleton.0.join("usr/src/hello.c"), b"int main(void) { return 0; }\n", 0o644);
+
+        let mut copier = Copier::new(&mut filesystem, 3);
+        copier.set_existing(Existing::Keep);
+        copier.copy_tree(&skeleton.0).unwrap();
+        copier.set_existing(Existing::Replace);
+        copier.copy_tree(&programs.0).unwrap();
+        let counts = copier.counts();
+        assert_eq!(
+            (counts.replaced, counts.kept),
+            (2, 2),
+            "ls and dir replaced; /etc/profile and cat kept: {counts:?}"
+        );
+
+        assert_eq!(contents(&mut filesystem, "/bin/ls").unwrap(), b"new ls, longer");
+        assert_eq!(contents(&mut filesystem, "/bin/wc").unwrap(), b"wc");
+        assert_eq!(inode_of(&mut filesystem, "/bin/cat"), Some(cat_before), "an equal program is not rewritten");
+        let dir = inode_of(&mut filesystem, "/bin/dir").unwrap();
+        assert_eq!(filesystem.read_link(dir).unwrap(), b"cat");
+        assert_eq!(contents(&mut filesystem, "/etc/profile").unwrap(), b"PATH=/bin:/usr/bin\n", "the edit stays");
+        assert_eq!(contents(&mut filesystem, "/etc/notes").unwrap(), b"mine");
+        assert_eq!(contents(&mut filesystem, "/usr/src/hello.c").unwrap(), b"int main(void) { return 0; }\n");
+        filesystem.verify_free_counts().unwrap();
+        // The replaced files' blocks and inodes came back: a second update
+        // with the same trees changes nothing and frees nothing more.
+        let free = filesystem.statistics();
+        let mut copier = Copier::new(&mut filesystem, 4);
+        copier.set_existing(Existing::Replace);
+        copier.copy_tree(&programs.0).unwrap();
+        assert_eq!(copier.counts().replaced, 0);
+        assert_eq!(filesystem.statistics(), free);
+    }
+
+    #[test]
+    fn a_program_of_other_permissions_is_replaced_and_a_directory_is_never_replaced_by_a_file() {
+        let first = scratch("modes");
+        write(&first.0.join("bin/tool"), b"tool", 0o644);
+        fs::create_dir_all(first.0.join("bin/thing")).unwrap();
+        let mut filesystem = new_image(&first.0);
+        let next = scratch("modes-next");
+        write(&next.0.join("bin/tool"), b"tool", 0o755);
+        let mut copier = Copier::new(&mut filesystem, 2);
+        copier.set_existing(Existing::Replace);
+        copier.copy_tree(&next.0).unwrap();
+        assert_eq!(copier.counts().replaced, 1);
+        let tool = inode_of(&mut filesystem, "/bin/tool").unwrap();
+        assert_eq!(filesystem.metadata(tool).unwrap().permissions, 0o755);
+
+        let clash = scratch("modes-clash");
+        write(&clash.0.join("bin/thing"), b"a file now", 0o755);
+        let mut copier = Copier::new(&mut filesystem, 3);
+        copier.set_existing(Existing::Replace);
+        let error = copier.copy_tree(&clash.0).unwrap_err();
+        assert!(error.contains("a directory in the image"), "{error}");
+        assert!(inode_of(&mut filesystem, "/bin/thing").is_some());
+    }
+
+    #[test]
+    fn a_new_image_refuses_a_name_twice() {
+        let first = scratch("twice");
+        write(&first.0.join("a"), b"a", 0o644);
+        let mut filesystem = new_image(&first.0);
+        let error = Copier::new(&mut filesystem, 2).copy_tree(&first.0).unwrap_err();
+        assert!(error.contains("exists"), "{error}");
+    }
 }

@@ -535,7 +535,7 @@ pub fn task_basic_info(task: PortName) -> Result<mach_abi::TaskBasicInfo, KernRe
 }
 
 /// `thread_info(thread, THREAD_BASIC_INFO)`: its state, priority, suspend
-/// count and the timer ticks it has run.
+/// count, the timer ticks it has run and the tick's length.
 pub fn thread_basic_info(thread: PortName) -> Result<mach_abi::ThreadBasicInfo, KernReturn> {
     let mut words = [0u32; mach_abi::THREAD_BASIC_INFO_COUNT as usize];
     let mut count = words.len() as u32;
@@ -548,7 +548,7 @@ pub fn thread_basic_info(thread: PortName) -> Result<mach_abi::ThreadBasicInfo, 
         run_state: word(0),
         priority: word(1),
         suspend_count: word(2),
-        reserved: word(3),
+        tick_nanoseconds: word(3),
         cpu_ticks: word(4) as u64 | (word(5) as u64) << 32,
     })
 }

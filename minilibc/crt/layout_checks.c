@@ -44,8 +44,13 @@ CHECK(sizeof(fpos_t) == 8);
 CHECK(sizeof(struct passwd) == 48 && offsetof(struct passwd, pw_uid) == 16 && offsetof(struct passwd, pw_gecos) == 24);
 CHECK(sizeof(struct group) == 32 && offsetof(struct group, gr_gid) == 16 && offsetof(struct group, gr_mem) == 24);
 CHECK(sizeof(div_t) == 8 && sizeof(ldiv_t) == 16);
-/* jmp_buf: 8 saved registers, then the sigsetjmp flag at 64 and mask at 72 (runtime.rs asm). */
+/* jmp_buf: 8 saved registers (aarch64: 22), then the sigsetjmp flag and
+   mask (runtime.rs asm, JMP_BUF_REGISTERS). */
+#if defined(__aarch64__)
+CHECK(sizeof(jmp_buf) == 192 && offsetof(struct __jmp_buf_tag, __mask_saved) == 176 && offsetof(struct __jmp_buf_tag, __mask) == 184);
+#else
 CHECK(sizeof(jmp_buf) == 80 && offsetof(struct __jmp_buf_tag, __mask_saved) == 64 && offsetof(struct __jmp_buf_tag, __mask) == 72);
+#endif
 
 /* Numbers used by the Rust side. */
 CHECK(EPERM == 1 && ENOENT == 2 && ESRCH == 3 && EINTR == 4 && EIO == 5 && EBADF == 9 && ECHILD == 10);
@@ -78,9 +83,15 @@ CHECK(sizeof(struct procinfo) == 368 && offsetof(struct procinfo, pi_tty) == 24 
 #include <sys/file.h>
 CHECK(sizeof(siginfo_t) == 128 && offsetof(siginfo_t, si_addr) == 16 && offsetof(siginfo_t, si_pid) == 16 && offsetof(siginfo_t, si_uid) == 20 && offsetof(siginfo_t, si_status) == 24);
 CHECK(sizeof(stack_t) == 24 && offsetof(stack_t, ss_size) == 16);
+#if defined(__aarch64__)
+CHECK(sizeof(mcontext_t) == 4384 && offsetof(mcontext_t, regs) == 8 && offsetof(mcontext_t, sp) == 256 && offsetof(mcontext_t, pc) == 264 && offsetof(mcontext_t, pstate) == 272 && offsetof(mcontext_t, __reserved) == 288);
+CHECK(sizeof(ucontext_t) == 4560 && offsetof(ucontext_t, uc_stack) == 16 && offsetof(ucontext_t, uc_sigmask) == 40 && offsetof(ucontext_t, uc_mcontext) == 176);
+CHECK(sizeof(struct fpsimd_context) == 528 && offsetof(struct fpsimd_context, vregs) == 16);
+#else
 CHECK(sizeof(mcontext_t) == 256 && sizeof(struct _libc_fpstate) == 512);
 CHECK(sizeof(ucontext_t) == 968 && offsetof(ucontext_t, uc_stack) == 16 && offsetof(ucontext_t, uc_mcontext) == 40 && offsetof(ucontext_t, uc_sigmask) == 296 && offsetof(ucontext_t, __fpregs_mem) == 424);
 CHECK(REG_R8 == 0 && REG_RDI == 8 && REG_RSP == 15 && REG_RIP == 16 && REG_EFL == 17 && REG_CR2 == 22 && NGREG == 23);
+#endif
 CHECK(SS_ONSTACK == 1 && SS_DISABLE == 2 && MINSIGSTKSZ == 2048);
 CHECK(SA_ONSTACK == 0x08000000 && SA_NODEFER == 0x40000000 && SA_RESETHAND == (int)0x80000000 && SA_NOCLDSTOP == 1 && SA_NOCLDWAIT == 2);
 CHECK(SI_USER == 0 && SI_KERNEL == 0x80 && SI_TIMER == -2 && SEGV_MAPERR == 1 && SEGV_ACCERR == 2 && BUS_ADRERR == 2 && ILL_ILLOPC == 1 && FPE_INTDIV == 1 && TRAP_BRKPT == 1);

@@ -2,9 +2,15 @@
 #define _SETJMP_H
 #include <bits/types.h>
 __MINILIBC_BEGIN
-/* rbx, rbp, r12-r15, rsp, return address; then sigsetjmp's saved mask. */
+/* x86_64: rbx, rbp, r12-r15, rsp, return address; aarch64: x19-x28,
+   x29 (frame pointer), x30 (return address), sp, d8-d15; then sigsetjmp's
+   saved mask. */
 typedef struct __jmp_buf_tag {
+#if defined(__aarch64__)
+    unsigned long __registers[22];
+#else
     unsigned long __registers[8];
+#endif
     int __mask_saved;
     unsigned long __mask;
 } jmp_buf[1];

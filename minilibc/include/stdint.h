@@ -76,8 +76,8 @@ typedef unsigned long uintmax_t;
 #define SIZE_MAX UINT64_MAX
 #define SIG_ATOMIC_MIN INT32_MIN
 #define SIG_ATOMIC_MAX INT32_MAX
-#define WCHAR_MIN INT32_MIN
-#define WCHAR_MAX INT32_MAX
+#define WCHAR_MIN __WCHAR_MIN__
+#define WCHAR_MAX __WCHAR_MAX__
 #define WINT_MIN 0U
 #define WINT_MAX UINT32_MAX
 #define INT8_C(c) c

@@ -5,8 +5,8 @@ __MINILIBC_BEGIN
 /* C locale only: see docs/minilibc.md. No wide-character stdio. */
 typedef struct { unsigned int __state; } mbstate_t;
 #define WEOF 0xffffffffU
-#define WCHAR_MIN (-2147483647 - 1)
-#define WCHAR_MAX 2147483647
+#define WCHAR_MIN __WCHAR_MIN__
+#define WCHAR_MAX __WCHAR_MAX__
 size_t wcslen(const wchar_t *text);
 int wcscmp(const wchar_t *left, const wchar_t *right);
 int wcsncmp(const wchar_t *left, const wchar_t *right, size_t count);

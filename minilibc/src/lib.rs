@@ -39,7 +39,7 @@ pub mod process_table;
 pub mod scan;
 pub mod sort;
 
-#[cfg(all(any(target_os = "linux", feature = "mach"), target_arch = "x86_64"))]
+#[cfg(any(all(target_os = "linux", target_arch = "x86_64"), feature = "mach"))]
 pub mod platform;
 
 #[cfg(all(feature = "c-abi", panic = "abort"))]

@@ -320,9 +320,89 @@ pub fn extended_to_double(bytes: [u8; 10]) -> f64 {
     }
 }
 
+/// The double nearest to an IEEE binary128 `long double` (aarch64's; the
+/// 16 bytes little-endian): a 15-bit exponent and 112 stored mantissa bits,
+/// of which the top 63 and a sticky bit decide the rounding.
+pub fn quadruple_to_double(bytes: [u8; 16]) -> f64 {
+    let bits = u128::from_le_bytes(bytes);
+    let negative = bits >> 127 != 0;
+    let biased = ((bits >> 112) & 0x7fff) as i64;
+    let fraction = bits & ((1u128 << 112) - 1);
+    let magnitude = if biased == 0x7fff {
+        if fraction == 0 {
+            f64::INFINITY
+        } else {
+            f64::NAN
+        }
+    } else {
+        // The significand with its implicit bit (none for subnormals), cut
+        // to 64 bits; what is dropped below makes the sticky bit.
+        let significand = if biased == 0 { fraction } else { fraction | 1u128 << 112 };
+        let mantissa = (significand >> 49) as u64;
+        let sticky = significand & ((1u128 << 49) - 1) != 0;
+        let exponent = if biased == 0 { -16382 - 63 } else { biased - 16383 - 63 };
+        compose_double(mantissa, exponent, sticky)
+    };
+    if negative {
+        -magnitude
+    } else {
+        magnitude
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `value` as binary128 (exact: every double is one).
+    fn quadruple_of(value: f64) -> [u8; 16] {
+        let bits = value.to_bits();
+        let negative = (bits >> 63) as u128;
+        let biased = ((bits >> 52) & 0x7ff) as i64;
+        let fraction = (bits & ((1 << 52) - 1)) as u128;
+        let quadruple = if biased == 0x7ff {
+            negative << 127 | 0x7fffu128 << 112 | fraction << 60
+        } else if biased == 0 {
+            if fraction == 0 {
+                negative << 127
+            } else {
+                // A subnormal double is a normal quadruple.
+                let shift = fraction.leading_zeros() as i64 - (128 - 53);
+                let exponent = -1022 - shift + 16383;
+                let normalized = (fraction << shift) & ((1 << 52) - 1);
+                negative << 127 | (exponent as u128) << 112 | normalized << 60
+            }
+        } else {
+            negative << 127 | ((biased - 1023 + 16383) as u128) << 112 | fraction << 60
+        };
+        quadruple.to_le_bytes()
+    }
+
+    #[test]
+    fn quadruple() {
+        assert_eq!(quadruple_to_double(quadruple_of(1.0)), 1.0);
+        assert_eq!(quadruple_to_double(quadruple_of(-2.5)), -2.5);
+        assert!(quadruple_to_double(quadruple_of(f64::NAN)).is_nan());
+        assert_eq!(quadruple_to_double(quadruple_of(f64::NEG_INFINITY)), f64::NEG_INFINITY);
+        // 1 + 2^-60: rounds to 1; 1 + 2^-52 + 2^-53 + 2^-100: up (sticky).
+        let mut bits = 16383u128 << 112 | 1u128 << (112 - 60);
+        assert_eq!(quadruple_to_double(bits.to_le_bytes()), 1.0);
+        bits = 16383u128 << 112 | 1u128 << (112 - 52) | 1u128 << (112 - 53) | 1u128 << (112 - 100);
+        assert_eq!(quadruple_to_double(bits.to_le_bytes()), 1.0 + 2.0 * f64::EPSILON);
+        // Beyond the double's range.
+        assert_eq!(quadruple_to_double((20000u128 << 112).to_le_bytes()), f64::INFINITY);
+        assert_eq!(quadruple_to_double((100u128 << 112).to_le_bytes()), 0.0);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(500))]
+        #[test]
+        fn every_double_survives_binary128(bits in proptest::num::u64::ANY) {
+            let value = f64::from_bits(bits);
+            let back = quadruple_to_double(quadruple_of(value));
+            proptest::prop_assert!(back.to_bits() == value.to_bits() || (value.is_nan() && back.is_nan()));
+        }
+    }
 
     #[test]
     fn integers() {

@@ -7,8 +7,11 @@ connect) and QMP on another.
     boot_to_prompt.py wall SERIAL QMP
         Prints `wall_ms N`: milliseconds from the moment QEMU's serial
         socket appears (QEMU has read its arguments and waits for us; the
-        guest has not run) to the prompt on the screen; then `true_ms N`
-        three times: /bin/true typed at the prompt, Enter to the next one.
+        guest has not run) to the prompt on the screen; `cpu_ms N`: the
+        processor time QEMU (every thread of it, from /proc) used over the
+        same span, which a loaded host changes much less than the wall
+        time; then `true_ms N` three times: /bin/true typed at the prompt,
+        Enter to the next one.
 
     boot_to_prompt.py instructions SERIAL QMP KERNEL_LOG [COMMAND...]
         QEMU runs with `-icount shift=0,rr=record`, whose QMP query-replay
@@ -123,19 +126,50 @@ def wait_for_prompt(console, start, seconds, on_lines=None):
     return False
 
 
+def qemu_process(serial):
+    """The pid of the QEMU whose command line names the socket SERIAL."""
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as file:
+                words = file.read().split(b"\0")
+        except OSError:
+            continue
+        if words and b"qemu-system" in words[0] and any(serial.encode() in word for word in words):
+            return int(entry)
+    return None
+
+
+def processor_seconds(pid):
+    """User and system time of process `pid` (all its threads), seconds."""
+    try:
+        with open(f"/proc/{pid}/stat") as file:
+            fields = file.read().rsplit(")", 1)[1].split()
+    except (OSError, TypeError):
+        return None
+    # utime and stime: the 14th and 15th fields, 12th and 13th after ")".
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def wall(serial, qmp):
     while not os.path.exists(serial):
         time.sleep(0.001)
     start = time.monotonic()
+    pid = qemu_process(serial)
+    cpu_start = processor_seconds(pid)
     console = SerialConsole(serial, 60)
     monitor = Monitor(qmp)
     came = wait_for_prompt(console, 0, BOOT_SECONDS)
     elapsed = time.monotonic() - start
+    cpu_end = processor_seconds(pid)
     if not came:
         monitor.quit()
         sys.stderr.write(f"no prompt; the screen: {console.output[-600:]!r}\n")
         return 1
     print(f"wall_ms {elapsed * 1000:.0f}")
+    if cpu_start is not None and cpu_end is not None:
+        print(f"cpu_ms {(cpu_end - cpu_start) * 1000:.0f}")
     # A program started at the prompt: Enter to the next prompt, 3 times.
     for _ in range(3):
         console.type(b"/bin/true")

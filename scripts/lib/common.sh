@@ -14,6 +14,18 @@ x86_64 | aarch64) ;;
 *) echo "unknown architecture $ARCH (MACH_ARCH): x86_64 or aarch64" >&2 && exit 2 ;;
 esac
 
+# The root disk scripts/run boots. A person's disk persists between runs
+# (MACH_ROOT_DISK, default build/<arch>/persistent-root.img; docs/boot.md,
+# "The root disk"); every other script that sources this file (the tests,
+# the benches) and then starts scripts/run gets a scratch disk instead,
+# made afresh at build/<arch>/root.img for that run, so that no test sees
+# or changes a person's disk: MACH_SCRATCH_DISK=1, exported for them here
+# (a test of the persistent disk itself sets it to 0 and its own
+# MACH_ROOT_DISK).
+if [ "$(basename "$0")" != run ]; then
+    export MACH_SCRATCH_DISK=${MACH_SCRATCH_DISK:-1}
+fi
+
 sysroot_tool() {
     # $1: an llvm-tools binary name (llvm-objcopy, ...)
     echo "$(rustc +"$TOOLCHAIN" --print sysroot)/lib/rustlib/x86_64-unknown-linux-gnu/bin/$1"
@@ -325,21 +337,21 @@ qemu_test() {
 
 # build_root_disk OUTPUT [SIZE] [DIRECTORY...]: the root disk, an ext2 image
 # made by mkimage (docs/ext2.md) from the skeleton in image/root/ plus
-# whatever build steps staged in $BUILD/x86_64/root/ (programs for /bin,
+# whatever build steps staged in $BUILD/<arch>/root/ (programs for /bin,
 # /sbin...: copy them there, or use stage_root_file, before calling this),
 # then each DIRECTORY copied over it in order (scripts/run's --add). SIZE
 # defaults to 64M. Time stamps come from the last commit, so the same tree
 # gives the same image.
 build_root_disk() {
-    local output=$1 size=${2:-64M} staging="$BUILD/x86_64/root-staging" overlay
+    local output=$1 size=${2:-64M} staging="$BUILD/$ARCH/root-staging" overlay
     shift 2 2>/dev/null || shift $#
     cargo +"$TOOLCHAIN" build --quiet --release -p mach-image --target-dir "$ROOT/target/host-tools" || return
     rm -rf "$staging"
     mkdir -p "$staging" "$(dirname "$output")"
     cp -a "$ROOT/image/root/." "$staging/" || return
     find "$staging" -name .keep -delete
-    if [ -d "$BUILD/x86_64/root" ]; then
-        cp -a "$BUILD/x86_64/root/." "$staging/" || return
+    if [ -d "$BUILD/$ARCH/root" ]; then
+        cp -a "$BUILD/$ARCH/root/." "$staging/" || return
     fi
     for overlay in "$@"; do
         [ -n "$overlay" ] && [ -d "$overlay" ] || { echo "build_root_disk: no overlay directory '$overlay'" >&2; return 1; }
@@ -353,19 +365,57 @@ build_root_disk() {
         --label mach-root --time "${SOURCE_DATE_EPOCH:-$time}"
 }
 
+# update_root_disk DISK [DIRECTORY...]: brings an existing root disk up to
+# date in place (mkimage update, docs/ext2.md): what image/root has and the
+# disk lacks is added (a person's edits of /etc stay), the programs staged
+# under $BUILD/<arch>/root and the DIRECTORY trees (--add) replace the
+# disk's where they differ. First `e2fsck -p` repairs what a machine left
+# without powering off may have left (or refuses). Fails with a message on a
+# disk it cannot use; the disk is then unchanged.
+update_root_disk() {
+    local disk=$1 skeleton="$BUILD/$ARCH/root-skeleton" overlay trees=() status
+    shift
+    cargo +"$TOOLCHAIN" build --quiet --release -p mach-image --target-dir "$ROOT/target/host-tools" || return
+    rm -rf "$skeleton"
+    mkdir -p "$skeleton"
+    cp -a "$ROOT/image/root/." "$skeleton/" || return
+    find "$skeleton" -name .keep -delete
+    chmod 1777 "$skeleton/tmp"
+    chmod 0700 "$skeleton/root"
+    trees=(--keep "$skeleton")
+    [ -d "$BUILD/$ARCH/root" ] && trees+=(--replace "$BUILD/$ARCH/root")
+    for overlay in "$@"; do
+        [ -n "$overlay" ] && [ -d "$overlay" ] || { echo "update_root_disk: no overlay directory '$overlay'" >&2; return 1; }
+        trees+=(--replace "$overlay")
+    done
+    # The label first: e2fsck is not let near a disk that is not ours.
+    "$ROOT/target/host-tools/release/mkimage" update --image "$disk" --label mach-root || return
+    if command -v e2fsck >/dev/null || [ -x /usr/sbin/e2fsck ]; then
+        PATH="$PATH:/usr/sbin:/sbin" e2fsck -p "$disk" >"$BUILD/x86_64/e2fsck.log" 2>&1
+        status=$?
+        if [ $status -ge 4 ]; then
+            echo "e2fsck -p cannot repair $disk (status $status):" >&2
+            tail -5 "$BUILD/x86_64/e2fsck.log" >&2
+            return 1
+        fi
+        [ $status -eq 0 ] || echo "scripts/run: e2fsck repaired $disk (the last run did not power off): $(tail -1 "$BUILD/x86_64/e2fsck.log")" >&2
+    fi
+    "$ROOT/target/host-tools/release/mkimage" update --image "$disk" --label mach-root "${trees[@]}"
+}
+
 # stage_root_file SOURCE PATH [MODE]: puts SOURCE at PATH (e.g. /bin/ls) in
-# the next root disk build_root_disk makes.
+# the next root disk build_root_disk makes (for $ARCH).
 stage_root_file() {
-    local target="$BUILD/x86_64/root/${2#/}"
+    local target="$BUILD/$ARCH/root/${2#/}"
     mkdir -p "$(dirname "$target")"
     install -m "${3:-0755}" "$1" "$target"
 }
 
 # stage_system_programs: the programs the system runs from its root disk
 # (init at /sbin/init, the process server's first process), from
-# $BUILD/x86_64/user (call after build_user_programs).
+# $BUILD/<arch>/user (call after build_user_programs).
 stage_system_programs() {
-    stage_root_file "$BUILD/x86_64/user/init" /sbin/init 0755
+    stage_root_file "$BUILD/$ARCH/user/init" /sbin/init 0755
 }
 
 # stage_user_programs: what a person uses on the root disk, built for
@@ -375,16 +425,16 @@ stage_system_programs() {
 # /bin/sh (a symbolic link): system(), popen() and `#!/bin/sh` scripts run it
 # as `sh -c COMMAND` or `sh FILE`. Then every program a crate lists in
 # `[package.metadata.mach] commands` (found, not listed here: `workspace
-# commands`), from $BUILD/x86_64/user (call after build_user_programs), at
+# commands`), from $BUILD/<arch>/user (call after build_user_programs), at
 # /bin/NAME; a name /bin has already is refused.
 stage_user_programs() {
-    local bin="$BUILD/x86_64/root/bin" tool tools commands command
+    local bin="$BUILD/$ARCH/root/bin" tool tools commands command
     build_minilibc_program msh mach || return
     stage_root_file "$MINILIBC_PROGRAMS/msh" /bin/msh 0755
     ln -sfn msh "$bin/sh"
     build_minilibc_program coreutils mach || return
     stage_root_file "$MINILIBC_PROGRAMS/coreutils" /bin/coreutils 0755
-    strip "$bin/msh" "$bin/coreutils" || return
+    strip_program "$bin/msh" "$bin/coreutils" || return
     tools=$(sed -n 's/^ *Tool { name: "\([^"]*\)".*/\1/p' "$ROOT/coreutils/src/tools/mod.rs")
     for tool in $tools; do
         ln -sfn coreutils "$bin/$tool"
@@ -395,7 +445,7 @@ stage_user_programs() {
             echo "error: the program $command (a crate's \`commands\`) would replace /bin/$command; rename it" >&2
             return 1
         fi
-        stage_root_file "$BUILD/x86_64/user/$command" "/bin/$command" 0755 || return
+        stage_root_file "$BUILD/$ARCH/user/$command" "/bin/$command" 0755 || return
     done
 }
 
@@ -410,12 +460,12 @@ DISK_ONLY_PROGRAMS=(init proc-checks process-frames proc-bench echo-args exit-co
 # executable text file /bin/not-a-program (exec's ENOEXEC); prints its path.
 # Call after build_user_programs.
 process_test_overlay() {
-    local overlay="$BUILD/x86_64/process-test-root" program
+    local overlay="$BUILD/$ARCH/process-test-root" program
     rm -rf "$overlay"
     mkdir -p "$overlay/bin"
     for program in "${DISK_ONLY_PROGRAMS[@]}"; do
         [ "$program" = init ] && continue
-        cp "$BUILD/x86_64/user/$program" "$overlay/bin/$program" || return
+        cp "$BUILD/$ARCH/user/$program" "$overlay/bin/$program" || return
     done
     printf 'this is text, not a program\n' >"$overlay/bin/not-a-program"
     chmod 755 "$overlay/bin/not-a-program"
@@ -435,13 +485,13 @@ build_test_disk() {
 virtio_test_devices() {
     local overlay
     overlay=$(process_test_overlay) || return
-    build_root_disk "$BUILD/x86_64/root.img" 64M "$overlay" >&2 || return
+    build_root_disk "$BUILD/$ARCH/root.img" 64M "$overlay" >&2 || return
     build_test_disk "$BUILD/x86_64/test-disk.img" >&2 || return
     if [ "$ARCH" = aarch64 ]; then
         # virtio over MMIO transports (the virt board has 32).
-        echo "-drive file=$BUILD/x86_64/root.img,if=none,id=root,format=raw,snapshot=on -device virtio-blk-device,drive=root" \
+        echo "-drive file=$BUILD/aarch64/root.img,if=none,id=root,format=raw,snapshot=on -device virtio-blk-device,drive=root" \
             "-drive file=$BUILD/x86_64/test-disk.img,if=none,id=test,format=raw,snapshot=on -device virtio-blk-device,drive=test" \
-            "-drive file=$BUILD/x86_64/root.img,if=none,id=readonly,format=raw,readonly=on -device virtio-blk-device,drive=readonly" \
+            "-drive file=$BUILD/aarch64/root.img,if=none,id=readonly,format=raw,readonly=on -device virtio-blk-device,drive=readonly" \
             "-device virtio-rng-device"
         return
     fi
@@ -470,19 +520,43 @@ user_test_modules() {
 }
 
 # build_minilibc_program PACKAGE [PLATFORM]: builds the Rust programs of
-# PACKAGE (#![no_std] binaries over the posix crate, minilibc/posix):
-# target x86_64-unknown-linux-gnu (the host's ELF ABI), panic abort, static
-# non-PIE, linked by scripts/mcc against minilibc's crt1.o and libc.a of
+# PACKAGE (#![no_std] binaries over the posix crate, minilibc/posix) for
+# $ARCH: on x86_64 target x86_64-unknown-linux-gnu (the host's ELF ABI), on
+# aarch64 aarch64-unknown-none (AAPCS64, as gcc's code; only PLATFORM mach
+# there); panic abort, static non-PIE, linked by scripts/mcc (with gcc's
+# linker flavor, bfd's ld) against minilibc's crt1.o and libc.a of
 # PLATFORM: `linux` (the default: the host tests run them on Linux) or
 # `mach` (for Mach_R's root disk). The package's binaries require its
 # feature "program" (so workspace builds and `cargo test` leave them out).
 # Leaves them in $MINILIBC_PROGRAMS/<binary> (set for the platform built).
 build_minilibc_program() {
-    local package=$1 platform=${2:-linux}
-    MINILIBC_PROGRAMS="$ROOT/target/minilibc-programs-$platform/x86_64-unknown-linux-gnu/release"
-    MCC_PLATFORM=$platform RUSTFLAGS="-C panic=abort -C relocation-model=static -C linker=$ROOT/scripts/mcc" \
+    local package=$1 platform=${2:-linux} target target_dir flags
+    case $ARCH in
+    x86_64)
+        target=x86_64-unknown-linux-gnu
+        target_dir="$ROOT/target/minilibc-programs-$platform"
+        flags=""
+        ;;
+    aarch64)
+        target=aarch64-unknown-none
+        target_dir="$ROOT/target/minilibc-programs-$platform-aarch64"
+        # The bare-metal target links with lld by default.
+        flags="-C linker-flavor=gcc -C link-arg=-fuse-ld=bfd"
+        ;;
+    esac
+    MINILIBC_PROGRAMS="$target_dir/$target/release"
+    MCC_ARCH=$ARCH MCC_PLATFORM=$platform \
+        RUSTFLAGS="-C panic=abort -C relocation-model=static -C linker=$ROOT/scripts/mcc $flags" \
         cargo +"$TOOLCHAIN" build --quiet --release -p "$package" --features "$package/program" \
-        --target x86_64-unknown-linux-gnu --target-dir "$ROOT/target/minilibc-programs-$platform"
+        --target "$target" --target-dir "$target_dir"
+}
+
+# strip_program FILE...: strips programs built for $ARCH.
+strip_program() {
+    case $ARCH in
+    x86_64) strip "$@" ;;
+    aarch64) aarch64-linux-gnu-strip "$@" ;;
+    esac
 }
 
 # fetch_real_sources DIRECTORY: the third-party C sources the real-program

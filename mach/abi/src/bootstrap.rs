@@ -99,8 +99,10 @@ pub const AT_MACH_HOST: u64 = 0x1001;
 /// Auxiliary vector: one I/O port range the program's manifest entry grants
 /// (`io-ports=`), one entry per range: [`io_port_range`] makes the value,
 /// [`io_port_range_of`] reads it. A program checks here before `in`/`out`
-/// on a port it may lack: an ungranted port faults.
-pub const AT_MACH_IO_PORTS: u64 = 0x1002;
+/// on a port it may lack: an ungranted port faults. (It was 0x1002 until
+/// 2026-12-07, the number of [`AT_MACH_PROC`] too: every `AT_MACH_*` key is
+/// distinct now, a test in `c_header` checks it.)
+pub const AT_MACH_IO_PORTS: u64 = 0x100e;
 
 /// An [`AT_MACH_IO_PORTS`] value: the first port in bits 0-15, the count
 /// (1 to 65,536) in bits 16-32.
@@ -169,6 +171,12 @@ pub const AT_MACH_BOOT_TIME: u64 = 0x100b;
 /// makes its own group before `main` (`tcsetpgrp(fd, getpgrp())` with
 /// SIGTTOU blocked).
 pub const AT_MACH_FOREGROUND: u64 = 0x100c;
+/// Auxiliary vector: the signals the new image starts ignoring (kept
+/// ignored across exec, as POSIX wants), bit `n - 1` for signal `n`.
+/// minilibc reads it (docs/minilibc.md, "Needs from the process server");
+/// the process server does not send it yet, and without it the image
+/// believes none is ignored.
+pub const AT_MACH_SIGNAL_IGNORED: u64 = 0x100d;
 
 /// One entry of a process's descriptor table ([`AT_MACH_FDS`]): the
 /// descriptor's number, the name of its send right, its descriptor flags

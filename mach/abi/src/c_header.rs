@@ -128,7 +128,7 @@ const STRUCTS: &[StructLayout] = &[
             ("uint32_t", "run_state", offset_of!(ThreadBasicInfo, run_state)),
             ("uint32_t", "priority", offset_of!(ThreadBasicInfo, priority)),
             ("uint32_t", "suspend_count", offset_of!(ThreadBasicInfo, suspend_count)),
-            ("uint32_t", "reserved", offset_of!(ThreadBasicInfo, reserved)),
+            ("uint32_t", "tick_nanoseconds", offset_of!(ThreadBasicInfo, tick_nanoseconds)),
             ("uint64_t", "cpu_ticks", offset_of!(ThreadBasicInfo, cpu_ticks)),
         ],
     },
@@ -446,6 +446,7 @@ const CONSTANTS: &[(&str, u64, bool)] = &[
     ("AT_MACH_PID", AT_MACH_PID, true),
     ("AT_MACH_BOOT_TIME", AT_MACH_BOOT_TIME, true),
     ("AT_MACH_FOREGROUND", AT_MACH_FOREGROUND, true),
+    ("AT_MACH_SIGNAL_IGNORED", AT_MACH_SIGNAL_IGNORED, true),
     ("TASK_NAME_MAX", TASK_NAME_MAX as u64, false),
     ("TASK_CREATE_INHERIT_MEMORY", TASK_CREATE_INHERIT_MEMORY, true),
     ("TASK_CREATE_INHERIT_SEND_RIGHTS", TASK_CREATE_INHERIT_SEND_RIGHTS, true),
@@ -646,4 +647,46 @@ pub fn render_c_header<W: Write>(out: &mut W) -> fmt::Result {
     }
     writeln!(out)?;
     writeln!(out, "#endif /* MACH_ABI_H */")
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::CONSTANTS;
+    use std::vec::Vec;
+
+    /// A program reads its auxiliary vector by key: two entries with one
+    /// key would be read as each other (AT_MACH_IO_PORTS and AT_MACH_PROC
+    /// were both 0x1002).
+    #[test]
+    fn every_auxiliary_vector_key_is_distinct() {
+        let keys: Vec<(&str, u64)> = CONSTANTS
+            .iter()
+            .filter(|(name, ..)| name.starts_with("AT_"))
+            .map(|&(name, value, _)| (name, value))
+            .collect();
+        assert!(keys.len() >= 20, "the table lists the AT_* keys: {keys:?}");
+        for (index, (name, value)) in keys.iter().enumerate() {
+            for (other, other_value) in &keys[index + 1..] {
+                assert_ne!(value, other_value, "{name} and {other} are both {value:#x}");
+            }
+        }
+    }
+
+    /// Every `AT_MACH_*` constant of the crate is in the table the C header
+    /// and the test above come from.
+    #[test]
+    fn every_mach_auxiliary_key_is_in_the_table() {
+        let source = include_str!("bootstrap.rs");
+        let declared: Vec<&str> = source
+            .lines()
+            .filter_map(|line| line.strip_prefix("pub const "))
+            .filter_map(|rest| rest.split(':').next())
+            .filter(|name| name.starts_with("AT_"))
+            .collect();
+        assert!(declared.len() >= 20, "bootstrap.rs declares the AT_* keys: {declared:?}");
+        for name in declared {
+            assert!(CONSTANTS.iter().any(|(listed, ..)| *listed == name), "{name} is missing from CONSTANTS");
+        }
+    }
 }

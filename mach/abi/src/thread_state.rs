@@ -78,7 +78,11 @@ pub struct ThreadBasicInfo {
     pub run_state: u32,
     pub priority: u32,
     pub suspend_count: u32,
-    pub reserved: u32,
+    /// How long one timer tick is, in nanoseconds (the kernel's `hz=`:
+    /// 10,000,000 at the default 100 Hz), so that `cpu_ticks` converts to
+    /// time without the caller measuring the tick; 0 before the timer runs.
+    pub tick_nanoseconds: u32,
+    /// Timer ticks the thread has run.
     pub cpu_ticks: u64,
 }
 

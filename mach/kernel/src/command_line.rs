@@ -9,7 +9,10 @@
 //!   instead of the test cases;
 //! - `ktest.modules=N`: how many `ktest-module-*` boot modules to expect;
 //! - `block.bench=full`: in a test build, the virtio driver's benchmark
-//!   case runs every round (scripts/benches/block) instead of a quick run.
+//!   case runs every round (scripts/benches/block) instead of a quick run;
+//! - `semihosting=on` (aarch64): the host gives Arm semihosting, so a
+//!   normal kernel writes its debug console there and powers off with the
+//!   status through it (`scripts/run --arch aarch64`; test kernels always do).
 //!
 //! Unknown options are logged and ignored, as Linux does, so an old kernel
 //! boots with a newer script.

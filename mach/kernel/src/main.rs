@@ -52,8 +52,7 @@ mod trap;
 mod usertest;
 #[cfg(feature = "ktest")]
 mod usertest_fs;
-// The process server runs on x86_64 only so far (docs/porting.md).
-#[cfg(all(feature = "ktest", target_arch = "x86_64"))]
+#[cfg(feature = "ktest")]
 mod usertest_process;
 #[cfg(feature = "ktest")]
 mod usertest_virtio;

@@ -314,14 +314,14 @@ pub fn thread_info([thread, flavor, info_out, count_in_out, ..]: [u64; 6]) -> Re
             run_state,
             priority: object.priority as u32,
             suspend_count: object.suspend_count,
-            reserved: 0,
+            tick_nanoseconds: crate::time::tick_nanoseconds(),
             cpu_ticks: object.ticks_run,
         };
         let words = [
             info.run_state,
             info.priority,
             info.suspend_count,
-            info.reserved,
+            info.tick_nanoseconds,
             info.cpu_ticks as u32,
             (info.cpu_ticks >> 32) as u32,
         ];

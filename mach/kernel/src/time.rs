@@ -29,6 +29,16 @@ pub fn timer_hz() -> u32 {
     crate::arch::timer::hz()
 }
 
+/// How long one tick is, in nanoseconds (0 before the timer starts):
+/// `thread_info` reports it beside a thread's ticks, so user space need
+/// not measure it.
+pub fn tick_nanoseconds() -> u32 {
+    match timer_hz() {
+        0 => 0,
+        hz => 1_000_000_000 / hz,
+    }
+}
+
 /// Called by the architecture's timer interrupt handler.
 pub fn tick() {
     TICKS.fetch_add(1, Ordering::Relaxed);

@@ -48,8 +48,18 @@ pub(crate) fn exists(task: TaskId) -> bool {
 }
 
 /// Sleeps a tick at a time until `done` holds or `milliseconds` pass.
+/// The shortest a test waits for something that should happen. A bound is
+/// only reached when the awaited thing never comes, so a long one costs a
+/// passing run nothing, while a short one fails on a host whose other work
+/// holds QEMU off the processor for seconds: the guest clock runs on while
+/// the guest does not (a 2 s bound failed so at load 11 on 2 cores).
+const LIVENESS_FLOOR_MILLISECONDS: u64 = 30_000;
+
+/// Polls `done` every millisecond until it holds or `milliseconds` (at
+/// least [`LIVENESS_FLOOR_MILLISECONDS`]) have passed; whether it held.
 pub(crate) fn wait_until(milliseconds: u64, mut done: impl FnMut() -> bool) -> bool {
-    let deadline = crate::time::uptime() + core::time::Duration::from_millis(milliseconds);
+    let bound = milliseconds.max(LIVENESS_FLOOR_MILLISECONDS);
+    let deadline = crate::time::uptime() + core::time::Duration::from_millis(bound);
     while crate::time::uptime() < deadline {
         if done() {
             return true;
@@ -1301,7 +1311,7 @@ ktest! {
         let before = task_ids();
         let bootstrap = boot_manifest("crash-loop registers=crash-loop restart=no\n")?;
         wait_for_text(bootstrap, "crash-loop ended: killed by exception 1 (bad access); not restarted (restart=no)", 5000)?;
-        let _ = wait_until(200, || false);
+        let _ = scheduler::sleep_for(core::time::Duration::from_millis(200));
         ensure_eq!(lines_starting(&output(bootstrap).unwrap_or_default(), "bootstrap: started crash-loop"), 1);
         end_bootstrap(bootstrap, &before)
     }
@@ -1314,7 +1324,7 @@ ktest! {
             "bootstrap: system.manifest:2:7: needs `nobody`, which no program registers; starting nothing\n",
             5000,
         )?;
-        let _ = wait_until(200, || false);
+        let _ = scheduler::sleep_for(core::time::Duration::from_millis(200));
         ensure!(task_ids().len() == before.len() + 1, "only the bootstrap task should run");
         end_bootstrap(bootstrap, &before)
     }

@@ -16,10 +16,22 @@ use crate::{ensure, ktest};
 use alloc::string::String;
 use alloc::vec::Vec;
 
+#[cfg(target_arch = "x86_64")]
 const SERVERS: &str = "console registers=console io-ports=0x3f8-0x3ff host-port\n\
     virtio registers=block,block1,block2,block3,random host-port\n\
     fs registers=fs needs=block,random io-ports=0x70-0x71\n\
     memory registers=memory host-port\n";
+/// aarch64: the console maps its PL011 with the host port; no I/O ports.
+#[cfg(target_arch = "aarch64")]
+const SERVERS: &str = "console registers=console host-port\n\
+    virtio registers=block,block1,block2,block3,random host-port\n\
+    fs registers=fs needs=block,random\n\
+    memory registers=memory host-port\n";
+/// The process server's line before its arguments.
+#[cfg(target_arch = "x86_64")]
+const PROCESS_SERVER: &str = "proc registers=proc needs=fs,memory,console host-port io-ports=0x70-0x71";
+#[cfg(target_arch = "aarch64")]
+const PROCESS_SERVER: &str = "proc registers=proc needs=fs,memory,console host-port";
 
 /// Free frames, counting what the kernel heap holds as free (it grows and
 /// gives back whole chunks as it goes).
@@ -140,8 +152,7 @@ ktest! {
             arguments.push_str(&alloc::format!(" {mib}"));
         }
         let manifest = alloc::format!(
-            "{SERVERS}proc registers=proc needs=fs,memory,console host-port io-ports=0x70-0x71 -- \
-             /bin/process-frames {arguments}\n"
+            "{SERVERS}{PROCESS_SERVER} -- /bin/process-frames {arguments}\n"
         );
         let bootstrap = boot_manifest(&manifest)?;
         let measured = wait_for_any_text("process-frames: cycles warm", 120_000)

@@ -39,7 +39,7 @@ typedef unsigned long fsblkcnt_t;
 typedef unsigned long fsfilcnt_t;
 typedef int key_t;
 #ifndef __cplusplus
-typedef int wchar_t;
+typedef __WCHAR_TYPE__ wchar_t; /* int on x86_64, unsigned int on aarch64 */
 #endif
 typedef unsigned int wint_t;
 typedef __builtin_va_list __minilibc_va_list;

@@ -3,6 +3,42 @@
 #include <bits/types.h>
 #include <signal.h>
 __MINILIBC_BEGIN
+#if defined(__aarch64__)
+/* The aarch64 machine context a SA_SIGINFO handler's third argument points
+   at (glibc's layout): uc_mcontext.pc is where the signal interrupted the
+   thread, regs[0..30] x0..x30, and __reserved holds the FP/SIMD state as
+   Linux's fpsimd_context record. A handler may change the registers and
+   the mask it returns to. crt/layout_checks.c checks the offsets against
+   minilibc's Rust side (mach/frame_aarch64.rs). */
+typedef unsigned long greg_t;
+typedef struct {
+    unsigned long long fault_address;
+    unsigned long long regs[31];
+    unsigned long long sp;
+    unsigned long long pc;
+    unsigned long long pstate;
+    unsigned char __reserved[4096] __attribute__((__aligned__(16)));
+} mcontext_t;
+#define FPSIMD_MAGIC 0x46508001
+struct _aarch64_ctx {
+    unsigned int magic;
+    unsigned int size;
+};
+struct fpsimd_context {
+    struct _aarch64_ctx head;
+    unsigned int fpsr;
+    unsigned int fpcr;
+    __uint128_t vregs[32];
+};
+typedef struct ucontext_t {
+    unsigned long uc_flags;
+    struct ucontext_t *uc_link;
+    stack_t uc_stack;
+    sigset_t uc_sigmask;
+    unsigned long __sigmask_rest[15];
+    mcontext_t uc_mcontext;
+} ucontext_t;
+#else
 /* The x86_64 machine context a SA_SIGINFO handler's third argument points
    at (glibc's layout, which is also the Linux kernel's signal frame):
    uc_mcontext.gregs[REG_RIP] is where the signal interrupted the thread
@@ -98,5 +134,6 @@ typedef struct ucontext_t {
     struct _libc_fpstate __fpregs_mem;
     unsigned long long __ssp[4];
 } ucontext_t;
+#endif
 __MINILIBC_END
 #endif

@@ -6,15 +6,19 @@
 //! itself), and eight bytes per iteration rather than one matter where each
 //! iteration costs an instruction's time: a CPU without fast short `rep
 //! movsb` (QEMU's qemu64, under TCG one iteration at a time), where a
-//! 4 KiB read's copies alone took 8x more with `rep movsb`.
+//! 4 KiB read's copies alone took 8x more with `rep movsb`. On aarch64
+//! the loops are assembly for the same reason (`memory_aarch64`), 16 bytes
+//! an iteration with `ldp`/`stp`.
 
 use super::{set_errno, CGlobal};
 use crate::allocator::{Allocator, PageSource};
 use crate::errno_table::{EINVAL, ENOMEM};
+#[cfg(target_arch = "x86_64")]
 use core::arch::asm;
 use core::ptr;
 use core::sync::atomic::{AtomicBool, Ordering};
 
+#[cfg(target_arch = "x86_64")]
 #[no_mangle]
 pub unsafe extern "C" fn memcpy(destination: *mut u8, source: *const u8, count: usize) -> *mut u8 {
     use core::arch::x86_64::{__m128i, _mm_loadu_si128, _mm_storeu_si128};
@@ -65,6 +69,7 @@ pub unsafe extern "C" fn memcpy(destination: *mut u8, source: *const u8, count: 
     destination
 }
 
+#[cfg(target_arch = "x86_64")]
 #[no_mangle]
 pub unsafe extern "C" fn memmove(destination: *mut u8, source: *const u8, count: usize) -> *mut u8 {
     if (destination as usize).wrapping_sub(source as usize) >= count {
@@ -81,6 +86,7 @@ pub unsafe extern "C" fn memmove(destination: *mut u8, source: *const u8, count:
     destination
 }
 
+#[cfg(target_arch = "x86_64")]
 #[no_mangle]
 pub unsafe extern "C" fn memset(destination: *mut u8, value: i32, count: usize) -> *mut u8 {
     // SAFETY: the caller guarantees the range is writable.
@@ -127,6 +133,7 @@ pub unsafe extern "C" fn bcmp(left: *const u8, right: *const u8, count: usize) -
     unsafe { memcmp(left, right, count) }
 }
 
+#[cfg(target_arch = "x86_64")]
 #[no_mangle]
 pub unsafe extern "C" fn memchr(haystack: *const u8, byte: i32, count: usize) -> *mut u8 {
     use core::arch::x86_64::{__m128i, _mm_cmpeq_epi8, _mm_load_si128, _mm_movemask_epi8, _mm_set1_epi8};
@@ -167,6 +174,178 @@ pub unsafe extern "C" fn memrchr(haystack: *const u8, byte: i32, count: usize) -
     match bytes.iter().rposition(|&b| b == byte as u8) {
         Some(index) => haystack.wrapping_add(index) as *mut u8,
         None => ptr::null_mut(),
+    }
+}
+
+#[cfg(target_arch = "aarch64")]
+pub use memory_aarch64::{memchr, memcpy, memmove, memset};
+
+/// aarch64's copy, fill and search loops, in assembly where a Rust loop
+/// could become a call to the function being defined.
+#[cfg(target_arch = "aarch64")]
+mod memory_aarch64 {
+    use core::arch::asm;
+    use core::ptr;
+
+    /// Copies `count` bytes (at most 64) with overlapping unaligned loads
+    /// and stores of the first and last bytes, all loads first.
+    ///
+    /// # Safety
+    /// Both ranges valid for `count` bytes.
+    unsafe fn copy_small(destination: *mut u8, source: *const u8, count: usize) {
+        // SAFETY: per the contract; every access lies inside the ranges.
+        unsafe {
+            if count >= 32 {
+                let a = ptr::read_unaligned(source as *const u128);
+                let b = ptr::read_unaligned(source.add(16) as *const u128);
+                let c = ptr::read_unaligned(source.add(count - 32) as *const u128);
+                let d = ptr::read_unaligned(source.add(count - 16) as *const u128);
+                ptr::write_unaligned(destination as *mut u128, a);
+                ptr::write_unaligned(destination.add(16) as *mut u128, b);
+                ptr::write_unaligned(destination.add(count - 32) as *mut u128, c);
+                ptr::write_unaligned(destination.add(count - 16) as *mut u128, d);
+            } else if count >= 16 {
+                let a = ptr::read_unaligned(source as *const u128);
+                let b = ptr::read_unaligned(source.add(count - 16) as *const u128);
+                ptr::write_unaligned(destination as *mut u128, a);
+                ptr::write_unaligned(destination.add(count - 16) as *mut u128, b);
+            } else if count >= 8 {
+                let a = ptr::read_unaligned(source as *const u64);
+                let b = ptr::read_unaligned(source.add(count - 8) as *const u64);
+                ptr::write_unaligned(destination as *mut u64, a);
+                ptr::write_unaligned(destination.add(count - 8) as *mut u64, b);
+            } else if count >= 4 {
+                let a = ptr::read_unaligned(source as *const u32);
+                let b = ptr::read_unaligned(source.add(count - 4) as *const u32);
+                ptr::write_unaligned(destination as *mut u32, a);
+                ptr::write_unaligned(destination.add(count - 4) as *mut u32, b);
+            } else if count > 0 {
+                // 1 to 3 bytes: the first, the middle and the last.
+                let (a, b, c) = (*source, *source.add(count / 2), *source.add(count - 1));
+                *destination = a;
+                *destination.add(count / 2) = b;
+                *destination.add(count - 1) = c;
+            }
+        }
+    }
+
+    #[no_mangle]
+    pub unsafe extern "C" fn memcpy(destination: *mut u8, source: *const u8, count: usize) -> *mut u8 {
+        // SAFETY: the caller guarantees both ranges are valid for `count`
+        // bytes and disjoint. Above 64 bytes: 16-byte blocks, then the
+        // last 16 bytes again (read before any store).
+        unsafe {
+            if count <= 64 {
+                copy_small(destination, source, count);
+                return destination;
+            }
+            let tail = ptr::read_unaligned(source.add(count - 16) as *const u128);
+            asm!(
+                "2:",
+                "ldp {a}, {b}, [{from}], #16",
+                "stp {a}, {b}, [{to}], #16",
+                "subs {blocks}, {blocks}, #1",
+                "b.ne 2b",
+                blocks = inout(reg) count / 16 => _,
+                from = inout(reg) source => _,
+                to = inout(reg) destination => _,
+                a = out(reg) _,
+                b = out(reg) _,
+                options(nostack),
+            );
+            ptr::write_unaligned(destination.add(count - 16) as *mut u128, tail);
+        }
+        destination
+    }
+
+    #[no_mangle]
+    pub unsafe extern "C" fn memmove(destination: *mut u8, source: *const u8, count: usize) -> *mut u8 {
+        if (destination as usize).wrapping_sub(source as usize) >= count {
+            // Forward copy is safe: the destination does not start inside the source.
+            // SAFETY: valid ranges, per the caller.
+            return unsafe { memcpy(destination, source, count) };
+        }
+        // SAFETY: valid ranges, per the caller; backwards, eight bytes at a
+        // time from the end, then the bytes left at the start, so every
+        // byte is read before the copy overwrites it.
+        unsafe {
+            asm!(
+                "2:",
+                "cmp {count}, #8",
+                "b.lo 3f",
+                "sub {count}, {count}, #8",
+                "ldr {value}, [{from}, {count}]",
+                "str {value}, [{to}, {count}]",
+                "b 2b",
+                "3:",
+                "cbz {count}, 4f",
+                "sub {count}, {count}, #1",
+                "ldrb {value:w}, [{from}, {count}]",
+                "strb {value:w}, [{to}, {count}]",
+                "b 3b",
+                "4:",
+                count = inout(reg) count => _,
+                from = in(reg) source,
+                to = in(reg) destination,
+                value = out(reg) _,
+                options(nostack),
+            );
+        }
+        destination
+    }
+
+    #[no_mangle]
+    pub unsafe extern "C" fn memset(destination: *mut u8, value: i32, count: usize) -> *mut u8 {
+        let word = (value as u8 as u64).wrapping_mul(0x0101_0101_0101_0101);
+        // SAFETY: the caller guarantees the range is writable. Below 8
+        // bytes one at a time; else words, then the last eight bytes
+        // (maybe again).
+        unsafe {
+            if count < 8 {
+                asm!(
+                    "2:",
+                    "cbz {count}, 3f",
+                    "strb {word:w}, [{to}], #1",
+                    "sub {count}, {count}, #1",
+                    "b 2b",
+                    "3:",
+                    count = inout(reg) count => _,
+                    to = inout(reg) destination => _,
+                    word = in(reg) word,
+                    options(nostack),
+                );
+                return destination;
+            }
+            asm!(
+                "2:",
+                "str {word}, [{to}], #8",
+                "subs {words}, {words}, #1",
+                "b.ne 2b",
+                words = inout(reg) count / 8 => _,
+                to = inout(reg) destination => _,
+                word = in(reg) word,
+                options(nostack),
+            );
+            ptr::write_unaligned(destination.add(count - 8) as *mut u64, word);
+        }
+        destination
+    }
+
+    #[no_mangle]
+    pub unsafe extern "C" fn memchr(haystack: *const u8, byte: i32, count: usize) -> *mut u8 {
+        let needle = byte as u8;
+        // SAFETY: the range [haystack, haystack + count) is readable. A
+        // counted loop over it (an index, no idiom LLVM turns into a call).
+        unsafe {
+            let mut index = 0;
+            while index < count {
+                if *haystack.add(index) == needle {
+                    return haystack.add(index) as *mut u8;
+                }
+                index += 1;
+            }
+        }
+        ptr::null_mut()
     }
 }
 

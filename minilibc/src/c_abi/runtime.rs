@@ -372,8 +372,16 @@ pub unsafe extern "C" fn clearenv() -> i32 {
     0
 }
 
+/// The words of saved registers at the start of a `jmp_buf` (<setjmp.h>);
+/// the sigsetjmp "mask saved" flag and the mask follow.
+#[cfg(target_arch = "x86_64")]
+const JMP_BUF_REGISTERS: usize = 8;
+#[cfg(target_arch = "aarch64")]
+const JMP_BUF_REGISTERS: usize = 22;
+
 // setjmp/longjmp: jmp_buf holds rbx, rbp, r12-r15, the caller's rsp and the
 // return address (8 words), then the sigsetjmp "mask saved" flag and mask.
+#[cfg(target_arch = "x86_64")]
 core::arch::global_asm!(
     ".globl setjmp", ".globl _setjmp", ".type setjmp,@function", ".type _setjmp,@function",
     "setjmp:", "_setjmp:",
@@ -396,11 +404,38 @@ core::arch::global_asm!(
     save = sym save_signal_mask,
 );
 
-/// Stores the current signal mask in a `sigjmp_buf` (word 9).
+// aarch64: jmp_buf holds x19-x28, x29, x30 (the return address), the
+// caller's sp and d8-d15 (22 words), then the flag (word 22) and the mask
+// (word 23). longjmp returns `value`, or 1 for 0.
+#[cfg(target_arch = "aarch64")]
+core::arch::global_asm!(
+    ".globl setjmp", ".globl _setjmp", ".type setjmp,@function", ".type _setjmp,@function",
+    "setjmp:", "_setjmp:",
+    "stp x19, x20, [x0]", "stp x21, x22, [x0, #16]", "stp x23, x24, [x0, #32]",
+    "stp x25, x26, [x0, #48]", "stp x27, x28, [x0, #64]", "stp x29, x30, [x0, #80]",
+    "mov x2, sp", "str x2, [x0, #96]",
+    "stp d8, d9, [x0, #104]", "stp d10, d11, [x0, #120]", "stp d12, d13, [x0, #136]", "stp d14, d15, [x0, #152]",
+    "mov x0, #0", "ret",
+    ".globl longjmp", ".globl _longjmp", ".type longjmp,@function", ".type _longjmp,@function",
+    "longjmp:", "_longjmp:",
+    "ldp x19, x20, [x0]", "ldp x21, x22, [x0, #16]", "ldp x23, x24, [x0, #32]",
+    "ldp x25, x26, [x0, #48]", "ldp x27, x28, [x0, #64]", "ldp x29, x30, [x0, #80]",
+    "ldr x2, [x0, #96]", "mov sp, x2",
+    "ldp d8, d9, [x0, #104]", "ldp d10, d11, [x0, #120]", "ldp d12, d13, [x0, #136]", "ldp d14, d15, [x0, #152]",
+    "cmp w1, #0", "csinc w0, w1, wzr, ne", "ret",
+    ".globl sigsetjmp", ".type sigsetjmp,@function",
+    "sigsetjmp:",
+    "str w1, [x0, #176]", "cbz w1, setjmp",
+    "stp x0, x30, [sp, #-16]!", "bl {save}", "ldp x0, x30, [sp], #16", "b setjmp",
+    ".globl __sigsetjmp", "__sigsetjmp = sigsetjmp",
+    save = sym save_signal_mask,
+);
+
+/// Stores the current signal mask in a `sigjmp_buf` (the word after the flag).
 unsafe extern "C" fn save_signal_mask(buffer: *mut u64) {
-    // SAFETY: `buffer` is a sigjmp_buf, at least 10 words.
+    // SAFETY: `buffer` is a sigjmp_buf, JMP_BUF_REGISTERS + 2 words.
     unsafe {
-        let _ = platform::sigprocmask(0, ptr::null(), buffer.add(9));
+        let _ = platform::sigprocmask(0, ptr::null(), buffer.add(JMP_BUF_REGISTERS + 1));
     }
 }
 
@@ -412,8 +447,8 @@ extern "C" {
 pub unsafe extern "C" fn siglongjmp(buffer: *mut u64, value: i32) -> ! {
     // SAFETY: a buffer filled by sigsetjmp.
     unsafe {
-        if *(buffer.add(8) as *const i32) != 0 {
-            let _ = platform::sigprocmask(2, buffer.add(9), ptr::null_mut());
+        if *(buffer.add(JMP_BUF_REGISTERS) as *const i32) != 0 {
+            let _ = platform::sigprocmask(2, buffer.add(JMP_BUF_REGISTERS + 1), ptr::null_mut());
         }
         longjmp(buffer, value)
     }

@@ -5,6 +5,7 @@ use super::{c_string, c_string_length, CGlobal};
 use crate::errno_table::ERANGE;
 use core::ptr;
 
+#[cfg(target_arch = "x86_64")]
 #[no_mangle]
 pub unsafe extern "C" fn strlen(text: *const u8) -> usize {
     use core::arch::x86_64::{
@@ -38,6 +39,32 @@ pub unsafe extern "C" fn strlen(text: *const u8) -> usize {
             if mask != 0 {
                 return block as usize - text as usize + mask.trailing_zeros() as usize;
             }
+        }
+    }
+}
+
+/// aarch64: eight bytes at a time from the word holding `text` (an aligned
+/// word never crosses a page, so reading bytes outside the string cannot
+/// fault), finding a zero byte with the usual bit trick.
+#[cfg(target_arch = "aarch64")]
+#[no_mangle]
+pub unsafe extern "C" fn strlen(text: *const u8) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let offset = text as usize & 7;
+    // SAFETY: `text` is NUL-terminated; every read is an aligned word that
+    // holds at least one byte of the string or its NUL.
+    unsafe {
+        let mut word_address = text.sub(offset) as *const u64;
+        // The bytes before `text` made non-zero (little-endian: the low ones).
+        let mut word = *word_address | if offset == 0 { 0 } else { u64::MAX >> (64 - 8 * offset) };
+        loop {
+            let zeros = word.wrapping_sub(ONES) & !word & HIGHS;
+            if zeros != 0 {
+                return word_address as usize - text as usize + (zeros.trailing_zeros() / 8) as usize;
+            }
+            word_address = word_address.add(1);
+            word = *word_address;
         }
     }
 }

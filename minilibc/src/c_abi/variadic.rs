@@ -1,4 +1,4 @@
-//! Reading a C `va_list` (x86_64 System V) from Rust.
+//! Reading a C `va_list` (x86_64 System V, aarch64 AAPCS64) from Rust.
 //!
 //! Stable Rust cannot define C-variadic functions, so the `...` entry points
 //! (`printf`, `open`, `execl`...) are tiny C functions in `crt/variadic.c`
@@ -6,11 +6,16 @@
 //! `va_list` is a pointer to this record; integer and pointer arguments come
 //! from the general register save area and then the stack overflow area,
 //! doubles from the vector register save area, `long double` always from the
-//! overflow area (16-byte aligned).
+//! overflow area (16-byte aligned). On aarch64 a `va_list` is a 32-byte
+//! record passed by value, which AAPCS64 passes as a pointer to the caller's
+//! copy: the same pointer here. Its offsets count up from minus the save
+//! area's size to 0, where the stack takes over; a `long double` (IEEE
+//! binary128) takes a whole vector register or 16 aligned stack bytes.
 
 use crate::format::{ArgumentKind, Arguments, Length};
 use alloc::vec::Vec;
 
+#[cfg(target_arch = "x86_64")]
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct VaListTag {
@@ -18,6 +23,18 @@ pub struct VaListTag {
     floating_offset: u32,
     overflow_area: *mut u8,
     register_save_area: *mut u8,
+}
+
+/// AAPCS64's `va_list`.
+#[cfg(target_arch = "aarch64")]
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct VaListTag {
+    stack: *mut u8,
+    general_top: *mut u8,
+    vector_top: *mut u8,
+    general_offset: i32,
+    vector_offset: i32,
 }
 
 /// A cursor over a caller's `va_list`.
@@ -40,6 +57,7 @@ impl VaArguments {
     }
 
     /// The next integer or pointer argument.
+    #[cfg(target_arch = "x86_64")]
     pub fn next_word(&mut self) -> u64 {
         // SAFETY: the C caller passed a live va_list whose next argument is an
         // integer or pointer (the format string says so).
@@ -57,6 +75,7 @@ impl VaArguments {
         }
     }
 
+    #[cfg(target_arch = "x86_64")]
     pub fn next_f64(&mut self) -> f64 {
         // SAFETY: as `next_word`, for a double argument.
         unsafe {
@@ -73,6 +92,7 @@ impl VaArguments {
         }
     }
 
+    #[cfg(target_arch = "x86_64")]
     pub fn next_long_double(&mut self) -> f64 {
         // SAFETY: as `next_word`, for a long double (passed in memory).
         unsafe {
@@ -83,6 +103,59 @@ impl VaArguments {
             tag.overflow_area = aligned.add(16);
             crate::number::extended_to_double(bytes)
         }
+    }
+
+    /// The next integer or pointer argument: from the general registers'
+    /// save area while its offset is negative, then the stack.
+    #[cfg(target_arch = "aarch64")]
+    pub fn next_word(&mut self) -> u64 {
+        // SAFETY: the C caller passed a live va_list whose next argument is an
+        // integer or pointer (the format string says so).
+        unsafe {
+            let tag = &mut *self.list;
+            if tag.general_offset < 0 {
+                let value = *(tag.general_top.offset(tag.general_offset as isize) as *const u64);
+                tag.general_offset += 8;
+                value
+            } else {
+                let value = *(tag.stack as *const u64);
+                tag.stack = tag.stack.add(8);
+                value
+            }
+        }
+    }
+
+    /// The next vector-register argument's 16 bytes (a double in the low
+    /// 8): from the vector save area, then the stack (`stack_size` bytes,
+    /// aligned to them).
+    #[cfg(target_arch = "aarch64")]
+    fn next_vector(&mut self, stack_size: usize) -> [u8; 16] {
+        let mut bytes = [0u8; 16];
+        // SAFETY: as `next_word`, for a floating-point argument.
+        unsafe {
+            let tag = &mut *self.list;
+            if tag.vector_offset < 0 {
+                let from = tag.vector_top.offset(tag.vector_offset as isize);
+                core::ptr::copy_nonoverlapping(from, bytes.as_mut_ptr(), 16);
+                tag.vector_offset += 16;
+            } else {
+                let aligned = (tag.stack as usize).next_multiple_of(stack_size) as *mut u8;
+                core::ptr::copy_nonoverlapping(aligned, bytes.as_mut_ptr(), stack_size);
+                tag.stack = aligned.add(stack_size);
+            }
+        }
+        bytes
+    }
+
+    #[cfg(target_arch = "aarch64")]
+    pub fn next_f64(&mut self) -> f64 {
+        let bytes = self.next_vector(8);
+        f64::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7]])
+    }
+
+    #[cfg(target_arch = "aarch64")]
+    pub fn next_long_double(&mut self) -> f64 {
+        crate::number::quadruple_to_double(self.next_vector(16))
     }
 
     pub fn next_pointer<T>(&mut self) -> *mut T {

@@ -10,6 +10,8 @@
 //! - [`signals`]: actions, masks, pending signals and what to do with one;
 //! - [`frame`]: the signal frame a handler runs on (`siginfo_t`,
 //!   `ucontext_t`), where it goes and the registers that enter the handler;
+//!   [`frame_aarch64`] the same on aarch64, and the registers a handler's
+//!   return resumes;
 //! - [`readiness`]: poll's and select's requests and answers;
 //! - [`kernel_log`]: which of the kernel log's lines klogctl hands out;
 //! - [`mapped_reads`]: which open files are read from a mapping, their
@@ -19,6 +21,7 @@
 pub mod descriptors;
 pub mod exec;
 pub mod frame;
+pub mod frame_aarch64;
 pub mod kernel_log;
 pub mod mapped_reads;
 pub mod readiness;

@@ -10,11 +10,9 @@
 
 use mach_abi as abi;
 
-/// Auxiliary vector: the signals the new image starts ignoring (kept
-/// ignored across exec, as POSIX wants), bit `n - 1` for signal `n`.
-/// minilibc asks the process server for it (docs/minilibc.md, "Needs from
-/// the process server"); without it the image believes none is ignored.
-pub const AT_MACH_SIGNAL_IGNORED: u64 = 0x100d;
+/// Auxiliary vector: the signals the new image starts ignoring (mach/abi's,
+/// where every key is checked distinct).
+pub use abi::AT_MACH_SIGNAL_IGNORED;
 
 /// What the auxiliary vector says, `None` for an entry that is absent.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -8,7 +8,13 @@
 
 static uint64_t bits_of(double value) { uint64_t bits; memcpy(&bits, &value, 8); return bits; }
 
-static double random_in(double low, double high) { return low + (high - low) * ((double)(next_random() >> 11) / 9007199254740992.0); }
+/* The product is kept apart from the sum: aarch64's gcc would fuse them
+ * (fmadd, one rounding) where x86_64's rounds twice, and both builds must
+ * see the same inputs. */
+static double random_in(double low, double high) {
+    volatile double scaled = (high - low) * ((double)(next_random() >> 11) / 9007199254740992.0);
+    return low + scaled;
+}
 
 #define UNARY(name, low, high) \
     for (int i = 0; i < 3000; i++) { double x = random_in(low, high); printf(#name " %016llx %016llx\n", (unsigned long long)bits_of(x), (unsigned long long)bits_of(name(x))); }

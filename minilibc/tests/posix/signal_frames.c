@@ -32,13 +32,23 @@ static void on_fault(int number, siginfo_t *info, void *context) {
     siglongjmp(escape, 1);
 }
 
-/* Skips the two-byte ud2 that raised SIGILL by moving the saved rip. */
+/* Skips the undefined instruction that raised SIGILL (x86_64's two-byte
+ * ud2, aarch64's four-byte udf) by moving the saved instruction pointer. */
+#if defined(__aarch64__)
+#define SAVED_PC(context) ((context)->uc_mcontext.pc)
+#define UNDEFINED_INSTRUCTION "udf #0"
+#define UNDEFINED_LENGTH 4
+#else
+#define SAVED_PC(context) ((context)->uc_mcontext.gregs[REG_RIP])
+#define UNDEFINED_INSTRUCTION "ud2"
+#define UNDEFINED_LENGTH 2
+#endif
 static void on_illegal(int number, siginfo_t *info, void *raw) {
     ucontext_t *context = raw;
     fault_signal = (uintptr_t)number;
     fault_address = (uintptr_t)info->si_addr;
-    interrupted_rip = (uintptr_t)context->uc_mcontext.gregs[REG_RIP];
-    context->uc_mcontext.gregs[REG_RIP] += 2;
+    interrupted_rip = (uintptr_t)SAVED_PC(context);
+    SAVED_PC(context) += UNDEFINED_LENGTH;
 }
 
 static void on_nested(int number) {
@@ -112,7 +122,7 @@ int main(void) {
     /* SIGILL: the handler moves rip past the instruction and the program goes on. */
     set_info(SIGILL, on_illegal, 0);
     volatile int after = 0;
-    __asm__ volatile("ud2");
+    __asm__ volatile(UNDEFINED_INSTRUCTION);
     after = 7;
     CHECK(fault_signal == SIGILL && interrupted_rip == fault_address && after == 7);
 

@@ -87,6 +87,10 @@ mod server {
         }
     }
 
+    /// How much longer than its own wait a name-service call may take
+    /// before the file server gives it up.
+    const NAME_SERVICE_SLACK_MILLISECONDS: u32 = 5000;
+
     /// The name service, asked again (with waits) for servers that restart.
     struct NameService {
         client: names::Client,
@@ -95,7 +99,16 @@ mod server {
     impl NameService {
         /// Looks `name` up, waiting up to `milliseconds` for it to be
         /// registered (again: a server restarting).
+        ///
+        /// The call itself is bounded too (the wait plus
+        /// [`NAME_SERVICE_SLACK_MILLISECONDS`]): the bootstrap task is
+        /// single-threaded, and while it asks this server to write
+        /// everything back (a critical program ended) it answers no
+        /// lookup; a lookup waiting for ever there (init's first open of
+        /// /dev/console looks up `console`) held both until the bootstrap
+        /// task's 30 s timeout, and the disks were not written back.
         fn find(&mut self, name: &str, milliseconds: u32) -> Result<SendRight, Errno> {
+            self.client.set_timeout(Some(milliseconds.saturating_add(NAME_SERVICE_SLACK_MILLISECONDS)));
             let found = if milliseconds == 0 {
                 self.client.lookup(name).map_err(|_| ())
             } else {

@@ -101,24 +101,12 @@ impl Process {
     /// clients are made again: a child has none of its parent's reply
     /// ports).
     pub fn fork(&mut self) -> Result<i32, libmach::CallError<proc::Error>> {
-        let mut saved = [0u64; 10];
-        if save_registers(&mut saved) == 0 {
+        let mut state = proc::ResumeState::default();
+        if save_registers(&mut state) == 0 {
             // The child: the parent's clients' reply ports are not ours.
             self.renew();
             return Ok(0);
         }
-        let state = proc::ResumeState {
-            rip: saved[0],
-            rsp: saved[1],
-            rbx: saved[2],
-            rbp: saved[3],
-            r12: saved[4],
-            r13: saved[5],
-            r14: saved[6],
-            r15: saved[7],
-            fs_base: 0,
-            rflags: saved[9],
-        };
         let task = libmach::trap::task_self();
         let thread = libmach::trap::thread_self();
         let forked = self.proc.fork(&state, task, thread);
@@ -226,31 +214,63 @@ pub fn strings(arguments: &[&[u8]], environment: &[&[u8]]) -> Vec<u8> {
 }
 
 /// (A naked function: its body is the assembly below and nothing else; it
-/// reads and writes only `saved`, which the caller lends it.)
+/// reads and writes only `state`, which the caller lends it.)
 ///
 /// Saves what `fork` resumes the child with, as `setjmp` does: the return
-/// address, the stack pointer after the return, the callee-saved registers
-/// and the flags, into `saved` (rip, rsp, rbx, rbp, r12, r13, r14, r15,
-/// unused, rflags). Returns 1; the forked child, started at the saved
-/// registers with rax = 0, sees it return 0.
+/// address as the pc, the stack pointer after the return, the callee-saved
+/// registers and the flags (the thread pointer stays 0: these programs
+/// use none). Returns 1; the forked child, started at the saved registers
+/// with 0 as the call's result, sees it return 0.
+#[cfg(target_arch = "x86_64")]
 #[unsafe(naked)]
-extern "C" fn save_registers(saved: &mut [u64; 10]) -> u64 {
+extern "C" fn save_registers(state: &mut proc::ResumeState) -> u64 {
     core::arch::naked_asm!(
         "mov rax, [rsp]",
-        "mov [rdi], rax",
+        "mov [rdi + {pc}], rax",
         "lea rax, [rsp + 8]",
-        "mov [rdi + 8], rax",
-        "mov [rdi + 16], rbx",
-        "mov [rdi + 24], rbp",
-        "mov [rdi + 32], r12",
-        "mov [rdi + 40], r13",
-        "mov [rdi + 48], r14",
-        "mov [rdi + 56], r15",
+        "mov [rdi + {sp}], rax",
+        "mov [rdi + {saved}], rbx",
+        "mov [rdi + {saved} + 8], rbp",
+        "mov [rdi + {saved} + 16], r12",
+        "mov [rdi + {saved} + 24], r13",
+        "mov [rdi + {saved} + 32], r14",
+        "mov [rdi + {saved} + 40], r15",
         "pushfq",
         "pop rax",
-        "mov [rdi + 72], rax",
+        "mov [rdi + {flags}], rax",
         "mov eax, 1",
         "ret",
+        pc = const core::mem::offset_of!(proc::ResumeState, pc),
+        sp = const core::mem::offset_of!(proc::ResumeState, sp),
+        saved = const core::mem::offset_of!(proc::ResumeState, saved),
+        flags = const core::mem::offset_of!(proc::ResumeState, flags),
+    )
+}
+
+/// The same on aarch64: the pc is the link register (where the call
+/// returns), the saved registers x19..x28, the frame pointer and the link
+/// register, the flags NZCV.
+#[cfg(target_arch = "aarch64")]
+#[unsafe(naked)]
+extern "C" fn save_registers(state: &mut proc::ResumeState) -> u64 {
+    core::arch::naked_asm!(
+        "str x30, [x0, #{pc}]",
+        "mov x9, sp",
+        "str x9, [x0, #{sp}]",
+        "stp x19, x20, [x0, #{saved}]",
+        "stp x21, x22, [x0, #{saved} + 16]",
+        "stp x23, x24, [x0, #{saved} + 32]",
+        "stp x25, x26, [x0, #{saved} + 48]",
+        "stp x27, x28, [x0, #{saved} + 64]",
+        "stp x29, x30, [x0, #{saved} + 80]",
+        "mrs x9, nzcv",
+        "str x9, [x0, #{flags}]",
+        "mov x0, #1",
+        "ret",
+        pc = const core::mem::offset_of!(proc::ResumeState, pc),
+        sp = const core::mem::offset_of!(proc::ResumeState, sp),
+        saved = const core::mem::offset_of!(proc::ResumeState, saved),
+        flags = const core::mem::offset_of!(proc::ResumeState, flags),
     )
 }
 

@@ -303,11 +303,10 @@ where
         self.tasks.write(task.name(), block.address, &block.bytes).map_err(kernel_errno)?;
         let thread = self.tasks.create_thread(task.name()).map_err(kernel_errno)?;
         let registers = Registers {
-            rip: image.entry,
-            rsp: block.address,
-            rdi: request.bootstrap as u64,
-            rsi: block.address,
-            rflags: 0x202,
+            pc: image.entry,
+            sp: block.address,
+            arguments: [request.bootstrap as u64, block.address],
+            flags: crate::INITIAL_FLAGS,
             ..Registers::default()
         };
         Ok((thread, registers, created.space, process_port, exception_port, names))

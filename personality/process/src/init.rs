@@ -1,82 +1,22 @@
-//! init's logic (the program is `src/bin/init.rs`): the command it runs
-//! for `scripts/run -c`, where a command name is looked for, and the exit
-//! status the machine reports.
+//! init's logic (the program is `src/bin/init.rs`): the shell that runs
+//! `scripts/run -c`'s command, the login shell, and the exit status the
+//! machine reports.
 
 use alloc::string::String;
 use alloc::vec::Vec;
 
 use process_core::WaitStatus;
 
-/// Why a command line could not be split.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CommandError {
-    Empty,
-    UnclosedQuote,
-    /// A backslash ends the line.
-    TrailingEscape,
-}
+/// The shell that runs `scripts/run -c`'s command line, and the argv it
+/// gets: `msh -c LINE`, so quoting, pipes, redirections, `;`, `&&` and the
+/// rest mean what they mean at the prompt, and the status is the line's (a
+/// name msh cannot find is 127, as a shell says). Not a login shell: the
+/// command runs as root with init's environment (PATH=/bin:/sbin, HOME=/).
+pub const COMMAND_SHELL_PATH: &str = "/bin/msh";
 
-/// Splits a command line into arguments the way a shell would for simple
-/// words: blanks separate, `'...'` keeps everything, `"..."` keeps all
-/// but `\"` and `\\`, a backslash outside quotes escapes the next byte.
-pub fn split_command(line: &str) -> Result<Vec<String>, CommandError> {
-    let mut arguments = Vec::new();
-    let mut current = String::new();
-    let mut in_word = false;
-    let mut characters = line.chars();
-    while let Some(character) = characters.next() {
-        match character {
-            ' ' | '\t' | '\n' => {
-                if in_word {
-                    arguments.push(core::mem::take(&mut current));
-                    in_word = false;
-                }
-            }
-            '\'' => {
-                in_word = true;
-                loop {
-                    match characters.next() {
-                        Some('\'') => break,
-                        Some(character) => current.push(character),
-                        None => return Err(CommandError::UnclosedQuote),
-                    }
-                }
-            }
-            '"' => {
-                in_word = true;
-                loop {
-                    match characters.next() {
-                        Some('"') => break,
-                        Some('\\') => match characters.next() {
-                            Some(escaped @ ('"' | '\\')) => current.push(escaped),
-                            Some(other) => {
-                                current.push('\\');
-                                current.push(other);
-                            }
-                            None => return Err(CommandError::UnclosedQuote),
-                        },
-                        Some(character) => current.push(character),
-                        None => return Err(CommandError::UnclosedQuote),
-                    }
-                }
-            }
-            '\\' => {
-                in_word = true;
-                current.push(characters.next().ok_or(CommandError::TrailingEscape)?);
-            }
-            character => {
-                in_word = true;
-                current.push(character);
-            }
-        }
-    }
-    if in_word {
-        arguments.push(current);
-    }
-    if arguments.is_empty() {
-        return Err(CommandError::Empty);
-    }
-    Ok(arguments)
+/// The argv of the shell that runs `line`.
+pub fn command_shell_arguments(line: &str) -> [String; 3] {
+    [String::from("msh"), String::from("-c"), String::from(line)]
 }
 
 /// The shell init starts on the console: its path, and the argv[0] that
@@ -94,18 +34,6 @@ pub fn login_shell_environment<'a>(environment: impl IntoIterator<Item = &'a [u8
         .into_iter()
         .filter(|variable| !ACCOUNT_VARIABLES.iter().any(|prefix| variable.starts_with(prefix)))
         .collect()
-}
-
-/// Where init looks for a command: a name with a slash is a path; another
-/// is looked for in `/bin`.
-pub fn command_path(name: &str) -> String {
-    if name.contains('/') {
-        String::from(name)
-    } else {
-        let mut path = String::from("/bin/");
-        path.push_str(name);
-        path
-    }
 }
 
 /// The status init reports for its command (and the machine exits with):
@@ -140,24 +68,12 @@ pub fn after_login_shell(status: i32) -> LoginShellEnd {
 #[cfg(test)]
 mod unit {
     use super::*;
-    use alloc::vec;
-
-    fn words(line: &str) -> Vec<String> {
-        split_command(line).unwrap()
-    }
 
     #[test]
-    fn command_lines_split_like_a_shell_splits_simple_words() {
-        assert_eq!(words("ls -l /tmp"), vec!["ls", "-l", "/tmp"]);
-        assert_eq!(
-            words("  echo   'two  words' \"a \\\"quote\\\"\" x\\ y "),
-            vec!["echo", "two  words", "a \"quote\"", "x y"]
-        );
-        assert_eq!(words("printf ''"), vec!["printf", ""]);
-        assert_eq!(split_command("   "), Err(CommandError::Empty));
-        assert_eq!(split_command("echo 'open"), Err(CommandError::UnclosedQuote));
-        assert_eq!(split_command("echo \"open"), Err(CommandError::UnclosedQuote));
-        assert_eq!(split_command("echo \\"), Err(CommandError::TrailingEscape));
+    fn a_command_line_goes_whole_to_msh() {
+        let line = "cat /etc/passwd | grep 'root:' >/tmp/x && echo \"done $?\"";
+        assert_eq!(command_shell_arguments(line), [String::from("msh"), String::from("-c"), String::from(line)]);
+        assert_eq!(COMMAND_SHELL_PATH, LOGIN_SHELL_PATH);
     }
 
     #[test]
@@ -177,10 +93,7 @@ mod unit {
     }
 
     #[test]
-    fn names_are_looked_for_in_bin_and_statuses_map_as_a_shell_says() {
-        assert_eq!(command_path("ls"), "/bin/ls");
-        assert_eq!(command_path("./a.out"), "./a.out");
-        assert_eq!(command_path("/sbin/x"), "/sbin/x");
+    fn statuses_map_as_a_shell_says() {
         assert_eq!(exit_code(3 << 8), 3);
         assert_eq!(exit_code(11 | 0x80), 139, "SIGSEGV with a core: 128 + 11");
         assert_eq!(exit_code(9), 137);

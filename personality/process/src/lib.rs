@@ -48,25 +48,27 @@ use process_core::{Errno, ProcessTable, Signal, WaitOptions, WaitSelector};
 
 pub use image::{ImageRequest, StartSource};
 
-/// The registers a new thread starts with.
+/// The registers a new thread starts with, by role (the server binary
+/// puts them in its architecture's thread state); every other register
+/// starts at 0, the call's result (rax, x0) included unless it is an
+/// argument register.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Registers {
-    pub rip: u64,
-    pub rsp: u64,
-    pub rax: u64,
-    pub rbx: u64,
-    pub rdx: u64,
-    pub rdi: u64,
-    pub rsi: u64,
-    pub rbp: u64,
-    pub r12: u64,
-    pub r13: u64,
-    pub r14: u64,
-    pub r15: u64,
-    pub rflags: u64,
+    pub pc: u64,
+    pub sp: u64,
+    /// The first two arguments of the C calling convention (rdi, rsi; x0, x1).
+    pub arguments: [u64; 2],
+    /// The callee-saved registers in `proc::ResumeState::saved`'s order.
+    pub saved: [u64; 12],
+    /// rflags; aarch64's NZCV.
+    pub flags: u64,
     /// The thread pointer (`thread_set_tls`).
-    pub fs_base: u64,
+    pub thread_pointer: u64,
 }
+
+/// The flags a new image starts with (x86_64: interrupts on, the reserved
+/// bit 1; the kernel forces what user mode needs on aarch64).
+pub const INITIAL_FLAGS: u64 = if cfg!(target_arch = "x86_64") { 0x202 } else { 0 };
 
 /// What `task_info` tells of a task.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -242,16 +242,11 @@ where
             return Err(errno);
         }
         let registers = Registers {
-            rip: state.rip,
-            rsp: state.rsp,
-            rbx: state.rbx,
-            rbp: state.rbp,
-            r12: state.r12,
-            r13: state.r13,
-            r14: state.r14,
-            r15: state.r15,
-            rflags: state.rflags,
-            fs_base: state.fs_base,
+            pc: state.pc,
+            sp: state.sp,
+            saved: state.saved,
+            flags: state.flags,
+            thread_pointer: state.thread_pointer,
             ..Registers::default()
         };
         if let Err(code) = self.tasks.start_thread(thread, &registers) {

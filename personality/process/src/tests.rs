@@ -593,9 +593,10 @@ impl World {
         Client::new(&self.system_task, SendRight::from_name(&self.system_task, self.public_for_system)).unwrap()
     }
 
-    /// Forks `parent`, which resumes at `rip`; the child's pid.
-    fn fork(&self, parent: &Process, rip: u64) -> Pid {
-        let state = ResumeState { rip, rsp: 0x7fff_0000, rflags: 0x202, fs_base: 0x1234, ..ResumeState::default() };
+    /// Forks `parent`, which resumes at `pc`; the child's pid.
+    fn fork(&self, parent: &Process, pc: u64) -> Pid {
+        let saved = [11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22];
+        let state = ResumeState { pc, sp: 0x7fff_0000, flags: 0x202, thread_pointer: 0x1234, saved };
         parent.client().fork(&state, 0, 0).unwrap() as Pid
     }
 }
@@ -629,9 +630,11 @@ fn init_starts_as_pid_1_with_its_arguments_the_console_and_its_ports() {
     assert_eq!(world.system.references(&init.kernel, console, PortRight::Send), 3);
     let registers = world.started(1);
     assert_eq!(registers.len(), 1);
-    assert_eq!(registers[0].rip, 0x401000);
-    assert_eq!(registers[0].rsp, registers[0].rsi, "the start block in rsi too");
-    assert_eq!(registers[0].rsp % 16, 0);
+    assert_eq!(registers[0].pc, 0x401000);
+    assert_eq!(registers[0].arguments[1], registers[0].sp, "the start block in the second argument too");
+    assert_eq!(registers[0].sp % 16, 0);
+    assert_eq!(registers[0].saved, [0; 12]);
+    assert_eq!(registers[0].flags, crate::INITIAL_FLAGS);
     assert_eq!(world.credential(1).pid, 1);
     assert_eq!(world.task_name(1).as_deref(), Some("init"), "what kernel logs call it");
     let identity = init.client().identity().unwrap();
@@ -660,9 +663,10 @@ fn fork_makes_a_child_with_its_own_ports_under_the_parents_names() {
     let registers = world.started(child);
     assert_eq!(registers.len(), 1);
     assert_eq!(
-        (registers[0].rip, registers[0].rsp, registers[0].rax, registers[0].fs_base),
-        (0x40_2000, 0x7fff_0000, 0, 0x1234)
+        (registers[0].pc, registers[0].sp, registers[0].arguments, registers[0].thread_pointer, registers[0].flags),
+        (0x40_2000, 0x7fff_0000, [0, 0], 0x1234, 0x202)
     );
+    assert_eq!(registers[0].saved, [11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22], "the callee-saved registers kept");
     // The child calls through the name its parent had for its process port.
     let task = world.server.borrow().task_port(child).unwrap();
     let kernel = world.tasks.kernel_of(task);
@@ -1298,7 +1302,7 @@ impl World {
         }
         match (operation, picked) {
             (Operation::Fork { .. }, Some((_, _, mut client))) => {
-                let _ = client.fork(&ResumeState { rip: 0x40_1000, rsp: 0x7fff_0000, ..ResumeState::default() }, 0, 0);
+                let _ = client.fork(&ResumeState { pc: 0x40_1000, sp: 0x7fff_0000, ..ResumeState::default() }, 0, 0);
             }
             (Operation::Exit { status, .. }, Some((_, _, mut client))) => {
                 let _ = client.exit(*status);

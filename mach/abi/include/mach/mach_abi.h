@@ -290,7 +290,7 @@ typedef uint32_t mach_port_mscount_t;
 #define AT_PAGESZ 6
 #define AT_MACH_BOOTSTRAP 0x1000u
 #define AT_MACH_HOST 0x1001u
-#define AT_MACH_IO_PORTS 0x1002u
+#define AT_MACH_IO_PORTS 0x100eu
 #define AT_PHDR 3
 #define AT_PHENT 4
 #define AT_PHNUM 5
@@ -312,6 +312,7 @@ typedef uint32_t mach_port_mscount_t;
 #define AT_MACH_PID 0x100au
 #define AT_MACH_BOOT_TIME 0x100bu
 #define AT_MACH_FOREGROUND 0x100cu
+#define AT_MACH_SIGNAL_IGNORED 0x100du
 #define TASK_NAME_MAX 32
 #define TASK_CREATE_INHERIT_MEMORY 0x1u
 #define TASK_CREATE_INHERIT_SEND_RIGHTS 0x2u
@@ -431,7 +432,7 @@ typedef struct { /* Rust: ThreadBasicInfo */
     uint32_t run_state;
     uint32_t priority;
     uint32_t suspend_count;
-    uint32_t reserved;
+    uint32_t tick_nanoseconds;
     uint64_t cpu_ticks;
 } thread_basic_info_data_t;
 typedef struct { /* Rust: MachMsgHeader */
@@ -595,7 +596,7 @@ _Static_assert(sizeof(thread_basic_info_data_t) == 24, "sizeof(thread_basic_info
 _Static_assert(offsetof(thread_basic_info_data_t, run_state) == 0, "offsetof(thread_basic_info_data_t, run_state)");
 _Static_assert(offsetof(thread_basic_info_data_t, priority) == 4, "offsetof(thread_basic_info_data_t, priority)");
 _Static_assert(offsetof(thread_basic_info_data_t, suspend_count) == 8, "offsetof(thread_basic_info_data_t, suspend_count)");
-_Static_assert(offsetof(thread_basic_info_data_t, reserved) == 12, "offsetof(thread_basic_info_data_t, reserved)");
+_Static_assert(offsetof(thread_basic_info_data_t, tick_nanoseconds) == 12, "offsetof(thread_basic_info_data_t, tick_nanoseconds)");
 _Static_assert(offsetof(thread_basic_info_data_t, cpu_ticks) == 16, "offsetof(thread_basic_info_data_t, cpu_ticks)");
 _Static_assert(sizeof(mach_msg_header_t) == 24, "sizeof(mach_msg_header_t)");
 _Static_assert(offsetof(mach_msg_header_t, msgh_bits) == 0, "offsetof(mach_msg_header_t, msgh_bits)");

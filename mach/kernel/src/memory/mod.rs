@@ -169,8 +169,43 @@ mod tests {
                 .filter(|region| region.kind == RegionKind::Usable)
                 .map(|region| (region.range.end.align_down().0.saturating_sub(region.range.start.align_up().0)) / PAGE_SIZE as u64)
                 .sum();
-            let reserved_pages = (0x10_0000 + boot.kernel_image.size()) / PAGE_SIZE as u64
-                + boot.modules.iter().map(|module| module.range.size().div_ceil(PAGE_SIZE as u64)).sum::<u64>();
+            // The pages of usable RAM the kernel keeps for itself: low
+            // memory, its image, the modules and the regions the loader
+            // reserved (aarch64: the device tree blob, the module archive's
+            // header pages), each page once.
+            let mut reserved: alloc::vec::Vec<(u64, u64)> = alloc::vec![
+                (0, 0x10_0000),
+                (boot.kernel_image.page_aligned_outward().start.0, boot.kernel_image.page_aligned_outward().end.0),
+            ];
+            reserved.extend(boot.modules.iter().map(|module| {
+                let range = module.range.page_aligned_outward();
+                (range.start.0, range.end.0)
+            }));
+            reserved.extend(
+                boot.memory_map
+                    .iter()
+                    .filter(|region| region.kind == RegionKind::Reserved)
+                    .map(|region| (region.range.start.0 & !(PAGE_SIZE as u64 - 1), region.range.end.0.next_multiple_of(PAGE_SIZE as u64))),
+            );
+            reserved.sort_unstable();
+            let mut merged: alloc::vec::Vec<(u64, u64)> = alloc::vec::Vec::new();
+            for (start, end) in reserved {
+                match merged.last_mut() {
+                    Some(last) if start <= last.1 => last.1 = last.1.max(end),
+                    _ => merged.push((start, end)),
+                }
+            }
+            let reserved_pages: u64 = boot
+                .memory_map
+                .iter()
+                .filter(|region| region.kind == RegionKind::Usable)
+                .flat_map(|region| merged.iter().map(move |&(start, end)| (region, start, end)))
+                .map(|(region, start, end)| {
+                    let low = start.max(region.range.start.align_up().0);
+                    let high = end.min(region.range.end.align_down().0);
+                    high.saturating_sub(low) / PAGE_SIZE as u64
+                })
+                .sum();
             let managed = frame::statistics().usable as u64;
             // The frame bitmap takes 1 page per 128 MiB and the owner counts
             // of shared frames 1 page per 4 MiB, of every frame number up to

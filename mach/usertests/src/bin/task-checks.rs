@@ -44,6 +44,18 @@ fn info(trap: Trap, target: u32, flavor: u32) -> Result<[u32; 6], KernReturn> {
     }
 }
 
+/// Nanoseconds on the kernel clock from the thread's next charged tick to
+/// the second after it (a lower bound of two periods less the clock
+/// readings: being preempted only lengthens it).
+fn spin_two_ticks(thread: u32) -> u64 {
+    let ticks = || thread_basic_info(thread).map(|info| info.cpu_ticks).unwrap_or(u64::MAX);
+    let start = ticks();
+    while ticks() == start {}
+    let (from, first) = (clock_get_time().unwrap_or(0), ticks());
+    while ticks() < first.saturating_add(2) {}
+    clock_get_time().unwrap_or(0).saturating_sub(from)
+}
+
 fn get_state(thread: u32) -> Result<NativeThreadState, KernReturn> {
     libmach::thread::get_state(thread)
 }
@@ -115,6 +127,18 @@ fn main(_argument: u64) {
     checks.equal("task_set_name: not UTF-8", refused, KernReturn::InvalidArgument as u64);
     let thread_info = info(Trap::ThreadInfo, me, THREAD_BASIC_INFO);
     checks.equal("thread_info: running", thread_info.map(|words| words[0]), Ok(TH_STATE_RUNNING));
+    // The tick's length: `hz=` is 10 to 10000, so 100 us to 100 ms.
+    let tick_nanoseconds = thread_info.map(|words| words[3]).unwrap_or(0);
+    checks.equal(
+        "thread_info: the tick's length is that of 10 to 10000 Hz",
+        (100_000..=100_000_000).contains(&tick_nanoseconds),
+        true,
+    );
+    checks.equal(
+        "thread_info: two ticks charged while spinning take at least one tick on the clock",
+        spin_two_ticks(me) >= u64::from(tick_nanoseconds),
+        true,
+    );
     checks.equal("task_info on a thread port", info(Trap::TaskInfo, me, TASK_BASIC_INFO), Err(KernReturn::InvalidTask));
     checks.equal("unknown info flavor", info(Trap::TaskInfo, task, 99), Err(KernReturn::InvalidArgument));
 

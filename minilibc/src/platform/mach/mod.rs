@@ -263,6 +263,20 @@ impl Drop for Critical {
     }
 }
 
+/// aarch64: a handler's return path holds a critical section from the
+/// main thread's preparation until the signal thread has restored its
+/// registers (`signals::restore_main`), which leaves it.
+#[cfg(target_arch = "aarch64")]
+pub(crate) fn enter_critical_for_return() {
+    CRITICAL_DEPTH.fetch_add(1, Ordering::SeqCst);
+}
+
+/// The signal thread's end of that section (the main thread is stopped).
+#[cfg(target_arch = "aarch64")]
+pub(crate) fn leave_critical_for_return() {
+    CRITICAL_DEPTH.fetch_sub(1, Ordering::SeqCst);
+}
+
 /// True while the main thread is in a critical section (read by the
 /// signal thread with the main thread suspended).
 pub(crate) fn in_critical_section() -> bool {

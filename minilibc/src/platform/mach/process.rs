@@ -38,6 +38,7 @@ fn process() -> Result<PortName, Errno> {
     done(process_port())
 }
 
+#[cfg(target_arch = "x86_64")]
 core::arch::global_asm!(
     // i64 __minilibc_fork_point(proc::ResumeState *state, i64 (*request)(proc::ResumeState *))
     // Saves the callee-saved registers on the stack and the resume state in
@@ -55,18 +56,18 @@ core::arch::global_asm!(
     "push r14",
     "push r15",
     "sub rsp, 8",
-    "mov [rdi + {rsp}], rsp",
+    "mov [rdi + {sp}], rsp",
     "lea rax, [rip + 2f]",
-    "mov [rdi + {rip}], rax",
-    "mov [rdi + {rbx}], rbx",
-    "mov [rdi + {rbp}], rbp",
-    "mov [rdi + {r12}], r12",
-    "mov [rdi + {r13}], r13",
-    "mov [rdi + {r14}], r14",
-    "mov [rdi + {r15}], r15",
+    "mov [rdi + {pc}], rax",
+    "mov [rdi + {saved}], rbx",
+    "mov [rdi + {saved} + 8], rbp",
+    "mov [rdi + {saved} + 16], r12",
+    "mov [rdi + {saved} + 24], r13",
+    "mov [rdi + {saved} + 32], r14",
+    "mov [rdi + {saved} + 40], r15",
     "pushfq",
     "pop rax",
-    "mov [rdi + {rflags}], rax",
+    "mov [rdi + {flags}], rax",
     "call rsi",
     "2:",
     "add rsp, 8",
@@ -77,15 +78,60 @@ core::arch::global_asm!(
     "pop rbx",
     "pop rbp",
     "ret",
-    rsp = const core::mem::offset_of!(proc::ResumeState, rsp),
-    rip = const core::mem::offset_of!(proc::ResumeState, rip),
-    rbx = const core::mem::offset_of!(proc::ResumeState, rbx),
-    rbp = const core::mem::offset_of!(proc::ResumeState, rbp),
-    r12 = const core::mem::offset_of!(proc::ResumeState, r12),
-    r13 = const core::mem::offset_of!(proc::ResumeState, r13),
-    r14 = const core::mem::offset_of!(proc::ResumeState, r14),
-    r15 = const core::mem::offset_of!(proc::ResumeState, r15),
-    rflags = const core::mem::offset_of!(proc::ResumeState, rflags),
+    sp = const core::mem::offset_of!(proc::ResumeState, sp),
+    pc = const core::mem::offset_of!(proc::ResumeState, pc),
+    saved = const core::mem::offset_of!(proc::ResumeState, saved),
+    flags = const core::mem::offset_of!(proc::ResumeState, flags),
+);
+
+#[cfg(target_arch = "aarch64")]
+core::arch::global_asm!(
+    // The same on aarch64: x19-x28, the frame pointer, the link register
+    // and d8-d15 saved in a 176-byte frame; the child resumes at label 2
+    // with x0 = 0 and the saved sp, and restores them from its copy.
+    ".globl __minilibc_fork_point",
+    ".type __minilibc_fork_point,@function",
+    "__minilibc_fork_point:",
+    "stp x29, x30, [sp, #-176]!",
+    "mov x29, sp",
+    "stp x19, x20, [sp, #16]",
+    "stp x21, x22, [sp, #32]",
+    "stp x23, x24, [sp, #48]",
+    "stp x25, x26, [sp, #64]",
+    "stp x27, x28, [sp, #80]",
+    "stp d8, d9, [sp, #96]",
+    "stp d10, d11, [sp, #112]",
+    "stp d12, d13, [sp, #128]",
+    "stp d14, d15, [sp, #144]",
+    "mov x9, sp",
+    "str x9, [x0, #{sp}]",
+    "adr x9, 2f",
+    "str x9, [x0, #{pc}]",
+    "stp x19, x20, [x0, #{saved}]",
+    "stp x21, x22, [x0, #{saved} + 16]",
+    "stp x23, x24, [x0, #{saved} + 32]",
+    "stp x25, x26, [x0, #{saved} + 48]",
+    "stp x27, x28, [x0, #{saved} + 64]",
+    "stp x29, x30, [x0, #{saved} + 80]",
+    "mrs x9, nzcv",
+    "str x9, [x0, #{flags}]",
+    "blr x1",
+    "2:",
+    "ldp x19, x20, [sp, #16]",
+    "ldp x21, x22, [sp, #32]",
+    "ldp x23, x24, [sp, #48]",
+    "ldp x25, x26, [sp, #64]",
+    "ldp x27, x28, [sp, #80]",
+    "ldp d8, d9, [sp, #96]",
+    "ldp d10, d11, [sp, #112]",
+    "ldp d12, d13, [sp, #128]",
+    "ldp d14, d15, [sp, #144]",
+    "ldp x29, x30, [sp], #176",
+    "ret",
+    sp = const core::mem::offset_of!(proc::ResumeState, sp),
+    pc = const core::mem::offset_of!(proc::ResumeState, pc),
+    saved = const core::mem::offset_of!(proc::ResumeState, saved),
+    flags = const core::mem::offset_of!(proc::ResumeState, flags),
 );
 
 extern "C" {
@@ -118,7 +164,8 @@ pub fn fork() -> Result<usize, Errno> {
     // No handler runs during fork: an interrupted fork RPC could leave a
     // child its parent never heard of.
     let _section = Critical::enter();
-    let mut state = proc::ResumeState { fs_base: super::start::thread_pointer(), ..proc::ResumeState::default() };
+    let mut state =
+        proc::ResumeState { thread_pointer: super::start::thread_pointer(), ..proc::ResumeState::default() };
     let guard = signals::lock_for_fork();
     // SAFETY: the entry saves and restores the callee-saved registers and
     // calls `fork_request` with `state`, which lives through the call.

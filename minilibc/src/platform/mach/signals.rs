@@ -38,14 +38,22 @@ use super::{
     call, done, process_port, send, start::thread_pointer, uninterrupted, SpinLock, DEFERRED, KERNEL, MAIN_THREAD,
 };
 use crate::errno_table::{EINTR, EINVAL, ENOMEM};
-use crate::mach::frame::{self, AlternateStack, SignalFrame, StackRecord, UserContext, MINIMUM_SIGNAL_STACK};
+use crate::mach::frame::{self, AlternateStack, StackRecord, MINIMUM_SIGNAL_STACK};
+// The records and registers of the architecture's frame: x86_64's in
+// `frame`, aarch64's in `frame_aarch64`.
+#[cfg(target_arch = "x86_64")]
+use crate::mach::frame as machine_frame;
+#[cfg(target_arch = "aarch64")]
+use crate::mach::frame_aarch64 as machine_frame;
 use crate::mach::signals::{
     bit, Action, Disposition, Information, SignalState, Summary, SA_RESTART, SIGCONT, SIGKILL, SIGSTOP, SI_USER,
 };
 use crate::platform::{Errno, SignalAction};
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
-use libmach::abi::{MachMsgHeader, PortName, X86ThreadState64, X86_THREAD_STATE64};
+use libmach::abi::thread_state::{NativeThreadState, ThreadState};
+use libmach::abi::{MachMsgHeader, PortName};
 use libmach::{Context, PortKernel, PortSet, ReceiveRight, SendOnceRight, SendRight};
+use machine_frame::{SignalFrame, UserContext};
 use personality_interfaces::{signal, signal_thread};
 
 /// The state both threads share, and what the process server was last told.
@@ -73,6 +81,9 @@ static CONTROL_SEND: AtomicU32 = AtomicU32::new(0);
 static SIGNAL_SET: AtomicU32 = AtomicU32::new(0);
 static WAKE_PORT: AtomicU32 = AtomicU32::new(0);
 static WAKE_SEND: AtomicU32 = AtomicU32::new(0);
+/// aarch64: the port the main thread waits on while the signal thread
+/// restores its registers after a handler (no message ever comes).
+static PARK_PORT: AtomicU32 = AtomicU32::new(0);
 /// The signal thread's stack (base, size with its guard page).
 static SIGNAL_STACK: AtomicU64 = AtomicU64::new(0);
 const SIGNAL_STACK_SIZE: u64 = 128 * 1024;
@@ -327,8 +338,60 @@ pub unsafe fn sigaltstack(new: *const u8, old: *mut u8) -> Result<usize, Errno> 
 fn stack_pointer() -> u64 {
     let value: u64;
     // SAFETY: reads the stack pointer; no memory is touched.
-    unsafe { core::arch::asm!("mov {}, rsp", out(reg) value, options(nomem, nostack, preserves_flags)) };
+    #[cfg(target_arch = "x86_64")]
+    unsafe {
+        core::arch::asm!("mov {}, rsp", out(reg) value, options(nomem, nostack, preserves_flags))
+    };
+    // SAFETY: as above.
+    #[cfg(target_arch = "aarch64")]
+    unsafe {
+        core::arch::asm!("mov {}, sp", out(reg) value, options(nomem, nostack, preserves_flags))
+    };
     value
+}
+
+/// A `ucontext_t` for a handler called directly (synchronous delivery):
+/// the mask and the stack; no registers to return to.
+#[cfg(target_arch = "x86_64")]
+fn direct_context(mask: u64, stack: StackRecord) -> UserContext {
+    frame::context_of(&NativeThreadState::default(), mask, stack, 0)
+}
+#[cfg(target_arch = "aarch64")]
+fn direct_context(mask: u64, stack: StackRecord) -> UserContext {
+    machine_frame::context_of(&NativeThreadState::default(), mask, stack)
+}
+
+/// The frame for `information` on a thread interrupted with `interrupted`,
+/// to be written at `address`.
+#[cfg(target_arch = "x86_64")]
+fn frame_for(
+    interrupted: &NativeThreadState,
+    mask: u64,
+    stack: StackRecord,
+    address: u64,
+    information: &Information,
+) -> SignalFrame {
+    SignalFrame {
+        floating_point: [0; 512],
+        context: frame::context_of(interrupted, mask, stack, address + frame::FRAME_FLOATING_POINT as u64),
+        information: frame::information_record(information),
+        return_frame: [0; 5],
+    }
+}
+#[cfg(target_arch = "aarch64")]
+fn frame_for(
+    interrupted: &NativeThreadState,
+    mask: u64,
+    stack: StackRecord,
+    _address: u64,
+    information: &Information,
+) -> SignalFrame {
+    SignalFrame {
+        context: machine_frame::context_of(interrupted, mask, stack),
+        information: frame::information_record(information),
+        return_arguments: [0; 6],
+        return_message: [0; 8],
+    }
 }
 
 /// Handles a signal sent to ourselves on this thread, if it is caught or
@@ -419,10 +482,10 @@ fn run_here(information: Information, action: Action) {
     let mut record = frame::information_record(&information);
     let here = stack_pointer();
     let alternate = SHARED.lock().alternate;
-    let mut context = frame::context_of(&X86ThreadState64::default(), old_mask, alternate.record(here), 0);
+    let mut context = direct_context(old_mask, alternate.record(here));
     // With SA_ONSTACK the handler runs on the alternate stack (unless this
     // thread is on it already), as an interrupting delivery's would.
-    let (_, on_alternate) = frame::frame_address(here, &alternate, action.flags);
+    let (_, on_alternate) = machine_frame::frame_address(here, &alternate, action.flags);
     let top = if on_alternate { (alternate.base + alternate.size) & !15 } else { 0 };
     // SAFETY: the handler is the function the caller of sigaction installed
     // (with SA_SIGINFO it takes three arguments, else the first only: the
@@ -476,7 +539,7 @@ pub(crate) fn after_fork() {
             let _ = KERNEL.port_deallocate(name);
         }
     }
-    for receive in [&SIGNAL_PORT, &CONTROL_PORT, &SIGNAL_SET, &WAKE_PORT] {
+    for receive in [&SIGNAL_PORT, &CONTROL_PORT, &SIGNAL_SET, &WAKE_PORT, &PARK_PORT] {
         receive.store(0, Ordering::SeqCst);
     }
     if had_thread != 0 {
@@ -509,6 +572,7 @@ fn start_signal_thread() -> Result<(), Errno> {
     let signal_port = ReceiveRight::allocate(&KERNEL).map_err(no_memory)?;
     let control_port = ReceiveRight::allocate(&KERNEL).map_err(no_memory)?;
     let wake_port = ReceiveRight::allocate(&KERNEL).map_err(no_memory)?;
+    let park_port = ReceiveRight::allocate(&KERNEL).map_err(no_memory)?;
     let set = PortSet::allocate(&KERNEL).map_err(no_memory)?;
     signal_port.join(&set).map_err(no_memory)?;
     control_port.join(&set).map_err(no_memory)?;
@@ -531,20 +595,25 @@ fn start_signal_thread() -> Result<(), Errno> {
     SIGNAL_PORT.store(signal_port.into_name(), Ordering::SeqCst);
     CONTROL_PORT.store(control_port.into_name(), Ordering::SeqCst);
     WAKE_PORT.store(wake_port.into_name(), Ordering::SeqCst);
+    PARK_PORT.store(park_port.into_name(), Ordering::SeqCst);
     SIGNAL_SET.store(set.name(), Ordering::SeqCst);
     core::mem::forget(set);
     CONTROL_SEND.store(control_send.into_name(), Ordering::SeqCst);
     WAKE_SEND.store(wake_send.into_name(), Ordering::SeqCst);
     SIGNAL_STACK.store(stack, Ordering::SeqCst);
     SIGNAL_THREAD.store(thread, Ordering::SeqCst);
-    let state = X86ThreadState64 {
-        rip: signal_thread_entry as *const () as u64,
-        // The System V ABI enters a function 8 below a 16-byte boundary.
-        rsp: stack + region - 8,
-        rflags: 0x202,
-        ..X86ThreadState64::default()
-    };
-    let started = libmach::trap::thread_set_state(thread, X86_THREAD_STATE64, &state.to_words())
+    let mut state = NativeThreadState::default();
+    state.set_pc(signal_thread_entry as *const () as u64);
+    // The System V ABI enters a function 8 below a 16-byte boundary;
+    // AAPCS64 at one.
+    state.set_sp(if cfg!(target_arch = "x86_64") { stack + region - 8 } else { stack + region });
+    #[cfg(target_arch = "x86_64")]
+    {
+        state.rflags = 0x202;
+    }
+    let mut words = [0u32; NativeThreadState::COUNT as usize];
+    state.store_words(&mut words);
+    let started = libmach::trap::thread_set_state(thread, NativeThreadState::FLAVOR, &words)
         .and_then(|()| libmach::trap::thread_set_tls(thread, thread_pointer()))
         .and_then(|()| libmach::trap::thread_resume(thread));
     if started.is_err() {
@@ -674,6 +743,23 @@ impl signal_thread::Server for Receiver {
     }
 
     fn wake(&mut self, _context: &Context<'_>) {}
+
+    /// aarch64's return from a handler (`prepare_return`): only from this
+    /// process's own main thread (the control port's one sender).
+    #[cfg(target_arch = "aarch64")]
+    fn restore(&mut self, context: &Context<'_>, address: u64) {
+        let own = super::PID.load(Ordering::Relaxed);
+        if context.credential().is_some_and(|credential| credential.pid == own as u32 || own == 0) {
+            restore_main(address);
+        }
+    }
+
+    /// x86_64 returns from handlers with iretq on the thread itself and
+    /// never asks: a request is refused, said in the kernel log.
+    #[cfg(target_arch = "x86_64")]
+    fn restore(&mut self, _context: &Context<'_>, _address: u64) {
+        let _ = libmach::trap::debug_print("minilibc: signal_thread.restore is aarch64's; ignored\n");
+    }
 }
 
 /// Answers the kernel's exception reply right (the protocol of
@@ -730,10 +816,10 @@ fn deliver_to_main(shared: &mut Shared, information: Information, action: Action
         }
         let _ = libmach::trap::thread_abort(main);
     }
-    let mut words = [0u32; libmach::abi::X86_THREAD_STATE64_COUNT as usize];
-    let interrupted = libmach::trap::thread_get_state(main, X86_THREAD_STATE64, &mut words)
+    let mut words = [0u32; NativeThreadState::COUNT as usize];
+    let interrupted = libmach::trap::thread_get_state(main, NativeThreadState::FLAVOR, &mut words)
         .ok()
-        .and_then(|_| X86ThreadState64::from_words(&words));
+        .and_then(|_| NativeThreadState::load_words(&words));
     let Some(interrupted) = interrupted else {
         if faulted.is_none() {
             let _ = libmach::trap::thread_resume(main);
@@ -741,28 +827,24 @@ fn deliver_to_main(shared: &mut Shared, information: Information, action: Action
         return false;
     };
     let old_mask = shared.state.begin_handler(information.signal, action);
-    let (address, _) = frame::frame_address(interrupted.rsp, &shared.alternate, action.flags);
-    let stack = shared.alternate.record(interrupted.rsp);
-    let record = SignalFrame {
-        floating_point: [0; 512],
-        context: frame::context_of(&interrupted, old_mask, stack, address + frame::FRAME_FLOATING_POINT as u64),
-        information: frame::information_record(&information),
-        return_frame: [0; 5],
-    };
+    let (address, _) = machine_frame::frame_address(interrupted.sp(), &shared.alternate, action.flags);
+    let stack = shared.alternate.record(interrupted.sp());
+    let record = frame_for(&interrupted, old_mask, stack, address, &information);
     // SAFETY: the main thread is stopped (suspended, or waiting for its
     // exception's answer), and `address` is below its stack pointer's red
     // zone (or on its alternate stack), in memory it owns and no live code
     // uses: the frame is written as the kernel would write Linux's. The
     // address is 64-byte aligned (`frame_address`).
     unsafe { core::ptr::write_volatile(address as *mut SignalFrame, record) };
-    let entry = frame::entry_state(
+    let entry = machine_frame::entry_state(
         &interrupted,
         address,
         __minilibc_signal_entry as *const () as u64,
         action.handler as u64,
         information.signal,
     );
-    let set = libmach::trap::thread_set_state(main, X86_THREAD_STATE64, &entry.to_words());
+    entry.store_words(&mut words);
+    let set = libmach::trap::thread_set_state(main, NativeThreadState::FLAVOR, &words);
     if action.flags & SA_RESTART == 0 {
         INTERRUPTIONS_WITHOUT_RESTART.fetch_add(1, Ordering::SeqCst);
     }
@@ -785,9 +867,11 @@ extern "C" fn handler_returned(context: *mut UserContext) {
 }
 
 /// The default MXCSR a handler starts with (all exceptions masked).
+#[cfg(target_arch = "x86_64")]
 #[no_mangle]
 static __minilibc_default_mxcsr: u32 = 0x1f80;
 
+#[cfg(target_arch = "x86_64")]
 core::arch::global_asm!(
     // Entered with rsp = the frame (16-byte aligned), rdi/rsi/rdx the
     // handler's arguments, r12 the handler, r13 the ucontext, r14 the FP
@@ -846,6 +930,7 @@ extern "C" {
     fn __minilibc_call_handler(handler: usize, signal: u64, information: u64, context: u64, stack: u64);
 }
 
+#[cfg(target_arch = "x86_64")]
 core::arch::global_asm!(
     ".globl __minilibc_call_handler",
     ".type __minilibc_call_handler,@function",
@@ -864,5 +949,201 @@ core::arch::global_asm!(
     "call rax",
     "mov rsp, rbp",
     "pop rbp",
+    "ret",
+);
+
+/// aarch64: when the handler returned (`handler_returned` done), the
+/// return path: the main thread stays in a critical section (the signal
+/// thread runs no other handler on it until its registers are back), and
+/// prepares in its frame the `signal_thread.restore` request and the
+/// `mach_msg` arguments that send it and then wait on the park port. The
+/// entry stub then restores the FP/SIMD state and makes the call.
+#[cfg(target_arch = "aarch64")]
+extern "C" fn prepare_return(context: *mut UserContext) {
+    super::enter_critical_for_return();
+    let address = context as u64;
+    let frame = (address - machine_frame::FRAME_CONTEXT as u64) as *mut SignalFrame;
+    // SAFETY: `context` is the context of the frame the stub runs on, in
+    // this thread's stack (or alternate stack), 64-byte aligned; only this
+    // thread writes it now.
+    let frame = unsafe { &mut *frame };
+    let header = libmach::rpc::one_way_header(CONTROL_SEND.load(Ordering::SeqCst), signal_thread::id::RESTORE);
+    let mut message = [0u8; 64];
+    let mut writer = libmach::message::MessageWriter::new(&mut message, header);
+    let length = writer.u64(address).and_then(|()| writer.finish()).unwrap_or(0);
+    for (index, word) in frame.return_message.iter_mut().enumerate() {
+        *word = u64::from_le_bytes(message[index * 8..index * 8 + 8].try_into().unwrap_or([0; 8]));
+    }
+    frame.return_arguments = [
+        frame.return_message.as_ptr() as u64,
+        u64::from(libmach::abi::MACH_SEND_MSG | libmach::abi::MACH_RCV_MSG),
+        length as u64,
+        core::mem::size_of_val(&frame.return_message) as u64,
+        u64::from(PARK_PORT.load(Ordering::SeqCst)),
+        0,
+    ];
+}
+
+/// aarch64: the signal thread's half of a handler's return: the main
+/// thread (waiting on the park port) gets the registers of `context`, its
+/// critical section ends, and a signal deferred meanwhile runs now.
+#[cfg(target_arch = "aarch64")]
+fn restore_main(context: u64) {
+    let main = MAIN_THREAD.load(Ordering::Relaxed);
+    if libmach::trap::thread_suspend(main).is_err() {
+        return;
+    }
+    let _ = libmach::trap::thread_abort(main);
+    // SAFETY: the main thread sent the address of the ucontext_t of its
+    // current signal frame, in this process's memory; it is stopped, so
+    // nothing changes it while it is read.
+    let record = unsafe { core::ptr::read_volatile(context as *const UserContext) };
+    let state = machine_frame::resume_state(&record);
+    let mut words = [0u32; NativeThreadState::COUNT as usize];
+    state.store_words(&mut words);
+    if libmach::trap::thread_set_state(main, NativeThreadState::FLAVOR, &words).is_err() {
+        // A context a handler made unusable (a pc or sp outside the user
+        // half): the process cannot go on, as Linux kills it.
+        let _ = libmach::trap::debug_print("minilibc: a signal handler returned to an unusable context\n");
+        let _ = libmach::trap::task_terminate(libmach::trap::task_self());
+    }
+    super::leave_critical_for_return();
+    let deferred = DEFERRED.swap(false, Ordering::SeqCst);
+    let _ = libmach::trap::thread_resume(main);
+    if deferred {
+        deliver_deferred();
+    }
+}
+
+/// Runs on the main thread the signals left pending while it could not
+/// take one (called on the signal thread).
+#[cfg(target_arch = "aarch64")]
+fn deliver_deferred() {
+    loop {
+        let mut shared = SHARED.lock();
+        match shared.state.take_unblocked() {
+            None => return,
+            Some((_, Disposition::Handle { information, action })) => {
+                let delivered = deliver_to_main(&mut shared, information, action, None);
+                drop(shared);
+                if delivered {
+                    tell_server(false);
+                    wake_main();
+                }
+                // One handler at a time: the next waits for this one's return.
+                return;
+            }
+            Some((signal, Disposition::Default(_))) => {
+                drop(shared);
+                apply_default(signal);
+            }
+            Some((_, Disposition::Pending | Disposition::Discard)) => {}
+        }
+    }
+}
+
+#[cfg(target_arch = "aarch64")]
+core::arch::global_asm!(
+    // Entered with sp = the frame (64-byte aligned), x0..x2 the handler's
+    // arguments, x19 the handler, x20 the ucontext, x21 the FP/SIMD record
+    // (frame_aarch64::entry_state).
+    ".globl __minilibc_signal_entry",
+    ".type __minilibc_signal_entry,@function",
+    "__minilibc_signal_entry:",
+    "mrs x9, fpsr",
+    "str w9, [x21, #8]",
+    "mrs x9, fpcr",
+    "str w9, [x21, #12]",
+    "stp q0, q1, [x21, #16]",
+    "stp q2, q3, [x21, #48]",
+    "stp q4, q5, [x21, #80]",
+    "stp q6, q7, [x21, #112]",
+    "stp q8, q9, [x21, #144]",
+    "stp q10, q11, [x21, #176]",
+    "stp q12, q13, [x21, #208]",
+    "stp q14, q15, [x21, #240]",
+    "stp q16, q17, [x21, #272]",
+    "stp q18, q19, [x21, #304]",
+    "stp q20, q21, [x21, #336]",
+    "stp q22, q23, [x21, #368]",
+    "stp q24, q25, [x21, #400]",
+    "stp q26, q27, [x21, #432]",
+    "stp q28, q29, [x21, #464]",
+    "stp q30, q31, [x21, #496]",
+    "msr fpcr, xzr",
+    "blr x19",
+    "mov x0, x20",
+    "bl {returned}",
+    "mov x0, x20",
+    "bl {prepare}",
+    // The return path: the FP/SIMD state (the handler may have changed the
+    // record), then mach_msg(send restore, receive on the park port).
+    "ldr w9, [x21, #8]",
+    "msr fpsr, x9",
+    "ldr w9, [x21, #12]",
+    "msr fpcr, x9",
+    "ldp q0, q1, [x21, #16]",
+    "ldp q2, q3, [x21, #48]",
+    "ldp q4, q5, [x21, #80]",
+    "ldp q6, q7, [x21, #112]",
+    "ldp q8, q9, [x21, #144]",
+    "ldp q10, q11, [x21, #176]",
+    "ldp q12, q13, [x21, #208]",
+    "ldp q14, q15, [x21, #240]",
+    "ldp q16, q17, [x21, #272]",
+    "ldp q18, q19, [x21, #304]",
+    "ldp q20, q21, [x21, #336]",
+    "ldp q22, q23, [x21, #368]",
+    "ldp q24, q25, [x21, #400]",
+    "ldp q26, q27, [x21, #432]",
+    "ldp q28, q29, [x21, #464]",
+    "ldp q30, q31, [x21, #496]",
+    "mov x9, #{arguments}",
+    "add x9, x20, x9",
+    "ldp x0, x1, [x9]",
+    "ldp x2, x3, [x9, #16]",
+    "ldp x4, x5, [x9, #32]",
+    "mov x8, #{mach_msg}",
+    "svc #0",
+    // Only the signal thread's restore ends the wait (it sets every
+    // register); an interruption (a nested handler ran and returned here)
+    // waits again, receive only.
+    "2:",
+    "mov x9, #{arguments}",
+    "add x9, x20, x9",
+    "ldp x0, x1, [x9]",
+    "mov x1, #{receive}",
+    "mov x2, #0",
+    "ldp x3, x4, [x9, #24]",
+    "mov x5, #0",
+    "mov x8, #{mach_msg}",
+    "svc #0",
+    "b 2b",
+    returned = sym handler_returned,
+    prepare = sym prepare_return,
+    arguments = const machine_frame::CONTEXT_RETURN_ARGUMENTS,
+    mach_msg = const libmach::abi::Trap::MachMsg as u64,
+    receive = const libmach::abi::MACH_RCV_MSG,
+);
+
+#[cfg(target_arch = "aarch64")]
+core::arch::global_asm!(
+    ".globl __minilibc_call_handler",
+    ".type __minilibc_call_handler,@function",
+    "__minilibc_call_handler:",
+    // x0 the handler, x1..x3 its arguments, x4 the stack's top (0: this one).
+    "stp x29, x30, [sp, #-16]!",
+    "mov x29, sp",
+    "cbz x4, 2f",
+    "and x4, x4, #-16",
+    "mov sp, x4",
+    "2:",
+    "mov x9, x0",
+    "mov x0, x1",
+    "mov x1, x2",
+    "mov x2, x3",
+    "blr x9",
+    "mov sp, x29",
+    "ldp x29, x30, [sp], #16",
     "ret",
 );

@@ -133,7 +133,7 @@ pub unsafe fn uname(name: *mut u8) -> Result<usize, Errno> {
         &node[..node_length],
         env!("CARGO_PKG_VERSION").as_bytes(),
         b"Mach_R minilibc",
-        b"x86_64",
+        if cfg!(target_arch = "aarch64") { b"aarch64" } else { b"x86_64" },
         b"(none)",
     ];
     for (index, field) in fields.into_iter().enumerate() {

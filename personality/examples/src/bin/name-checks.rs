@@ -73,7 +73,11 @@ fn main(bootstrap_port: u64) {
         Err(Error::TimedOut.code()),
     );
     let waited = (libmach::trap::clock_get_time().unwrap_or(0) - before) / 1_000_000;
-    checks.equal("after its timeout, not long after", (50..2000).contains(&waited), true);
+    // Never before its 50 ms; the upper bound only tells "woken by its own
+    // timer" from "woken by something else much later": it is wide because
+    // a loaded host holds QEMU off the processor for seconds while the
+    // guest clock runs on (2 s failed so at load 11 on 2 cores).
+    checks.equal("after its timeout, not long after", (50..30_000).contains(&waited), true);
     checks.equal(
         "no timeout: at once",
         names.lookup_wait("checks.never", 0).map(|_| ()).map_err(code),

@@ -11,7 +11,8 @@ extern crate alloc;
 
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU64, Ordering};
-use libmach::abi::{KernReturn, PortName, X86ThreadState64, X86_THREAD_STATE64};
+use libmach::abi::thread_state::{NativeThreadState, ThreadState};
+use libmach::abi::{KernReturn, PortName};
 use libmach::{Context, ReceiveRight, SendOnceRight, SendRight, ServeOptions, SystemKernel};
 use mach_process_checks::{exited, killed_by, println, Checks, Process};
 use personality_interfaces::{proc, signal};
@@ -78,11 +79,13 @@ impl signal::Server<SystemKernel> for Received {
     ) {
         self.faults.push(*information);
         // Run on: skip the faulting instruction, then let the thread go.
-        let mut words = [0u32; libmach::abi::X86_THREAD_STATE64_COUNT as usize];
-        let resumed = libmach::trap::thread_get_state(thread.name(), X86_THREAD_STATE64, &mut words).and_then(|_| {
-            let mut state = X86ThreadState64::from_words(&words).ok_or(KernReturn::Failure)?;
-            state.rip = RESUME_AT.load(Ordering::Relaxed);
-            libmach::trap::thread_set_state(thread.name(), X86_THREAD_STATE64, &state.to_words())
+        let mut words = [0u32; NativeThreadState::COUNT as usize];
+        let flavor = NativeThreadState::FLAVOR;
+        let resumed = libmach::trap::thread_get_state(thread.name(), flavor, &mut words).and_then(|_| {
+            let mut state = NativeThreadState::load_words(&words).ok_or(KernReturn::Failure)?;
+            state.set_pc(RESUME_AT.load(Ordering::Relaxed));
+            state.store_words(&mut words);
+            libmach::trap::thread_set_state(thread.name(), flavor, &words)
         });
         let code = if resumed.is_ok() { KernReturn::Success } else { KernReturn::Failure };
         let header = libmach::abi::MachMsgHeader {
@@ -431,10 +434,22 @@ fn fault_and_resume() {
     // thread resumes the thread at label 2, past it, with every other
     // register as it was; the block touches no memory of ours otherwise.
     unsafe {
+        #[cfg(target_arch = "x86_64")]
         core::arch::asm!(
             "lea {resume}, [rip + 2f]",
             "mov [{at}], {resume}",
             "mov {scratch}, qword ptr [0x10]",
+            "2:",
+            resume = out(reg) _,
+            scratch = out(reg) _,
+            at = in(reg) RESUME_AT.as_ptr(),
+        );
+        #[cfg(target_arch = "aarch64")]
+        core::arch::asm!(
+            "adr {resume}, 2f",
+            "str {resume}, [{at}]",
+            "mov {scratch}, #0x10",
+            "ldr {scratch}, [{scratch}]",
             "2:",
             resume = out(reg) _,
             scratch = out(reg) _,

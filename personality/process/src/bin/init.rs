@@ -1,8 +1,8 @@
 //! init, pid 1 (docs/process-server.md, "init and the boot"): started by
 //! the process server from the disk with the console as descriptors 0, 1
-//! and 2. With `-c 'COMMAND ARGS'` (what `scripts/run -c` gives) it runs
-//! the command, waits for it and powers the machine off with its exit
-//! status; otherwise it runs `/bin/msh` on the console as a login shell
+//! and 2. With `-c 'COMMAND LINE'` (what `scripts/run -c` gives) it has
+//! msh run the line (`msh -c`), waits for it and powers the machine off
+//! with its exit status; otherwise it runs `/bin/msh` on the console as a login shell
 //! (argv[0] `-msh`, without init's HOME: msh takes HOME, USER, LOGNAME and
 //! SHELL from /etc/passwd and reads /etc/profile and ~/.profile): when it
 //! exits the machine goes off with its status, when it is killed a new one
@@ -23,7 +23,7 @@ use libmach::runtime::{arguments, auxiliary, descriptors, environment};
 // read, not to its standard output (libmach's println! in a process).
 use libmach::{logln, SendRight, SystemKernel};
 use mach_process::init::{
-    after_login_shell, command_path, exit_code, login_shell_environment, split_command, LoginShellEnd,
+    after_login_shell, command_shell_arguments, exit_code, login_shell_environment, LoginShellEnd, COMMAND_SHELL_PATH,
     LOGIN_SHELL_NAME, LOGIN_SHELL_PATH,
 };
 use personality_interfaces::{fs, proc};
@@ -43,13 +43,6 @@ fn name(key: u64) -> PortName {
 }
 
 impl Process {
-    /// Spawns `words` (the first a command name or path) with init's
-    /// descriptors and environment; its pid.
-    fn spawn(&mut self, words: &[String]) -> Result<i32, String> {
-        let environment: Vec<&[u8]> = environment().collect();
-        self.spawn_program(&command_path(&words[0]), words, &environment)
-    }
-
     /// Spawns the program at `path` with argv `words`, `environment` and
     /// init's descriptors; its pid.
     fn spawn_program(&mut self, path: &str, words: &[String], environment: &[&[u8]]) -> Result<i32, String> {
@@ -136,21 +129,16 @@ fn main(_bootstrap_port: u64) {
     let words: Vec<&[u8]> = arguments().collect();
     if words.get(1).copied() == Some(b"-c".as_slice()) {
         let line = words.get(2).map(|line| String::from_utf8_lossy(line).into_owned()).unwrap_or_default();
-        let code = match split_command(&line) {
-            Ok(command) => match process.spawn(&command) {
-                Ok(pid) => {
-                    let code = exit_code(process.wait_for(pid));
-                    logln!("init: `{line}` exited with status {code}");
-                    code
-                }
-                Err(why) => {
-                    logln!("init: cannot run `{line}`: {why}");
-                    127
-                }
-            },
-            Err(error) => {
-                logln!("init: cannot read the command `{line}`: {error:?}");
-                2
+        let environment: Vec<&[u8]> = environment().collect();
+        let code = match process.spawn_program(COMMAND_SHELL_PATH, &command_shell_arguments(&line), &environment) {
+            Ok(pid) => {
+                let code = exit_code(process.wait_for(pid));
+                logln!("init: `{line}` exited with status {code}");
+                code
+            }
+            Err(why) => {
+                logln!("init: cannot run `{line}`: no shell ({why})");
+                127
             }
         };
         match process.proc.shutdown(0, code) {

@@ -13,9 +13,8 @@ extern crate alloc;
 mod heap;
 
 use alloc::vec::Vec;
-use libmach::abi::{
-    Disposition, KernReturn, PortName, TaskCredential, X86ThreadState64, EXC_MASK_ALL, X86_THREAD_STATE64,
-};
+use libmach::abi::{Disposition, KernReturn, PortName, TaskCredential, EXC_MASK_ALL};
+#[cfg(target_arch = "x86_64")]
 use libmach::runtime::io_ports_granted;
 use libmach::trap::{
     clock_get_time, port_deallocate, port_destroy, port_extract_right, port_insert_right, task_basic_info,
@@ -34,11 +33,15 @@ use process_core::Errno;
 libmach::entry!(main);
 
 /// QEMU's isa-debug-exit, q35's ACPI PM1a control and reset control ports.
+#[cfg(target_arch = "x86_64")]
 const DEBUG_EXIT: u16 = 0xf4;
+#[cfg(target_arch = "x86_64")]
 const ACPI_CONTROL: u16 = 0x604;
+#[cfg(target_arch = "x86_64")]
 const RESET_CONTROL: u16 = 0xcf9;
 
 /// Writes `value` to I/O port `port` (the power-off devices the manifest grants).
+#[cfg(target_arch = "x86_64")]
 fn port_write(port: u16, value: u16, wide: bool) {
     // SAFETY: the callers checked that the manifest grants these ports
     // (`io_ports_granted`), so `out` there is allowed; no memory is touched.
@@ -61,26 +64,21 @@ fn boot_time() -> u64 {
     })
 }
 
-/// How long a scheduler tick is, in microseconds: the time its own thread
-/// takes to be charged two ticks while it spins (the shortest of three
-/// tries, so being preempted only ever lengthens a try).
+/// How long a scheduler tick is, in microseconds, as the kernel reports it
+/// beside a thread's ticks (`ThreadBasicInfo::tick_nanoseconds`). (It once
+/// spun on `thread_basic_info` for 6 to 9 ticks to measure it: 60 % of the
+/// boot's instructions.) Without it, CPU times in `ps` are unknown: said
+/// once, and counted at the default 100 Hz.
 fn tick_microseconds() -> u64 {
     let thread = thread_self();
-    let ticks = || thread_basic_info(thread).map(|info| info.cpu_ticks).unwrap_or(0);
-    let mut best = u64::MAX;
-    for _ in 0..3 {
-        let start = ticks();
-        while ticks() == start {}
-        let (from, first) = (clock_get_time().unwrap_or(0), ticks());
-        while ticks() < first + 2 {}
-        let elapsed = clock_get_time().unwrap_or(0).saturating_sub(from) / 2;
-        best = best.min(elapsed / 1000);
-    }
+    let reported = thread_basic_info(thread).map(|info| info.tick_nanoseconds);
     let _ = port_deallocate(task_self(), thread);
-    if best == 0 || best == u64::MAX {
-        10_000
-    } else {
-        best
+    match reported {
+        Ok(nanoseconds) if nanoseconds >= 1000 => u64::from(nanoseconds) / 1000,
+        other => {
+            println!("proc: the kernel reports no tick length ({other:?}): CPU times assume 100 Hz");
+            10_000
+        }
     }
 }
 
@@ -149,24 +147,9 @@ impl Tasks<SystemKernel> for KernelTasks {
         Ok(SendRight::from_name(&SystemKernel, thread_create(task)?))
     }
     fn start_thread(&mut self, thread: PortName, registers: &Registers) -> Result<(), KernReturn> {
-        let state = X86ThreadState64 {
-            rip: registers.rip,
-            rsp: registers.rsp,
-            rax: registers.rax,
-            rbx: registers.rbx,
-            rdx: registers.rdx,
-            rdi: registers.rdi,
-            rsi: registers.rsi,
-            rbp: registers.rbp,
-            r12: registers.r12,
-            r13: registers.r13,
-            r14: registers.r14,
-            r15: registers.r15,
-            rflags: registers.rflags,
-            ..X86ThreadState64::default()
-        };
-        thread_set_state(thread, X86_THREAD_STATE64, &state.to_words())?;
-        thread_set_tls(thread, registers.fs_base)?;
+        let (flavor, words) = thread_state(registers);
+        thread_set_state(thread, flavor, &words)?;
+        thread_set_tls(thread, registers.thread_pointer)?;
         thread_resume(thread)
     }
     fn insert_right(
@@ -224,12 +207,30 @@ impl Tasks<SystemKernel> for KernelTasks {
         self.generator.fill(&mut bytes);
         bytes
     }
+    #[cfg(target_arch = "aarch64")]
+    fn can_power(&mut self, action: Power) -> bool {
+        // The kernel's host_power_off (PSCI's SYSTEM_OFF) with the host
+        // port the manifest grants; the board has no restart the kernel
+        // makes.
+        matches!(action, Power::Off | Power::Halt)
+    }
+    #[cfg(target_arch = "aarch64")]
+    fn power(&mut self, action: Power, status: i32) {
+        if matches!(action, Power::Off | Power::Halt) {
+            if let Err(error) = libmach::trap::host_power_off(self.host, status as u8) {
+                println!("proc: host_power_off refused ({error:?})");
+            }
+        }
+        println!("proc: the machine did not go off");
+    }
+    #[cfg(target_arch = "x86_64")]
     fn can_power(&mut self, action: Power) -> bool {
         match action {
             Power::Off | Power::Halt => io_ports_granted(DEBUG_EXIT, 1) || io_ports_granted(ACPI_CONTROL, 2),
             Power::Restart => io_ports_granted(RESET_CONTROL, 1),
         }
     }
+    #[cfg(target_arch = "x86_64")]
     fn power(&mut self, action: Power, status: i32) {
         // Only the ports the manifest grants (an ungranted one faults).
         match action {
@@ -250,6 +251,44 @@ impl Tasks<SystemKernel> for KernelTasks {
         }
         println!("proc: the machine did not go off");
     }
+}
+
+/// `registers` as this architecture's thread state: its flavor and words.
+#[cfg(target_arch = "x86_64")]
+fn thread_state(registers: &Registers) -> (u32, [u32; libmach::abi::X86_THREAD_STATE64_COUNT as usize]) {
+    let [rbx, rbp, r12, r13, r14, r15, ..] = registers.saved;
+    let state = libmach::abi::X86ThreadState64 {
+        rip: registers.pc,
+        rsp: registers.sp,
+        rdi: registers.arguments[0],
+        rsi: registers.arguments[1],
+        rbx,
+        rbp,
+        r12,
+        r13,
+        r14,
+        r15,
+        rflags: registers.flags,
+        ..Default::default()
+    };
+    (libmach::abi::X86_THREAD_STATE64, state.to_words())
+}
+
+/// `registers` as this architecture's thread state: its flavor and words
+/// (x0 and x1 the arguments, x19..x28, fp and lr the saved registers).
+#[cfg(target_arch = "aarch64")]
+fn thread_state(registers: &Registers) -> (u32, [u32; libmach::abi::ARM_THREAD_STATE64_COUNT as usize]) {
+    let mut state = libmach::abi::ArmThreadState64 {
+        pc: registers.pc,
+        sp: registers.sp,
+        fp: registers.saved[10],
+        lr: registers.saved[11],
+        cpsr: registers.flags as u32,
+        ..Default::default()
+    };
+    state.x[..2].copy_from_slice(&registers.arguments);
+    state.x[19..29].copy_from_slice(&registers.saved[..10]);
+    (libmach::abi::ARM_THREAD_STATE64, state.to_words())
 }
 
 /// The file server, through its root directory's port and each open file's.

@@ -5,9 +5,9 @@
 //!   sees until the console server takes it over (`kernel_log_handover`);
 //!   reading it and its interrupts belong to the console server;
 //! - the **debug console**: semihosting's `SYS_WRITE0`, in test kernels
-//!   only (QEMU runs them with `-semihosting`; without it the call is an
-//!   undefined instruction, so a normal kernel, which may boot without it,
-//!   writes nothing there). Every byte the kernel says, from the first
+//!   and normal ones booted with `semihosting=on` (QEMU runs them with
+//!   `-semihosting`; without it the call is an undefined instruction, so a
+//!   normal kernel, which may boot without it, writes nothing there). Every byte the kernel says, from the first
 //!   line of the boot to a panic, whoever holds the serial line.
 //!
 //! Until the kernel's own page tables exist it is reached through the boot
@@ -79,9 +79,9 @@ pub fn write_serial_bytes(text: &[u8]) {
     }
 }
 
-/// Writes `text` to the debug console (test kernels: semihosting), as it is.
+/// Writes `text` to the debug console (semihosting, where it is on), as it is.
 pub fn write_debug_console(text: &str) {
-    if cfg!(feature = "ktest") {
+    if super::semihosting::enabled() {
         super::semihosting::write(text.as_bytes());
     }
 }

@@ -56,6 +56,7 @@ extern "C" fn aarch64_entry(device_tree: u64) -> ! {
             stop_after_fatal_error()
         }
     };
+    semihosting::configure(&boot.command_line);
     klog::init(command_line::log_level(&boot.command_line));
     context::init();
     memory::frame::init(&boot, paging::EARLY_DIRECT_MAP_END);
@@ -88,13 +89,14 @@ pub fn exit_qemu(status: QemuExit) -> ! {
     cpu::halt_forever()
 }
 
-/// Powers the machine off (`host_power_off`): test kernels leave QEMU
-/// with `status` through semihosting; then PSCI's SYSTEM_OFF through the
-/// conduit the device tree names (QEMU's virt board: `hvc`), after which
-/// QEMU exits with 0 (the status is in the log line before). Returns only
-/// if the machine stayed on (no PSCI in the tree, or it refused).
+/// Powers the machine off (`host_power_off`): where semihosting is on
+/// (test kernels, `semihosting=on`) QEMU exits with `status` through it;
+/// then PSCI's SYSTEM_OFF through the conduit the device tree names
+/// (QEMU's virt board: `hvc`), after which QEMU exits with 0 (the status
+/// is in the log line before). Returns only if the machine stayed on (no
+/// PSCI in the tree, or it refused).
 pub fn power_off(status: u8) {
-    if cfg!(feature = "ktest") {
+    if semihosting::enabled() {
         semihosting::exit(status as u32);
     }
     device_tree::psci_system_off();

@@ -1,5 +1,7 @@
-//! Arm semihosting, in test runs: to leave QEMU with a status, and as the
-//! debug console (`console::write_debug_console`).
+//! Arm semihosting, in test runs and where the command line says
+//! `semihosting=on` (`scripts/run --arch aarch64` gives it, with QEMU's
+//! `-semihosting-config`): to leave QEMU with a status, and as the debug
+//! console (`console::write_debug_console`).
 //!
 //! QEMU with `-semihosting` treats `hlt #0xf000` as a call to the host:
 //! `SYS_EXIT_EXTENDED`'s sibling on AArch64, `SYS_EXIT` (0x18), takes a
@@ -16,6 +18,23 @@ const SYS_WRITE0: u64 = 0x04;
 const APPLICATION_EXIT: u64 = 0x20026;
 
 static TRIED: AtomicBool = AtomicBool::new(false);
+
+/// Whether the host gives semihosting: always in test kernels; in normal
+/// ones once the command line said so (a normal kernel may boot without
+/// it, where the call would be an undefined instruction).
+static ENABLED: AtomicBool = AtomicBool::new(cfg!(feature = "ktest"));
+
+/// Whether semihosting calls may be made.
+pub fn enabled() -> bool {
+    ENABLED.load(Ordering::Relaxed)
+}
+
+/// Takes the command line's word: `semihosting=on` turns it on.
+pub fn configure(command_line: &str) {
+    if crate::command_line::option(command_line, "semihosting") == Some("on") {
+        ENABLED.store(true, Ordering::Relaxed);
+    }
+}
 
 /// Leaves QEMU with `status`; returns only if semihosting is off.
 pub fn exit(status: u32) {
