@@ -13,7 +13,9 @@
 //!   [`frame_aarch64`] the same on aarch64, and the registers a handler's
 //!   return resumes;
 //! - [`readiness`]: poll's and select's requests and answers;
-//! - [`kernel_log`]: which of the kernel log's lines klogctl hands out.
+//! - [`kernel_log`]: which of the kernel log's lines klogctl hands out;
+//! - [`mapped_reads`]: which open files are read from a mapping, their
+//!   offsets, and what one such read does.
 #![forbid(unsafe_code)]
 
 pub mod descriptors;
@@ -21,6 +23,7 @@ pub mod exec;
 pub mod frame;
 pub mod frame_aarch64;
 pub mod kernel_log;
+pub mod mapped_reads;
 pub mod readiness;
 pub mod signals;
 pub mod start;

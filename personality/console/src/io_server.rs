@@ -314,6 +314,12 @@ impl<K: PortKernel, M: Machine, U: SerialDriver<M>> io::Server<K> for ConsoleSer
         Err(io::Error::NoSuchDevice)
     }
 
+    fn map_for_reading(&mut self, context: &Context<'_, K>) -> Result<io::MapForReadingReply<K>, io::Error> {
+        // A terminal has no memory object: its reads are the server's.
+        self.terminal(context)?;
+        Err(io::Error::NoSuchDevice)
+    }
+
     fn get_terminal_attributes(&mut self, context: &Context<'_, K>) -> Result<io::Termios, io::Error> {
         self.core.get_termios(Self::handle_of(context)).map(|termios| termios_record(&termios)).map_err(error)
     }

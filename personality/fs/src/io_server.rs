@@ -397,6 +397,14 @@ impl<K: PortKernel> io::Server<K> for FileService<K> {
         Ok(io::MapReply { object, object_size: size })
     }
 
+    fn map_for_reading(&mut self, context: &Context<'_, K>) -> Result<io::MapForReadingReply<K>, io::Error> {
+        let (object, status, object_size, offset) =
+            self.core.map_for_reading(context.port() as u64).map_err(io_error)?;
+        let object = self.object_right(object).map_err(io_error)?;
+        let status = self.object_right(status).map_err(io_error)?;
+        Ok(io::MapForReadingReply { object, status, object_size, offset })
+    }
+
     fn map_sync(
         &mut self,
         context: &Context<'_, K>,

@@ -188,6 +188,8 @@ mod server {
     /// The kernel's pager calls for the server's memory objects.
     struct SystemPager {
         pager_port: PortName,
+        /// Status pages: the kernel object's name → where the server maps it.
+        statuses: alloc::collections::BTreeMap<u64, u64>,
     }
 
     impl KernelPager for SystemPager {
@@ -226,6 +228,46 @@ mod server {
         fn destroy(&mut self, object: u64) {
             let _ = libmach::pager::memory_object_destroy(object as PortName);
             let _ = libmach::trap::port_deallocate(libmach::trap::task_self(), object as PortName);
+        }
+        fn create_status(&mut self) -> Result<u64, Errno> {
+            let page = mach_vfs::server::mapping::PAGE_SIZE;
+            let object = libmach::pager::memory_object_create(0, page).map_err(|_| Errno::OutOfMemory)?;
+            let task = libmach::trap::task_self();
+            match libmach::pager::vm_map(task, page, object, 0) {
+                Ok(address) => {
+                    self.statuses.insert(u64::from(object), address);
+                    Ok(u64::from(object))
+                }
+                Err(_) => {
+                    let _ = libmach::trap::port_deallocate(task, object);
+                    Err(Errno::OutOfMemory)
+                }
+            }
+        }
+        fn publish_status(&mut self, status: u64, change_count: u64, size: u64) {
+            use core::sync::atomic::{AtomicU64, Ordering};
+            use personality_interfaces::status_page;
+            let Some(&address) = self.statuses.get(&status) else { return };
+            // SAFETY: `address` is the page `create_status` mapped read-write
+            // for this object and keeps mapped until `destroy_status`; both
+            // fields are 8-byte aligned inside it. Clients map it read-only,
+            // so only this thread writes it; atomics because they read it
+            // while it is written.
+            let (count, length) = unsafe {
+                (
+                    &*((address as usize + status_page::CHANGE_COUNT) as *const AtomicU64),
+                    &*((address as usize + status_page::SIZE) as *const AtomicU64),
+                )
+            };
+            length.store(size, Ordering::Relaxed);
+            count.store(change_count, Ordering::Release);
+        }
+        fn destroy_status(&mut self, status: u64) {
+            let task = libmach::trap::task_self();
+            if let Some(address) = self.statuses.remove(&status) {
+                let _ = libmach::trap::vm_deallocate(task, address, mach_vfs::server::mapping::PAGE_SIZE);
+            }
+            let _ = libmach::trap::port_deallocate(task, status as PortName);
         }
     }
 
@@ -332,7 +374,7 @@ mod server {
             log("fs: cannot build the port set\n");
             return;
         }
-        core.set_memory_objects(Box::new(SystemPager { pager_port: pager_port.name() }));
+        core.set_memory_objects(Box::new(SystemPager { pager_port: pager_port.name(), statuses: Default::default() }));
         let mut service = FileService::new(&kernel, core, set.name(), Box::new(clock), Box::new(OtherServers(names)));
         service.set_tick_port(tick_port.name());
         service.set_cache_budget(configuration.cache_budget as usize);
@@ -353,7 +395,7 @@ mod server {
             }
         }
         log("fs: serving\n");
-        let mut pager = SystemPager { pager_port: pager_port.name() };
+        let mut pager = SystemPager { pager_port: pager_port.name(), statuses: Default::default() };
         let mut request = Box::new(MessageBuffer::<{ BUFFER }>::new());
         let mut reply = Box::new(MessageBuffer::<{ BUFFER }>::new());
         let error = libmach::server::run_with(

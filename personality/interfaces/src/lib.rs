@@ -8,3 +8,12 @@
 #![forbid(unsafe_code)]
 
 include!(concat!(env!("OUT_DIR"), "/interfaces.rs"));
+
+/// The layout of `io.map_for_reading`'s status page (io.defs): byte
+/// offsets of its two `u64` fields.
+pub mod status_page {
+    /// The change count: odd while the server changes the file.
+    pub const CHANGE_COUNT: usize = 0;
+    /// The file's size.
+    pub const SIZE: usize = 8;
+}

@@ -164,10 +164,12 @@ where
     /// An `exception_raise` from the kernel on a process's exception port;
     /// `None` if `request` is not one.
     pub(crate) fn exception(&mut self, request: &[u8], reply: &mut [u8]) -> Option<libmach::Dispatch> {
-        let (view, trailer) = parse_received(request).ok()?;
-        if view.header.id != EXCEPTION_RAISE_ID {
+        // Every request passes here first: only an exception's is parsed
+        // (the others are parsed once, by their dispatch).
+        if mach_abi::MachMsgHeader::read_from(request)?.id != EXCEPTION_RAISE_ID {
             return None;
         }
+        let (view, trailer) = parse_received(request).ok()?;
         let Some(PortRole::Exception(pid)) = self.ports.get(&view.header.local_port).copied() else { return None };
         let from_kernel = trailer.sender == 0;
         let ports: Vec<PortName> = view

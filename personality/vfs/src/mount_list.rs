@@ -26,7 +26,8 @@ use crate::node::{
 pub const PROC_MAGIC: u64 = 0x9fa0;
 
 const ROOT: NodeId = 1;
-const MOUNTS: NodeId = 2;
+/// The node of `mounts` in its file system.
+pub const MOUNTS: NodeId = 2;
 const MOUNTS_NAME: &[u8] = b"mounts";
 
 /// The text of the mount list, shared by the file server (which writes it)

@@ -11,8 +11,8 @@
 //! took a lock every close sends `io.release_locks` first.
 
 use super::{
-    borrowed, c_bytes, call, done, interruptible, process_port, signals, uninterrupted, Failure, MainThreadCell,
-    KERNEL, ROOT_PORT, WORKING_DIRECTORY_PORT,
+    borrowed, c_bytes, call, done, interruptible, mapped, process_port, signals, uninterrupted, Failure,
+    MainThreadCell, KERNEL, ROOT_PORT, WORKING_DIRECTORY_PORT,
 };
 use crate::errno_table::{EBADF, EINVAL, EIO, EMFILE, ENAMETOOLONG, ENOENT, ENOTDIR, ENOTTY, ERANGE};
 use crate::mach::descriptors::{Descriptor, DescriptorTable, DESCRIPTOR_CEILING};
@@ -56,8 +56,19 @@ const S_IFDIR: u32 = 0o040000;
 const X_OK: u32 = 1;
 const SIGPIPE: i32 = 13;
 
-/// The descriptor's port, or EBADF.
+/// The descriptor's port, or EBADF, for a request that may depend on or
+/// move the open file's offset: a file read from a mapping is settled
+/// first (its offset given back to the server: [`mapped`]).
 pub(crate) fn descriptor_port(fd: i32) -> Result<PortName, Failure> {
+    let port = descriptor_port_unsettled(fd)?;
+    mapped::settle(port)?;
+    Ok(port)
+}
+
+/// The descriptor's port, or EBADF, for what neither reads nor moves the
+/// open file's offset (a positioned read, fstat, dup): a mapped file stays
+/// mapped.
+fn descriptor_port_unsettled(fd: i32) -> Result<PortName, Failure> {
     DESCRIPTORS.with(|table| table.port(fd)).map_err(Failure::Error)
 }
 
@@ -94,6 +105,7 @@ pub(crate) fn install(port: PortName, from: i32, close_on_exec: bool) -> Result<
         Ok(fd)
     });
     if placed.is_err() {
+        mapped::closed(port);
         let _ = KERNEL.port_deallocate(port);
     }
     placed.map_err(Failure::Error)
@@ -104,6 +116,11 @@ pub(crate) fn install(port: PortName, from: i32, close_on_exec: bool) -> Result<
 fn release(descriptor: Descriptor) {
     if LOCKS_TAKEN.load(Ordering::Relaxed) {
         let _ = uninterrupted(|| call!(io, descriptor.port, |client| client.release_locks()));
+    }
+    if DESCRIPTORS.with(|table| table.references_to(descriptor.port)) == 0 {
+        // The process's last reference: the open file ends with it, so a
+        // mapping of it goes without giving the offset back.
+        mapped::closed(descriptor.port);
     }
     let _ = KERNEL.port_deallocate(descriptor.port);
 }
@@ -141,9 +158,13 @@ fn directory_for(dir: i32, path: &[u8]) -> Result<PortName, Failure> {
 /// # Safety
 /// `buffer` writable for `count` bytes.
 pub unsafe fn read(fd: i32, buffer: *mut u8, count: usize) -> Result<usize, Errno> {
-    let port = done(descriptor_port(fd))?;
+    let port = done(descriptor_port_unsettled(fd))?;
     if count == 0 {
         return Ok(0);
+    }
+    // SAFETY: the caller's buffer holds `count` bytes.
+    if let Some(result) = unsafe { mapped::read(port, buffer, count) } {
+        return done(result);
     }
     interruptible(true, || {
         // SAFETY: the caller's buffer holds `count` bytes.
@@ -155,7 +176,12 @@ pub unsafe fn read(fd: i32, buffer: *mut u8, count: usize) -> Result<usize, Errn
 ///
 /// # Safety
 /// `buffer` writable for `count` bytes.
-unsafe fn read_into(port: PortName, at: Option<u64>, buffer: *mut u8, count: usize) -> Result<usize, Failure> {
+pub(crate) unsafe fn read_into(
+    port: PortName,
+    at: Option<u64>,
+    buffer: *mut u8,
+    count: usize,
+) -> Result<usize, Failure> {
     let count = count.min(TRANSFER_MAX);
     let copy = |bytes: &[u8]| {
         let length = bytes.len().min(count);
@@ -309,7 +335,7 @@ fn broken_pipe(result: Result<usize, Errno>) -> Result<usize, Errno> {
 /// # Safety
 /// `buffer` writable for `count` bytes.
 pub unsafe fn read_at(fd: i32, buffer: *mut u8, count: usize, offset: i64) -> Result<usize, Errno> {
-    let port = done(descriptor_port(fd))?;
+    let port = done(descriptor_port_unsettled(fd))?;
     let offset = u64::try_from(offset).map_err(|_| Errno(EINVAL))?;
     if count == 0 {
         return Ok(0);
@@ -339,11 +365,14 @@ pub unsafe fn write_at(fd: i32, buffer: *const u8, count: usize, offset: i64) ->
 /// Opens `path` from directory port `directory`: a send right to the new
 /// open object. A FIFO's open may wait for the other end: interruptible.
 fn open_port(directory: PortName, path: &[u8], flags: i32, mode: u32) -> Result<PortName, Errno> {
-    let flags = (flags & !O_CLOEXEC) as u32;
-    let mode = if flags as i32 & O_CREAT != 0 { mode & !UMASK.load(Ordering::Relaxed) & 0o7777 } else { 0 };
-    interruptible(true, || {
-        call!(fs, directory, |client| client.open(path, flags, mode)).map(|reply| reply.file.into_name())
-    })
+    let open_flags = (flags & !O_CLOEXEC) as u32;
+    let mode = if flags & O_CREAT != 0 { mode & !UMASK.load(Ordering::Relaxed) & 0o7777 } else { 0 };
+    let (port, kind) = interruptible(true, || {
+        call!(fs, directory, |client| client.open(path, open_flags, mode))
+            .map(|reply| (reply.file.into_name(), reply.kind))
+    })?;
+    mapped::opened(port, kind, flags);
+    Ok(port)
 }
 
 /// # Safety
@@ -364,10 +393,14 @@ pub fn close(fd: i32) -> Result<usize, Errno> {
 }
 
 pub fn seek(fd: i32, offset: i64, whence: i32) -> Result<usize, Errno> {
-    let port = done(descriptor_port(fd))?;
+    let port = done(descriptor_port_unsettled(fd))?;
     if !(0..=2).contains(&whence) {
         return Err(Errno(EINVAL));
     }
+    if let Some(result) = mapped::seek(port, offset, whence) {
+        return done(result).map(|position| position as usize);
+    }
+    done(mapped::settle(port))?;
     uninterrupted(|| call!(io, port, |client| client.seek(offset, whence as u32))).map(|position| position as usize)
 }
 
@@ -449,7 +482,7 @@ pub unsafe fn stat_at(dir: i32, path: *const u8, stat: *mut u8, flags: i32) -> R
 /// # Safety
 /// `stat` writable for one `struct stat`.
 pub unsafe fn fstat(fd: i32, stat: *mut u8) -> Result<usize, Errno> {
-    let status = port_stat(done(descriptor_port(fd))?)?;
+    let status = port_stat(done(descriptor_port_unsettled(fd))?)?;
     // SAFETY: the caller's record.
     unsafe { write_stat(&status, stat) };
     Ok(0)
@@ -499,7 +532,7 @@ pub unsafe fn pipe2(fds: *mut i32, flags: i32) -> Result<usize, Errno> {
 
 /// A second reference to `fd`'s port, at the lowest number from `from`.
 fn duplicate(fd: i32, from: i32, close_on_exec: bool) -> Result<usize, Errno> {
-    let port = done(descriptor_port(fd))?;
+    let port = done(descriptor_port_unsettled(fd))?;
     let limit = open_limit();
     let target = DESCRIPTORS.with(|table| table.lowest_free(from, limit)).map_err(Errno)?;
     KERNEL.port_mod_refs(port, libmach::abi::PortRight::Send, 1).map_err(|_| Errno(EMFILE))?;
@@ -514,7 +547,7 @@ pub fn dup3(old: i32, new: i32, flags: i32) -> Result<usize, Errno> {
     if flags & !O_CLOEXEC != 0 {
         return Err(Errno(EINVAL));
     }
-    let port = done(descriptor_port(old))?;
+    let port = done(descriptor_port_unsettled(old))?;
     if old == new {
         // dup2 of a descriptor onto itself does nothing; dup3 refuses.
         return if flags == 0 { Ok(new as usize) } else { Err(Errno(EINVAL)) };
@@ -1334,6 +1367,10 @@ pub unsafe fn unmount(target: *const u8, flags: i32) -> Result<usize, Errno> {
 /// The names a new image keeps (exec): every descriptor without
 /// `FD_CLOEXEC`, as the process server's records.
 pub(crate) fn kept_descriptors(all: bool) -> Vec<personality_interfaces::proc::Descriptor> {
+    // The open files are about to be shared: their offsets go back to the
+    // server. A failure leaves that file's offset where the server had it
+    // (the server is gone or refused a seek to where reads had reached).
+    let _ = mapped::settle_all();
     DESCRIPTORS.with(|table| {
         table
             .iter()

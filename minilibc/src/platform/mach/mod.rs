@@ -30,6 +30,7 @@
 #![allow(clippy::missing_safety_doc)]
 
 pub mod files;
+mod mapped;
 pub mod memory;
 pub mod process;
 pub mod signals;

@@ -158,6 +158,9 @@ extern "C" fn fork_request(state: *mut u8) -> i64 {
 
 pub fn fork() -> Result<usize, Errno> {
     process()?;
+    // Parent and child share the open files from here: offsets kept here
+    // go back to the server first.
+    let _ = super::mapped::settle_all();
     // No handler runs during fork: an interrupted fork RPC could leave a
     // child its parent never heard of.
     let _section = Critical::enter();
@@ -182,6 +185,7 @@ pub fn fork() -> Result<usize, Errno> {
 /// signal thread's ports) are absent here, its pid is its own.
 fn child_after_fork() {
     super::forget_reply_ports();
+    super::mapped::after_fork();
     PID.store(0, Ordering::Relaxed);
     signals::after_fork();
 }

@@ -268,8 +268,14 @@ impl FileServer {
                 }
                 self.vfs.mounts().check_writable(node.mount)?;
                 self.before_file_access(node, request.time)?;
-                let written = self.vfs.filesystem(node)?.write(node.node, offset, data, request.time)?;
-                self.after_file_change(node, offset, written as u64)?;
+                self.file_changing(node);
+                let written = self
+                    .vfs
+                    .filesystem(node)
+                    .and_then(|filesystem| filesystem.write(node.node, offset, data, request.time))
+                    .and_then(|written| self.after_file_change(node, offset, written as u64).map(|()| written));
+                self.file_changed(node);
+                let written = written?;
                 self.clear_set_id_bits(node, request)?;
                 Ok(written)
             }
@@ -370,8 +376,14 @@ impl FileServer {
                 }
                 self.vfs.mounts().check_writable(node.mount)?;
                 self.before_file_access(node, request.time)?;
-                self.vfs.filesystem(node)?.truncate(node.node, size, request.time)?;
-                self.after_file_change(node, size, u64::MAX)?;
+                self.file_changing(node);
+                let truncated = self
+                    .vfs
+                    .filesystem(node)
+                    .and_then(|filesystem| filesystem.truncate(node.node, size, request.time))
+                    .and_then(|()| self.after_file_change(node, size, u64::MAX));
+                self.file_changed(node);
+                truncated?;
                 self.clear_set_id_bits(node, request)
             }
             _ => Err(Errno::InvalidArgument),

@@ -53,6 +53,16 @@ pub trait MemoryObjects {
     fn flush_pages(&mut self, object: u64, offset: u64, size: u64) -> Result<(), Errno>;
     /// Destroys the object: its pages leave every mapping.
     fn destroy(&mut self, object: u64);
+    /// A new status page: one page of shared memory (a kernel object) the
+    /// server writes and a client maps read-only; its name.
+    fn create_status(&mut self) -> Result<u64, Errno>;
+    /// Writes `size` then `change_count` into the status page (the count
+    /// last, with release ordering: a reader that sees the count sees the
+    /// size written with it).
+    fn publish_status(&mut self, status: u64, change_count: u64, size: u64);
+    /// The server's hold on the status page goes (a client's mapping keeps
+    /// the page until it unmaps it).
+    fn destroy_status(&mut self, status: u64);
 }
 
 /// Objects for servers that have no kernel to page for (host tools):
@@ -70,6 +80,11 @@ impl MemoryObjects for NoMemoryObjects {
         Err(Errno::NoSuchDevice)
     }
     fn destroy(&mut self, _object: u64) {}
+    fn create_status(&mut self) -> Result<u64, Errno> {
+        Err(Errno::NoSuchDevice)
+    }
+    fn publish_status(&mut self, _status: u64, _change_count: u64, _size: u64) {}
+    fn destroy_status(&mut self, _status: u64) {}
 }
 
 /// One mapped file's object.
@@ -90,7 +105,37 @@ pub(super) struct MappedObject {
 pub(super) struct Mappings {
     pub(super) by_node: BTreeMap<NodeRef, MappedObject>,
     pub(super) by_object: BTreeMap<u64, NodeRef>,
+    /// Pages supplied and not flushed, over every object (bounded by
+    /// [`RESIDENT_PAGES_MAX`]).
+    pub(super) resident_total: usize,
+    /// Status pages of open files read through a mapping, by open file.
+    pub(super) statuses: BTreeMap<Handle, StatusPage>,
+    /// The open files with a status page, by file.
+    pub(super) statuses_by_node: BTreeMap<NodeRef, BTreeSet<Handle>>,
 }
+
+/// An open file's status page (`io.map_for_reading`): the file's size
+/// and a change count the client checks around each copy from the
+/// mapping. The count is odd while the server changes the file (between
+/// [`FileServer::file_changing`] and [`FileServer::file_changed`]).
+#[derive(Debug)]
+pub(super) struct StatusPage {
+    pub(super) page: u64,
+    pub(super) node: NodeRef,
+    pub(super) change_count: u64,
+    /// The size last published.
+    pub(super) size: u64,
+}
+
+/// Most status pages at once (`ENOMEM` beyond: the client reads through
+/// the server instead). Each is a page of the server's memory.
+pub const STATUS_PAGES_MAX: usize = 4096;
+/// Most object pages the kernel holds for the server at once (16 MiB):
+/// past it, read-only objects' pages are flushed (clean: they come back
+/// from the file when touched again). Writable objects' pages stay (a
+/// write through a mapping between taking a page back and flushing it
+/// would be lost).
+pub const RESIDENT_PAGES_MAX: usize = 4096;
 
 /// What the kernel gets for a page request.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -137,6 +182,96 @@ impl FileServer {
         Ok((object, size))
     }
 
+    /// `io.map_for_reading`: the file's object as [`FileServer::map`] gives
+    /// it (read-only), this open file's status page (made on first use,
+    /// kept until the open file ends) published with the file's size, and
+    /// the open file's offset: the client keeps the offset from now on,
+    /// and seeks the server to it before anything else on the file.
+    /// Returns `(object, status page, object size, offset)`.
+    pub fn map_for_reading(&mut self, handle: Handle) -> Result<(u64, u64, u64, u64), Errno> {
+        let (object, object_size) = self.map(handle, false)?;
+        let file = self.file(handle)?;
+        let offset = file.offset;
+        let node = file.object.node().ok_or(Errno::NoSuchDevice)?;
+        let size = self.vfs.attributes(node)?.size;
+        let page = match self.mappings.statuses.get(&handle) {
+            Some(status) => status.page,
+            None => {
+                if self.mappings.statuses.len() >= STATUS_PAGES_MAX {
+                    return Err(Errno::OutOfMemory);
+                }
+                let page = self.objects.create_status()?;
+                self.mappings.statuses.insert(handle, StatusPage { page, node, change_count: 0, size });
+                self.mappings.statuses_by_node.entry(node).or_default().insert(handle);
+                page
+            }
+        };
+        if let Some(status) = self.mappings.statuses.get_mut(&handle) {
+            // A client asking again (after settling) while no change is
+            // under way: the size is the file's now.
+            if status.change_count % 2 == 0 {
+                status.size = size;
+                self.objects.publish_status(page, status.change_count, size);
+            }
+        }
+        Ok((object, page, object_size, offset))
+    }
+
+    /// Before the server changes `node`'s data or size: its status pages'
+    /// counts become odd, so a client copying from the mapping now finds
+    /// its copy suspect and asks the server.
+    pub(super) fn file_changing(&mut self, node: NodeRef) {
+        self.advance_statuses(node, None);
+    }
+
+    /// After the change (and after the object's changed pages were
+    /// flushed): the counts become even again, with the new size.
+    pub(super) fn file_changed(&mut self, node: NodeRef) {
+        if !self.mappings.statuses_by_node.contains_key(&node) {
+            return;
+        }
+        let size = self.vfs.attributes(node).map(|attributes| attributes.size).unwrap_or(0);
+        self.advance_statuses(node, Some(size));
+    }
+
+    fn advance_statuses(&mut self, node: NodeRef, size: Option<u64>) {
+        let Some(handles) = self.mappings.statuses_by_node.get(&node) else { return };
+        for handle in handles {
+            let Some(status) = self.mappings.statuses.get_mut(handle) else { continue };
+            // Odd while changing, even after; the size only changes with
+            // an even count.
+            let odd_now = status.change_count % 2 == 1;
+            let odd_wanted = size.is_none();
+            status.change_count += if odd_now == odd_wanted { 2 } else { 1 };
+            if let Some(size) = size {
+                status.size = size;
+            }
+            self.objects.publish_status(status.page, status.change_count, status.size);
+        }
+    }
+
+    /// The open file ended: its status page goes.
+    pub(super) fn drop_status(&mut self, handle: Handle) {
+        let Some(status) = self.mappings.statuses.remove(&handle) else { return };
+        if let Some(handles) = self.mappings.statuses_by_node.get_mut(&status.node) {
+            handles.remove(&handle);
+            if handles.is_empty() {
+                self.mappings.statuses_by_node.remove(&status.node);
+            }
+        }
+        self.objects.destroy_status(status.page);
+    }
+
+    /// Status pages now.
+    pub fn status_count(&self) -> usize {
+        self.mappings.statuses.len()
+    }
+
+    /// The change count `handle`'s status page holds now, if it has one.
+    pub fn status_change_count(&self, handle: Handle) -> Option<u64> {
+        self.mappings.statuses.get(&handle).map(|status| status.change_count)
+    }
+
     /// The kernel wants the page at `offset` of `object`.
     pub fn page_request(&mut self, object: u64, offset: u64) -> PageAnswer {
         let Some(&node) = self.mappings.by_object.get(&object) else { return PageAnswer::Error(Errno::Stale) };
@@ -151,9 +286,42 @@ impl FileServer {
             return PageAnswer::Error(error);
         }
         if let Some(mapped) = self.mappings.by_node.get_mut(&node) {
-            mapped.resident.insert(offset);
+            if mapped.resident.insert(offset) {
+                self.mappings.resident_total += 1;
+            }
+        }
+        if self.mappings.resident_total > RESIDENT_PAGES_MAX {
+            self.shed_clean_pages(object, offset);
         }
         PageAnswer::Data { contents, write_locked }
+    }
+
+    /// Too many pages held: every read-only object gives its pages back
+    /// to the kernel's free memory (mappings touching them again ask
+    /// again), all but the page at `keep_offset` of `keep`, which is being
+    /// supplied (not cached yet, so the flush leaves it alone; still
+    /// counted, so a later change of the file drops it).
+    fn shed_clean_pages(&mut self, keep: u64, keep_offset: u64) {
+        let mut flushes = Vec::new();
+        for mapped in self.mappings.by_node.values_mut() {
+            if mapped.writable || mapped.resident.is_empty() {
+                continue;
+            }
+            let first = mapped.resident.first().copied().unwrap_or(0);
+            let end = mapped.resident.last().copied().unwrap_or(0) + PAGE_SIZE;
+            self.mappings.resident_total -= mapped.resident.len();
+            mapped.resident.clear();
+            if mapped.object == keep {
+                mapped.resident.insert(keep_offset);
+                self.mappings.resident_total += 1;
+            }
+            flushes.push((mapped.object, first, end - first));
+        }
+        for (object, first, length) in flushes {
+            // A failed flush leaves pages the count no longer holds: the
+            // kernel still bounds them by the server's page limit.
+            let _ = self.objects.flush_pages(object, first, length);
+        }
     }
 
     /// A write hit a write-locked page of `object`: allowed (the kernel is
@@ -227,6 +395,7 @@ impl FileServer {
         }
         for page in touched {
             mapped.resident.remove(&page);
+            self.mappings.resident_total -= 1;
         }
         self.objects.flush_pages(object, first, end - first)
     }
@@ -269,6 +438,7 @@ impl FileServer {
     pub(super) fn drop_mapping(&mut self, node: NodeRef, time: Timestamp) {
         let _ = self.write_back_mapping(node, time);
         if let Some(mapped) = self.mappings.by_node.remove(&node) {
+            self.mappings.resident_total -= mapped.resident.len();
             self.mappings.by_object.remove(&mapped.object);
             self.objects.destroy(mapped.object);
             if let Ok(filesystem) = self.vfs.filesystem(node) {

@@ -487,7 +487,22 @@ impl FileServer {
                     || self.vfs.mounts().check_writable(mount.id) == Err(Errno::ReadOnlyFileSystem),
             })
             .collect();
-        self.mount_list.replace(crate::mount_list::render(&lines));
+        let text = crate::mount_list::render(&lines);
+        // The list changes without a write: its readers through mappings
+        // (and their status pages) must see it as one.
+        let lists: Vec<NodeRef> = mounts
+            .iter()
+            .filter(|mount| mount.kind == "proc")
+            .map(|mount| NodeRef { mount: mount.id, node: crate::mount_list::MOUNTS })
+            .collect();
+        for &list in &lists {
+            self.file_changing(list);
+        }
+        self.mount_list.replace(text);
+        for list in lists {
+            let _ = self.after_file_change(list, 0, u64::MAX);
+            self.file_changed(list);
+        }
     }
 
     /// Serves memory objects through `objects` (the kernel's pager calls);

@@ -205,8 +205,13 @@ impl FileServer {
         }
         let node = self.resolve(request, directory, path, true)?;
         self.before_file_access(node, request.time)?;
-        self.vfs.truncate(node, size, &request.caller())?;
-        self.after_file_change(node, size, u64::MAX)?;
+        self.file_changing(node);
+        let truncated = self
+            .vfs
+            .truncate(node, size, &request.caller())
+            .and_then(|()| self.after_file_change(node, size, u64::MAX));
+        self.file_changed(node);
+        truncated?;
         self.clear_set_id_bits(node, request)
     }
 

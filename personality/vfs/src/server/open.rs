@@ -68,6 +68,7 @@ impl FileServer {
                 }
             }
         }
+        self.drop_status(handle);
         self.forget_object(&file.object, file.readable, file.writable, time);
         if let Some(node) = file.object.node() {
             self.drop_orphaned_mapping(node, time);
@@ -194,7 +195,17 @@ impl FileServer {
         match kind {
             NodeKind::RegularFile => {
                 if flags & open_flags::TRUNCATE != 0 && writable && !created && attributes.size != 0 {
-                    self.vfs.filesystem(node)?.truncate(node.node, 0, request.time)?;
+                    // As ftruncate: mapped writes reach the file first, the
+                    // mappings lose the pages, readers' status pages move.
+                    self.before_file_access(node, request.time)?;
+                    self.file_changing(node);
+                    let truncated = self
+                        .vfs
+                        .filesystem(node)
+                        .and_then(|filesystem| filesystem.truncate(node.node, 0, request.time))
+                        .and_then(|()| self.after_file_change(node, 0, u64::MAX));
+                    self.file_changed(node);
+                    truncated?;
                 }
                 self.vfs.filesystem(node)?.open_node(node.node)?;
                 self.install(new_handle, base)?;
