@@ -129,7 +129,7 @@ const _: () = assert!(core::mem::size_of::<BootModule>() == 64);
 const _: () = assert!(core::mem::size_of::<BootstrapInfo>() == 16);
 const _: () = assert!(BootstrapInfo::MODULES_OFFSET == 16);
 const _: () = assert!(core::mem::size_of::<BootDevice>() == 16);
-const _: () = assert!(BootstrapInfo::DEVICES_OFFSET % 8 == 0);
+const _: () = assert!(BootstrapInfo::DEVICES_OFFSET.is_multiple_of(8));
 const _: () = assert!(BOOTSTRAP_INFO_REGION_SIZE == 20 * 1024);
 
 /// Auxiliary vector: the end of the vector.

@@ -118,7 +118,7 @@ mod board {
         host: libmach::abi::PortName,
         location: &super::Location,
     ) -> Result<Registers, libmach::abi::KernReturn> {
-        if location.address % 4096 != 0 {
+        if !location.address.is_multiple_of(4096) {
             return Err(libmach::abi::KernReturn::InvalidArgument);
         }
         libmach::device::map_memory(host, location.address, 4096)
