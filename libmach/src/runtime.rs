@@ -257,6 +257,17 @@ pub fn io_port_ranges() -> impl Iterator<Item = (u16, u32)> {
     auxiliary_values(mach_abi::AT_MACH_IO_PORTS).map(mach_abi::io_port_range_of)
 }
 
+/// The devices of the board the bootstrap task tells us about (with the
+/// host port only; aarch64's, from the device tree; none on x86_64).
+pub fn devices() -> impl Iterator<Item = mach_abi::BootDevice> {
+    auxiliary_values(mach_abi::AT_MACH_DEVICE).map(mach_abi::device_entry_of)
+}
+
+/// The first device of `kind` (`mach_abi::BOOT_DEVICE_*`) we were told of.
+pub fn device(kind: u32) -> Option<mach_abi::BootDevice> {
+    devices().find(|device| device.kind == kind)
+}
+
 /// Whether the boot manifest grants us every port of `first..first + count`.
 pub fn io_ports_granted(first: u16, count: u32) -> bool {
     let last = first as u32 + count;

@@ -18,12 +18,16 @@
 //! [`AT_PAGESZ`], [`AT_MACH_BOOTSTRAP`] (the bootstrap port again) and, only
 //! for programs whose manifest entry grants it, [`AT_MACH_HOST`] (a send
 //! right to the privileged host port), and one [`AT_MACH_IO_PORTS`] per I/O
-//! port range the entry grants. See docs/bootstrap.md.
+//! port range the entry grants, and, with the host port, one
+//! [`AT_MACH_DEVICE`] per device the kernel found in the firmware's
+//! description of the board (aarch64's device tree). See docs/bootstrap.md.
 
 /// `BootstrapInfo::magic`: "MRBI".
 pub const BOOTSTRAP_INFO_MAGIC: u32 = 0x4942_524d;
-/// Version 2: the module entries follow the header, `module_count` of them.
-pub const BOOTSTRAP_INFO_VERSION: u32 = 2;
+/// Version 3: the module entries follow the header, `module_count` of them,
+/// and the device list is at [`BootstrapInfo::DEVICES_OFFSET`] (version 2
+/// had no device list).
+pub const BOOTSTRAP_INFO_VERSION: u32 = 3;
 /// Most boot modules the kernel accepts, the bootstrap task's own included.
 /// A boot with more is refused (the kernel stops with an error), and the
 /// build scripts refuse to assemble such a list.
@@ -33,11 +37,48 @@ pub const BOOTSTRAP_MODULES_MAX: usize = BOOT_MODULES_MAX - 1;
 /// Longest module name (the file name it was loaded from), in bytes. The
 /// kernel refuses a boot with a longer one.
 pub const BOOTSTRAP_MODULE_NAME_MAX: usize = 48;
-/// Bytes of the bootstrap task's address space the header and the module
-/// entries may take (the module copies start after them).
+/// Most devices listed to the bootstrap task (QEMU virt has a PL011, a
+/// PL031 and 32 virtio-mmio transports).
+pub const BOOTSTRAP_DEVICES_MAX: usize = 48;
+/// Bytes of the bootstrap task's address space the header, the module
+/// entries and the device list may take (the module copies start after
+/// them).
 pub const BOOTSTRAP_INFO_REGION_SIZE: usize = (core::mem::size_of::<BootstrapInfo>()
-    + BOOTSTRAP_MODULES_MAX * core::mem::size_of::<BootModule>())
+    + BOOTSTRAP_MODULES_MAX * core::mem::size_of::<BootModule>()
+    + (BOOTSTRAP_DEVICES_MAX + 1) * core::mem::size_of::<BootDevice>())
 .next_multiple_of(4096);
+
+/// [`BootDevice::kind`]: the end of the device list.
+pub const BOOT_DEVICE_END: u32 = 0;
+/// [`BootDevice::kind`]: the serial line (an ARM PL011), its register page.
+pub const BOOT_DEVICE_UART: u32 = 1;
+/// [`BootDevice::kind`]: the real-time clock (an ARM PL031), its register page.
+pub const BOOT_DEVICE_RTC: u32 = 2;
+/// [`BootDevice::kind`]: one virtio-mmio transport, its register window.
+pub const BOOT_DEVICE_VIRTIO_MMIO: u32 = 3;
+
+/// One device the kernel read from the firmware's description of the board
+/// (the device tree on aarch64; none on x86_64, whose devices are at the
+/// PC's fixed ports). The list at [`BootstrapInfo::DEVICES_OFFSET`] ends
+/// with a [`BOOT_DEVICE_END`] entry.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BootDevice {
+    /// `BOOT_DEVICE_*`.
+    pub kind: u32,
+    /// Its interrupt line as `interrupt_bind` takes it (the GIC's shared
+    /// peripheral interrupt number), [`BOOT_DEVICE_NO_LINE`] if it has none.
+    pub line: u32,
+    /// The physical address of its registers.
+    pub address: u64,
+}
+
+/// [`BootDevice::line`] of a device without an interrupt line.
+pub const BOOT_DEVICE_NO_LINE: u32 = u32::MAX;
+
+impl BootDevice {
+    pub const END: BootDevice = BootDevice { kind: BOOT_DEVICE_END, line: 0, address: 0 };
+}
 
 /// One boot module as the bootstrap task sees it.
 #[repr(C)]
@@ -79,12 +120,17 @@ pub struct BootstrapInfo {
 impl BootstrapInfo {
     /// Byte offset of the first module entry from the header's start.
     pub const MODULES_OFFSET: usize = core::mem::offset_of!(BootstrapInfo, modules);
+    /// Byte offset of the device list from the header's start: after room
+    /// for [`BOOTSTRAP_MODULES_MAX`] module entries, whatever their count.
+    pub const DEVICES_OFFSET: usize = Self::MODULES_OFFSET + BOOTSTRAP_MODULES_MAX * core::mem::size_of::<BootModule>();
 }
 
 const _: () = assert!(core::mem::size_of::<BootModule>() == 64);
 const _: () = assert!(core::mem::size_of::<BootstrapInfo>() == 16);
 const _: () = assert!(BootstrapInfo::MODULES_OFFSET == 16);
-const _: () = assert!(BOOTSTRAP_INFO_REGION_SIZE == 16 * 1024);
+const _: () = assert!(core::mem::size_of::<BootDevice>() == 16);
+const _: () = assert!(BootstrapInfo::DEVICES_OFFSET.is_multiple_of(8));
+const _: () = assert!(BOOTSTRAP_INFO_REGION_SIZE == 20 * 1024);
 
 /// Auxiliary vector: the end of the vector.
 pub const AT_NULL: u64 = 0;
@@ -113,6 +159,44 @@ pub const fn io_port_range(first: u16, count: u32) -> u64 {
 /// The `(first, count)` of an [`AT_MACH_IO_PORTS`] value.
 pub const fn io_port_range_of(value: u64) -> (u16, u32) {
     (value as u16, ((value >> 16) & 0x1_ffff) as u32)
+}
+
+/// Auxiliary vector: one device of the board, for programs whose manifest
+/// entry grants `host-port` (the authority that maps device memory and
+/// binds interrupt lines), one entry per [`BootDevice`] the kernel listed:
+/// [`device_entry`] makes the value, [`device_entry_of`] reads it. Absent
+/// on x86_64.
+pub const AT_MACH_DEVICE: u64 = 0x100f;
+
+/// Bits of an [`AT_MACH_DEVICE`] value that hold the address (bits 0-47),
+/// the line (bits 48-59; all ones for none) and the kind (bits 60-63).
+const DEVICE_ADDRESS_BITS: u32 = 48;
+const DEVICE_LINE_BITS: u32 = 12;
+const DEVICE_LINE_NONE: u64 = (1 << DEVICE_LINE_BITS) - 1;
+
+/// The [`AT_MACH_DEVICE`] value of `device`; `None` if it does not fit
+/// (an address from 2^48, a line from 4095, a kind from 16).
+pub const fn device_entry(device: &BootDevice) -> Option<u64> {
+    let line = if device.line == BOOT_DEVICE_NO_LINE { DEVICE_LINE_NONE } else { device.line as u64 };
+    if device.address >> DEVICE_ADDRESS_BITS != 0 || line > DEVICE_LINE_NONE || device.kind >= 16 {
+        return None;
+    }
+    if device.line != BOOT_DEVICE_NO_LINE && line == DEVICE_LINE_NONE {
+        return None;
+    }
+    Some(
+        device.address | line << DEVICE_ADDRESS_BITS | (device.kind as u64) << (DEVICE_ADDRESS_BITS + DEVICE_LINE_BITS),
+    )
+}
+
+/// The device an [`AT_MACH_DEVICE`] value describes.
+pub const fn device_entry_of(value: u64) -> BootDevice {
+    let line = (value >> DEVICE_ADDRESS_BITS) & DEVICE_LINE_NONE;
+    BootDevice {
+        kind: (value >> (DEVICE_ADDRESS_BITS + DEVICE_LINE_BITS)) as u32,
+        line: if line == DEVICE_LINE_NONE { BOOT_DEVICE_NO_LINE } else { line as u32 },
+        address: value & ((1 << DEVICE_ADDRESS_BITS) - 1),
+    }
 }
 
 // The System V entries the process server puts in a process's auxiliary
@@ -199,6 +283,39 @@ mod tests {
     fn io_port_ranges_round_trip_to_the_whole_port_space() {
         for (first, count) in [(0x70, 2), (0xf4, 4), (0, 65_536), (0xffff, 1), (0xcf9, 1)] {
             assert_eq!(io_port_range_of(io_port_range(first, count)), (first, count));
+        }
+    }
+
+    #[test]
+    fn device_entries_round_trip_for_qemu_virts_devices() {
+        let devices = [
+            BootDevice { kind: BOOT_DEVICE_UART, line: 1, address: 0x0900_0000 },
+            BootDevice { kind: BOOT_DEVICE_RTC, line: BOOT_DEVICE_NO_LINE, address: 0x0901_0000 },
+            BootDevice { kind: BOOT_DEVICE_VIRTIO_MMIO, line: 47, address: 0x0a00_3e00 },
+            BootDevice { kind: BOOT_DEVICE_VIRTIO_MMIO, line: 4094, address: (1 << 48) - 1 },
+        ];
+        for device in devices {
+            let value = device_entry(&device).expect("fits");
+            assert_eq!(device_entry_of(value), device);
+        }
+    }
+
+    #[test]
+    fn device_entries_that_do_not_fit_are_refused() {
+        for device in [
+            BootDevice { kind: BOOT_DEVICE_UART, line: 1, address: 1 << 48 },
+            BootDevice { kind: BOOT_DEVICE_UART, line: 4095, address: 0 },
+            BootDevice { kind: 16, line: 0, address: 0 },
+        ] {
+            assert_eq!(device_entry(&device), None, "{device:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn every_fitting_device_entry_round_trips(kind in 0u32..16, line in 0u32..4095, address in 0u64..(1 << 48)) {
+            let device = BootDevice { kind, line, address };
+            proptest::prop_assert_eq!(device_entry(&device).map(device_entry_of), Some(device));
         }
     }
 }

@@ -5,15 +5,17 @@
 //! read-only [`BootstrapInfo`] header at `INFO_ADDRESS`, followed by one
 //! [`BootModule`] entry per module, lists them and names the send right to
 //! the privileged host port the task is given. The task's first argument
-//! register holds `INFO_ADDRESS`. From there the bootstrap task starts
+//! register holds `INFO_ADDRESS`. The device list at
+//! `BootstrapInfo::DEVICES_OFFSET` names the devices the firmware described
+//! (aarch64's device tree; empty on x86_64), for the drivers. From there the bootstrap task starts
 //! every other server (docs/bootstrap.md).
 #![deny(unsafe_code)]
 
 use crate::boot_info::Module;
 use crate::task::{self, SpawnError, TaskId};
 use mach_abi::{
-    BootModule, BootstrapInfo, BOOTSTRAP_INFO_MAGIC, BOOTSTRAP_INFO_REGION_SIZE, BOOTSTRAP_INFO_VERSION,
-    BOOTSTRAP_MODULES_MAX, BOOTSTRAP_MODULE_NAME_MAX,
+    BootDevice, BootModule, BootstrapInfo, BOOTSTRAP_DEVICES_MAX, BOOTSTRAP_INFO_MAGIC, BOOTSTRAP_INFO_REGION_SIZE,
+    BOOTSTRAP_INFO_VERSION, BOOTSTRAP_MODULES_MAX, BOOTSTRAP_MODULE_NAME_MAX,
 };
 
 /// Where the info header and entries are mapped in the bootstrap task.
@@ -92,6 +94,14 @@ fn prepare(kernel: &mut crate::kernel::Kernel, task: TaskId, modules: &[ModuleIm
         address += (module.bytes.len() as u64)
             .next_multiple_of(crate::memory::PAGE_SIZE as u64)
             .max(crate::memory::PAGE_SIZE as u64);
+    }
+    // The device list at its fixed offset, ending with an END entry.
+    bytes.resize(BootstrapInfo::DEVICES_OFFSET, 0);
+    let devices = crate::arch::boot_devices();
+    for device in devices.iter().take(BOOTSTRAP_DEVICES_MAX).chain(core::iter::once(&BootDevice::END)) {
+        bytes.extend_from_slice(&device.kind.to_le_bytes());
+        bytes.extend_from_slice(&device.line.to_le_bytes());
+        bytes.extend_from_slice(&device.address.to_le_bytes());
     }
     debug_assert!(bytes.len() <= BOOTSTRAP_INFO_REGION_SIZE);
     crate::loader::copy_into(tables, vm, INFO_ADDRESS, &bytes).map_err(SpawnError::Elf)

@@ -567,11 +567,25 @@ ktest! {
             let before = ipc_resources();
             let task = crate::bootstrap::start("boot-checks", module("boot-checks")?, &modules, HIGH)?;
             wait_for_text(task, " failed", 5000)?;
-            let text = output(task).unwrap_or_default();
-            ensure!(text.contains(" 0 failed"), "boot-checks said:\n{text}");
-            // Every module, however many (the information had room for 15 once).
-            let sees = alloc::format!("boot-checks: sees {} modules\n", modules.len());
-            ensure!(text.contains(&sees), "boot-checks said:\n{text}");
+            // The output and the device list are dropped before the heap
+            // is compared (they are larger than its slack).
+            {
+                let text = output(task).unwrap_or_default();
+                ensure!(text.contains(" 0 failed"), "boot-checks said:\n{text}");
+                // Every module, however many (the information had room for 15 once).
+                let sees = alloc::format!("boot-checks: sees {} modules\n", modules.len());
+                ensure!(text.contains(&sees), "boot-checks said:\n{text}");
+                // The device list is what the kernel read from the device tree
+                // (none on x86_64), entry for entry.
+                let devices = crate::arch::boot_devices();
+                for device in &devices {
+                    let line =
+                        alloc::format!("boot-checks: device {} line {} at {:#x}\n", device.kind, device.line, device.address);
+                    ensure!(text.contains(&line), "boot-checks did not list {line}:\n{text}");
+                }
+                let sees = alloc::format!("boot-checks: sees {} devices\n", devices.len());
+                ensure!(text.contains(&sees), "boot-checks said:\n{text}");
+            }
             terminate(task)?;
             if round == 1 {
                 ensure_nothing_left(before)?;

@@ -19,12 +19,17 @@ fn at_boot(seconds: i64) -> u64 {
     (seconds.max(0) as u64 * 1_000_000_000).saturating_sub(uptime)
 }
 
-/// QEMU virt's PL031 real-time clock (its data register counts seconds
-/// since the epoch), mapped with the host port.
+/// The PL031 real-time clock the kernel found in the device tree (its data
+/// register counts seconds since the epoch), mapped with the host port.
 #[cfg(target_arch = "aarch64")]
-pub fn boot_time(host: PortName) -> u64 {
-    const PL031: u64 = 0x0901_0000;
-    let seconds = libmach::device::map_memory(host, PL031, 4096).and_then(|clock| {
+pub fn boot_time(host: PortName, devices: &[libmach::abi::BootDevice]) -> u64 {
+    let Some(clock) = devices.iter().find(|device| device.kind == libmach::abi::BOOT_DEVICE_RTC) else {
+        crate::report(format_args!(
+            "bootstrap: the device tree names no PL031 clock: the wall clock starts at the epoch"
+        ));
+        return 0;
+    };
+    let seconds = libmach::device::map_memory(host, clock.address, 4096).and_then(|clock| {
         let seconds = clock.read_u32(0);
         let _ = libmach::trap::vm_deallocate(libmach::trap::task_self(), clock.address(), 4096);
         seconds
@@ -97,7 +102,7 @@ fn read_rtc() -> RtcReading {
 /// epoch: the RTC read now, less the time since boot. 0 (the epoch), said
 /// on the console, when the RTC cannot be read or says nonsense.
 #[cfg(target_arch = "x86_64")]
-pub fn boot_time(host: PortName) -> u64 {
+pub fn boot_time(host: PortName, _devices: &[libmach::abi::BootDevice]) -> u64 {
     if let Err(error) = io_port_access(host, CMOS_PORTS, 2, MACH_PORT_NULL) {
         crate::report(format_args!("bootstrap: no CMOS clock ports ({error:?}): the wall clock starts at the epoch"));
         return 0;

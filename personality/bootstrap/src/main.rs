@@ -35,7 +35,10 @@ mod power;
 mod spawn;
 mod supervisor;
 
-use libmach::abi::{BootModule, BootstrapInfo, BOOTSTRAP_INFO_MAGIC, BOOTSTRAP_INFO_VERSION, BOOTSTRAP_MODULES_MAX};
+use libmach::abi::{
+    BootDevice, BootModule, BootstrapInfo, BOOTSTRAP_DEVICES_MAX, BOOTSTRAP_INFO_MAGIC, BOOTSTRAP_INFO_VERSION,
+    BOOTSTRAP_MODULES_MAX, BOOT_DEVICE_END,
+};
 use mach_bootstrap_core::manifest::{Manifest, MANIFEST_MODULE};
 
 libmach::entry!(main);
@@ -92,6 +95,31 @@ fn stop(arguments: core::fmt::Arguments) -> ! {
     libmach::runtime::park()
 }
 
+/// Says which devices the kernel found in the firmware's description of
+/// the board (none on x86_64): the drivers get these addresses.
+fn report_devices(devices: &[BootDevice]) {
+    use core::fmt::Write;
+    use libmach::abi::{BOOT_DEVICE_RTC, BOOT_DEVICE_UART, BOOT_DEVICE_VIRTIO_MMIO};
+    if devices.is_empty() {
+        return;
+    }
+    let mut line = heapless_line::Line::default();
+    let _ = write!(line, "bootstrap: devices from the kernel:");
+    for device in devices.iter().filter(|device| device.kind != BOOT_DEVICE_VIRTIO_MMIO) {
+        let kind = match device.kind {
+            BOOT_DEVICE_UART => "uart",
+            BOOT_DEVICE_RTC => "rtc",
+            _ => "unknown",
+        };
+        let _ = write!(line, " {kind} {:#x}", device.address);
+    }
+    let mut transports = devices.iter().filter(|device| device.kind == BOOT_DEVICE_VIRTIO_MMIO);
+    if let Some(first) = transports.next() {
+        let _ = write!(line, ", {} virtio-mmio from {:#x}", 1 + transports.count(), first.address);
+    }
+    report(format_args!("{}", line.as_str()));
+}
+
 fn main(info_address: u64) {
     // SAFETY: the kernel maps a `BootstrapInfo` header read-only at the
     // address in our first argument for the whole life of this task.
@@ -105,8 +133,19 @@ fn main(info_address: u64) {
     let modules: &'static [BootModule] = unsafe {
         core::slice::from_raw_parts((info_address as usize + BootstrapInfo::MODULES_OFFSET) as *const BootModule, count)
     };
+    // SAFETY: the kernel writes the device list, up to
+    // BOOTSTRAP_DEVICES_MAX entries and an END entry, at DEVICES_OFFSET of
+    // the same read-only region (docs/bootstrap.md).
+    let listed: &'static [BootDevice] = unsafe {
+        core::slice::from_raw_parts(
+            (info_address as usize + BootstrapInfo::DEVICES_OFFSET) as *const BootDevice,
+            BOOTSTRAP_DEVICES_MAX + 1,
+        )
+    };
+    let devices = &listed[..listed.iter().position(|device| device.kind == BOOT_DEVICE_END).unwrap_or(0)];
     heap::init();
     report(format_args!("bootstrap: {} module(s), host port {}", modules.len(), info.host_port));
+    report_devices(devices);
     let Some(manifest_module) = modules.iter().find(|module| module.name() == MANIFEST_MODULE.as_bytes()) else {
         stop(format_args!("bootstrap: no {MANIFEST_MODULE} module: nothing to start (docs/bootstrap.md)"));
     };
@@ -120,7 +159,7 @@ fn main(info_address: u64) {
             report(format_args!("bootstrap: module {name} is not in {MANIFEST_MODULE}: not started"));
         }
     }
-    let mut supervisor = match supervisor::Supervisor::new(manifest, modules, info.host_port) {
+    let mut supervisor = match supervisor::Supervisor::new(manifest, modules, devices, info.host_port) {
         Ok(supervisor) => supervisor,
         Err(supervisor::SetupError::MissingModule { line, module }) => stop(format_args!(
             "bootstrap: {MANIFEST_MODULE}:{line}: no boot module is called {module}; starting nothing"

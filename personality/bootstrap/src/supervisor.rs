@@ -21,9 +21,9 @@
 use crate::{report, spawn};
 use alloc::vec::Vec;
 use libmach::abi::{
-    io_port_range, parse_received, BootModule, Descriptor, Disposition, KernReturn, MachMsgReturn, MessageView,
-    NotifyId, PortName, PortRight, AT_MACH_BOOTSTRAP, AT_MACH_BOOT_TIME, AT_MACH_HOST, AT_MACH_IO_PORTS, AT_PAGESZ,
-    EXCEPTION_RAISE_ID, EXC_MASK_ALL, MACH_PORT_NULL,
+    device_entry, io_port_range, parse_received, BootDevice, BootModule, Descriptor, Disposition, KernReturn,
+    MachMsgReturn, MessageView, NotifyId, PortName, PortRight, AT_MACH_BOOTSTRAP, AT_MACH_BOOT_TIME, AT_MACH_DEVICE,
+    AT_MACH_HOST, AT_MACH_IO_PORTS, AT_PAGESZ, BOOTSTRAP_DEVICES_MAX, EXCEPTION_RAISE_ID, EXC_MASK_ALL, MACH_PORT_NULL,
 };
 use libmach::trap::{
     clock_get_time, io_port_access, port_allocate, port_destroy, port_insert_right, port_move_member,
@@ -42,7 +42,7 @@ pub const RESTART_WINDOW_MILLISECONDS: u64 = 10_000;
 /// first free index of a fresh space, generation 0, then the next ones.
 const FIRST_CHILD_NAME: u32 = 1 << 8;
 /// Room for a start block (the manifest bounds the arguments to 1 KiB).
-const START_BLOCK_MAX: usize = 2048;
+const START_BLOCK_MAX: usize = 4096;
 
 struct Exception {
     kind: u32,
@@ -83,6 +83,8 @@ pub struct Supervisor {
     /// The wall time at the kernel clock's zero (`AT_MACH_BOOT_TIME`),
     /// read once for every program ([`crate::clock`]).
     boot_time: u64,
+    /// The devices the kernel listed (docs/bootstrap.md, "Devices").
+    devices: &'static [BootDevice],
     manifest: Manifest<'static>,
     children: Vec<Child>,
     started: StartedSet,
@@ -149,6 +151,7 @@ impl Supervisor {
     pub fn new(
         manifest: Manifest<'static>,
         modules: &'static [BootModule],
+        devices: &'static [BootDevice],
         host_port: PortName,
     ) -> Result<Self, SetupError> {
         let mut children = Vec::with_capacity(manifest.len());
@@ -181,7 +184,8 @@ impl Supervisor {
             port_set,
             supervisor_port,
             host_port,
-            boot_time: crate::clock::boot_time(host_port),
+            boot_time: crate::clock::boot_time(host_port, devices),
+            devices,
             manifest,
             children,
             started: StartedSet::default(),
@@ -211,8 +215,8 @@ impl Supervisor {
 
     fn start(&mut self, index: usize) {
         let me = task_self();
-        let (set, supervisor_port, host_port, boot_time) =
-            (self.port_set, self.supervisor_port, self.host_port, self.boot_time);
+        let (set, supervisor_port, host_port, boot_time, devices) =
+            (self.port_set, self.supervisor_port, self.host_port, self.boot_time, self.devices);
         let port = match port_allocate(me, PortRight::Receive) {
             Ok(port) => port,
             Err(error) => {
@@ -227,7 +231,7 @@ impl Supervisor {
             // Kernel logs then call it by its module's name, not "bootstrap".
             let _ = task_set_name(task, truncated(program.module(), libmach::abi::TASK_NAME_MAX));
             let bootstrap_name = give_right(task, port, Disposition::MakeSend)?;
-            let mut auxiliary = [(0, 0); 4 + IO_RANGES_MAX];
+            let mut auxiliary = [(0, 0); 4 + IO_RANGES_MAX + BOOTSTRAP_DEVICES_MAX];
             auxiliary[0] = (AT_PAGESZ, 4096);
             auxiliary[1] = (AT_MACH_BOOTSTRAP, bootstrap_name as u64);
             auxiliary[2] = (AT_MACH_BOOT_TIME, boot_time);
@@ -236,6 +240,12 @@ impl Supervisor {
                 let host_name = give_right(task, host_port, Disposition::CopySend)?;
                 auxiliary[auxiliary_count] = (AT_MACH_HOST, host_name as u64);
                 auxiliary_count += 1;
+                // Where the devices are: only worth telling to whoever may
+                // map them (the host port is that authority).
+                for value in devices.iter().take(BOOTSTRAP_DEVICES_MAX).filter_map(device_entry) {
+                    auxiliary[auxiliary_count] = (AT_MACH_DEVICE, value);
+                    auxiliary_count += 1;
+                }
             }
             // The grants are told too: a program checks them before using a
             // port it may lack (the manifest parser allows IO_RANGES_MAX).

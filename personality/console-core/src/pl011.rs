@@ -1,6 +1,7 @@
-//! The Arm PL011 UART (QEMU's virt board: registers at 0x0900_0000, line
-//! 1), driven by interrupts as [`crate::uart::Uart`] drives the 16550, with
-//! its registers behind a trait so that the logic runs against a simulated
+//! The Arm PL011 UART (on QEMU's virt board at 0x0900_0000, line 1; the
+//! console server takes both from the device tree, `AT_MACH_DEVICE`),
+//! driven by interrupts as [`crate::uart::Uart`] drives the 16550, with its
+//! registers behind a trait so that the logic runs against a simulated
 //! PL011 on the host ([`SimulatedPl011`]).
 //!
 //! - [`Pl011::start`] checks the identification registers (a PL011 says

@@ -282,7 +282,7 @@ typedef uint32_t mach_port_mscount_t;
 #define EXCEPTION_RAISE_REPLY_ID 2501
 #define EXCEPTION_RAISE_SIZE 84
 #define BOOTSTRAP_INFO_MAGIC 1229083213
-#define BOOTSTRAP_INFO_VERSION 2
+#define BOOTSTRAP_INFO_VERSION 3
 #define BOOT_MODULES_MAX 256
 #define BOOTSTRAP_MODULES_MAX 255
 #define BOOTSTRAP_MODULE_NAME_MAX 48
@@ -291,6 +291,7 @@ typedef uint32_t mach_port_mscount_t;
 #define AT_MACH_BOOTSTRAP 0x1000u
 #define AT_MACH_HOST 0x1001u
 #define AT_MACH_IO_PORTS 0x100eu
+#define AT_MACH_DEVICE 0x100fu
 #define AT_PHDR 3
 #define AT_PHENT 4
 #define AT_PHNUM 5

@@ -1,11 +1,14 @@
 //! Started the way the kernel starts the bootstrap task: checks the info
 //! page (magic, version), the privileged host port, `host_self`, and that
-//! each `ktest-module-N` module reads back as `ktest module N` lines.
+//! each `ktest-module-N` module reads back as `ktest module N` lines, and
+//! the device list (one `boot-checks: device` line each, which the kernel
+//! test compares with what it read from the device tree).
 #![no_std]
 #![no_main]
 
 use libmach::abi::{
-    BootstrapInfo, Trap, BOOTSTRAP_INFO_MAGIC, BOOTSTRAP_INFO_VERSION, BOOTSTRAP_MODULES_MAX, MACH_PORT_TYPE_SEND,
+    device_entry, device_entry_of, BootDevice, BootstrapInfo, Trap, BOOTSTRAP_DEVICES_MAX, BOOTSTRAP_INFO_MAGIC,
+    BOOTSTRAP_INFO_VERSION, BOOTSTRAP_MODULES_MAX, BOOT_DEVICE_END, BOOT_DEVICE_UART, MACH_PORT_TYPE_SEND,
 };
 use libmach::trap::{port_type, raw_trap, task_self};
 use mach_usertests::Checks;
@@ -55,5 +58,32 @@ fn main(info_address: u64) {
         checks.equal("module contents", intact, true);
     }
     checks.equal("both test modules listed", seen, 2);
+    // SAFETY: the kernel maps the device list, up to BOOTSTRAP_DEVICES_MAX
+    // entries and an END entry, read-only at DEVICES_OFFSET (docs/bootstrap.md).
+    let listed = unsafe {
+        core::slice::from_raw_parts(
+            (info_address as usize + BootstrapInfo::DEVICES_OFFSET) as *const BootDevice,
+            BOOTSTRAP_DEVICES_MAX + 1,
+        )
+    };
+    let end = listed.iter().position(|device| device.kind == BOOT_DEVICE_END);
+    checks.equal("the device list ends", end.is_some(), true);
+    let devices = &listed[..end.unwrap_or(0)];
+    for device in devices {
+        mach_usertests::print(format_args!(
+            "boot-checks: device {} line {} at {:#x}\n",
+            device.kind, device.line, device.address
+        ));
+        // What the bootstrap task passes on must say the same.
+        checks.equal(
+            "the device fits an AT_MACH_DEVICE entry",
+            device_entry(device).map(device_entry_of),
+            Some(*device),
+        );
+    }
+    let uarts = devices.iter().filter(|device| device.kind == BOOT_DEVICE_UART).count();
+    // The device tree must name a UART (the kernel stops without one); x86_64 lists none.
+    checks.equal("one UART listed on aarch64, none on x86_64", uarts, usize::from(cfg!(target_arch = "aarch64")));
+    mach_usertests::print(format_args!("boot-checks: sees {} devices\n", devices.len()));
     checks.finish();
 }

@@ -54,12 +54,23 @@ const HEAP_SIZE: u64 = 4 * 1024 * 1024;
 mod board {
     pub use mach_console::{COM1_BASE as BASE, COM1_INTERRUPT as INTERRUPT};
     pub use mach_console_core::uart::Uart as Driver;
-    pub const DESCRIPTION: &str = "COM1, IRQ 4";
+
+    /// The PC's COM1 is where it always is.
+    pub fn locate() -> Result<super::Location, &'static str> {
+        Ok(super::Location { address: u64::from(BASE), interrupt: INTERRUPT })
+    }
+
+    pub fn describe(_location: &super::Location) -> alloc::string::String {
+        alloc::string::String::from("COM1, IRQ 4")
+    }
 
     /// Nothing to map: the registers are I/O ports.
     pub struct Registers;
 
-    pub fn map(_host: libmach::abi::PortName) -> Result<Registers, libmach::abi::KernReturn> {
+    pub fn map(
+        _host: libmach::abi::PortName,
+        _location: &super::Location,
+    ) -> Result<Registers, libmach::abi::KernReturn> {
         Ok(Registers)
     }
 
@@ -78,20 +89,39 @@ mod board {
     }
 }
 
-/// The board's serial line: QEMU virt's PL011, its register page mapped
-/// with the host port (the kernel's device tree says the same address).
+/// The board's serial line: the PL011 the kernel found in the device tree
+/// (the bootstrap task tells us its address and line, `AT_MACH_DEVICE`),
+/// its register page mapped with the host port.
 #[cfg(target_arch = "aarch64")]
 mod board {
+    use libmach::abi::{BOOT_DEVICE_NO_LINE, BOOT_DEVICE_UART};
     pub use mach_console_core::pl011::Pl011 as Driver;
-    pub const BASE: u64 = 0x0900_0000;
-    /// Its shared peripheral interrupt.
-    pub const INTERRUPT: u32 = 1;
-    pub const DESCRIPTION: &str = "PL011, line 1";
+
+    pub fn locate() -> Result<super::Location, &'static str> {
+        let uart = libmach::runtime::device(BOOT_DEVICE_UART)
+            .ok_or("the bootstrap task names no UART (no AT_MACH_DEVICE entry for one: none in the device tree?)")?;
+        if uart.line == BOOT_DEVICE_NO_LINE {
+            return Err("the device tree gives the UART no interrupt line");
+        }
+        Ok(super::Location { address: uart.address, interrupt: uart.line })
+    }
+
+    pub fn describe(location: &super::Location) -> alloc::string::String {
+        alloc::format!("PL011 at {:#x}, line {}", location.address, location.interrupt)
+    }
 
     pub type Registers = libmach::device::DeviceMemory;
 
-    pub fn map(host: libmach::abi::PortName) -> Result<Registers, libmach::abi::KernReturn> {
-        libmach::device::map_memory(host, BASE, 4096)
+    /// The page that holds the registers; the driver's offsets are from
+    /// the register block's start.
+    pub fn map(
+        host: libmach::abi::PortName,
+        location: &super::Location,
+    ) -> Result<Registers, libmach::abi::KernReturn> {
+        if !location.address.is_multiple_of(4096) {
+            return Err(libmach::abi::KernReturn::InvalidArgument);
+        }
+        libmach::device::map_memory(host, location.address, 4096)
     }
 
     impl mach_console_core::pl011::Registers for super::Serial {
@@ -111,12 +141,18 @@ mod board {
     }
 }
 
-use board::{BASE, INTERRUPT};
+/// Where the board's UART is: its registers' address (an I/O port on
+/// x86_64) and its interrupt line.
+struct Location {
+    address: u64,
+    interrupt: u32,
+}
 
 /// The board's UART, the interrupt line and the kernel log through the
 /// host port, and the process server once it has registered.
 struct Serial {
     host: PortName,
+    interrupt: u32,
     #[cfg_attr(target_arch = "x86_64", allow(dead_code))]
     registers: board::Registers,
     names: Option<names::Client>,
@@ -159,8 +195,8 @@ impl Serial {
 
 impl Machine for Serial {
     fn acknowledge_interrupt(&mut self) {
-        if let Err(error) = libmach::device::interrupt_acknowledge(self.host, INTERRUPT) {
-            println!("console: cannot acknowledge interrupt {INTERRUPT}: {error:?}");
+        if let Err(error) = libmach::device::interrupt_acknowledge(self.host, self.interrupt) {
+            println!("console: cannot acknowledge interrupt {}: {error:?}", self.interrupt);
         }
     }
 
@@ -225,18 +261,26 @@ fn main(bootstrap_port: u64) {
     let names = names::Client::new(&kernel, SendRight::from_name(&kernel, bootstrap_port as PortName))
         .inspect_err(|error| println!("console: no client of the name service: {error:?}"))
         .ok();
-    let registers = match board::map(host) {
-        Ok(registers) => registers,
-        Err(error) => {
-            println!("console: cannot map the UART at {BASE:#x}: {error:?}; the kernel keeps the serial line");
+    let location = match board::locate() {
+        Ok(location) => location,
+        Err(reason) => {
+            println!("console: no serial line to serve: {reason}; the kernel keeps the serial line");
             return;
         }
     };
-    let mut serial = Serial { host, registers, names, proc: None };
+    let (base, interrupt) = (location.address, location.interrupt);
+    let registers = match board::map(host, &location) {
+        Ok(registers) => registers,
+        Err(error) => {
+            println!("console: cannot map the UART at {base:#x}: {error:?}; the kernel keeps the serial line");
+            return;
+        }
+    };
+    let mut serial = Serial { host, interrupt, registers, names, proc: None };
     let uart = match board::start(&mut serial) {
         Ok(uart) => uart,
         Err(error) => {
-            println!("console: no UART at {BASE:#x}: {error:?}; the kernel keeps the serial line");
+            println!("console: no UART at {base:#x}: {error:?}; the kernel keeps the serial line");
             return;
         }
     };
@@ -250,15 +294,15 @@ fn main(bootstrap_port: u64) {
         println!("console: no ports");
         return;
     };
-    if let Err(error) = libmach::device::interrupt_bind(host, INTERRUPT, interrupt_send.name()) {
-        println!("console: cannot bind interrupt {INTERRUPT}: {error:?}; the kernel keeps the serial line");
+    if let Err(error) = libmach::device::interrupt_bind(host, interrupt, interrupt_send.name()) {
+        println!("console: cannot bind interrupt {interrupt}: {error:?}; the kernel keeps the serial line");
         return;
     }
     let sequence = match kernel_log::handover(host, log_send.name()) {
         Ok(sequence) => sequence,
         Err(error) => {
             println!("console: the kernel did not hand over the serial line: {error:?}");
-            let _ = libmach::device::interrupt_bind(host, INTERRUPT, 0);
+            let _ = libmach::device::interrupt_bind(host, interrupt, 0);
             return;
         }
     };
@@ -279,7 +323,7 @@ fn main(bootstrap_port: u64) {
         println!("console: cannot register `console`: {error}");
         return;
     }
-    println!("console: serving the serial line ({}) from kernel log line {sequence}", board::DESCRIPTION);
+    println!("console: serving the serial line ({}) from kernel log line {sequence}", board::describe(&location));
     // The ports stay ours for the life of the task.
     let _ports = (service, interrupts, log, interrupt_send, log_send);
     let mut request = libmach::trap::MessageBuffer::<BUFFER_SIZE>::new();

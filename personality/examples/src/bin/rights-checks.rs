@@ -79,15 +79,24 @@ fn main(bootstrap_port: u64) {
         // The granted ports work without a fault (the seconds are BCD, < 0x60).
         #[cfg(target_arch = "x86_64")]
         checks.equal("the granted CMOS ports", read_cmos_seconds() < 0x60, true);
-        // The host port buys a mapping of the PL031, whose count is after 2020.
+        // The device tree's PL031, told in the auxiliary vector with the
+        // host port (AT_MACH_DEVICE), which buys a mapping of it: its count
+        // is after 2020.
         #[cfg(target_arch = "aarch64")]
-        checks.equal(
-            "the PL031 mapped with the host port",
-            libmach::device::map_memory(host, 0x0901_0000, 4096)
-                .and_then(|clock| clock.read_u32(0))
-                .map(|seconds| seconds > 1_577_836_800),
-            Ok(true),
-        );
+        {
+            let clock = libmach::runtime::device(libmach::abi::BOOT_DEVICE_RTC);
+            checks.equal("the device tree's PL031 is told", clock.is_some(), true);
+            checks.equal(
+                "the PL031 mapped with the host port",
+                libmach::device::map_memory(host, clock.map_or(0, |clock| clock.address), 4096)
+                    .and_then(|clock| clock.read_u32(0))
+                    .map(|seconds| seconds > 1_577_836_800),
+                Ok(true),
+            );
+        }
+        // x86_64's devices are at fixed ports: no device is told.
+        #[cfg(target_arch = "x86_64")]
+        checks.equal("no device is told", libmach::runtime::devices().count(), 0);
         // The one I/O port grant, told in the auxiliary vector (x86_64: no ports elsewhere).
         #[cfg(target_arch = "x86_64")]
         checks.equal(
@@ -102,6 +111,7 @@ fn main(bootstrap_port: u64) {
         checks.equal("no I/O port grant is told", libmach::runtime::io_port_ranges().count(), 0);
         checks.equal("0x70 not granted", libmach::runtime::io_ports_granted(0x70, 1), false);
         checks.equal("no host port is named", libmach::runtime::host_port(), None);
+        checks.equal("no device is told without the host port", libmach::runtime::devices().count(), 0);
         let mut send_rights = 0;
         // Our task's and thread's own ports aside (every task has those).
         let own = [task, libmach::trap::thread_self()];

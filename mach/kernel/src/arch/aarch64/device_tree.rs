@@ -16,6 +16,8 @@ use crate::memory::{PhysicalAddress, PhysicalRange};
 #[derive(Clone, Debug)]
 pub struct Devices {
     pub uart: PhysicalAddress,
+    /// The UART's shared peripheral interrupt, if the tree gives one.
+    pub uart_line: Option<u32>,
     pub interrupt_controller: Controller,
     pub rtc: Option<PhysicalAddress>,
     /// virtio-mmio transports: register page and device line (SPI).
@@ -116,11 +118,9 @@ pub fn parse(address: u64) -> Result<(BootInfo, Devices), BootError> {
         reserve(&mut boot, start, end);
     }
 
-    let uart = tree
-        .find_compatible(&["arm,pl011"])
-        .and_then(|node| first_reg(&node))
-        .map(|(start, _)| PhysicalAddress(start))
-        .ok_or(BootError::NoUart)?;
+    let uart_node = tree.find_compatible(&["arm,pl011"]).ok_or(BootError::NoUart)?;
+    let uart = first_reg(&uart_node).map(|(start, _)| PhysicalAddress(start)).ok_or(BootError::NoUart)?;
+    let uart_line = spi_of(&uart_node);
     let interrupt_controller = if let Some(node) = tree.find_compatible(&["arm,gic-v3"]) {
         let mut regions = node.reg().ok_or(BootError::NoInterruptController)?;
         let distributor = regions.next().ok_or(BootError::NoInterruptController)?.starting_address as u64;
@@ -160,7 +160,7 @@ pub fn parse(address: u64) -> Result<(BootInfo, Devices), BootError> {
             _ => None,
         }
     });
-    Ok((boot, Devices { uart, interrupt_controller, rtc, virtio, psci }))
+    Ok((boot, Devices { uart, uart_line, interrupt_controller, rtc, virtio, psci }))
 }
 
 /// The SPI number of a node's first interrupt (`<0 N flags>`).
@@ -178,6 +178,27 @@ static DEVICES: spin::Once<Devices> = spin::Once::new();
 pub fn record_devices(devices: Devices) {
     let devices = DEVICES.call_once(|| devices);
     log::info!("devices: PL011 at {:#x}, {} virtio-mmio transport(s)", devices.uart, devices.virtio.len());
+}
+
+/// The devices user space drives, for the bootstrap task's device list
+/// (`mach_abi::BootDevice`): the UART, the RTC and every virtio-mmio
+/// transport, at most `mach_abi::BOOTSTRAP_DEVICES_MAX` of them.
+pub fn boot_devices() -> alloc::vec::Vec<mach_abi::BootDevice> {
+    use mach_abi::{BootDevice, BOOT_DEVICE_NO_LINE, BOOT_DEVICE_RTC, BOOT_DEVICE_UART, BOOT_DEVICE_VIRTIO_MMIO};
+    let Some(devices) = DEVICES.get() else { return alloc::vec::Vec::new() };
+    let uart = BootDevice {
+        kind: BOOT_DEVICE_UART,
+        line: devices.uart_line.unwrap_or(BOOT_DEVICE_NO_LINE),
+        address: devices.uart.0,
+    };
+    let rtc =
+        devices.rtc.map(|address| BootDevice { kind: BOOT_DEVICE_RTC, line: BOOT_DEVICE_NO_LINE, address: address.0 });
+    let virtio = devices.virtio.iter().map(|&(address, line)| BootDevice {
+        kind: BOOT_DEVICE_VIRTIO_MMIO,
+        line,
+        address: address.0,
+    });
+    core::iter::once(uart).chain(rtc).chain(virtio).take(mach_abi::BOOTSTRAP_DEVICES_MAX).collect()
 }
 
 /// PSCI's SYSTEM_OFF function (PSCI 0.2+, SMC32 calling convention).

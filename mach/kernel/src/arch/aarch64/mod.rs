@@ -39,6 +39,9 @@ pub fn set_io_permissions(ranges: &[(u16, u16)]) {
     debug_assert!(ranges.is_empty(), "aarch64 tasks hold no I/O port ranges");
 }
 
+/// The devices the bootstrap task hands on to drivers, from the device tree.
+pub use device_tree::boot_devices;
+
 core::arch::global_asm!(include_str!("boot.S"));
 core::arch::global_asm!(include_str!("trap_entry.S"));
 

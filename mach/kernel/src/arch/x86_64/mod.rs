@@ -11,6 +11,12 @@ pub mod cpu;
 mod gdt;
 /// Per-task I/O port grants, loaded into the TSS on switches.
 pub use gdt::{set_io_permissions, MAX_IO_RANGES};
+
+/// The devices the bootstrap task hands on to drivers: none, the PC's
+/// devices are at fixed I/O ports (and PCI finds the rest).
+pub fn boot_devices() -> alloc::vec::Vec<mach_abi::BootDevice> {
+    alloc::vec::Vec::new()
+}
 pub mod idt;
 pub mod ioapic;
 /// The device lines `interrupt_bind` names: the I/O APIC's.

@@ -158,16 +158,27 @@ fn bring_up_devices(host: PortName, interrupt_port: PortName) -> Vec<Device> {
     devices
 }
 
-/// QEMU's virt board: 32 virtio-mmio transports of 0x200 bytes from
-/// 0x0a00_0000, transport `i` on line 16 + `i` (hw/arm/virt.c; the
-/// kernel's device tree says the same). The first `-device` on the
-/// command line takes the highest address, so the driver probes from the
-/// top down: the disks are numbered in command-line order, as on x86_64.
+/// The virtio-mmio transports the kernel found in the device tree (the
+/// bootstrap task tells us each one's address and line, `AT_MACH_DEVICE`;
+/// on QEMU's virt board 32 of 0x200 bytes from 0x0a00_0000, transport `i`
+/// on line 16 + `i`). The first `-device` on the command line takes the
+/// highest address, so the driver probes from the top down: the disks are
+/// numbered in command-line order, as on x86_64.
 #[cfg(target_arch = "aarch64")]
-mod board {
-    pub const VIRTIO_MMIO_BASE: u64 = 0x0a00_0000;
-    pub const VIRTIO_MMIO_COUNT: usize = 32;
-    pub const VIRTIO_MMIO_FIRST_LINE: u32 = 16;
+fn mmio_transports() -> Vec<libmach::abi::BootDevice> {
+    use libmach::abi::{BOOT_DEVICE_NO_LINE, BOOT_DEVICE_VIRTIO_MMIO};
+    let mut transports: Vec<_> = libmach::runtime::devices()
+        .filter(|device| device.kind == BOOT_DEVICE_VIRTIO_MMIO)
+        .filter(|device| {
+            let usable = device.line != BOOT_DEVICE_NO_LINE;
+            if !usable {
+                println!("virtio: the virtio-mmio transport at {:#x} has no interrupt line: skipped", device.address);
+            }
+            usable
+        })
+        .collect();
+    transports.sort_unstable_by_key(|device| core::cmp::Reverse(device.address));
+    transports
 }
 
 /// Finds and starts every block device and the first entropy device
@@ -177,31 +188,50 @@ fn bring_up_devices(host: PortName, interrupt_port: PortName) -> Vec<Device> {
     use alloc::rc::Rc;
     use mach_virtio_core::memory::Part;
     use mach_virtio_core::transport::{mmio, MmioProbe, Transport};
+    const PAGE: u64 = 4096;
     let mut devices = Vec::new();
-    let size = (board::VIRTIO_MMIO_COUNT * mmio::WINDOW) as u64;
-    let windows = match libmach::device::map_memory(host, board::VIRTIO_MMIO_BASE, size) {
-        Ok(windows) => Rc::new(windows),
-        Err(error) => {
-            println!("virtio: cannot map the virtio-mmio windows at {:#x}: {error:?}", board::VIRTIO_MMIO_BASE);
-            return devices;
-        }
-    };
+    let transports = mmio_transports();
+    if transports.is_empty() {
+        println!("virtio: the bootstrap task names no virtio-mmio transport (none in the device tree?)");
+        return devices;
+    }
+    // Each register page is mapped once, however many transports share it.
+    let mut pages: Vec<(u64, Rc<libmach::device::DeviceMemory>)> = Vec::new();
     let mut blocks = 0;
-    for index in (0..board::VIRTIO_MMIO_COUNT).rev() {
-        let physical = board::VIRTIO_MMIO_BASE + (index * mmio::WINDOW) as u64;
+    for transport in transports {
+        let physical = transport.address;
         let place = format!("virtio-mmio {physical:#x}");
-        let Some(window) = Part::new(windows.clone(), index * mmio::WINDOW, mmio::WINDOW) else { continue };
-        let (transport, kind) = match Transport::new_mmio(window) {
+        let page = physical - physical % PAGE;
+        let offset = (physical - page) as usize;
+        if offset + mmio::WINDOW > PAGE as usize {
+            println!("virtio: {place}: its registers cross a page boundary: skipped");
+            continue;
+        }
+        let memory = match pages.iter().find(|(address, _)| *address == page) {
+            Some((_, memory)) => memory.clone(),
+            None => match libmach::device::map_memory(host, page, PAGE) {
+                Ok(memory) => {
+                    let memory = Rc::new(memory);
+                    pages.push((page, memory.clone()));
+                    memory
+                }
+                Err(error) => {
+                    println!("virtio: {place}: cannot map its registers: {error:?}");
+                    continue;
+                }
+            },
+        };
+        let Some(window) = Part::new(memory, offset, mmio::WINDOW) else { continue };
+        let (transport_registers, kind) = match Transport::new_mmio(window) {
             Ok((_, MmioProbe::Empty)) => continue,
-            Ok((transport, MmioProbe::Device(kind))) => (transport, kind),
+            Ok((transport_registers, MmioProbe::Device(kind))) => (transport_registers, kind),
             Err(error) => {
                 println!("virtio: {place}: not a transport the driver takes: {error:?}");
                 continue;
             }
         };
         let Some(name) = name_for(kind, &devices, &mut blocks) else { continue };
-        let line = board::VIRTIO_MMIO_FIRST_LINE + index as u32;
-        let brought_up = setup::bring_up_mmio(host, transport, kind, line, interrupt_port);
+        let brought_up = setup::bring_up_mmio(host, transport_registers, kind, transport.line, interrupt_port);
         add_device(&mut devices, name, &place, brought_up);
     }
     devices
