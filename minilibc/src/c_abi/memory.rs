@@ -136,21 +136,21 @@ pub unsafe extern "C" fn bcmp(left: *const u8, right: *const u8, count: usize) -
 #[cfg(target_arch = "x86_64")]
 #[no_mangle]
 pub unsafe extern "C" fn memchr(haystack: *const u8, byte: i32, count: usize) -> *mut u8 {
-    use core::arch::x86_64::{__m128i, _mm_cmpeq_epi8, _mm_load_si128, _mm_movemask_epi8, _mm_set1_epi8};
+    use core::arch::x86_64::{_mm_cmpeq_epi8, _mm_movemask_epi8, _mm_set1_epi8};
     if count == 0 {
         return ptr::null_mut();
     }
     let start = haystack as usize;
     let end = start.saturating_add(count);
     // SAFETY: the range [haystack, haystack + count) is readable. The scan
-    // reads aligned 16-byte blocks covering it (SSE2 is part of x86_64); an
-    // aligned block never crosses a page boundary, so bytes of a block that
-    // lie outside the range cannot fault, and they are masked out.
+    // reads aligned 16-byte blocks covering it (SSE2 is part of x86_64)
+    // through `aligned_block`; bytes of a block that lie outside the range
+    // are masked out.
     unsafe {
         let needle = _mm_set1_epi8(byte as u8 as i8);
         let mut block = start & !15;
-        let mut mask = (_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_load_si128(block as *const __m128i), needle)) as u32)
-            & (0xffff << (start - block));
+        let mut mask =
+            (_mm_movemask_epi8(_mm_cmpeq_epi8(aligned_block(block), needle)) as u32) & (0xffff << (start - block));
         loop {
             if block + 16 > end {
                 mask &= (1u32 << (end - block)) - 1;
@@ -162,9 +162,35 @@ pub unsafe extern "C" fn memchr(haystack: *const u8, byte: i32, count: usize) ->
             if block >= end {
                 return ptr::null_mut();
             }
-            mask = _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_load_si128(block as *const __m128i), needle)) as u32;
+            mask = _mm_movemask_epi8(_mm_cmpeq_epi8(aligned_block(block), needle)) as u32;
         }
     }
+}
+
+/// The aligned 16-byte block at `address`, read in assembly: strlen's and
+/// memchr's blocks may hold bytes outside the string or range, which the
+/// hardware reads without a fault (an aligned block never crosses a page)
+/// but Rust may not: a Rust load outside its object is undefined, and LLVM
+/// acts on it (on aarch64 it folded such a load of a constant string to the
+/// string's first bytes: `system(NULL)` measured `c"/bin/sh"` 3 bytes
+/// long). The assembly load's value is opaque to the compiler.
+///
+/// # Safety
+/// `address` is 16-byte aligned and lies in a mapped, readable page.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+pub(super) unsafe fn aligned_block(address: usize) -> core::arch::x86_64::__m128i {
+    let block: core::arch::x86_64::__m128i;
+    // SAFETY: per the contract, an aligned load from a readable page.
+    unsafe {
+        asm!(
+            "movdqa {block}, xmmword ptr [{address}]",
+            address = in(reg) address,
+            block = lateout(xmm_reg) block,
+            options(pure, readonly, nostack, preserves_flags),
+        );
+    }
+    block
 }
 
 #[no_mangle]
