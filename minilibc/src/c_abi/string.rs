@@ -59,9 +59,8 @@ pub unsafe extern "C" fn strlen(text: *const u8) -> usize {
         if zeros != 0 {
             return word_address - text as usize + (zeros.trailing_zeros() / 8) as usize;
         }
-        word_address += 8;
-        // SAFETY: as above: no NUL yet, so the string goes on into this word.
-        word = unsafe { aligned_word(word_address) };
+        // SAFETY: as above: no NUL yet, so the string goes on into the next word.
+        word = unsafe { next_aligned_word(&mut word_address) };
     }
 }
 
@@ -86,6 +85,27 @@ unsafe fn aligned_word(address: usize) -> u64 {
         core::arch::asm!(
             "ldr {word}, [{address}]",
             address = in(reg) address,
+            word = lateout(reg) word,
+            options(pure, readonly, nostack, preserves_flags),
+        );
+    }
+    word
+}
+
+/// The aligned word after the one at `address`, which moves on to it (one
+/// `ldr` with write-back, as strlen's loop was before it was assembly).
+///
+/// # Safety
+/// As `aligned_word`'s, for `*address + 8`.
+#[cfg(target_arch = "aarch64")]
+#[inline(always)]
+unsafe fn next_aligned_word(address: &mut usize) -> u64 {
+    let word: u64;
+    // SAFETY: per the contract, an aligned load from a readable page.
+    unsafe {
+        core::arch::asm!(
+            "ldr {word}, [{address}, #8]!",
+            address = inout(reg) *address,
             word = lateout(reg) word,
             options(pure, readonly, nostack, preserves_flags),
         );
