@@ -244,6 +244,29 @@ pub fn reschedule() {
     });
 }
 
+/// Runs `action` on the kernel's objects and, if it answers `true` (it
+/// blocked the running thread, having handed a message to the thread that
+/// should run next), chooses the next thread in the same lock section and
+/// switches to it once the lock is dropped: the IPC fast path's direct
+/// switch, one lock section where `with_kernel` then [`reschedule`] take
+/// two. Returns when the running thread runs again.
+pub fn with_kernel_then_switch<R>(action: impl FnOnce(&mut Kernel) -> (R, bool)) -> R {
+    crate::arch::cpu::without_interrupts(|| {
+        let mut guard = KERNEL.lock();
+        let kernel = guard.as_mut().expect("kernel objects used before scheduler::start");
+        let (result, switch) = action(kernel);
+        let contexts = if switch { kernel.pick_next() } else { None };
+        drop(guard);
+        if let Some((from, to)) = contexts {
+            // SAFETY: as in `reschedule`: `pick_next` returned the running
+            // thread's context and a different live thread's, neither freed
+            // while in use; interrupts are off.
+            unsafe { crate::arch::context::switch(from, to) };
+        }
+        result
+    })
+}
+
 /// The running thread steps back behind the others of its priority.
 pub fn yield_now() {
     reschedule();
