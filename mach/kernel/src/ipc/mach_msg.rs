@@ -241,12 +241,30 @@ fn call_step(
     {
         return Some(CallOutcome::General);
     }
-    match hand_off(kernel, space, bytes) {
+    match hand_off(kernel, space, bytes, true) {
         None => return Some(CallOutcome::General),
         Some(MachMsgReturn::Success) => {}
         // The send failed: so does the whole call, as on the general path.
         Some(failed) => return Some(CallOutcome::Done(failed)),
     }
+    let outcome = block_for_reply(kernel, call, name, key, receive_size, receive_deadline);
+    if outcome.is_some() {
+        // No switch after all: the receiver waits its turn in a run queue.
+        kernel.queue_handoff();
+    }
+    outcome
+}
+
+/// The rest of [`call_step`] once the message is handed off: block on the
+/// receive (`None`) or answer.
+fn block_for_reply(
+    kernel: &mut Kernel,
+    call: Call,
+    name: PortName,
+    key: WaitKey,
+    receive_size: usize,
+    receive_deadline: Option<u64>,
+) -> Option<CallOutcome> {
     // The general receive would find the queue as checked above unless the
     // handoff's notifications went there.
     if !nothing_queued(kernel, key) {
@@ -365,7 +383,7 @@ fn send_step(kernel: &mut Kernel, address: u64, bytes: &mut [u8], deadline: Opti
     if user::copy_from_user(&mut memory, UserBuffer::new(address, bytes.len()), bytes).is_err() {
         return Step::Done(MachMsgReturn::SendInvalidData);
     }
-    if let Some(code) = hand_off(kernel, space, bytes) {
+    if let Some(code) = hand_off(kernel, space, bytes, false) {
         return Step::Done(code);
     }
     // Queued, its bytes are charged to the sender (ipc::queued).
@@ -414,7 +432,9 @@ fn send_step(kernel: &mut Kernel, address: u64, bytes: &mut [u8], deadline: Opti
 /// scheduler switches to that thread next. `None`: no such receiver, or the
 /// IPC state declined (messages queued ahead, buffer too small); the caller
 /// takes the ordinary path.
-fn hand_off(kernel: &mut Kernel, space: SpaceId, bytes: &[u8]) -> Option<MachMsgReturn> {
+/// `direct`: the caller switches to the receiver in this lock section (or
+/// calls `Kernel::queue_handoff`), see `Kernel::wake_for_handoff`.
+fn hand_off(kernel: &mut Kernel, space: SpaceId, bytes: &[u8], direct: bool) -> Option<MachMsgReturn> {
     // Out-of-line data needs both tasks' memory at once; such messages take
     // the queued path (the fast path is for small RPCs anyway).
     let header = mach_abi::MachMsgHeader::read_from(bytes)?;
@@ -434,7 +454,18 @@ fn hand_off(kernel: &mut Kernel, space: SpaceId, bytes: &[u8]) -> Option<MachMsg
     let options = ReceiveOptions { audit: pending.audit, ..ReceiveOptions::default() };
     if bytes.len() > SMALL_MESSAGE {
         let mut large = alloc::vec![0; bytes.len() + options.trailer_size()];
-        return deliver_directly(kernel, space, bytes, receiver, key, pending, receiver_task, options, &mut large);
+        return deliver_directly(
+            kernel,
+            space,
+            bytes,
+            receiver,
+            key,
+            pending,
+            receiver_task,
+            options,
+            &mut large,
+            direct,
+        );
     }
     let mut buffer = kernel
         .message_buffers
@@ -442,7 +473,7 @@ fn hand_off(kernel: &mut Kernel, space: SpaceId, bytes: &[u8]) -> Option<MachMsg
         .take()
         .unwrap_or_else(|| alloc::boxed::Box::new([0; SMALL_MESSAGE + MACH_MSG_AUDIT_TRAILER_SIZE]));
     let result =
-        deliver_directly(kernel, space, bytes, receiver, key, pending, receiver_task, options, &mut buffer[..]);
+        deliver_directly(kernel, space, bytes, receiver, key, pending, receiver_task, options, &mut buffer[..], direct);
     kernel.message_buffers.handoff = Some(buffer);
     result
 }
@@ -459,6 +490,7 @@ fn deliver_directly(
     receiver_task: crate::task::TaskId,
     options: ReceiveOptions,
     out: &mut [u8],
+    direct: bool,
 ) -> Option<MachMsgReturn> {
     let Kernel { ipc, tasks, .. } = &mut *kernel;
     let receiver_task = tasks.get_mut(receiver_task)?;
@@ -501,8 +533,7 @@ fn deliver_directly(
     thread.delivered = Some(code);
     thread.pending_receive = None;
     debug_assert_eq!(thread.waiting_on, Some(key));
-    kernel.wake(receiver, WaitResult::Woken);
-    kernel.scheduler.handoff = Some(receiver);
+    kernel.wake_for_handoff(receiver, direct);
     // A handed-off message has only header rights and moves no receive
     // right, so no port died and no waiter lost its port: only queued
     // notifications (a consumed send-once right's, say) need settling.
