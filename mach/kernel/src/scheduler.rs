@@ -142,7 +142,7 @@ impl Kernel {
         let Some(thread) = self.threads.get(id) else { return false };
         Some(id) != self.scheduler.idle
             && self.is_runnable(id)
-            && !self.highest_ready_level().is_some_and(|highest| highest > thread.priority as usize)
+            && self.highest_ready_level().is_none_or(|highest| highest <= thread.priority as usize)
     }
 
     /// `wake` but for the run queue: true if the thread was blocked (and is

@@ -447,6 +447,9 @@ mod tests {
     use super::{sysret_restores, TrapFrame, SYSCALL_VECTOR, USER_CODE_SELECTOR, USER_DATA_SELECTOR};
     use crate::{ensure, ktest};
 
+    /// A change a frame may have had since the `syscall`, and what it is.
+    type FrameChange = (&'static str, fn(&mut TrapFrame));
+
     /// A frame as `syscall_entry` saves it: RCX and R11 hold RIP and RFLAGS.
     fn syscall_frame() -> TrapFrame {
         let (rip, rflags) = (0x40_1234, 0x202);
@@ -479,7 +482,7 @@ mod tests {
     ktest! {
         fn sysret_is_taken_only_when_it_restores_the_frame_exactly() {
             ensure!(sysret_restores(&syscall_frame()), "a plain syscall frame leaves by iretq");
-            let refused: [(&str, fn(&mut TrapFrame)); 9] = [
+            let refused: [FrameChange; 9] = [
                 ("RCX changed (thread_set_state)", |frame| frame.rcx = 1),
                 ("R11 changed", |frame| frame.r11 = 0x246),
                 ("RIP changed", |frame| frame.rip = 0x40_0000),
