@@ -29,75 +29,6 @@ extern "C" fn worker(argument: u64) -> ! {
     libmach::runtime::park()
 }
 
-/// RCX and R11 as `capture_registers` found them.
-#[cfg(target_arch = "x86_64")]
-static CAPTURED: [AtomicU64; 2] = [AtomicU64::new(0), AtomicU64::new(0)];
-#[cfg(target_arch = "x86_64")]
-static SLEEPER_STACK: Stack = Stack(UnsafeCell::new([0; 16384]));
-
-/// x86_64: a thread blocked in a trap for good, for `thread_set_state`.
-#[cfg(target_arch = "x86_64")]
-extern "C" fn sleeper(_argument: u64) -> ! {
-    loop {
-        let _ = thread_sleep(60_000);
-    }
-}
-
-/// x86_64: where `thread_set_state` moves the sleeper: keeps RCX and R11
-/// as the trap's exit left them (`sysretq` would have loaded them with RIP
-/// and RFLAGS, so the kernel must leave such a frame by `iretq`), then
-/// parks. (A naked function: its body is the assembly and nothing else.)
-#[cfg(target_arch = "x86_64")]
-#[unsafe(naked)]
-extern "C" fn capture_registers() -> ! {
-    core::arch::naked_asm!(
-        "mov qword ptr [rip + {captured}], rcx",
-        "mov qword ptr [rip + {captured} + 8], r11",
-        "jmp {park}",
-        captured = sym CAPTURED,
-        park = sym park_here,
-    )
-}
-
-#[cfg(target_arch = "x86_64")]
-extern "C" fn park_here() -> ! {
-    libmach::runtime::park()
-}
-
-/// x86_64: registers `thread_set_state` gives a thread stopped in a trap
-/// reach it exactly, RCX and R11 too (the trap exit's `sysretq` fast way
-/// out would overwrite both).
-#[cfg(target_arch = "x86_64")]
-fn check_registers_set_in_a_trap(checks: &mut Checks, task: u32) {
-    let Ok(thread) = thread_create(task) else {
-        checks.equal("thread_create for the sleeper", false, true);
-        return;
-    };
-    let mut state = NativeThreadState::default();
-    state.set_pc(sleeper as *const () as u64);
-    state.set_sp(SLEEPER_STACK.0.get() as u64 + 16384 - 8);
-    checks.equal("sleeper: set_state", set_state(thread, &state, NativeThreadState::COUNT), Ok(()));
-    checks.equal("sleeper: resume", thread_resume(thread), Ok(()));
-    let _ = thread_sleep(30);
-    checks.equal("sleeper: suspend in its trap", thread_suspend(thread), Ok(()));
-    let mut moved = get_state(thread).unwrap_or_default();
-    moved.set_pc(capture_registers as *const () as u64);
-    moved.rcx = 0x1234_5678_9abc;
-    moved.r11 = 0x5555;
-    checks.equal("sleeper: set_state in a trap", set_state(thread, &moved, NativeThreadState::COUNT), Ok(()));
-    checks.equal("sleeper: abort its sleep", thread_abort(thread), Ok(()));
-    checks.equal("sleeper: resume", thread_resume(thread), Ok(()));
-    for _ in 0..100 {
-        if CAPTURED[1].load(Ordering::SeqCst) != 0 {
-            break;
-        }
-        let _ = thread_sleep(10);
-    }
-    checks.equal("set in a trap: rcx arrives", CAPTURED[0].load(Ordering::SeqCst), 0x1234_5678_9abc);
-    checks.equal("set in a trap: r11 arrives", CAPTURED[1].load(Ordering::SeqCst), 0x5555);
-    checks.equal("sleeper: terminate", thread_terminate(thread), Ok(()));
-}
-
 fn info(trap: Trap, target: u32, flavor: u32) -> Result<[u32; 6], KernReturn> {
     let mut words = [0u32; 6];
     let mut count = 6u32;
@@ -260,9 +191,6 @@ fn main(_argument: u64) {
     let _ = thread_sleep(20);
     checks.equal("its port is now a dead name", port_type(task, second), Ok(MACH_PORT_TYPE_DEAD_NAME));
     checks.equal("one thread again", info(Trap::TaskInfo, task, TASK_BASIC_INFO).map(|words| words[1]), Ok(1));
-
-    #[cfg(target_arch = "x86_64")]
-    check_registers_set_in_a_trap(&mut checks, task);
 
     // A child task.
     // Flags: bit 0 inherits memory (fork-checks covers it), bit 1 send

@@ -38,33 +38,6 @@ const USER_FLAGS_FORCED: u64 = 1 << 9 | 1 << 1;
 
 pub const KERNEL_STACK_PAGES: usize = 4;
 
-/// The flags `sysretq` keeps of R11 (Intel SDM, SYSRET: RFLAGS is loaded
-/// from R11 & 0x3C7FD7, bit 1 set; RF and VM among those cleared).
-const SYSRET_KEPT_FLAGS: u64 = 0x003c_7fd7;
-/// The highest address `sysretq` may return to: below the last page of
-/// the lower half, as Linux does (a `syscall` at the very end of it would
-/// return to a non-canonical RIP, and `sysretq` to one faults in kernel
-/// mode on Intel, with the user's stack: the classic sysret hazard).
-const SYSRET_RIP_LIMIT: u64 = paging::USER_END - 4096;
-
-/// True if `sysretq` leaves to user mode with exactly `frame`'s registers,
-/// so the `syscall` exit may take it instead of `iretq`: it loads RIP from
-/// RCX and RFLAGS from R11 (so both pairs must agree, as they do unless
-/// `thread_set_state`, an exception reply or a new thread's start changed
-/// the frame), fixed user selectors (the frame's must be those), only the
-/// flags it keeps, and the RIP must be canonical and off the lower half's
-/// last page. RSP is restored by hand before it. Anything else leaves by
-/// `iretq`, which restores any frame exactly.
-pub fn sysret_restores(frame: &TrapFrame) -> bool {
-    frame.vector == SYSCALL_VECTOR
-        && frame.cs == USER_CODE_SELECTOR
-        && frame.ss == USER_DATA_SELECTOR
-        && frame.rcx == frame.rip
-        && frame.r11 == frame.rflags
-        && (frame.rflags & SYSRET_KEPT_FLAGS) | 2 == frame.rflags
-        && frame.rip < SYSRET_RIP_LIMIT
-}
-
 /// What `syscall_entry` finds through GS: the kernel stack of the running
 /// thread and a slot for the user stack pointer.
 #[repr(C)]
@@ -440,74 +413,4 @@ pub fn set_thread_state(frame: &mut TrapFrame, state: &mach_abi::X86ThreadState6
     }
     *frame = candidate;
     true
-}
-
-#[cfg(feature = "ktest")]
-mod tests {
-    use super::{sysret_restores, TrapFrame, SYSCALL_VECTOR, USER_CODE_SELECTOR, USER_DATA_SELECTOR};
-    use crate::{ensure, ktest};
-
-    /// A change a frame may have had since the `syscall`, and what it is.
-    type FrameChange = (&'static str, fn(&mut TrapFrame));
-
-    /// A frame as `syscall_entry` saves it: RCX and R11 hold RIP and RFLAGS.
-    fn syscall_frame() -> TrapFrame {
-        let (rip, rflags) = (0x40_1234, 0x202);
-        TrapFrame {
-            r15: 15,
-            r14: 14,
-            r13: 13,
-            r12: 12,
-            r11: rflags,
-            r10: 10,
-            r9: 9,
-            r8: 8,
-            rbp: 7,
-            rdi: 6,
-            rsi: 5,
-            rdx: 4,
-            rcx: rip,
-            rbx: 3,
-            rax: 2,
-            vector: SYSCALL_VECTOR,
-            error_code: 0,
-            rip,
-            cs: USER_CODE_SELECTOR,
-            rflags,
-            rsp: 0x7fff_0000,
-            ss: USER_DATA_SELECTOR,
-        }
-    }
-
-    ktest! {
-        fn sysret_is_taken_only_when_it_restores_the_frame_exactly() {
-            ensure!(sysret_restores(&syscall_frame()), "a plain syscall frame leaves by iretq");
-            let refused: [FrameChange; 9] = [
-                ("RCX changed (thread_set_state)", |frame| frame.rcx = 1),
-                ("R11 changed", |frame| frame.r11 = 0x246),
-                ("RIP changed", |frame| frame.rip = 0x40_0000),
-                ("a non-canonical RIP", |frame| {
-                    frame.rip = 0x8000_0000_0000;
-                    frame.rcx = frame.rip;
-                }),
-                ("a RIP on the lower half's last page", |frame| {
-                    frame.rip = 0x7fff_ffff_fff0;
-                    frame.rcx = frame.rip;
-                }),
-                ("the resume flag, which sysret clears", |frame| {
-                    frame.rflags |= 1 << 16;
-                    frame.r11 = frame.rflags;
-                }),
-                ("another code selector", |frame| frame.cs = 0x08),
-                ("another stack selector", |frame| frame.ss = 0x10),
-                ("an interrupt's frame", |frame| frame.vector = 32),
-            ];
-            for (what, change) in refused {
-                let mut frame = syscall_frame();
-                change(&mut frame);
-                ensure!(!sysret_restores(&frame), "sysret taken with {what}");
-            }
-            Ok(())
-        }
-    }
 }

@@ -320,11 +320,8 @@ mod tests {
 
 /// Called by `syscall_entry` with the user's saved registers: trap number in
 /// RAX, arguments in RDI, RSI, RDX, R10, R8, R9, result back in RAX.
-/// Returns 1 if `sysretq` restores the frame exactly (then `syscall_entry`
-/// leaves by it), 0 for `iretq` (`context::sysret_restores`).
 #[unsafe(no_mangle)]
-extern "C" fn syscall_dispatch(frame: &mut TrapFrame) -> u64 {
+extern "C" fn syscall_dispatch(frame: &mut TrapFrame) {
     let arguments = [frame.rdi, frame.rsi, frame.rdx, frame.r10, frame.r8, frame.r9];
     crate::trap::dispatch(frame.rax, arguments, &mut frame.rax);
-    u64::from(super::context::sysret_restores(frame))
 }

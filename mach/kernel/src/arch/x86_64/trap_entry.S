@@ -82,18 +82,10 @@ trap_return:
 /*
  * `syscall` from user mode: RCX = user RIP, R11 = user RFLAGS, interrupts
  * off (SFMASK). Builds a TrapFrame on the thread's kernel stack, with vector
- * SYSCALL_VECTOR, and calls syscall_dispatch(&mut TrapFrame), which answers
- * whether sysretq restores the frame exactly (context::sysret_restores: RCX
- * and R11 equal to RIP and RFLAGS, the fixed user selectors, the flags
- * sysretq keeps, a RIP below the lower half's last page, so sysretq cannot
- * fault in kernel mode on a non-canonical RIP). If not (the frame was
- * changed by thread_set_state, an exception reply), it leaves by iretq,
- * which restores any frame. Before sysretq: the user RSP is loaded by hand
- * after the registers, with interrupts off (cli: nothing may arrive between
- * swapgs and sysretq, on the user's stack with the user's GS; NMIs and
- * machine checks use their own stacks, IST). The AMD quirk of a null SS
- * after sysret concerns 32-bit user code only: every user program here is
- * 64-bit.
+ * SYSCALL_VECTOR, and calls syscall_dispatch(&mut TrapFrame). Returns with
+ * iretq, which restores RFLAGS and RSP exactly and is safe for any RIP the
+ * frame may hold after thread_set_state (sysret would #GP in kernel mode on
+ * a non-canonical RIP).
  */
     .global syscall_entry
 syscall_entry:
@@ -111,28 +103,7 @@ syscall_entry:
     mov %rsp, %rdi
     cld
     call syscall_dispatch
-    test %rax, %rax
-    jz trap_return
-    popq %r15
-    popq %r14
-    popq %r13
-    popq %r12
-    popq %r11                            /* = RFLAGS, checked */
-    popq %r10
-    popq %r9
-    popq %r8
-    popq %rbp
-    popq %rdi
-    popq %rsi
-    popq %rdx
-    popq %rcx                            /* = RIP, checked */
-    popq %rbx
-    popq %rax
-    add $16, %rsp                        /* vector and error code */
-    cli
-    mov 24(%rsp), %rsp                   /* the user RSP (RIP, CS, RFLAGS before it) */
-    swapgs
-    sysretq
+    jmp trap_return
 
 /*
  * switch_kernel_context(save: *mut u64, load: u64): saves the callee-saved
