@@ -1231,6 +1231,19 @@ fn shutdown_without_the_devices_ports_is_refused_and_ends_nothing() {
     assert_eq!(*world.tasks.power.borrow(), Some((Power::Restart, 0)));
 }
 
+/// A server whose right went dead is gone (EIO), not short of memory:
+/// the file server ended before init once read "could not write
+/// everything back (errno 12)".
+#[test]
+fn a_dead_servers_right_is_eio_and_only_a_shortage_is_enomem() {
+    for gone in [KernReturn::InvalidName, KernReturn::InvalidRight, KernReturn::InvalidArgument] {
+        assert_eq!(crate::right_copy_errno(gone), Errno::EIO, "{gone:?}");
+    }
+    for short in [KernReturn::ResourceShortage, KernReturn::NoSpace, KernReturn::UrefsOverflow] {
+        assert_eq!(crate::right_copy_errno(short), Errno::ENOMEM, "{short:?}");
+    }
+}
+
 #[test]
 fn init_ending_powers_off_where_the_server_may() {
     let world = world();
