@@ -1,6 +1,7 @@
 //! The virtio driver's portable logic (the driver task is
 //! `personality/virtio`; docs/block-driver.md has the whole picture).
 //!
+//! - [`bar_assignment`]: addresses for memory BARs the firmware left empty;
 //! - [`pci`]: configuration space (the legacy 0xcf8/0xcfc mechanism
 //!   behind a trait), enumeration through bridges, capabilities, BARs;
 //! - [`transport`]: the virtio 1.0 transports, PCI (where a device's
@@ -27,6 +28,7 @@ extern crate alloc;
 #[cfg(test)]
 extern crate std;
 
+pub mod bar_assignment;
 pub mod block;
 pub mod device;
 pub mod memory;

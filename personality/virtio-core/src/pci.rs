@@ -85,11 +85,11 @@ impl ConfigurationAccess for PortConfigurationAccess {
 }
 
 const VENDOR_ID: u8 = 0x00;
-const COMMAND: u8 = 0x04;
+pub(crate) const COMMAND: u8 = 0x04;
 const STATUS: u8 = 0x06;
 const CLASS: u8 = 0x08;
-const HEADER_TYPE: u8 = 0x0e;
-const BAR0: u8 = 0x10;
+pub(crate) const HEADER_TYPE: u8 = 0x0e;
+pub(crate) const BAR0: u8 = 0x10;
 const SECONDARY_BUS: u8 = 0x19;
 const CAPABILITIES_POINTER: u8 = 0x34;
 const STATUS_CAPABILITIES: u16 = 1 << 4;
@@ -228,11 +228,33 @@ pub mod fake {
     #[derive(Default)]
     pub struct FakeBus {
         pub spaces: RefCell<BTreeMap<PciAddress, [u8; 256]>>,
+        /// BAR registers made by [`FakeBus::memory_bar`]: only the bits
+        /// set here take a written value (the size and type bits are
+        /// read-only); other BAR registers ignore writes.
+        pub writable: RefCell<BTreeMap<(PciAddress, u8), u32>>,
     }
 
     impl FakeBus {
         pub fn add(&self, address: PciAddress, space: [u8; 256]) {
             self.spaces.borrow_mut().insert(address, space);
+        }
+
+        /// Makes BAR `index` of `address` a memory BAR of `size` bytes (a
+        /// power of two, at least 16) at `base` (0: unassigned), 64-bit
+        /// (taking the next register too) or 32-bit.
+        pub fn memory_bar(&self, address: PciAddress, index: u8, size: u64, sixty_four: bool, base: u64) {
+            let offset = 0x10 + 4 * index;
+            let mask = !(size - 1);
+            let kind = if sixty_four { 0x4 } else { 0 };
+            let mut spaces = self.spaces.borrow_mut();
+            let space = spaces.get_mut(&address).expect("a function added before its BARs");
+            let at = offset as usize;
+            space[at..at + 4].copy_from_slice(&((base as u32 & !0xf) | kind).to_le_bytes());
+            self.writable.borrow_mut().insert((address, offset), mask as u32 & !0xf);
+            if sixty_four {
+                space[at + 4..at + 8].copy_from_slice(&((base >> 32) as u32).to_le_bytes());
+                self.writable.borrow_mut().insert((address, offset + 4), (mask >> 32) as u32);
+            }
         }
     }
 
@@ -249,9 +271,18 @@ pub mod fake {
         }
 
         fn write_u32(&self, address: PciAddress, offset: u8, value: u32) {
+            let offset = offset & 0xfc;
+            let writable = self.writable.borrow().get(&(address, offset)).copied();
             if let Some(space) = self.spaces.borrow_mut().get_mut(&address) {
-                let offset = (offset & 0xfc) as usize;
-                space[offset..offset + 4].copy_from_slice(&value.to_le_bytes());
+                let at = offset as usize;
+                let old = u32::from_le_bytes(space[at..at + 4].try_into().expect("4 bytes"));
+                let value = match writable {
+                    Some(mask) => (value & mask) | (old & !mask & 0xf),
+                    // An unimplemented BAR is read-only zero.
+                    None if (0x10..0x28).contains(&offset) => old,
+                    None => value,
+                };
+                space[at..at + 4].copy_from_slice(&value.to_le_bytes());
             }
         }
     }

@@ -148,14 +148,56 @@ fn bring_up_devices(host: PortName, interrupt_port: PortName) -> Vec<Device> {
         println!("virtio: cannot take PCI configuration space (I/O ports 0xcf8..0xd00): {error:?}");
         return devices;
     }
+    let functions = pci::enumerate(&PortConfigurationAccess);
+    place_unassigned_bars(&functions);
     let mut blocks = 0;
-    for function in pci::enumerate(&PortConfigurationAccess) {
+    for function in functions {
         let Some(kind) = mach_virtio_core::transport::device_kind(&function) else { continue };
         let Some(name) = name_for(kind, &devices, &mut blocks) else { continue };
         let brought_up = setup::bring_up(host, &function, kind, interrupt_port);
         add_device(&mut devices, name, &function.address, brought_up);
     }
     devices
+}
+
+/// QEMU q35's 32-bit PCI hole: its RAM below 4 GiB ends by 0xb000_0000,
+/// PCI Express configuration space (MMCONFIG) takes the next 256 MiB, and
+/// the I/O APIC starts at 0xfec0_0000. The board describes this window
+/// only in ACPI (the host bridge's _CRS), which nothing here reads.
+#[cfg(target_arch = "x86_64")]
+const PCI_MEMORY_WINDOW: mach_virtio_core::bar_assignment::Window =
+    mach_virtio_core::bar_assignment::Window { start: 0xc000_0000, end: 0xfec0_0000 };
+
+/// Gives an address to every memory BAR a minimal firmware (qboot) left
+/// empty, before any device is set up (docs/block-driver.md).
+#[cfg(target_arch = "x86_64")]
+fn place_unassigned_bars(functions: &[mach_virtio_core::pci::Function]) {
+    use mach_virtio_core::bar_assignment::{assign_unassigned, Placement};
+    use mach_virtio_core::pci::PortConfigurationAccess;
+    for placement in assign_unassigned(&PortConfigurationAccess, functions, PCI_MEMORY_WINDOW) {
+        match placement {
+            Placement::Placed(bar) => {
+                println!(
+                    "virtio: {} BAR {}: {} KiB placed at {:#x}",
+                    bar.function,
+                    bar.index,
+                    bar.size / 1024,
+                    bar.base
+                )
+            }
+            Placement::NoRoom(bar) => {
+                println!(
+                    "virtio: {} BAR {}: no room for {} KiB: left unassigned",
+                    bar.function,
+                    bar.index,
+                    bar.size / 1024
+                )
+            }
+            Placement::BehindBridge(bar) | Placement::OutOfReach(bar) => {
+                println!("virtio: {} BAR {}: behind a bridge or out of reach: left unassigned", bar.function, bar.index)
+            }
+        }
+    }
 }
 
 /// The virtio-mmio transports the kernel found in the device tree (the
