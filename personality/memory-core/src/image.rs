@@ -340,7 +340,10 @@ mod tests {
         Ok(pages)
     }
 
-    fn expanded(pieces: &[(u64, u64, Page)]) -> BTreeMap<u64, (Option<u64>, u32, Vec<(u64, u64)>)> {
+    /// A page as the tests compare it: file offset, protection, zero ranges.
+    type PageView = (Option<u64>, u32, Vec<(u64, u64)>);
+
+    fn expanded(pieces: &[(u64, u64, Page)]) -> BTreeMap<u64, PageView> {
         let mut pages = BTreeMap::new();
         for (start, end, page) in pieces {
             for address in (*start..*end).step_by(PAGE_SIZE as usize) {
