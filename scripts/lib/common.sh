@@ -3,6 +3,14 @@
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD="$ROOT/build"
+# scripts/test's lanes (docs/testing.md, "The schedule") each build into a
+# directory of their own, so that two steps at once never write the same
+# kernel, program directory or disk: MACH_BUILD, taken only by the scripts
+# of the tree it was set for (MACH_BUILD_ROOT), not by a copy of the tree
+# that a test makes and runs (scripts/tests/tutorial).
+if [ -n "${MACH_BUILD:-}" ] && [ "${MACH_BUILD_ROOT:-}" = "$ROOT" ]; then
+    BUILD=$MACH_BUILD
+fi
 TOOLCHAIN=$(sed -n 's/^channel *= *"\(.*\)"/\1/p' "$ROOT/rust-toolchain.toml")
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
 # The architecture the kernel, the programs and QEMU are for: MACH_ARCH
