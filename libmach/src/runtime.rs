@@ -257,6 +257,13 @@ pub fn io_port_ranges() -> impl Iterator<Item = (u16, u32)> {
     auxiliary_values(mach_abi::AT_MACH_IO_PORTS).map(mach_abi::io_port_range_of)
 }
 
+/// Whether the boot manifest grants us `power-off`: the machine's power
+/// is ours to cut (with the host port, `host_power_off`). Holding the host
+/// port alone does not make it so.
+pub fn power_off_granted() -> bool {
+    auxiliary(mach_abi::AT_MACH_POWER_OFF) == Some(1)
+}
+
 /// The devices of the board the bootstrap task tells us about (with the
 /// host port only; aarch64's, from the device tree; none on x86_64).
 pub fn devices() -> impl Iterator<Item = mach_abi::BootDevice> {

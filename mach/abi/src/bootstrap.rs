@@ -18,7 +18,8 @@
 //! [`AT_PAGESZ`], [`AT_MACH_BOOTSTRAP`] (the bootstrap port again) and, only
 //! for programs whose manifest entry grants it, [`AT_MACH_HOST`] (a send
 //! right to the privileged host port), and one [`AT_MACH_IO_PORTS`] per I/O
-//! port range the entry grants, and, with the host port, one
+//! port range the entry grants, [`AT_MACH_POWER_OFF`] if it grants
+//! `power-off`, and, with the host port, one
 //! [`AT_MACH_DEVICE`] per device the kernel found in the firmware's
 //! description of the board (aarch64's device tree). See docs/bootstrap.md.
 
@@ -149,6 +150,13 @@ pub const AT_MACH_HOST: u64 = 0x1001;
 /// 2026-12-07, the number of [`AT_MACH_PROC`] too: every `AT_MACH_*` key is
 /// distinct now, a test in `c_header` checks it.)
 pub const AT_MACH_IO_PORTS: u64 = 0x100e;
+
+/// Auxiliary vector: present (value 1) only when the program's manifest
+/// entry grants `power-off`: the program may power the machine off
+/// (`host_power_off`, with the host port it is granted too). The process
+/// server powers off at init's end only with it (docs/process-server.md,
+/// "Power-off"); a system booted inside a test machine is not granted it.
+pub const AT_MACH_POWER_OFF: u64 = 0x1010;
 
 /// An [`AT_MACH_IO_PORTS`] value: the first port in bits 0-15, the count
 /// (1 to 65,536) in bits 16-32.

@@ -426,6 +426,7 @@ const CONSTANTS: &[(&str, u64, bool)] = &[
     ("AT_MACH_HOST", AT_MACH_HOST, true),
     ("AT_MACH_IO_PORTS", AT_MACH_IO_PORTS, true),
     ("AT_MACH_DEVICE", AT_MACH_DEVICE, true),
+    ("AT_MACH_POWER_OFF", AT_MACH_POWER_OFF, true),
     ("AT_PHDR", AT_PHDR, false),
     ("AT_PHENT", AT_PHENT, false),
     ("AT_PHNUM", AT_PHNUM, false),

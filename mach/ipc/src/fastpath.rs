@@ -125,8 +125,13 @@ impl Ipc {
         let task_id = sender_space.task_id;
         let trailer_length = if options.audit {
             let credential = sender_space.credential.as_deref().copied().unwrap_or_default();
-            let trailer = MachMsgAuditTrailer::new(seqno, task_id, credential).to_bytes();
-            out[length..length + MACH_MSG_AUDIT_TRAILER_SIZE].copy_from_slice(&trailer);
+            let trailer = MachMsgAuditTrailer::new(seqno, task_id, credential);
+            // Exactly the trailer's length (checked room), so always taken.
+            if let Ok(place) = <&mut [u8; MACH_MSG_AUDIT_TRAILER_SIZE]>::try_from(
+                &mut out[length..length + MACH_MSG_AUDIT_TRAILER_SIZE],
+            ) {
+                trailer.write_to(place);
+            }
             MACH_MSG_AUDIT_TRAILER_SIZE
         } else {
             out[length..length + MACH_MSG_TRAILER_SIZE]

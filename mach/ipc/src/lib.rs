@@ -173,12 +173,26 @@ pub struct Ipc {
     /// Spaces some of whose queued messages left their queues since the
     /// last [`Ipc::pop_sender_of_dequeued`].
     pub(crate) senders_of_dequeued: Vec<SpaceId>,
+    /// Counts the receive rights that left their space (moved, destroyed)
+    /// and the port sets destroyed: see [`Ipc::receivers_changed`].
+    pub(crate) receivers_changed: u64,
 }
 
 impl Ipc {
     /// An empty IPC state.
     pub fn new() -> Ipc {
         Ipc::default()
+    }
+
+    /// A count that changes whenever a receive right leaves its space
+    /// (moved in a message, destroyed), a kernel object's port is destroyed
+    /// or a port set is destroyed: the only events after which a thread
+    /// waiting to receive from a port or set, or for room in a port's
+    /// queue, may wait in vain, or a device binding's port or owner (whose
+    /// task port dies with it) may be gone. The kernel looks for such
+    /// waiters and bindings again only when it changed.
+    pub fn receivers_changed(&self) -> u64 {
+        self.receivers_changed
     }
 
     /// The port, if the id is current.
@@ -439,6 +453,7 @@ impl Ipc {
     /// The receive right of `port`, already detached from its holder
     /// (receiver is `InTransit`), is destroyed.
     fn destroy_receive(&mut self, port: PortId, work: &mut Vec<CarriedRight>) {
+        self.receivers_changed = self.receivers_changed.wrapping_add(1);
         let Some(port_object) = self.port_mut(port) else {
             return;
         };

@@ -54,6 +54,7 @@ impl Ipc {
             EntryRights::DeadName { .. } => {}
             EntryRights::PortSet { set } => {
                 if let Some(set_object) = self.port_sets.remove(set.0) {
+                    self.receivers_changed = self.receivers_changed.wrapping_add(1);
                     for member in set_object.members {
                         if let Some(port_object) = self.port_mut(member) {
                             port_object.port_set = None;
@@ -67,6 +68,7 @@ impl Ipc {
 
     /// The receive right of `port` leaves its space: in transit, out of its set.
     pub(crate) fn detach_receive(&mut self, port: PortId) {
+        self.receivers_changed = self.receivers_changed.wrapping_add(1);
         if let Some(port_object) = self.port_mut(port) {
             port_object.receiver = Receiver::InTransit { queued_on: None };
             let set = port_object.port_set.take();

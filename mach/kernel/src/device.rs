@@ -201,6 +201,9 @@ pub struct Devices {
     /// changes costs nothing while it is zero and no DMA memory is out).
     bound: usize,
     dma: alloc::vec::Vec<DmaRegion>,
+    /// `Ipc::receivers_changed` at the last sweep of `release_dead_bindings`
+    /// (None: never).
+    swept_at: Option<u64>,
 }
 
 impl Default for Devices {
@@ -210,6 +213,7 @@ impl Default for Devices {
             msi: [const { None }; msi::VECTOR_COUNT],
             bound: 0,
             dma: alloc::vec::Vec::new(),
+            swept_at: None,
         }
     }
 }
@@ -493,6 +497,17 @@ fn release_dead_dma(kernel: &mut Kernel) {
 /// destroy ports or end tasks; nothing to do while nothing is bound or
 /// allocated.
 pub fn release_dead_bindings(kernel: &mut Kernel) {
+    // A binding dies with its port, DMA memory with its owner, whose task
+    // port is destroyed as it ends: unless a port went since the last
+    // sweep, only memory in quarantine may have something to do (the sweep
+    // of every line and vector on each IPC change was a fifth of a
+    // fork+exit+wait).
+    let changed = kernel.ipc.receivers_changed();
+    let quarantined = kernel.devices.dma.iter().any(|region| region.release_at.is_some());
+    if kernel.devices.swept_at == Some(changed) && !quarantined {
+        return;
+    }
+    kernel.devices.swept_at = Some(changed);
     if !kernel.devices.dma.is_empty() {
         release_dead_dma(kernel);
     }

@@ -107,9 +107,50 @@ impl Kernel {
 
     /// Wakes a blocked thread with `result`. No effect on other states.
     pub fn wake(&mut self, id: ThreadId, result: WaitResult) {
-        let Some(thread) = self.threads.get_mut(id) else { return };
-        if thread.state != ThreadState::Blocked {
+        if self.wake_unqueued(id, result) {
+            self.make_runnable(id);
+        }
+    }
+
+    /// Wakes a thread a message was just handed to (`ipc::mach_msg`'s
+    /// handoff) and makes it the one to run next if nothing more urgent is
+    /// ready. With `direct` (the caller switches in this lock section, or
+    /// calls [`Kernel::queue_handoff`] before dropping the lock), a thread
+    /// that may run at once is not put in a run queue at all: `pick_next`
+    /// takes it as it is (the call fast path's direct switch).
+    pub fn wake_for_handoff(&mut self, id: ThreadId, direct: bool) {
+        if !self.wake_unqueued(id, WaitResult::Woken) {
             return;
+        }
+        self.scheduler.handoff = Some(id);
+        if !direct || !self.may_run_next(id) {
+            self.make_runnable(id);
+        }
+    }
+
+    /// Puts the handoff target in its run queue if it is not in one (the
+    /// call fast path did not switch after all). No effect otherwise.
+    pub fn queue_handoff(&mut self) {
+        if let Some(target) = self.scheduler.handoff {
+            self.make_runnable(target);
+        }
+    }
+
+    /// A ready thread that may take the processor now: not suspended, and
+    /// nothing of a higher priority ready.
+    fn may_run_next(&self, id: ThreadId) -> bool {
+        let Some(thread) = self.threads.get(id) else { return false };
+        Some(id) != self.scheduler.idle
+            && self.is_runnable(id)
+            && self.highest_ready_level().is_none_or(|highest| highest <= thread.priority as usize)
+    }
+
+    /// `wake` but for the run queue: true if the thread was blocked (and is
+    /// now ready, though in no run queue yet).
+    fn wake_unqueued(&mut self, id: ThreadId, result: WaitResult) -> bool {
+        let Some(thread) = self.threads.get_mut(id) else { return false };
+        if thread.state != ThreadState::Blocked {
+            return false;
         }
         // What it waited for, for an abort before it runs (`wake_one` took
         // it off its queue and recorded it already; `prepare_block` cleared
@@ -124,7 +165,7 @@ impl Kernel {
         if let Some(deadline) = thread.deadline.take() {
             self.scheduler.sleepers.remove(&(deadline, id));
         }
-        self.make_runnable(id);
+        true
     }
 
     /// Frees dead threads other than `keep` (the one still on the CPU).
@@ -152,13 +193,21 @@ impl Kernel {
         (self.scheduler.ready_levels != 0).then(|| 31 - self.scheduler.ready_levels.leading_zeros() as usize)
     }
 
-    /// The handoff target, taken off the back of its run queue (where its
-    /// wake-up just put it), if nothing more urgent is ready.
+    /// The handoff target, if nothing more urgent is ready: as it is if
+    /// `wake_for_handoff` left it out of the run queues, else taken off the
+    /// back of its run queue (where its wake-up just put it).
     fn take_handoff(&mut self) -> Option<ThreadId> {
         let target = self.scheduler.handoff.take()?;
-        let level = self.threads.get(target)?.priority as usize;
+        let thread = self.threads.get(target)?;
+        let (level, queued) = (thread.priority as usize, thread.queued);
         if !self.is_runnable(target) || self.highest_ready_level().is_some_and(|highest| highest > level) {
+            // It waits its turn like any woken thread (a thread left out
+            // of the queues goes in now; one that cannot run stays out).
+            self.make_runnable(target);
             return None;
+        }
+        if !queued {
+            return Some(target);
         }
         if self.scheduler.run_queues[level].back() != Some(&target) {
             return None;
@@ -242,6 +291,29 @@ pub fn reschedule() {
             unsafe { crate::arch::context::switch(from, to) };
         }
     });
+}
+
+/// Runs `action` on the kernel's objects and, if it answers `true` (it
+/// blocked the running thread, having handed a message to the thread that
+/// should run next), chooses the next thread in the same lock section and
+/// switches to it once the lock is dropped: the IPC fast path's direct
+/// switch, one lock section where `with_kernel` then [`reschedule`] take
+/// two. Returns when the running thread runs again.
+pub fn with_kernel_then_switch<R>(action: impl FnOnce(&mut Kernel) -> (R, bool)) -> R {
+    crate::arch::cpu::without_interrupts(|| {
+        let mut guard = KERNEL.lock();
+        let kernel = guard.as_mut().expect("kernel objects used before scheduler::start");
+        let (result, switch) = action(kernel);
+        let contexts = if switch { kernel.pick_next() } else { None };
+        drop(guard);
+        if let Some((from, to)) = contexts {
+            // SAFETY: as in `reschedule`: `pick_next` returned the running
+            // thread's context and a different live thread's, neither freed
+            // while in use; interrupts are off.
+            unsafe { crate::arch::context::switch(from, to) };
+        }
+        result
+    })
 }
 
 /// The running thread steps back behind the others of its priority.

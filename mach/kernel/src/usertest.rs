@@ -1416,7 +1416,10 @@ ktest! {
 ktest! {
     fn the_kv_server_written_in_c_serves_the_rust_client() {
         // The generated C server side (handler table, checks, loop, port set
-        // with sessions and notifications) answers exactly as the Rust one.
+        // with sessions and notifications) answers exactly as the Rust one;
+        // killed, it is started again, registers `kv` again and serves with
+        // a new store: the client's second phase, which it always runs (the
+        // test must not end the name service under it).
         let before = task_ids();
         let known = known_tasks();
         let bootstrap = boot_manifest("kv-server-c registers=kv\nkv-client needs=kv\n")?;
@@ -1427,6 +1430,14 @@ ktest! {
         let server = wait_for_new_text("kv-server-c: serving", &known, 1000)?;
         let server_text = output(server).unwrap_or_default();
         ensure!(!server_text.contains("stopped"), "kv-server-c said:\n{server_text}");
+        terminate(server)?;
+        wait_for_text(bootstrap, "bootstrap: kv-server-c ended: its task ended", 3000)?;
+        wait_for_text(client, "kv-client: restarted server: ", 10_000)?;
+        let text = output(client).unwrap_or_default();
+        ensure!(
+            text.contains("kv-client: restarted server: 3 passed, 0 failed") && !text.contains("FAILED"),
+            "kv-client said:\n{text}"
+        );
         end_bootstrap(bootstrap, &before)
     }
 }

@@ -965,6 +965,29 @@ impl VmMap {
         Ok(())
     }
 
+    /// Maps read-only, as `map_object_page` would, each of `pages` (object
+    /// pages resident near `page`, which a read of the private object
+    /// mapping there just mapped) that lies in the same region and is not
+    /// mapped yet; stops at the first it cannot map (the task's limit).
+    /// Only pages in `page`'s page table are taken, so no table is made.
+    pub fn map_object_pages_around(&mut self, tables: &mut PageTables, page: u64, pages: &[(u64, Frame)]) {
+        const TABLE_SPAN: u64 = 512 * PAGE;
+        let Some((start, region)) = self.region_at(page) else { return };
+        if !matches!(region.backing, Backing::Object { private: true, .. }) {
+            return;
+        }
+        let table = page & !(TABLE_SPAN - 1);
+        for &(neighbour, frame) in pages {
+            let inside = neighbour >= start && neighbour < region.end && neighbour & !(TABLE_SPAN - 1) == table;
+            if !inside || tables.translate(neighbour).is_some() || self.parked.contains_key(&neighbour) {
+                continue;
+            }
+            if self.map_object_page(tables, neighbour, frame, false).is_err() {
+                return;
+            }
+        }
+    }
+
     /// Maps `frame`, whose owner (a received message) hands it to this
     /// map, at the absent anonymous `page`; the map was already charged.
     /// Writable only if nobody else owns the frame (else copy-on-write).
@@ -1149,7 +1172,9 @@ impl VmMap {
     /// private mapping of the object); the pages this map owns gain the
     /// child as an owner and lose write access on both sides: no page is
     /// copied and no frame allocated (but the child's page tables), pages
-    /// never touched stay untouched on both sides. `VM_INHERIT_SHARE`: the
+    /// never touched stay untouched on both sides; the object pages a
+    /// private object mapping has mapped (read-only) are mapped in the
+    /// child too. `VM_INHERIT_SHARE`: the
     /// child maps the same object (anonymous shared regions were made
     /// objects first, `convert_to_object`); its pages come to the child on
     /// first touch. `VM_INHERIT_NONE`, device and wired regions: absent.
@@ -1205,15 +1230,35 @@ impl VmMap {
     ) -> Result<(), VmError> {
         let private = matches!(region.backing, Backing::Object { .. });
         let backing = region.backing;
-        let shared =
-            tables.share_into(child_tables, start, region.end, &mut |flags| backing.owns(flags), &mut |frame| {
-                share::share(frame)
-            });
+        // The object's pages a private mapping has mapped (read-only: text,
+        // read-only data, data not written yet) are mapped in the child too,
+        // as a fault there would map them (they stay the object's, charged
+        // to its creator): a forked child runs its parent's code without a
+        // fault for each page of it.
+        let private_mapping = matches!(backing, Backing::Object { private: true, .. });
+        let mut object_pages = 0;
+        let shared = tables.share_into(
+            child_tables,
+            start,
+            region.end,
+            &mut |flags| {
+                if backing.owns(flags) {
+                    true
+                } else if private_mapping {
+                    object_pages += 1;
+                    true
+                } else {
+                    false
+                }
+            },
+            &mut |frame| share::share(frame),
+        );
         child.resident += match shared {
             Ok(pages) => pages,
             Err(MapError::OutOfMemory) => return Err(VmError::OutOfMemory),
             Err(_) => return Err(VmError::InvalidRange),
         };
+        child.object_pages += object_pages;
         let parked: Vec<(u64, ParkedPage)> = self
             .parked
             .range(start..region.end)

@@ -18,6 +18,53 @@ use core::arch::asm;
 use core::ptr;
 use core::sync::atomic::{AtomicBool, Ordering};
 
+/// Copies `count` bytes (below 16) with overlapping unaligned loads and
+/// stores of the first and last bytes, all loads first (so the overlap
+/// inside one range is harmless): the small end of both architectures'
+/// memcpy. No loop: a byte loop here could become a call to memcpy.
+///
+/// # Safety
+/// Both ranges valid for `count` bytes.
+#[inline(always)]
+unsafe fn copy_small(destination: *mut u8, source: *const u8, count: usize) {
+    // SAFETY: per the contract; every access lies inside the ranges.
+    unsafe {
+        if count >= 8 {
+            let a = ptr::read_unaligned(source as *const u64);
+            let b = ptr::read_unaligned(source.add(count - 8) as *const u64);
+            ptr::write_unaligned(destination as *mut u64, a);
+            ptr::write_unaligned(destination.add(count - 8) as *mut u64, b);
+        } else if count >= 4 {
+            let a = ptr::read_unaligned(source as *const u32);
+            let b = ptr::read_unaligned(source.add(count - 4) as *const u32);
+            ptr::write_unaligned(destination as *mut u32, a);
+            ptr::write_unaligned(destination.add(count - 4) as *mut u32, b);
+        } else if count != 0 {
+            // 1 to 3 bytes (zero tested first: one comparison). On x86_64
+            // two overlapping 2-byte moves, or one byte. aarch64-unknown-none
+            // builds with strict alignment, where an unaligned 2-byte access
+            // is two byte accesses: the first, middle and last bytes cost
+            // fewer instructions there.
+            #[cfg(target_arch = "x86_64")]
+            if count >= 2 {
+                let a = ptr::read_unaligned(source as *const u16);
+                let b = ptr::read_unaligned(source.add(count - 2) as *const u16);
+                ptr::write_unaligned(destination as *mut u16, a);
+                ptr::write_unaligned(destination.add(count - 2) as *mut u16, b);
+            } else {
+                *destination = *source;
+            }
+            #[cfg(target_arch = "aarch64")]
+            {
+                let (a, b, c) = (*source, *source.add(count / 2), *source.add(count - 1));
+                *destination = a;
+                *destination.add(count / 2) = b;
+                *destination.add(count - 1) = c;
+            }
+        }
+    }
+}
+
 #[cfg(target_arch = "x86_64")]
 #[no_mangle]
 pub unsafe extern "C" fn memcpy(destination: *mut u8, source: *const u8, count: usize) -> *mut u8 {
@@ -43,20 +90,8 @@ pub unsafe extern "C" fn memcpy(destination: *mut u8, source: *const u8, count: 
                 let b = _mm_loadu_si128(source.add(count - 16) as *const __m128i);
                 _mm_storeu_si128(destination as *mut __m128i, a);
                 _mm_storeu_si128(destination.add(count - 16) as *mut __m128i, b);
-            } else if count >= 8 {
-                let a = ptr::read_unaligned(source as *const u64);
-                let b = ptr::read_unaligned(source.add(count - 8) as *const u64);
-                ptr::write_unaligned(destination as *mut u64, a);
-                ptr::write_unaligned(destination.add(count - 8) as *mut u64, b);
-            } else if count >= 4 {
-                let a = ptr::read_unaligned(source as *const u32);
-                let b = ptr::read_unaligned(source.add(count - 4) as *const u32);
-                ptr::write_unaligned(destination as *mut u32, a);
-                ptr::write_unaligned(destination.add(count - 4) as *mut u32, b);
             } else {
-                for index in 0..count {
-                    *destination.add(index) = *source.add(index);
-                }
+                copy_small(destination, source, count);
             }
             return destination;
         }
@@ -136,21 +171,21 @@ pub unsafe extern "C" fn bcmp(left: *const u8, right: *const u8, count: usize) -
 #[cfg(target_arch = "x86_64")]
 #[no_mangle]
 pub unsafe extern "C" fn memchr(haystack: *const u8, byte: i32, count: usize) -> *mut u8 {
-    use core::arch::x86_64::{__m128i, _mm_cmpeq_epi8, _mm_load_si128, _mm_movemask_epi8, _mm_set1_epi8};
+    use core::arch::x86_64::{_mm_cmpeq_epi8, _mm_movemask_epi8, _mm_set1_epi8};
     if count == 0 {
         return ptr::null_mut();
     }
     let start = haystack as usize;
     let end = start.saturating_add(count);
     // SAFETY: the range [haystack, haystack + count) is readable. The scan
-    // reads aligned 16-byte blocks covering it (SSE2 is part of x86_64); an
-    // aligned block never crosses a page boundary, so bytes of a block that
-    // lie outside the range cannot fault, and they are masked out.
+    // reads aligned 16-byte blocks covering it (SSE2 is part of x86_64)
+    // through `aligned_block`; bytes of a block that lie outside the range
+    // are masked out.
     unsafe {
         let needle = _mm_set1_epi8(byte as u8 as i8);
         let mut block = start & !15;
-        let mut mask = (_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_load_si128(block as *const __m128i), needle)) as u32)
-            & (0xffff << (start - block));
+        let mut mask =
+            (_mm_movemask_epi8(_mm_cmpeq_epi8(aligned_block(block), needle)) as u32) & (0xffff << (start - block));
         loop {
             if block + 16 > end {
                 mask &= (1u32 << (end - block)) - 1;
@@ -162,9 +197,35 @@ pub unsafe extern "C" fn memchr(haystack: *const u8, byte: i32, count: usize) ->
             if block >= end {
                 return ptr::null_mut();
             }
-            mask = _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_load_si128(block as *const __m128i), needle)) as u32;
+            mask = _mm_movemask_epi8(_mm_cmpeq_epi8(aligned_block(block), needle)) as u32;
         }
     }
+}
+
+/// The aligned 16-byte block at `address`, read in assembly: strlen's and
+/// memchr's blocks may hold bytes outside the string or range, which the
+/// hardware reads without a fault (an aligned block never crosses a page)
+/// but Rust may not: a Rust load outside its object is undefined, and LLVM
+/// acts on it (on aarch64 it folded such a load of a constant string to the
+/// string's first bytes: `system(NULL)` measured `c"/bin/sh"` 3 bytes
+/// long). The assembly load's value is opaque to the compiler.
+///
+/// # Safety
+/// `address` is 16-byte aligned and lies in a mapped, readable page.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+pub(super) unsafe fn aligned_block(address: usize) -> core::arch::x86_64::__m128i {
+    let block: core::arch::x86_64::__m128i;
+    // SAFETY: per the contract, an aligned load from a readable page.
+    unsafe {
+        asm!(
+            "movdqa {block}, xmmword ptr [{address}]",
+            address = in(reg) address,
+            block = lateout(xmm_reg) block,
+            options(pure, readonly, nostack, preserves_flags),
+        );
+    }
+    block
 }
 
 #[no_mangle]
@@ -192,7 +253,7 @@ mod memory_aarch64 {
     ///
     /// # Safety
     /// Both ranges valid for `count` bytes.
-    unsafe fn copy_small(destination: *mut u8, source: *const u8, count: usize) {
+    unsafe fn copy_at_most_64(destination: *mut u8, source: *const u8, count: usize) {
         // SAFETY: per the contract; every access lies inside the ranges.
         unsafe {
             if count >= 32 {
@@ -209,22 +270,8 @@ mod memory_aarch64 {
                 let b = ptr::read_unaligned(source.add(count - 16) as *const u128);
                 ptr::write_unaligned(destination as *mut u128, a);
                 ptr::write_unaligned(destination.add(count - 16) as *mut u128, b);
-            } else if count >= 8 {
-                let a = ptr::read_unaligned(source as *const u64);
-                let b = ptr::read_unaligned(source.add(count - 8) as *const u64);
-                ptr::write_unaligned(destination as *mut u64, a);
-                ptr::write_unaligned(destination.add(count - 8) as *mut u64, b);
-            } else if count >= 4 {
-                let a = ptr::read_unaligned(source as *const u32);
-                let b = ptr::read_unaligned(source.add(count - 4) as *const u32);
-                ptr::write_unaligned(destination as *mut u32, a);
-                ptr::write_unaligned(destination.add(count - 4) as *mut u32, b);
-            } else if count > 0 {
-                // 1 to 3 bytes: the first, the middle and the last.
-                let (a, b, c) = (*source, *source.add(count / 2), *source.add(count - 1));
-                *destination = a;
-                *destination.add(count / 2) = b;
-                *destination.add(count - 1) = c;
+            } else {
+                super::copy_small(destination, source, count);
             }
         }
     }
@@ -236,7 +283,7 @@ mod memory_aarch64 {
         // last 16 bytes again (read before any store).
         unsafe {
             if count <= 64 {
-                copy_small(destination, source, count);
+                copy_at_most_64(destination, source, count);
                 return destination;
             }
             let tail = ptr::read_unaligned(source.add(count - 16) as *const u128);

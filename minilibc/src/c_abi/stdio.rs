@@ -34,6 +34,11 @@ enum Buffering {
     Full,
     Line,
     Unbuffered,
+    /// stdout before its first use: line-buffered if descriptor 1 is then
+    /// a terminal, else fully buffered, as glibc decides at the first
+    /// output. Asking at start-up was a request to the terminal's server
+    /// before every program's `main` (Mach_R), whether it wrote or not.
+    Undecided,
 }
 
 /// C's `FILE` (opaque to C).
@@ -227,8 +232,7 @@ fn new_file(fd: i32, readable: bool, writable: bool, buffering: Buffering) -> *m
 
 pub fn initialize_standard_streams() {
     stdin.set(new_file(0, true, false, Buffering::Full));
-    let output_buffering = if super::posix::isatty(1) != 0 { Buffering::Line } else { Buffering::Full };
-    stdout.set(new_file(1, false, true, output_buffering));
+    stdout.set(new_file(1, false, true, Buffering::Undecided));
     stderr.set(new_file(2, false, true, Buffering::Unbuffered));
     set_errno(0);
 }
@@ -455,7 +459,14 @@ fn get_byte(file: &mut File) -> i32 {
 /// `file` must be a live stream.
 unsafe fn stream<'a>(file: *mut File) -> &'a mut File {
     // SAFETY: per the contract.
-    unsafe { &mut *file }
+    let file = unsafe { &mut *file };
+    if file.buffering == Buffering::Undecided {
+        // The caller's errno stays (isatty sets ENOTTY for anything else).
+        let saved = errno();
+        file.buffering = if super::posix::isatty(file.fd) != 0 { Buffering::Line } else { Buffering::Full };
+        set_errno(saved);
+    }
+    file
 }
 
 #[no_mangle]

@@ -8,65 +8,109 @@ use core::ptr;
 #[cfg(target_arch = "x86_64")]
 #[no_mangle]
 pub unsafe extern "C" fn strlen(text: *const u8) -> usize {
-    use core::arch::x86_64::{
-        __m128i, _mm_cmpeq_epi8, _mm_load_si128, _mm_movemask_epi8, _mm_or_si128, _mm_setzero_si128,
-    };
+    use super::memory::aligned_block;
+    use core::arch::x86_64::{_mm_cmpeq_epi8, _mm_movemask_epi8, _mm_or_si128, _mm_setzero_si128};
     // SAFETY: `text` is NUL-terminated. The scan reads aligned 16-byte
-    // blocks (SSE2 is part of x86_64), starting at the block holding `text`;
-    // an aligned block never crosses a page boundary, so it cannot fault
-    // even where it reads bytes outside the string, and bytes before `text`
-    // are masked out.
+    // blocks (SSE2 is part of x86_64), starting at the block holding `text`,
+    // through `aligned_block` (which says why in assembly); bytes before
+    // `text` are masked out.
     unsafe {
         let zero = _mm_setzero_si128();
         let offset = text as usize & 15;
-        let mut block = text.sub(offset) as *const __m128i;
-        let mask = (_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_load_si128(block), zero)) as u32) >> offset;
+        let mut block = text as usize - offset;
+        let mask = (_mm_movemask_epi8(_mm_cmpeq_epi8(aligned_block(block), zero)) as u32) >> offset;
         if mask != 0 {
             return mask.trailing_zeros() as usize;
         }
         loop {
-            block = block.add(1);
-            let first = _mm_cmpeq_epi8(_mm_load_si128(block), zero);
-            if (block as usize) & 31 == 0 {
+            block += 16;
+            let first = _mm_cmpeq_epi8(aligned_block(block), zero);
+            if block & 31 == 0 {
                 // Two blocks per step once 32-byte aligned (same page).
-                let second = _mm_cmpeq_epi8(_mm_load_si128(block.add(1)), zero);
+                let second = _mm_cmpeq_epi8(aligned_block(block + 16), zero);
                 if _mm_movemask_epi8(_mm_or_si128(first, second)) == 0 {
-                    block = block.add(1);
+                    block += 16;
                     continue;
                 }
             }
             let mask = _mm_movemask_epi8(first) as u32;
             if mask != 0 {
-                return block as usize - text as usize + mask.trailing_zeros() as usize;
+                return block - text as usize + mask.trailing_zeros() as usize;
             }
         }
     }
 }
 
-/// aarch64: eight bytes at a time from the word holding `text` (an aligned
-/// word never crosses a page, so reading bytes outside the string cannot
-/// fault), finding a zero byte with the usual bit trick.
+/// aarch64: eight bytes at a time from the word holding `text`, finding a
+/// zero byte with the usual bit trick.
 #[cfg(target_arch = "aarch64")]
 #[no_mangle]
 pub unsafe extern "C" fn strlen(text: *const u8) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
     let offset = text as usize & 7;
+    let mut word_address = text as usize - offset;
+    // The bytes before `text` made non-zero (little-endian: the low ones).
     // SAFETY: `text` is NUL-terminated; every read is an aligned word that
     // holds at least one byte of the string or its NUL.
-    unsafe {
-        let mut word_address = text.sub(offset) as *const u64;
-        // The bytes before `text` made non-zero (little-endian: the low ones).
-        let mut word = *word_address | if offset == 0 { 0 } else { u64::MAX >> (64 - 8 * offset) };
-        loop {
-            let zeros = word.wrapping_sub(ONES) & !word & HIGHS;
-            if zeros != 0 {
-                return word_address as usize - text as usize + (zeros.trailing_zeros() / 8) as usize;
-            }
-            word_address = word_address.add(1);
-            word = *word_address;
+    let mut word = unsafe { aligned_word(word_address) } | if offset == 0 { 0 } else { u64::MAX >> (64 - 8 * offset) };
+    loop {
+        let zeros = word.wrapping_sub(ONES) & !word & HIGHS;
+        if zeros != 0 {
+            return word_address - text as usize + (zeros.trailing_zeros() / 8) as usize;
         }
+        // SAFETY: as above: no NUL yet, so the string goes on into the next word.
+        word = unsafe { next_aligned_word(&mut word_address) };
     }
+}
+
+/// The aligned word at `address`, read in assembly: it may hold bytes
+/// outside the string (before it, or after its NUL), which the hardware
+/// reads without a fault (an aligned word never crosses a page) but Rust
+/// may not: a Rust load outside its object is undefined, and LLVM acts on
+/// it. strlen inlined into a caller of a constant string (`c"/bin/sh"` in
+/// `system(NULL)`) folded such a load to the string's first word while
+/// keeping the run-time alignment, so a literal placed 4 bytes past a word
+/// measured 3 bytes long (`access("/bi")`: ENOENT). The assembly load's
+/// value is opaque to the compiler.
+///
+/// # Safety
+/// `address` is 8-byte aligned and lies in a mapped, readable page.
+#[cfg(target_arch = "aarch64")]
+#[inline(always)]
+unsafe fn aligned_word(address: usize) -> u64 {
+    let word: u64;
+    // SAFETY: per the contract, an aligned load from a readable page.
+    unsafe {
+        core::arch::asm!(
+            "ldr {word}, [{address}]",
+            address = in(reg) address,
+            word = lateout(reg) word,
+            options(pure, readonly, nostack, preserves_flags),
+        );
+    }
+    word
+}
+
+/// The aligned word after the one at `address`, which moves on to it (one
+/// `ldr` with write-back, as strlen's loop was before it was assembly).
+///
+/// # Safety
+/// As `aligned_word`'s, for `*address + 8`.
+#[cfg(target_arch = "aarch64")]
+#[inline(always)]
+unsafe fn next_aligned_word(address: &mut usize) -> u64 {
+    let word: u64;
+    // SAFETY: per the contract, an aligned load from a readable page.
+    unsafe {
+        core::arch::asm!(
+            "ldr {word}, [{address}, #8]!",
+            address = inout(reg) *address,
+            word = lateout(reg) word,
+            options(pure, readonly, nostack, preserves_flags),
+        );
+    }
+    word
 }
 
 #[no_mangle]

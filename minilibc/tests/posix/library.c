@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <sys/time.h>
 #include <sys/utsname.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/times.h>
 #include <libgen.h>
@@ -135,5 +136,23 @@ int main(void) {
     char *duplicate = strdup("copy me");
     CHECK(duplicate && strcmp(duplicate, "copy me") == 0);
     free(duplicate);
+    /* strlen and memchr read whole aligned blocks, beyond the string's ends:
+     * at a page's end, before a page that cannot be read, at every
+     * alignment, they neither fault nor miss. */
+    long page = sysconf(_SC_PAGESIZE);
+    char *pages = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(pages != MAP_FAILED && mprotect(pages + page, page, PROT_NONE) == 0);
+    /* (Called through pointers: the compiler knows what they return here.) */
+    size_t (*volatile measure)(const char *) = strlen;
+    void *(*volatile search)(const void *, int, size_t) = memchr;
+    int lengths_agree = 1, searches_agree = 1;
+    for (int length = 0; pages != MAP_FAILED && length < 40; length++) {
+        char *text = pages + page - 1 - length;
+        memset(text, 'a', length);
+        text[length] = '\0';
+        lengths_agree &= measure(text) == (size_t)length;
+        searches_agree &= search(text, '\0', length + 1) == text + length && search(text, 'b', length + 1) == NULL;
+    }
+    CHECK(lengths_agree && searches_agree);
     FINISH();
 }

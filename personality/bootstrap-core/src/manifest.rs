@@ -7,7 +7,7 @@
 //!
 //! ```text
 //! # MODULE  [registers=NAME,...] [needs=NAME,...] [host-port] [io-ports=FIRST[-LAST],...]
-//! #         [restart=yes|no] [critical] [-- ARGUMENT...]
+//! #         [power-off] [restart=yes|no] [critical] [-- ARGUMENT...]
 //! virtio    registers=block,random  host-port  restart=yes
 //! fs        registers=fs  needs=block  -- --root block
 //! kv-client needs=kv -- "two words" plain
@@ -29,6 +29,13 @@
 //!   gets none.
 //! - `io-ports=`: I/O port ranges (inclusive, decimal or `0x` hex) the
 //!   bootstrap task opens to the program, which needs no host port for it.
+//! - `power-off`: the program may power the machine off through the
+//!   kernel (`host_power_off`, which takes the host port: `host-port` is
+//!   required with it); the bootstrap task says so in its auxiliary vector
+//!   (`AT_MACH_POWER_OFF`). The process server powers off when init ends
+//!   only with it (or, on x86_64, with the power-off registers among its
+//!   `io-ports=`): a manifest that boots a system inside a test machine
+//!   withholds it, so that the system's end does not end the machine.
 //! - `restart=`: whether the program is started again when it ends
 //!   (within the supervisor's budget); by default `yes` for a program that
 //!   registers names (a server) and `no` for others.
@@ -111,6 +118,8 @@ pub enum ErrorKind<'a> {
     BadRestart(&'a str),
     /// `restart=yes` on a `critical` program (which is never restarted).
     CriticalRestarted,
+    /// `power-off` without `host-port` (the kernel's power-off takes it).
+    PowerOffWithoutHostPort,
     /// More than [`ARGUMENTS_MAX`] arguments.
     TooManyArguments,
     /// More than [`ARGUMENT_BYTES_MAX`] bytes of arguments.
@@ -150,7 +159,7 @@ impl fmt::Display for ErrorKind<'_> {
             ),
             ErrorKind::UnknownField(field) => write!(
                 formatter,
-                "`{field}` is not a field (registers=, needs=, host-port, io-ports=, restart=, critical; arguments go after --)"
+                "`{field}` is not a field (registers=, needs=, host-port, io-ports=, power-off, restart=, critical; arguments go after --)"
             ),
             ErrorKind::RepeatedField(field) => write!(formatter, "`{field}` is given twice"),
             ErrorKind::MissingValue(field) => write!(formatter, "`{field}` needs a value: {field}=..."),
@@ -167,6 +176,9 @@ impl fmt::Display for ErrorKind<'_> {
             ErrorKind::BadRestart(value) => write!(formatter, "restart={value}: the value is yes or no"),
             ErrorKind::CriticalRestarted => {
                 write!(formatter, "a critical program is never restarted (its end powers the machine off): drop restart=yes")
+            }
+            ErrorKind::PowerOffWithoutHostPort => {
+                write!(formatter, "power-off needs host-port too (the kernel powers off for the host port's holder)")
             }
             ErrorKind::TooManyArguments => write!(formatter, "more than {ARGUMENTS_MAX} arguments"),
             ErrorKind::ArgumentsTooLong => write!(formatter, "the arguments take more than {ARGUMENT_BYTES_MAX} bytes"),
@@ -358,6 +370,7 @@ enum Field<'a> {
     Needs(&'a str),
     HostPort,
     IoPorts(&'a str),
+    PowerOff,
     Restart(bool),
     Critical,
 }
@@ -369,6 +382,7 @@ impl Field<'_> {
             Field::Needs(_) => "needs",
             Field::HostPort => "host-port",
             Field::IoPorts(_) => "io-ports",
+            Field::PowerOff => "power-off",
             Field::Restart(_) => "restart",
             Field::Critical => "critical",
         }
@@ -410,6 +424,8 @@ fn parse_field<'a>(token: &Token<'a>, line: usize) -> Result<Field<'a>, Manifest
         },
         "host-port" if value.is_none() => Field::HostPort,
         "host-port" => return Err(token.error(ErrorKind::UnexpectedValue(key), line)),
+        "power-off" if value.is_none() => Field::PowerOff,
+        "power-off" => return Err(token.error(ErrorKind::UnexpectedValue(key), line)),
         "critical" if value.is_none() => Field::Critical,
         "critical" => return Err(token.error(ErrorKind::UnexpectedValue(key), line)),
         _ => return Err(token.error(ErrorKind::UnknownField(token.text), line)),
@@ -428,7 +444,7 @@ fn parse_field<'a>(token: &Token<'a>, line: usize) -> Result<Field<'a>, Manifest
                 return Err(token.error(ErrorKind::TooManyIoRanges, line));
             }
         }
-        Field::HostPort | Field::Restart(_) | Field::Critical => {}
+        Field::HostPort | Field::PowerOff | Field::Restart(_) | Field::Critical => {}
     }
     Ok(field)
 }
@@ -447,8 +463,9 @@ fn check_line<'a>(text: &'a str, line: usize) -> Result<bool, ManifestError<'a>>
     if !is_module_name(module.text) {
         return Err(module.error(ErrorKind::BadModuleName(module.text), line));
     }
-    let mut seen: [&str; 6] = [""; 6];
+    let mut seen: [&str; 7] = [""; 7];
     let mut restarted: Option<Token<'a>> = None;
+    let mut power_off: Option<Token<'a>> = None;
     let mut arguments = false;
     let (mut argument_count, mut argument_bytes) = (0, 0);
     for word in words {
@@ -477,10 +494,16 @@ fn check_line<'a>(text: &'a str, line: usize) -> Result<bool, ManifestError<'a>>
             if matches!(field, Field::Restart(true)) {
                 restarted = Some(word);
             }
+            if matches!(field, Field::PowerOff) {
+                power_off = Some(word);
+            }
         }
     }
     if let (Some(word), true) = (restarted, seen.contains(&"critical")) {
         return Err(word.error(ErrorKind::CriticalRestarted, line));
+    }
+    if let (Some(word), false) = (power_off, seen.contains(&"host-port")) {
+        return Err(word.error(ErrorKind::PowerOffWithoutHostPort, line));
     }
     Ok(true)
 }
@@ -538,6 +561,11 @@ impl<'a> Program<'a> {
             .filter_map(|field| if let Field::IoPorts(list) = field { Some(list) } else { None })
             .flat_map(|list| list.split(','))
             .filter_map(parse_range)
+    }
+
+    /// Whether it may power the machine off (`power-off`).
+    pub fn power_off(&self) -> bool {
+        self.fields().any(|field| matches!(field, Field::PowerOff))
     }
 
     /// Whether it is started again when it ends (default: it registers

@@ -23,7 +23,8 @@ use alloc::vec::Vec;
 use libmach::abi::{
     device_entry, io_port_range, parse_received, BootDevice, BootModule, Descriptor, Disposition, KernReturn,
     MachMsgReturn, MessageView, NotifyId, PortName, PortRight, AT_MACH_BOOTSTRAP, AT_MACH_BOOT_TIME, AT_MACH_DEVICE,
-    AT_MACH_HOST, AT_MACH_IO_PORTS, AT_PAGESZ, BOOTSTRAP_DEVICES_MAX, EXCEPTION_RAISE_ID, EXC_MASK_ALL, MACH_PORT_NULL,
+    AT_MACH_HOST, AT_MACH_IO_PORTS, AT_MACH_POWER_OFF, AT_PAGESZ, BOOTSTRAP_DEVICES_MAX, EXCEPTION_RAISE_ID,
+    EXC_MASK_ALL, MACH_PORT_NULL,
 };
 use libmach::trap::{
     clock_get_time, io_port_access, port_allocate, port_destroy, port_insert_right, port_move_member,
@@ -231,7 +232,7 @@ impl Supervisor {
             // Kernel logs then call it by its module's name, not "bootstrap".
             let _ = task_set_name(task, truncated(program.module(), libmach::abi::TASK_NAME_MAX));
             let bootstrap_name = give_right(task, port, Disposition::MakeSend)?;
-            let mut auxiliary = [(0, 0); 4 + IO_RANGES_MAX + BOOTSTRAP_DEVICES_MAX];
+            let mut auxiliary = [(0, 0); 5 + IO_RANGES_MAX + BOOTSTRAP_DEVICES_MAX];
             auxiliary[0] = (AT_PAGESZ, 4096);
             auxiliary[1] = (AT_MACH_BOOTSTRAP, bootstrap_name as u64);
             auxiliary[2] = (AT_MACH_BOOT_TIME, boot_time);
@@ -240,6 +241,14 @@ impl Supervisor {
                 let host_name = give_right(task, host_port, Disposition::CopySend)?;
                 auxiliary[auxiliary_count] = (AT_MACH_HOST, host_name as u64);
                 auxiliary_count += 1;
+                // Whether it may power the machine off (the manifest parser
+                // allows `power-off` only with `host-port`): the host port
+                // would let it, so the grant says what it is to do; a system
+                // booted inside a test machine must not end the machine.
+                if program.power_off() {
+                    auxiliary[auxiliary_count] = (AT_MACH_POWER_OFF, 1);
+                    auxiliary_count += 1;
+                }
                 // Where the devices are: only worth telling to whoever may
                 // map them (the host port is that authority).
                 for value in devices.iter().take(BOOTSTRAP_DEVICES_MAX).filter_map(device_entry) {

@@ -143,8 +143,9 @@ pub trait Tasks<K: PortKernel> {
     fn set_name(&mut self, task: PortName, name: &str) -> Result<(), KernReturn>;
     /// 16 random bytes (`AT_RANDOM`).
     fn random(&mut self) -> [u8; 16];
-    /// Whether `power(action, ..)` can work: the server is granted the I/O
-    /// ports of a device that does it (asked before anything is ended).
+    /// Whether `power(action, ..)` can work: the manifest grants the server
+    /// `power-off`, or (x86_64) the I/O ports of a device that does it
+    /// (asked before anything is ended).
     fn can_power(&mut self, action: Power) -> bool;
     /// Ends the machine (after the disks were written back); returns only
     /// if it could not. Called only when `can_power(action)`.
@@ -325,6 +326,19 @@ where
     terminals: BTreeMap<Pid, u32>,
     /// Set when `shutdown` ran: the loop ends.
     stopped: bool,
+}
+
+/// The errno of a failed copy of a send right to a server (before a call
+/// to it): a dead or invalid right means the server is gone, a failed call
+/// (EIO); only the kernel's shortage of names or references is ENOMEM. (Every
+/// failure was ENOMEM once, so a file server ended under the process server
+/// read "could not write everything back (errno 12)", as if memory were
+/// short.)
+pub fn right_copy_errno(code: KernReturn) -> Errno {
+    match code {
+        KernReturn::ResourceShortage | KernReturn::NoSpace | KernReturn::UrefsOverflow => Errno::ENOMEM,
+        _ => Errno::EIO,
+    }
 }
 
 fn kernel_errno(code: KernReturn) -> Errno {
@@ -679,6 +693,13 @@ where
         }
         if let Err(errno) = self.files.shutdown() {
             libmach::println!("proc: the file server could not write everything back (errno {})", errno.0);
+        }
+        // Init's end comes here whether or not the machine is ours to cut:
+        // without the grant (a system booted inside a test machine) the
+        // system is down and the machine stays on.
+        if !self.tasks.can_power(action) {
+            libmach::println!("proc: the system is down; the machine stays on (this server is not granted power-off)");
+            return;
         }
         libmach::println!("proc: powering off (status {status})");
         self.tasks.power(action, status);

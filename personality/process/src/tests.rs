@@ -1231,6 +1231,53 @@ fn shutdown_without_the_devices_ports_is_refused_and_ends_nothing() {
     assert_eq!(*world.tasks.power.borrow(), Some((Power::Restart, 0)));
 }
 
+/// A server whose right went dead is gone (EIO), not short of memory:
+/// the file server ended before init once read "could not write
+/// everything back (errno 12)".
+#[test]
+fn a_dead_servers_right_is_eio_and_only_a_shortage_is_enomem() {
+    for gone in [KernReturn::InvalidName, KernReturn::InvalidRight, KernReturn::InvalidArgument] {
+        assert_eq!(crate::right_copy_errno(gone), Errno::EIO, "{gone:?}");
+    }
+    for short in [KernReturn::ResourceShortage, KernReturn::NoSpace, KernReturn::UrefsOverflow] {
+        assert_eq!(crate::right_copy_errno(short), Errno::ENOMEM, "{short:?}");
+    }
+}
+
+#[test]
+fn init_ending_powers_off_where_the_server_may() {
+    let world = world();
+    let init = world.init();
+    let child = world.fork(&init, 0x40_2000);
+    let task = world.server.borrow().task_port(child).unwrap();
+    init.client().exit(0).unwrap();
+    world.system.run_servers();
+    assert!(world.terminated(task), "every process is ended");
+    assert!(*world.files.shut_down.borrow(), "the disks are written back");
+    assert_eq!(*world.tasks.power.borrow(), Some((Power::Off, 1)));
+    assert!(world.server.borrow().stopped());
+}
+
+/// A system booted inside a test machine is not granted power-off (its
+/// manifest withholds it): init's end still ends every process and writes
+/// the disks back, and the machine stays on. (The server once called
+/// `power` there without asking `can_power`, and on aarch64 powered the
+/// test machine off.)
+#[test]
+fn init_ending_without_power_off_writes_back_and_leaves_the_machine_on() {
+    let world = world();
+    let init = world.init();
+    let child = world.fork(&init, 0x40_2000);
+    let task = world.server.borrow().task_port(child).unwrap();
+    world.tasks.powerless.borrow_mut().extend([Power::Off, Power::Halt, Power::Restart]);
+    init.client().exit(0).unwrap();
+    world.system.run_servers();
+    assert!(world.terminated(task), "every process is ended");
+    assert!(*world.files.shut_down.borrow(), "the disks are written back");
+    assert!(world.tasks.power.borrow().is_none(), "the machine stays on");
+    assert!(world.server.borrow().stopped());
+}
+
 #[test]
 fn a_session_leader_ending_is_told_to_the_console() {
     let world = world();

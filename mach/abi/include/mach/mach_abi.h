@@ -292,6 +292,7 @@ typedef uint32_t mach_port_mscount_t;
 #define AT_MACH_HOST 0x1001u
 #define AT_MACH_IO_PORTS 0x100eu
 #define AT_MACH_DEVICE 0x100fu
+#define AT_MACH_POWER_OFF 0x1010u
 #define AT_PHDR 3
 #define AT_PHENT 4
 #define AT_PHNUM 5

@@ -105,6 +105,25 @@ pub fn mach_msg(arguments: [u64; 6]) -> MachMsgReturn {
         return MachMsgReturn::SendInvalidHeader;
     }
     let deadline = |flag: u32| (option & flag != 0).then(|| deadline_after(timeout as u32));
+    let receive_options = ReceiveOptions {
+        large: option & MACH_RCV_LARGE != 0,
+        audit: mach_abi::receive_trailer_size(option) == MACH_MSG_AUDIT_TRAILER_SIZE,
+        allowance_final: false,
+    };
+    if option & (MACH_SEND_MSG | MACH_RCV_MSG) == MACH_SEND_MSG | MACH_RCV_MSG {
+        let receive_deadline = deadline(MACH_RCV_TIMEOUT);
+        let call = Call { address, send_size, receive_size, receive_name, options: receive_options };
+        match call_fast(call, receive_deadline) {
+            CallOutcome::Done(code) => return code,
+            CallOutcome::SentThenReceive => {
+                // The send is done (handed off); what is left is the
+                // general receive, as after the general send.
+                let Ok(name) = u32::try_from(receive_name) else { return MachMsgReturn::ReceiveInvalidName };
+                return receive(address, receive_size, name, receive_options, receive_deadline);
+            }
+            CallOutcome::General => {}
+        }
+    }
     if option & MACH_SEND_MSG != 0 {
         let code = send(address, send_size, deadline(MACH_SEND_TIMEOUT));
         if code != MachMsgReturn::Success {
@@ -113,14 +132,167 @@ pub fn mach_msg(arguments: [u64; 6]) -> MachMsgReturn {
     }
     if option & MACH_RCV_MSG != 0 {
         let Ok(name) = u32::try_from(receive_name) else { return MachMsgReturn::ReceiveInvalidName };
-        let options = ReceiveOptions {
-            large: option & MACH_RCV_LARGE != 0,
-            audit: mach_abi::receive_trailer_size(option) == MACH_MSG_AUDIT_TRAILER_SIZE,
-            allowance_final: false,
-        };
-        return receive(address, receive_size, name, options, deadline(MACH_RCV_TIMEOUT));
+        return receive(address, receive_size, name, receive_options, deadline(MACH_RCV_TIMEOUT));
     }
     MachMsgReturn::Success
+}
+
+/// The arguments of a `mach_msg` that sends and then receives (an RPC's
+/// call, a server's reply-and-receive).
+#[derive(Clone, Copy)]
+struct Call {
+    address: u64,
+    send_size: u64,
+    receive_size: u64,
+    receive_name: u64,
+    options: ReceiveOptions,
+}
+
+/// What the call fast path did.
+enum CallOutcome {
+    /// Nothing: the general path sends and receives.
+    General,
+    /// The send was handed off and the receive finished (or failed) too.
+    Done(MachMsgReturn),
+    /// The send was handed off; the receive is the general one's to do
+    /// (the reply port had a message already, or the wait ended without a
+    /// message delivered into the buffer: a message queued, a port died).
+    SentThenReceive,
+}
+
+/// The call/reply fast path (seL4's `fastpath_call`/`fastpath_reply_recv`
+/// in Mach's terms): when the message is small and inline, a thread waits
+/// to receive from its destination, the caller's receive buffer is
+/// writable and nothing is queued for it yet, then in one kernel lock
+/// section the message is copied in, handed to the waiting receiver
+/// (`hand_off`: mach-ipc's fast path, the receiver woken, the audit
+/// trailer, rights' accounting and notifications as always), the caller
+/// blocks on its receive exactly as the general receive would (the same
+/// wait queue, deadline and pending receive, so a reply handed to it, a
+/// timeout, an abort or a dead port find the same state), and the
+/// scheduler switches straight to the receiver (`Scheduler::handoff`,
+/// unless something more urgent is ready) — where the general path takes
+/// four lock sections, a failed receive attempt and a trip through the
+/// `Step` machinery. Whatever the fast path cannot decide the same way as
+/// the general path (a fault to wait for, a bad buffer, no receiver) it
+/// leaves untouched to the general path: it declines before anything
+/// changed.
+fn call_fast(call: Call, receive_deadline: Option<u64>) -> CallOutcome {
+    let size = call.send_size;
+    if size < MACH_MSG_SIZE_MIN as u64 || !size.is_multiple_of(4) || size > SMALL_MESSAGE as u64 {
+        return CallOutcome::General;
+    }
+    let Ok(name) = u32::try_from(call.receive_name) else { return CallOutcome::General };
+    let receive_size = call.receive_size.min((MACH_MSG_SIZE_MAX + call.options.trailer_size()) as u64) as usize;
+    let outcome = scheduler::with_kernel_then_switch(|kernel| {
+        let mut buffer =
+            kernel.message_buffers.send.take().unwrap_or_else(|| alloc::boxed::Box::new([0; SMALL_MESSAGE]));
+        let outcome =
+            call_step(kernel, call, name, receive_size, receive_deadline, &mut buffer[..call.send_size as usize]);
+        kernel.message_buffers.send = Some(buffer);
+        // Blocked: switch (to the receiver, normally) in this lock section.
+        let blocked = outcome.is_none();
+        (outcome, blocked)
+    });
+    if let Some(outcome) = outcome {
+        return outcome;
+    }
+    // Woken: what the receive came to, in one more lock section.
+    let (woke, delivered) = with_kernel(|kernel| {
+        let current = kernel.current_thread();
+        let thread = kernel.threads.get_mut(current).expect("current thread");
+        thread.pending_receive = None;
+        (thread.wait_result.take().unwrap_or(WaitResult::Woken), thread.delivered.take())
+    });
+    if let Some(code) = delivered {
+        return CallOutcome::Done(code);
+    }
+    match woke {
+        WaitResult::TimedOut => CallOutcome::Done(MachMsgReturn::ReceiveTimedOut),
+        WaitResult::Aborted => CallOutcome::Done(MachMsgReturn::ReceiveInterrupted),
+        WaitResult::Woken => CallOutcome::SentThenReceive,
+    }
+}
+
+/// [`call_fast`] under the kernel lock; `None`: the message was handed off
+/// and the caller is blocked on its receive (the caller switches).
+fn call_step(
+    kernel: &mut Kernel,
+    call: Call,
+    name: PortName,
+    receive_size: usize,
+    receive_deadline: Option<u64>,
+    bytes: &mut [u8],
+) -> Option<CallOutcome> {
+    let Some((task, space)) = current_space(kernel) else { return Some(CallOutcome::General) };
+    // What the receive would wait on, with nothing queued there yet (a dead
+    // name, a bad name or a message already waiting: the general path).
+    let Some(key) = receive_wait_key(kernel, space, name) else { return Some(CallOutcome::General) };
+    if !nothing_queued(kernel, key) {
+        return Some(CallOutcome::General);
+    }
+    let Ok(mut memory) = kernel.user_space(task) else { return Some(CallOutcome::General) };
+    let (receive_end, send_end) =
+        (call.address.saturating_add(receive_size as u64), call.address.saturating_add(bytes.len() as u64));
+    if memory.vm.absent_object_page(memory.tables, call.address, receive_end, true).is_some()
+        || memory.vm.absent_object_page(memory.tables, call.address, send_end, false).is_some()
+        || user::writable(&mut memory, UserBuffer::new(call.address, receive_size)).is_err()
+        || user::copy_from_user(&mut memory, UserBuffer::new(call.address, bytes.len()), bytes).is_err()
+    {
+        return Some(CallOutcome::General);
+    }
+    match hand_off(kernel, space, bytes, true) {
+        None => return Some(CallOutcome::General),
+        Some(MachMsgReturn::Success) => {}
+        // The send failed: so does the whole call, as on the general path.
+        Some(failed) => return Some(CallOutcome::Done(failed)),
+    }
+    let outcome = block_for_reply(kernel, call, name, key, receive_size, receive_deadline);
+    if outcome.is_some() {
+        // No switch after all: the receiver waits its turn in a run queue.
+        kernel.queue_handoff();
+    }
+    outcome
+}
+
+/// The rest of [`call_step`] once the message is handed off: block on the
+/// receive (`None`) or answer.
+fn block_for_reply(
+    kernel: &mut Kernel,
+    call: Call,
+    name: PortName,
+    key: WaitKey,
+    receive_size: usize,
+    receive_deadline: Option<u64>,
+) -> Option<CallOutcome> {
+    // The general receive would find the queue as checked above unless the
+    // handoff's notifications went there.
+    if !nothing_queued(kernel, key) {
+        return Some(CallOutcome::SentThenReceive);
+    }
+    if receive_deadline.is_some_and(scheduler::deadline_passed) {
+        return Some(CallOutcome::Done(MachMsgReturn::ReceiveTimedOut));
+    }
+    kernel.prepare_block(receive_deadline, Some(key));
+    let current = kernel.current_thread();
+    let thread = kernel.threads.get_mut(current).expect("current thread");
+    thread.pending_receive =
+        Some(PendingReceive { name, address: call.address, size: receive_size, audit: call.options.audit });
+    thread.delivered = None;
+    None
+}
+
+/// No message waits to be received under `key`: a receive there would
+/// block (`Ipc::receive`'s own test, without its side effects).
+fn nothing_queued(kernel: &Kernel, key: WaitKey) -> bool {
+    match key {
+        WaitKey::Receive(port) => kernel.ipc.port(port).is_some_and(|port| port.message_count() == 0),
+        WaitKey::ReceiveSet(set) => {
+            let Some(set) = kernel.ipc.port_set(set) else { return false };
+            !set.ready_members().any(|member| kernel.ipc.port(member).is_some_and(|port| port.message_count() > 0))
+        }
+        WaitKey::Send(_) => false,
+    }
 }
 
 /// Brings a page of the message buffer (or of out-of-line memory) of
@@ -211,7 +383,7 @@ fn send_step(kernel: &mut Kernel, address: u64, bytes: &mut [u8], deadline: Opti
     if user::copy_from_user(&mut memory, UserBuffer::new(address, bytes.len()), bytes).is_err() {
         return Step::Done(MachMsgReturn::SendInvalidData);
     }
-    if let Some(code) = hand_off(kernel, space, bytes) {
+    if let Some(code) = hand_off(kernel, space, bytes, false) {
         return Step::Done(code);
     }
     // Queued, its bytes are charged to the sender (ipc::queued).
@@ -260,7 +432,9 @@ fn send_step(kernel: &mut Kernel, address: u64, bytes: &mut [u8], deadline: Opti
 /// scheduler switches to that thread next. `None`: no such receiver, or the
 /// IPC state declined (messages queued ahead, buffer too small); the caller
 /// takes the ordinary path.
-fn hand_off(kernel: &mut Kernel, space: SpaceId, bytes: &[u8]) -> Option<MachMsgReturn> {
+/// `direct`: the caller switches to the receiver in this lock section (or
+/// calls `Kernel::queue_handoff`), see `Kernel::wake_for_handoff`.
+fn hand_off(kernel: &mut Kernel, space: SpaceId, bytes: &[u8], direct: bool) -> Option<MachMsgReturn> {
     // Out-of-line data needs both tasks' memory at once; such messages take
     // the queued path (the fast path is for small RPCs anyway).
     let header = mach_abi::MachMsgHeader::read_from(bytes)?;
@@ -280,7 +454,18 @@ fn hand_off(kernel: &mut Kernel, space: SpaceId, bytes: &[u8]) -> Option<MachMsg
     let options = ReceiveOptions { audit: pending.audit, ..ReceiveOptions::default() };
     if bytes.len() > SMALL_MESSAGE {
         let mut large = alloc::vec![0; bytes.len() + options.trailer_size()];
-        return deliver_directly(kernel, space, bytes, receiver, key, pending, receiver_task, options, &mut large);
+        return deliver_directly(
+            kernel,
+            space,
+            bytes,
+            receiver,
+            key,
+            pending,
+            receiver_task,
+            options,
+            &mut large,
+            direct,
+        );
     }
     let mut buffer = kernel
         .message_buffers
@@ -288,7 +473,7 @@ fn hand_off(kernel: &mut Kernel, space: SpaceId, bytes: &[u8]) -> Option<MachMsg
         .take()
         .unwrap_or_else(|| alloc::boxed::Box::new([0; SMALL_MESSAGE + MACH_MSG_AUDIT_TRAILER_SIZE]));
     let result =
-        deliver_directly(kernel, space, bytes, receiver, key, pending, receiver_task, options, &mut buffer[..]);
+        deliver_directly(kernel, space, bytes, receiver, key, pending, receiver_task, options, &mut buffer[..], direct);
     kernel.message_buffers.handoff = Some(buffer);
     result
 }
@@ -305,6 +490,7 @@ fn deliver_directly(
     receiver_task: crate::task::TaskId,
     options: ReceiveOptions,
     out: &mut [u8],
+    direct: bool,
 ) -> Option<MachMsgReturn> {
     let Kernel { ipc, tasks, .. } = &mut *kernel;
     let receiver_task = tasks.get_mut(receiver_task)?;
@@ -347,8 +533,7 @@ fn deliver_directly(
     thread.delivered = Some(code);
     thread.pending_receive = None;
     debug_assert_eq!(thread.waiting_on, Some(key));
-    kernel.wake(receiver, WaitResult::Woken);
-    kernel.scheduler.handoff = Some(receiver);
+    kernel.wake_for_handoff(receiver, direct);
     // A handed-off message has only header rights and moves no receive
     // right, so no port died and no waiter lost its port: only queued
     // notifications (a consumed send-once right's, say) need settling.
@@ -455,13 +640,14 @@ fn receive(address: u64, size: u64, name: PortName, options: ReceiveOptions, dea
                 }
             }
             Step::Wait => {
-                let woke = scheduler::finish_block();
-                // A sender may have delivered straight into our buffer.
-                let delivered = with_kernel(|kernel| {
+                scheduler::reschedule();
+                // Why it woke, and whether a sender delivered straight into
+                // the buffer (`finish_block` and this in one lock section).
+                let (woke, delivered) = with_kernel(|kernel| {
                     let current = kernel.current_thread();
                     let thread = kernel.threads.get_mut(current).expect("current thread");
                     thread.pending_receive = None;
-                    thread.delivered.take()
+                    (thread.wait_result.take().unwrap_or(WaitResult::Woken), thread.delivered.take())
                 });
                 if let Some(code) = delivered {
                     return code;

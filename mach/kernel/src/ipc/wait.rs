@@ -51,11 +51,14 @@ pub struct WaitQueues<Waiter = ThreadId> {
     /// Bit n set: bucket n is not empty (so walking every waiter, as
     /// `ipc::settle` does, visits only buckets with someone in them).
     occupied: u64,
+    /// `Ipc::receivers_changed` when `ipc::settle` last looked for waits
+    /// that can no longer succeed (None: never).
+    pub looked_at: Option<u64>,
 }
 
 impl<Waiter: Copy + PartialEq> WaitQueues<Waiter> {
     pub const fn new() -> Self {
-        Self { buckets: [const { Vec::new() }; BUCKETS], occupied: 0 }
+        Self { buckets: [const { Vec::new() }; BUCKETS], occupied: 0, looked_at: None }
     }
 
     pub fn push(&mut self, key: WaitKey, thread: Waiter) {

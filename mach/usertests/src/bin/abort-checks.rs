@@ -32,6 +32,8 @@ static LANDED: AtomicU64 = AtomicU64::new(NOT_YET);
 /// Ports and addresses the workers use, set by `main` before each starts.
 static PORT: AtomicU64 = AtomicU64::new(0);
 static ADDRESS: AtomicU64 = AtomicU64::new(0);
+/// The reply right `request_taker` received (0: its receive failed).
+static REPLY_RIGHT: AtomicU64 = AtomicU64::new(NOT_YET);
 
 fn code_of<T>(result: Result<T, MachMsgReturn>) -> u64 {
     match result {
@@ -88,6 +90,31 @@ fn caller(_: usize) {
     }
     let later = mach_msg(&mut buffer, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, reply, 0);
     LANDED.store(if later.is_ok() { message::id(&buffer) as u64 } else { code_of(later) }, Ordering::SeqCst);
+}
+
+/// Receives one request on PORT, waiting for it (so a caller's send is
+/// handed straight to it), and keeps the reply right's name; never answers.
+fn request_taker(_: usize) {
+    let mut buffer = MessageBuffer::<256>::new();
+    let result = mach_msg(&mut buffer, MACH_RCV_MSG, 0, PORT.load(Ordering::SeqCst) as u32, 0);
+    REPLY_RIGHT.store(if result.is_ok() { message::word(&buffer, 2) as u64 } else { 0 }, Ordering::SeqCst);
+}
+
+/// Calls PORT with a 20 ms receive timeout, recording the code.
+fn timed_caller(_: usize) {
+    let reply = mach_reply_port();
+    let mut buffer = MessageBuffer::<256>::new();
+    let size = message::write(
+        &mut buffer,
+        PORT.load(Ordering::SeqCst) as u32,
+        Disposition::CopySend as u32,
+        reply,
+        Disposition::MakeSendOnce as u32,
+        9,
+        &[],
+    );
+    let result = mach_msg(&mut buffer, MACH_SEND_MSG | MACH_RCV_MSG | MACH_RCV_TIMEOUT, size, reply, 20);
+    RESULT.store(code_of(result), Ordering::SeqCst);
 }
 
 /// Reads the byte at ADDRESS (a page only a pager can bring).
@@ -355,6 +382,53 @@ fn main(_argument: u64) {
         }
         checks.equal("the caller took the reply afterwards", LANDED.load(Ordering::SeqCst), 108);
         thread.join();
+    }
+
+    // The same with a receiver already waiting, so the call takes the
+    // kernel's call path (the request handed off and the caller blocked for
+    // the reply in one step): interrupted alike, the late reply not lost.
+    REPLY_RIGHT.store(NOT_YET, Ordering::SeqCst);
+    if let Some(taker) = start(request_taker) {
+        checks.equal("a receiver waits on the service", until_waiting(&taker), true);
+        if let Some(thread) = start(caller) {
+            checks.equal("handed-off caller blocked for the reply", until_waiting(&thread), true);
+            let reply = until_set(&REPLY_RIGHT);
+            checks.equal("the request was handed to the receiver", reply != NOT_YET && reply != 0, true);
+            checks.equal("abort the handed-off call", thread_abort(thread.port()), Ok(()));
+            checks.equal("its receive interrupted", until_set(&RESULT), RCV_INTERRUPTED);
+            let mut buffer = MessageBuffer::<256>::new();
+            let size = message::write(&mut buffer, reply as u32, Disposition::MoveSendOnce as u32, 0, 0, 109, &[]);
+            checks.equal("late reply sent", mach_msg(&mut buffer, MACH_SEND_MSG, size, 0, 0), Ok(()));
+            LANDED.store(0, Ordering::SeqCst);
+            for _ in 0..1000 {
+                if LANDED.load(Ordering::SeqCst) != 0 {
+                    break;
+                }
+                let _ = thread_sleep(1);
+            }
+            checks.equal("the handed-off caller took the reply afterwards", LANDED.load(Ordering::SeqCst), 109);
+            thread.join();
+        }
+        taker.join();
+    }
+    // And a receive timeout after the handoff: MACH_RCV_TIMED_OUT.
+    REPLY_RIGHT.store(NOT_YET, Ordering::SeqCst);
+    if let Some(taker) = start(request_taker) {
+        checks.equal("a receiver waits again", until_waiting(&taker), true);
+        if let Some(thread) = start(timed_caller) {
+            checks.equal(
+                "a handed-off call times out waiting for its reply",
+                until_set(&RESULT),
+                MachMsgReturn::ReceiveTimedOut as u64,
+            );
+            let reply = until_set(&REPLY_RIGHT);
+            checks.equal("its request was handed over", reply != NOT_YET && reply != 0, true);
+            if reply != NOT_YET && reply != 0 {
+                let _ = port_deallocate(task, reply as u32);
+            }
+            thread.join();
+        }
+        taker.join();
     }
 
     // A fault waiting for a pager (this task): the wait is abandoned and the

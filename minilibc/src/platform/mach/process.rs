@@ -485,6 +485,10 @@ unsafe fn string_list<'a>(array: *const *const u8) -> Vec<&'a [u8]> {
 struct Executable {
     file: PortName,
     arguments: Vec<Vec<u8>>,
+    /// The path of what `file` is (the script an interpreter would be
+    /// given), and how many `#!` lines were followed to it.
+    script: Vec<u8>,
+    depth: usize,
 }
 
 impl Drop for Executable {
@@ -494,8 +498,12 @@ impl Drop for Executable {
 }
 
 /// Opens `path` for execution (from the root if absolute, else the working
-/// directory) after checking the caller may execute it.
-fn open_executable(path: &[u8]) -> Result<PortName, Errno> {
+/// directory). With `check_access`, first asks the file server whether the
+/// caller may execute it: a PATH search goes on past a file it may not run
+/// (execvp's rule), which it must know before the process server is asked.
+/// Without, the process server's own check of the file it is given says
+/// `EACCES` (docs/process-server.md, "exec"): one request less.
+fn open_executable(path: &[u8], check_access: bool) -> Result<PortName, Errno> {
     if path.is_empty() {
         return Err(Errno(ENOENT));
     }
@@ -510,39 +518,56 @@ fn open_executable(path: &[u8]) -> Result<PortName, Errno> {
     if directory == 0 {
         return Err(Errno(ENOENT));
     }
-    uninterrupted(|| call!(fs, directory, |client| client.access(path, X_OK, true, true)))?;
+    if check_access {
+        uninterrupted(|| call!(fs, directory, |client| client.access(path, X_OK, true, true)))?;
+    }
     uninterrupted(|| call!(fs, directory, |client| client.open(path, O_RDONLY as u32, 0)))
         .map(|reply| reply.file.into_name())
 }
 
-/// Opens the executable at `path` and resolves `#!` lines (up to four
-/// interpreters deep, as Linux) into the argument list.
-fn executable(path: &[u8], arguments: &[&[u8]]) -> Result<Executable, Errno> {
-    let mut executable =
-        Executable { file: open_executable(path)?, arguments: arguments.iter().map(|text| text.to_vec()).collect() };
-    let mut script = path.to_vec();
-    for depth in 0.. {
-        let file = executable.file;
+/// Opens the executable at `path` (see `open_executable`), with the
+/// argument list it runs with.
+fn executable(path: &[u8], arguments: &[&[u8]], check_access: bool) -> Result<Executable, Errno> {
+    Ok(Executable {
+        file: open_executable(path, check_access)?,
+        arguments: arguments.iter().map(|text| text.to_vec()).collect(),
+        script: path.to_vec(),
+        depth: 0,
+    })
+}
+
+impl Executable {
+    /// After the process server refused the file with `ENOEXEC` (not an
+    /// executable it runs): if it starts with a `#!` line, the interpreter
+    /// it names (opened as the file was) replaces it, with the interpreter,
+    /// its argument and the script's path first in the arguments, and the
+    /// request is made again; up to four interpreters deep, as Linux. Asked
+    /// only then, so that running a program costs no read of its first
+    /// line.
+    /// True if it did; false if the file is no script.
+    fn take_interpreter(&mut self, check_access: bool) -> Result<bool, Errno> {
+        let file = self.file;
         let head = uninterrupted(|| call!(io, file, |client| client.read_at(0, image::INTERPRETER_LINE_MAX as u32)))?;
         let (interpreter, argument) = match image::interpreter_line(head.as_slice()) {
-            None => return Ok(executable),
+            None => return Ok(false),
             Some(Err(error)) => return Err(Errno(error)),
             Some(Ok(line)) => (line.interpreter.to_vec(), line.argument.map(<[u8]>::to_vec)),
         };
-        if depth == image::INTERPRETER_DEPTH_MAX {
+        if self.depth == image::INTERPRETER_DEPTH_MAX {
             return Err(Errno(ELOOP));
         }
         let line = image::InterpreterLine { interpreter: &interpreter, argument: argument.as_deref() };
-        let previous: Vec<&[u8]> = executable.arguments.iter().map(Vec::as_slice).collect();
+        let previous: Vec<&[u8]> = self.arguments.iter().map(Vec::as_slice).collect();
         let list: Vec<Vec<u8>> =
-            image::script_arguments(&line, &script, &previous).into_iter().map(<[u8]>::to_vec).collect();
-        let opened = open_executable(&interpreter)?;
-        let _ = KERNEL.port_deallocate(executable.file);
-        executable.file = opened;
-        executable.arguments = list;
-        script = interpreter;
+            image::script_arguments(&line, &self.script, &previous).into_iter().map(<[u8]>::to_vec).collect();
+        let opened = open_executable(&interpreter, check_access)?;
+        let _ = KERNEL.port_deallocate(self.file);
+        self.file = opened;
+        self.arguments = list;
+        self.script = interpreter;
+        self.depth += 1;
+        Ok(true)
     }
-    unreachable!("the loop returns")
 }
 
 /// # Safety
@@ -556,35 +581,42 @@ pub unsafe fn execve(
     // SAFETY: the caller's strings.
     let (path, arguments, environment) =
         unsafe { (super::c_bytes(path), string_list(arguments), string_list(environment)) };
-    let executable = executable(path, &arguments)?;
-    let (strings, argument_count, environment_count) =
-        image::strings_block(executable.arguments.iter().map(Vec::as_slice), environment.iter().copied())
-            .map_err(Errno)?;
-    let keep = files::kept_descriptors(false);
-    let mask = signals::blocked_mask();
-    let umask = files::UMASK.load(Ordering::Relaxed);
-    let file = super::borrowed(executable.file);
-    let (root, cwd, bootstrap) = (
-        ROOT_PORT.load(Ordering::Relaxed),
-        WORKING_DIRECTORY_PORT.load(Ordering::Relaxed),
-        BOOTSTRAP_PORT.load(Ordering::Relaxed),
-    );
-    uninterrupted(|| {
-        call!(proc, port, |client| client.exec(
-            &file,
-            &strings,
-            argument_count,
-            environment_count,
-            &keep,
-            root,
-            cwd,
-            bootstrap,
-            mask,
-            umask
-        ))
-    })?;
-    // Not reached on success: the process server ended this task.
-    Err(Errno(ENOEXEC))
+    let mut executable = executable(path, &arguments, false)?;
+    loop {
+        let (strings, argument_count, environment_count) =
+            image::strings_block(executable.arguments.iter().map(Vec::as_slice), environment.iter().copied())
+                .map_err(Errno)?;
+        let keep = files::kept_descriptors(false);
+        let mask = signals::blocked_mask();
+        let umask = files::UMASK.load(Ordering::Relaxed);
+        let file = super::borrowed(executable.file);
+        let (root, cwd, bootstrap) = (
+            ROOT_PORT.load(Ordering::Relaxed),
+            WORKING_DIRECTORY_PORT.load(Ordering::Relaxed),
+            BOOTSTRAP_PORT.load(Ordering::Relaxed),
+        );
+        let outcome = uninterrupted(|| {
+            call!(proc, port, |client| client.exec(
+                &file,
+                &strings,
+                argument_count,
+                environment_count,
+                &keep,
+                root,
+                cwd,
+                bootstrap,
+                mask,
+                umask
+            ))
+        });
+        match outcome {
+            // A script: its interpreter instead.
+            Err(Errno(ENOEXEC)) if executable.take_interpreter(false)? => {}
+            Err(error) => return Err(error),
+            // Not reached on success: the process server ended this task.
+            Ok(()) => return Err(Errno(ENOEXEC)),
+        }
+    }
 }
 
 /// posix_spawn's file action kinds (proc.defs).
@@ -628,10 +660,20 @@ pub unsafe fn spawn(
         }
         _ => candidates.push(name.to_vec()),
     }
+    // A search goes on past files the caller may not run and scripts whose
+    // interpreter is missing (execvp's rules), so it checks both for each
+    // candidate; a path is left to the process server's checks.
+    let searching = search.is_some() && !name.contains(&b'/');
     let mut last_error = Errno(ENOENT);
     let mut found = None;
     for candidate in &candidates {
-        match executable(candidate, &arguments) {
+        let opened = executable(candidate, &arguments, searching).and_then(|mut executable| {
+            if searching {
+                while executable.take_interpreter(true)? {}
+            }
+            Ok(executable)
+        });
+        match opened {
             Ok(executable) => {
                 found = Some(executable);
                 break;
@@ -642,10 +684,9 @@ pub unsafe fn spawn(
             Err(error) => last_error = error,
         }
     }
-    let executable = found.ok_or(last_error)?;
-    let (strings, argument_count, environment_count) =
-        image::strings_block(executable.arguments.iter().map(Vec::as_slice), environment.iter().copied())
-            .map_err(Errno)?;
+    let mut executable = found.ok_or(last_error)?;
+    // E2BIG before anything is opened for the actions.
+    image::strings_block(executable.arguments.iter().map(Vec::as_slice), environment.iter().copied()).map_err(Errno)?;
     let mut plan = SpawnPlan::new();
     let outcome = plan.prepare(actions);
     let result = outcome.and_then(|()| {
@@ -669,33 +710,42 @@ pub unsafe fn spawn(
         };
         let reset_ids = attributes.flags & POSIX_SPAWN_RESETIDS != 0;
         let umask = files::UMASK.load(Ordering::Relaxed);
-        let file = super::borrowed(executable.file);
         let (root, cwd, bootstrap) = (
             ROOT_PORT.load(Ordering::Relaxed),
             WORKING_DIRECTORY_PORT.load(Ordering::Relaxed),
             BOOTSTRAP_PORT.load(Ordering::Relaxed),
         );
-        uninterrupted(|| {
-            call!(proc, port, |client| client.spawn(
-                &file,
-                &strings,
-                argument_count,
-                environment_count,
-                &keep,
-                root,
-                cwd,
-                bootstrap,
-                &plan.actions,
-                group,
-                new_session,
-                plan.foreground,
-                mask,
-                defaults,
-                reset_ids,
-                umask
-            ))
-        })
-        .map(|child| child as usize)
+        loop {
+            let (strings, argument_count, environment_count) =
+                image::strings_block(executable.arguments.iter().map(Vec::as_slice), environment.iter().copied())
+                    .map_err(Errno)?;
+            let file = super::borrowed(executable.file);
+            let outcome = uninterrupted(|| {
+                call!(proc, port, |client| client.spawn(
+                    &file,
+                    &strings,
+                    argument_count,
+                    environment_count,
+                    &keep,
+                    root,
+                    cwd,
+                    bootstrap,
+                    &plan.actions,
+                    group,
+                    new_session,
+                    plan.foreground,
+                    mask,
+                    defaults,
+                    reset_ids,
+                    umask
+                ))
+            });
+            match outcome {
+                // A script: its interpreter instead.
+                Err(Errno(ENOEXEC)) if executable.take_interpreter(searching)? => {}
+                outcome => return outcome.map(|child| child as usize),
+            }
+        }
     });
     plan.release();
     result

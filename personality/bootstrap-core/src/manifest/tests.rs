@@ -79,6 +79,25 @@ fn a_critical_program_is_never_restarted() {
 }
 
 #[test]
+fn power_off_is_granted_only_where_the_line_says_so_and_needs_the_host_port() {
+    let manifest = Manifest::parse("proc registers=proc host-port power-off critical\nmemory host-port").unwrap();
+    assert!(manifest.program(0).unwrap().power_off());
+    assert!(!manifest.program(1).unwrap().power_off(), "the host port alone grants no power-off");
+    let refused = Manifest::parse("proc registers=proc power-off").unwrap_err();
+    assert_eq!((refused.line, refused.column), (1, 21), "at power-off");
+    assert_eq!(refused.kind, ErrorKind::PowerOffWithoutHostPort);
+    assert!(alloc::format!("{refused}").contains("needs host-port"), "{refused}");
+    assert_eq!(
+        Manifest::parse("proc host-port power-off=yes").unwrap_err().kind,
+        ErrorKind::UnexpectedValue("power-off")
+    );
+    assert_eq!(
+        Manifest::parse("proc host-port power-off power-off").unwrap_err().kind,
+        ErrorKind::RepeatedField("power-off")
+    );
+}
+
+#[test]
 fn an_empty_manifest_starts_nothing() {
     let manifest = Manifest::parse("# nothing\n\n   \n").unwrap();
     assert!(manifest.is_empty());

@@ -16,6 +16,7 @@ use alloc::vec::Vec;
 use libmach::abi::{Disposition, KernReturn, PortName, TaskCredential, EXC_MASK_ALL};
 #[cfg(target_arch = "x86_64")]
 use libmach::runtime::io_ports_granted;
+use libmach::runtime::power_off_granted;
 use libmach::trap::{
     clock_get_time, port_deallocate, port_destroy, port_extract_right, port_insert_right, task_basic_info,
     task_create_with, task_resume, task_self, task_set_credential, task_set_exception_port, task_suspend,
@@ -24,7 +25,9 @@ use libmach::trap::{
 };
 use libmach::{println, PortSet, ReceiveRight, SendRight, ServeOptions, SystemKernel};
 use mach_bootstrap_core::names;
-use mach_process::{Console, FileService, FileStatus, Power, ProcessServer, Registers, TaskInfo, Tasks};
+use mach_process::{
+    right_copy_errno, Console, FileService, FileStatus, Power, ProcessServer, Registers, TaskInfo, Tasks,
+};
 use mach_vfs::server::device::RandomGenerator;
 use personality_interfaces::{fs, io, memory, proc, random, tty};
 use process_core::table::Pid;
@@ -210,13 +213,14 @@ impl Tasks<SystemKernel> for KernelTasks {
     #[cfg(target_arch = "aarch64")]
     fn can_power(&mut self, action: Power) -> bool {
         // The kernel's host_power_off (PSCI's SYSTEM_OFF) with the host
-        // port the manifest grants; the board has no restart the kernel
-        // makes.
-        matches!(action, Power::Off | Power::Halt)
+        // port, where the manifest grants power-off (the host port alone
+        // would let it: a system inside a test machine holds one too); the
+        // board has no restart the kernel makes.
+        matches!(action, Power::Off | Power::Halt) && power_off_granted()
     }
     #[cfg(target_arch = "aarch64")]
     fn power(&mut self, action: Power, status: i32) {
-        if matches!(action, Power::Off | Power::Halt) {
+        if self.can_power(action) {
             if let Err(error) = libmach::trap::host_power_off(self.host, status as u8) {
                 println!("proc: host_power_off refused ({error:?})");
             }
@@ -226,7 +230,9 @@ impl Tasks<SystemKernel> for KernelTasks {
     #[cfg(target_arch = "x86_64")]
     fn can_power(&mut self, action: Power) -> bool {
         match action {
-            Power::Off | Power::Halt => io_ports_granted(DEBUG_EXIT, 1) || io_ports_granted(ACPI_CONTROL, 2),
+            Power::Off | Power::Halt => {
+                io_ports_granted(DEBUG_EXIT, 1) || io_ports_granted(ACPI_CONTROL, 2) || power_off_granted()
+            }
             Power::Restart => io_ports_granted(RESET_CONTROL, 1),
         }
     }
@@ -241,6 +247,12 @@ impl Tasks<SystemKernel> for KernelTasks {
                 }
                 if io_ports_granted(ACPI_CONTROL, 2) {
                     port_write(ACPI_CONTROL, 0x2000, true);
+                }
+                // Or the kernel, which writes the same registers.
+                if power_off_granted() {
+                    if let Err(error) = libmach::trap::host_power_off(self.host, status as u8) {
+                        println!("proc: host_power_off refused ({error:?})");
+                    }
                 }
             }
             Power::Restart => {
@@ -311,11 +323,11 @@ fn fs_failure(error: libmach::CallError<fs::Error>) -> Errno {
 }
 
 fn io_client(file: &SendRight<SystemKernel>) -> Result<io::Client<SystemKernel>, Errno> {
-    io::Client::new(&SystemKernel, file.try_clone().map_err(|_| Errno::ENOMEM)?).map_err(|_| Errno::ENOMEM)
+    io::Client::new(&SystemKernel, file.try_clone().map_err(right_copy_errno)?).map_err(|_| Errno::ENOMEM)
 }
 
 fn fs_client(directory: &SendRight<SystemKernel>) -> Result<fs::Client<SystemKernel>, Errno> {
-    fs::Client::new(&SystemKernel, directory.try_clone().map_err(|_| Errno::ENOMEM)?).map_err(|_| Errno::ENOMEM)
+    fs::Client::new(&SystemKernel, directory.try_clone().map_err(right_copy_errno)?).map_err(|_| Errno::ENOMEM)
 }
 
 impl FileService<SystemKernel> for FileServer {
@@ -348,7 +360,7 @@ impl FileService<SystemKernel> for FileServer {
         Ok(reply.file)
     }
     fn root(&mut self) -> Result<SendRight<SystemKernel>, Errno> {
-        self.root.try_clone().map_err(|_| Errno::ENOMEM)
+        self.root.try_clone().map_err(right_copy_errno)
     }
     fn process_exited(&mut self, pid: Pid) {
         if let Ok(mut client) = fs_client(&self.root) {

@@ -572,15 +572,29 @@ fn count_leaves(table_frame: PhysFrame, level: u8) -> usize {
 /// tables below it and the pages they map.
 fn free_table_tree(table_frame: PhysFrame, level: u8) {
     // SAFETY: called only from `destroy_user`, which owns the whole tree.
-    let table = unsafe { table_in(table_frame) };
-    for entry in table.iter() {
-        let Ok(frame) = entry.frame() else { continue }; // not present, or a huge page (never in user halves)
-        if level == 1 {
-            // A user page may be shared (copy-on-write, memory objects):
-            // the last owner frees it.
-            crate::memory::share::release(from_phys_frame(frame));
-        } else {
-            free_table_tree(frame, level - 1);
+    let table: &PageTable = unsafe { table_in(table_frame) };
+    // SAFETY: `PageTable` is `repr(C)` of 512 `repr(transparent)` u64
+    // entries; both are shared views that only read.
+    let words = unsafe { &*(table as *const PageTable as *const [u64; 512]) };
+    // Most of a table's entries are empty: eight at a time are skipped with
+    // one test (entry by entry, freeing a child's nine tables took 37,000
+    // instructions of a fork+exit+wait's 280,000).
+    for (chunk_index, chunk) in words.chunks_exact(8).enumerate() {
+        if chunk.iter().fold(0, |any, &word| any | word) == 0 {
+            continue;
+        }
+        for (offset, &word) in chunk.iter().enumerate() {
+            if word == 0 {
+                continue;
+            }
+            let Ok(frame) = table[chunk_index * 8 + offset].frame() else { continue }; // not present, or a huge page (never in user halves)
+            if level == 1 {
+                // A user page may be shared (copy-on-write, memory objects):
+                // the last owner frees it.
+                crate::memory::share::release(from_phys_frame(frame));
+            } else {
+                free_table_tree(frame, level - 1);
+            }
         }
     }
     let _ = frame::free(from_phys_frame(table_frame));

@@ -124,37 +124,117 @@ fn disable_legacy_pics() {
     }
 }
 
-/// Runs PIT channel 2 as a one-shot for `CALIBRATION_MS` and returns how far
-/// the TSC and the APIC timer (counting down from its maximum) moved.
-fn calibrate() -> (u64, u64) {
+/// One reading of the TSC and the APIC timer's count at a known PIT count.
+#[derive(Clone, Copy)]
+struct Sample {
+    tsc: u64,
+    apic: u32,
+    /// PIT channel 2's count (counting down) when `tsc` was read, to within
+    /// half of `MAX_SAMPLE_PIT_TICKS`.
+    pit: u16,
+}
+
+/// Most PIT ticks (0.84 us each) one sample may span: a sample that took
+/// longer was interrupted (under TCG, QEMU's thread descheduled by a loaded
+/// host) and is taken again.
+const MAX_SAMPLE_PIT_TICKS: u16 = 6;
+/// Attempts at a tight sample, and at a whole calibration, before giving up.
+const SAMPLE_ATTEMPTS: u32 = 1000;
+const CALIBRATION_ATTEMPTS: u32 = 20;
+
+/// PIT channel 2's current count (latched, so both bytes are of one instant).
+fn pit_count() -> u16 {
+    port::write_u8(0x43, 0b1000_0000); // latch channel 2
+    let low = port::read_u8(0x42) as u16;
+    let high = port::read_u8(0x42) as u16;
+    high << 8 | low
+}
+
+/// Whether PIT channel 2's output rose: in mode 0, once its count reached zero.
+fn pit_expired() -> bool {
+    const OUTPUT: u8 = 1 << 5;
+    port::read_u8(0x61) & OUTPUT != 0
+}
+
+/// The TSC (and, with `apic`, the APIC timer's count) read between two PIT
+/// readings at most `MAX_SAMPLE_PIT_TICKS` apart; `None` if no attempt
+/// was that tight.
+fn sample(apic: bool) -> Option<Sample> {
+    for _ in 0..SAMPLE_ATTEMPTS {
+        let before = pit_count();
+        let tsc = read_tsc();
+        let apic_count = if apic { apic_read(APIC_TIMER_CURRENT) } else { 0 };
+        let after = pit_count();
+        let span = before.wrapping_sub(after);
+        if span <= MAX_SAMPLE_PIT_TICKS {
+            return Some(Sample { tsc, apic: apic_count, pit: after + span / 2 });
+        }
+    }
+    None
+}
+
+/// The TSC's frequency (and, with `apic`, the APIC timer's, which must be
+/// counting down from `u32::MAX` with its interrupt masked) measured
+/// against PIT channel 2 over `CALIBRATION_MS`.
+///
+/// Each end of the window is a tight sample (see [`sample`]), so time the
+/// CPU spends elsewhere, between or around them, lengthens the window but
+/// never skews it. It once read the PIT's output level after a busy wait
+/// instead: a host that descheduled QEMU for 40 ms after the PIT fired made
+/// the window 40 ms long to the TSC and 1 ms to the arithmetic, the clock
+/// 40 times too fast and the tick 40 times too slow, and a kernel test run
+/// timed out waiting for ticks. A window that ran past the PIT's zero (its
+/// count wrapped) is measured again; `None` after `CALIBRATION_ATTEMPTS`.
+fn measure_against_pit(apic: bool) -> Option<(u64, u64)> {
     const GATE: u8 = 1 << 0;
     const SPEAKER: u8 = 1 << 1;
-    const OUTPUT: u8 = 1 << 5;
-    let count = (PIT_HZ * CALIBRATION_MS / 1000) as u16;
-    // Mode 0 (interrupt on terminal count): the output drops when the mode
-    // is set and rises when the count, started by writing it with the gate
-    // high, reaches zero.
+    let window = (PIT_HZ * CALIBRATION_MS / 1000) as u16;
     let control = port::read_u8(0x61) & !SPEAKER;
-    port::write_u8(0x61, control | GATE);
-    port::write_u8(0x43, 0b1011_0000); // channel 2, low then high byte, mode 0
+    let mut result = None;
+    for _ in 0..CALIBRATION_ATTEMPTS {
+        // Mode 0 (interrupt on terminal count) from the largest count: the
+        // output drops when the mode is set and rises when the count,
+        // started by writing it with the gate high, reaches zero (55 ms on).
+        port::write_u8(0x61, control | GATE);
+        port::write_u8(0x43, 0b1011_0000); // channel 2, low then high byte, mode 0
+        port::write_u8(0x42, 0xff);
+        port::write_u8(0x42, 0xff);
+        let Some(first) = sample(apic) else { continue };
+        let mut last = None;
+        // Bounded: a PIT that never counts must not hang the boot.
+        for _ in 0..1_000_000u64 {
+            match sample(apic) {
+                Some(now) if first.pit.wrapping_sub(now.pit) >= window => {
+                    last = Some(now);
+                    break;
+                }
+                _ => core::hint::spin_loop(),
+            }
+        }
+        let Some(last) = last else { continue };
+        if pit_expired() || last.pit > first.pit {
+            continue; // the count passed zero: the window is unknown
+        }
+        let pit_ticks = (first.pit - last.pit) as u128;
+        let tsc_hz = (last.tsc - first.tsc) as u128 * PIT_HZ as u128 / pit_ticks;
+        let apic_hz = first.apic.wrapping_sub(last.apic) as u128 * PIT_HZ as u128 / pit_ticks;
+        result = Some((tsc_hz as u64, apic_hz as u64));
+        break;
+    }
+    port::write_u8(0x61, control & !GATE);
+    result
+}
+
+/// Calibrates the TSC and the APIC timer (counting its input divided by
+/// 16) against the PIT.
+fn calibrate() -> (u64, u64) {
     apic_write(APIC_TIMER_DIVIDE, DIVIDE_BY_16);
     apic_write(APIC_TIMER_VECTOR, TIMER_MASKED);
-    port::write_u8(0x42, count as u8);
-    port::write_u8(0x42, (count >> 8) as u8);
-    let tsc_start = read_tsc();
     apic_write(APIC_TIMER_INITIAL, u32::MAX);
-    // Bounded: a PIT that never fires must not hang the boot.
-    for _ in 0..100_000_000u64 {
-        if port::read_u8(0x61) & OUTPUT != 0 {
-            break;
-        }
-        core::hint::spin_loop();
-    }
-    let apic_elapsed = (u32::MAX - apic_read(APIC_TIMER_CURRENT)) as u64;
-    let tsc_elapsed = read_tsc() - tsc_start;
+    let measured = measure_against_pit(true);
     apic_write(APIC_TIMER_INITIAL, 0);
-    port::write_u8(0x61, control & !GATE);
-    (tsc_elapsed, apic_elapsed)
+    // Without a clock and a tick the kernel cannot run: say why at once.
+    measured.expect("the TSC and the APIC timer could not be calibrated against the PIT (no PIT channel 2?)")
 }
 
 /// The TSC and APIC timer frequencies (the latter before the divider), if
@@ -203,9 +283,8 @@ pub fn init(hz: u32) {
         // The APIC timer counts its input divided by 16.
         Some((tsc_hz, apic_input_hz)) => (tsc_hz, apic_input_hz / 16, "CPUID"),
         None => {
-            let (tsc_elapsed, apic_elapsed) = calibrate();
-            let per_second = 1000 / CALIBRATION_MS;
-            (tsc_elapsed * per_second, apic_elapsed * per_second, "the PIT")
+            let (tsc_hz, apic_hz) = calibrate();
+            (tsc_hz, apic_hz, "the PIT")
         }
     };
     TSC_HZ.store(tsc_hz, Ordering::Relaxed);
@@ -222,4 +301,28 @@ pub fn init(hz: u32) {
         TSC_HZ.load(Ordering::Relaxed) / 1_000_000,
         source
     );
+}
+
+#[cfg(feature = "ktest")]
+mod tests {
+    use super::*;
+    use crate::{ensure, ktest};
+
+    ktest! {
+        fn the_tsc_measures_the_same_against_the_pit_every_time() {
+            // Ten measurements with interrupts on, on a host that may
+            // deschedule QEMU at any point: each within 2% of the boot's
+            // (whose window, read late, once came out 20 to 700 times too
+            // fast under load, and the tick as much too slow).
+            let boot = TSC_HZ.load(Ordering::Relaxed);
+            for round in 0..10 {
+                let (tsc_hz, _) = measure_against_pit(false).ok_or("the TSC could not be measured against the PIT")?;
+                ensure!(
+                    tsc_hz.abs_diff(boot) * 50 <= boot,
+                    "measurement {round}: the TSC runs at {tsc_hz} Hz against the PIT, at {boot} Hz by the boot's"
+                );
+            }
+            Ok(())
+        }
+    }
 }
