@@ -76,12 +76,28 @@ pub fn vm_allocate([task, address_in_out, size, flags, ..]: [u64; 6]) -> Result<
     })
 }
 
+/// The pages `[address, address + size)` touches, as Mach rounds a range:
+/// from the page holding `address` to the end of the page holding its last
+/// byte. (Rounding only the size from the page start missed the last page of
+/// a range that starts inside a page: an out-of-line region received at its
+/// sender's offset, freed with its address and size, left its last page
+/// and region behind, one per message.)
+fn pages_of(address: u64, size: u64) -> Result<(u64, u64), KernReturn> {
+    let start = address & !(PAGE - 1);
+    let length = match address.checked_add(size).and_then(|end| end.checked_next_multiple_of(PAGE)) {
+        // An empty range stays empty (refused as before).
+        Some(_) if size == 0 => 0,
+        Some(end) => end - start,
+        None => size.checked_next_multiple_of(PAGE).ok_or(KernReturn::InvalidArgument)?,
+    };
+    Ok(checked_range(start, length)?)
+}
+
 /// `vm_deallocate(task, address, size)`: frees whatever of the range is allocated.
 pub fn vm_deallocate([task, address, size, ..]: [u64; 6]) -> Result<(), KernReturn> {
     with_kernel(|kernel| {
         let (_, target) = tasks(kernel, task)?;
-        let size = size.checked_next_multiple_of(PAGE).ok_or(KernReturn::InvalidArgument)?;
-        let (start, end) = checked_range(address & !(PAGE - 1), size)?;
+        let (start, end) = pages_of(address, size)?;
         let object = kernel.tasks.get_mut(target).ok_or(KernReturn::InvalidTask)?;
         let tables = object.page_tables.as_mut().ok_or(KernReturn::InvalidTask)?;
         object.vm.deallocate(tables, start, end);
@@ -94,8 +110,7 @@ pub fn vm_deallocate([task, address, size, ..]: [u64; 6]) -> Result<(), KernRetu
 pub fn vm_protect([task, address, size, set_maximum, protection, ..]: [u64; 6]) -> Result<(), KernReturn> {
     with_kernel(|kernel| {
         let (_, target) = tasks(kernel, task)?;
-        let size = size.checked_next_multiple_of(PAGE).ok_or(KernReturn::InvalidArgument)?;
-        let (start, end) = checked_range(address & !(PAGE - 1), size)?;
+        let (start, end) = pages_of(address, size)?;
         let protection = u32::try_from(protection).map_err(|_| KernReturn::InvalidArgument)?;
         let object = kernel.tasks.get_mut(target).ok_or(KernReturn::InvalidTask)?;
         let tables = object.page_tables.as_mut().ok_or(KernReturn::InvalidTask)?;
@@ -108,8 +123,7 @@ pub fn vm_protect([task, address, size, set_maximum, protection, ..]: [u64; 6]) 
 pub fn vm_inherit([task, address, size, inheritance, ..]: [u64; 6]) -> Result<(), KernReturn> {
     with_kernel(|kernel| {
         let (_, target) = tasks(kernel, task)?;
-        let size = size.checked_next_multiple_of(PAGE).ok_or(KernReturn::InvalidArgument)?;
-        let (start, end) = checked_range(address & !(PAGE - 1), size)?;
+        let (start, end) = pages_of(address, size)?;
         let inheritance = u32::try_from(inheritance).map_err(|_| KernReturn::InvalidArgument)?;
         let object = kernel.tasks.get_mut(target).ok_or(KernReturn::InvalidTask)?;
         object.vm.inherit(start, end, inheritance)?;

@@ -1,8 +1,10 @@
 //! `io.defs`: requests on an open file's port.
 
+use alloc::boxed::Box;
 use libmach::message::OutOfLineData;
 use libmach::request::Answer as Reply;
 use libmach::{BoundedBytes, Context, PortKernel};
+use mach_vfs::pipe::PipeRun;
 use mach_vfs::server::records::{LockRequest, Stat};
 use mach_vfs::server::{Answer, ReadBuffer};
 use mach_vfs::vfs::TimeChange;
@@ -50,11 +52,52 @@ impl<K: PortKernel> LargeBuffer<K> {
     }
 }
 
-impl<K: PortKernel> ReadBuffer for LargeBuffer<K> {
+impl<K: PortKernel + 'static> ReadBuffer for LargeBuffer<K> {
     fn buffer(&mut self, length: usize) -> Result<&mut [u8], Errno> {
         let size = u32::try_from(length).map_err(|_| Errno::InvalidArgument)?;
         let data = OutOfLineData::allocate(&self.kernel, size).map_err(|_| Errno::OutOfMemory)?;
         Ok(self.data.insert(data).bytes_mut())
+    }
+
+    /// A pipe's run, the region a writer's `write_large` brought: the
+    /// reply moves it on (no allocation, no copy, no zero-filled pages).
+    fn take_run(&mut self, run: Box<dyn PipeRun>) -> Result<(), Box<dyn PipeRun>> {
+        let data = PageRun::<K>::from_run(run)?;
+        self.data = Some(data);
+        Ok(())
+    }
+}
+
+/// A region received out of line (a `write_large`'s data) kept in a pipe
+/// as it is (`mach_vfs::pipe::PipeRun`), to be sent on to a reader.
+pub(crate) struct PageRun<K: PortKernel>(pub(crate) OutOfLineData<K>);
+
+impl<K: PortKernel + 'static> PipeRun for PageRun<K> {
+    fn bytes(&self) -> &[u8] {
+        self.0.bytes()
+    }
+
+    fn into_any(self: Box<Self>) -> Box<dyn core::any::Any> {
+        self
+    }
+
+    fn as_any(&self) -> &dyn core::any::Any {
+        self
+    }
+}
+
+impl<K: PortKernel + 'static> PageRun<K> {
+    /// The region of a run this transport queued; another kind of run
+    /// (none is made here) comes back.
+    pub(crate) fn from_run(run: Box<dyn PipeRun>) -> Result<OutOfLineData<K>, Box<dyn PipeRun>> {
+        if !run.as_any().is::<PageRun<K>>() {
+            return Err(run);
+        }
+        match run.into_any().downcast::<PageRun<K>>() {
+            Ok(page_run) => Ok(page_run.0),
+            // Checked above.
+            Err(_) => unreachable!("a PageRun"),
+        }
     }
 }
 
@@ -158,7 +201,7 @@ fn lock_request(lock: &io::Lock) -> LockRequest {
     LockRequest { kind: lock.kind, whence: lock.whence, start: lock.start, length: lock.length }
 }
 
-impl<K: PortKernel> io::Server<K> for FileService<K> {
+impl<K: PortKernel + 'static> io::Server<K> for FileService<K> {
     fn read(&mut self, context: &Context<'_, K>, count: u32) -> Result<Reply<BoundedBytes<INLINE_MAX>>, io::Error> {
         let request = self.request_without_time(context);
         let count = (count as usize).min(INLINE_MAX);
@@ -199,7 +242,9 @@ impl<K: PortKernel> io::Server<K> for FileService<K> {
     fn write_large(&mut self, context: &Context<'_, K>, data: OutOfLineData<K>) -> Result<Reply<u32>, io::Error> {
         self.check_running().map_err(io_error)?;
         let request = self.request(context);
-        match self.core.write(&request, context.port() as u64, data.bytes()).map_err(io_error)? {
+        // Kept whole (a pipe queues the region itself), or written.
+        let run: Box<dyn PipeRun> = Box::new(PageRun(data));
+        match self.core.write_run(&request, context.port() as u64, run).map_err(io_error)? {
             Answer::Now(count) => Ok(Reply::Now(count as u32)),
             Answer::Later(wait) => {
                 self.keep(wait, io::PendingWriteLarge::keep(context).map(PendingReply::WriteLarge)).map_err(io_error)

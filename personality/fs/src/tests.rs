@@ -361,6 +361,109 @@ fn a_pipe_read_waits_and_an_abandoned_one_loses_nothing() {
     world.system.check_invariants().unwrap();
 }
 
+/// Sends a `read_large` of `count` bytes on `file` without waiting; the
+/// answer comes on the returned port.
+fn send_read_large(task: &FakeKernel, file: PortName, count: u32) -> ReceiveRight<FakeKernel> {
+    let reply_port = ReceiveRight::allocate(task).unwrap();
+    let mut buffer = vec![0u8; io::buffer_size::READ_LARGE];
+    let mut writer =
+        MessageWriter::new(&mut buffer, libmach::rpc::request_header(file, reply_port.name(), io::id::READ_LARGE));
+    writer.u32(count).unwrap();
+    let length = writer.finish().unwrap();
+    task.mach_msg(&mut buffer, MACH_SEND_MSG, length, 0, 0).unwrap();
+    reply_port
+}
+
+/// The out-of-line data answered on `reply_port`, if an answer came.
+fn read_large_answer(task: &FakeKernel, reply_port: &ReceiveRight<FakeKernel>) -> Option<Vec<u8>> {
+    let mut buffer = vec![0u8; io::buffer_size::READ_LARGE];
+    match task.mach_msg(&mut buffer, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, reply_port.name(), 0) {
+        Ok(()) => {}
+        Err(MachMsgReturn::ReceiveTimedOut) => return None,
+        Err(other) => panic!("receive: {other:?}"),
+    }
+    let (view, reader) = libmach::rpc::read_reply(task, &buffer, io::id::READ_LARGE).ok()?;
+    reader.finish().unwrap();
+    let (address, size) = libmach::message::expect_out_of_line(&view, 0, 1 << 30).unwrap();
+    let data = libmach::message::OutOfLineData::from_received(task, address, size);
+    Some(data.bytes().to_vec())
+}
+
+#[test]
+fn large_pipe_writes_reach_the_reader_as_the_pages_written_and_an_abandoned_read_loses_none() {
+    let world = world();
+    let (task, mut root) = world.client(credential(10, 0, 0));
+    let pipe = root.pipe(0).unwrap();
+    let read_end = pipe.read_end.into_name();
+    let mut writer = io::Client::new(&task, pipe.write_end).unwrap();
+    let pattern = |seed: u8| -> Vec<u8> { (0..65536u32).map(|index| (index as u8).wrapping_mul(7) ^ seed).collect() };
+    // A reader waits; the write's pages are its answer.
+    let waiting = send_read_large(&task, read_end, 65536);
+    world.system.run_servers();
+    assert_eq!(world.service.borrow().waiting_count(), 1);
+    assert_eq!(writer.write_large(&pattern(1)).unwrap(), 65536);
+    world.system.run_servers();
+    assert!(read_large_answer(&task, &waiting) == Some(pattern(1)));
+    // A reader that gave up: the run stays whole for the next one.
+    let abandoned = send_read_large(&task, read_end, 65536);
+    world.system.run_servers();
+    drop(abandoned);
+    assert_eq!(writer.write_large(&pattern(2)).unwrap(), 65536);
+    world.system.run_servers();
+    let mut reader = io::Client::new(&task, SendRight::from_name(&task, read_end)).unwrap();
+    let mut file_stat = reader.stat().unwrap();
+    assert_eq!(file_stat.file_size, 65536, "the abandoned read took nothing");
+    // The pipe is full: the next write waits with its pages kept, and goes
+    // in when the queued run is read (at once, as the pages queued).
+    let third = send_write_large(&task, writer_port(&writer), &pattern(3));
+    world.system.run_servers();
+    assert_eq!(world.service.borrow().waiting_count(), 1);
+    assert!(reader.read_large(65536).unwrap().bytes() == &pattern(2)[..]);
+    world.system.run_servers();
+    assert_eq!(write_answer(&task, &third), Some(65536));
+    // A shorter read copies part of a run; the rest follows in order.
+    assert!(reader.read_large(10_000).unwrap().bytes() == &pattern(3)[..10_000]);
+    assert!(reader.read_large(65536).unwrap().bytes() == &pattern(3)[10_000..]);
+    file_stat = reader.stat().unwrap();
+    assert_eq!(file_stat.file_size, 0);
+    drop(writer);
+    drop(reader);
+    world.system.run_servers();
+    world.system.check_invariants().unwrap();
+}
+
+/// The name of the port behind `client`.
+fn writer_port(client: &io::Client<FakeKernel>) -> PortName {
+    client.server().name()
+}
+
+/// Sends a `write_large` of `data` on `file` without waiting.
+fn send_write_large(task: &FakeKernel, file: PortName, data: &[u8]) -> ReceiveRight<FakeKernel> {
+    let reply_port = ReceiveRight::allocate(task).unwrap();
+    let mut region = libmach::message::OutOfLineData::allocate(task, data.len() as u32).unwrap();
+    region.bytes_mut().copy_from_slice(data);
+    let mut buffer = vec![0u8; io::buffer_size::WRITE_LARGE];
+    let mut writer =
+        MessageWriter::new(&mut buffer, libmach::rpc::request_header(file, reply_port.name(), io::id::WRITE_LARGE));
+    writer.descriptor(region.descriptor_move(1 << 30).unwrap()).unwrap();
+    let length = writer.finish().unwrap();
+    task.mach_msg(&mut buffer, MACH_SEND_MSG, length, 0, 0).unwrap();
+    region.moved();
+    reply_port
+}
+
+/// The count a `write_large` answered on `reply_port`, if an answer came.
+fn write_answer(task: &FakeKernel, reply_port: &ReceiveRight<FakeKernel>) -> Option<u32> {
+    let mut buffer = vec![0u8; io::buffer_size::WRITE_LARGE];
+    match task.mach_msg(&mut buffer, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, reply_port.name(), 0) {
+        Ok(()) => {}
+        Err(MachMsgReturn::ReceiveTimedOut) => return None,
+        Err(other) => panic!("receive: {other:?}"),
+    }
+    let (_, mut reader) = libmach::rpc::read_reply(task, &buffer, io::id::WRITE_LARGE).ok()?;
+    Some(reader.u32().unwrap())
+}
+
 #[test]
 fn a_tty_opens_at_the_console_server() {
     let world = world();

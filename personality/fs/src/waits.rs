@@ -1,6 +1,7 @@
 //! Waiting requests: their kept reply rights, the completions the core
 //! offers, and abandoned calls.
 
+use alloc::boxed::Box;
 use alloc::vec::Vec;
 
 use libmach::message::OutOfLineData;
@@ -10,7 +11,7 @@ use mach_vfs::node::NodeKind;
 use mach_vfs::server::{Completion, WaitId};
 use mach_vfs::Errno;
 
-use crate::io_server::INLINE_MAX;
+use crate::io_server::{PageRun, INLINE_MAX};
 use crate::{fs, io, io_error, FileService, PendingReply};
 
 impl<K: PortKernel> FileService<K> {
@@ -30,6 +31,20 @@ impl<K: PortKernel> FileService<K> {
         }
     }
 
+    /// Drops every wait whose client is gone (its reply right is a dead
+    /// name: the call was interrupted and the reply port destroyed), so
+    /// nothing is taken for it. Run by the periodic tick.
+    pub fn sweep_abandoned(&mut self) {
+        let abandoned: Vec<WaitId> =
+            self.pending.iter().filter(|(_, reply)| reply.is_abandoned()).map(|(id, _)| *id).collect();
+        for id in abandoned {
+            self.pending.remove(&id);
+            self.core.cancel(id);
+        }
+    }
+}
+
+impl<K: PortKernel + 'static> FileService<K> {
     /// Sends every completion the core can offer now (after each request:
     /// it may have been the write a reader waited for). Each is committed
     /// only if its client got it.
@@ -45,18 +60,6 @@ impl<K: PortKernel> FileService<K> {
         // A FIFO open delivered above installed its file under its port:
         // those ports are in `ports` now. A wait the core ended without
         // delivering (forced) was removed there too.
-    }
-
-    /// Drops every wait whose client is gone (its reply right is a dead
-    /// name: the call was interrupted and the reply port destroyed), so
-    /// nothing is taken for it. Run by the periodic tick.
-    pub fn sweep_abandoned(&mut self) {
-        let abandoned: Vec<WaitId> =
-            self.pending.iter().filter(|(_, reply)| reply.is_abandoned()).map(|(id, _)| *id).collect();
-        for id in abandoned {
-            self.pending.remove(&id);
-            self.core.cancel(id);
-        }
     }
 }
 
@@ -76,7 +79,7 @@ impl<K: PortKernel> PendingReply<K> {
 }
 
 /// Sends `completion` through `reply`; true when the client got it.
-fn send_completion<K: PortKernel>(
+fn send_completion<K: PortKernel + 'static>(
     kernel: &K,
     ports: &mut alloc::collections::BTreeMap<libmach::abi::PortName, libmach::ReceiveRight<K>>,
     scratch: &mut [u8],
@@ -85,25 +88,67 @@ fn send_completion<K: PortKernel>(
 ) -> bool {
     match (reply, completion) {
         (PendingReply::Read(pending), Completion::Read(result)) => {
-            let answer = result.map_err(io_error).and_then(|(front, back)| {
-                let length = (front.len() + back.len()).min(INLINE_MAX).min(scratch.len());
-                let first = front.len().min(length);
-                scratch[..first].copy_from_slice(&front[..first]);
-                scratch[first..length].copy_from_slice(&back[..length - first]);
+            let answer = result.map_err(io_error).and_then(|data| {
+                let bound = INLINE_MAX.min(scratch.len());
+                let length = data.copy_to(&mut scratch[..bound]);
                 BoundedBytes::from_slice(&scratch[..length]).ok_or(io::Error::InvalidArgument)
             });
             pending.send(answer).is_ok()
         }
         (PendingReply::ReadLarge(pending), Completion::Read(result)) => {
-            let answer = result.map_err(io_error).and_then(|(front, back)| {
-                let length = u32::try_from(front.len() + back.len()).map_err(|_| io::Error::InvalidArgument)?;
-                let mut data = OutOfLineData::allocate(kernel, length).map_err(|_| io::Error::OutOfMemory)?;
-                let bytes = data.bytes_mut();
-                bytes[..front.len()].copy_from_slice(front);
-                bytes[front.len()..].copy_from_slice(back);
-                Ok(data)
+            let answer = result.map_err(io_error).and_then(|data| {
+                let length = u32::try_from(data.len()).map_err(|_| io::Error::InvalidArgument)?;
+                let mut region = OutOfLineData::allocate(kernel, length).map_err(|_| io::Error::OutOfMemory)?;
+                data.copy_to(region.bytes_mut());
+                Ok(region)
             });
             pending.send(answer).is_ok()
+        }
+        // A whole run: the region itself moves on to the reader. Whatever
+        // the client did not get goes back into the slot (stays queued).
+        (PendingReply::ReadLarge(pending), Completion::ReadRun(slot)) => {
+            let Some(run) = slot.take() else { return false };
+            let region = match PageRun::<K>::from_run(run) {
+                Ok(region) => region,
+                Err(run) => {
+                    // Not a region of ours (none is made): copied.
+                    let copy = u32::try_from(run.bytes().len())
+                        .ok()
+                        .and_then(|length| OutOfLineData::allocate(kernel, length).ok())
+                        .map(|mut region| {
+                            region.bytes_mut().copy_from_slice(run.bytes());
+                            region
+                        });
+                    let Some(region) = copy else {
+                        *slot = Some(run);
+                        return false;
+                    };
+                    let sent = pending.send(Ok(region)).is_ok();
+                    if !sent {
+                        *slot = Some(run);
+                    }
+                    return sent;
+                }
+            };
+            match pending.send(Ok(region)) {
+                Ok(()) => true,
+                Err(failed) => {
+                    if let Ok(region) = failed.result {
+                        *slot = Some(Box::new(PageRun(region)));
+                    }
+                    false
+                }
+            }
+        }
+        (PendingReply::Read(pending), Completion::ReadRun(slot)) => {
+            let Some(run) = slot.take() else { return false };
+            // An inline read asks at most INLINE_MAX bytes, so the run fits.
+            let answer = BoundedBytes::from_slice(run.bytes()).ok_or(io::Error::InvalidArgument);
+            let sent = answer.is_ok() && pending.send(answer).is_ok();
+            if !sent {
+                *slot = Some(run);
+            }
+            sent
         }
         (PendingReply::Write(pending), Completion::Write(result)) => {
             pending.send(result.map(|count| count as u32).map_err(io_error)).is_ok()

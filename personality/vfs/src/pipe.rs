@@ -13,13 +13,52 @@
 //! - readiness: readable when data is queued or no writer is left
 //!   (end-of-file, `POLLHUP`); writable when at least [`PIPE_BUF`] bytes
 //!   are free, `POLLERR` with no reader.
+//!
+//! The queue holds the bytes of small writes and, whole, the *runs* the
+//! transport received as out-of-line pages (a large write's region,
+//! [`PipeRun`]): a run goes in and comes out without a byte copied when a
+//! read takes exactly it ([`Pipe::whole_run`], [`Pipe::take_run`]); any
+//! other read copies from the queue as from a ring.
 
+use alloc::boxed::Box;
 use alloc::collections::VecDeque;
+use alloc::vec::Vec;
+use core::any::Any;
 
 /// Writes up to this size are atomic.
 pub const PIPE_BUF: usize = 4096;
 /// A pipe's capacity (Linux's default: 16 pages).
 pub const PIPE_CAPACITY: usize = 65536;
+
+/// A write's data kept whole in the queue: the transport's received pages
+/// (the core only reads them; the transport gets them back, by
+/// [`PipeRun::into_any`], to send them on as they are).
+pub trait PipeRun: Any {
+    fn bytes(&self) -> &[u8];
+    fn into_any(self: Box<Self>) -> Box<dyn Any>;
+    fn as_any(&self) -> &dyn Any;
+}
+
+impl core::fmt::Debug for dyn PipeRun {
+    fn fmt(&self, formatter: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(formatter, "PipeRun({})", self.bytes().len())
+    }
+}
+
+/// Plain bytes as a run (the host tests' transport; any write may come so).
+impl PipeRun for Vec<u8> {
+    fn bytes(&self) -> &[u8] {
+        self
+    }
+
+    fn into_any(self: Box<Self>) -> Box<dyn Any> {
+        self
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
 
 /// What a read can do now.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,10 +79,40 @@ pub enum WriteState {
     WouldBlock,
 }
 
+/// A part of the queue, in write order.
+enum Segment {
+    Bytes(Vec<u8>),
+    Run(Box<dyn PipeRun>),
+}
+
+impl Segment {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Segment::Bytes(bytes) => bytes,
+            Segment::Run(run) => run.bytes(),
+        }
+    }
+}
+
+impl core::fmt::Debug for Segment {
+    fn fmt(&self, formatter: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Segment::Bytes(bytes) => write!(formatter, "Bytes({})", bytes.len()),
+            Segment::Run(run) => write!(formatter, "{run:?}"),
+        }
+    }
+}
+
+/// Bytes of small writes gathered in one segment up to this size.
+const BYTES_SEGMENT: usize = PIPE_BUF * 4;
+
 /// One pipe.
 #[derive(Debug)]
 pub struct Pipe {
-    buffer: VecDeque<u8>,
+    segments: VecDeque<Segment>,
+    /// Bytes of the first segment already read.
+    head: usize,
+    queued: usize,
     capacity: usize,
     readers: u32,
     writers: u32,
@@ -58,7 +127,7 @@ impl Default for Pipe {
 impl Pipe {
     /// An empty pipe holding at most `capacity` bytes, with no ends open.
     pub fn new(capacity: usize) -> Self {
-        Pipe { buffer: VecDeque::new(), capacity: capacity.max(PIPE_BUF), readers: 0, writers: 0 }
+        Pipe { segments: VecDeque::new(), head: 0, queued: 0, capacity: capacity.max(PIPE_BUF), readers: 0, writers: 0 }
     }
 
     pub fn readers(&self) -> u32 {
@@ -71,7 +140,7 @@ impl Pipe {
 
     /// Bytes queued.
     pub fn queued(&self) -> usize {
-        self.buffer.len()
+        self.queued
     }
 
     pub fn capacity(&self) -> usize {
@@ -79,7 +148,7 @@ impl Pipe {
     }
 
     fn room(&self) -> usize {
-        self.capacity - self.buffer.len()
+        self.capacity - self.queued
     }
 
     pub fn open_reader(&mut self) {
@@ -94,7 +163,9 @@ impl Pipe {
         self.readers = self.readers.saturating_sub(1);
         if self.readers == 0 {
             // Nobody will ever read what is queued.
-            self.buffer.clear();
+            self.segments.clear();
+            self.head = 0;
+            self.queued = 0;
         }
     }
 
@@ -104,7 +175,7 @@ impl Pipe {
 
     /// What a read may do now.
     pub fn read_state(&self) -> ReadState {
-        match (self.buffer.len(), self.writers) {
+        match (self.queued, self.writers) {
             (0, 0) => ReadState::EndOfFile,
             (0, _) => ReadState::WouldBlock,
             (queued, _) => ReadState::Data(queued),
@@ -130,42 +201,140 @@ impl Pipe {
         }
     }
 
-    /// The first `length` queued bytes, as at most two slices (the queue
-    /// is a ring), without taking them.
-    pub fn peek(&self, length: usize) -> (&[u8], &[u8]) {
-        let (front, back) = self.buffer.as_slices();
-        let length = length.min(self.buffer.len());
-        if length <= front.len() {
-            (&front[..length], &[])
-        } else {
-            (front, &back[..length - front.len()])
+    /// Copies the first `out.len()` queued bytes (at most what is queued)
+    /// into `out` without taking them; returns how many.
+    pub fn copy_out(&self, out: &mut [u8]) -> usize {
+        let length = out.len().min(self.queued);
+        let mut done = 0;
+        let mut skip = self.head;
+        for segment in &self.segments {
+            if done == length {
+                break;
+            }
+            let bytes = &segment.bytes()[skip..];
+            skip = 0;
+            let part = bytes.len().min(length - done);
+            out[done..done + part].copy_from_slice(&bytes[..part]);
+            done += part;
+        }
+        done
+    }
+
+    /// Takes `length` bytes that [`Pipe::copy_out`] showed.
+    pub fn consume(&mut self, length: usize) {
+        let mut left = length.min(self.queued);
+        self.queued -= left;
+        while left > 0 {
+            let Some(first) = self.segments.front() else { break };
+            let available = first.bytes().len() - self.head;
+            if left < available {
+                self.head += left;
+                return;
+            }
+            left -= available;
+            self.segments.pop_front();
+            self.head = 0;
         }
     }
 
-    /// Takes `length` bytes that [`Pipe::peek`] showed.
-    pub fn consume(&mut self, length: usize) {
-        let length = length.min(self.buffer.len());
-        self.buffer.drain(..length);
+    /// True when a read of `count` bytes would take exactly the first
+    /// segment, a whole run: the transport may send that run as it is
+    /// ([`Pipe::take_run`]) instead of copying it.
+    pub fn whole_run(&self, count: usize) -> bool {
+        match self.segments.front() {
+            Some(Segment::Run(run)) => self.head == 0 && run.bytes().len() == count.min(self.queued),
+            _ => false,
+        }
+    }
+
+    /// Takes the first segment, a whole run ([`Pipe::whole_run`] said so).
+    pub fn take_run(&mut self) -> Option<Box<dyn PipeRun>> {
+        if self.head != 0 || !matches!(self.segments.front(), Some(Segment::Run(_))) {
+            return None;
+        }
+        let Some(Segment::Run(run)) = self.segments.pop_front() else { return None };
+        self.queued -= run.bytes().len();
+        Some(run)
+    }
+
+    /// Puts back a run [`Pipe::take_run`] gave, first again (its reader
+    /// never got it).
+    pub fn put_back_run(&mut self, run: Box<dyn PipeRun>) {
+        if self.head != 0 {
+            // The first segment was read into meanwhile (the caller's
+            // contract says it is not): its rest becomes bytes of its own,
+            // so the run goes before it with nothing skipped.
+            if let Some(first) = self.segments.pop_front() {
+                let rest = first.bytes()[self.head..].to_vec();
+                self.segments.push_front(Segment::Bytes(rest));
+            }
+            self.head = 0;
+        }
+        self.queued += run.bytes().len();
+        self.segments.push_front(Segment::Run(run));
     }
 
     /// Appends bytes; returns how many fit (the caller asked
     /// [`Pipe::write_state`] first, so normally all).
     pub fn push(&mut self, data: &[u8]) -> usize {
         let take = data.len().min(self.room());
-        self.buffer.extend(&data[..take]);
+        if take == 0 {
+            return 0;
+        }
+        match self.segments.back_mut() {
+            Some(Segment::Bytes(bytes)) if bytes.len() + take <= BYTES_SEGMENT => {
+                bytes.extend_from_slice(&data[..take])
+            }
+            _ => self.segments.push_back(Segment::Bytes(data[..take].to_vec())),
+        }
+        self.queued += take;
         take
+    }
+
+    /// Appends a whole run if all of it fits (the caller asked
+    /// [`Pipe::write_state`]); else gives it back.
+    pub fn push_run(&mut self, run: Box<dyn PipeRun>) -> Result<(), Box<dyn PipeRun>> {
+        let length = run.bytes().len();
+        if length == 0 || length > self.room() {
+            return Err(run);
+        }
+        self.queued += length;
+        self.segments.push_back(Segment::Run(run));
+        Ok(())
     }
 
     /// Takes back the last `length` bytes pushed (a write whose client
     /// could not be told it happened). Only valid right after the push.
     pub fn unpush(&mut self, length: usize) {
-        let keep = self.buffer.len().saturating_sub(length);
-        self.buffer.truncate(keep);
+        let mut left = length.min(self.queued);
+        while left > 0 {
+            let start = if self.segments.len() == 1 { self.head } else { 0 };
+            let Some(last) = self.segments.back_mut() else { break };
+            let available = last.bytes().len() - start;
+            if available <= left {
+                self.segments.pop_back();
+                if self.segments.is_empty() {
+                    self.head = 0;
+                }
+                self.queued -= available;
+                left -= available;
+                continue;
+            }
+            let keep = last.bytes().len() - left;
+            match last {
+                Segment::Bytes(bytes) => bytes.truncate(keep),
+                // A run is pushed whole, so taking back its push takes it
+                // whole; a shorter take keeps its first bytes as bytes.
+                Segment::Run(run) => *last = Segment::Bytes(run.bytes()[..keep].to_vec()),
+            }
+            self.queued -= left;
+            left = 0;
+        }
     }
 
     /// `POLLIN` readiness of the read end (data, or end-of-file).
     pub fn readable(&self) -> bool {
-        !self.buffer.is_empty() || self.writers == 0
+        self.queued > 0 || self.writers == 0
     }
 
     /// `POLLOUT` readiness of the write end (room for an atomic write).
@@ -219,10 +388,60 @@ mod tests {
         assert!(!pipe.writable());
     }
 
+    #[test]
+    fn a_run_read_whole_comes_out_as_it_went_in() {
+        let mut pipe = Pipe::default();
+        pipe.open_reader();
+        pipe.open_writer();
+        let run: Vec<u8> = (0..PIPE_CAPACITY).map(|index| index as u8).collect();
+        assert!(pipe.push_run(Box::new(run.clone())).is_ok());
+        assert_eq!(pipe.queued(), PIPE_CAPACITY);
+        assert_eq!(pipe.write_state(1), WriteState::WouldBlock, "the run fills the pipe");
+        assert!(pipe.push_run(Box::new(vec![1u8; 1])).is_err(), "no room: the run comes back");
+        assert!(!pipe.whole_run(PIPE_CAPACITY - 1), "a shorter read copies");
+        assert!(pipe.whole_run(PIPE_CAPACITY * 2), "a longer read takes all there is: the run");
+        let taken = pipe.take_run().expect("the run");
+        assert_eq!(taken.bytes(), &run[..]);
+        assert_eq!(pipe.queued(), 0);
+        // A reader that never got it: the run is first again.
+        pipe.push(b"after");
+        pipe.put_back_run(taken);
+        assert_eq!(pipe.queued(), PIPE_CAPACITY + 5);
+        let taken = pipe.take_run().expect("the run again");
+        let moved = taken.into_any().downcast::<Vec<u8>>().expect("the transport's own type");
+        assert_eq!(*moved, run);
+        let mut rest = [0u8; 8];
+        assert_eq!(pipe.copy_out(&mut rest), 5);
+        assert_eq!(&rest[..5], b"after");
+    }
+
+    #[test]
+    fn a_run_with_more_behind_it_is_copied_by_a_longer_read() {
+        let mut pipe = Pipe::default();
+        pipe.open_reader();
+        pipe.open_writer();
+        assert!(pipe.push_run(Box::new(vec![7u8; 10_000])).is_ok());
+        pipe.push(b"tail");
+        assert!(!pipe.whole_run(20_000), "the read gets the run and the tail: one copy");
+        assert!(pipe.whole_run(10_000), "exactly the run");
+        let mut out = vec![0u8; 20_000];
+        assert_eq!(pipe.copy_out(&mut out), 10_004);
+        assert_eq!(&out[10_000..10_004], b"tail");
+        pipe.consume(9_999);
+        assert!(!pipe.whole_run(5), "a run read into is bytes from now on");
+        assert!(pipe.take_run().is_none());
+        assert_eq!(pipe.copy_out(&mut out[..5]), 5);
+        assert_eq!(&out[..5], b"\x07tail");
+    }
+
     #[derive(Clone, Debug)]
     enum Step {
         Write(usize),
+        WriteRun(usize),
         Read(usize),
+        /// A read that takes a whole run when it can; `true`: its reader
+        /// was gone and the run is put back.
+        ReadRun(usize, bool),
         Unpush,
     }
 
@@ -233,7 +452,9 @@ mod tests {
         fn the_pipe_is_a_bounded_fifo(steps in proptest::collection::vec(
             prop_oneof![
                 (1usize..9000).prop_map(Step::Write),
+                (1usize..20000).prop_map(Step::WriteRun),
                 (1usize..9000).prop_map(Step::Read),
+                ((1usize..20000), any::<bool>()).prop_map(|(count, refused)| Step::ReadRun(count, refused)),
                 Just(Step::Unpush),
             ],
             1..200,
@@ -262,13 +483,47 @@ mod tests {
                             WriteState::Broken => prop_assert!(false, "a reader is open"),
                         }
                     }
+                    Step::WriteRun(length) => {
+                        let data: Vec<u8> = (0..length).map(|_| { counter = counter.wrapping_add(1); counter }).collect();
+                        last_push = 0;
+                        match pipe.write_state(length) {
+                            // As the server does: whole when all fits, else
+                            // what fits as bytes.
+                            WriteState::Room(room) if room == length => {
+                                prop_assert!(pipe.push_run(Box::new(data.clone())).is_ok());
+                                model.extend(&data);
+                                last_push = room;
+                            }
+                            WriteState::Room(room) => {
+                                prop_assert_eq!(pipe.push(&data[..room]), room);
+                                model.extend(&data[..room]);
+                                last_push = room;
+                            }
+                            WriteState::WouldBlock => prop_assert!(16384 - model.len() < length.clamp(1, PIPE_BUF)),
+                            WriteState::Broken => prop_assert!(false, "a reader is open"),
+                        }
+                    }
+                    Step::ReadRun(length, refused) => {
+                        if pipe.whole_run(length) {
+                            let run = pipe.take_run().expect("whole_run said so");
+                            let expected: Vec<u8> = model.iter().take(run.bytes().len()).copied().collect();
+                            prop_assert_eq!(run.bytes(), &expected[..]);
+                            prop_assert_eq!(run.bytes().len(), length.min(model.len()));
+                            if refused {
+                                pipe.put_back_run(run);
+                            } else {
+                                model.drain(..expected.len());
+                            }
+                        }
+                        last_push = 0;
+                    }
                     Step::Read(length) => {
                         match pipe.read_state() {
                             ReadState::Data(queued) => {
                                 prop_assert_eq!(queued, model.len());
                                 let take = length.min(queued);
-                                let (front, back) = pipe.peek(take);
-                                let bytes: Vec<u8> = front.iter().chain(back).copied().collect();
+                                let mut bytes = vec![0u8; take];
+                                prop_assert_eq!(pipe.copy_out(&mut bytes), take);
                                 let expected: Vec<u8> = model.drain(..take).collect();
                                 prop_assert_eq!(bytes, expected);
                                 pipe.consume(take);

@@ -5,8 +5,9 @@
 mod support;
 
 use mach_vfs::node::NodeKind;
+use mach_vfs::pipe::PipeRun;
 use mach_vfs::server::records::{open_flags, poll_events, whence, LockRequest, F_RDLCK, F_UNLCK, F_WRLCK};
-use mach_vfs::server::{Answer, Completion, Opened, WaitId, PATH_FLAG};
+use mach_vfs::server::{Answer, Completion, Opened, ReadBuffer, WaitId, PATH_FLAG};
 use mach_vfs::vfs::TimeChange;
 use mach_vfs::Errno;
 use support::*;
@@ -24,14 +25,25 @@ const NONBLOCK: u32 = open_flags::NON_BLOCKING;
 fn deliver(harness: &mut Harness, accept: impl Fn(WaitId) -> bool) -> Vec<(WaitId, String)> {
     let mut delivered = Vec::new();
     harness.server.deliver_ready(&mut |id, completion| {
+        let accepted = accept(id);
         let text = match completion {
-            Completion::Read(Ok((front, back))) => {
-                format!("read {}", String::from_utf8_lossy(&[front, back].concat()))
+            Completion::Read(Ok(data)) => {
+                let mut bytes = vec![0u8; data.len()];
+                data.copy_to(&mut bytes);
+                format!("read {}", String::from_utf8_lossy(&bytes))
+            }
+            // A run is taken out only by a client that gets it.
+            Completion::ReadRun(slot) => {
+                let bytes = slot.as_ref().map(|run| run.bytes().to_vec()).unwrap_or_default();
+                if accepted {
+                    slot.take();
+                }
+                format!("run {}", String::from_utf8_lossy(&bytes))
             }
             other => format!("{other:?}"),
         };
         delivered.push((id, text));
-        accept(id)
+        accepted
     });
     delivered
 }
@@ -336,6 +348,100 @@ fn a_large_blocking_write_goes_in_pieces() {
     assert_eq!(received, data);
     assert_eq!(harness.server.wait_count(), 0);
     let _ = wait;
+}
+
+/// A read's space that takes runs whole, as the transport's out-of-line
+/// reply does (the host's runs are `Vec<u8>`).
+struct RunTaker {
+    bytes: Vec<u8>,
+    runs: usize,
+}
+
+impl ReadBuffer for RunTaker {
+    fn buffer(&mut self, length: usize) -> Result<&mut [u8], Errno> {
+        self.bytes = vec![0; length];
+        Ok(&mut self.bytes)
+    }
+
+    fn take_run(&mut self, run: Box<dyn PipeRun>) -> Result<(), Box<dyn PipeRun>> {
+        self.bytes = *run.into_any().downcast::<Vec<u8>>().map_err(|_| Errno::InputOutput).unwrap();
+        self.runs += 1;
+        Ok(())
+    }
+}
+
+fn pattern(length: usize, seed: u8) -> Vec<u8> {
+    (0..length).map(|index| (index as u8).wrapping_mul(31).wrapping_add(seed)).collect()
+}
+
+#[test]
+fn large_writes_pass_through_a_pipe_as_runs() {
+    let mut harness = Harness::on_tmpfs(vec![]);
+    let request = root_request();
+    let (reader, writer) = (harness.handle(), harness.handle());
+    harness.server.pipe(reader, writer, 0).unwrap();
+    // Queued as a run, read whole as that run.
+    let first = pattern(40_000, 1);
+    assert_eq!(harness.server.write_run(&request, writer, Box::new(first.clone())).unwrap(), Answer::Now(40_000));
+    let mut taker = RunTaker { bytes: Vec::new(), runs: 0 };
+    assert_eq!(harness.server.read_with(&request, reader, 65536, &mut taker).unwrap(), Answer::Now(40_000));
+    assert!(taker.runs == 1 && taker.bytes == first, "the run itself");
+    // A waiting reader is offered the run; one that gave up leaves it.
+    let Answer::Later(gone) = harness.server.read_with(&request, reader, 65536, &mut taker).unwrap() else {
+        panic!("must wait")
+    };
+    let second = pattern(65536, 2);
+    assert_eq!(harness.server.write_run(&request, writer, Box::new(second.clone())).unwrap(), Answer::Now(65536));
+    let text = format!("run {}", String::from_utf8_lossy(&second));
+    assert_eq!(deliver(&mut harness, |_| false), [(gone, text.clone())]);
+    assert_eq!(harness.server.stat(reader).unwrap().size, 65536, "kept for the next reader");
+    // The pipe is full: the next run waits whole, and goes in whole when a
+    // read makes room for all of it.
+    let third = pattern(20_000, 3);
+    let Answer::Later(waiting) = harness.server.write_run(&request, writer, Box::new(third.clone())).unwrap() else {
+        panic!("no room")
+    };
+    assert!(deliver(&mut harness, |_| true).is_empty());
+    assert_eq!(harness.server.read_with(&request, reader, 65536, &mut taker).unwrap(), Answer::Now(65536));
+    assert!(taker.runs == 2 && taker.bytes == second, "the run the reader who left did not get");
+    assert_eq!(deliver(&mut harness, |_| true), [(waiting, "Write(Ok(20000))".to_string())]);
+    // A shorter read copies from the run; the rest is copied too.
+    assert_eq!(harness.server.read_with(&request, reader, 1, &mut taker).unwrap(), Answer::Now(1));
+    assert!(taker.runs == 2 && taker.bytes == third[..1]);
+    let mut rest = vec![0u8; 65536];
+    assert_eq!(harness.server.read(&request, reader, &mut rest).unwrap(), Answer::Now(19_999));
+    assert!(rest[..19_999] == third[1..]);
+    // A run longer than the room goes in pieces, in order, copied.
+    let big = pattern(150_000, 4);
+    let Answer::Later(big_wait) = harness.server.write_run(&request, writer, Box::new(big.clone())).unwrap() else {
+        panic!()
+    };
+    let mut received = Vec::new();
+    while received.len() < big.len() {
+        let count = harness.server.read(&request, reader, &mut rest).unwrap().now().unwrap();
+        received.extend_from_slice(&rest[..count]);
+        deliver(&mut harness, |_| true);
+    }
+    assert!(received == big, "in order");
+    assert_eq!(harness.server.wait_count(), 0);
+    let _ = big_wait;
+    // Non-blocking: what fits of a run, or EAGAIN; EPIPE without readers.
+    harness.server.set_status_flags(writer, NONBLOCK).unwrap();
+    harness.server.write(&request, writer, &[9u8; 60_000]).unwrap();
+    assert_eq!(harness.server.write_run(&request, writer, Box::new(pattern(10_000, 5))).unwrap(), Answer::Now(5536));
+    assert_eq!(harness.server.write_run(&request, writer, Box::new(pattern(10_000, 5))), Err(Errno::WouldBlock));
+    harness.server.release(reader, TIME).unwrap();
+    assert_eq!(harness.server.write_run(&request, writer, Box::new(pattern(10_000, 5))), Err(Errno::BrokenPipe));
+}
+
+#[test]
+fn a_run_written_to_a_file_is_its_bytes() {
+    let mut harness = Harness::on_tmpfs(vec![]);
+    let request = root_request();
+    let file = harness.create("/tmp/run", b"");
+    let data = pattern(12_345, 6);
+    assert_eq!(harness.server.write_run(&request, file, Box::new(data.clone())).unwrap(), Answer::Now(12_345));
+    assert!(harness.contents("/tmp/run") == data);
 }
 
 #[test]

@@ -141,6 +141,21 @@ fn main(_argument: u64) {
     checks.equal("next region after the hole", vm_region(task, second).map(|(start, _, _)| start), Ok(area + 2 * PAGE));
     checks.equal("deallocate the rest", vm_deallocate(task, area, 3 * PAGE), Ok(()));
 
+    // A range that starts inside a page covers the page of its last byte
+    // too (as an out-of-line region received at its sender's offset is
+    // freed by its address and size).
+    let pair = vm_allocate(task, 0, 2 * PAGE, VM_FLAGS_ANYWHERE);
+    checks.equal(
+        "deallocate from inside a page takes both pages",
+        pair.and_then(|address| vm_deallocate(task, address + 100, PAGE)),
+        Ok(()),
+    );
+    checks.equal(
+        "no page of the pair is left",
+        pair.map(|address| vm_region(task, address).map_or(true, |(start, _, _)| start >= address + 2 * PAGE)),
+        Ok(true),
+    );
+
     // A child task built from nothing: code, stack, a thread.
     let mut child = 0u32;
     // SAFETY: the kernel writes the child's name into `child`.

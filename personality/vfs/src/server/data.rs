@@ -42,13 +42,24 @@ impl FileServer {
                 match state.read_state() {
                     ReadState::Data(queued) => {
                         let take = queued.min(count);
+                        if state.whole_run(count) {
+                            // The read is exactly a run a writer sent: the
+                            // reply takes it as it is when it can.
+                            if let Some(run) = state.take_run() {
+                                match into.take_run(run) {
+                                    Ok(()) => {
+                                        self.changed.insert(WaitKey::Pipe(pipe));
+                                        return Ok(Answer::Now(take));
+                                    }
+                                    Err(run) => state.put_back_run(run),
+                                }
+                            }
+                        }
                         let buffer = into.buffer(take)?;
-                        let (front, back) = state.peek(take);
-                        buffer[..front.len()].copy_from_slice(front);
-                        buffer[front.len()..front.len() + back.len()].copy_from_slice(back);
-                        state.consume(take);
+                        let copied = state.copy_out(&mut buffer[..take]);
+                        state.consume(copied);
                         self.changed.insert(WaitKey::Pipe(pipe));
-                        Ok(Answer::Now(take))
+                        Ok(Answer::Now(copied))
                     }
                     ReadState::EndOfFile => Ok(Answer::Now(0)),
                     ReadState::WouldBlock if file.nonblocking() => Err(Errno::WouldBlock),
@@ -183,43 +194,112 @@ impl FileServer {
     /// `write(data)` at the open file's offset (at the end with
     /// `O_APPEND`). A pipe without room waits (all of `data` is kept).
     pub fn write(&mut self, request: &Request, handle: Handle, data: &[u8]) -> Result<Answer<usize>, Errno> {
+        self.write_data(request, handle, WriteData::Bytes(data))
+    }
+
+    /// `write` of a run the transport received whole (out-of-line pages):
+    /// a pipe queues the run itself when all of it fits, and a write that
+    /// waits keeps it, so its bytes are never copied in the server unless
+    /// a read takes part of it; anything else writes its bytes.
+    pub fn write_run(
+        &mut self,
+        request: &Request,
+        handle: Handle,
+        run: Box<dyn PipeRun>,
+    ) -> Result<Answer<usize>, Errno> {
+        self.write_data(request, handle, WriteData::Run(run))
+    }
+
+    fn write_data(&mut self, request: &Request, handle: Handle, data: WriteData<'_>) -> Result<Answer<usize>, Errno> {
         let file = self.file_view(handle)?;
         if !file.writable {
             return Err(Errno::BadDescriptor);
         }
-        let data = &data[..data.len().min(TRANSFER_MAX)];
+        let length = data.bytes().len().min(TRANSFER_MAX);
         match file.object {
             Object::Pipe { pipe, .. } => {
-                if data.is_empty() {
+                if length == 0 {
                     return Ok(Answer::Now(0));
                 }
+                let nonblocking = file.nonblocking();
+                let run = match data {
+                    WriteData::Bytes(bytes) => {
+                        return self.write_pipe_bytes(pipe, handle, nonblocking, &bytes[..length])
+                    }
+                    // Longer than one transfer (the interface's bound is
+                    // the same): its bytes, cut.
+                    WriteData::Run(run) if run.bytes().len() > length => {
+                        return self.write_pipe_bytes(pipe, handle, nonblocking, &run.bytes()[..length])
+                    }
+                    WriteData::Run(run) => run,
+                };
                 let state = self.pipes.get_mut(&pipe).ok_or(Errno::InputOutput)?;
-                match state.write_state(data.len()) {
+                match state.write_state(length) {
                     WriteState::Broken => Err(Errno::BrokenPipe),
-                    WriteState::Room(room) if room == data.len() || file.nonblocking() => {
-                        state.push(&data[..room]);
+                    WriteState::Room(room) if room == length => {
+                        if let Err(run) = state.push_run(run) {
+                            state.push(run.bytes());
+                        }
+                        self.changed.insert(WaitKey::Pipe(pipe));
+                        Ok(Answer::Now(room))
+                    }
+                    WriteState::Room(room) if nonblocking => {
+                        state.push(&run.bytes()[..room]);
                         self.changed.insert(WaitKey::Pipe(pipe));
                         Ok(Answer::Now(room))
                     }
                     WriteState::Room(room) => {
-                        // A large blocking write: what fits now, the rest waits.
-                        state.push(&data[..room]);
+                        // A large blocking write: what fits now, the rest
+                        // waits (the run kept, no copy).
+                        state.push(&run.bytes()[..room]);
                         self.changed.insert(WaitKey::Pipe(pipe));
-                        let wait = WaitKind::Write { handle, data: data.to_vec(), written: room };
+                        let wait = WaitKind::Write { handle, data: Some(KeptWrite::Run(run)), written: room };
                         Ok(Answer::Later(self.add_wait(wait, WaitKey::Pipe(pipe))?))
                     }
-                    WriteState::WouldBlock if file.nonblocking() => Err(Errno::WouldBlock),
+                    WriteState::WouldBlock if nonblocking => Err(Errno::WouldBlock),
                     WriteState::WouldBlock => {
-                        let wait = WaitKind::Write { handle, data: data.to_vec(), written: 0 };
+                        let wait = WaitKind::Write { handle, data: Some(KeptWrite::Run(run)), written: 0 };
                         Ok(Answer::Later(self.add_wait(wait, WaitKey::Pipe(pipe))?))
                     }
                 }
             }
             _ => {
+                let bytes = &data.bytes()[..length];
                 let offset = if file.append() { self.size_of(&file.object)? } else { file.offset };
-                let done = self.write_at_object(request, &file.object, offset, data)?;
+                let done = self.write_at_object(request, &file.object, offset, bytes)?;
                 self.file_mut(handle)?.offset = offset + done as u64;
                 Ok(Answer::Now(done))
+            }
+        }
+    }
+
+    /// A pipe write of bytes that came inline.
+    fn write_pipe_bytes(
+        &mut self,
+        pipe: u64,
+        handle: Handle,
+        nonblocking: bool,
+        data: &[u8],
+    ) -> Result<Answer<usize>, Errno> {
+        let state = self.pipes.get_mut(&pipe).ok_or(Errno::InputOutput)?;
+        match state.write_state(data.len()) {
+            WriteState::Broken => Err(Errno::BrokenPipe),
+            WriteState::Room(room) if room == data.len() || nonblocking => {
+                state.push(&data[..room]);
+                self.changed.insert(WaitKey::Pipe(pipe));
+                Ok(Answer::Now(room))
+            }
+            WriteState::Room(room) => {
+                // A large blocking write: what fits now, the rest waits.
+                state.push(&data[..room]);
+                self.changed.insert(WaitKey::Pipe(pipe));
+                let wait = WaitKind::Write { handle, data: Some(KeptWrite::Bytes(data.to_vec())), written: room };
+                Ok(Answer::Later(self.add_wait(wait, WaitKey::Pipe(pipe))?))
+            }
+            WriteState::WouldBlock if nonblocking => Err(Errno::WouldBlock),
+            WriteState::WouldBlock => {
+                let wait = WaitKind::Write { handle, data: Some(KeptWrite::Bytes(data.to_vec())), written: 0 };
+                Ok(Answer::Later(self.add_wait(wait, WaitKey::Pipe(pipe))?))
             }
         }
     }

@@ -45,7 +45,7 @@ use crate::lock::{ByteRange, FlockLocks, LockKind, LockOwner, RecordLocks};
 use crate::mount::{MountFlags, MountId, NodeRef};
 use crate::mount_list::{MountLine, MountListFileSystem, MountListText};
 use crate::node::{Creation, DeviceNumber, NewNode, NodeKind, Timestamp};
-use crate::pipe::{Pipe, ReadState, WriteState, PIPE_BUF};
+use crate::pipe::{Pipe, PipeRun, ReadState, WriteState, PIPE_BUF};
 use crate::tmpfs::MemoryFileSystem;
 use crate::vfs::{check_path, Caller, Follow, Lookup, NewMount, Start, TimeChange, Vfs};
 
@@ -176,8 +176,12 @@ pub enum Opened {
 /// What a waiting request finished with, offered to the transport.
 #[derive(Debug)]
 pub enum Completion<'a> {
-    /// A read's data (two slices: a pipe is a ring), or its error.
-    Read(Result<(&'a [u8], &'a [u8]), Errno>),
+    /// A read's data, or its error.
+    Read(Result<ReadData<'a>, Errno>),
+    /// A read that takes exactly a run the transport received
+    /// ([`crate::pipe::PipeRun`]): the transport takes it out of the slot
+    /// to send it as it is, or leaves it there (the data stays queued).
+    ReadRun(&'a mut Option<Box<dyn PipeRun>>),
     /// A write's count.
     Write(Result<usize, Errno>),
     /// A FIFO open, installed under its handle if delivered.
@@ -188,10 +192,80 @@ pub enum Completion<'a> {
     Poll(u32),
 }
 
+/// A pipe read's data, queued (copied out by the transport).
+pub struct ReadData<'a> {
+    pipe: Option<&'a Pipe>,
+    length: usize,
+}
+
+impl ReadData<'_> {
+    /// End of file: no data.
+    pub const NONE: ReadData<'static> = ReadData { pipe: None, length: 0 };
+
+    pub fn len(&self) -> usize {
+        self.length
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.length == 0
+    }
+
+    /// Copies the data into `out` (at most `out.len()` bytes); returns how
+    /// many.
+    pub fn copy_to(&self, out: &mut [u8]) -> usize {
+        let length = out.len().min(self.length);
+        self.pipe.map_or(0, |pipe| pipe.copy_out(&mut out[..length]))
+    }
+}
+
+impl core::fmt::Debug for ReadData<'_> {
+    fn fmt(&self, formatter: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(formatter, "ReadData({})", self.length)
+    }
+}
+
+/// A write's data: bytes, or a run the transport received whole (see
+/// [`FileServer::write_run`]).
+pub enum WriteData<'a> {
+    Bytes(&'a [u8]),
+    Run(Box<dyn PipeRun>),
+}
+
+impl WriteData<'_> {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            WriteData::Bytes(bytes) => bytes,
+            WriteData::Run(run) => run.bytes(),
+        }
+    }
+}
+
+/// A waiting write's data, kept until the pipe has room: a copy of bytes
+/// that came inline, or the received run itself (no copy).
+enum KeptWrite {
+    Bytes(Vec<u8>),
+    Run(Box<dyn PipeRun>),
+}
+
+impl KeptWrite {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            KeptWrite::Bytes(bytes) => bytes,
+            KeptWrite::Run(run) => run.bytes(),
+        }
+    }
+}
+
+impl core::fmt::Debug for KeptWrite {
+    fn fmt(&self, formatter: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(formatter, "KeptWrite({})", self.bytes().len())
+    }
+}
+
 #[derive(Debug)]
 enum WaitKind {
     Read { handle: Handle, count: usize },
-    Write { handle: Handle, data: Vec<u8>, written: usize },
+    Write { handle: Handle, data: Option<KeptWrite>, written: usize },
     OpenFifo { handle: Handle, pipe: u64, node: NodeRef, file: OpenFile, writer: bool },
     RecordLock { handle: Handle, node: NodeRef, owner: LockOwner, kind: LockKind, range: ByteRange },
     Flock { handle: Handle, node: NodeRef, kind: LockKind },
@@ -236,6 +310,13 @@ struct Wait {
 pub trait ReadBuffer {
     /// Space for `length` bytes (at most the count the read asked for).
     fn buffer(&mut self, length: usize) -> Result<&mut [u8], Errno>;
+
+    /// The read's data is exactly `run`, a run the transport received:
+    /// taken whole for the reply (no copy), or given back to copy with
+    /// [`ReadBuffer::buffer`].
+    fn take_run(&mut self, run: Box<dyn PipeRun>) -> Result<(), Box<dyn PipeRun>> {
+        Err(run)
+    }
 }
 
 /// A caller's slice as the read's space.

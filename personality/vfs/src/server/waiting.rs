@@ -178,12 +178,29 @@ impl FileServer {
         match state.read_state() {
             ReadState::WouldBlock => {}
             ReadState::EndOfFile => {
-                deliver(id, Completion::Read(Ok((&[], &[]))));
+                deliver(id, Completion::Read(Ok(ReadData::NONE)));
+                self.cancel(id);
+            }
+            ReadState::Data(_) if state.whole_run(count) => {
+                // Exactly a run a writer sent: offered whole; what the
+                // transport leaves in the slot its client did not get.
+                let mut slot = self.pipes.get_mut(&pipe).and_then(Pipe::take_run);
+                deliver(id, Completion::ReadRun(&mut slot));
+                match slot {
+                    Some(run) => {
+                        if let Some(state) = self.pipes.get_mut(&pipe) {
+                            state.put_back_run(run);
+                        }
+                    }
+                    None => {
+                        self.changed.insert(WaitKey::Pipe(pipe));
+                    }
+                }
                 self.cancel(id);
             }
             ReadState::Data(queued) => {
                 let take = queued.min(count);
-                let delivered = deliver(id, Completion::Read(Ok(state.peek(take))));
+                let delivered = deliver(id, Completion::Read(Ok(ReadData { pipe: Some(state), length: take })));
                 if delivered {
                     if let Some(state) = self.pipes.get_mut(&pipe) {
                         state.consume(take);
@@ -200,7 +217,8 @@ impl FileServer {
         let WaitKey::Pipe(pipe) = wait.key else { return };
         let WaitKind::Write { data, written, .. } = &mut wait.kind else { return };
         let Some(state) = self.pipes.get_mut(&pipe) else { return };
-        let remaining = data.len() - *written;
+        let Some(length) = data.as_ref().map(|kept| kept.bytes().len()) else { return };
+        let remaining = length - *written;
         match state.write_state(remaining) {
             WriteState::WouldBlock => {}
             WriteState::Broken => {
@@ -209,12 +227,24 @@ impl FileServer {
                 self.cancel(id);
             }
             WriteState::Room(room) => {
-                // A write of at most PIPE_BUF goes in whole, else what fits.
+                // A write of at most PIPE_BUF goes in whole, else what fits;
+                // a kept run that fits whole goes in as it is.
                 let start = *written;
-                state.push(&data[start..start + room]);
+                match data.take() {
+                    Some(KeptWrite::Run(run)) if start == 0 && room == length => {
+                        if let Err(run) = state.push_run(run) {
+                            state.push(run.bytes());
+                        }
+                    }
+                    Some(kept) => {
+                        state.push(&kept.bytes()[start..start + room]);
+                        *data = Some(kept);
+                    }
+                    None => return,
+                }
                 *written += room;
                 let total = *written;
-                if total < data.len() {
+                if total < length {
                     // Still more to go: wait for more room (readers will
                     // change the key).
                     self.changed.insert(WaitKey::Pipe(pipe));
