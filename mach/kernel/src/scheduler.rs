@@ -282,15 +282,22 @@ impl Kernel {
 /// Gives the CPU to the most urgent runnable thread (maybe the caller).
 pub fn reschedule() {
     crate::arch::cpu::without_interrupts(|| {
-        let switch = KERNEL.lock().as_mut().and_then(Kernel::pick_next);
-        if let Some((from, to)) = switch {
-            // SAFETY: `pick_next` returned the running thread's context and a
-            // different live thread's; dead threads are freed only by `reap`,
-            // never while on the CPU, so both outlive the switch. Interrupts
-            // are off.
-            unsafe { crate::arch::context::switch(from, to) };
-        }
+        let contexts = KERNEL.lock().as_mut().and_then(Kernel::pick_next);
+        switch_to(contexts);
     });
+}
+
+/// Switches from the running thread to the one `pick_next` chose, if it
+/// chose one; called with interrupts off and the kernel lock dropped.
+/// Returns when the running thread runs again.
+fn switch_to(contexts: Option<(*mut ThreadContext, *const ThreadContext)>) {
+    if let Some((from, to)) = contexts {
+        // SAFETY: `pick_next` returned the running thread's context and a
+        // different live thread's; dead threads are freed only by `reap`,
+        // never while on the CPU, so both outlive the switch. Both callers
+        // run with interrupts off.
+        unsafe { crate::arch::context::switch(from, to) };
+    }
 }
 
 /// Runs `action` on the kernel's objects and, if it answers `true` (it
@@ -306,12 +313,7 @@ pub fn with_kernel_then_switch<R>(action: impl FnOnce(&mut Kernel) -> (R, bool))
         let (result, switch) = action(kernel);
         let contexts = if switch { kernel.pick_next() } else { None };
         drop(guard);
-        if let Some((from, to)) = contexts {
-            // SAFETY: as in `reschedule`: `pick_next` returned the running
-            // thread's context and a different live thread's, neither freed
-            // while in use; interrupts are off.
-            unsafe { crate::arch::context::switch(from, to) };
-        }
+        switch_to(contexts);
         result
     })
 }
