@@ -99,5 +99,5 @@ pub struct Handlers {
 
 /// The kernel's handlers (see [`Handlers`]).
 pub(crate) fn handlers() -> &'static Handlers {
-    &crate::HANDLERS
+    &crate::entry::HANDLERS
 }
