@@ -6,12 +6,13 @@
 //! contexts) and carried out after the lock is dropped, so the next thread
 //! never finds it held.
 //!
-//! Priority inheritance across RPC (later): when a client blocks in an RPC
-//! on a port whose receiver thread is known (the direct-handoff path), the
-//! receiver runs with `max(own, client)` until it replies; `Thread` gains a
-//! `base_priority` and the effective priority is recomputed on reply.
-//! Everything here already reads `priority` only through the run queues, so
-//! that is a local change.
+//! Priority inheritance on the RPC handoff: a client that hands a request
+//! carrying a reply right (send-once) to a waiting server thread, and waits
+//! for the answer in the same `mach_msg`, lends that thread its priority
+//! for the rest of the call ([`Kernel::lend_priority`], [`Kernel::end_loan`];
+//! the rules are in docs/kernel.md, "Scheduler"). Every decision here reads
+//! only the effective `priority`, so a loan moves a queued thread between
+//! run queues and nothing else.
 
 use crate::arch::context::ThreadContext;
 use crate::arena::Arena;
@@ -117,15 +118,95 @@ impl Kernel {
     /// ready. With `direct` (the caller switches in this lock section, or
     /// calls [`Kernel::queue_handoff`] before dropping the lock), a thread
     /// that may run at once is not put in a run queue at all: `pick_next`
-    /// takes it as it is (the call fast path's direct switch).
-    pub fn wake_for_handoff(&mut self, id: ThreadId, direct: bool) {
+    /// takes it as it is (the call fast path's direct switch). With `lends`
+    /// (the message carries a reply right and the running thread waits for
+    /// the answer in this trap), the running thread lends it its priority
+    /// first ([`Kernel::lend_priority`]), so a low-priority server answering
+    /// an urgent client runs next.
+    pub fn wake_for_handoff(&mut self, id: ThreadId, direct: bool, lends: bool) {
         if !self.wake_unqueued(id, WaitResult::Woken) {
             return;
+        }
+        if lends {
+            self.lend_priority(self.current_thread(), id);
         }
         self.scheduler.handoff = Some(id);
         if !direct || !self.may_run_next(id) {
             self.make_runnable(id);
         }
+    }
+
+    /// `client` lends its effective priority to `server`, a thread it just
+    /// handed a request to (blocked until now, so in no run queue), for the
+    /// rest of the call `client` is in. One loan per thread either way: a
+    /// loan `client` made before ends, and the server's loan from an
+    /// earlier request (it received again without answering that one) is
+    /// replaced by this one: it serves this request now. A server at least
+    /// as urgent as the client borrows nothing (and keeps no older loan).
+    /// The loan is the client's priority now; nothing later follows it
+    /// along a chain of calls (each handoff costs the same, however long
+    /// the chain: a chain built call by call passes the first client's
+    /// priority on anyway, each server lending what it borrowed).
+    pub fn lend_priority(&mut self, client: ThreadId, server: ThreadId) {
+        self.end_loan(client);
+        let Some(priority) = self.threads.get(client).map(|thread| thread.priority) else { return };
+        let Some(thread) = self.threads.get_mut(server) else { return };
+        let base = thread.base_priority;
+        if let Some(previous) = thread.inherited_from.take() {
+            if let Some(previous) = self.threads.get_mut(previous) {
+                previous.lent_to = None;
+            }
+        }
+        if priority <= base {
+            self.set_priority(server, base);
+            return;
+        }
+        self.threads.get_mut(server).expect("checked above").inherited_from = Some(client);
+        if let Some(client) = self.threads.get_mut(client) {
+            client.lent_to = Some(server);
+        }
+        self.set_priority(server, priority);
+    }
+
+    /// The call `client` lent its priority for is over (its `mach_msg`
+    /// returns, it woke from its wait for the reply, or it died): the
+    /// server it lent to, if that loan still stands, goes back to its base
+    /// priority. No effect if it lent nothing.
+    pub fn end_loan(&mut self, client: ThreadId) {
+        let Some(server) = self.threads.get_mut(client).and_then(|thread| thread.lent_to.take()) else { return };
+        let Some(thread) = self.threads.get_mut(server) else { return };
+        if thread.inherited_from != Some(client) {
+            return;
+        }
+        thread.inherited_from = None;
+        let base = thread.base_priority;
+        self.set_priority(server, base);
+    }
+
+    /// A thread that dies ends the loan it made and the one it holds.
+    pub fn end_loans_of(&mut self, id: ThreadId) {
+        self.end_loan(id);
+        let Some(client) = self.threads.get_mut(id).and_then(|thread| thread.inherited_from.take()) else { return };
+        if let Some(client) = self.threads.get_mut(client).filter(|client| client.lent_to == Some(id)) {
+            client.lent_to = None;
+        }
+    }
+
+    /// Sets a thread's effective priority, moving it to the new level's run
+    /// queue (at the back) if it is in one.
+    fn set_priority(&mut self, id: ThreadId, priority: u8) {
+        let Some(thread) = self.threads.get_mut(id) else { return };
+        let old = thread.priority as usize;
+        if old == priority as usize {
+            return;
+        }
+        thread.priority = priority;
+        if !thread.queued {
+            return;
+        }
+        self.scheduler.run_queues[old].retain(|&queued| queued != id);
+        self.scheduler.run_queues[priority as usize].push_back(id);
+        self.scheduler.ready_levels |= 1 << priority;
     }
 
     /// Puts the handoff target in its run queue if it is not in one (the
@@ -152,6 +233,12 @@ impl Kernel {
         if thread.state != ThreadState::Blocked {
             return false;
         }
+        if thread.lent_to.is_some() {
+            // Whatever woke it (the reply, a timeout, an abort, a dead
+            // port), it no longer waits on the server it lent to.
+            self.end_loan(id);
+        }
+        let thread = self.threads.get_mut(id).expect("thread exists");
         // What it waited for, for an abort before it runs (`wake_one` took
         // it off its queue and recorded it already; `prepare_block` cleared
         // it for a wait that is not IPC).
@@ -421,11 +508,16 @@ pub fn leave_trap(yield_requested: bool) -> (bool, bool) {
         let Some(current) = kernel.scheduler.current else { return (false, false) };
         let suspended =
             core::mem::take(&mut kernel.scheduler.suspension_pending) && !kernel.is_runnable_ignoring_state(current);
-        let highest = kernel.highest_ready_level();
         let Some(thread) = kernel.threads.get_mut(current) else { return (false, true) };
         let result_in_frame = core::mem::take(&mut thread.result_in_frame);
         let stopped = thread.state != ThreadState::Running || suspended;
-        let outranked = highest.is_some_and(|level| level > thread.priority as usize);
+        let (own, lent) = (thread.priority as usize, thread.lent_to.is_some());
+        if lent {
+            // The call it lent its priority for ends with this trap (it
+            // found its reply without waiting, or gave up).
+            kernel.end_loan(current);
+        }
+        let outranked = kernel.highest_ready_level().is_some_and(|level| level > own);
         (result_in_frame, yield_requested || stopped || outranked)
     })
 }
