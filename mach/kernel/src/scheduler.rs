@@ -148,6 +148,20 @@ impl Kernel {
     /// the chain: a chain built call by call passes the first client's
     /// priority on anyway, each server lending what it borrowed).
     pub fn lend_priority(&mut self, client: ThreadId, server: ThreadId) {
+        // The common case, on every call to a server at least as urgent as
+        // its client: nothing to lend, no older loan to end.
+        let Some(lender) = self.threads.get(client) else { return };
+        let (priority, earlier) = (lender.priority, lender.lent_to);
+        let Some(thread) = self.threads.get(server) else { return };
+        if priority <= thread.base_priority && thread.inherited_from.is_none() && earlier.is_none() {
+            return;
+        }
+        self.change_loan(client, server);
+    }
+
+    /// [`Kernel::lend_priority`] when a loan is made or one ends.
+    #[inline(never)]
+    fn change_loan(&mut self, client: ThreadId, server: ThreadId) {
         self.end_loan(client);
         let Some(priority) = self.threads.get(client).map(|thread| thread.priority) else { return };
         let Some(thread) = self.threads.get_mut(server) else { return };
@@ -172,6 +186,7 @@ impl Kernel {
     /// returns, it woke from its wait for the reply, or it died): the
     /// server it lent to, if that loan still stands, goes back to its base
     /// priority. No effect if it lent nothing.
+    #[inline(never)]
     pub fn end_loan(&mut self, client: ThreadId) {
         let Some(server) = self.threads.get_mut(client).and_then(|thread| thread.lent_to.take()) else { return };
         let Some(thread) = self.threads.get_mut(server) else { return };
@@ -194,6 +209,7 @@ impl Kernel {
 
     /// Sets a thread's effective priority, moving it to the new level's run
     /// queue (at the back) if it is in one.
+    #[inline(never)]
     fn set_priority(&mut self, id: ThreadId, priority: u8) {
         let Some(thread) = self.threads.get_mut(id) else { return };
         let old = thread.priority as usize;
@@ -233,12 +249,14 @@ impl Kernel {
         if thread.state != ThreadState::Blocked {
             return false;
         }
-        if thread.lent_to.is_some() {
+        let thread = if thread.lent_to.is_some() {
             // Whatever woke it (the reply, a timeout, an abort, a dead
             // port), it no longer waits on the server it lent to.
             self.end_loan(id);
-        }
-        let thread = self.threads.get_mut(id).expect("thread exists");
+            self.threads.get_mut(id).expect("thread exists")
+        } else {
+            thread
+        };
         // What it waited for, for an abort before it runs (`wake_one` took
         // it off its queue and recorded it already; `prepare_block` cleared
         // it for a wait that is not IPC).
@@ -508,16 +526,18 @@ pub fn leave_trap(yield_requested: bool) -> (bool, bool) {
         let Some(current) = kernel.scheduler.current else { return (false, false) };
         let suspended =
             core::mem::take(&mut kernel.scheduler.suspension_pending) && !kernel.is_runnable_ignoring_state(current);
+        let highest = kernel.highest_ready_level();
         let Some(thread) = kernel.threads.get_mut(current) else { return (false, true) };
         let result_in_frame = core::mem::take(&mut thread.result_in_frame);
         let stopped = thread.state != ThreadState::Running || suspended;
-        let (own, lent) = (thread.priority as usize, thread.lent_to.is_some());
-        if lent {
+        let outranked = highest.is_some_and(|level| level > thread.priority as usize);
+        if thread.lent_to.is_some() {
             // The call it lent its priority for ends with this trap (it
-            // found its reply without waiting, or gave up).
+            // found its reply without waiting, or gave up). The server's
+            // priority can only fall, so `outranked` errs on the side of
+            // one needless pass through the scheduler.
             kernel.end_loan(current);
         }
-        let outranked = kernel.highest_ready_level().is_some_and(|level| level > own);
         (result_in_frame, yield_requested || stopped || outranked)
     })
 }
