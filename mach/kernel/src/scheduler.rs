@@ -612,3 +612,129 @@ pub fn start(boot_thread_priority: u8) {
         kernel.scheduler.quantum_left = quantum_ticks();
     });
 }
+
+#[cfg(feature = "ktest")]
+mod tests {
+    use super::*;
+    use crate::arch::context::KernelStack;
+    use crate::ktest::Failure;
+    use crate::{ensure, ensure_eq, ktest};
+
+    /// A kernel thread for the loan bookkeeping only: blocked, in no queue,
+    /// never run, removed by [`remove`].
+    fn parked(kernel: &mut Kernel, priority: u8) -> Result<ThreadId, Failure> {
+        let stack = KernelStack::new()?;
+        let context = ThreadContext::new_kernel(&stack, idle_loop);
+        let mut thread = Thread::new(None, "loan".into(), priority, context, Some(stack));
+        thread.state = ThreadState::Blocked;
+        Ok(kernel.threads.insert(thread))
+    }
+
+    fn remove(kernel: &mut Kernel, threads: &[ThreadId]) {
+        for &id in threads {
+            if let Some(thread) = kernel.threads.remove(id) {
+                if thread.queued {
+                    kernel.scheduler.run_queues[thread.priority as usize].retain(|&queued| queued != id);
+                }
+            }
+        }
+    }
+
+    fn priority(kernel: &Kernel, id: ThreadId) -> Option<u8> {
+        kernel.threads.get(id).map(|thread| thread.priority)
+    }
+
+    /// Runs `check` on threads made at `priorities`, removing them after
+    /// whatever it answers; all under one lock section, so the scheduler
+    /// never sees them.
+    fn with_threads<const N: usize>(
+        priorities: [u8; N],
+        check: impl FnOnce(&mut Kernel, [ThreadId; N]) -> Result<(), Failure>,
+    ) -> Result<(), Failure> {
+        with_kernel(|kernel| {
+            let mut made = Vec::new();
+            for priority in priorities {
+                match parked(kernel, priority) {
+                    Ok(id) => made.push(id),
+                    Err(failure) => {
+                        remove(kernel, &made);
+                        return Err(failure);
+                    }
+                }
+            }
+            let ids: [ThreadId; N] = made.clone().try_into().map_err(|_| "thread count")?;
+            let result = check(kernel, ids);
+            remove(kernel, &made);
+            result
+        })
+    }
+
+    ktest! {
+        fn a_loan_travels_down_a_chain_of_calls_and_ends_call_by_call() {
+            with_threads([30, 10, 5], |kernel, [client, first, second]| {
+                kernel.lend_priority(client, first);
+                ensure_eq!(priority(kernel, first), Some(30));
+                kernel.lend_priority(first, second);
+                ensure_eq!(priority(kernel, second), Some(30));
+                // The second server answers the first: the first keeps the
+                // client's loan.
+                kernel.end_loan(first);
+                ensure_eq!((priority(kernel, second), priority(kernel, first)), (Some(5), Some(30)));
+                kernel.end_loan(client);
+                ensure_eq!(priority(kernel, first), Some(10));
+                let loans = [client, first, second].map(|id| kernel.threads.get(id).map(|thread| (thread.lent_to, thread.inherited_from)));
+                ensure!(loans.iter().all(|loan| *loan == Some((None, None))), "loans left: {loans:?}");
+                Ok(())
+            })
+        }
+
+        fn a_new_request_replaces_a_servers_loan_and_a_less_urgent_client_lends_nothing() {
+            with_threads([20, 15, 3, 5], |kernel, [urgent, middle, idle, server]| {
+                kernel.lend_priority(urgent, server);
+                ensure_eq!(priority(kernel, server), Some(20));
+                kernel.lend_priority(middle, server);
+                ensure_eq!(priority(kernel, server), Some(15));
+                ensure_eq!(kernel.threads.get(urgent).and_then(|thread| thread.lent_to), None);
+                // Ending the replaced loan changes nothing.
+                kernel.end_loan(urgent);
+                ensure_eq!(priority(kernel, server), Some(15));
+                kernel.lend_priority(idle, server);
+                ensure_eq!(priority(kernel, server), Some(5));
+                ensure_eq!(kernel.threads.get(middle).and_then(|thread| thread.lent_to), None);
+                ensure_eq!(kernel.threads.get(server).and_then(|thread| thread.inherited_from), None);
+                Ok(())
+            })
+        }
+
+        fn a_loan_ends_when_the_client_wakes_or_either_thread_dies() {
+            with_threads([25, 5, 25, 5], |kernel, [client, server, dying_client, orphan]| {
+                kernel.lend_priority(client, server);
+                ensure!(kernel.wake_unqueued(client, WaitResult::TimedOut));
+                ensure_eq!(priority(kernel, server), Some(5));
+                kernel.lend_priority(dying_client, orphan);
+                ensure_eq!(priority(kernel, orphan), Some(25));
+                kernel.end_loans_of(dying_client);
+                ensure_eq!(priority(kernel, orphan), Some(5));
+                kernel.lend_priority(client, server);
+                kernel.end_loans_of(server);
+                ensure_eq!(kernel.threads.get(client).and_then(|thread| thread.lent_to), None);
+                Ok(())
+            })
+        }
+
+        fn a_loan_moves_a_queued_thread_between_run_queues() {
+            with_threads([25, 5], |kernel, [client, server]| {
+                kernel.threads.get_mut(server).ok_or("server")?.state = ThreadState::Ready;
+                kernel.make_runnable(server);
+                ensure_eq!(kernel.scheduler.run_queues[5].back(), Some(&server));
+                kernel.lend_priority(client, server);
+                ensure!(!kernel.scheduler.run_queues[5].contains(&server));
+                ensure_eq!(kernel.scheduler.run_queues[25].back(), Some(&server));
+                kernel.end_loan(client);
+                ensure!(!kernel.scheduler.run_queues[25].contains(&server));
+                ensure_eq!(kernel.scheduler.run_queues[5].back(), Some(&server));
+                Ok(())
+            })
+        }
+    }
+}

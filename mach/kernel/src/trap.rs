@@ -242,8 +242,9 @@ fn thread_switch(option: u64, timeout_milliseconds: u64) -> Result<(), KernRetur
                 _ => Ok(()),
             }
         }
-        // Priority depression needs a base/effective priority split that
-        // arrives with priority inheritance; refuse rather than pretend.
+        // Priority depression (the effective priority dropped for a
+        // while; the split exists since priority inheritance) is not
+        // implemented: refuse rather than pretend.
         SWITCH_OPTION_DEPRESS => Err(KernReturn::NotSupported),
         _ => Err(KernReturn::InvalidArgument),
     }
