@@ -103,6 +103,9 @@ macro_rules! kernel_entry {
                 $main(boot)
             }
 
+            // Inlined into the architecture's system-call entry under the
+            // kernel's LTO (build_kernel), as trap::dispatch is into this.
+            #[inline(always)]
             #[unsafe(no_mangle)]
             fn mach_kernel_system_call(number: u64, arguments: [u64; 6], return_register: &mut u64) {
                 $system_call(number, arguments, return_register)
