@@ -196,16 +196,19 @@ impl Ipc {
     }
 
     /// The port, if the id is current.
+    #[inline]
     pub fn port(&self, port: PortId) -> Option<&Port> {
         self.ports.get(port.0)
     }
 
     /// The space, if the id is current.
+    #[inline]
     pub fn space(&self, space: SpaceId) -> Option<&Space> {
         self.spaces.get(space.0)
     }
 
     /// The port set, if the id is current.
+    #[inline]
     pub fn port_set(&self, set: PortSetId) -> Option<&PortSet> {
         self.port_sets.get(set.0)
     }
