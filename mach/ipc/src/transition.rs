@@ -231,6 +231,26 @@ impl Ipc {
     }
 
     /// Inserts a new entry for a right to `port` and records the holder.
+    /// A send-once right used as a message's destination (MOVE_SEND_ONCE)
+    /// and consumed by its delivery: what [`Ipc::commit_take`] and
+    /// [`Ipc::destroy_consumed_destination`] do to it, in that order,
+    /// without their general dispatch (the fast path's reply, whose entry
+    /// `name` it checked to be the send-once right of `port`). `None`, with
+    /// nothing changed, if it is not.
+    pub(crate) fn consume_send_once(&mut self, space: SpaceId, name: PortName, port: PortId) -> Option<()> {
+        match self.space(space)?.entries.get(&name)?.rights {
+            EntryRights::SendOnce { port: held } if held == port => {}
+            _ => return None,
+        }
+        self.port_mut(port)?.holders.remove(&(space, name));
+        self.cancel_dead_name_request(space, name, port);
+        self.space_mut(space)?.remove_name(name);
+        let port_object = self.port_mut(port)?;
+        port_object.send_once_rights = port_object.send_once_rights.saturating_sub(1);
+        self.free_if_unreferenced(port);
+        Some(())
+    }
+
     pub(crate) fn place_entry(&mut self, space: SpaceId, name: PortName, rights: EntryRights) {
         let port = match rights {
             EntryRights::Port { port, .. } | EntryRights::SendOnce { port } => Some(port),
