@@ -363,12 +363,29 @@ impl Ipc {
     pub(crate) fn destroy_rights(&mut self, rights: Vec<CarriedRight>) {
         let mut work = rights;
         while let Some(right) = work.pop() {
-            match right {
-                CarriedRight::Dead => {}
-                CarriedRight::Port { port, kind: RightKind::Send } => self.release_send(port),
-                CarriedRight::Port { port, kind: RightKind::SendOnce } => self.release_send_once(port),
-                CarriedRight::Port { port, kind: RightKind::Receive } => self.destroy_receive(port, &mut work),
+            self.destroy_right(right, &mut work);
+        }
+    }
+
+    /// [`Ipc::destroy_rights`] for the rights of one entry, in the same
+    /// order (the last first), with a work list that allocates only if a
+    /// destroyed receive right brings more (its queue, a no-senders right).
+    pub(crate) fn destroy_detached(&mut self, rights: transition::DetachedRights) {
+        let mut work = Vec::new();
+        for right in rights.into_iter().rev() {
+            self.destroy_right(right, &mut work);
+            while let Some(right) = work.pop() {
+                self.destroy_right(right, &mut work);
             }
+        }
+    }
+
+    fn destroy_right(&mut self, right: CarriedRight, work: &mut Vec<CarriedRight>) {
+        match right {
+            CarriedRight::Dead => {}
+            CarriedRight::Port { port, kind: RightKind::Send } => self.release_send(port),
+            CarriedRight::Port { port, kind: RightKind::SendOnce } => self.release_send_once(port),
+            CarriedRight::Port { port, kind: RightKind::Receive } => self.destroy_receive(port, work),
         }
     }
 

@@ -3,7 +3,6 @@
 //! ipc_right.c). Copy-in, copy-out and the port calls are built on these.
 
 use alloc::vec;
-use alloc::vec::Vec;
 
 use mach_abi::{Disposition, KernReturn, PortName};
 
@@ -12,6 +11,30 @@ use crate::port::{Port, Receiver};
 use crate::right::{references_fit, take_right, CarriedRight, EntryRights, RightKind, Taken};
 use crate::space::Space;
 use crate::{Ipc, PortId, SpaceId};
+
+/// The rights one entry held, taken out of its space: at most a receive
+/// and a send right (or one send-once right), kept inline, so destroying a
+/// name allocates nothing.
+#[derive(Debug, Default)]
+pub(crate) struct DetachedRights {
+    rights: [Option<CarriedRight>; 2],
+}
+
+impl DetachedRights {
+    fn push(&mut self, right: CarriedRight) {
+        let slot = self.rights.iter_mut().find(|slot| slot.is_none()).expect("an entry holds at most two rights");
+        *slot = Some(right);
+    }
+}
+
+impl IntoIterator for DetachedRights {
+    type Item = CarriedRight;
+    type IntoIter = core::iter::Flatten<core::array::IntoIter<Option<CarriedRight>, 2>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.rights.into_iter().flatten()
+    }
+}
 
 impl Ipc {
     pub(crate) fn entry_rights(&self, space: SpaceId, name: PortName) -> Result<EntryRights, KernReturn> {
@@ -22,11 +45,11 @@ impl Ipc {
     /// Removes a name and returns the rights it held, detached (receive
     /// rights leave their port set and become in transit). A dead-name
     /// request on the name is cancelled with a port-deleted notification.
-    pub(crate) fn detach_entry(&mut self, space: SpaceId, name: PortName) -> Vec<CarriedRight> {
+    pub(crate) fn detach_entry(&mut self, space: SpaceId, name: PortName) -> DetachedRights {
         let Some(entry) = self.space_mut(space).and_then(|s| s.remove_name(name)) else {
-            return Vec::new();
+            return DetachedRights::default();
         };
-        let mut rights = Vec::new();
+        let mut rights = DetachedRights::default();
         match entry.rights {
             EntryRights::Port { port, receive, send_references } => {
                 if let Some(space_object) = self.space_mut(space) {
