@@ -244,6 +244,8 @@ fn call_step(
     if !nothing_queued(kernel, key) {
         return Some(CallOutcome::General);
     }
+    let current = kernel.current_thread();
+    let checked = kernel.threads.get_mut(current).and_then(|thread| thread.checked_receive_buffer.take());
     let Ok(mut memory) = kernel.user_space(task) else { return Some(CallOutcome::General) };
     let (receive_end, send_end) =
         (call.address.saturating_add(receive_size as u64), call.address.saturating_add(bytes.len() as u64));
@@ -257,8 +259,15 @@ fn call_step(
     {
         return Some(CallOutcome::General);
     }
-    let Ok(receive_buffer) = user::writable(&mut memory, UserBuffer::new(call.address, receive_size)) else {
-        return Some(CallOutcome::General);
+    // The check kept from this thread's last call, if it was made for
+    // this buffer and the page tables are as they were; else a fresh one.
+    let wanted = UserBuffer::new(call.address, receive_size);
+    let receive_buffer = match checked.filter(|buffer| buffer.buffer() == wanted && buffer.is_current(&memory)) {
+        Some(buffer) => buffer,
+        None => match user::writable(&mut memory, wanted) {
+            Ok(buffer) => buffer,
+            Err(_) => return Some(CallOutcome::General),
+        },
     };
     let copied = match covered {
         true => receive_buffer.read(&mut memory, bytes),
@@ -567,6 +576,8 @@ fn deliver_directly(
     let thread = kernel.threads.get_mut(receiver)?;
     thread.delivered = Some(code);
     thread.pending_receive = None;
+    // Its next call will likely receive into the same buffer.
+    thread.checked_receive_buffer = Some(buffer);
     debug_assert_eq!(thread.waiting_on, Some(key));
     kernel.wake_for_handoff(receiver, direct);
     // A handed-off message has only header rights and moves no receive

@@ -284,7 +284,11 @@ impl WritableBuffer {
     /// tables unchanged since the check (the rule under the kernel lock)
     /// it writes the pieces found then, and cannot fail; otherwise it
     /// checks the buffer again as [`copy_to_user`] does.
-    pub fn write<M: ResolveFault>(self, space: &mut UserSpace<M>, source: &[u8]) -> Result<(), UserMemoryError> {
+    ///
+    /// The token stays valid after a write: a thread that receives into
+    /// the same buffer again keeps it (`Thread::checked_receive_buffer`)
+    /// and is spared the check while the tables do not change.
+    pub fn write<M: ResolveFault>(&self, space: &mut UserSpace<M>, source: &[u8]) -> Result<(), UserMemoryError> {
         if self.buffer.length < source.len() {
             return Err(UserMemoryError::TooLong);
         }
