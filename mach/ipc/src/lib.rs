@@ -466,7 +466,7 @@ impl Ipc {
 
     pub(crate) fn free_if_unreferenced(&mut self, port: PortId) {
         if self.port(port).is_some_and(|p| p.is_unreferenced() && p.queue.is_empty() && p.requests.is_empty()) {
-            self.ports.remove(port.0);
+            self.ports.free(port.0);
         }
     }
 
@@ -494,7 +494,9 @@ impl Ipc {
         port_object.receiver = Receiver::Dead;
         let set = port_object.port_set.take();
         let holders = core::mem::take(&mut port_object.holders);
-        let dead_name_requests = core::mem::take(&mut port_object.requests.dead_name);
+        // (Most ports die with no request: an empty map is not taken and walked.)
+        let dead_name_requests =
+            (!port_object.requests.dead_name.is_empty()).then(|| core::mem::take(&mut port_object.requests.dead_name));
         let no_senders = port_object.requests.no_senders.take();
         let queue = core::mem::take(&mut port_object.queue);
         port_object.queued_send_destinations = 0;
@@ -502,7 +504,7 @@ impl Ipc {
         for (space, name) in holders {
             self.entry_to_dead_name(space, name, port);
         }
-        for ((space, name), destination) in dead_name_requests {
+        for ((space, name), destination) in dead_name_requests.into_iter().flatten() {
             // Mach: the notification holds one more reference on the dead
             // name, so the name is not reused before the holder sees it.
             if let Some(entry) = self.space_mut(space).and_then(|s| s.entries.get_mut(&name)) {
