@@ -211,12 +211,7 @@ fn call_fast(call: Call, receive_deadline: Option<u64>) -> CallOutcome {
         return outcome;
     }
     // Woken: what the receive came to, in one more lock section.
-    let (woke, delivered) = with_kernel(|kernel| {
-        let current = kernel.current_thread();
-        let thread = kernel.threads.get_mut(current).expect("current thread");
-        thread.pending_receive = None;
-        (thread.wait_result.take().unwrap_or(WaitResult::Woken), thread.delivered.take())
-    });
+    let (woke, delivered) = take_wake_outcome();
     if let Some(code) = delivered {
         return CallOutcome::Done(code);
     }
@@ -589,6 +584,18 @@ fn deliver_directly(
     Some(MachMsgReturn::Success)
 }
 
+/// After a blocked receive woke: why it woke, and the result of a message
+/// a sender delivered straight into its buffer, if one did (its pending
+/// receive is over either way).
+fn take_wake_outcome() -> (WaitResult, Option<MachMsgReturn>) {
+    with_kernel(|kernel| {
+        let current = kernel.current_thread();
+        let thread = kernel.threads.get_mut(current).expect("current thread");
+        thread.pending_receive = None;
+        (thread.wait_result.take().unwrap_or(WaitResult::Woken), thread.delivered.take())
+    })
+}
+
 /// Blocks on `key` until `deadline` (or for good), or answers `timed_out`
 /// if the deadline has already come.
 fn wait_or_time_out(kernel: &mut Kernel, deadline: Option<u64>, key: WaitKey, timed_out: MachMsgReturn) -> Step {
@@ -692,12 +699,7 @@ fn receive(address: u64, size: u64, name: PortName, options: ReceiveOptions, dea
                 scheduler::reschedule();
                 // Why it woke, and whether a sender delivered straight into
                 // the buffer (`finish_block` and this in one lock section).
-                let (woke, delivered) = with_kernel(|kernel| {
-                    let current = kernel.current_thread();
-                    let thread = kernel.threads.get_mut(current).expect("current thread");
-                    thread.pending_receive = None;
-                    (thread.wait_result.take().unwrap_or(WaitResult::Woken), thread.delivered.take())
-                });
+                let (woke, delivered) = take_wake_outcome();
                 if let Some(code) = delivered {
                     return code;
                 }
