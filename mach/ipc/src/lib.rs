@@ -51,6 +51,7 @@ mod entry_table;
 mod fastpath;
 mod holders;
 mod invariants;
+mod kernel_handoff;
 mod mach_port;
 pub mod message;
 pub mod notify;

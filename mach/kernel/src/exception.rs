@@ -163,17 +163,16 @@ fn raise(kernel: &mut crate::kernel::Kernel, level: Level, exception: u32, code:
     }
     .expect("an exception message is far below the size limit");
     kernel.exception_waits.insert(reply_port, Wait { thread, behavior });
-    match kernel.ipc.send_kernel_message(message) {
-        Some(outcome) => crate::ipc::deliver_outcome(kernel, outcome),
-        None => {
-            // The handler's port died: the message was destroyed, its reply
-            // right with it (a send-once notification will not come either,
-            // the reply port being ours).
-            kernel.exception_waits.remove(&reply_port);
-            let _ = kernel.ipc.destroy_kernel_port(reply_port);
-            crate::ipc::settle(kernel);
-            return false;
-        }
+    // Handed straight to a handler thread waiting in its receive, which the
+    // caller then switches to (`offer_to_handlers`).
+    if !crate::ipc::kernel_handoff::send(kernel, message) {
+        // The handler's port died: the message was destroyed, its reply
+        // right with it (a send-once notification will not come either,
+        // the reply port being ours).
+        kernel.exception_waits.remove(&reply_port);
+        let _ = kernel.ipc.destroy_kernel_port(reply_port);
+        crate::ipc::settle(kernel);
+        return false;
     }
     kernel.prepare_block(None, None);
     crate::ipc::settle(kernel);
@@ -258,19 +257,68 @@ fn verdict_of(
 /// the send-once notification of a handler that died without replying.
 /// Records the verdict in the waiting thread and wakes it.
 pub fn take_reply(kernel: &mut crate::kernel::Kernel, port: mach_ipc::PortId) {
-    use mach_abi::KernReturn;
-    let Some(Wait { thread, behavior }) = kernel.exception_waits.remove(&port) else { return };
-    let mut verdict = KernReturn::Failure;
+    let Some(wait) = kernel.exception_waits.remove(&port) else { return };
+    let mut verdict = mach_abi::KernReturn::Failure;
     while let Some(message) = kernel.ipc.receive_kernel_message(port) {
         // The send-once notification of a handler that died has another id.
-        verdict = verdict_of(kernel, thread, behavior, message.id(), message.inline_data());
+        verdict = verdict_of(kernel, wait.thread, wait.behavior, message.id(), message.inline_data());
         kernel.ipc.release_kernel_message(message);
     }
+    finish_wait(kernel, port, wait.thread, verdict, None);
+}
+
+/// The reply leg of the call fast path (`ipc::mach_msg`'s handoff): a
+/// handler's inline message `bytes`, sent from `space` to `port`, the reply
+/// port of an exception a thread waits on, is taken at once instead of
+/// being queued there, its verdict (and a state reply's registers) given
+/// to the thread, which becomes the next to run (`direct` as for
+/// `Kernel::wake_for_handoff`). `None`: not such a message (it takes the
+/// general path, which queues it and comes to [`take_reply`]); a send the
+/// general path would refuse fails with its code, nothing changed.
+pub fn take_reply_in_place(
+    kernel: &mut crate::kernel::Kernel,
+    space: mach_ipc::SpaceId,
+    bytes: &[u8],
+    port: mach_ipc::PortId,
+    direct: bool,
+) -> Option<mach_abi::MachMsgReturn> {
+    let wait = *kernel.exception_waits.get(&port)?;
+    let message = match kernel.ipc.send_to_kernel(space, bytes) {
+        Ok(message) => message,
+        Err(mach_ipc::SendError::Failed(code)) => {
+            crate::ipc::settle(kernel);
+            return Some(code);
+        }
+        Err(_) => return None,
+    };
+    kernel.exception_waits.remove(&port);
+    let verdict = verdict_of(kernel, wait.thread, wait.behavior, message.id(), message.inline_data());
+    kernel.ipc.release_kernel_message(message);
+    finish_wait(kernel, port, wait.thread, verdict, Some(direct));
+    Some(mach_abi::MachMsgReturn::Success)
+}
+
+/// Ends `thread`'s wait on the exception reply port `port` with `verdict`:
+/// woken, or with `handoff`, made the next to run as a thread a message
+/// was handed to (`Kernel::wake_for_handoff`, its `direct`).
+fn finish_wait(
+    kernel: &mut crate::kernel::Kernel,
+    port: mach_ipc::PortId,
+    thread: crate::thread::ThreadId,
+    verdict: mach_abi::KernReturn,
+    handoff: Option<bool>,
+) {
     let _ = kernel.ipc.destroy_kernel_port(port);
     if let Some(object) = kernel.threads.get_mut(thread) {
         object.exception_reply = Some(verdict);
     }
-    kernel.wake(thread, crate::thread::WaitResult::Woken);
+    match handoff {
+        Some(direct) => kernel.wake_for_handoff(thread, direct),
+        None => kernel.wake(thread, crate::thread::WaitResult::Woken),
+    }
+    if kernel.ipc.has_pending_work() {
+        crate::ipc::settle(kernel);
+    }
 }
 
 /// Offers `fault` to the thread's then the task's exception handler. True
@@ -279,13 +327,21 @@ pub fn take_reply(kernel: &mut crate::kernel::Kernel, port: mach_ipc::PortId) {
 fn offer_to_handlers(fault: &UserFault) -> bool {
     let (exception, code) = classify(fault);
     for level in [Level::Thread, Level::Task] {
-        if !with_kernel(|kernel| raise(kernel, level, exception, code)) {
+        // Raised, the thread blocks and the switch (to the handler the
+        // message was handed to, normally) happens in the same lock section.
+        let raised = scheduler::with_kernel_then_switch(|kernel| {
+            let raised = raise(kernel, level, exception, code);
+            (raised, raised)
+        });
+        if !raised {
             continue;
         }
-        let woke = scheduler::finish_block();
-        let verdict = with_kernel(|kernel| {
+        let (woke, verdict) = with_kernel(|kernel| {
             let thread = kernel.current_thread();
-            kernel.threads.get_mut(thread).and_then(|thread| thread.exception_reply.take())
+            let object = kernel.threads.get_mut(thread);
+            object.map_or((crate::thread::WaitResult::Woken, None), |thread| {
+                (thread.wait_result.take().unwrap_or(crate::thread::WaitResult::Woken), thread.exception_reply.take())
+            })
         });
         if woke == crate::thread::WaitResult::Aborted || verdict == Some(mach_abi::KernReturn::Success) {
             return true;

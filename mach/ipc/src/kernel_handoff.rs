@@ -1,0 +1,145 @@
+//! A message the kernel builds (an exception raise, a pager's data
+//! request) handed straight to a receiver already waiting for it, as
+//! [`Ipc::send_direct_into`] hands a task's message: never queued, copied
+//! out into the receiver's space and bytes at once. The kernel then makes
+//! that receiver the next thread to run, so a faulting thread's message
+//! reaches its handler or pager in the fault's own lock section.
+//!
+//! The other way, [`Ipc::send_to_kernel`] copies in a task's message to a
+//! kernel port and gives it to the kernel at once (an exception reply,
+//! which the kernel consumes for the thread waiting on it), as a send then
+//! [`Ipc::receive_kernel_message`] would, without queueing it.
+
+use mach_abi::{msgh_bits_is_complex, receive_fits_with_trailer, MachMsgHeader, MachMsgReturn, PortName};
+
+use crate::message::{KernelMessage, MessageItem, ReceiveOptions, ReceivedInto, TaskMemory};
+use crate::port::Receiver;
+use crate::right::{CarriedRight, EntryRights};
+use crate::{Ipc, PortId, SendError, SpaceId};
+
+/// The receiver's memory for a kernel message, which carries no
+/// out-of-line memory or port arrays (`send_kernel_into` declines those):
+/// never called.
+struct NoMemory;
+
+impl TaskMemory for NoMemory {
+    fn capture_region(&mut self, _: u64, _: u32, _: mach_abi::CopyOption) -> Result<u64, MachMsgReturn> {
+        Err(MachMsgReturn::SendInvalidMemory)
+    }
+
+    fn read_port_names(&mut self, _: u64, _: u32) -> Result<alloc::vec::Vec<PortName>, MachMsgReturn> {
+        Err(MachMsgReturn::SendInvalidMemory)
+    }
+
+    fn deallocate(&mut self, _: u64, _: u64) {}
+
+    fn map_region(&mut self, _: u64, _: u32) -> Result<u64, MachMsgReturn> {
+        Err(MachMsgReturn::ReceiveInvalidData)
+    }
+
+    fn write_port_names(&mut self, _: &[PortName]) -> Result<u64, MachMsgReturn> {
+        Err(MachMsgReturn::ReceiveInvalidData)
+    }
+}
+
+impl KernelMessage {
+    /// The port the message goes to (`None`: its destination right is dead).
+    pub fn destination_port(&self) -> Option<PortId> {
+        self.destination.port().map(|(port, _)| port)
+    }
+}
+
+impl Ipc {
+    /// Delivers `message`, built by the kernel, into `out` for a receiver
+    /// of space `receiver` waiting on the receive right or port set it
+    /// names `receive_name` with a buffer of `receive_size` bytes, when the
+    /// message's destination is that port (or a member of that set) and
+    /// its queue is empty, the message carries only port rights (no
+    /// out-of-line memory, no receive right), fits the buffer and `out`
+    /// with the trailer `options` ask for, and the receiver's name
+    /// allowance has room for its rights. The result is what
+    /// [`Ipc::send_kernel_message`] then a receive would give: the same
+    /// bytes, sequence number, names and rights. Otherwise the message
+    /// comes back untouched (`Err`) for the caller to queue.
+    pub fn send_kernel_into(
+        &mut self,
+        message: KernelMessage,
+        receiver: SpaceId,
+        receive_name: PortName,
+        receive_size: usize,
+        options: ReceiveOptions,
+        out: &mut [u8],
+    ) -> Result<ReceivedInto, KernelMessage> {
+        let Some(port) = self.kernel_handoff_port(&message, receiver, receive_name, receive_size, options, out.len())
+        else {
+            return Err(message);
+        };
+        // The kernel held the rights; now the message does, as when queued.
+        for right in message.rights() {
+            self.unhold(right);
+        }
+        let seqno = self.next_seqno(port);
+        let (length, lost) =
+            self.copyout_message_into(receiver, message, port, seqno, options.audit, &mut NoMemory, out);
+        Ok(ReceivedInto { length, port, lost })
+    }
+
+    /// Copies in `bytes`, sent from `space` to a kernel port, and hands the
+    /// message to the kernel: the destination right is consumed and the
+    /// kernel holds the message's other rights (it must release them), as
+    /// after [`Ipc::send_kernel_message`]'s queue and
+    /// [`Ipc::receive_kernel_message`]. A complex message, or one whose
+    /// destination is not a kernel port, is `HandoffNotPossible` with
+    /// nothing changed; a send the general path would refuse fails the
+    /// same way, with nothing changed.
+    pub fn send_to_kernel(&mut self, space: SpaceId, bytes: &[u8]) -> Result<KernelMessage, SendError> {
+        let header = MachMsgHeader::read_from(bytes).ok_or(SendError::HandoffNotPossible)?;
+        let port = self.destination_of(space, bytes).ok_or(SendError::HandoffNotPossible)?;
+        if msgh_bits_is_complex(header.bits) || self.port(port).map(|port| port.receiver) != Some(Receiver::Kernel) {
+            return Err(SendError::HandoffNotPossible);
+        }
+        let mut message = self.copyin_message(space, bytes, &mut NoMemory, None)?;
+        message.charged_to = None;
+        // Received, as far as the port can tell.
+        self.next_seqno(port);
+        let destination = core::mem::replace(&mut message.destination, CarriedRight::Dead);
+        self.destroy_consumed_destination(destination);
+        for right in message.rights() {
+            self.hold(right);
+        }
+        Ok(message)
+    }
+
+    /// [`Ipc::send_kernel_into`]'s conditions, read without changing
+    /// anything: the destination port if they hold.
+    fn kernel_handoff_port(
+        &self,
+        message: &KernelMessage,
+        receiver: SpaceId,
+        receive_name: PortName,
+        receive_size: usize,
+        options: ReceiveOptions,
+        out_length: usize,
+    ) -> Option<PortId> {
+        let port = message.destination_port()?;
+        let port_object = self.port(port)?;
+        if !port_object.is_alive() || !port_object.queue.is_empty() {
+            return None;
+        }
+        let plain = message.items.iter().all(|item| matches!(item, MessageItem::Port(_)))
+            && message.receive_rights().next().is_none();
+        let size = message.size();
+        let trailer_size = options.trailer_size();
+        if !plain || !receive_fits_with_trailer(size, receive_size, trailer_size) || out_length < size + trailer_size {
+            return None;
+        }
+        let receiver_space = self.space(receiver)?;
+        let waits_here = match receiver_space.entries.get(&receive_name)?.rights {
+            EntryRights::Port { port: wanted, receive: true, .. } => wanted == port,
+            EntryRights::PortSet { set } => port_object.port_set == Some(set),
+            _ => false,
+        };
+        let room = receiver_space.room_before_allowance();
+        (waits_here && room.is_none_or(|room| room >= message.names_needed())).then_some(port)
+    }
+}
