@@ -327,32 +327,42 @@ fn send_request(kernel: &mut Kernel, pager: PortId, port: PortId, message_id: i3
         body.to_bytes().to_vec(),
     )
     .expect("a pager request is far below the size limit");
-    let sent = match kernel.ipc.send_kernel_message(message) {
-        Some(outcome) => {
-            crate::ipc::deliver_outcome(kernel, outcome);
-            true
-        }
-        None => false,
-    };
-    crate::ipc::settle(kernel);
+    // Handed straight to a pager thread waiting in its receive, which the
+    // faulting thread then switches to (`vm_fault`).
+    let sent = crate::ipc::kernel_handoff::send(kernel, message);
+    if kernel.ipc.has_pending_work() || !sent {
+        crate::ipc::settle(kernel);
+    }
     sent
 }
 
-/// Wakes every thread waiting on a page of `[start, end)` of `object`.
+/// Wakes every thread waiting on a page of `[start, end)` of `object`. The
+/// first is made the next to run (`Kernel::wake_for_handoff`): a pager that
+/// answers and then waits for its next request switches straight to it.
 fn wake_waiters(kernel: &mut Kernel, id: ObjectId, start: u64, end: u64) {
     let Some(object) = kernel.objects.arena.get_mut(id) else { return };
-    let offsets: Vec<u64> = object.waiters.range(start..end).map(|(&offset, _)| offset).collect();
     let mut threads = Vec::new();
-    for offset in offsets {
-        object.requested.remove(&offset);
-        threads.extend(object.waiters.remove(&offset).unwrap_or_default());
+    if end - start == PAGE {
+        // One page (every fault's answer): no list of offsets.
+        object.requested.remove(&start);
+        threads = object.waiters.remove(&start).unwrap_or_default();
+    } else {
+        let offsets: Vec<u64> = object.waiters.range(start..end).map(|(&offset, _)| offset).collect();
+        for offset in offsets {
+            object.requested.remove(&offset);
+            threads.extend(object.waiters.remove(&offset).unwrap_or_default());
+        }
+        object.requested.retain(|&offset| !(start..end).contains(&offset));
     }
-    object.requested.retain(|&offset| !(start..end).contains(&offset));
     if object.waiters.is_empty() {
         kernel.objects.awaiting_pager.remove(&id);
     }
-    for thread in threads {
-        kernel.wake(thread, crate::thread::WaitResult::Woken);
+    for (index, thread) in threads.into_iter().enumerate() {
+        if index == 0 {
+            kernel.wake_for_handoff(thread, false);
+        } else {
+            kernel.wake(thread, crate::thread::WaitResult::Woken);
+        }
     }
 }
 
