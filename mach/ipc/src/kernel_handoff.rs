@@ -10,7 +10,7 @@
 //! which the kernel consumes for the thread waiting on it), as a send then
 //! [`Ipc::receive_kernel_message`] would, without queueing it.
 
-use mach_abi::{msgh_bits_is_complex, receive_fits_with_trailer, MachMsgHeader, MachMsgReturn, PortName};
+use mach_abi::{msgh_bits_is_complex, receive_fits_with_trailer, Disposition, MachMsgHeader, MachMsgReturn, PortName};
 
 use crate::message::{KernelMessage, MessageItem, ReceiveOptions, ReceivedInto, TaskMemory};
 use crate::port::Receiver;
@@ -108,6 +108,36 @@ impl Ipc {
             self.hold(right);
         }
         Ok(message)
+    }
+
+    /// [`Ipc::send_to_kernel`] for the shape of a reply (a header with a
+    /// `MOVE_SEND_ONCE` destination naming a kernel port, no reply port, no
+    /// voucher, no descriptors, then inline data), without building a
+    /// message: the send-once right is consumed and the port returned; the
+    /// kernel reads the id and the data from `bytes` itself. `None`, with
+    /// nothing changed, for anything else (then [`Ipc::send_to_kernel`]).
+    pub fn send_reply_to_kernel(&mut self, space: SpaceId, bytes: &[u8]) -> Option<PortId> {
+        let header = MachMsgHeader::read_from(bytes)?;
+        if header.size as usize != bytes.len()
+            || !bytes.len().is_multiple_of(4)
+            || bytes.len() > mach_abi::MACH_MSG_SIZE_MAX
+            || header.bits != mach_abi::msgh_bits(Disposition::MoveSendOnce as u32, 0)
+            || header.local_port != mach_abi::MACH_PORT_NULL
+            || header.voucher_port != mach_abi::MACH_PORT_NULL
+        {
+            return None;
+        }
+        let port = match self.space(space)?.entries.get(&header.remote_port)?.rights {
+            EntryRights::SendOnce { port } => port,
+            _ => return None,
+        };
+        if self.port(port)?.receiver != Receiver::Kernel {
+            return None;
+        }
+        let destination = self.commit_take(space, header.remote_port, Disposition::MoveSendOnce).ok()?;
+        self.destroy_consumed_destination(destination);
+        self.next_seqno(port);
+        Some(port)
     }
 
     /// [`Ipc::send_kernel_into`]'s conditions, read without changing

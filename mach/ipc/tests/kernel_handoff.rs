@@ -132,10 +132,12 @@ fn a_kernel_message_the_handoff_cannot_take_comes_back_unchanged() {
 #[test]
 fn a_reply_taken_by_the_kernel_at_once_is_what_a_queued_one_gives() {
     // The server answers a kernel message through the send-once reply
-    // right it carried: taken at once, or queued on the kernel's reply
-    // port and received there.
+    // right it carried: taken without a message (the reply's shape), taken
+    // at once as a message, or queued on the kernel's reply port and
+    // received there. Every way leaves the same world and the kernel reads
+    // the same id and data.
     for state_words in [1usize, 45] {
-        let mut worlds = [world(false, false, false), world(false, false, false)];
+        let mut worlds = [world(false, false, false), world(false, false, false), world(false, false, false)];
         let mut replies = Vec::new();
         for (index, world) in worlds.iter_mut().enumerate() {
             let message = kernel_message(world, true);
@@ -143,11 +145,19 @@ fn a_reply_taken_by_the_kernel_at_once_is_what_a_queued_one_gives() {
             let request = receive(&mut world.ipc, world.server, world.receive_name).unwrap();
             let data: Vec<u8> = (0..state_words * 4).map(|byte| byte as u8).collect();
             let bytes = common::message((request.header.remote_port, Disposition::MoveSendOnce), None, &[], &data);
-            let reply = if index == 0 {
-                world.ipc.send_to_kernel(world.server, &bytes).expect("taken at once")
-            } else {
-                send(&mut world.ipc, world.server, &bytes).unwrap();
-                world.ipc.receive_kernel_message(world.reply).expect("queued on the reply port")
+            let reply = match index {
+                0 => {
+                    assert_eq!(world.ipc.send_reply_to_kernel(world.server, &bytes), Some(world.reply));
+                    let header = MachMsgHeader::read_from(&bytes).unwrap();
+                    replies.push((header.id, bytes[MACH_MSG_HEADER_SIZE..].to_vec()));
+                    check(&world.ipc);
+                    continue;
+                }
+                1 => world.ipc.send_to_kernel(world.server, &bytes).expect("taken at once"),
+                _ => {
+                    send(&mut world.ipc, world.server, &bytes).unwrap();
+                    world.ipc.receive_kernel_message(world.reply).expect("queued on the reply port")
+                }
             };
             check(&world.ipc);
             replies.push((reply.id(), reply.inline_data().to_vec()));
@@ -155,7 +165,9 @@ fn a_reply_taken_by_the_kernel_at_once_is_what_a_queued_one_gives() {
             check(&world.ipc);
         }
         assert_eq!(replies[0], replies[1]);
+        assert_eq!(replies[1], replies[2]);
         assert_eq!(snapshot(&worlds[0]), snapshot(&worlds[1]));
+        assert_eq!(snapshot(&worlds[1]), snapshot(&worlds[2]));
     }
 }
 
@@ -166,5 +178,6 @@ fn a_message_to_a_port_the_kernel_does_not_receive_is_not_taken() {
     let bytes = common::message((service, Disposition::MakeSend), None, &[], &[0; 8]);
     let before = snapshot(&world);
     assert!(matches!(world.ipc.send_to_kernel(world.server, &bytes), Err(SendError::HandoffNotPossible)));
+    assert_eq!(world.ipc.send_reply_to_kernel(world.server, &bytes), None);
     assert_eq!(snapshot(&world), before);
 }

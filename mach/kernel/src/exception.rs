@@ -175,7 +175,9 @@ fn raise(kernel: &mut crate::kernel::Kernel, level: Level, exception: u32, code:
         return false;
     }
     kernel.prepare_block(None, None);
-    crate::ipc::settle(kernel);
+    if kernel.ipc.has_pending_work() {
+        crate::ipc::settle(kernel);
+    }
     true
 }
 
@@ -283,6 +285,15 @@ pub fn take_reply_in_place(
     direct: bool,
 ) -> Option<mach_abi::MachMsgReturn> {
     let wait = *kernel.exception_waits.get(&port)?;
+    // A reply's usual shape: its right consumed, its words read in place.
+    if kernel.ipc.send_reply_to_kernel(space, bytes).is_some() {
+        kernel.exception_waits.remove(&port);
+        let id = mach_abi::MachMsgHeader::read_from(bytes).map_or(0, |header| header.id);
+        let data = bytes.get(mach_abi::MACH_MSG_HEADER_SIZE..).unwrap_or_default();
+        let verdict = verdict_of(kernel, wait.thread, wait.behavior, id, data);
+        finish_wait(kernel, port, wait.thread, verdict, Some(direct));
+        return Some(mach_abi::MachMsgReturn::Success);
+    }
     let message = match kernel.ipc.send_to_kernel(space, bytes) {
         Ok(message) => message,
         Err(mach_ipc::SendError::Failed(code)) => {

@@ -819,18 +819,26 @@ ktest! {
     }
 
     fn a_thread_waiting_on_a_dead_pager_gets_an_exception() {
-        let before = ipc_resources();
-        let (pager, client) = pager_pair(2)?;
-        wait_for_text(client, "touching a page of an object the pager ignores", 5000)?;
-        wait_for_text(pager, "not answering", 5000)?;
-        terminate(pager)?;
-        ensure!(wait_until(3000, || with_kernel(|kernel| kernel.tasks.get(client).is_none())), "the client still waits on a dead pager");
-        let text = with_kernel(|kernel| kernel.freed_tasks.iter().find(|(id, _)| *id == client).map(|(_, output)| output.clone()))
-            .unwrap_or_default();
-        ensure!(!text.contains("still alive"), "client said:\n{text}");
-        ensure!(with_kernel(|kernel| kernel.objects.len()) == 0, "memory objects outlived their creator");
-        ipc_state_is_consistent()?;
-        ensure_nothing_left(before)
+        // Twice: the first run may grow kernel containers that keep their
+        // capacity (run first in a boot, as `ktest.filter=dead_pager` does,
+        // the heap grew by 17 KiB and the check failed, on main too).
+        for round in 0..2 {
+            let before = ipc_resources();
+            let (pager, client) = pager_pair(2)?;
+            wait_for_text(client, "touching a page of an object the pager ignores", 5000)?;
+            wait_for_text(pager, "not answering", 5000)?;
+            terminate(pager)?;
+            ensure!(wait_until(3000, || with_kernel(|kernel| kernel.tasks.get(client).is_none())), "the client still waits on a dead pager");
+            let text = with_kernel(|kernel| kernel.freed_tasks.iter().find(|(id, _)| *id == client).map(|(_, output)| output.clone()))
+                .unwrap_or_default();
+            ensure!(!text.contains("still alive"), "client said:\n{text}");
+            ensure!(with_kernel(|kernel| kernel.objects.len()) == 0, "memory objects outlived their creator");
+            ipc_state_is_consistent()?;
+            if round == 1 {
+                ensure_nothing_left(before)?;
+            }
+        }
+        Ok(())
     }
 
     fn a_task_runs_and_joins_threads_of_its_own() {

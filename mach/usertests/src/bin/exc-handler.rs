@@ -121,21 +121,28 @@ fn state_reply(
     refuse: bool,
     malformed: bool,
 ) -> usize {
-    let mut words = [0u32; 3 + STATE_WORDS];
+    let state_bytes = STATE_WORDS * 4;
+    let (request_at, reply_at) = ((at + 2) * 4, message::HEADER + 12);
     let mut state_words = [0u32; STATE_WORDS];
-    for (index, word) in state_words.iter_mut().enumerate() {
-        *word = message::word(buffer, at + 2 + index);
+    for (word, bytes) in state_words.iter_mut().zip(buffer.0[request_at..request_at + state_bytes].chunks_exact(4)) {
+        *word = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
     }
+    let count = message::word(buffer, at + 1);
     let verdict = match NativeThreadState::load_words(&state_words) {
-        Some(mut state) if !refuse && message::word(buffer, at + 1) == NativeThreadState::COUNT => {
+        Some(mut state) if !refuse && count == NativeThreadState::COUNT => {
             state.set_pc(state.pc() + state.marker());
-            state.store_words(&mut words[3..]);
+            state.store_words(&mut state_words);
             KernReturn::Success
         }
         _ => KernReturn::Failure,
     };
-    words[0] = verdict as u32;
-    words[1] = NativeThreadState::FLAVOR;
-    words[2] = if malformed { NativeThreadState::COUNT - 1 } else { NativeThreadState::COUNT };
-    message::write(buffer, reply_port, Disposition::MoveSendOnce as u32, 0, 0, reply_id, &words)
+    let count = if malformed { NativeThreadState::COUNT - 1 } else { NativeThreadState::COUNT };
+    for (index, word) in [verdict as u32, NativeThreadState::FLAVOR, count].into_iter().enumerate() {
+        buffer.0[message::HEADER + index * 4..message::HEADER + index * 4 + 4].copy_from_slice(&word.to_le_bytes());
+    }
+    for (bytes, word) in buffer.0[reply_at..reply_at + state_bytes].chunks_exact_mut(4).zip(state_words) {
+        bytes.copy_from_slice(&word.to_le_bytes());
+    }
+    let size = reply_at + state_bytes;
+    message::write_header(buffer, reply_port, Disposition::MoveSendOnce as u32, 0, 0, reply_id, size)
 }
