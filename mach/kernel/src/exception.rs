@@ -203,8 +203,10 @@ fn append_state(
     let Some(words) = words else { return false };
     inline.extend_from_slice(&context::THREAD_STATE_FLAVOR.to_le_bytes());
     inline.extend_from_slice(&context::THREAD_STATE_COUNT.to_le_bytes());
-    for word in words {
-        inline.extend_from_slice(&word.to_le_bytes());
+    let start = inline.len();
+    inline.resize(start + words.len() * 4, 0);
+    for (bytes, word) in inline[start..].chunks_exact_mut(4).zip(words) {
+        bytes.copy_from_slice(&word.to_le_bytes());
     }
     true
 }
