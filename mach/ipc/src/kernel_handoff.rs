@@ -14,7 +14,7 @@ use mach_abi::{msgh_bits_is_complex, receive_fits_with_trailer, Disposition, Mac
 
 use crate::message::{KernelMessage, MessageItem, ReceiveOptions, ReceivedInto, TaskMemory};
 use crate::port::Receiver;
-use crate::right::{CarriedRight, EntryRights};
+use crate::right::{CarriedRight, EntryRights, RightKind};
 use crate::{Ipc, PortId, SendError, SpaceId};
 
 /// The receiver's memory for a kernel message, which carries no
@@ -138,6 +138,91 @@ impl Ipc {
         self.destroy_consumed_destination(destination);
         self.next_seqno(port);
         Some(port)
+    }
+
+    /// [`Ipc::send_kernel_into`] for a kernel request of the simplest
+    /// shape, without building a [`KernelMessage`]: to `destination` (a
+    /// live port the kernel holds a send right to), with a send-once reply
+    /// right made from the kernel port `reply`, then `data` inline (a whole
+    /// number of words). It writes the bytes and leaves the spaces and
+    /// ports (the destination's make-send count included) exactly as
+    /// `make_send`, `make_send_once`, `KernelMessage::from_kernel` and
+    /// [`Ipc::send_kernel_into`] would. `None`, with nothing changed, when
+    /// that would decline (or `data` is not whole words): the caller builds
+    /// the message and takes that way.
+    #[allow(clippy::too_many_arguments)]
+    pub fn send_kernel_request_into(
+        &mut self,
+        destination: PortId,
+        id: i32,
+        reply: PortId,
+        data: &[u8],
+        receiver: SpaceId,
+        receive_name: PortName,
+        receive_size: usize,
+        options: ReceiveOptions,
+        out: &mut [u8],
+    ) -> Option<ReceivedInto> {
+        let length = mach_abi::MACH_MSG_HEADER_SIZE + data.len();
+        let trailer_size = options.trailer_size();
+        if !data.len().is_multiple_of(4)
+            || length > mach_abi::MACH_MSG_SIZE_MAX
+            || !receive_fits_with_trailer(length, receive_size, trailer_size)
+            || out.len() < length + trailer_size
+            || !self.port(reply)?.is_alive()
+        {
+            return None;
+        }
+        let port_object = self.port(destination)?;
+        if !port_object.is_alive() || !port_object.queue.is_empty() {
+            return None;
+        }
+        let receiver_space = self.space(receiver)?;
+        let local_port = match receiver_space.entries.get(&receive_name)?.rights {
+            EntryRights::Port { port: wanted, receive: true, .. } if wanted == destination => receive_name,
+            EntryRights::PortSet { set } if port_object.port_set == Some(set) => receiver_space.name_of(destination)?,
+            _ => return None,
+        };
+        if receiver_space.room_before_allowance().is_some_and(|room| room < 1) {
+            return None;
+        }
+        // The send right made for the message and released on its receipt:
+        // only the make-send count stays changed (another send right, the
+        // kernel's, remains, so no no-senders can fire).
+        let port_object = self.port_mut(destination)?;
+        port_object.make_send_count = port_object.make_send_count.wrapping_add(1);
+        let seqno = self.next_seqno(destination);
+        // The reply right, send-once, always gets a fresh name.
+        self.port_mut(reply)?.send_once_rights += 1;
+        let (remote_port, reply_type, lost) = match self.space_mut(receiver).and_then(crate::Space::allocate_name) {
+            Some(name) => {
+                self.place_entry(receiver, name, EntryRights::SendOnce { port: reply });
+                (name, mach_abi::MACH_MSG_TYPE_PORT_SEND_ONCE, 0)
+            }
+            None => {
+                self.destroy_rights(alloc::vec![CarriedRight::Port { port: reply, kind: RightKind::SendOnce }]);
+                (mach_abi::MACH_PORT_NULL, 0, mach_abi::MACH_MSG_IPC_SPACE)
+            }
+        };
+        let header = MachMsgHeader {
+            bits: mach_abi::msgh_bits(reply_type, mach_abi::MACH_MSG_TYPE_PORT_SEND),
+            size: length as u32,
+            remote_port,
+            local_port,
+            voucher_port: mach_abi::MACH_PORT_NULL,
+            id,
+        };
+        let _ = header.write_to(&mut out[..mach_abi::MACH_MSG_HEADER_SIZE]);
+        out[mach_abi::MACH_MSG_HEADER_SIZE..length].copy_from_slice(data);
+        let trailer_length = if options.audit {
+            let trailer = mach_abi::MachMsgAuditTrailer::new(seqno, 0, mach_abi::TaskCredential::default());
+            out[length..length + trailer_size].copy_from_slice(&trailer.to_bytes());
+            trailer_size
+        } else {
+            out[length..length + trailer_size].copy_from_slice(&mach_abi::MachMsgTrailer::new(seqno, 0).to_bytes());
+            trailer_size
+        };
+        Some(ReceivedInto { length: length + trailer_length, port: destination, lost })
     }
 
     /// [`Ipc::send_kernel_into`]'s conditions, read without changing

@@ -181,3 +181,46 @@ fn a_message_to_a_port_the_kernel_does_not_receive_is_not_taken() {
     assert_eq!(world.ipc.send_reply_to_kernel(world.server, &bytes), None);
     assert_eq!(snapshot(&world), before);
 }
+
+#[test]
+fn a_kernel_request_written_without_a_message_is_what_the_message_gives() {
+    for (in_set, audit, allowance_full, size) in [
+        (false, false, false, 4096),
+        (true, true, false, 4096),
+        (false, true, true, 4096),
+        (true, false, false, 4096),
+        (false, false, false, 60),
+    ] {
+        let options = ReceiveOptions { audit, ..ReceiveOptions::default() };
+        let data: Vec<u8> = (0u8..56).collect();
+        let mut direct = world(in_set, false, allowance_full);
+        let mut out = vec![0u8; 512];
+        let (service, reply, server, name) = (direct.service, direct.reply, direct.server, direct.receive_name);
+        let before = snapshot(&direct);
+        let written =
+            direct.ipc.send_kernel_request_into(service, 2402, reply, &data, server, name, size, options, &mut out);
+        check(&direct.ipc);
+        let mut general = world(in_set, false, allowance_full);
+        let message = kernel_message(&mut general, false);
+        let mut general_out = vec![0u8; 512];
+        let (server, name) = (general.server, general.receive_name);
+        match general.ipc.send_kernel_into(message, server, name, size, options, &mut general_out) {
+            Ok(into) => {
+                let written = written.expect("the direct way takes what the message way takes");
+                assert_eq!(&out[..written.length], &general_out[..into.length]);
+                assert_eq!((written.port, written.lost), (into.port, into.lost));
+            }
+            Err(message) => {
+                assert!(written.is_none(), "taken though the message way declines");
+                assert_eq!(snapshot(&direct), before);
+                general.ipc.release_kernel_message(message);
+                // The direct way changed nothing; the message way made and
+                // released its rights (a make-send and a send-once
+                // notification): not compared.
+                continue;
+            }
+        }
+        check(&general.ipc);
+        assert_eq!(snapshot(&direct), snapshot(&general), "in set {in_set}, audit {audit}, allowance {allowance_full}");
+    }
+}

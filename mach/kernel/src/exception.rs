@@ -126,15 +126,32 @@ fn raise(kernel: &mut crate::kernel::Kernel, level: Level, exception: u32, code:
         return false;
     };
     let body = ExceptionRaiseBody { exception, code_count: 2, code };
-    let mut inline = alloc::vec::Vec::with_capacity(if with_state { STATE_REQUEST_BODY } else { 24 });
-    inline.extend_from_slice(&body.exception.to_le_bytes());
-    inline.extend_from_slice(&body.code_count.to_le_bytes());
-    for value in code {
-        inline.extend_from_slice(&value.to_le_bytes());
+    let mut bytes = [0u8; STATE_REQUEST_BODY];
+    bytes[0..4].copy_from_slice(&body.exception.to_le_bytes());
+    bytes[4..8].copy_from_slice(&body.code_count.to_le_bytes());
+    for (index, value) in code.into_iter().enumerate() {
+        bytes[8 + index * 8..16 + index * 8].copy_from_slice(&value.to_le_bytes());
     }
-    if with_state && !append_state(kernel, thread, &mut inline) {
+    let length = if with_state { STATE_REQUEST_BODY } else { 24 };
+    if with_state && !write_state(kernel, thread, &mut bytes[24..]) {
         return false;
     }
+    let inline = &bytes[..length];
+    if !with_ports {
+        // The usual shape (no port descriptors): written straight into a
+        // waiting handler thread's buffer, no message built.
+        let reply_port = kernel.ipc.allocate_kernel_port(0);
+        if crate::ipc::kernel_handoff::send_request(kernel, handler_port, request_id, reply_port, inline) {
+            kernel.exception_waits.insert(reply_port, Wait { thread, behavior });
+            kernel.prepare_block(None, None);
+            if kernel.ipc.has_pending_work() {
+                crate::ipc::settle(kernel);
+            }
+            return true;
+        }
+        let _ = kernel.ipc.destroy_kernel_port(reply_port);
+    }
+    let inline = inline.to_vec();
     let reply_port = kernel.ipc.allocate_kernel_port(0);
     let destination = kernel.ipc.make_send(handler_port);
     let reply = kernel.ipc.make_send_once(reply_port);
@@ -186,14 +203,10 @@ fn raise(kernel: &mut crate::kernel::Kernel, level: Level, exception: u32, code:
 const STATE_REQUEST_BODY: usize = 24 + 8 + THREAD_STATE_BYTES;
 const THREAD_STATE_BYTES: usize = crate::arch::context::THREAD_STATE_COUNT as usize * 4;
 
-/// Appends the flavor, the count and `thread`'s user registers (as
-/// `thread_get_state` gives them). False if the thread has none (a kernel
-/// thread).
-fn append_state(
-    kernel: &crate::kernel::Kernel,
-    thread: crate::thread::ThreadId,
-    inline: &mut alloc::vec::Vec<u8>,
-) -> bool {
+/// Writes the flavor, the count and `thread`'s user registers (as
+/// `thread_get_state` gives them) into `out` (`8 + THREAD_STATE_BYTES`
+/// long). False if the thread has none (a kernel thread).
+fn write_state(kernel: &crate::kernel::Kernel, thread: crate::thread::ThreadId, out: &mut [u8]) -> bool {
     use crate::arch::context;
     let words = kernel
         .threads
@@ -201,11 +214,9 @@ fn append_state(
         .and_then(|thread| thread.kernel_stack.as_ref())
         .and_then(|stack| stack.inspect_user_registers(context::thread_state_words));
     let Some(words) = words else { return false };
-    inline.extend_from_slice(&context::THREAD_STATE_FLAVOR.to_le_bytes());
-    inline.extend_from_slice(&context::THREAD_STATE_COUNT.to_le_bytes());
-    let start = inline.len();
-    inline.resize(start + words.len() * 4, 0);
-    for (bytes, word) in inline[start..].chunks_exact_mut(4).zip(words) {
+    out[0..4].copy_from_slice(&context::THREAD_STATE_FLAVOR.to_le_bytes());
+    out[4..8].copy_from_slice(&context::THREAD_STATE_COUNT.to_le_bytes());
+    for (bytes, word) in out[8..8 + THREAD_STATE_BYTES].chunks_exact_mut(4).zip(words) {
         bytes.copy_from_slice(&word.to_le_bytes());
     }
     true

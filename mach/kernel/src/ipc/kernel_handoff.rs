@@ -8,12 +8,15 @@
 //! is queued and a receiver woken as for any kernel message.
 #![deny(unsafe_code)]
 
+use super::mach_msg::PendingReceive;
 use super::wait::WaitKey;
 use super::{deliver_outcome, settle};
 use crate::kernel::Kernel;
 use crate::memory::user::{self, UserBuffer};
+use crate::task::TaskId;
+use crate::thread::ThreadId;
 use mach_abi::{MachMsgReturn, MACH_MSG_AUDIT_TRAILER_SIZE};
-use mach_ipc::{KernelMessage, ReceiveOptions};
+use mach_ipc::{KernelMessage, PortId, ReceiveOptions};
 
 /// Kernel messages handed off are at most this long (an exception message
 /// with the thread state is about 330 bytes on aarch64); a longer one is
@@ -40,18 +43,91 @@ pub fn send(kernel: &mut Kernel, message: KernelMessage) -> bool {
     }
 }
 
+/// A kernel request of the simplest shape (to `destination`, a send-once
+/// reply right to the kernel port `reply`, inline `data`: an exception
+/// raise with its registers) written straight into a waiting receiver's
+/// buffer, no message built (`Ipc::send_kernel_request_into`), the receiver
+/// made the next thread to run as by [`send`]. False, with nothing
+/// changed, if no waiting receiver can take it now: the caller builds the
+/// message and calls [`send`].
+pub fn send_request(kernel: &mut Kernel, destination: PortId, id: i32, reply: PortId, data: &[u8]) -> bool {
+    let Some((receiver, pending, receiver_task)) = waiting_receiver(kernel, destination) else { return false };
+    let Kernel { ipc, tasks, .. } = &mut *kernel;
+    let Some(task) = tasks.get_mut(receiver_task) else { return false };
+    let receiver_space = task.space;
+    let Some(mut memory) = task.user_space() else { return false };
+    let Ok(buffer) = user::writable(&mut memory, UserBuffer::new(pending.address, pending.size)) else {
+        return false;
+    };
+    let options = ReceiveOptions { audit: pending.audit, ..ReceiveOptions::default() };
+    let mut out = [0u8; HANDOFF_MESSAGE + MACH_MSG_AUDIT_TRAILER_SIZE];
+    let Some(received) = ipc.send_kernel_request_into(
+        destination,
+        id,
+        reply,
+        data,
+        receiver_space,
+        pending.name,
+        pending.size,
+        options,
+        &mut out,
+    ) else {
+        return false;
+    };
+    let code = write_received(&mut memory, buffer, &out[..received.length], received.lost);
+    deliver(kernel, receiver, code);
+    true
+}
+
+/// The thread waiting longest to receive from `port` (or its set), with
+/// where its message goes and its task.
+#[inline]
+fn waiting_receiver(kernel: &Kernel, port: PortId) -> Option<(ThreadId, PendingReceive, TaskId)> {
+    let set = kernel.ipc.port(port).and_then(|port| port.port_set());
+    let receiver = [Some(WaitKey::Receive(port)), set.map(WaitKey::ReceiveSet)]
+        .into_iter()
+        .flatten()
+        .find_map(|key| kernel.wait_queues.first(key))?;
+    let thread = kernel.threads.get(receiver)?;
+    Some((receiver, thread.pending_receive?, thread.task?))
+}
+
+/// Writes a received message into the receiver's checked buffer; the
+/// code its `mach_msg` returns. The receiver's page tables are as checked
+/// (nothing since maps or unmaps), so the write cannot fail; if it did,
+/// the receiver would learn its message was lost.
+#[inline]
+fn write_received(
+    memory: &mut user::UserSpace<'_, crate::vm::VmMap>,
+    buffer: user::WritableBuffer,
+    bytes: &[u8],
+    lost: u32,
+) -> MachMsgReturn {
+    match buffer.write(memory, bytes) {
+        Ok(()) if lost == 0 => MachMsgReturn::Success,
+        Ok(()) => MachMsgReturn::ReceiveBodyError,
+        Err(_) => MachMsgReturn::ReceiveInvalidData,
+    }
+}
+
+/// The receiver's `mach_msg` is done (`code`): it runs next.
+#[inline]
+fn deliver(kernel: &mut Kernel, receiver: ThreadId, code: MachMsgReturn) {
+    if let Some(thread) = kernel.threads.get_mut(receiver) {
+        thread.delivered = Some(code);
+        thread.pending_receive = None;
+    }
+    kernel.wake_for_handoff(receiver, true);
+    if kernel.ipc.has_pending_work() {
+        settle(kernel);
+    }
+}
+
 /// The handoff of [`send`]; the message back if no waiting receiver can
 /// take it now.
 fn hand_off(kernel: &mut Kernel, message: KernelMessage) -> Result<(), KernelMessage> {
     let Some(port) = message.destination_port() else { return Err(message) };
-    let set = kernel.ipc.port(port).and_then(|port| port.port_set());
-    let waiting = [Some(WaitKey::Receive(port)), set.map(WaitKey::ReceiveSet)]
-        .into_iter()
-        .flatten()
-        .find_map(|key| kernel.wait_queues.first(key));
-    let Some(receiver) = waiting else { return Err(message) };
-    let Some(thread) = kernel.threads.get(receiver) else { return Err(message) };
-    let (Some(pending), Some(receiver_task)) = (thread.pending_receive, thread.task) else { return Err(message) };
+    let Some((receiver, pending, receiver_task)) = waiting_receiver(kernel, port) else { return Err(message) };
     let Kernel { ipc, tasks, .. } = &mut *kernel;
     let Some(task) = tasks.get_mut(receiver_task) else { return Err(message) };
     let receiver_space = task.space;
@@ -62,21 +138,7 @@ fn hand_off(kernel: &mut Kernel, message: KernelMessage) -> Result<(), KernelMes
     let options = ReceiveOptions { audit: pending.audit, ..ReceiveOptions::default() };
     let mut out = [0u8; HANDOFF_MESSAGE + MACH_MSG_AUDIT_TRAILER_SIZE];
     let received = ipc.send_kernel_into(message, receiver_space, pending.name, pending.size, options, &mut out)?;
-    // The receiver's page tables are as checked (nothing since maps or
-    // unmaps), so the write cannot fail; if it did, the receiver would
-    // learn its message was lost.
-    let code = match buffer.write(&mut memory, &out[..received.length]) {
-        Ok(()) if received.lost == 0 => MachMsgReturn::Success,
-        Ok(()) => MachMsgReturn::ReceiveBodyError,
-        Err(_) => MachMsgReturn::ReceiveInvalidData,
-    };
-    if let Some(thread) = kernel.threads.get_mut(receiver) {
-        thread.delivered = Some(code);
-        thread.pending_receive = None;
-    }
-    kernel.wake_for_handoff(receiver, true);
-    if kernel.ipc.has_pending_work() {
-        settle(kernel);
-    }
+    let code = write_received(&mut memory, buffer, &out[..received.length], received.lost);
+    deliver(kernel, receiver, code);
     Ok(())
 }
