@@ -42,6 +42,19 @@ impl TaskMemory for NoMemory {
     }
 }
 
+/// A kernel request [`Ipc::send_kernel_request_into`] writes without a
+/// message: its destination, id, optional send-once reply right (made from
+/// a kernel port), optional send right carried as its one port descriptor,
+/// and inline data.
+#[derive(Clone, Copy, Debug)]
+pub struct KernelRequest<'a> {
+    pub destination: PortId,
+    pub id: i32,
+    pub reply: Option<PortId>,
+    pub port: Option<PortId>,
+    pub data: &'a [u8],
+}
+
 impl KernelMessage {
     /// The port the message goes to (`None`: its destination right is dead).
     pub fn destination_port(&self) -> Option<PortId> {
@@ -140,36 +153,39 @@ impl Ipc {
         Some(port)
     }
 
-    /// [`Ipc::send_kernel_into`] for a kernel request of the simplest
-    /// shape, without building a [`KernelMessage`]: to `destination` (a
-    /// live port the kernel holds a send right to), with a send-once reply
-    /// right made from the kernel port `reply`, then `data` inline (a whole
-    /// number of words). It writes the bytes and leaves the spaces and
-    /// ports (the destination's make-send count included) exactly as
-    /// `make_send`, `make_send_once`, `KernelMessage::from_kernel` and
+    /// [`Ipc::send_kernel_into`] for a kernel request of the usual shapes,
+    /// without building a [`KernelMessage`]: to `request.destination` (a
+    /// live port the kernel holds a send right to), optionally with a
+    /// send-once reply right made from the kernel port `request.reply`,
+    /// optionally carrying a send right to `request.port` as its one port
+    /// descriptor, then `request.data` inline (a whole number of words). It
+    /// writes the bytes and leaves the spaces and ports (make-send counts
+    /// included) exactly as `make_send`, `make_send_once`,
+    /// `KernelMessage::from_kernel` (or `from_kernel_with_ports`) and
     /// [`Ipc::send_kernel_into`] would. `None`, with nothing changed, when
-    /// that would decline (or `data` is not whole words): the caller builds
-    /// the message and takes that way.
-    #[allow(clippy::too_many_arguments)]
+    /// that would decline (or the data is not whole words): the caller
+    /// builds the message and takes that way.
     pub fn send_kernel_request_into(
         &mut self,
-        destination: PortId,
-        id: i32,
-        reply: PortId,
-        data: &[u8],
+        request: KernelRequest<'_>,
         receiver: SpaceId,
         receive_name: PortName,
         receive_size: usize,
         options: ReceiveOptions,
         out: &mut [u8],
     ) -> Option<ReceivedInto> {
-        let length = mach_abi::MACH_MSG_HEADER_SIZE + data.len();
+        let KernelRequest { destination, id, reply, port, data } = request;
+        let complex = port.is_some();
+        let length = mach_abi::MACH_MSG_HEADER_SIZE
+            + if complex { mach_abi::MACH_MSG_BODY_SIZE + mach_abi::MACH_MSG_DESCRIPTOR_SIZE } else { 0 }
+            + data.len();
         let trailer_size = options.trailer_size();
         if !data.len().is_multiple_of(4)
             || length > mach_abi::MACH_MSG_SIZE_MAX
             || !receive_fits_with_trailer(length, receive_size, trailer_size)
             || out.len() < length + trailer_size
-            || !self.port(reply)?.is_alive()
+            || reply.is_some_and(|reply| !self.port(reply).is_some_and(|port| port.is_alive()))
+            || port.is_some_and(|port| !self.port(port).is_some_and(|port| port.is_alive()))
         {
             return None;
         }
@@ -183,7 +199,8 @@ impl Ipc {
             EntryRights::PortSet { set } if port_object.port_set == Some(set) => receiver_space.name_of(destination)?,
             _ => return None,
         };
-        if receiver_space.room_before_allowance().is_some_and(|room| room < 1) {
+        let names_needed = usize::from(reply.is_some()) + usize::from(complex);
+        if receiver_space.room_before_allowance().is_some_and(|room| room < names_needed) {
             return None;
         }
         // The send right made for the message and released on its receipt:
@@ -192,37 +209,68 @@ impl Ipc {
         let port_object = self.port_mut(destination)?;
         port_object.make_send_count = port_object.make_send_count.wrapping_add(1);
         let seqno = self.next_seqno(destination);
-        // The reply right, send-once, always gets a fresh name.
-        self.port_mut(reply)?.send_once_rights += 1;
-        let (remote_port, reply_type, lost) = match self.space_mut(receiver).and_then(crate::Space::allocate_name) {
-            Some(name) => {
-                self.place_entry(receiver, name, EntryRights::SendOnce { port: reply });
-                (name, mach_abi::MACH_MSG_TYPE_PORT_SEND_ONCE, 0)
-            }
-            None => {
-                self.destroy_rights(alloc::vec![CarriedRight::Port { port: reply, kind: RightKind::SendOnce }]);
-                (mach_abi::MACH_PORT_NULL, 0, mach_abi::MACH_MSG_IPC_SPACE)
+        let mut lost = 0;
+        // The reply right, send-once, always gets a fresh name (first, as
+        // the general copy-out names it).
+        let (remote_port, reply_type) = match reply {
+            None => (mach_abi::MACH_PORT_NULL, 0),
+            Some(reply) => {
+                self.port_mut(reply)?.send_once_rights += 1;
+                match self.space_mut(receiver).and_then(crate::Space::allocate_name) {
+                    Some(name) => {
+                        self.place_entry(receiver, name, EntryRights::SendOnce { port: reply });
+                        (name, mach_abi::MACH_MSG_TYPE_PORT_SEND_ONCE)
+                    }
+                    None => {
+                        self.destroy_rights(alloc::vec![CarriedRight::Port { port: reply, kind: RightKind::SendOnce }]);
+                        lost |= mach_abi::MACH_MSG_IPC_SPACE;
+                        (mach_abi::MACH_PORT_NULL, 0)
+                    }
+                }
             }
         };
         let header = MachMsgHeader {
-            bits: mach_abi::msgh_bits(reply_type, mach_abi::MACH_MSG_TYPE_PORT_SEND),
-            size: length as u32,
+            bits: mach_abi::msgh_bits(reply_type, mach_abi::MACH_MSG_TYPE_PORT_SEND)
+                | if complex { mach_abi::MACH_MSGH_BITS_COMPLEX } else { 0 },
+            size: 0,
             remote_port,
             local_port,
             voucher_port: mach_abi::MACH_PORT_NULL,
             id,
         };
-        let _ = header.write_to(&mut out[..mach_abi::MACH_MSG_HEADER_SIZE]);
-        out[mach_abi::MACH_MSG_HEADER_SIZE..length].copy_from_slice(data);
-        let trailer_length = if options.audit {
-            let trailer = mach_abi::MachMsgAuditTrailer::new(seqno, 0, mach_abi::TaskCredential::default());
-            out[length..length + trailer_size].copy_from_slice(&trailer.to_bytes());
-            trailer_size
-        } else {
-            out[length..length + trailer_size].copy_from_slice(&mach_abi::MachMsgTrailer::new(seqno, 0).to_bytes());
-            trailer_size
+        let carried = match port {
+            Some(port) => {
+                let right = self.make_send(port).ok()?;
+                self.unhold(&right);
+                Some(self.copyout_right(receiver, right).unwrap_or_else(|| {
+                    lost |= mach_abi::MACH_MSG_IPC_SPACE;
+                    mach_abi::MACH_PORT_NULL
+                }))
+            }
+            None => None,
         };
-        Some(ReceivedInto { length: length + trailer_length, port: destination, lost })
+        match carried {
+            // Inline only (an exception raise): the header and the words.
+            None => {
+                let header = MachMsgHeader { size: length as u32, ..header };
+                let _ = header.write_to(&mut out[..mach_abi::MACH_MSG_HEADER_SIZE]);
+                out[mach_abi::MACH_MSG_HEADER_SIZE..length].copy_from_slice(data);
+            }
+            Some(name) => {
+                let (body, _) = out.split_at_mut(length);
+                let mut encoder = mach_abi::MessageEncoder::new(body, header, complex);
+                let _ = encoder.descriptor(mach_abi::Descriptor::Port { name, disposition: Disposition::MoveSend });
+                let _ = encoder.inline_data(data);
+                encoder.finish().ok()?;
+            }
+        }
+        let trailer = &mut out[length..length + trailer_size];
+        if options.audit {
+            trailer.copy_from_slice(&mach_abi::MachMsgAuditTrailer::new(seqno, 0, Default::default()).to_bytes());
+        } else {
+            trailer.copy_from_slice(&mach_abi::MachMsgTrailer::new(seqno, 0).to_bytes());
+        }
+        Some(ReceivedInto { length: length + trailer_size, port: destination, lost })
     }
 
     /// [`Ipc::send_kernel_into`]'s conditions, read without changing

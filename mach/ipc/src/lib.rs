@@ -69,6 +69,7 @@ use mach_abi::{KernReturn, MachMsgReturn, PortName};
 
 use arena::{Arena, ArenaId};
 pub use invariants::InvariantViolation;
+pub use kernel_handoff::KernelRequest;
 pub use message::{
     KernelMessage, KernelMessageTooLarge, MessageItem, ReceiveOptions, ReceiveSource, Received, ReceivedInto,
     TaskMemory,

@@ -197,8 +197,8 @@ fn a_kernel_request_written_without_a_message_is_what_the_message_gives() {
         let mut out = vec![0u8; 512];
         let (service, reply, server, name) = (direct.service, direct.reply, direct.server, direct.receive_name);
         let before = snapshot(&direct);
-        let written =
-            direct.ipc.send_kernel_request_into(service, 2402, reply, &data, server, name, size, options, &mut out);
+        let request = KernelRequest { destination: service, id: 2402, reply: Some(reply), port: None, data: &data };
+        let written = direct.ipc.send_kernel_request_into(request, server, name, size, options, &mut out);
         check(&direct.ipc);
         let mut general = world(in_set, false, allowance_full);
         let message = kernel_message(&mut general, false);
@@ -222,5 +222,67 @@ fn a_kernel_request_written_without_a_message_is_what_the_message_gives() {
         }
         check(&general.ipc);
         assert_eq!(snapshot(&direct), snapshot(&general), "in set {in_set}, audit {audit}, allowance {allowance_full}");
+    }
+}
+
+#[test]
+fn a_pager_request_written_without_a_message_is_what_the_message_gives() {
+    // A pager's data request: no reply right, a send right to the object's
+    // port as its one descriptor (the receiver already names the port, or
+    // not yet).
+    for (in_set, audit, named_before, allowance_full) in [
+        (false, false, false, false),
+        (true, false, true, false),
+        (false, true, true, false),
+        (true, true, false, false),
+        (false, false, false, true),
+    ] {
+        let options = ReceiveOptions { audit, ..ReceiveOptions::default() };
+        let data: Vec<u8> = (0u8..24).collect();
+        let build = |named_before: bool| {
+            let mut world = world(in_set, false, false);
+            if named_before {
+                let right = world.ipc.make_send(world.carried[0]).unwrap();
+                let server = world.server;
+                world.ipc.insert_carried(server, right).unwrap();
+            }
+            if allowance_full {
+                let count = world.ipc.space(world.server).unwrap().name_count();
+                world.ipc.set_name_allowance(world.server, count).unwrap();
+            }
+            world
+        };
+        let mut direct = build(named_before);
+        let before = snapshot(&direct);
+        let mut out = vec![0u8; 512];
+        let (service, object, server, name) = (direct.service, direct.carried[0], direct.server, direct.receive_name);
+        let request = KernelRequest { destination: service, id: 2200, reply: None, port: Some(object), data: &data };
+        let written = direct.ipc.send_kernel_request_into(request, server, name, 4096, options, &mut out);
+        check(&direct.ipc);
+        let mut general = build(named_before);
+        let destination = general.ipc.make_send(general.service).unwrap();
+        let carried = general.ipc.make_send(general.carried[0]).unwrap();
+        let message =
+            KernelMessage::from_kernel_with_ports(destination, 2200, None, vec![carried], data.clone()).unwrap();
+        let mut general_out = vec![0u8; 512];
+        let (server, name) = (general.server, general.receive_name);
+        match general.ipc.send_kernel_into(message, server, name, 4096, options, &mut general_out) {
+            Ok(into) => {
+                let written = written.expect("the direct way takes what the message way takes");
+                assert_eq!(&out[..written.length], &general_out[..into.length]);
+                assert_eq!((written.port, written.lost), (into.port, into.lost));
+                check(&general.ipc);
+                assert_eq!(
+                    snapshot(&direct),
+                    snapshot(&general),
+                    "in set {in_set}, audit {audit}, named {named_before}"
+                );
+            }
+            Err(message) => {
+                assert!(written.is_none(), "taken though the message way declines");
+                assert_eq!(snapshot(&direct), before);
+                general.ipc.release_kernel_message(message);
+            }
+        }
     }
 }

@@ -141,7 +141,14 @@ fn raise(kernel: &mut crate::kernel::Kernel, level: Level, exception: u32, code:
         // The usual shape (no port descriptors): written straight into a
         // waiting handler thread's buffer, no message built.
         let reply_port = kernel.ipc.allocate_kernel_port(0);
-        if crate::ipc::kernel_handoff::send_request(kernel, handler_port, request_id, reply_port, inline) {
+        let request = mach_ipc::KernelRequest {
+            destination: handler_port,
+            id: request_id,
+            reply: Some(reply_port),
+            port: None,
+            data: inline,
+        };
+        if crate::ipc::kernel_handoff::send_request(kernel, request) {
             kernel.exception_waits.insert(reply_port, Wait { thread, behavior });
             kernel.prepare_block(None, None);
             if kernel.ipc.has_pending_work() {

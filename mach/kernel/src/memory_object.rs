@@ -311,6 +311,15 @@ pub fn forget_waiter(kernel: &mut Kernel, thread: ThreadId) {
 /// Sends `message_id` with a send right to the object's `port` and a
 /// `PagerRequestBody`. False if the pager's port is dead.
 fn send_request(kernel: &mut Kernel, pager: PortId, port: PortId, message_id: i32, offset: u64, access: u32) -> bool {
+    let body = PagerRequestBody { offset, length: PAGE, access, _reserved: 0 }.to_bytes();
+    // Written straight into a pager thread waiting in its receive (no
+    // message built), which the faulting thread then switches to
+    // (`vm_fault`); else built and sent below.
+    let request =
+        mach_ipc::KernelRequest { destination: pager, id: message_id, reply: None, port: Some(port), data: &body };
+    if crate::ipc::kernel_handoff::send_request(kernel, request) {
+        return true;
+    }
     let rights = (kernel.ipc.make_send(pager), kernel.ipc.make_send(port));
     let (Ok(destination), Ok(object_right)) = rights else {
         for right in [rights.0, rights.1].into_iter().flatten() {
@@ -318,17 +327,15 @@ fn send_request(kernel: &mut Kernel, pager: PortId, port: PortId, message_id: i3
         }
         return false;
     };
-    let body = PagerRequestBody { offset, length: PAGE, access, _reserved: 0 };
     let message = mach_ipc::KernelMessage::from_kernel_with_ports(
         destination,
         message_id,
         None,
         alloc::vec![object_right],
-        body.to_bytes().to_vec(),
+        body.to_vec(),
     )
     .expect("a pager request is far below the size limit");
-    // Handed straight to a pager thread waiting in its receive, which the
-    // faulting thread then switches to (`vm_fault`).
+    // No waiting pager thread could take it: queued, a receiver woken.
     let sent = crate::ipc::kernel_handoff::send(kernel, message);
     if kernel.ipc.has_pending_work() || !sent {
         crate::ipc::settle(kernel);

@@ -16,7 +16,7 @@ use crate::memory::user::{self, UserBuffer};
 use crate::task::TaskId;
 use crate::thread::ThreadId;
 use mach_abi::{MachMsgReturn, MACH_MSG_AUDIT_TRAILER_SIZE};
-use mach_ipc::{KernelMessage, PortId, ReceiveOptions};
+use mach_ipc::{KernelMessage, KernelRequest, PortId, ReceiveOptions};
 
 /// Kernel messages handed off are at most this long (an exception message
 /// with the thread state is about 330 bytes on aarch64); a longer one is
@@ -43,15 +43,17 @@ pub fn send(kernel: &mut Kernel, message: KernelMessage) -> bool {
     }
 }
 
-/// A kernel request of the simplest shape (to `destination`, a send-once
-/// reply right to the kernel port `reply`, inline `data`: an exception
-/// raise with its registers) written straight into a waiting receiver's
-/// buffer, no message built (`Ipc::send_kernel_request_into`), the receiver
-/// made the next thread to run as by [`send`]. False, with nothing
-/// changed, if no waiting receiver can take it now: the caller builds the
-/// message and calls [`send`].
-pub fn send_request(kernel: &mut Kernel, destination: PortId, id: i32, reply: PortId, data: &[u8]) -> bool {
-    let Some((receiver, pending, receiver_task)) = waiting_receiver(kernel, destination) else { return false };
+/// A kernel request of the usual shapes (`mach_ipc::KernelRequest`: an
+/// exception raise with its registers and a reply right, a pager's data
+/// request with its right to the object) written straight into a waiting
+/// receiver's buffer, no message built (`Ipc::send_kernel_request_into`),
+/// the receiver made the next thread to run as by [`send`]. False, with
+/// nothing changed, if no waiting receiver can take it now: the caller
+/// builds the message and calls [`send`].
+pub fn send_request(kernel: &mut Kernel, request: KernelRequest<'_>) -> bool {
+    let Some((receiver, pending, receiver_task)) = waiting_receiver(kernel, request.destination) else {
+        return false;
+    };
     let Kernel { ipc, tasks, .. } = &mut *kernel;
     let Some(task) = tasks.get_mut(receiver_task) else { return false };
     let receiver_space = task.space;
@@ -61,17 +63,9 @@ pub fn send_request(kernel: &mut Kernel, destination: PortId, id: i32, reply: Po
     };
     let options = ReceiveOptions { audit: pending.audit, ..ReceiveOptions::default() };
     let mut out = [0u8; HANDOFF_MESSAGE + MACH_MSG_AUDIT_TRAILER_SIZE];
-    let Some(received) = ipc.send_kernel_request_into(
-        destination,
-        id,
-        reply,
-        data,
-        receiver_space,
-        pending.name,
-        pending.size,
-        options,
-        &mut out,
-    ) else {
+    let Some(received) =
+        ipc.send_kernel_request_into(request, receiver_space, pending.name, pending.size, options, &mut out)
+    else {
         return false;
     };
     let code = write_received(&mut memory, buffer, &out[..received.length], received.lost);
