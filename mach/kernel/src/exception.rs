@@ -344,7 +344,9 @@ fn finish_wait(
         object.exception_reply = Some(verdict);
     }
     match handoff {
-        Some(direct) => kernel.wake_for_handoff(thread, direct),
+        // The handler answers: it lends nothing (the faulting thread's loan
+        // to it, if any, ends as the thread wakes).
+        Some(direct) => kernel.wake_for_handoff(thread, direct, false),
         None => kernel.wake(thread, crate::thread::WaitResult::Woken),
     }
     if kernel.ipc.has_pending_work() {

@@ -366,7 +366,7 @@ fn wake_waiters(kernel: &mut Kernel, id: ObjectId, start: u64, end: u64) {
     }
     for (index, thread) in threads.into_iter().enumerate() {
         if index == 0 {
-            kernel.wake_for_handoff(thread, false);
+            kernel.wake_for_handoff(thread, false, false);
         } else {
             kernel.wake(thread, crate::thread::WaitResult::Woken);
         }

@@ -104,14 +104,17 @@ fn write_received(
     }
 }
 
-/// The receiver's `mach_msg` is done (`code`): it runs next.
+/// The receiver's `mach_msg` is done (`code`): it runs next, with the
+/// running thread's priority lent to it (`Kernel::wake_for_handoff`'s
+/// `lends`): the running thread waits for the answer (a fault's raise or
+/// data request), and the loan ends as it wakes.
 #[inline]
 fn deliver(kernel: &mut Kernel, receiver: ThreadId, code: MachMsgReturn) {
     if let Some(thread) = kernel.threads.get_mut(receiver) {
         thread.delivered = Some(code);
         thread.pending_receive = None;
     }
-    kernel.wake_for_handoff(receiver, true);
+    kernel.wake_for_handoff(receiver, true, true);
     if kernel.ipc.has_pending_work() {
         settle(kernel);
     }
