@@ -221,6 +221,11 @@ impl Kernel {
             return;
         }
         self.scheduler.run_queues[old].retain(|&queued| queued != id);
+        if self.scheduler.run_queues[old].is_empty() {
+            // A stale bit would make `take_handoff` and `leave_trap` see a
+            // more urgent thread ready where none is.
+            self.scheduler.ready_levels &= !(1 << old);
+        }
         self.scheduler.run_queues[priority as usize].push_back(id);
         self.scheduler.ready_levels |= 1 << priority;
     }
