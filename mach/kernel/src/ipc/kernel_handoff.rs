@@ -8,7 +8,7 @@
 //! is queued and a receiver woken as for any kernel message.
 #![deny(unsafe_code)]
 
-use super::mach_msg::PendingReceive;
+use super::mach_msg::ReceiveTarget;
 use super::wait::WaitKey;
 use super::{deliver_outcome, settle};
 use crate::kernel::Kernel;
@@ -54,13 +54,12 @@ pub fn send_request(kernel: &mut Kernel, request: KernelRequest<'_>) -> bool {
     let Some((receiver, pending, receiver_task)) = waiting_receiver(kernel, request.destination) else {
         return false;
     };
-    let Kernel { ipc, tasks, .. } = &mut *kernel;
+    let Kernel { ipc, tasks, threads, .. } = &mut *kernel;
+    let checked = threads.get_mut(receiver).and_then(|thread| thread.pending_receive.as_mut()?.buffer.take());
     let Some(task) = tasks.get_mut(receiver_task) else { return false };
     let receiver_space = task.space;
     let Some(mut memory) = task.user_space() else { return false };
-    let Ok(buffer) = user::writable(&mut memory, UserBuffer::new(pending.address, pending.size)) else {
-        return false;
-    };
+    let Some(buffer) = receiver_buffer(checked, &mut memory, pending) else { return false };
     let options = ReceiveOptions { audit: pending.audit, ..ReceiveOptions::default() };
     let mut out = [0u8; HANDOFF_MESSAGE + MACH_MSG_AUDIT_TRAILER_SIZE];
     let Some(received) =
@@ -76,14 +75,29 @@ pub fn send_request(kernel: &mut Kernel, request: KernelRequest<'_>) -> bool {
 /// The thread waiting longest to receive from `port` (or its set), with
 /// where its message goes and its task.
 #[inline]
-fn waiting_receiver(kernel: &Kernel, port: PortId) -> Option<(ThreadId, PendingReceive, TaskId)> {
+fn waiting_receiver(kernel: &Kernel, port: PortId) -> Option<(ThreadId, ReceiveTarget, TaskId)> {
     let set = kernel.ipc.port(port).and_then(|port| port.port_set());
     let receiver = [Some(WaitKey::Receive(port)), set.map(WaitKey::ReceiveSet)]
         .into_iter()
         .flatten()
         .find_map(|key| kernel.wait_queues.first(key))?;
     let thread = kernel.threads.get(receiver)?;
-    Some((receiver, thread.pending_receive?, thread.task?))
+    Some((receiver, thread.pending_receive.as_ref()?.target, thread.task?))
+}
+
+/// The receiver's buffer, checked writable: the check its receive made if
+/// its page tables are as they were then (taken: the first handoff that
+/// looks at it uses it), else a new one.
+#[inline]
+fn receiver_buffer(
+    checked: Option<user::WritableBuffer>,
+    memory: &mut user::UserSpace<'_, crate::vm::VmMap>,
+    pending: ReceiveTarget,
+) -> Option<user::WritableBuffer> {
+    match checked.filter(|buffer| buffer.is_current(memory)) {
+        Some(buffer) => Some(buffer),
+        None => user::writable(memory, UserBuffer::new(pending.address, pending.size)).ok(),
+    }
 }
 
 /// Writes a received message into the receiver's checked buffer; the
@@ -125,13 +139,12 @@ fn deliver(kernel: &mut Kernel, receiver: ThreadId, code: MachMsgReturn) {
 fn hand_off(kernel: &mut Kernel, message: KernelMessage) -> Result<(), KernelMessage> {
     let Some(port) = message.destination_port() else { return Err(message) };
     let Some((receiver, pending, receiver_task)) = waiting_receiver(kernel, port) else { return Err(message) };
-    let Kernel { ipc, tasks, .. } = &mut *kernel;
+    let Kernel { ipc, tasks, threads, .. } = &mut *kernel;
+    let checked = threads.get_mut(receiver).and_then(|thread| thread.pending_receive.as_mut()?.buffer.take());
     let Some(task) = tasks.get_mut(receiver_task) else { return Err(message) };
     let receiver_space = task.space;
     let Some(mut memory) = task.user_space() else { return Err(message) };
-    let Ok(buffer) = user::writable(&mut memory, UserBuffer::new(pending.address, pending.size)) else {
-        return Err(message);
-    };
+    let Some(buffer) = receiver_buffer(checked, &mut memory, pending) else { return Err(message) };
     let options = ReceiveOptions { audit: pending.audit, ..ReceiveOptions::default() };
     let mut out = [0u8; HANDOFF_MESSAGE + MACH_MSG_AUDIT_TRAILER_SIZE];
     let received = ipc.send_kernel_into(message, receiver_space, pending.name, pending.size, options, &mut out)?;
