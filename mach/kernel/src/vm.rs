@@ -676,19 +676,10 @@ impl VmMap {
         for region_start in starts {
             let region = self.regions.remove(&region_start).expect("listed above");
             self.note_region_removed(region.backing);
-            if matches!(region.backing, Backing::Object { .. }) {
-                for (page, _, flags) in tables.mapped_entries_in(region_start, region.end) {
-                    if let Ok(frame) = tables.unmap(page) {
-                        self.drop_page(region.backing, frame, region.backing.owns(flags));
-                    }
-                }
-            } else {
-                for (page, _) in tables.mapped_in(region_start, region.end) {
-                    if let Ok(frame) = tables.unmap(page) {
-                        self.drop_page(region.backing, frame, true);
-                    }
-                }
-            }
+            let object = matches!(region.backing, Backing::Object { .. });
+            tables.unmap_in(region_start, region.end, &mut |_, frame, flags| {
+                self.drop_page(region.backing, frame, !object || region.backing.owns(flags));
+            });
             let parked: Vec<u64> = self.parked.range(region_start..region.end).map(|(&page, _)| page).collect();
             for page in parked {
                 if let Some(parked) = self.parked.remove(&page) {

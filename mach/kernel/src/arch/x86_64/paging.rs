@@ -437,6 +437,22 @@ impl PageTables {
         }
     }
 
+    /// Removes every mapping in `[start, end)` (of the user half), telling
+    /// `each` its page, frame and rights: one walk of the tables, where
+    /// listing the mappings (`mapped_entries_in`) and then `unmap` of each
+    /// walked them twice and filled a vector (about 200 instructions a
+    /// page; a pipe's 64 KiB frees 34 pages).
+    pub fn unmap_in(&mut self, start: u64, end: u64, each: &mut dyn FnMut(u64, Frame, PageFlags)) {
+        self.change_count += 1;
+        let end = end.min(USER_END);
+        if start < end {
+            // SAFETY: `&mut self` holds the tables exclusively; only the
+            // user half, which no other space shares, is changed.
+            let top = unsafe { table_in(self.root) };
+            unmap_leaves(top, 4, 0, start, end, each);
+        }
+    }
+
     /// Fork's copy-on-write sharing, done on the page tables themselves:
     /// every page mapped in `[start, end)` whose rights `take` accepts is
     /// made read-only here and mapped read-only at the same address in
@@ -593,6 +609,35 @@ fn collect_mapped(
         }
     }
     true
+}
+
+/// `PageTables::unmap_in` below `table` (at `level`, covering addresses
+/// from `base`): clears the leaves in `[start, end)`, each page's TLB entry
+/// flushed before `each` hears of its frame.
+fn unmap_leaves(
+    table: &mut PageTable,
+    level: u8,
+    base: u64,
+    start: u64,
+    end: u64,
+    each: &mut dyn FnMut(u64, Frame, PageFlags),
+) {
+    let span = 1u64 << (12 + 9 * (level as u32 - 1));
+    for index in entries_in(base, span, start, end) {
+        let entry_start = base + index as u64 * span;
+        let entry = &mut table[index];
+        let Ok(frame) = entry.frame() else { continue }; // absent, or a huge page (never in user halves)
+        if level == 1 {
+            let flags = neutral_flags(entry.flags());
+            entry.set_unused();
+            x86_64::instructions::tlb::flush(VirtAddr::new(entry_start));
+            each(entry_start, from_phys_frame(frame), flags);
+        } else {
+            // SAFETY: a present lower-level table of the user half of
+            // tables the caller holds exclusively.
+            unmap_leaves(unsafe { table_in(frame) }, level - 1, entry_start, start, end, each);
+        }
+    }
 }
 
 fn count_leaves(table_frame: PhysFrame, level: u8) -> usize {
