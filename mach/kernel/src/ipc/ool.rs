@@ -29,6 +29,10 @@ use mach_ipc::TaskMemory;
 
 const PAGE: u64 = PAGE_SIZE as u64;
 
+/// Captured pages a region's frame list has room for before it grows
+/// (1 KiB of list).
+const RESERVED_PAGES: usize = 64;
+
 /// Pages captured from a sender, waiting in a queued message.
 pub struct Captured {
     /// The captured frames with their page indexes, in increasing order; a
@@ -146,8 +150,11 @@ impl TaskMemory for TaskAccess<'_> {
     fn capture_region(&mut self, address: u64, size: u32, _copy: CopyOption) -> Result<u64, MachMsgReturn> {
         let start = address & !(PAGE - 1);
         let end = address.checked_add(size as u64).ok_or(MachMsgReturn::SendInvalidMemory)?.next_multiple_of(PAGE);
-        let mut frames = Vec::new();
-        if frames.try_reserve_exact(((end - start) / PAGE) as usize).is_err() {
+        // Room for a small region's pages at once (a 64 KiB write is 17),
+        // then grown as pages are found: a large sparse region's untouched
+        // pages cost nothing. No memory for it is SendNoBuffer.
+        let mut frames: Vec<(u64, Frame)> = Vec::new();
+        if frames.try_reserve_exact((((end - start) / PAGE) as usize).min(RESERVED_PAGES)).is_err() {
             return Err(MachMsgReturn::SendNoBuffer);
         }
         // The region containing the page, looked up once per region rather
@@ -165,7 +172,14 @@ impl TaskMemory for TaskAccess<'_> {
                 },
             };
             match self.capture_page(page, region) {
-                Ok(Some(frame)) => frames.push((index as u64, frame)),
+                Ok(Some(frame)) => {
+                    if frames.len() == frames.capacity() && frames.try_reserve(1).is_err() {
+                        share::release(frame);
+                        release_frames(frames);
+                        return Err(MachMsgReturn::SendNoBuffer);
+                    }
+                    frames.push((index as u64, frame));
+                }
                 Ok(None) => {}
                 Err(error) => {
                     release_frames(frames);
