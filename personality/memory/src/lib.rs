@@ -254,8 +254,16 @@ impl<K: PortKernel, V: TaskMemory, F: Files<K>> MemoryServer<K, V, F> {
         Ok(())
     }
 
-    /// Takes `file` into the space's files (or finds it there).
-    fn take_file(&mut self, port: PortName, file: SendRight<K>, writable_object: bool) -> Result<FileKey, Errno> {
+    /// Takes `file` into the space's files (or finds it there). `known`:
+    /// whether the open file reads and writes, when the caller knows it
+    /// (otherwise the file server is asked).
+    fn take_file(
+        &mut self,
+        port: PortName,
+        file: SendRight<K>,
+        writable_object: bool,
+        known: Option<(bool, bool)>,
+    ) -> Result<FileKey, Errno> {
         let key = file.name() as FileKey;
         let space = self.spaces.get_mut(&port).ok_or(Errno::EINVAL)?;
         if space.files.contains_key(&key) {
@@ -266,7 +274,10 @@ impl<K: PortKernel, V: TaskMemory, F: Files<K>> MemoryServer<K, V, F> {
         if file.is_dead() {
             return Err(Errno::EBADF);
         }
-        let (readable, writable) = self.files.access(&file)?;
+        let (readable, writable) = match known {
+            Some(access) => access,
+            None => self.files.access(&file)?,
+        };
         let (object, object_size) = self.files.map(&file, writable_object && writable)?;
         let space = self.spaces.get_mut(&port).ok_or(Errno::EINVAL)?;
         space.files.insert(key, MappedFile { file, object, object_size, readable, writable });
@@ -372,7 +383,7 @@ impl<K: PortKernel, V: TaskMemory, F: Files<K>> memory::Server<K> for MemoryServ
         let port = context.port();
         self.space_of(context)?;
         let shared = flags & memory_core::map_flags::TYPE != memory_core::map_flags::PRIVATE;
-        let key = self.take_file(port, file, shared).map_err(error)?;
+        let key = self.take_file(port, file, shared, None).map_err(error)?;
         let space = self.spaces.get_mut(&port).ok_or(Error::Eperm)?;
         let mapped = &space.files[&key];
         let (readable, writable, object_size) = (mapped.readable, mapped.writable, mapped.object_size);
@@ -476,7 +487,12 @@ impl<K: PortKernel, V: TaskMemory, F: Files<K>> memory::Server<K> for MemoryServ
         let send = self.new_space(task, plan.layout).map_err(error)?;
         let port = send.name();
         if let (Some(file), Some(key)) = (file, key) {
-            let taken = self.take_file(port, file, false);
+            // An executable, from the process server: read for the image
+            // (the right to run it was checked there), never written
+            // through (its mappings are private), so the file server need
+            // not be asked how it was opened; no process holds this right
+            // to map it otherwise.
+            let taken = self.take_file(port, file, false, Some((true, false)));
             if let Err(errno) = taken.and_then(|taken| if taken == key { Ok(()) } else { Err(Errno::EINVAL) }) {
                 self.drop_space(port);
                 return Err(error(errno));
