@@ -25,6 +25,7 @@ extern crate alloc;
 extern crate std;
 
 use alloc::collections::BTreeMap;
+use alloc::rc::Rc;
 use alloc::vec::Vec;
 
 use libmach::{Context, Notification, PortKernel, ReceiveRight, SendRight};
@@ -95,7 +96,9 @@ struct Space<K: PortKernel> {
     _port: ReceiveRight<K>,
     task: SendRight<K>,
     layout: Layout,
-    files: BTreeMap<FileKey, MappedFile<K>>,
+    /// Shared with the space's forks (copying the rights would be two
+    /// traps a file at each fork and two more when the child ends).
+    files: BTreeMap<FileKey, Rc<MappedFile<K>>>,
 }
 
 /// The server.
@@ -280,7 +283,7 @@ impl<K: PortKernel, V: TaskMemory, F: Files<K>> MemoryServer<K, V, F> {
         };
         let (object, object_size) = self.files.map(&file, writable_object && writable)?;
         let space = self.spaces.get_mut(&port).ok_or(Errno::EINVAL)?;
-        space.files.insert(key, MappedFile { file, object, object_size, readable, writable });
+        space.files.insert(key, Rc::new(MappedFile { file, object, object_size, readable, writable }));
         Ok(key)
     }
 
@@ -511,19 +514,7 @@ impl<K: PortKernel, V: TaskMemory, F: Files<K>> memory::Server<K> for MemoryServ
         let parent_space = self.spaces.get(&parent.name()).ok_or(Error::Einval)?;
         let layout = parent_space.layout.clone();
         let parent_task = parent_space.task.name();
-        let mut files = Vec::new();
-        for (key, mapped) in &parent_space.files {
-            let file = mapped.file.try_clone().map_err(|_| Error::Enomem)?;
-            let object = mapped.object.try_clone().map_err(|_| Error::Enomem)?;
-            let copy = MappedFile {
-                file,
-                object,
-                object_size: mapped.object_size,
-                readable: mapped.readable,
-                writable: mapped.writable,
-            };
-            files.push((*key, copy));
-        }
+        let files = parent_space.files.clone();
         // The child is made here, between two requests of the parent's: its
         // memory is exactly what the layout says.
         let child = self.vm.fork_task(parent_task).map_err(|code| error(kernel_error(code)))?;
