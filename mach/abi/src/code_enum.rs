@@ -31,6 +31,9 @@ macro_rules! code_enum {
             }
 
             /// The variant with this numeric value, if there is one.
+            /// Inlined across crates: the kernel decodes every trap number
+            /// with it.
+            #[inline]
             pub const fn from_u32(value: u32) -> Option<$name> {
                 match value {
                     $( v if v == $value => Some($name::$variant), )+

@@ -138,6 +138,7 @@ impl Kernel {
             let _ = self.ipc.destroy_kernel_port(port);
             crate::ipc::settle(self);
         }
+        self.end_loans_of(id);
         let thread = self.threads.get_mut(id).expect("thread exists");
         let queued_at = core::mem::take(&mut thread.queued).then_some(thread.priority);
         self.scheduler.retire(id, deadline, queued_at);

@@ -6,12 +6,13 @@
 //! contexts) and carried out after the lock is dropped, so the next thread
 //! never finds it held.
 //!
-//! Priority inheritance across RPC (later): when a client blocks in an RPC
-//! on a port whose receiver thread is known (the direct-handoff path), the
-//! receiver runs with `max(own, client)` until it replies; `Thread` gains a
-//! `base_priority` and the effective priority is recomputed on reply.
-//! Everything here already reads `priority` only through the run queues, so
-//! that is a local change.
+//! Priority inheritance on the RPC handoff: a client that hands a request
+//! carrying a reply right (send-once) to a waiting server thread, and waits
+//! for the answer in the same `mach_msg`, lends that thread its priority
+//! for the rest of the call ([`Kernel::lend_priority`], [`Kernel::end_loan`];
+//! the rules are in docs/kernel.md, "Scheduler"). Every decision here reads
+//! only the effective `priority`, so a loan moves a queued thread between
+//! run queues and nothing else.
 
 use crate::arch::context::ThreadContext;
 use crate::arena::Arena;
@@ -117,15 +118,116 @@ impl Kernel {
     /// ready. With `direct` (the caller switches in this lock section, or
     /// calls [`Kernel::queue_handoff`] before dropping the lock), a thread
     /// that may run at once is not put in a run queue at all: `pick_next`
-    /// takes it as it is (the call fast path's direct switch).
-    pub fn wake_for_handoff(&mut self, id: ThreadId, direct: bool) {
+    /// takes it as it is (the call fast path's direct switch). With `lends`
+    /// (the message carries a reply right and the running thread waits for
+    /// the answer in this trap), the running thread lends it its priority
+    /// first ([`Kernel::lend_priority`]), so a low-priority server answering
+    /// an urgent client runs next.
+    pub fn wake_for_handoff(&mut self, id: ThreadId, direct: bool, lends: bool) {
         if !self.wake_unqueued(id, WaitResult::Woken) {
             return;
+        }
+        if lends {
+            self.lend_priority(self.current_thread(), id);
         }
         self.scheduler.handoff = Some(id);
         if !direct || !self.may_run_next(id) {
             self.make_runnable(id);
         }
+    }
+
+    /// `client` lends its effective priority to `server`, a thread it just
+    /// handed a request to (blocked until now, so in no run queue), for the
+    /// rest of the call `client` is in. One loan per thread either way: a
+    /// loan `client` made before ends, and the server's loan from an
+    /// earlier request (it received again without answering that one) is
+    /// replaced by this one: it serves this request now. A server at least
+    /// as urgent as the client borrows nothing (and keeps no older loan).
+    /// The loan is the client's priority now; nothing later follows it
+    /// along a chain of calls (each handoff costs the same, however long
+    /// the chain: a chain built call by call passes the first client's
+    /// priority on anyway, each server lending what it borrowed).
+    pub fn lend_priority(&mut self, client: ThreadId, server: ThreadId) {
+        // The common case, on every call to a server at least as urgent as
+        // its client: nothing to lend, no older loan to end.
+        let Some(lender) = self.threads.get(client) else { return };
+        let (priority, earlier) = (lender.priority, lender.lent_to);
+        let Some(thread) = self.threads.get(server) else { return };
+        if priority <= thread.base_priority && thread.inherited_from.is_none() && earlier.is_none() {
+            return;
+        }
+        self.change_loan(client, server);
+    }
+
+    /// [`Kernel::lend_priority`] when a loan is made or one ends.
+    #[inline(never)]
+    fn change_loan(&mut self, client: ThreadId, server: ThreadId) {
+        self.end_loan(client);
+        let Some(priority) = self.threads.get(client).map(|thread| thread.priority) else { return };
+        let Some(thread) = self.threads.get_mut(server) else { return };
+        let base = thread.base_priority;
+        if let Some(previous) = thread.inherited_from.take() {
+            if let Some(previous) = self.threads.get_mut(previous) {
+                previous.lent_to = None;
+            }
+        }
+        if priority <= base {
+            self.set_priority(server, base);
+            return;
+        }
+        self.threads.get_mut(server).expect("checked above").inherited_from = Some(client);
+        if let Some(client) = self.threads.get_mut(client) {
+            client.lent_to = Some(server);
+        }
+        self.set_priority(server, priority);
+    }
+
+    /// The call `client` lent its priority for is over (its `mach_msg`
+    /// returns, it woke from its wait for the reply, or it died): the
+    /// server it lent to, if that loan still stands, goes back to its base
+    /// priority. No effect if it lent nothing.
+    #[inline(never)]
+    pub fn end_loan(&mut self, client: ThreadId) {
+        let Some(server) = self.threads.get_mut(client).and_then(|thread| thread.lent_to.take()) else { return };
+        let Some(thread) = self.threads.get_mut(server) else { return };
+        if thread.inherited_from != Some(client) {
+            return;
+        }
+        thread.inherited_from = None;
+        let base = thread.base_priority;
+        self.set_priority(server, base);
+    }
+
+    /// A thread that dies ends the loan it made and the one it holds.
+    pub fn end_loans_of(&mut self, id: ThreadId) {
+        self.end_loan(id);
+        let Some(client) = self.threads.get_mut(id).and_then(|thread| thread.inherited_from.take()) else { return };
+        if let Some(client) = self.threads.get_mut(client).filter(|client| client.lent_to == Some(id)) {
+            client.lent_to = None;
+        }
+    }
+
+    /// Sets a thread's effective priority, moving it to the new level's run
+    /// queue (at the back) if it is in one.
+    #[inline(never)]
+    fn set_priority(&mut self, id: ThreadId, priority: u8) {
+        let Some(thread) = self.threads.get_mut(id) else { return };
+        let old = thread.priority as usize;
+        if old == priority as usize {
+            return;
+        }
+        thread.priority = priority;
+        if !thread.queued {
+            return;
+        }
+        self.scheduler.run_queues[old].retain(|&queued| queued != id);
+        if self.scheduler.run_queues[old].is_empty() {
+            // A stale bit would make `take_handoff` and `leave_trap` see a
+            // more urgent thread ready where none is.
+            self.scheduler.ready_levels &= !(1 << old);
+        }
+        self.scheduler.run_queues[priority as usize].push_back(id);
+        self.scheduler.ready_levels |= 1 << priority;
     }
 
     /// Puts the handoff target in its run queue if it is not in one (the
@@ -152,6 +254,14 @@ impl Kernel {
         if thread.state != ThreadState::Blocked {
             return false;
         }
+        let thread = if thread.lent_to.is_some() {
+            // Whatever woke it (the reply, a timeout, an abort, a dead
+            // port), it no longer waits on the server it lent to.
+            self.end_loan(id);
+            self.threads.get_mut(id).expect("thread exists")
+        } else {
+            thread
+        };
         // What it waited for, for an abort before it runs (`wake_one` took
         // it off its queue and recorded it already; `prepare_block` cleared
         // it for a wait that is not IPC).
@@ -426,6 +536,13 @@ pub fn leave_trap(yield_requested: bool) -> (bool, bool) {
         let result_in_frame = core::mem::take(&mut thread.result_in_frame);
         let stopped = thread.state != ThreadState::Running || suspended;
         let outranked = highest.is_some_and(|level| level > thread.priority as usize);
+        if thread.lent_to.is_some() {
+            // The call it lent its priority for ends with this trap (it
+            // found its reply without waiting, or gave up). The server's
+            // priority can only fall, so `outranked` errs on the side of
+            // one needless pass through the scheduler.
+            kernel.end_loan(current);
+        }
         (result_in_frame, yield_requested || stopped || outranked)
     })
 }
@@ -499,4 +616,130 @@ pub fn start(boot_thread_priority: u8) {
         kernel.scheduler.idle = Some(kernel.threads.insert(idle));
         kernel.scheduler.quantum_left = quantum_ticks();
     });
+}
+
+#[cfg(feature = "ktest")]
+mod tests {
+    use super::*;
+    use crate::arch::context::KernelStack;
+    use crate::ktest::Failure;
+    use crate::{ensure, ensure_eq, ktest};
+
+    /// A kernel thread for the loan bookkeeping only: blocked, in no queue,
+    /// never run, removed by [`remove`].
+    fn parked(kernel: &mut Kernel, priority: u8) -> Result<ThreadId, Failure> {
+        let stack = KernelStack::new()?;
+        let context = ThreadContext::new_kernel(&stack, idle_loop);
+        let mut thread = Thread::new(None, "loan".into(), priority, context, Some(stack));
+        thread.state = ThreadState::Blocked;
+        Ok(kernel.threads.insert(thread))
+    }
+
+    fn remove(kernel: &mut Kernel, threads: &[ThreadId]) {
+        for &id in threads {
+            if let Some(thread) = kernel.threads.remove(id) {
+                if thread.queued {
+                    kernel.scheduler.run_queues[thread.priority as usize].retain(|&queued| queued != id);
+                }
+            }
+        }
+    }
+
+    fn priority(kernel: &Kernel, id: ThreadId) -> Option<u8> {
+        kernel.threads.get(id).map(|thread| thread.priority)
+    }
+
+    /// Runs `check` on threads made at `priorities`, removing them after
+    /// whatever it answers; all under one lock section, so the scheduler
+    /// never sees them.
+    fn with_threads<const N: usize>(
+        priorities: [u8; N],
+        check: impl FnOnce(&mut Kernel, [ThreadId; N]) -> Result<(), Failure>,
+    ) -> Result<(), Failure> {
+        with_kernel(|kernel| {
+            let mut made = Vec::new();
+            for priority in priorities {
+                match parked(kernel, priority) {
+                    Ok(id) => made.push(id),
+                    Err(failure) => {
+                        remove(kernel, &made);
+                        return Err(failure);
+                    }
+                }
+            }
+            let ids: [ThreadId; N] = made.clone().try_into().map_err(|_| "thread count")?;
+            let result = check(kernel, ids);
+            remove(kernel, &made);
+            result
+        })
+    }
+
+    ktest! {
+        fn a_loan_travels_down_a_chain_of_calls_and_ends_call_by_call() {
+            with_threads([30, 10, 5], |kernel, [client, first, second]| {
+                kernel.lend_priority(client, first);
+                ensure_eq!(priority(kernel, first), Some(30));
+                kernel.lend_priority(first, second);
+                ensure_eq!(priority(kernel, second), Some(30));
+                // The second server answers the first: the first keeps the
+                // client's loan.
+                kernel.end_loan(first);
+                ensure_eq!((priority(kernel, second), priority(kernel, first)), (Some(5), Some(30)));
+                kernel.end_loan(client);
+                ensure_eq!(priority(kernel, first), Some(10));
+                let loans = [client, first, second].map(|id| kernel.threads.get(id).map(|thread| (thread.lent_to, thread.inherited_from)));
+                ensure!(loans.iter().all(|loan| *loan == Some((None, None))), "loans left: {loans:?}");
+                Ok(())
+            })
+        }
+
+        fn a_new_request_replaces_a_servers_loan_and_a_less_urgent_client_lends_nothing() {
+            with_threads([20, 15, 3, 5], |kernel, [urgent, middle, idle, server]| {
+                kernel.lend_priority(urgent, server);
+                ensure_eq!(priority(kernel, server), Some(20));
+                kernel.lend_priority(middle, server);
+                ensure_eq!(priority(kernel, server), Some(15));
+                ensure_eq!(kernel.threads.get(urgent).and_then(|thread| thread.lent_to), None);
+                // Ending the replaced loan changes nothing.
+                kernel.end_loan(urgent);
+                ensure_eq!(priority(kernel, server), Some(15));
+                kernel.lend_priority(idle, server);
+                ensure_eq!(priority(kernel, server), Some(5));
+                ensure_eq!(kernel.threads.get(middle).and_then(|thread| thread.lent_to), None);
+                ensure_eq!(kernel.threads.get(server).and_then(|thread| thread.inherited_from), None);
+                Ok(())
+            })
+        }
+
+        fn a_loan_ends_when_the_client_wakes_or_either_thread_dies() {
+            with_threads([25, 5, 25, 5], |kernel, [client, server, dying_client, orphan]| {
+                kernel.lend_priority(client, server);
+                ensure!(kernel.wake_unqueued(client, WaitResult::TimedOut));
+                ensure_eq!(priority(kernel, server), Some(5));
+                kernel.lend_priority(dying_client, orphan);
+                ensure_eq!(priority(kernel, orphan), Some(25));
+                kernel.end_loans_of(dying_client);
+                ensure_eq!(priority(kernel, orphan), Some(5));
+                kernel.lend_priority(client, server);
+                kernel.end_loans_of(server);
+                ensure_eq!(kernel.threads.get(client).and_then(|thread| thread.lent_to), None);
+                Ok(())
+            })
+        }
+
+        fn a_loan_moves_a_queued_thread_between_run_queues() {
+            with_threads([25, 5], |kernel, [client, server]| {
+                kernel.threads.get_mut(server).ok_or("server")?.state = ThreadState::Ready;
+                kernel.make_runnable(server);
+                ensure_eq!(kernel.scheduler.run_queues[5].back(), Some(&server));
+                kernel.lend_priority(client, server);
+                ensure!(!kernel.scheduler.run_queues[5].contains(&server));
+                ensure_eq!(kernel.scheduler.run_queues[25].back(), Some(&server));
+                kernel.end_loan(client);
+                ensure!(!kernel.scheduler.run_queues[25].contains(&server));
+                ensure_eq!(kernel.scheduler.run_queues[5].back(), Some(&server));
+                Ok(())
+            })
+        }
+    }
 }

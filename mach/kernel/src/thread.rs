@@ -45,7 +45,18 @@ pub enum WaitResult {
 pub struct Thread {
     pub task: Option<TaskId>,
     pub name: String,
+    /// The priority it was given (Mach's base priority).
+    pub base_priority: u8,
+    /// The priority it runs at, the only one the run queues read: its base
+    /// priority, or a more urgent client's while it serves that client's
+    /// request (priority inheritance: docs/kernel.md, "Scheduler"). Changed
+    /// only through the scheduler, which moves a queued thread with it.
     pub priority: u8,
+    /// The client whose priority it runs at (it inherited it on a handoff).
+    pub inherited_from: Option<ThreadId>,
+    /// The server it lent its priority to, for the rest of the call it
+    /// made: the mirror of that server's `inherited_from`.
+    pub lent_to: Option<ThreadId>,
     pub state: ThreadState,
     pub suspend_count: u32,
     /// In a run queue now (the queue removes suspended threads lazily).
@@ -90,10 +101,14 @@ impl Thread {
         context: ThreadContext,
         stack: Option<KernelStack>,
     ) -> Self {
+        let priority = priority.min(PRIORITY_LEVELS as u8 - 1);
         Self {
             task,
             name,
-            priority: priority.min(PRIORITY_LEVELS as u8 - 1),
+            base_priority: priority,
+            priority,
+            inherited_from: None,
+            lent_to: None,
             state: ThreadState::Ready,
             suspend_count: 0,
             queued: false,

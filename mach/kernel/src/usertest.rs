@@ -1458,3 +1458,95 @@ ktest! {
         end_bootstrap(bootstrap, &before)
     }
 }
+
+/// The first thread of `task`, if it has one.
+fn first_thread(task: TaskId) -> Option<crate::thread::ThreadId> {
+    with_kernel(|kernel| kernel.tasks.get(task).and_then(|task| task.threads.first().copied()))
+}
+
+ktest! {
+    fn a_server_serving_an_urgent_client_runs_at_its_priority() {
+        for round in 0..2 {
+            let before = ipc_resources();
+            priority_loan_round()?;
+            ipc_state_is_consistent()?;
+            if round == 1 {
+                ensure_nothing_left(before)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One run of the priority-inheritance case (above).
+fn priority_loan_round() -> Result<(), Failure> {
+    // Priority inheritance on the handoff (docs/kernel.md, "Scheduler"):
+    // a server at 5, a thread at 10 that spins without blocking, a
+    // client at 20 that calls the server. Priorities are strict, so
+    // without inheritance the server cannot run until the spinner
+    // gives up; with it, the server answers at 20 while the spinner is
+    // still spinning, and the client stops the spinner. The order is
+    // what the programs print (prio-busy: which came first), not a time.
+    const SERVER: u8 = 5;
+    const BUSY: u8 = 10;
+    const CLIENT: u8 = 20;
+    let mut service = 0;
+    let server = task::spawn_with("prio-server", module("prio-server")?, SERVER, |kernel, server| {
+        service = serve(kernel, server);
+        service as u64
+    })?;
+    let server_thread = first_thread(server).ok_or("the server has no thread")?;
+    let blocked = wait_until(5_000, || {
+        with_kernel(|kernel| {
+            kernel.threads.get(server_thread).is_some_and(|thread| thread.state == crate::thread::ThreadState::Blocked)
+        })
+    });
+    ensure!(blocked, "the server never waited for a request: {:?}", output(server));
+    let mut stop = 0;
+    let busy = task::spawn_with("prio-busy", module("prio-busy")?, BUSY, |kernel, busy| {
+        stop = serve(kernel, busy);
+        stop as u64
+    })?;
+    wait_for_text(busy, "prio-busy: spinning", 5_000)?;
+    let client = task::spawn_with("prio-client", module("prio-client")?, CLIENT, |kernel, client| {
+        let to_server = give_send_right(kernel, server, service, client) as u64;
+        to_server | (give_send_right(kernel, busy, stop, client) as u64) << 32
+    })?;
+    wait_for_text(client, "prio-client: ", 60_000)?;
+    wait_for_text(busy, "prio-busy: ", 60_000)?;
+    let ended =
+        |task: TaskId, text: &str| wait_until(120_000, || output(task).is_some_and(|output| output.contains(text)));
+    ensure!(ended(client, " failed"), "the client never finished: {:?}", output(client));
+    ensure!(
+        ended(busy, "prio-busy: stopped") || ended(busy, "prio-busy: gave up"),
+        "prio-busy never stopped: {:?}",
+        output(busy)
+    );
+    let (client_text, busy_text, server_text) =
+        (output(client).unwrap_or_default(), output(busy).unwrap_or_default(), output(server).unwrap_or_default());
+    ensure!(
+        busy_text.contains("prio-busy: stopped by the client"),
+        "the call was answered only after the busy thread gave up:\n{busy_text}{server_text}{client_text}"
+    );
+    ensure!(client_text.contains("prio-client: 7 passed, 0 failed"), "the client said:\n{client_text}");
+    ensure!(server_text.contains("prio-server: served request 1 at priority 20"), "the server said:\n{server_text}");
+    ensure!(server_text.contains("prio-server: served request 2 at priority 5"), "the server said:\n{server_text}");
+    // Every loan ended with its call: the server is back at its own
+    // priority, and no thread lends or borrows.
+    let loans = with_kernel(|kernel| {
+        let server = kernel.threads.get(server_thread).map(|thread| (thread.priority, thread.base_priority));
+        let loans = kernel
+            .threads
+            .iter()
+            .filter(|(_, thread)| thread.lent_to.is_some() || thread.inherited_from.is_some())
+            .count();
+        (server, loans)
+    });
+    ensure_eq!(loans, (Some((SERVER, SERVER)), 0));
+    for task in [client, busy, server] {
+        if exists(task) {
+            terminate(task)?;
+        }
+    }
+    Ok(())
+}

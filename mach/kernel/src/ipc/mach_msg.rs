@@ -125,7 +125,7 @@ pub fn mach_msg(arguments: [u64; 6]) -> MachMsgReturn {
         }
     }
     if option & MACH_SEND_MSG != 0 {
-        let code = send(address, send_size, deadline(MACH_SEND_TIMEOUT));
+        let code = send(address, send_size, deadline(MACH_SEND_TIMEOUT), option & MACH_RCV_MSG != 0);
         if code != MachMsgReturn::Success {
             return code;
         }
@@ -241,7 +241,7 @@ fn call_step(
     {
         return Some(CallOutcome::General);
     }
-    match hand_off(kernel, space, bytes, true) {
+    match hand_off(kernel, space, bytes, true, true) {
         None => return Some(CallOutcome::General),
         Some(MachMsgReturn::Success) => {}
         // The send failed: so does the whole call, as on the general path.
@@ -323,7 +323,8 @@ fn current_space(kernel: &Kernel) -> Option<(crate::task::TaskId, SpaceId)> {
     Some((task, kernel.tasks.get(task)?.space))
 }
 
-fn send(address: u64, size: u64, deadline: Option<u64>) -> MachMsgReturn {
+/// `waits`: the same `mach_msg` receives next (a call waits for its answer).
+fn send(address: u64, size: u64, deadline: Option<u64>, waits: bool) -> MachMsgReturn {
     if size < MACH_MSG_SIZE_MIN as u64 || !size.is_multiple_of(4) {
         return MachMsgReturn::SendMsgTooSmall;
     }
@@ -343,11 +344,11 @@ fn send(address: u64, size: u64, deadline: Option<u64>) -> MachMsgReturn {
     loop {
         let step = with_kernel(|kernel| {
             if size > SMALL_MESSAGE {
-                return send_step(kernel, address, &mut large, deadline);
+                return send_step(kernel, address, &mut large, deadline, waits);
             }
             let mut buffer =
                 kernel.message_buffers.send.take().unwrap_or_else(|| alloc::boxed::Box::new([0; SMALL_MESSAGE]));
-            let step = send_step(kernel, address, &mut buffer[..size], deadline);
+            let step = send_step(kernel, address, &mut buffer[..size], deadline, waits);
             kernel.message_buffers.send = Some(buffer);
             step
         });
@@ -373,7 +374,7 @@ fn send(address: u64, size: u64, deadline: Option<u64>) -> MachMsgReturn {
 /// One try of a send, under the kernel lock: copy the message in from
 /// `address` into `bytes` (its whole length), hand it to a waiting
 /// receiver or queue it, or decide to wait.
-fn send_step(kernel: &mut Kernel, address: u64, bytes: &mut [u8], deadline: Option<u64>) -> Step {
+fn send_step(kernel: &mut Kernel, address: u64, bytes: &mut [u8], deadline: Option<u64>, waits: bool) -> Step {
     let Some((task, space)) = current_space(kernel) else { return Step::Done(MachMsgReturn::SendInvalidDest) };
     let mut memory = kernel.user_space(task).expect("a running task has page tables");
     let end = address.saturating_add(bytes.len() as u64);
@@ -383,7 +384,7 @@ fn send_step(kernel: &mut Kernel, address: u64, bytes: &mut [u8], deadline: Opti
     if user::copy_from_user(&mut memory, UserBuffer::new(address, bytes.len()), bytes).is_err() {
         return Step::Done(MachMsgReturn::SendInvalidData);
     }
-    if let Some(code) = hand_off(kernel, space, bytes, false) {
+    if let Some(code) = hand_off(kernel, space, bytes, false, waits) {
         return Step::Done(code);
     }
     // Queued, its bytes are charged to the sender (ipc::queued).
@@ -434,13 +435,18 @@ fn send_step(kernel: &mut Kernel, address: u64, bytes: &mut [u8], deadline: Opti
 /// takes the ordinary path.
 /// `direct`: the caller switches to the receiver in this lock section (or
 /// calls `Kernel::queue_handoff`), see `Kernel::wake_for_handoff`.
-fn hand_off(kernel: &mut Kernel, space: SpaceId, bytes: &[u8], direct: bool) -> Option<MachMsgReturn> {
+/// `waits`: the sender waits for an answer in this trap; with a reply right
+/// (send-once) in the message it lends the receiver its priority.
+fn hand_off(kernel: &mut Kernel, space: SpaceId, bytes: &[u8], direct: bool, waits: bool) -> Option<MachMsgReturn> {
     // Out-of-line data needs both tasks' memory at once; such messages take
     // the queued path (the fast path is for small RPCs anyway).
     let header = mach_abi::MachMsgHeader::read_from(bytes)?;
     if mach_abi::msgh_bits_is_complex(header.bits) {
         return None;
     }
+    let reply = mach_abi::msgh_bits_local(header.bits);
+    let lends = waits
+        && (reply == mach_abi::Disposition::MakeSendOnce as u32 || reply == mach_abi::Disposition::MoveSendOnce as u32);
     let port = kernel.ipc.destination_of(space, bytes)?;
     let set = kernel.ipc.port(port)?.port_set();
     let (receiver, key) = [Some(WaitKey::Receive(port)), set.map(WaitKey::ReceiveSet)]
@@ -465,6 +471,7 @@ fn hand_off(kernel: &mut Kernel, space: SpaceId, bytes: &[u8], direct: bool) -> 
             options,
             &mut large,
             direct,
+            lends,
         );
     }
     let mut buffer = kernel
@@ -472,8 +479,19 @@ fn hand_off(kernel: &mut Kernel, space: SpaceId, bytes: &[u8], direct: bool) -> 
         .handoff
         .take()
         .unwrap_or_else(|| alloc::boxed::Box::new([0; SMALL_MESSAGE + MACH_MSG_AUDIT_TRAILER_SIZE]));
-    let result =
-        deliver_directly(kernel, space, bytes, receiver, key, pending, receiver_task, options, &mut buffer[..], direct);
+    let result = deliver_directly(
+        kernel,
+        space,
+        bytes,
+        receiver,
+        key,
+        pending,
+        receiver_task,
+        options,
+        &mut buffer[..],
+        direct,
+        lends,
+    );
     kernel.message_buffers.handoff = Some(buffer);
     result
 }
@@ -491,6 +509,7 @@ fn deliver_directly(
     options: ReceiveOptions,
     out: &mut [u8],
     direct: bool,
+    lends: bool,
 ) -> Option<MachMsgReturn> {
     let Kernel { ipc, tasks, .. } = &mut *kernel;
     let receiver_task = tasks.get_mut(receiver_task)?;
@@ -533,7 +552,7 @@ fn deliver_directly(
     thread.delivered = Some(code);
     thread.pending_receive = None;
     debug_assert_eq!(thread.waiting_on, Some(key));
-    kernel.wake_for_handoff(receiver, direct);
+    kernel.wake_for_handoff(receiver, direct, lends);
     // A handed-off message has only header rights and moves no receive
     // right, so no port died and no waiter lost its port: only queued
     // notifications (a consumed send-once right's, say) need settling.

@@ -100,10 +100,31 @@ syscall_entry:
     pushq $0                             /* error code */
     pushq $0x100                         /* SYSCALL_VECTOR */
     SAVE_GENERAL_REGISTERS
-    mov %rsp, %rdi
-    cld
+    mov %rsp, %rdi                       /* no cld: SFMASK clears DF */
     call syscall_dispatch
-    jmp trap_return
+    /*
+     * Back to user mode, always: a syscall frame's CS and SS are the user
+     * selectors whatever thread_set_state wrote (sanitize_user_registers),
+     * so trap_return's test of CS is not needed here.
+     */
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %r11
+    popq %r10
+    popq %r9
+    popq %r8
+    popq %rbp
+    popq %rdi
+    popq %rsi
+    popq %rdx
+    popq %rcx
+    popq %rbx
+    popq %rax
+    add $16, %rsp                        /* vector and error code */
+    swapgs
+    iretq
 
 /*
  * switch_kernel_context(save: *mut u64, load: u64): saves the callee-saved
