@@ -165,13 +165,27 @@ impl<T> Arena<T> {
 
     /// Removes and returns the object, if the id is current.
     pub fn remove(&mut self, id: ArenaId) -> Option<T> {
+        self.vacate(id, Option::take).flatten()
+    }
+
+    /// Removes the object and drops it where it lies (a port is a few
+    /// hundred bytes: [`Arena::remove`] would copy it out only to drop
+    /// it). False if the id is not current.
+    pub fn free(&mut self, id: ArenaId) -> bool {
+        self.vacate(id, |value| *value = None).is_some()
+    }
+
+    /// Empties the slot of `id` with `empty` (which must leave it `None`)
+    /// and puts it on its chunk's free list.
+    fn vacate<R>(&mut self, id: ArenaId, empty: impl FnOnce(&mut Option<T>) -> R) -> Option<R> {
         let (chunk, offset) = Self::split(id.index);
         let free_head = self.states.get(chunk)?.free_head;
         let slot = self.slot_mut(id.index)?;
         if slot.generation != id.generation || slot.value.is_none() {
             return None;
         }
-        let value = slot.value.take();
+        let value = empty(&mut slot.value);
+        debug_assert!(slot.value.is_none(), "a vacated slot is empty");
         slot.generation = slot.generation.wrapping_add(1);
         slot.next_free = free_head;
         self.length -= 1;
@@ -186,7 +200,7 @@ impl<T> Arena<T> {
         if state.live == 0 {
             self.release_empty(chunk);
         }
-        value
+        Some(value)
     }
 
     /// `chunk` has just become empty: it becomes the spare, or is freed if
@@ -274,6 +288,23 @@ mod tests {
         assert_eq!(arena.len(), ids.len());
         assert_eq!(arena.iter().count(), ids.len());
         assert_eq!(arena.iter().find(|(id, _)| *id == reused).map(|(_, value)| *value), Some(7));
+    }
+
+    #[test]
+    fn freeing_drops_in_place_and_the_slot_comes_back_with_a_new_generation() {
+        let mut arena = Arena::default();
+        let value = alloc::rc::Rc::new(7u32);
+        let first = arena.insert(alloc::rc::Rc::clone(&value));
+        let second = arena.insert(alloc::rc::Rc::clone(&value));
+        assert!(arena.free(first));
+        assert_eq!(alloc::rc::Rc::strong_count(&value), 2, "the freed object was dropped");
+        assert!(!arena.free(first), "a stale id frees nothing");
+        assert!(arena.get(first).is_none());
+        let third = arena.insert(alloc::rc::Rc::clone(&value));
+        assert_eq!(third.index, first.index);
+        assert_ne!(third.generation, first.generation);
+        assert_eq!(arena.remove(second).map(|kept| *kept), Some(7));
+        assert_eq!(arena.len(), 1);
     }
 
     #[test]

@@ -1,11 +1,15 @@
 //! A space's entries, by name: the table behind every right lookup.
 //!
 //! Names are `index << 8 | generation`. The indices the space hands out
-//! itself stay below `max_entries + 2` (a full space refuses, and the lowest
-//! freed index is reused first), so those live in a table indexed by the
-//! index: a lookup is two bounds checks and a generation compare, and
-//! naming or freeing a right (each RPC names a reply right and frees it
-//! again) touches no tree and allocates nothing once the table has grown.
+//! itself stay below `max_entries + 2` (a full space refuses, and a freed
+//! index is reused before a new one is taken), so those live in a table
+//! indexed by the index: a lookup is two bounds checks and a generation
+//! compare, and naming or freeing a right (each RPC names a reply right and
+//! frees it again) touches no tree and allocates nothing once the table has
+//! grown. Freed indices are reused last freed first (a stack, as xnu's and
+//! seL4's free lists): the reply right an RPC names and frees again takes
+//! the same index every time, with a push and a pop instead of a heap's
+//! sifting.
 //! The table is a list of fixed chunks of [`CHUNK`] slots, so a space of
 //! 65,536 names never asks for one large contiguous block nor copies its
 //! entries when it grows. Names a task chooses itself (`port_insert_right`)
@@ -16,9 +20,8 @@
 //! whose index is in use under another generation.
 
 use alloc::boxed::Box;
-use alloc::collections::{BTreeMap, BinaryHeap};
+use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
-use core::cmp::Reverse;
 
 use mach_abi::{port_generation, port_index, port_make, port_name_is_valid, PortName, MACH_PORT_GENERATIONS};
 
@@ -47,8 +50,10 @@ pub(crate) struct EntryTable {
     dense_limit: u32,
     /// Names with an index at or above `dense_limit` (chosen by the task).
     far: BTreeMap<PortName, Entry>,
-    /// Freed dense indices below `next_index`, lowest first.
-    free: BinaryHeap<Reverse<u32>>,
+    /// Freed dense indices below `next_index`, the last freed on top. An
+    /// index is here at most once (`Slot::queued_free`); one a chosen name
+    /// took meanwhile is skipped when popped.
+    free: Vec<u32>,
     /// The lowest index never handed out.
     next_index: u32,
     /// One past the highest dense index ever holding a name: iterating the
@@ -66,7 +71,7 @@ impl EntryTable {
             dense: Vec::new(),
             dense_limit,
             far: BTreeMap::new(),
-            free: BinaryHeap::new(),
+            free: Vec::new(),
             next_index: 1,
             high_water: 0,
             len: 0,
@@ -146,10 +151,11 @@ impl EntryTable {
         &mut self.dense[index / CHUNK][index % CHUNK]
     }
 
-    /// A fresh name (lowest free index, with its next generation); the
-    /// caller checks the space's limit first. `None` if no index is left.
+    /// A fresh name (the last freed index, with its next generation, else
+    /// a new index); the caller checks the space's limit first. `None` if
+    /// no index is left.
     pub(crate) fn allocate_name(&mut self) -> Option<PortName> {
-        while let Some(Reverse(index)) = self.free.pop() {
+        while let Some(index) = self.free.pop() {
             let slot = self.dense_slot_mut(index);
             slot.queued_free = false;
             let name = port_make(index, slot.generation);
@@ -207,7 +213,7 @@ impl EntryTable {
         slot.queued_free |= queue;
         self.len -= 1;
         if queue {
-            self.free.push(Reverse(index));
+            self.free.push(index);
         }
         Some(entry)
     }
@@ -223,7 +229,7 @@ mod tests {
     }
 
     #[test]
-    fn names_come_lowest_first_and_freed_indices_return_with_the_next_generation() {
+    fn names_come_new_index_first_and_freed_indices_return_with_the_next_generation() {
         let mut table = EntryTable::new(16);
         let first = table.allocate_name().expect("a name");
         table.insert(first, entry(1));
@@ -267,6 +273,125 @@ mod tests {
             }
             let victim = names.remove((round as usize * 7) % names.len());
             table.remove(victim);
+        }
+    }
+
+    #[test]
+    fn the_last_freed_index_comes_back_first() {
+        let mut table = EntryTable::new(16);
+        let names: Vec<PortName> = (0..4)
+            .map(|references| {
+                let name = table.allocate_name().expect("a name");
+                table.insert(name, entry(references));
+                name
+            })
+            .collect();
+        table.remove(names[0]);
+        table.remove(names[2]);
+        let again = table.allocate_name().expect("a name");
+        assert_eq!((port_index(again), port_generation(again)), (port_index(names[2]), 1));
+        table.insert(again, entry(9));
+        assert_eq!(port_index(table.allocate_name().expect("a name")), port_index(names[0]));
+    }
+
+    #[test]
+    fn a_freed_index_a_chosen_name_took_is_skipped_and_freed_once() {
+        let mut table = EntryTable::new(16);
+        let first = table.allocate_name().expect("a name");
+        table.insert(first, entry(1));
+        let second = table.allocate_name().expect("a name");
+        table.insert(second, entry(2));
+        table.remove(first);
+        table.remove(second);
+        // The task chooses a name at the freed index 2, under generation 7.
+        let chosen = port_make(port_index(second), 7);
+        assert!(!table.index_taken_by_other(chosen));
+        table.insert(chosen, entry(3));
+        let fresh = table.allocate_name().expect("a name");
+        assert_eq!(port_index(fresh), port_index(first), "index 2 is taken: skipped");
+        table.insert(fresh, entry(4));
+        table.remove(chosen);
+        let reused = table.allocate_name().expect("a name");
+        assert_eq!((port_index(reused), port_generation(reused)), (port_index(second), 8));
+        table.insert(reused, entry(5));
+        assert_eq!(port_index(table.allocate_name().expect("a name")), 3, "index 2 was on the stack once");
+    }
+
+    /// What the table must do, checked against plain sets of names.
+    #[derive(Clone, Debug)]
+    enum Operation {
+        Allocate,
+        /// Removes the live name at this position (modulo their count).
+        Remove(usize),
+        /// A name the task chooses: this index (modulo 24) and generation.
+        Choose(u32, u32),
+    }
+
+    fn operation() -> impl proptest::strategy::Strategy<Value = Operation> {
+        use proptest::prelude::*;
+        prop_oneof![
+            3 => Just(Operation::Allocate),
+            2 => any::<usize>().prop_map(Operation::Remove),
+            1 => (1u32..24, 0u32..MACH_PORT_GENERATIONS).prop_map(|(index, generation)| Operation::Choose(index, generation)),
+        ]
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn names_stay_unique_by_index_reuse_freed_indices_last_first_and_stay_dense(
+            operations in proptest::collection::vec(operation(), 1..200)
+        ) {
+            const MAX: usize = 12;
+            let mut table = EntryTable::new(MAX);
+            let mut live: BTreeMap<u32, PortName> = BTreeMap::new();
+            // Indices freed (removed names the table handed out or took at a
+            // handed-out index), in order; the model's stack.
+            let mut freed: Vec<u32> = Vec::new();
+            let mut handed_out = 0u32;
+            for operation in operations {
+                match operation {
+                    Operation::Allocate if live.len() < MAX => {
+                        let name = table.allocate_name().expect("room below the limit");
+                        let index = port_index(name);
+                        proptest::prop_assert!(!live.contains_key(&index), "index {index} holds a name already");
+                        proptest::prop_assert!(index as usize <= MAX + 1, "index {index} past the dense part");
+                        while freed.last().is_some_and(|top| live.contains_key(top)) {
+                            freed.pop();
+                        }
+                        match freed.pop() {
+                            Some(expected) => proptest::prop_assert_eq!(index, expected, "not the last freed index"),
+                            None => {
+                                proptest::prop_assert!(index > handed_out, "a new index below one handed out");
+                                handed_out = index;
+                            }
+                        }
+                        table.insert(name, entry(1));
+                        live.insert(index, name);
+                    }
+                    Operation::Allocate => {}
+                    Operation::Remove(position) if !live.is_empty() => {
+                        let (&index, &name) = live.iter().nth(position % live.len()).expect("in range");
+                        proptest::prop_assert!(table.remove(name).is_some());
+                        proptest::prop_assert!(table.get(&name).is_none(), "a removed name still found");
+                        live.remove(&index);
+                        if index <= handed_out && !freed.contains(&index) {
+                            freed.push(index);
+                        }
+                    }
+                    Operation::Remove(_) => {}
+                    Operation::Choose(index, generation) => {
+                        let name = port_make(index, generation);
+                        let taken = live.contains_key(&index);
+                        proptest::prop_assert_eq!(table.index_taken_by_other(name), taken && live[&index] != name);
+                        if !taken && live.len() < MAX {
+                            table.insert(name, entry(2));
+                            live.insert(index, name);
+                        }
+                    }
+                }
+                proptest::prop_assert_eq!(table.len(), live.len());
+                proptest::prop_assert_eq!(table.keys().collect::<Vec<_>>(), live.values().copied().collect::<Vec<_>>());
+            }
         }
     }
 }

@@ -12,10 +12,11 @@
 //! send-once right, its reply port (if any) made send-once from a receive
 //! right. [`Ipc::send_fast_into`] checks exactly that shape with a few
 //! reads, then makes only the transitions it needs, through the primitives
-//! the general path commits with (`commit_take` and
-//! `destroy_consumed_destination` for a send-once destination, a fresh name
-//! and `place_entry` for the reply right; a copied send right, made and
-//! released again on delivery, is left out), so both paths leave every
+//! the general path commits with (for a send-once destination, what
+//! `commit_take` and `destroy_consumed_destination` do to it, in
+//! [`Ipc::consume_send_once`]; a fresh name and `place_entry` for the reply
+//! right; a copied send right, made and released again on delivery, is
+//! left out), so both paths leave every
 //! space and port the same and write the same bytes (the model tests in
 //! `tests/fastpath.rs` compare them). Anything else declines with nothing
 //! changed, and the caller takes the general path.
@@ -78,8 +79,7 @@ impl Ipc {
             // one, so no no-senders can fire, and nothing changes.
             Disposition::CopySend => mach_abi::MACH_MSG_TYPE_PORT_SEND,
             _ => {
-                let destination = self.commit_take(sender, fast.destination_name, fast.destination_disposition).ok()?;
-                self.destroy_consumed_destination(destination);
+                self.consume_send_once(sender, fast.destination_name, fast.port)?;
                 mach_abi::MACH_MSG_TYPE_PORT_SEND_ONCE
             }
         };

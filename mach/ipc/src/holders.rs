@@ -113,13 +113,32 @@ impl Holders {
     }
 }
 
+/// The holders taken out of a port (a dying port's), without a copy.
+pub(crate) enum IntoIter {
+    Inline(core::iter::Take<core::array::IntoIter<Holder, INLINE>>),
+    Tree(alloc::collections::btree_set::IntoIter<Holder>),
+}
+
+impl Iterator for IntoIter {
+    type Item = Holder;
+
+    fn next(&mut self) -> Option<Holder> {
+        match self {
+            IntoIter::Inline(inline) => inline.next(),
+            IntoIter::Tree(tree) => tree.next(),
+        }
+    }
+}
+
 impl IntoIterator for Holders {
     type Item = Holder;
-    type IntoIter = alloc::vec::IntoIter<Holder>;
+    type IntoIter = IntoIter;
 
-    fn into_iter(self) -> Self::IntoIter {
-        let holders: alloc::vec::Vec<Holder> = self.iter().collect();
-        holders.into_iter()
+    fn into_iter(self) -> IntoIter {
+        match self {
+            Holders::Inline { entries, length } => IntoIter::Inline(entries.into_iter().take(length as usize)),
+            Holders::Tree(tree) => IntoIter::Tree(tree.into_iter()),
+        }
     }
 }
 

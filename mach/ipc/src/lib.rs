@@ -196,16 +196,19 @@ impl Ipc {
     }
 
     /// The port, if the id is current.
+    #[inline]
     pub fn port(&self, port: PortId) -> Option<&Port> {
         self.ports.get(port.0)
     }
 
     /// The space, if the id is current.
+    #[inline]
     pub fn space(&self, space: SpaceId) -> Option<&Space> {
         self.spaces.get(space.0)
     }
 
     /// The port set, if the id is current.
+    #[inline]
     pub fn port_set(&self, set: PortSetId) -> Option<&PortSet> {
         self.port_sets.get(set.0)
     }
@@ -360,12 +363,29 @@ impl Ipc {
     pub(crate) fn destroy_rights(&mut self, rights: Vec<CarriedRight>) {
         let mut work = rights;
         while let Some(right) = work.pop() {
-            match right {
-                CarriedRight::Dead => {}
-                CarriedRight::Port { port, kind: RightKind::Send } => self.release_send(port),
-                CarriedRight::Port { port, kind: RightKind::SendOnce } => self.release_send_once(port),
-                CarriedRight::Port { port, kind: RightKind::Receive } => self.destroy_receive(port, &mut work),
+            self.destroy_right(right, &mut work);
+        }
+    }
+
+    /// [`Ipc::destroy_rights`] for the rights of one entry, in the same
+    /// order (the last first), with a work list that allocates only if a
+    /// destroyed receive right brings more (its queue, a no-senders right).
+    pub(crate) fn destroy_detached(&mut self, rights: transition::DetachedRights) {
+        let mut work = Vec::new();
+        for right in rights.into_iter().rev() {
+            self.destroy_right(right, &mut work);
+            while let Some(right) = work.pop() {
+                self.destroy_right(right, &mut work);
             }
+        }
+    }
+
+    fn destroy_right(&mut self, right: CarriedRight, work: &mut Vec<CarriedRight>) {
+        match right {
+            CarriedRight::Dead => {}
+            CarriedRight::Port { port, kind: RightKind::Send } => self.release_send(port),
+            CarriedRight::Port { port, kind: RightKind::SendOnce } => self.release_send_once(port),
+            CarriedRight::Port { port, kind: RightKind::Receive } => self.destroy_receive(port, work),
         }
     }
 
@@ -446,7 +466,7 @@ impl Ipc {
 
     pub(crate) fn free_if_unreferenced(&mut self, port: PortId) {
         if self.port(port).is_some_and(|p| p.is_unreferenced() && p.queue.is_empty() && p.requests.is_empty()) {
-            self.ports.remove(port.0);
+            self.ports.free(port.0);
         }
     }
 
@@ -474,7 +494,9 @@ impl Ipc {
         port_object.receiver = Receiver::Dead;
         let set = port_object.port_set.take();
         let holders = core::mem::take(&mut port_object.holders);
-        let dead_name_requests = core::mem::take(&mut port_object.requests.dead_name);
+        // (Most ports die with no request: an empty map is not taken and walked.)
+        let dead_name_requests =
+            (!port_object.requests.dead_name.is_empty()).then(|| core::mem::take(&mut port_object.requests.dead_name));
         let no_senders = port_object.requests.no_senders.take();
         let queue = core::mem::take(&mut port_object.queue);
         port_object.queued_send_destinations = 0;
@@ -482,7 +504,7 @@ impl Ipc {
         for (space, name) in holders {
             self.entry_to_dead_name(space, name, port);
         }
-        for ((space, name), destination) in dead_name_requests {
+        for ((space, name), destination) in dead_name_requests.into_iter().flatten() {
             // Mach: the notification holds one more reference on the dead
             // name, so the name is not reused before the holder sees it.
             if let Some(entry) = self.space_mut(space).and_then(|s| s.entries.get_mut(&name)) {

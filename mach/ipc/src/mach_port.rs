@@ -75,7 +75,7 @@ impl Ipc {
             }
             EntryRights::SendOnce { .. } => {
                 let rights = self.detach_entry(space, name);
-                self.destroy_rights(rights);
+                self.destroy_detached(rights);
                 Ok(())
             }
             EntryRights::DeadName { .. } => self.add_dead_references(space, name, -1),
@@ -93,7 +93,7 @@ impl Ipc {
         }
         self.entry_rights(space, name)?;
         let rights = self.detach_entry(space, name);
-        self.destroy_rights(rights);
+        self.destroy_detached(rights);
         Ok(())
     }
 
@@ -125,7 +125,7 @@ impl Ipc {
                     0 => Ok(()),
                     -1 => {
                         let rights = self.detach_entry(space, name);
-                        self.destroy_rights(rights);
+                        self.destroy_detached(rights);
                         Ok(())
                     }
                     _ => Err(KernReturn::InvalidValue),

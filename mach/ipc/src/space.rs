@@ -5,7 +5,7 @@
 //! count the send rights), every send-once right gets a name of its own,
 //! and a right whose port died becomes a dead name with the same name and
 //! references. Names are `index << 8 | generation`; a freed index comes
-//! back with the next generation, lowest index first.
+//! back with the next generation, the last freed first.
 //!
 //! How an entry's rights change (taken, placed, detached) is `transition`
 //! (as xnu's ipc_right.c); the port-management calls on a space are

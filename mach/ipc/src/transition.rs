@@ -3,7 +3,6 @@
 //! ipc_right.c). Copy-in, copy-out and the port calls are built on these.
 
 use alloc::vec;
-use alloc::vec::Vec;
 
 use mach_abi::{Disposition, KernReturn, PortName};
 
@@ -12,6 +11,30 @@ use crate::port::{Port, Receiver};
 use crate::right::{references_fit, take_right, CarriedRight, EntryRights, RightKind, Taken};
 use crate::space::Space;
 use crate::{Ipc, PortId, SpaceId};
+
+/// The rights one entry held, taken out of its space: at most a receive
+/// and a send right (or one send-once right), kept inline, so destroying a
+/// name allocates nothing.
+#[derive(Debug, Default)]
+pub(crate) struct DetachedRights {
+    rights: [Option<CarriedRight>; 2],
+}
+
+impl DetachedRights {
+    fn push(&mut self, right: CarriedRight) {
+        let slot = self.rights.iter_mut().find(|slot| slot.is_none()).expect("an entry holds at most two rights");
+        *slot = Some(right);
+    }
+}
+
+impl IntoIterator for DetachedRights {
+    type Item = CarriedRight;
+    type IntoIter = core::iter::Flatten<core::array::IntoIter<Option<CarriedRight>, 2>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.rights.into_iter().flatten()
+    }
+}
 
 impl Ipc {
     pub(crate) fn entry_rights(&self, space: SpaceId, name: PortName) -> Result<EntryRights, KernReturn> {
@@ -22,11 +45,11 @@ impl Ipc {
     /// Removes a name and returns the rights it held, detached (receive
     /// rights leave their port set and become in transit). A dead-name
     /// request on the name is cancelled with a port-deleted notification.
-    pub(crate) fn detach_entry(&mut self, space: SpaceId, name: PortName) -> Vec<CarriedRight> {
+    pub(crate) fn detach_entry(&mut self, space: SpaceId, name: PortName) -> DetachedRights {
         let Some(entry) = self.space_mut(space).and_then(|s| s.remove_name(name)) else {
-            return Vec::new();
+            return DetachedRights::default();
         };
-        let mut rights = Vec::new();
+        let mut rights = DetachedRights::default();
         match entry.rights {
             EntryRights::Port { port, receive, send_references } => {
                 if let Some(space_object) = self.space_mut(space) {
@@ -231,6 +254,26 @@ impl Ipc {
     }
 
     /// Inserts a new entry for a right to `port` and records the holder.
+    /// A send-once right used as a message's destination (MOVE_SEND_ONCE)
+    /// and consumed by its delivery: what [`Ipc::commit_take`] and
+    /// [`Ipc::destroy_consumed_destination`] do to it, in that order,
+    /// without their general dispatch (the fast path's reply, whose entry
+    /// `name` it checked to be the send-once right of `port`). `None`, with
+    /// nothing changed, if it is not.
+    pub(crate) fn consume_send_once(&mut self, space: SpaceId, name: PortName, port: PortId) -> Option<()> {
+        match self.space(space)?.entries.get(&name)?.rights {
+            EntryRights::SendOnce { port: held } if held == port => {}
+            _ => return None,
+        }
+        self.port_mut(port)?.holders.remove(&(space, name));
+        self.cancel_dead_name_request(space, name, port);
+        self.space_mut(space)?.remove_name(name);
+        let port_object = self.port_mut(port)?;
+        port_object.send_once_rights = port_object.send_once_rights.saturating_sub(1);
+        self.free_if_unreferenced(port);
+        Some(())
+    }
+
     pub(crate) fn place_entry(&mut self, space: SpaceId, name: PortName, rights: EntryRights) {
         let port = match rights {
             EntryRights::Port { port, .. } | EntryRights::SendOnce { port } => Some(port),

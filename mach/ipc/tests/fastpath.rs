@@ -49,6 +49,9 @@ struct Scenario {
     /// The receiver's space is at its hard limit (its names are exactly
     /// the ones the set-up gives it): a reply right finds no name.
     at_limit: bool,
+    /// The client asked for a dead-name notification on its send-once
+    /// right to the service (consuming it sends a port-deleted one).
+    dead_name_request: bool,
 }
 
 fn scenario() -> impl Strategy<Value = Scenario> {
@@ -63,6 +66,7 @@ fn scenario() -> impl Strategy<Value = Scenario> {
             prop::bool::weighted(0.1),
             prop::bool::weighted(0.7),
             prop::bool::weighted(0.15),
+            prop::bool::weighted(0.3),
         ),
     )
         .prop_map(
@@ -71,7 +75,7 @@ fn scenario() -> impl Strategy<Value = Scenario> {
                 (reply_pick, reply_disposition, words),
                 (extra_bits, voucher),
                 (in_set, queued, audit, buffer),
-                (allowance_full, credential, bad_size, coherent, at_limit),
+                (allowance_full, credential, bad_size, coherent, at_limit, dead_name_request),
             )| Scenario {
                 client_holds,
                 destination_disposition,
@@ -90,6 +94,7 @@ fn scenario() -> impl Strategy<Value = Scenario> {
                 bad_size,
                 coherent,
                 at_limit,
+                dead_name_request,
             },
         )
 }
@@ -129,6 +134,11 @@ fn build(scenario: &Scenario) -> World {
     if matches!(scenario.client_holds, 1 | 2) {
         send_once_name = 0x1100;
         ipc.insert_right(client, send_once_name, server, service, Disposition::MakeSendOnce as u32).unwrap();
+        if scenario.dead_name_request {
+            let dead_name = NotifyId::DeadName as u32;
+            let make_send_once = Disposition::MakeSendOnce as u32;
+            ipc.request_notification(client, send_once_name, dead_name, 0, reply, make_send_once).unwrap();
+        }
     }
     let mut receive_name = service;
     if scenario.client_holds == 4 {

@@ -82,6 +82,11 @@ pub struct Thread {
     pub pending_receive: Option<crate::ipc::mach_msg::PendingReceive>,
     /// The result of a receive completed by such a direct delivery.
     pub delivered: Option<mach_abi::MachMsgReturn>,
+    /// The check of the buffer its last call received in (a client calls,
+    /// a server replies and receives, with the same buffer each time):
+    /// the next call with the same buffer uses it while its task's page
+    /// tables are unchanged instead of walking them again (ipc::mach_msg).
+    pub checked_receive_buffer: Option<crate::memory::user::WritableBuffer>,
     /// Where its faults go first (`thread_set_exception_port`).
     pub exception_handler: Option<crate::exception::Handler>,
     /// The reply to the exception it is waiting on, once it came.
@@ -121,6 +126,7 @@ impl Thread {
             result_in_frame: false,
             pending_receive: None,
             delivered: None,
+            checked_receive_buffer: None,
             exception_handler: None,
             exception_reply: None,
             port: None,

@@ -75,8 +75,21 @@ pub struct MessageBuffers {
 }
 
 /// A receive a thread is blocked in: where its message should go.
-#[derive(Clone, Copy, Debug)]
+#[derive(Debug)]
 pub struct PendingReceive {
+    pub target: ReceiveTarget,
+    /// The buffer's check, made when the receive began: a sender handing
+    /// a message over writes through it without walking the receiver's
+    /// page tables again, if they have not changed since
+    /// (`WritableBuffer::is_current`; otherwise the buffer is checked
+    /// again, and a bad one declines the handoff as before). Taken by the
+    /// first handoff that looks at it.
+    pub buffer: Option<user::WritableBuffer>,
+}
+
+/// Where a blocked receive's message goes.
+#[derive(Clone, Copy, Debug)]
+pub struct ReceiveTarget {
     pub name: PortName,
     pub address: u64,
     pub size: usize,
@@ -198,12 +211,7 @@ fn call_fast(call: Call, receive_deadline: Option<u64>) -> CallOutcome {
         return outcome;
     }
     // Woken: what the receive came to, in one more lock section.
-    let (woke, delivered) = with_kernel(|kernel| {
-        let current = kernel.current_thread();
-        let thread = kernel.threads.get_mut(current).expect("current thread");
-        thread.pending_receive = None;
-        (thread.wait_result.take().unwrap_or(WaitResult::Woken), thread.delivered.take())
-    });
+    let (woke, delivered) = take_wake_outcome();
     if let Some(code) = delivered {
         return CallOutcome::Done(code);
     }
@@ -231,14 +239,36 @@ fn call_step(
     if !nothing_queued(kernel, key) {
         return Some(CallOutcome::General);
     }
+    let current = kernel.current_thread();
+    let checked = kernel.threads.get_mut(current).and_then(|thread| thread.checked_receive_buffer.take());
     let Ok(mut memory) = kernel.user_space(task) else { return Some(CallOutcome::General) };
     let (receive_end, send_end) =
         (call.address.saturating_add(receive_size as u64), call.address.saturating_add(bytes.len() as u64));
+    // The message is sent from the buffer its reply will be received in:
+    // when the receive covers it (an RPC's buffer does), the one check of
+    // the receive buffer (a page written can be read) serves the copy in
+    // too, with the pages it found.
+    let covered = send_end <= receive_end;
     if memory.vm.absent_object_page(memory.tables, call.address, receive_end, true).is_some()
-        || memory.vm.absent_object_page(memory.tables, call.address, send_end, false).is_some()
-        || user::writable(&mut memory, UserBuffer::new(call.address, receive_size)).is_err()
-        || user::copy_from_user(&mut memory, UserBuffer::new(call.address, bytes.len()), bytes).is_err()
+        || (!covered && memory.vm.absent_object_page(memory.tables, call.address, send_end, false).is_some())
     {
+        return Some(CallOutcome::General);
+    }
+    // The check kept from this thread's last call, if it was made for
+    // this buffer and the page tables are as they were; else a fresh one.
+    let wanted = UserBuffer::new(call.address, receive_size);
+    let receive_buffer = match checked.filter(|buffer| buffer.buffer() == wanted && buffer.is_current(&memory)) {
+        Some(buffer) => buffer,
+        None => match user::writable(&mut memory, wanted) {
+            Ok(buffer) => buffer,
+            Err(_) => return Some(CallOutcome::General),
+        },
+    };
+    let copied = match covered {
+        true => receive_buffer.read(&mut memory, bytes),
+        false => user::copy_from_user(&mut memory, UserBuffer::new(call.address, bytes.len()), bytes),
+    };
+    if copied.is_err() {
         return Some(CallOutcome::General);
     }
     match hand_off(kernel, space, bytes, true, true) {
@@ -247,7 +277,7 @@ fn call_step(
         // The send failed: so does the whole call, as on the general path.
         Some(failed) => return Some(CallOutcome::Done(failed)),
     }
-    let outcome = block_for_reply(kernel, call, name, key, receive_size, receive_deadline);
+    let outcome = block_for_reply(kernel, call, name, key, receive_size, receive_deadline, receive_buffer);
     if outcome.is_some() {
         // No switch after all: the receiver waits its turn in a run queue.
         kernel.queue_handoff();
@@ -264,6 +294,7 @@ fn block_for_reply(
     key: WaitKey,
     receive_size: usize,
     receive_deadline: Option<u64>,
+    receive_buffer: user::WritableBuffer,
 ) -> Option<CallOutcome> {
     // The general receive would find the queue as checked above unless the
     // handoff's notifications went there.
@@ -276,8 +307,10 @@ fn block_for_reply(
     kernel.prepare_block(receive_deadline, Some(key));
     let current = kernel.current_thread();
     let thread = kernel.threads.get_mut(current).expect("current thread");
-    thread.pending_receive =
-        Some(PendingReceive { name, address: call.address, size: receive_size, audit: call.options.audit });
+    thread.pending_receive = Some(PendingReceive {
+        target: ReceiveTarget { name, address: call.address, size: receive_size, audit: call.options.audit },
+        buffer: Some(receive_buffer),
+    });
     thread.delivered = None;
     None
 }
@@ -454,7 +487,7 @@ fn hand_off(kernel: &mut Kernel, space: SpaceId, bytes: &[u8], direct: bool, wai
         .flatten()
         .find_map(|key| Some((kernel.wait_queues.first(key)?, key)))?;
     let thread = kernel.threads.get(receiver)?;
-    let (pending, receiver_task) = (thread.pending_receive?, thread.task?);
+    let (pending, receiver_task) = (thread.pending_receive.as_ref()?.target, thread.task?);
     // The received message goes through the kernel's handoff buffer (a
     // larger one through the heap, bounded by the message size limit).
     let options = ReceiveOptions { audit: pending.audit, ..ReceiveOptions::default() };
@@ -504,18 +537,24 @@ fn deliver_directly(
     bytes: &[u8],
     receiver: crate::thread::ThreadId,
     key: WaitKey,
-    pending: PendingReceive,
+    pending: ReceiveTarget,
     receiver_task: crate::task::TaskId,
     options: ReceiveOptions,
     out: &mut [u8],
     direct: bool,
     lends: bool,
 ) -> Option<MachMsgReturn> {
-    let Kernel { ipc, tasks, .. } = &mut *kernel;
+    let Kernel { ipc, tasks, threads, .. } = &mut *kernel;
+    let checked = threads.get_mut(receiver)?.pending_receive.as_mut()?.buffer.take();
     let receiver_task = tasks.get_mut(receiver_task)?;
     let receiver_space = receiver_task.space;
     let mut memory = receiver_task.user_space()?;
-    let buffer = user::writable(&mut memory, UserBuffer::new(pending.address, pending.size)).ok()?;
+    // The check made when the receive began, if the receiver's page tables
+    // are as they were; else the buffer is checked now.
+    let buffer = match checked.filter(|buffer| buffer.is_current(&memory)) {
+        Some(buffer) => buffer,
+        None => user::writable(&mut memory, UserBuffer::new(pending.address, pending.size)).ok()?,
+    };
     // The shapes of an RPC request and reply first (mach_ipc's fast path),
     // then anything else a waiting receiver can take.
     let delivered = match ipc.send_fast_into(space, bytes, receiver_space, pending.name, pending.size, options, out) {
@@ -551,6 +590,8 @@ fn deliver_directly(
     let thread = kernel.threads.get_mut(receiver)?;
     thread.delivered = Some(code);
     thread.pending_receive = None;
+    // Its next call will likely receive into the same buffer.
+    thread.checked_receive_buffer = Some(buffer);
     debug_assert_eq!(thread.waiting_on, Some(key));
     kernel.wake_for_handoff(receiver, direct, lends);
     // A handed-off message has only header rights and moves no receive
@@ -560,6 +601,18 @@ fn deliver_directly(
         settle(kernel);
     }
     Some(MachMsgReturn::Success)
+}
+
+/// After a blocked receive woke: why it woke, and the result of a message
+/// a sender delivered straight into its buffer, if one did (its pending
+/// receive is over either way).
+fn take_wake_outcome() -> (WaitResult, Option<MachMsgReturn>) {
+    with_kernel(|kernel| {
+        let current = kernel.current_thread();
+        let thread = kernel.threads.get_mut(current).expect("current thread");
+        thread.pending_receive = None;
+        (thread.wait_result.take().unwrap_or(WaitResult::Woken), thread.delivered.take())
+    })
 }
 
 /// Blocks on `key` until `deadline` (or for good), or answers `timed_out`
@@ -620,7 +673,10 @@ fn receive(address: u64, size: u64, name: PortName, options: ReceiveOptions, dea
                         if matches!(step, Step::Wait) {
                             let current = kernel.current_thread();
                             let thread = kernel.threads.get_mut(current).expect("current thread");
-                            thread.pending_receive = Some(PendingReceive { name, address, size, audit: options.audit });
+                            thread.pending_receive = Some(PendingReceive {
+                                target: ReceiveTarget { name, address, size, audit: options.audit },
+                                buffer: Some(buffer),
+                            });
                             thread.delivered = None;
                         }
                         step
@@ -662,12 +718,7 @@ fn receive(address: u64, size: u64, name: PortName, options: ReceiveOptions, dea
                 scheduler::reschedule();
                 // Why it woke, and whether a sender delivered straight into
                 // the buffer (`finish_block` and this in one lock section).
-                let (woke, delivered) = with_kernel(|kernel| {
-                    let current = kernel.current_thread();
-                    let thread = kernel.threads.get_mut(current).expect("current thread");
-                    thread.pending_receive = None;
-                    (thread.wait_result.take().unwrap_or(WaitResult::Woken), thread.delivered.take())
-                });
+                let (woke, delivered) = take_wake_outcome();
                 if let Some(code) = delivered {
                     return code;
                 }

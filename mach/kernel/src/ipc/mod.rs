@@ -129,16 +129,20 @@ fn settle_once(kernel: &mut Kernel) {
         return;
     }
     kernel.wait_queues.looked_at = Some(receivers_changed);
-    let hopeless: alloc::vec::Vec<WaitKey> = kernel
-        .wait_queues
-        .keys()
-        .filter(|key| match *key {
-            WaitKey::Receive(port) | WaitKey::Send(port) => {
-                !kernel.ipc.port(port).is_some_and(|port| matches!(port.receiver(), Receiver::Space { .. }))
-            }
-            WaitKey::ReceiveSet(set) => kernel.ipc.port_set(set).is_none(),
-        })
-        .collect();
+    let is_hopeless = |kernel: &Kernel, key: WaitKey| match key {
+        WaitKey::Receive(port) | WaitKey::Send(port) => {
+            !kernel.ipc.port(port).is_some_and(|port| matches!(port.receiver(), Receiver::Space { .. }))
+        }
+        WaitKey::ReceiveSet(set) => kernel.ipc.port_set(set).is_none(),
+    };
+    // Usually none is (a port nobody waited on went: port_destroy): looked
+    // for first, so that case allocates no list.
+    if !kernel.wait_queues.keys().any(|key| is_hopeless(kernel, key)) {
+        crate::memory_object::after_ipc_changes(kernel);
+        return;
+    }
+    let hopeless: alloc::vec::Vec<WaitKey> =
+        kernel.wait_queues.keys().filter(|&key| is_hopeless(kernel, key)).collect();
     for key in hopeless {
         // (`keys` may list a key twice; the second round finds nobody.)
         while wake_one(kernel, key) {}

@@ -140,7 +140,10 @@ pub fn thread_self() -> PortName {
 }
 
 pub fn port_allocate([task, right, name_out, ..]: [u64; 6]) -> Result<(), KernReturn> {
-    operate(|kernel, caller| {
+    // Making a right destroys none and queues no notification: there is
+    // nothing to settle (every trap settles what it changed itself).
+    with_kernel(|kernel| {
+        let caller = &caller(kernel)?;
         let space = target_space(kernel, caller, task)?;
         let name_out_checked = check_output(kernel, caller, name_out, 1)?;
         let right = port_right(right)?;

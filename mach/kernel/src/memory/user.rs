@@ -233,15 +233,66 @@ impl WritableBuffer {
         self.buffer
     }
 
+    /// True while the page tables are as they were at the check, so
+    /// [`WritableBuffer::write`] writes the pieces found then and cannot
+    /// fail. A token kept past its trap (a blocked receive's buffer, used
+    /// when a sender hands it a message) is asked this first: `space` must
+    /// be the task's it was checked in (a task keeps its page tables for
+    /// life).
+    pub fn is_current<M: ResolveFault>(&self, space: &UserSpace<M>) -> bool {
+        self.change_count == space.tables.change_count()
+    }
+
+    /// Copies the first `destination.len()` bytes of the checked buffer out
+    /// (a call's message, sent from the buffer its reply will be received
+    /// in). A page the user may write it may read, so with the page tables
+    /// unchanged the pieces found by the check serve, without a second
+    /// walk; otherwise it reads as [`copy_from_user`] does.
+    pub fn read<M: ResolveFault>(
+        &self,
+        space: &mut UserSpace<M>,
+        destination: &mut [u8],
+    ) -> Result<(), UserMemoryError> {
+        if self.buffer.length < destination.len() {
+            return Err(UserMemoryError::TooLong);
+        }
+        if !self.is_current(space) || self.second == MORE_PAGES {
+            return copy_from_user(space, self.buffer, destination);
+        }
+        let first_length = PAGE_SIZE - (self.buffer.address % PAGE_SIZE as u64) as usize;
+        let (head, tail) = destination.split_at_mut(first_length.min(destination.len()));
+        if !head.is_empty() {
+            // SAFETY: the source is the direct-map view of a frame the task
+            // maps writable (so readable) for the user, found by the check,
+            // with `head.len()` bytes to the end of its page; the page
+            // tables have not changed since (same change count), so the
+            // frame is still mapped and allocated; the kernel lock is held.
+            unsafe { core::ptr::copy_nonoverlapping(self.first as *const u8, head.as_mut_ptr(), head.len()) };
+        }
+        if !tail.is_empty() {
+            if self.second == NO_PAGE {
+                return Err(UserMemoryError::TooLong);
+            }
+            // SAFETY: as for `head`, in the second page, which the buffer
+            // (at least `destination` long, at most two pages) ends in.
+            unsafe { core::ptr::copy_nonoverlapping(self.second as *const u8, tail.as_mut_ptr(), tail.len()) };
+        }
+        Ok(())
+    }
+
     /// Copies `source` to the start of the checked buffer. With the page
     /// tables unchanged since the check (the rule under the kernel lock)
     /// it writes the pieces found then, and cannot fail; otherwise it
     /// checks the buffer again as [`copy_to_user`] does.
-    pub fn write<M: ResolveFault>(self, space: &mut UserSpace<M>, source: &[u8]) -> Result<(), UserMemoryError> {
+    ///
+    /// The token stays valid after a write: a thread that receives into
+    /// the same buffer again keeps it (`Thread::checked_receive_buffer`)
+    /// and is spared the check while the tables do not change.
+    pub fn write<M: ResolveFault>(&self, space: &mut UserSpace<M>, source: &[u8]) -> Result<(), UserMemoryError> {
         if self.buffer.length < source.len() {
             return Err(UserMemoryError::TooLong);
         }
-        if self.change_count != space.tables.change_count() || self.second == MORE_PAGES {
+        if !self.is_current(space) || self.second == MORE_PAGES {
             return copy_to_user(space, self.buffer, source);
         }
         let first_length = PAGE_SIZE - (self.buffer.address % PAGE_SIZE as u64) as usize;
@@ -467,6 +518,32 @@ mod tests {
             let mut old = [0u8; 8];
             frames[1].read(0, &mut old);
             ensure_eq!(old, [0u8; 8]);
+            frame::free(frames[1]).map_err(|_| "free")?;
+            tables.destroy_user();
+            Ok(())
+        }
+
+        fn a_checked_buffer_is_read_through_its_token_across_pages_and_again_after_a_change() {
+            let (mut tables, frames) = two_pages(PageFlags::USER | PageFlags::WRITABLE)?;
+            let bytes: [u8; 200] = core::array::from_fn(|index| index as u8 + 1);
+            frames[0].write(PAGE_SIZE - 96, &bytes[..96]);
+            frames[1].write(0, &bytes[96..]);
+            let mut resolver = NothingToResolve;
+            let mut space = UserSpace { tables: &mut tables, vm: &mut resolver };
+            let token = writable(&mut space, UserBuffer::new(BASE + PAGE_SIZE as u64 - 96, 256))?;
+            ensure!(token.is_current(&space), "a fresh token is current");
+            let mut read = [0u8; 200];
+            token.read(&mut space, &mut read)?;
+            ensure_eq!(read[..], bytes[..]);
+            let mut too_long = [0u8; 257];
+            ensure_eq!(token.read(&mut space, &mut too_long), Err(UserMemoryError::TooLong));
+            // The second page leaves the task: the token is stale, and a
+            // read walks the tables again (and finds the page gone).
+            let unmapped = space.tables.unmap(BASE + PAGE_SIZE as u64).map_err(|_| "unmap")?;
+            ensure_eq!(unmapped, frames[1]);
+            ensure!(!token.is_current(&space), "a token outlives a change of the tables");
+            let result = token.read(&mut space, &mut read);
+            ensure!(matches!(result, Err(UserMemoryError::Protection(_) | UserMemoryError::Unmapped(_))), "read after unmap: {result:?}");
             frame::free(frames[1]).map_err(|_| "free")?;
             tables.destroy_user();
             Ok(())

@@ -4,7 +4,10 @@
 //! the pager) and for an exception reply (this task is the handler); on a
 //! suspended thread, the way a signal is delivered (suspend, abort, get
 //! state, set state, resume); a thread woken but not yet run; and a thread
-//! that suspends itself stops at once. Prints `abort-checks: N passed, N failed`.
+//! that suspends itself stops at once; and a blocked receive whose buffer
+//! is unmapped, or replaced by another page, before a message is handed to
+//! it (the kernel keeps the buffer's check from when the receive began).
+//! Prints `abort-checks: N passed, N failed`.
 #![no_std]
 #![no_main]
 
@@ -48,6 +51,15 @@ fn receiver(_: usize) {
     let result = mach_msg(&mut buffer, MACH_RCV_MSG, 0, PORT.load(Ordering::SeqCst) as u32, 0);
     let recorded = if result.is_ok() { message::id(&buffer) as u64 } else { code_of(result) };
     RESULT.store(recorded, Ordering::SeqCst);
+}
+
+/// Receives on PORT (blocking) into the page at ADDRESS, recording the code.
+fn page_receiver(_: usize) {
+    let (port, address) = (PORT.load(Ordering::SeqCst), ADDRESS.load(Ordering::SeqCst));
+    // SAFETY: the kernel checks the buffer (ours, or unmapped on purpose)
+    // and answers with a code.
+    let code = unsafe { raw_trap(Trap::MachMsg as u64, [address, MACH_RCV_MSG as u64, 0, 256, port, 0]) };
+    RESULT.store(code, Ordering::SeqCst);
 }
 
 /// Sends to PORT (blocking on a full queue), recording the code.
@@ -289,6 +301,41 @@ fn main(_argument: u64) {
         checks.equal("receive interrupted", until_set(&RESULT), RCV_INTERRUPTED);
         thread.join();
     }
+
+    // A receive blocked with a good buffer that is then unmapped: the
+    // message sent meanwhile is not written through the receive's old
+    // check (the page is gone), it is queued, and the receive fails with
+    // MACH_RCV_INVALID_DATA; the message waits for the next receive.
+    let page = vm_allocate(task, 0, PAGE, libmach::abi::VM_FLAGS_ANYWHERE).unwrap_or(0);
+    ADDRESS.store(page, Ordering::SeqCst);
+    if let Some(thread) = start(page_receiver) {
+        checks.equal("receiver blocked on its page", until_waiting(&thread), true);
+        checks.equal("unmap its buffer", vm_deallocate(task, page, PAGE), Ok(()));
+        checks.equal("send to it", send(port, 41), Ok(()));
+        checks.equal("its receive fails", until_set(&RESULT), MachMsgReturn::ReceiveInvalidData as u64);
+        thread.join();
+    }
+    checks.equal("the message was kept", receive_now(port).map(|buffer| message::id(&buffer)), Some(41));
+    // The same with a fresh page mapped where the buffer was: the message
+    // lands in the new page, not the old one.
+    let page = vm_allocate(task, 0, PAGE, libmach::abi::VM_FLAGS_ANYWHERE).unwrap_or(0);
+    ADDRESS.store(page, Ordering::SeqCst);
+    if let Some(thread) = start(page_receiver) {
+        checks.equal("receiver blocked on its page again", until_waiting(&thread), true);
+        checks.equal("unmap that buffer", vm_deallocate(task, page, PAGE), Ok(()));
+        checks.equal(
+            "and map a fresh page there",
+            vm_allocate(task, page, PAGE, libmach::abi::VM_FLAGS_FIXED),
+            Ok(page),
+        );
+        checks.equal("send to it", send(port, 42), Ok(()));
+        checks.equal("its receive succeeds", until_set(&RESULT), 0);
+        // SAFETY: the page is mapped (above) and the receive is over.
+        let id = unsafe { core::ptr::read_volatile((page + 20) as *const i32) };
+        checks.equal("into the fresh page", id, 42);
+        thread.join();
+    }
+    let _ = vm_deallocate(task, page, PAGE);
 
     // A send blocked on a full queue returns MACH_SEND_INTERRUPTED, and the
     // queue keeps what it had.

@@ -47,9 +47,52 @@ fn measure_task_create(name: &str, task: u32, flags: u64, rounds: u64) {
     println!("bench {name} {}", total / rounds);
 }
 
+/// One operation (`rpc`: a null RPC round trip to the echo server;
+/// `allocate`: port_allocate + port_destroy), `rounds` times.
+fn profile_only(profile: &str, task: u32, service: u32) {
+    let (operation, rounds) = profile.split_once(':').unwrap_or((profile, "0"));
+    let rounds: u64 = rounds.parse().unwrap_or(0);
+    let reply = mach_reply_port();
+    let mut buffer = MessageBuffer::<2048>::new();
+    for _ in 0..rounds {
+        match operation {
+            "allocate" => {
+                if let Ok(name) = port_allocate(task, PortRight::Receive) {
+                    let _ = port_destroy(task, name);
+                }
+            }
+            "rpc" => {
+                let size = message::write(
+                    &mut buffer,
+                    service,
+                    Disposition::CopySend as u32,
+                    reply,
+                    Disposition::MakeSendOnce as u32,
+                    1,
+                    &[],
+                );
+                let _ = mach_msg(&mut buffer, MACH_SEND_MSG | MACH_RCV_MSG, size, reply, 0);
+            }
+            _ => {
+                // No "bench done": the profiling script reports the failure.
+                println!("ipc-bench: unknown IPC_BENCH_PROFILE operation {operation}");
+                return;
+            }
+        }
+    }
+    println!("bench done");
+}
+
 fn main(argument: u64) {
     let service = argument as u32;
     let task = task_self();
+    // Built with IPC_BENCH_PROFILE=OPERATION:COUNT (scripts/profile-kernel-bench),
+    // it runs only that operation COUNT times, untimed, so that two boots
+    // (COUNT and 0) tell its instructions apart from everything else.
+    if let Some(profile) = option_env!("IPC_BENCH_PROFILE") {
+        profile_only(profile, task, service);
+        return;
+    }
     // Fork's cost in descriptors: a child inheriting this task's send
     // rights, now 3 (its task port, the echo service, the handler), then
     // 64 (61 more ports with a send right each).
