@@ -421,7 +421,20 @@ pub fn thread_set_state(thread: PortName, flavor: u32, state: &[u32]) -> Result<
 /// Where `task`'s exceptions in `mask` go (a send right the caller names;
 /// `MACH_PORT_NULL` clears it).
 pub fn task_set_exception_port(task: PortName, mask: u32, port: PortName) -> Result<(), KernReturn> {
-    trap(Trap::TaskSetExceptionPort, [task as u64, mask as u64, port as u64, 0, 0, 0])
+    task_set_exception_port_with(task, mask, port, crate::abi::EXCEPTION_DEFAULT)
+}
+
+/// [`task_set_exception_port`] with the messages' `behavior`:
+/// `EXCEPTION_DEFAULT` (the thread and task ports), `EXCEPTION_STATE` (the
+/// registers in the request and the reply, no ports) or
+/// `EXCEPTION_STATE_IDENTITY` (both); see `mach_abi::exception`.
+pub fn task_set_exception_port_with(
+    task: PortName,
+    mask: u32,
+    port: PortName,
+    behavior: u32,
+) -> Result<(), KernReturn> {
+    trap(Trap::TaskSetExceptionPort, [task as u64, mask as u64, port as u64, behavior as u64, 0, 0])
 }
 
 pub fn task_terminate(task: PortName) -> Result<(), KernReturn> {

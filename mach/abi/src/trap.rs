@@ -186,7 +186,9 @@ impl Trap {
             Trap::MemoryObjectDataError => &["object", "offset", "size", "error"],
             Trap::MemoryObjectDestroy => &["object", "reason"],
             Trap::TaskSetPager => &["task", "pager"],
-            Trap::TaskSetExceptionPort | Trap::ThreadSetExceptionPort => &["target", "exception_mask", "port"],
+            Trap::TaskSetExceptionPort | Trap::ThreadSetExceptionPort => {
+                &["target", "exception_mask", "port", "behavior"]
+            }
             Trap::TaskGetExceptionPort | Trap::ThreadGetExceptionPort => &["target", "exception", "port_out"],
             Trap::DeviceMapMemory => &["device", "physical_address", "size", "address_out"],
             Trap::DeviceDmaAllocate => &["device", "size", "address_out", "physical_out"],

@@ -51,6 +51,7 @@ mod entry_table;
 mod fastpath;
 mod holders;
 mod invariants;
+mod kernel_handoff;
 mod mach_port;
 pub mod message;
 pub mod notify;
@@ -68,6 +69,7 @@ use mach_abi::{KernReturn, MachMsgReturn, PortName};
 
 use arena::{Arena, ArenaId};
 pub use invariants::InvariantViolation;
+pub use kernel_handoff::KernelRequest;
 pub use message::{
     KernelMessage, KernelMessageTooLarge, MessageItem, ReceiveOptions, ReceiveSource, Received, ReceivedInto,
     TaskMemory,

@@ -33,7 +33,7 @@ pub struct Kernel {
     pub captured: crate::ipc::ool::CapturedRegions,
     pub objects: crate::memory_object::Objects,
     /// Threads waiting for an exception reply, by the kernel reply port.
-    pub exception_waits: alloc::collections::BTreeMap<mach_ipc::PortId, ThreadId>,
+    pub exception_waits: alloc::collections::BTreeMap<mach_ipc::PortId, crate::exception::Wait>,
     /// The host's name port (`host_self`) and privileged port (bootstrap's).
     pub host_name_port: Option<mach_ipc::PortId>,
     pub host_privileged_port: Option<mach_ipc::PortId>,

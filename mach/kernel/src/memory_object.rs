@@ -311,6 +311,15 @@ pub fn forget_waiter(kernel: &mut Kernel, thread: ThreadId) {
 /// Sends `message_id` with a send right to the object's `port` and a
 /// `PagerRequestBody`. False if the pager's port is dead.
 fn send_request(kernel: &mut Kernel, pager: PortId, port: PortId, message_id: i32, offset: u64, access: u32) -> bool {
+    let body = PagerRequestBody { offset, length: PAGE, access, _reserved: 0 }.to_bytes();
+    // Written straight into a pager thread waiting in its receive (no
+    // message built), which the faulting thread then switches to
+    // (`vm_fault`); else built and sent below.
+    let request =
+        mach_ipc::KernelRequest { destination: pager, id: message_id, reply: None, port: Some(port), data: &body };
+    if crate::ipc::kernel_handoff::send_request(kernel, request) {
+        return true;
+    }
     let rights = (kernel.ipc.make_send(pager), kernel.ipc.make_send(port));
     let (Ok(destination), Ok(object_right)) = rights else {
         for right in [rights.0, rights.1].into_iter().flatten() {
@@ -318,41 +327,49 @@ fn send_request(kernel: &mut Kernel, pager: PortId, port: PortId, message_id: i3
         }
         return false;
     };
-    let body = PagerRequestBody { offset, length: PAGE, access, _reserved: 0 };
     let message = mach_ipc::KernelMessage::from_kernel_with_ports(
         destination,
         message_id,
         None,
         alloc::vec![object_right],
-        body.to_bytes().to_vec(),
+        body.to_vec(),
     )
     .expect("a pager request is far below the size limit");
-    let sent = match kernel.ipc.send_kernel_message(message) {
-        Some(outcome) => {
-            crate::ipc::deliver_outcome(kernel, outcome);
-            true
-        }
-        None => false,
-    };
-    crate::ipc::settle(kernel);
+    // No waiting pager thread could take it: queued, a receiver woken.
+    let sent = crate::ipc::kernel_handoff::send(kernel, message);
+    if kernel.ipc.has_pending_work() || !sent {
+        crate::ipc::settle(kernel);
+    }
     sent
 }
 
-/// Wakes every thread waiting on a page of `[start, end)` of `object`.
+/// Wakes every thread waiting on a page of `[start, end)` of `object`. The
+/// first is made the next to run (`Kernel::wake_for_handoff`): a pager that
+/// answers and then waits for its next request switches straight to it.
 fn wake_waiters(kernel: &mut Kernel, id: ObjectId, start: u64, end: u64) {
     let Some(object) = kernel.objects.arena.get_mut(id) else { return };
-    let offsets: Vec<u64> = object.waiters.range(start..end).map(|(&offset, _)| offset).collect();
     let mut threads = Vec::new();
-    for offset in offsets {
-        object.requested.remove(&offset);
-        threads.extend(object.waiters.remove(&offset).unwrap_or_default());
+    if end - start == PAGE {
+        // One page (every fault's answer): no list of offsets.
+        object.requested.remove(&start);
+        threads = object.waiters.remove(&start).unwrap_or_default();
+    } else {
+        let offsets: Vec<u64> = object.waiters.range(start..end).map(|(&offset, _)| offset).collect();
+        for offset in offsets {
+            object.requested.remove(&offset);
+            threads.extend(object.waiters.remove(&offset).unwrap_or_default());
+        }
+        object.requested.retain(|&offset| !(start..end).contains(&offset));
     }
-    object.requested.retain(|&offset| !(start..end).contains(&offset));
     if object.waiters.is_empty() {
         kernel.objects.awaiting_pager.remove(&id);
     }
-    for thread in threads {
-        kernel.wake(thread, crate::thread::WaitResult::Woken);
+    for (index, thread) in threads.into_iter().enumerate() {
+        if index == 0 {
+            kernel.wake_for_handoff(thread, false, false);
+        } else {
+            kernel.wake(thread, crate::thread::WaitResult::Woken);
+        }
     }
 }
 

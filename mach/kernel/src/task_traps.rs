@@ -333,13 +333,23 @@ pub enum ExceptionTarget {
 }
 
 /// `task_set_exception_port` / `thread_set_exception_port(target, mask,
-/// port)`: the caller's send right `port` (copied) takes the exceptions in
-/// `mask`; `MACH_PORT_NULL` removes the handler.
-pub fn set_exception_port(which: ExceptionTarget, [target, mask, port, ..]: [u64; 6]) -> Result<(), KernReturn> {
+/// port, behavior)`: the caller's send right `port` (copied) takes the
+/// exceptions in `mask`, as messages of `behavior` (`EXCEPTION_DEFAULT`,
+/// also for 0; `EXCEPTION_STATE`; `EXCEPTION_STATE_IDENTITY`: see
+/// `mach_abi::exception`); `MACH_PORT_NULL` removes the handler.
+pub fn set_exception_port(
+    which: ExceptionTarget,
+    [target, mask, port, behavior, ..]: [u64; 6],
+) -> Result<(), KernReturn> {
     let mask = u32::try_from(mask).map_err(|_| KernReturn::InvalidArgument)?;
     if mask & !mach_abi::EXC_MASK_ALL != 0 {
         return Err(KernReturn::InvalidArgument);
     }
+    let behavior = match u32::try_from(behavior) {
+        Ok(0) => mach_abi::EXCEPTION_DEFAULT,
+        Ok(behavior) if mach_abi::exception_ids(behavior).is_some() => behavior,
+        _ => return Err(KernReturn::InvalidArgument),
+    };
     with_kernel(|kernel| {
         let caller = caller(kernel)?;
         let target = target as PortName;
@@ -354,7 +364,7 @@ pub fn set_exception_port(which: ExceptionTarget, [target, mask, port, ..]: [u64
         } else {
             let (right, _) =
                 kernel.ipc.extract_right(caller.space, port as PortName, mach_abi::Disposition::CopySend as u32)?;
-            Some(crate::exception::Handler { mask, right })
+            Some(crate::exception::Handler { mask, right, behavior })
         };
         let previous = match handler_slot {
             HandlerSlot::Task(task) => core::mem::replace(

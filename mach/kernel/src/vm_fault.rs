@@ -83,15 +83,25 @@ pub fn resolve_in(task: TaskId, address: u64, access: u32) -> Resolution {
 #[inline(always)]
 fn resolve_for(task: Option<TaskId>, address: u64, access: u32) -> Outcome {
     loop {
-        let attempted = with_kernel(|kernel| match task.or_else(|| kernel.current_task()) {
-            Some(task) => attempt(kernel, task, address & !(PAGE - 1), access),
-            None => Attempt::Unresolvable(None),
+        // A wait for the pager blocks and switches (to the pager thread the
+        // request was handed to, normally) in the same lock section.
+        let attempted = scheduler::with_kernel_then_switch(|kernel| {
+            let attempted = match task.or_else(|| kernel.current_task()) {
+                Some(task) => attempt(kernel, task, address & !(PAGE - 1), access),
+                None => Attempt::Unresolvable(None),
+            };
+            let wait = matches!(attempted, Attempt::Wait);
+            (attempted, wait)
         });
         match attempted {
             Attempt::Resolved => return Outcome::Resolved,
             Attempt::Unresolvable(code) => return Outcome::Failed(code),
             Attempt::Wait => {
-                if scheduler::finish_block() != WaitResult::Woken {
+                let woke = with_kernel(|kernel| {
+                    let current = kernel.current_thread();
+                    kernel.threads.get_mut(current).and_then(|thread| thread.wait_result.take())
+                });
+                if woke.unwrap_or(WaitResult::Woken) != WaitResult::Woken {
                     // `thread_abort` forgets the waiter too; a wake-up for
                     // any other reason must not leave it behind either.
                     with_kernel(|kernel| {

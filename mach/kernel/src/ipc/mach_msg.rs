@@ -481,6 +481,10 @@ fn hand_off(kernel: &mut Kernel, space: SpaceId, bytes: &[u8], direct: bool, wai
     let lends = waits
         && (reply == mach_abi::Disposition::MakeSendOnce as u32 || reply == mach_abi::Disposition::MoveSendOnce as u32);
     let port = kernel.ipc.destination_of(space, bytes)?;
+    if !kernel.exception_waits.is_empty() && kernel.exception_waits.contains_key(&port) {
+        // A handler's reply to the exception a thread waits on.
+        return crate::exception::take_reply_in_place(kernel, space, bytes, port, direct);
+    }
     let set = kernel.ipc.port(port)?.port_set();
     let (receiver, key) = [Some(WaitKey::Receive(port)), set.map(WaitKey::ReceiveSet)]
         .into_iter()

@@ -6,6 +6,8 @@
 //! - [`port_traps`]: the port-management traps and the task/thread traps
 //!   that take a task or thread port as their authority;
 //! - [`wait`]: wait queues of threads blocked in IPC;
+//! - [`kernel_handoff`]: the kernel's own messages (exception raises, pager
+//!   requests) handed straight to a waiting receiver;
 //! - [`object`]: how kernel objects (tasks, threads) are tagged on ports.
 //!
 //! The IPC state (`Kernel::ipc`) never blocks: it answers "queue full" or
@@ -15,6 +17,7 @@
 //! notifications and wakes threads whose wait can no longer succeed.
 #![deny(unsafe_code)]
 
+pub mod kernel_handoff;
 pub mod mach_msg;
 pub mod names;
 pub mod object;

@@ -177,20 +177,22 @@ fn main(argument: u64) {
         let _ = thread_yield();
     }
     println!("bench thread_switch_via_scheduler {}", (ticks() - start) / 10_000);
-    // An exception round trip: fault, exception_raise to the handler task,
-    // thread_set_state, reply, resume (argument bits 32.. name the send
-    // right to the handler's port, set as our task's exception port).
+    // An exception round trip: fault, the exception message to the handler
+    // task, its reply, resume (argument bits 32.. name the send right to the
+    // handler's port, set as our task's exception port). With
+    // EXCEPTION_STATE the registers travel in the messages; with
+    // EXCEPTION_DEFAULT the handler calls thread_get_state and
+    // thread_set_state and deallocates the thread and task rights.
     let handler = (argument >> 32) as u32;
-    // SAFETY: names only.
-    unsafe {
-        raw_trap(
-            libmach::abi::Trap::TaskSetExceptionPort as u64,
-            [task as u64, libmach::abi::EXC_MASK_ALL as u64, handler as u64, 0, 0, 0],
-        )
-    };
-    measure("exception_round_trip", 500, || {
-        // The handler steps over it (by the marker register).
-        mach_usertests::faults::undefined_instruction();
-    });
+    for (name, behavior) in [
+        ("exception_round_trip", libmach::abi::EXCEPTION_STATE),
+        ("exception_round_trip_default", libmach::abi::EXCEPTION_DEFAULT),
+    ] {
+        let _ = task_set_exception_port_with(task, libmach::abi::EXC_MASK_ALL, handler, behavior);
+        measure(name, 500, || {
+            // The handler steps over it (by the marker register).
+            mach_usertests::faults::undefined_instruction();
+        });
+    }
     println!("bench done");
 }
