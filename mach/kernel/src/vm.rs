@@ -676,19 +676,10 @@ impl VmMap {
         for region_start in starts {
             let region = self.regions.remove(&region_start).expect("listed above");
             self.note_region_removed(region.backing);
-            if matches!(region.backing, Backing::Object { .. }) {
-                for (page, _, flags) in tables.mapped_entries_in(region_start, region.end) {
-                    if let Ok(frame) = tables.unmap(page) {
-                        self.drop_page(region.backing, frame, region.backing.owns(flags));
-                    }
-                }
-            } else {
-                for (page, _) in tables.mapped_in(region_start, region.end) {
-                    if let Ok(frame) = tables.unmap(page) {
-                        self.drop_page(region.backing, frame, true);
-                    }
-                }
-            }
+            let object = matches!(region.backing, Backing::Object { .. });
+            tables.unmap_in(region_start, region.end, &mut |_, frame, flags| {
+                self.drop_page(region.backing, frame, !object || region.backing.owns(flags));
+            });
             let parked: Vec<u64> = self.parked.range(region_start..region.end).map(|(&page, _)| page).collect();
             for page in parked {
                 if let Some(parked) = self.parked.remove(&page) {
@@ -1004,6 +995,29 @@ impl VmMap {
         let _ = self.map_new(tables, page, frame, mapping_flags(flags, region.backing, frame, false));
     }
 
+    /// `adopt` for a received region's frames (`(page index, frame)`, in
+    /// increasing order) at the region that starts at `start`: the region
+    /// is looked up once, not once per page.
+    pub fn adopt_run(&mut self, tables: &mut PageTables, start: u64, frames: Vec<(u64, Frame)>) {
+        let region = self.region_at(start).map(|(_, region)| region);
+        for (index, frame) in frames {
+            let page = start + index * PAGE;
+            match region {
+                Some(region) if page < region.end => match page_flags(region.protection) {
+                    Some(flags) => {
+                        let _ = self.map_new(tables, page, frame, mapping_flags(flags, region.backing, frame, false));
+                    }
+                    None => {
+                        self.parked.insert(page, ParkedPage { frame, private: false });
+                    }
+                },
+                // Not where the caller put the region: its own lookups, as
+                // a page at a time would.
+                _ => self.adopt(tables, page, frame),
+            }
+        }
+    }
+
     /// Gives an object page mapped read-only write access (its pager
     /// allowed it).
     pub fn allow_write(&mut self, tables: &mut PageTables, page: u64) -> Result<(), VmError> {
@@ -1019,6 +1033,12 @@ impl VmMap {
                 let _ = tables.protect(page, flags.difference(PageFlags::WRITABLE));
             }
         }
+    }
+
+    /// `deny_write` for a `page` known to be mapped with `flags` (the
+    /// caller just translated it): one page-table walk fewer.
+    pub fn deny_write_mapped(&mut self, tables: &mut PageTables, page: u64, flags: PageFlags) {
+        let _ = tables.protect(page, flags.difference(PageFlags::WRITABLE));
     }
 
     /// The pages of `[start, end)` the map holds: mapped or parked.

@@ -17,3 +17,92 @@ pub mod status_page {
     /// The file's size.
     pub const SIZE: usize = 8;
 }
+
+/// The memory-error landing: how a thread copying from a mapping whose
+/// pager may fail (minilibc's `read` from a file's mapping) asks to be
+/// resumed elsewhere, not signalled, when a page cannot be supplied
+/// (`EXC_BAD_ACCESS` with `KERN_MEMORY_ERROR`). While it copies, the thread
+/// holds [`TAG`](memory_error_landing::TAG) in one register and the address
+/// to resume at in another; the process server, which receives the
+/// thread's exceptions, reads the thread's state on such a fault and, when
+/// the tag is there, sets the program counter to the landing and answers
+/// the kernel with success instead of posting SIGBUS. The copy's code
+/// clears the tag when it finishes, so a fault anywhere else is a signal
+/// as before. Nothing is trusted: the thread could jump to its landing
+/// itself; only the faulting thread's own program counter changes.
+///
+/// Registers: x86_64 `rax` the tag, `rdx` the landing; aarch64 `x9` the
+/// tag, `x10` the landing.
+pub mod memory_error_landing {
+    use mach_abi::thread_state::{ArmThreadState64, X86ThreadState64};
+
+    /// The tag ("MachRlnd" in ASCII): a value no copy's registers hold by
+    /// chance.
+    pub const TAG: u64 = u64::from_le_bytes(*b"MachRlnd");
+
+    /// Moves an x86_64 thread that holds the tag to its landing; false
+    /// (nothing changed) if it does not hold it.
+    pub fn land_x86_64(state: &mut X86ThreadState64) -> bool {
+        if state.rax != TAG {
+            return false;
+        }
+        state.rip = state.rdx;
+        true
+    }
+
+    /// Moves an aarch64 thread that holds the tag to its landing; false
+    /// (nothing changed) if it does not hold it.
+    pub fn land_aarch64(state: &mut ArmThreadState64) -> bool {
+        if state.x[9] != TAG {
+            return false;
+        }
+        state.pc = state.x[10];
+        true
+    }
+
+    /// [`land_x86_64`] or [`land_aarch64`]: this architecture's.
+    #[cfg(target_arch = "x86_64")]
+    pub fn land(state: &mut mach_abi::thread_state::NativeThreadState) -> bool {
+        land_x86_64(state)
+    }
+
+    /// [`land_x86_64`] or [`land_aarch64`]: this architecture's.
+    #[cfg(target_arch = "aarch64")]
+    pub fn land(state: &mut mach_abi::thread_state::NativeThreadState) -> bool {
+        land_aarch64(state)
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn a_tagged_x86_64_thread_lands_and_an_untagged_one_is_left_alone() {
+            let mut state = X86ThreadState64 { rax: TAG, rdx: 0x40_2000, rip: 0x40_1000, ..Default::default() };
+            assert!(land_x86_64(&mut state));
+            assert_eq!(state.rip, 0x40_2000);
+            assert_eq!(state.rax, TAG, "the tag stays: the copy's code reads it to know it landed");
+            let mut untouched = X86ThreadState64 { rax: 0, rdx: 0x40_2000, rip: 0x40_1000, ..Default::default() };
+            let before = untouched;
+            assert!(!land_x86_64(&mut untouched));
+            assert_eq!(untouched, before);
+            let mut near = X86ThreadState64 { rax: TAG ^ 1, rdx: 0x40_2000, rip: 0x40_1000, ..Default::default() };
+            assert!(!land_x86_64(&mut near));
+            assert_eq!(near.rip, 0x40_1000);
+        }
+
+        #[test]
+        fn a_tagged_aarch64_thread_lands_and_an_untagged_one_is_left_alone() {
+            let mut state = ArmThreadState64 { pc: 0x40_1000, ..Default::default() };
+            state.x[9] = TAG;
+            state.x[10] = 0x40_2000;
+            assert!(land_aarch64(&mut state));
+            assert_eq!(state.pc, 0x40_2000);
+            let mut untouched = ArmThreadState64 { pc: 0x40_1000, ..Default::default() };
+            untouched.x[10] = 0x40_2000;
+            let before = untouched;
+            assert!(!land_aarch64(&mut untouched));
+            assert_eq!(untouched, before);
+        }
+    }
+}

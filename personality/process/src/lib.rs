@@ -138,6 +138,13 @@ pub trait Tasks<K: PortKernel> {
     /// Whether the thread waits (for a message, a sleep, a page) rather
     /// than runs or is ready to: the listing's S rather than R.
     fn thread_waiting(&mut self, thread: PortName) -> Result<bool, KernReturn>;
+    /// A memory error (`KERN_MEMORY_ERROR`) struck `thread`, stopped in
+    /// the kernel for its exception's answer: if it was copying under the
+    /// memory-error landing (`personality_interfaces::memory_error_landing`:
+    /// minilibc's read from a file's mapping), moves it to its landing and
+    /// says true, the fault then answered with success instead of a
+    /// signal; false, nothing changed, for any other thread.
+    fn land_memory_error(&mut self, thread: PortName) -> bool;
     /// `task_set_name`: what kernel logs call the task (its command, cut by
     /// [`task_name`]).
     fn set_name(&mut self, task: PortName, name: &str) -> Result<(), KernReturn>;

@@ -54,6 +54,12 @@ pub fn information(signal: Signal, origin: Origin) -> Information {
     }
 }
 
+/// True for a page its pager could not supply (`EXC_BAD_ACCESS` with
+/// `KERN_MEMORY_ERROR`): the one fault a copy may land from.
+fn is_memory_error(exception: u32, code: i64) -> bool {
+    exception == EXC_BAD_ACCESS && KernReturn::from_u32(code as u32) == Some(KernReturn::MemoryError)
+}
+
 /// The signal, `si_code` and address of an exception, or `None` for a
 /// task the kernel could not give memory (`KERN_RESOURCE_SHORTAGE`).
 pub fn fault_signal(exception: u32, codes: [i64; 2]) -> Option<(Signal, i32, u64)> {
@@ -198,6 +204,17 @@ where
         // The task right is a reference to a name we hold already.
         let _ = SendRight::from_received(&self.kernel, task);
         let thread = SendRight::from_received(&self.kernel, thread);
+        if is_memory_error(exception, word(8)) && self.tasks.land_memory_error(thread.name()) {
+            // A copy from a mapping that asked to land rather than be
+            // signalled (minilibc's read, which then gives EIO): it goes
+            // on from its landing.
+            return Some(libmach::server::reply_with_code(
+                &self.kernel,
+                &view.header,
+                KernReturn::Success as i32,
+                reply,
+            ));
+        }
         match fault_signal(exception, [word(8), word(16)]) {
             None => {
                 libmach::println!("proc: process {pid} killed for lack of memory");

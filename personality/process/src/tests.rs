@@ -225,6 +225,12 @@ impl Tasks<FakeKernel> for FakeTasks {
         let task = self.threads.borrow().get(&thread_key).cloned().ok_or(KernReturn::InvalidName)?;
         Ok(self.waiting.borrow().contains(&task))
     }
+    fn land_memory_error(&mut self, _thread: PortName) -> bool {
+        // Never asked: only the kernel raises exceptions (a test's forged
+        // one is refused before), and the fake kernel raises none. The
+        // landing is tested in QEMU (scripts/tests/mapped-read-errors).
+        false
+    }
     fn random(&mut self) -> [u8; 16] {
         [0x5a; 16]
     }

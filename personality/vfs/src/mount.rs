@@ -67,6 +67,15 @@ pub struct MountTable {
     /// Covered directory → the mount on it.
     points: BTreeMap<NodeRef, MountId>,
     root: MountId,
+    /// Names found to lead to a covered directory: `(directory, name,
+    /// covered)`, learned by resolution ([`MountTable::note_name`]) so that
+    /// the next path through a mount point (`/tmp/...`, `/dev/...`) does not
+    /// look the name up in its directory again (an ext2 directory block
+    /// parsed each time, about 1,600 instructions). Sound because a mount
+    /// point's name cannot change while it is covered: removing or renaming
+    /// it, or renaming onto it, is `EBUSY` (`Vfs::check_removal`). At most
+    /// one entry per mount; unmounting forgets the mount's entries.
+    covered_names: Vec<(NodeRef, Vec<u8>, NodeRef)>,
 }
 
 impl MountTable {
@@ -78,6 +87,24 @@ impl MountTable {
             slots: alloc::vec![(0, Some(mount))],
             points: BTreeMap::new(),
             root: MountId { index: 0, generation: 0 },
+            covered_names: Vec::new(),
+        }
+    }
+
+    /// The covered directory `name` in `directory` was found to lead to
+    /// before, if it is still covered (see `covered_names`).
+    pub fn covered_child(&self, directory: NodeRef, name: &[u8]) -> Option<NodeRef> {
+        self.covered_names
+            .iter()
+            .find(|(known, known_name, _)| *known == directory && known_name.as_slice() == name)
+            .map(|&(_, _, covered)| covered)
+    }
+
+    /// Resolution found `name` in `directory` to be `child`: remembered if
+    /// `child` is covered by a mount (nothing else is kept).
+    pub fn note_name(&mut self, directory: NodeRef, name: &[u8], child: NodeRef) {
+        if self.points.contains_key(&child) && self.covered_child(directory, name).is_none() {
+            self.covered_names.push((directory, name.to_vec(), child));
         }
     }
 
@@ -217,7 +244,9 @@ impl MountTable {
         self.entry_mut(id)?.filesystem.unmount()?;
         if let Some(covered) = covered {
             self.points.remove(&covered);
+            self.covered_names.retain(|&(_, _, known)| known != covered);
         }
+        self.covered_names.retain(|&(directory, _, known)| directory.mount != id && known.mount != id);
         let slot = &mut self.slots[id.index as usize];
         slot.1 = None;
         slot.0 = slot.0.wrapping_add(1);

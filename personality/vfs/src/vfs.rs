@@ -187,8 +187,13 @@ impl Vfs {
                 if name.len() > NAME_MAX {
                     return Err(Errno::NameTooLong);
                 }
+                if let Some(covered) = self.mounts.covered_child(directory, name) {
+                    return Ok(self.mounts.cross_down(covered));
+                }
                 let child = self.filesystem(directory)?.lookup(directory.node, name)?;
-                Ok(self.mounts.cross_down(NodeRef { mount: directory.mount, node: child }))
+                let child = NodeRef { mount: directory.mount, node: child };
+                self.mounts.note_name(directory, name, child);
+                Ok(self.mounts.cross_down(child))
             }
         }
     }

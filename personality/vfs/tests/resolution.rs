@@ -414,3 +414,44 @@ fn dot_dot_stops_at_the_root_and_crosses_mounts() {
     assert_eq!(vfs.path_of(vfs.root(), inside).unwrap(), b"/jail/inside");
     assert_eq!(vfs.path_of(jail, inside).unwrap(), b"/inside");
 }
+
+/// Resolution remembers which name leads to a covered directory (so paths
+/// through `/tmp` skip the lookup in `/`): the name must go on meaning the
+/// mount while it is covered, and be forgotten with the mount.
+#[test]
+fn a_mount_points_name_leads_to_the_mount_only_while_it_is_mounted() {
+    let (mut vfs, root) = simple_world();
+    let start = vfs.root_start();
+    let caller = Caller { credential: &root, time: Timestamp::default() };
+    vfs.make(&start, b"/a", NewNode::Directory, 0o755, &caller).unwrap();
+    vfs.make(&start, b"/a/b", NewNode::Directory, 0o755, &caller).unwrap();
+    vfs.make(&start, b"/a/other", NewNode::Directory, 0o755, &caller).unwrap();
+    let under = vfs.make(&start, b"/a/b/under", NewNode::RegularFile, 0o644, &caller).unwrap();
+    let mounted = MemoryFileSystem::new(1 << 20, 100, &creation(0o755, 0));
+    let mount = NewMount { filesystem: Box::new(mounted), flags: MountFlags::default(), device: 9, source: b"tmpfs" };
+    let id = vfs.mount(&start, b"/a/b", mount, &root).unwrap();
+    let on_top = vfs.make(&start, b"/a/b/x", NewNode::RegularFile, 0o644, &caller).unwrap();
+    for _ in 0..3 {
+        assert_eq!(vfs.resolve(&start, b"/a/b/x", Follow::Follow, &root), Ok(on_top));
+        assert_eq!(vfs.resolve(&start, b"/a/b", Follow::Follow, &root), Ok(vfs.mounts().mount_root(id).unwrap()));
+        assert_eq!(vfs.resolve(&start, b"/a/b/under", Follow::Follow, &root), Err(Errno::NoSuchEntry));
+    }
+    // The name cannot change while covered.
+    assert_eq!(vfs.remove_directory(&start, b"/a/b", &caller), Err(Errno::Busy));
+    assert_eq!(vfs.rename(&start, b"/a/b", &start, b"/a/c", &caller), Err(Errno::Busy));
+    assert_eq!(vfs.rename(&start, b"/a/other", &start, b"/a/b", &caller), Err(Errno::Busy));
+    // Unmounted: the directory underneath again, and its name can change.
+    vfs.unmount(id).unwrap();
+    assert_eq!(vfs.resolve(&start, b"/a/b/under", Follow::Follow, &root), Ok(under));
+    assert_eq!(vfs.resolve(&start, b"/a/b/x", Follow::Follow, &root), Err(Errno::NoSuchEntry));
+    vfs.rename(&start, b"/a/b", &start, b"/a/c", &caller).unwrap();
+    assert_eq!(vfs.resolve(&start, b"/a/b", Follow::Follow, &root), Err(Errno::NoSuchEntry));
+    assert_eq!(vfs.resolve(&start, b"/a/c/under", Follow::Follow, &root), Ok(under));
+    // Mounted again elsewhere: only the new name leads there.
+    let again = MemoryFileSystem::new(1 << 20, 100, &creation(0o755, 0));
+    let mount = NewMount { filesystem: Box::new(again), flags: MountFlags::default(), device: 10, source: b"tmpfs" };
+    let second = vfs.mount(&start, b"/a/c", mount, &root).unwrap();
+    assert_eq!(vfs.resolve(&start, b"/a/c", Follow::Follow, &root), Ok(vfs.mounts().mount_root(second).unwrap()));
+    assert_eq!(vfs.resolve(&start, b"/a/b", Follow::Follow, &root), Err(Errno::NoSuchEntry));
+    assert_eq!(vfs.resolve(&start, b"/a/other", Follow::Follow, &root).map(|node| node.mount), Ok(vfs.root().mount));
+}

@@ -85,12 +85,15 @@ unsafe fn read_mapped(file: &MappedFile, buffer: *mut u8, count: usize) -> Resul
         ReadPlan::Copy { length } => length,
         ReadPlan::Server => return read_from_server(file, buffer, count),
     };
-    if length > 0 {
-        // SAFETY: `plan_read` keeps the range inside the mapping
-        // (`data_length` bytes at `data`) and inside the caller's buffer;
-        // the mapping is read-only here, so the two cannot overlap in a
-        // way a copy would corrupt (the caller's buffer is writable).
-        unsafe { core::ptr::copy_nonoverlapping((file.data + file.offset) as *const u8, buffer, length) };
+    // SAFETY: `plan_read` keeps the range inside the mapping (`data_length`
+    // bytes at `data`) and inside the caller's buffer; the mapping is
+    // read-only here, so the two cannot overlap in a way a copy would
+    // corrupt (the caller's buffer is writable).
+    if length > 0 && !unsafe { copy_from_mapping((file.data + file.offset) as *const u8, buffer, length) } {
+        // A page the server could not supply (a disk error, the server
+        // gone): the server answers for the same range, as read(2) must
+        // (`EIO`, or the bytes before the bad block), never SIGBUS.
+        return read_from_server(file, buffer, count);
     }
     // The copy's loads happen before the second look at the count.
     fence(Ordering::Acquire);
@@ -100,6 +103,89 @@ unsafe fn read_mapped(file: &MappedFile, buffer: *mut u8, count: usize) -> Resul
         return read_from_server(file, buffer, count);
     }
     Ok(length)
+}
+
+/// Copies `length` bytes of a file's mapping at `source` to `destination`;
+/// false if a page could not be supplied partway. The copy runs under the
+/// memory-error landing (`personality_interfaces::memory_error_landing`):
+/// the tag and the landing in their registers while it copies, the tag
+/// cleared when it is done, so a memory error moves the thread to the
+/// landing with the tag still set instead of raising SIGBUS. Whole words,
+/// then the bytes left (under `-icount` every `rep movs` iteration is an
+/// instruction: `movsb` alone would cost eight times `movsq`).
+///
+/// # Safety
+/// `source` readable and `destination` writable for `length` bytes, not
+/// overlapping (a page of `source` may fail: that is the point).
+#[cfg(target_arch = "x86_64")]
+unsafe fn copy_from_mapping(source: *const u8, destination: *mut u8, length: usize) -> bool {
+    let status: u64;
+    // SAFETY: the caller's ranges; the direction flag is clear (the ABI's
+    // rule at every call). The landing `2:` is inside this block, with the
+    // registers it reads (rax) already outputs.
+    unsafe {
+        core::arch::asm!(
+            "lea rdx, [rip + 2f]",
+            "rep movsq",
+            "mov rcx, {tail}",
+            "rep movsb",
+            "xor eax, eax",
+            "2:",
+            tail = in(reg) length % 8,
+            inout("rax") personality_interfaces::memory_error_landing::TAG => status,
+            inout("rcx") length / 8 => _,
+            inout("rsi") source => _,
+            inout("rdi") destination => _,
+            out("rdx") _,
+            options(nostack),
+        );
+    }
+    status == 0
+}
+
+/// Copies `length` bytes of a file's mapping at `source` to `destination`;
+/// false if a page could not be supplied partway (see the x86_64 version:
+/// the same, with `x9` the tag and `x10` the landing).
+///
+/// # Safety
+/// `source` readable and `destination` writable for `length` bytes, not
+/// overlapping.
+#[cfg(target_arch = "aarch64")]
+unsafe fn copy_from_mapping(source: *const u8, destination: *mut u8, length: usize) -> bool {
+    let status: u64;
+    // SAFETY: the caller's ranges; unaligned loads and stores of normal
+    // memory are allowed (SCTLR_EL1.A is clear). The landing `2:` is
+    // inside this block, with the register it reads (x9) an output.
+    unsafe {
+        core::arch::asm!(
+            "adr x10, 2f",
+            "cbz {words}, 1f",
+            "0:",
+            "ldr {value}, [{source}], #8",
+            "str {value}, [{destination}], #8",
+            "subs {words}, {words}, #1",
+            "b.ne 0b",
+            "1:",
+            "cbz {tail}, 4f",
+            "3:",
+            "ldrb {value:w}, [{source}], #1",
+            "strb {value:w}, [{destination}], #1",
+            "subs {tail}, {tail}, #1",
+            "b.ne 3b",
+            "4:",
+            "mov x9, xzr",
+            "2:",
+            words = inout(reg) length / 8 => _,
+            tail = inout(reg) length % 8 => _,
+            source = inout(reg) source => _,
+            destination = inout(reg) destination => _,
+            value = out(reg) _,
+            inout("x9") personality_interfaces::memory_error_landing::TAG => status,
+            out("x10") _,
+            options(nostack),
+        );
+    }
+    status == 0
 }
 
 /// The status page's two words.

@@ -199,6 +199,11 @@ impl Tasks<SystemKernel> for KernelTasks {
     fn thread_waiting(&mut self, thread: PortName) -> Result<bool, KernReturn> {
         Ok(thread_basic_info(thread)?.run_state == libmach::abi::TH_STATE_WAITING)
     }
+    fn land_memory_error(&mut self, thread: PortName) -> bool {
+        let Ok(mut state) = libmach::thread::get_state(thread) else { return false };
+        personality_interfaces::memory_error_landing::land(&mut state)
+            && libmach::thread::set_state(thread, &state).is_ok()
+    }
     fn random(&mut self) -> [u8; 16] {
         // A keystream keyed from the entropy device, fetched again every
         // RESEED_AFTER draws: an exec never waits for the device.

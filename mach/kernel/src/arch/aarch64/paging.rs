@@ -408,6 +408,17 @@ impl PageTables {
         found
     }
 
+    /// Removes every mapping in `[start, end)`, telling `each` its page,
+    /// frame and rights (x86_64 does it in one walk; here the mappings are
+    /// listed, then unmapped one by one).
+    pub fn unmap_in(&mut self, start: u64, end: u64, each: &mut dyn FnMut(u64, Frame, PageFlags)) {
+        for (page, _, flags) in self.mapped_entries_in(start, end) {
+            if let Ok(frame) = self.unmap(page) {
+                each(page, frame, flags);
+            }
+        }
+    }
+
     /// Like `mapped_in`, with each mapping's rights.
     pub fn mapped_entries_in(&self, start: u64, end: u64) -> alloc::vec::Vec<(u64, Frame, PageFlags)> {
         let mut found = alloc::vec::Vec::new();
