@@ -304,14 +304,25 @@ impl<'a> InlineReader<'a> {
 
     /// An array of at most `N` integers: a count, then the elements packed.
     pub fn packed_array<T: Packed, const N: usize>(&mut self) -> Result<BoundedArray<T, N>, DecodeError> {
+        let mut array = BoundedArray::new();
+        self.packed_array_into(&mut array)?;
+        Ok(array)
+    }
+
+    /// [`Self::packed_array`] into `array`, where the caller keeps it: a
+    /// server's request arrays are decoded in place rather than moved (an
+    /// `array<T, 1024>` is kilobytes).
+    pub fn packed_array_into<T: Packed, const N: usize>(
+        &mut self,
+        array: &mut BoundedArray<T, N>,
+    ) -> Result<(), DecodeError> {
         let count = self.u32()? as usize;
         if count > N {
             return Err(DecodeError::TooLong { length: count, bound: N });
         }
-        let mut array = BoundedArray::new();
         self.packed_into(&mut array.items[..count])?;
         array.length = count;
-        Ok(array)
+        Ok(())
     }
 
     fn packed_into<T: Packed>(&mut self, values: &mut [T]) -> Result<(), DecodeError> {
@@ -336,16 +347,26 @@ impl<'a> InlineReader<'a> {
 
     /// An array of at most `N` structures: a count, then each.
     pub fn record_array<T: Record, const N: usize>(&mut self) -> Result<BoundedArray<T, N>, DecodeError> {
+        let mut array = BoundedArray::new();
+        self.record_array_into(&mut array)?;
+        Ok(array)
+    }
+
+    /// [`Self::record_array`] into `array`, where the caller keeps it (see
+    /// [`Self::packed_array_into`]).
+    pub fn record_array_into<T: Record, const N: usize>(
+        &mut self,
+        array: &mut BoundedArray<T, N>,
+    ) -> Result<(), DecodeError> {
         let count = self.u32()? as usize;
         if count > N {
             return Err(DecodeError::TooLong { length: count, bound: N });
         }
-        let mut array = BoundedArray::new();
         for value in array.items[..count].iter_mut() {
             *value = T::read(self)?;
         }
         array.length = count;
-        Ok(array)
+        Ok(())
     }
 
     /// Checks that every inline byte was read.

@@ -968,6 +968,17 @@ fn arrays_pack_their_integers_and_structures_go_field_by_field() {
     assert_eq!(pairs.as_slice(), &[Pair { small: 9, flags: [true, false, true] }]);
     assert_eq!(reader.packed::<u8, 70>().unwrap(), [0x55; 70]);
     reader.finish().unwrap();
+    // The same, decoded in place (a server's request arrays): an array
+    // that held more before holds exactly what was read.
+    let mut reader = InlineReader::new(data);
+    let mut numbers = BoundedArray::<u16, 4>::from_slice(&[7, 7, 7, 7]).unwrap();
+    reader.packed_array_into(&mut numbers).unwrap();
+    assert_eq!(numbers.as_slice(), &[1, 2, 3]);
+    reader.packed_array_into(&mut numbers).unwrap();
+    assert!(numbers.is_empty());
+    let mut pairs = BoundedArray::<Pair, 2>::new();
+    reader.record_array_into(&mut pairs).unwrap();
+    assert_eq!(pairs.as_slice(), &[Pair { small: 9, flags: [true, false, true] }]);
 
     // Over the bound, a bool that is not 0 or 1, too few bytes.
     let mut over = 5u32.to_le_bytes().to_vec();

@@ -30,6 +30,13 @@ pub trait PageSource {
         let _ = (address, bytes, new_bytes);
         ptr::null_mut()
     }
+    /// Zeroed memory the program already has (its own bss), carved before
+    /// the first `map` and never unmapped: a program's first allocations
+    /// (a Mach_R process's descriptor table and standard streams, at start)
+    /// then cost no request. Asked once; `None`: none.
+    fn first_region(&mut self) -> Option<(*mut u8, usize)> {
+        None
+    }
 }
 
 const HEADER: usize = 16;
@@ -71,6 +78,8 @@ pub struct Allocator<S: PageSource> {
     free_lists: [*mut u8; CLASS_COUNT],
     cursor: usize,
     end: usize,
+    /// Whether the source's first region was asked for.
+    first_asked: bool,
 }
 
 fn round_up(value: usize, to: usize) -> Option<usize> {
@@ -79,7 +88,7 @@ fn round_up(value: usize, to: usize) -> Option<usize> {
 
 impl<S: PageSource> Allocator<S> {
     pub const fn new(source: S) -> Self {
-        Allocator { source, free_lists: [ptr::null_mut(); CLASS_COUNT], cursor: 0, end: 0 }
+        Allocator { source, free_lists: [ptr::null_mut(); CLASS_COUNT], cursor: 0, end: 0, first_asked: false }
     }
 
     /// # Safety
@@ -121,12 +130,17 @@ impl<S: PageSource> Allocator<S> {
         let capacity = class_capacity(class);
         let block = HEADER + capacity;
         if self.end - self.cursor < block {
-            let region = self.source.map(REGION);
+            let first = if self.first_asked { None } else { self.source.first_region() };
+            self.first_asked = true;
+            let (region, size) = match first {
+                Some((region, size)) if !region.is_null() && size >= block => (region, size),
+                _ => (self.source.map(REGION), REGION),
+            };
             if region.is_null() {
                 return ptr::null_mut();
             }
             self.cursor = region as usize;
-            self.end = self.cursor + REGION;
+            self.end = self.cursor + size;
         }
         let payload = (self.cursor + HEADER) as *mut u8;
         self.cursor += block;
@@ -291,6 +305,58 @@ mod tests {
             // SAFETY: same layout as in `map`; realloc keeps the alignment.
             unsafe { std::alloc::realloc(address, Layout::from_size_align(bytes, PAGE).unwrap(), new_bytes) }
         }
+    }
+
+    /// Host pages with a first region of `FIRST` bytes.
+    struct FirstRegionPages {
+        first: Vec<u8>,
+        maps: usize,
+        live: HostPages,
+    }
+    const FIRST: usize = 64 * 1024;
+    impl PageSource for FirstRegionPages {
+        fn map(&mut self, bytes: usize) -> *mut u8 {
+            self.maps += 1;
+            self.live.map(bytes)
+        }
+        unsafe fn unmap(&mut self, address: *mut u8, bytes: usize) {
+            let first = self.first.as_mut_ptr() as usize;
+            assert!(!(first..first + FIRST).contains(&(address as usize)), "the first region is never unmapped");
+            // SAFETY: the caller's mapping.
+            unsafe { self.live.unmap(address, bytes) }
+        }
+        fn first_region(&mut self) -> Option<(*mut u8, usize)> {
+            Some((self.first.as_mut_ptr(), FIRST))
+        }
+    }
+
+    #[test]
+    fn the_first_region_serves_small_blocks_before_any_mapping() {
+        let source = FirstRegionPages { first: std::vec![0u8; FIRST], maps: 0, live: HostPages { live: 0 } };
+        let mut allocator = Allocator::new(source);
+        let first = allocator.source.first.as_ptr() as usize;
+        let mut blocks = Vec::new();
+        // 48 bytes a block with its header: well within 64 KiB.
+        for _ in 0..1000 {
+            let block = allocator.allocate(32);
+            assert!((first..first + FIRST).contains(&(block as usize)));
+            blocks.push(block);
+        }
+        assert_eq!(allocator.source.maps, 0);
+        // Past it, regions are mapped as before; large blocks always are.
+        for _ in 0..1000 {
+            blocks.push(allocator.allocate(32));
+        }
+        assert_eq!(allocator.source.maps, 1);
+        let large = allocator.allocate(LARGEST_CLASS + 1);
+        assert_eq!(allocator.source.maps, 2);
+        for block in blocks {
+            // SAFETY: live blocks of this allocator.
+            unsafe { allocator.free(block) };
+        }
+        // SAFETY: a live block.
+        unsafe { allocator.free(large) };
+        assert_eq!(allocator.source.live.live, REGION);
     }
 
     #[test]

@@ -156,6 +156,12 @@ fn optional(text: String, optional: bool) -> String {
 }
 
 /// `let` patterns and expressions read a tuple of these names.
+/// Whether a request's argument is decoded into a variable declared before
+/// the decoding closure (arrays) rather than returned from it.
+fn decoded_in_place(argument: &Argument) -> bool {
+    matches!(argument.kind, Type::Array { .. })
+}
+
 fn tuple(arguments: &[&Argument]) -> String {
     let mut text = String::new();
     for argument in arguments {
@@ -509,6 +515,16 @@ impl Generator<'_> {
                 Type::Struct(reference) => {
                     format!("<{} as {LIB}::message::Record>::read(&mut idl_reader)", self.struct_name(reference))
                 }
+                // A request's arrays are decoded in place, into the
+                // variables `dispatch_routine` declared (`decoded_in_place`).
+                Type::Array { element: Element::Integer(_), .. } if request => {
+                    line!(out, "{indent}idl_reader.packed_array_into(&mut {})?;", argument.name);
+                    continue;
+                }
+                Type::Array { element: Element::Struct(_), .. } if request => {
+                    line!(out, "{indent}idl_reader.record_array_into(&mut {})?;", argument.name);
+                    continue;
+                }
                 Type::Array { element: element @ Element::Integer(_), bound } => {
                     format!("idl_reader.packed_array::<{}, {bound}>()", self.element_type(element))
                 }
@@ -520,7 +536,9 @@ impl Generator<'_> {
             line!(out, "{indent}let {} = {read}?;", argument.name);
         }
         line!(out, "{indent}idl_reader.finish()?;");
-        line!(out, "{indent}Ok(({}))", tuple(&arguments));
+        let returned: Vec<&Argument> =
+            arguments.iter().copied().filter(|argument| !(request && decoded_in_place(argument))).collect();
+        line!(out, "{indent}Ok(({}))", tuple(&returned));
     }
 
     /// Adopts the received rights and regions named in the tuple.
@@ -970,10 +988,24 @@ impl Generator<'_> {
             line!(out, "        return {LIB}::Dispatch::NoReply;");
             line!(out, "    }}");
         }
+        // Arrays (kilobytes for an `array<T, 1024>`) are decoded where they
+        // stay, not returned through the closure's tuple: each move was a
+        // copy of the whole bound.
+        for argument in &ins {
+            if let Type::Array { element, bound } = argument.kind {
+                line!(
+                    out,
+                    "    let mut {} = {LIB}::BoundedArray::<{}, {bound}>::new();",
+                    argument.name,
+                    self.element_type(element)
+                );
+            }
+        }
         line!(out, "    let idl_decoded = (|| -> Result<_, {LIB}::DecodeError> {{");
         self.read_arguments(out, "        ", routine, true);
         line!(out, "    }})();");
-        line!(out, "    let ({}) = match idl_decoded {{", tuple(&ins));
+        let returned: Vec<&Argument> = ins.iter().copied().filter(|argument| !decoded_in_place(argument)).collect();
+        line!(out, "    let ({}) = match idl_decoded {{", tuple(&returned));
         line!(out, "        Ok(idl_values) => idl_values,");
         if routine.has_reply {
             line!(out, "        Err(_) => return {LIB}::server::error_reply(idl_kernel, idl_view, {LIB}::mig::MIG_BAD_ARGUMENTS, idl_reply),");

@@ -418,7 +418,17 @@ impl PageSource for PlatformPages {
             Err(_) => ptr::null_mut(),
         }
     }
+    fn first_region(&mut self) -> Option<(*mut u8, usize)> {
+        // Only the allocator (one per program) asks, once.
+        Some((FIRST_REGION.0.get() as *mut u8, FIRST_REGION_BYTES))
+    }
 }
+
+/// The allocator's first region, in the program's bss (`PageSource::first_region`).
+#[repr(C, align(4096))]
+struct FirstRegion([u8; FIRST_REGION_BYTES]);
+const FIRST_REGION_BYTES: usize = 64 * 1024;
+static FIRST_REGION: CGlobal<FirstRegion> = CGlobal(core::cell::UnsafeCell::new(FirstRegion([0; FIRST_REGION_BYTES])));
 
 static HEAP: CGlobal<Allocator<PlatformPages>> = CGlobal(core::cell::UnsafeCell::new(Allocator::new(PlatformPages)));
 static HEAP_BUSY: AtomicBool = AtomicBool::new(false);

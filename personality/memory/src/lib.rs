@@ -25,6 +25,7 @@ extern crate alloc;
 extern crate std;
 
 use alloc::collections::BTreeMap;
+use alloc::rc::Rc;
 use alloc::vec::Vec;
 
 use libmach::{Context, Notification, PortKernel, ReceiveRight, SendRight};
@@ -95,7 +96,9 @@ struct Space<K: PortKernel> {
     _port: ReceiveRight<K>,
     task: SendRight<K>,
     layout: Layout,
-    files: BTreeMap<FileKey, MappedFile<K>>,
+    /// Shared with the space's forks (copying the rights would be two
+    /// traps a file at each fork and two more when the child ends).
+    files: BTreeMap<FileKey, Rc<MappedFile<K>>>,
 }
 
 /// The server.
@@ -254,8 +257,16 @@ impl<K: PortKernel, V: TaskMemory, F: Files<K>> MemoryServer<K, V, F> {
         Ok(())
     }
 
-    /// Takes `file` into the space's files (or finds it there).
-    fn take_file(&mut self, port: PortName, file: SendRight<K>, writable_object: bool) -> Result<FileKey, Errno> {
+    /// Takes `file` into the space's files (or finds it there). `known`:
+    /// whether the open file reads and writes, when the caller knows it
+    /// (otherwise the file server is asked).
+    fn take_file(
+        &mut self,
+        port: PortName,
+        file: SendRight<K>,
+        writable_object: bool,
+        known: Option<(bool, bool)>,
+    ) -> Result<FileKey, Errno> {
         let key = file.name() as FileKey;
         let space = self.spaces.get_mut(&port).ok_or(Errno::EINVAL)?;
         if space.files.contains_key(&key) {
@@ -266,10 +277,13 @@ impl<K: PortKernel, V: TaskMemory, F: Files<K>> MemoryServer<K, V, F> {
         if file.is_dead() {
             return Err(Errno::EBADF);
         }
-        let (readable, writable) = self.files.access(&file)?;
+        let (readable, writable) = match known {
+            Some(access) => access,
+            None => self.files.access(&file)?,
+        };
         let (object, object_size) = self.files.map(&file, writable_object && writable)?;
         let space = self.spaces.get_mut(&port).ok_or(Errno::EINVAL)?;
-        space.files.insert(key, MappedFile { file, object, object_size, readable, writable });
+        space.files.insert(key, Rc::new(MappedFile { file, object, object_size, readable, writable }));
         Ok(key)
     }
 
@@ -372,7 +386,7 @@ impl<K: PortKernel, V: TaskMemory, F: Files<K>> memory::Server<K> for MemoryServ
         let port = context.port();
         self.space_of(context)?;
         let shared = flags & memory_core::map_flags::TYPE != memory_core::map_flags::PRIVATE;
-        let key = self.take_file(port, file, shared).map_err(error)?;
+        let key = self.take_file(port, file, shared, None).map_err(error)?;
         let space = self.spaces.get_mut(&port).ok_or(Error::Eperm)?;
         let mapped = &space.files[&key];
         let (readable, writable, object_size) = (mapped.readable, mapped.writable, mapped.object_size);
@@ -476,7 +490,12 @@ impl<K: PortKernel, V: TaskMemory, F: Files<K>> memory::Server<K> for MemoryServ
         let send = self.new_space(task, plan.layout).map_err(error)?;
         let port = send.name();
         if let (Some(file), Some(key)) = (file, key) {
-            let taken = self.take_file(port, file, false);
+            // An executable, from the process server: read for the image
+            // (the right to run it was checked there), never written
+            // through (its mappings are private), so the file server need
+            // not be asked how it was opened; no process holds this right
+            // to map it otherwise.
+            let taken = self.take_file(port, file, false, Some((true, false)));
             if let Err(errno) = taken.and_then(|taken| if taken == key { Ok(()) } else { Err(Errno::EINVAL) }) {
                 self.drop_space(port);
                 return Err(error(errno));
@@ -495,19 +514,7 @@ impl<K: PortKernel, V: TaskMemory, F: Files<K>> memory::Server<K> for MemoryServ
         let parent_space = self.spaces.get(&parent.name()).ok_or(Error::Einval)?;
         let layout = parent_space.layout.clone();
         let parent_task = parent_space.task.name();
-        let mut files = Vec::new();
-        for (key, mapped) in &parent_space.files {
-            let file = mapped.file.try_clone().map_err(|_| Error::Enomem)?;
-            let object = mapped.object.try_clone().map_err(|_| Error::Enomem)?;
-            let copy = MappedFile {
-                file,
-                object,
-                object_size: mapped.object_size,
-                readable: mapped.readable,
-                writable: mapped.writable,
-            };
-            files.push((*key, copy));
-        }
+        let files = parent_space.files.clone();
         // The child is made here, between two requests of the parent's: its
         // memory is exactly what the layout says.
         let child = self.vm.fork_task(parent_task).map_err(|code| error(kernel_error(code)))?;

@@ -122,6 +122,8 @@ struct FakeFiles {
     kernel: FakeKernel,
     /// Every file is open read-only when set.
     read_only: Rc<std::cell::Cell<bool>>,
+    /// How many times the server asked how a file was opened.
+    accesses: Rc<std::cell::Cell<u32>>,
     objects: Rc<RefCell<Vec<ReceiveRight<FakeKernel>>>>,
     maps: Rc<RefCell<Vec<bool>>>,
     syncs: Rc<RefCell<Vec<(u64, u64, bool)>>>,
@@ -130,6 +132,7 @@ struct FakeFiles {
 impl Files<FakeKernel> for FakeFiles {
     fn access(&mut self, file: &SendRight<FakeKernel>) -> Result<(bool, bool), Errno> {
         let _ = file;
+        self.accesses.set(self.accesses.get() + 1);
         Ok((true, !self.read_only.get()))
     }
     fn map(&mut self, _file: &SendRight<FakeKernel>, writable: bool) -> Result<(SendRight<FakeKernel>, u64), Errno> {
@@ -179,6 +182,7 @@ fn world() -> World {
     let files = FakeFiles {
         kernel: server_task.clone(),
         read_only: Rc::default(),
+        accesses: Rc::default(),
         objects: Rc::default(),
         maps: Rc::default(),
         syncs: Rc::default(),
@@ -301,6 +305,9 @@ fn create_maps_an_image_from_its_file_private_with_the_bss_tail_zeroed() {
         ]
     );
     assert_eq!(*world.files.maps.borrow(), vec![false], "an image's object is asked for read-only");
+    // The process server's executable is read for the image and never
+    // written through: no request asks how it was opened.
+    assert_eq!(world.files.accesses.get(), 0);
 }
 
 #[test]
@@ -394,6 +401,7 @@ fn a_shared_writable_mapping_of_a_read_only_file_is_refused() {
     world.files.read_only.set(true);
     let refused = space.map(&send, 0, 0, 4096, RW, map_flags::SHARED);
     assert!(matches!(refused, Err(CallError::Interface(Error::Eacces))), "{refused:?}");
+    assert_eq!(world.files.accesses.get(), 1, "a process's own file is asked how it was opened");
     let private = space.map(&send, 0, 0, 4096, RW, map_flags::PRIVATE);
     assert!(private.is_ok(), "a private copy may be written: {private:?}");
 }

@@ -285,8 +285,9 @@ struct Live<K: PortKernel> {
     process_port: ReceiveRight<K>,
     exception_port: ReceiveRight<K>,
     space: SendRight<K>,
-    /// Its image's open file (the file server keeps a mapped file's object while it is open).
-    executable: Option<SendRight<K>>,
+    /// Its image's open file (the file server keeps a mapped file's object
+    /// while it is open), one right shared by the image's forks.
+    executable: Option<alloc::rc::Rc<SendRight<K>>>,
     signal: Option<signal::Client<K>>,
     names: Names,
     /// Signals posted while it had no signal port, by number.

@@ -96,7 +96,7 @@ where
             process_port: built.process_port,
             exception_port: built.exception_port,
             space: built.space,
-            executable,
+            executable: executable.map(alloc::rc::Rc::new),
             signal: None,
             names: built.names,
             held: BTreeMap::new(),
@@ -184,15 +184,13 @@ where
         thread_name: u32,
     ) -> Result<(), Errno> {
         let parent_live = self.live.get(&parent).ok_or(Errno::ESRCH)?;
-        let (parent_space, names) = (parent_live.space.try_clone().map_err(kernel_errno)?, parent_live.names);
-        let executable = match &parent_live.executable {
-            Some(file) => Some(file.try_clone().map_err(kernel_errno)?),
-            None => None,
-        };
+        let names = parent_live.names;
+        // Shared, not copied: a copy would be a trap now and one at the end.
+        let executable = parent_live.executable.clone();
         let arguments = parent_live.arguments.clone();
         // The memory server makes the child (memory and send rights
         // inherited) between two of the parent's own requests.
-        let (task, space) = self.memory.fork(&parent_space)?;
+        let (task, space) = self.memory.fork(&parent_live.space)?;
         // The kernel named it after its creator (the memory server).
         if let Some(name) = self.table.get(parent).and_then(|process| crate::task_name(&process.command)) {
             let _ = self.tasks.set_name(task.name(), name);

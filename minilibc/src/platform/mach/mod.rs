@@ -211,26 +211,25 @@ macro_rules! call {
 pub(crate) use call;
 
 /// The same for a one-way message (`simpleroutine`): the failure is an
-/// `RpcError`.
+/// `RpcError`. A one-way message names no reply port, so the client's is
+/// never used and none is taken: a new process (or a fork's child) has none
+/// kept, and making one for its `exit` was a trap, and a receive right the
+/// task's end then destroyed.
 macro_rules! send {
     ($interface:ident, $port:expr, |$client:ident| $body:expr) => {{
-        match $crate::platform::mach::take_reply_port() {
-            Err(failure) => Err(failure),
-            Ok(reply) => {
-                let server = libmach::SendRight::from_name(&$crate::platform::mach::KERNEL, $port);
-                #[allow(unused_mut)]
-                let mut $client = personality_interfaces::$interface::Client::with_reply_port(
-                    &$crate::platform::mach::KERNEL,
-                    server,
-                    reply,
-                );
-                let result = $body;
-                let (server, reply) = $client.into_parts();
-                let _ = server.into_name();
-                $crate::platform::mach::give_reply_port(reply);
-                result.map_err($crate::platform::mach::rpc_failure)
-            }
-        }
+        let server = libmach::SendRight::from_name(&$crate::platform::mach::KERNEL, $port);
+        let unused = libmach::ReceiveRight::from_name(&$crate::platform::mach::KERNEL, libmach::abi::MACH_PORT_NULL);
+        #[allow(unused_mut)]
+        let mut $client = personality_interfaces::$interface::Client::with_reply_port(
+            &$crate::platform::mach::KERNEL,
+            server,
+            unused,
+        );
+        let result = $body;
+        let (server, unused) = $client.into_parts();
+        let _ = server.into_name();
+        let _ = unused.into_name();
+        result.map_err($crate::platform::mach::rpc_failure)
     }};
 }
 pub(crate) use send;

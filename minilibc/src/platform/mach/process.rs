@@ -570,6 +570,102 @@ impl Executable {
     }
 }
 
+/// What `proc.exec` and `proc.spawn` both carry, built once per attempt
+/// (a script's interpreter makes a new attempt with new arguments): the
+/// open executable, argv then envp, the descriptors the new image keeps,
+/// the root, working directory and name-service ports, and the umask.
+struct ImageRequest<'a> {
+    file: PortName,
+    strings: Vec<u8>,
+    argument_count: u32,
+    environment_count: u32,
+    keep: &'a [proc::Descriptor],
+    root: PortName,
+    cwd: PortName,
+    bootstrap: PortName,
+    umask: u32,
+}
+
+impl<'a> ImageRequest<'a> {
+    /// `executable` with `environment`, keeping `keep`; `E2BIG` past `ARG_MAX`.
+    fn new(executable: &Executable, environment: &[&[u8]], keep: &'a [proc::Descriptor]) -> Result<Self, Errno> {
+        let (strings, argument_count, environment_count) =
+            image::strings_block(executable.arguments.iter().map(Vec::as_slice), environment.iter().copied())
+                .map_err(Errno)?;
+        Ok(ImageRequest {
+            file: executable.file,
+            strings,
+            argument_count,
+            environment_count,
+            keep,
+            root: ROOT_PORT.load(Ordering::Relaxed),
+            cwd: WORKING_DIRECTORY_PORT.load(Ordering::Relaxed),
+            bootstrap: BOOTSTRAP_PORT.load(Ordering::Relaxed),
+            umask: files::UMASK.load(Ordering::Relaxed),
+        })
+    }
+
+    /// `proc.exec` with the blocked set `mask`: on success the server ended
+    /// this task, so only an error returns.
+    fn exec(&self, port: PortName, mask: u64) -> Errno {
+        let file = super::borrowed(self.file);
+        let outcome = uninterrupted(|| {
+            call!(proc, port, |client| client.exec(
+                &file,
+                &self.strings,
+                self.argument_count,
+                self.environment_count,
+                self.keep,
+                self.root,
+                self.cwd,
+                self.bootstrap,
+                mask,
+                self.umask
+            ))
+        });
+        match outcome {
+            Err(error) => error,
+            // Not reached on success: the process server ended this task.
+            Ok(()) => Errno(ENOEXEC),
+        }
+    }
+
+    /// `proc.spawn` with `actions` and `attributes`: the child's pid.
+    fn spawn(&self, port: PortName, actions: &[proc::FileAction], attributes: &SpawnRequest) -> Result<i32, Errno> {
+        let file = super::borrowed(self.file);
+        uninterrupted(|| {
+            call!(proc, port, |client| client.spawn(
+                &file,
+                &self.strings,
+                self.argument_count,
+                self.environment_count,
+                self.keep,
+                self.root,
+                self.cwd,
+                self.bootstrap,
+                actions,
+                attributes.group,
+                attributes.new_session,
+                attributes.foreground,
+                attributes.mask,
+                attributes.defaults,
+                attributes.reset_ids,
+                self.umask
+            ))
+        })
+    }
+}
+
+/// posix_spawn's attributes as `proc.spawn` takes them.
+struct SpawnRequest {
+    group: i32,
+    new_session: bool,
+    foreground: i32,
+    mask: u64,
+    defaults: u64,
+    reset_ids: bool,
+}
+
 /// # Safety
 /// NUL-terminated path and NULL-terminated argument/environment arrays.
 pub unsafe fn execve(
@@ -583,38 +679,12 @@ pub unsafe fn execve(
         unsafe { (super::c_bytes(path), string_list(arguments), string_list(environment)) };
     let mut executable = executable(path, &arguments, false)?;
     loop {
-        let (strings, argument_count, environment_count) =
-            image::strings_block(executable.arguments.iter().map(Vec::as_slice), environment.iter().copied())
-                .map_err(Errno)?;
         let keep = files::kept_descriptors(false);
-        let mask = signals::blocked_mask();
-        let umask = files::UMASK.load(Ordering::Relaxed);
-        let file = super::borrowed(executable.file);
-        let (root, cwd, bootstrap) = (
-            ROOT_PORT.load(Ordering::Relaxed),
-            WORKING_DIRECTORY_PORT.load(Ordering::Relaxed),
-            BOOTSTRAP_PORT.load(Ordering::Relaxed),
-        );
-        let outcome = uninterrupted(|| {
-            call!(proc, port, |client| client.exec(
-                &file,
-                &strings,
-                argument_count,
-                environment_count,
-                &keep,
-                root,
-                cwd,
-                bootstrap,
-                mask,
-                umask
-            ))
-        });
-        match outcome {
+        let request = ImageRequest::new(&executable, &environment, &keep)?;
+        match request.exec(port, signals::blocked_mask()) {
             // A script: its interpreter instead.
-            Err(Errno(ENOEXEC)) if executable.take_interpreter(false)? => {}
-            Err(error) => return Err(error),
-            // Not reached on success: the process server ended this task.
-            Ok(()) => return Err(Errno(ENOEXEC)),
+            Errno(ENOEXEC) if executable.take_interpreter(false)? => {}
+            error => return Err(error),
         }
     }
 }
@@ -692,55 +762,26 @@ pub unsafe fn spawn(
     let result = outcome.and_then(|()| {
         let mut keep = files::kept_descriptors(true);
         keep.extend(plan.extra.iter().map(|&(number, name)| proc::Descriptor { number, name, flags: 1 }));
-        let group = if attributes.flags & crate::platform::SPAWN_SET_PROCESS_GROUP != 0 {
-            attributes.process_group
-        } else {
-            -1
+        let flags = attributes.flags;
+        let request = SpawnRequest {
+            group: if flags & crate::platform::SPAWN_SET_PROCESS_GROUP != 0 { attributes.process_group } else { -1 },
+            new_session: flags & crate::platform::SPAWN_SET_SESSION != 0,
+            foreground: plan.foreground,
+            mask: if flags & crate::platform::SPAWN_SET_SIGNAL_MASK != 0 {
+                attributes.signal_mask
+            } else {
+                signals::blocked_mask()
+            },
+            defaults: if flags & crate::platform::SPAWN_SET_SIGNAL_DEFAULT != 0 {
+                attributes.default_signals
+            } else {
+                0
+            },
+            reset_ids: flags & POSIX_SPAWN_RESETIDS != 0,
         };
-        let new_session = attributes.flags & crate::platform::SPAWN_SET_SESSION != 0;
-        let mask = if attributes.flags & crate::platform::SPAWN_SET_SIGNAL_MASK != 0 {
-            attributes.signal_mask
-        } else {
-            signals::blocked_mask()
-        };
-        let defaults = if attributes.flags & crate::platform::SPAWN_SET_SIGNAL_DEFAULT != 0 {
-            attributes.default_signals
-        } else {
-            0
-        };
-        let reset_ids = attributes.flags & POSIX_SPAWN_RESETIDS != 0;
-        let umask = files::UMASK.load(Ordering::Relaxed);
-        let (root, cwd, bootstrap) = (
-            ROOT_PORT.load(Ordering::Relaxed),
-            WORKING_DIRECTORY_PORT.load(Ordering::Relaxed),
-            BOOTSTRAP_PORT.load(Ordering::Relaxed),
-        );
         loop {
-            let (strings, argument_count, environment_count) =
-                image::strings_block(executable.arguments.iter().map(Vec::as_slice), environment.iter().copied())
-                    .map_err(Errno)?;
-            let file = super::borrowed(executable.file);
-            let outcome = uninterrupted(|| {
-                call!(proc, port, |client| client.spawn(
-                    &file,
-                    &strings,
-                    argument_count,
-                    environment_count,
-                    &keep,
-                    root,
-                    cwd,
-                    bootstrap,
-                    &plan.actions,
-                    group,
-                    new_session,
-                    plan.foreground,
-                    mask,
-                    defaults,
-                    reset_ids,
-                    umask
-                ))
-            });
-            match outcome {
+            let image = ImageRequest::new(&executable, &environment, &keep)?;
+            match image.spawn(port, &plan.actions, &request) {
                 // A script: its interpreter instead.
                 Err(Errno(ENOEXEC)) if executable.take_interpreter(searching)? => {}
                 outcome => return outcome.map(|child| child as usize),

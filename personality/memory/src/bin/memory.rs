@@ -16,7 +16,7 @@ use libmach::abi::{
 };
 use libmach::message::OutOfLineData;
 use libmach::trap::{vm_allocate, vm_deallocate, vm_inherit, vm_protect, vm_read, vm_write, MessageBuffer};
-use libmach::{println, PortSet, ReceiveRight, SendRight, ServeOptions, SystemKernel};
+use libmach::{println, PortKernel, PortSet, ReceiveRight, SendRight, ServeOptions, SystemKernel};
 use mach_bootstrap_core::names;
 use mach_memory::{Files, MemoryServer, TaskMemory};
 use memory_core::Errno;
@@ -86,7 +86,13 @@ impl TaskMemory for KernelMemory {
 }
 
 /// The file server, reached through each open file's own port.
-struct FileServerFiles;
+struct FileServerFiles {
+    /// The one reply port of every call, kept between calls: a client
+    /// made per call would allocate and destroy one (two traps, and the
+    /// kernel's look at every waiter when a receive right goes) besides
+    /// copying and releasing the file's right.
+    reply: Option<ReceiveRight<SystemKernel>>,
+}
 
 fn io_error(error: libmach::CallError<io::Error>) -> Errno {
     match error {
@@ -95,15 +101,34 @@ fn io_error(error: libmach::CallError<io::Error>) -> Errno {
     }
 }
 
-fn client(file: &SendRight<SystemKernel>) -> Result<io::Client<SystemKernel>, Errno> {
-    let right = file.try_clone().map_err(|_| Errno::ENOMEM)?;
-    io::Client::new(&SystemKernel, right).map_err(|_| Errno::ENOMEM)
+impl FileServerFiles {
+    /// Runs `call` with an io client calling `file` (the caller keeps the
+    /// right: lent for the call, no reference taken or released) on the
+    /// kept reply port (made on first use; a failed call's fresh one is
+    /// kept instead).
+    fn call<T>(
+        &mut self,
+        file: &SendRight<SystemKernel>,
+        call: impl FnOnce(&mut io::Client<SystemKernel>) -> Result<T, libmach::CallError<io::Error>>,
+    ) -> Result<T, Errno> {
+        let reply = match self.reply.take() {
+            Some(reply) => reply,
+            None => ReceiveRight::from_name(&SystemKernel, SystemKernel.reply_port().map_err(|_| Errno::ENOMEM)?),
+        };
+        let lent = SendRight::from_name(&SystemKernel, file.name());
+        let mut client = io::Client::with_reply_port(&SystemKernel, lent, reply);
+        let result = call(&mut client);
+        let (lent, reply) = client.into_parts();
+        let _ = lent.into_name();
+        self.reply = Some(reply);
+        result.map_err(io_error)
+    }
 }
 
 impl Files<SystemKernel> for FileServerFiles {
     fn access(&mut self, file: &SendRight<SystemKernel>) -> Result<(bool, bool), Errno> {
         const ACCESS_MODE: u32 = 3;
-        let flags = client(file)?.get_flags().map_err(io_error)?;
+        let flags = self.call(file, |client| client.get_flags())?;
         Ok(match flags & ACCESS_MODE {
             0 => (true, false),
             1 => (false, true),
@@ -111,7 +136,7 @@ impl Files<SystemKernel> for FileServerFiles {
         })
     }
     fn map(&mut self, file: &SendRight<SystemKernel>, writable: bool) -> Result<(SendRight<SystemKernel>, u64), Errno> {
-        let reply = client(file)?.map(writable).map_err(io_error)?;
+        let reply = self.call(file, |client| client.map(writable))?;
         Ok((reply.object, reply.object_size))
     }
     fn sync(
@@ -121,7 +146,7 @@ impl Files<SystemKernel> for FileServerFiles {
         length: u64,
         invalidate: bool,
     ) -> Result<(), Errno> {
-        client(file)?.map_sync(offset, length, invalidate).map_err(io_error)
+        self.call(file, |client| client.map_sync(offset, length, invalidate))
     }
 }
 
@@ -149,7 +174,13 @@ fn main(bootstrap_port: u64) {
             return;
         }
     };
-    let mut server = MemoryServer::new(SystemKernel, KernelMemory { host }, FileServerFiles, set.name(), public.name());
+    let mut server = MemoryServer::new(
+        SystemKernel,
+        KernelMemory { host },
+        FileServerFiles { reply: None },
+        set.name(),
+        public.name(),
+    );
     let mut request = MessageBuffer::<{ memory::BUFFER_SIZE }>::new();
     let mut reply = MessageBuffer::<{ memory::BUFFER_SIZE }>::new();
     println!("memory: serving");

@@ -23,7 +23,7 @@ use libmach::trap::{
     task_terminate, thread_basic_info, thread_create, thread_resume, thread_self, thread_set_state, thread_set_tls,
     vm_write,
 };
-use libmach::{println, PortSet, ReceiveRight, SendRight, ServeOptions, SystemKernel};
+use libmach::{println, PortKernel, PortSet, ReceiveRight, SendRight, ServeOptions, SystemKernel};
 use mach_bootstrap_core::names;
 use mach_process::{
     right_copy_errno, Console, FileService, FileStatus, Power, ProcessServer, Registers, TaskInfo, Tasks,
@@ -311,6 +311,11 @@ fn thread_state(registers: &Registers) -> (u32, [u32; libmach::abi::ARM_THREAD_S
 /// The file server, through its root directory's port and each open file's.
 struct FileServer {
     root: SendRight<SystemKernel>,
+    /// The one reply port of every call to the file server, kept between
+    /// calls: a client made per call would allocate and destroy one (two
+    /// traps, and the kernel's look at every waiter when a receive right
+    /// goes) besides copying and releasing the right it calls.
+    reply: Option<ReceiveRight<SystemKernel>>,
 }
 
 fn io_failure(error: libmach::CallError<io::Error>) -> Errno {
@@ -327,33 +332,77 @@ fn fs_failure(error: libmach::CallError<fs::Error>) -> Errno {
     }
 }
 
-fn io_client(file: &SendRight<SystemKernel>) -> Result<io::Client<SystemKernel>, Errno> {
-    io::Client::new(&SystemKernel, file.try_clone().map_err(right_copy_errno)?).map_err(|_| Errno::ENOMEM)
+/// Ends a client whose server right was lent: forgets the right (the
+/// lender keeps its reference) and gives back the reply port.
+macro_rules! lent_parts {
+    ($client:expr) => {{
+        let (lent, reply) = $client.into_parts();
+        let _ = lent.into_name();
+        reply
+    }};
 }
 
-fn fs_client(directory: &SendRight<SystemKernel>) -> Result<fs::Client<SystemKernel>, Errno> {
-    fs::Client::new(&SystemKernel, directory.try_clone().map_err(right_copy_errno)?).map_err(|_| Errno::ENOMEM)
+impl FileServer {
+    /// The kept reply port (made on first use).
+    fn take_reply(&mut self) -> Result<ReceiveRight<SystemKernel>, Errno> {
+        match self.reply.take() {
+            Some(reply) => Ok(reply),
+            None => SystemKernel
+                .reply_port()
+                .map(|name| ReceiveRight::from_name(&SystemKernel, name))
+                .map_err(|_| Errno::ENOMEM),
+        }
+    }
+
+    /// Runs `call` with an io client calling `server` (a right the caller
+    /// keeps, lent for the call: no reference taken or released) on the
+    /// kept reply port (a failed call's fresh one is kept instead).
+    fn io_call<T>(
+        &mut self,
+        server: PortName,
+        call: impl FnOnce(&mut io::Client<SystemKernel>) -> T,
+    ) -> Result<T, Errno> {
+        let reply = self.take_reply()?;
+        let mut client = io::Client::with_reply_port(&SystemKernel, SendRight::from_name(&SystemKernel, server), reply);
+        let result = call(&mut client);
+        self.reply = Some(lent_parts!(client));
+        Ok(result)
+    }
+
+    /// `io_call` for an fs client.
+    fn fs_call<T>(
+        &mut self,
+        server: PortName,
+        call: impl FnOnce(&mut fs::Client<SystemKernel>) -> T,
+    ) -> Result<T, Errno> {
+        let reply = self.take_reply()?;
+        let mut client = fs::Client::with_reply_port(&SystemKernel, SendRight::from_name(&SystemKernel, server), reply);
+        let result = call(&mut client);
+        self.reply = Some(lent_parts!(client));
+        Ok(result)
+    }
 }
 
 impl FileService<SystemKernel> for FileServer {
     fn stat(&mut self, file: &SendRight<SystemKernel>) -> Result<FileStatus, Errno> {
-        let status = io_client(file)?.stat().map_err(io_failure)?;
+        let status = self.io_call(file.name(), |client| client.stat())?.map_err(io_failure)?;
         Ok(FileStatus { mode: status.mode, owner: status.uid, group: status.gid, size: status.file_size.max(0) as u64 })
     }
     fn read_at(&mut self, file: &SendRight<SystemKernel>, offset: u64, buffer: &mut [u8]) -> Result<usize, Errno> {
-        let mut client = io_client(file)?;
-        let mut done = 0;
-        while done < buffer.len() {
-            let count = (buffer.len() - done).min(8192) as u32;
-            let data = client.read_at(offset + done as u64, count).map_err(io_failure)?;
-            let bytes = data.as_slice();
-            if bytes.is_empty() {
-                break;
+        self.io_call(file.name(), |client| {
+            let mut done = 0;
+            while done < buffer.len() {
+                let count = (buffer.len() - done).min(8192) as u32;
+                let data = client.read_at(offset + done as u64, count).map_err(io_failure)?;
+                let bytes = data.as_slice();
+                if bytes.is_empty() {
+                    break;
+                }
+                buffer[done..done + bytes.len()].copy_from_slice(bytes);
+                done += bytes.len();
             }
-            buffer[done..done + bytes.len()].copy_from_slice(bytes);
-            done += bytes.len();
-        }
-        Ok(done)
+            Ok::<usize, Errno>(done)
+        })?
     }
     fn open(
         &mut self,
@@ -361,19 +410,17 @@ impl FileService<SystemKernel> for FileServer {
         path: &[u8],
         flags: u32,
     ) -> Result<SendRight<SystemKernel>, Errno> {
-        let reply = fs_client(directory)?.open(path, flags, 0).map_err(fs_failure)?;
+        let reply = self.fs_call(directory.name(), |client| client.open(path, flags, 0))?.map_err(fs_failure)?;
         Ok(reply.file)
     }
     fn root(&mut self) -> Result<SendRight<SystemKernel>, Errno> {
         self.root.try_clone().map_err(right_copy_errno)
     }
     fn process_exited(&mut self, pid: Pid) {
-        if let Ok(mut client) = fs_client(&self.root) {
-            let _ = client.process_exited(pid);
-        }
+        let _ = self.fs_call(self.root.name(), |client| client.process_exited(pid));
     }
     fn shutdown(&mut self) -> Result<(), Errno> {
-        fs_client(&self.root)?.shutdown().map_err(fs_failure)
+        self.fs_call(self.root.name(), |client| client.shutdown())?.map_err(fs_failure)
     }
 }
 
@@ -478,7 +525,7 @@ fn main(bootstrap_port: u64) {
         SystemKernel,
         tasks,
         memory,
-        FileServer { root },
+        FileServer { root, reply: None },
         ConsoleServer { names: console_names, tty: None },
         set.name(),
         public.name(),
