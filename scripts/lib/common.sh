@@ -48,7 +48,13 @@ build_kernel() {
     [ "$variant" = test ] && features=(--features ktest)
     target=$(rust_target "$architecture") || return
     local target_dir="$ROOT/target/kernel-$variant"
-    cargo +"$TOOLCHAIN" build --quiet --release -p mach-kernel --target "$target" \
+    # LTO: the kernel is two crates (mach-kcore, mach-kernel) and the
+    # services call the core's small functions on every path; without
+    # inlining across them the split cost the RPC round trip 239
+    # instructions. Fat rather than thin: thin left aarch64's null trap one
+    # instruction worse (docs/kernel.md, "Layers", has both). Only the
+    # kernel: the programs keep the plain release profile.
+    CARGO_PROFILE_RELEASE_LTO=fat cargo +"$TOOLCHAIN" build --quiet --release -p mach-kernel --target "$target" \
         --target-dir "$target_dir" "${features[@]}" || return
     mkdir -p "$BUILD/$architecture"
     cp "$target_dir/$target/release/mach-kernel" "$BUILD/$architecture/mach-$variant.elf"

@@ -6,7 +6,7 @@
 The list has the form x86_64's Multiboot `-initrd` takes: comma-separated
 modules, each a path and optional words (`scripts/lib/common.sh` passes the
 same list to both). QEMU's aarch64 loader takes one initrd only, so the
-modules travel in one file (mach/kernel/src/boot_info.rs, `archive`):
+modules travel in one file (mach/kcore/src/boot_info.rs, `archive`):
 
     0   "MACHMODS"
     8   u32 version (1)

@@ -20,7 +20,7 @@
 //! The kernel runs its object code under one lock (`with_kernel`), so the
 //! counters need no ordering: they are atomics only so that an account can
 //! be shared by the maps of its tasks.
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 
 use alloc::sync::Arc;
 use core::sync::atomic::{AtomicUsize, Ordering::Relaxed};

@@ -5,7 +5,7 @@
 //! Objects are boxed so their addresses stay fixed while the arena grows
 //! (a thread's saved context is read by the context switch through a
 //! pointer taken under the kernel lock).
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;

@@ -9,7 +9,7 @@
 //! `BootstrapInfo::DEVICES_OFFSET` names the devices the firmware described
 //! (aarch64's device tree; empty on x86_64), for the drivers. From there the bootstrap task starts
 //! every other server (docs/bootstrap.md).
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 
 use crate::boot_info::Module;
 use crate::task::{self, SpawnError, TaskId};

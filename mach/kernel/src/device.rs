@@ -34,7 +34,7 @@
 //!   handing it the host port. The grants live in the task and are loaded
 //!   into the TSS's I/O permission bitmap when one of its threads is
 //!   switched to; any other port still faults.
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 
 use crate::arch::msi;
 use crate::boot_info::RegionKind;

@@ -5,7 +5,7 @@
 //! the verdict and resumes on `KERN_SUCCESS`. With no handler, or no handler
 //! that accepts, the task is terminated with a clear log line; the kernel
 //! and every other task go on.
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 
 use crate::kernel::with_kernel;
 use crate::scheduler;

@@ -6,7 +6,7 @@
 //! limits on what the objects may number, and the life of tasks and
 //! threads: made, given threads, terminated and freed. Who runs, and when,
 //! is `scheduler`'s.
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 
 use crate::account::Account;
 use crate::arena::Arena;

@@ -1,61 +1,43 @@
-//! The kernel log: everything the kernel says, where it goes, and the two
-//! traps that hand it to the console server.
+//! The kernel log's traps: `kernel_log_read` and `kernel_log_handover`,
+//! which hand the log to the console server, and who holds the serial line.
 //!
-//! Log records are stamped with the uptime, the level and the module
-//! (`[    0.012345] INFO  memory::frame: 7936 frames free`); `print!` and
-//! `println!` write raw text (test output, banners, `debug_print` lines).
-//! All of it goes to three places:
+//! The log itself (its ring, the debug console and serial line it writes
+//! to, `print!`, the logger, the emergency console) is the core's
+//! (`mach_kcore::klog`): it works from the first line of the boot and
+//! needs nothing above the core. This part needs ports and user memory:
 //!
-//! 1. the **ring** ([`mach_klog::LogRing`], [`LOG_RING_SIZE`] bytes):
-//!    numbered lines that `kernel_log_read` (trap 52) gives to whoever holds
-//!    the privileged host port: the console server, `dmesg`;
-//! 2. the **debug console** (port 0xe9, `-debugcon`): always, from the
-//!    first line to a panic. Test kernels and the scripts read it;
-//! 3. the **serial line**, until the console server takes it with
-//!    `kernel_log_handover` (trap 53). From then on the kernel does not write
-//!    to the UART: the console server shows new lines (it is sent a
-//!    `KERNEL_LOG_MESSAGE_ID` notice when there are some) where they do not
-//!    cut into what a person is typing. If the console server's port dies
-//!    (it ended) or it gives the line back, the kernel writes the lines the
-//!    holder had not read (at most [`TAKE_BACK_LINES`]) and goes on
-//!    writing to the serial line itself.
-//!
-//! Panics and kernel exception reports go through [`emergency_console`]:
-//! the debug console and the serial line, always, taking no lock.
+//! - `kernel_log_read` (trap 52) gives the ring's numbered lines to
+//!   whoever holds the privileged host port: the console server, `dmesg`;
+//! - `kernel_log_handover` (trap 53) gives the serial line to the console
+//!   server. From then on the kernel does not write to the UART: the
+//!   console server shows new lines (it is sent a `KERNEL_LOG_MESSAGE_ID`
+//!   notice when there are some) where they do not cut into what a person
+//!   is typing. If the console server's port dies (it ended) or it gives
+//!   the line back, the kernel writes the lines the holder had not read
+//!   (at most [`TAKE_BACK_LINES`]) and goes on writing to the serial line
+//!   itself.
 //!
 //! Locks, always in this order: the kernel objects (`with_kernel`), then
-//! [`HOLDER`], then [`CONSOLE`]. Nothing logs while holding `CONSOLE`.
-#![deny(unsafe_code)]
+//! [`HOLDER`], then the core's `CONSOLE`. Nothing logs while holding `CONSOLE`.
+#![forbid(unsafe_code)]
 
 use crate::ipc::port_traps::caller;
 use crate::kernel::{with_kernel, Kernel};
 use crate::memory::user::{self, UserBuffer};
 use crate::task::TaskId;
-use core::fmt::{self, Write};
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::fmt::Write;
+use core::sync::atomic::Ordering;
 use mach_abi::{Disposition, KernReturn, PortName, KERNEL_LOG_LINE_MAX, KERNEL_LOG_MESSAGE_ID, MACH_PORT_NULL};
-use mach_klog::{LogRead, LogReadError, LogRing};
+pub use mach_kcore::klog::emergency_console;
+#[cfg(feature = "ktest")]
+pub use mach_kcore::klog::kernel_writes_to_serial;
+use mach_kcore::klog::{CONSOLE, LOG_RING_SIZE, NEW_LINES, SERIAL};
+use mach_klog::{LogRead, LogReadError};
 
-/// Bytes of the ring: a few hundred lines of a normal boot.
-pub const LOG_RING_SIZE: usize = 64 * 1024;
 /// The most unread lines the kernel writes to the serial line when it
 /// takes it back (more would keep interrupts off too long on a real UART;
 /// the rest stay readable with `kernel_log_read`).
 pub const TAKE_BACK_LINES: u64 = 100;
-
-struct ConsoleLogger;
-
-static LOGGER: ConsoleLogger = ConsoleLogger;
-
-/// The ring. A static, not part of the kernel objects: the log works from
-/// the first line of the boot, long before they exist, and from any
-/// context that does not hold this lock.
-static CONSOLE: spin::Mutex<LogRing<LOG_RING_SIZE>> = spin::Mutex::new(LogRing::new());
-/// True while the kernel writes to the serial line (changed only under `CONSOLE`).
-static SERIAL: AtomicBool = AtomicBool::new(true);
-/// A line was completed while the serial line is handed over and the
-/// holder has not been told yet (set under `CONSOLE`).
-static NEW_LINES: AtomicBool = AtomicBool::new(false);
 
 /// Who holds the serial line: the port its notices go to.
 struct Holder {
@@ -68,115 +50,8 @@ struct Holder {
     notified: bool,
 }
 
-/// Used only inside `with_kernel` (the right belongs to the IPC state), but
-/// kept here so that the log stays one module.
+/// Used only inside `with_kernel` (the right belongs to the IPC state).
 static HOLDER: spin::Mutex<Option<Holder>> = spin::Mutex::new(None);
-
-struct Console<'a> {
-    ring: &'a mut LogRing<LOG_RING_SIZE>,
-}
-
-impl Write for Console<'_> {
-    fn write_str(&mut self, text: &str) -> fmt::Result {
-        crate::arch::console::write_debug_console(text);
-        let serial = SERIAL.load(Ordering::Relaxed);
-        if serial {
-            crate::arch::console::write_serial(text);
-        }
-        let before = self.ring.next_sequence();
-        self.ring.write(text.as_bytes());
-        if !serial && self.ring.next_sequence() != before {
-            NEW_LINES.store(true, Ordering::Relaxed);
-        }
-        Ok(())
-    }
-}
-
-/// Runs `write` on the console with its lock held and interrupts off.
-fn with_console(write: impl FnOnce(&mut Console)) {
-    crate::arch::cpu::without_interrupts(|| {
-        let mut ring = CONSOLE.lock();
-        write(&mut Console { ring: &mut ring });
-    });
-}
-
-impl log::Log for ConsoleLogger {
-    fn enabled(&self, metadata: &log::Metadata) -> bool {
-        metadata.level() <= log::max_level()
-    }
-
-    fn log(&self, record: &log::Record) {
-        if !self.enabled(record.metadata()) {
-            return;
-        }
-        let uptime = crate::time::uptime();
-        let module = record.module_path().map(|path| path.strip_prefix("mach_kernel::").unwrap_or(path)).unwrap_or("?");
-        with_console(|console| {
-            let _ = writeln!(
-                console,
-                "[{:5}.{:06}] {:5} {}: {}",
-                uptime.as_secs(),
-                uptime.subsec_micros(),
-                record.level(),
-                module,
-                record.args()
-            );
-        });
-    }
-
-    fn flush(&self) {}
-}
-
-/// Installs the logger with the level the command line asks for.
-pub fn init(level: log::LevelFilter) {
-    // A second call keeps the first logger; only the level changes.
-    let _ = log::set_logger(&LOGGER);
-    log::set_max_level(level);
-}
-
-#[doc(hidden)]
-pub fn print(arguments: fmt::Arguments) {
-    with_console(|console| {
-        let _ = console.write_fmt(arguments);
-    });
-}
-
-/// The channels a dying kernel reports on: the debug console and the
-/// serial line (whoever holds it: the report matters more), without any
-/// lock, since the dying code may hold one. Not kept in the ring.
-struct EmergencyConsole;
-
-impl Write for EmergencyConsole {
-    fn write_str(&mut self, text: &str) -> fmt::Result {
-        crate::arch::console::write_debug_console(text);
-        crate::arch::console::write_serial(text);
-        Ok(())
-    }
-}
-
-/// A console writer that takes no lock: for the panic handler and exception
-/// reports only, where waiting for a lock the dying code may hold would hide
-/// the report.
-pub fn emergency_console() -> impl Write {
-    EmergencyConsole
-}
-
-#[macro_export]
-macro_rules! print {
-    ($($argument:tt)*) => { $crate::klog::print(format_args!($($argument)*)) };
-}
-
-#[macro_export]
-macro_rules! println {
-    () => { $crate::print!("\n") };
-    ($($argument:tt)*) => { $crate::klog::print(format_args!("{}\n", format_args!($($argument)*))) };
-}
-
-/// True while the kernel writes its log to the serial line (nobody took
-/// it over, or the holder gave it back or ended).
-pub fn kernel_writes_to_serial() -> bool {
-    SERIAL.load(Ordering::Relaxed)
-}
 
 /// True if the holder's port can still receive.
 fn holder_alive(kernel: &Kernel, holder: &Holder) -> bool {
@@ -367,27 +242,4 @@ pub fn kernel_log_handover([host, port, sequence_address, ..]: [u64; 6]) -> Resu
         user::copy_to_user(&mut kernel.user_space(caller.task)?, sequence_buffer, &sequence.to_le_bytes())?;
         Ok(())
     })
-}
-
-#[cfg(feature = "ktest")]
-mod tests {
-    use super::*;
-    use crate::{ensure_eq, ktest};
-
-    ktest! {
-        fn every_printed_line_lands_in_the_ring() {
-            let before = crate::arch::cpu::without_interrupts(|| CONSOLE.lock().next_sequence());
-            crate::println!("klog test: one");
-            crate::println!("klog test: two");
-            let (read, text) = crate::arch::cpu::without_interrupts(|| {
-                let ring = CONSOLE.lock();
-                let mut buffer = [0u8; 2 * KERNEL_LOG_LINE_MAX];
-                let read = ring.read(before, &mut buffer).expect("lines were written");
-                (read, alloc::string::String::from_utf8_lossy(&buffer[..read.length]).into_owned())
-            });
-            ensure_eq!(read.next - read.first, 2);
-            ensure_eq!(text.as_str(), "klog test: one\nklog test: two\n");
-            Ok(())
-        }
-    }
 }

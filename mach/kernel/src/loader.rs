@@ -8,7 +8,7 @@
 //! frames (the module itself stays read-only), their rights are taken from
 //! the program header (write and execute never both), and a stack with an
 //! unmapped guard page below it is added.
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 
 use crate::arch::context::UserEntry;
 use crate::arch::paging::{PageTables, USER_END};

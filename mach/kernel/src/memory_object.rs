@@ -27,7 +27,7 @@
 //! lives while a region maps it or a send right to it exists; when its
 //! creator ends first, it (and its charge) passes to a task that maps it
 //! or holds a right to it.
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 
 use crate::arena::{Arena, Id};
 use crate::ipc::object::{memory_object_named, KernelObjectRef};

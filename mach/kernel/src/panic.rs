@@ -3,7 +3,7 @@
 //! It prints the location and message on the console without taking the
 //! console lock, then stops: in a test build it leaves QEMU with the failure
 //! status so the test run fails at once instead of timing out.
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 
 use core::fmt::Write;
 

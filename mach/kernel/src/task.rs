@@ -2,7 +2,7 @@
 //!
 //! A task's page tables own every frame mapped in its user half; they are
 //! freed when the last of its threads is gone.
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 
 use crate::arch::paging::PageTables;
 use crate::thread::ThreadId;

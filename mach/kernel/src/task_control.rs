@@ -1,7 +1,7 @@
 //! Task and thread control traps: terminate, suspend, resume and abort,
 //! on the task or thread whose port the caller names (holding a send right
 //! to it is the authority, as for every trap on a task).
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 
 use crate::ipc::object::{task_named, thread_named};
 use crate::ipc::port_traps::{name, operate};

@@ -4,7 +4,7 @@
 //! port, named in the caller's space. A new thread starts suspended (as in
 //! Mach): its creator sets its registers with `thread_set_state` and starts
 //! it with `thread_resume`.
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 
 use crate::arch::context::{self, KernelStack, ThreadContext, UserEntry};
 use crate::arch::paging::PageTables;

@@ -3,7 +3,7 @@
 //! A thread belongs to a task (or to no task: the kernel's own idle and boot
 //! threads). Its state changes only under the kernel lock, through the
 //! scheduler.
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 
 use crate::arch::context::{KernelStack, ThreadContext};
 use crate::task::TaskId;

@@ -19,11 +19,11 @@
 //! per-task default pagers are not part of this design, docs/kernel.md)
 //! answers `KERN_NOT_SUPPORTED` and logs its name once per boot, so a
 //! program sees a clear error, never a false success.
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 
 use crate::ipc::port_traps;
 use crate::kernel::with_kernel;
-use crate::memory::user::{self, UserBuffer, UserMemoryError};
+use crate::memory::user::{self, UserBuffer};
 use crate::scheduler;
 use crate::task_control::{self, Control};
 use mach_abi::{KernReturn, Trap, SWITCH_OPTION_DEPRESS, SWITCH_OPTION_NONE, SWITCH_OPTION_WAIT};
@@ -32,19 +32,6 @@ use mach_abi::{KernReturn, Trap, SWITCH_OPTION_DEPRESS, SWITCH_OPTION_NONE, SWIT
 pub const DEBUG_PRINT_LIMIT: usize = 4096;
 /// Bytes of each task's console output kept for inspection (kernel tests).
 pub const CAPTURE_LIMIT: usize = 8192;
-
-impl From<UserMemoryError> for KernReturn {
-    fn from(error: UserMemoryError) -> Self {
-        match error {
-            UserMemoryError::OutOfRange | UserMemoryError::Unmapped(_) => KernReturn::InvalidAddress,
-            UserMemoryError::Protection(_) => KernReturn::ProtectionFailure,
-            UserMemoryError::TooLong => KernReturn::InvalidArgument,
-            // The trap layer waits for the page and runs the trap again.
-            UserMemoryError::NeedsPage(_) => KernReturn::MemoryFailure,
-            UserMemoryError::ResourceShortage(_) => KernReturn::ResourceShortage,
-        }
-    }
-}
 
 /// Test builds: check the IPC invariants after every trap (the adversary
 /// test turns this on) and stop at the first trap that breaks them.

@@ -1,7 +1,7 @@
 //! Kernel tests that run user programs (`mach/usertests`,
 //! `personality/examples`, ..., loaded as boot modules named after the
 //! program) and check what they did.
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 
 use crate::bootstrap::ModuleImage;
 use crate::kernel::with_kernel;

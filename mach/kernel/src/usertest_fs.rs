@@ -6,7 +6,7 @@
 //! disk workload (the file server sends its requests again to the
 //! restarted driver; the workload completes). The long checks against the
 //! disk (e2fsck, debugfs, a killed machine) are scripts/tests/file-server.
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 
 use crate::kernel::with_kernel;
 use crate::ktest::Failure;

@@ -4,7 +4,7 @@
 //! the kernel while `process-frames` (personality/process-checks) waits at
 //! each step. The checks of the POSIX behaviour itself (signals, exec,
 //! wait...) are scripts/tests/process (`proc-checks`, through scripts/run).
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 
 use crate::kernel::with_kernel;
 use crate::ktest::Failure;

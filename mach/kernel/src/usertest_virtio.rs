@@ -9,7 +9,7 @@
 //! manifest, as in the system: the driver's line grants the host port.
 //! `msi-checks` is started by the kernel itself with the host port (the
 //! ownership case coordinates two instances through their arguments).
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 
 use crate::kernel::with_kernel;
 use crate::ktest::Failure;

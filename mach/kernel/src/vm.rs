@@ -34,7 +34,7 @@
 //! parked); of those, `object_pages` are object pages, which are charged
 //! to the object's creator (as its cache), not to this map. A task may hold
 //! at most its limit (`task_set_memory_limit`, by default half of RAM).
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 
 use crate::account::{Account, AccountRef};
 use crate::arch::paging::PageTables;

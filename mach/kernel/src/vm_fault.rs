@@ -16,7 +16,7 @@
 //! a fault then returns to the faulting instruction, which faults again
 //! when the thread next runs; a trap returns `KERN_ABORTED`
 //! (`MACH_SEND_INTERRUPTED` / `MACH_RCV_INTERRUPTED` for `mach_msg`).
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 
 use crate::kernel::{with_kernel, Kernel};
 use crate::memory_object::{self, ObjectFault};

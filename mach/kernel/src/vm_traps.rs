@@ -11,7 +11,7 @@
 //! lacks the right protection, or has a page only a pager can bring fails
 //! the whole trap before anything is written (and the trap layer waits for
 //! such a page and runs the trap again).
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 
 use crate::ipc::object::task_named;
 use crate::ipc::port_traps::caller;

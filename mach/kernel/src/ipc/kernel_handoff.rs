@@ -6,7 +6,7 @@
 //! made the next to run, so the thread that faulted and now blocks on the
 //! answer switches straight to its handler or pager. Otherwise the message
 //! is queued and a receiver woken as for any kernel message.
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 
 use super::mach_msg::ReceiveTarget;
 use super::wait::WaitKey;

@@ -15,7 +15,7 @@
 //! (`MACH_RCV_TIMEOUT`) or the port's death.
 //!
 //! Out-of-line memory and port arrays go through `ool::TaskAccess`.
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 
 use super::ool::TaskAccess;
 use super::wait::WaitKey;

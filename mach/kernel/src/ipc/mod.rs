@@ -15,7 +15,7 @@
 //! message so this module wakes the right thread. After every operation
 //! that may destroy ports or queue notifications, [`settle`] delivers the
 //! notifications and wakes threads whose wait can no longer succeed.
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 
 pub mod kernel_handoff;
 pub mod mach_msg;

@@ -19,7 +19,7 @@
 //!
 //! Steps a space no longer needs are given back after the traps that free
 //! names ([`release_spare`]). A task's memory and charges go with it.
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 
 use crate::kernel::Kernel;
 use crate::task::TaskId;

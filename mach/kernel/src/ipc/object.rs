@@ -1,7 +1,7 @@
 //! Kernel objects on ports: a task port and a thread port carry a tag (the
 //! port's 64-bit kernel-object word) naming the task or thread. Holding a
 //! send right to that port is the authority to operate on the object.
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 
 use crate::kernel::Kernel;
 use crate::task::TaskId;

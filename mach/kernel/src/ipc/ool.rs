@@ -17,7 +17,7 @@
 //! are released by `ipc::settle`. A page of an object mapping that only its
 //! pager can bring fails the send with nothing changed; `mach_msg` waits
 //! for the page (`VmMap::take_wanted_page`) and sends again.
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 
 use crate::arch::paging::PageTables;
 use crate::memory::{frame, share, Frame, PageFlags, PAGE_SIZE};

@@ -6,7 +6,7 @@
 //! operate on its rights or threads (a task's own port is what `task_self`
 //! returns). Output pointers are checked writable before anything changes,
 //! so a bad pointer fails the trap with nothing done.
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 
 use super::names;
 use super::object::task_named;

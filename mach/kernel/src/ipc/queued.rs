@@ -9,7 +9,7 @@
 //! ([`reserve`]); the kernel gives the charge back as `mach_ipc` reports
 //! the messages leaving their queues ([`release_dequeued`], run by the
 //! receive path and by `ipc::settle`). A task's charge leaves with it.
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 
 use crate::kernel::Kernel;
 use crate::memory::PAGE_SIZE;

@@ -11,7 +11,7 @@
 //! the RPC path, where every call blocks twice); a bucket that empties
 //! gives a larger allocation back, so what the lists hold stays bounded by
 //! the threads blocked now.
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 
 use crate::thread::ThreadId;
 use alloc::vec::Vec;

@@ -3,6 +3,7 @@
 //! `ktest.fault=KIND` on the kernel command line selects one. Each must end
 //! in the exception handler's report and a failure exit from QEMU; reaching
 //! the end of `provoke` is itself a failure.
+#![forbid(unsafe_code)]
 
 /// The faults a test boot can provoke, by command-line name: each
 /// architecture's own (`arch::cpu::fault::KINDS`).

@@ -46,6 +46,8 @@ pub fn tick() {
 }
 
 #[cfg(feature = "ktest")]
+// `ktest!` registers each case with a `link_section` static (test_case).
+#[allow(unsafe_code)]
 mod tests {
     use super::*;
     use crate::{ensure, ktest};

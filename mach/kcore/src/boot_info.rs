@@ -238,6 +238,8 @@ pub fn get() -> &'static BootInfo {
 }
 
 #[cfg(feature = "ktest")]
+// `ktest!` registers each case with a `link_section` static (test_case).
+#[allow(unsafe_code)]
 mod tests {
     use super::*;
     use crate::{ensure, ensure_eq, ktest};

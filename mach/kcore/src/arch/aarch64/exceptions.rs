@@ -93,7 +93,7 @@ extern "C" fn exception_dispatch(frame: &mut TrapFrame) {
         KIND_EL0_SYNC if class_of(frame.esr) == EXCEPTION_CLASS_SVC => {
             let arguments = [frame.x[0], frame.x[1], frame.x[2], frame.x[3], frame.x[4], frame.x[5]];
             let number = frame.x[8];
-            crate::trap::dispatch(number, arguments, &mut frame.x[0]);
+            crate::entry::system_call(number, arguments, &mut frame.x[0]);
         }
         KIND_EL0_SYNC => user_exception(frame),
         KIND_EL0_IRQ | KIND_EL1_IRQ => interrupts::handle(),

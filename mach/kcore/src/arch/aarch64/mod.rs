@@ -71,7 +71,7 @@ extern "C" fn aarch64_entry(device_tree: u64) -> ! {
     device_tree::record_devices(devices);
     let boot = boot_info::set(boot);
     cpu::enable_interrupts();
-    crate::kernel_main(boot)
+    crate::entry::kernel_main(boot)
 }
 
 /// The status a test run leaves QEMU with: through semihosting's exit call

@@ -323,5 +323,5 @@ mod tests {
 #[unsafe(no_mangle)]
 extern "C" fn syscall_dispatch(frame: &mut TrapFrame) {
     let arguments = [frame.rdi, frame.rsi, frame.rdx, frame.r10, frame.r8, frame.r9];
-    crate::trap::dispatch(frame.rax, arguments, &mut frame.rax);
+    crate::entry::system_call(frame.rax, arguments, &mut frame.rax);
 }

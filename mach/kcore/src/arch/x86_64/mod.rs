@@ -57,7 +57,7 @@ extern "C" fn x86_64_entry(multiboot_magic: u32, multiboot_info: u32) -> ! {
     ioapic::init();
     let boot = boot_info::set(boot);
     cpu::enable_interrupts();
-    crate::kernel_main(boot)
+    crate::entry::kernel_main(boot)
 }
 
 /// The status a test run leaves QEMU with (through `isa-debug-exit`, which

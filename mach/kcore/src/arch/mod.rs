@@ -23,15 +23,15 @@
 //!
 //! The architecture's entry point brings up the CPU, console, boot
 //! information, physical memory, kernel page tables and timer, then calls
-//! `crate::kernel_main`.
+//! `crate::entry::kernel_main` (the kernel crate's `kernel_main`).
 //!
-//! What the CPU reports goes up without this layer naming the layers
-//! above: a user fault is sorted into a [`UserFault`], and it, a user page
-//! fault, the timer tick's scheduling and device interrupts go to the
-//! [`Handlers`] the crate root defines (as Asterinas's OSTD takes injected
-//! handlers). The system-call path still calls `trap::dispatch`
-//! by name (a handler would cost the IPC path an indirect call), as do
-//! the kernel log and the entry point (docs/kernel.md, "Layers").
+//! What the CPU reports goes up without this crate naming the kernel crate
+//! (it cannot: docs/kernel.md, "Layers"): a user fault is sorted into a
+//! [`UserFault`], and it, a user page fault, the timer tick's scheduling
+//! and device interrupts go to the kernel's [`Handlers`] (as Asterinas's
+//! OSTD takes injected handlers), system calls to
+//! `crate::entry::system_call`: symbols the kernel crate defines, called
+//! directly.
 
 #[cfg(target_arch = "x86_64")]
 mod x86_64;
@@ -74,12 +74,11 @@ pub enum FaultKind {
 }
 
 /// What the kernel does with the events the architecture reports: the
-/// table the crate root defines (`crate::HANDLERS`, beside the entry point
-/// `kernel_main`), the one place this layer reaches up to. A `const`
-/// table, so every user sees its contents and the compiler calls the
-/// functions in it directly: the layering costs no instruction (a
-/// `static` in another codegen unit cost a page fault about 15). (Once the core is a crate of its own, the table
-/// becomes a symbol the top crate defines, as `kernel_main` does.)
+/// kernel crate fills one as a `const` and hands it to `kernel_entry!`,
+/// which defines a symbol per handler calling it directly (a `static`
+/// table the compiler cannot see through cost a page fault about 15
+/// instructions); the core calls those symbols through
+/// `crate::entry::HANDLERS`.
 pub struct Handlers {
     /// A user-mode page fault at `address` for `access` (`VM_PROT_*`):
     /// true if the thread may retry the instruction (resolved, or a wait
@@ -99,5 +98,5 @@ pub struct Handlers {
 
 /// The kernel's handlers (see [`Handlers`]).
 pub(crate) fn handlers() -> &'static Handlers {
-    &crate::HANDLERS
+    &crate::entry::HANDLERS
 }

@@ -25,6 +25,23 @@ pub mod heap;
 pub mod share;
 pub mod user;
 
+/// What a failed user copy answers a trap (the kernel crate's traps use
+/// `?`; here because Rust lets only the crate of `UserMemoryError` say it).
+impl From<user::UserMemoryError> for mach_abi::KernReturn {
+    fn from(error: user::UserMemoryError) -> Self {
+        use mach_abi::KernReturn;
+        use user::UserMemoryError;
+        match error {
+            UserMemoryError::OutOfRange | UserMemoryError::Unmapped(_) => KernReturn::InvalidAddress,
+            UserMemoryError::Protection(_) => KernReturn::ProtectionFailure,
+            UserMemoryError::TooLong => KernReturn::InvalidArgument,
+            // The trap layer waits for the page and runs the trap again.
+            UserMemoryError::NeedsPage(_) => KernReturn::MemoryFailure,
+            UserMemoryError::ResourceShortage(_) => KernReturn::ResourceShortage,
+        }
+    }
+}
+
 pub const PAGE_SIZE: usize = 4096;
 
 /// A physical address. Never dereferenced directly: the kernel reaches
