@@ -170,9 +170,14 @@ build_user_programs() {
 # interface are generated into $BUILD/x86_64/idl by mach-idl (they are the
 # same for every architecture). Freestanding code: on x86_64 without a red
 # zone, as the Rust user programs are built (x86_64-unknown-none); SSE and
-# NEON are fine (the kernel saves them).
+# NEON are fine (the kernel saves them). The headers' directory is named
+# where the compiler runs (-I"$BUILD/x86_64/idl"), not here: scripts/test's
+# second lane changes $BUILD after this file is read, and a path fixed here
+# sent that lane's compiler to the first lane's headers, which the first
+# lane may not have made yet or may be remaking (a clean-clone run failed
+# with "io.h: No such file or directory").
 MACH_C_FLAGS=(-std=c11 -O2 -Wall -Wextra -Werror -ffreestanding -fno-pie
-    -fno-stack-protector -fno-asynchronous-unwind-tables -DMACH_IDL_CUSTOM_TRANSPORT -I"$BUILD/x86_64/idl"
+    -fno-stack-protector -fno-asynchronous-unwind-tables -DMACH_IDL_CUSTOM_TRANSPORT
     -I"$ROOT/libmach/c/include" -I"$ROOT/libmach/include" -I"$ROOT/mach/abi/include")
 MACH_C_LINK_FLAGS=(-nostdlib -static -no-pie -Wl,-Ttext-segment=0x400000 -Wl,-z,noexecstack -Wl,--build-id=none)
 
@@ -211,9 +216,9 @@ build_c_runtime() {
     read -ra flags <<<"$(c_flags "$architecture")"
     mkdir -p "$out"
     rm -f "$out"/*.o "$out/libmach_c.a"
-    "$compiler" "${MACH_C_FLAGS[@]}" "${flags[@]}" -c "$ROOT/libmach/c/crt0.S" -o "$out/crt0.o" || return
+    "$compiler" "${MACH_C_FLAGS[@]}" -I"$BUILD/x86_64/idl" "${flags[@]}" -c "$ROOT/libmach/c/crt0.S" -o "$out/crt0.o" || return
     for source in traps print string idl_transport process; do
-        "$compiler" "${MACH_C_FLAGS[@]}" "${flags[@]}" -c "$ROOT/libmach/c/$source.c" -o "$out/$source.o" || return
+        "$compiler" "${MACH_C_FLAGS[@]}" -I"$BUILD/x86_64/idl" "${flags[@]}" -c "$ROOT/libmach/c/$source.c" -o "$out/$source.o" || return
     done
     ar rcs "$out/libmach_c.a" "$out"/traps.o "$out"/print.o "$out"/string.o "$out"/idl_transport.o "$out"/process.o
 }
@@ -245,7 +250,7 @@ mach_cc_for() {
     compiler=$(c_compiler "$architecture")
     read -ra flags <<<"$(c_flags "$architecture")"
     read -ra link_flags <<<"$(c_link_flags "$architecture")"
-    "$compiler" "${MACH_C_FLAGS[@]}" "${flags[@]}" "${MACH_C_LINK_FLAGS[@]}" "${link_flags[@]}" -o "$output" "$runtime/crt0.o" "$@" \
+    "$compiler" "${MACH_C_FLAGS[@]}" -I"$BUILD/x86_64/idl" "${flags[@]}" "${MACH_C_LINK_FLAGS[@]}" "${link_flags[@]}" -o "$output" "$runtime/crt0.o" "$@" \
         "$runtime/libmach_c.a" -lgcc
 }
 
