@@ -84,31 +84,7 @@ impl Ipc {
             }
         };
         let seqno = self.next_seqno(fast.port);
-        let mut lost = 0;
-        let (remote_port, reply_type) = match fast.reply {
-            None => (MACH_PORT_NULL, 0),
-            Some(reply_port) => {
-                // MAKE_SEND_ONCE from the sender's receive right; a
-                // send-once right always gets a fresh name.
-                self.port_mut(reply_port)?.send_once_rights += 1;
-                match self.space_mut(receiver).and_then(crate::Space::allocate_name) {
-                    Some(name) => {
-                        self.place_entry(receiver, name, EntryRights::SendOnce { port: reply_port });
-                        (name, mach_abi::MACH_MSG_TYPE_PORT_SEND_ONCE)
-                    }
-                    None => {
-                        // As the general path's copyout at the hard limit:
-                        // the right is destroyed.
-                        self.destroy_rights(alloc::vec![CarriedRight::Port {
-                            port: reply_port,
-                            kind: RightKind::SendOnce
-                        }]);
-                        lost |= mach_abi::MACH_MSG_IPC_SPACE;
-                        (MACH_PORT_NULL, 0)
-                    }
-                }
-            }
-        };
+        let (remote_port, reply_type, lost) = self.name_new_send_once(receiver, fast.reply)?;
         let local_port = fast.local_port;
         let length = bytes.len();
         let received = MachMsgHeader {
@@ -139,6 +115,30 @@ impl Ipc {
             MACH_MSG_TRAILER_SIZE
         };
         Some(ReceivedInto { length: length + trailer_length, port: fast.port, lost })
+    }
+
+    /// Names a new send-once right to `reply` (made from a receive right:
+    /// its count goes up first) in `receiver`'s space, as a handoff's
+    /// reply right: the name, its type, and the `MACH_MSG_IPC_SPACE` bit
+    /// if the space was full (the right is then destroyed, as the general
+    /// path's copy-out does at the hard limit). `None` if `reply` is gone.
+    pub(crate) fn name_new_send_once(
+        &mut self,
+        receiver: SpaceId,
+        reply: Option<PortId>,
+    ) -> Option<(PortName, u32, u32)> {
+        let Some(reply) = reply else { return Some((MACH_PORT_NULL, 0, 0)) };
+        self.port_mut(reply)?.send_once_rights += 1;
+        match self.space_mut(receiver).and_then(crate::Space::allocate_name) {
+            Some(name) => {
+                self.place_entry(receiver, name, EntryRights::SendOnce { port: reply });
+                Some((name, mach_abi::MACH_MSG_TYPE_PORT_SEND_ONCE, 0))
+            }
+            None => {
+                self.destroy_rights(alloc::vec![CarriedRight::Port { port: reply, kind: RightKind::SendOnce }]);
+                Some((MACH_PORT_NULL, 0, mach_abi::MACH_MSG_IPC_SPACE))
+            }
+        }
     }
 
     /// The fast path's conditions, read without changing anything.

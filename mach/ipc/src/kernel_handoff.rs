@@ -14,7 +14,7 @@ use mach_abi::{msgh_bits_is_complex, receive_fits_with_trailer, Disposition, Mac
 
 use crate::message::{KernelMessage, MessageItem, ReceiveOptions, ReceivedInto, TaskMemory};
 use crate::port::Receiver;
-use crate::right::{CarriedRight, EntryRights, RightKind};
+use crate::right::{CarriedRight, EntryRights};
 use crate::{Ipc, PortId, SendError, SpaceId};
 
 /// The receiver's memory for a kernel message, which carries no
@@ -209,26 +209,9 @@ impl Ipc {
         let port_object = self.port_mut(destination)?;
         port_object.make_send_count = port_object.make_send_count.wrapping_add(1);
         let seqno = self.next_seqno(destination);
-        let mut lost = 0;
         // The reply right, send-once, always gets a fresh name (first, as
         // the general copy-out names it).
-        let (remote_port, reply_type) = match reply {
-            None => (mach_abi::MACH_PORT_NULL, 0),
-            Some(reply) => {
-                self.port_mut(reply)?.send_once_rights += 1;
-                match self.space_mut(receiver).and_then(crate::Space::allocate_name) {
-                    Some(name) => {
-                        self.place_entry(receiver, name, EntryRights::SendOnce { port: reply });
-                        (name, mach_abi::MACH_MSG_TYPE_PORT_SEND_ONCE)
-                    }
-                    None => {
-                        self.destroy_rights(alloc::vec![CarriedRight::Port { port: reply, kind: RightKind::SendOnce }]);
-                        lost |= mach_abi::MACH_MSG_IPC_SPACE;
-                        (mach_abi::MACH_PORT_NULL, 0)
-                    }
-                }
-            }
-        };
+        let (remote_port, reply_type, mut lost) = self.name_new_send_once(receiver, reply)?;
         let header = MachMsgHeader {
             bits: mach_abi::msgh_bits(reply_type, mach_abi::MACH_MSG_TYPE_PORT_SEND)
                 | if complex { mach_abi::MACH_MSGH_BITS_COMPLEX } else { 0 },
